@@ -1,0 +1,208 @@
+//! Target group attributes: the keys ALB knows, their defaults and ranges.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Error, invalid};
+
+/// How one attribute's value is checked.
+#[derive(Debug, Clone, Copy)]
+enum Rule {
+    /// An integer in a range.
+    Int(i64, i64),
+    /// Zero (off) or an integer in a range.
+    ZeroOr(i64, i64),
+    /// `off` or an integer in a range.
+    OffOr(i64, i64),
+    /// `true` or `false`.
+    Bool,
+    /// One of a fixed set.
+    OneOf(&'static [&'static str]),
+    /// Any text up to a length.
+    Text(usize),
+}
+
+/// Every target group attribute an ALB target group has, with its default.
+const DEFINITIONS: &[(&str, &str, Rule)] = &[
+    ("deregistration_delay.timeout_seconds", "300", Rule::Int(0, 3600)),
+    ("stickiness.enabled", "false", Rule::Bool),
+    ("stickiness.type", "lb_cookie", Rule::OneOf(&["lb_cookie", "app_cookie"])),
+    ("stickiness.lb_cookie.duration_seconds", "86400", Rule::Int(1, 604_800)),
+    ("stickiness.app_cookie.cookie_name", "", Rule::Text(1024)),
+    ("stickiness.app_cookie.duration_seconds", "86400", Rule::Int(1, 604_800)),
+    ("slow_start.duration_seconds", "0", Rule::ZeroOr(30, 900)),
+    (
+        "load_balancing.algorithm.type",
+        "round_robin",
+        Rule::OneOf(&["round_robin", "least_outstanding_requests", "weighted_random"]),
+    ),
+    ("load_balancing.algorithm.anomaly_mitigation", "off", Rule::OneOf(&["on", "off"])),
+    (
+        "load_balancing.cross_zone.enabled",
+        "use_load_balancer_configuration",
+        Rule::OneOf(&["true", "false", "use_load_balancer_configuration"]),
+    ),
+    (
+        "target_group_health.unhealthy_state_routing.minimum_healthy_targets.count",
+        "1",
+        Rule::Int(1, 1_000_000),
+    ),
+    (
+        "target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage",
+        "off",
+        Rule::OffOr(1, 100),
+    ),
+    (
+        "target_group_health.dns_failover.minimum_healthy_targets.count",
+        "1",
+        Rule::OffOr(1, 1_000_000),
+    ),
+    (
+        "target_group_health.dns_failover.minimum_healthy_targets.percentage",
+        "off",
+        Rule::OffOr(1, 100),
+    ),
+];
+
+/// A target group's attributes, always holding every known key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attributes(BTreeMap<String, String>);
+
+impl Default for Attributes {
+    fn default() -> Self {
+        Attributes(
+            DEFINITIONS
+                .iter()
+                .map(|(k, v, _)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+    }
+}
+
+impl Attributes {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(String::as_str)
+    }
+
+    /// All attributes, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// Applies a batch of changes, all or nothing.
+    pub fn modify<'a>(
+        &self,
+        changes: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Attributes, Error> {
+        let mut next = self.clone();
+        for (key, value) in changes {
+            let Some((_, _, rule)) = DEFINITIONS.iter().find(|(k, _, _)| *k == key) else {
+                return Err(invalid(format!(
+                    "Target group attribute key '{key}' is not recognized"
+                )));
+            };
+            check(key, value, *rule)?;
+            next.0.insert(key.to_owned(), value.to_owned());
+        }
+        next.check_combination()?;
+        Ok(next)
+    }
+
+    fn check_combination(&self) -> Result<(), Error> {
+        let algorithm = self.get("load_balancing.algorithm.type").unwrap_or("round_robin");
+        let slow_start = self.get("slow_start.duration_seconds").unwrap_or("0");
+        if algorithm == "least_outstanding_requests" && slow_start != "0" {
+            return Err(invalid(
+                "Slow start cannot be enabled with the least outstanding requests routing algorithm",
+            ));
+        }
+        if algorithm != "weighted_random"
+            && self.get("load_balancing.algorithm.anomaly_mitigation") == Some("on")
+        {
+            return Err(invalid(
+                "Anomaly mitigation can only be enabled with the weighted random routing algorithm",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The deregistration delay in (AWS) seconds.
+    pub fn deregistration_delay_seconds(&self) -> u64 {
+        self.get("deregistration_delay.timeout_seconds")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(300)
+    }
+}
+
+fn check(key: &str, value: &str, rule: Rule) -> Result<(), Error> {
+    let bad = || {
+        invalid(format!(
+            "'{value}' is not a valid value for target group attribute '{key}'"
+        ))
+    };
+    let int_in = |lo: i64, hi: i64| -> Result<(), Error> {
+        match value.parse::<i64>() {
+            Ok(n) if (lo..=hi).contains(&n) => Ok(()),
+            _ => Err(bad()),
+        }
+    };
+    match rule {
+        Rule::Int(lo, hi) => int_in(lo, hi),
+        Rule::ZeroOr(lo, hi) if value == "0" => int_in(lo.min(0), hi),
+        Rule::ZeroOr(lo, hi) => int_in(lo, hi),
+        Rule::OffOr(_, _) if value == "off" => Ok(()),
+        Rule::OffOr(lo, hi) => int_in(lo, hi),
+        Rule::Bool if value == "true" || value == "false" => Ok(()),
+        Rule::Bool => Err(bad()),
+        Rule::OneOf(allowed) if allowed.contains(&value) => Ok(()),
+        Rule::OneOf(_) => Err(bad()),
+        Rule::Text(max) if value.len() <= max => Ok(()),
+        Rule::Text(_) => Err(bad()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_cover_every_key() {
+        let a = Attributes::default();
+        assert_eq!(a.get("deregistration_delay.timeout_seconds"), Some("300"));
+        assert_eq!(a.iter().count(), DEFINITIONS.len());
+    }
+
+    #[test]
+    fn ranges_and_unknown_keys() {
+        let a = Attributes::default();
+        assert!(a.modify([("deregistration_delay.timeout_seconds", "0")]).is_ok());
+        assert!(a.modify([("deregistration_delay.timeout_seconds", "3601")]).is_err());
+        assert!(a.modify([("slow_start.duration_seconds", "10")]).is_err());
+        assert!(a.modify([("slow_start.duration_seconds", "30")]).is_ok());
+        assert!(a.modify([("no.such.key", "1")]).is_err());
+        assert!(a.modify([("stickiness.enabled", "yes")]).is_err());
+    }
+
+    #[test]
+    fn slow_start_excludes_least_outstanding() {
+        let a = Attributes::default();
+        assert!(a
+            .modify([
+                ("slow_start.duration_seconds", "60"),
+                ("load_balancing.algorithm.type", "least_outstanding_requests"),
+            ])
+            .is_err());
+    }
+
+    #[test]
+    fn modify_is_all_or_nothing() {
+        let a = Attributes::default();
+        let result = a.modify([
+            ("deregistration_delay.timeout_seconds", "10"),
+            ("stickiness.enabled", "maybe"),
+        ]);
+        assert!(result.is_err());
+        assert_eq!(a.get("deregistration_delay.timeout_seconds"), Some("300"));
+    }
+}

@@ -1,0 +1,117 @@
+//! The one error type every handler returns, and the common AWS errors.
+//!
+//! An [`ApiError`] carries what every protocol's envelope needs: the short
+//! error code from the service model (`ParameterNotFound`,
+//! `TargetGroupNotFound`), a message, the HTTP status, and whether the fault
+//! is the caller's. [`crate::response::encode_error`] writes it in the
+//! protocol's exact envelope.
+
+use std::borrow::Cow;
+
+use http::StatusCode;
+
+/// Who caused an error; awsQuery writes it as `<Type>Sender|Receiver</Type>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    Sender,
+    Receiver,
+}
+
+/// An error as AWS reports it on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct ApiError {
+    pub code: Cow<'static, str>,
+    pub message: String,
+    pub status: StatusCode,
+    pub fault: Fault,
+}
+
+impl ApiError {
+    /// A client error (HTTP 400) with the given model code.
+    pub fn sender(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+        ApiError {
+            code: code.into(),
+            message: message.into(),
+            status: StatusCode::BAD_REQUEST,
+            fault: Fault::Sender,
+        }
+    }
+
+    /// Overrides the HTTP status (e.g. IAM's 404 `NoSuchEntity`).
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        if status.is_server_error() {
+            self.fault = Fault::Receiver;
+        }
+        self
+    }
+
+    /// An unexpected server-side failure. Protocol-specific code names are
+    /// chosen by [`ApiError::internal_for`].
+    pub fn internal(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::sender(code, message).with_status(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// The internal error in the spelling of the given protocol family:
+    /// `InternalServerError` for JSON services, `InternalFailure` for query.
+    pub fn internal_for(protocol: crate::Protocol, message: impl Into<String>) -> Self {
+        let code = if protocol.is_json() {
+            "InternalServerError"
+        } else {
+            "InternalFailure"
+        };
+        ApiError::internal(code, message)
+    }
+
+    /// The request names an operation this service does not have.
+    pub fn unknown_operation(protocol: crate::Protocol, operation: &str) -> Self {
+        if protocol.is_json() {
+            ApiError::sender(
+                "UnknownOperationException",
+                format!("Unknown operation {operation}"),
+            )
+        } else {
+            ApiError::sender(
+                "InvalidAction",
+                format!("The action {operation} is not valid for this web service."),
+            )
+        }
+    }
+
+    /// AWS's "1 validation error detected" message for one member.
+    pub fn validation(
+        service: crate::Service,
+        member: &str,
+        value: impl std::fmt::Display,
+        constraint: &str,
+    ) -> Self {
+        ApiError::sender(
+            service.validation_error_code(),
+            format!(
+                "1 validation error detected: Value '{value}' at '{}' failed to satisfy constraint: {constraint}",
+                lower_first(member)
+            ),
+        )
+    }
+
+    /// A required member is absent.
+    pub fn missing(service: crate::Service, member: &str) -> Self {
+        ApiError::sender(
+            service.validation_error_code(),
+            format!(
+                "1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null",
+                lower_first(member)
+            ),
+        )
+    }
+}
+
+/// AWS validation messages name members in lowerCamel case.
+fn lower_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}

@@ -1,0 +1,486 @@
+//! A `serde` serializer that writes typed outputs as AWS query-protocol XML.
+//!
+//! Struct members become elements named by their serde names, lists become
+//! `<Name><member>…</member></Name>` (`<item>` for EC2) and `<Name/>` when
+//! empty, maps become `<entry><key/><value/></entry>`, absent options write
+//! nothing (never an empty numeric element, which both botocore and
+//! aws-sdk-rust reject), and [`crate::Timestamp`]s are ISO-8601.
+
+use std::fmt::{self, Write as _};
+
+use serde::Serialize;
+use serde::ser::{self, Impossible};
+
+use crate::timestamp::{TIMESTAMP_MARKER, Timestamp};
+
+/// Why a value could not be written as XML.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("cannot serialize as XML: {0}")]
+pub struct XmlError(String);
+
+impl ser::Error for XmlError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        XmlError(msg.to_string())
+    }
+}
+
+/// Writes `value`'s members as XML children (no wrapping element), with
+/// list items named `list_item` (`member` or `item`).
+pub fn write_children<T: Serialize + ?Sized>(
+    out: &mut String,
+    value: &T,
+    list_item: &'static str,
+) -> Result<(), XmlError> {
+    value.serialize(Element {
+        out,
+        tag: None,
+        list_item,
+    })
+}
+
+/// Appends `text` with XML escaping.
+pub fn push_escaped(out: &mut String, text: &str) {
+    out.push_str(&quick_xml::escape::escape(text));
+}
+
+struct Element<'o> {
+    out: &'o mut String,
+    /// `None` at the root: write children only.
+    tag: Option<&'o str>,
+    list_item: &'static str,
+}
+
+impl Element<'_> {
+    fn open(&mut self) {
+        if let Some(tag) = self.tag {
+            self.out.push('<');
+            self.out.push_str(tag);
+            self.out.push('>');
+        }
+    }
+
+    fn close(&mut self) {
+        if let Some(tag) = self.tag {
+            self.out.push_str("</");
+            self.out.push_str(tag);
+            self.out.push('>');
+        }
+    }
+
+    fn empty(&mut self) {
+        if let Some(tag) = self.tag {
+            self.out.push('<');
+            self.out.push_str(tag);
+            self.out.push_str("/>");
+        }
+    }
+
+    fn text(mut self, text: &str) -> Result<(), XmlError> {
+        self.open();
+        push_escaped(self.out, text);
+        self.close();
+        Ok(())
+    }
+
+    fn display(mut self, value: impl fmt::Display) -> Result<(), XmlError> {
+        self.open();
+        // Numbers and booleans never need escaping.
+        let _ = write!(self.out, "{value}");
+        self.close();
+        Ok(())
+    }
+
+    fn child<'c>(&'c mut self, tag: &'c str) -> Element<'c> {
+        Element {
+            out: self.out,
+            tag: Some(tag),
+            list_item: self.list_item,
+        }
+    }
+}
+
+impl<'o> ser::Serializer for Element<'o> {
+    type Ok = ();
+    type Error = XmlError;
+    type SerializeSeq = List<'o>;
+    type SerializeTuple = List<'o>;
+    type SerializeTupleStruct = List<'o>;
+    type SerializeTupleVariant = Impossible<(), XmlError>;
+    type SerializeMap = Map<'o>;
+    type SerializeStruct = Struct<'o>;
+    type SerializeStructVariant = Impossible<(), XmlError>;
+
+    fn serialize_bool(self, v: bool) -> Result<(), XmlError> {
+        self.display(v)
+    }
+    fn serialize_i8(self, v: i8) -> Result<(), XmlError> {
+        self.display(v)
+    }
+    fn serialize_i16(self, v: i16) -> Result<(), XmlError> {
+        self.display(v)
+    }
+    fn serialize_i32(self, v: i32) -> Result<(), XmlError> {
+        self.display(v)
+    }
+    fn serialize_i64(self, v: i64) -> Result<(), XmlError> {
+        self.display(v)
+    }
+    fn serialize_u8(self, v: u8) -> Result<(), XmlError> {
+        self.display(v)
+    }
+    fn serialize_u16(self, v: u16) -> Result<(), XmlError> {
+        self.display(v)
+    }
+    fn serialize_u32(self, v: u32) -> Result<(), XmlError> {
+        self.display(v)
+    }
+    fn serialize_u64(self, v: u64) -> Result<(), XmlError> {
+        self.display(v)
+    }
+    fn serialize_f32(self, v: f32) -> Result<(), XmlError> {
+        self.display(v)
+    }
+    fn serialize_f64(self, v: f64) -> Result<(), XmlError> {
+        self.display(v)
+    }
+    fn serialize_char(self, v: char) -> Result<(), XmlError> {
+        self.text(v.encode_utf8(&mut [0; 4]))
+    }
+    fn serialize_str(self, v: &str) -> Result<(), XmlError> {
+        self.text(v)
+    }
+    fn serialize_bytes(self, _v: &[u8]) -> Result<(), XmlError> {
+        Err(XmlError("raw bytes; encode blobs as base64 text first".into()))
+    }
+    fn serialize_none(self) -> Result<(), XmlError> {
+        Ok(())
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), XmlError> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<(), XmlError> {
+        Ok(())
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), XmlError> {
+        Ok(())
+    }
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<(), XmlError> {
+        self.text(variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<(), XmlError> {
+        if name == TIMESTAMP_MARKER {
+            let seconds = value.serialize(SecondsCapture)?;
+            let millis = (seconds * 1000.0).round() as i64;
+            return self.text(&Timestamp::from_millis(millis).to_iso8601());
+        }
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _value: &T,
+    ) -> Result<(), XmlError> {
+        Err(XmlError(format!("enum variant {variant} with data")))
+    }
+    fn serialize_seq(self, _len: Option<usize>) -> Result<List<'o>, XmlError> {
+        Ok(List {
+            element: self,
+            count: 0,
+        })
+    }
+    fn serialize_tuple(self, len: usize) -> Result<List<'o>, XmlError> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        len: usize,
+    ) -> Result<List<'o>, XmlError> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleVariant, XmlError> {
+        Err(XmlError(format!("tuple variant {variant}")))
+    }
+    fn serialize_map(mut self, _len: Option<usize>) -> Result<Map<'o>, XmlError> {
+        self.open();
+        Ok(Map { element: self })
+    }
+    fn serialize_struct(mut self, _name: &'static str, _len: usize) -> Result<Struct<'o>, XmlError> {
+        self.open();
+        Ok(Struct { element: self })
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStructVariant, XmlError> {
+        Err(XmlError(format!("struct variant {variant}")))
+    }
+}
+
+/// A list: `<Name><member>…</member>…</Name>`, or `<Name/>` when empty.
+pub struct List<'o> {
+    element: Element<'o>,
+    count: usize,
+}
+
+impl List<'_> {
+    fn push<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), XmlError> {
+        if self.count == 0 {
+            self.element.open();
+        }
+        self.count += 1;
+        let item = self.element.list_item;
+        value.serialize(self.element.child(item))
+    }
+
+    fn finish(mut self) -> Result<(), XmlError> {
+        if self.count == 0 {
+            self.element.empty();
+        } else {
+            self.element.close();
+        }
+        Ok(())
+    }
+}
+
+impl ser::SerializeSeq for List<'_> {
+    type Ok = ();
+    type Error = XmlError;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), XmlError> {
+        self.push(value)
+    }
+    fn end(self) -> Result<(), XmlError> {
+        self.finish()
+    }
+}
+
+impl ser::SerializeTuple for List<'_> {
+    type Ok = ();
+    type Error = XmlError;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), XmlError> {
+        self.push(value)
+    }
+    fn end(self) -> Result<(), XmlError> {
+        self.finish()
+    }
+}
+
+impl ser::SerializeTupleStruct for List<'_> {
+    type Ok = ();
+    type Error = XmlError;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), XmlError> {
+        self.push(value)
+    }
+    fn end(self) -> Result<(), XmlError> {
+        self.finish()
+    }
+}
+
+/// A structure: one child element per present member.
+pub struct Struct<'o> {
+    element: Element<'o>,
+}
+
+impl ser::SerializeStruct for Struct<'_> {
+    type Ok = ();
+    type Error = XmlError;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), XmlError> {
+        value.serialize(self.element.child(key))
+    }
+    fn end(mut self) -> Result<(), XmlError> {
+        self.element.close();
+        Ok(())
+    }
+}
+
+/// A map: `<entry><key>…</key><value>…</value></entry>` per pair.
+pub struct Map<'o> {
+    element: Element<'o>,
+}
+
+impl ser::SerializeMap for Map<'_> {
+    type Ok = ();
+    type Error = XmlError;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), XmlError> {
+        self.element.out.push_str("<entry>");
+        key.serialize(self.element.child("key"))
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), XmlError> {
+        value.serialize(self.element.child("value"))?;
+        self.element.out.push_str("</entry>");
+        Ok(())
+    }
+    fn end(mut self) -> Result<(), XmlError> {
+        self.element.close();
+        Ok(())
+    }
+}
+
+/// Reads back the `f64` inside a [`Timestamp`]'s marker newtype.
+struct SecondsCapture;
+
+macro_rules! not_seconds {
+    ($($method:ident($($arg:ty),*);)*) => {
+        $(fn $method(self, $(_: $arg),*) -> Result<f64, XmlError> {
+            Err(XmlError("timestamp marker without seconds".into()))
+        })*
+    };
+}
+
+impl ser::Serializer for SecondsCapture {
+    type Ok = f64;
+    type Error = XmlError;
+    type SerializeSeq = Impossible<f64, XmlError>;
+    type SerializeTuple = Impossible<f64, XmlError>;
+    type SerializeTupleStruct = Impossible<f64, XmlError>;
+    type SerializeTupleVariant = Impossible<f64, XmlError>;
+    type SerializeMap = Impossible<f64, XmlError>;
+    type SerializeStruct = Impossible<f64, XmlError>;
+    type SerializeStructVariant = Impossible<f64, XmlError>;
+
+    fn serialize_f64(self, v: f64) -> Result<f64, XmlError> {
+        Ok(v)
+    }
+
+    not_seconds! {
+        serialize_bool(bool); serialize_i8(i8); serialize_i16(i16); serialize_i32(i32);
+        serialize_i64(i64); serialize_u8(u8); serialize_u16(u16); serialize_u32(u32);
+        serialize_u64(u64); serialize_f32(f32); serialize_char(char); serialize_str(&str);
+        serialize_bytes(&[u8]); serialize_none(); serialize_unit();
+        serialize_unit_struct(&'static str);
+        serialize_unit_variant(&'static str, u32, &'static str);
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<f64, XmlError> {
+        Err(XmlError("timestamp marker without seconds".into()))
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: &T,
+    ) -> Result<f64, XmlError> {
+        Err(XmlError("timestamp marker without seconds".into()))
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<f64, XmlError> {
+        Err(XmlError("timestamp marker without seconds".into()))
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, XmlError> {
+        Err(XmlError("timestamp marker without seconds".into()))
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, XmlError> {
+        Err(XmlError("timestamp marker without seconds".into()))
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, XmlError> {
+        Err(XmlError("timestamp marker without seconds".into()))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, XmlError> {
+        Err(XmlError("timestamp marker without seconds".into()))
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, XmlError> {
+        Err(XmlError("timestamp marker without seconds".into()))
+    }
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, XmlError> {
+        Err(XmlError("timestamp marker without seconds".into()))
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, XmlError> {
+        Err(XmlError("timestamp marker without seconds".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde::Serialize;
+
+    use super::*;
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Inner {
+        id: String,
+        port: Option<u16>,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Output {
+        names: Vec<Inner>,
+        empty: Vec<String>,
+        absent: Option<u32>,
+        enabled: bool,
+        created: Timestamp,
+        text: String,
+        attrs: BTreeMap<String, String>,
+    }
+
+    #[test]
+    fn writes_aws_query_shapes() {
+        let out = Output {
+            names: vec![
+                Inner { id: "a".into(), port: Some(80) },
+                Inner { id: "b".into(), port: None },
+            ],
+            empty: vec![],
+            absent: None,
+            enabled: true,
+            created: Timestamp::from_millis(1_714_564_800_000),
+            text: "a<b&c".into(),
+            attrs: BTreeMap::from([("k".to_owned(), "v".to_owned())]),
+        };
+        let mut xml = String::new();
+        write_children(&mut xml, &out, "member").unwrap();
+        assert_eq!(
+            xml,
+            "<Names><member><Id>a</Id><Port>80</Port></member><member><Id>b</Id></member></Names>\
+             <Empty/><Enabled>true</Enabled><Created>2024-05-01T12:00:00.000Z</Created>\
+             <Text>a&lt;b&amp;c</Text><Attrs><entry><key>k</key><value>v</value></entry></Attrs>"
+        );
+    }
+}
