@@ -1,1 +1,20 @@
-//! stub
+//! Ballast's AWS API.
+//!
+//! [`server`] is the single HTTP endpoint every service shares: it bounds
+//! the body, identifies the service and operation (`ballast-wire`), verifies
+//! the SigV4 signature ([`auth`]), and hands the request to the service's
+//! module. Each service module has an `Operation` enum (its router), typed
+//! `model`s named as in the AWS model, and one module per resource family
+//! whose handlers follow one shape: decode → validate (`ballast-core`) →
+//! transition → store (`ballast-store`) → encode.
+
+pub mod auth;
+mod dispatch;
+pub mod elbv2;
+pub mod server;
+pub mod ssm;
+mod state;
+pub mod sts;
+
+pub use server::router;
+pub use state::{ApiState, RequestContext};

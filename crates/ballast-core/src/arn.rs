@@ -53,14 +53,22 @@ impl FromStr for Arn {
 
     fn from_str(s: &str) -> Result<Self, ArnError> {
         let mut parts = s.splitn(6, ':');
-        let (Some("arn"), Some(partition), Some(service), Some(region), Some(account), Some(resource)) = (
+        let (
+            Some("arn"),
+            Some(partition),
+            Some(service),
+            Some(region),
+            Some(account),
+            Some(resource),
+        ) = (
             parts.next(),
             parts.next(),
             parts.next(),
             parts.next(),
             parts.next(),
             parts.next(),
-        ) else {
+        )
+        else {
             return Err(ArnError(s.to_owned()));
         };
         if partition.is_empty() || service.is_empty() || resource.is_empty() {
@@ -82,7 +90,8 @@ mod tests {
 
     #[test]
     fn round_trips() {
-        let text = "arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/web/0123456789abcdef";
+        let text =
+            "arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/web/0123456789abcdef";
         let arn: Arn = text.parse().unwrap();
         assert_eq!(arn.resource_type(), "targetgroup");
         assert_eq!(arn.to_string(), text);

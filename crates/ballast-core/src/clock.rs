@@ -98,7 +98,10 @@ mod tests {
     #[test]
     fn time_scale_shrinks_durations() {
         let scale = TimeScale::new(0.01).unwrap();
-        assert_eq!(scale.scale(Duration::from_secs(300)), Duration::from_secs(3));
+        assert_eq!(
+            scale.scale(Duration::from_secs(300)),
+            Duration::from_secs(3)
+        );
         assert!(TimeScale::new(0.0).is_none());
         assert!(TimeScale::new(f64::NAN).is_none());
     }

@@ -14,7 +14,9 @@ pub struct Tag {
 /// Why a tag set was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TagError {
-    #[error("Tag key '{0}' is invalid: it must be 1 to 128 characters and must not start with 'aws:'")]
+    #[error(
+        "Tag key '{0}' is invalid: it must be 1 to 128 characters and must not start with 'aws:'"
+    )]
     InvalidKey(String),
     #[error("Tag value for key '{0}' is longer than 256 characters")]
     InvalidValue(String),
@@ -57,8 +59,14 @@ mod tests {
     #[test]
     fn rules() {
         assert!(validate(&[tag("Name", "web")]).is_ok());
-        assert!(matches!(validate(&[tag("aws:x", "")]), Err(TagError::InvalidKey(_))));
-        assert!(matches!(validate(&[tag("", "")]), Err(TagError::InvalidKey(_))));
+        assert!(matches!(
+            validate(&[tag("aws:x", "")]),
+            Err(TagError::InvalidKey(_))
+        ));
+        assert!(matches!(
+            validate(&[tag("", "")]),
+            Err(TagError::InvalidKey(_))
+        ));
         assert!(matches!(
             validate(&[tag("a", ""), tag("a", "b")]),
             Err(TagError::DuplicateKey(_))

@@ -1,1 +1,160 @@
-//! stub
+//! Ballast's durable store: one SQLite database in WAL mode.
+//!
+//! The store is the single source of truth. Every mutation runs in one
+//! transaction ([`Store::write`]) that is committed with `synchronous=FULL`
+//! before the API acknowledges it, so an acknowledged change survives
+//! `kill -9` (and power loss). Reads use their own connection, so they never
+//! wait for a writer. Schema changes are versioned migrations
+//! ([`migrations`]) applied on open.
+//!
+//! Each resource family adds methods to [`Tx`] in its own module.
+
+mod elbv2;
+pub mod migrations;
+mod ssm;
+mod tags;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+/// A store failure. These are never the caller's fault; the API reports them
+/// as internal errors.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("stored record is corrupt: {0}")]
+    Corrupt(#[from] serde_json::Error),
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("database schema version {found} is newer than this Ballast knows ({known})")]
+    SchemaTooNew { found: i64, known: i64 },
+}
+
+/// The database, with a writer connection and a reader connection.
+#[derive(Debug)]
+pub struct Store {
+    writer: Mutex<Connection>,
+    reader: Mutex<Connection>,
+    path: PathBuf,
+}
+
+/// A transaction, extended by each resource module with typed accessors.
+pub struct Tx<'c> {
+    tx: rusqlite::Transaction<'c>,
+}
+
+impl Store {
+    /// The database file inside a data directory.
+    pub const FILE_NAME: &'static str = "ballast.db";
+
+    /// Opens (creating if needed) the store in `data_dir` and migrates it.
+    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+            path: data_dir.to_owned(),
+            source,
+        })?;
+        let path = data_dir.join(Self::FILE_NAME);
+        let mut writer = Connection::open(&path)?;
+        configure(&writer)?;
+        migrations::apply(&mut writer)?;
+        let reader = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        reader.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(Store {
+            writer: Mutex::new(writer),
+            reader: Mutex::new(reader),
+            path,
+        })
+    }
+
+    /// Where the database file is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` in a read-only transaction over a consistent snapshot.
+    pub fn read<T, E>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let mut conn = self.reader.lock().unwrap_or_else(PoisonError::into_inner);
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Deferred)
+            .map_err(StoreError::from)?;
+        let tx = Tx { tx };
+        let result = f(&tx);
+        // A read transaction has nothing to commit; dropping it ends it.
+        drop(tx);
+        result
+    }
+
+    /// Runs `f` in a write transaction, committed only if `f` succeeds. The
+    /// commit is durable when this returns.
+    pub fn write<T, E>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let mut conn = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        let tx = Tx { tx };
+        let value = f(&tx)?;
+        tx.tx.commit().map_err(StoreError::from)?;
+        Ok(value)
+    }
+}
+
+fn configure(conn: &Connection) -> Result<(), StoreError> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+impl Tx<'_> {
+    fn conn(&self) -> &rusqlite::Transaction<'_> {
+        &self.tx
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_writes_leave_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let result: Result<(), StoreError> = store.write(|tx| {
+            tx.put_tags("r1", &[("k".into(), "v".into())])?;
+            Err(StoreError::SchemaTooNew { found: 0, known: 0 })
+        });
+        assert!(result.is_err());
+        let tags = store.read(|tx| tx.tags("r1")).unwrap();
+        assert!(tags.is_empty());
+    }
+
+    #[test]
+    fn committed_writes_survive_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            store
+                .write(|tx| tx.put_tags("r1", &[("k".into(), "v".into())]))
+                .unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let tags = store.read(|tx| tx.tags("r1")).unwrap();
+        assert_eq!(tags, [("k".to_owned(), "v".to_owned())]);
+    }
+}

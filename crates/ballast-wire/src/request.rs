@@ -72,7 +72,11 @@ fn content_type(headers: &HeaderMap) -> &str {
     header(headers, "content-type").unwrap_or("")
 }
 
-fn identify_json(head: RequestHead<'_>, target: &str, body: Bytes) -> Result<ApiRequest, Rejection> {
+fn identify_json(
+    head: RequestHead<'_>,
+    target: &str,
+    body: Bytes,
+) -> Result<ApiRequest, Rejection> {
     let ctype = content_type(head.headers);
     let protocol = if ctype.contains("1.0") {
         Protocol::AwsJson10
@@ -151,8 +155,12 @@ fn identify_query(head: RequestHead<'_>, body: &[u8]) -> Result<ApiRequest, Reje
             ),
         ));
     };
-    let form = query::parse_form(form_bytes)
-        .map_err(|e| reject(scope_service, ApiError::sender("MalformedQueryString", e.to_string())))?;
+    let form = query::parse_form(form_bytes).map_err(|e| {
+        reject(
+            scope_service,
+            ApiError::sender("MalformedQueryString", e.to_string()),
+        )
+    })?;
     let service = match form.text_of("Version") {
         Some(version) => Service::from_query_version(version).ok_or_else(|| {
             reject(
@@ -166,17 +174,25 @@ fn identify_query(head: RequestHead<'_>, body: &[u8]) -> Result<ApiRequest, Reje
                 ),
             )
         })?,
-        None => scope_service.filter(|s| !s.protocol().is_json()).ok_or_else(|| {
-            reject(
-                scope_service,
-                ApiError::sender("MissingParameter", "The request must contain the parameter Version"),
-            )
-        })?,
+        None => scope_service
+            .filter(|s| !s.protocol().is_json())
+            .ok_or_else(|| {
+                reject(
+                    scope_service,
+                    ApiError::sender(
+                        "MissingParameter",
+                        "The request must contain the parameter Version",
+                    ),
+                )
+            })?,
     };
     let Some(action) = form.text_of("Action").filter(|a| !a.is_empty()) else {
         return Err(reject(
             Some(service),
-            ApiError::sender("MissingAction", "The request must contain the parameter Action"),
+            ApiError::sender(
+                "MissingAction",
+                "The request must contain the parameter Action",
+            ),
         ));
     };
     Ok(ApiRequest {
@@ -238,7 +254,10 @@ mod tests {
     #[test]
     fn json_by_target() {
         let mut headers = HeaderMap::new();
-        headers.insert("x-amz-target", HeaderValue::from_static("AmazonSSM.GetParameter"));
+        headers.insert(
+            "x-amz-target",
+            HeaderValue::from_static("AmazonSSM.GetParameter"),
+        );
         headers.insert(
             "content-type",
             HeaderValue::from_static("application/x-amz-json-1.1"),

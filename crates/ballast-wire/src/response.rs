@@ -122,7 +122,9 @@ pub fn encode_error(
             out.into_bytes()
         }
         Protocol::Ec2Query => {
-            out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>");
+            out.push_str(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>",
+            );
             xml::push_escaped(&mut out, &error.code);
             out.push_str("</Code><Message>");
             xml::push_escaped(&mut out, &error.message);

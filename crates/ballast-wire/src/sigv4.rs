@@ -62,9 +62,13 @@ pub enum AuthError {
     UnknownAccessKey,
     #[error("The security token included in the request is invalid.")]
     InvalidSessionToken,
-    #[error("Signature expired: {request_time} is now earlier or later than {now} (15 minutes of clock skew allowed)")]
+    #[error(
+        "Signature expired: {request_time} is now earlier or later than {now} (15 minutes of clock skew allowed)"
+    )]
     Expired { request_time: String, now: String },
-    #[error("The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")]
+    #[error(
+        "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+    )]
     Mismatch,
 }
 
@@ -73,9 +77,14 @@ impl AuthError {
     pub fn to_api_error(&self, protocol: Protocol) -> ApiError {
         let json = protocol.is_json();
         let (code, status) = match self {
-            AuthError::Missing if json => ("MissingAuthenticationTokenException", StatusCode::BAD_REQUEST),
+            AuthError::Missing if json => (
+                "MissingAuthenticationTokenException",
+                StatusCode::BAD_REQUEST,
+            ),
             AuthError::Missing => ("MissingAuthenticationToken", StatusCode::FORBIDDEN),
-            AuthError::Incomplete(_) if json => ("IncompleteSignatureException", StatusCode::BAD_REQUEST),
+            AuthError::Incomplete(_) if json => {
+                ("IncompleteSignatureException", StatusCode::BAD_REQUEST)
+            }
             AuthError::Incomplete(_) => ("IncompleteSignature", StatusCode::BAD_REQUEST),
             AuthError::UnknownAccessKey | AuthError::InvalidSessionToken if json => {
                 ("UnrecognizedClientException", StatusCode::BAD_REQUEST)
@@ -88,7 +97,9 @@ impl AuthError {
             AuthError::UnknownAccessKey | AuthError::InvalidSessionToken => {
                 ("InvalidClientTokenId", StatusCode::FORBIDDEN)
             }
-            AuthError::Expired { .. } if json => ("InvalidSignatureException", StatusCode::BAD_REQUEST),
+            AuthError::Expired { .. } if json => {
+                ("InvalidSignatureException", StatusCode::BAD_REQUEST)
+            }
             AuthError::Expired { .. } => ("RequestExpired", StatusCode::BAD_REQUEST),
             AuthError::Mismatch if json => ("InvalidSignatureException", StatusCode::BAD_REQUEST),
             AuthError::Mismatch => ("SignatureDoesNotMatch", StatusCode::FORBIDDEN),
@@ -245,7 +256,10 @@ fn expected_signature(
     )
     .map_err(|_| AuthError::Mismatch)?;
 
-    let signs_token = auth.signed_headers.iter().any(|h| h == "x-amz-security-token");
+    let signs_token = auth
+        .signed_headers
+        .iter()
+        .any(|h| h == "x-amz-security-token");
     let mut settings = SigningSettings::default();
     settings.excluded_headers = Some(Vec::new());
     settings.session_token_mode = if signs_token {
@@ -256,17 +270,20 @@ fn expected_signature(
     let identity = aws_credential_types::Credentials::new(
         auth.access_key_id.clone(),
         secret.secret_access_key.clone(),
-        signs_token.then(|| secret.session_token.clone()).flatten().or_else(|| {
-            signs_token
-                .then(|| {
-                    request
-                        .headers
-                        .get("x-amz-security-token")
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned)
-                })
-                .flatten()
-        }),
+        signs_token
+            .then(|| secret.session_token.clone())
+            .flatten()
+            .or_else(|| {
+                signs_token
+                    .then(|| {
+                        request
+                            .headers
+                            .get("x-amz-security-token")
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::to_owned)
+                    })
+                    .flatten()
+            }),
         None,
         "ballast",
     )
@@ -376,14 +393,20 @@ mod tests {
     fn rejects_a_wrong_secret() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_714_564_800);
         let headers = signed_headers("wrong", now, b"{}");
-        assert_eq!(verify(request(&headers, b"{}"), lookup, now), Err(AuthError::Mismatch));
+        assert_eq!(
+            verify(request(&headers, b"{}"), lookup, now),
+            Err(AuthError::Mismatch)
+        );
     }
 
     #[test]
     fn rejects_a_tampered_body() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_714_564_800);
         let headers = signed_headers("test", now, b"{}");
-        assert_eq!(verify(request(&headers, b"{ }"), lookup, now), Err(AuthError::Mismatch));
+        assert_eq!(
+            verify(request(&headers, b"{ }"), lookup, now),
+            Err(AuthError::Mismatch)
+        );
     }
 
     #[test]
@@ -413,6 +436,9 @@ mod tests {
             parse_authorization("AWS4-HMAC-SHA256 Credential=x"),
             Err(AuthError::Incomplete(_))
         ));
-        assert!(matches!(parse_authorization("Basic abc"), Err(AuthError::Incomplete(_))));
+        assert!(matches!(
+            parse_authorization("Basic abc"),
+            Err(AuthError::Incomplete(_))
+        ));
     }
 }

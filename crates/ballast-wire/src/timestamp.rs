@@ -84,7 +84,11 @@ impl<'de> Deserialize<'de> for Timestamp {
         match Raw::deserialize(deserializer)? {
             Raw::Seconds(s) => Ok(Timestamp::from_millis((s * 1000.0) as i64)),
             Raw::Text(t) => Timestamp::parse_iso8601(&t)
-                .or_else(|| t.parse::<f64>().ok().map(|s| Timestamp::from_millis((s * 1000.0) as i64)))
+                .or_else(|| {
+                    t.parse::<f64>()
+                        .ok()
+                        .map(|s| Timestamp::from_millis((s * 1000.0) as i64))
+                })
                 .ok_or_else(|| serde::de::Error::custom(format!("invalid timestamp '{t}'"))),
         }
     }

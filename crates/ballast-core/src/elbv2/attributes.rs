@@ -25,19 +25,43 @@ enum Rule {
 
 /// Every target group attribute an ALB target group has, with its default.
 const DEFINITIONS: &[(&str, &str, Rule)] = &[
-    ("deregistration_delay.timeout_seconds", "300", Rule::Int(0, 3600)),
+    (
+        "deregistration_delay.timeout_seconds",
+        "300",
+        Rule::Int(0, 3600),
+    ),
     ("stickiness.enabled", "false", Rule::Bool),
-    ("stickiness.type", "lb_cookie", Rule::OneOf(&["lb_cookie", "app_cookie"])),
-    ("stickiness.lb_cookie.duration_seconds", "86400", Rule::Int(1, 604_800)),
+    (
+        "stickiness.type",
+        "lb_cookie",
+        Rule::OneOf(&["lb_cookie", "app_cookie"]),
+    ),
+    (
+        "stickiness.lb_cookie.duration_seconds",
+        "86400",
+        Rule::Int(1, 604_800),
+    ),
     ("stickiness.app_cookie.cookie_name", "", Rule::Text(1024)),
-    ("stickiness.app_cookie.duration_seconds", "86400", Rule::Int(1, 604_800)),
+    (
+        "stickiness.app_cookie.duration_seconds",
+        "86400",
+        Rule::Int(1, 604_800),
+    ),
     ("slow_start.duration_seconds", "0", Rule::ZeroOr(30, 900)),
     (
         "load_balancing.algorithm.type",
         "round_robin",
-        Rule::OneOf(&["round_robin", "least_outstanding_requests", "weighted_random"]),
+        Rule::OneOf(&[
+            "round_robin",
+            "least_outstanding_requests",
+            "weighted_random",
+        ]),
     ),
-    ("load_balancing.algorithm.anomaly_mitigation", "off", Rule::OneOf(&["on", "off"])),
+    (
+        "load_balancing.algorithm.anomaly_mitigation",
+        "off",
+        Rule::OneOf(&["on", "off"]),
+    ),
     (
         "load_balancing.cross_zone.enabled",
         "use_load_balancer_configuration",
@@ -110,7 +134,9 @@ impl Attributes {
     }
 
     fn check_combination(&self) -> Result<(), Error> {
-        let algorithm = self.get("load_balancing.algorithm.type").unwrap_or("round_robin");
+        let algorithm = self
+            .get("load_balancing.algorithm.type")
+            .unwrap_or("round_robin");
         let slow_start = self.get("slow_start.duration_seconds").unwrap_or("0");
         if algorithm == "least_outstanding_requests" && slow_start != "0" {
             return Err(invalid(
@@ -176,8 +202,14 @@ mod tests {
     #[test]
     fn ranges_and_unknown_keys() {
         let a = Attributes::default();
-        assert!(a.modify([("deregistration_delay.timeout_seconds", "0")]).is_ok());
-        assert!(a.modify([("deregistration_delay.timeout_seconds", "3601")]).is_err());
+        assert!(
+            a.modify([("deregistration_delay.timeout_seconds", "0")])
+                .is_ok()
+        );
+        assert!(
+            a.modify([("deregistration_delay.timeout_seconds", "3601")])
+                .is_err()
+        );
         assert!(a.modify([("slow_start.duration_seconds", "10")]).is_err());
         assert!(a.modify([("slow_start.duration_seconds", "30")]).is_ok());
         assert!(a.modify([("no.such.key", "1")]).is_err());
@@ -187,12 +219,16 @@ mod tests {
     #[test]
     fn slow_start_excludes_least_outstanding() {
         let a = Attributes::default();
-        assert!(a
-            .modify([
+        assert!(
+            a.modify([
                 ("slow_start.duration_seconds", "60"),
-                ("load_balancing.algorithm.type", "least_outstanding_requests"),
+                (
+                    "load_balancing.algorithm.type",
+                    "least_outstanding_requests"
+                ),
             ])
-            .is_err());
+            .is_err()
+        );
     }
 
     #[test]

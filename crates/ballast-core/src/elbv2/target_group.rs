@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Error, invalid};
 use super::attributes::Attributes;
+use super::{Error, invalid};
 
 /// A target group as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,7 +99,10 @@ impl TargetGroup {
     /// A new target group from a request, with AWS's defaults filled in.
     pub fn create(arn: String, spec: &TargetGroupSpec, now_millis: i64) -> Result<Self, Error> {
         validate_name(&spec.name)?;
-        let target_type = spec.target_type.clone().unwrap_or_else(|| "instance".to_owned());
+        let target_type = spec
+            .target_type
+            .clone()
+            .unwrap_or_else(|| "instance".to_owned());
         if !TARGET_TYPES.contains(&target_type.as_str()) {
             return Err(invalid(format!(
                 "1 validation error detected: Value '{target_type}' at 'targetType' failed to satisfy constraint: Member must satisfy enum value set: [instance, ip, lambda, alb]"
@@ -297,14 +300,21 @@ impl HealthCheck {
             }
             next.path = Some(path.clone());
         }
-        check_range("HealthCheckIntervalSeconds", change.interval_seconds, 5, 300)?;
+        check_range(
+            "HealthCheckIntervalSeconds",
+            change.interval_seconds,
+            5,
+            300,
+        )?;
         check_range("HealthCheckTimeoutSeconds", change.timeout_seconds, 2, 120)?;
         check_range("HealthyThresholdCount", change.healthy_threshold, 2, 10)?;
         check_range("UnhealthyThresholdCount", change.unhealthy_threshold, 2, 10)?;
         next.interval_seconds = change.interval_seconds.unwrap_or(next.interval_seconds);
         next.timeout_seconds = change.timeout_seconds.unwrap_or(next.timeout_seconds);
         next.healthy_threshold = change.healthy_threshold.unwrap_or(next.healthy_threshold);
-        next.unhealthy_threshold = change.unhealthy_threshold.unwrap_or(next.unhealthy_threshold);
+        next.unhealthy_threshold = change
+            .unhealthy_threshold
+            .unwrap_or(next.unhealthy_threshold);
         if next.timeout_seconds >= next.interval_seconds {
             return Err(invalid(format!(
                 "Health check timeout '{}' must be smaller than the interval '{}'",
@@ -313,7 +323,11 @@ impl HealthCheck {
         }
         if let Some(matcher) = &change.matcher {
             if let Some(codes) = &matcher.http_code {
-                let (lo, hi) = if is_http(protocol) { (200, 499) } else { (200, 599) };
+                let (lo, hi) = if is_http(protocol) {
+                    (200, 499)
+                } else {
+                    (200, 599)
+                };
                 parse_codes(codes, lo, hi)?;
             }
             if let Some(codes) = &matcher.grpc_code {
@@ -389,12 +403,20 @@ mod tests {
         let tg = TargetGroup::create("arn".into(), &spec("web"), 0).unwrap();
         let hc = &tg.health_check;
         assert_eq!(
-            (hc.interval_seconds, hc.timeout_seconds, hc.healthy_threshold, hc.unhealthy_threshold),
+            (
+                hc.interval_seconds,
+                hc.timeout_seconds,
+                hc.healthy_threshold,
+                hc.unhealthy_threshold
+            ),
             (30, 5, 5, 2)
         );
         assert_eq!(hc.port, "traffic-port");
         assert_eq!(hc.path.as_deref(), Some("/"));
-        assert_eq!(hc.matcher.as_ref().and_then(|m| m.http_code.as_deref()), Some("200"));
+        assert_eq!(
+            hc.matcher.as_ref().and_then(|m| m.http_code.as_deref()),
+            Some("200")
+        );
         assert_eq!(tg.target_type, "instance");
         assert_eq!(tg.protocol_version.as_deref(), Some("HTTP1"));
     }
@@ -415,7 +437,10 @@ mod tests {
         assert!(TargetGroup::create("a".into(), &s, 0).is_err());
         let mut s = spec("web");
         s.health_check.timeout_seconds = Some(30);
-        assert!(TargetGroup::create("a".into(), &s, 0).is_err(), "timeout must be below interval");
+        assert!(
+            TargetGroup::create("a".into(), &s, 0).is_err(),
+            "timeout must be below interval"
+        );
         let mut s = spec("web");
         s.health_check.matcher = Some(Matcher {
             http_code: Some("200-299,302".into()),
@@ -447,7 +472,10 @@ mod tests {
 
     #[test]
     fn codes() {
-        assert_eq!(parse_codes("200,202-204", 200, 499).unwrap(), [(200, 200), (202, 204)]);
+        assert_eq!(
+            parse_codes("200,202-204", 200, 499).unwrap(),
+            [(200, 200), (202, 204)]
+        );
         assert!(parse_codes("abc", 200, 499).is_err());
         assert!(parse_codes("300-200", 200, 499).is_err());
     }

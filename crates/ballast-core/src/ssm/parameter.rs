@@ -23,17 +23,25 @@ pub const DEFAULT_KEY_ID: &str = "alias/aws/ssm";
 pub enum Error {
     #[error("{0}")]
     Validation(String),
-    #[error("The parameter already exists. To overwrite this value, set the overwrite option in the request to true.")]
+    #[error(
+        "The parameter already exists. To overwrite this value, set the overwrite option in the request to true."
+    )]
     AlreadyExists,
     #[error("Parameter {0} not found.")]
     NotFound(String),
-    #[error("Systems Manager could not find version {version} of {name}. Verify the version and try again.")]
+    #[error(
+        "Systems Manager could not find version {version} of {name}. Verify the version and try again."
+    )]
     VersionNotFound { name: String, version: String },
     #[error("Parameter name: hierarchy depth exceeds {MAX_LEVELS} levels.")]
     HierarchyLevelLimitExceeded,
-    #[error("The parameter type can't be changed from {from} to {to}. Delete the parameter and create it again with the new type.")]
+    #[error(
+        "The parameter type can't be changed from {from} to {to}. Delete the parameter and create it again with the new type."
+    )]
     HierarchyTypeMismatch { from: String, to: String },
-    #[error("Parameter {0} has {MAX_VERSIONS} versions and its oldest version has a label, so no new version can be added. Move the label and try again.")]
+    #[error(
+        "Parameter {0} has {MAX_VERSIONS} versions and its oldest version has a label, so no new version can be added. Move the label and try again."
+    )]
     MaxVersionLimitExceeded(String),
     #[error("A parameter version can have at most {MAX_LABELS_PER_VERSION} labels.")]
     VersionLabelLimitExceeded,
@@ -99,7 +107,11 @@ impl Tier {
     /// tier (Standard for a new one, as AWS's default tier setting is);
     /// `Intelligent-Tiering` picks the cheapest tier that fits the value; a
     /// parameter once advanced stays so.
-    pub fn resolve(requested: Option<&str>, value_len: usize, current: Option<Tier>) -> Result<Tier, Error> {
+    pub fn resolve(
+        requested: Option<&str>,
+        value_len: usize,
+        current: Option<Tier>,
+    ) -> Result<Tier, Error> {
         let floor = current.unwrap_or(Tier::Standard);
         let tier = match requested {
             None => floor,
@@ -354,7 +366,10 @@ impl Selector {
     }
 
     /// Picks the selected version out of a parameter's history.
-    pub fn pick<'v>(&self, versions: &'v [ParameterVersion]) -> Result<&'v ParameterVersion, Error> {
+    pub fn pick<'v>(
+        &self,
+        versions: &'v [ParameterVersion],
+    ) -> Result<&'v ParameterVersion, Error> {
         let found = match &self.version {
             SelectorVersion::Latest => versions.iter().max_by_key(|v| v.version),
             SelectorVersion::Number(n) => versions.iter().find(|v| v.version == *n),
@@ -362,7 +377,11 @@ impl Selector {
         };
         found.ok_or_else(|| Error::VersionNotFound {
             name: self.name.clone(),
-            version: self.suffix().unwrap_or_default().trim_start_matches(':').to_owned(),
+            version: self
+                .suffix()
+                .unwrap_or_default()
+                .trim_start_matches(':')
+                .to_owned(),
         })
     }
 }
@@ -426,14 +445,20 @@ impl PutRequest {
                 ));
             }
         }
-        let requested_type = self.parameter_type.as_deref().map(ParameterType::parse).transpose()?;
+        let requested_type = self
+            .parameter_type
+            .as_deref()
+            .map(ParameterType::parse)
+            .transpose()?;
         let data_type = self.data_type.clone().unwrap_or_else(|| {
             latest.map_or(DataType::DEFAULT.to_owned(), |l| l.data_type.clone())
         });
         DataType::validate(&data_type, &self.value)?;
         let parameter_type = match (latest, requested_type) {
             (None, None) => {
-                return Err(invalid("A parameter type is required when you create a parameter."));
+                return Err(invalid(
+                    "A parameter type is required when you create a parameter.",
+                ));
             }
             (None, Some(t)) => t,
             (Some(latest), _) if !self.overwrite => {
@@ -454,9 +479,15 @@ impl PutRequest {
             ));
         }
         if parameter_type != ParameterType::SecureString && self.key_id.is_some() {
-            return Err(invalid("KeyId is required for SecureString type parameter only."));
+            return Err(invalid(
+                "KeyId is required for SecureString type parameter only.",
+            ));
         }
-        let tier = Tier::resolve(self.tier.as_deref(), self.value.len(), latest.map(|l| l.tier))?;
+        let tier = Tier::resolve(
+            self.tier.as_deref(),
+            self.value.len(),
+            latest.map(|l| l.tier),
+        )?;
         let key_id = (parameter_type == ParameterType::SecureString).then(|| {
             self.key_id
                 .clone()
@@ -541,7 +572,10 @@ mod tests {
         assert!(ParameterName::parse("a/b", 40).is_err());
         assert!(ParameterName::parse("has space", 40).is_err());
         let deep = format!("/{}", vec!["l"; 16].join("/"));
-        assert_eq!(ParameterName::parse(&deep, 40), Err(Error::HierarchyLevelLimitExceeded));
+        assert_eq!(
+            ParameterName::parse(&deep, 40),
+            Err(Error::HierarchyLevelLimitExceeded)
+        );
         assert!(ParameterName::parse(&"x".repeat(1000), 40).is_err());
     }
 
@@ -555,9 +589,14 @@ mod tests {
     fn create_requires_type_and_overwrite_bumps_version() {
         let n = name("/app/x");
         assert!(put("v", None, false).apply(&n, None, 0, "u").is_err());
-        let v1 = put("v", Some("String"), false).apply(&n, None, 0, "u").unwrap();
+        let v1 = put("v", Some("String"), false)
+            .apply(&n, None, 0, "u")
+            .unwrap();
         assert_eq!(v1.version, 1);
-        assert_eq!(put("v2", None, false).apply(&n, Some(&v1), 0, "u"), Err(Error::AlreadyExists));
+        assert_eq!(
+            put("v2", None, false).apply(&n, Some(&v1), 0, "u"),
+            Err(Error::AlreadyExists)
+        );
         let v2 = put("v2", None, true).apply(&n, Some(&v1), 0, "u").unwrap();
         assert_eq!((v2.version, v2.parameter_type), (2, ParameterType::String));
         assert!(matches!(
@@ -570,13 +609,24 @@ mod tests {
     fn value_limits_depend_on_tier() {
         let n = name("/app/x");
         let big = "x".repeat(5000);
-        assert!(put(&big, Some("String"), false).apply(&n, None, 0, "u").is_err());
+        assert!(
+            put(&big, Some("String"), false)
+                .apply(&n, None, 0, "u")
+                .is_err()
+        );
         let mut req = put(&big, Some("String"), false);
         req.tier = Some("Standard".into());
-        assert!(matches!(req.apply(&n, None, 0, "u"), Err(Error::Validation(_))));
+        assert!(matches!(
+            req.apply(&n, None, 0, "u"),
+            Err(Error::Validation(_))
+        ));
         req.tier = Some("Advanced".into());
         assert_eq!(req.apply(&n, None, 0, "u").unwrap().tier, Tier::Advanced);
-        assert!(put(&"x".repeat(9000), Some("String"), false).apply(&n, None, 0, "u").is_err());
+        assert!(
+            put(&"x".repeat(9000), Some("String"), false)
+                .apply(&n, None, 0, "u")
+                .is_err()
+        );
     }
 
     #[test]
@@ -589,7 +639,10 @@ mod tests {
 
     #[test]
     fn selectors() {
-        assert_eq!(Selector::parse("/a/b:3").version, SelectorVersion::Number(3));
+        assert_eq!(
+            Selector::parse("/a/b:3").version,
+            SelectorVersion::Number(3)
+        );
         assert_eq!(
             Selector::parse("/a/b:prod").version,
             SelectorVersion::Label("prod".into())
@@ -597,7 +650,10 @@ mod tests {
         let arn = Selector::parse("arn:aws:ssm:us-east-1:000000000000:parameter/a/b");
         assert_eq!(arn.name, "/a/b");
         let flat = Selector::parse("arn:aws:ssm:us-east-1:000000000000:parameter/flat:2");
-        assert_eq!((flat.name.as_str(), flat.version), ("flat", SelectorVersion::Number(2)));
+        assert_eq!(
+            (flat.name.as_str(), flat.version),
+            ("flat", SelectorVersion::Number(2))
+        );
     }
 
     #[test]

@@ -272,10 +272,7 @@ impl<'de> de::Deserializer<'de> for NodeDeserializer<'_> {
         self.deserialize_str(visitor)
     }
 
-    fn deserialize_ignored_any<V: Visitor<'de>>(
-        self,
-        visitor: V,
-    ) -> Result<V::Value, DecodeError> {
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
         visitor.visit_unit()
     }
 }
@@ -445,8 +442,9 @@ mod tests {
 
     #[test]
     fn bad_scalar_names_its_member() {
-        let err = decode::<Input>("TargetGroupArn=a&Targets.member.1.Id=x&Targets.member.1.Port=http")
-            .unwrap_err();
+        let err =
+            decode::<Input>("TargetGroupArn=a&Targets.member.1.Id=x&Targets.member.1.Port=http")
+                .unwrap_err();
         match err {
             DecodeError::Invalid { member, .. } => assert_eq!(member, "Targets.member.1.Port"),
             other => panic!("unexpected {other:?}"),

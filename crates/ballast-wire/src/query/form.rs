@@ -129,7 +129,10 @@ mod tests {
 
     #[test]
     fn rejects_leaf_then_branch_conflict() {
-        assert!(matches!(parse_form(b"A=x&A.b=y"), Err(FormError::Conflict(_))));
+        assert!(matches!(
+            parse_form(b"A=x&A.b=y"),
+            Err(FormError::Conflict(_))
+        ));
     }
 
     #[test]

@@ -150,7 +150,9 @@ impl<'o> ser::Serializer for Element<'o> {
         self.text(v)
     }
     fn serialize_bytes(self, _v: &[u8]) -> Result<(), XmlError> {
-        Err(XmlError("raw bytes; encode blobs as base64 text first".into()))
+        Err(XmlError(
+            "raw bytes; encode blobs as base64 text first".into(),
+        ))
     }
     fn serialize_none(self) -> Result<(), XmlError> {
         Ok(())
@@ -202,11 +204,7 @@ impl<'o> ser::Serializer for Element<'o> {
     fn serialize_tuple(self, len: usize) -> Result<List<'o>, XmlError> {
         self.serialize_seq(Some(len))
     }
-    fn serialize_tuple_struct(
-        self,
-        _name: &'static str,
-        len: usize,
-    ) -> Result<List<'o>, XmlError> {
+    fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<List<'o>, XmlError> {
         self.serialize_seq(Some(len))
     }
     fn serialize_tuple_variant(
@@ -222,7 +220,11 @@ impl<'o> ser::Serializer for Element<'o> {
         self.open();
         Ok(Map { element: self })
     }
-    fn serialize_struct(mut self, _name: &'static str, _len: usize) -> Result<Struct<'o>, XmlError> {
+    fn serialize_struct(
+        mut self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Struct<'o>, XmlError> {
         self.open();
         Ok(Struct { element: self })
     }
@@ -419,7 +421,11 @@ impl ser::Serializer for SecondsCapture {
     fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, XmlError> {
         Err(XmlError("timestamp marker without seconds".into()))
     }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, XmlError> {
+    fn serialize_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStruct, XmlError> {
         Err(XmlError("timestamp marker without seconds".into()))
     }
     fn serialize_struct_variant(
@@ -464,8 +470,14 @@ mod tests {
     fn writes_aws_query_shapes() {
         let out = Output {
             names: vec![
-                Inner { id: "a".into(), port: Some(80) },
-                Inner { id: "b".into(), port: None },
+                Inner {
+                    id: "a".into(),
+                    port: Some(80),
+                },
+                Inner {
+                    id: "b".into(),
+                    port: None,
+                },
             ],
             empty: vec![],
             absent: None,

@@ -1,0 +1,53 @@
+//! The shared last mile of every operation: decode the typed input, run the
+//! handler, encode the typed output.
+
+use ballast_wire::{ApiError, ApiRequest, WireResponse, encode_output};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::RequestContext;
+
+/// Decodes `I`, runs `handler`, and encodes its output with the protocol's
+/// result wrapper.
+pub(crate) fn call<I, O, E>(
+    ctx: &RequestContext,
+    request: &ApiRequest,
+    handler: impl FnOnce(I) -> Result<O, E>,
+) -> Result<WireResponse, ApiError>
+where
+    I: DeserializeOwned,
+    O: Serialize,
+    E: Into<ApiError>,
+{
+    let input = request.decode::<I>()?;
+    let output = handler(input).map_err(Into::into)?;
+    encode_output(
+        request.service,
+        &request.operation,
+        &ctx.request_id,
+        Some(&output),
+    )
+}
+
+/// Declares a service's operations as an enum with a lookup by wire name.
+macro_rules! operations {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($op:ident),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        $vis enum $name {
+            $($op),*
+        }
+
+        impl $name {
+            /// The operation a request's action or target names.
+            $vis fn from_name(name: &str) -> Option<Self> {
+                match name {
+                    $(stringify!($op) => Some($name::$op),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use operations;

@@ -1,0 +1,86 @@
+//! Elastic Load Balancing v2 (awsQuery). Today: target groups and tags.
+
+pub mod model;
+mod tags;
+mod target_groups;
+
+use ballast_core::elbv2::Error as Rule;
+use ballast_store::StoreError;
+use ballast_wire::{ApiError, ApiRequest, Protocol, WireResponse};
+
+use crate::dispatch::{call, operations};
+use crate::{ApiState, RequestContext};
+
+operations! {
+    /// The ELBv2 operations Ballast implements.
+    pub enum Operation {
+        CreateTargetGroup,
+        DescribeTargetGroups,
+        ModifyTargetGroup,
+        DeleteTargetGroup,
+        DescribeTargetGroupAttributes,
+        ModifyTargetGroupAttributes,
+        AddTags,
+        RemoveTags,
+        DescribeTags,
+    }
+}
+
+/// Routes an ELBv2 request to its handler.
+pub fn handle(
+    state: &ApiState,
+    ctx: &RequestContext,
+    request: &ApiRequest,
+) -> Result<WireResponse, ApiError> {
+    let Some(operation) = Operation::from_name(&request.operation) else {
+        return Err(ApiError::unknown_operation(
+            Protocol::AwsQuery,
+            &request.operation,
+        ));
+    };
+    use Operation::*;
+    match operation {
+        CreateTargetGroup => call(ctx, request, |i| target_groups::create(state, i)),
+        DescribeTargetGroups => call(ctx, request, |i| target_groups::describe(state, i)),
+        ModifyTargetGroup => call(ctx, request, |i| target_groups::modify(state, i)),
+        DeleteTargetGroup => call(ctx, request, |i| target_groups::delete(state, i)),
+        DescribeTargetGroupAttributes => call(ctx, request, |i| {
+            target_groups::describe_attributes(state, i)
+        }),
+        ModifyTargetGroupAttributes => {
+            call(ctx, request, |i| target_groups::modify_attributes(state, i))
+        }
+        AddTags => call(ctx, request, |i| tags::add(state, i)),
+        RemoveTags => call(ctx, request, |i| tags::remove(state, i)),
+        DescribeTags => call(ctx, request, |i| tags::describe(state, i)),
+    }
+}
+
+/// A failure inside an ELBv2 handler.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Error {
+    #[error(transparent)]
+    Rule(#[from] Rule),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<Error> for ApiError {
+    fn from(error: Error) -> Self {
+        let rule = match error {
+            Error::Rule(rule) => rule,
+            Error::Store(store) => return ApiError::internal("InternalFailure", store.to_string()),
+        };
+        let code = match &rule {
+            Rule::Validation(_) => "ValidationError",
+            Rule::DuplicateTargetGroupName(_) => "DuplicateTargetGroupName",
+            Rule::TargetGroupNotFound => "TargetGroupNotFound",
+            Rule::LoadBalancerNotFound => "LoadBalancerNotFound",
+            Rule::DuplicateTagKeys(_) => "DuplicateTagKeys",
+            Rule::TooManyTags => "TooManyTags",
+            Rule::InvalidConfigurationRequest(_) => "InvalidConfigurationRequest",
+            Rule::ResourceInUse(_) => "ResourceInUse",
+        };
+        ApiError::sender(code, rule.to_string())
+    }
+}

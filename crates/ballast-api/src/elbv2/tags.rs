@@ -1,0 +1,86 @@
+//! Tag handlers for every taggable ELBv2 resource.
+
+use ballast_core::elbv2::{self, Error as Rule};
+use ballast_core::tags::{self, Tag, TagError};
+use ballast_store::Tx;
+
+use super::Error;
+use super::model::*;
+use super::target_groups;
+use crate::ApiState;
+
+/// The most resources one DescribeTags call may name.
+const MAX_DESCRIBE: usize = 20;
+
+/// Checks that a taggable resource exists.
+fn ensure_exists(tx: &Tx<'_>, arn: &str) -> Result<(), Error> {
+    target_groups::load(tx, arn).map(|_| ())
+}
+
+pub(super) fn add(state: &ApiState, input: AddTagsInput) -> Result<AddTagsOutput, Error> {
+    tags::validate(&input.tags).map_err(|e| match e {
+        TagError::DuplicateKey(key) => {
+            Rule::DuplicateTagKeys(format!("Tag key '{key}' is duplicated"))
+        }
+        other => Rule::Validation(other.to_string()),
+    })?;
+    let pairs: Vec<(String, String)> = input
+        .tags
+        .iter()
+        .map(|t| (t.key.clone(), t.value.clone()))
+        .collect();
+    state.store.write(|tx| -> Result<_, Error> {
+        for arn in &input.resource_arns {
+            ensure_exists(tx, arn)?;
+            tx.put_tags(arn, &pairs)?;
+            if tx.tags(arn)?.len() > elbv2::MAX_TAGS {
+                return Err(Rule::TooManyTags.into());
+            }
+        }
+        Ok(())
+    })?;
+    Ok(AddTagsOutput {})
+}
+
+pub(super) fn remove(state: &ApiState, input: RemoveTagsInput) -> Result<RemoveTagsOutput, Error> {
+    state.store.write(|tx| -> Result<_, Error> {
+        for arn in &input.resource_arns {
+            ensure_exists(tx, arn)?;
+            tx.remove_tags(arn, &input.tag_keys)?;
+        }
+        Ok(())
+    })?;
+    Ok(RemoveTagsOutput {})
+}
+
+pub(super) fn describe(
+    state: &ApiState,
+    input: DescribeTagsInput,
+) -> Result<DescribeTagsOutput, Error> {
+    if input.resource_arns.len() > MAX_DESCRIBE {
+        return Err(Rule::Validation(format!(
+            "At most {MAX_DESCRIBE} resource ARNs can be described at once"
+        ))
+        .into());
+    }
+    let descriptions = state.store.read(|tx| -> Result<_, Error> {
+        input
+            .resource_arns
+            .iter()
+            .map(|arn| {
+                ensure_exists(tx, arn)?;
+                Ok(TagDescription {
+                    resource_arn: arn.clone(),
+                    tags: tx
+                        .tags(arn)?
+                        .into_iter()
+                        .map(|(key, value)| Tag { key, value })
+                        .collect(),
+                })
+            })
+            .collect()
+    })?;
+    Ok(DescribeTagsOutput {
+        tag_descriptions: descriptions,
+    })
+}

@@ -1,0 +1,282 @@
+//! Target group handlers.
+
+use ballast_core::elbv2::Error as Rule;
+use ballast_core::elbv2::{self, HealthCheckChange, TargetGroupSpec};
+use ballast_core::paging::{decode_token, page};
+use ballast_core::{Arn, tags};
+use ballast_store::Tx;
+
+use super::Error;
+use super::model::*;
+use crate::ApiState;
+
+/// Checks that text is a target group ARN of this region and account.
+pub(super) fn parse_target_group_arn(text: &str) -> Result<(), Rule> {
+    match text.parse::<Arn>() {
+        Ok(arn)
+            if arn.service == "elasticloadbalancing" && arn.resource_type() == "targetgroup" =>
+        {
+            Ok(())
+        }
+        _ => Err(Rule::Validation(format!(
+            "'{text}' is not a valid target group ARN"
+        ))),
+    }
+}
+
+/// Loads a target group or fails with `TargetGroupNotFound`.
+pub(super) fn load(tx: &Tx<'_>, arn: &str) -> Result<elbv2::TargetGroup, Error> {
+    parse_target_group_arn(arn)?;
+    tx.target_group(arn)?
+        .ok_or_else(|| Rule::TargetGroupNotFound.into())
+}
+
+/// API integers arrive as i64; anything outside u32 fails the range checks.
+fn count(value: Option<i64>) -> Option<u32> {
+    value.map(|n| u32::try_from(n).unwrap_or(0))
+}
+
+fn matcher(m: Option<Matcher>) -> Option<elbv2::Matcher> {
+    m.map(|m| elbv2::Matcher {
+        http_code: m.http_code,
+        grpc_code: m.grpc_code,
+    })
+}
+
+fn view(group: &elbv2::TargetGroup) -> TargetGroup {
+    let hc = &group.health_check;
+    TargetGroup {
+        target_group_arn: group.arn.clone(),
+        target_group_name: group.name.clone(),
+        protocol: group.protocol.clone(),
+        port: group.port,
+        vpc_id: group.vpc_id.clone(),
+        health_check_protocol: hc.protocol.clone(),
+        health_check_port: Some(hc.port.clone()),
+        health_check_enabled: hc.enabled,
+        health_check_interval_seconds: hc.interval_seconds,
+        health_check_timeout_seconds: hc.timeout_seconds,
+        healthy_threshold_count: hc.healthy_threshold,
+        unhealthy_threshold_count: hc.unhealthy_threshold,
+        health_check_path: hc.path.clone(),
+        matcher: hc.matcher.clone().map(|m| Matcher {
+            http_code: m.http_code,
+            grpc_code: m.grpc_code,
+        }),
+        load_balancer_arns: Vec::new(),
+        target_type: group.target_type.clone(),
+        protocol_version: group.protocol_version.clone(),
+        ip_address_type: group.ip_address_type.clone(),
+    }
+}
+
+fn attributes_view(group: &elbv2::TargetGroup) -> Vec<TargetGroupAttribute> {
+    group
+        .attributes
+        .iter()
+        .map(|(k, v)| TargetGroupAttribute {
+            key: k.to_owned(),
+            value: v.to_owned(),
+        })
+        .collect()
+}
+
+pub(super) fn create(
+    state: &ApiState,
+    input: CreateTargetGroupInput,
+) -> Result<CreateTargetGroupOutput, Error> {
+    let port =
+        match input.port {
+            None => None,
+            Some(p) => Some(u16::try_from(p).ok().filter(|p| *p > 0).ok_or_else(|| {
+                Rule::Validation(format!("Port '{p}' must be between 1 and 65535"))
+            })?),
+        };
+    let spec = TargetGroupSpec {
+        name: input.name,
+        protocol: input.protocol,
+        protocol_version: input.protocol_version,
+        port,
+        vpc_id: input.vpc_id,
+        target_type: input.target_type,
+        ip_address_type: input.ip_address_type,
+        health_check: HealthCheckChange {
+            enabled: input.health_check_enabled,
+            protocol: input.health_check_protocol,
+            port: input.health_check_port,
+            path: input.health_check_path,
+            interval_seconds: count(input.health_check_interval_seconds),
+            timeout_seconds: count(input.health_check_timeout_seconds),
+            healthy_threshold: count(input.healthy_threshold_count),
+            unhealthy_threshold: count(input.unhealthy_threshold_count),
+            matcher: matcher(input.matcher),
+        },
+    };
+    let tags = input.tags.unwrap_or_default();
+    tags::validate(&tags).map_err(|e| Rule::Validation(e.to_string()))?;
+    if tags.len() > elbv2::MAX_TAGS {
+        return Err(Rule::TooManyTags.into());
+    }
+    let arn = Arn::new(
+        "elasticloadbalancing",
+        &state.scope.region,
+        &state.scope.account,
+        format!("targetgroup/{}/{}", spec.name, state.ids.hex(16)),
+    )
+    .to_string();
+    let now = state.now().millis();
+    let group = state.store.write(|tx| -> Result<_, Error> {
+        if let Some(existing) = tx.target_group_by_name(&spec.name)? {
+            return if existing.matches(&spec) {
+                Ok(existing)
+            } else {
+                Err(Rule::DuplicateTargetGroupName(spec.name.clone()).into())
+            };
+        }
+        let group = elbv2::TargetGroup::create(arn, &spec, now)?;
+        tx.save_target_group(&group)?;
+        let pairs: Vec<_> = tags
+            .iter()
+            .map(|t| (t.key.clone(), t.value.clone()))
+            .collect();
+        tx.put_tags(&group.arn, &pairs)?;
+        Ok(group)
+    })?;
+    Ok(CreateTargetGroupOutput {
+        target_groups: vec![view(&group)],
+    })
+}
+
+pub(super) fn describe(
+    state: &ApiState,
+    input: DescribeTargetGroupsInput,
+) -> Result<DescribeTargetGroupsOutput, Error> {
+    let size = match input.page_size {
+        None => 400,
+        Some(n @ 1..=400) => n as usize,
+        Some(n) => {
+            return Err(Rule::Validation(format!(
+                "1 validation error detected: Value '{n}' at 'pageSize' failed to satisfy constraint: Member must have value between 1 and 400"
+            ))
+            .into());
+        }
+    };
+    let after = match input.marker.as_deref() {
+        None | Some("") => None,
+        Some(marker) => Some(
+            decode_token(marker)
+                .ok_or_else(|| Rule::Validation("The marker is not valid".to_owned()))?,
+        ),
+    };
+    let given = [
+        input.load_balancer_arn.is_some(),
+        input.target_group_arns.is_some(),
+        input.names.is_some(),
+    ];
+    if given.iter().filter(|g| **g).count() > 1 {
+        return Err(Rule::Validation(
+            "You can specify only one of load balancer ARN, target group ARNs, or names".to_owned(),
+        )
+        .into());
+    }
+    let mut groups = state.store.read(|tx| -> Result<_, Error> {
+        if input.load_balancer_arn.is_some() {
+            // Load balancers arrive with the ALB issue; none exist yet.
+            return Err(Rule::LoadBalancerNotFound.into());
+        }
+        if let Some(arns) = &input.target_group_arns {
+            return arns.iter().map(|arn| load(tx, arn)).collect();
+        }
+        if let Some(names) = &input.names {
+            return names
+                .iter()
+                .map(|name| {
+                    tx.target_group_by_name(name)?
+                        .ok_or_else(|| Rule::TargetGroupNotFound.into())
+                })
+                .collect();
+        }
+        Ok(tx.target_groups()?)
+    })?;
+    groups.sort_by(|a, b| a.name.cmp(&b.name));
+    groups.dedup_by(|a, b| a.arn == b.arn);
+    let (groups, next_marker) = page(groups, |g| g.name.as_str(), after.as_deref(), size);
+    Ok(DescribeTargetGroupsOutput {
+        target_groups: groups.iter().map(view).collect(),
+        next_marker,
+    })
+}
+
+pub(super) fn modify(
+    state: &ApiState,
+    input: ModifyTargetGroupInput,
+) -> Result<ModifyTargetGroupOutput, Error> {
+    let change = HealthCheckChange {
+        enabled: input.health_check_enabled,
+        protocol: input.health_check_protocol,
+        port: input.health_check_port,
+        path: input.health_check_path,
+        interval_seconds: count(input.health_check_interval_seconds),
+        timeout_seconds: count(input.health_check_timeout_seconds),
+        healthy_threshold: count(input.healthy_threshold_count),
+        unhealthy_threshold: count(input.unhealthy_threshold_count),
+        matcher: matcher(input.matcher),
+    };
+    let group = state.store.write(|tx| -> Result<_, Error> {
+        let mut group = load(tx, &input.target_group_arn)?;
+        group.modify_health_check(&change)?;
+        tx.save_target_group(&group)?;
+        Ok(group)
+    })?;
+    Ok(ModifyTargetGroupOutput {
+        target_groups: vec![view(&group)],
+    })
+}
+
+pub(super) fn delete(
+    state: &ApiState,
+    input: DeleteTargetGroupInput,
+) -> Result<DeleteTargetGroupOutput, Error> {
+    parse_target_group_arn(&input.target_group_arn)?;
+    // Deleting a group that does not exist succeeds, as on AWS.
+    state.store.write(|tx| -> Result<_, Error> {
+        if tx.delete_target_group(&input.target_group_arn)? {
+            tx.clear_tags(&input.target_group_arn)?;
+        }
+        Ok(())
+    })?;
+    Ok(DeleteTargetGroupOutput {})
+}
+
+pub(super) fn describe_attributes(
+    state: &ApiState,
+    input: DescribeTargetGroupAttributesInput,
+) -> Result<DescribeTargetGroupAttributesOutput, Error> {
+    let group = state.store.read(|tx| load(tx, &input.target_group_arn))?;
+    Ok(DescribeTargetGroupAttributesOutput {
+        attributes: attributes_view(&group),
+    })
+}
+
+pub(super) fn modify_attributes(
+    state: &ApiState,
+    input: ModifyTargetGroupAttributesInput,
+) -> Result<ModifyTargetGroupAttributesOutput, Error> {
+    if input.attributes.is_empty() {
+        return Err(Rule::Validation("At least one attribute must be specified".to_owned()).into());
+    }
+    let group = state.store.write(|tx| -> Result<_, Error> {
+        let mut group = load(tx, &input.target_group_arn)?;
+        group.attributes = group.attributes.modify(
+            input
+                .attributes
+                .iter()
+                .map(|a| (a.key.as_str(), a.value.as_str())),
+        )?;
+        tx.save_target_group(&group)?;
+        Ok(group)
+    })?;
+    Ok(ModifyTargetGroupAttributesOutput {
+        attributes: attributes_view(&group),
+    })
+}

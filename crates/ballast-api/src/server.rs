@@ -1,0 +1,213 @@
+//! The single HTTP endpoint all services share.
+//!
+//! Every request takes the same path: bound the body → identify service and
+//! operation → verify the signature → run the operation on a blocking thread
+//! (the store is synchronous SQLite) → write the response with the request
+//! id in the body and in `x-amzn-RequestId`. A panic in a handler becomes a
+//! 500 in the protocol's envelope; the server keeps serving.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::Response;
+use bytes::Bytes;
+use http::{HeaderValue, StatusCode, header};
+use http_body_util::{BodyExt, Limited};
+
+use ballast_wire::request::Rejection;
+use ballast_wire::sigv4::{self, SignedRequest};
+use ballast_wire::{
+    ApiError, ApiRequest, MAX_BODY_BYTES, Protocol, RequestHead, Service, WireResponse,
+    encode_error, identify,
+};
+
+use crate::{ApiState, RequestContext, elbv2, ssm, sts};
+
+/// The API router: every path and method goes to [`handle`].
+pub fn router(state: ApiState) -> Router {
+    Router::new().fallback(handle).with_state(state)
+}
+
+async fn handle(State(state): State<ApiState>, request: Request) -> Response {
+    let request_id = state.ids.request_id();
+    let (parts, body) = request.into_parts();
+    let guessed = guess_protocol(&parts.headers);
+
+    let body = match read_body(&parts.headers, body).await {
+        Ok(body) => body,
+        Err(error) => {
+            return respond(
+                &request_id,
+                encode_error(None, guessed, &request_id, &error),
+            );
+        }
+    };
+
+    let head = RequestHead {
+        method: &parts.method,
+        query: parts.uri.query(),
+        headers: &parts.headers,
+    };
+    let identified = identify(head, body.clone());
+    let (service, protocol) = match &identified {
+        Ok(req) => (Some(req.service), req.service.protocol()),
+        Err(rejection) => (rejection.service, rejection.protocol),
+    };
+
+    let signed = SignedRequest {
+        method: parts.method.as_str(),
+        path_and_query: parts.uri.path_and_query().map_or("/", |p| p.as_str()),
+        headers: &parts.headers,
+        body: &body,
+    };
+    let mut principal = None;
+    let verified = sigv4::verify(
+        signed,
+        |akid| {
+            state.credentials.lookup(akid).map(|(secret, who)| {
+                principal = Some(who);
+                secret
+            })
+        },
+        state.clock.now(),
+    );
+    let principal = match (verified, principal) {
+        (Ok(_), Some(principal)) => principal,
+        (Err(error), _) => {
+            let error = error.to_api_error(protocol);
+            return respond(
+                &request_id,
+                encode_error(service, protocol, &request_id, &error),
+            );
+        }
+        (Ok(_), None) => {
+            let error = ApiError::internal_for(protocol, "verified without a principal");
+            return respond(
+                &request_id,
+                encode_error(service, protocol, &request_id, &error),
+            );
+        }
+    };
+
+    let api_request = match identified {
+        Ok(req) => req,
+        Err(Rejection {
+            service,
+            protocol,
+            error,
+        }) => {
+            return respond(
+                &request_id,
+                encode_error(service, protocol, &request_id, &error),
+            );
+        }
+    };
+
+    let ctx = RequestContext {
+        request_id: request_id.clone(),
+        principal_arn: principal.arn(&state.scope),
+        user_id: principal.user_id(&state.scope),
+    };
+    tracing::debug!(
+        request_id,
+        service = %api_request.service,
+        operation = api_request.operation,
+        "request"
+    );
+    let service = api_request.service;
+    let outcome = tokio::task::spawn_blocking(move || {
+        let result = dispatch(&state, &ctx, &api_request);
+        (result, ctx)
+    })
+    .await;
+    let wire = match outcome {
+        Ok((Ok(response), _)) => response,
+        Ok((Err(error), ctx)) => {
+            if error.status.is_server_error() {
+                tracing::error!(request_id = ctx.request_id, %error, "operation failed");
+            }
+            encode_error(Some(service), protocol, &request_id, &error)
+        }
+        Err(join_error) => {
+            tracing::error!(request_id, %join_error, "handler panicked");
+            let error = ApiError::internal_for(
+                protocol,
+                "We encountered an internal error. Please try again.",
+            );
+            encode_error(Some(service), protocol, &request_id, &error)
+        }
+    };
+    respond(&request_id, wire)
+}
+
+/// Runs one identified, authenticated request.
+fn dispatch(
+    state: &ApiState,
+    ctx: &RequestContext,
+    request: &ApiRequest,
+) -> Result<WireResponse, ApiError> {
+    match request.service {
+        Service::Ssm => ssm::handle(state, ctx, request),
+        Service::Sts => sts::handle(state, ctx, request),
+        Service::Elbv2 => elbv2::handle(state, ctx, request),
+        other => Err(ApiError::unknown_operation(
+            other.protocol(),
+            &format!(
+                "{} (service {other} is not implemented yet)",
+                request.operation
+            ),
+        )),
+    }
+}
+
+/// The protocol to answer in before a request is identified.
+fn guess_protocol(headers: &http::HeaderMap) -> Protocol {
+    if headers.contains_key("x-amz-target") {
+        Protocol::AwsJson11
+    } else {
+        Protocol::AwsQuery
+    }
+}
+
+/// Collects the body, refusing more than [`MAX_BODY_BYTES`].
+async fn read_body(headers: &http::HeaderMap, body: Body) -> Result<Bytes, ApiError> {
+    let too_large = || {
+        ApiError::sender(
+            "RequestEntityTooLarge",
+            format!("Request body must be at most {MAX_BODY_BYTES} bytes"),
+        )
+        .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Err(too_large());
+    }
+    match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Err(error) => Err(ApiError::sender(
+            "IncompleteBody",
+            format!("The request body could not be read: {error}"),
+        )),
+    }
+}
+
+fn respond(request_id: &str, wire: WireResponse) -> Response {
+    let mut response = Response::new(Body::from(wire.body));
+    *response.status_mut() = wire.status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(wire.content_type),
+    );
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-requestid", id);
+    }
+    if let Some(code) = wire.error_type.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        headers.insert("x-amzn-errortype", code);
+    }
+    response
+}

@@ -1,0 +1,87 @@
+//! AWS Systems Manager (awsJson 1.1). Today: Parameter Store.
+
+pub mod model;
+mod parameters;
+
+use ballast_core::ssm::Error as Rule;
+use ballast_store::StoreError;
+use ballast_wire::{ApiError, ApiRequest, Protocol, WireResponse};
+
+use crate::dispatch::{call, operations};
+use crate::{ApiState, RequestContext};
+
+operations! {
+    /// The SSM operations Ballast implements.
+    pub enum Operation {
+        PutParameter,
+        GetParameter,
+        GetParameters,
+        GetParametersByPath,
+        DescribeParameters,
+        GetParameterHistory,
+        DeleteParameter,
+        DeleteParameters,
+        LabelParameterVersion,
+    }
+}
+
+/// Routes an SSM request to its handler.
+pub fn handle(
+    state: &ApiState,
+    ctx: &RequestContext,
+    request: &ApiRequest,
+) -> Result<WireResponse, ApiError> {
+    let Some(operation) = Operation::from_name(&request.operation) else {
+        return Err(ApiError::unknown_operation(
+            Protocol::AwsJson11,
+            &request.operation,
+        ));
+    };
+    use Operation::*;
+    match operation {
+        PutParameter => call(ctx, request, |i| parameters::put(state, ctx, i)),
+        GetParameter => call(ctx, request, |i| parameters::get(state, i)),
+        GetParameters => call(ctx, request, |i| parameters::get_many(state, i)),
+        GetParametersByPath => call(ctx, request, |i| parameters::get_by_path(state, i)),
+        DescribeParameters => call(ctx, request, |i| parameters::describe(state, i)),
+        GetParameterHistory => call(ctx, request, |i| parameters::history(state, i)),
+        DeleteParameter => call(ctx, request, |i| parameters::delete(state, i)),
+        DeleteParameters => call(ctx, request, |i| parameters::delete_many(state, i)),
+        LabelParameterVersion => call(ctx, request, |i| parameters::label(state, i)),
+    }
+}
+
+/// A failure inside an SSM handler.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Error {
+    #[error(transparent)]
+    Rule(#[from] Rule),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<Error> for ApiError {
+    fn from(error: Error) -> Self {
+        let rule = match error {
+            Error::Rule(rule) => rule,
+            Error::Store(store) => {
+                return ApiError::internal("InternalServerError", store.to_string());
+            }
+        };
+        let code = match &rule {
+            Rule::Validation(_) => "ValidationException",
+            Rule::AlreadyExists => "ParameterAlreadyExists",
+            Rule::NotFound(_) => "ParameterNotFound",
+            Rule::VersionNotFound { .. } => "ParameterVersionNotFound",
+            Rule::HierarchyLevelLimitExceeded => "HierarchyLevelLimitExceededException",
+            Rule::HierarchyTypeMismatch { .. } => "HierarchyTypeMismatchException",
+            Rule::MaxVersionLimitExceeded(_) => "ParameterMaxVersionLimitExceeded",
+            Rule::VersionLabelLimitExceeded => "ParameterVersionLabelLimitExceeded",
+            Rule::InvalidNextToken => "InvalidNextToken",
+            Rule::InvalidFilterKey(_) => "InvalidFilterKey",
+            Rule::InvalidFilterOption(_) => "InvalidFilterOption",
+            Rule::InvalidFilterValue(_) => "InvalidFilterValue",
+        };
+        ApiError::sender(code, rule.to_string())
+    }
+}

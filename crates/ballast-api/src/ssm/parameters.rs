@@ -1,0 +1,611 @@
+//! Parameter Store handlers.
+
+use ballast_core::paging::{decode_token, encode_token};
+use ballast_core::ssm::Error as Rule;
+use ballast_core::ssm::parameter::{
+    self, ParameterName, ParameterType, ParameterVersion, PutRequest, Selector, is_valid_label,
+    key_of, validate_path, version_to_evict,
+};
+use ballast_core::tags;
+use ballast_store::Tx;
+use ballast_wire::Timestamp;
+use base64::Engine as _;
+
+use super::Error;
+use super::model::*;
+use crate::{ApiState, RequestContext};
+
+/// The ARN prefix parameter names hang off (`arn:aws:ssm:REGION:ACCOUNT:`).
+fn arn_prefix(state: &ApiState) -> String {
+    format!(
+        "arn:aws:ssm:{}:{}:",
+        state.scope.region, state.scope.account
+    )
+}
+
+fn parameter_arn(state: &ApiState, name: &str) -> String {
+    format!(
+        "{}parameter/{}",
+        arn_prefix(state),
+        name.trim_start_matches('/')
+    )
+}
+
+fn validation(message: impl Into<String>) -> Error {
+    Rule::Validation(message.into()).into()
+}
+
+fn check_max_results(value: Option<i64>, max: i64) -> Result<usize, Error> {
+    match value {
+        None => Ok(max as usize),
+        Some(n) if (1..=max).contains(&n) => Ok(n as usize),
+        Some(n) => Err(validation(format!(
+            "1 validation error detected: Value '{n}' at 'maxResults' failed to satisfy constraint: Member must have value {}",
+            if n < 1 {
+                "greater than or equal to 1".to_owned()
+            } else {
+                format!("less than or equal to {max}")
+            }
+        ))),
+    }
+}
+
+fn after_token(token: Option<&str>) -> Result<Option<String>, Error> {
+    match token {
+        None | Some("") => Ok(None),
+        Some(t) => decode_token(t)
+            .map(Some)
+            .ok_or_else(|| Rule::InvalidNextToken.into()),
+    }
+}
+
+/// What a SecureString shows without `WithDecryption`: an opaque envelope,
+/// as AWS shows KMS ciphertext. Ballast does not encrypt at rest; this only
+/// keeps plaintext out of responses that should not carry it.
+fn sealed(value: &str, key_id: &str) -> String {
+    let mixed: Vec<u8> = key_id
+        .bytes()
+        .chain([0])
+        .chain(value.bytes())
+        .enumerate()
+        .map(|(i, b)| b ^ 0x5a ^ (i as u8))
+        .collect();
+    format!(
+        "AQICAH{}",
+        base64::engine::general_purpose::STANDARD.encode(mixed)
+    )
+}
+
+fn shown_value(v: &ParameterVersion, decrypt: bool) -> String {
+    match (v.parameter_type, decrypt) {
+        (ParameterType::SecureString, false) => sealed(
+            &v.value,
+            v.key_id.as_deref().unwrap_or(parameter::DEFAULT_KEY_ID),
+        ),
+        _ => v.value.clone(),
+    }
+}
+
+fn view(
+    state: &ApiState,
+    v: &ParameterVersion,
+    decrypt: bool,
+    selector: Option<String>,
+) -> Parameter {
+    Parameter {
+        name: v.name.clone(),
+        parameter_type: v.parameter_type.as_str().to_owned(),
+        value: shown_value(v, decrypt),
+        version: v.version,
+        selector,
+        last_modified_date: Timestamp::from_millis(v.modified_millis),
+        arn: parameter_arn(state, &v.name),
+        data_type: v.data_type.clone(),
+    }
+}
+
+pub(super) fn put(
+    state: &ApiState,
+    ctx: &RequestContext,
+    input: PutParameterInput,
+) -> Result<PutParameterOutput, Error> {
+    let name = ParameterName::parse(&input.name, arn_prefix(state).len() + "parameter/".len())?;
+    if let Some(tags) = &input.tags {
+        tags::validate(tags).map_err(|e| validation(e.to_string()))?;
+    }
+    let request = PutRequest {
+        name: input.name.clone(),
+        value: input.value,
+        parameter_type: input.parameter_type,
+        description: input.description,
+        key_id: input.key_id,
+        overwrite: input.overwrite.unwrap_or(false),
+        allowed_pattern: input.allowed_pattern,
+        has_tags: input.tags.as_ref().is_some_and(|t| !t.is_empty()),
+        tier: input.tier,
+        data_type: input.data_type,
+    };
+    let key = name.key();
+    let now = state.now().millis();
+    let created = state.store.write(|tx| -> Result<ParameterVersion, Error> {
+        let history = tx.parameter_versions(&key)?;
+        let latest = history.last();
+        let next = request.apply(&name, latest, now, &ctx.principal_arn)?;
+        if let Some(old) = version_to_evict(&history, name.as_str())? {
+            tx.delete_parameter_version(&key, old)?;
+        }
+        tx.insert_parameter_version(&key, &next)?;
+        if let (None, Some(tags)) = (latest, &input.tags) {
+            let pairs: Vec<_> = tags
+                .iter()
+                .map(|t| (t.key.clone(), t.value.clone()))
+                .collect();
+            tx.put_tags(&parameter_arn(state, &next.name), &pairs)?;
+        }
+        Ok(next)
+    })?;
+    Ok(PutParameterOutput {
+        version: created.version,
+        tier: created.tier.as_str().to_owned(),
+    })
+}
+
+/// Looks up what a GetParameter-style name selects.
+fn select(tx: &Tx<'_>, raw: &str) -> Result<Option<ParameterVersion>, Error> {
+    let selector = Selector::parse(raw);
+    let versions = tx.parameter_versions(&key_of(&selector.name))?;
+    if versions.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(selector.pick(&versions)?.clone()))
+}
+
+pub(super) fn get(state: &ApiState, input: GetParameterInput) -> Result<GetParameterOutput, Error> {
+    let decrypt = input.with_decryption.unwrap_or(false);
+    let found = state.store.read(|tx| select(tx, &input.name))?;
+    let version = found.ok_or_else(|| Rule::NotFound(input.name.clone()))?;
+    let selector = Selector::parse(&input.name).suffix();
+    Ok(GetParameterOutput {
+        parameter: view(state, &version, decrypt, selector),
+    })
+}
+
+pub(super) fn get_many(
+    state: &ApiState,
+    input: GetParametersInput,
+) -> Result<GetParametersOutput, Error> {
+    if input.names.is_empty() || input.names.len() > 10 {
+        return Err(validation(
+            "1 validation error detected: Value at 'names' failed to satisfy constraint: Member must have length less than or equal to 10 and greater than or equal to 1",
+        ));
+    }
+    let decrypt = input.with_decryption.unwrap_or(false);
+    let mut names = input.names;
+    names.dedup();
+    state.store.read(|tx| -> Result<_, Error> {
+        let mut parameters = Vec::new();
+        let mut invalid = Vec::new();
+        for raw in names {
+            match select(tx, &raw) {
+                Ok(Some(v)) => {
+                    parameters.push(view(state, &v, decrypt, Selector::parse(&raw).suffix()))
+                }
+                Ok(None) | Err(Error::Rule(Rule::VersionNotFound { .. })) => invalid.push(raw),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(GetParametersOutput {
+            parameters,
+            invalid_parameters: invalid,
+        })
+    })
+}
+
+/// A compiled `ParameterStringFilter`.
+enum Filter {
+    Name {
+        option: NameOption,
+        values: Vec<String>,
+    },
+    Path {
+        recursive: bool,
+        values: Vec<String>,
+    },
+    Type(Vec<String>),
+    KeyId(Vec<String>),
+    Tier(Vec<String>),
+    DataType(Vec<String>),
+    Label(Vec<String>),
+    Tag {
+        key: String,
+        values: Vec<String>,
+    },
+}
+
+enum NameOption {
+    Equals,
+    BeginsWith,
+    Contains,
+}
+
+/// Where a filter list comes from: each operation allows different keys.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FilterSite {
+    ByPath,
+    Describe,
+}
+
+fn compile(filters: &[ParameterStringFilter], site: FilterSite) -> Result<Vec<Filter>, Rule> {
+    filters
+        .iter()
+        .map(|f| {
+            let values = f.values.clone().unwrap_or_default();
+            let option = f.option.as_deref();
+            let equals_only = |filter: Filter| match option {
+                None | Some("Equals") => Ok(filter),
+                Some(other) => Err(Rule::InvalidFilterOption(other.to_owned())),
+            };
+            let by_path = site == FilterSite::ByPath;
+            match f.key.as_str() {
+                "Name" if !by_path => Ok(Filter::Name {
+                    option: match option {
+                        None | Some("Equals") => NameOption::Equals,
+                        Some("BeginsWith") => NameOption::BeginsWith,
+                        Some("Contains") => NameOption::Contains,
+                        Some(other) => return Err(Rule::InvalidFilterOption(other.to_owned())),
+                    },
+                    values,
+                }),
+                "Path" if !by_path => {
+                    for v in &values {
+                        validate_path(v).map_err(|_| Rule::InvalidFilterValue(v.clone()))?;
+                    }
+                    Ok(Filter::Path {
+                        recursive: match option {
+                            None | Some("OneLevel") => false,
+                            Some("Recursive") => true,
+                            Some(other) => return Err(Rule::InvalidFilterOption(other.to_owned())),
+                        },
+                        values,
+                    })
+                }
+                "Type" => equals_only(Filter::Type(values)),
+                "KeyId" => equals_only(Filter::KeyId(values)),
+                "Label" if by_path => equals_only(Filter::Label(values)),
+                "Tier" if !by_path => equals_only(Filter::Tier(values)),
+                "DataType" => equals_only(Filter::DataType(values)),
+                key if key.starts_with("tag:") && key.len() > 4 => equals_only(Filter::Tag {
+                    key: key[4..].to_owned(),
+                    values,
+                }),
+                other => Err(Rule::InvalidFilterKey(other.to_owned())),
+            }
+        })
+        .collect()
+}
+
+fn slashed(name: &str) -> String {
+    if name.starts_with('/') {
+        name.to_owned()
+    } else {
+        format!("/{name}")
+    }
+}
+
+/// Whether `v` passes every filter; tag filters read the parameter's tags.
+fn passes(
+    state: &ApiState,
+    tx: &Tx<'_>,
+    v: &ParameterVersion,
+    filters: &[Filter],
+) -> Result<bool, Error> {
+    for filter in filters {
+        let ok = match filter {
+            Filter::Name { option, values } => values.iter().any(|value| match option {
+                NameOption::Equals => key_of(value) == key_of(&v.name),
+                NameOption::BeginsWith => slashed(&v.name).starts_with(&slashed(value)),
+                NameOption::Contains => v.name.contains(value.as_str()),
+            }),
+            Filter::Path { recursive, values } => values.iter().any(|path| {
+                ParameterName::parse(&v.name, 0).is_ok_and(|n| n.is_under(path, *recursive))
+            }),
+            Filter::Type(values) => values.iter().any(|t| t == v.parameter_type.as_str()),
+            Filter::KeyId(values) => v.key_id.as_ref().is_some_and(|k| values.contains(k)),
+            Filter::Tier(values) => values.iter().any(|t| t == v.tier.as_str()),
+            Filter::DataType(values) => values.contains(&v.data_type),
+            Filter::Label(_) => true,
+            Filter::Tag { key, values } => {
+                let tags = tx.tags(&parameter_arn(state, &v.name))?;
+                tags.iter()
+                    .any(|(k, val)| k == key && (values.is_empty() || values.contains(val)))
+            }
+        };
+        if !ok {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Streams parameters after `after` that satisfy `keep`, gathering at most
+/// `max` plus one to learn whether another page exists.
+fn collect_page(
+    tx: &Tx<'_>,
+    after: Option<&str>,
+    max: usize,
+    mut keep: impl FnMut(&ParameterVersion) -> Result<Option<ParameterVersion>, Error>,
+) -> Result<(Vec<ParameterVersion>, Option<String>), Error> {
+    let mut page: Vec<(String, ParameterVersion)> = Vec::new();
+    let mut failure = None;
+    tx.scan_parameters(after, |key, v| match keep(&v) {
+        Ok(Some(kept)) => {
+            page.push((key.to_owned(), kept));
+            page.len() <= max
+        }
+        Ok(None) => true,
+        Err(e) => {
+            failure = Some(e);
+            false
+        }
+    })?;
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let next = if page.len() > max {
+        page.truncate(max);
+        page.last().map(|(key, _)| encode_token(key))
+    } else {
+        None
+    };
+    Ok((page.into_iter().map(|(_, v)| v).collect(), next))
+}
+
+pub(super) fn get_by_path(
+    state: &ApiState,
+    input: GetParametersByPathInput,
+) -> Result<GetParametersByPathOutput, Error> {
+    validate_path(&input.path)?;
+    let max = check_max_results(input.max_results, 10)?;
+    let after = after_token(input.next_token.as_deref())?;
+    let filters = compile(
+        input.parameter_filters.as_deref().unwrap_or_default(),
+        FilterSite::ByPath,
+    )?;
+    let labels: Option<&Vec<String>> = filters.iter().find_map(|f| match f {
+        Filter::Label(values) => Some(values),
+        _ => None,
+    });
+    let recursive = input.recursive.unwrap_or(false);
+    let decrypt = input.with_decryption.unwrap_or(false);
+    let (page, next_token) = state.store.read(|tx| {
+        collect_page(tx, after.as_deref(), max, |latest| {
+            let under = ParameterName::parse(&latest.name, 0)
+                .is_ok_and(|n| n.is_under(&input.path, recursive));
+            if !under || !passes(state, tx, latest, &filters)? {
+                return Ok(None);
+            }
+            match labels {
+                // A label filter selects the labelled version, not the latest.
+                Some(labels) => {
+                    let versions = tx.parameter_versions(&key_of(&latest.name))?;
+                    Ok(versions
+                        .into_iter()
+                        .rev()
+                        .find(|v| v.labels.iter().any(|l| labels.contains(l))))
+                }
+                None => Ok(Some(latest.clone())),
+            }
+        })
+    })?;
+    Ok(GetParametersByPathOutput {
+        parameters: page.iter().map(|v| view(state, v, decrypt, None)).collect(),
+        next_token,
+    })
+}
+
+pub(super) fn describe(
+    state: &ApiState,
+    input: DescribeParametersInput,
+) -> Result<DescribeParametersOutput, Error> {
+    let max = check_max_results(input.max_results, 50)?;
+    let after = after_token(input.next_token.as_deref())?;
+    let filters = match (&input.filters, &input.parameter_filters) {
+        (Some(_), Some(_)) => {
+            return Err(validation(
+                "You can use either Filters or ParameterFilters in a single request.",
+            ));
+        }
+        (Some(legacy), None) => {
+            let converted: Vec<ParameterStringFilter> = legacy
+                .iter()
+                .map(|f| ParameterStringFilter {
+                    key: f.key.clone(),
+                    option: (f.key == "Name").then(|| "BeginsWith".to_owned()),
+                    values: Some(f.values.clone()),
+                })
+                .collect();
+            compile(&converted, FilterSite::Describe)?
+        }
+        (None, Some(filters)) => compile(filters, FilterSite::Describe)?,
+        (None, None) => Vec::new(),
+    };
+    let (page, next_token) = state.store.read(|tx| {
+        collect_page(tx, after.as_deref(), max, |v| {
+            Ok(passes(state, tx, v, &filters)?.then(|| v.clone()))
+        })
+    })?;
+    Ok(DescribeParametersOutput {
+        parameters: page
+            .into_iter()
+            .map(|v| ParameterMetadata {
+                arn: parameter_arn(state, &v.name),
+                name: v.name,
+                parameter_type: v.parameter_type.as_str().to_owned(),
+                key_id: v.key_id,
+                last_modified_date: Timestamp::from_millis(v.modified_millis),
+                last_modified_user: v.modified_user,
+                description: v.description,
+                allowed_pattern: v.allowed_pattern,
+                version: v.version,
+                tier: v.tier.as_str().to_owned(),
+                policies: Vec::new(),
+                data_type: v.data_type,
+            })
+            .collect(),
+        next_token,
+    })
+}
+
+pub(super) fn history(
+    state: &ApiState,
+    input: GetParameterHistoryInput,
+) -> Result<GetParameterHistoryOutput, Error> {
+    let max = check_max_results(input.max_results, 50)?;
+    let after: Option<i64> = match after_token(input.next_token.as_deref())? {
+        Some(text) => Some(text.parse().map_err(|_| Rule::InvalidNextToken)?),
+        None => None,
+    };
+    let decrypt = input.with_decryption.unwrap_or(false);
+    let key = key_of(&Selector::parse(&input.name).name);
+    let versions = state
+        .store
+        .read(|tx| tx.parameter_versions(&key).map_err(Error::from))?;
+    if versions.is_empty() {
+        return Err(Rule::NotFound(input.name).into());
+    }
+    let mut page: Vec<ParameterVersion> = versions
+        .into_iter()
+        .filter(|v| after.is_none_or(|a| v.version > a))
+        .collect();
+    let next_token = if page.len() > max {
+        page.truncate(max);
+        page.last().map(|v| encode_token(&v.version.to_string()))
+    } else {
+        None
+    };
+    Ok(GetParameterHistoryOutput {
+        parameters: page
+            .into_iter()
+            .map(|v| ParameterHistory {
+                value: shown_value(&v, decrypt),
+                name: v.name,
+                parameter_type: v.parameter_type.as_str().to_owned(),
+                key_id: v.key_id,
+                last_modified_date: Timestamp::from_millis(v.modified_millis),
+                last_modified_user: v.modified_user,
+                description: v.description,
+                allowed_pattern: v.allowed_pattern,
+                version: v.version,
+                labels: v.labels,
+                tier: v.tier.as_str().to_owned(),
+                policies: Vec::new(),
+                data_type: v.data_type,
+            })
+            .collect(),
+        next_token,
+    })
+}
+
+/// Deletes one parameter and its tags; `false` if it did not exist.
+fn delete_one(state: &ApiState, tx: &Tx<'_>, name: &str) -> Result<bool, Error> {
+    let key = key_of(name);
+    let Some(latest) = tx.latest_parameter(&key)? else {
+        return Ok(false);
+    };
+    tx.clear_tags(&parameter_arn(state, &latest.name))?;
+    Ok(tx.delete_parameter(&key)?)
+}
+
+pub(super) fn delete(
+    state: &ApiState,
+    input: DeleteParameterInput,
+) -> Result<DeleteParameterOutput, Error> {
+    let deleted = state.store.write(|tx| delete_one(state, tx, &input.name))?;
+    if deleted {
+        Ok(DeleteParameterOutput {})
+    } else {
+        Err(Rule::NotFound(input.name).into())
+    }
+}
+
+pub(super) fn delete_many(
+    state: &ApiState,
+    input: DeleteParametersInput,
+) -> Result<DeleteParametersOutput, Error> {
+    if input.names.is_empty() || input.names.len() > 10 {
+        return Err(validation(
+            "1 validation error detected: Value at 'names' failed to satisfy constraint: Member must have length less than or equal to 10 and greater than or equal to 1",
+        ));
+    }
+    state.store.write(|tx| -> Result<_, Error> {
+        let mut deleted = Vec::new();
+        let mut invalid = Vec::new();
+        for name in input.names {
+            if delete_one(state, tx, &name)? {
+                deleted.push(name);
+            } else {
+                invalid.push(name);
+            }
+        }
+        Ok(DeleteParametersOutput {
+            deleted_parameters: deleted,
+            invalid_parameters: invalid,
+        })
+    })
+}
+
+pub(super) fn label(
+    state: &ApiState,
+    input: LabelParameterVersionInput,
+) -> Result<LabelParameterVersionOutput, Error> {
+    if input.labels.is_empty() || input.labels.len() > parameter::MAX_LABELS_PER_VERSION {
+        return Err(validation(
+            "1 validation error detected: Value at 'labels' failed to satisfy constraint: Member must have length less than or equal to 10 and greater than or equal to 1",
+        ));
+    }
+    let (valid, invalid): (Vec<String>, Vec<String>) =
+        input.labels.into_iter().partition(|l| is_valid_label(l));
+    let key = key_of(&Selector::parse(&input.name).name);
+    let name = input.name.clone();
+    let labelled = state.store.write(|tx| -> Result<i64, Error> {
+        let mut versions = tx.parameter_versions(&key)?;
+        if versions.is_empty() {
+            return Err(Rule::NotFound(name.clone()).into());
+        }
+        let target = match input.parameter_version {
+            Some(n) => n,
+            None => versions.iter().map(|v| v.version).max().unwrap_or(1),
+        };
+        if !versions.iter().any(|v| v.version == target) {
+            return Err(Rule::VersionNotFound {
+                name: name.clone(),
+                version: target.to_string(),
+            }
+            .into());
+        }
+        for v in &mut versions {
+            let before = v.labels.len();
+            if v.version == target {
+                for label in &valid {
+                    if !v.labels.contains(label) {
+                        v.labels.push(label.clone());
+                    }
+                }
+                if v.labels.len() > parameter::MAX_LABELS_PER_VERSION {
+                    return Err(Rule::VersionLabelLimitExceeded.into());
+                }
+                tx.save_parameter_version(&key, v)?;
+            } else {
+                v.labels.retain(|l| !valid.contains(l));
+                if v.labels.len() != before {
+                    tx.save_parameter_version(&key, v)?;
+                }
+            }
+        }
+        Ok(target)
+    })?;
+    Ok(LabelParameterVersionOutput {
+        invalid_labels: invalid,
+        parameter_version: labelled,
+    })
+}

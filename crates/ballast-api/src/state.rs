@@ -1,0 +1,37 @@
+//! What every handler can reach: the store, the clock, ids, the scope.
+
+use std::sync::Arc;
+
+use ballast_core::{Clock, Ids, Scope, TimeScale};
+use ballast_store::Store;
+use ballast_wire::Timestamp;
+
+use crate::auth::Credentials;
+
+/// Shared state of the API server.
+#[derive(Debug, Clone)]
+pub struct ApiState {
+    pub store: Arc<Store>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<Ids>,
+    pub scope: Scope,
+    pub credentials: Arc<Credentials>,
+    pub time_scale: TimeScale,
+}
+
+impl ApiState {
+    /// The current time as the API reports it.
+    pub fn now(&self) -> Timestamp {
+        Timestamp::from_system_time(self.clock.now())
+    }
+}
+
+/// Facts about one authenticated request.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub request_id: String,
+    /// The ARN of the identity that signed the request.
+    pub principal_arn: String,
+    /// The principal's user id, as GetCallerIdentity reports it.
+    pub user_id: String,
+}

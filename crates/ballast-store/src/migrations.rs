@@ -1,0 +1,64 @@
+//! Versioned schema migrations, tracked in SQLite's `user_version`.
+//!
+//! Migrations are append-only: never edit one that has shipped; add the
+//! next. Each runs in its own transaction together with the version bump.
+
+use rusqlite::Connection;
+
+use crate::StoreError;
+
+/// The migrations, in order; `MIGRATIONS[i]` takes the schema to version i+1.
+const MIGRATIONS: &[&str] = &[
+    // 1: Parameter Store, target groups, tags.
+    r#"
+    CREATE TABLE ssm_parameters (
+        key            TEXT PRIMARY KEY NOT NULL,
+        latest_version INTEGER NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE ssm_parameter_versions (
+        key     TEXT NOT NULL REFERENCES ssm_parameters(key) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        record  TEXT NOT NULL,
+        PRIMARY KEY (key, version)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE elbv2_target_groups (
+        arn    TEXT PRIMARY KEY NOT NULL,
+        name   TEXT NOT NULL UNIQUE,
+        seq    INTEGER NOT NULL,
+        record TEXT NOT NULL
+    );
+
+    CREATE TABLE tags (
+        resource TEXT NOT NULL,
+        key      TEXT NOT NULL,
+        value    TEXT NOT NULL,
+        PRIMARY KEY (resource, key)
+    ) WITHOUT ROWID;
+    "#,
+];
+
+/// The schema version this build writes.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+/// Brings the database up to [`latest_version`].
+pub fn apply(conn: &mut Connection) -> Result<(), StoreError> {
+    let current: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if current > latest_version() {
+        return Err(StoreError::SchemaTooNew {
+            found: current,
+            known: latest_version(),
+        });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+        tracing::info!(version = index + 1, "applied store migration");
+    }
+    Ok(())
+}

@@ -1,0 +1,47 @@
+//! Tags of any resource, keyed by its ARN (or other unique id).
+
+use rusqlite::params;
+
+use crate::{StoreError, Tx};
+
+impl Tx<'_> {
+    /// The tags of a resource, in key order.
+    pub fn tags(&self, resource: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT key, value FROM tags WHERE resource = ?1 ORDER BY key")?;
+        let rows = stmt.query_map(params![resource], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Adds or replaces tags on a resource.
+    pub fn put_tags(&self, resource: &str, tags: &[(String, String)]) -> Result<(), StoreError> {
+        let mut stmt = self.conn().prepare_cached(
+            "INSERT INTO tags (resource, key, value) VALUES (?1, ?2, ?3)
+             ON CONFLICT (resource, key) DO UPDATE SET value = excluded.value",
+        )?;
+        for (key, value) in tags {
+            stmt.execute(params![resource, key, value])?;
+        }
+        Ok(())
+    }
+
+    /// Removes the named tag keys from a resource; absent keys are ignored.
+    pub fn remove_tags(&self, resource: &str, keys: &[String]) -> Result<(), StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("DELETE FROM tags WHERE resource = ?1 AND key = ?2")?;
+        for key in keys {
+            stmt.execute(params![resource, key])?;
+        }
+        Ok(())
+    }
+
+    /// Removes every tag of a resource (when it is deleted).
+    pub fn clear_tags(&self, resource: &str) -> Result<(), StoreError> {
+        self.conn()
+            .prepare_cached("DELETE FROM tags WHERE resource = ?1")?
+            .execute(params![resource])?;
+        Ok(())
+    }
+}

@@ -1,0 +1,74 @@
+//! Command-line interface. Every flag has an environment equivalent so
+//! scripts and service managers can configure Ballast without arguments.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ballast",
+    version,
+    about = "A real, local cloud for resilient services"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the AWS APIs on one endpoint until interrupted.
+    Up(UpArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Address and port of the API endpoint.
+    #[arg(long, env = "BALLAST_LISTEN", default_value = "127.0.0.1:4566")]
+    pub listen: SocketAddr,
+
+    /// Directory holding the database and instance files
+    /// [default: $XDG_DATA_HOME/ballast, or ~/.local/share/ballast].
+    #[arg(long, env = "BALLAST_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// The region every resource lives in.
+    #[arg(long, env = "BALLAST_REGION", default_value = "us-east-1")]
+    pub region: String,
+
+    /// Multiplies every AWS-facing duration (health-check intervals,
+    /// deregistration delays, grace periods) so tests and demos run fast;
+    /// the API keeps showing AWS values.
+    #[arg(long, env = "BALLAST_TIME_SCALE", default_value_t = 1.0)]
+    pub time_scale: f64,
+
+    /// Access key id of the account's root credentials.
+    #[arg(long, env = "BALLAST_ACCESS_KEY", default_value = "test")]
+    pub access_key: String,
+
+    /// Secret access key of the account's root credentials.
+    #[arg(
+        long,
+        env = "BALLAST_SECRET_KEY",
+        default_value = "test",
+        hide_env_values = true
+    )]
+    pub secret_key: String,
+}
+
+impl UpArgs {
+    /// The data directory, defaulting under the user's data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        if let Some(dir) = &self.data_dir {
+            return dir.clone();
+        }
+        let base = std::env::var_os("XDG_DATA_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+            .unwrap_or_else(|| PathBuf::from("."));
+        base.join("ballast")
+    }
+}

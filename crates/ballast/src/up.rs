@@ -1,0 +1,109 @@
+//! `ballast up`: open the store, bind the endpoint, serve until a signal.
+
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use ballast_api::ApiState;
+use ballast_api::auth::Credentials;
+use ballast_core::{Ids, Scope, SystemClock, TimeScale};
+use ballast_store::Store;
+use tokio::net::TcpListener;
+
+use crate::cli::UpArgs;
+
+pub fn run(args: UpArgs) -> anyhow::Result<()> {
+    let credentials = Credentials::new(args.access_key.clone(), args.secret_key.clone());
+    if credentials.are_defaults() && !args.listen.ip().is_loopback() {
+        bail!(
+            "refusing to listen on non-loopback address {} with the well-known default credentials; \
+             set --access-key and --secret-key (or BALLAST_ACCESS_KEY / BALLAST_SECRET_KEY)",
+            args.listen
+        );
+    }
+    let time_scale = TimeScale::new(args.time_scale).with_context(|| {
+        format!(
+            "--time-scale must be a positive number, got {}",
+            args.time_scale
+        )
+    })?;
+    let data_dir = args.data_dir();
+    let store = Store::open(&data_dir)
+        .with_context(|| format!("opening the store in {}", data_dir.display()))?;
+
+    let state = ApiState {
+        store: Arc::new(store),
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(Ids::from_entropy()),
+        scope: Scope::new(args.region.clone()),
+        credentials: Arc::new(credentials),
+        time_scale,
+    };
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(serve(args, state, data_dir))
+}
+
+async fn serve(args: UpArgs, state: ApiState, data_dir: std::path::PathBuf) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    let endpoint = format!("http://{}", listener.local_addr()?);
+    print_banner(&endpoint, &args, &data_dir, state.time_scale);
+
+    axum::serve(listener, ballast_api::router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving the API")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn print_banner(endpoint: &str, args: &UpArgs, data_dir: &std::path::Path, scale: TimeScale) {
+    println!(
+        "Ballast {} is listening on {endpoint}",
+        env!("CARGO_PKG_VERSION")
+    );
+    println!(
+        "  region {}, data in {}, time scale {}",
+        args.region,
+        data_dir.display(),
+        scale.factor()
+    );
+    println!();
+    println!("Point AWS tools at it by pasting:");
+    println!("  export AWS_ENDPOINT_URL={endpoint}");
+    println!("  export AWS_ACCESS_KEY_ID={}", args.access_key);
+    println!("  export AWS_SECRET_ACCESS_KEY={}", args.secret_key);
+    println!(
+        "  export AWS_REGION={} AWS_DEFAULT_REGION={}",
+        args.region, args.region
+    );
+    println!();
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot listen for SIGTERM");
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+    tracing::info!("shutting down");
+}
