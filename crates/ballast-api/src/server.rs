@@ -12,7 +12,7 @@ use axum::extract::{Request, State};
 use axum::response::Response;
 use bytes::Bytes;
 use http::{HeaderValue, StatusCode, header};
-use http_body_util::{BodyExt, Limited};
+use http_body_util::BodyExt;
 
 use ballast_wire::request::Rejection;
 use ballast_wire::sigv4::{self, SignedRequest};
@@ -169,8 +169,12 @@ fn guess_protocol(headers: &http::HeaderMap) -> Protocol {
     }
 }
 
+/// Past [`MAX_BODY_BYTES`], how much more of a body is read and discarded so
+/// the client, still sending, receives the 413 instead of a broken pipe.
+const DRAIN_LIMIT: usize = 4 * MAX_BODY_BYTES;
+
 /// Collects the body, refusing more than [`MAX_BODY_BYTES`].
-async fn read_body(headers: &http::HeaderMap, body: Body) -> Result<Bytes, ApiError> {
+async fn read_body(headers: &http::HeaderMap, mut body: Body) -> Result<Bytes, ApiError> {
     let too_large = || {
         ApiError::sender(
             "RequestEntityTooLarge",
@@ -182,17 +186,32 @@ async fn read_body(headers: &http::HeaderMap, body: Body) -> Result<Bytes, ApiEr
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+    if declared.is_some_and(|n| n > DRAIN_LIMIT) {
         return Err(too_large());
     }
-    match Limited::new(body, MAX_BODY_BYTES).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(error) if error.is::<http_body_util::LengthLimitError>() => Err(too_large()),
-        Err(error) => Err(ApiError::sender(
-            "IncompleteBody",
-            format!("The request body could not be read: {error}"),
-        )),
+    let mut collected = bytes::BytesMut::with_capacity(declared.unwrap_or(0).min(MAX_BODY_BYTES));
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|error| {
+            ApiError::sender(
+                "IncompleteBody",
+                format!("The request body could not be read: {error}"),
+            )
+        })?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        total = total.saturating_add(data.len());
+        if total <= MAX_BODY_BYTES {
+            collected.extend_from_slice(&data);
+        } else if total > DRAIN_LIMIT {
+            break;
+        }
     }
+    if total > MAX_BODY_BYTES {
+        return Err(too_large());
+    }
+    Ok(collected.freeze())
 }
 
 fn respond(request_id: &str, wire: WireResponse) -> Response {
