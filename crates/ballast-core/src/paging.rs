@@ -12,7 +12,7 @@ pub fn encode_token(after: &str) -> String {
 
 /// Decodes a token from [`encode_token`]; `None` for anything else.
 pub fn decode_token(token: &str) -> Option<String> {
-    if token.is_empty() || token.len() % 2 != 0 {
+    if token.is_empty() || !token.len().is_multiple_of(2) {
         return None;
     }
     let bytes: Option<Vec<u8>> = (0..token.len())

@@ -359,8 +359,8 @@ async fn deletes_and_their_errors() {
         .send()
         .await
         .unwrap();
-    assert_eq!(many.deleted_parameters(), [b.clone()]);
-    assert_eq!(many.invalid_parameters(), [a.clone()]);
+    assert_eq!(many.deleted_parameters(), std::slice::from_ref(&b));
+    assert_eq!(many.invalid_parameters(), std::slice::from_ref(&a));
 }
 
 #[tokio::test]

@@ -109,12 +109,12 @@ impl TargetGroup {
             )));
         }
         let lambda = target_type == "lambda";
-        if let Some(p) = spec.protocol.as_deref() {
-            if !PROTOCOLS.contains(&p) {
-                return Err(invalid(format!(
-                    "1 validation error detected: Value '{p}' at 'protocol' failed to satisfy constraint: Member must satisfy enum value set: [HTTP, HTTPS, TCP, TLS, UDP, TCP_UDP, GENEVE]"
-                )));
-            }
+        if let Some(p) = spec.protocol.as_deref()
+            && !PROTOCOLS.contains(&p)
+        {
+            return Err(invalid(format!(
+                "1 validation error detected: Value '{p}' at 'protocol' failed to satisfy constraint: Member must satisfy enum value set: [HTTP, HTTPS, TCP, TLS, UDP, TCP_UDP, GENEVE]"
+            )));
         }
         if lambda {
             if spec.protocol.is_some() || spec.port.is_some() || spec.vpc_id.is_some() {

@@ -438,12 +438,12 @@ impl PutRequest {
                 "Parameter value can't nest another parameter. Do not use \"{{}}\" in the value.",
             ));
         }
-        if let Some(d) = &self.description {
-            if d.chars().count() > 1024 {
-                return Err(invalid(
-                    "1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 1024",
-                ));
-            }
+        if let Some(d) = &self.description
+            && d.chars().count() > 1024
+        {
+            return Err(invalid(
+                "1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 1024",
+            ));
         }
         let requested_type = self
             .parameter_type
