@@ -11,6 +11,7 @@
 pub mod auth;
 mod dispatch;
 pub mod elbv2;
+mod error;
 pub mod server;
 pub mod ssm;
 mod state;

@@ -5,10 +5,10 @@ mod tags;
 mod target_groups;
 
 use ballast_core::elbv2::Error as Rule;
-use ballast_store::StoreError;
 use ballast_wire::{ApiError, ApiRequest, Protocol, WireResponse};
 
 use crate::dispatch::{call, operations};
+use crate::error::{ErrorCode, HandlerError};
 use crate::{ApiState, RequestContext};
 
 operations! {
@@ -57,21 +57,17 @@ pub fn handle(
 }
 
 /// A failure inside an ELBv2 handler.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum Error {
-    #[error(transparent)]
-    Rule(#[from] Rule),
-    #[error(transparent)]
-    Store(#[from] StoreError),
+pub(crate) type Error = HandlerError<Rule>;
+
+impl From<Rule> for Error {
+    fn from(rule: Rule) -> Self {
+        HandlerError::Rule(rule)
+    }
 }
 
-impl From<Error> for ApiError {
-    fn from(error: Error) -> Self {
-        let rule = match error {
-            Error::Rule(rule) => rule,
-            Error::Store(store) => return ApiError::internal("InternalFailure", store.to_string()),
-        };
-        let code = match &rule {
+impl ErrorCode for Rule {
+    fn code(&self) -> &'static str {
+        match self {
             Rule::Validation(_) => "ValidationError",
             Rule::DuplicateTargetGroupName(_) => "DuplicateTargetGroupName",
             Rule::TargetGroupNotFound => "TargetGroupNotFound",
@@ -80,7 +76,10 @@ impl From<Error> for ApiError {
             Rule::TooManyTags => "TooManyTags",
             Rule::InvalidConfigurationRequest(_) => "InvalidConfigurationRequest",
             Rule::ResourceInUse(_) => "ResourceInUse",
-        };
-        ApiError::sender(code, rule.to_string())
+        }
+    }
+
+    fn internal_code() -> &'static str {
+        "InternalFailure"
     }
 }

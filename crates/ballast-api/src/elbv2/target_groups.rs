@@ -31,6 +31,24 @@ pub(super) fn load(tx: &Tx<'_>, arn: &str) -> Result<elbv2::TargetGroup, Error> 
         .ok_or_else(|| Rule::TargetGroupNotFound.into())
 }
 
+/// The health-check settings a Create or Modify request names; both inputs
+/// spell them with the same members.
+macro_rules! health_check_change {
+    ($input:expr) => {
+        HealthCheckChange {
+            enabled: $input.health_check_enabled,
+            protocol: $input.health_check_protocol,
+            port: $input.health_check_port,
+            path: $input.health_check_path,
+            interval_seconds: count($input.health_check_interval_seconds),
+            timeout_seconds: count($input.health_check_timeout_seconds),
+            healthy_threshold: count($input.healthy_threshold_count),
+            unhealthy_threshold: count($input.unhealthy_threshold_count),
+            matcher: matcher($input.matcher),
+        }
+    };
+}
+
 /// API integers arrive as i64; anything outside u32 fails the range checks.
 fn count(value: Option<i64>) -> Option<u32> {
     value.map(|n| u32::try_from(n).unwrap_or(0))
@@ -100,17 +118,7 @@ pub(super) fn create(
         vpc_id: input.vpc_id,
         target_type: input.target_type,
         ip_address_type: input.ip_address_type,
-        health_check: HealthCheckChange {
-            enabled: input.health_check_enabled,
-            protocol: input.health_check_protocol,
-            port: input.health_check_port,
-            path: input.health_check_path,
-            interval_seconds: count(input.health_check_interval_seconds),
-            timeout_seconds: count(input.health_check_timeout_seconds),
-            healthy_threshold: count(input.healthy_threshold_count),
-            unhealthy_threshold: count(input.unhealthy_threshold_count),
-            matcher: matcher(input.matcher),
-        },
+        health_check: health_check_change!(input),
     };
     let tags = input.tags.unwrap_or_default();
     tags::validate(&tags).map_err(|e| Rule::Validation(e.to_string()))?;
@@ -211,17 +219,7 @@ pub(super) fn modify(
     state: &ApiState,
     input: ModifyTargetGroupInput,
 ) -> Result<ModifyTargetGroupOutput, Error> {
-    let change = HealthCheckChange {
-        enabled: input.health_check_enabled,
-        protocol: input.health_check_protocol,
-        port: input.health_check_port,
-        path: input.health_check_path,
-        interval_seconds: count(input.health_check_interval_seconds),
-        timeout_seconds: count(input.health_check_timeout_seconds),
-        healthy_threshold: count(input.healthy_threshold_count),
-        unhealthy_threshold: count(input.unhealthy_threshold_count),
-        matcher: matcher(input.matcher),
-    };
+    let change = health_check_change!(input);
     let group = state.store.write(|tx| -> Result<_, Error> {
         let mut group = load(tx, &input.target_group_arn)?;
         group.modify_health_check(&change)?;

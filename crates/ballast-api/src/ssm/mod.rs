@@ -4,10 +4,10 @@ pub mod model;
 mod parameters;
 
 use ballast_core::ssm::Error as Rule;
-use ballast_store::StoreError;
 use ballast_wire::{ApiError, ApiRequest, Protocol, WireResponse};
 
 use crate::dispatch::{call, operations};
+use crate::error::{ErrorCode, HandlerError};
 use crate::{ApiState, RequestContext};
 
 operations! {
@@ -52,23 +52,17 @@ pub fn handle(
 }
 
 /// A failure inside an SSM handler.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum Error {
-    #[error(transparent)]
-    Rule(#[from] Rule),
-    #[error(transparent)]
-    Store(#[from] StoreError),
+pub(crate) type Error = HandlerError<Rule>;
+
+impl From<Rule> for Error {
+    fn from(rule: Rule) -> Self {
+        HandlerError::Rule(rule)
+    }
 }
 
-impl From<Error> for ApiError {
-    fn from(error: Error) -> Self {
-        let rule = match error {
-            Error::Rule(rule) => rule,
-            Error::Store(store) => {
-                return ApiError::internal("InternalServerError", store.to_string());
-            }
-        };
-        let code = match &rule {
+impl ErrorCode for Rule {
+    fn code(&self) -> &'static str {
+        match self {
             Rule::Validation(_) => "ValidationException",
             Rule::AlreadyExists => "ParameterAlreadyExists",
             Rule::NotFound(_) => "ParameterNotFound",
@@ -81,7 +75,10 @@ impl From<Error> for ApiError {
             Rule::InvalidFilterKey(_) => "InvalidFilterKey",
             Rule::InvalidFilterOption(_) => "InvalidFilterOption",
             Rule::InvalidFilterValue(_) => "InvalidFilterValue",
-        };
-        ApiError::sender(code, rule.to_string())
+        }
+    }
+
+    fn internal_code() -> &'static str {
+        "InternalServerError"
     }
 }

@@ -106,6 +106,18 @@ fn list_items(node: &Node) -> Result<Vec<&Node>, DecodeError> {
     Ok(indexed.into_iter().map(|(_, child)| child).collect())
 }
 
+/// Whether a branch is a list: numeric keys, or one `member`/`item` child.
+fn looks_like_list(node: &Node) -> bool {
+    match node {
+        Node::Branch(children) => {
+            children.keys().all(|k| k.parse::<u32>().is_ok())
+                || (children.len() == 1 && children.contains_key("member"))
+                || (children.len() == 1 && children.contains_key("item"))
+        }
+        Node::Leaf(_) => false,
+    }
+}
+
 /// The key/value pairs of a map node (`Name.entry.N.key` / `.value`).
 fn map_entries(node: &Node) -> Result<Vec<(&Node, &Node)>, DecodeError> {
     let entries = match node.get("entry") {
@@ -137,7 +149,11 @@ impl<'de> de::Deserializer<'de> for NodeDeserializer<'_> {
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
         match self.node {
             Node::Leaf(s) => visitor.visit_str(s),
-            Node::Branch(_) => self.deserialize_map(visitor),
+            Node::Branch(_) if looks_like_list(self.node) => self.deserialize_seq(visitor),
+            Node::Branch(children) => visitor.visit_map(Members {
+                members: children.iter(),
+                current: None,
+            }),
         }
     }
 
@@ -468,6 +484,12 @@ mod tests {
             decode("Attributes.entry.1.key=a&Attributes.entry.1.value=1&Attributes.entry.2.key=b&Attributes.entry.2.value=2")
                 .unwrap();
         assert_eq!(input.attributes.get("b").map(String::as_str), Some("2"));
+    }
+
+    #[test]
+    fn self_describing_decoding_sees_structures_and_lists() {
+        let value: serde_json::Value = decode("A.member.1=x&A.member.2=y&B.C=z").unwrap();
+        assert_eq!(value, serde_json::json!({"A": ["x", "y"], "B": {"C": "z"}}));
     }
 
     #[test]

@@ -1,0 +1,32 @@
+//! The error type every handler returns, generic over the service's rules.
+
+use ballast_store::StoreError;
+use ballast_wire::ApiError;
+
+/// A service's rule violations know their code in the AWS model.
+pub(crate) trait ErrorCode: std::error::Error {
+    /// The short error code (`ParameterNotFound`, `ValidationError`).
+    fn code(&self) -> &'static str;
+
+    /// How this service spells an internal failure.
+    fn internal_code() -> &'static str;
+}
+
+/// A failure inside a handler: one of the service's rules said no, or the
+/// store failed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum HandlerError<R> {
+    #[error(transparent)]
+    Rule(R),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl<R: ErrorCode> From<HandlerError<R>> for ApiError {
+    fn from(error: HandlerError<R>) -> Self {
+        match error {
+            HandlerError::Rule(rule) => ApiError::sender(rule.code(), rule.to_string()),
+            HandlerError::Store(store) => ApiError::internal(R::internal_code(), store.to_string()),
+        }
+    }
+}
