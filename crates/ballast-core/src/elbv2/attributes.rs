@@ -150,6 +150,15 @@ impl Attributes {
                 "Anomaly mitigation can only be enabled with the weighted random routing algorithm",
             ));
         }
+        if self.get("stickiness.enabled") == Some("true")
+            && self.get("stickiness.type") == Some("app_cookie")
+            && self.get("stickiness.app_cookie.cookie_name").unwrap_or("").is_empty()
+        {
+            return Err(Error::InvalidConfigurationRequest(
+                "You must set an application cookie name to enable stickiness of type 'app_cookie'"
+                    .to_owned(),
+            ));
+        }
         Ok(())
     }
 
@@ -229,6 +238,19 @@ mod tests {
             ])
             .is_err()
         );
+    }
+
+    #[test]
+    fn app_cookie_stickiness_needs_a_cookie_name() {
+        let a = Attributes::default();
+        let without = a.modify([("stickiness.enabled", "true"), ("stickiness.type", "app_cookie")]);
+        assert!(matches!(without, Err(Error::InvalidConfigurationRequest(_))));
+        let with = a.modify([
+            ("stickiness.enabled", "true"),
+            ("stickiness.type", "app_cookie"),
+            ("stickiness.app_cookie.cookie_name", "session"),
+        ]);
+        assert!(with.is_ok());
     }
 
     #[test]

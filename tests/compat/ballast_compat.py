@@ -1,0 +1,330 @@
+"""Shared helpers for the Ballast compatibility suite: the server process,
+boto3 clients, the AWS CLI runner and raw SigV4-signed HTTP requests."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+REPO = Path(__file__).resolve().parents[2]
+REGION = "us-east-1"
+ACCESS_KEY = "test"
+SECRET_KEY = "test"
+
+START_DEADLINE_S = 30.0
+STOP_DEADLINE_S = 15.0
+
+
+def ballast_bin() -> Path:
+    return Path(os.environ.get("BALLAST_BIN", REPO / "target" / "debug" / "ballast"))
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _log_tail(path: Path, limit: int = 4000) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return "<no log>"
+    return text[-limit:]
+
+
+class BallastServer:
+    """One `ballast up` process bound to a data directory.
+
+    `start()` picks a fresh loopback port, launches the binary and polls a TCP
+    connect until it accepts (bounded by a deadline). `kill9()` SIGKILLs it
+    with no chance to flush; `restart()` starts it again on the same data dir;
+    `stop()` sends SIGTERM and waits.
+    """
+
+    def __init__(self, data_dir: Path, log_path: Path, binary: Path | None = None):
+        self.binary = Path(binary or ballast_bin())
+        self.data_dir = Path(data_dir)
+        self.log_path = Path(log_path)
+        self.proc: subprocess.Popen | None = None
+        self.port: int | None = None
+        self.starts = 0
+
+    @property
+    def endpoint(self) -> str:
+        assert self.port is not None, "server not started"
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "BallastServer":
+        if not self.binary.exists():
+            pytest.fail(
+                f"Ballast binary not found at {self.binary}; run `cargo build -p ballast` "
+                "or set BALLAST_BIN",
+                pytrace=False,
+            )
+        assert self.proc is None or self.proc.poll() is not None, "already running"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.starts += 1
+        log = open(self.log_path, "ab")
+        log.write(f"\n===== start #{self.starts} on port {self.port} =====\n".encode())
+        log.flush()
+        try:
+            self.proc = subprocess.Popen(
+                [
+                    str(self.binary),
+                    "up",
+                    "--listen",
+                    f"127.0.0.1:{self.port}",
+                    "--data-dir",
+                    str(self.data_dir),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=str(self.data_dir),
+                # Only the flags above configure the server: drop BALLAST_* settings
+                # (BALLAST_ACCESS_KEY, BALLAST_DATA_DIR, ...) from the caller's environment.
+                env={k: v for k, v in os.environ.items() if not k.startswith("BALLAST_")},
+            )
+        finally:
+            log.close()
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + START_DEADLINE_S
+        last_err: Exception | None = None
+        while time.monotonic() < deadline:
+            rc = self.proc.poll()
+            if rc is not None:
+                pytest.fail(
+                    f"ballast exited with status {rc} before accepting connections.\n"
+                    f"log {self.log_path}:\n{_log_tail(self.log_path)}",
+                    pytrace=False,
+                )
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError as e:
+                last_err = e
+                # Poll interval: a short wait between connection attempts, bounded by the deadline.
+                time.sleep(0.05)
+        self.kill9()
+        pytest.fail(
+            f"ballast did not accept connections on {self.endpoint} within "
+            f"{START_DEADLINE_S}s (last error: {last_err}).\nlog {self.log_path}:\n"
+            f"{_log_tail(self.log_path)}",
+            pytrace=False,
+        )
+
+    def kill9(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=STOP_DEADLINE_S)
+
+    def restart(self) -> "BallastServer":
+        self.kill9()
+        return self.start()
+
+    def stop(self) -> int | None:
+        """SIGTERM, wait with a timeout, SIGKILL as a last resort. Returns the exit status."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=STOP_DEADLINE_S)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=STOP_DEADLINE_S)
+        return self.proc.returncode
+
+    def client(self, service: str, **kwargs):
+        return make_client(service, self.endpoint, **kwargs)
+
+    def log(self) -> str:
+        return _log_tail(self.log_path, limit=20000)
+
+
+def make_client(
+    service: str,
+    endpoint: str,
+    access_key: str = ACCESS_KEY,
+    secret_key: str = SECRET_KEY,
+    validate: bool = True,
+):
+    """A boto3 client pointed at Ballast. `validate=False` turns off botocore's
+    client-side parameter validation so out-of-range values reach the server."""
+    session = boto3.session.Session(
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        region_name=REGION,
+    )
+    config = Config(
+        retries={"mode": "standard", "total_max_attempts": 1},
+        connect_timeout=5,
+        read_timeout=60,
+        parameter_validation=validate,
+    )
+    return session.client(service, endpoint_url=endpoint, config=config)
+
+
+def aws_cli_path() -> str:
+    candidate = Path(sys.prefix) / "bin" / "aws"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("aws")
+    if not found:
+        pytest.fail("AWS CLI v1 not found; pip install -r tests/compat/requirements.txt", pytrace=False)
+    return found
+
+
+class AwsCli:
+    def __init__(self, endpoint: str, tmp_home: Path):
+        self.endpoint = endpoint
+        self.binary = aws_cli_path()
+        self.env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(tmp_home),
+            "LANG": os.environ.get("LANG", "C.UTF-8"),
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ENDPOINT_URL": endpoint,
+            # Keep the developer's own AWS configuration out of the run.
+            "AWS_CONFIG_FILE": str(tmp_home / "config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(tmp_home / "credentials"),
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_MAX_ATTEMPTS": "1",
+            "AWS_RETRY_MODE": "standard",
+        }
+
+    def __call__(self, *args: str, timeout: float = 120):
+        """Run `aws <args> --output json`; returns (returncode, parsed JSON or None, stderr)."""
+        proc = subprocess.run(
+            [self.binary, *args, "--output", "json"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        out = proc.stdout.strip()
+        parsed = None
+        if out:
+            try:
+                parsed = json.loads(out)
+            except ValueError:
+                parsed = None
+        return proc.returncode, parsed, proc.stderr
+
+
+class ServerFactory:
+    """Starts dedicated servers, each on its own data dir, and stops them at teardown."""
+
+    def __init__(self, tmp_path: Path):
+        self.tmp_path = tmp_path
+        self.servers: list[BallastServer] = []
+
+    def new(self, name: str = "dedicated") -> BallastServer:
+        server = BallastServer(self.tmp_path / f"{name}-data", self.tmp_path / f"{name}.log")
+        self.servers.append(server)
+        return server
+
+    def close(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def error_code(exc) -> str:
+    return exc.response["Error"]["Code"]
+
+
+def http_status(exc) -> int:
+    return exc.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+# --------------------------------------------------------------------------- raw HTTP
+
+
+def sign(
+    endpoint: str,
+    service: str,
+    body: bytes,
+    headers: dict[str, str],
+    access_key: str = ACCESS_KEY,
+    secret_key: str = SECRET_KEY,
+    when=None,
+) -> dict[str, str]:
+    """SigV4-sign a `POST /` the way botocore does and return the headers to send.
+
+    `when` (a naive UTC datetime) overrides the signing time, to produce a
+    correctly signed but stale request."""
+    from unittest import mock
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest(method="POST", url=endpoint + "/", data=body, headers=dict(headers))
+    auth = SigV4Auth(Credentials(access_key, secret_key), service, REGION)
+    if when is None:
+        auth.add_auth(request)
+    else:
+        with mock.patch("botocore.auth.get_current_datetime", return_value=when):
+            auth.add_auth(request)
+    return dict(request.headers.items())
+
+
+class RawResponse:
+    def __init__(self, status: int, headers, body: bytes):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name)
+
+    def json(self):
+        return json.loads(self.body.decode())
+
+    def __repr__(self) -> str:
+        return f"<RawResponse {self.status} {self.body[:500]!r}>"
+
+
+def post(endpoint: str, body: bytes, headers: dict[str, str], timeout: float = 60) -> RawResponse:
+    """POST / with exactly these headers (urllib adds Host and Content-Length).
+    Returns the status, headers and body whatever the status."""
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(endpoint + "/", data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return RawResponse(resp.status, resp.headers, resp.read())
+    except urllib.error.HTTPError as e:
+        return RawResponse(e.code, e.headers, e.read())
+
+
+def query_body(params: dict[str, str]) -> bytes:
+    from urllib.parse import urlencode
+
+    return urlencode(params).encode()
+
+
+QUERY_CONTENT_TYPE = "application/x-www-form-urlencoded; charset=utf-8"
+JSON11_CONTENT_TYPE = "application/x-amz-json-1.1"
