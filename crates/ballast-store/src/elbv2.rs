@@ -62,3 +62,215 @@ impl Tx<'_> {
         Ok(n > 0)
     }
 }
+
+/// Load balancers, listeners, rules and target registrations.
+mod routing {
+    use ballast_core::elbv2::{Listener, LoadBalancer, Registration, Rule};
+    use rusqlite::{OptionalExtension, params};
+    use serde::de::DeserializeOwned;
+
+    use crate::{StoreError, Tx};
+
+    impl Tx<'_> {
+        fn records<T: DeserializeOwned>(
+            &self,
+            sql: &str,
+            args: impl rusqlite::Params,
+        ) -> Result<Vec<T>, StoreError> {
+            let mut stmt = self.conn().prepare_cached(sql)?;
+            let rows = stmt.query_map(args, |row| row.get::<_, String>(0))?;
+            rows.map(|r| Ok(serde_json::from_str(&r?)?)).collect()
+        }
+
+        fn record<T: DeserializeOwned>(
+            &self,
+            sql: &str,
+            args: impl rusqlite::Params,
+        ) -> Result<Option<T>, StoreError> {
+            let record: Option<String> = self
+                .conn()
+                .prepare_cached(sql)?
+                .query_row(args, |row| row.get(0))
+                .optional()?;
+            record.map(|r| Ok(serde_json::from_str(&r)?)).transpose()
+        }
+
+        pub fn load_balancer(&self, arn: &str) -> Result<Option<LoadBalancer>, StoreError> {
+            self.record(
+                "SELECT record FROM elbv2_load_balancers WHERE arn = ?1",
+                params![arn],
+            )
+        }
+
+        pub fn load_balancer_by_name(
+            &self,
+            name: &str,
+        ) -> Result<Option<LoadBalancer>, StoreError> {
+            self.record(
+                "SELECT record FROM elbv2_load_balancers WHERE name = ?1",
+                params![name],
+            )
+        }
+
+        /// Every load balancer, in creation order.
+        pub fn load_balancers(&self) -> Result<Vec<LoadBalancer>, StoreError> {
+            self.records("SELECT record FROM elbv2_load_balancers ORDER BY seq", [])
+        }
+
+        pub fn save_load_balancer(&self, lb: &LoadBalancer) -> Result<(), StoreError> {
+            self.conn()
+                .prepare_cached(
+                    "INSERT INTO elbv2_load_balancers (arn, name, address, seq, record)
+                     VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(seq), 0) + 1 FROM elbv2_load_balancers), ?4)
+                     ON CONFLICT (arn) DO UPDATE SET record = excluded.record",
+                )?
+                .execute(params![lb.arn, lb.name, lb.address.to_string(), serde_json::to_string(lb)?])?;
+            Ok(())
+        }
+
+        /// Deletes a load balancer with its listeners and rules.
+        pub fn delete_load_balancer(&self, arn: &str) -> Result<bool, StoreError> {
+            let n = self
+                .conn()
+                .prepare_cached("DELETE FROM elbv2_load_balancers WHERE arn = ?1")?
+                .execute(params![arn])?;
+            Ok(n > 0)
+        }
+
+        pub fn listener(&self, arn: &str) -> Result<Option<Listener>, StoreError> {
+            self.record(
+                "SELECT record FROM elbv2_listeners WHERE arn = ?1",
+                params![arn],
+            )
+        }
+
+        /// The listeners of one load balancer, by port.
+        pub fn listeners_of(&self, load_balancer_arn: &str) -> Result<Vec<Listener>, StoreError> {
+            self.records(
+                "SELECT record FROM elbv2_listeners WHERE load_balancer_arn = ?1 ORDER BY port",
+                params![load_balancer_arn],
+            )
+        }
+
+        /// Every listener.
+        pub fn listeners(&self) -> Result<Vec<Listener>, StoreError> {
+            self.records(
+                "SELECT record FROM elbv2_listeners ORDER BY load_balancer_arn, port",
+                [],
+            )
+        }
+
+        pub fn save_listener(&self, listener: &Listener) -> Result<(), StoreError> {
+            self.conn()
+                .prepare_cached(
+                    "INSERT INTO elbv2_listeners (arn, load_balancer_arn, port, record) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (arn) DO UPDATE SET port = excluded.port, record = excluded.record",
+                )?
+                .execute(params![
+                    listener.arn,
+                    listener.load_balancer_arn,
+                    listener.port,
+                    serde_json::to_string(listener)?
+                ])?;
+            Ok(())
+        }
+
+        /// Deletes a listener with its rules.
+        pub fn delete_listener(&self, arn: &str) -> Result<bool, StoreError> {
+            let n = self
+                .conn()
+                .prepare_cached("DELETE FROM elbv2_listeners WHERE arn = ?1")?
+                .execute(params![arn])?;
+            Ok(n > 0)
+        }
+
+        pub fn rule(&self, arn: &str) -> Result<Option<Rule>, StoreError> {
+            self.record(
+                "SELECT record FROM elbv2_rules WHERE arn = ?1",
+                params![arn],
+            )
+        }
+
+        /// The non-default rules of a listener, by priority.
+        pub fn rules_of(&self, listener_arn: &str) -> Result<Vec<Rule>, StoreError> {
+            self.records(
+                "SELECT record FROM elbv2_rules WHERE listener_arn = ?1 ORDER BY priority",
+                params![listener_arn],
+            )
+        }
+
+        /// Every non-default rule.
+        pub fn rules(&self) -> Result<Vec<Rule>, StoreError> {
+            self.records(
+                "SELECT record FROM elbv2_rules ORDER BY listener_arn, priority",
+                [],
+            )
+        }
+
+        /// Saves a rule; fails on a priority another rule of the listener
+        /// holds (the caller checks first to report `PriorityInUse`).
+        pub fn save_rule(&self, rule: &Rule) -> Result<(), StoreError> {
+            self.conn()
+                .prepare_cached(
+                    "INSERT INTO elbv2_rules (arn, listener_arn, priority, record) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (arn) DO UPDATE SET priority = excluded.priority, record = excluded.record",
+                )?
+                .execute(params![rule.arn, rule.listener_arn, rule.priority, serde_json::to_string(rule)?])?;
+            Ok(())
+        }
+
+        pub fn delete_rule(&self, arn: &str) -> Result<bool, StoreError> {
+            let n = self
+                .conn()
+                .prepare_cached("DELETE FROM elbv2_rules WHERE arn = ?1")?
+                .execute(params![arn])?;
+            Ok(n > 0)
+        }
+
+        /// The registrations of one target group (draining ones included).
+        pub fn targets_of(&self, target_group_arn: &str) -> Result<Vec<Registration>, StoreError> {
+            self.records(
+                "SELECT record FROM elbv2_targets WHERE target_group_arn = ?1 ORDER BY id, port",
+                params![target_group_arn],
+            )
+        }
+
+        /// Every registration.
+        pub fn targets(&self) -> Result<Vec<Registration>, StoreError> {
+            self.records(
+                "SELECT record FROM elbv2_targets ORDER BY target_group_arn, id, port",
+                [],
+            )
+        }
+
+        pub fn save_target(&self, target: &Registration) -> Result<(), StoreError> {
+            self.conn()
+                .prepare_cached(
+                    "INSERT INTO elbv2_targets (target_group_arn, id, port, record) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (target_group_arn, id, port) DO UPDATE SET record = excluded.record",
+                )?
+                .execute(params![
+                    target.target_group_arn,
+                    target.id,
+                    target.port,
+                    serde_json::to_string(target)?
+                ])?;
+            Ok(())
+        }
+
+        pub fn delete_target(
+            &self,
+            target_group_arn: &str,
+            id: &str,
+            port: u16,
+        ) -> Result<bool, StoreError> {
+            let n = self
+                .conn()
+                .prepare_cached(
+                    "DELETE FROM elbv2_targets WHERE target_group_arn = ?1 AND id = ?2 AND port = ?3",
+                )?
+                .execute(params![target_group_arn, id, port])?;
+            Ok(n > 0)
+        }
+    }
+}

@@ -37,6 +37,40 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (resource, key)
     ) WITHOUT ROWID;
     "#,
+    // 2: load balancers, listeners, rules, target registrations.
+    r#"
+    CREATE TABLE elbv2_load_balancers (
+        arn     TEXT PRIMARY KEY NOT NULL,
+        name    TEXT NOT NULL UNIQUE,
+        address TEXT NOT NULL UNIQUE,
+        seq     INTEGER NOT NULL,
+        record  TEXT NOT NULL
+    );
+
+    CREATE TABLE elbv2_listeners (
+        arn               TEXT PRIMARY KEY NOT NULL,
+        load_balancer_arn TEXT NOT NULL REFERENCES elbv2_load_balancers(arn) ON DELETE CASCADE,
+        port              INTEGER NOT NULL,
+        record            TEXT NOT NULL,
+        UNIQUE (load_balancer_arn, port)
+    );
+
+    CREATE TABLE elbv2_rules (
+        arn          TEXT PRIMARY KEY NOT NULL,
+        listener_arn TEXT NOT NULL REFERENCES elbv2_listeners(arn) ON DELETE CASCADE,
+        priority     INTEGER NOT NULL,
+        record       TEXT NOT NULL,
+        UNIQUE (listener_arn, priority)
+    );
+
+    CREATE TABLE elbv2_targets (
+        target_group_arn TEXT NOT NULL REFERENCES elbv2_target_groups(arn) ON DELETE CASCADE,
+        id               TEXT NOT NULL,
+        port             INTEGER NOT NULL,
+        record           TEXT NOT NULL,
+        PRIMARY KEY (target_group_arn, id, port)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

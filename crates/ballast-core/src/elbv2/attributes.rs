@@ -1,4 +1,6 @@
-//! Target group attributes: the keys ALB knows, their defaults and ranges.
+//! Attributes of target groups and load balancers: the keys ALB knows,
+//! their defaults and ranges. Each resource kind has a schema; an
+//! [`Attributes`] value always holds every key of its schema.
 
 use std::collections::BTreeMap;
 
@@ -23,8 +25,68 @@ enum Rule {
     Text(usize),
 }
 
-/// Every target group attribute an ALB target group has, with its default.
-const DEFINITIONS: &[(&str, &str, Rule)] = &[
+/// One attribute: its key, its default, and how values are checked.
+type Definition = (&'static str, &'static str, Rule);
+
+/// The keys a kind of resource has.
+#[derive(Debug, Clone, Copy)]
+pub struct Schema {
+    /// What the attributes belong to, for error messages.
+    noun: &'static str,
+    definitions: &'static [Definition],
+}
+
+/// Every attribute an ALB target group has, with its default.
+pub const TARGET_GROUP: Schema = Schema {
+    noun: "target group",
+    definitions: TARGET_GROUP_DEFINITIONS,
+};
+
+/// Every attribute an application load balancer has, with its default.
+pub const LOAD_BALANCER: Schema = Schema {
+    noun: "load balancer",
+    definitions: LOAD_BALANCER_DEFINITIONS,
+};
+
+const LOAD_BALANCER_DEFINITIONS: &[Definition] = &[
+    ("idle_timeout.timeout_seconds", "60", Rule::Int(1, 4000)),
+    ("deletion_protection.enabled", "false", Rule::Bool),
+    ("routing.http2.enabled", "true", Rule::Bool),
+    (
+        "routing.http.drop_invalid_header_fields.enabled",
+        "false",
+        Rule::Bool,
+    ),
+    (
+        "routing.http.xff_header_processing.mode",
+        "append",
+        Rule::OneOf(&["append", "preserve", "remove"]),
+    ),
+    ("routing.http.xff_client_port.enabled", "false", Rule::Bool),
+    (
+        "routing.http.preserve_host_header.enabled",
+        "false",
+        Rule::Bool,
+    ),
+    (
+        "routing.http.x_amzn_tls_version_and_cipher_suite.enabled",
+        "false",
+        Rule::Bool,
+    ),
+    (
+        "routing.http.desync_mitigation_mode",
+        "defensive",
+        Rule::OneOf(&["monitor", "defensive", "strictest"]),
+    ),
+    ("access_logs.s3.enabled", "false", Rule::Bool),
+    ("access_logs.s3.bucket", "", Rule::Text(255)),
+    ("access_logs.s3.prefix", "", Rule::Text(1024)),
+    ("load_balancing.cross_zone.enabled", "true", Rule::Bool),
+    ("waf.fail_open.enabled", "false", Rule::Bool),
+    ("client_keep_alive.seconds", "3600", Rule::Int(60, 604_800)),
+];
+
+const TARGET_GROUP_DEFINITIONS: &[Definition] = &[
     (
         "deregistration_delay.timeout_seconds",
         "300",
@@ -89,22 +151,29 @@ const DEFINITIONS: &[(&str, &str, Rule)] = &[
     ),
 ];
 
-/// A target group's attributes, always holding every known key.
+/// A resource's attributes, always holding every key of its schema.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attributes(BTreeMap<String, String>);
 
 impl Default for Attributes {
+    /// A target group's defaults.
     fn default() -> Self {
+        Attributes::defaults(TARGET_GROUP)
+    }
+}
+
+impl Attributes {
+    /// Every key of `schema` at its default.
+    pub fn defaults(schema: Schema) -> Self {
         Attributes(
-            DEFINITIONS
+            schema
+                .definitions
                 .iter()
                 .map(|(k, v, _)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
         )
     }
-}
 
-impl Attributes {
     pub fn get(&self, key: &str) -> Option<&str> {
         self.0.get(key).map(String::as_str)
     }
@@ -114,26 +183,37 @@ impl Attributes {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
-    /// Applies a batch of changes, all or nothing.
+    /// Applies a batch of target group attribute changes, all or nothing.
     pub fn modify<'a>(
         &self,
         changes: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<Attributes, Error> {
-        let mut next = self.clone();
-        for (key, value) in changes {
-            let Some((_, _, rule)) = DEFINITIONS.iter().find(|(k, _, _)| *k == key) else {
-                return Err(invalid(format!(
-                    "Target group attribute key '{key}' is not recognized"
-                )));
-            };
-            check(key, value, *rule)?;
-            next.0.insert(key.to_owned(), value.to_owned());
-        }
-        next.check_combination()?;
+        let next = self.modify_in(TARGET_GROUP, changes)?;
+        next.check_target_group_combination()?;
         Ok(next)
     }
 
-    fn check_combination(&self) -> Result<(), Error> {
+    /// Applies a batch of changes under `schema`, all or nothing.
+    pub fn modify_in<'a>(
+        &self,
+        schema: Schema,
+        changes: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Attributes, Error> {
+        let mut next = self.clone();
+        for (key, value) in changes {
+            let Some((_, _, rule)) = schema.definitions.iter().find(|(k, _, _)| *k == key) else {
+                return Err(invalid(format!(
+                    "{} attribute key '{key}' is not recognized",
+                    capitalized(schema.noun)
+                )));
+            };
+            check(schema.noun, key, value, *rule)?;
+            next.0.insert(key.to_owned(), value.to_owned());
+        }
+        Ok(next)
+    }
+
+    fn check_target_group_combination(&self) -> Result<(), Error> {
         let algorithm = self
             .get("load_balancing.algorithm.type")
             .unwrap_or("round_robin");
@@ -152,7 +232,10 @@ impl Attributes {
         }
         if self.get("stickiness.enabled") == Some("true")
             && self.get("stickiness.type") == Some("app_cookie")
-            && self.get("stickiness.app_cookie.cookie_name").unwrap_or("").is_empty()
+            && self
+                .get("stickiness.app_cookie.cookie_name")
+                .unwrap_or("")
+                .is_empty()
         {
             return Err(Error::InvalidConfigurationRequest(
                 "You must set an application cookie name to enable stickiness of type 'app_cookie'"
@@ -170,10 +253,18 @@ impl Attributes {
     }
 }
 
-fn check(key: &str, value: &str, rule: Rule) -> Result<(), Error> {
+fn capitalized(noun: &str) -> String {
+    let mut chars = noun.chars();
+    chars
+        .next()
+        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
+}
+
+fn check(noun: &str, key: &str, value: &str, rule: Rule) -> Result<(), Error> {
     let bad = || {
         invalid(format!(
-            "'{value}' is not a valid value for target group attribute '{key}'"
+            "'{value}' is not a valid value for {noun} attribute '{key}'"
         ))
     };
     let int_in = |lo: i64, hi: i64| -> Result<(), Error> {
@@ -205,7 +296,28 @@ mod tests {
     fn defaults_cover_every_key() {
         let a = Attributes::default();
         assert_eq!(a.get("deregistration_delay.timeout_seconds"), Some("300"));
-        assert_eq!(a.iter().count(), DEFINITIONS.len());
+        assert_eq!(a.iter().count(), TARGET_GROUP_DEFINITIONS.len());
+    }
+
+    #[test]
+    fn load_balancer_schema() {
+        let a = Attributes::defaults(LOAD_BALANCER);
+        assert_eq!(a.get("idle_timeout.timeout_seconds"), Some("60"));
+        assert!(
+            a.modify_in(LOAD_BALANCER, [("idle_timeout.timeout_seconds", "4001")])
+                .is_err()
+        );
+        assert!(
+            a.modify_in(LOAD_BALANCER, [("idle_timeout.timeout_seconds", "5")])
+                .is_ok()
+        );
+        assert!(
+            a.modify_in(
+                LOAD_BALANCER,
+                [("deregistration_delay.timeout_seconds", "5")]
+            )
+            .is_err()
+        );
     }
 
     #[test]
@@ -243,8 +355,14 @@ mod tests {
     #[test]
     fn app_cookie_stickiness_needs_a_cookie_name() {
         let a = Attributes::default();
-        let without = a.modify([("stickiness.enabled", "true"), ("stickiness.type", "app_cookie")]);
-        assert!(matches!(without, Err(Error::InvalidConfigurationRequest(_))));
+        let without = a.modify([
+            ("stickiness.enabled", "true"),
+            ("stickiness.type", "app_cookie"),
+        ]);
+        assert!(matches!(
+            without,
+            Err(Error::InvalidConfigurationRequest(_))
+        ));
         let with = a.modify([
             ("stickiness.enabled", "true"),
             ("stickiness.type", "app_cookie"),

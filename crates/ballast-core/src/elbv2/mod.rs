@@ -1,9 +1,19 @@
 //! Elastic Load Balancing v2 rules: target groups and their attributes.
 
 pub mod attributes;
+pub mod health;
+pub mod listener;
+pub mod load_balancer;
+pub mod rule;
+pub mod target;
 pub mod target_group;
 
 pub use attributes::Attributes;
+pub use health::{CheckOutcome, HealthState, HealthTracker};
+pub use listener::{Action, FixedResponse, ForwardConfig, Listener, Redirect, WeightedTargetGroup};
+pub use load_balancer::{LoadBalancer, LoadBalancerSpec, Zone};
+pub use rule::{Condition, RequestView, Rule};
+pub use target::Registration;
 pub use target_group::{HealthCheck, HealthCheckChange, Matcher, TargetGroup, TargetGroupSpec};
 
 /// Why an ELBv2 request was refused; each variant is a modelled error code.
@@ -25,6 +35,26 @@ pub enum Error {
     InvalidConfigurationRequest(String),
     #[error("{0}")]
     ResourceInUse(String),
+    #[error("A load balancer with the same name '{0}' exists, but with different settings")]
+    DuplicateLoadBalancerName(String),
+    #[error("{0}")]
+    InvalidSubnet(String),
+    #[error("One or more listeners not found")]
+    ListenerNotFound,
+    #[error("One or more rules not found")]
+    RuleNotFound,
+    #[error("Priority '{0}' is currently in use")]
+    PriorityInUse(String),
+    #[error("A listener already exists on this port for this load balancer")]
+    DuplicateListener,
+    #[error("{0}")]
+    InvalidTarget(String),
+    #[error("{0}")]
+    UnsupportedProtocol(String),
+    #[error("{0}")]
+    OperationNotPermitted(String),
+    #[error("{0}")]
+    InvalidLoadBalancerAction(String),
 }
 
 pub(crate) fn invalid(message: impl Into<String>) -> Error {

@@ -1,0 +1,234 @@
+//! Application load balancers: names, DNS names, zones and local addresses.
+
+use std::net::Ipv4Addr;
+
+use serde::{Deserialize, Serialize};
+
+use super::attributes::{Attributes, LOAD_BALANCER};
+use super::{Error, invalid};
+
+/// The DNS suffix of every load balancer name. `.internal` is reserved for
+/// private use, so it never collides with a real domain; Ballast maps each
+/// name to the load balancer's loopback address (see `docs/behaviour.md`).
+pub const DNS_SUFFIX: &str = "elb.ballast.internal";
+
+/// The hosted zone id ALBs report (the us-east-1 value; Route 53 aliases
+/// are not emulated).
+pub const CANONICAL_HOSTED_ZONE_ID: &str = "Z35SXDOTRQ7X7K";
+
+/// A load balancer as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadBalancer {
+    pub arn: String,
+    pub name: String,
+    pub dns_name: String,
+    pub scheme: String,
+    pub vpc_id: String,
+    pub ip_address_type: String,
+    pub zones: Vec<Zone>,
+    pub security_groups: Vec<String>,
+    /// The loopback address every listener of this load balancer binds.
+    pub address: Ipv4Addr,
+    pub attributes: Attributes,
+    pub created_millis: i64,
+}
+
+/// A zone the load balancer is in, through one subnet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Zone {
+    pub zone_name: String,
+    pub subnet_id: String,
+}
+
+/// CreateLoadBalancer's parameters.
+#[derive(Debug, Clone, Default)]
+pub struct LoadBalancerSpec {
+    pub name: String,
+    pub subnets: Vec<String>,
+    pub security_groups: Vec<String>,
+    pub scheme: Option<String>,
+    pub lb_type: Option<String>,
+    pub ip_address_type: Option<String>,
+}
+
+/// Checks a load balancer name: 1–32 alphanumerics or hyphens, no hyphen at
+/// either end, not starting with `internal-`.
+pub fn validate_name(name: &str) -> Result<(), Error> {
+    let ok = !name.is_empty()
+        && name.len() <= 32
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+        && !name.starts_with("internal-");
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(format!(
+            "Load balancer name '{name}' cannot be longer than '32' characters, must contain only alphanumeric characters or hyphens, must not begin or end with a hyphen, and must not begin with 'internal-'"
+        )))
+    }
+}
+
+impl LoadBalancer {
+    /// A new application load balancer. `zone_of` names the zone a subnet is
+    /// in; `dns_id` is the numeric part of the DNS name.
+    pub fn create(
+        arn: String,
+        spec: &LoadBalancerSpec,
+        region: &str,
+        address: Ipv4Addr,
+        dns_id: u64,
+        zone_of: impl Fn(&str) -> Option<String>,
+        now_millis: i64,
+    ) -> Result<Self, Error> {
+        validate_name(&spec.name)?;
+        match spec.lb_type.as_deref() {
+            None | Some("application") => {}
+            Some(other @ ("network" | "gateway")) => {
+                return Err(Error::InvalidConfigurationRequest(format!(
+                    "Load balancers of type '{other}' are not supported by Ballast; use 'application'"
+                )));
+            }
+            Some(other) => {
+                return Err(invalid(format!(
+                    "Load balancer type '{other}' is not valid"
+                )));
+            }
+        }
+        let scheme = match spec.scheme.as_deref() {
+            None | Some("internet-facing") => "internet-facing",
+            Some("internal") => "internal",
+            Some(other) => return Err(invalid(format!("Scheme '{other}' is not valid"))),
+        };
+        let ip_address_type = match spec.ip_address_type.as_deref() {
+            None | Some("ipv4") => "ipv4",
+            Some(t @ ("dualstack" | "dualstack-without-public-ipv4")) => t,
+            Some(other) => {
+                return Err(invalid(format!("IP address type '{other}' is not valid")));
+            }
+        };
+        if spec.subnets.len() < 2 {
+            return Err(invalid(
+                "At least two subnets in two different Availability Zones must be specified",
+            ));
+        }
+        let mut zones: Vec<Zone> = Vec::new();
+        for subnet in &spec.subnets {
+            let zone_name = zone_of(subnet).ok_or_else(|| {
+                Error::InvalidSubnet(format!("The subnet ID '{subnet}' is not valid"))
+            })?;
+            if zones.iter().any(|z| z.zone_name == zone_name) {
+                return Err(invalid(format!(
+                    "Only one subnet per Availability Zone can be specified; '{subnet}' is in '{zone_name}' too"
+                )));
+            }
+            zones.push(Zone {
+                zone_name,
+                subnet_id: subnet.clone(),
+            });
+        }
+        let prefix = if scheme == "internal" {
+            "internal-"
+        } else {
+            ""
+        };
+        Ok(LoadBalancer {
+            arn,
+            dns_name: format!("{prefix}{}-{dns_id}.{region}.{DNS_SUFFIX}", spec.name)
+                .to_ascii_lowercase(),
+            name: spec.name.clone(),
+            scheme: scheme.to_owned(),
+            vpc_id: String::new(),
+            ip_address_type: ip_address_type.to_owned(),
+            zones,
+            security_groups: spec.security_groups.clone(),
+            address,
+            attributes: Attributes::defaults(LOAD_BALANCER),
+            created_millis: now_millis,
+        })
+    }
+
+    /// The idle timeout, in (AWS) seconds.
+    pub fn idle_timeout_seconds(&self) -> u64 {
+        self.attributes
+            .get("idle_timeout.timeout_seconds")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(60)
+    }
+}
+
+/// The loopback block load balancer addresses come from: 127.100.0.0/16,
+/// skipping `.0` and `.255` host parts so no address looks special.
+pub fn address_for(index: u32) -> Option<Ipv4Addr> {
+    let per_block = 254;
+    let third = index / per_block;
+    let fourth = index % per_block + 1;
+    (third < 256).then(|| Ipv4Addr::new(127, 100, third as u8, fourth as u8))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(name: &str, subnets: &[&str]) -> LoadBalancerSpec {
+        LoadBalancerSpec {
+            name: name.into(),
+            subnets: subnets.iter().map(|s| (*s).to_owned()).collect(),
+            ..LoadBalancerSpec::default()
+        }
+    }
+
+    fn zone_of(subnet: &str) -> Option<String> {
+        match subnet {
+            "subnet-a" => Some("us-east-1a".into()),
+            "subnet-b" => Some("us-east-1b".into()),
+            "subnet-a2" => Some("us-east-1a".into()),
+            _ => None,
+        }
+    }
+
+    fn create(spec: &LoadBalancerSpec) -> Result<LoadBalancer, Error> {
+        LoadBalancer::create(
+            "arn".into(),
+            spec,
+            "us-east-1",
+            Ipv4Addr::LOCALHOST,
+            42,
+            zone_of,
+            0,
+        )
+    }
+
+    #[test]
+    fn dns_names_and_zones() {
+        let lb = create(&spec("Web", &["subnet-a", "subnet-b"])).unwrap();
+        assert_eq!(lb.dns_name, "web-42.us-east-1.elb.ballast.internal");
+        assert_eq!(lb.zones.len(), 2);
+        assert_eq!(lb.scheme, "internet-facing");
+    }
+
+    #[test]
+    fn subnet_rules() {
+        assert!(create(&spec("web", &["subnet-a"])).is_err());
+        assert!(create(&spec("web", &["subnet-a", "subnet-a2"])).is_err());
+        assert!(matches!(
+            create(&spec("web", &["subnet-a", "subnet-x"])),
+            Err(Error::InvalidSubnet(_))
+        ));
+    }
+
+    #[test]
+    fn names() {
+        assert!(validate_name("internal-web").is_err());
+        assert!(validate_name("web-1").is_ok());
+        assert!(validate_name("web_1").is_err());
+    }
+
+    #[test]
+    fn addresses_stay_in_the_block() {
+        assert_eq!(address_for(0), Some(Ipv4Addr::new(127, 100, 0, 1)));
+        assert_eq!(address_for(253), Some(Ipv4Addr::new(127, 100, 0, 254)));
+        assert_eq!(address_for(254), Some(Ipv4Addr::new(127, 100, 1, 1)));
+        assert_eq!(address_for(254 * 256), None);
+    }
+}
