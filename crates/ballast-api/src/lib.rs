@@ -9,6 +9,7 @@
 //! transition → store (`ballast-store`) → encode.
 
 pub mod auth;
+pub mod data_plane;
 mod dispatch;
 pub mod elbv2;
 mod error;
@@ -18,4 +19,5 @@ mod state;
 pub mod sts;
 
 pub use server::router;
+pub use data_plane::{DataPlane, NoDataPlane};
 pub use state::{ApiState, RequestContext};

@@ -7,6 +7,7 @@ use ballast_store::Store;
 use ballast_wire::Timestamp;
 
 use crate::auth::Credentials;
+use crate::data_plane::DataPlane;
 
 /// Shared state of the API server.
 #[derive(Debug, Clone)]
@@ -17,6 +18,8 @@ pub struct ApiState {
     pub scope: Scope,
     pub credentials: Arc<Credentials>,
     pub time_scale: TimeScale,
+    /// Target health and reconciliation of listeners.
+    pub data_plane: Arc<dyn DataPlane>,
 }
 
 impl ApiState {

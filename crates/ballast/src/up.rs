@@ -37,6 +37,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         scope: Scope::new(args.region.clone()),
         credentials: Arc::new(credentials),
         time_scale,
+        data_plane: Arc::new(ballast_api::NoDataPlane),
     };
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
