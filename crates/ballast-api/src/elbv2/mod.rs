@@ -76,6 +76,16 @@ impl ErrorCode for Rule {
             Rule::TooManyTags => "TooManyTags",
             Rule::InvalidConfigurationRequest(_) => "InvalidConfigurationRequest",
             Rule::ResourceInUse(_) => "ResourceInUse",
+            Rule::DuplicateLoadBalancerName(_) => "DuplicateLoadBalancerName",
+            Rule::InvalidSubnet(_) => "InvalidSubnet",
+            Rule::ListenerNotFound => "ListenerNotFound",
+            Rule::RuleNotFound => "RuleNotFound",
+            Rule::PriorityInUse(_) => "PriorityInUse",
+            Rule::DuplicateListener => "DuplicateListener",
+            Rule::InvalidTarget(_) => "InvalidTarget",
+            Rule::UnsupportedProtocol(_) => "UnsupportedProtocol",
+            Rule::OperationNotPermitted(_) => "OperationNotPermitted",
+            Rule::InvalidLoadBalancerAction(_) => "InvalidLoadBalancerAction",
         }
     }
 
