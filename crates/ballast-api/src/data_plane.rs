@@ -1,27 +1,4 @@
-//! What the control plane needs from the data plane, as a trait so the API
-//! does not depend on the proxy (the binary wires the two together).
+//! The data plane as the API sees it; defined in the core so the proxy can
+//! implement it without depending on the API.
 
-use ballast_core::elbv2::HealthTracker;
-
-/// The live side of load balancing: target health and reconciliation.
-pub trait DataPlane: Send + Sync + std::fmt::Debug {
-    /// The current health of one registered target, if the data plane has
-    /// started checking it.
-    fn target_health(&self, target_group_arn: &str, id: &str, port: u16) -> Option<HealthTracker>;
-
-    /// Load balancers, listeners, rules or registrations changed in the
-    /// store; the data plane reconciles soon after.
-    fn changed(&self);
-}
-
-/// A data plane that serves nothing (unit tests of the API alone).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct NoDataPlane;
-
-impl DataPlane for NoDataPlane {
-    fn target_health(&self, _: &str, _: &str, _: u16) -> Option<HealthTracker> {
-        None
-    }
-
-    fn changed(&self) {}
-}
+pub use ballast_core::elbv2::data_plane::{DataPlane, NoDataPlane};

@@ -1,6 +1,7 @@
 //! Elastic Load Balancing v2 rules: target groups and their attributes.
 
 pub mod attributes;
+pub mod data_plane;
 pub mod health;
 pub mod listener;
 pub mod load_balancer;
