@@ -39,8 +39,31 @@ pub fn write_children<T: Serialize + ?Sized>(
 }
 
 /// Appends `text` with XML escaping.
+///
+/// Beyond the five markup characters, a carriage return is written as
+/// `&#xD;` (parsers would otherwise turn it into a newline), tab and newline
+/// pass through, and the control characters XML 1.0 cannot carry at all
+/// become U+FFFD, so a response stays parseable whatever a request held.
+/// quick-xml's escaper leaves both of those cases alone, hence this one.
 pub fn push_escaped(out: &mut String, text: &str) {
-    out.push_str(&quick_xml::escape::escape(text));
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\r' => out.push_str("&#xD;"),
+            '\t' | '\n' => out.push(c),
+            c if is_xml_char(c) => out.push(c),
+            _ => out.push(char::REPLACEMENT_CHARACTER),
+        }
+    }
+}
+
+/// Whether XML 1.0 allows the character in a document.
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
 struct Element<'o> {
@@ -138,10 +161,16 @@ impl<'o> ser::Serializer for Element<'o> {
         self.display(v)
     }
     fn serialize_f32(self, v: f32) -> Result<(), XmlError> {
-        self.display(v)
+        self.serialize_f64(f64::from(v))
     }
     fn serialize_f64(self, v: f64) -> Result<(), XmlError> {
-        self.display(v)
+        // Smithy's spelling of the non-finite values.
+        match v {
+            v if v.is_nan() => self.text("NaN"),
+            v if v == f64::INFINITY => self.text("Infinity"),
+            v if v == f64::NEG_INFINITY => self.text("-Infinity"),
+            v => self.display(v),
+        }
     }
     fn serialize_char(self, v: char) -> Result<(), XmlError> {
         self.text(v.encode_utf8(&mut [0; 4]))
@@ -464,6 +493,13 @@ mod tests {
         created: Timestamp,
         text: String,
         attrs: BTreeMap<String, String>,
+    }
+
+    #[test]
+    fn escapes_what_xml_cannot_carry() {
+        let mut out = String::new();
+        push_escaped(&mut out, "a\rb\u{1}c\td<'\">");
+        assert_eq!(out, "a&#xD;b\u{FFFD}c\td&lt;&apos;&quot;&gt;");
     }
 
     #[test]
