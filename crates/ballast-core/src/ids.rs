@@ -35,6 +35,16 @@ impl Ids {
             .collect()
     }
 
+    /// A number of exactly `digits` decimal digits (1–19), with no leading
+    /// zero, like the numeric part of a load balancer's DNS name.
+    pub fn number(&self, digits: u32) -> u64 {
+        let digits = digits.clamp(1, 19);
+        let low = 10u64.pow(digits - 1);
+        let high = low.saturating_mul(10);
+        let mut rng = self.rng.lock().unwrap_or_else(PoisonError::into_inner);
+        rng.random_range(low..high)
+    }
+
     /// A request id in the UUID layout AWS uses (`8-4-4-4-12` hex digits).
     pub fn request_id(&self) -> String {
         let h = self.hex(32);
@@ -58,6 +68,15 @@ mod tests {
         let id = Ids::seeded(1).request_id();
         let parts: Vec<_> = id.split('-').map(str::len).collect();
         assert_eq!(parts, [8, 4, 4, 4, 12]);
+    }
+
+    #[test]
+    fn numbers_have_their_digits() {
+        let ids = Ids::seeded(3);
+        for _ in 0..100 {
+            assert_eq!(ids.number(10).to_string().len(), 10);
+        }
+        assert!(ids.number(1) < 10);
     }
 
     #[test]

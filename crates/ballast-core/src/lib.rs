@@ -10,6 +10,7 @@ pub mod arn;
 pub mod clock;
 pub mod elbv2;
 pub mod ids;
+pub mod network;
 pub mod paging;
 pub mod ssm;
 pub mod tags;

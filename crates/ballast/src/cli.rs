@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgAction, Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -47,6 +47,17 @@ pub struct UpArgs {
     /// Access key id of the account's root credentials.
     #[arg(long, env = "BALLAST_ACCESS_KEY", default_value = "test")]
     pub access_key: String,
+
+    /// Retry a request on another target when the connection to the first
+    /// failed before anything was sent (a Ballast extension; `false` gives
+    /// AWS's behaviour).
+    #[arg(long, env = "BALLAST_PROXY_RETRIES", default_value_t = true, action = ArgAction::Set)]
+    pub proxy_retries: bool,
+
+    /// Take a target out of rotation at once when a connection to it fails,
+    /// until its health check passes again (a Ballast extension).
+    #[arg(long, env = "BALLAST_PASSIVE_HEALTH", default_value_t = true, action = ArgAction::Set)]
+    pub passive_health: bool,
 
     /// Secret access key of the account's root credentials.
     #[arg(

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use ballast_api::ApiState;
 use ballast_api::auth::Credentials;
-use ballast_core::{Ids, Scope, SystemClock, TimeScale};
+use ballast_core::{Clock, Ids, Scope, SystemClock, TimeScale};
+use ballast_proxy::{Proxy, ProxyOptions};
 use ballast_store::Store;
 use tokio::net::TcpListener;
 
@@ -30,21 +31,35 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     let store = Store::open(&data_dir)
         .with_context(|| format!("opening the store in {}", data_dir.display()))?;
 
+    let store = Arc::new(store);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let proxy = Proxy::new(
+        Arc::clone(&store),
+        Arc::clone(&clock),
+        time_scale,
+        ProxyOptions {
+            retry_connect_failures: args.proxy_retries,
+            passive_health: args.passive_health,
+        },
+    );
     let state = ApiState {
-        store: Arc::new(store),
-        clock: Arc::new(SystemClock),
+        store,
+        clock,
         ids: Arc::new(Ids::from_entropy()),
         scope: Scope::new(args.region.clone()),
         credentials: Arc::new(credentials),
         time_scale,
-        data_plane: Arc::new(ballast_api::NoDataPlane),
+        data_plane: proxy.clone(),
     };
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(serve(args, state, data_dir))
+    runtime.block_on(async {
+        tokio::spawn(ballast_proxy::run(proxy));
+        serve(args, state, data_dir).await
+    })
 }
 
 async fn serve(args: UpArgs, state: ApiState, data_dir: std::path::PathBuf) -> anyhow::Result<()> {

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::attributes::{Attributes, LOAD_BALANCER};
 use super::{Error, invalid};
+use crate::network::{DEFAULT_SECURITY_GROUP_ID, DEFAULT_VPC_ID};
 
 /// The DNS suffix of every load balancer name. `.internal` is reserved for
 /// private use, so it never collides with a real domain; Ballast maps each
@@ -69,6 +70,26 @@ pub fn validate_name(name: &str) -> Result<(), Error> {
     }
 }
 
+/// Checks security group ids: `sg-` and letters or digits, no repeats.
+fn validate_security_groups(groups: &[String]) -> Result<(), Error> {
+    for (i, group) in groups.iter().enumerate() {
+        let well_formed = group.strip_prefix("sg-").is_some_and(|id| {
+            (1..=32).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric())
+        });
+        if !well_formed {
+            return Err(Error::InvalidSecurityGroup(format!(
+                "The security group '{group}' is not valid"
+            )));
+        }
+        if groups[..i].contains(group) {
+            return Err(invalid(format!(
+                "Security group '{group}' is specified more than once"
+            )));
+        }
+    }
+    Ok(())
+}
+
 impl LoadBalancer {
     /// A new application load balancer. `zone_of` names the zone a subnet is
     /// in; `dns_id` is the numeric part of the DNS name.
@@ -118,8 +139,8 @@ impl LoadBalancer {
                 Error::InvalidSubnet(format!("The subnet ID '{subnet}' is not valid"))
             })?;
             if zones.iter().any(|z| z.zone_name == zone_name) {
-                return Err(invalid(format!(
-                    "Only one subnet per Availability Zone can be specified; '{subnet}' is in '{zone_name}' too"
+                return Err(Error::InvalidConfigurationRequest(format!(
+                    "A load balancer cannot be attached to multiple subnets in the same Availability Zone; '{subnet}' is in '{zone_name}' too"
                 )));
             }
             zones.push(Zone {
@@ -127,6 +148,13 @@ impl LoadBalancer {
                 subnet_id: subnet.clone(),
             });
         }
+        let security_groups = if spec.security_groups.is_empty() {
+            // AWS uses the VPC's default security group.
+            vec![DEFAULT_SECURITY_GROUP_ID.to_owned()]
+        } else {
+            validate_security_groups(&spec.security_groups)?;
+            spec.security_groups.clone()
+        };
         let prefix = if scheme == "internal" {
             "internal-"
         } else {
@@ -138,13 +166,39 @@ impl LoadBalancer {
                 .to_ascii_lowercase(),
             name: spec.name.clone(),
             scheme: scheme.to_owned(),
-            vpc_id: String::new(),
+            vpc_id: DEFAULT_VPC_ID.to_owned(),
             ip_address_type: ip_address_type.to_owned(),
             zones,
-            security_groups: spec.security_groups.clone(),
+            security_groups,
             address,
             attributes: Attributes::defaults(LOAD_BALANCER),
             created_millis: now_millis,
+        })
+    }
+
+    /// Whether a create request with the same name asks for exactly this
+    /// load balancer (AWS then returns it instead of failing).
+    pub fn matches(
+        &self,
+        spec: &LoadBalancerSpec,
+        region: &str,
+        zone_of: impl Fn(&str) -> Option<String>,
+    ) -> bool {
+        LoadBalancer::create(
+            self.arn.clone(),
+            spec,
+            region,
+            self.address,
+            0,
+            zone_of,
+            self.created_millis,
+        )
+        .is_ok_and(|c| {
+            c.scheme == self.scheme
+                && c.vpc_id == self.vpc_id
+                && c.ip_address_type == self.ip_address_type
+                && c.zones == self.zones
+                && c.security_groups == self.security_groups
         })
     }
 
@@ -205,6 +259,24 @@ mod tests {
         assert_eq!(lb.dns_name, "web-42.us-east-1.elb.ballast.internal");
         assert_eq!(lb.zones.len(), 2);
         assert_eq!(lb.scheme, "internet-facing");
+    }
+
+    #[test]
+    fn defaults_and_idempotence() {
+        let s = spec("web", &["subnet-a", "subnet-b"]);
+        let lb = create(&s).unwrap();
+        assert_eq!(lb.vpc_id, DEFAULT_VPC_ID);
+        assert_eq!(lb.security_groups, [DEFAULT_SECURITY_GROUP_ID]);
+        assert!(lb.matches(&s, "us-east-1", zone_of));
+        let mut internal = s.clone();
+        internal.scheme = Some("internal".into());
+        assert!(!lb.matches(&internal, "us-east-1", zone_of));
+        let mut bad_sg = s;
+        bad_sg.security_groups = vec!["web".into()];
+        assert!(matches!(
+            create(&bad_sg),
+            Err(Error::InvalidSecurityGroup(_))
+        ));
     }
 
     #[test]

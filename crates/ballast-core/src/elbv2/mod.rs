@@ -1,4 +1,5 @@
-//! Elastic Load Balancing v2 rules: target groups and their attributes.
+//! Elastic Load Balancing v2 rules: load balancers, listeners, rules,
+//! target groups, registrations and their health.
 
 pub mod attributes;
 pub mod data_plane;
@@ -8,14 +9,17 @@ pub mod load_balancer;
 pub mod rule;
 pub mod target;
 pub mod target_group;
+pub mod usage;
 
 pub use attributes::Attributes;
+pub use data_plane::{DataPlane, NoDataPlane};
 pub use health::{CheckOutcome, HealthState, HealthTracker};
 pub use listener::{Action, FixedResponse, ForwardConfig, Listener, Redirect, WeightedTargetGroup};
 pub use load_balancer::{LoadBalancer, LoadBalancerSpec, Zone};
 pub use rule::{Condition, RequestView, Rule};
 pub use target::Registration;
 pub use target_group::{HealthCheck, HealthCheckChange, Matcher, TargetGroup, TargetGroupSpec};
+pub use usage::TargetGroupUsage;
 
 /// Why an ELBv2 request was refused; each variant is a modelled error code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -56,6 +60,16 @@ pub enum Error {
     OperationNotPermitted(String),
     #[error("{0}")]
     InvalidLoadBalancerAction(String),
+    #[error(
+        "The following target groups cannot be associated with more than one load balancer: {0}"
+    )]
+    TargetGroupAssociationLimit(String),
+    #[error("{0}")]
+    IncompatibleProtocols(String),
+    #[error("{0}")]
+    InvalidSecurityGroup(String),
+    #[error("You've reached the limit on the number of targets")]
+    TooManyTargets,
 }
 
 pub(crate) fn invalid(message: impl Into<String>) -> Error {

@@ -1,0 +1,151 @@
+//! The local network every resource lives in, until EC2 arrives.
+//!
+//! Ballast has one default VPC per region, with one default subnet in each
+//! of the region's three zones (`{region}a`, `{region}b`, `{region}c`) and
+//! a default security group. The ids look like AWS's (a prefix and 17 hex
+//! digits) so clients that check their shape accept them; the last digit of
+//! a default subnet id names its zone.
+//!
+//! Subnets are not looked up anywhere yet: a default subnet id is in its own
+//! zone, and any other well-formed `subnet-…` id is placed by its position
+//! in the request (first → zone a, second → b, third → c). See
+//! `docs/behaviour.md`.
+
+/// The default VPC.
+pub const DEFAULT_VPC_ID: &str = "vpc-0ba11a57000000000";
+
+/// The default VPC's default security group.
+pub const DEFAULT_SECURITY_GROUP_ID: &str = "sg-0ba11a57000000000";
+
+/// The default subnet of zones a, b and c, in that order.
+pub const DEFAULT_SUBNET_IDS: [&str; 3] = [
+    "subnet-0ba11a5700000000a",
+    "subnet-0ba11a5700000000b",
+    "subnet-0ba11a5700000000c",
+];
+
+/// The zone letters, in order.
+const ZONE_LETTERS: [char; 3] = ['a', 'b', 'c'];
+
+/// The region's zones: `{region}a`, `{region}b`, `{region}c`.
+pub fn zones(region: &str) -> Vec<String> {
+    ZONE_LETTERS
+        .iter()
+        .map(|letter| format!("{region}{letter}"))
+        .collect()
+}
+
+/// Whether `zone` is one of the region's zones.
+pub fn is_zone(region: &str, zone: &str) -> bool {
+    zone.strip_prefix(region).is_some_and(|letter| {
+        ZONE_LETTERS
+            .iter()
+            .any(|l| letter.len() == 1 && letter.starts_with(*l))
+    })
+}
+
+/// The default subnet of a zone of the region.
+pub fn default_subnet(region: &str, zone: &str) -> Option<&'static str> {
+    let letter = zone.strip_prefix(region)?;
+    ZONE_LETTERS
+        .iter()
+        .position(|l| letter.len() == 1 && letter.starts_with(*l))
+        .map(|i| DEFAULT_SUBNET_IDS[i])
+}
+
+/// Whether text looks like a subnet id: `subnet-` and 1 to 32 letters or
+/// digits. AWS's ids are 8 or 17 hex digits; scripts written for local
+/// tools often use shorter made-up ids, which are accepted too.
+fn is_subnet_id(text: &str) -> bool {
+    text.strip_prefix("subnet-").is_some_and(|id| {
+        (1..=32).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric())
+    })
+}
+
+/// The zone each subnet of a request is in, in request order; `None` for
+/// text that is not a subnet id, or an unknown subnet past the third.
+pub fn place_subnets(region: &str, subnets: &[String]) -> Vec<Option<String>> {
+    subnets
+        .iter()
+        .enumerate()
+        .map(|(position, subnet)| {
+            if let Some(i) = DEFAULT_SUBNET_IDS.iter().position(|d| d == subnet) {
+                return Some(format!("{region}{}", ZONE_LETTERS[i]));
+            }
+            if !is_subnet_id(subnet) {
+                return None;
+            }
+            ZONE_LETTERS
+                .get(position)
+                .map(|letter| format!("{region}{letter}"))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn owned(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn default_subnets_are_in_their_zones() {
+        let placed = place_subnets(
+            "eu-west-1",
+            &owned(&[DEFAULT_SUBNET_IDS[2], DEFAULT_SUBNET_IDS[0]]),
+        );
+        assert_eq!(
+            placed,
+            [Some("eu-west-1c".to_owned()), Some("eu-west-1a".to_owned())]
+        );
+        assert_eq!(
+            default_subnet("eu-west-1", "eu-west-1b"),
+            Some(DEFAULT_SUBNET_IDS[1])
+        );
+        assert_eq!(default_subnet("eu-west-1", "eu-west-1d"), None);
+    }
+
+    #[test]
+    fn other_subnets_go_by_position() {
+        let placed = place_subnets(
+            "us-east-1",
+            &owned(&[
+                "subnet-0123456789abcdef0",
+                "subnet-12345678",
+                "subnet-0fedcba9876543210",
+                "subnet-0aaaaaaaaaaaaaaaa",
+            ]),
+        );
+        assert_eq!(
+            placed,
+            [
+                Some("us-east-1a".to_owned()),
+                Some("us-east-1b".to_owned()),
+                Some("us-east-1c".to_owned()),
+                None
+            ]
+        );
+    }
+
+    #[test]
+    fn malformed_subnets_have_no_zone() {
+        let placed = place_subnets(
+            "us-east-1",
+            &owned(&["subnet-web", "sn-1", "subnet-x_z", "subnet-"]),
+        );
+        assert_eq!(placed, [Some("us-east-1a".to_owned()), None, None, None]);
+    }
+
+    #[test]
+    fn zones_of_a_region() {
+        assert_eq!(
+            zones("us-east-1"),
+            ["us-east-1a", "us-east-1b", "us-east-1c"]
+        );
+        assert!(is_zone("us-east-1", "us-east-1b"));
+        assert!(!is_zone("us-east-1", "us-east-1d"));
+        assert!(!is_zone("us-east-1", "us-west-2a"));
+    }
+}

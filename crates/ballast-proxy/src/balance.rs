@@ -1,0 +1,151 @@
+//! Choosing a target: ALB's algorithms, and fail-open.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use rand::Rng;
+
+use crate::registry::Target;
+use crate::snapshot::GroupRoute;
+
+/// `load_balancing.algorithm.type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Algorithm {
+    RoundRobin,
+    LeastOutstandingRequests,
+    /// Uniform random: Ballast has no anomaly detection, so every target
+    /// keeps the same weight.
+    WeightedRandom,
+}
+
+impl Algorithm {
+    pub fn parse(value: Option<&str>) -> Algorithm {
+        match value {
+            Some("least_outstanding_requests") => Algorithm::LeastOutstandingRequests,
+            Some("weighted_random") => Algorithm::WeightedRandom,
+            _ => Algorithm::RoundRobin,
+        }
+    }
+}
+
+/// The targets a request may go to: the healthy ones, or, when none is
+/// healthy, the unhealthy ones (fail-open). Initial targets are never
+/// picked. `tried` targets are left out.
+pub fn candidates<'g>(group: &'g GroupRoute, tried: &[SocketAddr]) -> Vec<&'g Arc<Target>> {
+    let untried = |t: &&Arc<Target>| !tried.contains(&t.addr);
+    let healthy: Vec<_> = group.targets.iter().filter(|t| t.is_healthy()).collect();
+    let pool = if healthy.is_empty() {
+        group.targets.iter().filter(|t| t.is_unhealthy()).collect()
+    } else {
+        healthy
+    };
+    pool.into_iter().filter(untried).collect()
+}
+
+/// Picks one target from `candidates` with the group's algorithm.
+pub fn pick<'g>(group: &GroupRoute, candidates: &[&'g Arc<Target>]) -> Option<&'g Arc<Target>> {
+    if candidates.is_empty() {
+        return None;
+    }
+    let turn = group.cursor.fetch_add(1, Ordering::Relaxed);
+    let chosen = match group.algorithm {
+        Algorithm::RoundRobin => candidates[turn % candidates.len()],
+        Algorithm::WeightedRandom => candidates[rand::rng().random_range(0..candidates.len())],
+        Algorithm::LeastOutstandingRequests => {
+            // Start the scan at a rotating offset so ties spread evenly.
+            let n = candidates.len();
+            (0..n)
+                .map(|i| candidates[(turn + i) % n])
+                .min_by_key(|t| t.in_flight())
+                .unwrap_or(candidates[0])
+        }
+    };
+    Some(chosen)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use ballast_core::elbv2::CheckOutcome;
+
+    use super::*;
+    use crate::registry::Registry;
+
+    fn group(algorithm: Algorithm, n: u16) -> GroupRoute {
+        let registry = Registry::default();
+        let targets = (0..n)
+            .map(|i| {
+                let addr: SocketAddr = format!("127.0.0.1:{}", 1000 + i).parse().unwrap();
+                registry.entry(("tg".into(), i.to_string(), 1000 + i), addr)
+            })
+            .collect();
+        GroupRoute {
+            algorithm,
+            targets,
+            cursor: AtomicUsize::new(0),
+        }
+    }
+
+    fn healthy(g: &GroupRoute) {
+        for t in &g.targets {
+            t.record(CheckOutcome::Success, 5, 2);
+        }
+    }
+
+    #[test]
+    fn round_robin_spreads_evenly() {
+        let g = group(Algorithm::RoundRobin, 3);
+        healthy(&g);
+        let mut counts = [0; 3];
+        for _ in 0..300 {
+            let c = candidates(&g, &[]);
+            let t = pick(&g, &c).unwrap();
+            counts[t.id.parse::<usize>().unwrap()] += 1;
+        }
+        assert_eq!(counts, [100, 100, 100]);
+    }
+
+    #[test]
+    fn least_outstanding_avoids_busy_targets() {
+        let g = group(Algorithm::LeastOutstandingRequests, 3);
+        healthy(&g);
+        let _busy = [g.targets[0].begin_request(), g.targets[1].begin_request()];
+        for _ in 0..10 {
+            let c = candidates(&g, &[]);
+            assert_eq!(pick(&g, &c).unwrap().id, "2");
+        }
+    }
+
+    #[test]
+    fn initial_targets_are_never_picked_and_unhealthy_only_when_failing_open() {
+        let g = group(Algorithm::RoundRobin, 3);
+        assert!(
+            candidates(&g, &[]).is_empty(),
+            "all initial: nothing to route to"
+        );
+        g.targets[0].mark_unreachable();
+        g.targets[1].record(CheckOutcome::Success, 5, 2);
+        let c = candidates(&g, &[]);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].id, "1");
+        g.targets[1].mark_unreachable();
+        let c = candidates(&g, &[]);
+        let ids: Vec<_> = c.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["0", "1"],
+            "fail-open routes to every unhealthy target"
+        );
+    }
+
+    #[test]
+    fn tried_targets_are_skipped() {
+        let g = group(Algorithm::RoundRobin, 2);
+        healthy(&g);
+        let c = candidates(&g, &[g.targets[0].addr]);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].id, "1");
+    }
+}

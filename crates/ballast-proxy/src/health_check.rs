@@ -1,0 +1,70 @@
+//! Active HTTP health checks, one task per in-use target.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ballast_core::elbv2::CheckOutcome;
+use http::{Request, header};
+
+use crate::body::empty;
+use crate::registry::Target;
+use crate::upstream;
+
+/// The shortest scaled check timeout: below this a loaded machine turns
+/// scheduling delays into false timeouts.
+pub const MIN_TIMEOUT: Duration = Duration::from_millis(200);
+
+/// What to check and how often, already scaled to wall-clock time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckSpec {
+    pub addr: SocketAddr,
+    pub path: String,
+    pub interval: Duration,
+    pub timeout: Duration,
+    pub healthy_threshold: u32,
+    pub unhealthy_threshold: u32,
+    /// Inclusive ranges of healthy status codes.
+    pub matcher: Vec<(u16, u16)>,
+}
+
+/// Checks `target` every interval until the task is aborted. The first
+/// check runs at once, so a new target leaves `initial` quickly.
+pub async fn run(target: Arc<Target>, spec: CheckSpec) {
+    loop {
+        let outcome = check_once(&spec).await;
+        if target.record(outcome, spec.healthy_threshold, spec.unhealthy_threshold) {
+            let (state, reason, _) = target.tracker().describe();
+            tracing::info!(addr = %spec.addr, state, reason, "target health changed");
+        }
+        tokio::time::sleep(spec.interval).await;
+    }
+}
+
+/// One health check: `GET path` on a fresh connection, as ALB does.
+pub async fn check_once(spec: &CheckSpec) -> CheckOutcome {
+    let attempt = async {
+        let mut sender = upstream::connect(spec.addr, spec.timeout).await.ok()?;
+        let request = Request::get(spec.path.as_str())
+            .header(header::HOST, spec.addr.to_string())
+            .header(header::USER_AGENT, "ELB-HealthChecker/2.0")
+            .header(header::CONNECTION, "close")
+            .body(empty())
+            .ok()?;
+        let response = sender.send_request(request).await.ok()?;
+        Some(response.status().as_u16())
+    };
+    match tokio::time::timeout(spec.timeout, attempt).await {
+        Err(_) => CheckOutcome::Timeout,
+        Ok(None) => CheckOutcome::Failed,
+        Ok(Some(code))
+            if spec
+                .matcher
+                .iter()
+                .any(|(lo, hi)| (*lo..=*hi).contains(&code)) =>
+        {
+            CheckOutcome::Success
+        }
+        Ok(Some(code)) => CheckOutcome::CodeMismatch(code),
+    }
+}

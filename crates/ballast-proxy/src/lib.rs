@@ -1,0 +1,103 @@
+//! Ballast's data plane: load balancers that really balance.
+//!
+//! [`Proxy`] reconciles the store's load balancers, listeners, rules and
+//! target registrations into running parts:
+//!
+//! - a listening socket per listener, on its load balancer's own loopback
+//!   address ([`listener`]);
+//! - an immutable routing [`snapshot`] swapped atomically on every change,
+//!   so the request path never reads the store;
+//! - a [`registry`] of live per-target state (health, in-flight requests)
+//!   that outlives snapshots;
+//! - a health-check task per in-use target ([`health_check`]);
+//! - the request path ([`forward`]): rules, actions, the balancing
+//!   algorithm ([`balance`]), fail-open, the upstream connection pool
+//!   ([`upstream`]) with retry of requests whose connection failed before
+//!   anything was sent, and ALB's 502/503/504 ([`responses`]);
+//! - the reaper that ends draining when the deregistration delay is over.
+//!
+//! Every AWS duration goes through the [`TimeScale`].
+
+pub mod balance;
+mod body;
+pub mod forward;
+pub mod health_check;
+pub mod listener;
+mod reconcile;
+pub mod registry;
+pub mod responses;
+pub mod snapshot;
+pub mod upstream;
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use ballast_core::elbv2::{DataPlane, HealthTracker};
+use ballast_core::{Clock, TimeScale};
+use ballast_store::Store;
+use tokio::sync::Notify;
+
+pub use reconcile::run;
+
+/// Behaviour beyond AWS's, on by default.
+#[derive(Debug, Clone, Copy)]
+pub struct ProxyOptions {
+    /// Retry a request on another target when the connection to the first
+    /// failed before anything was sent.
+    pub retry_connect_failures: bool,
+    /// Take a target out of rotation at once when a connection to it fails,
+    /// until the active health check passes again.
+    pub passive_health: bool,
+}
+
+impl Default for ProxyOptions {
+    fn default() -> Self {
+        ProxyOptions {
+            retry_connect_failures: true,
+            passive_health: true,
+        }
+    }
+}
+
+/// The data plane's shared state.
+#[derive(Debug)]
+pub struct Proxy {
+    pub(crate) store: Arc<Store>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) scale: TimeScale,
+    pub(crate) options: ProxyOptions,
+    pub(crate) registry: registry::Registry,
+    pub(crate) snapshot: ArcSwap<snapshot::Snapshot>,
+    pub(crate) pool: upstream::Pool,
+    pub(crate) changed: Notify,
+}
+
+impl Proxy {
+    pub fn new(
+        store: Arc<Store>,
+        clock: Arc<dyn Clock>,
+        scale: TimeScale,
+        options: ProxyOptions,
+    ) -> Arc<Proxy> {
+        Arc::new(Proxy {
+            store,
+            clock,
+            scale,
+            options,
+            registry: registry::Registry::default(),
+            snapshot: ArcSwap::from_pointee(snapshot::Snapshot::default()),
+            pool: upstream::Pool::default(),
+            changed: Notify::new(),
+        })
+    }
+}
+
+impl DataPlane for Proxy {
+    fn target_health(&self, target_group_arn: &str, id: &str, port: u16) -> Option<HealthTracker> {
+        self.registry.health(target_group_arn, id, port)
+    }
+
+    fn changed(&self) {
+        self.changed.notify_one();
+    }
+}

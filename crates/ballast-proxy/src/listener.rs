@@ -1,0 +1,59 @@
+//! Listening sockets: one per listener, on its load balancer's address.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::Proxy;
+use crate::forward::{self, Conn};
+
+/// How long a client may take to send request headers before a 408.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Binds `addr` and serves it until the returned task is aborted.
+pub async fn start(proxy: Arc<Proxy>, addr: SocketAddr) -> std::io::Result<JoinHandle<()>> {
+    let listener = TcpListener::bind(addr).await?;
+    tracing::info!(%addr, "listener up");
+    Ok(tokio::spawn(accept_loop(proxy, listener, addr)))
+}
+
+async fn accept_loop(proxy: Arc<Proxy>, listener: TcpListener, local: SocketAddr) {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                tracing::warn!(%local, %error, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let proxy = Arc::clone(&proxy);
+        tokio::spawn(async move {
+            let conn = Conn { local, peer };
+            let service = service_fn(move |request| {
+                let proxy = Arc::clone(&proxy);
+                async move { Ok::<_, Infallible>(forward::handle(proxy, conn, request).await) }
+            });
+            let mut builder = auto::Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
+                .keep_alive(true);
+            if let Err(error) = builder
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                .await
+            {
+                tracing::debug!(%peer, %error, "client connection ended");
+            }
+        });
+    }
+}

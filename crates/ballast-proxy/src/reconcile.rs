@@ -1,0 +1,316 @@
+//! The reconciler: store → running listeners, routing snapshot, health
+//! checks, and the end of draining. Level-triggered: each pass reads the
+//! whole configuration and converges to it, so it is restart-safe.
+
+use std::collections::{HashMap, HashSet};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::time::{Duration, SystemTime};
+
+use ballast_core::elbv2::target_group::parse_codes;
+use ballast_core::elbv2::{Action, Listener, LoadBalancer, Registration, Rule, TargetGroup};
+use ballast_store::StoreError;
+use tokio::task::JoinHandle;
+
+use crate::Proxy;
+use crate::balance::Algorithm;
+use crate::health_check::{self, CheckSpec, MIN_TIMEOUT};
+use crate::registry::TargetKey;
+use crate::snapshot::{GroupRoute, ListenerRoute, Snapshot, XffMode};
+
+/// How often the reconciler runs without being told of a change.
+const RESYNC: Duration = Duration::from_secs(1);
+
+/// What the store holds that the data plane serves.
+struct Config {
+    load_balancers: Vec<LoadBalancer>,
+    listeners: Vec<Listener>,
+    rules: Vec<Rule>,
+    groups: Vec<TargetGroup>,
+    targets: Vec<Registration>,
+}
+
+impl Config {
+    fn load(proxy: &Proxy) -> Result<Config, StoreError> {
+        proxy.store.read(|tx| {
+            Ok(Config {
+                load_balancers: tx.load_balancers()?,
+                listeners: tx.listeners()?,
+                rules: tx.rules()?,
+                groups: tx.target_groups()?,
+                targets: tx.targets()?,
+            })
+        })
+    }
+
+    /// Target groups some listener or rule forwards to.
+    fn groups_in_use(&self) -> HashSet<&str> {
+        self.listeners
+            .iter()
+            .flat_map(|l| l.default_actions.iter())
+            .chain(self.rules.iter().flat_map(|r| r.actions.iter()))
+            .flat_map(Action::target_group_arns)
+            .collect()
+    }
+}
+
+/// Why a reconcile pass failed; the next pass tries again.
+#[derive(Debug, thiserror::Error)]
+enum ReconcileError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("store task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// Tasks the reconciler owns.
+#[derive(Default)]
+struct Running {
+    listeners: HashMap<SocketAddr, JoinHandle<()>>,
+    checkers: HashMap<TargetKey, (CheckSpec, JoinHandle<()>)>,
+}
+
+/// Runs the data plane until the process ends.
+pub async fn run(proxy: Arc<Proxy>) {
+    let mut running = Running::default();
+    loop {
+        let wait = match reconcile(&proxy, &mut running).await {
+            Ok(Some(next_drain)) => next_drain.min(RESYNC),
+            Ok(None) => RESYNC,
+            Err(error) => {
+                tracing::warn!(%error, "data plane reconcile failed; retrying");
+                RESYNC
+            }
+        };
+        tokio::select! {
+            _ = proxy.changed.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+/// One pass. Returns how long until the next registration finishes
+/// draining, if any is draining.
+async fn reconcile(
+    proxy: &Arc<Proxy>,
+    running: &mut Running,
+) -> Result<Option<Duration>, ReconcileError> {
+    let loader = Arc::clone(proxy);
+    let mut config = tokio::task::spawn_blocking(move || Config::load(&loader)).await??;
+    let next_drain = reap_drained(proxy, &mut config).await?;
+
+    let in_use = config.groups_in_use();
+    let mut keys = HashSet::new();
+    let mut groups = HashMap::new();
+    let mut wanted_checks = HashMap::new();
+    for group in &config.groups {
+        let mut targets = Vec::new();
+        for reg in config
+            .targets
+            .iter()
+            .filter(|r| r.target_group_arn == group.arn)
+        {
+            let Some(addr) = target_addr(reg) else {
+                continue;
+            };
+            let key: TargetKey = (group.arn.clone(), reg.id.clone(), reg.port);
+            keys.insert(key.clone());
+            let target = proxy.registry.entry(key.clone(), addr);
+            if reg.is_draining() {
+                continue;
+            }
+            if in_use.contains(group.arn.as_str()) {
+                if let Some(spec) = check_spec(proxy, group, reg, addr) {
+                    wanted_checks.insert(key, (spec, Arc::clone(&target)));
+                }
+            }
+            targets.push(target);
+        }
+        groups.insert(
+            group.arn.clone(),
+            Arc::new(GroupRoute {
+                algorithm: Algorithm::parse(group.attributes.get("load_balancing.algorithm.type")),
+                targets,
+                cursor: AtomicUsize::new(0),
+            }),
+        );
+    }
+    let listeners = listener_routes(&config);
+    let wanted_addrs: HashSet<SocketAddr> = listeners.keys().copied().collect();
+    proxy
+        .snapshot
+        .store(Arc::new(Snapshot { listeners, groups }));
+    proxy.registry.retain(&keys);
+
+    sync_listeners(proxy, running, &wanted_addrs).await;
+    sync_checks(running, wanted_checks);
+    Ok(next_drain)
+}
+
+/// Where a registration's traffic goes. `ip` targets are their address;
+/// instance targets need EC2, which comes later.
+fn target_addr(reg: &Registration) -> Option<SocketAddr> {
+    let ip: IpAddr = reg.id.parse().ok()?;
+    Some(SocketAddr::new(ip, reg.port))
+}
+
+fn check_spec(
+    proxy: &Proxy,
+    group: &TargetGroup,
+    reg: &Registration,
+    addr: SocketAddr,
+) -> Option<CheckSpec> {
+    let hc = &group.health_check;
+    if !hc.enabled {
+        return None;
+    }
+    let port = match hc.port.as_str() {
+        "traffic-port" => reg.port,
+        other => other.parse().ok()?,
+    };
+    let matcher = hc
+        .matcher
+        .as_ref()
+        .and_then(|m| m.http_code.as_deref())
+        .and_then(|codes| parse_codes(codes, 100, 599).ok())
+        .unwrap_or_else(|| vec![(200, 399)]);
+    Some(CheckSpec {
+        addr: SocketAddr::new(addr.ip(), port),
+        path: hc.path.clone().unwrap_or_else(|| "/".to_owned()),
+        interval: proxy
+            .scale
+            .scale(Duration::from_secs(u64::from(hc.interval_seconds))),
+        timeout: proxy
+            .scale
+            .scale(Duration::from_secs(u64::from(hc.timeout_seconds)))
+            .max(MIN_TIMEOUT),
+        healthy_threshold: hc.healthy_threshold,
+        unhealthy_threshold: hc.unhealthy_threshold,
+        matcher,
+    })
+}
+
+fn listener_routes(config: &Config) -> HashMap<SocketAddr, Arc<ListenerRoute>> {
+    let mut routes = HashMap::new();
+    for listener in &config.listeners {
+        let Some(lb) = config
+            .load_balancers
+            .iter()
+            .find(|lb| lb.arn == listener.load_balancer_arn)
+        else {
+            continue;
+        };
+        let mut rules: Vec<Rule> = config
+            .rules
+            .iter()
+            .filter(|r| r.listener_arn == listener.arn)
+            .cloned()
+            .collect();
+        rules.sort_by_key(|r| r.priority);
+        routes.insert(
+            SocketAddr::new(IpAddr::V4(lb.address), listener.port),
+            Arc::new(ListenerRoute {
+                port: listener.port,
+                rules,
+                default_actions: listener.default_actions.clone(),
+                idle_timeout: Duration::from_secs(lb.idle_timeout_seconds()),
+                xff: XffMode::parse(lb.attributes.get("routing.http.xff_header_processing.mode")),
+            }),
+        );
+    }
+    routes
+}
+
+/// Deletes registrations whose deregistration delay is over; returns the
+/// wait until the next one is.
+async fn reap_drained(
+    proxy: &Arc<Proxy>,
+    config: &mut Config,
+) -> Result<Option<Duration>, ReconcileError> {
+    let now = proxy.clock.now();
+    let mut done = Vec::new();
+    let mut next: Option<Duration> = None;
+    for reg in config.targets.iter().filter(|r| r.is_draining()) {
+        let delay = config
+            .groups
+            .iter()
+            .find(|g| g.arn == reg.target_group_arn)
+            .map_or(0, |g| g.attributes.deregistration_delay_seconds());
+        let wall = proxy.scale.scale(Duration::from_secs(delay));
+        let since = SystemTime::UNIX_EPOCH
+            + Duration::from_millis(
+                u64::try_from(reg.draining_since_millis.unwrap_or(0)).unwrap_or(0),
+            );
+        match (since + wall).duration_since(now) {
+            Ok(remaining) if !remaining.is_zero() => {
+                next = Some(next.map_or(remaining, |n| n.min(remaining)));
+            }
+            _ => done.push((reg.target_group_arn.clone(), reg.id.clone(), reg.port)),
+        }
+    }
+    if !done.is_empty() {
+        let writer = Arc::clone(proxy);
+        let removed = done.clone();
+        tokio::task::spawn_blocking(move || {
+            writer.store.write(|tx| {
+                for (group, id, port) in &removed {
+                    tx.delete_target(group, id, *port)?;
+                }
+                Ok::<_, StoreError>(())
+            })
+        })
+        .await??;
+        for (group, id, port) in &done {
+            tracing::info!(target_group = %group, id, port, "target finished draining");
+        }
+        config.targets.retain(|r| {
+            !done
+                .iter()
+                .any(|(g, i, p)| *g == r.target_group_arn && *i == r.id && *p == r.port)
+        });
+    }
+    Ok(next)
+}
+
+async fn sync_listeners(proxy: &Arc<Proxy>, running: &mut Running, wanted: &HashSet<SocketAddr>) {
+    running.listeners.retain(|addr, task| {
+        let keep = wanted.contains(addr);
+        if !keep {
+            task.abort();
+            tracing::info!(%addr, "listener down");
+        }
+        keep
+    });
+    for addr in wanted {
+        if running.listeners.contains_key(addr) {
+            continue;
+        }
+        match crate::listener::start(Arc::clone(proxy), *addr).await {
+            Ok(task) => {
+                running.listeners.insert(*addr, task);
+            }
+            Err(error) => tracing::warn!(%addr, %error, "cannot bind listener; will retry"),
+        }
+    }
+}
+
+fn sync_checks(
+    running: &mut Running,
+    wanted: HashMap<TargetKey, (CheckSpec, Arc<crate::registry::Target>)>,
+) {
+    running.checkers.retain(|key, (spec, task)| {
+        let keep = wanted.get(key).is_some_and(|(want, _)| want == spec);
+        if !keep {
+            task.abort();
+        }
+        keep
+    });
+    for (key, (spec, target)) in wanted {
+        if running.checkers.contains_key(&key) {
+            continue;
+        }
+        let task = tokio::spawn(health_check::run(target, spec.clone()));
+        running.checkers.insert(key, (spec, task));
+    }
+}

@@ -1,0 +1,295 @@
+//! The data plane end to end: real sockets, real backends, real health
+//! checks, configuration written to a real store.
+
+mod support;
+
+use std::time::Duration;
+
+use ballast_core::elbv2::{Action, Condition};
+use ballast_proxy::ProxyOptions;
+use support::{Backend, Harness, client, eventually, forward_to, get};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_registered_targets_is_503() {
+    let h = Harness::start(ProxyOptions::default(), &[]).await;
+    let (status, body) = get(&client(), &h.url("/")).await;
+    assert_eq!(status, 503);
+    assert!(body.contains("503 Service Temporarily Unavailable") || body.contains("503"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn round_robin_across_healthy_targets() {
+    let h = Harness::start(ProxyOptions::default(), &[]).await;
+    let a = Backend::start("a").await;
+    let b = Backend::start("b").await;
+    h.register(&a);
+    h.register(&b);
+    h.wait_state(&a, "healthy").await;
+    h.wait_state(&b, "healthy").await;
+    let c = client();
+    let mut counts = std::collections::HashMap::new();
+    for _ in 0..40 {
+        let (status, body) = get(&c, &h.url("/")).await;
+        assert_eq!(status, 200);
+        *counts.entry(body).or_insert(0) += 1;
+    }
+    assert_eq!(counts.get("a"), Some(&20), "{counts:?}");
+    assert_eq!(counts.get("b"), Some(&20), "{counts:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_states_and_reason_codes() {
+    let h = Harness::start(ProxyOptions::default(), &[]).await;
+    let a = Backend::start("a").await;
+    a.health_status
+        .store(503, std::sync::atomic::Ordering::Relaxed);
+    h.register(&a);
+    h.wait_state(&a, "unhealthy").await;
+    let (_, reason, description) = h.health(&a);
+    assert_eq!(reason, Some("Target.ResponseCodeMismatch"));
+    assert_eq!(
+        description.as_deref(),
+        Some("Health checks failed with these codes: [503]")
+    );
+
+    a.health_status
+        .store(200, std::sync::atomic::Ordering::Relaxed);
+    h.wait_state(&a, "healthy").await;
+
+    a.health_delay_ms
+        .store(1_000, std::sync::atomic::Ordering::Relaxed);
+    h.wait_state(&a, "unhealthy").await;
+    assert_eq!(h.health(&a).1, Some("Target.Timeout"));
+
+    a.health_delay_ms
+        .store(0, std::sync::atomic::Ordering::Relaxed);
+    h.wait_state(&a, "healthy").await;
+    a.kill();
+    h.wait_state(&a, "unhealthy").await;
+    assert_eq!(h.health(&a).1, Some("Target.FailedHealthChecks"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fails_open_when_no_target_is_healthy() {
+    let h = Harness::start(ProxyOptions::default(), &[]).await;
+    let a = Backend::start("a").await;
+    let b = Backend::start("b").await;
+    for backend in [&a, &b] {
+        backend
+            .health_status
+            .store(500, std::sync::atomic::Ordering::Relaxed);
+        h.register(backend);
+    }
+    h.wait_state(&a, "unhealthy").await;
+    h.wait_state(&b, "unhealthy").await;
+    let c = client();
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..10 {
+        let (status, body) = get(&c, &h.url("/")).await;
+        assert_eq!(status, 200, "fail-open still serves");
+        seen.insert(body);
+    }
+    assert_eq!(
+        seen.len(),
+        2,
+        "both unhealthy targets take traffic: {seen:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_connection_without_retries_is_502() {
+    let options = ProxyOptions {
+        retry_connect_failures: false,
+        passive_health: false,
+    };
+    let h = Harness::start(options, &[]).await;
+    let a = Backend::start("a").await;
+    h.register(&a);
+    h.wait_state(&a, "healthy").await;
+    a.kill();
+    let (status, _) = get(&client(), &h.url("/")).await;
+    assert_eq!(status, 502);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_timeout_is_504() {
+    let h = Harness::start(ProxyOptions::default(), &[]).await;
+    h.store
+        .write(|tx| {
+            let mut lb = tx.load_balancer("arn:lb/main")?.unwrap();
+            lb.attributes = lb
+                .attributes
+                .modify_in(
+                    ballast_core::elbv2::attributes::LOAD_BALANCER,
+                    [("idle_timeout.timeout_seconds", "1")],
+                )
+                .unwrap();
+            tx.save_load_balancer(&lb)
+        })
+        .unwrap();
+    let a = Backend::start("a").await;
+    h.register(&a);
+    h.wait_state(&a, "healthy").await;
+    let (status, _) = get(&client(), &h.url("/slow/3000")).await;
+    assert_eq!(status, 504);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crashed_target_costs_nothing_with_retries() {
+    let h = Harness::start(ProxyOptions::default(), &[]).await;
+    let a = Backend::start("a").await;
+    let b = Backend::start("b").await;
+    h.register(&a);
+    h.register(&b);
+    h.wait_state(&a, "healthy").await;
+    h.wait_state(&b, "healthy").await;
+    a.kill();
+    let c = client();
+    for _ in 0..20 {
+        let (status, body) = get(&c, &h.url("/")).await;
+        assert_eq!((status, body.as_str()), (200, "b"));
+    }
+    assert_eq!(
+        h.health(&a).0,
+        "unhealthy",
+        "passive health took it out at once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn draining_lets_in_flight_finish_and_stops_new_requests() {
+    let h = Harness::start(
+        ProxyOptions::default(),
+        &[("deregistration_delay.timeout_seconds", "100")],
+    )
+    .await;
+    let a = Backend::start("a").await;
+    let b = Backend::start("b").await;
+    h.register(&a);
+    h.register(&b);
+    h.wait_state(&a, "healthy").await;
+    h.wait_state(&b, "healthy").await;
+
+    // Start slow requests until one lands on `a`, then deregister `a`.
+    let c = client();
+    let slow = {
+        let mut found = None;
+        for _ in 0..4 {
+            let url = h.url("/slow/600");
+            let c2 = c.clone();
+            let task = tokio::spawn(async move { get(&c2, &url).await });
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            if a.served.load(std::sync::atomic::Ordering::Relaxed) > 0 && found.is_none() {
+                found = Some(task);
+            }
+        }
+        found.expect("a slow request reached a")
+    };
+    h.deregister(&a);
+    // New requests go to b only, at once.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    for _ in 0..10 {
+        let (status, body) = get(&c, &h.url("/")).await;
+        assert_eq!((status, body.as_str()), (200, "b"));
+    }
+    let (status, body) = slow.await.unwrap();
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "a"),
+        "in-flight request finished"
+    );
+    // 100 s at scale 0.01 is one second; then the registration is gone.
+    assert!(h.is_registered(&a));
+    eventually("a to finish draining", WAIT, || !h.is_registered(&a)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_route_by_path_and_host_and_answer_directly() {
+    let h = Harness::start(ProxyOptions::default(), &[]).await;
+    let a = Backend::start("a").await;
+    h.register(&a);
+    h.wait_state(&a, "healthy").await;
+    h.add_rule(
+        10,
+        Condition::PathPattern(vec!["/fixed/*".into()]),
+        Action::fixed_response("418", Some("text/plain".into()), Some("teapot".into())).unwrap(),
+    );
+    h.add_rule(
+        20,
+        Condition::HostHeader(vec!["old.example.test".into()]),
+        Action::redirect(
+            None,
+            None,
+            Some("new.example.test".into()),
+            None,
+            None,
+            "HTTP_301",
+        )
+        .unwrap(),
+    );
+    h.add_rule(
+        30,
+        Condition::PathPattern(vec!["/app/*".into()]),
+        forward_to(&h.tg_arn),
+    );
+    let c = client();
+    eventually_status(&c, &h.url("/fixed/x"), 418).await;
+    let (_, body) = get(&c, &h.url("/fixed/x")).await;
+    assert_eq!(body, "teapot");
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(h.url("/path?q=1"))
+        .header("host", "old.example.test")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 301);
+    assert_eq!(
+        response.headers()["location"].to_str().unwrap(),
+        format!("http://new.example.test:{}/path?q=1", h.port)
+    );
+    let (status, body) = get(&c, &h.url("/app/x")).await;
+    assert_eq!((status, body.as_str()), (200, "a"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_headers_are_set_as_alb_sets_them() {
+    let h = Harness::start(ProxyOptions::default(), &[]).await;
+    let a = Backend::start("a").await;
+    h.register(&a);
+    h.wait_state(&a, "healthy").await;
+    let response = client()
+        .get(h.url("/headers"))
+        .header("x-forwarded-for", "203.0.113.7")
+        .send()
+        .await
+        .unwrap();
+    let body = response.text().await.unwrap();
+    assert!(body.contains("xff=203.0.113.7, 127.0.0.1"), "{body}");
+    assert!(body.contains("proto=http"), "{body}");
+    assert!(body.contains(&format!("port={}", h.port)), "{body}");
+    assert!(body.contains("trace=Root=1-"), "{body}");
+    assert!(
+        body.contains(&format!("host={}:{}", h.lb_addr, h.port)),
+        "{body}"
+    );
+}
+
+async fn eventually_status(c: &reqwest::Client, url: &str, want: u16) {
+    let start = std::time::Instant::now();
+    loop {
+        let (status, _) = get(c, url).await;
+        if status == want {
+            return;
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "{url} kept answering {status}, wanted {want}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
