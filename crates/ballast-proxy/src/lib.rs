@@ -22,6 +22,7 @@ pub mod balance;
 mod body;
 pub mod forward;
 pub mod health_check;
+pub mod hosts;
 pub mod listener;
 mod reconcile;
 pub mod registry;
@@ -40,7 +41,7 @@ use tokio::sync::Notify;
 pub use reconcile::run;
 
 /// Behaviour beyond AWS's, on by default.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ProxyOptions {
     /// Retry a request on another target when the connection to the first
     /// failed before anything was sent.
@@ -48,6 +49,9 @@ pub struct ProxyOptions {
     /// Take a target out of rotation at once when a connection to it fails,
     /// until the active health check passes again.
     pub passive_health: bool,
+    /// Where load balancer DNS names are published (`/etc/hosts`), or
+    /// `None` to leave name resolution alone.
+    pub hosts_file: Option<hosts::HostsFile>,
 }
 
 impl Default for ProxyOptions {
@@ -55,6 +59,7 @@ impl Default for ProxyOptions {
         ProxyOptions {
             retry_connect_failures: true,
             passive_health: true,
+            hosts_file: None,
         }
     }
 }

@@ -3,7 +3,7 @@
 //! whole configuration and converges to it, so it is restart-safe.
 
 use std::collections::{HashMap, HashSet};
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, SystemTime};
@@ -69,6 +69,8 @@ enum ReconcileError {
 struct Running {
     listeners: HashMap<SocketAddr, JoinHandle<()>>,
     checkers: HashMap<TargetKey, (CheckSpec, JoinHandle<()>)>,
+    /// The DNS entries last published, to write the hosts file only on change.
+    published: Option<Vec<(String, Ipv4Addr)>>,
 }
 
 /// Runs the data plane until the process ends.
@@ -145,7 +147,33 @@ async fn reconcile(
 
     sync_listeners(proxy, running, &wanted_addrs).await;
     sync_checks(running, wanted_checks);
+    publish_names(proxy, running, &config.load_balancers).await;
     Ok(next_drain)
+}
+
+/// Writes the load balancers' DNS names to the hosts file when they change.
+async fn publish_names(proxy: &Proxy, running: &mut Running, load_balancers: &[LoadBalancer]) {
+    let Some(hosts) = proxy.options.hosts_file.clone() else {
+        return;
+    };
+    let entries: Vec<(String, Ipv4Addr)> = load_balancers
+        .iter()
+        .map(|lb| (lb.dns_name.clone(), lb.address))
+        .collect();
+    if running.published.as_ref() == Some(&entries) {
+        return;
+    }
+    let written = entries.clone();
+    match tokio::task::spawn_blocking(move || hosts.write(&written)).await {
+        Ok(Ok(())) => running.published = Some(entries),
+        Ok(Err(error)) => {
+            if running.published.is_none() {
+                tracing::warn!(%error, "cannot publish load balancer names in the hosts file; DNSName will not resolve (the addresses still work)");
+            }
+            running.published = Some(entries);
+        }
+        Err(error) => tracing::warn!(%error, "hosts file task failed"),
+    }
 }
 
 /// Where a registration's traffic goes. `ip` targets are their address;

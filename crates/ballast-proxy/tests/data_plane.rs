@@ -103,6 +103,7 @@ async fn refused_connection_without_retries_is_502() {
     let options = ProxyOptions {
         retry_connect_failures: false,
         passive_health: false,
+        hosts_file: None,
     };
     let h = Harness::start(options, &[]).await;
     let a = Backend::start("a").await;
@@ -292,4 +293,37 @@ async fn eventually_status(c: &reqwest::Client, url: &str, want: u16) {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dns_names_resolve_through_the_system_resolver() {
+    let hosts = ballast_proxy::hosts::HostsFile::new("/etc/hosts");
+    let options = ProxyOptions {
+        hosts_file: Some(hosts.clone()),
+        ..ProxyOptions::default()
+    };
+    let h = Harness::start(options, &[]).await;
+    let a = Backend::start("a").await;
+    h.register(&a);
+    h.wait_state(&a, "healthy").await;
+    let dns_name = h
+        .store
+        .read(|tx| tx.load_balancer("arn:lb/main"))
+        .unwrap()
+        .unwrap()
+        .dns_name;
+    let mut resolved = None;
+    let start = std::time::Instant::now();
+    while resolved.is_none() && start.elapsed() < WAIT {
+        if let Ok(mut addrs) = tokio::net::lookup_host((dns_name.as_str(), h.port)).await {
+            resolved = addrs.next();
+        } else {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    let resolved = resolved.unwrap_or_else(|| panic!("{dns_name} never resolved"));
+    assert_eq!(resolved.ip(), std::net::IpAddr::V4(h.lb_addr));
+    let (status, body) = get(&client(), &format!("http://{dns_name}:{}/", h.port)).await;
+    hosts.clear().unwrap();
+    assert_eq!((status, body.as_str()), (200, "a"));
 }
