@@ -1,0 +1,208 @@
+//! Builds SigV4-signed awsJson 1.1 requests with `aws-sigv4`.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::Context;
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+use aws_sigv4::sign::v4;
+use aws_smithy_runtime_api::client::identity::Identity;
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, HOST};
+use http::{HeaderName, HeaderValue, Method, Request};
+use http_body_util::Full;
+
+use crate::endpoint::Endpoint;
+
+/// Ballast's default root credentials (moto accepts anything).
+const ACCESS_KEY: &str = "test";
+const SECRET_KEY: &str = "test";
+const REGION: &str = "us-east-1";
+const SERVICE: &str = "ssm";
+const JSON_11: &str = "application/x-amz-json-1.1";
+
+/// How often a worker computes a fresh signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SignMode {
+    /// Sign every request; the signing time is inside the measured latency.
+    PerRequest,
+    /// Sign once a second and reuse the headers (SigV4 signatures stay valid
+    /// for 15 minutes), so the latency is mostly the server's.
+    PerSecond,
+}
+
+impl SignMode {
+    /// The name used on the command line and in results.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignMode::PerRequest => "per-request",
+            SignMode::PerSecond => "per-second",
+        }
+    }
+}
+
+/// One awsJson 1.1 operation: its `X-Amz-Target` and JSON body.
+#[derive(Debug, Clone)]
+pub struct Operation {
+    target: HeaderValue,
+    body: Bytes,
+}
+
+impl Operation {
+    /// `AmazonSSM.GetParameter` for `name`.
+    pub fn get_parameter(name: &str) -> Operation {
+        Operation::ssm("GetParameter", serde_json::json!({ "Name": name }))
+    }
+
+    /// `AmazonSSM.PutParameter` creating or overwriting a `String` parameter.
+    pub fn put_parameter(name: &str, value: &str) -> Operation {
+        Operation::ssm(
+            "PutParameter",
+            serde_json::json!({ "Name": name, "Value": value, "Type": "String", "Overwrite": true }),
+        )
+    }
+
+    fn ssm(action: &str, body: serde_json::Value) -> Operation {
+        Operation {
+            target: HeaderValue::try_from(format!("AmazonSSM.{action}"))
+                .expect("operation names are valid header values"),
+            body: Bytes::from(body.to_string()),
+        }
+    }
+}
+
+/// Produces signed requests for one operation against one endpoint,
+/// re-signing as its [`SignMode`] says.
+pub struct Signer {
+    endpoint: Endpoint,
+    operation: Operation,
+    mode: SignMode,
+    identity: Identity,
+    cached: Option<(Instant, Vec<(HeaderName, HeaderValue)>)>,
+}
+
+impl Signer {
+    /// A signer holding the default `test`/`test` credentials.
+    pub fn new(endpoint: Endpoint, operation: Operation, mode: SignMode) -> Signer {
+        let identity = Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "bench").into();
+        Signer {
+            endpoint,
+            operation,
+            mode,
+            identity,
+            cached: None,
+        }
+    }
+
+    /// The next request to send, signed now or with headers at most a
+    /// second old.
+    pub fn request(&mut self) -> anyhow::Result<Request<Full<Bytes>>> {
+        let signature = self.current_signature()?;
+        let mut builder = Request::builder()
+            .method(Method::POST)
+            .uri(self.endpoint.uri())
+            .header(HOST, self.endpoint.host())
+            .header(CONTENT_TYPE, JSON_11)
+            .header("x-amz-target", self.operation.target.clone());
+        for (name, value) in signature {
+            builder = builder.header(name, value);
+        }
+        builder
+            .body(Full::new(self.operation.body.clone()))
+            .context("building the request")
+    }
+
+    /// The signature headers to attach, recomputed when the mode requires.
+    fn current_signature(&mut self) -> anyhow::Result<Vec<(HeaderName, HeaderValue)>> {
+        let fresh_enough = |at: &Instant| at.elapsed() < Duration::from_secs(1);
+        match (&self.cached, self.mode) {
+            (Some((at, headers)), SignMode::PerSecond) if fresh_enough(at) => Ok(headers.clone()),
+            _ => {
+                let headers = self.sign_now()?;
+                if self.mode == SignMode::PerSecond {
+                    self.cached = Some((Instant::now(), headers.clone()));
+                }
+                Ok(headers)
+            }
+        }
+    }
+
+    /// Computes SigV4 headers (`authorization`, `x-amz-date`) for the
+    /// operation at the current time.
+    fn sign_now(&self) -> anyhow::Result<Vec<(HeaderName, HeaderValue)>> {
+        let params = v4::SigningParams::builder()
+            .identity(&self.identity)
+            .region(REGION)
+            .name(SERVICE)
+            .time(SystemTime::now())
+            .settings(SigningSettings::default())
+            .build()
+            .context("signing parameters")?
+            .into();
+        let target = self.operation.target.to_str().unwrap_or_default();
+        let headers = [
+            ("host", self.endpoint.host()),
+            ("content-type", JSON_11),
+            ("x-amz-target", target),
+        ];
+        let uri = self.endpoint.uri().to_string();
+        let signable = SignableRequest::new(
+            "POST",
+            &uri,
+            headers.into_iter(),
+            SignableBody::Bytes(&self.operation.body),
+        )
+        .context("signable request")?;
+        let (instructions, _) = sign(signable, &params)
+            .context("signing the request")?
+            .into_parts();
+        instructions
+            .headers()
+            .map(|(name, value)| {
+                Ok((
+                    HeaderName::from_bytes(name.as_bytes())?,
+                    HeaderValue::from_str(value)?,
+                ))
+            })
+            .collect()
+    }
+}
+
+/// The mean time one signature takes on this machine, over `rounds` runs.
+pub fn signing_cost(endpoint: &Endpoint, operation: &Operation, rounds: u32) -> Duration {
+    let mut signer = Signer::new(endpoint.clone(), operation.clone(), SignMode::PerRequest);
+    let start = Instant::now();
+    for _ in 0..rounds {
+        let _ = signer.request();
+    }
+    start.elapsed() / rounds.max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signer(mode: SignMode) -> Signer {
+        let endpoint = Endpoint::parse("http://127.0.0.1:4566").unwrap();
+        Signer::new(endpoint, Operation::get_parameter("/bench/param"), mode)
+    }
+
+    #[test]
+    fn requests_carry_a_sigv4_authorization_for_ssm() {
+        let request = signer(SignMode::PerRequest).request().unwrap();
+        let auth = request.headers()["authorization"].to_str().unwrap();
+        assert!(auth.starts_with("AWS4-HMAC-SHA256 Credential=test/"));
+        assert!(auth.contains("/us-east-1/ssm/aws4_request"));
+        assert!(auth.contains("SignedHeaders=content-type;host;x-amz-date;x-amz-target"));
+        assert_eq!(request.headers()["host"], "127.0.0.1:4566");
+        assert_eq!(request.headers()["x-amz-target"], "AmazonSSM.GetParameter");
+    }
+
+    #[test]
+    fn per_second_mode_reuses_the_signature() {
+        let mut signer = signer(SignMode::PerSecond);
+        let a = signer.request().unwrap();
+        let b = signer.request().unwrap();
+        assert_eq!(a.headers()["authorization"], b.headers()["authorization"]);
+    }
+}
