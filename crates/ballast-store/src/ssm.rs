@@ -30,6 +30,22 @@ impl Tx<'_> {
         record.map(|r| Ok(serde_json::from_str(&r)?)).transpose()
     }
 
+    /// One version of a parameter.
+    pub fn parameter_version(
+        &self,
+        key: &str,
+        version: i64,
+    ) -> Result<Option<ParameterVersion>, StoreError> {
+        let record: Option<String> = self
+            .conn()
+            .prepare_cached(
+                "SELECT record FROM ssm_parameter_versions WHERE key = ?1 AND version = ?2",
+            )?
+            .query_row(params![key, version], |row| row.get(0))
+            .optional()?;
+        record.map(|r| Ok(serde_json::from_str(&r)?)).transpose()
+    }
+
     /// Calls `visit` with the newest version of each parameter whose key
     /// sorts after `after`, in key order, until it returns `false`. Rows are
     /// streamed, never collected.

@@ -59,6 +59,11 @@ pub struct UpArgs {
     #[arg(long, env = "BALLAST_PASSIVE_HEALTH", default_value_t = true, action = ArgAction::Set)]
     pub passive_health: bool,
 
+    /// The hosts file where load balancer DNS names are published so that
+    /// ordinary clients resolve them; `off` leaves name resolution alone.
+    #[arg(long, env = "BALLAST_HOSTS_FILE", default_value = "/etc/hosts")]
+    pub hosts_file: String,
+
     /// Secret access key of the account's root credentials.
     #[arg(
         long,
@@ -70,6 +75,14 @@ pub struct UpArgs {
 }
 
 impl UpArgs {
+    /// The hosts file to publish names in, unless turned off.
+    pub fn hosts_file(&self) -> Option<PathBuf> {
+        match self.hosts_file.as_str() {
+            "" | "off" => None,
+            path => Some(PathBuf::from(path)),
+        }
+    }
+
     /// The data directory, defaulting under the user's data directory.
     pub fn data_dir(&self) -> PathBuf {
         if let Some(dir) = &self.data_dir {

@@ -6,6 +6,7 @@ use anyhow::{Context, bail};
 use ballast_api::ApiState;
 use ballast_api::auth::Credentials;
 use ballast_core::{Clock, Ids, Scope, SystemClock, TimeScale};
+use ballast_proxy::hosts::HostsFile;
 use ballast_proxy::{Proxy, ProxyOptions};
 use ballast_store::Store;
 use tokio::net::TcpListener;
@@ -40,6 +41,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         ProxyOptions {
             retry_connect_failures: args.proxy_retries,
             passive_health: args.passive_health,
+            hosts_file: args.hosts_file().map(HostsFile::new),
         },
     );
     let state = ApiState {
@@ -56,10 +58,17 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(async {
+    let hosts = args.hosts_file().map(HostsFile::new);
+    let served = runtime.block_on(async {
         tokio::spawn(ballast_proxy::run(proxy));
         serve(args, state, data_dir).await
-    })
+    });
+    if let Some(hosts) = hosts {
+        if let Err(error) = hosts.clear() {
+            tracing::debug!(%error, "could not remove load balancer names from the hosts file");
+        }
+    }
+    served
 }
 
 async fn serve(args: UpArgs, state: ApiState, data_dir: std::path::PathBuf) -> anyhow::Result<()> {

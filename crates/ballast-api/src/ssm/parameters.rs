@@ -3,7 +3,8 @@
 use ballast_core::paging::{decode_token, encode_token};
 use ballast_core::ssm::Error as Rule;
 use ballast_core::ssm::parameter::{
-    self, ParameterName, ParameterType, ParameterVersion, PutRequest, Selector, is_valid_label,
+    self, ParameterName, ParameterType, ParameterVersion, PutRequest, Selector, SelectorVersion,
+    is_valid_label,
     key_of, validate_path, version_to_evict,
 };
 use ballast_core::tags;
@@ -150,14 +151,26 @@ pub(super) fn put(
     })
 }
 
-/// Looks up what a GetParameter-style name selects.
+/// Looks up what a GetParameter-style name selects, reading only the
+/// version it needs unless it selects by label.
 fn select(tx: &Tx<'_>, raw: &str) -> Result<Option<ParameterVersion>, Error> {
     let selector = Selector::parse(raw);
-    let versions = tx.parameter_versions(&key_of(&selector.name))?;
-    if versions.is_empty() {
-        return Ok(None);
+    let key = key_of(&selector.name);
+    match &selector.version {
+        SelectorVersion::Latest => Ok(tx.latest_parameter(&key)?),
+        SelectorVersion::Number(n) => match tx.parameter_version(&key, *n)? {
+            Some(version) => Ok(Some(version)),
+            None if tx.latest_parameter(&key)?.is_some() => Err(selector.version_not_found().into()),
+            None => Ok(None),
+        },
+        SelectorVersion::Label(_) => {
+            let versions = tx.parameter_versions(&key)?;
+            if versions.is_empty() {
+                return Ok(None);
+            }
+            Ok(Some(selector.pick(&versions)?.clone()))
+        }
     }
-    Ok(Some(selector.pick(&versions)?.clone()))
 }
 
 pub(super) fn get(state: &ApiState, input: GetParameterInput) -> Result<GetParameterOutput, Error> {

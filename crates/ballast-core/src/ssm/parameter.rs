@@ -375,14 +375,19 @@ impl Selector {
             SelectorVersion::Number(n) => versions.iter().find(|v| v.version == *n),
             SelectorVersion::Label(l) => versions.iter().find(|v| v.labels.contains(l)),
         };
-        found.ok_or_else(|| Error::VersionNotFound {
+        found.ok_or_else(|| self.version_not_found())
+    }
+
+    /// The error for a selector whose version or label does not exist.
+    pub fn version_not_found(&self) -> Error {
+        Error::VersionNotFound {
             name: self.name.clone(),
             version: self
                 .suffix()
                 .unwrap_or_default()
                 .trim_start_matches(':')
                 .to_owned(),
-        })
+        }
     }
 }
 
