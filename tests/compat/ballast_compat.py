@@ -4,6 +4,7 @@ boto3 clients, the AWS CLI runner and raw SigV4-signed HTTP requests."""
 from __future__ import annotations
 
 import json
+import itertools
 import os
 import shutil
 import signal
@@ -42,6 +43,14 @@ def _log_tail(path: Path, limit: int = 4000) -> str:
     except OSError:
         return "<no log>"
     return text[-limit:]
+
+
+_lb_blocks = itertools.count()
+
+
+def next_lb_block() -> int:
+    """A second octet for a server's load balancer block, unique per process."""
+    return 101 + (os.getpid() + next(_lb_blocks)) % 150
 
 
 class BallastServer:
@@ -89,6 +98,12 @@ class BallastServer:
                     f"127.0.0.1:{self.port}",
                     "--data-dir",
                     str(self.data_dir),
+                    # Servers started side by side each get their own load
+                    # balancer addresses, and leave /etc/hosts alone.
+                    "--lb-cidr",
+                    f"127.{next_lb_block()}.0.0/16",
+                    "--hosts-file",
+                    "off",
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,

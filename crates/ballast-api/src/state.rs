@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use ballast_core::elbv2::load_balancer::AddressBlock;
 use ballast_core::{Clock, Ids, Scope, TimeScale};
 use ballast_store::Store;
 use ballast_wire::Timestamp;
@@ -20,6 +21,8 @@ pub struct ApiState {
     pub time_scale: TimeScale,
     /// Target health and reconciliation of listeners.
     pub data_plane: Arc<dyn DataPlane>,
+    /// Where load balancer addresses come from.
+    pub lb_addresses: AddressBlock,
 }
 
 impl ApiState {

@@ -59,6 +59,11 @@ pub struct UpArgs {
     #[arg(long, env = "BALLAST_PASSIVE_HEALTH", default_value_t = true, action = ArgAction::Set)]
     pub passive_health: bool,
 
+    /// The loopback block load balancer addresses come from; each Ballast
+    /// process on a machine needs its own.
+    #[arg(long, env = "BALLAST_LB_CIDR", default_value = "127.100.0.0/16")]
+    pub lb_cidr: String,
+
     /// The hosts file where load balancer DNS names are published so that
     /// ordinary clients resolve them; `off` leaves name resolution alone.
     #[arg(long, env = "BALLAST_HOSTS_FILE", default_value = "/etc/hosts")]

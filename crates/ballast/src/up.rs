@@ -5,6 +5,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use ballast_api::ApiState;
 use ballast_api::auth::Credentials;
+use ballast_core::elbv2::load_balancer::AddressBlock;
 use ballast_core::{Clock, Ids, Scope, SystemClock, TimeScale};
 use ballast_proxy::hosts::HostsFile;
 use ballast_proxy::{Proxy, ProxyOptions};
@@ -28,6 +29,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
             args.time_scale
         )
     })?;
+    let lb_addresses = AddressBlock::parse(&args.lb_cidr).context("--lb-cidr")?;
     let data_dir = args.data_dir();
     let store = Store::open(&data_dir)
         .with_context(|| format!("opening the store in {}", data_dir.display()))?;
@@ -52,6 +54,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         credentials: Arc::new(credentials),
         time_scale,
         data_plane: proxy.clone(),
+        lb_addresses,
     };
 
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -7,6 +7,8 @@
 //! 127.0.0.1:0`), learnt from the banner it prints, so tests run in
 //! parallel without port races.
 
+pub mod backend;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -51,18 +53,37 @@ pub fn binary() -> PathBuf {
 impl Ballast {
     /// Starts a server on a fresh data directory.
     pub fn start() -> Ballast {
+        Ballast::start_with(&[])
+    }
+
+    /// Starts a server on a fresh data directory with extra arguments.
+    pub fn start_with(extra: &[&str]) -> Ballast {
         let temp = tempfile::tempdir().expect("temp dir");
         let dir = temp.path().to_owned();
-        let mut ballast = Ballast::start_in(&dir, &[]);
+        let mut ballast = Ballast::start_in(&dir, extra);
         ballast._temp = Some(temp);
         ballast
     }
 
     /// Starts a server on `data_dir` with extra arguments.
     pub fn start_in(data_dir: &Path, extra: &[&str]) -> Ballast {
+        // Tests leave the system hosts file alone unless they are about it.
+        let hosts: &[&str] = if extra.contains(&"--hosts-file") {
+            &[]
+        } else {
+            &["--hosts-file", "off"]
+        };
+        // Each server gets its own block of load balancer addresses, so
+        // servers running side by side never contend for a listener.
+        let block = format!(
+            "127.{}.0.0/16",
+            101 + (std::process::id() + next_block()) % 150
+        );
         let mut child = Command::new(binary())
             .args(["up", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
+            .args(["--lb-cidr", &block])
+            .args(hosts)
             .args(extra)
             .env("BALLAST_LOG", "warn")
             .stdout(Stdio::piped())
@@ -157,10 +178,22 @@ impl Ballast {
 }
 
 impl Drop for Ballast {
+    /// Stops the server cleanly when possible, so it removes what it
+    /// published (the hosts file block), then makes sure it is gone.
     fn drop(&mut self) {
+        if self.is_running() {
+            self.terminate(Duration::from_secs(3));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A counter distinguishing the servers one test process starts.
+fn next_block() -> u32 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 /// A name unique to this test run, for resources tests create.
