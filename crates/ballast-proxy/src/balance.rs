@@ -43,11 +43,14 @@ pub fn candidates<'g>(group: &'g GroupRoute, tried: &[SocketAddr]) -> Vec<&'g Ar
     pool.into_iter().filter(untried).collect()
 }
 
-/// Picks one target from `candidates` with the group's algorithm.
+/// Picks one target from `candidates` with the group's algorithm, after
+/// slow start has thinned out targets still warming up.
 pub fn pick<'g>(group: &GroupRoute, candidates: &[&'g Arc<Target>]) -> Option<&'g Arc<Target>> {
     if candidates.is_empty() {
         return None;
     }
+    let warmed = slow_start(group, candidates);
+    let candidates = warmed.as_deref().unwrap_or(candidates);
     let turn = group.cursor.fetch_add(1, Ordering::Relaxed);
     let chosen = match group.algorithm {
         Algorithm::RoundRobin => candidates[turn % candidates.len()],
@@ -62,6 +65,35 @@ pub fn pick<'g>(group: &GroupRoute, candidates: &[&'g Arc<Target>]) -> Option<&'
         }
     };
     Some(chosen)
+}
+
+/// Slow start: a target that became healthy less than the slow-start
+/// duration ago keeps each request with a probability equal to how far
+/// through its ramp it is, so its share rises linearly. Applies only while
+/// at least one fully warm target exists to take the rest, as on ALB.
+fn slow_start<'g>(
+    group: &GroupRoute,
+    candidates: &[&'g Arc<Target>],
+) -> Option<Vec<&'g Arc<Target>>> {
+    if group.slow_start.is_zero() {
+        return None;
+    }
+    let warmth: Vec<f64> = candidates
+        .iter()
+        .map(|t| t.warmth(group.slow_start))
+        .collect();
+    if warmth.iter().all(|w| *w >= 1.0) || !warmth.iter().any(|w| *w >= 1.0) {
+        return None;
+    }
+    let mut rng = rand::rng();
+    Some(
+        candidates
+            .iter()
+            .zip(warmth)
+            .filter(|(_, w)| *w >= 1.0 || rng.random_bool(w.clamp(0.0, 1.0)))
+            .map(|(t, _)| *t)
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -85,6 +117,7 @@ mod tests {
             algorithm,
             targets,
             cursor: AtomicUsize::new(0),
+            slow_start: std::time::Duration::ZERO,
         }
     }
 
@@ -137,6 +170,26 @@ mod tests {
             ids,
             ["0", "1"],
             "fail-open routes to every unhealthy target"
+        );
+    }
+
+    #[test]
+    fn slow_start_gives_a_new_target_a_small_share() {
+        let mut g = group(Algorithm::RoundRobin, 2);
+        g.slow_start = std::time::Duration::from_secs(3600);
+        g.targets[0].record(CheckOutcome::Success, 5, 2);
+        g.targets[0].skip_slow_start();
+        g.targets[1].record(CheckOutcome::Success, 5, 2);
+        let mut new_target = 0;
+        for _ in 0..1000 {
+            let c = candidates(&g, &[]);
+            if pick(&g, &c).unwrap().id == "1" {
+                new_target += 1;
+            }
+        }
+        assert!(
+            new_target < 50,
+            "a target 0% into its ramp got {new_target}/1000"
         );
     }
 

@@ -287,20 +287,20 @@ fn respond(
     client_upgrade: Option<hyper::upgrade::OnUpgrade>,
     in_flight: crate::registry::InFlight,
 ) -> Response<ProxyBody> {
-    if response.status() == StatusCode::SWITCHING_PROTOCOLS {
-        if let Some(client_upgrade) = client_upgrade {
-            let target_upgrade = hyper::upgrade::on(&mut response);
-            tokio::spawn(async move {
-                let _in_flight = in_flight;
-                if let (Ok(client), Ok(target)) = (client_upgrade.await, target_upgrade.await) {
-                    let mut client = hyper_util::rt::TokioIo::new(client);
-                    let mut target = hyper_util::rt::TokioIo::new(target);
-                    let _ = tokio::io::copy_bidirectional(&mut client, &mut target).await;
-                }
-            });
-            let (parts, _) = response.into_parts();
-            return Response::from_parts(parts, empty());
-        }
+    if response.status() == StatusCode::SWITCHING_PROTOCOLS
+        && let Some(client_upgrade) = client_upgrade
+    {
+        let target_upgrade = hyper::upgrade::on(&mut response);
+        tokio::spawn(async move {
+            let _in_flight = in_flight;
+            if let (Ok(client), Ok(target)) = (client_upgrade.await, target_upgrade.await) {
+                let mut client = hyper_util::rt::TokioIo::new(client);
+                let mut target = hyper_util::rt::TokioIo::new(target);
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut target).await;
+            }
+        });
+        let (parts, _) = response.into_parts();
+        return Response::from_parts(parts, empty());
     }
     let (mut parts, body) = response.into_parts();
     parts.headers.remove(header::CONNECTION);

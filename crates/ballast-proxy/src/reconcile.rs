@@ -122,10 +122,10 @@ async fn reconcile(
             if reg.is_draining() {
                 continue;
             }
-            if in_use.contains(group.arn.as_str()) {
-                if let Some(spec) = check_spec(proxy, group, reg, addr) {
-                    wanted_checks.insert(key, (spec, Arc::clone(&target)));
-                }
+            if in_use.contains(group.arn.as_str())
+                && let Some(spec) = check_spec(proxy, group, reg, addr)
+            {
+                wanted_checks.insert(key, (spec, Arc::clone(&target)));
             }
             targets.push(target);
         }
@@ -135,6 +135,13 @@ async fn reconcile(
                 algorithm: Algorithm::parse(group.attributes.get("load_balancing.algorithm.type")),
                 targets,
                 cursor: AtomicUsize::new(0),
+                slow_start: proxy.scale.scale(Duration::from_secs(
+                    group
+                        .attributes
+                        .get("slow_start.duration_seconds")
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0),
+                )),
             }),
         );
     }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use ballast_core::elbv2::{CheckOutcome, HealthTracker};
 
@@ -24,6 +25,8 @@ pub struct Target {
     /// Mirrors `tracker` for the request path, which only needs this byte.
     status: AtomicU8,
     tracker: Mutex<HealthTracker>,
+    /// When the target last became healthy (slow start counts from here).
+    healthy_since: Mutex<Option<Instant>>,
 }
 
 impl Target {
@@ -34,6 +37,22 @@ impl Target {
             in_flight: AtomicUsize::new(0),
             status: AtomicU8::new(INITIAL),
             tracker: Mutex::new(HealthTracker::new()),
+            healthy_since: Mutex::new(None),
+        }
+    }
+
+    /// How far through a slow start of `duration` the target is, from 0
+    /// (just became healthy) to 1 (full share); 1 when not healthy.
+    pub fn warmth(&self, duration: Duration) -> f64 {
+        let since = *self
+            .healthy_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match since {
+            Some(since) if !duration.is_zero() => {
+                (since.elapsed().as_secs_f64() / duration.as_secs_f64()).min(1.0)
+            }
+            _ => 1.0,
         }
     }
 
@@ -79,8 +98,29 @@ impl Target {
         } else {
             INITIAL
         };
-        self.status.store(status, Ordering::Release);
+        let was = self.status.swap(status, Ordering::AcqRel);
+        if status == HEALTHY && was != HEALTHY {
+            *self
+                .healthy_since
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
+        } else if status != HEALTHY {
+            *self
+                .healthy_since
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = None;
+        }
         changed
+    }
+
+    /// Marks a target that was healthy before slow start applied to it
+    /// (registered into a group with no healthy target), so it takes a full
+    /// share at once, as ALB does.
+    pub fn skip_slow_start(&self) {
+        *self
+            .healthy_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
     }
 }
 

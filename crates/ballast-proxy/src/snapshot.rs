@@ -63,4 +63,6 @@ pub struct GroupRoute {
     pub targets: Vec<Arc<Target>>,
     /// Round-robin position.
     pub cursor: AtomicUsize,
+    /// `slow_start.duration_seconds`, scaled; zero when off.
+    pub slow_start: Duration,
 }

@@ -327,3 +327,84 @@ async fn dns_names_resolve_through_the_system_resolver() {
     hosts.clear().unwrap();
     assert_eq!((status, body.as_str()), (200, "a"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_clients_are_served() {
+    let h = Harness::start(ProxyOptions::default(), &[]).await;
+    let a = Backend::start("a").await;
+    h.register(&a);
+    h.wait_state(&a, "healthy").await;
+    let h2 = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    let response = h2.get(h.url("/")).send().await.unwrap();
+    assert_eq!(response.version(), reqwest::Version::HTTP_2);
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.text().await.unwrap(), "a");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_requests_get_400_and_others_are_unaffected() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let h = Harness::start(ProxyOptions::default(), &[]).await;
+    let a = Backend::start("a").await;
+    h.register(&a);
+    h.wait_state(&a, "healthy").await;
+    let c = client();
+    let mut raw = tokio::net::TcpStream::connect((h.lb_addr, h.port))
+        .await
+        .unwrap();
+    raw.write_all(b"THIS IS NOT HTTP\r\n\r\n").await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(WAIT, raw.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    let (status, body) = get(&c, &h.url("/")).await;
+    assert_eq!((status, body.as_str()), (200, "a"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn least_outstanding_requests_avoids_a_busy_target() {
+    let h = Harness::start(
+        ProxyOptions::default(),
+        &[(
+            "load_balancing.algorithm.type",
+            "least_outstanding_requests",
+        )],
+    )
+    .await;
+    let a = Backend::start("a").await;
+    let b = Backend::start("b").await;
+    h.register(&a);
+    h.register(&b);
+    h.wait_state(&a, "healthy").await;
+    h.wait_state(&b, "healthy").await;
+    let c = client();
+    // Park slow requests; each goes to whichever target has fewer.
+    let mut slow = Vec::new();
+    for _ in 0..2 {
+        let (c2, url) = (c.clone(), h.url("/slow/1500"));
+        slow.push(tokio::spawn(async move { get(&c2, &url).await }));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // With one slow request on each, quick requests still alternate; with
+    // a third slow one, the target holding two is avoided.
+    let (c3, url) = (c.clone(), h.url("/slow/1500"));
+    slow.push(tokio::spawn(async move { get(&c3, &url).await }));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let served_a = a.served.load(std::sync::atomic::Ordering::Relaxed);
+    let served_b = b.served.load(std::sync::atomic::Ordering::Relaxed);
+    let busier = if served_a > served_b { "a" } else { "b" };
+    for _ in 0..5 {
+        let (status, body) = get(&c, &h.url("/")).await;
+        assert_eq!(status, 200);
+        assert_ne!(
+            body, busier,
+            "least outstanding requests avoided the busier target"
+        );
+    }
+    for task in slow {
+        assert_eq!(task.await.unwrap().0, 200);
+    }
+}
