@@ -18,6 +18,6 @@ pub mod ssm;
 mod state;
 pub mod sts;
 
-pub use server::router;
 pub use data_plane::{DataPlane, NoDataPlane};
+pub use server::router;
 pub use state::{ApiState, RequestContext};

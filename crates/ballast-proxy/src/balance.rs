@@ -110,7 +110,7 @@ mod tests {
         let targets = (0..n)
             .map(|i| {
                 let addr: SocketAddr = format!("127.0.0.1:{}", 1000 + i).parse().unwrap();
-                registry.entry(("tg".into(), i.to_string(), 1000 + i), addr)
+                registry.entry(("tg".into(), i.to_string(), 1000 + i), addr, 0)
             })
             .collect();
         GroupRoute {

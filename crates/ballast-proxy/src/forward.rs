@@ -122,6 +122,11 @@ async fn forward(
     }
     let client_upgrade = is_upgrade(request.headers()).then(|| hyper::upgrade::on(&mut request));
     let mut upstream_request = prepare(proxy, listener, conn, request);
+    let replay = proxy
+        .options
+        .retry_connect_failures
+        .then(|| Replay::of(&upstream_request))
+        .flatten();
     let mut tried: Vec<SocketAddr> = Vec::new();
 
     for _ in 0..MAX_ATTEMPTS {
@@ -167,7 +172,17 @@ async fn forward(
                 }
                 None => {
                     tracing::debug!(addr = %target.addr, error = %error.error(), "target failed mid-request");
-                    return responses::error(StatusCode::BAD_GATEWAY);
+                    // The connection died before any response: an idempotent
+                    // request without a body can be sent again elsewhere.
+                    let Some(replay) = &replay else {
+                        return responses::error(StatusCode::BAD_GATEWAY);
+                    };
+                    if proxy.options.passive_health {
+                        target.mark_unreachable();
+                    }
+                    tried.push(target.addr);
+                    upstream_request = replay.request();
+                    continue;
                 }
             },
         };
@@ -178,6 +193,43 @@ async fn forward(
         responses::error(StatusCode::SERVICE_UNAVAILABLE)
     } else {
         responses::error(StatusCode::BAD_GATEWAY)
+    }
+}
+
+/// What is needed to send a request again: only for idempotent methods
+/// whose body is empty, so nothing is lost or done twice.
+struct Replay {
+    method: http::Method,
+    uri: Uri,
+    headers: HeaderMap,
+}
+
+impl Replay {
+    fn of(request: &Request<ProxyBody>) -> Option<Replay> {
+        use hyper::body::Body as _;
+        let idempotent = matches!(
+            *request.method(),
+            http::Method::GET
+                | http::Method::HEAD
+                | http::Method::OPTIONS
+                | http::Method::DELETE
+                | http::Method::PUT
+        );
+        let empty = request.body().is_end_stream() || request.body().size_hint().exact() == Some(0);
+        (idempotent && empty).then(|| Replay {
+            method: request.method().clone(),
+            uri: request.uri().clone(),
+            headers: request.headers().clone(),
+        })
+    }
+
+    fn request(&self) -> Request<ProxyBody> {
+        let mut request = Request::new(empty());
+        *request.method_mut() = self.method.clone();
+        *request.uri_mut() = self.uri.clone();
+        *request.version_mut() = Version::HTTP_11;
+        *request.headers_mut() = self.headers.clone();
+        request
     }
 }
 

@@ -118,7 +118,9 @@ async fn reconcile(
             };
             let key: TargetKey = (group.arn.clone(), reg.id.clone(), reg.port);
             keys.insert(key.clone());
-            let target = proxy.registry.entry(key.clone(), addr);
+            let target = proxy
+                .registry
+                .entry(key.clone(), addr, reg.registered_millis);
             if reg.is_draining() {
                 continue;
             }

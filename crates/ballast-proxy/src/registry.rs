@@ -21,6 +21,8 @@ const UNHEALTHY: u8 = 2;
 pub struct Target {
     pub id: String,
     pub addr: SocketAddr,
+    /// When this registration was made; a re-registration starts over.
+    registered_millis: i64,
     in_flight: AtomicUsize,
     /// Mirrors `tracker` for the request path, which only needs this byte.
     status: AtomicU8,
@@ -30,10 +32,11 @@ pub struct Target {
 }
 
 impl Target {
-    fn new(id: String, addr: SocketAddr) -> Self {
+    fn new(id: String, addr: SocketAddr, registered_millis: i64) -> Self {
         Target {
             id,
             addr,
+            registered_millis,
             in_flight: AtomicUsize::new(0),
             status: AtomicU8::new(INITIAL),
             tracker: Mutex::new(HealthTracker::new()),
@@ -142,13 +145,17 @@ pub struct Registry {
 
 impl Registry {
     /// The state of a registration, created fresh (initial health) when it
-    /// is new or its address changed.
-    pub fn entry(&self, key: TargetKey, addr: SocketAddr) -> Arc<Target> {
+    /// is new, was registered again, or its address changed.
+    pub fn entry(&self, key: TargetKey, addr: SocketAddr, registered_millis: i64) -> Arc<Target> {
         let mut targets = self.targets.lock().unwrap_or_else(PoisonError::into_inner);
         match targets.get(&key) {
-            Some(existing) if existing.addr == addr => Arc::clone(existing),
+            Some(existing)
+                if existing.addr == addr && existing.registered_millis == registered_millis =>
+            {
+                Arc::clone(existing)
+            }
             _ => {
-                let target = Arc::new(Target::new(key.1.clone(), addr));
+                let target = Arc::new(Target::new(key.1.clone(), addr, registered_millis));
                 targets.insert(key, Arc::clone(&target));
                 target
             }
@@ -179,7 +186,7 @@ mod tests {
 
     #[test]
     fn in_flight_guards_count() {
-        let t = Arc::new(Target::new("a".into(), "127.0.0.1:1".parse().unwrap()));
+        let t = Arc::new(Target::new("a".into(), "127.0.0.1:1".parse().unwrap(), 0));
         let g1 = t.begin_request();
         let g2 = t.begin_request();
         assert_eq!(t.in_flight(), 2);
@@ -190,7 +197,7 @@ mod tests {
 
     #[test]
     fn status_mirrors_the_tracker() {
-        let t = Target::new("a".into(), "127.0.0.1:1".parse().unwrap());
+        let t = Target::new("a".into(), "127.0.0.1:1".parse().unwrap(), 0);
         assert!(!t.is_healthy() && !t.is_unhealthy());
         t.record(CheckOutcome::Success, 5, 2);
         assert!(t.is_healthy());

@@ -66,10 +66,10 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         tokio::spawn(ballast_proxy::run(proxy));
         serve(args, state, data_dir).await
     });
-    if let Some(hosts) = hosts {
-        if let Err(error) = hosts.clear() {
-            tracing::debug!(%error, "could not remove load balancer names from the hosts file");
-        }
+    if let Some(hosts) = hosts
+        && let Err(error) = hosts.clear()
+    {
+        tracing::debug!(%error, "could not remove load balancer names from the hosts file");
     }
     served
 }

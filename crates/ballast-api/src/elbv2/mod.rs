@@ -1,10 +1,19 @@
-//! Elastic Load Balancing v2 (awsQuery). Today: target groups and tags.
+//! Elastic Load Balancing v2 (awsQuery): load balancers, listeners, rules,
+//! target groups, target registration and health, and tags.
 
+mod actions;
+mod listeners;
+mod load_balancers;
 pub mod model;
+mod rules;
 mod tags;
 mod target_groups;
+mod targets;
 
-use ballast_core::elbv2::Error as Rule;
+use ballast_core::elbv2::{self, Error as Rule, TargetGroupUsage};
+use ballast_core::paging::decode_token;
+use ballast_core::{Arn, tags as core_tags};
+use ballast_store::Tx;
 use ballast_wire::{ApiError, ApiRequest, Protocol, WireResponse};
 
 use crate::dispatch::{call, operations};
@@ -14,6 +23,23 @@ use crate::{ApiState, RequestContext};
 operations! {
     /// The ELBv2 operations Ballast implements.
     pub enum Operation {
+        CreateLoadBalancer,
+        DescribeLoadBalancers,
+        DeleteLoadBalancer,
+        DescribeLoadBalancerAttributes,
+        ModifyLoadBalancerAttributes,
+        CreateListener,
+        DescribeListeners,
+        ModifyListener,
+        DeleteListener,
+        CreateRule,
+        DescribeRules,
+        ModifyRule,
+        DeleteRule,
+        SetRulePriorities,
+        RegisterTargets,
+        DeregisterTargets,
+        DescribeTargetHealth,
         CreateTargetGroup,
         DescribeTargetGroups,
         ModifyTargetGroup,
@@ -40,6 +66,27 @@ pub fn handle(
     };
     use Operation::*;
     match operation {
+        CreateLoadBalancer => call(ctx, request, |i| load_balancers::create(state, i)),
+        DescribeLoadBalancers => call(ctx, request, |i| load_balancers::describe(state, i)),
+        DeleteLoadBalancer => call(ctx, request, |i| load_balancers::delete(state, i)),
+        DescribeLoadBalancerAttributes => call(ctx, request, |i| {
+            load_balancers::describe_attributes(state, i)
+        }),
+        ModifyLoadBalancerAttributes => call(ctx, request, |i| {
+            load_balancers::modify_attributes(state, i)
+        }),
+        CreateListener => call(ctx, request, |i| listeners::create(state, i)),
+        DescribeListeners => call(ctx, request, |i| listeners::describe(state, i)),
+        ModifyListener => call(ctx, request, |i| listeners::modify(state, i)),
+        DeleteListener => call(ctx, request, |i| listeners::delete(state, i)),
+        CreateRule => call(ctx, request, |i| rules::create(state, i)),
+        DescribeRules => call(ctx, request, |i| rules::describe(state, i)),
+        ModifyRule => call(ctx, request, |i| rules::modify(state, i)),
+        DeleteRule => call(ctx, request, |i| rules::delete(state, i)),
+        SetRulePriorities => call(ctx, request, |i| rules::set_priorities(state, i)),
+        RegisterTargets => call(ctx, request, |i| targets::register(state, i)),
+        DeregisterTargets => call(ctx, request, |i| targets::deregister(state, i)),
+        DescribeTargetHealth => call(ctx, request, |i| targets::describe_health(state, i)),
         CreateTargetGroup => call(ctx, request, |i| target_groups::create(state, i)),
         DescribeTargetGroups => call(ctx, request, |i| target_groups::describe(state, i)),
         ModifyTargetGroup => call(ctx, request, |i| target_groups::modify(state, i)),
@@ -86,10 +133,82 @@ impl ErrorCode for Rule {
             Rule::UnsupportedProtocol(_) => "UnsupportedProtocol",
             Rule::OperationNotPermitted(_) => "OperationNotPermitted",
             Rule::InvalidLoadBalancerAction(_) => "InvalidLoadBalancerAction",
+            Rule::TargetGroupAssociationLimit(_) => "TargetGroupAssociationLimit",
+            Rule::IncompatibleProtocols(_) => "IncompatibleProtocols",
+            Rule::InvalidSecurityGroup(_) => "InvalidSecurityGroup",
+            Rule::TooManyTargets => "TooManyTargets",
         }
     }
 
     fn internal_code() -> &'static str {
         "InternalFailure"
     }
+}
+
+/// The largest (and default) page of every ELBv2 Describe operation.
+const MAX_PAGE_SIZE: usize = 400;
+
+/// Checks `PageSize` (1–400) and decodes `Marker` into the key after which
+/// the page starts.
+pub(super) fn paging(
+    page_size: Option<i64>,
+    marker: Option<&str>,
+) -> Result<(usize, Option<String>), Rule> {
+    let size = match page_size {
+        None => MAX_PAGE_SIZE,
+        Some(n @ 1..=400) => n as usize,
+        Some(n) => {
+            return Err(Rule::Validation(format!(
+                "1 validation error detected: Value '{n}' at 'pageSize' failed to satisfy constraint: Member must have value between 1 and {MAX_PAGE_SIZE}"
+            )));
+        }
+    };
+    let after = match marker {
+        None | Some("") => None,
+        Some(marker) => Some(
+            decode_token(marker)
+                .ok_or_else(|| Rule::Validation("The marker is not valid".to_owned()))?,
+        ),
+    };
+    Ok((size, after))
+}
+
+/// Checks that text is an ELBv2 ARN of a resource type (`loadbalancer`,
+/// `listener`, `listener-rule`, `targetgroup`).
+pub(super) fn check_arn(text: &str, resource_type: &str, noun: &str) -> Result<(), Rule> {
+    match text.parse::<Arn>() {
+        Ok(arn)
+            if arn.service == "elasticloadbalancing" && arn.resource_type() == resource_type =>
+        {
+            Ok(())
+        }
+        _ => Err(Rule::Validation(format!(
+            "'{text}' is not a valid {noun} ARN"
+        ))),
+    }
+}
+
+/// Checks the tags of a create request; returns them as pairs.
+pub(super) fn creation_tags(
+    tags: Option<&[core_tags::Tag]>,
+) -> Result<Vec<(String, String)>, Rule> {
+    let tags = tags.unwrap_or_default();
+    core_tags::validate(tags).map_err(|e| match e {
+        core_tags::TagError::DuplicateKey(key) => {
+            Rule::DuplicateTagKeys(format!("Tag key '{key}' is duplicated"))
+        }
+        other => Rule::Validation(other.to_string()),
+    })?;
+    if tags.len() > elbv2::MAX_TAGS {
+        return Err(Rule::TooManyTags);
+    }
+    Ok(tags
+        .iter()
+        .map(|t| (t.key.clone(), t.value.clone()))
+        .collect())
+}
+
+/// Which load balancers forward to which target groups, as stored now.
+pub(super) fn usage(tx: &Tx<'_>) -> Result<TargetGroupUsage, Error> {
+    Ok(TargetGroupUsage::new(&tx.listeners()?, &tx.rules()?))
 }

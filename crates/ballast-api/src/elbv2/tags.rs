@@ -4,17 +4,28 @@ use ballast_core::elbv2::{self, Error as Rule};
 use ballast_core::tags::{self, Tag, TagError};
 use ballast_store::Tx;
 
-use super::Error;
 use super::model::*;
-use super::target_groups;
+use super::{Error, listeners, load_balancers, rules, target_groups};
 use crate::ApiState;
 
 /// The most resources one DescribeTags call may name.
 const MAX_DESCRIBE: usize = 20;
 
-/// Checks that a taggable resource exists.
+/// Checks that a taggable resource (load balancer, listener, rule or
+/// target group) exists; each kind has its own not-found error.
 fn ensure_exists(tx: &Tx<'_>, arn: &str) -> Result<(), Error> {
-    target_groups::load(tx, arn).map(|_| ())
+    let kind = arn
+        .parse::<ballast_core::Arn>()
+        .ok()
+        .filter(|a| a.service == "elasticloadbalancing")
+        .map(|a| a.resource_type().to_owned());
+    match kind.as_deref() {
+        Some("loadbalancer") => load_balancers::load(tx, arn).map(|_| ()),
+        Some("listener") => listeners::load(tx, arn).map(|_| ()),
+        Some("listener-rule") => rules::ensure_exists(tx, arn),
+        // Anything else is reported as the target group check reports it.
+        _ => target_groups::load(tx, arn).map(|_| ()),
+    }
 }
 
 pub(super) fn add(state: &ApiState, input: AddTagsInput) -> Result<AddTagsOutput, Error> {

@@ -1,13 +1,13 @@
 //! Target group handlers.
 
 use ballast_core::elbv2::Error as Rule;
-use ballast_core::elbv2::{self, HealthCheckChange, TargetGroupSpec};
-use ballast_core::paging::{decode_token, page};
+use ballast_core::elbv2::{self, HealthCheckChange, TargetGroupSpec, TargetGroupUsage};
+use ballast_core::paging::page;
 use ballast_core::{Arn, tags};
 use ballast_store::Tx;
 
-use super::Error;
 use super::model::*;
+use super::{Error, load_balancers, paging, usage};
 use crate::ApiState;
 
 /// Checks that text is a target group ARN of this region and account.
@@ -61,7 +61,7 @@ fn matcher(m: Option<Matcher>) -> Option<elbv2::Matcher> {
     })
 }
 
-fn view(group: &elbv2::TargetGroup) -> TargetGroup {
+fn view(group: &elbv2::TargetGroup, usage: &TargetGroupUsage) -> TargetGroup {
     let hc = &group.health_check;
     TargetGroup {
         target_group_arn: group.arn.clone(),
@@ -81,7 +81,7 @@ fn view(group: &elbv2::TargetGroup) -> TargetGroup {
             http_code: m.http_code,
             grpc_code: m.grpc_code,
         }),
-        load_balancer_arns: Vec::new(),
+        load_balancer_arns: usage.load_balancers(&group.arn),
         target_type: group.target_type.clone(),
         protocol_version: group.protocol_version.clone(),
         ip_address_type: group.ip_address_type.clone(),
@@ -133,10 +133,10 @@ pub(super) fn create(
     )
     .to_string();
     let now = state.now().millis();
-    let group = state.store.write(|tx| -> Result<_, Error> {
+    let (group, usage) = state.store.write(|tx| -> Result<_, Error> {
         if let Some(existing) = tx.target_group_by_name(&spec.name)? {
             return if existing.matches(&spec) {
-                Ok(existing)
+                Ok((existing, usage(tx)?))
             } else {
                 Err(Rule::DuplicateTargetGroupName(spec.name.clone()).into())
             };
@@ -148,10 +148,10 @@ pub(super) fn create(
             .map(|t| (t.key.clone(), t.value.clone()))
             .collect();
         tx.put_tags(&group.arn, &pairs)?;
-        Ok(group)
+        Ok((group, TargetGroupUsage::default()))
     })?;
     Ok(CreateTargetGroupOutput {
-        target_groups: vec![view(&group)],
+        target_groups: vec![view(&group, &usage)],
     })
 }
 
@@ -159,23 +159,7 @@ pub(super) fn describe(
     state: &ApiState,
     input: DescribeTargetGroupsInput,
 ) -> Result<DescribeTargetGroupsOutput, Error> {
-    let size = match input.page_size {
-        None => 400,
-        Some(n @ 1..=400) => n as usize,
-        Some(n) => {
-            return Err(Rule::Validation(format!(
-                "1 validation error detected: Value '{n}' at 'pageSize' failed to satisfy constraint: Member must have value between 1 and 400"
-            ))
-            .into());
-        }
-    };
-    let after = match input.marker.as_deref() {
-        None | Some("") => None,
-        Some(marker) => Some(
-            decode_token(marker)
-                .ok_or_else(|| Rule::Validation("The marker is not valid".to_owned()))?,
-        ),
-    };
+    let (size, after) = paging(input.page_size, input.marker.as_deref())?;
     let given = [
         input.load_balancer_arn.is_some(),
         input.target_group_arns.is_some(),
@@ -187,30 +171,41 @@ pub(super) fn describe(
         )
         .into());
     }
-    let mut groups = state.store.read(|tx| -> Result<_, Error> {
-        if input.load_balancer_arn.is_some() {
-            // Load balancers arrive with the ALB issue; none exist yet.
-            return Err(Rule::LoadBalancerNotFound.into());
+    let (mut groups, usage) = state.store.read(|tx| -> Result<_, Error> {
+        let usage = usage(tx)?;
+        if let Some(lb) = &input.load_balancer_arn {
+            let lb = load_balancers::load(tx, lb)?;
+            let groups = usage
+                .target_groups_of(&lb.arn)
+                .iter()
+                .map(|arn| load(tx, arn))
+                .collect::<Result<_, _>>()?;
+            return Ok((groups, usage));
         }
         if let Some(arns) = &input.target_group_arns {
-            return arns.iter().map(|arn| load(tx, arn)).collect();
+            let groups = arns
+                .iter()
+                .map(|arn| load(tx, arn))
+                .collect::<Result<_, _>>()?;
+            return Ok((groups, usage));
         }
         if let Some(names) = &input.names {
-            return names
+            let groups = names
                 .iter()
                 .map(|name| {
                     tx.target_group_by_name(name)?
-                        .ok_or_else(|| Rule::TargetGroupNotFound.into())
+                        .ok_or_else(|| Error::from(Rule::TargetGroupNotFound))
                 })
-                .collect();
+                .collect::<Result<_, _>>()?;
+            return Ok((groups, usage));
         }
-        Ok(tx.target_groups()?)
+        Ok((tx.target_groups()?, usage))
     })?;
     groups.sort_by(|a, b| a.name.cmp(&b.name));
     groups.dedup_by(|a, b| a.arn == b.arn);
     let (groups, next_marker) = page(groups, |g| g.name.as_str(), after.as_deref(), size);
     Ok(DescribeTargetGroupsOutput {
-        target_groups: groups.iter().map(view).collect(),
+        target_groups: groups.iter().map(|g| view(g, &usage)).collect(),
         next_marker,
     })
 }
@@ -220,14 +215,15 @@ pub(super) fn modify(
     input: ModifyTargetGroupInput,
 ) -> Result<ModifyTargetGroupOutput, Error> {
     let change = health_check_change!(input);
-    let group = state.store.write(|tx| -> Result<_, Error> {
+    let (group, usage) = state.store.write(|tx| -> Result<_, Error> {
         let mut group = load(tx, &input.target_group_arn)?;
         group.modify_health_check(&change)?;
         tx.save_target_group(&group)?;
-        Ok(group)
+        Ok((group, usage(tx)?))
     })?;
+    state.data_plane.changed();
     Ok(ModifyTargetGroupOutput {
-        target_groups: vec![view(&group)],
+        target_groups: vec![view(&group, &usage)],
     })
 }
 
@@ -237,12 +233,24 @@ pub(super) fn delete(
 ) -> Result<DeleteTargetGroupOutput, Error> {
     parse_target_group_arn(&input.target_group_arn)?;
     // Deleting a group that does not exist succeeds, as on AWS.
-    state.store.write(|tx| -> Result<_, Error> {
-        if tx.delete_target_group(&input.target_group_arn)? {
-            tx.clear_tags(&input.target_group_arn)?;
+    let deleted = state.store.write(|tx| -> Result<_, Error> {
+        let arn = &input.target_group_arn;
+        if usage(tx)?.is_used(arn) {
+            return Err(Rule::ResourceInUse(format!(
+                "Target group '{arn}' is currently in use by a listener or a rule"
+            ))
+            .into());
         }
-        Ok(())
+        // Its registrations go with it (ON DELETE CASCADE).
+        let deleted = tx.delete_target_group(arn)?;
+        if deleted {
+            tx.clear_tags(arn)?;
+        }
+        Ok(deleted)
     })?;
+    if deleted {
+        state.data_plane.changed();
+    }
     Ok(DeleteTargetGroupOutput {})
 }
 
@@ -274,6 +282,7 @@ pub(super) fn modify_attributes(
         tx.save_target_group(&group)?;
         Ok(group)
     })?;
+    state.data_plane.changed();
     Ok(ModifyTargetGroupAttributesOutput {
         attributes: attributes_view(&group),
     })

@@ -4,8 +4,7 @@ use ballast_core::paging::{decode_token, encode_token};
 use ballast_core::ssm::Error as Rule;
 use ballast_core::ssm::parameter::{
     self, ParameterName, ParameterType, ParameterVersion, PutRequest, Selector, SelectorVersion,
-    is_valid_label,
-    key_of, validate_path, version_to_evict,
+    is_valid_label, key_of, validate_path, version_to_evict,
 };
 use ballast_core::tags;
 use ballast_store::Tx;
@@ -160,7 +159,9 @@ fn select(tx: &Tx<'_>, raw: &str) -> Result<Option<ParameterVersion>, Error> {
         SelectorVersion::Latest => Ok(tx.latest_parameter(&key)?),
         SelectorVersion::Number(n) => match tx.parameter_version(&key, *n)? {
             Some(version) => Ok(Some(version)),
-            None if tx.latest_parameter(&key)?.is_some() => Err(selector.version_not_found().into()),
+            None if tx.latest_parameter(&key)?.is_some() => {
+                Err(selector.version_not_found().into())
+            }
             None => Ok(None),
         },
         SelectorVersion::Label(_) => {

@@ -1,0 +1,275 @@
+//! Target registration and health handlers.
+
+use std::net::Ipv4Addr;
+
+use ballast_core::elbv2::{self, Error as Rule, Registration};
+use ballast_core::network;
+
+use super::model::*;
+use super::{Error, target_groups, usage};
+use crate::ApiState;
+
+/// The most targets an ALB target group may hold.
+const MAX_TARGETS: usize = 1000;
+
+/// What DescribeTargetHealth says of a target that is not registered.
+const NOT_REGISTERED: (&str, &str, &str) = (
+    "unused",
+    "Target.NotRegistered",
+    "Target is not registered to the target group",
+);
+
+/// ... of a target whose group no listener or rule forwards to.
+const NOT_IN_USE: (&str, &str, &str) = (
+    "unused",
+    "Target.NotInUse",
+    "Target group is not configured to receive traffic from the load balancer",
+);
+
+/// ... of a target whose deregistration delay is running.
+const DRAINING: (&str, &str, &str) = (
+    "draining",
+    "Target.DeregistrationInProgress",
+    "Target deregistration is in progress",
+);
+
+/// ... of a target the data plane has not started checking.
+const REGISTERING: (&str, &str, &str) = (
+    "initial",
+    "Elb.RegistrationInProgress",
+    "Target registration is in progress",
+);
+
+/// The port a target description means: its own, else the group's.
+fn port_of(group: &elbv2::TargetGroup, target: &TargetDescription) -> Result<u16, Rule> {
+    match target.port {
+        Some(p) => u16::try_from(p).ok().filter(|p| *p > 0).ok_or_else(|| {
+            Rule::Validation(format!(
+                "1 validation error detected: Value '{p}' at 'targets.member.port' failed to satisfy constraint: Member must have value between 1 and 65535"
+            ))
+        }),
+        None => group.port.ok_or_else(|| {
+            Rule::Validation(format!("A port must be specified for target '{}'", target.id))
+        }),
+    }
+}
+
+/// Checks that a target can be registered in the group: Ballast routes to
+/// loopback IPv4 addresses only, and has no EC2 instances yet.
+fn check_target(
+    group: &elbv2::TargetGroup,
+    region: &str,
+    target: &TargetDescription,
+) -> Result<(), Rule> {
+    let id = &target.id;
+    match group.target_type.as_str() {
+        "ip" => match id.parse::<Ipv4Addr>() {
+            Ok(ip) if ip.is_loopback() => {}
+            _ => {
+                return Err(Rule::InvalidTarget(format!(
+                    "The IP address '{id}' is not a valid target: Ballast routes only to loopback IPv4 addresses (127.0.0.0/8)"
+                )));
+            }
+        },
+        "instance" => {
+            return Err(Rule::InvalidTarget(format!(
+                "Instance target '{id}' cannot be registered: instance targets need EC2, which Ballast does not provide yet; use a target group of type 'ip' with 127.0.0.0/8 addresses"
+            )));
+        }
+        other => {
+            return Err(Rule::InvalidTarget(format!(
+                "Targets of target groups of type '{other}' are not supported by Ballast"
+            )));
+        }
+    }
+    if let Some(zone) = &target.availability_zone
+        && zone != "all"
+        && !network::is_zone(region, zone)
+    {
+        return Err(Rule::Validation(format!(
+            "Availability Zone '{zone}' is not a zone of {region}"
+        )));
+    }
+    Ok(())
+}
+
+pub(super) fn register(
+    state: &ApiState,
+    input: RegisterTargetsInput,
+) -> Result<RegisterTargetsOutput, Error> {
+    if input.targets.is_empty() {
+        return Err(Rule::Validation("At least one target must be specified".to_owned()).into());
+    }
+    let now = state.now().millis();
+    state.store.write(|tx| -> Result<_, Error> {
+        let group = target_groups::load(tx, &input.target_group_arn)?;
+        let mut wanted: Vec<(&TargetDescription, u16)> = Vec::with_capacity(input.targets.len());
+        for target in &input.targets {
+            let port = port_of(&group, target)?;
+            check_target(&group, &state.scope.region, target)?;
+            if !wanted.iter().any(|(t, p)| t.id == target.id && *p == port) {
+                wanted.push((target, port));
+            }
+        }
+        let existing = tx.targets_of(&group.arn)?;
+        let mut count = existing.len();
+        for (target, port) in wanted {
+            match existing
+                .iter()
+                .find(|r| r.id == target.id && r.port == port)
+            {
+                // Registering a draining target again cancels the drain: it
+                // starts over as a newly registered target.
+                Some(current) if current.is_draining() => tx.save_target(&Registration {
+                    registered_millis: now,
+                    draining_since_millis: None,
+                    availability_zone: target
+                        .availability_zone
+                        .clone()
+                        .or_else(|| current.availability_zone.clone()),
+                    ..current.clone()
+                })?,
+                Some(_) => {}
+                None => {
+                    count += 1;
+                    tx.save_target(&Registration {
+                        target_group_arn: group.arn.clone(),
+                        id: target.id.clone(),
+                        port,
+                        availability_zone: target.availability_zone.clone(),
+                        registered_millis: now,
+                        draining_since_millis: None,
+                    })?;
+                }
+            }
+        }
+        if count > MAX_TARGETS {
+            return Err(Rule::TooManyTargets.into());
+        }
+        Ok(())
+    })?;
+    state.data_plane.changed();
+    Ok(RegisterTargetsOutput {})
+}
+
+pub(super) fn deregister(
+    state: &ApiState,
+    input: DeregisterTargetsInput,
+) -> Result<DeregisterTargetsOutput, Error> {
+    if input.targets.is_empty() {
+        return Err(Rule::Validation("At least one target must be specified".to_owned()).into());
+    }
+    let now = state.now().millis();
+    state.store.write(|tx| -> Result<_, Error> {
+        let group = target_groups::load(tx, &input.target_group_arn)?;
+        let used = usage(tx)?.is_used(&group.arn);
+        let existing = tx.targets_of(&group.arn)?;
+        for target in &input.targets {
+            let port = port_of(&group, target)?;
+            // Targets that are not registered are ignored.
+            let Some(current) = existing
+                .iter()
+                .find(|r| r.id == target.id && r.port == port)
+            else {
+                continue;
+            };
+            if !used {
+                // No load balancer sends it traffic: nothing to drain.
+                tx.delete_target(&group.arn, &current.id, current.port)?;
+            } else if !current.is_draining() {
+                tx.save_target(&Registration {
+                    draining_since_millis: Some(now),
+                    ..current.clone()
+                })?;
+            }
+        }
+        Ok(())
+    })?;
+    state.data_plane.changed();
+    Ok(DeregisterTargetsOutput {})
+}
+
+pub(super) fn describe_health(
+    state: &ApiState,
+    input: DescribeTargetHealthInput,
+) -> Result<DescribeTargetHealthOutput, Error> {
+    let (group, used, registrations) = state.store.read(|tx| -> Result<_, Error> {
+        let group = target_groups::load(tx, &input.target_group_arn)?;
+        let used = usage(tx)?.is_used(&group.arn);
+        let registrations = tx.targets_of(&group.arn)?;
+        Ok((group, used, registrations))
+    })?;
+    let describe = |r: &Registration| {
+        let (state_name, reason, description) = if r.is_draining() {
+            (DRAINING.0, Some(DRAINING.1), Some(DRAINING.2.to_owned()))
+        } else if !used {
+            (
+                NOT_IN_USE.0,
+                Some(NOT_IN_USE.1),
+                Some(NOT_IN_USE.2.to_owned()),
+            )
+        } else if let Some(tracker) = state.data_plane.target_health(&group.arn, &r.id, r.port) {
+            tracker.describe()
+        } else {
+            (
+                REGISTERING.0,
+                Some(REGISTERING.1),
+                Some(REGISTERING.2.to_owned()),
+            )
+        };
+        let health_check_port = if group.health_check.port == "traffic-port" {
+            r.port.to_string()
+        } else {
+            group.health_check.port.clone()
+        };
+        TargetHealthDescription {
+            target: TargetDescription {
+                id: r.id.clone(),
+                port: Some(i64::from(r.port)),
+                availability_zone: r.availability_zone.clone(),
+            },
+            health_check_port: Some(health_check_port),
+            target_health: TargetHealth {
+                state: state_name.to_owned(),
+                reason: reason.map(str::to_owned),
+                description,
+            },
+        }
+    };
+    let mut descriptions = Vec::new();
+    match input.targets.as_deref() {
+        None | Some([]) => descriptions.extend(registrations.iter().map(describe)),
+        Some(targets) => {
+            for target in targets {
+                let port = match target.port {
+                    Some(_) => Some(port_of(&group, target)?),
+                    None => None,
+                };
+                let mut found = registrations
+                    .iter()
+                    .filter(|r| r.id == target.id && port.is_none_or(|p| r.port == p))
+                    .peekable();
+                if found.peek().is_none() {
+                    descriptions.push(TargetHealthDescription {
+                        target: TargetDescription {
+                            id: target.id.clone(),
+                            port: port.or(group.port).map(i64::from),
+                            availability_zone: target.availability_zone.clone(),
+                        },
+                        health_check_port: None,
+                        target_health: TargetHealth {
+                            state: NOT_REGISTERED.0.to_owned(),
+                            reason: Some(NOT_REGISTERED.1.to_owned()),
+                            description: Some(NOT_REGISTERED.2.to_owned()),
+                        },
+                    });
+                } else {
+                    descriptions.extend(found.map(describe));
+                }
+            }
+        }
+    }
+    Ok(DescribeTargetHealthOutput {
+        target_health_descriptions: descriptions,
+    })
+}
