@@ -408,3 +408,38 @@ async fn least_outstanding_requests_avoids_a_busy_target() {
         assert_eq!(task.await.unwrap().0, 200);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_upgrades_pass_through() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let h = Harness::start(ProxyOptions::default(), &[]).await;
+    let a = Backend::start("a").await;
+    h.register(&a);
+    h.wait_state(&a, "healthy").await;
+    let mut stream = tokio::net::TcpStream::connect((h.lb_addr, h.port))
+        .await
+        .unwrap();
+    stream
+        .write_all(b"GET /ws HTTP/1.1\r\nHost: lb\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+        .await
+        .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        let n = tokio::time::timeout(WAIT, stream.read(&mut byte))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(n, 1, "connection closed before the response head ended");
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head);
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    stream.write_all(b"ping over the tunnel").await.unwrap();
+    let mut echo = [0u8; 20];
+    tokio::time::timeout(WAIT, stream.read_exact(&mut echo))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&echo, b"ping over the tunnel");
+}

@@ -329,9 +329,39 @@ impl Drop for Backend {
 
 type State = (Arc<str>, Arc<AtomicU16>, Arc<AtomicU64>, Arc<AtomicUsize>);
 
-async fn serve(state: State, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn serve(
+    state: State,
+    mut req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     let (name, status, delay, served) = state;
     let path = req.uri().path().to_owned();
+    if path == "/ws" && req.headers().contains_key(http::header::UPGRADE) {
+        // Switch protocols, then echo whatever arrives.
+        let upgrade = hyper::upgrade::on(&mut req);
+        tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            if let Ok(upgraded) = upgrade.await {
+                let mut io = TokioIo::new(upgraded);
+                let mut buf = [0u8; 1024];
+                while let Ok(n) = io.read(&mut buf).await {
+                    if n == 0 || io.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        let mut resp = Response::new(Full::new(Bytes::new()));
+        *resp.status_mut() = http::StatusCode::SWITCHING_PROTOCOLS;
+        resp.headers_mut().insert(
+            http::header::UPGRADE,
+            http::HeaderValue::from_static("websocket"),
+        );
+        resp.headers_mut().insert(
+            http::header::CONNECTION,
+            http::HeaderValue::from_static("upgrade"),
+        );
+        return Ok(resp);
+    }
     if path == "/health" {
         let wait = delay.load(Ordering::Relaxed);
         if wait > 0 {
