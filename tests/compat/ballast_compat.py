@@ -62,8 +62,15 @@ class BallastServer:
     `stop()` sends SIGTERM and waits.
     """
 
-    def __init__(self, data_dir: Path, log_path: Path, binary: Path | None = None):
+    def __init__(
+        self,
+        data_dir: Path,
+        log_path: Path,
+        binary: Path | None = None,
+        extra_args: tuple[str, ...] = (),
+    ):
         self.binary = Path(binary or ballast_bin())
+        self.extra_args = tuple(extra_args)
         self.data_dir = Path(data_dir)
         self.log_path = Path(log_path)
         self.proc: subprocess.Popen | None = None
@@ -99,11 +106,12 @@ class BallastServer:
                     "--data-dir",
                     str(self.data_dir),
                     # Servers started side by side each get their own load
-                    # balancer addresses, and leave /etc/hosts alone.
+                    # balancer addresses, and leave /etc/hosts alone unless
+                    # a test asks for it.
                     "--lb-cidr",
                     f"127.{next_lb_block()}.0.0/16",
-                    "--hosts-file",
-                    "off",
+                    *(() if "--hosts-file" in self.extra_args else ("--hosts-file", "off")),
+                    *self.extra_args,
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -252,8 +260,10 @@ class ServerFactory:
         self.tmp_path = tmp_path
         self.servers: list[BallastServer] = []
 
-    def new(self, name: str = "dedicated") -> BallastServer:
-        server = BallastServer(self.tmp_path / f"{name}-data", self.tmp_path / f"{name}.log")
+    def new(self, name: str = "dedicated", extra_args: tuple[str, ...] = ()) -> BallastServer:
+        server = BallastServer(
+            self.tmp_path / f"{name}-data", self.tmp_path / f"{name}.log", extra_args=extra_args
+        )
         self.servers.append(server)
         return server
 
