@@ -53,6 +53,11 @@ def elbv2(endpoint):
 
 
 @pytest.fixture(scope="session")
+def ec2(endpoint):
+    return make_client("ec2", endpoint)
+
+
+@pytest.fixture(scope="session")
 def sts(endpoint):
     return make_client("sts", endpoint)
 

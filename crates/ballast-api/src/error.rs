@@ -10,6 +10,12 @@ pub(crate) trait ErrorCode: std::error::Error {
 
     /// How this service spells an internal failure.
     fn internal_code() -> &'static str;
+
+    /// The HTTP status of this rule violation: 400 unless the service says
+    /// otherwise (EC2's `DryRunOperation` is 412).
+    fn status(&self) -> http::StatusCode {
+        http::StatusCode::BAD_REQUEST
+    }
 }
 
 /// A failure inside a handler: one of the service's rules said no, or the
@@ -25,7 +31,10 @@ pub(crate) enum HandlerError<R> {
 impl<R: ErrorCode> From<HandlerError<R>> for ApiError {
     fn from(error: HandlerError<R>) -> Self {
         match error {
-            HandlerError::Rule(rule) => ApiError::sender(rule.code(), rule.to_string()),
+            HandlerError::Rule(rule) => {
+                let status = rule.status();
+                ApiError::sender(rule.code(), rule.to_string()).with_status(status)
+            }
             HandlerError::Store(store) => ApiError::internal(R::internal_code(), store.to_string()),
         }
     }

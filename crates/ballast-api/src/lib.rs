@@ -11,6 +11,7 @@
 pub mod auth;
 pub mod data_plane;
 mod dispatch;
+pub mod ec2;
 pub mod elbv2;
 mod error;
 pub mod server;

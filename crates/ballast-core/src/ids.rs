@@ -35,6 +35,15 @@ impl Ids {
             .collect()
     }
 
+    /// `N` random bytes, e.g. a key seed. The source is a CSPRNG (ChaCha)
+    /// seeded from the operating system, unless the ids are seeded for tests.
+    pub fn bytes<const N: usize>(&self) -> [u8; N] {
+        let mut out = [0u8; N];
+        let mut rng = self.rng.lock().unwrap_or_else(PoisonError::into_inner);
+        rng.fill(&mut out[..]);
+        out
+    }
+
     /// A number of exactly `digits` decimal digits (1–19), with no leading
     /// zero, like the numeric part of a load balancer's DNS name.
     pub fn number(&self, digits: u32) -> u64 {

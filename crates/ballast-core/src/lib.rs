@@ -8,6 +8,7 @@
 
 pub mod arn;
 pub mod clock;
+pub mod ec2;
 pub mod elbv2;
 pub mod ids;
 pub mod network;

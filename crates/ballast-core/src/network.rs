@@ -1,4 +1,5 @@
-//! The local network every resource lives in, until EC2 arrives.
+//! The local network every resource lives in: EC2 describes it, ELBv2
+//! places load balancers in it.
 //!
 //! Ballast has one default VPC per region, with one default subnet in each
 //! of the region's three zones (`{region}a`, `{region}b`, `{region}c`) and
@@ -23,6 +24,70 @@ pub const DEFAULT_SUBNET_IDS: [&str; 3] = [
     "subnet-0ba11a5700000000b",
     "subnet-0ba11a5700000000c",
 ];
+
+/// The default VPC's IPv4 block.
+pub const DEFAULT_VPC_CIDR: &str = "172.31.0.0/16";
+
+/// The default VPC's DHCP options set.
+pub const DEFAULT_DHCP_OPTIONS_ID: &str = "dopt-0ba11a57000000000";
+
+/// The association id of the default VPC's IPv4 block.
+pub const DEFAULT_VPC_CIDR_ASSOCIATION_ID: &str = "vpc-cidr-assoc-0ba11a57000000000";
+
+/// The default subnets' blocks, zones a, b and c in order: consecutive /20s
+/// of the default VPC, as AWS lays them out.
+pub const DEFAULT_SUBNET_CIDRS: [&str; 3] = ["172.31.0.0/20", "172.31.16.0/20", "172.31.32.0/20"];
+
+/// Free addresses in a /20: 4096 less the five AWS reserves in every subnet.
+pub const DEFAULT_SUBNET_FREE_ADDRESSES: i32 = 4091;
+
+/// A default subnet of the region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DefaultSubnet {
+    pub id: &'static str,
+    pub zone: String,
+    pub zone_id: String,
+    pub cidr: &'static str,
+}
+
+/// The region's default subnets, zones a, b and c in order.
+pub fn default_subnets(region: &str) -> Vec<DefaultSubnet> {
+    (0..ZONE_LETTERS.len())
+        .map(|i| DefaultSubnet {
+            id: DEFAULT_SUBNET_IDS[i],
+            zone: format!("{region}{}", ZONE_LETTERS[i]),
+            zone_id: zone_id(region, i),
+            cidr: DEFAULT_SUBNET_CIDRS[i],
+        })
+        .collect()
+}
+
+/// The zone id of the region's `index`th zone, as AWS spells them:
+/// `use1-az1` for us-east-1a, `euw1-az2` for eu-west-1b, `apse2-az3` for
+/// ap-southeast-2c.
+pub fn zone_id(region: &str, index: usize) -> String {
+    let mut parts = region.split('-');
+    let (geo, direction, number) = (parts.next(), parts.next(), parts.next());
+    let short = match (geo, direction, number) {
+        (Some(geo), Some(direction), Some(number)) => {
+            let direction = match direction {
+                "east" => "e",
+                "west" => "w",
+                "north" => "n",
+                "south" => "s",
+                "central" => "c",
+                "northeast" => "ne",
+                "northwest" => "nw",
+                "southeast" => "se",
+                "southwest" => "sw",
+                other => other,
+            };
+            format!("{geo}{direction}{number}")
+        }
+        _ => region.replace('-', ""),
+    };
+    format!("{short}-az{}", index + 1)
+}
 
 /// The zone letters, in order.
 const ZONE_LETTERS: [char; 3] = ['a', 'b', 'c'];
@@ -136,6 +201,16 @@ mod tests {
             &owned(&["subnet-web", "sn-1", "subnet-x_z", "subnet-"]),
         );
         assert_eq!(placed, [Some("us-east-1a".to_owned()), None, None, None]);
+    }
+
+    #[test]
+    fn zone_ids_look_like_aws() {
+        assert_eq!(zone_id("us-east-1", 0), "use1-az1");
+        assert_eq!(zone_id("eu-west-1", 1), "euw1-az2");
+        assert_eq!(zone_id("ap-southeast-2", 2), "apse2-az3");
+        let subnets = default_subnets("us-east-1");
+        assert_eq!(subnets[1].zone, "us-east-1b");
+        assert_eq!(subnets[1].cidr, "172.31.16.0/20");
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //!
 //! Each resource family adds methods to [`Tx`] in its own module.
 
+mod ec2;
 mod elbv2;
 pub mod migrations;
 mod ssm;

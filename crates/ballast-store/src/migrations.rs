@@ -71,6 +71,22 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (target_group_arn, id, port)
     ) WITHOUT ROWID;
     "#,
+    // 3: EC2 security groups and key pairs (tags go in `tags`, keyed by id).
+    r#"
+    CREATE TABLE ec2_security_groups (
+        id     TEXT PRIMARY KEY NOT NULL,
+        vpc_id TEXT NOT NULL,
+        name   TEXT NOT NULL,
+        record TEXT NOT NULL,
+        UNIQUE (vpc_id, name)
+    );
+
+    CREATE TABLE ec2_key_pairs (
+        id     TEXT PRIMARY KEY NOT NULL,
+        name   TEXT NOT NULL UNIQUE,
+        record TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -14,6 +14,29 @@ impl Tx<'_> {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Every tag of every resource whose key starts with one of `prefixes`,
+    /// as (resource, key, value), ordered by resource and key.
+    pub fn tags_with_prefixes(
+        &self,
+        prefixes: &[&str],
+    ) -> Result<Vec<(String, String, String)>, StoreError> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT resource, key, value FROM tags
+             WHERE substr(resource, 1, length(?1)) = ?1 ORDER BY resource, key",
+        )?;
+        let mut out = Vec::new();
+        for prefix in prefixes {
+            let rows = stmt.query_map(params![prefix], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })?;
+            for row in rows {
+                out.push(row?);
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
     /// Adds or replaces tags on a resource.
     pub fn put_tags(&self, resource: &str, tags: &[(String, String)]) -> Result<(), StoreError> {
         let mut stmt = self.conn().prepare_cached(

@@ -95,8 +95,14 @@ impl ApiError {
         )
     }
 
-    /// A required member is absent.
+    /// A required member is absent. EC2 has its own code and wording.
     pub fn missing(service: crate::Service, member: &str) -> Self {
+        if service.protocol() == crate::Protocol::Ec2Query {
+            return ApiError::sender(
+                "MissingParameter",
+                format!("The request must contain the parameter {member}"),
+            );
+        }
         ApiError::sender(
             service.validation_error_code(),
             format!(

@@ -172,6 +172,10 @@ impl Ballast {
         aws_sdk_elasticloadbalancingv2::Client::new(&self.config())
     }
 
+    pub fn ec2(&self) -> aws_sdk_ec2::Client {
+        aws_sdk_ec2::Client::new(&self.config())
+    }
+
     pub fn sts(&self) -> aws_sdk_sts::Client {
         aws_sdk_sts::Client::new(&self.config())
     }

@@ -1,0 +1,174 @@
+//! Key pair handlers. The private key is returned by CreateKeyPair and
+//! never stored.
+
+use ballast_core::ec2::key_pair::{self as kp, KeyFormat};
+use ballast_core::ec2::{self, Error as Rule, filter};
+use ballast_wire::Timestamp;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+
+use super::model::*;
+use super::{Error, creation_tags, dry_run, filters, tag_view};
+use crate::ApiState;
+
+fn store_new(
+    state: &ApiState,
+    key: &ec2::KeyPair,
+    tags: &[(String, String)],
+    dry: Option<bool>,
+) -> Result<(), Error> {
+    state.store.write(|tx| -> Result<_, Error> {
+        if tx.key_pair_by_name(&key.name)?.is_some() {
+            return Err(Rule::KeyPairDuplicate(key.name.clone()).into());
+        }
+        dry_run(dry)?;
+        tx.insert_key_pair(key)?;
+        tx.put_tags(&key.id, tags)?;
+        Ok(())
+    })
+}
+
+pub(super) fn create(
+    state: &ApiState,
+    input: CreateKeyPairInput,
+) -> Result<CreateKeyPairOutput, Error> {
+    let name = input.key_name.unwrap_or_default();
+    kp::check_name(&name)?;
+    kp::check_key_type(input.key_type.as_deref())?;
+    let format = KeyFormat::parse(input.key_format.as_deref())?;
+    let tags = creation_tags(input.tag_specifications, "key-pair")?;
+    let seed: [u8; 32] = state.ids.bytes();
+    let check = u32::from_be_bytes(state.ids.bytes());
+    let generated = kp::generate_ed25519(seed, check, &name, format);
+    let key = ec2::KeyPair {
+        id: format!("key-{}", state.ids.hex(17)),
+        name,
+        key_type: generated.key_type.to_owned(),
+        fingerprint: generated.fingerprint,
+        public_key: generated.public_key,
+        created_millis: state.now().millis(),
+    };
+    store_new(state, &key, &tags, input.dry_run)?;
+    Ok(CreateKeyPairOutput {
+        key_pair_id: key.id,
+        key_name: key.name,
+        key_fingerprint: key.fingerprint,
+        key_material: generated.private_key,
+        tags: tag_view(tags),
+    })
+}
+
+pub(super) fn import(
+    state: &ApiState,
+    input: ImportKeyPairInput,
+) -> Result<ImportKeyPairOutput, Error> {
+    let name = input.key_name.unwrap_or_default();
+    kp::check_name(&name)?;
+    let material = input
+        .public_key_material
+        .ok_or_else(|| Rule::MissingParameter("PublicKeyMaterial".to_owned()))?;
+    // The blob arrives base64-encoded; a client that sent the key line
+    // itself is understood too.
+    let decoded = B64
+        .decode(material.trim())
+        .unwrap_or_else(|_| material.clone().into_bytes());
+    let imported = kp::import(&decoded, &name)?;
+    let tags = creation_tags(input.tag_specifications, "key-pair")?;
+    let key = ec2::KeyPair {
+        id: format!("key-{}", state.ids.hex(17)),
+        name,
+        key_type: imported.key_type.to_owned(),
+        fingerprint: imported.fingerprint,
+        public_key: imported.public_key,
+        created_millis: state.now().millis(),
+    };
+    store_new(state, &key, &tags, input.dry_run)?;
+    Ok(ImportKeyPairOutput {
+        key_pair_id: key.id,
+        key_name: key.name,
+        key_fingerprint: key.fingerprint,
+        tags: tag_view(tags),
+    })
+}
+
+pub(super) fn describe(
+    state: &ApiState,
+    input: DescribeKeyPairsInput,
+) -> Result<DescribeKeyPairsOutput, Error> {
+    dry_run(input.dry_run)?;
+    let filters = filters::<ec2::KeyPair>(input.filters)?;
+    let include_public = input.include_public_key == Some(true);
+    let keys = state.store.read(|tx| -> Result<_, Error> {
+        let keys = tx.key_pairs()?;
+        for name in input.key_names.iter().flatten() {
+            if !keys.iter().any(|k| k.name == *name) {
+                return Err(Rule::KeyPairNotFound(name.clone()).into());
+            }
+        }
+        for id in input.key_pair_ids.iter().flatten() {
+            if !keys.iter().any(|k| k.id == *id) {
+                return Err(Rule::KeyPairNotFound(id.clone()).into());
+            }
+        }
+        let mut out = Vec::new();
+        for key in keys {
+            if input
+                .key_names
+                .as_ref()
+                .is_some_and(|n| !n.contains(&key.name))
+                || input
+                    .key_pair_ids
+                    .as_ref()
+                    .is_some_and(|i| !i.contains(&key.id))
+            {
+                continue;
+            }
+            let tags = tx.tags(&key.id)?;
+            if filter::matches(&key, &tags, &filters) {
+                out.push((key, tags));
+            }
+        }
+        Ok(out)
+    })?;
+    Ok(DescribeKeyPairsOutput {
+        key_pairs: keys
+            .into_iter()
+            .map(|(key, tags)| KeyPairInfo {
+                key_pair_id: key.id,
+                key_name: key.name,
+                key_fingerprint: key.fingerprint,
+                key_type: key.key_type,
+                public_key: include_public.then_some(key.public_key),
+                create_time: Timestamp::from_millis(key.created_millis),
+                tags: tag_view(tags),
+            })
+            .collect(),
+    })
+}
+
+pub(super) fn delete(
+    state: &ApiState,
+    input: DeleteKeyPairInput,
+) -> Result<DeleteKeyPairOutput, Error> {
+    if input.key_name.is_none() && input.key_pair_id.is_none() {
+        return Err(Rule::MissingParameter("KeyName or KeyPairId".to_owned()).into());
+    }
+    // Deleting a key pair that does not exist succeeds, as on EC2.
+    let deleted = state.store.write(|tx| -> Result<_, Error> {
+        let key = match (&input.key_pair_id, &input.key_name) {
+            (Some(id), _) => tx.key_pair(id)?,
+            (None, Some(name)) => tx.key_pair_by_name(name)?,
+            (None, None) => None,
+        };
+        dry_run(input.dry_run)?;
+        if let Some(key) = &key {
+            tx.delete_key_pair(&key.id)?;
+            tx.clear_tags(&key.id)?;
+        }
+        Ok(key.map(|k| k.id))
+    })?;
+    Ok(DeleteKeyPairOutput {
+        ok: true,
+        key_pair_id: deleted,
+    })
+}

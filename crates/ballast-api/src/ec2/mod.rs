@@ -1,0 +1,188 @@
+//! EC2 (ec2Query): the region, its zones, the default VPC and subnets,
+//! security groups, images, key pairs and tags.
+
+mod images;
+mod key_pairs;
+pub mod model;
+mod network;
+mod security_groups;
+mod tags;
+
+use ballast_core::ec2::{self, Error as Rule, filter};
+use ballast_store::Tx;
+use ballast_wire::{ApiError, ApiRequest, Protocol, WireResponse};
+
+use crate::dispatch::{call, operations};
+use crate::error::{ErrorCode, HandlerError};
+use crate::{ApiState, RequestContext};
+use model::{Filter, Tag, TagSpecification};
+
+operations! {
+    /// The EC2 operations Ballast implements.
+    pub enum Operation {
+        DescribeRegions,
+        DescribeAvailabilityZones,
+        DescribeVpcs,
+        DescribeSubnets,
+        DescribeSecurityGroups,
+        CreateSecurityGroup,
+        DeleteSecurityGroup,
+        AuthorizeSecurityGroupIngress,
+        RevokeSecurityGroupIngress,
+        DescribeImages,
+        CreateKeyPair,
+        ImportKeyPair,
+        DescribeKeyPairs,
+        DeleteKeyPair,
+        CreateTags,
+        DeleteTags,
+        DescribeTags,
+    }
+}
+
+/// Routes an EC2 request to its handler.
+pub fn handle(
+    state: &ApiState,
+    ctx: &RequestContext,
+    request: &ApiRequest,
+) -> Result<WireResponse, ApiError> {
+    let Some(operation) = Operation::from_name(&request.operation) else {
+        return Err(ApiError::unknown_operation(
+            Protocol::Ec2Query,
+            &request.operation,
+        ));
+    };
+    use Operation::*;
+    match operation {
+        DescribeRegions => call(ctx, request, |i| network::describe_regions(state, i)),
+        DescribeAvailabilityZones => call(ctx, request, |i| network::describe_zones(state, i)),
+        DescribeVpcs => call(ctx, request, |i| network::describe_vpcs(state, i)),
+        DescribeSubnets => call(ctx, request, |i| network::describe_subnets(state, i)),
+        DescribeSecurityGroups => call(ctx, request, |i| security_groups::describe(state, i)),
+        CreateSecurityGroup => call(ctx, request, |i| security_groups::create(state, i)),
+        DeleteSecurityGroup => call(ctx, request, |i| security_groups::delete(state, i)),
+        AuthorizeSecurityGroupIngress => {
+            call(ctx, request, |i| security_groups::authorize(state, i))
+        }
+        RevokeSecurityGroupIngress => call(ctx, request, |i| security_groups::revoke(state, i)),
+        DescribeImages => call(ctx, request, |i| images::describe(state, i)),
+        CreateKeyPair => call(ctx, request, |i| key_pairs::create(state, i)),
+        ImportKeyPair => call(ctx, request, |i| key_pairs::import(state, i)),
+        DescribeKeyPairs => call(ctx, request, |i| key_pairs::describe(state, i)),
+        DeleteKeyPair => call(ctx, request, |i| key_pairs::delete(state, i)),
+        CreateTags => call(ctx, request, |i| tags::create(state, i)),
+        DeleteTags => call(ctx, request, |i| tags::delete(state, i)),
+        DescribeTags => call(ctx, request, |i| tags::describe(state, i)),
+    }
+}
+
+/// A failure inside an EC2 handler.
+pub(crate) type Error = HandlerError<Rule>;
+
+impl From<Rule> for Error {
+    fn from(rule: Rule) -> Self {
+        HandlerError::Rule(rule)
+    }
+}
+
+impl ErrorCode for Rule {
+    fn code(&self) -> &'static str {
+        Rule::code(self)
+    }
+
+    fn internal_code() -> &'static str {
+        "InternalError"
+    }
+
+    fn status(&self) -> http::StatusCode {
+        match self {
+            Rule::DryRunOperation => http::StatusCode::PRECONDITION_FAILED,
+            _ => http::StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+/// `DryRun=true`: the request was valid, so it would have succeeded.
+pub(super) fn dry_run(flag: Option<bool>) -> Result<(), Rule> {
+    if flag == Some(true) {
+        Err(Rule::DryRunOperation)
+    } else {
+        Ok(())
+    }
+}
+
+/// The request's filters, checked against what the resource kind supports.
+pub(super) fn filters<T: filter::Filterable>(
+    filters: Option<Vec<Filter>>,
+) -> Result<Vec<ec2::Filter>, Rule> {
+    let filters: Vec<ec2::Filter> = filters
+        .unwrap_or_default()
+        .into_iter()
+        .map(|f| ec2::Filter {
+            name: f.name,
+            values: f.values,
+        })
+        .collect();
+    filter::check::<T>(&filters)?;
+    Ok(filters)
+}
+
+/// Stored tag pairs as the API shows them.
+pub(super) fn tag_view(pairs: Vec<(String, String)>) -> Vec<Tag> {
+    pairs
+        .into_iter()
+        .map(|(key, value)| Tag { key, value })
+        .collect()
+}
+
+/// The tags a create call's `TagSpecifications` give the resource of
+/// `resource_type`; a specification for another type is refused.
+pub(super) fn creation_tags(
+    specs: Option<Vec<TagSpecification>>,
+    resource_type: &str,
+) -> Result<Vec<(String, String)>, Rule> {
+    let mut tags = Vec::new();
+    for spec in specs.unwrap_or_default() {
+        match spec.resource_type.as_deref() {
+            Some(t) if t == resource_type => {}
+            Some(other) => {
+                return Err(Rule::InvalidParameterValue(format!(
+                    "'{other}' is not a valid taggable resource type for this operation."
+                )));
+            }
+            None => {
+                return Err(Rule::MissingParameter(
+                    "TagSpecification.ResourceType".to_owned(),
+                ));
+            }
+        }
+        tags.extend(spec.tags);
+    }
+    let core_tags: Vec<_> = tags
+        .iter()
+        .map(|t| ballast_core::tags::Tag {
+            key: t.key.clone(),
+            value: t.value.clone(),
+        })
+        .collect();
+    ec2::check_tags(&core_tags)?;
+    Ok(tags.into_iter().map(|t| (t.key, t.value)).collect())
+}
+
+/// Whether a tagged resource exists: the fixed network and image catalogue,
+/// or a stored group or key pair.
+pub(super) fn resource_exists(
+    state: &ApiState,
+    tx: &Tx<'_>,
+    kind: ec2::ResourceKind,
+    id: &str,
+) -> Result<bool, Error> {
+    use ec2::ResourceKind::*;
+    Ok(match kind {
+        Vpc => id == ballast_core::network::DEFAULT_VPC_ID,
+        Subnet => ballast_core::network::DEFAULT_SUBNET_IDS.contains(&id),
+        SecurityGroup => security_groups::find(state, tx, id)?.is_some(),
+        KeyPair => tx.key_pair(id)?.is_some(),
+        Image => ec2::images::find(id).is_some(),
+    })
+}

@@ -1,0 +1,644 @@
+//! EC2 inputs and outputs, named as in the ec2 model.
+//!
+//! Inputs use the query names (`Filter.1.Value.1`, `GroupId.1`,
+//! `TagSpecification.1.Tag.1.Key`): a list member's `locationName` with its
+//! first letter upper-cased. Outputs use the lowerCamel `locationName`s
+//! (`vpcSet`, `securityGroupInfo`, `tagSet`); the wire layer writes lists as
+//! `<item>`s with no result wrapper.
+
+use ballast_wire::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_with::skip_serializing_none;
+
+/// One `Filter.N` of a Describe request.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Filter {
+    pub name: String,
+    #[serde(rename = "Value", default)]
+    pub values: Vec<String>,
+}
+
+/// A tag: `Key`/`Value` in requests, `key`/`value` in responses.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Tag {
+    #[serde(rename(serialize = "key", deserialize = "Key"))]
+    pub key: String,
+    #[serde(rename(serialize = "value", deserialize = "Value"), default)]
+    pub value: String,
+}
+
+/// `TagSpecification.N`: tags for the resource a create call makes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TagSpecification {
+    pub resource_type: Option<String>,
+    #[serde(rename = "Tag", default)]
+    pub tags: Vec<Tag>,
+}
+
+/// The `<return>true</return>` of EC2's mutating calls.
+#[derive(Debug, Serialize)]
+pub struct ReturnOutput {
+    #[serde(rename = "return")]
+    pub ok: bool,
+}
+
+// ---- regions and zones ----------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeRegionsInput {
+    #[serde(rename = "RegionName")]
+    pub region_names: Option<Vec<String>>,
+    pub all_regions: Option<bool>,
+    #[serde(rename = "Filter")]
+    pub filters: Option<Vec<Filter>>,
+    pub dry_run: Option<bool>,
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Region {
+    pub region_name: String,
+    #[serde(rename = "regionEndpoint")]
+    pub endpoint: String,
+    pub opt_in_status: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DescribeRegionsOutput {
+    #[serde(rename = "regionInfo")]
+    pub regions: Vec<Region>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeAvailabilityZonesInput {
+    #[serde(rename = "ZoneName")]
+    pub zone_names: Option<Vec<String>>,
+    #[serde(rename = "ZoneId")]
+    pub zone_ids: Option<Vec<String>>,
+    pub all_availability_zones: Option<bool>,
+    #[serde(rename = "Filter")]
+    pub filters: Option<Vec<Filter>>,
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AvailabilityZone {
+    pub opt_in_status: String,
+    #[serde(rename = "messageSet")]
+    pub messages: Vec<()>,
+    pub region_name: String,
+    pub zone_name: String,
+    pub zone_id: String,
+    pub group_name: String,
+    pub network_border_group: String,
+    pub zone_type: String,
+    #[serde(rename = "zoneState")]
+    pub state: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DescribeAvailabilityZonesOutput {
+    #[serde(rename = "availabilityZoneInfo")]
+    pub availability_zones: Vec<AvailabilityZone>,
+}
+
+// ---- VPCs and subnets -----------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeVpcsInput {
+    #[serde(rename = "Filter")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "VpcId")]
+    pub vpc_ids: Option<Vec<String>>,
+    pub next_token: Option<String>,
+    pub max_results: Option<i64>,
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CidrBlockState {
+    pub state: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VpcCidrBlockAssociation {
+    pub association_id: String,
+    pub cidr_block: String,
+    pub cidr_block_state: CidrBlockState,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Vpc {
+    pub vpc_id: String,
+    pub owner_id: String,
+    pub state: String,
+    pub cidr_block: String,
+    pub cidr_block_association_set: Vec<VpcCidrBlockAssociation>,
+    pub dhcp_options_id: String,
+    pub instance_tenancy: String,
+    pub is_default: bool,
+    #[serde(rename = "tagSet")]
+    pub tags: Vec<Tag>,
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Serialize)]
+pub struct DescribeVpcsOutput {
+    #[serde(rename = "vpcSet")]
+    pub vpcs: Vec<Vpc>,
+    #[serde(rename = "nextToken")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeSubnetsInput {
+    #[serde(rename = "Filter")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "SubnetId")]
+    pub subnet_ids: Option<Vec<String>>,
+    pub next_token: Option<String>,
+    pub max_results: Option<i64>,
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Subnet {
+    pub subnet_id: String,
+    pub subnet_arn: String,
+    pub state: String,
+    pub vpc_id: String,
+    pub owner_id: String,
+    pub cidr_block: String,
+    pub available_ip_address_count: i32,
+    pub availability_zone: String,
+    pub availability_zone_id: String,
+    pub default_for_az: bool,
+    pub map_public_ip_on_launch: bool,
+    pub assign_ipv6_address_on_creation: bool,
+    pub ipv6_native: bool,
+    pub enable_dns64: bool,
+    pub map_customer_owned_ip_on_launch: bool,
+    #[serde(rename = "tagSet")]
+    pub tags: Vec<Tag>,
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Serialize)]
+pub struct DescribeSubnetsOutput {
+    #[serde(rename = "subnetSet")]
+    pub subnets: Vec<Subnet>,
+    #[serde(rename = "nextToken")]
+    pub next_token: Option<String>,
+}
+
+// ---- security groups ------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeSecurityGroupsInput {
+    #[serde(rename = "GroupId")]
+    pub group_ids: Option<Vec<String>>,
+    #[serde(rename = "GroupName")]
+    pub group_names: Option<Vec<String>>,
+    #[serde(rename = "Filter")]
+    pub filters: Option<Vec<Filter>>,
+    pub next_token: Option<String>,
+    pub max_results: Option<i64>,
+    pub dry_run: Option<bool>,
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IpRange {
+    #[serde(rename(serialize = "cidrIp", deserialize = "CidrIp"))]
+    pub cidr_ip: Option<String>,
+    #[serde(rename(serialize = "description", deserialize = "Description"))]
+    pub description: Option<String>,
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UserIdGroupPair {
+    #[serde(rename(serialize = "groupId", deserialize = "GroupId"))]
+    pub group_id: Option<String>,
+    #[serde(rename(serialize = "groupName", deserialize = "GroupName"))]
+    pub group_name: Option<String>,
+    #[serde(rename(serialize = "userId", deserialize = "UserId"))]
+    pub user_id: Option<String>,
+    #[serde(rename(serialize = "vpcId", deserialize = "VpcId"))]
+    pub vpc_id: Option<String>,
+    #[serde(rename(serialize = "description", deserialize = "Description"))]
+    pub description: Option<String>,
+}
+
+/// An IPv6 range; Ballast refuses them (IPv4 only).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Ipv6Range {
+    pub cidr_ipv6: Option<String>,
+}
+
+/// A prefix list reference; Ballast refuses them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PrefixListId {
+    pub prefix_list_id: Option<String>,
+}
+
+/// `IpPermissions.N` in requests (`Groups.M`, `IpRanges.M`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct IpPermissionInput {
+    pub ip_protocol: Option<String>,
+    pub from_port: Option<i64>,
+    pub to_port: Option<i64>,
+    pub ip_ranges: Option<Vec<IpRange>>,
+    #[serde(rename = "Groups")]
+    pub user_id_group_pairs: Option<Vec<UserIdGroupPair>>,
+    pub ipv6_ranges: Option<Vec<Ipv6Range>>,
+    #[serde(rename = "PrefixListIds")]
+    pub prefix_list_ids: Option<Vec<PrefixListId>>,
+}
+
+/// An `IpPermission` as Describe shows it.
+#[skip_serializing_none]
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IpPermission {
+    pub ip_protocol: String,
+    pub from_port: Option<i32>,
+    pub to_port: Option<i32>,
+    #[serde(rename = "groups")]
+    pub user_id_group_pairs: Vec<UserIdGroupPair>,
+    pub ip_ranges: Vec<IpRange>,
+    pub ipv6_ranges: Vec<()>,
+    pub prefix_list_ids: Vec<()>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecurityGroup {
+    pub group_id: String,
+    pub group_name: String,
+    #[serde(rename = "groupDescription")]
+    pub description: String,
+    pub vpc_id: String,
+    pub owner_id: String,
+    pub security_group_arn: String,
+    pub ip_permissions: Vec<IpPermission>,
+    pub ip_permissions_egress: Vec<IpPermission>,
+    #[serde(rename = "tagSet")]
+    pub tags: Vec<Tag>,
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Serialize)]
+pub struct DescribeSecurityGroupsOutput {
+    #[serde(rename = "securityGroupInfo")]
+    pub security_groups: Vec<SecurityGroup>,
+    #[serde(rename = "nextToken")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateSecurityGroupInput {
+    #[serde(rename = "GroupDescription")]
+    pub description: Option<String>,
+    pub group_name: Option<String>,
+    pub vpc_id: Option<String>,
+    #[serde(rename = "TagSpecification")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateSecurityGroupOutput {
+    pub group_id: String,
+    pub security_group_arn: String,
+    #[serde(rename = "tagSet")]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteSecurityGroupInput {
+    pub group_id: Option<String>,
+    pub group_name: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeleteSecurityGroupOutput {
+    #[serde(rename = "return")]
+    pub ok: bool,
+    #[serde(rename = "groupId")]
+    pub group_id: String,
+}
+
+/// AuthorizeSecurityGroupIngress and RevokeSecurityGroupIngress share
+/// their members (`IpPermissions`, or the flat `IpProtocol`/`CidrIp`/…).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SecurityGroupIngressInput {
+    pub group_id: Option<String>,
+    pub group_name: Option<String>,
+    pub ip_permissions: Option<Vec<IpPermissionInput>>,
+    pub ip_protocol: Option<String>,
+    pub from_port: Option<i64>,
+    pub to_port: Option<i64>,
+    pub cidr_ip: Option<String>,
+    pub source_security_group_name: Option<String>,
+    pub source_security_group_owner_id: Option<String>,
+    #[serde(rename = "TagSpecification")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "SecurityGroupRuleId")]
+    pub security_group_rule_ids: Option<Vec<String>>,
+    pub dry_run: Option<bool>,
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecurityGroupRule {
+    pub security_group_rule_id: String,
+    pub group_id: String,
+    pub group_owner_id: String,
+    pub is_egress: bool,
+    pub ip_protocol: String,
+    pub from_port: Option<i32>,
+    pub to_port: Option<i32>,
+    pub cidr_ipv4: Option<String>,
+    pub referenced_group_info: Option<ReferencedSecurityGroup>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReferencedSecurityGroup {
+    pub group_id: String,
+    pub user_id: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AuthorizeSecurityGroupIngressOutput {
+    #[serde(rename = "return")]
+    pub ok: bool,
+    #[serde(rename = "securityGroupRuleSet")]
+    pub security_group_rules: Vec<SecurityGroupRule>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RevokeSecurityGroupIngressOutput {
+    #[serde(rename = "return")]
+    pub ok: bool,
+    #[serde(rename = "revokedSecurityGroupRuleSet")]
+    pub revoked_security_group_rules: Vec<SecurityGroupRule>,
+}
+
+// ---- images ---------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeImagesInput {
+    #[serde(rename = "ImageId")]
+    pub image_ids: Option<Vec<String>>,
+    #[serde(rename = "Owner")]
+    pub owners: Option<Vec<String>>,
+    #[serde(rename = "ExecutableBy")]
+    pub executable_users: Option<Vec<String>>,
+    #[serde(rename = "Filter")]
+    pub filters: Option<Vec<Filter>>,
+    pub include_deprecated: Option<bool>,
+    pub include_disabled: Option<bool>,
+    pub next_token: Option<String>,
+    pub max_results: Option<i64>,
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EbsBlockDevice {
+    pub delete_on_termination: bool,
+    pub snapshot_id: String,
+    pub volume_size: i32,
+    pub volume_type: String,
+    pub encrypted: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BlockDeviceMapping {
+    pub device_name: String,
+    pub ebs: EbsBlockDevice,
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Image {
+    pub image_id: String,
+    pub image_location: String,
+    #[serde(rename = "imageState")]
+    pub state: String,
+    #[serde(rename = "imageOwnerId")]
+    pub owner_id: String,
+    pub creation_date: String,
+    #[serde(rename = "isPublic")]
+    pub public: bool,
+    pub architecture: String,
+    pub image_type: String,
+    pub platform_details: String,
+    pub usage_operation: String,
+    pub image_owner_alias: Option<String>,
+    pub name: String,
+    pub description: String,
+    pub root_device_type: String,
+    pub root_device_name: String,
+    #[serde(rename = "blockDeviceMapping")]
+    pub block_device_mappings: Vec<BlockDeviceMapping>,
+    pub virtualization_type: String,
+    pub hypervisor: String,
+    pub ena_support: bool,
+    pub sriov_net_support: String,
+    pub boot_mode: String,
+    pub imds_support: String,
+    #[serde(rename = "tagSet")]
+    pub tags: Vec<Tag>,
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Serialize)]
+pub struct DescribeImagesOutput {
+    #[serde(rename = "imagesSet")]
+    pub images: Vec<Image>,
+    #[serde(rename = "nextToken")]
+    pub next_token: Option<String>,
+}
+
+// ---- key pairs ------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateKeyPairInput {
+    pub key_name: Option<String>,
+    pub key_type: Option<String>,
+    pub key_format: Option<String>,
+    #[serde(rename = "TagSpecification")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub dry_run: Option<bool>,
+}
+
+/// CreateKeyPair's output (the model's `KeyPair`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateKeyPairOutput {
+    pub key_pair_id: String,
+    pub key_name: String,
+    pub key_fingerprint: String,
+    pub key_material: String,
+    #[serde(rename = "tagSet")]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ImportKeyPairInput {
+    pub key_name: Option<String>,
+    /// Base64 of the OpenSSH public key line.
+    pub public_key_material: Option<String>,
+    #[serde(rename = "TagSpecification")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportKeyPairOutput {
+    pub key_pair_id: String,
+    pub key_name: String,
+    pub key_fingerprint: String,
+    #[serde(rename = "tagSet")]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeKeyPairsInput {
+    #[serde(rename = "KeyName")]
+    pub key_names: Option<Vec<String>>,
+    #[serde(rename = "KeyPairId")]
+    pub key_pair_ids: Option<Vec<String>>,
+    pub include_public_key: Option<bool>,
+    #[serde(rename = "Filter")]
+    pub filters: Option<Vec<Filter>>,
+    pub dry_run: Option<bool>,
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyPairInfo {
+    pub key_pair_id: String,
+    pub key_name: String,
+    pub key_fingerprint: String,
+    pub key_type: String,
+    pub public_key: Option<String>,
+    pub create_time: Timestamp,
+    #[serde(rename = "tagSet")]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DescribeKeyPairsOutput {
+    #[serde(rename = "keySet")]
+    pub key_pairs: Vec<KeyPairInfo>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteKeyPairInput {
+    pub key_name: Option<String>,
+    pub key_pair_id: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Serialize)]
+pub struct DeleteKeyPairOutput {
+    #[serde(rename = "return")]
+    pub ok: bool,
+    #[serde(rename = "keyPairId")]
+    pub key_pair_id: Option<String>,
+}
+
+// ---- tags -----------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateTagsInput {
+    #[serde(rename = "ResourceId")]
+    pub resources: Option<Vec<String>>,
+    #[serde(rename = "Tag")]
+    pub tags: Option<Vec<Tag>>,
+    pub dry_run: Option<bool>,
+}
+
+/// DeleteTags: a tag without `Value` deletes the key whatever its value.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TagToDelete {
+    pub key: String,
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteTagsInput {
+    #[serde(rename = "ResourceId")]
+    pub resources: Option<Vec<String>>,
+    #[serde(rename = "Tag")]
+    pub tags: Option<Vec<TagToDelete>>,
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeTagsInput {
+    #[serde(rename = "Filter")]
+    pub filters: Option<Vec<Filter>>,
+    pub max_results: Option<i64>,
+    pub next_token: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TagDescription {
+    pub resource_id: String,
+    pub resource_type: String,
+    pub key: String,
+    pub value: String,
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Serialize)]
+pub struct DescribeTagsOutput {
+    #[serde(rename = "tagSet")]
+    pub tags: Vec<TagDescription>,
+    #[serde(rename = "nextToken")]
+    pub next_token: Option<String>,
+}

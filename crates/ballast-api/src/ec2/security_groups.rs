@@ -1,0 +1,442 @@
+//! Security group handlers: Describe, Create, Delete, and ingress rules.
+
+use ballast_core::Arn;
+use ballast_core::ec2::security_group::{self as sg, Peer, Permission};
+use ballast_core::ec2::{self, Error as Rule, filter, paging};
+use ballast_core::network::{DEFAULT_SECURITY_GROUP_ID, DEFAULT_VPC_ID};
+use ballast_core::paging::page;
+use ballast_store::Tx;
+
+use super::model::*;
+use super::{Error, creation_tags, dry_run, filters, tag_view};
+use crate::ApiState;
+
+/// The smallest `MaxResults` of DescribeSecurityGroups.
+const MIN_PAGE: i64 = 5;
+
+/// A security group by id: stored, or the default group before it has
+/// ever changed.
+pub(super) fn find(
+    state: &ApiState,
+    tx: &Tx<'_>,
+    id: &str,
+) -> Result<Option<ec2::SecurityGroup>, Error> {
+    if let Some(group) = tx.security_group(id)? {
+        return Ok(Some(group));
+    }
+    Ok((id == DEFAULT_SECURITY_GROUP_ID)
+        .then(|| ec2::SecurityGroup::default_group(&state.scope.account)))
+}
+
+/// A security group by name in a VPC.
+fn find_by_name(
+    state: &ApiState,
+    tx: &Tx<'_>,
+    vpc_id: &str,
+    name: &str,
+) -> Result<Option<ec2::SecurityGroup>, Error> {
+    if let Some(group) = tx.security_group_by_name(vpc_id, name)? {
+        return Ok(Some(group));
+    }
+    Ok((vpc_id == DEFAULT_VPC_ID && name == sg::DEFAULT_GROUP_NAME)
+        .then(|| ec2::SecurityGroup::default_group(&state.scope.account)))
+}
+
+/// Every security group, by id.
+fn all(state: &ApiState, tx: &Tx<'_>) -> Result<Vec<ec2::SecurityGroup>, Error> {
+    let mut groups = tx.security_groups()?;
+    if !groups.iter().any(|g| g.id == DEFAULT_SECURITY_GROUP_ID) {
+        groups.push(ec2::SecurityGroup::default_group(&state.scope.account));
+    }
+    groups.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(groups)
+}
+
+fn check_group_id(id: &str) -> Result<(), Rule> {
+    if id.starts_with("sg-") {
+        Ok(())
+    } else {
+        Err(Rule::GroupIdMalformed(id.to_owned()))
+    }
+}
+
+fn not_found_id(id: &str) -> Rule {
+    Rule::GroupNotFound(format!("The security group '{id}' does not exist"))
+}
+
+fn not_found_name(name: &str) -> Rule {
+    Rule::GroupNotFound(format!(
+        "The security group '{name}' does not exist in default VPC '{DEFAULT_VPC_ID}'"
+    ))
+}
+
+/// The group a request names by `GroupId` or (in the default VPC)
+/// `GroupName`.
+fn named_group(
+    state: &ApiState,
+    tx: &Tx<'_>,
+    group_id: Option<&str>,
+    group_name: Option<&str>,
+) -> Result<ec2::SecurityGroup, Error> {
+    match (group_id, group_name) {
+        (Some(id), _) => {
+            check_group_id(id)?;
+            find(state, tx, id)?.ok_or_else(|| not_found_id(id).into())
+        }
+        (None, Some(name)) => find_by_name(state, tx, DEFAULT_VPC_ID, name)?
+            .ok_or_else(|| not_found_name(name).into()),
+        (None, None) => Err(Rule::MissingParameter("groupId or groupName".to_owned()).into()),
+    }
+}
+
+fn arn(state: &ApiState, id: &str) -> String {
+    Arn::new(
+        "ec2",
+        &state.scope.region,
+        &state.scope.account,
+        format!("security-group/{id}"),
+    )
+    .to_string()
+}
+
+fn permission_views(rules: &[ec2::Rule]) -> Vec<IpPermission> {
+    sg::permissions(rules)
+        .into_iter()
+        .map(|view| {
+            let mut ip_ranges = Vec::new();
+            let mut pairs = Vec::new();
+            for rule in view.rules {
+                match &rule.peer {
+                    Peer::Cidr(cidr) => ip_ranges.push(IpRange {
+                        cidr_ip: Some(cidr.clone()),
+                        description: rule.description.clone(),
+                    }),
+                    Peer::Group { group_id, user_id } => pairs.push(UserIdGroupPair {
+                        group_id: Some(group_id.clone()),
+                        group_name: None,
+                        user_id: Some(user_id.clone()),
+                        vpc_id: None,
+                        description: rule.description.clone(),
+                    }),
+                }
+            }
+            IpPermission {
+                ip_protocol: view.protocol.to_owned(),
+                from_port: view.from_port,
+                to_port: view.to_port,
+                user_id_group_pairs: pairs,
+                ip_ranges,
+                ipv6_ranges: Vec::new(),
+                prefix_list_ids: Vec::new(),
+            }
+        })
+        .collect()
+}
+
+fn view(
+    state: &ApiState,
+    group: &ec2::SecurityGroup,
+    tags: Vec<(String, String)>,
+) -> SecurityGroup {
+    SecurityGroup {
+        group_id: group.id.clone(),
+        group_name: group.name.clone(),
+        description: group.description.clone(),
+        vpc_id: group.vpc_id.clone(),
+        owner_id: group.owner_id.clone(),
+        security_group_arn: arn(state, &group.id),
+        ip_permissions: permission_views(&group.ingress),
+        ip_permissions_egress: permission_views(&group.egress),
+        tags: tag_view(tags),
+    }
+}
+
+fn rule_view(group: &ec2::SecurityGroup, rule: &ec2::Rule, is_egress: bool) -> SecurityGroupRule {
+    let (cidr, referenced) = match &rule.peer {
+        Peer::Cidr(cidr) => (Some(cidr.clone()), None),
+        Peer::Group { group_id, user_id } => (
+            None,
+            Some(ReferencedSecurityGroup {
+                group_id: group_id.clone(),
+                user_id: user_id.clone(),
+            }),
+        ),
+    };
+    SecurityGroupRule {
+        security_group_rule_id: rule.id.clone(),
+        group_id: group.id.clone(),
+        group_owner_id: group.owner_id.clone(),
+        is_egress,
+        ip_protocol: rule.protocol.clone(),
+        from_port: rule.from_port,
+        to_port: rule.to_port,
+        cidr_ipv4: cidr,
+        referenced_group_info: referenced,
+        description: rule.description.clone(),
+    }
+}
+
+pub(super) fn describe(
+    state: &ApiState,
+    input: DescribeSecurityGroupsInput,
+) -> Result<DescribeSecurityGroupsOutput, Error> {
+    dry_run(input.dry_run)?;
+    let filters = filters::<ec2::SecurityGroup>(input.filters)?;
+    let (size, after) = paging(input.max_results, input.next_token.as_deref(), MIN_PAGE)?;
+    for id in input.group_ids.iter().flatten() {
+        check_group_id(id)?;
+    }
+    let groups = state.store.read(|tx| -> Result<_, Error> {
+        let groups = all(state, tx)?;
+        for id in input.group_ids.iter().flatten() {
+            if !groups.iter().any(|g| g.id == *id) {
+                return Err(not_found_id(id).into());
+            }
+        }
+        for name in input.group_names.iter().flatten() {
+            if !groups
+                .iter()
+                .any(|g| g.vpc_id == DEFAULT_VPC_ID && g.name == *name)
+            {
+                return Err(not_found_name(name).into());
+            }
+        }
+        let mut out = Vec::new();
+        for group in groups {
+            if input
+                .group_ids
+                .as_ref()
+                .is_some_and(|ids| !ids.contains(&group.id))
+                || input.group_names.as_ref().is_some_and(|names| {
+                    group.vpc_id != DEFAULT_VPC_ID || !names.contains(&group.name)
+                })
+            {
+                continue;
+            }
+            let tags = tx.tags(&group.id)?;
+            if filter::matches(&group, &tags, &filters) {
+                out.push((group, tags));
+            }
+        }
+        Ok(out)
+    })?;
+    let (groups, next_token) = page(groups, |(g, _)| g.id.as_str(), after.as_deref(), size);
+    Ok(DescribeSecurityGroupsOutput {
+        security_groups: groups
+            .into_iter()
+            .map(|(g, tags)| view(state, &g, tags))
+            .collect(),
+        next_token,
+    })
+}
+
+pub(super) fn create(
+    state: &ApiState,
+    input: CreateSecurityGroupInput,
+) -> Result<CreateSecurityGroupOutput, Error> {
+    let name = input
+        .group_name
+        .ok_or_else(|| Rule::MissingParameter("GroupName".to_owned()))?;
+    let description = input
+        .description
+        .ok_or_else(|| Rule::MissingParameter("GroupDescription".to_owned()))?;
+    let vpc_id = input.vpc_id.unwrap_or_else(|| DEFAULT_VPC_ID.to_owned());
+    if vpc_id != DEFAULT_VPC_ID {
+        return Err(Rule::VpcNotFound(vpc_id).into());
+    }
+    let tags = creation_tags(input.tag_specifications, "security-group")?;
+    let group = ec2::SecurityGroup::create(
+        format!("sg-{}", state.ids.hex(17)),
+        &name,
+        &description,
+        &vpc_id,
+        &state.scope.account,
+        format!("sgr-{}", state.ids.hex(17)),
+    )?;
+    dry_run(input.dry_run)?;
+    state.store.write(|tx| -> Result<_, Error> {
+        if find_by_name(state, tx, &vpc_id, &name)?.is_some() {
+            return Err(Rule::GroupDuplicate(name.clone(), vpc_id.clone()).into());
+        }
+        tx.save_security_group(&group)?;
+        tx.put_tags(&group.id, &tags)?;
+        Ok(())
+    })?;
+    Ok(CreateSecurityGroupOutput {
+        security_group_arn: arn(state, &group.id),
+        group_id: group.id,
+        tags: tag_view(tags),
+    })
+}
+
+pub(super) fn delete(
+    state: &ApiState,
+    input: DeleteSecurityGroupInput,
+) -> Result<DeleteSecurityGroupOutput, Error> {
+    let id = state.store.write(|tx| -> Result<_, Error> {
+        let group = named_group(
+            state,
+            tx,
+            input.group_id.as_deref(),
+            input.group_name.as_deref(),
+        )?;
+        if group.is_default() {
+            return Err(Rule::CannotDelete(group.id).into());
+        }
+        if all(state, tx)?
+            .iter()
+            .any(|other| other.id != group.id && other.references(&group.id))
+        {
+            return Err(Rule::DependencyViolation(group.id).into());
+        }
+        dry_run(input.dry_run)?;
+        tx.delete_security_group(&group.id)?;
+        tx.clear_tags(&group.id)?;
+        Ok(group.id)
+    })?;
+    Ok(DeleteSecurityGroupOutput {
+        ok: true,
+        group_id: id,
+    })
+}
+
+/// The permissions an ingress request names: `IpPermissions`, or the flat
+/// `IpProtocol`/`FromPort`/`ToPort`/`CidrIp`/`SourceSecurityGroupName`.
+fn requested_permissions(
+    state: &ApiState,
+    tx: &Tx<'_>,
+    group: &ec2::SecurityGroup,
+    input: &SecurityGroupIngressInput,
+) -> Result<Vec<Permission>, Error> {
+    let mut permissions = Vec::new();
+    for p in input.ip_permissions.iter().flatten() {
+        if p.ipv6_ranges.as_ref().is_some_and(|r| !r.is_empty())
+            || p.prefix_list_ids.as_ref().is_some_and(|r| !r.is_empty())
+        {
+            return Err(Rule::InvalidParameterValue(
+                "IPv6 ranges and prefix lists are not supported by Ballast yet".to_owned(),
+            )
+            .into());
+        }
+        let mut peers = Vec::new();
+        for range in p.ip_ranges.iter().flatten() {
+            let cidr = range
+                .cidr_ip
+                .clone()
+                .ok_or_else(|| Rule::MissingParameter("IpRanges.CidrIp".to_owned()))?;
+            peers.push((Peer::Cidr(cidr), range.description.clone()));
+        }
+        for pair in p.user_id_group_pairs.iter().flatten() {
+            let peer = match (&pair.group_id, &pair.group_name) {
+                (Some(id), _) => {
+                    check_group_id(id)?;
+                    find(state, tx, id)?.ok_or_else(|| Error::from(not_found_id(id)))?
+                }
+                (None, Some(name)) => find_by_name(state, tx, &group.vpc_id, name)?
+                    .ok_or_else(|| Error::from(not_found_name(name)))?,
+                (None, None) => {
+                    return Err(Rule::MissingParameter("Groups.GroupId".to_owned()).into());
+                }
+            };
+            peers.push((
+                Peer::Group {
+                    group_id: peer.id,
+                    user_id: pair
+                        .user_id
+                        .clone()
+                        .unwrap_or_else(|| state.scope.account.clone()),
+                },
+                pair.description.clone(),
+            ));
+        }
+        permissions.push(Permission {
+            protocol: p.ip_protocol.clone(),
+            from_port: p.from_port,
+            to_port: p.to_port,
+            peers,
+        });
+    }
+    if input.ip_protocol.is_some()
+        || input.cidr_ip.is_some()
+        || input.source_security_group_name.is_some()
+    {
+        let mut peers = Vec::new();
+        if let Some(cidr) = &input.cidr_ip {
+            peers.push((Peer::Cidr(cidr.clone()), None));
+        }
+        if let Some(name) = &input.source_security_group_name {
+            let source = find_by_name(state, tx, &group.vpc_id, name)?
+                .ok_or_else(|| Error::from(not_found_name(name)))?;
+            peers.push((
+                Peer::Group {
+                    group_id: source.id,
+                    user_id: state.scope.account.clone(),
+                },
+                None,
+            ));
+        }
+        // A source group without a protocol means all traffic, as on EC2.
+        let protocol = input.ip_protocol.clone().or_else(|| {
+            input
+                .source_security_group_name
+                .as_ref()
+                .map(|_| "-1".to_owned())
+        });
+        permissions.push(Permission {
+            protocol,
+            from_port: input.from_port,
+            to_port: input.to_port,
+            peers,
+        });
+    }
+    Ok(permissions)
+}
+
+pub(super) fn authorize(
+    state: &ApiState,
+    input: SecurityGroupIngressInput,
+) -> Result<AuthorizeSecurityGroupIngressOutput, Error> {
+    let (group, added) = state.store.write(|tx| -> Result<_, Error> {
+        let mut group = named_group(
+            state,
+            tx,
+            input.group_id.as_deref(),
+            input.group_name.as_deref(),
+        )?;
+        let permissions = requested_permissions(state, tx, &group, &input)?;
+        let added = group.authorize(&permissions, || format!("sgr-{}", state.ids.hex(17)))?;
+        dry_run(input.dry_run)?;
+        tx.save_security_group(&group)?;
+        Ok((group, added))
+    })?;
+    Ok(AuthorizeSecurityGroupIngressOutput {
+        ok: true,
+        security_group_rules: added.iter().map(|r| rule_view(&group, r, false)).collect(),
+    })
+}
+
+pub(super) fn revoke(
+    state: &ApiState,
+    input: SecurityGroupIngressInput,
+) -> Result<RevokeSecurityGroupIngressOutput, Error> {
+    let (group, removed) = state.store.write(|tx| -> Result<_, Error> {
+        let mut group = named_group(
+            state,
+            tx,
+            input.group_id.as_deref(),
+            input.group_name.as_deref(),
+        )?;
+        let permissions = requested_permissions(state, tx, &group, &input)?;
+        let removed = group.revoke(&permissions)?;
+        dry_run(input.dry_run)?;
+        tx.save_security_group(&group)?;
+        Ok((group, removed))
+    })?;
+    Ok(RevokeSecurityGroupIngressOutput {
+        ok: true,
+        revoked_security_group_rules: removed
+            .iter()
+            .map(|r| rule_view(&group, r, false))
+            .collect(),
+    })
+}

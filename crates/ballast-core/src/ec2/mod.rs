@@ -1,0 +1,290 @@
+//! EC2 rules: the network catalogue (regions, zones, the default VPC and
+//! subnets), security groups and their rules, images, key pairs, tags and
+//! `Describe*` filters.
+//!
+//! EC2 has no modelled errors: its codes are free strings
+//! (`InvalidGroup.NotFound`, `InvalidAMIID.Malformed`), so [`Error`] has
+//! one variant per code Ballast answers with.
+
+pub mod filter;
+pub mod images;
+pub mod key_pair;
+pub mod network;
+pub mod security_group;
+
+pub use filter::Filter;
+pub use images::Image;
+pub use key_pair::KeyPair;
+pub use security_group::{Permission, Rule, SecurityGroup};
+
+/// Why an EC2 request was refused; each variant is one EC2 error code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// `InvalidParameterValue`.
+    #[error("{0}")]
+    InvalidParameterValue(String),
+    /// `InvalidParameterCombination`.
+    #[error("{0}")]
+    InvalidParameterCombination(String),
+    /// `MissingParameter`: names the parameter.
+    #[error("The request must contain the parameter {0}")]
+    MissingParameter(String),
+    /// `DryRunOperation` (HTTP 412).
+    #[error("Request would have succeeded, but DryRun flag is set.")]
+    DryRunOperation,
+    #[error("The vpc ID '{0}' does not exist")]
+    VpcNotFound(String),
+    #[error("The subnet ID '{0}' does not exist")]
+    SubnetNotFound(String),
+    /// `InvalidGroup.NotFound`: the message names the group.
+    #[error("{0}")]
+    GroupNotFound(String),
+    #[error("Invalid id: \"{0}\" (expecting \"sg-...\")")]
+    GroupIdMalformed(String),
+    #[error("The security group '{0}' already exists for VPC '{1}'")]
+    GroupDuplicate(String, String),
+    /// `CannotDelete`: the default group.
+    #[error("the specified group: \"{0}\" name: \"default\" cannot be deleted by a user")]
+    CannotDelete(String),
+    /// `DependencyViolation`.
+    #[error("resource {0} has a dependent object")]
+    DependencyViolation(String),
+    /// `InvalidPermission.Duplicate`: describes the rule.
+    #[error("the specified rule \"{0}\" already exists")]
+    PermissionDuplicate(String),
+    #[error("The specified rule does not exist in this security group.")]
+    PermissionNotFound,
+    /// `InvalidPermission.Malformed`.
+    #[error("{0}")]
+    PermissionMalformed(String),
+    #[error("The image id '[{0}]' does not exist")]
+    AmiNotFound(String),
+    #[error("Invalid id: \"{0}\" (expecting \"ami-...\")")]
+    AmiMalformed(String),
+    #[error("The key pair '{0}' does not exist")]
+    KeyPairNotFound(String),
+    #[error("The keypair '{0}' already exists.")]
+    KeyPairDuplicate(String),
+    /// `InvalidKeyPair.Format`.
+    #[error("{0}")]
+    KeyPairFormat(String),
+    /// `InvalidID`: an id of no taggable kind.
+    #[error("The ID '{0}' is not valid")]
+    InvalidId(String),
+    /// `TagLimitExceeded`.
+    #[error("The maximum number of Tags for a resource has been reached.")]
+    TagLimitExceeded,
+}
+
+impl Error {
+    /// The EC2 error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidParameterValue(_) => "InvalidParameterValue",
+            Error::InvalidParameterCombination(_) => "InvalidParameterCombination",
+            Error::MissingParameter(_) => "MissingParameter",
+            Error::DryRunOperation => "DryRunOperation",
+            Error::VpcNotFound(_) => "InvalidVpcID.NotFound",
+            Error::SubnetNotFound(_) => "InvalidSubnetID.NotFound",
+            Error::GroupNotFound(_) => "InvalidGroup.NotFound",
+            Error::GroupIdMalformed(_) => "InvalidGroupId.Malformed",
+            Error::GroupDuplicate(..) => "InvalidGroup.Duplicate",
+            Error::CannotDelete(_) => "CannotDelete",
+            Error::DependencyViolation(_) => "DependencyViolation",
+            Error::PermissionDuplicate(_) => "InvalidPermission.Duplicate",
+            Error::PermissionNotFound => "InvalidPermission.NotFound",
+            Error::PermissionMalformed(_) => "InvalidPermission.Malformed",
+            Error::AmiNotFound(_) => "InvalidAMIID.NotFound",
+            Error::AmiMalformed(_) => "InvalidAMIID.Malformed",
+            Error::KeyPairNotFound(_) => "InvalidKeyPair.NotFound",
+            Error::KeyPairDuplicate(_) => "InvalidKeyPair.Duplicate",
+            Error::KeyPairFormat(_) => "InvalidKeyPair.Format",
+            Error::InvalidId(_) => "InvalidID",
+            Error::TagLimitExceeded => "TagLimitExceeded",
+        }
+    }
+}
+
+pub(crate) fn invalid(message: impl Into<String>) -> Error {
+    Error::InvalidParameterValue(message.into())
+}
+
+/// The most tags an EC2 resource may carry.
+pub const MAX_TAGS: usize = 50;
+
+/// Whether text is `prefix-` followed by 8 or 17 lowercase hex digits, the
+/// shape of every EC2 id.
+pub fn is_id(text: &str, prefix: &str) -> bool {
+    text.strip_prefix(prefix)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(|hex| {
+            matches!(hex.len(), 8 | 17)
+                && hex
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        })
+}
+
+/// The kinds of resource EC2 tags can be put on, by id prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceKind {
+    Vpc,
+    Subnet,
+    SecurityGroup,
+    KeyPair,
+    Image,
+}
+
+impl ResourceKind {
+    /// Every taggable kind.
+    pub const ALL: [ResourceKind; 5] = [
+        ResourceKind::Vpc,
+        ResourceKind::Subnet,
+        ResourceKind::SecurityGroup,
+        ResourceKind::KeyPair,
+        ResourceKind::Image,
+    ];
+
+    /// The id prefix, with its dash.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            ResourceKind::Vpc => "vpc-",
+            ResourceKind::Subnet => "subnet-",
+            ResourceKind::SecurityGroup => "sg-",
+            ResourceKind::KeyPair => "key-",
+            ResourceKind::Image => "ami-",
+        }
+    }
+
+    /// The `ResourceType` EC2 reports (`security-group`, `key-pair`, …).
+    pub fn resource_type(self) -> &'static str {
+        match self {
+            ResourceKind::Vpc => "vpc",
+            ResourceKind::Subnet => "subnet",
+            ResourceKind::SecurityGroup => "security-group",
+            ResourceKind::KeyPair => "key-pair",
+            ResourceKind::Image => "image",
+        }
+    }
+
+    /// The kind of a resource id, by its prefix.
+    pub fn of_id(id: &str) -> Option<ResourceKind> {
+        ResourceKind::ALL
+            .into_iter()
+            .find(|k| id.starts_with(k.prefix()))
+    }
+
+    /// The not-found error of this kind for an id.
+    pub fn not_found(self, id: &str) -> Error {
+        match self {
+            ResourceKind::Vpc => Error::VpcNotFound(id.to_owned()),
+            ResourceKind::Subnet => Error::SubnetNotFound(id.to_owned()),
+            ResourceKind::SecurityGroup => {
+                Error::GroupNotFound(format!("The security group '{id}' does not exist"))
+            }
+            ResourceKind::KeyPair => Error::KeyPairNotFound(id.to_owned()),
+            ResourceKind::Image => Error::AmiNotFound(id.to_owned()),
+        }
+    }
+}
+
+/// One tag of one resource, as DescribeTags lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagEntry {
+    pub resource_id: String,
+    pub resource_type: &'static str,
+    pub key: String,
+    pub value: String,
+}
+
+impl TagEntry {
+    /// The order DescribeTags lists tags in, and its paging key: resource
+    /// id, then key.
+    pub fn sort_key(&self) -> String {
+        format!("{}\u{0}{}", self.resource_id, self.key)
+    }
+}
+
+impl filter::Filterable for TagEntry {
+    const FILTERS: &'static [&'static str] = &["key", "resource-id", "resource-type", "value"];
+    const TAGGED: bool = false;
+
+    fn values(&self, name: &str) -> Vec<String> {
+        let value = match name {
+            "key" => self.key.as_str(),
+            "resource-id" => &self.resource_id,
+            "resource-type" => self.resource_type,
+            "value" => &self.value,
+            _ => return Vec::new(),
+        };
+        vec![value.to_owned()]
+    }
+}
+
+/// Checks the tags of a create or CreateTags request: AWS's key and value
+/// rules, and at most [`MAX_TAGS`].
+pub fn check_tags(tags: &[crate::tags::Tag]) -> Result<(), Error> {
+    crate::tags::validate(tags).map_err(|e| invalid(e.to_string()))?;
+    if tags.len() > MAX_TAGS {
+        return Err(Error::TagLimitExceeded);
+    }
+    Ok(())
+}
+
+/// Checks `MaxResults` (`min`–1000; absent means everything) and decodes
+/// `NextToken` into the key after which the page starts.
+pub fn paging(
+    max_results: Option<i64>,
+    next_token: Option<&str>,
+    min: i64,
+) -> Result<(usize, Option<String>), Error> {
+    let size = match max_results {
+        None => usize::MAX,
+        Some(n) if (min..=1000).contains(&n) => n as usize,
+        Some(n) => {
+            return Err(invalid(format!(
+                "Value ( {n} ) for parameter maxResults is invalid. Parameter must be between {min} and 1000."
+            )));
+        }
+    };
+    let after = match next_token {
+        None | Some("") => None,
+        Some(token) => Some(
+            crate::paging::decode_token(token)
+                .ok_or_else(|| invalid(format!("Invalid value '{token}' for nextToken")))?,
+        ),
+    };
+    Ok((size, after))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_have_eight_or_seventeen_hex_digits() {
+        assert!(is_id("sg-0123456789abcdef0", "sg"));
+        assert!(is_id("sg-12345678", "sg"));
+        assert!(!is_id("sg-123", "sg"));
+        assert!(!is_id("sg-0123456789ABCDEF0", "sg"));
+        assert!(!is_id("ami-0123456789abcdef0", "sg"));
+    }
+
+    #[test]
+    fn kinds_by_prefix() {
+        assert_eq!(
+            ResourceKind::of_id("sg-1"),
+            Some(ResourceKind::SecurityGroup)
+        );
+        assert_eq!(ResourceKind::of_id("subnet-1"), Some(ResourceKind::Subnet));
+        assert_eq!(ResourceKind::of_id("i-1"), None);
+    }
+
+    #[test]
+    fn page_sizes() {
+        assert!(paging(Some(4), None, 5).is_err());
+        assert!(paging(Some(1001), None, 5).is_err());
+        assert_eq!(paging(Some(5), None, 5).unwrap().0, 5);
+        assert!(paging(None, Some("zz"), 5).is_err());
+    }
+}

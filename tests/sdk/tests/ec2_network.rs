@@ -1,0 +1,1088 @@
+//! EC2's network and catalogue through aws-sdk-ec2: regions, zones, the
+//! default VPC and subnets, security groups and their rules, images, key
+//! pairs and tags, with their errors, filters and paging.
+
+use std::time::Duration;
+
+use aws_sdk_ec2::client::Waiters;
+use aws_sdk_ec2::primitives::Blob;
+use aws_sdk_ec2::types::{
+    Filter, IpPermission, IpRange, KeyFormat, KeyType, ResourceType, Tag, TagSpecification,
+    UserIdGroupPair,
+};
+use ballast_sdk_tests::{Ballast, RawRequest, error_code, unique};
+
+const VPC: &str = "vpc-0ba11a57000000000";
+const DEFAULT_SG: &str = "sg-0ba11a57000000000";
+
+fn filter(name: &str, values: &[&str]) -> Filter {
+    let mut f = Filter::builder().name(name);
+    for v in values {
+        f = f.values(*v);
+    }
+    f.build()
+}
+
+fn tag(key: &str, value: &str) -> Tag {
+    Tag::builder().key(key).value(value).build()
+}
+
+/// The HTTP status of an SDK error's response.
+fn http_status<E>(
+    error: &aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::http::Response,
+    >,
+) -> u16 {
+    error.raw_response().map_or(0, |r| r.status().as_u16())
+}
+
+#[tokio::test]
+async fn regions_and_zones() {
+    let ballast = Ballast::start();
+    let ec2 = ballast.ec2();
+
+    let regions = ec2
+        .describe_regions()
+        .all_regions(true)
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<_> = regions
+        .regions()
+        .iter()
+        .filter_map(|r| r.region_name())
+        .collect();
+    assert_eq!(names, ["us-east-1"]);
+    let err = ec2
+        .describe_regions()
+        .region_names("mars-north-1")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidParameterValue");
+
+    let zones = ec2.describe_availability_zones().send().await.unwrap();
+    let zones = zones.availability_zones();
+    let names: Vec<_> = zones.iter().filter_map(|z| z.zone_name()).collect();
+    assert_eq!(names, ["us-east-1a", "us-east-1b", "us-east-1c"]);
+    let ids: Vec<_> = zones.iter().filter_map(|z| z.zone_id()).collect();
+    assert_eq!(ids, ["use1-az1", "use1-az2", "use1-az3"]);
+    assert!(
+        zones
+            .iter()
+            .all(|z| z.state().map(|s| s.as_str()) == Some("available"))
+    );
+
+    let b = ec2
+        .describe_availability_zones()
+        .filters(filter("zone-name", &["us-east-1b"]))
+        .filters(filter("state", &["available"]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(b.availability_zones().len(), 1);
+    assert_eq!(b.availability_zones()[0].zone_id(), Some("use1-az2"));
+    let none = ec2
+        .describe_availability_zones()
+        .filters(filter("state", &["impaired"]))
+        .send()
+        .await
+        .unwrap();
+    assert!(none.availability_zones().is_empty());
+
+    let err = ec2
+        .describe_availability_zones()
+        .zone_names("us-east-1z")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidParameterValue");
+    let err = ec2
+        .describe_availability_zones()
+        .filters(filter("colour", &["blue"]))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidParameterValue");
+}
+
+#[tokio::test]
+async fn default_vpc_and_subnets() {
+    let ballast = Ballast::start();
+    let ec2 = ballast.ec2();
+
+    let vpcs = ec2
+        .describe_vpcs()
+        .filters(filter("is-default", &["true"]))
+        .send()
+        .await
+        .unwrap();
+    let vpc = &vpcs.vpcs()[0];
+    assert_eq!(vpcs.vpcs().len(), 1);
+    assert_eq!(vpc.vpc_id(), Some(VPC));
+    assert_eq!(vpc.cidr_block(), Some("172.31.0.0/16"));
+    assert_eq!(vpc.is_default(), Some(true));
+    assert_eq!(vpc.state().map(|s| s.as_str()), Some("available"));
+    for f in [filter("vpc-id", &[VPC]), filter("state", &["available"])] {
+        let out = ec2.describe_vpcs().filters(f).send().await.unwrap();
+        assert_eq!(out.vpcs().len(), 1);
+    }
+    let out = ec2.describe_vpcs().vpc_ids(VPC).send().await.unwrap();
+    assert_eq!(out.vpcs().len(), 1);
+    let none = ec2
+        .describe_vpcs()
+        .filters(filter("is-default", &["false"]))
+        .send()
+        .await
+        .unwrap();
+    assert!(none.vpcs().is_empty());
+    let err = ec2
+        .describe_vpcs()
+        .vpc_ids("vpc-0123456789abcdef0")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidVpcID.NotFound");
+    let err = ec2.describe_vpcs().max_results(4).send().await.unwrap_err();
+    assert_eq!(error_code(&err), "InvalidParameterValue");
+
+    let subnets = ec2
+        .describe_subnets()
+        .filters(filter("default-for-az", &["true"]))
+        .send()
+        .await
+        .unwrap();
+    let subnets = subnets.subnets();
+    assert_eq!(subnets.len(), 3);
+    let cidrs: Vec<_> = subnets.iter().filter_map(|s| s.cidr_block()).collect();
+    assert_eq!(cidrs, ["172.31.0.0/20", "172.31.16.0/20", "172.31.32.0/20"]);
+    for (s, zone) in subnets
+        .iter()
+        .zip(["us-east-1a", "us-east-1b", "us-east-1c"])
+    {
+        assert_eq!(s.availability_zone(), Some(zone));
+        assert_eq!(s.vpc_id(), Some(VPC));
+        assert_eq!(s.default_for_az(), Some(true));
+        assert_eq!(s.map_public_ip_on_launch(), Some(true));
+        assert_eq!(s.available_ip_address_count(), Some(4091));
+        assert_eq!(s.state().map(|s| s.as_str()), Some("available"));
+    }
+    let in_c = ec2
+        .describe_subnets()
+        .filters(filter("availability-zone", &["us-east-1c"]))
+        .filters(filter("vpc-id", &[VPC]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(in_c.subnets().len(), 1);
+    let id = in_c.subnets()[0].subnet_id().unwrap().to_owned();
+    let by_id = ec2
+        .describe_subnets()
+        .filters(filter("subnet-id", &[&id]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_id.subnets()[0].availability_zone(), Some("us-east-1c"));
+    let by_ids = ec2.describe_subnets().subnet_ids(&id).send().await.unwrap();
+    assert_eq!(by_ids.subnets().len(), 1);
+    let err = ec2
+        .describe_subnets()
+        .subnet_ids("subnet-0123456789abcdef0")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidSubnetID.NotFound");
+
+    // Paging: all three subnets fit a page of five; the paginator ends.
+    let pages: Vec<_> = ec2
+        .describe_subnets()
+        .max_results(5)
+        .into_paginator()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .unwrap();
+    assert_eq!(pages.len(), 1);
+    assert!(pages[0].next_token().is_none());
+}
+
+#[tokio::test]
+async fn security_groups_lifecycle() {
+    let ballast = Ballast::start();
+    let ec2 = ballast.ec2();
+
+    // The default group exists from the start.
+    let default = ec2
+        .describe_security_groups()
+        .group_names("default")
+        .send()
+        .await
+        .unwrap();
+    let group = &default.security_groups()[0];
+    assert_eq!(group.group_id(), Some(DEFAULT_SG));
+    assert_eq!(group.vpc_id(), Some(VPC));
+    assert_eq!(group.ip_permissions_egress().len(), 1);
+
+    let name = unique("web");
+    let created = ec2
+        .create_security_group()
+        .group_name(&name)
+        .description("web servers")
+        .tag_specifications(
+            TagSpecification::builder()
+                .resource_type(ResourceType::SecurityGroup)
+                .tags(tag("team", "blue"))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let id = created.group_id().unwrap().to_owned();
+    assert!(id.starts_with("sg-") && id.len() == 20, "{id}");
+    assert!(id[3..].bytes().all(|b| b.is_ascii_hexdigit()));
+    ec2.wait_until_security_group_exists()
+        .group_ids(&id)
+        .wait(Duration::from_secs(10))
+        .await
+        .unwrap();
+
+    let err = ec2
+        .create_security_group()
+        .group_name(&name)
+        .description("again")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidGroup.Duplicate");
+    let err = ec2
+        .create_security_group()
+        .group_name("x")
+        .description("d")
+        .vpc_id("vpc-0123456789abcdef0")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidVpcID.NotFound");
+    let err = ec2
+        .create_security_group()
+        .group_name("sg-web")
+        .description("d")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidParameterValue");
+
+    // Describe by id, by name, by filters.
+    let by_id = ec2
+        .describe_security_groups()
+        .group_ids(&id)
+        .send()
+        .await
+        .unwrap();
+    let group = &by_id.security_groups()[0];
+    assert_eq!(group.group_name(), Some(name.as_str()));
+    assert_eq!(group.description(), Some("web servers"));
+    assert_eq!(group.tags()[0].key(), Some("team"));
+    for f in [
+        filter("group-name", &[&name]),
+        filter("group-id", &[&id]),
+        filter("tag:team", &["blue"]),
+    ] {
+        let out = ec2
+            .describe_security_groups()
+            .filters(f)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(out.security_groups().len(), 1);
+    }
+    let in_vpc = ec2
+        .describe_security_groups()
+        .filters(filter("vpc-id", &[VPC]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(in_vpc.security_groups().len(), 2);
+    let err = ec2
+        .describe_security_groups()
+        .group_ids("sg-0123456789abcdef0")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidGroup.NotFound");
+    let err = ec2
+        .describe_security_groups()
+        .group_names("nope")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidGroup.NotFound");
+    let err = ec2
+        .describe_security_groups()
+        .group_ids("web")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidGroupId.Malformed");
+
+    // Ingress rules: recorded, duplicates refused, revoked.
+    let ssh = IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(22)
+        .to_port(22)
+        .ip_ranges(
+            IpRange::builder()
+                .cidr_ip("10.0.0.0/8")
+                .description("office")
+                .build(),
+        )
+        .build();
+    let from_default = IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(8080)
+        .to_port(8090)
+        .user_id_group_pairs(UserIdGroupPair::builder().group_id(DEFAULT_SG).build())
+        .build();
+    let added = ec2
+        .authorize_security_group_ingress()
+        .group_id(&id)
+        .ip_permissions(ssh.clone())
+        .ip_permissions(from_default.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.r#return(), Some(true));
+    assert_eq!(added.security_group_rules().len(), 2);
+    assert!(
+        added.security_group_rules()[0]
+            .security_group_rule_id()
+            .unwrap()
+            .starts_with("sgr-")
+    );
+    let err = ec2
+        .authorize_security_group_ingress()
+        .group_id(&id)
+        .ip_permissions(ssh.clone())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidPermission.Duplicate");
+    let bad_port = IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(1)
+        .to_port(70000)
+        .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+        .build();
+    let err = ec2
+        .authorize_security_group_ingress()
+        .group_id(&id)
+        .ip_permissions(bad_port)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidParameterValue");
+    let err = ec2
+        .authorize_security_group_ingress()
+        .group_id("sg-0123456789abcdef0")
+        .ip_permissions(ssh.clone())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidGroup.NotFound");
+
+    let described = ec2
+        .describe_security_groups()
+        .group_ids(&id)
+        .send()
+        .await
+        .unwrap();
+    let perms = described.security_groups()[0].ip_permissions();
+    assert_eq!(perms.len(), 2);
+    assert_eq!(perms[0].ip_protocol(), Some("tcp"));
+    assert_eq!(perms[0].from_port(), Some(22));
+    assert_eq!(perms[0].ip_ranges()[0].cidr_ip(), Some("10.0.0.0/8"));
+    assert_eq!(perms[0].ip_ranges()[0].description(), Some("office"));
+    assert_eq!(
+        perms[1].user_id_group_pairs()[0].group_id(),
+        Some(DEFAULT_SG)
+    );
+    let by_port = ec2
+        .describe_security_groups()
+        .filters(filter("ip-permission.from-port", &["22"]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_port.security_groups().len(), 1);
+
+    let revoked = ec2
+        .revoke_security_group_ingress()
+        .group_id(&id)
+        .ip_permissions(ssh.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.r#return(), Some(true));
+    let err = ec2
+        .revoke_security_group_ingress()
+        .group_id(&id)
+        .ip_permissions(ssh)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidPermission.NotFound");
+    let described = ec2
+        .describe_security_groups()
+        .group_ids(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(described.security_groups()[0].ip_permissions().len(), 1);
+
+    // A group another group's rule names cannot go; the default never.
+    let user = ec2
+        .create_security_group()
+        .group_name(unique("user"))
+        .description("refers to web")
+        .send()
+        .await
+        .unwrap();
+    let user_id = user.group_id().unwrap();
+    ec2.authorize_security_group_ingress()
+        .group_id(user_id)
+        .ip_permissions(
+            IpPermission::builder()
+                .ip_protocol("-1")
+                .user_id_group_pairs(UserIdGroupPair::builder().group_id(&id).build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let err = ec2
+        .delete_security_group()
+        .group_id(&id)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "DependencyViolation");
+    ec2.delete_security_group()
+        .group_id(user_id)
+        .send()
+        .await
+        .unwrap();
+    let err = ec2
+        .delete_security_group()
+        .group_id(DEFAULT_SG)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "CannotDelete");
+    let err = ec2
+        .delete_security_group()
+        .group_name("default")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "CannotDelete");
+
+    let deleted = ec2
+        .delete_security_group()
+        .group_name(&name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.group_id(), Some(id.as_str()));
+    let err = ec2
+        .delete_security_group()
+        .group_id(&id)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidGroup.NotFound");
+    let err = ec2
+        .describe_security_groups()
+        .group_ids(&id)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidGroup.NotFound");
+}
+
+#[tokio::test]
+async fn default_group_rules_can_change() {
+    let ballast = Ballast::start();
+    let ec2 = ballast.ec2();
+    ec2.authorize_security_group_ingress()
+        .group_name("default")
+        .ip_permissions(
+            IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(80)
+                .to_port(80)
+                .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let out = ec2
+        .describe_security_groups()
+        .group_ids(DEFAULT_SG)
+        .send()
+        .await
+        .unwrap();
+    // The original all-traffic-from-itself rule and the new one.
+    assert_eq!(out.security_groups()[0].ip_permissions().len(), 2);
+    assert_eq!(out.security_groups()[0].group_name(), Some("default"));
+}
+
+#[tokio::test]
+async fn security_groups_page() {
+    let ballast = Ballast::start();
+    let ec2 = ballast.ec2();
+    for i in 0..6 {
+        ec2.create_security_group()
+            .group_name(format!("g{i}"))
+            .description("paged")
+            .send()
+            .await
+            .unwrap();
+    }
+    let first = ec2
+        .describe_security_groups()
+        .max_results(5)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.security_groups().len(), 5);
+    let token = first.next_token().expect("a second page").to_owned();
+    let second = ec2
+        .describe_security_groups()
+        .max_results(5)
+        .next_token(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(second.security_groups().len(), 2);
+    assert!(second.next_token().is_none());
+    let pages = ec2
+        .describe_security_groups()
+        .max_results(5)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .unwrap();
+    let mut ids: Vec<_> = pages.iter().filter_map(|g| g.group_id()).collect();
+    assert_eq!(ids.len(), 7);
+    ids.dedup();
+    assert_eq!(ids.len(), 7);
+    let err = ec2
+        .describe_security_groups()
+        .max_results(1001)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidParameterValue");
+}
+
+#[tokio::test]
+async fn images() {
+    let ballast = Ballast::start();
+    let ec2 = ballast.ec2();
+    let al2023 = ec2
+        .describe_images()
+        .owners("amazon")
+        .filters(filter("name", &["al2023-ami-2023.*-kernel-6.1-x86_64"]))
+        .filters(filter("architecture", &["x86_64"]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(al2023.images().len(), 1);
+    let image = &al2023.images()[0];
+    let id = image.image_id().unwrap().to_owned();
+    assert!(id.starts_with("ami-") && id.len() == 21, "{id}");
+    assert_eq!(image.state().map(|s| s.as_str()), Some("available"));
+    assert_eq!(image.image_owner_alias(), Some("amazon"));
+    let by_id = ec2.describe_images().image_ids(&id).send().await.unwrap();
+    assert_eq!(by_id.images()[0].name(), image.name());
+    let by_filter = ec2
+        .describe_images()
+        .filters(filter("image-id", &[&id]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_filter.images().len(), 1);
+    let mine = ec2.describe_images().owners("self").send().await.unwrap();
+    assert!(mine.images().is_empty());
+    let all = ec2.describe_images().send().await.unwrap();
+    assert!(all.images().len() >= 3);
+
+    let err = ec2
+        .describe_images()
+        .image_ids("ami-0123456789abcdef0")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidAMIID.NotFound");
+    let err = ec2
+        .describe_images()
+        .image_ids("ami-nope")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidAMIID.Malformed");
+}
+
+#[tokio::test]
+async fn key_pairs() {
+    let ballast = Ballast::start();
+    let ec2 = ballast.ec2();
+
+    let created = ec2
+        .create_key_pair()
+        .key_name("deploy")
+        .key_type(KeyType::Ed25519)
+        .tag_specifications(
+            TagSpecification::builder()
+                .resource_type(ResourceType::KeyPair)
+                .tags(tag("env", "dev"))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let material = created.key_material().unwrap();
+    assert!(material.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----\n"));
+    let id = created.key_pair_id().unwrap().to_owned();
+    assert!(id.starts_with("key-") && id.len() == 21, "{id}");
+    let fingerprint = created.key_fingerprint().unwrap().to_owned();
+    ec2.wait_until_key_pair_exists()
+        .key_names("deploy")
+        .wait(Duration::from_secs(10))
+        .await
+        .unwrap();
+
+    // The default (rsa) request is answered with an Ed25519 key.
+    let default = ec2
+        .create_key_pair()
+        .key_name("default-type")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        default
+            .key_material()
+            .unwrap()
+            .contains("OPENSSH PRIVATE KEY")
+    );
+    let ppk = ec2
+        .create_key_pair()
+        .key_name("putty")
+        .key_format(KeyFormat::Ppk)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        ppk.key_material()
+            .unwrap()
+            .starts_with("PuTTY-User-Key-File-3: ssh-ed25519\n")
+    );
+
+    let err = ec2
+        .create_key_pair()
+        .key_name("deploy")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidKeyPair.Duplicate");
+
+    let described = ec2
+        .describe_key_pairs()
+        .key_names("deploy")
+        .include_public_key(true)
+        .send()
+        .await
+        .unwrap();
+    let info = &described.key_pairs()[0];
+    assert_eq!(info.key_pair_id(), Some(id.as_str()));
+    assert_eq!(info.key_fingerprint(), Some(fingerprint.as_str()));
+    assert_eq!(info.key_type().map(|t| t.as_str()), Some("ed25519"));
+    assert!(info.create_time().is_some());
+    assert_eq!(info.tags()[0].value(), Some("dev"));
+    let public = info.public_key().unwrap().to_owned();
+    assert!(public.starts_with("ssh-ed25519 AAAA"));
+
+    // Importing the same public key gives the same fingerprint.
+    let imported = ec2
+        .import_key_pair()
+        .key_name("imported")
+        .public_key_material(Blob::new(public.as_bytes()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(imported.key_fingerprint(), Some(fingerprint.as_str()));
+    let rsa = ec2
+        .import_key_pair()
+        .key_name("laptop-rsa")
+        .public_key_material(Blob::new(
+            include_str!("../../../crates/ballast-core/src/ec2/testdata/rsa1024.pub").as_bytes(),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        rsa.key_fingerprint(),
+        Some(include_str!("../../../crates/ballast-core/src/ec2/testdata/rsa1024.md5").trim())
+    );
+    let err = ec2
+        .import_key_pair()
+        .key_name("junk")
+        .public_key_material(Blob::new("not a key"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidKeyPair.Format");
+    let err = ec2
+        .import_key_pair()
+        .key_name("imported")
+        .public_key_material(Blob::new(public.as_bytes()))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidKeyPair.Duplicate");
+
+    let all = ec2.describe_key_pairs().send().await.unwrap();
+    assert_eq!(all.key_pairs().len(), 5);
+    assert!(all.key_pairs().iter().all(|k| k.public_key().is_none()));
+    let by_filter = ec2
+        .describe_key_pairs()
+        .filters(filter("key-name", &["dep*"]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_filter.key_pairs().len(), 1);
+    let by_id = ec2
+        .describe_key_pairs()
+        .key_pair_ids(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_id.key_pairs()[0].key_name(), Some("deploy"));
+    let err = ec2
+        .describe_key_pairs()
+        .key_names("nope")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidKeyPair.NotFound");
+    let err = ec2
+        .describe_key_pairs()
+        .key_pair_ids("key-0123456789abcdef0")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidKeyPair.NotFound");
+
+    ec2.delete_key_pair()
+        .key_name("deploy")
+        .send()
+        .await
+        .unwrap();
+    ec2.delete_key_pair()
+        .key_pair_id(imported.key_pair_id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    // Deleting what is not there succeeds, as on EC2.
+    ec2.delete_key_pair()
+        .key_name("deploy")
+        .send()
+        .await
+        .unwrap();
+    let err = ec2
+        .describe_key_pairs()
+        .key_names("deploy")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidKeyPair.NotFound");
+    let left = ec2.describe_key_pairs().send().await.unwrap();
+    assert_eq!(left.key_pairs().len(), 3);
+}
+
+#[tokio::test]
+async fn tags() {
+    let ballast = Ballast::start();
+    let ec2 = ballast.ec2();
+    let group = ec2
+        .create_security_group()
+        .group_name("tagged")
+        .description("d")
+        .send()
+        .await
+        .unwrap();
+    let sg = group.group_id().unwrap();
+    let key = ec2.create_key_pair().key_name("k").send().await.unwrap();
+    let key_id = key.key_pair_id().unwrap();
+    let subnet = "subnet-0ba11a5700000000a";
+    let image = "ami-0ba11a5700a023086";
+
+    ec2.create_tags()
+        .resources(VPC)
+        .resources(subnet)
+        .resources(sg)
+        .resources(key_id)
+        .resources(image)
+        .tags(tag("Name", "main"))
+        .tags(tag("env", "prod"))
+        .send()
+        .await
+        .unwrap();
+
+    let all = ec2.describe_tags().send().await.unwrap();
+    assert_eq!(all.tags().len(), 10);
+    let types: std::collections::BTreeSet<_> = all
+        .tags()
+        .iter()
+        .filter_map(|t| t.resource_type().map(|r| r.as_str().to_owned()))
+        .collect();
+    assert_eq!(
+        types.into_iter().collect::<Vec<_>>(),
+        ["image", "key-pair", "security-group", "subnet", "vpc"]
+    );
+    let of_sg = ec2
+        .describe_tags()
+        .filters(filter("resource-id", &[sg]))
+        .filters(filter("key", &["env"]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(of_sg.tags().len(), 1);
+    assert_eq!(of_sg.tags()[0].value(), Some("prod"));
+    let by_type = ec2
+        .describe_tags()
+        .filters(filter("resource-type", &["subnet"]))
+        .filters(filter("value", &["main"]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_type.tags().len(), 1);
+
+    // Paging through the ten tags five at a time.
+    let items = ec2
+        .describe_tags()
+        .max_results(5)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 10);
+
+    // Tags show on the resources themselves.
+    let vpc = ec2
+        .describe_vpcs()
+        .filters(filter("tag:Name", &["main"]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(vpc.vpcs().len(), 1);
+    let subnets = ec2
+        .describe_subnets()
+        .filters(filter("tag-key", &["env"]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(subnets.subnets().len(), 1);
+    let images = ec2
+        .describe_images()
+        .filters(filter("tag:env", &["prod"]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(images.images().len(), 1);
+
+    // DeleteTags: a value that does not match leaves the tag; no value
+    // removes it whatever it is; no tags removes them all.
+    ec2.delete_tags()
+        .resources(sg)
+        .tags(Tag::builder().key("env").value("dev").build())
+        .send()
+        .await
+        .unwrap();
+    let out = ec2
+        .describe_tags()
+        .filters(filter("resource-id", &[sg]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.tags().len(), 2);
+    ec2.delete_tags()
+        .resources(sg)
+        .tags(Tag::builder().key("env").build())
+        .send()
+        .await
+        .unwrap();
+    let out = ec2
+        .describe_tags()
+        .filters(filter("resource-id", &[sg]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.tags().len(), 1);
+    ec2.delete_tags().resources(VPC).send().await.unwrap();
+    let out = ec2
+        .describe_tags()
+        .filters(filter("resource-id", &[VPC]))
+        .send()
+        .await
+        .unwrap();
+    assert!(out.tags().is_empty());
+
+    // Errors: each kind's not-found code, InvalidID, the tag limit.
+    let cases = [
+        ("sg-0123456789abcdef0", "InvalidGroup.NotFound"),
+        ("vpc-0123456789abcdef0", "InvalidVpcID.NotFound"),
+        ("subnet-0123456789abcdef0", "InvalidSubnetID.NotFound"),
+        ("key-0123456789abcdef0", "InvalidKeyPair.NotFound"),
+        ("ami-0123456789abcdef0", "InvalidAMIID.NotFound"),
+        ("bogus-1", "InvalidID"),
+    ];
+    for (id, code) in cases {
+        let err = ec2
+            .create_tags()
+            .resources(id)
+            .tags(tag("a", "b"))
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(error_code(&err), code, "{id}");
+    }
+    let mut many = ec2.create_tags().resources(sg);
+    for i in 0..50 {
+        many = many.tags(tag(&format!("k{i}"), "v"));
+    }
+    let err = many.send().await.unwrap_err();
+    assert_eq!(error_code(&err), "TagLimitExceeded");
+    let err = ec2
+        .create_tags()
+        .resources(sg)
+        .tags(tag("aws:reserved", "x"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidParameterValue");
+}
+
+#[tokio::test]
+async fn dry_run_is_412_and_changes_nothing() {
+    let ballast = Ballast::start();
+    let ec2 = ballast.ec2();
+    let err = ec2
+        .create_security_group()
+        .group_name("dry")
+        .description("d")
+        .dry_run(true)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "DryRunOperation");
+    assert_eq!(http_status(&err), 412);
+    let err = ec2
+        .describe_security_groups()
+        .group_names("dry")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidGroup.NotFound");
+
+    let err = ec2
+        .create_key_pair()
+        .key_name("dry")
+        .dry_run(true)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "DryRunOperation");
+    let keys = ec2.describe_key_pairs().send().await.unwrap();
+    assert!(keys.key_pairs().is_empty());
+
+    let err = ec2
+        .create_tags()
+        .resources(VPC)
+        .tags(tag("a", "b"))
+        .dry_run(true)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "DryRunOperation");
+    let err = ec2
+        .authorize_security_group_ingress()
+        .group_id(DEFAULT_SG)
+        .ip_permissions(
+            IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(1)
+                .to_port(2)
+                .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+                .build(),
+        )
+        .dry_run(true)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "DryRunOperation");
+    let err = ec2.describe_vpcs().dry_run(true).send().await.unwrap_err();
+    assert_eq!(error_code(&err), "DryRunOperation");
+    let tags = ec2.describe_tags().send().await.unwrap();
+    assert!(tags.tags().is_empty());
+}
+
+#[tokio::test]
+async fn state_survives_restart_and_unknown_actions_are_invalid() {
+    let mut ballast = Ballast::start();
+    let ec2 = ballast.ec2();
+    let group = ec2
+        .create_security_group()
+        .group_name("durable")
+        .description("d")
+        .send()
+        .await
+        .unwrap();
+    ec2.create_key_pair()
+        .key_name("durable")
+        .send()
+        .await
+        .unwrap();
+    let dir = ballast.data_dir.clone();
+    ballast.kill9();
+    let again = Ballast::start_in(&dir, &[]);
+    let ec2 = again.ec2();
+    let groups = ec2
+        .describe_security_groups()
+        .group_ids(group.group_id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(groups.security_groups()[0].group_name(), Some("durable"));
+    ec2.describe_key_pairs()
+        .key_names("durable")
+        .send()
+        .await
+        .unwrap();
+
+    let response = RawRequest::query("ec2", "Action=DescribeSpaceships&Version=2016-11-15")
+        .send(&again.endpoint, true)
+        .await;
+    assert_eq!(response.status, 400);
+    assert_eq!(response.error_code().as_deref(), Some("InvalidAction"));
+    assert!(
+        response.body.contains("<Response><Errors><Error>"),
+        "{}",
+        response.body
+    );
+}
