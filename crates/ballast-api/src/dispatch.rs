@@ -46,6 +46,18 @@ macro_rules! operations {
                     _ => None,
                 }
             }
+
+            /// The operation of a request, or the protocol's unknown-operation error.
+            $vis fn of(
+                request: &ballast_wire::ApiRequest,
+            ) -> Result<Self, ballast_wire::ApiError> {
+                Self::from_name(&request.operation).ok_or_else(|| {
+                    ballast_wire::ApiError::unknown_operation(
+                        request.service.protocol(),
+                        &request.operation,
+                    )
+                })
+            }
         }
     };
 }

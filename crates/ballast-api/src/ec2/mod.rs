@@ -10,7 +10,7 @@ mod tags;
 
 use ballast_core::ec2::{self, Error as Rule, filter};
 use ballast_store::Tx;
-use ballast_wire::{ApiError, ApiRequest, Protocol, WireResponse};
+use ballast_wire::{ApiError, ApiRequest, WireResponse};
 
 use crate::dispatch::{call, operations};
 use crate::error::{ErrorCode, HandlerError};
@@ -46,12 +46,7 @@ pub fn handle(
     ctx: &RequestContext,
     request: &ApiRequest,
 ) -> Result<WireResponse, ApiError> {
-    let Some(operation) = Operation::from_name(&request.operation) else {
-        return Err(ApiError::unknown_operation(
-            Protocol::Ec2Query,
-            &request.operation,
-        ));
-    };
+    let operation = Operation::of(request)?;
     use Operation::*;
     match operation {
         DescribeRegions => call(ctx, request, |i| network::describe_regions(state, i)),

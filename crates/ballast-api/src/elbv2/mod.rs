@@ -14,7 +14,7 @@ use ballast_core::elbv2::{self, Error as Rule, TargetGroupUsage};
 use ballast_core::paging::decode_token;
 use ballast_core::{Arn, tags as core_tags};
 use ballast_store::Tx;
-use ballast_wire::{ApiError, ApiRequest, Protocol, WireResponse};
+use ballast_wire::{ApiError, ApiRequest, WireResponse};
 
 use crate::dispatch::{call, operations};
 use crate::error::{ErrorCode, HandlerError};
@@ -58,12 +58,7 @@ pub fn handle(
     ctx: &RequestContext,
     request: &ApiRequest,
 ) -> Result<WireResponse, ApiError> {
-    let Some(operation) = Operation::from_name(&request.operation) else {
-        return Err(ApiError::unknown_operation(
-            Protocol::AwsQuery,
-            &request.operation,
-        ));
-    };
+    let operation = Operation::of(request)?;
     use Operation::*;
     match operation {
         CreateLoadBalancer => call(ctx, request, |i| load_balancers::create(state, i)),

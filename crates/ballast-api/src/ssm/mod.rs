@@ -4,7 +4,7 @@ pub mod model;
 mod parameters;
 
 use ballast_core::ssm::Error as Rule;
-use ballast_wire::{ApiError, ApiRequest, Protocol, WireResponse};
+use ballast_wire::{ApiError, ApiRequest, WireResponse};
 
 use crate::dispatch::{call, operations};
 use crate::error::{ErrorCode, HandlerError};
@@ -31,12 +31,7 @@ pub fn handle(
     ctx: &RequestContext,
     request: &ApiRequest,
 ) -> Result<WireResponse, ApiError> {
-    let Some(operation) = Operation::from_name(&request.operation) else {
-        return Err(ApiError::unknown_operation(
-            Protocol::AwsJson11,
-            &request.operation,
-        ));
-    };
+    let operation = Operation::of(request)?;
     use Operation::*;
     match operation {
         PutParameter => call(ctx, request, |i| parameters::put(state, ctx, i)),

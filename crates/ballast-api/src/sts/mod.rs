@@ -19,14 +19,10 @@ pub fn handle(
     ctx: &RequestContext,
     request: &ApiRequest,
 ) -> Result<WireResponse, ApiError> {
-    match Operation::from_name(&request.operation) {
-        Some(Operation::GetCallerIdentity) => call(ctx, request, |_: GetCallerIdentityInput| {
+    match Operation::of(request)? {
+        Operation::GetCallerIdentity => call(ctx, request, |_: GetCallerIdentityInput| {
             Ok::<_, ApiError>(get_caller_identity(state, ctx))
         }),
-        None => Err(ApiError::unknown_operation(
-            request.service.protocol(),
-            &request.operation,
-        )),
     }
 }
 
