@@ -55,16 +55,18 @@ pub async fn handle(
         query: request.uri().query(),
         headers: request.headers(),
     };
+    // Actions borrow from the listener route, not from the request, so
+    // nothing is copied per request.
     let actions =
         first_match(&listener.rules, &view).map_or(&listener.default_actions, |r| &r.actions);
-    match actions.first().cloned() {
+    match actions.first() {
         Some(Action::Forward(config)) => {
-            forward(&proxy, &snapshot, &listener, conn, &config, request).await
+            forward(&proxy, &snapshot, &listener, conn, config, request).await
         }
-        Some(Action::FixedResponse(config)) => responses::fixed(&config),
+        Some(Action::FixedResponse(config)) => responses::fixed(config),
         Some(Action::Redirect(config)) => {
             let location = redirect_location(
-                &config,
+                config,
                 host.split(':').next().unwrap_or(&host),
                 listener.port,
                 request.uri().path(),
