@@ -301,26 +301,33 @@ fn prepare(
     Request::from_parts(parts, body.boxed())
 }
 
+// Header names built once: inserting under a `&str` name allocates a new
+// name on every request.
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_PORT: HeaderName = HeaderName::from_static("x-forwarded-port");
+const X_AMZN_TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
+
 fn forwarded_headers(proxy: &Proxy, listener: &ListenerRoute, conn: Conn, headers: &mut HeaderMap) {
     let client = conn.peer.ip().to_string();
     match listener.xff {
         XffMode::Append => {
-            let value = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+            let value = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
                 Some(existing) => format!("{existing}, {client}"),
                 None => client,
             };
             if let Ok(value) = HeaderValue::from_str(&value) {
-                headers.insert("x-forwarded-for", value);
+                headers.insert(X_FORWARDED_FOR, value);
             }
         }
         XffMode::Preserve => {}
         XffMode::Remove => {
-            headers.remove("x-forwarded-for");
+            headers.remove(&X_FORWARDED_FOR);
         }
     }
-    headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
-    headers.insert("x-forwarded-port", HeaderValue::from(listener.port));
-    if !headers.contains_key("x-amzn-trace-id") {
+    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("http"));
+    headers.insert(X_FORWARDED_PORT, HeaderValue::from(listener.port));
+    if !headers.contains_key(&X_AMZN_TRACE_ID) {
         let seconds = proxy
             .clock
             .now()
@@ -329,7 +336,7 @@ fn forwarded_headers(proxy: &Proxy, listener: &ListenerRoute, conn: Conn, header
         let random: u128 = rand::rng().random();
         let trace = format!("Root=1-{seconds:08x}-{:024x}", random & ((1u128 << 96) - 1));
         if let Ok(value) = HeaderValue::from_str(&trace) {
-            headers.insert("x-amzn-trace-id", value);
+            headers.insert(X_AMZN_TRACE_ID, value);
         }
     }
 }
