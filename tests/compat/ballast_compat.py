@@ -48,9 +48,9 @@ def _log_tail(path: Path, limit: int = 4000) -> str:
 _lb_blocks = itertools.count()
 
 
-def next_lb_block() -> int:
-    """A second octet for a server's load balancer block, unique per process."""
-    return 101 + (os.getpid() + next(_lb_blocks)) % 150
+def next_address_octet() -> int:
+    """A second octet for a server's loopback /16 (102-251), unique per process."""
+    return 102 + (os.getpid() + next(_lb_blocks)) % 150
 
 
 class BallastServer:
@@ -76,6 +76,7 @@ class BallastServer:
         self.proc: subprocess.Popen | None = None
         self.port: int | None = None
         self.starts = 0
+        self.address_octet = next_address_octet()
 
     @property
     def endpoint(self) -> str:
@@ -105,11 +106,14 @@ class BallastServer:
                     f"127.0.0.1:{self.port}",
                     "--data-dir",
                     str(self.data_dir),
-                    # Servers started side by side each get their own load
-                    # balancer addresses, and leave /etc/hosts alone unless
-                    # a test asks for it.
+                    # Servers started side by side each get their own
+                    # loopback /16 (load balancers below, instances above),
+                    # kept across restarts, and leave /etc/hosts alone
+                    # unless a test asks for it.
                     "--lb-cidr",
-                    f"127.{next_lb_block()}.0.0/16",
+                    f"127.{self.address_octet}.0.0/17",
+                    "--instance-cidr",
+                    f"127.{self.address_octet}.128.0/17",
                     *(() if "--hosts-file" in self.extra_args else ("--hosts-file", "off")),
                     *self.extra_args,
                 ],

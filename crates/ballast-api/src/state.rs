@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use ballast_core::elbv2::load_balancer::AddressBlock;
+use ballast_core::address::AddressBlock;
+use ballast_core::ec2::fleet::Fleet;
 use ballast_core::{Clock, Ids, Scope, TimeScale};
 use ballast_store::Store;
 use ballast_wire::Timestamp;
@@ -23,6 +24,10 @@ pub struct ApiState {
     pub data_plane: Arc<dyn DataPlane>,
     /// Where load balancer addresses come from.
     pub lb_addresses: AddressBlock,
+    /// Instance processes and their consoles.
+    pub fleet: Arc<dyn Fleet>,
+    /// Where instances' private addresses come from.
+    pub instance_addresses: AddressBlock,
 }
 
 impl ApiState {

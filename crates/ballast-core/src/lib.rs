@@ -6,6 +6,7 @@
 //! plain values; the API layer calls in here between decoding a request and
 //! writing the store.
 
+pub mod address;
 pub mod arn;
 pub mod clock;
 pub mod ec2;
@@ -14,6 +15,7 @@ pub mod ids;
 pub mod network;
 pub mod paging;
 pub mod ssm;
+pub mod sts;
 pub mod tags;
 
 pub use arn::Arn;

@@ -4,7 +4,7 @@
 //! until then the API shows the core's [`SecurityGroup::default_group`].
 
 use ballast_core::ec2::{KeyPair, SecurityGroup};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use crate::{StoreError, Tx};
 
@@ -89,25 +89,6 @@ impl Tx<'_> {
             .prepare_cached("DELETE FROM ec2_key_pairs WHERE id = ?1")?
             .execute(params![id])?;
         Ok(n > 0)
-    }
-
-    fn one_record<T: serde::de::DeserializeOwned>(
-        &self,
-        sql: &str,
-        keys: &[&str],
-    ) -> Result<Option<T>, StoreError> {
-        let record: Option<String> = self
-            .conn()
-            .prepare_cached(sql)?
-            .query_row(rusqlite::params_from_iter(keys), |row| row.get(0))
-            .optional()?;
-        record.map(|r| Ok(serde_json::from_str(&r)?)).transpose()
-    }
-
-    fn all_records<T: serde::de::DeserializeOwned>(&self, sql: &str) -> Result<Vec<T>, StoreError> {
-        let mut stmt = self.conn().prepare_cached(sql)?;
-        let rows = stmt.query_map([], |row| row.get::<_, String>(0))?;
-        rows.map(|r| Ok(serde_json::from_str(&r?)?)).collect()
     }
 }
 

@@ -11,8 +11,10 @@
 
 mod ec2;
 mod elbv2;
+mod instances;
 pub mod migrations;
 mod ssm;
+mod sts;
 mod tags;
 
 use std::path::{Path, PathBuf};
@@ -125,6 +127,28 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
 impl Tx<'_> {
     fn conn(&self) -> &rusqlite::Transaction<'_> {
         &self.tx
+    }
+
+    /// The JSON `record` column of the one row `sql` selects, decoded.
+    fn one_record<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &str,
+        keys: &[&str],
+    ) -> Result<Option<T>, StoreError> {
+        use rusqlite::OptionalExtension as _;
+        let record: Option<String> = self
+            .conn()
+            .prepare_cached(sql)?
+            .query_row(rusqlite::params_from_iter(keys), |row| row.get(0))
+            .optional()?;
+        record.map(|r| Ok(serde_json::from_str(&r)?)).transpose()
+    }
+
+    /// The JSON `record` column of every row `sql` selects, decoded.
+    fn all_records<T: serde::de::DeserializeOwned>(&self, sql: &str) -> Result<Vec<T>, StoreError> {
+        let mut stmt = self.conn().prepare_cached(sql)?;
+        let rows = stmt.query_map([], |row| row.get::<_, String>(0))?;
+        rows.map(|r| Ok(serde_json::from_str(&r?)?)).collect()
     }
 }
 

@@ -87,6 +87,27 @@ const MIGRATIONS: &[&str] = &[
         record TEXT NOT NULL
     );
     "#,
+    // 4: EC2 instances, and the temporary credentials issued to them.
+    r#"
+    CREATE TABLE ec2_instances (
+        id      TEXT PRIMARY KEY NOT NULL,
+        seq     INTEGER NOT NULL,
+        state   TEXT NOT NULL,
+        address TEXT NOT NULL,
+        record  TEXT NOT NULL
+    );
+    -- A terminated instance gives its address back.
+    CREATE UNIQUE INDEX ec2_instances_live_address
+        ON ec2_instances (address) WHERE state != 'terminated';
+
+    CREATE TABLE sts_sessions (
+        access_key_id  TEXT PRIMARY KEY NOT NULL,
+        session_name   TEXT NOT NULL,
+        expires_millis INTEGER NOT NULL,
+        record         TEXT NOT NULL
+    );
+    CREATE INDEX sts_sessions_by_name ON sts_sessions (session_name, expires_millis);
+    "#,
 ];
 
 /// The schema version this build writes.

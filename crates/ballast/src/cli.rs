@@ -64,6 +64,17 @@ pub struct UpArgs {
     #[arg(long, env = "BALLAST_LB_CIDR", default_value = "127.100.0.0/16")]
     pub lb_cidr: String,
 
+    /// The loopback block instances' private addresses come from; each
+    /// Ballast process on a machine needs its own.
+    #[arg(long, env = "BALLAST_INSTANCE_CIDR", default_value = "127.101.0.0/16")]
+    pub instance_cidr: String,
+
+    /// The port of the instance metadata service, which listens on each
+    /// instance's own address (`AWS_EC2_METADATA_SERVICE_ENDPOINT` inside
+    /// instances points there).
+    #[arg(long, env = "BALLAST_IMDS_PORT", default_value_t = 8169)]
+    pub imds_port: u16,
+
     /// The hosts file where load balancer DNS names are published so that
     /// ordinary clients resolve them; `off` leaves name resolution alone.
     #[arg(long, env = "BALLAST_HOSTS_FILE", default_value = "/etc/hosts")]

@@ -5,8 +5,9 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use ballast_api::ApiState;
 use ballast_api::auth::Credentials;
-use ballast_core::elbv2::load_balancer::AddressBlock;
+use ballast_core::address::AddressBlock;
 use ballast_core::{Clock, Ids, Scope, SystemClock, TimeScale};
+use ballast_fleet::{Fleet, FleetOptions};
 use ballast_proxy::hosts::HostsFile;
 use ballast_proxy::{Proxy, ProxyOptions};
 use ballast_store::Store;
@@ -30,12 +31,29 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         )
     })?;
     let lb_addresses = AddressBlock::parse(&args.lb_cidr).context("--lb-cidr")?;
+    let instance_addresses = AddressBlock::parse(&args.instance_cidr).context("--instance-cidr")?;
+    if lb_addresses.overlaps(instance_addresses) {
+        bail!("--lb-cidr {lb_addresses} and --instance-cidr {instance_addresses} overlap");
+    }
     let data_dir = args.data_dir();
     let store = Store::open(&data_dir)
         .with_context(|| format!("opening the store in {}", data_dir.display()))?;
 
     let store = Arc::new(store);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let ids = Arc::new(Ids::from_entropy());
+    let scope = Scope::new(args.region.clone());
+    let fleet = Fleet::new(
+        Arc::clone(&store),
+        Arc::clone(&clock),
+        Arc::clone(&ids),
+        scope.clone(),
+        time_scale,
+        FleetOptions {
+            instances_root: data_dir.join("instances"),
+            imds_port: args.imds_port,
+        },
+    );
     let proxy = Proxy::new(
         Arc::clone(&store),
         Arc::clone(&clock),
@@ -49,12 +67,14 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     let state = ApiState {
         store,
         clock,
-        ids: Arc::new(Ids::from_entropy()),
-        scope: Scope::new(args.region.clone()),
+        ids,
+        scope,
         credentials: Arc::new(credentials),
         time_scale,
         data_plane: proxy.clone(),
         lb_addresses,
+        fleet: Arc::new(fleet.clone()),
+        instance_addresses,
     };
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -64,7 +84,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     let hosts = args.hosts_file().map(HostsFile::new);
     let served = runtime.block_on(async {
         tokio::spawn(ballast_proxy::run(proxy));
-        serve(args, state, data_dir).await
+        serve(args, state, data_dir, fleet).await
     });
     if let Some(hosts) = hosts
         && let Err(error) = hosts.clear()
@@ -74,17 +94,38 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     served
 }
 
-async fn serve(args: UpArgs, state: ApiState, data_dir: std::path::PathBuf) -> anyhow::Result<()> {
+async fn serve(
+    args: UpArgs,
+    state: ApiState,
+    data_dir: std::path::PathBuf,
+    fleet: Fleet,
+) -> anyhow::Result<()> {
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
     let endpoint = format!("http://{}", listener.local_addr()?);
     print_banner(&endpoint, &args, &data_dir, state.time_scale);
 
-    axum::serve(listener, ballast_api::router(state))
+    // Instances reach the API on loopback even when it listens on all
+    // interfaces.
+    let mut reachable = listener.local_addr()?;
+    if reachable.ip().is_unspecified() {
+        reachable.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let fleet_task = tokio::spawn({
+        let fleet = fleet.clone();
+        async move { fleet.run(format!("http://{reachable}")).await }
+    });
+
+    let served = axum::serve(listener, ballast_api::router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
-        .context("serving the API")?;
+        .context("serving the API");
+    fleet.shutdown();
+    if let Err(error) = fleet_task.await {
+        tracing::error!(%error, "the fleet stopped abnormally");
+    }
+    served?;
     tracing::info!("stopped");
     Ok(())
 }

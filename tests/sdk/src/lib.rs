@@ -73,16 +73,18 @@ impl Ballast {
         } else {
             &["--hosts-file", "off"]
         };
-        // Each server gets its own block of load balancer addresses, so
-        // servers running side by side never contend for a listener.
-        let block = format!(
-            "127.{}.0.0/16",
-            101 + (std::process::id() + next_block()) % 150
-        );
+        // Each server gets its own loopback /16 (load balancers in the lower
+        // half, instances in the upper), kept across restarts on the same
+        // data directory, so servers side by side never contend for an
+        // address.
+        let octet = address_octet(data_dir);
+        let lb_block = format!("127.{octet}.0.0/17");
+        let instance_block = format!("127.{octet}.128.0/17");
         let mut child = Command::new(binary())
             .args(["up", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
-            .args(["--lb-cidr", &block])
+            .args(["--lb-cidr", &lb_block])
+            .args(["--instance-cidr", &instance_block])
             .args(hosts)
             .args(extra)
             .env("BALLAST_LOG", "warn")
@@ -190,14 +192,69 @@ impl Drop for Ballast {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+        kill_instance_leftovers(&self.data_dir);
     }
 }
 
-/// A counter distinguishing the servers one test process starts.
-fn next_block() -> u32 {
+/// Kills the process groups of instances a server left behind (it was
+/// killed with SIGKILL and not restarted), so no test leaks processes.
+fn kill_instance_leftovers(data_dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(data_dir.join("instances")) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let record = std::fs::read_to_string(entry.path().join("runtime.json")).unwrap_or_default();
+        let pgid = record
+            .split("\"pgid\":")
+            .nth(1)
+            .and_then(|rest| rest.split([',', '}']).next())
+            .and_then(|n| n.trim().parse::<i32>().ok());
+        if let Some(pgid) = pgid.filter(|p| *p > 1) {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pgid}")])
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
+/// Polls `probe` every 25 ms until it returns `Some`, failing the test
+/// with `what` if `deadline` passes first.
+pub async fn eventually<T, F, Fut>(what: &str, deadline: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let start = Instant::now();
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(
+            start.elapsed() < deadline,
+            "timed out after {deadline:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// The second octet of a server's loopback /16: 102–251, distinct for
+/// the servers one test process starts, and remembered in the data
+/// directory so a restarted server keeps its addresses.
+fn address_octet(data_dir: &Path) -> u32 {
     use std::sync::atomic::{AtomicU32, Ordering};
     static NEXT: AtomicU32 = AtomicU32::new(0);
-    NEXT.fetch_add(1, Ordering::Relaxed)
+    let remembered = data_dir.join(".test-address-octet");
+    if let Some(octet) = std::fs::read_to_string(&remembered)
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+    {
+        return octet;
+    }
+    let octet = 102 + (std::process::id() + NEXT.fetch_add(1, Ordering::Relaxed)) % 150;
+    let _ = std::fs::create_dir_all(data_dir);
+    let _ = std::fs::write(&remembered, octet.to_string());
+    octet
 }
 
 /// A name unique to this test run, for resources tests create.

@@ -1,7 +1,8 @@
 //! EC2 (ec2Query): the region, its zones, the default VPC and subnets,
-//! security groups, images, key pairs and tags.
+//! security groups, images, key pairs, tags and instances.
 
 mod images;
+mod instances;
 mod key_pairs;
 pub mod model;
 mod network;
@@ -37,6 +38,19 @@ operations! {
         CreateTags,
         DeleteTags,
         DescribeTags,
+        RunInstances,
+        DescribeInstances,
+        DescribeInstanceStatus,
+        StartInstances,
+        StopInstances,
+        RebootInstances,
+        TerminateInstances,
+        GetConsoleOutput,
+        ModifyInstanceMetadataOptions,
+        AssociateIamInstanceProfile,
+        DescribeIamInstanceProfileAssociations,
+        ReplaceIamInstanceProfileAssociation,
+        DisassociateIamInstanceProfile,
     }
 }
 
@@ -68,6 +82,25 @@ pub fn handle(
         CreateTags => call(ctx, request, |i| tags::create(state, i)),
         DeleteTags => call(ctx, request, |i| tags::delete(state, i)),
         DescribeTags => call(ctx, request, |i| tags::describe(state, i)),
+        RunInstances => call(ctx, request, |i| instances::run(state, i)),
+        DescribeInstances => call(ctx, request, |i| instances::describe(state, i)),
+        DescribeInstanceStatus => call(ctx, request, |i| instances::describe_status(state, i)),
+        StartInstances => call(ctx, request, |i| instances::start(state, i)),
+        StopInstances => call(ctx, request, |i| instances::stop(state, i)),
+        RebootInstances => call(ctx, request, |i| instances::reboot(state, i)),
+        TerminateInstances => call(ctx, request, |i| instances::terminate(state, i)),
+        GetConsoleOutput => call(ctx, request, |i| instances::console_output(state, i)),
+        ModifyInstanceMetadataOptions => call(ctx, request, |i| {
+            instances::modify_metadata_options(state, i)
+        }),
+        AssociateIamInstanceProfile => call(ctx, request, |i| instances::associate(state, i)),
+        DescribeIamInstanceProfileAssociations => {
+            call(ctx, request, |i| instances::describe_associations(state, i))
+        }
+        ReplaceIamInstanceProfileAssociation => {
+            call(ctx, request, |i| instances::replace(state, i))
+        }
+        DisassociateIamInstanceProfile => call(ctx, request, |i| instances::disassociate(state, i)),
     }
 }
 
@@ -179,5 +212,6 @@ pub(super) fn resource_exists(
         SecurityGroup => security_groups::find(state, tx, id)?.is_some(),
         KeyPair => tx.key_pair(id)?.is_some(),
         Image => ec2::images::find(id).is_some(),
+        Instance => tx.instance(id)?.is_some(),
     })
 }

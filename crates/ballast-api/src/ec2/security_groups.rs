@@ -29,7 +29,7 @@ pub(super) fn find(
 }
 
 /// A security group by name in a VPC.
-fn find_by_name(
+pub(super) fn find_by_name(
     state: &ApiState,
     tx: &Tx<'_>,
     vpc_id: &str,

@@ -134,15 +134,12 @@ pub(super) fn create(
                 Err(Rule::DuplicateLoadBalancerName(spec.name.clone()).into())
             };
         }
-        let taken: Vec<_> = tx.load_balancers()?.iter().map(|lb| lb.address).collect();
-        let address = (0..)
-            .map_while(|index| state.lb_addresses.nth(index))
-            .find(|a| !taken.contains(a))
-            .ok_or_else(|| {
-                Rule::InvalidConfigurationRequest(
-                    "Ballast has no free load balancer address left".to_owned(),
-                )
-            })?;
+        let taken = tx.load_balancers()?.iter().map(|lb| lb.address).collect();
+        let address = state.lb_addresses.first_free(&taken).ok_or_else(|| {
+            Rule::InvalidConfigurationRequest(
+                "Ballast has no free load balancer address left".to_owned(),
+            )
+        })?;
         let lb = elbv2::LoadBalancer::create(arn, &spec, &region, address, dns_id, zone_of, now)?;
         tx.save_load_balancer(&lb)?;
         tx.put_tags(&lb.arn, &tags)?;

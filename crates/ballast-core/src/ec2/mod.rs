@@ -7,13 +7,16 @@
 //! one variant per code Ballast answers with.
 
 pub mod filter;
+pub mod fleet;
 pub mod images;
+pub mod instance;
 pub mod key_pair;
 pub mod network;
 pub mod security_group;
 
 pub use filter::Filter;
 pub use images::Image;
+pub use instance::{Instance, InstanceState};
 pub use key_pair::KeyPair;
 pub use security_group::{Permission, Rule, SecurityGroup};
 
@@ -74,6 +77,26 @@ pub enum Error {
     /// `TagLimitExceeded`.
     #[error("The maximum number of Tags for a resource has been reached.")]
     TagLimitExceeded,
+    /// `InvalidInstanceID.NotFound`: the message names the instances.
+    #[error("The instance ID{} '{}' do{} not exist", if .0.len() > 1 { "s" } else { "" }, .0.join("', '"), if .0.len() > 1 { "" } else { "es" })]
+    InstanceNotFound(Vec<String>),
+    #[error("Invalid id: \"{0}\" (expecting \"i-...\")")]
+    InstanceIdMalformed(String),
+    /// `IncorrectInstanceState`.
+    #[error("{0}")]
+    IncorrectInstanceState(String),
+    /// `OperationNotPermitted`.
+    #[error("{0}")]
+    OperationNotPermitted(String),
+    /// `InsufficientInstanceCapacity`: Ballast's instance address block
+    /// is full.
+    #[error("{0}")]
+    InsufficientInstanceCapacity(String),
+    #[error("An association with ID {0} does not exist.")]
+    AssociationNotFound(String),
+    /// `IncorrectState`: e.g. a second profile association.
+    #[error("{0}")]
+    IncorrectState(String),
 }
 
 impl Error {
@@ -101,6 +124,13 @@ impl Error {
             Error::KeyPairFormat(_) => "InvalidKeyPair.Format",
             Error::InvalidId(_) => "InvalidID",
             Error::TagLimitExceeded => "TagLimitExceeded",
+            Error::InstanceNotFound(_) => "InvalidInstanceID.NotFound",
+            Error::InstanceIdMalformed(_) => "InvalidInstanceID.Malformed",
+            Error::IncorrectInstanceState(_) => "IncorrectInstanceState",
+            Error::OperationNotPermitted(_) => "OperationNotPermitted",
+            Error::InsufficientInstanceCapacity(_) => "InsufficientInstanceCapacity",
+            Error::AssociationNotFound(_) => "InvalidAssociationID.NotFound",
+            Error::IncorrectState(_) => "IncorrectState",
         }
     }
 }
@@ -133,16 +163,18 @@ pub enum ResourceKind {
     SecurityGroup,
     KeyPair,
     Image,
+    Instance,
 }
 
 impl ResourceKind {
     /// Every taggable kind.
-    pub const ALL: [ResourceKind; 5] = [
+    pub const ALL: [ResourceKind; 6] = [
         ResourceKind::Vpc,
         ResourceKind::Subnet,
         ResourceKind::SecurityGroup,
         ResourceKind::KeyPair,
         ResourceKind::Image,
+        ResourceKind::Instance,
     ];
 
     /// The id prefix, with its dash.
@@ -153,6 +185,7 @@ impl ResourceKind {
             ResourceKind::SecurityGroup => "sg-",
             ResourceKind::KeyPair => "key-",
             ResourceKind::Image => "ami-",
+            ResourceKind::Instance => "i-",
         }
     }
 
@@ -164,6 +197,7 @@ impl ResourceKind {
             ResourceKind::SecurityGroup => "security-group",
             ResourceKind::KeyPair => "key-pair",
             ResourceKind::Image => "image",
+            ResourceKind::Instance => "instance",
         }
     }
 
@@ -184,6 +218,7 @@ impl ResourceKind {
             }
             ResourceKind::KeyPair => Error::KeyPairNotFound(id.to_owned()),
             ResourceKind::Image => Error::AmiNotFound(id.to_owned()),
+            ResourceKind::Instance => Error::InstanceNotFound(vec![id.to_owned()]),
         }
     }
 }
@@ -277,7 +312,8 @@ mod tests {
             Some(ResourceKind::SecurityGroup)
         );
         assert_eq!(ResourceKind::of_id("subnet-1"), Some(ResourceKind::Subnet));
-        assert_eq!(ResourceKind::of_id("i-1"), None);
+        assert_eq!(ResourceKind::of_id("i-1"), Some(ResourceKind::Instance));
+        assert_eq!(ResourceKind::of_id("x-1"), None);
     }
 
     #[test]

@@ -211,63 +211,6 @@ impl LoadBalancer {
     }
 }
 
-/// The loopback addresses load balancers get, one each, so every listener
-/// can bind any port. The default is 127.100.0.0/16; each Ballast process
-/// on a machine needs its own block (`--lb-cidr`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AddressBlock {
-    base: u32,
-    size: u32,
-}
-
-/// Why an address block was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{0}' is not a loopback block: use A.B.C.D/N inside 127.0.0.0/8 with N between 8 and 30")]
-pub struct AddressBlockError(pub String);
-
-impl AddressBlock {
-    /// 127.100.0.0/16.
-    pub const DEFAULT: AddressBlock = AddressBlock {
-        base: u32::from_be_bytes([127, 100, 0, 0]),
-        size: 1 << 16,
-    };
-
-    /// Parses `127.100.0.0/16`.
-    pub fn parse(text: &str) -> Result<Self, AddressBlockError> {
-        let bad = || AddressBlockError(text.to_owned());
-        let (addr, len) = text.split_once('/').ok_or_else(bad)?;
-        let addr: Ipv4Addr = addr.parse().map_err(|_| bad())?;
-        let len: u32 = len.parse().map_err(|_| bad())?;
-        if !(8..=30).contains(&len) || addr.octets()[0] != 127 {
-            return Err(bad());
-        }
-        let size = 1u32 << (32 - len);
-        Ok(AddressBlock {
-            base: u32::from(addr) & !(size - 1),
-            size,
-        })
-    }
-
-    /// The `index`th usable address, skipping host parts ending in `.0` or
-    /// `.255` so no address looks special; `None` past the block's end.
-    pub fn nth(self, index: u32) -> Option<Ipv4Addr> {
-        let per_256 = 254;
-        let offset = (index / per_256) * 256 + index % per_256 + 1;
-        (offset < self.size).then(|| Ipv4Addr::from(self.base + offset))
-    }
-}
-
-impl Default for AddressBlock {
-    fn default() -> Self {
-        AddressBlock::DEFAULT
-    }
-}
-
-/// The `index`th address of the default block.
-pub fn address_for(index: u32) -> Option<Ipv4Addr> {
-    AddressBlock::DEFAULT.nth(index)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,23 +285,5 @@ mod tests {
         assert!(validate_name("internal-web").is_err());
         assert!(validate_name("web-1").is_ok());
         assert!(validate_name("web_1").is_err());
-    }
-
-    #[test]
-    fn blocks_parse_and_stay_inside() {
-        let block = AddressBlock::parse("127.42.7.9/24").unwrap();
-        assert_eq!(block.nth(0), Some(Ipv4Addr::new(127, 42, 7, 1)));
-        assert_eq!(block.nth(253), Some(Ipv4Addr::new(127, 42, 7, 254)));
-        assert_eq!(block.nth(254), None);
-        assert!(AddressBlock::parse("10.0.0.0/16").is_err());
-        assert!(AddressBlock::parse("127.0.0.0/31").is_err());
-    }
-
-    #[test]
-    fn addresses_stay_in_the_block() {
-        assert_eq!(address_for(0), Some(Ipv4Addr::new(127, 100, 0, 1)));
-        assert_eq!(address_for(253), Some(Ipv4Addr::new(127, 100, 0, 254)));
-        assert_eq!(address_for(254), Some(Ipv4Addr::new(127, 100, 1, 1)));
-        assert_eq!(address_for(254 * 256), None);
     }
 }

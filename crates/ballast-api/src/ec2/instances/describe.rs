@@ -1,0 +1,239 @@
+//! DescribeInstances, DescribeInstanceStatus and GetConsoleOutput.
+
+use ballast_core::ec2::instance::{self as inst, Instance, InstanceState};
+use ballast_core::ec2::{self, Error as Rule, filter, paging};
+use ballast_core::paging::page;
+use ballast_wire::Timestamp;
+use base64::Engine as _;
+
+use super::model::*;
+use super::{Error, check_id, named, one, state_view, view};
+use crate::ApiState;
+use crate::ec2::{dry_run, filters};
+
+/// The smallest `MaxResults` of DescribeInstances and
+/// DescribeInstanceStatus.
+const MIN_PAGE: i64 = 5;
+
+/// GetConsoleOutput returns at most the last 64 KB, as EC2 does.
+const CONSOLE_LIMIT: usize = 64 * 1024;
+
+/// An instance with its tags.
+type Tagged = (Instance, Vec<(String, String)>);
+
+/// The instances a Describe call selects, with their tags, ordered by id
+/// (the paging key).
+fn select(
+    state: &ApiState,
+    ids: &Option<Vec<String>>,
+    filters: &[ec2::Filter],
+    keep: impl Fn(&Instance) -> bool,
+) -> Result<Vec<Tagged>, Error> {
+    for id in ids.iter().flatten() {
+        check_id(id)?;
+    }
+    let now = state.now().millis();
+    let visible_for = state.time_scale.scale(inst::TERMINATED_VISIBLE_FOR);
+    state.store.read(|tx| -> Result<_, Error> {
+        let mut instances = match ids {
+            Some(ids) if !ids.is_empty() => named(tx, ids)?,
+            _ => tx.instances()?,
+        };
+        // A terminated instance past its visibility is gone even if the
+        // fleet has not deleted it yet.
+        instances.retain(|i| !i.expired(now, visible_for));
+        if let Some(ids) = ids.as_ref().filter(|ids| !ids.is_empty()) {
+            let missing: Vec<String> = ids
+                .iter()
+                .filter(|id| !instances.iter().any(|i| &i.id == *id))
+                .cloned()
+                .collect();
+            if !missing.is_empty() {
+                return Err(Rule::InstanceNotFound(missing).into());
+            }
+        }
+        instances.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut out = Vec::new();
+        for instance in instances {
+            if !keep(&instance) {
+                continue;
+            }
+            let tags = tx.tags(&instance.id)?;
+            if filter::matches(&instance, &tags, filters) {
+                out.push((instance, tags));
+            }
+        }
+        Ok(out)
+    })
+}
+
+fn check_paging_with_ids(ids: &Option<Vec<String>>, max: Option<i64>) -> Result<(), Rule> {
+    if ids.as_ref().is_some_and(|ids| !ids.is_empty()) && max.is_some() {
+        return Err(Rule::InvalidParameterCombination(
+            "The parameter instancesSet cannot be used with the parameter maxResults".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn describe(
+    state: &ApiState,
+    input: DescribeInstancesInput,
+) -> Result<DescribeInstancesOutput, Error> {
+    dry_run(input.dry_run)?;
+    let filters = filters::<Instance>(input.filters)?;
+    check_paging_with_ids(&input.instance_ids, input.max_results)?;
+    let (size, after) = paging(input.max_results, input.next_token.as_deref(), MIN_PAGE)?;
+    let selected = select(state, &input.instance_ids, &filters, |_| true)?;
+    let (selected, next_token) = page(selected, |(i, _)| i.id.as_str(), after.as_deref(), size);
+    Ok(DescribeInstancesOutput {
+        reservations: reservations(state, selected),
+        next_token,
+    })
+}
+
+/// Groups instances by reservation, in order of first appearance.
+fn reservations(state: &ApiState, instances: Vec<Tagged>) -> Vec<Reservation> {
+    let mut out: Vec<Reservation> = Vec::new();
+    for (instance, tags) in instances {
+        let shown = view(state, &instance, tags);
+        match out
+            .iter_mut()
+            .find(|r| r.reservation_id == instance.reservation_id)
+        {
+            Some(reservation) => reservation.instances.push(shown),
+            None => out.push(Reservation {
+                reservation_id: instance.reservation_id.clone(),
+                owner_id: state.scope.account.clone(),
+                groups: Vec::new(),
+                instances: vec![shown],
+            }),
+        }
+    }
+    out
+}
+
+/// The facts DescribeInstanceStatus filters on.
+struct StatusRow<'a> {
+    instance: &'a Instance,
+    status: &'static str,
+}
+
+impl filter::Filterable for StatusRow<'_> {
+    const FILTERS: &'static [&'static str] = &[
+        "availability-zone",
+        "instance-state-code",
+        "instance-state-name",
+        "instance-status.status",
+        "instance-status.reachability",
+        "system-status.status",
+        "system-status.reachability",
+    ];
+    const TAGGED: bool = false;
+
+    fn values(&self, name: &str) -> Vec<String> {
+        let value = match name {
+            "availability-zone" => self.instance.zone.clone(),
+            "instance-state-code" => self.instance.state.code().to_string(),
+            "instance-state-name" => self.instance.state.name().to_owned(),
+            "instance-status.status" | "system-status.status" => self.status.to_owned(),
+            "instance-status.reachability" | "system-status.reachability" => {
+                reachability(self.status).to_owned()
+            }
+            _ => return Vec::new(),
+        };
+        vec![value]
+    }
+}
+
+fn reachability(status: &str) -> &'static str {
+    match status {
+        "ok" => "passed",
+        "initializing" => "initializing",
+        _ => "insufficient-data",
+    }
+}
+
+fn summary(status: &'static str) -> StatusSummary {
+    StatusSummary {
+        status,
+        details: if status == "not-applicable" {
+            Vec::new()
+        } else {
+            vec![StatusDetail {
+                name: "reachability",
+                status: reachability(status),
+            }]
+        },
+    }
+}
+
+pub(crate) fn describe_status(
+    state: &ApiState,
+    input: DescribeInstanceStatusInput,
+) -> Result<DescribeInstanceStatusOutput, Error> {
+    dry_run(input.dry_run)?;
+    let filters: Vec<ec2::Filter> = input
+        .filters
+        .unwrap_or_default()
+        .into_iter()
+        .map(|f| ec2::Filter {
+            name: f.name,
+            values: f.values,
+        })
+        .collect();
+    filter::check::<StatusRow<'_>>(&filters)?;
+    check_paging_with_ids(&input.instance_ids, input.max_results)?;
+    let (size, after) = paging(input.max_results, input.next_token.as_deref(), MIN_PAGE)?;
+    let all = input.include_all_instances.unwrap_or(false);
+    let selected = select(state, &input.instance_ids, &[], |i| {
+        all || i.state == InstanceState::Running
+    })?;
+    let now = state.now().millis();
+    let initializing = state.time_scale.scale(inst::STATUS_INITIALIZING_FOR);
+    let rows: Vec<(Instance, &'static str)> = selected
+        .into_iter()
+        .map(|(i, _)| {
+            let status = i.status(now, initializing);
+            (i, status)
+        })
+        .filter(|(instance, status)| {
+            let row = StatusRow { instance, status };
+            filter::matches(&row, &[], &filters)
+        })
+        .collect();
+    let (rows, next_token) = page(rows, |(i, _)| i.id.as_str(), after.as_deref(), size);
+    Ok(DescribeInstanceStatusOutput {
+        statuses: rows
+            .into_iter()
+            .map(|(instance, status)| InstanceStatus {
+                instance_id: instance.id.clone(),
+                availability_zone: instance.zone.clone(),
+                events: Vec::new(),
+                instance_state: state_view(instance.state),
+                instance_status: summary(status),
+                system_status: summary(status),
+            })
+            .collect(),
+        next_token,
+    })
+}
+
+pub(crate) fn console_output(
+    state: &ApiState,
+    input: GetConsoleOutputInput,
+) -> Result<GetConsoleOutputOutput, Error> {
+    let instance = state
+        .store
+        .read(|tx| one(tx, input.instance_id.as_deref()))?;
+    dry_run(input.dry_run)?;
+    let output = state
+        .fleet
+        .console_output(&instance.id, CONSOLE_LIMIT)
+        .unwrap_or_default();
+    Ok(GetConsoleOutputOutput {
+        instance_id: instance.id,
+        timestamp: Timestamp::from_millis(state.now().millis()),
+        output: base64::engine::general_purpose::STANDARD.encode(output),
+    })
+}

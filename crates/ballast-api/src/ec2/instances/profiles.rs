@@ -1,0 +1,219 @@
+//! Instance profile associations: which role an instance's metadata
+//! service hands credentials for.
+//!
+//! A change takes effect for the instance at its next credential fetch:
+//! the metadata service issues credentials for the role the association
+//! names now (`ballast-fleet`'s `credentials`).
+
+use ballast_core::ec2::instance::{Instance, InstanceState, ProfileAssociation};
+use ballast_core::ec2::{self, Error as Rule, filter, paging};
+use ballast_core::paging::page;
+use ballast_store::Tx;
+use ballast_wire::Timestamp;
+
+use super::model::*;
+use super::{Error, one};
+use crate::ApiState;
+
+/// The smallest `MaxResults` of DescribeIamInstanceProfileAssociations.
+const MIN_PAGE: i64 = 5;
+
+/// The instance profile a specification names, as `(ARN, id)`; it must
+/// exist.
+pub(super) fn find_profile(
+    state: &ApiState,
+    tx: &Tx<'_>,
+    spec: &IamInstanceProfileSpecification,
+) -> Result<(String, String), Error> {
+    match (&spec.arn, &spec.name) {
+        (Some(_), Some(_)) => Err(Rule::InvalidParameterCombination(
+            "The parameter 'iamInstanceProfile.name' may not be used in combination with 'iamInstanceProfile.arn'".to_owned(),
+        )
+        .into()),
+        (None, None) => Err(Rule::MissingParameter("iamInstanceProfile.arn or iamInstanceProfile.name".to_owned()).into()),
+        (Some(arn), None) => {
+            // MERGE-IAM: look the profile up in the IAM store.
+            let _ = (state, tx);
+            Ok((arn.clone(), format!("AIPA{}", arn.len())))
+        }
+        (None, Some(name)) => {
+            // MERGE-IAM: look the profile up in the IAM store.
+            let arn = format!(
+                "arn:aws:iam::{}:instance-profile/{name}",
+                state.scope.account
+            );
+            Ok((arn, format!("AIPA{}", name.len())))
+        }
+    }
+}
+
+fn association_view(
+    instance: &Instance,
+    association: &ProfileAssociation,
+    state: &'static str,
+) -> IamInstanceProfileAssociation {
+    IamInstanceProfileAssociation {
+        association_id: association.id.clone(),
+        instance_id: instance.id.clone(),
+        iam_instance_profile: IamInstanceProfileView {
+            arn: association.profile_arn.clone(),
+            id: association.profile_id.clone(),
+        },
+        state,
+        timestamp: Timestamp::from_millis(association.since_millis),
+    }
+}
+
+fn new_association(
+    state: &ApiState,
+    tx: &Tx<'_>,
+    spec: Option<&IamInstanceProfileSpecification>,
+) -> Result<ProfileAssociation, Error> {
+    let spec = spec.ok_or_else(|| Rule::MissingParameter("IamInstanceProfile".to_owned()))?;
+    let (profile_arn, profile_id) = find_profile(state, tx, spec)?;
+    Ok(ProfileAssociation {
+        id: format!("iip-assoc-{}", state.ids.hex(17)),
+        profile_arn,
+        profile_id,
+        since_millis: state.now().millis(),
+    })
+}
+
+/// The live instance holding an association.
+fn holder(tx: &Tx<'_>, association_id: Option<&str>) -> Result<Instance, Error> {
+    let id = association_id.ok_or_else(|| Rule::MissingParameter("AssociationId".to_owned()))?;
+    tx.instances()?
+        .into_iter()
+        .find(|i| {
+            i.state != InstanceState::Terminated && i.profile.as_ref().is_some_and(|p| p.id == id)
+        })
+        .ok_or_else(|| Rule::AssociationNotFound(id.to_owned()).into())
+}
+
+pub(crate) fn associate(
+    state: &ApiState,
+    input: AssociateIamInstanceProfileInput,
+) -> Result<IamInstanceProfileAssociationOutput, Error> {
+    let (instance, association) = state.store.write(|tx| -> Result<_, Error> {
+        let mut instance = one(tx, input.instance_id.as_deref())?;
+        if instance.state == InstanceState::Terminated {
+            return Err(Rule::IncorrectInstanceState(format!(
+                "The instance '{}' is not in a valid state for this operation.",
+                instance.id
+            ))
+            .into());
+        }
+        if instance.profile.is_some() {
+            return Err(Rule::IncorrectState(format!(
+                "There is an existing association for instance {}",
+                instance.id
+            ))
+            .into());
+        }
+        let association = new_association(state, tx, input.iam_instance_profile.as_ref())?;
+        instance.profile = Some(association.clone());
+        tx.save_instance(&instance)?;
+        Ok((instance, association))
+    })?;
+    Ok(IamInstanceProfileAssociationOutput {
+        iam_instance_profile_association: association_view(&instance, &association, "associating"),
+    })
+}
+
+pub(crate) fn replace(
+    state: &ApiState,
+    input: ReplaceIamInstanceProfileAssociationInput,
+) -> Result<IamInstanceProfileAssociationOutput, Error> {
+    let (instance, association) = state.store.write(|tx| -> Result<_, Error> {
+        let mut instance = holder(tx, input.association_id.as_deref())?;
+        let association = new_association(state, tx, input.iam_instance_profile.as_ref())?;
+        instance.profile = Some(association.clone());
+        tx.save_instance(&instance)?;
+        Ok((instance, association))
+    })?;
+    Ok(IamInstanceProfileAssociationOutput {
+        iam_instance_profile_association: association_view(&instance, &association, "associating"),
+    })
+}
+
+pub(crate) fn disassociate(
+    state: &ApiState,
+    input: DisassociateIamInstanceProfileInput,
+) -> Result<IamInstanceProfileAssociationOutput, Error> {
+    let (instance, association) = state.store.write(|tx| -> Result<_, Error> {
+        let mut instance = holder(tx, input.association_id.as_deref())?;
+        let association = instance.profile.take().ok_or_else(|| {
+            Rule::AssociationNotFound(input.association_id.clone().unwrap_or_default())
+        })?;
+        tx.save_instance(&instance)?;
+        Ok((instance, association))
+    })?;
+    Ok(IamInstanceProfileAssociationOutput {
+        iam_instance_profile_association: association_view(
+            &instance,
+            &association,
+            "disassociating",
+        ),
+    })
+}
+
+/// The facts DescribeIamInstanceProfileAssociations filters on.
+struct AssociationRow<'a>(&'a Instance);
+
+impl filter::Filterable for AssociationRow<'_> {
+    const FILTERS: &'static [&'static str] = &["instance-id", "state"];
+    const TAGGED: bool = false;
+
+    fn values(&self, name: &str) -> Vec<String> {
+        match name {
+            "instance-id" => vec![self.0.id.clone()],
+            "state" => vec!["associated".to_owned()],
+            _ => Vec::new(),
+        }
+    }
+}
+
+pub(crate) fn describe_associations(
+    state: &ApiState,
+    input: DescribeIamInstanceProfileAssociationsInput,
+) -> Result<DescribeIamInstanceProfileAssociationsOutput, Error> {
+    let filters: Vec<ec2::Filter> = input
+        .filters
+        .unwrap_or_default()
+        .into_iter()
+        .map(|f| ec2::Filter {
+            name: f.name,
+            values: f.values,
+        })
+        .collect();
+    filter::check::<AssociationRow<'_>>(&filters)?;
+    let (size, after) = paging(input.max_results, input.next_token.as_deref(), MIN_PAGE)?;
+    let wanted = input.association_ids.unwrap_or_default();
+    let instances = state.store.read(|tx| tx.instances())?;
+    let mut rows: Vec<(Instance, ProfileAssociation)> = instances
+        .into_iter()
+        .filter(|i| i.state != InstanceState::Terminated)
+        .filter_map(|i| {
+            let association = i.profile.clone()?;
+            Some((i, association))
+        })
+        .collect();
+    for id in &wanted {
+        if !rows.iter().any(|(_, a)| &a.id == id) {
+            return Err(Rule::AssociationNotFound(id.clone()).into());
+        }
+    }
+    rows.retain(|(i, a)| {
+        (wanted.is_empty() || wanted.contains(&a.id))
+            && filter::matches(&AssociationRow(i), &[], &filters)
+    });
+    rows.sort_by(|a, b| a.1.id.cmp(&b.1.id));
+    let (rows, next_token) = page(rows, |(_, a)| a.id.as_str(), after.as_deref(), size);
+    Ok(DescribeIamInstanceProfileAssociationsOutput {
+        associations: rows
+            .iter()
+            .map(|(i, a)| association_view(i, a, "associated"))
+            .collect(),
+        next_token,
+    })
+}

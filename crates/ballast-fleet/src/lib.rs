@@ -1,0 +1,164 @@
+//! Ballast's fleet: EC2 instances that really run.
+//!
+//! An instance is a process group in its own directory under the data dir
+//! (`instance_dir`), booted by `/bin/sh` running its user data on the first
+//! boot and its boot hook on every boot (`boot`, `process`), with its own
+//! loopback address and its own metadata service on that address (`imds`)
+//! handing out its role's credentials (`credentials`). The reconciler
+//! (`reconcile`) converges processes to the instances in the store.
+//!
+//! The API never touches processes: it writes the instance's new state and
+//! calls [`Fleet::changed`](ballast_core::ec2::fleet::Fleet::changed).
+
+mod boot;
+mod credentials;
+mod imds;
+mod instance_dir;
+mod process;
+mod reconcile;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ballast_core::ec2::instance::{self, Instance};
+use ballast_core::{Clock, Ids, Scope, TimeScale};
+use ballast_store::{Store, StoreError};
+use tokio::sync::{Notify, watch};
+
+pub use boot::Environment;
+pub use instance_dir::InstanceDir;
+
+/// Where the fleet keeps instances and how it reaches them.
+#[derive(Debug, Clone)]
+pub struct FleetOptions {
+    /// The directory holding one directory per instance.
+    pub instances_root: PathBuf,
+    /// The port of each instance's metadata service, on its own address.
+    pub imds_port: u16,
+}
+
+/// A handle on the fleet: the API signals changes through it, the binary
+/// runs and stops it.
+#[derive(Debug, Clone)]
+pub struct Fleet {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Arc<Store>,
+    clock: Arc<dyn Clock>,
+    time_scale: TimeScale,
+    options: FleetOptions,
+    metadata: Arc<imds::Metadata>,
+    changed: Notify,
+    stop: watch::Sender<bool>,
+}
+
+impl Fleet {
+    pub fn new(
+        store: Arc<Store>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<Ids>,
+        scope: Scope,
+        time_scale: TimeScale,
+        options: FleetOptions,
+    ) -> Fleet {
+        let metadata = Arc::new(imds::Metadata::new(
+            Arc::clone(&store),
+            Arc::clone(&clock),
+            ids,
+            scope,
+        ));
+        Fleet {
+            inner: Arc::new(Inner {
+                store,
+                clock,
+                time_scale,
+                options,
+                metadata,
+                changed: Notify::new(),
+                stop: watch::channel(false).0,
+            }),
+        }
+    }
+
+    /// Runs the fleet until [`Fleet::shutdown`]: instances' processes point
+    /// their AWS tools at `api_endpoint`.
+    pub async fn run(&self, api_endpoint: String) {
+        let env = Environment {
+            api_endpoint,
+            region: self.inner.metadata.scope.region.clone(),
+            imds_port: self.inner.options.imds_port,
+            path: std::env::var_os("PATH").unwrap_or_else(|| OsString::from("/usr/bin:/bin")),
+        };
+        let stop = self.inner.stop.subscribe();
+        reconcile::Reconciler::new(Arc::clone(&self.inner), env)
+            .run(stop)
+            .await;
+    }
+
+    /// Asks [`Fleet::run`] to stop every instance's processes and return.
+    pub fn shutdown(&self) {
+        self.inner.stop.send_replace(true);
+    }
+}
+
+impl ballast_core::ec2::fleet::Fleet for Fleet {
+    fn changed(&self) {
+        self.inner.changed.notify_one();
+    }
+
+    fn console_output(&self, instance_id: &str, limit: usize) -> Option<Vec<u8>> {
+        InstanceDir::new(&self.inner.options.instances_root, instance_id).console_tail(limit)
+    }
+}
+
+impl Inner {
+    fn now_millis(&self) -> i64 {
+        reconcile::millis(self.clock.now())
+    }
+
+    fn scale(&self, aws: Duration) -> Duration {
+        self.time_scale.scale(aws)
+    }
+
+    /// Moves a booted instance from `pending` to `running` once it has
+    /// been pending long enough, if the store still has it pending in the
+    /// same boot.
+    fn mark_booted(&self, seen: &Instance) -> Result<(), StoreError> {
+        let now = self.now_millis();
+        let pending_at_least = self.scale(instance::PENDING_AT_LEAST);
+        self.store.write(|tx| {
+            if let Some(mut current) = tx.instance(&seen.id)?
+                && current.boot_generation == seen.boot_generation
+                && current.booted(now, pending_at_least)
+            {
+                tx.save_instance(&current)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Completes a stop or a termination whose processes all ended.
+    fn mark_halted(&self, seen: &Instance) -> Result<(), StoreError> {
+        let now = self.now_millis();
+        self.store.write(|tx| {
+            if let Some(mut current) = tx.instance(&seen.id)?
+                && current.state == seen.state
+                && current.halted(now)
+            {
+                tx.save_instance(&current)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Deletes a terminated instance that has been visible long enough.
+    fn forget(&self, seen: &Instance) -> Result<(), StoreError> {
+        self.store
+            .write(|tx| tx.delete_instance(&seen.id).map(drop))
+    }
+}

@@ -1,0 +1,358 @@
+//! The fleet's reconciler: level-triggered, from the store to processes.
+//!
+//! On every change the API signals, and a few times a second, it reads the
+//! instances and converges the world to them: an instance that should be up
+//! (`pending`, `running`) has a live boot of its current generation and a
+//! metadata listener; one that should be down has none. Transitions only
+//! the world can complete (`pending` → `running` once booted, `stopping` →
+//! `stopped` and `shutting-down` → `terminated` once every process ended)
+//! are written back to the store here.
+//!
+//! After a restart, the reconciler adopts the boots that survived (their
+//! process group is recorded in the instance directory and its members
+//! carry the instance's marker) and boots again the instances that should
+//! be up but have no live processes: re-adopted or rebooted, never lost
+//! and never duplicated.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use ballast_core::ec2::instance::{self, Instance, InstanceState};
+use ballast_store::StoreError;
+use tokio::task::JoinHandle;
+
+use crate::Inner;
+use crate::boot::{self, Environment};
+use crate::imds;
+use crate::instance_dir::InstanceDir;
+use crate::process::{Group, KILL, ProcessTable, TERMINATE};
+
+/// How often the reconciler runs without being signalled.
+const PERIOD: Duration = Duration::from_millis(250);
+
+/// The shortest grace between SIGTERM and SIGKILL, however small the
+/// time scale: processes need a moment to act on SIGTERM.
+const MIN_GRACE: Duration = Duration::from_millis(300);
+
+/// On `ballast up`'s own shutdown, how long instances get to exit.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// How often expired credentials are deleted.
+const SESSION_SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+/// What the reconciler knows about one instance's processes.
+#[derive(Debug)]
+struct Slot {
+    dir: InstanceDir,
+    boot: Option<Boot>,
+    stopping: Option<Stopping>,
+    imds: Option<Listener>,
+}
+
+/// A boot whose process group may still be alive.
+#[derive(Debug, Clone, Copy)]
+struct Boot {
+    group: Group,
+    generation: u64,
+}
+
+/// A shutdown in progress: SIGTERM sent at `since`, SIGKILL once the grace
+/// is over.
+#[derive(Debug, Clone, Copy)]
+struct Stopping {
+    since: Instant,
+    killed: bool,
+}
+
+/// A metadata listener, stopped when dropped.
+#[derive(Debug)]
+struct Listener(JoinHandle<()>);
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The reconciler's state across passes.
+pub(crate) struct Reconciler {
+    inner: Arc<Inner>,
+    env: Environment,
+    slots: HashMap<String, Slot>,
+    last_sweep: Option<Instant>,
+}
+
+impl Reconciler {
+    pub(crate) fn new(inner: Arc<Inner>, env: Environment) -> Self {
+        Reconciler {
+            inner,
+            env,
+            slots: HashMap::new(),
+            last_sweep: None,
+        }
+    }
+
+    /// Runs until `stop` fires, then stops every instance's processes.
+    pub(crate) async fn run(mut self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        loop {
+            if let Err(error) = self.pass().await {
+                tracing::error!(%error, "fleet reconciliation failed");
+            }
+            tokio::select! {
+                _ = self.inner.changed.notified() => {}
+                _ = tokio::time::sleep(PERIOD) => {}
+                _ = stop.changed() => break,
+            }
+        }
+        self.shut_down_all().await;
+    }
+
+    /// One pass over every instance.
+    async fn pass(&mut self) -> Result<(), StoreError> {
+        let instances = self.inner.store.read(|tx| tx.instances())?;
+        let table = ProcessTable::take();
+        for instance in &instances {
+            if !self.slots.contains_key(&instance.id) {
+                let slot = self.adopt(instance, &table);
+                self.slots.insert(instance.id.clone(), slot);
+            }
+            self.step(instance, &table).await?;
+        }
+        let known: std::collections::HashSet<&str> =
+            instances.iter().map(|i| i.id.as_str()).collect();
+        self.slots.retain(|id, slot| {
+            let keep = known.contains(id.as_str());
+            if !keep && let Some(boot) = slot.boot {
+                let _ = boot.group.signal(KILL);
+            }
+            keep
+        });
+        self.sweep_sessions()?;
+        Ok(())
+    }
+
+    /// A slot for an instance seen for the first time since Ballast
+    /// started, adopting the boot that survived a restart if there is one.
+    fn adopt(&self, instance: &Instance, table: &ProcessTable) -> Slot {
+        let dir = InstanceDir::new(&self.inner.options.instances_root, &instance.id);
+        let boot = dir.runtime_record().and_then(|record| {
+            let group = Group { pgid: record.pgid };
+            if table.alive(group) && group.belongs_to(table, &instance.id) {
+                tracing::info!(
+                    instance = instance.id,
+                    pgid = record.pgid,
+                    "adopted a running boot"
+                );
+                dir.console_line("Ballast restarted; this boot's processes were adopted");
+                Some(Boot {
+                    group,
+                    generation: record.generation,
+                })
+            } else {
+                dir.clear_runtime_record();
+                None
+            }
+        });
+        Slot {
+            dir,
+            boot,
+            stopping: None,
+            imds: None,
+        }
+    }
+
+    async fn step(&mut self, instance: &Instance, table: &ProcessTable) -> Result<(), StoreError> {
+        let grace = self.grace();
+        let Some(slot) = self.slots.get_mut(&instance.id) else {
+            return Ok(());
+        };
+        if instance.state.is_up() {
+            ensure_metadata_listener(slot, instance, &self.inner, self.env.imds_port).await;
+            match slot.boot {
+                Some(boot) if boot.generation == instance.boot_generation => {
+                    if instance.state == InstanceState::Pending {
+                        self.inner.mark_booted(instance)?;
+                    }
+                }
+                Some(_) => {
+                    // A reboot: the old boot ends before the new one starts.
+                    if wind_down(slot, table, grace) {
+                        start_boot(slot, instance, &self.env);
+                    }
+                }
+                None => start_boot(slot, instance, &self.env),
+            }
+            return Ok(());
+        }
+        if !wind_down(slot, table, grace) {
+            return Ok(());
+        }
+        match instance.state {
+            InstanceState::Stopping | InstanceState::ShuttingDown => {
+                slot.imds = None;
+                self.inner.mark_halted(instance)?;
+            }
+            InstanceState::Stopped => slot.imds = None,
+            InstanceState::Terminated => {
+                slot.imds = None;
+                let now = self.inner.now_millis();
+                let visible = self.inner.scale(instance::TERMINATED_VISIBLE_FOR);
+                if instance.expired(now, visible) {
+                    self.inner.forget(instance)?;
+                    if let Err(error) = slot.dir.remove() {
+                        tracing::warn!(%error, instance = instance.id, "removing the instance directory");
+                    }
+                }
+            }
+            InstanceState::Pending | InstanceState::Running => {}
+        }
+        Ok(())
+    }
+
+    /// The scaled grace between SIGTERM and SIGKILL.
+    fn grace(&self) -> Duration {
+        self.inner.scale(instance::SHUTDOWN_GRACE).max(MIN_GRACE)
+    }
+
+    fn sweep_sessions(&mut self) -> Result<(), StoreError> {
+        if self
+            .last_sweep
+            .is_some_and(|at| at.elapsed() < SESSION_SWEEP_EVERY)
+        {
+            return Ok(());
+        }
+        self.last_sweep = Some(Instant::now());
+        let now = self.inner.now_millis();
+        self.inner
+            .store
+            .write(|tx| tx.delete_expired_sessions(now))?;
+        Ok(())
+    }
+
+    /// Ballast is shutting down: every instance's processes get SIGTERM,
+    /// then SIGKILL after a short grace. The store keeps the instances
+    /// `running`; the next start boots them again.
+    async fn shut_down_all(&mut self) {
+        let groups: Vec<(Group, &InstanceDir)> = self
+            .slots
+            .values()
+            .filter_map(|slot| slot.boot.map(|b| (b.group, &slot.dir)))
+            .collect();
+        for (group, dir) in &groups {
+            dir.console_line("Ballast is shutting down; stopping this instance's processes");
+            let _ = group.signal(TERMINATE);
+        }
+        let deadline = Instant::now() + SHUTDOWN_GRACE;
+        while Instant::now() < deadline {
+            let table = ProcessTable::take();
+            if groups.iter().all(|(g, _)| !table.alive(*g)) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        for (group, dir) in &groups {
+            let _ = group.signal(KILL);
+            dir.clear_runtime_record();
+        }
+        self.slots.clear();
+    }
+}
+
+/// Starts a boot of the instance's current generation.
+fn start_boot(slot: &mut Slot, instance: &Instance, env: &Environment) {
+    match boot::boot(instance, &slot.dir, env) {
+        Ok((group, mut leader)) => {
+            tracing::info!(instance = instance.id, pgid = group.pgid, "booted");
+            slot.boot = Some(Boot {
+                group,
+                generation: instance.boot_generation,
+            });
+            slot.stopping = None;
+            let dir = slot.dir.clone();
+            // Reap the leader, and say on the console how the boot ended.
+            tokio::spawn(async move {
+                if let Ok(status) = leader.wait().await {
+                    dir.console_line(&format!("boot script finished ({status})"));
+                }
+            });
+        }
+        Err(error) => {
+            tracing::error!(%error, instance = instance.id, "could not boot");
+            slot.dir
+                .console_line(&format!("the boot could not start: {error}"));
+        }
+    }
+}
+
+/// Moves the slot's boot towards gone: SIGTERM first, SIGKILL after the
+/// grace. Returns `true` once no process of the boot is alive.
+fn wind_down(slot: &mut Slot, table: &ProcessTable, grace: Duration) -> bool {
+    let Some(boot) = slot.boot else {
+        return true;
+    };
+    if !table.alive(boot.group) {
+        slot.boot = None;
+        slot.stopping = None;
+        slot.dir.clear_runtime_record();
+        return true;
+    }
+    match slot.stopping {
+        None => {
+            slot.dir
+                .console_line("stopping: sending SIGTERM to every process");
+            let _ = boot.group.signal(TERMINATE);
+            slot.stopping = Some(Stopping {
+                since: Instant::now(),
+                killed: false,
+            });
+        }
+        Some(stopping) if !stopping.killed && stopping.since.elapsed() >= grace => {
+            slot.dir
+                .console_line("stopping: grace period over, sending SIGKILL");
+            let _ = boot.group.signal(KILL);
+            slot.stopping = Some(Stopping {
+                killed: true,
+                ..stopping
+            });
+        }
+        Some(_) => {}
+    }
+    false
+}
+
+/// Makes sure an up instance's metadata listener runs (unless its
+/// metadata endpoint is disabled). A failed bind is retried next pass.
+async fn ensure_metadata_listener(
+    slot: &mut Slot,
+    instance: &Instance,
+    inner: &Arc<Inner>,
+    port: u16,
+) {
+    if !instance.metadata.enabled() {
+        slot.imds = None;
+        return;
+    }
+    if slot.imds.as_ref().is_some_and(|l| !l.0.is_finished()) {
+        return;
+    }
+    match imds::serve(
+        Arc::clone(&inner.metadata),
+        instance.id.clone(),
+        instance.private_ip,
+        port,
+    )
+    .await
+    {
+        Ok(task) => slot.imds = Some(Listener(task)),
+        Err(error) => {
+            slot.imds = None;
+            tracing::warn!(%error, instance = instance.id, "metadata listener could not bind");
+        }
+    }
+}
+
+pub(crate) fn millis(at: SystemTime) -> i64 {
+    at.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}

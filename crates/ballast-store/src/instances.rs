@@ -1,0 +1,137 @@
+//! EC2 instances.
+
+use std::collections::HashSet;
+use std::net::Ipv4Addr;
+
+use ballast_core::ec2::Instance;
+use rusqlite::params;
+
+use crate::{StoreError, Tx};
+
+impl Tx<'_> {
+    /// An instance by id.
+    pub fn instance(&self, id: &str) -> Result<Option<Instance>, StoreError> {
+        self.one_record("SELECT record FROM ec2_instances WHERE id = ?1", &[id])
+    }
+
+    /// Every instance, in launch order.
+    pub fn instances(&self) -> Result<Vec<Instance>, StoreError> {
+        self.all_records("SELECT record FROM ec2_instances ORDER BY seq")
+    }
+
+    /// The instance holding a private address, unless it is terminated.
+    pub fn instance_at(&self, address: Ipv4Addr) -> Result<Option<Instance>, StoreError> {
+        self.one_record(
+            "SELECT record FROM ec2_instances WHERE address = ?1 AND state != 'terminated'",
+            &[&address.to_string()],
+        )
+    }
+
+    /// The private addresses instances hold (terminated ones gave theirs
+    /// back).
+    pub fn instance_addresses(&self) -> Result<HashSet<Ipv4Addr>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT address FROM ec2_instances WHERE state != 'terminated'")?;
+        let rows = stmt.query_map([], |row| row.get::<_, String>(0))?;
+        let mut taken = HashSet::new();
+        for row in rows {
+            if let Ok(address) = row?.parse() {
+                taken.insert(address);
+            }
+        }
+        Ok(taken)
+    }
+
+    /// Inserts or replaces an instance.
+    pub fn save_instance(&self, instance: &Instance) -> Result<(), StoreError> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO ec2_instances (id, seq, state, address, record)
+                 VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ec2_instances), ?2, ?3, ?4)
+                 ON CONFLICT (id) DO UPDATE SET
+                     state = excluded.state, address = excluded.address, record = excluded.record",
+            )?
+            .execute(params![
+                instance.id,
+                instance.state.name(),
+                instance.private_ip.to_string(),
+                serde_json::to_string(instance)?
+            ])?;
+        Ok(())
+    }
+
+    /// Forgets an instance and its tags (a terminated instance that has
+    /// been visible long enough).
+    pub fn delete_instance(&self, id: &str) -> Result<bool, StoreError> {
+        self.clear_tags(id)?;
+        let n = self
+            .conn()
+            .prepare_cached("DELETE FROM ec2_instances WHERE id = ?1")?
+            .execute(params![id])?;
+        Ok(n > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use ballast_core::ec2::instance::MetadataOptions;
+    use ballast_core::ec2::{Instance, InstanceState};
+
+    use crate::Store;
+
+    fn instance(id: &str, last_octet: u8) -> Instance {
+        Instance {
+            id: id.into(),
+            reservation_id: "r-1".into(),
+            image_id: "ami-1".into(),
+            instance_type: "t3.micro".into(),
+            key_name: None,
+            zone: "us-east-1a".into(),
+            subnet_id: "subnet-1".into(),
+            vpc_id: "vpc-1".into(),
+            private_ip: Ipv4Addr::new(127, 101, 0, last_octet),
+            security_groups: Vec::new(),
+            state: InstanceState::Pending,
+            state_since_millis: 0,
+            transition_reason: String::new(),
+            state_reason: None,
+            launch_millis: 0,
+            ami_launch_index: 0,
+            client_token: None,
+            user_data: None,
+            profile: None,
+            metadata: MetadataOptions::default(),
+            boot_generation: 1,
+            shutdown_behavior: "stop".into(),
+            disable_api_termination: false,
+            launch_template: None,
+        }
+    }
+
+    #[test]
+    fn addresses_are_unique_until_terminated() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut a = instance("i-a", 1);
+        store.write(|tx| tx.save_instance(&a)).unwrap();
+        let b = instance("i-b", 1);
+        assert!(store.write(|tx| tx.save_instance(&b)).is_err());
+        a.state = InstanceState::Terminated;
+        store.write(|tx| tx.save_instance(&a)).unwrap();
+        store.write(|tx| tx.save_instance(&b)).unwrap();
+        let found = store
+            .read(|tx| tx.instance_at(Ipv4Addr::new(127, 101, 0, 1)))
+            .unwrap();
+        assert_eq!(found.map(|i| i.id), Some("i-b".to_owned()));
+        let order: Vec<_> = store
+            .read(|tx| tx.instances())
+            .unwrap()
+            .into_iter()
+            .map(|i| i.id)
+            .collect();
+        assert_eq!(order, ["i-a", "i-b"]);
+    }
+}

@@ -1,0 +1,50 @@
+//! Temporary credentials (STS sessions), looked up by access key id on
+//! every request signed with them.
+
+use ballast_core::sts::Session;
+use rusqlite::params;
+
+use crate::{StoreError, Tx};
+
+impl Tx<'_> {
+    /// A session by its access key id, expired or not.
+    pub fn session(&self, access_key_id: &str) -> Result<Option<Session>, StoreError> {
+        self.one_record(
+            "SELECT record FROM sts_sessions WHERE access_key_id = ?1",
+            &[access_key_id],
+        )
+    }
+
+    /// The session issued last under a session name (an instance id).
+    pub fn latest_session(&self, session_name: &str) -> Result<Option<Session>, StoreError> {
+        self.one_record(
+            "SELECT record FROM sts_sessions WHERE session_name = ?1
+             ORDER BY expires_millis DESC LIMIT 1",
+            &[session_name],
+        )
+    }
+
+    /// Records a newly issued session.
+    pub fn insert_session(&self, session: &Session) -> Result<(), StoreError> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO sts_sessions (access_key_id, session_name, expires_millis, record)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![
+                session.access_key_id,
+                session.session_name,
+                session.expires_millis,
+                serde_json::to_string(session)?
+            ])?;
+        Ok(())
+    }
+
+    /// Forgets sessions that expired before `now_millis`.
+    pub fn delete_expired_sessions(&self, now_millis: i64) -> Result<usize, StoreError> {
+        Ok(self
+            .conn()
+            .prepare_cached("DELETE FROM sts_sessions WHERE expires_millis <= ?1")?
+            .execute(params![now_millis])?)
+    }
+}

@@ -1,0 +1,605 @@
+//! EC2 instances through aws-sdk-rust: instances are real process groups
+//! on their own loopback addresses, observed from outside (HTTP to the
+//! service user data started, the console, the metadata service).
+
+use std::time::Duration;
+
+use aws_sdk_ec2::Client;
+use aws_sdk_ec2::client::Waiters;
+use aws_sdk_ec2::types::{
+    Filter, HttpTokensState, InstanceStateName, InstanceType, ResourceType, Tag, TagSpecification,
+};
+use ballast_sdk_tests::{Ballast, error_code, eventually};
+use base64::Engine as _;
+
+/// Amazon Linux 2023 in Ballast's catalogue.
+const AL2023: &str = "ami-0ba11a5700a023086";
+
+/// How long any instance transition may take at the tests' time scale.
+const WAIT: Duration = Duration::from_secs(20);
+
+/// User data: record each boot, and (from the boot hook, so on every
+/// boot) serve the instance's directory on its private address.
+const WEB_USER_DATA: &str = r#"#!/bin/bash
+echo "user data running on $BALLAST_PRIVATE_IP"
+mkdir -p "$HOME/www"
+curl -s "${AWS_EC2_METADATA_SERVICE_ENDPOINT}latest/meta-data/instance-id" > "$HOME/www/id"
+cat > "$BALLAST_BOOT_HOOK" <<'HOOK'
+#!/bin/bash
+cd "$HOME/www"
+echo "boot" >> boots
+nohup python3 -m http.server 8080 --bind "$BALLAST_PRIVATE_IP" >/dev/null 2>&1 &
+HOOK
+chmod +x "$BALLAST_BOOT_HOOK"
+"#;
+
+fn encoded(user_data: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(user_data)
+}
+
+fn start() -> Ballast {
+    Ballast::start_with(&["--time-scale", "0.02"])
+}
+
+/// Launches one instance and returns its id and private address.
+async fn launch(ec2: &Client, user_data: Option<&str>) -> (String, String) {
+    let mut request = ec2
+        .run_instances()
+        .image_id(AL2023)
+        .instance_type(InstanceType::T3Micro)
+        .min_count(1)
+        .max_count(1);
+    if let Some(data) = user_data {
+        request = request.user_data(encoded(data));
+    }
+    let reservation = request.send().await.expect("RunInstances");
+    let instance = &reservation.instances()[0];
+    assert_eq!(
+        instance.state().and_then(|s| s.name()),
+        Some(&InstanceStateName::Pending)
+    );
+    (
+        instance.instance_id().unwrap_or_default().to_owned(),
+        instance.private_ip_address().unwrap_or_default().to_owned(),
+    )
+}
+
+async fn state_of(ec2: &Client, id: &str) -> Option<InstanceStateName> {
+    let out = ec2
+        .describe_instances()
+        .instance_ids(id)
+        .send()
+        .await
+        .ok()?;
+    out.reservations()
+        .first()?
+        .instances()
+        .first()?
+        .state()?
+        .name()
+        .cloned()
+}
+
+async fn wait_state(ec2: &Client, id: &str, wanted: InstanceStateName) {
+    eventually(&format!("{id} to be {wanted:?}"), WAIT, || async {
+        (state_of(ec2, id).await.as_ref() == Some(&wanted)).then_some(())
+    })
+    .await;
+}
+
+/// GET a path of the instance's web server.
+async fn get(address: &str, path: &str) -> Option<String> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_millis(500))
+        .build()
+        .ok()?;
+    let response = client
+        .get(format!("http://{address}:8080/{path}"))
+        .send()
+        .await
+        .ok()?;
+    if !response.status().is_success() {
+        return None;
+    }
+    response.text().await.ok()
+}
+
+async fn boots(address: &str) -> Option<usize> {
+    get(address, "boots").await.map(|b| b.lines().count())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_data_serves_and_every_transition_is_observable() {
+    let ballast = start();
+    let ec2 = ballast.ec2();
+    let (id, address) = launch(&ec2, Some(WEB_USER_DATA)).await;
+    assert!(address.starts_with("127."), "a loopback address: {address}");
+
+    wait_state(&ec2, &id, InstanceStateName::Running).await;
+    ec2.wait_until_instance_running()
+        .instance_ids(&id)
+        .wait(WAIT)
+        .await
+        .expect("instance_running waiter");
+    // The service user data started answers on the instance's own address,
+    // with the id the instance read from its metadata.
+    let served_id = eventually("the web server", WAIT, || get(&address, "id")).await;
+    assert_eq!(served_id.trim(), id);
+    assert_eq!(boots(&address).await, Some(1));
+
+    let console = ec2
+        .get_console_output()
+        .instance_id(&id)
+        .send()
+        .await
+        .expect("GetConsoleOutput");
+    let console = base64::engine::general_purpose::STANDARD
+        .decode(console.output().unwrap_or_default())
+        .expect("base64 console");
+    let console = String::from_utf8_lossy(&console);
+    assert!(
+        console.contains(&format!("user data running on {address}")),
+        "{console}"
+    );
+
+    // Reboot: same state, the processes restart through the boot hook.
+    ec2.reboot_instances()
+        .instance_ids(&id)
+        .send()
+        .await
+        .expect("reboot");
+    eventually("a second boot", WAIT, || async {
+        (boots(&address).await == Some(2)).then_some(())
+    })
+    .await;
+    assert_eq!(state_of(&ec2, &id).await, Some(InstanceStateName::Running));
+
+    // Stop: the server goes away with the instance.
+    let stopping = ec2
+        .stop_instances()
+        .instance_ids(&id)
+        .send()
+        .await
+        .expect("stop");
+    let change = &stopping.stopping_instances()[0];
+    assert_eq!(
+        change.current_state().and_then(|s| s.name()),
+        Some(&InstanceStateName::Stopping)
+    );
+    wait_state(&ec2, &id, InstanceStateName::Stopped).await;
+    ec2.wait_until_instance_stopped()
+        .instance_ids(&id)
+        .wait(WAIT)
+        .await
+        .expect("instance_stopped waiter");
+    assert_eq!(
+        get(&address, "id").await,
+        None,
+        "nothing answers when stopped"
+    );
+
+    // Start: a new boot, same address, the hook brings the service back;
+    // the user data does not run again.
+    ec2.start_instances()
+        .instance_ids(&id)
+        .send()
+        .await
+        .expect("start");
+    wait_state(&ec2, &id, InstanceStateName::Running).await;
+    eventually("the third boot", WAIT, || async {
+        (boots(&address).await == Some(3)).then_some(())
+    })
+    .await;
+    let console = ec2
+        .get_console_output()
+        .instance_id(&id)
+        .send()
+        .await
+        .unwrap();
+    let console = base64::engine::general_purpose::STANDARD
+        .decode(console.output().unwrap_or_default())
+        .unwrap();
+    let runs = String::from_utf8_lossy(&console)
+        .matches("user data running on")
+        .count();
+    assert_eq!(runs, 1, "user data runs on the first boot only");
+
+    // Terminate: gone for good, still listed as terminated.
+    ec2.terminate_instances()
+        .instance_ids(&id)
+        .send()
+        .await
+        .expect("terminate");
+    ec2.wait_until_instance_terminated()
+        .instance_ids(&id)
+        .wait(WAIT)
+        .await
+        .expect("instance_terminated waiter");
+    assert_eq!(get(&address, "id").await, None);
+    let again = ec2.start_instances().instance_ids(&id).send().await;
+    assert_eq!(error_code(&again.unwrap_err()), "IncorrectInstanceState");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn launches_place_tag_filter_and_refuse_bad_input() {
+    let ballast = start();
+    let ec2 = ballast.ec2();
+    let out = ec2
+        .run_instances()
+        .image_id(AL2023)
+        .min_count(2)
+        .max_count(3)
+        .placement(
+            aws_sdk_ec2::types::Placement::builder()
+                .availability_zone("us-east-1b")
+                .build(),
+        )
+        .tag_specifications(
+            TagSpecification::builder()
+                .resource_type(ResourceType::Instance)
+                .tags(Tag::builder().key("role").value("web").build())
+                .build(),
+        )
+        .send()
+        .await
+        .expect("RunInstances");
+    let instances = out.instances();
+    assert_eq!(instances.len(), 3);
+    let mut addresses: Vec<_> = instances
+        .iter()
+        .map(|i| i.private_ip_address().unwrap_or_default())
+        .collect();
+    addresses.dedup();
+    assert_eq!(addresses.len(), 3, "every instance has its own address");
+    for (index, instance) in instances.iter().enumerate() {
+        assert_eq!(instance.ami_launch_index(), Some(index as i32));
+        assert_eq!(
+            instance.placement().and_then(|p| p.availability_zone()),
+            Some("us-east-1b")
+        );
+        assert_eq!(instance.subnet_id(), Some("subnet-0ba11a5700000000b"));
+        assert_eq!(instance.instance_type(), Some(&InstanceType::M1Small));
+        assert_eq!(instance.security_groups()[0].group_name(), Some("default"));
+    }
+    let ids: Vec<String> = instances
+        .iter()
+        .filter_map(|i| i.instance_id().map(str::to_owned))
+        .collect();
+
+    let tagged = ec2
+        .describe_instances()
+        .filters(Filter::builder().name("tag:role").values("web").build())
+        .filters(
+            Filter::builder()
+                .name("availability-zone")
+                .values("us-east-1b")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tagged.reservations().len(), 1, "one reservation");
+    assert_eq!(tagged.reservations()[0].instances().len(), 3);
+    let none = ec2
+        .describe_instances()
+        .filters(Filter::builder().name("tag:role").values("db").build())
+        .send()
+        .await
+        .unwrap();
+    assert!(none.reservations().is_empty());
+
+    // Paging walks every instance exactly once.
+    let mut seen = Vec::new();
+    let mut pages = ec2
+        .describe_instances()
+        .max_results(5)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        for r in page.unwrap().reservations() {
+            seen.extend(
+                r.instances()
+                    .iter()
+                    .filter_map(|i| i.instance_id().map(str::to_owned)),
+            );
+        }
+    }
+    seen.sort();
+    let mut expected = ids.clone();
+    expected.sort();
+    assert_eq!(seen, expected);
+
+    // Status: running instances only, unless all are asked for.
+    wait_state(&ec2, &ids[0], InstanceStateName::Running).await;
+    let statuses = ec2
+        .describe_instance_status()
+        .instance_ids(&ids[0])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(statuses.instance_statuses().len(), 1);
+
+    // Errors, each leaving nothing behind.
+    let before = ec2
+        .describe_instances()
+        .send()
+        .await
+        .unwrap()
+        .reservations()
+        .len();
+    let missing = ec2
+        .describe_instances()
+        .instance_ids("i-0123456789abcdef0")
+        .send()
+        .await;
+    assert_eq!(
+        error_code(&missing.unwrap_err()),
+        "InvalidInstanceID.NotFound"
+    );
+    let malformed = ec2.stop_instances().instance_ids("i-nope").send().await;
+    assert_eq!(
+        error_code(&malformed.unwrap_err()),
+        "InvalidInstanceID.Malformed"
+    );
+    let bad_image = ec2
+        .run_instances()
+        .image_id("ami-0123456789abcdef0")
+        .min_count(1)
+        .max_count(1)
+        .send()
+        .await;
+    assert_eq!(error_code(&bad_image.unwrap_err()), "InvalidAMIID.NotFound");
+    let bad_subnet = ec2
+        .run_instances()
+        .image_id(AL2023)
+        .subnet_id("subnet-0123456789abcdef0")
+        .min_count(1)
+        .max_count(1)
+        .send()
+        .await;
+    assert_eq!(
+        error_code(&bad_subnet.unwrap_err()),
+        "InvalidSubnetID.NotFound"
+    );
+    let bad_counts = ec2
+        .run_instances()
+        .image_id(AL2023)
+        .min_count(3)
+        .max_count(2)
+        .send()
+        .await;
+    assert_eq!(
+        error_code(&bad_counts.unwrap_err()),
+        "InvalidParameterValue"
+    );
+    let bad_user_data = ec2
+        .run_instances()
+        .image_id(AL2023)
+        .user_data("%%% not base64")
+        .min_count(1)
+        .max_count(1)
+        .send()
+        .await;
+    assert_eq!(
+        error_code(&bad_user_data.unwrap_err()),
+        "InvalidParameterValue"
+    );
+    let no_key = ec2
+        .run_instances()
+        .image_id(AL2023)
+        .key_name("no-such-key")
+        .min_count(1)
+        .max_count(1)
+        .send()
+        .await;
+    assert_eq!(error_code(&no_key.unwrap_err()), "InvalidKeyPair.NotFound");
+    let dry = ec2
+        .run_instances()
+        .image_id(AL2023)
+        .min_count(1)
+        .max_count(1)
+        .dry_run(true)
+        .send()
+        .await;
+    assert_eq!(error_code(&dry.unwrap_err()), "DryRunOperation");
+    let after = ec2
+        .describe_instances()
+        .send()
+        .await
+        .unwrap()
+        .reservations()
+        .len();
+    assert_eq!(before, after, "refused launches leave nothing");
+
+    // Tags on instances go through the generic tag calls too.
+    ec2.create_tags()
+        .resources(&ids[0])
+        .tags(Tag::builder().key("team").value("a").build())
+        .send()
+        .await
+        .expect("CreateTags on an instance");
+    let tags = ec2
+        .describe_tags()
+        .filters(
+            Filter::builder()
+                .name("resource-id")
+                .values(&ids[0])
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tags.tags().len(), 2);
+    assert_eq!(
+        tags.tags()[0].resource_type().map(|t| t.as_str()),
+        Some("instance")
+    );
+
+    ec2.terminate_instances()
+        .set_instance_ids(Some(ids.clone()))
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metadata_answers_each_instance_about_itself() {
+    let ballast = start();
+    let ec2 = ballast.ec2();
+    let (a, a_address) = launch(&ec2, None).await;
+    let (b, b_address) = launch(&ec2, None).await;
+    wait_state(&ec2, &a, InstanceStateName::Running).await;
+    wait_state(&ec2, &b, InstanceStateName::Running).await;
+    let imds = |address: &str| format!("http://{address}:8169");
+    let http = reqwest::Client::new();
+
+    // IMDSv2: a token, then metadata about the instance whose address
+    // was reached.
+    let token = http
+        .put(format!("{}/latest/api/token", imds(&a_address)))
+        .header("x-aws-ec2-metadata-token-ttl-seconds", "60")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.status(), 200);
+    assert_eq!(
+        token.headers()["x-aws-ec2-metadata-token-ttl-seconds"],
+        "60"
+    );
+    let token = token.text().await.unwrap();
+    let get = |address: String, path: &'static str, token: Option<String>| {
+        let http = http.clone();
+        async move {
+            let mut request = http.get(format!("{address}{path}"));
+            if let Some(token) = token {
+                request = request.header("x-aws-ec2-metadata-token", token);
+            }
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    let (status, body) = get(
+        imds(&a_address),
+        "/latest/meta-data/instance-id",
+        Some(token.clone()),
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (200, a.as_str()));
+    let (_, local) = get(
+        imds(&a_address),
+        "/latest/meta-data/local-ipv4",
+        Some(token.clone()),
+    )
+    .await;
+    assert_eq!(local, a_address);
+    let (_, zone) = get(
+        imds(&a_address),
+        "/latest/meta-data/placement/region",
+        Some(token.clone()),
+    )
+    .await;
+    assert_eq!(zone, "us-east-1");
+    let (_, document) = get(
+        imds(&a_address),
+        "/latest/dynamic/instance-identity/document",
+        Some(token.clone()),
+    )
+    .await;
+    let document: serde_json::Value = serde_json::from_str(&document).unwrap();
+    assert_eq!(document["instanceId"], a.as_str());
+    assert_eq!(document["imageId"], AL2023);
+
+    // A's token means nothing at B, and B answers about B.
+    let (status, _) = get(
+        imds(&b_address),
+        "/latest/meta-data/instance-id",
+        Some(token),
+    )
+    .await;
+    assert_eq!(status, 401);
+    let (status, body) = get(imds(&b_address), "/latest/meta-data/instance-id", None).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (200, b.as_str()),
+        "IMDSv1 allowed by default"
+    );
+
+    // Requiring tokens turns IMDSv1 away.
+    ec2.modify_instance_metadata_options()
+        .instance_id(&b)
+        .http_tokens(HttpTokensState::Required)
+        .send()
+        .await
+        .unwrap();
+    let (status, _) = get(imds(&b_address), "/latest/meta-data/instance-id", None).await;
+    assert_eq!(status, 401);
+    let described = ec2
+        .describe_instances()
+        .instance_ids(&b)
+        .send()
+        .await
+        .unwrap();
+    let options = described.reservations()[0].instances()[0]
+        .metadata_options()
+        .unwrap();
+    assert_eq!(options.http_tokens(), Some(&HttpTokensState::Required));
+
+    // No profile, no iam/ tree; no user data, no user-data.
+    let (status, _) = get(imds(&a_address), "/latest/meta-data/iam/info", None).await;
+    assert_eq!(status, 404);
+    let (status, _) = get(imds(&a_address), "/latest/user-data", None).await;
+    assert_eq!(status, 404);
+    // A token request needs a TTL.
+    let bad = http
+        .put(format!("{}/latest/api/token", imds(&a_address)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill9_then_restart_adopts_running_instances() {
+    let data = tempfile::tempdir().unwrap();
+    let mut ballast = Ballast::start_in(data.path(), &["--time-scale", "0.02"]);
+    let ec2 = ballast.ec2();
+    let (id, address) = launch(&ec2, Some(WEB_USER_DATA)).await;
+    wait_state(&ec2, &id, InstanceStateName::Running).await;
+    eventually("the web server", WAIT, || get(&address, "id")).await;
+
+    ballast.kill9();
+    // The instance's processes outlive Ballast, like a VM outlives its
+    // control plane.
+    assert_eq!(
+        get(&address, "id").await.as_deref().map(str::trim),
+        Some(id.as_str())
+    );
+
+    let ballast = Ballast::start_in(data.path(), &["--time-scale", "0.02"]);
+    let ec2 = ballast.ec2();
+    assert_eq!(state_of(&ec2, &id).await, Some(InstanceStateName::Running));
+    // Adopted, not booted again: the console says so, there is still one
+    // boot, and one instance.
+    eventually("the adoption", WAIT, || async {
+        let out = ec2
+            .get_console_output()
+            .instance_id(&id)
+            .send()
+            .await
+            .ok()?;
+        let text = base64::engine::general_purpose::STANDARD
+            .decode(out.output()?)
+            .ok()?;
+        String::from_utf8_lossy(&text)
+            .contains("adopted")
+            .then_some(())
+    })
+    .await;
+    assert_eq!(boots(&address).await, Some(1));
+    let all = ec2.describe_instances().send().await.unwrap();
+    assert_eq!(all.reservations().len(), 1);
+    // The adopted processes are really under control: stopping ends them.
+    ec2.stop_instances().instance_ids(&id).send().await.unwrap();
+    wait_state(&ec2, &id, InstanceStateName::Stopped).await;
+    assert_eq!(get(&address, "id").await, None);
+}
