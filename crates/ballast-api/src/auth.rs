@@ -1,11 +1,13 @@
 //! Who may call: credentials and the principals behind them.
 //!
-//! Today there is one principal, the account root, with static credentials
-//! (`test`/`test` by default). Temporary credentials (instance roles) will
-//! be added here as another source for [`Credentials::lookup`], carrying a
-//! session token that [`ballast_wire::sigv4::verify`] already checks.
+//! Two kinds of principal sign requests: the account root, with static
+//! credentials (`test`/`test` by default), and roles, through temporary
+//! credentials (STS sessions the metadata service issued to an instance),
+//! whose session token [`ballast_wire::sigv4::verify`] checks.
 
 use ballast_core::Scope;
+use ballast_core::sts::Session;
+use ballast_store::Store;
 use ballast_wire::sigv4::Secret;
 
 /// The default access key id, the convention local AWS tools share.
@@ -23,7 +25,11 @@ pub struct Credentials {
 /// A principal a request was signed by.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
+    /// The account's root user: allowed everything.
     Root,
+    /// A role, through temporary credentials: allowed what the role's
+    /// policies allow.
+    AssumedRole(Box<Session>),
 }
 
 impl Credentials {
@@ -44,17 +50,36 @@ impl Credentials {
         &self.root_access_key
     }
 
-    /// The secret and principal behind an access key.
-    pub fn lookup(&self, access_key_id: &str) -> Option<(Secret, Principal)> {
-        (access_key_id == self.root_access_key).then(|| {
-            (
+    /// The secret and principal behind an access key: the root's, or a
+    /// session's from the store (expired or not; see
+    /// [`Principal::expired`]).
+    pub fn lookup(&self, store: &Store, access_key_id: &str) -> Option<(Secret, Principal)> {
+        if access_key_id == self.root_access_key {
+            return Some((
                 Secret {
                     secret_access_key: self.root_secret_key.clone(),
                     session_token: None,
                 },
                 Principal::Root,
-            )
-        })
+            ));
+        }
+        if !access_key_id.starts_with("ASIA") {
+            return None;
+        }
+        let session = match store.read(|tx| tx.session(access_key_id)) {
+            Ok(session) => session?,
+            Err(error) => {
+                tracing::error!(%error, "looking up a session");
+                return None;
+            }
+        };
+        Some((
+            Secret {
+                secret_access_key: session.secret_access_key.clone(),
+                session_token: Some(session.session_token.clone()),
+            },
+            Principal::AssumedRole(Box::new(session)),
+        ))
     }
 }
 
@@ -63,6 +88,7 @@ impl Principal {
     pub fn arn(&self, scope: &Scope) -> String {
         match self {
             Principal::Root => scope.root_arn(),
+            Principal::AssumedRole(session) => session.assumed_role_arn(&scope.account),
         }
     }
 
@@ -70,6 +96,15 @@ impl Principal {
     pub fn user_id(&self, scope: &Scope) -> String {
         match self {
             Principal::Root => scope.account.clone(),
+            Principal::AssumedRole(session) => session.user_id(),
+        }
+    }
+
+    /// Whether the principal's credentials expired before `now_millis`.
+    pub fn expired(&self, now_millis: i64) -> bool {
+        match self {
+            Principal::Root => false,
+            Principal::AssumedRole(session) => session.expired(now_millis),
         }
     }
 }

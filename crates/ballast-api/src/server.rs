@@ -64,7 +64,7 @@ async fn handle(State(state): State<ApiState>, request: Request) -> Response {
     let verified = sigv4::verify(
         signed,
         |akid| {
-            state.credentials.lookup(akid).map(|(secret, who)| {
+            state.credentials.lookup(&state.store, akid).map(|(secret, who)| {
                 principal = Some(who);
                 secret
             })
@@ -72,6 +72,13 @@ async fn handle(State(state): State<ApiState>, request: Request) -> Response {
         state.clock.now(),
     );
     let principal = match (verified, principal) {
+        (Ok(_), Some(principal)) if principal.expired(state.now().millis()) => {
+            let error = sigv4::AuthError::ExpiredToken.to_api_error(protocol);
+            return respond(
+                &request_id,
+                encode_error(service, protocol, &request_id, &error),
+            );
+        }
         (Ok(_), Some(principal)) => principal,
         (Err(error), _) => {
             let error = error.to_api_error(protocol);
@@ -107,6 +114,7 @@ async fn handle(State(state): State<ApiState>, request: Request) -> Response {
         request_id: request_id.clone(),
         principal_arn: principal.arn(&state.scope),
         user_id: principal.user_id(&state.scope),
+        principal,
     };
     tracing::debug!(
         request_id,

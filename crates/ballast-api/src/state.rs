@@ -8,7 +8,7 @@ use ballast_core::{Clock, Ids, Scope, TimeScale};
 use ballast_store::Store;
 use ballast_wire::Timestamp;
 
-use crate::auth::Credentials;
+use crate::auth::{Credentials, Principal};
 use crate::data_plane::DataPlane;
 
 /// Shared state of the API server.
@@ -45,4 +45,6 @@ pub struct RequestContext {
     pub principal_arn: String,
     /// The principal's user id, as GetCallerIdentity reports it.
     pub user_id: String,
+    /// Who signed the request, for authorization.
+    pub principal: Principal,
 }

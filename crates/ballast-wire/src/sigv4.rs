@@ -62,6 +62,9 @@ pub enum AuthError {
     UnknownAccessKey,
     #[error("The security token included in the request is invalid.")]
     InvalidSessionToken,
+    /// Temporary credentials past their expiry.
+    #[error("The security token included in the request is expired")]
+    ExpiredToken,
     #[error(
         "Signature expired: {request_time} is now earlier or later than {now} (15 minutes of clock skew allowed)"
     )]
@@ -97,6 +100,11 @@ impl AuthError {
             AuthError::UnknownAccessKey | AuthError::InvalidSessionToken => {
                 ("InvalidClientTokenId", StatusCode::FORBIDDEN)
             }
+            AuthError::ExpiredToken if json => ("ExpiredTokenException", StatusCode::BAD_REQUEST),
+            AuthError::ExpiredToken if protocol == Protocol::Ec2Query => {
+                ("RequestExpired", StatusCode::BAD_REQUEST)
+            }
+            AuthError::ExpiredToken => ("ExpiredToken", StatusCode::FORBIDDEN),
             AuthError::Expired { .. } if json => {
                 ("InvalidSignatureException", StatusCode::BAD_REQUEST)
             }
