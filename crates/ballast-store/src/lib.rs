@@ -11,6 +11,7 @@
 
 mod ec2;
 mod elbv2;
+mod iam;
 pub mod migrations;
 mod ssm;
 mod tags;
@@ -19,6 +20,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+pub use iam::ProfileWithRole;
 
 /// A store failure. These are never the caller's fault; the API reports them
 /// as internal errors.
