@@ -14,6 +14,7 @@ mod dispatch;
 pub mod ec2;
 pub mod elbv2;
 mod error;
+pub mod iam;
 pub mod server;
 pub mod ssm;
 mod state;

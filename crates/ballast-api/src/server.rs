@@ -21,7 +21,7 @@ use ballast_wire::{
     encode_error, identify,
 };
 
-use crate::{ApiState, RequestContext, ec2, elbv2, ssm, sts};
+use crate::{ApiState, RequestContext, ec2, elbv2, iam, ssm, sts};
 
 /// The API router: every path and method goes to [`handle`].
 pub fn router(state: ApiState) -> Router {
@@ -151,6 +151,7 @@ fn dispatch(
         Service::Sts => sts::handle(state, ctx, request),
         Service::Elbv2 => elbv2::handle(state, ctx, request),
         Service::Ec2 => ec2::handle(state, ctx, request),
+        Service::Iam => iam::handle(state, ctx, request),
         other => Err(ApiError::unknown_operation(
             other.protocol(),
             &format!(

@@ -137,6 +137,16 @@ pub fn validate_path(path: &str) -> Result<(), Error> {
 /// Checks a managed policy path: `((/[A-Za-z0-9.,+@=_-]+)*)/`, at most 512
 /// characters.
 pub fn validate_policy_path(path: &str) -> Result<(), Error> {
+    check_policy_path("path", path)
+}
+
+/// Checks the `PathPrefix` of ListPolicies and ListAttachedRolePolicies,
+/// which has the managed policy path's pattern.
+pub fn validate_policy_path_prefix(prefix: &str) -> Result<(), Error> {
+    check_policy_path("pathPrefix", prefix)
+}
+
+fn check_policy_path(member: &str, path: &str) -> Result<(), Error> {
     let segment_char = |c: char| c.is_ascii_alphanumeric() || ".,+@=_-".contains(c);
     let inner = if path == "/" {
         Some("")
@@ -156,7 +166,7 @@ pub fn validate_policy_path(path: &str) -> Result<(), Error> {
         Ok(())
     } else {
         Err(validation(
-            "path",
+            member,
             path,
             "Member must satisfy regular expression pattern: ((/[A-Za-z0-9\\.,\\+@=_-]+)*)/",
         ))
