@@ -203,25 +203,22 @@ pub fn validate_description(description: &str) -> Result<(), Error> {
 
 /// Checks `MaxSessionDuration` (3600–43200 seconds).
 pub fn validate_max_session_duration(seconds: i64) -> Result<u32, Error> {
-    if MAX_SESSION_DURATION_RANGE.contains(&seconds) {
-        u32::try_from(seconds).map_err(|_| Error::Validation(String::new()))
-    } else {
-        Err(validation(
+    match u32::try_from(seconds) {
+        Ok(valid) if MAX_SESSION_DURATION_RANGE.contains(&seconds) => Ok(valid),
+        _ => Err(validation(
             "maxSessionDuration",
             &seconds.to_string(),
             "Member must have value between 3600 and 43200",
-        ))
+        )),
     }
 }
 
 /// Checks `MaxItems` (1–1000) and gives the page size (100 when absent).
 pub fn page_size(max_items: Option<i64>) -> Result<usize, Error> {
-    match max_items {
+    match max_items.map(|n| (n, usize::try_from(n))) {
         None => Ok(DEFAULT_MAX_ITEMS),
-        Some(n @ 1..=MAX_MAX_ITEMS) => {
-            usize::try_from(n).map_err(|_| Error::Validation(n.to_string()))
-        }
-        Some(n) => Err(validation(
+        Some((1..=MAX_MAX_ITEMS, Ok(size))) => Ok(size),
+        Some((n, _)) => Err(validation(
             "maxItems",
             &n.to_string(),
             "Member must have value between 1 and 1000",
