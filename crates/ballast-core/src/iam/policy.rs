@@ -1374,6 +1374,55 @@ mod tests {
         );
     }
 
+    /// Random mutations of valid documents and random patterns never panic
+    /// the parser, the evaluator or the glob matcher.
+    #[test]
+    fn random_input_never_panics() {
+        use rand::rngs::StdRng;
+        use rand::{Rng, SeedableRng};
+
+        let seeds = [
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow","Action":["ssm:Get*"],"Resource":"arn:aws:ssm:*:*:parameter/*","Condition":{"StringLikeIfExists":{"aws:RequestedRegion":["eu-*",1,true]},"ArnNotLike":{"aws:PrincipalArn":"arn:*:iam::*:role/?"}}}]}"#,
+            r#"{"Statement":{"Effect":"Deny","NotAction":"iam:*","NotResource":["*"],"Condition":{"Null":{"aws:PrincipalAccount":"false"}}}}"#,
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["000000000000","*"],"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+        ];
+        let alphabet: Vec<char> = "{}[]\":,*?$ aA:/-_.\\\u{e9}\u{0}0123456789"
+            .chars()
+            .collect();
+        let mut rng = StdRng::seed_from_u64(7);
+        for round in 0..3000 {
+            let mut text: Vec<char> = seeds[round % seeds.len()].chars().collect();
+            for _ in 0..rng.random_range(1..6) {
+                let at = rng.random_range(0..=text.len());
+                match rng.random_range(0..3) {
+                    0 if at < text.len() => {
+                        text.remove(at);
+                    }
+                    1 if at < text.len() => {
+                        text[at] = alphabet[rng.random_range(0..alphabet.len())]
+                    }
+                    _ => text.insert(at, alphabet[rng.random_range(0..alphabet.len())]),
+                }
+            }
+            let text: String = text.into_iter().collect();
+            for kind in [DocumentKind::Identity, DocumentKind::Trust] {
+                if let Ok(doc) = PolicyDocument::parse(&text, kind) {
+                    let _ = evaluate(
+                        std::slice::from_ref(&doc),
+                        &request("ssm:GetParameter", PARAM),
+                    );
+                    let _ =
+                        doc.trusts(PrincipalRef::Service("ec2.amazonaws.com"), "sts:AssumeRole");
+                }
+            }
+            let pattern: String = (0..rng.random_range(0..12))
+                .map(|_| alphabet[rng.random_range(0..alphabet.len())])
+                .collect();
+            let _ = glob(&pattern, &text, rng.random_bool(0.5));
+            let _ = arn_like(&pattern, &text);
+        }
+    }
+
     #[test]
     fn globs() {
         assert!(glob("*", "", false));
