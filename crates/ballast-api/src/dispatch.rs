@@ -29,6 +29,23 @@ where
     )
 }
 
+/// Like [`call`], for operations the model gives no output shape
+/// (`DeleteRole`, `AttachRolePolicy`): the response carries only
+/// `ResponseMetadata`, with no `<OpResult>` element.
+pub(crate) fn call_no_output<I, E>(
+    ctx: &RequestContext,
+    request: &ApiRequest,
+    handler: impl FnOnce(I) -> Result<(), E>,
+) -> Result<WireResponse, ApiError>
+where
+    I: DeserializeOwned,
+    E: Into<ApiError>,
+{
+    let input = request.decode::<I>()?;
+    handler(input).map_err(Into::into)?;
+    encode_output::<()>(request.service, &request.operation, &ctx.request_id, None)
+}
+
 /// Declares a service's operations as an enum with a lookup by wire name.
 macro_rules! operations {
     ($(#[$meta:meta])* $vis:vis enum $name:ident { $($op:ident),* $(,)? }) => {

@@ -9,11 +9,13 @@
 //! transition → store (`ballast-store`) → encode.
 
 pub mod auth;
+mod authorize;
 pub mod data_plane;
 mod dispatch;
 pub mod ec2;
 pub mod elbv2;
 mod error;
+pub mod iam;
 pub mod server;
 pub mod ssm;
 mod state;

@@ -21,7 +21,7 @@ use ballast_wire::{
     encode_error, identify,
 };
 
-use crate::{ApiState, RequestContext, ec2, elbv2, ssm, sts};
+use crate::{ApiState, RequestContext, authorize, ec2, elbv2, iam, ssm, sts};
 
 /// The API router: every path and method goes to [`handle`].
 pub fn router(state: ApiState) -> Router {
@@ -64,10 +64,13 @@ async fn handle(State(state): State<ApiState>, request: Request) -> Response {
     let verified = sigv4::verify(
         signed,
         |akid| {
-            state.credentials.lookup(&state.store, akid).map(|(secret, who)| {
-                principal = Some(who);
-                secret
-            })
+            state
+                .credentials
+                .lookup(&state.store, akid)
+                .map(|(secret, who)| {
+                    principal = Some(who);
+                    secret
+                })
         },
         state.clock.now(),
     );
@@ -124,7 +127,8 @@ async fn handle(State(state): State<ApiState>, request: Request) -> Response {
     );
     let service = api_request.service;
     let outcome = tokio::task::spawn_blocking(move || {
-        let result = dispatch(&state, &ctx, &api_request);
+        let result = authorize::check(&state, &ctx, &api_request)
+            .and_then(|()| dispatch(&state, &ctx, &api_request));
         (result, ctx)
     })
     .await;
@@ -159,6 +163,7 @@ fn dispatch(
         Service::Sts => sts::handle(state, ctx, request),
         Service::Elbv2 => elbv2::handle(state, ctx, request),
         Service::Ec2 => ec2::handle(state, ctx, request),
+        Service::Iam => iam::handle(state, ctx, request),
         other => Err(ApiError::unknown_operation(
             other.protocol(),
             &format!(

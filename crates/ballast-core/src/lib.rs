@@ -11,6 +11,7 @@ pub mod arn;
 pub mod clock;
 pub mod ec2;
 pub mod elbv2;
+pub mod iam;
 pub mod ids;
 pub mod network;
 pub mod paging;

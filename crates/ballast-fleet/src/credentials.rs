@@ -30,9 +30,19 @@ pub fn instance_role(store: &Store, instance: &Instance) -> Result<Option<Instan
     let Some(association) = &instance.profile else {
         return Ok(None);
     };
-    // MERGE-IAM: look the profile up once the IAM store lands.
-    let _ = (store, association);
-    Ok(None)
+    let found = store.read(|tx| tx.instance_profile_with_role_by_arn(&association.profile_arn))?;
+    Ok(found.and_then(|found| {
+        let role = found.role?;
+        Some(InstanceRole {
+            profile_arn: found.profile.arn,
+            profile_id: found.profile.id,
+            role: RoleRef {
+                arn: role.arn,
+                name: role.name,
+                id: role.id,
+            },
+        })
+    }))
 }
 
 /// The credentials the metadata service hands the instance now: the last

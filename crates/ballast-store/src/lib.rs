@@ -11,6 +11,7 @@
 
 mod ec2;
 mod elbv2;
+mod iam;
 mod instances;
 pub mod migrations;
 mod ssm;
@@ -21,6 +22,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+pub use iam::ProfileWithRole;
 
 /// A store failure. These are never the caller's fault; the API reports them
 /// as internal errors.

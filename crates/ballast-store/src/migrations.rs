@@ -108,6 +108,54 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX sts_sessions_by_name ON sts_sessions (session_name, expires_millis);
     "#,
+    // 5: IAM roles, customer managed policies and their versions, managed
+    // policies attached to roles, inline role policies, instance profiles.
+    // IAM names are unique regardless of case (COLLATE NOCASE); child rows
+    // hold the role's stored name. AWS managed policies are a catalogue in
+    // the core, so attachments do not reference iam_policies. Tags go in
+    // `tags`, keyed by ARN.
+    r#"
+    CREATE TABLE iam_roles (
+        name   TEXT PRIMARY KEY NOT NULL COLLATE NOCASE,
+        arn    TEXT NOT NULL UNIQUE,
+        record TEXT NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE iam_policies (
+        arn    TEXT PRIMARY KEY NOT NULL,
+        name   TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        record TEXT NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE iam_policy_versions (
+        policy_arn TEXT NOT NULL REFERENCES iam_policies(arn) ON DELETE CASCADE,
+        version    INTEGER NOT NULL,
+        record     TEXT NOT NULL,
+        PRIMARY KEY (policy_arn, version)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE iam_role_attachments (
+        role_name  TEXT NOT NULL COLLATE NOCASE REFERENCES iam_roles(name) ON DELETE CASCADE,
+        policy_arn TEXT NOT NULL,
+        PRIMARY KEY (role_name, policy_arn)
+    ) WITHOUT ROWID;
+    CREATE INDEX iam_role_attachments_by_policy ON iam_role_attachments (policy_arn);
+
+    CREATE TABLE iam_role_inline_policies (
+        role_name TEXT NOT NULL COLLATE NOCASE REFERENCES iam_roles(name) ON DELETE CASCADE,
+        name      TEXT NOT NULL COLLATE NOCASE,
+        document  TEXT NOT NULL,
+        PRIMARY KEY (role_name, name)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE iam_instance_profiles (
+        name      TEXT PRIMARY KEY NOT NULL COLLATE NOCASE,
+        arn       TEXT NOT NULL UNIQUE,
+        role_name TEXT COLLATE NOCASE REFERENCES iam_roles(name),
+        record    TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX iam_instance_profiles_by_role ON iam_instance_profiles (role_name);
+    "#,
 ];
 
 /// The schema version this build writes.

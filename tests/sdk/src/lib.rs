@@ -178,6 +178,10 @@ impl Ballast {
         aws_sdk_ec2::Client::new(&self.config())
     }
 
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.config())
+    }
+
     pub fn sts(&self) -> aws_sdk_sts::Client {
         aws_sdk_sts::Client::new(&self.config())
     }

@@ -259,7 +259,7 @@ fn resolve_profile(
     let Some(spec) = spec else {
         return Ok(None);
     };
-    let (arn, id) = super::profiles::find_profile(state, tx, spec)?;
+    let (arn, id) = super::profiles::find_profile(tx, spec)?;
     Ok(Some(ProfileAssociation {
         id: format!("iip-assoc-{}", state.ids.hex(17)),
         profile_arn: arn,

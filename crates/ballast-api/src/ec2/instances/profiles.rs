@@ -21,7 +21,6 @@ const MIN_PAGE: i64 = 5;
 /// The instance profile a specification names, as `(ARN, id)`; it must
 /// exist.
 pub(super) fn find_profile(
-    state: &ApiState,
     tx: &Tx<'_>,
     spec: &IamInstanceProfileSpecification,
 ) -> Result<(String, String), Error> {
@@ -32,19 +31,26 @@ pub(super) fn find_profile(
         .into()),
         (None, None) => Err(Rule::MissingParameter("iamInstanceProfile.arn or iamInstanceProfile.name".to_owned()).into()),
         (Some(arn), None) => {
-            // MERGE-IAM: look the profile up in the IAM store.
-            let _ = (state, tx);
-            Ok((arn.clone(), format!("AIPA{}", arn.len())))
+            let found = tx.instance_profile_with_role_by_arn(arn)?;
+            found
+                .map(|f| (f.profile.arn, f.profile.id))
+                .ok_or_else(|| invalid_profile("arn", arn))
         }
         (None, Some(name)) => {
-            // MERGE-IAM: look the profile up in the IAM store.
-            let arn = format!(
-                "arn:aws:iam::{}:instance-profile/{name}",
-                state.scope.account
-            );
-            Ok((arn, format!("AIPA{}", name.len())))
+            let found = tx.instance_profile_with_role(name)?;
+            found
+                .map(|f| (f.profile.arn, f.profile.id))
+                .ok_or_else(|| invalid_profile("name", name))
         }
     }
+}
+
+/// EC2's answer for an instance profile IAM does not know.
+fn invalid_profile(member: &str, value: &str) -> Error {
+    Rule::InvalidParameterValue(format!(
+        "Value ({value}) for parameter iamInstanceProfile.{member} is invalid. Invalid IAM Instance Profile {member}"
+    ))
+    .into()
 }
 
 fn association_view(
@@ -70,7 +76,7 @@ fn new_association(
     spec: Option<&IamInstanceProfileSpecification>,
 ) -> Result<ProfileAssociation, Error> {
     let spec = spec.ok_or_else(|| Rule::MissingParameter("IamInstanceProfile".to_owned()))?;
-    let (profile_arn, profile_id) = find_profile(state, tx, spec)?;
+    let (profile_arn, profile_id) = find_profile(tx, spec)?;
     Ok(ProfileAssociation {
         id: format!("iip-assoc-{}", state.ids.hex(17)),
         profile_arn,

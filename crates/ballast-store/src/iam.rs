@@ -1,0 +1,585 @@
+//! IAM: roles, customer managed policies and their versions, attachments,
+//! inline role policies and instance profiles.
+//!
+//! Names are looked up regardless of case, as IAM does (`GetRole` with
+//! `webrole` finds `WebRole`); every row that refers to a role holds the
+//! role's stored name. Besides the accessors the IAM API uses, this module
+//! answers what the rest of Ballast asks of IAM:
+//!
+//! - [`Tx::role_policy_documents`]: every permissions document of a role,
+//!   ready for `ballast_core::iam::policy`;
+//! - [`Tx::instance_profile_with_role`] and
+//!   [`Tx::instance_profile_with_role_by_arn`]: a profile and its role, for
+//!   RunInstances and the instance metadata service;
+//! - [`Tx::role`]: a role by name.
+
+use std::collections::HashMap;
+
+use ballast_core::iam::{InstanceProfile, ManagedPolicy, PolicyVersion, Role, managed};
+use rusqlite::{OptionalExtension, params};
+use serde::de::DeserializeOwned;
+
+use crate::{StoreError, Tx};
+
+/// An instance profile with the role it holds (at most one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileWithRole {
+    pub profile: InstanceProfile,
+    /// The role; `None` while the profile is empty. Its `name`, `arn` and
+    /// `id` are what instance credentials are issued for.
+    pub role: Option<Role>,
+}
+
+impl Tx<'_> {
+    fn iam_record<T: DeserializeOwned>(
+        &self,
+        sql: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<Option<T>, StoreError> {
+        let record: Option<String> = self
+            .conn()
+            .prepare_cached(sql)?
+            .query_row(args, |row| row.get(0))
+            .optional()?;
+        record.map(|r| Ok(serde_json::from_str(&r)?)).transpose()
+    }
+
+    fn iam_records<T: DeserializeOwned>(
+        &self,
+        sql: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut stmt = self.conn().prepare_cached(sql)?;
+        let rows = stmt.query_map(args, |row| row.get::<_, String>(0))?;
+        rows.map(|r| Ok(serde_json::from_str(&r?)?)).collect()
+    }
+
+    fn iam_delete(&self, sql: &str, args: impl rusqlite::Params) -> Result<bool, StoreError> {
+        Ok(self.conn().prepare_cached(sql)?.execute(args)? > 0)
+    }
+
+    // ------------------------------------------------------------ roles
+
+    /// A role by name, whatever the case of `name`.
+    pub fn role(&self, name: &str) -> Result<Option<Role>, StoreError> {
+        self.iam_record(
+            "SELECT record FROM iam_roles WHERE name = ?1",
+            params![name],
+        )
+    }
+
+    /// Every role, in no particular order.
+    pub fn roles(&self) -> Result<Vec<Role>, StoreError> {
+        self.iam_records("SELECT record FROM iam_roles", [])
+    }
+
+    /// Inserts a role or saves changes to an existing one (same name).
+    pub fn save_role(&self, role: &Role) -> Result<(), StoreError> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO iam_roles (name, arn, record) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (name) DO UPDATE SET record = excluded.record",
+            )?
+            .execute(params![role.name, role.arn, serde_json::to_string(role)?])?;
+        Ok(())
+    }
+
+    /// Deletes a role with its attachments and inline policies; `false` if
+    /// it did not exist. Fails while an instance profile holds it.
+    pub fn delete_role(&self, name: &str) -> Result<bool, StoreError> {
+        self.iam_delete("DELETE FROM iam_roles WHERE name = ?1", params![name])
+    }
+
+    // ------------------------------------------------- managed policies
+
+    /// A customer managed policy by ARN.
+    pub fn managed_policy(&self, arn: &str) -> Result<Option<ManagedPolicy>, StoreError> {
+        self.iam_record(
+            "SELECT record FROM iam_policies WHERE arn = ?1",
+            params![arn],
+        )
+    }
+
+    /// A customer managed policy by name, whatever its path or the case.
+    pub fn managed_policy_by_name(&self, name: &str) -> Result<Option<ManagedPolicy>, StoreError> {
+        self.iam_record(
+            "SELECT record FROM iam_policies WHERE name = ?1",
+            params![name],
+        )
+    }
+
+    /// Every customer managed policy, in no particular order.
+    pub fn managed_policies(&self) -> Result<Vec<ManagedPolicy>, StoreError> {
+        self.iam_records("SELECT record FROM iam_policies", [])
+    }
+
+    /// Inserts a customer managed policy or saves changes to it.
+    pub fn save_managed_policy(&self, policy: &ManagedPolicy) -> Result<(), StoreError> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO iam_policies (arn, name, record) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (arn) DO UPDATE SET record = excluded.record",
+            )?
+            .execute(params![
+                policy.arn,
+                policy.name,
+                serde_json::to_string(policy)?
+            ])?;
+        Ok(())
+    }
+
+    /// Deletes a customer managed policy with its versions.
+    pub fn delete_managed_policy(&self, arn: &str) -> Result<bool, StoreError> {
+        self.iam_delete("DELETE FROM iam_policies WHERE arn = ?1", params![arn])
+    }
+
+    /// The versions of a customer managed policy, oldest first.
+    pub fn policy_versions(&self, policy_arn: &str) -> Result<Vec<PolicyVersion>, StoreError> {
+        self.iam_records(
+            "SELECT record FROM iam_policy_versions WHERE policy_arn = ?1 ORDER BY version",
+            params![policy_arn],
+        )
+    }
+
+    /// One version of a customer managed policy.
+    pub fn policy_version(
+        &self,
+        policy_arn: &str,
+        number: u32,
+    ) -> Result<Option<PolicyVersion>, StoreError> {
+        self.iam_record(
+            "SELECT record FROM iam_policy_versions WHERE policy_arn = ?1 AND version = ?2",
+            params![policy_arn, number],
+        )
+    }
+
+    /// Adds a version to a stored customer managed policy.
+    pub fn insert_policy_version(
+        &self,
+        policy_arn: &str,
+        version: &PolicyVersion,
+    ) -> Result<(), StoreError> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO iam_policy_versions (policy_arn, version, record) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![
+                policy_arn,
+                version.number,
+                serde_json::to_string(version)?
+            ])?;
+        Ok(())
+    }
+
+    /// Deletes one version; `false` if it did not exist.
+    pub fn delete_policy_version(&self, policy_arn: &str, number: u32) -> Result<bool, StoreError> {
+        self.iam_delete(
+            "DELETE FROM iam_policy_versions WHERE policy_arn = ?1 AND version = ?2",
+            params![policy_arn, number],
+        )
+    }
+
+    // ------------------------------------------------------ attachments
+
+    /// The ARNs of the managed policies (AWS's and the account's) attached
+    /// to a role, by ARN.
+    pub fn attached_policy_arns(&self, role_name: &str) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT policy_arn FROM iam_role_attachments WHERE role_name = ?1 ORDER BY policy_arn",
+        )?;
+        let rows = stmt.query_map(params![role_name], |row| row.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Attaches a managed policy to a stored role; `false` if it already was.
+    pub fn attach_role_policy(
+        &self,
+        role_name: &str,
+        policy_arn: &str,
+    ) -> Result<bool, StoreError> {
+        let n = self
+            .conn()
+            .prepare_cached(
+                "INSERT INTO iam_role_attachments (role_name, policy_arn) VALUES (?1, ?2)
+                 ON CONFLICT DO NOTHING",
+            )?
+            .execute(params![role_name, policy_arn])?;
+        Ok(n > 0)
+    }
+
+    /// Detaches a managed policy from a role; `false` if it was not attached.
+    pub fn detach_role_policy(
+        &self,
+        role_name: &str,
+        policy_arn: &str,
+    ) -> Result<bool, StoreError> {
+        self.iam_delete(
+            "DELETE FROM iam_role_attachments WHERE role_name = ?1 AND policy_arn = ?2",
+            params![role_name, policy_arn],
+        )
+    }
+
+    /// How many roles each attached managed policy is attached to, by ARN.
+    pub fn policy_attachment_counts(&self) -> Result<HashMap<String, u32>, StoreError> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT policy_arn, COUNT(*) FROM iam_role_attachments GROUP BY policy_arn",
+        )?;
+        let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// How many roles a managed policy is attached to.
+    pub fn policy_attachment_count(&self, policy_arn: &str) -> Result<u32, StoreError> {
+        Ok(self
+            .conn()
+            .prepare_cached("SELECT COUNT(*) FROM iam_role_attachments WHERE policy_arn = ?1")?
+            .query_row(params![policy_arn], |row| row.get(0))?)
+    }
+
+    // -------------------------------------------------- inline policies
+
+    /// One inline policy of a role: its stored name and document.
+    pub fn role_inline_policy(
+        &self,
+        role_name: &str,
+        policy_name: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        Ok(self
+            .conn()
+            .prepare_cached(
+                "SELECT name, document FROM iam_role_inline_policies
+                 WHERE role_name = ?1 AND name = ?2",
+            )?
+            .query_row(params![role_name, policy_name], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .optional()?)
+    }
+
+    /// Every inline policy of a role as (name, document), by name.
+    pub fn role_inline_policies(
+        &self,
+        role_name: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT name, document FROM iam_role_inline_policies
+             WHERE role_name = ?1 ORDER BY name COLLATE BINARY",
+        )?;
+        let rows = stmt.query_map(params![role_name], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Adds or replaces an inline policy of a stored role. A replacement
+    /// keeps the name's stored spelling.
+    pub fn put_role_inline_policy(
+        &self,
+        role_name: &str,
+        policy_name: &str,
+        document: &str,
+    ) -> Result<(), StoreError> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO iam_role_inline_policies (role_name, name, document) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (role_name, name) DO UPDATE SET document = excluded.document",
+            )?
+            .execute(params![role_name, policy_name, document])?;
+        Ok(())
+    }
+
+    /// Deletes an inline policy; `false` if the role had none by that name.
+    pub fn delete_role_inline_policy(
+        &self,
+        role_name: &str,
+        policy_name: &str,
+    ) -> Result<bool, StoreError> {
+        self.iam_delete(
+            "DELETE FROM iam_role_inline_policies WHERE role_name = ?1 AND name = ?2",
+            params![role_name, policy_name],
+        )
+    }
+
+    /// The permissions documents that apply to a role, as stored JSON: the
+    /// default version of each attached customer managed policy, the
+    /// catalogue document of each attached AWS managed policy
+    /// (`ballast_core::iam::managed`), and every inline policy. Parse each
+    /// with `PolicyDocument::parse(_, DocumentKind::Identity)` and decide
+    /// with `ballast_core::iam::policy::evaluate`.
+    ///
+    /// A role that does not exist has no documents (so everything is
+    /// implicitly denied). The permissions boundary is not included.
+    pub fn role_policy_documents(&self, role_name: &str) -> Result<Vec<String>, StoreError> {
+        let mut documents = Vec::new();
+        for arn in self.attached_policy_arns(role_name)? {
+            if let Some(aws) = managed::by_arn(&arn) {
+                documents.push(aws.document.to_owned());
+                continue;
+            }
+            let Some(policy) = self.managed_policy(&arn)? else {
+                continue;
+            };
+            if let Some(version) = self.policy_version(&arn, policy.default_version)? {
+                documents.push(version.document);
+            }
+        }
+        documents.extend(
+            self.role_inline_policies(role_name)?
+                .into_iter()
+                .map(|(_, document)| document),
+        );
+        Ok(documents)
+    }
+
+    // ------------------------------------------------- instance profiles
+
+    /// An instance profile by name, whatever the case of `name`.
+    pub fn instance_profile(&self, name: &str) -> Result<Option<InstanceProfile>, StoreError> {
+        self.iam_record(
+            "SELECT record FROM iam_instance_profiles WHERE name = ?1",
+            params![name],
+        )
+    }
+
+    /// An instance profile by ARN.
+    pub fn instance_profile_by_arn(
+        &self,
+        arn: &str,
+    ) -> Result<Option<InstanceProfile>, StoreError> {
+        self.iam_record(
+            "SELECT record FROM iam_instance_profiles WHERE arn = ?1",
+            params![arn],
+        )
+    }
+
+    /// Every instance profile, in no particular order.
+    pub fn instance_profiles(&self) -> Result<Vec<InstanceProfile>, StoreError> {
+        self.iam_records("SELECT record FROM iam_instance_profiles", [])
+    }
+
+    /// The instance profiles holding a role.
+    pub fn instance_profiles_for_role(
+        &self,
+        role_name: &str,
+    ) -> Result<Vec<InstanceProfile>, StoreError> {
+        self.iam_records(
+            "SELECT record FROM iam_instance_profiles WHERE role_name = ?1",
+            params![role_name],
+        )
+    }
+
+    /// Inserts an instance profile or saves changes to it (its role).
+    pub fn save_instance_profile(&self, profile: &InstanceProfile) -> Result<(), StoreError> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO iam_instance_profiles (name, arn, role_name, record) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (name) DO UPDATE SET role_name = excluded.role_name, record = excluded.record",
+            )?
+            .execute(params![
+                profile.name,
+                profile.arn,
+                profile.role_name,
+                serde_json::to_string(profile)?
+            ])?;
+        Ok(())
+    }
+
+    /// Deletes an instance profile; `false` if it did not exist.
+    pub fn delete_instance_profile(&self, name: &str) -> Result<bool, StoreError> {
+        self.iam_delete(
+            "DELETE FROM iam_instance_profiles WHERE name = ?1",
+            params![name],
+        )
+    }
+
+    /// An instance profile by name with its role: what RunInstances'
+    /// `IamInstanceProfile.Name` and the metadata service resolve.
+    pub fn instance_profile_with_role(
+        &self,
+        name: &str,
+    ) -> Result<Option<ProfileWithRole>, StoreError> {
+        self.instance_profile(name)?
+            .map(|p| self.with_role(p))
+            .transpose()
+    }
+
+    /// An instance profile by ARN with its role (`IamInstanceProfile.Arn`).
+    pub fn instance_profile_with_role_by_arn(
+        &self,
+        arn: &str,
+    ) -> Result<Option<ProfileWithRole>, StoreError> {
+        self.instance_profile_by_arn(arn)?
+            .map(|p| self.with_role(p))
+            .transpose()
+    }
+
+    fn with_role(&self, profile: InstanceProfile) -> Result<ProfileWithRole, StoreError> {
+        let role = match &profile.role_name {
+            Some(name) => self.role(name)?,
+            None => None,
+        };
+        Ok(ProfileWithRole { profile, role })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Store;
+
+    fn role(name: &str) -> Role {
+        Role {
+            name: name.into(),
+            id: format!("AROA{name}"),
+            arn: format!("arn:aws:iam::000000000000:role/{name}"),
+            path: "/".into(),
+            assume_role_policy_document: "{}".into(),
+            description: None,
+            max_session_duration: 3600,
+            permissions_boundary: None,
+            created: 0,
+        }
+    }
+
+    fn policy(name: &str) -> ManagedPolicy {
+        ManagedPolicy {
+            name: name.into(),
+            id: format!("ANPA{name}"),
+            arn: format!("arn:aws:iam::000000000000:policy/{name}"),
+            path: "/".into(),
+            description: None,
+            default_version: 1,
+            next_version: 2,
+            created: 0,
+            updated: 0,
+        }
+    }
+
+    fn version(number: u32, document: &str) -> PolicyVersion {
+        PolicyVersion {
+            number,
+            document: document.into(),
+            created: 0,
+        }
+    }
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn names_are_unique_and_found_regardless_of_case() {
+        let (_dir, store) = store();
+        store.write(|tx| tx.save_role(&role("WebRole"))).unwrap();
+        let found = store.read(|tx| tx.role("webrole")).unwrap().unwrap();
+        assert_eq!(found.name, "WebRole");
+        let mut clash = role("WEBROLE");
+        clash.arn = "arn:aws:iam::000000000000:role/other/WEBROLE".into();
+        // Same name in another case is the same key: an update, not a second role.
+        store.write(|tx| tx.save_role(&clash)).unwrap();
+        assert_eq!(store.read(|tx| tx.roles()).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn role_policy_documents_gathers_every_kind() {
+        let (_dir, store) = store();
+        let p = policy("Custom");
+        store
+            .write(|tx| {
+                tx.save_role(&role("web"))?;
+                tx.save_managed_policy(&p)?;
+                tx.insert_policy_version(&p.arn, &version(1, "old"))?;
+                tx.insert_policy_version(&p.arn, &version(2, "new"))?;
+                let mut p2 = p.clone();
+                p2.default_version = 2;
+                tx.save_managed_policy(&p2)?;
+                tx.attach_role_policy("WEB", &p.arn)?;
+                tx.attach_role_policy("web", "arn:aws:iam::aws:policy/ReadOnlyAccess")?;
+                tx.put_role_inline_policy("web", "inline", "mine")
+            })
+            .unwrap();
+        let docs = store.read(|tx| tx.role_policy_documents("web")).unwrap();
+        assert_eq!(docs.len(), 3);
+        assert_eq!(docs[0], "new", "the default version's document");
+        assert!(docs[1].contains("ec2:Describe*"), "the catalogue document");
+        assert_eq!(docs[2], "mine");
+        assert!(
+            store
+                .read(|tx| tx.role_policy_documents("nobody"))
+                .unwrap()
+                .is_empty()
+        );
+        let counts = store.read(|tx| tx.policy_attachment_counts()).unwrap();
+        assert_eq!(counts.get(&p.arn), Some(&1));
+    }
+
+    #[test]
+    fn instance_profiles_resolve_their_role_by_name_and_arn() {
+        let (_dir, store) = store();
+        let profile = InstanceProfile {
+            name: "web".into(),
+            id: "AIPAweb".into(),
+            arn: "arn:aws:iam::000000000000:instance-profile/web".into(),
+            path: "/".into(),
+            created: 0,
+            role_name: Some("WebRole".into()),
+        };
+        store
+            .write(|tx| {
+                tx.save_role(&role("WebRole"))?;
+                tx.save_instance_profile(&profile)
+            })
+            .unwrap();
+        let by_name = store
+            .read(|tx| tx.instance_profile_with_role("WEB"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            by_name.role.unwrap().arn,
+            "arn:aws:iam::000000000000:role/WebRole"
+        );
+        let by_arn = store
+            .read(|tx| tx.instance_profile_with_role_by_arn(&profile.arn))
+            .unwrap()
+            .unwrap();
+        assert_eq!(by_arn.profile, profile);
+        // The database refuses to delete a role a profile still holds.
+        assert!(store.write(|tx| tx.delete_role("WebRole")).is_err());
+        let empty = InstanceProfile {
+            role_name: None,
+            ..profile
+        };
+        store.write(|tx| tx.save_instance_profile(&empty)).unwrap();
+        assert!(store.write(|tx| tx.delete_role("WebRole")).unwrap());
+        let without = store
+            .read(|tx| tx.instance_profile_with_role("web"))
+            .unwrap()
+            .unwrap();
+        assert!(without.role.is_none());
+        assert_eq!(
+            store
+                .read(|tx| tx.instance_profile_with_role("nope"))
+                .unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn deleting_a_policy_takes_its_versions() {
+        let (_dir, store) = store();
+        let p = policy("P");
+        store
+            .write(|tx| {
+                tx.save_managed_policy(&p)?;
+                tx.insert_policy_version(&p.arn, &version(1, "d"))
+            })
+            .unwrap();
+        assert!(store.write(|tx| tx.delete_managed_policy(&p.arn)).unwrap());
+        assert!(
+            store
+                .read(|tx| tx.policy_versions(&p.arn))
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
