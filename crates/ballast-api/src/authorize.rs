@@ -45,7 +45,7 @@ pub fn check(state: &ApiState, ctx: &RequestContext, request: &ApiRequest) -> Re
             &policy::Request {
                 action: &action,
                 resource: &resource,
-                context: context.clone(),
+                context,
             },
         );
         if decision != Decision::Allow {
