@@ -1,6 +1,6 @@
 //! EC2 rules: the network catalogue (regions, zones, the default VPC and
-//! subnets), security groups and their rules, images, key pairs, tags and
-//! `Describe*` filters.
+//! subnets), security groups and their rules, images, key pairs, launch
+//! templates, tags and `Describe*` filters.
 //!
 //! EC2 has no modelled errors: its codes are free strings
 //! (`InvalidGroup.NotFound`, `InvalidAMIID.Malformed`), so [`Error`] has
@@ -9,12 +9,14 @@
 pub mod filter;
 pub mod images;
 pub mod key_pair;
+pub mod launch_template;
 pub mod network;
 pub mod security_group;
 
 pub use filter::Filter;
 pub use images::Image;
 pub use key_pair::KeyPair;
+pub use launch_template::{LaunchTemplate, LaunchTemplateVersion, TemplateData, TemplateRef};
 pub use security_group::{Permission, Rule, SecurityGroup};
 
 /// Why an EC2 request was refused; each variant is one EC2 error code.
@@ -29,6 +31,10 @@ pub enum Error {
     /// `MissingParameter`: names the parameter.
     #[error("The request must contain the parameter {0}")]
     MissingParameter(String),
+    /// `MissingParameter` with EC2's own sentence, where it explains more
+    /// than a parameter name.
+    #[error("{0}")]
+    MissingParameterDetail(String),
     /// `DryRunOperation` (HTTP 412).
     #[error("Request would have succeeded, but DryRun flag is set.")]
     DryRunOperation,
@@ -74,6 +80,38 @@ pub enum Error {
     /// `TagLimitExceeded`.
     #[error("The maximum number of Tags for a resource has been reached.")]
     TagLimitExceeded,
+    #[error("Launch template name already in use.")]
+    LaunchTemplateNameDuplicate,
+    /// `InvalidLaunchTemplateName.MalformedException`.
+    #[error(
+        "The launch template name '{0}' is not valid. A launch template name must be between 3 and 128 characters, and may contain letters, numbers, and the following characters: - ( ) . / _"
+    )]
+    LaunchTemplateNameMalformed(String),
+    /// `InvalidLaunchTemplateName.NotFoundException` for one named template.
+    #[error("The specified launch template, with template name {0}, does not exist.")]
+    LaunchTemplateNameNotFound(String),
+    /// `InvalidLaunchTemplateName.NotFoundException` for a list of names.
+    #[error("At least one of the launch templates specified in the request does not exist.")]
+    LaunchTemplatesNotFound,
+    /// `InvalidLaunchTemplateId.NotFound`.
+    #[error("The specified launch template, with template ID {0}, does not exist.")]
+    LaunchTemplateIdNotFound(String),
+    /// `InvalidLaunchTemplateId.Malformed`.
+    #[error(
+        "The launch template ID '{0}' is malformed. Specify the launch template ID in the form lt-xxxxxxxxxxxxxxxxx."
+    )]
+    LaunchTemplateIdMalformed(String),
+    /// `InvalidLaunchTemplateId.VersionNotFound`: the message names the
+    /// version, worded per operation as EC2 words it.
+    #[error("{0}")]
+    LaunchTemplateVersionNotFound(String),
+    /// `IdempotentParameterMismatch`: a `ClientToken` reused for another
+    /// request.
+    #[error("{0}")]
+    IdempotentParameterMismatch(String),
+    /// `InvalidUserData.Malformed`.
+    #[error("{0}")]
+    UserDataMalformed(String),
 }
 
 impl Error {
@@ -82,7 +120,7 @@ impl Error {
         match self {
             Error::InvalidParameterValue(_) => "InvalidParameterValue",
             Error::InvalidParameterCombination(_) => "InvalidParameterCombination",
-            Error::MissingParameter(_) => "MissingParameter",
+            Error::MissingParameter(_) | Error::MissingParameterDetail(_) => "MissingParameter",
             Error::DryRunOperation => "DryRunOperation",
             Error::VpcNotFound(_) => "InvalidVpcID.NotFound",
             Error::SubnetNotFound(_) => "InvalidSubnetID.NotFound",
@@ -101,6 +139,18 @@ impl Error {
             Error::KeyPairFormat(_) => "InvalidKeyPair.Format",
             Error::InvalidId(_) => "InvalidID",
             Error::TagLimitExceeded => "TagLimitExceeded",
+            Error::LaunchTemplateNameDuplicate => {
+                "InvalidLaunchTemplateName.AlreadyExistsException"
+            }
+            Error::LaunchTemplateNameMalformed(_) => "InvalidLaunchTemplateName.MalformedException",
+            Error::LaunchTemplateNameNotFound(_) | Error::LaunchTemplatesNotFound => {
+                "InvalidLaunchTemplateName.NotFoundException"
+            }
+            Error::LaunchTemplateIdNotFound(_) => "InvalidLaunchTemplateId.NotFound",
+            Error::LaunchTemplateIdMalformed(_) => "InvalidLaunchTemplateId.Malformed",
+            Error::LaunchTemplateVersionNotFound(_) => "InvalidLaunchTemplateId.VersionNotFound",
+            Error::IdempotentParameterMismatch(_) => "IdempotentParameterMismatch",
+            Error::UserDataMalformed(_) => "InvalidUserData.Malformed",
         }
     }
 }
@@ -133,16 +183,18 @@ pub enum ResourceKind {
     SecurityGroup,
     KeyPair,
     Image,
+    LaunchTemplate,
 }
 
 impl ResourceKind {
     /// Every taggable kind.
-    pub const ALL: [ResourceKind; 5] = [
+    pub const ALL: [ResourceKind; 6] = [
         ResourceKind::Vpc,
         ResourceKind::Subnet,
         ResourceKind::SecurityGroup,
         ResourceKind::KeyPair,
         ResourceKind::Image,
+        ResourceKind::LaunchTemplate,
     ];
 
     /// The id prefix, with its dash.
@@ -153,6 +205,7 @@ impl ResourceKind {
             ResourceKind::SecurityGroup => "sg-",
             ResourceKind::KeyPair => "key-",
             ResourceKind::Image => "ami-",
+            ResourceKind::LaunchTemplate => "lt-",
         }
     }
 
@@ -164,6 +217,7 @@ impl ResourceKind {
             ResourceKind::SecurityGroup => "security-group",
             ResourceKind::KeyPair => "key-pair",
             ResourceKind::Image => "image",
+            ResourceKind::LaunchTemplate => "launch-template",
         }
     }
 
@@ -184,6 +238,7 @@ impl ResourceKind {
             }
             ResourceKind::KeyPair => Error::KeyPairNotFound(id.to_owned()),
             ResourceKind::Image => Error::AmiNotFound(id.to_owned()),
+            ResourceKind::LaunchTemplate => Error::LaunchTemplateIdNotFound(id.to_owned()),
         }
     }
 }
@@ -238,12 +293,23 @@ pub fn paging(
     next_token: Option<&str>,
     min: i64,
 ) -> Result<(usize, Option<String>), Error> {
+    paging_within(max_results, next_token, min, 1000)
+}
+
+/// [`paging`] for operations whose `MaxResults` tops out below 1000
+/// (the launch template calls allow 1–200).
+pub fn paging_within(
+    max_results: Option<i64>,
+    next_token: Option<&str>,
+    min: i64,
+    max: i64,
+) -> Result<(usize, Option<String>), Error> {
     let size = match max_results {
         None => usize::MAX,
-        Some(n) if (min..=1000).contains(&n) => n as usize,
+        Some(n) if (min..=max).contains(&n) => n as usize,
         Some(n) => {
             return Err(invalid(format!(
-                "Value ( {n} ) for parameter maxResults is invalid. Parameter must be between {min} and 1000."
+                "Value ( {n} ) for parameter maxResults is invalid. Parameter must be between {min} and {max}."
             )));
         }
     };
