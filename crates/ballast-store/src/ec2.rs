@@ -91,7 +91,8 @@ impl Tx<'_> {
         Ok(n > 0)
     }
 
-    fn one_record<T: serde::de::DeserializeOwned>(
+    /// The JSON `record` of the one row `sql` selects, decoded.
+    pub(crate) fn one_record<T: serde::de::DeserializeOwned>(
         &self,
         sql: &str,
         keys: &[&str],
@@ -104,7 +105,11 @@ impl Tx<'_> {
         record.map(|r| Ok(serde_json::from_str(&r)?)).transpose()
     }
 
-    fn all_records<T: serde::de::DeserializeOwned>(&self, sql: &str) -> Result<Vec<T>, StoreError> {
+    /// The JSON `record`s of every row `sql` selects, decoded.
+    pub(crate) fn all_records<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &str,
+    ) -> Result<Vec<T>, StoreError> {
         let mut stmt = self.conn().prepare_cached(sql)?;
         let rows = stmt.query_map([], |row| row.get::<_, String>(0))?;
         rows.map(|r| Ok(serde_json::from_str(&r?)?)).collect()

@@ -11,6 +11,7 @@
 
 mod ec2;
 mod elbv2;
+mod launch_templates;
 pub mod migrations;
 mod ssm;
 mod tags;

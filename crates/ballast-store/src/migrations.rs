@@ -87,6 +87,22 @@ const MIGRATIONS: &[&str] = &[
         record TEXT NOT NULL
     );
     "#,
+    // 4: EC2 launch templates and their versions (tags go in `tags`).
+    r#"
+    CREATE TABLE ec2_launch_templates (
+        id           TEXT PRIMARY KEY NOT NULL,
+        name         TEXT NOT NULL UNIQUE,
+        client_token TEXT UNIQUE,
+        record       TEXT NOT NULL
+    );
+
+    CREATE TABLE ec2_launch_template_versions (
+        template_id TEXT NOT NULL REFERENCES ec2_launch_templates(id) ON DELETE CASCADE,
+        version     INTEGER NOT NULL,
+        record      TEXT NOT NULL,
+        PRIMARY KEY (template_id, version)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.
