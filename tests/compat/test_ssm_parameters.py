@@ -663,3 +663,64 @@ def test_concurrent_overwrites_get_distinct_versions(endpoint, ssm, uid):
         versions = sorted(v for batch in pool.map(writer, range(6)) for v in batch)
     assert versions == list(range(2, 62))
     assert ssm.get_parameter(Name=name)["Parameter"]["Version"] == 61
+
+
+# --------------------------------------------------------------------------- public AMI parameters
+
+AL2023_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+AL2023 = "ami-0ba11a5700a023086"
+
+
+def test_public_ami_parameters(ssm):
+    p = ssm.get_parameter(Name=AL2023_PARAMETER)["Parameter"]
+    assert p["Value"] == AL2023 and p["Type"] == "String" and p["Version"] == 1
+    assert p["DataType"] == "text"
+    assert p["ARN"] == f"arn:aws:ssm:{REGION}::parameter{AL2023_PARAMETER}"
+    assert isinstance(p["LastModifiedDate"], datetime)
+    by_arn = ssm.get_parameter(Name=p["ARN"])["Parameter"]
+    assert by_arn["Value"] == AL2023
+
+    out = ssm.get_parameters(Names=[AL2023_PARAMETER, "/aws/service/ami-amazon-linux-latest/nope"])
+    assert [x["Value"] for x in out["Parameters"]] == [AL2023]
+    assert out["InvalidParameters"] == ["/aws/service/ami-amazon-linux-latest/nope"]
+    assert_not_found(ssm, "/aws/service/ami-amazon-linux-latest/nope")
+    with pytest.raises(ClientError) as e:
+        ssm.get_parameter(Name=f"{AL2023_PARAMETER}:2")
+    assert error_code(e.value) == "ParameterVersionNotFound"
+
+    pages = list(
+        ssm.get_paginator("get_parameters_by_path").paginate(
+            Path="/aws/service/ami-amazon-linux-latest", PaginationConfig={"PageSize": 4}
+        )
+    )
+    names = [x["Name"] for page in pages for x in page["Parameters"]]
+    assert len(pages) == 2 and len(names) == 6 and AL2023_PARAMETER in names
+    assert ssm.get_parameters_by_path(Path="/aws/service")["Parameters"] == []
+    deep = ssm.get_parameters_by_path(Path="/aws/service", Recursive=True)["Parameters"]
+    assert any(x["Name"].startswith("/aws/service/canonical/ubuntu/") for x in deep)
+
+
+def test_public_parameters_are_read_only(ssm):
+    for call, kwargs in [
+        (ssm.put_parameter, {"Name": AL2023_PARAMETER, "Value": "ami-0123456789abcdef0", "Type": "String", "Overwrite": True}),
+        (ssm.delete_parameter, {"Name": AL2023_PARAMETER}),
+    ]:
+        with pytest.raises(ClientError) as e:
+            call(**kwargs)
+        assert error_code(e.value) == "ValidationException"
+        assert "reserved parameter name" in e.value.response["Error"]["Message"]
+    assert ssm.delete_parameters(Names=[AL2023_PARAMETER])["InvalidParameters"] == [AL2023_PARAMETER]
+    assert ssm.get_parameter(Name=AL2023_PARAMETER)["Parameter"]["Value"] == AL2023
+
+
+def test_cli_public_parameters_by_path(aws):
+    rc, out, err = aws("ssm", "get-parameters-by-path", "--path", "/aws/service/ami-amazon-linux-latest")
+    assert rc == 0, err
+    values = {x["Name"]: x["Value"] for x in out["Parameters"]}
+    assert values[AL2023_PARAMETER] == AL2023
+    assert len(values) == 6
+    rc, out, err = aws("ssm", "get-parameters", "--names", AL2023_PARAMETER, "--query", "Parameters[0].Value")
+    assert rc == 0, err
+    assert out == AL2023
+    rc, out, err = aws("ssm", "delete-parameter", "--name", AL2023_PARAMETER)
+    assert rc != 0 and "ValidationException" in err

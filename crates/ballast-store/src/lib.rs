@@ -13,6 +13,7 @@ mod ec2;
 mod elbv2;
 mod iam;
 mod instances;
+mod launch_templates;
 pub mod migrations;
 mod ssm;
 mod sts;

@@ -156,6 +156,22 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX iam_instance_profiles_by_role ON iam_instance_profiles (role_name);
     "#,
+    // 6: EC2 launch templates and their versions (tags go in `tags`).
+    r#"
+    CREATE TABLE ec2_launch_templates (
+        id           TEXT PRIMARY KEY NOT NULL,
+        name         TEXT NOT NULL UNIQUE,
+        client_token TEXT UNIQUE,
+        record       TEXT NOT NULL
+    );
+
+    CREATE TABLE ec2_launch_template_versions (
+        template_id TEXT NOT NULL REFERENCES ec2_launch_templates(id) ON DELETE CASCADE,
+        version     INTEGER NOT NULL,
+        record      TEXT NOT NULL,
+        PRIMARY KEY (template_id, version)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

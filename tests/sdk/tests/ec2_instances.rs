@@ -12,8 +12,11 @@ use aws_sdk_ec2::types::{
 use ballast_sdk_tests::{Ballast, error_code, eventually};
 use base64::Engine as _;
 
-/// Amazon Linux 2023 in Ballast's catalogue.
+/// Amazon Linux 2023 in Ballast's catalogue (IMDSv2 only by default).
 const AL2023: &str = "ami-0ba11a5700a023086";
+
+/// Amazon Linux 2 (IMDSv1 allowed by default).
+const AL2: &str = "ami-0ba11a5700a002086";
 
 /// How long any instance transition may take at the tests' time scale.
 const WAIT: Duration = Duration::from_secs(20);
@@ -23,7 +26,9 @@ const WAIT: Duration = Duration::from_secs(20);
 const WEB_USER_DATA: &str = r#"#!/bin/bash
 echo "user data running on $BALLAST_PRIVATE_IP"
 mkdir -p "$HOME/www"
-curl -s "${AWS_EC2_METADATA_SERVICE_ENDPOINT}latest/meta-data/instance-id" > "$HOME/www/id"
+imds="${AWS_EC2_METADATA_SERVICE_ENDPOINT}latest"
+token=$(curl -s -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 60" "$imds/api/token")
+curl -s -H "X-aws-ec2-metadata-token: $token" "$imds/meta-data/instance-id" > "$HOME/www/id"
 cat > "$BALLAST_BOOT_HOOK" <<'HOOK'
 #!/bin/bash
 cd "$HOME/www"
@@ -41,11 +46,15 @@ fn start() -> Ballast {
     Ballast::start_with(&["--time-scale", "0.02"])
 }
 
-/// Launches one instance and returns its id and private address.
+/// Launches one instance of AL2023 and returns its id and private address.
 async fn launch(ec2: &Client, user_data: Option<&str>) -> (String, String) {
+    launch_image(ec2, AL2023, user_data).await
+}
+
+async fn launch_image(ec2: &Client, image: &str, user_data: Option<&str>) -> (String, String) {
     let mut request = ec2
         .run_instances()
-        .image_id(AL2023)
+        .image_id(image)
         .instance_type(InstanceType::T3Micro)
         .min_count(1)
         .max_count(1);
@@ -382,7 +391,7 @@ async fn launches_place_tag_filter_and_refuse_bad_input() {
         .await;
     assert_eq!(
         error_code(&bad_user_data.unwrap_err()),
-        "InvalidParameterValue"
+        "InvalidUserData.Malformed"
     );
     let no_key = ec2
         .run_instances()
@@ -447,7 +456,7 @@ async fn metadata_answers_each_instance_about_itself() {
     let ballast = start();
     let ec2 = ballast.ec2();
     let (a, a_address) = launch(&ec2, None).await;
-    let (b, b_address) = launch(&ec2, None).await;
+    let (b, b_address) = launch_image(&ec2, AL2, None).await;
     wait_state(&ec2, &a, InstanceStateName::Running).await;
     wait_state(&ec2, &b, InstanceStateName::Running).await;
     let imds = |address: &str| format!("http://{address}:8169");
@@ -509,7 +518,12 @@ async fn metadata_answers_each_instance_about_itself() {
     assert_eq!(document["instanceId"], a.as_str());
     assert_eq!(document["imageId"], AL2023);
 
+    // AL2023 requires tokens by default, as on EC2.
+    let (status, _) = get(imds(&a_address), "/latest/meta-data/instance-id", None).await;
+    assert_eq!(status, 401);
+
     // A's token means nothing at B, and B answers about B.
+    let token_a = token.clone();
     let (status, _) = get(
         imds(&b_address),
         "/latest/meta-data/instance-id",
@@ -545,9 +559,14 @@ async fn metadata_answers_each_instance_about_itself() {
     assert_eq!(options.http_tokens(), Some(&HttpTokensState::Required));
 
     // No profile, no iam/ tree; no user data, no user-data.
-    let (status, _) = get(imds(&a_address), "/latest/meta-data/iam/info", None).await;
+    let (status, _) = get(
+        imds(&a_address),
+        "/latest/meta-data/iam/info",
+        Some(token_a.clone()),
+    )
+    .await;
     assert_eq!(status, 404);
-    let (status, _) = get(imds(&a_address), "/latest/user-data", None).await;
+    let (status, _) = get(imds(&a_address), "/latest/user-data", Some(token_a)).await;
     assert_eq!(status, 404);
     // A token request needs a TTL.
     let bad = http
@@ -602,4 +621,142 @@ async fn kill9_then_restart_adopts_running_instances() {
     ec2.stop_instances().instance_ids(&id).send().await.unwrap();
     wait_state(&ec2, &id, InstanceStateName::Stopped).await;
     assert_eq!(get(&address, "id").await, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn launch_templates_fill_in_what_the_request_leaves_out() {
+    use aws_sdk_ec2::types::{
+        LaunchTemplateSpecification, LaunchTemplateTagSpecificationRequest,
+        RequestLaunchTemplateData,
+    };
+    let ballast = start();
+    let ec2 = ballast.ec2();
+    let data = RequestLaunchTemplateData::builder()
+        .image_id(
+            "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
+        )
+        .instance_type(InstanceType::T3Small)
+        .user_data(encoded("#!/bin/sh\necho launched from a template\n"))
+        .tag_specifications(
+            LaunchTemplateTagSpecificationRequest::builder()
+                .resource_type(ResourceType::Instance)
+                .tags(Tag::builder().key("Name").value("from-template").build())
+                .build(),
+        )
+        .build();
+    let template = ec2
+        .create_launch_template()
+        .launch_template_name("web")
+        .launch_template_data(data)
+        .send()
+        .await
+        .expect("CreateLaunchTemplate");
+    let template_id = template
+        .launch_template()
+        .and_then(|t| t.launch_template_id())
+        .unwrap()
+        .to_owned();
+    ec2.create_launch_template_version()
+        .launch_template_name("web")
+        .source_version("1")
+        .launch_template_data(
+            RequestLaunchTemplateData::builder()
+                .instance_type(InstanceType::T3Large)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateLaunchTemplateVersion");
+
+    // The default version (1), by name, with no image in the request.
+    let out = ec2
+        .run_instances()
+        .launch_template(
+            LaunchTemplateSpecification::builder()
+                .launch_template_name("web")
+                .build(),
+        )
+        .min_count(1)
+        .max_count(1)
+        .send()
+        .await
+        .expect("RunInstances from a template");
+    let instance = &out.instances()[0];
+    let id = instance.instance_id().unwrap().to_owned();
+    assert_eq!(instance.image_id(), Some(AL2023), "resolve:ssm: resolved");
+    assert_eq!(instance.instance_type(), Some(&InstanceType::T3Small));
+    let tags: Vec<(&str, &str)> = instance
+        .tags()
+        .iter()
+        .map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default()))
+        .collect();
+    assert!(tags.contains(&("Name", "from-template")), "{tags:?}");
+    assert!(tags.contains(&("aws:ec2launchtemplate:id", template_id.as_str())));
+    assert!(tags.contains(&("aws:ec2launchtemplate:version", "1")));
+    eventually("the template's user data to run", WAIT, || async {
+        let out = ec2
+            .get_console_output()
+            .instance_id(&id)
+            .send()
+            .await
+            .ok()?;
+        let text = base64::engine::general_purpose::STANDARD
+            .decode(out.output()?)
+            .ok()?;
+        String::from_utf8_lossy(&text)
+            .contains("launched from a template")
+            .then_some(())
+    })
+    .await;
+
+    // $Latest by id, and the request's own values win over the template's.
+    let out = ec2
+        .run_instances()
+        .launch_template(
+            LaunchTemplateSpecification::builder()
+                .launch_template_id(&template_id)
+                .version("$Latest")
+                .build(),
+        )
+        .image_id(AL2)
+        .min_count(1)
+        .max_count(1)
+        .send()
+        .await
+        .expect("RunInstances from $Latest");
+    let instance = &out.instances()[0];
+    assert_eq!(instance.instance_type(), Some(&InstanceType::T3Large));
+    assert_eq!(instance.image_id(), Some(AL2));
+
+    let missing = ec2
+        .run_instances()
+        .launch_template(
+            LaunchTemplateSpecification::builder()
+                .launch_template_name("nope")
+                .build(),
+        )
+        .min_count(1)
+        .max_count(1)
+        .send()
+        .await;
+    assert_eq!(
+        error_code(&missing.unwrap_err()),
+        "InvalidLaunchTemplateName.NotFoundException"
+    );
+    let no_version = ec2
+        .run_instances()
+        .launch_template(
+            LaunchTemplateSpecification::builder()
+                .launch_template_name("web")
+                .version("9")
+                .build(),
+        )
+        .min_count(1)
+        .max_count(1)
+        .send()
+        .await;
+    assert_eq!(
+        error_code(&no_version.unwrap_err()),
+        "InvalidLaunchTemplateId.VersionNotFound"
+    );
 }

@@ -419,3 +419,150 @@ async fn leading_slash_is_optional_for_first_level_names() {
     let got = ssm.get_parameter().name(&bare).send().await.unwrap();
     assert_eq!(got.parameter().unwrap().value(), Some("v"));
 }
+
+/// AWS's public AMI parameters: read-only, account-less ARNs, `text`, the
+/// local image ids.
+#[tokio::test]
+async fn public_ami_parameters_answer_the_image_catalogue() {
+    const AL2023: &str = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
+    let ballast = Ballast::start();
+    let ssm = ballast.ssm();
+
+    let got = ssm.get_parameter().name(AL2023).send().await.unwrap();
+    let p = got.parameter().unwrap();
+    assert_eq!(p.name(), Some(AL2023));
+    assert_eq!(p.value(), Some("ami-0ba11a5700a023086"));
+    assert_eq!(p.r#type(), Some(&ParameterType::String));
+    assert_eq!(p.version(), 1);
+    assert_eq!(p.data_type(), Some("text"));
+    assert_eq!(
+        p.arn(),
+        Some(format!("arn:aws:ssm:us-east-1::parameter{AL2023}").as_str())
+    );
+    assert!(p.last_modified_date().is_some());
+    let first = ssm
+        .get_parameter()
+        .name(format!("{AL2023}:1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.parameter().unwrap().selector(), Some(":1"));
+    let err = ssm
+        .get_parameter()
+        .name(format!("{AL2023}:2"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "ParameterVersionNotFound");
+    let err = ssm
+        .get_parameter()
+        .name("/aws/service/ami-amazon-linux-latest/no-such-image")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "ParameterNotFound");
+
+    let many = ssm
+        .get_parameters()
+        .names(AL2023)
+        .names("/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64")
+        .names("/aws/service/ami-amazon-linux-latest/no-such-image")
+        .send()
+        .await
+        .unwrap();
+    let values: Vec<_> = many.parameters().iter().filter_map(|p| p.value()).collect();
+    assert_eq!(values, ["ami-0ba11a5700a023086", "ami-0ba11a5700a023a64"]);
+    assert_eq!(
+        many.invalid_parameters(),
+        ["/aws/service/ami-amazon-linux-latest/no-such-image"]
+    );
+
+    // By path: one level, paged; the whole of /aws/service recursively.
+    let mut names = Vec::new();
+    let mut token = None;
+    loop {
+        let page = ssm
+            .get_parameters_by_path()
+            .path("/aws/service/ami-amazon-linux-latest")
+            .max_results(2)
+            .set_next_token(token)
+            .send()
+            .await
+            .unwrap();
+        names.extend(
+            page.parameters()
+                .iter()
+                .filter_map(|p| p.name().map(str::to_owned)),
+        );
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+    }
+    assert_eq!(names.len(), 6);
+    assert!(names.windows(2).all(|w| w[0] < w[1]));
+    assert!(names.iter().any(|n| n == AL2023));
+    let shallow = ssm
+        .get_parameters_by_path()
+        .path("/aws/service")
+        .send()
+        .await
+        .unwrap();
+    assert!(shallow.parameters().is_empty());
+    let deep = ssm
+        .get_parameters_by_path()
+        .path("/aws/service")
+        .recursive(true)
+        .max_results(10)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deep.parameters().len(), 7);
+    assert!(
+        deep.parameters()
+            .iter()
+            .any(|p| p.value() == Some("ami-0ba11a5700c024086"))
+    );
+    let filtered = ssm
+        .get_parameters_by_path()
+        .path("/aws/service/ami-amazon-linux-latest")
+        .parameter_filters(
+            ParameterStringFilter::builder()
+                .key("Type")
+                .values("SecureString")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(filtered.parameters().is_empty());
+
+    // Read-only: the names are reserved; nothing is stored or listed.
+    let err = ssm
+        .put_parameter()
+        .name(AL2023)
+        .value("ami-0123456789abcdef0")
+        .r#type(ParameterType::String)
+        .overwrite(true)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "ValidationException");
+    let err = ssm
+        .delete_parameter()
+        .name(AL2023)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "ValidationException");
+    let out = ssm.delete_parameters().names(AL2023).send().await.unwrap();
+    assert_eq!(out.invalid_parameters(), [AL2023]);
+    let again = ssm.get_parameter().name(AL2023).send().await.unwrap();
+    assert_eq!(
+        again.parameter().unwrap().value(),
+        Some("ami-0ba11a5700a023086")
+    );
+    let described = ssm.describe_parameters().send().await.unwrap();
+    assert!(described.parameters().is_empty());
+}

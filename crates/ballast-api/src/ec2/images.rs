@@ -1,8 +1,11 @@
-//! DescribeImages over the fixed local catalogue (`ballast_core::ec2::images`).
+//! DescribeImages over the fixed local catalogue (`ballast_core::ec2::images`),
+//! and the resolution of `resolve:ssm:` image ids.
 
-use ballast_core::ec2::images::{self, IMAGES};
+use ballast_core::ec2::images::{self, IMAGES, ImageRef};
 use ballast_core::ec2::{self, filter, paging};
 use ballast_core::paging::page;
+use ballast_core::ssm::parameter::{Selector, SelectorVersion, key_of};
+use ballast_store::Tx;
 
 use super::model::*;
 use super::{Error, dry_run, filters, tag_view};
@@ -47,9 +50,36 @@ fn view(image: &ec2::Image, tags: Vec<(String, String)>) -> Image {
         ena_support: true,
         sriov_net_support: "simple".to_owned(),
         boot_mode: "uefi-preferred".to_owned(),
-        imds_support: "v2.0".to_owned(),
+        imds_support: image.imds_v2_only.then(|| "v2.0".to_owned()),
         tags: tag_view(tags),
     }
+}
+
+/// The AMI id an `ImageId` stands for, as RunInstances and launch
+/// templates resolve it: a plain id as given; `resolve:ssm:` and a public
+/// parameter from the catalogue; `resolve:ssm:` and a parameter of the
+/// account (`NAME`, `NAME:VERSION`, `NAME:LABEL`) from Parameter Store, read
+/// in the caller's transaction. An unresolvable parameter is
+/// `InvalidParameterValue`.
+pub(super) fn resolve_image_id(tx: &Tx<'_>, image_id: &str) -> Result<String, Error> {
+    let raw = match images::image_ref(image_id)? {
+        ImageRef::Id(id) => return Ok(id.to_owned()),
+        ImageRef::Public(image) => return Ok(image.id.to_owned()),
+        ImageRef::Parameter(raw) => raw,
+    };
+    let selector = Selector::parse(raw);
+    let key = key_of(&selector.name);
+    let found = match &selector.version {
+        SelectorVersion::Latest => tx.latest_parameter(&key)?,
+        SelectorVersion::Number(n) => tx.parameter_version(&key, *n)?,
+        SelectorVersion::Label(label) => tx
+            .parameter_versions(&key)?
+            .into_iter()
+            .find(|v| v.labels.contains(label)),
+    };
+    found
+        .map(|v| v.value)
+        .ok_or_else(|| images::unresolvable_alias(image_id).into())
 }
 
 pub(super) fn describe(

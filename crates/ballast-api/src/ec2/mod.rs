@@ -1,9 +1,10 @@
 //! EC2 (ec2Query): the region, its zones, the default VPC and subnets,
-//! security groups, images, key pairs, tags and instances.
+//! security groups, images, key pairs, launch templates, tags and instances.
 
 mod images;
 mod instances;
 mod key_pairs;
+mod launch_templates;
 pub mod model;
 mod network;
 mod security_groups;
@@ -35,6 +36,13 @@ operations! {
         ImportKeyPair,
         DescribeKeyPairs,
         DeleteKeyPair,
+        CreateLaunchTemplate,
+        CreateLaunchTemplateVersion,
+        DescribeLaunchTemplates,
+        DescribeLaunchTemplateVersions,
+        ModifyLaunchTemplate,
+        DeleteLaunchTemplate,
+        DeleteLaunchTemplateVersions,
         CreateTags,
         DeleteTags,
         DescribeTags,
@@ -79,6 +87,19 @@ pub fn handle(
         ImportKeyPair => call(ctx, request, |i| key_pairs::import(state, i)),
         DescribeKeyPairs => call(ctx, request, |i| key_pairs::describe(state, i)),
         DeleteKeyPair => call(ctx, request, |i| key_pairs::delete(state, i)),
+        CreateLaunchTemplate => call(ctx, request, |i| launch_templates::create(state, ctx, i)),
+        CreateLaunchTemplateVersion => call(ctx, request, |i| {
+            launch_templates::create_version(state, ctx, i)
+        }),
+        DescribeLaunchTemplates => call(ctx, request, |i| launch_templates::describe(state, i)),
+        DescribeLaunchTemplateVersions => call(ctx, request, |i| {
+            launch_templates::describe_versions(state, i)
+        }),
+        ModifyLaunchTemplate => call(ctx, request, |i| launch_templates::modify(state, i)),
+        DeleteLaunchTemplate => call(ctx, request, |i| launch_templates::delete(state, i)),
+        DeleteLaunchTemplateVersions => call(ctx, request, |i| {
+            launch_templates::delete_versions(state, i)
+        }),
         CreateTags => call(ctx, request, |i| tags::create(state, i)),
         DeleteTags => call(ctx, request, |i| tags::delete(state, i)),
         DescribeTags => call(ctx, request, |i| tags::describe(state, i)),
@@ -198,7 +219,7 @@ pub(super) fn creation_tags(
 }
 
 /// Whether a tagged resource exists: the fixed network and image catalogue,
-/// or a stored group or key pair.
+/// or a stored group, key pair or launch template.
 pub(super) fn resource_exists(
     state: &ApiState,
     tx: &Tx<'_>,
@@ -213,5 +234,6 @@ pub(super) fn resource_exists(
         KeyPair => tx.key_pair(id)?.is_some(),
         Image => ec2::images::find(id).is_some(),
         Instance => tx.instance(id)?.is_some(),
+        LaunchTemplate => tx.launch_template(id)?.is_some(),
     })
 }

@@ -475,7 +475,7 @@ pub struct Image {
     pub ena_support: bool,
     pub sriov_net_support: String,
     pub boot_mode: String,
-    pub imds_support: String,
+    pub imds_support: Option<String>,
     #[serde(rename = "tagSet")]
     pub tags: Vec<Tag>,
 }
@@ -641,4 +641,424 @@ pub struct DescribeTagsOutput {
     pub tags: Vec<TagDescription>,
     #[serde(rename = "nextToken")]
     pub next_token: Option<String>,
+}
+
+// ---- launch templates -------------------------------------------------------
+
+/// `LaunchTemplateData.IamInstanceProfile`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LaunchTemplateIamInstanceProfileSpecificationRequest {
+    pub arn: Option<String>,
+    pub name: Option<String>,
+}
+
+/// `LaunchTemplateData.BlockDeviceMapping.N.Ebs`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LaunchTemplateEbsBlockDeviceRequest {
+    pub encrypted: Option<bool>,
+    pub delete_on_termination: Option<bool>,
+    pub iops: Option<i64>,
+    pub kms_key_id: Option<String>,
+    pub snapshot_id: Option<String>,
+    pub volume_size: Option<i64>,
+    pub volume_type: Option<String>,
+    pub throughput: Option<i64>,
+}
+
+/// `LaunchTemplateData.BlockDeviceMapping.N`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LaunchTemplateBlockDeviceMappingRequest {
+    pub device_name: Option<String>,
+    pub virtual_name: Option<String>,
+    pub ebs: Option<LaunchTemplateEbsBlockDeviceRequest>,
+    pub no_device: Option<String>,
+}
+
+/// `LaunchTemplateData.NetworkInterface.N` (`SecurityGroupId.M` is the
+/// model's `Groups`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LaunchTemplateInstanceNetworkInterfaceSpecificationRequest {
+    pub associate_public_ip_address: Option<bool>,
+    pub delete_on_termination: Option<bool>,
+    pub description: Option<String>,
+    pub device_index: Option<i64>,
+    #[serde(rename = "SecurityGroupId")]
+    pub groups: Option<Vec<String>>,
+    pub network_interface_id: Option<String>,
+    pub private_ip_address: Option<String>,
+    pub subnet_id: Option<String>,
+}
+
+/// `LaunchTemplateData.Monitoring`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LaunchTemplatesMonitoringRequest {
+    pub enabled: Option<bool>,
+}
+
+/// `LaunchTemplateData.Placement`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LaunchTemplatePlacementRequest {
+    pub availability_zone: Option<String>,
+    pub group_name: Option<String>,
+    pub tenancy: Option<String>,
+}
+
+/// `LaunchTemplateData.MetadataOptions`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LaunchTemplateInstanceMetadataOptionsRequest {
+    pub http_tokens: Option<String>,
+    pub http_put_response_hop_limit: Option<i64>,
+    pub http_endpoint: Option<String>,
+    pub http_protocol_ipv6: Option<String>,
+    pub instance_metadata_tags: Option<String>,
+}
+
+/// `LaunchTemplateData`: the members Ballast keeps. Other members of the
+/// model's `RequestLaunchTemplateData` (CPU options, credit
+/// specifications, …) are accepted and not kept.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RequestLaunchTemplateData {
+    pub ebs_optimized: Option<bool>,
+    pub iam_instance_profile: Option<LaunchTemplateIamInstanceProfileSpecificationRequest>,
+    #[serde(rename = "BlockDeviceMapping")]
+    pub block_device_mappings: Option<Vec<LaunchTemplateBlockDeviceMappingRequest>>,
+    #[serde(rename = "NetworkInterface")]
+    pub network_interfaces: Option<Vec<LaunchTemplateInstanceNetworkInterfaceSpecificationRequest>>,
+    pub image_id: Option<String>,
+    pub instance_type: Option<String>,
+    pub key_name: Option<String>,
+    pub monitoring: Option<LaunchTemplatesMonitoringRequest>,
+    pub placement: Option<LaunchTemplatePlacementRequest>,
+    pub disable_api_termination: Option<bool>,
+    pub instance_initiated_shutdown_behavior: Option<String>,
+    pub user_data: Option<String>,
+    #[serde(rename = "TagSpecification")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "SecurityGroupId")]
+    pub security_group_ids: Option<Vec<String>>,
+    #[serde(rename = "SecurityGroup")]
+    pub security_groups: Option<Vec<String>>,
+    pub metadata_options: Option<LaunchTemplateInstanceMetadataOptionsRequest>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateLaunchTemplateInput {
+    pub client_token: Option<String>,
+    pub launch_template_name: Option<String>,
+    pub version_description: Option<String>,
+    pub launch_template_data: Option<RequestLaunchTemplateData>,
+    #[serde(rename = "TagSpecification")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateLaunchTemplateVersionInput {
+    pub client_token: Option<String>,
+    pub launch_template_id: Option<String>,
+    pub launch_template_name: Option<String>,
+    pub source_version: Option<String>,
+    pub version_description: Option<String>,
+    pub launch_template_data: Option<RequestLaunchTemplateData>,
+    pub resolve_alias: Option<bool>,
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeLaunchTemplatesInput {
+    #[serde(rename = "LaunchTemplateId")]
+    pub launch_template_ids: Option<Vec<String>>,
+    #[serde(rename = "LaunchTemplateName")]
+    pub launch_template_names: Option<Vec<String>>,
+    #[serde(rename = "Filter")]
+    pub filters: Option<Vec<Filter>>,
+    pub next_token: Option<String>,
+    pub max_results: Option<i64>,
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeLaunchTemplateVersionsInput {
+    pub launch_template_id: Option<String>,
+    pub launch_template_name: Option<String>,
+    #[serde(rename = "LaunchTemplateVersion")]
+    pub versions: Option<Vec<String>>,
+    pub min_version: Option<String>,
+    pub max_version: Option<String>,
+    pub next_token: Option<String>,
+    pub max_results: Option<i64>,
+    #[serde(rename = "Filter")]
+    pub filters: Option<Vec<Filter>>,
+    pub resolve_alias: Option<bool>,
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ModifyLaunchTemplateInput {
+    pub client_token: Option<String>,
+    pub launch_template_id: Option<String>,
+    pub launch_template_name: Option<String>,
+    /// The model's `DefaultVersion`.
+    #[serde(rename = "SetDefaultVersion")]
+    pub default_version: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteLaunchTemplateInput {
+    pub launch_template_id: Option<String>,
+    pub launch_template_name: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteLaunchTemplateVersionsInput {
+    pub launch_template_id: Option<String>,
+    pub launch_template_name: Option<String>,
+    #[serde(rename = "LaunchTemplateVersion")]
+    pub versions: Option<Vec<String>>,
+    pub dry_run: Option<bool>,
+}
+
+/// A launch template (the model's `LaunchTemplate`).
+#[skip_serializing_none]
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LaunchTemplate {
+    pub launch_template_id: String,
+    pub launch_template_name: String,
+    pub create_time: Timestamp,
+    pub created_by: String,
+    pub default_version_number: i64,
+    pub latest_version_number: i64,
+    /// Absent when the template has no tags, as EC2 shows it.
+    #[serde(rename = "tagSet")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LaunchTemplateIamInstanceProfileSpecification {
+    pub arn: Option<String>,
+    pub name: Option<String>,
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LaunchTemplateEbsBlockDevice {
+    pub encrypted: Option<bool>,
+    pub delete_on_termination: Option<bool>,
+    pub iops: Option<i64>,
+    pub kms_key_id: Option<String>,
+    pub snapshot_id: Option<String>,
+    pub volume_size: Option<i64>,
+    pub volume_type: Option<String>,
+    pub throughput: Option<i64>,
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LaunchTemplateBlockDeviceMapping {
+    pub device_name: Option<String>,
+    pub virtual_name: Option<String>,
+    pub ebs: Option<LaunchTemplateEbsBlockDevice>,
+    pub no_device: Option<String>,
+}
+
+/// `groupSet`: the model names its members `groupId`, not `item`, and
+/// aws-sdk-rust reads only members of that name.
+#[derive(Debug)]
+pub struct GroupIdSet(pub Vec<String>);
+
+impl Serialize for GroupIdSet {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        // A struct whose every field is `groupId` writes one `<groupId>`
+        // element per id.
+        let mut out = serializer.serialize_struct("GroupIdSet", self.0.len())?;
+        for id in &self.0 {
+            out.serialize_field("groupId", id)?;
+        }
+        out.end()
+    }
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LaunchTemplateInstanceNetworkInterfaceSpecification {
+    pub associate_public_ip_address: Option<bool>,
+    pub delete_on_termination: Option<bool>,
+    pub description: Option<String>,
+    pub device_index: Option<i64>,
+    #[serde(rename = "groupSet")]
+    pub groups: Option<GroupIdSet>,
+    pub network_interface_id: Option<String>,
+    pub private_ip_address: Option<String>,
+    pub subnet_id: Option<String>,
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LaunchTemplatesMonitoring {
+    pub enabled: Option<bool>,
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LaunchTemplatePlacement {
+    pub availability_zone: Option<String>,
+    pub group_name: Option<String>,
+    pub tenancy: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LaunchTemplateTagSpecification {
+    pub resource_type: String,
+    #[serde(rename = "tagSet")]
+    pub tags: Vec<Tag>,
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LaunchTemplateInstanceMetadataOptions {
+    pub http_tokens: Option<String>,
+    pub http_put_response_hop_limit: Option<i64>,
+    pub http_endpoint: Option<String>,
+    pub http_protocol_ipv6: Option<String>,
+    pub instance_metadata_tags: Option<String>,
+}
+
+/// The model's `ResponseLaunchTemplateData`: what a version holds.
+#[skip_serializing_none]
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResponseLaunchTemplateData {
+    pub ebs_optimized: Option<bool>,
+    pub iam_instance_profile: Option<LaunchTemplateIamInstanceProfileSpecification>,
+    #[serde(rename = "blockDeviceMappingSet")]
+    pub block_device_mappings: Option<Vec<LaunchTemplateBlockDeviceMapping>>,
+    #[serde(rename = "networkInterfaceSet")]
+    pub network_interfaces: Option<Vec<LaunchTemplateInstanceNetworkInterfaceSpecification>>,
+    pub image_id: Option<String>,
+    pub instance_type: Option<String>,
+    pub key_name: Option<String>,
+    pub monitoring: Option<LaunchTemplatesMonitoring>,
+    pub placement: Option<LaunchTemplatePlacement>,
+    pub disable_api_termination: Option<bool>,
+    pub instance_initiated_shutdown_behavior: Option<String>,
+    pub user_data: Option<String>,
+    #[serde(rename = "tagSpecificationSet")]
+    pub tag_specifications: Option<Vec<LaunchTemplateTagSpecification>>,
+    #[serde(rename = "securityGroupIdSet")]
+    pub security_group_ids: Option<Vec<String>>,
+    #[serde(rename = "securityGroupSet")]
+    pub security_groups: Option<Vec<String>>,
+    pub metadata_options: Option<LaunchTemplateInstanceMetadataOptions>,
+}
+
+/// One version of a launch template (the model's `LaunchTemplateVersion`).
+#[skip_serializing_none]
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LaunchTemplateVersion {
+    pub launch_template_id: String,
+    pub launch_template_name: String,
+    pub version_number: i64,
+    pub version_description: Option<String>,
+    pub create_time: Timestamp,
+    pub created_by: String,
+    pub default_version: bool,
+    pub launch_template_data: ResponseLaunchTemplateData,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateLaunchTemplateOutput {
+    pub launch_template: LaunchTemplate,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateLaunchTemplateVersionOutput {
+    pub launch_template_version: LaunchTemplateVersion,
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DescribeLaunchTemplatesOutput {
+    pub launch_templates: Vec<LaunchTemplate>,
+    pub next_token: Option<String>,
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DescribeLaunchTemplateVersionsOutput {
+    #[serde(rename = "launchTemplateVersionSet")]
+    pub launch_template_versions: Vec<LaunchTemplateVersion>,
+    pub next_token: Option<String>,
+}
+
+/// ModifyLaunchTemplate's and DeleteLaunchTemplate's output.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LaunchTemplateOutput {
+    pub launch_template: LaunchTemplate,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteLaunchTemplateVersionsResponseSuccessItem {
+    pub launch_template_id: String,
+    pub launch_template_name: String,
+    pub version_number: i64,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResponseError {
+    pub code: String,
+    pub message: String,
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteLaunchTemplateVersionsResponseErrorItem {
+    pub launch_template_id: Option<String>,
+    pub launch_template_name: Option<String>,
+    pub version_number: Option<i64>,
+    pub response_error: ResponseError,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeleteLaunchTemplateVersionsOutput {
+    #[serde(rename = "successfullyDeletedLaunchTemplateVersionSet")]
+    pub deleted: Vec<DeleteLaunchTemplateVersionsResponseSuccessItem>,
+    #[serde(rename = "unsuccessfullyDeletedLaunchTemplateVersionSet")]
+    pub not_deleted: Vec<DeleteLaunchTemplateVersionsResponseErrorItem>,
 }

@@ -4,8 +4,9 @@ use ballast_core::paging::{decode_token, encode_token};
 use ballast_core::ssm::Error as Rule;
 use ballast_core::ssm::parameter::{
     self, ParameterName, ParameterType, ParameterVersion, PutRequest, Selector, SelectorVersion,
-    is_valid_label, key_of, validate_path, version_to_evict,
+    check_not_reserved, is_valid_label, key_of, validate_path, version_to_evict,
 };
+use ballast_core::ssm::public;
 use ballast_core::tags;
 use ballast_store::Tx;
 use ballast_wire::Timestamp;
@@ -23,7 +24,12 @@ fn arn_prefix(state: &ApiState) -> String {
     )
 }
 
+/// A parameter's ARN: the account's, or AWS's (no account) for a public
+/// parameter.
 fn parameter_arn(state: &ApiState, name: &str) -> String {
+    if public::is_public_name(name) {
+        return public::arn(&state.scope.region, name);
+    }
     format!(
         "{}parameter/{}",
         arn_prefix(state),
@@ -151,9 +157,16 @@ pub(super) fn put(
 }
 
 /// Looks up what a GetParameter-style name selects, reading only the
-/// version it needs unless it selects by label.
+/// version it needs unless it selects by label. Names under `/aws/` are
+/// AWS's public parameters, answered from the image catalogue.
 fn select(tx: &Tx<'_>, raw: &str) -> Result<Option<ParameterVersion>, Error> {
     let selector = Selector::parse(raw);
+    if public::is_public_name(&selector.name) {
+        return match public::find(&selector.name) {
+            Some(found) => Ok(Some(selector.pick(std::slice::from_ref(&found))?.clone())),
+            None => Ok(None),
+        };
+    }
     let key = key_of(&selector.name);
     match &selector.version {
         SelectorVersion::Latest => Ok(tx.latest_parameter(&key)?),
@@ -391,6 +404,9 @@ pub(super) fn get_by_path(
     });
     let recursive = input.recursive.unwrap_or(false);
     let decrypt = input.with_decryption.unwrap_or(false);
+    if public::is_public_name(&input.path) {
+        return get_public_by_path(state, &input.path, recursive, &filters, after, max);
+    }
     let (page, next_token) = state.store.read(|tx| {
         collect_page(tx, after.as_deref(), max, |latest| {
             let under = ParameterName::parse(&latest.name, 0)
@@ -413,6 +429,48 @@ pub(super) fn get_by_path(
     })?;
     Ok(GetParametersByPathOutput {
         parameters: page.iter().map(|v| view(state, v, decrypt, None)).collect(),
+        next_token,
+    })
+}
+
+/// GetParametersByPath under `/aws/`: AWS's public parameters, which are
+/// not stored (no account parameter can live there). They have one
+/// version, no labels and no tags, so label and tag filters match none.
+fn get_public_by_path(
+    state: &ApiState,
+    path: &str,
+    recursive: bool,
+    filters: &[Filter],
+    after: Option<String>,
+    max: usize,
+) -> Result<GetParametersByPathOutput, Error> {
+    let labelled = filters.iter().any(|f| matches!(f, Filter::Label(_)));
+    let mut page = Vec::new();
+    let mut more = false;
+    state.store.read(|tx| -> Result<(), Error> {
+        for p in public::all() {
+            if after.as_deref().is_some_and(|a| p.name.as_str() <= a) {
+                continue;
+            }
+            let under = parameter::is_under(&p.name, path, recursive);
+            if !under || labelled || !passes(state, tx, &p, filters)? {
+                continue;
+            }
+            if page.len() == max {
+                more = true;
+                break;
+            }
+            page.push(p);
+        }
+        Ok(())
+    })?;
+    let next_token = if more {
+        page.last().map(|p| encode_token(&p.name))
+    } else {
+        None
+    };
+    Ok(GetParametersByPathOutput {
+        parameters: page.iter().map(|v| view(state, v, false, None)).collect(),
         next_token,
     })
 }
@@ -534,6 +592,8 @@ pub(super) fn delete(
     state: &ApiState,
     input: DeleteParameterInput,
 ) -> Result<DeleteParameterOutput, Error> {
+    // AWS's public parameters are read-only: their names are reserved.
+    check_not_reserved(&input.name)?;
     let deleted = state.store.write(|tx| delete_one(state, tx, &input.name))?;
     if deleted {
         Ok(DeleteParameterOutput {})
@@ -555,7 +615,8 @@ pub(super) fn delete_many(
         let mut deleted = Vec::new();
         let mut invalid = Vec::new();
         for name in input.names {
-            if delete_one(state, tx, &name)? {
+            // A reserved name (AWS's public parameters) is never deleted.
+            if check_not_reserved(&name).is_ok() && delete_one(state, tx, &name)? {
                 deleted.push(name);
             } else {
                 invalid.push(name);

@@ -29,6 +29,9 @@ pub struct Image {
     pub root_device_name: &'static str,
     /// The SSM public parameters (under `/aws/service/`) that name it.
     pub ssm_parameters: &'static [&'static str],
+    /// `ImdsSupport: v2.0`: instances launched from it require IMDSv2
+    /// tokens unless the launch says otherwise (Amazon Linux 2023).
+    pub imds_v2_only: bool,
 }
 
 /// Amazon Linux 2023, x86_64: what the examples and seeds launch.
@@ -50,6 +53,7 @@ pub const IMAGES: &[Image] = &[
             "ami-amazon-linux-latest/amzn2-ami-hvm-x86_64-gp2",
             "ami-amazon-linux-latest/amzn2-ami-kernel-5.10-hvm-x86_64-gp2",
         ],
+        imds_v2_only: false,
     },
     Image {
         id: AL2023_X86_64,
@@ -65,6 +69,7 @@ pub const IMAGES: &[Image] = &[
             "ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
             "ami-amazon-linux-latest/al2023-ami-kernel-6.1-x86_64",
         ],
+        imds_v2_only: true,
     },
     Image {
         id: "ami-0ba11a5700a023a64",
@@ -80,6 +85,7 @@ pub const IMAGES: &[Image] = &[
             "ami-amazon-linux-latest/al2023-ami-kernel-default-arm64",
             "ami-amazon-linux-latest/al2023-ami-kernel-6.1-arm64",
         ],
+        imds_v2_only: true,
     },
     Image {
         id: "ami-0ba11a5700c024086",
@@ -92,6 +98,7 @@ pub const IMAGES: &[Image] = &[
         creation_date: "2025-01-15T09:12:00.000Z",
         root_device_name: "/dev/sda1",
         ssm_parameters: &["canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id"],
+        imds_v2_only: false,
     },
 ];
 
@@ -104,6 +111,72 @@ pub fn find(id: &str) -> Option<&'static Image> {
 pub fn by_ssm_parameter(name: &str) -> Option<&'static Image> {
     let suffix = name.strip_prefix("/aws/service/")?;
     IMAGES.iter().find(|i| i.ssm_parameters.contains(&suffix))
+}
+
+/// The prefix with which RunInstances and launch templates take a Systems
+/// Manager parameter in place of an AMI id (`resolve:ssm:NAME`).
+pub const SSM_ALIAS_PREFIX: &str = "resolve:ssm:";
+
+/// What an `ImageId` given to RunInstances or a launch template names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageRef<'a> {
+    /// An AMI id, as given: its shape and existence are checked at launch.
+    Id(&'a str),
+    /// A public parameter (`resolve:ssm:/aws/service/...`), resolved to the
+    /// catalogue image it names.
+    Public(&'static Image),
+    /// A parameter of the caller's account (`resolve:ssm:NAME`,
+    /// `NAME:VERSION`, `NAME:LABEL` or its ARN): Parameter Store resolves
+    /// it, so the caller looks it up in the store.
+    Parameter(&'a str),
+}
+
+impl ImageRef<'_> {
+    /// The AMI id, when no Parameter Store lookup is needed.
+    pub fn image_id(&self) -> Option<&str> {
+        match self {
+            ImageRef::Id(id) => Some(id),
+            ImageRef::Public(image) => Some(image.id),
+            ImageRef::Parameter(_) => None,
+        }
+    }
+}
+
+/// Reads an `ImageId` as RunInstances and launch templates accept it: a
+/// plain AMI id, or `resolve:ssm:` and a parameter. A public parameter
+/// (`/aws/service/...`, at its only version, 1) resolves here, against the
+/// catalogue; an unknown one is `InvalidParameterValue`, as is an empty
+/// parameter name. Parameters of the account are left to the caller.
+pub fn image_ref(image_id: &str) -> Result<ImageRef<'_>, Error> {
+    let Some(parameter) = image_id.strip_prefix(SSM_ALIAS_PREFIX) else {
+        return Ok(ImageRef::Id(image_id));
+    };
+    let unresolvable = || unresolvable_alias(image_id);
+    let selector = crate::ssm::Selector::parse(parameter);
+    if selector.name.is_empty() {
+        return Err(unresolvable());
+    }
+    if crate::ssm::public::is_public_name(&selector.name) {
+        let first_version = matches!(
+            selector.version,
+            crate::ssm::parameter::SelectorVersion::Latest
+                | crate::ssm::parameter::SelectorVersion::Number(1)
+        );
+        return by_ssm_parameter(&selector.name)
+            .filter(|_| first_version)
+            .map(ImageRef::Public)
+            .ok_or_else(unresolvable);
+    }
+    Ok(ImageRef::Parameter(parameter))
+}
+
+/// The error for a `resolve:ssm:` image id whose parameter does not exist
+/// (or has no such version or label): `InvalidParameterValue`.
+pub fn unresolvable_alias(image_id: &str) -> Error {
+    let parameter = image_id.strip_prefix(SSM_ALIAS_PREFIX).unwrap_or(image_id);
+    Error::InvalidParameterValue(format!(
+        "Invalid value '{image_id}' for ImageId: the Systems Manager parameter '{parameter}' does not exist or does not hold an image ID."
+    ))
 }
 
 /// Checks an image id's shape: `InvalidAMIID.Malformed` otherwise.
@@ -190,6 +263,40 @@ mod tests {
         );
         assert!(owned_by(image, "amazon", "000000000000"));
         assert!(!owned_by(image, "self", "000000000000"));
+    }
+
+    #[test]
+    fn ssm_aliases_resolve_public_parameters() {
+        let al2023 =
+            "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
+        assert_eq!(image_ref(al2023).unwrap().image_id(), Some(AL2023_X86_64));
+        assert_eq!(
+            image_ref(&format!("{al2023}:1")).unwrap().image_id(),
+            Some(AL2023_X86_64)
+        );
+        let arn = "resolve:ssm:arn:aws:ssm:us-east-1::parameter/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64";
+        assert_eq!(
+            image_ref(arn).unwrap().image_id(),
+            Some("ami-0ba11a5700a023a64")
+        );
+        assert_eq!(
+            image_ref("ami-0123456789abcdef0"),
+            Ok(ImageRef::Id("ami-0123456789abcdef0"))
+        );
+        assert_eq!(
+            image_ref("resolve:ssm:/golden/ami:3"),
+            Ok(ImageRef::Parameter("/golden/ami:3"))
+        );
+        for bad in [
+            "resolve:ssm:",
+            "resolve:ssm:/aws/service/ami-amazon-linux-latest/nope",
+            &format!("{al2023}:2"),
+        ] {
+            assert!(
+                matches!(image_ref(bad), Err(Error::InvalidParameterValue(_))),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -444,17 +444,18 @@ pub fn validate_instance_type(instance_type: &str) -> Result<(), Error> {
     }
 }
 
-/// Decodes base64 user data and checks its size.
+/// Decodes base64 user data and checks its size, for RunInstances and
+/// launch templates alike.
 pub fn decode_user_data(encoded: &str) -> Result<Vec<u8>, Error> {
     use base64::Engine as _;
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(encoded.trim())
         .map_err(|_| {
-            Error::InvalidParameterValue("Invalid BASE64 encoding of user data.".to_owned())
+            Error::UserDataMalformed("Invalid BASE64 encoding of user data.".to_owned())
         })?;
     if decoded.len() > MAX_USER_DATA_BYTES {
-        return Err(Error::InvalidParameterValue(format!(
-            "User data is limited to {MAX_USER_DATA_BYTES} bytes"
+        return Err(Error::UserDataMalformed(format!(
+            "User data is limited to {MAX_USER_DATA_BYTES} bytes."
         )));
     }
     Ok(decoded)

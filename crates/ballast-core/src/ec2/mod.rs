@@ -1,6 +1,6 @@
 //! EC2 rules: the network catalogue (regions, zones, the default VPC and
-//! subnets), security groups and their rules, images, key pairs, tags and
-//! `Describe*` filters.
+//! subnets), security groups and their rules, images, key pairs, launch
+//! templates, tags and `Describe*` filters.
 //!
 //! EC2 has no modelled errors: its codes are free strings
 //! (`InvalidGroup.NotFound`, `InvalidAMIID.Malformed`), so [`Error`] has
@@ -11,6 +11,7 @@ pub mod fleet;
 pub mod images;
 pub mod instance;
 pub mod key_pair;
+pub mod launch_template;
 pub mod network;
 pub mod security_group;
 
@@ -18,6 +19,7 @@ pub use filter::Filter;
 pub use images::Image;
 pub use instance::{Instance, InstanceState};
 pub use key_pair::KeyPair;
+pub use launch_template::{LaunchTemplate, LaunchTemplateVersion, TemplateData, TemplateRef};
 pub use security_group::{Permission, Rule, SecurityGroup};
 
 /// Why an EC2 request was refused; each variant is one EC2 error code.
@@ -32,6 +34,10 @@ pub enum Error {
     /// `MissingParameter`: names the parameter.
     #[error("The request must contain the parameter {0}")]
     MissingParameter(String),
+    /// `MissingParameter` with EC2's own sentence, where it explains more
+    /// than a parameter name.
+    #[error("{0}")]
+    MissingParameterDetail(String),
     /// `DryRunOperation` (HTTP 412).
     #[error("Request would have succeeded, but DryRun flag is set.")]
     DryRunOperation,
@@ -97,6 +103,38 @@ pub enum Error {
     /// `IncorrectState`: e.g. a second profile association.
     #[error("{0}")]
     IncorrectState(String),
+    #[error("Launch template name already in use.")]
+    LaunchTemplateNameDuplicate,
+    /// `InvalidLaunchTemplateName.MalformedException`.
+    #[error(
+        "The launch template name '{0}' is not valid. A launch template name must be between 3 and 128 characters, and may contain letters, numbers, and the following characters: - ( ) . / _"
+    )]
+    LaunchTemplateNameMalformed(String),
+    /// `InvalidLaunchTemplateName.NotFoundException` for one named template.
+    #[error("The specified launch template, with template name {0}, does not exist.")]
+    LaunchTemplateNameNotFound(String),
+    /// `InvalidLaunchTemplateName.NotFoundException` for a list of names.
+    #[error("At least one of the launch templates specified in the request does not exist.")]
+    LaunchTemplatesNotFound,
+    /// `InvalidLaunchTemplateId.NotFound`.
+    #[error("The specified launch template, with template ID {0}, does not exist.")]
+    LaunchTemplateIdNotFound(String),
+    /// `InvalidLaunchTemplateId.Malformed`.
+    #[error(
+        "The launch template ID '{0}' is malformed. Specify the launch template ID in the form lt-xxxxxxxxxxxxxxxxx."
+    )]
+    LaunchTemplateIdMalformed(String),
+    /// `InvalidLaunchTemplateId.VersionNotFound`: the message names the
+    /// version, worded per operation as EC2 words it.
+    #[error("{0}")]
+    LaunchTemplateVersionNotFound(String),
+    /// `IdempotentParameterMismatch`: a `ClientToken` reused for another
+    /// request.
+    #[error("{0}")]
+    IdempotentParameterMismatch(String),
+    /// `InvalidUserData.Malformed`.
+    #[error("{0}")]
+    UserDataMalformed(String),
 }
 
 impl Error {
@@ -105,7 +143,7 @@ impl Error {
         match self {
             Error::InvalidParameterValue(_) => "InvalidParameterValue",
             Error::InvalidParameterCombination(_) => "InvalidParameterCombination",
-            Error::MissingParameter(_) => "MissingParameter",
+            Error::MissingParameter(_) | Error::MissingParameterDetail(_) => "MissingParameter",
             Error::DryRunOperation => "DryRunOperation",
             Error::VpcNotFound(_) => "InvalidVpcID.NotFound",
             Error::SubnetNotFound(_) => "InvalidSubnetID.NotFound",
@@ -131,6 +169,18 @@ impl Error {
             Error::InsufficientInstanceCapacity(_) => "InsufficientInstanceCapacity",
             Error::AssociationNotFound(_) => "InvalidAssociationID.NotFound",
             Error::IncorrectState(_) => "IncorrectState",
+            Error::LaunchTemplateNameDuplicate => {
+                "InvalidLaunchTemplateName.AlreadyExistsException"
+            }
+            Error::LaunchTemplateNameMalformed(_) => "InvalidLaunchTemplateName.MalformedException",
+            Error::LaunchTemplateNameNotFound(_) | Error::LaunchTemplatesNotFound => {
+                "InvalidLaunchTemplateName.NotFoundException"
+            }
+            Error::LaunchTemplateIdNotFound(_) => "InvalidLaunchTemplateId.NotFound",
+            Error::LaunchTemplateIdMalformed(_) => "InvalidLaunchTemplateId.Malformed",
+            Error::LaunchTemplateVersionNotFound(_) => "InvalidLaunchTemplateId.VersionNotFound",
+            Error::IdempotentParameterMismatch(_) => "IdempotentParameterMismatch",
+            Error::UserDataMalformed(_) => "InvalidUserData.Malformed",
         }
     }
 }
@@ -164,17 +214,19 @@ pub enum ResourceKind {
     KeyPair,
     Image,
     Instance,
+    LaunchTemplate,
 }
 
 impl ResourceKind {
     /// Every taggable kind.
-    pub const ALL: [ResourceKind; 6] = [
+    pub const ALL: [ResourceKind; 7] = [
         ResourceKind::Vpc,
         ResourceKind::Subnet,
         ResourceKind::SecurityGroup,
         ResourceKind::KeyPair,
         ResourceKind::Image,
         ResourceKind::Instance,
+        ResourceKind::LaunchTemplate,
     ];
 
     /// The id prefix, with its dash.
@@ -186,6 +238,7 @@ impl ResourceKind {
             ResourceKind::KeyPair => "key-",
             ResourceKind::Image => "ami-",
             ResourceKind::Instance => "i-",
+            ResourceKind::LaunchTemplate => "lt-",
         }
     }
 
@@ -198,6 +251,7 @@ impl ResourceKind {
             ResourceKind::KeyPair => "key-pair",
             ResourceKind::Image => "image",
             ResourceKind::Instance => "instance",
+            ResourceKind::LaunchTemplate => "launch-template",
         }
     }
 
@@ -219,6 +273,7 @@ impl ResourceKind {
             ResourceKind::KeyPair => Error::KeyPairNotFound(id.to_owned()),
             ResourceKind::Image => Error::AmiNotFound(id.to_owned()),
             ResourceKind::Instance => Error::InstanceNotFound(vec![id.to_owned()]),
+            ResourceKind::LaunchTemplate => Error::LaunchTemplateIdNotFound(id.to_owned()),
         }
     }
 }
@@ -273,12 +328,23 @@ pub fn paging(
     next_token: Option<&str>,
     min: i64,
 ) -> Result<(usize, Option<String>), Error> {
+    paging_within(max_results, next_token, min, 1000)
+}
+
+/// [`paging`] for operations whose `MaxResults` tops out below 1000
+/// (the launch template calls allow 1–200).
+pub fn paging_within(
+    max_results: Option<i64>,
+    next_token: Option<&str>,
+    min: i64,
+    max: i64,
+) -> Result<(usize, Option<String>), Error> {
     let size = match max_results {
         None => usize::MAX,
-        Some(n) if (min..=1000).contains(&n) => n as usize,
+        Some(n) if (min..=max).contains(&n) => n as usize,
         Some(n) => {
             return Err(invalid(format!(
-                "Value ( {n} ) for parameter maxResults is invalid. Parameter must be between {min} and 1000."
+                "Value ( {n} ) for parameter maxResults is invalid. Parameter must be between {min} and {max}."
             )));
         }
     };

@@ -215,13 +215,8 @@ impl ParameterName {
                 "Parameter name: can't be prefixed with \"aws\" or \"ssm\" (case-insensitive). It must use only letters, numbers, or the following symbols: . (period), - (hyphen), _ (underscore). Special characters are not allowed. All sub-paths, if specified, must use the forward slash symbol \"/\". Valid example: /get/parameters2-/by1./path0_.",
             ));
         }
+        check_not_reserved(name)?;
         let first_segment = name.trim_start_matches('/');
-        let lowered = first_segment.to_ascii_lowercase();
-        if lowered.starts_with("aws") || lowered.starts_with("ssm") {
-            return Err(invalid(
-                "No access to reserved parameter name: parameter names can't be prefixed with \"aws\" or \"ssm\" (case-insensitive).",
-            ));
-        }
         if name.contains('/') && !name.starts_with('/') {
             return Err(invalid("Parameter name must be a fully qualified name."));
         }
@@ -256,20 +251,48 @@ impl ParameterName {
     /// Whether the parameter sits under `path`: directly, or anywhere below
     /// when `recursive`.
     pub fn is_under(&self, path: &str, recursive: bool) -> bool {
-        let full = if self.0.starts_with('/') {
-            self.0.clone()
-        } else {
-            format!("/{}", self.0)
-        };
-        let prefix = if path.ends_with('/') {
-            path.to_owned()
-        } else {
-            format!("{path}/")
-        };
-        match full.strip_prefix(&prefix) {
-            Some(rest) if !rest.is_empty() => recursive || !rest.contains('/'),
-            _ => false,
-        }
+        is_under(&self.0, path, recursive)
+    }
+}
+
+/// Whether the parameter `name` sits under `path`: directly, or anywhere
+/// below when `recursive`. For names that need no validation (AWS's public
+/// parameters); see [`ParameterName::is_under`].
+pub fn is_under(name: &str, path: &str, recursive: bool) -> bool {
+    let full = if name.starts_with('/') {
+        name.to_owned()
+    } else {
+        format!("/{name}")
+    };
+    let prefix = if path.ends_with('/') {
+        path.to_owned()
+    } else {
+        format!("{path}/")
+    };
+    match full.strip_prefix(&prefix) {
+        Some(rest) if !rest.is_empty() => recursive || !rest.contains('/'),
+        _ => false,
+    }
+}
+
+/// Whether a name is reserved for AWS: its first segment starts with
+/// `aws` or `ssm` (in any case). AWS's public parameters
+/// (`/aws/service/...`) live there, so no account can create, overwrite or
+/// delete a parameter of that name.
+pub fn is_reserved(name: &str) -> bool {
+    let lowered = name.trim().trim_start_matches('/').to_ascii_lowercase();
+    lowered.starts_with("aws") || lowered.starts_with("ssm")
+}
+
+/// Refuses a reserved name ([`is_reserved`]) with AWS's
+/// `ValidationException`.
+pub fn check_not_reserved(name: &str) -> Result<(), Error> {
+    if is_reserved(name) {
+        Err(invalid(
+            "No access to reserved parameter name: parameter names can't be prefixed with \"aws\" or \"ssm\" (case-insensitive).",
+        ))
+    } else {
+        Ok(())
     }
 }
 
@@ -582,6 +605,15 @@ mod tests {
             Err(Error::HierarchyLevelLimitExceeded)
         );
         assert!(ParameterName::parse(&"x".repeat(1000), 40).is_err());
+    }
+
+    #[test]
+    fn reserved_names() {
+        assert!(is_reserved("/aws/service/ami-amazon-linux-latest/x"));
+        assert!(is_reserved("AWS-thing"));
+        assert!(is_reserved("/ssmx"));
+        assert!(!is_reserved("/app/aws"));
+        assert!(check_not_reserved("/aws/x").is_err());
     }
 
     #[test]

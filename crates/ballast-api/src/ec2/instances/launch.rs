@@ -10,10 +10,14 @@ use ballast_core::ec2::{self, Error as Rule};
 use ballast_core::network::{DEFAULT_SECURITY_GROUP_ID, DEFAULT_VPC_ID, default_subnets};
 use ballast_store::Tx;
 
+use ballast_core::ec2::instance::decode_user_data;
+use ballast_core::ec2::launch_template::TemplateRef;
+
 use super::model::*;
 use super::{Error, view};
 use crate::ApiState;
-use crate::ec2::{dry_run, security_groups};
+use crate::ec2::model::TagSpecification;
+use crate::ec2::{dry_run, images, security_groups};
 
 /// EC2's instance type when a request names none.
 const DEFAULT_INSTANCE_TYPE: &str = "m1.small";
@@ -42,10 +46,22 @@ struct Launch {
 
 pub(crate) fn run(state: &ApiState, input: RunInstancesInput) -> Result<Reservation, Error> {
     let dry = input.dry_run;
-    let launch = checked(state, input)?;
-    let (reservation, instances) = state.store.write(|tx| -> Result<_, Error> {
-        if let Some(existing) = same_client_token(tx, launch.client_token.as_deref())? {
-            return Ok(existing);
+    let (reservation, instances, tags) = state.store.write(|tx| -> Result<_, Error> {
+        let (input, template) = with_template(tx, input)?;
+        let mut launch = checked(state, tx, input)?;
+        if let Some(from) = &template {
+            // As EC2 does, instances launched from a template say which.
+            launch
+                .tags
+                .push(("aws:ec2launchtemplate:id".to_owned(), from.0.clone()));
+            launch
+                .tags
+                .push(("aws:ec2launchtemplate:version".to_owned(), from.1.clone()));
+        }
+        if let Some((reservation, existing)) =
+            same_client_token(tx, launch.client_token.as_deref())?
+        {
+            return Ok((reservation, existing, launch.tags));
         }
         let groups = resolve_groups(state, tx, &launch)?;
         if let Some(key) = &launch.key_name
@@ -59,15 +75,14 @@ pub(crate) fn run(state: &ApiState, input: RunInstancesInput) -> Result<Reservat
             Some(zone) => zone.clone(),
             None => emptiest_zone(state, tx)?,
         };
-        let instances = create(state, tx, &launch, &zone, groups, profile)?;
+        let instances = create(state, tx, &launch, &zone, groups, profile, template)?;
         let reservation_id = instances
             .first()
             .map(|i| i.reservation_id.clone())
             .unwrap_or_default();
-        Ok((reservation_id, instances))
+        Ok((reservation_id, instances, launch.tags))
     })?;
     state.fleet.changed();
-    let tags = launch.tags;
     Ok(Reservation {
         reservation_id: reservation,
         owner_id: state.scope.account.clone(),
@@ -79,24 +94,113 @@ pub(crate) fn run(state: &ApiState, input: RunInstancesInput) -> Result<Reservat
     })
 }
 
-/// Checks every parameter that needs no store.
-fn checked(state: &ApiState, input: RunInstancesInput) -> Result<Launch, Error> {
+/// The request laid over the launch template it names, if any: what the
+/// request sets wins, the template fills the rest. Returns the template's
+/// id and the version used.
+fn with_template(
+    tx: &Tx<'_>,
+    mut input: RunInstancesInput,
+) -> Result<(RunInstancesInput, Option<(String, String)>), Error> {
+    let Some(spec) = input.launch_template.take() else {
+        return Ok((input, None));
+    };
+    let by = TemplateRef::from_request(
+        spec.launch_template_id,
+        spec.launch_template_name,
+        "launch an instance",
+    )?;
+    let (template, version) = tx.resolve_launch_template::<Error>(&by, spec.version.as_deref())?;
+    let data = version.data;
+    input.image_id = input.image_id.or(data.image_id);
+    input.instance_type = input.instance_type.or(data.instance_type);
+    input.key_name = input.key_name.or(data.key_name);
+    input.user_data = input.user_data.or(data.user_data);
+    if input.iam_instance_profile.is_none() {
+        input.iam_instance_profile =
+            data.iam_instance_profile
+                .map(|p| IamInstanceProfileSpecification {
+                    arn: p.arn,
+                    name: p.name,
+                });
+    }
+    if input.security_group_ids.is_none() && input.security_groups.is_none() {
+        input.security_group_ids = data.security_group_ids;
+        input.security_groups = data.security_groups;
+    }
+    if input.placement.is_none() {
+        input.placement = data.placement.map(|p| Placement {
+            availability_zone: p.availability_zone,
+        });
+    }
+    if input.network_interfaces.is_none() {
+        input.network_interfaces = data.network_interfaces.map(|interfaces| {
+            interfaces
+                .into_iter()
+                .map(|n| NetworkInterfaceSpecification {
+                    device_index: n.device_index.and_then(|i| i32::try_from(i).ok()),
+                    subnet_id: n.subnet_id,
+                    groups: n.groups,
+                })
+                .collect()
+        });
+    }
+    if input.metadata_options.is_none() {
+        input.metadata_options = data.metadata_options.map(|m| MetadataOptionsRequest {
+            http_tokens: m.http_tokens,
+            http_put_response_hop_limit: m
+                .http_put_response_hop_limit
+                .and_then(|l| i32::try_from(l).ok()),
+            http_endpoint: m.http_endpoint,
+            instance_metadata_tags: m.instance_metadata_tags,
+        });
+    }
+    input.disable_api_termination = input
+        .disable_api_termination
+        .or(data.disable_api_termination);
+    input.instance_initiated_shutdown_behavior = input
+        .instance_initiated_shutdown_behavior
+        .or(data.instance_initiated_shutdown_behavior);
+    // Tags: the template's, then the request's (a key in both takes the
+    // request's value).
+    let mut specs: Vec<TagSpecification> = data
+        .tag_specifications
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| TagSpecification {
+            resource_type: Some(t.resource_type),
+            tags: t
+                .tags
+                .into_iter()
+                .map(|tag| crate::ec2::model::Tag {
+                    key: tag.key,
+                    value: tag.value,
+                })
+                .collect(),
+        })
+        .collect();
+    specs.extend(input.tag_specifications.take().unwrap_or_default());
+    input.tag_specifications = Some(specs);
+    Ok((input, Some((template.id, version.number.to_string()))))
+}
+
+/// Checks every parameter of the (template-merged) request, resolving a
+/// `resolve:ssm:` image id.
+fn checked(state: &ApiState, tx: &Tx<'_>, input: RunInstancesInput) -> Result<Launch, Error> {
     let image_id = input
         .image_id
         .ok_or_else(|| Rule::MissingParameter("ImageId".to_owned()))?;
+    let image_id = images::resolve_image_id(tx, &image_id)?;
     if !ec2::is_id(&image_id, "ami") {
         return Err(Rule::AmiMalformed(image_id).into());
     }
-    if ec2::images::find(&image_id).is_none() {
-        return Err(Rule::AmiNotFound(image_id).into());
-    }
+    let image = ec2::images::find(&image_id).ok_or_else(|| Rule::AmiNotFound(image_id.clone()))?;
     let instance_type = input
         .instance_type
         .unwrap_or_else(|| DEFAULT_INSTANCE_TYPE.to_owned());
     inst::validate_instance_type(&instance_type)?;
     let (min, max) = inst::counts(input.min_count, input.max_count)?;
     if let Some(data) = &input.user_data {
-        inst::decode_user_data(data)?;
+        decode_user_data(data)?;
     }
     let interface = input
         .network_interfaces
@@ -109,6 +213,9 @@ fn checked(state: &ApiState, input: RunInstancesInput) -> Result<Launch, Error> 
     let requested_zone = input.placement.and_then(|p| p.availability_zone);
     let zone = placement_zone(state, subnet.as_deref(), requested_zone)?;
     let mut metadata = MetadataOptions::default();
+    if image.imds_v2_only {
+        metadata.http_tokens = "required".to_owned();
+    }
     if let Some(options) = input.metadata_options {
         metadata.apply(MetadataChange {
             http_tokens: options.http_tokens,
@@ -192,7 +299,14 @@ fn instance_tags(
             )
         })
         .collect();
-    crate::ec2::creation_tags(Some(specs), "instance")
+    let tags = crate::ec2::creation_tags(Some(specs), "instance")?;
+    // A key given twice keeps its last value.
+    let mut merged: Vec<(String, String)> = Vec::with_capacity(tags.len());
+    for (key, value) in tags {
+        merged.retain(|(k, _)| *k != key);
+        merged.push((key, value));
+    }
+    Ok(merged)
 }
 
 /// A retried request with the same `ClientToken` gets the instances the
@@ -293,6 +407,7 @@ fn create(
     zone: &str,
     groups: Vec<GroupRef>,
     profile: Option<ProfileAssociation>,
+    template: Option<(String, String)>,
 ) -> Result<Vec<Instance>, Error> {
     let subnet = default_subnets(&state.scope.region)
         .into_iter()
@@ -348,7 +463,7 @@ fn create(
             boot_generation: 1,
             shutdown_behavior: launch.shutdown_behavior.clone(),
             disable_api_termination: launch.disable_api_termination,
-            launch_template: None,
+            launch_template: template.clone(),
         };
         tx.save_instance(&instance)?;
         tx.put_tags(&instance.id, &launch.tags)?;

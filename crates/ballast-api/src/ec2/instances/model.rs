@@ -43,7 +43,6 @@ pub struct NetworkInterfaceSpecification {
 }
 
 /// `LaunchTemplate`: which template and version to launch from.
-#[allow(dead_code)] // MERGE-LT: read once launch templates land.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct LaunchTemplateSpecification {
@@ -69,7 +68,6 @@ pub struct RunInstancesInput {
     pub user_data: Option<String>,
     #[serde(rename = "TagSpecification")]
     pub tag_specifications: Option<Vec<TagSpecification>>,
-    #[allow(dead_code)] // MERGE-LT
     pub launch_template: Option<LaunchTemplateSpecification>,
     pub metadata_options: Option<MetadataOptionsRequest>,
     pub iam_instance_profile: Option<IamInstanceProfileSpecification>,
