@@ -963,6 +963,7 @@ mod tests {
             decode_user_data("not base64!"),
             Err(Error::UserDataMalformed(_))
         ));
+        use base64::Engine as _;
         let big = base64::engine::general_purpose::STANDARD.encode(vec![0u8; 16 * 1024 + 1]);
         assert!(decode_user_data(&big).is_err());
     }
