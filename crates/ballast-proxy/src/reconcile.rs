@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, SystemTime};
 
+use ballast_core::ec2::InstanceState;
 use ballast_core::elbv2::target_group::parse_codes;
 use ballast_core::elbv2::{Action, Listener, LoadBalancer, Registration, Rule, TargetGroup};
 use ballast_store::StoreError;
@@ -29,6 +30,9 @@ struct Config {
     rules: Vec<Rule>,
     groups: Vec<TargetGroup>,
     targets: Vec<Registration>,
+    /// The private address of every running instance, for instance
+    /// targets.
+    running_instances: HashMap<String, Ipv4Addr>,
 }
 
 impl Config {
@@ -40,6 +44,12 @@ impl Config {
                 rules: tx.rules()?,
                 groups: tx.target_groups()?,
                 targets: tx.targets()?,
+                running_instances: tx
+                    .instances()?
+                    .into_iter()
+                    .filter(|i| i.state == InstanceState::Running)
+                    .map(|i| (i.id, i.private_ip))
+                    .collect(),
             })
         })
     }
@@ -113,7 +123,7 @@ async fn reconcile(
             .iter()
             .filter(|r| r.target_group_arn == group.arn)
         {
-            let Some(addr) = target_addr(reg) else {
+            let Some(addr) = target_addr(reg, &config.running_instances) else {
                 continue;
             };
             let key: TargetKey = (group.arn.clone(), reg.id.clone(), reg.port);
@@ -185,9 +195,14 @@ async fn publish_names(proxy: &Proxy, running: &mut Running, load_balancers: &[L
     }
 }
 
-/// Where a registration's traffic goes. `ip` targets are their address;
-/// instance targets need EC2, which comes later.
-fn target_addr(reg: &Registration) -> Option<SocketAddr> {
+/// Where a registration's traffic goes: an `ip` target's address, or an
+/// instance target's private address while the instance is running. A
+/// stopped or terminated instance gets no traffic and no health checks,
+/// and starts over at `initial` when it runs again, as on AWS.
+fn target_addr(reg: &Registration, running: &HashMap<String, Ipv4Addr>) -> Option<SocketAddr> {
+    if let Some(address) = running.get(&reg.id) {
+        return Some(SocketAddr::new(IpAddr::V4(*address), reg.port));
+    }
     let ip: IpAddr = reg.id.parse().ok()?;
     Some(SocketAddr::new(ip, reg.port))
 }

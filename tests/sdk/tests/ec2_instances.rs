@@ -760,3 +760,159 @@ async fn launch_templates_fill_in_what_the_request_leaves_out() {
         "InvalidLaunchTemplateId.VersionNotFound"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alb_routes_to_instance_targets() {
+    use aws_sdk_elasticloadbalancingv2::types::{
+        Action, ActionTypeEnum, ProtocolEnum, TargetDescription, TargetTypeEnum,
+    };
+    let ballast = Ballast::start_with(&["--time-scale", "0.02", "--hosts-file", "/etc/hosts"]);
+    let ec2 = ballast.ec2();
+    let elb = ballast.elbv2();
+    let (a, a_address) = launch(&ec2, Some(WEB_USER_DATA)).await;
+    let (b, b_address) = launch(&ec2, Some(WEB_USER_DATA)).await;
+    for (id, address) in [(&a, &a_address), (&b, &b_address)] {
+        wait_state(&ec2, id, InstanceStateName::Running).await;
+        eventually("the instance's web server", WAIT, || get(address, "id")).await;
+    }
+
+    let tg = elb
+        .create_target_group()
+        .name(
+            ballast_sdk_tests::unique("inst")
+                .chars()
+                .take(32)
+                .collect::<String>(),
+        )
+        .protocol(ProtocolEnum::Http)
+        .port(8080)
+        .vpc_id("vpc-0ba11a57000000000")
+        .target_type(TargetTypeEnum::Instance)
+        .health_check_path("/id")
+        .health_check_interval_seconds(5)
+        .health_check_timeout_seconds(2)
+        .healthy_threshold_count(2)
+        .send()
+        .await
+        .unwrap();
+    let tg_arn = tg.target_groups()[0].target_group_arn().unwrap().to_owned();
+    let lb = elb
+        .create_load_balancer()
+        .name(
+            ballast_sdk_tests::unique("inst")
+                .chars()
+                .take(32)
+                .collect::<String>(),
+        )
+        .subnets("subnet-0ba11a5700000000a")
+        .subnets("subnet-0ba11a5700000000b")
+        .send()
+        .await
+        .unwrap();
+    let dns = lb.load_balancers()[0].dns_name().unwrap().to_owned();
+    elb.create_listener()
+        .load_balancer_arn(lb.load_balancers()[0].load_balancer_arn().unwrap())
+        .protocol(ProtocolEnum::Http)
+        .port(80)
+        .default_actions(
+            Action::builder()
+                .r#type(ActionTypeEnum::Forward)
+                .target_group_arn(&tg_arn)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    // Instance targets take the group's port; no address is given.
+    elb.register_targets()
+        .target_group_arn(&tg_arn)
+        .targets(TargetDescription::builder().id(&a).build())
+        .targets(TargetDescription::builder().id(&b).build())
+        .send()
+        .await
+        .expect("RegisterTargets with instances");
+    let health = |elb: aws_sdk_elasticloadbalancingv2::Client, tg: String| async move {
+        let out = elb
+            .describe_target_health()
+            .target_group_arn(tg)
+            .send()
+            .await
+            .ok()?;
+        Some(
+            out.target_health_descriptions()
+                .iter()
+                .map(|d| {
+                    (
+                        d.target()
+                            .and_then(|t| t.id())
+                            .unwrap_or_default()
+                            .to_owned(),
+                        d.target_health()
+                            .and_then(|h| h.state())
+                            .map(|s| s.as_str().to_owned())
+                            .unwrap_or_default(),
+                        d.target_health()
+                            .and_then(|h| h.reason())
+                            .map(|r| r.as_str().to_owned()),
+                    )
+                })
+                .collect::<Vec<_>>(),
+        )
+    };
+    eventually("both instances healthy", WAIT, || async {
+        let states = health(elb.clone(), tg_arn.clone()).await?;
+        states
+            .iter()
+            .all(|(_, state, _)| state == "healthy")
+            .then_some(())
+    })
+    .await;
+
+    // Traffic through the load balancer reaches both instances.
+    let http = reqwest::Client::new();
+    let url = format!("http://{dns}/id");
+    let mut answered = std::collections::HashSet::new();
+    for _ in 0..20 {
+        let body = http.get(&url).send().await.unwrap().text().await.unwrap();
+        answered.insert(body.trim().to_owned());
+    }
+    assert_eq!(answered, [a.clone(), b.clone()].into_iter().collect());
+
+    // A stopped instance leaves rotation and says why.
+    ec2.stop_instances().instance_ids(&a).send().await.unwrap();
+    wait_state(&ec2, &a, InstanceStateName::Stopped).await;
+    let states = eventually("a's invalid state", WAIT, || async {
+        let states = health(elb.clone(), tg_arn.clone()).await?;
+        states
+            .iter()
+            .any(|(id, state, _)| id == &a && state == "unused")
+            .then_some(states)
+    })
+    .await;
+    assert!(
+        states.contains(&(
+            a.clone(),
+            "unused".to_owned(),
+            Some("Target.InvalidState".to_owned())
+        )),
+        "{states:?}"
+    );
+    for _ in 0..10 {
+        let response = http.get(&url).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.text().await.unwrap().trim(), b);
+    }
+
+    // Only running instances can be registered.
+    let refused = elb
+        .register_targets()
+        .target_group_arn(&tg_arn)
+        .targets(
+            TargetDescription::builder()
+                .id("i-0123456789abcdef0")
+                .build(),
+        )
+        .send()
+        .await;
+    assert_eq!(error_code(&refused.unwrap_err()), "InvalidTarget");
+}

@@ -1,9 +1,12 @@
 //! Target registration and health handlers.
 
+use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
+use ballast_core::ec2::InstanceState;
 use ballast_core::elbv2::{self, Error as Rule, Registration};
 use ballast_core::network;
+use ballast_store::Tx;
 
 use super::model::*;
 use super::{Error, target_groups, usage};
@@ -54,13 +57,15 @@ fn port_of(group: &elbv2::TargetGroup, target: &TargetDescription) -> Result<u16
     }
 }
 
-/// Checks that a target can be registered in the group: Ballast routes to
-/// loopback IPv4 addresses only, and has no EC2 instances yet.
+/// Checks that a target can be registered in the group: `ip` targets on
+/// loopback IPv4 addresses (where Ballast can route), `instance` targets
+/// that exist and are pending or running.
 fn check_target(
+    tx: &Tx<'_>,
     group: &elbv2::TargetGroup,
     region: &str,
     target: &TargetDescription,
-) -> Result<(), Rule> {
+) -> Result<(), Error> {
     let id = &target.id;
     match group.target_type.as_str() {
         "ip" => match id.parse::<Ipv4Addr>() {
@@ -68,18 +73,30 @@ fn check_target(
             _ => {
                 return Err(Rule::InvalidTarget(format!(
                     "The IP address '{id}' is not a valid target: Ballast routes only to loopback IPv4 addresses (127.0.0.0/8)"
-                )));
+                ))
+                .into());
             }
         },
-        "instance" => {
-            return Err(Rule::InvalidTarget(format!(
-                "Instance target '{id}' cannot be registered: instance targets need EC2, which Ballast does not provide yet; use a target group of type 'ip' with 127.0.0.0/8 addresses"
-            )));
-        }
+        "instance" => match tx.instance(id)? {
+            Some(instance) if instance.state.is_up() => {}
+            Some(_) => {
+                return Err(Rule::InvalidTarget(format!(
+                    "The following targets are not in a running state and cannot be registered: '{id}'"
+                ))
+                .into());
+            }
+            None => {
+                return Err(Rule::InvalidTarget(format!(
+                    "The following targets are not valid instances: '{id}'"
+                ))
+                .into());
+            }
+        },
         other => {
             return Err(Rule::InvalidTarget(format!(
                 "Targets of target groups of type '{other}' are not supported by Ballast"
-            )));
+            ))
+            .into());
         }
     }
     if let Some(zone) = &target.availability_zone
@@ -88,7 +105,8 @@ fn check_target(
     {
         return Err(Rule::Validation(format!(
             "Availability Zone '{zone}' is not a zone of {region}"
-        )));
+        ))
+        .into());
     }
     Ok(())
 }
@@ -106,7 +124,7 @@ pub(super) fn register(
         let mut wanted: Vec<(&TargetDescription, u16)> = Vec::with_capacity(input.targets.len());
         for target in &input.targets {
             let port = port_of(&group, target)?;
-            check_target(&group, &state.scope.region, target)?;
+            check_target(tx, &group, &state.scope.region, target)?;
             if !wanted.iter().any(|(t, p)| t.id == target.id && *p == port) {
                 wanted.push((target, port));
             }
@@ -193,15 +211,33 @@ pub(super) fn describe_health(
     state: &ApiState,
     input: DescribeTargetHealthInput,
 ) -> Result<DescribeTargetHealthOutput, Error> {
-    let (group, used, registrations) = state.store.read(|tx| -> Result<_, Error> {
-        let group = target_groups::load(tx, &input.target_group_arn)?;
-        let used = usage(tx)?.is_used(&group.arn);
-        let registrations = tx.targets_of(&group.arn)?;
-        Ok((group, used, registrations))
-    })?;
+    let (group, used, registrations, instance_states) =
+        state.store.read(|tx| -> Result<_, Error> {
+            let group = target_groups::load(tx, &input.target_group_arn)?;
+            let used = usage(tx)?.is_used(&group.arn);
+            let registrations = tx.targets_of(&group.arn)?;
+            let mut instance_states = HashMap::new();
+            if group.target_type == "instance" {
+                for r in &registrations {
+                    if let Some(instance) = tx.instance(&r.id)? {
+                        instance_states.insert(r.id.clone(), instance.state);
+                    }
+                }
+            }
+            Ok((group, used, registrations, instance_states))
+        })?;
     let describe = |r: &Registration| {
+        let not_running = instance_states
+            .get(&r.id)
+            .filter(|s| **s != InstanceState::Running);
         let (state_name, reason, description) = if r.is_draining() {
             (DRAINING.0, Some(DRAINING.1), Some(DRAINING.2.to_owned()))
+        } else if let Some(instance_state) = not_running {
+            (
+                "unused",
+                Some("Target.InvalidState"),
+                Some(format!("Target is in the {} state", instance_state.name())),
+            )
         } else if !used {
             (
                 NOT_IN_USE.0,
