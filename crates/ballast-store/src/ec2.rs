@@ -11,10 +11,7 @@ use crate::{StoreError, Tx};
 impl Tx<'_> {
     /// A stored security group by id.
     pub fn security_group(&self, id: &str) -> Result<Option<SecurityGroup>, StoreError> {
-        self.one_record(
-            "SELECT record FROM ec2_security_groups WHERE id = ?1",
-            &[id],
-        )
+        self.record("SELECT record FROM ec2_security_groups WHERE id = ?1", [id])
     }
 
     /// A stored security group by VPC and name.
@@ -23,15 +20,15 @@ impl Tx<'_> {
         vpc_id: &str,
         name: &str,
     ) -> Result<Option<SecurityGroup>, StoreError> {
-        self.one_record(
+        self.record(
             "SELECT record FROM ec2_security_groups WHERE vpc_id = ?1 AND name = ?2",
-            &[vpc_id, name],
+            [vpc_id, name],
         )
     }
 
     /// Every stored security group, by id.
     pub fn security_groups(&self) -> Result<Vec<SecurityGroup>, StoreError> {
-        self.all_records("SELECT record FROM ec2_security_groups ORDER BY id")
+        self.records("SELECT record FROM ec2_security_groups ORDER BY id", [])
     }
 
     /// Inserts or replaces a security group.
@@ -61,17 +58,17 @@ impl Tx<'_> {
 
     /// A key pair by name.
     pub fn key_pair_by_name(&self, name: &str) -> Result<Option<KeyPair>, StoreError> {
-        self.one_record("SELECT record FROM ec2_key_pairs WHERE name = ?1", &[name])
+        self.record("SELECT record FROM ec2_key_pairs WHERE name = ?1", [name])
     }
 
     /// A key pair by id.
     pub fn key_pair(&self, id: &str) -> Result<Option<KeyPair>, StoreError> {
-        self.one_record("SELECT record FROM ec2_key_pairs WHERE id = ?1", &[id])
+        self.record("SELECT record FROM ec2_key_pairs WHERE id = ?1", [id])
     }
 
     /// Every key pair, by name.
     pub fn key_pairs(&self) -> Result<Vec<KeyPair>, StoreError> {
-        self.all_records("SELECT record FROM ec2_key_pairs ORDER BY name")
+        self.records("SELECT record FROM ec2_key_pairs ORDER BY name", [])
     }
 
     /// Inserts a key pair.

@@ -66,35 +66,11 @@ impl Tx<'_> {
 /// Load balancers, listeners, rules and target registrations.
 mod routing {
     use ballast_core::elbv2::{Listener, LoadBalancer, Registration, Rule};
-    use rusqlite::{OptionalExtension, params};
-    use serde::de::DeserializeOwned;
+    use rusqlite::params;
 
     use crate::{StoreError, Tx};
 
     impl Tx<'_> {
-        fn records<T: DeserializeOwned>(
-            &self,
-            sql: &str,
-            args: impl rusqlite::Params,
-        ) -> Result<Vec<T>, StoreError> {
-            let mut stmt = self.conn().prepare_cached(sql)?;
-            let rows = stmt.query_map(args, |row| row.get::<_, String>(0))?;
-            rows.map(|r| Ok(serde_json::from_str(&r?)?)).collect()
-        }
-
-        fn record<T: DeserializeOwned>(
-            &self,
-            sql: &str,
-            args: impl rusqlite::Params,
-        ) -> Result<Option<T>, StoreError> {
-            let record: Option<String> = self
-                .conn()
-                .prepare_cached(sql)?
-                .query_row(args, |row| row.get(0))
-                .optional()?;
-            record.map(|r| Ok(serde_json::from_str(&r)?)).transpose()
-        }
-
         pub fn load_balancer(&self, arn: &str) -> Result<Option<LoadBalancer>, StoreError> {
             self.record(
                 "SELECT record FROM elbv2_load_balancers WHERE arn = ?1",

@@ -17,7 +17,6 @@ use std::collections::HashMap;
 
 use ballast_core::iam::{InstanceProfile, ManagedPolicy, PolicyVersion, Role, managed};
 use rusqlite::{OptionalExtension, params};
-use serde::de::DeserializeOwned;
 
 use crate::{StoreError, Tx};
 
@@ -31,29 +30,6 @@ pub struct ProfileWithRole {
 }
 
 impl Tx<'_> {
-    fn iam_record<T: DeserializeOwned>(
-        &self,
-        sql: &str,
-        args: impl rusqlite::Params,
-    ) -> Result<Option<T>, StoreError> {
-        let record: Option<String> = self
-            .conn()
-            .prepare_cached(sql)?
-            .query_row(args, |row| row.get(0))
-            .optional()?;
-        record.map(|r| Ok(serde_json::from_str(&r)?)).transpose()
-    }
-
-    fn iam_records<T: DeserializeOwned>(
-        &self,
-        sql: &str,
-        args: impl rusqlite::Params,
-    ) -> Result<Vec<T>, StoreError> {
-        let mut stmt = self.conn().prepare_cached(sql)?;
-        let rows = stmt.query_map(args, |row| row.get::<_, String>(0))?;
-        rows.map(|r| Ok(serde_json::from_str(&r?)?)).collect()
-    }
-
     fn iam_delete(&self, sql: &str, args: impl rusqlite::Params) -> Result<bool, StoreError> {
         Ok(self.conn().prepare_cached(sql)?.execute(args)? > 0)
     }
@@ -62,7 +38,7 @@ impl Tx<'_> {
 
     /// A role by name, whatever the case of `name`.
     pub fn role(&self, name: &str) -> Result<Option<Role>, StoreError> {
-        self.iam_record(
+        self.record(
             "SELECT record FROM iam_roles WHERE name = ?1",
             params![name],
         )
@@ -70,7 +46,7 @@ impl Tx<'_> {
 
     /// Every role, in no particular order.
     pub fn roles(&self) -> Result<Vec<Role>, StoreError> {
-        self.iam_records("SELECT record FROM iam_roles", [])
+        self.records("SELECT record FROM iam_roles", [])
     }
 
     /// Inserts a role or saves changes to an existing one (same name).
@@ -94,7 +70,7 @@ impl Tx<'_> {
 
     /// A customer managed policy by ARN.
     pub fn managed_policy(&self, arn: &str) -> Result<Option<ManagedPolicy>, StoreError> {
-        self.iam_record(
+        self.record(
             "SELECT record FROM iam_policies WHERE arn = ?1",
             params![arn],
         )
@@ -102,7 +78,7 @@ impl Tx<'_> {
 
     /// A customer managed policy by name, whatever its path or the case.
     pub fn managed_policy_by_name(&self, name: &str) -> Result<Option<ManagedPolicy>, StoreError> {
-        self.iam_record(
+        self.record(
             "SELECT record FROM iam_policies WHERE name = ?1",
             params![name],
         )
@@ -110,7 +86,7 @@ impl Tx<'_> {
 
     /// Every customer managed policy, in no particular order.
     pub fn managed_policies(&self) -> Result<Vec<ManagedPolicy>, StoreError> {
-        self.iam_records("SELECT record FROM iam_policies", [])
+        self.records("SELECT record FROM iam_policies", [])
     }
 
     /// Inserts a customer managed policy or saves changes to it.
@@ -135,7 +111,7 @@ impl Tx<'_> {
 
     /// The versions of a customer managed policy, oldest first.
     pub fn policy_versions(&self, policy_arn: &str) -> Result<Vec<PolicyVersion>, StoreError> {
-        self.iam_records(
+        self.records(
             "SELECT record FROM iam_policy_versions WHERE policy_arn = ?1 ORDER BY version",
             params![policy_arn],
         )
@@ -147,7 +123,7 @@ impl Tx<'_> {
         policy_arn: &str,
         number: u32,
     ) -> Result<Option<PolicyVersion>, StoreError> {
-        self.iam_record(
+        self.record(
             "SELECT record FROM iam_policy_versions WHERE policy_arn = ?1 AND version = ?2",
             params![policy_arn, number],
         )
@@ -333,7 +309,7 @@ impl Tx<'_> {
 
     /// An instance profile by name, whatever the case of `name`.
     pub fn instance_profile(&self, name: &str) -> Result<Option<InstanceProfile>, StoreError> {
-        self.iam_record(
+        self.record(
             "SELECT record FROM iam_instance_profiles WHERE name = ?1",
             params![name],
         )
@@ -344,7 +320,7 @@ impl Tx<'_> {
         &self,
         arn: &str,
     ) -> Result<Option<InstanceProfile>, StoreError> {
-        self.iam_record(
+        self.record(
             "SELECT record FROM iam_instance_profiles WHERE arn = ?1",
             params![arn],
         )
@@ -352,7 +328,7 @@ impl Tx<'_> {
 
     /// Every instance profile, in no particular order.
     pub fn instance_profiles(&self) -> Result<Vec<InstanceProfile>, StoreError> {
-        self.iam_records("SELECT record FROM iam_instance_profiles", [])
+        self.records("SELECT record FROM iam_instance_profiles", [])
     }
 
     /// The instance profiles holding a role.
@@ -360,7 +336,7 @@ impl Tx<'_> {
         &self,
         role_name: &str,
     ) -> Result<Vec<InstanceProfile>, StoreError> {
-        self.iam_records(
+        self.records(
             "SELECT record FROM iam_instance_profiles WHERE role_name = ?1",
             params![role_name],
         )

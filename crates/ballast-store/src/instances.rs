@@ -11,19 +11,19 @@ use crate::{StoreError, Tx};
 impl Tx<'_> {
     /// An instance by id.
     pub fn instance(&self, id: &str) -> Result<Option<Instance>, StoreError> {
-        self.one_record("SELECT record FROM ec2_instances WHERE id = ?1", &[id])
+        self.record("SELECT record FROM ec2_instances WHERE id = ?1", [id])
     }
 
     /// Every instance, in launch order.
     pub fn instances(&self) -> Result<Vec<Instance>, StoreError> {
-        self.all_records("SELECT record FROM ec2_instances ORDER BY seq")
+        self.records("SELECT record FROM ec2_instances ORDER BY seq", [])
     }
 
     /// The instance holding a private address, unless it is terminated.
     pub fn instance_at(&self, address: Ipv4Addr) -> Result<Option<Instance>, StoreError> {
-        self.one_record(
+        self.record(
             "SELECT record FROM ec2_instances WHERE address = ?1 AND state != 'terminated'",
-            &[&address.to_string()],
+            [&address.to_string()],
         )
     }
 

@@ -17,9 +17,9 @@ use crate::{StoreError, Tx};
 impl Tx<'_> {
     /// A launch template by id.
     pub fn launch_template(&self, id: &str) -> Result<Option<LaunchTemplate>, StoreError> {
-        self.one_record(
+        self.record(
             "SELECT record FROM ec2_launch_templates WHERE id = ?1",
-            &[id],
+            [id],
         )
     }
 
@@ -28,9 +28,9 @@ impl Tx<'_> {
         &self,
         name: &str,
     ) -> Result<Option<LaunchTemplate>, StoreError> {
-        self.one_record(
+        self.record(
             "SELECT record FROM ec2_launch_templates WHERE name = ?1",
-            &[name],
+            [name],
         )
     }
 
@@ -51,15 +51,15 @@ impl Tx<'_> {
         &self,
         token: &str,
     ) -> Result<Option<LaunchTemplate>, StoreError> {
-        self.one_record(
+        self.record(
             "SELECT record FROM ec2_launch_templates WHERE client_token = ?1",
-            &[token],
+            [token],
         )
     }
 
     /// Every launch template, by name.
     pub fn launch_templates(&self) -> Result<Vec<LaunchTemplate>, StoreError> {
-        self.all_records("SELECT record FROM ec2_launch_templates ORDER BY name")
+        self.records("SELECT record FROM ec2_launch_templates ORDER BY name", [])
     }
 
     /// Inserts a new template, or replaces the record of an existing one
@@ -112,10 +112,10 @@ impl Tx<'_> {
         template_id: &str,
         number: i64,
     ) -> Result<Option<LaunchTemplateVersion>, StoreError> {
-        self.one_record(
+        self.record(
             "SELECT record FROM ec2_launch_template_versions
              WHERE template_id = ?1 AND version = CAST(?2 AS INTEGER)",
-            &[template_id, &number.to_string()],
+            [template_id, &number.to_string()],
         )
     }
 

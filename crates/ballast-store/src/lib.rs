@@ -134,24 +134,28 @@ impl Tx<'_> {
     }
 
     /// The JSON `record` column of the one row `sql` selects, decoded.
-    fn one_record<T: serde::de::DeserializeOwned>(
+    fn record<T: serde::de::DeserializeOwned>(
         &self,
         sql: &str,
-        keys: &[&str],
+        args: impl rusqlite::Params,
     ) -> Result<Option<T>, StoreError> {
         use rusqlite::OptionalExtension as _;
         let record: Option<String> = self
             .conn()
             .prepare_cached(sql)?
-            .query_row(rusqlite::params_from_iter(keys), |row| row.get(0))
+            .query_row(args, |row| row.get(0))
             .optional()?;
         record.map(|r| Ok(serde_json::from_str(&r)?)).transpose()
     }
 
     /// The JSON `record` column of every row `sql` selects, decoded.
-    fn all_records<T: serde::de::DeserializeOwned>(&self, sql: &str) -> Result<Vec<T>, StoreError> {
+    fn records<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<Vec<T>, StoreError> {
         let mut stmt = self.conn().prepare_cached(sql)?;
-        let rows = stmt.query_map([], |row| row.get::<_, String>(0))?;
+        let rows = stmt.query_map(args, |row| row.get::<_, String>(0))?;
         rows.map(|r| Ok(serde_json::from_str(&r?)?)).collect()
     }
 }

@@ -9,18 +9,18 @@ use crate::{StoreError, Tx};
 impl Tx<'_> {
     /// A session by its access key id, expired or not.
     pub fn session(&self, access_key_id: &str) -> Result<Option<Session>, StoreError> {
-        self.one_record(
+        self.record(
             "SELECT record FROM sts_sessions WHERE access_key_id = ?1",
-            &[access_key_id],
+            [access_key_id],
         )
     }
 
     /// The session issued last under a session name (an instance id).
     pub fn latest_session(&self, session_name: &str) -> Result<Option<Session>, StoreError> {
-        self.one_record(
+        self.record(
             "SELECT record FROM sts_sessions WHERE session_name = ?1
              ORDER BY expires_millis DESC LIMIT 1",
-            &[session_name],
+            [session_name],
         )
     }
 
