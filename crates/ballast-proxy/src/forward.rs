@@ -29,18 +29,33 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_ATTEMPTS: usize = 4;
 
 /// The two ends of a client connection.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Conn {
     /// The listener address the client reached.
     pub local: SocketAddr,
     /// The client.
     pub peer: SocketAddr,
+    /// The client's address as an `X-Forwarded-For` value, made once per
+    /// connection rather than once per request.
+    client: HeaderValue,
+}
+
+impl Conn {
+    pub fn new(local: SocketAddr, peer: SocketAddr) -> Self {
+        let client = HeaderValue::from_str(&peer.ip().to_string())
+            .unwrap_or_else(|_| HeaderValue::from_static("0.0.0.0"));
+        Conn {
+            local,
+            peer,
+            client,
+        }
+    }
 }
 
 /// Answers one client request.
 pub async fn handle(
     proxy: Arc<Proxy>,
-    conn: Conn,
+    conn: &Conn,
     request: Request<Incoming>,
 ) -> Response<ProxyBody> {
     let snapshot = proxy.snapshot.load_full();
@@ -112,7 +127,7 @@ async fn forward(
     proxy: &Proxy,
     snapshot: &Snapshot,
     listener: &ListenerRoute,
-    conn: Conn,
+    conn: &Conn,
     config: &ForwardConfig,
     mut request: Request<Incoming>,
 ) -> Response<ProxyBody> {
@@ -270,7 +285,7 @@ const HOP_BY_HOP: [HeaderName; 6] = [
 fn prepare(
     proxy: &Proxy,
     listener: &ListenerRoute,
-    conn: Conn,
+    conn: &Conn,
     request: Request<Incoming>,
 ) -> Request<ProxyBody> {
     let (mut parts, body) = request.into_parts();
@@ -308,15 +323,16 @@ const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto
 const X_FORWARDED_PORT: HeaderName = HeaderName::from_static("x-forwarded-port");
 const X_AMZN_TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
 
-fn forwarded_headers(proxy: &Proxy, listener: &ListenerRoute, conn: Conn, headers: &mut HeaderMap) {
-    let client = conn.peer.ip().to_string();
+fn forwarded_headers(proxy: &Proxy, listener: &ListenerRoute, conn: &Conn, headers: &mut HeaderMap) {
     match listener.xff {
         XffMode::Append => {
             let value = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
-                Some(existing) => format!("{existing}, {client}"),
-                None => client,
+                Some(existing) => {
+                    HeaderValue::from_str(&format!("{existing}, {}", conn.peer.ip())).ok()
+                }
+                None => Some(conn.client.clone()),
             };
-            if let Ok(value) = HeaderValue::from_str(&value) {
+            if let Some(value) = value {
                 headers.insert(X_FORWARDED_FOR, value);
             }
         }

@@ -37,10 +37,11 @@ async fn accept_loop(proxy: Arc<Proxy>, listener: TcpListener, local: SocketAddr
         let _ = stream.set_nodelay(true);
         let proxy = Arc::clone(&proxy);
         tokio::spawn(async move {
-            let conn = Conn { local, peer };
+            let conn = Conn::new(local, peer);
             let service = service_fn(move |request| {
                 let proxy = Arc::clone(&proxy);
-                async move { Ok::<_, Infallible>(forward::handle(proxy, conn, request).await) }
+                let conn = conn.clone();
+                async move { Ok::<_, Infallible>(forward::handle(proxy, &conn, request).await) }
             });
             let mut builder = auto::Builder::new(TokioExecutor::new());
             builder
