@@ -323,7 +323,12 @@ const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto
 const X_FORWARDED_PORT: HeaderName = HeaderName::from_static("x-forwarded-port");
 const X_AMZN_TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
 
-fn forwarded_headers(proxy: &Proxy, listener: &ListenerRoute, conn: &Conn, headers: &mut HeaderMap) {
+fn forwarded_headers(
+    proxy: &Proxy,
+    listener: &ListenerRoute,
+    conn: &Conn,
+    headers: &mut HeaderMap,
+) {
     match listener.xff {
         XffMode::Append => {
             let value = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {

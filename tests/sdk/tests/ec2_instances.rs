@@ -916,3 +916,39 @@ async fn an_alb_routes_to_instance_targets() {
         .await;
     assert_eq!(error_code(&refused.unwrap_err()), "InvalidTarget");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crashed_boot_leaves_the_instance_running() {
+    let ballast = start();
+    let ec2 = ballast.ec2();
+    let (id, _) = launch(&ec2, Some("#!/bin/sh\necho about to fail\nexit 3\n")).await;
+    wait_state(&ec2, &id, InstanceStateName::Running).await;
+    eventually("the failed user data on the console", WAIT, || async {
+        let out = ec2
+            .get_console_output()
+            .instance_id(&id)
+            .send()
+            .await
+            .ok()?;
+        let text = base64::engine::general_purpose::STANDARD
+            .decode(out.output()?)
+            .ok()?;
+        String::from_utf8_lossy(&text)
+            .contains("user data exited with status 3")
+            .then_some(())
+    })
+    .await;
+    // Like a VM whose service died: the instance itself is still running.
+    let status = ec2
+        .describe_instance_status()
+        .instance_ids(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        status.instance_statuses()[0]
+            .instance_state()
+            .and_then(|s| s.name()),
+        Some(&InstanceStateName::Running)
+    );
+}

@@ -365,3 +365,97 @@ async fn instance_credentials_carry_their_roles_permissions() {
     let (_, roles) = metadata(&address, "/latest/meta-data/iam/security-credentials/").await;
     assert_eq!(roles, "reader");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_sdk_rust_finds_its_region_and_credentials_through_the_metadata_service() {
+    use aws_config::imds;
+    use aws_config::provider_config::ProviderConfig;
+    use aws_credential_types::provider::ProvideCredentials;
+    use aws_smithy_http_client::Builder as HttpClientBuilder;
+
+    let ballast = Ballast::start_with(&["--time-scale", "0.02"]);
+    let iam = ballast.iam();
+    role_with_profile(&iam, "reader", Some(READ_APP_PARAMS)).await;
+    ballast
+        .ssm()
+        .put_parameter()
+        .name("/app/greeting")
+        .value("hi")
+        .r#type(ParameterType::String)
+        .send()
+        .await
+        .unwrap();
+    let ec2 = ballast.ec2();
+    let launched = ec2
+        .run_instances()
+        .image_id(AL2023)
+        .min_count(1)
+        .max_count(1)
+        .iam_instance_profile(
+            IamInstanceProfileSpecification::builder()
+                .name("reader")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let instance = &launched.instances()[0];
+    let id = instance.instance_id().unwrap().to_owned();
+    let address = instance.private_ip_address().unwrap().to_owned();
+    eventually("the instance to run", WAIT, || async {
+        let out = ec2
+            .describe_instances()
+            .instance_ids(&id)
+            .send()
+            .await
+            .ok()?;
+        let state = out.reservations()[0].instances()[0]
+            .state()?
+            .name()?
+            .clone();
+        (state == InstanceStateName::Running).then_some(())
+    })
+    .await;
+
+    // aws-config's own IMDS client (IMDSv2, as the SDK does inside an
+    // instance) against the instance's metadata endpoint.
+    let provider_config =
+        ProviderConfig::without_region().with_http_client(HttpClientBuilder::new().build_http());
+    let client = imds::Client::builder()
+        .configure(&provider_config)
+        .endpoint(format!("http://{address}:8169/"))
+        .unwrap()
+        .build();
+    let region = imds::region::ImdsRegionProvider::builder()
+        .imds_client(client.clone())
+        .build()
+        .region()
+        .await;
+    assert_eq!(region.as_ref().map(|r| r.as_ref()), Some("us-east-1"));
+    let provider = imds::credentials::ImdsCredentialsProvider::builder()
+        .configure(&provider_config)
+        .imds_client(client)
+        .build();
+    let credentials = provider
+        .provide_credentials()
+        .await
+        .expect("credentials from IMDS");
+    assert!(credentials.session_token().is_some());
+    let config = config_with(&ballast, credentials);
+    let identity = aws_sdk_sts::Client::new(&config)
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        identity.arn(),
+        Some(format!("arn:aws:sts::000000000000:assumed-role/reader/{id}").as_str())
+    );
+    let value = aws_sdk_ssm::Client::new(&config)
+        .get_parameter()
+        .name("/app/greeting")
+        .send()
+        .await
+        .expect("allowed by the role");
+    assert_eq!(value.parameter().and_then(|p| p.value()), Some("hi"));
+}
