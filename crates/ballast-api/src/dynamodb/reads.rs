@@ -78,9 +78,13 @@ enum Select {
     Count,
 }
 
-fn select(text: Option<&str>, has_projection: bool) -> Result<Select, Error> {
+/// Parses `Select`. Without one, a read returns the projection asked
+/// for, else every attribute of a table or every projected attribute of an
+/// index, as on AWS.
+fn select(text: Option<&str>, has_projection: bool, on_index: bool) -> Result<Select, Error> {
     let parsed = match text {
         None if has_projection => Select::Specific,
+        None if on_index => Select::AllProjected,
         None => Select::AllAttributes,
         Some("ALL_ATTRIBUTES") => Select::AllAttributes,
         Some("ALL_PROJECTED_ATTRIBUTES") => Select::AllProjected,
@@ -260,7 +264,11 @@ pub(super) fn query(state: &ApiState, input: QueryInput) -> Result<ReadOutput, E
         &mut placeholders,
     )?;
     placeholders.finish()?;
-    let select = select(input.select.as_deref(), projection.is_some())?;
+    let select = select(
+        input.select.as_deref(),
+        projection.is_some(),
+        input.index_name.is_some(),
+    )?;
     state.store.read(|tx| {
         let (id, table) = active_table(state, tx, &input.table_name)?;
         let index = index(&table, input.index_name.as_deref())?;
@@ -353,7 +361,11 @@ pub(super) fn scan(state: &ApiState, input: ScanInput) -> Result<ReadOutput, Err
         &mut placeholders,
     )?;
     placeholders.finish()?;
-    let select = select(input.select.as_deref(), projection.is_some())?;
+    let select = select(
+        input.select.as_deref(),
+        projection.is_some(),
+        input.index_name.is_some(),
+    )?;
     state.store.read(|tx| {
         let (id, table) = active_table(state, tx, &input.table_name)?;
         let index = index(&table, input.index_name.as_deref())?;
