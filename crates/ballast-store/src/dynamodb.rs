@@ -477,3 +477,128 @@ fn source(index: Option<&str>) -> (&'static str, &'static str, &'static str) {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use ballast_core::dynamodb::AttributeValue;
+    use ballast_core::dynamodb::expr::key_condition::{KeyCondition, RangeCondition};
+    use ballast_core::dynamodb::key::{AttributeDefinition, KeySchemaElement, scalar_bytes};
+    use ballast_core::dynamodb::table::CreateSpec;
+
+    use super::*;
+    use crate::Store;
+
+    fn table() -> Table {
+        let definitions = [("pk", "S"), ("sk", "N")].map(|(n, t)| AttributeDefinition {
+            attribute_name: n.into(),
+            attribute_type: t.into(),
+        });
+        let schema = [("pk", "HASH"), ("sk", "RANGE")].map(|(n, t)| KeySchemaElement {
+            attribute_name: n.into(),
+            key_type: t.into(),
+        });
+        Table::create(
+            &CreateSpec {
+                name: "numbers",
+                attribute_definitions: &definitions,
+                key_schema: &schema,
+                billing_mode: Some("PAY_PER_REQUEST"),
+                throughput: None,
+                global_indexes: &[],
+                local_indexes: &[],
+                deletion_protection: false,
+            },
+            "id".into(),
+            "arn".into(),
+            0,
+        )
+        .unwrap()
+    }
+
+    fn item(sk: &str) -> Item {
+        [
+            ("pk".to_owned(), AttributeValue::S("p".into())),
+            ("sk".to_owned(), AttributeValue::N(sk.into())),
+        ]
+        .into_iter()
+        .collect()
+    }
+
+    fn sort_keys(rows: &[Row]) -> Vec<String> {
+        rows.iter()
+            .map(|r| match &r.item["sk"] {
+                AttributeValue::N(n) => n.clone(),
+                other => format!("{other:?}"),
+            })
+            .collect()
+    }
+
+    /// A Query is a range scan in DynamoDB's numeric order, forwards and
+    /// backwards, resumable after any item, and stops when told to.
+    #[test]
+    fn queries_scan_ranges_in_key_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let table = table();
+        let shuffled = ["3", "-1.5", "0", "-10", "2.25", "-0.5", "100", "1"];
+        let id = store
+            .write(|tx| {
+                let id = tx.insert_ddb_table(&table)?;
+                for sk in shuffled {
+                    let item = item(sk);
+                    let key = table.key.item_key(&item).unwrap();
+                    tx.put_ddb_item(id, &table, &key, &item, 10, None)?;
+                }
+                Ok::<_, StoreError>(id)
+            })
+            .unwrap();
+        let hash = b"p".to_vec();
+        let query =
+            |range: Option<RangeCondition>, forward: bool, start: Option<&str>, stop: usize| {
+                let condition = KeyCondition {
+                    bucket: ballast_core::dynamodb::key::bucket_of(&hash),
+                    hash: hash.clone(),
+                    range,
+                };
+                let start = start.map(|sk| StartAfter {
+                    table: table.key.item_key(&item(sk)).unwrap(),
+                    index: None,
+                });
+                let mut rows = Vec::new();
+                store
+                    .read(|tx| {
+                        tx.query_ddb(id, None, &condition, forward, start.as_ref(), |row| {
+                            rows.push(row);
+                            Ok(rows.len() < stop)
+                        })
+                    })
+                    .unwrap();
+                sort_keys(&rows)
+            };
+        let bytes = |n: &str| scalar_bytes(&AttributeValue::N(n.into())).unwrap();
+        assert_eq!(
+            query(None, true, None, 100),
+            ["-10", "-1.5", "-0.5", "0", "1", "2.25", "3", "100"]
+        );
+        assert_eq!(query(None, false, None, 3), ["100", "3", "2.25"]);
+        assert_eq!(
+            query(
+                Some(RangeCondition::Between(bytes("-1.5"), bytes("1"))),
+                true,
+                None,
+                100
+            ),
+            ["-1.5", "-0.5", "0", "1"]
+        );
+        assert_eq!(
+            query(
+                Some(RangeCondition::Lt(bytes("0"))),
+                false,
+                Some("-0.5"),
+                100
+            ),
+            ["-1.5", "-10"]
+        );
+        assert_eq!(query(None, true, Some("2.25"), 100), ["3", "100"]);
+    }
+}

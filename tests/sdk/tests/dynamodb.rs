@@ -97,6 +97,9 @@ async fn waiters_see_creating_active_deleting_gone() {
         first.table().unwrap().table_status(),
         Some(&TableStatus::Creating)
     );
+    // A table being created cannot be deleted yet.
+    let busy = client.delete_table().table_name(&name).send().await;
+    assert_eq!(error_code(&busy.unwrap_err()), "ResourceInUseException");
     // Items cannot be written before the table is ACTIVE, as on AWS.
     let early = client
         .put_item()
