@@ -32,7 +32,7 @@ const DEFAULT_NAME: &str = "/bench/param";
 #[derive(Debug, Parser)]
 #[command(
     name = "api-latency",
-    about = "Bounded SSM GetParameter latency benchmark"
+    about = "Bounded SSM GetParameter and DynamoDB GetItem/PutItem latency benchmark"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -45,6 +45,9 @@ enum Command {
     Load(LoadArgs),
     /// Create (or overwrite) the parameter with a signed PutParameter.
     Put(PutArgs),
+    /// Create the DynamoDB benchmark table and its item, waiting until the
+    /// table accepts writes.
+    DdbSetup(DdbSetupArgs),
     /// Wait until the endpoint accepts a connection; print milliseconds
     /// since the server was spawned.
     WaitReady(WaitArgs),
@@ -75,6 +78,12 @@ struct LoadArgs {
     /// The parameter to read.
     #[arg(long, default_value = DEFAULT_NAME)]
     name: String,
+    /// The request to send.
+    #[arg(long, value_enum, default_value_t = LoadOperation::GetParameter)]
+    operation: LoadOperation,
+    /// The DynamoDB table of `get-item` and `put-item`.
+    #[arg(long, default_value = "bench")]
+    table: String,
     /// Client runtime threads; 1 uses a current-thread runtime, leaving the
     /// other core to the server.
     #[arg(long, default_value_t = 1)]
@@ -88,6 +97,28 @@ struct LoadArgs {
     /// Append one JSON line per level to this file.
     #[arg(long)]
     json_out: Option<PathBuf>,
+}
+
+/// What the load sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LoadOperation {
+    /// SSM GetParameter of `--name`.
+    GetParameter,
+    /// DynamoDB GetItem of the benchmark item in `--table`.
+    GetItem,
+    /// DynamoDB PutItem overwriting the benchmark item in `--table`.
+    PutItem,
+}
+
+#[derive(Debug, Args)]
+struct DdbSetupArgs {
+    #[arg(long)]
+    endpoint: String,
+    #[arg(long, default_value = "bench")]
+    table: String,
+    /// How long to wait for the table to accept writes (seconds).
+    #[arg(long, default_value_t = 30.0)]
+    timeout: f64,
 }
 
 #[derive(Debug, Args)]
@@ -151,6 +182,7 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Load(args) => load(args),
         Command::Put(args) => put(args),
+        Command::DdbSetup(args) => ddb_setup(args),
         Command::WaitReady(args) => wait_ready(args),
         Command::Report(args) => report(args),
     }
@@ -174,7 +206,20 @@ fn load(args: LoadArgs) -> anyhow::Result<()> {
     );
     ensure!(args.duration > 0.0, "--duration must be positive");
     let endpoint = Endpoint::parse(&args.endpoint)?;
-    let operation = Operation::get_parameter(&args.name);
+    let (operation, what) = match args.operation {
+        LoadOperation::GetParameter => (
+            Operation::get_parameter(&args.name),
+            format!("GetParameter {}", args.name),
+        ),
+        LoadOperation::GetItem => (
+            Operation::get_item(&args.table),
+            format!("GetItem in {}", args.table),
+        ),
+        LoadOperation::PutItem => (
+            Operation::put_item(&args.table),
+            format!("PutItem in {}", args.table),
+        ),
+    };
     let sign_cost = sign::signing_cost(&endpoint, &operation, 2000);
     let plan = LoadPlan {
         target: args.label.clone(),
@@ -188,9 +233,8 @@ fn load(args: LoadArgs) -> anyhow::Result<()> {
         server_pid: args.server_pid,
     };
     println!(
-        "{}: GetParameter {} on {}, {:.1} s warm-up + {:.1} s per level, signing {} ({:.1} µs each)",
+        "{}: {what} on {}, {:.1} s warm-up + {:.1} s per level, signing {} ({:.1} µs each)",
         args.label,
-        args.name,
         args.endpoint,
         args.warmup,
         args.duration,
@@ -238,6 +282,38 @@ fn wait_ready(args: WaitArgs) -> anyhow::Result<()> {
     let elapsed = ready::wait_ready(endpoint.addr(), args.since_unix_ns, timeout)?;
     println!("{:.1}", elapsed.as_secs_f64() * 1e3);
     Ok(())
+}
+
+fn ddb_setup(args: DdbSetupArgs) -> anyhow::Result<()> {
+    let endpoint = Endpoint::parse(&args.endpoint)?;
+    let deadline = std::time::Instant::now() + seconds(args.timeout, "timeout")?;
+    let rt = runtime(1)?;
+    rt.block_on(async {
+        load::send_once(
+            &endpoint,
+            Operation::create_table(&args.table),
+            Duration::from_secs(10),
+        )
+        .await
+        .context("CreateTable")?;
+        // A new table is CREATING for a moment; writes are refused until
+        // it is ACTIVE.
+        loop {
+            let put = load::send_once(
+                &endpoint,
+                Operation::put_item(&args.table),
+                Duration::from_secs(10),
+            )
+            .await;
+            match put {
+                Ok(()) => return Ok(()),
+                Err(error) if std::time::Instant::now() > deadline => {
+                    return Err(error.context("the table never accepted PutItem"));
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    })
 }
 
 fn report(args: ReportArgs) -> anyhow::Result<()> {

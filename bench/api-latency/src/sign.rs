@@ -1,4 +1,5 @@
-//! Builds SigV4-signed awsJson 1.1 requests with `aws-sigv4`.
+//! Builds SigV4-signed awsJson requests (SSM's 1.1, DynamoDB's 1.0) with
+//! `aws-sigv4`.
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -18,8 +19,8 @@ use crate::endpoint::Endpoint;
 const ACCESS_KEY: &str = "test";
 const SECRET_KEY: &str = "test";
 const REGION: &str = "us-east-1";
-const SERVICE: &str = "ssm";
 const JSON_11: &str = "application/x-amz-json-1.1";
+const JSON_10: &str = "application/x-amz-json-1.0";
 
 /// How often a worker computes a fresh signature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -41,9 +42,12 @@ impl SignMode {
     }
 }
 
-/// One awsJson 1.1 operation: its `X-Amz-Target` and JSON body.
+/// One awsJson operation: its signing name, content type, `X-Amz-Target`
+/// and JSON body.
 #[derive(Debug, Clone)]
 pub struct Operation {
+    service: &'static str,
+    content_type: &'static str,
     target: HeaderValue,
     body: Bytes,
 }
@@ -64,7 +68,57 @@ impl Operation {
 
     fn ssm(action: &str, body: serde_json::Value) -> Operation {
         Operation {
+            service: "ssm",
+            content_type: JSON_11,
             target: HeaderValue::try_from(format!("AmazonSSM.{action}"))
+                .expect("operation names are valid header values"),
+            body: Bytes::from(body.to_string()),
+        }
+    }
+
+    /// `DynamoDB_20120810.CreateTable`: an on-demand table keyed by `pk` (S).
+    pub fn create_table(table: &str) -> Operation {
+        Operation::dynamodb(
+            "CreateTable",
+            serde_json::json!({
+                "TableName": table,
+                "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            }),
+        )
+    }
+
+    /// `DynamoDB_20120810.GetItem` of the benchmark item.
+    pub fn get_item(table: &str) -> Operation {
+        Operation::dynamodb(
+            "GetItem",
+            serde_json::json!({ "TableName": table, "Key": {"pk": {"S": "bench-item"}} }),
+        )
+    }
+
+    /// `DynamoDB_20120810.PutItem` overwriting the benchmark item (about
+    /// 200 bytes: a string, a number and a string set).
+    pub fn put_item(table: &str) -> Operation {
+        Operation::dynamodb(
+            "PutItem",
+            serde_json::json!({
+                "TableName": table,
+                "Item": {
+                    "pk": {"S": "bench-item"},
+                    "title": {"S": "404 Not Found: A Coloring Book for the whole family, second edition"},
+                    "count": {"N": "12345.678"},
+                    "tags": {"SS": ["book", "coloring", "humour", "bench"]},
+                },
+            }),
+        )
+    }
+
+    fn dynamodb(action: &str, body: serde_json::Value) -> Operation {
+        Operation {
+            service: "dynamodb",
+            content_type: JSON_10,
+            target: HeaderValue::try_from(format!("DynamoDB_20120810.{action}"))
                 .expect("operation names are valid header values"),
             body: Bytes::from(body.to_string()),
         }
@@ -102,7 +156,7 @@ impl Signer {
             .method(Method::POST)
             .uri(self.endpoint.uri())
             .header(HOST, self.endpoint.host())
-            .header(CONTENT_TYPE, JSON_11)
+            .header(CONTENT_TYPE, self.operation.content_type)
             .header("x-amz-target", self.operation.target.clone());
         for (name, value) in signature {
             builder = builder.header(name, value);
@@ -133,7 +187,7 @@ impl Signer {
         let params = v4::SigningParams::builder()
             .identity(&self.identity)
             .region(REGION)
-            .name(SERVICE)
+            .name(self.operation.service)
             .time(SystemTime::now())
             .settings(SigningSettings::default())
             .build()
@@ -142,7 +196,7 @@ impl Signer {
         let target = self.operation.target.to_str().unwrap_or_default();
         let headers = [
             ("host", self.endpoint.host()),
-            ("content-type", JSON_11),
+            ("content-type", self.operation.content_type),
             ("x-amz-target", target),
         ];
         let uri = self.endpoint.uri().to_string();

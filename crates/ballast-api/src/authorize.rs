@@ -19,7 +19,7 @@ use ballast_wire::{ApiError, ApiRequest, Protocol, Service};
 use http::StatusCode;
 
 use crate::auth::Principal;
-use crate::{ApiState, RequestContext, ssm};
+use crate::{ApiState, RequestContext, dynamodb, ssm};
 
 /// Operations any authenticated principal may call, as on AWS.
 const ALWAYS_ALLOWED: &[(Service, &str)] = &[(Service::Sts, "GetCallerIdentity")];
@@ -73,6 +73,7 @@ fn action_prefix(service: Service) -> &'static str {
 fn resources(state: &ApiState, request: &ApiRequest) -> Vec<String> {
     let named = match request.service {
         Service::Ssm => ssm::resources(state, request),
+        Service::DynamoDb => dynamodb::resources(state, request),
         _ => Vec::new(),
     };
     if named.is_empty() {

@@ -16,6 +16,12 @@ pub(crate) trait ErrorCode: std::error::Error {
     fn status(&self) -> http::StatusCode {
         http::StatusCode::BAD_REQUEST
     }
+
+    /// Members the JSON error body carries besides `__type` and `message`
+    /// (DynamoDB's `CancellationReasons`).
+    fn extra(&self) -> Option<serde_json::Map<String, serde_json::Value>> {
+        None
+    }
 }
 
 /// A failure inside a handler: one of the service's rules said no, or the
@@ -33,7 +39,11 @@ impl<R: ErrorCode> From<HandlerError<R>> for ApiError {
         match error {
             HandlerError::Rule(rule) => {
                 let status = rule.status();
-                ApiError::sender(rule.code(), rule.to_string()).with_status(status)
+                let error = ApiError::sender(rule.code(), rule.to_string()).with_status(status);
+                match rule.extra() {
+                    Some(extra) => error.with_extra(extra),
+                    None => error,
+                }
             }
             HandlerError::Store(store) => ApiError::internal(R::internal_code(), store.to_string()),
         }

@@ -12,6 +12,7 @@ pub mod auth;
 mod authorize;
 pub mod data_plane;
 mod dispatch;
+pub mod dynamodb;
 pub mod ec2;
 pub mod elbv2;
 mod error;

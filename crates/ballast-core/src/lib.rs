@@ -9,6 +9,7 @@
 pub mod address;
 pub mod arn;
 pub mod clock;
+pub mod dynamodb;
 pub mod ec2;
 pub mod elbv2;
 pub mod iam;

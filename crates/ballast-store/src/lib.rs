@@ -9,6 +9,7 @@
 //!
 //! Each resource family adds methods to [`Tx`] in its own module.
 
+mod dynamodb;
 mod ec2;
 mod elbv2;
 mod iam;
@@ -24,6 +25,7 @@ use std::sync::{Mutex, PoisonError};
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
+pub use dynamodb::{Row as DdbRow, ScanRange as DdbScanRange, StartAfter as DdbStartAfter};
 pub use iam::ProfileWithRole;
 
 /// A store failure. These are never the caller's fault; the API reports them

@@ -172,6 +172,39 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (template_id, version)
     ) WITHOUT ROWID;
     "#,
+    // 7: DynamoDB tables, items and secondary index entries. Keys are
+    // stored in DynamoDB's order (ballast_core::dynamodb::key): a Query is
+    // a range scan of one (bucket, hk) partition by rk, a Scan walks
+    // (bucket, hk, rk). Index entries point at their item's table key.
+    r#"
+    CREATE TABLE ddb_tables (
+        id     INTEGER PRIMARY KEY AUTOINCREMENT,
+        name   TEXT NOT NULL UNIQUE,
+        record TEXT NOT NULL
+    );
+
+    CREATE TABLE ddb_items (
+        table_id INTEGER NOT NULL,
+        bucket   INTEGER NOT NULL,
+        hk       BLOB NOT NULL,
+        rk       BLOB NOT NULL,
+        size     INTEGER NOT NULL,
+        item     TEXT NOT NULL,
+        PRIMARY KEY (table_id, bucket, hk, rk)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE ddb_index_items (
+        table_id   INTEGER NOT NULL,
+        index_name TEXT NOT NULL,
+        bucket     INTEGER NOT NULL,
+        hk         BLOB NOT NULL,
+        rk         BLOB NOT NULL,
+        t_bucket   INTEGER NOT NULL,
+        t_hk       BLOB NOT NULL,
+        t_rk       BLOB NOT NULL,
+        PRIMARY KEY (table_id, index_name, bucket, hk, rk, t_bucket, t_hk, t_rk)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

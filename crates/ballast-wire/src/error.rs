@@ -25,6 +25,10 @@ pub struct ApiError {
     pub message: String,
     pub status: StatusCode,
     pub fault: Fault,
+    /// Members a JSON error carries besides `__type` and `message`
+    /// (DynamoDB's `CancellationReasons`, a failed condition's `Item`).
+    /// Query protocols have no place for them and ignore them.
+    pub extra: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 impl ApiError {
@@ -35,6 +39,7 @@ impl ApiError {
             message: message.into(),
             status: StatusCode::BAD_REQUEST,
             fault: Fault::Sender,
+            extra: None,
         }
     }
 
@@ -44,6 +49,12 @@ impl ApiError {
         if status.is_server_error() {
             self.fault = Fault::Receiver;
         }
+        self
+    }
+
+    /// Adds members to a JSON error body.
+    pub fn with_extra(mut self, extra: serde_json::Map<String, serde_json::Value>) -> Self {
+        self.extra = Some(Box::new(extra));
         self
     }
 

@@ -100,9 +100,13 @@ pub fn encode_error(
                 Some(ns) => format!("{ns}#{}", error.code),
                 None => error.code.to_string(),
             };
-            serde_json::json!({ "__type": type_name, "message": error.message })
-                .to_string()
-                .into_bytes()
+            let mut body = serde_json::Map::new();
+            body.insert("__type".to_owned(), type_name.into());
+            body.insert("message".to_owned(), error.message.clone().into());
+            if let Some(extra) = &error.extra {
+                body.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+            serde_json::Value::Object(body).to_string().into_bytes()
         }
         Protocol::AwsQuery => {
             out.push_str("<ErrorResponse xmlns=\"");

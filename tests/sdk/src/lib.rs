@@ -182,6 +182,10 @@ impl Ballast {
         aws_sdk_iam::Client::new(&self.config())
     }
 
+    pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&self.config())
+    }
+
     pub fn sts(&self) -> aws_sdk_sts::Client {
         aws_sdk_sts::Client::new(&self.config())
     }

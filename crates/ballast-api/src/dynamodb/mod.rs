@@ -1,0 +1,190 @@
+//! Amazon DynamoDB (awsJson 1.0): tables and their indexes, items, Query
+//! and Scan, batches and transactions, on the embedded store.
+//!
+//! Handlers are thin: decode → parse and validate with
+//! `ballast_core::dynamodb` (expressions, keys, sizes) → read or write in
+//! one store transaction → encode. A rejected request changes nothing,
+//! because every check that can fail runs before or inside the one
+//! transaction that would commit the change.
+
+mod batch;
+pub mod model;
+mod reads;
+mod tables;
+mod transactions;
+mod writes;
+
+use ballast_core::dynamodb::Error as Rule;
+use ballast_core::dynamodb::table::{Status, TRANSITION, Table};
+use ballast_store::Tx;
+use ballast_wire::{ApiError, ApiRequest, WireResponse};
+
+use crate::dispatch::{call, operations};
+use crate::error::{ErrorCode, HandlerError};
+use crate::{ApiState, RequestContext};
+
+operations! {
+    /// The DynamoDB operations Ballast implements.
+    pub enum Operation {
+        CreateTable,
+        DescribeTable,
+        ListTables,
+        UpdateTable,
+        DeleteTable,
+        PutItem,
+        GetItem,
+        UpdateItem,
+        DeleteItem,
+        Query,
+        Scan,
+        BatchWriteItem,
+        BatchGetItem,
+        TransactWriteItems,
+        TransactGetItems,
+        DescribeLimits,
+        DescribeTimeToLive,
+    }
+}
+
+/// Routes a DynamoDB request to its handler.
+pub fn handle(
+    state: &ApiState,
+    ctx: &RequestContext,
+    request: &ApiRequest,
+) -> Result<WireResponse, ApiError> {
+    let operation = Operation::of(request)?;
+    use Operation::*;
+    match operation {
+        CreateTable => call(ctx, request, |i| tables::create(state, i)),
+        DescribeTable => call(ctx, request, |i| tables::describe(state, i)),
+        ListTables => call(ctx, request, |i| tables::list(state, i)),
+        UpdateTable => call(ctx, request, |i| tables::update(state, i)),
+        DeleteTable => call(ctx, request, |i| tables::delete(state, i)),
+        PutItem => call(ctx, request, |i| writes::put(state, i)),
+        GetItem => call(ctx, request, |i| reads::get(state, i)),
+        UpdateItem => call(ctx, request, |i| writes::update(state, i)),
+        DeleteItem => call(ctx, request, |i| writes::delete(state, i)),
+        Query => call(ctx, request, |i| reads::query(state, i)),
+        Scan => call(ctx, request, |i| reads::scan(state, i)),
+        BatchWriteItem => call(ctx, request, |i| batch::write(state, i)),
+        BatchGetItem => call(ctx, request, |i| batch::get(state, i)),
+        TransactWriteItems => call(ctx, request, |i| transactions::write(state, i)),
+        TransactGetItems => call(ctx, request, |i| transactions::get(state, i)),
+        DescribeLimits => call(ctx, request, |_: serde_json::Value| tables::limits()),
+        DescribeTimeToLive => call(ctx, request, |i| tables::time_to_live(state, i)),
+    }
+}
+
+/// The tables (and indexes) a request names, as the ARNs IAM evaluates:
+/// `TableName` (with `IndexName`, the index's ARN), the tables of a
+/// batch's `RequestItems`, each `TransactItems` entry's table. Empty for
+/// requests that name none (ListTables) or a body that does not decode.
+pub(crate) fn resources(state: &ApiState, request: &ApiRequest) -> Vec<String> {
+    let ballast_wire::request::Params::Json(body) = &request.params else {
+        return Vec::new();
+    };
+    let Ok(serde_json::Value::Object(body)) = serde_json::from_slice::<serde_json::Value>(body)
+    else {
+        return Vec::new();
+    };
+    let table = |name: &str| table_arn(state, name);
+    let mut arns = Vec::new();
+    if let Some(name) = body.get("TableName").and_then(|v| v.as_str()) {
+        match body.get("IndexName").and_then(|v| v.as_str()) {
+            Some(index) => arns.push(format!("{}/index/{index}", table(name))),
+            None => arns.push(table(name)),
+        }
+    }
+    if let Some(serde_json::Value::Object(items)) = body.get("RequestItems") {
+        arns.extend(items.keys().map(|name| table(name)));
+    }
+    if let Some(serde_json::Value::Array(items)) = body.get("TransactItems") {
+        for entry in items {
+            let Some(action) = entry.as_object().and_then(|o| o.values().next()) else {
+                continue;
+            };
+            if let Some(name) = action.get("TableName").and_then(|v| v.as_str()) {
+                arns.push(table(name));
+            }
+        }
+    }
+    arns
+}
+
+/// A table's ARN.
+pub(crate) fn table_arn(state: &ApiState, name: &str) -> String {
+    format!(
+        "arn:aws:dynamodb:{}:{}:table/{name}",
+        state.scope.region, state.scope.account
+    )
+}
+
+/// How long transitions (CREATING, UPDATING, DELETING) last at the
+/// server's time scale.
+pub(crate) fn transition(state: &ApiState) -> std::time::Duration {
+    state.time_scale.scale(TRANSITION)
+}
+
+/// The table item operations act on: it must exist and be ACTIVE or
+/// UPDATING, as on AWS (a CREATING or DELETING table is "not found").
+pub(crate) fn active_table(
+    state: &ApiState,
+    tx: &Tx<'_>,
+    name: &str,
+) -> Result<(i64, Table), Error> {
+    let Some((id, table)) = tx.ddb_table(name)? else {
+        return Err(Rule::table_not_found().into());
+    };
+    match table.status(state.now().millis(), transition(state)) {
+        Status::Active | Status::Updating => Ok((id, table)),
+        Status::Creating | Status::Deleting | Status::Gone => Err(Rule::table_not_found().into()),
+    }
+}
+
+/// A failure inside a DynamoDB handler.
+pub(crate) type Error = HandlerError<Rule>;
+
+impl From<Rule> for Error {
+    fn from(rule: Rule) -> Self {
+        HandlerError::Rule(rule)
+    }
+}
+
+impl ErrorCode for Rule {
+    fn code(&self) -> &'static str {
+        match self {
+            Rule::Validation(_) => "ValidationException",
+            Rule::ResourceNotFound(_) => "ResourceNotFoundException",
+            Rule::ResourceInUse(_) => "ResourceInUseException",
+            Rule::LimitExceeded(_) => "LimitExceededException",
+            Rule::ConditionalCheckFailed { .. } => "ConditionalCheckFailedException",
+            Rule::TransactionCanceled { .. } => "TransactionCanceledException",
+        }
+    }
+
+    fn internal_code() -> &'static str {
+        "InternalServerError"
+    }
+
+    fn extra(&self) -> Option<serde_json::Map<String, serde_json::Value>> {
+        let mut extra = serde_json::Map::new();
+        match self {
+            Rule::ConditionalCheckFailed { item: Some(item) } => {
+                extra.insert("Item".to_owned(), serde_json::to_value(item).ok()?);
+            }
+            Rule::TransactionCanceled { reasons } => {
+                extra.insert(
+                    "CancellationReasons".to_owned(),
+                    serde_json::to_value(reasons).ok()?,
+                );
+            }
+            _ => return None,
+        }
+        Some(extra)
+    }
+}
+
+/// A validation error.
+pub(crate) fn invalid(message: impl Into<String>) -> Error {
+    Rule::Validation(message.into()).into()
+}

@@ -1,0 +1,459 @@
+//! CreateTable, DescribeTable, ListTables, UpdateTable, DeleteTable.
+
+use ballast_core::dynamodb::Error as Rule;
+use ballast_core::dynamodb::table::{
+    self, BillingMode, CreateSpec, Index, Status, Table, Throughput,
+};
+use ballast_store::Tx;
+use ballast_wire::Timestamp;
+
+use super::model::*;
+use super::{Error, invalid, table_arn, transition};
+use crate::ApiState;
+
+fn not_found(name: &str) -> Error {
+    Rule::ResourceNotFound(format!(
+        "Requested resource not found: Table: {name} not found"
+    ))
+    .into()
+}
+
+fn in_use(name: &str, status: Status) -> Error {
+    let doing = match status {
+        Status::Creating => "being created",
+        Status::Deleting | Status::Gone => "being deleted",
+        Status::Updating | Status::Active => "being updated",
+    };
+    Rule::ResourceInUse(format!(
+        "Attempt to change a resource which is still in use: Table is {doing}: {name}"
+    ))
+    .into()
+}
+
+/// A table that exists (in any status but gone).
+fn existing(state: &ApiState, tx: &Tx<'_>, name: &str) -> Result<(i64, Table, Status), Error> {
+    let Some((id, table)) = tx.ddb_table(name)? else {
+        return Err(not_found(name));
+    };
+    let status = table.status(state.now().millis(), transition(state));
+    if status == Status::Gone {
+        return Err(not_found(name));
+    }
+    Ok((id, table, status))
+}
+
+pub(super) fn create(
+    state: &ApiState,
+    input: CreateTableInput,
+) -> Result<TableDescriptionOutput, Error> {
+    let now = state.now().millis();
+    let spec = CreateSpec {
+        name: &input.table_name,
+        attribute_definitions: &input.attribute_definitions,
+        key_schema: &input.key_schema,
+        billing_mode: input.billing_mode.as_deref(),
+        throughput: input.provisioned_throughput,
+        global_indexes: input
+            .global_secondary_indexes
+            .as_deref()
+            .unwrap_or_default(),
+        local_indexes: input.local_secondary_indexes.as_deref().unwrap_or_default(),
+        deletion_protection: input.deletion_protection_enabled.unwrap_or(false),
+    };
+    let table = Table::create(
+        &spec,
+        state.ids.request_id(),
+        table_arn(state, &input.table_name),
+        now,
+    )?;
+    state.store.write(|tx| {
+        if let Some((id, old)) = tx.ddb_table(&table.name)? {
+            if old.status(now, transition(state)) != Status::Gone {
+                return Err(
+                    Rule::ResourceInUse(format!("Table already exists: {}", table.name)).into(),
+                );
+            }
+            tx.purge_ddb_table(id)?;
+        }
+        let id = tx.insert_ddb_table(&table)?;
+        Ok(TableDescriptionOutput {
+            table_description: describe_table(state, tx, id, &table)?,
+        })
+    })
+}
+
+pub(super) fn describe(
+    state: &ApiState,
+    input: TableNameInput,
+) -> Result<DescribeTableOutput, Error> {
+    state.store.read(|tx| {
+        let (id, table, _) = existing(state, tx, &input.table_name)?;
+        Ok(DescribeTableOutput {
+            table: describe_table(state, tx, id, &table)?,
+        })
+    })
+}
+
+pub(super) fn list(state: &ApiState, input: ListTablesInput) -> Result<ListTablesOutput, Error> {
+    let limit = match input.limit {
+        None => 100,
+        Some(n) if (1..=100).contains(&n) => n as usize,
+        Some(n) => {
+            return Err(invalid(format!(
+                "1 validation error detected: Value '{n}' at 'limit' failed to satisfy constraint: Member must have value {}",
+                if n < 1 {
+                    "greater than or equal to 1"
+                } else {
+                    "less than or equal to 100"
+                }
+            )));
+        }
+    };
+    let now = state.now().millis();
+    let span = transition(state);
+    state.store.read(|tx| {
+        let mut names = Vec::new();
+        let mut after = input.exclusive_start_table_name.clone();
+        let mut more = false;
+        'pages: loop {
+            let batch = tx.ddb_table_names(after.as_deref(), limit)?;
+            let exhausted = batch.len() <= limit;
+            for (name, table) in &batch {
+                after = Some(name.clone());
+                if table.status(now, span) == Status::Gone {
+                    continue;
+                }
+                if names.len() == limit {
+                    more = true;
+                    break 'pages;
+                }
+                names.push(name.clone());
+            }
+            if exhausted {
+                break;
+            }
+        }
+        Ok(ListTablesOutput {
+            last_evaluated_table_name: if more { names.last().cloned() } else { None },
+            table_names: names,
+        })
+    })
+}
+
+pub(super) fn delete(
+    state: &ApiState,
+    input: TableNameInput,
+) -> Result<TableDescriptionOutput, Error> {
+    let now = state.now().millis();
+    state.store.write(|tx| {
+        let (id, mut table, status) = existing(state, tx, &input.table_name)?;
+        if status != Status::Active {
+            return Err(in_use(&table.name, status));
+        }
+        if table.deletion_protection {
+            return Err(invalid(
+                "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.",
+            ));
+        }
+        // The description shows the table as it was, now DELETING.
+        let mut description = describe_table(state, tx, id, &table)?;
+        description.table_status = Status::Deleting.as_str().to_owned();
+        tx.delete_ddb_items(id)?;
+        table.deleting_millis = Some(now);
+        tx.update_ddb_table(id, &table)?;
+        Ok(TableDescriptionOutput {
+            table_description: description,
+        })
+    })
+}
+
+pub(super) fn update(
+    state: &ApiState,
+    input: UpdateTableInput,
+) -> Result<TableDescriptionOutput, Error> {
+    let now = state.now().millis();
+    state.store.write(|tx| {
+        let (id, mut table, status) = existing(state, tx, &input.table_name)?;
+        if status != Status::Active {
+            return Err(in_use(&table.name, status));
+        }
+        table.forget_deleted_indexes(now, transition(state));
+        let mut changed = false;
+
+        if let Some(protection) = input.deletion_protection_enabled {
+            table.deletion_protection = protection;
+            changed = true;
+        }
+        let mode = match input.billing_mode.as_deref() {
+            Some(text) => BillingMode::parse(Some(text))?,
+            None => table.billing_mode,
+        };
+        if mode != table.billing_mode {
+            table.billing_mode = mode;
+            table.billing_mode_changed_millis = Some(now);
+            changed = true;
+            match mode {
+                BillingMode::PayPerRequest => {
+                    if input.provisioned_throughput.is_some() {
+                        table::throughput_for(mode, input.provisioned_throughput, "provisionedThroughput")?;
+                    }
+                    table.throughput = Throughput {
+                        read_capacity_units: 0,
+                        write_capacity_units: 0,
+                    };
+                    for index in &mut table.global_indexes {
+                        index.throughput = None;
+                    }
+                }
+                BillingMode::Provisioned => {
+                    let Some(throughput) = table::throughput_for(
+                        mode,
+                        input.provisioned_throughput,
+                        "provisionedThroughput",
+                    )?
+                    else {
+                        return Err(invalid("One or more parameter values were invalid: ProvisionedThroughput must be specified when BillingMode is PROVISIONED"));
+                    };
+                    table.throughput = throughput;
+                    for index in &mut table.global_indexes {
+                        index.throughput = Some(throughput);
+                    }
+                }
+            }
+        } else if let Some(requested) = input.provisioned_throughput {
+            let requested = table::throughput_for(mode, Some(requested), "provisionedThroughput")?
+                .unwrap_or(requested);
+            if requested == table.throughput {
+                return Err(invalid(format!(
+                    "The provisioned throughput for the table will not change. The requested value equals the current value. Current ReadCapacityUnits provisioned for the table: {}. Requested ReadCapacityUnits: {}. Current WriteCapacityUnits provisioned for the table: {}. Requested WriteCapacityUnits: {}. Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits.",
+                    table.throughput.read_capacity_units,
+                    requested.read_capacity_units,
+                    table.throughput.write_capacity_units,
+                    requested.write_capacity_units
+                )));
+            }
+            table.throughput = requested;
+            changed = true;
+        }
+
+        let updates = input.global_secondary_index_updates.unwrap_or_default();
+        let structural = updates
+            .iter()
+            .filter(|u| u.create.is_some() || u.delete.is_some())
+            .count();
+        if structural > 1 {
+            return Err(Rule::LimitExceeded(
+                "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table".to_owned(),
+            )
+            .into());
+        }
+        if let Some(definitions) = &input.attribute_definitions {
+            for definition in definitions {
+                match table
+                    .attribute_definitions
+                    .iter()
+                    .find(|d| d.attribute_name == definition.attribute_name)
+                {
+                    Some(existing) if existing.attribute_type != definition.attribute_type => {
+                        return Err(invalid(format!(
+                            "One or more parameter values were invalid: Attribute {} is already defined with type {}",
+                            definition.attribute_name, existing.attribute_type
+                        )));
+                    }
+                    Some(_) => {}
+                    None => table.attribute_definitions.push(definition.clone()),
+                }
+            }
+        }
+        for update in updates {
+            match (update.create, update.update, update.delete) {
+                (Some(spec), None, None) => {
+                    if table.index(&spec.index_name).is_some() {
+                        return Err(invalid(format!(
+                            "One or more parameter values were invalid: Index with name: {} already exists",
+                            spec.index_name
+                        )));
+                    }
+                    if table.global_indexes.len() >= table::MAX_GSIS {
+                        return Err(Rule::LimitExceeded(format!(
+                            "One or more parameter values were invalid: GlobalSecondaryIndex count exceeds the per-table limit of {}",
+                            table::MAX_GSIS
+                        ))
+                        .into());
+                    }
+                    let index =
+                        table::global_index(&spec, &table.attribute_definitions, table.billing_mode, now)?;
+                    tx.backfill_ddb_index(id, &index)?;
+                    table.global_indexes.push(index);
+                }
+                (None, Some(change), None) => {
+                    let mode = table.billing_mode;
+                    let Some(index) = table
+                        .global_indexes
+                        .iter_mut()
+                        .find(|i| i.name == change.index_name && i.deleting_millis.is_none())
+                    else {
+                        return Err(Rule::ResourceNotFound(format!(
+                            "Requested resource not found: Index: {} not found",
+                            change.index_name
+                        ))
+                        .into());
+                    };
+                    index.throughput =
+                        table::throughput_for(mode, change.provisioned_throughput, "provisionedThroughput")?;
+                }
+                (None, None, Some(delete)) => {
+                    let Some(index) = table
+                        .global_indexes
+                        .iter_mut()
+                        .find(|i| i.name == delete.index_name && i.deleting_millis.is_none())
+                    else {
+                        return Err(Rule::ResourceNotFound(format!(
+                            "Requested resource not found: Index: {} not found",
+                            delete.index_name
+                        ))
+                        .into());
+                    };
+                    index.deleting_millis = Some(now);
+                    tx.delete_ddb_index(id, &delete.index_name)?;
+                }
+                _ => {
+                    return Err(invalid(
+                        "One or more parameter values were invalid: One of GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Update or GlobalSecondaryIndexUpdate.Delete must be specified",
+                    ));
+                }
+            }
+            changed = true;
+        }
+        if !changed {
+            return Err(invalid(
+                "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
+            ));
+        }
+        // Definitions no index uses any more are dropped; new ones must be
+        // used by the new index.
+        let keep: Vec<bool> = table
+            .attribute_definitions
+            .iter()
+            .map(|d| {
+                table.key.is_key(&d.attribute_name)
+                    || table.live_indexes().any(|i| i.key.is_key(&d.attribute_name))
+                    || input
+                    .attribute_definitions
+                    .as_ref()
+                        .is_some_and(|defs| defs.iter().any(|n| n.attribute_name == d.attribute_name))
+            })
+            .collect();
+        let mut keep = keep.into_iter();
+        table
+            .attribute_definitions
+            .retain(|_| keep.next().unwrap_or(true));
+        table.check_definitions_used()?;
+        table.updated_millis = Some(now);
+        tx.update_ddb_table(id, &table)?;
+        Ok(TableDescriptionOutput {
+            table_description: describe_table(state, tx, id, &table)?,
+        })
+    })
+}
+
+pub(super) fn limits() -> Result<DescribeLimitsOutput, Error> {
+    Ok(DescribeLimitsOutput {
+        account_max_read_capacity_units: 80_000,
+        account_max_write_capacity_units: 80_000,
+        table_max_read_capacity_units: 40_000,
+        table_max_write_capacity_units: 40_000,
+    })
+}
+
+pub(super) fn time_to_live(
+    state: &ApiState,
+    input: DescribeTimeToLiveInput,
+) -> Result<DescribeTimeToLiveOutput, Error> {
+    state.store.read(|tx| {
+        existing(state, tx, &input.table_name)?;
+        Ok(DescribeTimeToLiveOutput {
+            time_to_live_description: TimeToLiveDescription {
+                time_to_live_status: "DISABLED".to_owned(),
+            },
+        })
+    })
+}
+
+fn throughput_description(throughput: Option<Throughput>) -> ThroughputDescription {
+    let t = throughput.unwrap_or(Throughput {
+        read_capacity_units: 0,
+        write_capacity_units: 0,
+    });
+    ThroughputDescription {
+        last_increase_date_time: None,
+        number_of_decreases_today: 0,
+        read_capacity_units: t.read_capacity_units,
+        write_capacity_units: t.write_capacity_units,
+    }
+}
+
+/// A table as DescribeTable shows it now, with live item counts.
+pub(super) fn describe_table(
+    state: &ApiState,
+    tx: &Tx<'_>,
+    id: i64,
+    table: &Table,
+) -> Result<TableDescription, Error> {
+    let now = state.now().millis();
+    let span = transition(state);
+    let (item_count, size) = tx.ddb_table_stats(id)?;
+    let index = |index: &Index, global: bool| -> Result<IndexDescription, Error> {
+        let (count, bytes) = tx.ddb_index_stats(id, &index.name)?;
+        let status = index.status(now, span);
+        Ok(IndexDescription {
+            index_name: index.name.clone(),
+            key_schema: index.key.schema(),
+            projection: index.projection_model(),
+            index_status: global.then(|| status.to_owned()),
+            backfilling: (global && status == "CREATING").then_some(true),
+            provisioned_throughput: global.then(|| throughput_description(index.throughput)),
+            index_size_bytes: bytes,
+            item_count: count,
+            index_arn: format!("{}/index/{}", table.arn, index.name),
+        })
+    };
+    let span_millis = span.as_millis() as i64;
+    let globals = table
+        .global_indexes
+        .iter()
+        .filter(|i| i.deleting_millis.is_none_or(|d| now < d + span_millis))
+        .map(|i| index(i, true))
+        .collect::<Result<Vec<_>, _>>()?;
+    let locals = table
+        .local_indexes
+        .iter()
+        .map(|i| index(i, false))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(TableDescription {
+        attribute_definitions: table.attribute_definitions.clone(),
+        table_name: table.name.clone(),
+        key_schema: table.key.schema(),
+        table_status: table.status(now, span).as_str().to_owned(),
+        creation_date_time: Timestamp::from_millis(table.created_millis),
+        provisioned_throughput: throughput_description(Some(table.throughput)),
+        table_size_bytes: size,
+        item_count,
+        table_arn: table.arn.clone(),
+        table_id: table.id.clone(),
+        billing_mode_summary: Some(BillingModeSummary {
+            billing_mode: table.billing_mode.as_str().to_owned(),
+            last_update_to_pay_per_request_date_time: match table.billing_mode {
+                BillingMode::PayPerRequest => Some(Timestamp::from_millis(
+                    table
+                        .billing_mode_changed_millis
+                        .unwrap_or(table.created_millis),
+                )),
+                BillingMode::Provisioned => None,
+            },
+        }),
+        local_secondary_indexes: (!locals.is_empty()).then_some(locals),
+        global_secondary_indexes: (!globals.is_empty()).then_some(globals),
+        deletion_protection_enabled: table.deletion_protection,
+    })
+}

@@ -1,0 +1,761 @@
+//! DynamoDB end to end with aws-sdk-rust: tables and their status over
+//! time (with the SDK's own waiters), items with conditions and update
+//! expressions, numeric sort key order, paging, batches, transactions,
+//! indexes, durability across kill -9, and an instance role without
+//! `dynamodb:GetItem` denied through its metadata credentials.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_credential_types::Credentials;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::client::Waiters;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, GlobalSecondaryIndexUpdate,
+    KeySchemaElement, KeyType, Projection, ProjectionType, Put, PutRequest, ReturnValue,
+    ScalarAttributeType, Select, TableStatus, TransactWriteItem, Update, WriteRequest,
+};
+use aws_sdk_ec2::types::{IamInstanceProfileSpecification, InstanceStateName};
+use ballast_sdk_tests::{Ballast, error_code, eventually, unique};
+
+type Item = HashMap<String, AttributeValue>;
+
+fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_owned())
+}
+
+fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn attr(name: &str, kind: ScalarAttributeType) -> AttributeDefinition {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(kind)
+        .build()
+        .unwrap()
+}
+
+fn key(name: &str, kind: KeyType) -> KeySchemaElement {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(kind)
+        .build()
+        .unwrap()
+}
+
+/// Creates a (pk S [, sk N]) on-demand table.
+async fn create_table(client: &Client, name: &str, with_range: bool) {
+    let mut request = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("pk", ScalarAttributeType::S))
+        .key_schema(key("pk", KeyType::Hash));
+    if with_range {
+        request = request
+            .attribute_definitions(attr("sk", ScalarAttributeType::N))
+            .key_schema(key("sk", KeyType::Range));
+    }
+    request.send().await.expect("CreateTable");
+}
+
+/// Polls DescribeTable until the table is ACTIVE (servers in these tests
+/// run at a small time scale, so this takes milliseconds).
+async fn until_active(client: &Client, name: &str) {
+    eventually(
+        "the table to be ACTIVE",
+        Duration::from_secs(20),
+        || async {
+            let out = client.describe_table().table_name(name).send().await.ok()?;
+            (out.table()?.table_status()? == &TableStatus::Active).then_some(())
+        },
+    )
+    .await;
+}
+
+async fn active_table(client: &Client, prefix: &str, with_range: bool) -> String {
+    let name = unique(prefix);
+    create_table(client, &name, with_range).await;
+    until_active(client, &name).await;
+    name
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiters_see_creating_active_deleting_gone() {
+    let ballast = Ballast::start();
+    let client = ballast.dynamodb();
+    let name = unique("waited");
+    create_table(&client, &name, false).await;
+    let first = client
+        .describe_table()
+        .table_name(&name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        first.table().unwrap().table_status(),
+        Some(&TableStatus::Creating)
+    );
+    // A table being created cannot be deleted yet.
+    let busy = client.delete_table().table_name(&name).send().await;
+    assert_eq!(error_code(&busy.unwrap_err()), "ResourceInUseException");
+    // Items cannot be written before the table is ACTIVE, as on AWS.
+    let early = client
+        .put_item()
+        .table_name(&name)
+        .item("pk", s("x"))
+        .send()
+        .await;
+    assert_eq!(error_code(&early.unwrap_err()), "ResourceNotFoundException");
+    client
+        .wait_until_table_exists()
+        .table_name(&name)
+        .wait(Duration::from_secs(90))
+        .await
+        .expect("table_exists waiter");
+    client
+        .put_item()
+        .table_name(&name)
+        .item("pk", s("x"))
+        .send()
+        .await
+        .unwrap();
+    let deleted = client
+        .delete_table()
+        .table_name(&name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        deleted.table_description().unwrap().table_status(),
+        Some(&TableStatus::Deleting)
+    );
+    client
+        .wait_until_table_not_exists()
+        .table_name(&name)
+        .wait(Duration::from_secs(90))
+        .await
+        .expect("table_not_exists waiter");
+    let gone = client.describe_table().table_name(&name).send().await;
+    assert_eq!(error_code(&gone.unwrap_err()), "ResourceNotFoundException");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn items_conditions_updates_and_errors() {
+    let ballast = Ballast::start_with(&["--time-scale", "0.02"]);
+    let client = ballast.dynamodb();
+    let table = active_table(&client, "items", false).await;
+
+    let duplicate = client
+        .create_table()
+        .table_name(&table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("pk", ScalarAttributeType::S))
+        .key_schema(key("pk", KeyType::Hash))
+        .send()
+        .await;
+    assert_eq!(
+        error_code(&duplicate.unwrap_err()),
+        "ResourceInUseException"
+    );
+
+    let item: Item = [
+        ("pk", s("a")),
+        ("n", n("0012.50")),
+        ("b", AttributeValue::B(vec![0, 1, 255].into())),
+        ("ns", AttributeValue::Ns(vec!["1".into(), "2.0".into()])),
+        (
+            "m",
+            AttributeValue::M([("x".to_owned(), AttributeValue::Bool(true))].into()),
+        ),
+        ("l", AttributeValue::L(vec![AttributeValue::Null(true)])),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    client
+        .put_item()
+        .table_name(&table)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(pk)")
+        .send()
+        .await
+        .unwrap();
+    let got = client
+        .get_item()
+        .table_name(&table)
+        .key("pk", s("a"))
+        .send()
+        .await
+        .unwrap();
+    let got = got.item().unwrap();
+    assert_eq!(got["n"], n("12.5"));
+    assert_eq!(got["b"], AttributeValue::B(vec![0, 1, 255].into()));
+    assert_eq!(got["ns"], AttributeValue::Ns(vec!["1".into(), "2".into()]));
+
+    // A failed condition changes nothing.
+    let failed = client
+        .put_item()
+        .table_name(&table)
+        .item("pk", s("a"))
+        .condition_expression("attribute_not_exists(pk)")
+        .send()
+        .await;
+    assert_eq!(
+        error_code(&failed.unwrap_err()),
+        "ConditionalCheckFailedException"
+    );
+
+    let updated = client
+        .update_item()
+        .table_name(&table)
+        .key("pk", s("a"))
+        .update_expression(
+            "SET n = n + :d, c = if_not_exists(c, :zero) - :d, l = list_append(l, :more) REMOVE m ADD ns :three",
+        )
+        .condition_expression("n BETWEEN :lo AND :hi")
+        .expression_attribute_values(":d", n("0.5"))
+        .expression_attribute_values(":zero", n(0))
+        .expression_attribute_values(":more", AttributeValue::L(vec![s("x")]))
+        .expression_attribute_values(":three", AttributeValue::Ns(vec!["3".into()]))
+        .expression_attribute_values(":lo", n(10))
+        .expression_attribute_values(":hi", n(20))
+        .return_values(ReturnValue::AllNew)
+        .send()
+        .await
+        .unwrap();
+    let attributes = updated.attributes().unwrap();
+    assert_eq!(attributes["n"], n(13));
+    assert_eq!(attributes["c"], n("-0.5"));
+    assert!(!attributes.contains_key("m"));
+    assert_eq!(
+        attributes["l"],
+        AttributeValue::L(vec![AttributeValue::Null(true), s("x")])
+    );
+
+    // Refused requests: each with DynamoDB's code, none changes the item.
+    let before = client
+        .get_item()
+        .table_name(&table)
+        .key("pk", s("a"))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    let wrong_type = client
+        .update_item()
+        .table_name(&table)
+        .key("pk", s("a"))
+        .update_expression("SET c = :one ADD l :one")
+        .expression_attribute_values(":one", n(1))
+        .send()
+        .await;
+    assert_eq!(error_code(&wrong_type.unwrap_err()), "ValidationException");
+    let key_update = client
+        .update_item()
+        .table_name(&table)
+        .key("pk", s("a"))
+        .update_expression("SET pk = :v")
+        .expression_attribute_values(":v", s("b"))
+        .send()
+        .await;
+    assert_eq!(error_code(&key_update.unwrap_err()), "ValidationException");
+    let mismatch = client
+        .get_item()
+        .table_name(&table)
+        .key("pk", n(1))
+        .send()
+        .await;
+    assert_eq!(error_code(&mismatch.unwrap_err()), "ValidationException");
+    let zero_limit = client.scan().table_name(&table).limit(0).send().await;
+    assert_eq!(error_code(&zero_limit.unwrap_err()), "ValidationException");
+    let missing = client
+        .get_item()
+        .table_name("no-such-table")
+        .key("pk", s("a"))
+        .send()
+        .await;
+    assert_eq!(
+        error_code(&missing.unwrap_err()),
+        "ResourceNotFoundException"
+    );
+    let after = client
+        .get_item()
+        .table_name(&table)
+        .key("pk", s("a"))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    assert_eq!(before, after);
+
+    let old = client
+        .delete_item()
+        .table_name(&table)
+        .key("pk", s("a"))
+        .return_values(ReturnValue::AllOld)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old.attributes().unwrap()["n"], n(13));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_orders_numbers_and_pages() {
+    let ballast = Ballast::start_with(&["--time-scale", "0.02"]);
+    let client = ballast.dynamodb();
+    let table = active_table(&client, "numbers", true).await;
+    // 200 sort keys: negative and positive, integers and decimals.
+    let values: Vec<f64> = (0..200).map(|i| (i as f64 - 100.0) * 0.75).collect();
+    for chunk in values.chunks(25) {
+        let requests = chunk
+            .iter()
+            .map(|v| {
+                WriteRequest::builder()
+                    .put_request(
+                        PutRequest::builder()
+                            .item("pk", s("p"))
+                            .item("sk", n(v))
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+            })
+            .collect();
+        let out = client
+            .batch_write_item()
+            .request_items(&table, requests)
+            .send()
+            .await
+            .unwrap();
+        assert!(out.unprocessed_items().is_none_or(|u| u.is_empty()));
+    }
+
+    // Page through with Limit and ExclusiveStartKey, in both directions.
+    for forward in [true, false] {
+        let mut seen = Vec::new();
+        let mut start = None;
+        loop {
+            let page = client
+                .query()
+                .table_name(&table)
+                .key_condition_expression("pk = :p")
+                .expression_attribute_values(":p", s("p"))
+                .scan_index_forward(forward)
+                .limit(17)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .unwrap();
+            for item in page.items() {
+                seen.push(item["sk"].as_n().unwrap().parse::<f64>().unwrap());
+            }
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                break;
+            }
+        }
+        let mut expected = values.clone();
+        if !forward {
+            expected.reverse();
+        }
+        assert_eq!(seen, expected);
+    }
+
+    let range = client
+        .query()
+        .table_name(&table)
+        .key_condition_expression("pk = :p AND sk BETWEEN :lo AND :hi")
+        .expression_attribute_values(":p", s("p"))
+        .expression_attribute_values(":lo", n("-1.5"))
+        .expression_attribute_values(":hi", n("0.75"))
+        .send()
+        .await
+        .unwrap();
+    let got: Vec<&str> = range
+        .items()
+        .iter()
+        .map(|i| i["sk"].as_n().unwrap().as_str())
+        .collect();
+    assert_eq!(got, ["-1.5", "-0.75", "0", "0.75"]);
+
+    let count = client
+        .query()
+        .table_name(&table)
+        .key_condition_expression("pk = :p AND sk < :zero")
+        .filter_expression("sk > :min")
+        .expression_attribute_values(":p", s("p"))
+        .expression_attribute_values(":zero", n(0))
+        .expression_attribute_values(":min", n(-10))
+        .select(Select::Count)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(count.scanned_count(), 100);
+    assert_eq!(count.count(), 13);
+    assert!(count.items().is_empty());
+
+    // Parallel scan segments partition the table.
+    let mut total = 0;
+    for segment in 0..3 {
+        let mut start = None;
+        loop {
+            let page = client
+                .scan()
+                .table_name(&table)
+                .segment(segment)
+                .total_segments(3)
+                .limit(50)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .unwrap();
+            total += page.count();
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                break;
+            }
+        }
+    }
+    assert_eq!(total, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_transactions_and_indexes() {
+    let ballast = Ballast::start_with(&["--time-scale", "0.02"]);
+    let client = ballast.dynamodb();
+    let table = active_table(&client, "tx", false).await;
+
+    let too_many: Vec<WriteRequest> = (0..26)
+        .map(|i| {
+            WriteRequest::builder()
+                .put_request(
+                    PutRequest::builder()
+                        .item("pk", s(&format!("k{i}")))
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+        })
+        .collect();
+    let refused = client
+        .batch_write_item()
+        .request_items(&table, too_many.clone())
+        .send()
+        .await;
+    assert_eq!(error_code(&refused.unwrap_err()), "ValidationException");
+    let scanned = client.scan().table_name(&table).send().await.unwrap();
+    assert_eq!(scanned.count(), 0, "a refused batch writes nothing");
+
+    client
+        .put_item()
+        .table_name(&table)
+        .item("pk", s("a"))
+        .item("v", n(1))
+        .send()
+        .await
+        .unwrap();
+    let cancelled = client
+        .transact_write_items()
+        .transact_items(
+            TransactWriteItem::builder()
+                .put(
+                    Put::builder()
+                        .table_name(&table)
+                        .item("pk", s("b"))
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .transact_items(
+            TransactWriteItem::builder()
+                .condition_check(
+                    ConditionCheck::builder()
+                        .table_name(&table)
+                        .key("pk", s("a"))
+                        .condition_expression("v = :two")
+                        .expression_attribute_values(":two", n(2))
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await;
+    let error = cancelled.unwrap_err();
+    assert_eq!(error_code(&error), "TransactionCanceledException");
+    let service = error.into_service_error();
+    let reasons: Vec<&str> = match &service {
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(e) => {
+            e.cancellation_reasons().iter().filter_map(|r| r.code()).collect()
+        }
+        other => panic!("unexpected error {other:?}"),
+    };
+    assert_eq!(reasons, ["None", "ConditionalCheckFailed"]);
+    let b = client
+        .get_item()
+        .table_name(&table)
+        .key("pk", s("b"))
+        .send()
+        .await
+        .unwrap();
+    assert!(b.item().is_none(), "a cancelled transaction writes nothing");
+
+    client
+        .transact_write_items()
+        .transact_items(
+            TransactWriteItem::builder()
+                .update(
+                    Update::builder()
+                        .table_name(&table)
+                        .key("pk", s("a"))
+                        .update_expression("SET v = v + :one, kind = :k")
+                        .expression_attribute_values(":one", n(1))
+                        .expression_attribute_values(":k", s("book"))
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    // Add a global secondary index; existing items are backfilled.
+    client
+        .update_table()
+        .table_name(&table)
+        .attribute_definitions(attr("kind", ScalarAttributeType::S))
+        .global_secondary_index_updates(
+            GlobalSecondaryIndexUpdate::builder()
+                .create(
+                    aws_sdk_dynamodb::types::CreateGlobalSecondaryIndexAction::builder()
+                        .index_name("by-kind")
+                        .key_schema(key("kind", KeyType::Hash))
+                        .projection(
+                            Projection::builder()
+                                .projection_type(ProjectionType::All)
+                                .build(),
+                        )
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    until_active(&client, &table).await;
+    let by_kind = client
+        .query()
+        .table_name(&table)
+        .index_name("by-kind")
+        .key_condition_expression("kind = :k")
+        .expression_attribute_values(":k", s("book"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_kind.count(), 1);
+    assert_eq!(by_kind.items()[0]["v"], n(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_writes_survive_kill_9() {
+    let mut ballast = Ballast::start_with(&["--time-scale", "0.02"]);
+    let client = ballast.dynamodb();
+    let table = active_table(&client, "durable", true).await;
+    for i in 0..20 {
+        client
+            .put_item()
+            .table_name(&table)
+            .item("pk", s("p"))
+            .item("sk", n(i))
+            .send()
+            .await
+            .unwrap();
+    }
+    ballast.kill9();
+    let data_dir = ballast.data_dir.clone();
+    let restarted = Ballast::start_in(&data_dir, &["--time-scale", "0.02"]);
+    let client = restarted.dynamodb();
+    let out = client
+        .query()
+        .table_name(&table)
+        .key_condition_expression("pk = :p")
+        .expression_attribute_values(":p", s("p"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.count(), 20);
+}
+
+// ------------------------------------------------------------------ IAM
+
+const AL2023: &str = "ami-0ba11a5700a023086";
+const TRUST_EC2: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+/// What the instance's metadata service says, with an IMDSv2 token.
+async fn metadata(address: &str, path: &str) -> String {
+    let http = reqwest::Client::new();
+    let base = format!("http://{address}:8169");
+    let token = http
+        .put(format!("{base}/latest/api/token"))
+        .header("x-aws-ec2-metadata-token-ttl-seconds", "300")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    http.get(format!("{base}{path}"))
+        .header("x-aws-ec2-metadata-token", token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instance_role_without_get_item_is_denied() {
+    let ballast = Ballast::start_with(&["--time-scale", "0.02"]);
+    let client = ballast.dynamodb();
+    let table = active_table(&client, "guarded", false).await;
+    client
+        .put_item()
+        .table_name(&table)
+        .item("pk", s("a"))
+        .send()
+        .await
+        .unwrap();
+
+    // The role may write and query the table, but not GetItem.
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":["dynamodb:PutItem","dynamodb:Query","dynamodb:DescribeTable"],"Resource":"arn:aws:dynamodb:*:*:table/{table}"}}]}}"#
+    );
+    let iam = ballast.iam();
+    iam.create_role()
+        .role_name("writer")
+        .assume_role_policy_document(TRUST_EC2)
+        .send()
+        .await
+        .unwrap();
+    iam.put_role_policy()
+        .role_name("writer")
+        .policy_name("inline")
+        .policy_document(policy)
+        .send()
+        .await
+        .unwrap();
+    iam.create_instance_profile()
+        .instance_profile_name("writer")
+        .send()
+        .await
+        .unwrap();
+    iam.add_role_to_instance_profile()
+        .instance_profile_name("writer")
+        .role_name("writer")
+        .send()
+        .await
+        .unwrap();
+
+    let ec2 = ballast.ec2();
+    let launched = ec2
+        .run_instances()
+        .image_id(AL2023)
+        .min_count(1)
+        .max_count(1)
+        .iam_instance_profile(
+            IamInstanceProfileSpecification::builder()
+                .name("writer")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let instance = &launched.instances()[0];
+    let id = instance.instance_id().unwrap().to_owned();
+    let address = instance.private_ip_address().unwrap().to_owned();
+    eventually("the instance to run", Duration::from_secs(20), || async {
+        let out = ec2
+            .describe_instances()
+            .instance_ids(&id)
+            .send()
+            .await
+            .ok()?;
+        let state = out.reservations()[0].instances()[0]
+            .state()?
+            .name()?
+            .clone();
+        (state == InstanceStateName::Running).then_some(())
+    })
+    .await;
+    let body = metadata(
+        &address,
+        "/latest/meta-data/iam/security-credentials/writer",
+    )
+    .await;
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let credentials = Credentials::new(
+        doc["AccessKeyId"].as_str().unwrap(),
+        doc["SecretAccessKey"].as_str().unwrap(),
+        Some(doc["Token"].as_str().unwrap().to_owned()),
+        None,
+        "imds",
+    );
+    let config = ballast
+        .config()
+        .into_builder()
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
+        )
+        .build();
+    let as_instance = Client::new(&config);
+
+    let denied = as_instance
+        .get_item()
+        .table_name(&table)
+        .key("pk", s("a"))
+        .send()
+        .await;
+    let error = denied.unwrap_err();
+    assert_eq!(error_code(&error), "AccessDeniedException");
+    let message = format!("{:?}", error.into_service_error());
+    assert!(message.contains("dynamodb:GetItem"), "{message}");
+
+    as_instance
+        .put_item()
+        .table_name(&table)
+        .item("pk", s("from-instance"))
+        .send()
+        .await
+        .expect("PutItem is allowed");
+    let queried = as_instance
+        .query()
+        .table_name(&table)
+        .key_condition_expression("pk = :p")
+        .expression_attribute_values(":p", s("from-instance"))
+        .send()
+        .await
+        .expect("Query is allowed");
+    assert_eq!(queried.count(), 1);
+    // Another table is not covered by the policy.
+    let other = as_instance
+        .put_item()
+        .table_name("other-table")
+        .item("pk", s("x"))
+        .send()
+        .await;
+    assert_eq!(error_code(&other.unwrap_err()), "AccessDeniedException");
+
+    ec2.terminate_instances()
+        .instance_ids(&id)
+        .send()
+        .await
+        .unwrap();
+}
