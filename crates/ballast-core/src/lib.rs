@@ -8,6 +8,7 @@
 
 pub mod address;
 pub mod arn;
+pub mod autoscaling;
 pub mod clock;
 pub mod ec2;
 pub mod elbv2;

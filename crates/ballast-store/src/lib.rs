@@ -9,10 +9,12 @@
 //!
 //! Each resource family adds methods to [`Tx`] in its own module.
 
+mod autoscaling;
 mod ec2;
 mod elbv2;
 mod iam;
 mod instances;
+mod launch;
 mod launch_templates;
 pub mod migrations;
 mod ssm;
@@ -25,6 +27,7 @@ use std::sync::{Mutex, PoisonError};
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use iam::ProfileWithRole;
+pub use launch::{LaunchResources, PreparedLaunch, TemplateChoice};
 
 /// A store failure. These are never the caller's fault; the API reports them
 /// as internal errors.
