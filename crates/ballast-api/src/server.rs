@@ -21,7 +21,7 @@ use ballast_wire::{
     encode_error, identify,
 };
 
-use crate::{ApiState, RequestContext, authorize, ec2, elbv2, iam, ssm, sts};
+use crate::{ApiState, RequestContext, authorize, autoscaling, ec2, elbv2, iam, ssm, sts};
 
 /// The API router: every path and method goes to [`handle`].
 pub fn router(state: ApiState) -> Router {
@@ -164,6 +164,7 @@ fn dispatch(
         Service::Elbv2 => elbv2::handle(state, ctx, request),
         Service::Ec2 => ec2::handle(state, ctx, request),
         Service::Iam => iam::handle(state, ctx, request),
+        Service::AutoScaling => autoscaling::handle(state, ctx, request),
         other => Err(ApiError::unknown_operation(
             other.protocol(),
             &format!(

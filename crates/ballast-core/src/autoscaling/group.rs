@@ -50,6 +50,9 @@ pub struct Attachment {
     pub state: AttachmentState,
 }
 
+/// The tag AWS puts on every instance a group launches: the group's name.
+pub const GROUP_NAME_TAG: &str = "aws:autoscaling:groupName";
+
 /// A tag of the group; `propagate` copies it to instances at launch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupTag {
@@ -863,17 +866,15 @@ impl Group {
         self.refreshes.iter().find(|r| r.status.is_active())
     }
 
-    /// The tags instances launched by the group get: the propagating
-    /// tags and `aws:autoscaling:groupName`.
+    /// The tags instances launched by the group get from it: the
+    /// propagating ones (the controller adds [`GROUP_NAME_TAG`] after the
+    /// launch's tag checks, which refuse `aws:` keys from users).
     pub fn launch_tags(&self) -> Vec<(String, String)> {
-        let mut tags: Vec<(String, String)> = self
-            .tags
+        self.tags
             .iter()
             .filter(|t| t.propagate)
             .map(|t| (t.key.clone(), t.value.clone()))
-            .collect();
-        tags.push(("aws:autoscaling:groupName".to_owned(), self.name.clone()));
-        tags
+            .collect()
     }
 }
 
