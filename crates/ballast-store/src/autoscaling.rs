@@ -129,9 +129,17 @@ mod tests {
             .write(|tx| {
                 tx.save_asg_group(&group("b"))?;
                 tx.save_asg_group(&group("a"))?;
-                let mut first = Activity::start("1".into(), "a", "arn:a", "d".into(), "c".into(), 5);
+                let mut first =
+                    Activity::start("1".into(), "a", "arn:a", "d".into(), "c".into(), 5);
                 tx.save_activity(&first)?;
-                tx.save_activity(&Activity::start("2".into(), "a", "arn:a", "d".into(), "c".into(), 9))?;
+                tx.save_activity(&Activity::start(
+                    "2".into(),
+                    "a",
+                    "arn:a",
+                    "d".into(),
+                    "c".into(),
+                    9,
+                ))?;
                 first.set(ActivityStatus::Successful, 10);
                 tx.save_activity(&first)
             })
