@@ -72,8 +72,9 @@ pub struct LaunchRequest {
 
 impl LaunchRequest {
     /// The request laid over a template version's data: what the request
-    /// sets wins, the template fills the rest; tags are the template's,
-    /// then the request's (a key in both takes the request's value).
+    /// sets wins, the template fills the rest; tag specifications are the
+    /// template's, then the request's (one key in both is refused by the
+    /// tag checks in [`check`], as RunInstances always did).
     pub fn over_template(mut self, data: TemplateData) -> LaunchRequest {
         self.image_id = self.image_id.or(data.image_id);
         self.instance_type = self.instance_type.or(data.instance_type);
@@ -399,7 +400,7 @@ mod tests {
             instance_type: Some("t3.large".into()),
             tag_specifications: Some(vec![TagRequest {
                 resource_type: Some("instance".into()),
-                tags: vec![("a".into(), "request".into())],
+                tags: vec![("b".into(), "request".into())],
             }]),
             ..request()
         }
@@ -408,7 +409,13 @@ mod tests {
         assert_eq!(merged.instance_type.as_deref(), Some("t3.large"));
         assert_eq!(merged.zone.as_deref(), Some("us-east-1b"));
         let launch = check(merged, AL2023.into(), "us-east-1").unwrap();
-        assert_eq!(launch.tags, [("a".to_owned(), "request".to_owned())]);
+        assert_eq!(
+            launch.tags,
+            [
+                ("a".to_owned(), "template".to_owned()),
+                ("b".to_owned(), "request".to_owned())
+            ]
+        );
         assert_eq!(launch.zone.as_deref(), Some("us-east-1b"));
         assert!(launch.metadata.tokens_required(), "AL2023 is IMDSv2 only");
     }
