@@ -398,7 +398,9 @@ fn advance(
             }
             false
         }
-        Lifecycle::Standby => false,
+        // Not health-checked; an instance terminated while in standby
+        // has simply left.
+        Lifecycle::Standby => matches!(obs.state, None | Some(InstanceState::Terminated)),
         Lifecycle::Detaching => {
             if drain(m, obs, out) {
                 finish_activity(m, ActivityStatus::Successful, now, out);
@@ -1253,6 +1255,17 @@ mod tests {
         );
         assert_eq!(g.instances[0].health, Health::Healthy);
         assert!(launches(&actions).is_empty());
+        // Terminated while in standby: it leaves the group.
+        let gone = Observation {
+            state: Some(InstanceState::Terminated),
+            ..Observation::default()
+        };
+        step(
+            &mut g,
+            &world(4, &[("i-a", gone), ("i-b", running())]),
+            &ids,
+        );
+        assert!(g.member("i-a").is_none());
     }
 
     #[test]
