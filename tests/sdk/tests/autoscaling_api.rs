@@ -563,3 +563,101 @@ async fn processes_hooks_target_groups_and_refreshes() {
     let now = in_service(&asg, &name, 1).await;
     assert_ne!(now[0].0, waiting, "the refresh replaced the instance");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_ballast_carries_on_where_it_stopped() {
+    let dir = tempfile::tempdir().expect("data dir");
+    let mut first = Ballast::start_in(dir.path(), &["--time-scale", "0.05"]);
+    let asg = first.autoscaling();
+    let lt = template(&first).await;
+    let name = unique("asg");
+    asg.create_auto_scaling_group()
+        .auto_scaling_group_name(&name)
+        .launch_template(spec(&lt))
+        .min_size(2)
+        .max_size(3)
+        .availability_zones("us-east-1a")
+        .availability_zones("us-east-1b")
+        .send()
+        .await
+        .unwrap();
+    let mut before: Vec<String> = in_service(&asg, &name, 2)
+        .await
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    before.sort();
+    // A launch hook the next instance will wait on across the restart.
+    asg.put_lifecycle_hook()
+        .auto_scaling_group_name(&name)
+        .lifecycle_hook_name("hold")
+        .lifecycle_transition("autoscaling:EC2_INSTANCE_LAUNCHING")
+        .heartbeat_timeout(7200)
+        .send()
+        .await
+        .unwrap();
+    asg.set_desired_capacity()
+        .auto_scaling_group_name(&name)
+        .desired_capacity(3)
+        .send()
+        .await
+        .unwrap();
+    let waiting = eventually("the third instance waiting", WAIT, || async {
+        group(&asg, &name)
+            .await
+            .instances()
+            .iter()
+            .find(|i| i.lifecycle_state().map(|s| s.as_str()) == Some("Pending:Wait"))
+            .and_then(|i| i.instance_id().map(str::to_owned))
+    })
+    .await;
+    first.kill9();
+
+    let second = Ballast::start_in(dir.path(), &["--time-scale", "0.05"]);
+    let asg = second.autoscaling();
+    // Nothing lost, nothing doubled: the same instances, the same wait.
+    let g = group(&asg, &name).await;
+    let mut ids: Vec<String> = g
+        .instances()
+        .iter()
+        .map(|i| i.instance_id().unwrap_or_default().to_owned())
+        .collect();
+    ids.sort();
+    let mut expected = before.clone();
+    expected.push(waiting.clone());
+    expected.sort();
+    assert_eq!(ids, expected);
+    asg.complete_lifecycle_action()
+        .auto_scaling_group_name(&name)
+        .lifecycle_hook_name("hold")
+        .instance_id(&waiting)
+        .lifecycle_action_result("CONTINUE")
+        .send()
+        .await
+        .expect("the wait survived the restart");
+    let mut after: Vec<String> = in_service(&asg, &name, 3)
+        .await
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    after.sort();
+    assert_eq!(after, expected);
+    let running = second
+        .ec2()
+        .describe_instances()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("instance-state-name")
+                .values("pending")
+                .values("running")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .reservations()
+        .iter()
+        .map(|r| r.instances().len())
+        .sum::<usize>();
+    assert_eq!(running, 3, "no instance launched twice");
+}
