@@ -792,4 +792,112 @@ async fn a_launch_hook_holds_until_completed_and_its_timeout_abandons() {
         (read_events(events.path().to_owned()).len() == 3).then_some(())
     })
     .await;
+
+    // A termination hook whose target is a webhook: scaling in to zero
+    // sends the terminate event there, and the instance waits for it.
+    let (webhook, received) = webhook().await;
+    asg.put_lifecycle_hook()
+        .auto_scaling_group_name(&group)
+        .lifecycle_hook_name("drain-cache")
+        .lifecycle_transition("autoscaling:EC2_INSTANCE_TERMINATING")
+        .notification_target_arn(format!("http://{webhook}/lifecycle"))
+        .heartbeat_timeout(7200)
+        .send()
+        .await
+        .expect("PutLifecycleHook with a webhook");
+    asg.update_auto_scaling_group()
+        .auto_scaling_group_name(&group)
+        .min_size(0)
+        .desired_capacity(0)
+        .send()
+        .await
+        .unwrap();
+    let event = eventually("the terminate notification", WAIT, || async {
+        received
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .first()
+            .cloned()
+    })
+    .await;
+    assert_eq!(
+        event["detail-type"],
+        "EC2 Instance-terminate Lifecycle Action"
+    );
+    assert_eq!(event["detail"]["EC2InstanceId"], third.as_str());
+    assert_eq!(event["detail"]["Origin"], "AutoScalingGroup");
+    let m = members(asg.clone(), group.clone())
+        .await
+        .unwrap_or_default();
+    assert_eq!(m, [(third.clone(), "Terminating:Wait".to_owned())]);
+    asg.complete_lifecycle_action()
+        .auto_scaling_group_name(&group)
+        .lifecycle_hook_name("drain-cache")
+        .lifecycle_action_token(
+            event["detail"]["LifecycleActionToken"]
+                .as_str()
+                .unwrap_or_default(),
+        )
+        .lifecycle_action_result("CONTINUE")
+        .send()
+        .await
+        .expect("CompleteLifecycleAction on termination");
+    eventually("the group empty", WAIT, || async {
+        members(asg.clone(), group.clone())
+            .await?
+            .is_empty()
+            .then_some(())
+    })
+    .await;
+}
+
+/// A webhook on a free loopback port that keeps the JSON bodies it is
+/// POSTed and answers 200.
+async fn webhook() -> (
+    std::net::SocketAddr,
+    Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind webhook");
+    let addr = listener.local_addr().expect("webhook address");
+    let received = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = Arc::clone(&received);
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut raw = Vec::new();
+            let mut buf = [0u8; 4096];
+            // Read the head, then as many body bytes as it announces.
+            let body = loop {
+                match stream.read(&mut buf).await {
+                    Ok(0) | Err(_) => break None,
+                    Ok(n) => raw.extend_from_slice(&buf[..n]),
+                }
+                let text = String::from_utf8_lossy(&raw).into_owned();
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let length = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .and_then(|v| v.trim().parse::<usize>().ok())
+                        })
+                        .unwrap_or(0);
+                    if body.len() >= length {
+                        break Some(body.to_owned());
+                    }
+                }
+            };
+            if let Some(json) = body.and_then(|b| serde_json::from_str(&b).ok()) {
+                kept.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(json);
+            }
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                .await;
+        }
+    });
+    (addr, received)
 }
