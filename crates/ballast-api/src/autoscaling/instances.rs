@@ -2,7 +2,9 @@
 //! detach, standby.
 
 use ballast_core::autoscaling::member::Entry;
-use ballast_core::autoscaling::{Health, Lifecycle, Member, iso8601, scaled_millis};
+use ballast_core::autoscaling::{
+    ActivityStatus, Health, Lifecycle, Member, iso8601, scaled_millis,
+};
 use ballast_core::ec2::InstanceState;
 
 use super::model::*;
@@ -23,7 +25,14 @@ pub(super) fn terminate(
             ))
         })?;
     let now = state.now().millis();
-    let made = change(state, &group.name, |_, group| {
+    let made = change(state, &group.name, |tx, group| {
+        // A launch still in progress ends here.
+        if let Some(mut pending) = group.member(&id).and_then(|m| m.activity.clone())
+            && !pending.status.is_final()
+        {
+            pending.set(ActivityStatus::Cancelled, now);
+            tx.save_activity(&pending)?;
+        }
         let desired = group.desired;
         let shrink = if input.should_decrement_desired_capacity {
             format!(

@@ -167,6 +167,11 @@ fn change<T>(
 ) -> Result<T, Error> {
     let out = state.store.write(|tx| -> Result<T, Error> {
         let mut group = load(tx, name)?;
+        if group.deleting {
+            return Err(invalid(format!(
+                "AutoScalingGroup name not found - AutoScalingGroup {name} is pending delete"
+            )));
+        }
         let out = f(tx, &mut group)?;
         tx.save_asg_group(&group)?;
         Ok(out)
