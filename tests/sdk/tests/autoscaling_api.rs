@@ -100,12 +100,14 @@ async fn groups_spread_across_zones_and_describe_as_aws_does() {
         .wait(WAIT)
         .await
         .expect("group_exists waiter");
+    // The SDK's waiters poll every 15 s at least: wait for the state
+    // first, so each waiter's first poll is the one that matches.
+    let members = in_service(&asg, &name, 3).await;
     asg.wait_until_group_in_service()
         .auto_scaling_group_names(&name)
         .wait(WAIT)
         .await
         .expect("group_in_service waiter");
-    let members = in_service(&asg, &name, 3).await;
     let mut zones: Vec<&str> = members.iter().map(|(_, z)| z.as_str()).collect();
     zones.sort_unstable();
     assert_eq!(zones, ZONES, "one instance per zone");
@@ -273,6 +275,17 @@ async fn groups_spread_across_zones_and_describe_as_aws_does() {
         .send()
         .await
         .expect("DeleteAutoScalingGroup ForceDelete");
+    eventually("the group deleted", WAIT, || async {
+        asg.describe_auto_scaling_groups()
+            .auto_scaling_group_names(&name)
+            .send()
+            .await
+            .ok()?
+            .auto_scaling_groups()
+            .is_empty()
+            .then_some(())
+    })
+    .await;
     asg.wait_until_group_not_exists()
         .auto_scaling_group_names(&name)
         .wait(WAIT)
