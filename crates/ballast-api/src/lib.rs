@@ -10,6 +10,7 @@
 
 pub mod auth;
 mod authorize;
+pub mod autoscaling;
 pub mod data_plane;
 mod dispatch;
 pub mod dynamodb;

@@ -21,7 +21,9 @@ use ballast_wire::{
     encode_error, identify,
 };
 
-use crate::{ApiState, RequestContext, authorize, dynamodb, ec2, elbv2, iam, ssm, sts};
+use crate::{
+    ApiState, RequestContext, authorize, autoscaling, dynamodb, ec2, elbv2, iam, ssm, sts,
+};
 
 /// The API router: every path and method goes to [`handle`].
 pub fn router(state: ApiState) -> Router {
@@ -165,13 +167,7 @@ fn dispatch(
         Service::Ec2 => ec2::handle(state, ctx, request),
         Service::Iam => iam::handle(state, ctx, request),
         Service::DynamoDb => dynamodb::handle(state, ctx, request),
-        other => Err(ApiError::unknown_operation(
-            other.protocol(),
-            &format!(
-                "{} (service {other} is not implemented yet)",
-                request.operation
-            ),
-        )),
+        Service::AutoScaling => autoscaling::handle(state, ctx, request),
     }
 }
 

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use ballast_core::address::AddressBlock;
+use ballast_core::autoscaling::AutoScaling;
 use ballast_core::ec2::fleet::Fleet;
 use ballast_core::{Clock, Ids, Scope, TimeScale};
 use ballast_store::Store;
@@ -28,6 +29,8 @@ pub struct ApiState {
     pub fleet: Arc<dyn Fleet>,
     /// Where instances' private addresses come from.
     pub instance_addresses: AddressBlock,
+    /// The Auto Scaling controller, told when groups change.
+    pub autoscaling: Arc<dyn AutoScaling>,
 }
 
 impl ApiState {

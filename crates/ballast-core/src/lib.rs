@@ -8,6 +8,7 @@
 
 pub mod address;
 pub mod arn;
+pub mod autoscaling;
 pub mod clock;
 pub mod dynamodb;
 pub mod ec2;

@@ -9,11 +9,13 @@
 //!
 //! Each resource family adds methods to [`Tx`] in its own module.
 
+mod autoscaling;
 mod dynamodb;
 mod ec2;
 mod elbv2;
 mod iam;
 mod instances;
+mod launch;
 mod launch_templates;
 pub mod migrations;
 mod ssm;
@@ -27,6 +29,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use dynamodb::{Row as DdbRow, ScanRange as DdbScanRange, StartAfter as DdbStartAfter};
 pub use iam::ProfileWithRole;
+pub use launch::{LaunchResources, PreparedLaunch, TemplateChoice};
 
 /// A store failure. These are never the caller's fault; the API reports them
 /// as internal errors.

@@ -205,6 +205,24 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (table_id, index_name, bucket, hk, rk, t_bucket, t_hk, t_rk)
     ) WITHOUT ROWID;
     "#,
+    // 8: Auto Scaling groups (settings, instances, hooks, refreshes in one
+    // record) and their scaling activities.
+    r#"
+    CREATE TABLE asg_groups (
+        name   TEXT PRIMARY KEY NOT NULL,
+        seq    INTEGER NOT NULL,
+        record TEXT NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE asg_activities (
+        id           TEXT PRIMARY KEY NOT NULL,
+        group_name   TEXT NOT NULL,
+        start_millis INTEGER NOT NULL,
+        seq          INTEGER NOT NULL,
+        record       TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX asg_activities_by_group ON asg_activities (group_name, start_millis, seq);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use ballast_api::ApiState;
 use ballast_api::auth::Credentials;
+use ballast_autoscaling::{Controller, ControllerOptions};
 use ballast_core::address::AddressBlock;
 use ballast_core::{Clock, Ids, Scope, SystemClock, TimeScale};
 use ballast_fleet::{Fleet, FleetOptions};
@@ -64,6 +65,21 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
             hosts_file: args.hosts_file().map(HostsFile::new),
         },
     );
+    let fleet_handle: Arc<dyn ballast_core::ec2::fleet::Fleet> = Arc::new(fleet.clone());
+    let controller = Controller::new(
+        Arc::clone(&store),
+        Arc::clone(&clock),
+        Arc::clone(&ids),
+        scope.clone(),
+        time_scale,
+        Arc::clone(&fleet_handle),
+        proxy.clone(),
+        ControllerOptions {
+            instance_addresses,
+            access_key: args.access_key.clone(),
+            secret_key: args.secret_key.clone(),
+        },
+    );
     let state = ApiState {
         store,
         clock,
@@ -73,8 +89,9 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         time_scale,
         data_plane: proxy.clone(),
         lb_addresses,
-        fleet: Arc::new(fleet.clone()),
+        fleet: fleet_handle,
         instance_addresses,
+        autoscaling: Arc::new(controller.clone()),
     };
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -84,7 +101,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     let hosts = args.hosts_file().map(HostsFile::new);
     let served = runtime.block_on(async {
         tokio::spawn(ballast_proxy::run(proxy));
-        serve(args, state, data_dir, fleet).await
+        serve(args, state, data_dir, fleet, controller).await
     });
     if let Some(hosts) = hosts
         && let Err(error) = hosts.clear()
@@ -99,6 +116,7 @@ async fn serve(
     state: ApiState,
     data_dir: std::path::PathBuf,
     fleet: Fleet,
+    controller: Controller,
 ) -> anyhow::Result<()> {
     let listener = TcpListener::bind(args.listen)
         .await
@@ -116,11 +134,19 @@ async fn serve(
         let fleet = fleet.clone();
         async move { fleet.run(format!("http://{reachable}")).await }
     });
+    let controller_task = tokio::spawn({
+        let controller = controller.clone();
+        async move { controller.run(format!("http://{reachable}")).await }
+    });
 
     let served = axum::serve(listener, ballast_api::router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving the API");
+    controller.shutdown();
+    if let Err(error) = controller_task.await {
+        tracing::error!(%error, "the auto scaling controller stopped abnormally");
+    }
     fleet.shutdown();
     if let Err(error) = fleet_task.await {
         tracing::error!(%error, "the fleet stopped abnormally");

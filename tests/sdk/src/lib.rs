@@ -189,6 +189,10 @@ impl Ballast {
     pub fn sts(&self) -> aws_sdk_sts::Client {
         aws_sdk_sts::Client::new(&self.config())
     }
+
+    pub fn autoscaling(&self) -> aws_sdk_autoscaling::Client {
+        aws_sdk_autoscaling::Client::new(&self.config())
+    }
 }
 
 impl Drop for Ballast {

@@ -1,10 +1,9 @@
 //! DescribeImages over the fixed local catalogue (`ballast_core::ec2::images`),
 //! and the resolution of `resolve:ssm:` image ids.
 
-use ballast_core::ec2::images::{self, IMAGES, ImageRef};
+use ballast_core::ec2::images::{self, IMAGES};
 use ballast_core::ec2::{self, filter, paging};
 use ballast_core::paging::page;
-use ballast_core::ssm::parameter::{Selector, SelectorVersion, key_of};
 use ballast_store::Tx;
 
 use super::model::*;
@@ -62,24 +61,7 @@ fn view(image: &ec2::Image, tags: Vec<(String, String)>) -> Image {
 /// in the caller's transaction. An unresolvable parameter is
 /// `InvalidParameterValue`.
 pub(super) fn resolve_image_id(tx: &Tx<'_>, image_id: &str) -> Result<String, Error> {
-    let raw = match images::image_ref(image_id)? {
-        ImageRef::Id(id) => return Ok(id.to_owned()),
-        ImageRef::Public(image) => return Ok(image.id.to_owned()),
-        ImageRef::Parameter(raw) => raw,
-    };
-    let selector = Selector::parse(raw);
-    let key = key_of(&selector.name);
-    let found = match &selector.version {
-        SelectorVersion::Latest => tx.latest_parameter(&key)?,
-        SelectorVersion::Number(n) => tx.parameter_version(&key, *n)?,
-        SelectorVersion::Label(label) => tx
-            .parameter_versions(&key)?
-            .into_iter()
-            .find(|v| v.labels.contains(label)),
-    };
-    found
-        .map(|v| v.value)
-        .ok_or_else(|| images::unresolvable_alias(image_id).into())
+    tx.resolve_image_id::<Error>(image_id)
 }
 
 pub(super) fn describe(

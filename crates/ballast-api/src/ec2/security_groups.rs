@@ -21,11 +21,7 @@ pub(super) fn find(
     tx: &Tx<'_>,
     id: &str,
 ) -> Result<Option<ec2::SecurityGroup>, Error> {
-    if let Some(group) = tx.security_group(id)? {
-        return Ok(Some(group));
-    }
-    Ok((id == DEFAULT_SECURITY_GROUP_ID)
-        .then(|| ec2::SecurityGroup::default_group(&state.scope.account)))
+    Ok(tx.security_group_or_default(id, &state.scope.account)?)
 }
 
 /// A security group by name in a VPC.
@@ -35,11 +31,7 @@ pub(super) fn find_by_name(
     vpc_id: &str,
     name: &str,
 ) -> Result<Option<ec2::SecurityGroup>, Error> {
-    if let Some(group) = tx.security_group_by_name(vpc_id, name)? {
-        return Ok(Some(group));
-    }
-    Ok((vpc_id == DEFAULT_VPC_ID && name == sg::DEFAULT_GROUP_NAME)
-        .then(|| ec2::SecurityGroup::default_group(&state.scope.account)))
+    Ok(tx.security_group_by_name_or_default(vpc_id, name, &state.scope.account)?)
 }
 
 /// Every security group, by id.

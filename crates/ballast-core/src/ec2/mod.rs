@@ -11,6 +11,7 @@ pub mod fleet;
 pub mod images;
 pub mod instance;
 pub mod key_pair;
+pub mod launch;
 pub mod launch_template;
 pub mod network;
 pub mod security_group;

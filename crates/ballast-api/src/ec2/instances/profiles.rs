@@ -6,6 +6,7 @@
 //! names now (`ballast-fleet`'s `credentials`).
 
 use ballast_core::ec2::instance::{Instance, InstanceState, ProfileAssociation};
+use ballast_core::ec2::launch_template::IamInstanceProfile;
 use ballast_core::ec2::{self, Error as Rule, filter, paging};
 use ballast_core::paging::page;
 use ballast_store::Tx;
@@ -24,33 +25,10 @@ pub(super) fn find_profile(
     tx: &Tx<'_>,
     spec: &IamInstanceProfileSpecification,
 ) -> Result<(String, String), Error> {
-    match (&spec.arn, &spec.name) {
-        (Some(_), Some(_)) => Err(Rule::InvalidParameterCombination(
-            "The parameter 'iamInstanceProfile.name' may not be used in combination with 'iamInstanceProfile.arn'".to_owned(),
-        )
-        .into()),
-        (None, None) => Err(Rule::MissingParameter("iamInstanceProfile.arn or iamInstanceProfile.name".to_owned()).into()),
-        (Some(arn), None) => {
-            let found = tx.instance_profile_with_role_by_arn(arn)?;
-            found
-                .map(|f| (f.profile.arn, f.profile.id))
-                .ok_or_else(|| invalid_profile("arn", arn))
-        }
-        (None, Some(name)) => {
-            let found = tx.instance_profile_with_role(name)?;
-            found
-                .map(|f| (f.profile.arn, f.profile.id))
-                .ok_or_else(|| invalid_profile("name", name))
-        }
-    }
-}
-
-/// EC2's answer for an instance profile IAM does not know.
-fn invalid_profile(member: &str, value: &str) -> Error {
-    Rule::InvalidParameterValue(format!(
-        "Value ({value}) for parameter iamInstanceProfile.{member} is invalid. Invalid IAM Instance Profile {member}"
-    ))
-    .into()
+    tx.instance_profile_for_launch::<Error>(&IamInstanceProfile {
+        arn: spec.arn.clone(),
+        name: spec.name.clone(),
+    })
 }
 
 fn association_view(

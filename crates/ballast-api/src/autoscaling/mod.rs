@@ -1,0 +1,402 @@
+//! EC2 Auto Scaling (awsQuery): groups, their instances, target groups and
+//! traffic sources, suspended processes, lifecycle hooks, scaling
+//! activities and instance refreshes.
+//!
+//! Handlers change the group record (rules in `ballast_core::autoscaling`)
+//! in one transaction and signal the controller
+//! (`ballast_core::autoscaling::AutoScaling::changed`), which launches,
+//! registers, drains and terminates; the API never touches an instance or a
+//! target registration itself.
+
+mod groups;
+mod hooks;
+mod instances;
+pub mod model;
+mod processes;
+mod refresh;
+
+use ballast_core::autoscaling::group::TemplateSpec;
+use ballast_core::autoscaling::{self as asg, Activity, Error as Rule, Group, Member};
+use ballast_core::ec2::launch_template::{self, TemplateRef};
+use ballast_core::paging::decode_token;
+use ballast_store::Tx;
+use ballast_wire::{ApiError, ApiRequest, Timestamp, WireResponse};
+use http::StatusCode;
+
+use crate::dispatch::{call, call_no_output, operations};
+use crate::error::{ErrorCode, HandlerError};
+use crate::{ApiState, RequestContext};
+use model::*;
+
+operations! {
+    /// The Auto Scaling operations Ballast implements.
+    pub enum Operation {
+        CreateAutoScalingGroup,
+        UpdateAutoScalingGroup,
+        DeleteAutoScalingGroup,
+        DescribeAutoScalingGroups,
+        DescribeAutoScalingInstances,
+        SetDesiredCapacity,
+        TerminateInstanceInAutoScalingGroup,
+        SetInstanceHealth,
+        SetInstanceProtection,
+        AttachInstances,
+        DetachInstances,
+        EnterStandby,
+        ExitStandby,
+        DescribeScalingProcessTypes,
+        SuspendProcesses,
+        ResumeProcesses,
+        AttachLoadBalancerTargetGroups,
+        DetachLoadBalancerTargetGroups,
+        DescribeLoadBalancerTargetGroups,
+        AttachTrafficSources,
+        DetachTrafficSources,
+        DescribeTrafficSources,
+        DescribeScalingActivities,
+        PutLifecycleHook,
+        DescribeLifecycleHooks,
+        DescribeLifecycleHookTypes,
+        DeleteLifecycleHook,
+        CompleteLifecycleAction,
+        RecordLifecycleActionHeartbeat,
+        StartInstanceRefresh,
+        DescribeInstanceRefreshes,
+        CancelInstanceRefresh,
+    }
+}
+
+/// Routes an Auto Scaling request to its handler.
+pub fn handle(
+    state: &ApiState,
+    ctx: &RequestContext,
+    request: &ApiRequest,
+) -> Result<WireResponse, ApiError> {
+    use Operation::*;
+    match Operation::of(request)? {
+        CreateAutoScalingGroup => call_no_output(ctx, request, |i| groups::create(state, i)),
+        UpdateAutoScalingGroup => call_no_output(ctx, request, |i| groups::update(state, i)),
+        DeleteAutoScalingGroup => call_no_output(ctx, request, |i| groups::delete(state, i)),
+        DescribeAutoScalingGroups => call(ctx, request, |i| groups::describe(state, i)),
+        DescribeAutoScalingInstances => {
+            call(ctx, request, |i| groups::describe_instances(state, i))
+        }
+        SetDesiredCapacity => call_no_output(ctx, request, |i| groups::set_desired(state, i)),
+        DescribeScalingActivities => call(ctx, request, |i| groups::describe_activities(state, i)),
+        TerminateInstanceInAutoScalingGroup => {
+            call(ctx, request, |i| instances::terminate(state, i))
+        }
+        SetInstanceHealth => call_no_output(ctx, request, |i| instances::set_health(state, i)),
+        SetInstanceProtection => call(ctx, request, |i| instances::set_protection(state, i)),
+        AttachInstances => call_no_output(ctx, request, |i| instances::attach(state, i)),
+        DetachInstances => call(ctx, request, |i| instances::detach(state, i)),
+        EnterStandby => call(ctx, request, |i| instances::enter_standby(state, i)),
+        ExitStandby => call(ctx, request, |i| instances::exit_standby(state, i)),
+        DescribeScalingProcessTypes => call(ctx, request, |_: NoInput| {
+            Ok::<_, Error>(processes::process_types())
+        }),
+        SuspendProcesses => call_no_output(ctx, request, |i| processes::suspend(state, i)),
+        ResumeProcesses => call_no_output(ctx, request, |i| processes::resume(state, i)),
+        AttachLoadBalancerTargetGroups => {
+            call(ctx, request, |i| processes::attach_target_groups(state, i))
+        }
+        DetachLoadBalancerTargetGroups => {
+            call(ctx, request, |i| processes::detach_target_groups(state, i))
+        }
+        DescribeLoadBalancerTargetGroups => call(ctx, request, |i| {
+            processes::describe_target_groups(state, i)
+        }),
+        AttachTrafficSources => call(ctx, request, |i| processes::attach_traffic(state, i)),
+        DetachTrafficSources => call(ctx, request, |i| processes::detach_traffic(state, i)),
+        DescribeTrafficSources => call(ctx, request, |i| processes::describe_traffic(state, i)),
+        PutLifecycleHook => call(ctx, request, |i| hooks::put(state, i)),
+        DescribeLifecycleHooks => call(ctx, request, |i| hooks::describe(state, i)),
+        DescribeLifecycleHookTypes => {
+            call(ctx, request, |_: NoInput| Ok::<_, Error>(hooks::types()))
+        }
+        DeleteLifecycleHook => call(ctx, request, |i| hooks::delete(state, i)),
+        CompleteLifecycleAction => call(ctx, request, |i| hooks::complete(state, i)),
+        RecordLifecycleActionHeartbeat => call(ctx, request, |i| hooks::heartbeat(state, i)),
+        StartInstanceRefresh => call(ctx, request, |i| refresh::start(state, i)),
+        DescribeInstanceRefreshes => call(ctx, request, |i| refresh::describe(state, i)),
+        CancelInstanceRefresh => call(ctx, request, |i| refresh::cancel(state, i)),
+    }
+}
+
+/// A failure inside an Auto Scaling handler.
+pub(crate) type Error = HandlerError<Rule>;
+
+impl From<Rule> for Error {
+    fn from(rule: Rule) -> Self {
+        HandlerError::Rule(rule)
+    }
+}
+
+impl ErrorCode for Rule {
+    fn code(&self) -> &'static str {
+        Rule::code(self)
+    }
+
+    fn internal_code() -> &'static str {
+        "InternalFailure"
+    }
+
+    fn status(&self) -> StatusCode {
+        StatusCode::from_u16(Rule::status(self)).unwrap_or(StatusCode::BAD_REQUEST)
+    }
+}
+
+fn invalid(message: impl Into<String>) -> Error {
+    Rule::Validation(message.into()).into()
+}
+
+/// A group by name, which must exist.
+fn load(tx: &Tx<'_>, name: &str) -> Result<Group, Error> {
+    tx.asg_group(name)?.ok_or_else(|| {
+        invalid(format!(
+            "AutoScalingGroup name not found - AutoScalingGroup '{name}' not found"
+        ))
+    })
+}
+
+/// Changes one group in one transaction and tells the controller.
+fn change<T>(
+    state: &ApiState,
+    name: &str,
+    f: impl FnOnce(&Tx<'_>, &mut Group) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let out = state.store.write(|tx| -> Result<T, Error> {
+        let mut group = load(tx, name)?;
+        if group.deleting {
+            return Err(invalid(format!(
+                "AutoScalingGroup name not found - AutoScalingGroup {name} is pending delete"
+            )));
+        }
+        let out = f(tx, &mut group)?;
+        tx.save_asg_group(&group)?;
+        Ok(out)
+    })?;
+    state.autoscaling.changed();
+    Ok(out)
+}
+
+/// A group's ARN, as AWS builds it (with a UUID).
+fn group_arn(state: &ApiState, name: &str) -> String {
+    format!(
+        "arn:aws:autoscaling:{}:{}:autoScalingGroup:{}:autoScalingGroupName/{name}",
+        state.scope.region,
+        state.scope.account,
+        state.ids.request_id()
+    )
+}
+
+/// The launch template a request names, which must exist with the version
+/// asked for: AWS's `ValidationError` otherwise.
+fn template_spec(tx: &Tx<'_>, spec: &LaunchTemplateSpecification) -> Result<TemplateSpec, Error> {
+    let by = TemplateRef::optional(
+        spec.launch_template_id.clone(),
+        spec.launch_template_name.clone(),
+        "use it",
+    )
+    .map_err(|_| {
+        invalid("Valid requests must contain either launchTemplateId or LaunchTemplateName")
+    })?
+    .ok_or_else(|| {
+        invalid("Valid requests must contain either launchTemplateId or LaunchTemplateName")
+    })?;
+    let missing = |what: &str| {
+        invalid(format!(
+            "You must use a valid fully-formed launch template. The specified launch template, with {what}, does not exist."
+        ))
+    };
+    let template = tx.find_launch_template(&by)?.ok_or_else(|| match &by {
+        TemplateRef::Id(id) => missing(&format!("template ID {id}")),
+        TemplateRef::Name(name) => missing(&format!("template name {name}")),
+    })?;
+    let versions = tx.launch_template_versions(&template.id)?;
+    launch_template::resolve(&template, &versions, spec.version.as_deref()).map_err(|_| {
+        invalid(format!(
+            "You must use a valid fully-formed launch template. The launch template version {} of template {} does not exist.",
+            spec.version.as_deref().unwrap_or("$Default"),
+            template.id
+        ))
+    })?;
+    Ok(TemplateSpec {
+        id: template.id,
+        name: template.name,
+        version: spec.version.clone(),
+    })
+}
+
+/// Checks that target groups exist and take instance targets.
+fn check_target_groups(tx: &Tx<'_>, arns: &[String]) -> Result<(), Error> {
+    for arn in arns {
+        match tx.target_group(arn)? {
+            Some(group) if group.target_type == "instance" => {}
+            Some(_) => {
+                return Err(invalid(format!(
+                    "Target group {arn} has a target type other than 'instance'; Auto Scaling groups attach only instance target groups"
+                )));
+            }
+            None => {
+                return Err(invalid(
+                    "Provided Target Groups may not be valid. Please ensure they exist and try again.",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A new activity for an instance, started now.
+fn activity(state: &ApiState, group: &Group, description: String, cause: String) -> Activity {
+    Activity::start(
+        state.ids.request_id(),
+        &group.name,
+        &group.arn,
+        description,
+        cause,
+        state.now().millis(),
+    )
+}
+
+/// Checks `MaxRecords` (1–`max`, default `default`) and decodes
+/// `NextToken`.
+fn paging(
+    max_records: Option<i32>,
+    next_token: Option<&str>,
+    default: usize,
+    max: i32,
+) -> Result<(usize, Option<String>), Error> {
+    let size = match max_records {
+        None => default,
+        Some(n) if (1..=max).contains(&n) => n.unsigned_abs() as usize,
+        Some(n) => {
+            return Err(invalid(format!(
+                "1 validation error detected: Value '{n}' at 'maxRecords' failed to satisfy constraint: Member must have value less than or equal to {max}"
+            )));
+        }
+    };
+    let after = match next_token {
+        None | Some("") => None,
+        Some(token) => Some(decode_token(token).ok_or_else(|| {
+            Error::from(Rule::InvalidNextToken("The token is not valid".to_owned()))
+        })?),
+    };
+    Ok((size, after))
+}
+
+fn zone_id(state: &ApiState, zone: &str) -> Option<String> {
+    ballast_core::network::default_subnets(&state.scope.region)
+        .into_iter()
+        .find(|s| s.zone == zone)
+        .map(|s| s.zone_id)
+}
+
+fn template_view(spec: &TemplateSpec) -> LaunchTemplateSpecification {
+    LaunchTemplateSpecification {
+        launch_template_id: Some(spec.id.clone()),
+        launch_template_name: Some(spec.name.clone()),
+        version: Some(
+            spec.version
+                .clone()
+                .unwrap_or_else(|| "$Default".to_owned()),
+        ),
+    }
+}
+
+fn instance_view(state: &ApiState, m: &Member) -> model::Instance {
+    model::Instance {
+        instance_id: m.instance_id.clone(),
+        instance_type: m.instance_type.clone(),
+        availability_zone: m.zone.clone(),
+        availability_zone_id: zone_id(state, &m.zone),
+        lifecycle_state: m.lifecycle.name().to_owned(),
+        health_status: m.health.name().to_owned(),
+        launch_template: m.launch_template.as_ref().map(template_view),
+        image_id: Some(m.image_id.clone()),
+        protected_from_scale_in: m.protected,
+    }
+}
+
+fn activity_view(a: &Activity) -> model::Activity {
+    model::Activity {
+        activity_id: a.id.clone(),
+        auto_scaling_group_name: a.group_name.clone(),
+        description: a.description.clone(),
+        cause: a.cause.clone(),
+        start_time: Timestamp::from_millis(a.start_millis),
+        end_time: a.end_millis.map(Timestamp::from_millis),
+        status_code: a.status.name().to_owned(),
+        status_message: a.status_message.clone(),
+        progress: a.progress,
+        details: a.details.clone(),
+        auto_scaling_group_arn: a.group_arn.clone(),
+    }
+}
+
+fn tag_view(group: &Group, tag: &asg::GroupTag) -> model::Tag {
+    model::Tag {
+        resource_id: Some(group.name.clone()),
+        resource_type: Some("auto-scaling-group".to_owned()),
+        key: tag.key.clone(),
+        value: Some(tag.value.clone()),
+        propagate_at_launch: Some(tag.propagate),
+    }
+}
+
+fn group_view(state: &ApiState, group: &Group) -> AutoScalingGroup {
+    let target_groups: Vec<String> = group
+        .target_groups
+        .iter()
+        .map(|a| a.target_group_arn.clone())
+        .collect();
+    AutoScalingGroup {
+        auto_scaling_group_name: group.name.clone(),
+        auto_scaling_group_arn: group.arn.clone(),
+        launch_template: Some(template_view(&group.launch_template)),
+        min_size: group.min_size,
+        max_size: group.max_size,
+        desired_capacity: group.desired,
+        default_cooldown: group.default_cooldown,
+        availability_zones: group.zones.clone(),
+        load_balancer_names: Vec::new(),
+        traffic_sources: target_groups
+            .iter()
+            .map(|arn| TrafficSourceIdentifier {
+                identifier: arn.clone(),
+                r#type: Some("elbv2".to_owned()),
+            })
+            .collect(),
+        target_group_arns: target_groups,
+        health_check_type: group.health_check_type.clone(),
+        health_check_grace_period: group.health_check_grace_period,
+        instances: group
+            .instances
+            .iter()
+            .map(|m| instance_view(state, m))
+            .collect(),
+        created_time: Timestamp::from_millis(group.created_millis),
+        suspended_processes: group
+            .suspended
+            .iter()
+            .map(|s| SuspendedProcess {
+                process_name: s.process.clone(),
+                suspension_reason: s.reason.clone(),
+            })
+            .collect(),
+        vpc_zone_identifier: group.vpc_zone_identifier.clone(),
+        enabled_metrics: Vec::new(),
+        status: group.status().map(str::to_owned),
+        tags: group.tags.iter().map(|t| tag_view(group, t)).collect(),
+        termination_policies: group.termination_policies.clone(),
+        new_instances_protected_from_scale_in: group.new_instances_protected,
+        service_linked_role_arn: format!(
+            "arn:aws:iam::{}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling",
+            state.scope.account
+        ),
+        max_instance_lifetime: group.max_instance_lifetime,
+        capacity_rebalance: group.capacity_rebalance,
+        default_instance_warmup: group.default_instance_warmup,
+    }
+}

@@ -1,0 +1,144 @@
+//! Instance refreshes.
+
+use ballast_core::autoscaling::refresh::{InstanceRefresh as Refresh, RefreshSpec};
+use ballast_core::autoscaling::{Error as Rule, Lifecycle};
+use ballast_core::paging::page;
+use ballast_wire::Timestamp;
+
+use super::model::*;
+use super::{Error, change, load, paging, template_spec, template_view};
+use crate::ApiState;
+
+pub(super) fn start(
+    state: &ApiState,
+    input: StartInstanceRefreshInput,
+) -> Result<InstanceRefreshIdOutput, Error> {
+    let preferences = input.preferences.unwrap_or_default();
+    let spec = RefreshSpec {
+        strategy: input.strategy,
+        min_healthy_percentage: preferences.min_healthy_percentage,
+        max_healthy_percentage: preferences.max_healthy_percentage,
+        instance_warmup: preferences.instance_warmup,
+        skip_matching: preferences.skip_matching,
+        checkpoints: preferences
+            .checkpoint_percentages
+            .as_ref()
+            .is_some_and(|c| !c.is_empty()),
+    };
+    let id = state.ids.request_id();
+    let now = state.now().millis();
+    change(state, &input.auto_scaling_group_name, |tx, group| {
+        if group.active_refresh().is_some() {
+            return Err(Rule::InstanceRefreshInProgress(format!(
+                "An Instance Refresh is already in progress and blocks the execution of this Instance Refresh for group {}.",
+                group.name
+            ))
+            .into());
+        }
+        let desired = input
+            .desired_configuration
+            .as_ref()
+            .and_then(|d| d.launch_template.as_ref())
+            .map(|t| template_spec(tx, t))
+            .transpose()?;
+        let instances: Vec<String> = group
+            .instances
+            .iter()
+            .filter(|m| {
+                matches!(
+                    m.lifecycle,
+                    Lifecycle::InService
+                        | Lifecycle::Pending
+                        | Lifecycle::PendingWait
+                        | Lifecycle::PendingProceed
+                )
+            })
+            .map(|m| m.instance_id.clone())
+            .collect();
+        let refresh = Refresh::start(id.clone(), spec, desired, instances, now)?;
+        group.refreshes.insert(0, refresh);
+        Ok(())
+    })?;
+    Ok(InstanceRefreshIdOutput {
+        instance_refresh_id: id,
+    })
+}
+
+fn view(group_name: &str, r: &Refresh) -> InstanceRefresh {
+    InstanceRefresh {
+        instance_refresh_id: r.id.clone(),
+        auto_scaling_group_name: group_name.to_owned(),
+        status: r.status.name().to_owned(),
+        status_reason: r.status_reason.clone(),
+        start_time: Timestamp::from_millis(r.start_millis),
+        end_time: r.end_millis.map(Timestamp::from_millis),
+        percentage_complete: r.percentage_complete(),
+        instances_to_update: r.instances_to_update,
+        progress_details: ProgressDetails {
+            live_pool_progress: LivePoolProgress {
+                percentage_complete: r.percentage_complete(),
+                instances_to_update: r.instances_to_update,
+            },
+        },
+        preferences: RefreshPreferences {
+            min_healthy_percentage: i32::try_from(r.min_healthy_percentage).ok(),
+            max_healthy_percentage: i32::try_from(r.max_healthy_percentage).ok(),
+            instance_warmup: r.instance_warmup.and_then(|w| i32::try_from(w).ok()),
+            skip_matching: Some(r.skip_matching),
+            auto_rollback: Some(false),
+            scale_in_protected_instances: Some("Ignore".to_owned()),
+            standby_instances: Some("Ignore".to_owned()),
+            ..RefreshPreferences::default()
+        },
+        desired_configuration: r.desired_template.as_ref().map(|t| DesiredConfiguration {
+            launch_template: Some(template_view(t)),
+        }),
+        strategy: "Rolling".to_owned(),
+    }
+}
+
+pub(super) fn describe(
+    state: &ApiState,
+    input: DescribeInstanceRefreshesInput,
+) -> Result<DescribeInstanceRefreshesOutput, Error> {
+    let (size, after) = paging(input.max_records, input.next_token.as_deref(), 50, 100)?;
+    let group = state
+        .store
+        .read(|tx| load(tx, &input.auto_scaling_group_name))?;
+    let ids = input.instance_refresh_ids.unwrap_or_default();
+    let selected: Vec<(String, InstanceRefresh)> = group
+        .refreshes
+        .iter()
+        .filter(|r| ids.is_empty() || ids.contains(&r.id))
+        .enumerate()
+        .map(|(i, r)| (format!("{i:010}"), view(&group.name, r)))
+        .collect();
+    let (selected, next_token) = page(selected, |(k, _)| k.as_str(), after.as_deref(), size);
+    Ok(DescribeInstanceRefreshesOutput {
+        instance_refreshes: selected.into_iter().map(|(_, r)| r).collect(),
+        next_token,
+    })
+}
+
+pub(super) fn cancel(
+    state: &ApiState,
+    input: CancelInstanceRefreshInput,
+) -> Result<InstanceRefreshIdOutput, Error> {
+    let id = change(state, &input.auto_scaling_group_name, |_, group| {
+        let refresh = group
+            .refreshes
+            .iter_mut()
+            .find(|r| r.status.is_active())
+            .ok_or_else(|| {
+                Rule::ActiveInstanceRefreshNotFound(
+                    "No in progress or pending Instance Refresh found for Auto Scaling group"
+                        .to_owned(),
+                )
+            })?;
+        refresh.status = ballast_core::autoscaling::RefreshStatus::Cancelling;
+        Ok(refresh.id.clone())
+    })?;
+    Ok(InstanceRefreshIdOutput {
+        instance_refresh_id: id,
+    })
+}

@@ -1,0 +1,221 @@
+//! Instance refresh: a rolling replacement of a group's instances that
+//! keeps at least `MinHealthyPercentage` of the desired capacity in
+//! service and waits `InstanceWarmup` after each new instance.
+
+use serde::{Deserialize, Serialize};
+
+use super::group::TemplateSpec;
+use super::{Error, invalid};
+
+/// `MinHealthyPercentage` when none is given.
+pub const DEFAULT_MIN_HEALTHY: u32 = 90;
+
+/// An instance refresh's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RefreshStatus {
+    Pending,
+    InProgress,
+    Successful,
+    Failed,
+    Cancelling,
+    Cancelled,
+}
+
+impl RefreshStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            RefreshStatus::Pending => "Pending",
+            RefreshStatus::InProgress => "InProgress",
+            RefreshStatus::Successful => "Successful",
+            RefreshStatus::Failed => "Failed",
+            RefreshStatus::Cancelling => "Cancelling",
+            RefreshStatus::Cancelled => "Cancelled",
+        }
+    }
+
+    /// Whether the refresh is still running (or being cancelled).
+    pub fn is_active(self) -> bool {
+        matches!(
+            self,
+            RefreshStatus::Pending | RefreshStatus::InProgress | RefreshStatus::Cancelling
+        )
+    }
+}
+
+/// One instance refresh of a group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceRefresh {
+    pub id: String,
+    pub status: RefreshStatus,
+    pub status_reason: Option<String>,
+    pub start_millis: i64,
+    pub end_millis: Option<i64>,
+    pub min_healthy_percentage: u32,
+    pub max_healthy_percentage: u32,
+    /// Seconds (AWS time); absent means the group's default warmup, else
+    /// its health check grace period.
+    pub instance_warmup: Option<u32>,
+    pub skip_matching: bool,
+    /// The configuration instances are refreshed to; absent means the
+    /// group's own.
+    pub desired_template: Option<TemplateSpec>,
+    /// Instances still to replace.
+    pub to_replace: Vec<String>,
+    pub instances_to_update: u32,
+    pub total: u32,
+}
+
+/// The members of a StartInstanceRefresh request that Ballast honours.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RefreshSpec {
+    pub strategy: Option<String>,
+    pub min_healthy_percentage: Option<i32>,
+    pub max_healthy_percentage: Option<i32>,
+    pub instance_warmup: Option<i32>,
+    pub skip_matching: Option<bool>,
+    pub checkpoints: bool,
+}
+
+impl InstanceRefresh {
+    /// A new refresh of `instances` (the group's instances now).
+    pub fn start(
+        id: String,
+        spec: RefreshSpec,
+        desired_template: Option<TemplateSpec>,
+        instances: Vec<String>,
+        now_millis: i64,
+    ) -> Result<InstanceRefresh, Error> {
+        if let Some(strategy) = &spec.strategy
+            && strategy != "Rolling"
+        {
+            return Err(invalid(format!(
+                "Strategy '{strategy}' is not supported; the only strategy is Rolling"
+            )));
+        }
+        let min = match spec.min_healthy_percentage {
+            None => DEFAULT_MIN_HEALTHY,
+            Some(p @ 0..=100) => p.unsigned_abs(),
+            Some(p) => {
+                return Err(invalid(format!(
+                    "MinHealthyPercentage {p} is not valid: it must be between 0 and 100"
+                )));
+            }
+        };
+        let max = match spec.max_healthy_percentage {
+            None => 100,
+            Some(p @ 100..=200) => p.unsigned_abs(),
+            Some(p) => {
+                return Err(invalid(format!(
+                    "MaxHealthyPercentage {p} is not valid: it must be between 100 and 200"
+                )));
+            }
+        };
+        if max - min > 100 {
+            return Err(invalid(
+                "The difference between MaxHealthyPercentage and MinHealthyPercentage cannot exceed 100",
+            ));
+        }
+        let warmup = match spec.instance_warmup {
+            None => None,
+            Some(w) => Some(u32::try_from(w).map_err(|_| {
+                invalid(format!(
+                    "InstanceWarmup {w} is not valid: it must be 0 or more"
+                ))
+            })?),
+        };
+        if spec.checkpoints {
+            return Err(invalid(
+                "CheckpointPercentages are not supported by Ballast yet",
+            ));
+        }
+        let total = u32::try_from(instances.len()).unwrap_or(u32::MAX);
+        Ok(InstanceRefresh {
+            id,
+            status: RefreshStatus::Pending,
+            status_reason: None,
+            start_millis: now_millis,
+            end_millis: None,
+            min_healthy_percentage: min,
+            max_healthy_percentage: max,
+            instance_warmup: warmup,
+            skip_matching: spec.skip_matching.unwrap_or(false),
+            desired_template,
+            to_replace: instances,
+            instances_to_update: total,
+            total,
+        })
+    }
+
+    /// `PercentageComplete`.
+    pub fn percentage_complete(&self) -> u32 {
+        if self.total == 0 {
+            return if self.status == RefreshStatus::Successful {
+                100
+            } else {
+                0
+            };
+        }
+        (self.total - self.instances_to_update.min(self.total)) * 100 / self.total
+    }
+
+    /// Ends the refresh with a final status.
+    pub fn finish(&mut self, status: RefreshStatus, reason: &str, now_millis: i64) {
+        self.status = status;
+        self.status_reason = Some(reason.to_owned());
+        self.end_millis = Some(now_millis);
+    }
+
+    /// How many instances may be out of service at once: the desired
+    /// capacity above `MinHealthyPercentage` of it, at least one.
+    pub fn batch_size(&self, desired: u32) -> u32 {
+        let keep = (u64::from(desired) * u64::from(self.min_healthy_percentage)).div_ceil(100);
+        let keep = u32::try_from(keep).unwrap_or(desired);
+        desired.saturating_sub(keep).max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn preferences() {
+        let r = InstanceRefresh::start(
+            "r".into(),
+            RefreshSpec::default(),
+            None,
+            vec!["i-1".into(), "i-2".into(), "i-3".into()],
+            0,
+        )
+        .unwrap();
+        assert_eq!(r.min_healthy_percentage, 90);
+        assert_eq!(r.batch_size(3), 1, "90% of 3 keeps all 3: one at a time");
+        assert_eq!(r.batch_size(10), 1);
+        assert_eq!(r.percentage_complete(), 0);
+        let half = InstanceRefresh::start(
+            "r".into(),
+            RefreshSpec {
+                min_healthy_percentage: Some(50),
+                ..RefreshSpec::default()
+            },
+            None,
+            Vec::new(),
+            0,
+        )
+        .unwrap();
+        assert_eq!(half.batch_size(4), 2);
+        assert!(
+            InstanceRefresh::start(
+                "r".into(),
+                RefreshSpec {
+                    min_healthy_percentage: Some(101),
+                    ..RefreshSpec::default()
+                },
+                None,
+                Vec::new(),
+                0
+            )
+            .is_err()
+        );
+    }
+}

@@ -1,0 +1,162 @@
+//! Auto Scaling groups and scaling activities.
+//!
+//! A group is one record: its settings, its instances and their lifecycle
+//! states, hooks, suspensions and instance refreshes, so every change the
+//! API or the controller makes to a group is one row written in one
+//! transaction. Activities are rows of their own, kept after the group is
+//! deleted (`IncludeDeletedGroups`).
+
+use ballast_core::autoscaling::{Activity, Group};
+use rusqlite::{OptionalExtension, params};
+use serde::de::DeserializeOwned;
+
+use crate::{StoreError, Tx};
+
+fn decode<T: DeserializeOwned>(record: &str) -> Result<T, StoreError> {
+    Ok(serde_json::from_str(record)?)
+}
+
+impl Tx<'_> {
+    /// A group by name.
+    pub fn asg_group(&self, name: &str) -> Result<Option<Group>, StoreError> {
+        let record: Option<String> = self
+            .conn()
+            .prepare_cached("SELECT record FROM asg_groups WHERE name = ?1")?
+            .query_row(params![name], |row| row.get(0))
+            .optional()?;
+        record.as_deref().map(decode).transpose()
+    }
+
+    /// Every group, by name.
+    pub fn asg_groups(&self) -> Result<Vec<Group>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT record FROM asg_groups ORDER BY name")?;
+        let rows = stmt.query_map([], |row| row.get::<_, String>(0))?;
+        rows.map(|r| decode(&r?)).collect()
+    }
+
+    /// The group an instance belongs to, if any.
+    pub fn asg_group_of_instance(&self, instance_id: &str) -> Result<Option<Group>, StoreError> {
+        Ok(self
+            .asg_groups()?
+            .into_iter()
+            .find(|g| g.member(instance_id).is_some()))
+    }
+
+    /// Inserts or replaces a group.
+    pub fn save_asg_group(&self, group: &Group) -> Result<(), StoreError> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO asg_groups (name, seq, record)
+                 VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM asg_groups), ?2)
+                 ON CONFLICT (name) DO UPDATE SET record = excluded.record",
+            )?
+            .execute(params![group.name, serde_json::to_string(group)?])?;
+        Ok(())
+    }
+
+    /// Deletes a group (its activities stay); `false` if it did not exist.
+    pub fn delete_asg_group(&self, name: &str) -> Result<bool, StoreError> {
+        self.clear_tags(name)?;
+        let n = self
+            .conn()
+            .prepare_cached("DELETE FROM asg_groups WHERE name = ?1")?
+            .execute(params![name])?;
+        Ok(n > 0)
+    }
+
+    /// Inserts or updates a scaling activity.
+    pub fn save_activity(&self, activity: &Activity) -> Result<(), StoreError> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO asg_activities (id, group_name, start_millis, seq, record)
+                 VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(seq), 0) + 1 FROM asg_activities), ?4)
+                 ON CONFLICT (id) DO UPDATE SET record = excluded.record",
+            )?
+            .execute(params![
+                activity.id,
+                activity.group_name,
+                activity.start_millis,
+                serde_json::to_string(activity)?
+            ])?;
+        Ok(())
+    }
+
+    /// A group's activities (every group's without a name), newest first.
+    pub fn activities(&self, group_name: Option<&str>) -> Result<Vec<Activity>, StoreError> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT record FROM asg_activities
+             WHERE ?1 IS NULL OR group_name = ?1
+             ORDER BY start_millis DESC, seq DESC",
+        )?;
+        let rows = stmt.query_map(params![group_name], |row| row.get::<_, String>(0))?;
+        rows.map(|r| decode(&r?)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ballast_core::autoscaling::group::{GroupSpec, TemplateSpec};
+    use ballast_core::autoscaling::{Activity, ActivityStatus, Group};
+
+    use crate::Store;
+
+    fn group(name: &str) -> Group {
+        Group::create(
+            name.into(),
+            format!("arn:{name}"),
+            "us-east-1",
+            TemplateSpec::default(),
+            GroupSpec {
+                max_size: Some(2),
+                zones: Some(vec!["us-east-1a".into()]),
+                ..GroupSpec::default()
+            },
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            0,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn groups_and_activities_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .write(|tx| {
+                tx.save_asg_group(&group("b"))?;
+                tx.save_asg_group(&group("a"))?;
+                let mut first =
+                    Activity::start("1".into(), "a", "arn:a", "d".into(), "c".into(), 5);
+                tx.save_activity(&first)?;
+                tx.save_activity(&Activity::start(
+                    "2".into(),
+                    "a",
+                    "arn:a",
+                    "d".into(),
+                    "c".into(),
+                    9,
+                ))?;
+                first.set(ActivityStatus::Successful, 10);
+                tx.save_activity(&first)
+            })
+            .unwrap();
+        let names: Vec<String> = store
+            .read(|tx| tx.asg_groups())
+            .unwrap()
+            .into_iter()
+            .map(|g| g.name)
+            .collect();
+        assert_eq!(names, ["a", "b"]);
+        let activities = store.read(|tx| tx.activities(Some("a"))).unwrap();
+        assert_eq!(activities.len(), 2);
+        assert_eq!(activities[0].id, "2", "newest first");
+        assert_eq!(activities[1].status, ActivityStatus::Successful);
+        store.write(|tx| tx.delete_asg_group("a")).unwrap();
+        assert!(store.read(|tx| tx.asg_group("a")).unwrap().is_none());
+        assert_eq!(store.read(|tx| tx.activities(None)).unwrap().len(), 2);
+    }
+}

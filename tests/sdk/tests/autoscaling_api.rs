@@ -1,0 +1,676 @@
+//! Auto Scaling through aws-sdk-rust: every operation's shapes and errors,
+//! the waiters, and what the controller does with a group whose instances
+//! need no load balancer (zones, capacity, processes, hooks API,
+//! protection, refresh bookkeeping).
+
+use std::time::Duration;
+
+use aws_sdk_autoscaling::Client;
+use aws_sdk_autoscaling::client::Waiters;
+use aws_sdk_autoscaling::types::{
+    LaunchTemplateSpecification, LifecycleHookSpecification, RefreshPreferences, Tag,
+    TrafficSourceIdentifier,
+};
+use ballast_sdk_tests::{Ballast, error_code, eventually, unique};
+
+const AL2023: &str = "ami-0ba11a5700a023086";
+const WAIT: Duration = Duration::from_secs(30);
+const ZONES: [&str; 3] = ["us-east-1a", "us-east-1b", "us-east-1c"];
+
+async fn template(ballast: &Ballast) -> String {
+    let name = unique("lt");
+    ballast
+        .ec2()
+        .create_launch_template()
+        .launch_template_name(&name)
+        .launch_template_data(
+            aws_sdk_ec2::types::RequestLaunchTemplateData::builder()
+                .image_id(AL2023)
+                .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateLaunchTemplate");
+    name
+}
+
+fn spec(name: &str) -> LaunchTemplateSpecification {
+    LaunchTemplateSpecification::builder()
+        .launch_template_name(name)
+        .version("$Latest")
+        .build()
+}
+
+async fn group(asg: &Client, name: &str) -> aws_sdk_autoscaling::types::AutoScalingGroup {
+    asg.describe_auto_scaling_groups()
+        .auto_scaling_group_names(name)
+        .send()
+        .await
+        .expect("DescribeAutoScalingGroups")
+        .auto_scaling_groups()
+        .first()
+        .cloned()
+        .expect("the group")
+}
+
+async fn in_service(asg: &Client, name: &str, n: usize) -> Vec<(String, String)> {
+    eventually(&format!("{n} instances InService"), WAIT, || async {
+        let g = group(asg, name).await;
+        let members: Vec<(String, String)> = g
+            .instances()
+            .iter()
+            .filter(|i| i.lifecycle_state().map(|s| s.as_str()) == Some("InService"))
+            .map(|i| {
+                (
+                    i.instance_id().unwrap_or_default().to_owned(),
+                    i.availability_zone().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        (members.len() == n && g.instances().len() == n).then_some(members)
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn groups_spread_across_zones_and_describe_as_aws_does() {
+    let ballast = Ballast::start_with(&["--time-scale", "0.05"]);
+    let asg = ballast.autoscaling();
+    let lt = template(&ballast).await;
+    let name = unique("asg");
+    asg.create_auto_scaling_group()
+        .auto_scaling_group_name(&name)
+        .launch_template(spec(&lt))
+        .min_size(3)
+        .max_size(6)
+        .set_availability_zones(Some(ZONES.iter().map(|z| (*z).to_owned()).collect()))
+        .tags(
+            Tag::builder()
+                .key("team")
+                .value("web")
+                .propagate_at_launch(true)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateAutoScalingGroup");
+    asg.wait_until_group_exists()
+        .auto_scaling_group_names(&name)
+        .wait(WAIT)
+        .await
+        .expect("group_exists waiter");
+    // The SDK's waiters poll every 15 s at least: wait for the state
+    // first, so each waiter's first poll is the one that matches.
+    let members = in_service(&asg, &name, 3).await;
+    asg.wait_until_group_in_service()
+        .auto_scaling_group_names(&name)
+        .wait(WAIT)
+        .await
+        .expect("group_in_service waiter");
+    let mut zones: Vec<&str> = members.iter().map(|(_, z)| z.as_str()).collect();
+    zones.sort_unstable();
+    assert_eq!(zones, ZONES, "one instance per zone");
+
+    let g = group(&asg, &name).await;
+    assert_eq!(g.desired_capacity(), Some(3));
+    assert_eq!(g.default_cooldown(), Some(300));
+    assert_eq!(g.health_check_type(), Some("EC2"));
+    assert_eq!(g.health_check_grace_period(), Some(0));
+    assert_eq!(g.termination_policies(), ["Default"]);
+    assert!(
+        g.auto_scaling_group_arn()
+            .unwrap_or_default()
+            .contains(&format!("autoScalingGroupName/{name}"))
+    );
+    assert_eq!(
+        g.launch_template().and_then(|t| t.launch_template_name()),
+        Some(lt.as_str())
+    );
+
+    // Instances carry the propagated tags and the group's name tag.
+    let ec2 = ballast.ec2();
+    let described = ec2
+        .describe_instances()
+        .instance_ids(&members[0].0)
+        .send()
+        .await
+        .unwrap();
+    let tags = described.reservations()[0].instances()[0].tags().to_vec();
+    let has = |k: &str, v: &str| {
+        tags.iter()
+            .any(|t| t.key() == Some(k) && t.value() == Some(v))
+    };
+    assert!(has("team", "web"), "{tags:?}");
+    assert!(has("aws:autoscaling:groupName", &name), "{tags:?}");
+
+    // DescribeAutoScalingInstances and the activities.
+    let instances = asg
+        .describe_auto_scaling_instances()
+        .instance_ids(&members[0].0)
+        .send()
+        .await
+        .unwrap();
+    let details = &instances.auto_scaling_instances()[0];
+    assert_eq!(details.auto_scaling_group_name(), Some(name.as_str()));
+    assert_eq!(details.lifecycle_state(), Some("InService"));
+    assert_eq!(details.health_status(), Some("Healthy"));
+    let activities = asg
+        .describe_scaling_activities()
+        .auto_scaling_group_name(&name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(activities.activities().len(), 3);
+    for a in activities.activities() {
+        assert_eq!(a.status_code().map(|s| s.as_str()), Some("Successful"));
+        assert!(
+            a.description()
+                .unwrap_or_default()
+                .starts_with("Launching a new EC2 instance: i-")
+        );
+        assert!(
+            a.cause()
+                .unwrap_or_default()
+                .contains("difference between desired and actual capacity")
+        );
+    }
+
+    // Scale out, then in; protected instances stay.
+    asg.set_instance_protection()
+        .auto_scaling_group_name(&name)
+        .instance_ids(&members[0].0)
+        .protected_from_scale_in(true)
+        .send()
+        .await
+        .expect("SetInstanceProtection");
+    asg.set_desired_capacity()
+        .auto_scaling_group_name(&name)
+        .desired_capacity(5)
+        .send()
+        .await
+        .expect("SetDesiredCapacity");
+    in_service(&asg, &name, 5).await;
+    asg.update_auto_scaling_group()
+        .auto_scaling_group_name(&name)
+        .max_size(1)
+        .min_size(1)
+        .send()
+        .await
+        .expect("UpdateAutoScalingGroup pulls desired down");
+    let left = in_service(&asg, &name, 1).await;
+    assert_eq!(left[0].0, members[0].0, "the protected instance stays");
+
+    // Errors.
+    let e = asg
+        .set_desired_capacity()
+        .auto_scaling_group_name(&name)
+        .desired_capacity(2)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&e), "ValidationError");
+    let e = asg
+        .create_auto_scaling_group()
+        .auto_scaling_group_name(&name)
+        .launch_template(spec(&lt))
+        .min_size(0)
+        .max_size(1)
+        .availability_zones("us-east-1a")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&e), "AlreadyExists");
+    let e = asg
+        .create_auto_scaling_group()
+        .auto_scaling_group_name(unique("bad"))
+        .launch_template(spec("no-such-template"))
+        .min_size(0)
+        .max_size(1)
+        .availability_zones("us-east-1a")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&e), "ValidationError");
+    let e = asg
+        .create_auto_scaling_group()
+        .auto_scaling_group_name(unique("bad"))
+        .launch_template(spec(&lt))
+        .min_size(2)
+        .max_size(1)
+        .availability_zones("us-east-1a")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&e), "ValidationError");
+    let e = asg
+        .create_auto_scaling_group()
+        .auto_scaling_group_name(unique("bad"))
+        .launch_template(spec(&lt))
+        .min_size(0)
+        .max_size(1)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&e), "ValidationError", "no zone and no subnet");
+    let e = asg
+        .delete_auto_scaling_group()
+        .auto_scaling_group_name(&name)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&e), "ResourceInUse");
+    let e = asg
+        .describe_auto_scaling_groups()
+        .max_records(101)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&e), "ValidationError");
+
+    // Force delete terminates the instances, then the group goes.
+    asg.delete_auto_scaling_group()
+        .auto_scaling_group_name(&name)
+        .force_delete(true)
+        .send()
+        .await
+        .expect("DeleteAutoScalingGroup ForceDelete");
+    eventually("the group deleted", WAIT, || async {
+        asg.describe_auto_scaling_groups()
+            .auto_scaling_group_names(&name)
+            .send()
+            .await
+            .ok()?
+            .auto_scaling_groups()
+            .is_empty()
+            .then_some(())
+    })
+    .await;
+    asg.wait_until_group_not_exists()
+        .auto_scaling_group_names(&name)
+        .wait(WAIT)
+        .await
+        .expect("group_not_exists waiter");
+    let state = ec2
+        .describe_instances()
+        .instance_ids(&members[0].0)
+        .send()
+        .await
+        .unwrap()
+        .reservations()[0]
+        .instances()[0]
+        .state()
+        .and_then(|s| s.name())
+        .cloned();
+    assert!(matches!(
+        state,
+        Some(
+            aws_sdk_ec2::types::InstanceStateName::ShuttingDown
+                | aws_sdk_ec2::types::InstanceStateName::Terminated
+        )
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn processes_hooks_target_groups_and_refreshes() {
+    let ballast = Ballast::start_with(&["--time-scale", "0.05"]);
+    let asg = ballast.autoscaling();
+    let lt = template(&ballast).await;
+    let name = unique("asg");
+    asg.create_auto_scaling_group()
+        .auto_scaling_group_name(&name)
+        .launch_template(spec(&lt))
+        .min_size(0)
+        .max_size(2)
+        .vpc_zone_identifier("subnet-0ba11a5700000000a,subnet-0ba11a5700000000b")
+        .lifecycle_hook_specification_list(
+            LifecycleHookSpecification::builder()
+                .lifecycle_hook_name("on-launch")
+                .lifecycle_transition("autoscaling:EC2_INSTANCE_LAUNCHING")
+                .heartbeat_timeout(120)
+                .default_result("CONTINUE")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateAutoScalingGroup");
+    let g = group(&asg, &name).await;
+    assert_eq!(g.availability_zones(), ["us-east-1a", "us-east-1b"]);
+    assert_eq!(
+        g.vpc_zone_identifier(),
+        Some("subnet-0ba11a5700000000a,subnet-0ba11a5700000000b")
+    );
+
+    // Processes.
+    let types = asg.describe_scaling_process_types().send().await.unwrap();
+    assert_eq!(types.processes().len(), 9);
+    asg.suspend_processes()
+        .auto_scaling_group_name(&name)
+        .scaling_processes("AZRebalance")
+        .scaling_processes("Launch")
+        .send()
+        .await
+        .expect("SuspendProcesses");
+    let suspended: Vec<String> = group(&asg, &name)
+        .await
+        .suspended_processes()
+        .iter()
+        .map(|p| p.process_name().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(suspended, ["AZRebalance", "Launch"]);
+    let e = asg
+        .suspend_processes()
+        .auto_scaling_group_name(&name)
+        .scaling_processes("Nope")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&e), "ValidationError");
+    // Launch suspended: no instance comes.
+    asg.set_desired_capacity()
+        .auto_scaling_group_name(&name)
+        .desired_capacity(1)
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(group(&asg, &name).await.instances().is_empty());
+    asg.resume_processes()
+        .auto_scaling_group_name(&name)
+        .send()
+        .await
+        .expect("ResumeProcesses (all)");
+    assert!(group(&asg, &name).await.suspended_processes().is_empty());
+
+    // The launch hook holds the new instance.
+    let hooks = asg
+        .describe_lifecycle_hooks()
+        .auto_scaling_group_name(&name)
+        .send()
+        .await
+        .unwrap();
+    let hook = &hooks.lifecycle_hooks()[0];
+    assert_eq!(hook.heartbeat_timeout(), Some(120));
+    assert_eq!(hook.global_timeout(), Some(12000));
+    assert_eq!(hook.default_result(), Some("CONTINUE"));
+    let waiting = eventually("the instance in Pending:Wait", WAIT, || async {
+        let g = group(&asg, &name).await;
+        g.instances()
+            .iter()
+            .find(|i| i.lifecycle_state().map(|s| s.as_str()) == Some("Pending:Wait"))
+            .and_then(|i| i.instance_id().map(str::to_owned))
+    })
+    .await;
+    asg.record_lifecycle_action_heartbeat()
+        .auto_scaling_group_name(&name)
+        .lifecycle_hook_name("on-launch")
+        .instance_id(&waiting)
+        .send()
+        .await
+        .expect("RecordLifecycleActionHeartbeat");
+    let e = asg
+        .complete_lifecycle_action()
+        .auto_scaling_group_name(&name)
+        .lifecycle_hook_name("on-launch")
+        .lifecycle_action_token("00000000-0000-4000-a000-000000000000")
+        .lifecycle_action_result("CONTINUE")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&e), "ValidationError");
+    asg.complete_lifecycle_action()
+        .auto_scaling_group_name(&name)
+        .lifecycle_hook_name("on-launch")
+        .instance_id(&waiting)
+        .lifecycle_action_result("CONTINUE")
+        .send()
+        .await
+        .expect("CompleteLifecycleAction");
+    in_service(&asg, &name, 1).await;
+    let e = asg
+        .put_lifecycle_hook()
+        .auto_scaling_group_name(&name)
+        .lifecycle_hook_name("bad")
+        .lifecycle_transition("autoscaling:EC2_INSTANCE_LAUNCHING")
+        .heartbeat_timeout(10)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&e), "ValidationError");
+    asg.delete_lifecycle_hook()
+        .auto_scaling_group_name(&name)
+        .lifecycle_hook_name("on-launch")
+        .send()
+        .await
+        .expect("DeleteLifecycleHook");
+    let types = asg.describe_lifecycle_hook_types().send().await.unwrap();
+    assert_eq!(types.lifecycle_hook_types().len(), 2);
+
+    // Target groups: additive, with states, and the traffic source forms.
+    let elb = ballast.elbv2();
+    let tg = elb
+        .create_target_group()
+        .name(unique("tg").chars().take(32).collect::<String>())
+        .protocol(aws_sdk_elasticloadbalancingv2::types::ProtocolEnum::Http)
+        .port(8080)
+        .vpc_id("vpc-0ba11a57000000000")
+        .target_type(aws_sdk_elasticloadbalancingv2::types::TargetTypeEnum::Instance)
+        .send()
+        .await
+        .unwrap();
+    let tg_arn = tg.target_groups()[0].target_group_arn().unwrap().to_owned();
+    asg.attach_load_balancer_target_groups()
+        .auto_scaling_group_name(&name)
+        .target_group_arns(&tg_arn)
+        .send()
+        .await
+        .expect("AttachLoadBalancerTargetGroups");
+    let states = asg
+        .describe_load_balancer_target_groups()
+        .auto_scaling_group_name(&name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        states.load_balancer_target_groups()[0].load_balancer_target_group_arn(),
+        Some(tg_arn.as_str())
+    );
+    let sources = asg
+        .describe_traffic_sources()
+        .auto_scaling_group_name(&name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        sources.traffic_sources()[0].identifier(),
+        Some(tg_arn.as_str())
+    );
+    assert_eq!(sources.traffic_sources()[0].r#type(), Some("elbv2"));
+    // The group's instance is registered with the attached group.
+    eventually("the instance registered", WAIT, || async {
+        let health = elb
+            .describe_target_health()
+            .target_group_arn(&tg_arn)
+            .send()
+            .await
+            .ok()?;
+        (health.target_health_descriptions().len() == 1).then_some(())
+    })
+    .await;
+    asg.detach_traffic_sources()
+        .auto_scaling_group_name(&name)
+        .traffic_sources(
+            TrafficSourceIdentifier::builder()
+                .identifier(&tg_arn)
+                .r#type("elbv2")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("DetachTrafficSources");
+    eventually("the attachment removed", WAIT, || async {
+        let states = asg
+            .describe_load_balancer_target_groups()
+            .auto_scaling_group_name(&name)
+            .send()
+            .await
+            .ok()?;
+        states
+            .load_balancer_target_groups()
+            .is_empty()
+            .then_some(())
+    })
+    .await;
+    let e = asg
+        .attach_load_balancer_target_groups()
+        .auto_scaling_group_name(&name)
+        .target_group_arns(
+            "arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/nope/0123456789abcdef",
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&e), "ValidationError");
+
+    // Instance refresh bookkeeping.
+    let e = asg
+        .cancel_instance_refresh()
+        .auto_scaling_group_name(&name)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&e), "ActiveInstanceRefreshNotFound");
+    let started = asg
+        .start_instance_refresh()
+        .auto_scaling_group_name(&name)
+        .preferences(
+            RefreshPreferences::builder()
+                .min_healthy_percentage(0)
+                .instance_warmup(1)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("StartInstanceRefresh");
+    let id = started.instance_refresh_id().unwrap().to_owned();
+    let e = asg
+        .start_instance_refresh()
+        .auto_scaling_group_name(&name)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&e), "InstanceRefreshInProgress");
+    let done = eventually("the refresh to succeed", WAIT, || async {
+        let r = asg
+            .describe_instance_refreshes()
+            .auto_scaling_group_name(&name)
+            .send()
+            .await
+            .ok()?;
+        let r = r.instance_refreshes().first()?.clone();
+        (r.status().map(|s| s.as_str()) == Some("Successful")).then_some(r)
+    })
+    .await;
+    assert_eq!(done.instance_refresh_id(), Some(id.as_str()));
+    assert_eq!(done.percentage_complete(), Some(100));
+    let now = in_service(&asg, &name, 1).await;
+    assert_ne!(now[0].0, waiting, "the refresh replaced the instance");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_ballast_carries_on_where_it_stopped() {
+    let dir = tempfile::tempdir().expect("data dir");
+    let mut first = Ballast::start_in(dir.path(), &["--time-scale", "0.05"]);
+    let asg = first.autoscaling();
+    let lt = template(&first).await;
+    let name = unique("asg");
+    asg.create_auto_scaling_group()
+        .auto_scaling_group_name(&name)
+        .launch_template(spec(&lt))
+        .min_size(2)
+        .max_size(3)
+        .availability_zones("us-east-1a")
+        .availability_zones("us-east-1b")
+        .send()
+        .await
+        .unwrap();
+    let mut before: Vec<String> = in_service(&asg, &name, 2)
+        .await
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    before.sort();
+    // A launch hook the next instance will wait on across the restart.
+    asg.put_lifecycle_hook()
+        .auto_scaling_group_name(&name)
+        .lifecycle_hook_name("hold")
+        .lifecycle_transition("autoscaling:EC2_INSTANCE_LAUNCHING")
+        .heartbeat_timeout(7200)
+        .send()
+        .await
+        .unwrap();
+    asg.set_desired_capacity()
+        .auto_scaling_group_name(&name)
+        .desired_capacity(3)
+        .send()
+        .await
+        .unwrap();
+    let waiting = eventually("the third instance waiting", WAIT, || async {
+        group(&asg, &name)
+            .await
+            .instances()
+            .iter()
+            .find(|i| i.lifecycle_state().map(|s| s.as_str()) == Some("Pending:Wait"))
+            .and_then(|i| i.instance_id().map(str::to_owned))
+    })
+    .await;
+    first.kill9();
+
+    let second = Ballast::start_in(dir.path(), &["--time-scale", "0.05"]);
+    let asg = second.autoscaling();
+    // Nothing lost, nothing doubled: the same instances, the same wait.
+    let g = group(&asg, &name).await;
+    let mut ids: Vec<String> = g
+        .instances()
+        .iter()
+        .map(|i| i.instance_id().unwrap_or_default().to_owned())
+        .collect();
+    ids.sort();
+    let mut expected = before.clone();
+    expected.push(waiting.clone());
+    expected.sort();
+    assert_eq!(ids, expected);
+    asg.complete_lifecycle_action()
+        .auto_scaling_group_name(&name)
+        .lifecycle_hook_name("hold")
+        .instance_id(&waiting)
+        .lifecycle_action_result("CONTINUE")
+        .send()
+        .await
+        .expect("the wait survived the restart");
+    let mut after: Vec<String> = in_service(&asg, &name, 3)
+        .await
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    after.sort();
+    assert_eq!(after, expected);
+    let running = second
+        .ec2()
+        .describe_instances()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("instance-state-name")
+                .values("pending")
+                .values("running")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .reservations()
+        .iter()
+        .map(|r| r.instances().len())
+        .sum::<usize>();
+    assert_eq!(running, 3, "no instance launched twice");
+}
