@@ -1,0 +1,22 @@
+//! The end-to-end suite: a real `ballast up` per test, driven by aws-sdk-rust.
+//!
+//! One test binary with a module per area, not one binary per file: every
+//! binary links the aws-sdk crates (EC2's alone is over a gigabyte of rlib),
+//! so fourteen of them cost minutes of linking and gigabytes of disk for
+//! nothing. Run one area with `cargo test -p ballast-sdk-tests --test e2e
+//! dynamodb::`.
+
+mod alb_traffic;
+mod auth_and_protocol;
+mod autoscaling_api;
+mod autoscaling_traffic;
+mod durability;
+mod dynamodb;
+mod ec2_instances;
+mod ec2_launch_templates;
+mod ec2_network;
+mod elbv2_load_balancers;
+mod elbv2_target_groups;
+mod iam;
+mod instance_roles;
+mod ssm;
