@@ -728,14 +728,14 @@ async fn key_pairs() {
         .import_key_pair()
         .key_name("laptop-rsa")
         .public_key_material(Blob::new(
-            include_str!("../../../crates/ballast-core/src/ec2/testdata/rsa1024.pub").as_bytes(),
+            include_str!("../../../../crates/ballast-core/src/ec2/testdata/rsa1024.pub").as_bytes(),
         ))
         .send()
         .await
         .unwrap();
     assert_eq!(
         rsa.key_fingerprint(),
-        Some(include_str!("../../../crates/ballast-core/src/ec2/testdata/rsa1024.md5").trim())
+        Some(include_str!("../../../../crates/ballast-core/src/ec2/testdata/rsa1024.md5").trim())
     );
     let err = ec2
         .import_key_pair()
