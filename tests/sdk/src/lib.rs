@@ -8,6 +8,7 @@
 //! parallel without port races.
 
 pub mod backend;
+pub mod fixtures;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

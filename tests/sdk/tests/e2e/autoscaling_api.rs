@@ -11,9 +11,9 @@ use aws_sdk_autoscaling::types::{
     LaunchTemplateSpecification, LifecycleHookSpecification, RefreshPreferences, Tag,
     TrafficSourceIdentifier,
 };
+use ballast_sdk_tests::fixtures::AL2023;
 use ballast_sdk_tests::{Ballast, error_code, eventually, unique};
 
-const AL2023: &str = "ami-0ba11a5700a023086";
 const WAIT: Duration = Duration::from_secs(30);
 const ZONES: [&str; 3] = ["us-east-1a", "us-east-1b", "us-east-1c"];
 

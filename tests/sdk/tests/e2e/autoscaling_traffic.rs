@@ -15,10 +15,10 @@ use aws_sdk_autoscaling::types::{LaunchTemplateSpecification, RefreshPreferences
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, ProtocolEnum, TargetGroupAttribute, TargetTypeEnum,
 };
+use ballast_sdk_tests::fixtures::AL2023;
 use ballast_sdk_tests::{Ballast, eventually, unique};
 use base64::Engine as _;
 
-const AL2023: &str = "ami-0ba11a5700a023086";
 const WAIT: Duration = Duration::from_secs(60);
 
 /// User data: serve the instance's id on its private address, from the

@@ -16,6 +16,7 @@ use aws_sdk_dynamodb::types::{
     ScalarAttributeType, Select, TableStatus, TransactWriteItem, Update, WriteRequest,
 };
 use aws_sdk_ec2::types::{IamInstanceProfileSpecification, InstanceStateName};
+use ballast_sdk_tests::fixtures::{AL2023, metadata, role_with_profile};
 use ballast_sdk_tests::{Ballast, error_code, eventually, unique};
 
 type Item = HashMap<String, AttributeValue>;
@@ -595,32 +596,6 @@ async fn acknowledged_writes_survive_kill_9() {
 
 // ------------------------------------------------------------------ IAM
 
-const AL2023: &str = "ami-0ba11a5700a023086";
-const TRUST_EC2: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-
-/// What the instance's metadata service says, with an IMDSv2 token.
-async fn metadata(address: &str, path: &str) -> String {
-    let http = reqwest::Client::new();
-    let base = format!("http://{address}:8169");
-    let token = http
-        .put(format!("{base}/latest/api/token"))
-        .header("x-aws-ec2-metadata-token-ttl-seconds", "300")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    http.get(format!("{base}{path}"))
-        .header("x-aws-ec2-metadata-token", token)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn instance_role_without_get_item_is_denied() {
     let ballast = Ballast::start_with(&["--time-scale", "0.02"]);
@@ -638,31 +613,7 @@ async fn instance_role_without_get_item_is_denied() {
     let policy = format!(
         r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":["dynamodb:PutItem","dynamodb:Query","dynamodb:DescribeTable"],"Resource":"arn:aws:dynamodb:*:*:table/{table}"}}]}}"#
     );
-    let iam = ballast.iam();
-    iam.create_role()
-        .role_name("writer")
-        .assume_role_policy_document(TRUST_EC2)
-        .send()
-        .await
-        .unwrap();
-    iam.put_role_policy()
-        .role_name("writer")
-        .policy_name("inline")
-        .policy_document(policy)
-        .send()
-        .await
-        .unwrap();
-    iam.create_instance_profile()
-        .instance_profile_name("writer")
-        .send()
-        .await
-        .unwrap();
-    iam.add_role_to_instance_profile()
-        .instance_profile_name("writer")
-        .role_name("writer")
-        .send()
-        .await
-        .unwrap();
+    role_with_profile(&ballast.iam(), "writer", Some(&policy)).await;
 
     let ec2 = ballast.ec2();
     let launched = ec2
@@ -695,7 +646,7 @@ async fn instance_role_without_get_item_is_denied() {
         (state == InstanceStateName::Running).then_some(())
     })
     .await;
-    let body = metadata(
+    let (_, body) = metadata(
         &address,
         "/latest/meta-data/iam/security-credentials/writer",
     )

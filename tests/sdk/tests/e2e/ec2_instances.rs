@@ -9,11 +9,9 @@ use aws_sdk_ec2::client::Waiters;
 use aws_sdk_ec2::types::{
     Filter, HttpTokensState, InstanceStateName, InstanceType, ResourceType, Tag, TagSpecification,
 };
+use ballast_sdk_tests::fixtures::AL2023;
 use ballast_sdk_tests::{Ballast, error_code, eventually};
 use base64::Engine as _;
-
-/// Amazon Linux 2023 in Ballast's catalogue (IMDSv2 only by default).
-const AL2023: &str = "ami-0ba11a5700a023086";
 
 /// Amazon Linux 2 (IMDSv1 allowed by default).
 const AL2: &str = "ami-0ba11a5700a002086";
@@ -950,5 +948,28 @@ async fn a_crashed_boot_leaves_the_instance_running() {
             .instance_state()
             .and_then(|s| s.name()),
         Some(&InstanceStateName::Running)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daemon_that_left_its_process_group_stops_with_the_instance() {
+    let ballast = start();
+    let ec2 = ballast.ec2();
+    // `setsid -f` forks the server into a session and process group of its
+    // own, as a classic daemon does.
+    let user_data = r#"#!/bin/bash
+mkdir -p "$HOME/www" && echo up > "$HOME/www/alive"
+setsid -f python3 -m http.server 8080 --bind "$BALLAST_PRIVATE_IP" --directory "$HOME/www" >/dev/null 2>&1
+"#;
+    let (id, address) = launch(&ec2, Some(user_data)).await;
+    wait_state(&ec2, &id, InstanceStateName::Running).await;
+    eventually("the daemon to serve", WAIT, || get(&address, "alive")).await;
+
+    ec2.stop_instances().instance_ids(&id).send().await.unwrap();
+    wait_state(&ec2, &id, InstanceStateName::Stopped).await;
+    assert_eq!(
+        get(&address, "alive").await,
+        None,
+        "a stopped instance's daemon still answers"
     );
 }

@@ -4,8 +4,8 @@
 //! leave the store as it was.
 
 use aws_sdk_ec2::types::{
-    Filter, InstanceType, LaunchTemplateBlockDeviceMappingRequest,
-    LaunchTemplateEbsBlockDeviceRequest, LaunchTemplateErrorCode, LaunchTemplateHttpTokensState,
+    InstanceType, LaunchTemplateBlockDeviceMappingRequest, LaunchTemplateEbsBlockDeviceRequest,
+    LaunchTemplateErrorCode, LaunchTemplateHttpTokensState,
     LaunchTemplateIamInstanceProfileSpecificationRequest,
     LaunchTemplateInstanceMetadataEndpointState, LaunchTemplateInstanceMetadataOptionsRequest,
     LaunchTemplateInstanceMetadataTagsState,
@@ -14,25 +14,8 @@ use aws_sdk_ec2::types::{
     RequestLaunchTemplateData, ResourceType, ShutdownBehavior, Tag, TagSpecification, VolumeType,
 };
 use aws_sdk_ssm::types::ParameterType;
+use ballast_sdk_tests::fixtures::{AL2023, AL2023_PARAMETER, DEFAULT_SG, SUBNET_A, filter, tag};
 use ballast_sdk_tests::{Ballast, error_code};
-
-const AL2023: &str = "ami-0ba11a5700a023086";
-const AL2023_PARAMETER: &str =
-    "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
-const SUBNET_A: &str = "subnet-0ba11a57000000001";
-const DEFAULT_SG: &str = "sg-0ba11a57000000000";
-
-fn filter(name: &str, values: &[&str]) -> Filter {
-    let mut f = Filter::builder().name(name);
-    for v in values {
-        f = f.values(*v);
-    }
-    f.build()
-}
-
-fn tag(key: &str, value: &str) -> Tag {
-    Tag::builder().key(key).value(value).build()
-}
 
 fn data(image: &str, instance_type: &str) -> RequestLaunchTemplateData {
     RequestLaunchTemplateData::builder()

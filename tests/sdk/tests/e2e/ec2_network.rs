@@ -7,25 +7,10 @@ use std::time::Duration;
 use aws_sdk_ec2::client::Waiters;
 use aws_sdk_ec2::primitives::Blob;
 use aws_sdk_ec2::types::{
-    Filter, IpPermission, IpRange, KeyFormat, KeyType, ResourceType, Tag, TagSpecification,
-    UserIdGroupPair,
+    IpPermission, IpRange, KeyFormat, KeyType, ResourceType, Tag, TagSpecification, UserIdGroupPair,
 };
+use ballast_sdk_tests::fixtures::{DEFAULT_SG, VPC, filter, tag};
 use ballast_sdk_tests::{Ballast, RawRequest, error_code, unique};
-
-const VPC: &str = "vpc-0ba11a57000000000";
-const DEFAULT_SG: &str = "sg-0ba11a57000000000";
-
-fn filter(name: &str, values: &[&str]) -> Filter {
-    let mut f = Filter::builder().name(name);
-    for v in values {
-        f = f.values(*v);
-    }
-    f.build()
-}
-
-fn tag(key: &str, value: &str) -> Tag {
-    Tag::builder().key(key).value(value).build()
-}
 
 /// The HTTP status of an SDK error's response.
 fn http_status<E>(

@@ -16,6 +16,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
     SourceIpConditionConfig, SubnetMapping, Tag, TargetDescription, TargetGroupStickinessConfig,
     TargetGroupTuple, TargetHealthReasonEnum, TargetHealthStateEnum, TargetTypeEnum,
 };
+use ballast_sdk_tests::fixtures::VPC;
 use ballast_sdk_tests::{Ballast, error_code};
 
 /// The default subnets of us-east-1a, -1b and -1c (docs/behaviour.md).
@@ -24,7 +25,6 @@ const SUBNETS: [&str; 3] = [
     "subnet-0ba11a5700000000b",
     "subnet-0ba11a5700000000c",
 ];
-const VPC: &str = "vpc-0ba11a57000000000";
 const ARN_PREFIX: &str = "arn:aws:elasticloadbalancing:us-east-1:000000000000:";
 
 /// A listener port unlikely to be used by a parallel test run: each load

@@ -9,9 +9,9 @@ use aws_sdk_iam::client::Waiters;
 use aws_sdk_iam::types::{PolicyScopeType, Tag};
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::http::Response;
+use ballast_sdk_tests::fixtures::TRUST_EC2;
 use ballast_sdk_tests::{Ballast, RawRequest, error_code};
 
-const TRUST_EC2: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 const READ_PARAMS: &str = r#"{
   "Version": "2012-10-17",
   "Statement": [{"Sid": "Read", "Effect": "Allow", "Action": ["ssm:GetParameter*"], "Resource": "arn:aws:ssm:*:*:parameter/app/*"}]

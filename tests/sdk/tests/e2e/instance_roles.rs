@@ -9,65 +9,12 @@ use std::time::Duration;
 use aws_credential_types::Credentials;
 use aws_sdk_ec2::types::{IamInstanceProfileSpecification, InstanceStateName};
 use aws_sdk_ssm::types::ParameterType;
+use ballast_sdk_tests::fixtures::{AL2023, metadata, role_with_profile};
 use ballast_sdk_tests::{Ballast, error_code, eventually};
 
-const AL2023: &str = "ami-0ba11a5700a023086";
 const WAIT: Duration = Duration::from_secs(20);
-const TRUST_EC2: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 const READ_APP_PARAMS: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ssm:GetParameter","Resource":"arn:aws:ssm:*:*:parameter/app/*"}]}"#;
 const DENY_SECRET: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"ssm:*","Resource":"arn:aws:ssm:*:*:parameter/app/secret"}]}"#;
-
-/// Creates a role with `policy` inline and an instance profile holding it.
-async fn role_with_profile(iam: &aws_sdk_iam::Client, name: &str, policy: Option<&str>) {
-    iam.create_role()
-        .role_name(name)
-        .assume_role_policy_document(TRUST_EC2)
-        .send()
-        .await
-        .expect("CreateRole");
-    if let Some(policy) = policy {
-        iam.put_role_policy()
-            .role_name(name)
-            .policy_name("inline")
-            .policy_document(policy)
-            .send()
-            .await
-            .expect("PutRolePolicy");
-    }
-    iam.create_instance_profile()
-        .instance_profile_name(name)
-        .send()
-        .await
-        .expect("CreateInstanceProfile");
-    iam.add_role_to_instance_profile()
-        .instance_profile_name(name)
-        .role_name(name)
-        .send()
-        .await
-        .expect("AddRoleToInstanceProfile");
-}
-
-/// What the instance's metadata service says, with an IMDSv2 token.
-async fn metadata(address: &str, path: &str) -> (u16, String) {
-    let http = reqwest::Client::new();
-    let base = format!("http://{address}:8169");
-    let token = http
-        .put(format!("{base}/latest/api/token"))
-        .header("x-aws-ec2-metadata-token-ttl-seconds", "300")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let response = http
-        .get(format!("{base}{path}"))
-        .header("x-aws-ec2-metadata-token", token)
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.text().await.unwrap())
-}
 
 /// The instance's current role credentials, from its metadata.
 async fn instance_credentials(address: &str, role: &str) -> Credentials {

@@ -1,0 +1,90 @@
+//! Ballast's fixed world and the setup many tests share.
+//!
+//! The default VPC, its subnets, its `default` security group and the image
+//! catalogue have the same ids on every `ballast up`, so tests name them
+//! directly, as a runbook written for one AWS account would.
+
+use aws_sdk_ec2::types::{Filter, Tag};
+
+/// The Amazon Linux 2023 image in Ballast's catalogue (IMDSv2 only by default).
+pub const AL2023: &str = "ami-0ba11a5700a023086";
+/// The public SSM parameter that resolves to [`AL2023`].
+pub const AL2023_PARAMETER: &str =
+    "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
+/// The default VPC.
+pub const VPC: &str = "vpc-0ba11a57000000000";
+/// The default subnet of the region's first zone.
+pub const SUBNET_A: &str = "subnet-0ba11a57000000001";
+/// The default VPC's `default` security group.
+pub const DEFAULT_SG: &str = "sg-0ba11a57000000000";
+
+/// A trust policy that lets EC2 instances assume the role.
+pub const TRUST_EC2: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+/// An EC2 `Describe*` filter.
+pub fn filter(name: &str, values: &[&str]) -> Filter {
+    values
+        .iter()
+        .fold(Filter::builder().name(name), |f, v| f.values(*v))
+        .build()
+}
+
+/// An EC2 tag.
+pub fn tag(key: &str, value: &str) -> Tag {
+    Tag::builder().key(key).value(value).build()
+}
+
+/// Creates a role instances may assume, with `policy` inline when given, and
+/// an instance profile of the same name holding it.
+pub async fn role_with_profile(iam: &aws_sdk_iam::Client, name: &str, policy: Option<&str>) {
+    iam.create_role()
+        .role_name(name)
+        .assume_role_policy_document(TRUST_EC2)
+        .send()
+        .await
+        .expect("CreateRole");
+    if let Some(policy) = policy {
+        iam.put_role_policy()
+            .role_name(name)
+            .policy_name("inline")
+            .policy_document(policy)
+            .send()
+            .await
+            .expect("PutRolePolicy");
+    }
+    iam.create_instance_profile()
+        .instance_profile_name(name)
+        .send()
+        .await
+        .expect("CreateInstanceProfile");
+    iam.add_role_to_instance_profile()
+        .instance_profile_name(name)
+        .role_name(name)
+        .send()
+        .await
+        .expect("AddRoleToInstanceProfile");
+}
+
+/// What an instance's metadata service answers on `path`, asked from
+/// outside with an IMDSv2 token: the status and the body.
+pub async fn metadata(address: &str, path: &str) -> (u16, String) {
+    let http = reqwest::Client::new();
+    let base = format!("http://{address}:8169");
+    let token = http
+        .put(format!("{base}/latest/api/token"))
+        .header("x-aws-ec2-metadata-token-ttl-seconds", "300")
+        .send()
+        .await
+        .expect("PUT /latest/api/token")
+        .text()
+        .await
+        .expect("token body");
+    let response = http
+        .get(format!("{base}{path}"))
+        .header("x-aws-ec2-metadata-token", token)
+        .send()
+        .await
+        .expect("GET metadata");
+    let status = response.status().as_u16();
+    (status, response.text().await.expect("metadata body"))
+}
