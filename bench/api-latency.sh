@@ -16,7 +16,8 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-root=$(pwd)
+source bench/lib.sh
+bench_init bench
 
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
@@ -28,55 +29,14 @@ ballast="$root/target/release/ballast"
 venv="$root/target/bench-venv"
 requirements="$root/bench/api-latency/requirements.txt"
 
-step() { printf '\n==> %s\n' "$*" >&2; }
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/ballast-bench.XXXXXX")
-pids=()
-
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do
-    kill "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-# A loopback port nobody listens on right now.
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# Resident set size of a process, in KiB (FIELD is VmRSS or VmHWM).
-rss_kib() {
-  awk -v field="$2:" '$1 == field { print $2 }' "/proc/$1/status"
-}
-
-install_moto() {
-  local stamp="$venv/.requirements.sha256" want
-  want=$(sha256sum "$requirements" | cut -d' ' -f1)
-  if [[ ! -x "$venv/bin/moto_server" || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
-    echo "$want" > "$stamp"
-  fi
-}
-
 # bench_server NAME PORT COMMAND...: spawn the server, time its start-up,
 # read its idle RSS, create the parameter and run the load against it.
 bench_server() {
   local name=$1 port=$2
   shift 2
-  local endpoint="http://127.0.0.1:$port" log="$work/$name.log" spawned pid startup
-  spawned=$(date +%s%N)
-  "$@" >"$log" 2>&1 &
-  pid=$!
-  pids+=("$pid")
-  if ! startup=$("$bench" wait-ready --endpoint "$endpoint" --since-unix-ns "$spawned" --timeout 60); then
-    cat "$log" >&2
-    return 1
-  fi
+  local endpoint="http://127.0.0.1:$port" pid startup
+  spawn_ready "$name" "$endpoint" "$@"
+  pid=$server_pid startup=$server_startup_ms
   sleep 1 # let it settle before reading its idle footprint
   startup_args+=(--startup-ms "$name=$startup")
   rss_args+=(--idle-rss-kib "$name=$(rss_kib "$pid" VmRSS)")
@@ -95,7 +55,7 @@ step "build ballast and the load generator (release)"
 cargo build --release --quiet -p ballast -p ballast-bench-api
 
 step "moto in $venv"
-install_moto
+venv_install "$venv" "$requirements" "$venv/bin/moto_server"
 moto_version=$("$venv/bin/python" -c 'import moto; print(moto.__version__)')
 
 startup_args=()
@@ -112,7 +72,7 @@ port=$(free_port)
 bench_server moto "$port" "$venv/bin/moto_server" -H 127.0.0.1 -p "$port"
 
 step "results"
-echo "Machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+machine_line
 echo "Ballast $("$ballast" --version | awk '{ print $2 }') (verifies SigV4) vs moto $moto_version (accepts any signature);" \
   "SSM GetParameter, ${DURATION} s per level after ${WARMUP} s warm-up, one keep-alive connection per worker."
 echo

@@ -46,29 +46,8 @@ requirements="$root/bench/proxy/requirements.txt"
 report="$root/bench/proxy/report.py"
 body='ballast proxy bench: hello, ok.'   # 31 bytes + newline
 
-step() { printf '\n==> %s\n' "$*" >&2; }
-die() { echo "proxy.sh: $*" >&2; exit 1; }
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/ballast-proxy-bench.XXXXXX")
-pids=()
-
-cleanup() {
-  local pid deadline=$((SECONDS + 10))
-  for pid in "${pids[@]}"; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in "${pids[@]}"; do
-    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
-      sleep 0.1
-    done
-    kill -9 "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+source bench/lib.sh
+bench_init proxy-bench
 
 # ---------------------------------------------------------------- tools
 
@@ -86,22 +65,7 @@ install_debian_packages() {
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
-install_awscli() {
-  local stamp="$venv/.requirements.sha256" want
-  want=$(sha256sum "$requirements" | cut -d' ' -f1)
-  if [[ ! -x "$venv/bin/aws" || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
-    echo "$want" > "$stamp"
-  fi
-}
-
 # ---------------------------------------------------------------- helpers
-
-# A loopback port nobody listens on right now.
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # wait_port HOST PORT SECONDS: until something accepts on HOST:PORT.
 wait_port() {
@@ -407,7 +371,7 @@ fi
 
 step "tools"
 install_debian_packages
-install_awscli
+venv_install "$venv" "$requirements" "$venv/bin/aws"
 PATH="$PATH:/usr/sbin"
 
 if [[ -z "${BALLAST_BIN:-}" ]]; then
@@ -492,7 +456,7 @@ if [[ -n "${PERF_OUT:-}" ]]; then
 fi
 
 step "results"
-echo "Machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)," \
+echo "$(machine_line)," \
   "Linux $(uname -r)"
 echo "Ballast $("$ballast" --version | awk '{ print $2 }'), $(haproxy -v | awk 'NR == 1 { print "HAProxy", $3 }')," \
   "$(nginx -v 2>&1 | sed 's/^nginx version: //'), wrk $(wrk -v 2>&1 | awk 'NR == 1 { print $2 }')"
