@@ -7,22 +7,34 @@
 //! its members is not a zombie. That works whoever reaps the members,
 //! including after `ballast up` itself was killed and restarted.
 //!
-//! A process that leaves its group (`setsid`, classic daemonizing) escapes
-//! Ballast's control; the network-namespace mode the design plans would
-//! close that gap with a cgroup.
+//! A process that leaves the group (`setsid`, a double-forking daemon)
+//! still inherits the instance's environment, so it is found by the
+//! `BALLAST_INSTANCE_DIR` it carries, and stopped with the instance as a
+//! real VM's daemons stop with it. Only a process that also throws its
+//! environment away escapes; the network-namespace mode the design plans
+//! would close that gap with a cgroup.
 
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::fs;
 use std::io;
+use std::os::unix::ffi::OsStringExt;
 use std::path::Path;
+use std::sync::OnceLock;
 
-use nix::sys::signal::{Signal, killpg};
+use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
 
 /// The environment variable that marks every process of an instance, so a
 /// restarted Ballast can tell its instances' groups from a recycled
 /// process-group id.
 pub const INSTANCE_MARKER: &str = "BALLAST_INSTANCE_ID";
+
+/// The environment variable holding the instance's directory. It is unique
+/// to one instance of one Ballast data directory (instance ids alone may
+/// repeat across servers), so it is what finds processes that left their
+/// group.
+pub const INSTANCE_DIR_VARIABLE: &str = "BALLAST_INSTANCE_DIR";
 
 /// A running boot: the id of its process group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,29 +56,79 @@ impl Group {
     /// marker, i.e. the group really is that instance's and not a
     /// recycled id.
     pub fn belongs_to(self, table: &ProcessTable, instance_id: &str) -> bool {
-        let needle = format!("{INSTANCE_MARKER}={instance_id}");
         table.members(self).iter().any(|pid| {
-            fs::read(format!("/proc/{pid}/environ"))
-                .is_ok_and(|env| env.split(|b| *b == 0).any(|var| var == needle.as_bytes()))
+            environment_value(*pid, INSTANCE_MARKER).is_some_and(|id| id == instance_id.as_bytes())
         })
     }
 }
 
-/// The machine's live processes by process group, read once per
-/// reconciliation pass.
+/// Everything of one instance that still runs: the process group of its
+/// boot, if it has one, and the processes that left that group but carry
+/// the instance's directory in their environment.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct InstanceProcesses {
+    pub group: Option<Group>,
+    /// Live processes outside `group` that belong to the instance.
+    pub escaped: Vec<i32>,
+}
+
+impl InstanceProcesses {
+    /// Whether nothing of the instance runs any more.
+    pub fn is_empty(&self) -> bool {
+        self.group.is_none() && self.escaped.is_empty()
+    }
+
+    /// Signals the group and every escaped process; processes that are
+    /// already gone are not an error.
+    pub fn signal(&self, signal: Signal) {
+        if let Some(group) = self.group {
+            let _ = group.signal(signal);
+        }
+        for pid in &self.escaped {
+            let _ = kill(Pid::from_raw(*pid), signal);
+        }
+    }
+}
+
+/// The machine's live processes by process group and by instance
+/// directory, read once per reconciliation pass.
 #[derive(Debug, Default)]
 pub struct ProcessTable {
+    entries: Vec<ProcessEntry>,
     by_group: HashMap<i32, Vec<i32>>,
+    /// Built on first use: reading every process's environment is only
+    /// needed while some instance is stopping.
+    by_instance_dir: OnceLock<HashMap<OsString, Vec<ProcessEntry>>>,
 }
 
 impl ProcessTable {
     /// Reads `/proc` now.
     pub fn take() -> Self {
+        let entries = live_processes();
         let mut by_group: HashMap<i32, Vec<i32>> = HashMap::new();
-        for entry in live_processes() {
+        for entry in &entries {
             by_group.entry(entry.pgid).or_default().push(entry.pid);
         }
-        ProcessTable { by_group }
+        ProcessTable {
+            entries,
+            by_group,
+            by_instance_dir: OnceLock::new(),
+        }
+    }
+
+    fn by_instance_dir(&self) -> &HashMap<OsString, Vec<ProcessEntry>> {
+        self.by_instance_dir.get_or_init(|| {
+            let mut index: HashMap<OsString, Vec<ProcessEntry>> = HashMap::new();
+            for entry in &self.entries {
+                if let Some(dir) = environment_value(entry.pid, INSTANCE_DIR_VARIABLE) {
+                    index
+                        .entry(OsString::from_vec(dir))
+                        .or_default()
+                        .push(*entry);
+                }
+            }
+            index
+        })
     }
 
     /// The pids of the group's live (non-zombie) members.
@@ -77,6 +139,23 @@ impl ProcessTable {
     /// Whether any member of the group is alive.
     pub fn alive(&self, group: Group) -> bool {
         !self.members(group).is_empty()
+    }
+
+    /// The live processes of the instance whose directory is `dir` and
+    /// whose current boot, if any, runs in `group`.
+    pub fn of_instance(&self, group: Option<Group>, dir: &Path) -> InstanceProcesses {
+        let escaped = self
+            .by_instance_dir()
+            .get(dir.as_os_str())
+            .into_iter()
+            .flatten()
+            .filter(|entry| group.is_none_or(|g| entry.pgid != g.pgid))
+            .map(|entry| entry.pid)
+            .collect();
+        InstanceProcesses {
+            group: group.filter(|g| self.alive(*g)),
+            escaped,
+        }
     }
 }
 
@@ -100,6 +179,21 @@ fn live_processes() -> Vec<ProcessEntry> {
             parse_stat(&stat)
         })
         .collect()
+}
+
+/// The value of `name` in the environment process `pid` started with, if
+/// it can be read (it cannot for another user's processes, which are
+/// never an instance's).
+fn environment_value(pid: i32, name: &str) -> Option<Vec<u8>> {
+    let environ = fs::read(format!("/proc/{pid}/environ")).ok()?;
+    variable(&environ, name).map(<[u8]>::to_vec)
+}
+
+/// Finds `NAME=value` in a NUL-separated environment block.
+fn variable<'a>(environ: &'a [u8], name: &str) -> Option<&'a [u8]> {
+    environ
+        .split(|b| *b == 0)
+        .find_map(|entry| entry.strip_prefix(name.as_bytes())?.strip_prefix(b"="))
 }
 
 /// Parses `pid (comm) state ppid pgrp …`, skipping zombies and dead
@@ -208,6 +302,45 @@ mod tests {
             .expect("this test's process");
         assert!(table.alive(Group { pgid: own.pgid }));
         assert!(!table.alive(Group { pgid: -5 }));
+    }
+
+    #[test]
+    fn environment_variables_are_found_by_exact_name() {
+        let environ = b"PATH=/bin\0BALLAST_INSTANCE_DIR=/data/i-1\0BALLAST_INSTANCE_DIRX=no\0";
+        assert_eq!(
+            variable(environ, INSTANCE_DIR_VARIABLE),
+            Some(&b"/data/i-1"[..])
+        );
+        assert_eq!(variable(environ, "BALLAST"), None);
+        assert_eq!(variable(b"", "PATH"), None);
+    }
+
+    #[test]
+    fn a_process_that_left_its_group_is_still_the_instances() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("i-escaped");
+        // `setsid` puts the sleeper in a session and group of its own.
+        let mut leader = std::process::Command::new("setsid")
+            .args(["sleep", "30"])
+            .env(INSTANCE_DIR_VARIABLE, &marker)
+            .spawn()
+            .expect("setsid sleep");
+        let pid = leader.id() as i32;
+        let found = (0..100).find_map(|_| {
+            let processes = ProcessTable::take().of_instance(Some(Group { pgid: -5 }), &marker);
+            if processes.escaped.contains(&pid) {
+                return Some(processes);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            None
+        });
+        let processes = found.expect("the escaped process is found by its marker");
+        assert_eq!(processes.group, None, "a dead group is not reported");
+        assert!(!processes.is_empty());
+        processes.signal(KILL);
+        leader.wait().unwrap();
+        let after = ProcessTable::take().of_instance(None, &marker);
+        assert!(after.is_empty(), "{after:?}");
     }
 
     #[test]

@@ -26,7 +26,7 @@ use crate::Inner;
 use crate::boot::{self, Environment};
 use crate::imds;
 use crate::instance_dir::InstanceDir;
-use crate::process::{Group, KILL, ProcessTable, TERMINATE};
+use crate::process::{Group, InstanceProcesses, KILL, ProcessTable, TERMINATE};
 
 /// How often the reconciler runs without being signalled.
 const PERIOD: Duration = Duration::from_millis(250);
@@ -48,6 +48,13 @@ struct Slot {
     boot: Option<Boot>,
     stopping: Option<Stopping>,
     imds: Option<Listener>,
+}
+
+impl Slot {
+    /// The process group of the current boot, if there is one.
+    fn group(&self) -> Option<Group> {
+        self.boot.map(|boot| boot.group)
+    }
 }
 
 /// A boot whose process group may still be alive.
@@ -123,8 +130,10 @@ impl Reconciler {
             instances.iter().map(|i| i.id.as_str()).collect();
         self.slots.retain(|id, slot| {
             let keep = known.contains(id.as_str());
-            if !keep && let Some(boot) = slot.boot {
-                let _ = boot.group.signal(KILL);
+            if !keep {
+                table
+                    .of_instance(slot.group(), slot.dir.root())
+                    .signal(KILL);
             }
             keep
         });
@@ -181,7 +190,13 @@ impl Reconciler {
                         start_boot(slot, instance, &self.env);
                     }
                 }
-                None => start_boot(slot, instance, &self.env),
+                None => {
+                    // Processes a previous boot left behind (after a
+                    // restart) end before this boot starts.
+                    if wind_down(slot, table, grace) {
+                        start_boot(slot, instance, &self.env);
+                    }
+                }
             }
             return Ok(());
         }
@@ -234,26 +249,29 @@ impl Reconciler {
     /// then SIGKILL after a short grace. The store keeps the instances
     /// `running`; the next start boots them again.
     async fn shut_down_all(&mut self) {
-        let groups: Vec<(Group, &InstanceDir)> = self
-            .slots
-            .values()
-            .filter_map(|slot| slot.boot.map(|b| (b.group, &slot.dir)))
-            .collect();
-        for (group, dir) in &groups {
-            dir.console_line("Ballast is shutting down; stopping this instance's processes");
-            let _ = group.signal(TERMINATE);
+        let running = |table: &ProcessTable| -> Vec<InstanceProcesses> {
+            self.slots
+                .values()
+                .map(|slot| table.of_instance(slot.group(), slot.dir.root()))
+                .filter(|processes| !processes.is_empty())
+                .collect()
+        };
+        for slot in self.slots.values().filter(|slot| slot.boot.is_some()) {
+            slot.dir
+                .console_line("Ballast is shutting down; stopping this instance's processes");
+        }
+        for processes in running(&ProcessTable::take()) {
+            processes.signal(TERMINATE);
         }
         let deadline = Instant::now() + SHUTDOWN_GRACE;
-        while Instant::now() < deadline {
-            let table = ProcessTable::take();
-            if groups.iter().all(|(g, _)| !table.alive(*g)) {
-                break;
-            }
+        while Instant::now() < deadline && !running(&ProcessTable::take()).is_empty() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        for (group, dir) in &groups {
-            let _ = group.signal(KILL);
-            dir.clear_runtime_record();
+        for processes in running(&ProcessTable::take()) {
+            processes.signal(KILL);
+        }
+        for slot in self.slots.values() {
+            slot.dir.clear_runtime_record();
         }
         self.slots.clear();
     }
@@ -285,32 +303,34 @@ fn start_boot(slot: &mut Slot, instance: &Instance, env: &Environment) {
     }
 }
 
-/// Moves the slot's boot towards gone: SIGTERM first, SIGKILL after the
-/// grace. Returns `true` once no process of the boot is alive.
+/// Moves the instance's processes towards gone: SIGTERM first, SIGKILL
+/// after the grace (and again each pass to whatever was forked since).
+/// Returns `true` once nothing of the instance runs, in its boot's group or
+/// outside it.
 fn wind_down(slot: &mut Slot, table: &ProcessTable, grace: Duration) -> bool {
-    let Some(boot) = slot.boot else {
-        return true;
-    };
-    if !table.alive(boot.group) {
-        slot.boot = None;
+    let processes = table.of_instance(slot.group(), slot.dir.root());
+    if processes.is_empty() {
+        if slot.boot.take().is_some() {
+            slot.dir.clear_runtime_record();
+        }
         slot.stopping = None;
-        slot.dir.clear_runtime_record();
         return true;
     }
     match slot.stopping {
         None => {
             slot.dir
                 .console_line("stopping: sending SIGTERM to every process");
-            let _ = boot.group.signal(TERMINATE);
+            processes.signal(TERMINATE);
             slot.stopping = Some(Stopping {
                 since: Instant::now(),
                 killed: false,
             });
         }
-        Some(stopping) if !stopping.killed && stopping.since.elapsed() >= grace => {
+        Some(stopping) if stopping.killed => processes.signal(KILL),
+        Some(stopping) if stopping.since.elapsed() >= grace => {
             slot.dir
                 .console_line("stopping: grace period over, sending SIGKILL");
-            let _ = boot.group.signal(KILL);
+            processes.signal(KILL);
             slot.stopping = Some(Stopping {
                 killed: true,
                 ..stopping
