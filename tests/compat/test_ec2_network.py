@@ -218,3 +218,142 @@ def test_dry_run_is_412(ec2, uid):
     assert "DryRun flag is set" in e.response["Error"]["Message"]
     expect_error("InvalidKeyPair.NotFound", ec2.describe_key_pairs, KeyNames=[f"dry-{uid}"])
     expect_error("DryRunOperation", ec2.create_tags, Resources=[VPC], Tags=[{"Key": "a", "Value": "b"}], DryRun=True)
+
+
+# --------------------------------------------------------------------------- egress rules and DescribeSecurityGroupRules
+
+ALL_OUT = {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+
+
+def group_rules(ec2, gid):
+    return ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [gid]}])["SecurityGroupRules"]
+
+
+def test_security_group_egress(ec2, uid):
+    gid = ec2.create_security_group(GroupName=f"out-{uid}", Description="egress")["GroupId"]
+    group = ec2.describe_security_groups(GroupIds=[gid])["SecurityGroups"][0]
+    assert group["IpPermissions"] == []
+    assert [(p["IpProtocol"], p["IpRanges"]) for p in group["IpPermissionsEgress"]] == [("-1", [{"CidrIp": "0.0.0.0/0"}])]
+    [default_out] = group_rules(ec2, gid)
+    assert default_out["IsEgress"] is True and default_out["CidrIpv4"] == "0.0.0.0/0" and default_out["IpProtocol"] == "-1"
+
+    https = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0", "Description": "web"}]}
+    to_default = {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "UserIdGroupPairs": [{"GroupId": DEFAULT_SG}]}
+    out = ec2.authorize_security_group_egress(GroupId=gid, IpPermissions=[https, to_default])
+    assert out["Return"] is True
+    added = out["SecurityGroupRules"]
+    assert [(r["IsEgress"], r["GroupId"], r.get("FromPort")) for r in added] == [(True, gid, 443), (True, gid, 5432)]
+    assert added[1]["ReferencedGroupInfo"]["GroupId"] == DEFAULT_SG
+    https_id, to_default_id = (r["SecurityGroupRuleId"] for r in added)
+
+    egress = ec2.describe_security_groups(GroupIds=[gid])["SecurityGroups"][0]["IpPermissionsEgress"]
+    assert len(egress) == 3
+    assert egress[1]["FromPort"] == 443 and egress[1]["IpRanges"] == [{"CidrIp": "0.0.0.0/0", "Description": "web"}]
+    assert egress[2]["UserIdGroupPairs"][0]["GroupId"] == DEFAULT_SG
+    for name, value in [("egress.ip-permission.from-port", "443"), ("egress.ip-permission.group-id", DEFAULT_SG)]:
+        found = ec2.describe_security_groups(Filters=[{"Name": name, "Values": [value]}, {"Name": "group-id", "Values": [gid]}])
+        assert [g["GroupId"] for g in found["SecurityGroups"]] == [gid], name
+    assert ec2.describe_security_groups(Filters=[{"Name": "ip-permission.from-port", "Values": ["443"]}, {"Name": "group-id", "Values": [gid]}])["SecurityGroups"] == []
+    assert len(group_rules(ec2, gid)) == 3
+    [one] = ec2.describe_security_group_rules(SecurityGroupRuleIds=[https_id])["SecurityGroupRules"]
+    assert one["FromPort"] == 443 and one["IsEgress"] is True and one["Description"] == "web"
+
+    expect_error("InvalidPermission.Duplicate", ec2.authorize_security_group_egress, GroupId=gid, IpPermissions=[https])
+    expect_error("InvalidGroup.NotFound", ec2.authorize_security_group_egress, GroupId="sg-0123456789abcdef0", IpPermissions=[https])
+    expect_error("InvalidGroup.NotFound", ec2.revoke_security_group_egress, GroupId="sg-0123456789abcdef0", IpPermissions=[https])
+    expect_error("UnknownParameter", ec2.authorize_security_group_egress, GroupId=gid, IpProtocol="tcp", FromPort=25, ToPort=25, CidrIp="0.0.0.0/0")
+    e = expect_error("DryRunOperation", ec2.authorize_security_group_egress, GroupId=gid, IpPermissions=[{**https, "FromPort": 25, "ToPort": 25}], DryRun=True)
+    assert http_status(e) == 412
+
+    revoked = ec2.revoke_security_group_egress(GroupId=gid, IpPermissions=[https])
+    assert revoked["Return"] is True
+    assert [(r["SecurityGroupRuleId"], r["IsEgress"]) for r in revoked["RevokedSecurityGroupRules"]] == [(https_id, True)]
+    expect_error("InvalidPermission.NotFound", ec2.revoke_security_group_egress, GroupId=gid, IpPermissions=[https])
+    expect_error("InvalidSecurityGroupRuleId.NotFound", ec2.describe_security_group_rules, SecurityGroupRuleIds=[https_id])
+
+    expect_error("InvalidSecurityGroupRuleId.NotFound", ec2.revoke_security_group_ingress, GroupId=gid, SecurityGroupRuleIds=[to_default_id])
+    expect_error("InvalidSecurityGroupRuleId.NotFound", ec2.revoke_security_group_egress, GroupId=gid, SecurityGroupRuleIds=["sgr-0123456789abcdef0"])
+    expect_error("InvalidSecurityGroupRuleId.Malformed", ec2.revoke_security_group_egress, GroupId=gid, SecurityGroupRuleIds=["10.0.0.0/8"])
+    revoked = ec2.revoke_security_group_egress(GroupId=gid, SecurityGroupRuleIds=[to_default_id])
+    [gone] = revoked["RevokedSecurityGroupRules"]
+    assert gone["SecurityGroupRuleId"] == to_default_id and gone["ReferencedGroupId"] == DEFAULT_SG
+    assert [r["SecurityGroupRuleId"] for r in group_rules(ec2, gid)] == [default_out["SecurityGroupRuleId"]]
+
+    # The all-traffic rule goes and comes back (under a new id).
+    ec2.revoke_security_group_egress(GroupId=gid, IpPermissions=[ALL_OUT])
+    assert ec2.describe_security_groups(GroupIds=[gid])["SecurityGroups"][0]["IpPermissionsEgress"] == []
+    assert group_rules(ec2, gid) == []
+    back = ec2.authorize_security_group_egress(GroupId=gid, IpPermissions=[ALL_OUT])["SecurityGroupRules"][0]
+    assert back["SecurityGroupRuleId"] != default_out["SecurityGroupRuleId"]
+    assert ec2.describe_security_groups(GroupIds=[gid])["SecurityGroups"][0]["IpPermissionsEgress"][0]["IpProtocol"] == "-1"
+
+
+def test_security_group_rules_page(ec2, uid):
+    gid = ec2.create_security_group(GroupName=f"rules-{uid}", Description="paged rules")["GroupId"]
+    ec2.authorize_security_group_ingress(
+        GroupId=gid,
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": p, "ToPort": p, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]} for p in range(1, 7)],
+    )
+    filters = [{"Name": "group-id", "Values": [gid]}]
+    pages = list(ec2.get_paginator("describe_security_group_rules").paginate(Filters=filters, PaginationConfig={"PageSize": 5}))
+    assert [len(p["SecurityGroupRules"]) for p in pages] == [5, 2]
+    rules = [r for p in pages for r in p["SecurityGroupRules"]]
+    assert sorted(r["IsEgress"] for r in rules) == [False] * 6 + [True]
+    ids = [r["SecurityGroupRuleId"] for r in rules]
+    assert ids == sorted(set(ids))
+    ingress_ids = [r["SecurityGroupRuleId"] for r in rules if not r["IsEgress"]]
+    out = ec2.revoke_security_group_ingress(GroupId=gid, SecurityGroupRuleIds=ingress_ids[:2])
+    assert sorted(r["SecurityGroupRuleId"] for r in out["RevokedSecurityGroupRules"]) == sorted(ingress_ids[:2])
+    assert len(group_rules(ec2, gid)) == 5
+    expect_error("InvalidParameterValue", ec2.describe_security_group_rules, Filters=[{"Name": "is-egress", "Values": ["true"]}])
+
+
+def test_default_group_egress_removed_and_restored(server_factory):
+    # A server of its own: the default group is shared by every test.
+    ec2 = server_factory.new("default-egress").start().client("ec2")
+    rules = group_rules(ec2, DEFAULT_SG)
+    assert sorted(r["IsEgress"] for r in rules) == [False, True]
+    [out] = [r for r in rules if r["IsEgress"]]
+    expect_error("InvalidPermission.Duplicate", ec2.authorize_security_group_egress, GroupId=DEFAULT_SG, IpPermissions=[ALL_OUT])
+    revoked = ec2.revoke_security_group_egress(GroupId=DEFAULT_SG, IpPermissions=[ALL_OUT])
+    assert revoked["RevokedSecurityGroupRules"][0]["SecurityGroupRuleId"] == out["SecurityGroupRuleId"]
+    group = ec2.describe_security_groups(GroupIds=[DEFAULT_SG])["SecurityGroups"][0]
+    assert group["IpPermissionsEgress"] == [] and len(group["IpPermissions"]) == 1
+    expect_error("InvalidPermission.NotFound", ec2.revoke_security_group_egress, GroupId=DEFAULT_SG, IpPermissions=[ALL_OUT])
+    ec2.authorize_security_group_egress(GroupId=DEFAULT_SG, IpPermissions=[ALL_OUT])
+    egress = ec2.describe_security_groups(GroupNames=["default"])["SecurityGroups"][0]["IpPermissionsEgress"]
+    assert [(p["IpProtocol"], p["IpRanges"]) for p in egress] == [("-1", [{"CidrIp": "0.0.0.0/0"}])]
+
+
+def test_cli_security_group_egress(aws, uid):
+    rc, out, err = aws("ec2", "create-security-group", "--group-name", f"cli-out-{uid}", "--description", "egress from the cli")
+    assert rc == 0, err
+    gid = out["GroupId"]
+    rc, out, err = aws("ec2", "authorize-security-group-egress", "--group-id", gid, "--protocol", "tcp", "--port", "443", "--cidr", "10.0.0.0/8")
+    assert rc == 0, err
+    assert out["Return"] is True and out["SecurityGroupRules"][0]["IsEgress"] is True
+    rule_id = out["SecurityGroupRules"][0]["SecurityGroupRuleId"]
+    rc, out, err = aws("ec2", "authorize-security-group-egress", "--group-id", gid, "--protocol", "tcp", "--port", "443", "--cidr", "10.0.0.0/8")
+    assert rc != 0 and "InvalidPermission.Duplicate" in err
+    rc, out, err = aws("ec2", "describe-security-group-rules", "--filters", f"Name=group-id,Values={gid}")
+    assert rc == 0, err
+    assert sorted((r["IpProtocol"], r["IsEgress"]) for r in out["SecurityGroupRules"]) == [("-1", True), ("tcp", True)]
+    rc, out, err = aws("ec2", "revoke-security-group-egress", "--group-id", gid, "--security-group-rule-ids", rule_id)
+    assert rc == 0, err
+    assert out["RevokedSecurityGroupRules"][0]["SecurityGroupRuleId"] == rule_id
+    rc, out, err = aws("ec2", "revoke-security-group-egress", "--group-id", gid, "--security-group-rule-ids", rule_id)
+    assert rc != 0 and "InvalidSecurityGroupRuleId.NotFound" in err
+    rc, out, err = aws("ec2", "revoke-security-group-egress", "--group-id", gid, "--ip-permissions", "IpProtocol=-1,IpRanges=[{CidrIp=0.0.0.0/0}]")
+    assert rc == 0, err
+    rc, out, err = aws("ec2", "describe-security-groups", "--group-ids", gid)
+    assert rc == 0, err
+    assert out["SecurityGroups"][0]["IpPermissionsEgress"] == []
+    rc, out, err = aws("ec2", "revoke-security-group-egress", "--group-id", gid, "--protocol", "all", "--cidr", "0.0.0.0/0")
+    assert rc != 0 and "InvalidPermission.NotFound" in err
+    rc, out, err = aws("ec2", "authorize-security-group-egress", "--group-id", gid, "--protocol", "all", "--cidr", "0.0.0.0/0")
+    assert rc == 0, err
+    rc, out, err = aws("ec2", "describe-security-groups", "--group-ids", gid, "--query", "SecurityGroups[0].IpPermissionsEgress[0].IpProtocol")
+    assert rc == 0, err
+    assert out == "-1"
+    rc, out, err = aws("ec2", "authorize-security-group-egress", "--group-id", "sg-0123456789abcdef0", "--protocol", "tcp", "--port", "22", "--cidr", "10.0.0.0/8")
+    assert rc != 0 and "InvalidGroup.NotFound" in err

@@ -10,7 +10,7 @@ mod network;
 mod security_groups;
 mod tags;
 
-use ballast_core::ec2::{self, Error as Rule, filter};
+use ballast_core::ec2::{self, Direction, Error as Rule, filter};
 use ballast_store::Tx;
 use ballast_wire::{ApiError, ApiRequest, WireResponse};
 
@@ -31,6 +31,9 @@ operations! {
         DeleteSecurityGroup,
         AuthorizeSecurityGroupIngress,
         RevokeSecurityGroupIngress,
+        AuthorizeSecurityGroupEgress,
+        RevokeSecurityGroupEgress,
+        DescribeSecurityGroupRules,
         DescribeImages,
         CreateKeyPair,
         ImportKeyPair,
@@ -78,10 +81,21 @@ pub fn handle(
         DescribeSecurityGroups => call(ctx, request, |i| security_groups::describe(state, i)),
         CreateSecurityGroup => call(ctx, request, |i| security_groups::create(state, i)),
         DeleteSecurityGroup => call(ctx, request, |i| security_groups::delete(state, i)),
-        AuthorizeSecurityGroupIngress => {
-            call(ctx, request, |i| security_groups::authorize(state, i))
+        AuthorizeSecurityGroupIngress => call(ctx, request, |i| {
+            security_groups::authorize(state, Direction::Ingress, i)
+        }),
+        RevokeSecurityGroupIngress => call(ctx, request, |i| {
+            security_groups::revoke(state, Direction::Ingress, i)
+        }),
+        AuthorizeSecurityGroupEgress => call(ctx, request, |i| {
+            security_groups::authorize(state, Direction::Egress, i)
+        }),
+        RevokeSecurityGroupEgress => call(ctx, request, |i| {
+            security_groups::revoke(state, Direction::Egress, i)
+        }),
+        DescribeSecurityGroupRules => {
+            call(ctx, request, |i| security_groups::describe_rules(state, i))
         }
-        RevokeSecurityGroupIngress => call(ctx, request, |i| security_groups::revoke(state, i)),
         DescribeImages => call(ctx, request, |i| images::describe(state, i)),
         CreateKeyPair => call(ctx, request, |i| key_pairs::create(state, i)),
         ImportKeyPair => call(ctx, request, |i| key_pairs::import(state, i)),

@@ -349,11 +349,14 @@ pub struct DeleteSecurityGroupOutput {
     pub group_id: String,
 }
 
-/// AuthorizeSecurityGroupIngress and RevokeSecurityGroupIngress share
-/// their members (`IpPermissions`, or the flat `IpProtocol`/`CidrIp`/…).
+/// The request of AuthorizeSecurityGroupIngress/Egress and
+/// RevokeSecurityGroupIngress/Egress: the four share their members
+/// (`IpPermissions`, the flat `IpProtocol`/`CidrIp`/… and, for revokes,
+/// `SecurityGroupRuleId.N`). The egress calls take neither `GroupName` nor
+/// the flat members; the handler refuses them there.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct SecurityGroupIngressInput {
+pub struct SecurityGroupRulesInput {
     pub group_id: Option<String>,
     pub group_name: Option<String>,
     pub ip_permissions: Option<Vec<IpPermissionInput>>,
@@ -384,6 +387,7 @@ pub struct SecurityGroupRule {
     pub cidr_ipv4: Option<String>,
     pub referenced_group_info: Option<ReferencedSecurityGroup>,
     pub description: Option<String>,
+    pub security_group_rule_arn: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -393,20 +397,63 @@ pub struct ReferencedSecurityGroup {
     pub user_id: String,
 }
 
+/// A rule as the revoke calls report it: the referenced group by id only,
+/// and no owner.
+#[skip_serializing_none]
 #[derive(Debug, Serialize)]
-pub struct AuthorizeSecurityGroupIngressOutput {
+#[serde(rename_all = "camelCase")]
+pub struct RevokedSecurityGroupRule {
+    pub security_group_rule_id: String,
+    pub group_id: String,
+    pub is_egress: bool,
+    pub ip_protocol: String,
+    pub from_port: Option<i32>,
+    pub to_port: Option<i32>,
+    pub cidr_ipv4: Option<String>,
+    pub referenced_group_id: Option<String>,
+    pub description: Option<String>,
+}
+
+/// AuthorizeSecurityGroupIngressResult and
+/// AuthorizeSecurityGroupEgressResult: the same members.
+#[derive(Debug, Serialize)]
+pub struct AuthorizeSecurityGroupRulesOutput {
     #[serde(rename = "return")]
     pub ok: bool,
     #[serde(rename = "securityGroupRuleSet")]
     pub security_group_rules: Vec<SecurityGroupRule>,
 }
 
+/// RevokeSecurityGroupIngressResult and RevokeSecurityGroupEgressResult:
+/// the same members. `unknownIpPermissionSet` is never written, because a
+/// revoke that matches nothing is an error in Ballast.
 #[derive(Debug, Serialize)]
-pub struct RevokeSecurityGroupIngressOutput {
+pub struct RevokeSecurityGroupRulesOutput {
     #[serde(rename = "return")]
     pub ok: bool,
     #[serde(rename = "revokedSecurityGroupRuleSet")]
-    pub revoked_security_group_rules: Vec<SecurityGroupRule>,
+    pub revoked_security_group_rules: Vec<RevokedSecurityGroupRule>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeSecurityGroupRulesInput {
+    #[serde(rename = "SecurityGroupRuleId")]
+    pub security_group_rule_ids: Option<Vec<String>>,
+    #[serde(rename = "Filter")]
+    pub filters: Option<Vec<Filter>>,
+    pub next_token: Option<String>,
+    pub max_results: Option<i64>,
+    pub dry_run: Option<bool>,
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Serialize)]
+pub struct DescribeSecurityGroupRulesOutput {
+    #[serde(rename = "securityGroupRuleSet")]
+    pub security_group_rules: Vec<SecurityGroupRule>,
+    #[serde(rename = "nextToken")]
+    pub next_token: Option<String>,
 }
 
 // ---- images ---------------------------------------------------------------

@@ -1,7 +1,9 @@
-//! Security group handlers: Describe, Create, Delete, and ingress rules.
+//! Security group handlers: Describe, Create, Delete, their rules in both
+//! directions (Authorize/Revoke Ingress/Egress share one path, told apart
+//! by [`Direction`]), and DescribeSecurityGroupRules.
 
 use ballast_core::Arn;
-use ballast_core::ec2::security_group::{self as sg, Peer, Permission};
+use ballast_core::ec2::security_group::{self as sg, Direction, GroupRule, Peer, Permission};
 use ballast_core::ec2::{self, Error as Rule, filter, paging};
 use ballast_core::network::{DEFAULT_SECURITY_GROUP_ID, DEFAULT_VPC_ID};
 use ballast_core::paging::page;
@@ -143,8 +145,19 @@ fn view(
     }
 }
 
-fn rule_view(group: &ec2::SecurityGroup, rule: &ec2::Rule, is_egress: bool) -> SecurityGroupRule {
-    let (cidr, referenced) = match &rule.peer {
+fn rule_arn(state: &ApiState, id: &str) -> String {
+    Arn::new(
+        "ec2",
+        &state.scope.region,
+        &state.scope.account,
+        format!("security-group-rule/{id}"),
+    )
+    .to_string()
+}
+
+/// A rule as Authorize and DescribeSecurityGroupRules show it.
+fn rule_view(state: &ApiState, rule: &GroupRule) -> SecurityGroupRule {
+    let (cidr, referenced) = match &rule.rule.peer {
         Peer::Cidr(cidr) => (Some(cidr.clone()), None),
         Peer::Group { group_id, user_id } => (
             None,
@@ -155,17 +168,54 @@ fn rule_view(group: &ec2::SecurityGroup, rule: &ec2::Rule, is_egress: bool) -> S
         ),
     };
     SecurityGroupRule {
-        security_group_rule_id: rule.id.clone(),
-        group_id: group.id.clone(),
-        group_owner_id: group.owner_id.clone(),
-        is_egress,
-        ip_protocol: rule.protocol.clone(),
-        from_port: rule.from_port,
-        to_port: rule.to_port,
+        security_group_rule_id: rule.rule.id.clone(),
+        group_id: rule.group_id.clone(),
+        group_owner_id: rule.owner_id.clone(),
+        is_egress: rule.direction.is_egress(),
+        ip_protocol: rule.rule.protocol.clone(),
+        from_port: rule.rule.from_port,
+        to_port: rule.rule.to_port,
         cidr_ipv4: cidr,
         referenced_group_info: referenced,
-        description: rule.description.clone(),
+        description: rule.rule.description.clone(),
+        security_group_rule_arn: rule_arn(state, &rule.rule.id),
     }
+}
+
+/// A rule as the revoke calls show it.
+fn revoked_view(rule: &GroupRule) -> RevokedSecurityGroupRule {
+    let (cidr, referenced) = match &rule.rule.peer {
+        Peer::Cidr(cidr) => (Some(cidr.clone()), None),
+        Peer::Group { group_id, .. } => (None, Some(group_id.clone())),
+    };
+    RevokedSecurityGroupRule {
+        security_group_rule_id: rule.rule.id.clone(),
+        group_id: rule.group_id.clone(),
+        is_egress: rule.direction.is_egress(),
+        ip_protocol: rule.rule.protocol.clone(),
+        from_port: rule.rule.from_port,
+        to_port: rule.rule.to_port,
+        cidr_ipv4: cidr,
+        referenced_group_id: referenced,
+        description: rule.rule.description.clone(),
+    }
+}
+
+/// `rules` of `group` in `direction`, each with its group and direction.
+fn in_group(
+    group: &ec2::SecurityGroup,
+    direction: Direction,
+    rules: Vec<ec2::Rule>,
+) -> Vec<GroupRule> {
+    rules
+        .into_iter()
+        .map(|rule| GroupRule {
+            group_id: group.id.clone(),
+            owner_id: group.owner_id.clone(),
+            direction,
+            rule,
+        })
+        .collect()
 }
 
 pub(super) fn describe(
@@ -292,13 +342,55 @@ pub(super) fn delete(
     })
 }
 
-/// The permissions an ingress request names: `IpPermissions`, or the flat
+/// Refuses what a direction's calls do not take. The egress calls name
+/// the group by `GroupId` only and their rules by `IpPermissions` only:
+/// EC2 answers `UnknownParameter` for the flat `CidrIp`, `IpProtocol`, …
+/// that the model lists for them but documents as not supported.
+fn check_members(direction: Direction, input: &SecurityGroupRulesInput) -> Result<(), Rule> {
+    if direction == Direction::Ingress {
+        return Ok(());
+    }
+    let unsupported = [
+        ("GroupName", input.group_name.is_some()),
+        ("IpProtocol", input.ip_protocol.is_some()),
+        ("FromPort", input.from_port.is_some()),
+        ("ToPort", input.to_port.is_some()),
+        ("CidrIp", input.cidr_ip.is_some()),
+        (
+            "SourceSecurityGroupName",
+            input.source_security_group_name.is_some(),
+        ),
+        (
+            "SourceSecurityGroupOwnerId",
+            input.source_security_group_owner_id.is_some(),
+        ),
+    ];
+    if let Some((name, _)) = unsupported.iter().find(|(_, given)| *given) {
+        return Err(Rule::UnknownParameter((*name).to_owned()));
+    }
+    if input.group_id.is_none() {
+        return Err(Rule::MissingParameter("GroupId".to_owned()));
+    }
+    Ok(())
+}
+
+/// Whether a request names rules by their properties (`IpPermissions` or
+/// the flat members) rather than by id.
+fn names_permissions(input: &SecurityGroupRulesInput) -> bool {
+    input.ip_permissions.as_ref().is_some_and(|p| !p.is_empty())
+        || input.ip_protocol.is_some()
+        || input.cidr_ip.is_some()
+        || input.source_security_group_name.is_some()
+}
+
+/// The permissions a request names: `IpPermissions`, or (ingress only,
+/// see [`check_members`]) the flat
 /// `IpProtocol`/`FromPort`/`ToPort`/`CidrIp`/`SourceSecurityGroupName`.
 fn requested_permissions(
     state: &ApiState,
     tx: &Tx<'_>,
     group: &ec2::SecurityGroup,
-    input: &SecurityGroupIngressInput,
+    input: &SecurityGroupRulesInput,
 ) -> Result<Vec<Permission>, Error> {
     let mut permissions = Vec::new();
     for p in input.ip_permissions.iter().flatten() {
@@ -384,11 +476,14 @@ fn requested_permissions(
     Ok(permissions)
 }
 
+/// AuthorizeSecurityGroupIngress and AuthorizeSecurityGroupEgress.
 pub(super) fn authorize(
     state: &ApiState,
-    input: SecurityGroupIngressInput,
-) -> Result<AuthorizeSecurityGroupIngressOutput, Error> {
-    let (group, added) = state.store.write(|tx| -> Result<_, Error> {
+    direction: Direction,
+    input: SecurityGroupRulesInput,
+) -> Result<AuthorizeSecurityGroupRulesOutput, Error> {
+    check_members(direction, &input)?;
+    let added = state.store.write(|tx| -> Result<_, Error> {
         let mut group = named_group(
             state,
             tx,
@@ -396,39 +491,86 @@ pub(super) fn authorize(
             input.group_name.as_deref(),
         )?;
         let permissions = requested_permissions(state, tx, &group, &input)?;
-        let added = group.authorize(&permissions, || format!("sgr-{}", state.ids.hex(17)))?;
+        let added = group.authorize(direction, &permissions, || {
+            format!("sgr-{}", state.ids.hex(17))
+        })?;
         dry_run(input.dry_run)?;
         tx.save_security_group(&group)?;
-        Ok((group, added))
+        Ok(in_group(&group, direction, added))
     })?;
-    Ok(AuthorizeSecurityGroupIngressOutput {
+    Ok(AuthorizeSecurityGroupRulesOutput {
         ok: true,
-        security_group_rules: added.iter().map(|r| rule_view(&group, r, false)).collect(),
+        security_group_rules: added.iter().map(|r| rule_view(state, r)).collect(),
     })
 }
 
+/// RevokeSecurityGroupIngress and RevokeSecurityGroupEgress: by
+/// `SecurityGroupRuleId.N` or by permissions, not both in one request.
 pub(super) fn revoke(
     state: &ApiState,
-    input: SecurityGroupIngressInput,
-) -> Result<RevokeSecurityGroupIngressOutput, Error> {
-    let (group, removed) = state.store.write(|tx| -> Result<_, Error> {
+    direction: Direction,
+    input: SecurityGroupRulesInput,
+) -> Result<RevokeSecurityGroupRulesOutput, Error> {
+    check_members(direction, &input)?;
+    let rule_ids = input.security_group_rule_ids.as_deref().unwrap_or_default();
+    if !rule_ids.is_empty() && names_permissions(&input) {
+        return Err(Rule::InvalidParameterCombination(
+            "Specify either SecurityGroupRuleIds or IpPermissions, not both".to_owned(),
+        )
+        .into());
+    }
+    let removed = state.store.write(|tx| -> Result<_, Error> {
         let mut group = named_group(
             state,
             tx,
             input.group_id.as_deref(),
             input.group_name.as_deref(),
         )?;
-        let permissions = requested_permissions(state, tx, &group, &input)?;
-        let removed = group.revoke(&permissions)?;
+        let removed = if rule_ids.is_empty() {
+            let permissions = requested_permissions(state, tx, &group, &input)?;
+            group.revoke(direction, &permissions)?
+        } else {
+            group.revoke_ids(direction, rule_ids)?
+        };
         dry_run(input.dry_run)?;
         tx.save_security_group(&group)?;
-        Ok((group, removed))
+        Ok(in_group(&group, direction, removed))
     })?;
-    Ok(RevokeSecurityGroupIngressOutput {
+    Ok(RevokeSecurityGroupRulesOutput {
         ok: true,
-        revoked_security_group_rules: removed
-            .iter()
-            .map(|r| rule_view(&group, r, false))
-            .collect(),
+        revoked_security_group_rules: removed.iter().map(revoked_view).collect(),
+    })
+}
+
+/// DescribeSecurityGroupRules: every group's ingress and egress rules,
+/// ordered (and paged) by rule id.
+pub(super) fn describe_rules(
+    state: &ApiState,
+    input: DescribeSecurityGroupRulesInput,
+) -> Result<DescribeSecurityGroupRulesOutput, Error> {
+    dry_run(input.dry_run)?;
+    let filters = filters::<GroupRule>(input.filters)?;
+    let (size, after) = paging(input.max_results, input.next_token.as_deref(), MIN_PAGE)?;
+    let ids = input.security_group_rule_ids.unwrap_or_default();
+    for id in &ids {
+        sg::check_rule_id(id)?;
+    }
+    let groups = state.store.read(|tx| all(state, tx))?;
+    let mut rules: Vec<GroupRule> = groups.iter().flat_map(|g| g.group_rules()).collect();
+    rules.sort_by(|a, b| a.rule.id.cmp(&b.rule.id));
+    if let Some(missing) = ids
+        .iter()
+        .find(|id| !rules.iter().any(|r| r.rule.id == **id))
+    {
+        return Err(Rule::RuleIdNotFound(missing.clone()).into());
+    }
+    // Rules carry no tags in Ballast, so tag filters match none.
+    rules.retain(|r| {
+        (ids.is_empty() || ids.contains(&r.rule.id)) && filter::matches(r, &[], &filters)
+    });
+    let (rules, next_token) = page(rules, |r| r.rule.id.as_str(), after.as_deref(), size);
+    Ok(DescribeSecurityGroupRulesOutput {
+        security_group_rules: rules.iter().map(|r| rule_view(state, r)).collect(),
+        next_token,
     })
 }

@@ -21,7 +21,7 @@ pub use images::Image;
 pub use instance::{Instance, InstanceState};
 pub use key_pair::KeyPair;
 pub use launch_template::{LaunchTemplate, LaunchTemplateVersion, TemplateData, TemplateRef};
-pub use security_group::{Permission, Rule, SecurityGroup};
+pub use security_group::{Direction, GroupRule, Permission, Rule, SecurityGroup};
 
 /// Why an EC2 request was refused; each variant is one EC2 error code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -67,6 +67,17 @@ pub enum Error {
     /// `InvalidPermission.Malformed`.
     #[error("{0}")]
     PermissionMalformed(String),
+    /// `InvalidSecurityGroupRuleId.NotFound`: an `sgr-` id the group (in
+    /// that direction) or the account does not have.
+    #[error("The security group rule ID '{0}' does not exist")]
+    RuleIdNotFound(String),
+    /// `InvalidSecurityGroupRuleId.Malformed`.
+    #[error("Invalid id: \"{0}\" (expecting \"sgr-...\")")]
+    RuleIdMalformed(String),
+    /// `UnknownParameter`: a member the operation does not take, as the
+    /// flat `CidrIp`/`IpProtocol`/… of the egress calls.
+    #[error("The parameter {0} is not recognized")]
+    UnknownParameter(String),
     #[error("The image id '[{0}]' does not exist")]
     AmiNotFound(String),
     #[error("Invalid id: \"{0}\" (expecting \"ami-...\")")]
@@ -156,6 +167,9 @@ impl Error {
             Error::PermissionDuplicate(_) => "InvalidPermission.Duplicate",
             Error::PermissionNotFound => "InvalidPermission.NotFound",
             Error::PermissionMalformed(_) => "InvalidPermission.Malformed",
+            Error::RuleIdNotFound(_) => "InvalidSecurityGroupRuleId.NotFound",
+            Error::RuleIdMalformed(_) => "InvalidSecurityGroupRuleId.Malformed",
+            Error::UnknownParameter(_) => "UnknownParameter",
             Error::AmiNotFound(_) => "InvalidAMIID.NotFound",
             Error::AmiMalformed(_) => "InvalidAMIID.Malformed",
             Error::KeyPairNotFound(_) => "InvalidKeyPair.NotFound",

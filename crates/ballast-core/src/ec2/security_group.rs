@@ -2,13 +2,15 @@
 //!
 //! A rule is one (protocol, port range, peer) triple, stored with its own
 //! `sgr-` id, as EC2's SecurityGroupRules are; the API groups them back into
-//! `IpPermissions` by protocol and ports. Rules are recorded, not enforced:
-//! see `docs/behaviour.md`.
+//! `IpPermissions` by protocol and ports. Ingress and egress rules follow
+//! the same rules (duplicates, matching on revoke, ids), so every rule
+//! operation takes a [`Direction`] rather than existing twice. Rules are
+//! recorded, not enforced: see `docs/behaviour.md`.
 
 use serde::{Deserialize, Serialize};
 
 use super::filter::Filterable;
-use super::{Error, invalid};
+use super::{Error, invalid, is_id};
 use crate::network::{DEFAULT_SECURITY_GROUP_ID, DEFAULT_VPC_ID};
 
 /// The name of every VPC's default group.
@@ -24,6 +26,21 @@ pub struct SecurityGroup {
     pub owner_id: String,
     pub ingress: Vec<Rule>,
     pub egress: Vec<Rule>,
+}
+
+/// Which of a group's rule lists an operation works on: inbound
+/// (`IpPermissions`) or outbound (`IpPermissionsEgress`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Ingress,
+    Egress,
+}
+
+impl Direction {
+    /// `IsEgress` of a SecurityGroupRule.
+    pub fn is_egress(self) -> bool {
+        self == Direction::Egress
+    }
 }
 
 /// Who a rule lets in (or out to).
@@ -147,6 +164,16 @@ pub fn check_cidr(cidr: &str) -> Result<(), Error> {
     match bits.parse::<u8>() {
         Ok(0..=32) if !bits.starts_with('+') => Ok(()),
         _ => Err(malformed()),
+    }
+}
+
+/// Checks the shape of a security group rule id: `sgr-` and 8 or 17 hex
+/// digits, as EC2 issues them.
+pub fn check_rule_id(id: &str) -> Result<(), Error> {
+    if is_id(id, "sgr") {
+        Ok(())
+    } else {
+        Err(Error::RuleIdMalformed(id.to_owned()))
     }
 }
 
@@ -300,10 +327,41 @@ impl SecurityGroup {
         self.name == DEFAULT_GROUP_NAME
     }
 
-    /// Adds ingress rules; all or none. A rule that exists already, or
-    /// twice in the request, is `InvalidPermission.Duplicate`.
+    /// The group's rules in one direction.
+    pub fn rules(&self, direction: Direction) -> &[Rule] {
+        match direction {
+            Direction::Ingress => &self.ingress,
+            Direction::Egress => &self.egress,
+        }
+    }
+
+    fn rules_mut(&mut self, direction: Direction) -> &mut Vec<Rule> {
+        match direction {
+            Direction::Ingress => &mut self.ingress,
+            Direction::Egress => &mut self.egress,
+        }
+    }
+
+    /// Every rule of the group with its direction, ingress first, as
+    /// DescribeSecurityGroupRules lists them.
+    pub fn group_rules(&self) -> impl Iterator<Item = GroupRule> + '_ {
+        [Direction::Ingress, Direction::Egress]
+            .into_iter()
+            .flat_map(move |direction| {
+                self.rules(direction).iter().map(move |rule| GroupRule {
+                    group_id: self.id.clone(),
+                    owner_id: self.owner_id.clone(),
+                    direction,
+                    rule: rule.clone(),
+                })
+            })
+    }
+
+    /// Adds rules in one direction; all or none. A rule that exists
+    /// already, or twice in the request, is `InvalidPermission.Duplicate`.
     pub fn authorize(
         &mut self,
+        direction: Direction,
         permissions: &[Permission],
         mut new_id: impl FnMut() -> String,
     ) -> Result<Vec<Rule>, Error> {
@@ -313,33 +371,70 @@ impl SecurityGroup {
         let mut added: Vec<Rule> = Vec::new();
         for permission in permissions {
             for rule in expand(permission, &mut new_id)? {
-                if self.ingress.iter().chain(&added).any(|r| r.same_as(&rule)) {
+                if self
+                    .rules(direction)
+                    .iter()
+                    .chain(&added)
+                    .any(|r| r.same_as(&rule))
+                {
                     return Err(Error::PermissionDuplicate(rule.describe()));
                 }
                 added.push(rule);
             }
         }
-        self.ingress.extend(added.iter().cloned());
+        self.rules_mut(direction).extend(added.iter().cloned());
         Ok(added)
     }
 
-    /// Removes ingress rules; all or none. A rule the group does not have
-    /// is `InvalidPermission.NotFound`.
-    pub fn revoke(&mut self, permissions: &[Permission]) -> Result<Vec<Rule>, Error> {
+    /// Removes the rules that match `permissions` in one direction; all or
+    /// none. A rule the group does not have is `InvalidPermission.NotFound`
+    /// (EC2's answer outside a default VPC; see `docs/behaviour.md`).
+    pub fn revoke(
+        &mut self,
+        direction: Direction,
+        permissions: &[Permission],
+    ) -> Result<Vec<Rule>, Error> {
         if permissions.is_empty() {
             return Err(Error::MissingParameter("IpPermissions".to_owned()));
         }
+        // Work on a copy so a miss halfway leaves the group as it was.
+        let mut rules = self.rules(direction).to_vec();
         let mut removed = Vec::new();
         for permission in permissions {
             for wanted in expand(permission, String::new)? {
-                let position = self
-                    .ingress
+                let position = rules
                     .iter()
                     .position(|r| r.same_as(&wanted))
                     .ok_or(Error::PermissionNotFound)?;
-                removed.push(self.ingress.remove(position));
+                removed.push(rules.remove(position));
             }
         }
+        *self.rules_mut(direction) = rules;
+        Ok(removed)
+    }
+
+    /// Removes rules by `sgr-` id in one direction; all or none. An id
+    /// repeated in the request counts once; an id this group does not have
+    /// in that direction (an egress rule's id given to the ingress call,
+    /// say) is `InvalidSecurityGroupRuleId.NotFound`.
+    pub fn revoke_ids(&mut self, direction: Direction, ids: &[String]) -> Result<Vec<Rule>, Error> {
+        if ids.is_empty() {
+            return Err(Error::MissingParameter("SecurityGroupRuleIds".to_owned()));
+        }
+        for id in ids {
+            check_rule_id(id)?;
+        }
+        for id in ids {
+            if !self.rules(direction).iter().any(|r| r.id == *id) {
+                return Err(Error::RuleIdNotFound(id.clone()));
+            }
+        }
+        let (removed, kept) = self
+            .rules(direction)
+            .iter()
+            .cloned()
+            .partition(|r| ids.contains(&r.id));
+        *self.rules_mut(direction) = kept;
         Ok(removed)
     }
 
@@ -364,8 +459,17 @@ impl Filterable for SecurityGroup {
         "ip-permission.to-port",
         "ip-permission.cidr",
         "ip-permission.group-id",
+        "ip-permission.user-id",
+        "ip-permission.ipv6-cidr",
+        "ip-permission.prefix-list-id",
         "egress.ip-permission.protocol",
+        "egress.ip-permission.from-port",
+        "egress.ip-permission.to-port",
         "egress.ip-permission.cidr",
+        "egress.ip-permission.group-id",
+        "egress.ip-permission.user-id",
+        "egress.ip-permission.ipv6-cidr",
+        "egress.ip-permission.prefix-list-id",
     ];
 
     fn values(&self, name: &str) -> Vec<String> {
@@ -403,6 +507,37 @@ impl Filterable for SecurityGroup {
                     Peer::Cidr(_) => None,
                 })
                 .collect(),
+            "ip-permission.user-id" => rules
+                .iter()
+                .filter_map(|r| match &r.peer {
+                    Peer::Group { user_id, .. } => Some(user_id.clone()),
+                    Peer::Cidr(_) => None,
+                })
+                .collect(),
+            // Rules are IPv4 blocks and groups only, so IPv6 blocks and
+            // prefix lists match no group.
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// One rule with its group and direction: a SecurityGroupRule as
+/// DescribeSecurityGroupRules lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRule {
+    pub group_id: String,
+    pub owner_id: String,
+    pub direction: Direction,
+    pub rule: Rule,
+}
+
+impl Filterable for GroupRule {
+    const FILTERS: &'static [&'static str] = &["group-id", "security-group-rule-id"];
+
+    fn values(&self, name: &str) -> Vec<String> {
+        match name {
+            "group-id" => vec![self.group_id.clone()],
+            "security-group-rule-id" => vec![self.rule.id.clone()],
             _ => Vec::new(),
         }
     }
@@ -419,10 +554,13 @@ mod tests {
             "web servers",
             DEFAULT_VPC_ID,
             "000000000000",
-            "sgr-0".into(),
+            EGRESS_ALL.into(),
         )
         .unwrap()
     }
+
+    /// The id of [`group`]'s default egress rule.
+    const EGRESS_ALL: &str = "sgr-0eeeeeeeeeeeeeee0";
 
     fn tcp(port: i64, cidr: &str) -> Permission {
         Permission {
@@ -437,16 +575,20 @@ mod tests {
         let mut n = 0;
         move || {
             n += 1;
-            format!("sgr-{n}")
+            format!("sgr-{n:017x}")
         }
     }
 
     #[test]
     fn authorize_then_duplicate_then_revoke() {
         let mut g = group();
-        let added = g.authorize(&[tcp(22, "10.0.0.0/8")], ids()).unwrap();
+        let added = g
+            .authorize(Direction::Ingress, &[tcp(22, "10.0.0.0/8")], ids())
+            .unwrap();
         assert_eq!(added.len(), 1);
-        let dup = g.authorize(&[tcp(22, "10.0.0.0/8")], ids()).unwrap_err();
+        let dup = g
+            .authorize(Direction::Ingress, &[tcp(22, "10.0.0.0/8")], ids())
+            .unwrap_err();
         assert_eq!(dup.code(), "InvalidPermission.Duplicate");
         assert!(
             dup.to_string()
@@ -455,13 +597,23 @@ mod tests {
         // A duplicate within one request changes nothing either.
         let before = g.clone();
         assert!(
-            g.authorize(&[tcp(80, "0.0.0.0/0"), tcp(80, "0.0.0.0/0")], ids())
-                .is_err()
+            g.authorize(
+                Direction::Ingress,
+                &[tcp(80, "0.0.0.0/0"), tcp(80, "0.0.0.0/0")],
+                ids()
+            )
+            .is_err()
         );
         assert_eq!(g, before);
-        assert_eq!(g.revoke(&[tcp(22, "10.0.0.0/8")]).unwrap().len(), 1);
         assert_eq!(
-            g.revoke(&[tcp(22, "10.0.0.0/8")]).unwrap_err(),
+            g.revoke(Direction::Ingress, &[tcp(22, "10.0.0.0/8")])
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(
+            g.revoke(Direction::Ingress, &[tcp(22, "10.0.0.0/8")])
+                .unwrap_err(),
             Error::PermissionNotFound
         );
     }
@@ -476,18 +628,22 @@ mod tests {
         let mut g = group();
         let mut bad = tcp(22, "10.0.0.0/8");
         bad.to_port = Some(70000);
-        assert!(g.authorize(&[bad], ids()).is_err());
+        assert!(g.authorize(Direction::Ingress, &[bad], ids()).is_err());
         let mut all = tcp(22, "10.0.0.0/8");
         all.protocol = Some("-1".into());
-        let added = g.authorize(&[all], ids()).unwrap();
+        let added = g.authorize(Direction::Ingress, &[all], ids()).unwrap();
         assert_eq!(added[0].from_port, None);
-        assert!(g.authorize(&[tcp(22, "10.0.0.0/33")], ids()).is_err());
+        assert!(
+            g.authorize(Direction::Ingress, &[tcp(22, "10.0.0.0/33")], ids())
+                .is_err()
+        );
     }
 
     #[test]
     fn views_group_rules_by_ports() {
         let mut g = group();
         g.authorize(
+            Direction::Ingress,
             &[
                 tcp(22, "10.0.0.0/8"),
                 tcp(22, "192.168.0.0/16"),
@@ -499,6 +655,189 @@ mod tests {
         let views = permissions(&g.ingress);
         assert_eq!(views.len(), 2);
         assert_eq!(views[0].rules.len(), 2);
+    }
+
+    #[test]
+    fn egress_is_its_own_list() {
+        let mut g = group();
+        // The same rule may exist once in each direction.
+        g.authorize(Direction::Ingress, &[tcp(443, "0.0.0.0/0")], ids())
+            .unwrap();
+        let added = g
+            .authorize(Direction::Egress, &[tcp(443, "0.0.0.0/0")], ids())
+            .unwrap();
+        assert_eq!(g.ingress.len(), 1);
+        assert_eq!(g.egress.len(), 2);
+        assert_eq!(g.egress[1], added[0]);
+        let dup = g
+            .authorize(Direction::Egress, &[tcp(443, "0.0.0.0/0")], ids())
+            .unwrap_err();
+        assert_eq!(dup.code(), "InvalidPermission.Duplicate");
+
+        // Revoking in one direction leaves the other alone.
+        let revoked = g
+            .revoke(Direction::Egress, &[tcp(443, "0.0.0.0/0")])
+            .unwrap();
+        assert_eq!(revoked, added);
+        assert_eq!(g.ingress.len(), 1);
+        assert_eq!(
+            g.revoke(Direction::Egress, &[tcp(443, "0.0.0.0/0")])
+                .unwrap_err(),
+            Error::PermissionNotFound
+        );
+    }
+
+    #[test]
+    fn default_egress_rule_can_go_and_come_back() {
+        let mut g = group();
+        let all = Permission {
+            protocol: Some("-1".into()),
+            from_port: None,
+            to_port: None,
+            peers: vec![(Peer::Cidr("0.0.0.0/0".into()), None)],
+        };
+        let dup = g
+            .authorize(Direction::Egress, std::slice::from_ref(&all), ids())
+            .unwrap_err();
+        assert_eq!(dup.code(), "InvalidPermission.Duplicate");
+        let removed = g
+            .revoke(Direction::Egress, std::slice::from_ref(&all))
+            .unwrap();
+        assert_eq!(removed[0].id, EGRESS_ALL);
+        assert!(g.egress.is_empty());
+        let back = g.authorize(Direction::Egress, &[all], ids()).unwrap();
+        assert_eq!(g.egress, back);
+        assert_ne!(back[0].id, EGRESS_ALL);
+    }
+
+    #[test]
+    fn a_failed_revoke_changes_nothing() {
+        let mut g = group();
+        g.authorize(Direction::Egress, &[tcp(53, "10.0.0.0/8")], ids())
+            .unwrap();
+        let before = g.clone();
+        // The first permission matches, the second does not.
+        let err = g
+            .revoke(
+                Direction::Egress,
+                &[tcp(53, "10.0.0.0/8"), tcp(54, "10.0.0.0/8")],
+            )
+            .unwrap_err();
+        assert_eq!(err, Error::PermissionNotFound);
+        assert_eq!(g, before);
+    }
+
+    #[test]
+    fn revoke_by_rule_id() {
+        let mut g = group();
+        let ingress = g
+            .authorize(Direction::Ingress, &[tcp(22, "10.0.0.0/8")], ids())
+            .unwrap();
+        let ingress_id = ingress[0].id.clone();
+
+        // An id of the other direction is not found, and nothing changes.
+        let before = g.clone();
+        let err = g
+            .revoke_ids(Direction::Egress, &[EGRESS_ALL.into(), ingress_id.clone()])
+            .unwrap_err();
+        assert_eq!(err, Error::RuleIdNotFound(ingress_id.clone()));
+        assert_eq!(err.code(), "InvalidSecurityGroupRuleId.NotFound");
+        assert_eq!(g, before);
+
+        let err = g
+            .revoke_ids(Direction::Egress, &["10.0.0.0/8".into()])
+            .unwrap_err();
+        assert_eq!(err.code(), "InvalidSecurityGroupRuleId.Malformed");
+        assert_eq!(
+            g.revoke_ids(Direction::Egress, &[]).unwrap_err().code(),
+            "MissingParameter"
+        );
+
+        // A repeated id counts once.
+        let removed = g
+            .revoke_ids(Direction::Egress, &[EGRESS_ALL.into(), EGRESS_ALL.into()])
+            .unwrap();
+        assert_eq!(removed.len(), 1);
+        assert!(g.egress.is_empty());
+        assert_eq!(g.ingress, ingress);
+        let removed = g.revoke_ids(Direction::Ingress, &[ingress_id]).unwrap();
+        assert_eq!(removed, ingress);
+        assert!(g.ingress.is_empty());
+    }
+
+    #[test]
+    fn group_rules_and_their_filters() {
+        let mut g = group();
+        g.authorize(Direction::Ingress, &[tcp(22, "10.0.0.0/8")], ids())
+            .unwrap();
+        let rules: Vec<GroupRule> = g.group_rules().collect();
+        assert_eq!(rules.len(), 2);
+        assert_eq!(rules[0].direction, Direction::Ingress);
+        assert!(!rules[0].direction.is_egress());
+        assert_eq!(rules[1].direction, Direction::Egress);
+        assert!(rules[1].direction.is_egress());
+        assert_eq!(rules[1].rule.id, EGRESS_ALL);
+        assert_eq!(rules[1].group_id, g.id);
+        assert_eq!(rules[1].owner_id, "000000000000");
+
+        let by = |name: &str, value: &str| {
+            let filters = [crate::ec2::Filter {
+                name: name.into(),
+                values: vec![value.into()],
+            }];
+            crate::ec2::filter::check::<GroupRule>(&filters).unwrap();
+            rules
+                .iter()
+                .filter(|r| crate::ec2::filter::matches(*r, &[], &filters))
+                .count()
+        };
+        assert_eq!(by("group-id", &g.id), 2);
+        assert_eq!(by("group-id", "sg-other"), 0);
+        assert_eq!(by("security-group-rule-id", EGRESS_ALL), 1);
+        assert_eq!(by("security-group-rule-id", "sgr-*"), 2);
+        assert_eq!(by("tag:Name", "*"), 0);
+        let unknown = [crate::ec2::Filter {
+            name: "is-egress".into(),
+            values: vec!["true".into()],
+        }];
+        assert!(crate::ec2::filter::check::<GroupRule>(&unknown).is_err());
+    }
+
+    #[test]
+    fn egress_filters_read_egress_rules() {
+        let mut g = group();
+        let to_peer = Permission {
+            protocol: Some("tcp".into()),
+            from_port: Some(5432),
+            to_port: Some(5433),
+            peers: vec![(
+                Peer::Group {
+                    group_id: "sg-0ba11a57000000000".into(),
+                    user_id: "000000000000".into(),
+                },
+                None,
+            )],
+        };
+        g.authorize(Direction::Egress, &[to_peer], ids()).unwrap();
+        g.authorize(Direction::Ingress, &[tcp(22, "10.0.0.0/8")], ids())
+            .unwrap();
+        let values = |name: &str| {
+            let mut v = g.values(name);
+            v.sort();
+            v
+        };
+        assert_eq!(values("egress.ip-permission.protocol"), ["-1", "tcp"]);
+        assert_eq!(values("egress.ip-permission.from-port"), ["5432"]);
+        assert_eq!(values("egress.ip-permission.to-port"), ["5433"]);
+        assert_eq!(values("egress.ip-permission.cidr"), ["0.0.0.0/0"]);
+        assert_eq!(
+            values("egress.ip-permission.group-id"),
+            ["sg-0ba11a57000000000"]
+        );
+        assert_eq!(values("egress.ip-permission.user-id"), ["000000000000"]);
+        assert!(values("egress.ip-permission.ipv6-cidr").is_empty());
+        assert_eq!(values("ip-permission.from-port"), ["22"]);
+        assert_eq!(values("ip-permission.cidr"), ["10.0.0.0/8"]);
     }
 
     #[test]

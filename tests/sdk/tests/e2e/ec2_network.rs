@@ -1071,3 +1071,622 @@ async fn state_survives_restart_and_unknown_actions_are_invalid() {
         response.body
     );
 }
+
+/// All traffic to anywhere: the egress rule EC2 gives every new group.
+fn all_traffic_out() -> IpPermission {
+    IpPermission::builder()
+        .ip_protocol("-1")
+        .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+        .build()
+}
+
+#[tokio::test]
+async fn egress_rules_lifecycle() {
+    let ballast = Ballast::start();
+    let ec2 = ballast.ec2();
+    let id = ec2
+        .create_security_group()
+        .group_name(unique("out"))
+        .description("egress rules")
+        .send()
+        .await
+        .unwrap()
+        .group_id()
+        .unwrap()
+        .to_owned();
+
+    // A new group starts with EC2's all-traffic egress rule, as a
+    // permission and as a rule.
+    let described = ec2
+        .describe_security_groups()
+        .group_ids(&id)
+        .send()
+        .await
+        .unwrap();
+    let egress = described.security_groups()[0].ip_permissions_egress();
+    assert_eq!(egress.len(), 1);
+    assert_eq!(egress[0].ip_protocol(), Some("-1"));
+    assert_eq!(egress[0].from_port(), None);
+    assert_eq!(egress[0].ip_ranges()[0].cidr_ip(), Some("0.0.0.0/0"));
+    assert!(described.security_groups()[0].ip_permissions().is_empty());
+    let rules = ec2
+        .describe_security_group_rules()
+        .filters(filter("group-id", &[&id]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rules.security_group_rules().len(), 1);
+    let default_out = &rules.security_group_rules()[0];
+    assert_eq!(default_out.is_egress(), Some(true));
+    assert_eq!(default_out.group_id(), Some(id.as_str()));
+    assert_eq!(default_out.ip_protocol(), Some("-1"));
+    assert_eq!(default_out.cidr_ipv4(), Some("0.0.0.0/0"));
+    assert!(default_out.group_owner_id().is_some());
+    let default_out_id = default_out.security_group_rule_id().unwrap().to_owned();
+    assert!(
+        default_out
+            .security_group_rule_arn()
+            .unwrap()
+            .ends_with(&format!(":security-group-rule/{default_out_id}"))
+    );
+
+    // Authorize: to a CIDR and to a group.
+    let https = IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(443)
+        .to_port(443)
+        .ip_ranges(
+            IpRange::builder()
+                .cidr_ip("0.0.0.0/0")
+                .description("web")
+                .build(),
+        )
+        .build();
+    let to_default = IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(5432)
+        .to_port(5432)
+        .user_id_group_pairs(UserIdGroupPair::builder().group_id(DEFAULT_SG).build())
+        .build();
+    let added = ec2
+        .authorize_security_group_egress()
+        .group_id(&id)
+        .ip_permissions(https.clone())
+        .ip_permissions(to_default.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.r#return(), Some(true));
+    let added = added.security_group_rules();
+    assert_eq!(added.len(), 2);
+    assert!(added.iter().all(|r| r.is_egress() == Some(true)));
+    assert!(added.iter().all(|r| r.group_id() == Some(id.as_str())));
+    assert_eq!(added[0].from_port(), Some(443));
+    assert_eq!(added[0].description(), Some("web"));
+    assert_eq!(
+        added[1].referenced_group_info().unwrap().group_id(),
+        Some(DEFAULT_SG)
+    );
+    let https_id = added[0].security_group_rule_id().unwrap().to_owned();
+    let to_default_id = added[1].security_group_rule_id().unwrap().to_owned();
+    assert!(
+        https_id.starts_with("sgr-") && https_id.len() == 21,
+        "{https_id}"
+    );
+
+    // Described as permissions (egress only) and as rules.
+    let group = ec2
+        .describe_security_groups()
+        .group_ids(&id)
+        .send()
+        .await
+        .unwrap()
+        .security_groups()[0]
+        .clone();
+    assert!(group.ip_permissions().is_empty());
+    let egress = group.ip_permissions_egress();
+    assert_eq!(egress.len(), 3);
+    assert_eq!(egress[1].ip_protocol(), Some("tcp"));
+    assert_eq!(egress[1].from_port(), Some(443));
+    assert_eq!(egress[1].to_port(), Some(443));
+    assert_eq!(egress[1].ip_ranges()[0].description(), Some("web"));
+    assert_eq!(
+        egress[2].user_id_group_pairs()[0].group_id(),
+        Some(DEFAULT_SG)
+    );
+    let rules = ec2
+        .describe_security_group_rules()
+        .filters(filter("group-id", &[&id]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rules.security_group_rules().len(), 3);
+    let one = ec2
+        .describe_security_group_rules()
+        .security_group_rule_ids(&https_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(one.security_group_rules().len(), 1);
+    assert_eq!(one.security_group_rules()[0].from_port(), Some(443));
+    assert_eq!(one.security_group_rules()[0].is_egress(), Some(true));
+    let by_filter = ec2
+        .describe_security_group_rules()
+        .filters(filter("security-group-rule-id", &[&to_default_id]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_filter.security_group_rules().len(), 1);
+    assert_eq!(by_filter.security_group_rules()[0].to_port(), Some(5432));
+
+    // The egress filters of DescribeSecurityGroups see egress rules only.
+    for (f, expected) in [
+        (filter("egress.ip-permission.from-port", &["443"]), 1),
+        (filter("egress.ip-permission.to-port", &["5432"]), 1),
+        (filter("egress.ip-permission.protocol", &["tcp"]), 1),
+        (filter("egress.ip-permission.group-id", &[DEFAULT_SG]), 1),
+        (filter("ip-permission.from-port", &["443"]), 0),
+    ] {
+        let out = ec2
+            .describe_security_groups()
+            .filters(f.clone())
+            .send()
+            .await
+            .unwrap();
+        let ids: Vec<_> = out
+            .security_groups()
+            .iter()
+            .filter_map(|g| g.group_id())
+            .collect();
+        assert_eq!(ids.len(), expected, "{f:?}: {ids:?}");
+        if expected == 1 {
+            assert_eq!(ids[0], id);
+        }
+    }
+    let both = ec2
+        .describe_security_groups()
+        .filters(filter("egress.ip-permission.cidr", &["0.0.0.0/0"]))
+        .send()
+        .await
+        .unwrap();
+    // The default group's all-traffic rule and this group's.
+    assert_eq!(both.security_groups().len(), 2);
+
+    // A duplicate, an unknown group, a malformed id.
+    let err = ec2
+        .authorize_security_group_egress()
+        .group_id(&id)
+        .ip_permissions(https.clone())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidPermission.Duplicate");
+    let err = ec2
+        .authorize_security_group_egress()
+        .group_id("sg-0123456789abcdef0")
+        .ip_permissions(https.clone())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidGroup.NotFound");
+    let err = ec2
+        .revoke_security_group_egress()
+        .group_id("sg-0123456789abcdef0")
+        .ip_permissions(https.clone())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidGroup.NotFound");
+    let err = ec2
+        .authorize_security_group_egress()
+        .group_id("web")
+        .ip_permissions(https.clone())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidGroupId.Malformed");
+    // The flat members are not supported on the egress calls.
+    let err = ec2
+        .authorize_security_group_egress()
+        .group_id(&id)
+        .ip_protocol("tcp")
+        .from_port(25)
+        .to_port(25)
+        .cidr_ip("0.0.0.0/0")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "UnknownParameter");
+    let err = ec2
+        .authorize_security_group_egress()
+        .group_id(&id)
+        .ip_permissions(
+            IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(25)
+                .to_port(25)
+                .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+                .build(),
+        )
+        .dry_run(true)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "DryRunOperation");
+    assert_eq!(http_status(&err), 412);
+
+    // Revoke by permission; then it is gone, and revoking it again fails.
+    let revoked = ec2
+        .revoke_security_group_egress()
+        .group_id(&id)
+        .ip_permissions(https.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.r#return(), Some(true));
+    assert!(revoked.unknown_ip_permissions().is_empty());
+    let gone = &revoked.revoked_security_group_rules()[0];
+    assert_eq!(gone.security_group_rule_id(), Some(https_id.as_str()));
+    assert_eq!(gone.is_egress(), Some(true));
+    assert_eq!(gone.cidr_ipv4(), Some("0.0.0.0/0"));
+    let err = ec2
+        .revoke_security_group_egress()
+        .group_id(&id)
+        .ip_permissions(https)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidPermission.NotFound");
+    let err = ec2
+        .describe_security_group_rules()
+        .security_group_rule_ids(&https_id)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidSecurityGroupRuleId.NotFound");
+
+    // Revoke by rule id: an egress id is unknown to the ingress call.
+    let err = ec2
+        .revoke_security_group_ingress()
+        .group_id(&id)
+        .security_group_rule_ids(&to_default_id)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidSecurityGroupRuleId.NotFound");
+    let err = ec2
+        .revoke_security_group_egress()
+        .group_id(&id)
+        .security_group_rule_ids("sgr-0123456789abcdef0")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidSecurityGroupRuleId.NotFound");
+    let err = ec2
+        .revoke_security_group_egress()
+        .group_id(&id)
+        .security_group_rule_ids("10.0.0.0/8")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidSecurityGroupRuleId.Malformed");
+    let err = ec2
+        .revoke_security_group_egress()
+        .group_id(&id)
+        .security_group_rule_ids(&to_default_id)
+        .ip_permissions(to_default.clone())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidParameterCombination");
+    let revoked = ec2
+        .revoke_security_group_egress()
+        .group_id(&id)
+        .security_group_rule_ids(&to_default_id)
+        .send()
+        .await
+        .unwrap();
+    let gone = &revoked.revoked_security_group_rules()[0];
+    assert_eq!(gone.security_group_rule_id(), Some(to_default_id.as_str()));
+    assert_eq!(gone.referenced_group_id(), Some(DEFAULT_SG));
+    assert_eq!(gone.from_port(), Some(5432));
+
+    // What is left is the original all-traffic rule.
+    let left = ec2
+        .describe_security_group_rules()
+        .filters(filter("group-id", &[&id]))
+        .send()
+        .await
+        .unwrap();
+    let left: Vec<_> = left
+        .security_group_rules()
+        .iter()
+        .filter_map(|r| r.security_group_rule_id())
+        .collect();
+    assert_eq!(left, [default_out_id.as_str()]);
+}
+
+#[tokio::test]
+async fn default_egress_rule_can_be_removed_and_restored() {
+    let ballast = Ballast::start();
+    let ec2 = ballast.ec2();
+
+    // The default group: one rule each way.
+    let rules = ec2
+        .describe_security_group_rules()
+        .filters(filter("group-id", &[DEFAULT_SG]))
+        .send()
+        .await
+        .unwrap();
+    let rules = rules.security_group_rules();
+    assert_eq!(rules.len(), 2);
+    let egress: Vec<_> = rules
+        .iter()
+        .filter(|r| r.is_egress() == Some(true))
+        .collect();
+    assert_eq!(egress.len(), 1);
+    assert_eq!(egress[0].cidr_ipv4(), Some("0.0.0.0/0"));
+    let ingress: Vec<_> = rules
+        .iter()
+        .filter(|r| r.is_egress() == Some(false))
+        .collect();
+    assert_eq!(
+        ingress[0].referenced_group_info().unwrap().group_id(),
+        Some(DEFAULT_SG)
+    );
+
+    // Its all-traffic egress rule already exists, so adding it is a
+    // duplicate; revoked, the group has no egress; re-added, it is back
+    // under a new id.
+    let err = ec2
+        .authorize_security_group_egress()
+        .group_id(DEFAULT_SG)
+        .ip_permissions(all_traffic_out())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidPermission.Duplicate");
+    let revoked = ec2
+        .revoke_security_group_egress()
+        .group_id(DEFAULT_SG)
+        .ip_permissions(all_traffic_out())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        revoked.revoked_security_group_rules()[0].security_group_rule_id(),
+        egress[0].security_group_rule_id()
+    );
+    let group = ec2
+        .describe_security_groups()
+        .group_ids(DEFAULT_SG)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        group.security_groups()[0]
+            .ip_permissions_egress()
+            .is_empty()
+    );
+    assert_eq!(group.security_groups()[0].ip_permissions().len(), 1);
+    let none = ec2
+        .describe_security_groups()
+        .filters(filter("egress.ip-permission.cidr", &["0.0.0.0/0"]))
+        .send()
+        .await
+        .unwrap();
+    assert!(none.security_groups().is_empty());
+    let err = ec2
+        .revoke_security_group_egress()
+        .group_id(DEFAULT_SG)
+        .ip_permissions(all_traffic_out())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidPermission.NotFound");
+
+    let back = ec2
+        .authorize_security_group_egress()
+        .group_id(DEFAULT_SG)
+        .ip_permissions(all_traffic_out())
+        .send()
+        .await
+        .unwrap();
+    let back_id = back.security_group_rules()[0]
+        .security_group_rule_id()
+        .unwrap();
+    assert_ne!(Some(back_id), egress[0].security_group_rule_id());
+    let group = ec2
+        .describe_security_groups()
+        .group_ids(DEFAULT_SG)
+        .send()
+        .await
+        .unwrap();
+    let out = group.security_groups()[0].ip_permissions_egress();
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].ip_protocol(), Some("-1"));
+    assert_eq!(out[0].ip_ranges()[0].cidr_ip(), Some("0.0.0.0/0"));
+
+    // A new group's rule goes by id just as well, and comes back the same
+    // way.
+    let id = ec2
+        .create_security_group()
+        .group_name(unique("closed"))
+        .description("no egress")
+        .send()
+        .await
+        .unwrap()
+        .group_id()
+        .unwrap()
+        .to_owned();
+    let rule_id = ec2
+        .describe_security_group_rules()
+        .filters(filter("group-id", &[&id]))
+        .send()
+        .await
+        .unwrap()
+        .security_group_rules()[0]
+        .security_group_rule_id()
+        .unwrap()
+        .to_owned();
+    ec2.revoke_security_group_egress()
+        .group_id(&id)
+        .security_group_rule_ids(&rule_id)
+        .send()
+        .await
+        .unwrap();
+    let rules = ec2
+        .describe_security_group_rules()
+        .filters(filter("group-id", &[&id]))
+        .send()
+        .await
+        .unwrap();
+    assert!(rules.security_group_rules().is_empty());
+    ec2.authorize_security_group_egress()
+        .group_id(&id)
+        .ip_permissions(all_traffic_out())
+        .send()
+        .await
+        .unwrap();
+    let group = ec2
+        .describe_security_groups()
+        .group_ids(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        group.security_groups()[0].ip_permissions_egress()[0].ip_protocol(),
+        Some("-1")
+    );
+}
+
+#[tokio::test]
+async fn ingress_rules_revoke_by_id_and_all_rules_page() {
+    let ballast = Ballast::start();
+    let ec2 = ballast.ec2();
+    let mut groups = Vec::new();
+    for i in 0..3 {
+        let id = ec2
+            .create_security_group()
+            .group_name(format!("r{i}"))
+            .description("rules")
+            .send()
+            .await
+            .unwrap()
+            .group_id()
+            .unwrap()
+            .to_owned();
+        groups.push(id);
+    }
+    let added = ec2
+        .authorize_security_group_ingress()
+        .group_id(&groups[0])
+        .ip_permissions(
+            IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(22)
+                .to_port(22)
+                .ip_ranges(IpRange::builder().cidr_ip("10.0.0.0/8").build())
+                .ip_ranges(IpRange::builder().cidr_ip("192.168.0.0/16").build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let ssh: Vec<_> = added
+        .security_group_rules()
+        .iter()
+        .map(|r| r.security_group_rule_id().unwrap().to_owned())
+        .collect();
+    assert!(
+        added
+            .security_group_rules()
+            .iter()
+            .all(|r| r.is_egress() == Some(false))
+    );
+
+    // Default group (2) + three new groups' egress (3) + two ingress = 7.
+    let all = ec2
+        .describe_security_group_rules()
+        .max_results(5)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .unwrap();
+    let ids: Vec<_> = all
+        .iter()
+        .filter_map(|r| r.security_group_rule_id())
+        .collect();
+    assert_eq!(ids.len(), 7);
+    let mut sorted = ids.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted, ids, "paged in rule id order, each once");
+    assert_eq!(
+        all.iter().filter(|r| r.is_egress() == Some(true)).count(),
+        4
+    );
+    let first = ec2
+        .describe_security_group_rules()
+        .max_results(5)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.security_group_rules().len(), 5);
+    assert!(first.next_token().is_some());
+    let err = ec2
+        .describe_security_group_rules()
+        .max_results(4)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidParameterValue");
+    let err = ec2
+        .describe_security_group_rules()
+        .filters(filter("is-egress", &["true"]))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidParameterValue");
+    let err = ec2
+        .describe_security_group_rules()
+        .security_group_rule_ids("sgr-0123456789abcdef0")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidSecurityGroupRuleId.NotFound");
+
+    // Ingress rules go by id too, all or none.
+    let err = ec2
+        .revoke_security_group_ingress()
+        .group_id(&groups[0])
+        .security_group_rule_ids(&ssh[0])
+        .security_group_rule_ids("sgr-0123456789abcdef0")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "InvalidSecurityGroupRuleId.NotFound");
+    let revoked = ec2
+        .revoke_security_group_ingress()
+        .group_id(&groups[0])
+        .security_group_rule_ids(&ssh[0])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.revoked_security_group_rules().len(), 1);
+    assert_eq!(
+        revoked.revoked_security_group_rules()[0].is_egress(),
+        Some(false)
+    );
+    let perms = ec2
+        .describe_security_groups()
+        .group_ids(&groups[0])
+        .send()
+        .await
+        .unwrap();
+    let ranges = perms.security_groups()[0].ip_permissions()[0].ip_ranges();
+    assert_eq!(ranges.len(), 1);
+    assert_eq!(ranges[0].cidr_ip(), Some("192.168.0.0/16"));
+}
