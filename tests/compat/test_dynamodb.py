@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import uuid
 from decimal import Decimal
 
@@ -635,3 +636,156 @@ def test_aws_cli(cli, ddb, simple):
     assert rc != 0 and "ResourceNotFoundException" in err
     rc, out, err = cli("dynamodb", "list-tables")
     assert rc == 0 and simple in out["TableNames"], err
+
+
+# --------------------------------------------------------------------------- Time to Live and tags
+
+
+def test_time_to_live_settings_and_errors(ddb, tables):
+    name = tables.create("ttl", **key_schema("pk", "S"))
+    out = ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+    assert out == {"TimeToLiveStatus": "DISABLED"}
+    err = expect_error("ValidationException", ddb.update_time_to_live, TableName=name,
+                       TimeToLiveSpecification={"Enabled": False, "AttributeName": "expires"})
+    assert "TimeToLive is already disabled" in str(err)
+    # botocore checks the minimum length itself; the maximum is the server's.
+    expect_error("ValidationException", ddb.update_time_to_live, TableName=name,
+                 TimeToLiveSpecification={"Enabled": True, "AttributeName": "a" * 256})
+    missing = f"compat-missing-{uuid.uuid4().hex[:8]}"
+    expect_error("ResourceNotFoundException", ddb.describe_time_to_live, TableName=missing)
+    expect_error("ResourceNotFoundException", ddb.update_time_to_live, TableName=missing,
+                 TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"})
+    assert ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"] == {"TimeToLiveStatus": "DISABLED"}
+
+    out = ddb.update_time_to_live(TableName=name,
+                                  TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"})
+    assert out["TimeToLiveSpecification"] == {"Enabled": True, "AttributeName": "expires"}
+    described = ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+    assert described["AttributeName"] == "expires"
+    # AWS passes through ENABLING for up to an hour; Ballast is ENABLED at once.
+    assert described["TimeToLiveStatus"] in (("ENABLING", "ENABLED") if AGAINST_AWS else ("ENABLED",))
+    err = expect_error("ValidationException", ddb.update_time_to_live, TableName=name,
+                       TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"})
+    if not AGAINST_AWS:
+        # AWS may instead say the setting changed too recently (its one-hour rule).
+        assert "TimeToLive is already enabled" in str(err)
+    assert ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]["AttributeName"] == "expires"
+
+
+@pytest.mark.skipif(AGAINST_AWS, reason="AWS deletes expired items within days, not seconds")
+def test_time_to_live_deletes_expired_items(server_factory):
+    server = server_factory.new("ttl", extra_args=("--time-scale", "0.01")).start()
+    ddb = server.client("dynamodb")
+    name = f"compat-expiring-{uuid.uuid4().hex[:8]}"
+    ddb.create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                              {"AttributeName": "kind", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[{"IndexName": "by-kind", "Projection": {"ProjectionType": "ALL"},
+                                 "KeySchema": [{"AttributeName": "kind", "KeyType": "HASH"}]}],
+    )
+    ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig=WAIT)
+    now = int(time.time())
+    ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"})
+
+    def put(pk, ttl=None):
+        item = {"pk": s(pk), "kind": s("session")}
+        if ttl is not None:
+            item["expires"] = ttl
+        ddb.put_item(TableName=name, Item=item)
+
+    put("future", n(now + 3600))
+    put("string", s(str(now - 120)))
+    put("ancient", n(now - 6 * 365 * 86400))
+    put("decimal-future", n(f"{now + 3600}.5"))
+    put("none")
+    # Written last: once it is gone, a sweep ran with every item above in place.
+    put("expired", n(now - 60))
+
+    def present(pk):
+        return "Item" in ddb.get_item(TableName=name, Key={"pk": s(pk)})
+
+    deadline = time.monotonic() + 20
+    while present("expired"):
+        assert time.monotonic() < deadline, "the expired item was never deleted"
+        time.sleep(0.05)  # poll interval, bounded by the deadline
+    for kept in ("future", "string", "ancient", "decimal-future", "none"):
+        assert present(kept), kept
+    indexed = ddb.query(TableName=name, IndexName="by-kind", KeyConditionExpression="kind = :k",
+                        ExpressionAttributeValues={":k": s("session")})["Items"]
+    assert sorted(i["pk"]["S"] for i in indexed) == ["ancient", "decimal-future", "future", "none", "string"]
+
+
+def test_tags(ddb, tables):
+    name = tables.create("tags", Tags=[{"Key": "env", "Value": "test"}], **key_schema("pk", "S"))
+    arn = ddb.describe_table(TableName=name)["Table"]["TableArn"]
+    assert ddb.list_tags_of_resource(ResourceArn=arn)["Tags"] == [{"Key": "env", "Value": "test"}]
+
+    ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": f"k{i:02}", "Value": f"v{i}"} for i in range(14)]
+                     + [{"Key": "env", "Value": "prod"}])
+    listed = []
+    for page in ddb.get_paginator("list_tags_of_resource").paginate(ResourceArn=arn):
+        listed.extend(page["Tags"])
+    assert len(listed) == 15
+    assert {"Key": "env", "Value": "prod"} in listed
+    if not AGAINST_AWS:
+        first = ddb.list_tags_of_resource(ResourceArn=arn)
+        assert len(first["Tags"]) == 10 and "NextToken" in first
+        rest = ddb.list_tags_of_resource(ResourceArn=arn, NextToken=first["NextToken"])
+        assert len(rest["Tags"]) == 5 and "NextToken" not in rest
+
+    ddb.untag_resource(ResourceArn=arn, TagKeys=["env", "not-there"])
+    listed = [t for p in ddb.get_paginator("list_tags_of_resource").paginate(ResourceArn=arn) for t in p["Tags"]]
+    assert sorted(t["Key"] for t in listed) == [f"k{i:02}" for i in range(14)]
+
+    # Refusals change nothing.
+    account_region = arn.rsplit(":table/", 1)[0]
+    missing = f"{account_region}:table/compat-missing-{uuid.uuid4().hex[:8]}"
+    expect_error("ResourceNotFoundException", ddb.list_tags_of_resource, ResourceArn=missing)
+    expect_error("ResourceNotFoundException", ddb.tag_resource, ResourceArn=missing,
+                 Tags=[{"Key": "a", "Value": "b"}])
+    expect_error("ValidationException", ddb.list_tags_of_resource, ResourceArn=f"{arn}/index/nope")
+    expect_error("ValidationException", ddb.tag_resource, ResourceArn=arn, Tags=[])
+    expect_error("ValidationException", ddb.tag_resource, ResourceArn=arn,
+                 Tags=[{"Key": "ok", "Value": "#!%"}])
+    expect_error("ValidationException", ddb.tag_resource, ResourceArn=arn,
+                 Tags=[{"Key": "aws:reserved", "Value": "x"}])
+    expect_error("ValidationException", ddb.tag_resource, ResourceArn=arn,
+                 Tags=[{"Key": f"extra{i}", "Value": "x"} for i in range(37)])
+    listed = [t for p in ddb.get_paginator("list_tags_of_resource").paginate(ResourceArn=arn) for t in p["Tags"]]
+    assert len(listed) == 14
+
+    # Tags go with the table.
+    ddb.delete_table(TableName=name)
+    ddb.get_waiter("table_not_exists").wait(TableName=name, WaiterConfig=WAIT)
+    expect_error("ResourceNotFoundException", ddb.list_tags_of_resource, ResourceArn=arn)
+
+
+def test_aws_cli_time_to_live_and_tags(cli, ddb, tables):
+    name = tables.create("cli-ttl", **key_schema("pk", "S"))
+    arn = ddb.describe_table(TableName=name)["Table"]["TableArn"]
+    rc, out, err = cli("dynamodb", "update-time-to-live", "--table-name", name,
+                       "--time-to-live-specification", "Enabled=true,AttributeName=expires")
+    assert rc == 0, err
+    assert out["TimeToLiveSpecification"] == {"Enabled": True, "AttributeName": "expires"}
+    rc, out, err = cli("dynamodb", "describe-time-to-live", "--table-name", name)
+    assert rc == 0, err
+    assert out["TimeToLiveDescription"]["AttributeName"] == "expires"
+    rc, out, err = cli("dynamodb", "update-time-to-live", "--table-name", name,
+                       "--time-to-live-specification", "Enabled=true,AttributeName=expires")
+    assert rc != 0 and "ValidationException" in err
+
+    rc, _, err = cli("dynamodb", "tag-resource", "--resource-arn", arn,
+                     "--tags", "Key=team,Value=payments", "Key=env,Value=test")
+    assert rc == 0, err
+    rc, out, err = cli("dynamodb", "list-tags-of-resource", "--resource-arn", arn)
+    assert rc == 0, err
+    assert sorted((t["Key"], t["Value"]) for t in out["Tags"]) == [("env", "test"), ("team", "payments")]
+    rc, _, err = cli("dynamodb", "untag-resource", "--resource-arn", arn, "--tag-keys", "env")
+    assert rc == 0, err
+    rc, out, err = cli("dynamodb", "list-tags-of-resource", "--resource-arn", arn)
+    assert rc == 0, err
+    assert out["Tags"] == [{"Key": "team", "Value": "payments"}]
+    rc, _, err = cli("dynamodb", "list-tags-of-resource", "--resource-arn", f"{arn}-missing")
+    assert rc != 0 and "ResourceNotFoundException" in err

@@ -6,10 +6,18 @@
 //! start position; a page is never assembled by loading a table. Index
 //! entries carry the index key and their item's table key, and are kept in
 //! step with the item in the same transaction as every item write.
+//!
+//! Each item row also carries its Time to Live expiry second while its
+//! table has TTL enabled (`ttl_expiry`, indexed), set by every item write
+//! and by UpdateTimeToLive, so [`Tx::sweep_expired_ddb_items`] finds due
+//! items by an index range instead of reading tables.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use ballast_core::dynamodb::expr::key_condition::KeyCondition;
 use ballast_core::dynamodb::table::Index;
-use ballast_core::dynamodb::{EncodedKey, Item, Table};
+use ballast_core::dynamodb::{EncodedKey, Item, Table, ttl};
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, params, params_from_iter};
 
@@ -40,6 +48,15 @@ pub struct ScanRange<'a> {
     pub start_after: Option<StartAfter>,
 }
 
+/// What one TTL sweep did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TtlSweep {
+    /// Rows the expiry index offered (at most the sweep's limit).
+    pub examined: usize,
+    /// Items deleted.
+    pub deleted: usize,
+}
+
 fn blob(bytes: &[u8]) -> Value {
     Value::Blob(bytes.to_vec())
 }
@@ -58,6 +75,11 @@ impl Tx<'_> {
             .optional()?;
         row.map(|(id, record)| Ok((id, serde_json::from_str(&record)?)))
             .transpose()
+    }
+
+    /// A table by row id, whatever its status.
+    pub fn ddb_table_by_id(&self, id: i64) -> Result<Option<Table>, StoreError> {
+        self.record("SELECT record FROM ddb_tables WHERE id = ?1", params![id])
     }
 
     /// Table names after `after`, in name order, at most `limit` + 1 (so
@@ -143,10 +165,15 @@ impl Tx<'_> {
         size: usize,
         old: Option<&Item>,
     ) -> Result<(), StoreError> {
+        let expiry = table
+            .time_to_live
+            .as_deref()
+            .and_then(|attribute| ttl::expiry(item, attribute));
         self.conn()
             .prepare_cached(
-                "INSERT INTO ddb_items (table_id, bucket, hk, rk, size, item) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (table_id, bucket, hk, rk) DO UPDATE SET size = excluded.size, item = excluded.item",
+                "INSERT INTO ddb_items (table_id, bucket, hk, rk, size, item, ttl_expiry) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (table_id, bucket, hk, rk) DO UPDATE
+                 SET size = excluded.size, item = excluded.item, ttl_expiry = excluded.ttl_expiry",
             )?
             .execute(params![
                 id,
@@ -154,7 +181,8 @@ impl Tx<'_> {
                 key.hash,
                 key.range,
                 size as i64,
-                serde_json::to_string(item)?
+                serde_json::to_string(item)?,
+                expiry
             ])?;
         for index in table.live_indexes() {
             let before = old.and_then(|o| index.key.index_key(o));
@@ -244,9 +272,66 @@ impl Tx<'_> {
     }
 
     /// Fills a new index from the table's items (UpdateTable adding a
-    /// global secondary index), walking the items in key order in batches
-    /// so a large table is never held in memory.
+    /// global secondary index).
     pub fn backfill_ddb_index(&self, id: i64, index: &Index) -> Result<(), StoreError> {
+        self.walk_ddb_items(id, |batch| {
+            for (key, item) in batch {
+                if let Some(at) = index.key.index_key(&item) {
+                    self.insert_index_entry(id, &index.name, &at, &key)?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Brings every item's TTL expiry in line with the table's TTL
+    /// attribute (UpdateTimeToLive): cleared when TTL is disabled,
+    /// recomputed from each item when it is enabled.
+    pub fn refresh_ddb_ttl(&self, id: i64, table: &Table) -> Result<(), StoreError> {
+        let Some(attribute) = table.time_to_live.as_deref() else {
+            self.conn()
+                .prepare_cached(
+                    "UPDATE ddb_items SET ttl_expiry = NULL WHERE table_id = ?1 AND ttl_expiry IS NOT NULL",
+                )?
+                .execute(params![id])?;
+            return Ok(());
+        };
+        self.walk_ddb_items(id, |batch| {
+            for (key, item) in batch {
+                self.set_ttl_expiry(id, &key, ttl::expiry(&item, attribute))?;
+            }
+            Ok(())
+        })
+    }
+
+    fn set_ttl_expiry(
+        &self,
+        id: i64,
+        key: &EncodedKey,
+        expiry: Option<i64>,
+    ) -> Result<(), StoreError> {
+        self.conn()
+            .prepare_cached(
+                "UPDATE ddb_items SET ttl_expiry = ?5 WHERE table_id = ?1 AND bucket = ?2 AND hk = ?3 AND rk = ?4",
+            )?
+            .execute(params![
+                id,
+                i64::from(key.bucket),
+                key.hash,
+                key.range,
+                expiry
+            ])?;
+        Ok(())
+    }
+
+    /// Hands a table's items to `f` in key order, in batches read with the
+    /// statement closed (so `f` may write), so a large table is never held
+    /// in memory.
+    fn walk_ddb_items(
+        &self,
+        id: i64,
+        mut f: impl FnMut(Vec<(EncodedKey, Item)>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         let mut after = EncodedKey {
             bucket: 0,
             hash: Vec::new(),
@@ -255,7 +340,6 @@ impl Tx<'_> {
         let mut first = true;
         loop {
             let mut batch = Vec::new();
-            let mut last = None;
             {
                 let mut stmt = self.conn().prepare_cached(
                     "SELECT bucket, hk, rk, item FROM ddb_items WHERE table_id = ?1
@@ -275,20 +359,86 @@ impl Tx<'_> {
                         range: row.get(2)?,
                     };
                     let item: Item = serde_json::from_str(&row.get::<_, String>(3)?)?;
-                    if let Some(at) = index.key.index_key(&item) {
-                        batch.push((at, key.clone()));
-                    }
-                    last = Some(key);
+                    batch.push((key, item));
                 }
             }
-            let Some(last) = last else { break };
-            for (at, key) in batch {
-                self.insert_index_entry(id, &index.name, &at, &key)?;
-            }
-            after = last;
+            let Some((last, _)) = batch.last() else { break };
+            after = last.clone();
             first = false;
+            f(batch)?;
         }
         Ok(())
+    }
+
+    /// Whether any item is due for TTL deletion at `now_millis`: a cheap
+    /// read, so an idle sweeper never takes the writer.
+    pub fn has_expired_ddb_items(&self, now_millis: i64) -> Result<bool, StoreError> {
+        let range = ttl::expired_range(now_millis);
+        Ok(self
+            .conn()
+            .prepare_cached(
+                "SELECT 1 FROM ddb_items WHERE ttl_expiry IS NOT NULL
+                 AND ttl_expiry BETWEEN ?1 AND ?2 LIMIT 1",
+            )?
+            .query_row(params![range.start(), range.end()], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    /// Deletes up to `limit` items whose TTL expiry is due at `now_millis`
+    /// (oldest expiry first), with their index entries, through the same
+    /// path as DeleteItem. Each candidate is checked again against its
+    /// table's TTL attribute ([`ttl::item_expired`]); a row whose stored
+    /// expiry is stale is corrected instead, so every sweep makes progress.
+    pub fn sweep_expired_ddb_items(
+        &self,
+        now_millis: i64,
+        limit: usize,
+    ) -> Result<TtlSweep, StoreError> {
+        let range = ttl::expired_range(now_millis);
+        let mut candidates = Vec::new();
+        {
+            let mut stmt = self.conn().prepare_cached(
+                "SELECT table_id, bucket, hk, rk, item FROM ddb_items
+                 WHERE ttl_expiry IS NOT NULL AND ttl_expiry BETWEEN ?1 AND ?2
+                 ORDER BY ttl_expiry LIMIT ?3",
+            )?;
+            let mut rows = stmt.query(params![range.start(), range.end(), limit as i64])?;
+            while let Some(row) = rows.next()? {
+                let table_id: i64 = row.get(0)?;
+                let key = EncodedKey {
+                    bucket: row.get::<_, i64>(1)? as u32,
+                    hash: row.get(2)?,
+                    range: row.get(3)?,
+                };
+                let item: Item = serde_json::from_str(&row.get::<_, String>(4)?)?;
+                candidates.push((table_id, key, item));
+            }
+        }
+        let mut tables: HashMap<i64, Option<Table>> = HashMap::new();
+        let mut sweep = TtlSweep {
+            examined: candidates.len(),
+            deleted: 0,
+        };
+        for (table_id, key, item) in candidates {
+            let table = match tables.entry(table_id) {
+                Entry::Occupied(known) => known.into_mut(),
+                Entry::Vacant(new) => new.insert(self.ddb_table_by_id(table_id)?),
+            };
+            let table = table.as_ref();
+            let attribute = table.and_then(|t| t.time_to_live.as_deref());
+            match table {
+                Some(table) if ttl::item_expired(&item, attribute, now_millis) => {
+                    self.delete_ddb_item(table_id, table, &key, &item)?;
+                    sweep.deleted += 1;
+                }
+                _ => {
+                    let expiry = attribute.and_then(|a| ttl::expiry(&item, a));
+                    self.set_ttl_expiry(table_id, &key, expiry)?;
+                }
+            }
+        }
+        Ok(sweep)
     }
 
     /// Deletes an index's entries (UpdateTable removing it).
@@ -600,5 +750,177 @@ mod tests {
             ["-1.5", "-10"]
         );
         assert_eq!(query(None, true, Some("2.25"), 100), ["3", "100"]);
+    }
+
+    fn ttl_table() -> Table {
+        let definitions = [("pk", "S"), ("kind", "S")].map(|(n, t)| AttributeDefinition {
+            attribute_name: n.into(),
+            attribute_type: t.into(),
+        });
+        let schema = [KeySchemaElement {
+            attribute_name: "pk".into(),
+            key_type: "HASH".into(),
+        }];
+        let gsi = ballast_core::dynamodb::table::IndexSpec {
+            index_name: "by-kind".into(),
+            key_schema: vec![KeySchemaElement {
+                attribute_name: "kind".into(),
+                key_type: "HASH".into(),
+            }],
+            projection: ballast_core::dynamodb::table::Projection {
+                projection_type: Some("ALL".into()),
+                non_key_attributes: None,
+            },
+            provisioned_throughput: None,
+        };
+        Table::create(
+            &CreateSpec {
+                name: "sessions",
+                attribute_definitions: &definitions,
+                key_schema: &schema,
+                billing_mode: Some("PAY_PER_REQUEST"),
+                throughput: None,
+                global_indexes: &[gsi],
+                local_indexes: &[],
+                deletion_protection: false,
+            },
+            "id".into(),
+            "arn".into(),
+            0,
+        )
+        .unwrap()
+    }
+
+    /// The sweep deletes exactly the items the core calls expired, with
+    /// their index entries, at most `limit` per call; items written
+    /// before TTL was enabled are found once UpdateTimeToLive refreshes
+    /// the table, and disabling TTL stops all expiry.
+    #[test]
+    fn ttl_sweeps_expired_items_and_their_index_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let now_secs: i64 = 1_704_067_200;
+        let now = now_secs * 1000;
+        let mut table = ttl_table();
+        let ttl_item = |pk: &str, ttl: Option<AttributeValue>| -> Item {
+            let mut item: Item = [
+                ("pk".to_owned(), AttributeValue::S(pk.into())),
+                ("kind".to_owned(), AttributeValue::S("session".into())),
+            ]
+            .into_iter()
+            .collect();
+            if let Some(ttl) = ttl {
+                item.insert("expires".to_owned(), ttl);
+            }
+            item
+        };
+        let n = |v: i64| Some(AttributeValue::N(v.to_string()));
+        let items = [
+            ttl_item("early", n(now_secs - 60)),
+            ttl_item("expired-1", n(now_secs - 30)),
+            ttl_item("expired-2", n(now_secs - 10)),
+            ttl_item("future", n(now_secs + 3600)),
+            ttl_item(
+                "string",
+                Some(AttributeValue::S((now_secs - 60).to_string())),
+            ),
+            ttl_item("ancient", n(now_secs - 6 * 365 * 86_400)),
+            ttl_item("none", None),
+        ];
+        let id = store
+            .write(|tx| {
+                let id = tx.insert_ddb_table(&table)?;
+                // "early" is written before TTL is enabled.
+                let key = table.key.item_key(&items[0]).unwrap();
+                tx.put_ddb_item(id, &table, &key, &items[0], 10, None)?;
+                Ok::<_, StoreError>(id)
+            })
+            .unwrap();
+        table.time_to_live = Some("expires".into());
+        store
+            .write(|tx| {
+                tx.update_ddb_table(id, &table)?;
+                tx.refresh_ddb_ttl(id, &table)?;
+                for item in &items[1..] {
+                    let key = table.key.item_key(item).unwrap();
+                    tx.put_ddb_item(id, &table, &key, item, 10, None)?;
+                }
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        let remaining = |store: &Store| -> (Vec<String>, i64) {
+            store
+                .read(|tx| {
+                    let mut names = Vec::new();
+                    let range = ScanRange {
+                        index: None,
+                        buckets: ballast_core::dynamodb::key::segment_buckets(0, 1),
+                        start_after: None,
+                    };
+                    tx.scan_ddb(id, &range, |row| {
+                        if let AttributeValue::S(pk) = &row.item["pk"] {
+                            names.push(pk.clone());
+                        }
+                        Ok(true)
+                    })?;
+                    names.sort();
+                    let (index_count, _) = tx.ddb_index_stats(id, "by-kind")?;
+                    Ok::<_, StoreError>((names, index_count))
+                })
+                .unwrap()
+        };
+        assert!(store.read(|tx| tx.has_expired_ddb_items(now)).unwrap());
+        // Nothing is due a minute and a half earlier.
+        assert!(
+            !store
+                .read(|tx| tx.has_expired_ddb_items(now - 90_000))
+                .unwrap()
+        );
+
+        let first = store
+            .write(|tx| tx.sweep_expired_ddb_items(now, 2))
+            .unwrap();
+        assert_eq!(
+            first,
+            TtlSweep {
+                examined: 2,
+                deleted: 2
+            }
+        );
+        let (names, _) = remaining(&store);
+        // Oldest expiry first.
+        assert!(!names.contains(&"early".to_owned()), "{names:?}");
+        let second = store
+            .write(|tx| tx.sweep_expired_ddb_items(now, 2))
+            .unwrap();
+        assert_eq!(
+            second,
+            TtlSweep {
+                examined: 1,
+                deleted: 1
+            }
+        );
+        assert!(!store.read(|tx| tx.has_expired_ddb_items(now)).unwrap());
+        let (names, index_count) = remaining(&store);
+        assert_eq!(names, ["ancient", "future", "none", "string"]);
+        assert_eq!(index_count, 4);
+
+        // With TTL disabled, nothing expires any more.
+        table.time_to_live = None;
+        store
+            .write(|tx| {
+                tx.update_ddb_table(id, &table)?;
+                tx.refresh_ddb_ttl(id, &table)
+            })
+            .unwrap();
+        let later = (now_secs + 7200) * 1000;
+        assert!(!store.read(|tx| tx.has_expired_ddb_items(later)).unwrap());
+        assert_eq!(
+            store
+                .write(|tx| tx.sweep_expired_ddb_items(later, 10))
+                .unwrap(),
+            TtlSweep::default()
+        );
+        assert_eq!(remaining(&store).0.len(), 4);
     }
 }

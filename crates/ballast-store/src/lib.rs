@@ -27,7 +27,9 @@ use std::sync::{Mutex, PoisonError};
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
-pub use dynamodb::{Row as DdbRow, ScanRange as DdbScanRange, StartAfter as DdbStartAfter};
+pub use dynamodb::{
+    Row as DdbRow, ScanRange as DdbScanRange, StartAfter as DdbStartAfter, TtlSweep,
+};
 pub use iam::ProfileWithRole;
 pub use launch::{LaunchResources, PreparedLaunch, TemplateChoice};
 

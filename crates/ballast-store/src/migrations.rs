@@ -223,6 +223,16 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX asg_activities_by_group ON asg_activities (group_name, start_millis, seq);
     "#,
+    // 9: DynamoDB Time to Live. Each item's expiry second (its TTL
+    // attribute rounded up, while its table has TTL enabled; NULL
+    // otherwise), indexed so the sweeper finds what is due without reading
+    // tables. The TTL attribute itself is in the table's record; table tags
+    // go in `tags`, keyed by the table's ARN.
+    r#"
+    ALTER TABLE ddb_items ADD COLUMN ttl_expiry INTEGER;
+    CREATE INDEX ddb_items_by_ttl_expiry ON ddb_items (ttl_expiry)
+        WHERE ttl_expiry IS NOT NULL;
+    "#,
 ];
 
 /// The schema version this build writes.

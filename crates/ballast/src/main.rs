@@ -4,6 +4,7 @@
 //! quickstart and ARCHITECTURE.md for how the pieces fit.
 
 mod cli;
+mod ttl_sweeper;
 mod up;
 
 use clap::Parser;

@@ -138,11 +138,22 @@ async fn serve(
         let controller = controller.clone();
         async move { controller.run(format!("http://{reachable}")).await }
     });
+    let (stop_sweeper, sweeper_stop) = tokio::sync::watch::channel(false);
+    let sweeper_task = tokio::spawn(crate::ttl_sweeper::run(
+        Arc::clone(&state.store),
+        Arc::clone(&state.clock),
+        state.time_scale,
+        sweeper_stop,
+    ));
 
     let served = axum::serve(listener, ballast_api::router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving the API");
+    stop_sweeper.send_replace(true);
+    if let Err(error) = sweeper_task.await {
+        tracing::error!(%error, "the DynamoDB TTL sweeper stopped abnormally");
+    }
     controller.shutdown();
     if let Err(error) = controller_task.await {
         tracing::error!(%error, "the auto scaling controller stopped abnormally");

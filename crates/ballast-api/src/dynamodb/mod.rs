@@ -1,5 +1,6 @@
 //! Amazon DynamoDB (awsJson 1.0): tables and their indexes, items, Query
-//! and Scan, batches and transactions, on the embedded store.
+//! and Scan, batches and transactions, Time to Live and table tags, on the
+//! embedded store.
 //!
 //! Handlers are thin: decode → parse and validate with
 //! `ballast_core::dynamodb` (expressions, keys, sizes) → read or write in
@@ -11,6 +12,8 @@ mod batch;
 pub mod model;
 mod reads;
 mod tables;
+mod tags;
+mod time_to_live;
 mod transactions;
 mod writes;
 
@@ -19,7 +22,7 @@ use ballast_core::dynamodb::table::{Status, TRANSITION, Table};
 use ballast_store::Tx;
 use ballast_wire::{ApiError, ApiRequest, WireResponse};
 
-use crate::dispatch::{call, operations};
+use crate::dispatch::{call, call_no_output, operations};
 use crate::error::{ErrorCode, HandlerError};
 use crate::{ApiState, RequestContext};
 
@@ -43,6 +46,10 @@ operations! {
         TransactGetItems,
         DescribeLimits,
         DescribeTimeToLive,
+        UpdateTimeToLive,
+        TagResource,
+        UntagResource,
+        ListTagsOfResource,
     }
 }
 
@@ -71,14 +78,19 @@ pub fn handle(
         TransactWriteItems => call(ctx, request, |i| transactions::write(state, i)),
         TransactGetItems => call(ctx, request, |i| transactions::get(state, i)),
         DescribeLimits => call(ctx, request, |_: serde_json::Value| tables::limits()),
-        DescribeTimeToLive => call(ctx, request, |i| tables::time_to_live(state, i)),
+        DescribeTimeToLive => call(ctx, request, |i| time_to_live::describe(state, i)),
+        UpdateTimeToLive => call(ctx, request, |i| time_to_live::update(state, i)),
+        TagResource => call_no_output(ctx, request, |i| tags::tag(state, i)),
+        UntagResource => call_no_output(ctx, request, |i| tags::untag(state, i)),
+        ListTagsOfResource => call(ctx, request, |i| tags::list(state, i)),
     }
 }
 
 /// The tables (and indexes) a request names, as the ARNs IAM evaluates:
 /// `TableName` (with `IndexName`, the index's ARN), the tables of a
-/// batch's `RequestItems`, each `TransactItems` entry's table. Empty for
-/// requests that name none (ListTables) or a body that does not decode.
+/// batch's `RequestItems`, each `TransactItems` entry's table, and the
+/// `ResourceArn` of the tag operations as given. Empty for requests that
+/// name none (ListTables) or a body that does not decode.
 pub(crate) fn resources(state: &ApiState, request: &ApiRequest) -> Vec<String> {
     let ballast_wire::request::Params::Json(body) = &request.params else {
         return Vec::new();
@@ -94,6 +106,13 @@ pub(crate) fn resources(state: &ApiState, request: &ApiRequest) -> Vec<String> {
             Some(index) => arns.push(format!("{}/index/{index}", table(name))),
             None => arns.push(table(name)),
         }
+    }
+    if let Some(arn) = body
+        .get("ResourceArn")
+        .and_then(|v| v.as_str())
+        .filter(|arn| !arn.is_empty())
+    {
+        arns.push(arn.to_owned());
     }
     if let Some(serde_json::Value::Object(items)) = body.get("RequestItems") {
         arns.extend(items.keys().map(|name| table(name)));

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use ballast_core::dynamodb::key::{AttributeDefinition, KeySchemaElement};
 use ballast_core::dynamodb::table::{IndexSpec, Projection, Throughput};
 use ballast_core::dynamodb::{AttributeValue, Item};
+use ballast_core::tags::Tag;
 use ballast_wire::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_with::skip_serializing_none;
@@ -27,6 +28,7 @@ pub struct CreateTableInput {
     pub billing_mode: Option<String>,
     pub provisioned_throughput: Option<Throughput>,
     pub deletion_protection_enabled: Option<bool>,
+    pub tags: Option<Vec<Tag>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -439,6 +441,8 @@ pub struct DescribeLimitsOutput {
     pub table_max_write_capacity_units: i64,
 }
 
+// ------------------------------------------------------------------ time to live
+
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct DescribeTimeToLiveInput {
@@ -451,8 +455,70 @@ pub struct DescribeTimeToLiveOutput {
     pub time_to_live_description: TimeToLiveDescription,
 }
 
+#[skip_serializing_none]
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct TimeToLiveDescription {
     pub time_to_live_status: String,
+    pub attribute_name: Option<String>,
+}
+
+/// Members are optional here so that a missing one is answered with
+/// AWS's validation message rather than a decoding error.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateTimeToLiveInput {
+    pub table_name: String,
+    pub time_to_live_specification: Option<TimeToLiveSpecificationInput>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TimeToLiveSpecificationInput {
+    pub enabled: Option<bool>,
+    pub attribute_name: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateTimeToLiveOutput {
+    pub time_to_live_specification: TimeToLiveSpecification,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TimeToLiveSpecification {
+    pub enabled: bool,
+    pub attribute_name: String,
+}
+
+// ------------------------------------------------------------------ tags
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TagResourceInput {
+    pub resource_arn: String,
+    pub tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UntagResourceInput {
+    pub resource_arn: String,
+    pub tag_keys: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListTagsOfResourceInput {
+    pub resource_arn: String,
+    pub next_token: Option<String>,
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListTagsOfResourceOutput {
+    pub tags: Vec<Tag>,
+    pub next_token: Option<String>,
 }

@@ -1,9 +1,11 @@
-//! CreateTable, DescribeTable, ListTables, UpdateTable, DeleteTable.
+//! CreateTable, DescribeTable, ListTables, UpdateTable, DeleteTable,
+//! DescribeLimits.
 
 use ballast_core::dynamodb::Error as Rule;
 use ballast_core::dynamodb::table::{
     self, BillingMode, CreateSpec, Index, Status, Table, Throughput,
 };
+use ballast_core::dynamodb::tags as table_tags;
 use ballast_store::Tx;
 use ballast_wire::Timestamp;
 
@@ -18,7 +20,7 @@ fn not_found(name: &str) -> Error {
     .into()
 }
 
-fn in_use(name: &str, status: Status) -> Error {
+pub(super) fn in_use(name: &str, status: Status) -> Error {
     let doing = match status {
         Status::Creating => "being created",
         Status::Deleting | Status::Gone => "being deleted",
@@ -31,7 +33,11 @@ fn in_use(name: &str, status: Status) -> Error {
 }
 
 /// A table that exists (in any status but gone).
-fn existing(state: &ApiState, tx: &Tx<'_>, name: &str) -> Result<(i64, Table, Status), Error> {
+pub(super) fn existing(
+    state: &ApiState,
+    tx: &Tx<'_>,
+    name: &str,
+) -> Result<(i64, Table, Status), Error> {
     let Some((id, table)) = tx.ddb_table(name)? else {
         return Err(not_found(name));
     };
@@ -66,6 +72,9 @@ pub(super) fn create(
         table_arn(state, &input.table_name),
         now,
     )?;
+    let tags = input.tags.unwrap_or_default();
+    table_tags::validate(&tags)?;
+    let tags: Vec<(String, String)> = tags.into_iter().map(|t| (t.key, t.value)).collect();
     state.store.write(|tx| {
         if let Some((id, old)) = tx.ddb_table(&table.name)? {
             if old.status(now, transition(state)) != Status::Gone {
@@ -76,6 +85,7 @@ pub(super) fn create(
             tx.purge_ddb_table(id)?;
         }
         let id = tx.insert_ddb_table(&table)?;
+        tx.put_tags(&table.arn, &tags)?;
         Ok(TableDescriptionOutput {
             table_description: describe_table(state, tx, id, &table)?,
         })
@@ -159,6 +169,9 @@ pub(super) fn delete(
         let mut description = describe_table(state, tx, id, &table)?;
         description.table_status = Status::Deleting.as_str().to_owned();
         tx.delete_ddb_items(id)?;
+        // Tags go with the table: a table created later under the same
+        // name (and so the same ARN) starts untagged.
+        tx.clear_tags(&table.arn)?;
         table.deleting_millis = Some(now);
         tx.update_ddb_table(id, &table)?;
         Ok(TableDescriptionOutput {
@@ -363,20 +376,6 @@ pub(super) fn limits() -> Result<DescribeLimitsOutput, Error> {
         account_max_write_capacity_units: 80_000,
         table_max_read_capacity_units: 40_000,
         table_max_write_capacity_units: 40_000,
-    })
-}
-
-pub(super) fn time_to_live(
-    state: &ApiState,
-    input: DescribeTimeToLiveInput,
-) -> Result<DescribeTimeToLiveOutput, Error> {
-    state.store.read(|tx| {
-        existing(state, tx, &input.table_name)?;
-        Ok(DescribeTimeToLiveOutput {
-            time_to_live_description: TimeToLiveDescription {
-                time_to_live_status: "DISABLED".to_owned(),
-            },
-        })
     })
 }
 

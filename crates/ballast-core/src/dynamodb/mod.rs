@@ -1,7 +1,8 @@
 //! DynamoDB rules: attribute values with DynamoDB's number semantics
 //! ([`number`], [`value`]), key schemas and the order-preserving key
 //! encoding the store sorts by ([`key`]), tables and indexes ([`table`]),
-//! and the expression language ([`expr`]).
+//! the expression language ([`expr`]), Time to Live ([`ttl`]) and table
+//! tags ([`tags`]).
 //!
 //! Everything here is pure: the API decodes a request, calls in here to
 //! validate it and to compute the item a write produces, and the store
@@ -11,6 +12,8 @@ pub mod expr;
 pub mod key;
 pub mod number;
 pub mod table;
+pub mod tags;
+pub mod ttl;
 pub mod value;
 
 pub use key::{EncodedKey, KeyDef, ScalarType};

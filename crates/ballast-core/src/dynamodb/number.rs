@@ -196,6 +196,32 @@ impl Number {
         Number::from_scaled(negative, magnitude, low)
     }
 
+    /// The smallest integer not below the number, saturated to `i64`
+    /// (a 126-digit magnitude is far outside it). Time to Live reads an
+    /// epoch-seconds attribute this way: rounding up never expires an item
+    /// before its time.
+    pub fn ceil_i64(&self) -> i64 {
+        if self.is_zero() {
+            return 0;
+        }
+        // |value| = 0.d₁…dₙ × 10^exponent; an i64 has at most 19 digits.
+        if self.exponent > 19 {
+            return if self.negative { i64::MIN } else { i64::MAX };
+        }
+        let whole_digits = self.exponent.max(0) as usize;
+        let mut whole: i128 = 0;
+        for i in 0..whole_digits {
+            whole = whole * 10 + i128::from(self.digits.get(i).copied().unwrap_or(0));
+        }
+        let has_fraction = self.digits.len() > whole_digits;
+        let value = if self.negative {
+            -whole
+        } else {
+            whole + i128::from(has_fraction)
+        };
+        value.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+    }
+
     /// `self - other`, exactly, within DynamoDB's limits.
     pub fn sub(&self, other: &Number) -> Result<Number, NumberError> {
         self.add(&other.negated())
@@ -385,6 +411,26 @@ mod tests {
 
     fn n(text: &str) -> Number {
         Number::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"))
+    }
+
+    #[test]
+    fn rounds_up_to_whole_numbers() {
+        for (input, ceil) in [
+            ("0", 0),
+            ("1700000000", 1_700_000_000),
+            ("1700000000.2", 1_700_000_001),
+            ("1.7e9", 1_700_000_000),
+            ("0.001", 1),
+            ("-0.5", 0),
+            ("-2.5", -2),
+            ("-3", -3),
+            ("1e19", i64::MAX),
+            ("9e125", i64::MAX),
+            ("-9e125", i64::MIN),
+            ("1e-130", 1),
+        ] {
+            assert_eq!(n(input).ceil_i64(), ceil, "{input}");
+        }
     }
 
     #[test]

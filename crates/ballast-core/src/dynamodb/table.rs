@@ -124,6 +124,10 @@ pub struct Table {
     pub local_indexes: Vec<Index>,
     #[serde(default)]
     pub deletion_protection: bool,
+    /// The Time to Live attribute, when TTL is enabled
+    /// ([`super::ttl`]). Records from before TTL existed have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_to_live: Option<String>,
 }
 
 /// A table's status at some moment.
@@ -377,6 +381,7 @@ impl Table {
             global_indexes,
             local_indexes,
             deletion_protection: spec.deletion_protection,
+            time_to_live: None,
         };
         table.check_definitions_used()?;
         Ok(table)

@@ -710,3 +710,678 @@ async fn instance_role_without_get_item_is_denied() {
         .await
         .unwrap();
 }
+
+// ------------------------------------------------------------------ Time to Live and tags
+
+/// Seconds since the epoch now, as TTL attributes hold them.
+fn epoch_seconds() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+fn ttl_spec(enabled: bool, attribute: &str) -> aws_sdk_dynamodb::types::TimeToLiveSpecification {
+    aws_sdk_dynamodb::types::TimeToLiveSpecification::builder()
+        .enabled(enabled)
+        .attribute_name(attribute)
+        .build()
+        .unwrap()
+}
+
+fn tag(key: &str, value: &str) -> aws_sdk_dynamodb::types::Tag {
+    aws_sdk_dynamodb::types::Tag::builder()
+        .key(key)
+        .value(value)
+        .build()
+        .unwrap()
+}
+
+/// Creates an ACTIVE (pk S) table with a global index `by-kind` on `kind`.
+async fn table_with_kind_index(client: &Client, prefix: &str) -> String {
+    let name = unique(prefix);
+    client
+        .create_table()
+        .table_name(&name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("pk", ScalarAttributeType::S))
+        .attribute_definitions(attr("kind", ScalarAttributeType::S))
+        .key_schema(key("pk", KeyType::Hash))
+        .global_secondary_indexes(
+            aws_sdk_dynamodb::types::GlobalSecondaryIndex::builder()
+                .index_name("by-kind")
+                .key_schema(key("kind", KeyType::Hash))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("CreateTable");
+    until_active(client, &name).await;
+    name
+}
+
+async fn put_with_ttl(client: &Client, table: &str, pk: &str, ttl: Option<AttributeValue>) {
+    let mut request = client
+        .put_item()
+        .table_name(table)
+        .item("pk", s(pk))
+        .item("kind", s("session"));
+    if let Some(ttl) = ttl {
+        request = request.item("expires", ttl);
+    }
+    request.send().await.expect("PutItem");
+}
+
+async fn exists(client: &Client, table: &str, pk: &str) -> bool {
+    client
+        .get_item()
+        .table_name(table)
+        .key("pk", s(pk))
+        .send()
+        .await
+        .expect("GetItem")
+        .item()
+        .is_some()
+}
+
+/// The partition keys a Query of the `by-kind` index returns for `session`.
+async fn sessions_in_index(client: &Client, table: &str) -> Vec<String> {
+    let out = client
+        .query()
+        .table_name(table)
+        .index_name("by-kind")
+        .key_condition_expression("kind = :k")
+        .expression_attribute_values(":k", s("session"))
+        .send()
+        .await
+        .expect("Query by-kind");
+    let mut keys: Vec<String> = out
+        .items()
+        .iter()
+        .filter_map(|item| item.get("pk")?.as_s().ok().cloned())
+        .collect();
+    keys.sort();
+    keys
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_to_live_expires_items_from_the_table_and_its_indexes() {
+    let ballast = Ballast::start_with(&["--time-scale", "0.01"]);
+    let client = ballast.dynamodb();
+    let table = table_with_kind_index(&client, "ttl").await;
+    let now = epoch_seconds();
+
+    let described = client
+        .describe_time_to_live()
+        .table_name(&table)
+        .send()
+        .await
+        .unwrap();
+    let description = described.time_to_live_description().unwrap();
+    assert_eq!(
+        description.time_to_live_status(),
+        Some(&aws_sdk_dynamodb::types::TimeToLiveStatus::Disabled)
+    );
+    assert_eq!(description.attribute_name(), None);
+
+    // Written before TTL is enabled, and expired: enabling TTL covers it.
+    put_with_ttl(&client, &table, "before", Some(n(now - 120))).await;
+
+    let enabled = client
+        .update_time_to_live()
+        .table_name(&table)
+        .time_to_live_specification(ttl_spec(true, "expires"))
+        .send()
+        .await
+        .unwrap();
+    let spec = enabled.time_to_live_specification().unwrap();
+    assert!(spec.enabled());
+    assert_eq!(spec.attribute_name(), "expires");
+    let described = client
+        .describe_time_to_live()
+        .table_name(&table)
+        .send()
+        .await
+        .unwrap();
+    let description = described.time_to_live_description().unwrap();
+    assert_eq!(
+        description.time_to_live_status(),
+        Some(&aws_sdk_dynamodb::types::TimeToLiveStatus::Enabled)
+    );
+    assert_eq!(description.attribute_name(), Some("expires"));
+
+    // Refusals, each leaving TTL as it was.
+    let again = client
+        .update_time_to_live()
+        .table_name(&table)
+        .time_to_live_specification(ttl_spec(true, "expires"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&again), "ValidationException");
+    assert!(format!("{:?}", again.into_service_error()).contains("TimeToLive is already enabled"));
+    let other = client
+        .update_time_to_live()
+        .table_name(&table)
+        .time_to_live_specification(ttl_spec(true, "other"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&other), "ValidationException");
+    assert!(format!("{:?}", other.into_service_error()).contains("different AttributeName"));
+    let too_long = client
+        .update_time_to_live()
+        .table_name(&table)
+        .time_to_live_specification(ttl_spec(true, &"a".repeat(256)))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&too_long), "ValidationException");
+    let missing = client
+        .update_time_to_live()
+        .table_name("no-such-table")
+        .time_to_live_specification(ttl_spec(true, "expires"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&missing), "ResourceNotFoundException");
+    let missing = client
+        .describe_time_to_live()
+        .table_name("no-such-table")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&missing), "ResourceNotFoundException");
+    let still = client
+        .describe_time_to_live()
+        .table_name(&table)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        still.time_to_live_description().unwrap().attribute_name(),
+        Some("expires")
+    );
+
+    // A table without TTL keeps its expired-looking items.
+    let untracked = table_with_kind_index(&client, "no-ttl").await;
+    put_with_ttl(&client, &untracked, "untracked", Some(n(now - 120))).await;
+
+    // Items TTL must leave alone: a future time, a string, a time more
+    // than five years back, no attribute at all.
+    put_with_ttl(&client, &table, "future", Some(n(now + 3600))).await;
+    put_with_ttl(&client, &table, "string", Some(s(&(now - 120).to_string()))).await;
+    put_with_ttl(&client, &table, "ancient", Some(n(now - 6 * 365 * 86_400))).await;
+    put_with_ttl(&client, &table, "none", None).await;
+    // Written last: once it is gone, a sweep has run with every item
+    // above in place.
+    put_with_ttl(&client, &table, "expired", Some(n(now - 60))).await;
+    // Until the sweep, an expired item is still read, as on AWS; the
+    // sweep may already have run, so this is not asserted.
+
+    eventually(
+        "the expired items to be deleted",
+        Duration::from_secs(20),
+        || async {
+            let gone = !exists(&client, &table, "expired").await
+                && !exists(&client, &table, "before").await;
+            gone.then_some(())
+        },
+    )
+    .await;
+    assert_eq!(
+        sessions_in_index(&client, &table).await,
+        ["ancient", "future", "none", "string"],
+        "the index lost exactly the expired items"
+    );
+    for kept in ["future", "string", "ancient", "none"] {
+        assert!(exists(&client, &table, kept).await, "{kept} was deleted");
+    }
+    assert!(exists(&client, &untracked, "untracked").await);
+    let count = client
+        .describe_table()
+        .table_name(&table)
+        .send()
+        .await
+        .unwrap()
+        .table()
+        .unwrap()
+        .item_count();
+    assert_eq!(count, Some(4));
+
+    // Disabled, TTL deletes nothing: an item expired after the switch
+    // stays while a sweep on another table proves sweeps still run.
+    client
+        .update_time_to_live()
+        .table_name(&table)
+        .time_to_live_specification(ttl_spec(false, "expires"))
+        .send()
+        .await
+        .unwrap();
+    let described = client
+        .describe_time_to_live()
+        .table_name(&table)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        described
+            .time_to_live_description()
+            .unwrap()
+            .time_to_live_status(),
+        Some(&aws_sdk_dynamodb::types::TimeToLiveStatus::Disabled)
+    );
+    let twice = client
+        .update_time_to_live()
+        .table_name(&table)
+        .time_to_live_specification(ttl_spec(false, "expires"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&twice), "ValidationException");
+    assert!(format!("{:?}", twice.into_service_error()).contains("TimeToLive is already disabled"));
+    put_with_ttl(&client, &table, "after-disable", Some(n(now - 60))).await;
+    client
+        .update_time_to_live()
+        .table_name(&untracked)
+        .time_to_live_specification(ttl_spec(true, "expires"))
+        .send()
+        .await
+        .unwrap();
+    eventually(
+        "the other table's expired item to be deleted",
+        Duration::from_secs(20),
+        || async { (!exists(&client, &untracked, "untracked").await).then_some(()) },
+    )
+    .await;
+    assert!(exists(&client, &table, "after-disable").await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tags_on_tables_page_survive_kill_9_and_go_with_the_table() {
+    let mut ballast = Ballast::start_with(&["--time-scale", "0.02"]);
+    let client = ballast.dynamodb();
+    let name = unique("tagged");
+    client
+        .create_table()
+        .table_name(&name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("pk", ScalarAttributeType::S))
+        .key_schema(key("pk", KeyType::Hash))
+        .tags(tag("env", "test"))
+        .send()
+        .await
+        .unwrap();
+    until_active(&client, &name).await;
+    let arn = client
+        .describe_table()
+        .table_name(&name)
+        .send()
+        .await
+        .unwrap()
+        .table()
+        .unwrap()
+        .table_arn()
+        .unwrap()
+        .to_owned();
+
+    /// Every tag, following NextToken; and how many pages it took.
+    async fn all_tags(client: &Client, arn: &str) -> (Vec<(String, String)>, usize) {
+        let mut tags = Vec::new();
+        let mut token: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let out = client
+                .list_tags_of_resource()
+                .resource_arn(arn)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .expect("ListTagsOfResource");
+            pages += 1;
+            tags.extend(
+                out.tags()
+                    .iter()
+                    .map(|t| (t.key().to_owned(), t.value().to_owned())),
+            );
+            match out.next_token() {
+                Some(next) => token = Some(next.to_owned()),
+                None => break,
+            }
+        }
+        (tags, pages)
+    }
+
+    assert_eq!(
+        all_tags(&client, &arn).await,
+        (vec![("env".to_owned(), "test".to_owned())], 1)
+    );
+    let mut request = client.tag_resource().resource_arn(&arn);
+    for i in 0..14 {
+        request = request.tags(tag(&format!("k{i:02}"), &format!("v{i}")));
+    }
+    request.tags(tag("env", "prod")).send().await.unwrap();
+    let (tags, pages) = all_tags(&client, &arn).await;
+    assert_eq!(tags.len(), 15);
+    assert!(pages > 1, "15 tags come in more than one page");
+    assert!(tags.contains(&("env".to_owned(), "prod".to_owned())));
+    let keys: Vec<&str> = tags.iter().map(|(k, _)| k.as_str()).collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(keys, sorted, "every tag once, in key order");
+
+    client
+        .untag_resource()
+        .resource_arn(&arn)
+        .tag_keys("env")
+        .tag_keys("not-there")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(all_tags(&client, &arn).await.0.len(), 14);
+
+    // Refusals change nothing.
+    let elsewhere = format!("{}-missing", arn);
+    for (arn, code) in [
+        (elsewhere.as_str(), "ResourceNotFoundException"),
+        (&*format!("{arn}/index/by-kind"), "ValidationException"),
+        ("not-an-arn", "ValidationException"),
+    ] {
+        let err = client
+            .list_tags_of_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(error_code(&err), code, "{arn}");
+        let err = client
+            .tag_resource()
+            .resource_arn(arn)
+            .tags(tag("a", "b"))
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(error_code(&err), code, "{arn}");
+        let err = client
+            .untag_resource()
+            .resource_arn(arn)
+            .tag_keys("a")
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(error_code(&err), code, "{arn}");
+    }
+    for bad in [
+        tag("aws:reserved", "x"),
+        tag("ok", &"v".repeat(257)),
+        tag(&"k".repeat(129), "v"),
+        tag("semi;colon", "v"),
+    ] {
+        let err = client
+            .tag_resource()
+            .resource_arn(&arn)
+            .tags(bad)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(error_code(&err), "ValidationException");
+    }
+    let none = client
+        .tag_resource()
+        .resource_arn(&arn)
+        .set_tags(Some(Vec::new()))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&none), "ValidationException");
+    // 14 + 37 = 51 > 50: refused as a whole.
+    let mut request = client.tag_resource().resource_arn(&arn);
+    for i in 0..37 {
+        request = request.tags(tag(&format!("extra{i:02}"), "x"));
+    }
+    let err = request.send().await.unwrap_err();
+    assert_eq!(error_code(&err), "ValidationException");
+    assert_eq!(all_tags(&client, &arn).await.0.len(), 14);
+    // CreateTable with too many tags creates nothing.
+    let crowded = unique("crowded");
+    let mut request = client
+        .create_table()
+        .table_name(&crowded)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("pk", ScalarAttributeType::S))
+        .key_schema(key("pk", KeyType::Hash));
+    for i in 0..51 {
+        request = request.tags(tag(&format!("k{i}"), "v"));
+    }
+    assert_eq!(
+        error_code(&request.send().await.unwrap_err()),
+        "ValidationException"
+    );
+    let missing = client.describe_table().table_name(&crowded).send().await;
+    assert_eq!(
+        error_code(&missing.unwrap_err()),
+        "ResourceNotFoundException"
+    );
+
+    // Tags and TTL survive kill -9.
+    client
+        .update_time_to_live()
+        .table_name(&name)
+        .time_to_live_specification(ttl_spec(true, "expires"))
+        .send()
+        .await
+        .unwrap();
+    ballast.kill9();
+    let data_dir = ballast.data_dir.clone();
+    let restarted = Ballast::start_in(&data_dir, &["--time-scale", "0.02"]);
+    let client = restarted.dynamodb();
+    assert_eq!(all_tags(&client, &arn).await.0.len(), 14);
+    let ttl = client
+        .describe_time_to_live()
+        .table_name(&name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        ttl.time_to_live_description().unwrap().attribute_name(),
+        Some("expires")
+    );
+
+    // Tags go with the table: the same name (and ARN) starts untagged.
+    client
+        .delete_table()
+        .table_name(&name)
+        .send()
+        .await
+        .unwrap();
+    client
+        .wait_until_table_not_exists()
+        .table_name(&name)
+        .wait(Duration::from_secs(30))
+        .await
+        .unwrap();
+    let gone = client
+        .list_tags_of_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&gone), "ResourceNotFoundException");
+    create_table(&client, &name, false).await;
+    until_active(&client, &name).await;
+    assert_eq!(all_tags(&client, &arn).await, (Vec::new(), 1));
+    let ttl = client
+        .describe_time_to_live()
+        .table_name(&name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        ttl.time_to_live_description()
+            .unwrap()
+            .time_to_live_status(),
+        Some(&aws_sdk_dynamodb::types::TimeToLiveStatus::Disabled)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instance_role_needs_ttl_and_tag_permissions() {
+    let ballast = Ballast::start_with(&["--time-scale", "0.02"]);
+    let client = ballast.dynamodb();
+    let table = active_table(&client, "guarded-ttl", false).await;
+    let arn = format!("arn:aws:dynamodb:us-east-1:000000000000:table/{table}");
+
+    // The role may read TTL and tags, not change them.
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":["dynamodb:DescribeTimeToLive","dynamodb:ListTagsOfResource"],"Resource":"{arn}"}}]}}"#
+    );
+    let iam = ballast.iam();
+    iam.create_role()
+        .role_name("ttl-reader")
+        .assume_role_policy_document(TRUST_EC2)
+        .send()
+        .await
+        .unwrap();
+    iam.put_role_policy()
+        .role_name("ttl-reader")
+        .policy_name("inline")
+        .policy_document(policy)
+        .send()
+        .await
+        .unwrap();
+    iam.create_instance_profile()
+        .instance_profile_name("ttl-reader")
+        .send()
+        .await
+        .unwrap();
+    iam.add_role_to_instance_profile()
+        .instance_profile_name("ttl-reader")
+        .role_name("ttl-reader")
+        .send()
+        .await
+        .unwrap();
+    let ec2 = ballast.ec2();
+    let launched = ec2
+        .run_instances()
+        .image_id(AL2023)
+        .min_count(1)
+        .max_count(1)
+        .iam_instance_profile(
+            IamInstanceProfileSpecification::builder()
+                .name("ttl-reader")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let instance = &launched.instances()[0];
+    let id = instance.instance_id().unwrap().to_owned();
+    let address = instance.private_ip_address().unwrap().to_owned();
+    eventually("the instance to run", Duration::from_secs(20), || async {
+        let out = ec2
+            .describe_instances()
+            .instance_ids(&id)
+            .send()
+            .await
+            .ok()?;
+        let state = out.reservations()[0].instances()[0]
+            .state()?
+            .name()?
+            .clone();
+        (state == InstanceStateName::Running).then_some(())
+    })
+    .await;
+    let body = metadata(
+        &address,
+        "/latest/meta-data/iam/security-credentials/ttl-reader",
+    )
+    .await;
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let credentials = Credentials::new(
+        doc["AccessKeyId"].as_str().unwrap(),
+        doc["SecretAccessKey"].as_str().unwrap(),
+        Some(doc["Token"].as_str().unwrap().to_owned()),
+        None,
+        "imds",
+    );
+    let config = ballast
+        .config()
+        .into_builder()
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
+        )
+        .build();
+    let as_instance = Client::new(&config);
+
+    as_instance
+        .describe_time_to_live()
+        .table_name(&table)
+        .send()
+        .await
+        .expect("DescribeTimeToLive is allowed");
+    as_instance
+        .list_tags_of_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .expect("ListTagsOfResource is allowed");
+    let denied = as_instance
+        .update_time_to_live()
+        .table_name(&table)
+        .time_to_live_specification(ttl_spec(true, "expires"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&denied), "AccessDeniedException");
+    let message = format!("{:?}", denied.into_service_error());
+    assert!(message.contains("dynamodb:UpdateTimeToLive"), "{message}");
+    assert!(message.contains(&arn), "{message}");
+    for denied in [
+        as_instance
+            .tag_resource()
+            .resource_arn(&arn)
+            .tags(tag("a", "b"))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| (error_code(&e), format!("{:?}", e.into_service_error()))),
+        as_instance
+            .untag_resource()
+            .resource_arn(&arn)
+            .tag_keys("a")
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| (error_code(&e), format!("{:?}", e.into_service_error()))),
+    ] {
+        let (code, message) = denied.unwrap_err();
+        assert_eq!(code, "AccessDeniedException");
+        assert!(message.contains(&arn), "{message}");
+    }
+    // Nothing was changed by the denied calls.
+    let ttl = client
+        .describe_time_to_live()
+        .table_name(&table)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        ttl.time_to_live_description()
+            .unwrap()
+            .time_to_live_status(),
+        Some(&aws_sdk_dynamodb::types::TimeToLiveStatus::Disabled)
+    );
+
+    ec2.terminate_instances()
+        .instance_ids(&id)
+        .send()
+        .await
+        .unwrap();
+}
