@@ -596,25 +596,11 @@ async fn acknowledged_writes_survive_kill_9() {
 
 // ------------------------------------------------------------------ IAM
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn instance_role_without_get_item_is_denied() {
-    let ballast = Ballast::start_with(&["--time-scale", "0.02"]);
-    let client = ballast.dynamodb();
-    let table = active_table(&client, "guarded", false).await;
-    client
-        .put_item()
-        .table_name(&table)
-        .item("pk", s("a"))
-        .send()
-        .await
-        .unwrap();
-
-    // The role may write and query the table, but not GetItem.
-    let policy = format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":["dynamodb:PutItem","dynamodb:Query","dynamodb:DescribeTable"],"Resource":"arn:aws:dynamodb:*:*:table/{table}"}}]}}"#
-    );
-    role_with_profile(&ballast.iam(), "writer", Some(&policy)).await;
-
+/// A DynamoDB client holding the credentials an instance gets from its
+/// metadata service, launched with a role named `role` whose only policy
+/// is `policy`; and the instance's id, for the test to terminate it.
+async fn client_as_instance(ballast: &Ballast, role: &str, policy: &str) -> (Client, String) {
+    role_with_profile(&ballast.iam(), role, Some(policy)).await;
     let ec2 = ballast.ec2();
     let launched = ec2
         .run_instances()
@@ -623,7 +609,7 @@ async fn instance_role_without_get_item_is_denied() {
         .max_count(1)
         .iam_instance_profile(
             IamInstanceProfileSpecification::builder()
-                .name("writer")
+                .name(role)
                 .build(),
         )
         .send()
@@ -646,11 +632,8 @@ async fn instance_role_without_get_item_is_denied() {
         (state == InstanceStateName::Running).then_some(())
     })
     .await;
-    let (_, body) = metadata(
-        &address,
-        "/latest/meta-data/iam/security-credentials/writer",
-    )
-    .await;
+    let path = format!("/latest/meta-data/iam/security-credentials/{role}");
+    let (_, body) = metadata(&address, &path).await;
     let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
     let credentials = Credentials::new(
         doc["AccessKeyId"].as_str().unwrap(),
@@ -666,7 +649,27 @@ async fn instance_role_without_get_item_is_denied() {
             aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
         )
         .build();
-    let as_instance = Client::new(&config);
+    (Client::new(&config), id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instance_role_without_get_item_is_denied() {
+    let ballast = Ballast::start_with(&["--time-scale", "0.02"]);
+    let client = ballast.dynamodb();
+    let table = active_table(&client, "guarded", false).await;
+    client
+        .put_item()
+        .table_name(&table)
+        .item("pk", s("a"))
+        .send()
+        .await
+        .unwrap();
+
+    // The role may write and query the table, but not GetItem.
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":["dynamodb:PutItem","dynamodb:Query","dynamodb:DescribeTable"],"Resource":"arn:aws:dynamodb:*:*:table/{table}"}}]}}"#
+    );
+    let (as_instance, id) = client_as_instance(&ballast, "writer", &policy).await;
 
     let denied = as_instance
         .get_item()
@@ -704,7 +707,9 @@ async fn instance_role_without_get_item_is_denied() {
         .await;
     assert_eq!(error_code(&other.unwrap_err()), "AccessDeniedException");
 
-    ec2.terminate_instances()
+    ballast
+        .ec2()
+        .terminate_instances()
         .instance_ids(&id)
         .send()
         .await
@@ -1242,83 +1247,7 @@ async fn instance_role_needs_ttl_and_tag_permissions() {
     let policy = format!(
         r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":["dynamodb:DescribeTimeToLive","dynamodb:ListTagsOfResource"],"Resource":"{arn}"}}]}}"#
     );
-    let iam = ballast.iam();
-    iam.create_role()
-        .role_name("ttl-reader")
-        .assume_role_policy_document(TRUST_EC2)
-        .send()
-        .await
-        .unwrap();
-    iam.put_role_policy()
-        .role_name("ttl-reader")
-        .policy_name("inline")
-        .policy_document(policy)
-        .send()
-        .await
-        .unwrap();
-    iam.create_instance_profile()
-        .instance_profile_name("ttl-reader")
-        .send()
-        .await
-        .unwrap();
-    iam.add_role_to_instance_profile()
-        .instance_profile_name("ttl-reader")
-        .role_name("ttl-reader")
-        .send()
-        .await
-        .unwrap();
-    let ec2 = ballast.ec2();
-    let launched = ec2
-        .run_instances()
-        .image_id(AL2023)
-        .min_count(1)
-        .max_count(1)
-        .iam_instance_profile(
-            IamInstanceProfileSpecification::builder()
-                .name("ttl-reader")
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let instance = &launched.instances()[0];
-    let id = instance.instance_id().unwrap().to_owned();
-    let address = instance.private_ip_address().unwrap().to_owned();
-    eventually("the instance to run", Duration::from_secs(20), || async {
-        let out = ec2
-            .describe_instances()
-            .instance_ids(&id)
-            .send()
-            .await
-            .ok()?;
-        let state = out.reservations()[0].instances()[0]
-            .state()?
-            .name()?
-            .clone();
-        (state == InstanceStateName::Running).then_some(())
-    })
-    .await;
-    let body = metadata(
-        &address,
-        "/latest/meta-data/iam/security-credentials/ttl-reader",
-    )
-    .await;
-    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let credentials = Credentials::new(
-        doc["AccessKeyId"].as_str().unwrap(),
-        doc["SecretAccessKey"].as_str().unwrap(),
-        Some(doc["Token"].as_str().unwrap().to_owned()),
-        None,
-        "imds",
-    );
-    let config = ballast
-        .config()
-        .into_builder()
-        .credentials_provider(
-            aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
-        )
-        .build();
-    let as_instance = Client::new(&config);
+    let (as_instance, id) = client_as_instance(&ballast, "ttl-reader", &policy).await;
 
     as_instance
         .describe_time_to_live()
@@ -1379,7 +1308,9 @@ async fn instance_role_needs_ttl_and_tag_permissions() {
         Some(&aws_sdk_dynamodb::types::TimeToLiveStatus::Disabled)
     );
 
-    ec2.terminate_instances()
+    ballast
+        .ec2()
+        .terminate_instances()
         .instance_ids(&id)
         .send()
         .await
