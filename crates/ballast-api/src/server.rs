@@ -144,8 +144,8 @@ async fn handle(State(state): State<ApiState>, request: Request) -> Response {
         }
         Err(join_error) => {
             tracing::error!(request_id, %join_error, "handler panicked");
-            let error = ApiError::internal_for(
-                protocol,
+            let error = ApiError::internal_for_service(
+                service,
                 "We encountered an internal error. Please try again.",
             );
             encode_error(Some(service), protocol, &request_id, &error)

@@ -75,6 +75,12 @@ impl ApiError {
         ApiError::internal(code, message)
     }
 
+    /// The internal error in the given service's own spelling
+    /// ([`crate::Service::internal_error_code`]).
+    pub fn internal_for_service(service: crate::Service, message: impl Into<String>) -> Self {
+        ApiError::internal(service.internal_error_code(), message)
+    }
+
     /// The request names an operation this service does not have.
     pub fn unknown_operation(protocol: crate::Protocol, operation: &str) -> Self {
         if protocol.is_json() {

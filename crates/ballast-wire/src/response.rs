@@ -29,7 +29,7 @@ pub fn encode_output<T: Serialize>(
 ) -> Result<WireResponse, ApiError> {
     let protocol = service.protocol();
     let internal = |e: &dyn std::fmt::Display| {
-        ApiError::internal_for(protocol, format!("could not encode the response: {e}"))
+        ApiError::internal_for_service(service, format!("could not encode the response: {e}"))
     };
     let body = match protocol {
         Protocol::AwsJson10 | Protocol::AwsJson11 => match output {

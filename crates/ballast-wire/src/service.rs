@@ -122,6 +122,18 @@ impl Service {
         }
     }
 
+    /// The code this service answers an internal failure with: EC2 says
+    /// `InternalError`, IAM `ServiceFailure`, the JSON services
+    /// `InternalServerError`, the other query services `InternalFailure`.
+    pub fn internal_error_code(self) -> &'static str {
+        match self {
+            Service::Ec2 => "InternalError",
+            Service::Iam => "ServiceFailure",
+            Service::Ssm | Service::DynamoDb => "InternalServerError",
+            Service::Elbv2 | Service::AutoScaling | Service::Sts => "InternalFailure",
+        }
+    }
+
     /// The namespace DynamoDB-style servers put before error codes in `__type`.
     pub(crate) fn json_error_namespace(self) -> Option<&'static str> {
         match self {

@@ -138,7 +138,7 @@ impl ErrorCode for Rule {
     }
 
     fn internal_code() -> &'static str {
-        "InternalFailure"
+        ballast_wire::Service::AutoScaling.internal_error_code()
     }
 
     fn status(&self) -> StatusCode {

@@ -86,50 +86,6 @@ pub fn handle(
     }
 }
 
-/// The tables (and indexes) a request names, as the ARNs IAM evaluates:
-/// `TableName` (with `IndexName`, the index's ARN), the tables of a
-/// batch's `RequestItems`, each `TransactItems` entry's table, and the
-/// `ResourceArn` of the tag operations as given. Empty for requests that
-/// name none (ListTables) or a body that does not decode.
-pub(crate) fn resources(state: &ApiState, request: &ApiRequest) -> Vec<String> {
-    let ballast_wire::request::Params::Json(body) = &request.params else {
-        return Vec::new();
-    };
-    let Ok(serde_json::Value::Object(body)) = serde_json::from_slice::<serde_json::Value>(body)
-    else {
-        return Vec::new();
-    };
-    let table = |name: &str| table_arn(state, name);
-    let mut arns = Vec::new();
-    if let Some(name) = body.get("TableName").and_then(|v| v.as_str()) {
-        match body.get("IndexName").and_then(|v| v.as_str()) {
-            Some(index) => arns.push(format!("{}/index/{index}", table(name))),
-            None => arns.push(table(name)),
-        }
-    }
-    if let Some(arn) = body
-        .get("ResourceArn")
-        .and_then(|v| v.as_str())
-        .filter(|arn| !arn.is_empty())
-    {
-        arns.push(arn.to_owned());
-    }
-    if let Some(serde_json::Value::Object(items)) = body.get("RequestItems") {
-        arns.extend(items.keys().map(|name| table(name)));
-    }
-    if let Some(serde_json::Value::Array(items)) = body.get("TransactItems") {
-        for entry in items {
-            let Some(action) = entry.as_object().and_then(|o| o.values().next()) else {
-                continue;
-            };
-            if let Some(name) = action.get("TableName").and_then(|v| v.as_str()) {
-                arns.push(table(name));
-            }
-        }
-    }
-    arns
-}
-
 /// A table's ARN.
 pub(crate) fn table_arn(state: &ApiState, name: &str) -> String {
     format!(
@@ -182,7 +138,7 @@ impl ErrorCode for Rule {
     }
 
     fn internal_code() -> &'static str {
-        "InternalServerError"
+        ballast_wire::Service::DynamoDb.internal_error_code()
     }
 
     fn extra(&self) -> Option<serde_json::Map<String, serde_json::Value>> {

@@ -154,7 +154,7 @@ impl ErrorCode for Rule {
     }
 
     fn internal_code() -> &'static str {
-        "InternalError"
+        ballast_wire::Service::Ec2.internal_error_code()
     }
 
     fn status(&self) -> http::StatusCode {

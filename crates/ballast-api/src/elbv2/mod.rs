@@ -136,7 +136,7 @@ impl ErrorCode for Rule {
     }
 
     fn internal_code() -> &'static str {
-        "InternalFailure"
+        ballast_wire::Service::Elbv2.internal_error_code()
     }
 }
 

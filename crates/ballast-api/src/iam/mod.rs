@@ -137,7 +137,7 @@ impl ErrorCode for Rule {
     }
 
     fn internal_code() -> &'static str {
-        "ServiceFailure"
+        ballast_wire::Service::Iam.internal_error_code()
     }
 
     /// The model's statuses: 404 for a missing entity, 409 for conflicts

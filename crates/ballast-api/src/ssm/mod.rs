@@ -3,6 +3,8 @@
 pub mod model;
 mod parameters;
 
+pub(crate) use parameters::parameter_arn;
+
 use ballast_core::ssm::Error as Rule;
 use ballast_wire::{ApiError, ApiRequest, WireResponse};
 
@@ -46,47 +48,6 @@ pub fn handle(
     }
 }
 
-/// The parameters a request names, as the ARNs IAM evaluates:
-/// `Name`, every `Names` entry, or the `Path` of GetParametersByPath
-/// (selectors like `name:3` name the parameter itself). Empty for
-/// requests that name none (DescribeParameters) or a body that does not
-/// decode, which the handler then refuses on its own.
-pub(crate) fn resources(state: &ApiState, request: &ApiRequest) -> Vec<String> {
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "PascalCase")]
-    struct Named {
-        name: Option<String>,
-        names: Option<Vec<String>>,
-        path: Option<String>,
-    }
-    let ballast_wire::request::Params::Json(body) = &request.params else {
-        return Vec::new();
-    };
-    let Ok(named) = serde_json::from_slice::<Named>(body) else {
-        return Vec::new();
-    };
-    named
-        .name
-        .into_iter()
-        .chain(named.names.into_iter().flatten())
-        .map(|raw| ballast_core::ssm::parameter::Selector::parse(&raw).name)
-        .chain(named.path)
-        .map(|name| {
-            // Public parameters (`/aws/service/…`) belong to no account.
-            let account = if name.starts_with("/aws/") {
-                ""
-            } else {
-                state.scope.account.as_str()
-            };
-            format!(
-                "arn:aws:ssm:{}:{account}:parameter/{}",
-                state.scope.region,
-                name.trim_start_matches('/')
-            )
-        })
-        .collect()
-}
-
 /// A failure inside an SSM handler.
 pub(crate) type Error = HandlerError<Rule>;
 
@@ -115,6 +76,6 @@ impl ErrorCode for Rule {
     }
 
     fn internal_code() -> &'static str {
-        "InternalServerError"
+        ballast_wire::Service::Ssm.internal_error_code()
     }
 }

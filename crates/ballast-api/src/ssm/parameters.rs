@@ -26,7 +26,7 @@ fn arn_prefix(state: &ApiState) -> String {
 
 /// A parameter's ARN: the account's, or AWS's (no account) for a public
 /// parameter.
-fn parameter_arn(state: &ApiState, name: &str) -> String {
+pub(crate) fn parameter_arn(state: &ApiState, name: &str) -> String {
     if public::is_public_name(name) {
         return public::arn(&state.scope.region, name);
     }

@@ -169,15 +169,32 @@ pub enum Decision {
     ImplicitDeny,
 }
 
-/// The condition keys Ballast can supply, by their IAM names.
-pub const SUPPORTED_KEYS: [&str; 3] = [
+/// The condition keys Ballast can supply, by their IAM names. `…/tag-key`
+/// stands for any tag key; `aws:ResourceTag` is also accepted with each
+/// service's own prefix (`ec2:ResourceTag/…`, `autoscaling:ResourceTag/…`).
+pub const SUPPORTED_KEYS: [&str; 5] = [
     "aws:RequestedRegion",
     "aws:PrincipalArn",
     "aws:PrincipalAccount",
+    "aws:ResourceTag/tag-key",
+    "aws:RequestTag/tag-key",
+];
+
+/// The service prefixes whose `PREFIX:ResourceTag/…` keys mean what
+/// `aws:ResourceTag/…` means, for the resources Ballast names.
+const RESOURCE_TAG_PREFIXES: [&str; 7] = [
+    "aws",
+    "ec2",
+    "autoscaling",
+    "elasticloadbalancing",
+    "iam",
+    "ssm",
+    "dynamodb",
 ];
 
 /// The request context conditions are evaluated against. Only the keys in
-/// [`SUPPORTED_KEYS`] exist; a key left `None` is absent from the request.
+/// [`SUPPORTED_KEYS`] exist; a key left `None` (or a tag not in the lists)
+/// is absent from the request.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Context<'a> {
     /// `aws:RequestedRegion`: the region the request was signed for.
@@ -187,6 +204,11 @@ pub struct Context<'a> {
     pub principal_arn: Option<&'a str>,
     /// `aws:PrincipalAccount`: the calling principal's account id.
     pub principal_account: Option<&'a str>,
+    /// `aws:ResourceTag/…`: the tags of the resource being decided (none
+    /// for `*`, and none for a resource the request creates).
+    pub resource_tags: &'a [(String, String)],
+    /// `aws:RequestTag/…`: the tags the request itself sets.
+    pub request_tags: &'a [(String, String)],
 }
 
 /// What a context knows about one key.
@@ -198,14 +220,53 @@ enum Lookup<'a> {
 
 impl<'a> Context<'a> {
     fn lookup(&self, key: &str) -> Lookup<'a> {
-        let value = match key.to_ascii_lowercase().as_str() {
+        let lower = key.to_ascii_lowercase();
+        let value = match lower.as_str() {
             "aws:requestedregion" => self.requested_region,
             "aws:principalarn" => self.principal_arn,
             "aws:principalaccount" => self.principal_account,
-            _ => return Lookup::Unsupported,
+            _ => match tag_key(key) {
+                Some(TagKey::Resource(tag)) => find_tag(self.resource_tags, tag),
+                Some(TagKey::Request(tag)) => find_tag(self.request_tags, tag),
+                None => return Lookup::Unsupported,
+            },
         };
         value.map_or(Lookup::Absent, Lookup::Present)
     }
+}
+
+/// A tag condition key, with the tag key it names.
+enum TagKey<'k> {
+    Resource(&'k str),
+    Request(&'k str),
+}
+
+/// Reads `aws:ResourceTag/K` (or `ec2:ResourceTag/K`, …) and
+/// `aws:RequestTag/K`; condition key names are case-insensitive.
+fn tag_key(key: &str) -> Option<TagKey<'_>> {
+    let (prefix, rest) = key.split_once(':')?;
+    let (kind, tag) = rest.split_once('/')?;
+    if tag.is_empty() {
+        return None;
+    }
+    let prefix_known = RESOURCE_TAG_PREFIXES
+        .iter()
+        .any(|p| p.eq_ignore_ascii_case(prefix));
+    if kind.eq_ignore_ascii_case("ResourceTag") && prefix_known {
+        Some(TagKey::Resource(tag))
+    } else if kind.eq_ignore_ascii_case("RequestTag") && prefix.eq_ignore_ascii_case("aws") {
+        Some(TagKey::Request(tag))
+    } else {
+        None
+    }
+}
+
+/// A tag's value; tag keys in condition keys match case-insensitively, as
+/// IAM's documentation of `aws:ResourceTag` says.
+fn find_tag<'t>(tags: &'t [(String, String)], key: &str) -> Option<&'t str> {
+    tags.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v.as_str())
 }
 
 /// One request to decide: an action such as `ssm:GetParameter`, the ARN of
@@ -808,6 +869,7 @@ mod tests {
                 requested_region: Some("us-east-1"),
                 principal_arn: Some("arn:aws:iam::000000000000:role/web"),
                 principal_account: Some("000000000000"),
+                ..Context::default()
             },
         }
     }
@@ -818,6 +880,7 @@ mod tests {
     }
 
     const PARAM: &str = "arn:aws:ssm:us-east-1:000000000000:parameter/app/db";
+    const ALLOW_ALL_SSM: &str = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"ssm:*","Resource":"*"}}"#;
 
     // ------------------------------------------------------------- parsing
 
@@ -1200,6 +1263,78 @@ mod tests {
         assert_eq!(decide_in(&not_like, region("us-east-1")), Decision::Allow);
     }
 
+    fn tags(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn resource_tag_conditions_read_the_resource_tags() {
+        let team = tags(&[("Team", "web")]);
+        let other = tags(&[("Team", "db")]);
+        let on = |resource_tags| Context {
+            resource_tags,
+            ..Context::default()
+        };
+        for key in [
+            "aws:ResourceTag/Team",
+            "ec2:ResourceTag/Team",
+            "autoscaling:ResourceTag/team",
+            "elasticloadbalancing:resourcetag/TEAM",
+        ] {
+            let allow =
+                with_condition("Allow", &format!(r#"{{"StringEquals":{{"{key}":"web"}}}}"#));
+            assert_eq!(decide_in(&allow, on(&team)), Decision::Allow, "{key}");
+            assert_eq!(
+                decide_in(&allow, on(&other)),
+                Decision::ImplicitDeny,
+                "{key}"
+            );
+            // An untagged resource (or `*`) lacks the key: StringEquals fails.
+            assert_eq!(decide_in(&allow, on(&[])), Decision::ImplicitDeny, "{key}");
+        }
+        // A Deny on a tag applies only where the tag is.
+        let deny = with_condition("Deny", r#"{"StringEquals":{"ec2:ResourceTag/Team":"db"}}"#);
+        let docs = [identity(&deny), identity(ALLOW_ALL_SSM)];
+        let decide = |resource_tags| {
+            evaluate(
+                &docs,
+                &Request {
+                    action: "ssm:GetParameter",
+                    resource: PARAM,
+                    context: on(resource_tags),
+                },
+            )
+        };
+        assert_eq!(decide(&other), Decision::ExplicitDeny);
+        assert_eq!(decide(&team), Decision::Allow);
+        // Null tells tagged from untagged.
+        let untagged = with_condition("Allow", r#"{"Null":{"aws:ResourceTag/Team":"true"}}"#);
+        assert_eq!(decide_in(&untagged, on(&[])), Decision::Allow);
+        assert_eq!(decide_in(&untagged, on(&team)), Decision::ImplicitDeny);
+    }
+
+    #[test]
+    fn request_tag_conditions_read_the_tags_the_request_sets() {
+        let allow = with_condition("Allow", r#"{"StringLike":{"aws:RequestTag/env":"prod-*"}}"#);
+        let request_tags = tags(&[("env", "prod-eu")]);
+        let with = Context {
+            request_tags: &request_tags,
+            ..Context::default()
+        };
+        assert_eq!(decide_in(&allow, with), Decision::Allow);
+        assert_eq!(
+            decide_in(&allow, Context::default()),
+            Decision::ImplicitDeny
+        );
+        // Only `aws:` spells RequestTag; another prefix is a key Ballast
+        // does not know, so the statement fails closed.
+        let odd = with_condition("Allow", r#"{"StringLike":{"ec2:RequestTag/env":"prod-*"}}"#);
+        assert_eq!(decide_in(&odd, with), Decision::ImplicitDeny);
+    }
+
     #[test]
     fn conditions_and_keys_all_must_hold() {
         let both = with_condition(
@@ -1211,6 +1346,7 @@ mod tests {
             requested_region: Some("us-east-1"),
             principal_arn: Some("arn:aws:iam::000000000000:role/web-1"),
             principal_account: Some("000000000000"),
+            ..Context::default()
         };
         assert_eq!(decide_in(&both, ctx), Decision::Allow);
         let other_role = Context {
@@ -1314,7 +1450,7 @@ mod tests {
             r#"{"ForAnyValue:StringEquals":{"aws:RequestedRegion":"us-east-1"}}"#,
             // A supported operator on a key Ballast does not know.
             r#"{"StringEquals":{"aws:SourceVpc":"vpc-1"}}"#,
-            r#"{"StringEqualsIfExists":{"ec2:ResourceTag/env":"prod"}}"#,
+            r#"{"StringEqualsIfExists":{"ec2:InstanceType":"t3.micro"}}"#,
             // A supported condition next to an unsupported one.
             r#"{"StringEquals":{"aws:RequestedRegion":"us-east-1","aws:SourceVpc":"vpc-1"}}"#,
         ] {

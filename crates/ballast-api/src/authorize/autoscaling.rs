@@ -1,0 +1,93 @@
+//! Auto Scaling: a group's ARN
+//! (`arn:aws:autoscaling:…:autoScalingGroup:UUID:autoScalingGroupName/NAME`)
+//! and its tags, found by the group or instance a request names.
+
+use ballast_store::{StoreError, Tx};
+use serde::Deserialize;
+
+use super::ec2::{TemplateSpec, template_roles};
+use super::{Access, Names, Resource};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct Params {
+    auto_scaling_group_name: Option<String>,
+    instance_id: Option<String>,
+    launch_template: Option<TemplateSpec>,
+    tags: Option<Vec<Tag>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct Tag {
+    key: String,
+    value: Option<String>,
+}
+
+/// The `Describe*` calls are authorized on `*`. CreateAutoScalingGroup
+/// acts on the group it creates (its UUID is not known yet), the calls
+/// that name an instance on that instance's group, the rest on the group
+/// they name. A group created or updated with a launch template whose
+/// version names an instance profile also passes that profile's role.
+pub(super) fn access(names: &Names<'_>) -> Result<Access, StoreError> {
+    let operation = names.operation();
+    if operation.starts_with("Describe") {
+        return Ok(Access::default());
+    }
+    let params: Params = names.params();
+    let tx = names.tx;
+    let group = |name: &str| group(names, tx, name);
+    let resources = match (&params.auto_scaling_group_name, &params.instance_id) {
+        (Some(name), _) if operation == "CreateAutoScalingGroup" => {
+            vec![Resource::untagged(arn(names, "*", name))]
+        }
+        (Some(name), _) => vec![group(name)?],
+        (None, Some(instance)) => match tx.asg_group_of_instance(instance)? {
+            Some(found) => vec![group(&found.name)?],
+            None => Vec::new(),
+        },
+        (None, None) => Vec::new(),
+    };
+    let passed_roles = match &params.launch_template {
+        Some(spec)
+            if matches!(
+                operation,
+                "CreateAutoScalingGroup" | "UpdateAutoScalingGroup"
+            ) =>
+        {
+            template_roles(tx, spec)?
+        }
+        _ => Vec::new(),
+    };
+    let request_tags = params
+        .tags
+        .into_iter()
+        .flatten()
+        .map(|t| (t.key, t.value.unwrap_or_default()))
+        .collect();
+    Ok(Access {
+        resources,
+        request_tags,
+        passed_roles,
+    })
+}
+
+/// A group by name: its stored ARN and tags, or, for a group that does
+/// not exist, the ARN with `*` for its UUID.
+fn group(names: &Names<'_>, tx: &Tx<'_>, name: &str) -> Result<Resource, StoreError> {
+    Ok(match tx.asg_group(name)? {
+        Some(group) => Resource {
+            arn: group.arn,
+            tags: group.tags.into_iter().map(|t| (t.key, t.value)).collect(),
+        },
+        None => Resource::untagged(arn(names, "*", name)),
+    })
+}
+
+fn arn(names: &Names<'_>, uuid: &str, name: &str) -> String {
+    format!(
+        "arn:aws:autoscaling:{}:{}:autoScalingGroup:{uuid}:autoScalingGroupName/{name}",
+        names.region(),
+        names.account()
+    )
+}

@@ -1,0 +1,59 @@
+//! DynamoDB: the tables (and indexes) a request names.
+
+use ballast_core::tags::Tag;
+use ballast_store::StoreError;
+use serde_json::Value;
+
+use super::{Access, Names, Resource, pairs};
+use crate::dynamodb::table_arn;
+
+/// `TableName` (with `IndexName`, the index's ARN), `ResourceArn`, the
+/// tables of a batch's `RequestItems` and each `TransactItems` entry's
+/// table. ListTables has none and is decided on `*`. Tables carry their
+/// tags; an index is decided with its table's. CreateTable's and
+/// TagResource's `Tags` are the request's tags.
+pub(super) fn access(names: &Names<'_>) -> Result<Access, StoreError> {
+    let Some(Value::Object(body)) = names.params::<Option<Value>>() else {
+        return Ok(Access::default());
+    };
+    let table = |name: &str| table_arn(names.state, name);
+    let mut named: Vec<(String, String)> = Vec::new(); // (ARN, the table's ARN)
+    if let Some(name) = body.get("TableName").and_then(Value::as_str) {
+        let arn = table(name);
+        match body.get("IndexName").and_then(Value::as_str) {
+            Some(index) => named.push((format!("{arn}/index/{index}"), arn)),
+            None => named.push((arn.clone(), arn)),
+        }
+    }
+    if let Some(arn) = body
+        .get("ResourceArn")
+        .and_then(Value::as_str)
+        .filter(|arn| !arn.is_empty())
+    {
+        named.push((arn.to_owned(), arn.to_owned()));
+    }
+    if let Some(Value::Object(items)) = body.get("RequestItems") {
+        named.extend(items.keys().map(|name| (table(name), table(name))));
+    }
+    if let Some(Value::Array(items)) = body.get("TransactItems") {
+        let tables = items.iter().filter_map(|entry| {
+            entry
+                .as_object()?
+                .values()
+                .next()?
+                .get("TableName")?
+                .as_str()
+        });
+        named.extend(tables.map(|name| (table(name), table(name))));
+    }
+    let resources = named
+        .into_iter()
+        .map(|(arn, table)| Resource::tagged(names.tx, arn, &table))
+        .collect::<Result<_, _>>()?;
+    let request_tags = body
+        .get("Tags")
+        .and_then(|tags| serde_json::from_value::<Vec<Tag>>(tags.clone()).ok())
+        .map(|tags| pairs(&tags))
+        .unwrap_or_default();
+    Ok(Access::on(resources).with_request_tags(request_tags))
+}

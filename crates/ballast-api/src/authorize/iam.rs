@@ -1,0 +1,97 @@
+//! IAM: roles, managed policies and instance profiles by their ARNs
+//! (`arn:aws:iam::ACCOUNT:role/PATH/NAME`, …), with their tags.
+
+use ballast_core::tags::Tag;
+use ballast_store::{StoreError, Tx};
+use serde::Deserialize;
+
+use super::{Access, Names, Resource, pairs};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct Params {
+    role_name: Option<String>,
+    policy_arn: Option<String>,
+    policy_name: Option<String>,
+    instance_profile_name: Option<String>,
+    path: Option<String>,
+    tags: Option<Vec<Tag>>,
+}
+
+/// `ListRoles`, `ListPolicies` and `ListInstanceProfiles` are authorized
+/// on `*`; the Create calls on the ARN they create; calls on an instance
+/// profile on the profile (AddRoleToInstanceProfile also passes its
+/// role); calls naming a role on the role (AttachRolePolicy too: its
+/// policy is a condition in AWS, not a resource); the rest on the policy.
+pub(super) fn access(names: &Names<'_>) -> Result<Access, StoreError> {
+    let operation = names.operation();
+    if matches!(
+        operation,
+        "ListRoles" | "ListPolicies" | "ListInstanceProfiles"
+    ) {
+        return Ok(Access::default());
+    }
+    let params: Params = names.params();
+    let tx = names.tx;
+    let arn = |kind: &str, name: &str| {
+        let path = params.path.as_deref().unwrap_or("/");
+        format!("arn:aws:iam::{}:{kind}{path}{name}", names.account())
+    };
+    let resources = match operation {
+        "CreateRole" => vec![Resource::untagged(arn("role", or_any(&params.role_name)))],
+        "CreatePolicy" => vec![Resource::untagged(arn(
+            "policy",
+            or_any(&params.policy_name),
+        ))],
+        "CreateInstanceProfile" => vec![Resource::untagged(arn(
+            "instance-profile",
+            or_any(&params.instance_profile_name),
+        ))],
+        _ => existing(names, tx, &params)?,
+    };
+    let passed_roles = match &params.role_name {
+        Some(role) if operation == "AddRoleToInstanceProfile" => {
+            vec![role_resource(names, tx, role)?.arn]
+        }
+        _ => Vec::new(),
+    };
+    Ok(Access {
+        resources,
+        request_tags: params.tags.as_deref().map(pairs).unwrap_or_default(),
+        passed_roles,
+    })
+}
+
+fn or_any(name: &Option<String>) -> &str {
+    name.as_deref().unwrap_or("*")
+}
+
+/// The one existing resource a call names: the instance profile, else
+/// the role, else the policy.
+fn existing(names: &Names<'_>, tx: &Tx<'_>, params: &Params) -> Result<Vec<Resource>, StoreError> {
+    let account = names.account();
+    if let Some(name) = &params.instance_profile_name {
+        let arn = match tx.instance_profile(name)? {
+            Some(profile) => profile.arn,
+            None => format!("arn:aws:iam::{account}:instance-profile/{name}"),
+        };
+        return Ok(vec![Resource::tagged(tx, arn.clone(), &arn)?]);
+    }
+    if let Some(name) = &params.role_name {
+        return Ok(vec![role_resource(names, tx, name)?]);
+    }
+    match &params.policy_arn {
+        Some(arn) => Ok(vec![Resource::tagged(tx, arn.clone(), arn)?]),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// A role by name: its ARN (with its path) and tags; a role that does
+/// not exist is named at the root path.
+fn role_resource(names: &Names<'_>, tx: &Tx<'_>, name: &str) -> Result<Resource, StoreError> {
+    let arn = match tx.role(name)? {
+        Some(role) => role.arn,
+        None => format!("arn:aws:iam::{}:role/{name}", names.account()),
+    };
+    Resource::tagged(tx, arn.clone(), &arn)
+}

@@ -1,0 +1,268 @@
+//! May this principal call this operation on these resources?
+//!
+//! The root user may do everything. A role session (instance credentials)
+//! is allowed what its role's identity policies allow. Each request is
+//! decided as AWS's Service Authorization Reference describes it:
+//!
+//! - the action is `PREFIX:Operation` (`ssm:GetParameter`,
+//!   `elasticloadbalancing:RegisterTargets`);
+//! - each resource the operation acts on is decided by its ARN (an
+//!   operation on several resources needs every one allowed); operations
+//!   AWS authorizes on `*` (the `Describe*`/`List*` calls) are decided on
+//!   `*`. A resource the request creates has an ARN whose id is not known
+//!   yet: its id part is `*`, which only a wildcard in a policy matches;
+//! - the condition context carries the resource's tags
+//!   (`aws:ResourceTag/…`, `ec2:ResourceTag/…`, …) and the tags the request
+//!   sets (`aws:RequestTag/…`);
+//! - an operation that hands a role to a service (RunInstances with an
+//!   instance profile, AddRoleToInstanceProfile, …) also needs
+//!   `iam:PassRole` on that role.
+//!
+//! Explicit Deny beats Allow beats the implicit deny
+//! (`ballast_core::iam::policy`). A denied call is answered with the
+//! service's own error: `AccessDeniedException` for the JSON services,
+//! `UnauthorizedOperation` for EC2, `AccessDenied` for the query services.
+//!
+//! Which resources each operation names lives in one module per service
+//! (`ec2`, `elbv2`, …). The role is read at each request, so a policy
+//! change applies to the next call; which role a session acts as is fixed
+//! when it is issued.
+
+mod autoscaling;
+mod dynamodb;
+mod ec2;
+mod elbv2;
+mod iam;
+mod ssm;
+
+use ballast_core::iam::policy::{self, Context, Decision, DocumentKind, PolicyDocument};
+use ballast_core::sts::Session;
+use ballast_store::{StoreError, Tx};
+use ballast_wire::{ApiError, ApiRequest, Protocol, Service};
+use http::StatusCode;
+use serde::de::DeserializeOwned;
+
+use crate::auth::Principal;
+use crate::{ApiState, RequestContext};
+
+/// Operations any authenticated principal may call, as on AWS.
+const ALWAYS_ALLOWED: &[(Service, &str)] = &[(Service::Sts, "GetCallerIdentity")];
+
+/// What one request asks to be allowed.
+#[derive(Debug, Default)]
+pub(crate) struct Access {
+    /// The resources it acts on; none means the operation is authorized
+    /// on `*`.
+    resources: Vec<Resource>,
+    /// The tags it sets (`aws:RequestTag/…`).
+    request_tags: Vec<(String, String)>,
+    /// The ARNs of roles it hands to a service (`iam:PassRole`).
+    passed_roles: Vec<String>,
+}
+
+/// One resource a request acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Resource {
+    arn: String,
+    /// Its tags now (none for a resource the request creates).
+    tags: Vec<(String, String)>,
+}
+
+impl Resource {
+    /// A resource with no tags: one being created, or one whose kind
+    /// Ballast keeps no tags for.
+    fn untagged(arn: impl Into<String>) -> Self {
+        Resource {
+            arn: arn.into(),
+            tags: Vec::new(),
+        }
+    }
+
+    /// A resource with the tags the store holds under `key` (its ARN, or
+    /// its id for EC2 resources).
+    fn tagged(tx: &Tx<'_>, arn: impl Into<String>, key: &str) -> Result<Self, StoreError> {
+        Ok(Resource {
+            arn: arn.into(),
+            tags: tx.tags(key)?,
+        })
+    }
+}
+
+impl Access {
+    fn on(resources: Vec<Resource>) -> Self {
+        Access {
+            resources,
+            ..Access::default()
+        }
+    }
+
+    fn with_request_tags(mut self, tags: Vec<(String, String)>) -> Self {
+        self.request_tags = tags;
+        self
+    }
+}
+
+/// Checks the request against the principal's permissions.
+pub fn check(state: &ApiState, ctx: &RequestContext, request: &ApiRequest) -> Result<(), ApiError> {
+    let Principal::AssumedRole(session) = &ctx.principal else {
+        return Ok(());
+    };
+    if ALWAYS_ALLOWED.contains(&(request.service, request.operation.as_str())) {
+        return Ok(());
+    }
+    let internal = |error: StoreError| {
+        tracing::error!(%error, "reading what a request is authorized on");
+        ApiError::internal_for_service(request.service, "could not authorize the request")
+    };
+    let policies = role_policies(state, session).map_err(internal)?;
+    let access = state
+        .store
+        .read(|tx| access(state, tx, request))
+        .map_err(internal)?;
+    let action = format!("{}:{}", action_prefix(request.service), request.operation);
+    let base = Context {
+        requested_region: Some(&state.scope.region),
+        principal_arn: Some(&session.role.arn),
+        principal_account: Some(&state.scope.account),
+        resource_tags: &[],
+        request_tags: &access.request_tags,
+    };
+    let wildcard = [Resource::untagged("*")];
+    let resources = if access.resources.is_empty() {
+        &wildcard[..]
+    } else {
+        &access.resources[..]
+    };
+    let decide = |action: &str, resource: &Resource| -> Result<(), ApiError> {
+        let context = Context {
+            resource_tags: &resource.tags,
+            ..base
+        };
+        let request_to_decide = policy::Request {
+            action,
+            resource: &resource.arn,
+            context,
+        };
+        match policy::evaluate(&policies, &request_to_decide) {
+            Decision::Allow => Ok(()),
+            decision => Err(denied(request, ctx, action, &resource.arn, decision)),
+        }
+    };
+    for resource in resources {
+        decide(&action, resource)?;
+    }
+    for role in &access.passed_roles {
+        decide("iam:PassRole", &Resource::untagged(role.as_str()))?;
+    }
+    Ok(())
+}
+
+/// What the request acts on, by service.
+fn access(state: &ApiState, tx: &Tx<'_>, request: &ApiRequest) -> Result<Access, StoreError> {
+    let names = Names { state, tx, request };
+    match request.service {
+        Service::Ssm => ssm::access(&names),
+        Service::DynamoDb => dynamodb::access(&names),
+        Service::Elbv2 => elbv2::access(&names),
+        Service::Ec2 => ec2::access(&names),
+        Service::AutoScaling => autoscaling::access(&names),
+        Service::Iam => iam::access(&names),
+        Service::Sts => Ok(Access::default()),
+    }
+}
+
+/// What a service's naming rules can read: the request's parameters, the
+/// store (for ids, paths and tags) and the server's region and account.
+struct Names<'a> {
+    state: &'a ApiState,
+    tx: &'a Tx<'a>,
+    request: &'a ApiRequest,
+}
+
+impl Names<'_> {
+    /// The parameters authorization reads, decoded leniently: a request
+    /// whose parameters do not decode is decided on `*` here, and refused
+    /// by its handler with the protocol's validation error.
+    fn params<T: DeserializeOwned + Default>(&self) -> T {
+        self.request.decode().unwrap_or_default()
+    }
+
+    fn operation(&self) -> &str {
+        &self.request.operation
+    }
+
+    fn region(&self) -> &str {
+        &self.state.scope.region
+    }
+
+    fn account(&self) -> &str {
+        &self.state.scope.account
+    }
+}
+
+/// Tags as `(key, value)` pairs.
+fn pairs(tags: &[ballast_core::tags::Tag]) -> Vec<(String, String)> {
+    tags.iter()
+        .map(|t| (t.key.clone(), t.value.clone()))
+        .collect()
+}
+
+/// The IAM service prefix of a service's actions.
+fn action_prefix(service: Service) -> &'static str {
+    match service {
+        Service::Ssm => "ssm",
+        Service::Sts => "sts",
+        Service::Elbv2 => "elasticloadbalancing",
+        Service::Ec2 => "ec2",
+        Service::Iam => "iam",
+        Service::AutoScaling => "autoscaling",
+        Service::DynamoDb => "dynamodb",
+    }
+}
+
+/// The parsed identity policies of the session's role, read now.
+fn role_policies(state: &ApiState, session: &Session) -> Result<Vec<PolicyDocument>, StoreError> {
+    let documents = state
+        .store
+        .read(|tx| tx.role_policy_documents(&session.role.name))?;
+    Ok(documents
+        .iter()
+        .filter_map(
+            |text| match PolicyDocument::parse(text, DocumentKind::Identity) {
+                Ok(document) => Some(document),
+                Err(error) => {
+                    // Documents are validated when stored; one that no longer
+                    // parses grants nothing.
+                    tracing::warn!(%error, role = session.role.name, "unparseable stored policy");
+                    None
+                }
+            },
+        )
+        .collect())
+}
+
+fn denied(
+    request: &ApiRequest,
+    ctx: &RequestContext,
+    action: &str,
+    resource: &str,
+    decision: Decision,
+) -> ApiError {
+    let because = if decision == Decision::ExplicitDeny {
+        "with an explicit deny in an identity-based policy".to_owned()
+    } else {
+        format!("because no identity-based policy allows the {action} action")
+    };
+    let message = format!(
+        "User: {} is not authorized to perform: {action} on resource: {resource} {because}",
+        ctx.principal_arn
+    );
+    let (code, status) = match request.service.protocol() {
+        Protocol::AwsJson10 | Protocol::AwsJson11 => {
+            ("AccessDeniedException", StatusCode::BAD_REQUEST)
+        }
+        Protocol::Ec2Query => ("UnauthorizedOperation", StatusCode::FORBIDDEN),
+        Protocol::AwsQuery => ("AccessDenied", StatusCode::FORBIDDEN),
+    };
+    ApiError::sender(code, message).with_status(status)
+}

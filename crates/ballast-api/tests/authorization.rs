@@ -1,0 +1,526 @@
+//! Authorization on real resources, in process: seed 004's instance
+//! policy, a resource-scoped Deny in every service, tag conditions and
+//! `iam:PassRole`, decided exactly as a caller signed with instance
+//! credentials sees it (status, code, and the store left unchanged).
+
+mod support;
+
+use support::{Api, Call, Signer};
+
+const AL2023: &str = "ami-0ba11a5700a023086";
+const VPC: &str = "vpc-0ba11a57000000000";
+
+fn policy(statements: &str) -> String {
+    format!(r#"{{"Version":"2012-10-17","Statement":[{statements}]}}"#)
+}
+
+fn allow(action: &str, resource: &str) -> String {
+    format!(r#"{{"Effect":"Allow","Action":"{action}","Resource":"{resource}"}}"#)
+}
+
+fn deny(action: &str, resource: &str) -> String {
+    format!(r#"{{"Effect":"Deny","Action":"{action}","Resource":"{resource}"}}"#)
+}
+
+fn elbv2(action: &str, params: &[(&str, &str)]) -> Call {
+    Call::query("elasticloadbalancing", action, params)
+}
+
+fn ec2(action: &str, params: &[(&str, &str)]) -> Call {
+    Call::query("ec2", action, params)
+}
+
+fn autoscaling(action: &str, params: &[(&str, &str)]) -> Call {
+    Call::query("autoscaling", action, params)
+}
+
+fn iam(action: &str, params: &[(&str, &str)]) -> Call {
+    Call::query("iam", action, params)
+}
+
+async fn target_group(api: &Api, name: &str) -> String {
+    api.root(elbv2(
+        "CreateTargetGroup",
+        &[
+            ("Name", name),
+            ("Protocol", "HTTP"),
+            ("Port", "80"),
+            ("VpcId", VPC),
+            ("TargetType", "ip"),
+        ],
+    ))
+    .await
+    .ok()
+    .xml("TargetGroupArn")
+    .expect("TargetGroupArn")
+}
+
+fn target(group: &str) -> [(&str, &str); 3] {
+    [
+        ("TargetGroupArn", group),
+        ("Targets.member.1.Id", "127.0.0.1"),
+        ("Targets.member.1.Port", "8080"),
+    ]
+}
+
+#[track_caller]
+fn assert_denied(reply: &support::Reply, code: &str, resource: &str) {
+    assert_eq!(reply.status, 403, "{}", reply.body);
+    assert_eq!(reply.code().as_deref(), Some(code), "{}", reply.body);
+    assert!(
+        reply.body.contains(&format!("on resource: {resource}")),
+        "the message names {resource}: {}",
+        reply.body
+    );
+}
+
+#[tokio::test]
+async fn seed_004_policy_allows_its_own_target_group_and_nothing_else() {
+    let api = Api::new();
+    let apps = target_group(&api, "apps").await;
+    let other = target_group(&api, "other").await;
+    // The policy seed 004 gives its instances: register and deregister on
+    // the app's target group, read target health anywhere.
+    let instance = api
+        .session(
+            "app-role",
+            &policy(&format!(
+                r#"{{"Sid":"VisualEditor0","Effect":"Allow","Action":["elasticloadbalancing:RegisterTargets","elasticloadbalancing:DeregisterTargets"],"Resource":"{apps}"}},
+                   {{"Sid":"VisualEditor1","Effect":"Allow","Action":"elasticloadbalancing:DescribeTargetHealth","Resource":"*"}}"#
+            )),
+        )
+        .await;
+
+    api.call(&instance, elbv2("RegisterTargets", &target(&apps)))
+        .await
+        .ok();
+    let health = api
+        .call(
+            &instance,
+            elbv2("DescribeTargetHealth", &[("TargetGroupArn", apps.as_str())]),
+        )
+        .await
+        .ok();
+    assert!(
+        health.body.contains("<Id>127.0.0.1</Id>"),
+        "{}",
+        health.body
+    );
+    api.call(&instance, elbv2("DeregisterTargets", &target(&apps)))
+        .await
+        .ok();
+
+    let refused = api
+        .call(&instance, elbv2("RegisterTargets", &target(&other)))
+        .await;
+    assert_denied(&refused, "AccessDenied", &other);
+    let other_health = api
+        .call(
+            &instance,
+            elbv2(
+                "DescribeTargetHealth",
+                &[("TargetGroupArn", other.as_str())],
+            ),
+        )
+        .await
+        .ok();
+    assert!(
+        !other_health.body.contains("127.0.0.1"),
+        "the refused registration left no target: {}",
+        other_health.body
+    );
+    // Anything the policy does not name stays refused.
+    let describe = api
+        .call(&instance, elbv2("DescribeTargetGroups", &[]))
+        .await;
+    assert_denied(&describe, "AccessDenied", "*");
+}
+
+#[tokio::test]
+async fn a_resource_scoped_deny_applies_in_elbv2() {
+    let api = Api::new();
+    let keep = target_group(&api, "keep").await;
+    let spare = target_group(&api, "spare").await;
+    let admin = api
+        .session(
+            "admin",
+            &policy(&format!(
+                "{},{}",
+                allow("elasticloadbalancing:*", "*"),
+                deny("elasticloadbalancing:DeleteTargetGroup", &keep)
+            )),
+        )
+        .await;
+    let refused = api
+        .call(
+            &admin,
+            elbv2("DeleteTargetGroup", &[("TargetGroupArn", keep.as_str())]),
+        )
+        .await;
+    assert_denied(&refused, "AccessDenied", &keep);
+    assert!(refused.body.contains("explicit deny"), "{}", refused.body);
+    api.call(
+        &admin,
+        elbv2("DeleteTargetGroup", &[("TargetGroupArn", spare.as_str())]),
+    )
+    .await
+    .ok();
+    let left = api.root(elbv2("DescribeTargetGroups", &[])).await.ok();
+    assert!(left.body.contains(&keep) && !left.body.contains(&spare));
+}
+
+async fn security_group(api: &Api, name: &str, tags: &[(&str, &str)]) -> String {
+    let mut params = vec![
+        ("GroupName".to_owned(), name.to_owned()),
+        ("GroupDescription".to_owned(), "test".to_owned()),
+    ];
+    if !tags.is_empty() {
+        params.push((
+            "TagSpecification.1.ResourceType".into(),
+            "security-group".into(),
+        ));
+        for (n, (key, value)) in tags.iter().enumerate() {
+            params.push((
+                format!("TagSpecification.1.Tag.{}.Key", n + 1),
+                (*key).into(),
+            ));
+            params.push((
+                format!("TagSpecification.1.Tag.{}.Value", n + 1),
+                (*value).into(),
+            ));
+        }
+    }
+    let params: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    api.root(ec2("CreateSecurityGroup", &params))
+        .await
+        .ok()
+        .xml("groupId")
+        .expect("groupId")
+}
+
+#[tokio::test]
+async fn a_resource_scoped_deny_and_resource_tags_apply_in_ec2() {
+    let api = Api::new();
+    let keep = security_group(&api, "keep", &[]).await;
+    let protected = security_group(&api, "protected", &[("protected", "true")]).await;
+    let spare = security_group(&api, "spare", &[("protected", "false")]).await;
+    let keep_arn = format!("arn:aws:ec2:us-east-1:000000000000:security-group/{keep}");
+    let admin = api
+        .session(
+            "admin",
+            &policy(&format!(
+                r#"{},{},{{"Effect":"Deny","Action":"ec2:DeleteSecurityGroup","Resource":"*","Condition":{{"StringEquals":{{"ec2:ResourceTag/protected":"true"}}}}}}"#,
+                allow("ec2:*", "*"),
+                deny("ec2:DeleteSecurityGroup", "arn:aws:ec2:*:*:security-group/KEEP")
+                    .replace("KEEP", &keep),
+            )),
+        )
+        .await;
+    let delete = |id: &str| ec2("DeleteSecurityGroup", &[("GroupId", id)]);
+    assert_denied(
+        &api.call(&admin, delete(&keep)).await,
+        "UnauthorizedOperation",
+        &keep_arn,
+    );
+    assert_denied(
+        &api.call(&admin, delete(&protected)).await,
+        "UnauthorizedOperation",
+        &format!("arn:aws:ec2:us-east-1:000000000000:security-group/{protected}"),
+    );
+    api.call(&admin, delete(&spare)).await.ok();
+    let left = api.root(ec2("DescribeSecurityGroups", &[])).await.ok();
+    assert!(left.body.contains(&keep) && left.body.contains(&protected));
+    assert!(!left.body.contains(&spare));
+}
+
+#[tokio::test]
+async fn request_tags_decide_a_create() {
+    let api = Api::new();
+    let creator = api
+        .session(
+            "creator",
+            &policy(
+                r#"{"Effect":"Allow","Action":"ec2:CreateSecurityGroup","Resource":"*","Condition":{"StringEquals":{"aws:RequestTag/team":"web"}}}"#,
+            ),
+        )
+        .await;
+    let untagged = api
+        .call(
+            &creator,
+            ec2(
+                "CreateSecurityGroup",
+                &[("GroupName", "bare"), ("GroupDescription", "d")],
+            ),
+        )
+        .await;
+    assert_eq!(untagged.code().as_deref(), Some("UnauthorizedOperation"));
+    api.call(
+        &creator,
+        ec2(
+            "CreateSecurityGroup",
+            &[
+                ("GroupName", "web"),
+                ("GroupDescription", "d"),
+                ("TagSpecification.1.ResourceType", "security-group"),
+                ("TagSpecification.1.Tag.1.Key", "team"),
+                ("TagSpecification.1.Tag.1.Value", "web"),
+            ],
+        ),
+    )
+    .await
+    .ok();
+    let groups = api.root(ec2("DescribeSecurityGroups", &[])).await.ok();
+    assert!(groups.body.contains("<groupName>web</groupName>"));
+    assert!(!groups.body.contains("<groupName>bare</groupName>"));
+}
+
+async fn group(api: &Api, name: &str, env: &str) {
+    api.root(autoscaling(
+        "CreateAutoScalingGroup",
+        &[
+            ("AutoScalingGroupName", name),
+            ("LaunchTemplate.LaunchTemplateName", "web"),
+            ("MinSize", "0"),
+            ("MaxSize", "2"),
+            ("DesiredCapacity", "0"),
+            ("AvailabilityZones.member.1", "us-east-1a"),
+            ("Tags.member.1.Key", "env"),
+            ("Tags.member.1.Value", env),
+        ],
+    ))
+    .await
+    .ok();
+}
+
+async fn launch_template(api: &Api) {
+    api.root(ec2(
+        "CreateLaunchTemplate",
+        &[
+            ("LaunchTemplateName", "web"),
+            ("LaunchTemplateData.ImageId", AL2023),
+            ("LaunchTemplateData.InstanceType", "t3.micro"),
+        ],
+    ))
+    .await
+    .ok();
+}
+
+fn desired(name: &str, capacity: &'static str) -> Call {
+    autoscaling(
+        "SetDesiredCapacity",
+        &[
+            ("AutoScalingGroupName", name),
+            ("DesiredCapacity", capacity),
+        ],
+    )
+}
+
+#[tokio::test]
+async fn a_resource_scoped_deny_and_resource_tags_apply_in_auto_scaling() {
+    let api = Api::new();
+    launch_template(&api).await;
+    group(&api, "frozen", "dev").await;
+    group(&api, "prod", "prod").await;
+    group(&api, "dev", "dev").await;
+    let operator = api
+        .session(
+            "operator",
+            &policy(&format!(
+                r#"{},{{"Effect":"Allow","Action":"autoscaling:SetDesiredCapacity","Resource":"*","Condition":{{"StringEquals":{{"autoscaling:ResourceTag/env":"dev"}}}}}}"#,
+                deny(
+                    "autoscaling:*",
+                    "arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/frozen"
+                ),
+            )),
+        )
+        .await;
+    let frozen = api.call(&operator, desired("frozen", "1")).await;
+    assert_eq!(frozen.status, 403, "{}", frozen.body);
+    assert!(frozen.body.contains("autoScalingGroupName/frozen"));
+    assert!(frozen.body.contains("explicit deny"), "{}", frozen.body);
+    let prod = api.call(&operator, desired("prod", "1")).await;
+    assert_eq!(
+        prod.code().as_deref(),
+        Some("AccessDenied"),
+        "{}",
+        prod.body
+    );
+    api.call(&operator, desired("dev", "1")).await.ok();
+
+    let groups = api
+        .root(autoscaling("DescribeAutoScalingGroups", &[]))
+        .await
+        .ok();
+    let capacity = |name: &str| {
+        let at = groups
+            .body
+            .find(&format!(
+                "<AutoScalingGroupName>{name}</AutoScalingGroupName>"
+            ))
+            .expect("group listed");
+        let rest = &groups.body[at..];
+        let start = rest.find("<DesiredCapacity>").expect("capacity") + 17;
+        rest[start..start + 1].to_owned()
+    };
+    assert_eq!(capacity("frozen"), "0");
+    assert_eq!(capacity("prod"), "0");
+    assert_eq!(capacity("dev"), "1");
+}
+
+#[tokio::test]
+async fn a_resource_scoped_deny_applies_in_iam() {
+    let api = Api::new();
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    for name in ["keep", "spare"] {
+        api.root(iam(
+            "CreateRole",
+            &[
+                ("RoleName", name),
+                ("Path", "/services/"),
+                ("AssumeRolePolicyDocument", trust),
+            ],
+        ))
+        .await
+        .ok();
+    }
+    let admin = api
+        .session(
+            "admin",
+            &policy(&format!(
+                "{},{}",
+                allow("iam:*", "*"),
+                deny("iam:DeleteRole", "arn:aws:iam::*:role/services/keep")
+            )),
+        )
+        .await;
+    let refused = api
+        .call(&admin, iam("DeleteRole", &[("RoleName", "keep")]))
+        .await;
+    assert_denied(
+        &refused,
+        "AccessDenied",
+        "arn:aws:iam::000000000000:role/services/keep",
+    );
+    api.call(&admin, iam("DeleteRole", &[("RoleName", "spare")]))
+        .await
+        .ok();
+    api.root(iam("GetRole", &[("RoleName", "keep")])).await.ok();
+}
+
+#[tokio::test]
+async fn a_resource_scoped_deny_applies_in_ssm_and_dynamodb() {
+    let api = Api::new();
+    for name in ["/app/secret", "/app/public"] {
+        api.root(Call::json(
+            "ssm",
+            "PutParameter",
+            serde_json::json!({"Name": name, "Value": "v", "Type": "String"}),
+        ))
+        .await
+        .ok();
+    }
+    let reader = api
+        .session(
+            "reader",
+            &policy(&format!(
+                "{},{},{}",
+                allow("ssm:GetParameter", "*"),
+                deny(
+                    "ssm:GetParameter",
+                    "arn:aws:ssm:us-east-1:000000000000:parameter/app/secret"
+                ),
+                deny("dynamodb:*", "arn:aws:dynamodb:*:*:table/orders")
+            )),
+        )
+        .await;
+    let get = |name: &str| Call::json("ssm", "GetParameter", serde_json::json!({"Name": name}));
+    let refused = api.call(&reader, get("/app/secret")).await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert_eq!(refused.code().as_deref(), Some("AccessDeniedException"));
+    api.call(&reader, get("/app/public")).await.ok();
+    let scan = api
+        .call(
+            &reader,
+            Call::json(
+                "dynamodb",
+                "Scan",
+                serde_json::json!({"TableName": "orders"}),
+            ),
+        )
+        .await;
+    assert_eq!(scan.code().as_deref(), Some("AccessDeniedException"));
+}
+
+async fn instance_profile(api: &Api, name: &str) -> String {
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    let role = api
+        .root(iam(
+            "CreateRole",
+            &[("RoleName", name), ("AssumeRolePolicyDocument", trust)],
+        ))
+        .await
+        .ok()
+        .xml("Arn")
+        .expect("role ARN");
+    api.root(iam(
+        "CreateInstanceProfile",
+        &[("InstanceProfileName", name)],
+    ))
+    .await
+    .ok();
+    api.root(iam(
+        "AddRoleToInstanceProfile",
+        &[("InstanceProfileName", name), ("RoleName", name)],
+    ))
+    .await
+    .ok();
+    role
+}
+
+fn run_with_profile(profile: &str) -> Call {
+    ec2(
+        "RunInstances",
+        &[
+            ("ImageId", AL2023),
+            ("InstanceType", "t3.micro"),
+            ("MinCount", "1"),
+            ("MaxCount", "1"),
+            ("IamInstanceProfile.Name", profile),
+        ],
+    )
+}
+
+async fn instance_count(api: &Api) -> usize {
+    let described = api.root(ec2("DescribeInstances", &[])).await.ok();
+    described.body.matches("<instanceId>").count()
+}
+
+#[tokio::test]
+async fn launching_with_a_role_needs_pass_role_on_that_role() {
+    let api = Api::new();
+    let role = instance_profile(&api, "web").await;
+    let launcher = |extra: &str| policy(&format!("{}{extra}", allow("ec2:RunInstances", "*")));
+    let without: Signer = api.session("launcher", &launcher("")).await;
+    let refused = api.call(&without, run_with_profile("web")).await;
+    assert_eq!(refused.code().as_deref(), Some("UnauthorizedOperation"));
+    assert!(
+        refused
+            .body
+            .contains(&format!("iam:PassRole on resource: {role}")),
+        "{}",
+        refused.body
+    );
+    assert_eq!(instance_count(&api).await, 0, "nothing was launched");
+
+    let with = api
+        .session(
+            "launcher2",
+            &launcher(&format!(",{}", allow("iam:PassRole", &role))),
+        )
+        .await;
+    api.call(&with, run_with_profile("web")).await.ok();
+    assert_eq!(instance_count(&api).await, 1);
+}
