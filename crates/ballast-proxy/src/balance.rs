@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use ballast_core::elbv2::Eligibility;
 use rand::Rng;
 
 use crate::registry::Target;
@@ -29,16 +30,22 @@ impl Algorithm {
     }
 }
 
-/// The targets a request may go to: the healthy ones, or, when none is
-/// healthy, the unhealthy ones (fail-open). Initial targets are never
-/// picked. `tried` targets are left out.
+/// The targets a request may go to: the healthy ones not held by passive
+/// health, or, when there is none, the unhealthy and held ones (fail-open).
+/// Initial targets are never picked. `tried` targets are left out.
 pub fn candidates<'g>(group: &'g GroupRoute, tried: &[SocketAddr]) -> Vec<&'g Arc<Target>> {
     let untried = |t: &&Arc<Target>| !tried.contains(&t.addr);
-    let healthy: Vec<_> = group.targets.iter().filter(|t| t.is_healthy()).collect();
-    let pool = if healthy.is_empty() {
-        group.targets.iter().filter(|t| t.is_unhealthy()).collect()
+    let with = |wanted: Eligibility| {
+        group
+            .targets
+            .iter()
+            .filter(move |t| t.eligibility() == wanted)
+    };
+    let in_rotation: Vec<_> = with(Eligibility::InRotation).collect();
+    let pool = if in_rotation.is_empty() {
+        with(Eligibility::FailOpen).collect()
     } else {
-        healthy
+        in_rotation
     };
     pool.into_iter().filter(untried).collect()
 }
@@ -123,8 +130,16 @@ mod tests {
 
     fn healthy(g: &GroupRoute) {
         for t in &g.targets {
-            t.record(CheckOutcome::Success, 5, 2);
+            pass(t);
         }
+    }
+
+    fn pass(t: &Target) {
+        t.record(t.check_started(), CheckOutcome::Success, 5, 2);
+    }
+
+    fn fail(t: &Target) {
+        t.record(t.check_started(), CheckOutcome::Failed, 5, 1);
     }
 
     #[test]
@@ -158,12 +173,12 @@ mod tests {
             candidates(&g, &[]).is_empty(),
             "all initial: nothing to route to"
         );
-        g.targets[0].mark_unreachable();
-        g.targets[1].record(CheckOutcome::Success, 5, 2);
+        fail(&g.targets[0]);
+        pass(&g.targets[1]);
         let c = candidates(&g, &[]);
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].id, "1");
-        g.targets[1].mark_unreachable();
+        fail(&g.targets[1]);
         let c = candidates(&g, &[]);
         let ids: Vec<_> = c.iter().map(|t| t.id.as_str()).collect();
         assert_eq!(
@@ -177,9 +192,9 @@ mod tests {
     fn slow_start_gives_a_new_target_a_small_share() {
         let mut g = group(Algorithm::RoundRobin, 2);
         g.slow_start = std::time::Duration::from_secs(3600);
-        g.targets[0].record(CheckOutcome::Success, 5, 2);
+        pass(&g.targets[0]);
         g.targets[0].skip_slow_start();
-        g.targets[1].record(CheckOutcome::Success, 5, 2);
+        pass(&g.targets[1]);
         let mut new_target = 0;
         for _ in 0..1000 {
             let c = candidates(&g, &[]);
@@ -200,5 +215,30 @@ mod tests {
         let c = candidates(&g, &[g.targets[0].addr]);
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].id, "1");
+    }
+
+    #[test]
+    fn passively_held_targets_are_skipped_while_another_is_in_rotation() {
+        let g = group(Algorithm::RoundRobin, 3);
+        healthy(&g);
+        g.targets[0].mark_unreachable();
+        for _ in 0..10 {
+            let c = candidates(&g, &[]);
+            assert_ne!(pick(&g, &c).unwrap().id, "0");
+        }
+        pass(&g.targets[0]);
+        let ids: Vec<_> = candidates(&g, &[]).iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(ids, ["0", "1", "2"], "a later passing check ends the hold");
+    }
+
+    #[test]
+    fn fail_open_includes_held_and_unhealthy_targets() {
+        let g = group(Algorithm::RoundRobin, 3);
+        healthy(&g);
+        g.targets[0].mark_unreachable();
+        g.targets[1].mark_unreachable();
+        fail(&g.targets[2]);
+        let ids: Vec<_> = candidates(&g, &[]).iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(ids, ["0", "1", "2"]);
     }
 }

@@ -17,6 +17,7 @@ use rand::Rng;
 use crate::Proxy;
 use crate::balance;
 use crate::body::{ProxyBody, Tracked, empty};
+use crate::registry::Target;
 use crate::responses;
 use crate::snapshot::{GroupRoute, ListenerRoute, Snapshot, XffMode};
 use crate::upstream::{self, ConnectError};
@@ -157,9 +158,7 @@ async fn forward(
                 Ok(sender) => sender,
                 Err(error) => {
                     tracing::debug!(addr = %target.addr, %error, "target refused a connection");
-                    if proxy.options.passive_health && target.mark_unreachable() {
-                        tracing::info!(addr = %target.addr, "target out of rotation after a failed connection");
-                    }
+                    passive_mark(proxy, &target, "a failed connection");
                     tried.push(target.addr);
                     if proxy.options.retry_connect_failures {
                         continue;
@@ -194,9 +193,7 @@ async fn forward(
                     let Some(replay) = &replay else {
                         return responses::error(StatusCode::BAD_GATEWAY);
                     };
-                    if proxy.options.passive_health {
-                        target.mark_unreachable();
-                    }
+                    passive_mark(proxy, &target, "a connection that died mid-request");
                     tried.push(target.addr);
                     upstream_request = replay.request();
                     continue;
@@ -210,6 +207,16 @@ async fn forward(
         responses::error(StatusCode::SERVICE_UNAVAILABLE)
     } else {
         responses::error(StatusCode::BAD_GATEWAY)
+    }
+}
+
+/// Passive health (a Ballast extension, `--passive-health`): the balancer
+/// skips a target the proxy just failed to reach until its next passing
+/// active check. Routing only: what the API reports stays the active
+/// checks' verdict, as on AWS.
+fn passive_mark(proxy: &Proxy, target: &Target, cause: &str) {
+    if proxy.options.passive_health && target.mark_unreachable() {
+        tracing::info!(addr = %target.addr, cause, "target skipped by routing until its next passing health check");
     }
 }
 

@@ -29,11 +29,19 @@ pub struct CheckSpec {
 }
 
 /// Checks `target` every interval until the task is aborted. The first
-/// check runs at once, so a new target leaves `initial` quickly.
+/// check runs at once, so a new target leaves `initial` quickly. These
+/// checks alone decide the health the API reports; a success also ends a
+/// passive routing hold that began before the check did.
 pub async fn run(target: Arc<Target>, spec: CheckSpec) {
     loop {
+        let ticket = target.check_started();
         let outcome = check_once(&spec).await;
-        if target.record(outcome, spec.healthy_threshold, spec.unhealthy_threshold) {
+        if target.record(
+            ticket,
+            outcome,
+            spec.healthy_threshold,
+            spec.unhealthy_threshold,
+        ) {
             let (state, reason, _) = target.tracker().describe();
             tracing::info!(addr = %spec.addr, state, reason, "target health changed");
         }

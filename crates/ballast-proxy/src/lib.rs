@@ -7,11 +7,12 @@
 //!   address ([`listener`]);
 //! - an immutable routing [`snapshot`] swapped atomically on every change,
 //!   so the request path never reads the store;
-//! - a [`registry`] of live per-target state (health, in-flight requests)
-//!   that outlives snapshots;
+//! - a [`registry`] of live per-target state (health, passive routing
+//!   holds, in-flight requests) that outlives snapshots;
 //! - a health-check task per in-use target ([`health_check`]);
 //! - the request path ([`forward`]): rules, actions, the balancing
-//!   algorithm ([`balance`]), fail-open, the upstream connection pool
+//!   algorithm ([`balance`]), fail-open, passive health (routing only), the
+//!   upstream connection pool
 //!   ([`upstream`]) with retry of requests whose connection failed before
 //!   anything was sent, and ALB's 502/503/504 ([`responses`]);
 //! - the reaper that ends draining when the deregistration delay is over.
@@ -46,8 +47,10 @@ pub struct ProxyOptions {
     /// Retry a request on another target when the connection to the first
     /// failed before anything was sent.
     pub retry_connect_failures: bool,
-    /// Take a target out of rotation at once when a connection to it fails,
-    /// until the active health check passes again.
+    /// Skip a target in routing at once when a connection to it fails or
+    /// dies mid-request, until an active health check started afterwards
+    /// passes. Routing only: the health the API reports (and the Auto
+    /// Scaling controller reads) comes from the active checks alone.
     pub passive_health: bool,
     /// Where load balancer DNS names are published (`/etc/hosts`), or
     /// `None` to leave name resolution alone.

@@ -1,5 +1,11 @@
-//! Live per-target state that outlives routing snapshots: health and
-//! in-flight requests.
+//! Live per-target state that outlives routing snapshots: health,
+//! the passive routing hold, and in-flight requests.
+//!
+//! Two kinds of health live here and must not mix. The active checks'
+//! [`HealthTracker`] is what the API reports (through
+//! [`Registry::health`]). The passive [`RoutingHold`] (a Ballast extension)
+//! only makes the balancer skip a target the proxy just failed to reach; it
+//! never changes the reported state.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -7,14 +13,10 @@ use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use ballast_core::elbv2::{CheckOutcome, HealthTracker};
+use ballast_core::elbv2::{CheckOutcome, CheckTicket, Eligibility, HealthTracker, RoutingHold};
 
 /// Identifies a registration: target group ARN, target id, port.
 pub type TargetKey = (String, String, u16);
-
-const INITIAL: u8 = 0;
-const HEALTHY: u8 = 1;
-const UNHEALTHY: u8 = 2;
 
 /// One registered target's live state.
 #[derive(Debug)]
@@ -24,9 +26,13 @@ pub struct Target {
     /// When this registration was made; a re-registration starts over.
     registered_millis: i64,
     in_flight: AtomicUsize,
-    /// Mirrors `tracker` for the request path, which only needs this byte.
+    /// What the active checks allow ([`Eligibility`] as a byte), mirroring
+    /// `tracker` for the request path, which only needs this byte.
     status: AtomicU8,
+    /// The active checks' state: the only health the API reports.
     tracker: Mutex<HealthTracker>,
+    /// Passive health: routing only, never reported.
+    hold: RoutingHold,
     /// When the target last became healthy (slow start counts from here).
     healthy_since: Mutex<Option<Instant>>,
 }
@@ -38,8 +44,9 @@ impl Target {
             addr,
             registered_millis,
             in_flight: AtomicUsize::new(0),
-            status: AtomicU8::new(INITIAL),
+            status: AtomicU8::new(Eligibility::Never.to_byte()),
             tracker: Mutex::new(HealthTracker::new()),
+            hold: RoutingHold::new(),
             healthy_since: Mutex::new(None),
         }
     }
@@ -59,12 +66,14 @@ impl Target {
         }
     }
 
-    pub fn is_healthy(&self) -> bool {
-        self.status.load(Ordering::Acquire) == HEALTHY
-    }
-
-    pub fn is_unhealthy(&self) -> bool {
-        self.status.load(Ordering::Acquire) == UNHEALTHY
+    /// How the balancer may use the target: the active checks' verdict,
+    /// narrowed by the passive hold. One or three atomic loads, no lock.
+    pub fn eligibility(&self) -> Eligibility {
+        let active = Eligibility::from_byte(self.status.load(Ordering::Acquire));
+        match active {
+            Eligibility::InRotation => active.held(self.hold.is_held()),
+            other => other,
+        }
     }
 
     pub fn in_flight(&self) -> usize {
@@ -81,39 +90,56 @@ impl Target {
         *self.tracker.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Feeds a health-check result; returns whether the state changed.
-    pub fn record(&self, outcome: CheckOutcome, healthy: u32, unhealthy: u32) -> bool {
-        self.update(|t| t.record(outcome, healthy, unhealthy))
+    /// Called as an active check starts; its result goes to
+    /// [`Target::record`] with the ticket.
+    pub fn check_started(&self) -> CheckTicket {
+        self.hold.ticket()
     }
 
-    /// Passive health: a connection to the target failed.
-    pub fn mark_unreachable(&self) -> bool {
-        self.update(HealthTracker::mark_unreachable)
-    }
-
-    fn update(&self, change: impl FnOnce(&mut HealthTracker) -> bool) -> bool {
+    /// Feeds an active health-check result; returns whether the reported
+    /// state changed. A success also ends a passive hold from before the
+    /// check started.
+    pub fn record(
+        &self,
+        ticket: CheckTicket,
+        outcome: CheckOutcome,
+        healthy: u32,
+        unhealthy: u32,
+    ) -> bool {
+        if outcome == CheckOutcome::Success && self.hold.check_succeeded(ticket) {
+            tracing::info!(addr = %self.addr, "target back in rotation after a passing health check");
+        }
         let mut tracker = self.tracker.lock().unwrap_or_else(PoisonError::into_inner);
-        let changed = change(&mut tracker);
-        let status = if tracker.is_healthy() {
-            HEALTHY
-        } else if tracker.is_unhealthy() {
-            UNHEALTHY
-        } else {
-            INITIAL
-        };
-        let was = self.status.swap(status, Ordering::AcqRel);
-        if status == HEALTHY && was != HEALTHY {
+        let changed = tracker.record(outcome, healthy, unhealthy);
+        self.mirror(&tracker);
+        changed
+    }
+
+    /// Passive health: the proxy failed to reach the target, so the
+    /// balancer skips it until an active check started after now passes.
+    /// Routing only: the reported health is left alone, as AWS would.
+    /// Returns whether this started a hold (it was not held already).
+    pub fn mark_unreachable(&self) -> bool {
+        self.hold.mark()
+    }
+
+    /// Copies the tracker's verdict to the byte the request path reads,
+    /// and starts or ends the slow-start clock.
+    fn mirror(&self, tracker: &HealthTracker) {
+        let status = Eligibility::of(tracker.state());
+        let was = Eligibility::from_byte(self.status.swap(status.to_byte(), Ordering::AcqRel));
+        let healthy = status == Eligibility::InRotation;
+        if healthy && was != Eligibility::InRotation {
             *self
                 .healthy_since
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
-        } else if status != HEALTHY {
+        } else if !healthy {
             *self
                 .healthy_since
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner) = None;
         }
-        changed
     }
 
     /// Marks a target that was healthy before slow start applied to it
@@ -198,10 +224,39 @@ mod tests {
     #[test]
     fn status_mirrors_the_tracker() {
         let t = Target::new("a".into(), "127.0.0.1:1".parse().unwrap(), 0);
-        assert!(!t.is_healthy() && !t.is_unhealthy());
-        t.record(CheckOutcome::Success, 5, 2);
-        assert!(t.is_healthy());
+        assert_eq!(t.eligibility(), Eligibility::Never);
+        t.record(t.check_started(), CheckOutcome::Success, 5, 2);
+        assert_eq!(t.eligibility(), Eligibility::InRotation);
+        t.record(t.check_started(), CheckOutcome::Timeout, 5, 1);
+        assert_eq!(t.eligibility(), Eligibility::FailOpen);
+    }
+
+    #[test]
+    fn unreachable_targets_leave_rotation_but_not_the_reported_health() {
+        let t = Target::new("a".into(), "127.0.0.1:1".parse().unwrap(), 0);
+        t.record(t.check_started(), CheckOutcome::Success, 5, 2);
+        let in_flight_check = t.check_started();
+        assert!(t.mark_unreachable());
+        assert_eq!(t.eligibility(), Eligibility::FailOpen);
+        assert_eq!(t.tracker().describe(), ("healthy", None, None));
+        t.record(in_flight_check, CheckOutcome::Success, 5, 2);
+        assert_eq!(
+            t.eligibility(),
+            Eligibility::FailOpen,
+            "a check begun before the failure proves nothing"
+        );
+        t.record(t.check_started(), CheckOutcome::Success, 5, 2);
+        assert_eq!(t.eligibility(), Eligibility::InRotation);
+        assert_eq!(t.tracker().describe(), ("healthy", None, None));
+    }
+
+    #[test]
+    fn a_hold_does_not_reset_slow_start() {
+        let t = Target::new("a".into(), "127.0.0.1:1".parse().unwrap(), 0);
+        t.record(t.check_started(), CheckOutcome::Success, 5, 2);
+        t.skip_slow_start();
         t.mark_unreachable();
-        assert!(t.is_unhealthy());
+        t.record(t.check_started(), CheckOutcome::Success, 5, 2);
+        assert_eq!(t.warmth(Duration::from_secs(3600)), 1.0);
     }
 }

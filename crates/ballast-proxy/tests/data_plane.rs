@@ -3,6 +3,7 @@
 
 mod support;
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use ballast_core::elbv2::{Action, Condition};
@@ -152,10 +153,161 @@ async fn a_crashed_target_costs_nothing_with_retries() {
         let (status, body) = get(&c, &h.url("/")).await;
         assert_eq!((status, body.as_str()), (200, "b"));
     }
-    assert_eq!(
-        h.health(&a).0,
-        "unhealthy",
-        "passive health took it out at once"
+    // The active checks, not the refused requests, report it.
+    h.wait_state(&a, "unhealthy").await;
+    assert_eq!(h.health(&a).1, Some("Target.FailedHealthChecks"));
+}
+
+/// What the API reports for a target whose health check passes.
+const HEALTHY: (&str, Option<&str>, Option<String>) = ("healthy", None, None);
+
+/// AWS's seed-001 "broken table" stage: the app closes the connection of
+/// every request while its health check answers 200. AWS shows every
+/// target `healthy` (shallow checks) and clients get 502s; so must Ballast,
+/// with passive health on: its verdict steers routing and never reaches
+/// DescribeTargetHealth.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_app_closing_request_connections_stays_healthy_with_passive_health() {
+    let options = ProxyOptions::default();
+    assert!(options.passive_health && options.retry_connect_failures);
+    let h = Harness::start(options, &[]).await;
+    let backends = [
+        Backend::start("a").await,
+        Backend::start("b").await,
+        Backend::start("c").await,
+    ];
+    for backend in &backends {
+        backend.drop_requests.store(true, Ordering::Relaxed);
+        h.register(backend);
+    }
+    for backend in &backends {
+        h.wait_state(backend, "healthy").await;
+    }
+    let c = client();
+    for i in 0..15 {
+        let (status, _) = get(&c, &h.url("/table")).await;
+        assert_eq!(status, 502, "request {i}: every target closes it");
+        for backend in &backends {
+            assert_eq!(
+                h.health(backend),
+                HEALTHY,
+                "request {i}: {} must stay healthy in the API",
+                backend.name
+            );
+        }
+    }
+    for backend in &backends {
+        assert!(
+            backend.served.load(Ordering::Relaxed) > 0,
+            "{} saw requests (fail-open kept routing to it)",
+            backend.name
+        );
+    }
+}
+
+/// A long health-check interval (300 s, 3 s at the harness's time scale)
+/// so a passive hold lasts well beyond a burst of requests: only a check
+/// started after the failure ends it.
+const LONG_INTERVAL_SECONDS: u32 = 300;
+const LONG_INTERVAL: Duration = Duration::from_secs(3);
+
+/// How many times a held target may be tried again in `elapsed`: once per
+/// active check that may have ended its hold, plus the first failure.
+fn allowed_retries_of_a_held_target(elapsed: Duration) -> usize {
+    1 + (elapsed.as_millis() / LONG_INTERVAL.as_millis()) as usize
+}
+
+/// A target whose traffic port refuses connections while its health check
+/// (on `HealthCheckPort`) answers 200: routing avoids it after the first
+/// refusal, and the API keeps reporting the active checks' `healthy`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusing_target_is_skipped_but_reported_healthy() {
+    // Without retries, every request routed to the refusing target is a
+    // 502, so the client sees exactly how often routing chose it.
+    let options = ProxyOptions {
+        retry_connect_failures: false,
+        ..ProxyOptions::default()
+    };
+    let h = Harness::start(options, &[]).await;
+    let (good, refusing, _health_only) = refusing_pair().await;
+    let health_port = good.addr.port();
+    h.set_health_check(|hc| {
+        hc.port = health_port.to_string();
+        hc.interval_seconds = LONG_INTERVAL_SECONDS;
+    });
+    h.register(&good);
+    h.register_addr(refusing);
+    h.wait_state(&good, "healthy").await;
+    h.wait_state_at(refusing, "refusing", "healthy").await;
+
+    let c = client();
+    let start = std::time::Instant::now();
+    let mut refused = 0;
+    for i in 0..20 {
+        let (status, body) = get(&c, &h.url("/")).await;
+        match status {
+            502 => refused += 1,
+            _ => assert_eq!((status, body.as_str()), (200, "good"), "request {i}"),
+        }
+        assert_eq!(h.health_at(refusing), HEALTHY, "request {i}");
+        assert_eq!(h.health(&good), HEALTHY, "request {i}");
+    }
+    let allowed = allowed_retries_of_a_held_target(start.elapsed());
+    assert!(refused >= 1, "round robin tried the refusing target");
+    assert!(
+        refused <= allowed,
+        "routing kept choosing the refusing target: {refused} of 20 (at most {allowed})"
+    );
+}
+
+/// Two loopback addresses sharing one port number for health checks: a
+/// good backend serving traffic and checks on `127.0.0.3:P`, and a
+/// refusing target at `127.0.0.2:Q` (nothing listens) whose checks on
+/// `127.0.0.2:P` pass. Returns the good backend, the refusing address
+/// and the health-only backend (keep it alive).
+async fn refusing_pair() -> (Backend, std::net::SocketAddr, Backend) {
+    let any_port = |ip: [u8; 4]| std::net::SocketAddr::from((ip, 0));
+    for _ in 0..20 {
+        let good = Backend::start_on("good", any_port([127, 0, 0, 3])).await;
+        let twin = std::net::SocketAddr::from(([127, 0, 0, 2], good.addr.port()));
+        let Ok(health_only) = Backend::try_start_on("refusing", twin).await else {
+            continue;
+        };
+        let closed = std::net::TcpListener::bind(any_port([127, 0, 0, 2]))
+            .and_then(|l| l.local_addr())
+            .unwrap();
+        return (good, closed, health_only);
+    }
+    panic!("no port free on both 127.0.0.2 and 127.0.0.3");
+}
+
+/// A target whose app closes request connections, next to a good one:
+/// with retries and passive health every request is served by the good
+/// one, the closing target is tried again only after a later passing
+/// check, and the API still reports both `healthy`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_closing_connections_is_skipped_but_reported_healthy() {
+    let h = Harness::start(ProxyOptions::default(), &[]).await;
+    h.set_health_check(|hc| hc.interval_seconds = LONG_INTERVAL_SECONDS);
+    let a = Backend::start("a").await;
+    let b = Backend::start("b").await;
+    a.drop_requests.store(true, Ordering::Relaxed);
+    h.register(&a);
+    h.register(&b);
+    h.wait_state(&a, "healthy").await;
+    h.wait_state(&b, "healthy").await;
+    let c = client();
+    let start = std::time::Instant::now();
+    for i in 0..20 {
+        let (status, body) = get(&c, &h.url("/")).await;
+        assert_eq!((status, body.as_str()), (200, "b"), "request {i}");
+        assert_eq!(h.health(&a), HEALTHY, "request {i}");
+    }
+    let allowed = allowed_retries_of_a_held_target(start.elapsed());
+    let tried = a.served.load(Ordering::Relaxed);
+    assert!(
+        (1..=allowed).contains(&tried),
+        "a was tried {tried} times in 20 requests (at most {allowed})"
     );
 }
 

@@ -7,7 +7,8 @@ use super::health::HealthTracker;
 /// The live side of load balancing: target health and reconciliation.
 pub trait DataPlane: Send + Sync + std::fmt::Debug {
     /// The current health of one registered target, if the data plane has
-    /// started checking it.
+    /// started checking it: the active health checks' verdict only, as AWS
+    /// reports it. Routing-only extensions (passive health) never show here.
     fn target_health(&self, target_group_arn: &str, id: &str, port: u16) -> Option<HealthTracker>;
 
     /// Load balancers, listeners, rules or registrations changed in the

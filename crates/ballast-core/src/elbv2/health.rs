@@ -6,6 +6,11 @@
 //! a row, and an unhealthy one healthy after `HealthyThresholdCount`
 //! successes in a row. Pure: the checker feeds outcomes in, the API reads
 //! states out.
+//!
+//! Only the configured active checks feed this tracker, so everything the
+//! API shows (DescribeTargetHealth, the Auto Scaling controller's ELB
+//! health) is what AWS would show. Ballast's passive health extension
+//! steers routing through [`super::passive`] and never changes it.
 
 /// What one health check observed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,16 +107,6 @@ impl HealthTracker {
         self.state != before
     }
 
-    /// Takes the target out of rotation at once after the proxy failed to
-    /// connect to it (passive health, a Ballast extension). The active
-    /// check brings it back after `HealthyThresholdCount` successes.
-    pub fn mark_unreachable(&mut self) -> bool {
-        let before = self.state;
-        self.successes = 0;
-        self.state = HealthState::Unhealthy(CheckOutcome::Failed);
-        self.state != before
-    }
-
     /// The `State`, `Reason` and `Description` DescribeTargetHealth shows.
     pub fn describe(&self) -> (&'static str, Option<&'static str>, Option<String>) {
         match self.state {
@@ -195,7 +190,9 @@ mod tests {
     #[test]
     fn a_failure_resets_the_success_run() {
         let mut t = HealthTracker::new();
-        t.mark_unreachable();
+        t.record(BAD, 2, 2);
+        t.record(BAD, 2, 2);
+        assert!(t.is_unhealthy());
         t.record(OK, 2, 2);
         t.record(BAD, 2, 2);
         t.record(OK, 2, 2);

@@ -3,16 +3,15 @@
 
 #![allow(dead_code)]
 
-use std::convert::Infallible;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicU16, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use ballast_core::elbv2::load_balancer::LoadBalancerSpec;
 use ballast_core::elbv2::{
-    Action, Condition, HealthCheckChange, Listener, LoadBalancer, Registration, Rule, TargetGroup,
-    TargetGroupSpec, WeightedTargetGroup,
+    Action, Condition, HealthCheck, HealthCheckChange, Listener, LoadBalancer, Registration, Rule,
+    TargetGroup, TargetGroupSpec, WeightedTargetGroup,
 };
 use ballast_core::{Clock, SystemClock, TimeScale};
 use ballast_proxy::{Proxy, ProxyOptions};
@@ -162,11 +161,30 @@ impl Harness {
         self.proxy.changed();
     }
 
+    /// Changes the target group's health check (before registering, so
+    /// the first checks already use it).
+    pub fn set_health_check(&self, change: impl FnOnce(&mut HealthCheck)) {
+        self.store
+            .write(|tx| {
+                let mut tg = tx.target_group(&self.tg_arn)?.unwrap();
+                change(&mut tg.health_check);
+                tx.save_target_group(&tg)
+            })
+            .unwrap();
+        self.changed();
+    }
+
     pub fn register(&self, backend: &Backend) {
+        self.register_addr(backend.addr);
+    }
+
+    /// Registers an `ip` target at `addr`, whether or not anything
+    /// listens there.
+    pub fn register_addr(&self, addr: SocketAddr) {
         let reg = Registration {
             target_group_arn: self.tg_arn.clone(),
-            id: backend.addr.ip().to_string(),
-            port: backend.addr.port(),
+            id: addr.ip().to_string(),
+            port: addr.port(),
             availability_zone: None,
             registered_millis: now_millis(),
             draining_since_millis: None,
@@ -216,29 +234,37 @@ impl Harness {
         &self,
         backend: &Backend,
     ) -> (&'static str, Option<&'static str>, Option<String>) {
+        self.health_at(backend.addr)
+    }
+
+    /// What DescribeTargetHealth would show for the target at `addr`: the
+    /// data plane's `DataPlane::target_health`, described.
+    pub fn health_at(
+        &self,
+        addr: SocketAddr,
+    ) -> (&'static str, Option<&'static str>, Option<String>) {
         use ballast_core::elbv2::DataPlane;
         self.proxy
-            .target_health(
-                &self.tg_arn,
-                &backend.addr.ip().to_string(),
-                backend.addr.port(),
-            )
+            .target_health(&self.tg_arn, &addr.ip().to_string(), addr.port())
             .map(|t| t.describe())
             .unwrap_or(("none", None, None))
     }
 
     pub async fn wait_state(&self, backend: &Backend, state: &str) {
+        self.wait_state_at(backend.addr, &backend.name, state).await;
+    }
+
+    pub async fn wait_state_at(&self, addr: SocketAddr, name: &str, state: &str) {
         let deadline = Duration::from_secs(10);
         let start = Instant::now();
         loop {
-            let (now, _, _) = self.health(backend);
+            let (now, _, _) = self.health_at(addr);
             if now == state {
                 return;
             }
             assert!(
                 start.elapsed() < deadline,
-                "{} stayed {now}, wanted {state}",
-                backend.name
+                "{name} stayed {now}, wanted {state}"
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -262,7 +288,11 @@ pub struct Backend {
     pub addr: SocketAddr,
     pub health_status: Arc<AtomicU16>,
     pub health_delay_ms: Arc<AtomicU64>,
+    /// Requests other than health checks that reached the app.
     pub served: Arc<AtomicUsize>,
+    /// When set, the app closes the connection of every request but the
+    /// health check's without answering (a crashing handler).
+    pub drop_requests: Arc<AtomicBool>,
     tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
 }
 
@@ -274,14 +304,20 @@ impl Backend {
 
     /// Starts a backend on `addr` (to restart one on the same port).
     pub async fn start_on(name: &str, addr: SocketAddr) -> Backend {
-        let listener = TcpListener::bind(addr).await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        Backend::try_start_on(name, addr).await.unwrap()
+    }
+
+    /// Starts a backend on `addr`, or says why it cannot bind there.
+    pub async fn try_start_on(name: &str, addr: SocketAddr) -> std::io::Result<Backend> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
         let backend = Backend {
             name: name.to_owned(),
             addr,
             health_status: Arc::new(AtomicU16::new(200)),
             health_delay_ms: Arc::new(AtomicU64::new(0)),
             served: Arc::new(AtomicUsize::new(0)),
+            drop_requests: Arc::new(AtomicBool::new(false)),
             tasks: Arc::new(Mutex::new(Vec::new())),
         };
         let state = (
@@ -289,6 +325,7 @@ impl Backend {
             Arc::clone(&backend.health_status),
             Arc::clone(&backend.health_delay_ms),
             Arc::clone(&backend.served),
+            Arc::clone(&backend.drop_requests),
         );
         let tasks = Arc::clone(&backend.tasks);
         let accept = tokio::spawn(async move {
@@ -310,7 +347,7 @@ impl Backend {
             }
         });
         backend.tasks.lock().unwrap().push(accept);
-        backend
+        Ok(backend)
     }
 
     /// Stops accepting and drops every open connection, like a crash.
@@ -327,13 +364,21 @@ impl Drop for Backend {
     }
 }
 
-type State = (Arc<str>, Arc<AtomicU16>, Arc<AtomicU64>, Arc<AtomicUsize>);
+type State = (
+    Arc<str>,
+    Arc<AtomicU16>,
+    Arc<AtomicU64>,
+    Arc<AtomicUsize>,
+    Arc<AtomicBool>,
+);
 
-async fn serve(
-    state: State,
-    mut req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
-    let (name, status, delay, served) = state;
+/// Returned by the app to make hyper close the connection unanswered.
+#[derive(Debug, thiserror::Error)]
+#[error("the app dropped the connection")]
+struct Dropped;
+
+async fn serve(state: State, mut req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Dropped> {
+    let (name, status, delay, served, drop_requests) = state;
     let path = req.uri().path().to_owned();
     if path == "/ws" && req.headers().contains_key(http::header::UPGRADE) {
         // Switch protocols, then echo whatever arrives.
@@ -372,6 +417,9 @@ async fn serve(
         return Ok(resp);
     }
     served.fetch_add(1, Ordering::Relaxed);
+    if drop_requests.load(Ordering::Relaxed) {
+        return Err(Dropped);
+    }
     if let Some(ms) = path.strip_prefix("/slow/") {
         let ms: u64 = ms.parse().unwrap_or(0);
         tokio::time::sleep(Duration::from_millis(ms)).await;
