@@ -191,12 +191,15 @@ def make_client(
     access_key: str = ACCESS_KEY,
     secret_key: str = SECRET_KEY,
     validate: bool = True,
+    session_token: str | None = None,
 ):
     """A boto3 client pointed at Ballast. `validate=False` turns off botocore's
-    client-side parameter validation so out-of-range values reach the server."""
+    client-side parameter validation so out-of-range values reach the server;
+    `session_token` is for temporary (instance) credentials."""
     session = boto3.session.Session(
         aws_access_key_id=access_key,
         aws_secret_access_key=secret_key,
+        aws_session_token=session_token,
         region_name=REGION,
     )
     config = Config(

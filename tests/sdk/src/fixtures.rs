@@ -4,7 +4,14 @@
 //! catalogue have the same ids on every `ballast up`, so tests name them
 //! directly, as a runbook written for one AWS account would.
 
-use aws_sdk_ec2::types::{Filter, Tag};
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_sdk_ec2::types::{Filter, IamInstanceProfileSpecification, InstanceStateName, Tag};
+
+use crate::{Ballast, eventually};
 
 /// The Amazon Linux 2023 image in Ballast's catalogue (IMDSv2 only by default).
 pub const AL2023: &str = "ami-0ba11a5700a023086";
@@ -87,4 +94,68 @@ pub async fn metadata(address: &str, path: &str) -> (u16, String) {
         .expect("GET metadata");
     let status = response.status().as_u16();
     (status, response.text().await.expect("metadata body"))
+}
+
+/// An SDK configuration holding the credentials an instance gets from its
+/// metadata service: launches an instance whose role, named `role`, has
+/// `policy` as its only policy, waits for it to run, and reads its role
+/// credentials. Returns the instance's id too, for the test to use or
+/// terminate.
+pub async fn config_as_instance(
+    ballast: &Ballast,
+    role: &str,
+    policy: &str,
+) -> (SdkConfig, String) {
+    role_with_profile(&ballast.iam(), role, Some(policy)).await;
+    let ec2 = ballast.ec2();
+    let launched = ec2
+        .run_instances()
+        .image_id(AL2023)
+        .min_count(1)
+        .max_count(1)
+        .iam_instance_profile(
+            IamInstanceProfileSpecification::builder()
+                .name(role)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("RunInstances with a profile");
+    let instance = &launched.instances()[0];
+    let id = instance.instance_id().expect("instance id").to_owned();
+    let address = instance
+        .private_ip_address()
+        .expect("private address")
+        .to_owned();
+    eventually("the instance to run", Duration::from_secs(20), || async {
+        let out = ec2
+            .describe_instances()
+            .instance_ids(&id)
+            .send()
+            .await
+            .ok()?;
+        let state = out.reservations()[0].instances()[0]
+            .state()?
+            .name()?
+            .clone();
+        (state == InstanceStateName::Running).then_some(())
+    })
+    .await;
+    let path = format!("/latest/meta-data/iam/security-credentials/{role}");
+    let (_, body) = metadata(&address, &path).await;
+    let doc: serde_json::Value = serde_json::from_str(&body).expect("credentials document");
+    let field = |name: &str| doc[name].as_str().expect("credential field").to_owned();
+    let credentials = Credentials::new(
+        field("AccessKeyId"),
+        field("SecretAccessKey"),
+        Some(field("Token")),
+        None,
+        "imds",
+    );
+    let config = ballast
+        .config()
+        .into_builder()
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .build();
+    (config, id)
 }

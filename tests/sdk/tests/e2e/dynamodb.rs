@@ -7,7 +7,6 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use aws_credential_types::Credentials;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::types::{
@@ -15,8 +14,7 @@ use aws_sdk_dynamodb::types::{
     KeySchemaElement, KeyType, Projection, ProjectionType, Put, PutRequest, ReturnValue,
     ScalarAttributeType, Select, TableStatus, TransactWriteItem, Update, WriteRequest,
 };
-use aws_sdk_ec2::types::{IamInstanceProfileSpecification, InstanceStateName};
-use ballast_sdk_tests::fixtures::{AL2023, metadata, role_with_profile};
+use ballast_sdk_tests::fixtures::config_as_instance;
 use ballast_sdk_tests::{Ballast, error_code, eventually, unique};
 
 type Item = HashMap<String, AttributeValue>;
@@ -596,59 +594,10 @@ async fn acknowledged_writes_survive_kill_9() {
 
 // ------------------------------------------------------------------ IAM
 
-/// A DynamoDB client holding the credentials an instance gets from its
-/// metadata service, launched with a role named `role` whose only policy
-/// is `policy`; and the instance's id, for the test to terminate it.
+/// A DynamoDB client with an instance's role credentials
+/// ([`config_as_instance`]), and the instance's id.
 async fn client_as_instance(ballast: &Ballast, role: &str, policy: &str) -> (Client, String) {
-    role_with_profile(&ballast.iam(), role, Some(policy)).await;
-    let ec2 = ballast.ec2();
-    let launched = ec2
-        .run_instances()
-        .image_id(AL2023)
-        .min_count(1)
-        .max_count(1)
-        .iam_instance_profile(
-            IamInstanceProfileSpecification::builder()
-                .name(role)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let instance = &launched.instances()[0];
-    let id = instance.instance_id().unwrap().to_owned();
-    let address = instance.private_ip_address().unwrap().to_owned();
-    eventually("the instance to run", Duration::from_secs(20), || async {
-        let out = ec2
-            .describe_instances()
-            .instance_ids(&id)
-            .send()
-            .await
-            .ok()?;
-        let state = out.reservations()[0].instances()[0]
-            .state()?
-            .name()?
-            .clone();
-        (state == InstanceStateName::Running).then_some(())
-    })
-    .await;
-    let path = format!("/latest/meta-data/iam/security-credentials/{role}");
-    let (_, body) = metadata(&address, &path).await;
-    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let credentials = Credentials::new(
-        doc["AccessKeyId"].as_str().unwrap(),
-        doc["SecretAccessKey"].as_str().unwrap(),
-        Some(doc["Token"].as_str().unwrap().to_owned()),
-        None,
-        "imds",
-    );
-    let config = ballast
-        .config()
-        .into_builder()
-        .credentials_provider(
-            aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
-        )
-        .build();
+    let (config, id) = config_as_instance(ballast, role, policy).await;
     (Client::new(&config), id)
 }
 

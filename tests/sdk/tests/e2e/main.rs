@@ -8,6 +8,7 @@
 
 mod alb_traffic;
 mod auth_and_protocol;
+mod authorization;
 mod autoscaling_api;
 mod autoscaling_traffic;
 mod durability;
