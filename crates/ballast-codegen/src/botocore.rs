@@ -87,7 +87,9 @@ fn read(dir: &Path, model: &str) -> Result<Vec<u8>, String> {
 /// `serde_json::Value` (a sorted map without `preserve_order`, a feature
 /// that would leak into the whole workspace's build) forgets. Validation
 /// reports members in this order, as AWS does.
-pub fn member_order(text: &[u8]) -> Result<std::collections::BTreeMap<String, Vec<String>>, String> {
+pub fn member_order(
+    text: &[u8],
+) -> Result<std::collections::BTreeMap<String, Vec<String>>, String> {
     use serde::Deserialize;
 
     #[derive(Deserialize)]
@@ -111,7 +113,10 @@ pub fn member_order(text: &[u8]) -> Result<std::collections::BTreeMap<String, Ve
                 fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                     f.write_str("a map of members")
                 }
-                fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Keys, A::Error> {
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> Result<Keys, A::Error> {
                     let mut keys = Vec::new();
                     while let Some((key, _)) = map.next_entry::<String, serde::de::IgnoredAny>()? {
                         keys.push(key);

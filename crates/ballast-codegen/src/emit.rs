@@ -65,7 +65,10 @@ pub fn service(config: &ServiceConfig, model: &Value, botocore: &str) -> Result<
     for op in &config.operations {
         let spec = &model["operations"][op];
         if spec.is_null() {
-            return Err(format!("{}: the model has no operation {op}", config.module));
+            return Err(format!(
+                "{}: the model has no operation {op}",
+                config.module
+            ));
         }
         let input = spec["input"]["shape"].as_str().map(str::to_owned);
         let output = spec["output"]["shape"].as_str().map(str::to_owned);
@@ -96,7 +99,9 @@ pub fn service(config: &ServiceConfig, model: &Value, botocore: &str) -> Result<
     }
     e.check_lists()?;
 
-    let full_name = metadata["serviceFullName"].as_str().unwrap_or(&config.module);
+    let full_name = metadata["serviceFullName"]
+        .as_str()
+        .unwrap_or(&config.module);
     let protocol_name = match protocol {
         Protocol::Json => format!(
             "awsJson {}",
@@ -144,7 +149,10 @@ pub fn service(config: &ServiceConfig, model: &Value, botocore: &str) -> Result<
         }
     }
     for (alias, target) in e.aliases.clone() {
-        let _ = writeln!(e.out, "/// Shares its shape with [`{target}`].\npub type {alias} = {target};\n");
+        let _ = writeln!(
+            e.out,
+            "/// Shares its shape with [`{target}`].\npub type {alias} = {target};\n"
+        );
     }
     for (op, input, _) in &ops {
         if input.is_none() {
@@ -156,6 +164,11 @@ pub fn service(config: &ServiceConfig, model: &Value, botocore: &str) -> Result<
         }
     }
     let patterns: Vec<String> = e.patterns.borrow().iter().cloned().collect();
+    e.out.push_str("/// Every pattern validation checks, by string shape.\npub static PATTERNS: &[(&str, &Pattern)] = &[");
+    for shape in &patterns {
+        let _ = write!(e.out, "({shape:?}, &{}),", pattern_static(shape));
+    }
+    e.out.push_str("];\n\n");
     for shape in patterns {
         let text = e.shape(&shape)["pattern"].as_str().unwrap_or("");
         let _ = writeln!(
@@ -203,7 +216,11 @@ impl<'m> Emitter<'m> {
                 targets.push(t);
             }
         }
-        for member in shape["members"].as_object().into_iter().flat_map(|m| m.values()) {
+        for member in shape["members"]
+            .as_object()
+            .into_iter()
+            .flat_map(|m| m.values())
+        {
             if let Some(t) = member["shape"].as_str() {
                 targets.push(t);
             }
@@ -224,7 +241,11 @@ impl<'m> Emitter<'m> {
         if self.protocol == Protocol::Json {
             return Ok(());
         }
-        let item = if self.protocol == Protocol::Ec2 { "item" } else { "member" };
+        let item = if self.protocol == Protocol::Ec2 {
+            "item"
+        } else {
+            "member"
+        };
         for name in &self.outputs {
             for (member_name, member) in self.members(name) {
                 let target = member["shape"].as_str().unwrap_or("");
@@ -380,7 +401,13 @@ impl<'m> Emitter<'m> {
                     "#[serde({rename}, skip_serializing_if = \"Option::is_none\")]\npub {rust}: Option<{ty}>,"
                 );
             }
-            plan.push((member_name.to_string(), rust, target.to_owned(), is_required, member));
+            plan.push((
+                member_name.to_string(),
+                rust,
+                target.to_owned(),
+                is_required,
+                member,
+            ));
         }
         self.out.push_str("}\n\n");
 
@@ -419,7 +446,11 @@ impl<'m> Emitter<'m> {
         );
         for (member_name, rust, target, _, member) in &plan {
             if self.sensitive(target, member) {
-                let _ = writeln!(self.out, "({:?}, &rules::Redacted),", lower_first(member_name));
+                let _ = writeln!(
+                    self.out,
+                    "({:?}, &rules::Redacted),",
+                    lower_first(member_name)
+                );
             } else {
                 let _ = writeln!(self.out, "({:?}, &self.{rust}),", lower_first(member_name));
             }
@@ -624,7 +655,11 @@ impl<'m> Emitter<'m> {
             );
             all.push(constant);
         }
-        let _ = writeln!(self.out, "/// Every error above.\npub const ALL: &[ErrorShape] = &[{}];\n}}", all.join(", "));
+        let _ = writeln!(
+            self.out,
+            "/// Every error above.\npub const ALL: &[ErrorShape] = &[{}];\n}}",
+            all.join(", ")
+        );
     }
 }
 
@@ -632,7 +667,6 @@ impl<'m> Emitter<'m> {
 fn pattern_static(shape: &str) -> String {
     format!("PATTERN_{}", screaming(shape))
 }
-
 
 /// `text` as a raw string literal with enough `#`s.
 fn raw_literal(text: &str) -> String {

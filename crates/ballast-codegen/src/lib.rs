@@ -96,7 +96,9 @@ pub fn rustfmt(code: &str) -> Result<String, String> {
 pub fn stale(workspace: &Path, files: &[(PathBuf, String)]) -> Vec<PathBuf> {
     let mut stale: Vec<PathBuf> = files
         .iter()
-        .filter(|(path, code)| std::fs::read_to_string(workspace.join(path)).ok().as_ref() != Some(code))
+        .filter(|(path, code)| {
+            std::fs::read_to_string(workspace.join(path)).ok().as_ref() != Some(code)
+        })
         .map(|(path, _)| path.clone())
         .collect();
     if let Ok(entries) = std::fs::read_dir(workspace.join(OUT_DIR)) {

@@ -45,10 +45,10 @@ pub fn field(name: &str) -> String {
         "crate" | "self" | "super" => format!("{s}_"),
         "as" | "break" | "const" | "continue" | "else" | "enum" | "extern" | "false" | "fn"
         | "for" | "if" | "impl" | "in" | "let" | "loop" | "match" | "mod" | "move" | "mut"
-        | "pub" | "ref" | "return" | "static" | "struct" | "trait" | "true" | "type"
-        | "unsafe" | "use" | "where" | "while" | "async" | "await" | "dyn" | "abstract"
-        | "become" | "box" | "do" | "final" | "macro" | "override" | "priv" | "typeof"
-        | "unsized" | "virtual" | "yield" | "try" | "gen" => format!("r#{s}"),
+        | "pub" | "ref" | "return" | "static" | "struct" | "trait" | "true" | "type" | "unsafe"
+        | "use" | "where" | "while" | "async" | "await" | "dyn" | "abstract" | "become" | "box"
+        | "do" | "final" | "macro" | "override" | "priv" | "typeof" | "unsized" | "virtual"
+        | "yield" | "try" | "gen" => format!("r#{s}"),
         _ => s,
     }
 }
@@ -173,7 +173,11 @@ pub fn doc(html: Option<&str>) -> Option<String> {
             c => c,
         })
         .collect();
-    sentence = sentence.replace(" ,", ",").replace(" .", ".").replace("( ", "(").replace(" )", ")");
+    sentence = sentence
+        .replace(" ,", ",")
+        .replace(" .", ".")
+        .replace("( ", "(")
+        .replace(" )", ")");
     if sentence.len() > 200 {
         let cut = sentence
             .char_indices()

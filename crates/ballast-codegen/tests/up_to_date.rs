@@ -9,7 +9,9 @@ use ballast_codegen::{botocore, config, generate, stale, workspace};
 fn generated_code_is_up_to_date() {
     let root = workspace();
     let Ok(dir) = botocore::locate(&root) else {
-        eprintln!("SKIPPED: botocore not found; `scripts/codegen --check` covers this in scripts/test");
+        eprintln!(
+            "SKIPPED: botocore not found; `scripts/codegen --check` covers this in scripts/test"
+        );
         return;
     };
     let pinned = std::fs::read_to_string(root.join(ballast_codegen::ALLOW_LIST))
@@ -26,5 +28,8 @@ fn generated_code_is_up_to_date() {
     }
     let files = generate(&root, &dir).expect("generation succeeds");
     let stale = stale(&root, &files);
-    assert!(stale.is_empty(), "out of date: {stale:?}; run scripts/codegen");
+    assert!(
+        stale.is_empty(),
+        "out of date: {stale:?}; run scripts/codegen"
+    );
 }

@@ -326,8 +326,26 @@ mod tests {
         static P: Pattern = Pattern::new("[a-z]+");
         let mut out = Vec::new();
         string(&mut out, "", "name", "", false, Some(1), Some(3), Some(&P));
-        string(&mut out, "f.1.member", "key", "abcd", false, Some(1), Some(3), Some(&P));
-        string(&mut out, "", "value", "AB", true, Some(1), Some(3), Some(&P));
+        string(
+            &mut out,
+            "f.1.member",
+            "key",
+            "abcd",
+            false,
+            Some(1),
+            Some(3),
+            Some(&P),
+        );
+        string(
+            &mut out,
+            "",
+            "value",
+            "AB",
+            true,
+            Some(1),
+            Some(3),
+            Some(&P),
+        );
         let messages: Vec<String> = out.iter().map(ToString::to_string).collect();
         assert_eq!(
             messages,
@@ -343,7 +361,16 @@ mod tests {
     fn lists_echo_as_java_does() {
         let mut out = Vec::new();
         let names = vec!["a".to_owned(), "b".to_owned()];
-        length(&mut out, "", "names", &names, names.len(), false, None, Some(1));
+        length(
+            &mut out,
+            "",
+            "names",
+            &names,
+            names.len(),
+            false,
+            None,
+            Some(1),
+        );
         assert_eq!(
             out[0].to_string(),
             "Value '[a, b]' at 'names' failed to satisfy constraint: Member must have length less than or equal to 1"

@@ -130,7 +130,10 @@ impl ApiError {
     /// 'name' failed to satisfy constraint: …", or "N validation errors
     /// detected: …; …". Every model-level validation message is written here.
     pub fn invalid(service: crate::Service, violations: &[Violation]) -> Self {
-        ApiError::sender(service.validation_error_code(), Violation::summary(violations))
+        ApiError::sender(
+            service.validation_error_code(),
+            Violation::summary(violations),
+        )
     }
 }
 

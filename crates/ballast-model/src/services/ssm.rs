@@ -923,6 +923,17 @@ impl Echo for Tag {
     }
 }
 
+/// Every pattern validation checks, by string shape.
+pub static PATTERNS: &[(&str, &Pattern)] = &[
+    ("ParameterKeyId", &PATTERN_PARAMETER_KEY_ID),
+    (
+        "ParameterStringFilterKey",
+        &PATTERN_PARAMETER_STRING_FILTER_KEY,
+    ),
+    ("TagKey", &PATTERN_TAG_KEY),
+    ("TagValue", &PATTERN_TAG_VALUE),
+];
+
 static PATTERN_PARAMETER_KEY_ID: Pattern = Pattern::new(r#"^([a-zA-Z0-9:/_-]+)$"#);
 static PATTERN_PARAMETER_STRING_FILTER_KEY: Pattern =
     Pattern::new(r#"tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType"#);

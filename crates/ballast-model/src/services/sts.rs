@@ -39,3 +39,6 @@ pub struct GetCallerIdentityOutput {
     #[serde(rename = "Arn", skip_serializing_if = "Option::is_none")]
     pub arn: Option<String>,
 }
+
+/// Every pattern validation checks, by string shape.
+pub static PATTERNS: &[(&str, &Pattern)] = &[];
