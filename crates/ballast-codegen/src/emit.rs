@@ -120,7 +120,7 @@ pub fn service(config: &ServiceConfig, model: &Value, botocore: &str) -> Result<
         config.model
     );
     o.push_str(
-        "#![allow(clippy::all, clippy::pedantic, unused_imports)]\n\
+        "#![allow(unused_imports, clippy::only_used_in_recursion)]\n\
          use serde::{Deserialize, Serialize};\n\
          use std::collections::BTreeMap;\n\
          use ballast_wire::{Fault, Timestamp, Violation};\n\

@@ -2,7 +2,7 @@
 // `ssm/2014-11-06` model. Do not edit: change crates/ballast-model/operations.toml or the
 // generator, and regenerate.
 //! Amazon Simple Systems Manager (SSM) (awsJson 1.1): wire types for the operations Ballast serves.
-#![allow(clippy::all, clippy::pedantic, unused_imports)]
+#![allow(unused_imports, clippy::only_used_in_recursion)]
 use crate::{Blob, Echo, ErrorShape, Pattern, Validate, rules};
 use ballast_wire::{Fault, Timestamp, Violation};
 use serde::{Deserialize, Serialize};

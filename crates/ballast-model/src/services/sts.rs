@@ -2,7 +2,7 @@
 // `sts/2011-06-15` model. Do not edit: change crates/ballast-model/operations.toml or the
 // generator, and regenerate.
 //! AWS Security Token Service (awsQuery): wire types for the operations Ballast serves.
-#![allow(clippy::all, clippy::pedantic, unused_imports)]
+#![allow(unused_imports, clippy::only_used_in_recursion)]
 use crate::{Blob, Echo, ErrorShape, Pattern, Validate, rules};
 use ballast_wire::{Fault, Timestamp, Violation};
 use serde::{Deserialize, Serialize};
