@@ -505,12 +505,27 @@ impl<'m> Emitter<'m> {
                     bound(max, true)
                 ))
             }
-            "integer" | "long" | "double" | "float" => {
+            "integer" | "long" => {
+                if min.is_none() && max.is_none() {
+                    return None;
+                }
+                let widened = if shape["type"] == "long" {
+                    format!("*{value}")
+                } else {
+                    format!("i64::from(*{value})")
+                };
+                Some(format!(
+                    "rules::integer(out, {at}, {member:?}, {widened}, {}, {});",
+                    bound(min, true),
+                    bound(max, true)
+                ))
+            }
+            "double" | "float" => {
                 if min.is_none() && max.is_none() {
                     return None;
                 }
                 Some(format!(
-                    "rules::number(out, {at}, {member:?}, *{value} as f64, {}, {});",
+                    "rules::number(out, {at}, {member:?}, f64::from(*{value}), {}, {});",
                     bound(min, false),
                     bound(max, false)
                 ))

@@ -176,7 +176,26 @@ pub fn length(
     }
 }
 
-/// A number's range.
+/// An integer's or long's range.
+pub fn integer(
+    out: &mut Vec<Violation>,
+    at: &str,
+    member: &str,
+    value: i64,
+    min: Option<i64>,
+    max: Option<i64>,
+) {
+    let show = || Shown::Value(value.to_string());
+    if let Some(min) = min.filter(|&m| value < m) {
+        let c = format!("Member must have value greater than or equal to {min}");
+        push(out, at, member, show(), c);
+    } else if let Some(max) = max.filter(|&m| value > m) {
+        let c = format!("Member must have value less than or equal to {max}");
+        push(out, at, member, show(), c);
+    }
+}
+
+/// A double's or float's range.
 pub fn number(
     out: &mut Vec<Violation>,
     at: &str,
@@ -380,7 +399,7 @@ mod tests {
     #[test]
     fn numbers_print_without_a_fraction() {
         let mut out = Vec::new();
-        number(&mut out, "", "maxResults", 51.0, Some(1.0), Some(50.0));
+        integer(&mut out, "", "maxResults", 51, Some(1), Some(50));
         assert_eq!(
             out[0].to_string(),
             "Value '51' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 50"

@@ -116,7 +116,7 @@ impl Validate for DescribeParametersInput {
             }
         }
         if let Some(v) = &self.max_results {
-            rules::number(out, at, "maxResults", *v as f64, Some(1.0), Some(50.0));
+            rules::integer(out, at, "maxResults", i64::from(*v), Some(1), Some(50));
         }
     }
 }
@@ -170,7 +170,7 @@ impl Validate for GetParameterHistoryInput {
             rules::string(out, at, "name", v, false, Some(1), Some(2048), None);
         }
         if let Some(v) = &self.max_results {
-            rules::number(out, at, "maxResults", *v as f64, Some(1.0), Some(50.0));
+            rules::integer(out, at, "maxResults", i64::from(*v), Some(1), Some(50));
         }
     }
 }
@@ -274,7 +274,7 @@ impl Validate for GetParametersByPathInput {
             }
         }
         if let Some(v) = &self.max_results {
-            rules::number(out, at, "maxResults", *v as f64, Some(1.0), Some(10.0));
+            rules::integer(out, at, "maxResults", i64::from(*v), Some(1), Some(10));
         }
     }
 }
