@@ -627,8 +627,18 @@ def test_label_limits(ssm, uid):
 
 
 def test_describe_parameters_filter_errors(ssm, uid):
+    # A key outside the model's pattern fails validation before the service
+    # looks at it; a key the pattern allows but DescribeParameters does not
+    # take (Label belongs to GetParametersByPath) is InvalidFilterKey.
     with pytest.raises(ClientError) as e:
         ssm.describe_parameters(ParameterFilters=[{"Key": "Bogus", "Values": ["x"]}])
+    assert error_code(e.value) == "ValidationException"
+    assert e.value.response["Error"]["Message"] == (
+        "1 validation error detected: Value 'Bogus' at 'parameterFilters.1.member.key' failed to satisfy "
+        "constraint: Member must satisfy regular expression pattern: tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType"
+    )
+    with pytest.raises(ClientError) as e:
+        ssm.describe_parameters(ParameterFilters=[{"Key": "Label", "Values": ["x"]}])
     assert error_code(e.value) == "InvalidFilterKey"
     with pytest.raises(ClientError) as e:
         ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Option": "Bogus", "Values": ["x"]}])

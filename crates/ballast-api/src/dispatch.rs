@@ -1,15 +1,39 @@
-//! The shared last mile of every operation: decode the typed input, run the
-//! handler, encode the typed output.
+//! The shared last mile of every operation: decode the typed input,
+//! validate it against the model, run the handler, encode the typed output.
 
+use ballast_model::Validate;
 use ballast_wire::{ApiError, ApiRequest, WireResponse, encode_output};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::RequestContext;
 
-/// Decodes `I`, runs `handler`, and encodes its output with the protocol's
-/// result wrapper.
+/// Decodes `I` (a generated `ballast_model` input), checks the model's
+/// constraints (lengths, ranges, patterns, enum values: every violation in
+/// one `ValidationException`/`ValidationError`, as AWS reports them), runs
+/// `handler`, and encodes its output with the protocol's result wrapper.
 pub(crate) fn call<I, O, E>(
+    ctx: &RequestContext,
+    request: &ApiRequest,
+    handler: impl FnOnce(I) -> Result<O, E>,
+) -> Result<WireResponse, ApiError>
+where
+    I: DeserializeOwned + Validate,
+    O: Serialize,
+    E: Into<ApiError>,
+{
+    call_unvalidated(ctx, request, |input: I| {
+        input
+            .validate()
+            .map_err(|violations| ApiError::invalid(request.service, &violations))?;
+        handler(input).map_err(Into::into)
+    })
+}
+
+/// [`call`] without the model's validation, for services whose inputs are
+/// still hand-written (they check their own constraints). Goes away as
+/// each service moves to `ballast_model`.
+pub(crate) fn call_unvalidated<I, O, E>(
     ctx: &RequestContext,
     request: &ApiRequest,
     handler: impl FnOnce(I) -> Result<O, E>,
@@ -29,7 +53,7 @@ where
     )
 }
 
-/// Like [`call`], for operations the model gives no output shape
+/// Like [`call_unvalidated`], for operations the model gives no output shape
 /// (`DeleteRole`, `AttachRolePolicy`): the response carries only
 /// `ResponseMetadata`, with no `<OpResult>` element.
 pub(crate) fn call_no_output<I, E>(

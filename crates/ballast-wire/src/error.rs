@@ -103,12 +103,13 @@ impl ApiError {
         value: impl std::fmt::Display,
         constraint: &str,
     ) -> Self {
-        ApiError::sender(
-            service.validation_error_code(),
-            format!(
-                "1 validation error detected: Value '{value}' at '{}' failed to satisfy constraint: {constraint}",
-                lower_first(member)
-            ),
+        ApiError::invalid(
+            service,
+            &[Violation {
+                at: lower_first(member),
+                value: Shown::Value(value.to_string()),
+                constraint: constraint.to_owned(),
+            }],
         )
     }
 
@@ -120,13 +121,73 @@ impl ApiError {
                 format!("The request must contain the parameter {member}"),
             );
         }
+        ApiError::invalid(
+            service,
+            &[Violation {
+                at: lower_first(member),
+                value: Shown::Null,
+                constraint: "Member must not be null".to_owned(),
+            }],
+        )
+    }
+
+    /// The service's validation error for every constraint a request broke,
+    /// worded as AWS words them: "1 validation error detected: Value 'x' at
+    /// 'name' failed to satisfy constraint: …", or "N validation errors
+    /// detected: …; …". Every model-level validation message is written here.
+    pub fn invalid(service: crate::Service, violations: &[Violation]) -> Self {
         ApiError::sender(
             service.validation_error_code(),
-            format!(
-                "1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null",
-                lower_first(member)
-            ),
+            Violation::summary(violations),
         )
+    }
+}
+
+/// How a validation message shows the offending value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shown {
+    /// The member is absent: `Value null at 'name'`.
+    Null,
+    /// The member is sensitive in the model, so AWS leaves the value out:
+    /// `Value at 'value'`.
+    Hidden,
+    /// `Value 'x' at 'name'`, the value as Java's `toString` shows it.
+    Value(String),
+}
+
+/// One constraint a request broke: where (`name`, `parameterFilters.1.member.key`),
+/// the value, and the constraint's wording (`Member must have length less
+/// than or equal to 2048`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub at: String,
+    pub value: Shown,
+    pub constraint: String,
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.value {
+            Shown::Null => f.write_str("Value null")?,
+            Shown::Hidden => f.write_str("Value")?,
+            Shown::Value(v) => write!(f, "Value '{v}'")?,
+        }
+        write!(
+            f,
+            " at '{}' failed to satisfy constraint: {}",
+            self.at, self.constraint
+        )
+    }
+}
+
+impl Violation {
+    /// The message for a whole request's violations.
+    pub fn summary(violations: &[Violation]) -> String {
+        let each: Vec<String> = violations.iter().map(Violation::to_string).collect();
+        match each.len() {
+            1 => format!("1 validation error detected: {}", each[0]),
+            n => format!("{n} validation errors detected: {}", each.join("; ")),
+        }
     }
 }
 

@@ -19,7 +19,7 @@ pub mod sigv4;
 pub mod timestamp;
 pub mod xml;
 
-pub use error::{ApiError, Fault};
+pub use error::{ApiError, Fault, Shown, Violation};
 pub use request::{ApiRequest, Params, RequestHead, identify};
 pub use response::{WireResponse, encode_error, encode_output};
 pub use service::{Protocol, Service};

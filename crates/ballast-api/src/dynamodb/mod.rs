@@ -22,7 +22,7 @@ use ballast_core::dynamodb::table::{Status, TRANSITION, Table};
 use ballast_store::Tx;
 use ballast_wire::{ApiError, ApiRequest, WireResponse};
 
-use crate::dispatch::{call, call_no_output, operations};
+use crate::dispatch::{call_no_output, call_unvalidated as call, operations};
 use crate::error::{ErrorCode, HandlerError};
 use crate::{ApiState, RequestContext};
 

@@ -14,7 +14,7 @@ use ballast_core::ec2::{self, Direction, Error as Rule, filter};
 use ballast_store::Tx;
 use ballast_wire::{ApiError, ApiRequest, WireResponse};
 
-use crate::dispatch::{call, operations};
+use crate::dispatch::{call_unvalidated as call, operations};
 use crate::error::{ErrorCode, HandlerError};
 use crate::{ApiState, RequestContext};
 use model::{Filter, Tag, TagSpecification};

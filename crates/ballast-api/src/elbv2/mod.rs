@@ -16,7 +16,7 @@ use ballast_core::{Arn, tags as core_tags};
 use ballast_store::Tx;
 use ballast_wire::{ApiError, ApiRequest, WireResponse};
 
-use crate::dispatch::{call, operations};
+use crate::dispatch::{call_unvalidated as call, operations};
 use crate::error::{ErrorCode, HandlerError};
 use crate::{ApiState, RequestContext};
 

@@ -19,7 +19,7 @@ use ballast_store::Tx;
 use ballast_wire::{ApiError, ApiRequest, WireResponse};
 use http::StatusCode;
 
-use crate::dispatch::{call, call_no_output, operations};
+use crate::dispatch::{call_no_output, call_unvalidated as call, operations};
 use crate::error::{ErrorCode, HandlerError};
 use crate::{ApiState, RequestContext};
 

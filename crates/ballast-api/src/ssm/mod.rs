@@ -1,11 +1,11 @@
 //! AWS Systems Manager (awsJson 1.1). Today: Parameter Store.
 
-pub mod model;
 mod parameters;
 
 pub(crate) use parameters::parameter_arn;
 
 use ballast_core::ssm::Error as Rule;
+use ballast_model::ssm::errors;
 use ballast_wire::{ApiError, ApiRequest, WireResponse};
 
 use crate::dispatch::{call, operations};
@@ -59,20 +59,22 @@ impl From<Rule> for Error {
 
 impl ErrorCode for Rule {
     fn code(&self) -> &'static str {
-        match self {
-            Rule::Validation(_) => "ValidationException",
-            Rule::AlreadyExists => "ParameterAlreadyExists",
-            Rule::NotFound(_) => "ParameterNotFound",
-            Rule::VersionNotFound { .. } => "ParameterVersionNotFound",
-            Rule::HierarchyLevelLimitExceeded => "HierarchyLevelLimitExceededException",
-            Rule::HierarchyTypeMismatch { .. } => "HierarchyTypeMismatchException",
-            Rule::MaxVersionLimitExceeded(_) => "ParameterMaxVersionLimitExceeded",
-            Rule::VersionLabelLimitExceeded => "ParameterVersionLabelLimitExceeded",
-            Rule::InvalidNextToken => "InvalidNextToken",
-            Rule::InvalidFilterKey(_) => "InvalidFilterKey",
-            Rule::InvalidFilterOption(_) => "InvalidFilterOption",
-            Rule::InvalidFilterValue(_) => "InvalidFilterValue",
-        }
+        // Validation is the protocol's error, not a shape in the model.
+        let shape = match self {
+            Rule::Validation(_) => return "ValidationException",
+            Rule::AlreadyExists => errors::PARAMETER_ALREADY_EXISTS,
+            Rule::NotFound(_) => errors::PARAMETER_NOT_FOUND,
+            Rule::VersionNotFound { .. } => errors::PARAMETER_VERSION_NOT_FOUND,
+            Rule::HierarchyLevelLimitExceeded => errors::HIERARCHY_LEVEL_LIMIT_EXCEEDED_EXCEPTION,
+            Rule::HierarchyTypeMismatch { .. } => errors::HIERARCHY_TYPE_MISMATCH_EXCEPTION,
+            Rule::MaxVersionLimitExceeded(_) => errors::PARAMETER_MAX_VERSION_LIMIT_EXCEEDED,
+            Rule::VersionLabelLimitExceeded => errors::PARAMETER_VERSION_LABEL_LIMIT_EXCEEDED,
+            Rule::InvalidNextToken => errors::INVALID_NEXT_TOKEN,
+            Rule::InvalidFilterKey(_) => errors::INVALID_FILTER_KEY,
+            Rule::InvalidFilterOption(_) => errors::INVALID_FILTER_OPTION,
+            Rule::InvalidFilterValue(_) => errors::INVALID_FILTER_VALUE,
+        };
+        shape.code
     }
 
     fn internal_code() -> &'static str {

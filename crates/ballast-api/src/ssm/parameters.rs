@@ -8,12 +8,19 @@ use ballast_core::ssm::parameter::{
 };
 use ballast_core::ssm::public;
 use ballast_core::tags;
+use ballast_model::ssm::{
+    self as wire, DeleteParameterInput, DeleteParameterOutput, DeleteParametersInput,
+    DeleteParametersOutput, DescribeParametersInput, DescribeParametersOutput,
+    GetParameterHistoryInput, GetParameterHistoryOutput, GetParameterInput, GetParameterOutput,
+    GetParametersByPathInput, GetParametersByPathOutput, GetParametersInput, GetParametersOutput,
+    LabelParameterVersionInput, LabelParameterVersionOutput, ParameterStringFilter,
+    PutParameterInput, PutParameterOutput,
+};
 use ballast_store::Tx;
 use ballast_wire::Timestamp;
 use base64::Engine as _;
 
 use super::Error;
-use super::model::*;
 use crate::{ApiState, RequestContext};
 
 /// The ARN prefix parameter names hang off (`arn:aws:ssm:REGION:ACCOUNT:`).
@@ -41,19 +48,13 @@ fn validation(message: impl Into<String>) -> Error {
     Rule::Validation(message.into()).into()
 }
 
-fn check_max_results(value: Option<i64>, max: i64) -> Result<usize, Error> {
-    match value {
-        None => Ok(max as usize),
-        Some(n) if (1..=max).contains(&n) => Ok(n as usize),
-        Some(n) => Err(validation(format!(
-            "1 validation error detected: Value '{n}' at 'maxResults' failed to satisfy constraint: Member must have value {}",
-            if n < 1 {
-                "greater than or equal to 1".to_owned()
-            } else {
-                format!("less than or equal to {max}")
-            }
-        ))),
-    }
+/// A page size: the request's (the model's range was checked before the
+/// handler ran) or the operation's most.
+fn page_size(value: Option<i32>, max: usize) -> usize {
+    value
+        .and_then(|n| usize::try_from(n).ok())
+        .filter(|&n| n >= 1)
+        .map_or(max, |n| n.min(max))
 }
 
 fn after_token(token: Option<&str>) -> Result<Option<String>, Error> {
@@ -97,17 +98,26 @@ fn view(
     v: &ParameterVersion,
     decrypt: bool,
     selector: Option<String>,
-) -> Parameter {
-    Parameter {
-        name: v.name.clone(),
-        parameter_type: v.parameter_type.as_str().to_owned(),
-        value: shown_value(v, decrypt),
-        version: v.version,
+) -> wire::Parameter {
+    wire::Parameter {
+        name: Some(v.name.clone()),
+        r#type: Some(wire_type(v.parameter_type)),
+        value: Some(shown_value(v, decrypt)),
+        version: Some(v.version),
         selector,
-        last_modified_date: Timestamp::from_millis(v.modified_millis),
-        arn: parameter_arn(state, &v.name),
-        data_type: v.data_type.clone(),
+        source_result: None,
+        last_modified_date: Some(Timestamp::from_millis(v.modified_millis)),
+        arn: Some(parameter_arn(state, &v.name)),
+        data_type: Some(v.data_type.clone()),
     }
+}
+
+fn wire_type(t: ParameterType) -> wire::ParameterType {
+    wire::ParameterType::from(t.as_str())
+}
+
+fn wire_tier(t: parameter::Tier) -> wire::ParameterTier {
+    wire::ParameterTier::from(t.as_str())
 }
 
 pub(super) fn put(
@@ -116,19 +126,27 @@ pub(super) fn put(
     input: PutParameterInput,
 ) -> Result<PutParameterOutput, Error> {
     let name = ParameterName::parse(&input.name, arn_prefix(state).len() + "parameter/".len())?;
-    if let Some(tags) = &input.tags {
+    let tags: Option<Vec<tags::Tag>> = input.tags.map(|tags| {
+        tags.into_iter()
+            .map(|t| tags::Tag {
+                key: t.key,
+                value: t.value,
+            })
+            .collect()
+    });
+    if let Some(tags) = &tags {
         tags::validate(tags).map_err(|e| validation(e.to_string()))?;
     }
     let request = PutRequest {
         name: input.name.clone(),
         value: input.value,
-        parameter_type: input.parameter_type,
+        parameter_type: input.r#type.map(|t| t.as_str().to_owned()),
         description: input.description,
         key_id: input.key_id,
         overwrite: input.overwrite.unwrap_or(false),
         allowed_pattern: input.allowed_pattern,
-        has_tags: input.tags.as_ref().is_some_and(|t| !t.is_empty()),
-        tier: input.tier,
+        has_tags: tags.as_ref().is_some_and(|t| !t.is_empty()),
+        tier: input.tier.map(|t| t.as_str().to_owned()),
         data_type: input.data_type,
     };
     let key = name.key();
@@ -141,7 +159,7 @@ pub(super) fn put(
             tx.delete_parameter_version(&key, old)?;
         }
         tx.insert_parameter_version(&key, &next)?;
-        if let (None, Some(tags)) = (latest, &input.tags) {
+        if let (None, Some(tags)) = (latest, &tags) {
             let pairs: Vec<_> = tags
                 .iter()
                 .map(|t| (t.key.clone(), t.value.clone()))
@@ -151,8 +169,8 @@ pub(super) fn put(
         Ok(next)
     })?;
     Ok(PutParameterOutput {
-        version: created.version,
-        tier: created.tier.as_str().to_owned(),
+        version: Some(created.version),
+        tier: Some(wire_tier(created.tier)),
     })
 }
 
@@ -193,7 +211,7 @@ pub(super) fn get(state: &ApiState, input: GetParameterInput) -> Result<GetParam
     let version = found.ok_or_else(|| Rule::NotFound(input.name.clone()))?;
     let selector = Selector::parse(&input.name).suffix();
     Ok(GetParameterOutput {
-        parameter: view(state, &version, decrypt, selector),
+        parameter: Some(view(state, &version, decrypt, selector)),
     })
 }
 
@@ -201,11 +219,6 @@ pub(super) fn get_many(
     state: &ApiState,
     input: GetParametersInput,
 ) -> Result<GetParametersOutput, Error> {
-    if input.names.is_empty() || input.names.len() > 10 {
-        return Err(validation(
-            "1 validation error detected: Value at 'names' failed to satisfy constraint: Member must have length less than or equal to 10 and greater than or equal to 1",
-        ));
-    }
     let decrypt = input.with_decryption.unwrap_or(false);
     let mut names = input.names;
     names.dedup();
@@ -222,8 +235,8 @@ pub(super) fn get_many(
             }
         }
         Ok(GetParametersOutput {
-            parameters,
-            invalid_parameters: invalid,
+            parameters: Some(parameters),
+            invalid_parameters: Some(invalid),
         })
     })
 }
@@ -392,7 +405,7 @@ pub(super) fn get_by_path(
     input: GetParametersByPathInput,
 ) -> Result<GetParametersByPathOutput, Error> {
     validate_path(&input.path)?;
-    let max = check_max_results(input.max_results, 10)?;
+    let max = page_size(input.max_results, 10);
     let after = after_token(input.next_token.as_deref())?;
     let filters = compile(
         input.parameter_filters.as_deref().unwrap_or_default(),
@@ -428,7 +441,7 @@ pub(super) fn get_by_path(
         })
     })?;
     Ok(GetParametersByPathOutput {
-        parameters: page.iter().map(|v| view(state, v, decrypt, None)).collect(),
+        parameters: Some(page.iter().map(|v| view(state, v, decrypt, None)).collect()),
         next_token,
     })
 }
@@ -470,7 +483,7 @@ fn get_public_by_path(
         None
     };
     Ok(GetParametersByPathOutput {
-        parameters: page.iter().map(|v| view(state, v, false, None)).collect(),
+        parameters: Some(page.iter().map(|v| view(state, v, false, None)).collect()),
         next_token,
     })
 }
@@ -479,7 +492,7 @@ pub(super) fn describe(
     state: &ApiState,
     input: DescribeParametersInput,
 ) -> Result<DescribeParametersOutput, Error> {
-    let max = check_max_results(input.max_results, 50)?;
+    let max = page_size(input.max_results, 50);
     let after = after_token(input.next_token.as_deref())?;
     let filters = match (&input.filters, &input.parameter_filters) {
         (Some(_), Some(_)) => {
@@ -491,8 +504,9 @@ pub(super) fn describe(
             let converted: Vec<ParameterStringFilter> = legacy
                 .iter()
                 .map(|f| ParameterStringFilter {
-                    key: f.key.clone(),
-                    option: (f.key == "Name").then(|| "BeginsWith".to_owned()),
+                    key: f.key.as_str().to_owned(),
+                    option: (f.key == wire::ParametersFilterKey::Name)
+                        .then(|| "BeginsWith".to_owned()),
                     values: Some(f.values.clone()),
                 })
                 .collect();
@@ -507,23 +521,25 @@ pub(super) fn describe(
         })
     })?;
     Ok(DescribeParametersOutput {
-        parameters: page
-            .into_iter()
-            .map(|v| ParameterMetadata {
-                arn: parameter_arn(state, &v.name),
-                name: v.name,
-                parameter_type: v.parameter_type.as_str().to_owned(),
-                key_id: v.key_id,
-                last_modified_date: Timestamp::from_millis(v.modified_millis),
-                last_modified_user: v.modified_user,
-                description: v.description,
-                allowed_pattern: v.allowed_pattern,
-                version: v.version,
-                tier: v.tier.as_str().to_owned(),
-                policies: Vec::new(),
-                data_type: v.data_type,
-            })
-            .collect(),
+        parameters: Some(
+            page.into_iter()
+                .map(|v| wire::ParameterMetadata {
+                    arn: Some(parameter_arn(state, &v.name)),
+                    name: Some(v.name),
+                    r#type: Some(wire_type(v.parameter_type)),
+                    key_id: v.key_id,
+                    last_modified_date: Some(Timestamp::from_millis(v.modified_millis)),
+                    last_modified_user: Some(v.modified_user),
+                    description: v.description,
+                    allowed_pattern: v.allowed_pattern,
+                    version: Some(v.version),
+                    tier: Some(wire_tier(v.tier)),
+                    // Parameter policies are accepted but not enforced; none are reported.
+                    policies: Some(Vec::new()),
+                    data_type: Some(v.data_type),
+                })
+                .collect(),
+        ),
         next_token,
     })
 }
@@ -532,7 +548,7 @@ pub(super) fn history(
     state: &ApiState,
     input: GetParameterHistoryInput,
 ) -> Result<GetParameterHistoryOutput, Error> {
-    let max = check_max_results(input.max_results, 50)?;
+    let max = page_size(input.max_results, 50);
     let after: Option<i64> = match after_token(input.next_token.as_deref())? {
         Some(text) => Some(text.parse().map_err(|_| Rule::InvalidNextToken)?),
         None => None,
@@ -556,24 +572,25 @@ pub(super) fn history(
         None
     };
     Ok(GetParameterHistoryOutput {
-        parameters: page
-            .into_iter()
-            .map(|v| ParameterHistory {
-                value: shown_value(&v, decrypt),
-                name: v.name,
-                parameter_type: v.parameter_type.as_str().to_owned(),
-                key_id: v.key_id,
-                last_modified_date: Timestamp::from_millis(v.modified_millis),
-                last_modified_user: v.modified_user,
-                description: v.description,
-                allowed_pattern: v.allowed_pattern,
-                version: v.version,
-                labels: v.labels,
-                tier: v.tier.as_str().to_owned(),
-                policies: Vec::new(),
-                data_type: v.data_type,
-            })
-            .collect(),
+        parameters: Some(
+            page.into_iter()
+                .map(|v| wire::ParameterHistory {
+                    value: Some(shown_value(&v, decrypt)),
+                    name: Some(v.name),
+                    r#type: Some(wire_type(v.parameter_type)),
+                    key_id: v.key_id,
+                    last_modified_date: Some(Timestamp::from_millis(v.modified_millis)),
+                    last_modified_user: Some(v.modified_user),
+                    description: v.description,
+                    allowed_pattern: v.allowed_pattern,
+                    version: Some(v.version),
+                    labels: Some(v.labels),
+                    tier: Some(wire_tier(v.tier)),
+                    policies: Some(Vec::new()),
+                    data_type: Some(v.data_type),
+                })
+                .collect(),
+        ),
         next_token,
     })
 }
@@ -606,11 +623,6 @@ pub(super) fn delete_many(
     state: &ApiState,
     input: DeleteParametersInput,
 ) -> Result<DeleteParametersOutput, Error> {
-    if input.names.is_empty() || input.names.len() > 10 {
-        return Err(validation(
-            "1 validation error detected: Value at 'names' failed to satisfy constraint: Member must have length less than or equal to 10 and greater than or equal to 1",
-        ));
-    }
     state.store.write(|tx| -> Result<_, Error> {
         let mut deleted = Vec::new();
         let mut invalid = Vec::new();
@@ -623,8 +635,8 @@ pub(super) fn delete_many(
             }
         }
         Ok(DeleteParametersOutput {
-            deleted_parameters: deleted,
-            invalid_parameters: invalid,
+            deleted_parameters: Some(deleted),
+            invalid_parameters: Some(invalid),
         })
     })
 }
@@ -633,11 +645,6 @@ pub(super) fn label(
     state: &ApiState,
     input: LabelParameterVersionInput,
 ) -> Result<LabelParameterVersionOutput, Error> {
-    if input.labels.is_empty() || input.labels.len() > parameter::MAX_LABELS_PER_VERSION {
-        return Err(validation(
-            "1 validation error detected: Value at 'labels' failed to satisfy constraint: Member must have length less than or equal to 10 and greater than or equal to 1",
-        ));
-    }
     let (valid, invalid): (Vec<String>, Vec<String>) =
         input.labels.into_iter().partition(|l| is_valid_label(l));
     let key = key_of(&Selector::parse(&input.name).name);
@@ -680,7 +687,7 @@ pub(super) fn label(
         Ok(target)
     })?;
     Ok(LabelParameterVersionOutput {
-        invalid_labels: invalid,
-        parameter_version: labelled,
+        invalid_labels: Some(invalid),
+        parameter_version: Some(labelled),
     })
 }

@@ -1,7 +1,7 @@
 //! AWS Security Token Service (awsQuery): who am I.
 
+use ballast_model::sts::{GetCallerIdentityInput, GetCallerIdentityOutput};
 use ballast_wire::{ApiError, ApiRequest, WireResponse};
-use serde::{Deserialize, Serialize};
 
 use crate::dispatch::{call, operations};
 use crate::{ApiState, RequestContext};
@@ -26,21 +26,10 @@ pub fn handle(
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub struct GetCallerIdentityInput {}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct GetCallerIdentityOutput {
-    pub user_id: String,
-    pub account: String,
-    pub arn: String,
-}
-
 fn get_caller_identity(state: &ApiState, ctx: &RequestContext) -> GetCallerIdentityOutput {
     GetCallerIdentityOutput {
-        user_id: ctx.user_id.clone(),
-        account: state.scope.account.clone(),
-        arn: ctx.principal_arn.clone(),
+        user_id: Some(ctx.user_id.clone()),
+        account: Some(state.scope.account.clone()),
+        arn: Some(ctx.principal_arn.clone()),
     }
 }

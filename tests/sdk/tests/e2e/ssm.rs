@@ -251,11 +251,25 @@ async fn describe_filters_by_name_and_type() {
         .filter_map(|p| p.name())
         .collect();
     assert_eq!(names, [format!("{root}/y")]);
+    // Outside the model's key pattern: refused by validation.
     let bad_key = ssm
         .describe_parameters()
         .parameter_filters(
             ParameterStringFilter::builder()
                 .key("Colour")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&bad_key), "ValidationException");
+    // A key the pattern allows that DescribeParameters does not take.
+    let bad_key = ssm
+        .describe_parameters()
+        .parameter_filters(
+            ParameterStringFilter::builder()
+                .key("Label")
                 .build()
                 .unwrap(),
         )

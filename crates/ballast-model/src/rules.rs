@@ -1,0 +1,408 @@
+//! The model's constraints, checked: what generated `Validate` impls call.
+//!
+//! Each check appends a [`Violation`] naming the member the way AWS does
+//! (`name`, `parameterFilters.1.member.key`), showing the value the way
+//! AWS's Java services print it, and wording the constraint as they do.
+//! The message around the violations is written in one place,
+//! [`ballast_wire::ApiError::invalid`].
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use ballast_wire::{Shown, Timestamp, Violation};
+
+/// A type whose values the model constrains. Inputs and every structure
+/// they reach implement it; `validate` runs before a handler.
+pub trait Validate {
+    /// Appends to `out` every constraint this value breaks; `at` is its
+    /// path in the request (empty at the top).
+    fn check(&self, at: &str, out: &mut Vec<Violation>);
+
+    /// Every constraint a whole input breaks, in member order.
+    fn validate(&self) -> Result<(), Vec<Violation>> {
+        let mut out = Vec::new();
+        self.check("", &mut out);
+        if out.is_empty() { Ok(()) } else { Err(out) }
+    }
+}
+
+/// How AWS prints a value in a validation message (Java's `toString`):
+/// strings bare, lists `[a, b]`, structures `Tag(key=a, value=b)`.
+pub trait Echo {
+    fn echo(&self, out: &mut String);
+
+    fn echoed(&self) -> String {
+        let mut out = String::new();
+        self.echo(&mut out);
+        out
+    }
+}
+
+/// A model enum as validation sees it.
+pub trait ModelEnum {
+    fn values() -> &'static [&'static str];
+    fn is_known(&self) -> bool;
+    fn wire(&self) -> &str;
+}
+
+/// A member's `pattern`, compiled on first use. The model's patterns are
+/// Java regular expressions matched against the whole value; one that the
+/// `regex` crate cannot compile (look-around) is not checked.
+pub struct Pattern {
+    text: &'static str,
+    compiled: OnceLock<Option<regex::Regex>>,
+}
+
+impl Pattern {
+    pub const fn new(text: &'static str) -> Self {
+        Pattern {
+            text,
+            compiled: OnceLock::new(),
+        }
+    }
+
+    /// The pattern as the model writes it (and AWS's message shows it).
+    pub fn text(&self) -> &'static str {
+        self.text
+    }
+
+    /// Whether `regex` can check this pattern.
+    pub fn compiles(&self) -> bool {
+        self.regex().is_some()
+    }
+
+    fn regex(&self) -> Option<&regex::Regex> {
+        self.compiled
+            .get_or_init(|| regex::Regex::new(&format!("^(?:{})$", self.text)).ok())
+            .as_ref()
+    }
+
+    pub fn matches(&self, value: &str) -> bool {
+        self.regex().is_none_or(|r| r.is_match(value))
+    }
+}
+
+/// `at` followed by `member` (`parameterFilters.1.member` + `key`).
+pub fn path(at: &str, member: &str) -> String {
+    if at.is_empty() {
+        member.to_owned()
+    } else {
+        format!("{at}.{member}")
+    }
+}
+
+/// The path of a list's `index`th element (0-based): `names.1`, to which
+/// the element's own checks add `member`.
+pub fn element(at: &str, member: &str, index: usize) -> String {
+    format!("{}.{}", path(at, member), index + 1)
+}
+
+fn push(out: &mut Vec<Violation>, at: &str, member: &str, value: Shown, constraint: String) {
+    out.push(Violation {
+        at: path(at, member),
+        value,
+        constraint,
+    });
+}
+
+fn shown(value: &dyn Echo, sensitive: bool) -> Shown {
+    if sensitive {
+        Shown::Hidden
+    } else {
+        Shown::Value(value.echoed())
+    }
+}
+
+/// Java's `String.length()`: UTF-16 code units.
+fn java_length(value: &str) -> usize {
+    value.encode_utf16().count()
+}
+
+/// A string's length bounds and pattern; the first one broken is reported.
+#[allow(clippy::too_many_arguments)]
+pub fn string(
+    out: &mut Vec<Violation>,
+    at: &str,
+    member: &str,
+    value: &str,
+    sensitive: bool,
+    min: Option<usize>,
+    max: Option<usize>,
+    pattern: Option<&Pattern>,
+) {
+    let show = || {
+        if sensitive {
+            Shown::Hidden
+        } else {
+            Shown::Value(value.to_owned())
+        }
+    };
+    let len = java_length(value);
+    if let Some(min) = min.filter(|&m| len < m) {
+        let c = format!("Member must have length greater than or equal to {min}");
+        return push(out, at, member, show(), c);
+    }
+    if let Some(max) = max.filter(|&m| len > m) {
+        let c = format!("Member must have length less than or equal to {max}");
+        return push(out, at, member, show(), c);
+    }
+    if let Some(pattern) = pattern.filter(|p| !p.matches(value)) {
+        let c = format!(
+            "Member must satisfy regular expression pattern: {}",
+            pattern.text()
+        );
+        push(out, at, member, show(), c);
+    }
+}
+
+/// A list's or map's size bounds.
+#[allow(clippy::too_many_arguments)]
+pub fn length(
+    out: &mut Vec<Violation>,
+    at: &str,
+    member: &str,
+    value: &dyn Echo,
+    len: usize,
+    sensitive: bool,
+    min: Option<usize>,
+    max: Option<usize>,
+) {
+    if let Some(min) = min.filter(|&m| len < m) {
+        let c = format!("Member must have length greater than or equal to {min}");
+        push(out, at, member, shown(value, sensitive), c);
+    } else if let Some(max) = max.filter(|&m| len > m) {
+        let c = format!("Member must have length less than or equal to {max}");
+        push(out, at, member, shown(value, sensitive), c);
+    }
+}
+
+/// An integer's or long's range.
+pub fn integer(
+    out: &mut Vec<Violation>,
+    at: &str,
+    member: &str,
+    value: i64,
+    min: Option<i64>,
+    max: Option<i64>,
+) {
+    let show = || Shown::Value(value.to_string());
+    if let Some(min) = min.filter(|&m| value < m) {
+        let c = format!("Member must have value greater than or equal to {min}");
+        push(out, at, member, show(), c);
+    } else if let Some(max) = max.filter(|&m| value > m) {
+        let c = format!("Member must have value less than or equal to {max}");
+        push(out, at, member, show(), c);
+    }
+}
+
+/// A double's or float's range.
+pub fn number(
+    out: &mut Vec<Violation>,
+    at: &str,
+    member: &str,
+    value: f64,
+    min: Option<f64>,
+    max: Option<f64>,
+) {
+    let show = || Shown::Value(format!("{value}"));
+    if let Some(min) = min.filter(|&m| value < m) {
+        let c = format!("Member must have value greater than or equal to {min}");
+        push(out, at, member, show(), c);
+    } else if let Some(max) = max.filter(|&m| value > m) {
+        let c = format!("Member must have value less than or equal to {max}");
+        push(out, at, member, show(), c);
+    }
+}
+
+/// An enum member holds one of the model's values.
+pub fn one_of<E: ModelEnum>(
+    out: &mut Vec<Violation>,
+    at: &str,
+    member: &str,
+    value: &E,
+    sensitive: bool,
+) {
+    if !value.is_known() {
+        let value = if sensitive {
+            Shown::Hidden
+        } else {
+            Shown::Value(value.wire().to_owned())
+        };
+        let c = format!(
+            "Member must satisfy enum value set: [{}]",
+            E::values().join(", ")
+        );
+        push(out, at, member, value, c);
+    }
+}
+
+/// Writes `Name(member=value, …)`.
+pub fn echo_struct(out: &mut String, name: &str, members: &[(&str, &dyn Echo)]) {
+    out.push_str(name);
+    out.push('(');
+    for (i, (member, value)) in members.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(member);
+        out.push('=');
+        value.echo(out);
+    }
+    out.push(')');
+}
+
+/// What a sensitive member shows inside an echoed structure.
+pub struct Redacted;
+
+impl Echo for Redacted {
+    fn echo(&self, out: &mut String) {
+        out.push_str("*** Sensitive Data Redacted ***");
+    }
+}
+
+impl Echo for String {
+    fn echo(&self, out: &mut String) {
+        out.push_str(self);
+    }
+}
+
+macro_rules! echo_display {
+    ($($t:ty),*) => {$(
+        impl Echo for $t {
+            fn echo(&self, out: &mut String) {
+                out.push_str(&self.to_string());
+            }
+        }
+    )*};
+}
+
+echo_display!(i32, i64, f32, f64, bool);
+
+impl Echo for Timestamp {
+    fn echo(&self, out: &mut String) {
+        out.push_str(&self.to_iso8601());
+    }
+}
+
+impl<T: Echo> Echo for Option<T> {
+    fn echo(&self, out: &mut String) {
+        match self {
+            Some(v) => v.echo(out),
+            None => out.push_str("null"),
+        }
+    }
+}
+
+impl<T: Echo + ?Sized> Echo for Box<T> {
+    fn echo(&self, out: &mut String) {
+        (**self).echo(out);
+    }
+}
+
+impl<T: Echo> Echo for Vec<T> {
+    fn echo(&self, out: &mut String) {
+        out.push('[');
+        for (i, v) in self.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            v.echo(out);
+        }
+        out.push(']');
+    }
+}
+
+impl<K: Echo, V: Echo> Echo for BTreeMap<K, V> {
+    fn echo(&self, out: &mut String) {
+        out.push('{');
+        for (i, (k, v)) in self.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            k.echo(out);
+            out.push('=');
+            v.echo(out);
+        }
+        out.push('}');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_match_whole_values() {
+        static P: Pattern = Pattern::new("tag:.+|Name|Type");
+        assert!(P.matches("Name"));
+        assert!(P.matches("tag:x"));
+        assert!(!P.matches("Names"));
+        assert!(!P.matches("Bogus"));
+    }
+
+    #[test]
+    fn first_broken_string_constraint_is_reported() {
+        static P: Pattern = Pattern::new("[a-z]+");
+        let mut out = Vec::new();
+        string(&mut out, "", "name", "", false, Some(1), Some(3), Some(&P));
+        string(
+            &mut out,
+            "f.1.member",
+            "key",
+            "abcd",
+            false,
+            Some(1),
+            Some(3),
+            Some(&P),
+        );
+        string(
+            &mut out,
+            "",
+            "value",
+            "AB",
+            true,
+            Some(1),
+            Some(3),
+            Some(&P),
+        );
+        let messages: Vec<String> = out.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            messages,
+            [
+                "Value '' at 'name' failed to satisfy constraint: Member must have length greater than or equal to 1",
+                "Value 'abcd' at 'f.1.member.key' failed to satisfy constraint: Member must have length less than or equal to 3",
+                "Value at 'value' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-z]+",
+            ]
+        );
+    }
+
+    #[test]
+    fn lists_echo_as_java_does() {
+        let mut out = Vec::new();
+        let names = vec!["a".to_owned(), "b".to_owned()];
+        length(
+            &mut out,
+            "",
+            "names",
+            &names,
+            names.len(),
+            false,
+            None,
+            Some(1),
+        );
+        assert_eq!(
+            out[0].to_string(),
+            "Value '[a, b]' at 'names' failed to satisfy constraint: Member must have length less than or equal to 1"
+        );
+    }
+
+    #[test]
+    fn numbers_print_without_a_fraction() {
+        let mut out = Vec::new();
+        integer(&mut out, "", "maxResults", 51, Some(1), Some(50));
+        assert_eq!(
+            out[0].to_string(),
+            "Value '51' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 50"
+        );
+    }
+}
