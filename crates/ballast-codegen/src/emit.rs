@@ -33,6 +33,9 @@ struct Emitter<'m> {
     aliases: Vec<(String, String)>,
     /// String shapes whose pattern a check uses.
     patterns: RefCell<BTreeSet<String>>,
+    /// Item names of lists written otherwise than the protocol's default:
+    /// each gets a `Spelling` marker type.
+    item_names: RefCell<BTreeSet<String>>,
     out: String,
 }
 
@@ -59,6 +62,7 @@ pub fn service(config: &ServiceConfig, model: &Value, botocore: &str) -> Result<
         errors: BTreeSet::new(),
         aliases: Vec::new(),
         patterns: RefCell::new(BTreeSet::new()),
+        item_names: RefCell::new(BTreeSet::new()),
         out: String::new(),
     };
     let mut ops = Vec::new();
@@ -124,7 +128,7 @@ pub fn service(config: &ServiceConfig, model: &Value, botocore: &str) -> Result<
          use serde::{Deserialize, Serialize};\n\
          use std::collections::BTreeMap;\n\
          use ballast_wire::{Fault, Timestamp, Violation};\n\
-         use crate::{Blob, Echo, ErrorShape, Pattern, Validate, rules};\n\n",
+         use crate::{Blob, Echo, ErrorShape, Flattened, Pattern, Spelling, Validate, XmlList, rules};\n\n",
     );
     o.push_str("/// The operations generated here, in the allow-list's order.\npub const OPERATIONS: &[&str] = &[");
     for (op, _, _) in &ops {
@@ -179,6 +183,16 @@ pub fn service(config: &ServiceConfig, model: &Value, botocore: &str) -> Result<
         );
     }
     e.out.push('\n');
+    let item_names: Vec<String> = e.item_names.borrow().iter().cloned().collect();
+    for item in item_names {
+        let _ = writeln!(
+            e.out,
+            "/// List items written as `<{item}>`.\n#[derive(Debug, Clone, Copy, PartialEq, Eq)]\npub struct {marker};\n\n\
+             impl Spelling for {marker} {{ const NAME: &'static str = \"{prefix}{item}\"; }}\n",
+            marker = spelling_marker(&item),
+            prefix = LIST_ITEMS_PREFIX,
+        );
+    }
     e.emit_errors();
     Ok(e.out)
 }
@@ -234,34 +248,42 @@ impl<'m> Emitter<'m> {
         }
     }
 
-    /// Lists in query-protocol outputs must use the serializer's item name
-    /// (`member`, EC2 `item`), unflattened: ballast-wire's XML writer knows
-    /// no other spelling yet.
-    fn check_lists(&self) -> Result<(), String> {
+    /// The `Spelling` a query-protocol list needs when its XML differs
+    /// from what ballast-wire writes by default (`member`, EC2 `item`):
+    /// `Flattened`, or a marker for its model item name (the member's
+    /// `locationName`, else `member`, as the SDKs read it).
+    fn list_spelling(&self, list: &str) -> Option<String> {
         if self.protocol == Protocol::Json {
-            return Ok(());
+            return None;
         }
-        let item = if self.protocol == Protocol::Ec2 {
+        let shape = self.shape(list);
+        if shape["flattened"].as_bool() == Some(true) {
+            return Some("Flattened".to_owned());
+        }
+        let default = if self.protocol == Protocol::Ec2 {
             "item"
         } else {
             "member"
         };
+        let item = shape["member"]["locationName"].as_str().unwrap_or("member");
+        if item == default {
+            return None;
+        }
+        self.item_names.borrow_mut().insert(item.to_owned());
+        Some(spelling_marker(item))
+    }
+
+    /// Flattening is a property of list shapes in the models Ballast reads;
+    /// a member that flattens a list itself is refused rather than written
+    /// wrong.
+    fn check_lists(&self) -> Result<(), String> {
         for name in &self.outputs {
             for (member_name, member) in self.members(name) {
-                let target = member["shape"].as_str().unwrap_or("");
-                let list = self.shape(target);
-                if list["type"] != "list" {
-                    continue;
-                }
-                let flattened = list["flattened"].as_bool() == Some(true)
-                    || member["flattened"].as_bool() == Some(true);
-                let named = list["member"]["locationName"].as_str().unwrap_or(item);
-                if flattened || named != item {
+                if member["flattened"].as_bool() == Some(true) {
                     return Err(format!(
-                        "{}: {name}.{member_name} is a list written as `{named}`{}; extend \
-                         ballast_wire::xml to write it before generating it",
-                        self.service.module,
-                        if flattened { " (flattened)" } else { "" }
+                        "{}: {name}.{member_name} flattens its list at the member; \
+                         teach the generator before generating it",
+                        self.service.module
                     ));
                 }
             }
@@ -308,10 +330,13 @@ impl<'m> Emitter<'m> {
             "float" => "f32".to_owned(),
             "timestamp" => "Timestamp".to_owned(),
             "blob" => "Blob".to_owned(),
-            "list" => format!(
-                "Vec<{}>",
-                self.rust_type(shape["member"]["shape"].as_str().unwrap_or(""), "")
-            ),
+            "list" => {
+                let element = self.rust_type(shape["member"]["shape"].as_str().unwrap_or(""), "");
+                match self.list_spelling(target) {
+                    Some(spelling) => format!("XmlList<{element}, {spelling}>"),
+                    None => format!("Vec<{element}>"),
+                }
+            }
             "map" => format!(
                 "BTreeMap<{}, {}>",
                 self.rust_type(shape["key"]["shape"].as_str().unwrap_or(""), ""),
@@ -524,8 +549,13 @@ impl<'m> Emitter<'m> {
                 if min.is_none() && max.is_none() {
                     return None;
                 }
+                let widened = if shape["type"] == "float" {
+                    format!("f64::from(*{value})")
+                } else {
+                    format!("*{value}")
+                };
                 Some(format!(
-                    "rules::number(out, {at}, {member:?}, f64::from(*{value}), {}, {});",
+                    "rules::number(out, {at}, {member:?}, {widened}, {}, {});",
                     bound(min, false),
                     bound(max, false)
                 ))
@@ -690,4 +720,14 @@ fn raw_literal(text: &str) -> String {
         hashes.push('#');
     }
     format!("r{hashes}\"{text}\"{hashes}")
+}
+
+/// The serde newtype prefix ballast-wire's XML writer reads an item name
+/// from (`ballast_wire::xml::LIST_ITEMS_PREFIX`; the generator does not
+/// link ballast-wire, and ballast-model's tests check the two agree).
+const LIST_ITEMS_PREFIX: &str = "ballast-xml-items:";
+
+/// The marker type of a list item name: `groupId` → `ItemsGroupId`.
+fn spelling_marker(item: &str) -> String {
+    format!("Items{}", upper_first(item))
 }

@@ -11,10 +11,12 @@
 mod blob;
 pub mod rules;
 mod services;
+mod xml_list;
 
 pub use blob::Blob;
 pub use rules::{Echo, Pattern, Validate};
 pub use services::*;
+pub use xml_list::{Flattened, Spelling, XmlList};
 
 use ballast_wire::Fault;
 

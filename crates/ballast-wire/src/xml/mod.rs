@@ -2,7 +2,8 @@
 //!
 //! Struct members become elements named by their serde names, lists become
 //! `<Name><member>…</member></Name>` (`<item>` for EC2) and `<Name/>` when
-//! empty, maps become `<entry><key/><value/></entry>`, absent options write
+//! empty (a list wrapped in a newtype named with [`list_items`] or
+//! [`FLATTENED_LIST`] is written with its model's item name, or flattened), maps become `<entry><key/><value/></entry>`, absent options write
 //! nothing (never an empty numeric element, which both botocore and
 //! aws-sdk-rust reject), and [`crate::Timestamp`]s are ISO-8601.
 
@@ -24,6 +25,25 @@ impl ser::Error for XmlError {
     }
 }
 
+/// The prefix of a newtype struct's serde name that tells the serializer
+/// how to write the list inside it: `"ballast-xml-items:groupId"` writes
+/// `<Name><groupId>…</groupId></Name>`. The model gives some lists item
+/// names other than the protocol's `member`/`item` (EC2's
+/// `securityGroupIdSet`); serde has no other channel for a per-list
+/// spelling, as it has none for timestamps.
+pub const LIST_ITEMS_PREFIX: &str = "ballast-xml-items:";
+
+/// The serde name of a newtype struct whose list is written flattened:
+/// each item as its own `<Name>…</Name>`, with no wrapping element, and
+/// nothing at all when empty.
+pub const FLATTENED_LIST: &str = "ballast-xml-flattened";
+
+/// The newtype name [`LIST_ITEMS_PREFIX`] describes, for generated code
+/// and tests (`list_items("groupId")`).
+pub fn list_items(item: &str) -> String {
+    format!("{LIST_ITEMS_PREFIX}{item}")
+}
+
 /// Writes `value`'s members as XML children (no wrapping element), with
 /// list items named `list_item` (`member` or `item`).
 pub fn write_children<T: Serialize + ?Sized>(
@@ -35,6 +55,7 @@ pub fn write_children<T: Serialize + ?Sized>(
         out,
         tag: None,
         list_item,
+        next_list: None,
     })
 }
 
@@ -70,7 +91,20 @@ struct Element<'o> {
     out: &'o mut String,
     /// `None` at the root: write children only.
     tag: Option<&'o str>,
+    /// The protocol's item name (`member`, EC2 `item`).
     list_item: &'static str,
+    /// How the list this element holds is written, when a newtype marker
+    /// said so; else wrapped in `list_item`s.
+    next_list: Option<ListForm>,
+}
+
+/// How a list's items are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ListForm {
+    /// `<Name><item>…</item>…</Name>`, or `<Name/>` when empty.
+    Wrapped(&'static str),
+    /// `<Name>…</Name><Name>…</Name>`, or nothing when empty.
+    Flattened,
 }
 
 impl Element<'_> {
@@ -118,6 +152,7 @@ impl Element<'_> {
             out: self.out,
             tag: Some(tag),
             list_item: self.list_item,
+            next_list: None,
         }
     }
 }
@@ -213,7 +248,15 @@ impl<'o> ser::Serializer for Element<'o> {
             let millis = (seconds * 1000.0).round() as i64;
             return self.text(&Timestamp::from_millis(millis).to_iso8601());
         }
-        value.serialize(self)
+        let form = match name.strip_prefix(LIST_ITEMS_PREFIX) {
+            Some(item) => Some(ListForm::Wrapped(item)),
+            None if name == FLATTENED_LIST => Some(ListForm::Flattened),
+            None => None,
+        };
+        value.serialize(Element {
+            next_list: form.or(self.next_list),
+            ..self
+        })
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
         self,
@@ -225,8 +268,10 @@ impl<'o> ser::Serializer for Element<'o> {
         Err(XmlError(format!("enum variant {variant} with data")))
     }
     fn serialize_seq(self, _len: Option<usize>) -> Result<List<'o>, XmlError> {
+        let form = self.next_list.unwrap_or(ListForm::Wrapped(self.list_item));
         Ok(List {
             element: self,
+            form,
             count: 0,
         })
     }
@@ -268,27 +313,40 @@ impl<'o> ser::Serializer for Element<'o> {
     }
 }
 
-/// A list: `<Name><member>…</member>…</Name>`, or `<Name/>` when empty.
+/// A list, in one of its [`ListForm`]s.
 pub struct List<'o> {
     element: Element<'o>,
+    form: ListForm,
     count: usize,
 }
 
 impl List<'_> {
     fn push<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), XmlError> {
-        if self.count == 0 {
-            self.element.open();
-        }
         self.count += 1;
-        let item = self.element.list_item;
-        value.serialize(self.element.child(item))
+        match self.form {
+            ListForm::Wrapped(item) => {
+                if self.count == 1 {
+                    self.element.open();
+                }
+                value.serialize(self.element.child(item))
+            }
+            ListForm::Flattened => {
+                let tag = self.element.tag.unwrap_or(self.element.list_item);
+                value.serialize(Element {
+                    out: self.element.out,
+                    tag: Some(tag),
+                    list_item: self.element.list_item,
+                    next_list: None,
+                })
+            }
+        }
     }
 
     fn finish(mut self) -> Result<(), XmlError> {
-        if self.count == 0 {
-            self.element.empty();
-        } else {
-            self.element.close();
+        match (self.form, self.count) {
+            (ListForm::Flattened, _) => {}
+            (ListForm::Wrapped(_), 0) => self.element.empty(),
+            (ListForm::Wrapped(_), _) => self.element.close(),
         }
         Ok(())
     }
@@ -529,6 +587,62 @@ mod tests {
             "<Names><member><Id>a</Id><Port>80</Port></member><member><Id>b</Id></member></Names>\
              <Empty/><Enabled>true</Enabled><Created>2024-05-01T12:00:00.000Z</Created>\
              <Text>a&lt;b&amp;c</Text><Attrs><entry><key>k</key><value>v</value></entry></Attrs>"
+        );
+    }
+
+    /// A list the model writes with its own item name.
+    #[derive(Serialize)]
+    #[serde(rename = "ballast-xml-items:groupId")]
+    struct GroupIds(Vec<String>);
+
+    /// A list the model writes flattened.
+    #[derive(Serialize)]
+    #[serde(rename = "ballast-xml-flattened")]
+    struct Flat(Vec<Inner>);
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Named {
+        group_id_set: GroupIds,
+        none_set: GroupIds,
+        later: Vec<String>,
+        absent_set: Option<GroupIds>,
+        entry: Flat,
+        no_entry: Flat,
+        nested: Vec<Vec<String>>,
+    }
+
+    #[test]
+    fn writes_model_item_names_and_flattened_lists() {
+        assert_eq!(list_items("groupId"), "ballast-xml-items:groupId");
+        let out = Named {
+            group_id_set: GroupIds(vec!["sg-1".into(), "sg-2".into()]),
+            none_set: GroupIds(vec![]),
+            later: vec!["x".into()],
+            absent_set: None,
+            entry: Flat(vec![
+                Inner {
+                    id: "a".into(),
+                    port: None,
+                },
+                Inner {
+                    id: "b".into(),
+                    port: Some(1),
+                },
+            ]),
+            no_entry: Flat(vec![]),
+            nested: vec![vec!["deep".into()]],
+        };
+        let mut xml = String::new();
+        write_children(&mut xml, &out, "item").unwrap();
+        // The item name applies to its own list only: the lists after and
+        // inside it keep the protocol's `item`.
+        assert_eq!(
+            xml,
+            "<groupIdSet><groupId>sg-1</groupId><groupId>sg-2</groupId></groupIdSet>\
+             <noneSet/><later><item>x</item></later>\
+             <entry><Id>a</Id></entry><entry><Id>b</Id><Port>1</Port></entry>\
+             <nested><item><item>deep</item></item></nested>"
         );
     }
 }
