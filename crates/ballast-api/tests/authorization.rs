@@ -524,3 +524,69 @@ async fn launching_with_a_role_needs_pass_role_on_that_role() {
     api.call(&with, run_with_profile("web")).await.ok();
     assert_eq!(instance_count(&api).await, 1);
 }
+
+async fn run_instance(api: &Api) -> String {
+    api.root(ec2(
+        "RunInstances",
+        &[("ImageId", AL2023), ("MinCount", "1"), ("MaxCount", "1")],
+    ))
+    .await
+    .ok()
+    .xml("instanceId")
+    .expect("instanceId")
+}
+
+#[tokio::test]
+async fn calls_naming_one_instance_are_decided_on_that_instance() {
+    let api = Api::new();
+    let guarded = run_instance(&api).await;
+    let other = run_instance(&api).await;
+    let guarded_arn = format!("arn:aws:ec2:us-east-1:000000000000:instance/{guarded}");
+    let operator = api
+        .session(
+            "operator",
+            &policy(&format!(
+                "{},{}",
+                allow("ec2:*", "*"),
+                deny("ec2:GetConsoleOutput", &guarded_arn)
+            )),
+        )
+        .await;
+    // GetConsoleOutput names one InstanceId where StartInstances names a
+    // list: both spellings must name the instance.
+    let console = |id: &str| ec2("GetConsoleOutput", &[("InstanceId", id)]);
+    assert_denied(
+        &api.call(&operator, console(&guarded)).await,
+        "UnauthorizedOperation",
+        &guarded_arn,
+    );
+    api.call(&operator, console(&other)).await.ok();
+}
+
+#[tokio::test]
+async fn a_malformed_request_from_a_role_gets_the_error_root_gets() {
+    let api = Api::new();
+    let group = target_group(&api, "apps").await;
+    let admin = api
+        .session(
+            "admin",
+            &policy(&format!(
+                "{},{}",
+                allow("elasticloadbalancing:*", "*"),
+                deny("elasticloadbalancing:*", &group)
+            )),
+        )
+        .await;
+    // A list where the operation takes one ARN: refused as malformed, as
+    // the handler refuses it for root, never let through as `*`.
+    let malformed = elbv2(
+        "DeleteTargetGroup",
+        &[("TargetGroupArn.member.1", group.as_str())],
+    );
+    let as_admin = api.call(&admin, malformed.clone()).await;
+    let as_root = api.root(malformed).await;
+    assert_eq!(as_admin.status, 400, "{}", as_admin.body);
+    assert_eq!(as_admin.code(), as_root.code());
+    let left = api.root(elbv2("DescribeTargetGroups", &[])).await.ok();
+    assert!(left.body.contains(&group), "the group is still there");
+}

@@ -6,7 +6,7 @@ use ballast_store::{StoreError, Tx};
 use serde::Deserialize;
 
 use super::ec2::{TemplateSpec, template_roles};
-use super::{Access, Names, Resource};
+use super::{Access, Names, Resource, Unnamed};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
@@ -29,12 +29,12 @@ struct Tag {
 /// that name an instance on that instance's group, the rest on the group
 /// they name. A group created or updated with a launch template whose
 /// version names an instance profile also passes that profile's role.
-pub(super) fn access(names: &Names<'_>) -> Result<Access, StoreError> {
+pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
     let operation = names.operation();
     if operation.starts_with("Describe") {
         return Ok(Access::default());
     }
-    let params: Params = names.params();
+    let params: Params = names.params()?;
     let tx = names.tx;
     let group = |name: &str| group(names, tx, name);
     let resources = match (&params.auto_scaling_group_name, &params.instance_id) {

@@ -1,10 +1,9 @@
 //! DynamoDB: the tables (and indexes) a request names.
 
 use ballast_core::tags::Tag;
-use ballast_store::StoreError;
 use serde_json::Value;
 
-use super::{Access, Names, Resource, pairs};
+use super::{Access, Names, Resource, Unnamed, pairs};
 use crate::dynamodb::table_arn;
 
 /// `TableName` (with `IndexName`, the index's ARN), `ResourceArn`, the
@@ -12,8 +11,8 @@ use crate::dynamodb::table_arn;
 /// table. ListTables has none and is decided on `*`. Tables carry their
 /// tags; an index is decided with its table's. CreateTable's and
 /// TagResource's `Tags` are the request's tags.
-pub(super) fn access(names: &Names<'_>) -> Result<Access, StoreError> {
-    let Some(Value::Object(body)) = names.params::<Option<Value>>() else {
+pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
+    let Some(Value::Object(body)) = names.params::<Option<Value>>()? else {
         return Ok(Access::default());
     };
     let table = |name: &str| table_arn(names.state, name);

@@ -7,14 +7,16 @@ use ballast_core::network::DEFAULT_VPC_ID;
 use ballast_store::{StoreError, Tx};
 use serde::Deserialize;
 
-use super::{Access, Names, Resource};
+use super::{Access, Names, Resource, Unnamed};
 use crate::ec2::model::TagSpecification;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 struct Params {
+    /// A list in StartInstances and the like, one id in GetConsoleOutput,
+    /// ModifyInstanceMetadataOptions and AssociateIamInstanceProfile.
     #[serde(rename = "InstanceId")]
-    instance_ids: Option<Vec<String>>,
+    instance_ids: Option<OneOrMany>,
     #[serde(rename = "ResourceId")]
     resource_ids: Option<Vec<String>>,
     group_id: Option<String>,
@@ -37,6 +39,23 @@ struct Params {
     tag_specifications: Option<Vec<TagSpecification>>,
 }
 
+/// A parameter that is a list in some operations and one value in others.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn iter(&self) -> impl Iterator<Item = &String> {
+        match self {
+            OneOrMany::One(one) => std::slice::from_ref(one).iter(),
+            OneOrMany::Many(many) => many.iter(),
+        }
+    }
+}
+
 /// A `LaunchTemplate` parameter (EC2's and Auto Scaling's have the same
 /// members).
 #[derive(Debug, Default, Deserialize)]
@@ -57,12 +76,12 @@ struct ProfileSpec {
 /// The `Describe*` calls are authorized on `*`, every other call on the
 /// resources it names or creates, as the Service Authorization Reference
 /// lists them for each EC2 action.
-pub(super) fn access(names: &Names<'_>) -> Result<Access, StoreError> {
+pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
     let operation = names.operation();
     if operation.starts_with("Describe") {
         return Ok(Access::default());
     }
-    let params: Params = names.params();
+    let params: Params = names.params()?;
     let arns = Arns::new(names);
     let tx = names.tx;
     let request_tags = params
@@ -113,7 +132,7 @@ pub(super) fn access(names: &Names<'_>) -> Result<Access, StoreError> {
 /// group, a key pair, a launch template.
 fn named(arns: &Arns<'_>, tx: &Tx<'_>, params: &Params) -> Result<Vec<Resource>, StoreError> {
     let mut resources = Vec::new();
-    for id in params.instance_ids.iter().flatten() {
+    for id in params.instance_ids.iter().flat_map(OneOrMany::iter) {
         resources.push(arns.tagged(tx, "instance", id)?);
     }
     if let Some(group) = security_group_id(tx, params)? {
@@ -232,7 +251,12 @@ fn association_instance(
     tx: &Tx<'_>,
     params: &Params,
 ) -> Result<Vec<Resource>, StoreError> {
-    let mut ids: Vec<String> = params.instance_ids.clone().unwrap_or_default();
+    let mut ids: Vec<String> = params
+        .instance_ids
+        .iter()
+        .flat_map(OneOrMany::iter)
+        .cloned()
+        .collect();
     if let Some(association) = &params.association_id {
         ids.extend(
             tx.instances()?

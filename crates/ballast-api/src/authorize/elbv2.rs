@@ -3,10 +3,9 @@
 //! RegisterTargets on it and nothing else.
 
 use ballast_core::tags::Tag;
-use ballast_store::StoreError;
 use serde::Deserialize;
 
-use super::{Access, Names, Resource, pairs};
+use super::{Access, Names, Resource, Unnamed, pairs};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
@@ -34,12 +33,12 @@ struct RulePriority {
 /// known yet); every other call on the load balancer, listener, rule and
 /// target group ARNs it names, with their tags. `Tags` (on the Create
 /// calls and AddTags) are the request's tags.
-pub(super) fn access(names: &Names<'_>) -> Result<Access, StoreError> {
+pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
     let operation = names.operation();
     if operation.starts_with("Describe") {
         return Ok(Access::default());
     }
-    let params: Params = names.params();
+    let params: Params = names.params()?;
     let request_tags = params.tags.as_deref().map(pairs).unwrap_or_default();
     let prefix = format!(
         "arn:aws:elasticloadbalancing:{}:{}:",

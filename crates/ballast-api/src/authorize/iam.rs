@@ -5,7 +5,7 @@ use ballast_core::tags::Tag;
 use ballast_store::{StoreError, Tx};
 use serde::Deserialize;
 
-use super::{Access, Names, Resource, pairs};
+use super::{Access, Names, Resource, Unnamed, pairs};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
@@ -23,7 +23,7 @@ struct Params {
 /// profile on the profile (AddRoleToInstanceProfile also passes its
 /// role); calls naming a role on the role (AttachRolePolicy too: its
 /// policy is a condition in AWS, not a resource); the rest on the policy.
-pub(super) fn access(names: &Names<'_>) -> Result<Access, StoreError> {
+pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
     let operation = names.operation();
     if matches!(
         operation,
@@ -31,7 +31,7 @@ pub(super) fn access(names: &Names<'_>) -> Result<Access, StoreError> {
     ) {
         return Ok(Access::default());
     }
-    let params: Params = names.params();
+    let params: Params = names.params()?;
     let tx = names.tx;
     let arn = |kind: &str, name: &str| {
         let path = params.path.as_deref().unwrap_or("/");

@@ -115,10 +115,11 @@ pub fn check(state: &ApiState, ctx: &RequestContext, request: &ApiRequest) -> Re
         ApiError::internal_for_service(request.service, "could not authorize the request")
     };
     let policies = role_policies(state, session).map_err(internal)?;
-    let access = state
-        .store
-        .read(|tx| access(state, tx, request))
-        .map_err(internal)?;
+    let access = match state.store.read(|tx| access(state, tx, request)) {
+        Ok(access) => access,
+        Err(Unnamed::Params(error)) => return Err(error),
+        Err(Unnamed::Store(error)) => return Err(internal(error)),
+    };
     let action = format!("{}:{}", action_prefix(request.service), request.operation);
     let base = Context {
         requested_region: Some(&state.scope.region),
@@ -157,8 +158,20 @@ pub fn check(state: &ApiState, ctx: &RequestContext, request: &ApiRequest) -> Re
     Ok(())
 }
 
+/// Why the resources of a request could not be named.
+#[derive(Debug, thiserror::Error)]
+enum Unnamed {
+    /// Its parameters do not decode: answered with the decoding error, as
+    /// the handler would answer, rather than decided on `*` (where a
+    /// resource-scoped Deny could not apply).
+    #[error(transparent)]
+    Params(ApiError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// What the request acts on, by service.
-fn access(state: &ApiState, tx: &Tx<'_>, request: &ApiRequest) -> Result<Access, StoreError> {
+fn access(state: &ApiState, tx: &Tx<'_>, request: &ApiRequest) -> Result<Access, Unnamed> {
     let names = Names { state, tx, request };
     match request.service {
         Service::Ssm => ssm::access(&names),
@@ -180,11 +193,12 @@ struct Names<'a> {
 }
 
 impl Names<'_> {
-    /// The parameters authorization reads, decoded leniently: a request
-    /// whose parameters do not decode is decided on `*` here, and refused
-    /// by its handler with the protocol's validation error.
-    fn params<T: DeserializeOwned + Default>(&self) -> T {
-        self.request.decode().unwrap_or_default()
+    /// The parameters authorization reads: every member optional, unknown
+    /// ones ignored, so any request its handler accepts decodes here too. One
+    /// that does not decode is refused with the decoding error; it is never
+    /// decided on `*` instead of the resources it names.
+    fn params<T: DeserializeOwned>(&self) -> Result<T, Unnamed> {
+        self.request.decode().map_err(Unnamed::Params)
     }
 
     fn operation(&self) -> &str {

@@ -3,10 +3,9 @@
 
 use ballast_core::ssm::parameter::Selector;
 use ballast_core::tags::Tag;
-use ballast_store::StoreError;
 use serde::Deserialize;
 
-use super::{Access, Names, Resource, pairs};
+use super::{Access, Names, Resource, Unnamed, pairs};
 use crate::ssm::parameter_arn;
 
 #[derive(Debug, Default, Deserialize)]
@@ -21,8 +20,8 @@ struct Params {
 /// `Name`, every `Names` entry, or the `Path` of GetParametersByPath;
 /// selectors like `name:3` name the parameter itself. Tags set by
 /// PutParameter are the request's tags.
-pub(super) fn access(names: &Names<'_>) -> Result<Access, StoreError> {
-    let params: Params = names.params();
+pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
+    let params: Params = names.params()?;
     let arns = params
         .name
         .into_iter()
