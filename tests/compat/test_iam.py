@@ -145,6 +145,9 @@ def test_role_errors_leave_the_store_unchanged(iam, uid):
 def test_unvalidated_inputs_reach_server_validation(endpoint, uid):
     raw = make_client("iam", endpoint, validate=False)
     expect_error("ValidationError", 400, raw.get_role, RoleName="has space")
+    # Operations without an output are validated too, and \w is ASCII as in Java.
+    expect_error("ValidationError", 400, raw.delete_role, RoleName="has space")
+    expect_error("ValidationError", 400, raw.untag_role, RoleName="r\u00f4le", TagKeys=["k"])
     expect_error("ValidationError", 400, raw.list_roles, MaxItems=0)
     expect_error(
         "ValidationError",

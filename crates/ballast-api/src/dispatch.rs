@@ -53,10 +53,29 @@ where
     )
 }
 
-/// Like [`call_unvalidated`], for operations the model gives no output shape
+/// Like [`call`], for operations the model gives no output shape
 /// (`DeleteRole`, `AttachRolePolicy`): the response carries only
 /// `ResponseMetadata`, with no `<OpResult>` element.
 pub(crate) fn call_no_output<I, E>(
+    ctx: &RequestContext,
+    request: &ApiRequest,
+    handler: impl FnOnce(I) -> Result<(), E>,
+) -> Result<WireResponse, ApiError>
+where
+    I: DeserializeOwned + Validate,
+    E: Into<ApiError>,
+{
+    call_no_output_unvalidated(ctx, request, |input: I| {
+        input
+            .validate()
+            .map_err(|violations| ApiError::invalid(request.service, &violations))?;
+        handler(input).map_err(Into::into)
+    })
+}
+
+/// [`call_no_output`] without the model's validation, for services whose
+/// inputs are still hand-written (as [`call_unvalidated`]).
+pub(crate) fn call_no_output_unvalidated<I, E>(
     ctx: &RequestContext,
     request: &ApiRequest,
     handler: impl FnOnce(I) -> Result<(), E>,

@@ -46,7 +46,8 @@ pub trait ModelEnum {
 }
 
 /// A member's `pattern`, compiled on first use. The model's patterns are
-/// Java regular expressions matched against the whole value; one that the
+/// Java regular expressions matched against the whole value, so `\w` and
+/// `\d` keep Java's ASCII meaning (see [`java_classes`]); one that the
 /// `regex` crate cannot compile (look-around) is not checked.
 pub struct Pattern {
     text: &'static str,
@@ -73,13 +74,54 @@ impl Pattern {
 
     fn regex(&self) -> Option<&regex::Regex> {
         self.compiled
-            .get_or_init(|| regex::Regex::new(&format!("^(?:{})$", self.text)).ok())
+            .get_or_init(|| regex::Regex::new(&format!("^(?:{})$", java_classes(self.text))).ok())
             .as_ref()
     }
 
     pub fn matches(&self, value: &str) -> bool {
         self.regex().is_none_or(|r| r.is_match(value))
     }
+}
+
+/// Rewrites the shorthand classes whose meaning differs between Java and
+/// `regex`: Java's `\w` is `[a-zA-Z_0-9]` and `\d` is `[0-9]`, where
+/// `regex` makes both Unicode-aware (IAM's `[\w+=,.@-]+` refuses `é`).
+/// Inside a class the ranges are spliced in without brackets.
+fn java_classes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_class = false;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(e @ ('w' | 'd')) => {
+                    let ranges = if e == 'w' { "a-zA-Z_0-9" } else { "0-9" };
+                    if in_class {
+                        out.push_str(ranges);
+                    } else {
+                        out.push('[');
+                        out.push_str(ranges);
+                        out.push(']');
+                    }
+                }
+                Some(other) => {
+                    out.push('\\');
+                    out.push(other);
+                }
+                None => out.push('\\'),
+            },
+            '[' => {
+                in_class = true;
+                out.push(c);
+            }
+            ']' => {
+                in_class = false;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// `at` followed by `member` (`parameterFilters.1.member` + `key`).
@@ -338,6 +380,18 @@ mod tests {
         assert!(P.matches("tag:x"));
         assert!(!P.matches("Names"));
         assert!(!P.matches("Bogus"));
+    }
+
+    #[test]
+    fn shorthand_classes_are_ascii_as_in_java() {
+        static NAME: Pattern = Pattern::new(r"[\w+=,.@-]+");
+        assert!(NAME.matches("web-role_1+=,.@"));
+        assert!(!NAME.matches("rôle"));
+        assert!(!NAME.matches("has space"));
+        static DIGITS: Pattern = Pattern::new(r"v\d+");
+        assert!(DIGITS.matches("v12"));
+        assert!(!DIGITS.matches("v١"));
+        assert_eq!(java_classes(r"\\w[^\d]\p{L}"), r"\\w[^0-9]\p{L}");
     }
 
     #[test]

@@ -23,7 +23,9 @@ use ballast_store::Tx;
 use ballast_wire::{ApiError, ApiRequest, Timestamp, WireResponse};
 use http::StatusCode;
 
-use crate::dispatch::{call_no_output, call_unvalidated as call, operations};
+use crate::dispatch::{
+    call_no_output_unvalidated as call_no_output, call_unvalidated as call, operations,
+};
 use crate::error::{ErrorCode, HandlerError};
 use crate::{ApiState, RequestContext};
 use model::*;

@@ -22,7 +22,9 @@ use ballast_core::dynamodb::table::{Status, TRANSITION, Table};
 use ballast_store::Tx;
 use ballast_wire::{ApiError, ApiRequest, WireResponse};
 
-use crate::dispatch::{call_no_output, call_unvalidated as call, operations};
+use crate::dispatch::{
+    call_no_output_unvalidated as call_no_output, call_unvalidated as call, operations,
+};
 use crate::error::{ErrorCode, HandlerError};
 use crate::{ApiState, RequestContext};
 

@@ -5,7 +5,8 @@ use ballast_core::iam::{self as rules, Error as Rule, IdKind, InstanceProfile};
 use ballast_store::Tx;
 use ballast_wire::Timestamp;
 
-use super::model::{self, *};
+use ballast_model::iam::{self as model, *};
+
 use super::{
     Error, check_tags, load_instance_profile, load_role, paging, path_or_root, path_prefix,
     role_summary, tags_view,
@@ -37,8 +38,7 @@ pub(super) fn create(
     state: &ApiState,
     input: CreateInstanceProfileInput,
 ) -> Result<CreateInstanceProfileOutput, Error> {
-    rules::validate_instance_profile_name(&input.instance_profile_name)?;
-    let path = path_or_root(input.path)?;
+    let path = path_or_root(input.path);
     let tags = check_tags(input.tags.as_deref().unwrap_or_default())?;
     let profile = InstanceProfile {
         arn: rules::instance_profile_arn(&state.scope.account, &path, &input.instance_profile_name),
@@ -69,7 +69,6 @@ pub(super) fn get(
     state: &ApiState,
     input: GetInstanceProfileInput,
 ) -> Result<GetInstanceProfileOutput, Error> {
-    rules::validate_instance_profile_name(&input.instance_profile_name)?;
     let view = state.store.read(|tx| -> Result<_, Error> {
         let profile = load_instance_profile(tx, &input.instance_profile_name)?;
         view(tx, &profile, Some(tx.tags(&profile.arn)?))
@@ -80,7 +79,6 @@ pub(super) fn get(
 }
 
 pub(super) fn delete(state: &ApiState, input: DeleteInstanceProfileInput) -> Result<(), Error> {
-    rules::validate_instance_profile_name(&input.instance_profile_name)?;
     state.store.write(|tx| -> Result<_, Error> {
         let profile = load_instance_profile(tx, &input.instance_profile_name)?;
         if profile.role_name.is_some() {
@@ -100,8 +98,8 @@ pub(super) fn list(
     input: ListInstanceProfilesInput,
 ) -> Result<ListInstanceProfilesOutput, Error> {
     let request = paging(input.marker.as_deref(), input.max_items)?;
-    let prefix = path_prefix(input.path_prefix)?;
-    let views = state.store.read(|tx| -> Result<_, Error> {
+    let prefix = path_prefix(input.path_prefix);
+    let page = state.store.read(|tx| -> Result<_, Error> {
         let profiles = tx
             .instance_profiles()?
             .into_iter()
@@ -109,19 +107,27 @@ pub(super) fn list(
             .collect();
         page_of_views(tx, &request, profiles)
     })?;
-    Ok(views)
+    Ok(ListInstanceProfilesOutput {
+        instance_profiles: page.items,
+        is_truncated: Some(page.is_truncated),
+        marker: page.marker,
+    })
 }
 
 pub(super) fn list_for_role(
     state: &ApiState,
     input: ListInstanceProfilesForRoleInput,
-) -> Result<ListInstanceProfilesOutput, Error> {
-    rules::validate_role_name(&input.role_name)?;
+) -> Result<ListInstanceProfilesForRoleOutput, Error> {
     let request = paging(input.marker.as_deref(), input.max_items)?;
-    state.store.read(|tx| -> Result<_, Error> {
+    let page = state.store.read(|tx| -> Result<_, Error> {
         let role = load_role(tx, &input.role_name)?;
         let profiles = tx.instance_profiles_for_role(&role.name)?;
         page_of_views(tx, &request, profiles)
+    })?;
+    Ok(ListInstanceProfilesForRoleOutput {
+        instance_profiles: page.items,
+        is_truncated: Some(page.is_truncated),
+        marker: page.marker,
     })
 }
 
@@ -130,10 +136,10 @@ fn page_of_views(
     tx: &Tx<'_>,
     request: &super::PageRequest,
     profiles: Vec<InstanceProfile>,
-) -> Result<ListInstanceProfilesOutput, Error> {
+) -> Result<super::Page<model::InstanceProfile>, Error> {
     let page = request.apply(profiles, |p| p.name.as_str());
-    Ok(ListInstanceProfilesOutput {
-        instance_profiles: page
+    Ok(super::Page {
+        items: page
             .items
             .iter()
             .map(|p| view(tx, p, None))
@@ -147,8 +153,6 @@ pub(super) fn add_role(
     state: &ApiState,
     input: AddRoleToInstanceProfileInput,
 ) -> Result<(), Error> {
-    rules::validate_instance_profile_name(&input.instance_profile_name)?;
-    rules::validate_role_name(&input.role_name)?;
     state.store.write(|tx| -> Result<_, Error> {
         let mut profile = load_instance_profile(tx, &input.instance_profile_name)?;
         let role = load_role(tx, &input.role_name)?;
@@ -169,8 +173,6 @@ pub(super) fn remove_role(
     state: &ApiState,
     input: RemoveRoleFromInstanceProfileInput,
 ) -> Result<(), Error> {
-    rules::validate_instance_profile_name(&input.instance_profile_name)?;
-    rules::validate_role_name(&input.role_name)?;
     state.store.write(|tx| -> Result<_, Error> {
         let mut profile = load_instance_profile(tx, &input.instance_profile_name)?;
         let role = load_role(tx, &input.role_name)?;

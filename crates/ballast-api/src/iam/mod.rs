@@ -7,19 +7,19 @@
 //! Policy documents are returned URL-encoded, as IAM returns them.
 
 mod instance_profiles;
-pub mod model;
 mod policies;
 mod role_policies;
 mod roles;
 
 use ballast_core::iam::{self as rules, Error as Rule, InstanceProfile, Role};
 use ballast_core::paging::{decode_token, page};
-use ballast_core::tags::{self as core_tags, Tag, TagError};
+use ballast_core::tags::{self as core_tags, TagError};
+use ballast_model::iam::{self as model, Tag, errors};
 use ballast_store::Tx;
 use ballast_wire::{ApiError, ApiRequest, WireResponse};
 use http::StatusCode;
 
-use crate::dispatch::{call_no_output, call_unvalidated as call, operations};
+use crate::dispatch::{call, call_no_output, operations};
 use crate::error::{ErrorCode, HandlerError};
 use crate::{ApiState, RequestContext};
 
@@ -123,17 +123,23 @@ impl From<Rule> for Error {
     }
 }
 
+/// The model's error shape for a rule; `None` for `ValidationError`, the
+/// protocol's error rather than a shape in the model.
+fn shape(rule: &Rule) -> Option<ballast_model::ErrorShape> {
+    Some(match rule {
+        Rule::Validation(_) => return None,
+        Rule::InvalidInput(_) => errors::INVALID_INPUT_EXCEPTION,
+        Rule::EntityAlreadyExists(_) => errors::ENTITY_ALREADY_EXISTS_EXCEPTION,
+        Rule::NoSuchEntity(_) => errors::NO_SUCH_ENTITY_EXCEPTION,
+        Rule::DeleteConflict(_) => errors::DELETE_CONFLICT_EXCEPTION,
+        Rule::LimitExceeded(_) => errors::LIMIT_EXCEEDED_EXCEPTION,
+        Rule::MalformedPolicyDocument(_) => errors::MALFORMED_POLICY_DOCUMENT_EXCEPTION,
+    })
+}
+
 impl ErrorCode for Rule {
     fn code(&self) -> &'static str {
-        match self {
-            Rule::Validation(_) => "ValidationError",
-            Rule::InvalidInput(_) => "InvalidInput",
-            Rule::EntityAlreadyExists(_) => "EntityAlreadyExists",
-            Rule::NoSuchEntity(_) => "NoSuchEntity",
-            Rule::DeleteConflict(_) => "DeleteConflict",
-            Rule::LimitExceeded(_) => "LimitExceeded",
-            Rule::MalformedPolicyDocument(_) => "MalformedPolicyDocument",
-        }
+        shape(self).map_or("ValidationError", |shape| shape.code)
     }
 
     fn internal_code() -> &'static str {
@@ -143,15 +149,9 @@ impl ErrorCode for Rule {
     /// The model's statuses: 404 for a missing entity, 409 for conflicts
     /// and quotas, 400 for the rest.
     fn status(&self) -> StatusCode {
-        match self {
-            Rule::NoSuchEntity(_) => StatusCode::NOT_FOUND,
-            Rule::EntityAlreadyExists(_) | Rule::DeleteConflict(_) | Rule::LimitExceeded(_) => {
-                StatusCode::CONFLICT
-            }
-            Rule::Validation(_) | Rule::InvalidInput(_) | Rule::MalformedPolicyDocument(_) => {
-                StatusCode::BAD_REQUEST
-            }
-        }
+        shape(self)
+            .and_then(|shape| StatusCode::from_u16(shape.status).ok())
+            .unwrap_or(StatusCode::BAD_REQUEST)
     }
 }
 
@@ -161,11 +161,14 @@ pub(super) struct PageRequest {
     after: Option<String>,
 }
 
-/// Checks `MaxItems` and decodes `Marker`.
-pub(super) fn paging(marker: Option<&str>, max_items: Option<i64>) -> Result<PageRequest, Rule> {
-    let size = rules::page_size(max_items)?;
+/// The page `MaxItems` asks for (the model bounds it to 1–1000; 100 when
+/// absent) and the key `Marker` decodes to.
+pub(super) fn paging(marker: Option<&str>, max_items: Option<i32>) -> Result<PageRequest, Rule> {
+    let size = max_items
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(rules::DEFAULT_MAX_ITEMS);
     let after = match marker {
-        None | Some("") => None,
+        None => None,
         Some(marker) => Some(
             decode_token(marker).ok_or_else(|| Rule::Validation("Invalid Marker".to_owned()))?,
         ),
@@ -220,9 +223,10 @@ pub(super) fn role_summary(role: &Role) -> model::Role {
         create_date: ballast_wire::Timestamp::from_millis(role.created),
         assume_role_policy_document: Some(rules::url_encode(&role.assume_role_policy_document)),
         description: role.description.clone(),
-        max_session_duration: Some(role.max_session_duration),
+        max_session_duration: i32::try_from(role.max_session_duration).ok(),
         permissions_boundary: None,
         tags: None,
+        role_last_used: None,
     }
 }
 
@@ -236,15 +240,19 @@ pub(super) fn tags_view(pairs: Vec<(String, String)>) -> Option<Vec<Tag>> {
     })
 }
 
-/// Checks tags on a create or TagRole request; returns them as pairs.
+/// Checks tags on a create or TagRole request beyond the model's
+/// constraints (count, lengths and patterns were checked before the
+/// handler): duplicate keys and the reserved `aws:` prefix. Returns them
+/// as pairs.
 pub(super) fn check_tags(tags: &[Tag]) -> Result<Vec<(String, String)>, Rule> {
-    if tags.len() > rules::MAX_TAGS {
-        return Err(Rule::Validation(format!(
-            "1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to {}",
-            rules::MAX_TAGS
-        )));
-    }
-    core_tags::validate(tags).map_err(|e| match e {
+    let tags: Vec<core_tags::Tag> = tags
+        .iter()
+        .map(|t| core_tags::Tag {
+            key: t.key.clone(),
+            value: t.value.clone(),
+        })
+        .collect();
+    core_tags::validate(&tags).map_err(|e| match e {
         TagError::DuplicateKey(_) => Rule::InvalidInput(
             "Duplicate tag keys found. Please note that Tag keys are case insensitive.".to_owned(),
         ),
@@ -273,16 +281,14 @@ pub(super) fn check_tag_count(tx: &Tx<'_>, arn: &str, quota: &str) -> Result<(),
     Ok(())
 }
 
-/// The path a create request names, checked; `/` when absent.
-pub(super) fn path_or_root(path: Option<String>) -> Result<String, Rule> {
-    let path = path.unwrap_or_else(|| "/".to_owned());
-    rules::validate_path(&path)?;
-    Ok(path)
+/// The path a create request names (the model checked its pattern); `/`
+/// when absent.
+pub(super) fn path_or_root(path: Option<String>) -> String {
+    path.unwrap_or_else(|| "/".to_owned())
 }
 
-/// Checks an optional `PathPrefix`; `/` (everything) when absent.
-pub(super) fn path_prefix(prefix: Option<String>) -> Result<String, Rule> {
-    let prefix = prefix.unwrap_or_else(|| "/".to_owned());
-    rules::validate_path_prefix(&prefix)?;
-    Ok(prefix)
+/// An optional `PathPrefix` (the model checked its pattern); `/`
+/// (everything) when absent.
+pub(super) fn path_prefix(prefix: Option<String>) -> String {
+    prefix.unwrap_or_else(|| "/".to_owned())
 }

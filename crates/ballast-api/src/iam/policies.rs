@@ -9,7 +9,8 @@ use ballast_core::iam::{self as rules, Error as Rule, IdKind, ManagedPolicy, Pol
 use ballast_store::Tx;
 use ballast_wire::Timestamp;
 
-use super::model::{self, *};
+use ballast_model::iam::{self as model, *};
+
 use super::{Error, check_tags, paging, tags_view};
 use crate::ApiState;
 
@@ -62,20 +63,25 @@ impl Managed {
         };
         let with_detail = detail.is_some();
         model::Policy {
-            policy_name: self.name().to_owned(),
-            policy_id: id,
-            arn: self.arn(),
-            path: self.path().to_owned(),
-            default_version_id: rules::version_id(self.default_version()),
-            attachment_count: usage.attachments,
-            permissions_boundary_usage_count: usage.boundaries,
-            is_attachable: true,
+            policy_name: Some(self.name().to_owned()),
+            policy_id: Some(id),
+            arn: Some(self.arn()),
+            path: Some(self.path().to_owned()),
+            default_version_id: Some(rules::version_id(self.default_version())),
+            attachment_count: Some(count(usage.attachments)),
+            permissions_boundary_usage_count: Some(count(usage.boundaries)),
+            is_attachable: Some(true),
             description: description.filter(|_| with_detail),
-            create_date: Timestamp::from_millis(created),
-            update_date: Timestamp::from_millis(updated),
+            create_date: Some(Timestamp::from_millis(created)),
+            update_date: Some(Timestamp::from_millis(updated)),
             tags: detail.and_then(tags_view),
         }
     }
+}
+
+/// A count as the model's `attachmentCountType` (an `Integer`) carries it.
+fn count(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
 }
 
 /// How many roles use a policy, as permissions and as boundary.
@@ -121,9 +127,9 @@ fn resolve_local(tx: &Tx<'_>, arn: &str, account: &str) -> Result<ManagedPolicy,
     }
 }
 
-/// Checks a permissions document for a managed policy.
+/// Checks a permissions document for a managed policy (its characters and
+/// length were checked against the model before the handler).
 fn check_document(document: &str) -> Result<(), Rule> {
-    rules::validate_document_text("policyDocument", document)?;
     PolicyDocument::parse(document, DocumentKind::Identity)?;
     rules::check_policy_size(document, "PolicySize", rules::MAX_MANAGED_POLICY_CHARS)
 }
@@ -135,9 +141,9 @@ fn version_view(
 ) -> model::PolicyVersion {
     model::PolicyVersion {
         document: with_document.then(|| rules::url_encode(&version.document)),
-        version_id: rules::version_id(version.number),
-        is_default_version: version.number == default,
-        create_date: Timestamp::from_millis(version.created),
+        version_id: Some(rules::version_id(version.number)),
+        is_default_version: Some(version.number == default),
+        create_date: Some(Timestamp::from_millis(version.created)),
     }
 }
 
@@ -157,12 +163,7 @@ pub(super) fn create(
     state: &ApiState,
     input: CreatePolicyInput,
 ) -> Result<CreatePolicyOutput, Error> {
-    rules::validate_policy_name(&input.policy_name)?;
     let path = input.path.unwrap_or_else(|| "/".to_owned());
-    rules::validate_policy_path(&path)?;
-    if let Some(description) = &input.description {
-        rules::validate_description(description)?;
-    }
     let tags = check_tags(input.tags.as_deref().unwrap_or_default())?;
     check_document(&input.policy_document)?;
     let now = state.now().millis();
@@ -198,7 +199,7 @@ pub(super) fn create(
         Ok(tx.tags(&policy.arn)?)
     })?;
     Ok(CreatePolicyOutput {
-        policy: Managed::Local(policy).view(Usage::default(), Some(tags)),
+        policy: Some(Managed::Local(policy).view(Usage::default(), Some(tags))),
     })
 }
 
@@ -209,7 +210,9 @@ pub(super) fn get(state: &ApiState, input: GetPolicyInput) -> Result<GetPolicyOu
         let arn = policy.arn();
         Ok(policy.view(usage(tx, &arn)?, Some(tx.tags(&arn)?)))
     })?;
-    Ok(GetPolicyOutput { policy })
+    Ok(GetPolicyOutput {
+        policy: Some(policy),
+    })
 }
 
 pub(super) fn delete(state: &ApiState, input: DeletePolicyInput) -> Result<(), Error> {
@@ -235,15 +238,13 @@ pub(super) fn delete(state: &ApiState, input: DeletePolicyInput) -> Result<(), E
     })
 }
 
-/// `Scope`: which owners' policies ListPolicies shows.
-fn scope(text: Option<&str>) -> Result<(bool, bool), Rule> {
-    match text {
-        None | Some("All") => Ok((true, true)),
-        Some("AWS") => Ok((true, false)),
-        Some("Local") => Ok((false, true)),
-        Some(other) => Err(Rule::Validation(format!(
-            "1 validation error detected: Value '{other}' at 'scope' failed to satisfy constraint: Member must satisfy enum value set: [All, AWS, Local]"
-        ))),
+/// `Scope`: which owners' policies ListPolicies shows, as (AWS's, the
+/// account's). Validation refuses values outside the model's enum.
+fn scope(scope: Option<&PolicyScopeType>) -> (bool, bool) {
+    match scope {
+        Some(PolicyScopeType::Aws) => (true, false),
+        Some(PolicyScopeType::Local) => (false, true),
+        None | Some(PolicyScopeType::All | PolicyScopeType::Unknown(_)) => (true, true),
     }
 }
 
@@ -255,14 +256,11 @@ enum UsageFilter {
     Boundary,
 }
 
-fn usage_filter(text: Option<&str>) -> Result<UsageFilter, Rule> {
-    match text {
-        None => Ok(UsageFilter::Any),
-        Some("PermissionsPolicy") => Ok(UsageFilter::Permissions),
-        Some("PermissionsBoundary") => Ok(UsageFilter::Boundary),
-        Some(other) => Err(Rule::Validation(format!(
-            "1 validation error detected: Value '{other}' at 'policyUsageFilter' failed to satisfy constraint: Member must satisfy enum value set: [PermissionsPolicy, PermissionsBoundary]"
-        ))),
+fn usage_filter(filter: Option<&PolicyUsageType>) -> UsageFilter {
+    match filter {
+        Some(PolicyUsageType::PermissionsPolicy) => UsageFilter::Permissions,
+        Some(PolicyUsageType::PermissionsBoundary) => UsageFilter::Boundary,
+        None | Some(PolicyUsageType::Unknown(_)) => UsageFilter::Any,
     }
 }
 
@@ -271,10 +269,9 @@ pub(super) fn list(
     input: ListPoliciesInput,
 ) -> Result<ListPoliciesOutput, Error> {
     let request = paging(input.marker.as_deref(), input.max_items)?;
-    let (aws, local) = scope(input.scope.as_deref())?;
-    let filter = usage_filter(input.policy_usage_filter.as_deref())?;
+    let (aws, local) = scope(input.scope.as_ref());
+    let filter = usage_filter(input.policy_usage_filter.as_ref());
     let prefix = input.path_prefix.unwrap_or_else(|| "/".to_owned());
-    rules::validate_policy_path_prefix(&prefix)?;
     let only_attached = input.only_attached.unwrap_or(false);
 
     let (policies, attachments, boundaries) = state.store.read(|tx| -> Result<_, Error> {
@@ -314,12 +311,13 @@ pub(super) fn list(
     });
     let page = request.apply(listed, |(arn, _, _)| arn.as_str());
     Ok(ListPoliciesOutput {
-        policies: page
-            .items
-            .iter()
-            .map(|(_, p, usage)| p.view(*usage, None))
-            .collect(),
-        is_truncated: page.is_truncated,
+        policies: Some(
+            page.items
+                .iter()
+                .map(|(_, p, usage)| p.view(*usage, None))
+                .collect(),
+        ),
+        is_truncated: Some(page.is_truncated),
         marker: page.marker,
     })
 }
@@ -328,7 +326,7 @@ pub(super) fn get_version(
     state: &ApiState,
     input: GetPolicyVersionInput,
 ) -> Result<GetPolicyVersionOutput, Error> {
-    let number = rules::parse_version_id(&input.version_id)?;
+    let number = rules::version_number(&input.version_id);
     let account = &state.scope.account;
     let view = state.store.read(|tx| -> Result<_, Error> {
         let policy = resolve(tx, &input.policy_arn, account)?;
@@ -344,7 +342,7 @@ pub(super) fn get_version(
         Ok(version_view(&version, policy.default_version(), true))
     })?;
     Ok(GetPolicyVersionOutput {
-        policy_version: view,
+        policy_version: Some(view),
     })
 }
 
@@ -379,7 +377,7 @@ pub(super) fn create_version(
         Ok(version_view(&version, policy.default_version, false))
     })?;
     Ok(CreatePolicyVersionOutput {
-        policy_version: view,
+        policy_version: Some(view),
     })
 }
 
@@ -400,12 +398,13 @@ pub(super) fn list_versions(
         .collect();
     let page = request.apply(keyed, |(key, _)| key.as_str());
     Ok(ListPolicyVersionsOutput {
-        versions: page
-            .items
-            .iter()
-            .map(|(_, v)| version_view(v, default, false))
-            .collect(),
-        is_truncated: page.is_truncated,
+        versions: Some(
+            page.items
+                .iter()
+                .map(|(_, v)| version_view(v, default, false))
+                .collect(),
+        ),
+        is_truncated: Some(page.is_truncated),
         marker: page.marker,
     })
 }
@@ -414,7 +413,7 @@ pub(super) fn set_default_version(
     state: &ApiState,
     input: SetDefaultPolicyVersionInput,
 ) -> Result<(), Error> {
-    let number = rules::parse_version_id(&input.version_id)?;
+    let number = rules::version_number(&input.version_id);
     let account = &state.scope.account;
     state.store.write(|tx| -> Result<_, Error> {
         let mut policy = resolve_local(tx, &input.policy_arn, account)?;
@@ -435,7 +434,7 @@ pub(super) fn delete_version(
     state: &ApiState,
     input: DeletePolicyVersionInput,
 ) -> Result<(), Error> {
-    let number = rules::parse_version_id(&input.version_id)?;
+    let number = rules::version_number(&input.version_id);
     let account = &state.scope.account;
     state.store.write(|tx| -> Result<_, Error> {
         let policy = resolve_local(tx, &input.policy_arn, account)?;

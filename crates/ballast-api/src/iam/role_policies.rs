@@ -4,13 +4,13 @@
 use ballast_core::iam::policy::{DocumentKind, PolicyDocument};
 use ballast_core::iam::{self as rules, Error as Rule};
 
-use super::model::*;
+use ballast_model::iam::*;
+
 use super::policies::{Managed, resolve};
 use super::{Error, load_role, paging};
 use crate::ApiState;
 
 pub(super) fn attach(state: &ApiState, input: AttachRolePolicyInput) -> Result<(), Error> {
-    rules::validate_role_name(&input.role_name)?;
     let account = &state.scope.account;
     state.store.write(|tx| -> Result<_, Error> {
         let role = load_role(tx, &input.role_name)?;
@@ -34,7 +34,6 @@ pub(super) fn attach(state: &ApiState, input: AttachRolePolicyInput) -> Result<(
 }
 
 pub(super) fn detach(state: &ApiState, input: DetachRolePolicyInput) -> Result<(), Error> {
-    rules::validate_role_name(&input.role_name)?;
     let account = &state.scope.account;
     state.store.write(|tx| -> Result<_, Error> {
         let role = load_role(tx, &input.role_name)?;
@@ -52,10 +51,8 @@ pub(super) fn list_attached(
     state: &ApiState,
     input: ListAttachedRolePoliciesInput,
 ) -> Result<ListAttachedRolePoliciesOutput, Error> {
-    rules::validate_role_name(&input.role_name)?;
     let request = paging(input.marker.as_deref(), input.max_items)?;
     let prefix = input.path_prefix.unwrap_or_else(|| "/".to_owned());
-    rules::validate_policy_path_prefix(&prefix)?;
     let account = &state.scope.account;
     let policies: Vec<Managed> = state.store.read(|tx| -> Result<_, Error> {
         let role = load_role(tx, &input.role_name)?;
@@ -69,22 +66,19 @@ pub(super) fn list_attached(
         .iter()
         .filter(|p| p.path().starts_with(&prefix))
         .map(|p| AttachedPolicy {
-            policy_name: p.name().to_owned(),
-            policy_arn: p.arn(),
+            policy_name: Some(p.name().to_owned()),
+            policy_arn: Some(p.arn()),
         })
         .collect();
-    let page = request.apply(attached, |p| p.policy_arn.as_str());
+    let page = request.apply(attached, |p| p.policy_arn.as_deref().unwrap_or_default());
     Ok(ListAttachedRolePoliciesOutput {
-        attached_policies: page.items,
-        is_truncated: page.is_truncated,
+        attached_policies: Some(page.items),
+        is_truncated: Some(page.is_truncated),
         marker: page.marker,
     })
 }
 
 pub(super) fn put_inline(state: &ApiState, input: PutRolePolicyInput) -> Result<(), Error> {
-    rules::validate_role_name(&input.role_name)?;
-    rules::validate_policy_name(&input.policy_name)?;
-    rules::validate_document_text("policyDocument", &input.policy_document)?;
     PolicyDocument::parse(&input.policy_document, DocumentKind::Identity).map_err(Rule::from)?;
     state.store.write(|tx| -> Result<_, Error> {
         let role = load_role(tx, &input.role_name)?;
@@ -117,8 +111,6 @@ pub(super) fn get_inline(
     state: &ApiState,
     input: GetRolePolicyInput,
 ) -> Result<GetRolePolicyOutput, Error> {
-    rules::validate_role_name(&input.role_name)?;
-    rules::validate_policy_name(&input.policy_name)?;
     state.store.read(|tx| -> Result<_, Error> {
         let role = load_role(tx, &input.role_name)?;
         let (name, document) = tx
@@ -133,8 +125,6 @@ pub(super) fn get_inline(
 }
 
 pub(super) fn delete_inline(state: &ApiState, input: DeleteRolePolicyInput) -> Result<(), Error> {
-    rules::validate_role_name(&input.role_name)?;
-    rules::validate_policy_name(&input.policy_name)?;
     state.store.write(|tx| -> Result<_, Error> {
         let role = load_role(tx, &input.role_name)?;
         if !tx.delete_role_inline_policy(&role.name, &input.policy_name)? {
@@ -148,7 +138,6 @@ pub(super) fn list_inline(
     state: &ApiState,
     input: ListRolePoliciesInput,
 ) -> Result<ListRolePoliciesOutput, Error> {
-    rules::validate_role_name(&input.role_name)?;
     let request = paging(input.marker.as_deref(), input.max_items)?;
     let names: Vec<String> = state.store.read(|tx| -> Result<_, Error> {
         let role = load_role(tx, &input.role_name)?;
@@ -161,7 +150,7 @@ pub(super) fn list_inline(
     let page = request.apply(names, String::as_str);
     Ok(ListRolePoliciesOutput {
         policy_names: page.items,
-        is_truncated: page.is_truncated,
+        is_truncated: Some(page.is_truncated),
         marker: page.marker,
     })
 }

@@ -2,9 +2,8 @@
 
 use ballast_core::iam::policy::{DocumentKind, PolicyDocument};
 use ballast_core::iam::{self as rules, Error as Rule, IdKind, PolicyOwner, Role};
-use ballast_core::tags::Tag;
+use ballast_model::iam::{self as model, *};
 
-use super::model::{self, *};
 use super::{Error, check_tag_count, check_tags, load_role, paging, path_or_root, path_prefix};
 use crate::ApiState;
 
@@ -18,27 +17,20 @@ fn full_view(role: &Role, tags: Vec<(String, String)>) -> model::Role {
         role.permissions_boundary
             .clone()
             .map(|arn| AttachedPermissionsBoundary {
-                permissions_boundary_type: "PermissionsBoundaryPolicy",
-                permissions_boundary_arn: arn,
+                permissions_boundary_type: Some(
+                    PermissionsBoundaryAttachmentType::PermissionsBoundaryPolicy,
+                ),
+                permissions_boundary_arn: Some(arn),
             });
     view.tags = super::tags_view(tags);
     view
 }
 
 pub(super) fn create(state: &ApiState, input: CreateRoleInput) -> Result<CreateRoleOutput, Error> {
-    rules::validate_role_name(&input.role_name)?;
-    let path = path_or_root(input.path)?;
-    rules::validate_document_text(
-        "assumeRolePolicyDocument",
-        &input.assume_role_policy_document,
-    )?;
-    if let Some(description) = &input.description {
-        rules::validate_description(description)?;
-    }
-    let max_session_duration = match input.max_session_duration {
-        Some(seconds) => rules::validate_max_session_duration(seconds)?,
-        None => rules::DEFAULT_MAX_SESSION_DURATION,
-    };
+    let path = path_or_root(input.path);
+    let max_session_duration = input
+        .max_session_duration
+        .map_or(rules::DEFAULT_MAX_SESSION_DURATION, session_seconds);
     let tags = check_tags(input.tags.as_deref().unwrap_or_default())?;
     PolicyDocument::parse(&input.assume_role_policy_document, DocumentKind::Trust)
         .map_err(Rule::from)?;
@@ -82,6 +74,11 @@ pub(super) fn create(state: &ApiState, input: CreateRoleInput) -> Result<CreateR
     })
 }
 
+/// A `MaxSessionDuration` the model bounded to 3600–43200 seconds.
+fn session_seconds(seconds: i32) -> u32 {
+    seconds.unsigned_abs()
+}
+
 /// A permissions boundary must name a managed policy that exists.
 fn ensure_boundary_exists(
     tx: &ballast_store::Tx<'_>,
@@ -103,7 +100,6 @@ fn ensure_boundary_exists(
 }
 
 pub(super) fn get(state: &ApiState, input: GetRoleInput) -> Result<GetRoleOutput, Error> {
-    rules::validate_role_name(&input.role_name)?;
     let (role, tags) = state.store.read(|tx| -> Result<_, Error> {
         let role = load_role(tx, &input.role_name)?;
         let tags = tx.tags(&role.arn)?;
@@ -115,7 +111,6 @@ pub(super) fn get(state: &ApiState, input: GetRoleInput) -> Result<GetRoleOutput
 }
 
 pub(super) fn delete(state: &ApiState, input: DeleteRoleInput) -> Result<(), Error> {
-    rules::validate_role_name(&input.role_name)?;
     state.store.write(|tx| -> Result<_, Error> {
         let role = load_role(tx, &input.role_name)?;
         let conflict = |message: &str| Err(Rule::DeleteConflict(message.to_owned()).into());
@@ -138,7 +133,7 @@ pub(super) fn delete(state: &ApiState, input: DeleteRoleInput) -> Result<(), Err
 
 pub(super) fn list(state: &ApiState, input: ListRolesInput) -> Result<ListRolesOutput, Error> {
     let request = paging(input.marker.as_deref(), input.max_items)?;
-    let prefix = path_prefix(input.path_prefix)?;
+    let prefix = path_prefix(input.path_prefix);
     let roles = state.store.read(|tx| tx.roles())?;
     let roles = roles
         .into_iter()
@@ -147,20 +142,13 @@ pub(super) fn list(state: &ApiState, input: ListRolesInput) -> Result<ListRolesO
     let page = request.apply(roles, |r| r.name.as_str());
     Ok(ListRolesOutput {
         roles: page.items.iter().map(super::role_summary).collect(),
-        is_truncated: page.is_truncated,
+        is_truncated: Some(page.is_truncated),
         marker: page.marker,
     })
 }
 
 pub(super) fn update(state: &ApiState, input: UpdateRoleInput) -> Result<UpdateRoleOutput, Error> {
-    rules::validate_role_name(&input.role_name)?;
-    if let Some(description) = &input.description {
-        rules::validate_description(description)?;
-    }
-    let max_session_duration = input
-        .max_session_duration
-        .map(rules::validate_max_session_duration)
-        .transpose()?;
+    let max_session_duration = input.max_session_duration.map(session_seconds);
     state.store.write(|tx| -> Result<_, Error> {
         let mut role = load_role(tx, &input.role_name)?;
         if let Some(description) = input.description {
@@ -176,7 +164,6 @@ pub(super) fn update(state: &ApiState, input: UpdateRoleInput) -> Result<UpdateR
 }
 
 pub(super) fn tag(state: &ApiState, input: TagRoleInput) -> Result<(), Error> {
-    rules::validate_role_name(&input.role_name)?;
     let pairs = check_tags(&input.tags)?;
     state.store.write(|tx| -> Result<_, Error> {
         let role = load_role(tx, &input.role_name)?;
@@ -186,7 +173,6 @@ pub(super) fn tag(state: &ApiState, input: TagRoleInput) -> Result<(), Error> {
 }
 
 pub(super) fn untag(state: &ApiState, input: UntagRoleInput) -> Result<(), Error> {
-    rules::validate_role_name(&input.role_name)?;
     state.store.write(|tx| -> Result<_, Error> {
         let role = load_role(tx, &input.role_name)?;
         tx.remove_tags(&role.arn, &input.tag_keys)?;
@@ -198,7 +184,6 @@ pub(super) fn list_tags(
     state: &ApiState,
     input: ListRoleTagsInput,
 ) -> Result<ListRoleTagsOutput, Error> {
-    rules::validate_role_name(&input.role_name)?;
     let request = paging(input.marker.as_deref(), input.max_items)?;
     let tags = state.store.read(|tx| -> Result<_, Error> {
         let role = load_role(tx, &input.role_name)?;
@@ -211,7 +196,7 @@ pub(super) fn list_tags(
     let page = request.apply(tags, |t| t.key.as_str());
     Ok(ListRoleTagsOutput {
         tags: page.items,
-        is_truncated: page.is_truncated,
+        is_truncated: Some(page.is_truncated),
         marker: page.marker,
     })
 }

@@ -30,12 +30,12 @@ pub const MAX_MANAGED_POLICY_CHARS: usize = 6144;
 pub const MAX_ROLE_INLINE_POLICY_CHARS: usize = 10240;
 /// A role's trust policy, whitespace excluded (IAM's default quota).
 pub const MAX_TRUST_POLICY_CHARS: usize = 2048;
-/// `MaxSessionDuration` when a role is created without one, and its range.
+/// `MaxSessionDuration` when a role is created without one (the model
+/// bounds it to 3600–43200 seconds).
 pub const DEFAULT_MAX_SESSION_DURATION: u32 = 3600;
-pub const MAX_SESSION_DURATION_RANGE: std::ops::RangeInclusive<i64> = 3600..=43200;
-/// The default and largest page of every IAM List operation.
+/// The page of every IAM List operation without `MaxItems` (the model
+/// bounds it to 1–1000).
 pub const DEFAULT_MAX_ITEMS: usize = 100;
-pub const MAX_MAX_ITEMS: i64 = 1000;
 
 /// Why an IAM request was refused; each variant is one of the model's error
 /// codes (`ValidationError` is the query protocol's generic one).
@@ -70,177 +70,16 @@ impl From<policy::PolicyError> for Error {
     }
 }
 
-/// AWS's "1 validation error detected" wording for one member.
-fn validation(member: &str, value: &str, constraint: &str) -> Error {
-    Error::Validation(format!(
-        "1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: {constraint}"
-    ))
-}
-
-/// The `[\w+=,.@-]+` names of roles, policies and instance profiles.
-fn check_name(member: &str, value: &str, max: usize) -> Result<(), Error> {
-    let len = value.chars().count();
-    if len == 0 || len > max {
-        return Err(validation(
-            member,
-            value,
-            &format!("Member must have length between 1 and {max}"),
-        ));
-    }
-    let allowed = |c: char| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c);
-    if !value.chars().all(allowed) {
-        return Err(validation(
-            member,
-            value,
-            "Member must satisfy regular expression pattern: [\\w+=,.@-]+",
-        ));
-    }
-    Ok(())
-}
-
-/// Checks a role name: 1–64 characters of `[\w+=,.@-]`.
-pub fn validate_role_name(name: &str) -> Result<(), Error> {
-    check_name("roleName", name, 64)
-}
-
-/// Checks a managed or inline policy name: 1–128 characters of `[\w+=,.@-]`.
-pub fn validate_policy_name(name: &str) -> Result<(), Error> {
-    check_name("policyName", name, 128)
-}
-
-/// Checks an instance profile name: 1–128 characters of `[\w+=,.@-]`.
-pub fn validate_instance_profile_name(name: &str) -> Result<(), Error> {
-    check_name("instanceProfileName", name, 128)
-}
-
-/// Checks a role or instance profile path: `/`, or `/…/` of printable ASCII,
-/// at most 512 characters.
-pub fn validate_path(path: &str) -> Result<(), Error> {
-    let printable = |c: char| ('\u{21}'..='\u{7e}').contains(&c);
-    let ok = path.len() <= 512
-        && (path == "/"
-            || (path.len() >= 3
-                && path.starts_with('/')
-                && path.ends_with('/')
-                && path.chars().all(printable)));
-    if ok {
-        Ok(())
-    } else {
-        Err(validation(
-            "path",
-            path,
-            "Member must satisfy regular expression pattern: (\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)",
-        ))
-    }
-}
-
-/// Checks a managed policy path: `((/[A-Za-z0-9.,+@=_-]+)*)/`, at most 512
-/// characters.
-pub fn validate_policy_path(path: &str) -> Result<(), Error> {
-    check_policy_path("path", path)
-}
-
-/// Checks the `PathPrefix` of ListPolicies and ListAttachedRolePolicies,
-/// which has the managed policy path's pattern.
-pub fn validate_policy_path_prefix(prefix: &str) -> Result<(), Error> {
-    check_policy_path("pathPrefix", prefix)
-}
-
-fn check_policy_path(member: &str, path: &str) -> Result<(), Error> {
-    let segment_char = |c: char| c.is_ascii_alphanumeric() || ".,+@=_-".contains(c);
-    let inner = if path == "/" {
-        Some("")
-    } else {
-        path.strip_prefix('/')
-            .and_then(|p| p.strip_suffix('/'))
-            .filter(|_| path.len() <= 512)
-    };
-    let ok = match inner {
-        None => false,
-        Some("") => path == "/",
-        Some(inner) => inner
-            .split('/')
-            .all(|s| !s.is_empty() && s.chars().all(segment_char)),
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(validation(
-            member,
-            path,
-            "Member must satisfy regular expression pattern: ((/[A-Za-z0-9\\.,\\+@=_-]+)*)/",
-        ))
-    }
-}
-
-/// Checks a `PathPrefix` filter: `/` followed by printable ASCII.
-pub fn validate_path_prefix(prefix: &str) -> Result<(), Error> {
-    let ok = prefix.len() <= 512
-        && prefix.starts_with('/')
-        && prefix.chars().all(|c| ('\u{21}'..='\u{7f}').contains(&c));
-    if ok {
-        Ok(())
-    } else {
-        Err(validation(
-            "pathPrefix",
-            prefix,
-            "Member must satisfy regular expression pattern: \\u002F[\\u0021-\\u007F]*",
-        ))
-    }
-}
-
-/// Checks a role or policy description (at most 1000 characters).
-pub fn validate_description(description: &str) -> Result<(), Error> {
-    if description.chars().count() > 1000 {
-        return Err(validation(
-            "description",
-            description,
-            "Member must have length less than or equal to 1000",
-        ));
-    }
-    Ok(())
-}
-
-/// Checks `MaxSessionDuration` (3600–43200 seconds).
-pub fn validate_max_session_duration(seconds: i64) -> Result<u32, Error> {
-    match u32::try_from(seconds) {
-        Ok(valid) if MAX_SESSION_DURATION_RANGE.contains(&seconds) => Ok(valid),
-        _ => Err(validation(
-            "maxSessionDuration",
-            &seconds.to_string(),
-            "Member must have value between 3600 and 43200",
-        )),
-    }
-}
-
-/// Checks `MaxItems` (1–1000) and gives the page size (100 when absent).
-pub fn page_size(max_items: Option<i64>) -> Result<usize, Error> {
-    match max_items.map(|n| (n, usize::try_from(n))) {
-        None => Ok(DEFAULT_MAX_ITEMS),
-        Some((1..=MAX_MAX_ITEMS, Ok(size))) => Ok(size),
-        Some((n, _)) => Err(validation(
-            "maxItems",
-            &n.to_string(),
-            "Member must have value between 1 and 1000",
-        )),
-    }
-}
-
-/// Checks a policy version id (`v1`, `v2`, …) and gives its number.
-pub fn parse_version_id(version_id: &str) -> Result<u32, Error> {
-    let invalid = || {
-        validation(
-            "versionId",
-            version_id,
-            "Member must satisfy regular expression pattern: v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?",
-        )
-    };
-    let digits = version_id.strip_prefix('v').ok_or_else(invalid)?;
-    if digits.starts_with('0') || digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(invalid());
-    }
-    // A valid id too large to be one of ours names no version.
-    digits.parse().or(Ok(u32::MAX))
+/// The number a policy version id names (`v3` → 3). The model's pattern
+/// (`v[1-9][0-9]*(\.[A-Za-z0-9-]*)?`) was checked before; an id it allows
+/// that is not one of ours (`v1.a`, or too large) names no version, so it
+/// gives `u32::MAX`, which no policy reaches.
+pub fn version_number(version_id: &str) -> u32 {
+    version_id
+        .strip_prefix('v')
+        .filter(|digits| !digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|digits| digits.parse().ok())
+        .unwrap_or(u32::MAX)
 }
 
 /// The version id IAM shows for a version number.
@@ -423,28 +262,6 @@ pub fn url_encode(document: &str) -> String {
     out
 }
 
-/// Checks a document against the model's `policyDocumentType`: 1–131072
-/// characters of tab, newline, carriage return and U+0020–U+00FF.
-pub fn validate_document_text(member: &str, document: &str) -> Result<(), Error> {
-    let allowed = |c: char| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{ff}');
-    let len = document.chars().count();
-    if len == 0 || len > 131_072 {
-        return Err(validation(
-            member,
-            "",
-            "Member must have length between 1 and 131072",
-        ));
-    }
-    if !document.chars().all(allowed) {
-        return Err(validation(
-            member,
-            document,
-            "Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+",
-        ));
-    }
-    Ok(())
-}
-
 /// A document's size as IAM's quotas count it: characters, whitespace
 /// excluded.
 pub fn policy_size(document: &str) -> usize {
@@ -464,42 +281,6 @@ pub fn check_policy_size(document: &str, quota: &str, max: usize) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_follow_the_model_pattern() {
-        assert!(validate_role_name("web-role_1+=,.@").is_ok());
-        assert!(validate_role_name(&"r".repeat(64)).is_ok());
-        assert!(validate_role_name(&"r".repeat(65)).is_err());
-        assert!(validate_role_name("").is_err());
-        assert!(validate_role_name("has space").is_err());
-        assert!(validate_role_name("slash/").is_err());
-        assert!(validate_policy_name(&"p".repeat(128)).is_ok());
-        assert!(validate_policy_name(&"p".repeat(129)).is_err());
-        assert!(validate_instance_profile_name("web!").is_err());
-        let Err(Error::Validation(message)) = validate_role_name("a b") else {
-            panic!("not a validation error");
-        };
-        assert!(message.contains("'a b' at 'roleName'"), "{message}");
-    }
-
-    #[test]
-    fn paths() {
-        for ok in ["/", "/app/", "/a/b-c/", "/x~y/"] {
-            assert!(validate_path(ok).is_ok(), "{ok}");
-        }
-        for bad in ["", "app/", "/app", "//", "/a b/"] {
-            assert!(validate_path(bad).is_err(), "{bad}");
-        }
-        for ok in ["/", "/app/", "/a/b/"] {
-            assert!(validate_policy_path(ok).is_ok(), "{ok}");
-        }
-        for bad in ["", "//", "/a//b/", "/a~/", "app/"] {
-            assert!(validate_policy_path(bad).is_err(), "{bad}");
-        }
-        assert!(validate_path_prefix("/").is_ok());
-        assert!(validate_path_prefix("/app").is_ok());
-        assert!(validate_path_prefix("app").is_err());
-    }
 
     #[test]
     fn ids_are_21_uppercase_alphanumerics_with_the_kind_prefix() {
@@ -572,10 +353,10 @@ mod tests {
 
     #[test]
     fn version_ids() {
-        assert_eq!(parse_version_id("v1"), Ok(1));
-        assert_eq!(parse_version_id("v12"), Ok(12));
-        for bad in ["1", "v0", "v01", "v", "vx", "V1"] {
-            assert!(parse_version_id(bad).is_err(), "{bad}");
+        assert_eq!(version_number("v1"), 1);
+        assert_eq!(version_number("v12"), 12);
+        for none in ["1", "v0", "v01", "v", "vx", "V1", "v1.a", "v99999999999"] {
+            assert_eq!(version_number(none), u32::MAX, "{none}");
         }
         assert_eq!(version_id(3), "v3");
     }
@@ -598,16 +379,5 @@ mod tests {
             check_policy_size("{ }x", "PolicySize", 2),
             Err(Error::LimitExceeded(_))
         ));
-    }
-
-    #[test]
-    fn session_durations_and_page_sizes() {
-        assert_eq!(validate_max_session_duration(3600), Ok(3600));
-        assert!(validate_max_session_duration(3599).is_err());
-        assert!(validate_max_session_duration(43201).is_err());
-        assert_eq!(page_size(None), Ok(100));
-        assert_eq!(page_size(Some(1000)), Ok(1000));
-        assert!(page_size(Some(0)).is_err());
-        assert!(page_size(Some(1001)).is_err());
     }
 }

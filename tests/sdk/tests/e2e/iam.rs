@@ -460,13 +460,22 @@ async fn policy_errors_leave_nothing_behind() {
         .unwrap();
     assert_eq!(versions.versions().len(), 1);
 
+    // The model wants 20 to 2048 characters; a long enough non-ARN is the
+    // service's InvalidInput.
     let not_an_arn = iam
         .get_policy()
-        .policy_arn("this-is-not-an-arn")
+        .policy_arn("this-is-not-an-arn-at-all")
         .send()
         .await
         .unwrap_err();
     assert_error(&not_an_arn, "InvalidInput", 400);
+    let too_short = iam
+        .get_policy()
+        .policy_arn("not-an-arn")
+        .send()
+        .await
+        .unwrap_err();
+    assert_error(&too_short, "ValidationError", 400);
     let missing = iam
         .get_policy()
         .policy_arn(format!("arn:aws:iam::{ACCOUNT}:policy/nope"))
