@@ -18,7 +18,9 @@ pub fn snake(name: &str) -> String {
                 Some(p) => {
                     p.is_ascii_lowercase()
                         || p.is_ascii_digit()
-                        || (p.is_ascii_uppercase() && next.is_some_and(|n| n.is_ascii_lowercase()))
+                        || (p.is_ascii_uppercase()
+                            && next.is_some_and(|n| n.is_ascii_lowercase())
+                            && !is_plural_s(&chars, i + 1))
                 }
                 None => false,
             };
@@ -36,6 +38,15 @@ pub fn snake(name: &str) -> String {
 /// `ParameterNotFound` → `PARAMETER_NOT_FOUND`.
 pub fn screaming(name: &str) -> String {
     snake(name).to_ascii_uppercase()
+}
+
+/// Whether the `s` at `at` only makes the acronym before it plural
+/// (`ARNs`, `VPCs`): the word ends there.
+fn is_plural_s(chars: &[char], at: usize) -> bool {
+    chars.get(at) == Some(&'s')
+        && chars
+            .get(at + 1)
+            .is_none_or(|c| c.is_ascii_uppercase() || !c.is_ascii_alphanumeric())
 }
 
 /// A member name as a Rust field: snake case, keywords raw (`r#type`).
@@ -201,6 +212,9 @@ mod tests {
         assert_eq!(snake("ARN"), "arn");
         assert_eq!(snake("DBInstanceIdentifier"), "db_instance_identifier");
         assert_eq!(snake("Ipv6CidrBlock"), "ipv6_cidr_block");
+        assert_eq!(snake("TargetGroupARNs"), "target_group_arns");
+        assert_eq!(snake("VPCsInUse"), "vpcs_in_use");
+        assert_eq!(snake("ARNSuffix"), "arn_suffix");
         assert_eq!(field("Type"), "r#type");
         assert_eq!(screaming("ParameterNotFound"), "PARAMETER_NOT_FOUND");
     }

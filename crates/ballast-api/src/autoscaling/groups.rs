@@ -5,8 +5,8 @@ use ballast_core::autoscaling::group::{GroupSpec, GroupTag};
 use ballast_core::autoscaling::hook::HookSpec;
 use ballast_core::autoscaling::{Error as Rule, Group};
 use ballast_core::paging::page;
+use ballast_model::autoscaling::*;
 
-use super::model::*;
 use super::{
     Error, activity_view, change, check_target_groups, group_arn, group_view, instance_view,
     invalid, load, paging, template_spec,
@@ -278,7 +278,7 @@ pub(super) fn describe(
             .map(|g| {
                 let mut view = group_view(state, g);
                 if !include_instances {
-                    view.instances.clear();
+                    view.instances = Some(Vec::new());
                 }
                 view
             })
@@ -310,18 +310,20 @@ pub(super) fn describe_instances(
                 auto_scaling_group_name: group.name.clone(),
                 availability_zone: view.availability_zone,
                 availability_zone_id: view.availability_zone_id,
-                lifecycle_state: view.lifecycle_state,
+                lifecycle_state: view.lifecycle_state.as_str().to_owned(),
                 health_status: view.health_status,
+                launch_configuration_name: None,
                 launch_template: view.launch_template,
                 image_id: view.image_id,
                 protected_from_scale_in: view.protected_from_scale_in,
+                weighted_capacity: None,
             });
         }
     }
     found.sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
     let (found, next_token) = page(found, |i| i.instance_id.as_str(), after.as_deref(), size);
     Ok(DescribeAutoScalingInstancesOutput {
-        auto_scaling_instances: found,
+        auto_scaling_instances: Some(found),
         next_token,
     })
 }

@@ -7,14 +7,14 @@ use ballast_core::autoscaling::{
 };
 use ballast_core::ec2::InstanceState;
 
-use super::model::*;
 use super::{Error, activity, activity_view, change, invalid};
 use crate::ApiState;
+use ballast_model::autoscaling::*;
 
 pub(super) fn terminate(
     state: &ApiState,
     input: TerminateInstanceInAutoScalingGroupInput,
-) -> Result<ActivityOutput, Error> {
+) -> Result<TerminateInstanceInAutoScalingGroupOutput, Error> {
     let id = input.instance_id;
     let group = state
         .store
@@ -54,8 +54,8 @@ pub(super) fn terminate(
         Ok(group.terminate_instance(&id, input.should_decrement_desired_capacity, made, now)?)
     })?;
     state.store.write(|tx| tx.save_activity(&made))?;
-    Ok(ActivityOutput {
-        activity: activity_view(&made),
+    Ok(TerminateInstanceInAutoScalingGroupOutput {
+        activity: Some(activity_view(&made)),
     })
 }
 
@@ -81,11 +81,11 @@ pub(super) fn set_health(state: &ApiState, input: SetInstanceHealthInput) -> Res
 pub(super) fn set_protection(
     state: &ApiState,
     input: SetInstanceProtectionInput,
-) -> Result<Empty, Error> {
+) -> Result<SetInstanceProtectionOutput, Error> {
     change(state, &input.auto_scaling_group_name, |_, group| {
         Ok(group.set_protection(&input.instance_ids, input.protected_from_scale_in)?)
     })?;
-    Ok(Empty {})
+    Ok(SetInstanceProtectionOutput {})
 }
 
 fn ids(list: Option<Vec<String>>) -> Vec<String> {
@@ -165,7 +165,7 @@ pub(super) fn attach(state: &ApiState, input: AttachInstancesInput) -> Result<()
 pub(super) fn detach(
     state: &ApiState,
     input: DetachInstancesInput,
-) -> Result<ActivitiesOutput, Error> {
+) -> Result<DetachInstancesOutput, Error> {
     let ids = ids(input.instance_ids);
     let now = state.now().millis();
     let made = change(state, &input.auto_scaling_group_name, |tx, group| {
@@ -191,15 +191,15 @@ pub(super) fn detach(
         }
         Ok(made)
     })?;
-    Ok(ActivitiesOutput {
-        activities: made.iter().map(activity_view).collect(),
+    Ok(DetachInstancesOutput {
+        activities: Some(made.iter().map(activity_view).collect()),
     })
 }
 
 pub(super) fn enter_standby(
     state: &ApiState,
     input: EnterStandbyInput,
-) -> Result<ActivitiesOutput, Error> {
+) -> Result<EnterStandbyOutput, Error> {
     let ids = ids(input.instance_ids);
     let now = state.now().millis();
     let made = change(state, &input.auto_scaling_group_name, |tx, group| {
@@ -225,15 +225,15 @@ pub(super) fn enter_standby(
         }
         Ok(made)
     })?;
-    Ok(ActivitiesOutput {
-        activities: made.iter().map(activity_view).collect(),
+    Ok(EnterStandbyOutput {
+        activities: Some(made.iter().map(activity_view).collect()),
     })
 }
 
 pub(super) fn exit_standby(
     state: &ApiState,
     input: ExitStandbyInput,
-) -> Result<ActivitiesOutput, Error> {
+) -> Result<ExitStandbyOutput, Error> {
     let ids = ids(input.instance_ids);
     let now = state.now().millis();
     let made = change(state, &input.auto_scaling_group_name, |tx, group| {
@@ -258,7 +258,7 @@ pub(super) fn exit_standby(
         }
         Ok(made)
     })?;
-    Ok(ActivitiesOutput {
-        activities: made.iter().map(activity_view).collect(),
+    Ok(ExitStandbyOutput {
+        activities: Some(made.iter().map(activity_view).collect()),
     })
 }

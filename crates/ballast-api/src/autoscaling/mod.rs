@@ -11,7 +11,6 @@
 mod groups;
 mod hooks;
 mod instances;
-pub mod model;
 mod processes;
 mod refresh;
 
@@ -28,7 +27,7 @@ use crate::dispatch::{
 };
 use crate::error::{ErrorCode, HandlerError};
 use crate::{ApiState, RequestContext};
-use model::*;
+use ballast_model::autoscaling::*;
 
 operations! {
     /// The Auto Scaling operations Ballast implements.
@@ -94,7 +93,7 @@ pub fn handle(
         DetachInstances => call(ctx, request, |i| instances::detach(state, i)),
         EnterStandby => call(ctx, request, |i| instances::enter_standby(state, i)),
         ExitStandby => call(ctx, request, |i| instances::exit_standby(state, i)),
-        DescribeScalingProcessTypes => call(ctx, request, |_: NoInput| {
+        DescribeScalingProcessTypes => call(ctx, request, |_: DescribeScalingProcessTypesInput| {
             Ok::<_, Error>(processes::process_types())
         }),
         SuspendProcesses => call_no_output(ctx, request, |i| processes::suspend(state, i)),
@@ -113,9 +112,9 @@ pub fn handle(
         DescribeTrafficSources => call(ctx, request, |i| processes::describe_traffic(state, i)),
         PutLifecycleHook => call(ctx, request, |i| hooks::put(state, i)),
         DescribeLifecycleHooks => call(ctx, request, |i| hooks::describe(state, i)),
-        DescribeLifecycleHookTypes => {
-            call(ctx, request, |_: NoInput| Ok::<_, Error>(hooks::types()))
-        }
+        DescribeLifecycleHookTypes => call(ctx, request, |_: DescribeLifecycleHookTypesInput| {
+            Ok::<_, Error>(hooks::types())
+        }),
         DeleteLifecycleHook => call(ctx, request, |i| hooks::delete(state, i)),
         CompleteLifecycleAction => call(ctx, request, |i| hooks::complete(state, i)),
         RecordLifecycleActionHeartbeat => call(ctx, request, |i| hooks::heartbeat(state, i)),
@@ -307,41 +306,49 @@ fn template_view(spec: &TemplateSpec) -> LaunchTemplateSpecification {
     }
 }
 
-fn instance_view(state: &ApiState, m: &Member) -> model::Instance {
-    model::Instance {
+/// A count the core keeps unsigned, as the model's `Integer`.
+fn int(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+fn instance_view(state: &ApiState, m: &Member) -> Instance {
+    Instance {
         instance_id: m.instance_id.clone(),
-        instance_type: m.instance_type.clone(),
+        instance_type: Some(m.instance_type.clone()),
         availability_zone: m.zone.clone(),
         availability_zone_id: zone_id(state, &m.zone),
-        lifecycle_state: m.lifecycle.name().to_owned(),
+        lifecycle_state: LifecycleState::from(m.lifecycle.name()),
         health_status: m.health.name().to_owned(),
+        launch_configuration_name: None,
         launch_template: m.launch_template.as_ref().map(template_view),
         image_id: Some(m.image_id.clone()),
         protected_from_scale_in: m.protected,
+        weighted_capacity: None,
     }
 }
 
-fn activity_view(a: &Activity) -> model::Activity {
-    model::Activity {
+fn activity_view(a: &Activity) -> ballast_model::autoscaling::Activity {
+    ballast_model::autoscaling::Activity {
         activity_id: a.id.clone(),
         auto_scaling_group_name: a.group_name.clone(),
-        description: a.description.clone(),
+        description: Some(a.description.clone()),
         cause: a.cause.clone(),
         start_time: Timestamp::from_millis(a.start_millis),
         end_time: a.end_millis.map(Timestamp::from_millis),
-        status_code: a.status.name().to_owned(),
+        status_code: ScalingActivityStatusCode::from(a.status.name()),
         status_message: a.status_message.clone(),
-        progress: a.progress,
-        details: a.details.clone(),
-        auto_scaling_group_arn: a.group_arn.clone(),
+        progress: Some(a.progress),
+        details: Some(a.details.clone()),
+        auto_scaling_group_state: None,
+        auto_scaling_group_arn: Some(a.group_arn.clone()),
     }
 }
 
-fn tag_view(group: &Group, tag: &asg::GroupTag) -> model::Tag {
-    model::Tag {
+fn tag_view(group: &Group, tag: &asg::GroupTag) -> TagDescription {
+    TagDescription {
         resource_id: Some(group.name.clone()),
         resource_type: Some("auto-scaling-group".to_owned()),
-        key: tag.key.clone(),
+        key: Some(tag.key.clone()),
         value: Some(tag.value.clone()),
         propagate_at_launch: Some(tag.propagate),
     }
@@ -355,50 +362,71 @@ fn group_view(state: &ApiState, group: &Group) -> AutoScalingGroup {
         .collect();
     AutoScalingGroup {
         auto_scaling_group_name: group.name.clone(),
-        auto_scaling_group_arn: group.arn.clone(),
+        auto_scaling_group_arn: Some(group.arn.clone()),
+        launch_configuration_name: None,
         launch_template: Some(template_view(&group.launch_template)),
-        min_size: group.min_size,
-        max_size: group.max_size,
-        desired_capacity: group.desired,
-        default_cooldown: group.default_cooldown,
+        mixed_instances_policy: None,
+        min_size: int(group.min_size),
+        max_size: int(group.max_size),
+        desired_capacity: int(group.desired),
+        predicted_capacity: None,
+        default_cooldown: int(group.default_cooldown),
         availability_zones: group.zones.clone(),
-        load_balancer_names: Vec::new(),
-        traffic_sources: target_groups
-            .iter()
-            .map(|arn| TrafficSourceIdentifier {
-                identifier: arn.clone(),
-                r#type: Some("elbv2".to_owned()),
-            })
-            .collect(),
-        target_group_arns: target_groups,
+        availability_zone_ids: None,
+        load_balancer_names: Some(Vec::new()),
+        traffic_sources: Some(
+            target_groups
+                .iter()
+                .map(|arn| TrafficSourceIdentifier {
+                    identifier: arn.clone(),
+                    r#type: Some("elbv2".to_owned()),
+                })
+                .collect(),
+        ),
+        target_group_arns: Some(target_groups),
         health_check_type: group.health_check_type.clone(),
-        health_check_grace_period: group.health_check_grace_period,
-        instances: group
-            .instances
-            .iter()
-            .map(|m| instance_view(state, m))
-            .collect(),
+        health_check_grace_period: Some(int(group.health_check_grace_period)),
+        instances: Some(
+            group
+                .instances
+                .iter()
+                .map(|m| instance_view(state, m))
+                .collect(),
+        ),
         created_time: Timestamp::from_millis(group.created_millis),
-        suspended_processes: group
-            .suspended
-            .iter()
-            .map(|s| SuspendedProcess {
-                process_name: s.process.clone(),
-                suspension_reason: s.reason.clone(),
-            })
-            .collect(),
+        suspended_processes: Some(
+            group
+                .suspended
+                .iter()
+                .map(|s| SuspendedProcess {
+                    process_name: Some(s.process.clone()),
+                    suspension_reason: Some(s.reason.clone()),
+                })
+                .collect(),
+        ),
+        placement_group: None,
         vpc_zone_identifier: group.vpc_zone_identifier.clone(),
-        enabled_metrics: Vec::new(),
+        enabled_metrics: Some(Vec::new()),
         status: group.status().map(str::to_owned),
-        tags: group.tags.iter().map(|t| tag_view(group, t)).collect(),
-        termination_policies: group.termination_policies.clone(),
-        new_instances_protected_from_scale_in: group.new_instances_protected,
-        service_linked_role_arn: format!(
+        tags: Some(group.tags.iter().map(|t| tag_view(group, t)).collect()),
+        termination_policies: Some(group.termination_policies.clone()),
+        new_instances_protected_from_scale_in: Some(group.new_instances_protected),
+        service_linked_role_arn: Some(format!(
             "arn:aws:iam::{}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling",
             state.scope.account
-        ),
-        max_instance_lifetime: group.max_instance_lifetime,
-        capacity_rebalance: group.capacity_rebalance,
-        default_instance_warmup: group.default_instance_warmup,
+        )),
+        max_instance_lifetime: group.max_instance_lifetime.map(int),
+        capacity_rebalance: Some(group.capacity_rebalance),
+        warm_pool_configuration: None,
+        warm_pool_size: None,
+        context: None,
+        desired_capacity_type: None,
+        default_instance_warmup: group.default_instance_warmup.map(int),
+        instance_maintenance_policy: None,
+        deletion_protection: None,
+        availability_zone_distribution: None,
+        availability_zone_impairment_policy: None,
+        capacity_reservation_specification: None,
+        instance_lifecycle_policy: None,
     }
 }

@@ -4,23 +4,26 @@
 use ballast_core::autoscaling::{self as asg, AttachmentState, check_processes};
 use ballast_core::paging::page;
 
+use ballast_model::autoscaling::*;
+
 use super::groups::check_traffic_type;
-use super::model::*;
 use super::{Error, change, check_target_groups, load, paging};
 use crate::ApiState;
 
-pub(super) fn process_types() -> ProcessesOutput {
-    ProcessesOutput {
-        processes: asg::PROCESSES
-            .iter()
-            .map(|p| ProcessType {
-                process_name: (*p).to_owned(),
-            })
-            .collect(),
+pub(super) fn process_types() -> DescribeScalingProcessTypesOutput {
+    DescribeScalingProcessTypesOutput {
+        processes: Some(
+            asg::PROCESSES
+                .iter()
+                .map(|p| ProcessType {
+                    process_name: (*p).to_owned(),
+                })
+                .collect(),
+        ),
     }
 }
 
-pub(super) fn suspend(state: &ApiState, input: ScalingProcessQuery) -> Result<(), Error> {
+pub(super) fn suspend(state: &ApiState, input: SuspendProcessesInput) -> Result<(), Error> {
     let processes = check_processes(input.scaling_processes.as_deref())?;
     let now = state.now().millis();
     change(state, &input.auto_scaling_group_name, |_, group| {
@@ -29,7 +32,7 @@ pub(super) fn suspend(state: &ApiState, input: ScalingProcessQuery) -> Result<()
     })
 }
 
-pub(super) fn resume(state: &ApiState, input: ScalingProcessQuery) -> Result<(), Error> {
+pub(super) fn resume(state: &ApiState, input: ResumeProcessesInput) -> Result<(), Error> {
     let processes = check_processes(input.scaling_processes.as_deref())?;
     change(state, &input.auto_scaling_group_name, |_, group| {
         group.resume(&processes);
@@ -58,26 +61,26 @@ fn detach(state: &ApiState, name: &str, arns: &[String]) -> Result<(), Error> {
 
 pub(super) fn attach_target_groups(
     state: &ApiState,
-    input: TargetGroupsInput,
-) -> Result<Empty, Error> {
+    input: AttachLoadBalancerTargetGroupsInput,
+) -> Result<AttachLoadBalancerTargetGroupsOutput, Error> {
     attach(
         state,
         &input.auto_scaling_group_name,
         input.target_group_arns,
     )?;
-    Ok(Empty {})
+    Ok(AttachLoadBalancerTargetGroupsOutput {})
 }
 
 pub(super) fn detach_target_groups(
     state: &ApiState,
-    input: TargetGroupsInput,
-) -> Result<Empty, Error> {
+    input: DetachLoadBalancerTargetGroupsInput,
+) -> Result<DetachLoadBalancerTargetGroupsOutput, Error> {
     detach(
         state,
         &input.auto_scaling_group_name,
         &input.target_group_arns,
     )?;
-    Ok(Empty {})
+    Ok(DetachLoadBalancerTargetGroupsOutput {})
 }
 
 pub(super) fn describe_target_groups(
@@ -88,22 +91,21 @@ pub(super) fn describe_target_groups(
     let group = state
         .store
         .read(|tx| load(tx, &input.auto_scaling_group_name))?;
-    let states: Vec<LoadBalancerTargetGroupState> = group
-        .target_groups
-        .iter()
-        .map(|a| LoadBalancerTargetGroupState {
-            load_balancer_target_group_arn: a.target_group_arn.clone(),
-            state: a.state.name().to_owned(),
-        })
-        .collect();
-    let (states, next_token) = page(
-        states,
-        |s| s.load_balancer_target_group_arn.as_str(),
+    let (attached, next_token) = page(
+        group.target_groups,
+        |a| a.target_group_arn.as_str(),
         after.as_deref(),
         size,
     );
+    let states = attached
+        .iter()
+        .map(|a| LoadBalancerTargetGroupState {
+            load_balancer_target_group_arn: Some(a.target_group_arn.clone()),
+            state: Some(a.state.name().to_owned()),
+        })
+        .collect();
     Ok(DescribeLoadBalancerTargetGroupsOutput {
-        load_balancer_target_groups: states,
+        load_balancer_target_groups: Some(states),
         next_token,
     })
 }
@@ -117,16 +119,22 @@ fn traffic_arns(sources: Vec<TrafficSourceIdentifier>) -> Result<Vec<String>, Er
     Ok(arns)
 }
 
-pub(super) fn attach_traffic(state: &ApiState, input: TrafficSourcesInput) -> Result<Empty, Error> {
+pub(super) fn attach_traffic(
+    state: &ApiState,
+    input: AttachTrafficSourcesInput,
+) -> Result<AttachTrafficSourcesOutput, Error> {
     let arns = traffic_arns(input.traffic_sources)?;
     attach(state, &input.auto_scaling_group_name, arns)?;
-    Ok(Empty {})
+    Ok(AttachTrafficSourcesOutput {})
 }
 
-pub(super) fn detach_traffic(state: &ApiState, input: TrafficSourcesInput) -> Result<Empty, Error> {
+pub(super) fn detach_traffic(
+    state: &ApiState,
+    input: DetachTrafficSourcesInput,
+) -> Result<DetachTrafficSourcesOutput, Error> {
     let arns = traffic_arns(input.traffic_sources)?;
     detach(state, &input.auto_scaling_group_name, &arns)?;
-    Ok(Empty {})
+    Ok(DetachTrafficSourcesOutput {})
 }
 
 pub(super) fn describe_traffic(
@@ -138,23 +146,29 @@ pub(super) fn describe_traffic(
     let group = state
         .store
         .read(|tx| load(tx, &input.auto_scaling_group_name))?;
-    let states: Vec<TrafficSourceState> = group
-        .target_groups
+    let (attached, next_token) = page(
+        group.target_groups,
+        |a| a.target_group_arn.as_str(),
+        after.as_deref(),
+        size,
+    );
+    let states = attached
         .iter()
         .map(|a| TrafficSourceState {
-            traffic_source: a.target_group_arn.clone(),
-            state: match a.state {
-                AttachmentState::Removing => "Removing",
-                other => other.name(),
-            }
-            .to_owned(),
-            identifier: a.target_group_arn.clone(),
-            r#type: "elbv2".to_owned(),
+            traffic_source: Some(a.target_group_arn.clone()),
+            state: Some(
+                match a.state {
+                    AttachmentState::Removing => "Removing",
+                    other => other.name(),
+                }
+                .to_owned(),
+            ),
+            identifier: Some(a.target_group_arn.clone()),
+            r#type: Some("elbv2".to_owned()),
         })
         .collect();
-    let (states, next_token) = page(states, |s| s.identifier.as_str(), after.as_deref(), size);
     Ok(DescribeTrafficSourcesOutput {
-        traffic_sources: states,
+        traffic_sources: Some(states),
         next_token,
     })
 }

@@ -3,19 +3,19 @@
 use ballast_core::autoscaling::refresh::{InstanceRefresh as Refresh, RefreshSpec};
 use ballast_core::autoscaling::{Error as Rule, Lifecycle};
 use ballast_core::paging::page;
+use ballast_model::autoscaling::*;
 use ballast_wire::Timestamp;
 
-use super::model::*;
-use super::{Error, change, load, paging, template_spec, template_view};
+use super::{Error, change, int, load, paging, template_spec, template_view};
 use crate::ApiState;
 
 pub(super) fn start(
     state: &ApiState,
     input: StartInstanceRefreshInput,
-) -> Result<InstanceRefreshIdOutput, Error> {
+) -> Result<StartInstanceRefreshOutput, Error> {
     let preferences = input.preferences.unwrap_or_default();
     let spec = RefreshSpec {
-        strategy: input.strategy,
+        strategy: input.strategy.map(|s| s.as_str().to_owned()),
         min_healthy_percentage: preferences.min_healthy_percentage,
         max_healthy_percentage: preferences.max_healthy_percentage,
         instance_warmup: preferences.instance_warmup,
@@ -59,41 +59,46 @@ pub(super) fn start(
         group.refreshes.insert(0, refresh);
         Ok(())
     })?;
-    Ok(InstanceRefreshIdOutput {
-        instance_refresh_id: id,
+    Ok(StartInstanceRefreshOutput {
+        instance_refresh_id: Some(id),
     })
 }
 
 fn view(group_name: &str, r: &Refresh) -> InstanceRefresh {
+    let percentage_complete = int(r.percentage_complete());
+    let instances_to_update = int(r.instances_to_update);
     InstanceRefresh {
-        instance_refresh_id: r.id.clone(),
-        auto_scaling_group_name: group_name.to_owned(),
-        status: r.status.name().to_owned(),
+        instance_refresh_id: Some(r.id.clone()),
+        auto_scaling_group_name: Some(group_name.to_owned()),
+        status: Some(InstanceRefreshStatus::from(r.status.name())),
         status_reason: r.status_reason.clone(),
-        start_time: Timestamp::from_millis(r.start_millis),
+        start_time: Some(Timestamp::from_millis(r.start_millis)),
         end_time: r.end_millis.map(Timestamp::from_millis),
-        percentage_complete: r.percentage_complete(),
-        instances_to_update: r.instances_to_update,
-        progress_details: ProgressDetails {
-            live_pool_progress: LivePoolProgress {
-                percentage_complete: r.percentage_complete(),
-                instances_to_update: r.instances_to_update,
-            },
-        },
-        preferences: RefreshPreferences {
+        percentage_complete: Some(percentage_complete),
+        instances_to_update: Some(instances_to_update),
+        progress_details: Some(InstanceRefreshProgressDetails {
+            live_pool_progress: Some(InstanceRefreshLivePoolProgress {
+                percentage_complete: Some(percentage_complete),
+                instances_to_update: Some(instances_to_update),
+            }),
+            warm_pool_progress: None,
+        }),
+        preferences: Some(RefreshPreferences {
             min_healthy_percentage: i32::try_from(r.min_healthy_percentage).ok(),
             max_healthy_percentage: i32::try_from(r.max_healthy_percentage).ok(),
             instance_warmup: r.instance_warmup.and_then(|w| i32::try_from(w).ok()),
             skip_matching: Some(r.skip_matching),
             auto_rollback: Some(false),
-            scale_in_protected_instances: Some("Ignore".to_owned()),
-            standby_instances: Some("Ignore".to_owned()),
+            scale_in_protected_instances: Some(ScaleInProtectedInstances::Ignore),
+            standby_instances: Some(StandbyInstances::Ignore),
             ..RefreshPreferences::default()
-        },
+        }),
         desired_configuration: r.desired_template.as_ref().map(|t| DesiredConfiguration {
             launch_template: Some(template_view(t)),
+            mixed_instances_policy: None,
         }),
-        strategy: "Rolling".to_owned(),
+        rollback_details: None,
+        strategy: Some(RefreshStrategy::Rolling),
     }
 }
 
@@ -115,7 +120,7 @@ pub(super) fn describe(
         .collect();
     let (selected, next_token) = page(selected, |(k, _)| k.as_str(), after.as_deref(), size);
     Ok(DescribeInstanceRefreshesOutput {
-        instance_refreshes: selected.into_iter().map(|(_, r)| r).collect(),
+        instance_refreshes: Some(selected.into_iter().map(|(_, r)| r).collect()),
         next_token,
     })
 }
@@ -123,7 +128,7 @@ pub(super) fn describe(
 pub(super) fn cancel(
     state: &ApiState,
     input: CancelInstanceRefreshInput,
-) -> Result<InstanceRefreshIdOutput, Error> {
+) -> Result<CancelInstanceRefreshOutput, Error> {
     let id = change(state, &input.auto_scaling_group_name, |_, group| {
         let refresh = group
             .refreshes
@@ -138,7 +143,7 @@ pub(super) fn cancel(
         refresh.status = ballast_core::autoscaling::RefreshStatus::Cancelling;
         Ok(refresh.id.clone())
     })?;
-    Ok(InstanceRefreshIdOutput {
-        instance_refresh_id: id,
+    Ok(CancelInstanceRefreshOutput {
+        instance_refresh_id: Some(id),
     })
 }
