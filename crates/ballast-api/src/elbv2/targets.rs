@@ -4,16 +4,13 @@ use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
 use ballast_core::ec2::InstanceState;
-use ballast_core::elbv2::{self, Error as Rule, Registration};
+use ballast_core::elbv2::{self, Error as Rule, Registration, TargetRequest};
 use ballast_core::network;
 use ballast_store::Tx;
 
 use super::model::*;
 use super::{Error, target_groups, usage};
 use crate::ApiState;
-
-/// The most targets an ALB target group may hold.
-const MAX_TARGETS: usize = 1000;
 
 /// What DescribeTargetHealth says of a target that is not registered.
 const NOT_REGISTERED: (&str, &str, &str) = (
@@ -121,49 +118,17 @@ pub(super) fn register(
     let now = state.now().millis();
     state.store.write(|tx| -> Result<_, Error> {
         let group = target_groups::load(tx, &input.target_group_arn)?;
-        let mut wanted: Vec<(&TargetDescription, u16)> = Vec::with_capacity(input.targets.len());
+        let mut wanted = Vec::with_capacity(input.targets.len());
         for target in &input.targets {
             let port = port_of(&group, target)?;
             check_target(tx, &group, &state.scope.region, target)?;
-            if !wanted.iter().any(|(t, p)| t.id == target.id && *p == port) {
-                wanted.push((target, port));
-            }
+            wanted.push(TargetRequest {
+                id: target.id.clone(),
+                port,
+                availability_zone: target.availability_zone.clone(),
+            });
         }
-        let existing = tx.targets_of(&group.arn)?;
-        let mut count = existing.len();
-        for (target, port) in wanted {
-            match existing
-                .iter()
-                .find(|r| r.id == target.id && r.port == port)
-            {
-                // Registering a draining target again cancels the drain: it
-                // starts over as a newly registered target.
-                Some(current) if current.is_draining() => tx.save_target(&Registration {
-                    registered_millis: now,
-                    draining_since_millis: None,
-                    availability_zone: target
-                        .availability_zone
-                        .clone()
-                        .or_else(|| current.availability_zone.clone()),
-                    ..current.clone()
-                })?,
-                Some(_) => {}
-                None => {
-                    count += 1;
-                    tx.save_target(&Registration {
-                        target_group_arn: group.arn.clone(),
-                        id: target.id.clone(),
-                        port,
-                        availability_zone: target.availability_zone.clone(),
-                        registered_millis: now,
-                        draining_since_millis: None,
-                    })?;
-                }
-            }
-        }
-        if count > MAX_TARGETS {
-            return Err(Rule::TooManyTargets.into());
-        }
+        tx.register_targets::<Error>(&group.arn, &wanted, now)?;
         Ok(())
     })?;
     state.data_plane.changed();
@@ -180,27 +145,13 @@ pub(super) fn deregister(
     let now = state.now().millis();
     state.store.write(|tx| -> Result<_, Error> {
         let group = target_groups::load(tx, &input.target_group_arn)?;
-        let used = usage(tx)?.is_used(&group.arn);
-        let existing = tx.targets_of(&group.arn)?;
-        for target in &input.targets {
-            let port = port_of(&group, target)?;
-            // Targets that are not registered are ignored.
-            let Some(current) = existing
-                .iter()
-                .find(|r| r.id == target.id && r.port == port)
-            else {
-                continue;
-            };
-            if !used {
-                // No load balancer sends it traffic: nothing to drain.
-                tx.delete_target(&group.arn, &current.id, current.port)?;
-            } else if !current.is_draining() {
-                tx.save_target(&Registration {
-                    draining_since_millis: Some(now),
-                    ..current.clone()
-                })?;
-            }
-        }
+        let wanted = input
+            .targets
+            .iter()
+            .map(|target| Ok((target.id.clone(), port_of(&group, target)?)))
+            .collect::<Result<Vec<_>, Rule>>()?;
+        // Targets that are not registered are ignored.
+        tx.deregister_targets(&group.arn, &wanted, now)?;
         Ok(())
     })?;
     state.data_plane.changed();
