@@ -5,31 +5,11 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use ballast_core::Clock;
-use ballast_core::elbv2::Eligibility;
+use ballast_core::elbv2::{Algorithm, Eligibility};
 use rand::Rng;
 
 use crate::registry::{Target, epoch_millis};
 use crate::snapshot::GroupRoute;
-
-/// `load_balancing.algorithm.type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Algorithm {
-    RoundRobin,
-    LeastOutstandingRequests,
-    /// Uniform random: Ballast has no anomaly detection, so every target
-    /// keeps the same weight.
-    WeightedRandom,
-}
-
-impl Algorithm {
-    pub fn parse(value: Option<&str>) -> Algorithm {
-        match value {
-            Some("least_outstanding_requests") => Algorithm::LeastOutstandingRequests,
-            Some("weighted_random") => Algorithm::WeightedRandom,
-            _ => Algorithm::RoundRobin,
-        }
-    }
-}
 
 /// The targets a request may go to: the healthy ones not held by passive
 /// health, or, when there is none, the unhealthy and held ones (fail-open).

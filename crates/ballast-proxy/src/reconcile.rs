@@ -16,7 +16,6 @@ use ballast_store::StoreError;
 use tokio::task::JoinHandle;
 
 use crate::Proxy;
-use crate::balance::Algorithm;
 use crate::health_check::{self, CheckSpec, MIN_TIMEOUT};
 use crate::registry::TargetKey;
 use crate::snapshot::{GroupRoute, ListenerRoute, Snapshot, XffMode};
@@ -145,7 +144,7 @@ async fn reconcile(
         groups.insert(
             group.arn.clone(),
             Arc::new(GroupRoute {
-                algorithm: Algorithm::parse(group.attributes.get("load_balancing.algorithm.type")),
+                algorithm: group.algorithm(),
                 targets,
                 cursor: AtomicUsize::new(0),
                 slow_start: proxy.scale.scale(Duration::from_secs(
