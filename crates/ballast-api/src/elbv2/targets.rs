@@ -3,42 +3,13 @@
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
-use ballast_core::ec2::InstanceState;
-use ballast_core::elbv2::{self, Error as Rule, Registration, TargetRequest};
+use ballast_core::elbv2::{self, Error as Rule, HealthReport, Registration, TargetRequest};
 use ballast_core::network;
 use ballast_store::Tx;
 
 use super::model::*;
 use super::{Error, target_groups, usage};
 use crate::ApiState;
-
-/// What DescribeTargetHealth says of a target that is not registered.
-const NOT_REGISTERED: (&str, &str, &str) = (
-    "unused",
-    "Target.NotRegistered",
-    "Target is not registered to the target group",
-);
-
-/// ... of a target whose group no listener or rule forwards to.
-const NOT_IN_USE: (&str, &str, &str) = (
-    "unused",
-    "Target.NotInUse",
-    "Target group is not configured to receive traffic from the load balancer",
-);
-
-/// ... of a target whose deregistration delay is running.
-const DRAINING: (&str, &str, &str) = (
-    "draining",
-    "Target.DeregistrationInProgress",
-    "Target deregistration is in progress",
-);
-
-/// ... of a target the data plane has not started checking.
-const REGISTERING: (&str, &str, &str) = (
-    "initial",
-    "Elb.RegistrationInProgress",
-    "Target registration is in progress",
-);
 
 /// The port a target description means: its own, else the group's.
 fn port_of(group: &elbv2::TargetGroup, target: &TargetDescription) -> Result<u16, Rule> {
@@ -178,37 +149,9 @@ pub(super) fn describe_health(
             Ok((group, used, registrations, instance_states))
         })?;
     let describe = |r: &Registration| {
-        let not_running = instance_states
-            .get(&r.id)
-            .filter(|s| **s != InstanceState::Running);
-        let (state_name, reason, description) = if r.is_draining() {
-            (DRAINING.0, Some(DRAINING.1), Some(DRAINING.2.to_owned()))
-        } else if let Some(instance_state) = not_running {
-            (
-                "unused",
-                Some("Target.InvalidState"),
-                Some(format!("Target is in the {} state", instance_state.name())),
-            )
-        } else if !used {
-            (
-                NOT_IN_USE.0,
-                Some(NOT_IN_USE.1),
-                Some(NOT_IN_USE.2.to_owned()),
-            )
-        } else if let Some(tracker) = state.data_plane.target_health(&group.arn, &r.id, r.port) {
-            tracker.describe()
-        } else {
-            (
-                REGISTERING.0,
-                Some(REGISTERING.1),
-                Some(REGISTERING.2.to_owned()),
-            )
-        };
-        let health_check_port = if group.health_check.port == "traffic-port" {
-            r.port.to_string()
-        } else {
-            group.health_check.port.clone()
-        };
+        let checked = state.data_plane.target_health(&group.arn, &r.id, r.port);
+        let report = HealthReport::of(r, instance_states.get(&r.id).copied(), used, checked);
+        let health_check_port = group.health_check.port_for(r.port);
         TargetHealthDescription {
             target: TargetDescription {
                 id: r.id.clone(),
@@ -216,11 +159,7 @@ pub(super) fn describe_health(
                 availability_zone: r.availability_zone.clone(),
             },
             health_check_port: Some(health_check_port),
-            target_health: TargetHealth {
-                state: state_name.to_owned(),
-                reason: reason.map(str::to_owned),
-                description,
-            },
+            target_health: target_health(report),
         }
     };
     let mut descriptions = Vec::new();
@@ -244,11 +183,7 @@ pub(super) fn describe_health(
                             availability_zone: target.availability_zone.clone(),
                         },
                         health_check_port: None,
-                        target_health: TargetHealth {
-                            state: NOT_REGISTERED.0.to_owned(),
-                            reason: Some(NOT_REGISTERED.1.to_owned()),
-                            description: Some(NOT_REGISTERED.2.to_owned()),
-                        },
+                        target_health: target_health(HealthReport::not_registered()),
                     });
                 } else {
                     descriptions.extend(found.map(describe));
@@ -259,4 +194,12 @@ pub(super) fn describe_health(
     Ok(DescribeTargetHealthOutput {
         target_health_descriptions: descriptions,
     })
+}
+
+fn target_health(report: HealthReport) -> TargetHealth {
+    TargetHealth {
+        state: report.state.to_owned(),
+        reason: report.reason.map(str::to_owned),
+        description: report.description,
+    }
 }

@@ -19,7 +19,9 @@ pub use listener::{Action, FixedResponse, ForwardConfig, Listener, Redirect, Wei
 pub use load_balancer::{LoadBalancer, LoadBalancerSpec, Zone};
 pub use passive::{CheckTicket, Eligibility, RoutingHold};
 pub use rule::{Condition, RequestView, Rule};
-pub use target::{Change as TargetChange, Drain, MAX_TARGETS, Registration, TargetRequest};
+pub use target::{
+    Change as TargetChange, Drain, HealthReport, MAX_TARGETS, Registration, TargetRequest,
+};
 pub use target_group::{
     Algorithm, HealthCheck, HealthCheckChange, Matcher, TargetGroup, TargetGroupSpec,
 };

@@ -7,8 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Error, TargetGroup};
+use super::{Error, HealthTracker, TargetGroup};
 use crate::TimeScale;
+use crate::ec2::InstanceState;
 
 /// The most targets an ALB target group may hold (draining ones count).
 pub const MAX_TARGETS: usize = 1000;
@@ -192,6 +193,83 @@ pub fn drained<'a>(
         .filter(move |r| r.drain(delay_millis, used, now_millis) == Drain::Over)
 }
 
+/// What DescribeTargetHealth shows of one target: `State`, `Reason` and
+/// `Description`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthReport {
+    pub state: &'static str,
+    pub reason: Option<&'static str>,
+    pub description: Option<String>,
+}
+
+impl HealthReport {
+    fn fixed(state: &'static str, reason: &'static str, description: &str) -> Self {
+        HealthReport {
+            state,
+            reason: Some(reason),
+            description: Some(description.to_owned()),
+        }
+    }
+
+    /// A target that is not registered in the group.
+    pub fn not_registered() -> Self {
+        HealthReport::fixed(
+            "unused",
+            "Target.NotRegistered",
+            "Target is not registered to the target group",
+        )
+    }
+
+    /// A registration, in this order: draining; an instance target whose
+    /// instance is not running (`instance_state`, `None` for `ip` targets
+    /// or unknown instances); a group no listener or rule forwards to
+    /// (`used`); what the data plane's active checks say (`checked`); and,
+    /// before the data plane has picked the target up, registering.
+    pub fn of(
+        registration: &Registration,
+        instance_state: Option<InstanceState>,
+        used: bool,
+        checked: Option<HealthTracker>,
+    ) -> Self {
+        if registration.is_draining() {
+            return HealthReport::fixed(
+                "draining",
+                "Target.DeregistrationInProgress",
+                "Target deregistration is in progress",
+            );
+        }
+        if let Some(state) = instance_state.filter(|s| *s != InstanceState::Running) {
+            return HealthReport {
+                state: "unused",
+                reason: Some("Target.InvalidState"),
+                description: Some(format!("Target is in the {} state", state.name())),
+            };
+        }
+        if !used {
+            return HealthReport::fixed(
+                "unused",
+                "Target.NotInUse",
+                "Target group is not configured to receive traffic from the load balancer",
+            );
+        }
+        match checked {
+            Some(tracker) => {
+                let (state, reason, description) = tracker.describe();
+                HealthReport {
+                    state,
+                    reason,
+                    description,
+                }
+            }
+            None => HealthReport::fixed(
+                "initial",
+                "Elb.RegistrationInProgress",
+                "Target registration is in progress",
+            ),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,6 +370,43 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn health_reports_in_order_of_precedence() {
+        let active = reg("i-1", 80, None);
+        let draining = reg("i-1", 80, Some(3));
+        let mut healthy = HealthTracker::new();
+        healthy.record(super::super::CheckOutcome::Success, 5, 2);
+        let stopped = Some(InstanceState::Stopped);
+        let running = Some(InstanceState::Running);
+        assert_eq!(
+            HealthReport::of(&draining, stopped, false, Some(healthy)).state,
+            "draining"
+        );
+        let report = HealthReport::of(&active, stopped, true, Some(healthy));
+        assert_eq!(report.reason, Some("Target.InvalidState"));
+        assert_eq!(
+            report.description.as_deref(),
+            Some("Target is in the stopped state")
+        );
+        assert_eq!(
+            HealthReport::of(&active, running, false, Some(healthy)).reason,
+            Some("Target.NotInUse")
+        );
+        assert_eq!(
+            HealthReport::of(&active, running, true, Some(healthy)),
+            HealthReport {
+                state: "healthy",
+                reason: None,
+                description: None
+            }
+        );
+        assert_eq!(
+            HealthReport::of(&active, None, true, None).reason,
+            Some("Elb.RegistrationInProgress")
+        );
+        assert_eq!(HealthReport::not_registered().state, "unused");
     }
 
     #[test]

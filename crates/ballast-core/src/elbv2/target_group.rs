@@ -120,6 +120,18 @@ impl Algorithm {
     }
 }
 
+impl HealthCheck {
+    /// The port checks of a target registered on `target_port` go to:
+    /// `traffic-port` means the target's own.
+    pub fn port_for(&self, target_port: u16) -> String {
+        if self.port == "traffic-port" {
+            target_port.to_string()
+        } else {
+            self.port.clone()
+        }
+    }
+}
+
 impl TargetGroup {
     /// A new target group from a request, with AWS's defaults filled in.
     /// The group's load-balancing algorithm.
