@@ -10,7 +10,7 @@ use ballast_core::autoscaling::step::{self, Action, Observation, World};
 use ballast_core::autoscaling::{Group, TemplateSpec, iso8601};
 use ballast_core::ec2::launch::{LaunchRequest, TagRequest};
 use ballast_core::ec2::launch_template::TemplateRef;
-use ballast_core::elbv2::{Registration, TargetGroup, TargetGroupUsage};
+use ballast_core::elbv2::{Registration, TargetGroup, TargetRequest};
 use ballast_store::{StoreError, TemplateChoice, Tx};
 
 use crate::Inner;
@@ -69,7 +69,6 @@ pub(crate) fn run(inner: &Inner) -> Result<Outcome, PassError> {
 struct Targets {
     groups: HashMap<String, TargetGroup>,
     registrations: HashMap<String, Vec<Registration>>,
-    usage: TargetGroupUsage,
 }
 
 fn group_pass(
@@ -86,11 +85,18 @@ fn group_pass(
     let mut targets = Targets {
         groups: HashMap::new(),
         registrations: HashMap::new(),
-        usage: TargetGroupUsage::new(&tx.listeners()?, &tx.rules()?),
     };
     for attachment in &group.target_groups {
         let arn = &attachment.target_group_arn;
         if let Some(tg) = tx.target_group(arn)? {
+            // Drained registrations go first, by the rule the data plane's
+            // reaper keeps (`Registration::drain`).
+            if !tx
+                .reap_drained_targets(Some(arn), inner.scale, now)?
+                .is_empty()
+            {
+                outcome.targets_changed = true;
+            }
             targets
                 .registrations
                 .insert(arn.clone(), tx.targets_of(arn)?);
@@ -100,7 +106,7 @@ fn group_pass(
     let world = World {
         now_millis: now,
         scale: inner.scale,
-        observations: observe(inner, tx, &group, &mut targets, now, outcome)?,
+        observations: observe(inner, tx, &group, &targets)?,
     };
     let actions = step::step(&mut group, &world, &inner.ids);
     let mut deleted = false;
@@ -121,7 +127,14 @@ fn group_pass(
                 instance_id,
                 target_group_arn,
             } => {
-                if register(tx, &targets, &instance_id, &target_group_arn, now)? {
+                if register(
+                    tx,
+                    &targets,
+                    &group.name,
+                    &instance_id,
+                    &target_group_arn,
+                    now,
+                )? {
                     outcome.targets_changed = true;
                 }
             }
@@ -180,15 +193,13 @@ fn group_pass(
 }
 
 /// What the world says about each member: its instance's state and its
-/// registrations and health in the group's target groups. Registrations
-/// whose drain is over (or that no load balancer uses) are removed here.
+/// registrations and health in the group's target groups (drained
+/// registrations were reaped before).
 fn observe(
     inner: &Inner,
     tx: &Tx<'_>,
     group: &Group,
-    targets: &mut Targets,
-    now: i64,
-    outcome: &mut Outcome,
+    targets: &Targets,
 ) -> Result<HashMap<String, Observation>, PassError> {
     let mut out = HashMap::new();
     for m in &group.instances {
@@ -196,29 +207,13 @@ fn observe(
             state: tx.instance(&m.instance_id)?.map(|i| i.state),
             ..Observation::default()
         };
-        for (arn, registrations) in &mut targets.registrations {
-            let Some(tg) = targets.groups.get(arn) else {
-                continue;
-            };
-            let used = targets.usage.is_used(arn);
-            let delay = ballast_core::autoscaling::scaled_millis(
-                tg.attributes.deregistration_delay_seconds(),
-                inner.scale,
-            );
-            let mut reaped = Vec::new();
+        for (arn, registrations) in &targets.registrations {
             for reg in registrations.iter().filter(|r| r.id == m.instance_id) {
-                if reg.is_draining() {
-                    if !used || reg.drained_at(delay).is_some_and(|at| now >= at) {
-                        tx.delete_target(arn, &reg.id, reg.port)?;
-                        reaped.push(reg.port);
-                        outcome.targets_changed = true;
-                    } else if !obs.present_in.contains(arn) {
-                        obs.present_in.push(arn.clone());
-                    }
-                    continue;
-                }
                 if !obs.present_in.contains(arn) {
                     obs.present_in.push(arn.clone());
+                }
+                if reg.is_draining() {
+                    continue;
                 }
                 if !obs.live_in.contains(arn) {
                     obs.live_in.push(arn.clone());
@@ -232,7 +227,6 @@ fn observe(
                     }
                 }
             }
-            registrations.retain(|r| !(r.id == m.instance_id && reaped.contains(&r.port)));
         }
         out.insert(m.instance_id.clone(), obs);
     }
@@ -322,43 +316,48 @@ fn launch(
     }
 }
 
-/// Registers an instance with a target group on the group's port (a
-/// draining registration starts over); `true` if anything changed.
+/// A registration the rules refused (the group is full), or the store
+/// failed.
+#[derive(Debug, thiserror::Error)]
+enum RegisterError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Rule(#[from] ballast_core::elbv2::Error),
+}
+
+/// Registers an instance with a target group on the group's port, by the
+/// same rules as RegisterTargets (the target limit; a draining
+/// registration starts over); `true` if anything changed.
 fn register(
     tx: &Tx<'_>,
     targets: &Targets,
+    group_name: &str,
     instance_id: &str,
     arn: &str,
     now: i64,
 ) -> Result<bool, PassError> {
-    let Some(tg) = targets.groups.get(arn) else {
+    let Some(port) = targets.groups.get(arn).and_then(|tg| tg.port) else {
         return Ok(false);
     };
-    let Some(port) = tg.port else {
-        return Ok(false);
-    };
-    let existing = targets
-        .registrations
-        .get(arn)
-        .and_then(|regs| regs.iter().find(|r| r.id == instance_id && r.port == port));
-    match existing {
-        Some(current) if !current.is_draining() => Ok(false),
-        _ => {
-            tx.save_target(&Registration {
-                target_group_arn: arn.to_owned(),
-                id: instance_id.to_owned(),
-                port,
-                availability_zone: None,
-                registered_millis: now,
-                draining_since_millis: None,
-            })?;
-            Ok(true)
+    let wanted = [TargetRequest {
+        id: instance_id.to_owned(),
+        port,
+        availability_zone: None,
+    }];
+    match tx.register_targets::<RegisterError>(arn, &wanted, now) {
+        Ok(changed) => Ok(changed > 0),
+        Err(RegisterError::Rule(rule)) => {
+            tracing::warn!(group = group_name, instance_id, target_group = arn, %rule, "registration refused");
+            Ok(false)
         }
+        Err(RegisterError::Store(error)) => Err(error.into()),
     }
 }
 
-/// Deregisters an instance from a target group: draining where a load
-/// balancer uses the group, removed at once where none does.
+/// Deregisters an instance from a target group (every port it is
+/// registered on), by the same rules as DeregisterTargets: draining where
+/// a load balancer uses the group, removed at once where none does.
 fn deregister(
     tx: &Tx<'_>,
     targets: &Targets,
@@ -366,23 +365,102 @@ fn deregister(
     arn: &str,
     now: i64,
 ) -> Result<bool, PassError> {
-    let mut changed = false;
-    for reg in targets
+    let wanted: Vec<(String, u16)> = targets
         .registrations
         .get(arn)
         .into_iter()
         .flatten()
-        .filter(|r| r.id == instance_id && !r.is_draining())
-    {
-        if targets.usage.is_used(arn) {
-            tx.save_target(&Registration {
-                draining_since_millis: Some(now),
-                ..reg.clone()
-            })?;
-        } else {
-            tx.delete_target(arn, &reg.id, reg.port)?;
-        }
-        changed = true;
+        .filter(|r| r.id == instance_id)
+        .map(|r| (r.id.clone(), r.port))
+        .collect();
+    Ok(tx.deregister_targets(arn, &wanted, now)? > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use ballast_core::elbv2::{MAX_TARGETS, TargetGroupSpec};
+    use ballast_store::Store;
+
+    use super::*;
+
+    const ARN: &str = "arn:tg/web";
+
+    fn full_group() -> (tempfile::TempDir, Store, Targets) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let spec = TargetGroupSpec {
+            name: "web".into(),
+            protocol: Some("HTTP".into()),
+            port: Some(80),
+            vpc_id: Some("vpc-1".into()),
+            target_type: Some("instance".into()),
+            ..TargetGroupSpec::default()
+        };
+        let tg = TargetGroup::create(ARN.into(), &spec, 0).unwrap();
+        let targets = store
+            .write(|tx| {
+                tx.save_target_group(&tg)?;
+                for i in 0..MAX_TARGETS {
+                    tx.save_target(&Registration {
+                        target_group_arn: ARN.into(),
+                        id: format!("i-{i:017x}"),
+                        port: 80,
+                        availability_zone: None,
+                        registered_millis: 0,
+                        draining_since_millis: None,
+                    })?;
+                }
+                Ok::<_, StoreError>(Targets {
+                    groups: HashMap::from([(ARN.to_owned(), tg.clone())]),
+                    registrations: HashMap::from([(ARN.to_owned(), tx.targets_of(ARN)?)]),
+                })
+            })
+            .unwrap();
+        (dir, store, targets)
     }
-    Ok(changed)
+
+    /// The controller used to register without the target limit
+    /// RegisterTargets keeps; it now goes through the same rule.
+    #[test]
+    fn register_keeps_the_target_limit() {
+        let (_dir, store, targets) = full_group();
+        let changed = store
+            .write(|tx| register(tx, &targets, "asg", "i-new", ARN, 5))
+            .unwrap();
+        assert!(!changed);
+        let count = store.read(|tx| tx.targets_of(ARN)).unwrap().len();
+        assert_eq!(count, MAX_TARGETS);
+    }
+
+    /// A registered member is left alone; a draining one starts over, even
+    /// in a full group.
+    #[test]
+    fn register_restarts_a_draining_member() {
+        let (_dir, store, targets) = full_group();
+        let id = "i-00000000000000000";
+        assert!(
+            !store
+                .write(|tx| register(tx, &targets, "asg", id, ARN, 5))
+                .unwrap()
+        );
+        // No listener uses the group, so deregistering removes at once.
+        assert!(
+            store
+                .write(|tx| deregister(tx, &targets, id, ARN, 6))
+                .unwrap()
+        );
+        let left = store.read(|tx| tx.targets_of(ARN)).unwrap();
+        assert_eq!(left.len(), MAX_TARGETS - 1);
+        assert!(
+            store
+                .write(|tx| register(tx, &targets, "asg", id, ARN, 7))
+                .unwrap()
+        );
+        let back = store.read(|tx| tx.targets_of(ARN)).unwrap();
+        let reg = back.iter().find(|r| r.id == id).unwrap();
+        assert_eq!(
+            (reg.registered_millis, reg.draining_since_millis),
+            (7, None)
+        );
+    }
 }

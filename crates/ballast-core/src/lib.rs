@@ -9,6 +9,7 @@
 pub mod address;
 pub mod arn;
 pub mod autoscaling;
+pub mod catalogue;
 pub mod clock;
 pub mod dynamodb;
 pub mod ec2;

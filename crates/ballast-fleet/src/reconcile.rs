@@ -64,12 +64,37 @@ struct Boot {
     generation: u64,
 }
 
-/// A shutdown in progress: SIGTERM sent at `since`, SIGKILL once the grace
-/// is over.
-#[derive(Debug, Clone, Copy)]
+/// A shutdown in progress: SIGTERM sent at `since` (by the injected
+/// clock), SIGKILL once the grace is over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Stopping {
-    since: Instant,
+    since: SystemTime,
     killed: bool,
+}
+
+/// What a shutdown does next to an instance that still has processes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StopStep {
+    /// Nothing sent yet: SIGTERM, and the grace starts now.
+    Terminate,
+    /// The grace is running: wait.
+    Wait,
+    /// The grace is over: SIGKILL (`first` the first time, so it is said
+    /// on the console once; later ones reach whatever was forked since).
+    Kill { first: bool },
+}
+
+/// The kill-grace rule: SIGTERM first, SIGKILL once `grace` has passed
+/// since, by `now` from the injected clock.
+fn stop_step(stopping: Option<Stopping>, now: SystemTime, grace: Duration) -> StopStep {
+    match stopping {
+        None => StopStep::Terminate,
+        Some(s) if s.killed => StopStep::Kill { first: false },
+        Some(s) if now.duration_since(s.since).unwrap_or(Duration::ZERO) >= grace => {
+            StopStep::Kill { first: true }
+        }
+        Some(_) => StopStep::Wait,
+    }
 }
 
 /// A metadata listener, stopped when dropped.
@@ -87,7 +112,7 @@ pub(crate) struct Reconciler {
     inner: Arc<Inner>,
     env: Environment,
     slots: HashMap<String, Slot>,
-    last_sweep: Option<Instant>,
+    last_sweep: Option<SystemTime>,
 }
 
 impl Reconciler {
@@ -173,6 +198,7 @@ impl Reconciler {
 
     async fn step(&mut self, instance: &Instance, table: &ProcessTable) -> Result<(), StoreError> {
         let grace = self.grace();
+        let now = self.inner.clock.now();
         let Some(slot) = self.slots.get_mut(&instance.id) else {
             return Ok(());
         };
@@ -186,21 +212,21 @@ impl Reconciler {
                 }
                 Some(_) => {
                     // A reboot: the old boot ends before the new one starts.
-                    if wind_down(slot, table, grace) {
+                    if wind_down(slot, table, grace, now) {
                         start_boot(slot, instance, &self.env);
                     }
                 }
                 None => {
                     // Processes a previous boot left behind (after a
                     // restart) end before this boot starts.
-                    if wind_down(slot, table, grace) {
+                    if wind_down(slot, table, grace, now) {
                         start_boot(slot, instance, &self.env);
                     }
                 }
             }
             return Ok(());
         }
-        if !wind_down(slot, table, grace) {
+        if !wind_down(slot, table, grace, now) {
             return Ok(());
         }
         match instance.state {
@@ -231,14 +257,14 @@ impl Reconciler {
     }
 
     fn sweep_sessions(&mut self) -> Result<(), StoreError> {
-        if self
-            .last_sweep
-            .is_some_and(|at| at.elapsed() < SESSION_SWEEP_EVERY)
-        {
+        let clock_now = self.inner.clock.now();
+        if self.last_sweep.is_some_and(|at| {
+            clock_now.duration_since(at).unwrap_or(Duration::ZERO) < SESSION_SWEEP_EVERY
+        }) {
             return Ok(());
         }
-        self.last_sweep = Some(Instant::now());
-        let now = self.inner.now_millis();
+        self.last_sweep = Some(clock_now);
+        let now = millis(clock_now);
         self.inner
             .store
             .write(|tx| tx.delete_expired_sessions(now))?;
@@ -263,6 +289,8 @@ impl Reconciler {
         for processes in running(&ProcessTable::take()) {
             processes.signal(TERMINATE);
         }
+        // Real processes on their way out, waited for in real time (the
+        // injected clock may be a manual one that never moves here).
         let deadline = Instant::now() + SHUTDOWN_GRACE;
         while Instant::now() < deadline && !running(&ProcessTable::take()).is_empty() {
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -307,7 +335,7 @@ fn start_boot(slot: &mut Slot, instance: &Instance, env: &Environment) {
 /// after the grace (and again each pass to whatever was forked since).
 /// Returns `true` once nothing of the instance runs, in its boot's group or
 /// outside it.
-fn wind_down(slot: &mut Slot, table: &ProcessTable, grace: Duration) -> bool {
+fn wind_down(slot: &mut Slot, table: &ProcessTable, grace: Duration, now: SystemTime) -> bool {
     let processes = table.of_instance(slot.group(), slot.dir.root());
     if processes.is_empty() {
         if slot.boot.take().is_some() {
@@ -316,27 +344,28 @@ fn wind_down(slot: &mut Slot, table: &ProcessTable, grace: Duration) -> bool {
         slot.stopping = None;
         return true;
     }
-    match slot.stopping {
-        None => {
+    match stop_step(slot.stopping, now, grace) {
+        StopStep::Terminate => {
             slot.dir
                 .console_line("stopping: sending SIGTERM to every process");
             processes.signal(TERMINATE);
             slot.stopping = Some(Stopping {
-                since: Instant::now(),
+                since: now,
                 killed: false,
             });
         }
-        Some(stopping) if stopping.killed => processes.signal(KILL),
-        Some(stopping) if stopping.since.elapsed() >= grace => {
-            slot.dir
-                .console_line("stopping: grace period over, sending SIGKILL");
+        StopStep::Kill { first } => {
+            if first {
+                slot.dir
+                    .console_line("stopping: grace period over, sending SIGKILL");
+            }
             processes.signal(KILL);
             slot.stopping = Some(Stopping {
+                since: slot.stopping.map_or(now, |s| s.since),
                 killed: true,
-                ..stopping
             });
         }
-        Some(_) => {}
+        StopStep::Wait => {}
     }
     false
 }
@@ -375,4 +404,46 @@ async fn ensure_metadata_listener(
 pub(crate) fn millis(at: SystemTime) -> i64 {
     at.duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use ballast_core::{Clock, ManualClock};
+
+    use super::*;
+
+    #[test]
+    fn kill_grace_follows_the_injected_clock() {
+        let clock = ManualClock::new(UNIX_EPOCH + Duration::from_secs(100));
+        let grace = Duration::from_secs(2);
+        assert_eq!(stop_step(None, clock.now(), grace), StopStep::Terminate);
+        let stopping = Stopping {
+            since: clock.now(),
+            killed: false,
+        };
+        clock.advance(Duration::from_millis(1_999));
+        assert_eq!(
+            stop_step(Some(stopping), clock.now(), grace),
+            StopStep::Wait
+        );
+        clock.advance(Duration::from_millis(1));
+        assert_eq!(
+            stop_step(Some(stopping), clock.now(), grace),
+            StopStep::Kill { first: true }
+        );
+        let killed = Stopping {
+            killed: true,
+            ..stopping
+        };
+        assert_eq!(
+            stop_step(Some(killed), clock.now(), grace),
+            StopStep::Kill { first: false }
+        );
+        // A clock set back never ends the grace early.
+        clock.set(UNIX_EPOCH);
+        assert_eq!(
+            stop_step(Some(stopping), clock.now(), grace),
+            StopStep::Wait
+        );
+    }
 }

@@ -4,31 +4,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use ballast_core::elbv2::Eligibility;
+use ballast_core::Clock;
+use ballast_core::elbv2::{Algorithm, Eligibility};
 use rand::Rng;
 
-use crate::registry::Target;
+use crate::registry::{Target, epoch_millis};
 use crate::snapshot::GroupRoute;
-
-/// `load_balancing.algorithm.type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Algorithm {
-    RoundRobin,
-    LeastOutstandingRequests,
-    /// Uniform random: Ballast has no anomaly detection, so every target
-    /// keeps the same weight.
-    WeightedRandom,
-}
-
-impl Algorithm {
-    pub fn parse(value: Option<&str>) -> Algorithm {
-        match value {
-            Some("least_outstanding_requests") => Algorithm::LeastOutstandingRequests,
-            Some("weighted_random") => Algorithm::WeightedRandom,
-            _ => Algorithm::RoundRobin,
-        }
-    }
-}
 
 /// The targets a request may go to: the healthy ones not held by passive
 /// health, or, when there is none, the unhealthy and held ones (fail-open).
@@ -52,11 +33,16 @@ pub fn candidates<'g>(group: &'g GroupRoute, tried: &[SocketAddr]) -> Vec<&'g Ar
 
 /// Picks one target from `candidates` with the group's algorithm, after
 /// slow start has thinned out targets still warming up.
-pub fn pick<'g>(group: &GroupRoute, candidates: &[&'g Arc<Target>]) -> Option<&'g Arc<Target>> {
+/// `clock` is read only when the group has slow start on.
+pub fn pick<'g>(
+    group: &GroupRoute,
+    candidates: &[&'g Arc<Target>],
+    clock: &dyn Clock,
+) -> Option<&'g Arc<Target>> {
     if candidates.is_empty() {
         return None;
     }
-    let warmed = slow_start(group, candidates);
+    let warmed = slow_start(group, candidates, clock);
     let candidates = warmed.as_deref().unwrap_or(candidates);
     let turn = group.cursor.fetch_add(1, Ordering::Relaxed);
     let chosen = match group.algorithm {
@@ -81,13 +67,15 @@ pub fn pick<'g>(group: &GroupRoute, candidates: &[&'g Arc<Target>]) -> Option<&'
 fn slow_start<'g>(
     group: &GroupRoute,
     candidates: &[&'g Arc<Target>],
+    clock: &dyn Clock,
 ) -> Option<Vec<&'g Arc<Target>>> {
     if group.slow_start.is_zero() {
         return None;
     }
+    let now = epoch_millis(clock.now());
     let warmth: Vec<f64> = candidates
         .iter()
-        .map(|t| t.warmth(group.slow_start))
+        .map(|t| t.warmth(group.slow_start, now))
         .collect();
     if warmth.iter().all(|w| *w >= 1.0) || !warmth.iter().any(|w| *w >= 1.0) {
         return None;
@@ -107,13 +95,14 @@ fn slow_start<'g>(
 mod tests {
     use std::sync::atomic::AtomicUsize;
 
+    use ballast_core::SystemClock;
     use ballast_core::elbv2::CheckOutcome;
 
     use super::*;
     use crate::registry::Registry;
 
     fn group(algorithm: Algorithm, n: u16) -> GroupRoute {
-        let registry = Registry::default();
+        let registry = Registry::new(Arc::new(SystemClock));
         let targets = (0..n)
             .map(|i| {
                 let addr: SocketAddr = format!("127.0.0.1:{}", 1000 + i).parse().unwrap();
@@ -149,7 +138,7 @@ mod tests {
         let mut counts = [0; 3];
         for _ in 0..300 {
             let c = candidates(&g, &[]);
-            let t = pick(&g, &c).unwrap();
+            let t = pick(&g, &c, &SystemClock).unwrap();
             counts[t.id.parse::<usize>().unwrap()] += 1;
         }
         assert_eq!(counts, [100, 100, 100]);
@@ -162,7 +151,7 @@ mod tests {
         let _busy = [g.targets[0].begin_request(), g.targets[1].begin_request()];
         for _ in 0..10 {
             let c = candidates(&g, &[]);
-            assert_eq!(pick(&g, &c).unwrap().id, "2");
+            assert_eq!(pick(&g, &c, &SystemClock).unwrap().id, "2");
         }
     }
 
@@ -198,7 +187,7 @@ mod tests {
         let mut new_target = 0;
         for _ in 0..1000 {
             let c = candidates(&g, &[]);
-            if pick(&g, &c).unwrap().id == "1" {
+            if pick(&g, &c, &SystemClock).unwrap().id == "1" {
                 new_target += 1;
             }
         }
@@ -224,7 +213,7 @@ mod tests {
         g.targets[0].mark_unreachable();
         for _ in 0..10 {
             let c = candidates(&g, &[]);
-            assert_ne!(pick(&g, &c).unwrap().id, "0");
+            assert_ne!(pick(&g, &c, &SystemClock).unwrap().id, "0");
         }
         pass(&g.targets[0]);
         let ids: Vec<_> = candidates(&g, &[]).iter().map(|t| t.id.as_str()).collect();

@@ -149,7 +149,7 @@ async fn forward(
 
     for _ in 0..MAX_ATTEMPTS {
         let candidates = balance::candidates(group, &tried);
-        let Some(target) = balance::pick(group, &candidates).cloned() else {
+        let Some(target) = balance::pick(group, &candidates, proxy.clock.as_ref()).cloned() else {
             break;
         };
         let mut sender = match proxy.pool.take_idle(target.addr) {

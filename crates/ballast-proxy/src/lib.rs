@@ -89,10 +89,10 @@ impl Proxy {
     ) -> Arc<Proxy> {
         Arc::new(Proxy {
             store,
+            registry: registry::Registry::new(Arc::clone(&clock)),
             clock,
             scale,
             options,
-            registry: registry::Registry::default(),
             snapshot: ArcSwap::from_pointee(snapshot::Snapshot::default()),
             pool: upstream::Pool::default(),
             changed: Notify::new(),

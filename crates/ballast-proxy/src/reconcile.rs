@@ -9,13 +9,13 @@ use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, SystemTime};
 
 use ballast_core::ec2::InstanceState;
+use ballast_core::elbv2::target;
 use ballast_core::elbv2::target_group::parse_codes;
-use ballast_core::elbv2::{Action, Listener, LoadBalancer, Registration, Rule, TargetGroup};
+use ballast_core::elbv2::{Action, Drain, Listener, LoadBalancer, Registration, Rule, TargetGroup};
 use ballast_store::StoreError;
 use tokio::task::JoinHandle;
 
 use crate::Proxy;
-use crate::balance::Algorithm;
 use crate::health_check::{self, CheckSpec, MIN_TIMEOUT};
 use crate::registry::TargetKey;
 use crate::snapshot::{GroupRoute, ListenerRoute, Snapshot, XffMode};
@@ -144,7 +144,7 @@ async fn reconcile(
         groups.insert(
             group.arn.clone(),
             Arc::new(GroupRoute {
-                algorithm: Algorithm::parse(group.attributes.get("load_balancing.algorithm.type")),
+                algorithm: group.algorithm(),
                 targets,
                 cursor: AtomicUsize::new(0),
                 slow_start: proxy.scale.scale(Duration::from_secs(
@@ -274,55 +274,56 @@ fn listener_routes(config: &Config) -> HashMap<SocketAddr, Arc<ListenerRoute>> {
     routes
 }
 
-/// Deletes registrations whose deregistration delay is over; returns the
-/// wait until the next one is.
+/// Deletes registrations whose drain is over (`Registration::drain`: the
+/// scaled deregistration delay has passed, or no load balancer uses the
+/// group); returns the wait until the next one is.
 async fn reap_drained(
     proxy: &Arc<Proxy>,
     config: &mut Config,
 ) -> Result<Option<Duration>, ReconcileError> {
-    let now = proxy.clock.now();
-    let mut done = Vec::new();
-    let mut next: Option<Duration> = None;
-    for reg in config.targets.iter().filter(|r| r.is_draining()) {
-        let delay = config
-            .groups
-            .iter()
-            .find(|g| g.arn == reg.target_group_arn)
-            .map_or(0, |g| g.attributes.deregistration_delay_seconds());
-        let wall = proxy.scale.scale(Duration::from_secs(delay));
-        let since = SystemTime::UNIX_EPOCH
-            + Duration::from_millis(
-                u64::try_from(reg.draining_since_millis.unwrap_or(0)).unwrap_or(0),
-            );
-        match (since + wall).duration_since(now) {
-            Ok(remaining) if !remaining.is_zero() => {
-                next = Some(next.map_or(remaining, |n| n.min(remaining)));
+    let now = millis_since_epoch(proxy.clock.now());
+    let mut due = false;
+    let mut next: Option<i64> = None;
+    {
+        let in_use = config.groups_in_use();
+        for reg in config.targets.iter().filter(|r| r.is_draining()) {
+            let group = config.groups.iter().find(|g| g.arn == reg.target_group_arn);
+            let delay = group.map_or(0, |g| target::drain_delay_millis(g, proxy.scale));
+            let used = in_use.contains(reg.target_group_arn.as_str());
+            match reg.drain(delay, used, now) {
+                Drain::Active => {}
+                Drain::Until(at) => next = Some(next.map_or(at, |n| n.min(at))),
+                Drain::Over => due = true,
             }
-            _ => done.push((reg.target_group_arn.clone(), reg.id.clone(), reg.port)),
         }
     }
-    if !done.is_empty() {
+    if due {
+        // The store applies the same rule again under its write lock, so a
+        // target registered again since `config` was read stays.
         let writer = Arc::clone(proxy);
-        let removed = done.clone();
-        tokio::task::spawn_blocking(move || {
-            writer.store.write(|tx| {
-                for (group, id, port) in &removed {
-                    tx.delete_target(group, id, *port)?;
-                }
-                Ok::<_, StoreError>(())
-            })
+        let scale = proxy.scale;
+        let reaped = tokio::task::spawn_blocking(move || {
+            writer
+                .store
+                .write(|tx| tx.reap_drained_targets(None, scale, now))
         })
         .await??;
-        for (group, id, port) in &done {
-            tracing::info!(target_group = %group, id, port, "target finished draining");
+        for r in &reaped {
+            tracing::info!(target_group = %r.target_group_arn, id = r.id, port = r.port, "target finished draining");
         }
         config.targets.retain(|r| {
-            !done
-                .iter()
-                .any(|(g, i, p)| *g == r.target_group_arn && *i == r.id && *p == r.port)
+            !reaped.iter().any(|g| {
+                g.target_group_arn == r.target_group_arn && g.id == r.id && g.port == r.port
+            })
         });
     }
-    Ok(next)
+    Ok(next.map(|at| Duration::from_millis(u64::try_from(at.saturating_sub(now)).unwrap_or(0))))
+}
+
+/// Epoch millis of a moment (0 before the epoch).
+fn millis_since_epoch(at: SystemTime) -> i64 {
+    at.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 async fn sync_listeners(proxy: &Arc<Proxy>, running: &mut Running, wanted: &HashSet<SocketAddr>) {

@@ -9,11 +9,21 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime};
 
+use ballast_core::Clock;
 use ballast_core::elbv2::{CheckOutcome, CheckTicket, Eligibility, HealthTracker, RoutingHold};
+
+/// `healthy_since_millis` when the target is not warming up.
+const NOT_WARMING: i64 = i64::MIN;
+
+/// Epoch millis of a moment from the injected clock (0 before the epoch).
+pub(crate) fn epoch_millis(at: SystemTime) -> i64 {
+    at.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
 
 /// Identifies a registration: target group ARN, target id, port.
 pub type TargetKey = (String, String, u16);
@@ -33,12 +43,16 @@ pub struct Target {
     tracker: Mutex<HealthTracker>,
     /// Passive health: routing only, never reported.
     hold: RoutingHold,
-    /// When the target last became healthy (slow start counts from here).
-    healthy_since: Mutex<Option<Instant>>,
+    /// When the target last became healthy, in epoch millis by the
+    /// injected clock (slow start counts from here); [`NOT_WARMING`] when
+    /// it is not healthy or skipped slow start. An atomic, so the request
+    /// path reads it without a lock.
+    healthy_since_millis: AtomicI64,
+    clock: Arc<dyn Clock>,
 }
 
 impl Target {
-    fn new(id: String, addr: SocketAddr, registered_millis: i64) -> Self {
+    fn new(id: String, addr: SocketAddr, registered_millis: i64, clock: Arc<dyn Clock>) -> Self {
         Target {
             id,
             addr,
@@ -47,23 +61,21 @@ impl Target {
             status: AtomicU8::new(Eligibility::Never.to_byte()),
             tracker: Mutex::new(HealthTracker::new()),
             hold: RoutingHold::new(),
-            healthy_since: Mutex::new(None),
+            healthy_since_millis: AtomicI64::new(NOT_WARMING),
+            clock,
         }
     }
 
-    /// How far through a slow start of `duration` the target is, from 0
-    /// (just became healthy) to 1 (full share); 1 when not healthy.
-    pub fn warmth(&self, duration: Duration) -> f64 {
-        let since = *self
-            .healthy_since
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        match since {
-            Some(since) if !duration.is_zero() => {
-                (since.elapsed().as_secs_f64() / duration.as_secs_f64()).min(1.0)
-            }
-            _ => 1.0,
+    /// How far through a slow start of `duration` the target is at
+    /// `now_millis` (the injected clock's), from 0 (just became healthy)
+    /// to 1 (full share); 1 when not healthy. One atomic load.
+    pub fn warmth(&self, duration: Duration, now_millis: i64) -> f64 {
+        let since = self.healthy_since_millis.load(Ordering::Acquire);
+        if since == NOT_WARMING || duration.is_zero() {
+            return 1.0;
         }
+        let elapsed = now_millis.saturating_sub(since).max(0) as f64 / 1000.0;
+        (elapsed / duration.as_secs_f64()).min(1.0)
     }
 
     /// How the balancer may use the target: the active checks' verdict,
@@ -130,15 +142,11 @@ impl Target {
         let was = Eligibility::from_byte(self.status.swap(status.to_byte(), Ordering::AcqRel));
         let healthy = status == Eligibility::InRotation;
         if healthy && was != Eligibility::InRotation {
-            *self
-                .healthy_since
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
+            let now = epoch_millis(self.clock.now());
+            self.healthy_since_millis.store(now, Ordering::Release);
         } else if !healthy {
-            *self
-                .healthy_since
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner) = None;
+            self.healthy_since_millis
+                .store(NOT_WARMING, Ordering::Release);
         }
     }
 
@@ -146,10 +154,8 @@ impl Target {
     /// (registered into a group with no healthy target), so it takes a full
     /// share at once, as ALB does.
     pub fn skip_slow_start(&self) {
-        *self
-            .healthy_since
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = None;
+        self.healthy_since_millis
+            .store(NOT_WARMING, Ordering::Release);
     }
 }
 
@@ -164,12 +170,21 @@ impl Drop for InFlight {
 }
 
 /// Every registered target's live state.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Registry {
     targets: Mutex<HashMap<TargetKey, Arc<Target>>>,
+    /// Handed to each target for its slow-start clock.
+    clock: Arc<dyn Clock>,
 }
 
 impl Registry {
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Registry {
+            targets: Mutex::default(),
+            clock,
+        }
+    }
+
     /// The state of a registration, created fresh (initial health) when it
     /// is new, was registered again, or its address changed.
     pub fn entry(&self, key: TargetKey, addr: SocketAddr, registered_millis: i64) -> Arc<Target> {
@@ -181,7 +196,12 @@ impl Registry {
                 Arc::clone(existing)
             }
             _ => {
-                let target = Arc::new(Target::new(key.1.clone(), addr, registered_millis));
+                let target = Arc::new(Target::new(
+                    key.1.clone(),
+                    addr,
+                    registered_millis,
+                    Arc::clone(&self.clock),
+                ));
                 targets.insert(key, Arc::clone(&target));
                 target
             }
@@ -208,11 +228,48 @@ impl Registry {
 
 #[cfg(test)]
 mod tests {
+    use ballast_core::ManualClock;
+
     use super::*;
+
+    fn clock() -> Arc<dyn Clock> {
+        Arc::new(ballast_core::SystemClock)
+    }
+
+    #[test]
+    fn slow_start_warms_by_the_injected_clock() {
+        let manual = ManualClock::new(SystemTime::UNIX_EPOCH + Duration::from_secs(1_000));
+        let t = Target::new(
+            "a".into(),
+            "127.0.0.1:1".parse().unwrap(),
+            0,
+            Arc::new(manual.clone()),
+        );
+        let ramp = Duration::from_secs(100);
+        let now = || epoch_millis(manual.now());
+        assert_eq!(t.warmth(ramp, now()), 1.0, "not healthy: no ramp");
+        t.record(t.check_started(), CheckOutcome::Success, 5, 2);
+        assert_eq!(t.warmth(ramp, now()), 0.0);
+        manual.advance(Duration::from_secs(25));
+        assert!((t.warmth(ramp, now()) - 0.25).abs() < 1e-9);
+        manual.advance(Duration::from_secs(75));
+        assert_eq!(t.warmth(ramp, now()), 1.0);
+        // Unhealthy ends the ramp; healthy again starts a new one.
+        t.record(t.check_started(), CheckOutcome::Failed, 5, 1);
+        t.record(t.check_started(), CheckOutcome::Success, 1, 1);
+        assert_eq!(t.warmth(ramp, now()), 0.0);
+        t.skip_slow_start();
+        assert_eq!(t.warmth(ramp, now()), 1.0);
+    }
 
     #[test]
     fn in_flight_guards_count() {
-        let t = Arc::new(Target::new("a".into(), "127.0.0.1:1".parse().unwrap(), 0));
+        let t = Arc::new(Target::new(
+            "a".into(),
+            "127.0.0.1:1".parse().unwrap(),
+            0,
+            clock(),
+        ));
         let g1 = t.begin_request();
         let g2 = t.begin_request();
         assert_eq!(t.in_flight(), 2);
@@ -223,7 +280,7 @@ mod tests {
 
     #[test]
     fn status_mirrors_the_tracker() {
-        let t = Target::new("a".into(), "127.0.0.1:1".parse().unwrap(), 0);
+        let t = Target::new("a".into(), "127.0.0.1:1".parse().unwrap(), 0, clock());
         assert_eq!(t.eligibility(), Eligibility::Never);
         t.record(t.check_started(), CheckOutcome::Success, 5, 2);
         assert_eq!(t.eligibility(), Eligibility::InRotation);
@@ -233,7 +290,7 @@ mod tests {
 
     #[test]
     fn unreachable_targets_leave_rotation_but_not_the_reported_health() {
-        let t = Target::new("a".into(), "127.0.0.1:1".parse().unwrap(), 0);
+        let t = Target::new("a".into(), "127.0.0.1:1".parse().unwrap(), 0, clock());
         t.record(t.check_started(), CheckOutcome::Success, 5, 2);
         let in_flight_check = t.check_started();
         assert!(t.mark_unreachable());
@@ -252,11 +309,14 @@ mod tests {
 
     #[test]
     fn a_hold_does_not_reset_slow_start() {
-        let t = Target::new("a".into(), "127.0.0.1:1".parse().unwrap(), 0);
+        let t = Target::new("a".into(), "127.0.0.1:1".parse().unwrap(), 0, clock());
         t.record(t.check_started(), CheckOutcome::Success, 5, 2);
         t.skip_slow_start();
         t.mark_unreachable();
         t.record(t.check_started(), CheckOutcome::Success, 5, 2);
-        assert_eq!(t.warmth(Duration::from_secs(3600)), 1.0);
+        assert_eq!(
+            t.warmth(Duration::from_secs(3600), epoch_millis(SystemTime::now())),
+            1.0
+        );
     }
 }

@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use ballast_core::elbv2::{Action, Rule};
 
-use crate::balance::Algorithm;
 use crate::registry::Target;
+use ballast_core::elbv2::Algorithm;
 
 /// Everything the data plane routes by.
 #[derive(Debug, Default)]

@@ -391,16 +391,30 @@ async fn rules_route_by_path_and_host_and_answer_directly() {
     eventually_status(&c, &h.url("/fixed/x"), 418).await;
     let (_, body) = get(&c, &h.url("/fixed/x")).await;
     assert_eq!(body, "teapot");
-    let response = reqwest::Client::builder()
+    // The rules were added one transaction each, so a snapshot may hold
+    // the first and not yet the others: wait for the redirect too.
+    let no_redirects = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .unwrap()
-        .get(h.url("/path?q=1"))
-        .header("host", "old.example.test")
-        .send()
-        .await
         .unwrap();
-    assert_eq!(response.status().as_u16(), 301);
+    let start = std::time::Instant::now();
+    let response = loop {
+        let response = no_redirects
+            .get(h.url("/path?q=1"))
+            .header("host", "old.example.test")
+            .send()
+            .await
+            .unwrap();
+        if response.status().as_u16() == 301 {
+            break response;
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "the redirect rule kept answering {}",
+            response.status()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     assert_eq!(
         response.headers()["location"].to_str().unwrap(),
         format!("http://new.example.test:{}/path?q=1", h.port)

@@ -97,7 +97,8 @@ impl Tx<'_> {
 
 #[cfg(test)]
 mod tests {
-    use ballast_core::autoscaling::group::{GroupSpec, TemplateSpec};
+    use ballast_core::autoscaling::TemplateSpec;
+    use ballast_core::autoscaling::group::GroupSpec;
     use ballast_core::autoscaling::{Activity, ActivityStatus, Group};
 
     use crate::Store;

@@ -65,7 +65,11 @@ impl Tx<'_> {
 
 /// Load balancers, listeners, rules and target registrations.
 mod routing {
-    use ballast_core::elbv2::{Listener, LoadBalancer, Registration, Rule};
+    use ballast_core::TimeScale;
+    use ballast_core::elbv2::target::{self, TargetRequest};
+    use ballast_core::elbv2::{
+        self, Listener, LoadBalancer, Registration, Rule, TargetChange, TargetGroupUsage,
+    };
     use rusqlite::params;
 
     use crate::{StoreError, Tx};
@@ -219,6 +223,10 @@ mod routing {
             )
         }
 
+        /// Saves a registration as it is, with none of the rules: for test
+        /// fixtures. Product paths change registrations through
+        /// [`Tx::register_targets`], [`Tx::deregister_targets`] and
+        /// [`Tx::reap_drained_targets`].
         pub fn save_target(&self, target: &Registration) -> Result<(), StoreError> {
             self.conn()
                 .prepare_cached(
@@ -234,7 +242,7 @@ mod routing {
             Ok(())
         }
 
-        pub fn delete_target(
+        fn delete_target(
             &self,
             target_group_arn: &str,
             id: &str,
@@ -247,6 +255,94 @@ mod routing {
                 )?
                 .execute(params![target_group_arn, id, port])?;
             Ok(n > 0)
+        }
+
+        fn apply_target_changes(
+            &self,
+            target_group_arn: &str,
+            changes: &[TargetChange],
+        ) -> Result<(), StoreError> {
+            for change in changes {
+                match change {
+                    TargetChange::Save(registration) => self.save_target(registration)?,
+                    TargetChange::Delete { id, port } => {
+                        self.delete_target(target_group_arn, id, *port)?;
+                    }
+                }
+            }
+            Ok(())
+        }
+
+        /// Which target groups a listener or rule forwards to.
+        pub fn target_group_usage(&self) -> Result<TargetGroupUsage, StoreError> {
+            Ok(TargetGroupUsage::new(&self.listeners()?, &self.rules()?))
+        }
+
+        /// Registers targets in a group by the core's rules
+        /// (`ballast_core::elbv2::target::plan_register`: the target limit,
+        /// a draining target starting over); the number of registrations
+        /// written. Refused with the rule's error, writing nothing.
+        pub fn register_targets<E>(
+            &self,
+            target_group_arn: &str,
+            wanted: &[TargetRequest],
+            now_millis: i64,
+        ) -> Result<usize, E>
+        where
+            E: From<StoreError> + From<elbv2::Error>,
+        {
+            let existing = self.targets_of(target_group_arn)?;
+            let changes = target::plan_register(target_group_arn, &existing, wanted, now_millis)?;
+            self.apply_target_changes(target_group_arn, &changes)?;
+            Ok(changes.len())
+        }
+
+        /// Deregisters `(id, port)` targets from a group by the core's
+        /// rules (`plan_deregister`: draining where a load balancer uses
+        /// the group, removed where none does); the number of
+        /// registrations changed.
+        pub fn deregister_targets(
+            &self,
+            target_group_arn: &str,
+            wanted: &[(String, u16)],
+            now_millis: i64,
+        ) -> Result<usize, StoreError> {
+            let used = self.target_group_usage()?.is_used(target_group_arn);
+            let existing = self.targets_of(target_group_arn)?;
+            let changes = target::plan_deregister(&existing, wanted, used, now_millis);
+            self.apply_target_changes(target_group_arn, &changes)?;
+            Ok(changes.len())
+        }
+
+        /// Removes the registrations whose drain is over at `now_millis`
+        /// (`Registration::drain`: the group's deregistration delay,
+        /// scaled, has passed, or no load balancer uses the group), in one
+        /// group or (`None`) in all; the registrations removed.
+        pub fn reap_drained_targets(
+            &self,
+            target_group_arn: Option<&str>,
+            scale: TimeScale,
+            now_millis: i64,
+        ) -> Result<Vec<Registration>, StoreError> {
+            let groups = match target_group_arn {
+                Some(arn) => self.target_group(arn)?.into_iter().collect(),
+                None => self.target_groups()?,
+            };
+            let usage = self.target_group_usage()?;
+            let mut reaped = Vec::new();
+            for group in groups {
+                let existing = self.targets_of(&group.arn)?;
+                if !existing.iter().any(Registration::is_draining) {
+                    continue;
+                }
+                let delay = target::drain_delay_millis(&group, scale);
+                let used = usage.is_used(&group.arn);
+                for registration in target::drained(&existing, delay, used, now_millis) {
+                    self.delete_target(&group.arn, &registration.id, registration.port)?;
+                    reaped.push(registration.clone());
+                }
+            }
+            Ok(reaped)
         }
     }
 }

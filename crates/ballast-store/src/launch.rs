@@ -9,7 +9,7 @@ use ballast_core::address::AddressBlock;
 use ballast_core::ec2::images::{self, ImageRef};
 use ballast_core::ec2::instance::{GroupRef, Instance, ProfileAssociation};
 use ballast_core::ec2::launch::{self, Launch, LaunchRequest, Placed};
-use ballast_core::ec2::launch_template::{IamInstanceProfile, TemplateRef};
+use ballast_core::ec2::launch_template::{IamInstanceProfile, ProfileRef, TemplateRef};
 use ballast_core::ec2::{self, Error as Rule, SecurityGroup};
 use ballast_core::network::{DEFAULT_SECURITY_GROUP_ID, DEFAULT_VPC_ID};
 use ballast_core::ssm::parameter::{Selector, SelectorVersion, key_of};
@@ -107,29 +107,14 @@ impl Tx<'_> {
     where
         E: From<StoreError> + From<Rule>,
     {
-        let invalid = |member: &str, value: &str| {
-            Rule::InvalidParameterValue(format!(
-                "Value ({value}) for parameter iamInstanceProfile.{member} is invalid. Invalid IAM Instance Profile {member}"
-            ))
+        let reference = spec.reference()?;
+        let found = match reference {
+            ProfileRef::Arn(arn) => self.instance_profile_with_role_by_arn(arn)?,
+            ProfileRef::Name(name) => self.instance_profile_with_role(name)?,
         };
-        match (&spec.arn, &spec.name) {
-            (Some(_), Some(_)) => Err(Rule::InvalidParameterCombination(
-                "The parameter 'iamInstanceProfile.name' may not be used in combination with 'iamInstanceProfile.arn'".to_owned(),
-            )
-            .into()),
-            (None, None) => Err(Rule::MissingParameter(
-                "iamInstanceProfile.arn or iamInstanceProfile.name".to_owned(),
-            )
-            .into()),
-            (Some(arn), None) => self
-                .instance_profile_with_role_by_arn(arn)?
-                .map(|f| (f.profile.arn, f.profile.id))
-                .ok_or_else(|| invalid("arn", arn).into()),
-            (None, Some(name)) => self
-                .instance_profile_with_role(name)?
-                .map(|f| (f.profile.arn, f.profile.id))
-                .ok_or_else(|| invalid("name", name).into()),
-        }
+        found
+            .map(|f| (f.profile.arn, f.profile.id))
+            .ok_or_else(|| reference.not_found().into())
     }
 
     /// Lays the request over the template it names (if any), resolves its
@@ -192,9 +177,7 @@ impl Tx<'_> {
         for id in &launch.group_ids {
             let group = self
                 .security_group_or_default(id, account)?
-                .ok_or_else(|| {
-                    Rule::GroupNotFound(format!("The security group '{id}' does not exist"))
-                })?;
+                .ok_or_else(|| Rule::group_not_found(id))?;
             groups.push(GroupRef {
                 id: group.id,
                 name: group.name,
@@ -203,11 +186,7 @@ impl Tx<'_> {
         for name in &launch.group_names {
             let group = self
                 .security_group_by_name_or_default(DEFAULT_VPC_ID, name, account)?
-                .ok_or_else(|| {
-                    Rule::GroupNotFound(format!(
-                        "The security group '{name}' does not exist in default VPC '{DEFAULT_VPC_ID}'"
-                    ))
-                })?;
+                .ok_or_else(|| Rule::group_name_not_found(name, DEFAULT_VPC_ID))?;
             groups.push(GroupRef {
                 id: group.id,
                 name: group.name,
@@ -274,11 +253,7 @@ impl Tx<'_> {
             addresses.push(address);
         }
         if addresses.len() < launch.min as usize {
-            return Err(Rule::InsufficientInstanceCapacity(format!(
-                "There is not enough capacity to fulfil your request: Ballast's instance address block ({block}) has {} free address(es) left.",
-                addresses.len()
-            ))
-            .into());
+            return Err(Rule::address_block_full(block, addresses.len()).into());
         }
         let placed = Placed {
             launch,

@@ -14,7 +14,7 @@ mod instances;
 mod processes;
 mod refresh;
 
-use ballast_core::autoscaling::group::TemplateSpec;
+use ballast_core::autoscaling::TemplateSpec;
 use ballast_core::autoscaling::{self as asg, Activity, Error as Rule, Group, Member};
 use ballast_core::ec2::launch_template::{self, TemplateRef};
 use ballast_core::paging::decode_token;

@@ -3,45 +3,13 @@
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
-use ballast_core::ec2::InstanceState;
-use ballast_core::elbv2::{self, Error as Rule, Registration};
+use ballast_core::elbv2::{self, Error as Rule, HealthReport, Registration, TargetRequest};
 use ballast_core::network;
 use ballast_store::Tx;
 
 use super::model::*;
 use super::{Error, target_groups, usage};
 use crate::ApiState;
-
-/// The most targets an ALB target group may hold.
-const MAX_TARGETS: usize = 1000;
-
-/// What DescribeTargetHealth says of a target that is not registered.
-const NOT_REGISTERED: (&str, &str, &str) = (
-    "unused",
-    "Target.NotRegistered",
-    "Target is not registered to the target group",
-);
-
-/// ... of a target whose group no listener or rule forwards to.
-const NOT_IN_USE: (&str, &str, &str) = (
-    "unused",
-    "Target.NotInUse",
-    "Target group is not configured to receive traffic from the load balancer",
-);
-
-/// ... of a target whose deregistration delay is running.
-const DRAINING: (&str, &str, &str) = (
-    "draining",
-    "Target.DeregistrationInProgress",
-    "Target deregistration is in progress",
-);
-
-/// ... of a target the data plane has not started checking.
-const REGISTERING: (&str, &str, &str) = (
-    "initial",
-    "Elb.RegistrationInProgress",
-    "Target registration is in progress",
-);
 
 /// The port a target description means: its own, else the group's.
 fn port_of(group: &elbv2::TargetGroup, target: &TargetDescription) -> Result<u16, Rule> {
@@ -121,49 +89,17 @@ pub(super) fn register(
     let now = state.now().millis();
     state.store.write(|tx| -> Result<_, Error> {
         let group = target_groups::load(tx, &input.target_group_arn)?;
-        let mut wanted: Vec<(&TargetDescription, u16)> = Vec::with_capacity(input.targets.len());
+        let mut wanted = Vec::with_capacity(input.targets.len());
         for target in &input.targets {
             let port = port_of(&group, target)?;
             check_target(tx, &group, &state.scope.region, target)?;
-            if !wanted.iter().any(|(t, p)| t.id == target.id && *p == port) {
-                wanted.push((target, port));
-            }
+            wanted.push(TargetRequest {
+                id: target.id.clone(),
+                port,
+                availability_zone: target.availability_zone.clone(),
+            });
         }
-        let existing = tx.targets_of(&group.arn)?;
-        let mut count = existing.len();
-        for (target, port) in wanted {
-            match existing
-                .iter()
-                .find(|r| r.id == target.id && r.port == port)
-            {
-                // Registering a draining target again cancels the drain: it
-                // starts over as a newly registered target.
-                Some(current) if current.is_draining() => tx.save_target(&Registration {
-                    registered_millis: now,
-                    draining_since_millis: None,
-                    availability_zone: target
-                        .availability_zone
-                        .clone()
-                        .or_else(|| current.availability_zone.clone()),
-                    ..current.clone()
-                })?,
-                Some(_) => {}
-                None => {
-                    count += 1;
-                    tx.save_target(&Registration {
-                        target_group_arn: group.arn.clone(),
-                        id: target.id.clone(),
-                        port,
-                        availability_zone: target.availability_zone.clone(),
-                        registered_millis: now,
-                        draining_since_millis: None,
-                    })?;
-                }
-            }
-        }
-        if count > MAX_TARGETS {
-            return Err(Rule::TooManyTargets.into());
-        }
+        tx.register_targets::<Error>(&group.arn, &wanted, now)?;
         Ok(())
     })?;
     state.data_plane.changed();
@@ -180,27 +116,13 @@ pub(super) fn deregister(
     let now = state.now().millis();
     state.store.write(|tx| -> Result<_, Error> {
         let group = target_groups::load(tx, &input.target_group_arn)?;
-        let used = usage(tx)?.is_used(&group.arn);
-        let existing = tx.targets_of(&group.arn)?;
-        for target in &input.targets {
-            let port = port_of(&group, target)?;
-            // Targets that are not registered are ignored.
-            let Some(current) = existing
-                .iter()
-                .find(|r| r.id == target.id && r.port == port)
-            else {
-                continue;
-            };
-            if !used {
-                // No load balancer sends it traffic: nothing to drain.
-                tx.delete_target(&group.arn, &current.id, current.port)?;
-            } else if !current.is_draining() {
-                tx.save_target(&Registration {
-                    draining_since_millis: Some(now),
-                    ..current.clone()
-                })?;
-            }
-        }
+        let wanted = input
+            .targets
+            .iter()
+            .map(|target| Ok((target.id.clone(), port_of(&group, target)?)))
+            .collect::<Result<Vec<_>, Rule>>()?;
+        // Targets that are not registered are ignored.
+        tx.deregister_targets(&group.arn, &wanted, now)?;
         Ok(())
     })?;
     state.data_plane.changed();
@@ -227,37 +149,9 @@ pub(super) fn describe_health(
             Ok((group, used, registrations, instance_states))
         })?;
     let describe = |r: &Registration| {
-        let not_running = instance_states
-            .get(&r.id)
-            .filter(|s| **s != InstanceState::Running);
-        let (state_name, reason, description) = if r.is_draining() {
-            (DRAINING.0, Some(DRAINING.1), Some(DRAINING.2.to_owned()))
-        } else if let Some(instance_state) = not_running {
-            (
-                "unused",
-                Some("Target.InvalidState"),
-                Some(format!("Target is in the {} state", instance_state.name())),
-            )
-        } else if !used {
-            (
-                NOT_IN_USE.0,
-                Some(NOT_IN_USE.1),
-                Some(NOT_IN_USE.2.to_owned()),
-            )
-        } else if let Some(tracker) = state.data_plane.target_health(&group.arn, &r.id, r.port) {
-            tracker.describe()
-        } else {
-            (
-                REGISTERING.0,
-                Some(REGISTERING.1),
-                Some(REGISTERING.2.to_owned()),
-            )
-        };
-        let health_check_port = if group.health_check.port == "traffic-port" {
-            r.port.to_string()
-        } else {
-            group.health_check.port.clone()
-        };
+        let checked = state.data_plane.target_health(&group.arn, &r.id, r.port);
+        let report = HealthReport::of(r, instance_states.get(&r.id).copied(), used, checked);
+        let health_check_port = group.health_check.port_for(r.port);
         TargetHealthDescription {
             target: TargetDescription {
                 id: r.id.clone(),
@@ -265,11 +159,7 @@ pub(super) fn describe_health(
                 availability_zone: r.availability_zone.clone(),
             },
             health_check_port: Some(health_check_port),
-            target_health: TargetHealth {
-                state: state_name.to_owned(),
-                reason: reason.map(str::to_owned),
-                description,
-            },
+            target_health: target_health(report),
         }
     };
     let mut descriptions = Vec::new();
@@ -293,11 +183,7 @@ pub(super) fn describe_health(
                             availability_zone: target.availability_zone.clone(),
                         },
                         health_check_port: None,
-                        target_health: TargetHealth {
-                            state: NOT_REGISTERED.0.to_owned(),
-                            reason: Some(NOT_REGISTERED.1.to_owned()),
-                            description: Some(NOT_REGISTERED.2.to_owned()),
-                        },
+                        target_health: target_health(HealthReport::not_registered()),
                     });
                 } else {
                     descriptions.extend(found.map(describe));
@@ -308,4 +194,12 @@ pub(super) fn describe_health(
     Ok(DescribeTargetHealthOutput {
         target_health_descriptions: descriptions,
     })
+}
+
+fn target_health(report: HealthReport) -> TargetHealth {
+    TargetHealth {
+        state: report.state.to_owned(),
+        reason: report.reason.map(str::to_owned),
+        description: report.description,
+    }
 }

@@ -8,20 +8,12 @@ use super::activity::Activity;
 use super::hook::{HookSpec, LifecycleHook, Transition};
 use super::member::{Entry, Health, Lifecycle, Member};
 use super::refresh::InstanceRefresh;
+use super::template::TemplateSpec;
 use super::{
     DEFAULT_COOLDOWN, Error, MAX_HOOKS, MAX_INSTANCES_PER_CALL, MAX_TAGS, check_group_name,
     check_health_check_type, check_termination_policies, invalid,
 };
 use crate::network;
-
-/// A launch template as a group names it; `version` as given (`$Latest`,
-/// `$Default`, a number; absent means `$Default`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TemplateSpec {
-    pub id: String,
-    pub name: String,
-    pub version: Option<String>,
-}
 
 /// The state of a target group's attachment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::activity::Activity;
-use super::group::TemplateSpec;
 use super::hook::WaitingAction;
+use super::template::TemplateSpec;
 
 /// `LifecycleState`, as the model spells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

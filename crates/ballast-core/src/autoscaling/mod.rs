@@ -17,13 +17,15 @@ pub mod hook;
 pub mod member;
 pub mod refresh;
 pub mod step;
+pub mod template;
 
 pub use activity::{Activity, ActivityStatus};
 pub use controller::{AutoScaling, NoAutoScaling};
-pub use group::{Attachment, AttachmentState, Group, GroupSpec, GroupTag, TemplateSpec};
+pub use group::{Attachment, AttachmentState, Group, GroupSpec, GroupTag};
 pub use hook::{LifecycleHook, Transition, WaitingAction};
 pub use member::{Health, Lifecycle, Member};
 pub use refresh::{InstanceRefresh, RefreshStatus};
+pub use template::TemplateSpec;
 
 /// Why an Auto Scaling request was refused; each variant is one error code
 /// of the autoscaling 2011-01-01 model.

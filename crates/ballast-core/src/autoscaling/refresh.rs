@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::group::TemplateSpec;
+use super::template::TemplateSpec;
 use super::{Error, invalid};
 
 /// `MinHealthyPercentage` when none is given.

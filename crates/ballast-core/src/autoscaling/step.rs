@@ -10,10 +10,11 @@
 use std::collections::HashMap;
 
 use super::activity::{Activity, ActivityStatus};
-use super::group::{AttachmentState, Group, TemplateSpec};
+use super::group::{AttachmentState, Group};
 use super::hook::{LifecycleHook, Transition, WaitingAction};
 use super::member::{Entry, Health, Lifecycle, Member};
 use super::refresh::RefreshStatus;
+use super::template::TemplateSpec;
 use super::{iso8601, scaled_millis, uses_elb_health};
 use crate::ec2::InstanceState;
 use crate::{Ids, TimeScale};

@@ -374,6 +374,44 @@ pub struct IamInstanceProfile {
     pub name: Option<String>,
 }
 
+/// Which instance profile an [`IamInstanceProfile`] names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileRef<'a> {
+    Arn(&'a str),
+    Name(&'a str),
+}
+
+impl IamInstanceProfile {
+    /// The profile this names: exactly one of the ARN and the name, as EC2
+    /// requires (`InvalidParameterCombination` for both,
+    /// `MissingParameter` for neither).
+    pub fn reference(&self) -> Result<ProfileRef<'_>, Error> {
+        match (&self.arn, &self.name) {
+            (Some(_), Some(_)) => Err(Error::InvalidParameterCombination(
+                "The parameter 'iamInstanceProfile.name' may not be used in combination with 'iamInstanceProfile.arn'".to_owned(),
+            )),
+            (None, None) => Err(Error::MissingParameter(
+                "iamInstanceProfile.arn or iamInstanceProfile.name".to_owned(),
+            )),
+            (Some(arn), None) => Ok(ProfileRef::Arn(arn)),
+            (None, Some(name)) => Ok(ProfileRef::Name(name)),
+        }
+    }
+}
+
+impl ProfileRef<'_> {
+    /// `InvalidParameterValue` for a profile IAM does not know.
+    pub fn not_found(self) -> Error {
+        let (member, value) = match self {
+            ProfileRef::Arn(arn) => ("arn", arn),
+            ProfileRef::Name(name) => ("name", name),
+        };
+        Error::InvalidParameterValue(format!(
+            "Value ({value}) for parameter iamInstanceProfile.{member} is invalid. Invalid IAM Instance Profile {member}"
+        ))
+    }
+}
+
 /// One `TagSpecifications` entry of the template data.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -729,6 +767,32 @@ impl Filterable for VersionEntry<'_> {
 mod tests {
     use super::*;
     use crate::ec2::filter;
+
+    #[test]
+    fn an_instance_profile_names_one_of_arn_and_name() {
+        let both = IamInstanceProfile {
+            arn: Some("arn:aws:iam::000000000000:instance-profile/p".into()),
+            name: Some("p".into()),
+        };
+        assert!(matches!(
+            both.reference(),
+            Err(Error::InvalidParameterCombination(_))
+        ));
+        assert!(matches!(
+            IamInstanceProfile::default().reference(),
+            Err(Error::MissingParameter(_))
+        ));
+        let by_name = IamInstanceProfile {
+            name: Some("p".into()),
+            ..IamInstanceProfile::default()
+        };
+        let reference = by_name.reference().unwrap();
+        assert_eq!(reference, ProfileRef::Name("p"));
+        assert_eq!(
+            reference.not_found().to_string(),
+            "Value (p) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name"
+        );
+    }
 
     fn template() -> LaunchTemplate {
         LaunchTemplate::new(

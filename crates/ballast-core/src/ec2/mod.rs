@@ -200,6 +200,28 @@ impl Error {
     }
 }
 
+impl Error {
+    /// `InvalidGroup.NotFound` for a security group id.
+    pub fn group_not_found(id: &str) -> Error {
+        Error::GroupNotFound(format!("The security group '{id}' does not exist"))
+    }
+
+    /// `InvalidGroup.NotFound` for a security group name in a VPC.
+    pub fn group_name_not_found(name: &str, vpc_id: &str) -> Error {
+        Error::GroupNotFound(format!(
+            "The security group '{name}' does not exist in default VPC '{vpc_id}'"
+        ))
+    }
+
+    /// `InsufficientInstanceCapacity`: the instance address block has only
+    /// `free` addresses left.
+    pub fn address_block_full(block: impl std::fmt::Display, free: usize) -> Error {
+        Error::InsufficientInstanceCapacity(format!(
+            "There is not enough capacity to fulfil your request: Ballast's instance address block ({block}) has {free} free address(es) left."
+        ))
+    }
+}
+
 pub(crate) fn invalid(message: impl Into<String>) -> Error {
     Error::InvalidParameterValue(message.into())
 }
@@ -282,9 +304,7 @@ impl ResourceKind {
         match self {
             ResourceKind::Vpc => Error::VpcNotFound(id.to_owned()),
             ResourceKind::Subnet => Error::SubnetNotFound(id.to_owned()),
-            ResourceKind::SecurityGroup => {
-                Error::GroupNotFound(format!("The security group '{id}' does not exist"))
-            }
+            ResourceKind::SecurityGroup => Error::group_not_found(id),
             ResourceKind::KeyPair => Error::KeyPairNotFound(id.to_owned()),
             ResourceKind::Image => Error::AmiNotFound(id.to_owned()),
             ResourceKind::Instance => Error::InstanceNotFound(vec![id.to_owned()]),

@@ -19,8 +19,12 @@ pub use listener::{Action, FixedResponse, ForwardConfig, Listener, Redirect, Wei
 pub use load_balancer::{LoadBalancer, LoadBalancerSpec, Zone};
 pub use passive::{CheckTicket, Eligibility, RoutingHold};
 pub use rule::{Condition, RequestView, Rule};
-pub use target::Registration;
-pub use target_group::{HealthCheck, HealthCheckChange, Matcher, TargetGroup, TargetGroupSpec};
+pub use target::{
+    Change as TargetChange, Drain, HealthReport, MAX_TARGETS, Registration, TargetRequest,
+};
+pub use target_group::{
+    Algorithm, HealthCheck, HealthCheckChange, Matcher, TargetGroup, TargetGroupSpec,
+};
 pub use usage::TargetGroupUsage;
 
 /// Why an ELBv2 request was refused; each variant is a modelled error code.

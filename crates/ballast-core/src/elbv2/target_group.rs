@@ -95,8 +95,50 @@ pub fn validate_name(name: &str) -> Result<(), Error> {
     }
 }
 
+/// How a target group spreads requests over its targets
+/// (`load_balancing.algorithm.type`). Here, not in the data plane, so the
+/// proxy's routing snapshot and its balancer both take it from the core
+/// rather than from each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Algorithm {
+    RoundRobin,
+    LeastOutstandingRequests,
+    /// Uniform random: Ballast has no anomaly detection, so every target
+    /// keeps the same weight.
+    WeightedRandom,
+}
+
+impl Algorithm {
+    /// The attribute's value as an algorithm; round robin, ALB's default,
+    /// for anything else.
+    pub fn parse(value: Option<&str>) -> Algorithm {
+        match value {
+            Some("least_outstanding_requests") => Algorithm::LeastOutstandingRequests,
+            Some("weighted_random") => Algorithm::WeightedRandom,
+            _ => Algorithm::RoundRobin,
+        }
+    }
+}
+
+impl HealthCheck {
+    /// The port checks of a target registered on `target_port` go to:
+    /// `traffic-port` means the target's own.
+    pub fn port_for(&self, target_port: u16) -> String {
+        if self.port == "traffic-port" {
+            target_port.to_string()
+        } else {
+            self.port.clone()
+        }
+    }
+}
+
 impl TargetGroup {
     /// A new target group from a request, with AWS's defaults filled in.
+    /// The group's load-balancing algorithm.
+    pub fn algorithm(&self) -> Algorithm {
+        Algorithm::parse(self.attributes.get("load_balancing.algorithm.type"))
+    }
+
     pub fn create(arn: String, spec: &TargetGroupSpec, now_millis: i64) -> Result<Self, Error> {
         validate_name(&spec.name)?;
         let target_type = spec

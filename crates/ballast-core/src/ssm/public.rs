@@ -4,7 +4,7 @@
 //! the catalogue image's id.
 //!
 //! They are not stored: they are derived from
-//! [`crate::ec2::images::IMAGES`], so they always agree with DescribeImages
+//! [`crate::catalogue::IMAGES`], so they always agree with DescribeImages
 //! and with the `resolve:ssm:` image ids RunInstances and launch templates
 //! accept.
 
@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::parameter::{DataType, ParameterType, ParameterVersion, Tier};
-use crate::ec2::images::IMAGES;
+use crate::catalogue::IMAGES;
 
 /// Where AWS's public parameters live.
 pub const PREFIX: &str = "/aws/service/";
@@ -75,7 +75,7 @@ pub fn all() -> Vec<ParameterVersion> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ec2::images::{AL2023_X86_64, by_ssm_parameter};
+    use crate::catalogue::{AL2023_X86_64, by_ssm_parameter};
 
     #[test]
     fn every_catalogue_name_answers_its_image() {

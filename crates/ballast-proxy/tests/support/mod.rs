@@ -10,8 +10,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use ballast_core::elbv2::load_balancer::LoadBalancerSpec;
 use ballast_core::elbv2::{
-    Action, Condition, HealthCheck, HealthCheckChange, Listener, LoadBalancer, Registration, Rule,
-    TargetGroup, TargetGroupSpec, WeightedTargetGroup,
+    Action, Condition, HealthCheck, HealthCheckChange, Listener, LoadBalancer, Rule, TargetGroup,
+    TargetGroupSpec, TargetRequest, WeightedTargetGroup,
 };
 use ballast_core::{Clock, SystemClock, TimeScale};
 use ballast_proxy::{Proxy, ProxyOptions};
@@ -24,6 +24,26 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+
+/// A registration the store or the rules refused.
+#[derive(Debug)]
+#[allow(dead_code)] // Read through `Debug` when a test fails.
+pub enum RegisterError {
+    Store(StoreError),
+    Rule(ballast_core::elbv2::Error),
+}
+
+impl From<StoreError> for RegisterError {
+    fn from(error: StoreError) -> Self {
+        RegisterError::Store(error)
+    }
+}
+
+impl From<ballast_core::elbv2::Error> for RegisterError {
+    fn from(error: ballast_core::elbv2::Error) -> Self {
+        RegisterError::Rule(error)
+    }
+}
 
 /// Waits for `check` to hold, polling, up to `deadline`.
 pub async fn eventually(what: &str, deadline: Duration, mut check: impl FnMut() -> bool) {
@@ -181,30 +201,21 @@ impl Harness {
     /// Registers an `ip` target at `addr`, whether or not anything
     /// listens there.
     pub fn register_addr(&self, addr: SocketAddr) {
-        let reg = Registration {
-            target_group_arn: self.tg_arn.clone(),
+        let wanted = [TargetRequest {
             id: addr.ip().to_string(),
             port: addr.port(),
             availability_zone: None,
-            registered_millis: now_millis(),
-            draining_since_millis: None,
-        };
-        self.store.write(|tx| tx.save_target(&reg)).unwrap();
+        }];
+        self.store
+            .write(|tx| tx.register_targets::<RegisterError>(&self.tg_arn, &wanted, now_millis()))
+            .unwrap();
         self.changed();
     }
 
     pub fn deregister(&self, backend: &Backend) {
-        let id = backend.addr.ip().to_string();
+        let wanted = [(backend.addr.ip().to_string(), backend.addr.port())];
         self.store
-            .write(|tx| {
-                for mut reg in tx.targets_of(&self.tg_arn)? {
-                    if reg.id == id && reg.port == backend.addr.port() {
-                        reg.draining_since_millis = Some(now_millis());
-                        tx.save_target(&reg)?;
-                    }
-                }
-                Ok::<_, StoreError>(())
-            })
+            .write(|tx| tx.deregister_targets(&self.tg_arn, &wanted, now_millis()))
             .unwrap();
         self.changed();
     }
