@@ -8,8 +8,13 @@ pub(crate) trait ErrorCode: std::error::Error {
     /// The short error code (`ParameterNotFound`, `ValidationError`).
     fn code(&self) -> &'static str;
 
+    /// The service whose rules these are: it spells internal failures.
+    const SERVICE: ballast_wire::Service;
+
     /// How this service spells an internal failure.
-    fn internal_code() -> &'static str;
+    fn internal_code() -> &'static str {
+        Self::SERVICE.internal_error_code()
+    }
 
     /// The HTTP status of this rule violation: 400 unless the service says
     /// otherwise (EC2's `DryRunOperation` is 412).
@@ -32,6 +37,14 @@ pub(crate) enum HandlerError<R> {
     Rule(R),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Every service's rule violation is a handler error of that service
+/// (`?` on a core `Result` in a handler).
+impl<R: ErrorCode> From<R> for HandlerError<R> {
+    fn from(rule: R) -> Self {
+        HandlerError::Rule(rule)
+    }
 }
 
 impl<R: ErrorCode> From<HandlerError<R>> for ApiError {

@@ -127,20 +127,12 @@ pub fn handle(
 /// A failure inside an Auto Scaling handler.
 pub(crate) type Error = HandlerError<Rule>;
 
-impl From<Rule> for Error {
-    fn from(rule: Rule) -> Self {
-        HandlerError::Rule(rule)
-    }
-}
-
 impl ErrorCode for Rule {
     fn code(&self) -> &'static str {
         Rule::code(self)
     }
 
-    fn internal_code() -> &'static str {
-        ballast_wire::Service::AutoScaling.internal_error_code()
-    }
+    const SERVICE: ballast_wire::Service = ballast_wire::Service::AutoScaling;
 
     fn status(&self) -> StatusCode {
         StatusCode::from_u16(Rule::status(self)).unwrap_or(StatusCode::BAD_REQUEST)

@@ -121,12 +121,6 @@ pub(crate) fn active_table(
 /// A failure inside a DynamoDB handler.
 pub(crate) type Error = HandlerError<Rule>;
 
-impl From<Rule> for Error {
-    fn from(rule: Rule) -> Self {
-        HandlerError::Rule(rule)
-    }
-}
-
 impl ErrorCode for Rule {
     fn code(&self) -> &'static str {
         match self {
@@ -139,9 +133,7 @@ impl ErrorCode for Rule {
         }
     }
 
-    fn internal_code() -> &'static str {
-        ballast_wire::Service::DynamoDb.internal_error_code()
-    }
+    const SERVICE: ballast_wire::Service = ballast_wire::Service::DynamoDb;
 
     fn extra(&self) -> Option<serde_json::Map<String, serde_json::Value>> {
         let mut extra = serde_json::Map::new();

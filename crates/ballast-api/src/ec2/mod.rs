@@ -142,20 +142,12 @@ pub fn handle(
 /// A failure inside an EC2 handler.
 pub(crate) type Error = HandlerError<Rule>;
 
-impl From<Rule> for Error {
-    fn from(rule: Rule) -> Self {
-        HandlerError::Rule(rule)
-    }
-}
-
 impl ErrorCode for Rule {
     fn code(&self) -> &'static str {
         Rule::code(self)
     }
 
-    fn internal_code() -> &'static str {
-        ballast_wire::Service::Ec2.internal_error_code()
-    }
+    const SERVICE: ballast_wire::Service = ballast_wire::Service::Ec2;
 
     fn status(&self) -> http::StatusCode {
         match self {

@@ -101,12 +101,6 @@ pub fn handle(
 /// A failure inside an ELBv2 handler.
 pub(crate) type Error = HandlerError<Rule>;
 
-impl From<Rule> for Error {
-    fn from(rule: Rule) -> Self {
-        HandlerError::Rule(rule)
-    }
-}
-
 impl ErrorCode for Rule {
     fn code(&self) -> &'static str {
         match self {
@@ -135,9 +129,7 @@ impl ErrorCode for Rule {
         }
     }
 
-    fn internal_code() -> &'static str {
-        ballast_wire::Service::Elbv2.internal_error_code()
-    }
+    const SERVICE: ballast_wire::Service = ballast_wire::Service::Elbv2;
 }
 
 /// The largest (and default) page of every ELBv2 Describe operation.

@@ -117,12 +117,6 @@ pub fn handle(
 /// A failure inside an IAM handler.
 pub(crate) type Error = HandlerError<Rule>;
 
-impl From<Rule> for Error {
-    fn from(rule: Rule) -> Self {
-        HandlerError::Rule(rule)
-    }
-}
-
 /// The model's error shape for a rule; `None` for `ValidationError`, the
 /// protocol's error rather than a shape in the model.
 fn shape(rule: &Rule) -> Option<ballast_model::ErrorShape> {
@@ -142,9 +136,7 @@ impl ErrorCode for Rule {
         shape(self).map_or("ValidationError", |shape| shape.code)
     }
 
-    fn internal_code() -> &'static str {
-        ballast_wire::Service::Iam.internal_error_code()
-    }
+    const SERVICE: ballast_wire::Service = ballast_wire::Service::Iam;
 
     /// The model's statuses: 404 for a missing entity, 409 for conflicts
     /// and quotas, 400 for the rest.

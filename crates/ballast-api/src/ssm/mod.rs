@@ -51,12 +51,6 @@ pub fn handle(
 /// A failure inside an SSM handler.
 pub(crate) type Error = HandlerError<Rule>;
 
-impl From<Rule> for Error {
-    fn from(rule: Rule) -> Self {
-        HandlerError::Rule(rule)
-    }
-}
-
 impl ErrorCode for Rule {
     fn code(&self) -> &'static str {
         // Validation is the protocol's error, not a shape in the model.
@@ -77,7 +71,5 @@ impl ErrorCode for Rule {
         shape.code
     }
 
-    fn internal_code() -> &'static str {
-        ballast_wire::Service::Ssm.internal_error_code()
-    }
+    const SERVICE: ballast_wire::Service = ballast_wire::Service::Ssm;
 }
