@@ -113,18 +113,24 @@ impl ApiError {
         )
     }
 
-    /// A required member is absent. EC2 has its own code and wording.
+    /// A required member is absent; `member` is its path from the top of
+    /// the request (`Tags.1.member.Key`). EC2 has its own code and wording,
+    /// and names the parameter as its form does (`TagSpecification.1.Key`).
     pub fn missing(service: crate::Service, member: &str) -> Self {
         if service.protocol() == crate::Protocol::Ec2Query {
             return ApiError::sender(
                 "MissingParameter",
-                format!("The request must contain the parameter {member}"),
+                format!(
+                    "The request must contain the parameter {}",
+                    member.replace(".member", "")
+                ),
             );
         }
+        let at: Vec<String> = member.split('.').map(lower_first).collect();
         ApiError::invalid(
             service,
             &[Violation {
-                at: lower_first(member),
+                at: at.join("."),
                 value: Shown::Null,
                 constraint: "Member must not be null".to_owned(),
             }],

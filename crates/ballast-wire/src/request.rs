@@ -208,7 +208,13 @@ impl ApiRequest {
     pub fn decode<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
         match &self.params {
             Params::Form(node) => query::from_node(node).map_err(|e| self.form_error(e)),
-            Params::Json(body) => serde_json::from_slice(body).map_err(|e| self.json_error(&e)),
+            Params::Json(body) => {
+                let mut json = serde_json::Deserializer::from_slice(body);
+                let value = serde_path_to_error::deserialize(&mut json)
+                    .map_err(|e| self.json_error(e.inner(), &json_path(e.path())))?;
+                json.end().map_err(|e| self.json_error(&e, ""))?;
+                Ok(value)
+            }
         }
     }
 
@@ -222,19 +228,44 @@ impl ApiRequest {
         }
     }
 
-    fn json_error(&self, error: &serde_json::Error) -> ApiError {
+    /// `at` is where in the body the error is (`Tags.1.member`), empty at
+    /// the top.
+    fn json_error(&self, error: &serde_json::Error, at: &str) -> ApiError {
         let text = error.to_string();
         if let Some(member) = text
             .strip_prefix("missing field `")
             .and_then(|rest| rest.split('`').next())
         {
-            return ApiError::missing(self.service, member);
+            let path = if at.is_empty() {
+                member.to_owned()
+            } else {
+                format!("{at}.{member}")
+            };
+            return ApiError::missing(self.service, &path);
         }
         ApiError::sender(
             "SerializationException",
             format!("The request body could not be read: {text}"),
         )
     }
+}
+
+/// Where a JSON decoding error is, in the spelling of AWS's validation
+/// messages: members by name, list elements as `N.member` (1-based).
+fn json_path(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut parts: Vec<String> = Vec::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Map { key } => parts.push(key.clone()),
+            Segment::Seq { index } => {
+                parts.push((index + 1).to_string());
+                parts.push("member".to_owned());
+            }
+            Segment::Enum { .. } | Segment::Unknown => {}
+        }
+    }
+    parts.join(".")
 }
 
 #[cfg(test)]

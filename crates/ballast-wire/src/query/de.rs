@@ -27,9 +27,22 @@ impl DecodeError {
         }
     }
 
-    /// Names the member an anonymous error belongs to, keeping the innermost.
+    /// Places an error inside the list element at 1-based `index`: a
+    /// missing member's path reads `…​.1.member.Key`, as AWS's validation
+    /// messages name list elements; a bad value's reads the form's
+    /// `member.1`.
+    fn within_item(self, index: usize) -> Self {
+        match self {
+            DecodeError::Missing(path) => DecodeError::Missing(format!("{index}.member.{path}")),
+            other => other.within(&format!("member.{index}")),
+        }
+    }
+
+    /// Names the member an error belongs to: a missing member's path and a
+    /// bad value's member grow from the innermost outwards.
     fn within(self, member: &str) -> Self {
         match self {
+            DecodeError::Missing(path) => DecodeError::Missing(format!("{member}.{path}")),
             DecodeError::Invalid { member: m, message } if m.is_empty() => DecodeError::Invalid {
                 member: member.to_owned(),
                 message,
@@ -38,7 +51,6 @@ impl DecodeError {
                 member: format!("{member}.{m}"),
                 message,
             },
-            other => other,
         }
     }
 }
@@ -384,7 +396,7 @@ impl<'de> SeqAccess<'de> for Items<'_> {
                 let index = self.index;
                 seed.deserialize(NodeDeserializer { node })
                     .map(Some)
-                    .map_err(|e| e.within(&format!("member.{index}")))
+                    .map_err(|e| e.within_item(index))
             }
             None => Ok(None),
         }
@@ -454,6 +466,14 @@ mod tests {
     fn missing_member_is_reported_by_name() {
         let err = decode::<Input>("Targets=").unwrap_err();
         assert_eq!(err, DecodeError::Missing("TargetGroupArn".into()));
+    }
+
+    #[test]
+    fn a_missing_nested_member_is_reported_by_its_path() {
+        let err =
+            decode::<Input>("TargetGroupArn=a&Targets.member.1.Id=x&Targets.member.2.Port=80")
+                .unwrap_err();
+        assert_eq!(err, DecodeError::Missing("Targets.2.member.Id".into()));
     }
 
     #[test]

@@ -1,0 +1,127 @@
+//! Validation from the model, in process: what a request missing a
+//! required member, or breaking a constraint, is answered with, in each
+//! protocol's spelling.
+
+mod support;
+
+use support::{Api, Call};
+
+const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+fn message(reply: &support::Reply) -> String {
+    if let Ok(json) = serde_json::from_str::<serde_json::Value>(&reply.body) {
+        return json["message"].as_str().unwrap_or_default().to_owned();
+    }
+    reply
+        .xml("Message")
+        .unwrap_or_default()
+        .replace("&apos;", "'")
+        .replace("&quot;", "\"")
+}
+
+#[tokio::test]
+async fn a_missing_member_is_named_by_its_path_in_json() {
+    let api = Api::new();
+    let top = api
+        .root(Call::json(
+            "ssm",
+            "PutParameter",
+            serde_json::json!({"Value": "v", "Type": "String"}),
+        ))
+        .await;
+    assert_eq!(top.status, 400);
+    assert_eq!(top.code().as_deref(), Some("ValidationException"));
+    assert_eq!(
+        message(&top),
+        "1 validation error detected: Value null at 'name' failed to satisfy constraint: Member must not be null"
+    );
+    let nested = api
+        .root(Call::json(
+            "ssm",
+            "PutParameter",
+            serde_json::json!({
+                "Name": "/p", "Value": "v", "Type": "String",
+                "Tags": [{"Key": "a", "Value": "1"}, {"Key": "b"}],
+            }),
+        ))
+        .await;
+    assert_eq!(
+        message(&nested),
+        "1 validation error detected: Value null at 'tags.2.member.value' failed to satisfy constraint: Member must not be null"
+    );
+    // Nothing was stored.
+    let got = api
+        .root(Call::json(
+            "ssm",
+            "GetParameter",
+            serde_json::json!({"Name": "/p"}),
+        ))
+        .await;
+    assert_eq!(got.code().as_deref(), Some("ParameterNotFound"));
+}
+
+#[tokio::test]
+async fn a_missing_member_is_named_by_its_path_in_query() {
+    let api = Api::new();
+    let nested = api
+        .root(Call::query(
+            "iam",
+            "CreateRole",
+            &[
+                ("RoleName", "web"),
+                ("AssumeRolePolicyDocument", TRUST),
+                ("Tags.member.1.Value", "no key"),
+            ],
+        ))
+        .await;
+    assert_eq!(nested.status, 400, "{}", nested.body);
+    assert_eq!(nested.code().as_deref(), Some("ValidationError"));
+    assert_eq!(
+        message(&nested),
+        "1 validation error detected: Value null at 'tags.1.member.key' failed to satisfy constraint: Member must not be null"
+    );
+    let missing = api
+        .root(Call::query("iam", "GetRole", &[("RoleName", "web")]))
+        .await;
+    assert_eq!(
+        missing.code().as_deref(),
+        Some("NoSuchEntity"),
+        "nothing was created"
+    );
+}
+
+#[tokio::test]
+async fn ec2_names_a_missing_parameter_as_its_form_does() {
+    let api = Api::new();
+    let reply = api
+        .root(Call::query(
+            "ec2",
+            "CreateSecurityGroup",
+            &[("GroupName", "web")],
+        ))
+        .await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert_eq!(reply.code().as_deref(), Some("MissingParameter"));
+    assert_eq!(
+        message(&reply),
+        "The request must contain the parameter GroupDescription"
+    );
+}
+
+#[tokio::test]
+async fn model_constraints_are_reported_together() {
+    let api = Api::new();
+    let long = "x".repeat(2049);
+    let reply = api
+        .root(Call::json(
+            "ssm",
+            "PutParameter",
+            serde_json::json!({"Name": long, "Value": "v", "Type": "Text"}),
+        ))
+        .await;
+    assert_eq!(reply.code().as_deref(), Some("ValidationException"));
+    let text = message(&reply);
+    assert!(text.starts_with("2 validation errors detected: "), "{text}");
+    assert!(text.contains("at 'name' failed to satisfy constraint: Member must have length less than or equal to 2048"), "{text}");
+    assert!(text.contains("Value 'Text' at 'type' failed to satisfy constraint: Member must satisfy enum value set"), "{text}");
+}
