@@ -22,6 +22,7 @@ pub mod server;
 pub mod ssm;
 mod state;
 pub mod sts;
+mod tags;
 
 pub use data_plane::{DataPlane, NoDataPlane};
 pub use server::router;

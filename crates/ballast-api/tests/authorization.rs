@@ -3,6 +3,9 @@
 //! `iam:PassRole`, decided exactly as a caller signed with instance
 //! credentials sees it (status, code, and the store left unchanged).
 
+// Integration tests unwrap freely; the product code may not.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use support::{Api, Call, Signer};

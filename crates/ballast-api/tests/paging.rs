@@ -3,6 +3,9 @@
 //! refuses a page size out of AWS's range and a token it did not issue,
 //! with the service's own error.
 
+// Integration tests unwrap freely; the product code may not.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use support::{Api, Call, Reply};

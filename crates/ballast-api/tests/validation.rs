@@ -2,6 +2,9 @@
 //! required member, or breaking a constraint, is answered with, in each
 //! protocol's spelling.
 
+// Integration tests unwrap freely; the product code may not.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use support::{Api, Call};

@@ -3,7 +3,6 @@
 //! group.
 
 use std::collections::HashMap;
-use std::time::UNIX_EPOCH;
 
 use ballast_core::autoscaling::group::GROUP_NAME_TAG;
 use ballast_core::autoscaling::step::{self, Action, Observation, World};
@@ -42,11 +41,7 @@ enum LaunchError {
 }
 
 fn now_millis(inner: &Inner) -> i64 {
-    inner
-        .clock
-        .now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    ballast_core::epoch_millis(inner.clock.now())
 }
 
 pub(crate) fn run(inner: &Inner) -> Result<Outcome, PassError> {

@@ -3,6 +3,9 @@
 //! cannot be found; scripts/test runs `scripts/codegen --check` after
 //! building the compatibility suite's virtualenv, which has it.
 
+// Integration tests unwrap freely; the product code may not.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use ballast_codegen::{botocore, config, generate, stale, workspace};
 
 #[test]

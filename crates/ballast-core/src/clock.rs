@@ -84,9 +84,63 @@ impl Default for TimeScale {
     }
 }
 
+/// `2024-05-01T12:00:00Z`: an epoch-millis moment in ISO-8601 to the
+/// second, as activity causes, state reasons and the metadata service
+/// write times. Out-of-range moments print as the epoch.
+pub fn iso8601(millis: i64) -> String {
+    iso8601_parts(millis, false)
+}
+
+/// `2024-05-01T12:00:00.000Z`: the same to the millisecond, as EC2's
+/// `create-time` filters (and the query protocols) show times.
+pub fn iso8601_millis(millis: i64) -> String {
+    iso8601_parts(millis, true)
+}
+
+fn iso8601_parts(millis: i64, with_millis: bool) -> String {
+    let nanos = i128::from(millis) * 1_000_000;
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let seconds = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+    );
+    if with_millis {
+        format!("{seconds}.{:03}Z", t.millisecond())
+    } else {
+        format!("{seconds}Z")
+    }
+}
+
+/// Epoch millis of a moment (0 before the epoch, saturating far after).
+pub fn epoch_millis(at: SystemTime) -> i64 {
+    at.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn iso8601_formats_to_the_second_or_the_millisecond() {
+        assert_eq!(iso8601(0), "1970-01-01T00:00:00Z");
+        assert_eq!(iso8601(1_714_564_800_123), "2024-05-01T12:00:00Z");
+        assert_eq!(
+            iso8601_millis(1_714_564_800_123),
+            "2024-05-01T12:00:00.123Z"
+        );
+        assert_eq!(iso8601(i64::MAX), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            epoch_millis(SystemTime::UNIX_EPOCH + Duration::from_millis(7)),
+            7
+        );
+    }
 
     #[test]
     fn manual_clock_advances() {

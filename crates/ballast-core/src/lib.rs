@@ -23,7 +23,9 @@ pub mod sts;
 pub mod tags;
 
 pub use arn::Arn;
-pub use clock::{Clock, ManualClock, SystemClock, TimeScale};
+pub use clock::{
+    Clock, ManualClock, SystemClock, TimeScale, epoch_millis, iso8601, iso8601_millis,
+};
 pub use ids::Ids;
 
 /// The account every local resource belongs to. Twelve zeros is the

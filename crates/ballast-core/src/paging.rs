@@ -22,6 +22,57 @@ pub fn decode_token(token: &str) -> Option<String> {
     String::from_utf8(bytes?).ok()
 }
 
+/// The sizes a paged operation accepts: `min..=max`, `default` when the
+/// request names none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageLimits {
+    pub min: i64,
+    pub max: i64,
+    pub default: usize,
+}
+
+/// Why a page request was refused; each service words it its own way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageError {
+    /// The page size is outside the operation's limits.
+    Size { value: i64, limits: PageLimits },
+    /// The token is not one [`encode_token`] wrote.
+    Token(String),
+}
+
+/// Reads a request's page size within `limits`.
+pub fn page_size(size: Option<i64>, limits: PageLimits) -> Result<usize, PageError> {
+    match size {
+        None => Ok(limits.default),
+        Some(n) if (limits.min..=limits.max).contains(&n) => {
+            usize::try_from(n).map_err(|_| PageError::Size { value: n, limits })
+        }
+        Some(n) => Err(PageError::Size { value: n, limits }),
+    }
+}
+
+/// Reads a request's page token (`NextToken`, `Marker`) into the key after
+/// which the page starts; absent or empty means the first page.
+pub fn page_after(token: Option<&str>) -> Result<Option<String>, PageError> {
+    match token {
+        None | Some("") => Ok(None),
+        Some(token) => decode_token(token)
+            .map(Some)
+            .ok_or_else(|| PageError::Token(token.to_owned())),
+    }
+}
+
+/// The one page-token and page-size parser every paged operation uses:
+/// the size ([`page_size`]) and the key after which the page starts
+/// ([`page_after`]).
+pub fn parse_page(
+    size: Option<i64>,
+    token: Option<&str>,
+    limits: PageLimits,
+) -> Result<(usize, Option<String>), PageError> {
+    Ok((page_size(size, limits)?, page_after(token)?))
+}
+
 /// One page of `items` (already sorted by `key`) starting after `after`.
 /// Returns the page and the token for the next one.
 pub fn page<T>(
@@ -52,6 +103,30 @@ mod tests {
         assert_eq!(decode_token(&encode_token("/a/b")), Some("/a/b".to_owned()));
         assert_eq!(decode_token("zz"), None);
         assert_eq!(decode_token(""), None);
+    }
+
+    #[test]
+    fn page_requests_are_checked() {
+        let limits = PageLimits {
+            min: 5,
+            max: 100,
+            default: 50,
+        };
+        assert_eq!(parse_page(None, None, limits), Ok((50, None)));
+        assert_eq!(parse_page(Some(5), Some(""), limits), Ok((5, None)));
+        let token = encode_token("k");
+        assert_eq!(
+            parse_page(Some(100), Some(&token), limits),
+            Ok((100, Some("k".to_owned())))
+        );
+        assert_eq!(
+            parse_page(Some(4), None, limits),
+            Err(PageError::Size { value: 4, limits })
+        );
+        assert_eq!(
+            parse_page(Some(10), Some("zz"), limits),
+            Err(PageError::Token("zz".to_owned()))
+        );
     }
 
     #[test]

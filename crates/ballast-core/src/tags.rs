@@ -11,6 +11,42 @@ pub struct Tag {
     pub value: String,
 }
 
+impl Tag {
+    pub fn new(key: impl Into<String>, value: impl Into<String>) -> Self {
+        Tag {
+            key: key.into(),
+            value: value.into(),
+        }
+    }
+
+    /// The tag as the `(key, value)` pair the store keeps.
+    pub fn pair(&self) -> (String, String) {
+        (self.key.clone(), self.value.clone())
+    }
+}
+
+impl From<(String, String)> for Tag {
+    fn from((key, value): (String, String)) -> Self {
+        Tag { key, value }
+    }
+}
+
+impl From<Tag> for (String, String) {
+    fn from(tag: Tag) -> Self {
+        (tag.key, tag.value)
+    }
+}
+
+/// Tags as the `(key, value)` pairs the store keeps.
+pub fn pairs(tags: &[Tag]) -> Vec<(String, String)> {
+    tags.iter().map(Tag::pair).collect()
+}
+
+/// Stored `(key, value)` pairs as tags.
+pub fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Vec<Tag> {
+    pairs.into_iter().map(Tag::from).collect()
+}
+
 /// Why a tag set was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TagError {

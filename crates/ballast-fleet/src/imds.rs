@@ -371,11 +371,7 @@ fn zone_id(instance: &Instance, region: &str) -> String {
 
 /// `2026-11-22T10:00:00Z`, the timestamp format IMDS documents use.
 pub(crate) fn iso8601(at: SystemTime) -> String {
-    let format =
-        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    time::OffsetDateTime::from(at)
-        .format(&format)
-        .unwrap_or_default()
+    ballast_core::iso8601(ballast_core::epoch_millis(at))
 }
 
 fn text(status: StatusCode, body: &str) -> Response {

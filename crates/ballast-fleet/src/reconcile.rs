@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use ballast_core::ec2::instance::{self, Instance, InstanceState};
 use ballast_store::StoreError;
@@ -401,13 +401,12 @@ async fn ensure_metadata_listener(
     }
 }
 
-pub(crate) fn millis(at: SystemTime) -> i64 {
-    at.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
+pub(crate) use ballast_core::epoch_millis as millis;
 
 #[cfg(test)]
 mod tests {
+    use std::time::UNIX_EPOCH;
+
     use ballast_core::{Clock, ManualClock};
 
     use super::*;

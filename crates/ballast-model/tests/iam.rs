@@ -3,6 +3,9 @@
 //! (kept verbatim in `old` below), and the validation the model now does
 //! in place of the hand-written checks.
 
+// Integration tests unwrap freely; the product code may not.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use ballast_model::Validate;
 use ballast_model::iam::{self, *};
 use ballast_wire::query::{from_node, parse_form};

@@ -2,6 +2,9 @@
 //! in and XML out, and validation messages, checked against the bytes the
 //! hand-written types produced before them.
 
+// Integration tests unwrap freely; the product code may not.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use ballast_model::ssm::{
     DescribeParametersInput, GetParametersInput, Parameter, ParameterStringFilter, ParameterTier,
     ParameterType, PutParameterInput, PutParameterOutput, Tag,

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use ballast_core::ec2::InstanceState;
 use ballast_core::elbv2::target;
@@ -281,7 +281,7 @@ async fn reap_drained(
     proxy: &Arc<Proxy>,
     config: &mut Config,
 ) -> Result<Option<Duration>, ReconcileError> {
-    let now = millis_since_epoch(proxy.clock.now());
+    let now = ballast_core::epoch_millis(proxy.clock.now());
     let mut due = false;
     let mut next: Option<i64> = None;
     {
@@ -318,12 +318,6 @@ async fn reap_drained(
         });
     }
     Ok(next.map(|at| Duration::from_millis(u64::try_from(at.saturating_sub(now)).unwrap_or(0))))
-}
-
-/// Epoch millis of a moment (0 before the epoch).
-fn millis_since_epoch(at: SystemTime) -> i64 {
-    at.duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 async fn sync_listeners(proxy: &Arc<Proxy>, running: &mut Running, wanted: &HashSet<SocketAddr>) {

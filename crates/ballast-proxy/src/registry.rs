@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use ballast_core::Clock;
 use ballast_core::elbv2::{CheckOutcome, CheckTicket, Eligibility, HealthTracker, RoutingHold};
@@ -19,11 +19,7 @@ use ballast_core::elbv2::{CheckOutcome, CheckTicket, Eligibility, HealthTracker,
 /// `healthy_since_millis` when the target is not warming up.
 const NOT_WARMING: i64 = i64::MIN;
 
-/// Epoch millis of a moment from the injected clock (0 before the epoch).
-pub(crate) fn epoch_millis(at: SystemTime) -> i64 {
-    at.duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
+pub(crate) use ballast_core::epoch_millis;
 
 /// Identifies a registration: target group ARN, target id, port.
 pub type TargetKey = (String, String, u16);
@@ -228,6 +224,8 @@ impl Registry {
 
 #[cfg(test)]
 mod tests {
+    use std::time::SystemTime;
+
     use ballast_core::ManualClock;
 
     use super::*;

@@ -1,6 +1,9 @@
 //! The data plane end to end: real sockets, real backends, real health
 //! checks, configuration written to a real store.
 
+// Integration tests unwrap freely; the product code may not.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::sync::atomic::Ordering;

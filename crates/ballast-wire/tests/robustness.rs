@@ -9,6 +9,9 @@
 //! are printed (shortest first). The coverage-guided version of this lives in
 //! `fuzz/` (see `scripts/fuzz`).
 
+// Integration tests unwrap freely; the product code may not.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant, SystemTime};

@@ -17,7 +17,7 @@ mod refresh;
 use ballast_core::autoscaling::TemplateSpec;
 use ballast_core::autoscaling::{self as asg, Activity, Error as Rule, Group, Member};
 use ballast_core::ec2::launch_template::{self, TemplateRef};
-use ballast_core::paging::decode_token;
+use ballast_core::paging::{PageError, PageLimits, parse_page};
 use ballast_store::Tx;
 use ballast_wire::{ApiError, ApiRequest, Timestamp, WireResponse};
 use http::StatusCode;
@@ -261,22 +261,17 @@ fn paging(
     default: usize,
     max: i32,
 ) -> Result<(usize, Option<String>), Error> {
-    let size = match max_records {
-        None => default,
-        Some(n) if (1..=max).contains(&n) => n.unsigned_abs() as usize,
-        Some(n) => {
-            return Err(invalid(format!(
-                "1 validation error detected: Value '{n}' at 'maxRecords' failed to satisfy constraint: Member must have value less than or equal to {max}"
-            )));
-        }
+    let limits = PageLimits {
+        min: 1,
+        max: i64::from(max),
+        default,
     };
-    let after = match next_token {
-        None | Some("") => None,
-        Some(token) => Some(decode_token(token).ok_or_else(|| {
-            Error::from(Rule::InvalidNextToken("The token is not valid".to_owned()))
-        })?),
-    };
-    Ok((size, after))
+    parse_page(max_records.map(i64::from), next_token, limits).map_err(|e| match e {
+        PageError::Size { value, .. } => invalid(format!(
+            "1 validation error detected: Value '{value}' at 'maxRecords' failed to satisfy constraint: Member must have value less than or equal to {max}"
+        )),
+        PageError::Token(_) => Rule::InvalidNextToken("The token is not valid".to_owned()).into(),
+    })
 }
 
 fn zone_id(state: &ApiState, zone: &str) -> Option<String> {

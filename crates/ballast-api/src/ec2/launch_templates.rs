@@ -47,14 +47,7 @@ fn template_data(data: Option<RequestLaunchTemplateData>) -> Result<lt::Template
                 .into_iter()
                 .map(|s| lt::LaunchTagSpecification {
                     resource_type: s.resource_type.unwrap_or_default(),
-                    tags: s
-                        .tags
-                        .into_iter()
-                        .map(|t| ballast_core::tags::Tag {
-                            key: t.key,
-                            value: t.value,
-                        })
-                        .collect(),
+                    tags: crate::tags::to_core(s.tags),
                 })
                 .collect()
         }),
@@ -177,14 +170,7 @@ fn data_view(d: lt::TemplateData, image_id: Option<String>) -> ResponseLaunchTem
                 .into_iter()
                 .map(|s| LaunchTemplateTagSpecification {
                     resource_type: s.resource_type,
-                    tags: s
-                        .tags
-                        .into_iter()
-                        .map(|t| Tag {
-                            key: t.key,
-                            value: t.value,
-                        })
-                        .collect(),
+                    tags: crate::tags::from_core(s.tags),
                 })
                 .collect()
         }),

@@ -184,10 +184,7 @@ pub(super) fn filters<T: filter::Filterable>(
 
 /// Stored tag pairs as the API shows them.
 pub(super) fn tag_view(pairs: Vec<(String, String)>) -> Vec<Tag> {
-    pairs
-        .into_iter()
-        .map(|(key, value)| Tag { key, value })
-        .collect()
+    crate::tags::from_pairs(pairs)
 }
 
 /// The tags a create call's `TagSpecifications` give the resource of
@@ -213,15 +210,9 @@ pub(super) fn creation_tags(
         }
         tags.extend(spec.tags);
     }
-    let core_tags: Vec<_> = tags
-        .iter()
-        .map(|t| ballast_core::tags::Tag {
-            key: t.key.clone(),
-            value: t.value.clone(),
-        })
-        .collect();
+    let core_tags = crate::tags::to_core(tags);
     ec2::check_tags(&core_tags)?;
-    Ok(tags.into_iter().map(|t| (t.key, t.value)).collect())
+    Ok(ballast_core::tags::pairs(&core_tags))
 }
 
 /// Whether a tagged resource exists: the fixed network and image catalogue,

@@ -34,15 +34,9 @@ pub(super) fn create(state: &ApiState, input: CreateTagsInput) -> Result<ReturnO
         .tags
         .filter(|t| !t.is_empty())
         .ok_or_else(|| Rule::MissingParameter("Tag".to_owned()))?;
-    let core_tags: Vec<_> = tags
-        .iter()
-        .map(|t| ballast_core::tags::Tag {
-            key: t.key.clone(),
-            value: t.value.clone(),
-        })
-        .collect();
+    let core_tags = crate::tags::to_core(tags);
     ec2::check_tags(&core_tags)?;
-    let pairs: Vec<(String, String)> = tags.into_iter().map(|t| (t.key, t.value)).collect();
+    let pairs = ballast_core::tags::pairs(&core_tags);
     state.store.write(|tx| -> Result<_, Error> {
         check_resources(state, tx, &resources)?;
         dry_run(input.dry_run)?;

@@ -11,7 +11,7 @@ mod target_groups;
 mod targets;
 
 use ballast_core::elbv2::{self, Error as Rule, TargetGroupUsage};
-use ballast_core::paging::decode_token;
+use ballast_core::paging::{PageError, PageLimits, parse_page};
 use ballast_core::{Arn, tags as core_tags};
 use ballast_store::Tx;
 use ballast_wire::{ApiError, ApiRequest, WireResponse};
@@ -134,6 +134,7 @@ impl ErrorCode for Rule {
 
 /// The largest (and default) page of every ELBv2 Describe operation.
 const MAX_PAGE_SIZE: usize = 400;
+const MAX_PAGE_SIZE_I64: i64 = 400;
 
 /// Checks `PageSize` (1–400) and decodes `Marker` into the key after which
 /// the page starts.
@@ -141,23 +142,17 @@ pub(super) fn paging(
     page_size: Option<i64>,
     marker: Option<&str>,
 ) -> Result<(usize, Option<String>), Rule> {
-    let size = match page_size {
-        None => MAX_PAGE_SIZE,
-        Some(n @ 1..=400) => n as usize,
-        Some(n) => {
-            return Err(Rule::Validation(format!(
-                "1 validation error detected: Value '{n}' at 'pageSize' failed to satisfy constraint: Member must have value between 1 and {MAX_PAGE_SIZE}"
-            )));
-        }
+    let limits = PageLimits {
+        min: 1,
+        max: MAX_PAGE_SIZE_I64,
+        default: MAX_PAGE_SIZE,
     };
-    let after = match marker {
-        None | Some("") => None,
-        Some(marker) => Some(
-            decode_token(marker)
-                .ok_or_else(|| Rule::Validation("The marker is not valid".to_owned()))?,
-        ),
-    };
-    Ok((size, after))
+    parse_page(page_size, marker, limits).map_err(|e| match e {
+        PageError::Size { value, .. } => Rule::Validation(format!(
+            "1 validation error detected: Value '{value}' at 'pageSize' failed to satisfy constraint: Member must have value between 1 and {MAX_PAGE_SIZE}"
+        )),
+        PageError::Token(_) => Rule::Validation("The marker is not valid".to_owned()),
+    })
 }
 
 /// Checks that text is an ELBv2 ARN of a resource type (`loadbalancer`,
@@ -189,10 +184,7 @@ pub(super) fn creation_tags(
     if tags.len() > elbv2::MAX_TAGS {
         return Err(Rule::TooManyTags);
     }
-    Ok(tags
-        .iter()
-        .map(|t| (t.key.clone(), t.value.clone()))
-        .collect())
+    Ok(ballast_core::tags::pairs(tags))
 }
 
 /// Which load balancers forward to which target groups, as stored now.

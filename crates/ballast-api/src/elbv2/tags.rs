@@ -1,7 +1,7 @@
 //! Tag handlers for every taggable ELBv2 resource.
 
 use ballast_core::elbv2::{self, Error as Rule};
-use ballast_core::tags::{self, Tag, TagError};
+use ballast_core::tags::{self, TagError};
 use ballast_store::Tx;
 
 use super::model::*;
@@ -35,11 +35,7 @@ pub(super) fn add(state: &ApiState, input: AddTagsInput) -> Result<AddTagsOutput
         }
         other => Rule::Validation(other.to_string()),
     })?;
-    let pairs: Vec<(String, String)> = input
-        .tags
-        .iter()
-        .map(|t| (t.key.clone(), t.value.clone()))
-        .collect();
+    let pairs = tags::pairs(&input.tags);
     state.store.write(|tx| -> Result<_, Error> {
         for arn in &input.resource_arns {
             ensure_exists(tx, arn)?;
@@ -82,11 +78,7 @@ pub(super) fn describe(
                 ensure_exists(tx, arn)?;
                 Ok(TagDescription {
                     resource_arn: arn.clone(),
-                    tags: tx
-                        .tags(arn)?
-                        .into_iter()
-                        .map(|(key, value)| Tag { key, value })
-                        .collect(),
+                    tags: tags::from_pairs(tx.tags(arn)?),
                 })
             })
             .collect()

@@ -143,10 +143,7 @@ pub(super) fn create(
         }
         let group = elbv2::TargetGroup::create(arn, &spec, now)?;
         tx.save_target_group(&group)?;
-        let pairs: Vec<_> = tags
-            .iter()
-            .map(|t| (t.key.clone(), t.value.clone()))
-            .collect();
+        let pairs = ballast_core::tags::pairs(&tags);
         tx.put_tags(&group.arn, &pairs)?;
         Ok((group, TargetGroupUsage::default()))
     })?;

@@ -1,6 +1,6 @@
 //! Parameter Store handlers.
 
-use ballast_core::paging::{decode_token, encode_token};
+use ballast_core::paging::{self, PageLimits, encode_token};
 use ballast_core::ssm::Error as Rule;
 use ballast_core::ssm::parameter::{
     self, ParameterName, ParameterType, ParameterVersion, PutRequest, Selector, SelectorVersion,
@@ -48,22 +48,20 @@ fn validation(message: impl Into<String>) -> Error {
     Rule::Validation(message.into()).into()
 }
 
-/// A page size: the request's (the model's range was checked before the
-/// handler ran) or the operation's most.
+/// A page size: the request's or the operation's most.
 fn page_size(value: Option<i32>, max: usize) -> usize {
-    value
-        .and_then(|n| usize::try_from(n).ok())
-        .filter(|&n| n >= 1)
-        .map_or(max, |n| n.min(max))
+    let limits = PageLimits {
+        min: 1,
+        max: i64::try_from(max).unwrap_or(i64::MAX),
+        default: max,
+    };
+    // The model's range was checked before the handler ran; anything
+    // else falls back to the operation's most, as before.
+    paging::page_size(value.map(i64::from), limits).unwrap_or(max)
 }
 
 fn after_token(token: Option<&str>) -> Result<Option<String>, Error> {
-    match token {
-        None | Some("") => Ok(None),
-        Some(t) => decode_token(t)
-            .map(Some)
-            .ok_or_else(|| Rule::InvalidNextToken.into()),
-    }
+    paging::page_after(token).map_err(|_| Rule::InvalidNextToken.into())
 }
 
 /// What a SecureString shows without `WithDecryption`: an opaque envelope,
@@ -126,14 +124,7 @@ pub(super) fn put(
     input: PutParameterInput,
 ) -> Result<PutParameterOutput, Error> {
     let name = ParameterName::parse(&input.name, arn_prefix(state).len() + "parameter/".len())?;
-    let tags: Option<Vec<tags::Tag>> = input.tags.map(|tags| {
-        tags.into_iter()
-            .map(|t| tags::Tag {
-                key: t.key,
-                value: t.value,
-            })
-            .collect()
-    });
+    let tags: Option<Vec<tags::Tag>> = input.tags.map(crate::tags::to_core);
     if let Some(tags) = &tags {
         tags::validate(tags).map_err(|e| validation(e.to_string()))?;
     }
@@ -160,10 +151,7 @@ pub(super) fn put(
         }
         tx.insert_parameter_version(&key, &next)?;
         if let (None, Some(tags)) = (latest, &tags) {
-            let pairs: Vec<_> = tags
-                .iter()
-                .map(|t| (t.key.clone(), t.value.clone()))
-                .collect();
+            let pairs = tags::pairs(tags);
             tx.put_tags(&parameter_arn(state, &next.name), &pairs)?;
         }
         Ok(next)

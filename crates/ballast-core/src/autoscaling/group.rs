@@ -171,10 +171,7 @@ pub fn zones_of(
 pub fn check_tags(tags: &[GroupTag]) -> Result<(), Error> {
     let core: Vec<crate::tags::Tag> = tags
         .iter()
-        .map(|t| crate::tags::Tag {
-            key: t.key.clone(),
-            value: t.value.clone(),
-        })
+        .map(|t| crate::tags::Tag::new(&t.key, &t.value))
         .collect();
     crate::tags::validate(&core).map_err(|e| invalid(e.to_string()))?;
     if tags.len() > MAX_TAGS {

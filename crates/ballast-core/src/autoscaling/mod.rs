@@ -209,22 +209,8 @@ pub fn check_termination_policies(policies: &[String]) -> Result<(), Error> {
     Ok(())
 }
 
-/// `2024-05-01T12:00:00Z`: how activity causes write a time.
-pub fn iso8601(millis: i64) -> String {
-    let nanos = i128::from(millis) * 1_000_000;
-    match time::OffsetDateTime::from_unix_timestamp_nanos(nanos) {
-        Ok(t) => format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second(),
-        ),
-        Err(_) => "1970-01-01T00:00:00Z".to_owned(),
-    }
-}
+/// How activity causes write a time (`2024-05-01T12:00:00Z`).
+pub use crate::clock::iso8601;
 
 /// A duration in AWS seconds as wall-clock milliseconds at a time scale.
 pub fn scaled_millis(seconds: u64, scale: crate::TimeScale) -> i64 {

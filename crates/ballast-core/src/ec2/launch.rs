@@ -266,13 +266,7 @@ pub fn instance_tags(specs: Option<Vec<TagRequest>>) -> Result<Vec<(String, Stri
             }
         }
     }
-    let core_tags: Vec<_> = tags
-        .iter()
-        .map(|(key, value)| crate::tags::Tag {
-            key: key.clone(),
-            value: value.clone(),
-        })
-        .collect();
+    let core_tags = crate::tags::from_pairs(tags.iter().cloned());
     super::check_tags(&core_tags)?;
     let mut merged: Vec<(String, String)> = Vec::with_capacity(tags.len());
     for (key, value) in tags {

@@ -677,30 +677,12 @@ impl TemplateData {
 
 // ---- filters ------------------------------------------------------------------
 
-/// `2024-05-01T12:00:00.000Z`: how `create-time` filters see a time.
-fn iso8601(millis: i64) -> String {
-    let nanos = i128::from(millis) * 1_000_000;
-    match time::OffsetDateTime::from_unix_timestamp_nanos(nanos) {
-        Ok(t) => format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second(),
-            t.millisecond()
-        ),
-        Err(_) => "1970-01-01T00:00:00.000Z".to_owned(),
-    }
-}
-
 impl Filterable for LaunchTemplate {
     const FILTERS: &'static [&'static str] = &["create-time", "launch-template-name"];
 
     fn values(&self, name: &str) -> Vec<String> {
         match name {
-            "create-time" => vec![iso8601(self.created_millis)],
+            "create-time" => vec![crate::iso8601_millis(self.created_millis)],
             "launch-template-name" => vec![self.name.clone()],
             _ => Vec::new(),
         }
@@ -742,7 +724,7 @@ impl Filterable for VersionEntry<'_> {
         let metadata = data.metadata_options.as_ref();
         let owned = |v: Option<&String>| v.cloned().into_iter().collect();
         match name {
-            "create-time" => vec![iso8601(self.version.created_millis)],
+            "create-time" => vec![crate::iso8601_millis(self.version.created_millis)],
             "ebs-optimized" => data
                 .ebs_optimized
                 .map(|b| b.to_string())

@@ -374,23 +374,19 @@ pub fn paging_within(
     min: i64,
     max: i64,
 ) -> Result<(usize, Option<String>), Error> {
-    let size = match max_results {
-        None => usize::MAX,
-        Some(n) if (min..=max).contains(&n) => n as usize,
-        Some(n) => {
-            return Err(invalid(format!(
-                "Value ( {n} ) for parameter maxResults is invalid. Parameter must be between {min} and {max}."
-            )));
+    let limits = crate::paging::PageLimits {
+        min,
+        max,
+        default: usize::MAX,
+    };
+    crate::paging::parse_page(max_results, next_token, limits).map_err(|e| match e {
+        crate::paging::PageError::Size { value, .. } => invalid(format!(
+            "Value ( {value} ) for parameter maxResults is invalid. Parameter must be between {min} and {max}."
+        )),
+        crate::paging::PageError::Token(token) => {
+            invalid(format!("Invalid value '{token}' for nextToken"))
         }
-    };
-    let after = match next_token {
-        None | Some("") => None,
-        Some(token) => Some(
-            crate::paging::decode_token(token)
-                .ok_or_else(|| invalid(format!("Invalid value '{token}' for nextToken")))?,
-        ),
-    };
-    Ok((size, after))
+    })
 }
 
 #[cfg(test)]

@@ -1,0 +1,66 @@
+//! Tags between the services' wire types and the core's one
+//! [`Tag`](ballast_core::tags::Tag): the single conversion the EC2, ELBv2,
+//! Auto Scaling and SSM handlers share (the store keeps `(key, value)`
+//! pairs: [`ballast_core::tags::pairs`] / [`ballast_core::tags::from_pairs`]).
+
+use ballast_core::tags::Tag;
+
+/// A service's key/value tag type.
+pub(crate) trait WireTag: Sized {
+    fn into_core(self) -> Tag;
+    fn from_core(tag: Tag) -> Self;
+}
+
+impl WireTag for Tag {
+    fn into_core(self) -> Tag {
+        self
+    }
+
+    fn from_core(tag: Tag) -> Self {
+        tag
+    }
+}
+
+impl WireTag for crate::ec2::model::Tag {
+    fn into_core(self) -> Tag {
+        Tag::new(self.key, self.value)
+    }
+
+    fn from_core(tag: Tag) -> Self {
+        crate::ec2::model::Tag {
+            key: tag.key,
+            value: tag.value,
+        }
+    }
+}
+
+impl WireTag for ballast_model::ssm::Tag {
+    fn into_core(self) -> Tag {
+        Tag::new(self.key, self.value)
+    }
+
+    fn from_core(tag: Tag) -> Self {
+        ballast_model::ssm::Tag {
+            key: tag.key,
+            value: tag.value,
+        }
+    }
+}
+
+/// Request tags as the core's.
+pub(crate) fn to_core<T: WireTag>(tags: impl IntoIterator<Item = T>) -> Vec<Tag> {
+    tags.into_iter().map(WireTag::into_core).collect()
+}
+
+/// Core tags as a service's.
+pub(crate) fn from_core<T: WireTag>(tags: impl IntoIterator<Item = Tag>) -> Vec<T> {
+    tags.into_iter().map(T::from_core).collect()
+}
+
+/// Stored `(key, value)` pairs as a service's tags.
+pub(crate) fn from_pairs<T: WireTag>(pairs: impl IntoIterator<Item = (String, String)>) -> Vec<T> {
+    pairs
+        .into_iter()
+        .map(|pair| T::from_core(pair.into()))
+        .collect()
+}
