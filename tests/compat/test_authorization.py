@@ -263,6 +263,8 @@ def test_a_resource_scoped_deny_applies_in_every_service(server, tmp_path):
     assert rc != 0 and "AccessDenied" in stderr, stderr
     rc, _, stderr = aws("ssm", "get-parameter", "--name", "/app/secret")
     assert rc != 0 and "AccessDeniedException" in stderr, stderr
+    rc, _, stderr = aws("dynamodb", "describe-table", "--table-name", "orders")
+    assert rc != 0 and "AccessDeniedException" in stderr, stderr
 
     # What was refused is still there.
     assert [g["TargetGroupArn"] for g in elbv2.describe_target_groups()["TargetGroups"]] == [keep_tg]

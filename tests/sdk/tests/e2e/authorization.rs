@@ -2,7 +2,8 @@
 //! instance's role credentials: seed 004's policy lets an instance
 //! register and deregister itself in its own target group (and wait for
 //! `unused`) but not in another, and a Deny scoped to one resource applies
-//! in every service while the same Allow lets the rest through.
+//! in every service (ELBv2, EC2, Auto Scaling, IAM, SSM, DynamoDB) while the
+//! same Allow lets the rest through.
 
 use std::time::Duration;
 
@@ -197,7 +198,8 @@ async fn a_resource_scoped_deny_applies_in_every_service() {
             {{"Effect":"Deny","Action":"ec2:DeleteSecurityGroup","Resource":"arn:aws:ec2:*:*:security-group/{}"}},
             {{"Effect":"Deny","Action":"autoscaling:*","Resource":"arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/frozen"}},
             {{"Effect":"Deny","Action":"iam:DeleteRole","Resource":"arn:aws:iam::*:role/services/keep"}},
-            {{"Effect":"Deny","Action":"ssm:GetParameter","Resource":"arn:aws:ssm:*:*:parameter/app/secret"}}]}}"#,
+            {{"Effect":"Deny","Action":"ssm:GetParameter","Resource":"arn:aws:ssm:*:*:parameter/app/secret"}},
+            {{"Effect":"Deny","Action":"dynamodb:*","Resource":"arn:aws:dynamodb:*:*:table/orders"}}]}}"#,
         groups[0]
     );
     let (config, _) = config_as_instance(&ballast, "admin", &policy).await;
@@ -277,6 +279,26 @@ async fn a_resource_scoped_deny_applies_in_every_service() {
         .send()
         .await
         .expect("another parameter");
+
+    let tables = aws_sdk_dynamodb::Client::new(&config);
+    let refused = tables
+        .describe_table()
+        .table_name("orders")
+        .send()
+        .await
+        .expect_err("a denied table");
+    assert_eq!(error_code(&refused), "AccessDeniedException");
+    let other = tables
+        .describe_table()
+        .table_name("carts")
+        .send()
+        .await
+        .expect_err("a table that does not exist");
+    assert_eq!(
+        error_code(&other),
+        "ResourceNotFoundException",
+        "allowed, so the table's absence is what the caller learns"
+    );
 
     // What was refused is untouched.
     let left = elbv2.describe_target_groups().send().await.expect("groups");
