@@ -122,4 +122,32 @@ macro_rules! operations {
     };
 }
 
-pub(crate) use operations;
+/// Declares a service's operations and routes each to its handler, from one
+/// list: the `operations!` enum and the service's `handle` function. An
+/// operation is named once, next to the handler that serves it. The
+/// handler's parameter names are given so the routes can use them.
+macro_rules! routes {
+    (
+        $(#[$enum_meta:meta])* $vis:vis enum $name:ident;
+        $(#[$fn_meta:meta])* fn $handle:ident($state:ident, $ctx:ident, $request:ident) {
+            $($op:ident => $route:expr),* $(,)?
+        }
+    ) => {
+        $crate::dispatch::operations! {
+            $(#[$enum_meta])* $vis enum $name { $($op),* }
+        }
+
+        $(#[$fn_meta])*
+        $vis fn $handle(
+            $state: &$crate::ApiState,
+            $ctx: &$crate::RequestContext,
+            $request: &ballast_wire::ApiRequest,
+        ) -> Result<ballast_wire::WireResponse, ballast_wire::ApiError> {
+            match $name::of($request)? {
+                $($name::$op => $route,)*
+            }
+        }
+    };
+}
+
+pub(crate) use {operations, routes};

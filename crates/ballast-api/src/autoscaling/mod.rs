@@ -19,74 +19,32 @@ use ballast_core::autoscaling::{self as asg, Activity, Error as Rule, Group, Mem
 use ballast_core::ec2::launch_template::{self, TemplateRef};
 use ballast_core::paging::{PageError, PageLimits, parse_page};
 use ballast_store::Tx;
-use ballast_wire::{ApiError, ApiRequest, Timestamp, WireResponse};
+use ballast_wire::Timestamp;
 use http::StatusCode;
 
-use crate::dispatch::{
-    call_no_output_unvalidated as call_no_output, call_unvalidated as call, operations,
-};
+use crate::ApiState;
+use crate::dispatch::{call, call_no_output, routes};
 use crate::error::{ErrorCode, HandlerError};
-use crate::{ApiState, RequestContext};
 use ballast_model::autoscaling::*;
 
-operations! {
+routes! {
     /// The Auto Scaling operations Ballast implements.
-    pub enum Operation {
-        CreateAutoScalingGroup,
-        UpdateAutoScalingGroup,
-        DeleteAutoScalingGroup,
-        DescribeAutoScalingGroups,
-        DescribeAutoScalingInstances,
-        SetDesiredCapacity,
-        TerminateInstanceInAutoScalingGroup,
-        SetInstanceHealth,
-        SetInstanceProtection,
-        AttachInstances,
-        DetachInstances,
-        EnterStandby,
-        ExitStandby,
-        DescribeScalingProcessTypes,
-        SuspendProcesses,
-        ResumeProcesses,
-        AttachLoadBalancerTargetGroups,
-        DetachLoadBalancerTargetGroups,
-        DescribeLoadBalancerTargetGroups,
-        AttachTrafficSources,
-        DetachTrafficSources,
-        DescribeTrafficSources,
-        DescribeScalingActivities,
-        PutLifecycleHook,
-        DescribeLifecycleHooks,
-        DescribeLifecycleHookTypes,
-        DeleteLifecycleHook,
-        CompleteLifecycleAction,
-        RecordLifecycleActionHeartbeat,
-        StartInstanceRefresh,
-        DescribeInstanceRefreshes,
-        CancelInstanceRefresh,
-    }
-}
+    pub enum Operation;
 
-/// Routes an Auto Scaling request to its handler.
-pub fn handle(
-    state: &ApiState,
-    ctx: &RequestContext,
-    request: &ApiRequest,
-) -> Result<WireResponse, ApiError> {
-    use Operation::*;
-    match Operation::of(request)? {
+    /// Routes an Auto Scaling request to its handler.
+    fn handle(state, ctx, request) {
         CreateAutoScalingGroup => call_no_output(ctx, request, |i| groups::create(state, i)),
         UpdateAutoScalingGroup => call_no_output(ctx, request, |i| groups::update(state, i)),
         DeleteAutoScalingGroup => call_no_output(ctx, request, |i| groups::delete(state, i)),
         DescribeAutoScalingGroups => call(ctx, request, |i| groups::describe(state, i)),
         DescribeAutoScalingInstances => {
             call(ctx, request, |i| groups::describe_instances(state, i))
-        }
+        },
         SetDesiredCapacity => call_no_output(ctx, request, |i| groups::set_desired(state, i)),
         DescribeScalingActivities => call(ctx, request, |i| groups::describe_activities(state, i)),
         TerminateInstanceInAutoScalingGroup => {
             call(ctx, request, |i| instances::terminate(state, i))
-        }
+        },
         SetInstanceHealth => call_no_output(ctx, request, |i| instances::set_health(state, i)),
         SetInstanceProtection => call(ctx, request, |i| instances::set_protection(state, i)),
         AttachInstances => call_no_output(ctx, request, |i| instances::attach(state, i)),
@@ -100,10 +58,10 @@ pub fn handle(
         ResumeProcesses => call_no_output(ctx, request, |i| processes::resume(state, i)),
         AttachLoadBalancerTargetGroups => {
             call(ctx, request, |i| processes::attach_target_groups(state, i))
-        }
+        },
         DetachLoadBalancerTargetGroups => {
             call(ctx, request, |i| processes::detach_target_groups(state, i))
-        }
+        },
         DescribeLoadBalancerTargetGroups => call(ctx, request, |i| {
             processes::describe_target_groups(state, i)
         }),

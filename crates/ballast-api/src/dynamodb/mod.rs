@@ -20,50 +20,19 @@ mod writes;
 use ballast_core::dynamodb::Error as Rule;
 use ballast_core::dynamodb::table::{Status, TRANSITION, Table};
 use ballast_store::Tx;
-use ballast_wire::{ApiError, ApiRequest, WireResponse};
 
+use crate::ApiState;
 use crate::dispatch::{
-    call_no_output_unvalidated as call_no_output, call_unvalidated as call, operations,
+    call_no_output_unvalidated as call_no_output, call_unvalidated as call, routes,
 };
 use crate::error::{ErrorCode, HandlerError};
-use crate::{ApiState, RequestContext};
 
-operations! {
+routes! {
     /// The DynamoDB operations Ballast implements.
-    pub enum Operation {
-        CreateTable,
-        DescribeTable,
-        ListTables,
-        UpdateTable,
-        DeleteTable,
-        PutItem,
-        GetItem,
-        UpdateItem,
-        DeleteItem,
-        Query,
-        Scan,
-        BatchWriteItem,
-        BatchGetItem,
-        TransactWriteItems,
-        TransactGetItems,
-        DescribeLimits,
-        DescribeTimeToLive,
-        UpdateTimeToLive,
-        TagResource,
-        UntagResource,
-        ListTagsOfResource,
-    }
-}
+    pub enum Operation;
 
-/// Routes a DynamoDB request to its handler.
-pub fn handle(
-    state: &ApiState,
-    ctx: &RequestContext,
-    request: &ApiRequest,
-) -> Result<WireResponse, ApiError> {
-    let operation = Operation::of(request)?;
-    use Operation::*;
-    match operation {
+    /// Routes a DynamoDB request to its handler.
+    fn handle(state, ctx, request) {
         CreateTable => call(ctx, request, |i| tables::create(state, i)),
         DescribeTable => call(ctx, request, |i| tables::describe(state, i)),
         ListTables => call(ctx, request, |i| tables::list(state, i)),

@@ -16,58 +16,17 @@ use ballast_core::paging::{decode_token, page};
 use ballast_core::tags::{self as core_tags, TagError};
 use ballast_model::iam::{self as model, Tag, errors};
 use ballast_store::Tx;
-use ballast_wire::{ApiError, ApiRequest, WireResponse};
 use http::StatusCode;
 
-use crate::dispatch::{call, call_no_output, operations};
+use crate::dispatch::{call, call_no_output, routes};
 use crate::error::{ErrorCode, HandlerError};
-use crate::{ApiState, RequestContext};
 
-operations! {
+routes! {
     /// The IAM operations Ballast implements.
-    pub enum Operation {
-        CreateRole,
-        GetRole,
-        DeleteRole,
-        ListRoles,
-        UpdateRole,
-        TagRole,
-        UntagRole,
-        ListRoleTags,
-        CreatePolicy,
-        GetPolicy,
-        DeletePolicy,
-        ListPolicies,
-        GetPolicyVersion,
-        CreatePolicyVersion,
-        ListPolicyVersions,
-        SetDefaultPolicyVersion,
-        DeletePolicyVersion,
-        AttachRolePolicy,
-        DetachRolePolicy,
-        ListAttachedRolePolicies,
-        PutRolePolicy,
-        GetRolePolicy,
-        DeleteRolePolicy,
-        ListRolePolicies,
-        CreateInstanceProfile,
-        GetInstanceProfile,
-        DeleteInstanceProfile,
-        ListInstanceProfiles,
-        ListInstanceProfilesForRole,
-        AddRoleToInstanceProfile,
-        RemoveRoleFromInstanceProfile,
-    }
-}
+    pub enum Operation;
 
-/// Routes an IAM request to its handler.
-pub fn handle(
-    state: &ApiState,
-    ctx: &RequestContext,
-    request: &ApiRequest,
-) -> Result<WireResponse, ApiError> {
-    use Operation::*;
-    match Operation::of(request)? {
+    /// Routes an IAM request to its handler.
+    fn handle(state, ctx, request) {
         CreateRole => call(ctx, request, |i| roles::create(state, i)),
         GetRole => call(ctx, request, |i| roles::get(state, i)),
         DeleteRole => call_no_output(ctx, request, |i| roles::delete(state, i)),
@@ -85,7 +44,7 @@ pub fn handle(
         ListPolicyVersions => call(ctx, request, |i| policies::list_versions(state, i)),
         SetDefaultPolicyVersion => {
             call_no_output(ctx, request, |i| policies::set_default_version(state, i))
-        }
+        },
         DeletePolicyVersion => call_no_output(ctx, request, |i| policies::delete_version(state, i)),
         AttachRolePolicy => call_no_output(ctx, request, |i| role_policies::attach(state, i)),
         DetachRolePolicy => call_no_output(ctx, request, |i| role_policies::detach(state, i)),
@@ -94,23 +53,23 @@ pub fn handle(
         GetRolePolicy => call(ctx, request, |i| role_policies::get_inline(state, i)),
         DeleteRolePolicy => {
             call_no_output(ctx, request, |i| role_policies::delete_inline(state, i))
-        }
+        },
         ListRolePolicies => call(ctx, request, |i| role_policies::list_inline(state, i)),
         CreateInstanceProfile => call(ctx, request, |i| instance_profiles::create(state, i)),
         GetInstanceProfile => call(ctx, request, |i| instance_profiles::get(state, i)),
         DeleteInstanceProfile => {
             call_no_output(ctx, request, |i| instance_profiles::delete(state, i))
-        }
+        },
         ListInstanceProfiles => call(ctx, request, |i| instance_profiles::list(state, i)),
         ListInstanceProfilesForRole => {
             call(ctx, request, |i| instance_profiles::list_for_role(state, i))
-        }
+        },
         AddRoleToInstanceProfile => {
             call_no_output(ctx, request, |i| instance_profiles::add_role(state, i))
-        }
+        },
         RemoveRoleFromInstanceProfile => {
             call_no_output(ctx, request, |i| instance_profiles::remove_role(state, i))
-        }
+        },
     }
 }
 

@@ -6,36 +6,16 @@ pub(crate) use parameters::parameter_arn;
 
 use ballast_core::ssm::Error as Rule;
 use ballast_model::ssm::errors;
-use ballast_wire::{ApiError, ApiRequest, WireResponse};
 
-use crate::dispatch::{call, operations};
+use crate::dispatch::{call, routes};
 use crate::error::{ErrorCode, HandlerError};
-use crate::{ApiState, RequestContext};
 
-operations! {
+routes! {
     /// The SSM operations Ballast implements.
-    pub enum Operation {
-        PutParameter,
-        GetParameter,
-        GetParameters,
-        GetParametersByPath,
-        DescribeParameters,
-        GetParameterHistory,
-        DeleteParameter,
-        DeleteParameters,
-        LabelParameterVersion,
-    }
-}
+    pub enum Operation;
 
-/// Routes an SSM request to its handler.
-pub fn handle(
-    state: &ApiState,
-    ctx: &RequestContext,
-    request: &ApiRequest,
-) -> Result<WireResponse, ApiError> {
-    let operation = Operation::of(request)?;
-    use Operation::*;
-    match operation {
+    /// Routes an SSM request to its handler.
+    fn handle(state, ctx, request) {
         PutParameter => call(ctx, request, |i| parameters::put(state, ctx, i)),
         GetParameter => call(ctx, request, |i| parameters::get(state, i)),
         GetParameters => call(ctx, request, |i| parameters::get_many(state, i)),

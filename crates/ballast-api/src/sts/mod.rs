@@ -1,26 +1,18 @@
 //! AWS Security Token Service (awsQuery): who am I.
 
 use ballast_model::sts::{GetCallerIdentityInput, GetCallerIdentityOutput};
-use ballast_wire::{ApiError, ApiRequest, WireResponse};
+use ballast_wire::ApiError;
 
-use crate::dispatch::{call, operations};
+use crate::dispatch::{call, routes};
 use crate::{ApiState, RequestContext};
 
-operations! {
+routes! {
     /// The STS operations Ballast implements.
-    pub enum Operation {
-        GetCallerIdentity,
-    }
-}
+    pub enum Operation;
 
-/// Routes an STS request.
-pub fn handle(
-    state: &ApiState,
-    ctx: &RequestContext,
-    request: &ApiRequest,
-) -> Result<WireResponse, ApiError> {
-    match Operation::of(request)? {
-        Operation::GetCallerIdentity => call(ctx, request, |_: GetCallerIdentityInput| {
+    /// Routes an STS request.
+    fn handle(state, ctx, request) {
+        GetCallerIdentity => call(ctx, request, |_: GetCallerIdentityInput| {
             Ok::<_, ApiError>(get_caller_identity(state, ctx))
         }),
     }
