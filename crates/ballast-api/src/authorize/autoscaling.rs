@@ -24,16 +24,13 @@ struct Tag {
     value: Option<String>,
 }
 
-/// The `Describe*` calls are authorized on `*`. CreateAutoScalingGroup
+/// (`Describe*` calls are decided on `*`.) CreateAutoScalingGroup
 /// acts on the group it creates (its UUID is not known yet), the calls
 /// that name an instance on that instance's group, the rest on the group
 /// they name. A group created or updated with a launch template whose
 /// version names an instance profile also passes that profile's role.
 pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
     let operation = names.operation();
-    if operation.starts_with("Describe") {
-        return Ok(Access::default());
-    }
     let params: Params = names.params()?;
     let tx = names.tx;
     let group = |name: &str| group(names, tx, name);

@@ -28,16 +28,13 @@ struct RulePriority {
     rule_arn: Option<String>,
 }
 
-/// The `Describe*` calls are authorized on `*`; CreateLoadBalancer and
+/// (`Describe*` calls are decided on `*`.) CreateLoadBalancer and
 /// CreateTargetGroup on the ARN they create (`…/NAME/*`: its id is not
 /// known yet); every other call on the load balancer, listener, rule and
 /// target group ARNs it names, with their tags. `Tags` (on the Create
 /// calls and AddTags) are the request's tags.
 pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
     let operation = names.operation();
-    if operation.starts_with("Describe") {
-        return Ok(Access::default());
-    }
     let params: Params = names.params()?;
     let request_tags = params.tags.as_deref().map(pairs).unwrap_or_default();
     let prefix = format!(

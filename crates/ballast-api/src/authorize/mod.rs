@@ -173,6 +173,9 @@ enum Unnamed {
 /// What the request acts on, by service.
 fn access(state: &ApiState, tx: &Tx<'_>, request: &ApiRequest) -> Result<Access, Unnamed> {
     let names = Names { state, tx, request };
+    if describes_only(request) {
+        return Ok(Access::default());
+    }
     match request.service {
         Service::Ssm => ssm::access(&names),
         Service::DynamoDb => dynamodb::access(&names),
@@ -182,6 +185,15 @@ fn access(state: &ApiState, tx: &Tx<'_>, request: &ApiRequest) -> Result<Access,
         Service::Iam => iam::access(&names),
         Service::Sts => Ok(Access::default()),
     }
+}
+
+/// EC2's, ELBv2's and Auto Scaling's `Describe*` calls: authorized on no
+/// resource, as the Service Authorization Reference lists them.
+fn describes_only(request: &ApiRequest) -> bool {
+    matches!(
+        request.service,
+        Service::Ec2 | Service::Elbv2 | Service::AutoScaling
+    ) && request.operation.starts_with("Describe")
 }
 
 /// What a service's naming rules can read: the request's parameters, the

@@ -83,20 +83,31 @@ pub(super) fn detach_target_groups(
     Ok(DetachLoadBalancerTargetGroupsOutput {})
 }
 
-pub(super) fn describe_target_groups(
+/// One page of a group's target group attachments, in ARN order: what
+/// DescribeLoadBalancerTargetGroups and DescribeTrafficSources list.
+fn attachments(
     state: &ApiState,
-    input: DescribeLoadBalancerTargetGroupsInput,
-) -> Result<DescribeLoadBalancerTargetGroupsOutput, Error> {
-    let (size, after) = paging(input.max_records, input.next_token.as_deref(), 100, 100)?;
-    let group = state
-        .store
-        .read(|tx| load(tx, &input.auto_scaling_group_name))?;
-    let (attached, next_token) = page(
+    group: &str,
+    (size, after): (usize, Option<String>),
+) -> Result<(Vec<asg::Attachment>, Option<String>), Error> {
+    let group = state.store.read(|tx| load(tx, group))?;
+    Ok(page(
         group.target_groups,
         |a| a.target_group_arn.as_str(),
         after.as_deref(),
         size,
-    );
+    ))
+}
+
+pub(super) fn describe_target_groups(
+    state: &ApiState,
+    input: DescribeLoadBalancerTargetGroupsInput,
+) -> Result<DescribeLoadBalancerTargetGroupsOutput, Error> {
+    let (attached, next_token) = attachments(
+        state,
+        &input.auto_scaling_group_name,
+        paging(input.max_records, input.next_token.as_deref(), 100, 100)?,
+    )?;
     let states = attached
         .iter()
         .map(|a| LoadBalancerTargetGroupState {
@@ -142,16 +153,11 @@ pub(super) fn describe_traffic(
     input: DescribeTrafficSourcesInput,
 ) -> Result<DescribeTrafficSourcesOutput, Error> {
     check_traffic_type(input.traffic_source_type.as_deref())?;
-    let (size, after) = paging(input.max_records, input.next_token.as_deref(), 50, 50)?;
-    let group = state
-        .store
-        .read(|tx| load(tx, &input.auto_scaling_group_name))?;
-    let (attached, next_token) = page(
-        group.target_groups,
-        |a| a.target_group_arn.as_str(),
-        after.as_deref(),
-        size,
-    );
+    let (attached, next_token) = attachments(
+        state,
+        &input.auto_scaling_group_name,
+        paging(input.max_records, input.next_token.as_deref(), 50, 50)?,
+    )?;
     let states = attached
         .iter()
         .map(|a| TrafficSourceState {
