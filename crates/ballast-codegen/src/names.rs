@@ -1,6 +1,7 @@
 //! Rust names for model names, and doc text from model documentation.
 
-/// `KeyId` → `key_id`, `DBInstance` → `db_instance`, `Ipv6Cidr` → `ipv6_cidr`.
+/// `KeyId` → `key_id`, `DBInstance` → `db_instance`, `Ipv6Cidr` → `ipv6_cidr`,
+/// `IPv6Address` → `ipv6_address`.
 pub fn snake(name: &str) -> String {
     let chars: Vec<char> = name.chars().collect();
     let mut out = String::new();
@@ -20,7 +21,8 @@ pub fn snake(name: &str) -> String {
                         || p.is_ascii_digit()
                         || (p.is_ascii_uppercase()
                             && next.is_some_and(|n| n.is_ascii_lowercase())
-                            && !is_plural_s(&chars, i + 1))
+                            && !is_plural_s(&chars, i + 1)
+                            && !is_version_v(&chars, i + 1))
                 }
                 None => false,
             };
@@ -47,6 +49,12 @@ fn is_plural_s(chars: &[char], at: usize) -> bool {
         && chars
             .get(at + 1)
             .is_none_or(|c| c.is_ascii_uppercase() || !c.is_ascii_alphanumeric())
+}
+
+/// Whether the `v` at `at` starts the version of the acronym before it
+/// (`IPv4`, `IPv6`): a digit follows.
+fn is_version_v(chars: &[char], at: usize) -> bool {
+    chars.get(at) == Some(&'v') && chars.get(at + 1).is_some_and(char::is_ascii_digit)
 }
 
 /// A member name as a Rust field: snake case, keywords raw (`r#type`).
@@ -215,6 +223,8 @@ mod tests {
         assert_eq!(snake("TargetGroupARNs"), "target_group_arns");
         assert_eq!(snake("VPCsInUse"), "vpcs_in_use");
         assert_eq!(snake("ARNSuffix"), "arn_suffix");
+        assert_eq!(snake("PrivateIPv4Address"), "private_ipv4_address");
+        assert_eq!(snake("IPv6Address"), "ipv6_address");
         assert_eq!(field("Type"), "r#type");
         assert_eq!(screaming("ParameterNotFound"), "PARAMETER_NOT_FOUND");
     }

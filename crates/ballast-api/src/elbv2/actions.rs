@@ -5,36 +5,22 @@
 use ballast_core::elbv2::{self, Condition, Error as Rule, WeightedTargetGroup};
 use ballast_store::Tx;
 
-use super::model::*;
-use super::{Error, check_arn, target_groups};
+use ballast_model::elbv2::*;
+
+use super::{Error, check_arn, int, target_groups};
 
 fn invalid(message: impl Into<String>) -> Rule {
     Rule::Validation(message.into())
 }
 
-/// Action types ALB has that need HTTPS listeners and identity providers.
-const AUTHENTICATION_TYPES: &[&str] = &[
-    "authenticate-oidc",
-    "authenticate-cognito",
-    "jwt-validation",
-];
-
 /// The longest a forward action's stickiness may last (7 days).
-const MAX_STICKINESS_SECONDS: i64 = 604_800;
+const MAX_STICKINESS_SECONDS: i32 = 604_800;
 
-/// Turns the API's actions into the core's, checking each the way ALB does.
+/// Turns the API's actions into the core's, checking each the way ALB does
+/// (the model bounds `Order` to 1–50000).
 pub(super) fn to_core(actions: &[Action]) -> Result<Vec<elbv2::Action>, Rule> {
     let mut ordered: Vec<&Action> = actions.iter().collect();
-    for action in &ordered {
-        if let Some(order) = action.order
-            && !(1..=50_000).contains(&order)
-        {
-            return Err(invalid(format!(
-                "Action order '{order}' must be between 1 and 50000"
-            )));
-        }
-    }
-    ordered.sort_by_key(|a| a.order.unwrap_or(i64::MAX));
+    ordered.sort_by_key(|a| a.order.unwrap_or(i32::MAX));
     let actions = ordered
         .into_iter()
         .map(action_to_core)
@@ -44,9 +30,9 @@ pub(super) fn to_core(actions: &[Action]) -> Result<Vec<elbv2::Action>, Rule> {
 }
 
 fn action_to_core(action: &Action) -> Result<elbv2::Action, Rule> {
-    match action.action_type.as_str() {
-        "forward" => forward_to_core(action),
-        "fixed-response" => {
+    match &action.r#type {
+        ActionTypeEnum::Forward => forward_to_core(action),
+        ActionTypeEnum::FixedResponse => {
             let config = action.fixed_response_config.as_ref().ok_or_else(|| {
                 invalid("A fixed-response action must specify a FixedResponseConfig")
             })?;
@@ -56,7 +42,7 @@ fn action_to_core(action: &Action) -> Result<elbv2::Action, Rule> {
                 config.message_body.clone(),
             )
         }
-        "redirect" => {
+        ActionTypeEnum::Redirect => {
             let config = action
                 .redirect_config
                 .as_ref()
@@ -67,7 +53,7 @@ fn action_to_core(action: &Action) -> Result<elbv2::Action, Rule> {
                 config.host.clone(),
                 config.path.clone(),
                 config.query.clone(),
-                &config.status_code,
+                config.status_code.as_str(),
             )?;
             if let elbv2::Action::Redirect(r) = &redirect
                 && r.protocol == "#{protocol}"
@@ -82,14 +68,16 @@ fn action_to_core(action: &Action) -> Result<elbv2::Action, Rule> {
             }
             Ok(redirect)
         }
-        other if AUTHENTICATION_TYPES.contains(&other) => {
-            Err(Rule::InvalidLoadBalancerAction(format!(
-                "Action type '{other}' is not supported by Ballast yet: it needs HTTPS listeners"
-            )))
-        }
-        other => Err(invalid(format!(
-            "1 validation error detected: Value '{other}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [forward, authenticate-oidc, authenticate-cognito, redirect, fixed-response, jwt-validation]"
+        // Action types ALB has that need HTTPS listeners and identity providers.
+        other @ (ActionTypeEnum::AuthenticateOidc
+        | ActionTypeEnum::AuthenticateCognito
+        | ActionTypeEnum::JwtValidation) => Err(Rule::InvalidLoadBalancerAction(format!(
+            "Action type '{other}' is not supported by Ballast yet: it needs HTTPS listeners"
         ))),
+        // The model refuses types outside its enum before the handler runs.
+        ActionTypeEnum::Unknown(other) => {
+            Err(invalid(format!("Action type '{other}' is not valid")))
+        }
     }
 }
 
@@ -145,7 +133,7 @@ fn forward_to_core(action: &Action) -> Result<elbv2::Action, Rule> {
         Some(s) => {
             let seconds = match s.duration_seconds {
                 None => 3600,
-                Some(d @ 1..=MAX_STICKINESS_SECONDS) => d as u32,
+                Some(d @ 1..=MAX_STICKINESS_SECONDS) => d.unsigned_abs(),
                 Some(d) => {
                     return Err(invalid(format!(
                         "Target group stickiness duration '{d}' must be between 1 and {MAX_STICKINESS_SECONDS} seconds"
@@ -198,17 +186,13 @@ pub(super) fn check_target_groups(
 /// The API's view of a stored action. A forward names its group in
 /// `TargetGroupArn` too when it has exactly one, as AWS does.
 pub(super) fn view(action: &elbv2::Action) -> Action {
-    let mut out = Action {
-        action_type: String::new(),
-        target_group_arn: None,
-        order: None,
-        redirect_config: None,
-        fixed_response_config: None,
-        forward_config: None,
-    };
+    let mut out = empty(match action {
+        elbv2::Action::Forward(_) => ActionTypeEnum::Forward,
+        elbv2::Action::FixedResponse(_) => ActionTypeEnum::FixedResponse,
+        elbv2::Action::Redirect(_) => ActionTypeEnum::Redirect,
+    });
     match action {
         elbv2::Action::Forward(forward) => {
-            out.action_type = "forward".to_owned();
             if let [only] = forward.target_groups.as_slice() {
                 out.target_group_arn = Some(only.arn.clone());
             }
@@ -219,7 +203,7 @@ pub(super) fn view(action: &elbv2::Action) -> Action {
                         .iter()
                         .map(|g| TargetGroupTuple {
                             target_group_arn: Some(g.arn.clone()),
-                            weight: Some(i64::from(g.weight)),
+                            weight: Some(int(g.weight)),
                         })
                         .collect(),
                 ),
@@ -227,12 +211,11 @@ pub(super) fn view(action: &elbv2::Action) -> Action {
                     enabled: Some(forward.stickiness_enabled),
                     duration_seconds: forward
                         .stickiness_enabled
-                        .then_some(i64::from(forward.stickiness_seconds)),
+                        .then_some(int(forward.stickiness_seconds)),
                 }),
             });
         }
         elbv2::Action::FixedResponse(fixed) => {
-            out.action_type = "fixed-response".to_owned();
             out.fixed_response_config = Some(FixedResponseActionConfig {
                 message_body: fixed.body.clone(),
                 status_code: fixed.status_code.to_string(),
@@ -240,18 +223,34 @@ pub(super) fn view(action: &elbv2::Action) -> Action {
             });
         }
         elbv2::Action::Redirect(redirect) => {
-            out.action_type = "redirect".to_owned();
             out.redirect_config = Some(RedirectActionConfig {
                 protocol: Some(redirect.protocol.clone()),
                 port: Some(redirect.port.clone()),
                 host: Some(redirect.host.clone()),
                 path: Some(redirect.path.clone()),
                 query: Some(redirect.query.clone()),
-                status_code: format!("HTTP_{}", redirect.status_code),
+                status_code: RedirectActionStatusCodeEnum::from(
+                    format!("HTTP_{}", redirect.status_code).as_str(),
+                ),
             });
         }
     }
     out
+}
+
+/// An action of a type with no member set.
+fn empty(action_type: ActionTypeEnum) -> Action {
+    Action {
+        r#type: action_type,
+        target_group_arn: None,
+        authenticate_oidc_config: None,
+        authenticate_cognito_config: None,
+        order: None,
+        redirect_config: None,
+        fixed_response_config: None,
+        forward_config: None,
+        jwt_validation_config: None,
+    }
 }
 
 /// Fields a rule may use at most once (http-header and query-string may
@@ -478,14 +477,7 @@ mod tests {
         "arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/web/0123456789abcdef";
 
     fn action(action_type: &str) -> Action {
-        Action {
-            action_type: action_type.to_owned(),
-            target_group_arn: None,
-            order: None,
-            redirect_config: None,
-            fixed_response_config: None,
-            forward_config: None,
-        }
+        empty(ActionTypeEnum::from(action_type))
     }
 
     fn forward_to(arn: &str) -> Action {
@@ -548,7 +540,7 @@ mod tests {
                 host: None,
                 path: None,
                 query: Some("x=1".to_owned()),
-                status_code: "HTTP_301".to_owned(),
+                status_code: RedirectActionStatusCodeEnum::Http301,
             }),
             ..action("redirect")
         };

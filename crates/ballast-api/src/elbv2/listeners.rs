@@ -4,8 +4,9 @@ use ballast_core::elbv2::{self, Error as Rule};
 use ballast_core::paging::page;
 use ballast_store::Tx;
 
-use super::model::*;
-use super::{Error, actions, check_arn, creation_tags, load_balancers, paging};
+use ballast_model::elbv2::*;
+
+use super::{Error, actions, check_arn, creation_tags, load_balancers, paging, port};
 use crate::ApiState;
 
 /// Loads a listener or fails with `ListenerNotFound`.
@@ -39,33 +40,17 @@ pub(super) fn listener_arn_of_rule(rule_arn: &str) -> Option<String> {
 }
 
 /// Checks a listener protocol: ALBs speak HTTP and HTTPS; Ballast serves
-/// HTTP only for now.
-fn check_protocol(protocol: &str) -> Result<(), Rule> {
+/// HTTP only for now. The model refuses names outside its enum.
+fn check_protocol(protocol: &ProtocolEnum) -> Result<(), Rule> {
     match protocol {
-        "HTTP" => Ok(()),
-        "HTTPS" => Err(Rule::UnsupportedProtocol(
+        ProtocolEnum::Http => Ok(()),
+        ProtocolEnum::Https => Err(Rule::UnsupportedProtocol(
             "Protocol 'HTTPS' is not supported by Ballast yet; use HTTP".to_owned(),
         )),
-        "TCP" | "TLS" | "UDP" | "TCP_UDP" | "GENEVE" | "QUIC" | "TCP_QUIC" => {
-            Err(Rule::UnsupportedProtocol(format!(
-                "Protocol '{protocol}' is not supported by load balancers of type 'application'"
-            )))
-        }
-        other => Err(Rule::Validation(format!(
-            "1 validation error detected: Value '{other}' at 'protocol' failed to satisfy constraint: Member must satisfy enum value set: [HTTP, HTTPS, TCP, TLS, UDP, TCP_UDP, GENEVE, QUIC, TCP_QUIC]"
+        other => Err(Rule::UnsupportedProtocol(format!(
+            "Protocol '{other}' is not supported by load balancers of type 'application'"
         ))),
     }
-}
-
-fn check_port(port: i64) -> Result<u16, Rule> {
-    u16::try_from(port)
-        .ok()
-        .filter(|p| *p > 0)
-        .ok_or_else(|| {
-            Rule::Validation(format!(
-                "1 validation error detected: Value '{port}' at 'port' failed to satisfy constraint: Member must have value between 1 and 65535"
-            ))
-        })
 }
 
 /// Certificates, SSL policies and ALPN belong to HTTPS listeners.
@@ -88,11 +73,12 @@ fn check_no_tls(
 
 pub(super) fn view(listener: &elbv2::Listener) -> Listener {
     Listener {
-        listener_arn: listener.arn.clone(),
-        load_balancer_arn: listener.load_balancer_arn.clone(),
-        port: listener.port,
-        protocol: listener.protocol.clone(),
-        default_actions: listener.default_actions.iter().map(actions::view).collect(),
+        listener_arn: Some(listener.arn.clone()),
+        load_balancer_arn: Some(listener.load_balancer_arn.clone()),
+        port: Some(i32::from(listener.port)),
+        protocol: Some(ProtocolEnum::from(listener.protocol.as_str())),
+        default_actions: Some(listener.default_actions.iter().map(actions::view).collect()),
+        ..Listener::default()
     }
 }
 
@@ -105,18 +91,19 @@ pub(super) fn create(
         .protocol
         .ok_or_else(|| Rule::Validation("A listener protocol must be specified".to_owned()))?;
     check_protocol(&protocol)?;
-    let port = check_port(
+    let protocol = protocol.as_str().to_owned();
+    let port = port(
         input
             .port
             .ok_or_else(|| Rule::Validation("A listener port must be specified".to_owned()))?,
-    )?;
+    );
     check_no_tls(
         input.certificates.as_deref(),
         input.ssl_policy.as_deref(),
         input.alpn_policy.as_deref(),
     )?;
     let default_actions = actions::to_core(&input.default_actions)?;
-    let tags = creation_tags(input.tags.as_deref())?;
+    let tags = creation_tags(input.tags)?;
     let id = state.ids.hex(16);
     let rule_id = state.ids.hex(16);
     let (listener, created) = state.store.write(|tx| -> Result<_, Error> {
@@ -151,7 +138,7 @@ pub(super) fn create(
         state.data_plane.changed();
     }
     Ok(CreateListenerOutput {
-        listeners: vec![view(&listener)],
+        listeners: Some(vec![view(&listener)]),
     })
 }
 
@@ -180,7 +167,7 @@ pub(super) fn describe(
         listeners.into_iter().map(|l| (key(&l), l)).collect();
     let (listeners, next_marker) = page(keyed, |(k, _)| k.as_str(), after.as_deref(), size);
     Ok(DescribeListenersOutput {
-        listeners: listeners.iter().map(|(_, l)| view(l)).collect(),
+        listeners: Some(listeners.iter().map(|(_, l)| view(l)).collect()),
         next_marker,
     })
 }
@@ -192,7 +179,7 @@ pub(super) fn modify(
     if let Some(protocol) = &input.protocol {
         check_protocol(protocol)?;
     }
-    let port = input.port.map(check_port).transpose()?;
+    let port = input.port.map(port);
     check_no_tls(
         input.certificates.as_deref(),
         input.ssl_policy.as_deref(),
@@ -218,7 +205,7 @@ pub(super) fn modify(
             listener.port = port;
         }
         if let Some(protocol) = &input.protocol {
-            listener.protocol = protocol.clone();
+            listener.protocol = protocol.as_str().to_owned();
         }
         if let Some(actions) = default_actions {
             actions::check_target_groups(tx, &listener.load_balancer_arn, &actions)?;
@@ -229,7 +216,7 @@ pub(super) fn modify(
     })?;
     state.data_plane.changed();
     Ok(ModifyListenerOutput {
-        listeners: vec![view(&listener)],
+        listeners: Some(vec![view(&listener)]),
     })
 }
 

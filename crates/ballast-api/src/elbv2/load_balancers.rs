@@ -10,7 +10,8 @@ use ballast_core::{Arn, network};
 use ballast_store::Tx;
 use ballast_wire::Timestamp;
 
-use super::model::*;
+use ballast_model::elbv2::*;
+
 use super::{Error, check_arn, creation_tags, paging};
 use crate::ApiState;
 
@@ -29,29 +30,32 @@ pub(super) fn load(tx: &Tx<'_>, arn: &str) -> Result<elbv2::LoadBalancer, Error>
 /// `provisioning`.
 fn view(lb: &elbv2::LoadBalancer, state: &str) -> LoadBalancer {
     LoadBalancer {
-        load_balancer_arn: lb.arn.clone(),
-        dns_name: lb.dns_name.clone(),
-        canonical_hosted_zone_id: CANONICAL_HOSTED_ZONE_ID.to_owned(),
-        created_time: Timestamp::from_millis(lb.created_millis),
-        load_balancer_name: lb.name.clone(),
-        scheme: lb.scheme.clone(),
-        vpc_id: lb.vpc_id.clone(),
-        state: LoadBalancerState {
-            code: state.to_owned(),
+        load_balancer_arn: Some(lb.arn.clone()),
+        dns_name: Some(lb.dns_name.clone()),
+        canonical_hosted_zone_id: Some(CANONICAL_HOSTED_ZONE_ID.to_owned()),
+        created_time: Some(Timestamp::from_millis(lb.created_millis)),
+        load_balancer_name: Some(lb.name.clone()),
+        scheme: Some(LoadBalancerSchemeEnum::from(lb.scheme.as_str())),
+        vpc_id: Some(lb.vpc_id.clone()),
+        state: Some(LoadBalancerState {
+            code: Some(LoadBalancerStateEnum::from(state)),
             reason: None,
-        },
-        lb_type: "application".to_owned(),
-        availability_zones: lb
-            .zones
-            .iter()
-            .map(|z| AvailabilityZone {
-                zone_name: z.zone_name.clone(),
-                subnet_id: z.subnet_id.clone(),
-                load_balancer_addresses: Vec::new(),
-            })
-            .collect(),
-        security_groups: lb.security_groups.clone(),
-        ip_address_type: lb.ip_address_type.clone(),
+        }),
+        r#type: Some(LoadBalancerTypeEnum::Application),
+        availability_zones: Some(
+            lb.zones
+                .iter()
+                .map(|z| AvailabilityZone {
+                    zone_name: Some(z.zone_name.clone()),
+                    subnet_id: Some(z.subnet_id.clone()),
+                    load_balancer_addresses: Some(Vec::new()),
+                    ..AvailabilityZone::default()
+                })
+                .collect(),
+        ),
+        security_groups: Some(lb.security_groups.clone()),
+        ip_address_type: Some(IpAddressType::from(lb.ip_address_type.as_str())),
+        ..LoadBalancer::default()
     }
 }
 
@@ -59,8 +63,8 @@ fn attributes_view(lb: &elbv2::LoadBalancer) -> Vec<LoadBalancerAttribute> {
     lb.attributes
         .iter()
         .map(|(k, v)| LoadBalancerAttribute {
-            key: k.to_owned(),
-            value: v.to_owned(),
+            key: Some(k.to_owned()),
+            value: Some(v.to_owned()),
         })
         .collect()
 }
@@ -112,11 +116,11 @@ pub(super) fn create(
         name: input.name,
         subnets,
         security_groups: input.security_groups.unwrap_or_default(),
-        scheme: input.scheme,
-        lb_type: input.lb_type,
-        ip_address_type: input.ip_address_type,
+        scheme: input.scheme.map(|s| s.as_str().to_owned()),
+        lb_type: input.r#type.map(|t| t.as_str().to_owned()),
+        ip_address_type: input.ip_address_type.map(|t| t.as_str().to_owned()),
     };
-    let tags = creation_tags(input.tags.as_deref())?;
+    let tags = creation_tags(input.tags)?;
     let arn = Arn::new(
         "elasticloadbalancing",
         &region,
@@ -149,7 +153,10 @@ pub(super) fn create(
         state.data_plane.changed();
     }
     Ok(CreateLoadBalancerOutput {
-        load_balancers: vec![view(&lb, if created { "provisioning" } else { "active" })],
+        load_balancers: Some(vec![view(
+            &lb,
+            if created { "provisioning" } else { "active" },
+        )]),
     })
 }
 
@@ -183,7 +190,7 @@ pub(super) fn describe(
     lbs.dedup_by(|a, b| a.arn == b.arn);
     let (lbs, next_marker) = page(lbs, |lb| lb.name.as_str(), after.as_deref(), size);
     Ok(DescribeLoadBalancersOutput {
-        load_balancers: lbs.iter().map(|lb| view(lb, "active")).collect(),
+        load_balancers: Some(lbs.iter().map(|lb| view(lb, "active")).collect()),
         next_marker,
     })
 }
@@ -229,7 +236,7 @@ pub(super) fn describe_attributes(
 ) -> Result<DescribeLoadBalancerAttributesOutput, Error> {
     let lb = state.store.read(|tx| load(tx, &input.load_balancer_arn))?;
     Ok(DescribeLoadBalancerAttributesOutput {
-        attributes: attributes_view(&lb),
+        attributes: Some(attributes_view(&lb)),
     })
 }
 
@@ -244,16 +251,18 @@ pub(super) fn modify_attributes(
         let mut lb = load(tx, &input.load_balancer_arn)?;
         lb.attributes = lb.attributes.modify_in(
             LOAD_BALANCER,
-            input
-                .attributes
-                .iter()
-                .map(|a| (a.key.as_str(), a.value.as_str())),
+            input.attributes.iter().map(|a| {
+                (
+                    a.key.as_deref().unwrap_or_default(),
+                    a.value.as_deref().unwrap_or_default(),
+                )
+            }),
         )?;
         tx.save_load_balancer(&lb)?;
         Ok(lb)
     })?;
     state.data_plane.changed();
     Ok(ModifyLoadBalancerAttributesOutput {
-        attributes: attributes_view(&lb),
+        attributes: Some(attributes_view(&lb)),
     })
 }

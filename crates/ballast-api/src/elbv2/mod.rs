@@ -4,19 +4,19 @@
 mod actions;
 mod listeners;
 mod load_balancers;
-pub mod model;
 mod rules;
 mod tags;
 mod target_groups;
 mod targets;
 
 use ballast_core::elbv2::{self, Error as Rule, TargetGroupUsage};
-use ballast_core::paging::{PageError, PageLimits, parse_page};
+use ballast_core::paging::page_after;
 use ballast_core::{Arn, tags as core_tags};
+use ballast_model::elbv2::{Tag, errors};
 use ballast_store::Tx;
 use ballast_wire::{ApiError, ApiRequest, WireResponse};
 
-use crate::dispatch::{call_unvalidated as call, operations};
+use crate::dispatch::{call, operations};
 use crate::error::{ErrorCode, HandlerError};
 use crate::{ApiState, RequestContext};
 
@@ -101,58 +101,95 @@ pub fn handle(
 /// A failure inside an ELBv2 handler.
 pub(crate) type Error = HandlerError<Rule>;
 
+/// The model's error shape for a rule; `None` for `ValidationError`, the
+/// protocol's error rather than a shape in the model.
+fn shape(rule: &Rule) -> Option<ballast_model::ErrorShape> {
+    Some(match rule {
+        Rule::Validation(_) => return None,
+        Rule::DuplicateTargetGroupName(_) => errors::DUPLICATE_TARGET_GROUP_NAME_EXCEPTION,
+        Rule::TargetGroupNotFound => errors::TARGET_GROUP_NOT_FOUND_EXCEPTION,
+        Rule::LoadBalancerNotFound => errors::LOAD_BALANCER_NOT_FOUND_EXCEPTION,
+        Rule::DuplicateTagKeys(_) => errors::DUPLICATE_TAG_KEYS_EXCEPTION,
+        Rule::TooManyTags => errors::TOO_MANY_TAGS_EXCEPTION,
+        Rule::InvalidConfigurationRequest(_) => errors::INVALID_CONFIGURATION_REQUEST_EXCEPTION,
+        Rule::ResourceInUse(_) => errors::RESOURCE_IN_USE_EXCEPTION,
+        Rule::DuplicateLoadBalancerName(_) => errors::DUPLICATE_LOAD_BALANCER_NAME_EXCEPTION,
+        Rule::InvalidSubnet(_) => errors::INVALID_SUBNET_EXCEPTION,
+        Rule::ListenerNotFound => errors::LISTENER_NOT_FOUND_EXCEPTION,
+        Rule::RuleNotFound => errors::RULE_NOT_FOUND_EXCEPTION,
+        Rule::PriorityInUse(_) => errors::PRIORITY_IN_USE_EXCEPTION,
+        Rule::DuplicateListener => errors::DUPLICATE_LISTENER_EXCEPTION,
+        Rule::InvalidTarget(_) => errors::INVALID_TARGET_EXCEPTION,
+        Rule::UnsupportedProtocol(_) => errors::UNSUPPORTED_PROTOCOL_EXCEPTION,
+        Rule::OperationNotPermitted(_) => errors::OPERATION_NOT_PERMITTED_EXCEPTION,
+        Rule::InvalidLoadBalancerAction(_) => errors::INVALID_LOAD_BALANCER_ACTION_EXCEPTION,
+        Rule::TargetGroupAssociationLimit(_) => errors::TARGET_GROUP_ASSOCIATION_LIMIT_EXCEPTION,
+        Rule::IncompatibleProtocols(_) => errors::INCOMPATIBLE_PROTOCOLS_EXCEPTION,
+        Rule::InvalidSecurityGroup(_) => errors::INVALID_SECURITY_GROUP_EXCEPTION,
+        Rule::TooManyTargets => errors::TOO_MANY_TARGETS_EXCEPTION,
+    })
+}
+
 impl ErrorCode for Rule {
     fn code(&self) -> &'static str {
-        match self {
-            Rule::Validation(_) => "ValidationError",
-            Rule::DuplicateTargetGroupName(_) => "DuplicateTargetGroupName",
-            Rule::TargetGroupNotFound => "TargetGroupNotFound",
-            Rule::LoadBalancerNotFound => "LoadBalancerNotFound",
-            Rule::DuplicateTagKeys(_) => "DuplicateTagKeys",
-            Rule::TooManyTags => "TooManyTags",
-            Rule::InvalidConfigurationRequest(_) => "InvalidConfigurationRequest",
-            Rule::ResourceInUse(_) => "ResourceInUse",
-            Rule::DuplicateLoadBalancerName(_) => "DuplicateLoadBalancerName",
-            Rule::InvalidSubnet(_) => "InvalidSubnet",
-            Rule::ListenerNotFound => "ListenerNotFound",
-            Rule::RuleNotFound => "RuleNotFound",
-            Rule::PriorityInUse(_) => "PriorityInUse",
-            Rule::DuplicateListener => "DuplicateListener",
-            Rule::InvalidTarget(_) => "InvalidTarget",
-            Rule::UnsupportedProtocol(_) => "UnsupportedProtocol",
-            Rule::OperationNotPermitted(_) => "OperationNotPermitted",
-            Rule::InvalidLoadBalancerAction(_) => "InvalidLoadBalancerAction",
-            Rule::TargetGroupAssociationLimit(_) => "TargetGroupAssociationLimit",
-            Rule::IncompatibleProtocols(_) => "IncompatibleProtocols",
-            Rule::InvalidSecurityGroup(_) => "InvalidSecurityGroup",
-            Rule::TooManyTargets => "TooManyTargets",
-        }
+        shape(self).map_or("ValidationError", |shape| shape.code)
     }
 
     const SERVICE: ballast_wire::Service = ballast_wire::Service::Elbv2;
+
+    /// The model's statuses (400 for every shape Ballast raises).
+    fn status(&self) -> http::StatusCode {
+        shape(self)
+            .and_then(|shape| http::StatusCode::from_u16(shape.status).ok())
+            .unwrap_or(http::StatusCode::BAD_REQUEST)
+    }
 }
 
 /// The largest (and default) page of every ELBv2 Describe operation.
 const MAX_PAGE_SIZE: usize = 400;
-const MAX_PAGE_SIZE_I64: i64 = 400;
 
-/// Checks `PageSize` (1–400) and decodes `Marker` into the key after which
-/// the page starts.
+/// The page `PageSize` asks for (the model bounds it to 1–400; 400 when
+/// absent) and the key `Marker` decodes to.
 pub(super) fn paging(
-    page_size: Option<i64>,
+    page_size: Option<i32>,
     marker: Option<&str>,
 ) -> Result<(usize, Option<String>), Rule> {
-    let limits = PageLimits {
-        min: 1,
-        max: MAX_PAGE_SIZE_I64,
-        default: MAX_PAGE_SIZE,
-    };
-    parse_page(page_size, marker, limits).map_err(|e| match e {
-        PageError::Size { value, .. } => Rule::Validation(format!(
-            "1 validation error detected: Value '{value}' at 'pageSize' failed to satisfy constraint: Member must have value between 1 and {MAX_PAGE_SIZE}"
-        )),
-        PageError::Token(_) => Rule::Validation("The marker is not valid".to_owned()),
-    })
+    let size = page_size
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(MAX_PAGE_SIZE);
+    let after =
+        page_after(marker).map_err(|_| Rule::Validation("The marker is not valid".to_owned()))?;
+    Ok((size, after))
+}
+
+/// A port the model bounds to 1–65535 (`Port`), as the core keeps it.
+pub(super) fn port(port: i32) -> u16 {
+    u16::try_from(port).unwrap_or(u16::MAX)
+}
+
+/// A count the core keeps unsigned, as the model's `Integer`.
+pub(super) fn int(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// The API's tags as the core's (a missing `Value` is empty).
+pub(super) fn core_tags(tags: Vec<Tag>) -> Vec<core_tags::Tag> {
+    tags.into_iter()
+        .map(|t| core_tags::Tag {
+            key: t.key,
+            value: t.value.unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// The core's tags as the API shows them.
+pub(super) fn tags_view(tags: Vec<core_tags::Tag>) -> Vec<Tag> {
+    tags.into_iter()
+        .map(|t| Tag {
+            key: t.key,
+            value: Some(t.value),
+        })
+        .collect()
 }
 
 /// Checks that text is an ELBv2 ARN of a resource type (`loadbalancer`,
@@ -171,11 +208,9 @@ pub(super) fn check_arn(text: &str, resource_type: &str, noun: &str) -> Result<(
 }
 
 /// Checks the tags of a create request; returns them as pairs.
-pub(super) fn creation_tags(
-    tags: Option<&[core_tags::Tag]>,
-) -> Result<Vec<(String, String)>, Rule> {
-    let tags = tags.unwrap_or_default();
-    core_tags::validate(tags).map_err(|e| match e {
+pub(super) fn creation_tags(tags: Option<Vec<Tag>>) -> Result<Vec<(String, String)>, Rule> {
+    let tags = core_tags(tags.unwrap_or_default());
+    core_tags::validate(&tags).map_err(|e| match e {
         core_tags::TagError::DuplicateKey(key) => {
             Rule::DuplicateTagKeys(format!("Tag key '{key}' is duplicated"))
         }
@@ -184,7 +219,7 @@ pub(super) fn creation_tags(
     if tags.len() > elbv2::MAX_TAGS {
         return Err(Rule::TooManyTags);
     }
-    Ok(ballast_core::tags::pairs(tags))
+    Ok(ballast_core::tags::pairs(&tags))
 }
 
 /// Which load balancers forward to which target groups, as stored now.

@@ -4,12 +4,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use ballast_core::elbv2::rule::validate_priority;
 use ballast_core::elbv2::{self, Error as Rule};
 use ballast_core::paging::page;
 use ballast_store::Tx;
 
-use super::model::{self, *};
+use ballast_model::elbv2::{self as model, *};
+
 use super::{Error, actions, check_arn, creation_tags, listeners, paging};
 use crate::ApiState;
 
@@ -42,26 +42,34 @@ pub(super) fn ensure_exists(tx: &Tx<'_>, arn: &str) -> Result<(), Error> {
 
 fn view(rule: &elbv2::Rule) -> model::Rule {
     model::Rule {
-        rule_arn: rule.arn.clone(),
-        priority: rule.priority.to_string(),
-        conditions: rule
-            .conditions
-            .iter()
-            .map(actions::condition_view)
-            .collect(),
-        actions: rule.actions.iter().map(actions::view).collect(),
-        is_default: false,
+        rule_arn: Some(rule.arn.clone()),
+        priority: Some(rule.priority.to_string()),
+        conditions: Some(
+            rule.conditions
+                .iter()
+                .map(actions::condition_view)
+                .collect(),
+        ),
+        actions: Some(rule.actions.iter().map(actions::view).collect()),
+        is_default: Some(false),
+        transforms: None,
     }
 }
 
 fn default_view(listener: &elbv2::Listener) -> model::Rule {
     model::Rule {
-        rule_arn: listener.default_rule_arn.clone(),
-        priority: "default".to_owned(),
-        conditions: Vec::new(),
-        actions: listener.default_actions.iter().map(actions::view).collect(),
-        is_default: true,
+        rule_arn: Some(listener.default_rule_arn.clone()),
+        priority: Some("default".to_owned()),
+        conditions: Some(Vec::new()),
+        actions: Some(listener.default_actions.iter().map(actions::view).collect()),
+        is_default: Some(true),
+        transforms: None,
     }
+}
+
+/// A priority the model bounds to 1–50000 (`RulePriority`).
+fn priority(priority: i32) -> u32 {
+    priority.unsigned_abs()
 }
 
 /// The order DescribeRules lists rules in: by listener, then priority,
@@ -74,10 +82,10 @@ fn sort_key(listener_arn: &str, priority: Option<u32>) -> String {
 }
 
 pub(super) fn create(state: &ApiState, input: CreateRuleInput) -> Result<CreateRuleOutput, Error> {
-    let priority = validate_priority(input.priority)?;
+    let priority = priority(input.priority);
     let conditions = actions::conditions_to_core(&input.conditions)?;
     let rule_actions = actions::to_core(&input.actions)?;
-    let tags = creation_tags(input.tags.as_deref())?;
+    let tags = creation_tags(input.tags)?;
     let id = state.ids.hex(16);
     let rule = state.store.write(|tx| -> Result<_, Error> {
         let listener = listeners::load(tx, &input.listener_arn)?;
@@ -102,7 +110,7 @@ pub(super) fn create(state: &ApiState, input: CreateRuleInput) -> Result<CreateR
     })?;
     state.data_plane.changed();
     Ok(CreateRuleOutput {
-        rules: vec![view(&rule)],
+        rules: Some(vec![view(&rule)]),
     })
 }
 
@@ -147,7 +155,7 @@ pub(super) fn describe(
     rules.dedup_by(|a, b| a.0 == b.0);
     let (rules, next_marker) = page(rules, |(k, _)| k.as_str(), after.as_deref(), size);
     Ok(DescribeRulesOutput {
-        rules: rules.into_iter().map(|(_, r)| r).collect(),
+        rules: Some(rules.into_iter().map(|(_, r)| r).collect()),
         next_marker,
     })
 }
@@ -183,7 +191,7 @@ pub(super) fn modify(state: &ApiState, input: ModifyRuleInput) -> Result<ModifyR
     })?;
     state.data_plane.changed();
     Ok(ModifyRuleOutput {
-        rules: vec![view(&rule)],
+        rules: Some(vec![view(&rule)]),
     })
 }
 
@@ -220,9 +228,9 @@ pub(super) fn set_priorities(
             .rule_arn
             .clone()
             .ok_or_else(|| Rule::Validation("Each rule priority must name a RuleArn".to_owned()))?;
-        let priority = validate_priority(pair.priority.ok_or_else(|| {
+        let priority = priority(pair.priority.ok_or_else(|| {
             Rule::Validation("Each rule priority must name a Priority".to_owned())
-        })?)?;
+        })?);
         if wanted.iter().any(|(a, _)| *a == arn) {
             return Err(
                 Rule::Validation(format!("Rule '{arn}' is specified more than once")).into(),
@@ -286,6 +294,6 @@ pub(super) fn set_priorities(
     let mut changed = changed;
     changed.sort_by(|a, b| (&a.listener_arn, a.priority).cmp(&(&b.listener_arn, b.priority)));
     Ok(SetRulePrioritiesOutput {
-        rules: changed.iter().map(view).collect(),
+        rules: Some(changed.iter().map(view).collect()),
     })
 }

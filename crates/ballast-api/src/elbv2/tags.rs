@@ -4,8 +4,9 @@ use ballast_core::elbv2::{self, Error as Rule};
 use ballast_core::tags::{self, TagError};
 use ballast_store::Tx;
 
-use super::model::*;
-use super::{Error, listeners, load_balancers, rules, target_groups};
+use ballast_model::elbv2::*;
+
+use super::{Error, core_tags, listeners, load_balancers, rules, tags_view, target_groups};
 use crate::ApiState;
 
 /// The most resources one DescribeTags call may name.
@@ -29,13 +30,14 @@ fn ensure_exists(tx: &Tx<'_>, arn: &str) -> Result<(), Error> {
 }
 
 pub(super) fn add(state: &ApiState, input: AddTagsInput) -> Result<AddTagsOutput, Error> {
-    tags::validate(&input.tags).map_err(|e| match e {
+    let tags = core_tags(input.tags);
+    tags::validate(&tags).map_err(|e| match e {
         TagError::DuplicateKey(key) => {
             Rule::DuplicateTagKeys(format!("Tag key '{key}' is duplicated"))
         }
         other => Rule::Validation(other.to_string()),
     })?;
-    let pairs = tags::pairs(&input.tags);
+    let pairs = tags::pairs(&tags);
     state.store.write(|tx| -> Result<_, Error> {
         for arn in &input.resource_arns {
             ensure_exists(tx, arn)?;
@@ -77,13 +79,13 @@ pub(super) fn describe(
             .map(|arn| {
                 ensure_exists(tx, arn)?;
                 Ok(TagDescription {
-                    resource_arn: arn.clone(),
-                    tags: tags::from_pairs(tx.tags(arn)?),
+                    resource_arn: Some(arn.clone()),
+                    tags: Some(tags_view(tags::from_pairs(tx.tags(arn)?))),
                 })
             })
             .collect()
     })?;
     Ok(DescribeTagsOutput {
-        tag_descriptions: descriptions,
+        tag_descriptions: Some(descriptions),
     })
 }

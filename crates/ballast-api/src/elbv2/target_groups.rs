@@ -6,8 +6,9 @@ use ballast_core::paging::page;
 use ballast_core::{Arn, tags};
 use ballast_store::Tx;
 
-use super::model::*;
-use super::{Error, load_balancers, paging, usage};
+use ballast_model::elbv2::*;
+
+use super::{Error, core_tags, int, load_balancers, paging, port, usage};
 use crate::ApiState;
 
 /// Checks that text is a target group ARN of this region and account.
@@ -37,7 +38,7 @@ macro_rules! health_check_change {
     ($input:expr) => {
         HealthCheckChange {
             enabled: $input.health_check_enabled,
-            protocol: $input.health_check_protocol,
+            protocol: $input.health_check_protocol.map(|p| p.as_str().to_owned()),
             port: $input.health_check_port,
             path: $input.health_check_path,
             interval_seconds: count($input.health_check_interval_seconds),
@@ -49,8 +50,8 @@ macro_rules! health_check_change {
     };
 }
 
-/// API integers arrive as i64; anything outside u32 fails the range checks.
-fn count(value: Option<i64>) -> Option<u32> {
+/// API integers arrive as i32; anything outside u32 fails the range checks.
+fn count(value: Option<i32>) -> Option<u32> {
     value.map(|n| u32::try_from(n).unwrap_or(0))
 }
 
@@ -64,27 +65,30 @@ fn matcher(m: Option<Matcher>) -> Option<elbv2::Matcher> {
 fn view(group: &elbv2::TargetGroup, usage: &TargetGroupUsage) -> TargetGroup {
     let hc = &group.health_check;
     TargetGroup {
-        target_group_arn: group.arn.clone(),
-        target_group_name: group.name.clone(),
-        protocol: group.protocol.clone(),
-        port: group.port,
+        target_group_arn: Some(group.arn.clone()),
+        target_group_name: Some(group.name.clone()),
+        protocol: group.protocol.as_deref().map(ProtocolEnum::from),
+        port: group.port.map(i32::from),
         vpc_id: group.vpc_id.clone(),
-        health_check_protocol: hc.protocol.clone(),
+        health_check_protocol: hc.protocol.as_deref().map(ProtocolEnum::from),
         health_check_port: Some(hc.port.clone()),
-        health_check_enabled: hc.enabled,
-        health_check_interval_seconds: hc.interval_seconds,
-        health_check_timeout_seconds: hc.timeout_seconds,
-        healthy_threshold_count: hc.healthy_threshold,
-        unhealthy_threshold_count: hc.unhealthy_threshold,
+        health_check_enabled: Some(hc.enabled),
+        health_check_interval_seconds: Some(int(hc.interval_seconds)),
+        health_check_timeout_seconds: Some(int(hc.timeout_seconds)),
+        healthy_threshold_count: Some(int(hc.healthy_threshold)),
+        unhealthy_threshold_count: Some(int(hc.unhealthy_threshold)),
         health_check_path: hc.path.clone(),
         matcher: hc.matcher.clone().map(|m| Matcher {
             http_code: m.http_code,
             grpc_code: m.grpc_code,
         }),
-        load_balancer_arns: usage.load_balancers(&group.arn),
-        target_type: group.target_type.clone(),
+        load_balancer_arns: Some(usage.load_balancers(&group.arn)),
+        target_type: Some(TargetTypeEnum::from(group.target_type.as_str())),
         protocol_version: group.protocol_version.clone(),
-        ip_address_type: group.ip_address_type.clone(),
+        ip_address_type: Some(TargetGroupIpAddressTypeEnum::from(
+            group.ip_address_type.as_str(),
+        )),
+        target_control_port: None,
     }
 }
 
@@ -93,8 +97,8 @@ fn attributes_view(group: &elbv2::TargetGroup) -> Vec<TargetGroupAttribute> {
         .attributes
         .iter()
         .map(|(k, v)| TargetGroupAttribute {
-            key: k.to_owned(),
-            value: v.to_owned(),
+            key: Some(k.to_owned()),
+            value: Some(v.to_owned()),
         })
         .collect()
 }
@@ -103,24 +107,17 @@ pub(super) fn create(
     state: &ApiState,
     input: CreateTargetGroupInput,
 ) -> Result<CreateTargetGroupOutput, Error> {
-    let port =
-        match input.port {
-            None => None,
-            Some(p) => Some(u16::try_from(p).ok().filter(|p| *p > 0).ok_or_else(|| {
-                Rule::Validation(format!("Port '{p}' must be between 1 and 65535"))
-            })?),
-        };
     let spec = TargetGroupSpec {
         name: input.name,
-        protocol: input.protocol,
+        protocol: input.protocol.map(|p| p.as_str().to_owned()),
         protocol_version: input.protocol_version,
-        port,
+        port: input.port.map(port),
         vpc_id: input.vpc_id,
-        target_type: input.target_type,
-        ip_address_type: input.ip_address_type,
+        target_type: input.target_type.map(|t| t.as_str().to_owned()),
+        ip_address_type: input.ip_address_type.map(|t| t.as_str().to_owned()),
         health_check: health_check_change!(input),
     };
-    let tags = input.tags.unwrap_or_default();
+    let tags = core_tags(input.tags.unwrap_or_default());
     tags::validate(&tags).map_err(|e| Rule::Validation(e.to_string()))?;
     if tags.len() > elbv2::MAX_TAGS {
         return Err(Rule::TooManyTags.into());
@@ -148,7 +145,7 @@ pub(super) fn create(
         Ok((group, TargetGroupUsage::default()))
     })?;
     Ok(CreateTargetGroupOutput {
-        target_groups: vec![view(&group, &usage)],
+        target_groups: Some(vec![view(&group, &usage)]),
     })
 }
 
@@ -202,7 +199,7 @@ pub(super) fn describe(
     groups.dedup_by(|a, b| a.arn == b.arn);
     let (groups, next_marker) = page(groups, |g| g.name.as_str(), after.as_deref(), size);
     Ok(DescribeTargetGroupsOutput {
-        target_groups: groups.iter().map(|g| view(g, &usage)).collect(),
+        target_groups: Some(groups.iter().map(|g| view(g, &usage)).collect()),
         next_marker,
     })
 }
@@ -220,7 +217,7 @@ pub(super) fn modify(
     })?;
     state.data_plane.changed();
     Ok(ModifyTargetGroupOutput {
-        target_groups: vec![view(&group, &usage)],
+        target_groups: Some(vec![view(&group, &usage)]),
     })
 }
 
@@ -257,7 +254,7 @@ pub(super) fn describe_attributes(
 ) -> Result<DescribeTargetGroupAttributesOutput, Error> {
     let group = state.store.read(|tx| load(tx, &input.target_group_arn))?;
     Ok(DescribeTargetGroupAttributesOutput {
-        attributes: attributes_view(&group),
+        attributes: Some(attributes_view(&group)),
     })
 }
 
@@ -270,17 +267,17 @@ pub(super) fn modify_attributes(
     }
     let group = state.store.write(|tx| -> Result<_, Error> {
         let mut group = load(tx, &input.target_group_arn)?;
-        group.attributes = group.attributes.modify(
-            input
-                .attributes
-                .iter()
-                .map(|a| (a.key.as_str(), a.value.as_str())),
-        )?;
+        group.attributes = group.attributes.modify(input.attributes.iter().map(|a| {
+            (
+                a.key.as_deref().unwrap_or_default(),
+                a.value.as_deref().unwrap_or_default(),
+            )
+        }))?;
         tx.save_target_group(&group)?;
         Ok(group)
     })?;
     state.data_plane.changed();
     Ok(ModifyTargetGroupAttributesOutput {
-        attributes: attributes_view(&group),
+        attributes: Some(attributes_view(&group)),
     })
 }

@@ -7,20 +7,20 @@ use ballast_core::elbv2::{self, Error as Rule, HealthReport, Registration, Targe
 use ballast_core::network;
 use ballast_store::Tx;
 
-use super::model::*;
-use super::{Error, target_groups, usage};
+use ballast_model::elbv2::*;
+
+use super::{Error, port, target_groups, usage};
 use crate::ApiState;
 
 /// The port a target description means: its own, else the group's.
 fn port_of(group: &elbv2::TargetGroup, target: &TargetDescription) -> Result<u16, Rule> {
     match target.port {
-        Some(p) => u16::try_from(p).ok().filter(|p| *p > 0).ok_or_else(|| {
-            Rule::Validation(format!(
-                "1 validation error detected: Value '{p}' at 'targets.member.port' failed to satisfy constraint: Member must have value between 1 and 65535"
-            ))
-        }),
+        Some(p) => Ok(port(p)),
         None => group.port.ok_or_else(|| {
-            Rule::Validation(format!("A port must be specified for target '{}'", target.id))
+            Rule::Validation(format!(
+                "A port must be specified for target '{}'",
+                target.id
+            ))
         }),
     }
 }
@@ -153,13 +153,15 @@ pub(super) fn describe_health(
         let report = HealthReport::of(r, instance_states.get(&r.id).copied(), used, checked);
         let health_check_port = group.health_check.port_for(r.port);
         TargetHealthDescription {
-            target: TargetDescription {
+            target: Some(TargetDescription {
                 id: r.id.clone(),
-                port: Some(i64::from(r.port)),
+                port: Some(i32::from(r.port)),
                 availability_zone: r.availability_zone.clone(),
-            },
+                quic_server_id: None,
+            }),
             health_check_port: Some(health_check_port),
-            target_health: target_health(report),
+            target_health: Some(target_health(report)),
+            ..TargetHealthDescription::default()
         }
     };
     let mut descriptions = Vec::new();
@@ -177,13 +179,15 @@ pub(super) fn describe_health(
                     .peekable();
                 if found.peek().is_none() {
                     descriptions.push(TargetHealthDescription {
-                        target: TargetDescription {
+                        target: Some(TargetDescription {
                             id: target.id.clone(),
-                            port: port.or(group.port).map(i64::from),
+                            port: port.or(group.port).map(i32::from),
                             availability_zone: target.availability_zone.clone(),
-                        },
+                            quic_server_id: None,
+                        }),
                         health_check_port: None,
-                        target_health: target_health(HealthReport::not_registered()),
+                        target_health: Some(target_health(HealthReport::not_registered())),
+                        ..TargetHealthDescription::default()
                     });
                 } else {
                     descriptions.extend(found.map(describe));
@@ -192,14 +196,14 @@ pub(super) fn describe_health(
         }
     }
     Ok(DescribeTargetHealthOutput {
-        target_health_descriptions: descriptions,
+        target_health_descriptions: Some(descriptions),
     })
 }
 
 fn target_health(report: HealthReport) -> TargetHealth {
     TargetHealth {
-        state: report.state.to_owned(),
-        reason: report.reason.map(str::to_owned),
+        state: Some(TargetHealthStateEnum::from(report.state)),
+        reason: report.reason.map(TargetHealthReasonEnum::from),
         description: report.description,
     }
 }

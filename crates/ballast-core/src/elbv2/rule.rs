@@ -206,14 +206,6 @@ fn wildcard(pattern: &[u8], text: &[u8], ignore_case: bool) -> bool {
     pattern[p..].iter().all(|&b| b == b'*')
 }
 
-/// Checks a rule priority (1–50000).
-pub fn validate_priority(priority: i64) -> Result<u32, Error> {
-    u32::try_from(priority)
-        .ok()
-        .filter(|p| (1..=50_000).contains(p))
-        .ok_or_else(|| invalid(format!("Priority '{priority}' must be between 1 and 50000")))
-}
-
 /// The first rule (by priority) whose conditions all match, else `None`
 /// (the listener's default actions apply).
 pub fn first_match<'r>(rules: &'r [Rule], request: &RequestView<'_>) -> Option<&'r Rule> {
