@@ -14,53 +14,16 @@ use ballast_core::paging::page_after;
 use ballast_core::{Arn, tags as core_tags};
 use ballast_model::elbv2::{Tag, errors};
 use ballast_store::Tx;
-use ballast_wire::{ApiError, ApiRequest, WireResponse};
 
-use crate::dispatch::{call, operations};
+use crate::dispatch::{call, routes};
 use crate::error::{ErrorCode, HandlerError};
-use crate::{ApiState, RequestContext};
 
-operations! {
+routes! {
     /// The ELBv2 operations Ballast implements.
-    pub enum Operation {
-        CreateLoadBalancer,
-        DescribeLoadBalancers,
-        DeleteLoadBalancer,
-        DescribeLoadBalancerAttributes,
-        ModifyLoadBalancerAttributes,
-        CreateListener,
-        DescribeListeners,
-        ModifyListener,
-        DeleteListener,
-        CreateRule,
-        DescribeRules,
-        ModifyRule,
-        DeleteRule,
-        SetRulePriorities,
-        RegisterTargets,
-        DeregisterTargets,
-        DescribeTargetHealth,
-        CreateTargetGroup,
-        DescribeTargetGroups,
-        ModifyTargetGroup,
-        DeleteTargetGroup,
-        DescribeTargetGroupAttributes,
-        ModifyTargetGroupAttributes,
-        AddTags,
-        RemoveTags,
-        DescribeTags,
-    }
-}
+    pub enum Operation;
 
-/// Routes an ELBv2 request to its handler.
-pub fn handle(
-    state: &ApiState,
-    ctx: &RequestContext,
-    request: &ApiRequest,
-) -> Result<WireResponse, ApiError> {
-    let operation = Operation::of(request)?;
-    use Operation::*;
-    match operation {
+    /// Routes an ELBv2 request to its handler.
+    fn handle(state, ctx, request) {
         CreateLoadBalancer => call(ctx, request, |i| load_balancers::create(state, i)),
         DescribeLoadBalancers => call(ctx, request, |i| load_balancers::describe(state, i)),
         DeleteLoadBalancer => call(ctx, request, |i| load_balancers::delete(state, i)),
@@ -91,7 +54,7 @@ pub fn handle(
         }),
         ModifyTargetGroupAttributes => {
             call(ctx, request, |i| target_groups::modify_attributes(state, i))
-        }
+        },
         AddTags => call(ctx, request, |i| tags::add(state, i)),
         RemoveTags => call(ctx, request, |i| tags::remove(state, i)),
         DescribeTags => call(ctx, request, |i| tags::describe(state, i)),
