@@ -5,6 +5,7 @@ mod images;
 mod instances;
 mod key_pairs;
 mod launch_templates;
+/// The request-tag view authorization decodes (not the handlers' types).
 pub mod model;
 mod network;
 mod security_groups;
@@ -14,10 +15,14 @@ use ballast_core::ec2::{self, Direction, Error as Rule, filter};
 use ballast_store::Tx;
 use ballast_wire::{ApiError, ApiRequest, WireResponse};
 
-use crate::dispatch::{call_unvalidated as call, operations};
+use crate::dispatch::{call, call_no_output, operations};
 use crate::error::{ErrorCode, HandlerError};
 use crate::{ApiState, RequestContext};
-use model::{Filter, Tag, TagSpecification};
+use ballast_model::XmlList;
+use ballast_model::ec2::{
+    AuthorizeSecurityGroupEgressInput, AuthorizeSecurityGroupIngressInput, Filter, ItemsFilter,
+    RevokeSecurityGroupEgressInput, RevokeSecurityGroupIngressInput, Tag, TagSpecification,
+};
 
 operations! {
     /// The EC2 operations Ballast implements.
@@ -81,17 +86,21 @@ pub fn handle(
         DescribeSecurityGroups => call(ctx, request, |i| security_groups::describe(state, i)),
         CreateSecurityGroup => call(ctx, request, |i| security_groups::create(state, i)),
         DeleteSecurityGroup => call(ctx, request, |i| security_groups::delete(state, i)),
-        AuthorizeSecurityGroupIngress => call(ctx, request, |i| {
-            security_groups::authorize(state, Direction::Ingress, i)
+        AuthorizeSecurityGroupIngress => {
+            call(ctx, request, |i: AuthorizeSecurityGroupIngressInput| {
+                security_groups::authorize(state, Direction::Ingress, i.into())
+            })
+        }
+        RevokeSecurityGroupIngress => call(ctx, request, |i: RevokeSecurityGroupIngressInput| {
+            security_groups::revoke(state, Direction::Ingress, i.into())
         }),
-        RevokeSecurityGroupIngress => call(ctx, request, |i| {
-            security_groups::revoke(state, Direction::Ingress, i)
-        }),
-        AuthorizeSecurityGroupEgress => call(ctx, request, |i| {
-            security_groups::authorize(state, Direction::Egress, i)
-        }),
-        RevokeSecurityGroupEgress => call(ctx, request, |i| {
-            security_groups::revoke(state, Direction::Egress, i)
+        AuthorizeSecurityGroupEgress => {
+            call(ctx, request, |i: AuthorizeSecurityGroupEgressInput| {
+                security_groups::authorize(state, Direction::Egress, i.into())
+            })
+        }
+        RevokeSecurityGroupEgress => call(ctx, request, |i: RevokeSecurityGroupEgressInput| {
+            security_groups::revoke(state, Direction::Egress, i.into())
         }),
         DescribeSecurityGroupRules => {
             call(ctx, request, |i| security_groups::describe_rules(state, i))
@@ -114,15 +123,15 @@ pub fn handle(
         DeleteLaunchTemplateVersions => call(ctx, request, |i| {
             launch_templates::delete_versions(state, i)
         }),
-        CreateTags => call(ctx, request, |i| tags::create(state, i)),
-        DeleteTags => call(ctx, request, |i| tags::delete(state, i)),
+        CreateTags => call_no_output(ctx, request, |i| tags::create(state, i)),
+        DeleteTags => call_no_output(ctx, request, |i| tags::delete(state, i)),
         DescribeTags => call(ctx, request, |i| tags::describe(state, i)),
         RunInstances => call(ctx, request, |i| instances::run(state, i)),
         DescribeInstances => call(ctx, request, |i| instances::describe(state, i)),
         DescribeInstanceStatus => call(ctx, request, |i| instances::describe_status(state, i)),
         StartInstances => call(ctx, request, |i| instances::start(state, i)),
         StopInstances => call(ctx, request, |i| instances::stop(state, i)),
-        RebootInstances => call(ctx, request, |i| instances::reboot(state, i)),
+        RebootInstances => call_no_output(ctx, request, |i| instances::reboot(state, i)),
         TerminateInstances => call(ctx, request, |i| instances::terminate(state, i)),
         GetConsoleOutput => call(ctx, request, |i| instances::console_output(state, i)),
         ModifyInstanceMetadataOptions => call(ctx, request, |i| {
@@ -176,26 +185,57 @@ pub(super) fn dry_run(flag: Option<bool>) -> Result<(), Rule> {
 
 /// The request's filters, checked against what the resource kind supports.
 pub(super) fn filters<T: filter::Filterable>(
-    filters: Option<Vec<Filter>>,
+    filters: Option<XmlList<Filter, ItemsFilter>>,
 ) -> Result<Vec<ec2::Filter>, Rule> {
-    let filters: Vec<ec2::Filter> = filters
-        .unwrap_or_default()
-        .into_iter()
-        .map(|f| ec2::Filter {
-            name: f.name,
-            values: f.values,
-        })
-        .collect();
+    let filters = core_filters(filters)?;
     filter::check::<T>(&filters)?;
     Ok(filters)
+}
+
+/// The request's filters as the core reads them, unchecked; a filter
+/// without `Name` is `MissingParameter`, as EC2 answers.
+pub(super) fn core_filters(
+    filters: Option<XmlList<Filter, ItemsFilter>>,
+) -> Result<Vec<ec2::Filter>, Rule> {
+    filters
+        .map(XmlList::into_inner)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|f| {
+            Ok(ec2::Filter {
+                name: f
+                    .name
+                    .ok_or_else(|| Rule::MissingParameter("Name".to_owned()))?,
+                values: f.values.unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+/// A list the model requires, which the wire may still carry empty
+/// (`ResourceId=`): EC2 calls that missing too.
+pub(super) fn non_empty<T>(list: Vec<T>, parameter: &str) -> Result<Vec<T>, Rule> {
+    if list.is_empty() {
+        Err(Rule::MissingParameter(parameter.to_owned()))
+    } else {
+        Ok(list)
+    }
 }
 
 /// Stored tag pairs as the API shows them.
 pub(super) fn tag_view(pairs: Vec<(String, String)>) -> Vec<Tag> {
     pairs
         .into_iter()
-        .map(|(key, value)| Tag { key, value })
+        .map(|(key, value)| Tag {
+            key: Some(key),
+            value: Some(value),
+        })
         .collect()
+}
+
+/// A request's tag as a stored pair: an absent `Value` is empty.
+pub(super) fn tag_pair(tag: Tag) -> (String, String) {
+    (tag.key.unwrap_or_default(), tag.value.unwrap_or_default())
 }
 
 /// The tags a create call's `TagSpecifications` give the resource of
@@ -206,7 +246,7 @@ pub(super) fn creation_tags(
 ) -> Result<Vec<(String, String)>, Rule> {
     let mut tags = Vec::new();
     for spec in specs.unwrap_or_default() {
-        match spec.resource_type.as_deref() {
+        match spec.resource_type.as_ref().map(|t| t.as_str()) {
             Some(t) if t == resource_type => {}
             Some(other) => {
                 return Err(Rule::InvalidParameterValue(format!(
@@ -219,17 +259,17 @@ pub(super) fn creation_tags(
                 ));
             }
         }
-        tags.extend(spec.tags);
+        tags.extend(spec.tags.unwrap_or_default().into_iter().map(tag_pair));
     }
     let core_tags: Vec<_> = tags
         .iter()
-        .map(|t| ballast_core::tags::Tag {
-            key: t.key.clone(),
-            value: t.value.clone(),
+        .map(|(key, value)| ballast_core::tags::Tag {
+            key: key.clone(),
+            value: value.clone(),
         })
         .collect();
     ec2::check_tags(&core_tags)?;
-    Ok(tags.into_iter().map(|t| (t.key, t.value)).collect())
+    Ok(tags)
 }
 
 /// Whether a tagged resource exists: the fixed network and image catalogue,
