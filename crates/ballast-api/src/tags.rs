@@ -1,6 +1,6 @@
 //! Tags between the services' wire types and the core's one
-//! [`Tag`](ballast_core::tags::Tag): the single conversion the EC2, ELBv2,
-//! Auto Scaling and SSM handlers share (the store keeps `(key, value)`
+//! [`Tag`](ballast_core::tags::Tag): the single conversion the EC2, ELBv2
+//! and SSM handlers share (the store keeps `(key, value)`
 //! pairs: [`ballast_core::tags::pairs`] / [`ballast_core::tags::from_pairs`]).
 
 use ballast_core::tags::Tag;
@@ -21,15 +21,28 @@ impl WireTag for Tag {
     }
 }
 
-impl WireTag for crate::ec2::model::Tag {
+impl WireTag for ballast_model::ec2::Tag {
     fn into_core(self) -> Tag {
-        Tag::new(self.key, self.value)
+        Tag::new(self.key.unwrap_or_default(), self.value.unwrap_or_default())
     }
 
     fn from_core(tag: Tag) -> Self {
-        crate::ec2::model::Tag {
+        ballast_model::ec2::Tag {
+            key: Some(tag.key),
+            value: Some(tag.value),
+        }
+    }
+}
+
+impl WireTag for ballast_model::elbv2::Tag {
+    fn into_core(self) -> Tag {
+        Tag::new(self.key, self.value.unwrap_or_default())
+    }
+
+    fn from_core(tag: Tag) -> Self {
+        ballast_model::elbv2::Tag {
             key: tag.key,
-            value: tag.value,
+            value: Some(tag.value),
         }
     }
 }
@@ -50,6 +63,17 @@ impl WireTag for ballast_model::ssm::Tag {
 /// Request tags as the core's.
 pub(crate) fn to_core<T: WireTag>(tags: impl IntoIterator<Item = T>) -> Vec<Tag> {
     tags.into_iter().map(WireTag::into_core).collect()
+}
+
+/// Request tags as the `(key, value)` pairs the store keeps (an absent
+/// `Value` is empty).
+pub(crate) fn to_pairs<T: WireTag>(tags: impl IntoIterator<Item = T>) -> Vec<(String, String)> {
+    tags.into_iter()
+        .map(|t| {
+            let tag = t.into_core();
+            (tag.key, tag.value)
+        })
+        .collect()
 }
 
 /// Core tags as a service's.

@@ -1,8 +1,8 @@
 //! The allow-list (`crates/ballast-model/operations.toml`): which services
 //! and operations get wire types. A small TOML subset is read by hand so the
 //! generator needs nothing beyond `serde_json`: `[section]` headers,
-//! `key = "string"` and `key = ["a", "b"]` (arrays may span lines), dotted
-//! keys, and `#` comments.
+//! `key = "string"`, `key = true|false` and `key = ["a", "b"]` (arrays may
+//! span lines), dotted keys, and `#` comments.
 
 use std::collections::BTreeMap;
 
@@ -17,6 +17,10 @@ pub struct ServiceConfig {
     /// Enums whose values AWS's messages list in an order other than the
     /// model's (`ParameterType` → `[SecureString, StringList, String]`).
     pub enum_order: BTreeMap<String, Vec<String>>,
+    /// Whether `Validate` checks the model's constraints (lengths, ranges,
+    /// patterns, enum values); `validate = false` for a service that
+    /// answers its own codes and wording for them (EC2).
+    pub validate: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -29,6 +33,7 @@ pub struct Config {
 #[derive(Debug, Clone)]
 enum Value {
     Str(String),
+    Bool(bool),
     List(Vec<String>),
 }
 
@@ -90,6 +95,7 @@ pub fn parse(text: &str) -> Result<Config, String> {
                     model: String::new(),
                     operations: Vec::new(),
                     enum_order: BTreeMap::new(),
+                    validate: true,
                 });
                 services.len() - 1
             }
@@ -98,6 +104,7 @@ pub fn parse(text: &str) -> Result<Config, String> {
         match (key.as_str(), value) {
             ("model", Value::Str(v)) => service.model = v,
             ("operations", Value::List(v)) => service.operations = v,
+            ("validate", Value::Bool(v)) => service.validate = v,
             (k, Value::List(v)) if k.starts_with("enum_order.") => {
                 service
                     .enum_order
@@ -140,6 +147,11 @@ fn parse_value(text: &str) -> Result<Value, String> {
             .collect::<Result<_, _>>()?;
         return Ok(Value::List(items));
     }
+    match text {
+        "true" => return Ok(Value::Bool(true)),
+        "false" => return Ok(Value::Bool(false)),
+        _ => {}
+    }
     parse_string(text).map(Value::Str)
 }
 
@@ -164,5 +176,14 @@ mod tests {
         assert_eq!(config.botocore, "1.2.3");
         assert_eq!(config.services[0].operations, ["A", "B"]);
         assert_eq!(config.services[0].enum_order["T"], ["x", "y"]);
+        assert!(config.services[0].validate);
+    }
+
+    #[test]
+    fn reads_booleans() {
+        let config =
+            parse("botocore = \"1\"\n[ec2]\nmodel = \"ec2/x\"\nvalidate = false\n").unwrap();
+        assert!(!config.services[0].validate);
+        assert!(parse("botocore = \"1\"\n[ec2]\nmodel = \"ec2/x\"\nvalidate = \"no\"\n").is_err());
     }
 }

@@ -445,7 +445,14 @@ impl<'m> Emitter<'m> {
             "impl Validate for {name} {{\nfn check(&self, at: &str, out: &mut Vec<Violation>) {{"
         );
         let mut body = String::new();
-        for (member_name, rust, target, is_required, member) in &plan {
+        // A service that answers constraint violations with its own codes
+        // (`validate = false`) gets no checks: its handlers keep them.
+        let checked = if self.service.validate {
+            &plan[..]
+        } else {
+            &[]
+        };
+        for (member_name, rust, target, is_required, member) in checked {
             let at_name = lower_first(member_name);
             let sensitive = self.sensitive(target, member);
             let Some(check) = self.check_code("v", target, "at", &at_name, sensitive, 0) else {
@@ -730,4 +737,57 @@ const LIST_ITEMS_PREFIX: &str = "ballast-xml-items:";
 /// The marker type of a list item name: `groupId` → `ItemsGroupId`.
 fn spelling_marker(item: &str) -> String {
     format!("Items{}", upper_first(item))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(validate: bool) -> ServiceConfig {
+        ServiceConfig {
+            module: "ec2".to_owned(),
+            model: "ec2/2016-11-15".to_owned(),
+            operations: vec!["CreateThing".to_owned()],
+            enum_order: BTreeMap::new(),
+            validate,
+        }
+    }
+
+    fn model() -> Value {
+        serde_json::json!({
+            "metadata": {"protocol": "ec2", "serviceFullName": "Test"},
+            "operations": {"CreateThing": {"input": {"shape": "CreateThingRequest"}}},
+            "shapes": {
+                "CreateThingRequest": {
+                    "type": "structure",
+                    "members": {
+                        "Name": {"shape": "ThingName", "locationName": "name"},
+                        "Kind": {"shape": "ThingKind"}
+                    }
+                },
+                "ThingName": {"type": "string", "min": 3, "max": 128, "pattern": "[a-z]+"},
+                "ThingKind": {"type": "string", "enum": ["a", "b"]}
+            }
+        })
+    }
+
+    #[test]
+    fn validate_false_generates_no_constraint_checks() {
+        let checked = service(&config(true), &model(), "1").unwrap();
+        assert!(checked.contains("rules::string("), "{checked}");
+        assert!(checked.contains("rules::one_of("), "{checked}");
+        assert!(checked.contains("PATTERN_THING_NAME"), "{checked}");
+
+        let unchecked = service(&config(false), &model(), "1").unwrap();
+        assert!(!unchecked.contains("rules::string("), "{unchecked}");
+        assert!(!unchecked.contains("rules::one_of("), "{unchecked}");
+        assert!(!unchecked.contains("PATTERN_THING_NAME"), "{unchecked}");
+        // The input still implements Validate (dispatch::call needs it),
+        // and reads its EC2 query name.
+        assert!(
+            unchecked.contains("impl Validate for CreateThingInput"),
+            "{unchecked}"
+        );
+        assert!(unchecked.contains("deserialize = \"Name\""), "{unchecked}");
+    }
 }

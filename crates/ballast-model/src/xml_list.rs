@@ -52,6 +52,22 @@ impl<T, S> FromIterator<T> for XmlList<T, S> {
     }
 }
 
+impl<T, S> IntoIterator for XmlList<T, S> {
+    type Item = T;
+    type IntoIter = std::vec::IntoIter<T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a, T, S> IntoIterator for &'a XmlList<T, S> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
 impl<T, S> Deref for XmlList<T, S> {
     type Target = Vec<T>;
     fn deref(&self) -> &Vec<T> {

@@ -8,7 +8,7 @@ use ballast_store::{StoreError, Tx};
 use serde::Deserialize;
 
 use super::{Access, Names, Resource, Unnamed};
-use crate::ec2::model::TagSpecification;
+use ballast_model::ec2::TagSpecification;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
@@ -78,16 +78,17 @@ struct ProfileSpec {
 /// lists them for each EC2 action.
 pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
     let operation = names.operation();
-    let params: Params = names.params()?;
+    let mut params: Params = names.params()?;
     let arns = Arns::new(names);
     let tx = names.tx;
-    let request_tags = params
-        .tag_specifications
-        .iter()
-        .flatten()
-        .flat_map(|spec| &spec.tags)
-        .map(|tag| (tag.key.clone(), tag.value.clone()))
-        .collect();
+    let request_tags = crate::tags::to_pairs(
+        params
+            .tag_specifications
+            .take()
+            .into_iter()
+            .flatten()
+            .flat_map(|spec| spec.tags.unwrap_or_default()),
+    );
     let mut access = Access::default();
     match operation {
         "RunInstances" => {

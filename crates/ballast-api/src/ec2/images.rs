@@ -6,8 +6,11 @@ use ballast_core::ec2::{self, filter, paging};
 use ballast_core::paging::page;
 use ballast_store::Tx;
 
-use super::model::*;
-use super::{Error, dry_run, filters, tag_view};
+use ballast_model::ec2::{
+    BlockDeviceMapping, DescribeImagesInput, DescribeImagesOutput, EbsBlockDevice, Image,
+};
+
+use super::{Error, dry_run, filters};
 use crate::ApiState;
 
 /// The smallest `MaxResults` of DescribeImages.
@@ -15,42 +18,45 @@ const MIN_PAGE: i64 = 5;
 
 fn view(image: &ec2::Image, tags: Vec<(String, String)>) -> Image {
     Image {
-        image_id: image.id.to_owned(),
-        image_location: format!(
+        image_id: Some(image.id.to_owned()),
+        image_location: Some(format!(
             "{}/{}",
             image.owner_alias.unwrap_or(image.owner_id),
             image.name
-        ),
-        state: "available".to_owned(),
-        owner_id: image.owner_id.to_owned(),
-        creation_date: image.creation_date.to_owned(),
-        public: true,
-        architecture: image.architecture.to_owned(),
-        image_type: "machine".to_owned(),
-        platform_details: image.platform_details.to_owned(),
-        usage_operation: "RunInstances".to_owned(),
+        )),
+        state: Some("available".into()),
+        owner_id: Some(image.owner_id.to_owned()),
+        creation_date: Some(image.creation_date.to_owned()),
+        public: Some(true),
+        architecture: Some(image.architecture.into()),
+        image_type: Some("machine".into()),
+        platform_details: Some(image.platform_details.to_owned()),
+        usage_operation: Some("RunInstances".to_owned()),
         image_owner_alias: image.owner_alias.map(str::to_owned),
-        name: image.name.to_owned(),
-        description: image.description.to_owned(),
-        root_device_type: "ebs".to_owned(),
-        root_device_name: image.root_device_name.to_owned(),
-        block_device_mappings: vec![BlockDeviceMapping {
-            device_name: image.root_device_name.to_owned(),
-            ebs: EbsBlockDevice {
-                delete_on_termination: true,
-                snapshot_id: format!("snap-{}", &image.id[4..]),
-                volume_size: 8,
-                volume_type: "gp3".to_owned(),
-                encrypted: false,
-            },
-        }],
-        virtualization_type: "hvm".to_owned(),
-        hypervisor: "xen".to_owned(),
-        ena_support: true,
-        sriov_net_support: "simple".to_owned(),
-        boot_mode: "uefi-preferred".to_owned(),
-        imds_support: image.imds_v2_only.then(|| "v2.0".to_owned()),
-        tags: tag_view(tags),
+        name: Some(image.name.to_owned()),
+        description: Some(image.description.to_owned()),
+        root_device_type: Some("ebs".into()),
+        root_device_name: Some(image.root_device_name.to_owned()),
+        block_device_mappings: Some(vec![BlockDeviceMapping {
+            device_name: Some(image.root_device_name.to_owned()),
+            ebs: Some(EbsBlockDevice {
+                delete_on_termination: Some(true),
+                snapshot_id: Some(format!("snap-{}", &image.id[4..])),
+                volume_size: Some(8),
+                volume_type: Some("gp3".into()),
+                encrypted: Some(false),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }]),
+        virtualization_type: Some("hvm".into()),
+        hypervisor: Some("xen".into()),
+        ena_support: Some(true),
+        sriov_net_support: Some("simple".to_owned()),
+        boot_mode: Some("uefi-preferred".into()),
+        imds_support: image.imds_v2_only.then(|| "v2.0".into()),
+        tags: Some(crate::tags::from_pairs(tags)),
+        ..Default::default()
     }
 }
 
@@ -70,7 +76,11 @@ pub(super) fn describe(
 ) -> Result<DescribeImagesOutput, Error> {
     dry_run(input.dry_run)?;
     let filters = filters::<ec2::Image>(input.filters)?;
-    let (size, after) = paging(input.max_results, input.next_token.as_deref(), MIN_PAGE)?;
+    let (size, after) = paging(
+        input.max_results.map(i64::from),
+        input.next_token.as_deref(),
+        MIN_PAGE,
+    )?;
     if let Some(ids) = &input.image_ids {
         for id in ids {
             images::check_id(id)?;
@@ -102,10 +112,12 @@ pub(super) fn describe(
     })?;
     let (selected, next_token) = page(selected, |(i, _)| i.id, after.as_deref(), size);
     Ok(DescribeImagesOutput {
-        images: selected
-            .into_iter()
-            .map(|(i, tags)| view(i, tags))
-            .collect(),
+        images: Some(
+            selected
+                .into_iter()
+                .map(|(i, tags)| view(i, tags))
+                .collect(),
+        ),
         next_token,
     })
 }

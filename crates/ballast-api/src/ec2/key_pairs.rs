@@ -3,12 +3,14 @@
 
 use ballast_core::ec2::key_pair::{self as kp, KeyFormat};
 use ballast_core::ec2::{self, Error as Rule, filter};
+use ballast_model::ec2::{
+    CreateKeyPairInput, CreateKeyPairOutput, DeleteKeyPairInput, DeleteKeyPairOutput,
+    DescribeKeyPairsInput, DescribeKeyPairsOutput, ImportKeyPairInput, ImportKeyPairOutput,
+    KeyPairInfo,
+};
 use ballast_wire::Timestamp;
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as B64;
 
-use super::model::*;
-use super::{Error, creation_tags, dry_run, filters, tag_view};
+use super::{Error, creation_tags, dry_run, filters};
 use crate::ApiState;
 
 fn store_new(
@@ -32,10 +34,10 @@ pub(super) fn create(
     state: &ApiState,
     input: CreateKeyPairInput,
 ) -> Result<CreateKeyPairOutput, Error> {
-    let name = input.key_name.unwrap_or_default();
+    let name = input.key_name;
     kp::check_name(&name)?;
-    kp::check_key_type(input.key_type.as_deref())?;
-    let format = KeyFormat::parse(input.key_format.as_deref())?;
+    kp::check_key_type(input.key_type.as_ref().map(|t| t.as_str()))?;
+    let format = KeyFormat::parse(input.key_format.as_ref().map(|f| f.as_str()))?;
     let tags = creation_tags(input.tag_specifications, "key-pair")?;
     let seed: [u8; 32] = state.ids.bytes();
     let check = u32::from_be_bytes(state.ids.bytes());
@@ -50,11 +52,11 @@ pub(super) fn create(
     };
     store_new(state, &key, &tags, input.dry_run)?;
     Ok(CreateKeyPairOutput {
-        key_pair_id: key.id,
-        key_name: key.name,
-        key_fingerprint: key.fingerprint,
-        key_material: generated.private_key,
-        tags: tag_view(tags),
+        key_pair_id: Some(key.id),
+        key_name: Some(key.name),
+        key_fingerprint: Some(key.fingerprint),
+        key_material: Some(generated.private_key),
+        tags: Some(crate::tags::from_pairs(tags)),
     })
 }
 
@@ -62,17 +64,10 @@ pub(super) fn import(
     state: &ApiState,
     input: ImportKeyPairInput,
 ) -> Result<ImportKeyPairOutput, Error> {
-    let name = input.key_name.unwrap_or_default();
+    let name = input.key_name;
     kp::check_name(&name)?;
-    let material = input
-        .public_key_material
-        .ok_or_else(|| Rule::MissingParameter("PublicKeyMaterial".to_owned()))?;
-    // The blob arrives base64-encoded; a client that sent the key line
-    // itself is understood too.
-    let decoded = B64
-        .decode(material.trim())
-        .unwrap_or_else(|_| material.clone().into_bytes());
-    let imported = kp::import(&decoded, &name)?;
+    // The blob arrives base64-encoded, decoded by its wire type.
+    let imported = kp::import(&input.public_key_material.0, &name)?;
     let tags = creation_tags(input.tag_specifications, "key-pair")?;
     let key = ec2::KeyPair {
         id: format!("key-{}", state.ids.hex(17)),
@@ -84,10 +79,10 @@ pub(super) fn import(
     };
     store_new(state, &key, &tags, input.dry_run)?;
     Ok(ImportKeyPairOutput {
-        key_pair_id: key.id,
-        key_name: key.name,
-        key_fingerprint: key.fingerprint,
-        tags: tag_view(tags),
+        key_pair_id: Some(key.id),
+        key_name: Some(key.name),
+        key_fingerprint: Some(key.fingerprint),
+        tags: Some(crate::tags::from_pairs(tags)),
     })
 }
 
@@ -131,18 +126,19 @@ pub(super) fn describe(
         Ok(out)
     })?;
     Ok(DescribeKeyPairsOutput {
-        key_pairs: keys
-            .into_iter()
-            .map(|(key, tags)| KeyPairInfo {
-                key_pair_id: key.id,
-                key_name: key.name,
-                key_fingerprint: key.fingerprint,
-                key_type: key.key_type,
-                public_key: include_public.then_some(key.public_key),
-                create_time: Timestamp::from_millis(key.created_millis),
-                tags: tag_view(tags),
-            })
-            .collect(),
+        key_pairs: Some(
+            keys.into_iter()
+                .map(|(key, tags)| KeyPairInfo {
+                    key_pair_id: Some(key.id),
+                    key_name: Some(key.name),
+                    key_fingerprint: Some(key.fingerprint),
+                    key_type: Some(key.key_type.as_str().into()),
+                    public_key: include_public.then_some(key.public_key),
+                    create_time: Some(Timestamp::from_millis(key.created_millis)),
+                    tags: Some(crate::tags::from_pairs(tags)),
+                })
+                .collect(),
+        ),
     })
 }
 
@@ -168,7 +164,7 @@ pub(super) fn delete(
         Ok(key.map(|k| k.id))
     })?;
     Ok(DeleteKeyPairOutput {
-        ok: true,
+        r#return: Some(true),
         key_pair_id: deleted,
     })
 }

@@ -15,8 +15,23 @@ use ballast_store::Tx;
 use ballast_wire::Timestamp;
 
 use super::images::resolve_image_id;
-use super::model::*;
-use super::{Error, creation_tags, dry_run, filters, tag_view};
+use ballast_model::XmlList;
+use ballast_model::ec2::{
+    CreateLaunchTemplateInput, CreateLaunchTemplateOutput, CreateLaunchTemplateVersionInput,
+    CreateLaunchTemplateVersionOutput, DeleteLaunchTemplateInput, DeleteLaunchTemplateOutput,
+    DeleteLaunchTemplateVersionsInput, DeleteLaunchTemplateVersionsOutput,
+    DeleteLaunchTemplateVersionsResponseErrorItem, DeleteLaunchTemplateVersionsResponseSuccessItem,
+    DescribeLaunchTemplateVersionsInput, DescribeLaunchTemplateVersionsOutput,
+    DescribeLaunchTemplatesInput, DescribeLaunchTemplatesOutput, LaunchTemplate,
+    LaunchTemplateBlockDeviceMapping, LaunchTemplateEbsBlockDevice,
+    LaunchTemplateIamInstanceProfileSpecification, LaunchTemplateInstanceMetadataOptions,
+    LaunchTemplateInstanceNetworkInterfaceSpecification, LaunchTemplatePlacement,
+    LaunchTemplateTagSpecification, LaunchTemplateVersion, LaunchTemplatesMonitoring,
+    ModifyLaunchTemplateInput, ModifyLaunchTemplateOutput, RequestLaunchTemplateData,
+    ResponseError, ResponseLaunchTemplateData,
+};
+
+use super::{Error, creation_tags, dry_run, filters, non_empty};
 use crate::{ApiState, RequestContext};
 
 /// `MaxResults` of the Describe calls: 1–200.
@@ -28,47 +43,56 @@ const ACROSS_TEMPLATES: &str = "To describe the launch template data for all you
 
 // ---- conversions --------------------------------------------------------------
 
+/// A model enum's wire text, as the core keeps it.
+fn text<E: std::fmt::Display>(value: Option<E>) -> Option<String> {
+    value.map(|v| v.to_string())
+}
+
+/// A number the core keeps as `i64` as the model's `Integer` shows it.
+fn integer(value: Option<i64>) -> Option<i32> {
+    value.and_then(|n| i32::try_from(n).ok())
+}
+
 /// The request's `LaunchTemplateData` as the core keeps it, checked.
-fn template_data(data: Option<RequestLaunchTemplateData>) -> Result<lt::TemplateData, Rule> {
-    let d = data.ok_or_else(|| Rule::MissingParameter("LaunchTemplateData".to_owned()))?;
+fn template_data(d: RequestLaunchTemplateData) -> Result<lt::TemplateData, Rule> {
     let data = lt::TemplateData {
         image_id: d.image_id,
-        instance_type: d.instance_type,
+        instance_type: text(d.instance_type),
         key_name: d.key_name,
         user_data: d.user_data,
         iam_instance_profile: d.iam_instance_profile.map(|p| lt::IamInstanceProfile {
             arn: p.arn,
             name: p.name,
         }),
-        security_group_ids: d.security_group_ids,
-        security_groups: d.security_groups,
+        security_group_ids: d.security_group_ids.map(XmlList::into_inner),
+        security_groups: d.security_groups.map(XmlList::into_inner),
         tag_specifications: d.tag_specifications.map(|specs| {
             specs
                 .into_iter()
                 .map(|s| lt::LaunchTagSpecification {
-                    resource_type: s.resource_type.unwrap_or_default(),
-                    tags: crate::tags::to_core(s.tags),
+                    resource_type: text(s.resource_type).unwrap_or_default(),
+                    tags: crate::tags::to_core(s.tags.unwrap_or_default()),
                 })
                 .collect()
         }),
         metadata_options: d.metadata_options.map(|m| lt::MetadataOptions {
-            http_tokens: m.http_tokens,
-            http_put_response_hop_limit: m.http_put_response_hop_limit,
-            http_endpoint: m.http_endpoint,
-            http_protocol_ipv6: m.http_protocol_ipv6,
-            instance_metadata_tags: m.instance_metadata_tags,
+            http_tokens: text(m.http_tokens),
+            http_put_response_hop_limit: m.http_put_response_hop_limit.map(i64::from),
+            http_endpoint: text(m.http_endpoint),
+            http_protocol_ipv6: text(m.http_protocol_ipv6),
+            instance_metadata_tags: text(m.instance_metadata_tags),
         }),
         placement: d.placement.map(|p| lt::Placement {
             availability_zone: p.availability_zone,
             group_name: p.group_name,
-            tenancy: p.tenancy,
+            tenancy: text(p.tenancy),
         }),
         network_interfaces: d.network_interfaces.map(|nics| {
             nics.into_iter()
                 .map(|n| lt::NetworkInterface {
-                    device_index: n.device_index,
+                    device_index: n.device_index.map(i64::from),
                     subnet_id: n.subnet_id,
-                    groups: n.groups,
+                    groups: n.groups.map(XmlList::into_inner),
                     associate_public_ip_address: n.associate_public_ip_address,
                     delete_on_termination: n.delete_on_termination,
                     description: n.description,
@@ -79,7 +103,7 @@ fn template_data(data: Option<RequestLaunchTemplateData>) -> Result<lt::Template
         }),
         monitoring: d.monitoring.map(|m| lt::Monitoring { enabled: m.enabled }),
         disable_api_termination: d.disable_api_termination,
-        instance_initiated_shutdown_behavior: d.instance_initiated_shutdown_behavior,
+        instance_initiated_shutdown_behavior: text(d.instance_initiated_shutdown_behavior),
         block_device_mappings: d.block_device_mappings.map(|mappings| {
             mappings
                 .into_iter()
@@ -90,12 +114,12 @@ fn template_data(data: Option<RequestLaunchTemplateData>) -> Result<lt::Template
                     ebs: m.ebs.map(|e| lt::EbsBlockDevice {
                         encrypted: e.encrypted,
                         delete_on_termination: e.delete_on_termination,
-                        iops: e.iops,
+                        iops: e.iops.map(i64::from),
                         kms_key_id: e.kms_key_id,
                         snapshot_id: e.snapshot_id,
-                        volume_size: e.volume_size,
-                        volume_type: e.volume_type,
-                        throughput: e.throughput,
+                        volume_size: e.volume_size.map(i64::from),
+                        volume_type: text(e.volume_type),
+                        throughput: e.throughput.map(i64::from),
                     }),
                 })
                 .collect()
@@ -127,12 +151,13 @@ fn data_view(d: lt::TemplateData, image_id: Option<String>) -> ResponseLaunchTem
                     ebs: m.ebs.map(|e| LaunchTemplateEbsBlockDevice {
                         encrypted: e.encrypted,
                         delete_on_termination: e.delete_on_termination,
-                        iops: e.iops,
+                        iops: integer(e.iops),
                         kms_key_id: e.kms_key_id,
                         snapshot_id: e.snapshot_id,
-                        volume_size: e.volume_size,
-                        volume_type: e.volume_type,
-                        throughput: e.throughput,
+                        volume_size: integer(e.volume_size),
+                        volume_type: e.volume_type.as_deref().map(Into::into),
+                        throughput: integer(e.throughput),
+                        ..Default::default()
                     }),
                 })
                 .collect()
@@ -143,16 +168,17 @@ fn data_view(d: lt::TemplateData, image_id: Option<String>) -> ResponseLaunchTem
                     associate_public_ip_address: n.associate_public_ip_address,
                     delete_on_termination: n.delete_on_termination,
                     description: n.description,
-                    device_index: n.device_index,
-                    groups: n.groups.map(GroupIdSet),
+                    device_index: integer(n.device_index),
+                    groups: n.groups.map(XmlList::from),
                     network_interface_id: n.network_interface_id,
                     private_ip_address: n.private_ip_address,
                     subnet_id: n.subnet_id,
+                    ..Default::default()
                 })
                 .collect()
         }),
         image_id: image_id.or(d.image_id),
-        instance_type: d.instance_type,
+        instance_type: d.instance_type.as_deref().map(Into::into),
         key_name: d.key_name,
         monitoring: d
             .monitoring
@@ -160,17 +186,21 @@ fn data_view(d: lt::TemplateData, image_id: Option<String>) -> ResponseLaunchTem
         placement: d.placement.map(|p| LaunchTemplatePlacement {
             availability_zone: p.availability_zone,
             group_name: p.group_name,
-            tenancy: p.tenancy,
+            tenancy: p.tenancy.as_deref().map(Into::into),
+            ..Default::default()
         }),
         disable_api_termination: d.disable_api_termination,
-        instance_initiated_shutdown_behavior: d.instance_initiated_shutdown_behavior,
+        instance_initiated_shutdown_behavior: d
+            .instance_initiated_shutdown_behavior
+            .as_deref()
+            .map(Into::into),
         user_data: d.user_data,
         tag_specifications: d.tag_specifications.map(|specs| {
             specs
                 .into_iter()
                 .map(|s| LaunchTemplateTagSpecification {
-                    resource_type: s.resource_type,
-                    tags: crate::tags::from_core(s.tags),
+                    resource_type: Some(s.resource_type.as_str().into()),
+                    tags: Some(crate::tags::from_core(s.tags)),
                 })
                 .collect()
         }),
@@ -179,24 +209,28 @@ fn data_view(d: lt::TemplateData, image_id: Option<String>) -> ResponseLaunchTem
         metadata_options: d
             .metadata_options
             .map(|m| LaunchTemplateInstanceMetadataOptions {
-                http_tokens: m.http_tokens,
-                http_put_response_hop_limit: m.http_put_response_hop_limit,
-                http_endpoint: m.http_endpoint,
-                http_protocol_ipv6: m.http_protocol_ipv6,
-                instance_metadata_tags: m.instance_metadata_tags,
+                http_tokens: m.http_tokens.as_deref().map(Into::into),
+                http_put_response_hop_limit: integer(m.http_put_response_hop_limit),
+                http_endpoint: m.http_endpoint.as_deref().map(Into::into),
+                http_protocol_ipv6: m.http_protocol_ipv6.as_deref().map(Into::into),
+                instance_metadata_tags: m.instance_metadata_tags.as_deref().map(Into::into),
+                state: None,
             }),
+        ..Default::default()
     }
 }
 
 fn template_view(t: &lt::LaunchTemplate, tags: Vec<(String, String)>) -> LaunchTemplate {
     LaunchTemplate {
-        launch_template_id: t.id.clone(),
-        launch_template_name: t.name.clone(),
-        create_time: Timestamp::from_millis(t.created_millis),
-        created_by: t.created_by.clone(),
-        default_version_number: t.default_version,
-        latest_version_number: t.latest_version,
-        tags: (!tags.is_empty()).then(|| tag_view(tags)),
+        launch_template_id: Some(t.id.clone()),
+        launch_template_name: Some(t.name.clone()),
+        create_time: Some(Timestamp::from_millis(t.created_millis)),
+        created_by: Some(t.created_by.clone()),
+        default_version_number: Some(t.default_version),
+        latest_version_number: Some(t.latest_version),
+        // Absent when the template has no tags, as EC2 shows it.
+        tags: (!tags.is_empty()).then(|| crate::tags::from_pairs(tags)),
+        operator: None,
     }
 }
 
@@ -238,14 +272,15 @@ impl Shown {
     fn view(self) -> LaunchTemplateVersion {
         let v = self.version;
         LaunchTemplateVersion {
-            launch_template_id: self.template.id.clone(),
-            launch_template_name: self.template.name.clone(),
-            version_number: v.number,
+            launch_template_id: Some(self.template.id.clone()),
+            launch_template_name: Some(self.template.name.clone()),
+            version_number: Some(v.number),
             version_description: v.description,
-            create_time: Timestamp::from_millis(v.created_millis),
-            created_by: v.created_by,
-            default_version: v.number == self.template.default_version,
-            launch_template_data: data_view(v.data, self.image_id),
+            create_time: Some(Timestamp::from_millis(v.created_millis)),
+            created_by: Some(v.created_by),
+            default_version: Some(v.number == self.template.default_version),
+            launch_template_data: Some(data_view(v.data, self.image_id)),
+            operator: None,
         }
     }
 }
@@ -263,9 +298,7 @@ pub(super) fn create(
     ctx: &RequestContext,
     input: CreateLaunchTemplateInput,
 ) -> Result<CreateLaunchTemplateOutput, Error> {
-    let name = input
-        .launch_template_name
-        .ok_or_else(|| Rule::MissingParameter("LaunchTemplateName".to_owned()))?;
+    let name = input.launch_template_name;
     lt::check_name(&name)?;
     let data = template_data(input.launch_template_data)?;
     lt::check_description(input.version_description.as_deref())?;
@@ -313,7 +346,8 @@ pub(super) fn create(
         Ok((template, tags))
     })?;
     Ok(CreateLaunchTemplateOutput {
-        launch_template: template_view(&template, tags),
+        launch_template: Some(template_view(&template, tags)),
+        warning: None,
     })
 }
 
@@ -372,7 +406,8 @@ pub(super) fn create_version(
         Shown::new(tx, template, version, resolve_alias)
     })?;
     Ok(CreateLaunchTemplateVersionOutput {
-        launch_template_version: shown.view(),
+        launch_template_version: Some(shown.view()),
+        warning: None,
     })
 }
 
@@ -383,7 +418,7 @@ pub(super) fn describe(
     dry_run(input.dry_run)?;
     let filters = filters::<lt::LaunchTemplate>(input.filters)?;
     let (size, after) = paging_within(
-        input.max_results,
+        input.max_results.map(i64::from),
         input.next_token.as_deref(),
         PAGE_SIZES.0,
         PAGE_SIZES.1,
@@ -425,10 +460,12 @@ pub(super) fn describe(
     })?;
     let (selected, next_token) = page(selected, |(t, _)| t.name.as_str(), after.as_deref(), size);
     Ok(DescribeLaunchTemplatesOutput {
-        launch_templates: selected
-            .into_iter()
-            .map(|(t, tags)| template_view(&t, tags))
-            .collect(),
+        launch_templates: Some(
+            selected
+                .into_iter()
+                .map(|(t, tags)| template_view(&t, tags))
+                .collect(),
+        ),
         next_token,
     })
 }
@@ -457,7 +494,7 @@ pub(super) fn describe_versions(
     dry_run(input.dry_run)?;
     let filters = filters::<VersionEntry<'static>>(input.filters)?;
     let (size, after) = paging_within(
-        input.max_results,
+        input.max_results.map(i64::from),
         input.next_token.as_deref(),
         PAGE_SIZES.0,
         PAGE_SIZES.1,
@@ -546,7 +583,7 @@ pub(super) fn describe_versions(
         Ok((shown, next_token))
     })?;
     Ok(DescribeLaunchTemplateVersionsOutput {
-        launch_template_versions: shown.into_iter().map(Shown::view).collect(),
+        launch_template_versions: Some(shown.into_iter().map(Shown::view).collect()),
         next_token,
     })
 }
@@ -554,7 +591,7 @@ pub(super) fn describe_versions(
 pub(super) fn modify(
     state: &ApiState,
     input: ModifyLaunchTemplateInput,
-) -> Result<LaunchTemplateOutput, Error> {
+) -> Result<ModifyLaunchTemplateOutput, Error> {
     let by = TemplateRef::from_request(
         input.launch_template_id,
         input.launch_template_name,
@@ -587,15 +624,15 @@ pub(super) fn modify(
         let tags = tx.tags(&template.id)?;
         Ok((template, tags))
     })?;
-    Ok(LaunchTemplateOutput {
-        launch_template: template_view(&template, tags),
+    Ok(ModifyLaunchTemplateOutput {
+        launch_template: Some(template_view(&template, tags)),
     })
 }
 
 pub(super) fn delete(
     state: &ApiState,
     input: DeleteLaunchTemplateInput,
-) -> Result<LaunchTemplateOutput, Error> {
+) -> Result<DeleteLaunchTemplateOutput, Error> {
     let by = TemplateRef::from_request(
         input.launch_template_id,
         input.launch_template_name,
@@ -609,8 +646,8 @@ pub(super) fn delete(
         tx.clear_tags(&template.id)?;
         Ok((template, tags))
     })?;
-    Ok(LaunchTemplateOutput {
-        launch_template: template_view(&template, tags),
+    Ok(DeleteLaunchTemplateOutput {
+        launch_template: Some(template_view(&template, tags)),
     })
 }
 
@@ -626,10 +663,7 @@ pub(super) fn delete_versions(
         )
         .into());
     }
-    let requested = input
-        .versions
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| Rule::MissingParameter("LaunchTemplateVersion".to_owned()))?;
+    let requested = non_empty(input.versions, "LaunchTemplateVersion")?;
     if requested.len() > lt::MAX_VERSIONS_PER_DELETE {
         return Err(Rule::InvalidParameterValue(format!(
             "You can delete at most {} launch template versions in one request.",
@@ -659,19 +693,21 @@ pub(super) fn delete_versions(
                 dry_run(input.dry_run)?;
                 let refusal = lt::VersionNotDeleted::template(&error);
                 return Ok(DeleteLaunchTemplateVersionsOutput {
-                    deleted: Vec::new(),
-                    not_deleted: requested
-                        .iter()
-                        .map(|text| DeleteLaunchTemplateVersionsResponseErrorItem {
-                            launch_template_id: given_id.clone(),
-                            launch_template_name: given_name.clone(),
-                            version_number: text.parse().ok(),
-                            response_error: ResponseError {
-                                code: refusal.code.to_owned(),
-                                message: refusal.message.clone(),
-                            },
-                        })
-                        .collect(),
+                    successfully_deleted_launch_template_versions: Some(Vec::new()),
+                    unsuccessfully_deleted_launch_template_versions: Some(
+                        requested
+                            .iter()
+                            .map(|text| DeleteLaunchTemplateVersionsResponseErrorItem {
+                                launch_template_id: given_id.clone(),
+                                launch_template_name: given_name.clone(),
+                                version_number: text.parse().ok(),
+                                response_error: Some(ResponseError {
+                                    code: Some(refusal.code.into()),
+                                    message: Some(refusal.message.clone()),
+                                }),
+                            })
+                            .collect(),
+                    ),
                 });
             }
         };
@@ -689,19 +725,19 @@ pub(super) fn delete_versions(
                     tx.delete_launch_template_version(&template.id, number)?;
                     existing.retain(|n| *n != number);
                     deleted.push(DeleteLaunchTemplateVersionsResponseSuccessItem {
-                        launch_template_id: template.id.clone(),
-                        launch_template_name: template.name.clone(),
-                        version_number: number,
+                        launch_template_id: Some(template.id.clone()),
+                        launch_template_name: Some(template.name.clone()),
+                        version_number: Some(number),
                     });
                 }
                 Err(refusal) => not_deleted.push(DeleteLaunchTemplateVersionsResponseErrorItem {
                     launch_template_id: Some(template.id.clone()),
                     launch_template_name: Some(template.name.clone()),
                     version_number: text.parse().ok(),
-                    response_error: ResponseError {
-                        code: refusal.code.to_owned(),
-                        message: refusal.message,
-                    },
+                    response_error: Some(ResponseError {
+                        code: Some(refusal.code.into()),
+                        message: Some(refusal.message),
+                    }),
                 }),
             }
         }
@@ -715,8 +751,8 @@ pub(super) fn delete_versions(
             tx.save_launch_template(&template)?;
         }
         Ok(DeleteLaunchTemplateVersionsOutput {
-            deleted,
-            not_deleted,
+            successfully_deleted_launch_template_versions: Some(deleted),
+            unsuccessfully_deleted_launch_template_versions: Some(not_deleted),
         })
     })
 }

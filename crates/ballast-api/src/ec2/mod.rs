@@ -5,75 +5,28 @@ mod images;
 mod instances;
 mod key_pairs;
 mod launch_templates;
-pub mod model;
 mod network;
 mod security_groups;
 mod tags;
 
 use ballast_core::ec2::{self, Direction, Error as Rule, filter};
 use ballast_store::Tx;
-use ballast_wire::{ApiError, ApiRequest, WireResponse};
 
-use crate::dispatch::{call_unvalidated as call, operations};
+use crate::ApiState;
+use crate::dispatch::{call, call_no_output, routes};
 use crate::error::{ErrorCode, HandlerError};
-use crate::{ApiState, RequestContext};
-use model::{Filter, Tag, TagSpecification};
+use ballast_model::XmlList;
+use ballast_model::ec2::{
+    AuthorizeSecurityGroupEgressInput, AuthorizeSecurityGroupIngressInput, Filter, ItemsFilter,
+    RevokeSecurityGroupEgressInput, RevokeSecurityGroupIngressInput, TagSpecification,
+};
 
-operations! {
+routes! {
     /// The EC2 operations Ballast implements.
-    pub enum Operation {
-        DescribeRegions,
-        DescribeAvailabilityZones,
-        DescribeVpcs,
-        DescribeSubnets,
-        DescribeSecurityGroups,
-        CreateSecurityGroup,
-        DeleteSecurityGroup,
-        AuthorizeSecurityGroupIngress,
-        RevokeSecurityGroupIngress,
-        AuthorizeSecurityGroupEgress,
-        RevokeSecurityGroupEgress,
-        DescribeSecurityGroupRules,
-        DescribeImages,
-        CreateKeyPair,
-        ImportKeyPair,
-        DescribeKeyPairs,
-        DeleteKeyPair,
-        CreateLaunchTemplate,
-        CreateLaunchTemplateVersion,
-        DescribeLaunchTemplates,
-        DescribeLaunchTemplateVersions,
-        ModifyLaunchTemplate,
-        DeleteLaunchTemplate,
-        DeleteLaunchTemplateVersions,
-        CreateTags,
-        DeleteTags,
-        DescribeTags,
-        RunInstances,
-        DescribeInstances,
-        DescribeInstanceStatus,
-        StartInstances,
-        StopInstances,
-        RebootInstances,
-        TerminateInstances,
-        GetConsoleOutput,
-        ModifyInstanceMetadataOptions,
-        AssociateIamInstanceProfile,
-        DescribeIamInstanceProfileAssociations,
-        ReplaceIamInstanceProfileAssociation,
-        DisassociateIamInstanceProfile,
-    }
-}
+    pub enum Operation;
 
-/// Routes an EC2 request to its handler.
-pub fn handle(
-    state: &ApiState,
-    ctx: &RequestContext,
-    request: &ApiRequest,
-) -> Result<WireResponse, ApiError> {
-    let operation = Operation::of(request)?;
-    use Operation::*;
-    match operation {
+    /// Routes an EC2 request to its handler.
+    fn handle(state, ctx, request) {
         DescribeRegions => call(ctx, request, |i| network::describe_regions(state, i)),
         DescribeAvailabilityZones => call(ctx, request, |i| network::describe_zones(state, i)),
         DescribeVpcs => call(ctx, request, |i| network::describe_vpcs(state, i)),
@@ -81,21 +34,25 @@ pub fn handle(
         DescribeSecurityGroups => call(ctx, request, |i| security_groups::describe(state, i)),
         CreateSecurityGroup => call(ctx, request, |i| security_groups::create(state, i)),
         DeleteSecurityGroup => call(ctx, request, |i| security_groups::delete(state, i)),
-        AuthorizeSecurityGroupIngress => call(ctx, request, |i| {
-            security_groups::authorize(state, Direction::Ingress, i)
+        AuthorizeSecurityGroupIngress => {
+            call(ctx, request, |i: AuthorizeSecurityGroupIngressInput| {
+                security_groups::authorize(state, Direction::Ingress, i.into())
+            })
+        },
+        RevokeSecurityGroupIngress => call(ctx, request, |i: RevokeSecurityGroupIngressInput| {
+            security_groups::revoke(state, Direction::Ingress, i.into())
         }),
-        RevokeSecurityGroupIngress => call(ctx, request, |i| {
-            security_groups::revoke(state, Direction::Ingress, i)
-        }),
-        AuthorizeSecurityGroupEgress => call(ctx, request, |i| {
-            security_groups::authorize(state, Direction::Egress, i)
-        }),
-        RevokeSecurityGroupEgress => call(ctx, request, |i| {
-            security_groups::revoke(state, Direction::Egress, i)
+        AuthorizeSecurityGroupEgress => {
+            call(ctx, request, |i: AuthorizeSecurityGroupEgressInput| {
+                security_groups::authorize(state, Direction::Egress, i.into())
+            })
+        },
+        RevokeSecurityGroupEgress => call(ctx, request, |i: RevokeSecurityGroupEgressInput| {
+            security_groups::revoke(state, Direction::Egress, i.into())
         }),
         DescribeSecurityGroupRules => {
             call(ctx, request, |i| security_groups::describe_rules(state, i))
-        }
+        },
         DescribeImages => call(ctx, request, |i| images::describe(state, i)),
         CreateKeyPair => call(ctx, request, |i| key_pairs::create(state, i)),
         ImportKeyPair => call(ctx, request, |i| key_pairs::import(state, i)),
@@ -114,15 +71,15 @@ pub fn handle(
         DeleteLaunchTemplateVersions => call(ctx, request, |i| {
             launch_templates::delete_versions(state, i)
         }),
-        CreateTags => call(ctx, request, |i| tags::create(state, i)),
-        DeleteTags => call(ctx, request, |i| tags::delete(state, i)),
+        CreateTags => call_no_output(ctx, request, |i| tags::create(state, i)),
+        DeleteTags => call_no_output(ctx, request, |i| tags::delete(state, i)),
         DescribeTags => call(ctx, request, |i| tags::describe(state, i)),
         RunInstances => call(ctx, request, |i| instances::run(state, i)),
         DescribeInstances => call(ctx, request, |i| instances::describe(state, i)),
         DescribeInstanceStatus => call(ctx, request, |i| instances::describe_status(state, i)),
         StartInstances => call(ctx, request, |i| instances::start(state, i)),
         StopInstances => call(ctx, request, |i| instances::stop(state, i)),
-        RebootInstances => call(ctx, request, |i| instances::reboot(state, i)),
+        RebootInstances => call_no_output(ctx, request, |i| instances::reboot(state, i)),
         TerminateInstances => call(ctx, request, |i| instances::terminate(state, i)),
         GetConsoleOutput => call(ctx, request, |i| instances::console_output(state, i)),
         ModifyInstanceMetadataOptions => call(ctx, request, |i| {
@@ -131,10 +88,10 @@ pub fn handle(
         AssociateIamInstanceProfile => call(ctx, request, |i| instances::associate(state, i)),
         DescribeIamInstanceProfileAssociations => {
             call(ctx, request, |i| instances::describe_associations(state, i))
-        }
+        },
         ReplaceIamInstanceProfileAssociation => {
             call(ctx, request, |i| instances::replace(state, i))
-        }
+        },
         DisassociateIamInstanceProfile => call(ctx, request, |i| instances::disassociate(state, i)),
     }
 }
@@ -168,23 +125,41 @@ pub(super) fn dry_run(flag: Option<bool>) -> Result<(), Rule> {
 
 /// The request's filters, checked against what the resource kind supports.
 pub(super) fn filters<T: filter::Filterable>(
-    filters: Option<Vec<Filter>>,
+    filters: Option<XmlList<Filter, ItemsFilter>>,
 ) -> Result<Vec<ec2::Filter>, Rule> {
-    let filters: Vec<ec2::Filter> = filters
-        .unwrap_or_default()
-        .into_iter()
-        .map(|f| ec2::Filter {
-            name: f.name,
-            values: f.values,
-        })
-        .collect();
+    let filters = core_filters(filters)?;
     filter::check::<T>(&filters)?;
     Ok(filters)
 }
 
-/// Stored tag pairs as the API shows them.
-pub(super) fn tag_view(pairs: Vec<(String, String)>) -> Vec<Tag> {
-    crate::tags::from_pairs(pairs)
+/// The request's filters as the core reads them, unchecked; a filter
+/// without `Name` is `MissingParameter`, as EC2 answers.
+pub(super) fn core_filters(
+    filters: Option<XmlList<Filter, ItemsFilter>>,
+) -> Result<Vec<ec2::Filter>, Rule> {
+    filters
+        .map(XmlList::into_inner)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|f| {
+            Ok(ec2::Filter {
+                name: f
+                    .name
+                    .ok_or_else(|| Rule::MissingParameter("Name".to_owned()))?,
+                values: f.values.unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+/// A list the model requires, which the wire may still carry empty
+/// (`ResourceId=`): EC2 calls that missing too.
+pub(super) fn non_empty<T>(list: Vec<T>, parameter: &str) -> Result<Vec<T>, Rule> {
+    if list.is_empty() {
+        Err(Rule::MissingParameter(parameter.to_owned()))
+    } else {
+        Ok(list)
+    }
 }
 
 /// The tags a create call's `TagSpecifications` give the resource of
@@ -195,7 +170,7 @@ pub(super) fn creation_tags(
 ) -> Result<Vec<(String, String)>, Rule> {
     let mut tags = Vec::new();
     for spec in specs.unwrap_or_default() {
-        match spec.resource_type.as_deref() {
+        match spec.resource_type.as_ref().map(|t| t.as_str()) {
             Some(t) if t == resource_type => {}
             Some(other) => {
                 return Err(Rule::InvalidParameterValue(format!(
@@ -208,11 +183,17 @@ pub(super) fn creation_tags(
                 ));
             }
         }
-        tags.extend(spec.tags);
+        tags.extend(crate::tags::to_pairs(spec.tags.unwrap_or_default()));
     }
-    let core_tags = crate::tags::to_core(tags);
+    let core_tags: Vec<_> = tags
+        .iter()
+        .map(|(key, value)| ballast_core::tags::Tag {
+            key: key.clone(),
+            value: value.clone(),
+        })
+        .collect();
     ec2::check_tags(&core_tags)?;
-    Ok(ballast_core::tags::pairs(&core_tags))
+    Ok(tags)
 }
 
 /// Whether a tagged resource exists: the fixed network and image catalogue,

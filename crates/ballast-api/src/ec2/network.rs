@@ -9,8 +9,14 @@ use ballast_core::network::{
 };
 use ballast_core::paging::page;
 
-use super::model::*;
-use super::{Error, dry_run, filters, tag_view};
+use ballast_model::ec2::{
+    AvailabilityZone, DescribeAvailabilityZonesInput, DescribeAvailabilityZonesOutput,
+    DescribeRegionsInput, DescribeRegionsOutput, DescribeSubnetsInput, DescribeSubnetsOutput,
+    DescribeVpcsInput, DescribeVpcsOutput, Region, Subnet, Vpc, VpcCidrBlockAssociation,
+    VpcCidrBlockState,
+};
+
+use super::{Error, dry_run, filters};
 use crate::ApiState;
 
 /// The smallest `MaxResults` of DescribeVpcs and DescribeSubnets.
@@ -32,12 +38,15 @@ pub(super) fn describe_regions(
         .into_iter()
         .filter(|r| filter::matches(r, &[], &filters))
         .map(|r| Region {
-            region_name: r.name,
-            endpoint: r.endpoint,
-            opt_in_status: "opt-in-not-required".to_owned(),
+            region_name: Some(r.name),
+            endpoint: Some(r.endpoint),
+            opt_in_status: Some("opt-in-not-required".to_owned()),
+            ..Default::default()
         })
         .collect();
-    Ok(DescribeRegionsOutput { regions })
+    Ok(DescribeRegionsOutput {
+        regions: Some(regions),
+    })
 }
 
 pub(super) fn describe_zones(
@@ -71,18 +80,21 @@ pub(super) fn describe_zones(
                 && filter::matches(z, &[], &filters)
         })
         .map(|z| AvailabilityZone {
-            opt_in_status: "opt-in-not-required".to_owned(),
-            messages: Vec::new(),
-            group_name: z.region.clone(),
-            network_border_group: z.region.clone(),
-            region_name: z.region,
-            zone_name: z.name,
-            zone_id: z.id,
-            zone_type: "availability-zone".to_owned(),
-            state: "available".to_owned(),
+            opt_in_status: Some("opt-in-not-required".into()),
+            messages: Some(Vec::new()),
+            group_name: Some(z.region.clone()),
+            network_border_group: Some(z.region.clone()),
+            region_name: Some(z.region),
+            zone_name: Some(z.name),
+            zone_id: Some(z.id),
+            zone_type: Some("availability-zone".to_owned()),
+            state: Some("available".into()),
+            ..Default::default()
         })
         .collect();
-    Ok(DescribeAvailabilityZonesOutput { availability_zones })
+    Ok(DescribeAvailabilityZonesOutput {
+        availability_zones: Some(availability_zones),
+    })
 }
 
 pub(super) fn describe_vpcs(
@@ -91,7 +103,11 @@ pub(super) fn describe_vpcs(
 ) -> Result<DescribeVpcsOutput, Error> {
     dry_run(input.dry_run)?;
     let filters = filters::<net::Vpc>(input.filters)?;
-    let (size, after) = paging(input.max_results, input.next_token.as_deref(), MIN_PAGE)?;
+    let (size, after) = paging(
+        input.max_results.map(i64::from),
+        input.next_token.as_deref(),
+        MIN_PAGE,
+    )?;
     let all = net::vpcs(&state.scope.account);
     if let Some(ids) = &input.vpc_ids
         && let Some(unknown) = ids
@@ -119,26 +135,29 @@ pub(super) fn describe_vpcs(
     })?;
     let (vpcs, next_token) = page(vpcs, |(v, _)| v.id, after.as_deref(), size);
     Ok(DescribeVpcsOutput {
-        vpcs: vpcs
-            .into_iter()
-            .map(|(vpc, tags)| Vpc {
-                vpc_id: vpc.id.to_owned(),
-                owner_id: vpc.owner_id,
-                state: "available".to_owned(),
-                cidr_block: vpc.cidr.to_owned(),
-                cidr_block_association_set: vec![VpcCidrBlockAssociation {
-                    association_id: DEFAULT_VPC_CIDR_ASSOCIATION_ID.to_owned(),
-                    cidr_block: vpc.cidr.to_owned(),
-                    cidr_block_state: CidrBlockState {
-                        state: "associated".to_owned(),
-                    },
-                }],
-                dhcp_options_id: DEFAULT_DHCP_OPTIONS_ID.to_owned(),
-                instance_tenancy: "default".to_owned(),
-                is_default: true,
-                tags: tag_view(tags),
-            })
-            .collect(),
+        vpcs: Some(
+            vpcs.into_iter()
+                .map(|(vpc, tags)| Vpc {
+                    vpc_id: Some(vpc.id.to_owned()),
+                    owner_id: Some(vpc.owner_id),
+                    state: Some("available".into()),
+                    cidr_block: Some(vpc.cidr.to_owned()),
+                    cidr_block_association_set: Some(vec![VpcCidrBlockAssociation {
+                        association_id: Some(DEFAULT_VPC_CIDR_ASSOCIATION_ID.to_owned()),
+                        cidr_block: Some(vpc.cidr.to_owned()),
+                        cidr_block_state: Some(VpcCidrBlockState {
+                            state: Some("associated".into()),
+                            status_message: None,
+                        }),
+                    }]),
+                    dhcp_options_id: Some(DEFAULT_DHCP_OPTIONS_ID.to_owned()),
+                    instance_tenancy: Some("default".into()),
+                    is_default: Some(true),
+                    tags: Some(crate::tags::from_pairs(tags)),
+                    ..Default::default()
+                })
+                .collect(),
+        ),
         next_token,
     })
 }
@@ -149,7 +168,11 @@ pub(super) fn describe_subnets(
 ) -> Result<DescribeSubnetsOutput, Error> {
     dry_run(input.dry_run)?;
     let filters = filters::<net::Subnet>(input.filters)?;
-    let (size, after) = paging(input.max_results, input.next_token.as_deref(), MIN_PAGE)?;
+    let (size, after) = paging(
+        input.max_results.map(i64::from),
+        input.next_token.as_deref(),
+        MIN_PAGE,
+    )?;
     let all = net::subnets(&state.scope.region, &state.scope.account);
     if let Some(ids) = &input.subnet_ids
         && let Some(unknown) = ids
@@ -177,33 +200,38 @@ pub(super) fn describe_subnets(
     })?;
     let (subnets, next_token) = page(subnets, |(s, _)| s.id, after.as_deref(), size);
     Ok(DescribeSubnetsOutput {
-        subnets: subnets
-            .into_iter()
-            .map(|(s, tags)| Subnet {
-                subnet_arn: Arn::new(
-                    "ec2",
-                    &state.scope.region,
-                    &state.scope.account,
-                    format!("subnet/{}", s.id),
-                )
-                .to_string(),
-                subnet_id: s.id.to_owned(),
-                state: "available".to_owned(),
-                vpc_id: s.vpc_id.to_owned(),
-                owner_id: s.owner_id,
-                cidr_block: s.cidr.to_owned(),
-                available_ip_address_count: DEFAULT_SUBNET_FREE_ADDRESSES,
-                availability_zone: s.zone,
-                availability_zone_id: s.zone_id,
-                default_for_az: true,
-                map_public_ip_on_launch: true,
-                assign_ipv6_address_on_creation: false,
-                ipv6_native: false,
-                enable_dns64: false,
-                map_customer_owned_ip_on_launch: false,
-                tags: tag_view(tags),
-            })
-            .collect(),
+        subnets: Some(
+            subnets
+                .into_iter()
+                .map(|(s, tags)| Subnet {
+                    subnet_arn: Some(
+                        Arn::new(
+                            "ec2",
+                            &state.scope.region,
+                            &state.scope.account,
+                            format!("subnet/{}", s.id),
+                        )
+                        .to_string(),
+                    ),
+                    subnet_id: Some(s.id.to_owned()),
+                    state: Some("available".into()),
+                    vpc_id: Some(s.vpc_id.to_owned()),
+                    owner_id: Some(s.owner_id),
+                    cidr_block: Some(s.cidr.to_owned()),
+                    available_ip_address_count: Some(DEFAULT_SUBNET_FREE_ADDRESSES),
+                    availability_zone: Some(s.zone),
+                    availability_zone_id: Some(s.zone_id),
+                    default_for_az: Some(true),
+                    map_public_ip_on_launch: Some(true),
+                    assign_ipv6_address_on_creation: Some(false),
+                    ipv6_native: Some(false),
+                    enable_dns64: Some(false),
+                    map_customer_owned_ip_on_launch: Some(false),
+                    tags: Some(crate::tags::from_pairs(tags)),
+                    ..Default::default()
+                })
+                .collect(),
+        ),
         next_token,
     })
 }

@@ -9,8 +9,17 @@ use ballast_core::network::{DEFAULT_SECURITY_GROUP_ID, DEFAULT_VPC_ID};
 use ballast_core::paging::page;
 use ballast_store::Tx;
 
-use super::model::*;
-use super::{Error, creation_tags, dry_run, filters, tag_view};
+use ballast_model::ec2::{
+    AuthorizeSecurityGroupEgressInput, AuthorizeSecurityGroupIngressInput,
+    AuthorizeSecurityGroupIngressOutput, CreateSecurityGroupInput, CreateSecurityGroupOutput,
+    DeleteSecurityGroupInput, DeleteSecurityGroupOutput, DescribeSecurityGroupRulesInput,
+    DescribeSecurityGroupRulesOutput, DescribeSecurityGroupsInput, DescribeSecurityGroupsOutput,
+    IpPermission, IpRange, ReferencedSecurityGroup, RevokeSecurityGroupEgressInput,
+    RevokeSecurityGroupIngressInput, RevokeSecurityGroupIngressOutput, RevokedSecurityGroupRule,
+    SecurityGroup, SecurityGroupRule, UserIdGroupPair,
+};
+
+use super::{Error, creation_tags, dry_run, filters};
 use crate::ApiState;
 
 /// The smallest `MaxResults` of DescribeSecurityGroups.
@@ -107,21 +116,20 @@ fn permission_views(rules: &[ec2::Rule]) -> Vec<IpPermission> {
                     }),
                     Peer::Group { group_id, user_id } => pairs.push(UserIdGroupPair {
                         group_id: Some(group_id.clone()),
-                        group_name: None,
                         user_id: Some(user_id.clone()),
-                        vpc_id: None,
                         description: rule.description.clone(),
+                        ..Default::default()
                     }),
                 }
             }
             IpPermission {
-                ip_protocol: view.protocol.to_owned(),
+                ip_protocol: Some(view.protocol.to_owned()),
                 from_port: view.from_port,
                 to_port: view.to_port,
-                user_id_group_pairs: pairs,
-                ip_ranges,
-                ipv6_ranges: Vec::new(),
-                prefix_list_ids: Vec::new(),
+                user_id_group_pairs: Some(pairs),
+                ip_ranges: Some(ip_ranges),
+                ipv6_ranges: Some(Vec::new()),
+                prefix_list_ids: Some(Vec::new()),
             }
         })
         .collect()
@@ -133,15 +141,15 @@ fn view(
     tags: Vec<(String, String)>,
 ) -> SecurityGroup {
     SecurityGroup {
-        group_id: group.id.clone(),
-        group_name: group.name.clone(),
-        description: group.description.clone(),
-        vpc_id: group.vpc_id.clone(),
-        owner_id: group.owner_id.clone(),
-        security_group_arn: arn(state, &group.id),
-        ip_permissions: permission_views(&group.ingress),
-        ip_permissions_egress: permission_views(&group.egress),
-        tags: tag_view(tags),
+        group_id: Some(group.id.clone()),
+        group_name: Some(group.name.clone()),
+        description: Some(group.description.clone()),
+        vpc_id: Some(group.vpc_id.clone()),
+        owner_id: Some(group.owner_id.clone()),
+        security_group_arn: Some(arn(state, &group.id)),
+        ip_permissions: Some(permission_views(&group.ingress)),
+        ip_permissions_egress: Some(permission_views(&group.egress)),
+        tags: Some(crate::tags::from_pairs(tags)),
     }
 }
 
@@ -162,23 +170,25 @@ fn rule_view(state: &ApiState, rule: &GroupRule) -> SecurityGroupRule {
         Peer::Group { group_id, user_id } => (
             None,
             Some(ReferencedSecurityGroup {
-                group_id: group_id.clone(),
-                user_id: user_id.clone(),
+                group_id: Some(group_id.clone()),
+                user_id: Some(user_id.clone()),
+                ..Default::default()
             }),
         ),
     };
     SecurityGroupRule {
-        security_group_rule_id: rule.rule.id.clone(),
-        group_id: rule.group_id.clone(),
-        group_owner_id: rule.owner_id.clone(),
-        is_egress: rule.direction.is_egress(),
-        ip_protocol: rule.rule.protocol.clone(),
+        security_group_rule_id: Some(rule.rule.id.clone()),
+        group_id: Some(rule.group_id.clone()),
+        group_owner_id: Some(rule.owner_id.clone()),
+        is_egress: Some(rule.direction.is_egress()),
+        ip_protocol: Some(rule.rule.protocol.clone()),
         from_port: rule.rule.from_port,
         to_port: rule.rule.to_port,
         cidr_ipv4: cidr,
         referenced_group_info: referenced,
         description: rule.rule.description.clone(),
-        security_group_rule_arn: rule_arn(state, &rule.rule.id),
+        security_group_rule_arn: Some(rule_arn(state, &rule.rule.id)),
+        ..Default::default()
     }
 }
 
@@ -189,15 +199,16 @@ fn revoked_view(rule: &GroupRule) -> RevokedSecurityGroupRule {
         Peer::Group { group_id, .. } => (None, Some(group_id.clone())),
     };
     RevokedSecurityGroupRule {
-        security_group_rule_id: rule.rule.id.clone(),
-        group_id: rule.group_id.clone(),
-        is_egress: rule.direction.is_egress(),
-        ip_protocol: rule.rule.protocol.clone(),
+        security_group_rule_id: Some(rule.rule.id.clone()),
+        group_id: Some(rule.group_id.clone()),
+        is_egress: Some(rule.direction.is_egress()),
+        ip_protocol: Some(rule.rule.protocol.clone()),
         from_port: rule.rule.from_port,
         to_port: rule.rule.to_port,
         cidr_ipv4: cidr,
         referenced_group_id: referenced,
         description: rule.rule.description.clone(),
+        ..Default::default()
     }
 }
 
@@ -224,7 +235,11 @@ pub(super) fn describe(
 ) -> Result<DescribeSecurityGroupsOutput, Error> {
     dry_run(input.dry_run)?;
     let filters = filters::<ec2::SecurityGroup>(input.filters)?;
-    let (size, after) = paging(input.max_results, input.next_token.as_deref(), MIN_PAGE)?;
+    let (size, after) = paging(
+        input.max_results.map(i64::from),
+        input.next_token.as_deref(),
+        MIN_PAGE,
+    )?;
     for id in input.group_ids.iter().flatten() {
         check_group_id(id)?;
     }
@@ -264,10 +279,12 @@ pub(super) fn describe(
     })?;
     let (groups, next_token) = page(groups, |(g, _)| g.id.as_str(), after.as_deref(), size);
     Ok(DescribeSecurityGroupsOutput {
-        security_groups: groups
-            .into_iter()
-            .map(|(g, tags)| view(state, &g, tags))
-            .collect(),
+        security_groups: Some(
+            groups
+                .into_iter()
+                .map(|(g, tags)| view(state, &g, tags))
+                .collect(),
+        ),
         next_token,
     })
 }
@@ -276,12 +293,8 @@ pub(super) fn create(
     state: &ApiState,
     input: CreateSecurityGroupInput,
 ) -> Result<CreateSecurityGroupOutput, Error> {
-    let name = input
-        .group_name
-        .ok_or_else(|| Rule::MissingParameter("GroupName".to_owned()))?;
-    let description = input
-        .description
-        .ok_or_else(|| Rule::MissingParameter("GroupDescription".to_owned()))?;
+    let name = input.group_name;
+    let description = input.description;
     let vpc_id = input.vpc_id.unwrap_or_else(|| DEFAULT_VPC_ID.to_owned());
     if vpc_id != DEFAULT_VPC_ID {
         return Err(Rule::VpcNotFound(vpc_id).into());
@@ -305,9 +318,9 @@ pub(super) fn create(
         Ok(())
     })?;
     Ok(CreateSecurityGroupOutput {
-        security_group_arn: arn(state, &group.id),
-        group_id: group.id,
-        tags: tag_view(tags),
+        security_group_arn: Some(arn(state, &group.id)),
+        group_id: Some(group.id),
+        tags: Some(crate::tags::from_pairs(tags)),
     })
 }
 
@@ -337,9 +350,100 @@ pub(super) fn delete(
         Ok(group.id)
     })?;
     Ok(DeleteSecurityGroupOutput {
-        ok: true,
-        group_id: id,
+        r#return: Some(true),
+        group_id: Some(id),
     })
+}
+
+/// The request of AuthorizeSecurityGroupIngress/Egress and
+/// RevokeSecurityGroupIngress/Egress, as the handlers read it: the four
+/// share their members (`IpPermissions`, the flat `IpProtocol`/`CidrIp`/…
+/// and, for revokes, `SecurityGroupRuleId.N`). The egress calls take no
+/// `GroupName`; their flat members are refused by [`check_members`].
+pub(super) struct SecurityGroupRulesInput {
+    group_id: Option<String>,
+    group_name: Option<String>,
+    ip_permissions: Option<Vec<IpPermission>>,
+    ip_protocol: Option<String>,
+    from_port: Option<i64>,
+    to_port: Option<i64>,
+    cidr_ip: Option<String>,
+    source_security_group_name: Option<String>,
+    source_security_group_owner_id: Option<String>,
+    security_group_rule_ids: Option<Vec<String>>,
+    dry_run: Option<bool>,
+}
+
+impl From<AuthorizeSecurityGroupIngressInput> for SecurityGroupRulesInput {
+    fn from(i: AuthorizeSecurityGroupIngressInput) -> Self {
+        SecurityGroupRulesInput {
+            group_id: i.group_id,
+            group_name: i.group_name,
+            ip_permissions: i.ip_permissions,
+            ip_protocol: i.ip_protocol,
+            from_port: i.from_port.map(i64::from),
+            to_port: i.to_port.map(i64::from),
+            cidr_ip: i.cidr_ip,
+            source_security_group_name: i.source_security_group_name,
+            source_security_group_owner_id: i.source_security_group_owner_id,
+            security_group_rule_ids: None,
+            dry_run: i.dry_run,
+        }
+    }
+}
+
+impl From<AuthorizeSecurityGroupEgressInput> for SecurityGroupRulesInput {
+    fn from(i: AuthorizeSecurityGroupEgressInput) -> Self {
+        SecurityGroupRulesInput {
+            group_id: Some(i.group_id),
+            group_name: None,
+            ip_permissions: i.ip_permissions,
+            ip_protocol: i.ip_protocol,
+            from_port: i.from_port.map(i64::from),
+            to_port: i.to_port.map(i64::from),
+            cidr_ip: i.cidr_ip,
+            source_security_group_name: i.source_security_group_name,
+            source_security_group_owner_id: i.source_security_group_owner_id,
+            security_group_rule_ids: None,
+            dry_run: i.dry_run,
+        }
+    }
+}
+
+impl From<RevokeSecurityGroupIngressInput> for SecurityGroupRulesInput {
+    fn from(i: RevokeSecurityGroupIngressInput) -> Self {
+        SecurityGroupRulesInput {
+            group_id: i.group_id,
+            group_name: i.group_name,
+            ip_permissions: i.ip_permissions,
+            ip_protocol: i.ip_protocol,
+            from_port: i.from_port.map(i64::from),
+            to_port: i.to_port.map(i64::from),
+            cidr_ip: i.cidr_ip,
+            source_security_group_name: i.source_security_group_name,
+            source_security_group_owner_id: i.source_security_group_owner_id,
+            security_group_rule_ids: i.security_group_rule_ids,
+            dry_run: i.dry_run,
+        }
+    }
+}
+
+impl From<RevokeSecurityGroupEgressInput> for SecurityGroupRulesInput {
+    fn from(i: RevokeSecurityGroupEgressInput) -> Self {
+        SecurityGroupRulesInput {
+            group_id: Some(i.group_id),
+            group_name: None,
+            ip_permissions: i.ip_permissions,
+            ip_protocol: i.ip_protocol,
+            from_port: i.from_port.map(i64::from),
+            to_port: i.to_port.map(i64::from),
+            cidr_ip: i.cidr_ip,
+            source_security_group_name: i.source_security_group_name,
+            source_security_group_owner_id: i.source_security_group_owner_id,
+            security_group_rule_ids: i.security_group_rule_ids,
+            dry_run: i.dry_run,
+        }
+    }
 }
 
 /// Refuses what a direction's calls do not take. The egress calls name
@@ -435,8 +539,8 @@ fn requested_permissions(
         }
         permissions.push(Permission {
             protocol: p.ip_protocol.clone(),
-            from_port: p.from_port,
-            to_port: p.to_port,
+            from_port: p.from_port.map(i64::from),
+            to_port: p.to_port.map(i64::from),
             peers,
         });
     }
@@ -481,7 +585,7 @@ pub(super) fn authorize(
     state: &ApiState,
     direction: Direction,
     input: SecurityGroupRulesInput,
-) -> Result<AuthorizeSecurityGroupRulesOutput, Error> {
+) -> Result<AuthorizeSecurityGroupIngressOutput, Error> {
     check_members(direction, &input)?;
     let added = state.store.write(|tx| -> Result<_, Error> {
         let mut group = named_group(
@@ -498,9 +602,9 @@ pub(super) fn authorize(
         tx.save_security_group(&group)?;
         Ok(in_group(&group, direction, added))
     })?;
-    Ok(AuthorizeSecurityGroupRulesOutput {
-        ok: true,
-        security_group_rules: added.iter().map(|r| rule_view(state, r)).collect(),
+    Ok(AuthorizeSecurityGroupIngressOutput {
+        r#return: Some(true),
+        security_group_rules: Some(added.iter().map(|r| rule_view(state, r)).collect()),
     })
 }
 
@@ -510,7 +614,7 @@ pub(super) fn revoke(
     state: &ApiState,
     direction: Direction,
     input: SecurityGroupRulesInput,
-) -> Result<RevokeSecurityGroupRulesOutput, Error> {
+) -> Result<RevokeSecurityGroupIngressOutput, Error> {
     check_members(direction, &input)?;
     let rule_ids = input.security_group_rule_ids.as_deref().unwrap_or_default();
     if !rule_ids.is_empty() && names_permissions(&input) {
@@ -536,9 +640,12 @@ pub(super) fn revoke(
         tx.save_security_group(&group)?;
         Ok(in_group(&group, direction, removed))
     })?;
-    Ok(RevokeSecurityGroupRulesOutput {
-        ok: true,
-        revoked_security_group_rules: removed.iter().map(revoked_view).collect(),
+    // `unknownIpPermissionSet` is never written: a revoke that matches
+    // nothing is an error in Ballast.
+    Ok(RevokeSecurityGroupIngressOutput {
+        r#return: Some(true),
+        unknown_ip_permissions: None,
+        revoked_security_group_rules: Some(removed.iter().map(revoked_view).collect()),
     })
 }
 
@@ -550,7 +657,11 @@ pub(super) fn describe_rules(
 ) -> Result<DescribeSecurityGroupRulesOutput, Error> {
     dry_run(input.dry_run)?;
     let filters = filters::<GroupRule>(input.filters)?;
-    let (size, after) = paging(input.max_results, input.next_token.as_deref(), MIN_PAGE)?;
+    let (size, after) = paging(
+        input.max_results.map(i64::from),
+        input.next_token.as_deref(),
+        MIN_PAGE,
+    )?;
     let ids = input.security_group_rule_ids.unwrap_or_default();
     for id in &ids {
         sg::check_rule_id(id)?;
@@ -570,7 +681,7 @@ pub(super) fn describe_rules(
     });
     let (rules, next_token) = page(rules, |r| r.rule.id.as_str(), after.as_deref(), size);
     Ok(DescribeSecurityGroupRulesOutput {
-        security_group_rules: rules.iter().map(|r| rule_view(state, r)).collect(),
+        security_group_rules: Some(rules.iter().map(|r| rule_view(state, r)).collect()),
         next_token,
     })
 }

@@ -6,8 +6,11 @@ use ballast_core::ec2::{self, Error as Rule, ResourceKind, TagEntry, filter, pag
 use ballast_core::paging::page;
 use ballast_store::Tx;
 
-use super::model::*;
-use super::{Error, dry_run, filters, resource_exists};
+use ballast_model::ec2::{
+    CreateTagsInput, DeleteTagsInput, DescribeTagsInput, DescribeTagsOutput, TagDescription,
+};
+
+use super::{Error, dry_run, filters, non_empty, resource_exists};
 use crate::ApiState;
 
 /// The smallest `MaxResults` of DescribeTags.
@@ -25,18 +28,20 @@ fn check_resources(state: &ApiState, tx: &Tx<'_>, resources: &[String]) -> Resul
     Ok(())
 }
 
-pub(super) fn create(state: &ApiState, input: CreateTagsInput) -> Result<ReturnOutput, Error> {
-    let resources = input
-        .resources
-        .filter(|r| !r.is_empty())
-        .ok_or_else(|| Rule::MissingParameter("ResourceId".to_owned()))?;
-    let tags = input
-        .tags
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| Rule::MissingParameter("Tag".to_owned()))?;
-    let core_tags = crate::tags::to_core(tags);
+/// CreateTags: the model gives it no output, so the response carries only
+/// its `requestId`.
+pub(super) fn create(state: &ApiState, input: CreateTagsInput) -> Result<(), Error> {
+    let resources = non_empty(input.resources.into_inner(), "ResourceId")?;
+    let tags = non_empty(input.tags, "Tag")?;
+    let pairs = crate::tags::to_pairs(tags);
+    let core_tags: Vec<_> = pairs
+        .iter()
+        .map(|(key, value)| ballast_core::tags::Tag {
+            key: key.clone(),
+            value: value.clone(),
+        })
+        .collect();
     ec2::check_tags(&core_tags)?;
-    let pairs = ballast_core::tags::pairs(&core_tags);
     state.store.write(|tx| -> Result<_, Error> {
         check_resources(state, tx, &resources)?;
         dry_run(input.dry_run)?;
@@ -48,14 +53,12 @@ pub(super) fn create(state: &ApiState, input: CreateTagsInput) -> Result<ReturnO
         }
         Ok(())
     })?;
-    Ok(ReturnOutput { ok: true })
+    Ok(())
 }
 
-pub(super) fn delete(state: &ApiState, input: DeleteTagsInput) -> Result<ReturnOutput, Error> {
-    let resources = input
-        .resources
-        .filter(|r| !r.is_empty())
-        .ok_or_else(|| Rule::MissingParameter("ResourceId".to_owned()))?;
+/// DeleteTags: no output, as CreateTags.
+pub(super) fn delete(state: &ApiState, input: DeleteTagsInput) -> Result<(), Error> {
+    let resources = non_empty(input.resources.into_inner(), "ResourceId")?;
     state.store.write(|tx| -> Result<_, Error> {
         check_resources(state, tx, &resources)?;
         dry_run(input.dry_run)?;
@@ -69,10 +72,11 @@ pub(super) fn delete(state: &ApiState, input: DeleteTagsInput) -> Result<ReturnO
                         .iter()
                         .filter(|w| {
                             current.iter().any(|(k, v)| {
-                                *k == w.key && w.value.as_ref().is_none_or(|wv| wv == v)
+                                w.key.as_ref() == Some(k)
+                                    && w.value.as_ref().is_none_or(|wv| wv == v)
                             })
                         })
-                        .map(|w| w.key.clone())
+                        .filter_map(|w| w.key.clone())
                         .collect();
                     tx.remove_tags(id, &keys)?;
                 }
@@ -80,7 +84,7 @@ pub(super) fn delete(state: &ApiState, input: DeleteTagsInput) -> Result<ReturnO
         }
         Ok(())
     })?;
-    Ok(ReturnOutput { ok: true })
+    Ok(())
 }
 
 pub(super) fn describe(
@@ -89,7 +93,11 @@ pub(super) fn describe(
 ) -> Result<DescribeTagsOutput, Error> {
     dry_run(input.dry_run)?;
     let filters = filters::<TagEntry>(input.filters)?;
-    let (size, after) = paging(input.max_results, input.next_token.as_deref(), MIN_PAGE)?;
+    let (size, after) = paging(
+        input.max_results.map(i64::from),
+        input.next_token.as_deref(),
+        MIN_PAGE,
+    )?;
     let prefixes: Vec<&str> = ResourceKind::ALL.iter().map(|k| k.prefix()).collect();
     let rows = state.store.read(|tx| tx.tags_with_prefixes(&prefixes))?;
     let mut entries: Vec<TagEntry> = rows
@@ -109,15 +117,17 @@ pub(super) fn describe(
     let keyed: Vec<(String, TagEntry)> = entries.into_iter().map(|e| (e.sort_key(), e)).collect();
     let (entries, next_token) = page(keyed, |(k, _)| k.as_str(), after.as_deref(), size);
     Ok(DescribeTagsOutput {
-        tags: entries
-            .into_iter()
-            .map(|(_, e)| TagDescription {
-                resource_id: e.resource_id,
-                resource_type: e.resource_type.to_owned(),
-                key: e.key,
-                value: e.value,
-            })
-            .collect(),
+        tags: Some(
+            entries
+                .into_iter()
+                .map(|(_, e)| TagDescription {
+                    resource_id: Some(e.resource_id),
+                    resource_type: Some(e.resource_type.into()),
+                    key: Some(e.key),
+                    value: Some(e.value),
+                })
+                .collect(),
+        ),
         next_token,
     })
 }

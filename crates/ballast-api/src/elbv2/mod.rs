@@ -135,26 +135,6 @@ pub(super) fn int(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
-/// The API's tags as the core's (a missing `Value` is empty).
-pub(super) fn core_tags(tags: Vec<Tag>) -> Vec<core_tags::Tag> {
-    tags.into_iter()
-        .map(|t| core_tags::Tag {
-            key: t.key,
-            value: t.value.unwrap_or_default(),
-        })
-        .collect()
-}
-
-/// The core's tags as the API shows them.
-pub(super) fn tags_view(tags: Vec<core_tags::Tag>) -> Vec<Tag> {
-    tags.into_iter()
-        .map(|t| Tag {
-            key: t.key,
-            value: Some(t.value),
-        })
-        .collect()
-}
-
 /// Checks that text is an ELBv2 ARN of a resource type (`loadbalancer`,
 /// `listener`, `listener-rule`, `targetgroup`).
 pub(super) fn check_arn(text: &str, resource_type: &str, noun: &str) -> Result<(), Rule> {
@@ -172,7 +152,7 @@ pub(super) fn check_arn(text: &str, resource_type: &str, noun: &str) -> Result<(
 
 /// Checks the tags of a create request; returns them as pairs.
 pub(super) fn creation_tags(tags: Option<Vec<Tag>>) -> Result<Vec<(String, String)>, Rule> {
-    let tags = core_tags(tags.unwrap_or_default());
+    let tags = crate::tags::to_core(tags.unwrap_or_default());
     core_tags::validate(&tags).map_err(|e| match e {
         core_tags::TagError::DuplicateKey(key) => {
             Rule::DuplicateTagKeys(format!("Tag key '{key}' is duplicated"))

@@ -6,7 +6,7 @@ use ballast_store::Tx;
 
 use ballast_model::elbv2::*;
 
-use super::{Error, core_tags, listeners, load_balancers, rules, tags_view, target_groups};
+use super::{Error, listeners, load_balancers, rules, target_groups};
 use crate::ApiState;
 
 /// The most resources one DescribeTags call may name.
@@ -30,7 +30,7 @@ fn ensure_exists(tx: &Tx<'_>, arn: &str) -> Result<(), Error> {
 }
 
 pub(super) fn add(state: &ApiState, input: AddTagsInput) -> Result<AddTagsOutput, Error> {
-    let tags = core_tags(input.tags);
+    let tags = crate::tags::to_core(input.tags);
     tags::validate(&tags).map_err(|e| match e {
         TagError::DuplicateKey(key) => {
             Rule::DuplicateTagKeys(format!("Tag key '{key}' is duplicated"))
@@ -80,7 +80,7 @@ pub(super) fn describe(
                 ensure_exists(tx, arn)?;
                 Ok(TagDescription {
                     resource_arn: Some(arn.clone()),
-                    tags: Some(tags_view(tags::from_pairs(tx.tags(arn)?))),
+                    tags: Some(crate::tags::from_core(tags::from_pairs(tx.tags(arn)?))),
                 })
             })
             .collect()

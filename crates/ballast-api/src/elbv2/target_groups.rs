@@ -8,7 +8,7 @@ use ballast_store::Tx;
 
 use ballast_model::elbv2::*;
 
-use super::{Error, core_tags, int, load_balancers, paging, port, usage};
+use super::{Error, int, load_balancers, paging, port, usage};
 use crate::ApiState;
 
 /// Checks that text is a target group ARN of this region and account.
@@ -117,7 +117,7 @@ pub(super) fn create(
         ip_address_type: input.ip_address_type.map(|t| t.as_str().to_owned()),
         health_check: health_check_change!(input),
     };
-    let tags = core_tags(input.tags.unwrap_or_default());
+    let tags = crate::tags::to_core(input.tags.unwrap_or_default());
     tags::validate(&tags).map_err(|e| Rule::Validation(e.to_string()))?;
     if tags.len() > elbv2::MAX_TAGS {
         return Err(Rule::TooManyTags.into());

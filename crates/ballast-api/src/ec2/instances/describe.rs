@@ -3,13 +3,18 @@
 use ballast_core::ec2::instance::{self as inst, Instance, InstanceState};
 use ballast_core::ec2::{self, Error as Rule, filter, paging};
 use ballast_core::paging::page;
+use ballast_model::XmlList;
+use ballast_model::ec2::{
+    DescribeInstanceStatusInput, DescribeInstanceStatusOutput, DescribeInstancesInput,
+    DescribeInstancesOutput, GetConsoleOutputInput, GetConsoleOutputOutput, InstanceStatus,
+    InstanceStatusDetails, InstanceStatusSummary, ItemsInstanceId, RunInstancesOutput,
+};
 use ballast_wire::Timestamp;
 use base64::Engine as _;
 
-use super::model::*;
 use super::{Error, check_id, named, one, state_view, view};
 use crate::ApiState;
-use crate::ec2::{dry_run, filters};
+use crate::ec2::{core_filters, dry_run, filters};
 
 /// The smallest `MaxResults` of DescribeInstances and
 /// DescribeInstanceStatus.
@@ -25,7 +30,7 @@ type Tagged = (Instance, Vec<(String, String)>);
 /// (the paging key).
 fn select(
     state: &ApiState,
-    ids: &Option<Vec<String>>,
+    ids: &Option<XmlList<String, ItemsInstanceId>>,
     filters: &[ec2::Filter],
     keep: impl Fn(&Instance) -> bool,
 ) -> Result<Vec<Tagged>, Error> {
@@ -67,7 +72,10 @@ fn select(
     })
 }
 
-fn check_paging_with_ids(ids: &Option<Vec<String>>, max: Option<i64>) -> Result<(), Rule> {
+fn check_paging_with_ids(
+    ids: &Option<XmlList<String, ItemsInstanceId>>,
+    max: Option<i32>,
+) -> Result<(), Rule> {
     if ids.as_ref().is_some_and(|ids| !ids.is_empty()) && max.is_some() {
         return Err(Rule::InvalidParameterCombination(
             "The parameter instancesSet cannot be used with the parameter maxResults".to_owned(),
@@ -83,30 +91,36 @@ pub(crate) fn describe(
     dry_run(input.dry_run)?;
     let filters = filters::<Instance>(input.filters)?;
     check_paging_with_ids(&input.instance_ids, input.max_results)?;
-    let (size, after) = paging(input.max_results, input.next_token.as_deref(), MIN_PAGE)?;
+    let (size, after) = paging(
+        input.max_results.map(i64::from),
+        input.next_token.as_deref(),
+        MIN_PAGE,
+    )?;
     let selected = select(state, &input.instance_ids, &filters, |_| true)?;
     let (selected, next_token) = page(selected, |(i, _)| i.id.as_str(), after.as_deref(), size);
     Ok(DescribeInstancesOutput {
-        reservations: reservations(state, selected),
+        reservations: Some(reservations(state, selected)),
         next_token,
     })
 }
 
-/// Groups instances by reservation, in order of first appearance.
-fn reservations(state: &ApiState, instances: Vec<Tagged>) -> Vec<Reservation> {
-    let mut out: Vec<Reservation> = Vec::new();
+/// Groups instances by reservation, in order of first appearance (the
+/// model's `Reservation`, generated as `RunInstancesOutput`).
+fn reservations(state: &ApiState, instances: Vec<Tagged>) -> Vec<RunInstancesOutput> {
+    let mut out: Vec<RunInstancesOutput> = Vec::new();
     for (instance, tags) in instances {
         let shown = view(state, &instance, tags);
         match out
             .iter_mut()
-            .find(|r| r.reservation_id == instance.reservation_id)
+            .find(|r| r.reservation_id.as_deref() == Some(instance.reservation_id.as_str()))
         {
-            Some(reservation) => reservation.instances.push(shown),
-            None => out.push(Reservation {
-                reservation_id: instance.reservation_id.clone(),
-                owner_id: state.scope.account.clone(),
-                groups: Vec::new(),
-                instances: vec![shown],
+            Some(reservation) => reservation.instances.get_or_insert_default().push(shown),
+            None => out.push(RunInstancesOutput {
+                reservation_id: Some(instance.reservation_id.clone()),
+                owner_id: Some(state.scope.account.clone()),
+                groups: Some(Vec::new()),
+                instances: Some(vec![shown]),
+                requester_id: None,
             }),
         }
     }
@@ -154,17 +168,18 @@ fn reachability(status: &str) -> &'static str {
     }
 }
 
-fn summary(status: &'static str) -> StatusSummary {
-    StatusSummary {
-        status,
-        details: if status == "not-applicable" {
+fn summary(status: &'static str) -> InstanceStatusSummary {
+    InstanceStatusSummary {
+        status: Some(status.into()),
+        details: Some(if status == "not-applicable" {
             Vec::new()
         } else {
-            vec![StatusDetail {
-                name: "reachability",
-                status: reachability(status),
+            vec![InstanceStatusDetails {
+                name: Some("reachability".into()),
+                status: Some(reachability(status).into()),
+                impaired_since: None,
             }]
-        },
+        }),
     }
 }
 
@@ -173,18 +188,14 @@ pub(crate) fn describe_status(
     input: DescribeInstanceStatusInput,
 ) -> Result<DescribeInstanceStatusOutput, Error> {
     dry_run(input.dry_run)?;
-    let filters: Vec<ec2::Filter> = input
-        .filters
-        .unwrap_or_default()
-        .into_iter()
-        .map(|f| ec2::Filter {
-            name: f.name,
-            values: f.values,
-        })
-        .collect();
+    let filters: Vec<ec2::Filter> = core_filters(input.filters)?;
     filter::check::<StatusRow<'_>>(&filters)?;
     check_paging_with_ids(&input.instance_ids, input.max_results)?;
-    let (size, after) = paging(input.max_results, input.next_token.as_deref(), MIN_PAGE)?;
+    let (size, after) = paging(
+        input.max_results.map(i64::from),
+        input.next_token.as_deref(),
+        MIN_PAGE,
+    )?;
     let all = input.include_all_instances.unwrap_or(false);
     let selected = select(state, &input.instance_ids, &[], |i| {
         all || i.state == InstanceState::Running
@@ -204,17 +215,19 @@ pub(crate) fn describe_status(
         .collect();
     let (rows, next_token) = page(rows, |(i, _)| i.id.as_str(), after.as_deref(), size);
     Ok(DescribeInstanceStatusOutput {
-        statuses: rows
-            .into_iter()
-            .map(|(instance, status)| InstanceStatus {
-                instance_id: instance.id.clone(),
-                availability_zone: instance.zone.clone(),
-                events: Vec::new(),
-                instance_state: state_view(instance.state),
-                instance_status: summary(status),
-                system_status: summary(status),
-            })
-            .collect(),
+        instance_statuses: Some(
+            rows.into_iter()
+                .map(|(instance, status)| InstanceStatus {
+                    instance_id: Some(instance.id.clone()),
+                    availability_zone: Some(instance.zone.clone()),
+                    events: Some(Vec::new()),
+                    instance_state: Some(state_view(instance.state)),
+                    instance_status: Some(summary(status)),
+                    system_status: Some(summary(status)),
+                    ..Default::default()
+                })
+                .collect(),
+        ),
         next_token,
     })
 }
@@ -225,15 +238,15 @@ pub(crate) fn console_output(
 ) -> Result<GetConsoleOutputOutput, Error> {
     let instance = state
         .store
-        .read(|tx| one(tx, input.instance_id.as_deref()))?;
+        .read(|tx| one(tx, Some(input.instance_id.as_str())))?;
     dry_run(input.dry_run)?;
     let output = state
         .fleet
         .console_output(&instance.id, CONSOLE_LIMIT)
         .unwrap_or_default();
     Ok(GetConsoleOutputOutput {
-        instance_id: instance.id,
-        timestamp: Timestamp::from_millis(state.now().millis()),
-        output: base64::engine::general_purpose::STANDARD.encode(output),
+        instance_id: Some(instance.id),
+        timestamp: Some(Timestamp::from_millis(state.now().millis())),
+        output: Some(base64::engine::general_purpose::STANDARD.encode(output)),
     })
 }

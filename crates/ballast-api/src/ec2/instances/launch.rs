@@ -6,14 +6,16 @@
 use ballast_core::ec2::instance::{Instance, MetadataChange};
 use ballast_core::ec2::launch::{InterfaceRequest, LaunchRequest, TagRequest};
 use ballast_core::ec2::launch_template::{IamInstanceProfile, TemplateRef};
+use ballast_model::XmlList;
+use ballast_model::ec2::{RunInstancesInput, RunInstancesOutput};
 use ballast_store::{TemplateChoice, Tx};
 
-use super::model::*;
 use super::{Error, view};
 use crate::ApiState;
 use crate::ec2::dry_run;
 
-pub(crate) fn run(state: &ApiState, input: RunInstancesInput) -> Result<Reservation, Error> {
+/// RunInstances: its output is the model's `Reservation`.
+pub(crate) fn run(state: &ApiState, input: RunInstancesInput) -> Result<RunInstancesOutput, Error> {
     let dry = input.dry_run;
     let (reservation, instances, tags) = state.store.write(|tx| -> Result<_, Error> {
         let template = match &input.launch_template {
@@ -59,14 +61,17 @@ pub(crate) fn run(state: &ApiState, input: RunInstancesInput) -> Result<Reservat
         Ok((reservation_id, instances, prepared.launch.tags))
     })?;
     state.fleet.changed();
-    Ok(Reservation {
-        reservation_id: reservation,
-        owner_id: state.scope.account.clone(),
-        groups: Vec::new(),
-        instances: instances
-            .iter()
-            .map(|i| view(state, i, tags.clone()))
-            .collect(),
+    Ok(RunInstancesOutput {
+        reservation_id: Some(reservation),
+        owner_id: Some(state.scope.account.clone()),
+        groups: Some(Vec::new()),
+        instances: Some(
+            instances
+                .iter()
+                .map(|i| view(state, i, tags.clone()))
+                .collect(),
+        ),
+        requester_id: None,
     })
 }
 
@@ -74,15 +79,15 @@ pub(crate) fn run(state: &ApiState, input: RunInstancesInput) -> Result<Reservat
 fn request(input: RunInstancesInput) -> LaunchRequest {
     LaunchRequest {
         image_id: input.image_id,
-        instance_type: input.instance_type,
+        instance_type: input.instance_type.map(|t| t.to_string()),
         key_name: input.key_name,
         user_data: input.user_data,
         iam_instance_profile: input.iam_instance_profile.map(|p| IamInstanceProfile {
             arn: p.arn,
             name: p.name,
         }),
-        security_group_ids: input.security_group_ids,
-        security_groups: input.security_groups,
+        security_group_ids: input.security_group_ids.map(XmlList::into_inner),
+        security_groups: input.security_groups.map(XmlList::into_inner),
         subnet_id: input.subnet_id,
         zone: input.placement.and_then(|p| p.availability_zone),
         network_interfaces: input.network_interfaces.map(|interfaces| {
@@ -91,29 +96,31 @@ fn request(input: RunInstancesInput) -> LaunchRequest {
                 .map(|n| InterfaceRequest {
                     device_index: n.device_index,
                     subnet_id: n.subnet_id,
-                    groups: n.groups,
+                    groups: n.groups.map(XmlList::into_inner),
                 })
                 .collect()
         }),
         metadata_options: input.metadata_options.map(|m| MetadataChange {
-            http_tokens: m.http_tokens,
+            http_tokens: m.http_tokens.map(|v| v.to_string()),
             http_put_response_hop_limit: m.http_put_response_hop_limit,
-            http_endpoint: m.http_endpoint,
-            instance_metadata_tags: m.instance_metadata_tags,
+            http_endpoint: m.http_endpoint.map(|v| v.to_string()),
+            instance_metadata_tags: m.instance_metadata_tags.map(|v| v.to_string()),
         }),
         disable_api_termination: input.disable_api_termination,
-        shutdown_behavior: input.instance_initiated_shutdown_behavior,
+        shutdown_behavior: input
+            .instance_initiated_shutdown_behavior
+            .map(|b| b.to_string()),
         tag_specifications: input.tag_specifications.map(|specs| {
             specs
                 .into_iter()
                 .map(|s| TagRequest {
-                    resource_type: s.resource_type,
-                    tags: s.tags.into_iter().map(|t| (t.key, t.value)).collect(),
+                    resource_type: s.resource_type.map(|t| t.to_string()),
+                    tags: crate::tags::to_pairs(s.tags.unwrap_or_default()),
                 })
                 .collect()
         }),
-        min_count: input.min_count,
-        max_count: input.max_count,
+        min_count: Some(input.min_count),
+        max_count: Some(input.max_count),
         client_token: input.client_token,
     }
 }

@@ -7,11 +7,15 @@
 use ballast_core::ec2::Error as Rule;
 use ballast_core::ec2::instance::{Instance, MetadataChange, StateChange};
 
-use super::model::*;
+use ballast_model::ec2::{
+    InstanceStateChange, ModifyInstanceMetadataOptionsInput, ModifyInstanceMetadataOptionsOutput,
+    RebootInstancesInput, StartInstancesInput, StartInstancesOutput, StopInstancesInput,
+    StopInstancesOutput, TerminateInstancesInput, TerminateInstancesOutput,
+};
+
 use super::{Error, metadata_view, named, one, state_view};
 use crate::ApiState;
 use crate::ec2::dry_run;
-use crate::ec2::model::ReturnOutput;
 
 /// The time in the `StateTransitionReason` of user-initiated transitions,
 /// as EC2 writes it: `User initiated (2026-11-22 10:00:00 GMT)`.
@@ -24,11 +28,10 @@ fn reason_time(state: &ApiState) -> String {
 /// Applies `change` to every named instance, atomically.
 fn transition(
     state: &ApiState,
-    ids: Option<Vec<String>>,
+    ids: Vec<String>,
     dry: Option<bool>,
     change: impl Fn(&mut Instance) -> Result<StateChange, Rule>,
-) -> Result<InstanceStateChangesOutput, Error> {
-    let ids = ids.unwrap_or_default();
+) -> Result<Vec<InstanceStateChange>, Error> {
     let changes = state.store.write(|tx| -> Result<_, Error> {
         let mut instances = named(tx, &ids)?;
         let mut changes = Vec::with_capacity(instances.len());
@@ -42,50 +45,59 @@ fn transition(
         Ok(changes)
     })?;
     state.fleet.changed();
-    Ok(InstanceStateChangesOutput {
-        instances: changes
-            .into_iter()
-            .map(|(instance_id, change)| InstanceStateChange {
-                instance_id,
-                current_state: state_view(change.current),
-                previous_state: state_view(change.previous),
-            })
-            .collect(),
-    })
+    Ok(changes
+        .into_iter()
+        .map(|(instance_id, change)| InstanceStateChange {
+            instance_id: Some(instance_id),
+            current_state: Some(state_view(change.current)),
+            previous_state: Some(state_view(change.previous)),
+        })
+        .collect())
 }
 
 pub(crate) fn start(
     state: &ApiState,
-    input: InstanceIdsInput,
-) -> Result<InstanceStateChangesOutput, Error> {
+    input: StartInstancesInput,
+) -> Result<StartInstancesOutput, Error> {
     let now = state.now().millis();
-    transition(state, input.instance_ids, input.dry_run, |i| i.start(now))
+    let ids = input.instance_ids.into_inner();
+    Ok(StartInstancesOutput {
+        starting_instances: Some(transition(state, ids, input.dry_run, |i| i.start(now))?),
+    })
 }
 
 pub(crate) fn stop(
     state: &ApiState,
-    input: InstanceIdsInput,
-) -> Result<InstanceStateChangesOutput, Error> {
+    input: StopInstancesInput,
+) -> Result<StopInstancesOutput, Error> {
     let now = state.now().millis();
     let when = reason_time(state);
-    transition(state, input.instance_ids, input.dry_run, |i| {
-        i.stop(now, &when)
+    let ids = input.instance_ids.into_inner();
+    Ok(StopInstancesOutput {
+        stopping_instances: Some(transition(state, ids, input.dry_run, |i| {
+            i.stop(now, &when)
+        })?),
     })
 }
 
 pub(crate) fn terminate(
     state: &ApiState,
-    input: InstanceIdsInput,
-) -> Result<InstanceStateChangesOutput, Error> {
+    input: TerminateInstancesInput,
+) -> Result<TerminateInstancesOutput, Error> {
     let now = state.now().millis();
     let when = reason_time(state);
-    transition(state, input.instance_ids, input.dry_run, |i| {
-        i.terminate(now, &when)
+    let ids = input.instance_ids.into_inner();
+    Ok(TerminateInstancesOutput {
+        terminating_instances: Some(transition(state, ids, input.dry_run, |i| {
+            i.terminate(now, &when)
+        })?),
     })
 }
 
-pub(crate) fn reboot(state: &ApiState, input: InstanceIdsInput) -> Result<ReturnOutput, Error> {
-    let ids = input.instance_ids.unwrap_or_default();
+/// RebootInstances: the model gives it no output, so the response carries
+/// only its `requestId`.
+pub(crate) fn reboot(state: &ApiState, input: RebootInstancesInput) -> Result<(), Error> {
+    let ids = input.instance_ids.into_inner();
     state.store.write(|tx| -> Result<_, Error> {
         let mut instances = named(tx, &ids)?;
         for instance in &mut instances {
@@ -98,7 +110,7 @@ pub(crate) fn reboot(state: &ApiState, input: InstanceIdsInput) -> Result<Return
         Ok(())
     })?;
     state.fleet.changed();
-    Ok(ReturnOutput { ok: true })
+    Ok(())
 }
 
 pub(crate) fn modify_metadata_options(
@@ -106,13 +118,13 @@ pub(crate) fn modify_metadata_options(
     input: ModifyInstanceMetadataOptionsInput,
 ) -> Result<ModifyInstanceMetadataOptionsOutput, Error> {
     let change = MetadataChange {
-        http_tokens: input.http_tokens,
+        http_tokens: input.http_tokens.map(|v| v.to_string()),
         http_put_response_hop_limit: input.http_put_response_hop_limit,
-        http_endpoint: input.http_endpoint,
-        instance_metadata_tags: input.instance_metadata_tags,
+        http_endpoint: input.http_endpoint.map(|v| v.to_string()),
+        instance_metadata_tags: input.instance_metadata_tags.map(|v| v.to_string()),
     };
     let instance = state.store.write(|tx| -> Result<_, Error> {
-        let mut instance = one(tx, input.instance_id.as_deref())?;
+        let mut instance = one(tx, Some(input.instance_id.as_str()))?;
         instance.metadata.apply(change)?;
         dry_run(input.dry_run)?;
         tx.save_instance(&instance)?;
@@ -120,7 +132,7 @@ pub(crate) fn modify_metadata_options(
     })?;
     state.fleet.changed();
     Ok(ModifyInstanceMetadataOptionsOutput {
-        instance_id: instance.id,
-        instance_metadata_options: metadata_view(&instance.metadata, "pending"),
+        instance_id: Some(instance.id),
+        instance_metadata_options: Some(metadata_view(&instance.metadata, "pending")),
     })
 }

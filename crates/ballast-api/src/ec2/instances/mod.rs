@@ -8,7 +8,6 @@
 mod describe;
 mod launch;
 mod lifecycle;
-pub mod model;
 mod profiles;
 
 pub(super) use describe::{console_output, describe, describe_status};
@@ -18,12 +17,12 @@ pub(super) use profiles::{associate, describe_associations, disassociate, replac
 
 use ballast_core::ec2::instance::{Instance, InstanceState, MetadataOptions};
 use ballast_core::ec2::{self, Error as Rule};
+use ballast_model::ec2 as wire;
 use ballast_store::Tx;
 use ballast_wire::Timestamp;
 
-use super::{Error, tag_view};
+use super::Error;
 use crate::ApiState;
-use model::*;
 
 /// Checks the shape of an instance id.
 fn check_id(id: &str) -> Result<(), Rule> {
@@ -64,21 +63,24 @@ fn one(tx: &Tx<'_>, id: Option<&str>) -> Result<Instance, Error> {
     Ok(named(tx, &[id.to_owned()])?.remove(0))
 }
 
-fn state_view(state: InstanceState) -> InstanceStateView {
-    InstanceStateView {
-        code: state.code(),
-        name: state.name(),
+fn state_view(state: InstanceState) -> wire::InstanceState {
+    wire::InstanceState {
+        code: Some(state.code()),
+        name: Some(state.name().into()),
     }
 }
 
-fn metadata_view(options: &MetadataOptions, state: &'static str) -> MetadataOptionsView {
-    MetadataOptionsView {
-        state,
-        http_tokens: options.http_tokens.clone(),
-        http_put_response_hop_limit: options.http_put_response_hop_limit,
-        http_endpoint: options.http_endpoint.clone(),
-        http_protocol_ipv6: "disabled",
-        instance_metadata_tags: options.instance_metadata_tags.clone(),
+fn metadata_view(
+    options: &MetadataOptions,
+    state: &'static str,
+) -> wire::InstanceMetadataOptionsResponse {
+    wire::InstanceMetadataOptionsResponse {
+        state: Some(state.into()),
+        http_tokens: Some(options.http_tokens.as_str().into()),
+        http_put_response_hop_limit: Some(options.http_put_response_hop_limit),
+        http_endpoint: Some(options.http_endpoint.as_str().into()),
+        http_protocol_ipv6: Some("disabled".into()),
+        instance_metadata_tags: Some(options.instance_metadata_tags.as_str().into()),
     }
 }
 
@@ -91,59 +93,69 @@ fn zone_id(state: &ApiState, zone: &str) -> String {
 }
 
 /// An instance as Describe and RunInstances show it.
-fn view(state: &ApiState, instance: &Instance, tags: Vec<(String, String)>) -> InstanceView {
+fn view(state: &ApiState, instance: &Instance, tags: Vec<(String, String)>) -> wire::Instance {
     let image = ec2::images::find(&instance.image_id);
-    InstanceView {
-        instance_id: instance.id.clone(),
-        image_id: instance.image_id.clone(),
-        state: state_view(instance.state),
-        private_dns_name: instance.private_dns_name(&state.scope.region),
-        public_dns_name: String::new(),
-        state_transition_reason: instance.transition_reason.clone(),
+    wire::Instance {
+        instance_id: Some(instance.id.clone()),
+        image_id: Some(instance.image_id.clone()),
+        state: Some(state_view(instance.state)),
+        private_dns_name: Some(instance.private_dns_name(&state.scope.region)),
+        public_dns_name: Some(String::new()),
+        state_transition_reason: Some(instance.transition_reason.clone()),
         key_name: instance.key_name.clone(),
-        ami_launch_index: instance.ami_launch_index,
-        instance_type: instance.instance_type.clone(),
-        launch_time: Timestamp::from_millis(instance.launch_millis),
-        placement: PlacementView {
-            availability_zone: instance.zone.clone(),
-            availability_zone_id: zone_id(state, &instance.zone),
-            group_name: String::new(),
-            tenancy: "default",
-        },
-        monitoring: MonitoringView { state: "disabled" },
-        subnet_id: instance.subnet_id.clone(),
-        vpc_id: instance.vpc_id.clone(),
-        private_ip_address: instance.private_ip.to_string(),
-        architecture: image.map_or("x86_64", |i| i.architecture),
-        root_device_type: "ebs",
-        root_device_name: image.map_or("/dev/xvda", |i| i.root_device_name),
-        virtualization_type: "hvm",
-        hypervisor: "xen",
+        ami_launch_index: Some(instance.ami_launch_index),
+        instance_type: Some(instance.instance_type.as_str().into()),
+        launch_time: Some(Timestamp::from_millis(instance.launch_millis)),
+        placement: Some(wire::Placement {
+            availability_zone: Some(instance.zone.clone()),
+            availability_zone_id: Some(zone_id(state, &instance.zone)),
+            group_name: Some(String::new()),
+            tenancy: Some("default".into()),
+            ..Default::default()
+        }),
+        monitoring: Some(wire::Monitoring {
+            state: Some("disabled".into()),
+        }),
+        subnet_id: Some(instance.subnet_id.clone()),
+        vpc_id: Some(instance.vpc_id.clone()),
+        private_ip_address: Some(instance.private_ip.to_string()),
+        architecture: Some(image.map_or("x86_64", |i| i.architecture).into()),
+        root_device_type: Some("ebs".into()),
+        root_device_name: Some(image.map_or("/dev/xvda", |i| i.root_device_name).to_owned()),
+        virtualization_type: Some("hvm".into()),
+        hypervisor: Some("xen".into()),
         client_token: instance.client_token.clone(),
-        iam_instance_profile: instance.profile.as_ref().map(|p| IamInstanceProfileView {
-            arn: p.profile_arn.clone(),
-            id: p.profile_id.clone(),
+        iam_instance_profile: instance.profile.as_ref().map(|p| wire::IamInstanceProfile {
+            arn: Some(p.profile_arn.clone()),
+            id: Some(p.profile_id.clone()),
         }),
-        ebs_optimized: false,
-        ena_support: true,
-        source_dest_check: true,
-        security_groups: instance
-            .security_groups
-            .iter()
-            .map(|g| GroupIdentifier {
-                group_id: g.id.clone(),
-                group_name: g.name.clone(),
-            })
-            .collect(),
-        state_reason: instance.state_reason.as_ref().map(|r| StateReasonView {
-            code: r.code.clone(),
-            message: r.message.clone(),
+        ebs_optimized: Some(false),
+        ena_support: Some(true),
+        source_dest_check: Some(true),
+        security_groups: Some(
+            instance
+                .security_groups
+                .iter()
+                .map(|g| wire::GroupIdentifier {
+                    group_id: Some(g.id.clone()),
+                    group_name: Some(g.name.clone()),
+                })
+                .collect(),
+        ),
+        state_reason: instance.state_reason.as_ref().map(|r| wire::StateReason {
+            code: Some(r.code.clone()),
+            message: Some(r.message.clone()),
         }),
-        tags: tag_view(tags),
-        metadata_options: metadata_view(&instance.metadata, "applied"),
-        platform_details: image.map_or("Linux/UNIX", |i| i.platform_details),
-        usage_operation: "RunInstances",
-        boot_mode: "uefi-preferred",
-        current_instance_boot_mode: "legacy-bios",
+        tags: Some(crate::tags::from_pairs(tags)),
+        metadata_options: Some(metadata_view(&instance.metadata, "applied")),
+        platform_details: Some(
+            image
+                .map_or("Linux/UNIX", |i| i.platform_details)
+                .to_owned(),
+        ),
+        usage_operation: Some("RunInstances".to_owned()),
+        boot_mode: Some("uefi-preferred".into()),
+        current_instance_boot_mode: Some("legacy-bios".into()),
+        ..Default::default()
     }
 }

@@ -9,12 +9,21 @@ use ballast_core::ec2::instance::{Instance, InstanceState, ProfileAssociation};
 use ballast_core::ec2::launch_template::IamInstanceProfile;
 use ballast_core::ec2::{self, Error as Rule, filter, paging};
 use ballast_core::paging::page;
+use ballast_model::XmlList;
+use ballast_model::ec2::{
+    AssociateIamInstanceProfileInput, AssociateIamInstanceProfileOutput,
+    DescribeIamInstanceProfileAssociationsInput, DescribeIamInstanceProfileAssociationsOutput,
+    DisassociateIamInstanceProfileInput, DisassociateIamInstanceProfileOutput,
+    IamInstanceProfile as ProfileView, IamInstanceProfileAssociation,
+    IamInstanceProfileSpecification, ReplaceIamInstanceProfileAssociationInput,
+    ReplaceIamInstanceProfileAssociationOutput,
+};
 use ballast_store::Tx;
 use ballast_wire::Timestamp;
 
-use super::model::*;
 use super::{Error, one};
 use crate::ApiState;
+use crate::ec2::core_filters;
 
 /// The smallest `MaxResults` of DescribeIamInstanceProfileAssociations.
 const MIN_PAGE: i64 = 5;
@@ -37,14 +46,14 @@ fn association_view(
     state: &'static str,
 ) -> IamInstanceProfileAssociation {
     IamInstanceProfileAssociation {
-        association_id: association.id.clone(),
-        instance_id: instance.id.clone(),
-        iam_instance_profile: IamInstanceProfileView {
-            arn: association.profile_arn.clone(),
-            id: association.profile_id.clone(),
-        },
-        state,
-        timestamp: Timestamp::from_millis(association.since_millis),
+        association_id: Some(association.id.clone()),
+        instance_id: Some(instance.id.clone()),
+        iam_instance_profile: Some(ProfileView {
+            arn: Some(association.profile_arn.clone()),
+            id: Some(association.profile_id.clone()),
+        }),
+        state: Some(state.into()),
+        timestamp: Some(Timestamp::from_millis(association.since_millis)),
     }
 }
 
@@ -77,9 +86,9 @@ fn holder(tx: &Tx<'_>, association_id: Option<&str>) -> Result<Instance, Error> 
 pub(crate) fn associate(
     state: &ApiState,
     input: AssociateIamInstanceProfileInput,
-) -> Result<IamInstanceProfileAssociationOutput, Error> {
+) -> Result<AssociateIamInstanceProfileOutput, Error> {
     let (instance, association) = state.store.write(|tx| -> Result<_, Error> {
-        let mut instance = one(tx, input.instance_id.as_deref())?;
+        let mut instance = one(tx, Some(input.instance_id.as_str()))?;
         if instance.state == InstanceState::Terminated {
             return Err(Rule::IncorrectInstanceState(format!(
                 "The instance '{}' is not in a valid state for this operation.",
@@ -94,50 +103,59 @@ pub(crate) fn associate(
             ))
             .into());
         }
-        let association = new_association(state, tx, input.iam_instance_profile.as_ref())?;
+        let association = new_association(state, tx, Some(&input.iam_instance_profile))?;
         instance.profile = Some(association.clone());
         tx.save_instance(&instance)?;
         Ok((instance, association))
     })?;
-    Ok(IamInstanceProfileAssociationOutput {
-        iam_instance_profile_association: association_view(&instance, &association, "associating"),
+    Ok(AssociateIamInstanceProfileOutput {
+        iam_instance_profile_association: Some(association_view(
+            &instance,
+            &association,
+            "associating",
+        )),
     })
 }
 
 pub(crate) fn replace(
     state: &ApiState,
     input: ReplaceIamInstanceProfileAssociationInput,
-) -> Result<IamInstanceProfileAssociationOutput, Error> {
+) -> Result<ReplaceIamInstanceProfileAssociationOutput, Error> {
     let (instance, association) = state.store.write(|tx| -> Result<_, Error> {
-        let mut instance = holder(tx, input.association_id.as_deref())?;
-        let association = new_association(state, tx, input.iam_instance_profile.as_ref())?;
+        let mut instance = holder(tx, Some(input.association_id.as_str()))?;
+        let association = new_association(state, tx, Some(&input.iam_instance_profile))?;
         instance.profile = Some(association.clone());
         tx.save_instance(&instance)?;
         Ok((instance, association))
     })?;
-    Ok(IamInstanceProfileAssociationOutput {
-        iam_instance_profile_association: association_view(&instance, &association, "associating"),
+    Ok(ReplaceIamInstanceProfileAssociationOutput {
+        iam_instance_profile_association: Some(association_view(
+            &instance,
+            &association,
+            "associating",
+        )),
     })
 }
 
 pub(crate) fn disassociate(
     state: &ApiState,
     input: DisassociateIamInstanceProfileInput,
-) -> Result<IamInstanceProfileAssociationOutput, Error> {
+) -> Result<DisassociateIamInstanceProfileOutput, Error> {
     let (instance, association) = state.store.write(|tx| -> Result<_, Error> {
-        let mut instance = holder(tx, input.association_id.as_deref())?;
-        let association = instance.profile.take().ok_or_else(|| {
-            Rule::AssociationNotFound(input.association_id.clone().unwrap_or_default())
-        })?;
+        let mut instance = holder(tx, Some(input.association_id.as_str()))?;
+        let association = instance
+            .profile
+            .take()
+            .ok_or_else(|| Rule::AssociationNotFound(input.association_id.clone()))?;
         tx.save_instance(&instance)?;
         Ok((instance, association))
     })?;
-    Ok(IamInstanceProfileAssociationOutput {
-        iam_instance_profile_association: association_view(
+    Ok(DisassociateIamInstanceProfileOutput {
+        iam_instance_profile_association: Some(association_view(
             &instance,
             &association,
             "disassociating",
-        ),
+        )),
     })
 }
 
@@ -161,18 +179,17 @@ pub(crate) fn describe_associations(
     state: &ApiState,
     input: DescribeIamInstanceProfileAssociationsInput,
 ) -> Result<DescribeIamInstanceProfileAssociationsOutput, Error> {
-    let filters: Vec<ec2::Filter> = input
-        .filters
-        .unwrap_or_default()
-        .into_iter()
-        .map(|f| ec2::Filter {
-            name: f.name,
-            values: f.values,
-        })
-        .collect();
+    let filters: Vec<ec2::Filter> = core_filters(input.filters)?;
     filter::check::<AssociationRow<'_>>(&filters)?;
-    let (size, after) = paging(input.max_results, input.next_token.as_deref(), MIN_PAGE)?;
-    let wanted = input.association_ids.unwrap_or_default();
+    let (size, after) = paging(
+        input.max_results.map(i64::from),
+        input.next_token.as_deref(),
+        MIN_PAGE,
+    )?;
+    let wanted = input
+        .association_ids
+        .map(XmlList::into_inner)
+        .unwrap_or_default();
     let instances = state.store.read(|tx| tx.instances())?;
     let mut rows: Vec<(Instance, ProfileAssociation)> = instances
         .into_iter()
@@ -194,10 +211,11 @@ pub(crate) fn describe_associations(
     rows.sort_by(|a, b| a.1.id.cmp(&b.1.id));
     let (rows, next_token) = page(rows, |(_, a)| a.id.as_str(), after.as_deref(), size);
     Ok(DescribeIamInstanceProfileAssociationsOutput {
-        associations: rows
-            .iter()
-            .map(|(i, a)| association_view(i, a, "associated"))
-            .collect(),
+        iam_instance_profile_associations: Some(
+            rows.iter()
+                .map(|(i, a)| association_view(i, a, "associated"))
+                .collect(),
+        ),
         next_token,
     })
 }
