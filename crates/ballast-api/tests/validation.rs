@@ -128,3 +128,86 @@ async fn model_constraints_are_reported_together() {
     assert!(text.contains("at 'name' failed to satisfy constraint: Member must have length less than or equal to 2048"), "{text}");
     assert!(text.contains("Value 'Text' at 'type' failed to satisfy constraint: Member must satisfy enum value set"), "{text}");
 }
+
+#[tokio::test]
+async fn elbv2_and_auto_scaling_check_the_model_before_their_handlers() {
+    let api = Api::new();
+    let page = api
+        .root(Call::query(
+            "elasticloadbalancing",
+            "DescribeTargetGroups",
+            &[("PageSize", "0")],
+        ))
+        .await;
+    assert_eq!(page.status, 400, "{}", page.body);
+    assert_eq!(page.code().as_deref(), Some("ValidationError"));
+    assert_eq!(
+        message(&page),
+        "1 validation error detected: Value '0' at 'pageSize' failed to satisfy constraint: Member must have value greater than or equal to 1"
+    );
+    let protocol = api
+        .root(Call::query(
+            "elasticloadbalancing",
+            "CreateTargetGroup",
+            &[("Name", "web"), ("Protocol", "SMTP"), ("Port", "80")],
+        ))
+        .await;
+    assert_eq!(protocol.code().as_deref(), Some("ValidationError"));
+    assert!(
+        message(&protocol)
+            .starts_with("1 validation error detected: Value 'SMTP' at 'protocol' failed to satisfy constraint: Member must satisfy enum value set: ["),
+        "{}",
+        protocol.body
+    );
+    let groups = api
+        .root(Call::query(
+            "elasticloadbalancing",
+            "DescribeTargetGroups",
+            &[],
+        ))
+        .await
+        .ok();
+    assert!(
+        !groups.body.contains("<TargetGroupName>web"),
+        "nothing was created"
+    );
+
+    let long = "g".repeat(256);
+    let name = api
+        .root(Call::query(
+            "autoscaling",
+            "SetDesiredCapacity",
+            &[("AutoScalingGroupName", &long), ("DesiredCapacity", "1")],
+        ))
+        .await;
+    assert_eq!(
+        name.code().as_deref(),
+        Some("ValidationError"),
+        "{}",
+        name.body
+    );
+    assert!(
+        message(&name).ends_with(
+            "at 'autoScalingGroupName' failed to satisfy constraint: Member must have length less than or equal to 255"
+        ),
+        "{}",
+        name.body
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_operation_gets_each_protocols_error() {
+    let api = Api::new();
+    let query = api
+        .root(Call::query("elasticloadbalancing", "DescribeNothing", &[]))
+        .await;
+    assert_eq!(query.status, 400, "{}", query.body);
+    assert_eq!(query.code().as_deref(), Some("InvalidAction"));
+    let ec2 = api.root(Call::query("ec2", "DescribeNothing", &[])).await;
+    assert_eq!(ec2.code().as_deref(), Some("InvalidAction"), "{}", ec2.body);
+    let json = api
+        .root(Call::json("ssm", "DescribeNothing", serde_json::json!({})))
+        .await;
+    assert_eq!(json.status, 400, "{}", json.body);
+    assert_eq!(json.code().as_deref(), Some("UnknownOperationException"));
+}
