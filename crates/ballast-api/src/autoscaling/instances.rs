@@ -3,7 +3,7 @@
 
 use ballast_core::autoscaling::member::Entry;
 use ballast_core::autoscaling::{
-    ActivityStatus, Health, Lifecycle, Member, iso8601, scaled_millis,
+    self as asg, ActivityStatus, Health, Lifecycle, Member, iso8601, scaled_millis,
 };
 use ballast_core::ec2::InstanceState;
 
@@ -162,38 +162,54 @@ pub(super) fn attach(state: &ApiState, input: AttachInstancesInput) -> Result<()
     })
 }
 
-pub(super) fn detach(
+/// A group change that records an activity for each instance it moves,
+/// worded by `words(id, at)` (description, cause), in the group's
+/// transaction; returns the activities as the API shows them.
+fn with_activities(
     state: &ApiState,
-    input: DetachInstancesInput,
-) -> Result<DetachInstancesOutput, Error> {
-    let ids = ids(input.instance_ids);
+    group_name: &str,
+    words: impl Fn(&str, &str) -> (String, String),
+    apply: impl FnOnce(
+        &mut asg::Group,
+        &mut dyn FnMut(&str) -> asg::Activity,
+        i64,
+    ) -> Result<Vec<asg::Activity>, asg::Error>,
+) -> Result<Option<Vec<Activity>>, Error> {
     let now = state.now().millis();
-    let made = change(state, &input.auto_scaling_group_name, |tx, group| {
+    let at = iso8601(now);
+    let made = change(state, group_name, |tx, group| {
         let template = group.clone();
-        let made = group.detach(
-            &ids,
-            input.should_decrement_desired_capacity,
-            |id| {
-                activity(
-                    state,
-                    &template,
-                    format!("Detaching EC2 instance: {id}"),
-                    format!(
-                        "At {} instance {id} was detached in response to a user request.",
-                        iso8601(now)
-                    ),
-                )
-            },
-            now,
-        )?;
+        let mut record = |id: &str| {
+            let (description, cause) = words(id, &at);
+            activity(state, &template, description, cause)
+        };
+        let made = apply(group, &mut record, now)?;
         for a in &made {
             tx.save_activity(a)?;
         }
         Ok(made)
     })?;
-    Ok(DetachInstancesOutput {
-        activities: Some(made.iter().map(activity_view).collect()),
-    })
+    Ok(Some(made.iter().map(activity_view).collect()))
+}
+
+pub(super) fn detach(
+    state: &ApiState,
+    input: DetachInstancesInput,
+) -> Result<DetachInstancesOutput, Error> {
+    let ids = ids(input.instance_ids);
+    let decrement = input.should_decrement_desired_capacity;
+    let activities = with_activities(
+        state,
+        &input.auto_scaling_group_name,
+        |id, at| {
+            (
+                format!("Detaching EC2 instance: {id}"),
+                format!("At {at} instance {id} was detached in response to a user request."),
+            )
+        },
+        |group, record, now| group.detach(&ids, decrement, record, now),
+    )?;
+    Ok(DetachInstancesOutput { activities })
 }
 
 pub(super) fn enter_standby(
@@ -201,33 +217,21 @@ pub(super) fn enter_standby(
     input: EnterStandbyInput,
 ) -> Result<EnterStandbyOutput, Error> {
     let ids = ids(input.instance_ids);
-    let now = state.now().millis();
-    let made = change(state, &input.auto_scaling_group_name, |tx, group| {
-        let template = group.clone();
-        let made = group.enter_standby(
-            &ids,
-            input.should_decrement_desired_capacity,
-            |id| {
-                activity(
-                    state,
-                    &template,
-                    format!("Moving EC2 instance to Standby: {id}"),
-                    format!(
-                        "At {} instance {id} was moved to standby in response to a user request.",
-                        iso8601(now)
-                    ),
-                )
-            },
-            now,
-        )?;
-        for a in &made {
-            tx.save_activity(a)?;
-        }
-        Ok(made)
-    })?;
-    Ok(EnterStandbyOutput {
-        activities: Some(made.iter().map(activity_view).collect()),
-    })
+    let decrement = input.should_decrement_desired_capacity;
+    let activities = with_activities(
+        state,
+        &input.auto_scaling_group_name,
+        |id, at| {
+            (
+                format!("Moving EC2 instance to Standby: {id}"),
+                format!(
+                    "At {at} instance {id} was moved to standby in response to a user request."
+                ),
+            )
+        },
+        |group, record, now| group.enter_standby(&ids, decrement, record, now),
+    )?;
+    Ok(EnterStandbyOutput { activities })
 }
 
 pub(super) fn exit_standby(
@@ -235,30 +239,18 @@ pub(super) fn exit_standby(
     input: ExitStandbyInput,
 ) -> Result<ExitStandbyOutput, Error> {
     let ids = ids(input.instance_ids);
-    let now = state.now().millis();
-    let made = change(state, &input.auto_scaling_group_name, |tx, group| {
-        let template = group.clone();
-        let made = group.exit_standby(
-            &ids,
-            |id| {
-                activity(
-                    state,
-                    &template,
-                    format!("Moving EC2 instance out of Standby: {id}"),
-                    format!(
-                        "At {} instance {id} was moved out of standby in response to a user request, increasing the capacity.",
-                        iso8601(now)
-                    ),
-                )
-            },
-            now,
-        )?;
-        for a in &made {
-            tx.save_activity(a)?;
-        }
-        Ok(made)
-    })?;
-    Ok(ExitStandbyOutput {
-        activities: Some(made.iter().map(activity_view).collect()),
-    })
+    let activities = with_activities(
+        state,
+        &input.auto_scaling_group_name,
+        |id, at| {
+            (
+                format!("Moving EC2 instance out of Standby: {id}"),
+                format!(
+                    "At {at} instance {id} was moved out of standby in response to a user request, increasing the capacity."
+                ),
+            )
+        },
+        |group, record, now| group.exit_standby(&ids, record, now),
+    )?;
+    Ok(ExitStandbyOutput { activities })
 }
