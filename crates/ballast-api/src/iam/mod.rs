@@ -183,12 +183,7 @@ pub(super) fn role_summary(role: &Role) -> model::Role {
 
 /// The tags of a resource as IAM returns them: absent when there are none.
 pub(super) fn tags_view(pairs: Vec<(String, String)>) -> Option<Vec<Tag>> {
-    (!pairs.is_empty()).then(|| {
-        pairs
-            .into_iter()
-            .map(|(key, value)| Tag { key, value })
-            .collect()
-    })
+    (!pairs.is_empty()).then(|| crate::tags::from_pairs(pairs))
 }
 
 /// Checks tags on a create or TagRole request beyond the model's
@@ -196,13 +191,7 @@ pub(super) fn tags_view(pairs: Vec<(String, String)>) -> Option<Vec<Tag>> {
 /// handler): duplicate keys and the reserved `aws:` prefix. Returns them
 /// as pairs.
 pub(super) fn check_tags(tags: &[Tag]) -> Result<Vec<(String, String)>, Rule> {
-    let tags: Vec<core_tags::Tag> = tags
-        .iter()
-        .map(|t| core_tags::Tag {
-            key: t.key.clone(),
-            value: t.value.clone(),
-        })
-        .collect();
+    let tags = crate::tags::to_core(tags.iter().cloned());
     core_tags::validate(&tags).map_err(|e| match e {
         TagError::DuplicateKey(_) => Rule::InvalidInput(
             "Duplicate tag keys found. Please note that Tag keys are case insensitive.".to_owned(),

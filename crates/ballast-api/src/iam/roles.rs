@@ -189,10 +189,7 @@ pub(super) fn list_tags(
         let role = load_role(tx, &input.role_name)?;
         Ok(tx.tags(&role.arn)?)
     })?;
-    let tags: Vec<Tag> = tags
-        .into_iter()
-        .map(|(key, value)| Tag { key, value })
-        .collect();
+    let tags: Vec<Tag> = crate::tags::from_pairs(tags);
     let page = request.apply(tags, |t| t.key.as_str());
     Ok(ListRoleTagsOutput {
         tags: page.items,
