@@ -185,14 +185,7 @@ pub(super) fn creation_tags(
         }
         tags.extend(crate::tags::to_pairs(spec.tags.unwrap_or_default()));
     }
-    let core_tags: Vec<_> = tags
-        .iter()
-        .map(|(key, value)| ballast_core::tags::Tag {
-            key: key.clone(),
-            value: value.clone(),
-        })
-        .collect();
-    ec2::check_tags(&core_tags)?;
+    ec2::check_tags(&ballast_core::tags::from_pairs(tags.clone()))?;
     Ok(tags)
 }
 

@@ -33,15 +33,9 @@ fn check_resources(state: &ApiState, tx: &Tx<'_>, resources: &[String]) -> Resul
 pub(super) fn create(state: &ApiState, input: CreateTagsInput) -> Result<(), Error> {
     let resources = non_empty(input.resources.into_inner(), "ResourceId")?;
     let tags = non_empty(input.tags, "Tag")?;
-    let pairs = crate::tags::to_pairs(tags);
-    let core_tags: Vec<_> = pairs
-        .iter()
-        .map(|(key, value)| ballast_core::tags::Tag {
-            key: key.clone(),
-            value: value.clone(),
-        })
-        .collect();
+    let core_tags = crate::tags::to_core(tags);
     ec2::check_tags(&core_tags)?;
+    let pairs = ballast_core::tags::pairs(&core_tags);
     state.store.write(|tx| -> Result<_, Error> {
         check_resources(state, tx, &resources)?;
         dry_run(input.dry_run)?;
