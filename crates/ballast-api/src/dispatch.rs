@@ -22,12 +22,24 @@ where
     O: Serialize,
     E: Into<ApiError>,
 {
+    all_present::<I>(request)?;
     call_unvalidated(ctx, request, |input: I| {
         input
             .validate()
             .map_err(|violations| ApiError::invalid(request.service, &violations))?;
         handler(input).map_err(Into::into)
     })
+}
+
+/// Refuses a request that leaves out required members, naming every one
+/// (decoding would stop at the first).
+fn all_present<I: Validate>(request: &ApiRequest) -> Result<(), ApiError> {
+    let missing = ballast_model::required::missing(I::required(), &request.params);
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(request.service, &missing))
+    }
 }
 
 /// [`call`] without the model's validation, for services whose inputs are
@@ -65,6 +77,7 @@ where
     I: DeserializeOwned + Validate,
     E: Into<ApiError>,
 {
+    all_present::<I>(request)?;
     call_no_output_unvalidated(ctx, request, |input: I| {
         input
             .validate()

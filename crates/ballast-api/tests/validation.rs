@@ -211,3 +211,34 @@ async fn an_unknown_operation_gets_each_protocols_error() {
     assert_eq!(json.status, 400, "{}", json.body);
     assert_eq!(json.code().as_deref(), Some("UnknownOperationException"));
 }
+
+#[tokio::test]
+async fn every_missing_member_is_named_in_one_message() {
+    let api = Api::new();
+    let json = api
+        .root(Call::json(
+            "ssm",
+            "PutParameter",
+            serde_json::json!({"Type": "String", "Tags": [{"Key": "a"}, {"Value": "b"}]}),
+        ))
+        .await;
+    assert_eq!(json.code().as_deref(), Some("ValidationException"));
+    assert_eq!(
+        message(&json),
+        "4 validation errors detected: \
+         Value null at 'name' failed to satisfy constraint: Member must not be null; \
+         Value null at 'value' failed to satisfy constraint: Member must not be null; \
+         Value null at 'tags.1.member.value' failed to satisfy constraint: Member must not be null; \
+         Value null at 'tags.2.member.key' failed to satisfy constraint: Member must not be null"
+    );
+    let query = api
+        .root(Call::query("iam", "CreateRole", &[("Path", "/x/")]))
+        .await;
+    assert_eq!(query.code().as_deref(), Some("ValidationError"));
+    assert_eq!(
+        message(&query),
+        "2 validation errors detected: \
+         Value null at 'roleName' failed to satisfy constraint: Member must not be null; \
+         Value null at 'assumeRolePolicyDocument' failed to satisfy constraint: Member must not be null"
+    );
+}

@@ -128,7 +128,7 @@ pub fn service(config: &ServiceConfig, model: &Value, botocore: &str) -> Result<
          use serde::{Deserialize, Serialize};\n\
          use std::collections::BTreeMap;\n\
          use ballast_wire::{Fault, Timestamp, Violation};\n\
-         use crate::{Blob, Echo, ErrorShape, Flattened, Pattern, Spelling, Validate, XmlList, rules};\n\n",
+         use crate::{Blob, Echo, ErrorShape, Flattened, Inner, Pattern, Required, RequiredMember, Spelling, Validate, XmlList, rules};\n\n",
     );
     o.push_str("/// The operations generated here, in the allow-list's order.\npub const OPERATIONS: &[&str] = &[");
     for (op, _, _) in &ops {
@@ -468,7 +468,25 @@ impl<'m> Emitter<'m> {
             body.push_str("let _ = (at, out);\n");
         }
         self.out.push_str(&body);
-        self.out.push_str("}\n}\n\n");
+        self.out.push_str("}\n");
+        if self.service.validate {
+            let required = self.required_members(&plan);
+            let statics = required_static(&name);
+            if !required.is_empty() {
+                let _ = writeln!(
+                    self.out,
+                    "fn required() -> &'static Required {{ &{statics} }}"
+                );
+            }
+            let _ = writeln!(
+                self.out,
+                "}}\n\n/// What [`{name}`] requires, for reporting every missing member at once.\n\
+                 pub static {statics}: Required = Required {{ members: &[{}] }};\n",
+                required.join("")
+            );
+        } else {
+            self.out.push_str("}\n\n");
+        }
 
         // How AWS echoes the structure in a message (Java's toString).
         let _ = writeln!(
@@ -489,6 +507,37 @@ impl<'m> Emitter<'m> {
         }
         self.out.push_str("]);\n}\n}\n\n");
         Ok(())
+    }
+
+    /// The `RequiredMember`s of an input structure: its required members,
+    /// and those that hold structures (or lists of them) with required
+    /// members of their own.
+    fn required_members(&self, plan: &[(String, String, String, bool, &&Value)]) -> Vec<String> {
+        let mut out = Vec::new();
+        for (member_name, _, target, is_required, member) in plan {
+            let inner = match self.kind(target) {
+                "structure" => Some(format!(
+                    "Inner::Struct(&{})",
+                    required_static(&self.names[target.as_str()])
+                )),
+                "list" => {
+                    let element = self.shape(target)["member"]["shape"].as_str().unwrap_or("");
+                    (self.kind(element) == "structure")
+                        .then(|| format!("Inner::List(&{})", required_static(&self.names[element])))
+                }
+                _ => None,
+            };
+            if !is_required && inner.is_none() {
+                continue;
+            }
+            let (_, wire) = self.wire_names(member_name, member);
+            out.push(format!(
+                "RequiredMember {{ name: {:?}, wire: {wire:?}, required: {is_required}, inner: {} }},",
+                lower_first(member_name),
+                inner.unwrap_or_else(|| "Inner::Nothing".to_owned())
+            ));
+        }
+        out
     }
 
     fn sensitive(&self, target: &str, member: &Value) -> bool {
@@ -737,6 +786,11 @@ const LIST_ITEMS_PREFIX: &str = "ballast-xml-items:";
 /// The marker type of a list item name: `groupId` → `ItemsGroupId`.
 fn spelling_marker(item: &str) -> String {
     format!("Items{}", upper_first(item))
+}
+
+/// The static describing what an input structure requires.
+fn required_static(type_name: &str) -> String {
+    format!("REQUIRED_{}", screaming(type_name))
 }
 
 #[cfg(test)]

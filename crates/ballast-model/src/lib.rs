@@ -9,11 +9,13 @@
 //! runtime those modules use.
 
 mod blob;
+pub mod required;
 pub mod rules;
 mod services;
 mod xml_list;
 
 pub use blob::Blob;
+pub use required::{Inner, Required, RequiredMember};
 pub use rules::{Echo, Pattern, Validate};
 pub use services::*;
 pub use xml_list::{Flattened, Spelling, XmlList};

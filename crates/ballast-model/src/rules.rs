@@ -18,6 +18,15 @@ pub trait Validate {
     /// path in the request (empty at the top).
     fn check(&self, at: &str, out: &mut Vec<Violation>);
 
+    /// What the input requires, for reporting every missing member at once
+    /// before decoding ([`crate::required`]).
+    fn required() -> &'static crate::Required
+    where
+        Self: Sized,
+    {
+        &crate::Required::NOTHING
+    }
+
     /// Every constraint a whole input breaks, in member order.
     fn validate(&self) -> Result<(), Vec<Violation>> {
         let mut out = Vec::new();

@@ -3,7 +3,10 @@
 // generator, and regenerate.
 //! Auto Scaling (awsQuery): wire types for the operations Ballast serves.
 #![allow(unused_imports, clippy::only_used_in_recursion)]
-use crate::{Blob, Echo, ErrorShape, Flattened, Pattern, Spelling, Validate, XmlList, rules};
+use crate::{
+    Blob, Echo, ErrorShape, Flattened, Inner, Pattern, Required, RequiredMember, Spelling,
+    Validate, XmlList, rules,
+};
 use ballast_wire::{Fault, Timestamp, Violation};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -65,6 +68,9 @@ impl Validate for AcceleratorCountRequest {
         }
     }
 }
+
+/// What [`AcceleratorCountRequest`] requires, for reporting every missing member at once.
+pub static REQUIRED_ACCELERATOR_COUNT_REQUEST: Required = Required { members: &[] };
 
 impl Echo for AcceleratorCountRequest {
     fn echo(&self, out: &mut String) {
@@ -206,6 +212,9 @@ impl Validate for AcceleratorTotalMemoryMiBRequest {
     }
 }
 
+/// What [`AcceleratorTotalMemoryMiBRequest`] requires, for reporting every missing member at once.
+pub static REQUIRED_ACCELERATOR_TOTAL_MEMORY_MI_B_REQUEST: Required = Required { members: &[] };
+
 impl Echo for AcceleratorTotalMemoryMiBRequest {
     fn echo(&self, out: &mut String) {
         rules::echo_struct(
@@ -331,6 +340,9 @@ impl Validate for AlarmSpecification {
     }
 }
 
+/// What [`AlarmSpecification`] requires, for reporting every missing member at once.
+pub static REQUIRED_ALARM_SPECIFICATION: Required = Required { members: &[] };
+
 impl Echo for AlarmSpecification {
     fn echo(&self, out: &mut String) {
         rules::echo_struct(out, "AlarmSpecification", &[("alarms", &self.alarms)]);
@@ -378,7 +390,20 @@ impl Validate for AttachInstancesInput {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_ATTACH_INSTANCES_INPUT
+    }
 }
+
+/// What [`AttachInstancesInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_ATTACH_INSTANCES_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "autoScalingGroupName",
+        wire: "AutoScalingGroupName",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for AttachInstancesInput {
     fn echo(&self, out: &mut String) {
@@ -435,7 +460,28 @@ impl Validate for AttachLoadBalancerTargetGroupsInput {
             }
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_ATTACH_LOAD_BALANCER_TARGET_GROUPS_INPUT
+    }
 }
+
+/// What [`AttachLoadBalancerTargetGroupsInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_ATTACH_LOAD_BALANCER_TARGET_GROUPS_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "autoScalingGroupName",
+            wire: "AutoScalingGroupName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "targetGroupARNs",
+            wire: "TargetGroupARNs",
+            required: true,
+            inner: Inner::Nothing,
+        },
+    ],
+};
 
 impl Echo for AttachLoadBalancerTargetGroupsInput {
     fn echo(&self, out: &mut String) {
@@ -492,7 +538,28 @@ impl Validate for AttachTrafficSourcesInput {
             }
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_ATTACH_TRAFFIC_SOURCES_INPUT
+    }
 }
+
+/// What [`AttachTrafficSourcesInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_ATTACH_TRAFFIC_SOURCES_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "autoScalingGroupName",
+            wire: "AutoScalingGroupName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "trafficSources",
+            wire: "TrafficSources",
+            required: true,
+            inner: Inner::List(&REQUIRED_TRAFFIC_SOURCE_IDENTIFIER),
+        },
+    ],
+};
 
 impl Echo for AttachTrafficSourcesInput {
     fn echo(&self, out: &mut String) {
@@ -756,6 +823,9 @@ impl Validate for AvailabilityZoneDistribution {
     }
 }
 
+/// What [`AvailabilityZoneDistribution`] requires, for reporting every missing member at once.
+pub static REQUIRED_AVAILABILITY_ZONE_DISTRIBUTION: Required = Required { members: &[] };
+
 impl Echo for AvailabilityZoneDistribution {
     fn echo(&self, out: &mut String) {
         rules::echo_struct(
@@ -790,6 +860,9 @@ impl Validate for AvailabilityZoneImpairmentPolicy {
         }
     }
 }
+
+/// What [`AvailabilityZoneImpairmentPolicy`] requires, for reporting every missing member at once.
+pub static REQUIRED_AVAILABILITY_ZONE_IMPAIRMENT_POLICY: Required = Required { members: &[] };
 
 impl Echo for AvailabilityZoneImpairmentPolicy {
     fn echo(&self, out: &mut String) {
@@ -869,6 +942,9 @@ impl Validate for BaselineEbsBandwidthMbpsRequest {
     }
 }
 
+/// What [`BaselineEbsBandwidthMbpsRequest`] requires, for reporting every missing member at once.
+pub static REQUIRED_BASELINE_EBS_BANDWIDTH_MBPS_REQUEST: Required = Required { members: &[] };
+
 impl Echo for BaselineEbsBandwidthMbpsRequest {
     fn echo(&self, out: &mut String) {
         rules::echo_struct(
@@ -893,7 +969,20 @@ impl Validate for BaselinePerformanceFactorsRequest {
             v.check(&rules::path(at, "cpu"), out);
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_BASELINE_PERFORMANCE_FACTORS_REQUEST
+    }
 }
+
+/// What [`BaselinePerformanceFactorsRequest`] requires, for reporting every missing member at once.
+pub static REQUIRED_BASELINE_PERFORMANCE_FACTORS_REQUEST: Required = Required {
+    members: &[RequiredMember {
+        name: "cpu",
+        wire: "Cpu",
+        required: false,
+        inner: Inner::Struct(&REQUIRED_CPU_PERFORMANCE_FACTOR_REQUEST),
+    }],
+};
 
 impl Echo for BaselinePerformanceFactorsRequest {
     fn echo(&self, out: &mut String) {
@@ -974,7 +1063,20 @@ impl Validate for CancelInstanceRefreshInput {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_CANCEL_INSTANCE_REFRESH_INPUT
+    }
 }
+
+/// What [`CancelInstanceRefreshInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_CANCEL_INSTANCE_REFRESH_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "autoScalingGroupName",
+        wire: "AutoScalingGroupName",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for CancelInstanceRefreshInput {
     fn echo(&self, out: &mut String) {
@@ -1110,7 +1212,20 @@ impl Validate for CapacityReservationSpecification {
             v.check(&rules::path(at, "capacityReservationTarget"), out);
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_CAPACITY_RESERVATION_SPECIFICATION
+    }
 }
+
+/// What [`CapacityReservationSpecification`] requires, for reporting every missing member at once.
+pub static REQUIRED_CAPACITY_RESERVATION_SPECIFICATION: Required = Required {
+    members: &[RequiredMember {
+        name: "capacityReservationTarget",
+        wire: "CapacityReservationTarget",
+        required: false,
+        inner: Inner::Struct(&REQUIRED_CAPACITY_RESERVATION_TARGET),
+    }],
+};
 
 impl Echo for CapacityReservationSpecification {
     fn echo(&self, out: &mut String) {
@@ -1182,6 +1297,9 @@ impl Validate for CapacityReservationTarget {
         }
     }
 }
+
+/// What [`CapacityReservationTarget`] requires, for reporting every missing member at once.
+pub static REQUIRED_CAPACITY_RESERVATION_TARGET: Required = Required { members: &[] };
 
 impl Echo for CapacityReservationTarget {
     fn echo(&self, out: &mut String) {
@@ -1274,7 +1392,34 @@ impl Validate for CompleteLifecycleActionInput {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_COMPLETE_LIFECYCLE_ACTION_INPUT
+    }
 }
+
+/// What [`CompleteLifecycleActionInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_COMPLETE_LIFECYCLE_ACTION_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "lifecycleHookName",
+            wire: "LifecycleHookName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "autoScalingGroupName",
+            wire: "AutoScalingGroupName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "lifecycleActionResult",
+            wire: "LifecycleActionResult",
+            required: true,
+            inner: Inner::Nothing,
+        },
+    ],
+};
 
 impl Echo for CompleteLifecycleActionInput {
     fn echo(&self, out: &mut String) {
@@ -1356,7 +1501,20 @@ impl Validate for CpuPerformanceFactorRequest {
             }
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_CPU_PERFORMANCE_FACTOR_REQUEST
+    }
 }
+
+/// What [`CpuPerformanceFactorRequest`] requires, for reporting every missing member at once.
+pub static REQUIRED_CPU_PERFORMANCE_FACTOR_REQUEST: Required = Required {
+    members: &[RequiredMember {
+        name: "references",
+        wire: "Reference",
+        required: false,
+        inner: Inner::List(&REQUIRED_PERFORMANCE_FACTOR_REFERENCE_REQUEST),
+    }],
+};
 
 impl Echo for CpuPerformanceFactorRequest {
     fn echo(&self, out: &mut String) {
@@ -1745,7 +1903,94 @@ impl Validate for CreateAutoScalingGroupInput {
             v.check(&rules::path(at, "instanceLifecyclePolicy"), out);
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_CREATE_AUTO_SCALING_GROUP_INPUT
+    }
 }
+
+/// What [`CreateAutoScalingGroupInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_CREATE_AUTO_SCALING_GROUP_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "autoScalingGroupName",
+            wire: "AutoScalingGroupName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "launchTemplate",
+            wire: "LaunchTemplate",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_LAUNCH_TEMPLATE_SPECIFICATION),
+        },
+        RequiredMember {
+            name: "mixedInstancesPolicy",
+            wire: "MixedInstancesPolicy",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_MIXED_INSTANCES_POLICY),
+        },
+        RequiredMember {
+            name: "minSize",
+            wire: "MinSize",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "maxSize",
+            wire: "MaxSize",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "lifecycleHookSpecificationList",
+            wire: "LifecycleHookSpecificationList",
+            required: false,
+            inner: Inner::List(&REQUIRED_LIFECYCLE_HOOK_SPECIFICATION),
+        },
+        RequiredMember {
+            name: "tags",
+            wire: "Tags",
+            required: false,
+            inner: Inner::List(&REQUIRED_TAG),
+        },
+        RequiredMember {
+            name: "trafficSources",
+            wire: "TrafficSources",
+            required: false,
+            inner: Inner::List(&REQUIRED_TRAFFIC_SOURCE_IDENTIFIER),
+        },
+        RequiredMember {
+            name: "instanceMaintenancePolicy",
+            wire: "InstanceMaintenancePolicy",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_INSTANCE_MAINTENANCE_POLICY),
+        },
+        RequiredMember {
+            name: "availabilityZoneDistribution",
+            wire: "AvailabilityZoneDistribution",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_AVAILABILITY_ZONE_DISTRIBUTION),
+        },
+        RequiredMember {
+            name: "availabilityZoneImpairmentPolicy",
+            wire: "AvailabilityZoneImpairmentPolicy",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_AVAILABILITY_ZONE_IMPAIRMENT_POLICY),
+        },
+        RequiredMember {
+            name: "capacityReservationSpecification",
+            wire: "CapacityReservationSpecification",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_CAPACITY_RESERVATION_SPECIFICATION),
+        },
+        RequiredMember {
+            name: "instanceLifecyclePolicy",
+            wire: "InstanceLifecyclePolicy",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_INSTANCE_LIFECYCLE_POLICY),
+        },
+    ],
+};
 
 impl Echo for CreateAutoScalingGroupInput {
     fn echo(&self, out: &mut String) {
@@ -1840,7 +2085,20 @@ impl Validate for DeleteAutoScalingGroupInput {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_DELETE_AUTO_SCALING_GROUP_INPUT
+    }
 }
+
+/// What [`DeleteAutoScalingGroupInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_DELETE_AUTO_SCALING_GROUP_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "autoScalingGroupName",
+        wire: "AutoScalingGroupName",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for DeleteAutoScalingGroupInput {
     fn echo(&self, out: &mut String) {
@@ -1894,7 +2152,28 @@ impl Validate for DeleteLifecycleHookInput {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_DELETE_LIFECYCLE_HOOK_INPUT
+    }
 }
+
+/// What [`DeleteLifecycleHookInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_DELETE_LIFECYCLE_HOOK_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "lifecycleHookName",
+            wire: "LifecycleHookName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "autoScalingGroupName",
+            wire: "AutoScalingGroupName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+    ],
+};
 
 impl Echo for DeleteLifecycleHookInput {
     fn echo(&self, out: &mut String) {
@@ -2011,7 +2290,20 @@ impl Validate for DescribeAutoScalingGroupsInput {
             }
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_DESCRIBE_AUTO_SCALING_GROUPS_INPUT
+    }
 }
+
+/// What [`DescribeAutoScalingGroupsInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_DESCRIBE_AUTO_SCALING_GROUPS_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "filters",
+        wire: "Filters",
+        required: false,
+        inner: Inner::List(&REQUIRED_FILTER),
+    }],
+};
 
 impl Echo for DescribeAutoScalingGroupsInput {
     fn echo(&self, out: &mut String) {
@@ -2083,6 +2375,9 @@ impl Validate for DescribeAutoScalingInstancesInput {
         }
     }
 }
+
+/// What [`DescribeAutoScalingInstancesInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_DESCRIBE_AUTO_SCALING_INSTANCES_INPUT: Required = Required { members: &[] };
 
 impl Echo for DescribeAutoScalingInstancesInput {
     fn echo(&self, out: &mut String) {
@@ -2170,7 +2465,20 @@ impl Validate for DescribeInstanceRefreshesInput {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_DESCRIBE_INSTANCE_REFRESHES_INPUT
+    }
 }
+
+/// What [`DescribeInstanceRefreshesInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_DESCRIBE_INSTANCE_REFRESHES_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "autoScalingGroupName",
+        wire: "AutoScalingGroupName",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for DescribeInstanceRefreshesInput {
     fn echo(&self, out: &mut String) {
@@ -2255,7 +2563,20 @@ impl Validate for DescribeLifecycleHooksInput {
             }
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_DESCRIBE_LIFECYCLE_HOOKS_INPUT
+    }
 }
+
+/// What [`DescribeLifecycleHooksInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_DESCRIBE_LIFECYCLE_HOOKS_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "autoScalingGroupName",
+        wire: "AutoScalingGroupName",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for DescribeLifecycleHooksInput {
     fn echo(&self, out: &mut String) {
@@ -2318,7 +2639,20 @@ impl Validate for DescribeLoadBalancerTargetGroupsInput {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_DESCRIBE_LOAD_BALANCER_TARGET_GROUPS_INPUT
+    }
 }
+
+/// What [`DescribeLoadBalancerTargetGroupsInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_DESCRIBE_LOAD_BALANCER_TARGET_GROUPS_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "autoScalingGroupName",
+        wire: "AutoScalingGroupName",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for DescribeLoadBalancerTargetGroupsInput {
     fn echo(&self, out: &mut String) {
@@ -2423,7 +2757,20 @@ impl Validate for DescribeScalingActivitiesInput {
             }
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_DESCRIBE_SCALING_ACTIVITIES_INPUT
+    }
 }
+
+/// What [`DescribeScalingActivitiesInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_DESCRIBE_SCALING_ACTIVITIES_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "filters",
+        wire: "Filters",
+        required: false,
+        inner: Inner::List(&REQUIRED_FILTER),
+    }],
+};
 
 impl Echo for DescribeScalingActivitiesInput {
     fn echo(&self, out: &mut String) {
@@ -2515,7 +2862,20 @@ impl Validate for DescribeTrafficSourcesInput {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_DESCRIBE_TRAFFIC_SOURCES_INPUT
+    }
 }
+
+/// What [`DescribeTrafficSourcesInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_DESCRIBE_TRAFFIC_SOURCES_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "autoScalingGroupName",
+        wire: "AutoScalingGroupName",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for DescribeTrafficSourcesInput {
     fn echo(&self, out: &mut String) {
@@ -2565,7 +2925,28 @@ impl Validate for DesiredConfiguration {
             v.check(&rules::path(at, "mixedInstancesPolicy"), out);
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_DESIRED_CONFIGURATION
+    }
 }
+
+/// What [`DesiredConfiguration`] requires, for reporting every missing member at once.
+pub static REQUIRED_DESIRED_CONFIGURATION: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "launchTemplate",
+            wire: "LaunchTemplate",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_LAUNCH_TEMPLATE_SPECIFICATION),
+        },
+        RequiredMember {
+            name: "mixedInstancesPolicy",
+            wire: "MixedInstancesPolicy",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_MIXED_INSTANCES_POLICY),
+        },
+    ],
+};
 
 impl Echo for DesiredConfiguration {
     fn echo(&self, out: &mut String) {
@@ -2624,7 +3005,28 @@ impl Validate for DetachInstancesInput {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_DETACH_INSTANCES_INPUT
+    }
 }
+
+/// What [`DetachInstancesInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_DETACH_INSTANCES_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "autoScalingGroupName",
+            wire: "AutoScalingGroupName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "shouldDecrementDesiredCapacity",
+            wire: "ShouldDecrementDesiredCapacity",
+            required: true,
+            inner: Inner::Nothing,
+        },
+    ],
+};
 
 impl Echo for DetachInstancesInput {
     fn echo(&self, out: &mut String) {
@@ -2692,7 +3094,28 @@ impl Validate for DetachLoadBalancerTargetGroupsInput {
             }
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_DETACH_LOAD_BALANCER_TARGET_GROUPS_INPUT
+    }
 }
+
+/// What [`DetachLoadBalancerTargetGroupsInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_DETACH_LOAD_BALANCER_TARGET_GROUPS_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "autoScalingGroupName",
+            wire: "AutoScalingGroupName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "targetGroupARNs",
+            wire: "TargetGroupARNs",
+            required: true,
+            inner: Inner::Nothing,
+        },
+    ],
+};
 
 impl Echo for DetachLoadBalancerTargetGroupsInput {
     fn echo(&self, out: &mut String) {
@@ -2743,7 +3166,28 @@ impl Validate for DetachTrafficSourcesInput {
             }
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_DETACH_TRAFFIC_SOURCES_INPUT
+    }
 }
+
+/// What [`DetachTrafficSourcesInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_DETACH_TRAFFIC_SOURCES_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "autoScalingGroupName",
+            wire: "AutoScalingGroupName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "trafficSources",
+            wire: "TrafficSources",
+            required: true,
+            inner: Inner::List(&REQUIRED_TRAFFIC_SOURCE_IDENTIFIER),
+        },
+    ],
+};
 
 impl Echo for DetachTrafficSourcesInput {
     fn echo(&self, out: &mut String) {
@@ -2816,7 +3260,28 @@ impl Validate for EnterStandbyInput {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_ENTER_STANDBY_INPUT
+    }
 }
+
+/// What [`EnterStandbyInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_ENTER_STANDBY_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "autoScalingGroupName",
+            wire: "AutoScalingGroupName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "shouldDecrementDesiredCapacity",
+            wire: "ShouldDecrementDesiredCapacity",
+            required: true,
+            inner: Inner::Nothing,
+        },
+    ],
+};
 
 impl Echo for EnterStandbyInput {
     fn echo(&self, out: &mut String) {
@@ -2883,7 +3348,20 @@ impl Validate for ExitStandbyInput {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_EXIT_STANDBY_INPUT
+    }
 }
+
+/// What [`ExitStandbyInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_EXIT_STANDBY_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "autoScalingGroupName",
+        wire: "AutoScalingGroupName",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for ExitStandbyInput {
     fn echo(&self, out: &mut String) {
@@ -2947,6 +3425,9 @@ impl Validate for Filter {
         }
     }
 }
+
+/// What [`Filter`] requires, for reporting every missing member at once.
+pub static REQUIRED_FILTER: Required = Required { members: &[] };
 
 impl Echo for Filter {
     fn echo(&self, out: &mut String) {
@@ -3085,7 +3566,20 @@ impl Validate for InstanceLifecyclePolicy {
             v.check(&rules::path(at, "retentionTriggers"), out);
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_INSTANCE_LIFECYCLE_POLICY
+    }
 }
+
+/// What [`InstanceLifecyclePolicy`] requires, for reporting every missing member at once.
+pub static REQUIRED_INSTANCE_LIFECYCLE_POLICY: Required = Required {
+    members: &[RequiredMember {
+        name: "retentionTriggers",
+        wire: "RetentionTriggers",
+        required: false,
+        inner: Inner::Struct(&REQUIRED_RETENTION_TRIGGERS),
+    }],
+};
 
 impl Echo for InstanceLifecyclePolicy {
     fn echo(&self, out: &mut String) {
@@ -3138,6 +3632,9 @@ impl Validate for InstanceMaintenancePolicy {
         }
     }
 }
+
+/// What [`InstanceMaintenancePolicy`] requires, for reporting every missing member at once.
+pub static REQUIRED_INSTANCE_MAINTENANCE_POLICY: Required = Required { members: &[] };
 
 impl Echo for InstanceMaintenancePolicy {
     fn echo(&self, out: &mut String) {
@@ -3599,7 +4096,76 @@ impl Validate for InstanceRequirements {
             v.check(&rules::path(at, "baselinePerformanceFactors"), out);
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_INSTANCE_REQUIREMENTS
+    }
 }
+
+/// What [`InstanceRequirements`] requires, for reporting every missing member at once.
+pub static REQUIRED_INSTANCE_REQUIREMENTS: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "vCpuCount",
+            wire: "VCpuCount",
+            required: true,
+            inner: Inner::Struct(&REQUIRED_V_CPU_COUNT_REQUEST),
+        },
+        RequiredMember {
+            name: "memoryMiB",
+            wire: "MemoryMiB",
+            required: true,
+            inner: Inner::Struct(&REQUIRED_MEMORY_MI_B_REQUEST),
+        },
+        RequiredMember {
+            name: "memoryGiBPerVCpu",
+            wire: "MemoryGiBPerVCpu",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_MEMORY_GI_B_PER_V_CPU_REQUEST),
+        },
+        RequiredMember {
+            name: "networkInterfaceCount",
+            wire: "NetworkInterfaceCount",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_NETWORK_INTERFACE_COUNT_REQUEST),
+        },
+        RequiredMember {
+            name: "totalLocalStorageGB",
+            wire: "TotalLocalStorageGB",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_TOTAL_LOCAL_STORAGE_GB_REQUEST),
+        },
+        RequiredMember {
+            name: "baselineEbsBandwidthMbps",
+            wire: "BaselineEbsBandwidthMbps",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_BASELINE_EBS_BANDWIDTH_MBPS_REQUEST),
+        },
+        RequiredMember {
+            name: "acceleratorCount",
+            wire: "AcceleratorCount",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_ACCELERATOR_COUNT_REQUEST),
+        },
+        RequiredMember {
+            name: "acceleratorTotalMemoryMiB",
+            wire: "AcceleratorTotalMemoryMiB",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_ACCELERATOR_TOTAL_MEMORY_MI_B_REQUEST),
+        },
+        RequiredMember {
+            name: "networkBandwidthGbps",
+            wire: "NetworkBandwidthGbps",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_NETWORK_BANDWIDTH_GBPS_REQUEST),
+        },
+        RequiredMember {
+            name: "baselinePerformanceFactors",
+            wire: "BaselinePerformanceFactors",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_BASELINE_PERFORMANCE_FACTORS_REQUEST),
+        },
+    ],
+};
 
 impl Echo for InstanceRequirements {
     fn echo(&self, out: &mut String) {
@@ -3730,6 +4296,9 @@ impl Validate for InstancesDistribution {
     }
 }
 
+/// What [`InstancesDistribution`] requires, for reporting every missing member at once.
+pub static REQUIRED_INSTANCES_DISTRIBUTION: Required = Required { members: &[] };
+
 impl Echo for InstancesDistribution {
     fn echo(&self, out: &mut String) {
         rules::echo_struct(
@@ -3779,7 +4348,28 @@ impl Validate for LaunchTemplate {
             }
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_LAUNCH_TEMPLATE
+    }
 }
+
+/// What [`LaunchTemplate`] requires, for reporting every missing member at once.
+pub static REQUIRED_LAUNCH_TEMPLATE: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "launchTemplateSpecification",
+            wire: "LaunchTemplateSpecification",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_LAUNCH_TEMPLATE_SPECIFICATION),
+        },
+        RequiredMember {
+            name: "overrides",
+            wire: "Overrides",
+            required: false,
+            inner: Inner::List(&REQUIRED_LAUNCH_TEMPLATE_OVERRIDES),
+        },
+    ],
+};
 
 impl Echo for LaunchTemplate {
     fn echo(&self, out: &mut String) {
@@ -3868,7 +4458,28 @@ impl Validate for LaunchTemplateOverrides {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_LAUNCH_TEMPLATE_OVERRIDES
+    }
 }
+
+/// What [`LaunchTemplateOverrides`] requires, for reporting every missing member at once.
+pub static REQUIRED_LAUNCH_TEMPLATE_OVERRIDES: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "launchTemplateSpecification",
+            wire: "LaunchTemplateSpecification",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_LAUNCH_TEMPLATE_SPECIFICATION),
+        },
+        RequiredMember {
+            name: "instanceRequirements",
+            wire: "InstanceRequirements",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_INSTANCE_REQUIREMENTS),
+        },
+    ],
+};
 
 impl Echo for LaunchTemplateOverrides {
     fn echo(&self, out: &mut String) {
@@ -3943,6 +4554,9 @@ impl Validate for LaunchTemplateSpecification {
         }
     }
 }
+
+/// What [`LaunchTemplateSpecification`] requires, for reporting every missing member at once.
+pub static REQUIRED_LAUNCH_TEMPLATE_SPECIFICATION: Required = Required { members: &[] };
 
 impl Echo for LaunchTemplateSpecification {
     fn echo(&self, out: &mut String) {
@@ -4086,7 +4700,28 @@ impl Validate for LifecycleHookSpecification {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_LIFECYCLE_HOOK_SPECIFICATION
+    }
 }
+
+/// What [`LifecycleHookSpecification`] requires, for reporting every missing member at once.
+pub static REQUIRED_LIFECYCLE_HOOK_SPECIFICATION: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "lifecycleHookName",
+            wire: "LifecycleHookName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "lifecycleTransition",
+            wire: "LifecycleTransition",
+            required: true,
+            inner: Inner::Nothing,
+        },
+    ],
+};
 
 impl Echo for LifecycleHookSpecification {
     fn echo(&self, out: &mut String) {
@@ -4397,6 +5032,9 @@ impl Validate for MemoryGiBPerVCpuRequest {
     }
 }
 
+/// What [`MemoryGiBPerVCpuRequest`] requires, for reporting every missing member at once.
+pub static REQUIRED_MEMORY_GI_B_PER_V_CPU_REQUEST: Required = Required { members: &[] };
+
 impl Echo for MemoryGiBPerVCpuRequest {
     fn echo(&self, out: &mut String) {
         rules::echo_struct(
@@ -4428,7 +5066,20 @@ impl Validate for MemoryMiBRequest {
             rules::integer(out, at, "max", i64::from(*v), Some(0), None);
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_MEMORY_MI_B_REQUEST
+    }
 }
+
+/// What [`MemoryMiBRequest`] requires, for reporting every missing member at once.
+pub static REQUIRED_MEMORY_MI_B_REQUEST: Required = Required {
+    members: &[RequiredMember {
+        name: "min",
+        wire: "Min",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for MemoryMiBRequest {
     fn echo(&self, out: &mut String) {
@@ -4463,7 +5114,28 @@ impl Validate for MixedInstancesPolicy {
             v.check(&rules::path(at, "instancesDistribution"), out);
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_MIXED_INSTANCES_POLICY
+    }
 }
+
+/// What [`MixedInstancesPolicy`] requires, for reporting every missing member at once.
+pub static REQUIRED_MIXED_INSTANCES_POLICY: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "launchTemplate",
+            wire: "LaunchTemplate",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_LAUNCH_TEMPLATE),
+        },
+        RequiredMember {
+            name: "instancesDistribution",
+            wire: "InstancesDistribution",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_INSTANCES_DISTRIBUTION),
+        },
+    ],
+};
 
 impl Echo for MixedInstancesPolicy {
     fn echo(&self, out: &mut String) {
@@ -4500,6 +5172,9 @@ impl Validate for NetworkBandwidthGbpsRequest {
     }
 }
 
+/// What [`NetworkBandwidthGbpsRequest`] requires, for reporting every missing member at once.
+pub static REQUIRED_NETWORK_BANDWIDTH_GBPS_REQUEST: Required = Required { members: &[] };
+
 impl Echo for NetworkBandwidthGbpsRequest {
     fn echo(&self, out: &mut String) {
         rules::echo_struct(
@@ -4532,6 +5207,9 @@ impl Validate for NetworkInterfaceCountRequest {
     }
 }
 
+/// What [`NetworkInterfaceCountRequest`] requires, for reporting every missing member at once.
+pub static REQUIRED_NETWORK_INTERFACE_COUNT_REQUEST: Required = Required { members: &[] };
+
 impl Echo for NetworkInterfaceCountRequest {
     fn echo(&self, out: &mut String) {
         rules::echo_struct(
@@ -4555,6 +5233,9 @@ impl Validate for PerformanceFactorReferenceRequest {
         let _ = (at, out);
     }
 }
+
+/// What [`PerformanceFactorReferenceRequest`] requires, for reporting every missing member at once.
+pub static REQUIRED_PERFORMANCE_FACTOR_REFERENCE_REQUEST: Required = Required { members: &[] };
 
 impl Echo for PerformanceFactorReferenceRequest {
     fn echo(&self, out: &mut String) {
@@ -4676,7 +5357,28 @@ impl Validate for PutLifecycleHookInput {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_PUT_LIFECYCLE_HOOK_INPUT
+    }
 }
+
+/// What [`PutLifecycleHookInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_PUT_LIFECYCLE_HOOK_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "lifecycleHookName",
+            wire: "LifecycleHookName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "autoScalingGroupName",
+            wire: "AutoScalingGroupName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+    ],
+};
 
 impl Echo for PutLifecycleHookInput {
     fn echo(&self, out: &mut String) {
@@ -4772,7 +5474,28 @@ impl Validate for RecordLifecycleActionHeartbeatInput {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_RECORD_LIFECYCLE_ACTION_HEARTBEAT_INPUT
+    }
 }
+
+/// What [`RecordLifecycleActionHeartbeatInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_RECORD_LIFECYCLE_ACTION_HEARTBEAT_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "lifecycleHookName",
+            wire: "LifecycleHookName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "autoScalingGroupName",
+            wire: "AutoScalingGroupName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+    ],
+};
 
 impl Echo for RecordLifecycleActionHeartbeatInput {
     fn echo(&self, out: &mut String) {
@@ -4896,7 +5619,20 @@ impl Validate for RefreshPreferences {
             rules::integer(out, at, "bakeTime", i64::from(*v), Some(0), Some(172800));
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_REFRESH_PREFERENCES
+    }
 }
+
+/// What [`RefreshPreferences`] requires, for reporting every missing member at once.
+pub static REQUIRED_REFRESH_PREFERENCES: Required = Required {
+    members: &[RequiredMember {
+        name: "alarmSpecification",
+        wire: "AlarmSpecification",
+        required: false,
+        inner: Inner::Struct(&REQUIRED_ALARM_SPECIFICATION),
+    }],
+};
 
 impl Echo for RefreshPreferences {
     fn echo(&self, out: &mut String) {
@@ -5013,6 +5749,9 @@ impl Validate for RetentionTriggers {
         }
     }
 }
+
+/// What [`RetentionTriggers`] requires, for reporting every missing member at once.
+pub static REQUIRED_RETENTION_TRIGGERS: Required = Required { members: &[] };
 
 impl Echo for RetentionTriggers {
     fn echo(&self, out: &mut String) {
@@ -5231,7 +5970,28 @@ impl Validate for SetDesiredCapacityInput {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_SET_DESIRED_CAPACITY_INPUT
+    }
 }
+
+/// What [`SetDesiredCapacityInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_SET_DESIRED_CAPACITY_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "autoScalingGroupName",
+            wire: "AutoScalingGroupName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "desiredCapacity",
+            wire: "DesiredCapacity",
+            required: true,
+            inner: Inner::Nothing,
+        },
+    ],
+};
 
 impl Echo for SetDesiredCapacityInput {
     fn echo(&self, out: &mut String) {
@@ -5292,7 +6052,28 @@ impl Validate for SetInstanceHealthInput {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_SET_INSTANCE_HEALTH_INPUT
+    }
 }
+
+/// What [`SetInstanceHealthInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_SET_INSTANCE_HEALTH_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "instanceId",
+            wire: "InstanceId",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "healthStatus",
+            wire: "HealthStatus",
+            required: true,
+            inner: Inner::Nothing,
+        },
+    ],
+};
 
 impl Echo for SetInstanceHealthInput {
     fn echo(&self, out: &mut String) {
@@ -5356,7 +6137,34 @@ impl Validate for SetInstanceProtectionInput {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_SET_INSTANCE_PROTECTION_INPUT
+    }
 }
+
+/// What [`SetInstanceProtectionInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_SET_INSTANCE_PROTECTION_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "instanceIds",
+            wire: "InstanceIds",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "autoScalingGroupName",
+            wire: "AutoScalingGroupName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "protectedFromScaleIn",
+            wire: "ProtectedFromScaleIn",
+            required: true,
+            inner: Inner::Nothing,
+        },
+    ],
+};
 
 impl Echo for SetInstanceProtectionInput {
     fn echo(&self, out: &mut String) {
@@ -5459,7 +6267,34 @@ impl Validate for StartInstanceRefreshInput {
             v.check(&rules::path(at, "preferences"), out);
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_START_INSTANCE_REFRESH_INPUT
+    }
 }
+
+/// What [`StartInstanceRefreshInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_START_INSTANCE_REFRESH_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "autoScalingGroupName",
+            wire: "AutoScalingGroupName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "desiredConfiguration",
+            wire: "DesiredConfiguration",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_DESIRED_CONFIGURATION),
+        },
+        RequiredMember {
+            name: "preferences",
+            wire: "Preferences",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_REFRESH_PREFERENCES),
+        },
+    ],
+};
 
 impl Echo for StartInstanceRefreshInput {
     fn echo(&self, out: &mut String) {
@@ -5524,7 +6359,20 @@ impl Validate for SuspendProcessesInput {
             }
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_SUSPEND_PROCESSES_INPUT
+    }
 }
+
+/// What [`SuspendProcessesInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_SUSPEND_PROCESSES_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "autoScalingGroupName",
+        wire: "AutoScalingGroupName",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for SuspendProcessesInput {
     fn echo(&self, out: &mut String) {
@@ -5622,7 +6470,20 @@ impl Validate for Tag {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_TAG
+    }
 }
+
+/// What [`Tag`] requires, for reporting every missing member at once.
+pub static REQUIRED_TAG: Required = Required {
+    members: &[RequiredMember {
+        name: "key",
+        wire: "Key",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for Tag {
     fn echo(&self, out: &mut String) {
@@ -5686,7 +6547,28 @@ impl Validate for TerminateInstanceInAutoScalingGroupInput {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_TERMINATE_INSTANCE_IN_AUTO_SCALING_GROUP_INPUT
+    }
 }
+
+/// What [`TerminateInstanceInAutoScalingGroupInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_TERMINATE_INSTANCE_IN_AUTO_SCALING_GROUP_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "instanceId",
+            wire: "InstanceId",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "shouldDecrementDesiredCapacity",
+            wire: "ShouldDecrementDesiredCapacity",
+            required: true,
+            inner: Inner::Nothing,
+        },
+    ],
+};
 
 impl Echo for TerminateInstanceInAutoScalingGroupInput {
     fn echo(&self, out: &mut String) {
@@ -5732,6 +6614,9 @@ impl Validate for TotalLocalStorageGBRequest {
         }
     }
 }
+
+/// What [`TotalLocalStorageGBRequest`] requires, for reporting every missing member at once.
+pub static REQUIRED_TOTAL_LOCAL_STORAGE_GB_REQUEST: Required = Required { members: &[] };
 
 impl Echo for TotalLocalStorageGBRequest {
     fn echo(&self, out: &mut String) {
@@ -5782,7 +6667,20 @@ impl Validate for TrafficSourceIdentifier {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_TRAFFIC_SOURCE_IDENTIFIER
+    }
 }
+
+/// What [`TrafficSourceIdentifier`] requires, for reporting every missing member at once.
+pub static REQUIRED_TRAFFIC_SOURCE_IDENTIFIER: Required = Required {
+    members: &[RequiredMember {
+        name: "identifier",
+        wire: "Identifier",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for TrafficSourceIdentifier {
     fn echo(&self, out: &mut String) {
@@ -6107,7 +7005,64 @@ impl Validate for UpdateAutoScalingGroupInput {
             rules::one_of(out, at, "deletionProtection", v, false);
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_UPDATE_AUTO_SCALING_GROUP_INPUT
+    }
 }
+
+/// What [`UpdateAutoScalingGroupInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_UPDATE_AUTO_SCALING_GROUP_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "autoScalingGroupName",
+            wire: "AutoScalingGroupName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "launchTemplate",
+            wire: "LaunchTemplate",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_LAUNCH_TEMPLATE_SPECIFICATION),
+        },
+        RequiredMember {
+            name: "mixedInstancesPolicy",
+            wire: "MixedInstancesPolicy",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_MIXED_INSTANCES_POLICY),
+        },
+        RequiredMember {
+            name: "instanceMaintenancePolicy",
+            wire: "InstanceMaintenancePolicy",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_INSTANCE_MAINTENANCE_POLICY),
+        },
+        RequiredMember {
+            name: "availabilityZoneDistribution",
+            wire: "AvailabilityZoneDistribution",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_AVAILABILITY_ZONE_DISTRIBUTION),
+        },
+        RequiredMember {
+            name: "availabilityZoneImpairmentPolicy",
+            wire: "AvailabilityZoneImpairmentPolicy",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_AVAILABILITY_ZONE_IMPAIRMENT_POLICY),
+        },
+        RequiredMember {
+            name: "capacityReservationSpecification",
+            wire: "CapacityReservationSpecification",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_CAPACITY_RESERVATION_SPECIFICATION),
+        },
+        RequiredMember {
+            name: "instanceLifecyclePolicy",
+            wire: "InstanceLifecyclePolicy",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_INSTANCE_LIFECYCLE_POLICY),
+        },
+    ],
+};
 
 impl Echo for UpdateAutoScalingGroupInput {
     fn echo(&self, out: &mut String) {
@@ -6188,7 +7143,20 @@ impl Validate for VCpuCountRequest {
             rules::integer(out, at, "max", i64::from(*v), Some(0), None);
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_V_CPU_COUNT_REQUEST
+    }
 }
+
+/// What [`VCpuCountRequest`] requires, for reporting every missing member at once.
+pub static REQUIRED_V_CPU_COUNT_REQUEST: Required = Required {
+    members: &[RequiredMember {
+        name: "min",
+        wire: "Min",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for VCpuCountRequest {
     fn echo(&self, out: &mut String) {

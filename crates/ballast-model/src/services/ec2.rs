@@ -3,7 +3,10 @@
 // generator, and regenerate.
 //! Amazon Elastic Compute Cloud (ec2Query): wire types for the operations Ballast serves.
 #![allow(unused_imports, clippy::only_used_in_recursion)]
-use crate::{Blob, Echo, ErrorShape, Flattened, Pattern, Spelling, Validate, XmlList, rules};
+use crate::{
+    Blob, Echo, ErrorShape, Flattened, Inner, Pattern, Required, RequiredMember, Spelling,
+    Validate, XmlList, rules,
+};
 use ballast_wire::{Fault, Timestamp, Violation};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -3,7 +3,10 @@
 // generator, and regenerate.
 //! Elastic Load Balancing (awsQuery): wire types for the operations Ballast serves.
 #![allow(unused_imports, clippy::only_used_in_recursion)]
-use crate::{Blob, Echo, ErrorShape, Flattened, Pattern, Spelling, Validate, XmlList, rules};
+use crate::{
+    Blob, Echo, ErrorShape, Flattened, Inner, Pattern, Required, RequiredMember, Spelling,
+    Validate, XmlList, rules,
+};
 use ballast_wire::{Fault, Timestamp, Violation};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -110,7 +113,58 @@ impl Validate for Action {
             v.check(&rules::path(at, "jwtValidationConfig"), out);
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_ACTION
+    }
 }
+
+/// What [`Action`] requires, for reporting every missing member at once.
+pub static REQUIRED_ACTION: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "type",
+            wire: "Type",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "authenticateOidcConfig",
+            wire: "AuthenticateOidcConfig",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_AUTHENTICATE_OIDC_ACTION_CONFIG),
+        },
+        RequiredMember {
+            name: "authenticateCognitoConfig",
+            wire: "AuthenticateCognitoConfig",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_AUTHENTICATE_COGNITO_ACTION_CONFIG),
+        },
+        RequiredMember {
+            name: "redirectConfig",
+            wire: "RedirectConfig",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_REDIRECT_ACTION_CONFIG),
+        },
+        RequiredMember {
+            name: "fixedResponseConfig",
+            wire: "FixedResponseConfig",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_FIXED_RESPONSE_ACTION_CONFIG),
+        },
+        RequiredMember {
+            name: "forwardConfig",
+            wire: "ForwardConfig",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_FORWARD_ACTION_CONFIG),
+        },
+        RequiredMember {
+            name: "jwtValidationConfig",
+            wire: "JwtValidationConfig",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_JWT_VALIDATION_ACTION_CONFIG),
+        },
+    ],
+};
 
 impl Echo for Action {
     fn echo(&self, out: &mut String) {
@@ -215,7 +269,28 @@ impl Validate for AddTagsInput {
             }
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_ADD_TAGS_INPUT
+    }
 }
+
+/// What [`AddTagsInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_ADD_TAGS_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "resourceArns",
+            wire: "ResourceArns",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "tags",
+            wire: "Tags",
+            required: true,
+            inner: Inner::List(&REQUIRED_TAG),
+        },
+    ],
+};
 
 impl Echo for AddTagsInput {
     fn echo(&self, out: &mut String) {
@@ -408,7 +483,34 @@ impl Validate for AuthenticateCognitoActionConfig {
             rules::one_of(out, at, "onUnauthenticatedRequest", v, false);
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_AUTHENTICATE_COGNITO_ACTION_CONFIG
+    }
 }
+
+/// What [`AuthenticateCognitoActionConfig`] requires, for reporting every missing member at once.
+pub static REQUIRED_AUTHENTICATE_COGNITO_ACTION_CONFIG: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "userPoolArn",
+            wire: "UserPoolArn",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "userPoolClientId",
+            wire: "UserPoolClientId",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "userPoolDomain",
+            wire: "UserPoolDomain",
+            required: true,
+            inner: Inner::Nothing,
+        },
+    ],
+};
 
 impl Echo for AuthenticateCognitoActionConfig {
     fn echo(&self, out: &mut String) {
@@ -528,7 +630,46 @@ impl Validate for AuthenticateOidcActionConfig {
             rules::one_of(out, at, "onUnauthenticatedRequest", v, false);
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_AUTHENTICATE_OIDC_ACTION_CONFIG
+    }
 }
+
+/// What [`AuthenticateOidcActionConfig`] requires, for reporting every missing member at once.
+pub static REQUIRED_AUTHENTICATE_OIDC_ACTION_CONFIG: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "issuer",
+            wire: "Issuer",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "authorizationEndpoint",
+            wire: "AuthorizationEndpoint",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "tokenEndpoint",
+            wire: "TokenEndpoint",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "userInfoEndpoint",
+            wire: "UserInfoEndpoint",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "clientId",
+            wire: "ClientId",
+            required: true,
+            inner: Inner::Nothing,
+        },
+    ],
+};
 
 impl Echo for AuthenticateOidcActionConfig {
     fn echo(&self, out: &mut String) {
@@ -598,6 +739,9 @@ impl Validate for Certificate {
         let _ = (at, out);
     }
 }
+
+/// What [`Certificate`] requires, for reporting every missing member at once.
+pub static REQUIRED_CERTIFICATE: Required = Required { members: &[] };
 
 impl Echo for Certificate {
     fn echo(&self, out: &mut String) {
@@ -678,7 +822,46 @@ impl Validate for CreateListenerInput {
             v.check(&rules::path(at, "mutualAuthentication"), out);
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_CREATE_LISTENER_INPUT
+    }
 }
+
+/// What [`CreateListenerInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_CREATE_LISTENER_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "loadBalancerArn",
+            wire: "LoadBalancerArn",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "certificates",
+            wire: "Certificates",
+            required: false,
+            inner: Inner::List(&REQUIRED_CERTIFICATE),
+        },
+        RequiredMember {
+            name: "defaultActions",
+            wire: "DefaultActions",
+            required: true,
+            inner: Inner::List(&REQUIRED_ACTION),
+        },
+        RequiredMember {
+            name: "tags",
+            wire: "Tags",
+            required: false,
+            inner: Inner::List(&REQUIRED_TAG),
+        },
+        RequiredMember {
+            name: "mutualAuthentication",
+            wire: "MutualAuthentication",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_MUTUAL_AUTHENTICATION_ATTRIBUTES),
+        },
+    ],
+};
 
 impl Echo for CreateListenerInput {
     fn echo(&self, out: &mut String) {
@@ -793,7 +976,40 @@ impl Validate for CreateLoadBalancerInput {
             v.check(&rules::path(at, "ipamPools"), out);
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_CREATE_LOAD_BALANCER_INPUT
+    }
 }
+
+/// What [`CreateLoadBalancerInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_CREATE_LOAD_BALANCER_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "name",
+            wire: "Name",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "subnetMappings",
+            wire: "SubnetMappings",
+            required: false,
+            inner: Inner::List(&REQUIRED_SUBNET_MAPPING),
+        },
+        RequiredMember {
+            name: "tags",
+            wire: "Tags",
+            required: false,
+            inner: Inner::List(&REQUIRED_TAG),
+        },
+        RequiredMember {
+            name: "ipamPools",
+            wire: "IpamPools",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_IPAM_POOLS),
+        },
+    ],
+};
 
 impl Echo for CreateLoadBalancerInput {
     fn echo(&self, out: &mut String) {
@@ -883,7 +1099,52 @@ impl Validate for CreateRuleInput {
             }
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_CREATE_RULE_INPUT
+    }
 }
+
+/// What [`CreateRuleInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_CREATE_RULE_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "listenerArn",
+            wire: "ListenerArn",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "conditions",
+            wire: "Conditions",
+            required: true,
+            inner: Inner::List(&REQUIRED_RULE_CONDITION),
+        },
+        RequiredMember {
+            name: "priority",
+            wire: "Priority",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "actions",
+            wire: "Actions",
+            required: true,
+            inner: Inner::List(&REQUIRED_ACTION),
+        },
+        RequiredMember {
+            name: "tags",
+            wire: "Tags",
+            required: false,
+            inner: Inner::List(&REQUIRED_TAG),
+        },
+        RequiredMember {
+            name: "transforms",
+            wire: "Transforms",
+            required: false,
+            inner: Inner::List(&REQUIRED_RULE_TRANSFORM),
+        },
+    ],
+};
 
 impl Echo for CreateRuleInput {
     fn echo(&self, out: &mut String) {
@@ -1072,7 +1333,34 @@ impl Validate for CreateTargetGroupInput {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_CREATE_TARGET_GROUP_INPUT
+    }
 }
+
+/// What [`CreateTargetGroupInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_CREATE_TARGET_GROUP_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "name",
+            wire: "Name",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "matcher",
+            wire: "Matcher",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_MATCHER),
+        },
+        RequiredMember {
+            name: "tags",
+            wire: "Tags",
+            required: false,
+            inner: Inner::List(&REQUIRED_TAG),
+        },
+    ],
+};
 
 impl Echo for CreateTargetGroupInput {
     fn echo(&self, out: &mut String) {
@@ -1127,7 +1415,20 @@ impl Validate for DeleteListenerInput {
     fn check(&self, at: &str, out: &mut Vec<Violation>) {
         let _ = (at, out);
     }
+    fn required() -> &'static Required {
+        &REQUIRED_DELETE_LISTENER_INPUT
+    }
 }
+
+/// What [`DeleteListenerInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_DELETE_LISTENER_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "listenerArn",
+        wire: "ListenerArn",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for DeleteListenerInput {
     fn echo(&self, out: &mut String) {
@@ -1153,7 +1454,20 @@ impl Validate for DeleteLoadBalancerInput {
     fn check(&self, at: &str, out: &mut Vec<Violation>) {
         let _ = (at, out);
     }
+    fn required() -> &'static Required {
+        &REQUIRED_DELETE_LOAD_BALANCER_INPUT
+    }
 }
+
+/// What [`DeleteLoadBalancerInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_DELETE_LOAD_BALANCER_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "loadBalancerArn",
+        wire: "LoadBalancerArn",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for DeleteLoadBalancerInput {
     fn echo(&self, out: &mut String) {
@@ -1179,7 +1493,20 @@ impl Validate for DeleteRuleInput {
     fn check(&self, at: &str, out: &mut Vec<Violation>) {
         let _ = (at, out);
     }
+    fn required() -> &'static Required {
+        &REQUIRED_DELETE_RULE_INPUT
+    }
 }
+
+/// What [`DeleteRuleInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_DELETE_RULE_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "ruleArn",
+        wire: "RuleArn",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for DeleteRuleInput {
     fn echo(&self, out: &mut String) {
@@ -1201,7 +1528,20 @@ impl Validate for DeleteTargetGroupInput {
     fn check(&self, at: &str, out: &mut Vec<Violation>) {
         let _ = (at, out);
     }
+    fn required() -> &'static Required {
+        &REQUIRED_DELETE_TARGET_GROUP_INPUT
+    }
 }
+
+/// What [`DeleteTargetGroupInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_DELETE_TARGET_GROUP_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "targetGroupArn",
+        wire: "TargetGroupArn",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for DeleteTargetGroupInput {
     fn echo(&self, out: &mut String) {
@@ -1236,7 +1576,28 @@ impl Validate for DeregisterTargetsInput {
             }
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_DEREGISTER_TARGETS_INPUT
+    }
 }
+
+/// What [`DeregisterTargetsInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_DEREGISTER_TARGETS_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "targetGroupArn",
+            wire: "TargetGroupArn",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "targets",
+            wire: "Targets",
+            required: true,
+            inner: Inner::List(&REQUIRED_TARGET_DESCRIPTION),
+        },
+    ],
+};
 
 impl Echo for DeregisterTargetsInput {
     fn echo(&self, out: &mut String) {
@@ -1278,6 +1639,9 @@ impl Validate for DescribeListenersInput {
     }
 }
 
+/// What [`DescribeListenersInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_DESCRIBE_LISTENERS_INPUT: Required = Required { members: &[] };
+
 impl Echo for DescribeListenersInput {
     fn echo(&self, out: &mut String) {
         rules::echo_struct(
@@ -1314,7 +1678,20 @@ impl Validate for DescribeLoadBalancerAttributesInput {
     fn check(&self, at: &str, out: &mut Vec<Violation>) {
         let _ = (at, out);
     }
+    fn required() -> &'static Required {
+        &REQUIRED_DESCRIBE_LOAD_BALANCER_ATTRIBUTES_INPUT
+    }
 }
+
+/// What [`DescribeLoadBalancerAttributesInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_DESCRIBE_LOAD_BALANCER_ATTRIBUTES_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "loadBalancerArn",
+        wire: "LoadBalancerArn",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for DescribeLoadBalancerAttributesInput {
     fn echo(&self, out: &mut String) {
@@ -1356,6 +1733,9 @@ impl Validate for DescribeLoadBalancersInput {
         }
     }
 }
+
+/// What [`DescribeLoadBalancersInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_DESCRIBE_LOAD_BALANCERS_INPUT: Required = Required { members: &[] };
 
 impl Echo for DescribeLoadBalancersInput {
     fn echo(&self, out: &mut String) {
@@ -1406,6 +1786,9 @@ impl Validate for DescribeRulesInput {
     }
 }
 
+/// What [`DescribeRulesInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_DESCRIBE_RULES_INPUT: Required = Required { members: &[] };
+
 impl Echo for DescribeRulesInput {
     fn echo(&self, out: &mut String) {
         rules::echo_struct(
@@ -1442,7 +1825,20 @@ impl Validate for DescribeTagsInput {
     fn check(&self, at: &str, out: &mut Vec<Violation>) {
         let _ = (at, out);
     }
+    fn required() -> &'static Required {
+        &REQUIRED_DESCRIBE_TAGS_INPUT
+    }
 }
+
+/// What [`DescribeTagsInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_DESCRIBE_TAGS_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "resourceArns",
+        wire: "ResourceArns",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for DescribeTagsInput {
     fn echo(&self, out: &mut String) {
@@ -1472,7 +1868,20 @@ impl Validate for DescribeTargetGroupAttributesInput {
     fn check(&self, at: &str, out: &mut Vec<Violation>) {
         let _ = (at, out);
     }
+    fn required() -> &'static Required {
+        &REQUIRED_DESCRIBE_TARGET_GROUP_ATTRIBUTES_INPUT
+    }
 }
+
+/// What [`DescribeTargetGroupAttributesInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_DESCRIBE_TARGET_GROUP_ATTRIBUTES_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "targetGroupArn",
+        wire: "TargetGroupArn",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for DescribeTargetGroupAttributesInput {
     fn echo(&self, out: &mut String) {
@@ -1517,6 +1926,9 @@ impl Validate for DescribeTargetGroupsInput {
         }
     }
 }
+
+/// What [`DescribeTargetGroupsInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_DESCRIBE_TARGET_GROUPS_INPUT: Required = Required { members: &[] };
 
 impl Echo for DescribeTargetGroupsInput {
     fn echo(&self, out: &mut String) {
@@ -1572,7 +1984,28 @@ impl Validate for DescribeTargetHealthInput {
             }
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_DESCRIBE_TARGET_HEALTH_INPUT
+    }
 }
+
+/// What [`DescribeTargetHealthInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_DESCRIBE_TARGET_HEALTH_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "targetGroupArn",
+            wire: "TargetGroupArn",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "targets",
+            wire: "Targets",
+            required: false,
+            inner: Inner::List(&REQUIRED_TARGET_DESCRIPTION),
+        },
+    ],
+};
 
 impl Echo for DescribeTargetHealthInput {
     fn echo(&self, out: &mut String) {
@@ -1706,7 +2139,20 @@ impl Validate for FixedResponseActionConfig {
             rules::string(out, at, "contentType", v, false, Some(0), Some(32), None);
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_FIXED_RESPONSE_ACTION_CONFIG
+    }
 }
+
+/// What [`FixedResponseActionConfig`] requires, for reporting every missing member at once.
+pub static REQUIRED_FIXED_RESPONSE_ACTION_CONFIG: Required = Required {
+    members: &[RequiredMember {
+        name: "statusCode",
+        wire: "StatusCode",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for FixedResponseActionConfig {
     fn echo(&self, out: &mut String) {
@@ -1748,7 +2194,28 @@ impl Validate for ForwardActionConfig {
             v.check(&rules::path(at, "targetGroupStickinessConfig"), out);
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_FORWARD_ACTION_CONFIG
+    }
 }
+
+/// What [`ForwardActionConfig`] requires, for reporting every missing member at once.
+pub static REQUIRED_FORWARD_ACTION_CONFIG: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "targetGroups",
+            wire: "TargetGroups",
+            required: false,
+            inner: Inner::List(&REQUIRED_TARGET_GROUP_TUPLE),
+        },
+        RequiredMember {
+            name: "targetGroupStickinessConfig",
+            wire: "TargetGroupStickinessConfig",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_TARGET_GROUP_STICKINESS_CONFIG),
+        },
+    ],
+};
 
 impl Echo for ForwardActionConfig {
     fn echo(&self, out: &mut String) {
@@ -1783,6 +2250,9 @@ impl Validate for HostHeaderConditionConfig {
     }
 }
 
+/// What [`HostHeaderConditionConfig`] requires, for reporting every missing member at once.
+pub static REQUIRED_HOST_HEADER_CONDITION_CONFIG: Required = Required { members: &[] };
+
 impl Echo for HostHeaderConditionConfig {
     fn echo(&self, out: &mut String) {
         rules::echo_struct(
@@ -1813,7 +2283,20 @@ impl Validate for HostHeaderRewriteConfig {
             }
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_HOST_HEADER_REWRITE_CONFIG
+    }
 }
+
+/// What [`HostHeaderRewriteConfig`] requires, for reporting every missing member at once.
+pub static REQUIRED_HOST_HEADER_REWRITE_CONFIG: Required = Required {
+    members: &[RequiredMember {
+        name: "rewrites",
+        wire: "Rewrites",
+        required: false,
+        inner: Inner::List(&REQUIRED_REWRITE_CONFIG),
+    }],
+};
 
 impl Echo for HostHeaderRewriteConfig {
     fn echo(&self, out: &mut String) {
@@ -1845,6 +2328,9 @@ impl Validate for HttpHeaderConditionConfig {
     }
 }
 
+/// What [`HttpHeaderConditionConfig`] requires, for reporting every missing member at once.
+pub static REQUIRED_HTTP_HEADER_CONDITION_CONFIG: Required = Required { members: &[] };
+
 impl Echo for HttpHeaderConditionConfig {
     fn echo(&self, out: &mut String) {
         rules::echo_struct(
@@ -1872,6 +2358,9 @@ impl Validate for HttpRequestMethodConditionConfig {
         let _ = (at, out);
     }
 }
+
+/// What [`HttpRequestMethodConditionConfig`] requires, for reporting every missing member at once.
+pub static REQUIRED_HTTP_REQUEST_METHOD_CONDITION_CONFIG: Required = Required { members: &[] };
 
 impl Echo for HttpRequestMethodConditionConfig {
     fn echo(&self, out: &mut String) {
@@ -1949,6 +2438,9 @@ impl Validate for IpamPools {
     }
 }
 
+/// What [`IpamPools`] requires, for reporting every missing member at once.
+pub static REQUIRED_IPAM_POOLS: Required = Required { members: &[] };
+
 impl Echo for IpamPools {
     fn echo(&self, out: &mut String) {
         rules::echo_struct(
@@ -1980,7 +2472,34 @@ impl Validate for JwtValidationActionAdditionalClaim {
             rules::one_of(out, at, "format", v, false);
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_JWT_VALIDATION_ACTION_ADDITIONAL_CLAIM
+    }
 }
+
+/// What [`JwtValidationActionAdditionalClaim`] requires, for reporting every missing member at once.
+pub static REQUIRED_JWT_VALIDATION_ACTION_ADDITIONAL_CLAIM: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "format",
+            wire: "Format",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "name",
+            wire: "Name",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "values",
+            wire: "Values",
+            required: true,
+            inner: Inner::Nothing,
+        },
+    ],
+};
 
 impl Echo for JwtValidationActionAdditionalClaim {
     fn echo(&self, out: &mut String) {
@@ -2060,7 +2579,34 @@ impl Validate for JwtValidationActionConfig {
             }
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_JWT_VALIDATION_ACTION_CONFIG
+    }
 }
+
+/// What [`JwtValidationActionConfig`] requires, for reporting every missing member at once.
+pub static REQUIRED_JWT_VALIDATION_ACTION_CONFIG: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "jwksEndpoint",
+            wire: "JwksEndpoint",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "issuer",
+            wire: "Issuer",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "additionalClaims",
+            wire: "AdditionalClaims",
+            required: false,
+            inner: Inner::List(&REQUIRED_JWT_VALIDATION_ACTION_ADDITIONAL_CLAIM),
+        },
+    ],
+};
 
 impl Echo for JwtValidationActionConfig {
     fn echo(&self, out: &mut String) {
@@ -2224,6 +2770,9 @@ impl Validate for LoadBalancerAttribute {
     }
 }
 
+/// What [`LoadBalancerAttribute`] requires, for reporting every missing member at once.
+pub static REQUIRED_LOAD_BALANCER_ATTRIBUTE: Required = Required { members: &[] };
+
 impl Echo for LoadBalancerAttribute {
     fn echo(&self, out: &mut String) {
         rules::echo_struct(
@@ -2383,6 +2932,9 @@ impl Validate for Matcher {
     }
 }
 
+/// What [`Matcher`] requires, for reporting every missing member at once.
+pub static REQUIRED_MATCHER: Required = Required { members: &[] };
+
 impl Echo for Matcher {
     fn echo(&self, out: &mut String) {
         rules::echo_struct(
@@ -2484,7 +3036,40 @@ impl Validate for ModifyListenerInput {
             v.check(&rules::path(at, "mutualAuthentication"), out);
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_MODIFY_LISTENER_INPUT
+    }
 }
+
+/// What [`ModifyListenerInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_MODIFY_LISTENER_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "listenerArn",
+            wire: "ListenerArn",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "certificates",
+            wire: "Certificates",
+            required: false,
+            inner: Inner::List(&REQUIRED_CERTIFICATE),
+        },
+        RequiredMember {
+            name: "defaultActions",
+            wire: "DefaultActions",
+            required: false,
+            inner: Inner::List(&REQUIRED_ACTION),
+        },
+        RequiredMember {
+            name: "mutualAuthentication",
+            wire: "MutualAuthentication",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_MUTUAL_AUTHENTICATION_ATTRIBUTES),
+        },
+    ],
+};
 
 impl Echo for ModifyListenerInput {
     fn echo(&self, out: &mut String) {
@@ -2533,7 +3118,28 @@ impl Validate for ModifyLoadBalancerAttributesInput {
             }
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_MODIFY_LOAD_BALANCER_ATTRIBUTES_INPUT
+    }
 }
+
+/// What [`ModifyLoadBalancerAttributesInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_MODIFY_LOAD_BALANCER_ATTRIBUTES_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "loadBalancerArn",
+            wire: "LoadBalancerArn",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "attributes",
+            wire: "Attributes",
+            required: true,
+            inner: Inner::List(&REQUIRED_LOAD_BALANCER_ATTRIBUTE),
+        },
+    ],
+};
 
 impl Echo for ModifyLoadBalancerAttributesInput {
     fn echo(&self, out: &mut String) {
@@ -2595,7 +3201,40 @@ impl Validate for ModifyRuleInput {
             }
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_MODIFY_RULE_INPUT
+    }
 }
+
+/// What [`ModifyRuleInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_MODIFY_RULE_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "ruleArn",
+            wire: "RuleArn",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "conditions",
+            wire: "Conditions",
+            required: false,
+            inner: Inner::List(&REQUIRED_RULE_CONDITION),
+        },
+        RequiredMember {
+            name: "actions",
+            wire: "Actions",
+            required: false,
+            inner: Inner::List(&REQUIRED_ACTION),
+        },
+        RequiredMember {
+            name: "transforms",
+            wire: "Transforms",
+            required: false,
+            inner: Inner::List(&REQUIRED_RULE_TRANSFORM),
+        },
+    ],
+};
 
 impl Echo for ModifyRuleInput {
     fn echo(&self, out: &mut String) {
@@ -2640,7 +3279,28 @@ impl Validate for ModifyTargetGroupAttributesInput {
             }
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_MODIFY_TARGET_GROUP_ATTRIBUTES_INPUT
+    }
 }
+
+/// What [`ModifyTargetGroupAttributesInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_MODIFY_TARGET_GROUP_ATTRIBUTES_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "targetGroupArn",
+            wire: "TargetGroupArn",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "attributes",
+            wire: "Attributes",
+            required: true,
+            inner: Inner::List(&REQUIRED_TARGET_GROUP_ATTRIBUTE),
+        },
+    ],
+};
 
 impl Echo for ModifyTargetGroupAttributesInput {
     fn echo(&self, out: &mut String) {
@@ -2772,7 +3432,28 @@ impl Validate for ModifyTargetGroupInput {
             v.check(&rules::path(at, "matcher"), out);
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_MODIFY_TARGET_GROUP_INPUT
+    }
 }
+
+/// What [`ModifyTargetGroupInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_MODIFY_TARGET_GROUP_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "targetGroupArn",
+            wire: "TargetGroupArn",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "matcher",
+            wire: "Matcher",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_MATCHER),
+        },
+    ],
+};
 
 impl Echo for ModifyTargetGroupInput {
     fn echo(&self, out: &mut String) {
@@ -2848,6 +3529,9 @@ impl Validate for MutualAuthenticationAttributes {
     }
 }
 
+/// What [`MutualAuthenticationAttributes`] requires, for reporting every missing member at once.
+pub static REQUIRED_MUTUAL_AUTHENTICATION_ATTRIBUTES: Required = Required { members: &[] };
+
 impl Echo for MutualAuthenticationAttributes {
     fn echo(&self, out: &mut String) {
         rules::echo_struct(
@@ -2889,6 +3573,9 @@ impl Validate for PathPatternConditionConfig {
         let _ = (at, out);
     }
 }
+
+/// What [`PathPatternConditionConfig`] requires, for reporting every missing member at once.
+pub static REQUIRED_PATH_PATTERN_CONDITION_CONFIG: Required = Required { members: &[] };
 
 impl Echo for PathPatternConditionConfig {
     fn echo(&self, out: &mut String) {
@@ -2986,7 +3673,20 @@ impl Validate for QueryStringConditionConfig {
             }
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_QUERY_STRING_CONDITION_CONFIG
+    }
 }
+
+/// What [`QueryStringConditionConfig`] requires, for reporting every missing member at once.
+pub static REQUIRED_QUERY_STRING_CONDITION_CONFIG: Required = Required {
+    members: &[RequiredMember {
+        name: "values",
+        wire: "Values",
+        required: false,
+        inner: Inner::List(&REQUIRED_QUERY_STRING_KEY_VALUE_PAIR),
+    }],
+};
 
 impl Echo for QueryStringConditionConfig {
     fn echo(&self, out: &mut String) {
@@ -3014,6 +3714,9 @@ impl Validate for QueryStringKeyValuePair {
         let _ = (at, out);
     }
 }
+
+/// What [`QueryStringKeyValuePair`] requires, for reporting every missing member at once.
+pub static REQUIRED_QUERY_STRING_KEY_VALUE_PAIR: Required = Required { members: &[] };
 
 impl Echo for QueryStringKeyValuePair {
     fn echo(&self, out: &mut String) {
@@ -3076,7 +3779,20 @@ impl Validate for RedirectActionConfig {
             rules::one_of(out, at, "statusCode", v, false);
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_REDIRECT_ACTION_CONFIG
+    }
 }
+
+/// What [`RedirectActionConfig`] requires, for reporting every missing member at once.
+pub static REQUIRED_REDIRECT_ACTION_CONFIG: Required = Required {
+    members: &[RequiredMember {
+        name: "statusCode",
+        wire: "StatusCode",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for RedirectActionConfig {
     fn echo(&self, out: &mut String) {
@@ -3151,7 +3867,28 @@ impl Validate for RegisterTargetsInput {
             }
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_REGISTER_TARGETS_INPUT
+    }
 }
+
+/// What [`RegisterTargetsInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_REGISTER_TARGETS_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "targetGroupArn",
+            wire: "TargetGroupArn",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "targets",
+            wire: "Targets",
+            required: true,
+            inner: Inner::List(&REQUIRED_TARGET_DESCRIPTION),
+        },
+    ],
+};
 
 impl Echo for RegisterTargetsInput {
     fn echo(&self, out: &mut String) {
@@ -3198,7 +3935,28 @@ impl Validate for RemoveTagsInput {
             }
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_REMOVE_TAGS_INPUT
+    }
 }
+
+/// What [`RemoveTagsInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_REMOVE_TAGS_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "resourceArns",
+            wire: "ResourceArns",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "tagKeys",
+            wire: "TagKeys",
+            required: true,
+            inner: Inner::Nothing,
+        },
+    ],
+};
 
 impl Echo for RemoveTagsInput {
     fn echo(&self, out: &mut String) {
@@ -3231,7 +3989,28 @@ impl Validate for RewriteConfig {
     fn check(&self, at: &str, out: &mut Vec<Violation>) {
         let _ = (at, out);
     }
+    fn required() -> &'static Required {
+        &REQUIRED_REWRITE_CONFIG
+    }
 }
+
+/// What [`RewriteConfig`] requires, for reporting every missing member at once.
+pub static REQUIRED_REWRITE_CONFIG: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "regex",
+            wire: "Regex",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "replace",
+            wire: "Replace",
+            required: true,
+            inner: Inner::Nothing,
+        },
+    ],
+};
 
 impl Echo for RewriteConfig {
     fn echo(&self, out: &mut String) {
@@ -3325,7 +4104,52 @@ impl Validate for RuleCondition {
             v.check(&rules::path(at, "sourceIpConfig"), out);
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_RULE_CONDITION
+    }
 }
+
+/// What [`RuleCondition`] requires, for reporting every missing member at once.
+pub static REQUIRED_RULE_CONDITION: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "hostHeaderConfig",
+            wire: "HostHeaderConfig",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_HOST_HEADER_CONDITION_CONFIG),
+        },
+        RequiredMember {
+            name: "pathPatternConfig",
+            wire: "PathPatternConfig",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_PATH_PATTERN_CONDITION_CONFIG),
+        },
+        RequiredMember {
+            name: "httpHeaderConfig",
+            wire: "HttpHeaderConfig",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_HTTP_HEADER_CONDITION_CONFIG),
+        },
+        RequiredMember {
+            name: "queryStringConfig",
+            wire: "QueryStringConfig",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_QUERY_STRING_CONDITION_CONFIG),
+        },
+        RequiredMember {
+            name: "httpRequestMethodConfig",
+            wire: "HttpRequestMethodConfig",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_HTTP_REQUEST_METHOD_CONDITION_CONFIG),
+        },
+        RequiredMember {
+            name: "sourceIpConfig",
+            wire: "SourceIpConfig",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_SOURCE_IP_CONDITION_CONFIG),
+        },
+    ],
+};
 
 impl Echo for RuleCondition {
     fn echo(&self, out: &mut String) {
@@ -3365,6 +4189,9 @@ impl Validate for RulePriorityPair {
         }
     }
 }
+
+/// What [`RulePriorityPair`] requires, for reporting every missing member at once.
+pub static REQUIRED_RULE_PRIORITY_PAIR: Required = Required { members: &[] };
 
 impl Echo for RulePriorityPair {
     fn echo(&self, out: &mut String) {
@@ -3406,7 +4233,34 @@ impl Validate for RuleTransform {
             v.check(&rules::path(at, "urlRewriteConfig"), out);
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_RULE_TRANSFORM
+    }
 }
+
+/// What [`RuleTransform`] requires, for reporting every missing member at once.
+pub static REQUIRED_RULE_TRANSFORM: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "type",
+            wire: "Type",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "hostHeaderRewriteConfig",
+            wire: "HostHeaderRewriteConfig",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_HOST_HEADER_REWRITE_CONFIG),
+        },
+        RequiredMember {
+            name: "urlRewriteConfig",
+            wire: "UrlRewriteConfig",
+            required: false,
+            inner: Inner::Struct(&REQUIRED_URL_REWRITE_CONFIG),
+        },
+    ],
+};
 
 impl Echo for RuleTransform {
     fn echo(&self, out: &mut String) {
@@ -3439,7 +4293,20 @@ impl Validate for SetRulePrioritiesInput {
             }
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_SET_RULE_PRIORITIES_INPUT
+    }
 }
+
+/// What [`SetRulePrioritiesInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_SET_RULE_PRIORITIES_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "rulePriorities",
+        wire: "RulePriorities",
+        required: true,
+        inner: Inner::List(&REQUIRED_RULE_PRIORITY_PAIR),
+    }],
+};
 
 impl Echo for SetRulePrioritiesInput {
     fn echo(&self, out: &mut String) {
@@ -3471,6 +4338,9 @@ impl Validate for SourceIpConditionConfig {
         let _ = (at, out);
     }
 }
+
+/// What [`SourceIpConditionConfig`] requires, for reporting every missing member at once.
+pub static REQUIRED_SOURCE_IP_CONDITION_CONFIG: Required = Required { members: &[] };
 
 impl Echo for SourceIpConditionConfig {
     fn echo(&self, out: &mut String) {
@@ -3506,6 +4376,9 @@ impl Validate for SubnetMapping {
         let _ = (at, out);
     }
 }
+
+/// What [`SubnetMapping`] requires, for reporting every missing member at once.
+pub static REQUIRED_SUBNET_MAPPING: Required = Required { members: &[] };
 
 impl Echo for SubnetMapping {
     fn echo(&self, out: &mut String) {
@@ -3562,7 +4435,20 @@ impl Validate for Tag {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_TAG
+    }
 }
+
+/// What [`Tag`] requires, for reporting every missing member at once.
+pub static REQUIRED_TAG: Required = Required {
+    members: &[RequiredMember {
+        name: "key",
+        wire: "Key",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for Tag {
     fn echo(&self, out: &mut String) {
@@ -3713,7 +4599,20 @@ impl Validate for TargetDescription {
             rules::string(out, at, "quicServerId", v, false, Some(1), Some(256), None);
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_TARGET_DESCRIPTION
+    }
 }
+
+/// What [`TargetDescription`] requires, for reporting every missing member at once.
+pub static REQUIRED_TARGET_DESCRIPTION: Required = Required {
+    members: &[RequiredMember {
+        name: "id",
+        wire: "Id",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for TargetDescription {
     fn echo(&self, out: &mut String) {
@@ -3835,6 +4734,9 @@ impl Validate for TargetGroupAttribute {
     }
 }
 
+/// What [`TargetGroupAttribute`] requires, for reporting every missing member at once.
+pub static REQUIRED_TARGET_GROUP_ATTRIBUTE: Required = Required { members: &[] };
+
 impl Echo for TargetGroupAttribute {
     fn echo(&self, out: &mut String) {
         rules::echo_struct(
@@ -3898,6 +4800,9 @@ impl Validate for TargetGroupStickinessConfig {
     }
 }
 
+/// What [`TargetGroupStickinessConfig`] requires, for reporting every missing member at once.
+pub static REQUIRED_TARGET_GROUP_STICKINESS_CONFIG: Required = Required { members: &[] };
+
 impl Echo for TargetGroupStickinessConfig {
     fn echo(&self, out: &mut String) {
         rules::echo_struct(
@@ -3927,6 +4832,9 @@ impl Validate for TargetGroupTuple {
         let _ = (at, out);
     }
 }
+
+/// What [`TargetGroupTuple`] requires, for reporting every missing member at once.
+pub static REQUIRED_TARGET_GROUP_TUPLE: Required = Required { members: &[] };
 
 impl Echo for TargetGroupTuple {
     fn echo(&self, out: &mut String) {
@@ -4264,7 +5172,20 @@ impl Validate for UrlRewriteConfig {
             }
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_URL_REWRITE_CONFIG
+    }
 }
+
+/// What [`UrlRewriteConfig`] requires, for reporting every missing member at once.
+pub static REQUIRED_URL_REWRITE_CONFIG: Required = Required {
+    members: &[RequiredMember {
+        name: "rewrites",
+        wire: "Rewrites",
+        required: false,
+        inner: Inner::List(&REQUIRED_REWRITE_CONFIG),
+    }],
+};
 
 impl Echo for UrlRewriteConfig {
     fn echo(&self, out: &mut String) {

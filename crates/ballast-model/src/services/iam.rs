@@ -3,7 +3,10 @@
 // generator, and regenerate.
 //! AWS Identity and Access Management (awsQuery): wire types for the operations Ballast serves.
 #![allow(unused_imports, clippy::only_used_in_recursion)]
-use crate::{Blob, Echo, ErrorShape, Flattened, Pattern, Spelling, Validate, XmlList, rules};
+use crate::{
+    Blob, Echo, ErrorShape, Flattened, Inner, Pattern, Required, RequiredMember, Spelling,
+    Validate, XmlList, rules,
+};
 use ballast_wire::{Fault, Timestamp, Violation};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -82,7 +85,28 @@ impl Validate for AddRoleToInstanceProfileInput {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_ADD_ROLE_TO_INSTANCE_PROFILE_INPUT
+    }
 }
+
+/// What [`AddRoleToInstanceProfileInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_ADD_ROLE_TO_INSTANCE_PROFILE_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "instanceProfileName",
+            wire: "InstanceProfileName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "roleName",
+            wire: "RoleName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+    ],
+};
 
 impl Echo for AddRoleToInstanceProfileInput {
     fn echo(&self, out: &mut String) {
@@ -127,7 +151,28 @@ impl Validate for AttachRolePolicyInput {
             rules::string(out, at, "policyArn", v, false, Some(20), Some(2048), None);
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_ATTACH_ROLE_POLICY_INPUT
+    }
 }
+
+/// What [`AttachRolePolicyInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_ATTACH_ROLE_POLICY_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "roleName",
+            wire: "RoleName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "policyArn",
+            wire: "PolicyArn",
+            required: true,
+            inner: Inner::Nothing,
+        },
+    ],
+};
 
 impl Echo for AttachRolePolicyInput {
     fn echo(&self, out: &mut String) {
@@ -217,7 +262,28 @@ impl Validate for CreateInstanceProfileInput {
             }
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_CREATE_INSTANCE_PROFILE_INPUT
+    }
 }
+
+/// What [`CreateInstanceProfileInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_CREATE_INSTANCE_PROFILE_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "instanceProfileName",
+            wire: "InstanceProfileName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "tags",
+            wire: "Tags",
+            required: false,
+            inner: Inner::List(&REQUIRED_TAG),
+        },
+    ],
+};
 
 impl Echo for CreateInstanceProfileInput {
     fn echo(&self, out: &mut String) {
@@ -311,7 +377,34 @@ impl Validate for CreatePolicyInput {
             }
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_CREATE_POLICY_INPUT
+    }
 }
+
+/// What [`CreatePolicyInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_CREATE_POLICY_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "policyName",
+            wire: "PolicyName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "policyDocument",
+            wire: "PolicyDocument",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "tags",
+            wire: "Tags",
+            required: false,
+            inner: Inner::List(&REQUIRED_TAG),
+        },
+    ],
+};
 
 impl Echo for CreatePolicyInput {
     fn echo(&self, out: &mut String) {
@@ -370,7 +463,28 @@ impl Validate for CreatePolicyVersionInput {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_CREATE_POLICY_VERSION_INPUT
+    }
 }
+
+/// What [`CreatePolicyVersionInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_CREATE_POLICY_VERSION_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "policyArn",
+            wire: "PolicyArn",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "policyDocument",
+            wire: "PolicyDocument",
+            required: true,
+            inner: Inner::Nothing,
+        },
+    ],
+};
 
 impl Echo for CreatePolicyVersionInput {
     fn echo(&self, out: &mut String) {
@@ -504,7 +618,34 @@ impl Validate for CreateRoleInput {
             }
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_CREATE_ROLE_INPUT
+    }
 }
+
+/// What [`CreateRoleInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_CREATE_ROLE_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "roleName",
+            wire: "RoleName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "assumeRolePolicyDocument",
+            wire: "AssumeRolePolicyDocument",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "tags",
+            wire: "Tags",
+            required: false,
+            inner: Inner::List(&REQUIRED_TAG),
+        },
+    ],
+};
 
 impl Echo for CreateRoleInput {
     fn echo(&self, out: &mut String) {
@@ -558,7 +699,20 @@ impl Validate for DeleteInstanceProfileInput {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_DELETE_INSTANCE_PROFILE_INPUT
+    }
 }
+
+/// What [`DeleteInstanceProfileInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_DELETE_INSTANCE_PROFILE_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "instanceProfileName",
+        wire: "InstanceProfileName",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for DeleteInstanceProfileInput {
     fn echo(&self, out: &mut String) {
@@ -584,7 +738,20 @@ impl Validate for DeletePolicyInput {
             rules::string(out, at, "policyArn", v, false, Some(20), Some(2048), None);
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_DELETE_POLICY_INPUT
+    }
 }
+
+/// What [`DeletePolicyInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_DELETE_POLICY_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "policyArn",
+        wire: "PolicyArn",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for DeletePolicyInput {
     fn echo(&self, out: &mut String) {
@@ -626,7 +793,28 @@ impl Validate for DeletePolicyVersionInput {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_DELETE_POLICY_VERSION_INPUT
+    }
 }
+
+/// What [`DeletePolicyVersionInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_DELETE_POLICY_VERSION_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "policyArn",
+            wire: "PolicyArn",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "versionId",
+            wire: "VersionId",
+            required: true,
+            inner: Inner::Nothing,
+        },
+    ],
+};
 
 impl Echo for DeletePolicyVersionInput {
     fn echo(&self, out: &mut String) {
@@ -664,7 +852,20 @@ impl Validate for DeleteRoleInput {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_DELETE_ROLE_INPUT
+    }
 }
+
+/// What [`DeleteRoleInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_DELETE_ROLE_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "roleName",
+        wire: "RoleName",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for DeleteRoleInput {
     fn echo(&self, out: &mut String) {
@@ -711,7 +912,28 @@ impl Validate for DeleteRolePolicyInput {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_DELETE_ROLE_POLICY_INPUT
+    }
 }
+
+/// What [`DeleteRolePolicyInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_DELETE_ROLE_POLICY_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "roleName",
+            wire: "RoleName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "policyName",
+            wire: "PolicyName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+    ],
+};
 
 impl Echo for DeleteRolePolicyInput {
     fn echo(&self, out: &mut String) {
@@ -756,7 +978,28 @@ impl Validate for DetachRolePolicyInput {
             rules::string(out, at, "policyArn", v, false, Some(20), Some(2048), None);
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_DETACH_ROLE_POLICY_INPUT
+    }
 }
+
+/// What [`DetachRolePolicyInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_DETACH_ROLE_POLICY_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "roleName",
+            wire: "RoleName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "policyArn",
+            wire: "PolicyArn",
+            required: true,
+            inner: Inner::Nothing,
+        },
+    ],
+};
 
 impl Echo for DetachRolePolicyInput {
     fn echo(&self, out: &mut String) {
@@ -794,7 +1037,20 @@ impl Validate for GetInstanceProfileInput {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_GET_INSTANCE_PROFILE_INPUT
+    }
 }
+
+/// What [`GetInstanceProfileInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_GET_INSTANCE_PROFILE_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "instanceProfileName",
+        wire: "InstanceProfileName",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for GetInstanceProfileInput {
     fn echo(&self, out: &mut String) {
@@ -828,7 +1084,20 @@ impl Validate for GetPolicyInput {
             rules::string(out, at, "policyArn", v, false, Some(20), Some(2048), None);
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_GET_POLICY_INPUT
+    }
 }
+
+/// What [`GetPolicyInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_GET_POLICY_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "policyArn",
+        wire: "PolicyArn",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for GetPolicyInput {
     fn echo(&self, out: &mut String) {
@@ -874,7 +1143,28 @@ impl Validate for GetPolicyVersionInput {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_GET_POLICY_VERSION_INPUT
+    }
 }
+
+/// What [`GetPolicyVersionInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_GET_POLICY_VERSION_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "policyArn",
+            wire: "PolicyArn",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "versionId",
+            wire: "VersionId",
+            required: true,
+            inner: Inner::Nothing,
+        },
+    ],
+};
 
 impl Echo for GetPolicyVersionInput {
     fn echo(&self, out: &mut String) {
@@ -920,7 +1210,20 @@ impl Validate for GetRoleInput {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_GET_ROLE_INPUT
+    }
 }
+
+/// What [`GetRoleInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_GET_ROLE_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "roleName",
+        wire: "RoleName",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for GetRoleInput {
     fn echo(&self, out: &mut String) {
@@ -975,7 +1278,28 @@ impl Validate for GetRolePolicyInput {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_GET_ROLE_POLICY_INPUT
+    }
 }
+
+/// What [`GetRolePolicyInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_GET_ROLE_POLICY_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "roleName",
+            wire: "RoleName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "policyName",
+            wire: "PolicyName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+    ],
+};
 
 impl Echo for GetRolePolicyInput {
     fn echo(&self, out: &mut String) {
@@ -1089,7 +1413,20 @@ impl Validate for ListAttachedRolePoliciesInput {
             rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000));
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_LIST_ATTACHED_ROLE_POLICIES_INPUT
+    }
 }
+
+/// What [`ListAttachedRolePoliciesInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_LIST_ATTACHED_ROLE_POLICIES_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "roleName",
+        wire: "RoleName",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for ListAttachedRolePoliciesInput {
     fn echo(&self, out: &mut String) {
@@ -1164,7 +1501,20 @@ impl Validate for ListInstanceProfilesForRoleInput {
             rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000));
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_LIST_INSTANCE_PROFILES_FOR_ROLE_INPUT
+    }
 }
+
+/// What [`ListInstanceProfilesForRoleInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_LIST_INSTANCE_PROFILES_FOR_ROLE_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "roleName",
+        wire: "RoleName",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for ListInstanceProfilesForRoleInput {
     fn echo(&self, out: &mut String) {
@@ -1238,6 +1588,9 @@ impl Validate for ListInstanceProfilesInput {
         }
     }
 }
+
+/// What [`ListInstanceProfilesInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_LIST_INSTANCE_PROFILES_INPUT: Required = Required { members: &[] };
 
 impl Echo for ListInstanceProfilesInput {
     fn echo(&self, out: &mut String) {
@@ -1327,6 +1680,9 @@ impl Validate for ListPoliciesInput {
     }
 }
 
+/// What [`ListPoliciesInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_LIST_POLICIES_INPUT: Required = Required { members: &[] };
+
 impl Echo for ListPoliciesInput {
     fn echo(&self, out: &mut String) {
         rules::echo_struct(
@@ -1393,7 +1749,20 @@ impl Validate for ListPolicyVersionsInput {
             rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000));
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_LIST_POLICY_VERSIONS_INPUT
+    }
 }
+
+/// What [`ListPolicyVersionsInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_LIST_POLICY_VERSIONS_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "policyArn",
+        wire: "PolicyArn",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for ListPolicyVersionsInput {
     fn echo(&self, out: &mut String) {
@@ -1467,7 +1836,20 @@ impl Validate for ListRolePoliciesInput {
             rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000));
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_LIST_ROLE_POLICIES_INPUT
+    }
 }
+
+/// What [`ListRolePoliciesInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_LIST_ROLE_POLICIES_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "roleName",
+        wire: "RoleName",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for ListRolePoliciesInput {
     fn echo(&self, out: &mut String) {
@@ -1541,7 +1923,20 @@ impl Validate for ListRoleTagsInput {
             rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000));
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_LIST_ROLE_TAGS_INPUT
+    }
 }
+
+/// What [`ListRoleTagsInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_LIST_ROLE_TAGS_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "roleName",
+        wire: "RoleName",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for ListRoleTagsInput {
     fn echo(&self, out: &mut String) {
@@ -1614,6 +2009,9 @@ impl Validate for ListRolesInput {
         }
     }
 }
+
+/// What [`ListRolesInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_LIST_ROLES_INPUT: Required = Required { members: &[] };
 
 impl Echo for ListRolesInput {
     fn echo(&self, out: &mut String) {
@@ -1867,7 +2265,34 @@ impl Validate for PutRolePolicyInput {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_PUT_ROLE_POLICY_INPUT
+    }
 }
+
+/// What [`PutRolePolicyInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_PUT_ROLE_POLICY_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "roleName",
+            wire: "RoleName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "policyName",
+            wire: "PolicyName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "policyDocument",
+            wire: "PolicyDocument",
+            required: true,
+            inner: Inner::Nothing,
+        },
+    ],
+};
 
 impl Echo for PutRolePolicyInput {
     fn echo(&self, out: &mut String) {
@@ -1922,7 +2347,28 @@ impl Validate for RemoveRoleFromInstanceProfileInput {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_REMOVE_ROLE_FROM_INSTANCE_PROFILE_INPUT
+    }
 }
+
+/// What [`RemoveRoleFromInstanceProfileInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_REMOVE_ROLE_FROM_INSTANCE_PROFILE_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "instanceProfileName",
+            wire: "InstanceProfileName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "roleName",
+            wire: "RoleName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+    ],
+};
 
 impl Echo for RemoveRoleFromInstanceProfileInput {
     fn echo(&self, out: &mut String) {
@@ -2022,7 +2468,28 @@ impl Validate for SetDefaultPolicyVersionInput {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_SET_DEFAULT_POLICY_VERSION_INPUT
+    }
 }
+
+/// What [`SetDefaultPolicyVersionInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_SET_DEFAULT_POLICY_VERSION_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "policyArn",
+            wire: "PolicyArn",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "versionId",
+            wire: "VersionId",
+            required: true,
+            inner: Inner::Nothing,
+        },
+    ],
+};
 
 impl Echo for SetDefaultPolicyVersionInput {
     fn echo(&self, out: &mut String) {
@@ -2077,7 +2544,28 @@ impl Validate for Tag {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_TAG
+    }
 }
+
+/// What [`Tag`] requires, for reporting every missing member at once.
+pub static REQUIRED_TAG: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "key",
+            wire: "Key",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "value",
+            wire: "Value",
+            required: true,
+            inner: Inner::Nothing,
+        },
+    ],
+};
 
 impl Echo for Tag {
     fn echo(&self, out: &mut String) {
@@ -2119,7 +2607,28 @@ impl Validate for TagRoleInput {
             }
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_TAG_ROLE_INPUT
+    }
 }
+
+/// What [`TagRoleInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_TAG_ROLE_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "roleName",
+            wire: "RoleName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "tags",
+            wire: "Tags",
+            required: true,
+            inner: Inner::List(&REQUIRED_TAG),
+        },
+    ],
+};
 
 impl Echo for TagRoleInput {
     fn echo(&self, out: &mut String) {
@@ -2174,7 +2683,28 @@ impl Validate for UntagRoleInput {
             }
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_UNTAG_ROLE_INPUT
+    }
 }
+
+/// What [`UntagRoleInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_UNTAG_ROLE_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "roleName",
+            wire: "RoleName",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "tagKeys",
+            wire: "TagKeys",
+            required: true,
+            inner: Inner::Nothing,
+        },
+    ],
+};
 
 impl Echo for UntagRoleInput {
     fn echo(&self, out: &mut String) {
@@ -2237,7 +2767,20 @@ impl Validate for UpdateRoleInput {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_UPDATE_ROLE_INPUT
+    }
 }
+
+/// What [`UpdateRoleInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_UPDATE_ROLE_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "roleName",
+        wire: "RoleName",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for UpdateRoleInput {
     fn echo(&self, out: &mut String) {

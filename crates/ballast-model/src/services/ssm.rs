@@ -3,7 +3,10 @@
 // generator, and regenerate.
 //! Amazon Simple Systems Manager (SSM) (awsJson 1.1): wire types for the operations Ballast serves.
 #![allow(unused_imports, clippy::only_used_in_recursion)]
-use crate::{Blob, Echo, ErrorShape, Flattened, Pattern, Spelling, Validate, XmlList, rules};
+use crate::{
+    Blob, Echo, ErrorShape, Flattened, Inner, Pattern, Required, RequiredMember, Spelling,
+    Validate, XmlList, rules,
+};
 use ballast_wire::{Fault, Timestamp, Violation};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -35,7 +38,20 @@ impl Validate for DeleteParameterInput {
             rules::string(out, at, "name", v, false, Some(1), Some(2048), None);
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_DELETE_PARAMETER_INPUT
+    }
 }
+
+/// What [`DeleteParameterInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_DELETE_PARAMETER_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "name",
+        wire: "Name",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for DeleteParameterInput {
     fn echo(&self, out: &mut String) {
@@ -64,7 +80,20 @@ impl Validate for DeleteParametersInput {
             }
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_DELETE_PARAMETERS_INPUT
+    }
 }
+
+/// What [`DeleteParametersInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_DELETE_PARAMETERS_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "names",
+        wire: "Names",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for DeleteParametersInput {
     fn echo(&self, out: &mut String) {
@@ -119,7 +148,28 @@ impl Validate for DescribeParametersInput {
             rules::integer(out, at, "maxResults", i64::from(*v), Some(1), Some(50));
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_DESCRIBE_PARAMETERS_INPUT
+    }
 }
+
+/// What [`DescribeParametersInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_DESCRIBE_PARAMETERS_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "filters",
+            wire: "Filters",
+            required: false,
+            inner: Inner::List(&REQUIRED_PARAMETERS_FILTER),
+        },
+        RequiredMember {
+            name: "parameterFilters",
+            wire: "ParameterFilters",
+            required: false,
+            inner: Inner::List(&REQUIRED_PARAMETER_STRING_FILTER),
+        },
+    ],
+};
 
 impl Echo for DescribeParametersInput {
     fn echo(&self, out: &mut String) {
@@ -173,7 +223,20 @@ impl Validate for GetParameterHistoryInput {
             rules::integer(out, at, "maxResults", i64::from(*v), Some(1), Some(50));
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_GET_PARAMETER_HISTORY_INPUT
+    }
 }
+
+/// What [`GetParameterHistoryInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_GET_PARAMETER_HISTORY_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "name",
+        wire: "Name",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for GetParameterHistoryInput {
     fn echo(&self, out: &mut String) {
@@ -217,7 +280,20 @@ impl Validate for GetParameterInput {
             rules::string(out, at, "name", v, false, Some(1), Some(2048), None);
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_GET_PARAMETER_INPUT
+    }
 }
+
+/// What [`GetParameterInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_GET_PARAMETER_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "name",
+        wire: "Name",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for GetParameterInput {
     fn echo(&self, out: &mut String) {
@@ -277,7 +353,28 @@ impl Validate for GetParametersByPathInput {
             rules::integer(out, at, "maxResults", i64::from(*v), Some(1), Some(10));
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_GET_PARAMETERS_BY_PATH_INPUT
+    }
 }
+
+/// What [`GetParametersByPathInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_GET_PARAMETERS_BY_PATH_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "path",
+            wire: "Path",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "parameterFilters",
+            wire: "ParameterFilters",
+            required: false,
+            inner: Inner::List(&REQUIRED_PARAMETER_STRING_FILTER),
+        },
+    ],
+};
 
 impl Echo for GetParametersByPathInput {
     fn echo(&self, out: &mut String) {
@@ -327,7 +424,20 @@ impl Validate for GetParametersInput {
             }
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_GET_PARAMETERS_INPUT
+    }
 }
+
+/// What [`GetParametersInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_GET_PARAMETERS_INPUT: Required = Required {
+    members: &[RequiredMember {
+        name: "names",
+        wire: "Names",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for GetParametersInput {
     fn echo(&self, out: &mut String) {
@@ -380,7 +490,28 @@ impl Validate for LabelParameterVersionInput {
             }
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_LABEL_PARAMETER_VERSION_INPUT
+    }
 }
+
+/// What [`LabelParameterVersionInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_LABEL_PARAMETER_VERSION_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "name",
+            wire: "Name",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "labels",
+            wire: "Labels",
+            required: true,
+            inner: Inner::Nothing,
+        },
+    ],
+};
 
 impl Echo for LabelParameterVersionInput {
     fn echo(&self, out: &mut String) {
@@ -577,7 +708,20 @@ impl Validate for ParameterStringFilter {
             }
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_PARAMETER_STRING_FILTER
+    }
 }
+
+/// What [`ParameterStringFilter`] requires, for reporting every missing member at once.
+pub static REQUIRED_PARAMETER_STRING_FILTER: Required = Required {
+    members: &[RequiredMember {
+        name: "key",
+        wire: "Key",
+        required: true,
+        inner: Inner::Nothing,
+    }],
+};
 
 impl Echo for ParameterStringFilter {
     fn echo(&self, out: &mut String) {
@@ -699,7 +843,28 @@ impl Validate for ParametersFilter {
             }
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_PARAMETERS_FILTER
+    }
 }
+
+/// What [`ParametersFilter`] requires, for reporting every missing member at once.
+pub static REQUIRED_PARAMETERS_FILTER: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "key",
+            wire: "Key",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "values",
+            wire: "Values",
+            required: true,
+            inner: Inner::Nothing,
+        },
+    ],
+};
 
 impl Echo for ParametersFilter {
     fn echo(&self, out: &mut String) {
@@ -841,7 +1006,34 @@ impl Validate for PutParameterInput {
             rules::string(out, at, "dataType", v, false, Some(0), Some(128), None);
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_PUT_PARAMETER_INPUT
+    }
 }
+
+/// What [`PutParameterInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_PUT_PARAMETER_INPUT: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "name",
+            wire: "Name",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "value",
+            wire: "Value",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "tags",
+            wire: "Tags",
+            required: false,
+            inner: Inner::List(&REQUIRED_TAG),
+        },
+    ],
+};
 
 impl Echo for PutParameterInput {
     fn echo(&self, out: &mut String) {
@@ -915,7 +1107,28 @@ impl Validate for Tag {
             );
         }
     }
+    fn required() -> &'static Required {
+        &REQUIRED_TAG
+    }
 }
+
+/// What [`Tag`] requires, for reporting every missing member at once.
+pub static REQUIRED_TAG: Required = Required {
+    members: &[
+        RequiredMember {
+            name: "key",
+            wire: "Key",
+            required: true,
+            inner: Inner::Nothing,
+        },
+        RequiredMember {
+            name: "value",
+            wire: "Value",
+            required: true,
+            inner: Inner::Nothing,
+        },
+    ],
+};
 
 impl Echo for Tag {
     fn echo(&self, out: &mut String) {

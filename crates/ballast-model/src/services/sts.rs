@@ -3,7 +3,10 @@
 // generator, and regenerate.
 //! AWS Security Token Service (awsQuery): wire types for the operations Ballast serves.
 #![allow(unused_imports, clippy::only_used_in_recursion)]
-use crate::{Blob, Echo, ErrorShape, Flattened, Pattern, Spelling, Validate, XmlList, rules};
+use crate::{
+    Blob, Echo, ErrorShape, Flattened, Inner, Pattern, Required, RequiredMember, Spelling,
+    Validate, XmlList, rules,
+};
 use ballast_wire::{Fault, Timestamp, Violation};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -19,6 +22,9 @@ impl Validate for GetCallerIdentityInput {
         let _ = (at, out);
     }
 }
+
+/// What [`GetCallerIdentityInput`] requires, for reporting every missing member at once.
+pub static REQUIRED_GET_CALLER_IDENTITY_INPUT: Required = Required { members: &[] };
 
 impl Echo for GetCallerIdentityInput {
     fn echo(&self, out: &mut String) {

@@ -94,7 +94,7 @@ impl<'a> NodeDeserializer<'a> {
 ///
 /// awsQuery writes `Name.member.N`, Auto Scaling sometimes `Name.item.N`,
 /// ec2Query `Name.N`; an empty value (`Name=`) is an empty list.
-fn list_items(node: &Node) -> Result<Vec<&Node>, DecodeError> {
+pub(crate) fn list_items(node: &Node) -> Result<Vec<&Node>, DecodeError> {
     let children = match node {
         Node::Leaf(s) if s.is_empty() => return Ok(Vec::new()),
         Node::Leaf(_) => return Err(DecodeError::invalid("expected a list, found a value")),

@@ -31,6 +31,12 @@ impl Node {
         }
     }
 
+    /// A list's elements in index order (with or without a `member`/`item`
+    /// segment); none for a value or a branch that is not a list.
+    pub fn items(&self) -> Vec<&Node> {
+        super::de::list_items(self).unwrap_or_default()
+    }
+
     /// The text of a top-level field such as `Action` or `Version`.
     pub fn text_of(&self, name: &str) -> Option<&str> {
         self.get(name).and_then(Node::as_text)
