@@ -22,24 +22,8 @@ where
     O: Serialize,
     E: Into<ApiError>,
 {
-    all_present::<I>(request)?;
-    call_unvalidated(ctx, request, |input: I| {
-        input
-            .validate()
-            .map_err(|violations| ApiError::invalid(request.service, &violations))?;
-        handler(input).map_err(Into::into)
-    })
-}
-
-/// Refuses a request that leaves out required members, naming every one
-/// (decoding would stop at the first).
-fn all_present<I: Validate>(request: &ApiRequest) -> Result<(), ApiError> {
-    let missing = ballast_model::required::missing(I::required(), &request.params);
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::invalid(request.service, &missing))
-    }
+    let output = handler(decode_checked(request)?).map_err(Into::into)?;
+    respond(ctx, request, Some(&output))
 }
 
 /// [`call`] without the model's validation, for services whose inputs are
@@ -55,14 +39,8 @@ where
     O: Serialize,
     E: Into<ApiError>,
 {
-    let input = request.decode::<I>()?;
-    let output = handler(input).map_err(Into::into)?;
-    encode_output(
-        request.service,
-        &request.operation,
-        &ctx.request_id,
-        Some(&output),
-    )
+    let output = handler(request.decode()?).map_err(Into::into)?;
+    respond(ctx, request, Some(&output))
 }
 
 /// Like [`call`], for operations the model gives no output shape
@@ -77,13 +55,8 @@ where
     I: DeserializeOwned + Validate,
     E: Into<ApiError>,
 {
-    all_present::<I>(request)?;
-    call_no_output_unvalidated(ctx, request, |input: I| {
-        input
-            .validate()
-            .map_err(|violations| ApiError::invalid(request.service, &violations))?;
-        handler(input).map_err(Into::into)
-    })
+    handler(decode_checked(request)?).map_err(Into::into)?;
+    respond::<()>(ctx, request, None)
 }
 
 /// [`call_no_output`] without the model's validation, for services whose
@@ -97,9 +70,35 @@ where
     I: DeserializeOwned,
     E: Into<ApiError>,
 {
-    let input = request.decode::<I>()?;
-    handler(input).map_err(Into::into)?;
-    encode_output::<()>(request.service, &request.operation, &ctx.request_id, None)
+    handler(request.decode()?).map_err(Into::into)?;
+    respond::<()>(ctx, request, None)
+}
+
+/// Decodes and validates a generated input. Decoding stops at the first
+/// missing member; when it fails, the request is walked against what the
+/// input requires so every missing member is named (AWS lists them all).
+/// A request that decodes has them all, so the walk costs nothing then.
+fn decode_checked<I: DeserializeOwned + Validate>(request: &ApiRequest) -> Result<I, ApiError> {
+    let input = request.decode::<I>().map_err(|error| {
+        let missing = ballast_model::required::missing(I::required(), &request.params);
+        if missing.is_empty() {
+            error
+        } else {
+            ApiError::invalid(request.service, &missing)
+        }
+    })?;
+    input
+        .validate()
+        .map_err(|violations| ApiError::invalid(request.service, &violations))?;
+    Ok(input)
+}
+
+fn respond<O: Serialize>(
+    ctx: &RequestContext,
+    request: &ApiRequest,
+    output: Option<&O>,
+) -> Result<WireResponse, ApiError> {
+    encode_output(request.service, &request.operation, &ctx.request_id, output)
 }
 
 /// Declares a service's operations as an enum with a lookup by wire name.

@@ -114,9 +114,12 @@ pub fn check(state: &ApiState, ctx: &RequestContext, request: &ApiRequest) -> Re
         tracing::error!(%error, "reading what a request is authorized on");
         ApiError::internal_for_service(request.service, "could not authorize the request")
     };
-    let policies = role_policies(state, session).map_err(internal)?;
-    let access = match state.store.read(|tx| access(state, tx, request)) {
-        Ok(access) => access,
+    // The role's policies and what the request names, in one read.
+    let read = state.store.read(|tx| -> Result<_, Unnamed> {
+        Ok((role_policies(tx, session)?, access(state, tx, request)?))
+    });
+    let (policies, access) = match read {
+        Ok(read) => read,
         Err(Unnamed::Params(error)) => return Err(error),
         Err(Unnamed::Store(error)) => return Err(internal(error)),
     };
@@ -247,10 +250,8 @@ fn action_prefix(service: Service) -> &'static str {
 }
 
 /// The parsed identity policies of the session's role, read now.
-fn role_policies(state: &ApiState, session: &Session) -> Result<Vec<PolicyDocument>, StoreError> {
-    let documents = state
-        .store
-        .read(|tx| tx.role_policy_documents(&session.role.name))?;
+fn role_policies(tx: &Tx<'_>, session: &Session) -> Result<Vec<PolicyDocument>, StoreError> {
+    let documents = tx.role_policy_documents(&session.role.name)?;
     Ok(documents
         .iter()
         .filter_map(
