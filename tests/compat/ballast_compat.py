@@ -115,6 +115,13 @@ class BallastServer:
                     "--instance-cidr",
                     f"127.{self.address_octet}.128.0/17",
                     *(() if "--hosts-file" in self.extra_args else ("--hosts-file", "off")),
+                    # Process mode unless a test asks for sandboxes: one
+                    # server on a machine owns the sandboxes' VPC bridge.
+                    *(
+                        ()
+                        if "--instance-runtime" in self.extra_args
+                        else ("--instance-runtime", "process")
+                    ),
                     *self.extra_args,
                 ],
                 stdout=log,

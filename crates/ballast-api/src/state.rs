@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use ballast_core::address::AddressBlock;
+use ballast_core::address::{AddressBlock, InstanceAddresses};
 use ballast_core::autoscaling::AutoScaling;
 use ballast_core::ec2::fleet::Fleet;
 use ballast_core::{Clock, Ids, Scope, TimeScale};
@@ -28,7 +28,7 @@ pub struct ApiState {
     /// Instance processes and their consoles.
     pub fleet: Arc<dyn Fleet>,
     /// Where instances' private addresses come from.
-    pub instance_addresses: AddressBlock,
+    pub instance_addresses: InstanceAddresses,
     /// The Auto Scaling controller, told when groups change.
     pub autoscaling: Arc<dyn AutoScaling>,
 }

@@ -20,7 +20,7 @@ mod pass;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ballast_core::address::AddressBlock;
+use ballast_core::address::InstanceAddresses;
 use ballast_core::autoscaling::AutoScaling;
 use ballast_core::ec2::fleet::Fleet;
 use ballast_core::elbv2::data_plane::DataPlane;
@@ -37,7 +37,7 @@ const PERIOD: Duration = Duration::from_millis(250);
 #[derive(Debug, Clone)]
 pub struct ControllerOptions {
     /// Where instances' private addresses come from (as for RunInstances).
-    pub instance_addresses: AddressBlock,
+    pub instance_addresses: InstanceAddresses,
     /// Credentials handed to lifecycle hook commands, so they can call
     /// Ballast (CompleteLifecycleAction) as a Lambda function would with
     /// its role.

@@ -9,11 +9,38 @@
 use std::collections::HashSet;
 use std::net::Ipv4Addr;
 
-/// A block of loopback addresses handed out one at a time.
+/// A block of addresses handed out one at a time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AddressBlock {
     base: u32,
     size: u32,
+    /// Offsets below this are never handed out (1 for loopback blocks;
+    /// 4 for VPC subnets, whose first four addresses AWS reserves).
+    first: u32,
+}
+
+/// Where instances' private addresses come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstanceAddresses {
+    /// Process mode: one loopback block for every zone (`--instance-cidr`).
+    Loopback(AddressBlock),
+    /// Sandbox mode: each instance's zone's subnet of the default VPC, as
+    /// in AWS (172.31.0.0/20, 172.31.16.0/20, 172.31.32.0/20).
+    Subnets,
+}
+
+impl InstanceAddresses {
+    /// The block an instance placed in `zone` gets its address from.
+    pub fn block_for(self, region: &str, zone: &str) -> AddressBlock {
+        match self {
+            InstanceAddresses::Loopback(block) => block,
+            InstanceAddresses::Subnets => crate::network::default_subnets(region)
+                .iter()
+                .find(|subnet| subnet.zone == zone)
+                .and_then(|subnet| AddressBlock::subnet(subnet.cidr))
+                .unwrap_or(AddressBlock::DEFAULT_SUBNET_A),
+        }
+    }
 }
 
 /// Why an address block was refused.
@@ -28,11 +55,41 @@ impl AddressBlock {
     /// Instances' default block: 127.101.0.0/16.
     pub const INSTANCES: AddressBlock = AddressBlock::slash16(101);
 
+    /// The default VPC's first subnet, 172.31.0.0/20.
+    const DEFAULT_SUBNET_A: AddressBlock = AddressBlock {
+        base: u32::from_be_bytes([172, 31, 0, 0]),
+        size: 1 << 12,
+        first: 4,
+    };
+
     const fn slash16(second_octet: u8) -> AddressBlock {
         AddressBlock {
             base: u32::from_be_bytes([127, second_octet, 0, 0]),
             size: 1 << 16,
+            first: 1,
         }
+    }
+
+    /// A VPC subnet's block (`172.31.16.0/20`): its first four addresses
+    /// and its last are AWS's, never an instance's.
+    pub fn subnet(cidr: &str) -> Option<AddressBlock> {
+        let (addr, len) = cidr.split_once('/')?;
+        let addr: Ipv4Addr = addr.parse().ok()?;
+        let len: u32 = len.parse().ok()?;
+        if !(16..=28).contains(&len) {
+            return None;
+        }
+        let size = 1u32 << (32 - len);
+        Some(AddressBlock {
+            base: u32::from(addr) & !(size - 1),
+            size,
+            first: 4,
+        })
+    }
+
+    /// The block's prefix length.
+    pub fn prefix_len(self) -> u8 {
+        (32 - self.size.trailing_zeros()) as u8
     }
 
     /// Parses `127.100.0.0/16`.
@@ -48,6 +105,7 @@ impl AddressBlock {
         Ok(AddressBlock {
             base: u32::from(addr) & !(size - 1),
             size,
+            first: 1,
         })
     }
 
@@ -55,8 +113,10 @@ impl AddressBlock {
     /// `.255` so no address looks special; `None` past the block's end.
     pub fn nth(self, index: u32) -> Option<Ipv4Addr> {
         let per_256 = 254;
+        let index = index.checked_add(self.first - 1)?;
         let offset = (index / per_256) * 256 + index % per_256 + 1;
-        (offset < self.size).then(|| Ipv4Addr::from(self.base + offset))
+        // The last address of a block is its broadcast address.
+        (offset < self.size - 1).then(|| Ipv4Addr::from(self.base + offset))
     }
 
     /// The first address of the block not in `taken`, or `None` when the
@@ -121,6 +181,21 @@ mod tests {
         taken.insert(Ipv4Addr::new(127, 9, 0, 2));
         taken.insert(Ipv4Addr::new(127, 9, 0, 3));
         assert_eq!(block.first_free(&taken), None);
+    }
+
+    #[test]
+    fn subnets_keep_awss_reserved_addresses() {
+        let block = AddressBlock::subnet("172.31.16.0/20").unwrap();
+        assert_eq!(block.nth(0), Some(Ipv4Addr::new(172, 31, 16, 4)));
+        assert_eq!(block.prefix_len(), 20);
+        let last = (0..).map_while(|i| block.nth(i)).last().unwrap();
+        assert_eq!(last, Ipv4Addr::new(172, 31, 31, 254));
+        let by_zone = InstanceAddresses::Subnets;
+        assert_eq!(
+            by_zone.block_for("us-east-1", "us-east-1c").nth(0),
+            Some(Ipv4Addr::new(172, 31, 32, 4))
+        );
+        assert!(AddressBlock::subnet("172.31.0.0").is_none());
     }
 
     #[test]

@@ -9,13 +9,15 @@ use ballast_core::ec2::instance::decode_user_data;
 use tokio::process::Command;
 
 use crate::instance_dir::{InstanceDir, RuntimeRecord};
-use crate::process::{BootScript, Group, INSTANCE_MARKER, UserDataCommand};
+use crate::process::{BootScript, Group, INSTANCE_MARKER, PROCESS_USER_DATA, UserDataCommand};
 
 /// What every instance's environment points at.
 #[derive(Debug, Clone)]
 pub struct Environment {
-    /// Ballast's API endpoint (`AWS_ENDPOINT_URL`).
+    /// Ballast's API endpoint (`AWS_ENDPOINT_URL`) in process mode.
     pub api_endpoint: String,
+    /// The API's port, which sandboxes reach on the VPC bridge.
+    pub api_port: u16,
     pub region: String,
     /// The port the metadata service listens on at each instance's address.
     pub imds_port: u16,
@@ -93,6 +95,7 @@ pub fn boot(
         instance_id: instance.id.clone(),
         generation: instance.boot_generation,
         user_data,
+        user_data_path: PROCESS_USER_DATA.into(),
     };
     dir.write_boot_script(&script.render())?;
     let console = dir.open_console()?;

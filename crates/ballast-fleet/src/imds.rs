@@ -11,13 +11,13 @@
 //! invalidates outstanding tokens, and SDKs then fetch a new one (a 401
 //! tells them to), as they would after a real token expired.
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::response::Response;
 use ballast_core::ec2::Instance;
 use ballast_core::sts::Session;
@@ -97,41 +97,72 @@ impl Metadata {
     }
 }
 
-/// One instance's listener.
+/// How a listener knows which instance is asking.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    /// Process mode: each instance has a listener of its own.
+    Instance(String),
+    /// Sandboxes: one listener at 169.254.169.254 for the whole VPC; the
+    /// caller is the up instance whose private address the request came
+    /// from (the VPC has no NAT, so the source is the instance's own).
+    BySourceAddress,
+}
+
+/// A listener's shared state.
 #[derive(Debug, Clone)]
 struct Served {
-    instance_id: String,
+    caller: Caller,
     metadata: Arc<Metadata>,
 }
 
-/// Binds the metadata listener of `instance_id` at `(address, port)` and
-/// serves it until the returned task is aborted.
-pub async fn serve(
+/// Serves the metadata service on `listener` until the returned task is
+/// aborted.
+pub fn serve(
     metadata: Arc<Metadata>,
-    instance_id: String,
-    address: Ipv4Addr,
-    port: u16,
-) -> std::io::Result<tokio::task::JoinHandle<()>> {
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from((address, port))).await?;
-    let router = Router::new().fallback(handle).with_state(Served {
-        instance_id,
-        metadata,
-    });
-    Ok(tokio::spawn(async move {
+    caller: Caller,
+    listener: tokio::net::TcpListener,
+) -> tokio::task::JoinHandle<()> {
+    let router = Router::new()
+        .fallback(handle)
+        .with_state(Served { caller, metadata })
+        .into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move {
         if let Err(error) = axum::serve(listener, router).await {
             tracing::warn!(%error, "metadata listener stopped");
         }
-    }))
+    })
 }
 
-async fn handle(State(served): State<Served>, request: Request) -> Response {
+async fn handle(
+    State(served): State<Served>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+) -> Response {
     let metadata = Arc::clone(&served.metadata);
-    let id = served.instance_id.clone();
     let (parts, _) = request.into_parts();
     // The store is synchronous SQLite: answer on a blocking thread.
-    tokio::task::spawn_blocking(move || answer(&metadata, &id, &parts))
-        .await
-        .unwrap_or_else(|_| text(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))
+    tokio::task::spawn_blocking(move || {
+        let id = match served.caller {
+            Caller::Instance(id) => id,
+            Caller::BySourceAddress => match caller_at(&metadata, peer.ip()) {
+                Some(id) => id,
+                None => return text(StatusCode::NOT_FOUND, ""),
+            },
+        };
+        answer(&metadata, &id, &parts)
+    })
+    .await
+    .unwrap_or_else(|_| text(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))
+}
+
+/// The up instance with the private address `source` whose metadata
+/// endpoint is enabled.
+fn caller_at(metadata: &Metadata, source: IpAddr) -> Option<String> {
+    let instances = metadata.store.read(|tx| tx.instances()).ok()?;
+    instances
+        .into_iter()
+        .find(|i| IpAddr::V4(i.private_ip) == source && i.state.is_up() && i.metadata.enabled())
+        .map(|i| i.id)
 }
 
 fn answer(metadata: &Metadata, instance_id: &str, parts: &http::request::Parts) -> Response {

@@ -9,6 +9,10 @@
 //!     home/            $HOME of the instance's processes
 //!     runtime.json     the current boot's process group, for re-adoption
 //!     first-boot-done  present once the user data has been started
+//!     volume/          sandbox mode: the root volume (overlay upper, work)
+//!     mnt/             sandbox mode: where the root is mounted, inside
+//!                      the instance's own mount namespace only
+//!     sandbox.json     sandbox mode: the current boot's init spec
 //! ```
 
 use std::fs::{self, File, OpenOptions};
@@ -45,6 +49,12 @@ impl InstanceDir {
 
     pub fn home(&self) -> PathBuf {
         self.root.join("home")
+    }
+
+    /// The root volume of a sandboxed instance: the overlay's upper and
+    /// work directories.
+    pub fn volume(&self) -> PathBuf {
+        self.root.join("volume")
     }
 
     pub fn boot_hook(&self) -> PathBuf {
@@ -140,6 +150,16 @@ impl InstanceDir {
     /// Forgets the running boot (its processes are gone).
     pub fn clear_runtime_record(&self) {
         let _ = fs::remove_file(self.runtime());
+    }
+
+    /// Deletes the root volume (a sandbox's overlay layers), if any.
+    pub fn remove_volume(&self) {
+        let volume = self.volume();
+        if volume.exists()
+            && let Err(error) = fs::remove_dir_all(&volume)
+        {
+            tracing::warn!(%error, volume = %volume.display(), "deleting the root volume");
+        }
     }
 
     /// Removes the whole directory (the instance is gone for good).

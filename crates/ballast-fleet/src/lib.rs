@@ -1,11 +1,13 @@
 //! Ballast's fleet: EC2 instances that really run.
 //!
-//! An instance is a process group in its own directory under the data dir
-//! (`instance_dir`), booted by `/bin/sh` running its user data on the first
-//! boot and its boot hook on every boot (`boot`, `process`), with its own
-//! loopback address and its own metadata service on that address (`imds`)
-//! handing out its role's credentials (`credentials`). The reconciler
-//! (`reconcile`) converges processes to the instances in the store.
+//! An instance has its own directory under the data dir (`instance_dir`)
+//! and is booted by `/bin/sh` running its user data on the first boot and
+//! its boot hook on every boot. It runs (`runtime`) either as a process
+//! group on the host with its own loopback address (`boot`, `process`), or
+//! as a Linux sandbox with its own network, root volume, hostname and PID
+//! namespace (`sandbox`). Either way its metadata service (`imds`) hands out
+//! its role's credentials (`credentials`). The reconciler (`reconcile`)
+//! converges processes to the instances in the store.
 //!
 //! The API never touches processes: it writes the instance's new state and
 //! calls [`Fleet::changed`](ballast_core::ec2::fleet::Fleet::changed).
@@ -16,6 +18,8 @@ mod imds;
 mod instance_dir;
 mod process;
 mod reconcile;
+mod runtime;
+pub mod sandbox;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -29,14 +33,16 @@ use tokio::sync::{Notify, watch};
 
 pub use boot::Environment;
 pub use instance_dir::InstanceDir;
+pub use runtime::Runtime;
+pub use sandbox::Sandbox;
 
 /// Where the fleet keeps instances and how it reaches them.
 #[derive(Debug, Clone)]
 pub struct FleetOptions {
     /// The directory holding one directory per instance.
     pub instances_root: PathBuf,
-    /// The port of each instance's metadata service, on its own address.
-    pub imds_port: u16,
+    /// Process groups or sandboxes.
+    pub runtime: Runtime,
 }
 
 /// A handle on the fleet: the API signals changes through it, the binary
@@ -86,12 +92,18 @@ impl Fleet {
     }
 
     /// Runs the fleet until [`Fleet::shutdown`]: instances' processes point
-    /// their AWS tools at `api_endpoint`.
-    pub async fn run(&self, api_endpoint: String) {
+    /// their AWS tools at the API, on `api` (process mode) or on the VPC
+    /// bridge at the same port (sandboxes).
+    pub async fn run(&self, api: std::net::SocketAddr) {
+        let imds_port = match &self.inner.options.runtime {
+            Runtime::Process { imds_port } => *imds_port,
+            Runtime::Sandbox(_) => sandbox::IMDS_ADDRESS.port(),
+        };
         let env = Environment {
-            api_endpoint,
+            api_endpoint: format!("http://{api}"),
+            api_port: api.port(),
             region: self.inner.metadata.scope.region.clone(),
-            imds_port: self.inner.options.imds_port,
+            imds_port,
             path: std::env::var_os("PATH").unwrap_or_else(|| OsString::from("/usr/bin:/bin")),
         };
         let stop = self.inner.stop.subscribe();

@@ -220,6 +220,8 @@ pub struct BootScript {
     pub generation: u64,
     /// The user data to run, on the first boot only.
     pub user_data: Option<UserDataCommand>,
+    /// Where the user data is, as the boot's shell sees it.
+    pub user_data_path: String,
 }
 
 /// How the user data is run: directly when it starts with `#!`, by bash
@@ -254,11 +256,10 @@ impl BootScript {
             self.generation, self.instance_id
         ));
         if let Some(command) = &self.user_data {
+            let path = &self.user_data_path;
             let run = match command {
-                UserDataCommand::Executable => "\"$BALLAST_INSTANCE_DIR/user-data\"".to_owned(),
-                UserDataCommand::Shell(shell) => {
-                    format!("{shell} \"$BALLAST_INSTANCE_DIR/user-data\"")
-                }
+                UserDataCommand::Executable => format!("\"{path}\""),
+                UserDataCommand::Shell(shell) => format!("{shell} \"{path}\""),
             };
             script.push_str("echo \"[ballast] running user data\"\n");
             script.push_str(&format!("{run}\n"));
@@ -274,6 +275,9 @@ impl BootScript {
         script
     }
 }
+
+/// Where a process-mode boot finds the user data.
+pub const PROCESS_USER_DATA: &str = "$BALLAST_INSTANCE_DIR/user-data";
 
 /// Signals used to stop an instance.
 pub const TERMINATE: Signal = Signal::SIGTERM;
@@ -349,6 +353,7 @@ mod tests {
             instance_id: "i-1".into(),
             generation: 1,
             user_data: Some(UserDataCommand::Shell("/bin/bash")),
+            user_data_path: PROCESS_USER_DATA.into(),
         }
         .render();
         assert!(first.contains("/bin/bash \"$BALLAST_INSTANCE_DIR/user-data\""));
@@ -357,6 +362,7 @@ mod tests {
             instance_id: "i-1".into(),
             generation: 2,
             user_data: None,
+            user_data_path: PROCESS_USER_DATA.into(),
         }
         .render();
         assert!(!later.contains("user-data"));

@@ -23,7 +23,7 @@ use ballast_store::StoreError;
 use tokio::task::JoinHandle;
 
 use crate::Inner;
-use crate::boot::{self, Environment};
+use crate::boot::Environment;
 use crate::imds;
 use crate::instance_dir::InstanceDir;
 use crate::process::{Group, InstanceProcesses, KILL, ProcessTable, TERMINATE};
@@ -48,6 +48,9 @@ struct Slot {
     boot: Option<Boot>,
     stopping: Option<Stopping>,
     imds: Option<Listener>,
+    /// A sandbox's network may exist (set when a boot starts, cleared
+    /// once the halted instance's namespace is removed).
+    network_up: bool,
 }
 
 impl Slot {
@@ -127,6 +130,21 @@ impl Reconciler {
 
     /// Runs until `stop` fires, then stops every instance's processes.
     pub(crate) async fn run(mut self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let known = self
+            .inner
+            .store
+            .read(|tx| tx.instances())
+            .map(|all| all.into_iter().map(|i| i.id).collect::<Vec<_>>())
+            .unwrap_or_default();
+        // Sandboxes share one metadata listener, for the whole VPC.
+        let _shared_imds = match self.inner.options.runtime.start(&known) {
+            Some(listener) => Some(Listener(imds::serve(
+                Arc::clone(&self.inner.metadata),
+                imds::Caller::BySourceAddress,
+                listener,
+            ))),
+            None => None,
+        };
         loop {
             if let Err(error) = self.pass().await {
                 tracing::error!(%error, "fleet reconciliation failed");
@@ -193,6 +211,7 @@ impl Reconciler {
             boot,
             stopping: None,
             imds: None,
+            network_up: true,
         }
     }
 
@@ -203,7 +222,7 @@ impl Reconciler {
             return Ok(());
         };
         if instance.state.is_up() {
-            ensure_metadata_listener(slot, instance, &self.inner, self.env.imds_port).await;
+            ensure_metadata_listener(slot, instance, &self.inner).await;
             match slot.boot {
                 Some(boot) if boot.generation == instance.boot_generation => {
                     if instance.state == InstanceState::Pending {
@@ -213,14 +232,14 @@ impl Reconciler {
                 Some(_) => {
                     // A reboot: the old boot ends before the new one starts.
                     if wind_down(slot, table, grace, now) {
-                        start_boot(slot, instance, &self.env);
+                        start_boot(slot, instance, &self.inner, &self.env);
                     }
                 }
                 None => {
                     // Processes a previous boot left behind (after a
                     // restart) end before this boot starts.
                     if wind_down(slot, table, grace, now) {
-                        start_boot(slot, instance, &self.env);
+                        start_boot(slot, instance, &self.inner, &self.env);
                     }
                 }
             }
@@ -229,14 +248,20 @@ impl Reconciler {
         if !wind_down(slot, table, grace, now) {
             return Ok(());
         }
+        if slot.imds.take().is_some() || slot.network_up {
+            slot.network_up = false;
+            self.inner.options.runtime.halted(instance);
+        }
         match instance.state {
             InstanceState::Stopping | InstanceState::ShuttingDown => {
-                slot.imds = None;
                 self.inner.mark_halted(instance)?;
             }
-            InstanceState::Stopped => slot.imds = None,
+            InstanceState::Stopped => {}
             InstanceState::Terminated => {
-                slot.imds = None;
+                // The root volume goes with the instance
+                // (DeleteOnTermination); the console stays readable while
+                // the instance is still described.
+                slot.dir.remove_volume();
                 let now = self.inner.now_millis();
                 let visible = self.inner.scale(instance::TERMINATED_VISIBLE_FOR);
                 if instance.expired(now, visible) {
@@ -302,12 +327,14 @@ impl Reconciler {
             slot.dir.clear_runtime_record();
         }
         self.slots.clear();
+        self.inner.options.runtime.stop();
     }
 }
 
 /// Starts a boot of the instance's current generation.
-fn start_boot(slot: &mut Slot, instance: &Instance, env: &Environment) {
-    match boot::boot(instance, &slot.dir, env) {
+fn start_boot(slot: &mut Slot, instance: &Instance, inner: &Inner, env: &Environment) {
+    slot.network_up = true;
+    match inner.options.runtime.boot(instance, &slot.dir, env) {
         Ok((group, mut leader)) => {
             tracing::info!(instance = instance.id, pgid = group.pgid, "booted");
             slot.boot = Some(Boot {
@@ -372,12 +399,7 @@ fn wind_down(slot: &mut Slot, table: &ProcessTable, grace: Duration, now: System
 
 /// Makes sure an up instance's metadata listener runs (unless its
 /// metadata endpoint is disabled). A failed bind is retried next pass.
-async fn ensure_metadata_listener(
-    slot: &mut Slot,
-    instance: &Instance,
-    inner: &Arc<Inner>,
-    port: u16,
-) {
+async fn ensure_metadata_listener(slot: &mut Slot, instance: &Instance, inner: &Arc<Inner>) {
     if !instance.metadata.enabled() {
         slot.imds = None;
         return;
@@ -385,15 +407,16 @@ async fn ensure_metadata_listener(
     if slot.imds.as_ref().is_some_and(|l| !l.0.is_finished()) {
         return;
     }
-    match imds::serve(
-        Arc::clone(&inner.metadata),
-        instance.id.clone(),
-        instance.private_ip,
-        port,
-    )
-    .await
-    {
-        Ok(task) => slot.imds = Some(Listener(task)),
+    match inner.options.runtime.metadata_listener(instance).await {
+        Ok(None) => {}
+        Ok(Some(listener)) => {
+            let task = imds::serve(
+                Arc::clone(&inner.metadata),
+                imds::Caller::Instance(instance.id.clone()),
+                listener,
+            );
+            slot.imds = Some(Listener(task));
+        }
         Err(error) => {
             slot.imds = None;
             tracing::warn!(%error, instance = instance.id, "metadata listener could not bind");

@@ -5,7 +5,7 @@
 //! `ballast_core::ec2::launch`.
 
 use ballast_core::Ids;
-use ballast_core::address::AddressBlock;
+use ballast_core::address::InstanceAddresses;
 use ballast_core::ec2::images::{self, ImageRef};
 use ballast_core::ec2::instance::{GroupRef, Instance, ProfileAssociation};
 use ballast_core::ec2::launch::{self, Launch, LaunchRequest, Placed};
@@ -226,7 +226,7 @@ impl Tx<'_> {
     }
 
     /// Creates between `min` and `max` instances of a checked launch in
-    /// `zone`, as many as `block` has free addresses for (fewer than `min`
+    /// `zone`, as many as the zone's address block has free addresses for (fewer than `min`
     /// is `InsufficientInstanceCapacity`), with the launch's tags.
     #[allow(clippy::too_many_arguments)]
     pub fn launch_instances<E>(
@@ -235,7 +235,7 @@ impl Tx<'_> {
         zone: &str,
         resources: LaunchResources,
         region: &str,
-        block: AddressBlock,
+        addresses: InstanceAddresses,
         ids: &Ids,
         now_millis: i64,
     ) -> Result<Vec<Instance>, E>
@@ -243,6 +243,7 @@ impl Tx<'_> {
         E: From<StoreError> + From<Rule>,
     {
         let launch = &prepared.launch;
+        let block = addresses.block_for(region, zone);
         let mut taken = self.instance_addresses()?;
         let mut addresses = Vec::new();
         while addresses.len() < launch.max as usize {

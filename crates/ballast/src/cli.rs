@@ -21,6 +21,25 @@ pub struct Cli {
 pub enum Command {
     /// Serve the AWS APIs on one endpoint until interrupted.
     Up(UpArgs),
+    /// The first process of a sandboxed instance (started by `up`).
+    #[command(hide = true)]
+    SandboxInit {
+        /// The boot's spec, written by the fleet.
+        spec: PathBuf,
+    },
+}
+
+/// How instances run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InstanceRuntime {
+    /// Sandbox when running as root with namespaces, process otherwise.
+    Auto,
+    /// Process groups on the host's network, each on its own loopback
+    /// address (works for any user).
+    Process,
+    /// Linux sandboxes: own network (172.31.0.0/16 on bridge ballast0),
+    /// root volume, hostname, PID namespace and 169.254.169.254.
+    Sandbox,
 }
 
 #[derive(Debug, Args)]
@@ -69,7 +88,12 @@ pub struct UpArgs {
     #[arg(long, env = "BALLAST_INSTANCE_CIDR", default_value = "127.101.0.0/16")]
     pub instance_cidr: String,
 
-    /// The port of the instance metadata service, which listens on each
+    /// How instances run: `sandbox` (Linux namespaces; needs root),
+    /// `process` (process groups on loopback addresses), or `auto`.
+    #[arg(long, env = "BALLAST_INSTANCE_RUNTIME", value_enum, default_value_t = InstanceRuntime::Auto)]
+    pub instance_runtime: InstanceRuntime,
+
+    /// Process mode: the port of the instance metadata service, which listens on each
     /// instance's own address (`AWS_EC2_METADATA_SERVICE_ENDPOINT` inside
     /// instances points there).
     #[arg(long, env = "BALLAST_IMDS_PORT", default_value_t = 8169)]

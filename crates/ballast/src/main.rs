@@ -11,6 +11,13 @@ use clap::Parser;
 
 fn main() -> anyhow::Result<()> {
     let cli = cli::Cli::parse();
+    if let cli::Command::SandboxInit { spec } = &cli.command {
+        // Before anything else: the sandbox's init must stay
+        // single-threaded until it forks.
+        let Err(error) = ballast_fleet::sandbox::init::run(spec);
+        eprintln!("[ballast] the sandbox could not start: {error}");
+        std::process::exit(1);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("BALLAST_LOG")
@@ -20,5 +27,6 @@ fn main() -> anyhow::Result<()> {
         .init();
     match cli.command {
         cli::Command::Up(args) => up::run(args),
+        cli::Command::SandboxInit { .. } => Ok(()),
     }
 }

@@ -6,15 +6,15 @@ use anyhow::{Context, bail};
 use ballast_api::ApiState;
 use ballast_api::auth::Credentials;
 use ballast_autoscaling::{Controller, ControllerOptions};
-use ballast_core::address::AddressBlock;
+use ballast_core::address::{AddressBlock, InstanceAddresses};
 use ballast_core::{Clock, Ids, Scope, SystemClock, TimeScale};
-use ballast_fleet::{Fleet, FleetOptions};
+use ballast_fleet::{Fleet, FleetOptions, Runtime, Sandbox};
 use ballast_proxy::hosts::HostsFile;
 use ballast_proxy::{Proxy, ProxyOptions};
 use ballast_store::Store;
 use tokio::net::TcpListener;
 
-use crate::cli::UpArgs;
+use crate::cli::{InstanceRuntime, UpArgs};
 
 pub fn run(args: UpArgs) -> anyhow::Result<()> {
     let credentials = Credentials::new(args.access_key.clone(), args.secret_key.clone());
@@ -32,13 +32,18 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         )
     })?;
     let lb_addresses = AddressBlock::parse(&args.lb_cidr).context("--lb-cidr")?;
-    let instance_addresses = AddressBlock::parse(&args.instance_cidr).context("--instance-cidr")?;
-    if lb_addresses.overlaps(instance_addresses) {
-        bail!("--lb-cidr {lb_addresses} and --instance-cidr {instance_addresses} overlap");
+    let loopback_instances = AddressBlock::parse(&args.instance_cidr).context("--instance-cidr")?;
+    if lb_addresses.overlaps(loopback_instances) {
+        bail!("--lb-cidr {lb_addresses} and --instance-cidr {loopback_instances} overlap");
     }
     let data_dir = args.data_dir();
     let store = Store::open(&data_dir)
         .with_context(|| format!("opening the store in {}", data_dir.display()))?;
+    let runtime = choose_runtime(&args, &data_dir)?;
+    let instance_addresses = match runtime {
+        Runtime::Process { .. } => InstanceAddresses::Loopback(loopback_instances),
+        Runtime::Sandbox(_) => InstanceAddresses::Subnets,
+    };
 
     let store = Arc::new(store);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -52,7 +57,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         time_scale,
         FleetOptions {
             instances_root: data_dir.join("instances"),
-            imds_port: args.imds_port,
+            runtime: runtime.clone(),
         },
     );
     let proxy = Proxy::new(
@@ -94,14 +99,14 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         autoscaling: Arc::new(controller.clone()),
     };
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let executor = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     let hosts = args.hosts_file().map(HostsFile::new);
-    let served = runtime.block_on(async {
+    let served = executor.block_on(async {
         tokio::spawn(ballast_proxy::run(proxy));
-        serve(args, state, data_dir, fleet, controller).await
+        serve(args, state, data_dir, fleet, controller, runtime).await
     });
     if let Some(hosts) = hosts
         && let Err(error) = hosts.clear()
@@ -117,12 +122,13 @@ async fn serve(
     data_dir: std::path::PathBuf,
     fleet: Fleet,
     controller: Controller,
+    runtime: Runtime,
 ) -> anyhow::Result<()> {
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
     let endpoint = format!("http://{}", listener.local_addr()?);
-    print_banner(&endpoint, &args, &data_dir, state.time_scale);
+    print_banner(&endpoint, &args, &data_dir, state.time_scale, &runtime);
 
     // Instances reach the API on loopback even when it listens on all
     // interfaces.
@@ -130,9 +136,27 @@ async fn serve(
     if reachable.ip().is_unspecified() {
         reachable.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
     }
+    if let Runtime::Sandbox(sandbox) = &runtime {
+        // Sandboxed instances reach the API on the VPC bridge, at the
+        // same port: the bridge must exist before that address is bound.
+        sandbox
+            .bridge
+            .ensure(&sandbox.owner)
+            .context("setting up the instance network")?;
+        let address = sandbox.api_address(reachable.port());
+        let vpc_listener = TcpListener::bind(address)
+            .await
+            .with_context(|| format!("binding {address} for instances"))?;
+        let router = ballast_api::router(state.clone());
+        tokio::spawn(async move {
+            if let Err(error) = axum::serve(vpc_listener, router).await {
+                tracing::error!(%error, "the API listener for instances stopped");
+            }
+        });
+    }
     let fleet_task = tokio::spawn({
         let fleet = fleet.clone();
-        async move { fleet.run(format!("http://{reachable}")).await }
+        async move { fleet.run(reachable).await }
     });
     let controller_task = tokio::spawn({
         let controller = controller.clone();
@@ -167,7 +191,13 @@ async fn serve(
     Ok(())
 }
 
-fn print_banner(endpoint: &str, args: &UpArgs, data_dir: &std::path::Path, scale: TimeScale) {
+fn print_banner(
+    endpoint: &str,
+    args: &UpArgs,
+    data_dir: &std::path::Path,
+    scale: TimeScale,
+    runtime: &Runtime,
+) {
     println!(
         "Ballast {} is listening on {endpoint}",
         env!("CARGO_PKG_VERSION")
@@ -178,6 +208,17 @@ fn print_banner(endpoint: &str, args: &UpArgs, data_dir: &std::path::Path, scale
         data_dir.display(),
         scale.factor()
     );
+    match runtime {
+        Runtime::Sandbox(sandbox) => println!(
+            "  instances: sandboxes on bridge {} ({}), metadata at 169.254.169.254",
+            sandbox.bridge.name,
+            sandbox.bridge.block()
+        ),
+        Runtime::Process { imds_port } => println!(
+            "  instances: process groups on {}, metadata on port {imds_port}",
+            args.instance_cidr
+        ),
+    }
     println!();
     println!("Point AWS tools at it by pasting:");
     println!("  export AWS_ENDPOINT_URL={endpoint}");
@@ -188,6 +229,28 @@ fn print_banner(endpoint: &str, args: &UpArgs, data_dir: &std::path::Path, scale
         args.region, args.region
     );
     println!();
+}
+
+/// The instance runtime `--instance-runtime` asks for: `auto` takes the
+/// sandbox where this machine can run one and says why when it cannot.
+fn choose_runtime(args: &UpArgs, data_dir: &std::path::Path) -> anyhow::Result<Runtime> {
+    let process = Runtime::Process {
+        imds_port: args.imds_port,
+    };
+    let unavailable = Sandbox::unavailable();
+    match (args.instance_runtime, unavailable) {
+        (InstanceRuntime::Process, _) => Ok(process),
+        (InstanceRuntime::Sandbox, Some(why)) => {
+            bail!("--instance-runtime sandbox is not possible here: {why}")
+        }
+        (InstanceRuntime::Auto, Some(why)) => {
+            println!("Instances run as process groups: no sandbox here ({why}).");
+            Ok(process)
+        }
+        (InstanceRuntime::Sandbox | InstanceRuntime::Auto, None) => {
+            Ok(Runtime::Sandbox(Sandbox::default_vpc(data_dir)))
+        }
+    }
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -79,6 +79,13 @@ impl Ballast {
         // data directory, so servers side by side never contend for an
         // address.
         let octet = address_octet(data_dir);
+        // Process mode unless a test asks for sandboxes: only one server
+        // on a machine may own the sandboxes' VPC bridge.
+        let runtime: &[&str] = if extra.contains(&"--instance-runtime") {
+            &[]
+        } else {
+            &["--instance-runtime", "process"]
+        };
         let lb_block = format!("127.{octet}.0.0/17");
         let instance_block = format!("127.{octet}.128.0/17");
         let mut child = Command::new(binary())
@@ -87,6 +94,7 @@ impl Ballast {
             .args(["--lb-cidr", &lb_block])
             .args(["--instance-cidr", &instance_block])
             .args(hosts)
+            .args(runtime)
             .args(extra)
             .env("BALLAST_LOG", "warn")
             .stdout(Stdio::piped())

@@ -16,7 +16,7 @@ use axum::Router;
 use axum::body::Body;
 use ballast_api::auth::Credentials;
 use ballast_api::{ApiState, NoDataPlane};
-use ballast_core::address::AddressBlock;
+use ballast_core::address::{AddressBlock, InstanceAddresses};
 use ballast_core::autoscaling::NoAutoScaling;
 use ballast_core::clock::ManualClock;
 use ballast_core::ec2::fleet::NoFleet;
@@ -162,7 +162,9 @@ impl Api {
             data_plane: Arc::new(NoDataPlane),
             lb_addresses: AddressBlock::parse("127.200.0.0/16").expect("block"),
             fleet: Arc::new(NoFleet),
-            instance_addresses: AddressBlock::parse("127.201.0.0/16").expect("block"),
+            instance_addresses: InstanceAddresses::Loopback(
+                AddressBlock::parse("127.201.0.0/16").expect("block"),
+            ),
             autoscaling: Arc::new(NoAutoScaling),
         };
         Api {

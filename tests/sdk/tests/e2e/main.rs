@@ -20,4 +20,5 @@ mod elbv2_load_balancers;
 mod elbv2_target_groups;
 mod iam;
 mod instance_roles;
+mod sandbox;
 mod ssm;

@@ -1,0 +1,279 @@
+//! The sandbox runtime: instances as Linux sandboxes, made with namespaces
+//! and an overlay root, no container engine.
+//!
+//! Each instance gets a network namespace on the VPC's bridge
+//! ([`network`]), its own loopback and `169.254.169.254`, a PID namespace
+//! whose init ([`init`]) reaps orphans and takes every process down with
+//! it, a UTS namespace with its `ip-…` hostname, and a root volume: an
+//! overlay whose lower layer is the host's `/` (the host is the AMI) and
+//! whose upper layer, in the instance's directory, keeps what the instance
+//! writes across reboots and stop/start until it is terminated.
+
+pub mod init;
+pub mod network;
+
+use std::ffi::OsString;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use ballast_core::ec2::Instance;
+use ballast_core::ec2::instance::decode_user_data;
+use ballast_core::network::DEFAULT_VPC_CIDR;
+use tokio::process::Command;
+
+use crate::boot::Environment;
+use crate::instance_dir::{InstanceDir, RuntimeRecord};
+use crate::process::{BootScript, Group, INSTANCE_DIR_VARIABLE, INSTANCE_MARKER, UserDataCommand};
+use network::InstanceNetwork;
+pub use network::{Bridge, NetworkError, Owner};
+
+/// Where the sandbox keeps the user data, as cloud-init does.
+const USER_DATA_PATH: &str = "/var/lib/cloud/instance/user-data.txt";
+/// The boot script inside the instance.
+const BOOT_SCRIPT_PATH: &str = "/var/lib/ballast/boot.sh";
+/// What every boot runs after the user data: `/etc/rc.local`, as
+/// distributions' rc-local service does (user data installs it to start
+/// services on every boot).
+const BOOT_HOOK_PATH: &str = "/etc/rc.local";
+/// The instance metadata service, as every EC2 instance reaches it.
+pub const IMDS_ADDRESS: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::new(169, 254, 169, 254)), 80);
+/// The prefix length of the default subnets.
+const SUBNET_PREFIX: u8 = 20;
+
+/// The sandbox runtime's settings: the VPC bridge, and what instances must
+/// not see of the host.
+#[derive(Debug, Clone)]
+pub struct Sandbox {
+    pub bridge: Bridge,
+    pub owner: Owner,
+    /// Host directories hidden inside instances (Ballast's data dir).
+    pub hidden: Vec<PathBuf>,
+}
+
+impl Sandbox {
+    /// The default VPC's sandbox: bridge `ballast0` at 172.31.0.1/16.
+    pub fn default_vpc(data_dir: &Path) -> Sandbox {
+        let data_dir = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_owned());
+        let (network, prefix) = DEFAULT_VPC_CIDR
+            .split_once('/')
+            .and_then(|(a, p)| Some((a.parse::<Ipv4Addr>().ok()?, p.parse::<u8>().ok()?)))
+            .unwrap_or((Ipv4Addr::new(172, 31, 0, 0), 16));
+        let gateway = Ipv4Addr::from(u32::from(network) + 1);
+        Sandbox {
+            bridge: Bridge {
+                name: "ballast0".into(),
+                gateway,
+                prefix,
+                network,
+            },
+            owner: Owner {
+                pid: std::process::id(),
+                data_dir: data_dir.clone(),
+            },
+            hidden: vec![data_dir],
+        }
+    }
+
+    /// Why this machine cannot run sandboxes, or `None` when it can.
+    pub fn unavailable() -> Option<String> {
+        if !nix::unistd::geteuid().is_root() {
+            return Some("not running as root".into());
+        }
+        if !Path::new("/proc/self/ns/pid").exists() || !Path::new("/proc/self/ns/net").exists() {
+            return Some("the kernel has no PID or network namespaces".into());
+        }
+        let filesystems = std::fs::read_to_string("/proc/filesystems").unwrap_or_default();
+        if !filesystems.lines().any(|l| l.ends_with("\toverlay")) {
+            return Some("the kernel has no overlayfs (modprobe overlay)".into());
+        }
+        if network::ip(&["-V"]).is_err() {
+            return Some("`ip` is missing (install the iproute2 package)".into());
+        }
+        None
+    }
+
+    /// Sets up the VPC bridge and removes instance namespaces no instance
+    /// of `known` owns (left by a killed Ballast).
+    pub fn start(&self, known: &[String]) -> Result<(), NetworkError> {
+        self.bridge.ensure(&self.owner)?;
+        for netns in network::instance_namespaces() {
+            let id = netns.trim_start_matches("ballast-");
+            if !known.iter().any(|k| k == id) {
+                tracing::info!(netns, "removing a namespace no instance owns");
+                InstanceNetwork::new(id, Ipv4Addr::UNSPECIFIED, SUBNET_PREFIX).remove();
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes every instance's namespace and link, then the bridge (the
+    /// instances are already down).
+    pub fn stop(&self) {
+        for netns in network::instance_namespaces() {
+            let id = netns.trim_start_matches("ballast-");
+            InstanceNetwork::new(id, Ipv4Addr::UNSPECIFIED, SUBNET_PREFIX).remove();
+        }
+        self.bridge.remove();
+    }
+
+    fn network(&self, instance: &Instance) -> InstanceNetwork {
+        InstanceNetwork::new(&instance.id, instance.private_ip, SUBNET_PREFIX)
+    }
+
+    /// The VPC's metadata listener: 169.254.169.254:80 on the host, which
+    /// only packets from the bridge reach (see [`Bridge::ensure`]).
+    pub fn metadata_listener(&self) -> io::Result<std::net::TcpListener> {
+        network::bind_transparent(IMDS_ADDRESS)
+    }
+
+    /// Removes a halted instance's namespace (its processes are gone).
+    pub fn halted(&self, instance: &Instance) {
+        self.network(instance).remove();
+    }
+
+    /// The API's address as instances reach it: the bridge's own address.
+    pub fn api_address(&self, port: u16) -> SocketAddr {
+        SocketAddr::from((self.bridge.gateway, port))
+    }
+
+    /// Starts a boot: wires the network, writes the init's spec and starts
+    /// `ballast sandbox-init` in a new process group.
+    pub fn boot(
+        &self,
+        instance: &Instance,
+        dir: &InstanceDir,
+        env: &Environment,
+    ) -> io::Result<(Group, tokio::process::Child)> {
+        dir.create()?;
+        self.network(instance)
+            .ensure(&self.bridge)
+            .map_err(io::Error::other)?;
+        let first_boot = !dir.first_boot_done();
+        let mut files = vec![
+            file("/etc/hosts", self.hosts(instance, env).into_bytes(), 0o644),
+            file(
+                "/etc/hostname",
+                format!("{}\n", hostname(instance, env)).into_bytes(),
+                0o644,
+            ),
+        ];
+        let mut user_data = None;
+        if first_boot {
+            if let Some(data) = instance
+                .user_data
+                .as_deref()
+                .and_then(|encoded| decode_user_data(encoded).ok())
+            {
+                user_data = Some(UserDataCommand::for_data(&data));
+                files.push(file(USER_DATA_PATH, data, 0o755));
+            }
+            dir.mark_first_boot()?;
+        }
+        let script = BootScript {
+            instance_id: instance.id.clone(),
+            generation: instance.boot_generation,
+            user_data,
+            user_data_path: USER_DATA_PATH.into(),
+        };
+        files.push(file(BOOT_SCRIPT_PATH, script.render().into_bytes(), 0o755));
+        let spec = init::InitSpec {
+            netns: self.network(instance).netns_path(),
+            upper: dir.volume().join("upper"),
+            work: dir.volume().join("work"),
+            merged: dir.root().join("mnt"),
+            hostname: hostname(instance, env),
+            hidden: self.hidden.clone(),
+            files,
+            boot_script: BOOT_SCRIPT_PATH.into(),
+            env: self.variables(instance, dir, env, first_boot),
+        };
+        let spec_path = dir.root().join("sandbox.json");
+        std::fs::write(
+            &spec_path,
+            serde_json::to_vec(&spec).map_err(io::Error::other)?,
+        )?;
+        let console = dir.open_console()?;
+        let child = Command::new("/proc/self/exe")
+            .arg("sandbox-init")
+            .arg(&spec_path)
+            .env_clear()
+            .env(INSTANCE_MARKER, &instance.id)
+            .env(INSTANCE_DIR_VARIABLE, dir.root())
+            .stdin(Stdio::null())
+            .stdout(console.try_clone()?)
+            .stderr(console)
+            .process_group(0)
+            .kill_on_drop(false)
+            .spawn()?;
+        let pgid = child
+            .id()
+            .and_then(|pid| i32::try_from(pid).ok())
+            .ok_or_else(|| io::Error::other("the sandbox launcher has no pid"))?;
+        dir.save_runtime_record(RuntimeRecord {
+            pgid,
+            generation: instance.boot_generation,
+        })?;
+        Ok((Group { pgid }, child))
+    }
+
+    /// The instance's `/etc/hosts`: itself, and the VPC's own names.
+    fn hosts(&self, instance: &Instance, env: &Environment) -> String {
+        let name = hostname(instance, env);
+        let short = name.split('.').next().unwrap_or(&name);
+        format!(
+            "127.0.0.1   localhost localhost.localdomain\n\
+             ::1         localhost6 localhost6.localdomain6\n\
+             {}  {name} {short}\n",
+            instance.private_ip
+        )
+    }
+
+    /// The boot's environment: the AWS tools find the API on the bridge and
+    /// the credentials at 169.254.169.254, as on EC2.
+    fn variables(
+        &self,
+        instance: &Instance,
+        dir: &InstanceDir,
+        env: &Environment,
+        first_boot: bool,
+    ) -> Vec<(String, String)> {
+        let text = |s: &OsString| s.to_string_lossy().into_owned();
+        let endpoint = format!("http://{}", self.api_address(env.api_port));
+        vec![
+            ("PATH".into(), text(&env.path)),
+            ("HOME".into(), "/root".into()),
+            ("USER".into(), "root".into()),
+            ("LANG".into(), "C.UTF-8".into()),
+            ("AWS_ENDPOINT_URL".into(), endpoint),
+            ("AWS_REGION".into(), env.region.clone()),
+            ("AWS_DEFAULT_REGION".into(), env.region.clone()),
+            (INSTANCE_MARKER.into(), instance.id.clone()),
+            (
+                INSTANCE_DIR_VARIABLE.into(),
+                dir.root().to_string_lossy().into_owned(),
+            ),
+            ("BALLAST_BOOT_HOOK".into(), BOOT_HOOK_PATH.into()),
+            ("BALLAST_PRIVATE_IP".into(), instance.private_ip.to_string()),
+            (
+                "BALLAST_FIRST_BOOT".into(),
+                if first_boot { "1" } else { "0" }.into(),
+            ),
+        ]
+    }
+}
+
+/// The instance's hostname: its private DNS name, as Amazon Linux sets it.
+fn hostname(instance: &Instance, env: &Environment) -> String {
+    instance.private_dns_name(&env.region)
+}
+
+fn file(path: &str, contents: Vec<u8>, mode: u32) -> init::SpecFile {
+    init::SpecFile {
+        path: path.into(),
+        contents,
+        mode,
+    }
+}
