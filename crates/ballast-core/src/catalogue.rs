@@ -32,6 +32,9 @@ pub struct Image {
     /// `ImdsSupport: v2.0`: instances launched from it require IMDSv2
     /// tokens unless the launch says otherwise (Amazon Linux 2023).
     pub imds_v2_only: bool,
+    /// The user cloud-init creates with the key pair's public key
+    /// (`ec2-user` on Amazon Linux, `ubuntu` on Ubuntu).
+    pub default_user: &'static str,
 }
 
 /// Amazon Linux 2023, x86_64: what the examples and seeds launch.
@@ -54,6 +57,7 @@ pub const IMAGES: &[Image] = &[
             "ami-amazon-linux-latest/amzn2-ami-kernel-5.10-hvm-x86_64-gp2",
         ],
         imds_v2_only: false,
+        default_user: "ec2-user",
     },
     Image {
         id: AL2023_X86_64,
@@ -70,6 +74,7 @@ pub const IMAGES: &[Image] = &[
             "ami-amazon-linux-latest/al2023-ami-kernel-6.1-x86_64",
         ],
         imds_v2_only: true,
+        default_user: "ec2-user",
     },
     Image {
         id: "ami-0ba11a5700a023a64",
@@ -86,6 +91,7 @@ pub const IMAGES: &[Image] = &[
             "ami-amazon-linux-latest/al2023-ami-kernel-6.1-arm64",
         ],
         imds_v2_only: true,
+        default_user: "ec2-user",
     },
     Image {
         id: "ami-0ba11a5700c024086",
@@ -99,6 +105,7 @@ pub const IMAGES: &[Image] = &[
         root_device_name: "/dev/sda1",
         ssm_parameters: &["canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id"],
         imds_v2_only: false,
+        default_user: "ubuntu",
     },
 ];
 

@@ -96,6 +96,7 @@ pub fn boot(
         generation: instance.boot_generation,
         user_data,
         user_data_path: PROCESS_USER_DATA.into(),
+        system: None,
     };
     dir.write_boot_script(&script.render())?;
     let console = dir.open_console()?;

@@ -222,6 +222,9 @@ pub struct BootScript {
     pub user_data: Option<UserDataCommand>,
     /// Where the user data is, as the boot's shell sees it.
     pub user_data_path: String,
+    /// What the image's own boot does before the user data (sandboxes:
+    /// users and keys, sshd, cron), as shell lines.
+    pub system: Option<String>,
 }
 
 /// How the user data is run: directly when it starts with `#!`, by bash
@@ -255,6 +258,9 @@ impl BootScript {
             "echo \"[ballast] boot {} of {} at $(date -u +%Y-%m-%dT%H:%M:%SZ)\"\n",
             self.generation, self.instance_id
         ));
+        if let Some(system) = &self.system {
+            script.push_str(system);
+        }
         if let Some(command) = &self.user_data {
             let path = &self.user_data_path;
             let run = match command {
@@ -354,6 +360,7 @@ mod tests {
             generation: 1,
             user_data: Some(UserDataCommand::Shell("/bin/bash")),
             user_data_path: PROCESS_USER_DATA.into(),
+            system: None,
         }
         .render();
         assert!(first.contains("/bin/bash \"$BALLAST_INSTANCE_DIR/user-data\""));
@@ -363,6 +370,7 @@ mod tests {
             generation: 2,
             user_data: None,
             user_data_path: PROCESS_USER_DATA.into(),
+            system: None,
         }
         .render();
         assert!(!later.contains("user-data"));

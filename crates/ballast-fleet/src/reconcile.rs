@@ -334,7 +334,19 @@ impl Reconciler {
 /// Starts a boot of the instance's current generation.
 fn start_boot(slot: &mut Slot, instance: &Instance, inner: &Inner, env: &Environment) {
     slot.network_up = true;
-    match inner.options.runtime.boot(instance, &slot.dir, env) {
+    let public_key = instance.key_name.as_deref().and_then(|name| {
+        inner
+            .store
+            .read(|tx| tx.key_pair_by_name(name))
+            .ok()
+            .flatten()
+            .map(|key| key.public_key)
+    });
+    match inner
+        .options
+        .runtime
+        .boot(instance, &slot.dir, env, public_key.as_deref())
+    {
         Ok((group, mut leader)) => {
             tracing::info!(instance = instance.id, pgid = group.pgid, "booted");
             slot.boot = Some(Boot {

@@ -21,16 +21,18 @@ pub enum Runtime {
 }
 
 impl Runtime {
-    /// Starts a boot of `instance`'s current generation.
+    /// Starts a boot of `instance`'s current generation; `public_key` is
+    /// its key pair's, which a sandbox installs for the image's user.
     pub(crate) fn boot(
         &self,
         instance: &Instance,
         dir: &InstanceDir,
         env: &Environment,
+        public_key: Option<&str>,
     ) -> io::Result<(Group, tokio::process::Child)> {
         match self {
             Runtime::Process { .. } => boot::boot(instance, dir, env),
-            Runtime::Sandbox(sandbox) => sandbox.boot(instance, dir, env),
+            Runtime::Sandbox(sandbox) => sandbox.boot(instance, dir, env, public_key),
         }
     }
 

@@ -209,11 +209,16 @@ fn print_banner(
         scale.factor()
     );
     match runtime {
-        Runtime::Sandbox(sandbox) => println!(
-            "  instances: sandboxes on bridge {} ({}), metadata at 169.254.169.254",
-            sandbox.bridge.name,
-            sandbox.bridge.block()
-        ),
+        Runtime::Sandbox(sandbox) => {
+            println!(
+                "  instances: sandboxes on bridge {} ({}), metadata at 169.254.169.254",
+                sandbox.bridge.name,
+                sandbox.bridge.block()
+            );
+            for (feature, package) in Sandbox::missing_tools() {
+                println!("  instances boot without {feature}: install the {package} package");
+            }
+        }
         Runtime::Process { imds_port } => println!(
             "  instances: process groups on {}, metadata on port {imds_port}",
             args.instance_cidr

@@ -77,6 +77,21 @@ impl Sandbox {
         }
     }
 
+    /// What sandboxes borrow from the host and this host lacks, each with
+    /// the package that provides it: instances boot without that feature.
+    pub fn missing_tools() -> Vec<(&'static str, &'static str)> {
+        const TOOLS: [(&str, &str, &str); 3] = [
+            ("/usr/sbin/sshd", "SSH into instances", "openssh-server"),
+            ("/usr/bin/sudo", "sudo for the image's user", "sudo"),
+            ("/usr/sbin/cron", "crontab @reboot entries", "cron"),
+        ];
+        TOOLS
+            .iter()
+            .filter(|(path, _, _)| !Path::new(path).exists())
+            .map(|(_, feature, package)| (*feature, *package))
+            .collect()
+    }
+
     /// Why this machine cannot run sandboxes, or `None` when it can.
     pub fn unavailable() -> Option<String> {
         if !nix::unistd::geteuid().is_root() {
@@ -146,6 +161,7 @@ impl Sandbox {
         instance: &Instance,
         dir: &InstanceDir,
         env: &Environment,
+        public_key: Option<&str>,
     ) -> io::Result<(Group, tokio::process::Child)> {
         dir.create()?;
         self.network(instance)
@@ -157,6 +173,21 @@ impl Sandbox {
             file(
                 "/etc/hostname",
                 format!("{}\n", hostname(instance, env)).into_bytes(),
+                0o644,
+            ),
+            // Login shells and SSH sessions (pam_env) find the API and the
+            // region, and the tools the host (the AMI) has on its PATH.
+            file("/etc/environment", self.login_environment(env).into_bytes(), 0o644),
+            file(
+                "/etc/profile.d/ballast-aws.sh",
+                format!(
+                    "export AWS_ENDPOINT_URL={endpoint} AWS_REGION={region} AWS_DEFAULT_REGION={region}\n\
+                     case \":$PATH:\" in *\":{path}:\"*) ;; *) PATH=\"$PATH:{path}\" ;; esac\n",
+                    endpoint = self.endpoint(env),
+                    region = env.region,
+                    path = env.path.to_string_lossy(),
+                )
+                .into_bytes(),
                 0o644,
             ),
         ];
@@ -177,6 +208,7 @@ impl Sandbox {
             generation: instance.boot_generation,
             user_data,
             user_data_path: USER_DATA_PATH.into(),
+            system: Some(system_boot(instance, public_key, first_boot)),
         };
         files.push(file(BOOT_SCRIPT_PATH, script.render().into_bytes(), 0o755));
         let spec = init::InitSpec {
@@ -219,6 +251,21 @@ impl Sandbox {
         Ok((Group { pgid }, child))
     }
 
+    /// The API as instances reach it.
+    fn endpoint(&self, env: &Environment) -> String {
+        format!("http://{}", self.api_address(env.api_port))
+    }
+
+    /// `/etc/environment`: what every session starts with.
+    fn login_environment(&self, env: &Environment) -> String {
+        format!(
+            "PATH={path}\nAWS_ENDPOINT_URL={endpoint}\nAWS_REGION={region}\nAWS_DEFAULT_REGION={region}\n",
+            path = env.path.to_string_lossy(),
+            endpoint = self.endpoint(env),
+            region = env.region,
+        )
+    }
+
     /// The instance's `/etc/hosts`: itself, and the VPC's own names.
     fn hosts(&self, instance: &Instance, env: &Environment) -> String {
         let name = hostname(instance, env);
@@ -241,7 +288,7 @@ impl Sandbox {
         first_boot: bool,
     ) -> Vec<(String, String)> {
         let text = |s: &OsString| s.to_string_lossy().into_owned();
-        let endpoint = format!("http://{}", self.api_address(env.api_port));
+        let endpoint = self.endpoint(env);
         vec![
             ("PATH".into(), text(&env.path)),
             ("HOME".into(), "/root".into()),
@@ -263,6 +310,46 @@ impl Sandbox {
             ),
         ]
     }
+}
+
+/// What the image does at boot before the user data, as cloud-init and
+/// the image's services would: on the first boot, the image's default
+/// user with the key pair's public key and passwordless sudo; on every
+/// boot, sshd and cron when the host has them (see
+/// [`Sandbox::missing_tools`]).
+fn system_boot(instance: &Instance, public_key: Option<&str>, first_boot: bool) -> String {
+    let user = ballast_core::catalogue::find(&instance.image_id)
+        .map_or("ec2-user", |image| image.default_user);
+    let mut script = String::new();
+    if first_boot {
+        script.push_str(&format!(
+            "if ! id {user} >/dev/null 2>&1; then\n\
+             \x20 useradd --create-home --shell /bin/bash {user} 2>/dev/null || adduser -D -s /bin/sh {user}\n\
+             fi\n\
+             mkdir -p /etc/sudoers.d\n\
+             echo '{user} ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/90-cloud-init-users\n\
+             chmod 440 /etc/sudoers.d/90-cloud-init-users\n"
+        ));
+        if let Some(key) = public_key {
+            // A public key line holds no single quote, so it can be quoted.
+            let key = key.replace('\'', "");
+            script.push_str(&format!(
+                "home=$(getent passwd {user} | cut -d: -f6)\n\
+                 mkdir -p \"$home/.ssh\"\n\
+                 echo '{key}' >> \"$home/.ssh/authorized_keys\"\n\
+                 chmod 700 \"$home/.ssh\"; chmod 600 \"$home/.ssh/authorized_keys\"\n\
+                 chown -R {user}: \"$home/.ssh\"\n"
+            ));
+        }
+    }
+    script.push_str(
+        "if [ -x /usr/sbin/sshd ]; then\n\
+         \x20 ssh-keygen -A >/dev/null 2>&1; mkdir -p /run/sshd\n\
+         \x20 /usr/sbin/sshd && echo \"[ballast] sshd started\"\n\
+         fi\n\
+         if command -v cron >/dev/null 2>&1; then cron; elif command -v crond >/dev/null 2>&1; then crond; fi\n",
+    );
+    script
 }
 
 /// The instance's hostname: its private DNS name, as Amazon Linux sets it.
