@@ -151,12 +151,14 @@ def test_ssh_sudo_and_the_aws_cli_inside(sandbox, tmp_path):
     assert hostname == "ip-" + address.replace(".", "-") + ".ec2.internal"
     assert (user, root) == ("ec2-user", "0")
 
-    # The AWS CLI inside, configured by nothing but the instance: it finds
-    # the endpoint and region in the session's environment and the role's
-    # credentials at 169.254.169.254. (Run as root, `sudo -i`: this host's
-    # Python, which the tools run on, lives under /root.)
+    # The AWS CLI inside, configured by nothing but the instance: without
+    # AWS_ENDPOINT_URL it reaches STS by its real name over HTTPS (the
+    # name resolves to the VPC's endpoint, whose certificate the instance
+    # trusts), with the region from the session's environment and the
+    # role's credentials from 169.254.169.254. (Run as root, `sudo -i`:
+    # this host's Python, which the tools run on, lives under /root.)
     proc = subprocess.run(
-        [*ssh, "sudo -i aws sts get-caller-identity --output json"],
+        [*ssh, "sudo -i env -u AWS_ENDPOINT_URL aws sts get-caller-identity --output json"],
         capture_output=True,
         text=True,
         timeout=60,

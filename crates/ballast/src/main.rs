@@ -4,6 +4,7 @@
 //! quickstart and ARCHITECTURE.md for how the pieces fit.
 
 mod cli;
+mod tls;
 mod ttl_sweeper;
 mod up;
 

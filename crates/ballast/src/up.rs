@@ -153,6 +153,19 @@ async fn serve(
                 tracing::error!(%error, "the API listener for instances stopped");
             }
         });
+        // The AWS endpoints by name, over HTTPS, on the bridge's port 443.
+        if let Some(authority) = &sandbox.tls {
+            let address = sandbox.api_address(443);
+            let acceptor = crate::tls::acceptor(authority)?;
+            let https = TcpListener::bind(address)
+                .await
+                .with_context(|| format!("binding {address} for the AWS endpoints"))?;
+            tokio::spawn(crate::tls::serve(
+                https,
+                acceptor,
+                ballast_api::router(state.clone()),
+            ));
+        }
     }
     let fleet_task = tokio::spawn({
         let fleet = fleet.clone();
@@ -252,9 +265,9 @@ fn choose_runtime(args: &UpArgs, data_dir: &std::path::Path) -> anyhow::Result<R
             println!("Instances run as process groups: no sandbox here ({why}).");
             Ok(process)
         }
-        (InstanceRuntime::Sandbox | InstanceRuntime::Auto, None) => {
-            Ok(Runtime::Sandbox(Sandbox::default_vpc(data_dir)))
-        }
+        (InstanceRuntime::Sandbox | InstanceRuntime::Auto, None) => Ok(Runtime::Sandbox(
+            Sandbox::default_vpc(data_dir, &args.region),
+        )),
     }
 }
 

@@ -9,6 +9,7 @@
 //! whose upper layer, in the instance's directory, keeps what the instance
 //! writes across reboots and stop/start until it is terminated.
 
+pub mod endpoints;
 pub mod init;
 pub mod network;
 
@@ -40,6 +41,15 @@ const BOOT_HOOK_PATH: &str = "/etc/rc.local";
 /// The instance metadata service, as every EC2 instance reaches it.
 pub const IMDS_ADDRESS: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::new(169, 254, 169, 254)), 80);
+/// The system CA bundles sandboxes get (Debian's first: the one
+/// `AWS_CA_BUNDLE` names).
+const CA_BUNDLES: [&str; 2] = [
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+];
+const CA_ANCHOR_DEBIAN: &str = "/usr/local/share/ca-certificates/ballast.crt";
+const CA_ANCHOR_AMAZON: &str = "/etc/pki/ca-trust/source/anchors/ballast.pem";
+
 /// The prefix length of the default subnets.
 const SUBNET_PREFIX: u8 = 20;
 
@@ -51,11 +61,15 @@ pub struct Sandbox {
     pub owner: Owner,
     /// Host directories hidden inside instances (Ballast's data dir).
     pub hidden: Vec<PathBuf>,
+    /// The AWS endpoints' certificate, when it could be made: instances
+    /// trust its authority and reach the services by name over HTTPS.
+    pub tls: Option<endpoints::Authority>,
+    pub region: String,
 }
 
 impl Sandbox {
     /// The default VPC's sandbox: bridge `ballast0` at 172.31.0.1/16.
-    pub fn default_vpc(data_dir: &Path) -> Sandbox {
+    pub fn default_vpc(data_dir: &Path, region: &str) -> Sandbox {
         let data_dir = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_owned());
         let (network, prefix) = DEFAULT_VPC_CIDR
             .split_once('/')
@@ -73,7 +87,17 @@ impl Sandbox {
                 pid: std::process::id(),
                 data_dir: data_dir.clone(),
             },
+            tls: endpoints::Authority::load_or_create(
+                &data_dir.join("tls"),
+                &endpoints::service_names(region),
+                gateway,
+            )
+            .inspect_err(|error| {
+                tracing::warn!(%error, "no HTTPS endpoints for instances");
+            })
+            .ok(),
             hidden: vec![data_dir],
+            region: region.to_owned(),
         }
     }
 
@@ -177,20 +201,18 @@ impl Sandbox {
             ),
             // Login shells and SSH sessions (pam_env) find the API and the
             // region, and the tools the host (the AMI) has on its PATH.
-            file("/etc/environment", self.login_environment(env).into_bytes(), 0o644),
+            file(
+                "/etc/environment",
+                self.login_environment(env).into_bytes(),
+                0o644,
+            ),
             file(
                 "/etc/profile.d/ballast-aws.sh",
-                format!(
-                    "export AWS_ENDPOINT_URL={endpoint} AWS_REGION={region} AWS_DEFAULT_REGION={region}\n\
-                     case \":$PATH:\" in *\":{path}:\"*) ;; *) PATH=\"$PATH:{path}\" ;; esac\n",
-                    endpoint = self.endpoint(env),
-                    region = env.region,
-                    path = env.path.to_string_lossy(),
-                )
-                .into_bytes(),
+                self.login_profile(env).into_bytes(),
                 0o644,
             ),
         ];
+        files.extend(self.trust_files());
         let mut user_data = None;
         if first_boot {
             if let Some(data) = instance
@@ -256,26 +278,87 @@ impl Sandbox {
         format!("http://{}", self.api_address(env.api_port))
     }
 
+    /// The AWS variables every process of the instance starts with: the
+    /// endpoint, the region, and the bundle that trusts the endpoints'
+    /// certificate.
+    fn aws_variables(&self, env: &Environment) -> Vec<(String, String)> {
+        let mut variables = vec![
+            ("AWS_ENDPOINT_URL".to_owned(), self.endpoint(env)),
+            ("AWS_REGION".to_owned(), env.region.clone()),
+            ("AWS_DEFAULT_REGION".to_owned(), env.region.clone()),
+        ];
+        if self.tls.is_some() {
+            variables.push(("AWS_CA_BUNDLE".to_owned(), CA_BUNDLES[0].to_owned()));
+        }
+        variables
+    }
+
     /// `/etc/environment`: what every session starts with.
     fn login_environment(&self, env: &Environment) -> String {
+        let mut text = format!("PATH={}\n", env.path.to_string_lossy());
+        for (name, value) in self.aws_variables(env) {
+            text.push_str(&format!("{name}={value}\n"));
+        }
+        text
+    }
+
+    /// `/etc/profile.d/ballast-aws.sh`: login shells, whose profile resets
+    /// `PATH`, get the AWS variables and the host's tools.
+    fn login_profile(&self, env: &Environment) -> String {
+        let exports: Vec<String> = self
+            .aws_variables(env)
+            .into_iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect();
+        let path = env.path.to_string_lossy();
         format!(
-            "PATH={path}\nAWS_ENDPOINT_URL={endpoint}\nAWS_REGION={region}\nAWS_DEFAULT_REGION={region}\n",
-            path = env.path.to_string_lossy(),
-            endpoint = self.endpoint(env),
-            region = env.region,
+            "export {}\ncase \":$PATH:\" in *\":{path}:\"*) ;; *) PATH=\"$PATH:{path}\" ;; esac\n",
+            exports.join(" ")
         )
     }
 
-    /// The instance's `/etc/hosts`: itself, and the VPC's own names.
+    /// The instance's `/etc/hosts`: itself, and the AWS endpoints on the
+    /// bridge (the private DNS of an interface endpoint).
     fn hosts(&self, instance: &Instance, env: &Environment) -> String {
         let name = hostname(instance, env);
         let short = name.split('.').next().unwrap_or(&name);
-        format!(
+        let mut hosts = format!(
             "127.0.0.1   localhost localhost.localdomain\n\
              ::1         localhost6 localhost6.localdomain6\n\
              {}  {name} {short}\n",
             instance.private_ip
-        )
+        );
+        if self.tls.is_some() {
+            hosts.push_str(&format!(
+                "{}  {}\n",
+                self.bridge.gateway,
+                endpoints::service_names(&env.region).join(" ")
+            ));
+        }
+        hosts
+    }
+
+    /// The instance's trust store: the host's bundle (the AMI's) with
+    /// Ballast's authority added, at the paths Debian and Amazon Linux use,
+    /// and the authority alone where update-ca-certificates and
+    /// update-ca-trust look for local ones.
+    fn trust_files(&self) -> Vec<init::SpecFile> {
+        let Some(tls) = &self.tls else {
+            return Vec::new();
+        };
+        let mut files = vec![
+            file(CA_ANCHOR_DEBIAN, tls.ca_pem.clone().into_bytes(), 0o644),
+            file(CA_ANCHOR_AMAZON, tls.ca_pem.clone().into_bytes(), 0o644),
+        ];
+        for bundle in CA_BUNDLES {
+            let mut contents = std::fs::read(bundle).unwrap_or_default();
+            if !contents.is_empty() && !contents.ends_with(b"\n") {
+                contents.push(b'\n');
+            }
+            contents.extend_from_slice(tls.ca_pem.as_bytes());
+            files.push(file(bundle, contents, 0o644));
+        }
+        files
     }
 
     /// The boot's environment: the AWS tools find the API on the bridge and
@@ -288,15 +371,14 @@ impl Sandbox {
         first_boot: bool,
     ) -> Vec<(String, String)> {
         let text = |s: &OsString| s.to_string_lossy().into_owned();
-        let endpoint = self.endpoint(env);
-        vec![
+        let mut variables = vec![
             ("PATH".into(), text(&env.path)),
             ("HOME".into(), "/root".into()),
             ("USER".into(), "root".into()),
             ("LANG".into(), "C.UTF-8".into()),
-            ("AWS_ENDPOINT_URL".into(), endpoint),
-            ("AWS_REGION".into(), env.region.clone()),
-            ("AWS_DEFAULT_REGION".into(), env.region.clone()),
+        ];
+        variables.extend(self.aws_variables(env));
+        variables.extend([
             (INSTANCE_MARKER.into(), instance.id.clone()),
             (
                 INSTANCE_DIR_VARIABLE.into(),
@@ -308,7 +390,8 @@ impl Sandbox {
                 "BALLAST_FIRST_BOOT".into(),
                 if first_boot { "1" } else { "0" }.into(),
             ),
-        ]
+        ]);
+        variables
     }
 }
 
