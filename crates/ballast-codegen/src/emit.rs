@@ -727,7 +727,7 @@ impl<'m> Emitter<'m> {
                     if let Some((fits, bounds)) = self.bounds(var, target) {
                         let _ = write!(
                             code,
-                            "if {value}.{iter}().any(|{var}| !{fits}) {{ rules::map_entries(out, {at}, {member:?}, {value}, {sensitive}, {what:?}, &[{}]); }}",
+                            "rules::map_entries(out, {at}, {member:?}, {value}, {sensitive}, {what:?}, &[{}], {value}.{iter}().all(|{var}| {fits}));",
                             bounds
                                 .iter()
                                 .map(|b| format!("{b:?}"))

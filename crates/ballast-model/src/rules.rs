@@ -231,11 +231,11 @@ pub fn entry(at: &str, member: &str, key: &str) -> String {
     format!("{}.{key}", path(at, member))
 }
 
-/// A map whose keys (`what` = "Map keys") or values ("Map value") break
-/// their bounds: one violation for the map, listing every bound, as AWS
-/// words it ("Map value must satisfy constraint: [Member must have length
-/// less than or equal to 25, Member must have length greater than or
-/// equal to 1]").
+/// A map's keys (`what` = "Map keys") or values ("Map value") against
+/// their bounds: unless all `fit`, one violation for the map, listing every
+/// bound, as AWS words it ("Map value must satisfy constraint: [Member
+/// must have length less than or equal to 25, Member must have length
+/// greater than or equal to 1]").
 #[allow(clippy::too_many_arguments)]
 pub fn map_entries(
     out: &mut Vec<Violation>,
@@ -245,7 +245,11 @@ pub fn map_entries(
     sensitive: bool,
     what: &str,
     bounds: &[&str],
+    fit: bool,
 ) {
+    if fit {
+        return;
+    }
     let c = format!("{what} must satisfy constraint: [{}]", bounds.join(", "));
     push(out, at, member, shown(value, sensitive), c);
 }
@@ -525,6 +529,7 @@ mod tests {
                 "Member must have length less than or equal to 25",
                 "Member must have length greater than or equal to 1",
             ],
+            false,
         );
         assert_eq!(
             out[0].to_string(),

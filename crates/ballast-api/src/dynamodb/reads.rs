@@ -151,6 +151,24 @@ struct ReadParams<'a> {
     on_index: bool,
 }
 
+/// The `ReadParams` of a Query or a Scan input (generated types whose
+/// members share their names), with Query's key condition.
+macro_rules! read_params {
+    ($input:ident, $key_condition:expr) => {
+        ReadParams {
+            names: $input.expression_attribute_names.as_ref(),
+            values: $input.expression_attribute_values,
+            key_condition: $key_condition,
+            filter: $input.filter_expression.as_deref(),
+            projection: $input.projection_expression.as_deref(),
+            attributes_to_get: $input.attributes_to_get.as_ref(),
+            select: $input.select.as_ref(),
+            limit: $input.limit,
+            on_index: $input.index_name.is_some(),
+        }
+    };
+}
+
 impl ReadSpec {
     fn parse(params: ReadParams<'_>) -> Result<ReadSpec, Error> {
         let values = item_opt(params.values);
@@ -337,17 +355,10 @@ pub(super) fn query(state: &ApiState, input: QueryInput) -> Result<QueryOutput, 
     if input.key_condition_expression.is_none() {
         return Err(no_key_condition());
     }
-    let spec = ReadSpec::parse(ReadParams {
-        names: input.expression_attribute_names.as_ref(),
-        values: input.expression_attribute_values,
-        key_condition: input.key_condition_expression.as_deref(),
-        filter: input.filter_expression.as_deref(),
-        projection: input.projection_expression.as_deref(),
-        attributes_to_get: input.attributes_to_get.as_ref(),
-        select: input.select.as_ref(),
-        limit: input.limit,
-        on_index: input.index_name.is_some(),
-    })?;
+    let spec = ReadSpec::parse(read_params!(
+        input,
+        input.key_condition_expression.as_deref()
+    ))?;
     let start = input.exclusive_start_key;
     state.store.read(|tx| {
         let (id, table) = active_table(state, tx, &input.table_name)?;
@@ -408,17 +419,7 @@ pub(super) fn scan(state: &ApiState, input: ScanInput) -> Result<ScanOutput, Err
     refuse_legacy("ScanFilter", input.scan_filter.is_some())?;
     refuse_legacy("ConditionalOperator", input.conditional_operator.is_some())?;
     let buckets = scan_buckets(input.segment, input.total_segments)?;
-    let spec = ReadSpec::parse(ReadParams {
-        names: input.expression_attribute_names.as_ref(),
-        values: input.expression_attribute_values,
-        key_condition: None,
-        filter: input.filter_expression.as_deref(),
-        projection: input.projection_expression.as_deref(),
-        attributes_to_get: input.attributes_to_get.as_ref(),
-        select: input.select.as_ref(),
-        limit: input.limit,
-        on_index: input.index_name.is_some(),
-    })?;
+    let spec = ReadSpec::parse(read_params!(input, None))?;
     let start = input.exclusive_start_key;
     state.store.read(|tx| {
         let (id, table) = active_table(state, tx, &input.table_name)?;

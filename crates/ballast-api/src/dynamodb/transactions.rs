@@ -193,31 +193,20 @@ pub(super) fn write(
             return Err(Rule::TransactionCanceled { reasons }.into());
         }
         for (p, (id, table, key_item, key)) in planned.iter().zip(resolved) {
-            let id = &id;
-            let table = &table;
-            let key = &key;
-            let old = tx.ddb_item(*id, key)?;
+            let old = tx.ddb_item(id, &key)?;
             match &p.action {
                 Action::Check => {}
                 Action::Put(item) => {
-                    let (_, size) = check_new_item(table, item)?;
-                    tx.put_ddb_item(*id, table, key, item, size, old.as_ref())?;
+                    let (_, size) = check_new_item(&table, item)?;
+                    tx.put_ddb_item(id, &table, &key, item, size, old.as_ref())?;
                 }
                 Action::Delete => {
                     if let Some(old) = &old {
-                        tx.delete_ddb_item(*id, table, key, old)?;
+                        tx.delete_ddb_item(id, &table, &key, old)?;
                     }
                 }
                 Action::Update(update) => {
-                    apply_update(
-                        tx,
-                        *id,
-                        table,
-                        (key_item, key.clone()),
-                        Some(update),
-                        None,
-                        false,
-                    )?;
+                    apply_update(tx, id, &table, (key_item, key), Some(update), None, false)?;
                 }
             }
         }

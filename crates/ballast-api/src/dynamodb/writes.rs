@@ -147,18 +147,31 @@ pub(super) fn check_condition(
     })
 }
 
+/// What PutItem, UpdateItem and DeleteItem read alike from their inputs
+/// (generated types whose members share their names): the legacy
+/// parameters refused, `ReturnValues` (one of `allowed`),
+/// `ReturnValuesOnConditionCheckFailure`, and the parsed update (given its
+/// text) and condition.
+macro_rules! write_options {
+    ($input:ident, $allowed:expr, $update:expr) => {{
+        refuse_legacy("Expected", $input.expected.is_some())?;
+        refuse_legacy("ConditionalOperator", $input.conditional_operator.is_some())?;
+        let returns = return_values($input.return_values.as_ref(), $allowed)?;
+        let return_old =
+            return_old_on_failure($input.return_values_on_condition_check_failure.as_ref());
+        let (update, condition) = parse_write(
+            $input.expression_attribute_names.as_ref(),
+            $input.expression_attribute_values,
+            $update,
+            $input.condition_expression.as_deref(),
+        )?;
+        (returns, return_old, update, condition)
+    }};
+}
+
 pub(super) fn put(state: &ApiState, input: PutItemInput) -> Result<PutItemOutput, Error> {
-    refuse_legacy("Expected", input.expected.is_some())?;
-    refuse_legacy("ConditionalOperator", input.conditional_operator.is_some())?;
-    let returns = return_values(input.return_values.as_ref(), OLD_OR_NOTHING)?;
-    let return_old = return_old_on_failure(input.return_values_on_condition_check_failure.as_ref());
+    let (returns, return_old, _, condition) = write_options!(input, OLD_OR_NOTHING, None);
     let item = checked_item(input.item)?;
-    let (_, condition) = parse_write(
-        input.expression_attribute_names.as_ref(),
-        input.expression_attribute_values,
-        None,
-        input.condition_expression.as_deref(),
-    )?;
     state.store.write(|tx| {
         let (id, table) = active_table(state, tx, &input.table_name)?;
         let (key, size) = check_new_item(&table, &item)?;
@@ -179,16 +192,7 @@ fn old_if(returns: ReturnValues, old: Option<Item>) -> Option<WireItem> {
 }
 
 pub(super) fn delete(state: &ApiState, input: DeleteItemInput) -> Result<DeleteItemOutput, Error> {
-    refuse_legacy("Expected", input.expected.is_some())?;
-    refuse_legacy("ConditionalOperator", input.conditional_operator.is_some())?;
-    let returns = return_values(input.return_values.as_ref(), OLD_OR_NOTHING)?;
-    let return_old = return_old_on_failure(input.return_values_on_condition_check_failure.as_ref());
-    let (_, condition) = parse_write(
-        input.expression_attribute_names.as_ref(),
-        input.expression_attribute_values,
-        None,
-        input.condition_expression.as_deref(),
-    )?;
+    let (returns, return_old, _, condition) = write_options!(input, OLD_OR_NOTHING, None);
     state.store.write(|tx| {
         let (id, table) = active_table(state, tx, &input.table_name)?;
         let (_, key) = checked_key(&table, input.key)?;
@@ -231,11 +235,10 @@ pub(super) fn apply_update(
 }
 
 pub(super) fn update(state: &ApiState, input: UpdateItemInput) -> Result<UpdateItemOutput, Error> {
-    refuse_legacy("Expected", input.expected.is_some())?;
     refuse_legacy("AttributeUpdates", input.attribute_updates.is_some())?;
-    refuse_legacy("ConditionalOperator", input.conditional_operator.is_some())?;
-    let returns = return_values(
-        input.return_values.as_ref(),
+    let update_text = input.update_expression.as_deref();
+    let (returns, return_old, update, condition) = write_options!(
+        input,
         &[
             ReturnValues::None,
             ReturnValues::AllOld,
@@ -243,14 +246,8 @@ pub(super) fn update(state: &ApiState, input: UpdateItemInput) -> Result<UpdateI
             ReturnValues::AllNew,
             ReturnValues::UpdatedNew,
         ],
-    )?;
-    let return_old = return_old_on_failure(input.return_values_on_condition_check_failure.as_ref());
-    let (update, condition) = parse_write(
-        input.expression_attribute_names.as_ref(),
-        input.expression_attribute_values,
-        input.update_expression.as_deref(),
-        input.condition_expression.as_deref(),
-    )?;
+        update_text
+    );
     let key = input.key;
     state.store.write(|tx| {
         let (id, table) = active_table(state, tx, &input.table_name)?;

@@ -187,19 +187,17 @@ impl Validate for AttributeValue {
     fn check(&self, at: &str, out: &mut Vec<Violation>) {
         match self {
             Self::M(v) => {
-                if v.keys()
-                    .any(|k| !rules::string_fits(k, None, Some(65535), None))
-                {
-                    rules::map_entries(
-                        out,
-                        at,
-                        "m",
-                        v,
-                        false,
-                        "Map keys",
-                        &["Member must have length less than or equal to 65535"],
-                    );
-                }
+                rules::map_entries(
+                    out,
+                    at,
+                    "m",
+                    v,
+                    false,
+                    "Map keys",
+                    &["Member must have length less than or equal to 65535"],
+                    v.keys()
+                        .all(|k| rules::string_fits(k, None, Some(65535), None)),
+                );
                 for (k0, e0) in v.iter() {
                     let at0 = rules::entry(at, "m", k0);
                     e0.check(&rules::path(&at0, "member"), out);
@@ -298,22 +296,20 @@ impl Validate for BatchGetItemInput {
                 Some(1),
                 Some(100),
             );
-            if v.keys()
-                .any(|k| !rules::string_fits(k, Some(1), Some(1024), None))
-            {
-                rules::map_entries(
-                    out,
-                    at,
-                    "requestItems",
-                    v,
-                    false,
-                    "Map keys",
-                    &[
-                        "Member must have length less than or equal to 1024",
-                        "Member must have length greater than or equal to 1",
-                    ],
-                );
-            }
+            rules::map_entries(
+                out,
+                at,
+                "requestItems",
+                v,
+                false,
+                "Map keys",
+                &[
+                    "Member must have length less than or equal to 1024",
+                    "Member must have length greater than or equal to 1",
+                ],
+                v.keys()
+                    .all(|k| rules::string_fits(k, Some(1), Some(1024), None)),
+            );
             for (k0, e0) in v.iter() {
                 let at0 = rules::entry(at, "requestItems", k0);
                 e0.check(&rules::path(&at0, "member"), out);
@@ -398,38 +394,34 @@ impl Validate for BatchWriteItemInput {
                 Some(1),
                 Some(25),
             );
-            if v.keys()
-                .any(|k| !rules::string_fits(k, Some(1), Some(1024), None))
-            {
-                rules::map_entries(
-                    out,
-                    at,
-                    "requestItems",
-                    v,
-                    false,
-                    "Map keys",
-                    &[
-                        "Member must have length less than or equal to 1024",
-                        "Member must have length greater than or equal to 1",
-                    ],
-                );
-            }
-            if v.values()
-                .any(|e| !rules::fits(e.len() as i64, Some(1), Some(25)))
-            {
-                rules::map_entries(
-                    out,
-                    at,
-                    "requestItems",
-                    v,
-                    false,
-                    "Map value",
-                    &[
-                        "Member must have length less than or equal to 25",
-                        "Member must have length greater than or equal to 1",
-                    ],
-                );
-            }
+            rules::map_entries(
+                out,
+                at,
+                "requestItems",
+                v,
+                false,
+                "Map keys",
+                &[
+                    "Member must have length less than or equal to 1024",
+                    "Member must have length greater than or equal to 1",
+                ],
+                v.keys()
+                    .all(|k| rules::string_fits(k, Some(1), Some(1024), None)),
+            );
+            rules::map_entries(
+                out,
+                at,
+                "requestItems",
+                v,
+                false,
+                "Map value",
+                &[
+                    "Member must have length less than or equal to 25",
+                    "Member must have length greater than or equal to 1",
+                ],
+                v.values()
+                    .all(|e| rules::fits(e.len() as i64, Some(1), Some(25))),
+            );
             for (k0, e0) in v.iter() {
                 let at0 = rules::entry(at, "requestItems", k0);
                 for (i, e1) in e0.iter().enumerate() {
@@ -740,19 +732,17 @@ impl Validate for ConditionCheck {
     fn check(&self, at: &str, out: &mut Vec<Violation>) {
         {
             let v = &self.key;
-            if v.keys()
-                .any(|k| !rules::string_fits(k, None, Some(65535), None))
-            {
-                rules::map_entries(
-                    out,
-                    at,
-                    "key",
-                    v,
-                    false,
-                    "Map keys",
-                    &["Member must have length less than or equal to 65535"],
-                );
-            }
+            rules::map_entries(
+                out,
+                at,
+                "key",
+                v,
+                false,
+                "Map keys",
+                &["Member must have length less than or equal to 65535"],
+                v.keys()
+                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
+            );
             for (k0, e0) in v.iter() {
                 let at0 = rules::entry(at, "key", k0);
                 e0.check(&rules::path(&at0, "member"), out);
@@ -763,19 +753,17 @@ impl Validate for ConditionCheck {
             rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None);
         }
         if let Some(v) = &self.expression_attribute_names {
-            if v.values()
-                .any(|e| !rules::string_fits(e, None, Some(65535), None))
-            {
-                rules::map_entries(
-                    out,
-                    at,
-                    "expressionAttributeNames",
-                    v,
-                    false,
-                    "Map value",
-                    &["Member must have length less than or equal to 65535"],
-                );
-            }
+            rules::map_entries(
+                out,
+                at,
+                "expressionAttributeNames",
+                v,
+                false,
+                "Map value",
+                &["Member must have length less than or equal to 65535"],
+                v.values()
+                    .all(|e| rules::string_fits(e, None, Some(65535), None)),
+            );
         }
         if let Some(v) = &self.expression_attribute_values {
             for (k0, e0) in v.iter() {
@@ -1501,19 +1489,17 @@ impl Validate for Delete {
     fn check(&self, at: &str, out: &mut Vec<Violation>) {
         {
             let v = &self.key;
-            if v.keys()
-                .any(|k| !rules::string_fits(k, None, Some(65535), None))
-            {
-                rules::map_entries(
-                    out,
-                    at,
-                    "key",
-                    v,
-                    false,
-                    "Map keys",
-                    &["Member must have length less than or equal to 65535"],
-                );
-            }
+            rules::map_entries(
+                out,
+                at,
+                "key",
+                v,
+                false,
+                "Map keys",
+                &["Member must have length less than or equal to 65535"],
+                v.keys()
+                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
+            );
             for (k0, e0) in v.iter() {
                 let at0 = rules::entry(at, "key", k0);
                 e0.check(&rules::path(&at0, "member"), out);
@@ -1524,19 +1510,17 @@ impl Validate for Delete {
             rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None);
         }
         if let Some(v) = &self.expression_attribute_names {
-            if v.values()
-                .any(|e| !rules::string_fits(e, None, Some(65535), None))
-            {
-                rules::map_entries(
-                    out,
-                    at,
-                    "expressionAttributeNames",
-                    v,
-                    false,
-                    "Map value",
-                    &["Member must have length less than or equal to 65535"],
-                );
-            }
+            rules::map_entries(
+                out,
+                at,
+                "expressionAttributeNames",
+                v,
+                false,
+                "Map value",
+                &["Member must have length less than or equal to 65535"],
+                v.values()
+                    .all(|e| rules::string_fits(e, None, Some(65535), None)),
+            );
         }
         if let Some(v) = &self.expression_attribute_values {
             for (k0, e0) in v.iter() {
@@ -1746,38 +1730,34 @@ impl Validate for DeleteItemInput {
         }
         {
             let v = &self.key;
-            if v.keys()
-                .any(|k| !rules::string_fits(k, None, Some(65535), None))
-            {
-                rules::map_entries(
-                    out,
-                    at,
-                    "key",
-                    v,
-                    false,
-                    "Map keys",
-                    &["Member must have length less than or equal to 65535"],
-                );
-            }
+            rules::map_entries(
+                out,
+                at,
+                "key",
+                v,
+                false,
+                "Map keys",
+                &["Member must have length less than or equal to 65535"],
+                v.keys()
+                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
+            );
             for (k0, e0) in v.iter() {
                 let at0 = rules::entry(at, "key", k0);
                 e0.check(&rules::path(&at0, "member"), out);
             }
         }
         if let Some(v) = &self.expected {
-            if v.keys()
-                .any(|k| !rules::string_fits(k, None, Some(65535), None))
-            {
-                rules::map_entries(
-                    out,
-                    at,
-                    "expected",
-                    v,
-                    false,
-                    "Map keys",
-                    &["Member must have length less than or equal to 65535"],
-                );
-            }
+            rules::map_entries(
+                out,
+                at,
+                "expected",
+                v,
+                false,
+                "Map keys",
+                &["Member must have length less than or equal to 65535"],
+                v.keys()
+                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
+            );
             for (k0, e0) in v.iter() {
                 let at0 = rules::entry(at, "expected", k0);
                 e0.check(&rules::path(&at0, "member"), out);
@@ -1796,19 +1776,17 @@ impl Validate for DeleteItemInput {
             rules::one_of(out, at, "returnItemCollectionMetrics", v, false);
         }
         if let Some(v) = &self.expression_attribute_names {
-            if v.values()
-                .any(|e| !rules::string_fits(e, None, Some(65535), None))
-            {
-                rules::map_entries(
-                    out,
-                    at,
-                    "expressionAttributeNames",
-                    v,
-                    false,
-                    "Map value",
-                    &["Member must have length less than or equal to 65535"],
-                );
-            }
+            rules::map_entries(
+                out,
+                at,
+                "expressionAttributeNames",
+                v,
+                false,
+                "Map value",
+                &["Member must have length less than or equal to 65535"],
+                v.values()
+                    .all(|e| rules::string_fits(e, None, Some(65535), None)),
+            );
         }
         if let Some(v) = &self.expression_attribute_values {
             for (k0, e0) in v.iter() {
@@ -1946,19 +1924,17 @@ impl Validate for DeleteRequest {
     fn check(&self, at: &str, out: &mut Vec<Violation>) {
         {
             let v = &self.key;
-            if v.keys()
-                .any(|k| !rules::string_fits(k, None, Some(65535), None))
-            {
-                rules::map_entries(
-                    out,
-                    at,
-                    "key",
-                    v,
-                    false,
-                    "Map keys",
-                    &["Member must have length less than or equal to 65535"],
-                );
-            }
+            rules::map_entries(
+                out,
+                at,
+                "key",
+                v,
+                false,
+                "Map keys",
+                &["Member must have length less than or equal to 65535"],
+                v.keys()
+                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
+            );
             for (k0, e0) in v.iter() {
                 let at0 = rules::entry(at, "key", k0);
                 e0.check(&rules::path(&at0, "member"), out);
@@ -2253,19 +2229,17 @@ impl Validate for Get {
     fn check(&self, at: &str, out: &mut Vec<Violation>) {
         {
             let v = &self.key;
-            if v.keys()
-                .any(|k| !rules::string_fits(k, None, Some(65535), None))
-            {
-                rules::map_entries(
-                    out,
-                    at,
-                    "key",
-                    v,
-                    false,
-                    "Map keys",
-                    &["Member must have length less than or equal to 65535"],
-                );
-            }
+            rules::map_entries(
+                out,
+                at,
+                "key",
+                v,
+                false,
+                "Map keys",
+                &["Member must have length less than or equal to 65535"],
+                v.keys()
+                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
+            );
             for (k0, e0) in v.iter() {
                 let at0 = rules::entry(at, "key", k0);
                 e0.check(&rules::path(&at0, "member"), out);
@@ -2276,19 +2250,17 @@ impl Validate for Get {
             rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None);
         }
         if let Some(v) = &self.expression_attribute_names {
-            if v.values()
-                .any(|e| !rules::string_fits(e, None, Some(65535), None))
-            {
-                rules::map_entries(
-                    out,
-                    at,
-                    "expressionAttributeNames",
-                    v,
-                    false,
-                    "Map value",
-                    &["Member must have length less than or equal to 65535"],
-                );
-            }
+            rules::map_entries(
+                out,
+                at,
+                "expressionAttributeNames",
+                v,
+                false,
+                "Map value",
+                &["Member must have length less than or equal to 65535"],
+                v.values()
+                    .all(|e| rules::string_fits(e, None, Some(65535), None)),
+            );
         }
     }
     fn required() -> &'static Required {
@@ -2371,19 +2343,17 @@ impl Validate for GetItemInput {
         }
         {
             let v = &self.key;
-            if v.keys()
-                .any(|k| !rules::string_fits(k, None, Some(65535), None))
-            {
-                rules::map_entries(
-                    out,
-                    at,
-                    "key",
-                    v,
-                    false,
-                    "Map keys",
-                    &["Member must have length less than or equal to 65535"],
-                );
-            }
+            rules::map_entries(
+                out,
+                at,
+                "key",
+                v,
+                false,
+                "Map keys",
+                &["Member must have length less than or equal to 65535"],
+                v.keys()
+                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
+            );
             for (k0, e0) in v.iter() {
                 let at0 = rules::entry(at, "key", k0);
                 e0.check(&rules::path(&at0, "member"), out);
@@ -2400,19 +2370,17 @@ impl Validate for GetItemInput {
             rules::one_of(out, at, "returnConsumedCapacity", v, false);
         }
         if let Some(v) = &self.expression_attribute_names {
-            if v.values()
-                .any(|e| !rules::string_fits(e, None, Some(65535), None))
-            {
-                rules::map_entries(
-                    out,
-                    at,
-                    "expressionAttributeNames",
-                    v,
-                    false,
-                    "Map value",
-                    &["Member must have length less than or equal to 65535"],
-                );
-            }
+            rules::map_entries(
+                out,
+                at,
+                "expressionAttributeNames",
+                v,
+                false,
+                "Map value",
+                &["Member must have length less than or equal to 65535"],
+                v.values()
+                    .all(|e| rules::string_fits(e, None, Some(65535), None)),
+            );
         }
     }
     fn required() -> &'static Required {
@@ -3018,20 +2986,17 @@ impl Validate for KeysAndAttributes {
             rules::length(out, at, "keys", v, v.len(), false, Some(1), Some(100));
             for (i, e0) in v.iter().enumerate() {
                 let at0 = rules::element(at, "keys", i);
-                if e0
-                    .keys()
-                    .any(|k| !rules::string_fits(k, None, Some(65535), None))
-                {
-                    rules::map_entries(
-                        out,
-                        &at0,
-                        "member",
-                        e0,
-                        false,
-                        "Map keys",
-                        &["Member must have length less than or equal to 65535"],
-                    );
-                }
+                rules::map_entries(
+                    out,
+                    &at0,
+                    "member",
+                    e0,
+                    false,
+                    "Map keys",
+                    &["Member must have length less than or equal to 65535"],
+                    e0.keys()
+                        .all(|k| rules::string_fits(k, None, Some(65535), None)),
+                );
                 for (k1, e1) in e0.iter() {
                     let at1 = rules::entry(&at0, "member", k1);
                     e1.check(&rules::path(&at1, "member"), out);
@@ -3046,19 +3011,17 @@ impl Validate for KeysAndAttributes {
             }
         }
         if let Some(v) = &self.expression_attribute_names {
-            if v.values()
-                .any(|e| !rules::string_fits(e, None, Some(65535), None))
-            {
-                rules::map_entries(
-                    out,
-                    at,
-                    "expressionAttributeNames",
-                    v,
-                    false,
-                    "Map value",
-                    &["Member must have length less than or equal to 65535"],
-                );
-            }
+            rules::map_entries(
+                out,
+                at,
+                "expressionAttributeNames",
+                v,
+                false,
+                "Map value",
+                &["Member must have length less than or equal to 65535"],
+                v.values()
+                    .all(|e| rules::string_fits(e, None, Some(65535), None)),
+            );
         }
     }
     fn required() -> &'static Required {
@@ -3670,19 +3633,17 @@ impl Validate for Put {
     fn check(&self, at: &str, out: &mut Vec<Violation>) {
         {
             let v = &self.item;
-            if v.keys()
-                .any(|k| !rules::string_fits(k, None, Some(65535), None))
-            {
-                rules::map_entries(
-                    out,
-                    at,
-                    "item",
-                    v,
-                    false,
-                    "Map keys",
-                    &["Member must have length less than or equal to 65535"],
-                );
-            }
+            rules::map_entries(
+                out,
+                at,
+                "item",
+                v,
+                false,
+                "Map keys",
+                &["Member must have length less than or equal to 65535"],
+                v.keys()
+                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
+            );
             for (k0, e0) in v.iter() {
                 let at0 = rules::entry(at, "item", k0);
                 e0.check(&rules::path(&at0, "member"), out);
@@ -3693,19 +3654,17 @@ impl Validate for Put {
             rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None);
         }
         if let Some(v) = &self.expression_attribute_names {
-            if v.values()
-                .any(|e| !rules::string_fits(e, None, Some(65535), None))
-            {
-                rules::map_entries(
-                    out,
-                    at,
-                    "expressionAttributeNames",
-                    v,
-                    false,
-                    "Map value",
-                    &["Member must have length less than or equal to 65535"],
-                );
-            }
+            rules::map_entries(
+                out,
+                at,
+                "expressionAttributeNames",
+                v,
+                false,
+                "Map value",
+                &["Member must have length less than or equal to 65535"],
+                v.values()
+                    .all(|e| rules::string_fits(e, None, Some(65535), None)),
+            );
         }
         if let Some(v) = &self.expression_attribute_values {
             for (k0, e0) in v.iter() {
@@ -3829,38 +3788,34 @@ impl Validate for PutItemInput {
         }
         {
             let v = &self.item;
-            if v.keys()
-                .any(|k| !rules::string_fits(k, None, Some(65535), None))
-            {
-                rules::map_entries(
-                    out,
-                    at,
-                    "item",
-                    v,
-                    false,
-                    "Map keys",
-                    &["Member must have length less than or equal to 65535"],
-                );
-            }
+            rules::map_entries(
+                out,
+                at,
+                "item",
+                v,
+                false,
+                "Map keys",
+                &["Member must have length less than or equal to 65535"],
+                v.keys()
+                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
+            );
             for (k0, e0) in v.iter() {
                 let at0 = rules::entry(at, "item", k0);
                 e0.check(&rules::path(&at0, "member"), out);
             }
         }
         if let Some(v) = &self.expected {
-            if v.keys()
-                .any(|k| !rules::string_fits(k, None, Some(65535), None))
-            {
-                rules::map_entries(
-                    out,
-                    at,
-                    "expected",
-                    v,
-                    false,
-                    "Map keys",
-                    &["Member must have length less than or equal to 65535"],
-                );
-            }
+            rules::map_entries(
+                out,
+                at,
+                "expected",
+                v,
+                false,
+                "Map keys",
+                &["Member must have length less than or equal to 65535"],
+                v.keys()
+                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
+            );
             for (k0, e0) in v.iter() {
                 let at0 = rules::entry(at, "expected", k0);
                 e0.check(&rules::path(&at0, "member"), out);
@@ -3879,19 +3834,17 @@ impl Validate for PutItemInput {
             rules::one_of(out, at, "conditionalOperator", v, false);
         }
         if let Some(v) = &self.expression_attribute_names {
-            if v.values()
-                .any(|e| !rules::string_fits(e, None, Some(65535), None))
-            {
-                rules::map_entries(
-                    out,
-                    at,
-                    "expressionAttributeNames",
-                    v,
-                    false,
-                    "Map value",
-                    &["Member must have length less than or equal to 65535"],
-                );
-            }
+            rules::map_entries(
+                out,
+                at,
+                "expressionAttributeNames",
+                v,
+                false,
+                "Map value",
+                &["Member must have length less than or equal to 65535"],
+                v.values()
+                    .all(|e| rules::string_fits(e, None, Some(65535), None)),
+            );
         }
         if let Some(v) = &self.expression_attribute_values {
             for (k0, e0) in v.iter() {
@@ -3992,19 +3945,17 @@ impl Validate for PutRequest {
     fn check(&self, at: &str, out: &mut Vec<Violation>) {
         {
             let v = &self.item;
-            if v.keys()
-                .any(|k| !rules::string_fits(k, None, Some(65535), None))
-            {
-                rules::map_entries(
-                    out,
-                    at,
-                    "item",
-                    v,
-                    false,
-                    "Map keys",
-                    &["Member must have length less than or equal to 65535"],
-                );
-            }
+            rules::map_entries(
+                out,
+                at,
+                "item",
+                v,
+                false,
+                "Map keys",
+                &["Member must have length less than or equal to 65535"],
+                v.keys()
+                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
+            );
             for (k0, e0) in v.iter() {
                 let at0 = rules::entry(at, "item", k0);
                 e0.check(&rules::path(&at0, "member"), out);
@@ -4137,38 +4088,34 @@ impl Validate for QueryInput {
             rules::integer(out, at, "limit", i64::from(*v), Some(1), None);
         }
         if let Some(v) = &self.key_conditions {
-            if v.keys()
-                .any(|k| !rules::string_fits(k, None, Some(65535), None))
-            {
-                rules::map_entries(
-                    out,
-                    at,
-                    "keyConditions",
-                    v,
-                    false,
-                    "Map keys",
-                    &["Member must have length less than or equal to 65535"],
-                );
-            }
+            rules::map_entries(
+                out,
+                at,
+                "keyConditions",
+                v,
+                false,
+                "Map keys",
+                &["Member must have length less than or equal to 65535"],
+                v.keys()
+                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
+            );
             for (k0, e0) in v.iter() {
                 let at0 = rules::entry(at, "keyConditions", k0);
                 e0.check(&rules::path(&at0, "member"), out);
             }
         }
         if let Some(v) = &self.query_filter {
-            if v.keys()
-                .any(|k| !rules::string_fits(k, None, Some(65535), None))
-            {
-                rules::map_entries(
-                    out,
-                    at,
-                    "queryFilter",
-                    v,
-                    false,
-                    "Map keys",
-                    &["Member must have length less than or equal to 65535"],
-                );
-            }
+            rules::map_entries(
+                out,
+                at,
+                "queryFilter",
+                v,
+                false,
+                "Map keys",
+                &["Member must have length less than or equal to 65535"],
+                v.keys()
+                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
+            );
             for (k0, e0) in v.iter() {
                 let at0 = rules::entry(at, "queryFilter", k0);
                 e0.check(&rules::path(&at0, "member"), out);
@@ -4178,19 +4125,17 @@ impl Validate for QueryInput {
             rules::one_of(out, at, "conditionalOperator", v, false);
         }
         if let Some(v) = &self.exclusive_start_key {
-            if v.keys()
-                .any(|k| !rules::string_fits(k, None, Some(65535), None))
-            {
-                rules::map_entries(
-                    out,
-                    at,
-                    "exclusiveStartKey",
-                    v,
-                    false,
-                    "Map keys",
-                    &["Member must have length less than or equal to 65535"],
-                );
-            }
+            rules::map_entries(
+                out,
+                at,
+                "exclusiveStartKey",
+                v,
+                false,
+                "Map keys",
+                &["Member must have length less than or equal to 65535"],
+                v.keys()
+                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
+            );
             for (k0, e0) in v.iter() {
                 let at0 = rules::entry(at, "exclusiveStartKey", k0);
                 e0.check(&rules::path(&at0, "member"), out);
@@ -4200,19 +4145,17 @@ impl Validate for QueryInput {
             rules::one_of(out, at, "returnConsumedCapacity", v, false);
         }
         if let Some(v) = &self.expression_attribute_names {
-            if v.values()
-                .any(|e| !rules::string_fits(e, None, Some(65535), None))
-            {
-                rules::map_entries(
-                    out,
-                    at,
-                    "expressionAttributeNames",
-                    v,
-                    false,
-                    "Map value",
-                    &["Member must have length less than or equal to 65535"],
-                );
-            }
+            rules::map_entries(
+                out,
+                at,
+                "expressionAttributeNames",
+                v,
+                false,
+                "Map value",
+                &["Member must have length less than or equal to 65535"],
+                v.values()
+                    .all(|e| rules::string_fits(e, None, Some(65535), None)),
+            );
         }
         if let Some(v) = &self.expression_attribute_values {
             for (k0, e0) in v.iter() {
@@ -5092,19 +5035,17 @@ impl Validate for ScanInput {
             rules::one_of(out, at, "select", v, false);
         }
         if let Some(v) = &self.scan_filter {
-            if v.keys()
-                .any(|k| !rules::string_fits(k, None, Some(65535), None))
-            {
-                rules::map_entries(
-                    out,
-                    at,
-                    "scanFilter",
-                    v,
-                    false,
-                    "Map keys",
-                    &["Member must have length less than or equal to 65535"],
-                );
-            }
+            rules::map_entries(
+                out,
+                at,
+                "scanFilter",
+                v,
+                false,
+                "Map keys",
+                &["Member must have length less than or equal to 65535"],
+                v.keys()
+                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
+            );
             for (k0, e0) in v.iter() {
                 let at0 = rules::entry(at, "scanFilter", k0);
                 e0.check(&rules::path(&at0, "member"), out);
@@ -5114,19 +5055,17 @@ impl Validate for ScanInput {
             rules::one_of(out, at, "conditionalOperator", v, false);
         }
         if let Some(v) = &self.exclusive_start_key {
-            if v.keys()
-                .any(|k| !rules::string_fits(k, None, Some(65535), None))
-            {
-                rules::map_entries(
-                    out,
-                    at,
-                    "exclusiveStartKey",
-                    v,
-                    false,
-                    "Map keys",
-                    &["Member must have length less than or equal to 65535"],
-                );
-            }
+            rules::map_entries(
+                out,
+                at,
+                "exclusiveStartKey",
+                v,
+                false,
+                "Map keys",
+                &["Member must have length less than or equal to 65535"],
+                v.keys()
+                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
+            );
             for (k0, e0) in v.iter() {
                 let at0 = rules::entry(at, "exclusiveStartKey", k0);
                 e0.check(&rules::path(&at0, "member"), out);
@@ -5149,19 +5088,17 @@ impl Validate for ScanInput {
             rules::integer(out, at, "segment", i64::from(*v), Some(0), Some(999999));
         }
         if let Some(v) = &self.expression_attribute_names {
-            if v.values()
-                .any(|e| !rules::string_fits(e, None, Some(65535), None))
-            {
-                rules::map_entries(
-                    out,
-                    at,
-                    "expressionAttributeNames",
-                    v,
-                    false,
-                    "Map value",
-                    &["Member must have length less than or equal to 65535"],
-                );
-            }
+            rules::map_entries(
+                out,
+                at,
+                "expressionAttributeNames",
+                v,
+                false,
+                "Map value",
+                &["Member must have length less than or equal to 65535"],
+                v.values()
+                    .all(|e| rules::string_fits(e, None, Some(65535), None)),
+            );
         }
         if let Some(v) = &self.expression_attribute_values {
             for (k0, e0) in v.iter() {
@@ -6247,19 +6184,17 @@ impl Validate for Update {
     fn check(&self, at: &str, out: &mut Vec<Violation>) {
         {
             let v = &self.key;
-            if v.keys()
-                .any(|k| !rules::string_fits(k, None, Some(65535), None))
-            {
-                rules::map_entries(
-                    out,
-                    at,
-                    "key",
-                    v,
-                    false,
-                    "Map keys",
-                    &["Member must have length less than or equal to 65535"],
-                );
-            }
+            rules::map_entries(
+                out,
+                at,
+                "key",
+                v,
+                false,
+                "Map keys",
+                &["Member must have length less than or equal to 65535"],
+                v.keys()
+                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
+            );
             for (k0, e0) in v.iter() {
                 let at0 = rules::entry(at, "key", k0);
                 e0.check(&rules::path(&at0, "member"), out);
@@ -6270,19 +6205,17 @@ impl Validate for Update {
             rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None);
         }
         if let Some(v) = &self.expression_attribute_names {
-            if v.values()
-                .any(|e| !rules::string_fits(e, None, Some(65535), None))
-            {
-                rules::map_entries(
-                    out,
-                    at,
-                    "expressionAttributeNames",
-                    v,
-                    false,
-                    "Map value",
-                    &["Member must have length less than or equal to 65535"],
-                );
-            }
+            rules::map_entries(
+                out,
+                at,
+                "expressionAttributeNames",
+                v,
+                false,
+                "Map value",
+                &["Member must have length less than or equal to 65535"],
+                v.values()
+                    .all(|e| rules::string_fits(e, None, Some(65535), None)),
+            );
         }
         if let Some(v) = &self.expression_attribute_values {
             for (k0, e0) in v.iter() {
@@ -6514,57 +6447,51 @@ impl Validate for UpdateItemInput {
         }
         {
             let v = &self.key;
-            if v.keys()
-                .any(|k| !rules::string_fits(k, None, Some(65535), None))
-            {
-                rules::map_entries(
-                    out,
-                    at,
-                    "key",
-                    v,
-                    false,
-                    "Map keys",
-                    &["Member must have length less than or equal to 65535"],
-                );
-            }
+            rules::map_entries(
+                out,
+                at,
+                "key",
+                v,
+                false,
+                "Map keys",
+                &["Member must have length less than or equal to 65535"],
+                v.keys()
+                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
+            );
             for (k0, e0) in v.iter() {
                 let at0 = rules::entry(at, "key", k0);
                 e0.check(&rules::path(&at0, "member"), out);
             }
         }
         if let Some(v) = &self.attribute_updates {
-            if v.keys()
-                .any(|k| !rules::string_fits(k, None, Some(65535), None))
-            {
-                rules::map_entries(
-                    out,
-                    at,
-                    "attributeUpdates",
-                    v,
-                    false,
-                    "Map keys",
-                    &["Member must have length less than or equal to 65535"],
-                );
-            }
+            rules::map_entries(
+                out,
+                at,
+                "attributeUpdates",
+                v,
+                false,
+                "Map keys",
+                &["Member must have length less than or equal to 65535"],
+                v.keys()
+                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
+            );
             for (k0, e0) in v.iter() {
                 let at0 = rules::entry(at, "attributeUpdates", k0);
                 e0.check(&rules::path(&at0, "member"), out);
             }
         }
         if let Some(v) = &self.expected {
-            if v.keys()
-                .any(|k| !rules::string_fits(k, None, Some(65535), None))
-            {
-                rules::map_entries(
-                    out,
-                    at,
-                    "expected",
-                    v,
-                    false,
-                    "Map keys",
-                    &["Member must have length less than or equal to 65535"],
-                );
-            }
+            rules::map_entries(
+                out,
+                at,
+                "expected",
+                v,
+                false,
+                "Map keys",
+                &["Member must have length less than or equal to 65535"],
+                v.keys()
+                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
+            );
             for (k0, e0) in v.iter() {
                 let at0 = rules::entry(at, "expected", k0);
                 e0.check(&rules::path(&at0, "member"), out);
@@ -6583,19 +6510,17 @@ impl Validate for UpdateItemInput {
             rules::one_of(out, at, "returnItemCollectionMetrics", v, false);
         }
         if let Some(v) = &self.expression_attribute_names {
-            if v.values()
-                .any(|e| !rules::string_fits(e, None, Some(65535), None))
-            {
-                rules::map_entries(
-                    out,
-                    at,
-                    "expressionAttributeNames",
-                    v,
-                    false,
-                    "Map value",
-                    &["Member must have length less than or equal to 65535"],
-                );
-            }
+            rules::map_entries(
+                out,
+                at,
+                "expressionAttributeNames",
+                v,
+                false,
+                "Map value",
+                &["Member must have length less than or equal to 65535"],
+                v.values()
+                    .all(|e| rules::string_fits(e, None, Some(65535), None)),
+            );
         }
         if let Some(v) = &self.expression_attribute_values {
             for (k0, e0) in v.iter() {
