@@ -26,23 +26,6 @@ where
     respond(ctx, request, Some(&output))
 }
 
-/// [`call`] without the model's validation, for services whose inputs are
-/// still hand-written (they check their own constraints). Goes away as
-/// each service moves to `ballast_model`.
-pub(crate) fn call_unvalidated<I, O, E>(
-    ctx: &RequestContext,
-    request: &ApiRequest,
-    handler: impl FnOnce(I) -> Result<O, E>,
-) -> Result<WireResponse, ApiError>
-where
-    I: DeserializeOwned,
-    O: Serialize,
-    E: Into<ApiError>,
-{
-    let output = handler(request.decode()?).map_err(Into::into)?;
-    respond(ctx, request, Some(&output))
-}
-
 /// Like [`call`], for operations the model gives no output shape
 /// (`DeleteRole`, `AttachRolePolicy`): the response carries only
 /// `ResponseMetadata`, with no `<OpResult>` element.
@@ -56,21 +39,6 @@ where
     E: Into<ApiError>,
 {
     handler(decode_checked(request)?).map_err(Into::into)?;
-    respond::<()>(ctx, request, None)
-}
-
-/// [`call_no_output`] without the model's validation, for services whose
-/// inputs are still hand-written (as [`call_unvalidated`]).
-pub(crate) fn call_no_output_unvalidated<I, E>(
-    ctx: &RequestContext,
-    request: &ApiRequest,
-    handler: impl FnOnce(I) -> Result<(), E>,
-) -> Result<WireResponse, ApiError>
-where
-    I: DeserializeOwned,
-    E: Into<ApiError>,
-{
-    handler(request.decode()?).map_err(Into::into)?;
     respond::<()>(ctx, request, None)
 }
 

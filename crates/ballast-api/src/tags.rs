@@ -1,6 +1,6 @@
 //! Tags between the services' wire types and the core's one
 //! [`Tag`](ballast_core::tags::Tag): the single conversion the EC2, ELBv2,
-//! IAM and SSM handlers share (the store keeps `(key, value)`
+//! IAM, SSM and DynamoDB handlers share (the store keeps `(key, value)`
 //! pairs: [`ballast_core::tags::pairs`] / [`ballast_core::tags::from_pairs`]).
 
 use ballast_core::tags::Tag;
@@ -54,6 +54,19 @@ impl WireTag for ballast_model::iam::Tag {
 
     fn from_core(tag: Tag) -> Self {
         ballast_model::iam::Tag {
+            key: tag.key,
+            value: tag.value,
+        }
+    }
+}
+
+impl WireTag for ballast_model::dynamodb::Tag {
+    fn into_core(self) -> Tag {
+        Tag::new(self.key, self.value)
+    }
+
+    fn from_core(tag: Tag) -> Self {
+        ballast_model::dynamodb::Tag {
             key: tag.key,
             value: tag.value,
         }

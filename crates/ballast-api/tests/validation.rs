@@ -242,3 +242,72 @@ async fn every_missing_member_is_named_in_one_message() {
          Value null at 'assumeRolePolicyDocument' failed to satisfy constraint: Member must not be null"
     );
 }
+
+#[tokio::test]
+async fn dynamodb_maps_are_validated_from_the_model() {
+    let api = Api::new();
+    let writes: Vec<serde_json::Value> = (0..26)
+        .map(|i| serde_json::json!({"PutRequest": {"Item": {"pk": {"S": format!("k{i}")}}}}))
+        .collect();
+    let batch = api
+        .root(Call::json(
+            "dynamodb",
+            "BatchWriteItem",
+            serde_json::json!({"RequestItems": {"t": writes}}),
+        ))
+        .await;
+    assert_eq!(batch.code().as_deref(), Some("ValidationException"));
+    let text = message(&batch);
+    assert!(
+        text.starts_with("1 validation error detected: Value '{t=["),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("]}' at 'requestItems' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1]"),
+        "{text}"
+    );
+
+    let keys: Vec<serde_json::Value> = (0..101)
+        .map(|i| serde_json::json!({"pk": {"S": format!("k{i}")}}))
+        .collect();
+    let get = api
+        .root(Call::json(
+            "dynamodb",
+            "BatchGetItem",
+            serde_json::json!({"RequestItems": {"t": {"Keys": keys}, "u": {}}}),
+        ))
+        .await;
+    // Every missing member, inside map values too.
+    assert_eq!(
+        message(&get),
+        "1 validation error detected: Value null at 'requestItems.u.member.keys' failed to satisfy constraint: Member must not be null"
+    );
+
+    let limit = api
+        .root(Call::json(
+            "dynamodb",
+            "ListTables",
+            serde_json::json!({"Limit": 0}),
+        ))
+        .await;
+    assert_eq!(
+        message(&limit),
+        "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1"
+    );
+
+    // An attribute value with no type, or two, does not decode.
+    for value in [
+        serde_json::json!({}),
+        serde_json::json!({"S": "a", "N": "1"}),
+    ] {
+        let put = api
+            .root(Call::json(
+                "dynamodb",
+                "PutItem",
+                serde_json::json!({"TableName": "t", "Item": {"pk": value}}),
+            ))
+            .await;
+        assert_eq!(put.status, 400);
+        assert!(!put.is_success());
+    }
+}

@@ -21,6 +21,11 @@ pub struct ServiceConfig {
     /// patterns, enum values); `validate = false` for a service that
     /// answers its own codes and wording for them (EC2).
     pub validate: bool,
+    /// Structures that are unions (exactly one member set) although the
+    /// botocore model does not say so (DynamoDB's `AttributeValue`: its
+    /// Smithy model's `@union` trait is lost in botocore's JSON). Shapes
+    /// carrying `"union": true` are unions without being listed.
+    pub unions: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -96,6 +101,7 @@ pub fn parse(text: &str) -> Result<Config, String> {
                     operations: Vec::new(),
                     enum_order: BTreeMap::new(),
                     validate: true,
+                    unions: Vec::new(),
                 });
                 services.len() - 1
             }
@@ -105,6 +111,7 @@ pub fn parse(text: &str) -> Result<Config, String> {
             ("model", Value::Str(v)) => service.model = v,
             ("operations", Value::List(v)) => service.operations = v,
             ("validate", Value::Bool(v)) => service.validate = v,
+            ("unions", Value::List(v)) => service.unions = v,
             (k, Value::List(v)) if k.starts_with("enum_order.") => {
                 service
                     .enum_order
@@ -170,13 +177,14 @@ mod tests {
     #[test]
     fn reads_sections_arrays_and_dotted_keys() {
         let config = parse(
-            "botocore = \"1.2.3\" # pinned\n[ssm]\nmodel = \"ssm/2014-11-06\"\noperations = [\n  \"A\", # first\n  \"B\",\n]\nenum_order.T = [\"x\", \"y\"]\n",
+            "botocore = \"1.2.3\" # pinned\n[ssm]\nmodel = \"ssm/2014-11-06\"\noperations = [\n  \"A\", # first\n  \"B\",\n]\nenum_order.T = [\"x\", \"y\"]\nunions = [\"U\"]\n",
         )
         .unwrap();
         assert_eq!(config.botocore, "1.2.3");
         assert_eq!(config.services[0].operations, ["A", "B"]);
         assert_eq!(config.services[0].enum_order["T"], ["x", "y"]);
         assert!(config.services[0].validate);
+        assert_eq!(config.services[0].unions, ["U"]);
     }
 
     #[test]

@@ -148,6 +148,8 @@ pub fn service(config: &ServiceConfig, model: &Value, botocore: &str) -> Result<
         }
         if e.is_enum(shape) {
             e.emit_enum(shape);
+        } else if e.is_union(shape) {
+            e.emit_union(shape);
         } else {
             e.emit_struct(shape)?;
         }
@@ -208,6 +210,43 @@ impl<'m> Emitter<'m> {
 
     fn is_enum(&self, name: &str) -> bool {
         self.kind(name) == "string" && self.shape(name)["enum"].is_array()
+    }
+
+    /// A structure with exactly one member set: the model says so
+    /// (`"union": true`) or the allow-list does (`unions`).
+    fn is_union(&self, name: &str) -> bool {
+        self.kind(name) == "structure"
+            && (self.shape(name)["union"].as_bool() == Some(true)
+                || self.service.unions.iter().any(|u| u == name))
+    }
+
+    /// Whether a value of `shape` can break any constraint validation
+    /// checks (cycles count as no), so checks of values that cannot are
+    /// not generated: an item's attribute values are walked only for
+    /// what their model constrains.
+    fn needs_check(&self, name: &str, seen: &mut BTreeSet<String>) -> bool {
+        if !self.service.validate || !seen.insert(name.to_owned()) {
+            return false;
+        }
+        let shape = self.shape(name);
+        let bounded = shape["min"].is_number() || shape["max"].is_number();
+        match self.kind(name) {
+            "string" => self.is_enum(name) || bounded || shape["pattern"].is_string(),
+            "integer" | "long" | "double" | "float" => bounded,
+            "list" => {
+                bounded || self.needs_check(shape["member"]["shape"].as_str().unwrap_or(""), seen)
+            }
+            "map" => {
+                bounded
+                    || self.needs_check(shape["key"]["shape"].as_str().unwrap_or(""), seen)
+                    || self.needs_check(shape["value"]["shape"].as_str().unwrap_or(""), seen)
+            }
+            "structure" => self
+                .members(name)
+                .into_iter()
+                .any(|(_, m)| self.needs_check(m["shape"].as_str().unwrap_or(""), seen)),
+            _ => false,
+        }
     }
 
     fn walk(&mut self, name: &str, input: bool) {
@@ -455,7 +494,8 @@ impl<'m> Emitter<'m> {
         for (member_name, rust, target, is_required, member) in checked {
             let at_name = lower_first(member_name);
             let sensitive = self.sensitive(target, member);
-            let Some(check) = self.check_code("v", target, "at", &at_name, sensitive, 0) else {
+            let Some(check) = self.check_code("v", target, "at", &at_name, sensitive, 0, true)
+            else {
                 continue;
             };
             if *is_required {
@@ -515,18 +555,7 @@ impl<'m> Emitter<'m> {
     fn required_members(&self, plan: &[(String, String, String, bool, &&Value)]) -> Vec<String> {
         let mut out = Vec::new();
         for (member_name, _, target, is_required, member) in plan {
-            let inner = match self.kind(target) {
-                "structure" => Some(format!(
-                    "Inner::Struct(&{})",
-                    required_static(&self.names[target.as_str()])
-                )),
-                "list" => {
-                    let element = self.shape(target)["member"]["shape"].as_str().unwrap_or("");
-                    (self.kind(element) == "structure")
-                        .then(|| format!("Inner::List(&{})", required_static(&self.names[element])))
-                }
-                _ => None,
-            };
+            let inner = self.required_inner(target);
             if !is_required && inner.is_none() {
                 continue;
             }
@@ -540,13 +569,40 @@ impl<'m> Emitter<'m> {
         out
     }
 
+    /// What lies inside a member of shape `target` as far as required
+    /// members go: a structure, a list of structures, a map of either.
+    /// Unions require nothing.
+    fn required_inner(&self, target: &str) -> Option<String> {
+        let structure = |t: &str| self.kind(t) == "structure" && !self.is_union(t);
+        match self.kind(target) {
+            "structure" if structure(target) => Some(format!(
+                "Inner::Struct(&{})",
+                required_static(&self.names[target])
+            )),
+            "list" => {
+                let element = self.shape(target)["member"]["shape"].as_str().unwrap_or("");
+                structure(element)
+                    .then(|| format!("Inner::List(&{})", required_static(&self.names[element])))
+            }
+            "map" => {
+                let element = self.shape(target)["value"]["shape"].as_str().unwrap_or("");
+                self.required_inner(element)
+                    .map(|inner| format!("Inner::Map(&{inner})"))
+            }
+            _ => None,
+        }
+    }
+
     fn sensitive(&self, target: &str, member: &Value) -> bool {
         self.shape(target)["sensitive"].as_bool() == Some(true)
             || member["sensitive"].as_bool() == Some(true)
     }
 
     /// Code checking `value` (a reference to a value of shape `target`),
-    /// or `None` when the shape has no constraints.
+    /// or `None` when the shape has no constraints. Without `own`, only
+    /// what the value holds is checked, not its own bounds (a map's values
+    /// are bounded by the map's "Map value must satisfy constraint").
+    #[allow(clippy::too_many_arguments)]
     fn check_code(
         &self,
         value: &str,
@@ -555,6 +611,7 @@ impl<'m> Emitter<'m> {
         member: &str,
         sensitive: bool,
         depth: usize,
+        own: bool,
     ) -> Option<String> {
         let shape = self.shape(target);
         let min = shape["min"].as_f64();
@@ -565,6 +622,7 @@ impl<'m> Emitter<'m> {
             None => "None".to_owned(),
         };
         match shape["type"].as_str().unwrap_or("") {
+            "string" | "integer" | "long" | "double" | "float" if !own => None,
             "string" if self.is_enum(target) => Some(format!(
                 "rules::one_of(out, {at}, {member:?}, {value}, {sensitive});"
             )),
@@ -619,7 +677,7 @@ impl<'m> Emitter<'m> {
             "list" => {
                 let element = shape["member"]["shape"].as_str().unwrap_or("");
                 let mut code = String::new();
-                if min.is_some() || max.is_some() {
+                if own && (min.is_some() || max.is_some()) {
                     let _ = write!(
                         code,
                         "rules::length(out, {at}, {member:?}, {value}, {value}.len(), {sensitive}, {}, {});",
@@ -637,6 +695,7 @@ impl<'m> Emitter<'m> {
                     "member",
                     element_sensitive,
                     depth + 1,
+                    true,
                 ) {
                     let _ = write!(
                         code,
@@ -646,20 +705,206 @@ impl<'m> Emitter<'m> {
                 (!code.is_empty()).then_some(code)
             }
             "map" => {
-                if min.is_none() && max.is_none() {
-                    return None;
+                let mut code = String::new();
+                if own && (min.is_some() || max.is_some()) {
+                    let _ = write!(
+                        code,
+                        "rules::length(out, {at}, {member:?}, {value}, {value}.len(), {sensitive}, {}, {});",
+                        bound(min, true),
+                        bound(max, true)
+                    );
                 }
-                Some(format!(
-                    "rules::length(out, {at}, {member:?}, {value}, {value}.len(), {sensitive}, {}, {});",
-                    bound(min, true),
-                    bound(max, true)
-                ))
+                // Keys and values breaking their own bounds are reported
+                // once for the whole map, every bound listed, as AWS does:
+                // "Map value must satisfy constraint: [Member must have
+                // length less than or equal to 25, …]".
+                let key = shape["key"]["shape"].as_str().unwrap_or("");
+                let element = shape["value"]["shape"].as_str().unwrap_or("");
+                for (what, target, iter, var) in [
+                    ("Map keys", key, "keys", "k"),
+                    ("Map value", element, "values", "e"),
+                ] {
+                    if let Some((fits, bounds)) = self.bounds(var, target) {
+                        let _ = write!(
+                            code,
+                            "rules::map_entries(out, {at}, {member:?}, {value}, {sensitive}, {what:?}, &[{}], {value}.{iter}().all(|{var}| {fits}));",
+                            bounds
+                                .iter()
+                                .map(|b| format!("{b:?}"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        );
+                    }
+                }
+                // What each value holds, at `member.<key>.member`.
+                let item = format!("e{depth}");
+                let item_at = format!("at{depth}");
+                let element_sensitive = self.shape(element)["sensitive"].as_bool() == Some(true);
+                if let Some(inner) = self.check_code(
+                    &item,
+                    element,
+                    &format!("&{item_at}"),
+                    "member",
+                    element_sensitive,
+                    depth + 1,
+                    false,
+                ) {
+                    let _ = write!(
+                        code,
+                        "for (k{depth}, {item}) in {value}.iter() {{ let {item_at} = rules::entry({at}, {member:?}, k{depth}); {inner} }}"
+                    );
+                }
+                (!code.is_empty()).then_some(code)
+            }
+            "structure"
+                if self.is_union(target) && !self.needs_check(target, &mut BTreeSet::new()) =>
+            {
+                None
             }
             "structure" => Some(format!(
                 "{value}.check(&rules::path({at}, {member:?}), out);"
             )),
             _ => None,
         }
+    }
+
+    /// A value's own bounds as a test of `var` (a reference to it) and
+    /// the wording of each, in the order AWS lists them (upper bound,
+    /// lower bound, pattern); `None` when it has none.
+    fn bounds(&self, var: &str, target: &str) -> Option<(String, Vec<String>)> {
+        if !self.service.validate {
+            return None;
+        }
+        let shape = self.shape(target);
+        let min = shape["min"].as_i64();
+        let max = shape["max"].as_i64();
+        let bound = |b: Option<i64>| b.map_or("None".to_owned(), |b| format!("Some({b})"));
+        let (noun, fits) = match self.kind(target) {
+            "string" if !self.is_enum(target) => {
+                let pattern = match shape["pattern"].as_str() {
+                    Some(_) => {
+                        self.patterns.borrow_mut().insert(target.to_owned());
+                        format!("Some(&{})", pattern_static(target))
+                    }
+                    None => "None".to_owned(),
+                };
+                (
+                    "length",
+                    format!(
+                        "rules::string_fits({var}, {}, {}, {pattern})",
+                        bound(min),
+                        bound(max)
+                    ),
+                )
+            }
+            "list" | "map" => (
+                "length",
+                format!(
+                    "rules::fits({var}.len() as i64, {}, {})",
+                    bound(min),
+                    bound(max)
+                ),
+            ),
+            "integer" => (
+                "value",
+                format!(
+                    "rules::fits(i64::from(*{var}), {}, {})",
+                    bound(min),
+                    bound(max)
+                ),
+            ),
+            "long" => (
+                "value",
+                format!("rules::fits(*{var}, {}, {})", bound(min), bound(max)),
+            ),
+            _ => return None,
+        };
+        let mut words = Vec::new();
+        if let Some(max) = max {
+            words.push(format!(
+                "Member must have {noun} less than or equal to {max}"
+            ));
+        }
+        if let Some(min) = min {
+            words.push(format!(
+                "Member must have {noun} greater than or equal to {min}"
+            ));
+        }
+        if let Some(pattern) = shape["pattern"].as_str().filter(|_| noun == "length") {
+            words.push(format!(
+                "Member must satisfy regular expression pattern: {pattern}"
+            ));
+        }
+        (!words.is_empty()).then_some((fits, words))
+    }
+
+    /// A union: an enum with one arm per member, written as a JSON object
+    /// with that one member (`{"S": "x"}`), as serde's externally tagged
+    /// enums are; a value with none or several members set does not decode.
+    fn emit_union(&mut self, shape: &str) {
+        let name = self.names[shape].clone();
+        let members = self.members(shape);
+        self.doc_line(&self.shape(shape)["documentation"]);
+        let _ = writeln!(
+            self.out,
+            "#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]\npub enum {name} {{"
+        );
+        let mut arms = Vec::new();
+        for (member_name, member) in &members {
+            let target = member["shape"].as_str().unwrap_or("");
+            let arm = variant(member_name);
+            let ty = self.rust_type(target, shape);
+            let (written, read) = self.wire_names(member_name, member);
+            self.doc_line(&member["documentation"]);
+            let rename = if written == read {
+                format!("rename = {written:?}")
+            } else {
+                format!("rename(serialize = {written:?}, deserialize = {read:?})")
+            };
+            let _ = writeln!(self.out, "#[serde({rename})]\n{arm}({ty}),");
+            arms.push((member_name.to_string(), arm, target.to_owned(), *member));
+        }
+        self.out.push_str("}\n\n");
+        if self.inputs.contains(shape) {
+            let _ = writeln!(
+                self.out,
+                "impl Validate for {name} {{\nfn check(&self, at: &str, out: &mut Vec<Violation>) {{\nmatch self {{"
+            );
+            for (member_name, arm, target, member) in &arms {
+                let sensitive = self.sensitive(target, member);
+                if let Some(check) = self.check_code(
+                    "v",
+                    target,
+                    "at",
+                    &lower_first(member_name),
+                    sensitive,
+                    0,
+                    true,
+                ) {
+                    let _ = writeln!(self.out, "Self::{arm}(v) => {{ {check} }}");
+                }
+            }
+            self.out.push_str(
+                "#[allow(unreachable_patterns)]\n_ => { let _ = (at, out); }\n}\n}\n}\n\n",
+            );
+        }
+        let _ = writeln!(
+            self.out,
+            "impl Echo for {name} {{\nfn echo(&self, out: &mut String) {{\nmatch self {{"
+        );
+        for (member_name, arm, target, member) in &arms {
+            let shown = if self.sensitive(target, member) {
+                "&rules::Redacted"
+            } else {
+                "v"
+            };
+            let _ = writeln!(
+                self.out,
+                "Self::{arm}(v) => rules::echo_struct(out, {:?}, &[({member_name:?}, {shown})]),",
+                upper_first(shape)
+            );
+        }
+        self.out.push_str("}\n}\n}\n\n");
     }
 
     fn emit_enum(&mut self, shape: &str) {
@@ -804,6 +1049,7 @@ mod tests {
             operations: vec!["CreateThing".to_owned()],
             enum_order: BTreeMap::new(),
             validate,
+            unions: Vec::new(),
         }
     }
 

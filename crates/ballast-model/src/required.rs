@@ -11,7 +11,7 @@ use ballast_wire::query::Node;
 use ballast_wire::{Params, Shown, Violation};
 use serde_json::Value;
 
-use crate::rules::{element, path};
+use crate::rules::path;
 
 /// What a structure requires: its required members, and the members that
 /// lead to structures with required members of their own.
@@ -43,6 +43,10 @@ pub enum Inner {
     Struct(&'static Required),
     /// A list of structures.
     List(&'static Required),
+    /// A map whose values hold required members (`RequestItems`: table
+    /// names to `KeysAndAttributes`). Its entries are walked in JSON
+    /// bodies only; no query-protocol input Ballast serves has one.
+    Map(&'static Inner),
 }
 
 /// The required members `params` leaves out, with their paths.
@@ -69,6 +73,8 @@ trait Tree: Sized {
     fn is_structure(&self) -> bool;
     fn member(&self, wire: &str) -> Option<Self>;
     fn items(&self) -> Vec<Self>;
+    /// A map's entries (none in a form: see [`Inner::Map`]).
+    fn entries(&self) -> Vec<(String, Self)>;
 }
 
 struct Json<'a>(&'a Value);
@@ -88,6 +94,13 @@ impl<'a> Tree for Json<'a> {
             .map(|items| items.iter().map(Json).collect())
             .unwrap_or_default()
     }
+
+    fn entries(&self) -> Vec<(String, Self)> {
+        self.0
+            .as_object()
+            .map(|map| map.iter().map(|(k, v)| (k.clone(), Json(v))).collect())
+            .unwrap_or_default()
+    }
 }
 
 struct Form<'a>(&'a Node);
@@ -103,6 +116,10 @@ impl<'a> Tree for Form<'a> {
 
     fn items(&self) -> Vec<Self> {
         self.0.items().into_iter().map(Form).collect()
+    }
+
+    fn entries(&self) -> Vec<(String, Self)> {
+        Vec::new()
     }
 }
 
@@ -121,14 +138,24 @@ fn walk<T: Tree>(shape: &Required, tree: &T, at: &str, out: &mut Vec<Violation>)
             }
             continue;
         };
-        match member.inner {
-            Inner::Nothing => {}
-            Inner::Struct(inner) => walk(inner, &value, &path(at, member.name), out),
-            Inner::List(inner) => {
-                for (index, item) in value.items().iter().enumerate() {
-                    let item_at = path(&element(at, member.name, index), "member");
-                    walk(inner, item, &item_at, out);
-                }
+        walk_inner(&member.inner, &value, &path(at, member.name), out);
+    }
+}
+
+/// Walks what a value at `at` holds.
+fn walk_inner<T: Tree>(inner: &Inner, tree: &T, at: &str, out: &mut Vec<Violation>) {
+    match inner {
+        Inner::Nothing => {}
+        Inner::Struct(inner) => walk(inner, tree, at, out),
+        Inner::List(inner) => {
+            for (index, item) in tree.items().iter().enumerate() {
+                let item_at = format!("{at}.{}.member", index + 1);
+                walk(inner, item, &item_at, out);
+            }
+        }
+        Inner::Map(inner) => {
+            for (key, value) in tree.entries() {
+                walk_inner(inner, &value, &format!("{at}.{key}.member"), out);
             }
         }
     }
@@ -186,6 +213,31 @@ mod tests {
             paths(&found),
             ["name", "tags.1.member.value", "tags.2.member.key"]
         );
+    }
+
+    static KEYS: Required = Required {
+        members: &[RequiredMember {
+            name: "keys",
+            wire: "Keys",
+            required: true,
+            inner: Inner::Nothing,
+        }],
+    };
+
+    static BATCH: Required = Required {
+        members: &[RequiredMember {
+            name: "requestItems",
+            wire: "RequestItems",
+            required: true,
+            inner: Inner::Map(&Inner::Struct(&KEYS)),
+        }],
+    };
+
+    #[test]
+    fn every_missing_member_of_a_map_value() {
+        let body = Bytes::from_static(br#"{"RequestItems": {"a": {"Keys": []}, "b": {}}}"#);
+        let found = missing(&BATCH, &Params::Json(body));
+        assert_eq!(paths(&found), ["requestItems.b.member.keys"]);
     }
 
     #[test]

@@ -206,6 +206,54 @@ pub fn string(
     }
 }
 
+/// Whether a string keeps its length bounds and pattern (a map key's or
+/// value's, reported by [`map_entries`]).
+pub fn string_fits(
+    value: &str,
+    min: Option<usize>,
+    max: Option<usize>,
+    pattern: Option<&Pattern>,
+) -> bool {
+    let len = java_length(value);
+    min.is_none_or(|m| len >= m)
+        && max.is_none_or(|m| len <= m)
+        && pattern.is_none_or(|p| p.matches(value))
+}
+
+/// Whether a number (or a list's or map's size) is within its bounds.
+pub fn fits(value: i64, min: Option<i64>, max: Option<i64>) -> bool {
+    min.is_none_or(|m| value >= m) && max.is_none_or(|m| value <= m)
+}
+
+/// The path of a map's entry `key`: `requestItems.orders`, to which the
+/// value's own checks add `member`.
+pub fn entry(at: &str, member: &str, key: &str) -> String {
+    format!("{}.{key}", path(at, member))
+}
+
+/// A map's keys (`what` = "Map keys") or values ("Map value") against
+/// their bounds: unless all `fit`, one violation for the map, listing every
+/// bound, as AWS words it ("Map value must satisfy constraint: [Member
+/// must have length less than or equal to 25, Member must have length
+/// greater than or equal to 1]").
+#[allow(clippy::too_many_arguments)]
+pub fn map_entries(
+    out: &mut Vec<Violation>,
+    at: &str,
+    member: &str,
+    value: &dyn Echo,
+    sensitive: bool,
+    what: &str,
+    bounds: &[&str],
+    fit: bool,
+) {
+    if fit {
+        return;
+    }
+    let c = format!("{what} must satisfy constraint: [{}]", bounds.join(", "));
+    push(out, at, member, shown(value, sensitive), c);
+}
+
 /// A list's or map's size bounds.
 #[allow(clippy::too_many_arguments)]
 pub fn length(
@@ -457,6 +505,37 @@ mod tests {
             out[0].to_string(),
             "Value '[a, b]' at 'names' failed to satisfy constraint: Member must have length less than or equal to 1"
         );
+    }
+
+    #[test]
+    fn map_entries_list_every_bound() {
+        let mut requests = BTreeMap::new();
+        requests.insert("orders".to_owned(), vec!["a".to_owned()]);
+        assert!(fits(25, Some(1), Some(25)));
+        assert!(!fits(26, Some(1), Some(25)));
+        static NAME: Pattern = Pattern::new("[a-z]+");
+        assert!(string_fits("abc", Some(3), None, Some(&NAME)));
+        assert!(!string_fits("ab", Some(3), None, Some(&NAME)));
+        assert!(!string_fits("ab1", None, None, Some(&NAME)));
+        let mut out = Vec::new();
+        map_entries(
+            &mut out,
+            "",
+            "requestItems",
+            &requests,
+            false,
+            "Map value",
+            &[
+                "Member must have length less than or equal to 25",
+                "Member must have length greater than or equal to 1",
+            ],
+            false,
+        );
+        assert_eq!(
+            out[0].to_string(),
+            "Value '{orders=[a]}' at 'requestItems' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1]"
+        );
+        assert_eq!(entry("", "requestItems", "orders"), "requestItems.orders");
     }
 
     #[test]

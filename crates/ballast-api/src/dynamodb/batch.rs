@@ -5,15 +5,20 @@
 //! the writes commit in one transaction, so a refused batch changes
 //! nothing. Ballast never throttles, so `UnprocessedItems` is always
 //! empty; `UnprocessedKeys` holds the keys past the 16 MB response limit.
+//! The model bounds each table's requests (1 to 25 writes, 1 to 100 keys);
+//! the totals across tables are checked here.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ballast_core::dynamodb::expr::Placeholders;
+use ballast_core::dynamodb::EncodedKey;
 use ballast_core::dynamodb::value::item_size;
-use ballast_core::dynamodb::{EncodedKey, Item};
+use ballast_model::dynamodb::{
+    BatchGetItemInput, BatchGetItemOutput, BatchWriteItemInput, BatchWriteItemOutput,
+    KeysAndAttributes,
+};
 
-use super::model::*;
-use super::reads::{parse_projection, project};
+use super::reads::{parse_get, project};
+use super::values::WireItem;
 use super::writes::{check_new_item, checked_item, checked_key};
 use super::{Error, active_table, invalid};
 use crate::ApiState;
@@ -25,8 +30,13 @@ pub const MAX_BATCH_KEYS: usize = 100;
 /// The most data one BatchGetItem returns.
 const MAX_BATCH_GET_BYTES: usize = 16 * 1024 * 1024;
 
-fn duplicates() -> Error {
-    invalid("Provided list of item keys contains duplicates")
+/// Refuses a second request for `key` in one table's batch.
+fn first_time(seen: &mut BTreeSet<EncodedKey>, key: &EncodedKey) -> Result<(), Error> {
+    if seen.insert(key.clone()) {
+        Ok(())
+    } else {
+        Err(invalid("Provided list of item keys contains duplicates"))
+    }
 }
 
 pub(super) fn write(
@@ -34,35 +44,28 @@ pub(super) fn write(
     input: BatchWriteItemInput,
 ) -> Result<BatchWriteItemOutput, Error> {
     let total: usize = input.request_items.values().map(Vec::len).sum();
-    if input.request_items.is_empty()
-        || input.request_items.values().any(Vec::is_empty)
-        || total > MAX_BATCH_WRITES
-    {
-        return Err(invalid(format!(
-            "1 validation error detected: Value at 'requestItems' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to {MAX_BATCH_WRITES}, Member must have length greater than or equal to 1]"
-        )));
+    if total > MAX_BATCH_WRITES {
+        return Err(invalid(
+            "Too many items requested for the BatchWriteItem call",
+        ));
     }
     state.store.write(|tx| {
         // Validate everything first, then write.
         let mut plan = Vec::with_capacity(total);
-        for (name, requests) in &input.request_items {
-            let (id, table) = active_table(state, tx, name)?;
-            let mut seen: BTreeSet<EncodedKey> = BTreeSet::new();
+        for (name, requests) in input.request_items {
+            let (id, table) = active_table(state, tx, &name)?;
+            let mut seen = BTreeSet::new();
             for request in requests {
-                match (&request.put_request, &request.delete_request) {
+                match (request.put_request, request.delete_request) {
                     (Some(put), None) => {
-                        let item = checked_item(put.item.clone())?;
+                        let item = checked_item(put.item)?;
                         let (key, size) = check_new_item(&table, &item)?;
-                        if !seen.insert(key.clone()) {
-                            return Err(duplicates());
-                        }
+                        first_time(&mut seen, &key)?;
                         plan.push((id, table.clone(), key, Some((item, size))));
                     }
                     (None, Some(delete)) => {
-                        let key = checked_key(&table, &delete.key)?;
-                        if !seen.insert(key.clone()) {
-                            return Err(duplicates());
-                        }
+                        let (_, key) = checked_key(&table, delete.key)?;
+                        first_time(&mut seen, &key)?;
                         plan.push((id, table.clone(), key, None));
                     }
                     _ => {
@@ -85,7 +88,8 @@ pub(super) fn write(
             }
         }
         Ok(BatchWriteItemOutput {
-            unprocessed_items: BTreeMap::new(),
+            unprocessed_items: Some(BTreeMap::new()),
+            ..Default::default()
         })
     })
 }
@@ -97,25 +101,17 @@ pub(super) fn get(state: &ApiState, input: BatchGetItemInput) -> Result<BatchGet
             "Too many items requested for the BatchGetItem call",
         ));
     }
-    if input.request_items.is_empty() || input.request_items.values().any(|k| k.keys.is_empty()) {
-        return Err(invalid(
-            "1 validation error detected: Value at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1",
-        ));
-    }
     let mut projections = BTreeMap::new();
     for (name, request) in &input.request_items {
-        let mut placeholders =
-            Placeholders::new(request.expression_attribute_names.as_ref(), None)?;
-        let projection = parse_projection(
+        let projection = parse_get(
+            request.expression_attribute_names.as_ref(),
             request.projection_expression.as_deref(),
             request.attributes_to_get.as_ref(),
-            &mut placeholders,
         )?;
-        placeholders.finish()?;
         projections.insert(name.clone(), projection);
     }
     state.store.read(|tx| {
-        let mut responses: BTreeMap<String, Vec<Item>> = BTreeMap::new();
+        let mut responses: BTreeMap<String, Vec<WireItem>> = BTreeMap::new();
         let mut unprocessed: BTreeMap<String, KeysAndAttributes> = BTreeMap::new();
         let mut bytes = 0usize;
         for (name, request) in &input.request_items {
@@ -123,10 +119,8 @@ pub(super) fn get(state: &ApiState, input: BatchGetItemInput) -> Result<BatchGet
             let mut seen = BTreeSet::new();
             let mut keys = Vec::with_capacity(request.keys.len());
             for key in &request.keys {
-                let encoded = checked_key(&table, key)?;
-                if !seen.insert(encoded.clone()) {
-                    return Err(duplicates());
-                }
+                let (_, encoded) = checked_key(&table, key.clone())?;
+                first_time(&mut seen, &encoded)?;
                 keys.push((key, encoded));
             }
             let found = responses.entry(name.clone()).or_default();
@@ -152,8 +146,9 @@ pub(super) fn get(state: &ApiState, input: BatchGetItemInput) -> Result<BatchGet
             }
         }
         Ok(BatchGetItemOutput {
-            responses,
-            unprocessed_keys: unprocessed,
+            responses: Some(responses),
+            unprocessed_keys: Some(unprocessed),
+            ..Default::default()
         })
     })
 }

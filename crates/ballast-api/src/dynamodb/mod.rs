@@ -2,29 +2,30 @@
 //! and Scan, batches and transactions, Time to Live and table tags, on the
 //! embedded store.
 //!
-//! Handlers are thin: decode → parse and validate with
+//! Handlers are thin: decode and validate against the model (the generated
+//! `ballast_model::dynamodb` types, through `dispatch::call`) → convert to
+//! the core's types (`values`) → parse and check with
 //! `ballast_core::dynamodb` (expressions, keys, sizes) → read or write in
 //! one store transaction → encode. A rejected request changes nothing,
 //! because every check that can fail runs before or inside the one
 //! transaction that would commit the change.
 
 mod batch;
-pub mod model;
 mod reads;
 mod tables;
 mod tags;
 mod time_to_live;
 mod transactions;
+mod values;
 mod writes;
 
 use ballast_core::dynamodb::Error as Rule;
 use ballast_core::dynamodb::table::{Status, TRANSITION, Table};
+use ballast_model::dynamodb::{DescribeLimitsInput, errors};
 use ballast_store::Tx;
 
 use crate::ApiState;
-use crate::dispatch::{
-    call_no_output_unvalidated as call_no_output, call_unvalidated as call, routes,
-};
+use crate::dispatch::{call, call_no_output, routes};
 use crate::error::{ErrorCode, HandlerError};
 
 routes! {
@@ -48,7 +49,7 @@ routes! {
         BatchGetItem => call(ctx, request, |i| batch::get(state, i)),
         TransactWriteItems => call(ctx, request, |i| transactions::write(state, i)),
         TransactGetItems => call(ctx, request, |i| transactions::get(state, i)),
-        DescribeLimits => call(ctx, request, |_: serde_json::Value| tables::limits()),
+        DescribeLimits => call(ctx, request, |_: DescribeLimitsInput| tables::limits()),
         DescribeTimeToLive => call(ctx, request, |i| time_to_live::describe(state, i)),
         UpdateTimeToLive => call(ctx, request, |i| time_to_live::update(state, i)),
         TagResource => call_no_output(ctx, request, |i| tags::tag(state, i)),
@@ -92,14 +93,16 @@ pub(crate) type Error = HandlerError<Rule>;
 
 impl ErrorCode for Rule {
     fn code(&self) -> &'static str {
-        match self {
-            Rule::Validation(_) => "ValidationException",
-            Rule::ResourceNotFound(_) => "ResourceNotFoundException",
-            Rule::ResourceInUse(_) => "ResourceInUseException",
-            Rule::LimitExceeded(_) => "LimitExceededException",
-            Rule::ConditionalCheckFailed { .. } => "ConditionalCheckFailedException",
-            Rule::TransactionCanceled { .. } => "TransactionCanceledException",
-        }
+        // Validation is the protocol's error, not a shape in the model.
+        let shape = match self {
+            Rule::Validation(_) => return "ValidationException",
+            Rule::ResourceNotFound(_) => errors::RESOURCE_NOT_FOUND_EXCEPTION,
+            Rule::ResourceInUse(_) => errors::RESOURCE_IN_USE_EXCEPTION,
+            Rule::LimitExceeded(_) => errors::LIMIT_EXCEEDED_EXCEPTION,
+            Rule::ConditionalCheckFailed { .. } => errors::CONDITIONAL_CHECK_FAILED_EXCEPTION,
+            Rule::TransactionCanceled { .. } => errors::TRANSACTION_CANCELED_EXCEPTION,
+        };
+        shape.code
     }
 
     const SERVICE: ballast_wire::Service = ballast_wire::Service::DynamoDb;

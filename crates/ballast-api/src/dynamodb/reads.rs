@@ -10,10 +10,16 @@ use ballast_core::dynamodb::expr::key_condition;
 use ballast_core::dynamodb::expr::{self, Condition, Kind, Path, PathElem, Placeholders, parse};
 use ballast_core::dynamodb::key::{KeyDef, segment_buckets};
 use ballast_core::dynamodb::table::{Index, ProjectionKind};
+use std::collections::BTreeMap;
+
 use ballast_core::dynamodb::{Item, MAX_PAGE_BYTES, Table};
+use ballast_model::dynamodb::{
+    GetItemInput, GetItemOutput, QueryInput, QueryOutput, ScanInput, ScanOutput,
+    Select as WireSelect,
+};
 use ballast_store::{DdbRow, DdbScanRange, DdbStartAfter, StoreError};
 
-use super::model::*;
+use super::values::{WireItem, item_opt, wire_item};
 use super::writes::{checked_item, checked_key, refuse_legacy};
 use super::{Error, active_table, invalid};
 use crate::ApiState;
@@ -30,7 +36,7 @@ fn attributes_to_get(names: Option<&Vec<String>>) -> Option<Vec<Path>> {
 
 /// Parses the projection of a read: `ProjectionExpression`, or the legacy
 /// `AttributesToGet` (not both).
-pub(super) fn parse_projection(
+fn parse_projection(
     expression: Option<&str>,
     attributes: Option<&Vec<String>>,
     placeholders: &mut Placeholders<'_>,
@@ -44,27 +50,40 @@ pub(super) fn parse_projection(
     }
 }
 
-pub(super) fn project(item: Item, paths: Option<&Vec<Path>>) -> Item {
-    match paths {
+/// Parses the projection of a read by key (GetItem, BatchGetItem,
+/// TransactGetItems), whose only placeholders are names.
+pub(super) fn parse_get(
+    names: Option<&BTreeMap<String, String>>,
+    expression: Option<&str>,
+    attributes: Option<&Vec<String>>,
+) -> Result<Option<Vec<Path>>, Error> {
+    let mut placeholders = Placeholders::new(names, None)?;
+    let projection = parse_projection(expression, attributes, &mut placeholders)?;
+    placeholders.finish()?;
+    Ok(projection)
+}
+
+/// An item as a read returns it: projected, on the wire.
+pub(super) fn project(item: Item, paths: Option<&Vec<Path>>) -> WireItem {
+    wire_item(match paths {
         Some(paths) => expr::eval::project(&item, paths),
         None => item,
-    }
+    })
 }
 
 pub(super) fn get(state: &ApiState, input: GetItemInput) -> Result<GetItemOutput, Error> {
-    let mut placeholders = Placeholders::new(input.expression_attribute_names.as_ref(), None)?;
-    let projection = parse_projection(
+    let projection = parse_get(
+        input.expression_attribute_names.as_ref(),
         input.projection_expression.as_deref(),
         input.attributes_to_get.as_ref(),
-        &mut placeholders,
     )?;
-    placeholders.finish()?;
     state.store.read(|tx| {
         let (id, table) = active_table(state, tx, &input.table_name)?;
-        let key = checked_key(&table, &input.key)?;
+        let (_, key) = checked_key(&table, input.key)?;
         let item = tx.ddb_item(id, &key)?;
         Ok(GetItemOutput {
             item: item.map(|i| project(i, projection.as_ref())),
+            ..Default::default()
         })
     })
 }
@@ -78,22 +97,25 @@ enum Select {
     Count,
 }
 
-/// Parses `Select`. Without one, a read returns the projection asked
-/// for, else every attribute of a table or every projected attribute of an
-/// index, as on AWS.
-fn select(text: Option<&str>, has_projection: bool, on_index: bool) -> Result<Select, Error> {
-    let parsed = match text {
+/// Reads `Select` (the model has refused values outside its enum).
+/// Without one, a read returns the projection asked for, else every
+/// attribute of a table or every projected attribute of an index, as on
+/// AWS.
+fn select(
+    value: Option<&WireSelect>,
+    has_projection: bool,
+    on_index: bool,
+) -> Result<Select, Error> {
+    let parsed = match value {
         None if has_projection => Select::Specific,
         None if on_index => Select::AllProjected,
         None => Select::AllAttributes,
-        Some("ALL_ATTRIBUTES") => Select::AllAttributes,
-        Some("ALL_PROJECTED_ATTRIBUTES") => Select::AllProjected,
-        Some("SPECIFIC_ATTRIBUTES") => Select::Specific,
-        Some("COUNT") => Select::Count,
-        Some(other) => {
-            return Err(invalid(format!(
-                "1 validation error detected: Value '{other}' at 'select' failed to satisfy constraint: Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]"
-            )));
+        Some(WireSelect::AllAttributes) => Select::AllAttributes,
+        Some(WireSelect::AllProjectedAttributes) => Select::AllProjected,
+        Some(WireSelect::SpecificAttributes) => Select::Specific,
+        Some(WireSelect::Count) => Select::Count,
+        Some(WireSelect::Unknown(other)) => {
+            return Err(invalid(format!("Unknown Select type: {other}")));
         }
     };
     if has_projection && parsed != Select::Specific {
@@ -104,13 +126,93 @@ fn select(text: Option<&str>, has_projection: bool, on_index: bool) -> Result<Se
     Ok(parsed)
 }
 
-fn limit(value: Option<i64>) -> Result<Option<usize>, Error> {
-    match value {
-        None => Ok(None),
-        Some(n) if n >= 1 => Ok(Some(n as usize)),
-        Some(n) => Err(invalid(format!(
-            "1 validation error detected: Value '{n}' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1"
-        ))),
+/// What Query and Scan share, parsed before the read: the expressions
+/// (with every placeholder used), `Select` and `Limit`.
+struct ReadSpec {
+    /// Query's key condition.
+    key_condition: Option<Condition>,
+    filter: Option<Condition>,
+    projection: Option<Vec<Path>>,
+    select: Select,
+    limit: Option<usize>,
+}
+
+/// A Query's or Scan's parameters, as `ReadSpec::parse` reads them.
+struct ReadParams<'a> {
+    names: Option<&'a BTreeMap<String, String>>,
+    values: Option<WireItem>,
+    key_condition: Option<&'a str>,
+    filter: Option<&'a str>,
+    projection: Option<&'a str>,
+    attributes_to_get: Option<&'a Vec<String>>,
+    select: Option<&'a WireSelect>,
+    /// The model bounds `Limit` below by 1.
+    limit: Option<i32>,
+    on_index: bool,
+}
+
+/// The `ReadParams` of a Query or a Scan input (generated types whose
+/// members share their names), with Query's key condition.
+macro_rules! read_params {
+    ($input:ident, $key_condition:expr) => {
+        ReadParams {
+            names: $input.expression_attribute_names.as_ref(),
+            values: $input.expression_attribute_values,
+            key_condition: $key_condition,
+            filter: $input.filter_expression.as_deref(),
+            projection: $input.projection_expression.as_deref(),
+            attributes_to_get: $input.attributes_to_get.as_ref(),
+            select: $input.select.as_ref(),
+            limit: $input.limit,
+            on_index: $input.index_name.is_some(),
+        }
+    };
+}
+
+impl ReadSpec {
+    fn parse(params: ReadParams<'_>) -> Result<ReadSpec, Error> {
+        let values = item_opt(params.values);
+        let mut placeholders = Placeholders::new(params.names, values.as_ref())?;
+        let key_condition = params
+            .key_condition
+            .map(|text| parse::condition(text, Kind::KeyCondition, &mut placeholders))
+            .transpose()?;
+        let filter = params
+            .filter
+            .map(|text| parse::condition(text, Kind::Filter, &mut placeholders))
+            .transpose()?;
+        let projection = parse_projection(
+            params.projection,
+            params.attributes_to_get,
+            &mut placeholders,
+        )?;
+        placeholders.finish()?;
+        let select = select(params.select, projection.is_some(), params.on_index)?;
+        Ok(ReadSpec {
+            key_condition,
+            filter,
+            projection,
+            select,
+            limit: params.limit.map(|n| n.max(1) as usize),
+        })
+    }
+
+    /// An empty page of this read on `index` (or the table).
+    fn page<'a>(&'a self, table: &'a Table, index: Option<&'a Index>) -> Result<Page<'a>, Error> {
+        Ok(Page {
+            table,
+            index,
+            index_projection: index_projection(index, is_global(table, index), self.select)?,
+            filter: self.filter.as_ref(),
+            projection: self.projection.as_ref(),
+            select: self.select,
+            limit: self.limit,
+            items: Vec::new(),
+            count: 0,
+            scanned: 0,
+            bytes: 0,
+            last_key: None,
+        })
     }
 }
 
@@ -131,7 +233,7 @@ fn index<'t>(table: &'t Table, name: Option<&str>) -> Result<Option<&'t Index>, 
 fn start_after(
     table: &Table,
     index: Option<&Index>,
-    start: Option<&Item>,
+    start: Option<WireItem>,
 ) -> Result<Option<DdbStartAfter>, Error> {
     let Some(start) = start else {
         return Ok(None);
@@ -141,7 +243,7 @@ fn start_after(
             "The provided starting key is invalid: The provided key element does not match the schema",
         )
     };
-    let start = checked_item(start.clone())?;
+    let start = checked_item(start)?;
     let table_part = table.key.key_of(&start);
     let table_key = table.key.exact_key(&table_part).map_err(|_| bad())?;
     let index_key = match index {
@@ -174,8 +276,8 @@ struct Page<'a> {
     projection: Option<&'a Vec<Path>>,
     select: Select,
     limit: Option<usize>,
-    items: Vec<Item>,
-    count: i64,
+    items: Vec<WireItem>,
+    count: i32,
     scanned: usize,
     bytes: usize,
     last_key: Option<Item>,
@@ -207,13 +309,14 @@ impl Page<'_> {
         Ok(!full)
     }
 
-    fn output(self) -> ReadOutput {
-        ReadOutput {
-            items: (self.select != Select::Count).then_some(self.items),
-            count: self.count,
-            scanned_count: self.scanned as i64,
-            last_evaluated_key: self.last_key,
-        }
+    /// (`Items`, `Count`, `ScannedCount`, `LastEvaluatedKey`).
+    fn output(self) -> (Option<Vec<WireItem>>, i32, i32, Option<WireItem>) {
+        (
+            (self.select != Select::Count).then_some(self.items),
+            self.count,
+            i32::try_from(self.scanned).unwrap_or(i32::MAX),
+            self.last_key.map(wire_item),
+        )
     }
 }
 
@@ -239,62 +342,39 @@ fn is_global(table: &Table, index: Option<&Index>) -> bool {
     index.is_some_and(|i| table.global_indexes.iter().any(|g| g.name == i.name))
 }
 
-pub(super) fn query(state: &ApiState, input: QueryInput) -> Result<ReadOutput, Error> {
+fn no_key_condition() -> Error {
+    invalid(
+        "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.",
+    )
+}
+
+pub(super) fn query(state: &ApiState, input: QueryInput) -> Result<QueryOutput, Error> {
     refuse_legacy("KeyConditions", input.key_conditions.is_some())?;
     refuse_legacy("QueryFilter", input.query_filter.is_some())?;
-    let limit = limit(input.limit)?;
-    let mut placeholders = Placeholders::new(
-        input.expression_attribute_names.as_ref(),
-        input.expression_attribute_values.as_ref(),
-    )?;
-    let Some(key_text) = input.key_condition_expression.as_deref() else {
-        return Err(invalid(
-            "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.",
-        ));
-    };
-    let key_condition = parse::condition(key_text, Kind::KeyCondition, &mut placeholders)?;
-    let filter = input
-        .filter_expression
-        .as_deref()
-        .map(|t| parse::condition(t, Kind::Filter, &mut placeholders))
-        .transpose()?;
-    let projection = parse_projection(
-        input.projection_expression.as_deref(),
-        input.attributes_to_get.as_ref(),
-        &mut placeholders,
-    )?;
-    placeholders.finish()?;
-    let select = select(
-        input.select.as_deref(),
-        projection.is_some(),
-        input.index_name.is_some(),
-    )?;
+    refuse_legacy("ConditionalOperator", input.conditional_operator.is_some())?;
+    if input.key_condition_expression.is_none() {
+        return Err(no_key_condition());
+    }
+    let spec = ReadSpec::parse(read_params!(
+        input,
+        input.key_condition_expression.as_deref()
+    ))?;
+    let start = input.exclusive_start_key;
     state.store.read(|tx| {
         let (id, table) = active_table(state, tx, &input.table_name)?;
         let index = index(&table, input.index_name.as_deref())?;
-        let global = is_global(&table, index);
-        if global && input.consistent_read == Some(true) {
+        if is_global(&table, index) && input.consistent_read == Some(true) {
             return Err(invalid(
                 "Consistent reads are not supported on global secondary indexes",
             ));
         }
         let key_def: &KeyDef = index.map_or(&table.key, |i| &i.key);
-        let reduced = key_condition::reduce(&key_condition, key_def)?;
-        let start = start_after(&table, index, input.exclusive_start_key.as_ref())?;
-        let mut page = Page {
-            table: &table,
-            index,
-            index_projection: index_projection(index, global, select)?,
-            filter: filter.as_ref(),
-            projection: projection.as_ref(),
-            select,
-            limit,
-            items: Vec::new(),
-            count: 0,
-            scanned: 0,
-            bytes: 0,
-            last_key: None,
+        let reduced = match &spec.key_condition {
+            Some(condition) => key_condition::reduce(condition, key_def)?,
+            None => return Err(no_key_condition()),
         };
+        let start = start_after(&table, index, start)?;
+        let mut page = spec.page(&table, index)?;
         tx.query_ddb(
             id,
             index.map(|i| i.name.as_str()),
@@ -303,88 +383,49 @@ pub(super) fn query(state: &ApiState, input: QueryInput) -> Result<ReadOutput, E
             start.as_ref(),
             |row| page.visit(row),
         )?;
-        Ok(page.output())
+        let (items, count, scanned_count, last_evaluated_key) = page.output();
+        Ok(QueryOutput {
+            items,
+            count: Some(count),
+            scanned_count: Some(scanned_count),
+            last_evaluated_key,
+            ..Default::default()
+        })
     })
 }
 
-pub(super) fn scan(state: &ApiState, input: ScanInput) -> Result<ReadOutput, Error> {
+/// The bucket range a Scan reads: all of them, or a parallel Scan's
+/// segment (the model bounds `Segment` and `TotalSegments`).
+fn scan_buckets(segment: Option<i32>, total: Option<i32>) -> Result<(u64, u64), Error> {
+    match (segment, total) {
+        (None, None) => Ok((0, 1u64 << 32)),
+        (Some(_), None) => Err(invalid(
+            "The TotalSegments parameter is required but was not present in the request when Segment parameter is present",
+        )),
+        (None, Some(_)) => Err(invalid(
+            "The Segment parameter is required but was not present in the request when parameter TotalSegments is present",
+        )),
+        (Some(segment), Some(total)) if segment >= total => Err(invalid(format!(
+            "The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: {segment} is not less than TotalSegments: {total}"
+        ))),
+        (Some(segment), Some(total)) => Ok(segment_buckets(
+            segment.max(0).unsigned_abs(),
+            total.max(1).unsigned_abs(),
+        )),
+    }
+}
+
+pub(super) fn scan(state: &ApiState, input: ScanInput) -> Result<ScanOutput, Error> {
     refuse_legacy("ScanFilter", input.scan_filter.is_some())?;
-    let limit = limit(input.limit)?;
-    let buckets = match (input.segment, input.total_segments) {
-        (None, None) => (0, 1u64 << 32),
-        (Some(_), None) => {
-            return Err(invalid(
-                "The TotalSegments parameter is required but was not present in the request when Segment parameter is present",
-            ));
-        }
-        (None, Some(_)) => {
-            return Err(invalid(
-                "The Segment parameter is required but was not present in the request when parameter TotalSegments is present",
-            ));
-        }
-        (Some(segment), Some(total)) => {
-            if !(1..=1_000_000).contains(&total) {
-                return Err(invalid(format!(
-                    "1 validation error detected: Value '{total}' at 'totalSegments' failed to satisfy constraint: Member must have value {}",
-                    if total < 1 {
-                        "greater than or equal to 1"
-                    } else {
-                        "less than or equal to 1000000"
-                    }
-                )));
-            }
-            if segment < 0 {
-                return Err(invalid(format!(
-                    "1 validation error detected: Value '{segment}' at 'segment' failed to satisfy constraint: Member must have value greater than or equal to 0"
-                )));
-            }
-            if segment >= total {
-                return Err(invalid(format!(
-                    "The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: {segment} is not less than TotalSegments: {total}"
-                )));
-            }
-            segment_buckets(segment as u32, total as u32)
-        }
-    };
-    let mut placeholders = Placeholders::new(
-        input.expression_attribute_names.as_ref(),
-        input.expression_attribute_values.as_ref(),
-    )?;
-    let filter = input
-        .filter_expression
-        .as_deref()
-        .map(|t| parse::condition(t, Kind::Filter, &mut placeholders))
-        .transpose()?;
-    let projection = parse_projection(
-        input.projection_expression.as_deref(),
-        input.attributes_to_get.as_ref(),
-        &mut placeholders,
-    )?;
-    placeholders.finish()?;
-    let select = select(
-        input.select.as_deref(),
-        projection.is_some(),
-        input.index_name.is_some(),
-    )?;
+    refuse_legacy("ConditionalOperator", input.conditional_operator.is_some())?;
+    let buckets = scan_buckets(input.segment, input.total_segments)?;
+    let spec = ReadSpec::parse(read_params!(input, None))?;
+    let start = input.exclusive_start_key;
     state.store.read(|tx| {
         let (id, table) = active_table(state, tx, &input.table_name)?;
         let index = index(&table, input.index_name.as_deref())?;
-        let global = is_global(&table, index);
-        let start = start_after(&table, index, input.exclusive_start_key.as_ref())?;
-        let mut page = Page {
-            table: &table,
-            index,
-            index_projection: index_projection(index, global, select)?,
-            filter: filter.as_ref(),
-            projection: projection.as_ref(),
-            select,
-            limit,
-            items: Vec::new(),
-            count: 0,
-            scanned: 0,
-            bytes: 0,
-            last_key: None,
-        };
+        let start = start_after(&table, index, start)?;
+        let mut page = spec.page(&table, index)?;
         tx.scan_ddb(
             id,
             &DdbScanRange {
@@ -394,6 +435,13 @@ pub(super) fn scan(state: &ApiState, input: ScanInput) -> Result<ReadOutput, Err
             },
             |row| page.visit(row),
         )?;
-        Ok(page.output())
+        let (items, count, scanned_count, last_evaluated_key) = page.output();
+        Ok(ScanOutput {
+            items,
+            count: Some(count),
+            scanned_count: Some(scanned_count),
+            last_evaluated_key,
+            ..Default::default()
+        })
     })
 }

@@ -6,12 +6,20 @@ use ballast_core::dynamodb::table::{
     self, BillingMode, CreateSpec, Index, Status, Table, Throughput,
 };
 use ballast_core::dynamodb::tags as table_tags;
+use ballast_model::dynamodb::{
+    BillingMode as WireBillingMode, BillingModeSummary, CreateTableInput, CreateTableOutput,
+    DeleteTableInput, DeleteTableOutput, DescribeLimitsOutput, DescribeTableInput,
+    DescribeTableOutput, GlobalSecondaryIndexDescription, IndexStatus, ListTablesInput,
+    ListTablesOutput, LocalSecondaryIndexDescription, ProvisionedThroughputDescription,
+    TableDescription, TableStatus, UpdateTableInput, UpdateTableOutput,
+};
 use ballast_store::Tx;
 use ballast_wire::Timestamp;
 
-use super::model::*;
+use super::values::{self, wire_definitions, wire_key_schema, wire_projection};
 use super::{Error, invalid, table_arn, transition};
 use crate::ApiState;
+use crate::tags::to_core;
 
 fn not_found(name: &str) -> Error {
     Rule::ResourceNotFound(format!(
@@ -30,6 +38,30 @@ pub(super) fn in_use(name: &str, status: Status) -> Error {
         "Attempt to change a resource which is still in use: Table is {doing}: {name}"
     ))
     .into()
+}
+
+/// A table that exists and is ACTIVE: the only status DeleteTable and
+/// UpdateTable change.
+fn active_for_change(state: &ApiState, tx: &Tx<'_>, name: &str) -> Result<(i64, Table), Error> {
+    let (id, table, status) = existing(state, tx, name)?;
+    if status != Status::Active {
+        return Err(in_use(&table.name, status));
+    }
+    Ok((id, table))
+}
+
+/// The live (not deleting) global index `name` of a table.
+fn live_global_index<'t>(table: &'t mut Table, name: &str) -> Result<&'t mut Index, Error> {
+    table
+        .global_indexes
+        .iter_mut()
+        .find(|i| i.name == name && i.deleting_millis.is_none())
+        .ok_or_else(|| {
+            Rule::ResourceNotFound(format!(
+                "Requested resource not found: Index: {name} not found"
+            ))
+            .into()
+        })
 }
 
 /// A table that exists (in any status but gone).
@@ -51,19 +83,30 @@ pub(super) fn existing(
 pub(super) fn create(
     state: &ApiState,
     input: CreateTableInput,
-) -> Result<TableDescriptionOutput, Error> {
+) -> Result<CreateTableOutput, Error> {
     let now = state.now().millis();
+    let definitions = values::definitions(input.attribute_definitions.unwrap_or_default());
+    let key_schema = values::key_schema(input.key_schema.unwrap_or_default());
+    let global_indexes: Vec<_> = input
+        .global_secondary_indexes
+        .unwrap_or_default()
+        .into_iter()
+        .map(values::global_index)
+        .collect();
+    let local_indexes: Vec<_> = input
+        .local_secondary_indexes
+        .unwrap_or_default()
+        .into_iter()
+        .map(values::local_index)
+        .collect();
     let spec = CreateSpec {
         name: &input.table_name,
-        attribute_definitions: &input.attribute_definitions,
-        key_schema: &input.key_schema,
-        billing_mode: input.billing_mode.as_deref(),
-        throughput: input.provisioned_throughput,
-        global_indexes: input
-            .global_secondary_indexes
-            .as_deref()
-            .unwrap_or_default(),
-        local_indexes: input.local_secondary_indexes.as_deref().unwrap_or_default(),
+        attribute_definitions: &definitions,
+        key_schema: &key_schema,
+        billing_mode: input.billing_mode.as_ref().map(WireBillingMode::as_str),
+        throughput: input.provisioned_throughput.map(values::throughput),
+        global_indexes: &global_indexes,
+        local_indexes: &local_indexes,
         deletion_protection: input.deletion_protection_enabled.unwrap_or(false),
     };
     let table = Table::create(
@@ -72,7 +115,7 @@ pub(super) fn create(
         table_arn(state, &input.table_name),
         now,
     )?;
-    let tags = input.tags.unwrap_or_default();
+    let tags = to_core(input.tags.unwrap_or_default());
     table_tags::validate(&tags)?;
     let tags: Vec<(String, String)> = tags.into_iter().map(|t| (t.key, t.value)).collect();
     state.store.write(|tx| {
@@ -86,39 +129,27 @@ pub(super) fn create(
         }
         let id = tx.insert_ddb_table(&table)?;
         tx.put_tags(&table.arn, &tags)?;
-        Ok(TableDescriptionOutput {
-            table_description: describe_table(state, tx, id, &table)?,
+        Ok(CreateTableOutput {
+            table_description: Some(describe_table(state, tx, id, &table)?),
         })
     })
 }
 
 pub(super) fn describe(
     state: &ApiState,
-    input: TableNameInput,
+    input: DescribeTableInput,
 ) -> Result<DescribeTableOutput, Error> {
     state.store.read(|tx| {
         let (id, table, _) = existing(state, tx, &input.table_name)?;
         Ok(DescribeTableOutput {
-            table: describe_table(state, tx, id, &table)?,
+            table: Some(describe_table(state, tx, id, &table)?),
         })
     })
 }
 
 pub(super) fn list(state: &ApiState, input: ListTablesInput) -> Result<ListTablesOutput, Error> {
-    let limit = match input.limit {
-        None => 100,
-        Some(n) if (1..=100).contains(&n) => n as usize,
-        Some(n) => {
-            return Err(invalid(format!(
-                "1 validation error detected: Value '{n}' at 'limit' failed to satisfy constraint: Member must have value {}",
-                if n < 1 {
-                    "greater than or equal to 1"
-                } else {
-                    "less than or equal to 100"
-                }
-            )));
-        }
-    };
+    // The model bounds `Limit` to 1..=100.
+    let limit = input.limit.map_or(100, |n| n.clamp(1, 100) as usize);
     let now = state.now().millis();
     let span = transition(state);
     state.store.read(|tx| {
@@ -145,21 +176,18 @@ pub(super) fn list(state: &ApiState, input: ListTablesInput) -> Result<ListTable
         }
         Ok(ListTablesOutput {
             last_evaluated_table_name: if more { names.last().cloned() } else { None },
-            table_names: names,
+            table_names: Some(names),
         })
     })
 }
 
 pub(super) fn delete(
     state: &ApiState,
-    input: TableNameInput,
-) -> Result<TableDescriptionOutput, Error> {
+    input: DeleteTableInput,
+) -> Result<DeleteTableOutput, Error> {
     let now = state.now().millis();
     state.store.write(|tx| {
-        let (id, mut table, status) = existing(state, tx, &input.table_name)?;
-        if status != Status::Active {
-            return Err(in_use(&table.name, status));
-        }
+        let (id, mut table) = active_for_change(state, tx, &input.table_name)?;
         if table.deletion_protection {
             return Err(invalid(
                 "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.",
@@ -167,15 +195,15 @@ pub(super) fn delete(
         }
         // The description shows the table as it was, now DELETING.
         let mut description = describe_table(state, tx, id, &table)?;
-        description.table_status = Status::Deleting.as_str().to_owned();
+        description.table_status = Some(TableStatus::from(Status::Deleting.as_str()));
         tx.delete_ddb_items(id)?;
         // Tags go with the table: a table created later under the same
         // name (and so the same ARN) starts untagged.
         tx.clear_tags(&table.arn)?;
         table.deleting_millis = Some(now);
         tx.update_ddb_table(id, &table)?;
-        Ok(TableDescriptionOutput {
-            table_description: description,
+        Ok(DeleteTableOutput {
+            table_description: Some(description),
         })
     })
 }
@@ -183,13 +211,12 @@ pub(super) fn delete(
 pub(super) fn update(
     state: &ApiState,
     input: UpdateTableInput,
-) -> Result<TableDescriptionOutput, Error> {
+) -> Result<UpdateTableOutput, Error> {
     let now = state.now().millis();
+    let provisioned = input.provisioned_throughput.map(values::throughput);
+    let definitions = input.attribute_definitions.map(values::definitions);
     state.store.write(|tx| {
-        let (id, mut table, status) = existing(state, tx, &input.table_name)?;
-        if status != Status::Active {
-            return Err(in_use(&table.name, status));
-        }
+        let (id, mut table) = active_for_change(state, tx, &input.table_name)?;
         table.forget_deleted_indexes(now, transition(state));
         let mut changed = false;
 
@@ -197,8 +224,8 @@ pub(super) fn update(
             table.deletion_protection = protection;
             changed = true;
         }
-        let mode = match input.billing_mode.as_deref() {
-            Some(text) => BillingMode::parse(Some(text))?,
+        let mode = match &input.billing_mode {
+            Some(text) => BillingMode::parse(Some(text.as_str()))?,
             None => table.billing_mode,
         };
         if mode != table.billing_mode {
@@ -207,8 +234,8 @@ pub(super) fn update(
             changed = true;
             match mode {
                 BillingMode::PayPerRequest => {
-                    if input.provisioned_throughput.is_some() {
-                        table::throughput_for(mode, input.provisioned_throughput, "provisionedThroughput")?;
+                    if provisioned.is_some() {
+                        table::throughput_for(mode, provisioned, "provisionedThroughput")?;
                     }
                     table.throughput = Throughput {
                         read_capacity_units: 0,
@@ -221,7 +248,7 @@ pub(super) fn update(
                 BillingMode::Provisioned => {
                     let Some(throughput) = table::throughput_for(
                         mode,
-                        input.provisioned_throughput,
+                        provisioned,
                         "provisionedThroughput",
                     )?
                     else {
@@ -233,7 +260,7 @@ pub(super) fn update(
                     }
                 }
             }
-        } else if let Some(requested) = input.provisioned_throughput {
+        } else if let Some(requested) = provisioned {
             let requested = table::throughput_for(mode, Some(requested), "provisionedThroughput")?
                 .unwrap_or(requested);
             if requested == table.throughput {
@@ -260,7 +287,7 @@ pub(super) fn update(
             )
             .into());
         }
-        if let Some(definitions) = &input.attribute_definitions {
+        if let Some(definitions) = &definitions {
             for definition in definitions {
                 match table
                     .attribute_definitions
@@ -281,6 +308,7 @@ pub(super) fn update(
         for update in updates {
             match (update.create, update.update, update.delete) {
                 (Some(spec), None, None) => {
+                    let spec = values::created_index(spec);
                     if table.index(&spec.index_name).is_some() {
                         return Err(invalid(format!(
                             "One or more parameter values were invalid: Index with name: {} already exists",
@@ -301,32 +329,15 @@ pub(super) fn update(
                 }
                 (None, Some(change), None) => {
                     let mode = table.billing_mode;
-                    let Some(index) = table
-                        .global_indexes
-                        .iter_mut()
-                        .find(|i| i.name == change.index_name && i.deleting_millis.is_none())
-                    else {
-                        return Err(Rule::ResourceNotFound(format!(
-                            "Requested resource not found: Index: {} not found",
-                            change.index_name
-                        ))
-                        .into());
-                    };
-                    index.throughput =
-                        table::throughput_for(mode, change.provisioned_throughput, "provisionedThroughput")?;
+                    let index = live_global_index(&mut table, &change.index_name)?;
+                    index.throughput = table::throughput_for(
+                        mode,
+                        change.provisioned_throughput.map(values::throughput),
+                        "provisionedThroughput",
+                    )?;
                 }
                 (None, None, Some(delete)) => {
-                    let Some(index) = table
-                        .global_indexes
-                        .iter_mut()
-                        .find(|i| i.name == delete.index_name && i.deleting_millis.is_none())
-                    else {
-                        return Err(Rule::ResourceNotFound(format!(
-                            "Requested resource not found: Index: {} not found",
-                            delete.index_name
-                        ))
-                        .into());
-                    };
+                    let index = live_global_index(&mut table, &delete.index_name)?;
                     index.deleting_millis = Some(now);
                     tx.delete_ddb_index(id, &delete.index_name)?;
                 }
@@ -351,9 +362,8 @@ pub(super) fn update(
             .map(|d| {
                 table.key.is_key(&d.attribute_name)
                     || table.live_indexes().any(|i| i.key.is_key(&d.attribute_name))
-                    || input
-                    .attribute_definitions
-                    .as_ref()
+                    || definitions
+                        .as_ref()
                         .is_some_and(|defs| defs.iter().any(|n| n.attribute_name == d.attribute_name))
             })
             .collect();
@@ -364,31 +374,31 @@ pub(super) fn update(
         table.check_definitions_used()?;
         table.updated_millis = Some(now);
         tx.update_ddb_table(id, &table)?;
-        Ok(TableDescriptionOutput {
-            table_description: describe_table(state, tx, id, &table)?,
+        Ok(UpdateTableOutput {
+            table_description: Some(describe_table(state, tx, id, &table)?),
         })
     })
 }
 
 pub(super) fn limits() -> Result<DescribeLimitsOutput, Error> {
     Ok(DescribeLimitsOutput {
-        account_max_read_capacity_units: 80_000,
-        account_max_write_capacity_units: 80_000,
-        table_max_read_capacity_units: 40_000,
-        table_max_write_capacity_units: 40_000,
+        account_max_read_capacity_units: Some(80_000),
+        account_max_write_capacity_units: Some(80_000),
+        table_max_read_capacity_units: Some(40_000),
+        table_max_write_capacity_units: Some(40_000),
     })
 }
 
-fn throughput_description(throughput: Option<Throughput>) -> ThroughputDescription {
+fn throughput_description(throughput: Option<Throughput>) -> ProvisionedThroughputDescription {
     let t = throughput.unwrap_or(Throughput {
         read_capacity_units: 0,
         write_capacity_units: 0,
     });
-    ThroughputDescription {
-        last_increase_date_time: None,
-        number_of_decreases_today: 0,
-        read_capacity_units: t.read_capacity_units,
-        write_capacity_units: t.write_capacity_units,
+    ProvisionedThroughputDescription {
+        number_of_decreases_today: Some(0),
+        read_capacity_units: Some(t.read_capacity_units),
+        write_capacity_units: Some(t.write_capacity_units),
+        ..Default::default()
     }
 }
 
@@ -402,46 +412,53 @@ pub(super) fn describe_table(
     let now = state.now().millis();
     let span = transition(state);
     let (item_count, size) = tx.ddb_table_stats(id)?;
-    let index = |index: &Index, global: bool| -> Result<IndexDescription, Error> {
-        let (count, bytes) = tx.ddb_index_stats(id, &index.name)?;
-        let status = index.status(now, span);
-        Ok(IndexDescription {
-            index_name: index.name.clone(),
-            key_schema: index.key.schema(),
-            projection: index.projection_model(),
-            index_status: global.then(|| status.to_owned()),
-            backfilling: (global && status == "CREATING").then_some(true),
-            provisioned_throughput: global.then(|| throughput_description(index.throughput)),
-            index_size_bytes: bytes,
-            item_count: count,
-            index_arn: format!("{}/index/{}", table.arn, index.name),
-        })
-    };
     let span_millis = span.as_millis() as i64;
-    let globals = table
+    let mut globals = Vec::new();
+    for index in table
         .global_indexes
         .iter()
         .filter(|i| i.deleting_millis.is_none_or(|d| now < d + span_millis))
-        .map(|i| index(i, true))
-        .collect::<Result<Vec<_>, _>>()?;
-    let locals = table
-        .local_indexes
-        .iter()
-        .map(|i| index(i, false))
-        .collect::<Result<Vec<_>, _>>()?;
+    {
+        let (count, bytes) = tx.ddb_index_stats(id, &index.name)?;
+        let status = index.status(now, span);
+        globals.push(GlobalSecondaryIndexDescription {
+            index_name: Some(index.name.clone()),
+            key_schema: Some(wire_key_schema(index.key.schema())),
+            projection: Some(wire_projection(index.projection_model())),
+            index_status: Some(IndexStatus::from(status)),
+            backfilling: (status == "CREATING").then_some(true),
+            provisioned_throughput: Some(throughput_description(index.throughput)),
+            index_size_bytes: Some(bytes),
+            item_count: Some(count),
+            index_arn: Some(format!("{}/index/{}", table.arn, index.name)),
+            ..Default::default()
+        });
+    }
+    let mut locals = Vec::new();
+    for index in &table.local_indexes {
+        let (count, bytes) = tx.ddb_index_stats(id, &index.name)?;
+        locals.push(LocalSecondaryIndexDescription {
+            index_name: Some(index.name.clone()),
+            key_schema: Some(wire_key_schema(index.key.schema())),
+            projection: Some(wire_projection(index.projection_model())),
+            index_size_bytes: Some(bytes),
+            item_count: Some(count),
+            index_arn: Some(format!("{}/index/{}", table.arn, index.name)),
+        });
+    }
     Ok(TableDescription {
-        attribute_definitions: table.attribute_definitions.clone(),
-        table_name: table.name.clone(),
-        key_schema: table.key.schema(),
-        table_status: table.status(now, span).as_str().to_owned(),
-        creation_date_time: Timestamp::from_millis(table.created_millis),
-        provisioned_throughput: throughput_description(Some(table.throughput)),
-        table_size_bytes: size,
-        item_count,
-        table_arn: table.arn.clone(),
-        table_id: table.id.clone(),
+        attribute_definitions: Some(wire_definitions(&table.attribute_definitions)),
+        table_name: Some(table.name.clone()),
+        key_schema: Some(wire_key_schema(table.key.schema())),
+        table_status: Some(TableStatus::from(table.status(now, span).as_str())),
+        creation_date_time: Some(Timestamp::from_millis(table.created_millis)),
+        provisioned_throughput: Some(throughput_description(Some(table.throughput))),
+        table_size_bytes: Some(size),
+        item_count: Some(item_count),
+        table_arn: Some(table.arn.clone()),
+        table_id: Some(table.id.clone()),
         billing_mode_summary: Some(BillingModeSummary {
-            billing_mode: table.billing_mode.as_str().to_owned(),
+            billing_mode: Some(WireBillingMode::from(table.billing_mode.as_str())),
             last_update_to_pay_per_request_date_time: match table.billing_mode {
                 BillingMode::PayPerRequest => Some(Timestamp::from_millis(
                     table
@@ -453,6 +470,7 @@ pub(super) fn describe_table(
         }),
         local_secondary_indexes: (!locals.is_empty()).then_some(locals),
         global_secondary_indexes: (!globals.is_empty()).then_some(globals),
-        deletion_protection_enabled: table.deletion_protection,
+        deletion_protection_enabled: Some(table.deletion_protection),
+        ..Default::default()
     })
 }

@@ -8,12 +8,14 @@ use ballast_core::dynamodb::Table;
 use ballast_core::dynamodb::table::Status;
 use ballast_core::dynamodb::tags::{self as table_tags, Resource};
 use ballast_core::paging;
-use ballast_core::tags::Tag;
+use ballast_model::dynamodb::{
+    ListTagsOfResourceInput, ListTagsOfResourceOutput, TagResourceInput, UntagResourceInput,
+};
 use ballast_store::Tx;
 
-use super::model::*;
 use super::{Error, invalid, transition};
 use crate::ApiState;
+use crate::tags::{from_pairs, to_core};
 
 /// The table a `ResourceArn` names, as it is now; `writing` refuses a
 /// table that is being deleted (its tags are already gone).
@@ -44,7 +46,7 @@ fn check_arn(state: &ApiState, arn: &str) -> Result<(), Error> {
 
 pub(super) fn tag(state: &ApiState, input: TagResourceInput) -> Result<(), Error> {
     check_arn(state, &input.resource_arn)?;
-    let tags = input.tags.unwrap_or_default();
+    let tags = to_core(input.tags);
     if tags.is_empty() {
         return Err(invalid("Atleast one Tag needs to be provided as Input."));
     }
@@ -64,25 +66,12 @@ pub(super) fn tag(state: &ApiState, input: TagResourceInput) -> Result<(), Error
 
 pub(super) fn untag(state: &ApiState, input: UntagResourceInput) -> Result<(), Error> {
     check_arn(state, &input.resource_arn)?;
-    let keys = input.tag_keys.unwrap_or_default();
+    // The model bounds each key's length.
+    let keys = input.tag_keys;
     if keys.is_empty() {
         return Err(invalid(
             "Atleast one Tag Key needs to be provided as Input.",
         ));
-    }
-    for (i, key) in keys.iter().enumerate() {
-        let length = key.chars().count();
-        if !(1..=128).contains(&length) {
-            return Err(invalid(format!(
-                "1 validation error detected: Value '{key}' at 'tagKeys.{}.member' failed to satisfy constraint: Member must have length {}",
-                i + 1,
-                if length == 0 {
-                    "greater than or equal to 1"
-                } else {
-                    "less than or equal to 128"
-                }
-            )));
-        }
     }
     state.store.write(|tx| {
         let table = table(state, tx, &input.resource_arn, true)?;
@@ -106,17 +95,15 @@ pub(super) fn list(
     state.store.read(|tx| {
         let table = table(state, tx, &input.resource_arn, false)?;
         // At most 50 tags, in key order: one small read.
-        let all: Vec<Tag> = tx
-            .tags(&table.arn)?
-            .into_iter()
-            .map(|(key, value)| Tag { key, value })
-            .collect();
         let (tags, next_token) = paging::page(
-            all,
-            |t| t.key.as_str(),
+            tx.tags(&table.arn)?,
+            |(key, _)| key.as_str(),
             after.as_deref(),
             table_tags::LIST_PAGE,
         );
-        Ok(ListTagsOfResourceOutput { tags, next_token })
+        Ok(ListTagsOfResourceOutput {
+            tags: Some(from_pairs(tags)),
+            next_token,
+        })
     })
 }

@@ -9,9 +9,13 @@
 use ballast_core::dynamodb::table::Status;
 use ballast_core::dynamodb::ttl;
 
-use super::model::*;
+use ballast_model::dynamodb::{
+    DescribeTimeToLiveInput, DescribeTimeToLiveOutput, TimeToLiveDescription,
+    TimeToLiveSpecification, TimeToLiveStatus, UpdateTimeToLiveInput, UpdateTimeToLiveOutput,
+};
+
+use super::Error;
 use super::tables::{existing, in_use};
-use super::{Error, invalid};
 use crate::ApiState;
 
 pub(super) fn describe(
@@ -26,10 +30,10 @@ pub(super) fn describe(
             "DISABLED"
         };
         Ok(DescribeTimeToLiveOutput {
-            time_to_live_description: TimeToLiveDescription {
-                time_to_live_status: status.to_owned(),
+            time_to_live_description: Some(TimeToLiveDescription {
+                time_to_live_status: Some(TimeToLiveStatus::from(status)),
                 attribute_name: table.time_to_live,
-            },
+            }),
         })
     })
 }
@@ -38,14 +42,10 @@ pub(super) fn update(
     state: &ApiState,
     input: UpdateTimeToLiveInput,
 ) -> Result<UpdateTimeToLiveOutput, Error> {
-    let Some(spec) = input.time_to_live_specification else {
-        return Err(invalid(
-            "1 validation error detected: Value null at 'timeToLiveSpecification' failed to satisfy constraint: Member must not be null",
-        ));
-    };
     // The specification is checked before the table is looked up, as AWS
-    // does.
-    let (enabled, attribute) = ttl::specification(spec.enabled, spec.attribute_name.as_deref())?;
+    // does (the model has required both of its members).
+    let spec = input.time_to_live_specification;
+    let (enabled, attribute) = ttl::specification(Some(spec.enabled), Some(&spec.attribute_name))?;
     state.store.write(|tx| {
         let (id, mut table, status) = existing(state, tx, &input.table_name)?;
         if !matches!(status, Status::Active | Status::Updating) {
@@ -57,10 +57,10 @@ pub(super) fn update(
         // written before TTL was enabled expire too.
         tx.refresh_ddb_ttl(id, &table)?;
         Ok(UpdateTimeToLiveOutput {
-            time_to_live_specification: TimeToLiveSpecification {
+            time_to_live_specification: Some(TimeToLiveSpecification {
                 enabled,
                 attribute_name: attribute.to_owned(),
-            },
+            }),
         })
     })
 }

@@ -1,12 +1,18 @@
 //! PutItem, UpdateItem, DeleteItem, and the checks every item write
 //! shares with batches and transactions.
 
+use std::collections::BTreeMap;
+
 use ballast_core::dynamodb::expr::{self, Condition, Kind, Placeholders, Update, parse};
 use ballast_core::dynamodb::value::{item_size, validate_item};
 use ballast_core::dynamodb::{EncodedKey, Error as Rule, Item, MAX_ITEM_BYTES, Table};
+use ballast_model::dynamodb::{
+    DeleteItemInput, DeleteItemOutput, PutItemInput, PutItemOutput, ReturnValue,
+    ReturnValuesOnConditionCheckFailure, UpdateItemInput, UpdateItemOutput,
+};
 use ballast_store::Tx;
 
-use super::model::*;
+use super::values::{self, WireItem, item_opt, wire_item};
 use super::{Error, active_table, invalid};
 use crate::ApiState;
 
@@ -20,36 +26,56 @@ pub(super) enum ReturnValues {
     UpdatedNew,
 }
 
-/// Parses `ReturnValues`; `allowed` is what the operation accepts.
-pub(super) fn return_values(text: Option<&str>, allowed: &[&str]) -> Result<ReturnValues, Error> {
-    let parsed = match text.unwrap_or("NONE") {
-        "NONE" => ReturnValues::None,
-        "ALL_OLD" => ReturnValues::AllOld,
-        "UPDATED_OLD" => ReturnValues::UpdatedOld,
-        "ALL_NEW" => ReturnValues::AllNew,
-        "UPDATED_NEW" => ReturnValues::UpdatedNew,
-        other => {
-            return Err(invalid(format!(
-                "1 validation error detected: Value '{other}' at 'returnValues' failed to satisfy constraint: Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]"
-            )));
+/// Reads `ReturnValues` (the model has refused values outside its enum);
+/// `allowed` is what the operation accepts.
+fn return_values(
+    value: Option<&ReturnValue>,
+    allowed: &[ReturnValues],
+) -> Result<ReturnValues, Error> {
+    let parsed = match value {
+        None | Some(ReturnValue::None) => ReturnValues::None,
+        Some(ReturnValue::AllOld) => ReturnValues::AllOld,
+        Some(ReturnValue::UpdatedOld) => ReturnValues::UpdatedOld,
+        Some(ReturnValue::AllNew) => ReturnValues::AllNew,
+        Some(ReturnValue::UpdatedNew) => ReturnValues::UpdatedNew,
+        Some(ReturnValue::Unknown(_)) => {
+            return Err(invalid("Return values set to invalid value"));
         }
     };
-    if !allowed.contains(&text.unwrap_or("NONE")) {
+    if !allowed.contains(&parsed) {
         return Err(invalid("Return values set to invalid value"));
     }
     Ok(parsed)
 }
 
-/// Parses `ReturnValuesOnConditionCheckFailure`: whether a failed
+/// What PutItem and DeleteItem may return.
+const OLD_OR_NOTHING: &[ReturnValues] = &[ReturnValues::None, ReturnValues::AllOld];
+
+/// Reads `ReturnValuesOnConditionCheckFailure`: whether a failed
 /// condition returns the old item.
-pub(super) fn return_old_on_failure(text: Option<&str>) -> Result<bool, Error> {
-    match text {
-        None | Some("NONE") => Ok(false),
-        Some("ALL_OLD") => Ok(true),
-        Some(other) => Err(invalid(format!(
-            "1 validation error detected: Value '{other}' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]"
-        ))),
-    }
+pub(super) fn return_old_on_failure(value: Option<&ReturnValuesOnConditionCheckFailure>) -> bool {
+    matches!(value, Some(ReturnValuesOnConditionCheckFailure::AllOld))
+}
+
+/// The expressions of a write (PutItem, UpdateItem, DeleteItem and each
+/// transaction action): its placeholders checked, then its update and its
+/// condition parsed, every placeholder used.
+pub(super) fn parse_write(
+    names: Option<&BTreeMap<String, String>>,
+    values: Option<WireItem>,
+    update: Option<&str>,
+    condition: Option<&str>,
+) -> Result<(Option<Update>, Option<Condition>), Error> {
+    let values = item_opt(values);
+    let mut placeholders = Placeholders::new(names, values.as_ref())?;
+    let update = update
+        .map(|text| parse::update(text, &mut placeholders))
+        .transpose()?;
+    let condition = condition
+        .map(|text| parse::condition(text, Kind::Condition, &mut placeholders))
+        .transpose()?;
+    placeholders.finish()?;
+    Ok((update, condition))
 }
 
 /// Refuses the pre-expression parameters (`Expected`, `AttributeUpdates`,
@@ -63,16 +89,18 @@ pub(super) fn refuse_legacy(name: &str, present: bool) -> Result<(), Error> {
     Ok(())
 }
 
-/// Validates and normalises an item from a request.
-pub(super) fn checked_item(mut item: Item) -> Result<Item, Error> {
+/// Validates and normalises an item (or key) from a request.
+pub(super) fn checked_item(item: WireItem) -> Result<Item, Error> {
+    let mut item = values::item(item);
     validate_item(&mut item)?;
     Ok(item)
 }
 
-/// The encoded key of a `Key` parameter.
-pub(super) fn checked_key(table: &Table, key: &Item) -> Result<EncodedKey, Error> {
-    let key = checked_item(key.clone())?;
-    Ok(table.key.exact_key(&key)?)
+/// A `Key` parameter, validated, and its encoding.
+pub(super) fn checked_key(table: &Table, key: WireItem) -> Result<(Item, EncodedKey), Error> {
+    let key = checked_item(key)?;
+    let encoded = table.key.exact_key(&key)?;
+    Ok((key, encoded))
 }
 
 /// Checks an item about to be stored: its key, the types of the index
@@ -119,77 +147,63 @@ pub(super) fn check_condition(
     })
 }
 
-/// Parses an optional condition expression.
-pub(super) fn parse_condition(
-    text: Option<&str>,
-    kind: Kind,
-    placeholders: &mut Placeholders<'_>,
-) -> Result<Option<Condition>, Error> {
-    Ok(text
-        .map(|t| parse::condition(t, kind, placeholders))
-        .transpose()?)
+/// What PutItem, UpdateItem and DeleteItem read alike from their inputs
+/// (generated types whose members share their names): the legacy
+/// parameters refused, `ReturnValues` (one of `allowed`),
+/// `ReturnValuesOnConditionCheckFailure`, and the parsed update (given its
+/// text) and condition.
+macro_rules! write_options {
+    ($input:ident, $allowed:expr, $update:expr) => {{
+        refuse_legacy("Expected", $input.expected.is_some())?;
+        refuse_legacy("ConditionalOperator", $input.conditional_operator.is_some())?;
+        let returns = return_values($input.return_values.as_ref(), $allowed)?;
+        let return_old =
+            return_old_on_failure($input.return_values_on_condition_check_failure.as_ref());
+        let (update, condition) = parse_write(
+            $input.expression_attribute_names.as_ref(),
+            $input.expression_attribute_values,
+            $update,
+            $input.condition_expression.as_deref(),
+        )?;
+        (returns, return_old, update, condition)
+    }};
 }
 
-pub(super) fn put(state: &ApiState, input: PutItemInput) -> Result<WriteItemOutput, Error> {
-    refuse_legacy("Expected", input.expected.is_some())?;
-    refuse_legacy("ConditionalOperator", input.conditional_operator.is_some())?;
-    let returns = return_values(input.return_values.as_deref(), &["NONE", "ALL_OLD"])?;
-    let return_old =
-        return_old_on_failure(input.return_values_on_condition_check_failure.as_deref())?;
+pub(super) fn put(state: &ApiState, input: PutItemInput) -> Result<PutItemOutput, Error> {
+    let (returns, return_old, _, condition) = write_options!(input, OLD_OR_NOTHING, None);
     let item = checked_item(input.item)?;
-    let mut placeholders = Placeholders::new(
-        input.expression_attribute_names.as_ref(),
-        input.expression_attribute_values.as_ref(),
-    )?;
-    let condition = parse_condition(
-        input.condition_expression.as_deref(),
-        Kind::Condition,
-        &mut placeholders,
-    )?;
-    placeholders.finish()?;
     state.store.write(|tx| {
         let (id, table) = active_table(state, tx, &input.table_name)?;
         let (key, size) = check_new_item(&table, &item)?;
         let old = tx.ddb_item(id, &key)?;
         check_condition(condition.as_ref(), old.as_ref(), return_old)?;
         tx.put_ddb_item(id, &table, &key, &item, size, old.as_ref())?;
-        Ok(WriteItemOutput {
-            attributes: match returns {
-                ReturnValues::AllOld => old,
-                _ => None,
-            },
+        Ok(PutItemOutput {
+            attributes: old_if(returns, old),
+            ..Default::default()
         })
     })
 }
 
-pub(super) fn delete(state: &ApiState, input: DeleteItemInput) -> Result<WriteItemOutput, Error> {
-    refuse_legacy("Expected", input.expected.is_some())?;
-    let returns = return_values(input.return_values.as_deref(), &["NONE", "ALL_OLD"])?;
-    let return_old =
-        return_old_on_failure(input.return_values_on_condition_check_failure.as_deref())?;
-    let mut placeholders = Placeholders::new(
-        input.expression_attribute_names.as_ref(),
-        input.expression_attribute_values.as_ref(),
-    )?;
-    let condition = parse_condition(
-        input.condition_expression.as_deref(),
-        Kind::Condition,
-        &mut placeholders,
-    )?;
-    placeholders.finish()?;
+/// The old item, when `ReturnValues` is ALL_OLD.
+fn old_if(returns: ReturnValues, old: Option<Item>) -> Option<WireItem> {
+    old.filter(|_| returns == ReturnValues::AllOld)
+        .map(wire_item)
+}
+
+pub(super) fn delete(state: &ApiState, input: DeleteItemInput) -> Result<DeleteItemOutput, Error> {
+    let (returns, return_old, _, condition) = write_options!(input, OLD_OR_NOTHING, None);
     state.store.write(|tx| {
         let (id, table) = active_table(state, tx, &input.table_name)?;
-        let key = checked_key(&table, &input.key)?;
+        let (_, key) = checked_key(&table, input.key)?;
         let old = tx.ddb_item(id, &key)?;
         check_condition(condition.as_ref(), old.as_ref(), return_old)?;
         if let Some(old) = &old {
             tx.delete_ddb_item(id, &table, &key, old)?;
         }
-        Ok(WriteItemOutput {
-            attributes: match returns {
-                ReturnValues::AllOld => old,
-                _ => None,
-            },
+        Ok(DeleteItemOutput {
+            attributes: old_if(returns, old),
+            ..Default::default()
         })
     })
 }
@@ -200,13 +214,11 @@ pub(super) fn apply_update(
     tx: &Tx<'_>,
     id: i64,
     table: &Table,
-    key_item: &Item,
+    (key_item, key): (Item, EncodedKey),
     update: Option<&Update>,
     condition: Option<&Condition>,
     return_old: bool,
 ) -> Result<(Option<Item>, Item), Error> {
-    let key_item = checked_item(key_item.clone())?;
-    let key = table.key.exact_key(&key_item)?;
     if let Some(update) = update {
         expr::update::check_keys(update, &table.key)?;
     }
@@ -222,37 +234,28 @@ pub(super) fn apply_update(
     Ok((old, new))
 }
 
-pub(super) fn update(state: &ApiState, input: UpdateItemInput) -> Result<WriteItemOutput, Error> {
-    refuse_legacy("Expected", input.expected.is_some())?;
+pub(super) fn update(state: &ApiState, input: UpdateItemInput) -> Result<UpdateItemOutput, Error> {
     refuse_legacy("AttributeUpdates", input.attribute_updates.is_some())?;
-    let returns = return_values(
-        input.return_values.as_deref(),
-        &["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"],
-    )?;
-    let return_old =
-        return_old_on_failure(input.return_values_on_condition_check_failure.as_deref())?;
-    let mut placeholders = Placeholders::new(
-        input.expression_attribute_names.as_ref(),
-        input.expression_attribute_values.as_ref(),
-    )?;
-    let update = input
-        .update_expression
-        .as_deref()
-        .map(|text| parse::update(text, &mut placeholders))
-        .transpose()?;
-    let condition = parse_condition(
-        input.condition_expression.as_deref(),
-        Kind::Condition,
-        &mut placeholders,
-    )?;
-    placeholders.finish()?;
+    let update_text = input.update_expression.as_deref();
+    let (returns, return_old, update, condition) = write_options!(
+        input,
+        &[
+            ReturnValues::None,
+            ReturnValues::AllOld,
+            ReturnValues::UpdatedOld,
+            ReturnValues::AllNew,
+            ReturnValues::UpdatedNew,
+        ],
+        update_text
+    );
+    let key = input.key;
     state.store.write(|tx| {
         let (id, table) = active_table(state, tx, &input.table_name)?;
         let (old, new) = apply_update(
             tx,
             id,
             &table,
-            &input.key,
+            checked_key(&table, key)?,
             update.as_ref(),
             condition.as_ref(),
             return_old,
@@ -274,8 +277,9 @@ pub(super) fn update(state: &ApiState, input: UpdateItemInput) -> Result<WriteIt
             ReturnValues::AllNew => Some(new),
             ReturnValues::UpdatedNew => Some(pick(&new)),
         };
-        Ok(WriteItemOutput {
-            attributes: attributes.filter(|a| !a.is_empty()),
+        Ok(UpdateItemOutput {
+            attributes: attributes.filter(|a| !a.is_empty()).map(wire_item),
+            ..Default::default()
         })
     })
 }
