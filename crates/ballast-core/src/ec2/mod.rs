@@ -10,6 +10,7 @@ pub mod filter;
 pub mod fleet;
 pub mod images;
 pub mod instance;
+pub mod instance_type;
 pub mod key_pair;
 pub mod launch;
 pub mod launch_template;

@@ -54,6 +54,9 @@ pub struct InitSpec {
     pub files: Vec<SpecFile>,
     /// The boot script to run, by its path inside the instance.
     pub boot_script: PathBuf,
+    /// The cgroups the instance runs in (its type's vCPUs and memory).
+    #[serde(default)]
+    pub cgroups: Vec<PathBuf>,
     /// The boot script's environment.
     pub env: Vec<(String, String)>,
 }
@@ -101,6 +104,10 @@ pub fn run(spec_path: &Path) -> Result<Infallible, InitError> {
         fs::read(spec_path).map_err(|e| InitError::Spec(spec_path.to_owned(), e.to_string()))?;
     let spec: InitSpec = serde_json::from_slice(&text)
         .map_err(|e| InitError::Spec(spec_path.to_owned(), e.to_string()))?;
+    io(
+        "joining the instance's cgroups",
+        super::cgroup::join(&spec.cgroups),
+    )?;
     let netns = io("opening the network namespace", File::open(&spec.netns))?;
     sys(
         "joining the network namespace",

@@ -9,6 +9,7 @@
 //! whose upper layer, in the instance's directory, keeps what the instance
 //! writes across reboots and stop/start until it is terminated.
 
+pub mod cgroup;
 pub mod endpoints;
 pub mod init;
 pub mod network;
@@ -65,6 +66,8 @@ pub struct Sandbox {
     /// trust its authority and reach the services by name over HTTPS.
     pub tls: Option<endpoints::Authority>,
     pub region: String,
+    /// Where instances' cgroups go; `None` runs them without limits.
+    pub cgroups: Option<cgroup::Hierarchy>,
 }
 
 impl Sandbox {
@@ -98,6 +101,7 @@ impl Sandbox {
             .ok(),
             hidden: vec![data_dir],
             region: region.to_owned(),
+            cgroups: cgroup::Hierarchy::detect(),
         }
     }
 
@@ -155,6 +159,9 @@ impl Sandbox {
             let id = netns.trim_start_matches("ballast-");
             InstanceNetwork::new(id, Ipv4Addr::UNSPECIFIED, SUBNET_PREFIX).remove();
         }
+        if let Some(cgroups) = &self.cgroups {
+            cgroups.remove_all();
+        }
         self.bridge.remove();
     }
 
@@ -168,9 +175,30 @@ impl Sandbox {
         network::bind_transparent(IMDS_ADDRESS)
     }
 
-    /// Removes a halted instance's namespace (its processes are gone).
+    /// Removes a halted instance's namespace and cgroups (its processes
+    /// are gone).
     pub fn halted(&self, instance: &Instance) {
         self.network(instance).remove();
+        if let Some(cgroups) = &self.cgroups {
+            cgroups.remove(&instance.id);
+        }
+    }
+
+    /// The instance's cgroups with its type's limits, made now; none where
+    /// the type or the machine gives no limits.
+    fn cgroups(&self, instance: &Instance) -> Vec<PathBuf> {
+        let (Some(hierarchy), Some(capacity)) = (
+            &self.cgroups,
+            ballast_core::ec2::instance_type::capacity(&instance.instance_type),
+        ) else {
+            return Vec::new();
+        };
+        hierarchy
+            .create(&instance.id, capacity)
+            .inspect_err(|error| {
+                tracing::warn!(%error, instance = instance.id, "no cgroup: the instance runs without limits");
+            })
+            .unwrap_or_default()
     }
 
     /// The API's address as instances reach it: the bridge's own address.
@@ -242,6 +270,7 @@ impl Sandbox {
             hidden: self.hidden.clone(),
             files,
             boot_script: BOOT_SCRIPT_PATH.into(),
+            cgroups: self.cgroups(instance),
             env: self.variables(instance, dir, env, first_boot),
         };
         let spec_path = dir.root().join("sandbox.json");

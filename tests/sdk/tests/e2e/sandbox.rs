@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use aws_sdk_ec2::types::{
     HttpTokensState, IamInstanceProfileSpecification, InstanceMetadataOptionsRequest,
-    InstanceStateName,
+    InstanceStateName, InstanceType,
 };
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, ProtocolEnum, TargetDescription, TargetHealthStateEnum, TargetTypeEnum,
@@ -69,6 +69,7 @@ async fn launch(
     let launched = ec2
         .run_instances()
         .image_id(AL2023)
+        .instance_type(InstanceType::T3Micro)
         .min_count(count)
         .max_count(count)
         // IMDSv1 too (AL2023 images require tokens unless told otherwise),
@@ -280,6 +281,7 @@ echo "hostname=$(hostname)"
 echo "cwd=$(pwd)"
 echo "pid1=$(tr '\0' ' ' < /proc/1/cmdline | cut -c1-60)"
 echo "processes=$(ls /proc | grep -c '^[0-9]')"
+echo "memory-cgroup=$(grep -E '[:,]memory[,:]|^0::' /proc/self/cgroup | head -1 | cut -d: -f3)"
 mkdir -p /srv/www && echo "local page" > /srv/www/index.html
 cd /srv/www && setsid nohup python3 -m http.server 8080 > /dev/null 2>&1 < /dev/null &
 for i in $(seq 1 100); do curl -sf http://localhost:8080/ > /tmp/page && break; sleep 0.1; done
@@ -312,6 +314,19 @@ async fn inside_an_instance_things_are_where_ec2_puts_them() {
     let processes: usize = reported(&text, "processes").unwrap().parse().unwrap();
     assert!(processes < 30, "a PID namespace of its own: {processes}");
     assert_eq!(reported(&text, "localhost"), Some("local page"), "{text}");
+    // The instance runs in a cgroup of its own holding it to its type's
+    // memory (t3.micro: 1 GiB).
+    let group = reported(&text, "memory-cgroup").expect("cgroup line");
+    assert!(group.ends_with(&format!("/ballast/{id}")), "{group}");
+    let limit = ["memory/", ""].iter().find_map(|controller| {
+        let dir = Path::new("/sys/fs/cgroup")
+            .join(controller)
+            .join(group.trim_start_matches('/'));
+        std::fs::read_to_string(dir.join("memory.limit_in_bytes"))
+            .or_else(|_| std::fs::read_to_string(dir.join("memory.max")))
+            .ok()
+    });
+    assert_eq!(limit.as_deref().map(str::trim), Some("1073741824"));
     assert_eq!(reported(&text, "outside"), Some("000"), "nothing leaves");
     // The host's own loopback is not the instance's: 8080 is not served
     // there, while the instance's address serves it.
@@ -449,6 +464,29 @@ fn leftovers(data_dir: &Path) -> Vec<String> {
     }
     if ip(&["rule", "show"]).contains("lookup 3169") {
         found.push("rule lookup 3169".into());
+    }
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    for line in own.lines() {
+        let mut fields = line.splitn(3, ':');
+        let (_, controllers, path) = (fields.next(), fields.next(), fields.next());
+        let (Some(controllers), Some(path)) = (controllers, path) else {
+            continue;
+        };
+        for controller in controllers
+            .split(',')
+            .filter(|c| matches!(*c, "cpu" | "memory"))
+        {
+            let dir = Path::new("/sys/fs/cgroup")
+                .join(controller)
+                .join(path.trim_start_matches('/'))
+                .join("ballast");
+            if dir.exists() {
+                found.push(format!("cgroup {}", dir.display()));
+            }
+        }
+    }
+    if Path::new("/sys/fs/cgroup/ballast").exists() {
+        found.push("cgroup /sys/fs/cgroup/ballast".into());
     }
     let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
     let dir = data_dir.to_string_lossy();
