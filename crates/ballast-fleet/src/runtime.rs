@@ -17,7 +17,7 @@ pub enum Runtime {
     /// address; the metadata service on that address at `imds_port`.
     Process { imds_port: u16 },
     /// Linux sandboxes: own network, root volume, hostname and PIDs.
-    Sandbox(Sandbox),
+    Sandbox(Box<Sandbox>),
 }
 
 impl Runtime {

@@ -265,9 +265,9 @@ fn choose_runtime(args: &UpArgs, data_dir: &std::path::Path) -> anyhow::Result<R
             println!("Instances run as process groups: no sandbox here ({why}).");
             Ok(process)
         }
-        (InstanceRuntime::Sandbox | InstanceRuntime::Auto, None) => Ok(Runtime::Sandbox(
+        (InstanceRuntime::Sandbox | InstanceRuntime::Auto, None) => Ok(Runtime::Sandbox(Box::new(
             Sandbox::default_vpc(data_dir, &args.region),
-        )),
+        ))),
     }
 }
 
