@@ -454,12 +454,17 @@ fn system_boot(instance: &Instance, public_key: Option<&str>, first_boot: bool) 
             ));
         }
     }
+    // Services start beside the user data, not before it, as systemd
+    // starts them in parallel with cloud-init's final stage (making host
+    // keys alone takes a few hundred milliseconds).
     script.push_str(
-        "if [ -x /usr/sbin/sshd ]; then\n\
-         \x20 ssh-keygen -A >/dev/null 2>&1; mkdir -p /run/sshd\n\
-         \x20 /usr/sbin/sshd && echo \"[ballast] sshd started\"\n\
-         fi\n\
-         if command -v cron >/dev/null 2>&1; then cron; elif command -v crond >/dev/null 2>&1; then crond; fi\n",
+        "(\n\
+         \x20 if [ -x /usr/sbin/sshd ]; then\n\
+         \x20   ssh-keygen -A >/dev/null 2>&1; mkdir -p /run/sshd\n\
+         \x20   /usr/sbin/sshd && echo \"[ballast] sshd started\"\n\
+         \x20 fi\n\
+         \x20 if command -v cron >/dev/null 2>&1; then cron; elif command -v crond >/dev/null 2>&1; then crond; fi\n\
+         ) &\n",
     );
     script
 }
