@@ -162,12 +162,22 @@ impl Reconciler {
     async fn pass(&mut self) -> Result<(), StoreError> {
         let instances = self.inner.store.read(|tx| tx.instances())?;
         let table = ProcessTable::take();
+        let names = self.load_balancer_names()?;
         for instance in &instances {
             if !self.slots.contains_key(&instance.id) {
                 let slot = self.adopt(instance, &table);
                 self.slots.insert(instance.id.clone(), slot);
             }
             self.step(instance, &table).await?;
+            if let Some(slot) = self.slots.get(&instance.id)
+                && slot.boot.is_some()
+                && instance.state.is_up()
+            {
+                self.inner
+                    .options
+                    .runtime
+                    .refresh(instance, &slot.dir, &self.env, &names);
+            }
         }
         let known: std::collections::HashSet<&str> =
             instances.iter().map(|i| i.id.as_str()).collect();
@@ -182,6 +192,19 @@ impl Reconciler {
         });
         self.sweep_sessions()?;
         Ok(())
+    }
+
+    /// The load balancers' DNS names and addresses, for sandboxes'
+    /// `/etc/hosts` (none in process mode, which shares the host's).
+    fn load_balancer_names(&self) -> Result<Vec<(String, std::net::Ipv4Addr)>, StoreError> {
+        if !self.inner.options.runtime.is_sandbox() {
+            return Ok(Vec::new());
+        }
+        let balancers = self.inner.store.read(|tx| tx.load_balancers())?;
+        Ok(balancers
+            .into_iter()
+            .map(|lb| (lb.dns_name, lb.address))
+            .collect())
     }
 
     /// A slot for an instance seen for the first time since Ballast

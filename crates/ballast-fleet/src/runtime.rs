@@ -52,6 +52,19 @@ impl Runtime {
         }
     }
 
+    /// Keeps a running sandbox's view of the VPC's names current.
+    pub(crate) fn refresh(
+        &self,
+        instance: &Instance,
+        dir: &InstanceDir,
+        env: &Environment,
+        load_balancers: &[(String, std::net::Ipv4Addr)],
+    ) {
+        if let Runtime::Sandbox(sandbox) = self {
+            sandbox.refresh_hosts(instance, dir, env, load_balancers);
+        }
+    }
+
     /// The instance's processes are all gone (stopped or terminated).
     pub(crate) fn halted(&self, instance: &Instance) {
         if let Runtime::Sandbox(sandbox) = self {

@@ -40,9 +40,18 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     let store = Store::open(&data_dir)
         .with_context(|| format!("opening the store in {}", data_dir.display()))?;
     let runtime = choose_runtime(&args, &data_dir)?;
-    let instance_addresses = match runtime {
-        Runtime::Process { .. } => InstanceAddresses::Loopback(loopback_instances),
-        Runtime::Sandbox(_) => InstanceAddresses::Subnets,
+    // Sandboxes live in the VPC, and so do load balancers then (on the
+    // host's loopback they would be out of the instances' reach).
+    let (instance_addresses, lb_addresses) = match runtime {
+        Runtime::Process { .. } => (
+            InstanceAddresses::Loopback(loopback_instances),
+            lb_addresses,
+        ),
+        Runtime::Sandbox(_) => (
+            InstanceAddresses::Subnets,
+            AddressBlock::subnet(ballast_fleet::sandbox::LOAD_BALANCER_BLOCK)
+                .context("the sandboxes' load balancer block")?,
+        ),
     };
 
     let store = Arc::new(store);

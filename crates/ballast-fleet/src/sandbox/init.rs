@@ -52,6 +52,11 @@ pub struct InitSpec {
     pub hidden: Vec<PathBuf>,
     /// Files written into the instance's root before it boots.
     pub files: Vec<SpecFile>,
+    /// Host files bind-mounted over files of the instance, which Ballast
+    /// keeps up to date while the instance runs (`/etc/hosts`), as
+    /// container engines do: `(host path, path inside)`.
+    #[serde(default)]
+    pub binds: Vec<(PathBuf, PathBuf)>,
     /// The boot script to run, by its path inside the instance.
     pub boot_script: PathBuf,
     /// The cgroups the instance runs in (its type's vCPUs and memory).
@@ -271,6 +276,25 @@ fn enter_root(spec: &InitSpec) -> Result<(), InitError> {
                 Some("tmpfs"),
                 MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
                 Some(data.as_str()),
+            ),
+        )?;
+    }
+    for (source, target) in &spec.binds {
+        let target = inside(&target.to_string_lossy());
+        if !target.exists() {
+            if let Some(parent) = target.parent() {
+                io("creating a bind target", fs::create_dir_all(parent))?;
+            }
+            io("creating a bind target", File::create(&target).map(drop))?;
+        }
+        sys(
+            format!("binding {}", source.display()),
+            mount(
+                Some(source.as_path()),
+                &target,
+                none,
+                MsFlags::MS_BIND,
+                none,
             ),
         )?;
     }

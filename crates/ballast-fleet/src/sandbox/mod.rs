@@ -29,7 +29,7 @@ use crate::boot::Environment;
 use crate::instance_dir::{InstanceDir, RuntimeRecord};
 use crate::process::{BootScript, Group, INSTANCE_DIR_VARIABLE, INSTANCE_MARKER, UserDataCommand};
 use network::InstanceNetwork;
-pub use network::{Bridge, NetworkError, Owner};
+pub use network::{Bridge, LOAD_BALANCER_BLOCK, NetworkError, Owner};
 
 /// Where the sandbox keeps the user data, as cloud-init does.
 const USER_DATA_PATH: &str = "/var/lib/cloud/instance/user-data.txt";
@@ -220,8 +220,8 @@ impl Sandbox {
             .ensure(&self.bridge)
             .map_err(io::Error::other)?;
         let first_boot = !dir.first_boot_done();
+        std::fs::write(dir.root().join("hosts"), self.hosts(instance, env, &[]))?;
         let mut files = vec![
-            file("/etc/hosts", self.hosts(instance, env).into_bytes(), 0o644),
             file(
                 "/etc/hostname",
                 format!("{}\n", hostname(instance, env)).into_bytes(),
@@ -271,6 +271,7 @@ impl Sandbox {
             files,
             boot_script: BOOT_SCRIPT_PATH.into(),
             cgroups: self.cgroups(instance),
+            binds: vec![(dir.root().join("hosts"), "/etc/hosts".into())],
             env: self.variables(instance, dir, env, first_boot),
         };
         let spec_path = dir.root().join("sandbox.json");
@@ -346,9 +347,33 @@ impl Sandbox {
         )
     }
 
-    /// The instance's `/etc/hosts`: itself, and the AWS endpoints on the
-    /// bridge (the private DNS of an interface endpoint).
-    fn hosts(&self, instance: &Instance, env: &Environment) -> String {
+    /// Rewrites a running instance's `/etc/hosts` when the load balancers
+    /// changed (in place: the sandbox sees the file through a bind mount).
+    pub fn refresh_hosts(
+        &self,
+        instance: &Instance,
+        dir: &InstanceDir,
+        env: &Environment,
+        load_balancers: &[(String, Ipv4Addr)],
+    ) {
+        let path = dir.root().join("hosts");
+        let wanted = self.hosts(instance, env, load_balancers);
+        if std::fs::read_to_string(&path).is_ok_and(|current| current != wanted)
+            && let Err(error) = std::fs::write(&path, wanted)
+        {
+            tracing::warn!(%error, instance = instance.id, "updating the instance's /etc/hosts");
+        }
+    }
+
+    /// The instance's `/etc/hosts`: itself, the AWS endpoints on the
+    /// bridge (the private DNS of an interface endpoint) and the load
+    /// balancers' names.
+    fn hosts(
+        &self,
+        instance: &Instance,
+        env: &Environment,
+        load_balancers: &[(String, Ipv4Addr)],
+    ) -> String {
         let name = hostname(instance, env);
         let short = name.split('.').next().unwrap_or(&name);
         let mut hosts = format!(
@@ -363,6 +388,9 @@ impl Sandbox {
                 self.bridge.gateway,
                 endpoints::service_names(&env.region).join(" ")
             ));
+        }
+        for (name, address) in load_balancers {
+            hosts.push_str(&format!("{address}  {name}\n"));
         }
         hosts
     }

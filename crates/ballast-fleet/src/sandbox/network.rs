@@ -34,6 +34,12 @@ const METADATA_TABLE: u32 = 3169;
 /// Where iproute2 keeps named network namespaces.
 pub const NETNS_DIR: &str = "/run/netns";
 
+/// Load balancers' addresses inside the VPC when instances are sandboxes:
+/// the VPC's last /20, which no default subnet uses. The whole block is
+/// local to the host (an "any IP" route), so the proxy binds any address
+/// of it and instances reach it across the bridge.
+pub const LOAD_BALANCER_BLOCK: &str = "172.31.240.0/20";
+
 /// The VPC's bridge on the host.
 #[derive(Debug, Clone)]
 pub struct Bridge {
@@ -141,6 +147,17 @@ impl Bridge {
             "table",
             &table,
         ])?;
+        ip(&[
+            "-4",
+            "route",
+            "replace",
+            "local",
+            LOAD_BALANCER_BLOCK,
+            "dev",
+            "lo",
+            "table",
+            "local",
+        ])?;
         Ok(())
     }
 
@@ -178,6 +195,17 @@ impl Bridge {
         let table = METADATA_TABLE.to_string();
         let _ = ip(&["-4", "rule", "del", "iif", &self.name, "lookup", &table]);
         let _ = ip(&["-4", "route", "flush", "table", &table]);
+        let _ = ip(&[
+            "-4",
+            "route",
+            "del",
+            "local",
+            LOAD_BALANCER_BLOCK,
+            "dev",
+            "lo",
+            "table",
+            "local",
+        ]);
         // Links still on the bridge (an instance's namespace on its way
         // out keeps its veth for a moment) go first.
         let attached = ip(&["-o", "link", "show", "master", &self.name]).unwrap_or_default();

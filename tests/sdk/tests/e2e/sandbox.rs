@@ -176,13 +176,35 @@ mkdir -p /opt/app && hostname > /opt/app/index.html
 cd /opt/app && nohup python3 -m http.server 80 > /dev/null 2>&1 &
 ";
 
+/// [`SERVE_HOSTNAME`], then waits (at most a minute) for a load
+/// balancer's name to appear in `/etc/hosts` and calls it by that name.
+const SERVE_AND_CALL_THE_ALB: &str = r#"
+(
+  for i in $(seq 1 600); do
+    name=$(awk '/elb.ballast.internal/ { print $2; exit }' /etc/hosts)
+    if [ -n "$name" ]; then
+      for j in $(seq 1 100); do
+        status=$(curl -s -m 1 -o /dev/null -w '%{http_code}' "http://$name/")
+        [ "$status" = 200 ] && break
+        sleep 0.1
+      done
+      echo "lb-name=$name"
+      echo "lb-status=$status"
+      break
+    fi
+    sleep 0.1
+  done
+) &
+"#;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_instances_serve_port_80_each_and_behind_an_alb() {
     let _turn = BRIDGE.lock().await;
     let Some(ballast) = sandbox_server(None) else {
         return;
     };
-    let instances = launch(&ballast, 3, SERVE_HOSTNAME, None).await;
+    let user_data = format!("{SERVE_HOSTNAME}{SERVE_AND_CALL_THE_ALB}");
+    let instances = launch(&ballast, 3, &user_data, None).await;
     let mut hostnames = BTreeSet::new();
     for (id, address) in &instances {
         assert!(address.starts_with("172.31."), "{id} has {address}");
@@ -266,6 +288,13 @@ async fn three_instances_serve_port_80_each_and_behind_an_alb() {
         answered, hostnames,
         "the ALB spreads requests over all three"
     );
+    // Inside the VPC the load balancer's name resolves too (instances that
+    // booted before it existed see it appear), and it answers.
+    for (id, _) in &instances {
+        let text = console_with(&ballast, id, "lb-status=").await;
+        assert_eq!(reported(&text, "lb-name"), lb.dns_name(), "{text}");
+        assert_eq!(reported(&text, "lb-status"), Some("200"), "{text}");
+    }
 }
 
 /// What a program inside an instance sees, reported on the console.
@@ -464,6 +493,9 @@ fn leftovers(data_dir: &Path) -> Vec<String> {
     }
     if ip(&["rule", "show"]).contains("lookup 3169") {
         found.push("rule lookup 3169".into());
+    }
+    if ip(&["route", "show", "table", "local"]).contains("172.31.240.0/20") {
+        found.push("local route 172.31.240.0/20".into());
     }
     let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
     for line in own.lines() {
