@@ -40,6 +40,16 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     let store = Store::open(&data_dir)
         .with_context(|| format!("opening the store in {}", data_dir.display()))?;
     let runtime = choose_runtime(&args, &data_dir)?;
+    // Held until Ballast exits: another process-mode server on this
+    // machine with the same blocks would hand out the same loopback
+    // addresses. (Sandboxes own the VPC bridge instead.)
+    let _claims = match runtime {
+        Runtime::Process { .. } => vec![
+            claim_block("--lb-cidr", lb_addresses)?,
+            claim_block("--instance-cidr", loopback_instances)?,
+        ],
+        Runtime::Sandbox(_) => Vec::new(),
+    };
     // Sandboxes live in the VPC, and so do load balancers then (on the
     // host's loopback they would be out of the instances' reach).
     let (instance_addresses, lb_addresses) = match runtime {
@@ -256,6 +266,31 @@ fn print_banner(
         args.region, args.region
     );
     println!();
+}
+
+/// Claims an address block for this process with a lock file that the
+/// kernel releases when the process ends, however it ends; a block another
+/// live Ballast holds is refused with the flag that changes it.
+fn claim_block(flag: &str, block: AddressBlock) -> anyhow::Result<std::fs::File> {
+    let name = format!("ballast-block-{}.lock", block.to_string().replace('/', "-"));
+    let path = std::env::temp_dir().join(name);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => bail!(
+            "another Ballast on this machine uses the address block {block} ({}); \
+             give this one a block of its own with {flag}",
+            path.display()
+        ),
+        Err(std::fs::TryLockError::Error(error)) => {
+            Err(error).with_context(|| format!("locking {}", path.display()))
+        }
+    }
 }
 
 /// The instance runtime `--instance-runtime` asks for: `auto` takes the
