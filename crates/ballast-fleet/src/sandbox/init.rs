@@ -24,6 +24,7 @@
 use std::convert::Infallible;
 use std::fs::{self, File};
 use std::io;
+use std::os::fd::{AsRawFd as _, OwnedFd};
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -33,7 +34,7 @@ use nix::mount::{MntFlags, MsFlags, mount, umount2};
 use nix::sched::{CloneFlags, setns, unshare};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, kill, sigprocmask};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
-use nix::unistd::{ForkResult, Pid, chdir, fork, pivot_root, sethostname};
+use nix::unistd::{ForkResult, Pid, chdir, fork, pipe, pivot_root, sethostname};
 use serde::{Deserialize, Serialize};
 
 /// Everything one boot of a sandbox needs, written by the fleet as JSON
@@ -134,17 +135,26 @@ pub fn run(spec_path: &Path) -> Result<Infallible, InitError> {
         "blocking signals",
         sigprocmask(SigmaskHow::SIG_BLOCK, Some(&signals), None),
     )?;
+    // The instance's console is a pipe the launcher copies to the console
+    // log, as a serial console is a device: a process that opens its
+    // stdout again (`> /proc/1/fd/1`) cannot truncate the log.
+    let (console_read, console_write) = sys("making the console", pipe())?;
     // SAFETY: this process is single-threaded (it is `ballast
     // sandbox-init`, started before any runtime), so fork is sound.
     match sys("forking the instance's init", unsafe { fork() })? {
-        ForkResult::Parent { child } => launcher(child),
-        ForkResult::Child => match pid1(&spec) {
-            Ok(never) => match never {},
-            Err(error) => {
-                eprintln!("[ballast] the sandbox could not boot: {error}");
-                std::process::exit(1);
+        ForkResult::Parent { child } => {
+            drop(console_write);
+            launcher(child, console_read)
+        }
+        ForkResult::Child => {
+            match attach_console(console_read, console_write).and_then(|()| pid1(&spec)) {
+                Ok(never) => match never {},
+                Err(error) => {
+                    eprintln!("[ballast] the sandbox could not boot: {error}");
+                    std::process::exit(1);
+                }
             }
-        },
+        }
     }
 }
 
@@ -162,17 +172,42 @@ fn handled_signals() -> SigSet {
     set
 }
 
-/// Waits for the instance's PID 1 and exits with it. SIGTERM reaches PID 1
-/// through the process group; the launcher itself only ends with it.
-fn launcher(child: Pid) -> ! {
-    loop {
-        match waitpid(child, None) {
-            Ok(WaitStatus::Exited(_, code)) => std::process::exit(code),
-            Ok(WaitStatus::Signaled(_, signal, _)) => std::process::exit(128 + signal as i32),
-            Ok(_) | Err(Errno::EINTR) => continue,
-            Err(_) => std::process::exit(1),
+/// Makes the console pipe the child's standard output and error.
+fn attach_console(read: OwnedFd, write: OwnedFd) -> Result<(), InitError> {
+    drop(read);
+    for target in [1, 2] {
+        // SAFETY: dup2 onto the standard descriptors of this process,
+        // which owns them; `write` stays open until it is dropped below.
+        if unsafe { nix::libc::dup2(write.as_raw_fd(), target) } < 0 {
+            return Err(InitError::Sys {
+                step: "attaching the console".into(),
+                errno: Errno::last(),
+            });
         }
     }
+    Ok(())
+}
+
+/// Copies the console pipe to the console log and waits for the
+/// instance's PID 1, then exits with it. SIGTERM reaches PID 1 through the
+/// process group; the launcher itself only ends with it.
+fn launcher(child: Pid, console: OwnedFd) -> ! {
+    // No thread here: a process that unshared its PID namespace may not
+    // make threads (clone refuses CLONE_THREAD). The copy ends when every
+    // writer is gone, which is when PID 1 and with it the namespace died.
+    let mut from = File::from(console);
+    let mut to = std::io::stdout();
+    let _ = std::io::copy(&mut from, &mut to);
+    let _ = std::io::Write::flush(&mut to);
+    let code = loop {
+        match waitpid(child, None) {
+            Ok(WaitStatus::Exited(_, code)) => break code,
+            Ok(WaitStatus::Signaled(_, signal, _)) => break 128 + signal as i32,
+            Ok(_) | Err(Errno::EINTR) => continue,
+            Err(_) => break 1,
+        }
+    };
+    std::process::exit(code)
 }
 
 /// PID 1 of the instance: build the root, boot, then reap until told to

@@ -389,6 +389,8 @@ cat > /etc/rc.local <<'RC'
 echo "boot-sees=$(cat /opt/app/marker 2>/dev/null || echo nothing)"
 RC
 chmod +x /etc/rc.local
+(crontab -l 2>/dev/null; echo '@reboot echo "cron-reboot=$(cat /opt/app/marker)" > /proc/1/fd/1') | crontab -
+echo "truncated?" > /proc/1/fd/1
 echo "first-boot=done"
 "#;
 
@@ -427,6 +429,8 @@ async fn the_root_volume_is_the_instances_own_and_outlives_reboots() {
         (text.matches("boot-sees=written by").count() >= 2).then_some(())
     })
     .await;
+    // crontab @reboot entries run on the boots after the one that made them.
+    console_with(&ballast, &id, "cron-reboot=written by").await;
     ec2.stop_instances()
         .instance_ids(&id)
         .send()
