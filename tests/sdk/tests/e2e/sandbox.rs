@@ -577,3 +577,25 @@ async fn nothing_is_left_behind_and_a_crash_is_recovered() {
         .count();
     assert_eq!(running, 0, "no sandbox of this server still runs");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_server_may_not_take_the_vpc_bridge() {
+    let _turn = BRIDGE.lock().await;
+    let Some(_first) = sandbox_server(None) else {
+        return;
+    };
+    let temp = tempfile::tempdir().unwrap();
+    let second = Command::new(ballast_sdk_tests::binary())
+        .args(["up", "--listen", "127.0.0.1:0", "--hosts-file", "off"])
+        .args(["--instance-runtime", "sandbox", "--data-dir"])
+        .arg(temp.path())
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .expect("run a second server");
+    assert!(!second.status.success());
+    let said = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        said.contains("belongs to another running Ballast") && said.contains("ballast0"),
+        "{said}"
+    );
+}
