@@ -63,7 +63,7 @@ rss_args=()
 
 step "ballast"
 port=$(free_port)
-bench_server ballast "$port" "$ballast" up --listen "127.0.0.1:$port" --data-dir "$work/ballast-data"
+bench_server ballast "$port" "$ballast" up --listen "127.0.0.1:$port" --data-dir "$work/ballast-data" --instance-runtime process
 grep -q "is listening on http://127.0.0.1:$port" "$work/ballast.log" \
   || { echo "ballast never printed its listening banner" >&2; exit 1; }
 

@@ -63,7 +63,7 @@ moto_version=$("$venv/bin/python" -c 'import moto; print(moto.__version__)')
 step "ballast"
 port=$(free_port)
 bench_server ballast "$port" "$ballast" up --listen "127.0.0.1:$port" --data-dir "$work/ballast-data" \
-  --hosts-file off
+  --hosts-file off --instance-runtime process
 
 step "moto $moto_version (does not verify signatures, keeps items in memory)"
 port=$(free_port)

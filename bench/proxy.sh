@@ -234,7 +234,7 @@ start_ballast() {
   api_port=$(free_port)
   spawn ballast "$PROXY_CPUS" env TOKIO_WORKER_THREADS=1 "$ballast" up \
     --listen "127.0.0.1:$api_port" --data-dir "$work/ballast-data" \
-    --lb-cidr "$LB_CIDR" --hosts-file off
+    --lb-cidr "$LB_CIDR" --hosts-file off --instance-runtime process
   ballast_pid=$spawned
   wait_port 127.0.0.1 "$api_port" 30 || { cat "$work/ballast.log" >&2; die "ballast did not start"; }
 
