@@ -283,3 +283,41 @@ def test_metadata_from_outside_is_per_instance(server):
         )
         with urllib.request.urlopen(request, timeout=2) as response:
             assert response.read().decode() == instance["InstanceId"]
+
+
+def test_describe_instance_types_boto3_and_cli(ec2, aws):
+    out = ec2.describe_instance_types(InstanceTypes=["t3.micro", "c5.large"])
+    described = {
+        t["InstanceType"]: (t["VCpuInfo"]["DefaultVCpus"], t["MemoryInfo"]["SizeInMiB"])
+        for t in out["InstanceTypes"]
+    }
+    assert described == {"t3.micro": (2, 1024), "c5.large": (2, 4096)}
+
+    pages = ec2.get_paginator("describe_instance_types").paginate(
+        Filters=[{"Name": "vcpu-info.default-vcpus", "Values": ["48"]}],
+        PaginationConfig={"PageSize": 5},
+    )
+    names = [t["InstanceType"] for page in pages for t in page["InstanceTypes"]]
+    assert names == sorted(names) and len(names) > 5
+    assert all(name.endswith(".12xlarge") for name in names)
+
+    with pytest.raises(ClientError) as err:
+        ec2.describe_instance_types(InstanceTypes=["t3.enormous"])
+    assert error_code(err.value) == "InvalidInstanceType"
+    assert "t3.enormous" in err.value.response["Error"]["Message"]
+
+    rc, out, _ = aws(
+        "ec2",
+        "describe-instance-types",
+        "--filters",
+        "Name=instance-type,Values=t2.micro",
+    )
+    assert rc == 0
+    [t2] = out["InstanceTypes"]
+    assert (t2["VCpuInfo"]["DefaultVCpus"], t2["CurrentGeneration"], t2["Hypervisor"]) == (
+        1,
+        False,
+        "xen",
+    )
+    rc, _, err_text = aws("ec2", "describe-instance-types", "--instance-types", "t3.enormous")
+    assert rc != 0 and "InvalidInstanceType" in err_text

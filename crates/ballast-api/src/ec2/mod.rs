@@ -2,6 +2,7 @@
 //! security groups, images, key pairs, launch templates, tags and instances.
 
 mod images;
+mod instance_types;
 mod instances;
 mod key_pairs;
 mod launch_templates;
@@ -82,6 +83,7 @@ routes! {
         RebootInstances => call_no_output(ctx, request, |i| instances::reboot(state, i)),
         TerminateInstances => call(ctx, request, |i| instances::terminate(state, i)),
         GetConsoleOutput => call(ctx, request, |i| instances::console_output(state, i)),
+        DescribeInstanceTypes => call(ctx, request, |i| instance_types::describe(state, i)),
         ModifyInstanceMetadataOptions => call(ctx, request, |i| {
             instances::modify_metadata_options(state, i)
         }),

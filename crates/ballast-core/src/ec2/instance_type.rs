@@ -42,6 +42,86 @@ pub fn capacity(instance_type: &str) -> Option<Capacity> {
     Some(Capacity { vcpus, memory_mib })
 }
 
+/// One instance type as DescribeInstanceTypes describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceType {
+    pub name: String,
+    pub capacity: Capacity,
+    /// `x86_64`, or `arm64` for Graviton families (`…g`).
+    pub architecture: &'static str,
+    pub burstable: bool,
+}
+
+/// The families Ballast describes, burstable ones first.
+const FAMILIES: [&str; 22] = [
+    "t2", "t3", "t3a", "t4g", "c5", "c5a", "c6i", "c6g", "c7i", "c7g", "m5", "m5a", "m6i", "m6g",
+    "m7i", "m7g", "r5", "r5a", "r6i", "r6g", "r7i", "r7g",
+];
+const BURSTABLE_SIZES: [&str; 7] = [
+    "nano", "micro", "small", "medium", "large", "xlarge", "2xlarge",
+];
+const FIXED_SIZES: [&str; 5] = ["large", "xlarge", "2xlarge", "4xlarge", "12xlarge"];
+
+/// The instance type named `name`, if Ballast knows it.
+pub fn find(name: &str) -> Option<InstanceType> {
+    let capacity = capacity(name)?;
+    let (family, _) = name.split_once('.')?;
+    Some(InstanceType {
+        name: name.to_owned(),
+        capacity,
+        architecture: if family.ends_with('g') {
+            "arm64"
+        } else {
+            "x86_64"
+        },
+        burstable: matches!(family_class(family), Some(Class::Burstable { .. })),
+    })
+}
+
+/// Every instance type DescribeInstanceTypes lists without a filter on
+/// names, by name.
+pub fn all() -> Vec<InstanceType> {
+    let mut all: Vec<InstanceType> = FAMILIES
+        .iter()
+        .flat_map(|family| {
+            let sizes: &[&str] = if family.starts_with('t') {
+                &BURSTABLE_SIZES
+            } else {
+                &FIXED_SIZES
+            };
+            sizes
+                .iter()
+                .filter_map(move |size| find(&format!("{family}.{size}")))
+        })
+        .collect();
+    all.sort_by(|a, b| a.name.cmp(&b.name));
+    all
+}
+
+impl crate::ec2::filter::Filterable for InstanceType {
+    const FILTERS: &'static [&'static str] = &[
+        "instance-type",
+        "current-generation",
+        "burstable-performance-supported",
+        "processor-info.supported-architecture",
+        "vcpu-info.default-vcpus",
+        "memory-info.size-in-mib",
+    ];
+    const TAGGED: bool = false;
+
+    fn values(&self, name: &str) -> Vec<String> {
+        match name {
+            "instance-type" => vec![self.name.clone()],
+            "current-generation" => vec![(!self.name.starts_with("t2.")).to_string()],
+            "burstable-performance-supported" => vec![self.burstable.to_string()],
+            "processor-info.supported-architecture" => vec![self.architecture.to_owned()],
+            "vcpu-info.default-vcpus" => vec![self.capacity.vcpus.to_string()],
+            "memory-info.size-in-mib" => vec![self.capacity.memory_mib.to_string()],
+            _ => Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Class {
     Burstable { small_single_vcpu: bool },
@@ -78,5 +158,14 @@ mod tests {
         assert_eq!(cap("r5.xlarge"), Some((4, 32768)));
         assert_eq!(cap("x1e.xlarge"), None);
         assert_eq!(cap("t3.huge"), None);
+    }
+
+    #[test]
+    fn the_list_is_sorted_and_knows_graviton() {
+        let all = all();
+        assert!(all.windows(2).all(|w| w[0].name < w[1].name));
+        assert!(all.iter().any(|t| t.name == "t3.micro"));
+        assert_eq!(find("c7g.large").map(|t| t.architecture), Some("arm64"));
+        assert_eq!(find("t3.micro").map(|t| t.burstable), Some(true));
     }
 }

@@ -148,6 +148,10 @@ pub enum Error {
     /// `InvalidUserData.Malformed`.
     #[error("{0}")]
     UserDataMalformed(String),
+    /// `InvalidInstanceType`: DescribeInstanceTypes names types EC2 does
+    /// not have.
+    #[error("The following supplied instance types do not exist: [{}]", .0.join(", "))]
+    InvalidInstanceType(Vec<String>),
 }
 
 impl Error {
@@ -197,6 +201,7 @@ impl Error {
             Error::LaunchTemplateVersionNotFound(_) => "InvalidLaunchTemplateId.VersionNotFound",
             Error::IdempotentParameterMismatch(_) => "IdempotentParameterMismatch",
             Error::UserDataMalformed(_) => "InvalidUserData.Malformed",
+            Error::InvalidInstanceType(_) => "InvalidInstanceType",
         }
     }
 }

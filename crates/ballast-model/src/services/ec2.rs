@@ -53,6 +53,7 @@ pub const OPERATIONS: &[&str] = &[
     "DescribeIamInstanceProfileAssociations",
     "ReplaceIamInstanceProfileAssociation",
     "DisassociateIamInstanceProfile",
+    "DescribeInstanceTypes",
 ];
 
 /// The minimum and maximum number of accelerators (GPUs, FPGAs, or Amazon Web Services Inferentia chips) on an instance.
@@ -397,6 +398,55 @@ impl From<&str> for AmdSevSnpSpecification {
 crate::model_enum!(AmdSevSnpSpecification);
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ArchitectureType {
+    /// `i386`
+    I386,
+    /// `x86_64`
+    X8664,
+    /// `arm64`
+    Arm64,
+    /// `x86_64_mac`
+    X8664Mac,
+    /// `arm64_mac`
+    Arm64Mac,
+    /// A value this model version does not list (refused by validation).
+    Unknown(String),
+}
+
+impl ArchitectureType {
+    /// The model's values, in the order AWS's messages list them.
+    pub const VALUES: &'static [&'static str] =
+        &["i386", "x86_64", "arm64", "x86_64_mac", "arm64_mac"];
+
+    /// The value as the wire carries it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::I386 => "i386",
+            Self::X8664 => "x86_64",
+            Self::Arm64 => "arm64",
+            Self::X8664Mac => "x86_64_mac",
+            Self::Arm64Mac => "arm64_mac",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl From<&str> for ArchitectureType {
+    fn from(value: &str) -> Self {
+        match value {
+            "i386" => Self::I386,
+            "x86_64" => Self::X8664,
+            "arm64" => Self::Arm64,
+            "x86_64_mac" => Self::X8664Mac,
+            "arm64_mac" => Self::Arm64Mac,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+crate::model_enum!(ArchitectureType);
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ArchitectureValues {
     /// `i386`
     I386,
@@ -486,6 +536,42 @@ pub struct AssociateIamInstanceProfileOutput {
     )]
     pub iam_instance_profile_association: Option<IamInstanceProfileAssociation>,
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AttachmentLimitType {
+    /// `shared`
+    Shared,
+    /// `dedicated`
+    Dedicated,
+    /// A value this model version does not list (refused by validation).
+    Unknown(String),
+}
+
+impl AttachmentLimitType {
+    /// The model's values, in the order AWS's messages list them.
+    pub const VALUES: &'static [&'static str] = &["shared", "dedicated"];
+
+    /// The value as the wire carries it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Shared => "shared",
+            Self::Dedicated => "dedicated",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl From<&str> for AttachmentLimitType {
+    fn from(value: &str) -> Self {
+        match value {
+            "shared" => Self::Shared,
+            "dedicated" => Self::Dedicated,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+crate::model_enum!(AttachmentLimitType);
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum AttachmentStatus {
@@ -958,6 +1044,46 @@ pub struct AvailabilityZoneSubGeography {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum BandwidthWeightingType {
+    /// `default`
+    Default,
+    /// `vpc-1`
+    Vpc1,
+    /// `ebs-1`
+    Ebs1,
+    /// A value this model version does not list (refused by validation).
+    Unknown(String),
+}
+
+impl BandwidthWeightingType {
+    /// The model's values, in the order AWS's messages list them.
+    pub const VALUES: &'static [&'static str] = &["default", "vpc-1", "ebs-1"];
+
+    /// The value as the wire carries it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Default => "default",
+            Self::Vpc1 => "vpc-1",
+            Self::Ebs1 => "ebs-1",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl From<&str> for BandwidthWeightingType {
+    fn from(value: &str) -> Self {
+        match value {
+            "default" => Self::Default,
+            "vpc-1" => Self::Vpc1,
+            "ebs-1" => Self::Ebs1,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+crate::model_enum!(BandwidthWeightingType);
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum BareMetal {
     /// `included`
     Included,
@@ -1179,6 +1305,42 @@ pub struct BlockPublicAccessStates {
     )]
     pub internet_gateway_block_mode: Option<BlockPublicAccessMode>,
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum BootModeType {
+    /// `legacy-bios`
+    LegacyBios,
+    /// `uefi`
+    Uefi,
+    /// A value this model version does not list (refused by validation).
+    Unknown(String),
+}
+
+impl BootModeType {
+    /// The model's values, in the order AWS's messages list them.
+    pub const VALUES: &'static [&'static str] = &["legacy-bios", "uefi"];
+
+    /// The value as the wire carries it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::LegacyBios => "legacy-bios",
+            Self::Uefi => "uefi",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl From<&str> for BootModeType {
+    fn from(value: &str) -> Self {
+        match value {
+            "legacy-bios" => Self::LegacyBios,
+            "uefi" => Self::Uefi,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+crate::model_enum!(BootModeType);
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum BootModeValues {
@@ -2021,6 +2183,35 @@ impl Echo for CreditSpecificationRequest {
     }
 }
 
+/// Indicates default conntrack information for the instance type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct DefaultConnectionTrackingConfiguration {
+    /// Default timeout (in seconds) for idle TCP connections in an established state.
+    #[serde(
+        rename(
+            serialize = "defaultTcpEstablishedTimeout",
+            deserialize = "DefaultTcpEstablishedTimeout"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub default_tcp_established_timeout: Option<i32>,
+    /// Default timeout (in seconds) for idle UDP flows that have seen traffic only in a single direction or a single request-response transaction.
+    #[serde(
+        rename(serialize = "defaultUdpTimeout", deserialize = "DefaultUdpTimeout"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub default_udp_timeout: Option<i32>,
+    /// Default timeout (in seconds) for idle UDP flows classified as streams which have seen more than one request-response transaction.
+    #[serde(
+        rename(
+            serialize = "defaultUdpStreamTimeout",
+            deserialize = "DefaultUdpStreamTimeout"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub default_udp_stream_timeout: Option<i32>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DeleteKeyPairInput {
     /// The name of the key pair.
@@ -2578,6 +2769,73 @@ pub struct DescribeInstanceStatusOutput {
         skip_serializing_if = "Option::is_none"
     )]
     pub instance_statuses: Option<Vec<InstanceStatus>>,
+    /// The token to include in another request to get the next page of items.
+    #[serde(
+        rename(serialize = "nextToken", deserialize = "NextToken"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct DescribeInstanceTypesInput {
+    /// Checks whether you have the required permissions for the action, without actually making the request, and provides an error response.
+    #[serde(rename = "DryRun", skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    /// The instance types.
+    #[serde(rename = "InstanceType", skip_serializing_if = "Option::is_none")]
+    pub instance_types: Option<XmlList<InstanceType, ItemsMember>>,
+    /// One or more filters.
+    #[serde(rename = "Filter", skip_serializing_if = "Option::is_none")]
+    pub filters: Option<XmlList<Filter, ItemsFilter>>,
+    /// The maximum number of items to return for this request.
+    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    /// The token returned from a previous paginated request.
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    /// If true, the response includes instance types that are not supported in the current Region, in addition to the supported types.
+    #[serde(
+        rename = "IncludeUnsupportedInRegion",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub include_unsupported_in_region: Option<bool>,
+}
+
+impl Validate for DescribeInstanceTypesInput {
+    fn check(&self, at: &str, out: &mut Vec<Violation>) {
+        let _ = (at, out);
+    }
+}
+
+impl Echo for DescribeInstanceTypesInput {
+    fn echo(&self, out: &mut String) {
+        rules::echo_struct(
+            out,
+            "DescribeInstanceTypesRequest",
+            &[
+                ("dryRun", &self.dry_run),
+                ("instanceTypes", &self.instance_types),
+                ("filters", &self.filters),
+                ("maxResults", &self.max_results),
+                ("nextToken", &self.next_token),
+                (
+                    "includeUnsupportedInRegion",
+                    &self.include_unsupported_in_region,
+                ),
+            ],
+        );
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct DescribeInstanceTypesOutput {
+    /// The instance type.
+    #[serde(
+        rename(serialize = "instanceTypeSet", deserialize = "InstanceTypeSet"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub instance_types: Option<Vec<InstanceTypeInfo>>,
     /// The token to include in another request to get the next page of items.
     #[serde(
         rename(serialize = "nextToken", deserialize = "NextToken"),
@@ -3302,6 +3560,65 @@ pub struct DisassociateIamInstanceProfileOutput {
     pub iam_instance_profile_association: Option<IamInstanceProfileAssociation>,
 }
 
+/// Describes a disk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct DiskInfo {
+    /// The size of the disk in GB.
+    #[serde(
+        rename(serialize = "sizeInGB", deserialize = "SizeInGB"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub size_in_gb: Option<i64>,
+    /// The number of disks with this configuration.
+    #[serde(
+        rename(serialize = "count", deserialize = "Count"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub count: Option<i32>,
+    /// The type of disk.
+    #[serde(
+        rename(serialize = "type", deserialize = "Type"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub r#type: Option<DiskType>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DiskType {
+    /// `hdd`
+    Hdd,
+    /// `ssd`
+    Ssd,
+    /// A value this model version does not list (refused by validation).
+    Unknown(String),
+}
+
+impl DiskType {
+    /// The model's values, in the order AWS's messages list them.
+    pub const VALUES: &'static [&'static str] = &["hdd", "ssd"];
+
+    /// The value as the wire carries it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Hdd => "hdd",
+            Self::Ssd => "ssd",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl From<&str> for DiskType {
+    fn from(value: &str) -> Self {
+        match value {
+            "hdd" => Self::Hdd,
+            "ssd" => Self::Ssd,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+crate::model_enum!(DiskType);
+
 /// Describes a block device for an EBS volume.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct EbsBlockDevice {
@@ -3409,6 +3726,157 @@ impl Echo for EbsBlockDevice {
     }
 }
 
+/// Describes the performance characteristics of an EBS card on the instance type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct EbsCardInfo {
+    /// The index of the EBS card.
+    #[serde(
+        rename(serialize = "ebsCardIndex", deserialize = "EbsCardIndex"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ebs_card_index: Option<i32>,
+    /// The baseline bandwidth performance for the EBS card, in Mbps.
+    #[serde(
+        rename(
+            serialize = "baselineBandwidthInMbps",
+            deserialize = "BaselineBandwidthInMbps"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub baseline_bandwidth_in_mbps: Option<i32>,
+    /// The baseline throughput performance for the EBS card, in MBps.
+    #[serde(
+        rename(
+            serialize = "baselineThroughputInMBps",
+            deserialize = "BaselineThroughputInMBps"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub baseline_throughput_in_m_bps: Option<f64>,
+    /// The baseline IOPS performance for the EBS card.
+    #[serde(
+        rename(serialize = "baselineIops", deserialize = "BaselineIops"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub baseline_iops: Option<i32>,
+    /// The maximum bandwidth performance for the EBS card, in Mbps.
+    #[serde(
+        rename(
+            serialize = "maximumBandwidthInMbps",
+            deserialize = "MaximumBandwidthInMbps"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub maximum_bandwidth_in_mbps: Option<i32>,
+    /// The maximum throughput performance for the EBS card, in MBps.
+    #[serde(
+        rename(
+            serialize = "maximumThroughputInMBps",
+            deserialize = "MaximumThroughputInMBps"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub maximum_throughput_in_m_bps: Option<f64>,
+    /// The maximum IOPS performance for the EBS card.
+    #[serde(
+        rename(serialize = "maximumIops", deserialize = "MaximumIops"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub maximum_iops: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EbsEncryptionSupport {
+    /// `unsupported`
+    Unsupported,
+    /// `supported`
+    Supported,
+    /// A value this model version does not list (refused by validation).
+    Unknown(String),
+}
+
+impl EbsEncryptionSupport {
+    /// The model's values, in the order AWS's messages list them.
+    pub const VALUES: &'static [&'static str] = &["unsupported", "supported"];
+
+    /// The value as the wire carries it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Unsupported => "unsupported",
+            Self::Supported => "supported",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl From<&str> for EbsEncryptionSupport {
+    fn from(value: &str) -> Self {
+        match value {
+            "unsupported" => Self::Unsupported,
+            "supported" => Self::Supported,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+crate::model_enum!(EbsEncryptionSupport);
+
+/// Describes the Amazon EBS features supported by the instance type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct EbsInfo {
+    /// Indicates whether the instance type is Amazon EBS-optimized.
+    #[serde(
+        rename(serialize = "ebsOptimizedSupport", deserialize = "EbsOptimizedSupport"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ebs_optimized_support: Option<EbsOptimizedSupport>,
+    /// Indicates whether Amazon EBS encryption is supported.
+    #[serde(
+        rename(serialize = "encryptionSupport", deserialize = "EncryptionSupport"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub encryption_support: Option<EbsEncryptionSupport>,
+    /// Describes the optimized EBS performance for the instance type.
+    #[serde(
+        rename(serialize = "ebsOptimizedInfo", deserialize = "EbsOptimizedInfo"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ebs_optimized_info: Option<EbsOptimizedInfo>,
+    /// Indicates whether non-volatile memory express (NVMe) is supported.
+    #[serde(
+        rename(serialize = "nvmeSupport", deserialize = "NvmeSupport"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub nvme_support: Option<EbsNvmeSupport>,
+    /// Indicates the maximum number of Amazon EBS volumes that can be attached to the instance type.
+    #[serde(
+        rename(
+            serialize = "maximumEbsAttachments",
+            deserialize = "MaximumEbsAttachments"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub maximum_ebs_attachments: Option<i32>,
+    /// Indicates whether the instance type features a shared or dedicated Amazon EBS volume attachment limit.
+    #[serde(
+        rename(serialize = "attachmentLimitType", deserialize = "AttachmentLimitType"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub attachment_limit_type: Option<AttachmentLimitType>,
+    /// Indicates the number of EBS cards supported by the instance type.
+    #[serde(
+        rename(serialize = "maximumEbsCards", deserialize = "MaximumEbsCards"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub maximum_ebs_cards: Option<i32>,
+    /// Describes the EBS cards available for the instance type.
+    #[serde(
+        rename(serialize = "ebsCardSet", deserialize = "EbsCardSet"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ebs_cards: Option<Vec<EbsCardInfo>>,
+}
+
 /// Describes a parameter used to set up an EBS volume in a block device mapping.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct EbsInstanceBlockDevice {
@@ -3462,6 +3930,139 @@ pub struct EbsInstanceBlockDevice {
     pub ebs_card_index: Option<i32>,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EbsNvmeSupport {
+    /// `unsupported`
+    Unsupported,
+    /// `supported`
+    Supported,
+    /// `required`
+    Required,
+    /// A value this model version does not list (refused by validation).
+    Unknown(String),
+}
+
+impl EbsNvmeSupport {
+    /// The model's values, in the order AWS's messages list them.
+    pub const VALUES: &'static [&'static str] = &["unsupported", "supported", "required"];
+
+    /// The value as the wire carries it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Unsupported => "unsupported",
+            Self::Supported => "supported",
+            Self::Required => "required",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl From<&str> for EbsNvmeSupport {
+    fn from(value: &str) -> Self {
+        match value {
+            "unsupported" => Self::Unsupported,
+            "supported" => Self::Supported,
+            "required" => Self::Required,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+crate::model_enum!(EbsNvmeSupport);
+
+/// Describes the optimized EBS performance for supported instance types.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct EbsOptimizedInfo {
+    /// The baseline bandwidth performance for an EBS-optimized instance type, in Mbps.
+    #[serde(
+        rename(
+            serialize = "baselineBandwidthInMbps",
+            deserialize = "BaselineBandwidthInMbps"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub baseline_bandwidth_in_mbps: Option<i32>,
+    /// The baseline throughput performance for an EBS-optimized instance type, in MB/s.
+    #[serde(
+        rename(
+            serialize = "baselineThroughputInMBps",
+            deserialize = "BaselineThroughputInMBps"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub baseline_throughput_in_m_bps: Option<f64>,
+    /// The baseline input/output storage operations per seconds for an EBS-optimized instance type.
+    #[serde(
+        rename(serialize = "baselineIops", deserialize = "BaselineIops"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub baseline_iops: Option<i32>,
+    /// The maximum bandwidth performance for an EBS-optimized instance type, in Mbps.
+    #[serde(
+        rename(
+            serialize = "maximumBandwidthInMbps",
+            deserialize = "MaximumBandwidthInMbps"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub maximum_bandwidth_in_mbps: Option<i32>,
+    /// The maximum throughput performance for an EBS-optimized instance type, in MB/s.
+    #[serde(
+        rename(
+            serialize = "maximumThroughputInMBps",
+            deserialize = "MaximumThroughputInMBps"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub maximum_throughput_in_m_bps: Option<f64>,
+    /// The maximum input/output storage operations per second for an EBS-optimized instance type.
+    #[serde(
+        rename(serialize = "maximumIops", deserialize = "MaximumIops"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub maximum_iops: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EbsOptimizedSupport {
+    /// `unsupported`
+    Unsupported,
+    /// `supported`
+    Supported,
+    /// `default`
+    Default,
+    /// A value this model version does not list (refused by validation).
+    Unknown(String),
+}
+
+impl EbsOptimizedSupport {
+    /// The model's values, in the order AWS's messages list them.
+    pub const VALUES: &'static [&'static str] = &["unsupported", "supported", "default"];
+
+    /// The value as the wire carries it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Unsupported => "unsupported",
+            Self::Supported => "supported",
+            Self::Default => "default",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl From<&str> for EbsOptimizedSupport {
+    fn from(value: &str) -> Self {
+        match value {
+            "unsupported" => Self::Unsupported,
+            "supported" => Self::Supported,
+            "default" => Self::Default,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+crate::model_enum!(EbsOptimizedSupport);
+
 /// Describes the attached EBS status check for an instance.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct EbsStatusDetails {
@@ -3500,6 +4101,20 @@ pub struct EbsStatusSummary {
         skip_serializing_if = "Option::is_none"
     )]
     pub status: Option<SummaryStatus>,
+}
+
+/// Describes the Elastic Fabric Adapters for the instance type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct EfaInfo {
+    /// The maximum number of Elastic Fabric Adapters for the instance type.
+    #[serde(
+        rename(
+            serialize = "maximumEfaInterfaces",
+            deserialize = "MaximumEfaInterfaces"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub maximum_efa_interfaces: Option<i32>,
 }
 
 /// Amazon Elastic Graphics reached end of life on January 8, 2024.
@@ -3696,6 +4311,46 @@ impl Echo for EnaSrdUdpSpecificationRequest {
     }
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EnaSupport {
+    /// `unsupported`
+    Unsupported,
+    /// `supported`
+    Supported,
+    /// `required`
+    Required,
+    /// A value this model version does not list (refused by validation).
+    Unknown(String),
+}
+
+impl EnaSupport {
+    /// The model's values, in the order AWS's messages list them.
+    pub const VALUES: &'static [&'static str] = &["unsupported", "supported", "required"];
+
+    /// The value as the wire carries it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Unsupported => "unsupported",
+            Self::Supported => "supported",
+            Self::Required => "required",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl From<&str> for EnaSupport {
+    fn from(value: &str) -> Self {
+        match value {
+            "unsupported" => Self::Unsupported,
+            "supported" => Self::Supported,
+            "required" => Self::Required,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+crate::model_enum!(EnaSupport);
+
 /// Indicates whether the instance is enabled for Amazon Web Services Nitro Enclaves.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct EnclaveOptions {
@@ -3726,6 +4381,46 @@ impl Echo for EnclaveOptionsRequest {
         rules::echo_struct(out, "EnclaveOptionsRequest", &[("enabled", &self.enabled)]);
     }
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EphemeralNvmeSupport {
+    /// `unsupported`
+    Unsupported,
+    /// `supported`
+    Supported,
+    /// `required`
+    Required,
+    /// A value this model version does not list (refused by validation).
+    Unknown(String),
+}
+
+impl EphemeralNvmeSupport {
+    /// The model's values, in the order AWS's messages list them.
+    pub const VALUES: &'static [&'static str] = &["unsupported", "supported", "required"];
+
+    /// The value as the wire carries it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Unsupported => "unsupported",
+            Self::Supported => "supported",
+            Self::Required => "required",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl From<&str> for EphemeralNvmeSupport {
+    fn from(value: &str) -> Self {
+        match value {
+            "unsupported" => Self::Unsupported,
+            "supported" => Self::Supported,
+            "required" => Self::Required,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+crate::model_enum!(EphemeralNvmeSupport);
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum EventCode {
@@ -3808,6 +4503,102 @@ impl Echo for Filter {
     }
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FlexibleEnaQueuesSupport {
+    /// `unsupported`
+    Unsupported,
+    /// `supported`
+    Supported,
+    /// A value this model version does not list (refused by validation).
+    Unknown(String),
+}
+
+impl FlexibleEnaQueuesSupport {
+    /// The model's values, in the order AWS's messages list them.
+    pub const VALUES: &'static [&'static str] = &["unsupported", "supported"];
+
+    /// The value as the wire carries it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Unsupported => "unsupported",
+            Self::Supported => "supported",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl From<&str> for FlexibleEnaQueuesSupport {
+    fn from(value: &str) -> Self {
+        match value {
+            "unsupported" => Self::Unsupported,
+            "supported" => Self::Supported,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+crate::model_enum!(FlexibleEnaQueuesSupport);
+
+/// Describes the FPGA accelerator for the instance type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct FpgaDeviceInfo {
+    /// The name of the FPGA accelerator.
+    #[serde(
+        rename(serialize = "name", deserialize = "Name"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub name: Option<String>,
+    /// The manufacturer of the FPGA accelerator.
+    #[serde(
+        rename(serialize = "manufacturer", deserialize = "Manufacturer"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub manufacturer: Option<String>,
+    /// The count of FPGA accelerators for the instance type.
+    #[serde(
+        rename(serialize = "count", deserialize = "Count"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub count: Option<i32>,
+    /// Describes the memory for the FPGA accelerator for the instance type.
+    #[serde(
+        rename(serialize = "memoryInfo", deserialize = "MemoryInfo"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub memory_info: Option<FpgaDeviceMemoryInfo>,
+}
+
+/// Describes the memory for the FPGA accelerator for the instance type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct FpgaDeviceMemoryInfo {
+    /// The size of the memory available to the FPGA accelerator, in MiB.
+    #[serde(
+        rename(serialize = "sizeInMiB", deserialize = "SizeInMiB"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub size_in_mi_b: Option<i32>,
+}
+
+/// Describes the FPGAs for the instance type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct FpgaInfo {
+    /// Describes the FPGAs for the instance type.
+    #[serde(
+        rename(serialize = "fpgas", deserialize = "Fpgas"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub fpgas: Option<Vec<FpgaDeviceInfo>>,
+    /// The total memory of all FPGA accelerators for the instance type.
+    #[serde(
+        rename(
+            serialize = "totalFpgaMemoryInMiB",
+            deserialize = "TotalFpgaMemoryInMiB"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub total_fpga_memory_in_mi_b: Option<i32>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GetConsoleOutputInput {
     /// The ID of the instance.
@@ -3864,6 +4655,81 @@ pub struct GetConsoleOutputOutput {
         skip_serializing_if = "Option::is_none"
     )]
     pub output: Option<String>,
+}
+
+/// Describes the GPU accelerators for the instance type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct GpuDeviceInfo {
+    /// The name of the GPU accelerator.
+    #[serde(
+        rename(serialize = "name", deserialize = "Name"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub name: Option<String>,
+    /// The manufacturer of the GPU accelerator.
+    #[serde(
+        rename(serialize = "manufacturer", deserialize = "Manufacturer"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub manufacturer: Option<String>,
+    /// The number of GPUs for the instance type.
+    #[serde(
+        rename(serialize = "count", deserialize = "Count"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub count: Option<i32>,
+    /// Total number of GPU devices of this type.
+    #[serde(
+        rename(serialize = "logicalGpuCount", deserialize = "LogicalGpuCount"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub logical_gpu_count: Option<i32>,
+    /// The size of each GPU as a fraction of a full GPU, between 0 (excluded) and 1 (included).
+    #[serde(
+        rename(serialize = "gpuPartitionSize", deserialize = "GpuPartitionSize"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub gpu_partition_size: Option<f64>,
+    /// A list of workload types this GPU supports.
+    #[serde(
+        rename(serialize = "workloadSet", deserialize = "WorkloadSet"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub workloads: Option<Vec<String>>,
+    /// Describes the memory available to the GPU accelerator.
+    #[serde(
+        rename(serialize = "memoryInfo", deserialize = "MemoryInfo"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub memory_info: Option<GpuDeviceMemoryInfo>,
+}
+
+/// Describes the memory available to the GPU accelerator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct GpuDeviceMemoryInfo {
+    /// The size of the memory available to the GPU accelerator, in MiB.
+    #[serde(
+        rename(serialize = "sizeInMiB", deserialize = "SizeInMiB"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub size_in_mi_b: Option<i32>,
+}
+
+/// Describes the GPU accelerators for the instance type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct GpuInfo {
+    /// Describes the GPU accelerators for the instance type.
+    #[serde(
+        rename(serialize = "gpus", deserialize = "Gpus"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub gpus: Option<Vec<GpuDeviceInfo>>,
+    /// The total size of the memory for the GPU accelerators for the instance type, in MiB.
+    #[serde(
+        rename(serialize = "totalGpuMemoryInMiB", deserialize = "TotalGpuMemoryInMiB"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub total_gpu_memory_in_mi_b: Option<i32>,
 }
 
 /// Describes a security group.
@@ -4597,6 +5463,66 @@ pub struct ImportKeyPairOutput {
         skip_serializing_if = "Option::is_none"
     )]
     pub tags: Option<Vec<Tag>>,
+}
+
+/// Amazon Elastic Inference is no longer available.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct InferenceAcceleratorInfo {
+    /// Describes the Inference accelerators for the instance type.
+    #[serde(
+        rename(serialize = "accelerators", deserialize = "Accelerators"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub accelerators: Option<XmlList<InferenceDeviceInfo, ItemsMember>>,
+    /// The total size of the memory for the inference accelerators for the instance type, in MiB.
+    #[serde(
+        rename(
+            serialize = "totalInferenceMemoryInMiB",
+            deserialize = "TotalInferenceMemoryInMiB"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub total_inference_memory_in_mi_b: Option<i32>,
+}
+
+/// Amazon Elastic Inference is no longer available.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct InferenceDeviceInfo {
+    /// The number of Inference accelerators for the instance type.
+    #[serde(
+        rename(serialize = "count", deserialize = "Count"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub count: Option<i32>,
+    /// The name of the Inference accelerator.
+    #[serde(
+        rename(serialize = "name", deserialize = "Name"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub name: Option<String>,
+    /// The manufacturer of the Inference accelerator.
+    #[serde(
+        rename(serialize = "manufacturer", deserialize = "Manufacturer"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub manufacturer: Option<String>,
+    /// Describes the memory available to the inference accelerator.
+    #[serde(
+        rename(serialize = "memoryInfo", deserialize = "MemoryInfo"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub memory_info: Option<InferenceDeviceMemoryInfo>,
+}
+
+/// Amazon Elastic Inference is no longer available.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct InferenceDeviceMemoryInfo {
+    /// The size of the memory available to the inference accelerator, in MiB.
+    #[serde(
+        rename(serialize = "sizeInMiB", deserialize = "SizeInMiB"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub size_in_mi_b: Option<i32>,
 }
 
 /// Describes an instance.
@@ -7015,6 +7941,71 @@ pub struct InstanceStatusSummary {
         skip_serializing_if = "Option::is_none"
     )]
     pub status: Option<SummaryStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum InstanceStorageEncryptionSupport {
+    /// `unsupported`
+    Unsupported,
+    /// `required`
+    Required,
+    /// A value this model version does not list (refused by validation).
+    Unknown(String),
+}
+
+impl InstanceStorageEncryptionSupport {
+    /// The model's values, in the order AWS's messages list them.
+    pub const VALUES: &'static [&'static str] = &["unsupported", "required"];
+
+    /// The value as the wire carries it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Unsupported => "unsupported",
+            Self::Required => "required",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl From<&str> for InstanceStorageEncryptionSupport {
+    fn from(value: &str) -> Self {
+        match value {
+            "unsupported" => Self::Unsupported,
+            "required" => Self::Required,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+crate::model_enum!(InstanceStorageEncryptionSupport);
+
+/// Describes the instance store features that are supported by the instance type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct InstanceStorageInfo {
+    /// The total size of the disks, in GB.
+    #[serde(
+        rename(serialize = "totalSizeInGB", deserialize = "TotalSizeInGB"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub total_size_in_gb: Option<i64>,
+    /// Describes the disks that are available for the instance type.
+    #[serde(
+        rename(serialize = "disks", deserialize = "Disks"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub disks: Option<Vec<DiskInfo>>,
+    /// Indicates whether non-volatile memory express (NVMe) is supported.
+    #[serde(
+        rename(serialize = "nvmeSupport", deserialize = "NvmeSupport"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub nvme_support: Option<EphemeralNvmeSupport>,
+    /// Indicates whether data is encrypted at rest.
+    #[serde(
+        rename(serialize = "encryptionSupport", deserialize = "EncryptionSupport"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub encryption_support: Option<InstanceStorageEncryptionSupport>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -13106,6 +14097,275 @@ impl From<&str> for InstanceType {
 
 crate::model_enum!(InstanceType);
 
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum InstanceTypeHypervisor {
+    /// `nitro`
+    Nitro,
+    /// `xen`
+    Xen,
+    /// A value this model version does not list (refused by validation).
+    Unknown(String),
+}
+
+impl InstanceTypeHypervisor {
+    /// The model's values, in the order AWS's messages list them.
+    pub const VALUES: &'static [&'static str] = &["nitro", "xen"];
+
+    /// The value as the wire carries it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Nitro => "nitro",
+            Self::Xen => "xen",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl From<&str> for InstanceTypeHypervisor {
+    fn from(value: &str) -> Self {
+        match value {
+            "nitro" => Self::Nitro,
+            "xen" => Self::Xen,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+crate::model_enum!(InstanceTypeHypervisor);
+
+/// Describes the instance type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct InstanceTypeInfo {
+    /// The instance type.
+    #[serde(
+        rename(serialize = "instanceType", deserialize = "InstanceType"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub instance_type: Option<InstanceType>,
+    /// Indicates whether the instance type is current generation.
+    #[serde(
+        rename(serialize = "currentGeneration", deserialize = "CurrentGeneration"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub current_generation: Option<bool>,
+    /// Indicates whether the instance type is eligible for the free tier.
+    #[serde(
+        rename(serialize = "freeTierEligible", deserialize = "FreeTierEligible"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub free_tier_eligible: Option<bool>,
+    /// Indicates whether the instance type is offered for spot, On-Demand, or Capacity Blocks.
+    #[serde(
+        rename(
+            serialize = "supportedUsageClasses",
+            deserialize = "SupportedUsageClasses"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub supported_usage_classes: Option<Vec<UsageClassType>>,
+    /// The supported root device types.
+    #[serde(
+        rename(
+            serialize = "supportedRootDeviceTypes",
+            deserialize = "SupportedRootDeviceTypes"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub supported_root_device_types: Option<Vec<RootDeviceType>>,
+    /// The supported virtualization types.
+    #[serde(
+        rename(
+            serialize = "supportedVirtualizationTypes",
+            deserialize = "SupportedVirtualizationTypes"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub supported_virtualization_types: Option<Vec<VirtualizationType>>,
+    /// Indicates whether the instance is a bare metal instance type.
+    #[serde(
+        rename(serialize = "bareMetal", deserialize = "BareMetal"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub bare_metal: Option<bool>,
+    /// The hypervisor for the instance type.
+    #[serde(
+        rename(serialize = "hypervisor", deserialize = "Hypervisor"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub hypervisor: Option<InstanceTypeHypervisor>,
+    /// Describes the processor.
+    #[serde(
+        rename(serialize = "processorInfo", deserialize = "ProcessorInfo"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub processor_info: Option<ProcessorInfo>,
+    /// Describes the vCPU configurations for the instance type.
+    #[serde(
+        rename(serialize = "vCpuInfo", deserialize = "VCpuInfo"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub v_cpu_info: Option<VCpuInfo>,
+    /// Describes the memory for the instance type.
+    #[serde(
+        rename(serialize = "memoryInfo", deserialize = "MemoryInfo"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub memory_info: Option<MemoryInfo>,
+    /// Indicates whether instance storage is supported.
+    #[serde(
+        rename(
+            serialize = "instanceStorageSupported",
+            deserialize = "InstanceStorageSupported"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub instance_storage_supported: Option<bool>,
+    /// Describes the instance storage for the instance type.
+    #[serde(
+        rename(serialize = "instanceStorageInfo", deserialize = "InstanceStorageInfo"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub instance_storage_info: Option<InstanceStorageInfo>,
+    /// Describes the Amazon EBS settings for the instance type.
+    #[serde(
+        rename(serialize = "ebsInfo", deserialize = "EbsInfo"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ebs_info: Option<EbsInfo>,
+    /// Describes the network settings for the instance type.
+    #[serde(
+        rename(serialize = "networkInfo", deserialize = "NetworkInfo"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub network_info: Option<NetworkInfo>,
+    /// Describes the GPU accelerator settings for the instance type.
+    #[serde(
+        rename(serialize = "gpuInfo", deserialize = "GpuInfo"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub gpu_info: Option<GpuInfo>,
+    /// Describes the FPGA accelerator settings for the instance type.
+    #[serde(
+        rename(serialize = "fpgaInfo", deserialize = "FpgaInfo"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub fpga_info: Option<FpgaInfo>,
+    /// Describes the placement group settings for the instance type.
+    #[serde(
+        rename(serialize = "placementGroupInfo", deserialize = "PlacementGroupInfo"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub placement_group_info: Option<PlacementGroupInfo>,
+    /// Describes the Inference accelerator settings for the instance type.
+    #[serde(
+        rename(
+            serialize = "inferenceAcceleratorInfo",
+            deserialize = "InferenceAcceleratorInfo"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub inference_accelerator_info: Option<InferenceAcceleratorInfo>,
+    /// Indicates whether On-Demand hibernation is supported.
+    #[serde(
+        rename(
+            serialize = "hibernationSupported",
+            deserialize = "HibernationSupported"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub hibernation_supported: Option<bool>,
+    /// Indicates whether the instance type is a burstable performance T instance type.
+    #[serde(
+        rename(
+            serialize = "burstablePerformanceSupported",
+            deserialize = "BurstablePerformanceSupported"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub burstable_performance_supported: Option<bool>,
+    /// Indicates whether Dedicated Hosts are supported on the instance type.
+    #[serde(
+        rename(
+            serialize = "dedicatedHostsSupported",
+            deserialize = "DedicatedHostsSupported"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub dedicated_hosts_supported: Option<bool>,
+    /// Indicates whether Amazon CloudWatch action based recovery is supported.
+    #[serde(
+        rename(
+            serialize = "autoRecoverySupported",
+            deserialize = "AutoRecoverySupported"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub auto_recovery_supported: Option<bool>,
+    /// The supported boot modes.
+    #[serde(
+        rename(serialize = "supportedBootModes", deserialize = "SupportedBootModes"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub supported_boot_modes: Option<Vec<BootModeType>>,
+    /// Indicates whether Nitro Enclaves is supported.
+    #[serde(
+        rename(
+            serialize = "nitroEnclavesSupport",
+            deserialize = "NitroEnclavesSupport"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub nitro_enclaves_support: Option<NitroEnclavesSupport>,
+    /// Indicates whether NitroTPM is supported.
+    #[serde(
+        rename(serialize = "nitroTpmSupport", deserialize = "NitroTpmSupport"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub nitro_tpm_support: Option<NitroTpmSupport>,
+    /// Describes the supported NitroTPM versions for the instance type.
+    #[serde(
+        rename(serialize = "nitroTpmInfo", deserialize = "NitroTpmInfo"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub nitro_tpm_info: Option<NitroTpmInfo>,
+    /// Describes the media accelerator settings for the instance type.
+    #[serde(
+        rename(
+            serialize = "mediaAcceleratorInfo",
+            deserialize = "MediaAcceleratorInfo"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub media_accelerator_info: Option<MediaAcceleratorInfo>,
+    /// Describes the Neuron accelerator settings for the instance type.
+    #[serde(
+        rename(serialize = "neuronInfo", deserialize = "NeuronInfo"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub neuron_info: Option<NeuronInfo>,
+    /// Indicates whether a local Precision Time Protocol (PTP) hardware clock (PHC) is supported.
+    #[serde(
+        rename(serialize = "phcSupport", deserialize = "PhcSupport"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub phc_support: Option<PhcSupport>,
+    /// Indicates whether reboot migration during a user-initiated reboot is supported for instances that have a scheduled system-reboot event.
+    #[serde(
+        rename(
+            serialize = "rebootMigrationSupport",
+            deserialize = "RebootMigrationSupport"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub reboot_migration_support: Option<RebootMigrationSupport>,
+    /// Indicates whether the instance type is supported in the current Region.
+    #[serde(
+        rename(serialize = "supportedInRegion", deserialize = "SupportedInRegion"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub supported_in_region: Option<bool>,
+}
+
 /// Describes the permissions for a security group rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct IpPermission {
@@ -15677,6 +16937,66 @@ impl From<&str> for MarketType {
 
 crate::model_enum!(MarketType);
 
+/// Describes the media accelerators for the instance type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct MediaAcceleratorInfo {
+    /// Describes the media accelerators for the instance type.
+    #[serde(
+        rename(serialize = "accelerators", deserialize = "Accelerators"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub accelerators: Option<Vec<MediaDeviceInfo>>,
+    /// The total size of the memory for the media accelerators for the instance type, in MiB.
+    #[serde(
+        rename(
+            serialize = "totalMediaMemoryInMiB",
+            deserialize = "TotalMediaMemoryInMiB"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub total_media_memory_in_mi_b: Option<i32>,
+}
+
+/// Describes the media accelerators for the instance type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct MediaDeviceInfo {
+    /// The number of media accelerators for the instance type.
+    #[serde(
+        rename(serialize = "count", deserialize = "Count"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub count: Option<i32>,
+    /// The name of the media accelerator.
+    #[serde(
+        rename(serialize = "name", deserialize = "Name"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub name: Option<String>,
+    /// The manufacturer of the media accelerator.
+    #[serde(
+        rename(serialize = "manufacturer", deserialize = "Manufacturer"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub manufacturer: Option<String>,
+    /// Describes the memory available to the media accelerator.
+    #[serde(
+        rename(serialize = "memoryInfo", deserialize = "MemoryInfo"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub memory_info: Option<MediaDeviceMemoryInfo>,
+}
+
+/// Describes the memory available to the media accelerator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct MediaDeviceMemoryInfo {
+    /// The size of the memory available to each media accelerator, in MiB.
+    #[serde(
+        rename(serialize = "sizeInMiB", deserialize = "SizeInMiB"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub size_in_mi_b: Option<i32>,
+}
+
 /// The minimum and maximum amount of memory per vCPU, in GiB.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct MemoryGiBPerVCpu {
@@ -15719,6 +17039,17 @@ impl Echo for MemoryGiBPerVCpuRequest {
             &[("min", &self.min), ("max", &self.max)],
         );
     }
+}
+
+/// Describes the memory for the instance type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct MemoryInfo {
+    /// The size of the memory, in MiB.
+    #[serde(
+        rename(serialize = "sizeInMiB", deserialize = "SizeInMiB"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub size_in_mi_b: Option<i64>,
 }
 
 /// The minimum and maximum amount of memory, in MiB.
@@ -16025,6 +17356,232 @@ impl Echo for NetworkBandwidthGbpsRequest {
     }
 }
 
+/// Describes the network card support of the instance type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct NetworkCardInfo {
+    /// The index of the network card.
+    #[serde(
+        rename(serialize = "networkCardIndex", deserialize = "NetworkCardIndex"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub network_card_index: Option<i32>,
+    /// The network performance of the network card.
+    #[serde(
+        rename(serialize = "networkPerformance", deserialize = "NetworkPerformance"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub network_performance: Option<String>,
+    /// The maximum number of network interfaces for the network card.
+    #[serde(
+        rename(
+            serialize = "maximumNetworkInterfaces",
+            deserialize = "MaximumNetworkInterfaces"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub maximum_network_interfaces: Option<i32>,
+    /// The number of additional network interfaces that can be attached to an instance when using flexible Elastic Network Adapter (ENA) queues.
+    #[serde(
+        rename(
+            serialize = "additionalFlexibleNetworkInterfaces",
+            deserialize = "AdditionalFlexibleNetworkInterfaces"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub additional_flexible_network_interfaces: Option<i32>,
+    /// The baseline network performance of the network card, in Gbps.
+    #[serde(
+        rename(
+            serialize = "baselineBandwidthInGbps",
+            deserialize = "BaselineBandwidthInGbps"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub baseline_bandwidth_in_gbps: Option<f64>,
+    /// The peak (burst) network performance of the network card, in Gbps.
+    #[serde(
+        rename(serialize = "peakBandwidthInGbps", deserialize = "PeakBandwidthInGbps"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub peak_bandwidth_in_gbps: Option<f64>,
+    /// The default number of the ENA queues for each interface.
+    #[serde(
+        rename(
+            serialize = "defaultEnaQueueCountPerInterface",
+            deserialize = "DefaultEnaQueueCountPerInterface"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub default_ena_queue_count_per_interface: Option<i32>,
+    /// The maximum number of the ENA queues.
+    #[serde(
+        rename(
+            serialize = "maximumEnaQueueCount",
+            deserialize = "MaximumEnaQueueCount"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub maximum_ena_queue_count: Option<i32>,
+    /// The maximum number of the ENA queues for each interface.
+    #[serde(
+        rename(
+            serialize = "maximumEnaQueueCountPerInterface",
+            deserialize = "MaximumEnaQueueCountPerInterface"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub maximum_ena_queue_count_per_interface: Option<i32>,
+}
+
+/// Describes the networking features of the instance type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct NetworkInfo {
+    /// The network performance.
+    #[serde(
+        rename(serialize = "networkPerformance", deserialize = "NetworkPerformance"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub network_performance: Option<String>,
+    /// The maximum number of network interfaces for the instance type.
+    #[serde(
+        rename(
+            serialize = "maximumNetworkInterfaces",
+            deserialize = "MaximumNetworkInterfaces"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub maximum_network_interfaces: Option<i32>,
+    /// The maximum number of physical network cards that can be allocated to the instance.
+    #[serde(
+        rename(serialize = "maximumNetworkCards", deserialize = "MaximumNetworkCards"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub maximum_network_cards: Option<i32>,
+    /// The index of the default network card, starting at 0.
+    #[serde(
+        rename(
+            serialize = "defaultNetworkCardIndex",
+            deserialize = "DefaultNetworkCardIndex"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub default_network_card_index: Option<i32>,
+    /// Describes the network cards for the instance type.
+    #[serde(
+        rename(serialize = "networkCards", deserialize = "NetworkCards"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub network_cards: Option<Vec<NetworkCardInfo>>,
+    /// The maximum number of IPv4 addresses per network interface.
+    #[serde(
+        rename(
+            serialize = "ipv4AddressesPerInterface",
+            deserialize = "Ipv4AddressesPerInterface"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ipv4_addresses_per_interface: Option<i32>,
+    /// The maximum number of IPv6 addresses per network interface.
+    #[serde(
+        rename(
+            serialize = "ipv6AddressesPerInterface",
+            deserialize = "Ipv6AddressesPerInterface"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ipv6_addresses_per_interface: Option<i32>,
+    /// Indicates whether IPv6 is supported.
+    #[serde(
+        rename(serialize = "ipv6Supported", deserialize = "Ipv6Supported"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ipv6_supported: Option<bool>,
+    /// Indicates whether Elastic Network Adapter (ENA) is supported.
+    #[serde(
+        rename(serialize = "enaSupport", deserialize = "EnaSupport"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ena_support: Option<EnaSupport>,
+    /// Indicates whether Elastic Fabric Adapter (EFA) is supported.
+    #[serde(
+        rename(serialize = "efaSupported", deserialize = "EfaSupported"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub efa_supported: Option<bool>,
+    /// Describes the Elastic Fabric Adapters for the instance type.
+    #[serde(
+        rename(serialize = "efaInfo", deserialize = "EfaInfo"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub efa_info: Option<EfaInfo>,
+    /// Indicates whether the instance type automatically encrypts in-transit traffic between instances.
+    #[serde(
+        rename(
+            serialize = "encryptionInTransitSupported",
+            deserialize = "EncryptionInTransitSupported"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub encryption_in_transit_supported: Option<bool>,
+    /// Indicates whether the instance type supports ENA Express.
+    #[serde(
+        rename(serialize = "enaSrdSupported", deserialize = "EnaSrdSupported"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ena_srd_supported: Option<bool>,
+    /// A list of valid settings for configurable bandwidth weighting for the instance type, if supported.
+    #[serde(
+        rename(serialize = "bandwidthWeightings", deserialize = "BandwidthWeightings"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub bandwidth_weightings: Option<Vec<BandwidthWeightingType>>,
+    /// Indicates whether changing the number of ENA queues is supported.
+    #[serde(
+        rename(
+            serialize = "flexibleEnaQueuesSupport",
+            deserialize = "FlexibleEnaQueuesSupport"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub flexible_ena_queues_support: Option<FlexibleEnaQueuesSupport>,
+    /// Indicates conntrack information for the instance type
+    #[serde(
+        rename(
+            serialize = "connectionTrackingConfiguration",
+            deserialize = "ConnectionTrackingConfiguration"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub connection_tracking_configuration: Option<DefaultConnectionTrackingConfiguration>,
+    /// Indicates whether secondary interface attachments from secondary network are supported.
+    #[serde(
+        rename(
+            serialize = "secondaryNetworkSupported",
+            deserialize = "SecondaryNetworkSupported"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub secondary_network_supported: Option<bool>,
+    /// The maximum number of secondary interfaces for the instance type.
+    #[serde(
+        rename(
+            serialize = "maximumSecondaryNetworkInterfaces",
+            deserialize = "MaximumSecondaryNetworkInterfaces"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub maximum_secondary_network_interfaces: Option<i32>,
+    /// The maximum number of IPv4 addresses per secondary interface.
+    #[serde(
+        rename(
+            serialize = "ipv4AddressesPerSecondaryInterface",
+            deserialize = "Ipv4AddressesPerSecondaryInterface"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ipv4_addresses_per_secondary_interface: Option<i32>,
+}
+
 /// The minimum and maximum number of network interfaces.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct NetworkInterfaceCount {
@@ -16123,6 +17680,166 @@ impl From<&str> for NetworkInterfaceStatus {
 
 crate::model_enum!(NetworkInterfaceStatus);
 
+/// Describes the cores available to the neuron accelerator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct NeuronDeviceCoreInfo {
+    /// The number of cores available to the neuron accelerator.
+    #[serde(
+        rename(serialize = "count", deserialize = "Count"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub count: Option<i32>,
+    /// The version of the neuron accelerator.
+    #[serde(
+        rename(serialize = "version", deserialize = "Version"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub version: Option<i32>,
+}
+
+/// Describes the neuron accelerators for the instance type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct NeuronDeviceInfo {
+    /// The number of neuron accelerators for the instance type.
+    #[serde(
+        rename(serialize = "count", deserialize = "Count"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub count: Option<i32>,
+    /// The name of the neuron accelerator.
+    #[serde(
+        rename(serialize = "name", deserialize = "Name"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub name: Option<String>,
+    /// Describes the cores available to each neuron accelerator.
+    #[serde(
+        rename(serialize = "coreInfo", deserialize = "CoreInfo"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub core_info: Option<NeuronDeviceCoreInfo>,
+    /// Describes the memory available to each neuron accelerator.
+    #[serde(
+        rename(serialize = "memoryInfo", deserialize = "MemoryInfo"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub memory_info: Option<NeuronDeviceMemoryInfo>,
+}
+
+/// Describes the memory available to the neuron accelerator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct NeuronDeviceMemoryInfo {
+    /// The size of the memory available to the neuron accelerator, in MiB.
+    #[serde(
+        rename(serialize = "sizeInMiB", deserialize = "SizeInMiB"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub size_in_mi_b: Option<i32>,
+}
+
+/// Describes the neuron accelerators for the instance type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct NeuronInfo {
+    /// Describes the neuron accelerators for the instance type.
+    #[serde(
+        rename(serialize = "neuronDevices", deserialize = "NeuronDevices"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub neuron_devices: Option<Vec<NeuronDeviceInfo>>,
+    /// The total size of the memory for the neuron accelerators for the instance type, in MiB.
+    #[serde(
+        rename(
+            serialize = "totalNeuronDeviceMemoryInMiB",
+            deserialize = "TotalNeuronDeviceMemoryInMiB"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub total_neuron_device_memory_in_mi_b: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NitroEnclavesSupport {
+    /// `unsupported`
+    Unsupported,
+    /// `supported`
+    Supported,
+    /// A value this model version does not list (refused by validation).
+    Unknown(String),
+}
+
+impl NitroEnclavesSupport {
+    /// The model's values, in the order AWS's messages list them.
+    pub const VALUES: &'static [&'static str] = &["unsupported", "supported"];
+
+    /// The value as the wire carries it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Unsupported => "unsupported",
+            Self::Supported => "supported",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl From<&str> for NitroEnclavesSupport {
+    fn from(value: &str) -> Self {
+        match value {
+            "unsupported" => Self::Unsupported,
+            "supported" => Self::Supported,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+crate::model_enum!(NitroEnclavesSupport);
+
+/// Describes the supported NitroTPM versions for the instance type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct NitroTpmInfo {
+    /// Indicates the supported NitroTPM versions.
+    #[serde(
+        rename(serialize = "supportedVersions", deserialize = "SupportedVersions"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub supported_versions: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NitroTpmSupport {
+    /// `unsupported`
+    Unsupported,
+    /// `supported`
+    Supported,
+    /// A value this model version does not list (refused by validation).
+    Unknown(String),
+}
+
+impl NitroTpmSupport {
+    /// The model's values, in the order AWS's messages list them.
+    pub const VALUES: &'static [&'static str] = &["unsupported", "supported"];
+
+    /// The value as the wire carries it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Unsupported => "unsupported",
+            Self::Supported => "supported",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl From<&str> for NitroTpmSupport {
+    fn from(value: &str) -> Self {
+        match value {
+            "unsupported" => Self::Unsupported,
+            "supported" => Self::Supported,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+crate::model_enum!(NitroTpmSupport);
+
 /// The service provider that manages the resource.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct OperatorRequest {
@@ -16200,6 +17917,42 @@ impl Echo for PerformanceFactorReferenceRequest {
         );
     }
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PhcSupport {
+    /// `unsupported`
+    Unsupported,
+    /// `supported`
+    Supported,
+    /// A value this model version does not list (refused by validation).
+    Unknown(String),
+}
+
+impl PhcSupport {
+    /// The model's values, in the order AWS's messages list them.
+    pub const VALUES: &'static [&'static str] = &["unsupported", "supported"];
+
+    /// The value as the wire carries it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Unsupported => "unsupported",
+            Self::Supported => "supported",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl From<&str> for PhcSupport {
+    fn from(value: &str) -> Self {
+        match value {
+            "unsupported" => Self::Unsupported,
+            "supported" => Self::Supported,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+crate::model_enum!(PhcSupport);
 
 /// Describes the placement of an instance.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -16295,6 +18048,57 @@ impl Echo for Placement {
         );
     }
 }
+
+/// Describes the placement group support of the instance type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct PlacementGroupInfo {
+    /// The supported placement group types.
+    #[serde(
+        rename(serialize = "supportedStrategies", deserialize = "SupportedStrategies"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub supported_strategies: Option<Vec<PlacementGroupStrategy>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PlacementGroupStrategy {
+    /// `cluster`
+    Cluster,
+    /// `partition`
+    Partition,
+    /// `spread`
+    Spread,
+    /// A value this model version does not list (refused by validation).
+    Unknown(String),
+}
+
+impl PlacementGroupStrategy {
+    /// The model's values, in the order AWS's messages list them.
+    pub const VALUES: &'static [&'static str] = &["cluster", "partition", "spread"];
+
+    /// The value as the wire carries it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Cluster => "cluster",
+            Self::Partition => "partition",
+            Self::Spread => "spread",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl From<&str> for PlacementGroupStrategy {
+    fn from(value: &str) -> Self {
+        match value {
+            "cluster" => Self::Cluster,
+            "partition" => Self::Partition,
+            "spread" => Self::Spread,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+crate::model_enum!(PlacementGroupStrategy);
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PlatformValues {
@@ -16504,6 +18308,41 @@ impl Echo for PrivateIpAddressSpecification {
     }
 }
 
+/// Describes the processor used by the instance type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ProcessorInfo {
+    /// The architectures supported by the instance type.
+    #[serde(
+        rename(
+            serialize = "supportedArchitectures",
+            deserialize = "SupportedArchitectures"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub supported_architectures: Option<Vec<ArchitectureType>>,
+    /// The speed of the processor, in GHz.
+    #[serde(
+        rename(
+            serialize = "sustainedClockSpeedInGhz",
+            deserialize = "SustainedClockSpeedInGhz"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sustained_clock_speed_in_ghz: Option<f64>,
+    /// Indicates whether the instance type supports AMD SEV-SNP.
+    #[serde(
+        rename(serialize = "supportedFeatures", deserialize = "SupportedFeatures"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub supported_features: Option<Vec<SupportedAdditionalProcessorFeature>>,
+    /// The manufacturer of the processor.
+    #[serde(
+        rename(serialize = "manufacturer", deserialize = "Manufacturer"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub manufacturer: Option<String>,
+}
+
 /// Describes a product code.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ProductCode {
@@ -16588,6 +18427,42 @@ impl Echo for RebootInstancesInput {
         );
     }
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RebootMigrationSupport {
+    /// `unsupported`
+    Unsupported,
+    /// `supported`
+    Supported,
+    /// A value this model version does not list (refused by validation).
+    Unknown(String),
+}
+
+impl RebootMigrationSupport {
+    /// The model's values, in the order AWS's messages list them.
+    pub const VALUES: &'static [&'static str] = &["unsupported", "supported"];
+
+    /// The value as the wire carries it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Unsupported => "unsupported",
+            Self::Supported => "supported",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl From<&str> for RebootMigrationSupport {
+    fn from(value: &str) -> Self {
+        match value {
+            "unsupported" => Self::Unsupported,
+            "supported" => Self::Supported,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+crate::model_enum!(RebootMigrationSupport);
 
 /// Describes the security group that is referenced in the security group rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -18077,6 +19952,42 @@ pub struct RevokedSecurityGroupRule {
     pub description: Option<String>,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RootDeviceType {
+    /// `ebs`
+    Ebs,
+    /// `instance-store`
+    InstanceStore,
+    /// A value this model version does not list (refused by validation).
+    Unknown(String),
+}
+
+impl RootDeviceType {
+    /// The model's values, in the order AWS's messages list them.
+    pub const VALUES: &'static [&'static str] = &["ebs", "instance-store"];
+
+    /// The value as the wire carries it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Ebs => "ebs",
+            Self::InstanceStore => "instance-store",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl From<&str> for RootDeviceType {
+    fn from(value: &str) -> Self {
+        match value {
+            "ebs" => Self::Ebs,
+            "instance-store" => Self::InstanceStore,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+crate::model_enum!(RootDeviceType);
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunInstancesInput {
     /// The block device mapping, which defines the EBS volumes and instance store volumes to attach to the instance at launch.
@@ -19368,6 +21279,42 @@ impl From<&str> for SummaryStatus {
 
 crate::model_enum!(SummaryStatus);
 
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SupportedAdditionalProcessorFeature {
+    /// `amd-sev-snp`
+    AmdSevSnp,
+    /// `nested-virtualization`
+    NestedVirtualization,
+    /// A value this model version does not list (refused by validation).
+    Unknown(String),
+}
+
+impl SupportedAdditionalProcessorFeature {
+    /// The model's values, in the order AWS's messages list them.
+    pub const VALUES: &'static [&'static str] = &["amd-sev-snp", "nested-virtualization"];
+
+    /// The value as the wire carries it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AmdSevSnp => "amd-sev-snp",
+            Self::NestedVirtualization => "nested-virtualization",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl From<&str> for SupportedAdditionalProcessorFeature {
+    fn from(value: &str) -> Self {
+        match value {
+            "amd-sev-snp" => Self::AmdSevSnp,
+            "nested-virtualization" => Self::NestedVirtualization,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+crate::model_enum!(SupportedAdditionalProcessorFeature);
+
 /// Describes a tag.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Tag {
@@ -19622,6 +21569,46 @@ impl From<&str> for TpmSupportValues {
 
 crate::model_enum!(TpmSupportValues);
 
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum UsageClassType {
+    /// `spot`
+    Spot,
+    /// `on-demand`
+    OnDemand,
+    /// `capacity-block`
+    CapacityBlock,
+    /// A value this model version does not list (refused by validation).
+    Unknown(String),
+}
+
+impl UsageClassType {
+    /// The model's values, in the order AWS's messages list them.
+    pub const VALUES: &'static [&'static str] = &["spot", "on-demand", "capacity-block"];
+
+    /// The value as the wire carries it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Spot => "spot",
+            Self::OnDemand => "on-demand",
+            Self::CapacityBlock => "capacity-block",
+            Self::Unknown(v) => v,
+        }
+    }
+}
+
+impl From<&str> for UsageClassType {
+    fn from(value: &str) -> Self {
+        match value {
+            "spot" => Self::Spot,
+            "on-demand" => Self::OnDemand,
+            "capacity-block" => Self::CapacityBlock,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+crate::model_enum!(UsageClassType);
+
 /// Describes a security group and Amazon Web Services account ID pair.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct UserIdGroupPair {
@@ -19738,6 +21725,44 @@ impl Echo for VCpuCountRangeRequest {
             &[("min", &self.min), ("max", &self.max)],
         );
     }
+}
+
+/// Describes the vCPU configurations for the instance type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct VCpuInfo {
+    /// The default number of vCPUs for the instance type.
+    #[serde(
+        rename(serialize = "defaultVCpus", deserialize = "DefaultVCpus"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub default_v_cpus: Option<i32>,
+    /// The default number of cores for the instance type.
+    #[serde(
+        rename(serialize = "defaultCores", deserialize = "DefaultCores"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub default_cores: Option<i32>,
+    /// The default number of threads per core for the instance type.
+    #[serde(
+        rename(
+            serialize = "defaultThreadsPerCore",
+            deserialize = "DefaultThreadsPerCore"
+        ),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub default_threads_per_core: Option<i32>,
+    /// The valid number of cores that can be configured for the instance type.
+    #[serde(
+        rename(serialize = "validCores", deserialize = "ValidCores"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub valid_cores: Option<Vec<i32>>,
+    /// The valid number of threads per core that can be configured for the instance type.
+    #[serde(
+        rename(serialize = "validThreadsPerCore", deserialize = "ValidThreadsPerCore"),
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub valid_threads_per_core: Option<Vec<i32>>,
 }
 
 /// The error code and error message that is returned for a parameter or parameter combination that is not valid when a new launch template or new version of a launch template is created.

@@ -9,7 +9,7 @@ use aws_sdk_ec2::client::Waiters;
 use aws_sdk_ec2::types::{
     Filter, HttpTokensState, InstanceStateName, InstanceType, ResourceType, Tag, TagSpecification,
 };
-use ballast_sdk_tests::fixtures::AL2023;
+use ballast_sdk_tests::fixtures::{AL2023, filter};
 use ballast_sdk_tests::{Ballast, error_code, eventually};
 use base64::Engine as _;
 
@@ -972,4 +972,91 @@ setsid -f python3 -m http.server 8080 --bind "$BALLAST_PRIVATE_IP" --directory "
         None,
         "a stopped instance's daemon still answers"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instance_types_are_described_with_their_vcpus_and_memory() {
+    let ballast = Ballast::start();
+    let ec2 = ballast.ec2();
+    let out = ec2
+        .describe_instance_types()
+        .instance_types(InstanceType::T3Micro)
+        .instance_types(InstanceType::M5Large)
+        .send()
+        .await
+        .expect("DescribeInstanceTypes");
+    let described: Vec<(String, i32, i64)> = out
+        .instance_types()
+        .iter()
+        .map(|t| {
+            (
+                t.instance_type().unwrap().as_str().to_owned(),
+                t.v_cpu_info().unwrap().default_v_cpus().unwrap(),
+                t.memory_info().unwrap().size_in_mib().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        described,
+        [
+            ("m5.large".to_owned(), 2, 8192),
+            ("t3.micro".to_owned(), 2, 1024)
+        ]
+    );
+
+    // Filters, and pages of at least five.
+    let arm = ec2
+        .describe_instance_types()
+        .filters(filter("processor-info.supported-architecture", &["arm64"]))
+        .filters(filter("burstable-performance-supported", &["true"]))
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<&str> = arm
+        .instance_types()
+        .iter()
+        .map(|t| t.instance_type().unwrap().as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "t4g.2xlarge",
+            "t4g.large",
+            "t4g.medium",
+            "t4g.micro",
+            "t4g.nano",
+            "t4g.small",
+            "t4g.xlarge"
+        ]
+    );
+    let first = ec2
+        .describe_instance_types()
+        .max_results(5)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.instance_types().len(), 5);
+    let second = ec2
+        .describe_instance_types()
+        .max_results(5)
+        .next_token(first.next_token().expect("more pages"))
+        .send()
+        .await
+        .unwrap();
+    assert!(second.instance_types()[0].instance_type() > first.instance_types()[4].instance_type());
+
+    let unknown = ec2
+        .describe_instance_types()
+        .instance_types(InstanceType::from("t3.enormous"))
+        .send()
+        .await
+        .expect_err("an unknown type");
+    assert_eq!(error_code(&unknown), "InvalidInstanceType");
+    let small_page = ec2
+        .describe_instance_types()
+        .max_results(4)
+        .send()
+        .await
+        .expect_err("pages of at least five");
+    assert_eq!(error_code(&small_page), "InvalidParameterValue");
 }

@@ -355,7 +355,22 @@ async fn inside_an_instance_things_are_where_ec2_puts_them() {
             .or_else(|_| std::fs::read_to_string(dir.join("memory.max")))
             .ok()
     });
-    assert_eq!(limit.as_deref().map(str::trim), Some("1073741824"));
+    let described = ballast
+        .ec2()
+        .describe_instance_types()
+        .instance_types(InstanceType::T3Micro)
+        .send()
+        .await
+        .expect("DescribeInstanceTypes");
+    let mib = described.instance_types()[0]
+        .memory_info()
+        .and_then(|m| m.size_in_mib())
+        .expect("memory");
+    assert_eq!(
+        limit.as_deref().map(str::trim),
+        Some((mib * 1024 * 1024).to_string().as_str()),
+        "the cgroup agrees with DescribeInstanceTypes"
+    );
     assert_eq!(reported(&text, "outside"), Some("000"), "nothing leaves");
     // The host's own loopback is not the instance's: 8080 is not served
     // there, while the instance's address serves it.
