@@ -140,6 +140,11 @@ impl Tx<'_> {
         &self.tx
     }
 
+    /// Runs one (cached) statement; the number of rows it changed.
+    fn execute(&self, sql: &str, args: impl rusqlite::Params) -> Result<usize, StoreError> {
+        Ok(self.conn().prepare_cached(sql)?.execute(args)?)
+    }
+
     /// The JSON `record` column of the one row `sql` selects, decoded.
     fn record<T: serde::de::DeserializeOwned>(
         &self,
