@@ -7,7 +7,7 @@
 
 use ballast_core::ec2::instance::{Instance, InstanceState, ProfileAssociation};
 use ballast_core::ec2::launch_template::IamInstanceProfile;
-use ballast_core::ec2::{self, Error as Rule, filter, paging};
+use ballast_core::ec2::{self, Error as Rule, filter};
 use ballast_core::paging::page;
 use ballast_model::XmlList;
 use ballast_model::ec2::{
@@ -23,10 +23,7 @@ use ballast_wire::Timestamp;
 
 use super::{Error, one};
 use crate::ApiState;
-use crate::ec2::core_filters;
-
-/// The smallest `MaxResults` of DescribeIamInstanceProfileAssociations.
-const MIN_PAGE: i64 = 5;
+use crate::ec2::{core_filters, describe_page};
 
 /// The instance profile a specification names, as `(ARN, id)`; it must
 /// exist.
@@ -181,11 +178,7 @@ pub(crate) fn describe_associations(
 ) -> Result<DescribeIamInstanceProfileAssociationsOutput, Error> {
     let filters: Vec<ec2::Filter> = core_filters(input.filters)?;
     filter::check::<AssociationRow<'_>>(&filters)?;
-    let (size, after) = paging(
-        input.max_results.map(i64::from),
-        input.next_token.as_deref(),
-        MIN_PAGE,
-    )?;
+    let (size, after) = describe_page(input.max_results, input.next_token.as_deref())?;
     let wanted = input
         .association_ids
         .map(XmlList::into_inner)
