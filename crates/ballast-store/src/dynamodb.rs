@@ -65,6 +65,16 @@ fn int(n: u32) -> Value {
     Value::Integer(i64::from(n))
 }
 
+/// Adds (or replaces) an index entry; the parameters [`Tx::index_entry`] binds.
+const INSERT_INDEX_ENTRY: &str =
+    "INSERT OR REPLACE INTO ddb_index_items (table_id, index_name, bucket, hk, rk, t_bucket, t_hk, t_rk)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+
+/// Removes an index entry; the parameters [`Tx::index_entry`] binds.
+const DELETE_INDEX_ENTRY: &str =
+    "DELETE FROM ddb_index_items WHERE table_id = ?1 AND index_name = ?2 AND bucket = ?3
+     AND hk = ?4 AND rk = ?5 AND t_bucket = ?6 AND t_hk = ?7 AND t_rk = ?8";
+
 impl Tx<'_> {
     /// A table by name with its row id, whatever its status.
     pub fn ddb_table(&self, name: &str) -> Result<Option<(i64, Table)>, StoreError> {
@@ -189,10 +199,10 @@ impl Tx<'_> {
                 continue;
             }
             if let Some(before) = before {
-                self.delete_index_entry(id, &index.name, &before, key)?;
+                self.index_entry(DELETE_INDEX_ENTRY, id, &index.name, &before, key)?;
             }
             if let Some(after) = after {
-                self.insert_index_entry(id, &index.name, &after, key)?;
+                self.index_entry(INSERT_INDEX_ENTRY, id, &index.name, &after, key)?;
             }
         }
         Ok(())
@@ -212,48 +222,14 @@ impl Tx<'_> {
         )?;
         for index in table.live_indexes() {
             if let Some(before) = index.key.index_key(old) {
-                self.delete_index_entry(id, &index.name, &before, key)?;
+                self.index_entry(DELETE_INDEX_ENTRY, id, &index.name, &before, key)?;
             }
         }
         Ok(())
     }
 
-    fn insert_index_entry(
-        &self,
-        id: i64,
-        index: &str,
-        at: &EncodedKey,
-        item: &EncodedKey,
-    ) -> Result<(), StoreError> {
-        self.index_entry(
-            "INSERT OR REPLACE INTO ddb_index_items (table_id, index_name, bucket, hk, rk, t_bucket, t_hk, t_rk)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            id,
-            index,
-            at,
-            item,
-        )
-    }
-
-    fn delete_index_entry(
-        &self,
-        id: i64,
-        index: &str,
-        at: &EncodedKey,
-        item: &EncodedKey,
-    ) -> Result<(), StoreError> {
-        self.index_entry(
-            "DELETE FROM ddb_index_items WHERE table_id = ?1 AND index_name = ?2 AND bucket = ?3
-             AND hk = ?4 AND rk = ?5 AND t_bucket = ?6 AND t_hk = ?7 AND t_rk = ?8",
-            id,
-            index,
-            at,
-            item,
-        )
-    }
-
-    /// Runs `sql` on the index entry of `item` at key `at` in `index`
-    /// (its parameters in the columns' order, as insert and delete bind them).
+    /// Runs [`INSERT_INDEX_ENTRY`] or [`DELETE_INDEX_ENTRY`] on the entry
+    /// of `item` at key `at` in `index`.
     fn index_entry(
         &self,
         sql: &str,
@@ -284,7 +260,7 @@ impl Tx<'_> {
         self.walk_ddb_items(id, |batch| {
             for (key, item) in batch {
                 if let Some(at) = index.key.index_key(&item) {
-                    self.insert_index_entry(id, &index.name, &at, &key)?;
+                    self.index_entry(INSERT_INDEX_ENTRY, id, &index.name, &at, &key)?;
                 }
             }
             Ok(())
