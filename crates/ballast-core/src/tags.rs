@@ -101,7 +101,7 @@ mod tests {
             Err(TagError::DuplicateKey(_))
         ));
         assert!(matches!(
-            validate(&[Tag::new("a", &"x".repeat(257))]),
+            validate(&[Tag::new("a", "x".repeat(257))]),
             Err(TagError::InvalidValue(_))
         ));
     }

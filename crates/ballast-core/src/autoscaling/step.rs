@@ -138,6 +138,26 @@ pub fn step(group: &mut Group, world: &World, ids: &Ids) -> Vec<Action> {
     out
 }
 
+/// After a transition's hooks were (or were not) started: a hooked member
+/// waits for them (`wait`), any other goes straight on (`proceed`, with
+/// its activity's status).
+fn wait_or_proceed(
+    m: &mut Member,
+    hooked: bool,
+    wait: Lifecycle,
+    (proceed, status): (Lifecycle, ActivityStatus),
+    now: i64,
+    out: &mut Vec<Action>,
+) {
+    if hooked {
+        m.enter(wait, now);
+        record(m, ActivityStatus::MidLifecycleAction, now, out);
+    } else {
+        m.enter(proceed, now);
+        record(m, status, now, out);
+    }
+}
+
 /// Why EC2 health takes out an instance that was terminated or stopped
 /// behind the group's back.
 const EC2_HEALTH_REASON: &str = "an EC2 health check indicating it has been terminated or stopped";
@@ -277,14 +297,11 @@ fn advance(
         Lifecycle::Pending => {
             if obs.gone() {
                 leave_unhealthy(group, m, world, ids, out);
-            } else if m.entry == Entry::Launched
-                && start_hooks(group, m, Transition::Launching, world, ids, out)
-            {
-                m.enter(Lifecycle::PendingWait, now);
-                record(m, ActivityStatus::MidLifecycleAction, now, out);
             } else {
-                m.enter(Lifecycle::PendingProceed, now);
-                record(m, ActivityStatus::PreInService, now, out);
+                let hooked = m.entry == Entry::Launched
+                    && start_hooks(group, m, Transition::Launching, world, ids, out);
+                let proceed = (Lifecycle::PendingProceed, ActivityStatus::PreInService);
+                wait_or_proceed(m, hooked, Lifecycle::PendingWait, proceed, now, out);
             }
             false
         }
@@ -392,16 +409,11 @@ fn advance(
                 return false;
             }
             m.registered = false;
-            if !m.skip_terminate_hooks
+            let hooked = !m.skip_terminate_hooks
                 && !obs.gone()
-                && start_hooks(group, m, Transition::Terminating, world, ids, out)
-            {
-                m.enter(Lifecycle::TerminatingWait, now);
-                record(m, ActivityStatus::MidLifecycleAction, now, out);
-            } else {
-                m.enter(Lifecycle::TerminatingProceed, now);
-                record(m, ActivityStatus::InProgress, now, out);
-            }
+                && start_hooks(group, m, Transition::Terminating, world, ids, out);
+            let proceed = (Lifecycle::TerminatingProceed, ActivityStatus::InProgress);
+            wait_or_proceed(m, hooked, Lifecycle::TerminatingWait, proceed, now, out);
             false
         }
         Lifecycle::TerminatingWait => {
