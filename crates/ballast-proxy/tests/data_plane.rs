@@ -26,7 +26,7 @@ async fn no_registered_targets_is_503() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn round_robin_across_healthy_targets() {
     let h = Harness::start(ProxyOptions::default(), &[]).await;
-    let [a, b] = h.healthy_backends(["a", "b"]).await;
+    let [_a, _b] = h.healthy_backends(["a", "b"]).await;
     let c = client();
     let mut counts = std::collections::HashMap::new();
     for _ in 0..40 {
@@ -127,7 +127,7 @@ async fn idle_timeout_is_504() {
             tx.save_load_balancer(&lb)
         })
         .unwrap();
-    let [a] = h.healthy_backends(["a"]).await;
+    let [_a] = h.healthy_backends(["a"]).await;
     let (status, _) = get(&client(), &h.url("/slow/3000")).await;
     assert_eq!(status, 504);
 }
@@ -135,7 +135,7 @@ async fn idle_timeout_is_504() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crashed_target_costs_nothing_with_retries() {
     let h = Harness::start(ProxyOptions::default(), &[]).await;
-    let [a, b] = h.healthy_backends(["a", "b"]).await;
+    let [a, _b] = h.healthy_backends(["a", "b"]).await;
     a.kill();
     let c = client();
     for _ in 0..20 {
@@ -307,7 +307,7 @@ async fn draining_lets_in_flight_finish_and_stops_new_requests() {
         &[("deregistration_delay.timeout_seconds", "100")],
     )
     .await;
-    let [a, b] = h.healthy_backends(["a", "b"]).await;
+    let [a, _b] = h.healthy_backends(["a", "b"]).await;
 
     // Start slow requests until one lands on `a`, then deregister `a`.
     let c = client();
@@ -345,7 +345,7 @@ async fn draining_lets_in_flight_finish_and_stops_new_requests() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rules_route_by_path_and_host_and_answer_directly() {
     let h = Harness::start(ProxyOptions::default(), &[]).await;
-    let [a] = h.healthy_backends(["a"]).await;
+    let [_a] = h.healthy_backends(["a"]).await;
     h.add_rule(
         10,
         Condition::PathPattern(vec!["/fixed/*".into()]),
@@ -408,7 +408,7 @@ async fn rules_route_by_path_and_host_and_answer_directly() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forwarded_headers_are_set_as_alb_sets_them() {
     let h = Harness::start(ProxyOptions::default(), &[]).await;
-    let [a] = h.healthy_backends(["a"]).await;
+    let [_a] = h.healthy_backends(["a"]).await;
     let response = client()
         .get(h.url("/headers"))
         .header("x-forwarded-for", "203.0.113.7")
@@ -449,7 +449,7 @@ async fn dns_names_resolve_through_the_system_resolver() {
         ..ProxyOptions::default()
     };
     let h = Harness::start(options, &[]).await;
-    let [a] = h.healthy_backends(["a"]).await;
+    let [_a] = h.healthy_backends(["a"]).await;
     let dns_name = h
         .store
         .read(|tx| tx.load_balancer("arn:lb/main"))
@@ -475,7 +475,7 @@ async fn dns_names_resolve_through_the_system_resolver() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http2_clients_are_served() {
     let h = Harness::start(ProxyOptions::default(), &[]).await;
-    let [a] = h.healthy_backends(["a"]).await;
+    let [_a] = h.healthy_backends(["a"]).await;
     let h2 = reqwest::Client::builder()
         .http2_prior_knowledge()
         .build()
@@ -490,7 +490,7 @@ async fn http2_clients_are_served() {
 async fn malformed_requests_get_400_and_others_are_unaffected() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let h = Harness::start(ProxyOptions::default(), &[]).await;
-    let [a] = h.healthy_backends(["a"]).await;
+    let [_a] = h.healthy_backends(["a"]).await;
     let c = client();
     let mut raw = tokio::net::TcpStream::connect((h.lb_addr, h.port))
         .await
@@ -548,7 +548,7 @@ async fn least_outstanding_requests_avoids_a_busy_target() {
 async fn websocket_upgrades_pass_through() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let h = Harness::start(ProxyOptions::default(), &[]).await;
-    let [a] = h.healthy_backends(["a"]).await;
+    let [_a] = h.healthy_backends(["a"]).await;
     let mut stream = tokio::net::TcpStream::connect((h.lb_addr, h.port))
         .await
         .unwrap();
