@@ -80,12 +80,27 @@ fn holder(tx: &Tx<'_>, association_id: Option<&str>) -> Result<Instance, Error> 
         .ok_or_else(|| Rule::AssociationNotFound(id.to_owned()).into())
 }
 
+/// Gives `instance` a new association with `spec`'s profile (replacing
+/// any) and saves it: AssociateIamInstanceProfile and
+/// ReplaceIamInstanceProfileAssociation.
+fn associate_with(
+    state: &ApiState,
+    tx: &Tx<'_>,
+    mut instance: Instance,
+    spec: &IamInstanceProfileSpecification,
+) -> Result<(Instance, ProfileAssociation), Error> {
+    let association = new_association(state, tx, Some(spec))?;
+    instance.profile = Some(association.clone());
+    tx.save_instance(&instance)?;
+    Ok((instance, association))
+}
+
 pub(crate) fn associate(
     state: &ApiState,
     input: AssociateIamInstanceProfileInput,
 ) -> Result<AssociateIamInstanceProfileOutput, Error> {
     let (instance, association) = state.store.write(|tx| -> Result<_, Error> {
-        let mut instance = one(tx, Some(input.instance_id.as_str()))?;
+        let instance = one(tx, Some(input.instance_id.as_str()))?;
         if instance.state == InstanceState::Terminated {
             return Err(Rule::IncorrectInstanceState(format!(
                 "The instance '{}' is not in a valid state for this operation.",
@@ -100,10 +115,7 @@ pub(crate) fn associate(
             ))
             .into());
         }
-        let association = new_association(state, tx, Some(&input.iam_instance_profile))?;
-        instance.profile = Some(association.clone());
-        tx.save_instance(&instance)?;
-        Ok((instance, association))
+        associate_with(state, tx, instance, &input.iam_instance_profile)
     })?;
     Ok(AssociateIamInstanceProfileOutput {
         iam_instance_profile_association: Some(association_view(
@@ -119,11 +131,8 @@ pub(crate) fn replace(
     input: ReplaceIamInstanceProfileAssociationInput,
 ) -> Result<ReplaceIamInstanceProfileAssociationOutput, Error> {
     let (instance, association) = state.store.write(|tx| -> Result<_, Error> {
-        let mut instance = holder(tx, Some(input.association_id.as_str()))?;
-        let association = new_association(state, tx, Some(&input.iam_instance_profile))?;
-        instance.profile = Some(association.clone());
-        tx.save_instance(&instance)?;
-        Ok((instance, association))
+        let instance = holder(tx, Some(input.association_id.as_str()))?;
+        associate_with(state, tx, instance, &input.iam_instance_profile)
     })?;
     Ok(ReplaceIamInstanceProfileAssociationOutput {
         iam_instance_profile_association: Some(association_view(
