@@ -527,11 +527,16 @@ impl<'m> Emitter<'m> {
             let _ = write!(self.out, "\n{body}    }}\n");
         }
         if self.service.validate {
-            let _ = writeln!(self.out, "    required {} [", required_static(&name));
-            for member in self.required_members(&plan) {
-                let _ = writeln!(self.out, "        {member}");
+            let members = self.required_members(&plan);
+            let _ = write!(self.out, "    required {} [", required_static(&name));
+            if !members.is_empty() {
+                self.out.push('\n');
+                for member in members {
+                    let _ = writeln!(self.out, "        {member}");
+                }
+                self.out.push_str("    ");
             }
-            self.out.push_str("    ]\n");
+            self.out.push_str("]\n");
         }
         self.out.push_str("}\n\n");
         Ok(())

@@ -60,8 +60,7 @@ crate::structure! {
         if let Some(v) = &this.min { rules::integer(out, at, "min", i64::from(*v), Some(0), None); }
         if let Some(v) = &this.max { rules::integer(out, at, "max", i64::from(*v), Some(0), None); }
     }
-    required REQUIRED_ACCELERATOR_COUNT_REQUEST [
-    ]
+    required REQUIRED_ACCELERATOR_COUNT_REQUEST []
 }
 
 crate::model_enum! {
@@ -98,8 +97,7 @@ crate::structure! {
         if let Some(v) = &this.min { rules::integer(out, at, "min", i64::from(*v), Some(0), None); }
         if let Some(v) = &this.max { rules::integer(out, at, "max", i64::from(*v), Some(0), None); }
     }
-    required REQUIRED_ACCELERATOR_TOTAL_MEMORY_MI_B_REQUEST [
-    ]
+    required REQUIRED_ACCELERATOR_TOTAL_MEMORY_MI_B_REQUEST []
 }
 
 crate::model_enum! {
@@ -150,8 +148,7 @@ crate::structure! {
     input "AlarmSpecification" |this, at, out| {
         if let Some(v) = &this.alarms { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "alarms", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); } }
     }
-    required REQUIRED_ALARM_SPECIFICATION [
-    ]
+    required REQUIRED_ALARM_SPECIFICATION []
 }
 
 crate::structure! {
@@ -344,8 +341,7 @@ crate::structure! {
     input "AvailabilityZoneDistribution" |this, at, out| {
         if let Some(v) = &this.capacity_distribution_strategy { rules::one_of(out, at, "capacityDistributionStrategy", v, false); }
     }
-    required REQUIRED_AVAILABILITY_ZONE_DISTRIBUTION [
-    ]
+    required REQUIRED_AVAILABILITY_ZONE_DISTRIBUTION []
 }
 
 crate::structure! {
@@ -360,8 +356,7 @@ crate::structure! {
     input "AvailabilityZoneImpairmentPolicy" |this, at, out| {
         if let Some(v) = &this.impaired_zone_health_check_behavior { rules::one_of(out, at, "impairedZoneHealthCheckBehavior", v, false); }
     }
-    required REQUIRED_AVAILABILITY_ZONE_IMPAIRMENT_POLICY [
-    ]
+    required REQUIRED_AVAILABILITY_ZONE_IMPAIRMENT_POLICY []
 }
 
 crate::model_enum! {
@@ -385,8 +380,7 @@ crate::structure! {
         if let Some(v) = &this.min { rules::integer(out, at, "min", i64::from(*v), Some(0), None); }
         if let Some(v) = &this.max { rules::integer(out, at, "max", i64::from(*v), Some(0), None); }
     }
-    required REQUIRED_BASELINE_EBS_BANDWIDTH_MBPS_REQUEST [
-    ]
+    required REQUIRED_BASELINE_EBS_BANDWIDTH_MBPS_REQUEST []
 }
 
 crate::structure! {
@@ -482,8 +476,7 @@ crate::structure! {
         if let Some(v) = &this.capacity_reservation_ids { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "capacityReservationIds", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(255), Some(&PATTERN_ASCII_STRING_MAX_LEN255)); } }
         if let Some(v) = &this.capacity_reservation_resource_group_arns { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "capacityReservationResourceGroupArns", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(1600), Some(&PATTERN_RESOURCE_NAME)); } }
     }
-    required REQUIRED_CAPACITY_RESERVATION_TARGET [
-    ]
+    required REQUIRED_CAPACITY_RESERVATION_TARGET []
 }
 
 crate::structure! {
@@ -749,8 +742,7 @@ crate::structure! {
         if let Some(v) = &this.instance_ids { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "instanceIds", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(19), Some(&PATTERN_XML_STRING_MAX_LEN19)); } }
         if let Some(v) = &this.next_token { rules::string(out, at, "nextToken", v, false, None, None, Some(&PATTERN_XML_STRING)); }
     }
-    required REQUIRED_DESCRIBE_AUTO_SCALING_INSTANCES_INPUT [
-    ]
+    required REQUIRED_DESCRIBE_AUTO_SCALING_INSTANCES_INPUT []
 }
 
 crate::structure! {
@@ -1094,8 +1086,7 @@ crate::structure! {
         if let Some(v) = &this.name { rules::string(out, at, "name", v, false, None, None, Some(&PATTERN_XML_STRING)); }
         if let Some(v) = &this.values { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "values", i); rules::string(out, &at0, "member", e0, false, None, None, Some(&PATTERN_XML_STRING)); } }
     }
-    required REQUIRED_FILTER [
-    ]
+    required REQUIRED_FILTER []
 }
 
 crate::model_enum! {
@@ -1168,8 +1159,7 @@ crate::structure! {
         if let Some(v) = &this.min_healthy_percentage { rules::integer(out, at, "minHealthyPercentage", i64::from(*v), Some(-1), Some(100)); }
         if let Some(v) = &this.max_healthy_percentage { rules::integer(out, at, "maxHealthyPercentage", i64::from(*v), Some(-1), Some(200)); }
     }
-    required REQUIRED_INSTANCE_MAINTENANCE_POLICY [
-    ]
+    required REQUIRED_INSTANCE_MAINTENANCE_POLICY []
 }
 
 crate::structure! {
@@ -1378,8 +1368,7 @@ crate::structure! {
         if let Some(v) = &this.spot_allocation_strategy { rules::string(out, at, "spotAllocationStrategy", v, false, None, None, Some(&PATTERN_XML_STRING)); }
         if let Some(v) = &this.spot_max_price { rules::string(out, at, "spotMaxPrice", v, false, Some(0), Some(255), None); }
     }
-    required REQUIRED_INSTANCES_DISTRIBUTION [
-    ]
+    required REQUIRED_INSTANCES_DISTRIBUTION []
 }
 
 crate::structure! {
@@ -1445,8 +1434,7 @@ crate::structure! {
         if let Some(v) = &this.launch_template_name { rules::string(out, at, "launchTemplateName", v, false, Some(3), Some(128), Some(&PATTERN_LAUNCH_TEMPLATE_NAME)); }
         if let Some(v) = &this.version { rules::string(out, at, "version", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
     }
-    required REQUIRED_LAUNCH_TEMPLATE_SPECIFICATION [
-    ]
+    required REQUIRED_LAUNCH_TEMPLATE_SPECIFICATION []
 }
 
 crate::structure! {
@@ -1578,8 +1566,7 @@ crate::structure! {
         if let Some(v) = &this.min { rules::number(out, at, "min", *v, Some(0.0), None); }
         if let Some(v) = &this.max { rules::number(out, at, "max", *v, Some(0.0), None); }
     }
-    required REQUIRED_MEMORY_GI_B_PER_V_CPU_REQUEST [
-    ]
+    required REQUIRED_MEMORY_GI_B_PER_V_CPU_REQUEST []
 }
 
 crate::structure! {
@@ -1631,8 +1618,7 @@ crate::structure! {
         if let Some(v) = &this.min { rules::number(out, at, "min", *v, Some(0.0), None); }
         if let Some(v) = &this.max { rules::number(out, at, "max", *v, Some(0.0), None); }
     }
-    required REQUIRED_NETWORK_BANDWIDTH_GBPS_REQUEST [
-    ]
+    required REQUIRED_NETWORK_BANDWIDTH_GBPS_REQUEST []
 }
 
 crate::structure! {
@@ -1648,8 +1634,7 @@ crate::structure! {
         if let Some(v) = &this.min { rules::integer(out, at, "min", i64::from(*v), Some(0), None); }
         if let Some(v) = &this.max { rules::integer(out, at, "max", i64::from(*v), Some(0), None); }
     }
-    required REQUIRED_NETWORK_INTERFACE_COUNT_REQUEST [
-    ]
+    required REQUIRED_NETWORK_INTERFACE_COUNT_REQUEST []
 }
 
 crate::structure! {
@@ -1660,8 +1645,7 @@ crate::structure! {
         instance_family?: String = "InstanceFamily", "instanceFamily";
     }
     input "PerformanceFactorReferenceRequest" |this, at, out| {}
-    required REQUIRED_PERFORMANCE_FACTOR_REFERENCE_REQUEST [
-    ]
+    required REQUIRED_PERFORMANCE_FACTOR_REFERENCE_REQUEST []
 }
 
 crate::structure! {
@@ -1804,8 +1788,7 @@ crate::structure! {
     input "RetentionTriggers" |this, at, out| {
         if let Some(v) = &this.terminate_hook_abandon { rules::one_of(out, at, "terminateHookAbandon", v, false); }
     }
-    required REQUIRED_RETENTION_TRIGGERS [
-    ]
+    required REQUIRED_RETENTION_TRIGGERS []
 }
 
 crate::structure! {
@@ -2062,8 +2045,7 @@ crate::structure! {
         if let Some(v) = &this.min { rules::number(out, at, "min", *v, Some(0.0), None); }
         if let Some(v) = &this.max { rules::number(out, at, "max", *v, Some(0.0), None); }
     }
-    required REQUIRED_TOTAL_LOCAL_STORAGE_GB_REQUEST [
-    ]
+    required REQUIRED_TOTAL_LOCAL_STORAGE_GB_REQUEST []
 }
 
 crate::structure! {

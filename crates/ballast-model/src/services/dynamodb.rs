@@ -174,8 +174,7 @@ crate::structure! {
         if let Some(v) = &this.value { v.check(&rules::path(at, "value"), out); }
         if let Some(v) = &this.action { rules::one_of(out, at, "action", v, false); }
     }
-    required REQUIRED_ATTRIBUTE_VALUE_UPDATE [
-    ]
+    required REQUIRED_ATTRIBUTE_VALUE_UPDATE []
 }
 
 crate::structure! {
@@ -684,8 +683,7 @@ crate::structure! {
     #[derive(Default)]
     DescribeLimitsInput {}
     input "DescribeLimitsInput" |this, at, out| {}
-    required REQUIRED_DESCRIBE_LIMITS_INPUT [
-    ]
+    required REQUIRED_DESCRIBE_LIMITS_INPUT []
 }
 
 crate::structure! {
@@ -764,8 +762,7 @@ crate::structure! {
         if let Some(v) = &this.comparison_operator { rules::one_of(out, at, "comparisonOperator", v, false); }
         if let Some(v) = &this.attribute_value_list { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "attributeValueList", i); e0.check(&rules::path(&at0, "member"), out); } }
     }
-    required REQUIRED_EXPECTED_ATTRIBUTE_VALUE [
-    ]
+    required REQUIRED_EXPECTED_ATTRIBUTE_VALUE []
 }
 
 crate::structure! {
@@ -1060,8 +1057,7 @@ crate::structure! {
         if let Some(v) = &this.exclusive_start_table_name { rules::string(out, at, "exclusiveStartTableName", v, false, Some(3), Some(255), Some(&PATTERN_TABLE_NAME)); }
         if let Some(v) = &this.limit { rules::integer(out, at, "limit", i64::from(*v), Some(1), Some(100)); }
     }
-    required REQUIRED_LIST_TABLES_INPUT [
-    ]
+    required REQUIRED_LIST_TABLES_INPUT []
 }
 
 crate::structure! {
@@ -1158,8 +1154,7 @@ crate::structure! {
         max_write_request_units?: i64 = "MaxWriteRequestUnits", "maxWriteRequestUnits";
     }
     input "OnDemandThroughput" |this, at, out| {}
-    required REQUIRED_ON_DEMAND_THROUGHPUT [
-    ]
+    required REQUIRED_ON_DEMAND_THROUGHPUT []
 }
 
 crate::structure! {
@@ -1170,8 +1165,7 @@ crate::structure! {
         max_read_request_units?: i64 = "MaxReadRequestUnits", "maxReadRequestUnits";
     }
     input "OnDemandThroughputOverride" |this, at, out| {}
-    required REQUIRED_ON_DEMAND_THROUGHPUT_OVERRIDE [
-    ]
+    required REQUIRED_ON_DEMAND_THROUGHPUT_OVERRIDE []
 }
 
 crate::structure! {
@@ -1187,8 +1181,7 @@ crate::structure! {
         if let Some(v) = &this.projection_type { rules::one_of(out, at, "projectionType", v, false); }
         if let Some(v) = &this.non_key_attributes { rules::length(out, at, "nonKeyAttributes", v, v.len(), false, Some(1), Some(20)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "nonKeyAttributes", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(255), None); } }
     }
-    required REQUIRED_PROJECTION [
-    ]
+    required REQUIRED_PROJECTION []
 }
 
 crate::model_enum! {
@@ -1245,8 +1238,7 @@ crate::structure! {
     input "ProvisionedThroughputOverride" |this, at, out| {
         if let Some(v) = &this.read_capacity_units { rules::integer(out, at, "readCapacityUnits", *v, Some(1), None); }
     }
-    required REQUIRED_PROVISIONED_THROUGHPUT_OVERRIDE [
-    ]
+    required REQUIRED_PROVISIONED_THROUGHPUT_OVERRIDE []
 }
 
 crate::structure! {
@@ -1608,8 +1600,7 @@ crate::structure! {
     input "SSESpecification" |this, at, out| {
         if let Some(v) = &this.sse_type { rules::one_of(out, at, "sSEType", v, false); }
     }
-    required REQUIRED_SSE_SPECIFICATION [
-    ]
+    required REQUIRED_SSE_SPECIFICATION []
 }
 
 crate::model_enum! {
@@ -2300,8 +2291,7 @@ crate::structure! {
         write_units_per_second?: i64 = "WriteUnitsPerSecond", "writeUnitsPerSecond";
     }
     input "WarmThroughput" |this, at, out| {}
-    required REQUIRED_WARM_THROUGHPUT [
-    ]
+    required REQUIRED_WARM_THROUGHPUT []
 }
 
 crate::model_enum! {

@@ -267,8 +267,7 @@ crate::structure! {
         is_default?: bool = "IsDefault", "isDefault";
     }
     input "Certificate" |this, at, out| {}
-    required REQUIRED_CERTIFICATE [
-    ]
+    required REQUIRED_CERTIFICATE []
 }
 
 crate::structure! {
@@ -577,8 +576,7 @@ crate::structure! {
     input "DescribeListenersInput" |this, at, out| {
         if let Some(v) = &this.page_size { rules::integer(out, at, "pageSize", i64::from(*v), Some(1), Some(400)); }
     }
-    required REQUIRED_DESCRIBE_LISTENERS_INPUT [
-    ]
+    required REQUIRED_DESCRIBE_LISTENERS_INPUT []
 }
 
 crate::structure! {
@@ -625,8 +623,7 @@ crate::structure! {
     input "DescribeLoadBalancersInput" |this, at, out| {
         if let Some(v) = &this.page_size { rules::integer(out, at, "pageSize", i64::from(*v), Some(1), Some(400)); }
     }
-    required REQUIRED_DESCRIBE_LOAD_BALANCERS_INPUT [
-    ]
+    required REQUIRED_DESCRIBE_LOAD_BALANCERS_INPUT []
 }
 
 crate::structure! {
@@ -654,8 +651,7 @@ crate::structure! {
     input "DescribeRulesInput" |this, at, out| {
         if let Some(v) = &this.page_size { rules::integer(out, at, "pageSize", i64::from(*v), Some(1), Some(400)); }
     }
-    required REQUIRED_DESCRIBE_RULES_INPUT [
-    ]
+    required REQUIRED_DESCRIBE_RULES_INPUT []
 }
 
 crate::structure! {
@@ -723,8 +719,7 @@ crate::structure! {
     input "DescribeTargetGroupsInput" |this, at, out| {
         if let Some(v) = &this.page_size { rules::integer(out, at, "pageSize", i64::from(*v), Some(1), Some(400)); }
     }
-    required REQUIRED_DESCRIBE_TARGET_GROUPS_INPUT [
-    ]
+    required REQUIRED_DESCRIBE_TARGET_GROUPS_INPUT []
 }
 
 crate::structure! {
@@ -827,8 +822,7 @@ crate::structure! {
         regex_values?: Vec<String> = "RegexValues", "regexValues";
     }
     input "HostHeaderConditionConfig" |this, at, out| {}
-    required REQUIRED_HOST_HEADER_CONDITION_CONFIG [
-    ]
+    required REQUIRED_HOST_HEADER_CONDITION_CONFIG []
 }
 
 crate::structure! {
@@ -858,8 +852,7 @@ crate::structure! {
         regex_values?: Vec<String> = "RegexValues", "regexValues";
     }
     input "HttpHeaderConditionConfig" |this, at, out| {}
-    required REQUIRED_HTTP_HEADER_CONDITION_CONFIG [
-    ]
+    required REQUIRED_HTTP_HEADER_CONDITION_CONFIG []
 }
 
 crate::structure! {
@@ -870,8 +863,7 @@ crate::structure! {
         values?: Vec<String> = "Values", "values";
     }
     input "HttpRequestMethodConditionConfig" |this, at, out| {}
-    required REQUIRED_HTTP_REQUEST_METHOD_CONDITION_CONFIG [
-    ]
+    required REQUIRED_HTTP_REQUEST_METHOD_CONDITION_CONFIG []
 }
 
 crate::model_enum! {
@@ -892,8 +884,7 @@ crate::structure! {
     input "IpamPools" |this, at, out| {
         if let Some(v) = &this.ipv4_ipam_pool_id { rules::string(out, at, "ipv4IpamPoolId", v, false, None, Some(1000), Some(&PATTERN_IPAM_POOL_ID)); }
     }
-    required REQUIRED_IPAM_POOLS [
-    ]
+    required REQUIRED_IPAM_POOLS []
 }
 
 crate::structure! {
@@ -1036,8 +1027,7 @@ crate::structure! {
         if let Some(v) = &this.key { rules::string(out, at, "key", v, false, None, Some(256), Some(&PATTERN_LOAD_BALANCER_ATTRIBUTE_KEY)); }
         if let Some(v) = &this.value { rules::string(out, at, "value", v, false, None, Some(1024), None); }
     }
-    required REQUIRED_LOAD_BALANCER_ATTRIBUTE [
-    ]
+    required REQUIRED_LOAD_BALANCER_ATTRIBUTE []
 }
 
 crate::model_enum! {
@@ -1085,8 +1075,7 @@ crate::structure! {
         grpc_code?: String = "GrpcCode", "grpcCode";
     }
     input "Matcher" |this, at, out| {}
-    required REQUIRED_MATCHER [
-    ]
+    required REQUIRED_MATCHER []
 }
 
 crate::model_enum! {
@@ -1285,8 +1274,7 @@ crate::structure! {
         if let Some(v) = &this.trust_store_association_status { rules::one_of(out, at, "trustStoreAssociationStatus", v, false); }
         if let Some(v) = &this.advertise_trust_store_ca_names { rules::one_of(out, at, "advertiseTrustStoreCaNames", v, false); }
     }
-    required REQUIRED_MUTUAL_AUTHENTICATION_ATTRIBUTES [
-    ]
+    required REQUIRED_MUTUAL_AUTHENTICATION_ATTRIBUTES []
 }
 
 crate::structure! {
@@ -1299,8 +1287,7 @@ crate::structure! {
         regex_values?: Vec<String> = "RegexValues", "regexValues";
     }
     input "PathPatternConditionConfig" |this, at, out| {}
-    required REQUIRED_PATH_PATTERN_CONDITION_CONFIG [
-    ]
+    required REQUIRED_PATH_PATTERN_CONDITION_CONFIG []
 }
 
 crate::model_enum! {
@@ -1342,8 +1329,7 @@ crate::structure! {
         value?: String = "Value", "value";
     }
     input "QueryStringKeyValuePair" |this, at, out| {}
-    required REQUIRED_QUERY_STRING_KEY_VALUE_PAIR [
-    ]
+    required REQUIRED_QUERY_STRING_KEY_VALUE_PAIR []
 }
 
 crate::structure! {
@@ -1511,8 +1497,7 @@ crate::structure! {
     input "RulePriorityPair" |this, at, out| {
         if let Some(v) = &this.priority { rules::integer(out, at, "priority", i64::from(*v), Some(1), Some(50000)); }
     }
-    required REQUIRED_RULE_PRIORITY_PAIR [
-    ]
+    required REQUIRED_RULE_PRIORITY_PAIR []
 }
 
 crate::structure! {
@@ -1566,8 +1551,7 @@ crate::structure! {
         values?: Vec<String> = "Values", "values";
     }
     input "SourceIpConditionConfig" |this, at, out| {}
-    required REQUIRED_SOURCE_IP_CONDITION_CONFIG [
-    ]
+    required REQUIRED_SOURCE_IP_CONDITION_CONFIG []
 }
 
 crate::structure! {
@@ -1586,8 +1570,7 @@ crate::structure! {
         source_nat_ipv6_prefix?: String = "SourceNatIpv6Prefix", "sourceNatIpv6Prefix";
     }
     input "SubnetMapping" |this, at, out| {}
-    required REQUIRED_SUBNET_MAPPING [
-    ]
+    required REQUIRED_SUBNET_MAPPING []
 }
 
 crate::structure! {
@@ -1714,8 +1697,7 @@ crate::structure! {
     input "TargetGroupAttribute" |this, at, out| {
         if let Some(v) = &this.key { rules::string(out, at, "key", v, false, None, Some(256), Some(&PATTERN_TARGET_GROUP_ATTRIBUTE_KEY)); }
     }
-    required REQUIRED_TARGET_GROUP_ATTRIBUTE [
-    ]
+    required REQUIRED_TARGET_GROUP_ATTRIBUTE []
 }
 
 crate::model_enum! {
@@ -1735,8 +1717,7 @@ crate::structure! {
         duration_seconds?: i32 = "DurationSeconds", "durationSeconds";
     }
     input "TargetGroupStickinessConfig" |this, at, out| {}
-    required REQUIRED_TARGET_GROUP_STICKINESS_CONFIG [
-    ]
+    required REQUIRED_TARGET_GROUP_STICKINESS_CONFIG []
 }
 
 crate::structure! {
@@ -1749,8 +1730,7 @@ crate::structure! {
         weight?: i32 = "Weight", "weight";
     }
     input "TargetGroupTuple" |this, at, out| {}
-    required REQUIRED_TARGET_GROUP_TUPLE [
-    ]
+    required REQUIRED_TARGET_GROUP_TUPLE []
 }
 
 crate::structure! {

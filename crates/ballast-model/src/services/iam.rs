@@ -544,8 +544,7 @@ crate::structure! {
         if let Some(v) = &this.marker { rules::string(out, at, "marker", v, false, Some(1), Some(320), Some(&PATTERN_MARKER_TYPE)); }
         if let Some(v) = &this.max_items { rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000)); }
     }
-    required REQUIRED_LIST_INSTANCE_PROFILES_INPUT [
-    ]
+    required REQUIRED_LIST_INSTANCE_PROFILES_INPUT []
 }
 
 crate::structure! {
@@ -583,8 +582,7 @@ crate::structure! {
         if let Some(v) = &this.marker { rules::string(out, at, "marker", v, false, Some(1), Some(320), Some(&PATTERN_MARKER_TYPE)); }
         if let Some(v) = &this.max_items { rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000)); }
     }
-    required REQUIRED_LIST_POLICIES_INPUT [
-    ]
+    required REQUIRED_LIST_POLICIES_INPUT []
 }
 
 crate::structure! {
@@ -708,8 +706,7 @@ crate::structure! {
         if let Some(v) = &this.marker { rules::string(out, at, "marker", v, false, Some(1), Some(320), Some(&PATTERN_MARKER_TYPE)); }
         if let Some(v) = &this.max_items { rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000)); }
     }
-    required REQUIRED_LIST_ROLES_INPUT [
-    ]
+    required REQUIRED_LIST_ROLES_INPUT []
 }
 
 crate::structure! {

@@ -18,8 +18,7 @@ crate::structure! {
     #[derive(Default)]
     GetCallerIdentityInput {}
     input "GetCallerIdentityRequest" |this, at, out| {}
-    required REQUIRED_GET_CALLER_IDENTITY_INPUT [
-    ]
+    required REQUIRED_GET_CALLER_IDENTITY_INPUT []
 }
 
 crate::structure! {
