@@ -116,6 +116,26 @@ pub(super) fn paging(
     Ok((size, after))
 }
 
+/// The changes a Modify*Attributes request names, as `(key, value)`
+/// pairs (absent is empty); at least one is required.
+pub(super) fn attribute_changes<'a>(
+    attributes: impl ExactSizeIterator<Item = (&'a Option<String>, &'a Option<String>)>,
+) -> Result<Vec<(&'a str, &'a str)>, Rule> {
+    if attributes.len() == 0 {
+        return Err(Rule::Validation(
+            "At least one attribute must be specified".to_owned(),
+        ));
+    }
+    Ok(attributes
+        .map(|(key, value)| {
+            (
+                key.as_deref().unwrap_or_default(),
+                value.as_deref().unwrap_or_default(),
+            )
+        })
+        .collect())
+}
+
 /// A port the model bounds to 1–65535 (`Port`), as the core keeps it.
 pub(super) fn port(port: i32) -> u16 {
     u16::try_from(port).unwrap_or(u16::MAX)
