@@ -5,21 +5,34 @@ use ballast_wire::ApiError;
 
 /// A service's rule violations know their code in the AWS model.
 pub(crate) trait ErrorCode: std::error::Error {
-    /// The short error code (`ParameterNotFound`, `ValidationError`).
-    fn code(&self) -> &'static str;
-
     /// The service whose rules these are: it spells internal failures.
     const SERVICE: ballast_wire::Service;
+
+    /// The model's error shape for this rule; `None` for the protocol's
+    /// validation error, which is no shape in the model. Services whose
+    /// rules are all modelled (IAM, ELBv2, SSM, DynamoDB) name the shape
+    /// and take their code and status from it.
+    fn shape(&self) -> Option<ballast_model::ErrorShape> {
+        None
+    }
+
+    /// The short error code (`ParameterNotFound`, `ValidationError`).
+    fn code(&self) -> &'static str {
+        self.shape()
+            .map_or(Self::SERVICE.validation_error_code(), |shape| shape.code)
+    }
 
     /// How this service spells an internal failure.
     fn internal_code() -> &'static str {
         Self::SERVICE.internal_error_code()
     }
 
-    /// The HTTP status of this rule violation: 400 unless the service says
-    /// otherwise (EC2's `DryRunOperation` is 412).
+    /// The HTTP status of this rule violation: the shape's, else 400
+    /// unless the service says otherwise (EC2's `DryRunOperation` is 412).
     fn status(&self) -> http::StatusCode {
-        http::StatusCode::BAD_REQUEST
+        self.shape()
+            .and_then(|shape| http::StatusCode::from_u16(shape.status).ok())
+            .unwrap_or(http::StatusCode::BAD_REQUEST)
     }
 
     /// Members the JSON error body carries besides `__type` and `message`

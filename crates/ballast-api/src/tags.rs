@@ -47,44 +47,30 @@ impl WireTag for ballast_model::elbv2::Tag {
     }
 }
 
-impl WireTag for ballast_model::iam::Tag {
-    fn into_core(self) -> Tag {
-        Tag::new(self.key, self.value)
-    }
+/// The services whose tags, like the core's, carry a required key and a
+/// required value.
+macro_rules! plain_wire_tags {
+    ($($wire:ty),*) => {$(
+        impl WireTag for $wire {
+            fn into_core(self) -> Tag {
+                Tag::new(self.key, self.value)
+            }
 
-    fn from_core(tag: Tag) -> Self {
-        ballast_model::iam::Tag {
-            key: tag.key,
-            value: tag.value,
+            fn from_core(tag: Tag) -> Self {
+                Self {
+                    key: tag.key,
+                    value: tag.value,
+                }
+            }
         }
-    }
+    )*};
 }
 
-impl WireTag for ballast_model::dynamodb::Tag {
-    fn into_core(self) -> Tag {
-        Tag::new(self.key, self.value)
-    }
-
-    fn from_core(tag: Tag) -> Self {
-        ballast_model::dynamodb::Tag {
-            key: tag.key,
-            value: tag.value,
-        }
-    }
-}
-
-impl WireTag for ballast_model::ssm::Tag {
-    fn into_core(self) -> Tag {
-        Tag::new(self.key, self.value)
-    }
-
-    fn from_core(tag: Tag) -> Self {
-        ballast_model::ssm::Tag {
-            key: tag.key,
-            value: tag.value,
-        }
-    }
-}
+plain_wire_tags!(
+    ballast_model::iam::Tag,
+    ballast_model::dynamodb::Tag,
+    ballast_model::ssm::Tag
+);
 
 /// Request tags as the core's.
 pub(crate) fn to_core<T: WireTag>(tags: impl IntoIterator<Item = T>) -> Vec<Tag> {

@@ -69,7 +69,7 @@ fn target(group: &str) -> [(&str, &str); 3] {
 #[track_caller]
 fn assert_denied(reply: &support::Reply, code: &str, resource: &str) {
     assert_eq!(reply.status, 403, "{}", reply.body);
-    assert_eq!(reply.code().as_deref(), Some(code), "{}", reply.body);
+    reply.assert_code(code);
     assert!(
         reply.body.contains(&format!("on resource: {resource}")),
         "the message names {resource}: {}",
@@ -259,7 +259,7 @@ async fn request_tags_decide_a_create() {
             ),
         )
         .await;
-    assert_eq!(untagged.code().as_deref(), Some("UnauthorizedOperation"));
+    untagged.assert_code("UnauthorizedOperation");
     api.call(
         &creator,
         ec2(
@@ -345,12 +345,7 @@ async fn a_resource_scoped_deny_and_resource_tags_apply_in_auto_scaling() {
     assert!(frozen.body.contains("autoScalingGroupName/frozen"));
     assert!(frozen.body.contains("explicit deny"), "{}", frozen.body);
     let prod = api.call(&operator, desired("prod", "1")).await;
-    assert_eq!(
-        prod.code().as_deref(),
-        Some("AccessDenied"),
-        "{}",
-        prod.body
-    );
+    prod.assert_code("AccessDenied");
     api.call(&operator, desired("dev", "1")).await.ok();
 
     let groups = api
@@ -442,7 +437,7 @@ async fn a_resource_scoped_deny_applies_in_ssm_and_dynamodb() {
     let get = |name: &str| Call::json("ssm", "GetParameter", serde_json::json!({"Name": name}));
     let refused = api.call(&reader, get("/app/secret")).await;
     assert_eq!(refused.status, 400, "{}", refused.body);
-    assert_eq!(refused.code().as_deref(), Some("AccessDeniedException"));
+    refused.assert_code("AccessDeniedException");
     api.call(&reader, get("/app/public")).await.ok();
     let scan = api
         .call(
@@ -454,7 +449,7 @@ async fn a_resource_scoped_deny_applies_in_ssm_and_dynamodb() {
             ),
         )
         .await;
-    assert_eq!(scan.code().as_deref(), Some("AccessDeniedException"));
+    scan.assert_code("AccessDeniedException");
 }
 
 async fn instance_profile(api: &Api, name: &str) -> String {
@@ -508,7 +503,7 @@ async fn launching_with_a_role_needs_pass_role_on_that_role() {
     let launcher = |extra: &str| policy(&format!("{}{extra}", allow("ec2:RunInstances", "*")));
     let without: Signer = api.session("launcher", &launcher("")).await;
     let refused = api.call(&without, run_with_profile("web")).await;
-    assert_eq!(refused.code().as_deref(), Some("UnauthorizedOperation"));
+    refused.assert_code("UnauthorizedOperation");
     assert!(
         refused
             .body

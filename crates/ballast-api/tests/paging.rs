@@ -184,12 +184,7 @@ async fn ec2_pages_security_groups_from_five_results_up() {
             &[("MaxResults", "4")],
         ))
         .await;
-    assert_eq!(
-        small.code().as_deref(),
-        Some("InvalidParameterValue"),
-        "{}",
-        small.body
-    );
+    small.assert_code("InvalidParameterValue");
 }
 
 #[tokio::test]
@@ -239,12 +234,7 @@ async fn auto_scaling_pages_groups_by_next_token() {
             &[("MaxRecords", "101")],
         ))
         .await;
-    assert_eq!(
-        too_big.code().as_deref(),
-        Some("ValidationError"),
-        "{}",
-        too_big.body
-    );
+    too_big.assert_code("ValidationError");
 }
 
 #[tokio::test]
@@ -287,12 +277,7 @@ async fn ssm_and_dynamodb_page_with_their_json_tokens() {
             serde_json::json!({"Path": "/p", "NextToken": "forged"}),
         ))
         .await;
-    assert_eq!(
-        forged.code().as_deref(),
-        Some("InvalidNextToken"),
-        "{}",
-        forged.body
-    );
+    forged.assert_code("InvalidNextToken");
 
     for n in 0..3 {
         api.root(Call::json(

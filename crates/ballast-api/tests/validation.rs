@@ -33,7 +33,7 @@ async fn a_missing_member_is_named_by_its_path_in_json() {
         ))
         .await;
     assert_eq!(top.status, 400);
-    assert_eq!(top.code().as_deref(), Some("ValidationException"));
+    top.assert_code("ValidationException");
     assert_eq!(
         message(&top),
         "1 validation error detected: Value null at 'name' failed to satisfy constraint: Member must not be null"
@@ -60,7 +60,7 @@ async fn a_missing_member_is_named_by_its_path_in_json() {
             serde_json::json!({"Name": "/p"}),
         ))
         .await;
-    assert_eq!(got.code().as_deref(), Some("ParameterNotFound"));
+    got.assert_code("ParameterNotFound");
 }
 
 #[tokio::test]
@@ -78,7 +78,7 @@ async fn a_missing_member_is_named_by_its_path_in_query() {
         ))
         .await;
     assert_eq!(nested.status, 400, "{}", nested.body);
-    assert_eq!(nested.code().as_deref(), Some("ValidationError"));
+    nested.assert_code("ValidationError");
     assert_eq!(
         message(&nested),
         "1 validation error detected: Value null at 'tags.1.member.key' failed to satisfy constraint: Member must not be null"
@@ -104,7 +104,7 @@ async fn ec2_names_a_missing_parameter_as_its_form_does() {
         ))
         .await;
     assert_eq!(reply.status, 400, "{}", reply.body);
-    assert_eq!(reply.code().as_deref(), Some("MissingParameter"));
+    reply.assert_code("MissingParameter");
     assert_eq!(
         message(&reply),
         "The request must contain the parameter GroupDescription"
@@ -122,7 +122,7 @@ async fn model_constraints_are_reported_together() {
             serde_json::json!({"Name": long, "Value": "v", "Type": "Text"}),
         ))
         .await;
-    assert_eq!(reply.code().as_deref(), Some("ValidationException"));
+    reply.assert_code("ValidationException");
     let text = message(&reply);
     assert!(text.starts_with("2 validation errors detected: "), "{text}");
     assert!(text.contains("at 'name' failed to satisfy constraint: Member must have length less than or equal to 2048"), "{text}");
@@ -140,7 +140,7 @@ async fn elbv2_and_auto_scaling_check_the_model_before_their_handlers() {
         ))
         .await;
     assert_eq!(page.status, 400, "{}", page.body);
-    assert_eq!(page.code().as_deref(), Some("ValidationError"));
+    page.assert_code("ValidationError");
     assert_eq!(
         message(&page),
         "1 validation error detected: Value '0' at 'pageSize' failed to satisfy constraint: Member must have value greater than or equal to 1"
@@ -152,7 +152,7 @@ async fn elbv2_and_auto_scaling_check_the_model_before_their_handlers() {
             &[("Name", "web"), ("Protocol", "SMTP"), ("Port", "80")],
         ))
         .await;
-    assert_eq!(protocol.code().as_deref(), Some("ValidationError"));
+    protocol.assert_code("ValidationError");
     assert!(
         message(&protocol)
             .starts_with("1 validation error detected: Value 'SMTP' at 'protocol' failed to satisfy constraint: Member must satisfy enum value set: ["),
@@ -180,12 +180,7 @@ async fn elbv2_and_auto_scaling_check_the_model_before_their_handlers() {
             &[("AutoScalingGroupName", &long), ("DesiredCapacity", "1")],
         ))
         .await;
-    assert_eq!(
-        name.code().as_deref(),
-        Some("ValidationError"),
-        "{}",
-        name.body
-    );
+    name.assert_code("ValidationError");
     assert!(
         message(&name).ends_with(
             "at 'autoScalingGroupName' failed to satisfy constraint: Member must have length less than or equal to 255"
@@ -202,14 +197,14 @@ async fn an_unknown_operation_gets_each_protocols_error() {
         .root(Call::query("elasticloadbalancing", "DescribeNothing", &[]))
         .await;
     assert_eq!(query.status, 400, "{}", query.body);
-    assert_eq!(query.code().as_deref(), Some("InvalidAction"));
+    query.assert_code("InvalidAction");
     let ec2 = api.root(Call::query("ec2", "DescribeNothing", &[])).await;
-    assert_eq!(ec2.code().as_deref(), Some("InvalidAction"), "{}", ec2.body);
+    ec2.assert_code("InvalidAction");
     let json = api
         .root(Call::json("ssm", "DescribeNothing", serde_json::json!({})))
         .await;
     assert_eq!(json.status, 400, "{}", json.body);
-    assert_eq!(json.code().as_deref(), Some("UnknownOperationException"));
+    json.assert_code("UnknownOperationException");
 }
 
 #[tokio::test]
@@ -222,7 +217,7 @@ async fn every_missing_member_is_named_in_one_message() {
             serde_json::json!({"Type": "String", "Tags": [{"Key": "a"}, {"Value": "b"}]}),
         ))
         .await;
-    assert_eq!(json.code().as_deref(), Some("ValidationException"));
+    json.assert_code("ValidationException");
     assert_eq!(
         message(&json),
         "4 validation errors detected: \
@@ -234,7 +229,7 @@ async fn every_missing_member_is_named_in_one_message() {
     let query = api
         .root(Call::query("iam", "CreateRole", &[("Path", "/x/")]))
         .await;
-    assert_eq!(query.code().as_deref(), Some("ValidationError"));
+    query.assert_code("ValidationError");
     assert_eq!(
         message(&query),
         "2 validation errors detected: \
@@ -256,7 +251,7 @@ async fn dynamodb_maps_are_validated_from_the_model() {
             serde_json::json!({"RequestItems": {"t": writes}}),
         ))
         .await;
-    assert_eq!(batch.code().as_deref(), Some("ValidationException"));
+    batch.assert_code("ValidationException");
     let text = message(&batch);
     assert!(
         text.starts_with("1 validation error detected: Value '{t=["),

@@ -424,22 +424,32 @@ impl<'m> Emitter<'m> {
     }
 
     fn doc_line(&mut self, html: &Value) {
+        self.doc_indented(html, "");
+    }
+
+    /// A doc comment inside a macro invocation, which rustfmt leaves as
+    /// written.
+    fn doc_indented(&mut self, html: &Value, indent: &str) {
         if let Some(text) = doc(html.as_str()) {
-            let _ = writeln!(self.out, "/// {text}");
+            let _ = writeln!(self.out, "{indent}/// {text}");
         }
     }
 
+    /// A structure, as one `crate::structure!` invocation: a line per
+    /// member, and for an input structure its checks and required members;
+    /// the macro writes the struct, serde's renames, `Validate` and `Echo`.
     fn emit_struct(&mut self, shape: &str) -> Result<(), String> {
         let name = self.names[shape].clone();
         let required = self.required(shape);
         let members = self.members(shape);
         let all_optional = members.iter().all(|(m, _)| !required.contains(m.as_str()));
-        self.doc_line(&self.shape(shape)["documentation"]);
-        let _ = writeln!(
-            self.out,
-            "#[derive(Debug, Clone, PartialEq, Serialize, Deserialize{})]\npub struct {name} {{",
-            if all_optional { ", Default" } else { "" }
-        );
+        let input = self.inputs.contains(shape);
+        self.out.push_str("crate::structure! {\n");
+        self.doc_indented(&self.shape(shape)["documentation"], "    ");
+        if all_optional {
+            self.out.push_str("    #[derive(Default)]\n");
+        }
+        let _ = writeln!(self.out, "    {name} {{");
         let mut fields = BTreeSet::new();
         let mut plan = Vec::new();
         for (member_name, member) in &members {
@@ -451,20 +461,19 @@ impl<'m> Emitter<'m> {
             let is_required = required.contains(member_name.as_str());
             let ty = self.rust_type(target, shape);
             let (written, read) = self.wire_names(member_name, member);
-            self.doc_line(&member["documentation"]);
-            let rename = if written == read {
-                format!("rename = {written:?}")
-            } else {
-                format!("rename(serialize = {written:?}, deserialize = {read:?})")
-            };
-            if is_required {
-                let _ = writeln!(self.out, "#[serde({rename})]\npub {rust}: {ty},");
-            } else {
-                let _ = writeln!(
-                    self.out,
-                    "#[serde({rename}, skip_serializing_if = \"Option::is_none\")]\npub {rust}: Option<{ty}>,"
-                );
+            self.doc_indented(&member["documentation"], "        ");
+            let optional = if is_required { "" } else { "?" };
+            let _ = write!(self.out, "        {rust}{optional}: {ty} = {written:?}");
+            if written != read {
+                let _ = write!(self.out, " | {read:?}");
             }
+            if input {
+                let _ = write!(self.out, ", {:?}", lower_first(member_name));
+                if self.sensitive(target, member) {
+                    self.out.push_str(" redacted");
+                }
+            }
+            self.out.push_str(";\n");
             plan.push((
                 member_name.to_string(),
                 rust,
@@ -473,24 +482,32 @@ impl<'m> Emitter<'m> {
                 member,
             ));
         }
-        self.out.push_str("}\n\n");
+        if members.is_empty() {
+            // `Name {}`, not an empty block.
+            self.out.pop();
+            self.out.push_str("}\n");
+        } else {
+            self.out.push_str("    }\n");
+        }
 
-        if !self.inputs.contains(shape) {
+        if !input {
+            self.out.push_str("}\n\n");
             return Ok(());
         }
-        // Validation: each member's constraints, in model order.
-        let _ = writeln!(
-            self.out,
-            "impl Validate for {name} {{\nfn check(&self, at: &str, out: &mut Vec<Violation>) {{"
-        );
-        let mut body = String::new();
-        // A service that answers constraint violations with its own codes
+        // Validation: each member's constraints, in model order. A service
+        // that answers constraint violations with its own codes
         // (`validate = false`) gets no checks: its handlers keep them.
+        let _ = write!(
+            self.out,
+            "    input {:?} |this, at, out| {{",
+            upper_first(shape)
+        );
         let checked = if self.service.validate {
             &plan[..]
         } else {
             &[]
         };
+        let mut body = String::new();
         for (member_name, rust, target, is_required, member) in checked {
             let at_name = lower_first(member_name);
             let sensitive = self.sensitive(target, member);
@@ -499,53 +516,29 @@ impl<'m> Emitter<'m> {
                 continue;
             };
             if *is_required {
-                let _ = writeln!(body, "{{ let v = &self.{rust}; {check} }}");
+                let _ = writeln!(body, "        {{ let v = &this.{rust}; {check} }}");
             } else {
-                let _ = writeln!(body, "if let Some(v) = &self.{rust} {{ {check} }}");
+                let _ = writeln!(body, "        if let Some(v) = &this.{rust} {{ {check} }}");
             }
         }
         if body.is_empty() {
-            body.push_str("let _ = (at, out);\n");
-        }
-        self.out.push_str(&body);
-        self.out.push_str("}\n");
-        if self.service.validate {
-            let required = self.required_members(&plan);
-            let statics = required_static(&name);
-            if !required.is_empty() {
-                let _ = writeln!(
-                    self.out,
-                    "fn required() -> &'static Required {{ &{statics} }}"
-                );
-            }
-            let _ = writeln!(
-                self.out,
-                "}}\n\n/// What [`{name}`] requires, for reporting every missing member at once.\n\
-                 pub static {statics}: Required = Required {{ members: &[{}] }};\n",
-                required.join("")
-            );
+            self.out.push_str("}\n");
         } else {
-            self.out.push_str("}\n\n");
+            let _ = write!(self.out, "\n{body}    }}\n");
         }
-
-        // How AWS echoes the structure in a message (Java's toString).
-        let _ = writeln!(
-            self.out,
-            "impl Echo for {name} {{\nfn echo(&self, out: &mut String) {{\nrules::echo_struct(out, {:?}, &[",
-            upper_first(shape)
-        );
-        for (member_name, rust, target, _, member) in &plan {
-            if self.sensitive(target, member) {
-                let _ = writeln!(
-                    self.out,
-                    "({:?}, &rules::Redacted),",
-                    lower_first(member_name)
-                );
-            } else {
-                let _ = writeln!(self.out, "({:?}, &self.{rust}),", lower_first(member_name));
+        if self.service.validate {
+            let members = self.required_members(&plan);
+            let _ = write!(self.out, "    required {} [", required_static(&name));
+            if !members.is_empty() {
+                self.out.push('\n');
+                for member in members {
+                    let _ = writeln!(self.out, "        {member}");
+                }
+                self.out.push_str("    ");
             }
+            self.out.push_str("]\n");
         }
-        self.out.push_str("]);\n}\n}\n\n");
+        self.out.push_str("}\n\n");
         Ok(())
     }
 
@@ -697,6 +690,9 @@ impl<'m> Emitter<'m> {
                     depth + 1,
                     true,
                 ) {
+                    if !code.is_empty() {
+                        code.push(' ');
+                    }
                     let _ = write!(
                         code,
                         "for (i, {item}) in {value}.iter().enumerate() {{ let {item_at} = rules::element({at}, {member:?}, i); {inner} }}"
@@ -725,6 +721,9 @@ impl<'m> Emitter<'m> {
                     ("Map value", element, "values", "e"),
                 ] {
                     if let Some((fits, bounds)) = self.bounds(var, target) {
+                        if !code.is_empty() {
+                            code.push(' ');
+                        }
                         let _ = write!(
                             code,
                             "rules::map_entries(out, {at}, {member:?}, {value}, {sensitive}, {what:?}, &[{}], {value}.{iter}().all(|{var}| {fits}));",
@@ -749,6 +748,9 @@ impl<'m> Emitter<'m> {
                     depth + 1,
                     false,
                 ) {
+                    if !code.is_empty() {
+                        code.push(' ');
+                    }
                     let _ = write!(
                         code,
                         "for (k{depth}, {item}) in {value}.iter() {{ let {item_at} = rules::entry({at}, {member:?}, k{depth}); {inner} }}"
@@ -927,46 +929,19 @@ impl<'m> Emitter<'m> {
                 (var, v.clone())
             })
             .collect();
-        let order = self
-            .service
-            .enum_order
-            .get(shape)
-            .cloned()
-            .unwrap_or_else(|| values.clone());
-        self.doc_line(&self.shape(shape)["documentation"]);
-        let _ = writeln!(
-            self.out,
-            "#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]\npub enum {name} {{"
-        );
+        self.out.push_str("crate::model_enum! {\n");
+        self.doc_indented(&self.shape(shape)["documentation"], "    ");
+        let _ = writeln!(self.out, "    {name} {{");
         for (var, value) in &variants {
-            let _ = writeln!(self.out, "/// `{value}`\n{var},");
+            let _ = writeln!(self.out, "        {var} = {value:?},");
         }
-        self.out.push_str(
-            "/// A value this model version does not list (refused by validation).\nUnknown(String),\n}\n\n",
-        );
-        let _ = writeln!(
-            self.out,
-            "impl {name} {{\n/// The model's values, in the order AWS's messages list them.\npub const VALUES: &'static [&'static str] = &["
-        );
-        for v in &order {
-            let _ = write!(self.out, "{v:?},");
+        self.out.push_str("    }\n");
+        // AWS's messages list some enums' values in another order.
+        if let Some(order) = self.service.enum_order.get(shape) {
+            let order: Vec<String> = order.iter().map(|v| format!("{v:?}")).collect();
+            let _ = writeln!(self.out, "    order [{}]", order.join(", "));
         }
-        self.out.push_str("];\n\n/// The value as the wire carries it.\npub fn as_str(&self) -> &str {\nmatch self {\n");
-        for (var, value) in &variants {
-            let _ = writeln!(self.out, "Self::{var} => {value:?},");
-        }
-        self.out.push_str("Self::Unknown(v) => v,\n}\n}\n}\n\n");
-        let _ = writeln!(
-            self.out,
-            "impl From<&str> for {name} {{\nfn from(value: &str) -> Self {{\nmatch value {{"
-        );
-        for (var, value) in &variants {
-            let _ = writeln!(self.out, "{value:?} => Self::{var},");
-        }
-        let _ = writeln!(
-            self.out,
-            "other => Self::Unknown(other.to_owned()),\n}}\n}}\n}}\n\ncrate::model_enum!({name});\n"
-        );
+        self.out.push_str("}\n\n");
     }
 
     fn emit_errors(&mut self) {
@@ -1082,12 +1057,14 @@ mod tests {
         assert!(!unchecked.contains("rules::string("), "{unchecked}");
         assert!(!unchecked.contains("rules::one_of("), "{unchecked}");
         assert!(!unchecked.contains("PATTERN_THING_NAME"), "{unchecked}");
-        // The input still implements Validate (dispatch::call needs it),
+        // The input still implements Validate through `structure!`'s
+        // `input` section (dispatch::call needs it), with an empty body,
         // and reads its EC2 query name.
         assert!(
-            unchecked.contains("impl Validate for CreateThingInput"),
+            unchecked.contains("input \"CreateThingRequest\" |this, at, out| {}"),
             "{unchecked}"
         );
-        assert!(unchecked.contains("deserialize = \"Name\""), "{unchecked}");
+        assert!(!unchecked.contains("required REQUIRED_"), "{unchecked}");
+        assert!(unchecked.contains("= \"name\" | \"Name\""), "{unchecked}");
     }
 }

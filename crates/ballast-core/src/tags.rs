@@ -85,30 +85,23 @@ pub fn validate(tags: &[Tag]) -> Result<(), TagError> {
 mod tests {
     use super::*;
 
-    fn tag(k: &str, v: &str) -> Tag {
-        Tag {
-            key: k.into(),
-            value: v.into(),
-        }
-    }
-
     #[test]
     fn rules() {
-        assert!(validate(&[tag("Name", "web")]).is_ok());
+        assert!(validate(&[Tag::new("Name", "web")]).is_ok());
         assert!(matches!(
-            validate(&[tag("aws:x", "")]),
+            validate(&[Tag::new("aws:x", "")]),
             Err(TagError::InvalidKey(_))
         ));
         assert!(matches!(
-            validate(&[tag("", "")]),
+            validate(&[Tag::new("", "")]),
             Err(TagError::InvalidKey(_))
         ));
         assert!(matches!(
-            validate(&[tag("a", ""), tag("a", "b")]),
+            validate(&[Tag::new("a", ""), Tag::new("a", "b")]),
             Err(TagError::DuplicateKey(_))
         ));
         assert!(matches!(
-            validate(&[tag("a", &"x".repeat(257))]),
+            validate(&[Tag::new("a", "x".repeat(257))]),
             Err(TagError::InvalidValue(_))
         ));
     }

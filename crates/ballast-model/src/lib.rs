@@ -12,6 +12,7 @@ mod blob;
 pub mod required;
 pub mod rules;
 mod services;
+mod structure;
 mod xml_list;
 
 pub use blob::Blob;
@@ -34,12 +35,51 @@ pub struct ErrorShape {
     pub fault: Fault,
 }
 
-/// The parts every generated enum shares: wire text both ways through
-/// serde, `Display`, and how validation and messages see it.
+/// A generated enum, from its variants and their wire values: the type
+/// (with an `Unknown` arm for values this model version does not list),
+/// `VALUES`, `as_str`, `From<&str>`, wire text both ways through serde,
+/// `Display`, and how validation and messages see it. The generator lists
+/// each variant once; `order` is given where AWS's messages list the values
+/// otherwise than the model.
 #[macro_export]
 #[doc(hidden)]
 macro_rules! model_enum {
-    ($name:ident) => {
+    (
+        $(#[$attr:meta])*
+        $name:ident { $($variant:ident = $value:literal),* $(,)? }
+        $(order [$($ordered:literal),* $(,)?])?
+    ) => {
+        $(#[$attr])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum $name {
+            $(#[doc = concat!("`", $value, "`")] $variant,)*
+            /// A value this model version does not list (refused by validation).
+            Unknown(String),
+        }
+
+        impl $name {
+            /// The model's values, in the order AWS's messages list them.
+            pub const VALUES: &'static [&'static str] =
+                $crate::model_enum!(@values [$($value),*] $([$($ordered),*])?);
+
+            /// The value as the wire carries it.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Self::$variant => $value,)*
+                    Self::Unknown(v) => v,
+                }
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(value: &str) -> Self {
+                match value {
+                    $($value => Self::$variant,)*
+                    other => Self::Unknown(other.to_owned()),
+                }
+            }
+        }
+
         impl ::std::fmt::Display for $name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
@@ -79,4 +119,7 @@ macro_rules! model_enum {
             }
         }
     };
+
+    (@values [$($value:literal),*]) => { &[$($value),*] };
+    (@values [$($value:literal),*] [$($ordered:literal),*]) => { &[$($ordered),*] };
 }

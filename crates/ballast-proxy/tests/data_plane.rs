@@ -26,12 +26,7 @@ async fn no_registered_targets_is_503() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn round_robin_across_healthy_targets() {
     let h = Harness::start(ProxyOptions::default(), &[]).await;
-    let a = Backend::start("a").await;
-    let b = Backend::start("b").await;
-    h.register(&a);
-    h.register(&b);
-    h.wait_state(&a, "healthy").await;
-    h.wait_state(&b, "healthy").await;
+    let [_a, _b] = h.healthy_backends(["a", "b"]).await;
     let c = client();
     let mut counts = std::collections::HashMap::new();
     for _ in 0..40 {
@@ -110,9 +105,7 @@ async fn refused_connection_without_retries_is_502() {
         hosts_file: None,
     };
     let h = Harness::start(options, &[]).await;
-    let a = Backend::start("a").await;
-    h.register(&a);
-    h.wait_state(&a, "healthy").await;
+    let [a] = h.healthy_backends(["a"]).await;
     a.kill();
     let (status, _) = get(&client(), &h.url("/")).await;
     assert_eq!(status, 502);
@@ -134,9 +127,7 @@ async fn idle_timeout_is_504() {
             tx.save_load_balancer(&lb)
         })
         .unwrap();
-    let a = Backend::start("a").await;
-    h.register(&a);
-    h.wait_state(&a, "healthy").await;
+    let [_a] = h.healthy_backends(["a"]).await;
     let (status, _) = get(&client(), &h.url("/slow/3000")).await;
     assert_eq!(status, 504);
 }
@@ -144,12 +135,7 @@ async fn idle_timeout_is_504() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crashed_target_costs_nothing_with_retries() {
     let h = Harness::start(ProxyOptions::default(), &[]).await;
-    let a = Backend::start("a").await;
-    let b = Backend::start("b").await;
-    h.register(&a);
-    h.register(&b);
-    h.wait_state(&a, "healthy").await;
-    h.wait_state(&b, "healthy").await;
+    let [a, _b] = h.healthy_backends(["a", "b"]).await;
     a.kill();
     let c = client();
     for _ in 0..20 {
@@ -321,12 +307,7 @@ async fn draining_lets_in_flight_finish_and_stops_new_requests() {
         &[("deregistration_delay.timeout_seconds", "100")],
     )
     .await;
-    let a = Backend::start("a").await;
-    let b = Backend::start("b").await;
-    h.register(&a);
-    h.register(&b);
-    h.wait_state(&a, "healthy").await;
-    h.wait_state(&b, "healthy").await;
+    let [a, _b] = h.healthy_backends(["a", "b"]).await;
 
     // Start slow requests until one lands on `a`, then deregister `a`.
     let c = client();
@@ -364,9 +345,7 @@ async fn draining_lets_in_flight_finish_and_stops_new_requests() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rules_route_by_path_and_host_and_answer_directly() {
     let h = Harness::start(ProxyOptions::default(), &[]).await;
-    let a = Backend::start("a").await;
-    h.register(&a);
-    h.wait_state(&a, "healthy").await;
+    let [_a] = h.healthy_backends(["a"]).await;
     h.add_rule(
         10,
         Condition::PathPattern(vec!["/fixed/*".into()]),
@@ -429,9 +408,7 @@ async fn rules_route_by_path_and_host_and_answer_directly() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forwarded_headers_are_set_as_alb_sets_them() {
     let h = Harness::start(ProxyOptions::default(), &[]).await;
-    let a = Backend::start("a").await;
-    h.register(&a);
-    h.wait_state(&a, "healthy").await;
+    let [_a] = h.healthy_backends(["a"]).await;
     let response = client()
         .get(h.url("/headers"))
         .header("x-forwarded-for", "203.0.113.7")
@@ -472,9 +449,7 @@ async fn dns_names_resolve_through_the_system_resolver() {
         ..ProxyOptions::default()
     };
     let h = Harness::start(options, &[]).await;
-    let a = Backend::start("a").await;
-    h.register(&a);
-    h.wait_state(&a, "healthy").await;
+    let [_a] = h.healthy_backends(["a"]).await;
     let dns_name = h
         .store
         .read(|tx| tx.load_balancer("arn:lb/main"))
@@ -500,9 +475,7 @@ async fn dns_names_resolve_through_the_system_resolver() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http2_clients_are_served() {
     let h = Harness::start(ProxyOptions::default(), &[]).await;
-    let a = Backend::start("a").await;
-    h.register(&a);
-    h.wait_state(&a, "healthy").await;
+    let [_a] = h.healthy_backends(["a"]).await;
     let h2 = reqwest::Client::builder()
         .http2_prior_knowledge()
         .build()
@@ -517,9 +490,7 @@ async fn http2_clients_are_served() {
 async fn malformed_requests_get_400_and_others_are_unaffected() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let h = Harness::start(ProxyOptions::default(), &[]).await;
-    let a = Backend::start("a").await;
-    h.register(&a);
-    h.wait_state(&a, "healthy").await;
+    let [_a] = h.healthy_backends(["a"]).await;
     let c = client();
     let mut raw = tokio::net::TcpStream::connect((h.lb_addr, h.port))
         .await
@@ -543,12 +514,7 @@ async fn least_outstanding_requests_avoids_a_busy_target() {
         )],
     )
     .await;
-    let a = Backend::start("a").await;
-    let b = Backend::start("b").await;
-    h.register(&a);
-    h.register(&b);
-    h.wait_state(&a, "healthy").await;
-    h.wait_state(&b, "healthy").await;
+    let [a, b] = h.healthy_backends(["a", "b"]).await;
     let c = client();
     // Park slow requests; each goes to whichever target has fewer.
     let mut slow = Vec::new();
@@ -582,9 +548,7 @@ async fn least_outstanding_requests_avoids_a_busy_target() {
 async fn websocket_upgrades_pass_through() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let h = Harness::start(ProxyOptions::default(), &[]).await;
-    let a = Backend::start("a").await;
-    h.register(&a);
-    h.wait_state(&a, "healthy").await;
+    let [_a] = h.healthy_backends(["a"]).await;
     let mut stream = tokio::net::TcpStream::connect((h.lb_addr, h.port))
         .await
         .unwrap();

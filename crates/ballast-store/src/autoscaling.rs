@@ -46,40 +46,35 @@ impl Tx<'_> {
 
     /// Inserts or replaces a group.
     pub fn save_asg_group(&self, group: &Group) -> Result<(), StoreError> {
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO asg_groups (name, seq, record)
-                 VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM asg_groups), ?2)
-                 ON CONFLICT (name) DO UPDATE SET record = excluded.record",
-            )?
-            .execute(params![group.name, serde_json::to_string(group)?])?;
+        self.execute(
+            "INSERT INTO asg_groups (name, seq, record)
+             VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM asg_groups), ?2)
+             ON CONFLICT (name) DO UPDATE SET record = excluded.record",
+            params![group.name, serde_json::to_string(group)?],
+        )?;
         Ok(())
     }
 
     /// Deletes a group (its activities stay); `false` if it did not exist.
     pub fn delete_asg_group(&self, name: &str) -> Result<bool, StoreError> {
         self.clear_tags(name)?;
-        let n = self
-            .conn()
-            .prepare_cached("DELETE FROM asg_groups WHERE name = ?1")?
-            .execute(params![name])?;
+        let n = self.execute("DELETE FROM asg_groups WHERE name = ?1", params![name])?;
         Ok(n > 0)
     }
 
     /// Inserts or updates a scaling activity.
     pub fn save_activity(&self, activity: &Activity) -> Result<(), StoreError> {
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO asg_activities (id, group_name, start_millis, seq, record)
-                 VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(seq), 0) + 1 FROM asg_activities), ?4)
-                 ON CONFLICT (id) DO UPDATE SET record = excluded.record",
-            )?
-            .execute(params![
+        self.execute(
+            "INSERT INTO asg_activities (id, group_name, start_millis, seq, record)
+             VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(seq), 0) + 1 FROM asg_activities), ?4)
+             ON CONFLICT (id) DO UPDATE SET record = excluded.record",
+            params![
                 activity.id,
                 activity.group_name,
                 activity.start_millis,
                 serde_json::to_string(activity)?
-            ])?;
+            ],
+        )?;
         Ok(())
     }
 

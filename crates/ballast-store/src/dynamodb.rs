@@ -65,6 +65,16 @@ fn int(n: u32) -> Value {
     Value::Integer(i64::from(n))
 }
 
+/// Adds (or replaces) an index entry; the parameters [`Tx::index_entry`] binds.
+const INSERT_INDEX_ENTRY: &str =
+    "INSERT OR REPLACE INTO ddb_index_items (table_id, index_name, bucket, hk, rk, t_bucket, t_hk, t_rk)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+
+/// Removes an index entry; the parameters [`Tx::index_entry`] binds.
+const DELETE_INDEX_ENTRY: &str =
+    "DELETE FROM ddb_index_items WHERE table_id = ?1 AND index_name = ?2 AND bucket = ?3
+     AND hk = ?4 AND rk = ?5 AND t_bucket = ?6 AND t_hk = ?7 AND t_rk = ?8";
+
 impl Tx<'_> {
     /// A table by name with its row id, whatever its status.
     pub fn ddb_table(&self, name: &str) -> Result<Option<(i64, Table)>, StoreError> {
@@ -104,17 +114,19 @@ impl Tx<'_> {
 
     /// Stores a new table; returns its row id.
     pub fn insert_ddb_table(&self, table: &Table) -> Result<i64, StoreError> {
-        self.conn()
-            .prepare_cached("INSERT INTO ddb_tables (name, record) VALUES (?1, ?2)")?
-            .execute(params![table.name, serde_json::to_string(table)?])?;
+        self.execute(
+            "INSERT INTO ddb_tables (name, record) VALUES (?1, ?2)",
+            params![table.name, serde_json::to_string(table)?],
+        )?;
         Ok(self.conn().last_insert_rowid())
     }
 
     /// Replaces a table's record.
     pub fn update_ddb_table(&self, id: i64, table: &Table) -> Result<(), StoreError> {
-        self.conn()
-            .prepare_cached("UPDATE ddb_tables SET record = ?2 WHERE id = ?1")?
-            .execute(params![id, serde_json::to_string(table)?])?;
+        self.execute(
+            "UPDATE ddb_tables SET record = ?2 WHERE id = ?1",
+            params![id, serde_json::to_string(table)?],
+        )?;
         Ok(())
     }
 
@@ -122,20 +134,17 @@ impl Tx<'_> {
     /// anything left of its items.
     pub fn purge_ddb_table(&self, id: i64) -> Result<(), StoreError> {
         self.delete_ddb_items(id)?;
-        self.conn()
-            .prepare_cached("DELETE FROM ddb_tables WHERE id = ?1")?
-            .execute(params![id])?;
+        self.execute("DELETE FROM ddb_tables WHERE id = ?1", params![id])?;
         Ok(())
     }
 
     /// Deletes every item and index entry of a table.
     pub fn delete_ddb_items(&self, id: i64) -> Result<(), StoreError> {
-        self.conn()
-            .prepare_cached("DELETE FROM ddb_items WHERE table_id = ?1")?
-            .execute(params![id])?;
-        self.conn()
-            .prepare_cached("DELETE FROM ddb_index_items WHERE table_id = ?1")?
-            .execute(params![id])?;
+        self.execute("DELETE FROM ddb_items WHERE table_id = ?1", params![id])?;
+        self.execute(
+            "DELETE FROM ddb_index_items WHERE table_id = ?1",
+            params![id],
+        )?;
         Ok(())
     }
 
@@ -169,13 +178,11 @@ impl Tx<'_> {
             .time_to_live
             .as_deref()
             .and_then(|attribute| ttl::expiry(item, attribute));
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO ddb_items (table_id, bucket, hk, rk, size, item, ttl_expiry) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                 ON CONFLICT (table_id, bucket, hk, rk) DO UPDATE
-                 SET size = excluded.size, item = excluded.item, ttl_expiry = excluded.ttl_expiry",
-            )?
-            .execute(params![
+        self.execute(
+            "INSERT INTO ddb_items (table_id, bucket, hk, rk, size, item, ttl_expiry) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (table_id, bucket, hk, rk) DO UPDATE
+             SET size = excluded.size, item = excluded.item, ttl_expiry = excluded.ttl_expiry",
+            params![
                 id,
                 i64::from(key.bucket),
                 key.hash,
@@ -183,7 +190,8 @@ impl Tx<'_> {
                 size as i64,
                 serde_json::to_string(item)?,
                 expiry
-            ])?;
+            ],
+        )?;
         for index in table.live_indexes() {
             let before = old.and_then(|o| index.key.index_key(o));
             let after = index.key.index_key(item);
@@ -191,10 +199,10 @@ impl Tx<'_> {
                 continue;
             }
             if let Some(before) = before {
-                self.delete_index_entry(id, &index.name, &before, key)?;
+                self.index_entry(DELETE_INDEX_ENTRY, id, &index.name, &before, key)?;
             }
             if let Some(after) = after {
-                self.insert_index_entry(id, &index.name, &after, key)?;
+                self.index_entry(INSERT_INDEX_ENTRY, id, &index.name, &after, key)?;
             }
         }
         Ok(())
@@ -208,32 +216,31 @@ impl Tx<'_> {
         key: &EncodedKey,
         old: &Item,
     ) -> Result<(), StoreError> {
-        self.conn()
-            .prepare_cached(
-                "DELETE FROM ddb_items WHERE table_id = ?1 AND bucket = ?2 AND hk = ?3 AND rk = ?4",
-            )?
-            .execute(params![id, i64::from(key.bucket), key.hash, key.range])?;
+        self.execute(
+            "DELETE FROM ddb_items WHERE table_id = ?1 AND bucket = ?2 AND hk = ?3 AND rk = ?4",
+            params![id, i64::from(key.bucket), key.hash, key.range],
+        )?;
         for index in table.live_indexes() {
             if let Some(before) = index.key.index_key(old) {
-                self.delete_index_entry(id, &index.name, &before, key)?;
+                self.index_entry(DELETE_INDEX_ENTRY, id, &index.name, &before, key)?;
             }
         }
         Ok(())
     }
 
-    fn insert_index_entry(
+    /// Runs [`INSERT_INDEX_ENTRY`] or [`DELETE_INDEX_ENTRY`] on the entry
+    /// of `item` at key `at` in `index`.
+    fn index_entry(
         &self,
+        sql: &str,
         id: i64,
         index: &str,
         at: &EncodedKey,
         item: &EncodedKey,
     ) -> Result<(), StoreError> {
-        self.conn()
-            .prepare_cached(
-                "INSERT OR REPLACE INTO ddb_index_items (table_id, index_name, bucket, hk, rk, t_bucket, t_hk, t_rk)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?
-            .execute(params![
+        self.execute(
+            sql,
+            params![
                 id,
                 index,
                 i64::from(at.bucket),
@@ -242,32 +249,8 @@ impl Tx<'_> {
                 i64::from(item.bucket),
                 item.hash,
                 item.range
-            ])?;
-        Ok(())
-    }
-
-    fn delete_index_entry(
-        &self,
-        id: i64,
-        index: &str,
-        at: &EncodedKey,
-        item: &EncodedKey,
-    ) -> Result<(), StoreError> {
-        self.conn()
-            .prepare_cached(
-                "DELETE FROM ddb_index_items WHERE table_id = ?1 AND index_name = ?2 AND bucket = ?3
-                 AND hk = ?4 AND rk = ?5 AND t_bucket = ?6 AND t_hk = ?7 AND t_rk = ?8",
-            )?
-            .execute(params![
-                id,
-                index,
-                i64::from(at.bucket),
-                at.hash,
-                at.range,
-                i64::from(item.bucket),
-                item.hash,
-                item.range
-            ])?;
+            ],
+        )?;
         Ok(())
     }
 
@@ -277,7 +260,7 @@ impl Tx<'_> {
         self.walk_ddb_items(id, |batch| {
             for (key, item) in batch {
                 if let Some(at) = index.key.index_key(&item) {
-                    self.insert_index_entry(id, &index.name, &at, &key)?;
+                    self.index_entry(INSERT_INDEX_ENTRY, id, &index.name, &at, &key)?;
                 }
             }
             Ok(())
@@ -289,11 +272,10 @@ impl Tx<'_> {
     /// recomputed from each item when it is enabled.
     pub fn refresh_ddb_ttl(&self, id: i64, table: &Table) -> Result<(), StoreError> {
         let Some(attribute) = table.time_to_live.as_deref() else {
-            self.conn()
-                .prepare_cached(
-                    "UPDATE ddb_items SET ttl_expiry = NULL WHERE table_id = ?1 AND ttl_expiry IS NOT NULL",
-                )?
-                .execute(params![id])?;
+            self.execute(
+                "UPDATE ddb_items SET ttl_expiry = NULL WHERE table_id = ?1 AND ttl_expiry IS NOT NULL",
+                params![id],
+            )?;
             return Ok(());
         };
         self.walk_ddb_items(id, |batch| {
@@ -310,17 +292,16 @@ impl Tx<'_> {
         key: &EncodedKey,
         expiry: Option<i64>,
     ) -> Result<(), StoreError> {
-        self.conn()
-            .prepare_cached(
-                "UPDATE ddb_items SET ttl_expiry = ?5 WHERE table_id = ?1 AND bucket = ?2 AND hk = ?3 AND rk = ?4",
-            )?
-            .execute(params![
+        self.execute(
+            "UPDATE ddb_items SET ttl_expiry = ?5 WHERE table_id = ?1 AND bucket = ?2 AND hk = ?3 AND rk = ?4",
+            params![
                 id,
                 i64::from(key.bucket),
                 key.hash,
                 key.range,
                 expiry
-            ])?;
+            ],
+        )?;
         Ok(())
     }
 
@@ -443,9 +424,10 @@ impl Tx<'_> {
 
     /// Deletes an index's entries (UpdateTable removing it).
     pub fn delete_ddb_index(&self, id: i64, index: &str) -> Result<(), StoreError> {
-        self.conn()
-            .prepare_cached("DELETE FROM ddb_index_items WHERE table_id = ?1 AND index_name = ?2")?
-            .execute(params![id, index])?;
+        self.execute(
+            "DELETE FROM ddb_index_items WHERE table_id = ?1 AND index_name = ?2",
+            params![id, index],
+        )?;
         Ok(())
     }
 

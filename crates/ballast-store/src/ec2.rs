@@ -33,26 +33,22 @@ impl Tx<'_> {
 
     /// Inserts or replaces a security group.
     pub fn save_security_group(&self, group: &SecurityGroup) -> Result<(), StoreError> {
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO ec2_security_groups (id, vpc_id, name, record) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (id) DO UPDATE SET record = excluded.record",
-            )?
-            .execute(params![
+        self.execute(
+            "INSERT INTO ec2_security_groups (id, vpc_id, name, record) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (id) DO UPDATE SET record = excluded.record",
+            params![
                 group.id,
                 group.vpc_id,
                 group.name,
                 serde_json::to_string(group)?
-            ])?;
+            ],
+        )?;
         Ok(())
     }
 
     /// Deletes a security group; `false` if it was not stored.
     pub fn delete_security_group(&self, id: &str) -> Result<bool, StoreError> {
-        let n = self
-            .conn()
-            .prepare_cached("DELETE FROM ec2_security_groups WHERE id = ?1")?
-            .execute(params![id])?;
+        let n = self.execute("DELETE FROM ec2_security_groups WHERE id = ?1", params![id])?;
         Ok(n > 0)
     }
 
@@ -73,18 +69,16 @@ impl Tx<'_> {
 
     /// Inserts a key pair.
     pub fn insert_key_pair(&self, key: &KeyPair) -> Result<(), StoreError> {
-        self.conn()
-            .prepare_cached("INSERT INTO ec2_key_pairs (id, name, record) VALUES (?1, ?2, ?3)")?
-            .execute(params![key.id, key.name, serde_json::to_string(key)?])?;
+        self.execute(
+            "INSERT INTO ec2_key_pairs (id, name, record) VALUES (?1, ?2, ?3)",
+            params![key.id, key.name, serde_json::to_string(key)?],
+        )?;
         Ok(())
     }
 
     /// Deletes a key pair by id; `false` if it did not exist.
     pub fn delete_key_pair(&self, id: &str) -> Result<bool, StoreError> {
-        let n = self
-            .conn()
-            .prepare_cached("DELETE FROM ec2_key_pairs WHERE id = ?1")?
-            .execute(params![id])?;
+        let n = self.execute("DELETE FROM ec2_key_pairs WHERE id = ?1", params![id])?;
         Ok(n > 0)
     }
 }

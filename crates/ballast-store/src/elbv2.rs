@@ -39,26 +39,21 @@ impl Tx<'_> {
 
     /// Inserts a new target group or saves changes to an existing one.
     pub fn save_target_group(&self, group: &TargetGroup) -> Result<(), StoreError> {
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO elbv2_target_groups (arn, name, seq, record)
-                 VALUES (?1, ?2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM elbv2_target_groups), ?3)
-                 ON CONFLICT (arn) DO UPDATE SET record = excluded.record",
-            )?
-            .execute(params![
-                group.arn,
-                group.name,
-                serde_json::to_string(group)?
-            ])?;
+        self.execute(
+            "INSERT INTO elbv2_target_groups (arn, name, seq, record)
+             VALUES (?1, ?2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM elbv2_target_groups), ?3)
+             ON CONFLICT (arn) DO UPDATE SET record = excluded.record",
+            params![group.arn, group.name, serde_json::to_string(group)?],
+        )?;
         Ok(())
     }
 
     /// Deletes a target group; `false` if it did not exist.
     pub fn delete_target_group(&self, arn: &str) -> Result<bool, StoreError> {
-        let n = self
-            .conn()
-            .prepare_cached("DELETE FROM elbv2_target_groups WHERE arn = ?1")?
-            .execute(params![arn])?;
+        let n = self.execute(
+            "DELETE FROM elbv2_target_groups WHERE arn = ?1",
+            params![arn],
+        )?;
         Ok(n > 0)
     }
 }
@@ -98,22 +93,21 @@ mod routing {
         }
 
         pub fn save_load_balancer(&self, lb: &LoadBalancer) -> Result<(), StoreError> {
-            self.conn()
-                .prepare_cached(
-                    "INSERT INTO elbv2_load_balancers (arn, name, address, seq, record)
-                     VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(seq), 0) + 1 FROM elbv2_load_balancers), ?4)
-                     ON CONFLICT (arn) DO UPDATE SET record = excluded.record",
-                )?
-                .execute(params![lb.arn, lb.name, lb.address.to_string(), serde_json::to_string(lb)?])?;
+            self.execute(
+                "INSERT INTO elbv2_load_balancers (arn, name, address, seq, record)
+                 VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(seq), 0) + 1 FROM elbv2_load_balancers), ?4)
+                 ON CONFLICT (arn) DO UPDATE SET record = excluded.record",
+                params![lb.arn, lb.name, lb.address.to_string(), serde_json::to_string(lb)?],
+            )?;
             Ok(())
         }
 
         /// Deletes a load balancer with its listeners and rules.
         pub fn delete_load_balancer(&self, arn: &str) -> Result<bool, StoreError> {
-            let n = self
-                .conn()
-                .prepare_cached("DELETE FROM elbv2_load_balancers WHERE arn = ?1")?
-                .execute(params![arn])?;
+            let n = self.execute(
+                "DELETE FROM elbv2_load_balancers WHERE arn = ?1",
+                params![arn],
+            )?;
             Ok(n > 0)
         }
 
@@ -141,26 +135,22 @@ mod routing {
         }
 
         pub fn save_listener(&self, listener: &Listener) -> Result<(), StoreError> {
-            self.conn()
-                .prepare_cached(
-                    "INSERT INTO elbv2_listeners (arn, load_balancer_arn, port, record) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT (arn) DO UPDATE SET port = excluded.port, record = excluded.record",
-                )?
-                .execute(params![
+            self.execute(
+                "INSERT INTO elbv2_listeners (arn, load_balancer_arn, port, record) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (arn) DO UPDATE SET port = excluded.port, record = excluded.record",
+                params![
                     listener.arn,
                     listener.load_balancer_arn,
                     listener.port,
                     serde_json::to_string(listener)?
-                ])?;
+                ],
+            )?;
             Ok(())
         }
 
         /// Deletes a listener with its rules.
         pub fn delete_listener(&self, arn: &str) -> Result<bool, StoreError> {
-            let n = self
-                .conn()
-                .prepare_cached("DELETE FROM elbv2_listeners WHERE arn = ?1")?
-                .execute(params![arn])?;
+            let n = self.execute("DELETE FROM elbv2_listeners WHERE arn = ?1", params![arn])?;
             Ok(n > 0)
         }
 
@@ -190,20 +180,16 @@ mod routing {
         /// Saves a rule; fails on a priority another rule of the listener
         /// holds (the caller checks first to report `PriorityInUse`).
         pub fn save_rule(&self, rule: &Rule) -> Result<(), StoreError> {
-            self.conn()
-                .prepare_cached(
-                    "INSERT INTO elbv2_rules (arn, listener_arn, priority, record) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT (arn) DO UPDATE SET priority = excluded.priority, record = excluded.record",
-                )?
-                .execute(params![rule.arn, rule.listener_arn, rule.priority, serde_json::to_string(rule)?])?;
+            self.execute(
+                "INSERT INTO elbv2_rules (arn, listener_arn, priority, record) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (arn) DO UPDATE SET priority = excluded.priority, record = excluded.record",
+                params![rule.arn, rule.listener_arn, rule.priority, serde_json::to_string(rule)?],
+            )?;
             Ok(())
         }
 
         pub fn delete_rule(&self, arn: &str) -> Result<bool, StoreError> {
-            let n = self
-                .conn()
-                .prepare_cached("DELETE FROM elbv2_rules WHERE arn = ?1")?
-                .execute(params![arn])?;
+            let n = self.execute("DELETE FROM elbv2_rules WHERE arn = ?1", params![arn])?;
             Ok(n > 0)
         }
 
@@ -228,17 +214,16 @@ mod routing {
         /// [`Tx::register_targets`], [`Tx::deregister_targets`] and
         /// [`Tx::reap_drained_targets`].
         pub fn save_target(&self, target: &Registration) -> Result<(), StoreError> {
-            self.conn()
-                .prepare_cached(
-                    "INSERT INTO elbv2_targets (target_group_arn, id, port, record) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT (target_group_arn, id, port) DO UPDATE SET record = excluded.record",
-                )?
-                .execute(params![
+            self.execute(
+                "INSERT INTO elbv2_targets (target_group_arn, id, port, record) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (target_group_arn, id, port) DO UPDATE SET record = excluded.record",
+                params![
                     target.target_group_arn,
                     target.id,
                     target.port,
                     serde_json::to_string(target)?
-                ])?;
+                ],
+            )?;
             Ok(())
         }
 
@@ -248,12 +233,10 @@ mod routing {
             id: &str,
             port: u16,
         ) -> Result<bool, StoreError> {
-            let n = self
-                .conn()
-                .prepare_cached(
-                    "DELETE FROM elbv2_targets WHERE target_group_arn = ?1 AND id = ?2 AND port = ?3",
-                )?
-                .execute(params![target_group_arn, id, port])?;
+            let n = self.execute(
+                "DELETE FROM elbv2_targets WHERE target_group_arn = ?1 AND id = ?2 AND port = ?3",
+                params![target_group_arn, id, port],
+            )?;
             Ok(n > 0)
         }
 

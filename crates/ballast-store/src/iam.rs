@@ -31,7 +31,7 @@ pub struct ProfileWithRole {
 
 impl Tx<'_> {
     fn iam_delete(&self, sql: &str, args: impl rusqlite::Params) -> Result<bool, StoreError> {
-        Ok(self.conn().prepare_cached(sql)?.execute(args)? > 0)
+        Ok(self.execute(sql, args)? > 0)
     }
 
     // ------------------------------------------------------------ roles
@@ -51,12 +51,11 @@ impl Tx<'_> {
 
     /// Inserts a role or saves changes to an existing one (same name).
     pub fn save_role(&self, role: &Role) -> Result<(), StoreError> {
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO iam_roles (name, arn, record) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (name) DO UPDATE SET record = excluded.record",
-            )?
-            .execute(params![role.name, role.arn, serde_json::to_string(role)?])?;
+        self.execute(
+            "INSERT INTO iam_roles (name, arn, record) VALUES (?1, ?2, ?3)
+             ON CONFLICT (name) DO UPDATE SET record = excluded.record",
+            params![role.name, role.arn, serde_json::to_string(role)?],
+        )?;
         Ok(())
     }
 
@@ -91,16 +90,11 @@ impl Tx<'_> {
 
     /// Inserts a customer managed policy or saves changes to it.
     pub fn save_managed_policy(&self, policy: &ManagedPolicy) -> Result<(), StoreError> {
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO iam_policies (arn, name, record) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (arn) DO UPDATE SET record = excluded.record",
-            )?
-            .execute(params![
-                policy.arn,
-                policy.name,
-                serde_json::to_string(policy)?
-            ])?;
+        self.execute(
+            "INSERT INTO iam_policies (arn, name, record) VALUES (?1, ?2, ?3)
+             ON CONFLICT (arn) DO UPDATE SET record = excluded.record",
+            params![policy.arn, policy.name, serde_json::to_string(policy)?],
+        )?;
         Ok(())
     }
 
@@ -135,15 +129,10 @@ impl Tx<'_> {
         policy_arn: &str,
         version: &PolicyVersion,
     ) -> Result<(), StoreError> {
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO iam_policy_versions (policy_arn, version, record) VALUES (?1, ?2, ?3)",
-            )?
-            .execute(params![
-                policy_arn,
-                version.number,
-                serde_json::to_string(version)?
-            ])?;
+        self.execute(
+            "INSERT INTO iam_policy_versions (policy_arn, version, record) VALUES (?1, ?2, ?3)",
+            params![policy_arn, version.number, serde_json::to_string(version)?],
+        )?;
         Ok(())
     }
 
@@ -173,13 +162,11 @@ impl Tx<'_> {
         role_name: &str,
         policy_arn: &str,
     ) -> Result<bool, StoreError> {
-        let n = self
-            .conn()
-            .prepare_cached(
-                "INSERT INTO iam_role_attachments (role_name, policy_arn) VALUES (?1, ?2)
-                 ON CONFLICT DO NOTHING",
-            )?
-            .execute(params![role_name, policy_arn])?;
+        let n = self.execute(
+            "INSERT INTO iam_role_attachments (role_name, policy_arn) VALUES (?1, ?2)
+             ON CONFLICT DO NOTHING",
+            params![role_name, policy_arn],
+        )?;
         Ok(n > 0)
     }
 
@@ -253,12 +240,11 @@ impl Tx<'_> {
         policy_name: &str,
         document: &str,
     ) -> Result<(), StoreError> {
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO iam_role_inline_policies (role_name, name, document) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (role_name, name) DO UPDATE SET document = excluded.document",
-            )?
-            .execute(params![role_name, policy_name, document])?;
+        self.execute(
+            "INSERT INTO iam_role_inline_policies (role_name, name, document) VALUES (?1, ?2, ?3)
+             ON CONFLICT (role_name, name) DO UPDATE SET document = excluded.document",
+            params![role_name, policy_name, document],
+        )?;
         Ok(())
     }
 
@@ -344,17 +330,16 @@ impl Tx<'_> {
 
     /// Inserts an instance profile or saves changes to it (its role).
     pub fn save_instance_profile(&self, profile: &InstanceProfile) -> Result<(), StoreError> {
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO iam_instance_profiles (name, arn, role_name, record) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (name) DO UPDATE SET role_name = excluded.role_name, record = excluded.record",
-            )?
-            .execute(params![
+        self.execute(
+            "INSERT INTO iam_instance_profiles (name, arn, role_name, record) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (name) DO UPDATE SET role_name = excluded.role_name, record = excluded.record",
+            params![
                 profile.name,
                 profile.arn,
                 profile.role_name,
                 serde_json::to_string(profile)?
-            ])?;
+            ],
+        )?;
         Ok(())
     }
 

@@ -45,19 +45,18 @@ impl Tx<'_> {
 
     /// Inserts or replaces an instance.
     pub fn save_instance(&self, instance: &Instance) -> Result<(), StoreError> {
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO ec2_instances (id, seq, state, address, record)
-                 VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ec2_instances), ?2, ?3, ?4)
-                 ON CONFLICT (id) DO UPDATE SET
-                     state = excluded.state, address = excluded.address, record = excluded.record",
-            )?
-            .execute(params![
+        self.execute(
+            "INSERT INTO ec2_instances (id, seq, state, address, record)
+             VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ec2_instances), ?2, ?3, ?4)
+             ON CONFLICT (id) DO UPDATE SET
+             state = excluded.state, address = excluded.address, record = excluded.record",
+            params![
                 instance.id,
                 instance.state.name(),
                 instance.private_ip.to_string(),
                 serde_json::to_string(instance)?
-            ])?;
+            ],
+        )?;
         Ok(())
     }
 
@@ -65,10 +64,7 @@ impl Tx<'_> {
     /// been visible long enough).
     pub fn delete_instance(&self, id: &str) -> Result<bool, StoreError> {
         self.clear_tags(id)?;
-        let n = self
-            .conn()
-            .prepare_cached("DELETE FROM ec2_instances WHERE id = ?1")?
-            .execute(params![id])?;
+        let n = self.execute("DELETE FROM ec2_instances WHERE id = ?1", params![id])?;
         Ok(n > 0)
     }
 }

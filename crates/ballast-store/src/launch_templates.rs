@@ -65,31 +65,31 @@ impl Tx<'_> {
     /// Inserts a new template, or replaces the record of an existing one
     /// (its name and client token never change).
     pub fn save_launch_template(&self, template: &LaunchTemplate) -> Result<(), StoreError> {
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO ec2_launch_templates (id, name, client_token, record)
-                 VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (id) DO UPDATE SET record = excluded.record",
-            )?
-            .execute(params![
+        self.execute(
+            "INSERT INTO ec2_launch_templates (id, name, client_token, record)
+             VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (id) DO UPDATE SET record = excluded.record",
+            params![
                 template.id,
                 template.name,
                 template.client_token,
                 serde_json::to_string(template)?
-            ])?;
+            ],
+        )?;
         Ok(())
     }
 
     /// Deletes a template and all its versions; `false` if it did not
     /// exist. Its tags are the caller's to clear.
     pub fn delete_launch_template(&self, id: &str) -> Result<bool, StoreError> {
-        self.conn()
-            .prepare_cached("DELETE FROM ec2_launch_template_versions WHERE template_id = ?1")?
-            .execute(params![id])?;
-        let n = self
-            .conn()
-            .prepare_cached("DELETE FROM ec2_launch_templates WHERE id = ?1")?
-            .execute(params![id])?;
+        self.execute(
+            "DELETE FROM ec2_launch_template_versions WHERE template_id = ?1",
+            params![id],
+        )?;
+        let n = self.execute(
+            "DELETE FROM ec2_launch_templates WHERE id = ?1",
+            params![id],
+        )?;
         Ok(n > 0)
     }
 
@@ -124,16 +124,15 @@ impl Tx<'_> {
         &self,
         version: &LaunchTemplateVersion,
     ) -> Result<(), StoreError> {
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO ec2_launch_template_versions (template_id, version, record)
-                 VALUES (?1, ?2, ?3)",
-            )?
-            .execute(params![
+        self.execute(
+            "INSERT INTO ec2_launch_template_versions (template_id, version, record)
+             VALUES (?1, ?2, ?3)",
+            params![
                 version.template_id,
                 version.number,
                 serde_json::to_string(version)?
-            ])?;
+            ],
+        )?;
         Ok(())
     }
 
@@ -143,12 +142,10 @@ impl Tx<'_> {
         template_id: &str,
         number: i64,
     ) -> Result<bool, StoreError> {
-        let n = self
-            .conn()
-            .prepare_cached(
-                "DELETE FROM ec2_launch_template_versions WHERE template_id = ?1 AND version = ?2",
-            )?
-            .execute(params![template_id, number])?;
+        let n = self.execute(
+            "DELETE FROM ec2_launch_template_versions WHERE template_id = ?1 AND version = ?2",
+            params![template_id, number],
+        )?;
         Ok(n > 0)
     }
 

@@ -100,10 +100,7 @@ impl Store {
         E: From<StoreError>,
     {
         let mut conn = self.reader.lock().unwrap_or_else(PoisonError::into_inner);
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Deferred)
-            .map_err(StoreError::from)?;
-        let tx = Tx { tx };
+        let tx = Tx::begin(&mut conn, TransactionBehavior::Deferred)?;
         let result = f(&tx);
         // A read transaction has nothing to commit; dropping it ends it.
         drop(tx);
@@ -117,10 +114,7 @@ impl Store {
         E: From<StoreError>,
     {
         let mut conn = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(StoreError::from)?;
-        let tx = Tx { tx };
+        let tx = Tx::begin(&mut conn, TransactionBehavior::Immediate)?;
         let value = f(&tx)?;
         tx.tx.commit().map_err(StoreError::from)?;
         Ok(value)
@@ -136,8 +130,21 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
 }
 
 impl Tx<'_> {
+    /// A transaction on `conn`: deferred for reads, immediate (the write
+    /// lock taken at once) for writes.
+    fn begin(conn: &mut Connection, behavior: TransactionBehavior) -> Result<Tx<'_>, StoreError> {
+        Ok(Tx {
+            tx: conn.transaction_with_behavior(behavior)?,
+        })
+    }
+
     fn conn(&self) -> &rusqlite::Transaction<'_> {
         &self.tx
+    }
+
+    /// Runs one (cached) statement; the number of rows it changed.
+    fn execute(&self, sql: &str, args: impl rusqlite::Params) -> Result<usize, StoreError> {
+        Ok(self.conn().prepare_cached(sql)?.execute(args)?)
     }
 
     /// The JSON `record` column of the one row `sql` selects, decoded.

@@ -76,12 +76,11 @@ impl Tx<'_> {
         key: &str,
         version: &ParameterVersion,
     ) -> Result<(), StoreError> {
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO ssm_parameters (key, latest_version) VALUES (?1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET latest_version = excluded.latest_version",
-            )?
-            .execute(params![key, version.version])?;
+        self.execute(
+            "INSERT INTO ssm_parameters (key, latest_version) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET latest_version = excluded.latest_version",
+            params![key, version.version],
+        )?;
         self.save_parameter_version(key, version)
     }
 
@@ -91,33 +90,26 @@ impl Tx<'_> {
         key: &str,
         version: &ParameterVersion,
     ) -> Result<(), StoreError> {
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO ssm_parameter_versions (key, version, record) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (key, version) DO UPDATE SET record = excluded.record",
-            )?
-            .execute(params![
-                key,
-                version.version,
-                serde_json::to_string(version)?
-            ])?;
+        self.execute(
+            "INSERT INTO ssm_parameter_versions (key, version, record) VALUES (?1, ?2, ?3)
+             ON CONFLICT (key, version) DO UPDATE SET record = excluded.record",
+            params![key, version.version, serde_json::to_string(version)?],
+        )?;
         Ok(())
     }
 
     /// Drops one old version.
     pub fn delete_parameter_version(&self, key: &str, version: i64) -> Result<(), StoreError> {
-        self.conn()
-            .prepare_cached("DELETE FROM ssm_parameter_versions WHERE key = ?1 AND version = ?2")?
-            .execute(params![key, version])?;
+        self.execute(
+            "DELETE FROM ssm_parameter_versions WHERE key = ?1 AND version = ?2",
+            params![key, version],
+        )?;
         Ok(())
     }
 
     /// Deletes a parameter and its history; `false` if it did not exist.
     pub fn delete_parameter(&self, key: &str) -> Result<bool, StoreError> {
-        let n = self
-            .conn()
-            .prepare_cached("DELETE FROM ssm_parameters WHERE key = ?1")?
-            .execute(params![key])?;
+        let n = self.execute("DELETE FROM ssm_parameters WHERE key = ?1", params![key])?;
         Ok(n > 0)
     }
 }

@@ -26,25 +26,24 @@ impl Tx<'_> {
 
     /// Records a newly issued session.
     pub fn insert_session(&self, session: &Session) -> Result<(), StoreError> {
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO sts_sessions (access_key_id, session_name, expires_millis, record)
-                 VALUES (?1, ?2, ?3, ?4)",
-            )?
-            .execute(params![
+        self.execute(
+            "INSERT INTO sts_sessions (access_key_id, session_name, expires_millis, record)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![
                 session.access_key_id,
                 session.session_name,
                 session.expires_millis,
                 serde_json::to_string(session)?
-            ])?;
+            ],
+        )?;
         Ok(())
     }
 
     /// Forgets sessions that expired before `now_millis`.
     pub fn delete_expired_sessions(&self, now_millis: i64) -> Result<usize, StoreError> {
-        Ok(self
-            .conn()
-            .prepare_cached("DELETE FROM sts_sessions WHERE expires_millis <= ?1")?
-            .execute(params![now_millis])?)
+        self.execute(
+            "DELETE FROM sts_sessions WHERE expires_millis <= ?1",
+            params![now_millis],
+        )
     }
 }

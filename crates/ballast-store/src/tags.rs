@@ -62,9 +62,7 @@ impl Tx<'_> {
 
     /// Removes every tag of a resource (when it is deleted).
     pub fn clear_tags(&self, resource: &str) -> Result<(), StoreError> {
-        self.conn()
-            .prepare_cached("DELETE FROM tags WHERE resource = ?1")?
-            .execute(params![resource])?;
+        self.execute("DELETE FROM tags WHERE resource = ?1", params![resource])?;
         Ok(())
     }
 }

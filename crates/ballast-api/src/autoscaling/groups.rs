@@ -69,6 +69,26 @@ struct SpecRest {
     max_instance_lifetime: Option<i32>,
 }
 
+/// The members CreateAutoScalingGroup and UpdateAutoScalingGroup share
+/// beyond the sizes and the launch source, read alike from either input
+/// (two generated types with the same member names).
+macro_rules! spec_rest {
+    ($input:ident) => {
+        SpecRest {
+            default_cooldown: $input.default_cooldown,
+            zones: $input.availability_zones.clone(),
+            vpc_zone_identifier: $input.vpc_zone_identifier.clone(),
+            health_check_type: $input.health_check_type.clone(),
+            health_check_grace_period: $input.health_check_grace_period,
+            termination_policies: $input.termination_policies.clone(),
+            new_instances_protected: $input.new_instances_protected_from_scale_in,
+            default_instance_warmup: $input.default_instance_warmup,
+            capacity_rebalance: $input.capacity_rebalance,
+            max_instance_lifetime: $input.max_instance_lifetime,
+        }
+    };
+}
+
 pub(super) fn create(state: &ApiState, input: CreateAutoScalingGroupInput) -> Result<(), Error> {
     check_launch_source(
         input.launch_configuration_name.as_deref(),
@@ -119,18 +139,7 @@ pub(super) fn create(state: &ApiState, input: CreateAutoScalingGroupInput) -> Re
             default_result: h.default_result,
         })
         .collect();
-    let rest = SpecRest {
-        default_cooldown: input.default_cooldown,
-        zones: input.availability_zones.clone(),
-        vpc_zone_identifier: input.vpc_zone_identifier.clone(),
-        health_check_type: input.health_check_type.clone(),
-        health_check_grace_period: input.health_check_grace_period,
-        termination_policies: input.termination_policies.clone(),
-        new_instances_protected: input.new_instances_protected_from_scale_in,
-        default_instance_warmup: input.default_instance_warmup,
-        capacity_rebalance: input.capacity_rebalance,
-        max_instance_lifetime: input.max_instance_lifetime,
-    };
+    let rest = spec_rest!(input);
     let name = input.auto_scaling_group_name.clone();
     let arn = group_arn(state, &name);
     let now = state.now().millis();
@@ -178,18 +187,7 @@ pub(super) fn check_traffic_type(kind: Option<&str>) -> Result<(), Error> {
 
 pub(super) fn update(state: &ApiState, input: UpdateAutoScalingGroupInput) -> Result<(), Error> {
     check_launch_source(input.launch_configuration_name.as_deref(), None)?;
-    let rest = SpecRest {
-        default_cooldown: input.default_cooldown,
-        zones: input.availability_zones.clone(),
-        vpc_zone_identifier: input.vpc_zone_identifier.clone(),
-        health_check_type: input.health_check_type.clone(),
-        health_check_grace_period: input.health_check_grace_period,
-        termination_policies: input.termination_policies.clone(),
-        new_instances_protected: input.new_instances_protected_from_scale_in,
-        default_instance_warmup: input.default_instance_warmup,
-        capacity_rebalance: input.capacity_rebalance,
-        max_instance_lifetime: input.max_instance_lifetime,
-    };
+    let rest = spec_rest!(input);
     let region = state.scope.region.clone();
     change(state, &input.auto_scaling_group_name, |tx, group| {
         if group.deleting {

@@ -163,12 +163,13 @@ pub(super) fn attach(state: &ApiState, input: AttachInstancesInput) -> Result<()
 }
 
 /// A group change that records an activity for each instance it moves,
-/// worded by `words(id, at)` (description, cause), in the group's
-/// transaction; returns the activities as the API shows them.
+/// described as "`doing`: <id>" with the cause "At <time> instance <id>
+/// `done`.", in the group's transaction; returns the activities as the
+/// API shows them.
 fn with_activities(
     state: &ApiState,
     group_name: &str,
-    words: impl Fn(&str, &str) -> (String, String),
+    (doing, done): (&str, &str),
     apply: impl FnOnce(
         &mut asg::Group,
         &mut dyn FnMut(&str) -> asg::Activity,
@@ -180,8 +181,12 @@ fn with_activities(
     let made = change(state, group_name, |tx, group| {
         let template = group.clone();
         let mut record = |id: &str| {
-            let (description, cause) = words(id, &at);
-            activity(state, &template, description, cause)
+            activity(
+                state,
+                &template,
+                format!("{doing}: {id}"),
+                format!("At {at} instance {id} {done}."),
+            )
         };
         let made = apply(group, &mut record, now)?;
         for a in &made {
@@ -201,12 +206,10 @@ pub(super) fn detach(
     let activities = with_activities(
         state,
         &input.auto_scaling_group_name,
-        |id, at| {
-            (
-                format!("Detaching EC2 instance: {id}"),
-                format!("At {at} instance {id} was detached in response to a user request."),
-            )
-        },
+        (
+            "Detaching EC2 instance",
+            "was detached in response to a user request",
+        ),
         |group, record, now| group.detach(&ids, decrement, record, now),
     )?;
     Ok(DetachInstancesOutput { activities })
@@ -221,14 +224,10 @@ pub(super) fn enter_standby(
     let activities = with_activities(
         state,
         &input.auto_scaling_group_name,
-        |id, at| {
-            (
-                format!("Moving EC2 instance to Standby: {id}"),
-                format!(
-                    "At {at} instance {id} was moved to standby in response to a user request."
-                ),
-            )
-        },
+        (
+            "Moving EC2 instance to Standby",
+            "was moved to standby in response to a user request",
+        ),
         |group, record, now| group.enter_standby(&ids, decrement, record, now),
     )?;
     Ok(EnterStandbyOutput { activities })
@@ -242,14 +241,10 @@ pub(super) fn exit_standby(
     let activities = with_activities(
         state,
         &input.auto_scaling_group_name,
-        |id, at| {
-            (
-                format!("Moving EC2 instance out of Standby: {id}"),
-                format!(
-                    "At {at} instance {id} was moved out of standby in response to a user request, increasing the capacity."
-                ),
-            )
-        },
+        (
+            "Moving EC2 instance out of Standby",
+            "was moved out of standby in response to a user request, increasing the capacity",
+        ),
         |group, record, now| group.exit_standby(&ids, record, now),
     )?;
     Ok(ExitStandbyOutput { activities })

@@ -92,17 +92,16 @@ pub(crate) fn active_table(
 pub(crate) type Error = HandlerError<Rule>;
 
 impl ErrorCode for Rule {
-    fn code(&self) -> &'static str {
-        // Validation is the protocol's error, not a shape in the model.
-        let shape = match self {
-            Rule::Validation(_) => return "ValidationException",
+    /// Validation is the protocol's error, not a shape in the model.
+    fn shape(&self) -> Option<ballast_model::ErrorShape> {
+        Some(match self {
+            Rule::Validation(_) => return None,
             Rule::ResourceNotFound(_) => errors::RESOURCE_NOT_FOUND_EXCEPTION,
             Rule::ResourceInUse(_) => errors::RESOURCE_IN_USE_EXCEPTION,
             Rule::LimitExceeded(_) => errors::LIMIT_EXCEEDED_EXCEPTION,
             Rule::ConditionalCheckFailed { .. } => errors::CONDITIONAL_CHECK_FAILED_EXCEPTION,
             Rule::TransactionCanceled { .. } => errors::TRANSACTION_CANCELED_EXCEPTION,
-        };
-        shape.code
+        })
     }
 
     const SERVICE: ballast_wire::Service = ballast_wire::Service::DynamoDb;

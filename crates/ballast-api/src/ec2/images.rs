@@ -2,7 +2,7 @@
 //! and the resolution of `resolve:ssm:` image ids.
 
 use ballast_core::ec2::images::{self, IMAGES};
-use ballast_core::ec2::{self, filter, paging};
+use ballast_core::ec2::{self, filter};
 use ballast_core::paging::page;
 use ballast_store::Tx;
 
@@ -10,11 +10,8 @@ use ballast_model::ec2::{
     BlockDeviceMapping, DescribeImagesInput, DescribeImagesOutput, EbsBlockDevice, Image,
 };
 
-use super::{Error, dry_run, filters};
+use super::{Error, describe_page, dry_run, filters};
 use crate::ApiState;
-
-/// The smallest `MaxResults` of DescribeImages.
-const MIN_PAGE: i64 = 5;
 
 fn view(image: &ec2::Image, tags: Vec<(String, String)>) -> Image {
     Image {
@@ -76,11 +73,7 @@ pub(super) fn describe(
 ) -> Result<DescribeImagesOutput, Error> {
     dry_run(input.dry_run)?;
     let filters = filters::<ec2::Image>(input.filters)?;
-    let (size, after) = paging(
-        input.max_results.map(i64::from),
-        input.next_token.as_deref(),
-        MIN_PAGE,
-    )?;
+    let (size, after) = describe_page(input.max_results, input.next_token.as_deref())?;
     if let Some(ids) = &input.image_ids {
         for id in ids {
             images::check_id(id)?;

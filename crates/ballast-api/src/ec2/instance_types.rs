@@ -3,7 +3,7 @@
 //! cgroup holds an instance of that type to.
 
 use ballast_core::ec2::instance_type::{self, InstanceType};
-use ballast_core::ec2::{self, filter, paging};
+use ballast_core::ec2::{self, filter};
 use ballast_core::paging::page;
 
 use ballast_model::ec2::{
@@ -12,11 +12,8 @@ use ballast_model::ec2::{
     UsageClassType, VCpuInfo, VirtualizationType,
 };
 
-use super::{Error, dry_run, filters};
+use super::{Error, describe_page, dry_run, filters};
 use crate::ApiState;
-
-/// The smallest `MaxResults` of DescribeInstanceTypes.
-const MIN_PAGE: i64 = 5;
 
 fn view(instance_type: &InstanceType) -> InstanceTypeInfo {
     let vcpus = i32::try_from(instance_type.capacity.vcpus).unwrap_or(i32::MAX);
@@ -71,11 +68,7 @@ pub(super) fn describe(
 ) -> Result<DescribeInstanceTypesOutput, Error> {
     dry_run(input.dry_run)?;
     let filters = filters::<InstanceType>(input.filters)?;
-    let (size, after) = paging(
-        input.max_results.map(i64::from),
-        input.next_token.as_deref(),
-        MIN_PAGE,
-    )?;
+    let (size, after) = describe_page(input.max_results, input.next_token.as_deref())?;
     let selected: Vec<InstanceType> = match input.instance_types {
         Some(names) => {
             let names: Vec<String> = names.into_iter().map(|n| n.as_str().to_owned()).collect();

@@ -42,14 +42,13 @@ pub(super) fn create(
     let seed: [u8; 32] = state.ids.bytes();
     let check = u32::from_be_bytes(state.ids.bytes());
     let generated = kp::generate_ed25519(seed, check, &name, format);
-    let key = ec2::KeyPair {
-        id: format!("key-{}", state.ids.hex(17)),
+    let key = new_key(
+        state,
         name,
-        key_type: generated.key_type.to_owned(),
-        fingerprint: generated.fingerprint,
-        public_key: generated.public_key,
-        created_millis: state.now().millis(),
-    };
+        generated.key_type,
+        generated.fingerprint,
+        generated.public_key,
+    );
     store_new(state, &key, &tags, input.dry_run)?;
     Ok(CreateKeyPairOutput {
         key_pair_id: Some(key.id),
@@ -58,6 +57,25 @@ pub(super) fn create(
         key_material: Some(generated.private_key),
         tags: Some(crate::tags::from_pairs(tags)),
     })
+}
+
+/// A new key pair's record: CreateKeyPair's generated key or
+/// ImportKeyPair's public key, with a fresh id, created now.
+fn new_key(
+    state: &ApiState,
+    name: String,
+    key_type: &str,
+    fingerprint: String,
+    public_key: String,
+) -> ec2::KeyPair {
+    ec2::KeyPair {
+        id: format!("key-{}", state.ids.hex(17)),
+        name,
+        key_type: key_type.to_owned(),
+        fingerprint,
+        public_key,
+        created_millis: state.now().millis(),
+    }
 }
 
 pub(super) fn import(
@@ -69,14 +87,13 @@ pub(super) fn import(
     // The blob arrives base64-encoded, decoded by its wire type.
     let imported = kp::import(&input.public_key_material.0, &name)?;
     let tags = creation_tags(input.tag_specifications, "key-pair")?;
-    let key = ec2::KeyPair {
-        id: format!("key-{}", state.ids.hex(17)),
+    let key = new_key(
+        state,
         name,
-        key_type: imported.key_type.to_owned(),
-        fingerprint: imported.fingerprint,
-        public_key: imported.public_key,
-        created_millis: state.now().millis(),
-    };
+        imported.key_type,
+        imported.fingerprint,
+        imported.public_key,
+    );
     store_new(state, &key, &tags, input.dry_run)?;
     Ok(ImportKeyPairOutput {
         key_pair_id: Some(key.id),

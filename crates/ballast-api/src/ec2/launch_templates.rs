@@ -588,6 +588,22 @@ pub(super) fn describe_versions(
     })
 }
 
+/// ModifyLaunchTemplate and DeleteLaunchTemplate: `apply` to the template
+/// `by` names in one write; the template as it then is, with the tags it
+/// had (read first, as a delete clears them).
+fn change(
+    state: &ApiState,
+    by: &TemplateRef,
+    apply: impl FnOnce(&Tx<'_>, &mut lt::LaunchTemplate) -> Result<(), Error>,
+) -> Result<LaunchTemplate, Error> {
+    state.store.write(|tx| {
+        let mut template = find(tx, by)?;
+        let tags = tx.tags(&template.id)?;
+        apply(tx, &mut template)?;
+        Ok(template_view(&template, tags))
+    })
+}
+
 pub(super) fn modify(
     state: &ApiState,
     input: ModifyLaunchTemplateInput,
@@ -598,8 +614,7 @@ pub(super) fn modify(
         "modify the template",
     )?;
     lt::check_client_token(input.client_token.as_deref())?;
-    let (template, tags) = state.store.write(|tx| -> Result<_, Error> {
-        let mut template = find(tx, &by)?;
+    let shown = change(state, &by, |tx, template| {
         if let Some(text) = &input.default_version {
             let not_found = || {
                 Rule::LaunchTemplateVersionNotFound(format!(
@@ -609,23 +624,19 @@ pub(super) fn modify(
             let number = VersionSpec::parse(text)
                 .map(|spec| template.version_number(spec))
                 .map_err(|_| not_found())?;
-            if tx
-                .launch_template_version(&template.id, number)?
-                .is_none()
-            {
+            if tx.launch_template_version(&template.id, number)?.is_none() {
                 return Err(not_found().into());
             }
             dry_run(input.dry_run)?;
             template.default_version = number;
-            tx.save_launch_template(&template)?;
+            tx.save_launch_template(template)?;
         } else {
             dry_run(input.dry_run)?;
         }
-        let tags = tx.tags(&template.id)?;
-        Ok((template, tags))
+        Ok(())
     })?;
     Ok(ModifyLaunchTemplateOutput {
-        launch_template: Some(template_view(&template, tags)),
+        launch_template: Some(shown),
     })
 }
 
@@ -638,16 +649,14 @@ pub(super) fn delete(
         input.launch_template_name,
         "delete the template",
     )?;
-    let (template, tags) = state.store.write(|tx| -> Result<_, Error> {
-        let template = find(tx, &by)?;
+    let shown = change(state, &by, |tx, template| {
         dry_run(input.dry_run)?;
-        let tags = tx.tags(&template.id)?;
         tx.delete_launch_template(&template.id)?;
         tx.clear_tags(&template.id)?;
-        Ok((template, tags))
+        Ok(())
     })?;
     Ok(DeleteLaunchTemplateOutput {
-        launch_template: Some(template_view(&template, tags)),
+        launch_template: Some(shown),
     })
 }
 

@@ -125,6 +125,15 @@ pub(super) fn dry_run(flag: Option<bool>) -> Result<(), Rule> {
     }
 }
 
+/// `MaxResults` and `NextToken` of the Describe calls that page by id:
+/// each takes 5 to 1000 results (everything when absent).
+pub(super) fn describe_page(
+    max_results: Option<i32>,
+    next_token: Option<&str>,
+) -> Result<(usize, Option<String>), Rule> {
+    ec2::paging(max_results.map(i64::from), next_token, 5)
+}
+
 /// The request's filters, checked against what the resource kind supports.
 pub(super) fn filters<T: filter::Filterable>(
     filters: Option<XmlList<Filter, ItemsFilter>>,

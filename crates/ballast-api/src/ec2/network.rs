@@ -3,7 +3,7 @@
 
 use ballast_core::Arn;
 use ballast_core::ec2::network::{self as net, Region as CoreRegion, Zone};
-use ballast_core::ec2::{Error as Rule, filter, paging};
+use ballast_core::ec2::{self, Error as Rule, filter};
 use ballast_core::network::{
     DEFAULT_DHCP_OPTIONS_ID, DEFAULT_SUBNET_FREE_ADDRESSES, DEFAULT_VPC_CIDR_ASSOCIATION_ID,
 };
@@ -16,11 +16,8 @@ use ballast_model::ec2::{
     VpcCidrBlockState,
 };
 
-use super::{Error, dry_run, filters};
+use super::{Error, describe_page, dry_run, filters};
 use crate::ApiState;
-
-/// The smallest `MaxResults` of DescribeVpcs and DescribeSubnets.
-const MIN_PAGE: i64 = 5;
 
 pub(super) fn describe_regions(
     state: &ApiState,
@@ -97,43 +94,58 @@ pub(super) fn describe_zones(
     })
 }
 
+/// The page of Ballast's fixed VPCs or subnets a Describe call asks for:
+/// those `ids` names (an unknown one is `not_found`), matching `filters`
+/// with their tags, in id order; each with its tags.
+#[allow(clippy::type_complexity)]
+fn select_page<T: filter::Filterable>(
+    state: &ApiState,
+    all: Vec<T>,
+    id: fn(&T) -> &'static str,
+    ids: Option<&Vec<String>>,
+    not_found: fn(String) -> Rule,
+    filters: &[ec2::Filter],
+    (size, after): (usize, Option<String>),
+) -> Result<(Vec<(T, Vec<(String, String)>)>, Option<String>), Error> {
+    if let Some(unknown) = ids
+        .into_iter()
+        .flatten()
+        .find(|wanted| !all.iter().any(|item| id(item) == wanted.as_str()))
+    {
+        return Err(not_found(unknown.clone()).into());
+    }
+    let selected = state.store.read(|tx| -> Result<_, Error> {
+        let mut out = Vec::new();
+        for item in all {
+            if ids.is_some_and(|ids| !ids.iter().any(|wanted| wanted == id(&item))) {
+                continue;
+            }
+            let tags = tx.tags(id(&item))?;
+            if filter::matches(&item, &tags, filters) {
+                out.push((item, tags));
+            }
+        }
+        Ok(out)
+    })?;
+    Ok(page(selected, |(item, _)| id(item), after.as_deref(), size))
+}
+
 pub(super) fn describe_vpcs(
     state: &ApiState,
     input: DescribeVpcsInput,
 ) -> Result<DescribeVpcsOutput, Error> {
     dry_run(input.dry_run)?;
     let filters = filters::<net::Vpc>(input.filters)?;
-    let (size, after) = paging(
-        input.max_results.map(i64::from),
-        input.next_token.as_deref(),
-        MIN_PAGE,
+    let (size, after) = describe_page(input.max_results, input.next_token.as_deref())?;
+    let (vpcs, next_token) = select_page(
+        state,
+        net::vpcs(&state.scope.account),
+        |v| v.id,
+        input.vpc_ids.as_deref(),
+        Rule::VpcNotFound,
+        &filters,
+        (size, after),
     )?;
-    let all = net::vpcs(&state.scope.account);
-    if let Some(ids) = &input.vpc_ids
-        && let Some(unknown) = ids
-            .iter()
-            .find(|id| !all.iter().any(|v| v.id == id.as_str()))
-    {
-        return Err(Rule::VpcNotFound(unknown.clone()).into());
-    }
-    let vpcs = state.store.read(|tx| -> Result<_, Error> {
-        let mut out = Vec::new();
-        for vpc in all {
-            if input
-                .vpc_ids
-                .as_ref()
-                .is_some_and(|ids| !ids.iter().any(|i| i == vpc.id))
-            {
-                continue;
-            }
-            let tags = tx.tags(vpc.id)?;
-            if filter::matches(&vpc, &tags, &filters) {
-                out.push((vpc, tags));
-            }
-        }
-        Ok(out)
-    })?;
-    let (vpcs, next_token) = page(vpcs, |(v, _)| v.id, after.as_deref(), size);
     Ok(DescribeVpcsOutput {
         vpcs: Some(
             vpcs.into_iter()
@@ -168,37 +180,16 @@ pub(super) fn describe_subnets(
 ) -> Result<DescribeSubnetsOutput, Error> {
     dry_run(input.dry_run)?;
     let filters = filters::<net::Subnet>(input.filters)?;
-    let (size, after) = paging(
-        input.max_results.map(i64::from),
-        input.next_token.as_deref(),
-        MIN_PAGE,
+    let (size, after) = describe_page(input.max_results, input.next_token.as_deref())?;
+    let (subnets, next_token) = select_page(
+        state,
+        net::subnets(&state.scope.region, &state.scope.account),
+        |s| s.id,
+        input.subnet_ids.as_deref(),
+        Rule::SubnetNotFound,
+        &filters,
+        (size, after),
     )?;
-    let all = net::subnets(&state.scope.region, &state.scope.account);
-    if let Some(ids) = &input.subnet_ids
-        && let Some(unknown) = ids
-            .iter()
-            .find(|id| !all.iter().any(|s| s.id == id.as_str()))
-    {
-        return Err(Rule::SubnetNotFound(unknown.clone()).into());
-    }
-    let subnets = state.store.read(|tx| -> Result<_, Error> {
-        let mut out = Vec::new();
-        for subnet in all {
-            if input
-                .subnet_ids
-                .as_ref()
-                .is_some_and(|ids| !ids.iter().any(|i| i == subnet.id))
-            {
-                continue;
-            }
-            let tags = tx.tags(subnet.id)?;
-            if filter::matches(&subnet, &tags, &filters) {
-                out.push((subnet, tags));
-            }
-        }
-        Ok(out)
-    })?;
-    let (subnets, next_token) = page(subnets, |(s, _)| s.id, after.as_deref(), size);
     Ok(DescribeSubnetsOutput {
         subnets: Some(
             subnets

@@ -4,7 +4,7 @@
 
 use ballast_core::Arn;
 use ballast_core::ec2::security_group::{self as sg, Direction, GroupRule, Peer, Permission};
-use ballast_core::ec2::{self, Error as Rule, filter, paging};
+use ballast_core::ec2::{self, Error as Rule, filter};
 use ballast_core::network::{DEFAULT_SECURITY_GROUP_ID, DEFAULT_VPC_ID};
 use ballast_core::paging::page;
 use ballast_store::Tx;
@@ -19,11 +19,8 @@ use ballast_model::ec2::{
     SecurityGroup, SecurityGroupRule, UserIdGroupPair,
 };
 
-use super::{Error, creation_tags, dry_run, filters};
+use super::{Error, creation_tags, describe_page, dry_run, filters};
 use crate::ApiState;
-
-/// The smallest `MaxResults` of DescribeSecurityGroups.
-const MIN_PAGE: i64 = 5;
 
 /// A security group by id: stored, or the default group before it has
 /// ever changed.
@@ -235,11 +232,7 @@ pub(super) fn describe(
 ) -> Result<DescribeSecurityGroupsOutput, Error> {
     dry_run(input.dry_run)?;
     let filters = filters::<ec2::SecurityGroup>(input.filters)?;
-    let (size, after) = paging(
-        input.max_results.map(i64::from),
-        input.next_token.as_deref(),
-        MIN_PAGE,
-    )?;
+    let (size, after) = describe_page(input.max_results, input.next_token.as_deref())?;
     for id in input.group_ids.iter().flatten() {
         check_group_id(id)?;
     }
@@ -374,77 +367,55 @@ pub(super) struct SecurityGroupRulesInput {
     dry_run: Option<bool>,
 }
 
-impl From<AuthorizeSecurityGroupIngressInput> for SecurityGroupRulesInput {
-    fn from(i: AuthorizeSecurityGroupIngressInput) -> Self {
-        SecurityGroupRulesInput {
-            group_id: i.group_id,
-            group_name: i.group_name,
-            ip_permissions: i.ip_permissions,
-            ip_protocol: i.ip_protocol,
-            from_port: i.from_port.map(i64::from),
-            to_port: i.to_port.map(i64::from),
-            cidr_ip: i.cidr_ip,
-            source_security_group_name: i.source_security_group_name,
-            source_security_group_owner_id: i.source_security_group_owner_id,
-            security_group_rule_ids: None,
-            dry_run: i.dry_run,
+/// The four requests' members, read into [`SecurityGroupRulesInput`]: they
+/// differ only in how the group is named (the egress calls take no
+/// `GroupName`) and whether rules can be named by id (revokes only).
+macro_rules! rules_input {
+    ($input:ty, |$i:ident| $group_id:expr, $group_name:expr, $rule_ids:expr) => {
+        impl From<$input> for SecurityGroupRulesInput {
+            fn from($i: $input) -> Self {
+                SecurityGroupRulesInput {
+                    group_id: $group_id,
+                    group_name: $group_name,
+                    ip_permissions: $i.ip_permissions,
+                    ip_protocol: $i.ip_protocol,
+                    from_port: $i.from_port.map(i64::from),
+                    to_port: $i.to_port.map(i64::from),
+                    cidr_ip: $i.cidr_ip,
+                    source_security_group_name: $i.source_security_group_name,
+                    source_security_group_owner_id: $i.source_security_group_owner_id,
+                    security_group_rule_ids: $rule_ids,
+                    dry_run: $i.dry_run,
+                }
+            }
         }
-    }
+    };
 }
 
-impl From<AuthorizeSecurityGroupEgressInput> for SecurityGroupRulesInput {
-    fn from(i: AuthorizeSecurityGroupEgressInput) -> Self {
-        SecurityGroupRulesInput {
-            group_id: Some(i.group_id),
-            group_name: None,
-            ip_permissions: i.ip_permissions,
-            ip_protocol: i.ip_protocol,
-            from_port: i.from_port.map(i64::from),
-            to_port: i.to_port.map(i64::from),
-            cidr_ip: i.cidr_ip,
-            source_security_group_name: i.source_security_group_name,
-            source_security_group_owner_id: i.source_security_group_owner_id,
-            security_group_rule_ids: None,
-            dry_run: i.dry_run,
-        }
-    }
-}
-
-impl From<RevokeSecurityGroupIngressInput> for SecurityGroupRulesInput {
-    fn from(i: RevokeSecurityGroupIngressInput) -> Self {
-        SecurityGroupRulesInput {
-            group_id: i.group_id,
-            group_name: i.group_name,
-            ip_permissions: i.ip_permissions,
-            ip_protocol: i.ip_protocol,
-            from_port: i.from_port.map(i64::from),
-            to_port: i.to_port.map(i64::from),
-            cidr_ip: i.cidr_ip,
-            source_security_group_name: i.source_security_group_name,
-            source_security_group_owner_id: i.source_security_group_owner_id,
-            security_group_rule_ids: i.security_group_rule_ids,
-            dry_run: i.dry_run,
-        }
-    }
-}
-
-impl From<RevokeSecurityGroupEgressInput> for SecurityGroupRulesInput {
-    fn from(i: RevokeSecurityGroupEgressInput) -> Self {
-        SecurityGroupRulesInput {
-            group_id: Some(i.group_id),
-            group_name: None,
-            ip_permissions: i.ip_permissions,
-            ip_protocol: i.ip_protocol,
-            from_port: i.from_port.map(i64::from),
-            to_port: i.to_port.map(i64::from),
-            cidr_ip: i.cidr_ip,
-            source_security_group_name: i.source_security_group_name,
-            source_security_group_owner_id: i.source_security_group_owner_id,
-            security_group_rule_ids: i.security_group_rule_ids,
-            dry_run: i.dry_run,
-        }
-    }
-}
+rules_input!(
+    AuthorizeSecurityGroupIngressInput,
+    |i| i.group_id,
+    i.group_name,
+    None
+);
+rules_input!(
+    AuthorizeSecurityGroupEgressInput,
+    |i| Some(i.group_id),
+    None,
+    None
+);
+rules_input!(
+    RevokeSecurityGroupIngressInput,
+    |i| i.group_id,
+    i.group_name,
+    i.security_group_rule_ids
+);
+rules_input!(
+    RevokeSecurityGroupEgressInput,
+    |i| Some(i.group_id),
+    None,
+    i.security_group_rule_ids
+);
 
 /// Refuses what a direction's calls do not take. The egress calls name
 /// the group by `GroupId` only and their rules by `IpPermissions` only:
@@ -657,11 +628,7 @@ pub(super) fn describe_rules(
 ) -> Result<DescribeSecurityGroupRulesOutput, Error> {
     dry_run(input.dry_run)?;
     let filters = filters::<GroupRule>(input.filters)?;
-    let (size, after) = paging(
-        input.max_results.map(i64::from),
-        input.next_token.as_deref(),
-        MIN_PAGE,
-    )?;
+    let (size, after) = describe_page(input.max_results, input.next_token.as_deref())?;
     let ids = input.security_group_rule_ids.unwrap_or_default();
     for id in &ids {
         sg::check_rule_id(id)?;

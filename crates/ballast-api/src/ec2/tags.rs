@@ -2,7 +2,7 @@
 //! groups, key pairs and images. Tags live in the store's `tags` table,
 //! keyed by resource id.
 
-use ballast_core::ec2::{self, Error as Rule, ResourceKind, TagEntry, filter, paging};
+use ballast_core::ec2::{self, Error as Rule, ResourceKind, TagEntry, filter};
 use ballast_core::paging::page;
 use ballast_store::Tx;
 
@@ -10,11 +10,8 @@ use ballast_model::ec2::{
     CreateTagsInput, DeleteTagsInput, DescribeTagsInput, DescribeTagsOutput, TagDescription,
 };
 
-use super::{Error, dry_run, filters, non_empty, resource_exists};
+use super::{Error, describe_page, dry_run, filters, non_empty, resource_exists};
 use crate::ApiState;
-
-/// The smallest `MaxResults` of DescribeTags.
-const MIN_PAGE: i64 = 5;
 
 /// Checks that every resource exists, each kind with its own not-found
 /// code; an id of no taggable kind is `InvalidID`.
@@ -87,11 +84,7 @@ pub(super) fn describe(
 ) -> Result<DescribeTagsOutput, Error> {
     dry_run(input.dry_run)?;
     let filters = filters::<TagEntry>(input.filters)?;
-    let (size, after) = paging(
-        input.max_results.map(i64::from),
-        input.next_token.as_deref(),
-        MIN_PAGE,
-    )?;
+    let (size, after) = describe_page(input.max_results, input.next_token.as_deref())?;
     let prefixes: Vec<&str> = ResourceKind::ALL.iter().map(|k| k.prefix()).collect();
     let rows = state.store.read(|tx| tx.tags_with_prefixes(&prefixes))?;
     let mut entries: Vec<TagEntry> = rows

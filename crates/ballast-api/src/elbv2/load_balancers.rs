@@ -12,7 +12,7 @@ use ballast_wire::Timestamp;
 
 use ballast_model::elbv2::*;
 
-use super::{Error, check_arn, creation_tags, paging};
+use super::{Error, attribute_changes, check_arn, creation_tags, paging};
 use crate::ApiState;
 
 /// Digits in the numeric part of a DNS name (`web-1234567890.…`).
@@ -244,20 +244,10 @@ pub(super) fn modify_attributes(
     state: &ApiState,
     input: ModifyLoadBalancerAttributesInput,
 ) -> Result<ModifyLoadBalancerAttributesOutput, Error> {
-    if input.attributes.is_empty() {
-        return Err(Rule::Validation("At least one attribute must be specified".to_owned()).into());
-    }
+    let changes = attribute_changes(input.attributes.iter().map(|a| (&a.key, &a.value)))?;
     let lb = state.store.write(|tx| -> Result<_, Error> {
         let mut lb = load(tx, &input.load_balancer_arn)?;
-        lb.attributes = lb.attributes.modify_in(
-            LOAD_BALANCER,
-            input.attributes.iter().map(|a| {
-                (
-                    a.key.as_deref().unwrap_or_default(),
-                    a.value.as_deref().unwrap_or_default(),
-                )
-            }),
-        )?;
+        lb.attributes = lb.attributes.modify_in(LOAD_BALANCER, changes)?;
         tx.save_load_balancer(&lb)?;
         Ok(lb)
     })?;

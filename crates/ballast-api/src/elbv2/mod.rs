@@ -64,47 +64,38 @@ routes! {
 /// A failure inside an ELBv2 handler.
 pub(crate) type Error = HandlerError<Rule>;
 
-/// The model's error shape for a rule; `None` for `ValidationError`, the
-/// protocol's error rather than a shape in the model.
-fn shape(rule: &Rule) -> Option<ballast_model::ErrorShape> {
-    Some(match rule {
-        Rule::Validation(_) => return None,
-        Rule::DuplicateTargetGroupName(_) => errors::DUPLICATE_TARGET_GROUP_NAME_EXCEPTION,
-        Rule::TargetGroupNotFound => errors::TARGET_GROUP_NOT_FOUND_EXCEPTION,
-        Rule::LoadBalancerNotFound => errors::LOAD_BALANCER_NOT_FOUND_EXCEPTION,
-        Rule::DuplicateTagKeys(_) => errors::DUPLICATE_TAG_KEYS_EXCEPTION,
-        Rule::TooManyTags => errors::TOO_MANY_TAGS_EXCEPTION,
-        Rule::InvalidConfigurationRequest(_) => errors::INVALID_CONFIGURATION_REQUEST_EXCEPTION,
-        Rule::ResourceInUse(_) => errors::RESOURCE_IN_USE_EXCEPTION,
-        Rule::DuplicateLoadBalancerName(_) => errors::DUPLICATE_LOAD_BALANCER_NAME_EXCEPTION,
-        Rule::InvalidSubnet(_) => errors::INVALID_SUBNET_EXCEPTION,
-        Rule::ListenerNotFound => errors::LISTENER_NOT_FOUND_EXCEPTION,
-        Rule::RuleNotFound => errors::RULE_NOT_FOUND_EXCEPTION,
-        Rule::PriorityInUse(_) => errors::PRIORITY_IN_USE_EXCEPTION,
-        Rule::DuplicateListener => errors::DUPLICATE_LISTENER_EXCEPTION,
-        Rule::InvalidTarget(_) => errors::INVALID_TARGET_EXCEPTION,
-        Rule::UnsupportedProtocol(_) => errors::UNSUPPORTED_PROTOCOL_EXCEPTION,
-        Rule::OperationNotPermitted(_) => errors::OPERATION_NOT_PERMITTED_EXCEPTION,
-        Rule::InvalidLoadBalancerAction(_) => errors::INVALID_LOAD_BALANCER_ACTION_EXCEPTION,
-        Rule::TargetGroupAssociationLimit(_) => errors::TARGET_GROUP_ASSOCIATION_LIMIT_EXCEPTION,
-        Rule::IncompatibleProtocols(_) => errors::INCOMPATIBLE_PROTOCOLS_EXCEPTION,
-        Rule::InvalidSecurityGroup(_) => errors::INVALID_SECURITY_GROUP_EXCEPTION,
-        Rule::TooManyTargets => errors::TOO_MANY_TARGETS_EXCEPTION,
-    })
-}
-
 impl ErrorCode for Rule {
-    fn code(&self) -> &'static str {
-        shape(self).map_or("ValidationError", |shape| shape.code)
-    }
-
     const SERVICE: ballast_wire::Service = ballast_wire::Service::Elbv2;
 
-    /// The model's statuses (400 for every shape Ballast raises).
-    fn status(&self) -> http::StatusCode {
-        shape(self)
-            .and_then(|shape| http::StatusCode::from_u16(shape.status).ok())
-            .unwrap_or(http::StatusCode::BAD_REQUEST)
+    /// The model's shapes (400 for every shape Ballast raises);
+    /// `ValidationError` is the protocol's.
+    fn shape(&self) -> Option<ballast_model::ErrorShape> {
+        Some(match self {
+            Rule::Validation(_) => return None,
+            Rule::DuplicateTargetGroupName(_) => errors::DUPLICATE_TARGET_GROUP_NAME_EXCEPTION,
+            Rule::TargetGroupNotFound => errors::TARGET_GROUP_NOT_FOUND_EXCEPTION,
+            Rule::LoadBalancerNotFound => errors::LOAD_BALANCER_NOT_FOUND_EXCEPTION,
+            Rule::DuplicateTagKeys(_) => errors::DUPLICATE_TAG_KEYS_EXCEPTION,
+            Rule::TooManyTags => errors::TOO_MANY_TAGS_EXCEPTION,
+            Rule::InvalidConfigurationRequest(_) => errors::INVALID_CONFIGURATION_REQUEST_EXCEPTION,
+            Rule::ResourceInUse(_) => errors::RESOURCE_IN_USE_EXCEPTION,
+            Rule::DuplicateLoadBalancerName(_) => errors::DUPLICATE_LOAD_BALANCER_NAME_EXCEPTION,
+            Rule::InvalidSubnet(_) => errors::INVALID_SUBNET_EXCEPTION,
+            Rule::ListenerNotFound => errors::LISTENER_NOT_FOUND_EXCEPTION,
+            Rule::RuleNotFound => errors::RULE_NOT_FOUND_EXCEPTION,
+            Rule::PriorityInUse(_) => errors::PRIORITY_IN_USE_EXCEPTION,
+            Rule::DuplicateListener => errors::DUPLICATE_LISTENER_EXCEPTION,
+            Rule::InvalidTarget(_) => errors::INVALID_TARGET_EXCEPTION,
+            Rule::UnsupportedProtocol(_) => errors::UNSUPPORTED_PROTOCOL_EXCEPTION,
+            Rule::OperationNotPermitted(_) => errors::OPERATION_NOT_PERMITTED_EXCEPTION,
+            Rule::InvalidLoadBalancerAction(_) => errors::INVALID_LOAD_BALANCER_ACTION_EXCEPTION,
+            Rule::TargetGroupAssociationLimit(_) => {
+                errors::TARGET_GROUP_ASSOCIATION_LIMIT_EXCEPTION
+            }
+            Rule::IncompatibleProtocols(_) => errors::INCOMPATIBLE_PROTOCOLS_EXCEPTION,
+            Rule::InvalidSecurityGroup(_) => errors::INVALID_SECURITY_GROUP_EXCEPTION,
+            Rule::TooManyTargets => errors::TOO_MANY_TARGETS_EXCEPTION,
+        })
     }
 }
 
@@ -123,6 +114,26 @@ pub(super) fn paging(
     let after =
         page_after(marker).map_err(|_| Rule::Validation("The marker is not valid".to_owned()))?;
     Ok((size, after))
+}
+
+/// The changes a Modify*Attributes request names, as `(key, value)`
+/// pairs (absent is empty); at least one is required.
+pub(super) fn attribute_changes<'a>(
+    attributes: impl ExactSizeIterator<Item = (&'a Option<String>, &'a Option<String>)>,
+) -> Result<Vec<(&'a str, &'a str)>, Rule> {
+    if attributes.len() == 0 {
+        return Err(Rule::Validation(
+            "At least one attribute must be specified".to_owned(),
+        ));
+    }
+    Ok(attributes
+        .map(|(key, value)| {
+            (
+                key.as_deref().unwrap_or_default(),
+                value.as_deref().unwrap_or_default(),
+            )
+        })
+        .collect())
 }
 
 /// A port the model bounds to 1–65535 (`Port`), as the core keeps it.

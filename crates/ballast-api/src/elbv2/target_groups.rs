@@ -8,7 +8,7 @@ use ballast_store::Tx;
 
 use ballast_model::elbv2::*;
 
-use super::{Error, int, load_balancers, paging, port, usage};
+use super::{Error, attribute_changes, int, load_balancers, paging, port, usage};
 use crate::ApiState;
 
 /// Checks that text is a target group ARN of this region and account.
@@ -262,17 +262,10 @@ pub(super) fn modify_attributes(
     state: &ApiState,
     input: ModifyTargetGroupAttributesInput,
 ) -> Result<ModifyTargetGroupAttributesOutput, Error> {
-    if input.attributes.is_empty() {
-        return Err(Rule::Validation("At least one attribute must be specified".to_owned()).into());
-    }
+    let changes = attribute_changes(input.attributes.iter().map(|a| (&a.key, &a.value)))?;
     let group = state.store.write(|tx| -> Result<_, Error> {
         let mut group = load(tx, &input.target_group_arn)?;
-        group.attributes = group.attributes.modify(input.attributes.iter().map(|a| {
-            (
-                a.key.as_deref().unwrap_or_default(),
-                a.value.as_deref().unwrap_or_default(),
-            )
-        }))?;
+        group.attributes = group.attributes.modify(changes)?;
         tx.save_target_group(&group)?;
         Ok(group)
     })?;

@@ -16,7 +16,6 @@ use ballast_core::paging::{decode_token, page};
 use ballast_core::tags::{self as core_tags, TagError};
 use ballast_model::iam::{self as model, Tag, errors};
 use ballast_store::Tx;
-use http::StatusCode;
 
 use crate::dispatch::{call, call_no_output, routes};
 use crate::error::{ErrorCode, HandlerError};
@@ -76,33 +75,22 @@ routes! {
 /// A failure inside an IAM handler.
 pub(crate) type Error = HandlerError<Rule>;
 
-/// The model's error shape for a rule; `None` for `ValidationError`, the
-/// protocol's error rather than a shape in the model.
-fn shape(rule: &Rule) -> Option<ballast_model::ErrorShape> {
-    Some(match rule {
-        Rule::Validation(_) => return None,
-        Rule::InvalidInput(_) => errors::INVALID_INPUT_EXCEPTION,
-        Rule::EntityAlreadyExists(_) => errors::ENTITY_ALREADY_EXISTS_EXCEPTION,
-        Rule::NoSuchEntity(_) => errors::NO_SUCH_ENTITY_EXCEPTION,
-        Rule::DeleteConflict(_) => errors::DELETE_CONFLICT_EXCEPTION,
-        Rule::LimitExceeded(_) => errors::LIMIT_EXCEEDED_EXCEPTION,
-        Rule::MalformedPolicyDocument(_) => errors::MALFORMED_POLICY_DOCUMENT_EXCEPTION,
-    })
-}
-
 impl ErrorCode for Rule {
-    fn code(&self) -> &'static str {
-        shape(self).map_or("ValidationError", |shape| shape.code)
-    }
-
     const SERVICE: ballast_wire::Service = ballast_wire::Service::Iam;
 
-    /// The model's statuses: 404 for a missing entity, 409 for conflicts
-    /// and quotas, 400 for the rest.
-    fn status(&self) -> StatusCode {
-        shape(self)
-            .and_then(|shape| StatusCode::from_u16(shape.status).ok())
-            .unwrap_or(StatusCode::BAD_REQUEST)
+    /// The model's shapes (statuses: 404 for a missing entity, 409 for
+    /// conflicts and quotas, 400 for the rest); `ValidationError` is the
+    /// protocol's.
+    fn shape(&self) -> Option<ballast_model::ErrorShape> {
+        Some(match self {
+            Rule::Validation(_) => return None,
+            Rule::InvalidInput(_) => errors::INVALID_INPUT_EXCEPTION,
+            Rule::EntityAlreadyExists(_) => errors::ENTITY_ALREADY_EXISTS_EXCEPTION,
+            Rule::NoSuchEntity(_) => errors::NO_SUCH_ENTITY_EXCEPTION,
+            Rule::DeleteConflict(_) => errors::DELETE_CONFLICT_EXCEPTION,
+            Rule::LimitExceeded(_) => errors::LIMIT_EXCEEDED_EXCEPTION,
+            Rule::MalformedPolicyDocument(_) => errors::MALFORMED_POLICY_DOCUMENT_EXCEPTION,
+        })
     }
 }
 

@@ -32,10 +32,10 @@ routes! {
 pub(crate) type Error = HandlerError<Rule>;
 
 impl ErrorCode for Rule {
-    fn code(&self) -> &'static str {
-        // Validation is the protocol's error, not a shape in the model.
-        let shape = match self {
-            Rule::Validation(_) => return "ValidationException",
+    /// Validation is the protocol's error, not a shape in the model.
+    fn shape(&self) -> Option<ballast_model::ErrorShape> {
+        Some(match self {
+            Rule::Validation(_) => return None,
             Rule::AlreadyExists => errors::PARAMETER_ALREADY_EXISTS,
             Rule::NotFound(_) => errors::PARAMETER_NOT_FOUND,
             Rule::VersionNotFound { .. } => errors::PARAMETER_VERSION_NOT_FOUND,
@@ -47,8 +47,7 @@ impl ErrorCode for Rule {
             Rule::InvalidFilterKey(_) => errors::INVALID_FILTER_KEY,
             Rule::InvalidFilterOption(_) => errors::INVALID_FILTER_OPTION,
             Rule::InvalidFilterValue(_) => errors::INVALID_FILTER_VALUE,
-        };
-        shape.code
+        })
     }
 
     const SERVICE: ballast_wire::Service = ballast_wire::Service::Ssm;

@@ -476,6 +476,30 @@ fn get_public_by_path(
     })
 }
 
+/// A stored version as DescribeParameters (`ParameterMetadata`) and
+/// GetParameterHistory (`ParameterHistory`) list it: the two wire types
+/// share these members, and each adds its own (listed first, so that
+/// they may borrow the version before it is moved).
+macro_rules! version_view {
+    ($($wire:ident)::+, $v:ident { $($field:ident: $value:expr),* $(,)? }) => {
+        $($wire)::+ {
+            $($field: $value,)*
+            name: Some($v.name),
+            r#type: Some(wire_type($v.parameter_type)),
+            key_id: $v.key_id,
+            last_modified_date: Some(Timestamp::from_millis($v.modified_millis)),
+            last_modified_user: Some($v.modified_user),
+            description: $v.description,
+            allowed_pattern: $v.allowed_pattern,
+            version: Some($v.version),
+            tier: Some(wire_tier($v.tier)),
+            // Parameter policies are accepted but not enforced; none are reported.
+            policies: Some(Vec::new()),
+            data_type: Some($v.data_type),
+        }
+    };
+}
+
 pub(super) fn describe(
     state: &ApiState,
     input: DescribeParametersInput,
@@ -511,20 +535,13 @@ pub(super) fn describe(
     Ok(DescribeParametersOutput {
         parameters: Some(
             page.into_iter()
-                .map(|v| wire::ParameterMetadata {
-                    arn: Some(parameter_arn(state, &v.name)),
-                    name: Some(v.name),
-                    r#type: Some(wire_type(v.parameter_type)),
-                    key_id: v.key_id,
-                    last_modified_date: Some(Timestamp::from_millis(v.modified_millis)),
-                    last_modified_user: Some(v.modified_user),
-                    description: v.description,
-                    allowed_pattern: v.allowed_pattern,
-                    version: Some(v.version),
-                    tier: Some(wire_tier(v.tier)),
-                    // Parameter policies are accepted but not enforced; none are reported.
-                    policies: Some(Vec::new()),
-                    data_type: Some(v.data_type),
+                .map(|v| {
+                    version_view!(
+                        wire::ParameterMetadata,
+                        v {
+                            arn: Some(parameter_arn(state, &v.name)),
+                        }
+                    )
                 })
                 .collect(),
         ),
@@ -562,20 +579,14 @@ pub(super) fn history(
     Ok(GetParameterHistoryOutput {
         parameters: Some(
             page.into_iter()
-                .map(|v| wire::ParameterHistory {
-                    value: Some(shown_value(&v, decrypt)),
-                    name: Some(v.name),
-                    r#type: Some(wire_type(v.parameter_type)),
-                    key_id: v.key_id,
-                    last_modified_date: Some(Timestamp::from_millis(v.modified_millis)),
-                    last_modified_user: Some(v.modified_user),
-                    description: v.description,
-                    allowed_pattern: v.allowed_pattern,
-                    version: Some(v.version),
-                    labels: Some(v.labels),
-                    tier: Some(wire_tier(v.tier)),
-                    policies: Some(Vec::new()),
-                    data_type: Some(v.data_type),
+                .map(|v| {
+                    version_view!(
+                        wire::ParameterHistory,
+                        v {
+                            value: Some(shown_value(&v, decrypt)),
+                            labels: Some(v.labels),
+                        }
+                    )
                 })
                 .collect(),
         ),

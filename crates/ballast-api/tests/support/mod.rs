@@ -131,6 +131,12 @@ impl Reply {
         Some(self.body[start..start + end].to_owned())
     }
 
+    /// Panics with the body unless the reply is the error `code`.
+    #[track_caller]
+    pub fn assert_code(&self, code: &str) {
+        assert_eq!(self.code().as_deref(), Some(code), "{}", self.body);
+    }
+
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }

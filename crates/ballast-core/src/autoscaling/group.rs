@@ -497,12 +497,8 @@ impl Group {
             return Ok(());
         }
         member.health = health;
-        member.unhealthy_cause = (health == Health::Unhealthy).then(|| {
-            format!(
-                "At {} an instance was taken out of service in response to a user health-check.",
-                super::iso8601(now_millis)
-            )
-        });
+        member.unhealthy_cause = (health == Health::Unhealthy)
+            .then(|| super::taken_out_of_service(now_millis, "a user health-check"));
         Ok(())
     }
 
@@ -527,57 +523,31 @@ impl Group {
         &mut self,
         ids: &[String],
         decrement: bool,
-        mut activity: impl FnMut(&str) -> Activity,
+        activity: impl FnMut(&str) -> Activity,
         now_millis: i64,
     ) -> Result<Vec<Activity>, Error> {
-        Self::check_count(ids)?;
-        for id in ids {
-            let member = self.member(id).ok_or_else(|| self.not_member(id))?;
-            if member.lifecycle != Lifecycle::InService {
-                return Err(invalid(format!("The instance {id} is not in InService.")));
-            }
-        }
+        self.check_all_in(ids, Lifecycle::InService, "InService")?;
         if decrement {
             let n = u32::try_from(ids.len()).unwrap_or(u32::MAX);
             let next = self.desired.saturating_sub(n);
             if next < self.min_size || self.desired < n {
-                return Err(invalid(format!(
-                    "AutoScalingGroup {} has min-size={}, max-size={}, and desired-size={}. To place into standby {} instances, please update the AutoScalingGroup sizes appropriately.",
-                    self.name,
-                    self.min_size,
-                    self.max_size,
-                    self.desired,
-                    ids.len()
-                )));
+                return Err(self.sizes_refusal("place into standby", ids.len()));
             }
             self.desired = next;
         }
-        let mut out = Vec::new();
-        for id in ids {
-            let made = activity(id);
-            if let Some(member) = self.member_mut(id) {
-                member.enter(Lifecycle::EnteringStandby, now_millis);
-                member.activity = Some(made.clone());
-            }
-            out.push(made);
-        }
-        Ok(out)
+        Ok(self.move_members(ids, activity, |member| {
+            member.enter(Lifecycle::EnteringStandby, now_millis);
+        }))
     }
 
     /// ExitStandby: Standby instances come back (desired + 1 each).
     pub fn exit_standby(
         &mut self,
         ids: &[String],
-        mut activity: impl FnMut(&str) -> Activity,
+        activity: impl FnMut(&str) -> Activity,
         now_millis: i64,
     ) -> Result<Vec<Activity>, Error> {
-        Self::check_count(ids)?;
-        for id in ids {
-            let member = self.member(id).ok_or_else(|| self.not_member(id))?;
-            if member.lifecycle != Lifecycle::Standby {
-                return Err(invalid(format!("The instance {id} is not in Standby.")));
-            }
-        }
+        self.check_all_in(ids, Lifecycle::Standby, "Standby")?;
         if self.is_suspended("Launch") {
             return Err(invalid(
                 "ExitStandby is not allowed while the Launch process is suspended",
@@ -586,27 +556,55 @@ impl Group {
         let n = u32::try_from(ids.len()).unwrap_or(u32::MAX);
         let next = self.desired.saturating_add(n);
         if next > self.max_size {
-            return Err(invalid(format!(
-                "AutoScalingGroup {} has min-size={}, max-size={}, and desired-size={}. To exit standby {} instances, please update the AutoScalingGroup sizes appropriately.",
-                self.name,
-                self.min_size,
-                self.max_size,
-                self.desired,
-                ids.len()
-            )));
+            return Err(self.sizes_refusal("exit standby", ids.len()));
         }
         self.desired = next;
+        Ok(self.move_members(ids, activity, |member| {
+            member.enter(Lifecycle::Pending, now_millis);
+            member.entry = Entry::FromStandby;
+        }))
+    }
+
+    /// Refuses a standby change unless every one of `ids` (at most the
+    /// request limit) is a member in `lifecycle` (named so in the message).
+    fn check_all_in(&self, ids: &[String], lifecycle: Lifecycle, named: &str) -> Result<(), Error> {
+        Self::check_count(ids)?;
+        for id in ids {
+            let member = self.member(id).ok_or_else(|| self.not_member(id))?;
+            if member.lifecycle != lifecycle {
+                return Err(invalid(format!("The instance {id} is not in {named}.")));
+            }
+        }
+        Ok(())
+    }
+
+    /// AWS's refusal of a change that would take the desired capacity
+    /// outside the group's sizes.
+    fn sizes_refusal(&self, doing: &str, count: usize) -> Error {
+        invalid(format!(
+            "AutoScalingGroup {} has min-size={}, max-size={}, and desired-size={}. To {doing} {count} instances, please update the AutoScalingGroup sizes appropriately.",
+            self.name, self.min_size, self.max_size, self.desired,
+        ))
+    }
+
+    /// Records an activity for each of `ids` and moves its member along
+    /// with `enter`, the activity attached; returns the activities.
+    fn move_members(
+        &mut self,
+        ids: &[String],
+        mut activity: impl FnMut(&str) -> Activity,
+        mut enter: impl FnMut(&mut Member),
+    ) -> Vec<Activity> {
         let mut out = Vec::new();
         for id in ids {
             let made = activity(id);
             if let Some(member) = self.member_mut(id) {
-                member.enter(Lifecycle::Pending, now_millis);
-                member.entry = Entry::FromStandby;
+                enter(member);
                 member.activity = Some(made.clone());
             }
             out.push(made);
         }
-        Ok(out)
+        out
     }
 
     /// DetachInstances: InService or Standby instances leave the group

@@ -85,6 +85,16 @@ impl Error {
     }
 }
 
+/// The cause AWS records for every instance an Auto Scaling decision or
+/// request takes out of service: "At <time> an instance was taken out of
+/// service in response to <reason>."
+fn taken_out_of_service(now_millis: i64, reason: &str) -> String {
+    format!(
+        "At {} an instance was taken out of service in response to {reason}.",
+        iso8601(now_millis)
+    )
+}
+
 fn invalid(message: impl Into<String>) -> Error {
     Error::Validation(message.into())
 }

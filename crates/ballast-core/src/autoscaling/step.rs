@@ -15,7 +15,7 @@ use super::hook::{LifecycleHook, Transition, WaitingAction};
 use super::member::{Entry, Health, Lifecycle, Member};
 use super::refresh::RefreshStatus;
 use super::template::TemplateSpec;
-use super::{iso8601, scaled_millis, uses_elb_health};
+use super::{iso8601, scaled_millis, taken_out_of_service, uses_elb_health};
 use crate::ec2::InstanceState;
 use crate::{Ids, TimeScale};
 
@@ -111,19 +111,8 @@ pub fn step(group: &mut Group, world: &World, ids: &Ids) -> Vec<Action> {
     if group.deleting {
         for m in &mut group.instances {
             if !m.lifecycle.is_leaving() {
-                let cause = format!(
-                    "At {} an instance was taken out of service in response to a user request to delete the group.",
-                    iso8601(now)
-                );
-                start_leaving(
-                    m,
-                    &group.name,
-                    &group.arn,
-                    Lifecycle::Terminating,
-                    cause,
-                    ids,
-                    now,
-                );
+                let cause = taken_out_of_service(now, "a user request to delete the group");
+                start_terminating(m, &group.name, &group.arn, cause, ids, now);
                 m.skip_terminate_hooks = true;
                 m.waiting.clear();
             }
@@ -149,22 +138,41 @@ pub fn step(group: &mut Group, world: &World, ids: &Ids) -> Vec<Action> {
     out
 }
 
-/// Moves a member from steady service toward leaving, with an activity.
-fn start_leaving(
+/// After a transition's hooks were (or were not) started: a hooked member
+/// waits for them (`wait`), any other goes straight on (`proceed`, with
+/// its activity's status).
+fn wait_or_proceed(
+    m: &mut Member,
+    hooked: bool,
+    wait: Lifecycle,
+    (proceed, status): (Lifecycle, ActivityStatus),
+    now: i64,
+    out: &mut Vec<Action>,
+) {
+    if hooked {
+        m.enter(wait, now);
+        record(m, ActivityStatus::MidLifecycleAction, now, out);
+    } else {
+        m.enter(proceed, now);
+        record(m, status, now, out);
+    }
+}
+
+/// Why EC2 health takes out an instance that was terminated or stopped
+/// behind the group's back.
+const EC2_HEALTH_REASON: &str = "an EC2 health check indicating it has been terminated or stopped";
+
+/// Starts terminating a member, with an activity.
+fn start_terminating(
     m: &mut Member,
     group_name: &str,
     group_arn: &str,
-    to: Lifecycle,
     cause: String,
     ids: &Ids,
     now: i64,
 ) {
-    let description = match to {
-        Lifecycle::Detaching => format!("Detaching EC2 instance: {}", m.instance_id),
-        Lifecycle::EnteringStandby => format!("Moving EC2 instance to Standby: {}", m.instance_id),
-        _ => format!("Terminating EC2 instance: {}", m.instance_id),
-    };
-    m.enter(to, now);
+    let description = format!("Terminating EC2 instance: {}", m.instance_id);
+    m.enter(Lifecycle::Terminating, now);
     m.activity = Some(Activity::start(
         ids.request_id(),
         group_name,
@@ -282,24 +290,18 @@ fn advance(
         // service: EC2 health says unhealthy at once, grace period or not.
         if !group.is_suspended("HealthCheck") && m.health == Health::Healthy {
             m.health = Health::Unhealthy;
-            m.unhealthy_cause = Some(format!(
-                "At {} an instance was taken out of service in response to an EC2 health check indicating it has been terminated or stopped.",
-                iso8601(now)
-            ));
+            m.unhealthy_cause = Some(taken_out_of_service(now, EC2_HEALTH_REASON));
         }
     }
     match m.lifecycle {
         Lifecycle::Pending => {
             if obs.gone() {
                 leave_unhealthy(group, m, world, ids, out);
-            } else if m.entry == Entry::Launched
-                && start_hooks(group, m, Transition::Launching, world, ids, out)
-            {
-                m.enter(Lifecycle::PendingWait, now);
-                record(m, ActivityStatus::MidLifecycleAction, now, out);
             } else {
-                m.enter(Lifecycle::PendingProceed, now);
-                record(m, ActivityStatus::PreInService, now, out);
+                let hooked = m.entry == Entry::Launched
+                    && start_hooks(group, m, Transition::Launching, world, ids, out);
+                let proceed = (Lifecycle::PendingProceed, ActivityStatus::PreInService);
+                wait_or_proceed(m, hooked, Lifecycle::PendingWait, proceed, now, out);
             }
             false
         }
@@ -320,19 +322,9 @@ fn advance(
                         activity.set(ActivityStatus::Cancelled, now);
                         out.push(Action::Record(activity.clone()));
                     }
-                    let cause = format!(
-                        "At {} an instance was taken out of service in response to a launch lifecycle action that was abandoned.",
-                        iso8601(now)
-                    );
-                    start_leaving(
-                        m,
-                        &group.name,
-                        &group.arn,
-                        Lifecycle::Terminating,
-                        cause,
-                        ids,
-                        now,
-                    );
+                    let cause =
+                        taken_out_of_service(now, "a launch lifecycle action that was abandoned");
+                    start_terminating(m, &group.name, &group.arn, cause, ids, now);
                     m.skip_terminate_hooks = true;
                 }
                 Some(_) => {
@@ -417,16 +409,11 @@ fn advance(
                 return false;
             }
             m.registered = false;
-            if !m.skip_terminate_hooks
+            let hooked = !m.skip_terminate_hooks
                 && !obs.gone()
-                && start_hooks(group, m, Transition::Terminating, world, ids, out)
-            {
-                m.enter(Lifecycle::TerminatingWait, now);
-                record(m, ActivityStatus::MidLifecycleAction, now, out);
-            } else {
-                m.enter(Lifecycle::TerminatingProceed, now);
-                record(m, ActivityStatus::InProgress, now, out);
-            }
+                && start_hooks(group, m, Transition::Terminating, world, ids, out);
+            let proceed = (Lifecycle::TerminatingProceed, ActivityStatus::InProgress);
+            wait_or_proceed(m, hooked, Lifecycle::TerminatingWait, proceed, now, out);
             false
         }
         Lifecycle::TerminatingWait => {
@@ -462,10 +449,7 @@ fn check_health(group: &Group, m: &mut Member, obs: &Observation, world: &World)
     let now = world.now_millis;
     if !obs.running() {
         m.health = Health::Unhealthy;
-        m.unhealthy_cause = Some(format!(
-            "At {} an instance was taken out of service in response to an EC2 health check indicating it has been terminated or stopped.",
-            iso8601(now)
-        ));
+        m.unhealthy_cause = Some(taken_out_of_service(now, EC2_HEALTH_REASON));
         return;
     }
     let grace = scaled_millis(u64::from(group.health_check_grace_period), world.scale);
@@ -480,9 +464,9 @@ fn check_health(group: &Group, m: &mut Member, obs: &Observation, world: &World)
     });
     if uses_elb_health(&group.health_check_type) && past_grace && attached_unhealthy {
         m.health = Health::Unhealthy;
-        m.unhealthy_cause = Some(format!(
-            "At {} an instance was taken out of service in response to an ELB system health check failure.",
-            iso8601(now)
+        m.unhealthy_cause = Some(taken_out_of_service(
+            now,
+            "an ELB system health check failure",
         ));
     }
 }
@@ -499,22 +483,12 @@ fn leave_unhealthy(group: &Group, m: &mut Member, world: &World, ids: &Ids, out:
         out.push(Action::Record(activity.clone()));
     }
     m.health = Health::Unhealthy;
-    let cause = m.unhealthy_cause.clone().unwrap_or_else(|| {
-        format!(
-            "At {} an instance was taken out of service in response to an EC2 health check indicating it has been terminated or stopped.",
-            iso8601(now)
-        )
-    });
+    let cause = m
+        .unhealthy_cause
+        .clone()
+        .unwrap_or_else(|| taken_out_of_service(now, EC2_HEALTH_REASON));
     m.waiting.clear();
-    start_leaving(
-        m,
-        &group.name,
-        &group.arn,
-        Lifecycle::Terminating,
-        cause,
-        ids,
-        now,
-    );
+    start_terminating(m, &group.name, &group.arn, cause, ids, now);
 }
 
 /// The zone a new instance goes to: the group's zone with the fewest
@@ -643,13 +617,15 @@ fn capacity(group: &mut Group, world: &World, ids: &Ids, out: &mut Vec<Action>) 
                     out.push(Action::Record(activity.clone()));
                 }
                 m.waiting.clear();
-                let cause = format!(
-                    "At {} an instance was taken out of service in response to a difference between desired and actual capacity, shrinking the capacity from {} to {}.",
-                    iso8601(now),
-                    n + 1,
-                    n
+                let cause = taken_out_of_service(
+                    now,
+                    &format!(
+                        "a difference between desired and actual capacity, shrinking the capacity from {} to {}",
+                        n + 1,
+                        n
+                    ),
                 );
-                start_leaving(m, &name, &arn, Lifecycle::Terminating, cause, ids, now);
+                start_terminating(m, &name, &arn, cause, ids, now);
                 m.decremented = true;
             }
         }
@@ -739,11 +715,8 @@ fn refresh(group: &mut Group, world: &World, ids: &Ids, out: &mut Vec<Action>) {
     let (name, arn) = (group.name.clone(), group.arn.clone());
     for id in chosen {
         if let Some(m) = group.instances.iter_mut().find(|m| m.instance_id == id) {
-            let cause = format!(
-                "At {} an instance was taken out of service in response to an instance refresh.",
-                iso8601(now)
-            );
-            start_leaving(m, &name, &arn, Lifecycle::Terminating, cause, ids, now);
+            let cause = taken_out_of_service(now, "an instance refresh");
+            start_terminating(m, &name, &arn, cause, ids, now);
             m.skip_terminate_hooks = false;
             if let Some(activity) = &m.activity {
                 out.push(Action::Record(activity.clone()));

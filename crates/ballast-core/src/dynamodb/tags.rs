@@ -96,27 +96,26 @@ pub fn not_found(arn: &str) -> Error {
 mod tests {
     use super::*;
 
-    fn tag(k: &str, v: &str) -> Tag {
-        Tag {
-            key: k.into(),
-            value: v.into(),
-        }
-    }
-
     #[test]
     fn limits() {
-        assert!(validate(&[tag("team", "payments"), tag("cost-centre:a/b", "x=1 +2 @3")]).is_ok());
-        assert!(validate(&[tag("Umgebung", "Prüfung"), tag("k", "")]).is_ok());
-        assert!(validate(&[tag("k", "#!%")]).is_err());
-        assert!(validate(&[tag("bad;key", "v")]).is_err());
-        assert!(validate(&[tag("", "v")]).is_err());
-        assert!(validate(&[tag(&"k".repeat(129), "v")]).is_err());
-        assert!(validate(&[tag("k", &"v".repeat(257))]).is_err());
-        assert!(validate(&[tag("aws:reserved", "v")]).is_err());
-        assert!(validate(&[tag("k", "1"), tag("k", "2")]).is_err());
-        let fifty: Vec<Tag> = (0..50).map(|i| tag(&format!("k{i}"), "v")).collect();
+        assert!(
+            validate(&[
+                Tag::new("team", "payments"),
+                Tag::new("cost-centre:a/b", "x=1 +2 @3")
+            ])
+            .is_ok()
+        );
+        assert!(validate(&[Tag::new("Umgebung", "Prüfung"), Tag::new("k", "")]).is_ok());
+        assert!(validate(&[Tag::new("k", "#!%")]).is_err());
+        assert!(validate(&[Tag::new("bad;key", "v")]).is_err());
+        assert!(validate(&[Tag::new("", "v")]).is_err());
+        assert!(validate(&[Tag::new("k".repeat(129), "v")]).is_err());
+        assert!(validate(&[Tag::new("k", "v".repeat(257))]).is_err());
+        assert!(validate(&[Tag::new("aws:reserved", "v")]).is_err());
+        assert!(validate(&[Tag::new("k", "1"), Tag::new("k", "2")]).is_err());
+        let fifty: Vec<Tag> = (0..50).map(|i| Tag::new(format!("k{i}"), "v")).collect();
         assert!(validate(&fifty).is_ok());
-        let fifty_one: Vec<Tag> = (0..51).map(|i| tag(&format!("k{i}"), "v")).collect();
+        let fifty_one: Vec<Tag> = (0..51).map(|i| Tag::new(format!("k{i}"), "v")).collect();
         assert!(validate(&fifty_one).is_err());
     }
 

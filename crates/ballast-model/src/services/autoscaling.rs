@@ -47,7224 +47,2179 @@ pub const OPERATIONS: &[&str] = &[
     "CancelInstanceRefresh",
 ];
 
-/// Specifies the minimum and maximum for the AcceleratorCount object when you specify InstanceRequirements for an Auto Scaling group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct AcceleratorCountRequest {
-    /// The minimum value.
-    #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
-    pub min: Option<i32>,
-    /// The maximum value.
-    #[serde(rename = "Max", skip_serializing_if = "Option::is_none")]
-    pub max: Option<i32>,
+crate::structure! {
+    /// Specifies the minimum and maximum for the AcceleratorCount object when you specify InstanceRequirements for an Auto Scaling group.
+    #[derive(Default)]
+    AcceleratorCountRequest {
+        /// The minimum value.
+        min?: i32 = "Min", "min";
+        /// The maximum value.
+        max?: i32 = "Max", "max";
+    }
+    input "AcceleratorCountRequest" |this, at, out| {
+        if let Some(v) = &this.min { rules::integer(out, at, "min", i64::from(*v), Some(0), None); }
+        if let Some(v) = &this.max { rules::integer(out, at, "max", i64::from(*v), Some(0), None); }
+    }
+    required REQUIRED_ACCELERATOR_COUNT_REQUEST []
 }
 
-impl Validate for AcceleratorCountRequest {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.min {
-            rules::integer(out, at, "min", i64::from(*v), Some(0), None);
-        }
-        if let Some(v) = &self.max {
-            rules::integer(out, at, "max", i64::from(*v), Some(0), None);
-        }
+crate::model_enum! {
+    AcceleratorManufacturer {
+        Nvidia = "nvidia",
+        Amd = "amd",
+        AmazonWebServices = "amazon-web-services",
+        Xilinx = "xilinx",
     }
 }
 
-/// What [`AcceleratorCountRequest`] requires, for reporting every missing member at once.
-pub static REQUIRED_ACCELERATOR_COUNT_REQUEST: Required = Required { members: &[] };
-
-impl Echo for AcceleratorCountRequest {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "AcceleratorCountRequest",
-            &[("min", &self.min), ("max", &self.max)],
-        );
+crate::model_enum! {
+    AcceleratorName {
+        A100 = "a100",
+        V100 = "v100",
+        K80 = "k80",
+        T4 = "t4",
+        M60 = "m60",
+        RadeonProV520 = "radeon-pro-v520",
+        Vu9p = "vu9p",
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum AcceleratorManufacturer {
-    /// `nvidia`
-    Nvidia,
-    /// `amd`
-    Amd,
-    /// `amazon-web-services`
-    AmazonWebServices,
-    /// `xilinx`
-    Xilinx,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
+crate::structure! {
+    /// Specifies the minimum and maximum for the AcceleratorTotalMemoryMiB object when you specify InstanceRequirements for an Auto Scaling group.
+    #[derive(Default)]
+    AcceleratorTotalMemoryMiBRequest {
+        /// The memory minimum in MiB.
+        min?: i32 = "Min", "min";
+        /// The memory maximum in MiB.
+        max?: i32 = "Max", "max";
+    }
+    input "AcceleratorTotalMemoryMiBRequest" |this, at, out| {
+        if let Some(v) = &this.min { rules::integer(out, at, "min", i64::from(*v), Some(0), None); }
+        if let Some(v) = &this.max { rules::integer(out, at, "max", i64::from(*v), Some(0), None); }
+    }
+    required REQUIRED_ACCELERATOR_TOTAL_MEMORY_MI_B_REQUEST []
 }
 
-impl AcceleratorManufacturer {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["nvidia", "amd", "amazon-web-services", "xilinx"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Nvidia => "nvidia",
-            Self::Amd => "amd",
-            Self::AmazonWebServices => "amazon-web-services",
-            Self::Xilinx => "xilinx",
-            Self::Unknown(v) => v,
-        }
+crate::model_enum! {
+    AcceleratorType {
+        Gpu = "gpu",
+        Fpga = "fpga",
+        Inference = "inference",
     }
 }
 
-impl From<&str> for AcceleratorManufacturer {
-    fn from(value: &str) -> Self {
-        match value {
-            "nvidia" => Self::Nvidia,
-            "amd" => Self::Amd,
-            "amazon-web-services" => Self::AmazonWebServices,
-            "xilinx" => Self::Xilinx,
-            other => Self::Unknown(other.to_owned()),
-        }
+crate::structure! {
+    /// Describes scaling activity, which is a long-running process that represents a change to your Auto Scaling group, such as changing its size or replacing an instance.
+    Activity {
+        /// The ID of the activity.
+        activity_id: String = "ActivityId";
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name: String = "AutoScalingGroupName";
+        /// A friendly, more verbose description of the activity.
+        description?: String = "Description";
+        /// The reason the activity began.
+        cause: String = "Cause";
+        /// The start time of the activity.
+        start_time: Timestamp = "StartTime";
+        /// The end time of the activity.
+        end_time?: Timestamp = "EndTime";
+        /// The current status of the activity.
+        status_code: ScalingActivityStatusCode = "StatusCode";
+        /// A friendly, more verbose description of the activity status.
+        status_message?: String = "StatusMessage";
+        /// A value between 0 and 100 that indicates the progress of the activity.
+        progress?: i32 = "Progress";
+        /// The details about the activity.
+        details?: String = "Details";
+        /// The state of the Auto Scaling group, which is either InService or Deleted.
+        auto_scaling_group_state?: String = "AutoScalingGroupState";
+        /// The Amazon Resource Name (ARN) of the Auto Scaling group.
+        auto_scaling_group_arn?: String = "AutoScalingGroupARN";
     }
 }
 
-crate::model_enum!(AcceleratorManufacturer);
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum AcceleratorName {
-    /// `a100`
-    A100,
-    /// `v100`
-    V100,
-    /// `k80`
-    K80,
-    /// `t4`
-    T4,
-    /// `m60`
-    M60,
-    /// `radeon-pro-v520`
-    RadeonProV520,
-    /// `vu9p`
-    Vu9p,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
+crate::structure! {
+    /// Specifies the CloudWatch alarm specification to use in an instance refresh.
+    #[derive(Default)]
+    AlarmSpecification {
+        /// The names of one or more CloudWatch alarms to monitor for the instance refresh.
+        alarms?: Vec<String> = "Alarms", "alarms";
+    }
+    input "AlarmSpecification" |this, at, out| {
+        if let Some(v) = &this.alarms { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "alarms", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); } }
+    }
+    required REQUIRED_ALARM_SPECIFICATION []
 }
 
-impl AcceleratorName {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &[
-        "a100",
-        "v100",
-        "k80",
-        "t4",
-        "m60",
-        "radeon-pro-v520",
-        "vu9p",
-    ];
+crate::structure! {
+    AttachInstancesInput {
+        /// The IDs of the instances.
+        instance_ids?: Vec<String> = "InstanceIds", "instanceIds";
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
+    }
+    input "AttachInstancesQuery" |this, at, out| {
+        if let Some(v) = &this.instance_ids { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "instanceIds", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(19), Some(&PATTERN_XML_STRING_MAX_LEN19)); } }
+        { let v = &this.auto_scaling_group_name; rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+    }
+    required REQUIRED_ATTACH_INSTANCES_INPUT [
+        RequiredMember { name: "autoScalingGroupName", wire: "AutoScalingGroupName", required: true, inner: Inner::Nothing },
+    ]
+}
 
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::A100 => "a100",
-            Self::V100 => "v100",
-            Self::K80 => "k80",
-            Self::T4 => "t4",
-            Self::M60 => "m60",
-            Self::RadeonProV520 => "radeon-pro-v520",
-            Self::Vu9p => "vu9p",
-            Self::Unknown(v) => v,
-        }
+crate::structure! {
+    AttachLoadBalancerTargetGroupsInput {
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
+        /// The Amazon Resource Names (ARNs) of the target groups.
+        target_group_arns: Vec<String> = "TargetGroupARNs", "targetGroupARNs";
+    }
+    input "AttachLoadBalancerTargetGroupsType" |this, at, out| {
+        { let v = &this.auto_scaling_group_name; rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        { let v = &this.target_group_arns; for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "targetGroupARNs", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(511), Some(&PATTERN_XML_STRING_MAX_LEN511)); } }
+    }
+    required REQUIRED_ATTACH_LOAD_BALANCER_TARGET_GROUPS_INPUT [
+        RequiredMember { name: "autoScalingGroupName", wire: "AutoScalingGroupName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "targetGroupARNs", wire: "TargetGroupARNs", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    AttachLoadBalancerTargetGroupsOutput {}
+}
+
+crate::structure! {
+    AttachTrafficSourcesInput {
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
+        /// The unique identifiers of one or more traffic sources.
+        traffic_sources: Vec<TrafficSourceIdentifier> = "TrafficSources", "trafficSources";
+        /// If you enable zonal shift with cross-zone disabled load balancers, capacity could become imbalanced across Availability Zones.
+        skip_zonal_shift_validation?: bool = "SkipZonalShiftValidation", "skipZonalShiftValidation";
+    }
+    input "AttachTrafficSourcesType" |this, at, out| {
+        { let v = &this.auto_scaling_group_name; rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        { let v = &this.traffic_sources; for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "trafficSources", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_ATTACH_TRAFFIC_SOURCES_INPUT [
+        RequiredMember { name: "autoScalingGroupName", wire: "AutoScalingGroupName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "trafficSources", wire: "TrafficSources", required: true, inner: Inner::List(&REQUIRED_TRAFFIC_SOURCE_IDENTIFIER) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    AttachTrafficSourcesOutput {}
+}
+
+crate::structure! {
+    /// Describes an Auto Scaling group.
+    AutoScalingGroup {
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name: String = "AutoScalingGroupName";
+        /// The Amazon Resource Name (ARN) of the Auto Scaling group.
+        auto_scaling_group_arn?: String = "AutoScalingGroupARN";
+        /// The name of the associated launch configuration for the Auto Scaling group.
+        launch_configuration_name?: String = "LaunchConfigurationName";
+        /// The launch template for the Auto Scaling group.
+        launch_template?: LaunchTemplateSpecification = "LaunchTemplate";
+        /// The mixed instances policy for the group.
+        mixed_instances_policy?: MixedInstancesPolicy = "MixedInstancesPolicy";
+        /// The minimum size of the Auto Scaling group.
+        min_size: i32 = "MinSize";
+        /// The maximum size of the Auto Scaling group.
+        max_size: i32 = "MaxSize";
+        /// The desired size of the Auto Scaling group.
+        desired_capacity: i32 = "DesiredCapacity";
+        /// The predicted capacity of the group when it has a predictive scaling policy.
+        predicted_capacity?: i32 = "PredictedCapacity";
+        /// The duration of the default cooldown period, in seconds, for the Auto Scaling group.
+        default_cooldown: i32 = "DefaultCooldown";
+        /// One or more Availability Zones for the Auto Scaling group.
+        availability_zones: Vec<String> = "AvailabilityZones";
+        /// The Availability Zone IDs where the Auto Scaling group can launch instances.
+        availability_zone_ids?: Vec<String> = "AvailabilityZoneIds";
+        /// One or more load balancers associated with the group.
+        load_balancer_names?: Vec<String> = "LoadBalancerNames";
+        /// The Amazon Resource Names (ARN) of the target groups for your load balancer.
+        target_group_arns?: Vec<String> = "TargetGroupARNs";
+        /// One or more comma-separated health check types for the Auto Scaling group.
+        health_check_type: String = "HealthCheckType";
+        /// The duration of the health check grace period, in seconds, for the Auto Scaling group.
+        health_check_grace_period?: i32 = "HealthCheckGracePeriod";
+        /// The EC2 instances associated with the Auto Scaling group.
+        instances?: Vec<Instance> = "Instances";
+        /// The date and time the Auto Scaling group was created.
+        created_time: Timestamp = "CreatedTime";
+        /// The suspended processes associated with the Auto Scaling group.
+        suspended_processes?: Vec<SuspendedProcess> = "SuspendedProcesses";
+        /// The name of the placement group into which to launch EC2 instances for the Auto Scaling group.
+        placement_group?: String = "PlacementGroup";
+        /// One or more comma-separated subnet IDs for the Auto Scaling group.
+        vpc_zone_identifier?: String = "VPCZoneIdentifier";
+        /// The metrics enabled for the Auto Scaling group.
+        enabled_metrics?: Vec<EnabledMetric> = "EnabledMetrics";
+        /// The current state of the Auto Scaling group when the DeleteAutoScalingGroup operation is in progress.
+        status?: String = "Status";
+        /// The tags for the Auto Scaling group.
+        tags?: Vec<TagDescription> = "Tags";
+        /// The termination policies for the Auto Scaling group.
+        termination_policies?: Vec<String> = "TerminationPolicies";
+        /// Indicates whether newly launched EC2 instances are protected from termination when scaling in for the Auto Scaling group.
+        new_instances_protected_from_scale_in?: bool = "NewInstancesProtectedFromScaleIn";
+        /// The Amazon Resource Name (ARN) of the service-linked role that the Auto Scaling group uses to call other Amazon Web Services on your behalf.
+        service_linked_role_arn?: String = "ServiceLinkedRoleARN";
+        /// The maximum amount of time, in seconds, that an EC2 instance can be in service for the Auto Scaling group.
+        max_instance_lifetime?: i32 = "MaxInstanceLifetime";
+        /// Indicates whether Capacity Rebalancing is enabled.
+        capacity_rebalance?: bool = "CapacityRebalance";
+        /// The warm pool for the group.
+        warm_pool_configuration?: WarmPoolConfiguration = "WarmPoolConfiguration";
+        /// The current size of the warm pool.
+        warm_pool_size?: i32 = "WarmPoolSize";
+        /// Reserved.
+        context?: String = "Context";
+        /// The unit of measurement for the value specified for desired capacity.
+        desired_capacity_type?: String = "DesiredCapacityType";
+        /// The duration of the default EC2 instance warmup time, in seconds, for the Auto Scaling group.
+        default_instance_warmup?: i32 = "DefaultInstanceWarmup";
+        /// The traffic sources associated with this Auto Scaling group.
+        traffic_sources?: Vec<TrafficSourceIdentifier> = "TrafficSources";
+        /// An instance maintenance policy.
+        instance_maintenance_policy?: InstanceMaintenancePolicy = "InstanceMaintenancePolicy";
+        /// The deletion protection setting for the Auto Scaling group.
+        deletion_protection?: DeletionProtection = "DeletionProtection";
+        /// The EC2 instance capacity distribution across Availability Zones for the Auto Scaling group.
+        availability_zone_distribution?: AvailabilityZoneDistribution = "AvailabilityZoneDistribution";
+        /// The Availability Zone impairment policy for the Auto Scaling group.
+        availability_zone_impairment_policy?: AvailabilityZoneImpairmentPolicy = "AvailabilityZoneImpairmentPolicy";
+        /// The capacity reservation specification for the Auto Scaling group.
+        capacity_reservation_specification?: CapacityReservationSpecification = "CapacityReservationSpecification";
+        /// The instance lifecycle policy for the Auto Scaling group.
+        instance_lifecycle_policy?: InstanceLifecyclePolicy = "InstanceLifecyclePolicy";
     }
 }
 
-impl From<&str> for AcceleratorName {
-    fn from(value: &str) -> Self {
-        match value {
-            "a100" => Self::A100,
-            "v100" => Self::V100,
-            "k80" => Self::K80,
-            "t4" => Self::T4,
-            "m60" => Self::M60,
-            "radeon-pro-v520" => Self::RadeonProV520,
-            "vu9p" => Self::Vu9p,
-            other => Self::Unknown(other.to_owned()),
-        }
+crate::structure! {
+    /// Describes an EC2 instance associated with an Auto Scaling group.
+    AutoScalingInstanceDetails {
+        /// The ID of the instance.
+        instance_id: String = "InstanceId";
+        /// The instance type of the EC2 instance.
+        instance_type?: String = "InstanceType";
+        /// The name of the Auto Scaling group for the instance.
+        auto_scaling_group_name: String = "AutoScalingGroupName";
+        /// The Availability Zone for the instance.
+        availability_zone: String = "AvailabilityZone";
+        /// The Availability Zone ID where the instance is located.
+        availability_zone_id?: String = "AvailabilityZoneId";
+        /// The lifecycle state for the instance.
+        lifecycle_state: String = "LifecycleState";
+        /// The last reported health status of this instance.
+        health_status: String = "HealthStatus";
+        /// The launch configuration used to launch the instance.
+        launch_configuration_name?: String = "LaunchConfigurationName";
+        /// The launch template for the instance.
+        launch_template?: LaunchTemplateSpecification = "LaunchTemplate";
+        /// The ID of the Amazon Machine Image (AMI) associated with the instance.
+        image_id?: String = "ImageId";
+        /// Indicates whether the instance is protected from termination by Amazon EC2 Auto Scaling when scaling in.
+        protected_from_scale_in: bool = "ProtectedFromScaleIn";
+        /// The number of capacity units contributed by the instance based on its instance type.
+        weighted_capacity?: String = "WeightedCapacity";
     }
 }
 
-crate::model_enum!(AcceleratorName);
-
-/// Specifies the minimum and maximum for the AcceleratorTotalMemoryMiB object when you specify InstanceRequirements for an Auto Scaling group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct AcceleratorTotalMemoryMiBRequest {
-    /// The memory minimum in MiB.
-    #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
-    pub min: Option<i32>,
-    /// The memory maximum in MiB.
-    #[serde(rename = "Max", skip_serializing_if = "Option::is_none")]
-    pub max: Option<i32>,
+crate::structure! {
+    /// Describes an Availability Zone distribution.
+    #[derive(Default)]
+    AvailabilityZoneDistribution {
+        /// If launches fail in an Availability Zone, the following strategies are available.
+        capacity_distribution_strategy?: CapacityDistributionStrategy = "CapacityDistributionStrategy", "capacityDistributionStrategy";
+    }
+    input "AvailabilityZoneDistribution" |this, at, out| {
+        if let Some(v) = &this.capacity_distribution_strategy { rules::one_of(out, at, "capacityDistributionStrategy", v, false); }
+    }
+    required REQUIRED_AVAILABILITY_ZONE_DISTRIBUTION []
 }
 
-impl Validate for AcceleratorTotalMemoryMiBRequest {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.min {
-            rules::integer(out, at, "min", i64::from(*v), Some(0), None);
-        }
-        if let Some(v) = &self.max {
-            rules::integer(out, at, "max", i64::from(*v), Some(0), None);
-        }
+crate::structure! {
+    /// Describes an Availability Zone impairment policy.
+    #[derive(Default)]
+    AvailabilityZoneImpairmentPolicy {
+        /// If true, enable zonal shift for your Auto Scaling group.
+        zonal_shift_enabled?: bool = "ZonalShiftEnabled", "zonalShiftEnabled";
+        /// Specifies the health check behavior for the impaired Availability Zone in an active zonal shift.
+        impaired_zone_health_check_behavior?: ImpairedZoneHealthCheckBehavior = "ImpairedZoneHealthCheckBehavior", "impairedZoneHealthCheckBehavior";
+    }
+    input "AvailabilityZoneImpairmentPolicy" |this, at, out| {
+        if let Some(v) = &this.impaired_zone_health_check_behavior { rules::one_of(out, at, "impairedZoneHealthCheckBehavior", v, false); }
+    }
+    required REQUIRED_AVAILABILITY_ZONE_IMPAIRMENT_POLICY []
+}
+
+crate::model_enum! {
+    BareMetal {
+        Included = "included",
+        Excluded = "excluded",
+        Required = "required",
     }
 }
 
-/// What [`AcceleratorTotalMemoryMiBRequest`] requires, for reporting every missing member at once.
-pub static REQUIRED_ACCELERATOR_TOTAL_MEMORY_MI_B_REQUEST: Required = Required { members: &[] };
+crate::structure! {
+    /// Specifies the minimum and maximum for the BaselineEbsBandwidthMbps object when you specify InstanceRequirements for an Auto Scaling group.
+    #[derive(Default)]
+    BaselineEbsBandwidthMbpsRequest {
+        /// The minimum value in Mbps.
+        min?: i32 = "Min", "min";
+        /// The maximum value in Mbps.
+        max?: i32 = "Max", "max";
+    }
+    input "BaselineEbsBandwidthMbpsRequest" |this, at, out| {
+        if let Some(v) = &this.min { rules::integer(out, at, "min", i64::from(*v), Some(0), None); }
+        if let Some(v) = &this.max { rules::integer(out, at, "max", i64::from(*v), Some(0), None); }
+    }
+    required REQUIRED_BASELINE_EBS_BANDWIDTH_MBPS_REQUEST []
+}
 
-impl Echo for AcceleratorTotalMemoryMiBRequest {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "AcceleratorTotalMemoryMiBRequest",
-            &[("min", &self.min), ("max", &self.max)],
-        );
+crate::structure! {
+    /// The baseline performance to consider, using an instance family as a baseline reference.
+    #[derive(Default)]
+    BaselinePerformanceFactorsRequest {
+        /// The CPU performance to consider, using an instance family as the baseline reference.
+        cpu?: CpuPerformanceFactorRequest = "Cpu", "cpu";
+    }
+    input "BaselinePerformanceFactorsRequest" |this, at, out| {
+        if let Some(v) = &this.cpu { v.check(&rules::path(at, "cpu"), out); }
+    }
+    required REQUIRED_BASELINE_PERFORMANCE_FACTORS_REQUEST [
+        RequiredMember { name: "cpu", wire: "Cpu", required: false, inner: Inner::Struct(&REQUIRED_CPU_PERFORMANCE_FACTOR_REQUEST) },
+    ]
+}
+
+crate::model_enum! {
+    BurstablePerformance {
+        Included = "included",
+        Excluded = "excluded",
+        Required = "required",
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum AcceleratorType {
-    /// `gpu`
-    Gpu,
-    /// `fpga`
-    Fpga,
-    /// `inference`
-    Inference,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
+crate::structure! {
+    CancelInstanceRefreshInput {
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
+        /// When cancelling an instance refresh, this indicates whether to wait for in-flight launches and terminations to complete.
+        wait_for_transitioning_instances?: bool = "WaitForTransitioningInstances", "waitForTransitioningInstances";
+    }
+    input "CancelInstanceRefreshType" |this, at, out| {
+        { let v = &this.auto_scaling_group_name; rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+    }
+    required REQUIRED_CANCEL_INSTANCE_REFRESH_INPUT [
+        RequiredMember { name: "autoScalingGroupName", wire: "AutoScalingGroupName", required: true, inner: Inner::Nothing },
+    ]
 }
 
-impl AcceleratorType {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["gpu", "fpga", "inference"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Gpu => "gpu",
-            Self::Fpga => "fpga",
-            Self::Inference => "inference",
-            Self::Unknown(v) => v,
-        }
+crate::structure! {
+    #[derive(Default)]
+    CancelInstanceRefreshOutput {
+        /// The instance refresh ID associated with the request.
+        instance_refresh_id?: String = "InstanceRefreshId";
     }
 }
 
-impl From<&str> for AcceleratorType {
-    fn from(value: &str) -> Self {
-        match value {
-            "gpu" => Self::Gpu,
-            "fpga" => Self::Fpga,
-            "inference" => Self::Inference,
-            other => Self::Unknown(other.to_owned()),
-        }
+crate::model_enum! {
+    CapacityDistributionStrategy {
+        BalancedOnly = "balanced-only",
+        BalancedBestEffort = "balanced-best-effort",
     }
 }
 
-crate::model_enum!(AcceleratorType);
-
-/// Describes scaling activity, which is a long-running process that represents a change to your Auto Scaling group, such as changing its size or replacing an instance.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Activity {
-    /// The ID of the activity.
-    #[serde(rename = "ActivityId")]
-    pub activity_id: String,
-    /// The name of the Auto Scaling group.
-    #[serde(rename = "AutoScalingGroupName")]
-    pub auto_scaling_group_name: String,
-    /// A friendly, more verbose description of the activity.
-    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The reason the activity began.
-    #[serde(rename = "Cause")]
-    pub cause: String,
-    /// The start time of the activity.
-    #[serde(rename = "StartTime")]
-    pub start_time: Timestamp,
-    /// The end time of the activity.
-    #[serde(rename = "EndTime", skip_serializing_if = "Option::is_none")]
-    pub end_time: Option<Timestamp>,
-    /// The current status of the activity.
-    #[serde(rename = "StatusCode")]
-    pub status_code: ScalingActivityStatusCode,
-    /// A friendly, more verbose description of the activity status.
-    #[serde(rename = "StatusMessage", skip_serializing_if = "Option::is_none")]
-    pub status_message: Option<String>,
-    /// A value between 0 and 100 that indicates the progress of the activity.
-    #[serde(rename = "Progress", skip_serializing_if = "Option::is_none")]
-    pub progress: Option<i32>,
-    /// The details about the activity.
-    #[serde(rename = "Details", skip_serializing_if = "Option::is_none")]
-    pub details: Option<String>,
-    /// The state of the Auto Scaling group, which is either InService or Deleted.
-    #[serde(
-        rename = "AutoScalingGroupState",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub auto_scaling_group_state: Option<String>,
-    /// The Amazon Resource Name (ARN) of the Auto Scaling group.
-    #[serde(
-        rename = "AutoScalingGroupARN",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub auto_scaling_group_arn: Option<String>,
-}
-
-/// Specifies the CloudWatch alarm specification to use in an instance refresh.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct AlarmSpecification {
-    /// The names of one or more CloudWatch alarms to monitor for the instance refresh.
-    #[serde(rename = "Alarms", skip_serializing_if = "Option::is_none")]
-    pub alarms: Option<Vec<String>>,
-}
-
-impl Validate for AlarmSpecification {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.alarms {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "alarms", i);
-                rules::string(
-                    out,
-                    &at0,
-                    "member",
-                    e0,
-                    false,
-                    Some(1),
-                    Some(255),
-                    Some(&PATTERN_XML_STRING_MAX_LEN255),
-                );
-            }
-        }
+crate::model_enum! {
+    CapacityReservationPreference {
+        CapacityReservationsOnly = "capacity-reservations-only",
+        CapacityReservationsFirst = "capacity-reservations-first",
+        None = "none",
+        Default = "default",
     }
 }
 
-/// What [`AlarmSpecification`] requires, for reporting every missing member at once.
-pub static REQUIRED_ALARM_SPECIFICATION: Required = Required { members: &[] };
+crate::structure! {
+    /// Describes the Capacity Reservation preference and targeting options.
+    #[derive(Default)]
+    CapacityReservationSpecification {
+        /// The capacity reservation preference.
+        capacity_reservation_preference?: CapacityReservationPreference = "CapacityReservationPreference", "capacityReservationPreference";
+        /// Describes a target Capacity Reservation or Capacity Reservation resource group.
+        capacity_reservation_target?: CapacityReservationTarget = "CapacityReservationTarget", "capacityReservationTarget";
+    }
+    input "CapacityReservationSpecification" |this, at, out| {
+        if let Some(v) = &this.capacity_reservation_preference { rules::one_of(out, at, "capacityReservationPreference", v, false); }
+        if let Some(v) = &this.capacity_reservation_target { v.check(&rules::path(at, "capacityReservationTarget"), out); }
+    }
+    required REQUIRED_CAPACITY_RESERVATION_SPECIFICATION [
+        RequiredMember { name: "capacityReservationTarget", wire: "CapacityReservationTarget", required: false, inner: Inner::Struct(&REQUIRED_CAPACITY_RESERVATION_TARGET) },
+    ]
+}
 
-impl Echo for AlarmSpecification {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(out, "AlarmSpecification", &[("alarms", &self.alarms)]);
+crate::structure! {
+    /// The target for the Capacity Reservation.
+    #[derive(Default)]
+    CapacityReservationTarget {
+        /// The Capacity Reservation IDs to launch instances into.
+        capacity_reservation_ids?: Vec<String> = "CapacityReservationIds", "capacityReservationIds";
+        /// The resource group ARNs of the Capacity Reservation to launch instances into.
+        capacity_reservation_resource_group_arns?: Vec<String> = "CapacityReservationResourceGroupArns", "capacityReservationResourceGroupArns";
+    }
+    input "CapacityReservationTarget" |this, at, out| {
+        if let Some(v) = &this.capacity_reservation_ids { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "capacityReservationIds", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(255), Some(&PATTERN_ASCII_STRING_MAX_LEN255)); } }
+        if let Some(v) = &this.capacity_reservation_resource_group_arns { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "capacityReservationResourceGroupArns", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(1600), Some(&PATTERN_RESOURCE_NAME)); } }
+    }
+    required REQUIRED_CAPACITY_RESERVATION_TARGET []
+}
+
+crate::structure! {
+    CompleteLifecycleActionInput {
+        /// The name of the lifecycle hook.
+        lifecycle_hook_name: String = "LifecycleHookName", "lifecycleHookName";
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
+        /// A universally unique identifier (UUID) that identifies a specific lifecycle action associated with an instance.
+        lifecycle_action_token?: String = "LifecycleActionToken", "lifecycleActionToken";
+        /// The action for the group to take.
+        lifecycle_action_result: String = "LifecycleActionResult", "lifecycleActionResult";
+        /// The ID of the instance.
+        instance_id?: String = "InstanceId", "instanceId";
+    }
+    input "CompleteLifecycleActionType" |this, at, out| {
+        { let v = &this.lifecycle_hook_name; rules::string(out, at, "lifecycleHookName", v, false, Some(1), Some(255), Some(&PATTERN_ASCII_STRING_MAX_LEN255)); }
+        { let v = &this.auto_scaling_group_name; rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(1600), Some(&PATTERN_RESOURCE_NAME)); }
+        if let Some(v) = &this.lifecycle_action_token { rules::string(out, at, "lifecycleActionToken", v, false, Some(36), Some(36), None); }
+        if let Some(v) = &this.instance_id { rules::string(out, at, "instanceId", v, false, Some(1), Some(19), Some(&PATTERN_XML_STRING_MAX_LEN19)); }
+    }
+    required REQUIRED_COMPLETE_LIFECYCLE_ACTION_INPUT [
+        RequiredMember { name: "lifecycleHookName", wire: "LifecycleHookName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "autoScalingGroupName", wire: "AutoScalingGroupName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "lifecycleActionResult", wire: "LifecycleActionResult", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    CompleteLifecycleActionOutput {}
+}
+
+crate::model_enum! {
+    CpuManufacturer {
+        Intel = "intel",
+        Amd = "amd",
+        AmazonWebServices = "amazon-web-services",
+        Apple = "apple",
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AttachInstancesInput {
-    /// The IDs of the instances.
-    #[serde(rename = "InstanceIds", skip_serializing_if = "Option::is_none")]
-    pub instance_ids: Option<Vec<String>>,
-    /// The name of the Auto Scaling group.
-    #[serde(rename = "AutoScalingGroupName")]
-    pub auto_scaling_group_name: String,
-}
-
-impl Validate for AttachInstancesInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.instance_ids {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "instanceIds", i);
-                rules::string(
-                    out,
-                    &at0,
-                    "member",
-                    e0,
-                    false,
-                    Some(1),
-                    Some(19),
-                    Some(&PATTERN_XML_STRING_MAX_LEN19),
-                );
-            }
-        }
-        {
-            let v = &self.auto_scaling_group_name;
-            rules::string(
-                out,
-                at,
-                "autoScalingGroupName",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_XML_STRING_MAX_LEN255),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_ATTACH_INSTANCES_INPUT
-    }
-}
-
-/// What [`AttachInstancesInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_ATTACH_INSTANCES_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "autoScalingGroupName",
-        wire: "AutoScalingGroupName",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for AttachInstancesInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "AttachInstancesQuery",
-            &[
-                ("instanceIds", &self.instance_ids),
-                ("autoScalingGroupName", &self.auto_scaling_group_name),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AttachLoadBalancerTargetGroupsInput {
-    /// The name of the Auto Scaling group.
-    #[serde(rename = "AutoScalingGroupName")]
-    pub auto_scaling_group_name: String,
-    /// The Amazon Resource Names (ARNs) of the target groups.
-    #[serde(rename = "TargetGroupARNs")]
-    pub target_group_arns: Vec<String>,
-}
-
-impl Validate for AttachLoadBalancerTargetGroupsInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.auto_scaling_group_name;
-            rules::string(
-                out,
-                at,
-                "autoScalingGroupName",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_XML_STRING_MAX_LEN255),
-            );
-        }
-        {
-            let v = &self.target_group_arns;
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "targetGroupARNs", i);
-                rules::string(
-                    out,
-                    &at0,
-                    "member",
-                    e0,
-                    false,
-                    Some(1),
-                    Some(511),
-                    Some(&PATTERN_XML_STRING_MAX_LEN511),
-                );
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_ATTACH_LOAD_BALANCER_TARGET_GROUPS_INPUT
-    }
-}
-
-/// What [`AttachLoadBalancerTargetGroupsInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_ATTACH_LOAD_BALANCER_TARGET_GROUPS_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "autoScalingGroupName",
-            wire: "AutoScalingGroupName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "targetGroupARNs",
-            wire: "TargetGroupARNs",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for AttachLoadBalancerTargetGroupsInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "AttachLoadBalancerTargetGroupsType",
-            &[
-                ("autoScalingGroupName", &self.auto_scaling_group_name),
-                ("targetGroupARNs", &self.target_group_arns),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct AttachLoadBalancerTargetGroupsOutput {}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AttachTrafficSourcesInput {
-    /// The name of the Auto Scaling group.
-    #[serde(rename = "AutoScalingGroupName")]
-    pub auto_scaling_group_name: String,
-    /// The unique identifiers of one or more traffic sources.
-    #[serde(rename = "TrafficSources")]
-    pub traffic_sources: Vec<TrafficSourceIdentifier>,
-    /// If you enable zonal shift with cross-zone disabled load balancers, capacity could become imbalanced across Availability Zones.
-    #[serde(
-        rename = "SkipZonalShiftValidation",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub skip_zonal_shift_validation: Option<bool>,
-}
-
-impl Validate for AttachTrafficSourcesInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.auto_scaling_group_name;
-            rules::string(
-                out,
-                at,
-                "autoScalingGroupName",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_XML_STRING_MAX_LEN255),
-            );
-        }
-        {
-            let v = &self.traffic_sources;
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "trafficSources", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_ATTACH_TRAFFIC_SOURCES_INPUT
-    }
-}
-
-/// What [`AttachTrafficSourcesInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_ATTACH_TRAFFIC_SOURCES_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "autoScalingGroupName",
-            wire: "AutoScalingGroupName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "trafficSources",
-            wire: "TrafficSources",
-            required: true,
-            inner: Inner::List(&REQUIRED_TRAFFIC_SOURCE_IDENTIFIER),
-        },
-    ],
-};
-
-impl Echo for AttachTrafficSourcesInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "AttachTrafficSourcesType",
-            &[
-                ("autoScalingGroupName", &self.auto_scaling_group_name),
-                ("trafficSources", &self.traffic_sources),
-                (
-                    "skipZonalShiftValidation",
-                    &self.skip_zonal_shift_validation,
-                ),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct AttachTrafficSourcesOutput {}
-
-/// Describes an Auto Scaling group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AutoScalingGroup {
-    /// The name of the Auto Scaling group.
-    #[serde(rename = "AutoScalingGroupName")]
-    pub auto_scaling_group_name: String,
-    /// The Amazon Resource Name (ARN) of the Auto Scaling group.
-    #[serde(
-        rename = "AutoScalingGroupARN",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub auto_scaling_group_arn: Option<String>,
-    /// The name of the associated launch configuration for the Auto Scaling group.
-    #[serde(
-        rename = "LaunchConfigurationName",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub launch_configuration_name: Option<String>,
-    /// The launch template for the Auto Scaling group.
-    #[serde(rename = "LaunchTemplate", skip_serializing_if = "Option::is_none")]
-    pub launch_template: Option<LaunchTemplateSpecification>,
-    /// The mixed instances policy for the group.
-    #[serde(
-        rename = "MixedInstancesPolicy",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub mixed_instances_policy: Option<MixedInstancesPolicy>,
-    /// The minimum size of the Auto Scaling group.
-    #[serde(rename = "MinSize")]
-    pub min_size: i32,
-    /// The maximum size of the Auto Scaling group.
-    #[serde(rename = "MaxSize")]
-    pub max_size: i32,
-    /// The desired size of the Auto Scaling group.
-    #[serde(rename = "DesiredCapacity")]
-    pub desired_capacity: i32,
-    /// The predicted capacity of the group when it has a predictive scaling policy.
-    #[serde(rename = "PredictedCapacity", skip_serializing_if = "Option::is_none")]
-    pub predicted_capacity: Option<i32>,
-    /// The duration of the default cooldown period, in seconds, for the Auto Scaling group.
-    #[serde(rename = "DefaultCooldown")]
-    pub default_cooldown: i32,
-    /// One or more Availability Zones for the Auto Scaling group.
-    #[serde(rename = "AvailabilityZones")]
-    pub availability_zones: Vec<String>,
-    /// The Availability Zone IDs where the Auto Scaling group can launch instances.
-    #[serde(
-        rename = "AvailabilityZoneIds",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub availability_zone_ids: Option<Vec<String>>,
-    /// One or more load balancers associated with the group.
-    #[serde(rename = "LoadBalancerNames", skip_serializing_if = "Option::is_none")]
-    pub load_balancer_names: Option<Vec<String>>,
-    /// The Amazon Resource Names (ARN) of the target groups for your load balancer.
-    #[serde(rename = "TargetGroupARNs", skip_serializing_if = "Option::is_none")]
-    pub target_group_arns: Option<Vec<String>>,
-    /// One or more comma-separated health check types for the Auto Scaling group.
-    #[serde(rename = "HealthCheckType")]
-    pub health_check_type: String,
-    /// The duration of the health check grace period, in seconds, for the Auto Scaling group.
-    #[serde(
-        rename = "HealthCheckGracePeriod",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub health_check_grace_period: Option<i32>,
-    /// The EC2 instances associated with the Auto Scaling group.
-    #[serde(rename = "Instances", skip_serializing_if = "Option::is_none")]
-    pub instances: Option<Vec<Instance>>,
-    /// The date and time the Auto Scaling group was created.
-    #[serde(rename = "CreatedTime")]
-    pub created_time: Timestamp,
-    /// The suspended processes associated with the Auto Scaling group.
-    #[serde(rename = "SuspendedProcesses", skip_serializing_if = "Option::is_none")]
-    pub suspended_processes: Option<Vec<SuspendedProcess>>,
-    /// The name of the placement group into which to launch EC2 instances for the Auto Scaling group.
-    #[serde(rename = "PlacementGroup", skip_serializing_if = "Option::is_none")]
-    pub placement_group: Option<String>,
-    /// One or more comma-separated subnet IDs for the Auto Scaling group.
-    #[serde(rename = "VPCZoneIdentifier", skip_serializing_if = "Option::is_none")]
-    pub vpc_zone_identifier: Option<String>,
-    /// The metrics enabled for the Auto Scaling group.
-    #[serde(rename = "EnabledMetrics", skip_serializing_if = "Option::is_none")]
-    pub enabled_metrics: Option<Vec<EnabledMetric>>,
-    /// The current state of the Auto Scaling group when the DeleteAutoScalingGroup operation is in progress.
-    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    /// The tags for the Auto Scaling group.
-    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<TagDescription>>,
-    /// The termination policies for the Auto Scaling group.
-    #[serde(
-        rename = "TerminationPolicies",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub termination_policies: Option<Vec<String>>,
-    /// Indicates whether newly launched EC2 instances are protected from termination when scaling in for the Auto Scaling group.
-    #[serde(
-        rename = "NewInstancesProtectedFromScaleIn",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub new_instances_protected_from_scale_in: Option<bool>,
-    /// The Amazon Resource Name (ARN) of the service-linked role that the Auto Scaling group uses to call other Amazon Web Services on your behalf.
-    #[serde(
-        rename = "ServiceLinkedRoleARN",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub service_linked_role_arn: Option<String>,
-    /// The maximum amount of time, in seconds, that an EC2 instance can be in service for the Auto Scaling group.
-    #[serde(
-        rename = "MaxInstanceLifetime",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub max_instance_lifetime: Option<i32>,
-    /// Indicates whether Capacity Rebalancing is enabled.
-    #[serde(rename = "CapacityRebalance", skip_serializing_if = "Option::is_none")]
-    pub capacity_rebalance: Option<bool>,
-    /// The warm pool for the group.
-    #[serde(
-        rename = "WarmPoolConfiguration",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub warm_pool_configuration: Option<WarmPoolConfiguration>,
-    /// The current size of the warm pool.
-    #[serde(rename = "WarmPoolSize", skip_serializing_if = "Option::is_none")]
-    pub warm_pool_size: Option<i32>,
-    /// Reserved.
-    #[serde(rename = "Context", skip_serializing_if = "Option::is_none")]
-    pub context: Option<String>,
-    /// The unit of measurement for the value specified for desired capacity.
-    #[serde(
-        rename = "DesiredCapacityType",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub desired_capacity_type: Option<String>,
-    /// The duration of the default EC2 instance warmup time, in seconds, for the Auto Scaling group.
-    #[serde(
-        rename = "DefaultInstanceWarmup",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub default_instance_warmup: Option<i32>,
-    /// The traffic sources associated with this Auto Scaling group.
-    #[serde(rename = "TrafficSources", skip_serializing_if = "Option::is_none")]
-    pub traffic_sources: Option<Vec<TrafficSourceIdentifier>>,
-    /// An instance maintenance policy.
-    #[serde(
-        rename = "InstanceMaintenancePolicy",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub instance_maintenance_policy: Option<InstanceMaintenancePolicy>,
-    /// The deletion protection setting for the Auto Scaling group.
-    #[serde(rename = "DeletionProtection", skip_serializing_if = "Option::is_none")]
-    pub deletion_protection: Option<DeletionProtection>,
-    /// The EC2 instance capacity distribution across Availability Zones for the Auto Scaling group.
-    #[serde(
-        rename = "AvailabilityZoneDistribution",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub availability_zone_distribution: Option<AvailabilityZoneDistribution>,
-    /// The Availability Zone impairment policy for the Auto Scaling group.
-    #[serde(
-        rename = "AvailabilityZoneImpairmentPolicy",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub availability_zone_impairment_policy: Option<AvailabilityZoneImpairmentPolicy>,
-    /// The capacity reservation specification for the Auto Scaling group.
-    #[serde(
-        rename = "CapacityReservationSpecification",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub capacity_reservation_specification: Option<CapacityReservationSpecification>,
-    /// The instance lifecycle policy for the Auto Scaling group.
-    #[serde(
-        rename = "InstanceLifecyclePolicy",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub instance_lifecycle_policy: Option<InstanceLifecyclePolicy>,
-}
-
-/// Describes an EC2 instance associated with an Auto Scaling group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AutoScalingInstanceDetails {
-    /// The ID of the instance.
-    #[serde(rename = "InstanceId")]
-    pub instance_id: String,
-    /// The instance type of the EC2 instance.
-    #[serde(rename = "InstanceType", skip_serializing_if = "Option::is_none")]
-    pub instance_type: Option<String>,
-    /// The name of the Auto Scaling group for the instance.
-    #[serde(rename = "AutoScalingGroupName")]
-    pub auto_scaling_group_name: String,
-    /// The Availability Zone for the instance.
-    #[serde(rename = "AvailabilityZone")]
-    pub availability_zone: String,
-    /// The Availability Zone ID where the instance is located.
-    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
-    pub availability_zone_id: Option<String>,
-    /// The lifecycle state for the instance.
-    #[serde(rename = "LifecycleState")]
-    pub lifecycle_state: String,
-    /// The last reported health status of this instance.
-    #[serde(rename = "HealthStatus")]
-    pub health_status: String,
-    /// The launch configuration used to launch the instance.
-    #[serde(
-        rename = "LaunchConfigurationName",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub launch_configuration_name: Option<String>,
-    /// The launch template for the instance.
-    #[serde(rename = "LaunchTemplate", skip_serializing_if = "Option::is_none")]
-    pub launch_template: Option<LaunchTemplateSpecification>,
-    /// The ID of the Amazon Machine Image (AMI) associated with the instance.
-    #[serde(rename = "ImageId", skip_serializing_if = "Option::is_none")]
-    pub image_id: Option<String>,
-    /// Indicates whether the instance is protected from termination by Amazon EC2 Auto Scaling when scaling in.
-    #[serde(rename = "ProtectedFromScaleIn")]
-    pub protected_from_scale_in: bool,
-    /// The number of capacity units contributed by the instance based on its instance type.
-    #[serde(rename = "WeightedCapacity", skip_serializing_if = "Option::is_none")]
-    pub weighted_capacity: Option<String>,
-}
-
-/// Describes an Availability Zone distribution.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct AvailabilityZoneDistribution {
-    /// If launches fail in an Availability Zone, the following strategies are available.
-    #[serde(
-        rename = "CapacityDistributionStrategy",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub capacity_distribution_strategy: Option<CapacityDistributionStrategy>,
-}
-
-impl Validate for AvailabilityZoneDistribution {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.capacity_distribution_strategy {
-            rules::one_of(out, at, "capacityDistributionStrategy", v, false);
-        }
-    }
-}
-
-/// What [`AvailabilityZoneDistribution`] requires, for reporting every missing member at once.
-pub static REQUIRED_AVAILABILITY_ZONE_DISTRIBUTION: Required = Required { members: &[] };
-
-impl Echo for AvailabilityZoneDistribution {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "AvailabilityZoneDistribution",
-            &[(
-                "capacityDistributionStrategy",
-                &self.capacity_distribution_strategy,
-            )],
-        );
-    }
-}
-
-/// Describes an Availability Zone impairment policy.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct AvailabilityZoneImpairmentPolicy {
-    /// If true, enable zonal shift for your Auto Scaling group.
-    #[serde(rename = "ZonalShiftEnabled", skip_serializing_if = "Option::is_none")]
-    pub zonal_shift_enabled: Option<bool>,
-    /// Specifies the health check behavior for the impaired Availability Zone in an active zonal shift.
-    #[serde(
-        rename = "ImpairedZoneHealthCheckBehavior",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub impaired_zone_health_check_behavior: Option<ImpairedZoneHealthCheckBehavior>,
-}
-
-impl Validate for AvailabilityZoneImpairmentPolicy {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.impaired_zone_health_check_behavior {
-            rules::one_of(out, at, "impairedZoneHealthCheckBehavior", v, false);
-        }
-    }
-}
-
-/// What [`AvailabilityZoneImpairmentPolicy`] requires, for reporting every missing member at once.
-pub static REQUIRED_AVAILABILITY_ZONE_IMPAIRMENT_POLICY: Required = Required { members: &[] };
-
-impl Echo for AvailabilityZoneImpairmentPolicy {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "AvailabilityZoneImpairmentPolicy",
-            &[
-                ("zonalShiftEnabled", &self.zonal_shift_enabled),
-                (
-                    "impairedZoneHealthCheckBehavior",
-                    &self.impaired_zone_health_check_behavior,
-                ),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum BareMetal {
-    /// `included`
-    Included,
-    /// `excluded`
-    Excluded,
-    /// `required`
-    Required,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl BareMetal {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["included", "excluded", "required"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Included => "included",
-            Self::Excluded => "excluded",
-            Self::Required => "required",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for BareMetal {
-    fn from(value: &str) -> Self {
-        match value {
-            "included" => Self::Included,
-            "excluded" => Self::Excluded,
-            "required" => Self::Required,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(BareMetal);
-
-/// Specifies the minimum and maximum for the BaselineEbsBandwidthMbps object when you specify InstanceRequirements for an Auto Scaling group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct BaselineEbsBandwidthMbpsRequest {
-    /// The minimum value in Mbps.
-    #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
-    pub min: Option<i32>,
-    /// The maximum value in Mbps.
-    #[serde(rename = "Max", skip_serializing_if = "Option::is_none")]
-    pub max: Option<i32>,
-}
-
-impl Validate for BaselineEbsBandwidthMbpsRequest {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.min {
-            rules::integer(out, at, "min", i64::from(*v), Some(0), None);
-        }
-        if let Some(v) = &self.max {
-            rules::integer(out, at, "max", i64::from(*v), Some(0), None);
-        }
-    }
-}
-
-/// What [`BaselineEbsBandwidthMbpsRequest`] requires, for reporting every missing member at once.
-pub static REQUIRED_BASELINE_EBS_BANDWIDTH_MBPS_REQUEST: Required = Required { members: &[] };
-
-impl Echo for BaselineEbsBandwidthMbpsRequest {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "BaselineEbsBandwidthMbpsRequest",
-            &[("min", &self.min), ("max", &self.max)],
-        );
-    }
-}
-
-/// The baseline performance to consider, using an instance family as a baseline reference.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct BaselinePerformanceFactorsRequest {
+crate::structure! {
     /// The CPU performance to consider, using an instance family as the baseline reference.
-    #[serde(rename = "Cpu", skip_serializing_if = "Option::is_none")]
-    pub cpu: Option<CpuPerformanceFactorRequest>,
-}
-
-impl Validate for BaselinePerformanceFactorsRequest {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.cpu {
-            v.check(&rules::path(at, "cpu"), out);
-        }
+    #[derive(Default)]
+    CpuPerformanceFactorRequest {
+        /// Specify an instance family to use as the baseline reference for CPU performance.
+        references?: XmlList<PerformanceFactorReferenceRequest, ItemsItem> = "Reference", "references";
     }
-    fn required() -> &'static Required {
-        &REQUIRED_BASELINE_PERFORMANCE_FACTORS_REQUEST
+    input "CpuPerformanceFactorRequest" |this, at, out| {
+        if let Some(v) = &this.references { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "references", i); e0.check(&rules::path(&at0, "member"), out); } }
     }
+    required REQUIRED_CPU_PERFORMANCE_FACTOR_REQUEST [
+        RequiredMember { name: "references", wire: "Reference", required: false, inner: Inner::List(&REQUIRED_PERFORMANCE_FACTOR_REFERENCE_REQUEST) },
+    ]
 }
 
-/// What [`BaselinePerformanceFactorsRequest`] requires, for reporting every missing member at once.
-pub static REQUIRED_BASELINE_PERFORMANCE_FACTORS_REQUEST: Required = Required {
-    members: &[RequiredMember {
-        name: "cpu",
-        wire: "Cpu",
-        required: false,
-        inner: Inner::Struct(&REQUIRED_CPU_PERFORMANCE_FACTOR_REQUEST),
-    }],
-};
-
-impl Echo for BaselinePerformanceFactorsRequest {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "BaselinePerformanceFactorsRequest",
-            &[("cpu", &self.cpu)],
-        );
+crate::structure! {
+    CreateAutoScalingGroupInput {
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
+        /// The name of the launch configuration to use to launch instances.
+        launch_configuration_name?: String = "LaunchConfigurationName", "launchConfigurationName";
+        /// Information used to specify the launch template and version to use to launch instances.
+        launch_template?: LaunchTemplateSpecification = "LaunchTemplate", "launchTemplate";
+        /// The mixed instances policy.
+        mixed_instances_policy?: MixedInstancesPolicy = "MixedInstancesPolicy", "mixedInstancesPolicy";
+        /// The ID of the instance used to base the launch configuration on.
+        instance_id?: String = "InstanceId", "instanceId";
+        /// The minimum size of the group.
+        min_size: i32 = "MinSize", "minSize";
+        /// The maximum size of the group.
+        max_size: i32 = "MaxSize", "maxSize";
+        /// The desired capacity is the initial capacity of the Auto Scaling group at the time of its creation and the capacity it attempts to maintain.
+        desired_capacity?: i32 = "DesiredCapacity", "desiredCapacity";
+        /// Only needed if you use simple scaling policies.
+        default_cooldown?: i32 = "DefaultCooldown", "defaultCooldown";
+        /// A list of Availability Zones where instances in the Auto Scaling group can be created.
+        availability_zones?: Vec<String> = "AvailabilityZones", "availabilityZones";
+        /// A list of Availability Zone IDs where the Auto Scaling group can launch instances.
+        availability_zone_ids?: Vec<String> = "AvailabilityZoneIds", "availabilityZoneIds";
+        /// A list of Classic Load Balancers associated with this Auto Scaling group.
+        load_balancer_names?: Vec<String> = "LoadBalancerNames", "loadBalancerNames";
+        /// The Amazon Resource Names (ARN) of the Elastic Load Balancing target groups to associate with the Auto Scaling group.
+        target_group_arns?: Vec<String> = "TargetGroupARNs", "targetGroupARNs";
+        /// A comma-separated value string of one or more health check types.
+        health_check_type?: String = "HealthCheckType", "healthCheckType";
+        /// The amount of time, in seconds, that Amazon EC2 Auto Scaling waits before checking the health status of an EC2 instance that has come into service and marking it unhealthy due to a failed health check…
+        health_check_grace_period?: i32 = "HealthCheckGracePeriod", "healthCheckGracePeriod";
+        /// The name of the placement group into which to launch your instances.
+        placement_group?: String = "PlacementGroup", "placementGroup";
+        /// A comma-separated list of subnet IDs for a virtual private cloud (VPC) where instances in the Auto Scaling group can be created.
+        vpc_zone_identifier?: String = "VPCZoneIdentifier", "vPCZoneIdentifier";
+        /// A policy or a list of policies that are used to select the instance to terminate.
+        termination_policies?: Vec<String> = "TerminationPolicies", "terminationPolicies";
+        /// Indicates whether newly launched instances are protected from termination by Amazon EC2 Auto Scaling when scaling in.
+        new_instances_protected_from_scale_in?: bool = "NewInstancesProtectedFromScaleIn", "newInstancesProtectedFromScaleIn";
+        /// Indicates whether Capacity Rebalancing is enabled.
+        capacity_rebalance?: bool = "CapacityRebalance", "capacityRebalance";
+        /// One or more lifecycle hooks to add to the Auto Scaling group before instances are launched.
+        lifecycle_hook_specification_list?: Vec<LifecycleHookSpecification> = "LifecycleHookSpecificationList", "lifecycleHookSpecificationList";
+        /// The deletion protection setting for the Auto Scaling group.
+        deletion_protection?: DeletionProtection = "DeletionProtection", "deletionProtection";
+        /// One or more tags.
+        tags?: Vec<Tag> = "Tags", "tags";
+        /// The Amazon Resource Name (ARN) of the service-linked role that the Auto Scaling group uses to call other Amazon Web Services service on your behalf.
+        service_linked_role_arn?: String = "ServiceLinkedRoleARN", "serviceLinkedRoleARN";
+        /// The maximum amount of time, in seconds, that an instance can be in service.
+        max_instance_lifetime?: i32 = "MaxInstanceLifetime", "maxInstanceLifetime";
+        /// Reserved.
+        context?: String = "Context", "context";
+        /// The unit of measurement for the value specified for desired capacity.
+        desired_capacity_type?: String = "DesiredCapacityType", "desiredCapacityType";
+        /// The amount of time, in seconds, until a new instance is considered to have finished initializing and resource consumption to become stable after it enters the InService state.
+        default_instance_warmup?: i32 = "DefaultInstanceWarmup", "defaultInstanceWarmup";
+        /// The list of traffic sources to attach to this Auto Scaling group.
+        traffic_sources?: Vec<TrafficSourceIdentifier> = "TrafficSources", "trafficSources";
+        /// An instance maintenance policy.
+        instance_maintenance_policy?: InstanceMaintenancePolicy = "InstanceMaintenancePolicy", "instanceMaintenancePolicy";
+        /// The instance capacity distribution across Availability Zones.
+        availability_zone_distribution?: AvailabilityZoneDistribution = "AvailabilityZoneDistribution", "availabilityZoneDistribution";
+        /// The policy for Availability Zone impairment.
+        availability_zone_impairment_policy?: AvailabilityZoneImpairmentPolicy = "AvailabilityZoneImpairmentPolicy", "availabilityZoneImpairmentPolicy";
+        /// If you enable zonal shift with cross-zone disabled load balancers, capacity could become imbalanced across Availability Zones.
+        skip_zonal_shift_validation?: bool = "SkipZonalShiftValidation", "skipZonalShiftValidation";
+        /// The capacity reservation specification for the Auto Scaling group.
+        capacity_reservation_specification?: CapacityReservationSpecification = "CapacityReservationSpecification", "capacityReservationSpecification";
+        /// The instance lifecycle policy for the Auto Scaling group.
+        instance_lifecycle_policy?: InstanceLifecyclePolicy = "InstanceLifecyclePolicy", "instanceLifecyclePolicy";
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum BurstablePerformance {
-    /// `included`
-    Included,
-    /// `excluded`
-    Excluded,
-    /// `required`
-    Required,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl BurstablePerformance {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["included", "excluded", "required"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Included => "included",
-            Self::Excluded => "excluded",
-            Self::Required => "required",
-            Self::Unknown(v) => v,
-        }
+    input "CreateAutoScalingGroupType" |this, at, out| {
+        { let v = &this.auto_scaling_group_name; rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.launch_configuration_name { rules::string(out, at, "launchConfigurationName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.launch_template { v.check(&rules::path(at, "launchTemplate"), out); }
+        if let Some(v) = &this.mixed_instances_policy { v.check(&rules::path(at, "mixedInstancesPolicy"), out); }
+        if let Some(v) = &this.instance_id { rules::string(out, at, "instanceId", v, false, Some(1), Some(19), Some(&PATTERN_XML_STRING_MAX_LEN19)); }
+        if let Some(v) = &this.availability_zones { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "availabilityZones", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); } }
+        if let Some(v) = &this.availability_zone_ids { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "availabilityZoneIds", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); } }
+        if let Some(v) = &this.load_balancer_names { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "loadBalancerNames", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); } }
+        if let Some(v) = &this.target_group_arns { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "targetGroupARNs", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(511), Some(&PATTERN_XML_STRING_MAX_LEN511)); } }
+        if let Some(v) = &this.health_check_type { rules::string(out, at, "healthCheckType", v, false, Some(1), Some(32), Some(&PATTERN_XML_STRING_MAX_LEN32)); }
+        if let Some(v) = &this.placement_group { rules::string(out, at, "placementGroup", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.vpc_zone_identifier { rules::string(out, at, "vPCZoneIdentifier", v, false, Some(1), Some(5000), Some(&PATTERN_XML_STRING_MAX_LEN5000)); }
+        if let Some(v) = &this.termination_policies { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "terminationPolicies", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(1600), Some(&PATTERN_XML_STRING_MAX_LEN1600)); } }
+        if let Some(v) = &this.lifecycle_hook_specification_list { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "lifecycleHookSpecificationList", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.deletion_protection { rules::one_of(out, at, "deletionProtection", v, false); }
+        if let Some(v) = &this.tags { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "tags", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.service_linked_role_arn { rules::string(out, at, "serviceLinkedRoleARN", v, false, Some(1), Some(1600), Some(&PATTERN_RESOURCE_NAME)); }
+        if let Some(v) = &this.desired_capacity_type { rules::string(out, at, "desiredCapacityType", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.traffic_sources { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "trafficSources", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.instance_maintenance_policy { v.check(&rules::path(at, "instanceMaintenancePolicy"), out); }
+        if let Some(v) = &this.availability_zone_distribution { v.check(&rules::path(at, "availabilityZoneDistribution"), out); }
+        if let Some(v) = &this.availability_zone_impairment_policy { v.check(&rules::path(at, "availabilityZoneImpairmentPolicy"), out); }
+        if let Some(v) = &this.capacity_reservation_specification { v.check(&rules::path(at, "capacityReservationSpecification"), out); }
+        if let Some(v) = &this.instance_lifecycle_policy { v.check(&rules::path(at, "instanceLifecyclePolicy"), out); }
     }
+    required REQUIRED_CREATE_AUTO_SCALING_GROUP_INPUT [
+        RequiredMember { name: "autoScalingGroupName", wire: "AutoScalingGroupName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "launchTemplate", wire: "LaunchTemplate", required: false, inner: Inner::Struct(&REQUIRED_LAUNCH_TEMPLATE_SPECIFICATION) },
+        RequiredMember { name: "mixedInstancesPolicy", wire: "MixedInstancesPolicy", required: false, inner: Inner::Struct(&REQUIRED_MIXED_INSTANCES_POLICY) },
+        RequiredMember { name: "minSize", wire: "MinSize", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "maxSize", wire: "MaxSize", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "lifecycleHookSpecificationList", wire: "LifecycleHookSpecificationList", required: false, inner: Inner::List(&REQUIRED_LIFECYCLE_HOOK_SPECIFICATION) },
+        RequiredMember { name: "tags", wire: "Tags", required: false, inner: Inner::List(&REQUIRED_TAG) },
+        RequiredMember { name: "trafficSources", wire: "TrafficSources", required: false, inner: Inner::List(&REQUIRED_TRAFFIC_SOURCE_IDENTIFIER) },
+        RequiredMember { name: "instanceMaintenancePolicy", wire: "InstanceMaintenancePolicy", required: false, inner: Inner::Struct(&REQUIRED_INSTANCE_MAINTENANCE_POLICY) },
+        RequiredMember { name: "availabilityZoneDistribution", wire: "AvailabilityZoneDistribution", required: false, inner: Inner::Struct(&REQUIRED_AVAILABILITY_ZONE_DISTRIBUTION) },
+        RequiredMember { name: "availabilityZoneImpairmentPolicy", wire: "AvailabilityZoneImpairmentPolicy", required: false, inner: Inner::Struct(&REQUIRED_AVAILABILITY_ZONE_IMPAIRMENT_POLICY) },
+        RequiredMember { name: "capacityReservationSpecification", wire: "CapacityReservationSpecification", required: false, inner: Inner::Struct(&REQUIRED_CAPACITY_RESERVATION_SPECIFICATION) },
+        RequiredMember { name: "instanceLifecyclePolicy", wire: "InstanceLifecyclePolicy", required: false, inner: Inner::Struct(&REQUIRED_INSTANCE_LIFECYCLE_POLICY) },
+    ]
 }
 
-impl From<&str> for BurstablePerformance {
-    fn from(value: &str) -> Self {
-        match value {
-            "included" => Self::Included,
-            "excluded" => Self::Excluded,
-            "required" => Self::Required,
-            other => Self::Unknown(other.to_owned()),
-        }
+crate::structure! {
+    DeleteAutoScalingGroupInput {
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
+        /// Specifies that the group is to be deleted along with all instances associated with the group, without waiting for all instances to be terminated.
+        force_delete?: bool = "ForceDelete", "forceDelete";
     }
-}
-
-crate::model_enum!(BurstablePerformance);
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CancelInstanceRefreshInput {
-    /// The name of the Auto Scaling group.
-    #[serde(rename = "AutoScalingGroupName")]
-    pub auto_scaling_group_name: String,
-    /// When cancelling an instance refresh, this indicates whether to wait for in-flight launches and terminations to complete.
-    #[serde(
-        rename = "WaitForTransitioningInstances",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub wait_for_transitioning_instances: Option<bool>,
-}
-
-impl Validate for CancelInstanceRefreshInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.auto_scaling_group_name;
-            rules::string(
-                out,
-                at,
-                "autoScalingGroupName",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_XML_STRING_MAX_LEN255),
-            );
-        }
+    input "DeleteAutoScalingGroupType" |this, at, out| {
+        { let v = &this.auto_scaling_group_name; rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
     }
-    fn required() -> &'static Required {
-        &REQUIRED_CANCEL_INSTANCE_REFRESH_INPUT
+    required REQUIRED_DELETE_AUTO_SCALING_GROUP_INPUT [
+        RequiredMember { name: "autoScalingGroupName", wire: "AutoScalingGroupName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    DeleteLifecycleHookInput {
+        /// The name of the lifecycle hook.
+        lifecycle_hook_name: String = "LifecycleHookName", "lifecycleHookName";
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
     }
-}
-
-/// What [`CancelInstanceRefreshInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_CANCEL_INSTANCE_REFRESH_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "autoScalingGroupName",
-        wire: "AutoScalingGroupName",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for CancelInstanceRefreshInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "CancelInstanceRefreshType",
-            &[
-                ("autoScalingGroupName", &self.auto_scaling_group_name),
-                (
-                    "waitForTransitioningInstances",
-                    &self.wait_for_transitioning_instances,
-                ),
-            ],
-        );
+    input "DeleteLifecycleHookType" |this, at, out| {
+        { let v = &this.lifecycle_hook_name; rules::string(out, at, "lifecycleHookName", v, false, Some(1), Some(255), Some(&PATTERN_ASCII_STRING_MAX_LEN255)); }
+        { let v = &this.auto_scaling_group_name; rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
     }
+    required REQUIRED_DELETE_LIFECYCLE_HOOK_INPUT [
+        RequiredMember { name: "lifecycleHookName", wire: "LifecycleHookName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "autoScalingGroupName", wire: "AutoScalingGroupName", required: true, inner: Inner::Nothing },
+    ]
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct CancelInstanceRefreshOutput {
-    /// The instance refresh ID associated with the request.
-    #[serde(rename = "InstanceRefreshId", skip_serializing_if = "Option::is_none")]
-    pub instance_refresh_id: Option<String>,
+crate::structure! {
+    #[derive(Default)]
+    DeleteLifecycleHookOutput {}
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum CapacityDistributionStrategy {
-    /// `balanced-only`
-    BalancedOnly,
-    /// `balanced-best-effort`
-    BalancedBestEffort,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl CapacityDistributionStrategy {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["balanced-only", "balanced-best-effort"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::BalancedOnly => "balanced-only",
-            Self::BalancedBestEffort => "balanced-best-effort",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for CapacityDistributionStrategy {
-    fn from(value: &str) -> Self {
-        match value {
-            "balanced-only" => Self::BalancedOnly,
-            "balanced-best-effort" => Self::BalancedBestEffort,
-            other => Self::Unknown(other.to_owned()),
-        }
+crate::model_enum! {
+    DeletionProtection {
+        None = "none",
+        PreventForceDeletion = "prevent-force-deletion",
+        PreventAllDeletion = "prevent-all-deletion",
     }
 }
 
-crate::model_enum!(CapacityDistributionStrategy);
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum CapacityReservationPreference {
-    /// `capacity-reservations-only`
-    CapacityReservationsOnly,
-    /// `capacity-reservations-first`
-    CapacityReservationsFirst,
-    /// `none`
-    None,
-    /// `default`
-    Default,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
+crate::structure! {
+    #[derive(Default)]
+    DescribeAutoScalingGroupsInput {
+        /// The names of the Auto Scaling groups.
+        auto_scaling_group_names?: Vec<String> = "AutoScalingGroupNames", "autoScalingGroupNames";
+        /// Specifies whether to include information about Amazon EC2 instances in the response.
+        include_instances?: bool = "IncludeInstances", "includeInstances";
+        /// The token for the next set of items to return.
+        next_token?: String = "NextToken", "nextToken";
+        /// The maximum number of items to return with this call.
+        max_records?: i32 = "MaxRecords", "maxRecords";
+        /// One or more filters to limit the results based on specific tags.
+        filters?: Vec<Filter> = "Filters", "filters";
+    }
+    input "AutoScalingGroupNamesType" |this, at, out| {
+        if let Some(v) = &this.auto_scaling_group_names { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "autoScalingGroupNames", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); } }
+        if let Some(v) = &this.next_token { rules::string(out, at, "nextToken", v, false, None, None, Some(&PATTERN_XML_STRING)); }
+        if let Some(v) = &this.filters { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "filters", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_DESCRIBE_AUTO_SCALING_GROUPS_INPUT [
+        RequiredMember { name: "filters", wire: "Filters", required: false, inner: Inner::List(&REQUIRED_FILTER) },
+    ]
 }
 
-impl CapacityReservationPreference {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &[
-        "capacity-reservations-only",
-        "capacity-reservations-first",
-        "none",
-        "default",
-    ];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::CapacityReservationsOnly => "capacity-reservations-only",
-            Self::CapacityReservationsFirst => "capacity-reservations-first",
-            Self::None => "none",
-            Self::Default => "default",
-            Self::Unknown(v) => v,
-        }
+crate::structure! {
+    DescribeAutoScalingGroupsOutput {
+        /// The groups.
+        auto_scaling_groups: Vec<AutoScalingGroup> = "AutoScalingGroups";
+        /// A string that indicates that the response contains more items than can be returned in a single response.
+        next_token?: String = "NextToken";
     }
 }
 
-impl From<&str> for CapacityReservationPreference {
-    fn from(value: &str) -> Self {
-        match value {
-            "capacity-reservations-only" => Self::CapacityReservationsOnly,
-            "capacity-reservations-first" => Self::CapacityReservationsFirst,
-            "none" => Self::None,
-            "default" => Self::Default,
-            other => Self::Unknown(other.to_owned()),
-        }
+crate::structure! {
+    #[derive(Default)]
+    DescribeAutoScalingInstancesInput {
+        /// The IDs of the instances.
+        instance_ids?: Vec<String> = "InstanceIds", "instanceIds";
+        /// The maximum number of items to return with this call.
+        max_records?: i32 = "MaxRecords", "maxRecords";
+        /// The token for the next set of items to return.
+        next_token?: String = "NextToken", "nextToken";
+    }
+    input "DescribeAutoScalingInstancesType" |this, at, out| {
+        if let Some(v) = &this.instance_ids { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "instanceIds", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(19), Some(&PATTERN_XML_STRING_MAX_LEN19)); } }
+        if let Some(v) = &this.next_token { rules::string(out, at, "nextToken", v, false, None, None, Some(&PATTERN_XML_STRING)); }
+    }
+    required REQUIRED_DESCRIBE_AUTO_SCALING_INSTANCES_INPUT []
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeAutoScalingInstancesOutput {
+        /// The instances.
+        auto_scaling_instances?: Vec<AutoScalingInstanceDetails> = "AutoScalingInstances";
+        /// A string that indicates that the response contains more items than can be returned in a single response.
+        next_token?: String = "NextToken";
     }
 }
 
-crate::model_enum!(CapacityReservationPreference);
-
-/// Describes the Capacity Reservation preference and targeting options.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct CapacityReservationSpecification {
-    /// The capacity reservation preference.
-    #[serde(
-        rename = "CapacityReservationPreference",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub capacity_reservation_preference: Option<CapacityReservationPreference>,
-    /// Describes a target Capacity Reservation or Capacity Reservation resource group.
-    #[serde(
-        rename = "CapacityReservationTarget",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub capacity_reservation_target: Option<CapacityReservationTarget>,
+crate::structure! {
+    DescribeInstanceRefreshesInput {
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
+        /// One or more instance refresh IDs.
+        instance_refresh_ids?: Vec<String> = "InstanceRefreshIds", "instanceRefreshIds";
+        /// The token for the next set of items to return.
+        next_token?: String = "NextToken", "nextToken";
+        /// The maximum number of items to return with this call.
+        max_records?: i32 = "MaxRecords", "maxRecords";
+    }
+    input "DescribeInstanceRefreshesType" |this, at, out| {
+        { let v = &this.auto_scaling_group_name; rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.instance_refresh_ids { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "instanceRefreshIds", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); } }
+        if let Some(v) = &this.next_token { rules::string(out, at, "nextToken", v, false, None, None, Some(&PATTERN_XML_STRING)); }
+    }
+    required REQUIRED_DESCRIBE_INSTANCE_REFRESHES_INPUT [
+        RequiredMember { name: "autoScalingGroupName", wire: "AutoScalingGroupName", required: true, inner: Inner::Nothing },
+    ]
 }
 
-impl Validate for CapacityReservationSpecification {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.capacity_reservation_preference {
-            rules::one_of(out, at, "capacityReservationPreference", v, false);
-        }
-        if let Some(v) = &self.capacity_reservation_target {
-            v.check(&rules::path(at, "capacityReservationTarget"), out);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_CAPACITY_RESERVATION_SPECIFICATION
+crate::structure! {
+    #[derive(Default)]
+    DescribeInstanceRefreshesOutput {
+        /// The instance refreshes for the specified group, sorted by creation timestamp in descending order.
+        instance_refreshes?: Vec<InstanceRefresh> = "InstanceRefreshes";
+        /// A string that indicates that the response contains more items than can be returned in a single response.
+        next_token?: String = "NextToken";
     }
 }
 
-/// What [`CapacityReservationSpecification`] requires, for reporting every missing member at once.
-pub static REQUIRED_CAPACITY_RESERVATION_SPECIFICATION: Required = Required {
-    members: &[RequiredMember {
-        name: "capacityReservationTarget",
-        wire: "CapacityReservationTarget",
-        required: false,
-        inner: Inner::Struct(&REQUIRED_CAPACITY_RESERVATION_TARGET),
-    }],
-};
-
-impl Echo for CapacityReservationSpecification {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "CapacityReservationSpecification",
-            &[
-                (
-                    "capacityReservationPreference",
-                    &self.capacity_reservation_preference,
-                ),
-                (
-                    "capacityReservationTarget",
-                    &self.capacity_reservation_target,
-                ),
-            ],
-        );
+crate::structure! {
+    #[derive(Default)]
+    DescribeLifecycleHookTypesOutput {
+        /// The lifecycle hook types.
+        lifecycle_hook_types?: Vec<String> = "LifecycleHookTypes";
     }
 }
 
-/// The target for the Capacity Reservation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct CapacityReservationTarget {
-    /// The Capacity Reservation IDs to launch instances into.
-    #[serde(
-        rename = "CapacityReservationIds",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub capacity_reservation_ids: Option<Vec<String>>,
-    /// The resource group ARNs of the Capacity Reservation to launch instances into.
-    #[serde(
-        rename = "CapacityReservationResourceGroupArns",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub capacity_reservation_resource_group_arns: Option<Vec<String>>,
+crate::structure! {
+    DescribeLifecycleHooksInput {
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
+        /// The names of one or more lifecycle hooks.
+        lifecycle_hook_names?: Vec<String> = "LifecycleHookNames", "lifecycleHookNames";
+    }
+    input "DescribeLifecycleHooksType" |this, at, out| {
+        { let v = &this.auto_scaling_group_name; rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.lifecycle_hook_names { rules::length(out, at, "lifecycleHookNames", v, v.len(), false, None, Some(50)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "lifecycleHookNames", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(255), Some(&PATTERN_ASCII_STRING_MAX_LEN255)); } }
+    }
+    required REQUIRED_DESCRIBE_LIFECYCLE_HOOKS_INPUT [
+        RequiredMember { name: "autoScalingGroupName", wire: "AutoScalingGroupName", required: true, inner: Inner::Nothing },
+    ]
 }
 
-impl Validate for CapacityReservationTarget {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.capacity_reservation_ids {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "capacityReservationIds", i);
-                rules::string(
-                    out,
-                    &at0,
-                    "member",
-                    e0,
-                    false,
-                    Some(1),
-                    Some(255),
-                    Some(&PATTERN_ASCII_STRING_MAX_LEN255),
-                );
-            }
-        }
-        if let Some(v) = &self.capacity_reservation_resource_group_arns {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "capacityReservationResourceGroupArns", i);
-                rules::string(
-                    out,
-                    &at0,
-                    "member",
-                    e0,
-                    false,
-                    Some(1),
-                    Some(1600),
-                    Some(&PATTERN_RESOURCE_NAME),
-                );
-            }
-        }
+crate::structure! {
+    #[derive(Default)]
+    DescribeLifecycleHooksOutput {
+        /// The lifecycle hooks for the specified group.
+        lifecycle_hooks?: Vec<LifecycleHook> = "LifecycleHooks";
     }
 }
 
-/// What [`CapacityReservationTarget`] requires, for reporting every missing member at once.
-pub static REQUIRED_CAPACITY_RESERVATION_TARGET: Required = Required { members: &[] };
+crate::structure! {
+    DescribeLoadBalancerTargetGroupsInput {
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
+        /// The token for the next set of items to return.
+        next_token?: String = "NextToken", "nextToken";
+        /// The maximum number of items to return with this call.
+        max_records?: i32 = "MaxRecords", "maxRecords";
+    }
+    input "DescribeLoadBalancerTargetGroupsRequest" |this, at, out| {
+        { let v = &this.auto_scaling_group_name; rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.next_token { rules::string(out, at, "nextToken", v, false, None, None, Some(&PATTERN_XML_STRING)); }
+    }
+    required REQUIRED_DESCRIBE_LOAD_BALANCER_TARGET_GROUPS_INPUT [
+        RequiredMember { name: "autoScalingGroupName", wire: "AutoScalingGroupName", required: true, inner: Inner::Nothing },
+    ]
+}
 
-impl Echo for CapacityReservationTarget {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "CapacityReservationTarget",
-            &[
-                ("capacityReservationIds", &self.capacity_reservation_ids),
-                (
-                    "capacityReservationResourceGroupArns",
-                    &self.capacity_reservation_resource_group_arns,
-                ),
-            ],
-        );
+crate::structure! {
+    #[derive(Default)]
+    DescribeLoadBalancerTargetGroupsOutput {
+        /// Information about the target groups.
+        load_balancer_target_groups?: Vec<LoadBalancerTargetGroupState> = "LoadBalancerTargetGroups";
+        /// A string that indicates that the response contains more items than can be returned in a single response.
+        next_token?: String = "NextToken";
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CompleteLifecycleActionInput {
-    /// The name of the lifecycle hook.
-    #[serde(rename = "LifecycleHookName")]
-    pub lifecycle_hook_name: String,
-    /// The name of the Auto Scaling group.
-    #[serde(rename = "AutoScalingGroupName")]
-    pub auto_scaling_group_name: String,
-    /// A universally unique identifier (UUID) that identifies a specific lifecycle action associated with an instance.
-    #[serde(
-        rename = "LifecycleActionToken",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub lifecycle_action_token: Option<String>,
-    /// The action for the group to take.
-    #[serde(rename = "LifecycleActionResult")]
-    pub lifecycle_action_result: String,
-    /// The ID of the instance.
-    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
-    pub instance_id: Option<String>,
+crate::structure! {
+    #[derive(Default)]
+    DescribeScalingActivitiesInput {
+        /// The activity IDs of the desired scaling activities.
+        activity_ids?: Vec<String> = "ActivityIds", "activityIds";
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name?: String = "AutoScalingGroupName", "autoScalingGroupName";
+        /// Indicates whether to include scaling activity from deleted Auto Scaling groups.
+        include_deleted_groups?: bool = "IncludeDeletedGroups", "includeDeletedGroups";
+        /// The maximum number of items to return with this call.
+        max_records?: i32 = "MaxRecords", "maxRecords";
+        /// The token for the next set of items to return.
+        next_token?: String = "NextToken", "nextToken";
+        /// One or more filters to limit the results based on specific criteria.
+        filters?: Vec<Filter> = "Filters", "filters";
+    }
+    input "DescribeScalingActivitiesType" |this, at, out| {
+        if let Some(v) = &this.activity_ids { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "activityIds", i); rules::string(out, &at0, "member", e0, false, None, None, Some(&PATTERN_XML_STRING)); } }
+        if let Some(v) = &this.auto_scaling_group_name { rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.next_token { rules::string(out, at, "nextToken", v, false, None, None, Some(&PATTERN_XML_STRING)); }
+        if let Some(v) = &this.filters { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "filters", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_DESCRIBE_SCALING_ACTIVITIES_INPUT [
+        RequiredMember { name: "filters", wire: "Filters", required: false, inner: Inner::List(&REQUIRED_FILTER) },
+    ]
 }
 
-impl Validate for CompleteLifecycleActionInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.lifecycle_hook_name;
-            rules::string(
-                out,
-                at,
-                "lifecycleHookName",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_ASCII_STRING_MAX_LEN255),
-            );
-        }
-        {
-            let v = &self.auto_scaling_group_name;
-            rules::string(
-                out,
-                at,
-                "autoScalingGroupName",
-                v,
-                false,
-                Some(1),
-                Some(1600),
-                Some(&PATTERN_RESOURCE_NAME),
-            );
-        }
-        if let Some(v) = &self.lifecycle_action_token {
-            rules::string(
-                out,
-                at,
-                "lifecycleActionToken",
-                v,
-                false,
-                Some(36),
-                Some(36),
-                None,
-            );
-        }
-        if let Some(v) = &self.instance_id {
-            rules::string(
-                out,
-                at,
-                "instanceId",
-                v,
-                false,
-                Some(1),
-                Some(19),
-                Some(&PATTERN_XML_STRING_MAX_LEN19),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_COMPLETE_LIFECYCLE_ACTION_INPUT
+crate::structure! {
+    DescribeScalingActivitiesOutput {
+        /// The scaling activities.
+        activities: Vec<Activity> = "Activities";
+        /// A string that indicates that the response contains more items than can be returned in a single response.
+        next_token?: String = "NextToken";
     }
 }
 
-/// What [`CompleteLifecycleActionInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_COMPLETE_LIFECYCLE_ACTION_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "lifecycleHookName",
-            wire: "LifecycleHookName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "autoScalingGroupName",
-            wire: "AutoScalingGroupName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "lifecycleActionResult",
-            wire: "LifecycleActionResult",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for CompleteLifecycleActionInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "CompleteLifecycleActionType",
-            &[
-                ("lifecycleHookName", &self.lifecycle_hook_name),
-                ("autoScalingGroupName", &self.auto_scaling_group_name),
-                ("lifecycleActionToken", &self.lifecycle_action_token),
-                ("lifecycleActionResult", &self.lifecycle_action_result),
-                ("instanceId", &self.instance_id),
-            ],
-        );
+crate::structure! {
+    #[derive(Default)]
+    DescribeScalingProcessTypesOutput {
+        /// The names of the process types.
+        processes?: Vec<ProcessType> = "Processes";
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct CompleteLifecycleActionOutput {}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum CpuManufacturer {
-    /// `intel`
-    Intel,
-    /// `amd`
-    Amd,
-    /// `amazon-web-services`
-    AmazonWebServices,
-    /// `apple`
-    Apple,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
+crate::structure! {
+    DescribeTrafficSourcesInput {
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
+        /// The traffic source type that you want to describe.
+        traffic_source_type?: String = "TrafficSourceType", "trafficSourceType";
+        /// The token for the next set of items to return.
+        next_token?: String = "NextToken", "nextToken";
+        /// The maximum number of items to return with this call.
+        max_records?: i32 = "MaxRecords", "maxRecords";
+    }
+    input "DescribeTrafficSourcesRequest" |this, at, out| {
+        { let v = &this.auto_scaling_group_name; rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.traffic_source_type { rules::string(out, at, "trafficSourceType", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.next_token { rules::string(out, at, "nextToken", v, false, None, None, Some(&PATTERN_XML_STRING)); }
+    }
+    required REQUIRED_DESCRIBE_TRAFFIC_SOURCES_INPUT [
+        RequiredMember { name: "autoScalingGroupName", wire: "AutoScalingGroupName", required: true, inner: Inner::Nothing },
+    ]
 }
 
-impl CpuManufacturer {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["intel", "amd", "amazon-web-services", "apple"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Intel => "intel",
-            Self::Amd => "amd",
-            Self::AmazonWebServices => "amazon-web-services",
-            Self::Apple => "apple",
-            Self::Unknown(v) => v,
-        }
+crate::structure! {
+    #[derive(Default)]
+    DescribeTrafficSourcesOutput {
+        /// Information about the traffic sources.
+        traffic_sources?: Vec<TrafficSourceState> = "TrafficSources";
+        /// This string indicates that the response contains more items than can be returned in a single response.
+        next_token?: String = "NextToken";
     }
 }
 
-impl From<&str> for CpuManufacturer {
-    fn from(value: &str) -> Self {
-        match value {
-            "intel" => Self::Intel,
-            "amd" => Self::Amd,
-            "amazon-web-services" => Self::AmazonWebServices,
-            "apple" => Self::Apple,
-            other => Self::Unknown(other.to_owned()),
-        }
+crate::structure! {
+    /// Describes the desired configuration for an instance refresh.
+    #[derive(Default)]
+    DesiredConfiguration {
+        /// Describes the launch template and the version of the launch template that Amazon EC2 Auto Scaling uses to launch Amazon EC2 instances.
+        launch_template?: LaunchTemplateSpecification = "LaunchTemplate", "launchTemplate";
+        /// Use this structure to launch multiple instance types and On-Demand Instances and Spot Instances within a single Auto Scaling group.
+        mixed_instances_policy?: MixedInstancesPolicy = "MixedInstancesPolicy", "mixedInstancesPolicy";
+    }
+    input "DesiredConfiguration" |this, at, out| {
+        if let Some(v) = &this.launch_template { v.check(&rules::path(at, "launchTemplate"), out); }
+        if let Some(v) = &this.mixed_instances_policy { v.check(&rules::path(at, "mixedInstancesPolicy"), out); }
+    }
+    required REQUIRED_DESIRED_CONFIGURATION [
+        RequiredMember { name: "launchTemplate", wire: "LaunchTemplate", required: false, inner: Inner::Struct(&REQUIRED_LAUNCH_TEMPLATE_SPECIFICATION) },
+        RequiredMember { name: "mixedInstancesPolicy", wire: "MixedInstancesPolicy", required: false, inner: Inner::Struct(&REQUIRED_MIXED_INSTANCES_POLICY) },
+    ]
+}
+
+crate::structure! {
+    DetachInstancesInput {
+        /// The IDs of the instances.
+        instance_ids?: Vec<String> = "InstanceIds", "instanceIds";
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
+        /// Indicates whether the Auto Scaling group decrements the desired capacity value by the number of instances detached.
+        should_decrement_desired_capacity: bool = "ShouldDecrementDesiredCapacity", "shouldDecrementDesiredCapacity";
+    }
+    input "DetachInstancesQuery" |this, at, out| {
+        if let Some(v) = &this.instance_ids { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "instanceIds", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(19), Some(&PATTERN_XML_STRING_MAX_LEN19)); } }
+        { let v = &this.auto_scaling_group_name; rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+    }
+    required REQUIRED_DETACH_INSTANCES_INPUT [
+        RequiredMember { name: "autoScalingGroupName", wire: "AutoScalingGroupName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "shouldDecrementDesiredCapacity", wire: "ShouldDecrementDesiredCapacity", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DetachInstancesOutput {
+        /// The activities related to detaching the instances from the Auto Scaling group.
+        activities?: Vec<Activity> = "Activities";
     }
 }
 
-crate::model_enum!(CpuManufacturer);
-
-/// The CPU performance to consider, using an instance family as the baseline reference.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct CpuPerformanceFactorRequest {
-    /// Specify an instance family to use as the baseline reference for CPU performance.
-    #[serde(rename = "Reference", skip_serializing_if = "Option::is_none")]
-    pub references: Option<XmlList<PerformanceFactorReferenceRequest, ItemsItem>>,
+crate::structure! {
+    DetachLoadBalancerTargetGroupsInput {
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
+        /// The Amazon Resource Names (ARN) of the target groups.
+        target_group_arns: Vec<String> = "TargetGroupARNs", "targetGroupARNs";
+    }
+    input "DetachLoadBalancerTargetGroupsType" |this, at, out| {
+        { let v = &this.auto_scaling_group_name; rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        { let v = &this.target_group_arns; for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "targetGroupARNs", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(511), Some(&PATTERN_XML_STRING_MAX_LEN511)); } }
+    }
+    required REQUIRED_DETACH_LOAD_BALANCER_TARGET_GROUPS_INPUT [
+        RequiredMember { name: "autoScalingGroupName", wire: "AutoScalingGroupName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "targetGroupARNs", wire: "TargetGroupARNs", required: true, inner: Inner::Nothing },
+    ]
 }
 
-impl Validate for CpuPerformanceFactorRequest {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.references {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "references", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
+crate::structure! {
+    #[derive(Default)]
+    DetachLoadBalancerTargetGroupsOutput {}
+}
+
+crate::structure! {
+    DetachTrafficSourcesInput {
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
+        /// The unique identifiers of one or more traffic sources.
+        traffic_sources: Vec<TrafficSourceIdentifier> = "TrafficSources", "trafficSources";
     }
-    fn required() -> &'static Required {
-        &REQUIRED_CPU_PERFORMANCE_FACTOR_REQUEST
+    input "DetachTrafficSourcesType" |this, at, out| {
+        { let v = &this.auto_scaling_group_name; rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        { let v = &this.traffic_sources; for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "trafficSources", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_DETACH_TRAFFIC_SOURCES_INPUT [
+        RequiredMember { name: "autoScalingGroupName", wire: "AutoScalingGroupName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "trafficSources", wire: "TrafficSources", required: true, inner: Inner::List(&REQUIRED_TRAFFIC_SOURCE_IDENTIFIER) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DetachTrafficSourcesOutput {}
+}
+
+crate::structure! {
+    /// Describes an enabled Auto Scaling group metric.
+    #[derive(Default)]
+    EnabledMetric {
+        /// One of the following metrics: GroupMinSize GroupMaxSize GroupDesiredCapacity GroupInServiceInstances GroupPendingInstances GroupStandbyInstances GroupTerminatingInstances GroupTotalInstances GroupInSe…
+        metric?: String = "Metric";
+        /// The granularity of the metric.
+        granularity?: String = "Granularity";
     }
 }
 
-/// What [`CpuPerformanceFactorRequest`] requires, for reporting every missing member at once.
-pub static REQUIRED_CPU_PERFORMANCE_FACTOR_REQUEST: Required = Required {
-    members: &[RequiredMember {
-        name: "references",
-        wire: "Reference",
-        required: false,
-        inner: Inner::List(&REQUIRED_PERFORMANCE_FACTOR_REFERENCE_REQUEST),
-    }],
-};
+crate::structure! {
+    EnterStandbyInput {
+        /// The IDs of the instances.
+        instance_ids?: Vec<String> = "InstanceIds", "instanceIds";
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
+        /// Indicates whether to decrement the desired capacity of the Auto Scaling group by the number of instances moved to Standby mode.
+        should_decrement_desired_capacity: bool = "ShouldDecrementDesiredCapacity", "shouldDecrementDesiredCapacity";
+    }
+    input "EnterStandbyQuery" |this, at, out| {
+        if let Some(v) = &this.instance_ids { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "instanceIds", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(19), Some(&PATTERN_XML_STRING_MAX_LEN19)); } }
+        { let v = &this.auto_scaling_group_name; rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+    }
+    required REQUIRED_ENTER_STANDBY_INPUT [
+        RequiredMember { name: "autoScalingGroupName", wire: "AutoScalingGroupName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "shouldDecrementDesiredCapacity", wire: "ShouldDecrementDesiredCapacity", required: true, inner: Inner::Nothing },
+    ]
+}
 
-impl Echo for CpuPerformanceFactorRequest {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "CpuPerformanceFactorRequest",
-            &[("references", &self.references)],
-        );
+crate::structure! {
+    #[derive(Default)]
+    EnterStandbyOutput {
+        /// The activities related to moving instances into Standby mode.
+        activities?: Vec<Activity> = "Activities";
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CreateAutoScalingGroupInput {
-    /// The name of the Auto Scaling group.
-    #[serde(rename = "AutoScalingGroupName")]
-    pub auto_scaling_group_name: String,
-    /// The name of the launch configuration to use to launch instances.
-    #[serde(
-        rename = "LaunchConfigurationName",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub launch_configuration_name: Option<String>,
-    /// Information used to specify the launch template and version to use to launch instances.
-    #[serde(rename = "LaunchTemplate", skip_serializing_if = "Option::is_none")]
-    pub launch_template: Option<LaunchTemplateSpecification>,
-    /// The mixed instances policy.
-    #[serde(
-        rename = "MixedInstancesPolicy",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub mixed_instances_policy: Option<MixedInstancesPolicy>,
-    /// The ID of the instance used to base the launch configuration on.
-    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
-    pub instance_id: Option<String>,
-    /// The minimum size of the group.
-    #[serde(rename = "MinSize")]
-    pub min_size: i32,
-    /// The maximum size of the group.
-    #[serde(rename = "MaxSize")]
-    pub max_size: i32,
-    /// The desired capacity is the initial capacity of the Auto Scaling group at the time of its creation and the capacity it attempts to maintain.
-    #[serde(rename = "DesiredCapacity", skip_serializing_if = "Option::is_none")]
-    pub desired_capacity: Option<i32>,
-    /// Only needed if you use simple scaling policies.
-    #[serde(rename = "DefaultCooldown", skip_serializing_if = "Option::is_none")]
-    pub default_cooldown: Option<i32>,
-    /// A list of Availability Zones where instances in the Auto Scaling group can be created.
-    #[serde(rename = "AvailabilityZones", skip_serializing_if = "Option::is_none")]
-    pub availability_zones: Option<Vec<String>>,
-    /// A list of Availability Zone IDs where the Auto Scaling group can launch instances.
-    #[serde(
-        rename = "AvailabilityZoneIds",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub availability_zone_ids: Option<Vec<String>>,
-    /// A list of Classic Load Balancers associated with this Auto Scaling group.
-    #[serde(rename = "LoadBalancerNames", skip_serializing_if = "Option::is_none")]
-    pub load_balancer_names: Option<Vec<String>>,
-    /// The Amazon Resource Names (ARN) of the Elastic Load Balancing target groups to associate with the Auto Scaling group.
-    #[serde(rename = "TargetGroupARNs", skip_serializing_if = "Option::is_none")]
-    pub target_group_arns: Option<Vec<String>>,
-    /// A comma-separated value string of one or more health check types.
-    #[serde(rename = "HealthCheckType", skip_serializing_if = "Option::is_none")]
-    pub health_check_type: Option<String>,
-    /// The amount of time, in seconds, that Amazon EC2 Auto Scaling waits before checking the health status of an EC2 instance that has come into service and marking it unhealthy due to a failed health check…
-    #[serde(
-        rename = "HealthCheckGracePeriod",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub health_check_grace_period: Option<i32>,
-    /// The name of the placement group into which to launch your instances.
-    #[serde(rename = "PlacementGroup", skip_serializing_if = "Option::is_none")]
-    pub placement_group: Option<String>,
-    /// A comma-separated list of subnet IDs for a virtual private cloud (VPC) where instances in the Auto Scaling group can be created.
-    #[serde(rename = "VPCZoneIdentifier", skip_serializing_if = "Option::is_none")]
-    pub vpc_zone_identifier: Option<String>,
-    /// A policy or a list of policies that are used to select the instance to terminate.
-    #[serde(
-        rename = "TerminationPolicies",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub termination_policies: Option<Vec<String>>,
-    /// Indicates whether newly launched instances are protected from termination by Amazon EC2 Auto Scaling when scaling in.
-    #[serde(
-        rename = "NewInstancesProtectedFromScaleIn",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub new_instances_protected_from_scale_in: Option<bool>,
-    /// Indicates whether Capacity Rebalancing is enabled.
-    #[serde(rename = "CapacityRebalance", skip_serializing_if = "Option::is_none")]
-    pub capacity_rebalance: Option<bool>,
-    /// One or more lifecycle hooks to add to the Auto Scaling group before instances are launched.
-    #[serde(
-        rename = "LifecycleHookSpecificationList",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub lifecycle_hook_specification_list: Option<Vec<LifecycleHookSpecification>>,
-    /// The deletion protection setting for the Auto Scaling group.
-    #[serde(rename = "DeletionProtection", skip_serializing_if = "Option::is_none")]
-    pub deletion_protection: Option<DeletionProtection>,
-    /// One or more tags.
-    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<Tag>>,
-    /// The Amazon Resource Name (ARN) of the service-linked role that the Auto Scaling group uses to call other Amazon Web Services service on your behalf.
-    #[serde(
-        rename = "ServiceLinkedRoleARN",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub service_linked_role_arn: Option<String>,
-    /// The maximum amount of time, in seconds, that an instance can be in service.
-    #[serde(
-        rename = "MaxInstanceLifetime",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub max_instance_lifetime: Option<i32>,
-    /// Reserved.
-    #[serde(rename = "Context", skip_serializing_if = "Option::is_none")]
-    pub context: Option<String>,
-    /// The unit of measurement for the value specified for desired capacity.
-    #[serde(
-        rename = "DesiredCapacityType",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub desired_capacity_type: Option<String>,
-    /// The amount of time, in seconds, until a new instance is considered to have finished initializing and resource consumption to become stable after it enters the InService state.
-    #[serde(
-        rename = "DefaultInstanceWarmup",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub default_instance_warmup: Option<i32>,
-    /// The list of traffic sources to attach to this Auto Scaling group.
-    #[serde(rename = "TrafficSources", skip_serializing_if = "Option::is_none")]
-    pub traffic_sources: Option<Vec<TrafficSourceIdentifier>>,
-    /// An instance maintenance policy.
-    #[serde(
-        rename = "InstanceMaintenancePolicy",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub instance_maintenance_policy: Option<InstanceMaintenancePolicy>,
-    /// The instance capacity distribution across Availability Zones.
-    #[serde(
-        rename = "AvailabilityZoneDistribution",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub availability_zone_distribution: Option<AvailabilityZoneDistribution>,
-    /// The policy for Availability Zone impairment.
-    #[serde(
-        rename = "AvailabilityZoneImpairmentPolicy",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub availability_zone_impairment_policy: Option<AvailabilityZoneImpairmentPolicy>,
-    /// If you enable zonal shift with cross-zone disabled load balancers, capacity could become imbalanced across Availability Zones.
-    #[serde(
-        rename = "SkipZonalShiftValidation",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub skip_zonal_shift_validation: Option<bool>,
-    /// The capacity reservation specification for the Auto Scaling group.
-    #[serde(
-        rename = "CapacityReservationSpecification",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub capacity_reservation_specification: Option<CapacityReservationSpecification>,
+crate::structure! {
+    ExitStandbyInput {
+        /// The IDs of the instances.
+        instance_ids?: Vec<String> = "InstanceIds", "instanceIds";
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
+    }
+    input "ExitStandbyQuery" |this, at, out| {
+        if let Some(v) = &this.instance_ids { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "instanceIds", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(19), Some(&PATTERN_XML_STRING_MAX_LEN19)); } }
+        { let v = &this.auto_scaling_group_name; rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+    }
+    required REQUIRED_EXIT_STANDBY_INPUT [
+        RequiredMember { name: "autoScalingGroupName", wire: "AutoScalingGroupName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    ExitStandbyOutput {
+        /// The activities related to moving instances out of Standby mode.
+        activities?: Vec<Activity> = "Activities";
+    }
+}
+
+crate::structure! {
+    /// Describes a filter that is used to return a more specific list of results from a describe operation.
+    #[derive(Default)]
+    Filter {
+        /// The name of the filter.
+        name?: String = "Name", "name";
+        /// One or more filter values.
+        values?: Vec<String> = "Values", "values";
+    }
+    input "Filter" |this, at, out| {
+        if let Some(v) = &this.name { rules::string(out, at, "name", v, false, None, None, Some(&PATTERN_XML_STRING)); }
+        if let Some(v) = &this.values { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "values", i); rules::string(out, &at0, "member", e0, false, None, None, Some(&PATTERN_XML_STRING)); } }
+    }
+    required REQUIRED_FILTER []
+}
+
+crate::model_enum! {
+    ImpairedZoneHealthCheckBehavior {
+        ReplaceUnhealthy = "ReplaceUnhealthy",
+        IgnoreUnhealthy = "IgnoreUnhealthy",
+    }
+}
+
+crate::structure! {
+    /// Describes an EC2 instance.
+    Instance {
+        /// The ID of the instance.
+        instance_id: String = "InstanceId";
+        /// The instance type of the EC2 instance.
+        instance_type?: String = "InstanceType";
+        /// The Availability Zone in which the instance is running.
+        availability_zone: String = "AvailabilityZone";
+        /// The Availability Zone ID where the instance was launched.
+        availability_zone_id?: String = "AvailabilityZoneId";
+        /// A description of the current lifecycle state.
+        lifecycle_state: LifecycleState = "LifecycleState";
+        /// The last reported health status of the instance.
+        health_status: String = "HealthStatus";
+        /// The launch configuration associated with the instance.
+        launch_configuration_name?: String = "LaunchConfigurationName";
+        /// The launch template for the instance.
+        launch_template?: LaunchTemplateSpecification = "LaunchTemplate";
+        /// The ID of the Amazon Machine Image (AMI) used for the instance's current root volume.
+        image_id?: String = "ImageId";
+        /// Indicates whether the instance is protected from termination by Amazon EC2 Auto Scaling when scaling in.
+        protected_from_scale_in: bool = "ProtectedFromScaleIn";
+        /// The number of capacity units contributed by the instance based on its instance type.
+        weighted_capacity?: String = "WeightedCapacity";
+    }
+}
+
+crate::model_enum! {
+    InstanceGeneration {
+        Current = "current",
+        Previous = "previous",
+    }
+}
+
+crate::structure! {
     /// The instance lifecycle policy for the Auto Scaling group.
-    #[serde(
-        rename = "InstanceLifecyclePolicy",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub instance_lifecycle_policy: Option<InstanceLifecyclePolicy>,
+    #[derive(Default)]
+    InstanceLifecyclePolicy {
+        /// Specifies the conditions that trigger instance retention behavior.
+        retention_triggers?: RetentionTriggers = "RetentionTriggers", "retentionTriggers";
+    }
+    input "InstanceLifecyclePolicy" |this, at, out| {
+        if let Some(v) = &this.retention_triggers { v.check(&rules::path(at, "retentionTriggers"), out); }
+    }
+    required REQUIRED_INSTANCE_LIFECYCLE_POLICY [
+        RequiredMember { name: "retentionTriggers", wire: "RetentionTriggers", required: false, inner: Inner::Struct(&REQUIRED_RETENTION_TRIGGERS) },
+    ]
 }
 
-impl Validate for CreateAutoScalingGroupInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.auto_scaling_group_name;
-            rules::string(
-                out,
-                at,
-                "autoScalingGroupName",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_XML_STRING_MAX_LEN255),
-            );
-        }
-        if let Some(v) = &self.launch_configuration_name {
-            rules::string(
-                out,
-                at,
-                "launchConfigurationName",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_XML_STRING_MAX_LEN255),
-            );
-        }
-        if let Some(v) = &self.launch_template {
-            v.check(&rules::path(at, "launchTemplate"), out);
-        }
-        if let Some(v) = &self.mixed_instances_policy {
-            v.check(&rules::path(at, "mixedInstancesPolicy"), out);
-        }
-        if let Some(v) = &self.instance_id {
-            rules::string(
-                out,
-                at,
-                "instanceId",
-                v,
-                false,
-                Some(1),
-                Some(19),
-                Some(&PATTERN_XML_STRING_MAX_LEN19),
-            );
-        }
-        if let Some(v) = &self.availability_zones {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "availabilityZones", i);
-                rules::string(
-                    out,
-                    &at0,
-                    "member",
-                    e0,
-                    false,
-                    Some(1),
-                    Some(255),
-                    Some(&PATTERN_XML_STRING_MAX_LEN255),
-                );
-            }
-        }
-        if let Some(v) = &self.availability_zone_ids {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "availabilityZoneIds", i);
-                rules::string(
-                    out,
-                    &at0,
-                    "member",
-                    e0,
-                    false,
-                    Some(1),
-                    Some(255),
-                    Some(&PATTERN_XML_STRING_MAX_LEN255),
-                );
-            }
-        }
-        if let Some(v) = &self.load_balancer_names {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "loadBalancerNames", i);
-                rules::string(
-                    out,
-                    &at0,
-                    "member",
-                    e0,
-                    false,
-                    Some(1),
-                    Some(255),
-                    Some(&PATTERN_XML_STRING_MAX_LEN255),
-                );
-            }
-        }
-        if let Some(v) = &self.target_group_arns {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "targetGroupARNs", i);
-                rules::string(
-                    out,
-                    &at0,
-                    "member",
-                    e0,
-                    false,
-                    Some(1),
-                    Some(511),
-                    Some(&PATTERN_XML_STRING_MAX_LEN511),
-                );
-            }
-        }
-        if let Some(v) = &self.health_check_type {
-            rules::string(
-                out,
-                at,
-                "healthCheckType",
-                v,
-                false,
-                Some(1),
-                Some(32),
-                Some(&PATTERN_XML_STRING_MAX_LEN32),
-            );
-        }
-        if let Some(v) = &self.placement_group {
-            rules::string(
-                out,
-                at,
-                "placementGroup",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_XML_STRING_MAX_LEN255),
-            );
-        }
-        if let Some(v) = &self.vpc_zone_identifier {
-            rules::string(
-                out,
-                at,
-                "vPCZoneIdentifier",
-                v,
-                false,
-                Some(1),
-                Some(5000),
-                Some(&PATTERN_XML_STRING_MAX_LEN5000),
-            );
-        }
-        if let Some(v) = &self.termination_policies {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "terminationPolicies", i);
-                rules::string(
-                    out,
-                    &at0,
-                    "member",
-                    e0,
-                    false,
-                    Some(1),
-                    Some(1600),
-                    Some(&PATTERN_XML_STRING_MAX_LEN1600),
-                );
-            }
-        }
-        if let Some(v) = &self.lifecycle_hook_specification_list {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "lifecycleHookSpecificationList", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.deletion_protection {
-            rules::one_of(out, at, "deletionProtection", v, false);
-        }
-        if let Some(v) = &self.tags {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "tags", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.service_linked_role_arn {
-            rules::string(
-                out,
-                at,
-                "serviceLinkedRoleARN",
-                v,
-                false,
-                Some(1),
-                Some(1600),
-                Some(&PATTERN_RESOURCE_NAME),
-            );
-        }
-        if let Some(v) = &self.desired_capacity_type {
-            rules::string(
-                out,
-                at,
-                "desiredCapacityType",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_XML_STRING_MAX_LEN255),
-            );
-        }
-        if let Some(v) = &self.traffic_sources {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "trafficSources", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.instance_maintenance_policy {
-            v.check(&rules::path(at, "instanceMaintenancePolicy"), out);
-        }
-        if let Some(v) = &self.availability_zone_distribution {
-            v.check(&rules::path(at, "availabilityZoneDistribution"), out);
-        }
-        if let Some(v) = &self.availability_zone_impairment_policy {
-            v.check(&rules::path(at, "availabilityZoneImpairmentPolicy"), out);
-        }
-        if let Some(v) = &self.capacity_reservation_specification {
-            v.check(&rules::path(at, "capacityReservationSpecification"), out);
-        }
-        if let Some(v) = &self.instance_lifecycle_policy {
-            v.check(&rules::path(at, "instanceLifecyclePolicy"), out);
-        }
+crate::structure! {
+    /// Describes an instance maintenance policy.
+    #[derive(Default)]
+    InstanceMaintenancePolicy {
+        /// Specifies the lower threshold as a percentage of the desired capacity of the Auto Scaling group.
+        min_healthy_percentage?: i32 = "MinHealthyPercentage", "minHealthyPercentage";
+        /// Specifies the upper threshold as a percentage of the desired capacity of the Auto Scaling group.
+        max_healthy_percentage?: i32 = "MaxHealthyPercentage", "maxHealthyPercentage";
     }
-    fn required() -> &'static Required {
-        &REQUIRED_CREATE_AUTO_SCALING_GROUP_INPUT
+    input "InstanceMaintenancePolicy" |this, at, out| {
+        if let Some(v) = &this.min_healthy_percentage { rules::integer(out, at, "minHealthyPercentage", i64::from(*v), Some(-1), Some(100)); }
+        if let Some(v) = &this.max_healthy_percentage { rules::integer(out, at, "maxHealthyPercentage", i64::from(*v), Some(-1), Some(200)); }
+    }
+    required REQUIRED_INSTANCE_MAINTENANCE_POLICY []
+}
+
+crate::structure! {
+    /// Describes an instance refresh for an Auto Scaling group.
+    #[derive(Default)]
+    InstanceRefresh {
+        /// The instance refresh ID.
+        instance_refresh_id?: String = "InstanceRefreshId";
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name?: String = "AutoScalingGroupName";
+        /// The current status for the instance refresh operation: Pending - The request was created, but the instance refresh has not started.
+        status?: InstanceRefreshStatus = "Status";
+        /// The explanation for the specific status assigned to this operation.
+        status_reason?: String = "StatusReason";
+        /// The date and time at which the instance refresh began.
+        start_time?: Timestamp = "StartTime";
+        /// The date and time at which the instance refresh ended.
+        end_time?: Timestamp = "EndTime";
+        /// The percentage of the instance refresh that is complete.
+        percentage_complete?: i32 = "PercentageComplete";
+        /// The number of instances remaining to update before the instance refresh is complete.
+        instances_to_update?: i32 = "InstancesToUpdate";
+        /// Additional progress details for an Auto Scaling group that has a warm pool.
+        progress_details?: InstanceRefreshProgressDetails = "ProgressDetails";
+        /// The preferences for an instance refresh.
+        preferences?: RefreshPreferences = "Preferences";
+        /// Describes the desired configuration for the instance refresh.
+        desired_configuration?: DesiredConfiguration = "DesiredConfiguration";
+        /// The rollback details.
+        rollback_details?: RollbackDetails = "RollbackDetails";
+        /// The strategy to use for the instance refresh.
+        strategy?: RefreshStrategy = "Strategy";
     }
 }
 
-/// What [`CreateAutoScalingGroupInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_CREATE_AUTO_SCALING_GROUP_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "autoScalingGroupName",
-            wire: "AutoScalingGroupName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "launchTemplate",
-            wire: "LaunchTemplate",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_LAUNCH_TEMPLATE_SPECIFICATION),
-        },
-        RequiredMember {
-            name: "mixedInstancesPolicy",
-            wire: "MixedInstancesPolicy",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_MIXED_INSTANCES_POLICY),
-        },
-        RequiredMember {
-            name: "minSize",
-            wire: "MinSize",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "maxSize",
-            wire: "MaxSize",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "lifecycleHookSpecificationList",
-            wire: "LifecycleHookSpecificationList",
-            required: false,
-            inner: Inner::List(&REQUIRED_LIFECYCLE_HOOK_SPECIFICATION),
-        },
-        RequiredMember {
-            name: "tags",
-            wire: "Tags",
-            required: false,
-            inner: Inner::List(&REQUIRED_TAG),
-        },
-        RequiredMember {
-            name: "trafficSources",
-            wire: "TrafficSources",
-            required: false,
-            inner: Inner::List(&REQUIRED_TRAFFIC_SOURCE_IDENTIFIER),
-        },
-        RequiredMember {
-            name: "instanceMaintenancePolicy",
-            wire: "InstanceMaintenancePolicy",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_INSTANCE_MAINTENANCE_POLICY),
-        },
-        RequiredMember {
-            name: "availabilityZoneDistribution",
-            wire: "AvailabilityZoneDistribution",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_AVAILABILITY_ZONE_DISTRIBUTION),
-        },
-        RequiredMember {
-            name: "availabilityZoneImpairmentPolicy",
-            wire: "AvailabilityZoneImpairmentPolicy",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_AVAILABILITY_ZONE_IMPAIRMENT_POLICY),
-        },
-        RequiredMember {
-            name: "capacityReservationSpecification",
-            wire: "CapacityReservationSpecification",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_CAPACITY_RESERVATION_SPECIFICATION),
-        },
-        RequiredMember {
-            name: "instanceLifecyclePolicy",
-            wire: "InstanceLifecyclePolicy",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_INSTANCE_LIFECYCLE_POLICY),
-        },
-    ],
-};
-
-impl Echo for CreateAutoScalingGroupInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "CreateAutoScalingGroupType",
-            &[
-                ("autoScalingGroupName", &self.auto_scaling_group_name),
-                ("launchConfigurationName", &self.launch_configuration_name),
-                ("launchTemplate", &self.launch_template),
-                ("mixedInstancesPolicy", &self.mixed_instances_policy),
-                ("instanceId", &self.instance_id),
-                ("minSize", &self.min_size),
-                ("maxSize", &self.max_size),
-                ("desiredCapacity", &self.desired_capacity),
-                ("defaultCooldown", &self.default_cooldown),
-                ("availabilityZones", &self.availability_zones),
-                ("availabilityZoneIds", &self.availability_zone_ids),
-                ("loadBalancerNames", &self.load_balancer_names),
-                ("targetGroupARNs", &self.target_group_arns),
-                ("healthCheckType", &self.health_check_type),
-                ("healthCheckGracePeriod", &self.health_check_grace_period),
-                ("placementGroup", &self.placement_group),
-                ("vPCZoneIdentifier", &self.vpc_zone_identifier),
-                ("terminationPolicies", &self.termination_policies),
-                (
-                    "newInstancesProtectedFromScaleIn",
-                    &self.new_instances_protected_from_scale_in,
-                ),
-                ("capacityRebalance", &self.capacity_rebalance),
-                (
-                    "lifecycleHookSpecificationList",
-                    &self.lifecycle_hook_specification_list,
-                ),
-                ("deletionProtection", &self.deletion_protection),
-                ("tags", &self.tags),
-                ("serviceLinkedRoleARN", &self.service_linked_role_arn),
-                ("maxInstanceLifetime", &self.max_instance_lifetime),
-                ("context", &self.context),
-                ("desiredCapacityType", &self.desired_capacity_type),
-                ("defaultInstanceWarmup", &self.default_instance_warmup),
-                ("trafficSources", &self.traffic_sources),
-                (
-                    "instanceMaintenancePolicy",
-                    &self.instance_maintenance_policy,
-                ),
-                (
-                    "availabilityZoneDistribution",
-                    &self.availability_zone_distribution,
-                ),
-                (
-                    "availabilityZoneImpairmentPolicy",
-                    &self.availability_zone_impairment_policy,
-                ),
-                (
-                    "skipZonalShiftValidation",
-                    &self.skip_zonal_shift_validation,
-                ),
-                (
-                    "capacityReservationSpecification",
-                    &self.capacity_reservation_specification,
-                ),
-                ("instanceLifecyclePolicy", &self.instance_lifecycle_policy),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeleteAutoScalingGroupInput {
-    /// The name of the Auto Scaling group.
-    #[serde(rename = "AutoScalingGroupName")]
-    pub auto_scaling_group_name: String,
-    /// Specifies that the group is to be deleted along with all instances associated with the group, without waiting for all instances to be terminated.
-    #[serde(rename = "ForceDelete", skip_serializing_if = "Option::is_none")]
-    pub force_delete: Option<bool>,
-}
-
-impl Validate for DeleteAutoScalingGroupInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.auto_scaling_group_name;
-            rules::string(
-                out,
-                at,
-                "autoScalingGroupName",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_XML_STRING_MAX_LEN255),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DELETE_AUTO_SCALING_GROUP_INPUT
-    }
-}
-
-/// What [`DeleteAutoScalingGroupInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DELETE_AUTO_SCALING_GROUP_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "autoScalingGroupName",
-        wire: "AutoScalingGroupName",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for DeleteAutoScalingGroupInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DeleteAutoScalingGroupType",
-            &[
-                ("autoScalingGroupName", &self.auto_scaling_group_name),
-                ("forceDelete", &self.force_delete),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeleteLifecycleHookInput {
-    /// The name of the lifecycle hook.
-    #[serde(rename = "LifecycleHookName")]
-    pub lifecycle_hook_name: String,
-    /// The name of the Auto Scaling group.
-    #[serde(rename = "AutoScalingGroupName")]
-    pub auto_scaling_group_name: String,
-}
-
-impl Validate for DeleteLifecycleHookInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.lifecycle_hook_name;
-            rules::string(
-                out,
-                at,
-                "lifecycleHookName",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_ASCII_STRING_MAX_LEN255),
-            );
-        }
-        {
-            let v = &self.auto_scaling_group_name;
-            rules::string(
-                out,
-                at,
-                "autoScalingGroupName",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_XML_STRING_MAX_LEN255),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DELETE_LIFECYCLE_HOOK_INPUT
-    }
-}
-
-/// What [`DeleteLifecycleHookInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DELETE_LIFECYCLE_HOOK_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "lifecycleHookName",
-            wire: "LifecycleHookName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "autoScalingGroupName",
-            wire: "AutoScalingGroupName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for DeleteLifecycleHookInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DeleteLifecycleHookType",
-            &[
-                ("lifecycleHookName", &self.lifecycle_hook_name),
-                ("autoScalingGroupName", &self.auto_scaling_group_name),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DeleteLifecycleHookOutput {}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum DeletionProtection {
-    /// `none`
-    None,
-    /// `prevent-force-deletion`
-    PreventForceDeletion,
-    /// `prevent-all-deletion`
-    PreventAllDeletion,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl DeletionProtection {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] =
-        &["none", "prevent-force-deletion", "prevent-all-deletion"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::None => "none",
-            Self::PreventForceDeletion => "prevent-force-deletion",
-            Self::PreventAllDeletion => "prevent-all-deletion",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for DeletionProtection {
-    fn from(value: &str) -> Self {
-        match value {
-            "none" => Self::None,
-            "prevent-force-deletion" => Self::PreventForceDeletion,
-            "prevent-all-deletion" => Self::PreventAllDeletion,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(DeletionProtection);
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DescribeAutoScalingGroupsInput {
-    /// The names of the Auto Scaling groups.
-    #[serde(
-        rename = "AutoScalingGroupNames",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub auto_scaling_group_names: Option<Vec<String>>,
-    /// Specifies whether to include information about Amazon EC2 instances in the response.
-    #[serde(rename = "IncludeInstances", skip_serializing_if = "Option::is_none")]
-    pub include_instances: Option<bool>,
-    /// The token for the next set of items to return.
-    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
-    /// The maximum number of items to return with this call.
-    #[serde(rename = "MaxRecords", skip_serializing_if = "Option::is_none")]
-    pub max_records: Option<i32>,
-    /// One or more filters to limit the results based on specific tags.
-    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<Filter>>,
-}
-
-impl Validate for DescribeAutoScalingGroupsInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.auto_scaling_group_names {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "autoScalingGroupNames", i);
-                rules::string(
-                    out,
-                    &at0,
-                    "member",
-                    e0,
-                    false,
-                    Some(1),
-                    Some(255),
-                    Some(&PATTERN_XML_STRING_MAX_LEN255),
-                );
-            }
-        }
-        if let Some(v) = &self.next_token {
-            rules::string(
-                out,
-                at,
-                "nextToken",
-                v,
-                false,
-                None,
-                None,
-                Some(&PATTERN_XML_STRING),
-            );
-        }
-        if let Some(v) = &self.filters {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "filters", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DESCRIBE_AUTO_SCALING_GROUPS_INPUT
-    }
-}
-
-/// What [`DescribeAutoScalingGroupsInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DESCRIBE_AUTO_SCALING_GROUPS_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "filters",
-        wire: "Filters",
-        required: false,
-        inner: Inner::List(&REQUIRED_FILTER),
-    }],
-};
-
-impl Echo for DescribeAutoScalingGroupsInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "AutoScalingGroupNamesType",
-            &[
-                ("autoScalingGroupNames", &self.auto_scaling_group_names),
-                ("includeInstances", &self.include_instances),
-                ("nextToken", &self.next_token),
-                ("maxRecords", &self.max_records),
-                ("filters", &self.filters),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DescribeAutoScalingGroupsOutput {
-    /// The groups.
-    #[serde(rename = "AutoScalingGroups")]
-    pub auto_scaling_groups: Vec<AutoScalingGroup>,
-    /// A string that indicates that the response contains more items than can be returned in a single response.
-    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DescribeAutoScalingInstancesInput {
-    /// The IDs of the instances.
-    #[serde(rename = "InstanceIds", skip_serializing_if = "Option::is_none")]
-    pub instance_ids: Option<Vec<String>>,
-    /// The maximum number of items to return with this call.
-    #[serde(rename = "MaxRecords", skip_serializing_if = "Option::is_none")]
-    pub max_records: Option<i32>,
-    /// The token for the next set of items to return.
-    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
-}
-
-impl Validate for DescribeAutoScalingInstancesInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.instance_ids {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "instanceIds", i);
-                rules::string(
-                    out,
-                    &at0,
-                    "member",
-                    e0,
-                    false,
-                    Some(1),
-                    Some(19),
-                    Some(&PATTERN_XML_STRING_MAX_LEN19),
-                );
-            }
-        }
-        if let Some(v) = &self.next_token {
-            rules::string(
-                out,
-                at,
-                "nextToken",
-                v,
-                false,
-                None,
-                None,
-                Some(&PATTERN_XML_STRING),
-            );
-        }
-    }
-}
-
-/// What [`DescribeAutoScalingInstancesInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DESCRIBE_AUTO_SCALING_INSTANCES_INPUT: Required = Required { members: &[] };
-
-impl Echo for DescribeAutoScalingInstancesInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DescribeAutoScalingInstancesType",
-            &[
-                ("instanceIds", &self.instance_ids),
-                ("maxRecords", &self.max_records),
-                ("nextToken", &self.next_token),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DescribeAutoScalingInstancesOutput {
-    /// The instances.
-    #[serde(
-        rename = "AutoScalingInstances",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub auto_scaling_instances: Option<Vec<AutoScalingInstanceDetails>>,
-    /// A string that indicates that the response contains more items than can be returned in a single response.
-    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DescribeInstanceRefreshesInput {
-    /// The name of the Auto Scaling group.
-    #[serde(rename = "AutoScalingGroupName")]
-    pub auto_scaling_group_name: String,
-    /// One or more instance refresh IDs.
-    #[serde(rename = "InstanceRefreshIds", skip_serializing_if = "Option::is_none")]
-    pub instance_refresh_ids: Option<Vec<String>>,
-    /// The token for the next set of items to return.
-    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
-    /// The maximum number of items to return with this call.
-    #[serde(rename = "MaxRecords", skip_serializing_if = "Option::is_none")]
-    pub max_records: Option<i32>,
-}
-
-impl Validate for DescribeInstanceRefreshesInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.auto_scaling_group_name;
-            rules::string(
-                out,
-                at,
-                "autoScalingGroupName",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_XML_STRING_MAX_LEN255),
-            );
-        }
-        if let Some(v) = &self.instance_refresh_ids {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "instanceRefreshIds", i);
-                rules::string(
-                    out,
-                    &at0,
-                    "member",
-                    e0,
-                    false,
-                    Some(1),
-                    Some(255),
-                    Some(&PATTERN_XML_STRING_MAX_LEN255),
-                );
-            }
-        }
-        if let Some(v) = &self.next_token {
-            rules::string(
-                out,
-                at,
-                "nextToken",
-                v,
-                false,
-                None,
-                None,
-                Some(&PATTERN_XML_STRING),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DESCRIBE_INSTANCE_REFRESHES_INPUT
-    }
-}
-
-/// What [`DescribeInstanceRefreshesInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DESCRIBE_INSTANCE_REFRESHES_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "autoScalingGroupName",
-        wire: "AutoScalingGroupName",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for DescribeInstanceRefreshesInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DescribeInstanceRefreshesType",
-            &[
-                ("autoScalingGroupName", &self.auto_scaling_group_name),
-                ("instanceRefreshIds", &self.instance_refresh_ids),
-                ("nextToken", &self.next_token),
-                ("maxRecords", &self.max_records),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DescribeInstanceRefreshesOutput {
-    /// The instance refreshes for the specified group, sorted by creation timestamp in descending order.
-    #[serde(rename = "InstanceRefreshes", skip_serializing_if = "Option::is_none")]
-    pub instance_refreshes: Option<Vec<InstanceRefresh>>,
-    /// A string that indicates that the response contains more items than can be returned in a single response.
-    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DescribeLifecycleHookTypesOutput {
-    /// The lifecycle hook types.
-    #[serde(rename = "LifecycleHookTypes", skip_serializing_if = "Option::is_none")]
-    pub lifecycle_hook_types: Option<Vec<String>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DescribeLifecycleHooksInput {
-    /// The name of the Auto Scaling group.
-    #[serde(rename = "AutoScalingGroupName")]
-    pub auto_scaling_group_name: String,
-    /// The names of one or more lifecycle hooks.
-    #[serde(rename = "LifecycleHookNames", skip_serializing_if = "Option::is_none")]
-    pub lifecycle_hook_names: Option<Vec<String>>,
-}
-
-impl Validate for DescribeLifecycleHooksInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.auto_scaling_group_name;
-            rules::string(
-                out,
-                at,
-                "autoScalingGroupName",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_XML_STRING_MAX_LEN255),
-            );
-        }
-        if let Some(v) = &self.lifecycle_hook_names {
-            rules::length(
-                out,
-                at,
-                "lifecycleHookNames",
-                v,
-                v.len(),
-                false,
-                None,
-                Some(50),
-            );
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "lifecycleHookNames", i);
-                rules::string(
-                    out,
-                    &at0,
-                    "member",
-                    e0,
-                    false,
-                    Some(1),
-                    Some(255),
-                    Some(&PATTERN_ASCII_STRING_MAX_LEN255),
-                );
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DESCRIBE_LIFECYCLE_HOOKS_INPUT
-    }
-}
-
-/// What [`DescribeLifecycleHooksInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DESCRIBE_LIFECYCLE_HOOKS_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "autoScalingGroupName",
-        wire: "AutoScalingGroupName",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for DescribeLifecycleHooksInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DescribeLifecycleHooksType",
-            &[
-                ("autoScalingGroupName", &self.auto_scaling_group_name),
-                ("lifecycleHookNames", &self.lifecycle_hook_names),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DescribeLifecycleHooksOutput {
-    /// The lifecycle hooks for the specified group.
-    #[serde(rename = "LifecycleHooks", skip_serializing_if = "Option::is_none")]
-    pub lifecycle_hooks: Option<Vec<LifecycleHook>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DescribeLoadBalancerTargetGroupsInput {
-    /// The name of the Auto Scaling group.
-    #[serde(rename = "AutoScalingGroupName")]
-    pub auto_scaling_group_name: String,
-    /// The token for the next set of items to return.
-    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
-    /// The maximum number of items to return with this call.
-    #[serde(rename = "MaxRecords", skip_serializing_if = "Option::is_none")]
-    pub max_records: Option<i32>,
-}
-
-impl Validate for DescribeLoadBalancerTargetGroupsInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.auto_scaling_group_name;
-            rules::string(
-                out,
-                at,
-                "autoScalingGroupName",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_XML_STRING_MAX_LEN255),
-            );
-        }
-        if let Some(v) = &self.next_token {
-            rules::string(
-                out,
-                at,
-                "nextToken",
-                v,
-                false,
-                None,
-                None,
-                Some(&PATTERN_XML_STRING),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DESCRIBE_LOAD_BALANCER_TARGET_GROUPS_INPUT
-    }
-}
-
-/// What [`DescribeLoadBalancerTargetGroupsInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DESCRIBE_LOAD_BALANCER_TARGET_GROUPS_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "autoScalingGroupName",
-        wire: "AutoScalingGroupName",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for DescribeLoadBalancerTargetGroupsInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DescribeLoadBalancerTargetGroupsRequest",
-            &[
-                ("autoScalingGroupName", &self.auto_scaling_group_name),
-                ("nextToken", &self.next_token),
-                ("maxRecords", &self.max_records),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DescribeLoadBalancerTargetGroupsOutput {
-    /// Information about the target groups.
-    #[serde(
-        rename = "LoadBalancerTargetGroups",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub load_balancer_target_groups: Option<Vec<LoadBalancerTargetGroupState>>,
-    /// A string that indicates that the response contains more items than can be returned in a single response.
-    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DescribeScalingActivitiesInput {
-    /// The activity IDs of the desired scaling activities.
-    #[serde(rename = "ActivityIds", skip_serializing_if = "Option::is_none")]
-    pub activity_ids: Option<Vec<String>>,
-    /// The name of the Auto Scaling group.
-    #[serde(
-        rename = "AutoScalingGroupName",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub auto_scaling_group_name: Option<String>,
-    /// Indicates whether to include scaling activity from deleted Auto Scaling groups.
-    #[serde(
-        rename = "IncludeDeletedGroups",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub include_deleted_groups: Option<bool>,
-    /// The maximum number of items to return with this call.
-    #[serde(rename = "MaxRecords", skip_serializing_if = "Option::is_none")]
-    pub max_records: Option<i32>,
-    /// The token for the next set of items to return.
-    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
-    /// One or more filters to limit the results based on specific criteria.
-    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<Filter>>,
-}
-
-impl Validate for DescribeScalingActivitiesInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.activity_ids {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "activityIds", i);
-                rules::string(
-                    out,
-                    &at0,
-                    "member",
-                    e0,
-                    false,
-                    None,
-                    None,
-                    Some(&PATTERN_XML_STRING),
-                );
-            }
-        }
-        if let Some(v) = &self.auto_scaling_group_name {
-            rules::string(
-                out,
-                at,
-                "autoScalingGroupName",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_XML_STRING_MAX_LEN255),
-            );
-        }
-        if let Some(v) = &self.next_token {
-            rules::string(
-                out,
-                at,
-                "nextToken",
-                v,
-                false,
-                None,
-                None,
-                Some(&PATTERN_XML_STRING),
-            );
-        }
-        if let Some(v) = &self.filters {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "filters", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DESCRIBE_SCALING_ACTIVITIES_INPUT
-    }
-}
-
-/// What [`DescribeScalingActivitiesInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DESCRIBE_SCALING_ACTIVITIES_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "filters",
-        wire: "Filters",
-        required: false,
-        inner: Inner::List(&REQUIRED_FILTER),
-    }],
-};
-
-impl Echo for DescribeScalingActivitiesInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DescribeScalingActivitiesType",
-            &[
-                ("activityIds", &self.activity_ids),
-                ("autoScalingGroupName", &self.auto_scaling_group_name),
-                ("includeDeletedGroups", &self.include_deleted_groups),
-                ("maxRecords", &self.max_records),
-                ("nextToken", &self.next_token),
-                ("filters", &self.filters),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DescribeScalingActivitiesOutput {
-    /// The scaling activities.
-    #[serde(rename = "Activities")]
-    pub activities: Vec<Activity>,
-    /// A string that indicates that the response contains more items than can be returned in a single response.
-    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DescribeScalingProcessTypesOutput {
-    /// The names of the process types.
-    #[serde(rename = "Processes", skip_serializing_if = "Option::is_none")]
-    pub processes: Option<Vec<ProcessType>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DescribeTrafficSourcesInput {
-    /// The name of the Auto Scaling group.
-    #[serde(rename = "AutoScalingGroupName")]
-    pub auto_scaling_group_name: String,
-    /// The traffic source type that you want to describe.
-    #[serde(rename = "TrafficSourceType", skip_serializing_if = "Option::is_none")]
-    pub traffic_source_type: Option<String>,
-    /// The token for the next set of items to return.
-    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
-    /// The maximum number of items to return with this call.
-    #[serde(rename = "MaxRecords", skip_serializing_if = "Option::is_none")]
-    pub max_records: Option<i32>,
-}
-
-impl Validate for DescribeTrafficSourcesInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.auto_scaling_group_name;
-            rules::string(
-                out,
-                at,
-                "autoScalingGroupName",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_XML_STRING_MAX_LEN255),
-            );
-        }
-        if let Some(v) = &self.traffic_source_type {
-            rules::string(
-                out,
-                at,
-                "trafficSourceType",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_XML_STRING_MAX_LEN255),
-            );
-        }
-        if let Some(v) = &self.next_token {
-            rules::string(
-                out,
-                at,
-                "nextToken",
-                v,
-                false,
-                None,
-                None,
-                Some(&PATTERN_XML_STRING),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DESCRIBE_TRAFFIC_SOURCES_INPUT
-    }
-}
-
-/// What [`DescribeTrafficSourcesInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DESCRIBE_TRAFFIC_SOURCES_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "autoScalingGroupName",
-        wire: "AutoScalingGroupName",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for DescribeTrafficSourcesInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DescribeTrafficSourcesRequest",
-            &[
-                ("autoScalingGroupName", &self.auto_scaling_group_name),
-                ("trafficSourceType", &self.traffic_source_type),
-                ("nextToken", &self.next_token),
-                ("maxRecords", &self.max_records),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DescribeTrafficSourcesOutput {
-    /// Information about the traffic sources.
-    #[serde(rename = "TrafficSources", skip_serializing_if = "Option::is_none")]
-    pub traffic_sources: Option<Vec<TrafficSourceState>>,
-    /// This string indicates that the response contains more items than can be returned in a single response.
-    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
-}
-
-/// Describes the desired configuration for an instance refresh.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DesiredConfiguration {
-    /// Describes the launch template and the version of the launch template that Amazon EC2 Auto Scaling uses to launch Amazon EC2 instances.
-    #[serde(rename = "LaunchTemplate", skip_serializing_if = "Option::is_none")]
-    pub launch_template: Option<LaunchTemplateSpecification>,
-    /// Use this structure to launch multiple instance types and On-Demand Instances and Spot Instances within a single Auto Scaling group.
-    #[serde(
-        rename = "MixedInstancesPolicy",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub mixed_instances_policy: Option<MixedInstancesPolicy>,
-}
-
-impl Validate for DesiredConfiguration {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.launch_template {
-            v.check(&rules::path(at, "launchTemplate"), out);
-        }
-        if let Some(v) = &self.mixed_instances_policy {
-            v.check(&rules::path(at, "mixedInstancesPolicy"), out);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DESIRED_CONFIGURATION
-    }
-}
-
-/// What [`DesiredConfiguration`] requires, for reporting every missing member at once.
-pub static REQUIRED_DESIRED_CONFIGURATION: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "launchTemplate",
-            wire: "LaunchTemplate",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_LAUNCH_TEMPLATE_SPECIFICATION),
-        },
-        RequiredMember {
-            name: "mixedInstancesPolicy",
-            wire: "MixedInstancesPolicy",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_MIXED_INSTANCES_POLICY),
-        },
-    ],
-};
-
-impl Echo for DesiredConfiguration {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DesiredConfiguration",
-            &[
-                ("launchTemplate", &self.launch_template),
-                ("mixedInstancesPolicy", &self.mixed_instances_policy),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DetachInstancesInput {
-    /// The IDs of the instances.
-    #[serde(rename = "InstanceIds", skip_serializing_if = "Option::is_none")]
-    pub instance_ids: Option<Vec<String>>,
-    /// The name of the Auto Scaling group.
-    #[serde(rename = "AutoScalingGroupName")]
-    pub auto_scaling_group_name: String,
-    /// Indicates whether the Auto Scaling group decrements the desired capacity value by the number of instances detached.
-    #[serde(rename = "ShouldDecrementDesiredCapacity")]
-    pub should_decrement_desired_capacity: bool,
-}
-
-impl Validate for DetachInstancesInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.instance_ids {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "instanceIds", i);
-                rules::string(
-                    out,
-                    &at0,
-                    "member",
-                    e0,
-                    false,
-                    Some(1),
-                    Some(19),
-                    Some(&PATTERN_XML_STRING_MAX_LEN19),
-                );
-            }
-        }
-        {
-            let v = &self.auto_scaling_group_name;
-            rules::string(
-                out,
-                at,
-                "autoScalingGroupName",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_XML_STRING_MAX_LEN255),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DETACH_INSTANCES_INPUT
-    }
-}
-
-/// What [`DetachInstancesInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DETACH_INSTANCES_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "autoScalingGroupName",
-            wire: "AutoScalingGroupName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "shouldDecrementDesiredCapacity",
-            wire: "ShouldDecrementDesiredCapacity",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for DetachInstancesInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DetachInstancesQuery",
-            &[
-                ("instanceIds", &self.instance_ids),
-                ("autoScalingGroupName", &self.auto_scaling_group_name),
-                (
-                    "shouldDecrementDesiredCapacity",
-                    &self.should_decrement_desired_capacity,
-                ),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DetachInstancesOutput {
-    /// The activities related to detaching the instances from the Auto Scaling group.
-    #[serde(rename = "Activities", skip_serializing_if = "Option::is_none")]
-    pub activities: Option<Vec<Activity>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DetachLoadBalancerTargetGroupsInput {
-    /// The name of the Auto Scaling group.
-    #[serde(rename = "AutoScalingGroupName")]
-    pub auto_scaling_group_name: String,
-    /// The Amazon Resource Names (ARN) of the target groups.
-    #[serde(rename = "TargetGroupARNs")]
-    pub target_group_arns: Vec<String>,
-}
-
-impl Validate for DetachLoadBalancerTargetGroupsInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.auto_scaling_group_name;
-            rules::string(
-                out,
-                at,
-                "autoScalingGroupName",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_XML_STRING_MAX_LEN255),
-            );
-        }
-        {
-            let v = &self.target_group_arns;
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "targetGroupARNs", i);
-                rules::string(
-                    out,
-                    &at0,
-                    "member",
-                    e0,
-                    false,
-                    Some(1),
-                    Some(511),
-                    Some(&PATTERN_XML_STRING_MAX_LEN511),
-                );
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DETACH_LOAD_BALANCER_TARGET_GROUPS_INPUT
-    }
-}
-
-/// What [`DetachLoadBalancerTargetGroupsInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DETACH_LOAD_BALANCER_TARGET_GROUPS_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "autoScalingGroupName",
-            wire: "AutoScalingGroupName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "targetGroupARNs",
-            wire: "TargetGroupARNs",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for DetachLoadBalancerTargetGroupsInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DetachLoadBalancerTargetGroupsType",
-            &[
-                ("autoScalingGroupName", &self.auto_scaling_group_name),
-                ("targetGroupARNs", &self.target_group_arns),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DetachLoadBalancerTargetGroupsOutput {}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DetachTrafficSourcesInput {
-    /// The name of the Auto Scaling group.
-    #[serde(rename = "AutoScalingGroupName")]
-    pub auto_scaling_group_name: String,
-    /// The unique identifiers of one or more traffic sources.
-    #[serde(rename = "TrafficSources")]
-    pub traffic_sources: Vec<TrafficSourceIdentifier>,
-}
-
-impl Validate for DetachTrafficSourcesInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.auto_scaling_group_name;
-            rules::string(
-                out,
-                at,
-                "autoScalingGroupName",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_XML_STRING_MAX_LEN255),
-            );
-        }
-        {
-            let v = &self.traffic_sources;
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "trafficSources", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DETACH_TRAFFIC_SOURCES_INPUT
-    }
-}
-
-/// What [`DetachTrafficSourcesInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DETACH_TRAFFIC_SOURCES_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "autoScalingGroupName",
-            wire: "AutoScalingGroupName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "trafficSources",
-            wire: "TrafficSources",
-            required: true,
-            inner: Inner::List(&REQUIRED_TRAFFIC_SOURCE_IDENTIFIER),
-        },
-    ],
-};
-
-impl Echo for DetachTrafficSourcesInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DetachTrafficSourcesType",
-            &[
-                ("autoScalingGroupName", &self.auto_scaling_group_name),
-                ("trafficSources", &self.traffic_sources),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DetachTrafficSourcesOutput {}
-
-/// Describes an enabled Auto Scaling group metric.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct EnabledMetric {
-    /// One of the following metrics: GroupMinSize GroupMaxSize GroupDesiredCapacity GroupInServiceInstances GroupPendingInstances GroupStandbyInstances GroupTerminatingInstances GroupTotalInstances GroupInSe…
-    #[serde(rename = "Metric", skip_serializing_if = "Option::is_none")]
-    pub metric: Option<String>,
-    /// The granularity of the metric.
-    #[serde(rename = "Granularity", skip_serializing_if = "Option::is_none")]
-    pub granularity: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EnterStandbyInput {
-    /// The IDs of the instances.
-    #[serde(rename = "InstanceIds", skip_serializing_if = "Option::is_none")]
-    pub instance_ids: Option<Vec<String>>,
-    /// The name of the Auto Scaling group.
-    #[serde(rename = "AutoScalingGroupName")]
-    pub auto_scaling_group_name: String,
-    /// Indicates whether to decrement the desired capacity of the Auto Scaling group by the number of instances moved to Standby mode.
-    #[serde(rename = "ShouldDecrementDesiredCapacity")]
-    pub should_decrement_desired_capacity: bool,
-}
-
-impl Validate for EnterStandbyInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.instance_ids {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "instanceIds", i);
-                rules::string(
-                    out,
-                    &at0,
-                    "member",
-                    e0,
-                    false,
-                    Some(1),
-                    Some(19),
-                    Some(&PATTERN_XML_STRING_MAX_LEN19),
-                );
-            }
-        }
-        {
-            let v = &self.auto_scaling_group_name;
-            rules::string(
-                out,
-                at,
-                "autoScalingGroupName",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_XML_STRING_MAX_LEN255),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_ENTER_STANDBY_INPUT
-    }
-}
-
-/// What [`EnterStandbyInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_ENTER_STANDBY_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "autoScalingGroupName",
-            wire: "AutoScalingGroupName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "shouldDecrementDesiredCapacity",
-            wire: "ShouldDecrementDesiredCapacity",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for EnterStandbyInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "EnterStandbyQuery",
-            &[
-                ("instanceIds", &self.instance_ids),
-                ("autoScalingGroupName", &self.auto_scaling_group_name),
-                (
-                    "shouldDecrementDesiredCapacity",
-                    &self.should_decrement_desired_capacity,
-                ),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct EnterStandbyOutput {
-    /// The activities related to moving instances into Standby mode.
-    #[serde(rename = "Activities", skip_serializing_if = "Option::is_none")]
-    pub activities: Option<Vec<Activity>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ExitStandbyInput {
-    /// The IDs of the instances.
-    #[serde(rename = "InstanceIds", skip_serializing_if = "Option::is_none")]
-    pub instance_ids: Option<Vec<String>>,
-    /// The name of the Auto Scaling group.
-    #[serde(rename = "AutoScalingGroupName")]
-    pub auto_scaling_group_name: String,
-}
-
-impl Validate for ExitStandbyInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.instance_ids {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "instanceIds", i);
-                rules::string(
-                    out,
-                    &at0,
-                    "member",
-                    e0,
-                    false,
-                    Some(1),
-                    Some(19),
-                    Some(&PATTERN_XML_STRING_MAX_LEN19),
-                );
-            }
-        }
-        {
-            let v = &self.auto_scaling_group_name;
-            rules::string(
-                out,
-                at,
-                "autoScalingGroupName",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_XML_STRING_MAX_LEN255),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_EXIT_STANDBY_INPUT
-    }
-}
-
-/// What [`ExitStandbyInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_EXIT_STANDBY_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "autoScalingGroupName",
-        wire: "AutoScalingGroupName",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for ExitStandbyInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "ExitStandbyQuery",
-            &[
-                ("instanceIds", &self.instance_ids),
-                ("autoScalingGroupName", &self.auto_scaling_group_name),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct ExitStandbyOutput {
-    /// The activities related to moving instances out of Standby mode.
-    #[serde(rename = "Activities", skip_serializing_if = "Option::is_none")]
-    pub activities: Option<Vec<Activity>>,
-}
-
-/// Describes a filter that is used to return a more specific list of results from a describe operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct Filter {
-    /// The name of the filter.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// One or more filter values.
-    #[serde(rename = "Values", skip_serializing_if = "Option::is_none")]
-    pub values: Option<Vec<String>>,
-}
-
-impl Validate for Filter {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.name {
-            rules::string(
-                out,
-                at,
-                "name",
-                v,
-                false,
-                None,
-                None,
-                Some(&PATTERN_XML_STRING),
-            );
-        }
-        if let Some(v) = &self.values {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "values", i);
-                rules::string(
-                    out,
-                    &at0,
-                    "member",
-                    e0,
-                    false,
-                    None,
-                    None,
-                    Some(&PATTERN_XML_STRING),
-                );
-            }
-        }
-    }
-}
-
-/// What [`Filter`] requires, for reporting every missing member at once.
-pub static REQUIRED_FILTER: Required = Required { members: &[] };
-
-impl Echo for Filter {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "Filter",
-            &[("name", &self.name), ("values", &self.values)],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ImpairedZoneHealthCheckBehavior {
-    /// `ReplaceUnhealthy`
-    ReplaceUnhealthy,
-    /// `IgnoreUnhealthy`
-    IgnoreUnhealthy,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl ImpairedZoneHealthCheckBehavior {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["ReplaceUnhealthy", "IgnoreUnhealthy"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::ReplaceUnhealthy => "ReplaceUnhealthy",
-            Self::IgnoreUnhealthy => "IgnoreUnhealthy",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for ImpairedZoneHealthCheckBehavior {
-    fn from(value: &str) -> Self {
-        match value {
-            "ReplaceUnhealthy" => Self::ReplaceUnhealthy,
-            "IgnoreUnhealthy" => Self::IgnoreUnhealthy,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(ImpairedZoneHealthCheckBehavior);
-
-/// Describes an EC2 instance.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Instance {
-    /// The ID of the instance.
-    #[serde(rename = "InstanceId")]
-    pub instance_id: String,
-    /// The instance type of the EC2 instance.
-    #[serde(rename = "InstanceType", skip_serializing_if = "Option::is_none")]
-    pub instance_type: Option<String>,
-    /// The Availability Zone in which the instance is running.
-    #[serde(rename = "AvailabilityZone")]
-    pub availability_zone: String,
-    /// The Availability Zone ID where the instance was launched.
-    #[serde(rename = "AvailabilityZoneId", skip_serializing_if = "Option::is_none")]
-    pub availability_zone_id: Option<String>,
-    /// A description of the current lifecycle state.
-    #[serde(rename = "LifecycleState")]
-    pub lifecycle_state: LifecycleState,
-    /// The last reported health status of the instance.
-    #[serde(rename = "HealthStatus")]
-    pub health_status: String,
-    /// The launch configuration associated with the instance.
-    #[serde(
-        rename = "LaunchConfigurationName",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub launch_configuration_name: Option<String>,
-    /// The launch template for the instance.
-    #[serde(rename = "LaunchTemplate", skip_serializing_if = "Option::is_none")]
-    pub launch_template: Option<LaunchTemplateSpecification>,
-    /// The ID of the Amazon Machine Image (AMI) used for the instance's current root volume.
-    #[serde(rename = "ImageId", skip_serializing_if = "Option::is_none")]
-    pub image_id: Option<String>,
-    /// Indicates whether the instance is protected from termination by Amazon EC2 Auto Scaling when scaling in.
-    #[serde(rename = "ProtectedFromScaleIn")]
-    pub protected_from_scale_in: bool,
-    /// The number of capacity units contributed by the instance based on its instance type.
-    #[serde(rename = "WeightedCapacity", skip_serializing_if = "Option::is_none")]
-    pub weighted_capacity: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum InstanceGeneration {
-    /// `current`
-    Current,
-    /// `previous`
-    Previous,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl InstanceGeneration {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["current", "previous"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Current => "current",
-            Self::Previous => "previous",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for InstanceGeneration {
-    fn from(value: &str) -> Self {
-        match value {
-            "current" => Self::Current,
-            "previous" => Self::Previous,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(InstanceGeneration);
-
-/// The instance lifecycle policy for the Auto Scaling group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct InstanceLifecyclePolicy {
-    /// Specifies the conditions that trigger instance retention behavior.
-    #[serde(rename = "RetentionTriggers", skip_serializing_if = "Option::is_none")]
-    pub retention_triggers: Option<RetentionTriggers>,
-}
-
-impl Validate for InstanceLifecyclePolicy {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.retention_triggers {
-            v.check(&rules::path(at, "retentionTriggers"), out);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_INSTANCE_LIFECYCLE_POLICY
-    }
-}
-
-/// What [`InstanceLifecyclePolicy`] requires, for reporting every missing member at once.
-pub static REQUIRED_INSTANCE_LIFECYCLE_POLICY: Required = Required {
-    members: &[RequiredMember {
-        name: "retentionTriggers",
-        wire: "RetentionTriggers",
-        required: false,
-        inner: Inner::Struct(&REQUIRED_RETENTION_TRIGGERS),
-    }],
-};
-
-impl Echo for InstanceLifecyclePolicy {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "InstanceLifecyclePolicy",
-            &[("retentionTriggers", &self.retention_triggers)],
-        );
-    }
-}
-
-/// Describes an instance maintenance policy.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct InstanceMaintenancePolicy {
-    /// Specifies the lower threshold as a percentage of the desired capacity of the Auto Scaling group.
-    #[serde(
-        rename = "MinHealthyPercentage",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub min_healthy_percentage: Option<i32>,
-    /// Specifies the upper threshold as a percentage of the desired capacity of the Auto Scaling group.
-    #[serde(
-        rename = "MaxHealthyPercentage",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub max_healthy_percentage: Option<i32>,
-}
-
-impl Validate for InstanceMaintenancePolicy {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.min_healthy_percentage {
-            rules::integer(
-                out,
-                at,
-                "minHealthyPercentage",
-                i64::from(*v),
-                Some(-1),
-                Some(100),
-            );
-        }
-        if let Some(v) = &self.max_healthy_percentage {
-            rules::integer(
-                out,
-                at,
-                "maxHealthyPercentage",
-                i64::from(*v),
-                Some(-1),
-                Some(200),
-            );
-        }
-    }
-}
-
-/// What [`InstanceMaintenancePolicy`] requires, for reporting every missing member at once.
-pub static REQUIRED_INSTANCE_MAINTENANCE_POLICY: Required = Required { members: &[] };
-
-impl Echo for InstanceMaintenancePolicy {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "InstanceMaintenancePolicy",
-            &[
-                ("minHealthyPercentage", &self.min_healthy_percentage),
-                ("maxHealthyPercentage", &self.max_healthy_percentage),
-            ],
-        );
-    }
-}
-
-/// Describes an instance refresh for an Auto Scaling group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct InstanceRefresh {
-    /// The instance refresh ID.
-    #[serde(rename = "InstanceRefreshId", skip_serializing_if = "Option::is_none")]
-    pub instance_refresh_id: Option<String>,
-    /// The name of the Auto Scaling group.
-    #[serde(
-        rename = "AutoScalingGroupName",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub auto_scaling_group_name: Option<String>,
-    /// The current status for the instance refresh operation: Pending - The request was created, but the instance refresh has not started.
-    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
-    pub status: Option<InstanceRefreshStatus>,
-    /// The explanation for the specific status assigned to this operation.
-    #[serde(rename = "StatusReason", skip_serializing_if = "Option::is_none")]
-    pub status_reason: Option<String>,
-    /// The date and time at which the instance refresh began.
-    #[serde(rename = "StartTime", skip_serializing_if = "Option::is_none")]
-    pub start_time: Option<Timestamp>,
-    /// The date and time at which the instance refresh ended.
-    #[serde(rename = "EndTime", skip_serializing_if = "Option::is_none")]
-    pub end_time: Option<Timestamp>,
-    /// The percentage of the instance refresh that is complete.
-    #[serde(rename = "PercentageComplete", skip_serializing_if = "Option::is_none")]
-    pub percentage_complete: Option<i32>,
-    /// The number of instances remaining to update before the instance refresh is complete.
-    #[serde(rename = "InstancesToUpdate", skip_serializing_if = "Option::is_none")]
-    pub instances_to_update: Option<i32>,
-    /// Additional progress details for an Auto Scaling group that has a warm pool.
-    #[serde(rename = "ProgressDetails", skip_serializing_if = "Option::is_none")]
-    pub progress_details: Option<InstanceRefreshProgressDetails>,
-    /// The preferences for an instance refresh.
-    #[serde(rename = "Preferences", skip_serializing_if = "Option::is_none")]
-    pub preferences: Option<RefreshPreferences>,
-    /// Describes the desired configuration for the instance refresh.
-    #[serde(
-        rename = "DesiredConfiguration",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub desired_configuration: Option<DesiredConfiguration>,
-    /// The rollback details.
-    #[serde(rename = "RollbackDetails", skip_serializing_if = "Option::is_none")]
-    pub rollback_details: Option<RollbackDetails>,
-    /// The strategy to use for the instance refresh.
-    #[serde(rename = "Strategy", skip_serializing_if = "Option::is_none")]
-    pub strategy: Option<RefreshStrategy>,
-}
-
-/// Reports progress on replacing instances that are in the Auto Scaling group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct InstanceRefreshLivePoolProgress {
-    /// The percentage of instances in the Auto Scaling group that have been replaced.
-    #[serde(rename = "PercentageComplete", skip_serializing_if = "Option::is_none")]
-    pub percentage_complete: Option<i32>,
-    /// The number of instances remaining to update.
-    #[serde(rename = "InstancesToUpdate", skip_serializing_if = "Option::is_none")]
-    pub instances_to_update: Option<i32>,
-}
-
-/// Reports progress on replacing instances in an Auto Scaling group that has a warm pool.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct InstanceRefreshProgressDetails {
+crate::structure! {
     /// Reports progress on replacing instances that are in the Auto Scaling group.
-    #[serde(rename = "LivePoolProgress", skip_serializing_if = "Option::is_none")]
-    pub live_pool_progress: Option<InstanceRefreshLivePoolProgress>,
-    /// Reports progress on replacing instances that are in the warm pool.
-    #[serde(rename = "WarmPoolProgress", skip_serializing_if = "Option::is_none")]
-    pub warm_pool_progress: Option<InstanceRefreshWarmPoolProgress>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum InstanceRefreshStatus {
-    /// `Pending`
-    Pending,
-    /// `InProgress`
-    InProgress,
-    /// `Successful`
-    Successful,
-    /// `Failed`
-    Failed,
-    /// `Cancelling`
-    Cancelling,
-    /// `Cancelled`
-    Cancelled,
-    /// `RollbackInProgress`
-    RollbackInProgress,
-    /// `RollbackFailed`
-    RollbackFailed,
-    /// `RollbackSuccessful`
-    RollbackSuccessful,
-    /// `Baking`
-    Baking,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl InstanceRefreshStatus {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &[
-        "Pending",
-        "InProgress",
-        "Successful",
-        "Failed",
-        "Cancelling",
-        "Cancelled",
-        "RollbackInProgress",
-        "RollbackFailed",
-        "RollbackSuccessful",
-        "Baking",
-    ];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Pending => "Pending",
-            Self::InProgress => "InProgress",
-            Self::Successful => "Successful",
-            Self::Failed => "Failed",
-            Self::Cancelling => "Cancelling",
-            Self::Cancelled => "Cancelled",
-            Self::RollbackInProgress => "RollbackInProgress",
-            Self::RollbackFailed => "RollbackFailed",
-            Self::RollbackSuccessful => "RollbackSuccessful",
-            Self::Baking => "Baking",
-            Self::Unknown(v) => v,
-        }
+    #[derive(Default)]
+    InstanceRefreshLivePoolProgress {
+        /// The percentage of instances in the Auto Scaling group that have been replaced.
+        percentage_complete?: i32 = "PercentageComplete";
+        /// The number of instances remaining to update.
+        instances_to_update?: i32 = "InstancesToUpdate";
     }
 }
 
-impl From<&str> for InstanceRefreshStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "Pending" => Self::Pending,
-            "InProgress" => Self::InProgress,
-            "Successful" => Self::Successful,
-            "Failed" => Self::Failed,
-            "Cancelling" => Self::Cancelling,
-            "Cancelled" => Self::Cancelled,
-            "RollbackInProgress" => Self::RollbackInProgress,
-            "RollbackFailed" => Self::RollbackFailed,
-            "RollbackSuccessful" => Self::RollbackSuccessful,
-            "Baking" => Self::Baking,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(InstanceRefreshStatus);
-
-/// Reports progress on replacing instances that are in the warm pool.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct InstanceRefreshWarmPoolProgress {
-    /// The percentage of instances in the warm pool that have been replaced.
-    #[serde(rename = "PercentageComplete", skip_serializing_if = "Option::is_none")]
-    pub percentage_complete: Option<i32>,
-    /// The number of instances remaining to update.
-    #[serde(rename = "InstancesToUpdate", skip_serializing_if = "Option::is_none")]
-    pub instances_to_update: Option<i32>,
-}
-
-/// The attributes for the instance types for a mixed instances policy.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct InstanceRequirements {
-    /// The minimum and maximum number of vCPUs for an instance type.
-    #[serde(rename = "VCpuCount")]
-    pub v_cpu_count: VCpuCountRequest,
-    /// The minimum and maximum instance memory size for an instance type, in MiB.
-    #[serde(rename = "MemoryMiB")]
-    pub memory_mi_b: MemoryMiBRequest,
-    /// Lists which specific CPU manufacturers to include.
-    #[serde(rename = "CpuManufacturers", skip_serializing_if = "Option::is_none")]
-    pub cpu_manufacturers: Option<Vec<CpuManufacturer>>,
-    /// The minimum and maximum amount of memory per vCPU for an instance type, in GiB.
-    #[serde(rename = "MemoryGiBPerVCpu", skip_serializing_if = "Option::is_none")]
-    pub memory_gi_b_per_v_cpu: Option<MemoryGiBPerVCpuRequest>,
-    /// The instance types to exclude.
-    #[serde(
-        rename = "ExcludedInstanceTypes",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub excluded_instance_types: Option<Vec<String>>,
-    /// Indicates whether current or previous generation instance types are included.
-    #[serde(
-        rename = "InstanceGenerations",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub instance_generations: Option<Vec<InstanceGeneration>>,
-    /// (Price protection) The price protection threshold for Spot Instances, as a percentage higher than an identified Spot price.
-    #[serde(
-        rename = "SpotMaxPricePercentageOverLowestPrice",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub spot_max_price_percentage_over_lowest_price: Option<i32>,
-    /// (Price protection) The price protection threshold for Spot Instances, as a percentage of an identified On-Demand price.
-    #[serde(
-        rename = "MaxSpotPriceAsPercentageOfOptimalOnDemandPrice",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub max_spot_price_as_percentage_of_optimal_on_demand_price: Option<i32>,
-    /// (Price protection) The price protection threshold for On-Demand Instances, as a percentage higher than an identified On-Demand price.
-    #[serde(
-        rename = "OnDemandMaxPricePercentageOverLowestPrice",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub on_demand_max_price_percentage_over_lowest_price: Option<i32>,
-    /// Indicates whether bare metal instance types are included, excluded, or required.
-    #[serde(rename = "BareMetal", skip_serializing_if = "Option::is_none")]
-    pub bare_metal: Option<BareMetal>,
-    /// Indicates whether burstable performance instance types are included, excluded, or required.
-    #[serde(
-        rename = "BurstablePerformance",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub burstable_performance: Option<BurstablePerformance>,
-    /// Indicates whether instance types must provide On-Demand Instance hibernation support.
-    #[serde(
-        rename = "RequireHibernateSupport",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub require_hibernate_support: Option<bool>,
-    /// The minimum and maximum number of network interfaces for an instance type.
-    #[serde(
-        rename = "NetworkInterfaceCount",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub network_interface_count: Option<NetworkInterfaceCountRequest>,
-    /// Indicates whether instance types with instance store volumes are included, excluded, or required.
-    #[serde(rename = "LocalStorage", skip_serializing_if = "Option::is_none")]
-    pub local_storage: Option<LocalStorage>,
-    /// Indicates the type of local storage that is required.
-    #[serde(rename = "LocalStorageTypes", skip_serializing_if = "Option::is_none")]
-    pub local_storage_types: Option<Vec<LocalStorageType>>,
-    /// The minimum and maximum total local storage size for an instance type, in GB.
-    #[serde(
-        rename = "TotalLocalStorageGB",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total_local_storage_gb: Option<TotalLocalStorageGBRequest>,
-    /// The minimum and maximum baseline bandwidth performance for an instance type, in Mbps.
-    #[serde(
-        rename = "BaselineEbsBandwidthMbps",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub baseline_ebs_bandwidth_mbps: Option<BaselineEbsBandwidthMbpsRequest>,
-    /// Lists the accelerator types that must be on an instance type.
-    #[serde(rename = "AcceleratorTypes", skip_serializing_if = "Option::is_none")]
-    pub accelerator_types: Option<Vec<AcceleratorType>>,
-    /// The minimum and maximum number of accelerators (GPUs, FPGAs, or Amazon Web Services Inferentia chips) for an instance type.
-    #[serde(rename = "AcceleratorCount", skip_serializing_if = "Option::is_none")]
-    pub accelerator_count: Option<AcceleratorCountRequest>,
-    /// Indicates whether instance types must have accelerators by specific manufacturers.
-    #[serde(
-        rename = "AcceleratorManufacturers",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub accelerator_manufacturers: Option<Vec<AcceleratorManufacturer>>,
-    /// Lists the accelerators that must be on an instance type.
-    #[serde(rename = "AcceleratorNames", skip_serializing_if = "Option::is_none")]
-    pub accelerator_names: Option<Vec<AcceleratorName>>,
-    /// The minimum and maximum total memory size for the accelerators on an instance type, in MiB.
-    #[serde(
-        rename = "AcceleratorTotalMemoryMiB",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub accelerator_total_memory_mi_b: Option<AcceleratorTotalMemoryMiBRequest>,
-    /// The minimum and maximum amount of network bandwidth, in gigabits per second (Gbps).
-    #[serde(
-        rename = "NetworkBandwidthGbps",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub network_bandwidth_gbps: Option<NetworkBandwidthGbpsRequest>,
-    /// The instance types to apply your specified attributes against.
-    #[serde(
-        rename = "AllowedInstanceTypes",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub allowed_instance_types: Option<Vec<String>>,
-    /// The baseline performance factors for the instance requirements.
-    #[serde(
-        rename = "BaselinePerformanceFactors",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub baseline_performance_factors: Option<BaselinePerformanceFactorsRequest>,
-}
-
-impl Validate for InstanceRequirements {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.v_cpu_count;
-            v.check(&rules::path(at, "vCpuCount"), out);
-        }
-        {
-            let v = &self.memory_mi_b;
-            v.check(&rules::path(at, "memoryMiB"), out);
-        }
-        if let Some(v) = &self.cpu_manufacturers {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "cpuManufacturers", i);
-                rules::one_of(out, &at0, "member", e0, false);
-            }
-        }
-        if let Some(v) = &self.memory_gi_b_per_v_cpu {
-            v.check(&rules::path(at, "memoryGiBPerVCpu"), out);
-        }
-        if let Some(v) = &self.excluded_instance_types {
-            rules::length(
-                out,
-                at,
-                "excludedInstanceTypes",
-                v,
-                v.len(),
-                false,
-                None,
-                Some(400),
-            );
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "excludedInstanceTypes", i);
-                rules::string(
-                    out,
-                    &at0,
-                    "member",
-                    e0,
-                    false,
-                    Some(1),
-                    Some(30),
-                    Some(&PATTERN_EXCLUDED_INSTANCE),
-                );
-            }
-        }
-        if let Some(v) = &self.instance_generations {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "instanceGenerations", i);
-                rules::one_of(out, &at0, "member", e0, false);
-            }
-        }
-        if let Some(v) = &self.spot_max_price_percentage_over_lowest_price {
-            rules::integer(
-                out,
-                at,
-                "spotMaxPricePercentageOverLowestPrice",
-                i64::from(*v),
-                Some(0),
-                None,
-            );
-        }
-        if let Some(v) = &self.max_spot_price_as_percentage_of_optimal_on_demand_price {
-            rules::integer(
-                out,
-                at,
-                "maxSpotPriceAsPercentageOfOptimalOnDemandPrice",
-                i64::from(*v),
-                Some(0),
-                None,
-            );
-        }
-        if let Some(v) = &self.on_demand_max_price_percentage_over_lowest_price {
-            rules::integer(
-                out,
-                at,
-                "onDemandMaxPricePercentageOverLowestPrice",
-                i64::from(*v),
-                Some(0),
-                None,
-            );
-        }
-        if let Some(v) = &self.bare_metal {
-            rules::one_of(out, at, "bareMetal", v, false);
-        }
-        if let Some(v) = &self.burstable_performance {
-            rules::one_of(out, at, "burstablePerformance", v, false);
-        }
-        if let Some(v) = &self.network_interface_count {
-            v.check(&rules::path(at, "networkInterfaceCount"), out);
-        }
-        if let Some(v) = &self.local_storage {
-            rules::one_of(out, at, "localStorage", v, false);
-        }
-        if let Some(v) = &self.local_storage_types {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "localStorageTypes", i);
-                rules::one_of(out, &at0, "member", e0, false);
-            }
-        }
-        if let Some(v) = &self.total_local_storage_gb {
-            v.check(&rules::path(at, "totalLocalStorageGB"), out);
-        }
-        if let Some(v) = &self.baseline_ebs_bandwidth_mbps {
-            v.check(&rules::path(at, "baselineEbsBandwidthMbps"), out);
-        }
-        if let Some(v) = &self.accelerator_types {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "acceleratorTypes", i);
-                rules::one_of(out, &at0, "member", e0, false);
-            }
-        }
-        if let Some(v) = &self.accelerator_count {
-            v.check(&rules::path(at, "acceleratorCount"), out);
-        }
-        if let Some(v) = &self.accelerator_manufacturers {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "acceleratorManufacturers", i);
-                rules::one_of(out, &at0, "member", e0, false);
-            }
-        }
-        if let Some(v) = &self.accelerator_names {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "acceleratorNames", i);
-                rules::one_of(out, &at0, "member", e0, false);
-            }
-        }
-        if let Some(v) = &self.accelerator_total_memory_mi_b {
-            v.check(&rules::path(at, "acceleratorTotalMemoryMiB"), out);
-        }
-        if let Some(v) = &self.network_bandwidth_gbps {
-            v.check(&rules::path(at, "networkBandwidthGbps"), out);
-        }
-        if let Some(v) = &self.allowed_instance_types {
-            rules::length(
-                out,
-                at,
-                "allowedInstanceTypes",
-                v,
-                v.len(),
-                false,
-                None,
-                Some(400),
-            );
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "allowedInstanceTypes", i);
-                rules::string(
-                    out,
-                    &at0,
-                    "member",
-                    e0,
-                    false,
-                    Some(1),
-                    Some(30),
-                    Some(&PATTERN_ALLOWED_INSTANCE_TYPE),
-                );
-            }
-        }
-        if let Some(v) = &self.baseline_performance_factors {
-            v.check(&rules::path(at, "baselinePerformanceFactors"), out);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_INSTANCE_REQUIREMENTS
-    }
-}
-
-/// What [`InstanceRequirements`] requires, for reporting every missing member at once.
-pub static REQUIRED_INSTANCE_REQUIREMENTS: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "vCpuCount",
-            wire: "VCpuCount",
-            required: true,
-            inner: Inner::Struct(&REQUIRED_V_CPU_COUNT_REQUEST),
-        },
-        RequiredMember {
-            name: "memoryMiB",
-            wire: "MemoryMiB",
-            required: true,
-            inner: Inner::Struct(&REQUIRED_MEMORY_MI_B_REQUEST),
-        },
-        RequiredMember {
-            name: "memoryGiBPerVCpu",
-            wire: "MemoryGiBPerVCpu",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_MEMORY_GI_B_PER_V_CPU_REQUEST),
-        },
-        RequiredMember {
-            name: "networkInterfaceCount",
-            wire: "NetworkInterfaceCount",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_NETWORK_INTERFACE_COUNT_REQUEST),
-        },
-        RequiredMember {
-            name: "totalLocalStorageGB",
-            wire: "TotalLocalStorageGB",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_TOTAL_LOCAL_STORAGE_GB_REQUEST),
-        },
-        RequiredMember {
-            name: "baselineEbsBandwidthMbps",
-            wire: "BaselineEbsBandwidthMbps",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_BASELINE_EBS_BANDWIDTH_MBPS_REQUEST),
-        },
-        RequiredMember {
-            name: "acceleratorCount",
-            wire: "AcceleratorCount",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_ACCELERATOR_COUNT_REQUEST),
-        },
-        RequiredMember {
-            name: "acceleratorTotalMemoryMiB",
-            wire: "AcceleratorTotalMemoryMiB",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_ACCELERATOR_TOTAL_MEMORY_MI_B_REQUEST),
-        },
-        RequiredMember {
-            name: "networkBandwidthGbps",
-            wire: "NetworkBandwidthGbps",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_NETWORK_BANDWIDTH_GBPS_REQUEST),
-        },
-        RequiredMember {
-            name: "baselinePerformanceFactors",
-            wire: "BaselinePerformanceFactors",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_BASELINE_PERFORMANCE_FACTORS_REQUEST),
-        },
-    ],
-};
-
-impl Echo for InstanceRequirements {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "InstanceRequirements",
-            &[
-                ("vCpuCount", &self.v_cpu_count),
-                ("memoryMiB", &self.memory_mi_b),
-                ("cpuManufacturers", &self.cpu_manufacturers),
-                ("memoryGiBPerVCpu", &self.memory_gi_b_per_v_cpu),
-                ("excludedInstanceTypes", &self.excluded_instance_types),
-                ("instanceGenerations", &self.instance_generations),
-                (
-                    "spotMaxPricePercentageOverLowestPrice",
-                    &self.spot_max_price_percentage_over_lowest_price,
-                ),
-                (
-                    "maxSpotPriceAsPercentageOfOptimalOnDemandPrice",
-                    &self.max_spot_price_as_percentage_of_optimal_on_demand_price,
-                ),
-                (
-                    "onDemandMaxPricePercentageOverLowestPrice",
-                    &self.on_demand_max_price_percentage_over_lowest_price,
-                ),
-                ("bareMetal", &self.bare_metal),
-                ("burstablePerformance", &self.burstable_performance),
-                ("requireHibernateSupport", &self.require_hibernate_support),
-                ("networkInterfaceCount", &self.network_interface_count),
-                ("localStorage", &self.local_storage),
-                ("localStorageTypes", &self.local_storage_types),
-                ("totalLocalStorageGB", &self.total_local_storage_gb),
-                (
-                    "baselineEbsBandwidthMbps",
-                    &self.baseline_ebs_bandwidth_mbps,
-                ),
-                ("acceleratorTypes", &self.accelerator_types),
-                ("acceleratorCount", &self.accelerator_count),
-                ("acceleratorManufacturers", &self.accelerator_manufacturers),
-                ("acceleratorNames", &self.accelerator_names),
-                (
-                    "acceleratorTotalMemoryMiB",
-                    &self.accelerator_total_memory_mi_b,
-                ),
-                ("networkBandwidthGbps", &self.network_bandwidth_gbps),
-                ("allowedInstanceTypes", &self.allowed_instance_types),
-                (
-                    "baselinePerformanceFactors",
-                    &self.baseline_performance_factors,
-                ),
-            ],
-        );
-    }
-}
-
-/// Describes an instance reuse policy for a warm pool.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct InstanceReusePolicy {
-    /// Specifies whether instances in the Auto Scaling group can be returned to the warm pool on scale in.
-    #[serde(rename = "ReuseOnScaleIn", skip_serializing_if = "Option::is_none")]
-    pub reuse_on_scale_in: Option<bool>,
-}
-
-/// Use this structure to specify the distribution of On-Demand Instances and Spot Instances and the allocation strategies used to fulfill On-Demand and Spot capacities for a mixed instances policy.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct InstancesDistribution {
-    /// The allocation strategy to apply to your On-Demand Instances when they are launched.
-    #[serde(
-        rename = "OnDemandAllocationStrategy",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub on_demand_allocation_strategy: Option<String>,
-    /// The minimum amount of the Auto Scaling group's capacity that must be fulfilled by On-Demand Instances.
-    #[serde(
-        rename = "OnDemandBaseCapacity",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub on_demand_base_capacity: Option<i32>,
-    /// Controls the percentages of On-Demand Instances and Spot Instances for your additional capacity beyond OnDemandBaseCapacity.
-    #[serde(
-        rename = "OnDemandPercentageAboveBaseCapacity",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub on_demand_percentage_above_base_capacity: Option<i32>,
-    /// The allocation strategy to apply to your Spot Instances when they are launched.
-    #[serde(
-        rename = "SpotAllocationStrategy",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub spot_allocation_strategy: Option<String>,
-    /// The number of Spot Instance pools across which to allocate your Spot Instances.
-    #[serde(rename = "SpotInstancePools", skip_serializing_if = "Option::is_none")]
-    pub spot_instance_pools: Option<i32>,
-    /// The maximum price per unit hour that you are willing to pay for a Spot Instance.
-    #[serde(rename = "SpotMaxPrice", skip_serializing_if = "Option::is_none")]
-    pub spot_max_price: Option<String>,
-}
-
-impl Validate for InstancesDistribution {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.on_demand_allocation_strategy {
-            rules::string(
-                out,
-                at,
-                "onDemandAllocationStrategy",
-                v,
-                false,
-                None,
-                None,
-                Some(&PATTERN_XML_STRING),
-            );
-        }
-        if let Some(v) = &self.spot_allocation_strategy {
-            rules::string(
-                out,
-                at,
-                "spotAllocationStrategy",
-                v,
-                false,
-                None,
-                None,
-                Some(&PATTERN_XML_STRING),
-            );
-        }
-        if let Some(v) = &self.spot_max_price {
-            rules::string(out, at, "spotMaxPrice", v, false, Some(0), Some(255), None);
-        }
-    }
-}
-
-/// What [`InstancesDistribution`] requires, for reporting every missing member at once.
-pub static REQUIRED_INSTANCES_DISTRIBUTION: Required = Required { members: &[] };
-
-impl Echo for InstancesDistribution {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "InstancesDistribution",
-            &[
-                (
-                    "onDemandAllocationStrategy",
-                    &self.on_demand_allocation_strategy,
-                ),
-                ("onDemandBaseCapacity", &self.on_demand_base_capacity),
-                (
-                    "onDemandPercentageAboveBaseCapacity",
-                    &self.on_demand_percentage_above_base_capacity,
-                ),
-                ("spotAllocationStrategy", &self.spot_allocation_strategy),
-                ("spotInstancePools", &self.spot_instance_pools),
-                ("spotMaxPrice", &self.spot_max_price),
-            ],
-        );
-    }
-}
-
-/// Use this structure to specify the launch templates and instance types (overrides) for a mixed instances policy.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct LaunchTemplate {
-    /// The launch template.
-    #[serde(
-        rename = "LaunchTemplateSpecification",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub launch_template_specification: Option<LaunchTemplateSpecification>,
-    /// Any properties that you specify override the same properties in the launch template.
-    #[serde(rename = "Overrides", skip_serializing_if = "Option::is_none")]
-    pub overrides: Option<Vec<LaunchTemplateOverrides>>,
-}
-
-impl Validate for LaunchTemplate {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.launch_template_specification {
-            v.check(&rules::path(at, "launchTemplateSpecification"), out);
-        }
-        if let Some(v) = &self.overrides {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "overrides", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_LAUNCH_TEMPLATE
-    }
-}
-
-/// What [`LaunchTemplate`] requires, for reporting every missing member at once.
-pub static REQUIRED_LAUNCH_TEMPLATE: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "launchTemplateSpecification",
-            wire: "LaunchTemplateSpecification",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_LAUNCH_TEMPLATE_SPECIFICATION),
-        },
-        RequiredMember {
-            name: "overrides",
-            wire: "Overrides",
-            required: false,
-            inner: Inner::List(&REQUIRED_LAUNCH_TEMPLATE_OVERRIDES),
-        },
-    ],
-};
-
-impl Echo for LaunchTemplate {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "LaunchTemplate",
-            &[
-                (
-                    "launchTemplateSpecification",
-                    &self.launch_template_specification,
-                ),
-                ("overrides", &self.overrides),
-            ],
-        );
-    }
-}
-
-/// Use this structure to let Amazon EC2 Auto Scaling do the following when the Auto Scaling group has a mixed instances policy: Override the instance type that is specified in the launch template.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct LaunchTemplateOverrides {
-    /// The instance type, such as m3.xlarge.
-    #[serde(rename = "InstanceType", skip_serializing_if = "Option::is_none")]
-    pub instance_type: Option<String>,
-    /// If you provide a list of instance types to use, you can specify the number of capacity units provided by each instance type in terms of virtual CPUs, memory, storage, throughput, or other relative per…
-    #[serde(rename = "WeightedCapacity", skip_serializing_if = "Option::is_none")]
-    pub weighted_capacity: Option<String>,
-    /// Provides a launch template for the specified instance type or set of instance requirements.
-    #[serde(
-        rename = "LaunchTemplateSpecification",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub launch_template_specification: Option<LaunchTemplateSpecification>,
-    /// The instance requirements.
-    #[serde(
-        rename = "InstanceRequirements",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub instance_requirements: Option<InstanceRequirements>,
-    /// The ID of the Amazon Machine Image (AMI) to use for instances launched with this override.
-    #[serde(rename = "ImageId", skip_serializing_if = "Option::is_none")]
-    pub image_id: Option<String>,
-}
-
-impl Validate for LaunchTemplateOverrides {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.instance_type {
-            rules::string(
-                out,
-                at,
-                "instanceType",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_XML_STRING_MAX_LEN255),
-            );
-        }
-        if let Some(v) = &self.weighted_capacity {
-            rules::string(
-                out,
-                at,
-                "weightedCapacity",
-                v,
-                false,
-                Some(1),
-                Some(32),
-                Some(&PATTERN_XML_STRING_MAX_LEN32),
-            );
-        }
-        if let Some(v) = &self.launch_template_specification {
-            v.check(&rules::path(at, "launchTemplateSpecification"), out);
-        }
-        if let Some(v) = &self.instance_requirements {
-            v.check(&rules::path(at, "instanceRequirements"), out);
-        }
-        if let Some(v) = &self.image_id {
-            rules::string(
-                out,
-                at,
-                "imageId",
-                v,
-                false,
-                Some(5),
-                Some(21),
-                Some(&PATTERN_IMAGE_ID),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_LAUNCH_TEMPLATE_OVERRIDES
-    }
-}
-
-/// What [`LaunchTemplateOverrides`] requires, for reporting every missing member at once.
-pub static REQUIRED_LAUNCH_TEMPLATE_OVERRIDES: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "launchTemplateSpecification",
-            wire: "LaunchTemplateSpecification",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_LAUNCH_TEMPLATE_SPECIFICATION),
-        },
-        RequiredMember {
-            name: "instanceRequirements",
-            wire: "InstanceRequirements",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_INSTANCE_REQUIREMENTS),
-        },
-    ],
-};
-
-impl Echo for LaunchTemplateOverrides {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "LaunchTemplateOverrides",
-            &[
-                ("instanceType", &self.instance_type),
-                ("weightedCapacity", &self.weighted_capacity),
-                (
-                    "launchTemplateSpecification",
-                    &self.launch_template_specification,
-                ),
-                ("instanceRequirements", &self.instance_requirements),
-                ("imageId", &self.image_id),
-            ],
-        );
-    }
-}
-
-/// Describes the launch template and the version of the launch template that Amazon EC2 Auto Scaling uses to launch Amazon EC2 instances.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct LaunchTemplateSpecification {
-    /// The ID of the launch template.
-    #[serde(rename = "LaunchTemplateId", skip_serializing_if = "Option::is_none")]
-    pub launch_template_id: Option<String>,
-    /// The name of the launch template.
-    #[serde(rename = "LaunchTemplateName", skip_serializing_if = "Option::is_none")]
-    pub launch_template_name: Option<String>,
-    /// The version number, $Latest, or $Default.
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
-}
-
-impl Validate for LaunchTemplateSpecification {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.launch_template_id {
-            rules::string(
-                out,
-                at,
-                "launchTemplateId",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_XML_STRING_MAX_LEN255),
-            );
-        }
-        if let Some(v) = &self.launch_template_name {
-            rules::string(
-                out,
-                at,
-                "launchTemplateName",
-                v,
-                false,
-                Some(3),
-                Some(128),
-                Some(&PATTERN_LAUNCH_TEMPLATE_NAME),
-            );
-        }
-        if let Some(v) = &self.version {
-            rules::string(
-                out,
-                at,
-                "version",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_XML_STRING_MAX_LEN255),
-            );
-        }
-    }
-}
-
-/// What [`LaunchTemplateSpecification`] requires, for reporting every missing member at once.
-pub static REQUIRED_LAUNCH_TEMPLATE_SPECIFICATION: Required = Required { members: &[] };
-
-impl Echo for LaunchTemplateSpecification {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "LaunchTemplateSpecification",
-            &[
-                ("launchTemplateId", &self.launch_template_id),
-                ("launchTemplateName", &self.launch_template_name),
-                ("version", &self.version),
-            ],
-        );
-    }
-}
-
-/// Describes a lifecycle hook.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct LifecycleHook {
-    /// The name of the lifecycle hook.
-    #[serde(rename = "LifecycleHookName", skip_serializing_if = "Option::is_none")]
-    pub lifecycle_hook_name: Option<String>,
-    /// The name of the Auto Scaling group for the lifecycle hook.
-    #[serde(
-        rename = "AutoScalingGroupName",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub auto_scaling_group_name: Option<String>,
-    /// The lifecycle transition.
-    #[serde(
-        rename = "LifecycleTransition",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub lifecycle_transition: Option<String>,
-    /// The ARN of the target that Amazon EC2 Auto Scaling sends notifications to when an instance is in a wait state for the lifecycle hook.
-    #[serde(
-        rename = "NotificationTargetARN",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub notification_target_arn: Option<String>,
-    /// The ARN of the IAM role that allows the Auto Scaling group to publish to the specified notification target (an Amazon SNS topic or an Amazon SQS queue).
-    #[serde(rename = "RoleARN", skip_serializing_if = "Option::is_none")]
-    pub role_arn: Option<String>,
-    /// Additional information that is included any time Amazon EC2 Auto Scaling sends a message to the notification target.
-    #[serde(
-        rename = "NotificationMetadata",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub notification_metadata: Option<String>,
-    /// The maximum time, in seconds, that can elapse before the lifecycle hook times out.
-    #[serde(rename = "HeartbeatTimeout", skip_serializing_if = "Option::is_none")]
-    pub heartbeat_timeout: Option<i32>,
-    /// The maximum time, in seconds, that an instance can remain in a wait state.
-    #[serde(rename = "GlobalTimeout", skip_serializing_if = "Option::is_none")]
-    pub global_timeout: Option<i32>,
-    /// The action the Auto Scaling group takes when the lifecycle hook timeout elapses or if an unexpected failure occurs.
-    #[serde(rename = "DefaultResult", skip_serializing_if = "Option::is_none")]
-    pub default_result: Option<String>,
-}
-
-/// Describes information used to specify a lifecycle hook for an Auto Scaling group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LifecycleHookSpecification {
-    /// The name of the lifecycle hook.
-    #[serde(rename = "LifecycleHookName")]
-    pub lifecycle_hook_name: String,
-    /// The lifecycle transition.
-    #[serde(rename = "LifecycleTransition")]
-    pub lifecycle_transition: String,
-    /// Additional information that you want to include any time Amazon EC2 Auto Scaling sends a message to the notification target.
-    #[serde(
-        rename = "NotificationMetadata",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub notification_metadata: Option<String>,
-    /// The maximum time, in seconds, that can elapse before the lifecycle hook times out.
-    #[serde(rename = "HeartbeatTimeout", skip_serializing_if = "Option::is_none")]
-    pub heartbeat_timeout: Option<i32>,
-    /// The action the Auto Scaling group takes when the lifecycle hook timeout elapses or if an unexpected failure occurs.
-    #[serde(rename = "DefaultResult", skip_serializing_if = "Option::is_none")]
-    pub default_result: Option<String>,
-    /// The Amazon Resource Name (ARN) of the notification target that Amazon EC2 Auto Scaling sends notifications to when an instance is in a wait state for the lifecycle hook.
-    #[serde(
-        rename = "NotificationTargetARN",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub notification_target_arn: Option<String>,
-    /// The ARN of the IAM role that allows the Auto Scaling group to publish to the specified notification target.
-    #[serde(rename = "RoleARN", skip_serializing_if = "Option::is_none")]
-    pub role_arn: Option<String>,
-}
-
-impl Validate for LifecycleHookSpecification {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.lifecycle_hook_name;
-            rules::string(
-                out,
-                at,
-                "lifecycleHookName",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_ASCII_STRING_MAX_LEN255),
-            );
-        }
-        if let Some(v) = &self.notification_metadata {
-            rules::string(
-                out,
-                at,
-                "notificationMetadata",
-                v,
-                false,
-                Some(1),
-                Some(4000),
-                Some(&PATTERN_ANY_PRINTABLE_ASCII_STRING_MAX_LEN4000),
-            );
-        }
-        if let Some(v) = &self.notification_target_arn {
-            rules::string(
-                out,
-                at,
-                "notificationTargetARN",
-                v,
-                false,
-                Some(0),
-                Some(255),
-                Some(&PATTERN_NOTIFICATION_TARGET_RESOURCE_NAME),
-            );
-        }
-        if let Some(v) = &self.role_arn {
-            rules::string(
-                out,
-                at,
-                "roleARN",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_XML_STRING_MAX_LEN255),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_LIFECYCLE_HOOK_SPECIFICATION
-    }
-}
-
-/// What [`LifecycleHookSpecification`] requires, for reporting every missing member at once.
-pub static REQUIRED_LIFECYCLE_HOOK_SPECIFICATION: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "lifecycleHookName",
-            wire: "LifecycleHookName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "lifecycleTransition",
-            wire: "LifecycleTransition",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for LifecycleHookSpecification {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "LifecycleHookSpecification",
-            &[
-                ("lifecycleHookName", &self.lifecycle_hook_name),
-                ("lifecycleTransition", &self.lifecycle_transition),
-                ("notificationMetadata", &self.notification_metadata),
-                ("heartbeatTimeout", &self.heartbeat_timeout),
-                ("defaultResult", &self.default_result),
-                ("notificationTargetARN", &self.notification_target_arn),
-                ("roleARN", &self.role_arn),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum LifecycleState {
-    /// `Pending`
-    Pending,
-    /// `Pending:Wait`
-    PendingWait,
-    /// `Pending:Proceed`
-    PendingProceed,
-    /// `Quarantined`
-    Quarantined,
-    /// `InService`
-    InService,
-    /// `Terminating`
-    Terminating,
-    /// `Terminating:Wait`
-    TerminatingWait,
-    /// `Terminating:Proceed`
-    TerminatingProceed,
-    /// `Terminating:Retained`
-    TerminatingRetained,
-    /// `Terminated`
-    Terminated,
-    /// `Detaching`
-    Detaching,
-    /// `Detached`
-    Detached,
-    /// `EnteringStandby`
-    EnteringStandby,
-    /// `Standby`
-    Standby,
-    /// `ReplacingRootVolume`
-    ReplacingRootVolume,
-    /// `ReplacingRootVolume:Wait`
-    ReplacingRootVolumeWait,
-    /// `ReplacingRootVolume:Proceed`
-    ReplacingRootVolumeProceed,
-    /// `RootVolumeReplaced`
-    RootVolumeReplaced,
-    /// `Warmed:Pending`
-    WarmedPending,
-    /// `Warmed:Pending:Wait`
-    WarmedPendingWait,
-    /// `Warmed:Pending:Proceed`
-    WarmedPendingProceed,
-    /// `Warmed:Pending:Retained`
-    WarmedPendingRetained,
-    /// `Warmed:Terminating`
-    WarmedTerminating,
-    /// `Warmed:Terminating:Wait`
-    WarmedTerminatingWait,
-    /// `Warmed:Terminating:Proceed`
-    WarmedTerminatingProceed,
-    /// `Warmed:Terminating:Retained`
-    WarmedTerminatingRetained,
-    /// `Warmed:Terminated`
-    WarmedTerminated,
-    /// `Warmed:Stopped`
-    WarmedStopped,
-    /// `Warmed:Running`
-    WarmedRunning,
-    /// `Warmed:Hibernated`
-    WarmedHibernated,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl LifecycleState {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &[
-        "Pending",
-        "Pending:Wait",
-        "Pending:Proceed",
-        "Quarantined",
-        "InService",
-        "Terminating",
-        "Terminating:Wait",
-        "Terminating:Proceed",
-        "Terminating:Retained",
-        "Terminated",
-        "Detaching",
-        "Detached",
-        "EnteringStandby",
-        "Standby",
-        "ReplacingRootVolume",
-        "ReplacingRootVolume:Wait",
-        "ReplacingRootVolume:Proceed",
-        "RootVolumeReplaced",
-        "Warmed:Pending",
-        "Warmed:Pending:Wait",
-        "Warmed:Pending:Proceed",
-        "Warmed:Pending:Retained",
-        "Warmed:Terminating",
-        "Warmed:Terminating:Wait",
-        "Warmed:Terminating:Proceed",
-        "Warmed:Terminating:Retained",
-        "Warmed:Terminated",
-        "Warmed:Stopped",
-        "Warmed:Running",
-        "Warmed:Hibernated",
-    ];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Pending => "Pending",
-            Self::PendingWait => "Pending:Wait",
-            Self::PendingProceed => "Pending:Proceed",
-            Self::Quarantined => "Quarantined",
-            Self::InService => "InService",
-            Self::Terminating => "Terminating",
-            Self::TerminatingWait => "Terminating:Wait",
-            Self::TerminatingProceed => "Terminating:Proceed",
-            Self::TerminatingRetained => "Terminating:Retained",
-            Self::Terminated => "Terminated",
-            Self::Detaching => "Detaching",
-            Self::Detached => "Detached",
-            Self::EnteringStandby => "EnteringStandby",
-            Self::Standby => "Standby",
-            Self::ReplacingRootVolume => "ReplacingRootVolume",
-            Self::ReplacingRootVolumeWait => "ReplacingRootVolume:Wait",
-            Self::ReplacingRootVolumeProceed => "ReplacingRootVolume:Proceed",
-            Self::RootVolumeReplaced => "RootVolumeReplaced",
-            Self::WarmedPending => "Warmed:Pending",
-            Self::WarmedPendingWait => "Warmed:Pending:Wait",
-            Self::WarmedPendingProceed => "Warmed:Pending:Proceed",
-            Self::WarmedPendingRetained => "Warmed:Pending:Retained",
-            Self::WarmedTerminating => "Warmed:Terminating",
-            Self::WarmedTerminatingWait => "Warmed:Terminating:Wait",
-            Self::WarmedTerminatingProceed => "Warmed:Terminating:Proceed",
-            Self::WarmedTerminatingRetained => "Warmed:Terminating:Retained",
-            Self::WarmedTerminated => "Warmed:Terminated",
-            Self::WarmedStopped => "Warmed:Stopped",
-            Self::WarmedRunning => "Warmed:Running",
-            Self::WarmedHibernated => "Warmed:Hibernated",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for LifecycleState {
-    fn from(value: &str) -> Self {
-        match value {
-            "Pending" => Self::Pending,
-            "Pending:Wait" => Self::PendingWait,
-            "Pending:Proceed" => Self::PendingProceed,
-            "Quarantined" => Self::Quarantined,
-            "InService" => Self::InService,
-            "Terminating" => Self::Terminating,
-            "Terminating:Wait" => Self::TerminatingWait,
-            "Terminating:Proceed" => Self::TerminatingProceed,
-            "Terminating:Retained" => Self::TerminatingRetained,
-            "Terminated" => Self::Terminated,
-            "Detaching" => Self::Detaching,
-            "Detached" => Self::Detached,
-            "EnteringStandby" => Self::EnteringStandby,
-            "Standby" => Self::Standby,
-            "ReplacingRootVolume" => Self::ReplacingRootVolume,
-            "ReplacingRootVolume:Wait" => Self::ReplacingRootVolumeWait,
-            "ReplacingRootVolume:Proceed" => Self::ReplacingRootVolumeProceed,
-            "RootVolumeReplaced" => Self::RootVolumeReplaced,
-            "Warmed:Pending" => Self::WarmedPending,
-            "Warmed:Pending:Wait" => Self::WarmedPendingWait,
-            "Warmed:Pending:Proceed" => Self::WarmedPendingProceed,
-            "Warmed:Pending:Retained" => Self::WarmedPendingRetained,
-            "Warmed:Terminating" => Self::WarmedTerminating,
-            "Warmed:Terminating:Wait" => Self::WarmedTerminatingWait,
-            "Warmed:Terminating:Proceed" => Self::WarmedTerminatingProceed,
-            "Warmed:Terminating:Retained" => Self::WarmedTerminatingRetained,
-            "Warmed:Terminated" => Self::WarmedTerminated,
-            "Warmed:Stopped" => Self::WarmedStopped,
-            "Warmed:Running" => Self::WarmedRunning,
-            "Warmed:Hibernated" => Self::WarmedHibernated,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(LifecycleState);
-
-/// Describes the state of a target group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct LoadBalancerTargetGroupState {
-    /// The Amazon Resource Name (ARN) of the target group.
-    #[serde(
-        rename = "LoadBalancerTargetGroupARN",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub load_balancer_target_group_arn: Option<String>,
-    /// The state of the target group.
-    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum LocalStorage {
-    /// `included`
-    Included,
-    /// `excluded`
-    Excluded,
-    /// `required`
-    Required,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl LocalStorage {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["included", "excluded", "required"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Included => "included",
-            Self::Excluded => "excluded",
-            Self::Required => "required",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for LocalStorage {
-    fn from(value: &str) -> Self {
-        match value {
-            "included" => Self::Included,
-            "excluded" => Self::Excluded,
-            "required" => Self::Required,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(LocalStorage);
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum LocalStorageType {
-    /// `hdd`
-    Hdd,
-    /// `ssd`
-    Ssd,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl LocalStorageType {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["hdd", "ssd"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Hdd => "hdd",
-            Self::Ssd => "ssd",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for LocalStorageType {
-    fn from(value: &str) -> Self {
-        match value {
-            "hdd" => Self::Hdd,
-            "ssd" => Self::Ssd,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(LocalStorageType);
-
-/// Specifies the minimum and maximum for the MemoryGiBPerVCpu object when you specify InstanceRequirements for an Auto Scaling group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct MemoryGiBPerVCpuRequest {
-    /// The memory minimum in GiB.
-    #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
-    pub min: Option<f64>,
-    /// The memory maximum in GiB.
-    #[serde(rename = "Max", skip_serializing_if = "Option::is_none")]
-    pub max: Option<f64>,
-}
-
-impl Validate for MemoryGiBPerVCpuRequest {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.min {
-            rules::number(out, at, "min", *v, Some(0.0), None);
-        }
-        if let Some(v) = &self.max {
-            rules::number(out, at, "max", *v, Some(0.0), None);
-        }
-    }
-}
-
-/// What [`MemoryGiBPerVCpuRequest`] requires, for reporting every missing member at once.
-pub static REQUIRED_MEMORY_GI_B_PER_V_CPU_REQUEST: Required = Required { members: &[] };
-
-impl Echo for MemoryGiBPerVCpuRequest {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "MemoryGiBPerVCpuRequest",
-            &[("min", &self.min), ("max", &self.max)],
-        );
-    }
-}
-
-/// Specifies the minimum and maximum for the MemoryMiB object when you specify InstanceRequirements for an Auto Scaling group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MemoryMiBRequest {
-    /// The memory minimum in MiB.
-    #[serde(rename = "Min")]
-    pub min: i32,
-    /// The memory maximum in MiB.
-    #[serde(rename = "Max", skip_serializing_if = "Option::is_none")]
-    pub max: Option<i32>,
-}
-
-impl Validate for MemoryMiBRequest {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.min;
-            rules::integer(out, at, "min", i64::from(*v), Some(0), None);
-        }
-        if let Some(v) = &self.max {
-            rules::integer(out, at, "max", i64::from(*v), Some(0), None);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_MEMORY_MI_B_REQUEST
-    }
-}
-
-/// What [`MemoryMiBRequest`] requires, for reporting every missing member at once.
-pub static REQUIRED_MEMORY_MI_B_REQUEST: Required = Required {
-    members: &[RequiredMember {
-        name: "min",
-        wire: "Min",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for MemoryMiBRequest {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "MemoryMiBRequest",
-            &[("min", &self.min), ("max", &self.max)],
-        );
-    }
-}
-
-/// Use this structure to launch multiple instance types and On-Demand Instances and Spot Instances within a single Auto Scaling group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct MixedInstancesPolicy {
-    /// One or more launch templates and the instance types (overrides) that are used to launch EC2 instances to fulfill On-Demand and Spot capacities.
-    #[serde(rename = "LaunchTemplate", skip_serializing_if = "Option::is_none")]
-    pub launch_template: Option<LaunchTemplate>,
-    /// The instances distribution.
-    #[serde(
-        rename = "InstancesDistribution",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub instances_distribution: Option<InstancesDistribution>,
-}
-
-impl Validate for MixedInstancesPolicy {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.launch_template {
-            v.check(&rules::path(at, "launchTemplate"), out);
-        }
-        if let Some(v) = &self.instances_distribution {
-            v.check(&rules::path(at, "instancesDistribution"), out);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_MIXED_INSTANCES_POLICY
-    }
-}
-
-/// What [`MixedInstancesPolicy`] requires, for reporting every missing member at once.
-pub static REQUIRED_MIXED_INSTANCES_POLICY: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "launchTemplate",
-            wire: "LaunchTemplate",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_LAUNCH_TEMPLATE),
-        },
-        RequiredMember {
-            name: "instancesDistribution",
-            wire: "InstancesDistribution",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_INSTANCES_DISTRIBUTION),
-        },
-    ],
-};
-
-impl Echo for MixedInstancesPolicy {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "MixedInstancesPolicy",
-            &[
-                ("launchTemplate", &self.launch_template),
-                ("instancesDistribution", &self.instances_distribution),
-            ],
-        );
-    }
-}
-
-/// Specifies the minimum and maximum for the NetworkBandwidthGbps object when you specify InstanceRequirements for an Auto Scaling group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct NetworkBandwidthGbpsRequest {
-    /// The minimum amount of network bandwidth, in gigabits per second (Gbps).
-    #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
-    pub min: Option<f64>,
-    /// The maximum amount of network bandwidth, in gigabits per second (Gbps).
-    #[serde(rename = "Max", skip_serializing_if = "Option::is_none")]
-    pub max: Option<f64>,
-}
-
-impl Validate for NetworkBandwidthGbpsRequest {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.min {
-            rules::number(out, at, "min", *v, Some(0.0), None);
-        }
-        if let Some(v) = &self.max {
-            rules::number(out, at, "max", *v, Some(0.0), None);
-        }
-    }
-}
-
-/// What [`NetworkBandwidthGbpsRequest`] requires, for reporting every missing member at once.
-pub static REQUIRED_NETWORK_BANDWIDTH_GBPS_REQUEST: Required = Required { members: &[] };
-
-impl Echo for NetworkBandwidthGbpsRequest {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "NetworkBandwidthGbpsRequest",
-            &[("min", &self.min), ("max", &self.max)],
-        );
-    }
-}
-
-/// Specifies the minimum and maximum for the NetworkInterfaceCount object when you specify InstanceRequirements for an Auto Scaling group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct NetworkInterfaceCountRequest {
-    /// The minimum number of network interfaces.
-    #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
-    pub min: Option<i32>,
-    /// The maximum number of network interfaces.
-    #[serde(rename = "Max", skip_serializing_if = "Option::is_none")]
-    pub max: Option<i32>,
-}
-
-impl Validate for NetworkInterfaceCountRequest {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.min {
-            rules::integer(out, at, "min", i64::from(*v), Some(0), None);
-        }
-        if let Some(v) = &self.max {
-            rules::integer(out, at, "max", i64::from(*v), Some(0), None);
-        }
-    }
-}
-
-/// What [`NetworkInterfaceCountRequest`] requires, for reporting every missing member at once.
-pub static REQUIRED_NETWORK_INTERFACE_COUNT_REQUEST: Required = Required { members: &[] };
-
-impl Echo for NetworkInterfaceCountRequest {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "NetworkInterfaceCountRequest",
-            &[("min", &self.min), ("max", &self.max)],
-        );
-    }
-}
-
-/// Specify an instance family to use as the baseline reference for CPU performance.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct PerformanceFactorReferenceRequest {
-    /// The instance family to use as a baseline reference.
-    #[serde(rename = "InstanceFamily", skip_serializing_if = "Option::is_none")]
-    pub instance_family: Option<String>,
-}
-
-impl Validate for PerformanceFactorReferenceRequest {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        let _ = (at, out);
-    }
-}
-
-/// What [`PerformanceFactorReferenceRequest`] requires, for reporting every missing member at once.
-pub static REQUIRED_PERFORMANCE_FACTOR_REFERENCE_REQUEST: Required = Required { members: &[] };
-
-impl Echo for PerformanceFactorReferenceRequest {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "PerformanceFactorReferenceRequest",
-            &[("instanceFamily", &self.instance_family)],
-        );
-    }
-}
-
-/// Describes a process type.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ProcessType {
-    /// One of the following processes: Launch Terminate AddToLoadBalancer AlarmNotification AZRebalance HealthCheck InstanceRefresh ReplaceUnhealthy ScheduledActions
-    #[serde(rename = "ProcessName")]
-    pub process_name: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PutLifecycleHookInput {
-    /// The name of the lifecycle hook.
-    #[serde(rename = "LifecycleHookName")]
-    pub lifecycle_hook_name: String,
-    /// The name of the Auto Scaling group.
-    #[serde(rename = "AutoScalingGroupName")]
-    pub auto_scaling_group_name: String,
-    /// The lifecycle transition.
-    #[serde(
-        rename = "LifecycleTransition",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub lifecycle_transition: Option<String>,
-    /// The ARN of the IAM role that allows the Auto Scaling group to publish to the specified notification target.
-    #[serde(rename = "RoleARN", skip_serializing_if = "Option::is_none")]
-    pub role_arn: Option<String>,
-    /// The Amazon Resource Name (ARN) of the notification target that Amazon EC2 Auto Scaling uses to notify you when an instance is in a wait state for the lifecycle hook.
-    #[serde(
-        rename = "NotificationTargetARN",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub notification_target_arn: Option<String>,
-    /// Additional information that you want to include any time Amazon EC2 Auto Scaling sends a message to the notification target.
-    #[serde(
-        rename = "NotificationMetadata",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub notification_metadata: Option<String>,
-    /// The maximum time, in seconds, that can elapse before the lifecycle hook times out.
-    #[serde(rename = "HeartbeatTimeout", skip_serializing_if = "Option::is_none")]
-    pub heartbeat_timeout: Option<i32>,
-    /// The action the Auto Scaling group takes when the lifecycle hook timeout elapses or if an unexpected failure occurs.
-    #[serde(rename = "DefaultResult", skip_serializing_if = "Option::is_none")]
-    pub default_result: Option<String>,
-}
-
-impl Validate for PutLifecycleHookInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.lifecycle_hook_name;
-            rules::string(
-                out,
-                at,
-                "lifecycleHookName",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_ASCII_STRING_MAX_LEN255),
-            );
-        }
-        {
-            let v = &self.auto_scaling_group_name;
-            rules::string(
-                out,
-                at,
-                "autoScalingGroupName",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_XML_STRING_MAX_LEN255),
-            );
-        }
-        if let Some(v) = &self.role_arn {
-            rules::string(
-                out,
-                at,
-                "roleARN",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_XML_STRING_MAX_LEN255),
-            );
-        }
-        if let Some(v) = &self.notification_target_arn {
-            rules::string(
-                out,
-                at,
-                "notificationTargetARN",
-                v,
-                false,
-                Some(0),
-                Some(255),
-                Some(&PATTERN_NOTIFICATION_TARGET_RESOURCE_NAME),
-            );
-        }
-        if let Some(v) = &self.notification_metadata {
-            rules::string(
-                out,
-                at,
-                "notificationMetadata",
-                v,
-                false,
-                Some(1),
-                Some(4000),
-                Some(&PATTERN_ANY_PRINTABLE_ASCII_STRING_MAX_LEN4000),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_PUT_LIFECYCLE_HOOK_INPUT
-    }
-}
-
-/// What [`PutLifecycleHookInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_PUT_LIFECYCLE_HOOK_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "lifecycleHookName",
-            wire: "LifecycleHookName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "autoScalingGroupName",
-            wire: "AutoScalingGroupName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for PutLifecycleHookInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "PutLifecycleHookType",
-            &[
-                ("lifecycleHookName", &self.lifecycle_hook_name),
-                ("autoScalingGroupName", &self.auto_scaling_group_name),
-                ("lifecycleTransition", &self.lifecycle_transition),
-                ("roleARN", &self.role_arn),
-                ("notificationTargetARN", &self.notification_target_arn),
-                ("notificationMetadata", &self.notification_metadata),
-                ("heartbeatTimeout", &self.heartbeat_timeout),
-                ("defaultResult", &self.default_result),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct PutLifecycleHookOutput {}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RecordLifecycleActionHeartbeatInput {
-    /// The name of the lifecycle hook.
-    #[serde(rename = "LifecycleHookName")]
-    pub lifecycle_hook_name: String,
-    /// The name of the Auto Scaling group.
-    #[serde(rename = "AutoScalingGroupName")]
-    pub auto_scaling_group_name: String,
-    /// A token that uniquely identifies a specific lifecycle action associated with an instance.
-    #[serde(
-        rename = "LifecycleActionToken",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub lifecycle_action_token: Option<String>,
-    /// The ID of the instance.
-    #[serde(rename = "InstanceId", skip_serializing_if = "Option::is_none")]
-    pub instance_id: Option<String>,
-}
-
-impl Validate for RecordLifecycleActionHeartbeatInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.lifecycle_hook_name;
-            rules::string(
-                out,
-                at,
-                "lifecycleHookName",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_ASCII_STRING_MAX_LEN255),
-            );
-        }
-        {
-            let v = &self.auto_scaling_group_name;
-            rules::string(
-                out,
-                at,
-                "autoScalingGroupName",
-                v,
-                false,
-                Some(1),
-                Some(1600),
-                Some(&PATTERN_RESOURCE_NAME),
-            );
-        }
-        if let Some(v) = &self.lifecycle_action_token {
-            rules::string(
-                out,
-                at,
-                "lifecycleActionToken",
-                v,
-                false,
-                Some(36),
-                Some(36),
-                None,
-            );
-        }
-        if let Some(v) = &self.instance_id {
-            rules::string(
-                out,
-                at,
-                "instanceId",
-                v,
-                false,
-                Some(1),
-                Some(19),
-                Some(&PATTERN_XML_STRING_MAX_LEN19),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_RECORD_LIFECYCLE_ACTION_HEARTBEAT_INPUT
-    }
-}
-
-/// What [`RecordLifecycleActionHeartbeatInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_RECORD_LIFECYCLE_ACTION_HEARTBEAT_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "lifecycleHookName",
-            wire: "LifecycleHookName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "autoScalingGroupName",
-            wire: "AutoScalingGroupName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for RecordLifecycleActionHeartbeatInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "RecordLifecycleActionHeartbeatType",
-            &[
-                ("lifecycleHookName", &self.lifecycle_hook_name),
-                ("autoScalingGroupName", &self.auto_scaling_group_name),
-                ("lifecycleActionToken", &self.lifecycle_action_token),
-                ("instanceId", &self.instance_id),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct RecordLifecycleActionHeartbeatOutput {}
-
-/// Describes the preferences for an instance refresh.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct RefreshPreferences {
-    /// Specifies the minimum percentage of the group to keep in service, healthy, and ready to use to support your workload to allow the operation to continue.
-    #[serde(
-        rename = "MinHealthyPercentage",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub min_healthy_percentage: Option<i32>,
-    /// A time period, in seconds, during which an instance refresh waits before moving on to replacing the next instance after a new instance enters the InService state.
-    #[serde(rename = "InstanceWarmup", skip_serializing_if = "Option::is_none")]
-    pub instance_warmup: Option<i32>,
-    /// (Optional) Threshold values for each checkpoint in ascending order.
-    #[serde(
-        rename = "CheckpointPercentages",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub checkpoint_percentages: Option<Vec<i32>>,
-    /// (Optional) The amount of time, in seconds, to wait after a checkpoint before continuing.
-    #[serde(rename = "CheckpointDelay", skip_serializing_if = "Option::is_none")]
-    pub checkpoint_delay: Option<i32>,
-    /// (Optional) Indicates whether skip matching is enabled.
-    #[serde(rename = "SkipMatching", skip_serializing_if = "Option::is_none")]
-    pub skip_matching: Option<bool>,
-    /// (Optional) Indicates whether to roll back the Auto Scaling group to its previous configuration if the instance refresh fails or a CloudWatch alarm threshold is met.
-    #[serde(rename = "AutoRollback", skip_serializing_if = "Option::is_none")]
-    pub auto_rollback: Option<bool>,
-    /// Choose the behavior that you want Amazon EC2 Auto Scaling to use if instances protected from scale in are found.
-    #[serde(
-        rename = "ScaleInProtectedInstances",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub scale_in_protected_instances: Option<ScaleInProtectedInstances>,
-    /// Choose the behavior that you want Amazon EC2 Auto Scaling to use if instances in Standby state are found.
-    #[serde(rename = "StandbyInstances", skip_serializing_if = "Option::is_none")]
-    pub standby_instances: Option<StandbyInstances>,
-    /// (Optional) The CloudWatch alarm specification.
-    #[serde(rename = "AlarmSpecification", skip_serializing_if = "Option::is_none")]
-    pub alarm_specification: Option<AlarmSpecification>,
-    /// Specifies the maximum percentage of the group that can be in service and healthy, or pending, to support your workload when replacing instances.
-    #[serde(
-        rename = "MaxHealthyPercentage",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub max_healthy_percentage: Option<i32>,
-    /// The amount of time, in seconds, to wait at the end of an instance refresh before the instance refresh is considered complete.
-    #[serde(rename = "BakeTime", skip_serializing_if = "Option::is_none")]
-    pub bake_time: Option<i32>,
-}
-
-impl Validate for RefreshPreferences {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.min_healthy_percentage {
-            rules::integer(
-                out,
-                at,
-                "minHealthyPercentage",
-                i64::from(*v),
-                Some(0),
-                Some(100),
-            );
-        }
-        if let Some(v) = &self.instance_warmup {
-            rules::integer(out, at, "instanceWarmup", i64::from(*v), Some(0), None);
-        }
-        if let Some(v) = &self.checkpoint_percentages {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "checkpointPercentages", i);
-                rules::integer(out, &at0, "member", i64::from(*e0), Some(1), Some(100));
-            }
-        }
-        if let Some(v) = &self.checkpoint_delay {
-            rules::integer(
-                out,
-                at,
-                "checkpointDelay",
-                i64::from(*v),
-                Some(0),
-                Some(172800),
-            );
-        }
-        if let Some(v) = &self.scale_in_protected_instances {
-            rules::one_of(out, at, "scaleInProtectedInstances", v, false);
-        }
-        if let Some(v) = &self.standby_instances {
-            rules::one_of(out, at, "standbyInstances", v, false);
-        }
-        if let Some(v) = &self.alarm_specification {
-            v.check(&rules::path(at, "alarmSpecification"), out);
-        }
-        if let Some(v) = &self.max_healthy_percentage {
-            rules::integer(
-                out,
-                at,
-                "maxHealthyPercentage",
-                i64::from(*v),
-                Some(100),
-                Some(200),
-            );
-        }
-        if let Some(v) = &self.bake_time {
-            rules::integer(out, at, "bakeTime", i64::from(*v), Some(0), Some(172800));
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_REFRESH_PREFERENCES
-    }
-}
-
-/// What [`RefreshPreferences`] requires, for reporting every missing member at once.
-pub static REQUIRED_REFRESH_PREFERENCES: Required = Required {
-    members: &[RequiredMember {
-        name: "alarmSpecification",
-        wire: "AlarmSpecification",
-        required: false,
-        inner: Inner::Struct(&REQUIRED_ALARM_SPECIFICATION),
-    }],
-};
-
-impl Echo for RefreshPreferences {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "RefreshPreferences",
-            &[
-                ("minHealthyPercentage", &self.min_healthy_percentage),
-                ("instanceWarmup", &self.instance_warmup),
-                ("checkpointPercentages", &self.checkpoint_percentages),
-                ("checkpointDelay", &self.checkpoint_delay),
-                ("skipMatching", &self.skip_matching),
-                ("autoRollback", &self.auto_rollback),
-                (
-                    "scaleInProtectedInstances",
-                    &self.scale_in_protected_instances,
-                ),
-                ("standbyInstances", &self.standby_instances),
-                ("alarmSpecification", &self.alarm_specification),
-                ("maxHealthyPercentage", &self.max_healthy_percentage),
-                ("bakeTime", &self.bake_time),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum RefreshStrategy {
-    /// `Rolling`
-    Rolling,
-    /// `ReplaceRootVolume`
-    ReplaceRootVolume,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl RefreshStrategy {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["Rolling", "ReplaceRootVolume"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Rolling => "Rolling",
-            Self::ReplaceRootVolume => "ReplaceRootVolume",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for RefreshStrategy {
-    fn from(value: &str) -> Self {
-        match value {
-            "Rolling" => Self::Rolling,
-            "ReplaceRootVolume" => Self::ReplaceRootVolume,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(RefreshStrategy);
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum RetentionAction {
-    /// `retain`
-    Retain,
-    /// `terminate`
-    Terminate,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl RetentionAction {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["retain", "terminate"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Retain => "retain",
-            Self::Terminate => "terminate",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for RetentionAction {
-    fn from(value: &str) -> Self {
-        match value {
-            "retain" => Self::Retain,
-            "terminate" => Self::Terminate,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(RetentionAction);
-
-/// Defines the specific triggers that cause instances to be retained in a Retained state rather than terminated.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct RetentionTriggers {
-    /// Specifies the action when a termination lifecycle hook is abandoned due to failure, timeout, or explicit abandonment (calling CompleteLifecycleAction).
-    #[serde(
-        rename = "TerminateHookAbandon",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub terminate_hook_abandon: Option<RetentionAction>,
-}
-
-impl Validate for RetentionTriggers {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.terminate_hook_abandon {
-            rules::one_of(out, at, "terminateHookAbandon", v, false);
-        }
-    }
-}
-
-/// What [`RetentionTriggers`] requires, for reporting every missing member at once.
-pub static REQUIRED_RETENTION_TRIGGERS: Required = Required { members: &[] };
-
-impl Echo for RetentionTriggers {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "RetentionTriggers",
-            &[("terminateHookAbandon", &self.terminate_hook_abandon)],
-        );
-    }
-}
-
-/// Details about an instance refresh rollback.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct RollbackDetails {
-    /// The reason for this instance refresh rollback (for example, whether a manual or automatic rollback was initiated).
-    #[serde(rename = "RollbackReason", skip_serializing_if = "Option::is_none")]
-    pub rollback_reason: Option<String>,
-    /// The date and time at which the rollback began.
-    #[serde(rename = "RollbackStartTime", skip_serializing_if = "Option::is_none")]
-    pub rollback_start_time: Option<Timestamp>,
-    /// Indicates the value of PercentageComplete at the time the rollback started.
-    #[serde(
-        rename = "PercentageCompleteOnRollback",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub percentage_complete_on_rollback: Option<i32>,
-    /// Indicates the value of InstancesToUpdate at the time the rollback started.
-    #[serde(
-        rename = "InstancesToUpdateOnRollback",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub instances_to_update_on_rollback: Option<i32>,
+crate::structure! {
     /// Reports progress on replacing instances in an Auto Scaling group that has a warm pool.
-    #[serde(
-        rename = "ProgressDetailsOnRollback",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub progress_details_on_rollback: Option<InstanceRefreshProgressDetails>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ScaleInProtectedInstances {
-    /// `Refresh`
-    Refresh,
-    /// `Ignore`
-    Ignore,
-    /// `Wait`
-    Wait,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl ScaleInProtectedInstances {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["Refresh", "Ignore", "Wait"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Refresh => "Refresh",
-            Self::Ignore => "Ignore",
-            Self::Wait => "Wait",
-            Self::Unknown(v) => v,
-        }
+    #[derive(Default)]
+    InstanceRefreshProgressDetails {
+        /// Reports progress on replacing instances that are in the Auto Scaling group.
+        live_pool_progress?: InstanceRefreshLivePoolProgress = "LivePoolProgress";
+        /// Reports progress on replacing instances that are in the warm pool.
+        warm_pool_progress?: InstanceRefreshWarmPoolProgress = "WarmPoolProgress";
     }
 }
 
-impl From<&str> for ScaleInProtectedInstances {
-    fn from(value: &str) -> Self {
-        match value {
-            "Refresh" => Self::Refresh,
-            "Ignore" => Self::Ignore,
-            "Wait" => Self::Wait,
-            other => Self::Unknown(other.to_owned()),
-        }
+crate::model_enum! {
+    InstanceRefreshStatus {
+        Pending = "Pending",
+        InProgress = "InProgress",
+        Successful = "Successful",
+        Failed = "Failed",
+        Cancelling = "Cancelling",
+        Cancelled = "Cancelled",
+        RollbackInProgress = "RollbackInProgress",
+        RollbackFailed = "RollbackFailed",
+        RollbackSuccessful = "RollbackSuccessful",
+        Baking = "Baking",
     }
 }
 
-crate::model_enum!(ScaleInProtectedInstances);
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ScalingActivityStatusCode {
-    /// `PendingSpotBidPlacement`
-    PendingSpotBidPlacement,
-    /// `WaitingForSpotInstanceRequestId`
-    WaitingForSpotInstanceRequestId,
-    /// `WaitingForSpotInstanceId`
-    WaitingForSpotInstanceId,
-    /// `WaitingForInstanceId`
-    WaitingForInstanceId,
-    /// `PreInService`
-    PreInService,
-    /// `InProgress`
-    InProgress,
-    /// `WaitingForELBConnectionDraining`
-    WaitingForELBConnectionDraining,
-    /// `MidLifecycleAction`
-    MidLifecycleAction,
-    /// `WaitingForInstanceWarmup`
-    WaitingForInstanceWarmup,
-    /// `Successful`
-    Successful,
-    /// `Failed`
-    Failed,
-    /// `Cancelled`
-    Cancelled,
-    /// `WaitingForConnectionDraining`
-    WaitingForConnectionDraining,
-    /// `WaitingForInPlaceUpdateToStart`
-    WaitingForInPlaceUpdateToStart,
-    /// `WaitingForInPlaceUpdateToFinalize`
-    WaitingForInPlaceUpdateToFinalize,
-    /// `InPlaceUpdateInProgress`
-    InPlaceUpdateInProgress,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl ScalingActivityStatusCode {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &[
-        "PendingSpotBidPlacement",
-        "WaitingForSpotInstanceRequestId",
-        "WaitingForSpotInstanceId",
-        "WaitingForInstanceId",
-        "PreInService",
-        "InProgress",
-        "WaitingForELBConnectionDraining",
-        "MidLifecycleAction",
-        "WaitingForInstanceWarmup",
-        "Successful",
-        "Failed",
-        "Cancelled",
-        "WaitingForConnectionDraining",
-        "WaitingForInPlaceUpdateToStart",
-        "WaitingForInPlaceUpdateToFinalize",
-        "InPlaceUpdateInProgress",
-    ];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::PendingSpotBidPlacement => "PendingSpotBidPlacement",
-            Self::WaitingForSpotInstanceRequestId => "WaitingForSpotInstanceRequestId",
-            Self::WaitingForSpotInstanceId => "WaitingForSpotInstanceId",
-            Self::WaitingForInstanceId => "WaitingForInstanceId",
-            Self::PreInService => "PreInService",
-            Self::InProgress => "InProgress",
-            Self::WaitingForELBConnectionDraining => "WaitingForELBConnectionDraining",
-            Self::MidLifecycleAction => "MidLifecycleAction",
-            Self::WaitingForInstanceWarmup => "WaitingForInstanceWarmup",
-            Self::Successful => "Successful",
-            Self::Failed => "Failed",
-            Self::Cancelled => "Cancelled",
-            Self::WaitingForConnectionDraining => "WaitingForConnectionDraining",
-            Self::WaitingForInPlaceUpdateToStart => "WaitingForInPlaceUpdateToStart",
-            Self::WaitingForInPlaceUpdateToFinalize => "WaitingForInPlaceUpdateToFinalize",
-            Self::InPlaceUpdateInProgress => "InPlaceUpdateInProgress",
-            Self::Unknown(v) => v,
-        }
+crate::structure! {
+    /// Reports progress on replacing instances that are in the warm pool.
+    #[derive(Default)]
+    InstanceRefreshWarmPoolProgress {
+        /// The percentage of instances in the warm pool that have been replaced.
+        percentage_complete?: i32 = "PercentageComplete";
+        /// The number of instances remaining to update.
+        instances_to_update?: i32 = "InstancesToUpdate";
     }
 }
 
-impl From<&str> for ScalingActivityStatusCode {
-    fn from(value: &str) -> Self {
-        match value {
-            "PendingSpotBidPlacement" => Self::PendingSpotBidPlacement,
-            "WaitingForSpotInstanceRequestId" => Self::WaitingForSpotInstanceRequestId,
-            "WaitingForSpotInstanceId" => Self::WaitingForSpotInstanceId,
-            "WaitingForInstanceId" => Self::WaitingForInstanceId,
-            "PreInService" => Self::PreInService,
-            "InProgress" => Self::InProgress,
-            "WaitingForELBConnectionDraining" => Self::WaitingForELBConnectionDraining,
-            "MidLifecycleAction" => Self::MidLifecycleAction,
-            "WaitingForInstanceWarmup" => Self::WaitingForInstanceWarmup,
-            "Successful" => Self::Successful,
-            "Failed" => Self::Failed,
-            "Cancelled" => Self::Cancelled,
-            "WaitingForConnectionDraining" => Self::WaitingForConnectionDraining,
-            "WaitingForInPlaceUpdateToStart" => Self::WaitingForInPlaceUpdateToStart,
-            "WaitingForInPlaceUpdateToFinalize" => Self::WaitingForInPlaceUpdateToFinalize,
-            "InPlaceUpdateInProgress" => Self::InPlaceUpdateInProgress,
-            other => Self::Unknown(other.to_owned()),
-        }
+crate::structure! {
+    /// The attributes for the instance types for a mixed instances policy.
+    InstanceRequirements {
+        /// The minimum and maximum number of vCPUs for an instance type.
+        v_cpu_count: VCpuCountRequest = "VCpuCount", "vCpuCount";
+        /// The minimum and maximum instance memory size for an instance type, in MiB.
+        memory_mi_b: MemoryMiBRequest = "MemoryMiB", "memoryMiB";
+        /// Lists which specific CPU manufacturers to include.
+        cpu_manufacturers?: Vec<CpuManufacturer> = "CpuManufacturers", "cpuManufacturers";
+        /// The minimum and maximum amount of memory per vCPU for an instance type, in GiB.
+        memory_gi_b_per_v_cpu?: MemoryGiBPerVCpuRequest = "MemoryGiBPerVCpu", "memoryGiBPerVCpu";
+        /// The instance types to exclude.
+        excluded_instance_types?: Vec<String> = "ExcludedInstanceTypes", "excludedInstanceTypes";
+        /// Indicates whether current or previous generation instance types are included.
+        instance_generations?: Vec<InstanceGeneration> = "InstanceGenerations", "instanceGenerations";
+        /// (Price protection) The price protection threshold for Spot Instances, as a percentage higher than an identified Spot price.
+        spot_max_price_percentage_over_lowest_price?: i32 = "SpotMaxPricePercentageOverLowestPrice", "spotMaxPricePercentageOverLowestPrice";
+        /// (Price protection) The price protection threshold for Spot Instances, as a percentage of an identified On-Demand price.
+        max_spot_price_as_percentage_of_optimal_on_demand_price?: i32 = "MaxSpotPriceAsPercentageOfOptimalOnDemandPrice", "maxSpotPriceAsPercentageOfOptimalOnDemandPrice";
+        /// (Price protection) The price protection threshold for On-Demand Instances, as a percentage higher than an identified On-Demand price.
+        on_demand_max_price_percentage_over_lowest_price?: i32 = "OnDemandMaxPricePercentageOverLowestPrice", "onDemandMaxPricePercentageOverLowestPrice";
+        /// Indicates whether bare metal instance types are included, excluded, or required.
+        bare_metal?: BareMetal = "BareMetal", "bareMetal";
+        /// Indicates whether burstable performance instance types are included, excluded, or required.
+        burstable_performance?: BurstablePerformance = "BurstablePerformance", "burstablePerformance";
+        /// Indicates whether instance types must provide On-Demand Instance hibernation support.
+        require_hibernate_support?: bool = "RequireHibernateSupport", "requireHibernateSupport";
+        /// The minimum and maximum number of network interfaces for an instance type.
+        network_interface_count?: NetworkInterfaceCountRequest = "NetworkInterfaceCount", "networkInterfaceCount";
+        /// Indicates whether instance types with instance store volumes are included, excluded, or required.
+        local_storage?: LocalStorage = "LocalStorage", "localStorage";
+        /// Indicates the type of local storage that is required.
+        local_storage_types?: Vec<LocalStorageType> = "LocalStorageTypes", "localStorageTypes";
+        /// The minimum and maximum total local storage size for an instance type, in GB.
+        total_local_storage_gb?: TotalLocalStorageGBRequest = "TotalLocalStorageGB", "totalLocalStorageGB";
+        /// The minimum and maximum baseline bandwidth performance for an instance type, in Mbps.
+        baseline_ebs_bandwidth_mbps?: BaselineEbsBandwidthMbpsRequest = "BaselineEbsBandwidthMbps", "baselineEbsBandwidthMbps";
+        /// Lists the accelerator types that must be on an instance type.
+        accelerator_types?: Vec<AcceleratorType> = "AcceleratorTypes", "acceleratorTypes";
+        /// The minimum and maximum number of accelerators (GPUs, FPGAs, or Amazon Web Services Inferentia chips) for an instance type.
+        accelerator_count?: AcceleratorCountRequest = "AcceleratorCount", "acceleratorCount";
+        /// Indicates whether instance types must have accelerators by specific manufacturers.
+        accelerator_manufacturers?: Vec<AcceleratorManufacturer> = "AcceleratorManufacturers", "acceleratorManufacturers";
+        /// Lists the accelerators that must be on an instance type.
+        accelerator_names?: Vec<AcceleratorName> = "AcceleratorNames", "acceleratorNames";
+        /// The minimum and maximum total memory size for the accelerators on an instance type, in MiB.
+        accelerator_total_memory_mi_b?: AcceleratorTotalMemoryMiBRequest = "AcceleratorTotalMemoryMiB", "acceleratorTotalMemoryMiB";
+        /// The minimum and maximum amount of network bandwidth, in gigabits per second (Gbps).
+        network_bandwidth_gbps?: NetworkBandwidthGbpsRequest = "NetworkBandwidthGbps", "networkBandwidthGbps";
+        /// The instance types to apply your specified attributes against.
+        allowed_instance_types?: Vec<String> = "AllowedInstanceTypes", "allowedInstanceTypes";
+        /// The baseline performance factors for the instance requirements.
+        baseline_performance_factors?: BaselinePerformanceFactorsRequest = "BaselinePerformanceFactors", "baselinePerformanceFactors";
+    }
+    input "InstanceRequirements" |this, at, out| {
+        { let v = &this.v_cpu_count; v.check(&rules::path(at, "vCpuCount"), out); }
+        { let v = &this.memory_mi_b; v.check(&rules::path(at, "memoryMiB"), out); }
+        if let Some(v) = &this.cpu_manufacturers { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "cpuManufacturers", i); rules::one_of(out, &at0, "member", e0, false); } }
+        if let Some(v) = &this.memory_gi_b_per_v_cpu { v.check(&rules::path(at, "memoryGiBPerVCpu"), out); }
+        if let Some(v) = &this.excluded_instance_types { rules::length(out, at, "excludedInstanceTypes", v, v.len(), false, None, Some(400)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "excludedInstanceTypes", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(30), Some(&PATTERN_EXCLUDED_INSTANCE)); } }
+        if let Some(v) = &this.instance_generations { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "instanceGenerations", i); rules::one_of(out, &at0, "member", e0, false); } }
+        if let Some(v) = &this.spot_max_price_percentage_over_lowest_price { rules::integer(out, at, "spotMaxPricePercentageOverLowestPrice", i64::from(*v), Some(0), None); }
+        if let Some(v) = &this.max_spot_price_as_percentage_of_optimal_on_demand_price { rules::integer(out, at, "maxSpotPriceAsPercentageOfOptimalOnDemandPrice", i64::from(*v), Some(0), None); }
+        if let Some(v) = &this.on_demand_max_price_percentage_over_lowest_price { rules::integer(out, at, "onDemandMaxPricePercentageOverLowestPrice", i64::from(*v), Some(0), None); }
+        if let Some(v) = &this.bare_metal { rules::one_of(out, at, "bareMetal", v, false); }
+        if let Some(v) = &this.burstable_performance { rules::one_of(out, at, "burstablePerformance", v, false); }
+        if let Some(v) = &this.network_interface_count { v.check(&rules::path(at, "networkInterfaceCount"), out); }
+        if let Some(v) = &this.local_storage { rules::one_of(out, at, "localStorage", v, false); }
+        if let Some(v) = &this.local_storage_types { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "localStorageTypes", i); rules::one_of(out, &at0, "member", e0, false); } }
+        if let Some(v) = &this.total_local_storage_gb { v.check(&rules::path(at, "totalLocalStorageGB"), out); }
+        if let Some(v) = &this.baseline_ebs_bandwidth_mbps { v.check(&rules::path(at, "baselineEbsBandwidthMbps"), out); }
+        if let Some(v) = &this.accelerator_types { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "acceleratorTypes", i); rules::one_of(out, &at0, "member", e0, false); } }
+        if let Some(v) = &this.accelerator_count { v.check(&rules::path(at, "acceleratorCount"), out); }
+        if let Some(v) = &this.accelerator_manufacturers { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "acceleratorManufacturers", i); rules::one_of(out, &at0, "member", e0, false); } }
+        if let Some(v) = &this.accelerator_names { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "acceleratorNames", i); rules::one_of(out, &at0, "member", e0, false); } }
+        if let Some(v) = &this.accelerator_total_memory_mi_b { v.check(&rules::path(at, "acceleratorTotalMemoryMiB"), out); }
+        if let Some(v) = &this.network_bandwidth_gbps { v.check(&rules::path(at, "networkBandwidthGbps"), out); }
+        if let Some(v) = &this.allowed_instance_types { rules::length(out, at, "allowedInstanceTypes", v, v.len(), false, None, Some(400)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "allowedInstanceTypes", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(30), Some(&PATTERN_ALLOWED_INSTANCE_TYPE)); } }
+        if let Some(v) = &this.baseline_performance_factors { v.check(&rules::path(at, "baselinePerformanceFactors"), out); }
+    }
+    required REQUIRED_INSTANCE_REQUIREMENTS [
+        RequiredMember { name: "vCpuCount", wire: "VCpuCount", required: true, inner: Inner::Struct(&REQUIRED_V_CPU_COUNT_REQUEST) },
+        RequiredMember { name: "memoryMiB", wire: "MemoryMiB", required: true, inner: Inner::Struct(&REQUIRED_MEMORY_MI_B_REQUEST) },
+        RequiredMember { name: "memoryGiBPerVCpu", wire: "MemoryGiBPerVCpu", required: false, inner: Inner::Struct(&REQUIRED_MEMORY_GI_B_PER_V_CPU_REQUEST) },
+        RequiredMember { name: "networkInterfaceCount", wire: "NetworkInterfaceCount", required: false, inner: Inner::Struct(&REQUIRED_NETWORK_INTERFACE_COUNT_REQUEST) },
+        RequiredMember { name: "totalLocalStorageGB", wire: "TotalLocalStorageGB", required: false, inner: Inner::Struct(&REQUIRED_TOTAL_LOCAL_STORAGE_GB_REQUEST) },
+        RequiredMember { name: "baselineEbsBandwidthMbps", wire: "BaselineEbsBandwidthMbps", required: false, inner: Inner::Struct(&REQUIRED_BASELINE_EBS_BANDWIDTH_MBPS_REQUEST) },
+        RequiredMember { name: "acceleratorCount", wire: "AcceleratorCount", required: false, inner: Inner::Struct(&REQUIRED_ACCELERATOR_COUNT_REQUEST) },
+        RequiredMember { name: "acceleratorTotalMemoryMiB", wire: "AcceleratorTotalMemoryMiB", required: false, inner: Inner::Struct(&REQUIRED_ACCELERATOR_TOTAL_MEMORY_MI_B_REQUEST) },
+        RequiredMember { name: "networkBandwidthGbps", wire: "NetworkBandwidthGbps", required: false, inner: Inner::Struct(&REQUIRED_NETWORK_BANDWIDTH_GBPS_REQUEST) },
+        RequiredMember { name: "baselinePerformanceFactors", wire: "BaselinePerformanceFactors", required: false, inner: Inner::Struct(&REQUIRED_BASELINE_PERFORMANCE_FACTORS_REQUEST) },
+    ]
+}
+
+crate::structure! {
+    /// Describes an instance reuse policy for a warm pool.
+    #[derive(Default)]
+    InstanceReusePolicy {
+        /// Specifies whether instances in the Auto Scaling group can be returned to the warm pool on scale in.
+        reuse_on_scale_in?: bool = "ReuseOnScaleIn";
     }
 }
 
-crate::model_enum!(ScalingActivityStatusCode);
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SetDesiredCapacityInput {
-    /// The name of the Auto Scaling group.
-    #[serde(rename = "AutoScalingGroupName")]
-    pub auto_scaling_group_name: String,
-    /// The desired capacity is the initial capacity of the Auto Scaling group after this operation completes and the capacity it attempts to maintain.
-    #[serde(rename = "DesiredCapacity")]
-    pub desired_capacity: i32,
-    /// Indicates whether Amazon EC2 Auto Scaling waits for the cooldown period to complete before initiating a scaling activity to set your Auto Scaling group to its new capacity.
-    #[serde(rename = "HonorCooldown", skip_serializing_if = "Option::is_none")]
-    pub honor_cooldown: Option<bool>,
+crate::structure! {
+    /// Use this structure to specify the distribution of On-Demand Instances and Spot Instances and the allocation strategies used to fulfill On-Demand and Spot capacities for a mixed instances policy.
+    #[derive(Default)]
+    InstancesDistribution {
+        /// The allocation strategy to apply to your On-Demand Instances when they are launched.
+        on_demand_allocation_strategy?: String = "OnDemandAllocationStrategy", "onDemandAllocationStrategy";
+        /// The minimum amount of the Auto Scaling group's capacity that must be fulfilled by On-Demand Instances.
+        on_demand_base_capacity?: i32 = "OnDemandBaseCapacity", "onDemandBaseCapacity";
+        /// Controls the percentages of On-Demand Instances and Spot Instances for your additional capacity beyond OnDemandBaseCapacity.
+        on_demand_percentage_above_base_capacity?: i32 = "OnDemandPercentageAboveBaseCapacity", "onDemandPercentageAboveBaseCapacity";
+        /// The allocation strategy to apply to your Spot Instances when they are launched.
+        spot_allocation_strategy?: String = "SpotAllocationStrategy", "spotAllocationStrategy";
+        /// The number of Spot Instance pools across which to allocate your Spot Instances.
+        spot_instance_pools?: i32 = "SpotInstancePools", "spotInstancePools";
+        /// The maximum price per unit hour that you are willing to pay for a Spot Instance.
+        spot_max_price?: String = "SpotMaxPrice", "spotMaxPrice";
+    }
+    input "InstancesDistribution" |this, at, out| {
+        if let Some(v) = &this.on_demand_allocation_strategy { rules::string(out, at, "onDemandAllocationStrategy", v, false, None, None, Some(&PATTERN_XML_STRING)); }
+        if let Some(v) = &this.spot_allocation_strategy { rules::string(out, at, "spotAllocationStrategy", v, false, None, None, Some(&PATTERN_XML_STRING)); }
+        if let Some(v) = &this.spot_max_price { rules::string(out, at, "spotMaxPrice", v, false, Some(0), Some(255), None); }
+    }
+    required REQUIRED_INSTANCES_DISTRIBUTION []
 }
 
-impl Validate for SetDesiredCapacityInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.auto_scaling_group_name;
-            rules::string(
-                out,
-                at,
-                "autoScalingGroupName",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_XML_STRING_MAX_LEN255),
-            );
-        }
+crate::structure! {
+    /// Use this structure to specify the launch templates and instance types (overrides) for a mixed instances policy.
+    #[derive(Default)]
+    LaunchTemplate {
+        /// The launch template.
+        launch_template_specification?: LaunchTemplateSpecification = "LaunchTemplateSpecification", "launchTemplateSpecification";
+        /// Any properties that you specify override the same properties in the launch template.
+        overrides?: Vec<LaunchTemplateOverrides> = "Overrides", "overrides";
     }
-    fn required() -> &'static Required {
-        &REQUIRED_SET_DESIRED_CAPACITY_INPUT
+    input "LaunchTemplate" |this, at, out| {
+        if let Some(v) = &this.launch_template_specification { v.check(&rules::path(at, "launchTemplateSpecification"), out); }
+        if let Some(v) = &this.overrides { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "overrides", i); e0.check(&rules::path(&at0, "member"), out); } }
     }
+    required REQUIRED_LAUNCH_TEMPLATE [
+        RequiredMember { name: "launchTemplateSpecification", wire: "LaunchTemplateSpecification", required: false, inner: Inner::Struct(&REQUIRED_LAUNCH_TEMPLATE_SPECIFICATION) },
+        RequiredMember { name: "overrides", wire: "Overrides", required: false, inner: Inner::List(&REQUIRED_LAUNCH_TEMPLATE_OVERRIDES) },
+    ]
 }
 
-/// What [`SetDesiredCapacityInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_SET_DESIRED_CAPACITY_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "autoScalingGroupName",
-            wire: "AutoScalingGroupName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "desiredCapacity",
-            wire: "DesiredCapacity",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for SetDesiredCapacityInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "SetDesiredCapacityType",
-            &[
-                ("autoScalingGroupName", &self.auto_scaling_group_name),
-                ("desiredCapacity", &self.desired_capacity),
-                ("honorCooldown", &self.honor_cooldown),
-            ],
-        );
+crate::structure! {
+    /// Use this structure to let Amazon EC2 Auto Scaling do the following when the Auto Scaling group has a mixed instances policy: Override the instance type that is specified in the launch template.
+    #[derive(Default)]
+    LaunchTemplateOverrides {
+        /// The instance type, such as m3.xlarge.
+        instance_type?: String = "InstanceType", "instanceType";
+        /// If you provide a list of instance types to use, you can specify the number of capacity units provided by each instance type in terms of virtual CPUs, memory, storage, throughput, or other relative per…
+        weighted_capacity?: String = "WeightedCapacity", "weightedCapacity";
+        /// Provides a launch template for the specified instance type or set of instance requirements.
+        launch_template_specification?: LaunchTemplateSpecification = "LaunchTemplateSpecification", "launchTemplateSpecification";
+        /// The instance requirements.
+        instance_requirements?: InstanceRequirements = "InstanceRequirements", "instanceRequirements";
+        /// The ID of the Amazon Machine Image (AMI) to use for instances launched with this override.
+        image_id?: String = "ImageId", "imageId";
     }
+    input "LaunchTemplateOverrides" |this, at, out| {
+        if let Some(v) = &this.instance_type { rules::string(out, at, "instanceType", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.weighted_capacity { rules::string(out, at, "weightedCapacity", v, false, Some(1), Some(32), Some(&PATTERN_XML_STRING_MAX_LEN32)); }
+        if let Some(v) = &this.launch_template_specification { v.check(&rules::path(at, "launchTemplateSpecification"), out); }
+        if let Some(v) = &this.instance_requirements { v.check(&rules::path(at, "instanceRequirements"), out); }
+        if let Some(v) = &this.image_id { rules::string(out, at, "imageId", v, false, Some(5), Some(21), Some(&PATTERN_IMAGE_ID)); }
+    }
+    required REQUIRED_LAUNCH_TEMPLATE_OVERRIDES [
+        RequiredMember { name: "launchTemplateSpecification", wire: "LaunchTemplateSpecification", required: false, inner: Inner::Struct(&REQUIRED_LAUNCH_TEMPLATE_SPECIFICATION) },
+        RequiredMember { name: "instanceRequirements", wire: "InstanceRequirements", required: false, inner: Inner::Struct(&REQUIRED_INSTANCE_REQUIREMENTS) },
+    ]
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SetInstanceHealthInput {
-    /// The ID of the instance.
-    #[serde(rename = "InstanceId")]
-    pub instance_id: String,
-    /// The health status of the instance.
-    #[serde(rename = "HealthStatus")]
-    pub health_status: String,
-    /// If the Auto Scaling group of the specified instance has a HealthCheckGracePeriod specified for the group, by default, this call respects the grace period.
-    #[serde(
-        rename = "ShouldRespectGracePeriod",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub should_respect_grace_period: Option<bool>,
+crate::structure! {
+    /// Describes the launch template and the version of the launch template that Amazon EC2 Auto Scaling uses to launch Amazon EC2 instances.
+    #[derive(Default)]
+    LaunchTemplateSpecification {
+        /// The ID of the launch template.
+        launch_template_id?: String = "LaunchTemplateId", "launchTemplateId";
+        /// The name of the launch template.
+        launch_template_name?: String = "LaunchTemplateName", "launchTemplateName";
+        /// The version number, $Latest, or $Default.
+        version?: String = "Version", "version";
+    }
+    input "LaunchTemplateSpecification" |this, at, out| {
+        if let Some(v) = &this.launch_template_id { rules::string(out, at, "launchTemplateId", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.launch_template_name { rules::string(out, at, "launchTemplateName", v, false, Some(3), Some(128), Some(&PATTERN_LAUNCH_TEMPLATE_NAME)); }
+        if let Some(v) = &this.version { rules::string(out, at, "version", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+    }
+    required REQUIRED_LAUNCH_TEMPLATE_SPECIFICATION []
 }
 
-impl Validate for SetInstanceHealthInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.instance_id;
-            rules::string(
-                out,
-                at,
-                "instanceId",
-                v,
-                false,
-                Some(1),
-                Some(19),
-                Some(&PATTERN_XML_STRING_MAX_LEN19),
-            );
-        }
-        {
-            let v = &self.health_status;
-            rules::string(
-                out,
-                at,
-                "healthStatus",
-                v,
-                false,
-                Some(1),
-                Some(32),
-                Some(&PATTERN_XML_STRING_MAX_LEN32),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_SET_INSTANCE_HEALTH_INPUT
+crate::structure! {
+    /// Describes a lifecycle hook.
+    #[derive(Default)]
+    LifecycleHook {
+        /// The name of the lifecycle hook.
+        lifecycle_hook_name?: String = "LifecycleHookName";
+        /// The name of the Auto Scaling group for the lifecycle hook.
+        auto_scaling_group_name?: String = "AutoScalingGroupName";
+        /// The lifecycle transition.
+        lifecycle_transition?: String = "LifecycleTransition";
+        /// The ARN of the target that Amazon EC2 Auto Scaling sends notifications to when an instance is in a wait state for the lifecycle hook.
+        notification_target_arn?: String = "NotificationTargetARN";
+        /// The ARN of the IAM role that allows the Auto Scaling group to publish to the specified notification target (an Amazon SNS topic or an Amazon SQS queue).
+        role_arn?: String = "RoleARN";
+        /// Additional information that is included any time Amazon EC2 Auto Scaling sends a message to the notification target.
+        notification_metadata?: String = "NotificationMetadata";
+        /// The maximum time, in seconds, that can elapse before the lifecycle hook times out.
+        heartbeat_timeout?: i32 = "HeartbeatTimeout";
+        /// The maximum time, in seconds, that an instance can remain in a wait state.
+        global_timeout?: i32 = "GlobalTimeout";
+        /// The action the Auto Scaling group takes when the lifecycle hook timeout elapses or if an unexpected failure occurs.
+        default_result?: String = "DefaultResult";
     }
 }
 
-/// What [`SetInstanceHealthInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_SET_INSTANCE_HEALTH_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "instanceId",
-            wire: "InstanceId",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "healthStatus",
-            wire: "HealthStatus",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
+crate::structure! {
+    /// Describes information used to specify a lifecycle hook for an Auto Scaling group.
+    LifecycleHookSpecification {
+        /// The name of the lifecycle hook.
+        lifecycle_hook_name: String = "LifecycleHookName", "lifecycleHookName";
+        /// The lifecycle transition.
+        lifecycle_transition: String = "LifecycleTransition", "lifecycleTransition";
+        /// Additional information that you want to include any time Amazon EC2 Auto Scaling sends a message to the notification target.
+        notification_metadata?: String = "NotificationMetadata", "notificationMetadata";
+        /// The maximum time, in seconds, that can elapse before the lifecycle hook times out.
+        heartbeat_timeout?: i32 = "HeartbeatTimeout", "heartbeatTimeout";
+        /// The action the Auto Scaling group takes when the lifecycle hook timeout elapses or if an unexpected failure occurs.
+        default_result?: String = "DefaultResult", "defaultResult";
+        /// The Amazon Resource Name (ARN) of the notification target that Amazon EC2 Auto Scaling sends notifications to when an instance is in a wait state for the lifecycle hook.
+        notification_target_arn?: String = "NotificationTargetARN", "notificationTargetARN";
+        /// The ARN of the IAM role that allows the Auto Scaling group to publish to the specified notification target.
+        role_arn?: String = "RoleARN", "roleARN";
+    }
+    input "LifecycleHookSpecification" |this, at, out| {
+        { let v = &this.lifecycle_hook_name; rules::string(out, at, "lifecycleHookName", v, false, Some(1), Some(255), Some(&PATTERN_ASCII_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.notification_metadata { rules::string(out, at, "notificationMetadata", v, false, Some(1), Some(4000), Some(&PATTERN_ANY_PRINTABLE_ASCII_STRING_MAX_LEN4000)); }
+        if let Some(v) = &this.notification_target_arn { rules::string(out, at, "notificationTargetARN", v, false, Some(0), Some(255), Some(&PATTERN_NOTIFICATION_TARGET_RESOURCE_NAME)); }
+        if let Some(v) = &this.role_arn { rules::string(out, at, "roleARN", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+    }
+    required REQUIRED_LIFECYCLE_HOOK_SPECIFICATION [
+        RequiredMember { name: "lifecycleHookName", wire: "LifecycleHookName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "lifecycleTransition", wire: "LifecycleTransition", required: true, inner: Inner::Nothing },
+    ]
+}
 
-impl Echo for SetInstanceHealthInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "SetInstanceHealthQuery",
-            &[
-                ("instanceId", &self.instance_id),
-                ("healthStatus", &self.health_status),
-                (
-                    "shouldRespectGracePeriod",
-                    &self.should_respect_grace_period,
-                ),
-            ],
-        );
+crate::model_enum! {
+    LifecycleState {
+        Pending = "Pending",
+        PendingWait = "Pending:Wait",
+        PendingProceed = "Pending:Proceed",
+        Quarantined = "Quarantined",
+        InService = "InService",
+        Terminating = "Terminating",
+        TerminatingWait = "Terminating:Wait",
+        TerminatingProceed = "Terminating:Proceed",
+        TerminatingRetained = "Terminating:Retained",
+        Terminated = "Terminated",
+        Detaching = "Detaching",
+        Detached = "Detached",
+        EnteringStandby = "EnteringStandby",
+        Standby = "Standby",
+        ReplacingRootVolume = "ReplacingRootVolume",
+        ReplacingRootVolumeWait = "ReplacingRootVolume:Wait",
+        ReplacingRootVolumeProceed = "ReplacingRootVolume:Proceed",
+        RootVolumeReplaced = "RootVolumeReplaced",
+        WarmedPending = "Warmed:Pending",
+        WarmedPendingWait = "Warmed:Pending:Wait",
+        WarmedPendingProceed = "Warmed:Pending:Proceed",
+        WarmedPendingRetained = "Warmed:Pending:Retained",
+        WarmedTerminating = "Warmed:Terminating",
+        WarmedTerminatingWait = "Warmed:Terminating:Wait",
+        WarmedTerminatingProceed = "Warmed:Terminating:Proceed",
+        WarmedTerminatingRetained = "Warmed:Terminating:Retained",
+        WarmedTerminated = "Warmed:Terminated",
+        WarmedStopped = "Warmed:Stopped",
+        WarmedRunning = "Warmed:Running",
+        WarmedHibernated = "Warmed:Hibernated",
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SetInstanceProtectionInput {
-    /// One or more instance IDs.
-    #[serde(rename = "InstanceIds")]
-    pub instance_ids: Vec<String>,
-    /// The name of the Auto Scaling group.
-    #[serde(rename = "AutoScalingGroupName")]
-    pub auto_scaling_group_name: String,
-    /// Indicates whether the instance is protected from termination by Amazon EC2 Auto Scaling when scaling in.
-    #[serde(rename = "ProtectedFromScaleIn")]
-    pub protected_from_scale_in: bool,
-}
-
-impl Validate for SetInstanceProtectionInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.instance_ids;
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "instanceIds", i);
-                rules::string(
-                    out,
-                    &at0,
-                    "member",
-                    e0,
-                    false,
-                    Some(1),
-                    Some(19),
-                    Some(&PATTERN_XML_STRING_MAX_LEN19),
-                );
-            }
-        }
-        {
-            let v = &self.auto_scaling_group_name;
-            rules::string(
-                out,
-                at,
-                "autoScalingGroupName",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_XML_STRING_MAX_LEN255),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_SET_INSTANCE_PROTECTION_INPUT
+crate::structure! {
+    /// Describes the state of a target group.
+    #[derive(Default)]
+    LoadBalancerTargetGroupState {
+        /// The Amazon Resource Name (ARN) of the target group.
+        load_balancer_target_group_arn?: String = "LoadBalancerTargetGroupARN";
+        /// The state of the target group.
+        state?: String = "State";
     }
 }
 
-/// What [`SetInstanceProtectionInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_SET_INSTANCE_PROTECTION_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "instanceIds",
-            wire: "InstanceIds",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "autoScalingGroupName",
-            wire: "AutoScalingGroupName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "protectedFromScaleIn",
-            wire: "ProtectedFromScaleIn",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for SetInstanceProtectionInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "SetInstanceProtectionQuery",
-            &[
-                ("instanceIds", &self.instance_ids),
-                ("autoScalingGroupName", &self.auto_scaling_group_name),
-                ("protectedFromScaleIn", &self.protected_from_scale_in),
-            ],
-        );
+crate::model_enum! {
+    LocalStorage {
+        Included = "included",
+        Excluded = "excluded",
+        Required = "required",
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct SetInstanceProtectionOutput {}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum StandbyInstances {
-    /// `Terminate`
-    Terminate,
-    /// `Ignore`
-    Ignore,
-    /// `Wait`
-    Wait,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl StandbyInstances {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["Terminate", "Ignore", "Wait"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Terminate => "Terminate",
-            Self::Ignore => "Ignore",
-            Self::Wait => "Wait",
-            Self::Unknown(v) => v,
-        }
+crate::model_enum! {
+    LocalStorageType {
+        Hdd = "hdd",
+        Ssd = "ssd",
     }
 }
 
-impl From<&str> for StandbyInstances {
-    fn from(value: &str) -> Self {
-        match value {
-            "Terminate" => Self::Terminate,
-            "Ignore" => Self::Ignore,
-            "Wait" => Self::Wait,
-            other => Self::Unknown(other.to_owned()),
-        }
+crate::structure! {
+    /// Specifies the minimum and maximum for the MemoryGiBPerVCpu object when you specify InstanceRequirements for an Auto Scaling group.
+    #[derive(Default)]
+    MemoryGiBPerVCpuRequest {
+        /// The memory minimum in GiB.
+        min?: f64 = "Min", "min";
+        /// The memory maximum in GiB.
+        max?: f64 = "Max", "max";
+    }
+    input "MemoryGiBPerVCpuRequest" |this, at, out| {
+        if let Some(v) = &this.min { rules::number(out, at, "min", *v, Some(0.0), None); }
+        if let Some(v) = &this.max { rules::number(out, at, "max", *v, Some(0.0), None); }
+    }
+    required REQUIRED_MEMORY_GI_B_PER_V_CPU_REQUEST []
+}
+
+crate::structure! {
+    /// Specifies the minimum and maximum for the MemoryMiB object when you specify InstanceRequirements for an Auto Scaling group.
+    MemoryMiBRequest {
+        /// The memory minimum in MiB.
+        min: i32 = "Min", "min";
+        /// The memory maximum in MiB.
+        max?: i32 = "Max", "max";
+    }
+    input "MemoryMiBRequest" |this, at, out| {
+        { let v = &this.min; rules::integer(out, at, "min", i64::from(*v), Some(0), None); }
+        if let Some(v) = &this.max { rules::integer(out, at, "max", i64::from(*v), Some(0), None); }
+    }
+    required REQUIRED_MEMORY_MI_B_REQUEST [
+        RequiredMember { name: "min", wire: "Min", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Use this structure to launch multiple instance types and On-Demand Instances and Spot Instances within a single Auto Scaling group.
+    #[derive(Default)]
+    MixedInstancesPolicy {
+        /// One or more launch templates and the instance types (overrides) that are used to launch EC2 instances to fulfill On-Demand and Spot capacities.
+        launch_template?: LaunchTemplate = "LaunchTemplate", "launchTemplate";
+        /// The instances distribution.
+        instances_distribution?: InstancesDistribution = "InstancesDistribution", "instancesDistribution";
+    }
+    input "MixedInstancesPolicy" |this, at, out| {
+        if let Some(v) = &this.launch_template { v.check(&rules::path(at, "launchTemplate"), out); }
+        if let Some(v) = &this.instances_distribution { v.check(&rules::path(at, "instancesDistribution"), out); }
+    }
+    required REQUIRED_MIXED_INSTANCES_POLICY [
+        RequiredMember { name: "launchTemplate", wire: "LaunchTemplate", required: false, inner: Inner::Struct(&REQUIRED_LAUNCH_TEMPLATE) },
+        RequiredMember { name: "instancesDistribution", wire: "InstancesDistribution", required: false, inner: Inner::Struct(&REQUIRED_INSTANCES_DISTRIBUTION) },
+    ]
+}
+
+crate::structure! {
+    /// Specifies the minimum and maximum for the NetworkBandwidthGbps object when you specify InstanceRequirements for an Auto Scaling group.
+    #[derive(Default)]
+    NetworkBandwidthGbpsRequest {
+        /// The minimum amount of network bandwidth, in gigabits per second (Gbps).
+        min?: f64 = "Min", "min";
+        /// The maximum amount of network bandwidth, in gigabits per second (Gbps).
+        max?: f64 = "Max", "max";
+    }
+    input "NetworkBandwidthGbpsRequest" |this, at, out| {
+        if let Some(v) = &this.min { rules::number(out, at, "min", *v, Some(0.0), None); }
+        if let Some(v) = &this.max { rules::number(out, at, "max", *v, Some(0.0), None); }
+    }
+    required REQUIRED_NETWORK_BANDWIDTH_GBPS_REQUEST []
+}
+
+crate::structure! {
+    /// Specifies the minimum and maximum for the NetworkInterfaceCount object when you specify InstanceRequirements for an Auto Scaling group.
+    #[derive(Default)]
+    NetworkInterfaceCountRequest {
+        /// The minimum number of network interfaces.
+        min?: i32 = "Min", "min";
+        /// The maximum number of network interfaces.
+        max?: i32 = "Max", "max";
+    }
+    input "NetworkInterfaceCountRequest" |this, at, out| {
+        if let Some(v) = &this.min { rules::integer(out, at, "min", i64::from(*v), Some(0), None); }
+        if let Some(v) = &this.max { rules::integer(out, at, "max", i64::from(*v), Some(0), None); }
+    }
+    required REQUIRED_NETWORK_INTERFACE_COUNT_REQUEST []
+}
+
+crate::structure! {
+    /// Specify an instance family to use as the baseline reference for CPU performance.
+    #[derive(Default)]
+    PerformanceFactorReferenceRequest {
+        /// The instance family to use as a baseline reference.
+        instance_family?: String = "InstanceFamily", "instanceFamily";
+    }
+    input "PerformanceFactorReferenceRequest" |this, at, out| {}
+    required REQUIRED_PERFORMANCE_FACTOR_REFERENCE_REQUEST []
+}
+
+crate::structure! {
+    /// Describes a process type.
+    ProcessType {
+        /// One of the following processes: Launch Terminate AddToLoadBalancer AlarmNotification AZRebalance HealthCheck InstanceRefresh ReplaceUnhealthy ScheduledActions
+        process_name: String = "ProcessName";
     }
 }
 
-crate::model_enum!(StandbyInstances);
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StartInstanceRefreshInput {
-    /// The name of the Auto Scaling group.
-    #[serde(rename = "AutoScalingGroupName")]
-    pub auto_scaling_group_name: String,
-    /// The strategy to use for the instance refresh.
-    #[serde(rename = "Strategy", skip_serializing_if = "Option::is_none")]
-    pub strategy: Option<RefreshStrategy>,
-    /// The desired configuration.
-    #[serde(
-        rename = "DesiredConfiguration",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub desired_configuration: Option<DesiredConfiguration>,
-    /// Sets your preferences for the instance refresh so that it performs as expected when you start it.
-    #[serde(rename = "Preferences", skip_serializing_if = "Option::is_none")]
-    pub preferences: Option<RefreshPreferences>,
-}
-
-impl Validate for StartInstanceRefreshInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.auto_scaling_group_name;
-            rules::string(
-                out,
-                at,
-                "autoScalingGroupName",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_XML_STRING_MAX_LEN255),
-            );
-        }
-        if let Some(v) = &self.strategy {
-            rules::one_of(out, at, "strategy", v, false);
-        }
-        if let Some(v) = &self.desired_configuration {
-            v.check(&rules::path(at, "desiredConfiguration"), out);
-        }
-        if let Some(v) = &self.preferences {
-            v.check(&rules::path(at, "preferences"), out);
-        }
+crate::structure! {
+    PutLifecycleHookInput {
+        /// The name of the lifecycle hook.
+        lifecycle_hook_name: String = "LifecycleHookName", "lifecycleHookName";
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
+        /// The lifecycle transition.
+        lifecycle_transition?: String = "LifecycleTransition", "lifecycleTransition";
+        /// The ARN of the IAM role that allows the Auto Scaling group to publish to the specified notification target.
+        role_arn?: String = "RoleARN", "roleARN";
+        /// The Amazon Resource Name (ARN) of the notification target that Amazon EC2 Auto Scaling uses to notify you when an instance is in a wait state for the lifecycle hook.
+        notification_target_arn?: String = "NotificationTargetARN", "notificationTargetARN";
+        /// Additional information that you want to include any time Amazon EC2 Auto Scaling sends a message to the notification target.
+        notification_metadata?: String = "NotificationMetadata", "notificationMetadata";
+        /// The maximum time, in seconds, that can elapse before the lifecycle hook times out.
+        heartbeat_timeout?: i32 = "HeartbeatTimeout", "heartbeatTimeout";
+        /// The action the Auto Scaling group takes when the lifecycle hook timeout elapses or if an unexpected failure occurs.
+        default_result?: String = "DefaultResult", "defaultResult";
     }
-    fn required() -> &'static Required {
-        &REQUIRED_START_INSTANCE_REFRESH_INPUT
+    input "PutLifecycleHookType" |this, at, out| {
+        { let v = &this.lifecycle_hook_name; rules::string(out, at, "lifecycleHookName", v, false, Some(1), Some(255), Some(&PATTERN_ASCII_STRING_MAX_LEN255)); }
+        { let v = &this.auto_scaling_group_name; rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.role_arn { rules::string(out, at, "roleARN", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.notification_target_arn { rules::string(out, at, "notificationTargetARN", v, false, Some(0), Some(255), Some(&PATTERN_NOTIFICATION_TARGET_RESOURCE_NAME)); }
+        if let Some(v) = &this.notification_metadata { rules::string(out, at, "notificationMetadata", v, false, Some(1), Some(4000), Some(&PATTERN_ANY_PRINTABLE_ASCII_STRING_MAX_LEN4000)); }
     }
+    required REQUIRED_PUT_LIFECYCLE_HOOK_INPUT [
+        RequiredMember { name: "lifecycleHookName", wire: "LifecycleHookName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "autoScalingGroupName", wire: "AutoScalingGroupName", required: true, inner: Inner::Nothing },
+    ]
 }
 
-/// What [`StartInstanceRefreshInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_START_INSTANCE_REFRESH_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "autoScalingGroupName",
-            wire: "AutoScalingGroupName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "desiredConfiguration",
-            wire: "DesiredConfiguration",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_DESIRED_CONFIGURATION),
-        },
-        RequiredMember {
-            name: "preferences",
-            wire: "Preferences",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_REFRESH_PREFERENCES),
-        },
-    ],
-};
+crate::structure! {
+    #[derive(Default)]
+    PutLifecycleHookOutput {}
+}
 
-impl Echo for StartInstanceRefreshInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "StartInstanceRefreshType",
-            &[
-                ("autoScalingGroupName", &self.auto_scaling_group_name),
-                ("strategy", &self.strategy),
-                ("desiredConfiguration", &self.desired_configuration),
-                ("preferences", &self.preferences),
-            ],
-        );
+crate::structure! {
+    RecordLifecycleActionHeartbeatInput {
+        /// The name of the lifecycle hook.
+        lifecycle_hook_name: String = "LifecycleHookName", "lifecycleHookName";
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
+        /// A token that uniquely identifies a specific lifecycle action associated with an instance.
+        lifecycle_action_token?: String = "LifecycleActionToken", "lifecycleActionToken";
+        /// The ID of the instance.
+        instance_id?: String = "InstanceId", "instanceId";
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct StartInstanceRefreshOutput {
-    /// A unique ID for tracking the progress of the instance refresh.
-    #[serde(rename = "InstanceRefreshId", skip_serializing_if = "Option::is_none")]
-    pub instance_refresh_id: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SuspendProcessesInput {
-    /// The name of the Auto Scaling group.
-    #[serde(rename = "AutoScalingGroupName")]
-    pub auto_scaling_group_name: String,
-    /// One or more of the following processes: Launch Terminate AddToLoadBalancer AlarmNotification AZRebalance HealthCheck InstanceRefresh ReplaceUnhealthy ScheduledActions If you omit this property, all pr…
-    #[serde(rename = "ScalingProcesses", skip_serializing_if = "Option::is_none")]
-    pub scaling_processes: Option<Vec<String>>,
-}
-
-impl Validate for SuspendProcessesInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.auto_scaling_group_name;
-            rules::string(
-                out,
-                at,
-                "autoScalingGroupName",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_XML_STRING_MAX_LEN255),
-            );
-        }
-        if let Some(v) = &self.scaling_processes {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "scalingProcesses", i);
-                rules::string(
-                    out,
-                    &at0,
-                    "member",
-                    e0,
-                    false,
-                    Some(1),
-                    Some(255),
-                    Some(&PATTERN_XML_STRING_MAX_LEN255),
-                );
-            }
-        }
+    input "RecordLifecycleActionHeartbeatType" |this, at, out| {
+        { let v = &this.lifecycle_hook_name; rules::string(out, at, "lifecycleHookName", v, false, Some(1), Some(255), Some(&PATTERN_ASCII_STRING_MAX_LEN255)); }
+        { let v = &this.auto_scaling_group_name; rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(1600), Some(&PATTERN_RESOURCE_NAME)); }
+        if let Some(v) = &this.lifecycle_action_token { rules::string(out, at, "lifecycleActionToken", v, false, Some(36), Some(36), None); }
+        if let Some(v) = &this.instance_id { rules::string(out, at, "instanceId", v, false, Some(1), Some(19), Some(&PATTERN_XML_STRING_MAX_LEN19)); }
     }
-    fn required() -> &'static Required {
-        &REQUIRED_SUSPEND_PROCESSES_INPUT
+    required REQUIRED_RECORD_LIFECYCLE_ACTION_HEARTBEAT_INPUT [
+        RequiredMember { name: "lifecycleHookName", wire: "LifecycleHookName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "autoScalingGroupName", wire: "AutoScalingGroupName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    RecordLifecycleActionHeartbeatOutput {}
+}
+
+crate::structure! {
+    /// Describes the preferences for an instance refresh.
+    #[derive(Default)]
+    RefreshPreferences {
+        /// Specifies the minimum percentage of the group to keep in service, healthy, and ready to use to support your workload to allow the operation to continue.
+        min_healthy_percentage?: i32 = "MinHealthyPercentage", "minHealthyPercentage";
+        /// A time period, in seconds, during which an instance refresh waits before moving on to replacing the next instance after a new instance enters the InService state.
+        instance_warmup?: i32 = "InstanceWarmup", "instanceWarmup";
+        /// (Optional) Threshold values for each checkpoint in ascending order.
+        checkpoint_percentages?: Vec<i32> = "CheckpointPercentages", "checkpointPercentages";
+        /// (Optional) The amount of time, in seconds, to wait after a checkpoint before continuing.
+        checkpoint_delay?: i32 = "CheckpointDelay", "checkpointDelay";
+        /// (Optional) Indicates whether skip matching is enabled.
+        skip_matching?: bool = "SkipMatching", "skipMatching";
+        /// (Optional) Indicates whether to roll back the Auto Scaling group to its previous configuration if the instance refresh fails or a CloudWatch alarm threshold is met.
+        auto_rollback?: bool = "AutoRollback", "autoRollback";
+        /// Choose the behavior that you want Amazon EC2 Auto Scaling to use if instances protected from scale in are found.
+        scale_in_protected_instances?: ScaleInProtectedInstances = "ScaleInProtectedInstances", "scaleInProtectedInstances";
+        /// Choose the behavior that you want Amazon EC2 Auto Scaling to use if instances in Standby state are found.
+        standby_instances?: StandbyInstances = "StandbyInstances", "standbyInstances";
+        /// (Optional) The CloudWatch alarm specification.
+        alarm_specification?: AlarmSpecification = "AlarmSpecification", "alarmSpecification";
+        /// Specifies the maximum percentage of the group that can be in service and healthy, or pending, to support your workload when replacing instances.
+        max_healthy_percentage?: i32 = "MaxHealthyPercentage", "maxHealthyPercentage";
+        /// The amount of time, in seconds, to wait at the end of an instance refresh before the instance refresh is considered complete.
+        bake_time?: i32 = "BakeTime", "bakeTime";
+    }
+    input "RefreshPreferences" |this, at, out| {
+        if let Some(v) = &this.min_healthy_percentage { rules::integer(out, at, "minHealthyPercentage", i64::from(*v), Some(0), Some(100)); }
+        if let Some(v) = &this.instance_warmup { rules::integer(out, at, "instanceWarmup", i64::from(*v), Some(0), None); }
+        if let Some(v) = &this.checkpoint_percentages { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "checkpointPercentages", i); rules::integer(out, &at0, "member", i64::from(*e0), Some(1), Some(100)); } }
+        if let Some(v) = &this.checkpoint_delay { rules::integer(out, at, "checkpointDelay", i64::from(*v), Some(0), Some(172800)); }
+        if let Some(v) = &this.scale_in_protected_instances { rules::one_of(out, at, "scaleInProtectedInstances", v, false); }
+        if let Some(v) = &this.standby_instances { rules::one_of(out, at, "standbyInstances", v, false); }
+        if let Some(v) = &this.alarm_specification { v.check(&rules::path(at, "alarmSpecification"), out); }
+        if let Some(v) = &this.max_healthy_percentage { rules::integer(out, at, "maxHealthyPercentage", i64::from(*v), Some(100), Some(200)); }
+        if let Some(v) = &this.bake_time { rules::integer(out, at, "bakeTime", i64::from(*v), Some(0), Some(172800)); }
+    }
+    required REQUIRED_REFRESH_PREFERENCES [
+        RequiredMember { name: "alarmSpecification", wire: "AlarmSpecification", required: false, inner: Inner::Struct(&REQUIRED_ALARM_SPECIFICATION) },
+    ]
+}
+
+crate::model_enum! {
+    RefreshStrategy {
+        Rolling = "Rolling",
+        ReplaceRootVolume = "ReplaceRootVolume",
     }
 }
 
-/// What [`SuspendProcessesInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_SUSPEND_PROCESSES_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "autoScalingGroupName",
-        wire: "AutoScalingGroupName",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for SuspendProcessesInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "ScalingProcessQuery",
-            &[
-                ("autoScalingGroupName", &self.auto_scaling_group_name),
-                ("scalingProcesses", &self.scaling_processes),
-            ],
-        );
+crate::model_enum! {
+    RetentionAction {
+        Retain = "retain",
+        Terminate = "terminate",
     }
 }
 
-/// Describes an auto scaling process that has been suspended.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct SuspendedProcess {
-    /// The name of the suspended process.
-    #[serde(rename = "ProcessName", skip_serializing_if = "Option::is_none")]
-    pub process_name: Option<String>,
-    /// The reason that the process was suspended.
-    #[serde(rename = "SuspensionReason", skip_serializing_if = "Option::is_none")]
-    pub suspension_reason: Option<String>,
-}
-
-/// Describes a tag for an Auto Scaling group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Tag {
-    /// The name of the Auto Scaling group.
-    #[serde(rename = "ResourceId", skip_serializing_if = "Option::is_none")]
-    pub resource_id: Option<String>,
-    /// The type of resource.
-    #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
-    pub resource_type: Option<String>,
-    /// The tag key.
-    #[serde(rename = "Key")]
-    pub key: String,
-    /// The tag value.
-    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    /// Determines whether the tag is added to new instances as they are launched in the group.
-    #[serde(rename = "PropagateAtLaunch", skip_serializing_if = "Option::is_none")]
-    pub propagate_at_launch: Option<bool>,
-}
-
-impl Validate for Tag {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.resource_id {
-            rules::string(
-                out,
-                at,
-                "resourceId",
-                v,
-                false,
-                None,
-                None,
-                Some(&PATTERN_XML_STRING),
-            );
-        }
-        if let Some(v) = &self.resource_type {
-            rules::string(
-                out,
-                at,
-                "resourceType",
-                v,
-                false,
-                None,
-                None,
-                Some(&PATTERN_XML_STRING),
-            );
-        }
-        {
-            let v = &self.key;
-            rules::string(
-                out,
-                at,
-                "key",
-                v,
-                false,
-                Some(1),
-                Some(128),
-                Some(&PATTERN_TAG_KEY),
-            );
-        }
-        if let Some(v) = &self.value {
-            rules::string(
-                out,
-                at,
-                "value",
-                v,
-                false,
-                Some(0),
-                Some(256),
-                Some(&PATTERN_TAG_VALUE),
-            );
-        }
+crate::structure! {
+    /// Defines the specific triggers that cause instances to be retained in a Retained state rather than terminated.
+    #[derive(Default)]
+    RetentionTriggers {
+        /// Specifies the action when a termination lifecycle hook is abandoned due to failure, timeout, or explicit abandonment (calling CompleteLifecycleAction).
+        terminate_hook_abandon?: RetentionAction = "TerminateHookAbandon", "terminateHookAbandon";
     }
-    fn required() -> &'static Required {
-        &REQUIRED_TAG
+    input "RetentionTriggers" |this, at, out| {
+        if let Some(v) = &this.terminate_hook_abandon { rules::one_of(out, at, "terminateHookAbandon", v, false); }
+    }
+    required REQUIRED_RETENTION_TRIGGERS []
+}
+
+crate::structure! {
+    /// Details about an instance refresh rollback.
+    #[derive(Default)]
+    RollbackDetails {
+        /// The reason for this instance refresh rollback (for example, whether a manual or automatic rollback was initiated).
+        rollback_reason?: String = "RollbackReason";
+        /// The date and time at which the rollback began.
+        rollback_start_time?: Timestamp = "RollbackStartTime";
+        /// Indicates the value of PercentageComplete at the time the rollback started.
+        percentage_complete_on_rollback?: i32 = "PercentageCompleteOnRollback";
+        /// Indicates the value of InstancesToUpdate at the time the rollback started.
+        instances_to_update_on_rollback?: i32 = "InstancesToUpdateOnRollback";
+        /// Reports progress on replacing instances in an Auto Scaling group that has a warm pool.
+        progress_details_on_rollback?: InstanceRefreshProgressDetails = "ProgressDetailsOnRollback";
     }
 }
 
-/// What [`Tag`] requires, for reporting every missing member at once.
-pub static REQUIRED_TAG: Required = Required {
-    members: &[RequiredMember {
-        name: "key",
-        wire: "Key",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for Tag {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "Tag",
-            &[
-                ("resourceId", &self.resource_id),
-                ("resourceType", &self.resource_type),
-                ("key", &self.key),
-                ("value", &self.value),
-                ("propagateAtLaunch", &self.propagate_at_launch),
-            ],
-        );
+crate::model_enum! {
+    ScaleInProtectedInstances {
+        Refresh = "Refresh",
+        Ignore = "Ignore",
+        Wait = "Wait",
     }
 }
 
-/// Describes a tag for an Auto Scaling group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct TagDescription {
-    /// The name of the group.
-    #[serde(rename = "ResourceId", skip_serializing_if = "Option::is_none")]
-    pub resource_id: Option<String>,
-    /// The type of resource.
-    #[serde(rename = "ResourceType", skip_serializing_if = "Option::is_none")]
-    pub resource_type: Option<String>,
-    /// The tag key.
-    #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-    /// The tag value.
-    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    /// Determines whether the tag is added to new instances as they are launched in the group.
-    #[serde(rename = "PropagateAtLaunch", skip_serializing_if = "Option::is_none")]
-    pub propagate_at_launch: Option<bool>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TerminateInstanceInAutoScalingGroupInput {
-    /// The ID of the instance.
-    #[serde(rename = "InstanceId")]
-    pub instance_id: String,
-    /// Indicates whether terminating the instance also decrements the size of the Auto Scaling group.
-    #[serde(rename = "ShouldDecrementDesiredCapacity")]
-    pub should_decrement_desired_capacity: bool,
-}
-
-impl Validate for TerminateInstanceInAutoScalingGroupInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.instance_id;
-            rules::string(
-                out,
-                at,
-                "instanceId",
-                v,
-                false,
-                Some(1),
-                Some(19),
-                Some(&PATTERN_XML_STRING_MAX_LEN19),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_TERMINATE_INSTANCE_IN_AUTO_SCALING_GROUP_INPUT
+crate::model_enum! {
+    ScalingActivityStatusCode {
+        PendingSpotBidPlacement = "PendingSpotBidPlacement",
+        WaitingForSpotInstanceRequestId = "WaitingForSpotInstanceRequestId",
+        WaitingForSpotInstanceId = "WaitingForSpotInstanceId",
+        WaitingForInstanceId = "WaitingForInstanceId",
+        PreInService = "PreInService",
+        InProgress = "InProgress",
+        WaitingForELBConnectionDraining = "WaitingForELBConnectionDraining",
+        MidLifecycleAction = "MidLifecycleAction",
+        WaitingForInstanceWarmup = "WaitingForInstanceWarmup",
+        Successful = "Successful",
+        Failed = "Failed",
+        Cancelled = "Cancelled",
+        WaitingForConnectionDraining = "WaitingForConnectionDraining",
+        WaitingForInPlaceUpdateToStart = "WaitingForInPlaceUpdateToStart",
+        WaitingForInPlaceUpdateToFinalize = "WaitingForInPlaceUpdateToFinalize",
+        InPlaceUpdateInProgress = "InPlaceUpdateInProgress",
     }
 }
 
-/// What [`TerminateInstanceInAutoScalingGroupInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_TERMINATE_INSTANCE_IN_AUTO_SCALING_GROUP_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "instanceId",
-            wire: "InstanceId",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "shouldDecrementDesiredCapacity",
-            wire: "ShouldDecrementDesiredCapacity",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
+crate::structure! {
+    SetDesiredCapacityInput {
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
+        /// The desired capacity is the initial capacity of the Auto Scaling group after this operation completes and the capacity it attempts to maintain.
+        desired_capacity: i32 = "DesiredCapacity", "desiredCapacity";
+        /// Indicates whether Amazon EC2 Auto Scaling waits for the cooldown period to complete before initiating a scaling activity to set your Auto Scaling group to its new capacity.
+        honor_cooldown?: bool = "HonorCooldown", "honorCooldown";
+    }
+    input "SetDesiredCapacityType" |this, at, out| {
+        { let v = &this.auto_scaling_group_name; rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+    }
+    required REQUIRED_SET_DESIRED_CAPACITY_INPUT [
+        RequiredMember { name: "autoScalingGroupName", wire: "AutoScalingGroupName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "desiredCapacity", wire: "DesiredCapacity", required: true, inner: Inner::Nothing },
+    ]
+}
 
-impl Echo for TerminateInstanceInAutoScalingGroupInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "TerminateInstanceInAutoScalingGroupType",
-            &[
-                ("instanceId", &self.instance_id),
-                (
-                    "shouldDecrementDesiredCapacity",
-                    &self.should_decrement_desired_capacity,
-                ),
-            ],
-        );
+crate::structure! {
+    SetInstanceHealthInput {
+        /// The ID of the instance.
+        instance_id: String = "InstanceId", "instanceId";
+        /// The health status of the instance.
+        health_status: String = "HealthStatus", "healthStatus";
+        /// If the Auto Scaling group of the specified instance has a HealthCheckGracePeriod specified for the group, by default, this call respects the grace period.
+        should_respect_grace_period?: bool = "ShouldRespectGracePeriod", "shouldRespectGracePeriod";
+    }
+    input "SetInstanceHealthQuery" |this, at, out| {
+        { let v = &this.instance_id; rules::string(out, at, "instanceId", v, false, Some(1), Some(19), Some(&PATTERN_XML_STRING_MAX_LEN19)); }
+        { let v = &this.health_status; rules::string(out, at, "healthStatus", v, false, Some(1), Some(32), Some(&PATTERN_XML_STRING_MAX_LEN32)); }
+    }
+    required REQUIRED_SET_INSTANCE_HEALTH_INPUT [
+        RequiredMember { name: "instanceId", wire: "InstanceId", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "healthStatus", wire: "HealthStatus", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    SetInstanceProtectionInput {
+        /// One or more instance IDs.
+        instance_ids: Vec<String> = "InstanceIds", "instanceIds";
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
+        /// Indicates whether the instance is protected from termination by Amazon EC2 Auto Scaling when scaling in.
+        protected_from_scale_in: bool = "ProtectedFromScaleIn", "protectedFromScaleIn";
+    }
+    input "SetInstanceProtectionQuery" |this, at, out| {
+        { let v = &this.instance_ids; for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "instanceIds", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(19), Some(&PATTERN_XML_STRING_MAX_LEN19)); } }
+        { let v = &this.auto_scaling_group_name; rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+    }
+    required REQUIRED_SET_INSTANCE_PROTECTION_INPUT [
+        RequiredMember { name: "instanceIds", wire: "InstanceIds", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "autoScalingGroupName", wire: "AutoScalingGroupName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "protectedFromScaleIn", wire: "ProtectedFromScaleIn", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    SetInstanceProtectionOutput {}
+}
+
+crate::model_enum! {
+    StandbyInstances {
+        Terminate = "Terminate",
+        Ignore = "Ignore",
+        Wait = "Wait",
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct TerminateInstanceInAutoScalingGroupOutput {
-    /// A scaling activity.
-    #[serde(rename = "Activity", skip_serializing_if = "Option::is_none")]
-    pub activity: Option<Activity>,
+crate::structure! {
+    StartInstanceRefreshInput {
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
+        /// The strategy to use for the instance refresh.
+        strategy?: RefreshStrategy = "Strategy", "strategy";
+        /// The desired configuration.
+        desired_configuration?: DesiredConfiguration = "DesiredConfiguration", "desiredConfiguration";
+        /// Sets your preferences for the instance refresh so that it performs as expected when you start it.
+        preferences?: RefreshPreferences = "Preferences", "preferences";
+    }
+    input "StartInstanceRefreshType" |this, at, out| {
+        { let v = &this.auto_scaling_group_name; rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.strategy { rules::one_of(out, at, "strategy", v, false); }
+        if let Some(v) = &this.desired_configuration { v.check(&rules::path(at, "desiredConfiguration"), out); }
+        if let Some(v) = &this.preferences { v.check(&rules::path(at, "preferences"), out); }
+    }
+    required REQUIRED_START_INSTANCE_REFRESH_INPUT [
+        RequiredMember { name: "autoScalingGroupName", wire: "AutoScalingGroupName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "desiredConfiguration", wire: "DesiredConfiguration", required: false, inner: Inner::Struct(&REQUIRED_DESIRED_CONFIGURATION) },
+        RequiredMember { name: "preferences", wire: "Preferences", required: false, inner: Inner::Struct(&REQUIRED_REFRESH_PREFERENCES) },
+    ]
 }
 
-/// Specifies the minimum and maximum for the TotalLocalStorageGB object when you specify InstanceRequirements for an Auto Scaling group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct TotalLocalStorageGBRequest {
-    /// The storage minimum in GB.
-    #[serde(rename = "Min", skip_serializing_if = "Option::is_none")]
-    pub min: Option<f64>,
-    /// The storage maximum in GB.
-    #[serde(rename = "Max", skip_serializing_if = "Option::is_none")]
-    pub max: Option<f64>,
-}
-
-impl Validate for TotalLocalStorageGBRequest {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.min {
-            rules::number(out, at, "min", *v, Some(0.0), None);
-        }
-        if let Some(v) = &self.max {
-            rules::number(out, at, "max", *v, Some(0.0), None);
-        }
+crate::structure! {
+    #[derive(Default)]
+    StartInstanceRefreshOutput {
+        /// A unique ID for tracking the progress of the instance refresh.
+        instance_refresh_id?: String = "InstanceRefreshId";
     }
 }
 
-/// What [`TotalLocalStorageGBRequest`] requires, for reporting every missing member at once.
-pub static REQUIRED_TOTAL_LOCAL_STORAGE_GB_REQUEST: Required = Required { members: &[] };
+crate::structure! {
+    SuspendProcessesInput {
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
+        /// One or more of the following processes: Launch Terminate AddToLoadBalancer AlarmNotification AZRebalance HealthCheck InstanceRefresh ReplaceUnhealthy ScheduledActions If you omit this property, all pr…
+        scaling_processes?: Vec<String> = "ScalingProcesses", "scalingProcesses";
+    }
+    input "ScalingProcessQuery" |this, at, out| {
+        { let v = &this.auto_scaling_group_name; rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.scaling_processes { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "scalingProcesses", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); } }
+    }
+    required REQUIRED_SUSPEND_PROCESSES_INPUT [
+        RequiredMember { name: "autoScalingGroupName", wire: "AutoScalingGroupName", required: true, inner: Inner::Nothing },
+    ]
+}
 
-impl Echo for TotalLocalStorageGBRequest {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "TotalLocalStorageGBRequest",
-            &[("min", &self.min), ("max", &self.max)],
-        );
+crate::structure! {
+    /// Describes an auto scaling process that has been suspended.
+    #[derive(Default)]
+    SuspendedProcess {
+        /// The name of the suspended process.
+        process_name?: String = "ProcessName";
+        /// The reason that the process was suspended.
+        suspension_reason?: String = "SuspensionReason";
     }
 }
 
-/// Identifying information for a traffic source.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TrafficSourceIdentifier {
-    /// Identifies the traffic source.
-    #[serde(rename = "Identifier")]
-    pub identifier: String,
-    /// Provides additional context for the value of Identifier.
-    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<String>,
+crate::structure! {
+    /// Describes a tag for an Auto Scaling group.
+    Tag {
+        /// The name of the Auto Scaling group.
+        resource_id?: String = "ResourceId", "resourceId";
+        /// The type of resource.
+        resource_type?: String = "ResourceType", "resourceType";
+        /// The tag key.
+        key: String = "Key", "key";
+        /// The tag value.
+        value?: String = "Value", "value";
+        /// Determines whether the tag is added to new instances as they are launched in the group.
+        propagate_at_launch?: bool = "PropagateAtLaunch", "propagateAtLaunch";
+    }
+    input "Tag" |this, at, out| {
+        if let Some(v) = &this.resource_id { rules::string(out, at, "resourceId", v, false, None, None, Some(&PATTERN_XML_STRING)); }
+        if let Some(v) = &this.resource_type { rules::string(out, at, "resourceType", v, false, None, None, Some(&PATTERN_XML_STRING)); }
+        { let v = &this.key; rules::string(out, at, "key", v, false, Some(1), Some(128), Some(&PATTERN_TAG_KEY)); }
+        if let Some(v) = &this.value { rules::string(out, at, "value", v, false, Some(0), Some(256), Some(&PATTERN_TAG_VALUE)); }
+    }
+    required REQUIRED_TAG [
+        RequiredMember { name: "key", wire: "Key", required: true, inner: Inner::Nothing },
+    ]
 }
 
-impl Validate for TrafficSourceIdentifier {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.identifier;
-            rules::string(
-                out,
-                at,
-                "identifier",
-                v,
-                false,
-                Some(1),
-                Some(511),
-                Some(&PATTERN_XML_STRING_MAX_LEN511),
-            );
-        }
-        if let Some(v) = &self.r#type {
-            rules::string(
-                out,
-                at,
-                "type",
-                v,
-                false,
-                Some(1),
-                Some(511),
-                Some(&PATTERN_XML_STRING_MAX_LEN511),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_TRAFFIC_SOURCE_IDENTIFIER
+crate::structure! {
+    /// Describes a tag for an Auto Scaling group.
+    #[derive(Default)]
+    TagDescription {
+        /// The name of the group.
+        resource_id?: String = "ResourceId";
+        /// The type of resource.
+        resource_type?: String = "ResourceType";
+        /// The tag key.
+        key?: String = "Key";
+        /// The tag value.
+        value?: String = "Value";
+        /// Determines whether the tag is added to new instances as they are launched in the group.
+        propagate_at_launch?: bool = "PropagateAtLaunch";
     }
 }
 
-/// What [`TrafficSourceIdentifier`] requires, for reporting every missing member at once.
-pub static REQUIRED_TRAFFIC_SOURCE_IDENTIFIER: Required = Required {
-    members: &[RequiredMember {
-        name: "identifier",
-        wire: "Identifier",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
+crate::structure! {
+    TerminateInstanceInAutoScalingGroupInput {
+        /// The ID of the instance.
+        instance_id: String = "InstanceId", "instanceId";
+        /// Indicates whether terminating the instance also decrements the size of the Auto Scaling group.
+        should_decrement_desired_capacity: bool = "ShouldDecrementDesiredCapacity", "shouldDecrementDesiredCapacity";
+    }
+    input "TerminateInstanceInAutoScalingGroupType" |this, at, out| {
+        { let v = &this.instance_id; rules::string(out, at, "instanceId", v, false, Some(1), Some(19), Some(&PATTERN_XML_STRING_MAX_LEN19)); }
+    }
+    required REQUIRED_TERMINATE_INSTANCE_IN_AUTO_SCALING_GROUP_INPUT [
+        RequiredMember { name: "instanceId", wire: "InstanceId", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "shouldDecrementDesiredCapacity", wire: "ShouldDecrementDesiredCapacity", required: true, inner: Inner::Nothing },
+    ]
+}
 
-impl Echo for TrafficSourceIdentifier {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "TrafficSourceIdentifier",
-            &[("identifier", &self.identifier), ("type", &self.r#type)],
-        );
+crate::structure! {
+    #[derive(Default)]
+    TerminateInstanceInAutoScalingGroupOutput {
+        /// A scaling activity.
+        activity?: Activity = "Activity";
     }
 }
 
-/// Describes the state of a traffic source.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct TrafficSourceState {
-    /// This is replaced by Identifier.
-    #[serde(rename = "TrafficSource", skip_serializing_if = "Option::is_none")]
-    pub traffic_source: Option<String>,
-    /// Describes the current state of a traffic source.
-    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
-    /// The unique identifier of the traffic source.
-    #[serde(rename = "Identifier", skip_serializing_if = "Option::is_none")]
-    pub identifier: Option<String>,
-    /// Provides additional context for the value of Identifier.
-    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct UpdateAutoScalingGroupInput {
-    /// The name of the Auto Scaling group.
-    #[serde(rename = "AutoScalingGroupName")]
-    pub auto_scaling_group_name: String,
-    /// The name of the launch configuration.
-    #[serde(
-        rename = "LaunchConfigurationName",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub launch_configuration_name: Option<String>,
-    /// The launch template and version to use to specify the updates.
-    #[serde(rename = "LaunchTemplate", skip_serializing_if = "Option::is_none")]
-    pub launch_template: Option<LaunchTemplateSpecification>,
-    /// The mixed instances policy.
-    #[serde(
-        rename = "MixedInstancesPolicy",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub mixed_instances_policy: Option<MixedInstancesPolicy>,
-    /// The minimum size of the Auto Scaling group.
-    #[serde(rename = "MinSize", skip_serializing_if = "Option::is_none")]
-    pub min_size: Option<i32>,
-    /// The maximum size of the Auto Scaling group.
-    #[serde(rename = "MaxSize", skip_serializing_if = "Option::is_none")]
-    pub max_size: Option<i32>,
-    /// The desired capacity is the initial capacity of the Auto Scaling group after this operation completes and the capacity it attempts to maintain.
-    #[serde(rename = "DesiredCapacity", skip_serializing_if = "Option::is_none")]
-    pub desired_capacity: Option<i32>,
-    /// Only needed if you use simple scaling policies.
-    #[serde(rename = "DefaultCooldown", skip_serializing_if = "Option::is_none")]
-    pub default_cooldown: Option<i32>,
-    /// One or more Availability Zones for the group.
-    #[serde(rename = "AvailabilityZones", skip_serializing_if = "Option::is_none")]
-    pub availability_zones: Option<Vec<String>>,
-    /// A list of Availability Zone IDs for the Auto Scaling group.
-    #[serde(
-        rename = "AvailabilityZoneIds",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub availability_zone_ids: Option<Vec<String>>,
-    /// A comma-separated value string of one or more health check types.
-    #[serde(rename = "HealthCheckType", skip_serializing_if = "Option::is_none")]
-    pub health_check_type: Option<String>,
-    /// The amount of time, in seconds, that Amazon EC2 Auto Scaling waits before checking the health status of an EC2 instance that has come into service and marking it unhealthy due to a failed health check…
-    #[serde(
-        rename = "HealthCheckGracePeriod",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub health_check_grace_period: Option<i32>,
-    /// The name of an existing placement group into which to launch your instances.
-    #[serde(rename = "PlacementGroup", skip_serializing_if = "Option::is_none")]
-    pub placement_group: Option<String>,
-    /// A comma-separated list of subnet IDs for a virtual private cloud (VPC).
-    #[serde(rename = "VPCZoneIdentifier", skip_serializing_if = "Option::is_none")]
-    pub vpc_zone_identifier: Option<String>,
-    /// A policy or a list of policies that are used to select the instances to terminate.
-    #[serde(
-        rename = "TerminationPolicies",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub termination_policies: Option<Vec<String>>,
-    /// Indicates whether newly launched instances are protected from termination by Amazon EC2 Auto Scaling when scaling in.
-    #[serde(
-        rename = "NewInstancesProtectedFromScaleIn",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub new_instances_protected_from_scale_in: Option<bool>,
-    /// The Amazon Resource Name (ARN) of the service-linked role that the Auto Scaling group uses to call other Amazon Web Services on your behalf.
-    #[serde(
-        rename = "ServiceLinkedRoleARN",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub service_linked_role_arn: Option<String>,
-    /// The maximum amount of time, in seconds, that an instance can be in service.
-    #[serde(
-        rename = "MaxInstanceLifetime",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub max_instance_lifetime: Option<i32>,
-    /// Enables or disables Capacity Rebalancing.
-    #[serde(rename = "CapacityRebalance", skip_serializing_if = "Option::is_none")]
-    pub capacity_rebalance: Option<bool>,
-    /// Reserved.
-    #[serde(rename = "Context", skip_serializing_if = "Option::is_none")]
-    pub context: Option<String>,
-    /// The unit of measurement for the value specified for desired capacity.
-    #[serde(
-        rename = "DesiredCapacityType",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub desired_capacity_type: Option<String>,
-    /// The amount of time, in seconds, until a new instance is considered to have finished initializing and resource consumption to become stable after it enters the InService state.
-    #[serde(
-        rename = "DefaultInstanceWarmup",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub default_instance_warmup: Option<i32>,
-    /// An instance maintenance policy.
-    #[serde(
-        rename = "InstanceMaintenancePolicy",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub instance_maintenance_policy: Option<InstanceMaintenancePolicy>,
-    /// The instance capacity distribution across Availability Zones.
-    #[serde(
-        rename = "AvailabilityZoneDistribution",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub availability_zone_distribution: Option<AvailabilityZoneDistribution>,
-    /// The policy for Availability Zone impairment.
-    #[serde(
-        rename = "AvailabilityZoneImpairmentPolicy",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub availability_zone_impairment_policy: Option<AvailabilityZoneImpairmentPolicy>,
-    /// If you enable zonal shift with cross-zone disabled load balancers, capacity could become imbalanced across Availability Zones.
-    #[serde(
-        rename = "SkipZonalShiftValidation",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub skip_zonal_shift_validation: Option<bool>,
-    /// The capacity reservation specification for the Auto Scaling group.
-    #[serde(
-        rename = "CapacityReservationSpecification",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub capacity_reservation_specification: Option<CapacityReservationSpecification>,
-    /// The instance lifecycle policy for the Auto Scaling group.
-    #[serde(
-        rename = "InstanceLifecyclePolicy",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub instance_lifecycle_policy: Option<InstanceLifecyclePolicy>,
-    /// The deletion protection setting for the Auto Scaling group.
-    #[serde(rename = "DeletionProtection", skip_serializing_if = "Option::is_none")]
-    pub deletion_protection: Option<DeletionProtection>,
-}
-
-impl Validate for UpdateAutoScalingGroupInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.auto_scaling_group_name;
-            rules::string(
-                out,
-                at,
-                "autoScalingGroupName",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_XML_STRING_MAX_LEN255),
-            );
-        }
-        if let Some(v) = &self.launch_configuration_name {
-            rules::string(
-                out,
-                at,
-                "launchConfigurationName",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_XML_STRING_MAX_LEN255),
-            );
-        }
-        if let Some(v) = &self.launch_template {
-            v.check(&rules::path(at, "launchTemplate"), out);
-        }
-        if let Some(v) = &self.mixed_instances_policy {
-            v.check(&rules::path(at, "mixedInstancesPolicy"), out);
-        }
-        if let Some(v) = &self.availability_zones {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "availabilityZones", i);
-                rules::string(
-                    out,
-                    &at0,
-                    "member",
-                    e0,
-                    false,
-                    Some(1),
-                    Some(255),
-                    Some(&PATTERN_XML_STRING_MAX_LEN255),
-                );
-            }
-        }
-        if let Some(v) = &self.availability_zone_ids {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "availabilityZoneIds", i);
-                rules::string(
-                    out,
-                    &at0,
-                    "member",
-                    e0,
-                    false,
-                    Some(1),
-                    Some(255),
-                    Some(&PATTERN_XML_STRING_MAX_LEN255),
-                );
-            }
-        }
-        if let Some(v) = &self.health_check_type {
-            rules::string(
-                out,
-                at,
-                "healthCheckType",
-                v,
-                false,
-                Some(1),
-                Some(32),
-                Some(&PATTERN_XML_STRING_MAX_LEN32),
-            );
-        }
-        if let Some(v) = &self.placement_group {
-            rules::string(
-                out,
-                at,
-                "placementGroup",
-                v,
-                false,
-                Some(0),
-                Some(255),
-                Some(&PATTERN_UPDATE_PLACEMENT_GROUP_PARAM),
-            );
-        }
-        if let Some(v) = &self.vpc_zone_identifier {
-            rules::string(
-                out,
-                at,
-                "vPCZoneIdentifier",
-                v,
-                false,
-                Some(1),
-                Some(5000),
-                Some(&PATTERN_XML_STRING_MAX_LEN5000),
-            );
-        }
-        if let Some(v) = &self.termination_policies {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "terminationPolicies", i);
-                rules::string(
-                    out,
-                    &at0,
-                    "member",
-                    e0,
-                    false,
-                    Some(1),
-                    Some(1600),
-                    Some(&PATTERN_XML_STRING_MAX_LEN1600),
-                );
-            }
-        }
-        if let Some(v) = &self.service_linked_role_arn {
-            rules::string(
-                out,
-                at,
-                "serviceLinkedRoleARN",
-                v,
-                false,
-                Some(1),
-                Some(1600),
-                Some(&PATTERN_RESOURCE_NAME),
-            );
-        }
-        if let Some(v) = &self.desired_capacity_type {
-            rules::string(
-                out,
-                at,
-                "desiredCapacityType",
-                v,
-                false,
-                Some(1),
-                Some(255),
-                Some(&PATTERN_XML_STRING_MAX_LEN255),
-            );
-        }
-        if let Some(v) = &self.instance_maintenance_policy {
-            v.check(&rules::path(at, "instanceMaintenancePolicy"), out);
-        }
-        if let Some(v) = &self.availability_zone_distribution {
-            v.check(&rules::path(at, "availabilityZoneDistribution"), out);
-        }
-        if let Some(v) = &self.availability_zone_impairment_policy {
-            v.check(&rules::path(at, "availabilityZoneImpairmentPolicy"), out);
-        }
-        if let Some(v) = &self.capacity_reservation_specification {
-            v.check(&rules::path(at, "capacityReservationSpecification"), out);
-        }
-        if let Some(v) = &self.instance_lifecycle_policy {
-            v.check(&rules::path(at, "instanceLifecyclePolicy"), out);
-        }
-        if let Some(v) = &self.deletion_protection {
-            rules::one_of(out, at, "deletionProtection", v, false);
-        }
+crate::structure! {
+    /// Specifies the minimum and maximum for the TotalLocalStorageGB object when you specify InstanceRequirements for an Auto Scaling group.
+    #[derive(Default)]
+    TotalLocalStorageGBRequest {
+        /// The storage minimum in GB.
+        min?: f64 = "Min", "min";
+        /// The storage maximum in GB.
+        max?: f64 = "Max", "max";
     }
-    fn required() -> &'static Required {
-        &REQUIRED_UPDATE_AUTO_SCALING_GROUP_INPUT
+    input "TotalLocalStorageGBRequest" |this, at, out| {
+        if let Some(v) = &this.min { rules::number(out, at, "min", *v, Some(0.0), None); }
+        if let Some(v) = &this.max { rules::number(out, at, "max", *v, Some(0.0), None); }
+    }
+    required REQUIRED_TOTAL_LOCAL_STORAGE_GB_REQUEST []
+}
+
+crate::structure! {
+    /// Identifying information for a traffic source.
+    TrafficSourceIdentifier {
+        /// Identifies the traffic source.
+        identifier: String = "Identifier", "identifier";
+        /// Provides additional context for the value of Identifier.
+        r#type?: String = "Type", "type";
+    }
+    input "TrafficSourceIdentifier" |this, at, out| {
+        { let v = &this.identifier; rules::string(out, at, "identifier", v, false, Some(1), Some(511), Some(&PATTERN_XML_STRING_MAX_LEN511)); }
+        if let Some(v) = &this.r#type { rules::string(out, at, "type", v, false, Some(1), Some(511), Some(&PATTERN_XML_STRING_MAX_LEN511)); }
+    }
+    required REQUIRED_TRAFFIC_SOURCE_IDENTIFIER [
+        RequiredMember { name: "identifier", wire: "Identifier", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Describes the state of a traffic source.
+    #[derive(Default)]
+    TrafficSourceState {
+        /// This is replaced by Identifier.
+        traffic_source?: String = "TrafficSource";
+        /// Describes the current state of a traffic source.
+        state?: String = "State";
+        /// The unique identifier of the traffic source.
+        identifier?: String = "Identifier";
+        /// Provides additional context for the value of Identifier.
+        r#type?: String = "Type";
     }
 }
 
-/// What [`UpdateAutoScalingGroupInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_UPDATE_AUTO_SCALING_GROUP_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "autoScalingGroupName",
-            wire: "AutoScalingGroupName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "launchTemplate",
-            wire: "LaunchTemplate",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_LAUNCH_TEMPLATE_SPECIFICATION),
-        },
-        RequiredMember {
-            name: "mixedInstancesPolicy",
-            wire: "MixedInstancesPolicy",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_MIXED_INSTANCES_POLICY),
-        },
-        RequiredMember {
-            name: "instanceMaintenancePolicy",
-            wire: "InstanceMaintenancePolicy",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_INSTANCE_MAINTENANCE_POLICY),
-        },
-        RequiredMember {
-            name: "availabilityZoneDistribution",
-            wire: "AvailabilityZoneDistribution",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_AVAILABILITY_ZONE_DISTRIBUTION),
-        },
-        RequiredMember {
-            name: "availabilityZoneImpairmentPolicy",
-            wire: "AvailabilityZoneImpairmentPolicy",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_AVAILABILITY_ZONE_IMPAIRMENT_POLICY),
-        },
-        RequiredMember {
-            name: "capacityReservationSpecification",
-            wire: "CapacityReservationSpecification",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_CAPACITY_RESERVATION_SPECIFICATION),
-        },
-        RequiredMember {
-            name: "instanceLifecyclePolicy",
-            wire: "InstanceLifecyclePolicy",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_INSTANCE_LIFECYCLE_POLICY),
-        },
-    ],
-};
+crate::structure! {
+    UpdateAutoScalingGroupInput {
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
+        /// The name of the launch configuration.
+        launch_configuration_name?: String = "LaunchConfigurationName", "launchConfigurationName";
+        /// The launch template and version to use to specify the updates.
+        launch_template?: LaunchTemplateSpecification = "LaunchTemplate", "launchTemplate";
+        /// The mixed instances policy.
+        mixed_instances_policy?: MixedInstancesPolicy = "MixedInstancesPolicy", "mixedInstancesPolicy";
+        /// The minimum size of the Auto Scaling group.
+        min_size?: i32 = "MinSize", "minSize";
+        /// The maximum size of the Auto Scaling group.
+        max_size?: i32 = "MaxSize", "maxSize";
+        /// The desired capacity is the initial capacity of the Auto Scaling group after this operation completes and the capacity it attempts to maintain.
+        desired_capacity?: i32 = "DesiredCapacity", "desiredCapacity";
+        /// Only needed if you use simple scaling policies.
+        default_cooldown?: i32 = "DefaultCooldown", "defaultCooldown";
+        /// One or more Availability Zones for the group.
+        availability_zones?: Vec<String> = "AvailabilityZones", "availabilityZones";
+        /// A list of Availability Zone IDs for the Auto Scaling group.
+        availability_zone_ids?: Vec<String> = "AvailabilityZoneIds", "availabilityZoneIds";
+        /// A comma-separated value string of one or more health check types.
+        health_check_type?: String = "HealthCheckType", "healthCheckType";
+        /// The amount of time, in seconds, that Amazon EC2 Auto Scaling waits before checking the health status of an EC2 instance that has come into service and marking it unhealthy due to a failed health check…
+        health_check_grace_period?: i32 = "HealthCheckGracePeriod", "healthCheckGracePeriod";
+        /// The name of an existing placement group into which to launch your instances.
+        placement_group?: String = "PlacementGroup", "placementGroup";
+        /// A comma-separated list of subnet IDs for a virtual private cloud (VPC).
+        vpc_zone_identifier?: String = "VPCZoneIdentifier", "vPCZoneIdentifier";
+        /// A policy or a list of policies that are used to select the instances to terminate.
+        termination_policies?: Vec<String> = "TerminationPolicies", "terminationPolicies";
+        /// Indicates whether newly launched instances are protected from termination by Amazon EC2 Auto Scaling when scaling in.
+        new_instances_protected_from_scale_in?: bool = "NewInstancesProtectedFromScaleIn", "newInstancesProtectedFromScaleIn";
+        /// The Amazon Resource Name (ARN) of the service-linked role that the Auto Scaling group uses to call other Amazon Web Services on your behalf.
+        service_linked_role_arn?: String = "ServiceLinkedRoleARN", "serviceLinkedRoleARN";
+        /// The maximum amount of time, in seconds, that an instance can be in service.
+        max_instance_lifetime?: i32 = "MaxInstanceLifetime", "maxInstanceLifetime";
+        /// Enables or disables Capacity Rebalancing.
+        capacity_rebalance?: bool = "CapacityRebalance", "capacityRebalance";
+        /// Reserved.
+        context?: String = "Context", "context";
+        /// The unit of measurement for the value specified for desired capacity.
+        desired_capacity_type?: String = "DesiredCapacityType", "desiredCapacityType";
+        /// The amount of time, in seconds, until a new instance is considered to have finished initializing and resource consumption to become stable after it enters the InService state.
+        default_instance_warmup?: i32 = "DefaultInstanceWarmup", "defaultInstanceWarmup";
+        /// An instance maintenance policy.
+        instance_maintenance_policy?: InstanceMaintenancePolicy = "InstanceMaintenancePolicy", "instanceMaintenancePolicy";
+        /// The instance capacity distribution across Availability Zones.
+        availability_zone_distribution?: AvailabilityZoneDistribution = "AvailabilityZoneDistribution", "availabilityZoneDistribution";
+        /// The policy for Availability Zone impairment.
+        availability_zone_impairment_policy?: AvailabilityZoneImpairmentPolicy = "AvailabilityZoneImpairmentPolicy", "availabilityZoneImpairmentPolicy";
+        /// If you enable zonal shift with cross-zone disabled load balancers, capacity could become imbalanced across Availability Zones.
+        skip_zonal_shift_validation?: bool = "SkipZonalShiftValidation", "skipZonalShiftValidation";
+        /// The capacity reservation specification for the Auto Scaling group.
+        capacity_reservation_specification?: CapacityReservationSpecification = "CapacityReservationSpecification", "capacityReservationSpecification";
+        /// The instance lifecycle policy for the Auto Scaling group.
+        instance_lifecycle_policy?: InstanceLifecyclePolicy = "InstanceLifecyclePolicy", "instanceLifecyclePolicy";
+        /// The deletion protection setting for the Auto Scaling group.
+        deletion_protection?: DeletionProtection = "DeletionProtection", "deletionProtection";
+    }
+    input "UpdateAutoScalingGroupType" |this, at, out| {
+        { let v = &this.auto_scaling_group_name; rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.launch_configuration_name { rules::string(out, at, "launchConfigurationName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.launch_template { v.check(&rules::path(at, "launchTemplate"), out); }
+        if let Some(v) = &this.mixed_instances_policy { v.check(&rules::path(at, "mixedInstancesPolicy"), out); }
+        if let Some(v) = &this.availability_zones { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "availabilityZones", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); } }
+        if let Some(v) = &this.availability_zone_ids { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "availabilityZoneIds", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); } }
+        if let Some(v) = &this.health_check_type { rules::string(out, at, "healthCheckType", v, false, Some(1), Some(32), Some(&PATTERN_XML_STRING_MAX_LEN32)); }
+        if let Some(v) = &this.placement_group { rules::string(out, at, "placementGroup", v, false, Some(0), Some(255), Some(&PATTERN_UPDATE_PLACEMENT_GROUP_PARAM)); }
+        if let Some(v) = &this.vpc_zone_identifier { rules::string(out, at, "vPCZoneIdentifier", v, false, Some(1), Some(5000), Some(&PATTERN_XML_STRING_MAX_LEN5000)); }
+        if let Some(v) = &this.termination_policies { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "terminationPolicies", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(1600), Some(&PATTERN_XML_STRING_MAX_LEN1600)); } }
+        if let Some(v) = &this.service_linked_role_arn { rules::string(out, at, "serviceLinkedRoleARN", v, false, Some(1), Some(1600), Some(&PATTERN_RESOURCE_NAME)); }
+        if let Some(v) = &this.desired_capacity_type { rules::string(out, at, "desiredCapacityType", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.instance_maintenance_policy { v.check(&rules::path(at, "instanceMaintenancePolicy"), out); }
+        if let Some(v) = &this.availability_zone_distribution { v.check(&rules::path(at, "availabilityZoneDistribution"), out); }
+        if let Some(v) = &this.availability_zone_impairment_policy { v.check(&rules::path(at, "availabilityZoneImpairmentPolicy"), out); }
+        if let Some(v) = &this.capacity_reservation_specification { v.check(&rules::path(at, "capacityReservationSpecification"), out); }
+        if let Some(v) = &this.instance_lifecycle_policy { v.check(&rules::path(at, "instanceLifecyclePolicy"), out); }
+        if let Some(v) = &this.deletion_protection { rules::one_of(out, at, "deletionProtection", v, false); }
+    }
+    required REQUIRED_UPDATE_AUTO_SCALING_GROUP_INPUT [
+        RequiredMember { name: "autoScalingGroupName", wire: "AutoScalingGroupName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "launchTemplate", wire: "LaunchTemplate", required: false, inner: Inner::Struct(&REQUIRED_LAUNCH_TEMPLATE_SPECIFICATION) },
+        RequiredMember { name: "mixedInstancesPolicy", wire: "MixedInstancesPolicy", required: false, inner: Inner::Struct(&REQUIRED_MIXED_INSTANCES_POLICY) },
+        RequiredMember { name: "instanceMaintenancePolicy", wire: "InstanceMaintenancePolicy", required: false, inner: Inner::Struct(&REQUIRED_INSTANCE_MAINTENANCE_POLICY) },
+        RequiredMember { name: "availabilityZoneDistribution", wire: "AvailabilityZoneDistribution", required: false, inner: Inner::Struct(&REQUIRED_AVAILABILITY_ZONE_DISTRIBUTION) },
+        RequiredMember { name: "availabilityZoneImpairmentPolicy", wire: "AvailabilityZoneImpairmentPolicy", required: false, inner: Inner::Struct(&REQUIRED_AVAILABILITY_ZONE_IMPAIRMENT_POLICY) },
+        RequiredMember { name: "capacityReservationSpecification", wire: "CapacityReservationSpecification", required: false, inner: Inner::Struct(&REQUIRED_CAPACITY_RESERVATION_SPECIFICATION) },
+        RequiredMember { name: "instanceLifecyclePolicy", wire: "InstanceLifecyclePolicy", required: false, inner: Inner::Struct(&REQUIRED_INSTANCE_LIFECYCLE_POLICY) },
+    ]
+}
 
-impl Echo for UpdateAutoScalingGroupInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "UpdateAutoScalingGroupType",
-            &[
-                ("autoScalingGroupName", &self.auto_scaling_group_name),
-                ("launchConfigurationName", &self.launch_configuration_name),
-                ("launchTemplate", &self.launch_template),
-                ("mixedInstancesPolicy", &self.mixed_instances_policy),
-                ("minSize", &self.min_size),
-                ("maxSize", &self.max_size),
-                ("desiredCapacity", &self.desired_capacity),
-                ("defaultCooldown", &self.default_cooldown),
-                ("availabilityZones", &self.availability_zones),
-                ("availabilityZoneIds", &self.availability_zone_ids),
-                ("healthCheckType", &self.health_check_type),
-                ("healthCheckGracePeriod", &self.health_check_grace_period),
-                ("placementGroup", &self.placement_group),
-                ("vPCZoneIdentifier", &self.vpc_zone_identifier),
-                ("terminationPolicies", &self.termination_policies),
-                (
-                    "newInstancesProtectedFromScaleIn",
-                    &self.new_instances_protected_from_scale_in,
-                ),
-                ("serviceLinkedRoleARN", &self.service_linked_role_arn),
-                ("maxInstanceLifetime", &self.max_instance_lifetime),
-                ("capacityRebalance", &self.capacity_rebalance),
-                ("context", &self.context),
-                ("desiredCapacityType", &self.desired_capacity_type),
-                ("defaultInstanceWarmup", &self.default_instance_warmup),
-                (
-                    "instanceMaintenancePolicy",
-                    &self.instance_maintenance_policy,
-                ),
-                (
-                    "availabilityZoneDistribution",
-                    &self.availability_zone_distribution,
-                ),
-                (
-                    "availabilityZoneImpairmentPolicy",
-                    &self.availability_zone_impairment_policy,
-                ),
-                (
-                    "skipZonalShiftValidation",
-                    &self.skip_zonal_shift_validation,
-                ),
-                (
-                    "capacityReservationSpecification",
-                    &self.capacity_reservation_specification,
-                ),
-                ("instanceLifecyclePolicy", &self.instance_lifecycle_policy),
-                ("deletionProtection", &self.deletion_protection),
-            ],
-        );
+crate::structure! {
+    /// Specifies the minimum and maximum for the VCpuCount object when you specify InstanceRequirements for an Auto Scaling group.
+    VCpuCountRequest {
+        /// The minimum number of vCPUs.
+        min: i32 = "Min", "min";
+        /// The maximum number of vCPUs.
+        max?: i32 = "Max", "max";
+    }
+    input "VCpuCountRequest" |this, at, out| {
+        { let v = &this.min; rules::integer(out, at, "min", i64::from(*v), Some(0), None); }
+        if let Some(v) = &this.max { rules::integer(out, at, "max", i64::from(*v), Some(0), None); }
+    }
+    required REQUIRED_V_CPU_COUNT_REQUEST [
+        RequiredMember { name: "min", wire: "Min", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Describes a warm pool configuration.
+    #[derive(Default)]
+    WarmPoolConfiguration {
+        /// The maximum number of instances that are allowed to be in the warm pool or in any state except Terminated for the Auto Scaling group.
+        max_group_prepared_capacity?: i32 = "MaxGroupPreparedCapacity";
+        /// The minimum number of instances to maintain in the warm pool.
+        min_size?: i32 = "MinSize";
+        /// The instance state to transition to after the lifecycle actions are complete.
+        pool_state?: WarmPoolState = "PoolState";
+        /// The status of a warm pool that is marked for deletion.
+        status?: WarmPoolStatus = "Status";
+        /// The instance reuse policy.
+        instance_reuse_policy?: InstanceReusePolicy = "InstanceReusePolicy";
     }
 }
 
-/// Specifies the minimum and maximum for the VCpuCount object when you specify InstanceRequirements for an Auto Scaling group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct VCpuCountRequest {
-    /// The minimum number of vCPUs.
-    #[serde(rename = "Min")]
-    pub min: i32,
-    /// The maximum number of vCPUs.
-    #[serde(rename = "Max", skip_serializing_if = "Option::is_none")]
-    pub max: Option<i32>,
-}
-
-impl Validate for VCpuCountRequest {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.min;
-            rules::integer(out, at, "min", i64::from(*v), Some(0), None);
-        }
-        if let Some(v) = &self.max {
-            rules::integer(out, at, "max", i64::from(*v), Some(0), None);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_V_CPU_COUNT_REQUEST
+crate::model_enum! {
+    WarmPoolState {
+        Stopped = "Stopped",
+        Running = "Running",
+        Hibernated = "Hibernated",
     }
 }
 
-/// What [`VCpuCountRequest`] requires, for reporting every missing member at once.
-pub static REQUIRED_V_CPU_COUNT_REQUEST: Required = Required {
-    members: &[RequiredMember {
-        name: "min",
-        wire: "Min",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for VCpuCountRequest {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "VCpuCountRequest",
-            &[("min", &self.min), ("max", &self.max)],
-        );
+crate::model_enum! {
+    WarmPoolStatus {
+        PendingDelete = "PendingDelete",
     }
 }
-
-/// Describes a warm pool configuration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct WarmPoolConfiguration {
-    /// The maximum number of instances that are allowed to be in the warm pool or in any state except Terminated for the Auto Scaling group.
-    #[serde(
-        rename = "MaxGroupPreparedCapacity",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub max_group_prepared_capacity: Option<i32>,
-    /// The minimum number of instances to maintain in the warm pool.
-    #[serde(rename = "MinSize", skip_serializing_if = "Option::is_none")]
-    pub min_size: Option<i32>,
-    /// The instance state to transition to after the lifecycle actions are complete.
-    #[serde(rename = "PoolState", skip_serializing_if = "Option::is_none")]
-    pub pool_state: Option<WarmPoolState>,
-    /// The status of a warm pool that is marked for deletion.
-    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
-    pub status: Option<WarmPoolStatus>,
-    /// The instance reuse policy.
-    #[serde(
-        rename = "InstanceReusePolicy",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub instance_reuse_policy: Option<InstanceReusePolicy>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum WarmPoolState {
-    /// `Stopped`
-    Stopped,
-    /// `Running`
-    Running,
-    /// `Hibernated`
-    Hibernated,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl WarmPoolState {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["Stopped", "Running", "Hibernated"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Stopped => "Stopped",
-            Self::Running => "Running",
-            Self::Hibernated => "Hibernated",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for WarmPoolState {
-    fn from(value: &str) -> Self {
-        match value {
-            "Stopped" => Self::Stopped,
-            "Running" => Self::Running,
-            "Hibernated" => Self::Hibernated,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(WarmPoolState);
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum WarmPoolStatus {
-    /// `PendingDelete`
-    PendingDelete,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl WarmPoolStatus {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["PendingDelete"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::PendingDelete => "PendingDelete",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for WarmPoolStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "PendingDelete" => Self::PendingDelete,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(WarmPoolStatus);
 
 /// Shares its shape with [`SuspendProcessesInput`].
 pub type ResumeProcessesInput = SuspendProcessesInput;

@@ -36,116 +36,43 @@ pub const OPERATIONS: &[&str] = &[
     "ListTagsOfResource",
 ];
 
-/// Contains details of a table archival operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct ArchivalSummary {
-    /// The date and time when table archival was initiated by DynamoDB, in UNIX epoch time format.
-    #[serde(rename = "ArchivalDateTime", skip_serializing_if = "Option::is_none")]
-    pub archival_date_time: Option<Timestamp>,
-    /// The reason DynamoDB archived the table.
-    #[serde(rename = "ArchivalReason", skip_serializing_if = "Option::is_none")]
-    pub archival_reason: Option<String>,
-    /// The Amazon Resource Name (ARN) of the backup the table was archived to, when applicable in the archival reason.
-    #[serde(rename = "ArchivalBackupArn", skip_serializing_if = "Option::is_none")]
-    pub archival_backup_arn: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum AttributeAction {
-    /// `ADD`
-    Add,
-    /// `PUT`
-    Put,
-    /// `DELETE`
-    Delete,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl AttributeAction {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["ADD", "PUT", "DELETE"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Add => "ADD",
-            Self::Put => "PUT",
-            Self::Delete => "DELETE",
-            Self::Unknown(v) => v,
-        }
+crate::structure! {
+    /// Contains details of a table archival operation.
+    #[derive(Default)]
+    ArchivalSummary {
+        /// The date and time when table archival was initiated by DynamoDB, in UNIX epoch time format.
+        archival_date_time?: Timestamp = "ArchivalDateTime";
+        /// The reason DynamoDB archived the table.
+        archival_reason?: String = "ArchivalReason";
+        /// The Amazon Resource Name (ARN) of the backup the table was archived to, when applicable in the archival reason.
+        archival_backup_arn?: String = "ArchivalBackupArn";
     }
 }
 
-impl From<&str> for AttributeAction {
-    fn from(value: &str) -> Self {
-        match value {
-            "ADD" => Self::Add,
-            "PUT" => Self::Put,
-            "DELETE" => Self::Delete,
-            other => Self::Unknown(other.to_owned()),
-        }
+crate::model_enum! {
+    AttributeAction {
+        Add = "ADD",
+        Put = "PUT",
+        Delete = "DELETE",
     }
 }
 
-crate::model_enum!(AttributeAction);
-
-/// Represents an attribute for describing the schema for the table and indexes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AttributeDefinition {
-    /// A name for the attribute.
-    #[serde(rename = "AttributeName")]
-    pub attribute_name: String,
-    /// The data type for the attribute, where: S - the attribute is of type String N - the attribute is of type Number B - the attribute is of type Binary
-    #[serde(rename = "AttributeType")]
-    pub attribute_type: ScalarAttributeType,
-}
-
-impl Validate for AttributeDefinition {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.attribute_name;
-            rules::string(out, at, "attributeName", v, false, Some(1), Some(255), None);
-        }
-        {
-            let v = &self.attribute_type;
-            rules::one_of(out, at, "attributeType", v, false);
-        }
+crate::structure! {
+    /// Represents an attribute for describing the schema for the table and indexes.
+    AttributeDefinition {
+        /// A name for the attribute.
+        attribute_name: String = "AttributeName", "attributeName";
+        /// The data type for the attribute, where: S - the attribute is of type String N - the attribute is of type Number B - the attribute is of type Binary
+        attribute_type: ScalarAttributeType = "AttributeType", "attributeType";
     }
-    fn required() -> &'static Required {
-        &REQUIRED_ATTRIBUTE_DEFINITION
+    input "AttributeDefinition" |this, at, out| {
+        { let v = &this.attribute_name; rules::string(out, at, "attributeName", v, false, Some(1), Some(255), None); }
+        { let v = &this.attribute_type; rules::one_of(out, at, "attributeType", v, false); }
     }
-}
-
-/// What [`AttributeDefinition`] requires, for reporting every missing member at once.
-pub static REQUIRED_ATTRIBUTE_DEFINITION: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "attributeName",
-            wire: "AttributeName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "attributeType",
-            wire: "AttributeType",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for AttributeDefinition {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "AttributeDefinition",
-            &[
-                ("attributeName", &self.attribute_name),
-                ("attributeType", &self.attribute_type),
-            ],
-        );
-    }
+    required REQUIRED_ATTRIBUTE_DEFINITION [
+        RequiredMember { name: "attributeName", wire: "AttributeName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "attributeType", wire: "AttributeType", required: true, inner: Inner::Nothing },
+    ]
 }
 
 /// Represents the data for an attribute.
@@ -234,6965 +161,2164 @@ impl Echo for AttributeValue {
     }
 }
 
-/// For the UpdateItem operation, represents the attributes to be modified, the action to perform on each, and the new value for each.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct AttributeValueUpdate {
-    /// Represents the data for an attribute.
-    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
-    pub value: Option<AttributeValue>,
-    /// Specifies how to perform the update.
-    #[serde(rename = "Action", skip_serializing_if = "Option::is_none")]
-    pub action: Option<AttributeAction>,
-}
-
-impl Validate for AttributeValueUpdate {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.value {
-            v.check(&rules::path(at, "value"), out);
-        }
-        if let Some(v) = &self.action {
-            rules::one_of(out, at, "action", v, false);
-        }
-    }
-}
-
-/// What [`AttributeValueUpdate`] requires, for reporting every missing member at once.
-pub static REQUIRED_ATTRIBUTE_VALUE_UPDATE: Required = Required { members: &[] };
-
-impl Echo for AttributeValueUpdate {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "AttributeValueUpdate",
-            &[("value", &self.value), ("action", &self.action)],
-        );
-    }
-}
-
-/// Represents the input of a BatchGetItem operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BatchGetItemInput {
-    /// A map of one or more table names or table ARNs and, for each table, a map that describes one or more items to retrieve from that table.
-    #[serde(rename = "RequestItems")]
-    pub request_items: BTreeMap<String, KeysAndAttributes>,
-    #[serde(
-        rename = "ReturnConsumedCapacity",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub return_consumed_capacity: Option<ReturnConsumedCapacity>,
-}
-
-impl Validate for BatchGetItemInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.request_items;
-            rules::length(
-                out,
-                at,
-                "requestItems",
-                v,
-                v.len(),
-                false,
-                Some(1),
-                Some(100),
-            );
-            rules::map_entries(
-                out,
-                at,
-                "requestItems",
-                v,
-                false,
-                "Map keys",
-                &[
-                    "Member must have length less than or equal to 1024",
-                    "Member must have length greater than or equal to 1",
-                ],
-                v.keys()
-                    .all(|k| rules::string_fits(k, Some(1), Some(1024), None)),
-            );
-            for (k0, e0) in v.iter() {
-                let at0 = rules::entry(at, "requestItems", k0);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.return_consumed_capacity {
-            rules::one_of(out, at, "returnConsumedCapacity", v, false);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_BATCH_GET_ITEM_INPUT
-    }
-}
-
-/// What [`BatchGetItemInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_BATCH_GET_ITEM_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "requestItems",
-        wire: "RequestItems",
-        required: true,
-        inner: Inner::Map(&Inner::Struct(&REQUIRED_KEYS_AND_ATTRIBUTES)),
-    }],
-};
-
-impl Echo for BatchGetItemInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "BatchGetItemInput",
-            &[
-                ("requestItems", &self.request_items),
-                ("returnConsumedCapacity", &self.return_consumed_capacity),
-            ],
-        );
-    }
-}
-
-/// Represents the output of a BatchGetItem operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct BatchGetItemOutput {
-    /// A map of table name or table ARN to a list of items.
-    #[serde(rename = "Responses", skip_serializing_if = "Option::is_none")]
-    pub responses: Option<BTreeMap<String, Vec<BTreeMap<String, AttributeValue>>>>,
-    /// A map of tables and their respective keys that were not processed with the current response.
-    #[serde(rename = "UnprocessedKeys", skip_serializing_if = "Option::is_none")]
-    pub unprocessed_keys: Option<BTreeMap<String, KeysAndAttributes>>,
-    /// The read capacity units consumed by the entire BatchGetItem operation.
-    #[serde(rename = "ConsumedCapacity", skip_serializing_if = "Option::is_none")]
-    pub consumed_capacity: Option<Vec<ConsumedCapacity>>,
-}
-
-/// Represents the input of a BatchWriteItem operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BatchWriteItemInput {
-    /// A map of one or more table names or table ARNs and, for each table, a list of operations to be performed (DeleteRequest or PutRequest).
-    #[serde(rename = "RequestItems")]
-    pub request_items: BTreeMap<String, Vec<WriteRequest>>,
-    #[serde(
-        rename = "ReturnConsumedCapacity",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub return_consumed_capacity: Option<ReturnConsumedCapacity>,
-    /// Determines whether item collection metrics are returned.
-    #[serde(
-        rename = "ReturnItemCollectionMetrics",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub return_item_collection_metrics: Option<ReturnItemCollectionMetrics>,
-}
-
-impl Validate for BatchWriteItemInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.request_items;
-            rules::length(
-                out,
-                at,
-                "requestItems",
-                v,
-                v.len(),
-                false,
-                Some(1),
-                Some(25),
-            );
-            rules::map_entries(
-                out,
-                at,
-                "requestItems",
-                v,
-                false,
-                "Map keys",
-                &[
-                    "Member must have length less than or equal to 1024",
-                    "Member must have length greater than or equal to 1",
-                ],
-                v.keys()
-                    .all(|k| rules::string_fits(k, Some(1), Some(1024), None)),
-            );
-            rules::map_entries(
-                out,
-                at,
-                "requestItems",
-                v,
-                false,
-                "Map value",
-                &[
-                    "Member must have length less than or equal to 25",
-                    "Member must have length greater than or equal to 1",
-                ],
-                v.values()
-                    .all(|e| rules::fits(e.len() as i64, Some(1), Some(25))),
-            );
-            for (k0, e0) in v.iter() {
-                let at0 = rules::entry(at, "requestItems", k0);
-                for (i, e1) in e0.iter().enumerate() {
-                    let at1 = rules::element(&at0, "member", i);
-                    e1.check(&rules::path(&at1, "member"), out);
-                }
-            }
-        }
-        if let Some(v) = &self.return_consumed_capacity {
-            rules::one_of(out, at, "returnConsumedCapacity", v, false);
-        }
-        if let Some(v) = &self.return_item_collection_metrics {
-            rules::one_of(out, at, "returnItemCollectionMetrics", v, false);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_BATCH_WRITE_ITEM_INPUT
-    }
-}
-
-/// What [`BatchWriteItemInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_BATCH_WRITE_ITEM_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "requestItems",
-        wire: "RequestItems",
-        required: true,
-        inner: Inner::Map(&Inner::List(&REQUIRED_WRITE_REQUEST)),
-    }],
-};
-
-impl Echo for BatchWriteItemInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "BatchWriteItemInput",
-            &[
-                ("requestItems", &self.request_items),
-                ("returnConsumedCapacity", &self.return_consumed_capacity),
-                (
-                    "returnItemCollectionMetrics",
-                    &self.return_item_collection_metrics,
-                ),
-            ],
-        );
-    }
-}
-
-/// Represents the output of a BatchWriteItem operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct BatchWriteItemOutput {
-    /// A map of tables and requests against those tables that were not processed.
-    #[serde(rename = "UnprocessedItems", skip_serializing_if = "Option::is_none")]
-    pub unprocessed_items: Option<BTreeMap<String, Vec<WriteRequest>>>,
-    /// A list of tables that were processed by BatchWriteItem and, for each table, information about any item collections that were affected by individual DeleteItem or PutItem operations.
-    #[serde(
-        rename = "ItemCollectionMetrics",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub item_collection_metrics: Option<BTreeMap<String, Vec<ItemCollectionMetrics>>>,
-    /// The capacity units consumed by the entire BatchWriteItem operation.
-    #[serde(rename = "ConsumedCapacity", skip_serializing_if = "Option::is_none")]
-    pub consumed_capacity: Option<Vec<ConsumedCapacity>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum BillingMode {
-    /// `PROVISIONED`
-    Provisioned,
-    /// `PAY_PER_REQUEST`
-    PayPerRequest,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl BillingMode {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["PROVISIONED", "PAY_PER_REQUEST"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Provisioned => "PROVISIONED",
-            Self::PayPerRequest => "PAY_PER_REQUEST",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for BillingMode {
-    fn from(value: &str) -> Self {
-        match value {
-            "PROVISIONED" => Self::Provisioned,
-            "PAY_PER_REQUEST" => Self::PayPerRequest,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(BillingMode);
-
-/// Contains the details for the read/write capacity mode.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct BillingModeSummary {
-    /// Controls how you are charged for read and write throughput and how you manage capacity.
-    #[serde(rename = "BillingMode", skip_serializing_if = "Option::is_none")]
-    pub billing_mode: Option<BillingMode>,
-    /// Represents the time when PAY_PER_REQUEST was last set as the read/write capacity mode.
-    #[serde(
-        rename = "LastUpdateToPayPerRequestDateTime",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub last_update_to_pay_per_request_date_time: Option<Timestamp>,
-}
-
-/// Represents the amount of provisioned throughput capacity consumed on a table or an index.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct Capacity {
-    /// The total number of read capacity units consumed on a table or an index.
-    #[serde(rename = "ReadCapacityUnits", skip_serializing_if = "Option::is_none")]
-    pub read_capacity_units: Option<f64>,
-    /// The total number of write capacity units consumed on a table or an index.
-    #[serde(rename = "WriteCapacityUnits", skip_serializing_if = "Option::is_none")]
-    pub write_capacity_units: Option<f64>,
-    /// The total number of capacity units consumed on a table or an index.
-    #[serde(rename = "CapacityUnits", skip_serializing_if = "Option::is_none")]
-    pub capacity_units: Option<f64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ComparisonOperator {
-    /// `EQ`
-    Eq,
-    /// `NE`
-    Ne,
-    /// `IN`
-    In,
-    /// `LE`
-    Le,
-    /// `LT`
-    Lt,
-    /// `GE`
-    Ge,
-    /// `GT`
-    Gt,
-    /// `BETWEEN`
-    Between,
-    /// `NOT_NULL`
-    NotNull,
-    /// `NULL`
-    Null,
-    /// `CONTAINS`
-    Contains,
-    /// `NOT_CONTAINS`
-    NotContains,
-    /// `BEGINS_WITH`
-    BeginsWith,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl ComparisonOperator {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &[
-        "EQ",
-        "NE",
-        "IN",
-        "LE",
-        "LT",
-        "GE",
-        "GT",
-        "BETWEEN",
-        "NOT_NULL",
-        "NULL",
-        "CONTAINS",
-        "NOT_CONTAINS",
-        "BEGINS_WITH",
-    ];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Eq => "EQ",
-            Self::Ne => "NE",
-            Self::In => "IN",
-            Self::Le => "LE",
-            Self::Lt => "LT",
-            Self::Ge => "GE",
-            Self::Gt => "GT",
-            Self::Between => "BETWEEN",
-            Self::NotNull => "NOT_NULL",
-            Self::Null => "NULL",
-            Self::Contains => "CONTAINS",
-            Self::NotContains => "NOT_CONTAINS",
-            Self::BeginsWith => "BEGINS_WITH",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for ComparisonOperator {
-    fn from(value: &str) -> Self {
-        match value {
-            "EQ" => Self::Eq,
-            "NE" => Self::Ne,
-            "IN" => Self::In,
-            "LE" => Self::Le,
-            "LT" => Self::Lt,
-            "GE" => Self::Ge,
-            "GT" => Self::Gt,
-            "BETWEEN" => Self::Between,
-            "NOT_NULL" => Self::NotNull,
-            "NULL" => Self::Null,
-            "CONTAINS" => Self::Contains,
-            "NOT_CONTAINS" => Self::NotContains,
-            "BEGINS_WITH" => Self::BeginsWith,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(ComparisonOperator);
-
-/// Represents the selection criteria for a Query or Scan operation: For a Query operation, Condition is used for specifying the KeyConditions to use when querying a table or an index.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Condition {
-    /// One or more values to evaluate against the supplied attribute.
-    #[serde(rename = "AttributeValueList", skip_serializing_if = "Option::is_none")]
-    pub attribute_value_list: Option<Vec<AttributeValue>>,
-    /// A comparator for evaluating attributes.
-    #[serde(rename = "ComparisonOperator")]
-    pub comparison_operator: ComparisonOperator,
-}
-
-impl Validate for Condition {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.attribute_value_list {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "attributeValueList", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        {
-            let v = &self.comparison_operator;
-            rules::one_of(out, at, "comparisonOperator", v, false);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_CONDITION
-    }
-}
-
-/// What [`Condition`] requires, for reporting every missing member at once.
-pub static REQUIRED_CONDITION: Required = Required {
-    members: &[RequiredMember {
-        name: "comparisonOperator",
-        wire: "ComparisonOperator",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for Condition {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "Condition",
-            &[
-                ("attributeValueList", &self.attribute_value_list),
-                ("comparisonOperator", &self.comparison_operator),
-            ],
-        );
-    }
-}
-
-/// Represents a request to perform a check that an item exists or to check the condition of specific attributes of the item.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ConditionCheck {
-    /// The primary key of the item to be checked.
-    #[serde(rename = "Key")]
-    pub key: BTreeMap<String, AttributeValue>,
-    /// Name of the table for the check item request.
-    #[serde(rename = "TableName")]
-    pub table_name: String,
-    /// A condition that must be satisfied in order for a conditional update to succeed.
-    #[serde(rename = "ConditionExpression")]
-    pub condition_expression: String,
-    /// One or more substitution tokens for attribute names in an expression.
-    #[serde(
-        rename = "ExpressionAttributeNames",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expression_attribute_names: Option<BTreeMap<String, String>>,
-    /// One or more values that can be substituted in an expression.
-    #[serde(
-        rename = "ExpressionAttributeValues",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expression_attribute_values: Option<BTreeMap<String, AttributeValue>>,
-    /// Use ReturnValuesOnConditionCheckFailure to get the item attributes if the ConditionCheck condition fails.
-    #[serde(
-        rename = "ReturnValuesOnConditionCheckFailure",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub return_values_on_condition_check_failure: Option<ReturnValuesOnConditionCheckFailure>,
-}
-
-impl Validate for ConditionCheck {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.key;
-            rules::map_entries(
-                out,
-                at,
-                "key",
-                v,
-                false,
-                "Map keys",
-                &["Member must have length less than or equal to 65535"],
-                v.keys()
-                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
-            );
-            for (k0, e0) in v.iter() {
-                let at0 = rules::entry(at, "key", k0);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        {
-            let v = &self.table_name;
-            rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None);
-        }
-        if let Some(v) = &self.expression_attribute_names {
-            rules::map_entries(
-                out,
-                at,
-                "expressionAttributeNames",
-                v,
-                false,
-                "Map value",
-                &["Member must have length less than or equal to 65535"],
-                v.values()
-                    .all(|e| rules::string_fits(e, None, Some(65535), None)),
-            );
-        }
-        if let Some(v) = &self.expression_attribute_values {
-            for (k0, e0) in v.iter() {
-                let at0 = rules::entry(at, "expressionAttributeValues", k0);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.return_values_on_condition_check_failure {
-            rules::one_of(out, at, "returnValuesOnConditionCheckFailure", v, false);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_CONDITION_CHECK
-    }
-}
-
-/// What [`ConditionCheck`] requires, for reporting every missing member at once.
-pub static REQUIRED_CONDITION_CHECK: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "key",
-            wire: "Key",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "tableName",
-            wire: "TableName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "conditionExpression",
-            wire: "ConditionExpression",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for ConditionCheck {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "ConditionCheck",
-            &[
-                ("key", &self.key),
-                ("tableName", &self.table_name),
-                ("conditionExpression", &self.condition_expression),
-                ("expressionAttributeNames", &self.expression_attribute_names),
-                (
-                    "expressionAttributeValues",
-                    &self.expression_attribute_values,
-                ),
-                (
-                    "returnValuesOnConditionCheckFailure",
-                    &self.return_values_on_condition_check_failure,
-                ),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ConditionalOperator {
-    /// `AND`
-    And,
-    /// `OR`
-    Or,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl ConditionalOperator {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["AND", "OR"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::And => "AND",
-            Self::Or => "OR",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for ConditionalOperator {
-    fn from(value: &str) -> Self {
-        match value {
-            "AND" => Self::And,
-            "OR" => Self::Or,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(ConditionalOperator);
-
-/// The capacity units consumed by an operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct ConsumedCapacity {
-    /// The name of the table that was affected by the operation.
-    #[serde(rename = "TableName", skip_serializing_if = "Option::is_none")]
-    pub table_name: Option<String>,
-    /// The total number of capacity units consumed by the operation.
-    #[serde(rename = "CapacityUnits", skip_serializing_if = "Option::is_none")]
-    pub capacity_units: Option<f64>,
-    /// The total number of read capacity units consumed by the operation.
-    #[serde(rename = "ReadCapacityUnits", skip_serializing_if = "Option::is_none")]
-    pub read_capacity_units: Option<f64>,
-    /// The total number of write capacity units consumed by the operation.
-    #[serde(rename = "WriteCapacityUnits", skip_serializing_if = "Option::is_none")]
-    pub write_capacity_units: Option<f64>,
-    /// The amount of throughput consumed on the table affected by the operation.
-    #[serde(rename = "Table", skip_serializing_if = "Option::is_none")]
-    pub table: Option<Capacity>,
-    /// The amount of throughput consumed on each local index affected by the operation.
-    #[serde(
-        rename = "LocalSecondaryIndexes",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub local_secondary_indexes: Option<BTreeMap<String, Capacity>>,
-    /// The amount of throughput consumed on each global index affected by the operation.
-    #[serde(
-        rename = "GlobalSecondaryIndexes",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub global_secondary_indexes: Option<BTreeMap<String, Capacity>>,
-}
-
-/// Represents a new global secondary index to be added to an existing table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CreateGlobalSecondaryIndexAction {
-    /// The name of the global secondary index to be created.
-    #[serde(rename = "IndexName")]
-    pub index_name: String,
-    /// The key schema for the global secondary index.
-    #[serde(rename = "KeySchema")]
-    pub key_schema: Vec<KeySchemaElement>,
-    /// Represents attributes that are copied (projected) from the table into an index.
-    #[serde(rename = "Projection")]
-    pub projection: Projection,
-    /// Represents the provisioned throughput settings for the specified global secondary index.
-    #[serde(
-        rename = "ProvisionedThroughput",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub provisioned_throughput: Option<ProvisionedThroughput>,
-    /// The maximum number of read and write units for the global secondary index being created.
-    #[serde(rename = "OnDemandThroughput", skip_serializing_if = "Option::is_none")]
-    pub on_demand_throughput: Option<OnDemandThroughput>,
-    /// Represents the warm throughput value (in read units per second and write units per second) when creating a secondary index.
-    #[serde(rename = "WarmThroughput", skip_serializing_if = "Option::is_none")]
-    pub warm_throughput: Option<WarmThroughput>,
-}
-
-impl Validate for CreateGlobalSecondaryIndexAction {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.index_name;
-            rules::string(
-                out,
-                at,
-                "indexName",
-                v,
-                false,
-                Some(3),
-                Some(255),
-                Some(&PATTERN_INDEX_NAME),
-            );
-        }
-        {
-            let v = &self.key_schema;
-            rules::length(out, at, "keySchema", v, v.len(), false, Some(1), None);
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "keySchema", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        {
-            let v = &self.projection;
-            v.check(&rules::path(at, "projection"), out);
-        }
-        if let Some(v) = &self.provisioned_throughput {
-            v.check(&rules::path(at, "provisionedThroughput"), out);
-        }
-        if let Some(v) = &self.on_demand_throughput {
-            v.check(&rules::path(at, "onDemandThroughput"), out);
-        }
-        if let Some(v) = &self.warm_throughput {
-            v.check(&rules::path(at, "warmThroughput"), out);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_CREATE_GLOBAL_SECONDARY_INDEX_ACTION
-    }
-}
-
-/// What [`CreateGlobalSecondaryIndexAction`] requires, for reporting every missing member at once.
-pub static REQUIRED_CREATE_GLOBAL_SECONDARY_INDEX_ACTION: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "indexName",
-            wire: "IndexName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "keySchema",
-            wire: "KeySchema",
-            required: true,
-            inner: Inner::List(&REQUIRED_KEY_SCHEMA_ELEMENT),
-        },
-        RequiredMember {
-            name: "projection",
-            wire: "Projection",
-            required: true,
-            inner: Inner::Struct(&REQUIRED_PROJECTION),
-        },
-        RequiredMember {
-            name: "provisionedThroughput",
-            wire: "ProvisionedThroughput",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_PROVISIONED_THROUGHPUT),
-        },
-        RequiredMember {
-            name: "onDemandThroughput",
-            wire: "OnDemandThroughput",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_ON_DEMAND_THROUGHPUT),
-        },
-        RequiredMember {
-            name: "warmThroughput",
-            wire: "WarmThroughput",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_WARM_THROUGHPUT),
-        },
-    ],
-};
-
-impl Echo for CreateGlobalSecondaryIndexAction {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "CreateGlobalSecondaryIndexAction",
-            &[
-                ("indexName", &self.index_name),
-                ("keySchema", &self.key_schema),
-                ("projection", &self.projection),
-                ("provisionedThroughput", &self.provisioned_throughput),
-                ("onDemandThroughput", &self.on_demand_throughput),
-                ("warmThroughput", &self.warm_throughput),
-            ],
-        );
-    }
-}
-
-/// Specifies the action to add a new witness Region to a MRSC global table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CreateGlobalTableWitnessGroupMemberAction {
-    /// The Amazon Web Services Region name to be added as a witness Region for the MRSC global table.
-    #[serde(rename = "RegionName")]
-    pub region_name: String,
-}
-
-impl Validate for CreateGlobalTableWitnessGroupMemberAction {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        let _ = (at, out);
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_CREATE_GLOBAL_TABLE_WITNESS_GROUP_MEMBER_ACTION
-    }
-}
-
-/// What [`CreateGlobalTableWitnessGroupMemberAction`] requires, for reporting every missing member at once.
-pub static REQUIRED_CREATE_GLOBAL_TABLE_WITNESS_GROUP_MEMBER_ACTION: Required = Required {
-    members: &[RequiredMember {
-        name: "regionName",
-        wire: "RegionName",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for CreateGlobalTableWitnessGroupMemberAction {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "CreateGlobalTableWitnessGroupMemberAction",
-            &[("regionName", &self.region_name)],
-        );
-    }
-}
-
-/// Represents a replica to be created.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CreateReplicationGroupMemberAction {
-    /// The Region where the new replica will be created.
-    #[serde(rename = "RegionName")]
-    pub region_name: String,
-    /// The KMS key that should be used for KMS encryption in the new replica.
-    #[serde(rename = "KMSMasterKeyId", skip_serializing_if = "Option::is_none")]
-    pub kms_master_key_id: Option<String>,
-    /// Replica-specific provisioned throughput.
-    #[serde(
-        rename = "ProvisionedThroughputOverride",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub provisioned_throughput_override: Option<ProvisionedThroughputOverride>,
-    /// The maximum on-demand throughput settings for the specified replica table being created.
-    #[serde(
-        rename = "OnDemandThroughputOverride",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub on_demand_throughput_override: Option<OnDemandThroughputOverride>,
-    /// Replica-specific global secondary index settings.
-    #[serde(
-        rename = "GlobalSecondaryIndexes",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub global_secondary_indexes: Option<Vec<ReplicaGlobalSecondaryIndex>>,
-    /// Replica-specific table class.
-    #[serde(rename = "TableClassOverride", skip_serializing_if = "Option::is_none")]
-    pub table_class_override: Option<TableClass>,
-}
-
-impl Validate for CreateReplicationGroupMemberAction {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.provisioned_throughput_override {
-            v.check(&rules::path(at, "provisionedThroughputOverride"), out);
-        }
-        if let Some(v) = &self.on_demand_throughput_override {
-            v.check(&rules::path(at, "onDemandThroughputOverride"), out);
-        }
-        if let Some(v) = &self.global_secondary_indexes {
-            rules::length(
-                out,
-                at,
-                "globalSecondaryIndexes",
-                v,
-                v.len(),
-                false,
-                Some(1),
-                None,
-            );
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "globalSecondaryIndexes", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.table_class_override {
-            rules::one_of(out, at, "tableClassOverride", v, false);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_CREATE_REPLICATION_GROUP_MEMBER_ACTION
-    }
-}
-
-/// What [`CreateReplicationGroupMemberAction`] requires, for reporting every missing member at once.
-pub static REQUIRED_CREATE_REPLICATION_GROUP_MEMBER_ACTION: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "regionName",
-            wire: "RegionName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "provisionedThroughputOverride",
-            wire: "ProvisionedThroughputOverride",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_PROVISIONED_THROUGHPUT_OVERRIDE),
-        },
-        RequiredMember {
-            name: "onDemandThroughputOverride",
-            wire: "OnDemandThroughputOverride",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_ON_DEMAND_THROUGHPUT_OVERRIDE),
-        },
-        RequiredMember {
-            name: "globalSecondaryIndexes",
-            wire: "GlobalSecondaryIndexes",
-            required: false,
-            inner: Inner::List(&REQUIRED_REPLICA_GLOBAL_SECONDARY_INDEX),
-        },
-    ],
-};
-
-impl Echo for CreateReplicationGroupMemberAction {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "CreateReplicationGroupMemberAction",
-            &[
-                ("regionName", &self.region_name),
-                ("kMSMasterKeyId", &self.kms_master_key_id),
-                (
-                    "provisionedThroughputOverride",
-                    &self.provisioned_throughput_override,
-                ),
-                (
-                    "onDemandThroughputOverride",
-                    &self.on_demand_throughput_override,
-                ),
-                ("globalSecondaryIndexes", &self.global_secondary_indexes),
-                ("tableClassOverride", &self.table_class_override),
-            ],
-        );
-    }
-}
-
-/// Represents the input of a CreateTable operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CreateTableInput {
-    /// An array of attributes that describe the key schema for the table and indexes.
-    #[serde(
-        rename = "AttributeDefinitions",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub attribute_definitions: Option<Vec<AttributeDefinition>>,
-    /// The name of the table to create.
-    #[serde(rename = "TableName")]
-    pub table_name: String,
-    /// Specifies the attributes that make up the primary key for a table or an index.
-    #[serde(rename = "KeySchema", skip_serializing_if = "Option::is_none")]
-    pub key_schema: Option<Vec<KeySchemaElement>>,
-    /// One or more local secondary indexes (the maximum is 5) to be created on the table.
-    #[serde(
-        rename = "LocalSecondaryIndexes",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub local_secondary_indexes: Option<Vec<LocalSecondaryIndex>>,
-    /// One or more global secondary indexes (the maximum is 20) to be created on the table.
-    #[serde(
-        rename = "GlobalSecondaryIndexes",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub global_secondary_indexes: Option<Vec<GlobalSecondaryIndex>>,
-    /// Controls how you are charged for read and write throughput and how you manage capacity.
-    #[serde(rename = "BillingMode", skip_serializing_if = "Option::is_none")]
-    pub billing_mode: Option<BillingMode>,
-    /// Represents the provisioned throughput settings for a specified table or index.
-    #[serde(
-        rename = "ProvisionedThroughput",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub provisioned_throughput: Option<ProvisionedThroughput>,
-    /// The settings for DynamoDB Streams on the table.
-    #[serde(
-        rename = "StreamSpecification",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub stream_specification: Option<StreamSpecification>,
-    /// Represents the settings used to enable server-side encryption.
-    #[serde(rename = "SSESpecification", skip_serializing_if = "Option::is_none")]
-    pub sse_specification: Option<SSESpecification>,
-    /// A list of key-value pairs to label the table.
-    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<Tag>>,
-    /// The table class of the new table.
-    #[serde(rename = "TableClass", skip_serializing_if = "Option::is_none")]
-    pub table_class: Option<TableClass>,
-    /// Indicates whether deletion protection is to be enabled (true) or disabled (false) on the table.
-    #[serde(
-        rename = "DeletionProtectionEnabled",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub deletion_protection_enabled: Option<bool>,
-    /// Represents the warm throughput (in read units per second and write units per second) for creating a table.
-    #[serde(rename = "WarmThroughput", skip_serializing_if = "Option::is_none")]
-    pub warm_throughput: Option<WarmThroughput>,
-    /// An Amazon Web Services resource-based policy document in JSON format that will be attached to the table.
-    #[serde(rename = "ResourcePolicy", skip_serializing_if = "Option::is_none")]
-    pub resource_policy: Option<String>,
-    /// Sets the maximum number of read and write units for the specified table in on-demand capacity mode.
-    #[serde(rename = "OnDemandThroughput", skip_serializing_if = "Option::is_none")]
-    pub on_demand_throughput: Option<OnDemandThroughput>,
-    /// The Amazon Resource Name (ARN) of the source table used for the creation of a multi-account global table.
-    #[serde(
-        rename = "GlobalTableSourceArn",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub global_table_source_arn: Option<String>,
-    /// Controls the settings synchronization mode for the global table.
-    #[serde(
-        rename = "GlobalTableSettingsReplicationMode",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub global_table_settings_replication_mode: Option<GlobalTableSettingsReplicationMode>,
-}
-
-impl Validate for CreateTableInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.attribute_definitions {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "attributeDefinitions", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        {
-            let v = &self.table_name;
-            rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None);
-        }
-        if let Some(v) = &self.key_schema {
-            rules::length(out, at, "keySchema", v, v.len(), false, Some(1), None);
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "keySchema", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.local_secondary_indexes {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "localSecondaryIndexes", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.global_secondary_indexes {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "globalSecondaryIndexes", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.billing_mode {
-            rules::one_of(out, at, "billingMode", v, false);
-        }
-        if let Some(v) = &self.provisioned_throughput {
-            v.check(&rules::path(at, "provisionedThroughput"), out);
-        }
-        if let Some(v) = &self.stream_specification {
-            v.check(&rules::path(at, "streamSpecification"), out);
-        }
-        if let Some(v) = &self.sse_specification {
-            v.check(&rules::path(at, "sSESpecification"), out);
-        }
-        if let Some(v) = &self.tags {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "tags", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.table_class {
-            rules::one_of(out, at, "tableClass", v, false);
-        }
-        if let Some(v) = &self.warm_throughput {
-            v.check(&rules::path(at, "warmThroughput"), out);
-        }
-        if let Some(v) = &self.on_demand_throughput {
-            v.check(&rules::path(at, "onDemandThroughput"), out);
-        }
-        if let Some(v) = &self.global_table_source_arn {
-            rules::string(
-                out,
-                at,
-                "globalTableSourceArn",
-                v,
-                false,
-                Some(1),
-                Some(1024),
-                None,
-            );
-        }
-        if let Some(v) = &self.global_table_settings_replication_mode {
-            rules::one_of(out, at, "globalTableSettingsReplicationMode", v, false);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_CREATE_TABLE_INPUT
-    }
-}
-
-/// What [`CreateTableInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_CREATE_TABLE_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "attributeDefinitions",
-            wire: "AttributeDefinitions",
-            required: false,
-            inner: Inner::List(&REQUIRED_ATTRIBUTE_DEFINITION),
-        },
-        RequiredMember {
-            name: "tableName",
-            wire: "TableName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "keySchema",
-            wire: "KeySchema",
-            required: false,
-            inner: Inner::List(&REQUIRED_KEY_SCHEMA_ELEMENT),
-        },
-        RequiredMember {
-            name: "localSecondaryIndexes",
-            wire: "LocalSecondaryIndexes",
-            required: false,
-            inner: Inner::List(&REQUIRED_LOCAL_SECONDARY_INDEX),
-        },
-        RequiredMember {
-            name: "globalSecondaryIndexes",
-            wire: "GlobalSecondaryIndexes",
-            required: false,
-            inner: Inner::List(&REQUIRED_GLOBAL_SECONDARY_INDEX),
-        },
-        RequiredMember {
-            name: "provisionedThroughput",
-            wire: "ProvisionedThroughput",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_PROVISIONED_THROUGHPUT),
-        },
-        RequiredMember {
-            name: "streamSpecification",
-            wire: "StreamSpecification",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_STREAM_SPECIFICATION),
-        },
-        RequiredMember {
-            name: "sSESpecification",
-            wire: "SSESpecification",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_SSE_SPECIFICATION),
-        },
-        RequiredMember {
-            name: "tags",
-            wire: "Tags",
-            required: false,
-            inner: Inner::List(&REQUIRED_TAG),
-        },
-        RequiredMember {
-            name: "warmThroughput",
-            wire: "WarmThroughput",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_WARM_THROUGHPUT),
-        },
-        RequiredMember {
-            name: "onDemandThroughput",
-            wire: "OnDemandThroughput",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_ON_DEMAND_THROUGHPUT),
-        },
-    ],
-};
-
-impl Echo for CreateTableInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "CreateTableInput",
-            &[
-                ("attributeDefinitions", &self.attribute_definitions),
-                ("tableName", &self.table_name),
-                ("keySchema", &self.key_schema),
-                ("localSecondaryIndexes", &self.local_secondary_indexes),
-                ("globalSecondaryIndexes", &self.global_secondary_indexes),
-                ("billingMode", &self.billing_mode),
-                ("provisionedThroughput", &self.provisioned_throughput),
-                ("streamSpecification", &self.stream_specification),
-                ("sSESpecification", &self.sse_specification),
-                ("tags", &self.tags),
-                ("tableClass", &self.table_class),
-                (
-                    "deletionProtectionEnabled",
-                    &self.deletion_protection_enabled,
-                ),
-                ("warmThroughput", &self.warm_throughput),
-                ("resourcePolicy", &self.resource_policy),
-                ("onDemandThroughput", &self.on_demand_throughput),
-                ("globalTableSourceArn", &self.global_table_source_arn),
-                (
-                    "globalTableSettingsReplicationMode",
-                    &self.global_table_settings_replication_mode,
-                ),
-            ],
-        );
-    }
-}
-
-/// Represents the output of a CreateTable operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct CreateTableOutput {
-    /// Represents the properties of the table.
-    #[serde(rename = "TableDescription", skip_serializing_if = "Option::is_none")]
-    pub table_description: Option<TableDescription>,
-}
-
-/// Represents a request to perform a DeleteItem operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Delete {
-    /// The primary key of the item to be deleted.
-    #[serde(rename = "Key")]
-    pub key: BTreeMap<String, AttributeValue>,
-    /// Name of the table in which the item to be deleted resides.
-    #[serde(rename = "TableName")]
-    pub table_name: String,
-    /// A condition that must be satisfied in order for a conditional delete to succeed.
-    #[serde(
-        rename = "ConditionExpression",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub condition_expression: Option<String>,
-    /// One or more substitution tokens for attribute names in an expression.
-    #[serde(
-        rename = "ExpressionAttributeNames",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expression_attribute_names: Option<BTreeMap<String, String>>,
-    /// One or more values that can be substituted in an expression.
-    #[serde(
-        rename = "ExpressionAttributeValues",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expression_attribute_values: Option<BTreeMap<String, AttributeValue>>,
-    /// Use ReturnValuesOnConditionCheckFailure to get the item attributes if the Delete condition fails.
-    #[serde(
-        rename = "ReturnValuesOnConditionCheckFailure",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub return_values_on_condition_check_failure: Option<ReturnValuesOnConditionCheckFailure>,
-}
-
-impl Validate for Delete {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.key;
-            rules::map_entries(
-                out,
-                at,
-                "key",
-                v,
-                false,
-                "Map keys",
-                &["Member must have length less than or equal to 65535"],
-                v.keys()
-                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
-            );
-            for (k0, e0) in v.iter() {
-                let at0 = rules::entry(at, "key", k0);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        {
-            let v = &self.table_name;
-            rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None);
-        }
-        if let Some(v) = &self.expression_attribute_names {
-            rules::map_entries(
-                out,
-                at,
-                "expressionAttributeNames",
-                v,
-                false,
-                "Map value",
-                &["Member must have length less than or equal to 65535"],
-                v.values()
-                    .all(|e| rules::string_fits(e, None, Some(65535), None)),
-            );
-        }
-        if let Some(v) = &self.expression_attribute_values {
-            for (k0, e0) in v.iter() {
-                let at0 = rules::entry(at, "expressionAttributeValues", k0);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.return_values_on_condition_check_failure {
-            rules::one_of(out, at, "returnValuesOnConditionCheckFailure", v, false);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DELETE
-    }
-}
-
-/// What [`Delete`] requires, for reporting every missing member at once.
-pub static REQUIRED_DELETE: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "key",
-            wire: "Key",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "tableName",
-            wire: "TableName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for Delete {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "Delete",
-            &[
-                ("key", &self.key),
-                ("tableName", &self.table_name),
-                ("conditionExpression", &self.condition_expression),
-                ("expressionAttributeNames", &self.expression_attribute_names),
-                (
-                    "expressionAttributeValues",
-                    &self.expression_attribute_values,
-                ),
-                (
-                    "returnValuesOnConditionCheckFailure",
-                    &self.return_values_on_condition_check_failure,
-                ),
-            ],
-        );
-    }
-}
-
-/// Represents a global secondary index to be deleted from an existing table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeleteGlobalSecondaryIndexAction {
-    /// The name of the global secondary index to be deleted.
-    #[serde(rename = "IndexName")]
-    pub index_name: String,
-}
-
-impl Validate for DeleteGlobalSecondaryIndexAction {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.index_name;
-            rules::string(
-                out,
-                at,
-                "indexName",
-                v,
-                false,
-                Some(3),
-                Some(255),
-                Some(&PATTERN_INDEX_NAME),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DELETE_GLOBAL_SECONDARY_INDEX_ACTION
-    }
-}
-
-/// What [`DeleteGlobalSecondaryIndexAction`] requires, for reporting every missing member at once.
-pub static REQUIRED_DELETE_GLOBAL_SECONDARY_INDEX_ACTION: Required = Required {
-    members: &[RequiredMember {
-        name: "indexName",
-        wire: "IndexName",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for DeleteGlobalSecondaryIndexAction {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DeleteGlobalSecondaryIndexAction",
-            &[("indexName", &self.index_name)],
-        );
-    }
-}
-
-/// Specifies the action to remove a witness Region from a MRSC global table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeleteGlobalTableWitnessGroupMemberAction {
-    /// The witness Region name to be removed from the MRSC global table.
-    #[serde(rename = "RegionName")]
-    pub region_name: String,
-}
-
-impl Validate for DeleteGlobalTableWitnessGroupMemberAction {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        let _ = (at, out);
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DELETE_GLOBAL_TABLE_WITNESS_GROUP_MEMBER_ACTION
-    }
-}
-
-/// What [`DeleteGlobalTableWitnessGroupMemberAction`] requires, for reporting every missing member at once.
-pub static REQUIRED_DELETE_GLOBAL_TABLE_WITNESS_GROUP_MEMBER_ACTION: Required = Required {
-    members: &[RequiredMember {
-        name: "regionName",
-        wire: "RegionName",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for DeleteGlobalTableWitnessGroupMemberAction {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DeleteGlobalTableWitnessGroupMemberAction",
-            &[("regionName", &self.region_name)],
-        );
-    }
-}
-
-/// Represents the input of a DeleteItem operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeleteItemInput {
-    /// The name of the table from which to delete the item.
-    #[serde(rename = "TableName")]
-    pub table_name: String,
-    /// A map of attribute names to AttributeValue objects, representing the primary key of the item to delete.
-    #[serde(rename = "Key")]
-    pub key: BTreeMap<String, AttributeValue>,
-    /// This is a legacy parameter.
-    #[serde(rename = "Expected", skip_serializing_if = "Option::is_none")]
-    pub expected: Option<BTreeMap<String, ExpectedAttributeValue>>,
-    /// This is a legacy parameter.
-    #[serde(
-        rename = "ConditionalOperator",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub conditional_operator: Option<ConditionalOperator>,
-    /// Use ReturnValues if you want to get the item attributes as they appeared before they were deleted.
-    #[serde(rename = "ReturnValues", skip_serializing_if = "Option::is_none")]
-    pub return_values: Option<ReturnValue>,
-    #[serde(
-        rename = "ReturnConsumedCapacity",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub return_consumed_capacity: Option<ReturnConsumedCapacity>,
-    /// Determines whether item collection metrics are returned.
-    #[serde(
-        rename = "ReturnItemCollectionMetrics",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub return_item_collection_metrics: Option<ReturnItemCollectionMetrics>,
-    /// A condition that must be satisfied in order for a conditional DeleteItem to succeed.
-    #[serde(
-        rename = "ConditionExpression",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub condition_expression: Option<String>,
-    /// One or more substitution tokens for attribute names in an expression.
-    #[serde(
-        rename = "ExpressionAttributeNames",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expression_attribute_names: Option<BTreeMap<String, String>>,
-    /// One or more values that can be substituted in an expression.
-    #[serde(
-        rename = "ExpressionAttributeValues",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expression_attribute_values: Option<BTreeMap<String, AttributeValue>>,
-    /// An optional parameter that returns the item attributes for a DeleteItem operation that failed a condition check.
-    #[serde(
-        rename = "ReturnValuesOnConditionCheckFailure",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub return_values_on_condition_check_failure: Option<ReturnValuesOnConditionCheckFailure>,
-}
-
-impl Validate for DeleteItemInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.table_name;
-            rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None);
-        }
-        {
-            let v = &self.key;
-            rules::map_entries(
-                out,
-                at,
-                "key",
-                v,
-                false,
-                "Map keys",
-                &["Member must have length less than or equal to 65535"],
-                v.keys()
-                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
-            );
-            for (k0, e0) in v.iter() {
-                let at0 = rules::entry(at, "key", k0);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.expected {
-            rules::map_entries(
-                out,
-                at,
-                "expected",
-                v,
-                false,
-                "Map keys",
-                &["Member must have length less than or equal to 65535"],
-                v.keys()
-                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
-            );
-            for (k0, e0) in v.iter() {
-                let at0 = rules::entry(at, "expected", k0);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.conditional_operator {
-            rules::one_of(out, at, "conditionalOperator", v, false);
-        }
-        if let Some(v) = &self.return_values {
-            rules::one_of(out, at, "returnValues", v, false);
-        }
-        if let Some(v) = &self.return_consumed_capacity {
-            rules::one_of(out, at, "returnConsumedCapacity", v, false);
-        }
-        if let Some(v) = &self.return_item_collection_metrics {
-            rules::one_of(out, at, "returnItemCollectionMetrics", v, false);
-        }
-        if let Some(v) = &self.expression_attribute_names {
-            rules::map_entries(
-                out,
-                at,
-                "expressionAttributeNames",
-                v,
-                false,
-                "Map value",
-                &["Member must have length less than or equal to 65535"],
-                v.values()
-                    .all(|e| rules::string_fits(e, None, Some(65535), None)),
-            );
-        }
-        if let Some(v) = &self.expression_attribute_values {
-            for (k0, e0) in v.iter() {
-                let at0 = rules::entry(at, "expressionAttributeValues", k0);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.return_values_on_condition_check_failure {
-            rules::one_of(out, at, "returnValuesOnConditionCheckFailure", v, false);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DELETE_ITEM_INPUT
-    }
-}
-
-/// What [`DeleteItemInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DELETE_ITEM_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "tableName",
-            wire: "TableName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "key",
-            wire: "Key",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "expected",
-            wire: "Expected",
-            required: false,
-            inner: Inner::Map(&Inner::Struct(&REQUIRED_EXPECTED_ATTRIBUTE_VALUE)),
-        },
-    ],
-};
-
-impl Echo for DeleteItemInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DeleteItemInput",
-            &[
-                ("tableName", &self.table_name),
-                ("key", &self.key),
-                ("expected", &self.expected),
-                ("conditionalOperator", &self.conditional_operator),
-                ("returnValues", &self.return_values),
-                ("returnConsumedCapacity", &self.return_consumed_capacity),
-                (
-                    "returnItemCollectionMetrics",
-                    &self.return_item_collection_metrics,
-                ),
-                ("conditionExpression", &self.condition_expression),
-                ("expressionAttributeNames", &self.expression_attribute_names),
-                (
-                    "expressionAttributeValues",
-                    &self.expression_attribute_values,
-                ),
-                (
-                    "returnValuesOnConditionCheckFailure",
-                    &self.return_values_on_condition_check_failure,
-                ),
-            ],
-        );
-    }
-}
-
-/// Represents the output of a DeleteItem operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DeleteItemOutput {
-    /// A map of attribute names to AttributeValue objects, representing the item as it appeared before the DeleteItem operation.
-    #[serde(rename = "Attributes", skip_serializing_if = "Option::is_none")]
-    pub attributes: Option<BTreeMap<String, AttributeValue>>,
-    /// The capacity units consumed by the DeleteItem operation.
-    #[serde(rename = "ConsumedCapacity", skip_serializing_if = "Option::is_none")]
-    pub consumed_capacity: Option<ConsumedCapacity>,
-    /// Information about item collections, if any, that were affected by the DeleteItem operation.
-    #[serde(
-        rename = "ItemCollectionMetrics",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub item_collection_metrics: Option<ItemCollectionMetrics>,
-}
-
-/// Represents a replica to be deleted.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeleteReplicationGroupMemberAction {
-    /// The Region where the replica exists.
-    #[serde(rename = "RegionName")]
-    pub region_name: String,
-}
-
-impl Validate for DeleteReplicationGroupMemberAction {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        let _ = (at, out);
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DELETE_REPLICATION_GROUP_MEMBER_ACTION
-    }
-}
-
-/// What [`DeleteReplicationGroupMemberAction`] requires, for reporting every missing member at once.
-pub static REQUIRED_DELETE_REPLICATION_GROUP_MEMBER_ACTION: Required = Required {
-    members: &[RequiredMember {
-        name: "regionName",
-        wire: "RegionName",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for DeleteReplicationGroupMemberAction {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DeleteReplicationGroupMemberAction",
-            &[("regionName", &self.region_name)],
-        );
-    }
-}
-
-/// Represents a request to perform a DeleteItem operation on an item.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeleteRequest {
-    /// A map of attribute name to attribute values, representing the primary key of the item to delete.
-    #[serde(rename = "Key")]
-    pub key: BTreeMap<String, AttributeValue>,
-}
-
-impl Validate for DeleteRequest {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.key;
-            rules::map_entries(
-                out,
-                at,
-                "key",
-                v,
-                false,
-                "Map keys",
-                &["Member must have length less than or equal to 65535"],
-                v.keys()
-                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
-            );
-            for (k0, e0) in v.iter() {
-                let at0 = rules::entry(at, "key", k0);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DELETE_REQUEST
-    }
-}
-
-/// What [`DeleteRequest`] requires, for reporting every missing member at once.
-pub static REQUIRED_DELETE_REQUEST: Required = Required {
-    members: &[RequiredMember {
-        name: "key",
-        wire: "Key",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for DeleteRequest {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(out, "DeleteRequest", &[("key", &self.key)]);
-    }
-}
-
-/// Represents the input of a DeleteTable operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeleteTableInput {
-    /// The name of the table to delete.
-    #[serde(rename = "TableName")]
-    pub table_name: String,
-}
-
-impl Validate for DeleteTableInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.table_name;
-            rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DELETE_TABLE_INPUT
-    }
-}
-
-/// What [`DeleteTableInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DELETE_TABLE_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "tableName",
-        wire: "TableName",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for DeleteTableInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(out, "DeleteTableInput", &[("tableName", &self.table_name)]);
-    }
-}
-
-/// Represents the output of a DeleteTable operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DeleteTableOutput {
-    /// Represents the properties of a table.
-    #[serde(rename = "TableDescription", skip_serializing_if = "Option::is_none")]
-    pub table_description: Option<TableDescription>,
-}
-
-/// Represents the input of a DescribeLimits operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DescribeLimitsInput {}
-
-impl Validate for DescribeLimitsInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        let _ = (at, out);
-    }
-}
-
-/// What [`DescribeLimitsInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DESCRIBE_LIMITS_INPUT: Required = Required { members: &[] };
-
-impl Echo for DescribeLimitsInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(out, "DescribeLimitsInput", &[]);
-    }
-}
-
-/// Represents the output of a DescribeLimits operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DescribeLimitsOutput {
-    /// The maximum total read capacity units that your account allows you to provision across all of your tables in this Region.
-    #[serde(
-        rename = "AccountMaxReadCapacityUnits",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub account_max_read_capacity_units: Option<i64>,
-    /// The maximum total write capacity units that your account allows you to provision across all of your tables in this Region.
-    #[serde(
-        rename = "AccountMaxWriteCapacityUnits",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub account_max_write_capacity_units: Option<i64>,
-    /// The maximum read capacity units that your account allows you to provision for a new table that you are creating in this Region, including the read capacity units provisioned for its global secondary i…
-    #[serde(
-        rename = "TableMaxReadCapacityUnits",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub table_max_read_capacity_units: Option<i64>,
-    /// The maximum write capacity units that your account allows you to provision for a new table that you are creating in this Region, including the write capacity units provisioned for its global secondary…
-    #[serde(
-        rename = "TableMaxWriteCapacityUnits",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub table_max_write_capacity_units: Option<i64>,
-}
-
-/// Represents the input of a DescribeTable operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DescribeTableInput {
-    /// The name of the table to describe.
-    #[serde(rename = "TableName")]
-    pub table_name: String,
-}
-
-impl Validate for DescribeTableInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.table_name;
-            rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DESCRIBE_TABLE_INPUT
-    }
-}
-
-/// What [`DescribeTableInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DESCRIBE_TABLE_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "tableName",
-        wire: "TableName",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for DescribeTableInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DescribeTableInput",
-            &[("tableName", &self.table_name)],
-        );
-    }
-}
-
-/// Represents the output of a DescribeTable operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DescribeTableOutput {
-    /// The properties of the table.
-    #[serde(rename = "Table", skip_serializing_if = "Option::is_none")]
-    pub table: Option<TableDescription>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DescribeTimeToLiveInput {
-    /// The name of the table to be described.
-    #[serde(rename = "TableName")]
-    pub table_name: String,
-}
-
-impl Validate for DescribeTimeToLiveInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.table_name;
-            rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DESCRIBE_TIME_TO_LIVE_INPUT
-    }
-}
-
-/// What [`DescribeTimeToLiveInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DESCRIBE_TIME_TO_LIVE_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "tableName",
-        wire: "TableName",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for DescribeTimeToLiveInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DescribeTimeToLiveInput",
-            &[("tableName", &self.table_name)],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DescribeTimeToLiveOutput {
-    #[serde(
-        rename = "TimeToLiveDescription",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub time_to_live_description: Option<TimeToLiveDescription>,
-}
-
-/// Represents a condition to be compared with an attribute value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct ExpectedAttributeValue {
-    /// Represents the data for the expected attribute.
-    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
-    pub value: Option<AttributeValue>,
-    /// Causes DynamoDB to evaluate the value before attempting a conditional operation: If Exists is true, DynamoDB will check to see if that attribute value already exists in the table.
-    #[serde(rename = "Exists", skip_serializing_if = "Option::is_none")]
-    pub exists: Option<bool>,
-    /// A comparator for evaluating attributes in the AttributeValueList.
-    #[serde(rename = "ComparisonOperator", skip_serializing_if = "Option::is_none")]
-    pub comparison_operator: Option<ComparisonOperator>,
-    /// One or more values to evaluate against the supplied attribute.
-    #[serde(rename = "AttributeValueList", skip_serializing_if = "Option::is_none")]
-    pub attribute_value_list: Option<Vec<AttributeValue>>,
-}
-
-impl Validate for ExpectedAttributeValue {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.value {
-            v.check(&rules::path(at, "value"), out);
-        }
-        if let Some(v) = &self.comparison_operator {
-            rules::one_of(out, at, "comparisonOperator", v, false);
-        }
-        if let Some(v) = &self.attribute_value_list {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "attributeValueList", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-    }
-}
-
-/// What [`ExpectedAttributeValue`] requires, for reporting every missing member at once.
-pub static REQUIRED_EXPECTED_ATTRIBUTE_VALUE: Required = Required { members: &[] };
-
-impl Echo for ExpectedAttributeValue {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "ExpectedAttributeValue",
-            &[
-                ("value", &self.value),
-                ("exists", &self.exists),
-                ("comparisonOperator", &self.comparison_operator),
-                ("attributeValueList", &self.attribute_value_list),
-            ],
-        );
-    }
-}
-
-/// Specifies an item and related attribute values to retrieve in a TransactGetItem object.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Get {
-    /// A map of attribute names to AttributeValue objects that specifies the primary key of the item to retrieve.
-    #[serde(rename = "Key")]
-    pub key: BTreeMap<String, AttributeValue>,
-    /// The name of the table from which to retrieve the specified item.
-    #[serde(rename = "TableName")]
-    pub table_name: String,
-    /// A string that identifies one or more attributes of the specified item to retrieve from the table.
-    #[serde(
-        rename = "ProjectionExpression",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub projection_expression: Option<String>,
-    /// One or more substitution tokens for attribute names in the ProjectionExpression parameter.
-    #[serde(
-        rename = "ExpressionAttributeNames",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expression_attribute_names: Option<BTreeMap<String, String>>,
-}
-
-impl Validate for Get {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.key;
-            rules::map_entries(
-                out,
-                at,
-                "key",
-                v,
-                false,
-                "Map keys",
-                &["Member must have length less than or equal to 65535"],
-                v.keys()
-                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
-            );
-            for (k0, e0) in v.iter() {
-                let at0 = rules::entry(at, "key", k0);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        {
-            let v = &self.table_name;
-            rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None);
-        }
-        if let Some(v) = &self.expression_attribute_names {
-            rules::map_entries(
-                out,
-                at,
-                "expressionAttributeNames",
-                v,
-                false,
-                "Map value",
-                &["Member must have length less than or equal to 65535"],
-                v.values()
-                    .all(|e| rules::string_fits(e, None, Some(65535), None)),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_GET
-    }
-}
-
-/// What [`Get`] requires, for reporting every missing member at once.
-pub static REQUIRED_GET: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "key",
-            wire: "Key",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "tableName",
-            wire: "TableName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for Get {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "Get",
-            &[
-                ("key", &self.key),
-                ("tableName", &self.table_name),
-                ("projectionExpression", &self.projection_expression),
-                ("expressionAttributeNames", &self.expression_attribute_names),
-            ],
-        );
-    }
-}
-
-/// Represents the input of a GetItem operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GetItemInput {
-    /// The name of the table containing the requested item.
-    #[serde(rename = "TableName")]
-    pub table_name: String,
-    /// A map of attribute names to AttributeValue objects, representing the primary key of the item to retrieve.
-    #[serde(rename = "Key")]
-    pub key: BTreeMap<String, AttributeValue>,
-    /// This is a legacy parameter.
-    #[serde(rename = "AttributesToGet", skip_serializing_if = "Option::is_none")]
-    pub attributes_to_get: Option<Vec<String>>,
-    /// Determines the read consistency model: If set to true, then the operation uses strongly consistent reads; otherwise, the operation uses eventually consistent reads.
-    #[serde(rename = "ConsistentRead", skip_serializing_if = "Option::is_none")]
-    pub consistent_read: Option<bool>,
-    #[serde(
-        rename = "ReturnConsumedCapacity",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub return_consumed_capacity: Option<ReturnConsumedCapacity>,
-    /// A string that identifies one or more attributes to retrieve from the table.
-    #[serde(
-        rename = "ProjectionExpression",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub projection_expression: Option<String>,
-    /// One or more substitution tokens for attribute names in an expression.
-    #[serde(
-        rename = "ExpressionAttributeNames",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expression_attribute_names: Option<BTreeMap<String, String>>,
-}
-
-impl Validate for GetItemInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.table_name;
-            rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None);
-        }
-        {
-            let v = &self.key;
-            rules::map_entries(
-                out,
-                at,
-                "key",
-                v,
-                false,
-                "Map keys",
-                &["Member must have length less than or equal to 65535"],
-                v.keys()
-                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
-            );
-            for (k0, e0) in v.iter() {
-                let at0 = rules::entry(at, "key", k0);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.attributes_to_get {
-            rules::length(out, at, "attributesToGet", v, v.len(), false, Some(1), None);
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "attributesToGet", i);
-                rules::string(out, &at0, "member", e0, false, None, Some(65535), None);
-            }
-        }
-        if let Some(v) = &self.return_consumed_capacity {
-            rules::one_of(out, at, "returnConsumedCapacity", v, false);
-        }
-        if let Some(v) = &self.expression_attribute_names {
-            rules::map_entries(
-                out,
-                at,
-                "expressionAttributeNames",
-                v,
-                false,
-                "Map value",
-                &["Member must have length less than or equal to 65535"],
-                v.values()
-                    .all(|e| rules::string_fits(e, None, Some(65535), None)),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_GET_ITEM_INPUT
-    }
-}
-
-/// What [`GetItemInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_GET_ITEM_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "tableName",
-            wire: "TableName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "key",
-            wire: "Key",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for GetItemInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "GetItemInput",
-            &[
-                ("tableName", &self.table_name),
-                ("key", &self.key),
-                ("attributesToGet", &self.attributes_to_get),
-                ("consistentRead", &self.consistent_read),
-                ("returnConsumedCapacity", &self.return_consumed_capacity),
-                ("projectionExpression", &self.projection_expression),
-                ("expressionAttributeNames", &self.expression_attribute_names),
-            ],
-        );
-    }
-}
-
-/// Represents the output of a GetItem operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct GetItemOutput {
-    /// A map of attribute names to AttributeValue objects, as specified by ProjectionExpression.
-    #[serde(rename = "Item", skip_serializing_if = "Option::is_none")]
-    pub item: Option<BTreeMap<String, AttributeValue>>,
-    /// The capacity units consumed by the GetItem operation.
-    #[serde(rename = "ConsumedCapacity", skip_serializing_if = "Option::is_none")]
-    pub consumed_capacity: Option<ConsumedCapacity>,
-}
-
-/// Represents the properties of a global secondary index.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GlobalSecondaryIndex {
-    /// The name of the global secondary index.
-    #[serde(rename = "IndexName")]
-    pub index_name: String,
-    /// The complete key schema for a global secondary index, which consists of one or more pairs of attribute names and key types: HASH - partition key RANGE - sort key The partition key of an item is also k…
-    #[serde(rename = "KeySchema")]
-    pub key_schema: Vec<KeySchemaElement>,
-    /// Represents attributes that are copied (projected) from the table into the global secondary index.
-    #[serde(rename = "Projection")]
-    pub projection: Projection,
-    /// Represents the provisioned throughput settings for the specified global secondary index.
-    #[serde(
-        rename = "ProvisionedThroughput",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub provisioned_throughput: Option<ProvisionedThroughput>,
-    /// The maximum number of read and write units for the specified global secondary index.
-    #[serde(rename = "OnDemandThroughput", skip_serializing_if = "Option::is_none")]
-    pub on_demand_throughput: Option<OnDemandThroughput>,
-    /// Represents the warm throughput value (in read units per second and write units per second) for the specified secondary index.
-    #[serde(rename = "WarmThroughput", skip_serializing_if = "Option::is_none")]
-    pub warm_throughput: Option<WarmThroughput>,
-}
-
-impl Validate for GlobalSecondaryIndex {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.index_name;
-            rules::string(
-                out,
-                at,
-                "indexName",
-                v,
-                false,
-                Some(3),
-                Some(255),
-                Some(&PATTERN_INDEX_NAME),
-            );
-        }
-        {
-            let v = &self.key_schema;
-            rules::length(out, at, "keySchema", v, v.len(), false, Some(1), None);
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "keySchema", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        {
-            let v = &self.projection;
-            v.check(&rules::path(at, "projection"), out);
-        }
-        if let Some(v) = &self.provisioned_throughput {
-            v.check(&rules::path(at, "provisionedThroughput"), out);
-        }
-        if let Some(v) = &self.on_demand_throughput {
-            v.check(&rules::path(at, "onDemandThroughput"), out);
-        }
-        if let Some(v) = &self.warm_throughput {
-            v.check(&rules::path(at, "warmThroughput"), out);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_GLOBAL_SECONDARY_INDEX
-    }
-}
-
-/// What [`GlobalSecondaryIndex`] requires, for reporting every missing member at once.
-pub static REQUIRED_GLOBAL_SECONDARY_INDEX: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "indexName",
-            wire: "IndexName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "keySchema",
-            wire: "KeySchema",
-            required: true,
-            inner: Inner::List(&REQUIRED_KEY_SCHEMA_ELEMENT),
-        },
-        RequiredMember {
-            name: "projection",
-            wire: "Projection",
-            required: true,
-            inner: Inner::Struct(&REQUIRED_PROJECTION),
-        },
-        RequiredMember {
-            name: "provisionedThroughput",
-            wire: "ProvisionedThroughput",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_PROVISIONED_THROUGHPUT),
-        },
-        RequiredMember {
-            name: "onDemandThroughput",
-            wire: "OnDemandThroughput",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_ON_DEMAND_THROUGHPUT),
-        },
-        RequiredMember {
-            name: "warmThroughput",
-            wire: "WarmThroughput",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_WARM_THROUGHPUT),
-        },
-    ],
-};
-
-impl Echo for GlobalSecondaryIndex {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "GlobalSecondaryIndex",
-            &[
-                ("indexName", &self.index_name),
-                ("keySchema", &self.key_schema),
-                ("projection", &self.projection),
-                ("provisionedThroughput", &self.provisioned_throughput),
-                ("onDemandThroughput", &self.on_demand_throughput),
-                ("warmThroughput", &self.warm_throughput),
-            ],
-        );
-    }
-}
-
-/// Represents the properties of a global secondary index.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct GlobalSecondaryIndexDescription {
-    /// The name of the global secondary index.
-    #[serde(rename = "IndexName", skip_serializing_if = "Option::is_none")]
-    pub index_name: Option<String>,
-    /// The complete key schema for a global secondary index, which consists of one or more pairs of attribute names and key types: HASH - partition key RANGE - sort key The partition key of an item is also k…
-    #[serde(rename = "KeySchema", skip_serializing_if = "Option::is_none")]
-    pub key_schema: Option<Vec<KeySchemaElement>>,
-    /// Represents attributes that are copied (projected) from the table into the global secondary index.
-    #[serde(rename = "Projection", skip_serializing_if = "Option::is_none")]
-    pub projection: Option<Projection>,
-    /// The current state of the global secondary index: CREATING - The index is being created.
-    #[serde(rename = "IndexStatus", skip_serializing_if = "Option::is_none")]
-    pub index_status: Option<IndexStatus>,
-    /// Indicates whether the index is currently backfilling.
-    #[serde(rename = "Backfilling", skip_serializing_if = "Option::is_none")]
-    pub backfilling: Option<bool>,
-    /// Represents the provisioned throughput settings for the specified global secondary index.
-    #[serde(
-        rename = "ProvisionedThroughput",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub provisioned_throughput: Option<ProvisionedThroughputDescription>,
-    /// The total size of the specified index, in bytes.
-    #[serde(rename = "IndexSizeBytes", skip_serializing_if = "Option::is_none")]
-    pub index_size_bytes: Option<i64>,
-    /// The number of items in the specified index.
-    #[serde(rename = "ItemCount", skip_serializing_if = "Option::is_none")]
-    pub item_count: Option<i64>,
-    /// The Amazon Resource Name (ARN) that uniquely identifies the index.
-    #[serde(rename = "IndexArn", skip_serializing_if = "Option::is_none")]
-    pub index_arn: Option<String>,
-    /// The maximum number of read and write units for the specified global secondary index.
-    #[serde(rename = "OnDemandThroughput", skip_serializing_if = "Option::is_none")]
-    pub on_demand_throughput: Option<OnDemandThroughput>,
-    /// Represents the warm throughput value (in read units per second and write units per second) for the specified secondary index.
-    #[serde(rename = "WarmThroughput", skip_serializing_if = "Option::is_none")]
-    pub warm_throughput: Option<GlobalSecondaryIndexWarmThroughputDescription>,
-}
-
-/// Represents one of the following: A new global secondary index to be added to an existing table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct GlobalSecondaryIndexUpdate {
-    /// The name of an existing global secondary index, along with new provisioned throughput settings to be applied to that index.
-    #[serde(rename = "Update", skip_serializing_if = "Option::is_none")]
-    pub update: Option<UpdateGlobalSecondaryIndexAction>,
-    /// The parameters required for creating a global secondary index on an existing table: IndexName KeySchema AttributeDefinitions Projection ProvisionedThroughput
-    #[serde(rename = "Create", skip_serializing_if = "Option::is_none")]
-    pub create: Option<CreateGlobalSecondaryIndexAction>,
-    /// The name of an existing global secondary index to be removed.
-    #[serde(rename = "Delete", skip_serializing_if = "Option::is_none")]
-    pub delete: Option<DeleteGlobalSecondaryIndexAction>,
-}
-
-impl Validate for GlobalSecondaryIndexUpdate {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.update {
-            v.check(&rules::path(at, "update"), out);
-        }
-        if let Some(v) = &self.create {
-            v.check(&rules::path(at, "create"), out);
-        }
-        if let Some(v) = &self.delete {
-            v.check(&rules::path(at, "delete"), out);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_GLOBAL_SECONDARY_INDEX_UPDATE
-    }
-}
-
-/// What [`GlobalSecondaryIndexUpdate`] requires, for reporting every missing member at once.
-pub static REQUIRED_GLOBAL_SECONDARY_INDEX_UPDATE: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "update",
-            wire: "Update",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_UPDATE_GLOBAL_SECONDARY_INDEX_ACTION),
-        },
-        RequiredMember {
-            name: "create",
-            wire: "Create",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_CREATE_GLOBAL_SECONDARY_INDEX_ACTION),
-        },
-        RequiredMember {
-            name: "delete",
-            wire: "Delete",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_DELETE_GLOBAL_SECONDARY_INDEX_ACTION),
-        },
-    ],
-};
-
-impl Echo for GlobalSecondaryIndexUpdate {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "GlobalSecondaryIndexUpdate",
-            &[
-                ("update", &self.update),
-                ("create", &self.create),
-                ("delete", &self.delete),
-            ],
-        );
-    }
-}
-
-/// The description of the warm throughput value on a global secondary index.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct GlobalSecondaryIndexWarmThroughputDescription {
-    /// Represents warm throughput read units per second value for a global secondary index.
-    #[serde(rename = "ReadUnitsPerSecond", skip_serializing_if = "Option::is_none")]
-    pub read_units_per_second: Option<i64>,
-    /// Represents warm throughput write units per second value for a global secondary index.
-    #[serde(
-        rename = "WriteUnitsPerSecond",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub write_units_per_second: Option<i64>,
-    /// Represents the warm throughput status being created or updated on a global secondary index.
-    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
-    pub status: Option<IndexStatus>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum GlobalTableSettingsReplicationMode {
-    /// `ENABLED`
-    Enabled,
-    /// `DISABLED`
-    Disabled,
-    /// `ENABLED_WITH_OVERRIDES`
-    EnabledWithOverrides,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl GlobalTableSettingsReplicationMode {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["ENABLED", "DISABLED", "ENABLED_WITH_OVERRIDES"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Enabled => "ENABLED",
-            Self::Disabled => "DISABLED",
-            Self::EnabledWithOverrides => "ENABLED_WITH_OVERRIDES",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for GlobalTableSettingsReplicationMode {
-    fn from(value: &str) -> Self {
-        match value {
-            "ENABLED" => Self::Enabled,
-            "DISABLED" => Self::Disabled,
-            "ENABLED_WITH_OVERRIDES" => Self::EnabledWithOverrides,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(GlobalTableSettingsReplicationMode);
-
-/// Represents the properties of a witness Region in a MRSC global table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct GlobalTableWitnessDescription {
-    /// The name of the Amazon Web Services Region that serves as a witness for the MRSC global table.
-    #[serde(rename = "RegionName", skip_serializing_if = "Option::is_none")]
-    pub region_name: Option<String>,
-    /// The current status of the witness Region in the MRSC global table.
-    #[serde(rename = "WitnessStatus", skip_serializing_if = "Option::is_none")]
-    pub witness_status: Option<WitnessStatus>,
-}
-
-/// Represents one of the following: A new witness to be added to a new global table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct GlobalTableWitnessGroupUpdate {
-    /// Specifies a witness Region to be added to a new MRSC global table.
-    #[serde(rename = "Create", skip_serializing_if = "Option::is_none")]
-    pub create: Option<CreateGlobalTableWitnessGroupMemberAction>,
-    /// Specifies a witness Region to be removed from an existing global table.
-    #[serde(rename = "Delete", skip_serializing_if = "Option::is_none")]
-    pub delete: Option<DeleteGlobalTableWitnessGroupMemberAction>,
-}
-
-impl Validate for GlobalTableWitnessGroupUpdate {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.create {
-            v.check(&rules::path(at, "create"), out);
-        }
-        if let Some(v) = &self.delete {
-            v.check(&rules::path(at, "delete"), out);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_GLOBAL_TABLE_WITNESS_GROUP_UPDATE
-    }
-}
-
-/// What [`GlobalTableWitnessGroupUpdate`] requires, for reporting every missing member at once.
-pub static REQUIRED_GLOBAL_TABLE_WITNESS_GROUP_UPDATE: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "create",
-            wire: "Create",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_CREATE_GLOBAL_TABLE_WITNESS_GROUP_MEMBER_ACTION),
-        },
-        RequiredMember {
-            name: "delete",
-            wire: "Delete",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_DELETE_GLOBAL_TABLE_WITNESS_GROUP_MEMBER_ACTION),
-        },
-    ],
-};
-
-impl Echo for GlobalTableWitnessGroupUpdate {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "GlobalTableWitnessGroupUpdate",
-            &[("create", &self.create), ("delete", &self.delete)],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum IndexStatus {
-    /// `CREATING`
-    Creating,
-    /// `UPDATING`
-    Updating,
-    /// `DELETING`
-    Deleting,
-    /// `ACTIVE`
-    Active,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl IndexStatus {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["CREATING", "UPDATING", "DELETING", "ACTIVE"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Creating => "CREATING",
-            Self::Updating => "UPDATING",
-            Self::Deleting => "DELETING",
-            Self::Active => "ACTIVE",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for IndexStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "CREATING" => Self::Creating,
-            "UPDATING" => Self::Updating,
-            "DELETING" => Self::Deleting,
-            "ACTIVE" => Self::Active,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(IndexStatus);
-
-/// Information about item collections, if any, that were affected by the operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct ItemCollectionMetrics {
-    /// The partition key value of the item collection.
-    #[serde(rename = "ItemCollectionKey", skip_serializing_if = "Option::is_none")]
-    pub item_collection_key: Option<BTreeMap<String, AttributeValue>>,
-    /// An estimate of item collection size, in gigabytes.
-    #[serde(
-        rename = "SizeEstimateRangeGB",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub size_estimate_range_gb: Option<Vec<f64>>,
-}
-
-/// Details for the requested item.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct ItemResponse {
-    /// Map of attribute data consisting of the data type and attribute value.
-    #[serde(rename = "Item", skip_serializing_if = "Option::is_none")]
-    pub item: Option<BTreeMap<String, AttributeValue>>,
-}
-
-/// Represents a single element of a key schema.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct KeySchemaElement {
-    /// The name of a key attribute.
-    #[serde(rename = "AttributeName")]
-    pub attribute_name: String,
-    /// The role that this key attribute will assume: HASH - partition key RANGE - sort key The partition key of an item is also known as its hash attribute.
-    #[serde(rename = "KeyType")]
-    pub key_type: KeyType,
-}
-
-impl Validate for KeySchemaElement {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.attribute_name;
-            rules::string(out, at, "attributeName", v, false, Some(1), Some(255), None);
-        }
-        {
-            let v = &self.key_type;
-            rules::one_of(out, at, "keyType", v, false);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_KEY_SCHEMA_ELEMENT
-    }
-}
-
-/// What [`KeySchemaElement`] requires, for reporting every missing member at once.
-pub static REQUIRED_KEY_SCHEMA_ELEMENT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "attributeName",
-            wire: "AttributeName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "keyType",
-            wire: "KeyType",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for KeySchemaElement {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "KeySchemaElement",
-            &[
-                ("attributeName", &self.attribute_name),
-                ("keyType", &self.key_type),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum KeyType {
-    /// `HASH`
-    Hash,
-    /// `RANGE`
-    Range,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl KeyType {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["HASH", "RANGE"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Hash => "HASH",
-            Self::Range => "RANGE",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for KeyType {
-    fn from(value: &str) -> Self {
-        match value {
-            "HASH" => Self::Hash,
-            "RANGE" => Self::Range,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(KeyType);
-
-/// Represents a set of primary keys and, for each key, the attributes to retrieve from the table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct KeysAndAttributes {
-    /// The primary key attribute values that define the items and the attributes associated with the items.
-    #[serde(rename = "Keys")]
-    pub keys: Vec<BTreeMap<String, AttributeValue>>,
-    /// This is a legacy parameter.
-    #[serde(rename = "AttributesToGet", skip_serializing_if = "Option::is_none")]
-    pub attributes_to_get: Option<Vec<String>>,
-    /// The consistency of a read operation.
-    #[serde(rename = "ConsistentRead", skip_serializing_if = "Option::is_none")]
-    pub consistent_read: Option<bool>,
-    /// A string that identifies one or more attributes to retrieve from the table.
-    #[serde(
-        rename = "ProjectionExpression",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub projection_expression: Option<String>,
-    /// One or more substitution tokens for attribute names in an expression.
-    #[serde(
-        rename = "ExpressionAttributeNames",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expression_attribute_names: Option<BTreeMap<String, String>>,
-}
-
-impl Validate for KeysAndAttributes {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.keys;
-            rules::length(out, at, "keys", v, v.len(), false, Some(1), Some(100));
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "keys", i);
-                rules::map_entries(
-                    out,
-                    &at0,
-                    "member",
-                    e0,
-                    false,
-                    "Map keys",
-                    &["Member must have length less than or equal to 65535"],
-                    e0.keys()
-                        .all(|k| rules::string_fits(k, None, Some(65535), None)),
-                );
-                for (k1, e1) in e0.iter() {
-                    let at1 = rules::entry(&at0, "member", k1);
-                    e1.check(&rules::path(&at1, "member"), out);
-                }
-            }
-        }
-        if let Some(v) = &self.attributes_to_get {
-            rules::length(out, at, "attributesToGet", v, v.len(), false, Some(1), None);
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "attributesToGet", i);
-                rules::string(out, &at0, "member", e0, false, None, Some(65535), None);
-            }
-        }
-        if let Some(v) = &self.expression_attribute_names {
-            rules::map_entries(
-                out,
-                at,
-                "expressionAttributeNames",
-                v,
-                false,
-                "Map value",
-                &["Member must have length less than or equal to 65535"],
-                v.values()
-                    .all(|e| rules::string_fits(e, None, Some(65535), None)),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_KEYS_AND_ATTRIBUTES
-    }
-}
-
-/// What [`KeysAndAttributes`] requires, for reporting every missing member at once.
-pub static REQUIRED_KEYS_AND_ATTRIBUTES: Required = Required {
-    members: &[RequiredMember {
-        name: "keys",
-        wire: "Keys",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for KeysAndAttributes {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "KeysAndAttributes",
-            &[
-                ("keys", &self.keys),
-                ("attributesToGet", &self.attributes_to_get),
-                ("consistentRead", &self.consistent_read),
-                ("projectionExpression", &self.projection_expression),
-                ("expressionAttributeNames", &self.expression_attribute_names),
-            ],
-        );
-    }
-}
-
-/// Represents the input of a ListTables operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct ListTablesInput {
-    /// The first table name that this operation will evaluate.
-    #[serde(
-        rename = "ExclusiveStartTableName",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub exclusive_start_table_name: Option<String>,
-    /// A maximum number of table names to return.
-    #[serde(rename = "Limit", skip_serializing_if = "Option::is_none")]
-    pub limit: Option<i32>,
-}
-
-impl Validate for ListTablesInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.exclusive_start_table_name {
-            rules::string(
-                out,
-                at,
-                "exclusiveStartTableName",
-                v,
-                false,
-                Some(3),
-                Some(255),
-                Some(&PATTERN_TABLE_NAME),
-            );
-        }
-        if let Some(v) = &self.limit {
-            rules::integer(out, at, "limit", i64::from(*v), Some(1), Some(100));
-        }
-    }
-}
-
-/// What [`ListTablesInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_LIST_TABLES_INPUT: Required = Required { members: &[] };
-
-impl Echo for ListTablesInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "ListTablesInput",
-            &[
-                ("exclusiveStartTableName", &self.exclusive_start_table_name),
-                ("limit", &self.limit),
-            ],
-        );
-    }
-}
-
-/// Represents the output of a ListTables operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct ListTablesOutput {
-    /// The names of the tables associated with the current account at the current endpoint.
-    #[serde(rename = "TableNames", skip_serializing_if = "Option::is_none")]
-    pub table_names: Option<Vec<String>>,
-    /// The name of the last table in the current page of results.
-    #[serde(
-        rename = "LastEvaluatedTableName",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub last_evaluated_table_name: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ListTagsOfResourceInput {
-    /// The Amazon DynamoDB resource with tags to be listed.
-    #[serde(rename = "ResourceArn")]
-    pub resource_arn: String,
-    /// An optional string that, if supplied, must be copied from the output of a previous call to ListTagOfResource.
-    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
-}
-
-impl Validate for ListTagsOfResourceInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.resource_arn;
-            rules::string(out, at, "resourceArn", v, false, Some(1), Some(1283), None);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_LIST_TAGS_OF_RESOURCE_INPUT
-    }
-}
-
-/// What [`ListTagsOfResourceInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_LIST_TAGS_OF_RESOURCE_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "resourceArn",
-        wire: "ResourceArn",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for ListTagsOfResourceInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "ListTagsOfResourceInput",
-            &[
-                ("resourceArn", &self.resource_arn),
-                ("nextToken", &self.next_token),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct ListTagsOfResourceOutput {
-    /// The tags currently associated with the Amazon DynamoDB resource.
-    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<Tag>>,
-    /// If this value is returned, there are additional results to be displayed.
-    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
-}
-
-/// Represents the properties of a local secondary index.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LocalSecondaryIndex {
-    /// The name of the local secondary index.
-    #[serde(rename = "IndexName")]
-    pub index_name: String,
-    /// The complete key schema for the local secondary index, consisting of one or more pairs of attribute names and key types: HASH - partition key RANGE - sort key The partition key of an item is also know…
-    #[serde(rename = "KeySchema")]
-    pub key_schema: Vec<KeySchemaElement>,
-    /// Represents attributes that are copied (projected) from the table into the local secondary index.
-    #[serde(rename = "Projection")]
-    pub projection: Projection,
-}
-
-impl Validate for LocalSecondaryIndex {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.index_name;
-            rules::string(
-                out,
-                at,
-                "indexName",
-                v,
-                false,
-                Some(3),
-                Some(255),
-                Some(&PATTERN_INDEX_NAME),
-            );
-        }
-        {
-            let v = &self.key_schema;
-            rules::length(out, at, "keySchema", v, v.len(), false, Some(1), None);
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "keySchema", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        {
-            let v = &self.projection;
-            v.check(&rules::path(at, "projection"), out);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_LOCAL_SECONDARY_INDEX
-    }
-}
-
-/// What [`LocalSecondaryIndex`] requires, for reporting every missing member at once.
-pub static REQUIRED_LOCAL_SECONDARY_INDEX: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "indexName",
-            wire: "IndexName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "keySchema",
-            wire: "KeySchema",
-            required: true,
-            inner: Inner::List(&REQUIRED_KEY_SCHEMA_ELEMENT),
-        },
-        RequiredMember {
-            name: "projection",
-            wire: "Projection",
-            required: true,
-            inner: Inner::Struct(&REQUIRED_PROJECTION),
-        },
-    ],
-};
-
-impl Echo for LocalSecondaryIndex {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "LocalSecondaryIndex",
-            &[
-                ("indexName", &self.index_name),
-                ("keySchema", &self.key_schema),
-                ("projection", &self.projection),
-            ],
-        );
-    }
-}
-
-/// Represents the properties of a local secondary index.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct LocalSecondaryIndexDescription {
-    /// Represents the name of the local secondary index.
-    #[serde(rename = "IndexName", skip_serializing_if = "Option::is_none")]
-    pub index_name: Option<String>,
-    /// The complete key schema for the local secondary index, consisting of one or more pairs of attribute names and key types: HASH - partition key RANGE - sort key The partition key of an item is also know…
-    #[serde(rename = "KeySchema", skip_serializing_if = "Option::is_none")]
-    pub key_schema: Option<Vec<KeySchemaElement>>,
-    /// Represents attributes that are copied (projected) from the table into the global secondary index.
-    #[serde(rename = "Projection", skip_serializing_if = "Option::is_none")]
-    pub projection: Option<Projection>,
-    /// The total size of the specified index, in bytes.
-    #[serde(rename = "IndexSizeBytes", skip_serializing_if = "Option::is_none")]
-    pub index_size_bytes: Option<i64>,
-    /// The number of items in the specified index.
-    #[serde(rename = "ItemCount", skip_serializing_if = "Option::is_none")]
-    pub item_count: Option<i64>,
-    /// The Amazon Resource Name (ARN) that uniquely identifies the index.
-    #[serde(rename = "IndexArn", skip_serializing_if = "Option::is_none")]
-    pub index_arn: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum MultiRegionConsistency {
-    /// `EVENTUAL`
-    Eventual,
-    /// `STRONG`
-    Strong,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl MultiRegionConsistency {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["EVENTUAL", "STRONG"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Eventual => "EVENTUAL",
-            Self::Strong => "STRONG",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for MultiRegionConsistency {
-    fn from(value: &str) -> Self {
-        match value {
-            "EVENTUAL" => Self::Eventual,
-            "STRONG" => Self::Strong,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(MultiRegionConsistency);
-
-/// Sets the maximum number of read and write units for the specified on-demand table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct OnDemandThroughput {
-    /// Maximum number of read request units for the specified table.
-    #[serde(
-        rename = "MaxReadRequestUnits",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub max_read_request_units: Option<i64>,
-    /// Maximum number of write request units for the specified table.
-    #[serde(
-        rename = "MaxWriteRequestUnits",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub max_write_request_units: Option<i64>,
-}
-
-impl Validate for OnDemandThroughput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        let _ = (at, out);
-    }
-}
-
-/// What [`OnDemandThroughput`] requires, for reporting every missing member at once.
-pub static REQUIRED_ON_DEMAND_THROUGHPUT: Required = Required { members: &[] };
-
-impl Echo for OnDemandThroughput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "OnDemandThroughput",
-            &[
-                ("maxReadRequestUnits", &self.max_read_request_units),
-                ("maxWriteRequestUnits", &self.max_write_request_units),
-            ],
-        );
-    }
-}
-
-/// Overrides the on-demand throughput settings for this replica table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct OnDemandThroughputOverride {
-    /// Maximum number of read request units for the specified replica table.
-    #[serde(
-        rename = "MaxReadRequestUnits",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub max_read_request_units: Option<i64>,
-}
-
-impl Validate for OnDemandThroughputOverride {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        let _ = (at, out);
-    }
-}
-
-/// What [`OnDemandThroughputOverride`] requires, for reporting every missing member at once.
-pub static REQUIRED_ON_DEMAND_THROUGHPUT_OVERRIDE: Required = Required { members: &[] };
-
-impl Echo for OnDemandThroughputOverride {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "OnDemandThroughputOverride",
-            &[("maxReadRequestUnits", &self.max_read_request_units)],
-        );
-    }
-}
-
-/// Represents attributes that are copied (projected) from the table into an index.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct Projection {
-    /// The set of attributes that are projected into the index: KEYS_ONLY - Only the index and primary keys are projected into the index.
-    #[serde(rename = "ProjectionType", skip_serializing_if = "Option::is_none")]
-    pub projection_type: Option<ProjectionType>,
-    /// Represents the non-key attribute names which will be projected into the index.
-    #[serde(rename = "NonKeyAttributes", skip_serializing_if = "Option::is_none")]
-    pub non_key_attributes: Option<Vec<String>>,
-}
-
-impl Validate for Projection {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.projection_type {
-            rules::one_of(out, at, "projectionType", v, false);
-        }
-        if let Some(v) = &self.non_key_attributes {
-            rules::length(
-                out,
-                at,
-                "nonKeyAttributes",
-                v,
-                v.len(),
-                false,
-                Some(1),
-                Some(20),
-            );
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "nonKeyAttributes", i);
-                rules::string(out, &at0, "member", e0, false, Some(1), Some(255), None);
-            }
-        }
-    }
-}
-
-/// What [`Projection`] requires, for reporting every missing member at once.
-pub static REQUIRED_PROJECTION: Required = Required { members: &[] };
-
-impl Echo for Projection {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "Projection",
-            &[
-                ("projectionType", &self.projection_type),
-                ("nonKeyAttributes", &self.non_key_attributes),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ProjectionType {
-    /// `ALL`
-    All,
-    /// `KEYS_ONLY`
-    KeysOnly,
-    /// `INCLUDE`
-    Include,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl ProjectionType {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["ALL", "INCLUDE", "KEYS_ONLY"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::All => "ALL",
-            Self::KeysOnly => "KEYS_ONLY",
-            Self::Include => "INCLUDE",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for ProjectionType {
-    fn from(value: &str) -> Self {
-        match value {
-            "ALL" => Self::All,
-            "KEYS_ONLY" => Self::KeysOnly,
-            "INCLUDE" => Self::Include,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(ProjectionType);
-
-/// Represents the provisioned throughput settings for the specified global secondary index.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ProvisionedThroughput {
-    /// The maximum number of strongly consistent reads consumed per second before DynamoDB returns a ThrottlingException.
-    #[serde(rename = "ReadCapacityUnits")]
-    pub read_capacity_units: i64,
-    /// The maximum number of writes consumed per second before DynamoDB returns a ThrottlingException.
-    #[serde(rename = "WriteCapacityUnits")]
-    pub write_capacity_units: i64,
-}
-
-impl Validate for ProvisionedThroughput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.read_capacity_units;
-            rules::integer(out, at, "readCapacityUnits", *v, Some(1), None);
-        }
-        {
-            let v = &self.write_capacity_units;
-            rules::integer(out, at, "writeCapacityUnits", *v, Some(1), None);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_PROVISIONED_THROUGHPUT
-    }
-}
-
-/// What [`ProvisionedThroughput`] requires, for reporting every missing member at once.
-pub static REQUIRED_PROVISIONED_THROUGHPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "readCapacityUnits",
-            wire: "ReadCapacityUnits",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "writeCapacityUnits",
-            wire: "WriteCapacityUnits",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for ProvisionedThroughput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "ProvisionedThroughput",
-            &[
-                ("readCapacityUnits", &self.read_capacity_units),
-                ("writeCapacityUnits", &self.write_capacity_units),
-            ],
-        );
-    }
-}
-
-/// Represents the provisioned throughput settings for the table, consisting of read and write capacity units, along with data about increases and decreases.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct ProvisionedThroughputDescription {
-    /// The date and time of the last provisioned throughput increase for this table.
-    #[serde(
-        rename = "LastIncreaseDateTime",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub last_increase_date_time: Option<Timestamp>,
-    /// The date and time of the last provisioned throughput decrease for this table.
-    #[serde(
-        rename = "LastDecreaseDateTime",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub last_decrease_date_time: Option<Timestamp>,
-    /// The number of provisioned throughput decreases for this table during this UTC calendar day.
-    #[serde(
-        rename = "NumberOfDecreasesToday",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub number_of_decreases_today: Option<i64>,
-    /// The maximum number of strongly consistent reads consumed per second before DynamoDB returns a ThrottlingException.
-    #[serde(rename = "ReadCapacityUnits", skip_serializing_if = "Option::is_none")]
-    pub read_capacity_units: Option<i64>,
-    /// The maximum number of writes consumed per second before DynamoDB returns a ThrottlingException.
-    #[serde(rename = "WriteCapacityUnits", skip_serializing_if = "Option::is_none")]
-    pub write_capacity_units: Option<i64>,
-}
-
-/// Replica-specific provisioned throughput settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct ProvisionedThroughputOverride {
-    /// Replica-specific read capacity units.
-    #[serde(rename = "ReadCapacityUnits", skip_serializing_if = "Option::is_none")]
-    pub read_capacity_units: Option<i64>,
-}
-
-impl Validate for ProvisionedThroughputOverride {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.read_capacity_units {
-            rules::integer(out, at, "readCapacityUnits", *v, Some(1), None);
-        }
-    }
-}
-
-/// What [`ProvisionedThroughputOverride`] requires, for reporting every missing member at once.
-pub static REQUIRED_PROVISIONED_THROUGHPUT_OVERRIDE: Required = Required { members: &[] };
-
-impl Echo for ProvisionedThroughputOverride {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "ProvisionedThroughputOverride",
-            &[("readCapacityUnits", &self.read_capacity_units)],
-        );
-    }
-}
-
-/// Represents a request to perform a PutItem operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Put {
-    /// A map of attribute name to attribute values, representing the primary key of the item to be written by PutItem.
-    #[serde(rename = "Item")]
-    pub item: BTreeMap<String, AttributeValue>,
-    /// Name of the table in which to write the item.
-    #[serde(rename = "TableName")]
-    pub table_name: String,
-    /// A condition that must be satisfied in order for a conditional update to succeed.
-    #[serde(
-        rename = "ConditionExpression",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub condition_expression: Option<String>,
-    /// One or more substitution tokens for attribute names in an expression.
-    #[serde(
-        rename = "ExpressionAttributeNames",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expression_attribute_names: Option<BTreeMap<String, String>>,
-    /// One or more values that can be substituted in an expression.
-    #[serde(
-        rename = "ExpressionAttributeValues",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expression_attribute_values: Option<BTreeMap<String, AttributeValue>>,
-    /// Use ReturnValuesOnConditionCheckFailure to get the item attributes if the Put condition fails.
-    #[serde(
-        rename = "ReturnValuesOnConditionCheckFailure",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub return_values_on_condition_check_failure: Option<ReturnValuesOnConditionCheckFailure>,
-}
-
-impl Validate for Put {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.item;
-            rules::map_entries(
-                out,
-                at,
-                "item",
-                v,
-                false,
-                "Map keys",
-                &["Member must have length less than or equal to 65535"],
-                v.keys()
-                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
-            );
-            for (k0, e0) in v.iter() {
-                let at0 = rules::entry(at, "item", k0);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        {
-            let v = &self.table_name;
-            rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None);
-        }
-        if let Some(v) = &self.expression_attribute_names {
-            rules::map_entries(
-                out,
-                at,
-                "expressionAttributeNames",
-                v,
-                false,
-                "Map value",
-                &["Member must have length less than or equal to 65535"],
-                v.values()
-                    .all(|e| rules::string_fits(e, None, Some(65535), None)),
-            );
-        }
-        if let Some(v) = &self.expression_attribute_values {
-            for (k0, e0) in v.iter() {
-                let at0 = rules::entry(at, "expressionAttributeValues", k0);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.return_values_on_condition_check_failure {
-            rules::one_of(out, at, "returnValuesOnConditionCheckFailure", v, false);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_PUT
-    }
-}
-
-/// What [`Put`] requires, for reporting every missing member at once.
-pub static REQUIRED_PUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "item",
-            wire: "Item",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "tableName",
-            wire: "TableName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for Put {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "Put",
-            &[
-                ("item", &self.item),
-                ("tableName", &self.table_name),
-                ("conditionExpression", &self.condition_expression),
-                ("expressionAttributeNames", &self.expression_attribute_names),
-                (
-                    "expressionAttributeValues",
-                    &self.expression_attribute_values,
-                ),
-                (
-                    "returnValuesOnConditionCheckFailure",
-                    &self.return_values_on_condition_check_failure,
-                ),
-            ],
-        );
-    }
-}
-
-/// Represents the input of a PutItem operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PutItemInput {
-    /// The name of the table to contain the item.
-    #[serde(rename = "TableName")]
-    pub table_name: String,
-    /// A map of attribute name/value pairs, one for each attribute.
-    #[serde(rename = "Item")]
-    pub item: BTreeMap<String, AttributeValue>,
-    /// This is a legacy parameter.
-    #[serde(rename = "Expected", skip_serializing_if = "Option::is_none")]
-    pub expected: Option<BTreeMap<String, ExpectedAttributeValue>>,
-    /// Use ReturnValues if you want to get the item attributes as they appeared before they were updated with the PutItem request.
-    #[serde(rename = "ReturnValues", skip_serializing_if = "Option::is_none")]
-    pub return_values: Option<ReturnValue>,
-    #[serde(
-        rename = "ReturnConsumedCapacity",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub return_consumed_capacity: Option<ReturnConsumedCapacity>,
-    /// Determines whether item collection metrics are returned.
-    #[serde(
-        rename = "ReturnItemCollectionMetrics",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub return_item_collection_metrics: Option<ReturnItemCollectionMetrics>,
-    /// This is a legacy parameter.
-    #[serde(
-        rename = "ConditionalOperator",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub conditional_operator: Option<ConditionalOperator>,
-    /// A condition that must be satisfied in order for a conditional PutItem operation to succeed.
-    #[serde(
-        rename = "ConditionExpression",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub condition_expression: Option<String>,
-    /// One or more substitution tokens for attribute names in an expression.
-    #[serde(
-        rename = "ExpressionAttributeNames",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expression_attribute_names: Option<BTreeMap<String, String>>,
-    /// One or more values that can be substituted in an expression.
-    #[serde(
-        rename = "ExpressionAttributeValues",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expression_attribute_values: Option<BTreeMap<String, AttributeValue>>,
-    /// An optional parameter that returns the item attributes for a PutItem operation that failed a condition check.
-    #[serde(
-        rename = "ReturnValuesOnConditionCheckFailure",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub return_values_on_condition_check_failure: Option<ReturnValuesOnConditionCheckFailure>,
-}
-
-impl Validate for PutItemInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.table_name;
-            rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None);
-        }
-        {
-            let v = &self.item;
-            rules::map_entries(
-                out,
-                at,
-                "item",
-                v,
-                false,
-                "Map keys",
-                &["Member must have length less than or equal to 65535"],
-                v.keys()
-                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
-            );
-            for (k0, e0) in v.iter() {
-                let at0 = rules::entry(at, "item", k0);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.expected {
-            rules::map_entries(
-                out,
-                at,
-                "expected",
-                v,
-                false,
-                "Map keys",
-                &["Member must have length less than or equal to 65535"],
-                v.keys()
-                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
-            );
-            for (k0, e0) in v.iter() {
-                let at0 = rules::entry(at, "expected", k0);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.return_values {
-            rules::one_of(out, at, "returnValues", v, false);
-        }
-        if let Some(v) = &self.return_consumed_capacity {
-            rules::one_of(out, at, "returnConsumedCapacity", v, false);
-        }
-        if let Some(v) = &self.return_item_collection_metrics {
-            rules::one_of(out, at, "returnItemCollectionMetrics", v, false);
-        }
-        if let Some(v) = &self.conditional_operator {
-            rules::one_of(out, at, "conditionalOperator", v, false);
-        }
-        if let Some(v) = &self.expression_attribute_names {
-            rules::map_entries(
-                out,
-                at,
-                "expressionAttributeNames",
-                v,
-                false,
-                "Map value",
-                &["Member must have length less than or equal to 65535"],
-                v.values()
-                    .all(|e| rules::string_fits(e, None, Some(65535), None)),
-            );
-        }
-        if let Some(v) = &self.expression_attribute_values {
-            for (k0, e0) in v.iter() {
-                let at0 = rules::entry(at, "expressionAttributeValues", k0);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.return_values_on_condition_check_failure {
-            rules::one_of(out, at, "returnValuesOnConditionCheckFailure", v, false);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_PUT_ITEM_INPUT
-    }
-}
-
-/// What [`PutItemInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_PUT_ITEM_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "tableName",
-            wire: "TableName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "item",
-            wire: "Item",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "expected",
-            wire: "Expected",
-            required: false,
-            inner: Inner::Map(&Inner::Struct(&REQUIRED_EXPECTED_ATTRIBUTE_VALUE)),
-        },
-    ],
-};
-
-impl Echo for PutItemInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "PutItemInput",
-            &[
-                ("tableName", &self.table_name),
-                ("item", &self.item),
-                ("expected", &self.expected),
-                ("returnValues", &self.return_values),
-                ("returnConsumedCapacity", &self.return_consumed_capacity),
-                (
-                    "returnItemCollectionMetrics",
-                    &self.return_item_collection_metrics,
-                ),
-                ("conditionalOperator", &self.conditional_operator),
-                ("conditionExpression", &self.condition_expression),
-                ("expressionAttributeNames", &self.expression_attribute_names),
-                (
-                    "expressionAttributeValues",
-                    &self.expression_attribute_values,
-                ),
-                (
-                    "returnValuesOnConditionCheckFailure",
-                    &self.return_values_on_condition_check_failure,
-                ),
-            ],
-        );
-    }
-}
-
-/// Represents the output of a PutItem operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct PutItemOutput {
-    /// The attribute values as they appeared before the PutItem operation, but only if ReturnValues is specified as ALL_OLD in the request.
-    #[serde(rename = "Attributes", skip_serializing_if = "Option::is_none")]
-    pub attributes: Option<BTreeMap<String, AttributeValue>>,
-    /// The capacity units consumed by the PutItem operation.
-    #[serde(rename = "ConsumedCapacity", skip_serializing_if = "Option::is_none")]
-    pub consumed_capacity: Option<ConsumedCapacity>,
-    /// Information about item collections, if any, that were affected by the PutItem operation.
-    #[serde(
-        rename = "ItemCollectionMetrics",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub item_collection_metrics: Option<ItemCollectionMetrics>,
-}
-
-/// Represents a request to perform a PutItem operation on an item.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PutRequest {
-    /// A map of attribute name to attribute values, representing the primary key of an item to be processed by PutItem.
-    #[serde(rename = "Item")]
-    pub item: BTreeMap<String, AttributeValue>,
-}
-
-impl Validate for PutRequest {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.item;
-            rules::map_entries(
-                out,
-                at,
-                "item",
-                v,
-                false,
-                "Map keys",
-                &["Member must have length less than or equal to 65535"],
-                v.keys()
-                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
-            );
-            for (k0, e0) in v.iter() {
-                let at0 = rules::entry(at, "item", k0);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_PUT_REQUEST
-    }
-}
-
-/// What [`PutRequest`] requires, for reporting every missing member at once.
-pub static REQUIRED_PUT_REQUEST: Required = Required {
-    members: &[RequiredMember {
-        name: "item",
-        wire: "Item",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for PutRequest {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(out, "PutRequest", &[("item", &self.item)]);
-    }
-}
-
-/// Represents the input of a Query operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct QueryInput {
-    /// The name of the table containing the requested items.
-    #[serde(rename = "TableName")]
-    pub table_name: String,
-    /// The name of an index to query.
-    #[serde(rename = "IndexName", skip_serializing_if = "Option::is_none")]
-    pub index_name: Option<String>,
-    /// The attributes to be returned in the result.
-    #[serde(rename = "Select", skip_serializing_if = "Option::is_none")]
-    pub select: Option<Select>,
-    /// This is a legacy parameter.
-    #[serde(rename = "AttributesToGet", skip_serializing_if = "Option::is_none")]
-    pub attributes_to_get: Option<Vec<String>>,
-    /// The maximum number of items to evaluate (not necessarily the number of matching items).
-    #[serde(rename = "Limit", skip_serializing_if = "Option::is_none")]
-    pub limit: Option<i32>,
-    /// Determines the read consistency model: If set to true, then the operation uses strongly consistent reads; otherwise, the operation uses eventually consistent reads.
-    #[serde(rename = "ConsistentRead", skip_serializing_if = "Option::is_none")]
-    pub consistent_read: Option<bool>,
-    /// This is a legacy parameter.
-    #[serde(rename = "KeyConditions", skip_serializing_if = "Option::is_none")]
-    pub key_conditions: Option<BTreeMap<String, Condition>>,
-    /// This is a legacy parameter.
-    #[serde(rename = "QueryFilter", skip_serializing_if = "Option::is_none")]
-    pub query_filter: Option<BTreeMap<String, Condition>>,
-    /// This is a legacy parameter.
-    #[serde(
-        rename = "ConditionalOperator",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub conditional_operator: Option<ConditionalOperator>,
-    /// Specifies the order for index traversal: If true (default), the traversal is performed in ascending order; if false, the traversal is performed in descending order.
-    #[serde(rename = "ScanIndexForward", skip_serializing_if = "Option::is_none")]
-    pub scan_index_forward: Option<bool>,
-    /// The primary key of the first item that this operation will evaluate.
-    #[serde(rename = "ExclusiveStartKey", skip_serializing_if = "Option::is_none")]
-    pub exclusive_start_key: Option<BTreeMap<String, AttributeValue>>,
-    #[serde(
-        rename = "ReturnConsumedCapacity",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub return_consumed_capacity: Option<ReturnConsumedCapacity>,
-    /// A string that identifies one or more attributes to retrieve from the table.
-    #[serde(
-        rename = "ProjectionExpression",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub projection_expression: Option<String>,
-    /// A string that contains conditions that DynamoDB applies after the Query operation, but before the data is returned to you.
-    #[serde(rename = "FilterExpression", skip_serializing_if = "Option::is_none")]
-    pub filter_expression: Option<String>,
-    /// The condition that specifies the key values for items to be retrieved by the Query action.
-    #[serde(
-        rename = "KeyConditionExpression",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub key_condition_expression: Option<String>,
-    /// One or more substitution tokens for attribute names in an expression.
-    #[serde(
-        rename = "ExpressionAttributeNames",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expression_attribute_names: Option<BTreeMap<String, String>>,
-    /// One or more values that can be substituted in an expression.
-    #[serde(
-        rename = "ExpressionAttributeValues",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expression_attribute_values: Option<BTreeMap<String, AttributeValue>>,
-}
-
-impl Validate for QueryInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.table_name;
-            rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None);
-        }
-        if let Some(v) = &self.index_name {
-            rules::string(
-                out,
-                at,
-                "indexName",
-                v,
-                false,
-                Some(3),
-                Some(255),
-                Some(&PATTERN_INDEX_NAME),
-            );
-        }
-        if let Some(v) = &self.select {
-            rules::one_of(out, at, "select", v, false);
-        }
-        if let Some(v) = &self.attributes_to_get {
-            rules::length(out, at, "attributesToGet", v, v.len(), false, Some(1), None);
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "attributesToGet", i);
-                rules::string(out, &at0, "member", e0, false, None, Some(65535), None);
-            }
-        }
-        if let Some(v) = &self.limit {
-            rules::integer(out, at, "limit", i64::from(*v), Some(1), None);
-        }
-        if let Some(v) = &self.key_conditions {
-            rules::map_entries(
-                out,
-                at,
-                "keyConditions",
-                v,
-                false,
-                "Map keys",
-                &["Member must have length less than or equal to 65535"],
-                v.keys()
-                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
-            );
-            for (k0, e0) in v.iter() {
-                let at0 = rules::entry(at, "keyConditions", k0);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.query_filter {
-            rules::map_entries(
-                out,
-                at,
-                "queryFilter",
-                v,
-                false,
-                "Map keys",
-                &["Member must have length less than or equal to 65535"],
-                v.keys()
-                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
-            );
-            for (k0, e0) in v.iter() {
-                let at0 = rules::entry(at, "queryFilter", k0);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.conditional_operator {
-            rules::one_of(out, at, "conditionalOperator", v, false);
-        }
-        if let Some(v) = &self.exclusive_start_key {
-            rules::map_entries(
-                out,
-                at,
-                "exclusiveStartKey",
-                v,
-                false,
-                "Map keys",
-                &["Member must have length less than or equal to 65535"],
-                v.keys()
-                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
-            );
-            for (k0, e0) in v.iter() {
-                let at0 = rules::entry(at, "exclusiveStartKey", k0);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.return_consumed_capacity {
-            rules::one_of(out, at, "returnConsumedCapacity", v, false);
-        }
-        if let Some(v) = &self.expression_attribute_names {
-            rules::map_entries(
-                out,
-                at,
-                "expressionAttributeNames",
-                v,
-                false,
-                "Map value",
-                &["Member must have length less than or equal to 65535"],
-                v.values()
-                    .all(|e| rules::string_fits(e, None, Some(65535), None)),
-            );
-        }
-        if let Some(v) = &self.expression_attribute_values {
-            for (k0, e0) in v.iter() {
-                let at0 = rules::entry(at, "expressionAttributeValues", k0);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_QUERY_INPUT
-    }
-}
-
-/// What [`QueryInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_QUERY_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "tableName",
-            wire: "TableName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "keyConditions",
-            wire: "KeyConditions",
-            required: false,
-            inner: Inner::Map(&Inner::Struct(&REQUIRED_CONDITION)),
-        },
-        RequiredMember {
-            name: "queryFilter",
-            wire: "QueryFilter",
-            required: false,
-            inner: Inner::Map(&Inner::Struct(&REQUIRED_CONDITION)),
-        },
-    ],
-};
-
-impl Echo for QueryInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "QueryInput",
-            &[
-                ("tableName", &self.table_name),
-                ("indexName", &self.index_name),
-                ("select", &self.select),
-                ("attributesToGet", &self.attributes_to_get),
-                ("limit", &self.limit),
-                ("consistentRead", &self.consistent_read),
-                ("keyConditions", &self.key_conditions),
-                ("queryFilter", &self.query_filter),
-                ("conditionalOperator", &self.conditional_operator),
-                ("scanIndexForward", &self.scan_index_forward),
-                ("exclusiveStartKey", &self.exclusive_start_key),
-                ("returnConsumedCapacity", &self.return_consumed_capacity),
-                ("projectionExpression", &self.projection_expression),
-                ("filterExpression", &self.filter_expression),
-                ("keyConditionExpression", &self.key_condition_expression),
-                ("expressionAttributeNames", &self.expression_attribute_names),
-                (
-                    "expressionAttributeValues",
-                    &self.expression_attribute_values,
-                ),
-            ],
-        );
-    }
-}
-
-/// Represents the output of a Query operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct QueryOutput {
-    /// An array of item attributes that match the query criteria.
-    #[serde(rename = "Items", skip_serializing_if = "Option::is_none")]
-    pub items: Option<Vec<BTreeMap<String, AttributeValue>>>,
-    /// The number of items in the response.
-    #[serde(rename = "Count", skip_serializing_if = "Option::is_none")]
-    pub count: Option<i32>,
-    /// The number of items evaluated, before any QueryFilter is applied.
-    #[serde(rename = "ScannedCount", skip_serializing_if = "Option::is_none")]
-    pub scanned_count: Option<i32>,
-    /// The primary key of the item where the operation stopped, inclusive of the previous result set.
-    #[serde(rename = "LastEvaluatedKey", skip_serializing_if = "Option::is_none")]
-    pub last_evaluated_key: Option<BTreeMap<String, AttributeValue>>,
-    /// The capacity units consumed by the Query operation.
-    #[serde(rename = "ConsumedCapacity", skip_serializing_if = "Option::is_none")]
-    pub consumed_capacity: Option<ConsumedCapacity>,
-}
-
-/// Contains the details of the replica.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct ReplicaDescription {
-    /// The name of the Region.
-    #[serde(rename = "RegionName", skip_serializing_if = "Option::is_none")]
-    pub region_name: Option<String>,
-    /// The current state of the replica: CREATING - The replica is being created.
-    #[serde(rename = "ReplicaStatus", skip_serializing_if = "Option::is_none")]
-    pub replica_status: Option<ReplicaStatus>,
-    /// The Amazon Resource Name (ARN) of the global table replica.
-    #[serde(rename = "ReplicaArn", skip_serializing_if = "Option::is_none")]
-    pub replica_arn: Option<String>,
-    /// Detailed information about the replica status.
-    #[serde(
-        rename = "ReplicaStatusDescription",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub replica_status_description: Option<String>,
-    /// Specifies the progress of a Create, Update, or Delete action on the replica as a percentage.
-    #[serde(
-        rename = "ReplicaStatusPercentProgress",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub replica_status_percent_progress: Option<String>,
-    /// The KMS key of the replica that will be used for KMS encryption.
-    #[serde(rename = "KMSMasterKeyId", skip_serializing_if = "Option::is_none")]
-    pub kms_master_key_id: Option<String>,
-    /// Replica-specific provisioned throughput.
-    #[serde(
-        rename = "ProvisionedThroughputOverride",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub provisioned_throughput_override: Option<ProvisionedThroughputOverride>,
-    /// Overrides the maximum on-demand throughput settings for the specified replica table.
-    #[serde(
-        rename = "OnDemandThroughputOverride",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub on_demand_throughput_override: Option<OnDemandThroughputOverride>,
-    /// Represents the warm throughput value for this replica.
-    #[serde(rename = "WarmThroughput", skip_serializing_if = "Option::is_none")]
-    pub warm_throughput: Option<TableWarmThroughputDescription>,
-    /// Replica-specific global secondary index settings.
-    #[serde(
-        rename = "GlobalSecondaryIndexes",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub global_secondary_indexes: Option<Vec<ReplicaGlobalSecondaryIndexDescription>>,
-    /// The time at which the replica was first detected as inaccessible.
-    #[serde(
-        rename = "ReplicaInaccessibleDateTime",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub replica_inaccessible_date_time: Option<Timestamp>,
-    #[serde(
-        rename = "ReplicaTableClassSummary",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub replica_table_class_summary: Option<TableClassSummary>,
-    /// Indicates one of the settings synchronization modes for the global table replica: ENABLED : Indicates that the settings synchronization mode for the global table replica is enabled.
-    #[serde(
-        rename = "GlobalTableSettingsReplicationMode",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub global_table_settings_replication_mode: Option<GlobalTableSettingsReplicationMode>,
-}
-
-/// Represents the properties of a replica global secondary index.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ReplicaGlobalSecondaryIndex {
-    /// The name of the global secondary index.
-    #[serde(rename = "IndexName")]
-    pub index_name: String,
-    /// Replica table GSI-specific provisioned throughput.
-    #[serde(
-        rename = "ProvisionedThroughputOverride",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub provisioned_throughput_override: Option<ProvisionedThroughputOverride>,
-    /// Overrides the maximum on-demand throughput settings for the specified global secondary index in the specified replica table.
-    #[serde(
-        rename = "OnDemandThroughputOverride",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub on_demand_throughput_override: Option<OnDemandThroughputOverride>,
-}
-
-impl Validate for ReplicaGlobalSecondaryIndex {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.index_name;
-            rules::string(
-                out,
-                at,
-                "indexName",
-                v,
-                false,
-                Some(3),
-                Some(255),
-                Some(&PATTERN_INDEX_NAME),
-            );
-        }
-        if let Some(v) = &self.provisioned_throughput_override {
-            v.check(&rules::path(at, "provisionedThroughputOverride"), out);
-        }
-        if let Some(v) = &self.on_demand_throughput_override {
-            v.check(&rules::path(at, "onDemandThroughputOverride"), out);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_REPLICA_GLOBAL_SECONDARY_INDEX
-    }
-}
-
-/// What [`ReplicaGlobalSecondaryIndex`] requires, for reporting every missing member at once.
-pub static REQUIRED_REPLICA_GLOBAL_SECONDARY_INDEX: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "indexName",
-            wire: "IndexName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "provisionedThroughputOverride",
-            wire: "ProvisionedThroughputOverride",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_PROVISIONED_THROUGHPUT_OVERRIDE),
-        },
-        RequiredMember {
-            name: "onDemandThroughputOverride",
-            wire: "OnDemandThroughputOverride",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_ON_DEMAND_THROUGHPUT_OVERRIDE),
-        },
-    ],
-};
-
-impl Echo for ReplicaGlobalSecondaryIndex {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "ReplicaGlobalSecondaryIndex",
-            &[
-                ("indexName", &self.index_name),
-                (
-                    "provisionedThroughputOverride",
-                    &self.provisioned_throughput_override,
-                ),
-                (
-                    "onDemandThroughputOverride",
-                    &self.on_demand_throughput_override,
-                ),
-            ],
-        );
-    }
-}
-
-/// Represents the properties of a replica global secondary index.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct ReplicaGlobalSecondaryIndexDescription {
-    /// The name of the global secondary index.
-    #[serde(rename = "IndexName", skip_serializing_if = "Option::is_none")]
-    pub index_name: Option<String>,
-    /// If not described, uses the source table GSI's read capacity settings.
-    #[serde(
-        rename = "ProvisionedThroughputOverride",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub provisioned_throughput_override: Option<ProvisionedThroughputOverride>,
-    /// Overrides the maximum on-demand throughput for the specified global secondary index in the specified replica table.
-    #[serde(
-        rename = "OnDemandThroughputOverride",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub on_demand_throughput_override: Option<OnDemandThroughputOverride>,
-    /// Represents the warm throughput of the global secondary index for this replica.
-    #[serde(rename = "WarmThroughput", skip_serializing_if = "Option::is_none")]
-    pub warm_throughput: Option<GlobalSecondaryIndexWarmThroughputDescription>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ReplicaStatus {
-    /// `CREATING`
-    Creating,
-    /// `CREATION_FAILED`
-    CreationFailed,
-    /// `UPDATING`
-    Updating,
-    /// `DELETING`
-    Deleting,
-    /// `ACTIVE`
-    Active,
-    /// `REGION_DISABLED`
-    RegionDisabled,
-    /// `INACCESSIBLE_ENCRYPTION_CREDENTIALS`
-    InaccessibleEncryptionCredentials,
-    /// `ARCHIVING`
-    Archiving,
-    /// `ARCHIVED`
-    Archived,
-    /// `REPLICATION_NOT_AUTHORIZED`
-    ReplicationNotAuthorized,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl ReplicaStatus {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &[
-        "CREATING",
-        "CREATION_FAILED",
-        "UPDATING",
-        "DELETING",
-        "ACTIVE",
-        "REGION_DISABLED",
-        "INACCESSIBLE_ENCRYPTION_CREDENTIALS",
-        "ARCHIVING",
-        "ARCHIVED",
-        "REPLICATION_NOT_AUTHORIZED",
-    ];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Creating => "CREATING",
-            Self::CreationFailed => "CREATION_FAILED",
-            Self::Updating => "UPDATING",
-            Self::Deleting => "DELETING",
-            Self::Active => "ACTIVE",
-            Self::RegionDisabled => "REGION_DISABLED",
-            Self::InaccessibleEncryptionCredentials => "INACCESSIBLE_ENCRYPTION_CREDENTIALS",
-            Self::Archiving => "ARCHIVING",
-            Self::Archived => "ARCHIVED",
-            Self::ReplicationNotAuthorized => "REPLICATION_NOT_AUTHORIZED",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for ReplicaStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "CREATING" => Self::Creating,
-            "CREATION_FAILED" => Self::CreationFailed,
-            "UPDATING" => Self::Updating,
-            "DELETING" => Self::Deleting,
-            "ACTIVE" => Self::Active,
-            "REGION_DISABLED" => Self::RegionDisabled,
-            "INACCESSIBLE_ENCRYPTION_CREDENTIALS" => Self::InaccessibleEncryptionCredentials,
-            "ARCHIVING" => Self::Archiving,
-            "ARCHIVED" => Self::Archived,
-            "REPLICATION_NOT_AUTHORIZED" => Self::ReplicationNotAuthorized,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(ReplicaStatus);
-
-/// Represents one of the following: A new replica to be added to an existing regional table or global table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct ReplicationGroupUpdate {
-    /// The parameters required for creating a replica for the table.
-    #[serde(rename = "Create", skip_serializing_if = "Option::is_none")]
-    pub create: Option<CreateReplicationGroupMemberAction>,
-    /// The parameters required for updating a replica for the table.
-    #[serde(rename = "Update", skip_serializing_if = "Option::is_none")]
-    pub update: Option<UpdateReplicationGroupMemberAction>,
-    /// The parameters required for deleting a replica for the table.
-    #[serde(rename = "Delete", skip_serializing_if = "Option::is_none")]
-    pub delete: Option<DeleteReplicationGroupMemberAction>,
-}
-
-impl Validate for ReplicationGroupUpdate {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.create {
-            v.check(&rules::path(at, "create"), out);
-        }
-        if let Some(v) = &self.update {
-            v.check(&rules::path(at, "update"), out);
-        }
-        if let Some(v) = &self.delete {
-            v.check(&rules::path(at, "delete"), out);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_REPLICATION_GROUP_UPDATE
-    }
-}
-
-/// What [`ReplicationGroupUpdate`] requires, for reporting every missing member at once.
-pub static REQUIRED_REPLICATION_GROUP_UPDATE: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "create",
-            wire: "Create",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_CREATE_REPLICATION_GROUP_MEMBER_ACTION),
-        },
-        RequiredMember {
-            name: "update",
-            wire: "Update",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_UPDATE_REPLICATION_GROUP_MEMBER_ACTION),
-        },
-        RequiredMember {
-            name: "delete",
-            wire: "Delete",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_DELETE_REPLICATION_GROUP_MEMBER_ACTION),
-        },
-    ],
-};
-
-impl Echo for ReplicationGroupUpdate {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "ReplicationGroupUpdate",
-            &[
-                ("create", &self.create),
-                ("update", &self.update),
-                ("delete", &self.delete),
-            ],
-        );
-    }
-}
-
-/// Contains details for the restore.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RestoreSummary {
-    /// The Amazon Resource Name (ARN) of the backup from which the table was restored.
-    #[serde(rename = "SourceBackupArn", skip_serializing_if = "Option::is_none")]
-    pub source_backup_arn: Option<String>,
-    /// The ARN of the source table of the backup that is being restored.
-    #[serde(rename = "SourceTableArn", skip_serializing_if = "Option::is_none")]
-    pub source_table_arn: Option<String>,
-    /// Point in time or source backup time.
-    #[serde(rename = "RestoreDateTime")]
-    pub restore_date_time: Timestamp,
-    /// Indicates if a restore is in progress or not.
-    #[serde(rename = "RestoreInProgress")]
-    pub restore_in_progress: bool,
-}
-
-/// Determines the level of detail about either provisioned or on-demand throughput consumption that is returned in the response: INDEXES - The response includes the aggregate ConsumedCapacity for the ope…
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ReturnConsumedCapacity {
-    /// `INDEXES`
-    Indexes,
-    /// `TOTAL`
-    Total,
-    /// `NONE`
-    None,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl ReturnConsumedCapacity {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["INDEXES", "TOTAL", "NONE"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Indexes => "INDEXES",
-            Self::Total => "TOTAL",
-            Self::None => "NONE",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for ReturnConsumedCapacity {
-    fn from(value: &str) -> Self {
-        match value {
-            "INDEXES" => Self::Indexes,
-            "TOTAL" => Self::Total,
-            "NONE" => Self::None,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(ReturnConsumedCapacity);
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ReturnItemCollectionMetrics {
-    /// `SIZE`
-    Size,
-    /// `NONE`
-    None,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl ReturnItemCollectionMetrics {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["SIZE", "NONE"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Size => "SIZE",
-            Self::None => "NONE",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for ReturnItemCollectionMetrics {
-    fn from(value: &str) -> Self {
-        match value {
-            "SIZE" => Self::Size,
-            "NONE" => Self::None,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(ReturnItemCollectionMetrics);
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ReturnValue {
-    /// `NONE`
-    None,
-    /// `ALL_OLD`
-    AllOld,
-    /// `UPDATED_OLD`
-    UpdatedOld,
-    /// `ALL_NEW`
-    AllNew,
-    /// `UPDATED_NEW`
-    UpdatedNew,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl ReturnValue {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] =
-        &["ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::None => "NONE",
-            Self::AllOld => "ALL_OLD",
-            Self::UpdatedOld => "UPDATED_OLD",
-            Self::AllNew => "ALL_NEW",
-            Self::UpdatedNew => "UPDATED_NEW",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for ReturnValue {
-    fn from(value: &str) -> Self {
-        match value {
-            "NONE" => Self::None,
-            "ALL_OLD" => Self::AllOld,
-            "UPDATED_OLD" => Self::UpdatedOld,
-            "ALL_NEW" => Self::AllNew,
-            "UPDATED_NEW" => Self::UpdatedNew,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(ReturnValue);
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ReturnValuesOnConditionCheckFailure {
-    /// `ALL_OLD`
-    AllOld,
-    /// `NONE`
-    None,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl ReturnValuesOnConditionCheckFailure {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["ALL_OLD", "NONE"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::AllOld => "ALL_OLD",
-            Self::None => "NONE",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for ReturnValuesOnConditionCheckFailure {
-    fn from(value: &str) -> Self {
-        match value {
-            "ALL_OLD" => Self::AllOld,
-            "NONE" => Self::None,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(ReturnValuesOnConditionCheckFailure);
-
-/// The description of the server-side encryption status on the specified table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct SSEDescription {
-    /// Represents the current state of server-side encryption.
-    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
-    pub status: Option<SSEStatus>,
-    /// Server-side encryption type.
-    #[serde(rename = "SSEType", skip_serializing_if = "Option::is_none")]
-    pub sse_type: Option<SSEType>,
-    /// The KMS key ARN used for the KMS encryption.
-    #[serde(rename = "KMSMasterKeyArn", skip_serializing_if = "Option::is_none")]
-    pub kms_master_key_arn: Option<String>,
-    /// Indicates the time, in UNIX epoch date format, when DynamoDB detected that the table's KMS key was inaccessible.
-    #[serde(
-        rename = "InaccessibleEncryptionDateTime",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub inaccessible_encryption_date_time: Option<Timestamp>,
-}
-
-/// Represents the settings used to enable server-side encryption.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct SSESpecification {
-    /// Indicates whether server-side encryption is done using an Amazon Web Services managed key or an Amazon Web Services owned key.
-    #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// Server-side encryption type.
-    #[serde(rename = "SSEType", skip_serializing_if = "Option::is_none")]
-    pub sse_type: Option<SSEType>,
-    /// The KMS key that should be used for the KMS encryption.
-    #[serde(rename = "KMSMasterKeyId", skip_serializing_if = "Option::is_none")]
-    pub kms_master_key_id: Option<String>,
-}
-
-impl Validate for SSESpecification {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.sse_type {
-            rules::one_of(out, at, "sSEType", v, false);
-        }
-    }
-}
-
-/// What [`SSESpecification`] requires, for reporting every missing member at once.
-pub static REQUIRED_SSE_SPECIFICATION: Required = Required { members: &[] };
-
-impl Echo for SSESpecification {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "SSESpecification",
-            &[
-                ("enabled", &self.enabled),
-                ("sSEType", &self.sse_type),
-                ("kMSMasterKeyId", &self.kms_master_key_id),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum SSEStatus {
-    /// `ENABLING`
-    Enabling,
-    /// `ENABLED`
-    Enabled,
-    /// `DISABLING`
-    Disabling,
-    /// `DISABLED`
-    Disabled,
-    /// `UPDATING`
-    Updating,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl SSEStatus {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] =
-        &["ENABLING", "ENABLED", "DISABLING", "DISABLED", "UPDATING"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Enabling => "ENABLING",
-            Self::Enabled => "ENABLED",
-            Self::Disabling => "DISABLING",
-            Self::Disabled => "DISABLED",
-            Self::Updating => "UPDATING",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for SSEStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "ENABLING" => Self::Enabling,
-            "ENABLED" => Self::Enabled,
-            "DISABLING" => Self::Disabling,
-            "DISABLED" => Self::Disabled,
-            "UPDATING" => Self::Updating,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(SSEStatus);
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum SSEType {
-    /// `AES256`
-    Aes256,
-    /// `KMS`
-    Kms,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl SSEType {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["AES256", "KMS"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Aes256 => "AES256",
-            Self::Kms => "KMS",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for SSEType {
-    fn from(value: &str) -> Self {
-        match value {
-            "AES256" => Self::Aes256,
-            "KMS" => Self::Kms,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(SSEType);
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ScalarAttributeType {
-    /// `S`
-    S,
-    /// `N`
-    N,
-    /// `B`
-    B,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl ScalarAttributeType {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["B", "N", "S"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::S => "S",
-            Self::N => "N",
-            Self::B => "B",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for ScalarAttributeType {
-    fn from(value: &str) -> Self {
-        match value {
-            "S" => Self::S,
-            "N" => Self::N,
-            "B" => Self::B,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(ScalarAttributeType);
-
-/// Represents the input of a Scan operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ScanInput {
-    /// The name of the table containing the requested items or if you provide IndexName, the name of the table to which that index belongs.
-    #[serde(rename = "TableName")]
-    pub table_name: String,
-    /// The name of a secondary index to scan.
-    #[serde(rename = "IndexName", skip_serializing_if = "Option::is_none")]
-    pub index_name: Option<String>,
-    /// This is a legacy parameter.
-    #[serde(rename = "AttributesToGet", skip_serializing_if = "Option::is_none")]
-    pub attributes_to_get: Option<Vec<String>>,
-    /// The maximum number of items to evaluate (not necessarily the number of matching items).
-    #[serde(rename = "Limit", skip_serializing_if = "Option::is_none")]
-    pub limit: Option<i32>,
-    /// The attributes to be returned in the result.
-    #[serde(rename = "Select", skip_serializing_if = "Option::is_none")]
-    pub select: Option<Select>,
-    /// This is a legacy parameter.
-    #[serde(rename = "ScanFilter", skip_serializing_if = "Option::is_none")]
-    pub scan_filter: Option<BTreeMap<String, Condition>>,
-    /// This is a legacy parameter.
-    #[serde(
-        rename = "ConditionalOperator",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub conditional_operator: Option<ConditionalOperator>,
-    /// The primary key of the first item that this operation will evaluate.
-    #[serde(rename = "ExclusiveStartKey", skip_serializing_if = "Option::is_none")]
-    pub exclusive_start_key: Option<BTreeMap<String, AttributeValue>>,
-    #[serde(
-        rename = "ReturnConsumedCapacity",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub return_consumed_capacity: Option<ReturnConsumedCapacity>,
-    /// For a parallel Scan request, TotalSegments represents the total number of segments into which the Scan operation will be divided.
-    #[serde(rename = "TotalSegments", skip_serializing_if = "Option::is_none")]
-    pub total_segments: Option<i32>,
-    /// For a parallel Scan request, Segment identifies an individual segment to be scanned by an application worker.
-    #[serde(rename = "Segment", skip_serializing_if = "Option::is_none")]
-    pub segment: Option<i32>,
-    /// A string that identifies one or more attributes to retrieve from the specified table or index.
-    #[serde(
-        rename = "ProjectionExpression",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub projection_expression: Option<String>,
-    /// A string that contains conditions that DynamoDB applies after the Scan operation, but before the data is returned to you.
-    #[serde(rename = "FilterExpression", skip_serializing_if = "Option::is_none")]
-    pub filter_expression: Option<String>,
-    /// One or more substitution tokens for attribute names in an expression.
-    #[serde(
-        rename = "ExpressionAttributeNames",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expression_attribute_names: Option<BTreeMap<String, String>>,
-    /// One or more values that can be substituted in an expression.
-    #[serde(
-        rename = "ExpressionAttributeValues",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expression_attribute_values: Option<BTreeMap<String, AttributeValue>>,
-    /// A Boolean value that determines the read consistency model during the scan: If ConsistentRead is false, then the data returned from Scan might not contain the results from other recently completed wri…
-    #[serde(rename = "ConsistentRead", skip_serializing_if = "Option::is_none")]
-    pub consistent_read: Option<bool>,
-}
-
-impl Validate for ScanInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.table_name;
-            rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None);
-        }
-        if let Some(v) = &self.index_name {
-            rules::string(
-                out,
-                at,
-                "indexName",
-                v,
-                false,
-                Some(3),
-                Some(255),
-                Some(&PATTERN_INDEX_NAME),
-            );
-        }
-        if let Some(v) = &self.attributes_to_get {
-            rules::length(out, at, "attributesToGet", v, v.len(), false, Some(1), None);
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "attributesToGet", i);
-                rules::string(out, &at0, "member", e0, false, None, Some(65535), None);
-            }
-        }
-        if let Some(v) = &self.limit {
-            rules::integer(out, at, "limit", i64::from(*v), Some(1), None);
-        }
-        if let Some(v) = &self.select {
-            rules::one_of(out, at, "select", v, false);
-        }
-        if let Some(v) = &self.scan_filter {
-            rules::map_entries(
-                out,
-                at,
-                "scanFilter",
-                v,
-                false,
-                "Map keys",
-                &["Member must have length less than or equal to 65535"],
-                v.keys()
-                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
-            );
-            for (k0, e0) in v.iter() {
-                let at0 = rules::entry(at, "scanFilter", k0);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.conditional_operator {
-            rules::one_of(out, at, "conditionalOperator", v, false);
-        }
-        if let Some(v) = &self.exclusive_start_key {
-            rules::map_entries(
-                out,
-                at,
-                "exclusiveStartKey",
-                v,
-                false,
-                "Map keys",
-                &["Member must have length less than or equal to 65535"],
-                v.keys()
-                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
-            );
-            for (k0, e0) in v.iter() {
-                let at0 = rules::entry(at, "exclusiveStartKey", k0);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.return_consumed_capacity {
-            rules::one_of(out, at, "returnConsumedCapacity", v, false);
-        }
-        if let Some(v) = &self.total_segments {
-            rules::integer(
-                out,
-                at,
-                "totalSegments",
-                i64::from(*v),
-                Some(1),
-                Some(1000000),
-            );
-        }
-        if let Some(v) = &self.segment {
-            rules::integer(out, at, "segment", i64::from(*v), Some(0), Some(999999));
-        }
-        if let Some(v) = &self.expression_attribute_names {
-            rules::map_entries(
-                out,
-                at,
-                "expressionAttributeNames",
-                v,
-                false,
-                "Map value",
-                &["Member must have length less than or equal to 65535"],
-                v.values()
-                    .all(|e| rules::string_fits(e, None, Some(65535), None)),
-            );
-        }
-        if let Some(v) = &self.expression_attribute_values {
-            for (k0, e0) in v.iter() {
-                let at0 = rules::entry(at, "expressionAttributeValues", k0);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_SCAN_INPUT
-    }
-}
-
-/// What [`ScanInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_SCAN_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "tableName",
-            wire: "TableName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "scanFilter",
-            wire: "ScanFilter",
-            required: false,
-            inner: Inner::Map(&Inner::Struct(&REQUIRED_CONDITION)),
-        },
-    ],
-};
-
-impl Echo for ScanInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "ScanInput",
-            &[
-                ("tableName", &self.table_name),
-                ("indexName", &self.index_name),
-                ("attributesToGet", &self.attributes_to_get),
-                ("limit", &self.limit),
-                ("select", &self.select),
-                ("scanFilter", &self.scan_filter),
-                ("conditionalOperator", &self.conditional_operator),
-                ("exclusiveStartKey", &self.exclusive_start_key),
-                ("returnConsumedCapacity", &self.return_consumed_capacity),
-                ("totalSegments", &self.total_segments),
-                ("segment", &self.segment),
-                ("projectionExpression", &self.projection_expression),
-                ("filterExpression", &self.filter_expression),
-                ("expressionAttributeNames", &self.expression_attribute_names),
-                (
-                    "expressionAttributeValues",
-                    &self.expression_attribute_values,
-                ),
-                ("consistentRead", &self.consistent_read),
-            ],
-        );
-    }
-}
-
-/// Represents the output of a Scan operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct ScanOutput {
-    /// An array of item attributes that match the scan criteria.
-    #[serde(rename = "Items", skip_serializing_if = "Option::is_none")]
-    pub items: Option<Vec<BTreeMap<String, AttributeValue>>>,
-    /// The number of items in the response.
-    #[serde(rename = "Count", skip_serializing_if = "Option::is_none")]
-    pub count: Option<i32>,
-    /// The number of items evaluated, before any ScanFilter is applied.
-    #[serde(rename = "ScannedCount", skip_serializing_if = "Option::is_none")]
-    pub scanned_count: Option<i32>,
-    /// The primary key of the item where the operation stopped, inclusive of the previous result set.
-    #[serde(rename = "LastEvaluatedKey", skip_serializing_if = "Option::is_none")]
-    pub last_evaluated_key: Option<BTreeMap<String, AttributeValue>>,
-    /// The capacity units consumed by the Scan operation.
-    #[serde(rename = "ConsumedCapacity", skip_serializing_if = "Option::is_none")]
-    pub consumed_capacity: Option<ConsumedCapacity>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Select {
-    /// `ALL_ATTRIBUTES`
-    AllAttributes,
-    /// `ALL_PROJECTED_ATTRIBUTES`
-    AllProjectedAttributes,
-    /// `SPECIFIC_ATTRIBUTES`
-    SpecificAttributes,
-    /// `COUNT`
-    Count,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl Select {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &[
-        "SPECIFIC_ATTRIBUTES",
-        "COUNT",
-        "ALL_ATTRIBUTES",
-        "ALL_PROJECTED_ATTRIBUTES",
-    ];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::AllAttributes => "ALL_ATTRIBUTES",
-            Self::AllProjectedAttributes => "ALL_PROJECTED_ATTRIBUTES",
-            Self::SpecificAttributes => "SPECIFIC_ATTRIBUTES",
-            Self::Count => "COUNT",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for Select {
-    fn from(value: &str) -> Self {
-        match value {
-            "ALL_ATTRIBUTES" => Self::AllAttributes,
-            "ALL_PROJECTED_ATTRIBUTES" => Self::AllProjectedAttributes,
-            "SPECIFIC_ATTRIBUTES" => Self::SpecificAttributes,
-            "COUNT" => Self::Count,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(Select);
-
-/// Represents the DynamoDB Streams configuration for a table in DynamoDB.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StreamSpecification {
-    /// Indicates whether DynamoDB Streams is enabled (true) or disabled (false) on the table.
-    #[serde(rename = "StreamEnabled")]
-    pub stream_enabled: bool,
-    /// When an item in the table is modified, StreamViewType determines what information is written to the stream for this table.
-    #[serde(rename = "StreamViewType", skip_serializing_if = "Option::is_none")]
-    pub stream_view_type: Option<StreamViewType>,
-}
-
-impl Validate for StreamSpecification {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.stream_view_type {
-            rules::one_of(out, at, "streamViewType", v, false);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_STREAM_SPECIFICATION
-    }
-}
-
-/// What [`StreamSpecification`] requires, for reporting every missing member at once.
-pub static REQUIRED_STREAM_SPECIFICATION: Required = Required {
-    members: &[RequiredMember {
-        name: "streamEnabled",
-        wire: "StreamEnabled",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for StreamSpecification {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "StreamSpecification",
-            &[
-                ("streamEnabled", &self.stream_enabled),
-                ("streamViewType", &self.stream_view_type),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum StreamViewType {
-    /// `NEW_IMAGE`
-    NewImage,
-    /// `OLD_IMAGE`
-    OldImage,
-    /// `NEW_AND_OLD_IMAGES`
-    NewAndOldImages,
-    /// `KEYS_ONLY`
-    KeysOnly,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl StreamViewType {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] =
-        &["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::NewImage => "NEW_IMAGE",
-            Self::OldImage => "OLD_IMAGE",
-            Self::NewAndOldImages => "NEW_AND_OLD_IMAGES",
-            Self::KeysOnly => "KEYS_ONLY",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for StreamViewType {
-    fn from(value: &str) -> Self {
-        match value {
-            "NEW_IMAGE" => Self::NewImage,
-            "OLD_IMAGE" => Self::OldImage,
-            "NEW_AND_OLD_IMAGES" => Self::NewAndOldImages,
-            "KEYS_ONLY" => Self::KeysOnly,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(StreamViewType);
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum TableClass {
-    /// `STANDARD`
-    Standard,
-    /// `STANDARD_INFREQUENT_ACCESS`
-    StandardInfrequentAccess,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl TableClass {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["STANDARD", "STANDARD_INFREQUENT_ACCESS"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Standard => "STANDARD",
-            Self::StandardInfrequentAccess => "STANDARD_INFREQUENT_ACCESS",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for TableClass {
-    fn from(value: &str) -> Self {
-        match value {
-            "STANDARD" => Self::Standard,
-            "STANDARD_INFREQUENT_ACCESS" => Self::StandardInfrequentAccess,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(TableClass);
-
-/// Contains details of the table class.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct TableClassSummary {
-    /// The table class of the specified table.
-    #[serde(rename = "TableClass", skip_serializing_if = "Option::is_none")]
-    pub table_class: Option<TableClass>,
-    /// The date and time at which the table class was last updated.
-    #[serde(rename = "LastUpdateDateTime", skip_serializing_if = "Option::is_none")]
-    pub last_update_date_time: Option<Timestamp>,
-}
-
-/// Represents the properties of a table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct TableDescription {
-    /// An array of AttributeDefinition objects.
-    #[serde(
-        rename = "AttributeDefinitions",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub attribute_definitions: Option<Vec<AttributeDefinition>>,
-    /// The name of the table.
-    #[serde(rename = "TableName", skip_serializing_if = "Option::is_none")]
-    pub table_name: Option<String>,
-    /// The primary key structure for the table.
-    #[serde(rename = "KeySchema", skip_serializing_if = "Option::is_none")]
-    pub key_schema: Option<Vec<KeySchemaElement>>,
-    /// The current state of the table: CREATING - The table is being created.
-    #[serde(rename = "TableStatus", skip_serializing_if = "Option::is_none")]
-    pub table_status: Option<TableStatus>,
-    /// The date and time when the table was created, in UNIX epoch time format.
-    #[serde(rename = "CreationDateTime", skip_serializing_if = "Option::is_none")]
-    pub creation_date_time: Option<Timestamp>,
-    /// The provisioned throughput settings for the table, consisting of read and write capacity units, along with data about increases and decreases.
-    #[serde(
-        rename = "ProvisionedThroughput",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub provisioned_throughput: Option<ProvisionedThroughputDescription>,
-    /// The total size of the specified table, in bytes.
-    #[serde(rename = "TableSizeBytes", skip_serializing_if = "Option::is_none")]
-    pub table_size_bytes: Option<i64>,
-    /// The number of items in the specified table.
-    #[serde(rename = "ItemCount", skip_serializing_if = "Option::is_none")]
-    pub item_count: Option<i64>,
-    /// The Amazon Resource Name (ARN) that uniquely identifies the table.
-    #[serde(rename = "TableArn", skip_serializing_if = "Option::is_none")]
-    pub table_arn: Option<String>,
-    /// Unique identifier for the table for which the backup was created.
-    #[serde(rename = "TableId", skip_serializing_if = "Option::is_none")]
-    pub table_id: Option<String>,
+crate::structure! {
+    /// For the UpdateItem operation, represents the attributes to be modified, the action to perform on each, and the new value for each.
+    #[derive(Default)]
+    AttributeValueUpdate {
+        /// Represents the data for an attribute.
+        value?: AttributeValue = "Value", "value";
+        /// Specifies how to perform the update.
+        action?: AttributeAction = "Action", "action";
+    }
+    input "AttributeValueUpdate" |this, at, out| {
+        if let Some(v) = &this.value { v.check(&rules::path(at, "value"), out); }
+        if let Some(v) = &this.action { rules::one_of(out, at, "action", v, false); }
+    }
+    required REQUIRED_ATTRIBUTE_VALUE_UPDATE []
+}
+
+crate::structure! {
+    /// Represents the input of a BatchGetItem operation.
+    BatchGetItemInput {
+        /// A map of one or more table names or table ARNs and, for each table, a map that describes one or more items to retrieve from that table.
+        request_items: BTreeMap<String, KeysAndAttributes> = "RequestItems", "requestItems";
+        return_consumed_capacity?: ReturnConsumedCapacity = "ReturnConsumedCapacity", "returnConsumedCapacity";
+    }
+    input "BatchGetItemInput" |this, at, out| {
+        { let v = &this.request_items; rules::length(out, at, "requestItems", v, v.len(), false, Some(1), Some(100)); rules::map_entries(out, at, "requestItems", v, false, "Map keys", &["Member must have length less than or equal to 1024", "Member must have length greater than or equal to 1"], v.keys().all(|k| rules::string_fits(k, Some(1), Some(1024), None))); for (k0, e0) in v.iter() { let at0 = rules::entry(at, "requestItems", k0); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.return_consumed_capacity { rules::one_of(out, at, "returnConsumedCapacity", v, false); }
+    }
+    required REQUIRED_BATCH_GET_ITEM_INPUT [
+        RequiredMember { name: "requestItems", wire: "RequestItems", required: true, inner: Inner::Map(&Inner::Struct(&REQUIRED_KEYS_AND_ATTRIBUTES)) },
+    ]
+}
+
+crate::structure! {
+    /// Represents the output of a BatchGetItem operation.
+    #[derive(Default)]
+    BatchGetItemOutput {
+        /// A map of table name or table ARN to a list of items.
+        responses?: BTreeMap<String, Vec<BTreeMap<String, AttributeValue>>> = "Responses";
+        /// A map of tables and their respective keys that were not processed with the current response.
+        unprocessed_keys?: BTreeMap<String, KeysAndAttributes> = "UnprocessedKeys";
+        /// The read capacity units consumed by the entire BatchGetItem operation.
+        consumed_capacity?: Vec<ConsumedCapacity> = "ConsumedCapacity";
+    }
+}
+
+crate::structure! {
+    /// Represents the input of a BatchWriteItem operation.
+    BatchWriteItemInput {
+        /// A map of one or more table names or table ARNs and, for each table, a list of operations to be performed (DeleteRequest or PutRequest).
+        request_items: BTreeMap<String, Vec<WriteRequest>> = "RequestItems", "requestItems";
+        return_consumed_capacity?: ReturnConsumedCapacity = "ReturnConsumedCapacity", "returnConsumedCapacity";
+        /// Determines whether item collection metrics are returned.
+        return_item_collection_metrics?: ReturnItemCollectionMetrics = "ReturnItemCollectionMetrics", "returnItemCollectionMetrics";
+    }
+    input "BatchWriteItemInput" |this, at, out| {
+        { let v = &this.request_items; rules::length(out, at, "requestItems", v, v.len(), false, Some(1), Some(25)); rules::map_entries(out, at, "requestItems", v, false, "Map keys", &["Member must have length less than or equal to 1024", "Member must have length greater than or equal to 1"], v.keys().all(|k| rules::string_fits(k, Some(1), Some(1024), None))); rules::map_entries(out, at, "requestItems", v, false, "Map value", &["Member must have length less than or equal to 25", "Member must have length greater than or equal to 1"], v.values().all(|e| rules::fits(e.len() as i64, Some(1), Some(25)))); for (k0, e0) in v.iter() { let at0 = rules::entry(at, "requestItems", k0); for (i, e1) in e0.iter().enumerate() { let at1 = rules::element(&at0, "member", i); e1.check(&rules::path(&at1, "member"), out); } } }
+        if let Some(v) = &this.return_consumed_capacity { rules::one_of(out, at, "returnConsumedCapacity", v, false); }
+        if let Some(v) = &this.return_item_collection_metrics { rules::one_of(out, at, "returnItemCollectionMetrics", v, false); }
+    }
+    required REQUIRED_BATCH_WRITE_ITEM_INPUT [
+        RequiredMember { name: "requestItems", wire: "RequestItems", required: true, inner: Inner::Map(&Inner::List(&REQUIRED_WRITE_REQUEST)) },
+    ]
+}
+
+crate::structure! {
+    /// Represents the output of a BatchWriteItem operation.
+    #[derive(Default)]
+    BatchWriteItemOutput {
+        /// A map of tables and requests against those tables that were not processed.
+        unprocessed_items?: BTreeMap<String, Vec<WriteRequest>> = "UnprocessedItems";
+        /// A list of tables that were processed by BatchWriteItem and, for each table, information about any item collections that were affected by individual DeleteItem or PutItem operations.
+        item_collection_metrics?: BTreeMap<String, Vec<ItemCollectionMetrics>> = "ItemCollectionMetrics";
+        /// The capacity units consumed by the entire BatchWriteItem operation.
+        consumed_capacity?: Vec<ConsumedCapacity> = "ConsumedCapacity";
+    }
+}
+
+crate::model_enum! {
+    BillingMode {
+        Provisioned = "PROVISIONED",
+        PayPerRequest = "PAY_PER_REQUEST",
+    }
+}
+
+crate::structure! {
     /// Contains the details for the read/write capacity mode.
-    #[serde(rename = "BillingModeSummary", skip_serializing_if = "Option::is_none")]
-    pub billing_mode_summary: Option<BillingModeSummary>,
-    /// Represents one or more local secondary indexes on the table.
-    #[serde(
-        rename = "LocalSecondaryIndexes",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub local_secondary_indexes: Option<Vec<LocalSecondaryIndexDescription>>,
-    /// The global secondary indexes, if any, on the table.
-    #[serde(
-        rename = "GlobalSecondaryIndexes",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub global_secondary_indexes: Option<Vec<GlobalSecondaryIndexDescription>>,
-    /// The current DynamoDB Streams configuration for the table.
-    #[serde(
-        rename = "StreamSpecification",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub stream_specification: Option<StreamSpecification>,
-    /// A timestamp, in ISO 8601 format, for this stream.
-    #[serde(rename = "LatestStreamLabel", skip_serializing_if = "Option::is_none")]
-    pub latest_stream_label: Option<String>,
-    /// The Amazon Resource Name (ARN) that uniquely identifies the latest stream for this table.
-    #[serde(rename = "LatestStreamArn", skip_serializing_if = "Option::is_none")]
-    pub latest_stream_arn: Option<String>,
-    /// Represents the version of global tables in use, if the table is replicated across Amazon Web Services Regions.
-    #[serde(rename = "GlobalTableVersion", skip_serializing_if = "Option::is_none")]
-    pub global_table_version: Option<String>,
-    /// Represents replicas of the table.
-    #[serde(rename = "Replicas", skip_serializing_if = "Option::is_none")]
-    pub replicas: Option<Vec<ReplicaDescription>>,
-    /// The witness Region and its current status in the MRSC global table.
-    #[serde(
-        rename = "GlobalTableWitnesses",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub global_table_witnesses: Option<Vec<GlobalTableWitnessDescription>>,
-    /// Indicates one of the settings synchronization modes for the global table: ENABLED : Indicates that the settings synchronization mode for the global table is enabled.
-    #[serde(
-        rename = "GlobalTableSettingsReplicationMode",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub global_table_settings_replication_mode: Option<GlobalTableSettingsReplicationMode>,
-    /// Contains details for the restore.
-    #[serde(rename = "RestoreSummary", skip_serializing_if = "Option::is_none")]
-    pub restore_summary: Option<RestoreSummary>,
-    /// The description of the server-side encryption status on the specified table.
-    #[serde(rename = "SSEDescription", skip_serializing_if = "Option::is_none")]
-    pub sse_description: Option<SSEDescription>,
-    /// Contains information about the table archive.
-    #[serde(rename = "ArchivalSummary", skip_serializing_if = "Option::is_none")]
-    pub archival_summary: Option<ArchivalSummary>,
-    /// Contains details of the table class.
-    #[serde(rename = "TableClassSummary", skip_serializing_if = "Option::is_none")]
-    pub table_class_summary: Option<TableClassSummary>,
-    /// Indicates whether deletion protection is enabled (true) or disabled (false) on the table.
-    #[serde(
-        rename = "DeletionProtectionEnabled",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub deletion_protection_enabled: Option<bool>,
-    /// The maximum number of read and write units for the specified on-demand table.
-    #[serde(rename = "OnDemandThroughput", skip_serializing_if = "Option::is_none")]
-    pub on_demand_throughput: Option<OnDemandThroughput>,
-    /// Describes the warm throughput value of the base table.
-    #[serde(rename = "WarmThroughput", skip_serializing_if = "Option::is_none")]
-    pub warm_throughput: Option<TableWarmThroughputDescription>,
-    /// Indicates one of the following consistency modes for a global table: EVENTUAL : Indicates that the global table is configured for multi-Region eventual consistency (MREC).
-    #[serde(
-        rename = "MultiRegionConsistency",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub multi_region_consistency: Option<MultiRegionConsistency>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum TableStatus {
-    /// `CREATING`
-    Creating,
-    /// `UPDATING`
-    Updating,
-    /// `DELETING`
-    Deleting,
-    /// `ACTIVE`
-    Active,
-    /// `INACCESSIBLE_ENCRYPTION_CREDENTIALS`
-    InaccessibleEncryptionCredentials,
-    /// `ARCHIVING`
-    Archiving,
-    /// `ARCHIVED`
-    Archived,
-    /// `REPLICATION_NOT_AUTHORIZED`
-    ReplicationNotAuthorized,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl TableStatus {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &[
-        "CREATING",
-        "UPDATING",
-        "DELETING",
-        "ACTIVE",
-        "INACCESSIBLE_ENCRYPTION_CREDENTIALS",
-        "ARCHIVING",
-        "ARCHIVED",
-        "REPLICATION_NOT_AUTHORIZED",
-    ];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Creating => "CREATING",
-            Self::Updating => "UPDATING",
-            Self::Deleting => "DELETING",
-            Self::Active => "ACTIVE",
-            Self::InaccessibleEncryptionCredentials => "INACCESSIBLE_ENCRYPTION_CREDENTIALS",
-            Self::Archiving => "ARCHIVING",
-            Self::Archived => "ARCHIVED",
-            Self::ReplicationNotAuthorized => "REPLICATION_NOT_AUTHORIZED",
-            Self::Unknown(v) => v,
-        }
+    #[derive(Default)]
+    BillingModeSummary {
+        /// Controls how you are charged for read and write throughput and how you manage capacity.
+        billing_mode?: BillingMode = "BillingMode";
+        /// Represents the time when PAY_PER_REQUEST was last set as the read/write capacity mode.
+        last_update_to_pay_per_request_date_time?: Timestamp = "LastUpdateToPayPerRequestDateTime";
     }
 }
 
-impl From<&str> for TableStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "CREATING" => Self::Creating,
-            "UPDATING" => Self::Updating,
-            "DELETING" => Self::Deleting,
-            "ACTIVE" => Self::Active,
-            "INACCESSIBLE_ENCRYPTION_CREDENTIALS" => Self::InaccessibleEncryptionCredentials,
-            "ARCHIVING" => Self::Archiving,
-            "ARCHIVED" => Self::Archived,
-            "REPLICATION_NOT_AUTHORIZED" => Self::ReplicationNotAuthorized,
-            other => Self::Unknown(other.to_owned()),
-        }
+crate::structure! {
+    /// Represents the amount of provisioned throughput capacity consumed on a table or an index.
+    #[derive(Default)]
+    Capacity {
+        /// The total number of read capacity units consumed on a table or an index.
+        read_capacity_units?: f64 = "ReadCapacityUnits";
+        /// The total number of write capacity units consumed on a table or an index.
+        write_capacity_units?: f64 = "WriteCapacityUnits";
+        /// The total number of capacity units consumed on a table or an index.
+        capacity_units?: f64 = "CapacityUnits";
     }
 }
 
-crate::model_enum!(TableStatus);
-
-/// Represents the warm throughput value (in read units per second and write units per second) of the table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct TableWarmThroughputDescription {
-    /// Represents the base table's warm throughput value in read units per second.
-    #[serde(rename = "ReadUnitsPerSecond", skip_serializing_if = "Option::is_none")]
-    pub read_units_per_second: Option<i64>,
-    /// Represents the base table's warm throughput value in write units per second.
-    #[serde(
-        rename = "WriteUnitsPerSecond",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub write_units_per_second: Option<i64>,
-    /// Represents warm throughput value of the base table.
-    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
-    pub status: Option<TableStatus>,
-}
-
-/// Describes a tag.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Tag {
-    /// The key of the tag.
-    #[serde(rename = "Key")]
-    pub key: String,
-    /// The value of the tag.
-    #[serde(rename = "Value")]
-    pub value: String,
-}
-
-impl Validate for Tag {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.key;
-            rules::string(out, at, "key", v, false, Some(1), Some(128), None);
-        }
-        {
-            let v = &self.value;
-            rules::string(out, at, "value", v, false, Some(0), Some(256), None);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_TAG
+crate::model_enum! {
+    ComparisonOperator {
+        Eq = "EQ",
+        Ne = "NE",
+        In = "IN",
+        Le = "LE",
+        Lt = "LT",
+        Ge = "GE",
+        Gt = "GT",
+        Between = "BETWEEN",
+        NotNull = "NOT_NULL",
+        Null = "NULL",
+        Contains = "CONTAINS",
+        NotContains = "NOT_CONTAINS",
+        BeginsWith = "BEGINS_WITH",
     }
 }
 
-/// What [`Tag`] requires, for reporting every missing member at once.
-pub static REQUIRED_TAG: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "key",
-            wire: "Key",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "value",
-            wire: "Value",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
+crate::structure! {
+    /// Represents the selection criteria for a Query or Scan operation: For a Query operation, Condition is used for specifying the KeyConditions to use when querying a table or an index.
+    Condition {
+        /// One or more values to evaluate against the supplied attribute.
+        attribute_value_list?: Vec<AttributeValue> = "AttributeValueList", "attributeValueList";
+        /// A comparator for evaluating attributes.
+        comparison_operator: ComparisonOperator = "ComparisonOperator", "comparisonOperator";
+    }
+    input "Condition" |this, at, out| {
+        if let Some(v) = &this.attribute_value_list { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "attributeValueList", i); e0.check(&rules::path(&at0, "member"), out); } }
+        { let v = &this.comparison_operator; rules::one_of(out, at, "comparisonOperator", v, false); }
+    }
+    required REQUIRED_CONDITION [
+        RequiredMember { name: "comparisonOperator", wire: "ComparisonOperator", required: true, inner: Inner::Nothing },
+    ]
+}
 
-impl Echo for Tag {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(out, "Tag", &[("key", &self.key), ("value", &self.value)]);
+crate::structure! {
+    /// Represents a request to perform a check that an item exists or to check the condition of specific attributes of the item.
+    ConditionCheck {
+        /// The primary key of the item to be checked.
+        key: BTreeMap<String, AttributeValue> = "Key", "key";
+        /// Name of the table for the check item request.
+        table_name: String = "TableName", "tableName";
+        /// A condition that must be satisfied in order for a conditional update to succeed.
+        condition_expression: String = "ConditionExpression", "conditionExpression";
+        /// One or more substitution tokens for attribute names in an expression.
+        expression_attribute_names?: BTreeMap<String, String> = "ExpressionAttributeNames", "expressionAttributeNames";
+        /// One or more values that can be substituted in an expression.
+        expression_attribute_values?: BTreeMap<String, AttributeValue> = "ExpressionAttributeValues", "expressionAttributeValues";
+        /// Use ReturnValuesOnConditionCheckFailure to get the item attributes if the ConditionCheck condition fails.
+        return_values_on_condition_check_failure?: ReturnValuesOnConditionCheckFailure = "ReturnValuesOnConditionCheckFailure", "returnValuesOnConditionCheckFailure";
+    }
+    input "ConditionCheck" |this, at, out| {
+        { let v = &this.key; rules::map_entries(out, at, "key", v, false, "Map keys", &["Member must have length less than or equal to 65535"], v.keys().all(|k| rules::string_fits(k, None, Some(65535), None))); for (k0, e0) in v.iter() { let at0 = rules::entry(at, "key", k0); e0.check(&rules::path(&at0, "member"), out); } }
+        { let v = &this.table_name; rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None); }
+        if let Some(v) = &this.expression_attribute_names { rules::map_entries(out, at, "expressionAttributeNames", v, false, "Map value", &["Member must have length less than or equal to 65535"], v.values().all(|e| rules::string_fits(e, None, Some(65535), None))); }
+        if let Some(v) = &this.expression_attribute_values { for (k0, e0) in v.iter() { let at0 = rules::entry(at, "expressionAttributeValues", k0); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.return_values_on_condition_check_failure { rules::one_of(out, at, "returnValuesOnConditionCheckFailure", v, false); }
+    }
+    required REQUIRED_CONDITION_CHECK [
+        RequiredMember { name: "key", wire: "Key", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "tableName", wire: "TableName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "conditionExpression", wire: "ConditionExpression", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::model_enum! {
+    ConditionalOperator {
+        And = "AND",
+        Or = "OR",
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TagResourceInput {
-    /// Identifies the Amazon DynamoDB resource to which tags should be added.
-    #[serde(rename = "ResourceArn")]
-    pub resource_arn: String,
-    /// The tags to be assigned to the Amazon DynamoDB resource.
-    #[serde(rename = "Tags")]
-    pub tags: Vec<Tag>,
-}
-
-impl Validate for TagResourceInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.resource_arn;
-            rules::string(out, at, "resourceArn", v, false, Some(1), Some(1283), None);
-        }
-        {
-            let v = &self.tags;
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "tags", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_TAG_RESOURCE_INPUT
+crate::structure! {
+    /// The capacity units consumed by an operation.
+    #[derive(Default)]
+    ConsumedCapacity {
+        /// The name of the table that was affected by the operation.
+        table_name?: String = "TableName";
+        /// The total number of capacity units consumed by the operation.
+        capacity_units?: f64 = "CapacityUnits";
+        /// The total number of read capacity units consumed by the operation.
+        read_capacity_units?: f64 = "ReadCapacityUnits";
+        /// The total number of write capacity units consumed by the operation.
+        write_capacity_units?: f64 = "WriteCapacityUnits";
+        /// The amount of throughput consumed on the table affected by the operation.
+        table?: Capacity = "Table";
+        /// The amount of throughput consumed on each local index affected by the operation.
+        local_secondary_indexes?: BTreeMap<String, Capacity> = "LocalSecondaryIndexes";
+        /// The amount of throughput consumed on each global index affected by the operation.
+        global_secondary_indexes?: BTreeMap<String, Capacity> = "GlobalSecondaryIndexes";
     }
 }
 
-/// What [`TagResourceInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_TAG_RESOURCE_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "resourceArn",
-            wire: "ResourceArn",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "tags",
-            wire: "Tags",
-            required: true,
-            inner: Inner::List(&REQUIRED_TAG),
-        },
-    ],
-};
+crate::structure! {
+    /// Represents a new global secondary index to be added to an existing table.
+    CreateGlobalSecondaryIndexAction {
+        /// The name of the global secondary index to be created.
+        index_name: String = "IndexName", "indexName";
+        /// The key schema for the global secondary index.
+        key_schema: Vec<KeySchemaElement> = "KeySchema", "keySchema";
+        /// Represents attributes that are copied (projected) from the table into an index.
+        projection: Projection = "Projection", "projection";
+        /// Represents the provisioned throughput settings for the specified global secondary index.
+        provisioned_throughput?: ProvisionedThroughput = "ProvisionedThroughput", "provisionedThroughput";
+        /// The maximum number of read and write units for the global secondary index being created.
+        on_demand_throughput?: OnDemandThroughput = "OnDemandThroughput", "onDemandThroughput";
+        /// Represents the warm throughput value (in read units per second and write units per second) when creating a secondary index.
+        warm_throughput?: WarmThroughput = "WarmThroughput", "warmThroughput";
+    }
+    input "CreateGlobalSecondaryIndexAction" |this, at, out| {
+        { let v = &this.index_name; rules::string(out, at, "indexName", v, false, Some(3), Some(255), Some(&PATTERN_INDEX_NAME)); }
+        { let v = &this.key_schema; rules::length(out, at, "keySchema", v, v.len(), false, Some(1), None); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "keySchema", i); e0.check(&rules::path(&at0, "member"), out); } }
+        { let v = &this.projection; v.check(&rules::path(at, "projection"), out); }
+        if let Some(v) = &this.provisioned_throughput { v.check(&rules::path(at, "provisionedThroughput"), out); }
+        if let Some(v) = &this.on_demand_throughput { v.check(&rules::path(at, "onDemandThroughput"), out); }
+        if let Some(v) = &this.warm_throughput { v.check(&rules::path(at, "warmThroughput"), out); }
+    }
+    required REQUIRED_CREATE_GLOBAL_SECONDARY_INDEX_ACTION [
+        RequiredMember { name: "indexName", wire: "IndexName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "keySchema", wire: "KeySchema", required: true, inner: Inner::List(&REQUIRED_KEY_SCHEMA_ELEMENT) },
+        RequiredMember { name: "projection", wire: "Projection", required: true, inner: Inner::Struct(&REQUIRED_PROJECTION) },
+        RequiredMember { name: "provisionedThroughput", wire: "ProvisionedThroughput", required: false, inner: Inner::Struct(&REQUIRED_PROVISIONED_THROUGHPUT) },
+        RequiredMember { name: "onDemandThroughput", wire: "OnDemandThroughput", required: false, inner: Inner::Struct(&REQUIRED_ON_DEMAND_THROUGHPUT) },
+        RequiredMember { name: "warmThroughput", wire: "WarmThroughput", required: false, inner: Inner::Struct(&REQUIRED_WARM_THROUGHPUT) },
+    ]
+}
 
-impl Echo for TagResourceInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "TagResourceInput",
-            &[("resourceArn", &self.resource_arn), ("tags", &self.tags)],
-        );
+crate::structure! {
+    /// Specifies the action to add a new witness Region to a MRSC global table.
+    CreateGlobalTableWitnessGroupMemberAction {
+        /// The Amazon Web Services Region name to be added as a witness Region for the MRSC global table.
+        region_name: String = "RegionName", "regionName";
+    }
+    input "CreateGlobalTableWitnessGroupMemberAction" |this, at, out| {}
+    required REQUIRED_CREATE_GLOBAL_TABLE_WITNESS_GROUP_MEMBER_ACTION [
+        RequiredMember { name: "regionName", wire: "RegionName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Represents a replica to be created.
+    CreateReplicationGroupMemberAction {
+        /// The Region where the new replica will be created.
+        region_name: String = "RegionName", "regionName";
+        /// The KMS key that should be used for KMS encryption in the new replica.
+        kms_master_key_id?: String = "KMSMasterKeyId", "kMSMasterKeyId";
+        /// Replica-specific provisioned throughput.
+        provisioned_throughput_override?: ProvisionedThroughputOverride = "ProvisionedThroughputOverride", "provisionedThroughputOverride";
+        /// The maximum on-demand throughput settings for the specified replica table being created.
+        on_demand_throughput_override?: OnDemandThroughputOverride = "OnDemandThroughputOverride", "onDemandThroughputOverride";
+        /// Replica-specific global secondary index settings.
+        global_secondary_indexes?: Vec<ReplicaGlobalSecondaryIndex> = "GlobalSecondaryIndexes", "globalSecondaryIndexes";
+        /// Replica-specific table class.
+        table_class_override?: TableClass = "TableClassOverride", "tableClassOverride";
+    }
+    input "CreateReplicationGroupMemberAction" |this, at, out| {
+        if let Some(v) = &this.provisioned_throughput_override { v.check(&rules::path(at, "provisionedThroughputOverride"), out); }
+        if let Some(v) = &this.on_demand_throughput_override { v.check(&rules::path(at, "onDemandThroughputOverride"), out); }
+        if let Some(v) = &this.global_secondary_indexes { rules::length(out, at, "globalSecondaryIndexes", v, v.len(), false, Some(1), None); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "globalSecondaryIndexes", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.table_class_override { rules::one_of(out, at, "tableClassOverride", v, false); }
+    }
+    required REQUIRED_CREATE_REPLICATION_GROUP_MEMBER_ACTION [
+        RequiredMember { name: "regionName", wire: "RegionName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "provisionedThroughputOverride", wire: "ProvisionedThroughputOverride", required: false, inner: Inner::Struct(&REQUIRED_PROVISIONED_THROUGHPUT_OVERRIDE) },
+        RequiredMember { name: "onDemandThroughputOverride", wire: "OnDemandThroughputOverride", required: false, inner: Inner::Struct(&REQUIRED_ON_DEMAND_THROUGHPUT_OVERRIDE) },
+        RequiredMember { name: "globalSecondaryIndexes", wire: "GlobalSecondaryIndexes", required: false, inner: Inner::List(&REQUIRED_REPLICA_GLOBAL_SECONDARY_INDEX) },
+    ]
+}
+
+crate::structure! {
+    /// Represents the input of a CreateTable operation.
+    CreateTableInput {
+        /// An array of attributes that describe the key schema for the table and indexes.
+        attribute_definitions?: Vec<AttributeDefinition> = "AttributeDefinitions", "attributeDefinitions";
+        /// The name of the table to create.
+        table_name: String = "TableName", "tableName";
+        /// Specifies the attributes that make up the primary key for a table or an index.
+        key_schema?: Vec<KeySchemaElement> = "KeySchema", "keySchema";
+        /// One or more local secondary indexes (the maximum is 5) to be created on the table.
+        local_secondary_indexes?: Vec<LocalSecondaryIndex> = "LocalSecondaryIndexes", "localSecondaryIndexes";
+        /// One or more global secondary indexes (the maximum is 20) to be created on the table.
+        global_secondary_indexes?: Vec<GlobalSecondaryIndex> = "GlobalSecondaryIndexes", "globalSecondaryIndexes";
+        /// Controls how you are charged for read and write throughput and how you manage capacity.
+        billing_mode?: BillingMode = "BillingMode", "billingMode";
+        /// Represents the provisioned throughput settings for a specified table or index.
+        provisioned_throughput?: ProvisionedThroughput = "ProvisionedThroughput", "provisionedThroughput";
+        /// The settings for DynamoDB Streams on the table.
+        stream_specification?: StreamSpecification = "StreamSpecification", "streamSpecification";
+        /// Represents the settings used to enable server-side encryption.
+        sse_specification?: SSESpecification = "SSESpecification", "sSESpecification";
+        /// A list of key-value pairs to label the table.
+        tags?: Vec<Tag> = "Tags", "tags";
+        /// The table class of the new table.
+        table_class?: TableClass = "TableClass", "tableClass";
+        /// Indicates whether deletion protection is to be enabled (true) or disabled (false) on the table.
+        deletion_protection_enabled?: bool = "DeletionProtectionEnabled", "deletionProtectionEnabled";
+        /// Represents the warm throughput (in read units per second and write units per second) for creating a table.
+        warm_throughput?: WarmThroughput = "WarmThroughput", "warmThroughput";
+        /// An Amazon Web Services resource-based policy document in JSON format that will be attached to the table.
+        resource_policy?: String = "ResourcePolicy", "resourcePolicy";
+        /// Sets the maximum number of read and write units for the specified table in on-demand capacity mode.
+        on_demand_throughput?: OnDemandThroughput = "OnDemandThroughput", "onDemandThroughput";
+        /// The Amazon Resource Name (ARN) of the source table used for the creation of a multi-account global table.
+        global_table_source_arn?: String = "GlobalTableSourceArn", "globalTableSourceArn";
+        /// Controls the settings synchronization mode for the global table.
+        global_table_settings_replication_mode?: GlobalTableSettingsReplicationMode = "GlobalTableSettingsReplicationMode", "globalTableSettingsReplicationMode";
+    }
+    input "CreateTableInput" |this, at, out| {
+        if let Some(v) = &this.attribute_definitions { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "attributeDefinitions", i); e0.check(&rules::path(&at0, "member"), out); } }
+        { let v = &this.table_name; rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None); }
+        if let Some(v) = &this.key_schema { rules::length(out, at, "keySchema", v, v.len(), false, Some(1), None); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "keySchema", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.local_secondary_indexes { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "localSecondaryIndexes", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.global_secondary_indexes { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "globalSecondaryIndexes", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.billing_mode { rules::one_of(out, at, "billingMode", v, false); }
+        if let Some(v) = &this.provisioned_throughput { v.check(&rules::path(at, "provisionedThroughput"), out); }
+        if let Some(v) = &this.stream_specification { v.check(&rules::path(at, "streamSpecification"), out); }
+        if let Some(v) = &this.sse_specification { v.check(&rules::path(at, "sSESpecification"), out); }
+        if let Some(v) = &this.tags { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "tags", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.table_class { rules::one_of(out, at, "tableClass", v, false); }
+        if let Some(v) = &this.warm_throughput { v.check(&rules::path(at, "warmThroughput"), out); }
+        if let Some(v) = &this.on_demand_throughput { v.check(&rules::path(at, "onDemandThroughput"), out); }
+        if let Some(v) = &this.global_table_source_arn { rules::string(out, at, "globalTableSourceArn", v, false, Some(1), Some(1024), None); }
+        if let Some(v) = &this.global_table_settings_replication_mode { rules::one_of(out, at, "globalTableSettingsReplicationMode", v, false); }
+    }
+    required REQUIRED_CREATE_TABLE_INPUT [
+        RequiredMember { name: "attributeDefinitions", wire: "AttributeDefinitions", required: false, inner: Inner::List(&REQUIRED_ATTRIBUTE_DEFINITION) },
+        RequiredMember { name: "tableName", wire: "TableName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "keySchema", wire: "KeySchema", required: false, inner: Inner::List(&REQUIRED_KEY_SCHEMA_ELEMENT) },
+        RequiredMember { name: "localSecondaryIndexes", wire: "LocalSecondaryIndexes", required: false, inner: Inner::List(&REQUIRED_LOCAL_SECONDARY_INDEX) },
+        RequiredMember { name: "globalSecondaryIndexes", wire: "GlobalSecondaryIndexes", required: false, inner: Inner::List(&REQUIRED_GLOBAL_SECONDARY_INDEX) },
+        RequiredMember { name: "provisionedThroughput", wire: "ProvisionedThroughput", required: false, inner: Inner::Struct(&REQUIRED_PROVISIONED_THROUGHPUT) },
+        RequiredMember { name: "streamSpecification", wire: "StreamSpecification", required: false, inner: Inner::Struct(&REQUIRED_STREAM_SPECIFICATION) },
+        RequiredMember { name: "sSESpecification", wire: "SSESpecification", required: false, inner: Inner::Struct(&REQUIRED_SSE_SPECIFICATION) },
+        RequiredMember { name: "tags", wire: "Tags", required: false, inner: Inner::List(&REQUIRED_TAG) },
+        RequiredMember { name: "warmThroughput", wire: "WarmThroughput", required: false, inner: Inner::Struct(&REQUIRED_WARM_THROUGHPUT) },
+        RequiredMember { name: "onDemandThroughput", wire: "OnDemandThroughput", required: false, inner: Inner::Struct(&REQUIRED_ON_DEMAND_THROUGHPUT) },
+    ]
+}
+
+crate::structure! {
+    /// Represents the output of a CreateTable operation.
+    #[derive(Default)]
+    CreateTableOutput {
+        /// Represents the properties of the table.
+        table_description?: TableDescription = "TableDescription";
     }
 }
 
-/// The description of the Time to Live (TTL) status on the specified table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct TimeToLiveDescription {
-    /// The TTL status for the table.
-    #[serde(rename = "TimeToLiveStatus", skip_serializing_if = "Option::is_none")]
-    pub time_to_live_status: Option<TimeToLiveStatus>,
-    /// The name of the TTL attribute for items in the table.
-    #[serde(rename = "AttributeName", skip_serializing_if = "Option::is_none")]
-    pub attribute_name: Option<String>,
-}
-
-/// Represents the settings used to enable or disable Time to Live (TTL) for the specified table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TimeToLiveSpecification {
-    /// Indicates whether TTL is to be enabled (true) or disabled (false) on the table.
-    #[serde(rename = "Enabled")]
-    pub enabled: bool,
-    /// The name of the TTL attribute used to store the expiration time for items in the table.
-    #[serde(rename = "AttributeName")]
-    pub attribute_name: String,
-}
-
-impl Validate for TimeToLiveSpecification {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.attribute_name;
-            rules::string(out, at, "attributeName", v, false, Some(1), Some(255), None);
-        }
+crate::structure! {
+    /// Represents a request to perform a DeleteItem operation.
+    Delete {
+        /// The primary key of the item to be deleted.
+        key: BTreeMap<String, AttributeValue> = "Key", "key";
+        /// Name of the table in which the item to be deleted resides.
+        table_name: String = "TableName", "tableName";
+        /// A condition that must be satisfied in order for a conditional delete to succeed.
+        condition_expression?: String = "ConditionExpression", "conditionExpression";
+        /// One or more substitution tokens for attribute names in an expression.
+        expression_attribute_names?: BTreeMap<String, String> = "ExpressionAttributeNames", "expressionAttributeNames";
+        /// One or more values that can be substituted in an expression.
+        expression_attribute_values?: BTreeMap<String, AttributeValue> = "ExpressionAttributeValues", "expressionAttributeValues";
+        /// Use ReturnValuesOnConditionCheckFailure to get the item attributes if the Delete condition fails.
+        return_values_on_condition_check_failure?: ReturnValuesOnConditionCheckFailure = "ReturnValuesOnConditionCheckFailure", "returnValuesOnConditionCheckFailure";
     }
-    fn required() -> &'static Required {
-        &REQUIRED_TIME_TO_LIVE_SPECIFICATION
+    input "Delete" |this, at, out| {
+        { let v = &this.key; rules::map_entries(out, at, "key", v, false, "Map keys", &["Member must have length less than or equal to 65535"], v.keys().all(|k| rules::string_fits(k, None, Some(65535), None))); for (k0, e0) in v.iter() { let at0 = rules::entry(at, "key", k0); e0.check(&rules::path(&at0, "member"), out); } }
+        { let v = &this.table_name; rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None); }
+        if let Some(v) = &this.expression_attribute_names { rules::map_entries(out, at, "expressionAttributeNames", v, false, "Map value", &["Member must have length less than or equal to 65535"], v.values().all(|e| rules::string_fits(e, None, Some(65535), None))); }
+        if let Some(v) = &this.expression_attribute_values { for (k0, e0) in v.iter() { let at0 = rules::entry(at, "expressionAttributeValues", k0); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.return_values_on_condition_check_failure { rules::one_of(out, at, "returnValuesOnConditionCheckFailure", v, false); }
     }
+    required REQUIRED_DELETE [
+        RequiredMember { name: "key", wire: "Key", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "tableName", wire: "TableName", required: true, inner: Inner::Nothing },
+    ]
 }
 
-/// What [`TimeToLiveSpecification`] requires, for reporting every missing member at once.
-pub static REQUIRED_TIME_TO_LIVE_SPECIFICATION: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "enabled",
-            wire: "Enabled",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "attributeName",
-            wire: "AttributeName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for TimeToLiveSpecification {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "TimeToLiveSpecification",
-            &[
-                ("enabled", &self.enabled),
-                ("attributeName", &self.attribute_name),
-            ],
-        );
+crate::structure! {
+    /// Represents a global secondary index to be deleted from an existing table.
+    DeleteGlobalSecondaryIndexAction {
+        /// The name of the global secondary index to be deleted.
+        index_name: String = "IndexName", "indexName";
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum TimeToLiveStatus {
-    /// `ENABLING`
-    Enabling,
-    /// `DISABLING`
-    Disabling,
-    /// `ENABLED`
-    Enabled,
-    /// `DISABLED`
-    Disabled,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl TimeToLiveStatus {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["ENABLING", "DISABLING", "ENABLED", "DISABLED"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Enabling => "ENABLING",
-            Self::Disabling => "DISABLING",
-            Self::Enabled => "ENABLED",
-            Self::Disabled => "DISABLED",
-            Self::Unknown(v) => v,
-        }
+    input "DeleteGlobalSecondaryIndexAction" |this, at, out| {
+        { let v = &this.index_name; rules::string(out, at, "indexName", v, false, Some(3), Some(255), Some(&PATTERN_INDEX_NAME)); }
     }
+    required REQUIRED_DELETE_GLOBAL_SECONDARY_INDEX_ACTION [
+        RequiredMember { name: "indexName", wire: "IndexName", required: true, inner: Inner::Nothing },
+    ]
 }
 
-impl From<&str> for TimeToLiveStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "ENABLING" => Self::Enabling,
-            "DISABLING" => Self::Disabling,
-            "ENABLED" => Self::Enabled,
-            "DISABLED" => Self::Disabled,
-            other => Self::Unknown(other.to_owned()),
-        }
+crate::structure! {
+    /// Specifies the action to remove a witness Region from a MRSC global table.
+    DeleteGlobalTableWitnessGroupMemberAction {
+        /// The witness Region name to be removed from the MRSC global table.
+        region_name: String = "RegionName", "regionName";
     }
+    input "DeleteGlobalTableWitnessGroupMemberAction" |this, at, out| {}
+    required REQUIRED_DELETE_GLOBAL_TABLE_WITNESS_GROUP_MEMBER_ACTION [
+        RequiredMember { name: "regionName", wire: "RegionName", required: true, inner: Inner::Nothing },
+    ]
 }
 
-crate::model_enum!(TimeToLiveStatus);
-
-/// Specifies an item to be retrieved as part of the transaction.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TransactGetItem {
-    /// Contains the primary key that identifies the item to get, together with the name of the table that contains the item, and optionally the specific attributes of the item to retrieve.
-    #[serde(rename = "Get")]
-    pub get: Get,
-}
-
-impl Validate for TransactGetItem {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.get;
-            v.check(&rules::path(at, "get"), out);
-        }
+crate::structure! {
+    /// Represents the input of a DeleteItem operation.
+    DeleteItemInput {
+        /// The name of the table from which to delete the item.
+        table_name: String = "TableName", "tableName";
+        /// A map of attribute names to AttributeValue objects, representing the primary key of the item to delete.
+        key: BTreeMap<String, AttributeValue> = "Key", "key";
+        /// This is a legacy parameter.
+        expected?: BTreeMap<String, ExpectedAttributeValue> = "Expected", "expected";
+        /// This is a legacy parameter.
+        conditional_operator?: ConditionalOperator = "ConditionalOperator", "conditionalOperator";
+        /// Use ReturnValues if you want to get the item attributes as they appeared before they were deleted.
+        return_values?: ReturnValue = "ReturnValues", "returnValues";
+        return_consumed_capacity?: ReturnConsumedCapacity = "ReturnConsumedCapacity", "returnConsumedCapacity";
+        /// Determines whether item collection metrics are returned.
+        return_item_collection_metrics?: ReturnItemCollectionMetrics = "ReturnItemCollectionMetrics", "returnItemCollectionMetrics";
+        /// A condition that must be satisfied in order for a conditional DeleteItem to succeed.
+        condition_expression?: String = "ConditionExpression", "conditionExpression";
+        /// One or more substitution tokens for attribute names in an expression.
+        expression_attribute_names?: BTreeMap<String, String> = "ExpressionAttributeNames", "expressionAttributeNames";
+        /// One or more values that can be substituted in an expression.
+        expression_attribute_values?: BTreeMap<String, AttributeValue> = "ExpressionAttributeValues", "expressionAttributeValues";
+        /// An optional parameter that returns the item attributes for a DeleteItem operation that failed a condition check.
+        return_values_on_condition_check_failure?: ReturnValuesOnConditionCheckFailure = "ReturnValuesOnConditionCheckFailure", "returnValuesOnConditionCheckFailure";
     }
-    fn required() -> &'static Required {
-        &REQUIRED_TRANSACT_GET_ITEM
+    input "DeleteItemInput" |this, at, out| {
+        { let v = &this.table_name; rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None); }
+        { let v = &this.key; rules::map_entries(out, at, "key", v, false, "Map keys", &["Member must have length less than or equal to 65535"], v.keys().all(|k| rules::string_fits(k, None, Some(65535), None))); for (k0, e0) in v.iter() { let at0 = rules::entry(at, "key", k0); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.expected { rules::map_entries(out, at, "expected", v, false, "Map keys", &["Member must have length less than or equal to 65535"], v.keys().all(|k| rules::string_fits(k, None, Some(65535), None))); for (k0, e0) in v.iter() { let at0 = rules::entry(at, "expected", k0); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.conditional_operator { rules::one_of(out, at, "conditionalOperator", v, false); }
+        if let Some(v) = &this.return_values { rules::one_of(out, at, "returnValues", v, false); }
+        if let Some(v) = &this.return_consumed_capacity { rules::one_of(out, at, "returnConsumedCapacity", v, false); }
+        if let Some(v) = &this.return_item_collection_metrics { rules::one_of(out, at, "returnItemCollectionMetrics", v, false); }
+        if let Some(v) = &this.expression_attribute_names { rules::map_entries(out, at, "expressionAttributeNames", v, false, "Map value", &["Member must have length less than or equal to 65535"], v.values().all(|e| rules::string_fits(e, None, Some(65535), None))); }
+        if let Some(v) = &this.expression_attribute_values { for (k0, e0) in v.iter() { let at0 = rules::entry(at, "expressionAttributeValues", k0); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.return_values_on_condition_check_failure { rules::one_of(out, at, "returnValuesOnConditionCheckFailure", v, false); }
+    }
+    required REQUIRED_DELETE_ITEM_INPUT [
+        RequiredMember { name: "tableName", wire: "TableName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "key", wire: "Key", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "expected", wire: "Expected", required: false, inner: Inner::Map(&Inner::Struct(&REQUIRED_EXPECTED_ATTRIBUTE_VALUE)) },
+    ]
+}
+
+crate::structure! {
+    /// Represents the output of a DeleteItem operation.
+    #[derive(Default)]
+    DeleteItemOutput {
+        /// A map of attribute names to AttributeValue objects, representing the item as it appeared before the DeleteItem operation.
+        attributes?: BTreeMap<String, AttributeValue> = "Attributes";
+        /// The capacity units consumed by the DeleteItem operation.
+        consumed_capacity?: ConsumedCapacity = "ConsumedCapacity";
+        /// Information about item collections, if any, that were affected by the DeleteItem operation.
+        item_collection_metrics?: ItemCollectionMetrics = "ItemCollectionMetrics";
     }
 }
 
-/// What [`TransactGetItem`] requires, for reporting every missing member at once.
-pub static REQUIRED_TRANSACT_GET_ITEM: Required = Required {
-    members: &[RequiredMember {
-        name: "get",
-        wire: "Get",
-        required: true,
-        inner: Inner::Struct(&REQUIRED_GET),
-    }],
-};
+crate::structure! {
+    /// Represents a replica to be deleted.
+    DeleteReplicationGroupMemberAction {
+        /// The Region where the replica exists.
+        region_name: String = "RegionName", "regionName";
+    }
+    input "DeleteReplicationGroupMemberAction" |this, at, out| {}
+    required REQUIRED_DELETE_REPLICATION_GROUP_MEMBER_ACTION [
+        RequiredMember { name: "regionName", wire: "RegionName", required: true, inner: Inner::Nothing },
+    ]
+}
 
-impl Echo for TransactGetItem {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(out, "TransactGetItem", &[("get", &self.get)]);
+crate::structure! {
+    /// Represents a request to perform a DeleteItem operation on an item.
+    DeleteRequest {
+        /// A map of attribute name to attribute values, representing the primary key of the item to delete.
+        key: BTreeMap<String, AttributeValue> = "Key", "key";
+    }
+    input "DeleteRequest" |this, at, out| {
+        { let v = &this.key; rules::map_entries(out, at, "key", v, false, "Map keys", &["Member must have length less than or equal to 65535"], v.keys().all(|k| rules::string_fits(k, None, Some(65535), None))); for (k0, e0) in v.iter() { let at0 = rules::entry(at, "key", k0); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_DELETE_REQUEST [
+        RequiredMember { name: "key", wire: "Key", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Represents the input of a DeleteTable operation.
+    DeleteTableInput {
+        /// The name of the table to delete.
+        table_name: String = "TableName", "tableName";
+    }
+    input "DeleteTableInput" |this, at, out| {
+        { let v = &this.table_name; rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None); }
+    }
+    required REQUIRED_DELETE_TABLE_INPUT [
+        RequiredMember { name: "tableName", wire: "TableName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Represents the output of a DeleteTable operation.
+    #[derive(Default)]
+    DeleteTableOutput {
+        /// Represents the properties of a table.
+        table_description?: TableDescription = "TableDescription";
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TransactGetItemsInput {
-    /// An ordered array of up to 100 TransactGetItem objects, each of which contains a Get structure.
-    #[serde(rename = "TransactItems")]
-    pub transact_items: Vec<TransactGetItem>,
-    /// A value of TOTAL causes consumed capacity information to be returned, and a value of NONE prevents that information from being returned.
-    #[serde(
-        rename = "ReturnConsumedCapacity",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub return_consumed_capacity: Option<ReturnConsumedCapacity>,
+crate::structure! {
+    /// Represents the input of a DescribeLimits operation.
+    #[derive(Default)]
+    DescribeLimitsInput {}
+    input "DescribeLimitsInput" |this, at, out| {}
+    required REQUIRED_DESCRIBE_LIMITS_INPUT []
 }
 
-impl Validate for TransactGetItemsInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.transact_items;
-            rules::length(
-                out,
-                at,
-                "transactItems",
-                v,
-                v.len(),
-                false,
-                Some(1),
-                Some(100),
-            );
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "transactItems", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.return_consumed_capacity {
-            rules::one_of(out, at, "returnConsumedCapacity", v, false);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_TRANSACT_GET_ITEMS_INPUT
+crate::structure! {
+    /// Represents the output of a DescribeLimits operation.
+    #[derive(Default)]
+    DescribeLimitsOutput {
+        /// The maximum total read capacity units that your account allows you to provision across all of your tables in this Region.
+        account_max_read_capacity_units?: i64 = "AccountMaxReadCapacityUnits";
+        /// The maximum total write capacity units that your account allows you to provision across all of your tables in this Region.
+        account_max_write_capacity_units?: i64 = "AccountMaxWriteCapacityUnits";
+        /// The maximum read capacity units that your account allows you to provision for a new table that you are creating in this Region, including the read capacity units provisioned for its global secondary i…
+        table_max_read_capacity_units?: i64 = "TableMaxReadCapacityUnits";
+        /// The maximum write capacity units that your account allows you to provision for a new table that you are creating in this Region, including the write capacity units provisioned for its global secondary…
+        table_max_write_capacity_units?: i64 = "TableMaxWriteCapacityUnits";
     }
 }
 
-/// What [`TransactGetItemsInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_TRANSACT_GET_ITEMS_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "transactItems",
-        wire: "TransactItems",
-        required: true,
-        inner: Inner::List(&REQUIRED_TRANSACT_GET_ITEM),
-    }],
-};
+crate::structure! {
+    /// Represents the input of a DescribeTable operation.
+    DescribeTableInput {
+        /// The name of the table to describe.
+        table_name: String = "TableName", "tableName";
+    }
+    input "DescribeTableInput" |this, at, out| {
+        { let v = &this.table_name; rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None); }
+    }
+    required REQUIRED_DESCRIBE_TABLE_INPUT [
+        RequiredMember { name: "tableName", wire: "TableName", required: true, inner: Inner::Nothing },
+    ]
+}
 
-impl Echo for TransactGetItemsInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "TransactGetItemsInput",
-            &[
-                ("transactItems", &self.transact_items),
-                ("returnConsumedCapacity", &self.return_consumed_capacity),
-            ],
-        );
+crate::structure! {
+    /// Represents the output of a DescribeTable operation.
+    #[derive(Default)]
+    DescribeTableOutput {
+        /// The properties of the table.
+        table?: TableDescription = "Table";
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct TransactGetItemsOutput {
-    /// If the ReturnConsumedCapacity value was TOTAL, this is an array of ConsumedCapacity objects, one for each table addressed by TransactGetItem objects in the TransactItems parameter.
-    #[serde(rename = "ConsumedCapacity", skip_serializing_if = "Option::is_none")]
-    pub consumed_capacity: Option<Vec<ConsumedCapacity>>,
-    /// An ordered array of up to 100 ItemResponse objects, each of which corresponds to the TransactGetItem object in the same position in the TransactItems array.
-    #[serde(rename = "Responses", skip_serializing_if = "Option::is_none")]
-    pub responses: Option<Vec<ItemResponse>>,
-}
-
-/// A list of requests that can perform update, put, delete, or check operations on multiple items in one or more tables atomically.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct TransactWriteItem {
-    /// A request to perform a check item operation.
-    #[serde(rename = "ConditionCheck", skip_serializing_if = "Option::is_none")]
-    pub condition_check: Option<ConditionCheck>,
-    /// A request to perform a PutItem operation.
-    #[serde(rename = "Put", skip_serializing_if = "Option::is_none")]
-    pub put: Option<Put>,
-    /// A request to perform a DeleteItem operation.
-    #[serde(rename = "Delete", skip_serializing_if = "Option::is_none")]
-    pub delete: Option<Delete>,
-    /// A request to perform an UpdateItem operation.
-    #[serde(rename = "Update", skip_serializing_if = "Option::is_none")]
-    pub update: Option<Update>,
-}
-
-impl Validate for TransactWriteItem {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.condition_check {
-            v.check(&rules::path(at, "conditionCheck"), out);
-        }
-        if let Some(v) = &self.put {
-            v.check(&rules::path(at, "put"), out);
-        }
-        if let Some(v) = &self.delete {
-            v.check(&rules::path(at, "delete"), out);
-        }
-        if let Some(v) = &self.update {
-            v.check(&rules::path(at, "update"), out);
-        }
+crate::structure! {
+    DescribeTimeToLiveInput {
+        /// The name of the table to be described.
+        table_name: String = "TableName", "tableName";
     }
-    fn required() -> &'static Required {
-        &REQUIRED_TRANSACT_WRITE_ITEM
+    input "DescribeTimeToLiveInput" |this, at, out| {
+        { let v = &this.table_name; rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None); }
+    }
+    required REQUIRED_DESCRIBE_TIME_TO_LIVE_INPUT [
+        RequiredMember { name: "tableName", wire: "TableName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeTimeToLiveOutput {
+        time_to_live_description?: TimeToLiveDescription = "TimeToLiveDescription";
     }
 }
 
-/// What [`TransactWriteItem`] requires, for reporting every missing member at once.
-pub static REQUIRED_TRANSACT_WRITE_ITEM: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "conditionCheck",
-            wire: "ConditionCheck",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_CONDITION_CHECK),
-        },
-        RequiredMember {
-            name: "put",
-            wire: "Put",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_PUT),
-        },
-        RequiredMember {
-            name: "delete",
-            wire: "Delete",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_DELETE),
-        },
-        RequiredMember {
-            name: "update",
-            wire: "Update",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_UPDATE),
-        },
-    ],
-};
+crate::structure! {
+    /// Represents a condition to be compared with an attribute value.
+    #[derive(Default)]
+    ExpectedAttributeValue {
+        /// Represents the data for the expected attribute.
+        value?: AttributeValue = "Value", "value";
+        /// Causes DynamoDB to evaluate the value before attempting a conditional operation: If Exists is true, DynamoDB will check to see if that attribute value already exists in the table.
+        exists?: bool = "Exists", "exists";
+        /// A comparator for evaluating attributes in the AttributeValueList.
+        comparison_operator?: ComparisonOperator = "ComparisonOperator", "comparisonOperator";
+        /// One or more values to evaluate against the supplied attribute.
+        attribute_value_list?: Vec<AttributeValue> = "AttributeValueList", "attributeValueList";
+    }
+    input "ExpectedAttributeValue" |this, at, out| {
+        if let Some(v) = &this.value { v.check(&rules::path(at, "value"), out); }
+        if let Some(v) = &this.comparison_operator { rules::one_of(out, at, "comparisonOperator", v, false); }
+        if let Some(v) = &this.attribute_value_list { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "attributeValueList", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_EXPECTED_ATTRIBUTE_VALUE []
+}
 
-impl Echo for TransactWriteItem {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "TransactWriteItem",
-            &[
-                ("conditionCheck", &self.condition_check),
-                ("put", &self.put),
-                ("delete", &self.delete),
-                ("update", &self.update),
-            ],
-        );
+crate::structure! {
+    /// Specifies an item and related attribute values to retrieve in a TransactGetItem object.
+    Get {
+        /// A map of attribute names to AttributeValue objects that specifies the primary key of the item to retrieve.
+        key: BTreeMap<String, AttributeValue> = "Key", "key";
+        /// The name of the table from which to retrieve the specified item.
+        table_name: String = "TableName", "tableName";
+        /// A string that identifies one or more attributes of the specified item to retrieve from the table.
+        projection_expression?: String = "ProjectionExpression", "projectionExpression";
+        /// One or more substitution tokens for attribute names in the ProjectionExpression parameter.
+        expression_attribute_names?: BTreeMap<String, String> = "ExpressionAttributeNames", "expressionAttributeNames";
+    }
+    input "Get" |this, at, out| {
+        { let v = &this.key; rules::map_entries(out, at, "key", v, false, "Map keys", &["Member must have length less than or equal to 65535"], v.keys().all(|k| rules::string_fits(k, None, Some(65535), None))); for (k0, e0) in v.iter() { let at0 = rules::entry(at, "key", k0); e0.check(&rules::path(&at0, "member"), out); } }
+        { let v = &this.table_name; rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None); }
+        if let Some(v) = &this.expression_attribute_names { rules::map_entries(out, at, "expressionAttributeNames", v, false, "Map value", &["Member must have length less than or equal to 65535"], v.values().all(|e| rules::string_fits(e, None, Some(65535), None))); }
+    }
+    required REQUIRED_GET [
+        RequiredMember { name: "key", wire: "Key", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "tableName", wire: "TableName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Represents the input of a GetItem operation.
+    GetItemInput {
+        /// The name of the table containing the requested item.
+        table_name: String = "TableName", "tableName";
+        /// A map of attribute names to AttributeValue objects, representing the primary key of the item to retrieve.
+        key: BTreeMap<String, AttributeValue> = "Key", "key";
+        /// This is a legacy parameter.
+        attributes_to_get?: Vec<String> = "AttributesToGet", "attributesToGet";
+        /// Determines the read consistency model: If set to true, then the operation uses strongly consistent reads; otherwise, the operation uses eventually consistent reads.
+        consistent_read?: bool = "ConsistentRead", "consistentRead";
+        return_consumed_capacity?: ReturnConsumedCapacity = "ReturnConsumedCapacity", "returnConsumedCapacity";
+        /// A string that identifies one or more attributes to retrieve from the table.
+        projection_expression?: String = "ProjectionExpression", "projectionExpression";
+        /// One or more substitution tokens for attribute names in an expression.
+        expression_attribute_names?: BTreeMap<String, String> = "ExpressionAttributeNames", "expressionAttributeNames";
+    }
+    input "GetItemInput" |this, at, out| {
+        { let v = &this.table_name; rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None); }
+        { let v = &this.key; rules::map_entries(out, at, "key", v, false, "Map keys", &["Member must have length less than or equal to 65535"], v.keys().all(|k| rules::string_fits(k, None, Some(65535), None))); for (k0, e0) in v.iter() { let at0 = rules::entry(at, "key", k0); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.attributes_to_get { rules::length(out, at, "attributesToGet", v, v.len(), false, Some(1), None); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "attributesToGet", i); rules::string(out, &at0, "member", e0, false, None, Some(65535), None); } }
+        if let Some(v) = &this.return_consumed_capacity { rules::one_of(out, at, "returnConsumedCapacity", v, false); }
+        if let Some(v) = &this.expression_attribute_names { rules::map_entries(out, at, "expressionAttributeNames", v, false, "Map value", &["Member must have length less than or equal to 65535"], v.values().all(|e| rules::string_fits(e, None, Some(65535), None))); }
+    }
+    required REQUIRED_GET_ITEM_INPUT [
+        RequiredMember { name: "tableName", wire: "TableName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "key", wire: "Key", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Represents the output of a GetItem operation.
+    #[derive(Default)]
+    GetItemOutput {
+        /// A map of attribute names to AttributeValue objects, as specified by ProjectionExpression.
+        item?: BTreeMap<String, AttributeValue> = "Item";
+        /// The capacity units consumed by the GetItem operation.
+        consumed_capacity?: ConsumedCapacity = "ConsumedCapacity";
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TransactWriteItemsInput {
-    /// An ordered array of up to 100 TransactWriteItem objects, each of which contains a ConditionCheck, Put, Update, or Delete object.
-    #[serde(rename = "TransactItems")]
-    pub transact_items: Vec<TransactWriteItem>,
-    #[serde(
-        rename = "ReturnConsumedCapacity",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub return_consumed_capacity: Option<ReturnConsumedCapacity>,
-    /// Determines whether item collection metrics are returned.
-    #[serde(
-        rename = "ReturnItemCollectionMetrics",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub return_item_collection_metrics: Option<ReturnItemCollectionMetrics>,
-    /// Providing a ClientRequestToken makes the call to TransactWriteItems idempotent, meaning that multiple identical calls have the same effect as one single call.
-    #[serde(rename = "ClientRequestToken", skip_serializing_if = "Option::is_none")]
-    pub client_request_token: Option<String>,
+crate::structure! {
+    /// Represents the properties of a global secondary index.
+    GlobalSecondaryIndex {
+        /// The name of the global secondary index.
+        index_name: String = "IndexName", "indexName";
+        /// The complete key schema for a global secondary index, which consists of one or more pairs of attribute names and key types: HASH - partition key RANGE - sort key The partition key of an item is also k…
+        key_schema: Vec<KeySchemaElement> = "KeySchema", "keySchema";
+        /// Represents attributes that are copied (projected) from the table into the global secondary index.
+        projection: Projection = "Projection", "projection";
+        /// Represents the provisioned throughput settings for the specified global secondary index.
+        provisioned_throughput?: ProvisionedThroughput = "ProvisionedThroughput", "provisionedThroughput";
+        /// The maximum number of read and write units for the specified global secondary index.
+        on_demand_throughput?: OnDemandThroughput = "OnDemandThroughput", "onDemandThroughput";
+        /// Represents the warm throughput value (in read units per second and write units per second) for the specified secondary index.
+        warm_throughput?: WarmThroughput = "WarmThroughput", "warmThroughput";
+    }
+    input "GlobalSecondaryIndex" |this, at, out| {
+        { let v = &this.index_name; rules::string(out, at, "indexName", v, false, Some(3), Some(255), Some(&PATTERN_INDEX_NAME)); }
+        { let v = &this.key_schema; rules::length(out, at, "keySchema", v, v.len(), false, Some(1), None); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "keySchema", i); e0.check(&rules::path(&at0, "member"), out); } }
+        { let v = &this.projection; v.check(&rules::path(at, "projection"), out); }
+        if let Some(v) = &this.provisioned_throughput { v.check(&rules::path(at, "provisionedThroughput"), out); }
+        if let Some(v) = &this.on_demand_throughput { v.check(&rules::path(at, "onDemandThroughput"), out); }
+        if let Some(v) = &this.warm_throughput { v.check(&rules::path(at, "warmThroughput"), out); }
+    }
+    required REQUIRED_GLOBAL_SECONDARY_INDEX [
+        RequiredMember { name: "indexName", wire: "IndexName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "keySchema", wire: "KeySchema", required: true, inner: Inner::List(&REQUIRED_KEY_SCHEMA_ELEMENT) },
+        RequiredMember { name: "projection", wire: "Projection", required: true, inner: Inner::Struct(&REQUIRED_PROJECTION) },
+        RequiredMember { name: "provisionedThroughput", wire: "ProvisionedThroughput", required: false, inner: Inner::Struct(&REQUIRED_PROVISIONED_THROUGHPUT) },
+        RequiredMember { name: "onDemandThroughput", wire: "OnDemandThroughput", required: false, inner: Inner::Struct(&REQUIRED_ON_DEMAND_THROUGHPUT) },
+        RequiredMember { name: "warmThroughput", wire: "WarmThroughput", required: false, inner: Inner::Struct(&REQUIRED_WARM_THROUGHPUT) },
+    ]
 }
 
-impl Validate for TransactWriteItemsInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.transact_items;
-            rules::length(
-                out,
-                at,
-                "transactItems",
-                v,
-                v.len(),
-                false,
-                Some(1),
-                Some(100),
-            );
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "transactItems", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.return_consumed_capacity {
-            rules::one_of(out, at, "returnConsumedCapacity", v, false);
-        }
-        if let Some(v) = &self.return_item_collection_metrics {
-            rules::one_of(out, at, "returnItemCollectionMetrics", v, false);
-        }
-        if let Some(v) = &self.client_request_token {
-            rules::string(
-                out,
-                at,
-                "clientRequestToken",
-                v,
-                false,
-                Some(1),
-                Some(36),
-                None,
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_TRANSACT_WRITE_ITEMS_INPUT
-    }
-}
-
-/// What [`TransactWriteItemsInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_TRANSACT_WRITE_ITEMS_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "transactItems",
-        wire: "TransactItems",
-        required: true,
-        inner: Inner::List(&REQUIRED_TRANSACT_WRITE_ITEM),
-    }],
-};
-
-impl Echo for TransactWriteItemsInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "TransactWriteItemsInput",
-            &[
-                ("transactItems", &self.transact_items),
-                ("returnConsumedCapacity", &self.return_consumed_capacity),
-                (
-                    "returnItemCollectionMetrics",
-                    &self.return_item_collection_metrics,
-                ),
-                ("clientRequestToken", &self.client_request_token),
-            ],
-        );
+crate::structure! {
+    /// Represents the properties of a global secondary index.
+    #[derive(Default)]
+    GlobalSecondaryIndexDescription {
+        /// The name of the global secondary index.
+        index_name?: String = "IndexName";
+        /// The complete key schema for a global secondary index, which consists of one or more pairs of attribute names and key types: HASH - partition key RANGE - sort key The partition key of an item is also k…
+        key_schema?: Vec<KeySchemaElement> = "KeySchema";
+        /// Represents attributes that are copied (projected) from the table into the global secondary index.
+        projection?: Projection = "Projection";
+        /// The current state of the global secondary index: CREATING - The index is being created.
+        index_status?: IndexStatus = "IndexStatus";
+        /// Indicates whether the index is currently backfilling.
+        backfilling?: bool = "Backfilling";
+        /// Represents the provisioned throughput settings for the specified global secondary index.
+        provisioned_throughput?: ProvisionedThroughputDescription = "ProvisionedThroughput";
+        /// The total size of the specified index, in bytes.
+        index_size_bytes?: i64 = "IndexSizeBytes";
+        /// The number of items in the specified index.
+        item_count?: i64 = "ItemCount";
+        /// The Amazon Resource Name (ARN) that uniquely identifies the index.
+        index_arn?: String = "IndexArn";
+        /// The maximum number of read and write units for the specified global secondary index.
+        on_demand_throughput?: OnDemandThroughput = "OnDemandThroughput";
+        /// Represents the warm throughput value (in read units per second and write units per second) for the specified secondary index.
+        warm_throughput?: GlobalSecondaryIndexWarmThroughputDescription = "WarmThroughput";
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct TransactWriteItemsOutput {
-    /// The capacity units consumed by the entire TransactWriteItems operation.
-    #[serde(rename = "ConsumedCapacity", skip_serializing_if = "Option::is_none")]
-    pub consumed_capacity: Option<Vec<ConsumedCapacity>>,
-    /// A list of tables that were processed by TransactWriteItems and, for each table, information about any item collections that were affected by individual UpdateItem, PutItem, or DeleteItem operations.
-    #[serde(
-        rename = "ItemCollectionMetrics",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub item_collection_metrics: Option<BTreeMap<String, Vec<ItemCollectionMetrics>>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct UntagResourceInput {
-    /// The DynamoDB resource that the tags will be removed from.
-    #[serde(rename = "ResourceArn")]
-    pub resource_arn: String,
-    /// A list of tag keys.
-    #[serde(rename = "TagKeys")]
-    pub tag_keys: Vec<String>,
-}
-
-impl Validate for UntagResourceInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.resource_arn;
-            rules::string(out, at, "resourceArn", v, false, Some(1), Some(1283), None);
-        }
-        {
-            let v = &self.tag_keys;
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "tagKeys", i);
-                rules::string(out, &at0, "member", e0, false, Some(1), Some(128), None);
-            }
-        }
+crate::structure! {
+    /// Represents one of the following: A new global secondary index to be added to an existing table.
+    #[derive(Default)]
+    GlobalSecondaryIndexUpdate {
+        /// The name of an existing global secondary index, along with new provisioned throughput settings to be applied to that index.
+        update?: UpdateGlobalSecondaryIndexAction = "Update", "update";
+        /// The parameters required for creating a global secondary index on an existing table: IndexName KeySchema AttributeDefinitions Projection ProvisionedThroughput
+        create?: CreateGlobalSecondaryIndexAction = "Create", "create";
+        /// The name of an existing global secondary index to be removed.
+        delete?: DeleteGlobalSecondaryIndexAction = "Delete", "delete";
     }
-    fn required() -> &'static Required {
-        &REQUIRED_UNTAG_RESOURCE_INPUT
+    input "GlobalSecondaryIndexUpdate" |this, at, out| {
+        if let Some(v) = &this.update { v.check(&rules::path(at, "update"), out); }
+        if let Some(v) = &this.create { v.check(&rules::path(at, "create"), out); }
+        if let Some(v) = &this.delete { v.check(&rules::path(at, "delete"), out); }
+    }
+    required REQUIRED_GLOBAL_SECONDARY_INDEX_UPDATE [
+        RequiredMember { name: "update", wire: "Update", required: false, inner: Inner::Struct(&REQUIRED_UPDATE_GLOBAL_SECONDARY_INDEX_ACTION) },
+        RequiredMember { name: "create", wire: "Create", required: false, inner: Inner::Struct(&REQUIRED_CREATE_GLOBAL_SECONDARY_INDEX_ACTION) },
+        RequiredMember { name: "delete", wire: "Delete", required: false, inner: Inner::Struct(&REQUIRED_DELETE_GLOBAL_SECONDARY_INDEX_ACTION) },
+    ]
+}
+
+crate::structure! {
+    /// The description of the warm throughput value on a global secondary index.
+    #[derive(Default)]
+    GlobalSecondaryIndexWarmThroughputDescription {
+        /// Represents warm throughput read units per second value for a global secondary index.
+        read_units_per_second?: i64 = "ReadUnitsPerSecond";
+        /// Represents warm throughput write units per second value for a global secondary index.
+        write_units_per_second?: i64 = "WriteUnitsPerSecond";
+        /// Represents the warm throughput status being created or updated on a global secondary index.
+        status?: IndexStatus = "Status";
     }
 }
 
-/// What [`UntagResourceInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_UNTAG_RESOURCE_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "resourceArn",
-            wire: "ResourceArn",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "tagKeys",
-            wire: "TagKeys",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for UntagResourceInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "UntagResourceInput",
-            &[
-                ("resourceArn", &self.resource_arn),
-                ("tagKeys", &self.tag_keys),
-            ],
-        );
+crate::model_enum! {
+    GlobalTableSettingsReplicationMode {
+        Enabled = "ENABLED",
+        Disabled = "DISABLED",
+        EnabledWithOverrides = "ENABLED_WITH_OVERRIDES",
     }
 }
 
-/// Represents a request to perform an UpdateItem operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Update {
-    /// The primary key of the item to be updated.
-    #[serde(rename = "Key")]
-    pub key: BTreeMap<String, AttributeValue>,
-    /// An expression that defines one or more attributes to be updated, the action to be performed on them, and new value(s) for them.
-    #[serde(rename = "UpdateExpression")]
-    pub update_expression: String,
-    /// Name of the table for the UpdateItem request.
-    #[serde(rename = "TableName")]
-    pub table_name: String,
-    /// A condition that must be satisfied in order for a conditional update to succeed.
-    #[serde(
-        rename = "ConditionExpression",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub condition_expression: Option<String>,
-    /// One or more substitution tokens for attribute names in an expression.
-    #[serde(
-        rename = "ExpressionAttributeNames",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expression_attribute_names: Option<BTreeMap<String, String>>,
-    /// One or more values that can be substituted in an expression.
-    #[serde(
-        rename = "ExpressionAttributeValues",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expression_attribute_values: Option<BTreeMap<String, AttributeValue>>,
-    /// Use ReturnValuesOnConditionCheckFailure to get the item attributes if the Update condition fails.
-    #[serde(
-        rename = "ReturnValuesOnConditionCheckFailure",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub return_values_on_condition_check_failure: Option<ReturnValuesOnConditionCheckFailure>,
-}
-
-impl Validate for Update {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.key;
-            rules::map_entries(
-                out,
-                at,
-                "key",
-                v,
-                false,
-                "Map keys",
-                &["Member must have length less than or equal to 65535"],
-                v.keys()
-                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
-            );
-            for (k0, e0) in v.iter() {
-                let at0 = rules::entry(at, "key", k0);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        {
-            let v = &self.table_name;
-            rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None);
-        }
-        if let Some(v) = &self.expression_attribute_names {
-            rules::map_entries(
-                out,
-                at,
-                "expressionAttributeNames",
-                v,
-                false,
-                "Map value",
-                &["Member must have length less than or equal to 65535"],
-                v.values()
-                    .all(|e| rules::string_fits(e, None, Some(65535), None)),
-            );
-        }
-        if let Some(v) = &self.expression_attribute_values {
-            for (k0, e0) in v.iter() {
-                let at0 = rules::entry(at, "expressionAttributeValues", k0);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.return_values_on_condition_check_failure {
-            rules::one_of(out, at, "returnValuesOnConditionCheckFailure", v, false);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_UPDATE
+crate::structure! {
+    /// Represents the properties of a witness Region in a MRSC global table.
+    #[derive(Default)]
+    GlobalTableWitnessDescription {
+        /// The name of the Amazon Web Services Region that serves as a witness for the MRSC global table.
+        region_name?: String = "RegionName";
+        /// The current status of the witness Region in the MRSC global table.
+        witness_status?: WitnessStatus = "WitnessStatus";
     }
 }
 
-/// What [`Update`] requires, for reporting every missing member at once.
-pub static REQUIRED_UPDATE: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "key",
-            wire: "Key",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "updateExpression",
-            wire: "UpdateExpression",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "tableName",
-            wire: "TableName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
+crate::structure! {
+    /// Represents one of the following: A new witness to be added to a new global table.
+    #[derive(Default)]
+    GlobalTableWitnessGroupUpdate {
+        /// Specifies a witness Region to be added to a new MRSC global table.
+        create?: CreateGlobalTableWitnessGroupMemberAction = "Create", "create";
+        /// Specifies a witness Region to be removed from an existing global table.
+        delete?: DeleteGlobalTableWitnessGroupMemberAction = "Delete", "delete";
+    }
+    input "GlobalTableWitnessGroupUpdate" |this, at, out| {
+        if let Some(v) = &this.create { v.check(&rules::path(at, "create"), out); }
+        if let Some(v) = &this.delete { v.check(&rules::path(at, "delete"), out); }
+    }
+    required REQUIRED_GLOBAL_TABLE_WITNESS_GROUP_UPDATE [
+        RequiredMember { name: "create", wire: "Create", required: false, inner: Inner::Struct(&REQUIRED_CREATE_GLOBAL_TABLE_WITNESS_GROUP_MEMBER_ACTION) },
+        RequiredMember { name: "delete", wire: "Delete", required: false, inner: Inner::Struct(&REQUIRED_DELETE_GLOBAL_TABLE_WITNESS_GROUP_MEMBER_ACTION) },
+    ]
+}
 
-impl Echo for Update {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "Update",
-            &[
-                ("key", &self.key),
-                ("updateExpression", &self.update_expression),
-                ("tableName", &self.table_name),
-                ("conditionExpression", &self.condition_expression),
-                ("expressionAttributeNames", &self.expression_attribute_names),
-                (
-                    "expressionAttributeValues",
-                    &self.expression_attribute_values,
-                ),
-                (
-                    "returnValuesOnConditionCheckFailure",
-                    &self.return_values_on_condition_check_failure,
-                ),
-            ],
-        );
+crate::model_enum! {
+    IndexStatus {
+        Creating = "CREATING",
+        Updating = "UPDATING",
+        Deleting = "DELETING",
+        Active = "ACTIVE",
     }
 }
 
-/// Represents the new provisioned throughput settings to be applied to a global secondary index.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct UpdateGlobalSecondaryIndexAction {
-    /// The name of the global secondary index to be updated.
-    #[serde(rename = "IndexName")]
-    pub index_name: String,
+crate::structure! {
+    /// Information about item collections, if any, that were affected by the operation.
+    #[derive(Default)]
+    ItemCollectionMetrics {
+        /// The partition key value of the item collection.
+        item_collection_key?: BTreeMap<String, AttributeValue> = "ItemCollectionKey";
+        /// An estimate of item collection size, in gigabytes.
+        size_estimate_range_gb?: Vec<f64> = "SizeEstimateRangeGB";
+    }
+}
+
+crate::structure! {
+    /// Details for the requested item.
+    #[derive(Default)]
+    ItemResponse {
+        /// Map of attribute data consisting of the data type and attribute value.
+        item?: BTreeMap<String, AttributeValue> = "Item";
+    }
+}
+
+crate::structure! {
+    /// Represents a single element of a key schema.
+    KeySchemaElement {
+        /// The name of a key attribute.
+        attribute_name: String = "AttributeName", "attributeName";
+        /// The role that this key attribute will assume: HASH - partition key RANGE - sort key The partition key of an item is also known as its hash attribute.
+        key_type: KeyType = "KeyType", "keyType";
+    }
+    input "KeySchemaElement" |this, at, out| {
+        { let v = &this.attribute_name; rules::string(out, at, "attributeName", v, false, Some(1), Some(255), None); }
+        { let v = &this.key_type; rules::one_of(out, at, "keyType", v, false); }
+    }
+    required REQUIRED_KEY_SCHEMA_ELEMENT [
+        RequiredMember { name: "attributeName", wire: "AttributeName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "keyType", wire: "KeyType", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::model_enum! {
+    KeyType {
+        Hash = "HASH",
+        Range = "RANGE",
+    }
+}
+
+crate::structure! {
+    /// Represents a set of primary keys and, for each key, the attributes to retrieve from the table.
+    KeysAndAttributes {
+        /// The primary key attribute values that define the items and the attributes associated with the items.
+        keys: Vec<BTreeMap<String, AttributeValue>> = "Keys", "keys";
+        /// This is a legacy parameter.
+        attributes_to_get?: Vec<String> = "AttributesToGet", "attributesToGet";
+        /// The consistency of a read operation.
+        consistent_read?: bool = "ConsistentRead", "consistentRead";
+        /// A string that identifies one or more attributes to retrieve from the table.
+        projection_expression?: String = "ProjectionExpression", "projectionExpression";
+        /// One or more substitution tokens for attribute names in an expression.
+        expression_attribute_names?: BTreeMap<String, String> = "ExpressionAttributeNames", "expressionAttributeNames";
+    }
+    input "KeysAndAttributes" |this, at, out| {
+        { let v = &this.keys; rules::length(out, at, "keys", v, v.len(), false, Some(1), Some(100)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "keys", i); rules::map_entries(out, &at0, "member", e0, false, "Map keys", &["Member must have length less than or equal to 65535"], e0.keys().all(|k| rules::string_fits(k, None, Some(65535), None))); for (k1, e1) in e0.iter() { let at1 = rules::entry(&at0, "member", k1); e1.check(&rules::path(&at1, "member"), out); } } }
+        if let Some(v) = &this.attributes_to_get { rules::length(out, at, "attributesToGet", v, v.len(), false, Some(1), None); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "attributesToGet", i); rules::string(out, &at0, "member", e0, false, None, Some(65535), None); } }
+        if let Some(v) = &this.expression_attribute_names { rules::map_entries(out, at, "expressionAttributeNames", v, false, "Map value", &["Member must have length less than or equal to 65535"], v.values().all(|e| rules::string_fits(e, None, Some(65535), None))); }
+    }
+    required REQUIRED_KEYS_AND_ATTRIBUTES [
+        RequiredMember { name: "keys", wire: "Keys", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Represents the input of a ListTables operation.
+    #[derive(Default)]
+    ListTablesInput {
+        /// The first table name that this operation will evaluate.
+        exclusive_start_table_name?: String = "ExclusiveStartTableName", "exclusiveStartTableName";
+        /// A maximum number of table names to return.
+        limit?: i32 = "Limit", "limit";
+    }
+    input "ListTablesInput" |this, at, out| {
+        if let Some(v) = &this.exclusive_start_table_name { rules::string(out, at, "exclusiveStartTableName", v, false, Some(3), Some(255), Some(&PATTERN_TABLE_NAME)); }
+        if let Some(v) = &this.limit { rules::integer(out, at, "limit", i64::from(*v), Some(1), Some(100)); }
+    }
+    required REQUIRED_LIST_TABLES_INPUT []
+}
+
+crate::structure! {
+    /// Represents the output of a ListTables operation.
+    #[derive(Default)]
+    ListTablesOutput {
+        /// The names of the tables associated with the current account at the current endpoint.
+        table_names?: Vec<String> = "TableNames";
+        /// The name of the last table in the current page of results.
+        last_evaluated_table_name?: String = "LastEvaluatedTableName";
+    }
+}
+
+crate::structure! {
+    ListTagsOfResourceInput {
+        /// The Amazon DynamoDB resource with tags to be listed.
+        resource_arn: String = "ResourceArn", "resourceArn";
+        /// An optional string that, if supplied, must be copied from the output of a previous call to ListTagOfResource.
+        next_token?: String = "NextToken", "nextToken";
+    }
+    input "ListTagsOfResourceInput" |this, at, out| {
+        { let v = &this.resource_arn; rules::string(out, at, "resourceArn", v, false, Some(1), Some(1283), None); }
+    }
+    required REQUIRED_LIST_TAGS_OF_RESOURCE_INPUT [
+        RequiredMember { name: "resourceArn", wire: "ResourceArn", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    ListTagsOfResourceOutput {
+        /// The tags currently associated with the Amazon DynamoDB resource.
+        tags?: Vec<Tag> = "Tags";
+        /// If this value is returned, there are additional results to be displayed.
+        next_token?: String = "NextToken";
+    }
+}
+
+crate::structure! {
+    /// Represents the properties of a local secondary index.
+    LocalSecondaryIndex {
+        /// The name of the local secondary index.
+        index_name: String = "IndexName", "indexName";
+        /// The complete key schema for the local secondary index, consisting of one or more pairs of attribute names and key types: HASH - partition key RANGE - sort key The partition key of an item is also know…
+        key_schema: Vec<KeySchemaElement> = "KeySchema", "keySchema";
+        /// Represents attributes that are copied (projected) from the table into the local secondary index.
+        projection: Projection = "Projection", "projection";
+    }
+    input "LocalSecondaryIndex" |this, at, out| {
+        { let v = &this.index_name; rules::string(out, at, "indexName", v, false, Some(3), Some(255), Some(&PATTERN_INDEX_NAME)); }
+        { let v = &this.key_schema; rules::length(out, at, "keySchema", v, v.len(), false, Some(1), None); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "keySchema", i); e0.check(&rules::path(&at0, "member"), out); } }
+        { let v = &this.projection; v.check(&rules::path(at, "projection"), out); }
+    }
+    required REQUIRED_LOCAL_SECONDARY_INDEX [
+        RequiredMember { name: "indexName", wire: "IndexName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "keySchema", wire: "KeySchema", required: true, inner: Inner::List(&REQUIRED_KEY_SCHEMA_ELEMENT) },
+        RequiredMember { name: "projection", wire: "Projection", required: true, inner: Inner::Struct(&REQUIRED_PROJECTION) },
+    ]
+}
+
+crate::structure! {
+    /// Represents the properties of a local secondary index.
+    #[derive(Default)]
+    LocalSecondaryIndexDescription {
+        /// Represents the name of the local secondary index.
+        index_name?: String = "IndexName";
+        /// The complete key schema for the local secondary index, consisting of one or more pairs of attribute names and key types: HASH - partition key RANGE - sort key The partition key of an item is also know…
+        key_schema?: Vec<KeySchemaElement> = "KeySchema";
+        /// Represents attributes that are copied (projected) from the table into the global secondary index.
+        projection?: Projection = "Projection";
+        /// The total size of the specified index, in bytes.
+        index_size_bytes?: i64 = "IndexSizeBytes";
+        /// The number of items in the specified index.
+        item_count?: i64 = "ItemCount";
+        /// The Amazon Resource Name (ARN) that uniquely identifies the index.
+        index_arn?: String = "IndexArn";
+    }
+}
+
+crate::model_enum! {
+    MultiRegionConsistency {
+        Eventual = "EVENTUAL",
+        Strong = "STRONG",
+    }
+}
+
+crate::structure! {
+    /// Sets the maximum number of read and write units for the specified on-demand table.
+    #[derive(Default)]
+    OnDemandThroughput {
+        /// Maximum number of read request units for the specified table.
+        max_read_request_units?: i64 = "MaxReadRequestUnits", "maxReadRequestUnits";
+        /// Maximum number of write request units for the specified table.
+        max_write_request_units?: i64 = "MaxWriteRequestUnits", "maxWriteRequestUnits";
+    }
+    input "OnDemandThroughput" |this, at, out| {}
+    required REQUIRED_ON_DEMAND_THROUGHPUT []
+}
+
+crate::structure! {
+    /// Overrides the on-demand throughput settings for this replica table.
+    #[derive(Default)]
+    OnDemandThroughputOverride {
+        /// Maximum number of read request units for the specified replica table.
+        max_read_request_units?: i64 = "MaxReadRequestUnits", "maxReadRequestUnits";
+    }
+    input "OnDemandThroughputOverride" |this, at, out| {}
+    required REQUIRED_ON_DEMAND_THROUGHPUT_OVERRIDE []
+}
+
+crate::structure! {
+    /// Represents attributes that are copied (projected) from the table into an index.
+    #[derive(Default)]
+    Projection {
+        /// The set of attributes that are projected into the index: KEYS_ONLY - Only the index and primary keys are projected into the index.
+        projection_type?: ProjectionType = "ProjectionType", "projectionType";
+        /// Represents the non-key attribute names which will be projected into the index.
+        non_key_attributes?: Vec<String> = "NonKeyAttributes", "nonKeyAttributes";
+    }
+    input "Projection" |this, at, out| {
+        if let Some(v) = &this.projection_type { rules::one_of(out, at, "projectionType", v, false); }
+        if let Some(v) = &this.non_key_attributes { rules::length(out, at, "nonKeyAttributes", v, v.len(), false, Some(1), Some(20)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "nonKeyAttributes", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(255), None); } }
+    }
+    required REQUIRED_PROJECTION []
+}
+
+crate::model_enum! {
+    ProjectionType {
+        All = "ALL",
+        KeysOnly = "KEYS_ONLY",
+        Include = "INCLUDE",
+    }
+    order ["ALL", "INCLUDE", "KEYS_ONLY"]
+}
+
+crate::structure! {
     /// Represents the provisioned throughput settings for the specified global secondary index.
-    #[serde(
-        rename = "ProvisionedThroughput",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub provisioned_throughput: Option<ProvisionedThroughput>,
-    /// Updates the maximum number of read and write units for the specified global secondary index.
-    #[serde(rename = "OnDemandThroughput", skip_serializing_if = "Option::is_none")]
-    pub on_demand_throughput: Option<OnDemandThroughput>,
-    /// Represents the warm throughput value of the new provisioned throughput settings to be applied to a global secondary index.
-    #[serde(rename = "WarmThroughput", skip_serializing_if = "Option::is_none")]
-    pub warm_throughput: Option<WarmThroughput>,
+    ProvisionedThroughput {
+        /// The maximum number of strongly consistent reads consumed per second before DynamoDB returns a ThrottlingException.
+        read_capacity_units: i64 = "ReadCapacityUnits", "readCapacityUnits";
+        /// The maximum number of writes consumed per second before DynamoDB returns a ThrottlingException.
+        write_capacity_units: i64 = "WriteCapacityUnits", "writeCapacityUnits";
+    }
+    input "ProvisionedThroughput" |this, at, out| {
+        { let v = &this.read_capacity_units; rules::integer(out, at, "readCapacityUnits", *v, Some(1), None); }
+        { let v = &this.write_capacity_units; rules::integer(out, at, "writeCapacityUnits", *v, Some(1), None); }
+    }
+    required REQUIRED_PROVISIONED_THROUGHPUT [
+        RequiredMember { name: "readCapacityUnits", wire: "ReadCapacityUnits", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "writeCapacityUnits", wire: "WriteCapacityUnits", required: true, inner: Inner::Nothing },
+    ]
 }
 
-impl Validate for UpdateGlobalSecondaryIndexAction {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.index_name;
-            rules::string(
-                out,
-                at,
-                "indexName",
-                v,
-                false,
-                Some(3),
-                Some(255),
-                Some(&PATTERN_INDEX_NAME),
-            );
-        }
-        if let Some(v) = &self.provisioned_throughput {
-            v.check(&rules::path(at, "provisionedThroughput"), out);
-        }
-        if let Some(v) = &self.on_demand_throughput {
-            v.check(&rules::path(at, "onDemandThroughput"), out);
-        }
-        if let Some(v) = &self.warm_throughput {
-            v.check(&rules::path(at, "warmThroughput"), out);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_UPDATE_GLOBAL_SECONDARY_INDEX_ACTION
+crate::structure! {
+    /// Represents the provisioned throughput settings for the table, consisting of read and write capacity units, along with data about increases and decreases.
+    #[derive(Default)]
+    ProvisionedThroughputDescription {
+        /// The date and time of the last provisioned throughput increase for this table.
+        last_increase_date_time?: Timestamp = "LastIncreaseDateTime";
+        /// The date and time of the last provisioned throughput decrease for this table.
+        last_decrease_date_time?: Timestamp = "LastDecreaseDateTime";
+        /// The number of provisioned throughput decreases for this table during this UTC calendar day.
+        number_of_decreases_today?: i64 = "NumberOfDecreasesToday";
+        /// The maximum number of strongly consistent reads consumed per second before DynamoDB returns a ThrottlingException.
+        read_capacity_units?: i64 = "ReadCapacityUnits";
+        /// The maximum number of writes consumed per second before DynamoDB returns a ThrottlingException.
+        write_capacity_units?: i64 = "WriteCapacityUnits";
     }
 }
 
-/// What [`UpdateGlobalSecondaryIndexAction`] requires, for reporting every missing member at once.
-pub static REQUIRED_UPDATE_GLOBAL_SECONDARY_INDEX_ACTION: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "indexName",
-            wire: "IndexName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "provisionedThroughput",
-            wire: "ProvisionedThroughput",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_PROVISIONED_THROUGHPUT),
-        },
-        RequiredMember {
-            name: "onDemandThroughput",
-            wire: "OnDemandThroughput",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_ON_DEMAND_THROUGHPUT),
-        },
-        RequiredMember {
-            name: "warmThroughput",
-            wire: "WarmThroughput",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_WARM_THROUGHPUT),
-        },
-    ],
-};
+crate::structure! {
+    /// Replica-specific provisioned throughput settings.
+    #[derive(Default)]
+    ProvisionedThroughputOverride {
+        /// Replica-specific read capacity units.
+        read_capacity_units?: i64 = "ReadCapacityUnits", "readCapacityUnits";
+    }
+    input "ProvisionedThroughputOverride" |this, at, out| {
+        if let Some(v) = &this.read_capacity_units { rules::integer(out, at, "readCapacityUnits", *v, Some(1), None); }
+    }
+    required REQUIRED_PROVISIONED_THROUGHPUT_OVERRIDE []
+}
 
-impl Echo for UpdateGlobalSecondaryIndexAction {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "UpdateGlobalSecondaryIndexAction",
-            &[
-                ("indexName", &self.index_name),
-                ("provisionedThroughput", &self.provisioned_throughput),
-                ("onDemandThroughput", &self.on_demand_throughput),
-                ("warmThroughput", &self.warm_throughput),
-            ],
-        );
+crate::structure! {
+    /// Represents a request to perform a PutItem operation.
+    Put {
+        /// A map of attribute name to attribute values, representing the primary key of the item to be written by PutItem.
+        item: BTreeMap<String, AttributeValue> = "Item", "item";
+        /// Name of the table in which to write the item.
+        table_name: String = "TableName", "tableName";
+        /// A condition that must be satisfied in order for a conditional update to succeed.
+        condition_expression?: String = "ConditionExpression", "conditionExpression";
+        /// One or more substitution tokens for attribute names in an expression.
+        expression_attribute_names?: BTreeMap<String, String> = "ExpressionAttributeNames", "expressionAttributeNames";
+        /// One or more values that can be substituted in an expression.
+        expression_attribute_values?: BTreeMap<String, AttributeValue> = "ExpressionAttributeValues", "expressionAttributeValues";
+        /// Use ReturnValuesOnConditionCheckFailure to get the item attributes if the Put condition fails.
+        return_values_on_condition_check_failure?: ReturnValuesOnConditionCheckFailure = "ReturnValuesOnConditionCheckFailure", "returnValuesOnConditionCheckFailure";
+    }
+    input "Put" |this, at, out| {
+        { let v = &this.item; rules::map_entries(out, at, "item", v, false, "Map keys", &["Member must have length less than or equal to 65535"], v.keys().all(|k| rules::string_fits(k, None, Some(65535), None))); for (k0, e0) in v.iter() { let at0 = rules::entry(at, "item", k0); e0.check(&rules::path(&at0, "member"), out); } }
+        { let v = &this.table_name; rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None); }
+        if let Some(v) = &this.expression_attribute_names { rules::map_entries(out, at, "expressionAttributeNames", v, false, "Map value", &["Member must have length less than or equal to 65535"], v.values().all(|e| rules::string_fits(e, None, Some(65535), None))); }
+        if let Some(v) = &this.expression_attribute_values { for (k0, e0) in v.iter() { let at0 = rules::entry(at, "expressionAttributeValues", k0); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.return_values_on_condition_check_failure { rules::one_of(out, at, "returnValuesOnConditionCheckFailure", v, false); }
+    }
+    required REQUIRED_PUT [
+        RequiredMember { name: "item", wire: "Item", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "tableName", wire: "TableName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Represents the input of a PutItem operation.
+    PutItemInput {
+        /// The name of the table to contain the item.
+        table_name: String = "TableName", "tableName";
+        /// A map of attribute name/value pairs, one for each attribute.
+        item: BTreeMap<String, AttributeValue> = "Item", "item";
+        /// This is a legacy parameter.
+        expected?: BTreeMap<String, ExpectedAttributeValue> = "Expected", "expected";
+        /// Use ReturnValues if you want to get the item attributes as they appeared before they were updated with the PutItem request.
+        return_values?: ReturnValue = "ReturnValues", "returnValues";
+        return_consumed_capacity?: ReturnConsumedCapacity = "ReturnConsumedCapacity", "returnConsumedCapacity";
+        /// Determines whether item collection metrics are returned.
+        return_item_collection_metrics?: ReturnItemCollectionMetrics = "ReturnItemCollectionMetrics", "returnItemCollectionMetrics";
+        /// This is a legacy parameter.
+        conditional_operator?: ConditionalOperator = "ConditionalOperator", "conditionalOperator";
+        /// A condition that must be satisfied in order for a conditional PutItem operation to succeed.
+        condition_expression?: String = "ConditionExpression", "conditionExpression";
+        /// One or more substitution tokens for attribute names in an expression.
+        expression_attribute_names?: BTreeMap<String, String> = "ExpressionAttributeNames", "expressionAttributeNames";
+        /// One or more values that can be substituted in an expression.
+        expression_attribute_values?: BTreeMap<String, AttributeValue> = "ExpressionAttributeValues", "expressionAttributeValues";
+        /// An optional parameter that returns the item attributes for a PutItem operation that failed a condition check.
+        return_values_on_condition_check_failure?: ReturnValuesOnConditionCheckFailure = "ReturnValuesOnConditionCheckFailure", "returnValuesOnConditionCheckFailure";
+    }
+    input "PutItemInput" |this, at, out| {
+        { let v = &this.table_name; rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None); }
+        { let v = &this.item; rules::map_entries(out, at, "item", v, false, "Map keys", &["Member must have length less than or equal to 65535"], v.keys().all(|k| rules::string_fits(k, None, Some(65535), None))); for (k0, e0) in v.iter() { let at0 = rules::entry(at, "item", k0); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.expected { rules::map_entries(out, at, "expected", v, false, "Map keys", &["Member must have length less than or equal to 65535"], v.keys().all(|k| rules::string_fits(k, None, Some(65535), None))); for (k0, e0) in v.iter() { let at0 = rules::entry(at, "expected", k0); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.return_values { rules::one_of(out, at, "returnValues", v, false); }
+        if let Some(v) = &this.return_consumed_capacity { rules::one_of(out, at, "returnConsumedCapacity", v, false); }
+        if let Some(v) = &this.return_item_collection_metrics { rules::one_of(out, at, "returnItemCollectionMetrics", v, false); }
+        if let Some(v) = &this.conditional_operator { rules::one_of(out, at, "conditionalOperator", v, false); }
+        if let Some(v) = &this.expression_attribute_names { rules::map_entries(out, at, "expressionAttributeNames", v, false, "Map value", &["Member must have length less than or equal to 65535"], v.values().all(|e| rules::string_fits(e, None, Some(65535), None))); }
+        if let Some(v) = &this.expression_attribute_values { for (k0, e0) in v.iter() { let at0 = rules::entry(at, "expressionAttributeValues", k0); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.return_values_on_condition_check_failure { rules::one_of(out, at, "returnValuesOnConditionCheckFailure", v, false); }
+    }
+    required REQUIRED_PUT_ITEM_INPUT [
+        RequiredMember { name: "tableName", wire: "TableName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "item", wire: "Item", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "expected", wire: "Expected", required: false, inner: Inner::Map(&Inner::Struct(&REQUIRED_EXPECTED_ATTRIBUTE_VALUE)) },
+    ]
+}
+
+crate::structure! {
+    /// Represents the output of a PutItem operation.
+    #[derive(Default)]
+    PutItemOutput {
+        /// The attribute values as they appeared before the PutItem operation, but only if ReturnValues is specified as ALL_OLD in the request.
+        attributes?: BTreeMap<String, AttributeValue> = "Attributes";
+        /// The capacity units consumed by the PutItem operation.
+        consumed_capacity?: ConsumedCapacity = "ConsumedCapacity";
+        /// Information about item collections, if any, that were affected by the PutItem operation.
+        item_collection_metrics?: ItemCollectionMetrics = "ItemCollectionMetrics";
     }
 }
 
-/// Represents the input of an UpdateItem operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct UpdateItemInput {
-    /// The name of the table containing the item to update.
-    #[serde(rename = "TableName")]
-    pub table_name: String,
-    /// The primary key of the item to be updated.
-    #[serde(rename = "Key")]
-    pub key: BTreeMap<String, AttributeValue>,
-    /// This is a legacy parameter.
-    #[serde(rename = "AttributeUpdates", skip_serializing_if = "Option::is_none")]
-    pub attribute_updates: Option<BTreeMap<String, AttributeValueUpdate>>,
-    /// This is a legacy parameter.
-    #[serde(rename = "Expected", skip_serializing_if = "Option::is_none")]
-    pub expected: Option<BTreeMap<String, ExpectedAttributeValue>>,
-    /// This is a legacy parameter.
-    #[serde(
-        rename = "ConditionalOperator",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub conditional_operator: Option<ConditionalOperator>,
-    /// Use ReturnValues if you want to get the item attributes as they appear before or after they are successfully updated.
-    #[serde(rename = "ReturnValues", skip_serializing_if = "Option::is_none")]
-    pub return_values: Option<ReturnValue>,
-    #[serde(
-        rename = "ReturnConsumedCapacity",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub return_consumed_capacity: Option<ReturnConsumedCapacity>,
-    /// Determines whether item collection metrics are returned.
-    #[serde(
-        rename = "ReturnItemCollectionMetrics",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub return_item_collection_metrics: Option<ReturnItemCollectionMetrics>,
-    /// An expression that defines one or more attributes to be updated, the action to be performed on them, and new values for them.
-    #[serde(rename = "UpdateExpression", skip_serializing_if = "Option::is_none")]
-    pub update_expression: Option<String>,
-    /// A condition that must be satisfied in order for a conditional update to succeed.
-    #[serde(
-        rename = "ConditionExpression",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub condition_expression: Option<String>,
-    /// One or more substitution tokens for attribute names in an expression.
-    #[serde(
-        rename = "ExpressionAttributeNames",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expression_attribute_names: Option<BTreeMap<String, String>>,
-    /// One or more values that can be substituted in an expression.
-    #[serde(
-        rename = "ExpressionAttributeValues",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expression_attribute_values: Option<BTreeMap<String, AttributeValue>>,
-    /// An optional parameter that returns the item attributes for an UpdateItem operation that failed a condition check.
-    #[serde(
-        rename = "ReturnValuesOnConditionCheckFailure",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub return_values_on_condition_check_failure: Option<ReturnValuesOnConditionCheckFailure>,
+crate::structure! {
+    /// Represents a request to perform a PutItem operation on an item.
+    PutRequest {
+        /// A map of attribute name to attribute values, representing the primary key of an item to be processed by PutItem.
+        item: BTreeMap<String, AttributeValue> = "Item", "item";
+    }
+    input "PutRequest" |this, at, out| {
+        { let v = &this.item; rules::map_entries(out, at, "item", v, false, "Map keys", &["Member must have length less than or equal to 65535"], v.keys().all(|k| rules::string_fits(k, None, Some(65535), None))); for (k0, e0) in v.iter() { let at0 = rules::entry(at, "item", k0); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_PUT_REQUEST [
+        RequiredMember { name: "item", wire: "Item", required: true, inner: Inner::Nothing },
+    ]
 }
 
-impl Validate for UpdateItemInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.table_name;
-            rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None);
-        }
-        {
-            let v = &self.key;
-            rules::map_entries(
-                out,
-                at,
-                "key",
-                v,
-                false,
-                "Map keys",
-                &["Member must have length less than or equal to 65535"],
-                v.keys()
-                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
-            );
-            for (k0, e0) in v.iter() {
-                let at0 = rules::entry(at, "key", k0);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.attribute_updates {
-            rules::map_entries(
-                out,
-                at,
-                "attributeUpdates",
-                v,
-                false,
-                "Map keys",
-                &["Member must have length less than or equal to 65535"],
-                v.keys()
-                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
-            );
-            for (k0, e0) in v.iter() {
-                let at0 = rules::entry(at, "attributeUpdates", k0);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.expected {
-            rules::map_entries(
-                out,
-                at,
-                "expected",
-                v,
-                false,
-                "Map keys",
-                &["Member must have length less than or equal to 65535"],
-                v.keys()
-                    .all(|k| rules::string_fits(k, None, Some(65535), None)),
-            );
-            for (k0, e0) in v.iter() {
-                let at0 = rules::entry(at, "expected", k0);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.conditional_operator {
-            rules::one_of(out, at, "conditionalOperator", v, false);
-        }
-        if let Some(v) = &self.return_values {
-            rules::one_of(out, at, "returnValues", v, false);
-        }
-        if let Some(v) = &self.return_consumed_capacity {
-            rules::one_of(out, at, "returnConsumedCapacity", v, false);
-        }
-        if let Some(v) = &self.return_item_collection_metrics {
-            rules::one_of(out, at, "returnItemCollectionMetrics", v, false);
-        }
-        if let Some(v) = &self.expression_attribute_names {
-            rules::map_entries(
-                out,
-                at,
-                "expressionAttributeNames",
-                v,
-                false,
-                "Map value",
-                &["Member must have length less than or equal to 65535"],
-                v.values()
-                    .all(|e| rules::string_fits(e, None, Some(65535), None)),
-            );
-        }
-        if let Some(v) = &self.expression_attribute_values {
-            for (k0, e0) in v.iter() {
-                let at0 = rules::entry(at, "expressionAttributeValues", k0);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.return_values_on_condition_check_failure {
-            rules::one_of(out, at, "returnValuesOnConditionCheckFailure", v, false);
-        }
+crate::structure! {
+    /// Represents the input of a Query operation.
+    QueryInput {
+        /// The name of the table containing the requested items.
+        table_name: String = "TableName", "tableName";
+        /// The name of an index to query.
+        index_name?: String = "IndexName", "indexName";
+        /// The attributes to be returned in the result.
+        select?: Select = "Select", "select";
+        /// This is a legacy parameter.
+        attributes_to_get?: Vec<String> = "AttributesToGet", "attributesToGet";
+        /// The maximum number of items to evaluate (not necessarily the number of matching items).
+        limit?: i32 = "Limit", "limit";
+        /// Determines the read consistency model: If set to true, then the operation uses strongly consistent reads; otherwise, the operation uses eventually consistent reads.
+        consistent_read?: bool = "ConsistentRead", "consistentRead";
+        /// This is a legacy parameter.
+        key_conditions?: BTreeMap<String, Condition> = "KeyConditions", "keyConditions";
+        /// This is a legacy parameter.
+        query_filter?: BTreeMap<String, Condition> = "QueryFilter", "queryFilter";
+        /// This is a legacy parameter.
+        conditional_operator?: ConditionalOperator = "ConditionalOperator", "conditionalOperator";
+        /// Specifies the order for index traversal: If true (default), the traversal is performed in ascending order; if false, the traversal is performed in descending order.
+        scan_index_forward?: bool = "ScanIndexForward", "scanIndexForward";
+        /// The primary key of the first item that this operation will evaluate.
+        exclusive_start_key?: BTreeMap<String, AttributeValue> = "ExclusiveStartKey", "exclusiveStartKey";
+        return_consumed_capacity?: ReturnConsumedCapacity = "ReturnConsumedCapacity", "returnConsumedCapacity";
+        /// A string that identifies one or more attributes to retrieve from the table.
+        projection_expression?: String = "ProjectionExpression", "projectionExpression";
+        /// A string that contains conditions that DynamoDB applies after the Query operation, but before the data is returned to you.
+        filter_expression?: String = "FilterExpression", "filterExpression";
+        /// The condition that specifies the key values for items to be retrieved by the Query action.
+        key_condition_expression?: String = "KeyConditionExpression", "keyConditionExpression";
+        /// One or more substitution tokens for attribute names in an expression.
+        expression_attribute_names?: BTreeMap<String, String> = "ExpressionAttributeNames", "expressionAttributeNames";
+        /// One or more values that can be substituted in an expression.
+        expression_attribute_values?: BTreeMap<String, AttributeValue> = "ExpressionAttributeValues", "expressionAttributeValues";
     }
-    fn required() -> &'static Required {
-        &REQUIRED_UPDATE_ITEM_INPUT
+    input "QueryInput" |this, at, out| {
+        { let v = &this.table_name; rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None); }
+        if let Some(v) = &this.index_name { rules::string(out, at, "indexName", v, false, Some(3), Some(255), Some(&PATTERN_INDEX_NAME)); }
+        if let Some(v) = &this.select { rules::one_of(out, at, "select", v, false); }
+        if let Some(v) = &this.attributes_to_get { rules::length(out, at, "attributesToGet", v, v.len(), false, Some(1), None); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "attributesToGet", i); rules::string(out, &at0, "member", e0, false, None, Some(65535), None); } }
+        if let Some(v) = &this.limit { rules::integer(out, at, "limit", i64::from(*v), Some(1), None); }
+        if let Some(v) = &this.key_conditions { rules::map_entries(out, at, "keyConditions", v, false, "Map keys", &["Member must have length less than or equal to 65535"], v.keys().all(|k| rules::string_fits(k, None, Some(65535), None))); for (k0, e0) in v.iter() { let at0 = rules::entry(at, "keyConditions", k0); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.query_filter { rules::map_entries(out, at, "queryFilter", v, false, "Map keys", &["Member must have length less than or equal to 65535"], v.keys().all(|k| rules::string_fits(k, None, Some(65535), None))); for (k0, e0) in v.iter() { let at0 = rules::entry(at, "queryFilter", k0); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.conditional_operator { rules::one_of(out, at, "conditionalOperator", v, false); }
+        if let Some(v) = &this.exclusive_start_key { rules::map_entries(out, at, "exclusiveStartKey", v, false, "Map keys", &["Member must have length less than or equal to 65535"], v.keys().all(|k| rules::string_fits(k, None, Some(65535), None))); for (k0, e0) in v.iter() { let at0 = rules::entry(at, "exclusiveStartKey", k0); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.return_consumed_capacity { rules::one_of(out, at, "returnConsumedCapacity", v, false); }
+        if let Some(v) = &this.expression_attribute_names { rules::map_entries(out, at, "expressionAttributeNames", v, false, "Map value", &["Member must have length less than or equal to 65535"], v.values().all(|e| rules::string_fits(e, None, Some(65535), None))); }
+        if let Some(v) = &this.expression_attribute_values { for (k0, e0) in v.iter() { let at0 = rules::entry(at, "expressionAttributeValues", k0); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_QUERY_INPUT [
+        RequiredMember { name: "tableName", wire: "TableName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "keyConditions", wire: "KeyConditions", required: false, inner: Inner::Map(&Inner::Struct(&REQUIRED_CONDITION)) },
+        RequiredMember { name: "queryFilter", wire: "QueryFilter", required: false, inner: Inner::Map(&Inner::Struct(&REQUIRED_CONDITION)) },
+    ]
+}
+
+crate::structure! {
+    /// Represents the output of a Query operation.
+    #[derive(Default)]
+    QueryOutput {
+        /// An array of item attributes that match the query criteria.
+        items?: Vec<BTreeMap<String, AttributeValue>> = "Items";
+        /// The number of items in the response.
+        count?: i32 = "Count";
+        /// The number of items evaluated, before any QueryFilter is applied.
+        scanned_count?: i32 = "ScannedCount";
+        /// The primary key of the item where the operation stopped, inclusive of the previous result set.
+        last_evaluated_key?: BTreeMap<String, AttributeValue> = "LastEvaluatedKey";
+        /// The capacity units consumed by the Query operation.
+        consumed_capacity?: ConsumedCapacity = "ConsumedCapacity";
     }
 }
 
-/// What [`UpdateItemInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_UPDATE_ITEM_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "tableName",
-            wire: "TableName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "key",
-            wire: "Key",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "attributeUpdates",
-            wire: "AttributeUpdates",
-            required: false,
-            inner: Inner::Map(&Inner::Struct(&REQUIRED_ATTRIBUTE_VALUE_UPDATE)),
-        },
-        RequiredMember {
-            name: "expected",
-            wire: "Expected",
-            required: false,
-            inner: Inner::Map(&Inner::Struct(&REQUIRED_EXPECTED_ATTRIBUTE_VALUE)),
-        },
-    ],
-};
-
-impl Echo for UpdateItemInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "UpdateItemInput",
-            &[
-                ("tableName", &self.table_name),
-                ("key", &self.key),
-                ("attributeUpdates", &self.attribute_updates),
-                ("expected", &self.expected),
-                ("conditionalOperator", &self.conditional_operator),
-                ("returnValues", &self.return_values),
-                ("returnConsumedCapacity", &self.return_consumed_capacity),
-                (
-                    "returnItemCollectionMetrics",
-                    &self.return_item_collection_metrics,
-                ),
-                ("updateExpression", &self.update_expression),
-                ("conditionExpression", &self.condition_expression),
-                ("expressionAttributeNames", &self.expression_attribute_names),
-                (
-                    "expressionAttributeValues",
-                    &self.expression_attribute_values,
-                ),
-                (
-                    "returnValuesOnConditionCheckFailure",
-                    &self.return_values_on_condition_check_failure,
-                ),
-            ],
-        );
+crate::structure! {
+    /// Contains the details of the replica.
+    #[derive(Default)]
+    ReplicaDescription {
+        /// The name of the Region.
+        region_name?: String = "RegionName";
+        /// The current state of the replica: CREATING - The replica is being created.
+        replica_status?: ReplicaStatus = "ReplicaStatus";
+        /// The Amazon Resource Name (ARN) of the global table replica.
+        replica_arn?: String = "ReplicaArn";
+        /// Detailed information about the replica status.
+        replica_status_description?: String = "ReplicaStatusDescription";
+        /// Specifies the progress of a Create, Update, or Delete action on the replica as a percentage.
+        replica_status_percent_progress?: String = "ReplicaStatusPercentProgress";
+        /// The KMS key of the replica that will be used for KMS encryption.
+        kms_master_key_id?: String = "KMSMasterKeyId";
+        /// Replica-specific provisioned throughput.
+        provisioned_throughput_override?: ProvisionedThroughputOverride = "ProvisionedThroughputOverride";
+        /// Overrides the maximum on-demand throughput settings for the specified replica table.
+        on_demand_throughput_override?: OnDemandThroughputOverride = "OnDemandThroughputOverride";
+        /// Represents the warm throughput value for this replica.
+        warm_throughput?: TableWarmThroughputDescription = "WarmThroughput";
+        /// Replica-specific global secondary index settings.
+        global_secondary_indexes?: Vec<ReplicaGlobalSecondaryIndexDescription> = "GlobalSecondaryIndexes";
+        /// The time at which the replica was first detected as inaccessible.
+        replica_inaccessible_date_time?: Timestamp = "ReplicaInaccessibleDateTime";
+        replica_table_class_summary?: TableClassSummary = "ReplicaTableClassSummary";
+        /// Indicates one of the settings synchronization modes for the global table replica: ENABLED : Indicates that the settings synchronization mode for the global table replica is enabled.
+        global_table_settings_replication_mode?: GlobalTableSettingsReplicationMode = "GlobalTableSettingsReplicationMode";
     }
 }
 
-/// Represents the output of an UpdateItem operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct UpdateItemOutput {
-    /// A map of attribute values as they appear before or after the UpdateItem operation, as determined by the ReturnValues parameter.
-    #[serde(rename = "Attributes", skip_serializing_if = "Option::is_none")]
-    pub attributes: Option<BTreeMap<String, AttributeValue>>,
-    /// The capacity units consumed by the UpdateItem operation.
-    #[serde(rename = "ConsumedCapacity", skip_serializing_if = "Option::is_none")]
-    pub consumed_capacity: Option<ConsumedCapacity>,
-    /// Information about item collections, if any, that were affected by the UpdateItem operation.
-    #[serde(
-        rename = "ItemCollectionMetrics",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub item_collection_metrics: Option<ItemCollectionMetrics>,
-}
-
-/// Represents a replica to be modified.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct UpdateReplicationGroupMemberAction {
-    /// The Region where the replica exists.
-    #[serde(rename = "RegionName")]
-    pub region_name: String,
-    /// The KMS key of the replica that should be used for KMS encryption.
-    #[serde(rename = "KMSMasterKeyId", skip_serializing_if = "Option::is_none")]
-    pub kms_master_key_id: Option<String>,
-    /// Replica-specific provisioned throughput.
-    #[serde(
-        rename = "ProvisionedThroughputOverride",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub provisioned_throughput_override: Option<ProvisionedThroughputOverride>,
-    /// Overrides the maximum on-demand throughput for the replica table.
-    #[serde(
-        rename = "OnDemandThroughputOverride",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub on_demand_throughput_override: Option<OnDemandThroughputOverride>,
-    /// Replica-specific global secondary index settings.
-    #[serde(
-        rename = "GlobalSecondaryIndexes",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub global_secondary_indexes: Option<Vec<ReplicaGlobalSecondaryIndex>>,
-    /// Replica-specific table class.
-    #[serde(rename = "TableClassOverride", skip_serializing_if = "Option::is_none")]
-    pub table_class_override: Option<TableClass>,
-}
-
-impl Validate for UpdateReplicationGroupMemberAction {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.provisioned_throughput_override {
-            v.check(&rules::path(at, "provisionedThroughputOverride"), out);
-        }
-        if let Some(v) = &self.on_demand_throughput_override {
-            v.check(&rules::path(at, "onDemandThroughputOverride"), out);
-        }
-        if let Some(v) = &self.global_secondary_indexes {
-            rules::length(
-                out,
-                at,
-                "globalSecondaryIndexes",
-                v,
-                v.len(),
-                false,
-                Some(1),
-                None,
-            );
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "globalSecondaryIndexes", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.table_class_override {
-            rules::one_of(out, at, "tableClassOverride", v, false);
-        }
+crate::structure! {
+    /// Represents the properties of a replica global secondary index.
+    ReplicaGlobalSecondaryIndex {
+        /// The name of the global secondary index.
+        index_name: String = "IndexName", "indexName";
+        /// Replica table GSI-specific provisioned throughput.
+        provisioned_throughput_override?: ProvisionedThroughputOverride = "ProvisionedThroughputOverride", "provisionedThroughputOverride";
+        /// Overrides the maximum on-demand throughput settings for the specified global secondary index in the specified replica table.
+        on_demand_throughput_override?: OnDemandThroughputOverride = "OnDemandThroughputOverride", "onDemandThroughputOverride";
     }
-    fn required() -> &'static Required {
-        &REQUIRED_UPDATE_REPLICATION_GROUP_MEMBER_ACTION
+    input "ReplicaGlobalSecondaryIndex" |this, at, out| {
+        { let v = &this.index_name; rules::string(out, at, "indexName", v, false, Some(3), Some(255), Some(&PATTERN_INDEX_NAME)); }
+        if let Some(v) = &this.provisioned_throughput_override { v.check(&rules::path(at, "provisionedThroughputOverride"), out); }
+        if let Some(v) = &this.on_demand_throughput_override { v.check(&rules::path(at, "onDemandThroughputOverride"), out); }
+    }
+    required REQUIRED_REPLICA_GLOBAL_SECONDARY_INDEX [
+        RequiredMember { name: "indexName", wire: "IndexName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "provisionedThroughputOverride", wire: "ProvisionedThroughputOverride", required: false, inner: Inner::Struct(&REQUIRED_PROVISIONED_THROUGHPUT_OVERRIDE) },
+        RequiredMember { name: "onDemandThroughputOverride", wire: "OnDemandThroughputOverride", required: false, inner: Inner::Struct(&REQUIRED_ON_DEMAND_THROUGHPUT_OVERRIDE) },
+    ]
+}
+
+crate::structure! {
+    /// Represents the properties of a replica global secondary index.
+    #[derive(Default)]
+    ReplicaGlobalSecondaryIndexDescription {
+        /// The name of the global secondary index.
+        index_name?: String = "IndexName";
+        /// If not described, uses the source table GSI's read capacity settings.
+        provisioned_throughput_override?: ProvisionedThroughputOverride = "ProvisionedThroughputOverride";
+        /// Overrides the maximum on-demand throughput for the specified global secondary index in the specified replica table.
+        on_demand_throughput_override?: OnDemandThroughputOverride = "OnDemandThroughputOverride";
+        /// Represents the warm throughput of the global secondary index for this replica.
+        warm_throughput?: GlobalSecondaryIndexWarmThroughputDescription = "WarmThroughput";
     }
 }
 
-/// What [`UpdateReplicationGroupMemberAction`] requires, for reporting every missing member at once.
-pub static REQUIRED_UPDATE_REPLICATION_GROUP_MEMBER_ACTION: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "regionName",
-            wire: "RegionName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "provisionedThroughputOverride",
-            wire: "ProvisionedThroughputOverride",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_PROVISIONED_THROUGHPUT_OVERRIDE),
-        },
-        RequiredMember {
-            name: "onDemandThroughputOverride",
-            wire: "OnDemandThroughputOverride",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_ON_DEMAND_THROUGHPUT_OVERRIDE),
-        },
-        RequiredMember {
-            name: "globalSecondaryIndexes",
-            wire: "GlobalSecondaryIndexes",
-            required: false,
-            inner: Inner::List(&REQUIRED_REPLICA_GLOBAL_SECONDARY_INDEX),
-        },
-    ],
-};
-
-impl Echo for UpdateReplicationGroupMemberAction {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "UpdateReplicationGroupMemberAction",
-            &[
-                ("regionName", &self.region_name),
-                ("kMSMasterKeyId", &self.kms_master_key_id),
-                (
-                    "provisionedThroughputOverride",
-                    &self.provisioned_throughput_override,
-                ),
-                (
-                    "onDemandThroughputOverride",
-                    &self.on_demand_throughput_override,
-                ),
-                ("globalSecondaryIndexes", &self.global_secondary_indexes),
-                ("tableClassOverride", &self.table_class_override),
-            ],
-        );
+crate::model_enum! {
+    ReplicaStatus {
+        Creating = "CREATING",
+        CreationFailed = "CREATION_FAILED",
+        Updating = "UPDATING",
+        Deleting = "DELETING",
+        Active = "ACTIVE",
+        RegionDisabled = "REGION_DISABLED",
+        InaccessibleEncryptionCredentials = "INACCESSIBLE_ENCRYPTION_CREDENTIALS",
+        Archiving = "ARCHIVING",
+        Archived = "ARCHIVED",
+        ReplicationNotAuthorized = "REPLICATION_NOT_AUTHORIZED",
     }
 }
 
-/// Represents the input of an UpdateTable operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct UpdateTableInput {
-    /// An array of attributes that describe the key schema for the table and indexes.
-    #[serde(
-        rename = "AttributeDefinitions",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub attribute_definitions: Option<Vec<AttributeDefinition>>,
-    /// The name of the table to be updated.
-    #[serde(rename = "TableName")]
-    pub table_name: String,
-    /// Controls how you are charged for read and write throughput and how you manage capacity.
-    #[serde(rename = "BillingMode", skip_serializing_if = "Option::is_none")]
-    pub billing_mode: Option<BillingMode>,
-    /// The new provisioned throughput settings for the specified table or index.
-    #[serde(
-        rename = "ProvisionedThroughput",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub provisioned_throughput: Option<ProvisionedThroughput>,
-    /// An array of one or more global secondary indexes for the table.
-    #[serde(
-        rename = "GlobalSecondaryIndexUpdates",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub global_secondary_index_updates: Option<Vec<GlobalSecondaryIndexUpdate>>,
-    /// Represents the DynamoDB Streams configuration for the table.
-    #[serde(
-        rename = "StreamSpecification",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub stream_specification: Option<StreamSpecification>,
-    /// The new server-side encryption settings for the specified table.
-    #[serde(rename = "SSESpecification", skip_serializing_if = "Option::is_none")]
-    pub sse_specification: Option<SSESpecification>,
-    /// A list of replica update actions (create, delete, or update) for the table.
-    #[serde(rename = "ReplicaUpdates", skip_serializing_if = "Option::is_none")]
-    pub replica_updates: Option<Vec<ReplicationGroupUpdate>>,
-    /// The table class of the table to be updated.
-    #[serde(rename = "TableClass", skip_serializing_if = "Option::is_none")]
-    pub table_class: Option<TableClass>,
-    /// Indicates whether deletion protection is to be enabled (true) or disabled (false) on the table.
-    #[serde(
-        rename = "DeletionProtectionEnabled",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub deletion_protection_enabled: Option<bool>,
-    /// Specifies the consistency mode for a new global table.
-    #[serde(
-        rename = "MultiRegionConsistency",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub multi_region_consistency: Option<MultiRegionConsistency>,
-    /// A list of witness updates for a MRSC global table.
-    #[serde(
-        rename = "GlobalTableWitnessUpdates",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub global_table_witness_updates: Option<Vec<GlobalTableWitnessGroupUpdate>>,
-    /// Updates the maximum number of read and write units for the specified table in on-demand capacity mode.
-    #[serde(rename = "OnDemandThroughput", skip_serializing_if = "Option::is_none")]
-    pub on_demand_throughput: Option<OnDemandThroughput>,
-    /// Represents the warm throughput (in read units per second and write units per second) for updating a table.
-    #[serde(rename = "WarmThroughput", skip_serializing_if = "Option::is_none")]
-    pub warm_throughput: Option<WarmThroughput>,
-    /// Controls the settings replication mode for a global table replica.
-    #[serde(
-        rename = "GlobalTableSettingsReplicationMode",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub global_table_settings_replication_mode: Option<GlobalTableSettingsReplicationMode>,
+crate::structure! {
+    /// Represents one of the following: A new replica to be added to an existing regional table or global table.
+    #[derive(Default)]
+    ReplicationGroupUpdate {
+        /// The parameters required for creating a replica for the table.
+        create?: CreateReplicationGroupMemberAction = "Create", "create";
+        /// The parameters required for updating a replica for the table.
+        update?: UpdateReplicationGroupMemberAction = "Update", "update";
+        /// The parameters required for deleting a replica for the table.
+        delete?: DeleteReplicationGroupMemberAction = "Delete", "delete";
+    }
+    input "ReplicationGroupUpdate" |this, at, out| {
+        if let Some(v) = &this.create { v.check(&rules::path(at, "create"), out); }
+        if let Some(v) = &this.update { v.check(&rules::path(at, "update"), out); }
+        if let Some(v) = &this.delete { v.check(&rules::path(at, "delete"), out); }
+    }
+    required REQUIRED_REPLICATION_GROUP_UPDATE [
+        RequiredMember { name: "create", wire: "Create", required: false, inner: Inner::Struct(&REQUIRED_CREATE_REPLICATION_GROUP_MEMBER_ACTION) },
+        RequiredMember { name: "update", wire: "Update", required: false, inner: Inner::Struct(&REQUIRED_UPDATE_REPLICATION_GROUP_MEMBER_ACTION) },
+        RequiredMember { name: "delete", wire: "Delete", required: false, inner: Inner::Struct(&REQUIRED_DELETE_REPLICATION_GROUP_MEMBER_ACTION) },
+    ]
 }
 
-impl Validate for UpdateTableInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.attribute_definitions {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "attributeDefinitions", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        {
-            let v = &self.table_name;
-            rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None);
-        }
-        if let Some(v) = &self.billing_mode {
-            rules::one_of(out, at, "billingMode", v, false);
-        }
-        if let Some(v) = &self.provisioned_throughput {
-            v.check(&rules::path(at, "provisionedThroughput"), out);
-        }
-        if let Some(v) = &self.global_secondary_index_updates {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "globalSecondaryIndexUpdates", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.stream_specification {
-            v.check(&rules::path(at, "streamSpecification"), out);
-        }
-        if let Some(v) = &self.sse_specification {
-            v.check(&rules::path(at, "sSESpecification"), out);
-        }
-        if let Some(v) = &self.replica_updates {
-            rules::length(out, at, "replicaUpdates", v, v.len(), false, Some(1), None);
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "replicaUpdates", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.table_class {
-            rules::one_of(out, at, "tableClass", v, false);
-        }
-        if let Some(v) = &self.multi_region_consistency {
-            rules::one_of(out, at, "multiRegionConsistency", v, false);
-        }
-        if let Some(v) = &self.global_table_witness_updates {
-            rules::length(
-                out,
-                at,
-                "globalTableWitnessUpdates",
-                v,
-                v.len(),
-                false,
-                Some(1),
-                Some(1),
-            );
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "globalTableWitnessUpdates", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.on_demand_throughput {
-            v.check(&rules::path(at, "onDemandThroughput"), out);
-        }
-        if let Some(v) = &self.warm_throughput {
-            v.check(&rules::path(at, "warmThroughput"), out);
-        }
-        if let Some(v) = &self.global_table_settings_replication_mode {
-            rules::one_of(out, at, "globalTableSettingsReplicationMode", v, false);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_UPDATE_TABLE_INPUT
+crate::structure! {
+    /// Contains details for the restore.
+    RestoreSummary {
+        /// The Amazon Resource Name (ARN) of the backup from which the table was restored.
+        source_backup_arn?: String = "SourceBackupArn";
+        /// The ARN of the source table of the backup that is being restored.
+        source_table_arn?: String = "SourceTableArn";
+        /// Point in time or source backup time.
+        restore_date_time: Timestamp = "RestoreDateTime";
+        /// Indicates if a restore is in progress or not.
+        restore_in_progress: bool = "RestoreInProgress";
     }
 }
 
-/// What [`UpdateTableInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_UPDATE_TABLE_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "attributeDefinitions",
-            wire: "AttributeDefinitions",
-            required: false,
-            inner: Inner::List(&REQUIRED_ATTRIBUTE_DEFINITION),
-        },
-        RequiredMember {
-            name: "tableName",
-            wire: "TableName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "provisionedThroughput",
-            wire: "ProvisionedThroughput",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_PROVISIONED_THROUGHPUT),
-        },
-        RequiredMember {
-            name: "globalSecondaryIndexUpdates",
-            wire: "GlobalSecondaryIndexUpdates",
-            required: false,
-            inner: Inner::List(&REQUIRED_GLOBAL_SECONDARY_INDEX_UPDATE),
-        },
-        RequiredMember {
-            name: "streamSpecification",
-            wire: "StreamSpecification",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_STREAM_SPECIFICATION),
-        },
-        RequiredMember {
-            name: "sSESpecification",
-            wire: "SSESpecification",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_SSE_SPECIFICATION),
-        },
-        RequiredMember {
-            name: "replicaUpdates",
-            wire: "ReplicaUpdates",
-            required: false,
-            inner: Inner::List(&REQUIRED_REPLICATION_GROUP_UPDATE),
-        },
-        RequiredMember {
-            name: "globalTableWitnessUpdates",
-            wire: "GlobalTableWitnessUpdates",
-            required: false,
-            inner: Inner::List(&REQUIRED_GLOBAL_TABLE_WITNESS_GROUP_UPDATE),
-        },
-        RequiredMember {
-            name: "onDemandThroughput",
-            wire: "OnDemandThroughput",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_ON_DEMAND_THROUGHPUT),
-        },
-        RequiredMember {
-            name: "warmThroughput",
-            wire: "WarmThroughput",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_WARM_THROUGHPUT),
-        },
-    ],
-};
-
-impl Echo for UpdateTableInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "UpdateTableInput",
-            &[
-                ("attributeDefinitions", &self.attribute_definitions),
-                ("tableName", &self.table_name),
-                ("billingMode", &self.billing_mode),
-                ("provisionedThroughput", &self.provisioned_throughput),
-                (
-                    "globalSecondaryIndexUpdates",
-                    &self.global_secondary_index_updates,
-                ),
-                ("streamSpecification", &self.stream_specification),
-                ("sSESpecification", &self.sse_specification),
-                ("replicaUpdates", &self.replica_updates),
-                ("tableClass", &self.table_class),
-                (
-                    "deletionProtectionEnabled",
-                    &self.deletion_protection_enabled,
-                ),
-                ("multiRegionConsistency", &self.multi_region_consistency),
-                (
-                    "globalTableWitnessUpdates",
-                    &self.global_table_witness_updates,
-                ),
-                ("onDemandThroughput", &self.on_demand_throughput),
-                ("warmThroughput", &self.warm_throughput),
-                (
-                    "globalTableSettingsReplicationMode",
-                    &self.global_table_settings_replication_mode,
-                ),
-            ],
-        );
+crate::model_enum! {
+    /// Determines the level of detail about either provisioned or on-demand throughput consumption that is returned in the response: INDEXES - The response includes the aggregate ConsumedCapacity for the ope…
+    ReturnConsumedCapacity {
+        Indexes = "INDEXES",
+        Total = "TOTAL",
+        None = "NONE",
     }
 }
 
-/// Represents the output of an UpdateTable operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct UpdateTableOutput {
-    /// Represents the properties of the table.
-    #[serde(rename = "TableDescription", skip_serializing_if = "Option::is_none")]
-    pub table_description: Option<TableDescription>,
-}
-
-/// Represents the input of an UpdateTimeToLive operation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct UpdateTimeToLiveInput {
-    /// The name of the table to be configured.
-    #[serde(rename = "TableName")]
-    pub table_name: String,
-    /// Represents the settings used to enable or disable Time to Live for the specified table.
-    #[serde(rename = "TimeToLiveSpecification")]
-    pub time_to_live_specification: TimeToLiveSpecification,
-}
-
-impl Validate for UpdateTimeToLiveInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.table_name;
-            rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None);
-        }
-        {
-            let v = &self.time_to_live_specification;
-            v.check(&rules::path(at, "timeToLiveSpecification"), out);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_UPDATE_TIME_TO_LIVE_INPUT
+crate::model_enum! {
+    ReturnItemCollectionMetrics {
+        Size = "SIZE",
+        None = "NONE",
     }
 }
 
-/// What [`UpdateTimeToLiveInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_UPDATE_TIME_TO_LIVE_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "tableName",
-            wire: "TableName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "timeToLiveSpecification",
-            wire: "TimeToLiveSpecification",
-            required: true,
-            inner: Inner::Struct(&REQUIRED_TIME_TO_LIVE_SPECIFICATION),
-        },
-    ],
-};
+crate::model_enum! {
+    ReturnValue {
+        None = "NONE",
+        AllOld = "ALL_OLD",
+        UpdatedOld = "UPDATED_OLD",
+        AllNew = "ALL_NEW",
+        UpdatedNew = "UPDATED_NEW",
+    }
+    order ["ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW"]
+}
 
-impl Echo for UpdateTimeToLiveInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "UpdateTimeToLiveInput",
-            &[
-                ("tableName", &self.table_name),
-                ("timeToLiveSpecification", &self.time_to_live_specification),
-            ],
-        );
+crate::model_enum! {
+    ReturnValuesOnConditionCheckFailure {
+        AllOld = "ALL_OLD",
+        None = "NONE",
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct UpdateTimeToLiveOutput {
-    /// Represents the output of an UpdateTimeToLive operation.
-    #[serde(
-        rename = "TimeToLiveSpecification",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub time_to_live_specification: Option<TimeToLiveSpecification>,
-}
-
-/// Provides visibility into the number of read and write operations your table or secondary index can instantaneously support.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct WarmThroughput {
-    /// Represents the number of read operations your base table can instantaneously support.
-    #[serde(rename = "ReadUnitsPerSecond", skip_serializing_if = "Option::is_none")]
-    pub read_units_per_second: Option<i64>,
-    /// Represents the number of write operations your base table can instantaneously support.
-    #[serde(
-        rename = "WriteUnitsPerSecond",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub write_units_per_second: Option<i64>,
-}
-
-impl Validate for WarmThroughput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        let _ = (at, out);
+crate::structure! {
+    /// The description of the server-side encryption status on the specified table.
+    #[derive(Default)]
+    SSEDescription {
+        /// Represents the current state of server-side encryption.
+        status?: SSEStatus = "Status";
+        /// Server-side encryption type.
+        sse_type?: SSEType = "SSEType";
+        /// The KMS key ARN used for the KMS encryption.
+        kms_master_key_arn?: String = "KMSMasterKeyArn";
+        /// Indicates the time, in UNIX epoch date format, when DynamoDB detected that the table's KMS key was inaccessible.
+        inaccessible_encryption_date_time?: Timestamp = "InaccessibleEncryptionDateTime";
     }
 }
 
-/// What [`WarmThroughput`] requires, for reporting every missing member at once.
-pub static REQUIRED_WARM_THROUGHPUT: Required = Required { members: &[] };
+crate::structure! {
+    /// Represents the settings used to enable server-side encryption.
+    #[derive(Default)]
+    SSESpecification {
+        /// Indicates whether server-side encryption is done using an Amazon Web Services managed key or an Amazon Web Services owned key.
+        enabled?: bool = "Enabled", "enabled";
+        /// Server-side encryption type.
+        sse_type?: SSEType = "SSEType", "sSEType";
+        /// The KMS key that should be used for the KMS encryption.
+        kms_master_key_id?: String = "KMSMasterKeyId", "kMSMasterKeyId";
+    }
+    input "SSESpecification" |this, at, out| {
+        if let Some(v) = &this.sse_type { rules::one_of(out, at, "sSEType", v, false); }
+    }
+    required REQUIRED_SSE_SPECIFICATION []
+}
 
-impl Echo for WarmThroughput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "WarmThroughput",
-            &[
-                ("readUnitsPerSecond", &self.read_units_per_second),
-                ("writeUnitsPerSecond", &self.write_units_per_second),
-            ],
-        );
+crate::model_enum! {
+    SSEStatus {
+        Enabling = "ENABLING",
+        Enabled = "ENABLED",
+        Disabling = "DISABLING",
+        Disabled = "DISABLED",
+        Updating = "UPDATING",
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum WitnessStatus {
-    /// `CREATING`
-    Creating,
-    /// `DELETING`
-    Deleting,
-    /// `ACTIVE`
-    Active,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl WitnessStatus {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["CREATING", "DELETING", "ACTIVE"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Creating => "CREATING",
-            Self::Deleting => "DELETING",
-            Self::Active => "ACTIVE",
-            Self::Unknown(v) => v,
-        }
+crate::model_enum! {
+    SSEType {
+        Aes256 = "AES256",
+        Kms = "KMS",
     }
 }
 
-impl From<&str> for WitnessStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "CREATING" => Self::Creating,
-            "DELETING" => Self::Deleting,
-            "ACTIVE" => Self::Active,
-            other => Self::Unknown(other.to_owned()),
-        }
+crate::model_enum! {
+    ScalarAttributeType {
+        S = "S",
+        N = "N",
+        B = "B",
+    }
+    order ["B", "N", "S"]
+}
+
+crate::structure! {
+    /// Represents the input of a Scan operation.
+    ScanInput {
+        /// The name of the table containing the requested items or if you provide IndexName, the name of the table to which that index belongs.
+        table_name: String = "TableName", "tableName";
+        /// The name of a secondary index to scan.
+        index_name?: String = "IndexName", "indexName";
+        /// This is a legacy parameter.
+        attributes_to_get?: Vec<String> = "AttributesToGet", "attributesToGet";
+        /// The maximum number of items to evaluate (not necessarily the number of matching items).
+        limit?: i32 = "Limit", "limit";
+        /// The attributes to be returned in the result.
+        select?: Select = "Select", "select";
+        /// This is a legacy parameter.
+        scan_filter?: BTreeMap<String, Condition> = "ScanFilter", "scanFilter";
+        /// This is a legacy parameter.
+        conditional_operator?: ConditionalOperator = "ConditionalOperator", "conditionalOperator";
+        /// The primary key of the first item that this operation will evaluate.
+        exclusive_start_key?: BTreeMap<String, AttributeValue> = "ExclusiveStartKey", "exclusiveStartKey";
+        return_consumed_capacity?: ReturnConsumedCapacity = "ReturnConsumedCapacity", "returnConsumedCapacity";
+        /// For a parallel Scan request, TotalSegments represents the total number of segments into which the Scan operation will be divided.
+        total_segments?: i32 = "TotalSegments", "totalSegments";
+        /// For a parallel Scan request, Segment identifies an individual segment to be scanned by an application worker.
+        segment?: i32 = "Segment", "segment";
+        /// A string that identifies one or more attributes to retrieve from the specified table or index.
+        projection_expression?: String = "ProjectionExpression", "projectionExpression";
+        /// A string that contains conditions that DynamoDB applies after the Scan operation, but before the data is returned to you.
+        filter_expression?: String = "FilterExpression", "filterExpression";
+        /// One or more substitution tokens for attribute names in an expression.
+        expression_attribute_names?: BTreeMap<String, String> = "ExpressionAttributeNames", "expressionAttributeNames";
+        /// One or more values that can be substituted in an expression.
+        expression_attribute_values?: BTreeMap<String, AttributeValue> = "ExpressionAttributeValues", "expressionAttributeValues";
+        /// A Boolean value that determines the read consistency model during the scan: If ConsistentRead is false, then the data returned from Scan might not contain the results from other recently completed wri…
+        consistent_read?: bool = "ConsistentRead", "consistentRead";
+    }
+    input "ScanInput" |this, at, out| {
+        { let v = &this.table_name; rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None); }
+        if let Some(v) = &this.index_name { rules::string(out, at, "indexName", v, false, Some(3), Some(255), Some(&PATTERN_INDEX_NAME)); }
+        if let Some(v) = &this.attributes_to_get { rules::length(out, at, "attributesToGet", v, v.len(), false, Some(1), None); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "attributesToGet", i); rules::string(out, &at0, "member", e0, false, None, Some(65535), None); } }
+        if let Some(v) = &this.limit { rules::integer(out, at, "limit", i64::from(*v), Some(1), None); }
+        if let Some(v) = &this.select { rules::one_of(out, at, "select", v, false); }
+        if let Some(v) = &this.scan_filter { rules::map_entries(out, at, "scanFilter", v, false, "Map keys", &["Member must have length less than or equal to 65535"], v.keys().all(|k| rules::string_fits(k, None, Some(65535), None))); for (k0, e0) in v.iter() { let at0 = rules::entry(at, "scanFilter", k0); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.conditional_operator { rules::one_of(out, at, "conditionalOperator", v, false); }
+        if let Some(v) = &this.exclusive_start_key { rules::map_entries(out, at, "exclusiveStartKey", v, false, "Map keys", &["Member must have length less than or equal to 65535"], v.keys().all(|k| rules::string_fits(k, None, Some(65535), None))); for (k0, e0) in v.iter() { let at0 = rules::entry(at, "exclusiveStartKey", k0); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.return_consumed_capacity { rules::one_of(out, at, "returnConsumedCapacity", v, false); }
+        if let Some(v) = &this.total_segments { rules::integer(out, at, "totalSegments", i64::from(*v), Some(1), Some(1000000)); }
+        if let Some(v) = &this.segment { rules::integer(out, at, "segment", i64::from(*v), Some(0), Some(999999)); }
+        if let Some(v) = &this.expression_attribute_names { rules::map_entries(out, at, "expressionAttributeNames", v, false, "Map value", &["Member must have length less than or equal to 65535"], v.values().all(|e| rules::string_fits(e, None, Some(65535), None))); }
+        if let Some(v) = &this.expression_attribute_values { for (k0, e0) in v.iter() { let at0 = rules::entry(at, "expressionAttributeValues", k0); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_SCAN_INPUT [
+        RequiredMember { name: "tableName", wire: "TableName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "scanFilter", wire: "ScanFilter", required: false, inner: Inner::Map(&Inner::Struct(&REQUIRED_CONDITION)) },
+    ]
+}
+
+crate::structure! {
+    /// Represents the output of a Scan operation.
+    #[derive(Default)]
+    ScanOutput {
+        /// An array of item attributes that match the scan criteria.
+        items?: Vec<BTreeMap<String, AttributeValue>> = "Items";
+        /// The number of items in the response.
+        count?: i32 = "Count";
+        /// The number of items evaluated, before any ScanFilter is applied.
+        scanned_count?: i32 = "ScannedCount";
+        /// The primary key of the item where the operation stopped, inclusive of the previous result set.
+        last_evaluated_key?: BTreeMap<String, AttributeValue> = "LastEvaluatedKey";
+        /// The capacity units consumed by the Scan operation.
+        consumed_capacity?: ConsumedCapacity = "ConsumedCapacity";
     }
 }
 
-crate::model_enum!(WitnessStatus);
-
-/// Represents an operation to perform - either DeleteItem or PutItem.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct WriteRequest {
-    /// A request to perform a PutItem operation.
-    #[serde(rename = "PutRequest", skip_serializing_if = "Option::is_none")]
-    pub put_request: Option<PutRequest>,
-    /// A request to perform a DeleteItem operation.
-    #[serde(rename = "DeleteRequest", skip_serializing_if = "Option::is_none")]
-    pub delete_request: Option<DeleteRequest>,
+crate::model_enum! {
+    Select {
+        AllAttributes = "ALL_ATTRIBUTES",
+        AllProjectedAttributes = "ALL_PROJECTED_ATTRIBUTES",
+        SpecificAttributes = "SPECIFIC_ATTRIBUTES",
+        Count = "COUNT",
+    }
+    order ["SPECIFIC_ATTRIBUTES", "COUNT", "ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES"]
 }
 
-impl Validate for WriteRequest {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.put_request {
-            v.check(&rules::path(at, "putRequest"), out);
-        }
-        if let Some(v) = &self.delete_request {
-            v.check(&rules::path(at, "deleteRequest"), out);
-        }
+crate::structure! {
+    /// Represents the DynamoDB Streams configuration for a table in DynamoDB.
+    StreamSpecification {
+        /// Indicates whether DynamoDB Streams is enabled (true) or disabled (false) on the table.
+        stream_enabled: bool = "StreamEnabled", "streamEnabled";
+        /// When an item in the table is modified, StreamViewType determines what information is written to the stream for this table.
+        stream_view_type?: StreamViewType = "StreamViewType", "streamViewType";
     }
-    fn required() -> &'static Required {
-        &REQUIRED_WRITE_REQUEST
+    input "StreamSpecification" |this, at, out| {
+        if let Some(v) = &this.stream_view_type { rules::one_of(out, at, "streamViewType", v, false); }
+    }
+    required REQUIRED_STREAM_SPECIFICATION [
+        RequiredMember { name: "streamEnabled", wire: "StreamEnabled", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::model_enum! {
+    StreamViewType {
+        NewImage = "NEW_IMAGE",
+        OldImage = "OLD_IMAGE",
+        NewAndOldImages = "NEW_AND_OLD_IMAGES",
+        KeysOnly = "KEYS_ONLY",
     }
 }
 
-/// What [`WriteRequest`] requires, for reporting every missing member at once.
-pub static REQUIRED_WRITE_REQUEST: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "putRequest",
-            wire: "PutRequest",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_PUT_REQUEST),
-        },
-        RequiredMember {
-            name: "deleteRequest",
-            wire: "DeleteRequest",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_DELETE_REQUEST),
-        },
-    ],
-};
-
-impl Echo for WriteRequest {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "WriteRequest",
-            &[
-                ("putRequest", &self.put_request),
-                ("deleteRequest", &self.delete_request),
-            ],
-        );
+crate::model_enum! {
+    TableClass {
+        Standard = "STANDARD",
+        StandardInfrequentAccess = "STANDARD_INFREQUENT_ACCESS",
     }
+}
+
+crate::structure! {
+    /// Contains details of the table class.
+    #[derive(Default)]
+    TableClassSummary {
+        /// The table class of the specified table.
+        table_class?: TableClass = "TableClass";
+        /// The date and time at which the table class was last updated.
+        last_update_date_time?: Timestamp = "LastUpdateDateTime";
+    }
+}
+
+crate::structure! {
+    /// Represents the properties of a table.
+    #[derive(Default)]
+    TableDescription {
+        /// An array of AttributeDefinition objects.
+        attribute_definitions?: Vec<AttributeDefinition> = "AttributeDefinitions";
+        /// The name of the table.
+        table_name?: String = "TableName";
+        /// The primary key structure for the table.
+        key_schema?: Vec<KeySchemaElement> = "KeySchema";
+        /// The current state of the table: CREATING - The table is being created.
+        table_status?: TableStatus = "TableStatus";
+        /// The date and time when the table was created, in UNIX epoch time format.
+        creation_date_time?: Timestamp = "CreationDateTime";
+        /// The provisioned throughput settings for the table, consisting of read and write capacity units, along with data about increases and decreases.
+        provisioned_throughput?: ProvisionedThroughputDescription = "ProvisionedThroughput";
+        /// The total size of the specified table, in bytes.
+        table_size_bytes?: i64 = "TableSizeBytes";
+        /// The number of items in the specified table.
+        item_count?: i64 = "ItemCount";
+        /// The Amazon Resource Name (ARN) that uniquely identifies the table.
+        table_arn?: String = "TableArn";
+        /// Unique identifier for the table for which the backup was created.
+        table_id?: String = "TableId";
+        /// Contains the details for the read/write capacity mode.
+        billing_mode_summary?: BillingModeSummary = "BillingModeSummary";
+        /// Represents one or more local secondary indexes on the table.
+        local_secondary_indexes?: Vec<LocalSecondaryIndexDescription> = "LocalSecondaryIndexes";
+        /// The global secondary indexes, if any, on the table.
+        global_secondary_indexes?: Vec<GlobalSecondaryIndexDescription> = "GlobalSecondaryIndexes";
+        /// The current DynamoDB Streams configuration for the table.
+        stream_specification?: StreamSpecification = "StreamSpecification";
+        /// A timestamp, in ISO 8601 format, for this stream.
+        latest_stream_label?: String = "LatestStreamLabel";
+        /// The Amazon Resource Name (ARN) that uniquely identifies the latest stream for this table.
+        latest_stream_arn?: String = "LatestStreamArn";
+        /// Represents the version of global tables in use, if the table is replicated across Amazon Web Services Regions.
+        global_table_version?: String = "GlobalTableVersion";
+        /// Represents replicas of the table.
+        replicas?: Vec<ReplicaDescription> = "Replicas";
+        /// The witness Region and its current status in the MRSC global table.
+        global_table_witnesses?: Vec<GlobalTableWitnessDescription> = "GlobalTableWitnesses";
+        /// Indicates one of the settings synchronization modes for the global table: ENABLED : Indicates that the settings synchronization mode for the global table is enabled.
+        global_table_settings_replication_mode?: GlobalTableSettingsReplicationMode = "GlobalTableSettingsReplicationMode";
+        /// Contains details for the restore.
+        restore_summary?: RestoreSummary = "RestoreSummary";
+        /// The description of the server-side encryption status on the specified table.
+        sse_description?: SSEDescription = "SSEDescription";
+        /// Contains information about the table archive.
+        archival_summary?: ArchivalSummary = "ArchivalSummary";
+        /// Contains details of the table class.
+        table_class_summary?: TableClassSummary = "TableClassSummary";
+        /// Indicates whether deletion protection is enabled (true) or disabled (false) on the table.
+        deletion_protection_enabled?: bool = "DeletionProtectionEnabled";
+        /// The maximum number of read and write units for the specified on-demand table.
+        on_demand_throughput?: OnDemandThroughput = "OnDemandThroughput";
+        /// Describes the warm throughput value of the base table.
+        warm_throughput?: TableWarmThroughputDescription = "WarmThroughput";
+        /// Indicates one of the following consistency modes for a global table: EVENTUAL : Indicates that the global table is configured for multi-Region eventual consistency (MREC).
+        multi_region_consistency?: MultiRegionConsistency = "MultiRegionConsistency";
+    }
+}
+
+crate::model_enum! {
+    TableStatus {
+        Creating = "CREATING",
+        Updating = "UPDATING",
+        Deleting = "DELETING",
+        Active = "ACTIVE",
+        InaccessibleEncryptionCredentials = "INACCESSIBLE_ENCRYPTION_CREDENTIALS",
+        Archiving = "ARCHIVING",
+        Archived = "ARCHIVED",
+        ReplicationNotAuthorized = "REPLICATION_NOT_AUTHORIZED",
+    }
+}
+
+crate::structure! {
+    /// Represents the warm throughput value (in read units per second and write units per second) of the table.
+    #[derive(Default)]
+    TableWarmThroughputDescription {
+        /// Represents the base table's warm throughput value in read units per second.
+        read_units_per_second?: i64 = "ReadUnitsPerSecond";
+        /// Represents the base table's warm throughput value in write units per second.
+        write_units_per_second?: i64 = "WriteUnitsPerSecond";
+        /// Represents warm throughput value of the base table.
+        status?: TableStatus = "Status";
+    }
+}
+
+crate::structure! {
+    /// Describes a tag.
+    Tag {
+        /// The key of the tag.
+        key: String = "Key", "key";
+        /// The value of the tag.
+        value: String = "Value", "value";
+    }
+    input "Tag" |this, at, out| {
+        { let v = &this.key; rules::string(out, at, "key", v, false, Some(1), Some(128), None); }
+        { let v = &this.value; rules::string(out, at, "value", v, false, Some(0), Some(256), None); }
+    }
+    required REQUIRED_TAG [
+        RequiredMember { name: "key", wire: "Key", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "value", wire: "Value", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    TagResourceInput {
+        /// Identifies the Amazon DynamoDB resource to which tags should be added.
+        resource_arn: String = "ResourceArn", "resourceArn";
+        /// The tags to be assigned to the Amazon DynamoDB resource.
+        tags: Vec<Tag> = "Tags", "tags";
+    }
+    input "TagResourceInput" |this, at, out| {
+        { let v = &this.resource_arn; rules::string(out, at, "resourceArn", v, false, Some(1), Some(1283), None); }
+        { let v = &this.tags; for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "tags", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_TAG_RESOURCE_INPUT [
+        RequiredMember { name: "resourceArn", wire: "ResourceArn", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "tags", wire: "Tags", required: true, inner: Inner::List(&REQUIRED_TAG) },
+    ]
+}
+
+crate::structure! {
+    /// The description of the Time to Live (TTL) status on the specified table.
+    #[derive(Default)]
+    TimeToLiveDescription {
+        /// The TTL status for the table.
+        time_to_live_status?: TimeToLiveStatus = "TimeToLiveStatus";
+        /// The name of the TTL attribute for items in the table.
+        attribute_name?: String = "AttributeName";
+    }
+}
+
+crate::structure! {
+    /// Represents the settings used to enable or disable Time to Live (TTL) for the specified table.
+    TimeToLiveSpecification {
+        /// Indicates whether TTL is to be enabled (true) or disabled (false) on the table.
+        enabled: bool = "Enabled", "enabled";
+        /// The name of the TTL attribute used to store the expiration time for items in the table.
+        attribute_name: String = "AttributeName", "attributeName";
+    }
+    input "TimeToLiveSpecification" |this, at, out| {
+        { let v = &this.attribute_name; rules::string(out, at, "attributeName", v, false, Some(1), Some(255), None); }
+    }
+    required REQUIRED_TIME_TO_LIVE_SPECIFICATION [
+        RequiredMember { name: "enabled", wire: "Enabled", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "attributeName", wire: "AttributeName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::model_enum! {
+    TimeToLiveStatus {
+        Enabling = "ENABLING",
+        Disabling = "DISABLING",
+        Enabled = "ENABLED",
+        Disabled = "DISABLED",
+    }
+}
+
+crate::structure! {
+    /// Specifies an item to be retrieved as part of the transaction.
+    TransactGetItem {
+        /// Contains the primary key that identifies the item to get, together with the name of the table that contains the item, and optionally the specific attributes of the item to retrieve.
+        get: Get = "Get", "get";
+    }
+    input "TransactGetItem" |this, at, out| {
+        { let v = &this.get; v.check(&rules::path(at, "get"), out); }
+    }
+    required REQUIRED_TRANSACT_GET_ITEM [
+        RequiredMember { name: "get", wire: "Get", required: true, inner: Inner::Struct(&REQUIRED_GET) },
+    ]
+}
+
+crate::structure! {
+    TransactGetItemsInput {
+        /// An ordered array of up to 100 TransactGetItem objects, each of which contains a Get structure.
+        transact_items: Vec<TransactGetItem> = "TransactItems", "transactItems";
+        /// A value of TOTAL causes consumed capacity information to be returned, and a value of NONE prevents that information from being returned.
+        return_consumed_capacity?: ReturnConsumedCapacity = "ReturnConsumedCapacity", "returnConsumedCapacity";
+    }
+    input "TransactGetItemsInput" |this, at, out| {
+        { let v = &this.transact_items; rules::length(out, at, "transactItems", v, v.len(), false, Some(1), Some(100)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "transactItems", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.return_consumed_capacity { rules::one_of(out, at, "returnConsumedCapacity", v, false); }
+    }
+    required REQUIRED_TRANSACT_GET_ITEMS_INPUT [
+        RequiredMember { name: "transactItems", wire: "TransactItems", required: true, inner: Inner::List(&REQUIRED_TRANSACT_GET_ITEM) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    TransactGetItemsOutput {
+        /// If the ReturnConsumedCapacity value was TOTAL, this is an array of ConsumedCapacity objects, one for each table addressed by TransactGetItem objects in the TransactItems parameter.
+        consumed_capacity?: Vec<ConsumedCapacity> = "ConsumedCapacity";
+        /// An ordered array of up to 100 ItemResponse objects, each of which corresponds to the TransactGetItem object in the same position in the TransactItems array.
+        responses?: Vec<ItemResponse> = "Responses";
+    }
+}
+
+crate::structure! {
+    /// A list of requests that can perform update, put, delete, or check operations on multiple items in one or more tables atomically.
+    #[derive(Default)]
+    TransactWriteItem {
+        /// A request to perform a check item operation.
+        condition_check?: ConditionCheck = "ConditionCheck", "conditionCheck";
+        /// A request to perform a PutItem operation.
+        put?: Put = "Put", "put";
+        /// A request to perform a DeleteItem operation.
+        delete?: Delete = "Delete", "delete";
+        /// A request to perform an UpdateItem operation.
+        update?: Update = "Update", "update";
+    }
+    input "TransactWriteItem" |this, at, out| {
+        if let Some(v) = &this.condition_check { v.check(&rules::path(at, "conditionCheck"), out); }
+        if let Some(v) = &this.put { v.check(&rules::path(at, "put"), out); }
+        if let Some(v) = &this.delete { v.check(&rules::path(at, "delete"), out); }
+        if let Some(v) = &this.update { v.check(&rules::path(at, "update"), out); }
+    }
+    required REQUIRED_TRANSACT_WRITE_ITEM [
+        RequiredMember { name: "conditionCheck", wire: "ConditionCheck", required: false, inner: Inner::Struct(&REQUIRED_CONDITION_CHECK) },
+        RequiredMember { name: "put", wire: "Put", required: false, inner: Inner::Struct(&REQUIRED_PUT) },
+        RequiredMember { name: "delete", wire: "Delete", required: false, inner: Inner::Struct(&REQUIRED_DELETE) },
+        RequiredMember { name: "update", wire: "Update", required: false, inner: Inner::Struct(&REQUIRED_UPDATE) },
+    ]
+}
+
+crate::structure! {
+    TransactWriteItemsInput {
+        /// An ordered array of up to 100 TransactWriteItem objects, each of which contains a ConditionCheck, Put, Update, or Delete object.
+        transact_items: Vec<TransactWriteItem> = "TransactItems", "transactItems";
+        return_consumed_capacity?: ReturnConsumedCapacity = "ReturnConsumedCapacity", "returnConsumedCapacity";
+        /// Determines whether item collection metrics are returned.
+        return_item_collection_metrics?: ReturnItemCollectionMetrics = "ReturnItemCollectionMetrics", "returnItemCollectionMetrics";
+        /// Providing a ClientRequestToken makes the call to TransactWriteItems idempotent, meaning that multiple identical calls have the same effect as one single call.
+        client_request_token?: String = "ClientRequestToken", "clientRequestToken";
+    }
+    input "TransactWriteItemsInput" |this, at, out| {
+        { let v = &this.transact_items; rules::length(out, at, "transactItems", v, v.len(), false, Some(1), Some(100)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "transactItems", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.return_consumed_capacity { rules::one_of(out, at, "returnConsumedCapacity", v, false); }
+        if let Some(v) = &this.return_item_collection_metrics { rules::one_of(out, at, "returnItemCollectionMetrics", v, false); }
+        if let Some(v) = &this.client_request_token { rules::string(out, at, "clientRequestToken", v, false, Some(1), Some(36), None); }
+    }
+    required REQUIRED_TRANSACT_WRITE_ITEMS_INPUT [
+        RequiredMember { name: "transactItems", wire: "TransactItems", required: true, inner: Inner::List(&REQUIRED_TRANSACT_WRITE_ITEM) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    TransactWriteItemsOutput {
+        /// The capacity units consumed by the entire TransactWriteItems operation.
+        consumed_capacity?: Vec<ConsumedCapacity> = "ConsumedCapacity";
+        /// A list of tables that were processed by TransactWriteItems and, for each table, information about any item collections that were affected by individual UpdateItem, PutItem, or DeleteItem operations.
+        item_collection_metrics?: BTreeMap<String, Vec<ItemCollectionMetrics>> = "ItemCollectionMetrics";
+    }
+}
+
+crate::structure! {
+    UntagResourceInput {
+        /// The DynamoDB resource that the tags will be removed from.
+        resource_arn: String = "ResourceArn", "resourceArn";
+        /// A list of tag keys.
+        tag_keys: Vec<String> = "TagKeys", "tagKeys";
+    }
+    input "UntagResourceInput" |this, at, out| {
+        { let v = &this.resource_arn; rules::string(out, at, "resourceArn", v, false, Some(1), Some(1283), None); }
+        { let v = &this.tag_keys; for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "tagKeys", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(128), None); } }
+    }
+    required REQUIRED_UNTAG_RESOURCE_INPUT [
+        RequiredMember { name: "resourceArn", wire: "ResourceArn", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "tagKeys", wire: "TagKeys", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Represents a request to perform an UpdateItem operation.
+    Update {
+        /// The primary key of the item to be updated.
+        key: BTreeMap<String, AttributeValue> = "Key", "key";
+        /// An expression that defines one or more attributes to be updated, the action to be performed on them, and new value(s) for them.
+        update_expression: String = "UpdateExpression", "updateExpression";
+        /// Name of the table for the UpdateItem request.
+        table_name: String = "TableName", "tableName";
+        /// A condition that must be satisfied in order for a conditional update to succeed.
+        condition_expression?: String = "ConditionExpression", "conditionExpression";
+        /// One or more substitution tokens for attribute names in an expression.
+        expression_attribute_names?: BTreeMap<String, String> = "ExpressionAttributeNames", "expressionAttributeNames";
+        /// One or more values that can be substituted in an expression.
+        expression_attribute_values?: BTreeMap<String, AttributeValue> = "ExpressionAttributeValues", "expressionAttributeValues";
+        /// Use ReturnValuesOnConditionCheckFailure to get the item attributes if the Update condition fails.
+        return_values_on_condition_check_failure?: ReturnValuesOnConditionCheckFailure = "ReturnValuesOnConditionCheckFailure", "returnValuesOnConditionCheckFailure";
+    }
+    input "Update" |this, at, out| {
+        { let v = &this.key; rules::map_entries(out, at, "key", v, false, "Map keys", &["Member must have length less than or equal to 65535"], v.keys().all(|k| rules::string_fits(k, None, Some(65535), None))); for (k0, e0) in v.iter() { let at0 = rules::entry(at, "key", k0); e0.check(&rules::path(&at0, "member"), out); } }
+        { let v = &this.table_name; rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None); }
+        if let Some(v) = &this.expression_attribute_names { rules::map_entries(out, at, "expressionAttributeNames", v, false, "Map value", &["Member must have length less than or equal to 65535"], v.values().all(|e| rules::string_fits(e, None, Some(65535), None))); }
+        if let Some(v) = &this.expression_attribute_values { for (k0, e0) in v.iter() { let at0 = rules::entry(at, "expressionAttributeValues", k0); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.return_values_on_condition_check_failure { rules::one_of(out, at, "returnValuesOnConditionCheckFailure", v, false); }
+    }
+    required REQUIRED_UPDATE [
+        RequiredMember { name: "key", wire: "Key", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "updateExpression", wire: "UpdateExpression", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "tableName", wire: "TableName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Represents the new provisioned throughput settings to be applied to a global secondary index.
+    UpdateGlobalSecondaryIndexAction {
+        /// The name of the global secondary index to be updated.
+        index_name: String = "IndexName", "indexName";
+        /// Represents the provisioned throughput settings for the specified global secondary index.
+        provisioned_throughput?: ProvisionedThroughput = "ProvisionedThroughput", "provisionedThroughput";
+        /// Updates the maximum number of read and write units for the specified global secondary index.
+        on_demand_throughput?: OnDemandThroughput = "OnDemandThroughput", "onDemandThroughput";
+        /// Represents the warm throughput value of the new provisioned throughput settings to be applied to a global secondary index.
+        warm_throughput?: WarmThroughput = "WarmThroughput", "warmThroughput";
+    }
+    input "UpdateGlobalSecondaryIndexAction" |this, at, out| {
+        { let v = &this.index_name; rules::string(out, at, "indexName", v, false, Some(3), Some(255), Some(&PATTERN_INDEX_NAME)); }
+        if let Some(v) = &this.provisioned_throughput { v.check(&rules::path(at, "provisionedThroughput"), out); }
+        if let Some(v) = &this.on_demand_throughput { v.check(&rules::path(at, "onDemandThroughput"), out); }
+        if let Some(v) = &this.warm_throughput { v.check(&rules::path(at, "warmThroughput"), out); }
+    }
+    required REQUIRED_UPDATE_GLOBAL_SECONDARY_INDEX_ACTION [
+        RequiredMember { name: "indexName", wire: "IndexName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "provisionedThroughput", wire: "ProvisionedThroughput", required: false, inner: Inner::Struct(&REQUIRED_PROVISIONED_THROUGHPUT) },
+        RequiredMember { name: "onDemandThroughput", wire: "OnDemandThroughput", required: false, inner: Inner::Struct(&REQUIRED_ON_DEMAND_THROUGHPUT) },
+        RequiredMember { name: "warmThroughput", wire: "WarmThroughput", required: false, inner: Inner::Struct(&REQUIRED_WARM_THROUGHPUT) },
+    ]
+}
+
+crate::structure! {
+    /// Represents the input of an UpdateItem operation.
+    UpdateItemInput {
+        /// The name of the table containing the item to update.
+        table_name: String = "TableName", "tableName";
+        /// The primary key of the item to be updated.
+        key: BTreeMap<String, AttributeValue> = "Key", "key";
+        /// This is a legacy parameter.
+        attribute_updates?: BTreeMap<String, AttributeValueUpdate> = "AttributeUpdates", "attributeUpdates";
+        /// This is a legacy parameter.
+        expected?: BTreeMap<String, ExpectedAttributeValue> = "Expected", "expected";
+        /// This is a legacy parameter.
+        conditional_operator?: ConditionalOperator = "ConditionalOperator", "conditionalOperator";
+        /// Use ReturnValues if you want to get the item attributes as they appear before or after they are successfully updated.
+        return_values?: ReturnValue = "ReturnValues", "returnValues";
+        return_consumed_capacity?: ReturnConsumedCapacity = "ReturnConsumedCapacity", "returnConsumedCapacity";
+        /// Determines whether item collection metrics are returned.
+        return_item_collection_metrics?: ReturnItemCollectionMetrics = "ReturnItemCollectionMetrics", "returnItemCollectionMetrics";
+        /// An expression that defines one or more attributes to be updated, the action to be performed on them, and new values for them.
+        update_expression?: String = "UpdateExpression", "updateExpression";
+        /// A condition that must be satisfied in order for a conditional update to succeed.
+        condition_expression?: String = "ConditionExpression", "conditionExpression";
+        /// One or more substitution tokens for attribute names in an expression.
+        expression_attribute_names?: BTreeMap<String, String> = "ExpressionAttributeNames", "expressionAttributeNames";
+        /// One or more values that can be substituted in an expression.
+        expression_attribute_values?: BTreeMap<String, AttributeValue> = "ExpressionAttributeValues", "expressionAttributeValues";
+        /// An optional parameter that returns the item attributes for an UpdateItem operation that failed a condition check.
+        return_values_on_condition_check_failure?: ReturnValuesOnConditionCheckFailure = "ReturnValuesOnConditionCheckFailure", "returnValuesOnConditionCheckFailure";
+    }
+    input "UpdateItemInput" |this, at, out| {
+        { let v = &this.table_name; rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None); }
+        { let v = &this.key; rules::map_entries(out, at, "key", v, false, "Map keys", &["Member must have length less than or equal to 65535"], v.keys().all(|k| rules::string_fits(k, None, Some(65535), None))); for (k0, e0) in v.iter() { let at0 = rules::entry(at, "key", k0); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.attribute_updates { rules::map_entries(out, at, "attributeUpdates", v, false, "Map keys", &["Member must have length less than or equal to 65535"], v.keys().all(|k| rules::string_fits(k, None, Some(65535), None))); for (k0, e0) in v.iter() { let at0 = rules::entry(at, "attributeUpdates", k0); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.expected { rules::map_entries(out, at, "expected", v, false, "Map keys", &["Member must have length less than or equal to 65535"], v.keys().all(|k| rules::string_fits(k, None, Some(65535), None))); for (k0, e0) in v.iter() { let at0 = rules::entry(at, "expected", k0); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.conditional_operator { rules::one_of(out, at, "conditionalOperator", v, false); }
+        if let Some(v) = &this.return_values { rules::one_of(out, at, "returnValues", v, false); }
+        if let Some(v) = &this.return_consumed_capacity { rules::one_of(out, at, "returnConsumedCapacity", v, false); }
+        if let Some(v) = &this.return_item_collection_metrics { rules::one_of(out, at, "returnItemCollectionMetrics", v, false); }
+        if let Some(v) = &this.expression_attribute_names { rules::map_entries(out, at, "expressionAttributeNames", v, false, "Map value", &["Member must have length less than or equal to 65535"], v.values().all(|e| rules::string_fits(e, None, Some(65535), None))); }
+        if let Some(v) = &this.expression_attribute_values { for (k0, e0) in v.iter() { let at0 = rules::entry(at, "expressionAttributeValues", k0); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.return_values_on_condition_check_failure { rules::one_of(out, at, "returnValuesOnConditionCheckFailure", v, false); }
+    }
+    required REQUIRED_UPDATE_ITEM_INPUT [
+        RequiredMember { name: "tableName", wire: "TableName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "key", wire: "Key", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "attributeUpdates", wire: "AttributeUpdates", required: false, inner: Inner::Map(&Inner::Struct(&REQUIRED_ATTRIBUTE_VALUE_UPDATE)) },
+        RequiredMember { name: "expected", wire: "Expected", required: false, inner: Inner::Map(&Inner::Struct(&REQUIRED_EXPECTED_ATTRIBUTE_VALUE)) },
+    ]
+}
+
+crate::structure! {
+    /// Represents the output of an UpdateItem operation.
+    #[derive(Default)]
+    UpdateItemOutput {
+        /// A map of attribute values as they appear before or after the UpdateItem operation, as determined by the ReturnValues parameter.
+        attributes?: BTreeMap<String, AttributeValue> = "Attributes";
+        /// The capacity units consumed by the UpdateItem operation.
+        consumed_capacity?: ConsumedCapacity = "ConsumedCapacity";
+        /// Information about item collections, if any, that were affected by the UpdateItem operation.
+        item_collection_metrics?: ItemCollectionMetrics = "ItemCollectionMetrics";
+    }
+}
+
+crate::structure! {
+    /// Represents a replica to be modified.
+    UpdateReplicationGroupMemberAction {
+        /// The Region where the replica exists.
+        region_name: String = "RegionName", "regionName";
+        /// The KMS key of the replica that should be used for KMS encryption.
+        kms_master_key_id?: String = "KMSMasterKeyId", "kMSMasterKeyId";
+        /// Replica-specific provisioned throughput.
+        provisioned_throughput_override?: ProvisionedThroughputOverride = "ProvisionedThroughputOverride", "provisionedThroughputOverride";
+        /// Overrides the maximum on-demand throughput for the replica table.
+        on_demand_throughput_override?: OnDemandThroughputOverride = "OnDemandThroughputOverride", "onDemandThroughputOverride";
+        /// Replica-specific global secondary index settings.
+        global_secondary_indexes?: Vec<ReplicaGlobalSecondaryIndex> = "GlobalSecondaryIndexes", "globalSecondaryIndexes";
+        /// Replica-specific table class.
+        table_class_override?: TableClass = "TableClassOverride", "tableClassOverride";
+    }
+    input "UpdateReplicationGroupMemberAction" |this, at, out| {
+        if let Some(v) = &this.provisioned_throughput_override { v.check(&rules::path(at, "provisionedThroughputOverride"), out); }
+        if let Some(v) = &this.on_demand_throughput_override { v.check(&rules::path(at, "onDemandThroughputOverride"), out); }
+        if let Some(v) = &this.global_secondary_indexes { rules::length(out, at, "globalSecondaryIndexes", v, v.len(), false, Some(1), None); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "globalSecondaryIndexes", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.table_class_override { rules::one_of(out, at, "tableClassOverride", v, false); }
+    }
+    required REQUIRED_UPDATE_REPLICATION_GROUP_MEMBER_ACTION [
+        RequiredMember { name: "regionName", wire: "RegionName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "provisionedThroughputOverride", wire: "ProvisionedThroughputOverride", required: false, inner: Inner::Struct(&REQUIRED_PROVISIONED_THROUGHPUT_OVERRIDE) },
+        RequiredMember { name: "onDemandThroughputOverride", wire: "OnDemandThroughputOverride", required: false, inner: Inner::Struct(&REQUIRED_ON_DEMAND_THROUGHPUT_OVERRIDE) },
+        RequiredMember { name: "globalSecondaryIndexes", wire: "GlobalSecondaryIndexes", required: false, inner: Inner::List(&REQUIRED_REPLICA_GLOBAL_SECONDARY_INDEX) },
+    ]
+}
+
+crate::structure! {
+    /// Represents the input of an UpdateTable operation.
+    UpdateTableInput {
+        /// An array of attributes that describe the key schema for the table and indexes.
+        attribute_definitions?: Vec<AttributeDefinition> = "AttributeDefinitions", "attributeDefinitions";
+        /// The name of the table to be updated.
+        table_name: String = "TableName", "tableName";
+        /// Controls how you are charged for read and write throughput and how you manage capacity.
+        billing_mode?: BillingMode = "BillingMode", "billingMode";
+        /// The new provisioned throughput settings for the specified table or index.
+        provisioned_throughput?: ProvisionedThroughput = "ProvisionedThroughput", "provisionedThroughput";
+        /// An array of one or more global secondary indexes for the table.
+        global_secondary_index_updates?: Vec<GlobalSecondaryIndexUpdate> = "GlobalSecondaryIndexUpdates", "globalSecondaryIndexUpdates";
+        /// Represents the DynamoDB Streams configuration for the table.
+        stream_specification?: StreamSpecification = "StreamSpecification", "streamSpecification";
+        /// The new server-side encryption settings for the specified table.
+        sse_specification?: SSESpecification = "SSESpecification", "sSESpecification";
+        /// A list of replica update actions (create, delete, or update) for the table.
+        replica_updates?: Vec<ReplicationGroupUpdate> = "ReplicaUpdates", "replicaUpdates";
+        /// The table class of the table to be updated.
+        table_class?: TableClass = "TableClass", "tableClass";
+        /// Indicates whether deletion protection is to be enabled (true) or disabled (false) on the table.
+        deletion_protection_enabled?: bool = "DeletionProtectionEnabled", "deletionProtectionEnabled";
+        /// Specifies the consistency mode for a new global table.
+        multi_region_consistency?: MultiRegionConsistency = "MultiRegionConsistency", "multiRegionConsistency";
+        /// A list of witness updates for a MRSC global table.
+        global_table_witness_updates?: Vec<GlobalTableWitnessGroupUpdate> = "GlobalTableWitnessUpdates", "globalTableWitnessUpdates";
+        /// Updates the maximum number of read and write units for the specified table in on-demand capacity mode.
+        on_demand_throughput?: OnDemandThroughput = "OnDemandThroughput", "onDemandThroughput";
+        /// Represents the warm throughput (in read units per second and write units per second) for updating a table.
+        warm_throughput?: WarmThroughput = "WarmThroughput", "warmThroughput";
+        /// Controls the settings replication mode for a global table replica.
+        global_table_settings_replication_mode?: GlobalTableSettingsReplicationMode = "GlobalTableSettingsReplicationMode", "globalTableSettingsReplicationMode";
+    }
+    input "UpdateTableInput" |this, at, out| {
+        if let Some(v) = &this.attribute_definitions { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "attributeDefinitions", i); e0.check(&rules::path(&at0, "member"), out); } }
+        { let v = &this.table_name; rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None); }
+        if let Some(v) = &this.billing_mode { rules::one_of(out, at, "billingMode", v, false); }
+        if let Some(v) = &this.provisioned_throughput { v.check(&rules::path(at, "provisionedThroughput"), out); }
+        if let Some(v) = &this.global_secondary_index_updates { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "globalSecondaryIndexUpdates", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.stream_specification { v.check(&rules::path(at, "streamSpecification"), out); }
+        if let Some(v) = &this.sse_specification { v.check(&rules::path(at, "sSESpecification"), out); }
+        if let Some(v) = &this.replica_updates { rules::length(out, at, "replicaUpdates", v, v.len(), false, Some(1), None); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "replicaUpdates", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.table_class { rules::one_of(out, at, "tableClass", v, false); }
+        if let Some(v) = &this.multi_region_consistency { rules::one_of(out, at, "multiRegionConsistency", v, false); }
+        if let Some(v) = &this.global_table_witness_updates { rules::length(out, at, "globalTableWitnessUpdates", v, v.len(), false, Some(1), Some(1)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "globalTableWitnessUpdates", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.on_demand_throughput { v.check(&rules::path(at, "onDemandThroughput"), out); }
+        if let Some(v) = &this.warm_throughput { v.check(&rules::path(at, "warmThroughput"), out); }
+        if let Some(v) = &this.global_table_settings_replication_mode { rules::one_of(out, at, "globalTableSettingsReplicationMode", v, false); }
+    }
+    required REQUIRED_UPDATE_TABLE_INPUT [
+        RequiredMember { name: "attributeDefinitions", wire: "AttributeDefinitions", required: false, inner: Inner::List(&REQUIRED_ATTRIBUTE_DEFINITION) },
+        RequiredMember { name: "tableName", wire: "TableName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "provisionedThroughput", wire: "ProvisionedThroughput", required: false, inner: Inner::Struct(&REQUIRED_PROVISIONED_THROUGHPUT) },
+        RequiredMember { name: "globalSecondaryIndexUpdates", wire: "GlobalSecondaryIndexUpdates", required: false, inner: Inner::List(&REQUIRED_GLOBAL_SECONDARY_INDEX_UPDATE) },
+        RequiredMember { name: "streamSpecification", wire: "StreamSpecification", required: false, inner: Inner::Struct(&REQUIRED_STREAM_SPECIFICATION) },
+        RequiredMember { name: "sSESpecification", wire: "SSESpecification", required: false, inner: Inner::Struct(&REQUIRED_SSE_SPECIFICATION) },
+        RequiredMember { name: "replicaUpdates", wire: "ReplicaUpdates", required: false, inner: Inner::List(&REQUIRED_REPLICATION_GROUP_UPDATE) },
+        RequiredMember { name: "globalTableWitnessUpdates", wire: "GlobalTableWitnessUpdates", required: false, inner: Inner::List(&REQUIRED_GLOBAL_TABLE_WITNESS_GROUP_UPDATE) },
+        RequiredMember { name: "onDemandThroughput", wire: "OnDemandThroughput", required: false, inner: Inner::Struct(&REQUIRED_ON_DEMAND_THROUGHPUT) },
+        RequiredMember { name: "warmThroughput", wire: "WarmThroughput", required: false, inner: Inner::Struct(&REQUIRED_WARM_THROUGHPUT) },
+    ]
+}
+
+crate::structure! {
+    /// Represents the output of an UpdateTable operation.
+    #[derive(Default)]
+    UpdateTableOutput {
+        /// Represents the properties of the table.
+        table_description?: TableDescription = "TableDescription";
+    }
+}
+
+crate::structure! {
+    /// Represents the input of an UpdateTimeToLive operation.
+    UpdateTimeToLiveInput {
+        /// The name of the table to be configured.
+        table_name: String = "TableName", "tableName";
+        /// Represents the settings used to enable or disable Time to Live for the specified table.
+        time_to_live_specification: TimeToLiveSpecification = "TimeToLiveSpecification", "timeToLiveSpecification";
+    }
+    input "UpdateTimeToLiveInput" |this, at, out| {
+        { let v = &this.table_name; rules::string(out, at, "tableName", v, false, Some(1), Some(1024), None); }
+        { let v = &this.time_to_live_specification; v.check(&rules::path(at, "timeToLiveSpecification"), out); }
+    }
+    required REQUIRED_UPDATE_TIME_TO_LIVE_INPUT [
+        RequiredMember { name: "tableName", wire: "TableName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "timeToLiveSpecification", wire: "TimeToLiveSpecification", required: true, inner: Inner::Struct(&REQUIRED_TIME_TO_LIVE_SPECIFICATION) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    UpdateTimeToLiveOutput {
+        /// Represents the output of an UpdateTimeToLive operation.
+        time_to_live_specification?: TimeToLiveSpecification = "TimeToLiveSpecification";
+    }
+}
+
+crate::structure! {
+    /// Provides visibility into the number of read and write operations your table or secondary index can instantaneously support.
+    #[derive(Default)]
+    WarmThroughput {
+        /// Represents the number of read operations your base table can instantaneously support.
+        read_units_per_second?: i64 = "ReadUnitsPerSecond", "readUnitsPerSecond";
+        /// Represents the number of write operations your base table can instantaneously support.
+        write_units_per_second?: i64 = "WriteUnitsPerSecond", "writeUnitsPerSecond";
+    }
+    input "WarmThroughput" |this, at, out| {}
+    required REQUIRED_WARM_THROUGHPUT []
+}
+
+crate::model_enum! {
+    WitnessStatus {
+        Creating = "CREATING",
+        Deleting = "DELETING",
+        Active = "ACTIVE",
+    }
+}
+
+crate::structure! {
+    /// Represents an operation to perform - either DeleteItem or PutItem.
+    #[derive(Default)]
+    WriteRequest {
+        /// A request to perform a PutItem operation.
+        put_request?: PutRequest = "PutRequest", "putRequest";
+        /// A request to perform a DeleteItem operation.
+        delete_request?: DeleteRequest = "DeleteRequest", "deleteRequest";
+    }
+    input "WriteRequest" |this, at, out| {
+        if let Some(v) = &this.put_request { v.check(&rules::path(at, "putRequest"), out); }
+        if let Some(v) = &this.delete_request { v.check(&rules::path(at, "deleteRequest"), out); }
+    }
+    required REQUIRED_WRITE_REQUEST [
+        RequiredMember { name: "putRequest", wire: "PutRequest", required: false, inner: Inner::Struct(&REQUIRED_PUT_REQUEST) },
+        RequiredMember { name: "deleteRequest", wire: "DeleteRequest", required: false, inner: Inner::Struct(&REQUIRED_DELETE_REQUEST) },
+    ]
 }
 
 /// Every pattern validation checks, by string shape.

@@ -41,5156 +41,1793 @@ pub const OPERATIONS: &[&str] = &[
     "DescribeTags",
 ];
 
-/// Information about an action.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Action {
-    /// The type of action.
-    #[serde(rename = "Type")]
-    pub r#type: ActionTypeEnum,
-    /// The Amazon Resource Name (ARN) of the target group.
-    #[serde(rename = "TargetGroupArn", skip_serializing_if = "Option::is_none")]
-    pub target_group_arn: Option<String>,
-    /// (HTTPS listeners) Information about an identity provider that is compliant with OpenID Connect (OIDC).
-    #[serde(
-        rename = "AuthenticateOidcConfig",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub authenticate_oidc_config: Option<AuthenticateOidcActionConfig>,
-    /// (HTTPS listeners) Information for using Amazon Cognito to authenticate users.
-    #[serde(
-        rename = "AuthenticateCognitoConfig",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub authenticate_cognito_config: Option<AuthenticateCognitoActionConfig>,
-    /// The order for the action.
-    #[serde(rename = "Order", skip_serializing_if = "Option::is_none")]
-    pub order: Option<i32>,
-    /// (Application Load Balancer) Information for creating a redirect action.
-    #[serde(rename = "RedirectConfig", skip_serializing_if = "Option::is_none")]
-    pub redirect_config: Option<RedirectActionConfig>,
-    /// (Application Load Balancer) Information for creating an action that returns a custom HTTP response.
-    #[serde(
-        rename = "FixedResponseConfig",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub fixed_response_config: Option<FixedResponseActionConfig>,
-    /// Information for creating an action that distributes requests among multiple target groups.
-    #[serde(rename = "ForwardConfig", skip_serializing_if = "Option::is_none")]
-    pub forward_config: Option<ForwardActionConfig>,
-    /// (HTTPS listeners) Information for validating JWT access tokens in client requests.
-    #[serde(
-        rename = "JwtValidationConfig",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub jwt_validation_config: Option<JwtValidationActionConfig>,
-}
-
-impl Validate for Action {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.r#type;
-            rules::one_of(out, at, "type", v, false);
-        }
-        if let Some(v) = &self.authenticate_oidc_config {
-            v.check(&rules::path(at, "authenticateOidcConfig"), out);
-        }
-        if let Some(v) = &self.authenticate_cognito_config {
-            v.check(&rules::path(at, "authenticateCognitoConfig"), out);
-        }
-        if let Some(v) = &self.order {
-            rules::integer(out, at, "order", i64::from(*v), Some(1), Some(50000));
-        }
-        if let Some(v) = &self.redirect_config {
-            v.check(&rules::path(at, "redirectConfig"), out);
-        }
-        if let Some(v) = &self.fixed_response_config {
-            v.check(&rules::path(at, "fixedResponseConfig"), out);
-        }
-        if let Some(v) = &self.forward_config {
-            v.check(&rules::path(at, "forwardConfig"), out);
-        }
-        if let Some(v) = &self.jwt_validation_config {
-            v.check(&rules::path(at, "jwtValidationConfig"), out);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_ACTION
-    }
-}
-
-/// What [`Action`] requires, for reporting every missing member at once.
-pub static REQUIRED_ACTION: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "type",
-            wire: "Type",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "authenticateOidcConfig",
-            wire: "AuthenticateOidcConfig",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_AUTHENTICATE_OIDC_ACTION_CONFIG),
-        },
-        RequiredMember {
-            name: "authenticateCognitoConfig",
-            wire: "AuthenticateCognitoConfig",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_AUTHENTICATE_COGNITO_ACTION_CONFIG),
-        },
-        RequiredMember {
-            name: "redirectConfig",
-            wire: "RedirectConfig",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_REDIRECT_ACTION_CONFIG),
-        },
-        RequiredMember {
-            name: "fixedResponseConfig",
-            wire: "FixedResponseConfig",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_FIXED_RESPONSE_ACTION_CONFIG),
-        },
-        RequiredMember {
-            name: "forwardConfig",
-            wire: "ForwardConfig",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_FORWARD_ACTION_CONFIG),
-        },
-        RequiredMember {
-            name: "jwtValidationConfig",
-            wire: "JwtValidationConfig",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_JWT_VALIDATION_ACTION_CONFIG),
-        },
-    ],
-};
-
-impl Echo for Action {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "Action",
-            &[
-                ("type", &self.r#type),
-                ("targetGroupArn", &self.target_group_arn),
-                ("authenticateOidcConfig", &self.authenticate_oidc_config),
-                (
-                    "authenticateCognitoConfig",
-                    &self.authenticate_cognito_config,
-                ),
-                ("order", &self.order),
-                ("redirectConfig", &self.redirect_config),
-                ("fixedResponseConfig", &self.fixed_response_config),
-                ("forwardConfig", &self.forward_config),
-                ("jwtValidationConfig", &self.jwt_validation_config),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ActionTypeEnum {
-    /// `forward`
-    Forward,
-    /// `authenticate-oidc`
-    AuthenticateOidc,
-    /// `authenticate-cognito`
-    AuthenticateCognito,
-    /// `redirect`
-    Redirect,
-    /// `fixed-response`
-    FixedResponse,
-    /// `jwt-validation`
-    JwtValidation,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl ActionTypeEnum {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &[
-        "forward",
-        "authenticate-oidc",
-        "authenticate-cognito",
-        "redirect",
-        "fixed-response",
-        "jwt-validation",
-    ];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Forward => "forward",
-            Self::AuthenticateOidc => "authenticate-oidc",
-            Self::AuthenticateCognito => "authenticate-cognito",
-            Self::Redirect => "redirect",
-            Self::FixedResponse => "fixed-response",
-            Self::JwtValidation => "jwt-validation",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for ActionTypeEnum {
-    fn from(value: &str) -> Self {
-        match value {
-            "forward" => Self::Forward,
-            "authenticate-oidc" => Self::AuthenticateOidc,
-            "authenticate-cognito" => Self::AuthenticateCognito,
-            "redirect" => Self::Redirect,
-            "fixed-response" => Self::FixedResponse,
-            "jwt-validation" => Self::JwtValidation,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(ActionTypeEnum);
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AddTagsInput {
-    /// The Amazon Resource Name (ARN) of the resource.
-    #[serde(rename = "ResourceArns")]
-    pub resource_arns: Vec<String>,
-    /// The tags.
-    #[serde(rename = "Tags")]
-    pub tags: Vec<Tag>,
-}
-
-impl Validate for AddTagsInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.tags;
-            rules::length(out, at, "tags", v, v.len(), false, Some(1), None);
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "tags", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_ADD_TAGS_INPUT
-    }
-}
-
-/// What [`AddTagsInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_ADD_TAGS_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "resourceArns",
-            wire: "ResourceArns",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "tags",
-            wire: "Tags",
-            required: true,
-            inner: Inner::List(&REQUIRED_TAG),
-        },
-    ],
-};
-
-impl Echo for AddTagsInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "AddTagsInput",
-            &[("resourceArns", &self.resource_arns), ("tags", &self.tags)],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct AddTagsOutput {}
-
-/// Information about the override status applied to a target.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct AdministrativeOverride {
-    /// The state of the override.
-    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
-    pub state: Option<TargetAdministrativeOverrideStateEnum>,
-    /// The reason code for the state.
-    #[serde(rename = "Reason", skip_serializing_if = "Option::is_none")]
-    pub reason: Option<TargetAdministrativeOverrideReasonEnum>,
-    /// A description of the override state that provides additional details.
-    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum AdvertiseTrustStoreCaNamesEnum {
-    /// `on`
-    On,
-    /// `off`
-    Off,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl AdvertiseTrustStoreCaNamesEnum {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["on", "off"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::On => "on",
-            Self::Off => "off",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for AdvertiseTrustStoreCaNamesEnum {
-    fn from(value: &str) -> Self {
-        match value {
-            "on" => Self::On,
-            "off" => Self::Off,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(AdvertiseTrustStoreCaNamesEnum);
-
-/// Information about anomaly detection and mitigation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct AnomalyDetection {
-    /// The latest anomaly detection result.
-    #[serde(rename = "Result", skip_serializing_if = "Option::is_none")]
-    pub result: Option<AnomalyResultEnum>,
-    /// Indicates whether anomaly mitigation is in progress.
-    #[serde(rename = "MitigationInEffect", skip_serializing_if = "Option::is_none")]
-    pub mitigation_in_effect: Option<MitigationInEffectEnum>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum AnomalyResultEnum {
-    /// `anomalous`
-    Anomalous,
-    /// `normal`
-    Normal,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl AnomalyResultEnum {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["anomalous", "normal"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Anomalous => "anomalous",
-            Self::Normal => "normal",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for AnomalyResultEnum {
-    fn from(value: &str) -> Self {
-        match value {
-            "anomalous" => Self::Anomalous,
-            "normal" => Self::Normal,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(AnomalyResultEnum);
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum AuthenticateCognitoActionConditionalBehaviorEnum {
-    /// `deny`
-    Deny,
-    /// `allow`
-    Allow,
-    /// `authenticate`
-    Authenticate,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl AuthenticateCognitoActionConditionalBehaviorEnum {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["deny", "allow", "authenticate"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Deny => "deny",
-            Self::Allow => "allow",
-            Self::Authenticate => "authenticate",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for AuthenticateCognitoActionConditionalBehaviorEnum {
-    fn from(value: &str) -> Self {
-        match value {
-            "deny" => Self::Deny,
-            "allow" => Self::Allow,
-            "authenticate" => Self::Authenticate,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(AuthenticateCognitoActionConditionalBehaviorEnum);
-
-/// Request parameters to use when integrating with Amazon Cognito to authenticate users.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AuthenticateCognitoActionConfig {
-    /// The Amazon Resource Name (ARN) of the Amazon Cognito user pool.
-    #[serde(rename = "UserPoolArn")]
-    pub user_pool_arn: String,
-    /// The ID of the Amazon Cognito user pool client.
-    #[serde(rename = "UserPoolClientId")]
-    pub user_pool_client_id: String,
-    /// The domain prefix or fully-qualified domain name of the Amazon Cognito user pool.
-    #[serde(rename = "UserPoolDomain")]
-    pub user_pool_domain: String,
-    /// The name of the cookie used to maintain session information.
-    #[serde(rename = "SessionCookieName", skip_serializing_if = "Option::is_none")]
-    pub session_cookie_name: Option<String>,
-    /// The set of user claims to be requested from the IdP.
-    #[serde(rename = "Scope", skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    /// The maximum duration of the authentication session, in seconds.
-    #[serde(rename = "SessionTimeout", skip_serializing_if = "Option::is_none")]
-    pub session_timeout: Option<i64>,
-    /// The query parameters (up to 10) to include in the redirect request to the authorization endpoint.
-    #[serde(
-        rename = "AuthenticationRequestExtraParams",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub authentication_request_extra_params: Option<BTreeMap<String, String>>,
-    /// The behavior if the user is not authenticated.
-    #[serde(
-        rename = "OnUnauthenticatedRequest",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub on_unauthenticated_request: Option<AuthenticateCognitoActionConditionalBehaviorEnum>,
-}
-
-impl Validate for AuthenticateCognitoActionConfig {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.on_unauthenticated_request {
-            rules::one_of(out, at, "onUnauthenticatedRequest", v, false);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_AUTHENTICATE_COGNITO_ACTION_CONFIG
-    }
-}
-
-/// What [`AuthenticateCognitoActionConfig`] requires, for reporting every missing member at once.
-pub static REQUIRED_AUTHENTICATE_COGNITO_ACTION_CONFIG: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "userPoolArn",
-            wire: "UserPoolArn",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "userPoolClientId",
-            wire: "UserPoolClientId",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "userPoolDomain",
-            wire: "UserPoolDomain",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for AuthenticateCognitoActionConfig {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "AuthenticateCognitoActionConfig",
-            &[
-                ("userPoolArn", &self.user_pool_arn),
-                ("userPoolClientId", &self.user_pool_client_id),
-                ("userPoolDomain", &self.user_pool_domain),
-                ("sessionCookieName", &self.session_cookie_name),
-                ("scope", &self.scope),
-                ("sessionTimeout", &self.session_timeout),
-                (
-                    "authenticationRequestExtraParams",
-                    &self.authentication_request_extra_params,
-                ),
-                ("onUnauthenticatedRequest", &self.on_unauthenticated_request),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum AuthenticateOidcActionConditionalBehaviorEnum {
-    /// `deny`
-    Deny,
-    /// `allow`
-    Allow,
-    /// `authenticate`
-    Authenticate,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl AuthenticateOidcActionConditionalBehaviorEnum {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["deny", "allow", "authenticate"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Deny => "deny",
-            Self::Allow => "allow",
-            Self::Authenticate => "authenticate",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for AuthenticateOidcActionConditionalBehaviorEnum {
-    fn from(value: &str) -> Self {
-        match value {
-            "deny" => Self::Deny,
-            "allow" => Self::Allow,
-            "authenticate" => Self::Authenticate,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(AuthenticateOidcActionConditionalBehaviorEnum);
-
-/// Request parameters when using an identity provider (IdP) that is compliant with OpenID Connect (OIDC) to authenticate users.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AuthenticateOidcActionConfig {
-    /// The OIDC issuer identifier of the IdP.
-    #[serde(rename = "Issuer")]
-    pub issuer: String,
-    /// The authorization endpoint of the IdP.
-    #[serde(rename = "AuthorizationEndpoint")]
-    pub authorization_endpoint: String,
-    /// The token endpoint of the IdP.
-    #[serde(rename = "TokenEndpoint")]
-    pub token_endpoint: String,
-    /// The user info endpoint of the IdP.
-    #[serde(rename = "UserInfoEndpoint")]
-    pub user_info_endpoint: String,
-    /// The OAuth 2.0 client identifier.
-    #[serde(rename = "ClientId")]
-    pub client_id: String,
-    /// The OAuth 2.0 client secret.
-    #[serde(rename = "ClientSecret", skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-    /// The name of the cookie used to maintain session information.
-    #[serde(rename = "SessionCookieName", skip_serializing_if = "Option::is_none")]
-    pub session_cookie_name: Option<String>,
-    /// The set of user claims to be requested from the IdP.
-    #[serde(rename = "Scope", skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    /// The maximum duration of the authentication session, in seconds.
-    #[serde(rename = "SessionTimeout", skip_serializing_if = "Option::is_none")]
-    pub session_timeout: Option<i64>,
-    /// The query parameters (up to 10) to include in the redirect request to the authorization endpoint.
-    #[serde(
-        rename = "AuthenticationRequestExtraParams",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub authentication_request_extra_params: Option<BTreeMap<String, String>>,
-    /// The behavior if the user is not authenticated.
-    #[serde(
-        rename = "OnUnauthenticatedRequest",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub on_unauthenticated_request: Option<AuthenticateOidcActionConditionalBehaviorEnum>,
-    /// Indicates whether to use the existing client secret when modifying a rule.
-    #[serde(
-        rename = "UseExistingClientSecret",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub use_existing_client_secret: Option<bool>,
-}
-
-impl Validate for AuthenticateOidcActionConfig {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.on_unauthenticated_request {
-            rules::one_of(out, at, "onUnauthenticatedRequest", v, false);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_AUTHENTICATE_OIDC_ACTION_CONFIG
-    }
-}
-
-/// What [`AuthenticateOidcActionConfig`] requires, for reporting every missing member at once.
-pub static REQUIRED_AUTHENTICATE_OIDC_ACTION_CONFIG: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "issuer",
-            wire: "Issuer",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "authorizationEndpoint",
-            wire: "AuthorizationEndpoint",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "tokenEndpoint",
-            wire: "TokenEndpoint",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "userInfoEndpoint",
-            wire: "UserInfoEndpoint",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "clientId",
-            wire: "ClientId",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for AuthenticateOidcActionConfig {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "AuthenticateOidcActionConfig",
-            &[
-                ("issuer", &self.issuer),
-                ("authorizationEndpoint", &self.authorization_endpoint),
-                ("tokenEndpoint", &self.token_endpoint),
-                ("userInfoEndpoint", &self.user_info_endpoint),
-                ("clientId", &self.client_id),
-                ("clientSecret", &self.client_secret),
-                ("sessionCookieName", &self.session_cookie_name),
-                ("scope", &self.scope),
-                ("sessionTimeout", &self.session_timeout),
-                (
-                    "authenticationRequestExtraParams",
-                    &self.authentication_request_extra_params,
-                ),
-                ("onUnauthenticatedRequest", &self.on_unauthenticated_request),
-                ("useExistingClientSecret", &self.use_existing_client_secret),
-            ],
-        );
-    }
-}
-
-/// Information about an Availability Zone.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct AvailabilityZone {
-    /// The name of the Availability Zone.
-    #[serde(rename = "ZoneName", skip_serializing_if = "Option::is_none")]
-    pub zone_name: Option<String>,
-    /// The ID of the subnet.
-    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
-    pub subnet_id: Option<String>,
-    /// (Application Load Balancers on Outposts) The ID of the Outpost.
-    #[serde(rename = "OutpostId", skip_serializing_if = "Option::is_none")]
-    pub outpost_id: Option<String>,
-    /// (Network Load Balancers) If you need static IP addresses for your load balancer, you can specify one Elastic IP address per Availability Zone when you create an internal-facing load balancer.
-    #[serde(
-        rename = "LoadBalancerAddresses",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub load_balancer_addresses: Option<Vec<LoadBalancerAddress>>,
-    /// (Network Load Balancers with UDP listeners) The IPv6 prefixes to use for source NAT.
-    #[serde(
-        rename = "SourceNatIpv6Prefixes",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub source_nat_ipv6_prefixes: Option<Vec<String>>,
-}
-
-/// Information about an SSL server certificate.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct Certificate {
-    /// The Amazon Resource Name (ARN) of the certificate.
-    #[serde(rename = "CertificateArn", skip_serializing_if = "Option::is_none")]
-    pub certificate_arn: Option<String>,
-    /// Indicates whether the certificate is the default certificate.
-    #[serde(rename = "IsDefault", skip_serializing_if = "Option::is_none")]
-    pub is_default: Option<bool>,
-}
-
-impl Validate for Certificate {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        let _ = (at, out);
-    }
-}
-
-/// What [`Certificate`] requires, for reporting every missing member at once.
-pub static REQUIRED_CERTIFICATE: Required = Required { members: &[] };
-
-impl Echo for Certificate {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "Certificate",
-            &[
-                ("certificateArn", &self.certificate_arn),
-                ("isDefault", &self.is_default),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CreateListenerInput {
-    /// The Amazon Resource Name (ARN) of the load balancer.
-    #[serde(rename = "LoadBalancerArn")]
-    pub load_balancer_arn: String,
-    /// The protocol for connections from clients to the load balancer.
-    #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
-    pub protocol: Option<ProtocolEnum>,
-    /// The port on which the load balancer is listening.
-    #[serde(rename = "Port", skip_serializing_if = "Option::is_none")]
-    pub port: Option<i32>,
-    /// (HTTPS and TLS listeners) The security policy that defines which protocols and ciphers are supported.
-    #[serde(rename = "SslPolicy", skip_serializing_if = "Option::is_none")]
-    pub ssl_policy: Option<String>,
-    /// (HTTPS and TLS listeners) The default certificate for the listener.
-    #[serde(rename = "Certificates", skip_serializing_if = "Option::is_none")]
-    pub certificates: Option<Vec<Certificate>>,
-    /// The actions for the default rule.
-    #[serde(rename = "DefaultActions")]
-    pub default_actions: Vec<Action>,
-    /// (TLS listeners) The name of the Application-Layer Protocol Negotiation (ALPN) policy.
-    #[serde(rename = "AlpnPolicy", skip_serializing_if = "Option::is_none")]
-    pub alpn_policy: Option<Vec<String>>,
-    /// The tags to assign to the listener.
-    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<Tag>>,
-    /// (HTTPS listeners) The mutual authentication configuration information.
-    #[serde(
-        rename = "MutualAuthentication",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub mutual_authentication: Option<MutualAuthenticationAttributes>,
-}
-
-impl Validate for CreateListenerInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.protocol {
-            rules::one_of(out, at, "protocol", v, false);
-        }
-        if let Some(v) = &self.port {
-            rules::integer(out, at, "port", i64::from(*v), Some(1), Some(65535));
-        }
-        if let Some(v) = &self.certificates {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "certificates", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        {
-            let v = &self.default_actions;
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "defaultActions", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.tags {
-            rules::length(out, at, "tags", v, v.len(), false, Some(1), None);
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "tags", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.mutual_authentication {
-            v.check(&rules::path(at, "mutualAuthentication"), out);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_CREATE_LISTENER_INPUT
-    }
-}
-
-/// What [`CreateListenerInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_CREATE_LISTENER_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "loadBalancerArn",
-            wire: "LoadBalancerArn",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "certificates",
-            wire: "Certificates",
-            required: false,
-            inner: Inner::List(&REQUIRED_CERTIFICATE),
-        },
-        RequiredMember {
-            name: "defaultActions",
-            wire: "DefaultActions",
-            required: true,
-            inner: Inner::List(&REQUIRED_ACTION),
-        },
-        RequiredMember {
-            name: "tags",
-            wire: "Tags",
-            required: false,
-            inner: Inner::List(&REQUIRED_TAG),
-        },
-        RequiredMember {
-            name: "mutualAuthentication",
-            wire: "MutualAuthentication",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_MUTUAL_AUTHENTICATION_ATTRIBUTES),
-        },
-    ],
-};
-
-impl Echo for CreateListenerInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "CreateListenerInput",
-            &[
-                ("loadBalancerArn", &self.load_balancer_arn),
-                ("protocol", &self.protocol),
-                ("port", &self.port),
-                ("sslPolicy", &self.ssl_policy),
-                ("certificates", &self.certificates),
-                ("defaultActions", &self.default_actions),
-                ("alpnPolicy", &self.alpn_policy),
-                ("tags", &self.tags),
-                ("mutualAuthentication", &self.mutual_authentication),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct CreateListenerOutput {
-    /// Information about the listener.
-    #[serde(rename = "Listeners", skip_serializing_if = "Option::is_none")]
-    pub listeners: Option<Vec<Listener>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CreateLoadBalancerInput {
-    /// The name of the load balancer.
-    #[serde(rename = "Name")]
-    pub name: String,
-    /// The IDs of the subnets.
-    #[serde(rename = "Subnets", skip_serializing_if = "Option::is_none")]
-    pub subnets: Option<Vec<String>>,
-    /// The IDs of the subnets.
-    #[serde(rename = "SubnetMappings", skip_serializing_if = "Option::is_none")]
-    pub subnet_mappings: Option<Vec<SubnetMapping>>,
-    /// (Application Load Balancers and Network Load Balancers) The IDs of the security groups for the load balancer.
-    #[serde(rename = "SecurityGroups", skip_serializing_if = "Option::is_none")]
-    pub security_groups: Option<Vec<String>>,
-    /// The nodes of an Internet-facing load balancer have public IP addresses.
-    #[serde(rename = "Scheme", skip_serializing_if = "Option::is_none")]
-    pub scheme: Option<LoadBalancerSchemeEnum>,
-    /// The tags to assign to the load balancer.
-    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<Tag>>,
-    /// The type of load balancer.
-    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<LoadBalancerTypeEnum>,
-    /// The IP address type.
-    #[serde(rename = "IpAddressType", skip_serializing_if = "Option::is_none")]
-    pub ip_address_type: Option<IpAddressType>,
-    /// (Application Load Balancers on Outposts) The ID of the customer-owned address pool (CoIP pool).
-    #[serde(
-        rename = "CustomerOwnedIpv4Pool",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub customer_owned_ipv4_pool: Option<String>,
-    /// (Network Load Balancers with UDP listeners) Indicates whether to use an IPv6 prefix from each subnet for source NAT.
-    #[serde(
-        rename = "EnablePrefixForIpv6SourceNat",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub enable_prefix_for_ipv6_source_nat: Option<EnablePrefixForIpv6SourceNatEnum>,
-    /// (Application Load Balancers) The IPAM pools to use with the load balancer.
-    #[serde(rename = "IpamPools", skip_serializing_if = "Option::is_none")]
-    pub ipam_pools: Option<IpamPools>,
-}
-
-impl Validate for CreateLoadBalancerInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.subnet_mappings {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "subnetMappings", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.scheme {
-            rules::one_of(out, at, "scheme", v, false);
-        }
-        if let Some(v) = &self.tags {
-            rules::length(out, at, "tags", v, v.len(), false, Some(1), None);
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "tags", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.r#type {
-            rules::one_of(out, at, "type", v, false);
-        }
-        if let Some(v) = &self.ip_address_type {
-            rules::one_of(out, at, "ipAddressType", v, false);
-        }
-        if let Some(v) = &self.customer_owned_ipv4_pool {
-            rules::string(
-                out,
-                at,
-                "customerOwnedIpv4Pool",
-                v,
-                false,
-                None,
-                Some(256),
-                Some(&PATTERN_CUSTOMER_OWNED_IPV4_POOL),
-            );
-        }
-        if let Some(v) = &self.enable_prefix_for_ipv6_source_nat {
-            rules::one_of(out, at, "enablePrefixForIpv6SourceNat", v, false);
-        }
-        if let Some(v) = &self.ipam_pools {
-            v.check(&rules::path(at, "ipamPools"), out);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_CREATE_LOAD_BALANCER_INPUT
-    }
-}
-
-/// What [`CreateLoadBalancerInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_CREATE_LOAD_BALANCER_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "name",
-            wire: "Name",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "subnetMappings",
-            wire: "SubnetMappings",
-            required: false,
-            inner: Inner::List(&REQUIRED_SUBNET_MAPPING),
-        },
-        RequiredMember {
-            name: "tags",
-            wire: "Tags",
-            required: false,
-            inner: Inner::List(&REQUIRED_TAG),
-        },
-        RequiredMember {
-            name: "ipamPools",
-            wire: "IpamPools",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_IPAM_POOLS),
-        },
-    ],
-};
-
-impl Echo for CreateLoadBalancerInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "CreateLoadBalancerInput",
-            &[
-                ("name", &self.name),
-                ("subnets", &self.subnets),
-                ("subnetMappings", &self.subnet_mappings),
-                ("securityGroups", &self.security_groups),
-                ("scheme", &self.scheme),
-                ("tags", &self.tags),
-                ("type", &self.r#type),
-                ("ipAddressType", &self.ip_address_type),
-                ("customerOwnedIpv4Pool", &self.customer_owned_ipv4_pool),
-                (
-                    "enablePrefixForIpv6SourceNat",
-                    &self.enable_prefix_for_ipv6_source_nat,
-                ),
-                ("ipamPools", &self.ipam_pools),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct CreateLoadBalancerOutput {
-    /// Information about the load balancer.
-    #[serde(rename = "LoadBalancers", skip_serializing_if = "Option::is_none")]
-    pub load_balancers: Option<Vec<LoadBalancer>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CreateRuleInput {
-    /// The Amazon Resource Name (ARN) of the listener.
-    #[serde(rename = "ListenerArn")]
-    pub listener_arn: String,
-    /// The conditions.
-    #[serde(rename = "Conditions")]
-    pub conditions: Vec<RuleCondition>,
-    /// The rule priority.
-    #[serde(rename = "Priority")]
-    pub priority: i32,
-    /// The actions.
-    #[serde(rename = "Actions")]
-    pub actions: Vec<Action>,
-    /// The tags to assign to the rule.
-    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<Tag>>,
-    /// The transforms to apply to requests that match this rule.
-    #[serde(rename = "Transforms", skip_serializing_if = "Option::is_none")]
-    pub transforms: Option<Vec<RuleTransform>>,
-}
-
-impl Validate for CreateRuleInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.conditions;
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "conditions", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        {
-            let v = &self.priority;
-            rules::integer(out, at, "priority", i64::from(*v), Some(1), Some(50000));
-        }
-        {
-            let v = &self.actions;
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "actions", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.tags {
-            rules::length(out, at, "tags", v, v.len(), false, Some(1), None);
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "tags", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.transforms {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "transforms", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_CREATE_RULE_INPUT
-    }
-}
-
-/// What [`CreateRuleInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_CREATE_RULE_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "listenerArn",
-            wire: "ListenerArn",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "conditions",
-            wire: "Conditions",
-            required: true,
-            inner: Inner::List(&REQUIRED_RULE_CONDITION),
-        },
-        RequiredMember {
-            name: "priority",
-            wire: "Priority",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "actions",
-            wire: "Actions",
-            required: true,
-            inner: Inner::List(&REQUIRED_ACTION),
-        },
-        RequiredMember {
-            name: "tags",
-            wire: "Tags",
-            required: false,
-            inner: Inner::List(&REQUIRED_TAG),
-        },
-        RequiredMember {
-            name: "transforms",
-            wire: "Transforms",
-            required: false,
-            inner: Inner::List(&REQUIRED_RULE_TRANSFORM),
-        },
-    ],
-};
-
-impl Echo for CreateRuleInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "CreateRuleInput",
-            &[
-                ("listenerArn", &self.listener_arn),
-                ("conditions", &self.conditions),
-                ("priority", &self.priority),
-                ("actions", &self.actions),
-                ("tags", &self.tags),
-                ("transforms", &self.transforms),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct CreateRuleOutput {
-    /// Information about the rule.
-    #[serde(rename = "Rules", skip_serializing_if = "Option::is_none")]
-    pub rules: Option<Vec<Rule>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CreateTargetGroupInput {
-    /// The name of the target group.
-    #[serde(rename = "Name")]
-    pub name: String,
-    /// The protocol to use for routing traffic to the targets.
-    #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
-    pub protocol: Option<ProtocolEnum>,
-    /// (HTTP/HTTPS protocol) The protocol version.
-    #[serde(rename = "ProtocolVersion", skip_serializing_if = "Option::is_none")]
-    pub protocol_version: Option<String>,
-    /// The port on which the targets receive traffic.
-    #[serde(rename = "Port", skip_serializing_if = "Option::is_none")]
-    pub port: Option<i32>,
-    /// The identifier of the virtual private cloud (VPC).
-    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
-    pub vpc_id: Option<String>,
-    /// The protocol the load balancer uses when performing health checks on targets.
-    #[serde(
-        rename = "HealthCheckProtocol",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub health_check_protocol: Option<ProtocolEnum>,
-    /// The port the load balancer uses when performing health checks on targets.
-    #[serde(rename = "HealthCheckPort", skip_serializing_if = "Option::is_none")]
-    pub health_check_port: Option<String>,
-    /// Indicates whether health checks are enabled.
-    #[serde(rename = "HealthCheckEnabled", skip_serializing_if = "Option::is_none")]
-    pub health_check_enabled: Option<bool>,
-    /// (HTTP/HTTPS health checks) The destination for health checks on the targets.
-    #[serde(rename = "HealthCheckPath", skip_serializing_if = "Option::is_none")]
-    pub health_check_path: Option<String>,
-    /// The approximate amount of time, in seconds, between health checks of an individual target.
-    #[serde(
-        rename = "HealthCheckIntervalSeconds",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub health_check_interval_seconds: Option<i32>,
-    /// The amount of time, in seconds, during which no response from a target means a failed health check.
-    #[serde(
-        rename = "HealthCheckTimeoutSeconds",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub health_check_timeout_seconds: Option<i32>,
-    /// The number of consecutive health check successes required before considering a target healthy.
-    #[serde(
-        rename = "HealthyThresholdCount",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub healthy_threshold_count: Option<i32>,
-    /// The number of consecutive health check failures required before considering a target unhealthy.
-    #[serde(
-        rename = "UnhealthyThresholdCount",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub unhealthy_threshold_count: Option<i32>,
-    /// (HTTP/HTTPS health checks) The HTTP or gRPC codes to use when checking for a successful response from a target.
-    #[serde(rename = "Matcher", skip_serializing_if = "Option::is_none")]
-    pub matcher: Option<Matcher>,
-    /// The type of target that you must specify when registering targets with this target group.
-    #[serde(rename = "TargetType", skip_serializing_if = "Option::is_none")]
-    pub target_type: Option<TargetTypeEnum>,
-    /// The tags to assign to the target group.
-    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<Tag>>,
-    /// The IP address type.
-    #[serde(rename = "IpAddressType", skip_serializing_if = "Option::is_none")]
-    pub ip_address_type: Option<TargetGroupIpAddressTypeEnum>,
-    /// The port on which the target control agent and application load balancer exchange management traffic for the target optimizer feature.
-    #[serde(rename = "TargetControlPort", skip_serializing_if = "Option::is_none")]
-    pub target_control_port: Option<i32>,
-}
-
-impl Validate for CreateTargetGroupInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.protocol {
-            rules::one_of(out, at, "protocol", v, false);
-        }
-        if let Some(v) = &self.port {
-            rules::integer(out, at, "port", i64::from(*v), Some(1), Some(65535));
-        }
-        if let Some(v) = &self.health_check_protocol {
-            rules::one_of(out, at, "healthCheckProtocol", v, false);
-        }
-        if let Some(v) = &self.health_check_path {
-            rules::string(
-                out,
-                at,
-                "healthCheckPath",
-                v,
-                false,
-                Some(1),
-                Some(1024),
-                None,
-            );
-        }
-        if let Some(v) = &self.health_check_interval_seconds {
-            rules::integer(
-                out,
-                at,
-                "healthCheckIntervalSeconds",
-                i64::from(*v),
-                Some(5),
-                Some(300),
-            );
-        }
-        if let Some(v) = &self.health_check_timeout_seconds {
-            rules::integer(
-                out,
-                at,
-                "healthCheckTimeoutSeconds",
-                i64::from(*v),
-                Some(2),
-                Some(120),
-            );
-        }
-        if let Some(v) = &self.healthy_threshold_count {
-            rules::integer(
-                out,
-                at,
-                "healthyThresholdCount",
-                i64::from(*v),
-                Some(2),
-                Some(10),
-            );
-        }
-        if let Some(v) = &self.unhealthy_threshold_count {
-            rules::integer(
-                out,
-                at,
-                "unhealthyThresholdCount",
-                i64::from(*v),
-                Some(2),
-                Some(10),
-            );
-        }
-        if let Some(v) = &self.matcher {
-            v.check(&rules::path(at, "matcher"), out);
-        }
-        if let Some(v) = &self.target_type {
-            rules::one_of(out, at, "targetType", v, false);
-        }
-        if let Some(v) = &self.tags {
-            rules::length(out, at, "tags", v, v.len(), false, Some(1), None);
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "tags", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.ip_address_type {
-            rules::one_of(out, at, "ipAddressType", v, false);
-        }
-        if let Some(v) = &self.target_control_port {
-            rules::integer(
-                out,
-                at,
-                "targetControlPort",
-                i64::from(*v),
-                Some(1),
-                Some(65535),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_CREATE_TARGET_GROUP_INPUT
-    }
-}
-
-/// What [`CreateTargetGroupInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_CREATE_TARGET_GROUP_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "name",
-            wire: "Name",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "matcher",
-            wire: "Matcher",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_MATCHER),
-        },
-        RequiredMember {
-            name: "tags",
-            wire: "Tags",
-            required: false,
-            inner: Inner::List(&REQUIRED_TAG),
-        },
-    ],
-};
-
-impl Echo for CreateTargetGroupInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "CreateTargetGroupInput",
-            &[
-                ("name", &self.name),
-                ("protocol", &self.protocol),
-                ("protocolVersion", &self.protocol_version),
-                ("port", &self.port),
-                ("vpcId", &self.vpc_id),
-                ("healthCheckProtocol", &self.health_check_protocol),
-                ("healthCheckPort", &self.health_check_port),
-                ("healthCheckEnabled", &self.health_check_enabled),
-                ("healthCheckPath", &self.health_check_path),
-                (
-                    "healthCheckIntervalSeconds",
-                    &self.health_check_interval_seconds,
-                ),
-                (
-                    "healthCheckTimeoutSeconds",
-                    &self.health_check_timeout_seconds,
-                ),
-                ("healthyThresholdCount", &self.healthy_threshold_count),
-                ("unhealthyThresholdCount", &self.unhealthy_threshold_count),
-                ("matcher", &self.matcher),
-                ("targetType", &self.target_type),
-                ("tags", &self.tags),
-                ("ipAddressType", &self.ip_address_type),
-                ("targetControlPort", &self.target_control_port),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct CreateTargetGroupOutput {
-    /// Information about the target group.
-    #[serde(rename = "TargetGroups", skip_serializing_if = "Option::is_none")]
-    pub target_groups: Option<Vec<TargetGroup>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeleteListenerInput {
-    /// The Amazon Resource Name (ARN) of the listener.
-    #[serde(rename = "ListenerArn")]
-    pub listener_arn: String,
-}
-
-impl Validate for DeleteListenerInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        let _ = (at, out);
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DELETE_LISTENER_INPUT
-    }
-}
-
-/// What [`DeleteListenerInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DELETE_LISTENER_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "listenerArn",
-        wire: "ListenerArn",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for DeleteListenerInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DeleteListenerInput",
-            &[("listenerArn", &self.listener_arn)],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DeleteListenerOutput {}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeleteLoadBalancerInput {
-    /// The Amazon Resource Name (ARN) of the load balancer.
-    #[serde(rename = "LoadBalancerArn")]
-    pub load_balancer_arn: String,
-}
-
-impl Validate for DeleteLoadBalancerInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        let _ = (at, out);
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DELETE_LOAD_BALANCER_INPUT
-    }
-}
-
-/// What [`DeleteLoadBalancerInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DELETE_LOAD_BALANCER_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "loadBalancerArn",
-        wire: "LoadBalancerArn",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for DeleteLoadBalancerInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DeleteLoadBalancerInput",
-            &[("loadBalancerArn", &self.load_balancer_arn)],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DeleteLoadBalancerOutput {}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeleteRuleInput {
-    /// The Amazon Resource Name (ARN) of the rule.
-    #[serde(rename = "RuleArn")]
-    pub rule_arn: String,
-}
-
-impl Validate for DeleteRuleInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        let _ = (at, out);
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DELETE_RULE_INPUT
-    }
-}
-
-/// What [`DeleteRuleInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DELETE_RULE_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "ruleArn",
-        wire: "RuleArn",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for DeleteRuleInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(out, "DeleteRuleInput", &[("ruleArn", &self.rule_arn)]);
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DeleteRuleOutput {}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeleteTargetGroupInput {
-    /// The Amazon Resource Name (ARN) of the target group.
-    #[serde(rename = "TargetGroupArn")]
-    pub target_group_arn: String,
-}
-
-impl Validate for DeleteTargetGroupInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        let _ = (at, out);
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DELETE_TARGET_GROUP_INPUT
-    }
-}
-
-/// What [`DeleteTargetGroupInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DELETE_TARGET_GROUP_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "targetGroupArn",
-        wire: "TargetGroupArn",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for DeleteTargetGroupInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DeleteTargetGroupInput",
-            &[("targetGroupArn", &self.target_group_arn)],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DeleteTargetGroupOutput {}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeregisterTargetsInput {
-    /// The Amazon Resource Name (ARN) of the target group.
-    #[serde(rename = "TargetGroupArn")]
-    pub target_group_arn: String,
-    /// The targets.
-    #[serde(rename = "Targets")]
-    pub targets: Vec<TargetDescription>,
-}
-
-impl Validate for DeregisterTargetsInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.targets;
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "targets", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DEREGISTER_TARGETS_INPUT
-    }
-}
-
-/// What [`DeregisterTargetsInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DEREGISTER_TARGETS_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "targetGroupArn",
-            wire: "TargetGroupArn",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "targets",
-            wire: "Targets",
-            required: true,
-            inner: Inner::List(&REQUIRED_TARGET_DESCRIPTION),
-        },
-    ],
-};
-
-impl Echo for DeregisterTargetsInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DeregisterTargetsInput",
-            &[
-                ("targetGroupArn", &self.target_group_arn),
-                ("targets", &self.targets),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DeregisterTargetsOutput {}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DescribeListenersInput {
-    /// The Amazon Resource Name (ARN) of the load balancer.
-    #[serde(rename = "LoadBalancerArn", skip_serializing_if = "Option::is_none")]
-    pub load_balancer_arn: Option<String>,
-    /// The Amazon Resource Names (ARN) of the listeners.
-    #[serde(rename = "ListenerArns", skip_serializing_if = "Option::is_none")]
-    pub listener_arns: Option<Vec<String>>,
-    /// The marker for the next set of results.
-    #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
-    pub marker: Option<String>,
-    /// The maximum number of results to return with this call.
-    #[serde(rename = "PageSize", skip_serializing_if = "Option::is_none")]
-    pub page_size: Option<i32>,
-}
-
-impl Validate for DescribeListenersInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.page_size {
-            rules::integer(out, at, "pageSize", i64::from(*v), Some(1), Some(400));
-        }
-    }
-}
-
-/// What [`DescribeListenersInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DESCRIBE_LISTENERS_INPUT: Required = Required { members: &[] };
-
-impl Echo for DescribeListenersInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DescribeListenersInput",
-            &[
-                ("loadBalancerArn", &self.load_balancer_arn),
-                ("listenerArns", &self.listener_arns),
-                ("marker", &self.marker),
-                ("pageSize", &self.page_size),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DescribeListenersOutput {
-    /// Information about the listeners.
-    #[serde(rename = "Listeners", skip_serializing_if = "Option::is_none")]
-    pub listeners: Option<Vec<Listener>>,
-    /// If there are additional results, this is the marker for the next set of results.
-    #[serde(rename = "NextMarker", skip_serializing_if = "Option::is_none")]
-    pub next_marker: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DescribeLoadBalancerAttributesInput {
-    /// The Amazon Resource Name (ARN) of the load balancer.
-    #[serde(rename = "LoadBalancerArn")]
-    pub load_balancer_arn: String,
-}
-
-impl Validate for DescribeLoadBalancerAttributesInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        let _ = (at, out);
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DESCRIBE_LOAD_BALANCER_ATTRIBUTES_INPUT
-    }
-}
-
-/// What [`DescribeLoadBalancerAttributesInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DESCRIBE_LOAD_BALANCER_ATTRIBUTES_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "loadBalancerArn",
-        wire: "LoadBalancerArn",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for DescribeLoadBalancerAttributesInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DescribeLoadBalancerAttributesInput",
-            &[("loadBalancerArn", &self.load_balancer_arn)],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DescribeLoadBalancerAttributesOutput {
-    /// Information about the load balancer attributes.
-    #[serde(rename = "Attributes", skip_serializing_if = "Option::is_none")]
-    pub attributes: Option<Vec<LoadBalancerAttribute>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DescribeLoadBalancersInput {
-    /// The Amazon Resource Names (ARN) of the load balancers.
-    #[serde(rename = "LoadBalancerArns", skip_serializing_if = "Option::is_none")]
-    pub load_balancer_arns: Option<Vec<String>>,
-    /// The names of the load balancers.
-    #[serde(rename = "Names", skip_serializing_if = "Option::is_none")]
-    pub names: Option<Vec<String>>,
-    /// The marker for the next set of results.
-    #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
-    pub marker: Option<String>,
-    /// The maximum number of results to return with this call.
-    #[serde(rename = "PageSize", skip_serializing_if = "Option::is_none")]
-    pub page_size: Option<i32>,
-}
-
-impl Validate for DescribeLoadBalancersInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.page_size {
-            rules::integer(out, at, "pageSize", i64::from(*v), Some(1), Some(400));
-        }
-    }
-}
-
-/// What [`DescribeLoadBalancersInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DESCRIBE_LOAD_BALANCERS_INPUT: Required = Required { members: &[] };
-
-impl Echo for DescribeLoadBalancersInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DescribeLoadBalancersInput",
-            &[
-                ("loadBalancerArns", &self.load_balancer_arns),
-                ("names", &self.names),
-                ("marker", &self.marker),
-                ("pageSize", &self.page_size),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DescribeLoadBalancersOutput {
-    /// Information about the load balancers.
-    #[serde(rename = "LoadBalancers", skip_serializing_if = "Option::is_none")]
-    pub load_balancers: Option<Vec<LoadBalancer>>,
-    /// If there are additional results, this is the marker for the next set of results.
-    #[serde(rename = "NextMarker", skip_serializing_if = "Option::is_none")]
-    pub next_marker: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DescribeRulesInput {
-    /// The Amazon Resource Name (ARN) of the listener.
-    #[serde(rename = "ListenerArn", skip_serializing_if = "Option::is_none")]
-    pub listener_arn: Option<String>,
-    /// The Amazon Resource Names (ARN) of the rules.
-    #[serde(rename = "RuleArns", skip_serializing_if = "Option::is_none")]
-    pub rule_arns: Option<Vec<String>>,
-    /// The marker for the next set of results.
-    #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
-    pub marker: Option<String>,
-    /// The maximum number of results to return with this call.
-    #[serde(rename = "PageSize", skip_serializing_if = "Option::is_none")]
-    pub page_size: Option<i32>,
-}
-
-impl Validate for DescribeRulesInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.page_size {
-            rules::integer(out, at, "pageSize", i64::from(*v), Some(1), Some(400));
-        }
-    }
-}
-
-/// What [`DescribeRulesInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DESCRIBE_RULES_INPUT: Required = Required { members: &[] };
-
-impl Echo for DescribeRulesInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DescribeRulesInput",
-            &[
-                ("listenerArn", &self.listener_arn),
-                ("ruleArns", &self.rule_arns),
-                ("marker", &self.marker),
-                ("pageSize", &self.page_size),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DescribeRulesOutput {
-    /// Information about the rules.
-    #[serde(rename = "Rules", skip_serializing_if = "Option::is_none")]
-    pub rules: Option<Vec<Rule>>,
-    /// If there are additional results, this is the marker for the next set of results.
-    #[serde(rename = "NextMarker", skip_serializing_if = "Option::is_none")]
-    pub next_marker: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DescribeTagsInput {
-    /// The Amazon Resource Names (ARN) of the resources.
-    #[serde(rename = "ResourceArns")]
-    pub resource_arns: Vec<String>,
-}
-
-impl Validate for DescribeTagsInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        let _ = (at, out);
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DESCRIBE_TAGS_INPUT
-    }
-}
-
-/// What [`DescribeTagsInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DESCRIBE_TAGS_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "resourceArns",
-        wire: "ResourceArns",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for DescribeTagsInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DescribeTagsInput",
-            &[("resourceArns", &self.resource_arns)],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DescribeTagsOutput {
-    /// Information about the tags.
-    #[serde(rename = "TagDescriptions", skip_serializing_if = "Option::is_none")]
-    pub tag_descriptions: Option<Vec<TagDescription>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DescribeTargetGroupAttributesInput {
-    /// The Amazon Resource Name (ARN) of the target group.
-    #[serde(rename = "TargetGroupArn")]
-    pub target_group_arn: String,
-}
-
-impl Validate for DescribeTargetGroupAttributesInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        let _ = (at, out);
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DESCRIBE_TARGET_GROUP_ATTRIBUTES_INPUT
-    }
-}
-
-/// What [`DescribeTargetGroupAttributesInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DESCRIBE_TARGET_GROUP_ATTRIBUTES_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "targetGroupArn",
-        wire: "TargetGroupArn",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for DescribeTargetGroupAttributesInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DescribeTargetGroupAttributesInput",
-            &[("targetGroupArn", &self.target_group_arn)],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DescribeTargetGroupAttributesOutput {
-    /// Information about the target group attributes
-    #[serde(rename = "Attributes", skip_serializing_if = "Option::is_none")]
-    pub attributes: Option<Vec<TargetGroupAttribute>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DescribeTargetGroupsInput {
-    /// The Amazon Resource Name (ARN) of the load balancer.
-    #[serde(rename = "LoadBalancerArn", skip_serializing_if = "Option::is_none")]
-    pub load_balancer_arn: Option<String>,
-    /// The Amazon Resource Names (ARN) of the target groups.
-    #[serde(rename = "TargetGroupArns", skip_serializing_if = "Option::is_none")]
-    pub target_group_arns: Option<Vec<String>>,
-    /// The names of the target groups.
-    #[serde(rename = "Names", skip_serializing_if = "Option::is_none")]
-    pub names: Option<Vec<String>>,
-    /// The marker for the next set of results.
-    #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
-    pub marker: Option<String>,
-    /// The maximum number of results to return with this call.
-    #[serde(rename = "PageSize", skip_serializing_if = "Option::is_none")]
-    pub page_size: Option<i32>,
-}
-
-impl Validate for DescribeTargetGroupsInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.page_size {
-            rules::integer(out, at, "pageSize", i64::from(*v), Some(1), Some(400));
-        }
-    }
-}
-
-/// What [`DescribeTargetGroupsInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DESCRIBE_TARGET_GROUPS_INPUT: Required = Required { members: &[] };
-
-impl Echo for DescribeTargetGroupsInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DescribeTargetGroupsInput",
-            &[
-                ("loadBalancerArn", &self.load_balancer_arn),
-                ("targetGroupArns", &self.target_group_arns),
-                ("names", &self.names),
-                ("marker", &self.marker),
-                ("pageSize", &self.page_size),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DescribeTargetGroupsOutput {
-    /// Information about the target groups.
-    #[serde(rename = "TargetGroups", skip_serializing_if = "Option::is_none")]
-    pub target_groups: Option<Vec<TargetGroup>>,
-    /// If there are additional results, this is the marker for the next set of results.
-    #[serde(rename = "NextMarker", skip_serializing_if = "Option::is_none")]
-    pub next_marker: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DescribeTargetHealthInput {
-    /// The Amazon Resource Name (ARN) of the target group.
-    #[serde(rename = "TargetGroupArn")]
-    pub target_group_arn: String,
-    /// The targets.
-    #[serde(rename = "Targets", skip_serializing_if = "Option::is_none")]
-    pub targets: Option<Vec<TargetDescription>>,
-    /// Used to include anomaly detection information.
-    #[serde(rename = "Include", skip_serializing_if = "Option::is_none")]
-    pub include: Option<Vec<DescribeTargetHealthInputIncludeEnum>>,
-}
-
-impl Validate for DescribeTargetHealthInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.targets {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "targets", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.include {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "include", i);
-                rules::one_of(out, &at0, "member", e0, false);
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DESCRIBE_TARGET_HEALTH_INPUT
-    }
-}
-
-/// What [`DescribeTargetHealthInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DESCRIBE_TARGET_HEALTH_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "targetGroupArn",
-            wire: "TargetGroupArn",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "targets",
-            wire: "Targets",
-            required: false,
-            inner: Inner::List(&REQUIRED_TARGET_DESCRIPTION),
-        },
-    ],
-};
-
-impl Echo for DescribeTargetHealthInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DescribeTargetHealthInput",
-            &[
-                ("targetGroupArn", &self.target_group_arn),
-                ("targets", &self.targets),
-                ("include", &self.include),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum DescribeTargetHealthInputIncludeEnum {
-    /// `AnomalyDetection`
-    AnomalyDetection,
-    /// `All`
-    All,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl DescribeTargetHealthInputIncludeEnum {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["AnomalyDetection", "All"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::AnomalyDetection => "AnomalyDetection",
-            Self::All => "All",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for DescribeTargetHealthInputIncludeEnum {
-    fn from(value: &str) -> Self {
-        match value {
-            "AnomalyDetection" => Self::AnomalyDetection,
-            "All" => Self::All,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(DescribeTargetHealthInputIncludeEnum);
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DescribeTargetHealthOutput {
-    /// Information about the health of the targets.
-    #[serde(
-        rename = "TargetHealthDescriptions",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub target_health_descriptions: Option<Vec<TargetHealthDescription>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum EnablePrefixForIpv6SourceNatEnum {
-    /// `on`
-    On,
-    /// `off`
-    Off,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl EnablePrefixForIpv6SourceNatEnum {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["on", "off"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::On => "on",
-            Self::Off => "off",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for EnablePrefixForIpv6SourceNatEnum {
-    fn from(value: &str) -> Self {
-        match value {
-            "on" => Self::On,
-            "off" => Self::Off,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(EnablePrefixForIpv6SourceNatEnum);
-
-/// Information about an action that returns a custom HTTP response.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FixedResponseActionConfig {
-    /// The message.
-    #[serde(rename = "MessageBody", skip_serializing_if = "Option::is_none")]
-    pub message_body: Option<String>,
-    /// The HTTP response code (2XX, 4XX, or 5XX).
-    #[serde(rename = "StatusCode")]
-    pub status_code: String,
-    /// The content type.
-    #[serde(rename = "ContentType", skip_serializing_if = "Option::is_none")]
-    pub content_type: Option<String>,
-}
-
-impl Validate for FixedResponseActionConfig {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.message_body {
-            rules::string(out, at, "messageBody", v, false, Some(0), Some(1024), None);
-        }
-        {
-            let v = &self.status_code;
-            rules::string(
-                out,
-                at,
-                "statusCode",
-                v,
-                false,
-                None,
-                None,
-                Some(&PATTERN_FIXED_RESPONSE_ACTION_STATUS_CODE),
-            );
-        }
-        if let Some(v) = &self.content_type {
-            rules::string(out, at, "contentType", v, false, Some(0), Some(32), None);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_FIXED_RESPONSE_ACTION_CONFIG
-    }
-}
-
-/// What [`FixedResponseActionConfig`] requires, for reporting every missing member at once.
-pub static REQUIRED_FIXED_RESPONSE_ACTION_CONFIG: Required = Required {
-    members: &[RequiredMember {
-        name: "statusCode",
-        wire: "StatusCode",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for FixedResponseActionConfig {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "FixedResponseActionConfig",
-            &[
-                ("messageBody", &self.message_body),
-                ("statusCode", &self.status_code),
-                ("contentType", &self.content_type),
-            ],
-        );
-    }
-}
-
-/// Information about a forward action.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct ForwardActionConfig {
-    /// The target groups.
-    #[serde(rename = "TargetGroups", skip_serializing_if = "Option::is_none")]
-    pub target_groups: Option<Vec<TargetGroupTuple>>,
-    /// The target group stickiness for the rule.
-    #[serde(
-        rename = "TargetGroupStickinessConfig",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub target_group_stickiness_config: Option<TargetGroupStickinessConfig>,
-}
-
-impl Validate for ForwardActionConfig {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.target_groups {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "targetGroups", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.target_group_stickiness_config {
-            v.check(&rules::path(at, "targetGroupStickinessConfig"), out);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_FORWARD_ACTION_CONFIG
-    }
-}
-
-/// What [`ForwardActionConfig`] requires, for reporting every missing member at once.
-pub static REQUIRED_FORWARD_ACTION_CONFIG: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "targetGroups",
-            wire: "TargetGroups",
-            required: false,
-            inner: Inner::List(&REQUIRED_TARGET_GROUP_TUPLE),
-        },
-        RequiredMember {
-            name: "targetGroupStickinessConfig",
-            wire: "TargetGroupStickinessConfig",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_TARGET_GROUP_STICKINESS_CONFIG),
-        },
-    ],
-};
-
-impl Echo for ForwardActionConfig {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "ForwardActionConfig",
-            &[
-                ("targetGroups", &self.target_groups),
-                (
-                    "targetGroupStickinessConfig",
-                    &self.target_group_stickiness_config,
-                ),
-            ],
-        );
-    }
-}
-
-/// Information about a host header condition.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct HostHeaderConditionConfig {
-    /// The host names.
-    #[serde(rename = "Values", skip_serializing_if = "Option::is_none")]
-    pub values: Option<Vec<String>>,
-    /// The regular expressions to compare against the host header.
-    #[serde(rename = "RegexValues", skip_serializing_if = "Option::is_none")]
-    pub regex_values: Option<Vec<String>>,
-}
-
-impl Validate for HostHeaderConditionConfig {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        let _ = (at, out);
-    }
-}
-
-/// What [`HostHeaderConditionConfig`] requires, for reporting every missing member at once.
-pub static REQUIRED_HOST_HEADER_CONDITION_CONFIG: Required = Required { members: &[] };
-
-impl Echo for HostHeaderConditionConfig {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "HostHeaderConditionConfig",
-            &[
-                ("values", &self.values),
-                ("regexValues", &self.regex_values),
-            ],
-        );
-    }
-}
-
-/// Information about a host header rewrite transform.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct HostHeaderRewriteConfig {
-    /// The host header rewrite transform.
-    #[serde(rename = "Rewrites", skip_serializing_if = "Option::is_none")]
-    pub rewrites: Option<Vec<RewriteConfig>>,
-}
-
-impl Validate for HostHeaderRewriteConfig {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.rewrites {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "rewrites", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_HOST_HEADER_REWRITE_CONFIG
-    }
-}
-
-/// What [`HostHeaderRewriteConfig`] requires, for reporting every missing member at once.
-pub static REQUIRED_HOST_HEADER_REWRITE_CONFIG: Required = Required {
-    members: &[RequiredMember {
-        name: "rewrites",
-        wire: "Rewrites",
-        required: false,
-        inner: Inner::List(&REQUIRED_REWRITE_CONFIG),
-    }],
-};
-
-impl Echo for HostHeaderRewriteConfig {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "HostHeaderRewriteConfig",
-            &[("rewrites", &self.rewrites)],
-        );
-    }
-}
-
-/// Information about an HTTP header condition.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct HttpHeaderConditionConfig {
-    /// The name of the HTTP header field.
-    #[serde(rename = "HttpHeaderName", skip_serializing_if = "Option::is_none")]
-    pub http_header_name: Option<String>,
-    /// The strings to compare against the value of the HTTP header.
-    #[serde(rename = "Values", skip_serializing_if = "Option::is_none")]
-    pub values: Option<Vec<String>>,
-    /// The regular expression to compare against the HTTP header.
-    #[serde(rename = "RegexValues", skip_serializing_if = "Option::is_none")]
-    pub regex_values: Option<Vec<String>>,
-}
-
-impl Validate for HttpHeaderConditionConfig {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        let _ = (at, out);
-    }
-}
-
-/// What [`HttpHeaderConditionConfig`] requires, for reporting every missing member at once.
-pub static REQUIRED_HTTP_HEADER_CONDITION_CONFIG: Required = Required { members: &[] };
-
-impl Echo for HttpHeaderConditionConfig {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "HttpHeaderConditionConfig",
-            &[
-                ("httpHeaderName", &self.http_header_name),
-                ("values", &self.values),
-                ("regexValues", &self.regex_values),
-            ],
-        );
-    }
-}
-
-/// Information about an HTTP method condition.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct HttpRequestMethodConditionConfig {
-    /// The name of the request method.
-    #[serde(rename = "Values", skip_serializing_if = "Option::is_none")]
-    pub values: Option<Vec<String>>,
-}
-
-impl Validate for HttpRequestMethodConditionConfig {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        let _ = (at, out);
-    }
-}
-
-/// What [`HttpRequestMethodConditionConfig`] requires, for reporting every missing member at once.
-pub static REQUIRED_HTTP_REQUEST_METHOD_CONDITION_CONFIG: Required = Required { members: &[] };
-
-impl Echo for HttpRequestMethodConditionConfig {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "HttpRequestMethodConditionConfig",
-            &[("values", &self.values)],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum IpAddressType {
-    /// `ipv4`
-    Ipv4,
-    /// `dualstack`
-    Dualstack,
-    /// `dualstack-without-public-ipv4`
-    DualstackWithoutPublicIpv4,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl IpAddressType {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] =
-        &["ipv4", "dualstack", "dualstack-without-public-ipv4"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Ipv4 => "ipv4",
-            Self::Dualstack => "dualstack",
-            Self::DualstackWithoutPublicIpv4 => "dualstack-without-public-ipv4",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for IpAddressType {
-    fn from(value: &str) -> Self {
-        match value {
-            "ipv4" => Self::Ipv4,
-            "dualstack" => Self::Dualstack,
-            "dualstack-without-public-ipv4" => Self::DualstackWithoutPublicIpv4,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(IpAddressType);
-
-/// An IPAM pool is a collection of IP address CIDRs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct IpamPools {
-    /// The ID of the IPv4 IPAM pool.
-    #[serde(rename = "Ipv4IpamPoolId", skip_serializing_if = "Option::is_none")]
-    pub ipv4_ipam_pool_id: Option<String>,
-}
-
-impl Validate for IpamPools {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.ipv4_ipam_pool_id {
-            rules::string(
-                out,
-                at,
-                "ipv4IpamPoolId",
-                v,
-                false,
-                None,
-                Some(1000),
-                Some(&PATTERN_IPAM_POOL_ID),
-            );
-        }
-    }
-}
-
-/// What [`IpamPools`] requires, for reporting every missing member at once.
-pub static REQUIRED_IPAM_POOLS: Required = Required { members: &[] };
-
-impl Echo for IpamPools {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "IpamPools",
-            &[("ipv4IpamPoolId", &self.ipv4_ipam_pool_id)],
-        );
-    }
-}
-
-/// Information about an additional claim to validate.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct JwtValidationActionAdditionalClaim {
-    /// The format of the claim value.
-    #[serde(rename = "Format")]
-    pub format: JwtValidationActionAdditionalClaimFormatEnum,
-    /// The name of the claim.
-    #[serde(rename = "Name")]
-    pub name: String,
-    /// The claim value.
-    #[serde(rename = "Values")]
-    pub values: Vec<String>,
-}
-
-impl Validate for JwtValidationActionAdditionalClaim {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.format;
-            rules::one_of(out, at, "format", v, false);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_JWT_VALIDATION_ACTION_ADDITIONAL_CLAIM
-    }
-}
-
-/// What [`JwtValidationActionAdditionalClaim`] requires, for reporting every missing member at once.
-pub static REQUIRED_JWT_VALIDATION_ACTION_ADDITIONAL_CLAIM: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "format",
-            wire: "Format",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "name",
-            wire: "Name",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "values",
-            wire: "Values",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for JwtValidationActionAdditionalClaim {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "JwtValidationActionAdditionalClaim",
-            &[
-                ("format", &self.format),
-                ("name", &self.name),
-                ("values", &self.values),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum JwtValidationActionAdditionalClaimFormatEnum {
-    /// `single-string`
-    SingleString,
-    /// `string-array`
-    StringArray,
-    /// `space-separated-values`
-    SpaceSeparatedValues,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl JwtValidationActionAdditionalClaimFormatEnum {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] =
-        &["single-string", "string-array", "space-separated-values"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::SingleString => "single-string",
-            Self::StringArray => "string-array",
-            Self::SpaceSeparatedValues => "space-separated-values",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for JwtValidationActionAdditionalClaimFormatEnum {
-    fn from(value: &str) -> Self {
-        match value {
-            "single-string" => Self::SingleString,
-            "string-array" => Self::StringArray,
-            "space-separated-values" => Self::SpaceSeparatedValues,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(JwtValidationActionAdditionalClaimFormatEnum);
-
-/// Information about a JSON Web Token (JWT) validation action.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct JwtValidationActionConfig {
-    /// The JSON Web Key Set (JWKS) endpoint.
-    #[serde(rename = "JwksEndpoint")]
-    pub jwks_endpoint: String,
-    /// The issuer of the JWT.
-    #[serde(rename = "Issuer")]
-    pub issuer: String,
-    /// Additional claims to validate.
-    #[serde(rename = "AdditionalClaims", skip_serializing_if = "Option::is_none")]
-    pub additional_claims: Option<Vec<JwtValidationActionAdditionalClaim>>,
-}
-
-impl Validate for JwtValidationActionConfig {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.additional_claims {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "additionalClaims", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_JWT_VALIDATION_ACTION_CONFIG
-    }
-}
-
-/// What [`JwtValidationActionConfig`] requires, for reporting every missing member at once.
-pub static REQUIRED_JWT_VALIDATION_ACTION_CONFIG: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "jwksEndpoint",
-            wire: "JwksEndpoint",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "issuer",
-            wire: "Issuer",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "additionalClaims",
-            wire: "AdditionalClaims",
-            required: false,
-            inner: Inner::List(&REQUIRED_JWT_VALIDATION_ACTION_ADDITIONAL_CLAIM),
-        },
-    ],
-};
-
-impl Echo for JwtValidationActionConfig {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "JwtValidationActionConfig",
-            &[
-                ("jwksEndpoint", &self.jwks_endpoint),
-                ("issuer", &self.issuer),
-                ("additionalClaims", &self.additional_claims),
-            ],
-        );
-    }
-}
-
-/// Information about a listener.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct Listener {
-    /// The Amazon Resource Name (ARN) of the listener.
-    #[serde(rename = "ListenerArn", skip_serializing_if = "Option::is_none")]
-    pub listener_arn: Option<String>,
-    /// The Amazon Resource Name (ARN) of the load balancer.
-    #[serde(rename = "LoadBalancerArn", skip_serializing_if = "Option::is_none")]
-    pub load_balancer_arn: Option<String>,
-    /// The port on which the load balancer is listening.
-    #[serde(rename = "Port", skip_serializing_if = "Option::is_none")]
-    pub port: Option<i32>,
-    /// The protocol for connections from clients to the load balancer.
-    #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
-    pub protocol: Option<ProtocolEnum>,
-    /// (HTTPS or TLS listener) The default certificate for the listener.
-    #[serde(rename = "Certificates", skip_serializing_if = "Option::is_none")]
-    pub certificates: Option<Vec<Certificate>>,
-    /// (HTTPS or TLS listener) The security policy that defines which protocols and ciphers are supported.
-    #[serde(rename = "SslPolicy", skip_serializing_if = "Option::is_none")]
-    pub ssl_policy: Option<String>,
-    /// The default actions for the listener.
-    #[serde(rename = "DefaultActions", skip_serializing_if = "Option::is_none")]
-    pub default_actions: Option<Vec<Action>>,
-    /// (TLS listener) The name of the Application-Layer Protocol Negotiation (ALPN) policy.
-    #[serde(rename = "AlpnPolicy", skip_serializing_if = "Option::is_none")]
-    pub alpn_policy: Option<Vec<String>>,
-    /// The mutual authentication configuration information.
-    #[serde(
-        rename = "MutualAuthentication",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub mutual_authentication: Option<MutualAuthenticationAttributes>,
-}
-
-/// Information about a load balancer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct LoadBalancer {
-    /// The Amazon Resource Name (ARN) of the load balancer.
-    #[serde(rename = "LoadBalancerArn", skip_serializing_if = "Option::is_none")]
-    pub load_balancer_arn: Option<String>,
-    /// The public DNS name of the load balancer.
-    #[serde(rename = "DNSName", skip_serializing_if = "Option::is_none")]
-    pub dns_name: Option<String>,
-    /// The ID of the Amazon Route 53 hosted zone associated with the load balancer.
-    #[serde(
-        rename = "CanonicalHostedZoneId",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub canonical_hosted_zone_id: Option<String>,
-    /// The date and time the load balancer was created.
-    #[serde(rename = "CreatedTime", skip_serializing_if = "Option::is_none")]
-    pub created_time: Option<Timestamp>,
-    /// The name of the load balancer.
-    #[serde(rename = "LoadBalancerName", skip_serializing_if = "Option::is_none")]
-    pub load_balancer_name: Option<String>,
-    /// The nodes of an Internet-facing load balancer have public IP addresses.
-    #[serde(rename = "Scheme", skip_serializing_if = "Option::is_none")]
-    pub scheme: Option<LoadBalancerSchemeEnum>,
-    /// The ID of the VPC for the load balancer.
-    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
-    pub vpc_id: Option<String>,
-    /// The state of the load balancer.
-    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
-    pub state: Option<LoadBalancerState>,
-    /// The type of load balancer.
-    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<LoadBalancerTypeEnum>,
-    /// The subnets for the load balancer.
-    #[serde(rename = "AvailabilityZones", skip_serializing_if = "Option::is_none")]
-    pub availability_zones: Option<Vec<AvailabilityZone>>,
-    /// The IDs of the security groups for the load balancer.
-    #[serde(rename = "SecurityGroups", skip_serializing_if = "Option::is_none")]
-    pub security_groups: Option<Vec<String>>,
-    /// The type of IP addresses used for public or private connections by the subnets attached to your load balancer.
-    #[serde(rename = "IpAddressType", skip_serializing_if = "Option::is_none")]
-    pub ip_address_type: Option<IpAddressType>,
-    /// (Application Load Balancers on Outposts) The ID of the customer-owned address pool.
-    #[serde(
-        rename = "CustomerOwnedIpv4Pool",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub customer_owned_ipv4_pool: Option<String>,
-    /// Indicates whether to evaluate inbound security group rules for traffic sent to a Network Load Balancer through Amazon Web Services PrivateLink.
-    #[serde(
-        rename = "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub enforce_security_group_inbound_rules_on_private_link_traffic: Option<String>,
-    /// (Network Load Balancers with UDP listeners) Indicates whether to use an IPv6 prefix from each subnet for source NAT.
-    #[serde(
-        rename = "EnablePrefixForIpv6SourceNat",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub enable_prefix_for_ipv6_source_nat: Option<EnablePrefixForIpv6SourceNatEnum>,
-    /// (Application Load Balancers) The IPAM pool in use by the load balancer, if configured.
-    #[serde(rename = "IpamPools", skip_serializing_if = "Option::is_none")]
-    pub ipam_pools: Option<IpamPools>,
-}
-
-/// Information about a static IP address for a load balancer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct LoadBalancerAddress {
-    /// The static IP address.
-    #[serde(rename = "IpAddress", skip_serializing_if = "Option::is_none")]
-    pub ip_address: Option<String>,
-    /// (Network Load Balancers) The allocation ID of the Elastic IP address for an internal-facing load balancer.
-    #[serde(rename = "AllocationId", skip_serializing_if = "Option::is_none")]
-    pub allocation_id: Option<String>,
-    /// (Network Load Balancers) The private IPv4 address for an internal load balancer.
-    #[serde(rename = "PrivateIPv4Address", skip_serializing_if = "Option::is_none")]
-    pub private_ipv4_address: Option<String>,
-    /// (Network Load Balancers) The IPv6 address.
-    #[serde(rename = "IPv6Address", skip_serializing_if = "Option::is_none")]
-    pub ipv6_address: Option<String>,
-}
-
-/// Information about a load balancer attribute.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct LoadBalancerAttribute {
-    /// The name of the attribute.
-    #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-    /// The value of the attribute.
-    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-}
-
-impl Validate for LoadBalancerAttribute {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.key {
-            rules::string(
-                out,
-                at,
-                "key",
-                v,
-                false,
-                None,
-                Some(256),
-                Some(&PATTERN_LOAD_BALANCER_ATTRIBUTE_KEY),
-            );
-        }
-        if let Some(v) = &self.value {
-            rules::string(out, at, "value", v, false, None, Some(1024), None);
-        }
-    }
-}
-
-/// What [`LoadBalancerAttribute`] requires, for reporting every missing member at once.
-pub static REQUIRED_LOAD_BALANCER_ATTRIBUTE: Required = Required { members: &[] };
-
-impl Echo for LoadBalancerAttribute {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "LoadBalancerAttribute",
-            &[("key", &self.key), ("value", &self.value)],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum LoadBalancerSchemeEnum {
-    /// `internet-facing`
-    InternetFacing,
-    /// `internal`
-    Internal,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl LoadBalancerSchemeEnum {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["internet-facing", "internal"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::InternetFacing => "internet-facing",
-            Self::Internal => "internal",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for LoadBalancerSchemeEnum {
-    fn from(value: &str) -> Self {
-        match value {
-            "internet-facing" => Self::InternetFacing,
-            "internal" => Self::Internal,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(LoadBalancerSchemeEnum);
-
-/// Information about the state of the load balancer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct LoadBalancerState {
-    /// The state code.
-    #[serde(rename = "Code", skip_serializing_if = "Option::is_none")]
-    pub code: Option<LoadBalancerStateEnum>,
-    /// A description of the state.
-    #[serde(rename = "Reason", skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum LoadBalancerStateEnum {
-    /// `active`
-    Active,
-    /// `provisioning`
-    Provisioning,
-    /// `active_impaired`
-    ActiveImpaired,
-    /// `failed`
-    Failed,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl LoadBalancerStateEnum {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] =
-        &["active", "provisioning", "active_impaired", "failed"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Active => "active",
-            Self::Provisioning => "provisioning",
-            Self::ActiveImpaired => "active_impaired",
-            Self::Failed => "failed",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for LoadBalancerStateEnum {
-    fn from(value: &str) -> Self {
-        match value {
-            "active" => Self::Active,
-            "provisioning" => Self::Provisioning,
-            "active_impaired" => Self::ActiveImpaired,
-            "failed" => Self::Failed,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(LoadBalancerStateEnum);
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum LoadBalancerTypeEnum {
-    /// `application`
-    Application,
-    /// `network`
-    Network,
-    /// `gateway`
-    Gateway,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl LoadBalancerTypeEnum {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["application", "network", "gateway"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Application => "application",
-            Self::Network => "network",
-            Self::Gateway => "gateway",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for LoadBalancerTypeEnum {
-    fn from(value: &str) -> Self {
-        match value {
-            "application" => Self::Application,
-            "network" => Self::Network,
-            "gateway" => Self::Gateway,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(LoadBalancerTypeEnum);
-
-/// The codes to use when checking for a successful response from a target.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct Matcher {
-    /// For Application Load Balancers, you can specify values between 200 and 499, with the default value being 200.
-    #[serde(rename = "HttpCode", skip_serializing_if = "Option::is_none")]
-    pub http_code: Option<String>,
-    /// You can specify values between 0 and 99.
-    #[serde(rename = "GrpcCode", skip_serializing_if = "Option::is_none")]
-    pub grpc_code: Option<String>,
-}
-
-impl Validate for Matcher {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        let _ = (at, out);
-    }
-}
-
-/// What [`Matcher`] requires, for reporting every missing member at once.
-pub static REQUIRED_MATCHER: Required = Required { members: &[] };
-
-impl Echo for Matcher {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "Matcher",
-            &[("httpCode", &self.http_code), ("grpcCode", &self.grpc_code)],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum MitigationInEffectEnum {
-    /// `yes`
-    Yes,
-    /// `no`
-    No,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl MitigationInEffectEnum {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["yes", "no"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Yes => "yes",
-            Self::No => "no",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for MitigationInEffectEnum {
-    fn from(value: &str) -> Self {
-        match value {
-            "yes" => Self::Yes,
-            "no" => Self::No,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(MitigationInEffectEnum);
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ModifyListenerInput {
-    /// The Amazon Resource Name (ARN) of the listener.
-    #[serde(rename = "ListenerArn")]
-    pub listener_arn: String,
-    /// The port for connections from clients to the load balancer.
-    #[serde(rename = "Port", skip_serializing_if = "Option::is_none")]
-    pub port: Option<i32>,
-    /// The protocol for connections from clients to the load balancer.
-    #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
-    pub protocol: Option<ProtocolEnum>,
-    /// (HTTPS and TLS listeners) The security policy that defines which protocols and ciphers are supported.
-    #[serde(rename = "SslPolicy", skip_serializing_if = "Option::is_none")]
-    pub ssl_policy: Option<String>,
-    /// (HTTPS and TLS listeners) The default certificate for the listener.
-    #[serde(rename = "Certificates", skip_serializing_if = "Option::is_none")]
-    pub certificates: Option<Vec<Certificate>>,
-    /// The actions for the default rule.
-    #[serde(rename = "DefaultActions", skip_serializing_if = "Option::is_none")]
-    pub default_actions: Option<Vec<Action>>,
-    /// (TLS listeners) The name of the Application-Layer Protocol Negotiation (ALPN) policy.
-    #[serde(rename = "AlpnPolicy", skip_serializing_if = "Option::is_none")]
-    pub alpn_policy: Option<Vec<String>>,
-    /// (HTTPS listeners) The mutual authentication configuration information.
-    #[serde(
-        rename = "MutualAuthentication",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub mutual_authentication: Option<MutualAuthenticationAttributes>,
-}
-
-impl Validate for ModifyListenerInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.port {
-            rules::integer(out, at, "port", i64::from(*v), Some(1), Some(65535));
-        }
-        if let Some(v) = &self.protocol {
-            rules::one_of(out, at, "protocol", v, false);
-        }
-        if let Some(v) = &self.certificates {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "certificates", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.default_actions {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "defaultActions", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.mutual_authentication {
-            v.check(&rules::path(at, "mutualAuthentication"), out);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_MODIFY_LISTENER_INPUT
-    }
-}
-
-/// What [`ModifyListenerInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_MODIFY_LISTENER_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "listenerArn",
-            wire: "ListenerArn",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "certificates",
-            wire: "Certificates",
-            required: false,
-            inner: Inner::List(&REQUIRED_CERTIFICATE),
-        },
-        RequiredMember {
-            name: "defaultActions",
-            wire: "DefaultActions",
-            required: false,
-            inner: Inner::List(&REQUIRED_ACTION),
-        },
-        RequiredMember {
-            name: "mutualAuthentication",
-            wire: "MutualAuthentication",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_MUTUAL_AUTHENTICATION_ATTRIBUTES),
-        },
-    ],
-};
-
-impl Echo for ModifyListenerInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "ModifyListenerInput",
-            &[
-                ("listenerArn", &self.listener_arn),
-                ("port", &self.port),
-                ("protocol", &self.protocol),
-                ("sslPolicy", &self.ssl_policy),
-                ("certificates", &self.certificates),
-                ("defaultActions", &self.default_actions),
-                ("alpnPolicy", &self.alpn_policy),
-                ("mutualAuthentication", &self.mutual_authentication),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct ModifyListenerOutput {
-    /// Information about the modified listener.
-    #[serde(rename = "Listeners", skip_serializing_if = "Option::is_none")]
-    pub listeners: Option<Vec<Listener>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ModifyLoadBalancerAttributesInput {
-    /// The Amazon Resource Name (ARN) of the load balancer.
-    #[serde(rename = "LoadBalancerArn")]
-    pub load_balancer_arn: String,
-    /// The load balancer attributes.
-    #[serde(rename = "Attributes")]
-    pub attributes: Vec<LoadBalancerAttribute>,
-}
-
-impl Validate for ModifyLoadBalancerAttributesInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.attributes;
-            rules::length(out, at, "attributes", v, v.len(), false, None, Some(20));
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "attributes", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_MODIFY_LOAD_BALANCER_ATTRIBUTES_INPUT
-    }
-}
-
-/// What [`ModifyLoadBalancerAttributesInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_MODIFY_LOAD_BALANCER_ATTRIBUTES_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "loadBalancerArn",
-            wire: "LoadBalancerArn",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "attributes",
-            wire: "Attributes",
-            required: true,
-            inner: Inner::List(&REQUIRED_LOAD_BALANCER_ATTRIBUTE),
-        },
-    ],
-};
-
-impl Echo for ModifyLoadBalancerAttributesInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "ModifyLoadBalancerAttributesInput",
-            &[
-                ("loadBalancerArn", &self.load_balancer_arn),
-                ("attributes", &self.attributes),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct ModifyLoadBalancerAttributesOutput {
-    /// Information about the load balancer attributes.
-    #[serde(rename = "Attributes", skip_serializing_if = "Option::is_none")]
-    pub attributes: Option<Vec<LoadBalancerAttribute>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ModifyRuleInput {
-    /// The Amazon Resource Name (ARN) of the rule.
-    #[serde(rename = "RuleArn")]
-    pub rule_arn: String,
-    /// The conditions.
-    #[serde(rename = "Conditions", skip_serializing_if = "Option::is_none")]
-    pub conditions: Option<Vec<RuleCondition>>,
-    /// The actions.
-    #[serde(rename = "Actions", skip_serializing_if = "Option::is_none")]
-    pub actions: Option<Vec<Action>>,
-    /// The transforms to apply to requests that match this rule.
-    #[serde(rename = "Transforms", skip_serializing_if = "Option::is_none")]
-    pub transforms: Option<Vec<RuleTransform>>,
-    /// Indicates whether to remove all transforms from the rule.
-    #[serde(rename = "ResetTransforms", skip_serializing_if = "Option::is_none")]
-    pub reset_transforms: Option<bool>,
-}
-
-impl Validate for ModifyRuleInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.conditions {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "conditions", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.actions {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "actions", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.transforms {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "transforms", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_MODIFY_RULE_INPUT
-    }
-}
-
-/// What [`ModifyRuleInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_MODIFY_RULE_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "ruleArn",
-            wire: "RuleArn",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "conditions",
-            wire: "Conditions",
-            required: false,
-            inner: Inner::List(&REQUIRED_RULE_CONDITION),
-        },
-        RequiredMember {
-            name: "actions",
-            wire: "Actions",
-            required: false,
-            inner: Inner::List(&REQUIRED_ACTION),
-        },
-        RequiredMember {
-            name: "transforms",
-            wire: "Transforms",
-            required: false,
-            inner: Inner::List(&REQUIRED_RULE_TRANSFORM),
-        },
-    ],
-};
-
-impl Echo for ModifyRuleInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "ModifyRuleInput",
-            &[
-                ("ruleArn", &self.rule_arn),
-                ("conditions", &self.conditions),
-                ("actions", &self.actions),
-                ("transforms", &self.transforms),
-                ("resetTransforms", &self.reset_transforms),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct ModifyRuleOutput {
-    /// Information about the modified rule.
-    #[serde(rename = "Rules", skip_serializing_if = "Option::is_none")]
-    pub rules: Option<Vec<Rule>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ModifyTargetGroupAttributesInput {
-    /// The Amazon Resource Name (ARN) of the target group.
-    #[serde(rename = "TargetGroupArn")]
-    pub target_group_arn: String,
-    /// The target group attributes.
-    #[serde(rename = "Attributes")]
-    pub attributes: Vec<TargetGroupAttribute>,
-}
-
-impl Validate for ModifyTargetGroupAttributesInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.attributes;
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "attributes", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_MODIFY_TARGET_GROUP_ATTRIBUTES_INPUT
-    }
-}
-
-/// What [`ModifyTargetGroupAttributesInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_MODIFY_TARGET_GROUP_ATTRIBUTES_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "targetGroupArn",
-            wire: "TargetGroupArn",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "attributes",
-            wire: "Attributes",
-            required: true,
-            inner: Inner::List(&REQUIRED_TARGET_GROUP_ATTRIBUTE),
-        },
-    ],
-};
-
-impl Echo for ModifyTargetGroupAttributesInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "ModifyTargetGroupAttributesInput",
-            &[
-                ("targetGroupArn", &self.target_group_arn),
-                ("attributes", &self.attributes),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct ModifyTargetGroupAttributesOutput {
-    /// Information about the target group attributes.
-    #[serde(rename = "Attributes", skip_serializing_if = "Option::is_none")]
-    pub attributes: Option<Vec<TargetGroupAttribute>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ModifyTargetGroupInput {
-    /// The Amazon Resource Name (ARN) of the target group.
-    #[serde(rename = "TargetGroupArn")]
-    pub target_group_arn: String,
-    /// The protocol the load balancer uses when performing health checks on targets.
-    #[serde(
-        rename = "HealthCheckProtocol",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub health_check_protocol: Option<ProtocolEnum>,
-    /// The port the load balancer uses when performing health checks on targets.
-    #[serde(rename = "HealthCheckPort", skip_serializing_if = "Option::is_none")]
-    pub health_check_port: Option<String>,
-    /// (HTTP/HTTPS health checks) The destination for health checks on the targets.
-    #[serde(rename = "HealthCheckPath", skip_serializing_if = "Option::is_none")]
-    pub health_check_path: Option<String>,
-    /// Indicates whether health checks are enabled.
-    #[serde(rename = "HealthCheckEnabled", skip_serializing_if = "Option::is_none")]
-    pub health_check_enabled: Option<bool>,
-    /// The approximate amount of time, in seconds, between health checks of an individual target.
-    #[serde(
-        rename = "HealthCheckIntervalSeconds",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub health_check_interval_seconds: Option<i32>,
-    /// (HTTP/HTTPS health checks) The amount of time, in seconds, during which no response means a failed health check.
-    #[serde(
-        rename = "HealthCheckTimeoutSeconds",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub health_check_timeout_seconds: Option<i32>,
-    /// The number of consecutive health checks successes required before considering an unhealthy target healthy.
-    #[serde(
-        rename = "HealthyThresholdCount",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub healthy_threshold_count: Option<i32>,
-    /// The number of consecutive health check failures required before considering the target unhealthy.
-    #[serde(
-        rename = "UnhealthyThresholdCount",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub unhealthy_threshold_count: Option<i32>,
-    /// (HTTP/HTTPS health checks) The HTTP or gRPC codes to use when checking for a successful response from a target.
-    #[serde(rename = "Matcher", skip_serializing_if = "Option::is_none")]
-    pub matcher: Option<Matcher>,
-}
-
-impl Validate for ModifyTargetGroupInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.health_check_protocol {
-            rules::one_of(out, at, "healthCheckProtocol", v, false);
-        }
-        if let Some(v) = &self.health_check_path {
-            rules::string(
-                out,
-                at,
-                "healthCheckPath",
-                v,
-                false,
-                Some(1),
-                Some(1024),
-                None,
-            );
-        }
-        if let Some(v) = &self.health_check_interval_seconds {
-            rules::integer(
-                out,
-                at,
-                "healthCheckIntervalSeconds",
-                i64::from(*v),
-                Some(5),
-                Some(300),
-            );
-        }
-        if let Some(v) = &self.health_check_timeout_seconds {
-            rules::integer(
-                out,
-                at,
-                "healthCheckTimeoutSeconds",
-                i64::from(*v),
-                Some(2),
-                Some(120),
-            );
-        }
-        if let Some(v) = &self.healthy_threshold_count {
-            rules::integer(
-                out,
-                at,
-                "healthyThresholdCount",
-                i64::from(*v),
-                Some(2),
-                Some(10),
-            );
-        }
-        if let Some(v) = &self.unhealthy_threshold_count {
-            rules::integer(
-                out,
-                at,
-                "unhealthyThresholdCount",
-                i64::from(*v),
-                Some(2),
-                Some(10),
-            );
-        }
-        if let Some(v) = &self.matcher {
-            v.check(&rules::path(at, "matcher"), out);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_MODIFY_TARGET_GROUP_INPUT
-    }
-}
-
-/// What [`ModifyTargetGroupInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_MODIFY_TARGET_GROUP_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "targetGroupArn",
-            wire: "TargetGroupArn",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "matcher",
-            wire: "Matcher",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_MATCHER),
-        },
-    ],
-};
-
-impl Echo for ModifyTargetGroupInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "ModifyTargetGroupInput",
-            &[
-                ("targetGroupArn", &self.target_group_arn),
-                ("healthCheckProtocol", &self.health_check_protocol),
-                ("healthCheckPort", &self.health_check_port),
-                ("healthCheckPath", &self.health_check_path),
-                ("healthCheckEnabled", &self.health_check_enabled),
-                (
-                    "healthCheckIntervalSeconds",
-                    &self.health_check_interval_seconds,
-                ),
-                (
-                    "healthCheckTimeoutSeconds",
-                    &self.health_check_timeout_seconds,
-                ),
-                ("healthyThresholdCount", &self.healthy_threshold_count),
-                ("unhealthyThresholdCount", &self.unhealthy_threshold_count),
-                ("matcher", &self.matcher),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct ModifyTargetGroupOutput {
-    /// Information about the modified target group.
-    #[serde(rename = "TargetGroups", skip_serializing_if = "Option::is_none")]
-    pub target_groups: Option<Vec<TargetGroup>>,
-}
-
-/// Information about the mutual authentication attributes of a listener.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct MutualAuthenticationAttributes {
-    /// The client certificate handling method.
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<String>,
-    /// The Amazon Resource Name (ARN) of the trust store.
-    #[serde(rename = "TrustStoreArn", skip_serializing_if = "Option::is_none")]
-    pub trust_store_arn: Option<String>,
-    /// Indicates whether expired client certificates are ignored.
-    #[serde(
-        rename = "IgnoreClientCertificateExpiry",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub ignore_client_certificate_expiry: Option<bool>,
-    /// Indicates a shared trust stores association status.
-    #[serde(
-        rename = "TrustStoreAssociationStatus",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub trust_store_association_status: Option<TrustStoreAssociationStatusEnum>,
-    /// Indicates whether trust store CA certificate names are advertised.
-    #[serde(
-        rename = "AdvertiseTrustStoreCaNames",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub advertise_trust_store_ca_names: Option<AdvertiseTrustStoreCaNamesEnum>,
-}
-
-impl Validate for MutualAuthenticationAttributes {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.trust_store_association_status {
-            rules::one_of(out, at, "trustStoreAssociationStatus", v, false);
-        }
-        if let Some(v) = &self.advertise_trust_store_ca_names {
-            rules::one_of(out, at, "advertiseTrustStoreCaNames", v, false);
-        }
-    }
-}
-
-/// What [`MutualAuthenticationAttributes`] requires, for reporting every missing member at once.
-pub static REQUIRED_MUTUAL_AUTHENTICATION_ATTRIBUTES: Required = Required { members: &[] };
-
-impl Echo for MutualAuthenticationAttributes {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "MutualAuthenticationAttributes",
-            &[
-                ("mode", &self.mode),
-                ("trustStoreArn", &self.trust_store_arn),
-                (
-                    "ignoreClientCertificateExpiry",
-                    &self.ignore_client_certificate_expiry,
-                ),
-                (
-                    "trustStoreAssociationStatus",
-                    &self.trust_store_association_status,
-                ),
-                (
-                    "advertiseTrustStoreCaNames",
-                    &self.advertise_trust_store_ca_names,
-                ),
-            ],
-        );
-    }
-}
-
-/// Information about a path pattern condition.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct PathPatternConditionConfig {
-    /// The path patterns to compare against the request URL.
-    #[serde(rename = "Values", skip_serializing_if = "Option::is_none")]
-    pub values: Option<Vec<String>>,
-    /// The regular expressions to compare against the request URL.
-    #[serde(rename = "RegexValues", skip_serializing_if = "Option::is_none")]
-    pub regex_values: Option<Vec<String>>,
-}
-
-impl Validate for PathPatternConditionConfig {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        let _ = (at, out);
-    }
-}
-
-/// What [`PathPatternConditionConfig`] requires, for reporting every missing member at once.
-pub static REQUIRED_PATH_PATTERN_CONDITION_CONFIG: Required = Required { members: &[] };
-
-impl Echo for PathPatternConditionConfig {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "PathPatternConditionConfig",
-            &[
-                ("values", &self.values),
-                ("regexValues", &self.regex_values),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ProtocolEnum {
-    /// `HTTP`
-    Http,
-    /// `HTTPS`
-    Https,
-    /// `TCP`
-    Tcp,
-    /// `TLS`
-    Tls,
-    /// `UDP`
-    Udp,
-    /// `TCP_UDP`
-    TcpUdp,
-    /// `GENEVE`
-    Geneve,
-    /// `QUIC`
-    Quic,
-    /// `TCP_QUIC`
-    TcpQuic,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl ProtocolEnum {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &[
-        "HTTP", "HTTPS", "TCP", "TLS", "UDP", "TCP_UDP", "GENEVE", "QUIC", "TCP_QUIC",
-    ];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Http => "HTTP",
-            Self::Https => "HTTPS",
-            Self::Tcp => "TCP",
-            Self::Tls => "TLS",
-            Self::Udp => "UDP",
-            Self::TcpUdp => "TCP_UDP",
-            Self::Geneve => "GENEVE",
-            Self::Quic => "QUIC",
-            Self::TcpQuic => "TCP_QUIC",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for ProtocolEnum {
-    fn from(value: &str) -> Self {
-        match value {
-            "HTTP" => Self::Http,
-            "HTTPS" => Self::Https,
-            "TCP" => Self::Tcp,
-            "TLS" => Self::Tls,
-            "UDP" => Self::Udp,
-            "TCP_UDP" => Self::TcpUdp,
-            "GENEVE" => Self::Geneve,
-            "QUIC" => Self::Quic,
-            "TCP_QUIC" => Self::TcpQuic,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(ProtocolEnum);
-
-/// Information about a query string condition.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct QueryStringConditionConfig {
-    /// The key/value pairs or values to find in the query string.
-    #[serde(rename = "Values", skip_serializing_if = "Option::is_none")]
-    pub values: Option<Vec<QueryStringKeyValuePair>>,
-}
-
-impl Validate for QueryStringConditionConfig {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.values {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "values", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_QUERY_STRING_CONDITION_CONFIG
-    }
-}
-
-/// What [`QueryStringConditionConfig`] requires, for reporting every missing member at once.
-pub static REQUIRED_QUERY_STRING_CONDITION_CONFIG: Required = Required {
-    members: &[RequiredMember {
-        name: "values",
-        wire: "Values",
-        required: false,
-        inner: Inner::List(&REQUIRED_QUERY_STRING_KEY_VALUE_PAIR),
-    }],
-};
-
-impl Echo for QueryStringConditionConfig {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "QueryStringConditionConfig",
-            &[("values", &self.values)],
-        );
-    }
-}
-
-/// Information about a key/value pair.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct QueryStringKeyValuePair {
-    /// The key.
-    #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-    /// The value.
-    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-}
-
-impl Validate for QueryStringKeyValuePair {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        let _ = (at, out);
-    }
-}
-
-/// What [`QueryStringKeyValuePair`] requires, for reporting every missing member at once.
-pub static REQUIRED_QUERY_STRING_KEY_VALUE_PAIR: Required = Required { members: &[] };
-
-impl Echo for QueryStringKeyValuePair {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "QueryStringKeyValuePair",
-            &[("key", &self.key), ("value", &self.value)],
-        );
-    }
-}
-
-/// Information about a redirect action.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RedirectActionConfig {
-    /// The protocol.
-    #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
-    pub protocol: Option<String>,
-    /// The port.
-    #[serde(rename = "Port", skip_serializing_if = "Option::is_none")]
-    pub port: Option<String>,
-    /// The hostname.
-    #[serde(rename = "Host", skip_serializing_if = "Option::is_none")]
-    pub host: Option<String>,
-    /// The absolute path, starting with the leading "/".
-    #[serde(rename = "Path", skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    /// The query parameters, URL-encoded when necessary, but not percent-encoded.
-    #[serde(rename = "Query", skip_serializing_if = "Option::is_none")]
-    pub query: Option<String>,
-    /// The HTTP redirect code.
-    #[serde(rename = "StatusCode")]
-    pub status_code: RedirectActionStatusCodeEnum,
-}
-
-impl Validate for RedirectActionConfig {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.protocol {
-            rules::string(
-                out,
-                at,
-                "protocol",
-                v,
-                false,
-                None,
-                None,
-                Some(&PATTERN_REDIRECT_ACTION_PROTOCOL),
-            );
-        }
-        if let Some(v) = &self.host {
-            rules::string(out, at, "host", v, false, Some(1), Some(128), None);
-        }
-        if let Some(v) = &self.path {
-            rules::string(out, at, "path", v, false, Some(1), Some(128), None);
-        }
-        if let Some(v) = &self.query {
-            rules::string(out, at, "query", v, false, Some(0), Some(128), None);
-        }
-        {
-            let v = &self.status_code;
-            rules::one_of(out, at, "statusCode", v, false);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_REDIRECT_ACTION_CONFIG
-    }
-}
-
-/// What [`RedirectActionConfig`] requires, for reporting every missing member at once.
-pub static REQUIRED_REDIRECT_ACTION_CONFIG: Required = Required {
-    members: &[RequiredMember {
-        name: "statusCode",
-        wire: "StatusCode",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for RedirectActionConfig {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "RedirectActionConfig",
-            &[
-                ("protocol", &self.protocol),
-                ("port", &self.port),
-                ("host", &self.host),
-                ("path", &self.path),
-                ("query", &self.query),
-                ("statusCode", &self.status_code),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum RedirectActionStatusCodeEnum {
-    /// `HTTP_301`
-    Http301,
-    /// `HTTP_302`
-    Http302,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl RedirectActionStatusCodeEnum {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["HTTP_301", "HTTP_302"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Http301 => "HTTP_301",
-            Self::Http302 => "HTTP_302",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for RedirectActionStatusCodeEnum {
-    fn from(value: &str) -> Self {
-        match value {
-            "HTTP_301" => Self::Http301,
-            "HTTP_302" => Self::Http302,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(RedirectActionStatusCodeEnum);
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RegisterTargetsInput {
-    /// The Amazon Resource Name (ARN) of the target group.
-    #[serde(rename = "TargetGroupArn")]
-    pub target_group_arn: String,
-    /// The targets.
-    #[serde(rename = "Targets")]
-    pub targets: Vec<TargetDescription>,
-}
-
-impl Validate for RegisterTargetsInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.targets;
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "targets", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_REGISTER_TARGETS_INPUT
-    }
-}
-
-/// What [`RegisterTargetsInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_REGISTER_TARGETS_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "targetGroupArn",
-            wire: "TargetGroupArn",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "targets",
-            wire: "Targets",
-            required: true,
-            inner: Inner::List(&REQUIRED_TARGET_DESCRIPTION),
-        },
-    ],
-};
-
-impl Echo for RegisterTargetsInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "RegisterTargetsInput",
-            &[
-                ("targetGroupArn", &self.target_group_arn),
-                ("targets", &self.targets),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct RegisterTargetsOutput {}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RemoveTagsInput {
-    /// The Amazon Resource Name (ARN) of the resource.
-    #[serde(rename = "ResourceArns")]
-    pub resource_arns: Vec<String>,
-    /// The tag keys for the tags to remove.
-    #[serde(rename = "TagKeys")]
-    pub tag_keys: Vec<String>,
-}
-
-impl Validate for RemoveTagsInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.tag_keys;
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "tagKeys", i);
-                rules::string(
-                    out,
-                    &at0,
-                    "member",
-                    e0,
-                    false,
-                    Some(1),
-                    Some(128),
-                    Some(&PATTERN_TAG_KEY),
-                );
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_REMOVE_TAGS_INPUT
-    }
-}
-
-/// What [`RemoveTagsInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_REMOVE_TAGS_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "resourceArns",
-            wire: "ResourceArns",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "tagKeys",
-            wire: "TagKeys",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for RemoveTagsInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "RemoveTagsInput",
-            &[
-                ("resourceArns", &self.resource_arns),
-                ("tagKeys", &self.tag_keys),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct RemoveTagsOutput {}
-
-/// Information about a rewrite transform.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RewriteConfig {
-    /// The regular expression to match in the input string.
-    #[serde(rename = "Regex")]
-    pub regex: String,
-    /// The replacement string to use when rewriting the matched input.
-    #[serde(rename = "Replace")]
-    pub replace: String,
-}
-
-impl Validate for RewriteConfig {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        let _ = (at, out);
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_REWRITE_CONFIG
-    }
-}
-
-/// What [`RewriteConfig`] requires, for reporting every missing member at once.
-pub static REQUIRED_REWRITE_CONFIG: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "regex",
-            wire: "Regex",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "replace",
-            wire: "Replace",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for RewriteConfig {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "RewriteConfig",
-            &[("regex", &self.regex), ("replace", &self.replace)],
-        );
-    }
-}
-
-/// Information about a rule.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct Rule {
-    /// The Amazon Resource Name (ARN) of the rule.
-    #[serde(rename = "RuleArn", skip_serializing_if = "Option::is_none")]
-    pub rule_arn: Option<String>,
-    /// The priority.
-    #[serde(rename = "Priority", skip_serializing_if = "Option::is_none")]
-    pub priority: Option<String>,
-    /// The conditions.
-    #[serde(rename = "Conditions", skip_serializing_if = "Option::is_none")]
-    pub conditions: Option<Vec<RuleCondition>>,
-    /// The actions.
-    #[serde(rename = "Actions", skip_serializing_if = "Option::is_none")]
-    pub actions: Option<Vec<Action>>,
-    /// Indicates whether this is the default rule.
-    #[serde(rename = "IsDefault", skip_serializing_if = "Option::is_none")]
-    pub is_default: Option<bool>,
-    /// The transforms for the rule.
-    #[serde(rename = "Transforms", skip_serializing_if = "Option::is_none")]
-    pub transforms: Option<Vec<RuleTransform>>,
-}
-
-/// Information about a condition for a rule.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct RuleCondition {
-    /// The field in the HTTP request.
-    #[serde(rename = "Field", skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-    /// The condition value.
-    #[serde(rename = "Values", skip_serializing_if = "Option::is_none")]
-    pub values: Option<Vec<String>>,
-    /// Information for a host header condition.
-    #[serde(rename = "HostHeaderConfig", skip_serializing_if = "Option::is_none")]
-    pub host_header_config: Option<HostHeaderConditionConfig>,
-    /// Information for a path pattern condition.
-    #[serde(rename = "PathPatternConfig", skip_serializing_if = "Option::is_none")]
-    pub path_pattern_config: Option<PathPatternConditionConfig>,
-    /// Information for an HTTP header condition.
-    #[serde(rename = "HttpHeaderConfig", skip_serializing_if = "Option::is_none")]
-    pub http_header_config: Option<HttpHeaderConditionConfig>,
-    /// Information for a query string condition.
-    #[serde(rename = "QueryStringConfig", skip_serializing_if = "Option::is_none")]
-    pub query_string_config: Option<QueryStringConditionConfig>,
-    /// Information for an HTTP method condition.
-    #[serde(
-        rename = "HttpRequestMethodConfig",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub http_request_method_config: Option<HttpRequestMethodConditionConfig>,
-    /// Information for a source IP condition.
-    #[serde(rename = "SourceIpConfig", skip_serializing_if = "Option::is_none")]
-    pub source_ip_config: Option<SourceIpConditionConfig>,
-    /// The regular expressions to match against the condition field.
-    #[serde(rename = "RegexValues", skip_serializing_if = "Option::is_none")]
-    pub regex_values: Option<Vec<String>>,
-}
-
-impl Validate for RuleCondition {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.field {
-            rules::string(out, at, "field", v, false, None, Some(64), None);
-        }
-        if let Some(v) = &self.host_header_config {
-            v.check(&rules::path(at, "hostHeaderConfig"), out);
-        }
-        if let Some(v) = &self.path_pattern_config {
-            v.check(&rules::path(at, "pathPatternConfig"), out);
-        }
-        if let Some(v) = &self.http_header_config {
-            v.check(&rules::path(at, "httpHeaderConfig"), out);
-        }
-        if let Some(v) = &self.query_string_config {
-            v.check(&rules::path(at, "queryStringConfig"), out);
-        }
-        if let Some(v) = &self.http_request_method_config {
-            v.check(&rules::path(at, "httpRequestMethodConfig"), out);
-        }
-        if let Some(v) = &self.source_ip_config {
-            v.check(&rules::path(at, "sourceIpConfig"), out);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_RULE_CONDITION
-    }
-}
-
-/// What [`RuleCondition`] requires, for reporting every missing member at once.
-pub static REQUIRED_RULE_CONDITION: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "hostHeaderConfig",
-            wire: "HostHeaderConfig",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_HOST_HEADER_CONDITION_CONFIG),
-        },
-        RequiredMember {
-            name: "pathPatternConfig",
-            wire: "PathPatternConfig",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_PATH_PATTERN_CONDITION_CONFIG),
-        },
-        RequiredMember {
-            name: "httpHeaderConfig",
-            wire: "HttpHeaderConfig",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_HTTP_HEADER_CONDITION_CONFIG),
-        },
-        RequiredMember {
-            name: "queryStringConfig",
-            wire: "QueryStringConfig",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_QUERY_STRING_CONDITION_CONFIG),
-        },
-        RequiredMember {
-            name: "httpRequestMethodConfig",
-            wire: "HttpRequestMethodConfig",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_HTTP_REQUEST_METHOD_CONDITION_CONFIG),
-        },
-        RequiredMember {
-            name: "sourceIpConfig",
-            wire: "SourceIpConfig",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_SOURCE_IP_CONDITION_CONFIG),
-        },
-    ],
-};
-
-impl Echo for RuleCondition {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "RuleCondition",
-            &[
-                ("field", &self.field),
-                ("values", &self.values),
-                ("hostHeaderConfig", &self.host_header_config),
-                ("pathPatternConfig", &self.path_pattern_config),
-                ("httpHeaderConfig", &self.http_header_config),
-                ("queryStringConfig", &self.query_string_config),
-                ("httpRequestMethodConfig", &self.http_request_method_config),
-                ("sourceIpConfig", &self.source_ip_config),
-                ("regexValues", &self.regex_values),
-            ],
-        );
-    }
-}
-
-/// Information about the priorities for the rules for a listener.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct RulePriorityPair {
-    /// The Amazon Resource Name (ARN) of the rule.
-    #[serde(rename = "RuleArn", skip_serializing_if = "Option::is_none")]
-    pub rule_arn: Option<String>,
-    /// The rule priority.
-    #[serde(rename = "Priority", skip_serializing_if = "Option::is_none")]
-    pub priority: Option<i32>,
-}
-
-impl Validate for RulePriorityPair {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.priority {
-            rules::integer(out, at, "priority", i64::from(*v), Some(1), Some(50000));
-        }
-    }
-}
-
-/// What [`RulePriorityPair`] requires, for reporting every missing member at once.
-pub static REQUIRED_RULE_PRIORITY_PAIR: Required = Required { members: &[] };
-
-impl Echo for RulePriorityPair {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "RulePriorityPair",
-            &[("ruleArn", &self.rule_arn), ("priority", &self.priority)],
-        );
-    }
-}
-
-/// Information about a transform to apply to requests that match a rule.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RuleTransform {
-    /// The type of transform.
-    #[serde(rename = "Type")]
-    pub r#type: TransformTypeEnum,
+crate::structure! {
+    /// Information about an action.
+    Action {
+        /// The type of action.
+        r#type: ActionTypeEnum = "Type", "type";
+        /// The Amazon Resource Name (ARN) of the target group.
+        target_group_arn?: String = "TargetGroupArn", "targetGroupArn";
+        /// (HTTPS listeners) Information about an identity provider that is compliant with OpenID Connect (OIDC).
+        authenticate_oidc_config?: AuthenticateOidcActionConfig = "AuthenticateOidcConfig", "authenticateOidcConfig";
+        /// (HTTPS listeners) Information for using Amazon Cognito to authenticate users.
+        authenticate_cognito_config?: AuthenticateCognitoActionConfig = "AuthenticateCognitoConfig", "authenticateCognitoConfig";
+        /// The order for the action.
+        order?: i32 = "Order", "order";
+        /// (Application Load Balancer) Information for creating a redirect action.
+        redirect_config?: RedirectActionConfig = "RedirectConfig", "redirectConfig";
+        /// (Application Load Balancer) Information for creating an action that returns a custom HTTP response.
+        fixed_response_config?: FixedResponseActionConfig = "FixedResponseConfig", "fixedResponseConfig";
+        /// Information for creating an action that distributes requests among multiple target groups.
+        forward_config?: ForwardActionConfig = "ForwardConfig", "forwardConfig";
+        /// (HTTPS listeners) Information for validating JWT access tokens in client requests.
+        jwt_validation_config?: JwtValidationActionConfig = "JwtValidationConfig", "jwtValidationConfig";
+    }
+    input "Action" |this, at, out| {
+        { let v = &this.r#type; rules::one_of(out, at, "type", v, false); }
+        if let Some(v) = &this.authenticate_oidc_config { v.check(&rules::path(at, "authenticateOidcConfig"), out); }
+        if let Some(v) = &this.authenticate_cognito_config { v.check(&rules::path(at, "authenticateCognitoConfig"), out); }
+        if let Some(v) = &this.order { rules::integer(out, at, "order", i64::from(*v), Some(1), Some(50000)); }
+        if let Some(v) = &this.redirect_config { v.check(&rules::path(at, "redirectConfig"), out); }
+        if let Some(v) = &this.fixed_response_config { v.check(&rules::path(at, "fixedResponseConfig"), out); }
+        if let Some(v) = &this.forward_config { v.check(&rules::path(at, "forwardConfig"), out); }
+        if let Some(v) = &this.jwt_validation_config { v.check(&rules::path(at, "jwtValidationConfig"), out); }
+    }
+    required REQUIRED_ACTION [
+        RequiredMember { name: "type", wire: "Type", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "authenticateOidcConfig", wire: "AuthenticateOidcConfig", required: false, inner: Inner::Struct(&REQUIRED_AUTHENTICATE_OIDC_ACTION_CONFIG) },
+        RequiredMember { name: "authenticateCognitoConfig", wire: "AuthenticateCognitoConfig", required: false, inner: Inner::Struct(&REQUIRED_AUTHENTICATE_COGNITO_ACTION_CONFIG) },
+        RequiredMember { name: "redirectConfig", wire: "RedirectConfig", required: false, inner: Inner::Struct(&REQUIRED_REDIRECT_ACTION_CONFIG) },
+        RequiredMember { name: "fixedResponseConfig", wire: "FixedResponseConfig", required: false, inner: Inner::Struct(&REQUIRED_FIXED_RESPONSE_ACTION_CONFIG) },
+        RequiredMember { name: "forwardConfig", wire: "ForwardConfig", required: false, inner: Inner::Struct(&REQUIRED_FORWARD_ACTION_CONFIG) },
+        RequiredMember { name: "jwtValidationConfig", wire: "JwtValidationConfig", required: false, inner: Inner::Struct(&REQUIRED_JWT_VALIDATION_ACTION_CONFIG) },
+    ]
+}
+
+crate::model_enum! {
+    ActionTypeEnum {
+        Forward = "forward",
+        AuthenticateOidc = "authenticate-oidc",
+        AuthenticateCognito = "authenticate-cognito",
+        Redirect = "redirect",
+        FixedResponse = "fixed-response",
+        JwtValidation = "jwt-validation",
+    }
+}
+
+crate::structure! {
+    AddTagsInput {
+        /// The Amazon Resource Name (ARN) of the resource.
+        resource_arns: Vec<String> = "ResourceArns", "resourceArns";
+        /// The tags.
+        tags: Vec<Tag> = "Tags", "tags";
+    }
+    input "AddTagsInput" |this, at, out| {
+        { let v = &this.tags; rules::length(out, at, "tags", v, v.len(), false, Some(1), None); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "tags", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_ADD_TAGS_INPUT [
+        RequiredMember { name: "resourceArns", wire: "ResourceArns", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "tags", wire: "Tags", required: true, inner: Inner::List(&REQUIRED_TAG) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    AddTagsOutput {}
+}
+
+crate::structure! {
+    /// Information about the override status applied to a target.
+    #[derive(Default)]
+    AdministrativeOverride {
+        /// The state of the override.
+        state?: TargetAdministrativeOverrideStateEnum = "State";
+        /// The reason code for the state.
+        reason?: TargetAdministrativeOverrideReasonEnum = "Reason";
+        /// A description of the override state that provides additional details.
+        description?: String = "Description";
+    }
+}
+
+crate::model_enum! {
+    AdvertiseTrustStoreCaNamesEnum {
+        On = "on",
+        Off = "off",
+    }
+}
+
+crate::structure! {
+    /// Information about anomaly detection and mitigation.
+    #[derive(Default)]
+    AnomalyDetection {
+        /// The latest anomaly detection result.
+        result?: AnomalyResultEnum = "Result";
+        /// Indicates whether anomaly mitigation is in progress.
+        mitigation_in_effect?: MitigationInEffectEnum = "MitigationInEffect";
+    }
+}
+
+crate::model_enum! {
+    AnomalyResultEnum {
+        Anomalous = "anomalous",
+        Normal = "normal",
+    }
+}
+
+crate::model_enum! {
+    AuthenticateCognitoActionConditionalBehaviorEnum {
+        Deny = "deny",
+        Allow = "allow",
+        Authenticate = "authenticate",
+    }
+}
+
+crate::structure! {
+    /// Request parameters to use when integrating with Amazon Cognito to authenticate users.
+    AuthenticateCognitoActionConfig {
+        /// The Amazon Resource Name (ARN) of the Amazon Cognito user pool.
+        user_pool_arn: String = "UserPoolArn", "userPoolArn";
+        /// The ID of the Amazon Cognito user pool client.
+        user_pool_client_id: String = "UserPoolClientId", "userPoolClientId";
+        /// The domain prefix or fully-qualified domain name of the Amazon Cognito user pool.
+        user_pool_domain: String = "UserPoolDomain", "userPoolDomain";
+        /// The name of the cookie used to maintain session information.
+        session_cookie_name?: String = "SessionCookieName", "sessionCookieName";
+        /// The set of user claims to be requested from the IdP.
+        scope?: String = "Scope", "scope";
+        /// The maximum duration of the authentication session, in seconds.
+        session_timeout?: i64 = "SessionTimeout", "sessionTimeout";
+        /// The query parameters (up to 10) to include in the redirect request to the authorization endpoint.
+        authentication_request_extra_params?: BTreeMap<String, String> = "AuthenticationRequestExtraParams", "authenticationRequestExtraParams";
+        /// The behavior if the user is not authenticated.
+        on_unauthenticated_request?: AuthenticateCognitoActionConditionalBehaviorEnum = "OnUnauthenticatedRequest", "onUnauthenticatedRequest";
+    }
+    input "AuthenticateCognitoActionConfig" |this, at, out| {
+        if let Some(v) = &this.on_unauthenticated_request { rules::one_of(out, at, "onUnauthenticatedRequest", v, false); }
+    }
+    required REQUIRED_AUTHENTICATE_COGNITO_ACTION_CONFIG [
+        RequiredMember { name: "userPoolArn", wire: "UserPoolArn", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "userPoolClientId", wire: "UserPoolClientId", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "userPoolDomain", wire: "UserPoolDomain", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::model_enum! {
+    AuthenticateOidcActionConditionalBehaviorEnum {
+        Deny = "deny",
+        Allow = "allow",
+        Authenticate = "authenticate",
+    }
+}
+
+crate::structure! {
+    /// Request parameters when using an identity provider (IdP) that is compliant with OpenID Connect (OIDC) to authenticate users.
+    AuthenticateOidcActionConfig {
+        /// The OIDC issuer identifier of the IdP.
+        issuer: String = "Issuer", "issuer";
+        /// The authorization endpoint of the IdP.
+        authorization_endpoint: String = "AuthorizationEndpoint", "authorizationEndpoint";
+        /// The token endpoint of the IdP.
+        token_endpoint: String = "TokenEndpoint", "tokenEndpoint";
+        /// The user info endpoint of the IdP.
+        user_info_endpoint: String = "UserInfoEndpoint", "userInfoEndpoint";
+        /// The OAuth 2.0 client identifier.
+        client_id: String = "ClientId", "clientId";
+        /// The OAuth 2.0 client secret.
+        client_secret?: String = "ClientSecret", "clientSecret";
+        /// The name of the cookie used to maintain session information.
+        session_cookie_name?: String = "SessionCookieName", "sessionCookieName";
+        /// The set of user claims to be requested from the IdP.
+        scope?: String = "Scope", "scope";
+        /// The maximum duration of the authentication session, in seconds.
+        session_timeout?: i64 = "SessionTimeout", "sessionTimeout";
+        /// The query parameters (up to 10) to include in the redirect request to the authorization endpoint.
+        authentication_request_extra_params?: BTreeMap<String, String> = "AuthenticationRequestExtraParams", "authenticationRequestExtraParams";
+        /// The behavior if the user is not authenticated.
+        on_unauthenticated_request?: AuthenticateOidcActionConditionalBehaviorEnum = "OnUnauthenticatedRequest", "onUnauthenticatedRequest";
+        /// Indicates whether to use the existing client secret when modifying a rule.
+        use_existing_client_secret?: bool = "UseExistingClientSecret", "useExistingClientSecret";
+    }
+    input "AuthenticateOidcActionConfig" |this, at, out| {
+        if let Some(v) = &this.on_unauthenticated_request { rules::one_of(out, at, "onUnauthenticatedRequest", v, false); }
+    }
+    required REQUIRED_AUTHENTICATE_OIDC_ACTION_CONFIG [
+        RequiredMember { name: "issuer", wire: "Issuer", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "authorizationEndpoint", wire: "AuthorizationEndpoint", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "tokenEndpoint", wire: "TokenEndpoint", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "userInfoEndpoint", wire: "UserInfoEndpoint", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "clientId", wire: "ClientId", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Information about an Availability Zone.
+    #[derive(Default)]
+    AvailabilityZone {
+        /// The name of the Availability Zone.
+        zone_name?: String = "ZoneName";
+        /// The ID of the subnet.
+        subnet_id?: String = "SubnetId";
+        /// (Application Load Balancers on Outposts) The ID of the Outpost.
+        outpost_id?: String = "OutpostId";
+        /// (Network Load Balancers) If you need static IP addresses for your load balancer, you can specify one Elastic IP address per Availability Zone when you create an internal-facing load balancer.
+        load_balancer_addresses?: Vec<LoadBalancerAddress> = "LoadBalancerAddresses";
+        /// (Network Load Balancers with UDP listeners) The IPv6 prefixes to use for source NAT.
+        source_nat_ipv6_prefixes?: Vec<String> = "SourceNatIpv6Prefixes";
+    }
+}
+
+crate::structure! {
+    /// Information about an SSL server certificate.
+    #[derive(Default)]
+    Certificate {
+        /// The Amazon Resource Name (ARN) of the certificate.
+        certificate_arn?: String = "CertificateArn", "certificateArn";
+        /// Indicates whether the certificate is the default certificate.
+        is_default?: bool = "IsDefault", "isDefault";
+    }
+    input "Certificate" |this, at, out| {}
+    required REQUIRED_CERTIFICATE []
+}
+
+crate::structure! {
+    CreateListenerInput {
+        /// The Amazon Resource Name (ARN) of the load balancer.
+        load_balancer_arn: String = "LoadBalancerArn", "loadBalancerArn";
+        /// The protocol for connections from clients to the load balancer.
+        protocol?: ProtocolEnum = "Protocol", "protocol";
+        /// The port on which the load balancer is listening.
+        port?: i32 = "Port", "port";
+        /// (HTTPS and TLS listeners) The security policy that defines which protocols and ciphers are supported.
+        ssl_policy?: String = "SslPolicy", "sslPolicy";
+        /// (HTTPS and TLS listeners) The default certificate for the listener.
+        certificates?: Vec<Certificate> = "Certificates", "certificates";
+        /// The actions for the default rule.
+        default_actions: Vec<Action> = "DefaultActions", "defaultActions";
+        /// (TLS listeners) The name of the Application-Layer Protocol Negotiation (ALPN) policy.
+        alpn_policy?: Vec<String> = "AlpnPolicy", "alpnPolicy";
+        /// The tags to assign to the listener.
+        tags?: Vec<Tag> = "Tags", "tags";
+        /// (HTTPS listeners) The mutual authentication configuration information.
+        mutual_authentication?: MutualAuthenticationAttributes = "MutualAuthentication", "mutualAuthentication";
+    }
+    input "CreateListenerInput" |this, at, out| {
+        if let Some(v) = &this.protocol { rules::one_of(out, at, "protocol", v, false); }
+        if let Some(v) = &this.port { rules::integer(out, at, "port", i64::from(*v), Some(1), Some(65535)); }
+        if let Some(v) = &this.certificates { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "certificates", i); e0.check(&rules::path(&at0, "member"), out); } }
+        { let v = &this.default_actions; for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "defaultActions", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.tags { rules::length(out, at, "tags", v, v.len(), false, Some(1), None); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "tags", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.mutual_authentication { v.check(&rules::path(at, "mutualAuthentication"), out); }
+    }
+    required REQUIRED_CREATE_LISTENER_INPUT [
+        RequiredMember { name: "loadBalancerArn", wire: "LoadBalancerArn", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "certificates", wire: "Certificates", required: false, inner: Inner::List(&REQUIRED_CERTIFICATE) },
+        RequiredMember { name: "defaultActions", wire: "DefaultActions", required: true, inner: Inner::List(&REQUIRED_ACTION) },
+        RequiredMember { name: "tags", wire: "Tags", required: false, inner: Inner::List(&REQUIRED_TAG) },
+        RequiredMember { name: "mutualAuthentication", wire: "MutualAuthentication", required: false, inner: Inner::Struct(&REQUIRED_MUTUAL_AUTHENTICATION_ATTRIBUTES) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    CreateListenerOutput {
+        /// Information about the listener.
+        listeners?: Vec<Listener> = "Listeners";
+    }
+}
+
+crate::structure! {
+    CreateLoadBalancerInput {
+        /// The name of the load balancer.
+        name: String = "Name", "name";
+        /// The IDs of the subnets.
+        subnets?: Vec<String> = "Subnets", "subnets";
+        /// The IDs of the subnets.
+        subnet_mappings?: Vec<SubnetMapping> = "SubnetMappings", "subnetMappings";
+        /// (Application Load Balancers and Network Load Balancers) The IDs of the security groups for the load balancer.
+        security_groups?: Vec<String> = "SecurityGroups", "securityGroups";
+        /// The nodes of an Internet-facing load balancer have public IP addresses.
+        scheme?: LoadBalancerSchemeEnum = "Scheme", "scheme";
+        /// The tags to assign to the load balancer.
+        tags?: Vec<Tag> = "Tags", "tags";
+        /// The type of load balancer.
+        r#type?: LoadBalancerTypeEnum = "Type", "type";
+        /// The IP address type.
+        ip_address_type?: IpAddressType = "IpAddressType", "ipAddressType";
+        /// (Application Load Balancers on Outposts) The ID of the customer-owned address pool (CoIP pool).
+        customer_owned_ipv4_pool?: String = "CustomerOwnedIpv4Pool", "customerOwnedIpv4Pool";
+        /// (Network Load Balancers with UDP listeners) Indicates whether to use an IPv6 prefix from each subnet for source NAT.
+        enable_prefix_for_ipv6_source_nat?: EnablePrefixForIpv6SourceNatEnum = "EnablePrefixForIpv6SourceNat", "enablePrefixForIpv6SourceNat";
+        /// (Application Load Balancers) The IPAM pools to use with the load balancer.
+        ipam_pools?: IpamPools = "IpamPools", "ipamPools";
+    }
+    input "CreateLoadBalancerInput" |this, at, out| {
+        if let Some(v) = &this.subnet_mappings { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "subnetMappings", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.scheme { rules::one_of(out, at, "scheme", v, false); }
+        if let Some(v) = &this.tags { rules::length(out, at, "tags", v, v.len(), false, Some(1), None); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "tags", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.r#type { rules::one_of(out, at, "type", v, false); }
+        if let Some(v) = &this.ip_address_type { rules::one_of(out, at, "ipAddressType", v, false); }
+        if let Some(v) = &this.customer_owned_ipv4_pool { rules::string(out, at, "customerOwnedIpv4Pool", v, false, None, Some(256), Some(&PATTERN_CUSTOMER_OWNED_IPV4_POOL)); }
+        if let Some(v) = &this.enable_prefix_for_ipv6_source_nat { rules::one_of(out, at, "enablePrefixForIpv6SourceNat", v, false); }
+        if let Some(v) = &this.ipam_pools { v.check(&rules::path(at, "ipamPools"), out); }
+    }
+    required REQUIRED_CREATE_LOAD_BALANCER_INPUT [
+        RequiredMember { name: "name", wire: "Name", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "subnetMappings", wire: "SubnetMappings", required: false, inner: Inner::List(&REQUIRED_SUBNET_MAPPING) },
+        RequiredMember { name: "tags", wire: "Tags", required: false, inner: Inner::List(&REQUIRED_TAG) },
+        RequiredMember { name: "ipamPools", wire: "IpamPools", required: false, inner: Inner::Struct(&REQUIRED_IPAM_POOLS) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    CreateLoadBalancerOutput {
+        /// Information about the load balancer.
+        load_balancers?: Vec<LoadBalancer> = "LoadBalancers";
+    }
+}
+
+crate::structure! {
+    CreateRuleInput {
+        /// The Amazon Resource Name (ARN) of the listener.
+        listener_arn: String = "ListenerArn", "listenerArn";
+        /// The conditions.
+        conditions: Vec<RuleCondition> = "Conditions", "conditions";
+        /// The rule priority.
+        priority: i32 = "Priority", "priority";
+        /// The actions.
+        actions: Vec<Action> = "Actions", "actions";
+        /// The tags to assign to the rule.
+        tags?: Vec<Tag> = "Tags", "tags";
+        /// The transforms to apply to requests that match this rule.
+        transforms?: Vec<RuleTransform> = "Transforms", "transforms";
+    }
+    input "CreateRuleInput" |this, at, out| {
+        { let v = &this.conditions; for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "conditions", i); e0.check(&rules::path(&at0, "member"), out); } }
+        { let v = &this.priority; rules::integer(out, at, "priority", i64::from(*v), Some(1), Some(50000)); }
+        { let v = &this.actions; for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "actions", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.tags { rules::length(out, at, "tags", v, v.len(), false, Some(1), None); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "tags", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.transforms { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "transforms", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_CREATE_RULE_INPUT [
+        RequiredMember { name: "listenerArn", wire: "ListenerArn", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "conditions", wire: "Conditions", required: true, inner: Inner::List(&REQUIRED_RULE_CONDITION) },
+        RequiredMember { name: "priority", wire: "Priority", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "actions", wire: "Actions", required: true, inner: Inner::List(&REQUIRED_ACTION) },
+        RequiredMember { name: "tags", wire: "Tags", required: false, inner: Inner::List(&REQUIRED_TAG) },
+        RequiredMember { name: "transforms", wire: "Transforms", required: false, inner: Inner::List(&REQUIRED_RULE_TRANSFORM) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    CreateRuleOutput {
+        /// Information about the rule.
+        rules?: Vec<Rule> = "Rules";
+    }
+}
+
+crate::structure! {
+    CreateTargetGroupInput {
+        /// The name of the target group.
+        name: String = "Name", "name";
+        /// The protocol to use for routing traffic to the targets.
+        protocol?: ProtocolEnum = "Protocol", "protocol";
+        /// (HTTP/HTTPS protocol) The protocol version.
+        protocol_version?: String = "ProtocolVersion", "protocolVersion";
+        /// The port on which the targets receive traffic.
+        port?: i32 = "Port", "port";
+        /// The identifier of the virtual private cloud (VPC).
+        vpc_id?: String = "VpcId", "vpcId";
+        /// The protocol the load balancer uses when performing health checks on targets.
+        health_check_protocol?: ProtocolEnum = "HealthCheckProtocol", "healthCheckProtocol";
+        /// The port the load balancer uses when performing health checks on targets.
+        health_check_port?: String = "HealthCheckPort", "healthCheckPort";
+        /// Indicates whether health checks are enabled.
+        health_check_enabled?: bool = "HealthCheckEnabled", "healthCheckEnabled";
+        /// (HTTP/HTTPS health checks) The destination for health checks on the targets.
+        health_check_path?: String = "HealthCheckPath", "healthCheckPath";
+        /// The approximate amount of time, in seconds, between health checks of an individual target.
+        health_check_interval_seconds?: i32 = "HealthCheckIntervalSeconds", "healthCheckIntervalSeconds";
+        /// The amount of time, in seconds, during which no response from a target means a failed health check.
+        health_check_timeout_seconds?: i32 = "HealthCheckTimeoutSeconds", "healthCheckTimeoutSeconds";
+        /// The number of consecutive health check successes required before considering a target healthy.
+        healthy_threshold_count?: i32 = "HealthyThresholdCount", "healthyThresholdCount";
+        /// The number of consecutive health check failures required before considering a target unhealthy.
+        unhealthy_threshold_count?: i32 = "UnhealthyThresholdCount", "unhealthyThresholdCount";
+        /// (HTTP/HTTPS health checks) The HTTP or gRPC codes to use when checking for a successful response from a target.
+        matcher?: Matcher = "Matcher", "matcher";
+        /// The type of target that you must specify when registering targets with this target group.
+        target_type?: TargetTypeEnum = "TargetType", "targetType";
+        /// The tags to assign to the target group.
+        tags?: Vec<Tag> = "Tags", "tags";
+        /// The IP address type.
+        ip_address_type?: TargetGroupIpAddressTypeEnum = "IpAddressType", "ipAddressType";
+        /// The port on which the target control agent and application load balancer exchange management traffic for the target optimizer feature.
+        target_control_port?: i32 = "TargetControlPort", "targetControlPort";
+    }
+    input "CreateTargetGroupInput" |this, at, out| {
+        if let Some(v) = &this.protocol { rules::one_of(out, at, "protocol", v, false); }
+        if let Some(v) = &this.port { rules::integer(out, at, "port", i64::from(*v), Some(1), Some(65535)); }
+        if let Some(v) = &this.health_check_protocol { rules::one_of(out, at, "healthCheckProtocol", v, false); }
+        if let Some(v) = &this.health_check_path { rules::string(out, at, "healthCheckPath", v, false, Some(1), Some(1024), None); }
+        if let Some(v) = &this.health_check_interval_seconds { rules::integer(out, at, "healthCheckIntervalSeconds", i64::from(*v), Some(5), Some(300)); }
+        if let Some(v) = &this.health_check_timeout_seconds { rules::integer(out, at, "healthCheckTimeoutSeconds", i64::from(*v), Some(2), Some(120)); }
+        if let Some(v) = &this.healthy_threshold_count { rules::integer(out, at, "healthyThresholdCount", i64::from(*v), Some(2), Some(10)); }
+        if let Some(v) = &this.unhealthy_threshold_count { rules::integer(out, at, "unhealthyThresholdCount", i64::from(*v), Some(2), Some(10)); }
+        if let Some(v) = &this.matcher { v.check(&rules::path(at, "matcher"), out); }
+        if let Some(v) = &this.target_type { rules::one_of(out, at, "targetType", v, false); }
+        if let Some(v) = &this.tags { rules::length(out, at, "tags", v, v.len(), false, Some(1), None); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "tags", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.ip_address_type { rules::one_of(out, at, "ipAddressType", v, false); }
+        if let Some(v) = &this.target_control_port { rules::integer(out, at, "targetControlPort", i64::from(*v), Some(1), Some(65535)); }
+    }
+    required REQUIRED_CREATE_TARGET_GROUP_INPUT [
+        RequiredMember { name: "name", wire: "Name", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "matcher", wire: "Matcher", required: false, inner: Inner::Struct(&REQUIRED_MATCHER) },
+        RequiredMember { name: "tags", wire: "Tags", required: false, inner: Inner::List(&REQUIRED_TAG) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    CreateTargetGroupOutput {
+        /// Information about the target group.
+        target_groups?: Vec<TargetGroup> = "TargetGroups";
+    }
+}
+
+crate::structure! {
+    DeleteListenerInput {
+        /// The Amazon Resource Name (ARN) of the listener.
+        listener_arn: String = "ListenerArn", "listenerArn";
+    }
+    input "DeleteListenerInput" |this, at, out| {}
+    required REQUIRED_DELETE_LISTENER_INPUT [
+        RequiredMember { name: "listenerArn", wire: "ListenerArn", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DeleteListenerOutput {}
+}
+
+crate::structure! {
+    DeleteLoadBalancerInput {
+        /// The Amazon Resource Name (ARN) of the load balancer.
+        load_balancer_arn: String = "LoadBalancerArn", "loadBalancerArn";
+    }
+    input "DeleteLoadBalancerInput" |this, at, out| {}
+    required REQUIRED_DELETE_LOAD_BALANCER_INPUT [
+        RequiredMember { name: "loadBalancerArn", wire: "LoadBalancerArn", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DeleteLoadBalancerOutput {}
+}
+
+crate::structure! {
+    DeleteRuleInput {
+        /// The Amazon Resource Name (ARN) of the rule.
+        rule_arn: String = "RuleArn", "ruleArn";
+    }
+    input "DeleteRuleInput" |this, at, out| {}
+    required REQUIRED_DELETE_RULE_INPUT [
+        RequiredMember { name: "ruleArn", wire: "RuleArn", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DeleteRuleOutput {}
+}
+
+crate::structure! {
+    DeleteTargetGroupInput {
+        /// The Amazon Resource Name (ARN) of the target group.
+        target_group_arn: String = "TargetGroupArn", "targetGroupArn";
+    }
+    input "DeleteTargetGroupInput" |this, at, out| {}
+    required REQUIRED_DELETE_TARGET_GROUP_INPUT [
+        RequiredMember { name: "targetGroupArn", wire: "TargetGroupArn", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DeleteTargetGroupOutput {}
+}
+
+crate::structure! {
+    DeregisterTargetsInput {
+        /// The Amazon Resource Name (ARN) of the target group.
+        target_group_arn: String = "TargetGroupArn", "targetGroupArn";
+        /// The targets.
+        targets: Vec<TargetDescription> = "Targets", "targets";
+    }
+    input "DeregisterTargetsInput" |this, at, out| {
+        { let v = &this.targets; for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "targets", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_DEREGISTER_TARGETS_INPUT [
+        RequiredMember { name: "targetGroupArn", wire: "TargetGroupArn", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "targets", wire: "Targets", required: true, inner: Inner::List(&REQUIRED_TARGET_DESCRIPTION) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DeregisterTargetsOutput {}
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeListenersInput {
+        /// The Amazon Resource Name (ARN) of the load balancer.
+        load_balancer_arn?: String = "LoadBalancerArn", "loadBalancerArn";
+        /// The Amazon Resource Names (ARN) of the listeners.
+        listener_arns?: Vec<String> = "ListenerArns", "listenerArns";
+        /// The marker for the next set of results.
+        marker?: String = "Marker", "marker";
+        /// The maximum number of results to return with this call.
+        page_size?: i32 = "PageSize", "pageSize";
+    }
+    input "DescribeListenersInput" |this, at, out| {
+        if let Some(v) = &this.page_size { rules::integer(out, at, "pageSize", i64::from(*v), Some(1), Some(400)); }
+    }
+    required REQUIRED_DESCRIBE_LISTENERS_INPUT []
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeListenersOutput {
+        /// Information about the listeners.
+        listeners?: Vec<Listener> = "Listeners";
+        /// If there are additional results, this is the marker for the next set of results.
+        next_marker?: String = "NextMarker";
+    }
+}
+
+crate::structure! {
+    DescribeLoadBalancerAttributesInput {
+        /// The Amazon Resource Name (ARN) of the load balancer.
+        load_balancer_arn: String = "LoadBalancerArn", "loadBalancerArn";
+    }
+    input "DescribeLoadBalancerAttributesInput" |this, at, out| {}
+    required REQUIRED_DESCRIBE_LOAD_BALANCER_ATTRIBUTES_INPUT [
+        RequiredMember { name: "loadBalancerArn", wire: "LoadBalancerArn", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeLoadBalancerAttributesOutput {
+        /// Information about the load balancer attributes.
+        attributes?: Vec<LoadBalancerAttribute> = "Attributes";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeLoadBalancersInput {
+        /// The Amazon Resource Names (ARN) of the load balancers.
+        load_balancer_arns?: Vec<String> = "LoadBalancerArns", "loadBalancerArns";
+        /// The names of the load balancers.
+        names?: Vec<String> = "Names", "names";
+        /// The marker for the next set of results.
+        marker?: String = "Marker", "marker";
+        /// The maximum number of results to return with this call.
+        page_size?: i32 = "PageSize", "pageSize";
+    }
+    input "DescribeLoadBalancersInput" |this, at, out| {
+        if let Some(v) = &this.page_size { rules::integer(out, at, "pageSize", i64::from(*v), Some(1), Some(400)); }
+    }
+    required REQUIRED_DESCRIBE_LOAD_BALANCERS_INPUT []
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeLoadBalancersOutput {
+        /// Information about the load balancers.
+        load_balancers?: Vec<LoadBalancer> = "LoadBalancers";
+        /// If there are additional results, this is the marker for the next set of results.
+        next_marker?: String = "NextMarker";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeRulesInput {
+        /// The Amazon Resource Name (ARN) of the listener.
+        listener_arn?: String = "ListenerArn", "listenerArn";
+        /// The Amazon Resource Names (ARN) of the rules.
+        rule_arns?: Vec<String> = "RuleArns", "ruleArns";
+        /// The marker for the next set of results.
+        marker?: String = "Marker", "marker";
+        /// The maximum number of results to return with this call.
+        page_size?: i32 = "PageSize", "pageSize";
+    }
+    input "DescribeRulesInput" |this, at, out| {
+        if let Some(v) = &this.page_size { rules::integer(out, at, "pageSize", i64::from(*v), Some(1), Some(400)); }
+    }
+    required REQUIRED_DESCRIBE_RULES_INPUT []
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeRulesOutput {
+        /// Information about the rules.
+        rules?: Vec<Rule> = "Rules";
+        /// If there are additional results, this is the marker for the next set of results.
+        next_marker?: String = "NextMarker";
+    }
+}
+
+crate::structure! {
+    DescribeTagsInput {
+        /// The Amazon Resource Names (ARN) of the resources.
+        resource_arns: Vec<String> = "ResourceArns", "resourceArns";
+    }
+    input "DescribeTagsInput" |this, at, out| {}
+    required REQUIRED_DESCRIBE_TAGS_INPUT [
+        RequiredMember { name: "resourceArns", wire: "ResourceArns", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeTagsOutput {
+        /// Information about the tags.
+        tag_descriptions?: Vec<TagDescription> = "TagDescriptions";
+    }
+}
+
+crate::structure! {
+    DescribeTargetGroupAttributesInput {
+        /// The Amazon Resource Name (ARN) of the target group.
+        target_group_arn: String = "TargetGroupArn", "targetGroupArn";
+    }
+    input "DescribeTargetGroupAttributesInput" |this, at, out| {}
+    required REQUIRED_DESCRIBE_TARGET_GROUP_ATTRIBUTES_INPUT [
+        RequiredMember { name: "targetGroupArn", wire: "TargetGroupArn", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeTargetGroupAttributesOutput {
+        /// Information about the target group attributes
+        attributes?: Vec<TargetGroupAttribute> = "Attributes";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeTargetGroupsInput {
+        /// The Amazon Resource Name (ARN) of the load balancer.
+        load_balancer_arn?: String = "LoadBalancerArn", "loadBalancerArn";
+        /// The Amazon Resource Names (ARN) of the target groups.
+        target_group_arns?: Vec<String> = "TargetGroupArns", "targetGroupArns";
+        /// The names of the target groups.
+        names?: Vec<String> = "Names", "names";
+        /// The marker for the next set of results.
+        marker?: String = "Marker", "marker";
+        /// The maximum number of results to return with this call.
+        page_size?: i32 = "PageSize", "pageSize";
+    }
+    input "DescribeTargetGroupsInput" |this, at, out| {
+        if let Some(v) = &this.page_size { rules::integer(out, at, "pageSize", i64::from(*v), Some(1), Some(400)); }
+    }
+    required REQUIRED_DESCRIBE_TARGET_GROUPS_INPUT []
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeTargetGroupsOutput {
+        /// Information about the target groups.
+        target_groups?: Vec<TargetGroup> = "TargetGroups";
+        /// If there are additional results, this is the marker for the next set of results.
+        next_marker?: String = "NextMarker";
+    }
+}
+
+crate::structure! {
+    DescribeTargetHealthInput {
+        /// The Amazon Resource Name (ARN) of the target group.
+        target_group_arn: String = "TargetGroupArn", "targetGroupArn";
+        /// The targets.
+        targets?: Vec<TargetDescription> = "Targets", "targets";
+        /// Used to include anomaly detection information.
+        include?: Vec<DescribeTargetHealthInputIncludeEnum> = "Include", "include";
+    }
+    input "DescribeTargetHealthInput" |this, at, out| {
+        if let Some(v) = &this.targets { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "targets", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.include { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "include", i); rules::one_of(out, &at0, "member", e0, false); } }
+    }
+    required REQUIRED_DESCRIBE_TARGET_HEALTH_INPUT [
+        RequiredMember { name: "targetGroupArn", wire: "TargetGroupArn", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "targets", wire: "Targets", required: false, inner: Inner::List(&REQUIRED_TARGET_DESCRIPTION) },
+    ]
+}
+
+crate::model_enum! {
+    DescribeTargetHealthInputIncludeEnum {
+        AnomalyDetection = "AnomalyDetection",
+        All = "All",
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeTargetHealthOutput {
+        /// Information about the health of the targets.
+        target_health_descriptions?: Vec<TargetHealthDescription> = "TargetHealthDescriptions";
+    }
+}
+
+crate::model_enum! {
+    EnablePrefixForIpv6SourceNatEnum {
+        On = "on",
+        Off = "off",
+    }
+}
+
+crate::structure! {
+    /// Information about an action that returns a custom HTTP response.
+    FixedResponseActionConfig {
+        /// The message.
+        message_body?: String = "MessageBody", "messageBody";
+        /// The HTTP response code (2XX, 4XX, or 5XX).
+        status_code: String = "StatusCode", "statusCode";
+        /// The content type.
+        content_type?: String = "ContentType", "contentType";
+    }
+    input "FixedResponseActionConfig" |this, at, out| {
+        if let Some(v) = &this.message_body { rules::string(out, at, "messageBody", v, false, Some(0), Some(1024), None); }
+        { let v = &this.status_code; rules::string(out, at, "statusCode", v, false, None, None, Some(&PATTERN_FIXED_RESPONSE_ACTION_STATUS_CODE)); }
+        if let Some(v) = &this.content_type { rules::string(out, at, "contentType", v, false, Some(0), Some(32), None); }
+    }
+    required REQUIRED_FIXED_RESPONSE_ACTION_CONFIG [
+        RequiredMember { name: "statusCode", wire: "StatusCode", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Information about a forward action.
+    #[derive(Default)]
+    ForwardActionConfig {
+        /// The target groups.
+        target_groups?: Vec<TargetGroupTuple> = "TargetGroups", "targetGroups";
+        /// The target group stickiness for the rule.
+        target_group_stickiness_config?: TargetGroupStickinessConfig = "TargetGroupStickinessConfig", "targetGroupStickinessConfig";
+    }
+    input "ForwardActionConfig" |this, at, out| {
+        if let Some(v) = &this.target_groups { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "targetGroups", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.target_group_stickiness_config { v.check(&rules::path(at, "targetGroupStickinessConfig"), out); }
+    }
+    required REQUIRED_FORWARD_ACTION_CONFIG [
+        RequiredMember { name: "targetGroups", wire: "TargetGroups", required: false, inner: Inner::List(&REQUIRED_TARGET_GROUP_TUPLE) },
+        RequiredMember { name: "targetGroupStickinessConfig", wire: "TargetGroupStickinessConfig", required: false, inner: Inner::Struct(&REQUIRED_TARGET_GROUP_STICKINESS_CONFIG) },
+    ]
+}
+
+crate::structure! {
+    /// Information about a host header condition.
+    #[derive(Default)]
+    HostHeaderConditionConfig {
+        /// The host names.
+        values?: Vec<String> = "Values", "values";
+        /// The regular expressions to compare against the host header.
+        regex_values?: Vec<String> = "RegexValues", "regexValues";
+    }
+    input "HostHeaderConditionConfig" |this, at, out| {}
+    required REQUIRED_HOST_HEADER_CONDITION_CONFIG []
+}
+
+crate::structure! {
     /// Information about a host header rewrite transform.
-    #[serde(
-        rename = "HostHeaderRewriteConfig",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub host_header_rewrite_config: Option<HostHeaderRewriteConfig>,
+    #[derive(Default)]
+    HostHeaderRewriteConfig {
+        /// The host header rewrite transform.
+        rewrites?: Vec<RewriteConfig> = "Rewrites", "rewrites";
+    }
+    input "HostHeaderRewriteConfig" |this, at, out| {
+        if let Some(v) = &this.rewrites { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "rewrites", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_HOST_HEADER_REWRITE_CONFIG [
+        RequiredMember { name: "rewrites", wire: "Rewrites", required: false, inner: Inner::List(&REQUIRED_REWRITE_CONFIG) },
+    ]
+}
+
+crate::structure! {
+    /// Information about an HTTP header condition.
+    #[derive(Default)]
+    HttpHeaderConditionConfig {
+        /// The name of the HTTP header field.
+        http_header_name?: String = "HttpHeaderName", "httpHeaderName";
+        /// The strings to compare against the value of the HTTP header.
+        values?: Vec<String> = "Values", "values";
+        /// The regular expression to compare against the HTTP header.
+        regex_values?: Vec<String> = "RegexValues", "regexValues";
+    }
+    input "HttpHeaderConditionConfig" |this, at, out| {}
+    required REQUIRED_HTTP_HEADER_CONDITION_CONFIG []
+}
+
+crate::structure! {
+    /// Information about an HTTP method condition.
+    #[derive(Default)]
+    HttpRequestMethodConditionConfig {
+        /// The name of the request method.
+        values?: Vec<String> = "Values", "values";
+    }
+    input "HttpRequestMethodConditionConfig" |this, at, out| {}
+    required REQUIRED_HTTP_REQUEST_METHOD_CONDITION_CONFIG []
+}
+
+crate::model_enum! {
+    IpAddressType {
+        Ipv4 = "ipv4",
+        Dualstack = "dualstack",
+        DualstackWithoutPublicIpv4 = "dualstack-without-public-ipv4",
+    }
+}
+
+crate::structure! {
+    /// An IPAM pool is a collection of IP address CIDRs.
+    #[derive(Default)]
+    IpamPools {
+        /// The ID of the IPv4 IPAM pool.
+        ipv4_ipam_pool_id?: String = "Ipv4IpamPoolId", "ipv4IpamPoolId";
+    }
+    input "IpamPools" |this, at, out| {
+        if let Some(v) = &this.ipv4_ipam_pool_id { rules::string(out, at, "ipv4IpamPoolId", v, false, None, Some(1000), Some(&PATTERN_IPAM_POOL_ID)); }
+    }
+    required REQUIRED_IPAM_POOLS []
+}
+
+crate::structure! {
+    /// Information about an additional claim to validate.
+    JwtValidationActionAdditionalClaim {
+        /// The format of the claim value.
+        format: JwtValidationActionAdditionalClaimFormatEnum = "Format", "format";
+        /// The name of the claim.
+        name: String = "Name", "name";
+        /// The claim value.
+        values: Vec<String> = "Values", "values";
+    }
+    input "JwtValidationActionAdditionalClaim" |this, at, out| {
+        { let v = &this.format; rules::one_of(out, at, "format", v, false); }
+    }
+    required REQUIRED_JWT_VALIDATION_ACTION_ADDITIONAL_CLAIM [
+        RequiredMember { name: "format", wire: "Format", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "name", wire: "Name", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "values", wire: "Values", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::model_enum! {
+    JwtValidationActionAdditionalClaimFormatEnum {
+        SingleString = "single-string",
+        StringArray = "string-array",
+        SpaceSeparatedValues = "space-separated-values",
+    }
+}
+
+crate::structure! {
+    /// Information about a JSON Web Token (JWT) validation action.
+    JwtValidationActionConfig {
+        /// The JSON Web Key Set (JWKS) endpoint.
+        jwks_endpoint: String = "JwksEndpoint", "jwksEndpoint";
+        /// The issuer of the JWT.
+        issuer: String = "Issuer", "issuer";
+        /// Additional claims to validate.
+        additional_claims?: Vec<JwtValidationActionAdditionalClaim> = "AdditionalClaims", "additionalClaims";
+    }
+    input "JwtValidationActionConfig" |this, at, out| {
+        if let Some(v) = &this.additional_claims { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "additionalClaims", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_JWT_VALIDATION_ACTION_CONFIG [
+        RequiredMember { name: "jwksEndpoint", wire: "JwksEndpoint", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "issuer", wire: "Issuer", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "additionalClaims", wire: "AdditionalClaims", required: false, inner: Inner::List(&REQUIRED_JWT_VALIDATION_ACTION_ADDITIONAL_CLAIM) },
+    ]
+}
+
+crate::structure! {
+    /// Information about a listener.
+    #[derive(Default)]
+    Listener {
+        /// The Amazon Resource Name (ARN) of the listener.
+        listener_arn?: String = "ListenerArn";
+        /// The Amazon Resource Name (ARN) of the load balancer.
+        load_balancer_arn?: String = "LoadBalancerArn";
+        /// The port on which the load balancer is listening.
+        port?: i32 = "Port";
+        /// The protocol for connections from clients to the load balancer.
+        protocol?: ProtocolEnum = "Protocol";
+        /// (HTTPS or TLS listener) The default certificate for the listener.
+        certificates?: Vec<Certificate> = "Certificates";
+        /// (HTTPS or TLS listener) The security policy that defines which protocols and ciphers are supported.
+        ssl_policy?: String = "SslPolicy";
+        /// The default actions for the listener.
+        default_actions?: Vec<Action> = "DefaultActions";
+        /// (TLS listener) The name of the Application-Layer Protocol Negotiation (ALPN) policy.
+        alpn_policy?: Vec<String> = "AlpnPolicy";
+        /// The mutual authentication configuration information.
+        mutual_authentication?: MutualAuthenticationAttributes = "MutualAuthentication";
+    }
+}
+
+crate::structure! {
+    /// Information about a load balancer.
+    #[derive(Default)]
+    LoadBalancer {
+        /// The Amazon Resource Name (ARN) of the load balancer.
+        load_balancer_arn?: String = "LoadBalancerArn";
+        /// The public DNS name of the load balancer.
+        dns_name?: String = "DNSName";
+        /// The ID of the Amazon Route 53 hosted zone associated with the load balancer.
+        canonical_hosted_zone_id?: String = "CanonicalHostedZoneId";
+        /// The date and time the load balancer was created.
+        created_time?: Timestamp = "CreatedTime";
+        /// The name of the load balancer.
+        load_balancer_name?: String = "LoadBalancerName";
+        /// The nodes of an Internet-facing load balancer have public IP addresses.
+        scheme?: LoadBalancerSchemeEnum = "Scheme";
+        /// The ID of the VPC for the load balancer.
+        vpc_id?: String = "VpcId";
+        /// The state of the load balancer.
+        state?: LoadBalancerState = "State";
+        /// The type of load balancer.
+        r#type?: LoadBalancerTypeEnum = "Type";
+        /// The subnets for the load balancer.
+        availability_zones?: Vec<AvailabilityZone> = "AvailabilityZones";
+        /// The IDs of the security groups for the load balancer.
+        security_groups?: Vec<String> = "SecurityGroups";
+        /// The type of IP addresses used for public or private connections by the subnets attached to your load balancer.
+        ip_address_type?: IpAddressType = "IpAddressType";
+        /// (Application Load Balancers on Outposts) The ID of the customer-owned address pool.
+        customer_owned_ipv4_pool?: String = "CustomerOwnedIpv4Pool";
+        /// Indicates whether to evaluate inbound security group rules for traffic sent to a Network Load Balancer through Amazon Web Services PrivateLink.
+        enforce_security_group_inbound_rules_on_private_link_traffic?: String = "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic";
+        /// (Network Load Balancers with UDP listeners) Indicates whether to use an IPv6 prefix from each subnet for source NAT.
+        enable_prefix_for_ipv6_source_nat?: EnablePrefixForIpv6SourceNatEnum = "EnablePrefixForIpv6SourceNat";
+        /// (Application Load Balancers) The IPAM pool in use by the load balancer, if configured.
+        ipam_pools?: IpamPools = "IpamPools";
+    }
+}
+
+crate::structure! {
+    /// Information about a static IP address for a load balancer.
+    #[derive(Default)]
+    LoadBalancerAddress {
+        /// The static IP address.
+        ip_address?: String = "IpAddress";
+        /// (Network Load Balancers) The allocation ID of the Elastic IP address for an internal-facing load balancer.
+        allocation_id?: String = "AllocationId";
+        /// (Network Load Balancers) The private IPv4 address for an internal load balancer.
+        private_ipv4_address?: String = "PrivateIPv4Address";
+        /// (Network Load Balancers) The IPv6 address.
+        ipv6_address?: String = "IPv6Address";
+    }
+}
+
+crate::structure! {
+    /// Information about a load balancer attribute.
+    #[derive(Default)]
+    LoadBalancerAttribute {
+        /// The name of the attribute.
+        key?: String = "Key", "key";
+        /// The value of the attribute.
+        value?: String = "Value", "value";
+    }
+    input "LoadBalancerAttribute" |this, at, out| {
+        if let Some(v) = &this.key { rules::string(out, at, "key", v, false, None, Some(256), Some(&PATTERN_LOAD_BALANCER_ATTRIBUTE_KEY)); }
+        if let Some(v) = &this.value { rules::string(out, at, "value", v, false, None, Some(1024), None); }
+    }
+    required REQUIRED_LOAD_BALANCER_ATTRIBUTE []
+}
+
+crate::model_enum! {
+    LoadBalancerSchemeEnum {
+        InternetFacing = "internet-facing",
+        Internal = "internal",
+    }
+}
+
+crate::structure! {
+    /// Information about the state of the load balancer.
+    #[derive(Default)]
+    LoadBalancerState {
+        /// The state code.
+        code?: LoadBalancerStateEnum = "Code";
+        /// A description of the state.
+        reason?: String = "Reason";
+    }
+}
+
+crate::model_enum! {
+    LoadBalancerStateEnum {
+        Active = "active",
+        Provisioning = "provisioning",
+        ActiveImpaired = "active_impaired",
+        Failed = "failed",
+    }
+}
+
+crate::model_enum! {
+    LoadBalancerTypeEnum {
+        Application = "application",
+        Network = "network",
+        Gateway = "gateway",
+    }
+}
+
+crate::structure! {
+    /// The codes to use when checking for a successful response from a target.
+    #[derive(Default)]
+    Matcher {
+        /// For Application Load Balancers, you can specify values between 200 and 499, with the default value being 200.
+        http_code?: String = "HttpCode", "httpCode";
+        /// You can specify values between 0 and 99.
+        grpc_code?: String = "GrpcCode", "grpcCode";
+    }
+    input "Matcher" |this, at, out| {}
+    required REQUIRED_MATCHER []
+}
+
+crate::model_enum! {
+    MitigationInEffectEnum {
+        Yes = "yes",
+        No = "no",
+    }
+}
+
+crate::structure! {
+    ModifyListenerInput {
+        /// The Amazon Resource Name (ARN) of the listener.
+        listener_arn: String = "ListenerArn", "listenerArn";
+        /// The port for connections from clients to the load balancer.
+        port?: i32 = "Port", "port";
+        /// The protocol for connections from clients to the load balancer.
+        protocol?: ProtocolEnum = "Protocol", "protocol";
+        /// (HTTPS and TLS listeners) The security policy that defines which protocols and ciphers are supported.
+        ssl_policy?: String = "SslPolicy", "sslPolicy";
+        /// (HTTPS and TLS listeners) The default certificate for the listener.
+        certificates?: Vec<Certificate> = "Certificates", "certificates";
+        /// The actions for the default rule.
+        default_actions?: Vec<Action> = "DefaultActions", "defaultActions";
+        /// (TLS listeners) The name of the Application-Layer Protocol Negotiation (ALPN) policy.
+        alpn_policy?: Vec<String> = "AlpnPolicy", "alpnPolicy";
+        /// (HTTPS listeners) The mutual authentication configuration information.
+        mutual_authentication?: MutualAuthenticationAttributes = "MutualAuthentication", "mutualAuthentication";
+    }
+    input "ModifyListenerInput" |this, at, out| {
+        if let Some(v) = &this.port { rules::integer(out, at, "port", i64::from(*v), Some(1), Some(65535)); }
+        if let Some(v) = &this.protocol { rules::one_of(out, at, "protocol", v, false); }
+        if let Some(v) = &this.certificates { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "certificates", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.default_actions { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "defaultActions", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.mutual_authentication { v.check(&rules::path(at, "mutualAuthentication"), out); }
+    }
+    required REQUIRED_MODIFY_LISTENER_INPUT [
+        RequiredMember { name: "listenerArn", wire: "ListenerArn", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "certificates", wire: "Certificates", required: false, inner: Inner::List(&REQUIRED_CERTIFICATE) },
+        RequiredMember { name: "defaultActions", wire: "DefaultActions", required: false, inner: Inner::List(&REQUIRED_ACTION) },
+        RequiredMember { name: "mutualAuthentication", wire: "MutualAuthentication", required: false, inner: Inner::Struct(&REQUIRED_MUTUAL_AUTHENTICATION_ATTRIBUTES) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    ModifyListenerOutput {
+        /// Information about the modified listener.
+        listeners?: Vec<Listener> = "Listeners";
+    }
+}
+
+crate::structure! {
+    ModifyLoadBalancerAttributesInput {
+        /// The Amazon Resource Name (ARN) of the load balancer.
+        load_balancer_arn: String = "LoadBalancerArn", "loadBalancerArn";
+        /// The load balancer attributes.
+        attributes: Vec<LoadBalancerAttribute> = "Attributes", "attributes";
+    }
+    input "ModifyLoadBalancerAttributesInput" |this, at, out| {
+        { let v = &this.attributes; rules::length(out, at, "attributes", v, v.len(), false, None, Some(20)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "attributes", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_MODIFY_LOAD_BALANCER_ATTRIBUTES_INPUT [
+        RequiredMember { name: "loadBalancerArn", wire: "LoadBalancerArn", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "attributes", wire: "Attributes", required: true, inner: Inner::List(&REQUIRED_LOAD_BALANCER_ATTRIBUTE) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    ModifyLoadBalancerAttributesOutput {
+        /// Information about the load balancer attributes.
+        attributes?: Vec<LoadBalancerAttribute> = "Attributes";
+    }
+}
+
+crate::structure! {
+    ModifyRuleInput {
+        /// The Amazon Resource Name (ARN) of the rule.
+        rule_arn: String = "RuleArn", "ruleArn";
+        /// The conditions.
+        conditions?: Vec<RuleCondition> = "Conditions", "conditions";
+        /// The actions.
+        actions?: Vec<Action> = "Actions", "actions";
+        /// The transforms to apply to requests that match this rule.
+        transforms?: Vec<RuleTransform> = "Transforms", "transforms";
+        /// Indicates whether to remove all transforms from the rule.
+        reset_transforms?: bool = "ResetTransforms", "resetTransforms";
+    }
+    input "ModifyRuleInput" |this, at, out| {
+        if let Some(v) = &this.conditions { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "conditions", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.actions { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "actions", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.transforms { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "transforms", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_MODIFY_RULE_INPUT [
+        RequiredMember { name: "ruleArn", wire: "RuleArn", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "conditions", wire: "Conditions", required: false, inner: Inner::List(&REQUIRED_RULE_CONDITION) },
+        RequiredMember { name: "actions", wire: "Actions", required: false, inner: Inner::List(&REQUIRED_ACTION) },
+        RequiredMember { name: "transforms", wire: "Transforms", required: false, inner: Inner::List(&REQUIRED_RULE_TRANSFORM) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    ModifyRuleOutput {
+        /// Information about the modified rule.
+        rules?: Vec<Rule> = "Rules";
+    }
+}
+
+crate::structure! {
+    ModifyTargetGroupAttributesInput {
+        /// The Amazon Resource Name (ARN) of the target group.
+        target_group_arn: String = "TargetGroupArn", "targetGroupArn";
+        /// The target group attributes.
+        attributes: Vec<TargetGroupAttribute> = "Attributes", "attributes";
+    }
+    input "ModifyTargetGroupAttributesInput" |this, at, out| {
+        { let v = &this.attributes; for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "attributes", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_MODIFY_TARGET_GROUP_ATTRIBUTES_INPUT [
+        RequiredMember { name: "targetGroupArn", wire: "TargetGroupArn", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "attributes", wire: "Attributes", required: true, inner: Inner::List(&REQUIRED_TARGET_GROUP_ATTRIBUTE) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    ModifyTargetGroupAttributesOutput {
+        /// Information about the target group attributes.
+        attributes?: Vec<TargetGroupAttribute> = "Attributes";
+    }
+}
+
+crate::structure! {
+    ModifyTargetGroupInput {
+        /// The Amazon Resource Name (ARN) of the target group.
+        target_group_arn: String = "TargetGroupArn", "targetGroupArn";
+        /// The protocol the load balancer uses when performing health checks on targets.
+        health_check_protocol?: ProtocolEnum = "HealthCheckProtocol", "healthCheckProtocol";
+        /// The port the load balancer uses when performing health checks on targets.
+        health_check_port?: String = "HealthCheckPort", "healthCheckPort";
+        /// (HTTP/HTTPS health checks) The destination for health checks on the targets.
+        health_check_path?: String = "HealthCheckPath", "healthCheckPath";
+        /// Indicates whether health checks are enabled.
+        health_check_enabled?: bool = "HealthCheckEnabled", "healthCheckEnabled";
+        /// The approximate amount of time, in seconds, between health checks of an individual target.
+        health_check_interval_seconds?: i32 = "HealthCheckIntervalSeconds", "healthCheckIntervalSeconds";
+        /// (HTTP/HTTPS health checks) The amount of time, in seconds, during which no response means a failed health check.
+        health_check_timeout_seconds?: i32 = "HealthCheckTimeoutSeconds", "healthCheckTimeoutSeconds";
+        /// The number of consecutive health checks successes required before considering an unhealthy target healthy.
+        healthy_threshold_count?: i32 = "HealthyThresholdCount", "healthyThresholdCount";
+        /// The number of consecutive health check failures required before considering the target unhealthy.
+        unhealthy_threshold_count?: i32 = "UnhealthyThresholdCount", "unhealthyThresholdCount";
+        /// (HTTP/HTTPS health checks) The HTTP or gRPC codes to use when checking for a successful response from a target.
+        matcher?: Matcher = "Matcher", "matcher";
+    }
+    input "ModifyTargetGroupInput" |this, at, out| {
+        if let Some(v) = &this.health_check_protocol { rules::one_of(out, at, "healthCheckProtocol", v, false); }
+        if let Some(v) = &this.health_check_path { rules::string(out, at, "healthCheckPath", v, false, Some(1), Some(1024), None); }
+        if let Some(v) = &this.health_check_interval_seconds { rules::integer(out, at, "healthCheckIntervalSeconds", i64::from(*v), Some(5), Some(300)); }
+        if let Some(v) = &this.health_check_timeout_seconds { rules::integer(out, at, "healthCheckTimeoutSeconds", i64::from(*v), Some(2), Some(120)); }
+        if let Some(v) = &this.healthy_threshold_count { rules::integer(out, at, "healthyThresholdCount", i64::from(*v), Some(2), Some(10)); }
+        if let Some(v) = &this.unhealthy_threshold_count { rules::integer(out, at, "unhealthyThresholdCount", i64::from(*v), Some(2), Some(10)); }
+        if let Some(v) = &this.matcher { v.check(&rules::path(at, "matcher"), out); }
+    }
+    required REQUIRED_MODIFY_TARGET_GROUP_INPUT [
+        RequiredMember { name: "targetGroupArn", wire: "TargetGroupArn", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "matcher", wire: "Matcher", required: false, inner: Inner::Struct(&REQUIRED_MATCHER) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    ModifyTargetGroupOutput {
+        /// Information about the modified target group.
+        target_groups?: Vec<TargetGroup> = "TargetGroups";
+    }
+}
+
+crate::structure! {
+    /// Information about the mutual authentication attributes of a listener.
+    #[derive(Default)]
+    MutualAuthenticationAttributes {
+        /// The client certificate handling method.
+        mode?: String = "Mode", "mode";
+        /// The Amazon Resource Name (ARN) of the trust store.
+        trust_store_arn?: String = "TrustStoreArn", "trustStoreArn";
+        /// Indicates whether expired client certificates are ignored.
+        ignore_client_certificate_expiry?: bool = "IgnoreClientCertificateExpiry", "ignoreClientCertificateExpiry";
+        /// Indicates a shared trust stores association status.
+        trust_store_association_status?: TrustStoreAssociationStatusEnum = "TrustStoreAssociationStatus", "trustStoreAssociationStatus";
+        /// Indicates whether trust store CA certificate names are advertised.
+        advertise_trust_store_ca_names?: AdvertiseTrustStoreCaNamesEnum = "AdvertiseTrustStoreCaNames", "advertiseTrustStoreCaNames";
+    }
+    input "MutualAuthenticationAttributes" |this, at, out| {
+        if let Some(v) = &this.trust_store_association_status { rules::one_of(out, at, "trustStoreAssociationStatus", v, false); }
+        if let Some(v) = &this.advertise_trust_store_ca_names { rules::one_of(out, at, "advertiseTrustStoreCaNames", v, false); }
+    }
+    required REQUIRED_MUTUAL_AUTHENTICATION_ATTRIBUTES []
+}
+
+crate::structure! {
+    /// Information about a path pattern condition.
+    #[derive(Default)]
+    PathPatternConditionConfig {
+        /// The path patterns to compare against the request URL.
+        values?: Vec<String> = "Values", "values";
+        /// The regular expressions to compare against the request URL.
+        regex_values?: Vec<String> = "RegexValues", "regexValues";
+    }
+    input "PathPatternConditionConfig" |this, at, out| {}
+    required REQUIRED_PATH_PATTERN_CONDITION_CONFIG []
+}
+
+crate::model_enum! {
+    ProtocolEnum {
+        Http = "HTTP",
+        Https = "HTTPS",
+        Tcp = "TCP",
+        Tls = "TLS",
+        Udp = "UDP",
+        TcpUdp = "TCP_UDP",
+        Geneve = "GENEVE",
+        Quic = "QUIC",
+        TcpQuic = "TCP_QUIC",
+    }
+}
+
+crate::structure! {
+    /// Information about a query string condition.
+    #[derive(Default)]
+    QueryStringConditionConfig {
+        /// The key/value pairs or values to find in the query string.
+        values?: Vec<QueryStringKeyValuePair> = "Values", "values";
+    }
+    input "QueryStringConditionConfig" |this, at, out| {
+        if let Some(v) = &this.values { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "values", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_QUERY_STRING_CONDITION_CONFIG [
+        RequiredMember { name: "values", wire: "Values", required: false, inner: Inner::List(&REQUIRED_QUERY_STRING_KEY_VALUE_PAIR) },
+    ]
+}
+
+crate::structure! {
+    /// Information about a key/value pair.
+    #[derive(Default)]
+    QueryStringKeyValuePair {
+        /// The key.
+        key?: String = "Key", "key";
+        /// The value.
+        value?: String = "Value", "value";
+    }
+    input "QueryStringKeyValuePair" |this, at, out| {}
+    required REQUIRED_QUERY_STRING_KEY_VALUE_PAIR []
+}
+
+crate::structure! {
+    /// Information about a redirect action.
+    RedirectActionConfig {
+        /// The protocol.
+        protocol?: String = "Protocol", "protocol";
+        /// The port.
+        port?: String = "Port", "port";
+        /// The hostname.
+        host?: String = "Host", "host";
+        /// The absolute path, starting with the leading "/".
+        path?: String = "Path", "path";
+        /// The query parameters, URL-encoded when necessary, but not percent-encoded.
+        query?: String = "Query", "query";
+        /// The HTTP redirect code.
+        status_code: RedirectActionStatusCodeEnum = "StatusCode", "statusCode";
+    }
+    input "RedirectActionConfig" |this, at, out| {
+        if let Some(v) = &this.protocol { rules::string(out, at, "protocol", v, false, None, None, Some(&PATTERN_REDIRECT_ACTION_PROTOCOL)); }
+        if let Some(v) = &this.host { rules::string(out, at, "host", v, false, Some(1), Some(128), None); }
+        if let Some(v) = &this.path { rules::string(out, at, "path", v, false, Some(1), Some(128), None); }
+        if let Some(v) = &this.query { rules::string(out, at, "query", v, false, Some(0), Some(128), None); }
+        { let v = &this.status_code; rules::one_of(out, at, "statusCode", v, false); }
+    }
+    required REQUIRED_REDIRECT_ACTION_CONFIG [
+        RequiredMember { name: "statusCode", wire: "StatusCode", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::model_enum! {
+    RedirectActionStatusCodeEnum {
+        Http301 = "HTTP_301",
+        Http302 = "HTTP_302",
+    }
+}
+
+crate::structure! {
+    RegisterTargetsInput {
+        /// The Amazon Resource Name (ARN) of the target group.
+        target_group_arn: String = "TargetGroupArn", "targetGroupArn";
+        /// The targets.
+        targets: Vec<TargetDescription> = "Targets", "targets";
+    }
+    input "RegisterTargetsInput" |this, at, out| {
+        { let v = &this.targets; for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "targets", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_REGISTER_TARGETS_INPUT [
+        RequiredMember { name: "targetGroupArn", wire: "TargetGroupArn", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "targets", wire: "Targets", required: true, inner: Inner::List(&REQUIRED_TARGET_DESCRIPTION) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    RegisterTargetsOutput {}
+}
+
+crate::structure! {
+    RemoveTagsInput {
+        /// The Amazon Resource Name (ARN) of the resource.
+        resource_arns: Vec<String> = "ResourceArns", "resourceArns";
+        /// The tag keys for the tags to remove.
+        tag_keys: Vec<String> = "TagKeys", "tagKeys";
+    }
+    input "RemoveTagsInput" |this, at, out| {
+        { let v = &this.tag_keys; for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "tagKeys", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(128), Some(&PATTERN_TAG_KEY)); } }
+    }
+    required REQUIRED_REMOVE_TAGS_INPUT [
+        RequiredMember { name: "resourceArns", wire: "ResourceArns", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "tagKeys", wire: "TagKeys", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    RemoveTagsOutput {}
+}
+
+crate::structure! {
+    /// Information about a rewrite transform.
+    RewriteConfig {
+        /// The regular expression to match in the input string.
+        regex: String = "Regex", "regex";
+        /// The replacement string to use when rewriting the matched input.
+        replace: String = "Replace", "replace";
+    }
+    input "RewriteConfig" |this, at, out| {}
+    required REQUIRED_REWRITE_CONFIG [
+        RequiredMember { name: "regex", wire: "Regex", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "replace", wire: "Replace", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Information about a rule.
+    #[derive(Default)]
+    Rule {
+        /// The Amazon Resource Name (ARN) of the rule.
+        rule_arn?: String = "RuleArn";
+        /// The priority.
+        priority?: String = "Priority";
+        /// The conditions.
+        conditions?: Vec<RuleCondition> = "Conditions";
+        /// The actions.
+        actions?: Vec<Action> = "Actions";
+        /// Indicates whether this is the default rule.
+        is_default?: bool = "IsDefault";
+        /// The transforms for the rule.
+        transforms?: Vec<RuleTransform> = "Transforms";
+    }
+}
+
+crate::structure! {
+    /// Information about a condition for a rule.
+    #[derive(Default)]
+    RuleCondition {
+        /// The field in the HTTP request.
+        field?: String = "Field", "field";
+        /// The condition value.
+        values?: Vec<String> = "Values", "values";
+        /// Information for a host header condition.
+        host_header_config?: HostHeaderConditionConfig = "HostHeaderConfig", "hostHeaderConfig";
+        /// Information for a path pattern condition.
+        path_pattern_config?: PathPatternConditionConfig = "PathPatternConfig", "pathPatternConfig";
+        /// Information for an HTTP header condition.
+        http_header_config?: HttpHeaderConditionConfig = "HttpHeaderConfig", "httpHeaderConfig";
+        /// Information for a query string condition.
+        query_string_config?: QueryStringConditionConfig = "QueryStringConfig", "queryStringConfig";
+        /// Information for an HTTP method condition.
+        http_request_method_config?: HttpRequestMethodConditionConfig = "HttpRequestMethodConfig", "httpRequestMethodConfig";
+        /// Information for a source IP condition.
+        source_ip_config?: SourceIpConditionConfig = "SourceIpConfig", "sourceIpConfig";
+        /// The regular expressions to match against the condition field.
+        regex_values?: Vec<String> = "RegexValues", "regexValues";
+    }
+    input "RuleCondition" |this, at, out| {
+        if let Some(v) = &this.field { rules::string(out, at, "field", v, false, None, Some(64), None); }
+        if let Some(v) = &this.host_header_config { v.check(&rules::path(at, "hostHeaderConfig"), out); }
+        if let Some(v) = &this.path_pattern_config { v.check(&rules::path(at, "pathPatternConfig"), out); }
+        if let Some(v) = &this.http_header_config { v.check(&rules::path(at, "httpHeaderConfig"), out); }
+        if let Some(v) = &this.query_string_config { v.check(&rules::path(at, "queryStringConfig"), out); }
+        if let Some(v) = &this.http_request_method_config { v.check(&rules::path(at, "httpRequestMethodConfig"), out); }
+        if let Some(v) = &this.source_ip_config { v.check(&rules::path(at, "sourceIpConfig"), out); }
+    }
+    required REQUIRED_RULE_CONDITION [
+        RequiredMember { name: "hostHeaderConfig", wire: "HostHeaderConfig", required: false, inner: Inner::Struct(&REQUIRED_HOST_HEADER_CONDITION_CONFIG) },
+        RequiredMember { name: "pathPatternConfig", wire: "PathPatternConfig", required: false, inner: Inner::Struct(&REQUIRED_PATH_PATTERN_CONDITION_CONFIG) },
+        RequiredMember { name: "httpHeaderConfig", wire: "HttpHeaderConfig", required: false, inner: Inner::Struct(&REQUIRED_HTTP_HEADER_CONDITION_CONFIG) },
+        RequiredMember { name: "queryStringConfig", wire: "QueryStringConfig", required: false, inner: Inner::Struct(&REQUIRED_QUERY_STRING_CONDITION_CONFIG) },
+        RequiredMember { name: "httpRequestMethodConfig", wire: "HttpRequestMethodConfig", required: false, inner: Inner::Struct(&REQUIRED_HTTP_REQUEST_METHOD_CONDITION_CONFIG) },
+        RequiredMember { name: "sourceIpConfig", wire: "SourceIpConfig", required: false, inner: Inner::Struct(&REQUIRED_SOURCE_IP_CONDITION_CONFIG) },
+    ]
+}
+
+crate::structure! {
+    /// Information about the priorities for the rules for a listener.
+    #[derive(Default)]
+    RulePriorityPair {
+        /// The Amazon Resource Name (ARN) of the rule.
+        rule_arn?: String = "RuleArn", "ruleArn";
+        /// The rule priority.
+        priority?: i32 = "Priority", "priority";
+    }
+    input "RulePriorityPair" |this, at, out| {
+        if let Some(v) = &this.priority { rules::integer(out, at, "priority", i64::from(*v), Some(1), Some(50000)); }
+    }
+    required REQUIRED_RULE_PRIORITY_PAIR []
+}
+
+crate::structure! {
+    /// Information about a transform to apply to requests that match a rule.
+    RuleTransform {
+        /// The type of transform.
+        r#type: TransformTypeEnum = "Type", "type";
+        /// Information about a host header rewrite transform.
+        host_header_rewrite_config?: HostHeaderRewriteConfig = "HostHeaderRewriteConfig", "hostHeaderRewriteConfig";
+        /// Information about a URL rewrite transform.
+        url_rewrite_config?: UrlRewriteConfig = "UrlRewriteConfig", "urlRewriteConfig";
+    }
+    input "RuleTransform" |this, at, out| {
+        { let v = &this.r#type; rules::one_of(out, at, "type", v, false); }
+        if let Some(v) = &this.host_header_rewrite_config { v.check(&rules::path(at, "hostHeaderRewriteConfig"), out); }
+        if let Some(v) = &this.url_rewrite_config { v.check(&rules::path(at, "urlRewriteConfig"), out); }
+    }
+    required REQUIRED_RULE_TRANSFORM [
+        RequiredMember { name: "type", wire: "Type", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "hostHeaderRewriteConfig", wire: "HostHeaderRewriteConfig", required: false, inner: Inner::Struct(&REQUIRED_HOST_HEADER_REWRITE_CONFIG) },
+        RequiredMember { name: "urlRewriteConfig", wire: "UrlRewriteConfig", required: false, inner: Inner::Struct(&REQUIRED_URL_REWRITE_CONFIG) },
+    ]
+}
+
+crate::structure! {
+    SetRulePrioritiesInput {
+        /// The rule priorities.
+        rule_priorities: Vec<RulePriorityPair> = "RulePriorities", "rulePriorities";
+    }
+    input "SetRulePrioritiesInput" |this, at, out| {
+        { let v = &this.rule_priorities; for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "rulePriorities", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_SET_RULE_PRIORITIES_INPUT [
+        RequiredMember { name: "rulePriorities", wire: "RulePriorities", required: true, inner: Inner::List(&REQUIRED_RULE_PRIORITY_PAIR) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    SetRulePrioritiesOutput {
+        /// Information about the rules.
+        rules?: Vec<Rule> = "Rules";
+    }
+}
+
+crate::structure! {
+    /// Information about a source IP condition.
+    #[derive(Default)]
+    SourceIpConditionConfig {
+        /// The source IP addresses, in CIDR format.
+        values?: Vec<String> = "Values", "values";
+    }
+    input "SourceIpConditionConfig" |this, at, out| {}
+    required REQUIRED_SOURCE_IP_CONDITION_CONFIG []
+}
+
+crate::structure! {
+    /// Information about a subnet mapping.
+    #[derive(Default)]
+    SubnetMapping {
+        /// The ID of the subnet.
+        subnet_id?: String = "SubnetId", "subnetId";
+        /// (Network Load Balancers) The allocation ID of the Elastic IP address for an internet-facing load balancer.
+        allocation_id?: String = "AllocationId", "allocationId";
+        /// (Network Load Balancers) The private IPv4 address for an internal load balancer.
+        private_ipv4_address?: String = "PrivateIPv4Address", "privateIPv4Address";
+        /// (Network Load Balancers) The IPv6 address.
+        ipv6_address?: String = "IPv6Address", "iPv6Address";
+        /// (Network Load Balancers with UDP listeners) The IPv6 prefix to use for source NAT.
+        source_nat_ipv6_prefix?: String = "SourceNatIpv6Prefix", "sourceNatIpv6Prefix";
+    }
+    input "SubnetMapping" |this, at, out| {}
+    required REQUIRED_SUBNET_MAPPING []
+}
+
+crate::structure! {
+    /// Information about a tag.
+    Tag {
+        /// The key of the tag.
+        key: String = "Key", "key";
+        /// The value of the tag.
+        value?: String = "Value", "value";
+    }
+    input "Tag" |this, at, out| {
+        { let v = &this.key; rules::string(out, at, "key", v, false, Some(1), Some(128), Some(&PATTERN_TAG_KEY)); }
+        if let Some(v) = &this.value { rules::string(out, at, "value", v, false, Some(0), Some(256), Some(&PATTERN_TAG_VALUE)); }
+    }
+    required REQUIRED_TAG [
+        RequiredMember { name: "key", wire: "Key", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// The tags associated with a resource.
+    #[derive(Default)]
+    TagDescription {
+        /// The Amazon Resource Name (ARN) of the resource.
+        resource_arn?: String = "ResourceArn";
+        /// Information about the tags.
+        tags?: Vec<Tag> = "Tags";
+    }
+}
+
+crate::model_enum! {
+    TargetAdministrativeOverrideReasonEnum {
+        AdministrativeOverrideUnknown = "AdministrativeOverride.Unknown",
+        AdministrativeOverrideNoOverride = "AdministrativeOverride.NoOverride",
+        AdministrativeOverrideZonalShiftActive = "AdministrativeOverride.ZonalShiftActive",
+        AdministrativeOverrideZonalShiftDelegatedToDns = "AdministrativeOverride.ZonalShiftDelegatedToDns",
+    }
+}
+
+crate::model_enum! {
+    TargetAdministrativeOverrideStateEnum {
+        UnknownValue = "unknown",
+        NoOverride = "no_override",
+        ZonalShiftActive = "zonal_shift_active",
+        ZonalShiftDelegatedToDns = "zonal_shift_delegated_to_dns",
+    }
+}
+
+crate::structure! {
+    /// Information about a target.
+    TargetDescription {
+        /// The ID of the target.
+        id: String = "Id", "id";
+        /// The port on which the target is listening.
+        port?: i32 = "Port", "port";
+        /// An Availability Zone or all.
+        availability_zone?: String = "AvailabilityZone", "availabilityZone";
+        /// The server ID for the targets.
+        quic_server_id?: String = "QuicServerId", "quicServerId";
+    }
+    input "TargetDescription" |this, at, out| {
+        if let Some(v) = &this.port { rules::integer(out, at, "port", i64::from(*v), Some(1), Some(65535)); }
+        if let Some(v) = &this.quic_server_id { rules::string(out, at, "quicServerId", v, false, Some(1), Some(256), None); }
+    }
+    required REQUIRED_TARGET_DESCRIPTION [
+        RequiredMember { name: "id", wire: "Id", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Information about a target group.
+    #[derive(Default)]
+    TargetGroup {
+        /// The Amazon Resource Name (ARN) of the target group.
+        target_group_arn?: String = "TargetGroupArn";
+        /// The name of the target group.
+        target_group_name?: String = "TargetGroupName";
+        /// The protocol to use for routing traffic to the targets.
+        protocol?: ProtocolEnum = "Protocol";
+        /// The port on which the targets are listening.
+        port?: i32 = "Port";
+        /// The ID of the VPC for the targets.
+        vpc_id?: String = "VpcId";
+        /// The protocol to use to connect with the target.
+        health_check_protocol?: ProtocolEnum = "HealthCheckProtocol";
+        /// The port to use to connect with the target.
+        health_check_port?: String = "HealthCheckPort";
+        /// Indicates whether health checks are enabled.
+        health_check_enabled?: bool = "HealthCheckEnabled";
+        /// The approximate amount of time, in seconds, between health checks of an individual target.
+        health_check_interval_seconds?: i32 = "HealthCheckIntervalSeconds";
+        /// The amount of time, in seconds, during which no response means a failed health check.
+        health_check_timeout_seconds?: i32 = "HealthCheckTimeoutSeconds";
+        /// The number of consecutive health checks successes required before considering an unhealthy target healthy.
+        healthy_threshold_count?: i32 = "HealthyThresholdCount";
+        /// The number of consecutive health check failures required before considering the target unhealthy.
+        unhealthy_threshold_count?: i32 = "UnhealthyThresholdCount";
+        /// The destination for health checks on the targets.
+        health_check_path?: String = "HealthCheckPath";
+        /// The HTTP or gRPC codes to use when checking for a successful response from a target.
+        matcher?: Matcher = "Matcher";
+        /// The Amazon Resource Name (ARN) of the load balancer that routes traffic to this target group.
+        load_balancer_arns?: Vec<String> = "LoadBalancerArns";
+        /// The type of target that you must specify when registering targets with this target group.
+        target_type?: TargetTypeEnum = "TargetType";
+        /// (HTTP/HTTPS protocol) The protocol version.
+        protocol_version?: String = "ProtocolVersion";
+        /// The IP address type.
+        ip_address_type?: TargetGroupIpAddressTypeEnum = "IpAddressType";
+        /// The port on which the target control agent and application load balancer exchange management traffic for the target optimizer feature.
+        target_control_port?: i32 = "TargetControlPort";
+    }
+}
+
+crate::structure! {
+    /// Information about a target group attribute.
+    #[derive(Default)]
+    TargetGroupAttribute {
+        /// The name of the attribute.
+        key?: String = "Key", "key";
+        /// The value of the attribute.
+        value?: String = "Value", "value";
+    }
+    input "TargetGroupAttribute" |this, at, out| {
+        if let Some(v) = &this.key { rules::string(out, at, "key", v, false, None, Some(256), Some(&PATTERN_TARGET_GROUP_ATTRIBUTE_KEY)); }
+    }
+    required REQUIRED_TARGET_GROUP_ATTRIBUTE []
+}
+
+crate::model_enum! {
+    TargetGroupIpAddressTypeEnum {
+        Ipv4 = "ipv4",
+        Ipv6 = "ipv6",
+    }
+}
+
+crate::structure! {
+    /// Information about the target group stickiness for a rule.
+    #[derive(Default)]
+    TargetGroupStickinessConfig {
+        /// Indicates whether target group stickiness is enabled.
+        enabled?: bool = "Enabled", "enabled";
+        /// (Application Load Balancers) The time period, in seconds, during which requests from a client should be routed to the same target group.
+        duration_seconds?: i32 = "DurationSeconds", "durationSeconds";
+    }
+    input "TargetGroupStickinessConfig" |this, at, out| {}
+    required REQUIRED_TARGET_GROUP_STICKINESS_CONFIG []
+}
+
+crate::structure! {
+    /// Information about how traffic will be distributed between multiple target groups in a forward rule.
+    #[derive(Default)]
+    TargetGroupTuple {
+        /// The Amazon Resource Name (ARN) of the target group.
+        target_group_arn?: String = "TargetGroupArn", "targetGroupArn";
+        /// The weight.
+        weight?: i32 = "Weight", "weight";
+    }
+    input "TargetGroupTuple" |this, at, out| {}
+    required REQUIRED_TARGET_GROUP_TUPLE []
+}
+
+crate::structure! {
+    /// Information about the current health of a target.
+    #[derive(Default)]
+    TargetHealth {
+        /// The state of the target.
+        state?: TargetHealthStateEnum = "State";
+        /// The reason code.
+        reason?: TargetHealthReasonEnum = "Reason";
+        /// A description of the target health that provides additional details.
+        description?: String = "Description";
+    }
+}
+
+crate::structure! {
+    /// Information about the health of a target.
+    #[derive(Default)]
+    TargetHealthDescription {
+        /// The description of the target.
+        target?: TargetDescription = "Target";
+        /// The port to use to connect with the target.
+        health_check_port?: String = "HealthCheckPort";
+        /// The health information for the target.
+        target_health?: TargetHealth = "TargetHealth";
+        /// The anomaly detection result for the target.
+        anomaly_detection?: AnomalyDetection = "AnomalyDetection";
+        /// The administrative override information for the target.
+        administrative_override?: AdministrativeOverride = "AdministrativeOverride";
+    }
+}
+
+crate::model_enum! {
+    TargetHealthReasonEnum {
+        ElbRegistrationInProgress = "Elb.RegistrationInProgress",
+        ElbInitialHealthChecking = "Elb.InitialHealthChecking",
+        TargetResponseCodeMismatch = "Target.ResponseCodeMismatch",
+        TargetTimeout = "Target.Timeout",
+        TargetFailedHealthChecks = "Target.FailedHealthChecks",
+        TargetNotRegistered = "Target.NotRegistered",
+        TargetNotInUse = "Target.NotInUse",
+        TargetDeregistrationInProgress = "Target.DeregistrationInProgress",
+        TargetInvalidState = "Target.InvalidState",
+        TargetIpUnusable = "Target.IpUnusable",
+        TargetHealthCheckDisabled = "Target.HealthCheckDisabled",
+        ElbInternalError = "Elb.InternalError",
+    }
+}
+
+crate::model_enum! {
+    TargetHealthStateEnum {
+        Initial = "initial",
+        Healthy = "healthy",
+        Unhealthy = "unhealthy",
+        UnhealthyDraining = "unhealthy.draining",
+        Unused = "unused",
+        Draining = "draining",
+        Unavailable = "unavailable",
+    }
+}
+
+crate::model_enum! {
+    TargetTypeEnum {
+        Instance = "instance",
+        Ip = "ip",
+        Lambda = "lambda",
+        Alb = "alb",
+    }
+}
+
+crate::model_enum! {
+    TransformTypeEnum {
+        HostHeaderRewrite = "host-header-rewrite",
+        UrlRewrite = "url-rewrite",
+    }
+}
+
+crate::model_enum! {
+    TrustStoreAssociationStatusEnum {
+        Active = "active",
+        Removed = "removed",
+    }
+}
+
+crate::structure! {
     /// Information about a URL rewrite transform.
-    #[serde(rename = "UrlRewriteConfig", skip_serializing_if = "Option::is_none")]
-    pub url_rewrite_config: Option<UrlRewriteConfig>,
-}
-
-impl Validate for RuleTransform {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.r#type;
-            rules::one_of(out, at, "type", v, false);
-        }
-        if let Some(v) = &self.host_header_rewrite_config {
-            v.check(&rules::path(at, "hostHeaderRewriteConfig"), out);
-        }
-        if let Some(v) = &self.url_rewrite_config {
-            v.check(&rules::path(at, "urlRewriteConfig"), out);
-        }
+    #[derive(Default)]
+    UrlRewriteConfig {
+        /// The URL rewrite transform to apply to the request.
+        rewrites?: Vec<RewriteConfig> = "Rewrites", "rewrites";
     }
-    fn required() -> &'static Required {
-        &REQUIRED_RULE_TRANSFORM
+    input "UrlRewriteConfig" |this, at, out| {
+        if let Some(v) = &this.rewrites { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "rewrites", i); e0.check(&rules::path(&at0, "member"), out); } }
     }
-}
-
-/// What [`RuleTransform`] requires, for reporting every missing member at once.
-pub static REQUIRED_RULE_TRANSFORM: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "type",
-            wire: "Type",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "hostHeaderRewriteConfig",
-            wire: "HostHeaderRewriteConfig",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_HOST_HEADER_REWRITE_CONFIG),
-        },
-        RequiredMember {
-            name: "urlRewriteConfig",
-            wire: "UrlRewriteConfig",
-            required: false,
-            inner: Inner::Struct(&REQUIRED_URL_REWRITE_CONFIG),
-        },
-    ],
-};
-
-impl Echo for RuleTransform {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "RuleTransform",
-            &[
-                ("type", &self.r#type),
-                ("hostHeaderRewriteConfig", &self.host_header_rewrite_config),
-                ("urlRewriteConfig", &self.url_rewrite_config),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SetRulePrioritiesInput {
-    /// The rule priorities.
-    #[serde(rename = "RulePriorities")]
-    pub rule_priorities: Vec<RulePriorityPair>,
-}
-
-impl Validate for SetRulePrioritiesInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.rule_priorities;
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "rulePriorities", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_SET_RULE_PRIORITIES_INPUT
-    }
-}
-
-/// What [`SetRulePrioritiesInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_SET_RULE_PRIORITIES_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "rulePriorities",
-        wire: "RulePriorities",
-        required: true,
-        inner: Inner::List(&REQUIRED_RULE_PRIORITY_PAIR),
-    }],
-};
-
-impl Echo for SetRulePrioritiesInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "SetRulePrioritiesInput",
-            &[("rulePriorities", &self.rule_priorities)],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct SetRulePrioritiesOutput {
-    /// Information about the rules.
-    #[serde(rename = "Rules", skip_serializing_if = "Option::is_none")]
-    pub rules: Option<Vec<Rule>>,
-}
-
-/// Information about a source IP condition.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct SourceIpConditionConfig {
-    /// The source IP addresses, in CIDR format.
-    #[serde(rename = "Values", skip_serializing_if = "Option::is_none")]
-    pub values: Option<Vec<String>>,
-}
-
-impl Validate for SourceIpConditionConfig {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        let _ = (at, out);
-    }
-}
-
-/// What [`SourceIpConditionConfig`] requires, for reporting every missing member at once.
-pub static REQUIRED_SOURCE_IP_CONDITION_CONFIG: Required = Required { members: &[] };
-
-impl Echo for SourceIpConditionConfig {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(out, "SourceIpConditionConfig", &[("values", &self.values)]);
-    }
-}
-
-/// Information about a subnet mapping.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct SubnetMapping {
-    /// The ID of the subnet.
-    #[serde(rename = "SubnetId", skip_serializing_if = "Option::is_none")]
-    pub subnet_id: Option<String>,
-    /// (Network Load Balancers) The allocation ID of the Elastic IP address for an internet-facing load balancer.
-    #[serde(rename = "AllocationId", skip_serializing_if = "Option::is_none")]
-    pub allocation_id: Option<String>,
-    /// (Network Load Balancers) The private IPv4 address for an internal load balancer.
-    #[serde(rename = "PrivateIPv4Address", skip_serializing_if = "Option::is_none")]
-    pub private_ipv4_address: Option<String>,
-    /// (Network Load Balancers) The IPv6 address.
-    #[serde(rename = "IPv6Address", skip_serializing_if = "Option::is_none")]
-    pub ipv6_address: Option<String>,
-    /// (Network Load Balancers with UDP listeners) The IPv6 prefix to use for source NAT.
-    #[serde(
-        rename = "SourceNatIpv6Prefix",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub source_nat_ipv6_prefix: Option<String>,
-}
-
-impl Validate for SubnetMapping {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        let _ = (at, out);
-    }
-}
-
-/// What [`SubnetMapping`] requires, for reporting every missing member at once.
-pub static REQUIRED_SUBNET_MAPPING: Required = Required { members: &[] };
-
-impl Echo for SubnetMapping {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "SubnetMapping",
-            &[
-                ("subnetId", &self.subnet_id),
-                ("allocationId", &self.allocation_id),
-                ("privateIPv4Address", &self.private_ipv4_address),
-                ("iPv6Address", &self.ipv6_address),
-                ("sourceNatIpv6Prefix", &self.source_nat_ipv6_prefix),
-            ],
-        );
-    }
-}
-
-/// Information about a tag.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Tag {
-    /// The key of the tag.
-    #[serde(rename = "Key")]
-    pub key: String,
-    /// The value of the tag.
-    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-}
-
-impl Validate for Tag {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.key;
-            rules::string(
-                out,
-                at,
-                "key",
-                v,
-                false,
-                Some(1),
-                Some(128),
-                Some(&PATTERN_TAG_KEY),
-            );
-        }
-        if let Some(v) = &self.value {
-            rules::string(
-                out,
-                at,
-                "value",
-                v,
-                false,
-                Some(0),
-                Some(256),
-                Some(&PATTERN_TAG_VALUE),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_TAG
-    }
-}
-
-/// What [`Tag`] requires, for reporting every missing member at once.
-pub static REQUIRED_TAG: Required = Required {
-    members: &[RequiredMember {
-        name: "key",
-        wire: "Key",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for Tag {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(out, "Tag", &[("key", &self.key), ("value", &self.value)]);
-    }
-}
-
-/// The tags associated with a resource.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct TagDescription {
-    /// The Amazon Resource Name (ARN) of the resource.
-    #[serde(rename = "ResourceArn", skip_serializing_if = "Option::is_none")]
-    pub resource_arn: Option<String>,
-    /// Information about the tags.
-    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<Tag>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum TargetAdministrativeOverrideReasonEnum {
-    /// `AdministrativeOverride.Unknown`
-    AdministrativeOverrideUnknown,
-    /// `AdministrativeOverride.NoOverride`
-    AdministrativeOverrideNoOverride,
-    /// `AdministrativeOverride.ZonalShiftActive`
-    AdministrativeOverrideZonalShiftActive,
-    /// `AdministrativeOverride.ZonalShiftDelegatedToDns`
-    AdministrativeOverrideZonalShiftDelegatedToDns,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl TargetAdministrativeOverrideReasonEnum {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &[
-        "AdministrativeOverride.Unknown",
-        "AdministrativeOverride.NoOverride",
-        "AdministrativeOverride.ZonalShiftActive",
-        "AdministrativeOverride.ZonalShiftDelegatedToDns",
-    ];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::AdministrativeOverrideUnknown => "AdministrativeOverride.Unknown",
-            Self::AdministrativeOverrideNoOverride => "AdministrativeOverride.NoOverride",
-            Self::AdministrativeOverrideZonalShiftActive => {
-                "AdministrativeOverride.ZonalShiftActive"
-            }
-            Self::AdministrativeOverrideZonalShiftDelegatedToDns => {
-                "AdministrativeOverride.ZonalShiftDelegatedToDns"
-            }
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for TargetAdministrativeOverrideReasonEnum {
-    fn from(value: &str) -> Self {
-        match value {
-            "AdministrativeOverride.Unknown" => Self::AdministrativeOverrideUnknown,
-            "AdministrativeOverride.NoOverride" => Self::AdministrativeOverrideNoOverride,
-            "AdministrativeOverride.ZonalShiftActive" => {
-                Self::AdministrativeOverrideZonalShiftActive
-            }
-            "AdministrativeOverride.ZonalShiftDelegatedToDns" => {
-                Self::AdministrativeOverrideZonalShiftDelegatedToDns
-            }
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(TargetAdministrativeOverrideReasonEnum);
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum TargetAdministrativeOverrideStateEnum {
-    /// `unknown`
-    UnknownValue,
-    /// `no_override`
-    NoOverride,
-    /// `zonal_shift_active`
-    ZonalShiftActive,
-    /// `zonal_shift_delegated_to_dns`
-    ZonalShiftDelegatedToDns,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl TargetAdministrativeOverrideStateEnum {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &[
-        "unknown",
-        "no_override",
-        "zonal_shift_active",
-        "zonal_shift_delegated_to_dns",
-    ];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::UnknownValue => "unknown",
-            Self::NoOverride => "no_override",
-            Self::ZonalShiftActive => "zonal_shift_active",
-            Self::ZonalShiftDelegatedToDns => "zonal_shift_delegated_to_dns",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for TargetAdministrativeOverrideStateEnum {
-    fn from(value: &str) -> Self {
-        match value {
-            "unknown" => Self::UnknownValue,
-            "no_override" => Self::NoOverride,
-            "zonal_shift_active" => Self::ZonalShiftActive,
-            "zonal_shift_delegated_to_dns" => Self::ZonalShiftDelegatedToDns,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(TargetAdministrativeOverrideStateEnum);
-
-/// Information about a target.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TargetDescription {
-    /// The ID of the target.
-    #[serde(rename = "Id")]
-    pub id: String,
-    /// The port on which the target is listening.
-    #[serde(rename = "Port", skip_serializing_if = "Option::is_none")]
-    pub port: Option<i32>,
-    /// An Availability Zone or all.
-    #[serde(rename = "AvailabilityZone", skip_serializing_if = "Option::is_none")]
-    pub availability_zone: Option<String>,
-    /// The server ID for the targets.
-    #[serde(rename = "QuicServerId", skip_serializing_if = "Option::is_none")]
-    pub quic_server_id: Option<String>,
-}
-
-impl Validate for TargetDescription {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.port {
-            rules::integer(out, at, "port", i64::from(*v), Some(1), Some(65535));
-        }
-        if let Some(v) = &self.quic_server_id {
-            rules::string(out, at, "quicServerId", v, false, Some(1), Some(256), None);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_TARGET_DESCRIPTION
-    }
-}
-
-/// What [`TargetDescription`] requires, for reporting every missing member at once.
-pub static REQUIRED_TARGET_DESCRIPTION: Required = Required {
-    members: &[RequiredMember {
-        name: "id",
-        wire: "Id",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for TargetDescription {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "TargetDescription",
-            &[
-                ("id", &self.id),
-                ("port", &self.port),
-                ("availabilityZone", &self.availability_zone),
-                ("quicServerId", &self.quic_server_id),
-            ],
-        );
-    }
-}
-
-/// Information about a target group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct TargetGroup {
-    /// The Amazon Resource Name (ARN) of the target group.
-    #[serde(rename = "TargetGroupArn", skip_serializing_if = "Option::is_none")]
-    pub target_group_arn: Option<String>,
-    /// The name of the target group.
-    #[serde(rename = "TargetGroupName", skip_serializing_if = "Option::is_none")]
-    pub target_group_name: Option<String>,
-    /// The protocol to use for routing traffic to the targets.
-    #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
-    pub protocol: Option<ProtocolEnum>,
-    /// The port on which the targets are listening.
-    #[serde(rename = "Port", skip_serializing_if = "Option::is_none")]
-    pub port: Option<i32>,
-    /// The ID of the VPC for the targets.
-    #[serde(rename = "VpcId", skip_serializing_if = "Option::is_none")]
-    pub vpc_id: Option<String>,
-    /// The protocol to use to connect with the target.
-    #[serde(
-        rename = "HealthCheckProtocol",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub health_check_protocol: Option<ProtocolEnum>,
-    /// The port to use to connect with the target.
-    #[serde(rename = "HealthCheckPort", skip_serializing_if = "Option::is_none")]
-    pub health_check_port: Option<String>,
-    /// Indicates whether health checks are enabled.
-    #[serde(rename = "HealthCheckEnabled", skip_serializing_if = "Option::is_none")]
-    pub health_check_enabled: Option<bool>,
-    /// The approximate amount of time, in seconds, between health checks of an individual target.
-    #[serde(
-        rename = "HealthCheckIntervalSeconds",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub health_check_interval_seconds: Option<i32>,
-    /// The amount of time, in seconds, during which no response means a failed health check.
-    #[serde(
-        rename = "HealthCheckTimeoutSeconds",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub health_check_timeout_seconds: Option<i32>,
-    /// The number of consecutive health checks successes required before considering an unhealthy target healthy.
-    #[serde(
-        rename = "HealthyThresholdCount",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub healthy_threshold_count: Option<i32>,
-    /// The number of consecutive health check failures required before considering the target unhealthy.
-    #[serde(
-        rename = "UnhealthyThresholdCount",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub unhealthy_threshold_count: Option<i32>,
-    /// The destination for health checks on the targets.
-    #[serde(rename = "HealthCheckPath", skip_serializing_if = "Option::is_none")]
-    pub health_check_path: Option<String>,
-    /// The HTTP or gRPC codes to use when checking for a successful response from a target.
-    #[serde(rename = "Matcher", skip_serializing_if = "Option::is_none")]
-    pub matcher: Option<Matcher>,
-    /// The Amazon Resource Name (ARN) of the load balancer that routes traffic to this target group.
-    #[serde(rename = "LoadBalancerArns", skip_serializing_if = "Option::is_none")]
-    pub load_balancer_arns: Option<Vec<String>>,
-    /// The type of target that you must specify when registering targets with this target group.
-    #[serde(rename = "TargetType", skip_serializing_if = "Option::is_none")]
-    pub target_type: Option<TargetTypeEnum>,
-    /// (HTTP/HTTPS protocol) The protocol version.
-    #[serde(rename = "ProtocolVersion", skip_serializing_if = "Option::is_none")]
-    pub protocol_version: Option<String>,
-    /// The IP address type.
-    #[serde(rename = "IpAddressType", skip_serializing_if = "Option::is_none")]
-    pub ip_address_type: Option<TargetGroupIpAddressTypeEnum>,
-    /// The port on which the target control agent and application load balancer exchange management traffic for the target optimizer feature.
-    #[serde(rename = "TargetControlPort", skip_serializing_if = "Option::is_none")]
-    pub target_control_port: Option<i32>,
-}
-
-/// Information about a target group attribute.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct TargetGroupAttribute {
-    /// The name of the attribute.
-    #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-    /// The value of the attribute.
-    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-}
-
-impl Validate for TargetGroupAttribute {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.key {
-            rules::string(
-                out,
-                at,
-                "key",
-                v,
-                false,
-                None,
-                Some(256),
-                Some(&PATTERN_TARGET_GROUP_ATTRIBUTE_KEY),
-            );
-        }
-    }
-}
-
-/// What [`TargetGroupAttribute`] requires, for reporting every missing member at once.
-pub static REQUIRED_TARGET_GROUP_ATTRIBUTE: Required = Required { members: &[] };
-
-impl Echo for TargetGroupAttribute {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "TargetGroupAttribute",
-            &[("key", &self.key), ("value", &self.value)],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum TargetGroupIpAddressTypeEnum {
-    /// `ipv4`
-    Ipv4,
-    /// `ipv6`
-    Ipv6,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl TargetGroupIpAddressTypeEnum {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["ipv4", "ipv6"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Ipv4 => "ipv4",
-            Self::Ipv6 => "ipv6",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for TargetGroupIpAddressTypeEnum {
-    fn from(value: &str) -> Self {
-        match value {
-            "ipv4" => Self::Ipv4,
-            "ipv6" => Self::Ipv6,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(TargetGroupIpAddressTypeEnum);
-
-/// Information about the target group stickiness for a rule.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct TargetGroupStickinessConfig {
-    /// Indicates whether target group stickiness is enabled.
-    #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
-    /// (Application Load Balancers) The time period, in seconds, during which requests from a client should be routed to the same target group.
-    #[serde(rename = "DurationSeconds", skip_serializing_if = "Option::is_none")]
-    pub duration_seconds: Option<i32>,
-}
-
-impl Validate for TargetGroupStickinessConfig {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        let _ = (at, out);
-    }
-}
-
-/// What [`TargetGroupStickinessConfig`] requires, for reporting every missing member at once.
-pub static REQUIRED_TARGET_GROUP_STICKINESS_CONFIG: Required = Required { members: &[] };
-
-impl Echo for TargetGroupStickinessConfig {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "TargetGroupStickinessConfig",
-            &[
-                ("enabled", &self.enabled),
-                ("durationSeconds", &self.duration_seconds),
-            ],
-        );
-    }
-}
-
-/// Information about how traffic will be distributed between multiple target groups in a forward rule.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct TargetGroupTuple {
-    /// The Amazon Resource Name (ARN) of the target group.
-    #[serde(rename = "TargetGroupArn", skip_serializing_if = "Option::is_none")]
-    pub target_group_arn: Option<String>,
-    /// The weight.
-    #[serde(rename = "Weight", skip_serializing_if = "Option::is_none")]
-    pub weight: Option<i32>,
-}
-
-impl Validate for TargetGroupTuple {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        let _ = (at, out);
-    }
-}
-
-/// What [`TargetGroupTuple`] requires, for reporting every missing member at once.
-pub static REQUIRED_TARGET_GROUP_TUPLE: Required = Required { members: &[] };
-
-impl Echo for TargetGroupTuple {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "TargetGroupTuple",
-            &[
-                ("targetGroupArn", &self.target_group_arn),
-                ("weight", &self.weight),
-            ],
-        );
-    }
-}
-
-/// Information about the current health of a target.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct TargetHealth {
-    /// The state of the target.
-    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
-    pub state: Option<TargetHealthStateEnum>,
-    /// The reason code.
-    #[serde(rename = "Reason", skip_serializing_if = "Option::is_none")]
-    pub reason: Option<TargetHealthReasonEnum>,
-    /// A description of the target health that provides additional details.
-    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-}
-
-/// Information about the health of a target.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct TargetHealthDescription {
-    /// The description of the target.
-    #[serde(rename = "Target", skip_serializing_if = "Option::is_none")]
-    pub target: Option<TargetDescription>,
-    /// The port to use to connect with the target.
-    #[serde(rename = "HealthCheckPort", skip_serializing_if = "Option::is_none")]
-    pub health_check_port: Option<String>,
-    /// The health information for the target.
-    #[serde(rename = "TargetHealth", skip_serializing_if = "Option::is_none")]
-    pub target_health: Option<TargetHealth>,
-    /// The anomaly detection result for the target.
-    #[serde(rename = "AnomalyDetection", skip_serializing_if = "Option::is_none")]
-    pub anomaly_detection: Option<AnomalyDetection>,
-    /// The administrative override information for the target.
-    #[serde(
-        rename = "AdministrativeOverride",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub administrative_override: Option<AdministrativeOverride>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum TargetHealthReasonEnum {
-    /// `Elb.RegistrationInProgress`
-    ElbRegistrationInProgress,
-    /// `Elb.InitialHealthChecking`
-    ElbInitialHealthChecking,
-    /// `Target.ResponseCodeMismatch`
-    TargetResponseCodeMismatch,
-    /// `Target.Timeout`
-    TargetTimeout,
-    /// `Target.FailedHealthChecks`
-    TargetFailedHealthChecks,
-    /// `Target.NotRegistered`
-    TargetNotRegistered,
-    /// `Target.NotInUse`
-    TargetNotInUse,
-    /// `Target.DeregistrationInProgress`
-    TargetDeregistrationInProgress,
-    /// `Target.InvalidState`
-    TargetInvalidState,
-    /// `Target.IpUnusable`
-    TargetIpUnusable,
-    /// `Target.HealthCheckDisabled`
-    TargetHealthCheckDisabled,
-    /// `Elb.InternalError`
-    ElbInternalError,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl TargetHealthReasonEnum {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &[
-        "Elb.RegistrationInProgress",
-        "Elb.InitialHealthChecking",
-        "Target.ResponseCodeMismatch",
-        "Target.Timeout",
-        "Target.FailedHealthChecks",
-        "Target.NotRegistered",
-        "Target.NotInUse",
-        "Target.DeregistrationInProgress",
-        "Target.InvalidState",
-        "Target.IpUnusable",
-        "Target.HealthCheckDisabled",
-        "Elb.InternalError",
-    ];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::ElbRegistrationInProgress => "Elb.RegistrationInProgress",
-            Self::ElbInitialHealthChecking => "Elb.InitialHealthChecking",
-            Self::TargetResponseCodeMismatch => "Target.ResponseCodeMismatch",
-            Self::TargetTimeout => "Target.Timeout",
-            Self::TargetFailedHealthChecks => "Target.FailedHealthChecks",
-            Self::TargetNotRegistered => "Target.NotRegistered",
-            Self::TargetNotInUse => "Target.NotInUse",
-            Self::TargetDeregistrationInProgress => "Target.DeregistrationInProgress",
-            Self::TargetInvalidState => "Target.InvalidState",
-            Self::TargetIpUnusable => "Target.IpUnusable",
-            Self::TargetHealthCheckDisabled => "Target.HealthCheckDisabled",
-            Self::ElbInternalError => "Elb.InternalError",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for TargetHealthReasonEnum {
-    fn from(value: &str) -> Self {
-        match value {
-            "Elb.RegistrationInProgress" => Self::ElbRegistrationInProgress,
-            "Elb.InitialHealthChecking" => Self::ElbInitialHealthChecking,
-            "Target.ResponseCodeMismatch" => Self::TargetResponseCodeMismatch,
-            "Target.Timeout" => Self::TargetTimeout,
-            "Target.FailedHealthChecks" => Self::TargetFailedHealthChecks,
-            "Target.NotRegistered" => Self::TargetNotRegistered,
-            "Target.NotInUse" => Self::TargetNotInUse,
-            "Target.DeregistrationInProgress" => Self::TargetDeregistrationInProgress,
-            "Target.InvalidState" => Self::TargetInvalidState,
-            "Target.IpUnusable" => Self::TargetIpUnusable,
-            "Target.HealthCheckDisabled" => Self::TargetHealthCheckDisabled,
-            "Elb.InternalError" => Self::ElbInternalError,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(TargetHealthReasonEnum);
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum TargetHealthStateEnum {
-    /// `initial`
-    Initial,
-    /// `healthy`
-    Healthy,
-    /// `unhealthy`
-    Unhealthy,
-    /// `unhealthy.draining`
-    UnhealthyDraining,
-    /// `unused`
-    Unused,
-    /// `draining`
-    Draining,
-    /// `unavailable`
-    Unavailable,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl TargetHealthStateEnum {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &[
-        "initial",
-        "healthy",
-        "unhealthy",
-        "unhealthy.draining",
-        "unused",
-        "draining",
-        "unavailable",
-    ];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Initial => "initial",
-            Self::Healthy => "healthy",
-            Self::Unhealthy => "unhealthy",
-            Self::UnhealthyDraining => "unhealthy.draining",
-            Self::Unused => "unused",
-            Self::Draining => "draining",
-            Self::Unavailable => "unavailable",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for TargetHealthStateEnum {
-    fn from(value: &str) -> Self {
-        match value {
-            "initial" => Self::Initial,
-            "healthy" => Self::Healthy,
-            "unhealthy" => Self::Unhealthy,
-            "unhealthy.draining" => Self::UnhealthyDraining,
-            "unused" => Self::Unused,
-            "draining" => Self::Draining,
-            "unavailable" => Self::Unavailable,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(TargetHealthStateEnum);
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum TargetTypeEnum {
-    /// `instance`
-    Instance,
-    /// `ip`
-    Ip,
-    /// `lambda`
-    Lambda,
-    /// `alb`
-    Alb,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl TargetTypeEnum {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["instance", "ip", "lambda", "alb"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Instance => "instance",
-            Self::Ip => "ip",
-            Self::Lambda => "lambda",
-            Self::Alb => "alb",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for TargetTypeEnum {
-    fn from(value: &str) -> Self {
-        match value {
-            "instance" => Self::Instance,
-            "ip" => Self::Ip,
-            "lambda" => Self::Lambda,
-            "alb" => Self::Alb,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(TargetTypeEnum);
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum TransformTypeEnum {
-    /// `host-header-rewrite`
-    HostHeaderRewrite,
-    /// `url-rewrite`
-    UrlRewrite,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl TransformTypeEnum {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["host-header-rewrite", "url-rewrite"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::HostHeaderRewrite => "host-header-rewrite",
-            Self::UrlRewrite => "url-rewrite",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for TransformTypeEnum {
-    fn from(value: &str) -> Self {
-        match value {
-            "host-header-rewrite" => Self::HostHeaderRewrite,
-            "url-rewrite" => Self::UrlRewrite,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(TransformTypeEnum);
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum TrustStoreAssociationStatusEnum {
-    /// `active`
-    Active,
-    /// `removed`
-    Removed,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl TrustStoreAssociationStatusEnum {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["active", "removed"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Active => "active",
-            Self::Removed => "removed",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for TrustStoreAssociationStatusEnum {
-    fn from(value: &str) -> Self {
-        match value {
-            "active" => Self::Active,
-            "removed" => Self::Removed,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(TrustStoreAssociationStatusEnum);
-
-/// Information about a URL rewrite transform.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct UrlRewriteConfig {
-    /// The URL rewrite transform to apply to the request.
-    #[serde(rename = "Rewrites", skip_serializing_if = "Option::is_none")]
-    pub rewrites: Option<Vec<RewriteConfig>>,
-}
-
-impl Validate for UrlRewriteConfig {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.rewrites {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "rewrites", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_URL_REWRITE_CONFIG
-    }
-}
-
-/// What [`UrlRewriteConfig`] requires, for reporting every missing member at once.
-pub static REQUIRED_URL_REWRITE_CONFIG: Required = Required {
-    members: &[RequiredMember {
-        name: "rewrites",
-        wire: "Rewrites",
-        required: false,
-        inner: Inner::List(&REQUIRED_REWRITE_CONFIG),
-    }],
-};
-
-impl Echo for UrlRewriteConfig {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(out, "UrlRewriteConfig", &[("rewrites", &self.rewrites)]);
-    }
+    required REQUIRED_URL_REWRITE_CONFIG [
+        RequiredMember { name: "rewrites", wire: "Rewrites", required: false, inner: Inner::List(&REQUIRED_REWRITE_CONFIG) },
+    ]
 }
 
 /// Every pattern validation checks, by string shape.

@@ -46,2758 +46,917 @@ pub const OPERATIONS: &[&str] = &[
     "RemoveRoleFromInstanceProfile",
 ];
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AddRoleToInstanceProfileInput {
-    /// The name of the instance profile to update.
-    #[serde(rename = "InstanceProfileName")]
-    pub instance_profile_name: String,
-    /// The name of the role to add.
-    #[serde(rename = "RoleName")]
-    pub role_name: String,
-}
-
-impl Validate for AddRoleToInstanceProfileInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.instance_profile_name;
-            rules::string(
-                out,
-                at,
-                "instanceProfileName",
-                v,
-                false,
-                Some(1),
-                Some(128),
-                Some(&PATTERN_INSTANCE_PROFILE_NAME_TYPE),
-            );
-        }
-        {
-            let v = &self.role_name;
-            rules::string(
-                out,
-                at,
-                "roleName",
-                v,
-                false,
-                Some(1),
-                Some(64),
-                Some(&PATTERN_ROLE_NAME_TYPE),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_ADD_ROLE_TO_INSTANCE_PROFILE_INPUT
-    }
-}
-
-/// What [`AddRoleToInstanceProfileInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_ADD_ROLE_TO_INSTANCE_PROFILE_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "instanceProfileName",
-            wire: "InstanceProfileName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "roleName",
-            wire: "RoleName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for AddRoleToInstanceProfileInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "AddRoleToInstanceProfileRequest",
-            &[
-                ("instanceProfileName", &self.instance_profile_name),
-                ("roleName", &self.role_name),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AttachRolePolicyInput {
-    /// The name (friendly name, not ARN) of the role to attach the policy to.
-    #[serde(rename = "RoleName")]
-    pub role_name: String,
-    /// The Amazon Resource Name (ARN) of the IAM policy you want to attach.
-    #[serde(rename = "PolicyArn")]
-    pub policy_arn: String,
-}
-
-impl Validate for AttachRolePolicyInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.role_name;
-            rules::string(
-                out,
-                at,
-                "roleName",
-                v,
-                false,
-                Some(1),
-                Some(64),
-                Some(&PATTERN_ROLE_NAME_TYPE),
-            );
-        }
-        {
-            let v = &self.policy_arn;
-            rules::string(out, at, "policyArn", v, false, Some(20), Some(2048), None);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_ATTACH_ROLE_POLICY_INPUT
-    }
-}
-
-/// What [`AttachRolePolicyInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_ATTACH_ROLE_POLICY_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "roleName",
-            wire: "RoleName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "policyArn",
-            wire: "PolicyArn",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for AttachRolePolicyInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "AttachRolePolicyRequest",
-            &[
-                ("roleName", &self.role_name),
-                ("policyArn", &self.policy_arn),
-            ],
-        );
-    }
-}
-
-/// Contains information about an attached permissions boundary.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct AttachedPermissionsBoundary {
-    /// The permissions boundary usage type that indicates what type of IAM resource is used as the permissions boundary for an entity.
-    #[serde(
-        rename = "PermissionsBoundaryType",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub permissions_boundary_type: Option<PermissionsBoundaryAttachmentType>,
-    /// The ARN of the policy used to set the permissions boundary for the user or role.
-    #[serde(
-        rename = "PermissionsBoundaryArn",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub permissions_boundary_arn: Option<String>,
-}
-
-/// Contains information about an attached policy.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct AttachedPolicy {
-    /// The friendly name of the attached policy.
-    #[serde(rename = "PolicyName", skip_serializing_if = "Option::is_none")]
-    pub policy_name: Option<String>,
-    #[serde(rename = "PolicyArn", skip_serializing_if = "Option::is_none")]
-    pub policy_arn: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CreateInstanceProfileInput {
-    /// The name of the instance profile to create.
-    #[serde(rename = "InstanceProfileName")]
-    pub instance_profile_name: String,
-    /// The path to the instance profile.
-    #[serde(rename = "Path", skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    /// A list of tags that you want to attach to the newly created IAM instance profile.
-    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<Tag>>,
-}
-
-impl Validate for CreateInstanceProfileInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.instance_profile_name;
-            rules::string(
-                out,
-                at,
-                "instanceProfileName",
-                v,
-                false,
-                Some(1),
-                Some(128),
-                Some(&PATTERN_INSTANCE_PROFILE_NAME_TYPE),
-            );
-        }
-        if let Some(v) = &self.path {
-            rules::string(
-                out,
-                at,
-                "path",
-                v,
-                false,
-                Some(1),
-                Some(512),
-                Some(&PATTERN_PATH_TYPE),
-            );
-        }
-        if let Some(v) = &self.tags {
-            rules::length(out, at, "tags", v, v.len(), false, None, Some(50));
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "tags", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_CREATE_INSTANCE_PROFILE_INPUT
-    }
-}
-
-/// What [`CreateInstanceProfileInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_CREATE_INSTANCE_PROFILE_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "instanceProfileName",
-            wire: "InstanceProfileName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "tags",
-            wire: "Tags",
-            required: false,
-            inner: Inner::List(&REQUIRED_TAG),
-        },
-    ],
-};
-
-impl Echo for CreateInstanceProfileInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "CreateInstanceProfileRequest",
-            &[
-                ("instanceProfileName", &self.instance_profile_name),
-                ("path", &self.path),
-                ("tags", &self.tags),
-            ],
-        );
-    }
-}
-
-/// Contains the response to a successful CreateInstanceProfile request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CreateInstanceProfileOutput {
-    /// A structure containing details about the new instance profile.
-    #[serde(rename = "InstanceProfile")]
-    pub instance_profile: InstanceProfile,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CreatePolicyInput {
-    /// The friendly name of the policy.
-    #[serde(rename = "PolicyName")]
-    pub policy_name: String,
-    /// The path for the policy.
-    #[serde(rename = "Path", skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    /// The JSON policy document that you want to use as the content for the new policy.
-    #[serde(rename = "PolicyDocument")]
-    pub policy_document: String,
-    /// A friendly description of the policy.
-    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// A list of tags that you want to attach to the new IAM customer managed policy.
-    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<Tag>>,
-}
-
-impl Validate for CreatePolicyInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.policy_name;
-            rules::string(
-                out,
-                at,
-                "policyName",
-                v,
-                false,
-                Some(1),
-                Some(128),
-                Some(&PATTERN_POLICY_NAME_TYPE),
-            );
-        }
-        if let Some(v) = &self.path {
-            rules::string(
-                out,
-                at,
-                "path",
-                v,
-                false,
-                Some(1),
-                Some(512),
-                Some(&PATTERN_POLICY_PATH_TYPE),
-            );
-        }
-        {
-            let v = &self.policy_document;
-            rules::string(
-                out,
-                at,
-                "policyDocument",
-                v,
-                false,
-                Some(1),
-                Some(131072),
-                Some(&PATTERN_POLICY_DOCUMENT_TYPE),
-            );
-        }
-        if let Some(v) = &self.description {
-            rules::string(out, at, "description", v, false, None, Some(1000), None);
-        }
-        if let Some(v) = &self.tags {
-            rules::length(out, at, "tags", v, v.len(), false, None, Some(50));
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "tags", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_CREATE_POLICY_INPUT
-    }
-}
-
-/// What [`CreatePolicyInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_CREATE_POLICY_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "policyName",
-            wire: "PolicyName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "policyDocument",
-            wire: "PolicyDocument",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "tags",
-            wire: "Tags",
-            required: false,
-            inner: Inner::List(&REQUIRED_TAG),
-        },
-    ],
-};
-
-impl Echo for CreatePolicyInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "CreatePolicyRequest",
-            &[
-                ("policyName", &self.policy_name),
-                ("path", &self.path),
-                ("policyDocument", &self.policy_document),
-                ("description", &self.description),
-                ("tags", &self.tags),
-            ],
-        );
-    }
-}
-
-/// Contains the response to a successful CreatePolicy request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct CreatePolicyOutput {
-    /// A structure containing details about the new policy.
-    #[serde(rename = "Policy", skip_serializing_if = "Option::is_none")]
-    pub policy: Option<Policy>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CreatePolicyVersionInput {
-    /// The Amazon Resource Name (ARN) of the IAM policy to which you want to add a new version.
-    #[serde(rename = "PolicyArn")]
-    pub policy_arn: String,
-    /// The JSON policy document that you want to use as the content for this new version of the policy.
-    #[serde(rename = "PolicyDocument")]
-    pub policy_document: String,
-    /// Specifies whether to set this version as the policy's default version.
-    #[serde(rename = "SetAsDefault", skip_serializing_if = "Option::is_none")]
-    pub set_as_default: Option<bool>,
-}
-
-impl Validate for CreatePolicyVersionInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.policy_arn;
-            rules::string(out, at, "policyArn", v, false, Some(20), Some(2048), None);
-        }
-        {
-            let v = &self.policy_document;
-            rules::string(
-                out,
-                at,
-                "policyDocument",
-                v,
-                false,
-                Some(1),
-                Some(131072),
-                Some(&PATTERN_POLICY_DOCUMENT_TYPE),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_CREATE_POLICY_VERSION_INPUT
-    }
-}
-
-/// What [`CreatePolicyVersionInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_CREATE_POLICY_VERSION_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "policyArn",
-            wire: "PolicyArn",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "policyDocument",
-            wire: "PolicyDocument",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for CreatePolicyVersionInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "CreatePolicyVersionRequest",
-            &[
-                ("policyArn", &self.policy_arn),
-                ("policyDocument", &self.policy_document),
-                ("setAsDefault", &self.set_as_default),
-            ],
-        );
-    }
-}
-
-/// Contains the response to a successful CreatePolicyVersion request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct CreatePolicyVersionOutput {
-    /// A structure containing details about the new policy version.
-    #[serde(rename = "PolicyVersion", skip_serializing_if = "Option::is_none")]
-    pub policy_version: Option<PolicyVersion>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CreateRoleInput {
-    /// The path to the role.
-    #[serde(rename = "Path", skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    /// The name of the role to create.
-    #[serde(rename = "RoleName")]
-    pub role_name: String,
-    /// The trust relationship policy document that grants an entity permission to assume the role.
-    #[serde(rename = "AssumeRolePolicyDocument")]
-    pub assume_role_policy_document: String,
-    /// A description of the role.
-    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The maximum session duration (in seconds) that you want to set for the specified role.
-    #[serde(rename = "MaxSessionDuration", skip_serializing_if = "Option::is_none")]
-    pub max_session_duration: Option<i32>,
-    /// The ARN of the managed policy that is used to set the permissions boundary for the role.
-    #[serde(
-        rename = "PermissionsBoundary",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub permissions_boundary: Option<String>,
-    /// A list of tags that you want to attach to the new role.
-    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<Tag>>,
-}
-
-impl Validate for CreateRoleInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.path {
-            rules::string(
-                out,
-                at,
-                "path",
-                v,
-                false,
-                Some(1),
-                Some(512),
-                Some(&PATTERN_PATH_TYPE),
-            );
-        }
-        {
-            let v = &self.role_name;
-            rules::string(
-                out,
-                at,
-                "roleName",
-                v,
-                false,
-                Some(1),
-                Some(64),
-                Some(&PATTERN_ROLE_NAME_TYPE),
-            );
-        }
-        {
-            let v = &self.assume_role_policy_document;
-            rules::string(
-                out,
-                at,
-                "assumeRolePolicyDocument",
-                v,
-                false,
-                Some(1),
-                Some(131072),
-                Some(&PATTERN_POLICY_DOCUMENT_TYPE),
-            );
-        }
-        if let Some(v) = &self.description {
-            rules::string(
-                out,
-                at,
-                "description",
-                v,
-                false,
-                None,
-                Some(1000),
-                Some(&PATTERN_ROLE_DESCRIPTION_TYPE),
-            );
-        }
-        if let Some(v) = &self.max_session_duration {
-            rules::integer(
-                out,
-                at,
-                "maxSessionDuration",
-                i64::from(*v),
-                Some(3600),
-                Some(43200),
-            );
-        }
-        if let Some(v) = &self.permissions_boundary {
-            rules::string(
-                out,
-                at,
-                "permissionsBoundary",
-                v,
-                false,
-                Some(20),
-                Some(2048),
-                None,
-            );
-        }
-        if let Some(v) = &self.tags {
-            rules::length(out, at, "tags", v, v.len(), false, None, Some(50));
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "tags", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_CREATE_ROLE_INPUT
-    }
-}
-
-/// What [`CreateRoleInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_CREATE_ROLE_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "roleName",
-            wire: "RoleName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "assumeRolePolicyDocument",
-            wire: "AssumeRolePolicyDocument",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "tags",
-            wire: "Tags",
-            required: false,
-            inner: Inner::List(&REQUIRED_TAG),
-        },
-    ],
-};
-
-impl Echo for CreateRoleInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "CreateRoleRequest",
-            &[
-                ("path", &self.path),
-                ("roleName", &self.role_name),
-                (
-                    "assumeRolePolicyDocument",
-                    &self.assume_role_policy_document,
-                ),
-                ("description", &self.description),
-                ("maxSessionDuration", &self.max_session_duration),
-                ("permissionsBoundary", &self.permissions_boundary),
-                ("tags", &self.tags),
-            ],
-        );
-    }
-}
-
-/// Contains the response to a successful CreateRole request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CreateRoleOutput {
-    /// A structure containing details about the new role.
-    #[serde(rename = "Role")]
-    pub role: Role,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeleteInstanceProfileInput {
-    /// The name of the instance profile to delete.
-    #[serde(rename = "InstanceProfileName")]
-    pub instance_profile_name: String,
-}
-
-impl Validate for DeleteInstanceProfileInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.instance_profile_name;
-            rules::string(
-                out,
-                at,
-                "instanceProfileName",
-                v,
-                false,
-                Some(1),
-                Some(128),
-                Some(&PATTERN_INSTANCE_PROFILE_NAME_TYPE),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DELETE_INSTANCE_PROFILE_INPUT
-    }
-}
-
-/// What [`DeleteInstanceProfileInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DELETE_INSTANCE_PROFILE_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "instanceProfileName",
-        wire: "InstanceProfileName",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for DeleteInstanceProfileInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DeleteInstanceProfileRequest",
-            &[("instanceProfileName", &self.instance_profile_name)],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeletePolicyInput {
-    /// The Amazon Resource Name (ARN) of the IAM policy you want to delete.
-    #[serde(rename = "PolicyArn")]
-    pub policy_arn: String,
-}
-
-impl Validate for DeletePolicyInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.policy_arn;
-            rules::string(out, at, "policyArn", v, false, Some(20), Some(2048), None);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DELETE_POLICY_INPUT
-    }
-}
-
-/// What [`DeletePolicyInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DELETE_POLICY_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "policyArn",
-        wire: "PolicyArn",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for DeletePolicyInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DeletePolicyRequest",
-            &[("policyArn", &self.policy_arn)],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeletePolicyVersionInput {
-    /// The Amazon Resource Name (ARN) of the IAM policy from which you want to delete a version.
-    #[serde(rename = "PolicyArn")]
-    pub policy_arn: String,
-    /// The policy version to delete.
-    #[serde(rename = "VersionId")]
-    pub version_id: String,
-}
-
-impl Validate for DeletePolicyVersionInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.policy_arn;
-            rules::string(out, at, "policyArn", v, false, Some(20), Some(2048), None);
-        }
-        {
-            let v = &self.version_id;
-            rules::string(
-                out,
-                at,
-                "versionId",
-                v,
-                false,
-                None,
-                None,
-                Some(&PATTERN_POLICY_VERSION_ID_TYPE),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DELETE_POLICY_VERSION_INPUT
-    }
-}
-
-/// What [`DeletePolicyVersionInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DELETE_POLICY_VERSION_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "policyArn",
-            wire: "PolicyArn",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "versionId",
-            wire: "VersionId",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for DeletePolicyVersionInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DeletePolicyVersionRequest",
-            &[
-                ("policyArn", &self.policy_arn),
-                ("versionId", &self.version_id),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeleteRoleInput {
-    /// The name of the role to delete.
-    #[serde(rename = "RoleName")]
-    pub role_name: String,
-}
-
-impl Validate for DeleteRoleInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.role_name;
-            rules::string(
-                out,
-                at,
-                "roleName",
-                v,
-                false,
-                Some(1),
-                Some(64),
-                Some(&PATTERN_ROLE_NAME_TYPE),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DELETE_ROLE_INPUT
-    }
-}
-
-/// What [`DeleteRoleInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DELETE_ROLE_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "roleName",
-        wire: "RoleName",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for DeleteRoleInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(out, "DeleteRoleRequest", &[("roleName", &self.role_name)]);
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeleteRolePolicyInput {
-    /// The name (friendly name, not ARN) identifying the role that the policy is embedded in.
-    #[serde(rename = "RoleName")]
-    pub role_name: String,
-    /// The name of the inline policy to delete from the specified IAM role.
-    #[serde(rename = "PolicyName")]
-    pub policy_name: String,
-}
-
-impl Validate for DeleteRolePolicyInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.role_name;
-            rules::string(
-                out,
-                at,
-                "roleName",
-                v,
-                false,
-                Some(1),
-                Some(64),
-                Some(&PATTERN_ROLE_NAME_TYPE),
-            );
-        }
-        {
-            let v = &self.policy_name;
-            rules::string(
-                out,
-                at,
-                "policyName",
-                v,
-                false,
-                Some(1),
-                Some(128),
-                Some(&PATTERN_POLICY_NAME_TYPE),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DELETE_ROLE_POLICY_INPUT
-    }
-}
-
-/// What [`DeleteRolePolicyInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DELETE_ROLE_POLICY_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "roleName",
-            wire: "RoleName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "policyName",
-            wire: "PolicyName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for DeleteRolePolicyInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DeleteRolePolicyRequest",
-            &[
-                ("roleName", &self.role_name),
-                ("policyName", &self.policy_name),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DetachRolePolicyInput {
-    /// The name (friendly name, not ARN) of the IAM role to detach the policy from.
-    #[serde(rename = "RoleName")]
-    pub role_name: String,
-    /// The Amazon Resource Name (ARN) of the IAM policy you want to detach.
-    #[serde(rename = "PolicyArn")]
-    pub policy_arn: String,
-}
-
-impl Validate for DetachRolePolicyInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.role_name;
-            rules::string(
-                out,
-                at,
-                "roleName",
-                v,
-                false,
-                Some(1),
-                Some(64),
-                Some(&PATTERN_ROLE_NAME_TYPE),
-            );
-        }
-        {
-            let v = &self.policy_arn;
-            rules::string(out, at, "policyArn", v, false, Some(20), Some(2048), None);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DETACH_ROLE_POLICY_INPUT
-    }
-}
-
-/// What [`DetachRolePolicyInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DETACH_ROLE_POLICY_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "roleName",
-            wire: "RoleName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "policyArn",
-            wire: "PolicyArn",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for DetachRolePolicyInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DetachRolePolicyRequest",
-            &[
-                ("roleName", &self.role_name),
-                ("policyArn", &self.policy_arn),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GetInstanceProfileInput {
-    /// The name of the instance profile to get information about.
-    #[serde(rename = "InstanceProfileName")]
-    pub instance_profile_name: String,
-}
-
-impl Validate for GetInstanceProfileInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.instance_profile_name;
-            rules::string(
-                out,
-                at,
-                "instanceProfileName",
-                v,
-                false,
-                Some(1),
-                Some(128),
-                Some(&PATTERN_INSTANCE_PROFILE_NAME_TYPE),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_GET_INSTANCE_PROFILE_INPUT
-    }
-}
-
-/// What [`GetInstanceProfileInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_GET_INSTANCE_PROFILE_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "instanceProfileName",
-        wire: "InstanceProfileName",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for GetInstanceProfileInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "GetInstanceProfileRequest",
-            &[("instanceProfileName", &self.instance_profile_name)],
-        );
-    }
-}
-
-/// Contains the response to a successful GetInstanceProfile request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GetInstanceProfileOutput {
-    /// A structure containing details about the instance profile.
-    #[serde(rename = "InstanceProfile")]
-    pub instance_profile: InstanceProfile,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GetPolicyInput {
-    /// The Amazon Resource Name (ARN) of the managed policy that you want information about.
-    #[serde(rename = "PolicyArn")]
-    pub policy_arn: String,
-}
-
-impl Validate for GetPolicyInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.policy_arn;
-            rules::string(out, at, "policyArn", v, false, Some(20), Some(2048), None);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_GET_POLICY_INPUT
-    }
-}
-
-/// What [`GetPolicyInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_GET_POLICY_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "policyArn",
-        wire: "PolicyArn",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for GetPolicyInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(out, "GetPolicyRequest", &[("policyArn", &self.policy_arn)]);
-    }
-}
-
-/// Contains the response to a successful GetPolicy request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct GetPolicyOutput {
-    /// A structure containing details about the policy.
-    #[serde(rename = "Policy", skip_serializing_if = "Option::is_none")]
-    pub policy: Option<Policy>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GetPolicyVersionInput {
-    /// The Amazon Resource Name (ARN) of the managed policy that you want information about.
-    #[serde(rename = "PolicyArn")]
-    pub policy_arn: String,
-    /// Identifies the policy version to retrieve.
-    #[serde(rename = "VersionId")]
-    pub version_id: String,
-}
-
-impl Validate for GetPolicyVersionInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.policy_arn;
-            rules::string(out, at, "policyArn", v, false, Some(20), Some(2048), None);
-        }
-        {
-            let v = &self.version_id;
-            rules::string(
-                out,
-                at,
-                "versionId",
-                v,
-                false,
-                None,
-                None,
-                Some(&PATTERN_POLICY_VERSION_ID_TYPE),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_GET_POLICY_VERSION_INPUT
-    }
-}
-
-/// What [`GetPolicyVersionInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_GET_POLICY_VERSION_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "policyArn",
-            wire: "PolicyArn",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "versionId",
-            wire: "VersionId",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for GetPolicyVersionInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "GetPolicyVersionRequest",
-            &[
-                ("policyArn", &self.policy_arn),
-                ("versionId", &self.version_id),
-            ],
-        );
-    }
-}
-
-/// Contains the response to a successful GetPolicyVersion request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct GetPolicyVersionOutput {
-    /// A structure containing details about the policy version.
-    #[serde(rename = "PolicyVersion", skip_serializing_if = "Option::is_none")]
-    pub policy_version: Option<PolicyVersion>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GetRoleInput {
-    /// The name of the IAM role to get information about.
-    #[serde(rename = "RoleName")]
-    pub role_name: String,
-}
-
-impl Validate for GetRoleInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.role_name;
-            rules::string(
-                out,
-                at,
-                "roleName",
-                v,
-                false,
-                Some(1),
-                Some(64),
-                Some(&PATTERN_ROLE_NAME_TYPE),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_GET_ROLE_INPUT
-    }
-}
-
-/// What [`GetRoleInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_GET_ROLE_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "roleName",
-        wire: "RoleName",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for GetRoleInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(out, "GetRoleRequest", &[("roleName", &self.role_name)]);
-    }
-}
-
-/// Contains the response to a successful GetRole request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GetRoleOutput {
-    /// A structure containing details about the IAM role.
-    #[serde(rename = "Role")]
-    pub role: Role,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GetRolePolicyInput {
-    /// The name of the role associated with the policy.
-    #[serde(rename = "RoleName")]
-    pub role_name: String,
-    /// The name of the policy document to get.
-    #[serde(rename = "PolicyName")]
-    pub policy_name: String,
-}
-
-impl Validate for GetRolePolicyInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.role_name;
-            rules::string(
-                out,
-                at,
-                "roleName",
-                v,
-                false,
-                Some(1),
-                Some(64),
-                Some(&PATTERN_ROLE_NAME_TYPE),
-            );
-        }
-        {
-            let v = &self.policy_name;
-            rules::string(
-                out,
-                at,
-                "policyName",
-                v,
-                false,
-                Some(1),
-                Some(128),
-                Some(&PATTERN_POLICY_NAME_TYPE),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_GET_ROLE_POLICY_INPUT
-    }
-}
-
-/// What [`GetRolePolicyInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_GET_ROLE_POLICY_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "roleName",
-            wire: "RoleName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "policyName",
-            wire: "PolicyName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for GetRolePolicyInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "GetRolePolicyRequest",
-            &[
-                ("roleName", &self.role_name),
-                ("policyName", &self.policy_name),
-            ],
-        );
-    }
-}
-
-/// Contains the response to a successful GetRolePolicy request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GetRolePolicyOutput {
-    /// The role the policy is associated with.
-    #[serde(rename = "RoleName")]
-    pub role_name: String,
-    /// The name of the policy.
-    #[serde(rename = "PolicyName")]
-    pub policy_name: String,
-    /// The policy document.
-    #[serde(rename = "PolicyDocument")]
-    pub policy_document: String,
-}
-
-/// Contains information about an instance profile.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct InstanceProfile {
-    /// The path to the instance profile.
-    #[serde(rename = "Path")]
-    pub path: String,
-    /// The name identifying the instance profile.
-    #[serde(rename = "InstanceProfileName")]
-    pub instance_profile_name: String,
-    /// The stable and unique string identifying the instance profile.
-    #[serde(rename = "InstanceProfileId")]
-    pub instance_profile_id: String,
-    /// The Amazon Resource Name (ARN) specifying the instance profile.
-    #[serde(rename = "Arn")]
-    pub arn: String,
-    /// The date when the instance profile was created.
-    #[serde(rename = "CreateDate")]
-    pub create_date: Timestamp,
-    /// The role associated with the instance profile.
-    #[serde(rename = "Roles")]
-    pub roles: Vec<Role>,
-    /// A list of tags that are attached to the instance profile.
-    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<Tag>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ListAttachedRolePoliciesInput {
-    /// The name (friendly name, not ARN) of the role to list attached policies for.
-    #[serde(rename = "RoleName")]
-    pub role_name: String,
-    /// The path prefix for filtering the results.
-    #[serde(rename = "PathPrefix", skip_serializing_if = "Option::is_none")]
-    pub path_prefix: Option<String>,
-    /// Use this parameter only when paginating results and only after you receive a response indicating that the results are truncated.
-    #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
-    pub marker: Option<String>,
-    /// Use this only when paginating results to indicate the maximum number of items you want in the response.
-    #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
-    pub max_items: Option<i32>,
-}
-
-impl Validate for ListAttachedRolePoliciesInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.role_name;
-            rules::string(
-                out,
-                at,
-                "roleName",
-                v,
-                false,
-                Some(1),
-                Some(64),
-                Some(&PATTERN_ROLE_NAME_TYPE),
-            );
-        }
-        if let Some(v) = &self.path_prefix {
-            rules::string(
-                out,
-                at,
-                "pathPrefix",
-                v,
-                false,
-                Some(1),
-                Some(512),
-                Some(&PATTERN_POLICY_PATH_TYPE),
-            );
-        }
-        if let Some(v) = &self.marker {
-            rules::string(
-                out,
-                at,
-                "marker",
-                v,
-                false,
-                Some(1),
-                Some(320),
-                Some(&PATTERN_MARKER_TYPE),
-            );
-        }
-        if let Some(v) = &self.max_items {
-            rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000));
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_LIST_ATTACHED_ROLE_POLICIES_INPUT
-    }
-}
-
-/// What [`ListAttachedRolePoliciesInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_LIST_ATTACHED_ROLE_POLICIES_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "roleName",
-        wire: "RoleName",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for ListAttachedRolePoliciesInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "ListAttachedRolePoliciesRequest",
-            &[
-                ("roleName", &self.role_name),
-                ("pathPrefix", &self.path_prefix),
-                ("marker", &self.marker),
-                ("maxItems", &self.max_items),
-            ],
-        );
-    }
-}
-
-/// Contains the response to a successful ListAttachedRolePolicies request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct ListAttachedRolePoliciesOutput {
-    /// A list of the attached policies.
-    #[serde(rename = "AttachedPolicies", skip_serializing_if = "Option::is_none")]
-    pub attached_policies: Option<Vec<AttachedPolicy>>,
-    /// A flag that indicates whether there are more items to return.
-    #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
-    pub is_truncated: Option<bool>,
-    /// When IsTruncated is true, this element is present and contains the value to use for the Marker parameter in a subsequent pagination request.
-    #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
-    pub marker: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ListInstanceProfilesForRoleInput {
-    /// The name of the role to list instance profiles for.
-    #[serde(rename = "RoleName")]
-    pub role_name: String,
-    /// Use this parameter only when paginating results and only after you receive a response indicating that the results are truncated.
-    #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
-    pub marker: Option<String>,
-    /// Use this only when paginating results to indicate the maximum number of items you want in the response.
-    #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
-    pub max_items: Option<i32>,
-}
-
-impl Validate for ListInstanceProfilesForRoleInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.role_name;
-            rules::string(
-                out,
-                at,
-                "roleName",
-                v,
-                false,
-                Some(1),
-                Some(64),
-                Some(&PATTERN_ROLE_NAME_TYPE),
-            );
-        }
-        if let Some(v) = &self.marker {
-            rules::string(
-                out,
-                at,
-                "marker",
-                v,
-                false,
-                Some(1),
-                Some(320),
-                Some(&PATTERN_MARKER_TYPE),
-            );
-        }
-        if let Some(v) = &self.max_items {
-            rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000));
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_LIST_INSTANCE_PROFILES_FOR_ROLE_INPUT
-    }
-}
-
-/// What [`ListInstanceProfilesForRoleInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_LIST_INSTANCE_PROFILES_FOR_ROLE_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "roleName",
-        wire: "RoleName",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for ListInstanceProfilesForRoleInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "ListInstanceProfilesForRoleRequest",
-            &[
-                ("roleName", &self.role_name),
-                ("marker", &self.marker),
-                ("maxItems", &self.max_items),
-            ],
-        );
+crate::structure! {
+    AddRoleToInstanceProfileInput {
+        /// The name of the instance profile to update.
+        instance_profile_name: String = "InstanceProfileName", "instanceProfileName";
+        /// The name of the role to add.
+        role_name: String = "RoleName", "roleName";
+    }
+    input "AddRoleToInstanceProfileRequest" |this, at, out| {
+        { let v = &this.instance_profile_name; rules::string(out, at, "instanceProfileName", v, false, Some(1), Some(128), Some(&PATTERN_INSTANCE_PROFILE_NAME_TYPE)); }
+        { let v = &this.role_name; rules::string(out, at, "roleName", v, false, Some(1), Some(64), Some(&PATTERN_ROLE_NAME_TYPE)); }
+    }
+    required REQUIRED_ADD_ROLE_TO_INSTANCE_PROFILE_INPUT [
+        RequiredMember { name: "instanceProfileName", wire: "InstanceProfileName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "roleName", wire: "RoleName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    AttachRolePolicyInput {
+        /// The name (friendly name, not ARN) of the role to attach the policy to.
+        role_name: String = "RoleName", "roleName";
+        /// The Amazon Resource Name (ARN) of the IAM policy you want to attach.
+        policy_arn: String = "PolicyArn", "policyArn";
+    }
+    input "AttachRolePolicyRequest" |this, at, out| {
+        { let v = &this.role_name; rules::string(out, at, "roleName", v, false, Some(1), Some(64), Some(&PATTERN_ROLE_NAME_TYPE)); }
+        { let v = &this.policy_arn; rules::string(out, at, "policyArn", v, false, Some(20), Some(2048), None); }
+    }
+    required REQUIRED_ATTACH_ROLE_POLICY_INPUT [
+        RequiredMember { name: "roleName", wire: "RoleName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "policyArn", wire: "PolicyArn", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Contains information about an attached permissions boundary.
+    #[derive(Default)]
+    AttachedPermissionsBoundary {
+        /// The permissions boundary usage type that indicates what type of IAM resource is used as the permissions boundary for an entity.
+        permissions_boundary_type?: PermissionsBoundaryAttachmentType = "PermissionsBoundaryType";
+        /// The ARN of the policy used to set the permissions boundary for the user or role.
+        permissions_boundary_arn?: String = "PermissionsBoundaryArn";
+    }
+}
+
+crate::structure! {
+    /// Contains information about an attached policy.
+    #[derive(Default)]
+    AttachedPolicy {
+        /// The friendly name of the attached policy.
+        policy_name?: String = "PolicyName";
+        policy_arn?: String = "PolicyArn";
+    }
+}
+
+crate::structure! {
+    CreateInstanceProfileInput {
+        /// The name of the instance profile to create.
+        instance_profile_name: String = "InstanceProfileName", "instanceProfileName";
+        /// The path to the instance profile.
+        path?: String = "Path", "path";
+        /// A list of tags that you want to attach to the newly created IAM instance profile.
+        tags?: Vec<Tag> = "Tags", "tags";
+    }
+    input "CreateInstanceProfileRequest" |this, at, out| {
+        { let v = &this.instance_profile_name; rules::string(out, at, "instanceProfileName", v, false, Some(1), Some(128), Some(&PATTERN_INSTANCE_PROFILE_NAME_TYPE)); }
+        if let Some(v) = &this.path { rules::string(out, at, "path", v, false, Some(1), Some(512), Some(&PATTERN_PATH_TYPE)); }
+        if let Some(v) = &this.tags { rules::length(out, at, "tags", v, v.len(), false, None, Some(50)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "tags", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_CREATE_INSTANCE_PROFILE_INPUT [
+        RequiredMember { name: "instanceProfileName", wire: "InstanceProfileName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "tags", wire: "Tags", required: false, inner: Inner::List(&REQUIRED_TAG) },
+    ]
+}
+
+crate::structure! {
+    /// Contains the response to a successful CreateInstanceProfile request.
+    CreateInstanceProfileOutput {
+        /// A structure containing details about the new instance profile.
+        instance_profile: InstanceProfile = "InstanceProfile";
+    }
+}
+
+crate::structure! {
+    CreatePolicyInput {
+        /// The friendly name of the policy.
+        policy_name: String = "PolicyName", "policyName";
+        /// The path for the policy.
+        path?: String = "Path", "path";
+        /// The JSON policy document that you want to use as the content for the new policy.
+        policy_document: String = "PolicyDocument", "policyDocument";
+        /// A friendly description of the policy.
+        description?: String = "Description", "description";
+        /// A list of tags that you want to attach to the new IAM customer managed policy.
+        tags?: Vec<Tag> = "Tags", "tags";
+    }
+    input "CreatePolicyRequest" |this, at, out| {
+        { let v = &this.policy_name; rules::string(out, at, "policyName", v, false, Some(1), Some(128), Some(&PATTERN_POLICY_NAME_TYPE)); }
+        if let Some(v) = &this.path { rules::string(out, at, "path", v, false, Some(1), Some(512), Some(&PATTERN_POLICY_PATH_TYPE)); }
+        { let v = &this.policy_document; rules::string(out, at, "policyDocument", v, false, Some(1), Some(131072), Some(&PATTERN_POLICY_DOCUMENT_TYPE)); }
+        if let Some(v) = &this.description { rules::string(out, at, "description", v, false, None, Some(1000), None); }
+        if let Some(v) = &this.tags { rules::length(out, at, "tags", v, v.len(), false, None, Some(50)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "tags", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_CREATE_POLICY_INPUT [
+        RequiredMember { name: "policyName", wire: "PolicyName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "policyDocument", wire: "PolicyDocument", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "tags", wire: "Tags", required: false, inner: Inner::List(&REQUIRED_TAG) },
+    ]
+}
+
+crate::structure! {
+    /// Contains the response to a successful CreatePolicy request.
+    #[derive(Default)]
+    CreatePolicyOutput {
+        /// A structure containing details about the new policy.
+        policy?: Policy = "Policy";
+    }
+}
+
+crate::structure! {
+    CreatePolicyVersionInput {
+        /// The Amazon Resource Name (ARN) of the IAM policy to which you want to add a new version.
+        policy_arn: String = "PolicyArn", "policyArn";
+        /// The JSON policy document that you want to use as the content for this new version of the policy.
+        policy_document: String = "PolicyDocument", "policyDocument";
+        /// Specifies whether to set this version as the policy's default version.
+        set_as_default?: bool = "SetAsDefault", "setAsDefault";
+    }
+    input "CreatePolicyVersionRequest" |this, at, out| {
+        { let v = &this.policy_arn; rules::string(out, at, "policyArn", v, false, Some(20), Some(2048), None); }
+        { let v = &this.policy_document; rules::string(out, at, "policyDocument", v, false, Some(1), Some(131072), Some(&PATTERN_POLICY_DOCUMENT_TYPE)); }
+    }
+    required REQUIRED_CREATE_POLICY_VERSION_INPUT [
+        RequiredMember { name: "policyArn", wire: "PolicyArn", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "policyDocument", wire: "PolicyDocument", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Contains the response to a successful CreatePolicyVersion request.
+    #[derive(Default)]
+    CreatePolicyVersionOutput {
+        /// A structure containing details about the new policy version.
+        policy_version?: PolicyVersion = "PolicyVersion";
     }
-}
-
-/// Contains the response to a successful ListInstanceProfilesForRole request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ListInstanceProfilesForRoleOutput {
-    /// A list of instance profiles.
-    #[serde(rename = "InstanceProfiles")]
-    pub instance_profiles: Vec<InstanceProfile>,
-    /// A flag that indicates whether there are more items to return.
-    #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
-    pub is_truncated: Option<bool>,
-    /// When IsTruncated is true, this element is present and contains the value to use for the Marker parameter in a subsequent pagination request.
-    #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
-    pub marker: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct ListInstanceProfilesInput {
-    /// The path prefix for filtering the results.
-    #[serde(rename = "PathPrefix", skip_serializing_if = "Option::is_none")]
-    pub path_prefix: Option<String>,
-    /// Use this parameter only when paginating results and only after you receive a response indicating that the results are truncated.
-    #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
-    pub marker: Option<String>,
-    /// Use this only when paginating results to indicate the maximum number of items you want in the response.
-    #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
-    pub max_items: Option<i32>,
-}
-
-impl Validate for ListInstanceProfilesInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.path_prefix {
-            rules::string(
-                out,
-                at,
-                "pathPrefix",
-                v,
-                false,
-                Some(1),
-                Some(512),
-                Some(&PATTERN_PATH_PREFIX_TYPE),
-            );
-        }
-        if let Some(v) = &self.marker {
-            rules::string(
-                out,
-                at,
-                "marker",
-                v,
-                false,
-                Some(1),
-                Some(320),
-                Some(&PATTERN_MARKER_TYPE),
-            );
-        }
-        if let Some(v) = &self.max_items {
-            rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000));
-        }
+}
+
+crate::structure! {
+    CreateRoleInput {
+        /// The path to the role.
+        path?: String = "Path", "path";
+        /// The name of the role to create.
+        role_name: String = "RoleName", "roleName";
+        /// The trust relationship policy document that grants an entity permission to assume the role.
+        assume_role_policy_document: String = "AssumeRolePolicyDocument", "assumeRolePolicyDocument";
+        /// A description of the role.
+        description?: String = "Description", "description";
+        /// The maximum session duration (in seconds) that you want to set for the specified role.
+        max_session_duration?: i32 = "MaxSessionDuration", "maxSessionDuration";
+        /// The ARN of the managed policy that is used to set the permissions boundary for the role.
+        permissions_boundary?: String = "PermissionsBoundary", "permissionsBoundary";
+        /// A list of tags that you want to attach to the new role.
+        tags?: Vec<Tag> = "Tags", "tags";
+    }
+    input "CreateRoleRequest" |this, at, out| {
+        if let Some(v) = &this.path { rules::string(out, at, "path", v, false, Some(1), Some(512), Some(&PATTERN_PATH_TYPE)); }
+        { let v = &this.role_name; rules::string(out, at, "roleName", v, false, Some(1), Some(64), Some(&PATTERN_ROLE_NAME_TYPE)); }
+        { let v = &this.assume_role_policy_document; rules::string(out, at, "assumeRolePolicyDocument", v, false, Some(1), Some(131072), Some(&PATTERN_POLICY_DOCUMENT_TYPE)); }
+        if let Some(v) = &this.description { rules::string(out, at, "description", v, false, None, Some(1000), Some(&PATTERN_ROLE_DESCRIPTION_TYPE)); }
+        if let Some(v) = &this.max_session_duration { rules::integer(out, at, "maxSessionDuration", i64::from(*v), Some(3600), Some(43200)); }
+        if let Some(v) = &this.permissions_boundary { rules::string(out, at, "permissionsBoundary", v, false, Some(20), Some(2048), None); }
+        if let Some(v) = &this.tags { rules::length(out, at, "tags", v, v.len(), false, None, Some(50)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "tags", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_CREATE_ROLE_INPUT [
+        RequiredMember { name: "roleName", wire: "RoleName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "assumeRolePolicyDocument", wire: "AssumeRolePolicyDocument", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "tags", wire: "Tags", required: false, inner: Inner::List(&REQUIRED_TAG) },
+    ]
+}
+
+crate::structure! {
+    /// Contains the response to a successful CreateRole request.
+    CreateRoleOutput {
+        /// A structure containing details about the new role.
+        role: Role = "Role";
+    }
+}
+
+crate::structure! {
+    DeleteInstanceProfileInput {
+        /// The name of the instance profile to delete.
+        instance_profile_name: String = "InstanceProfileName", "instanceProfileName";
     }
+    input "DeleteInstanceProfileRequest" |this, at, out| {
+        { let v = &this.instance_profile_name; rules::string(out, at, "instanceProfileName", v, false, Some(1), Some(128), Some(&PATTERN_INSTANCE_PROFILE_NAME_TYPE)); }
+    }
+    required REQUIRED_DELETE_INSTANCE_PROFILE_INPUT [
+        RequiredMember { name: "instanceProfileName", wire: "InstanceProfileName", required: true, inner: Inner::Nothing },
+    ]
 }
 
-/// What [`ListInstanceProfilesInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_LIST_INSTANCE_PROFILES_INPUT: Required = Required { members: &[] };
-
-impl Echo for ListInstanceProfilesInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "ListInstanceProfilesRequest",
-            &[
-                ("pathPrefix", &self.path_prefix),
-                ("marker", &self.marker),
-                ("maxItems", &self.max_items),
-            ],
-        );
+crate::structure! {
+    DeletePolicyInput {
+        /// The Amazon Resource Name (ARN) of the IAM policy you want to delete.
+        policy_arn: String = "PolicyArn", "policyArn";
     }
-}
-
-/// Contains the response to a successful ListInstanceProfiles request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ListInstanceProfilesOutput {
-    /// A list of instance profiles.
-    #[serde(rename = "InstanceProfiles")]
-    pub instance_profiles: Vec<InstanceProfile>,
-    /// A flag that indicates whether there are more items to return.
-    #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
-    pub is_truncated: Option<bool>,
-    /// When IsTruncated is true, this element is present and contains the value to use for the Marker parameter in a subsequent pagination request.
-    #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
-    pub marker: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct ListPoliciesInput {
-    /// The scope to use for filtering the results.
-    #[serde(rename = "Scope", skip_serializing_if = "Option::is_none")]
-    pub scope: Option<PolicyScopeType>,
-    /// A flag to filter the results to only the attached policies.
-    #[serde(rename = "OnlyAttached", skip_serializing_if = "Option::is_none")]
-    pub only_attached: Option<bool>,
-    /// The path prefix for filtering the results.
-    #[serde(rename = "PathPrefix", skip_serializing_if = "Option::is_none")]
-    pub path_prefix: Option<String>,
-    /// The policy usage method to use for filtering the results.
-    #[serde(rename = "PolicyUsageFilter", skip_serializing_if = "Option::is_none")]
-    pub policy_usage_filter: Option<PolicyUsageType>,
-    /// Use this parameter only when paginating results and only after you receive a response indicating that the results are truncated.
-    #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
-    pub marker: Option<String>,
-    /// Use this only when paginating results to indicate the maximum number of items you want in the response.
-    #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
-    pub max_items: Option<i32>,
-}
-
-impl Validate for ListPoliciesInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.scope {
-            rules::one_of(out, at, "scope", v, false);
-        }
-        if let Some(v) = &self.path_prefix {
-            rules::string(
-                out,
-                at,
-                "pathPrefix",
-                v,
-                false,
-                Some(1),
-                Some(512),
-                Some(&PATTERN_POLICY_PATH_TYPE),
-            );
-        }
-        if let Some(v) = &self.policy_usage_filter {
-            rules::one_of(out, at, "policyUsageFilter", v, false);
-        }
-        if let Some(v) = &self.marker {
-            rules::string(
-                out,
-                at,
-                "marker",
-                v,
-                false,
-                Some(1),
-                Some(320),
-                Some(&PATTERN_MARKER_TYPE),
-            );
-        }
-        if let Some(v) = &self.max_items {
-            rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000));
-        }
+    input "DeletePolicyRequest" |this, at, out| {
+        { let v = &this.policy_arn; rules::string(out, at, "policyArn", v, false, Some(20), Some(2048), None); }
     }
+    required REQUIRED_DELETE_POLICY_INPUT [
+        RequiredMember { name: "policyArn", wire: "PolicyArn", required: true, inner: Inner::Nothing },
+    ]
 }
 
-/// What [`ListPoliciesInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_LIST_POLICIES_INPUT: Required = Required { members: &[] };
-
-impl Echo for ListPoliciesInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "ListPoliciesRequest",
-            &[
-                ("scope", &self.scope),
-                ("onlyAttached", &self.only_attached),
-                ("pathPrefix", &self.path_prefix),
-                ("policyUsageFilter", &self.policy_usage_filter),
-                ("marker", &self.marker),
-                ("maxItems", &self.max_items),
-            ],
-        );
+crate::structure! {
+    DeletePolicyVersionInput {
+        /// The Amazon Resource Name (ARN) of the IAM policy from which you want to delete a version.
+        policy_arn: String = "PolicyArn", "policyArn";
+        /// The policy version to delete.
+        version_id: String = "VersionId", "versionId";
     }
-}
-
-/// Contains the response to a successful ListPolicies request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct ListPoliciesOutput {
-    /// A list of policies.
-    #[serde(rename = "Policies", skip_serializing_if = "Option::is_none")]
-    pub policies: Option<Vec<Policy>>,
-    /// A flag that indicates whether there are more items to return.
-    #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
-    pub is_truncated: Option<bool>,
-    /// When IsTruncated is true, this element is present and contains the value to use for the Marker parameter in a subsequent pagination request.
-    #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
-    pub marker: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ListPolicyVersionsInput {
-    /// The Amazon Resource Name (ARN) of the IAM policy for which you want the versions.
-    #[serde(rename = "PolicyArn")]
-    pub policy_arn: String,
-    /// Use this parameter only when paginating results and only after you receive a response indicating that the results are truncated.
-    #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
-    pub marker: Option<String>,
-    /// Use this only when paginating results to indicate the maximum number of items you want in the response.
-    #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
-    pub max_items: Option<i32>,
-}
-
-impl Validate for ListPolicyVersionsInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.policy_arn;
-            rules::string(out, at, "policyArn", v, false, Some(20), Some(2048), None);
-        }
-        if let Some(v) = &self.marker {
-            rules::string(
-                out,
-                at,
-                "marker",
-                v,
-                false,
-                Some(1),
-                Some(320),
-                Some(&PATTERN_MARKER_TYPE),
-            );
-        }
-        if let Some(v) = &self.max_items {
-            rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000));
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_LIST_POLICY_VERSIONS_INPUT
+    input "DeletePolicyVersionRequest" |this, at, out| {
+        { let v = &this.policy_arn; rules::string(out, at, "policyArn", v, false, Some(20), Some(2048), None); }
+        { let v = &this.version_id; rules::string(out, at, "versionId", v, false, None, None, Some(&PATTERN_POLICY_VERSION_ID_TYPE)); }
     }
+    required REQUIRED_DELETE_POLICY_VERSION_INPUT [
+        RequiredMember { name: "policyArn", wire: "PolicyArn", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "versionId", wire: "VersionId", required: true, inner: Inner::Nothing },
+    ]
 }
-
-/// What [`ListPolicyVersionsInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_LIST_POLICY_VERSIONS_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "policyArn",
-        wire: "PolicyArn",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
 
-impl Echo for ListPolicyVersionsInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "ListPolicyVersionsRequest",
-            &[
-                ("policyArn", &self.policy_arn),
-                ("marker", &self.marker),
-                ("maxItems", &self.max_items),
-            ],
-        );
+crate::structure! {
+    DeleteRoleInput {
+        /// The name of the role to delete.
+        role_name: String = "RoleName", "roleName";
     }
-}
-
-/// Contains the response to a successful ListPolicyVersions request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct ListPolicyVersionsOutput {
-    /// A list of policy versions.
-    #[serde(rename = "Versions", skip_serializing_if = "Option::is_none")]
-    pub versions: Option<Vec<PolicyVersion>>,
-    /// A flag that indicates whether there are more items to return.
-    #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
-    pub is_truncated: Option<bool>,
-    /// When IsTruncated is true, this element is present and contains the value to use for the Marker parameter in a subsequent pagination request.
-    #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
-    pub marker: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ListRolePoliciesInput {
-    /// The name of the role to list policies for.
-    #[serde(rename = "RoleName")]
-    pub role_name: String,
-    /// Use this parameter only when paginating results and only after you receive a response indicating that the results are truncated.
-    #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
-    pub marker: Option<String>,
-    /// Use this only when paginating results to indicate the maximum number of items you want in the response.
-    #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
-    pub max_items: Option<i32>,
-}
-
-impl Validate for ListRolePoliciesInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.role_name;
-            rules::string(
-                out,
-                at,
-                "roleName",
-                v,
-                false,
-                Some(1),
-                Some(64),
-                Some(&PATTERN_ROLE_NAME_TYPE),
-            );
-        }
-        if let Some(v) = &self.marker {
-            rules::string(
-                out,
-                at,
-                "marker",
-                v,
-                false,
-                Some(1),
-                Some(320),
-                Some(&PATTERN_MARKER_TYPE),
-            );
-        }
-        if let Some(v) = &self.max_items {
-            rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000));
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_LIST_ROLE_POLICIES_INPUT
+    input "DeleteRoleRequest" |this, at, out| {
+        { let v = &this.role_name; rules::string(out, at, "roleName", v, false, Some(1), Some(64), Some(&PATTERN_ROLE_NAME_TYPE)); }
     }
+    required REQUIRED_DELETE_ROLE_INPUT [
+        RequiredMember { name: "roleName", wire: "RoleName", required: true, inner: Inner::Nothing },
+    ]
 }
-
-/// What [`ListRolePoliciesInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_LIST_ROLE_POLICIES_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "roleName",
-        wire: "RoleName",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
 
-impl Echo for ListRolePoliciesInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "ListRolePoliciesRequest",
-            &[
-                ("roleName", &self.role_name),
-                ("marker", &self.marker),
-                ("maxItems", &self.max_items),
-            ],
-        );
+crate::structure! {
+    DeleteRolePolicyInput {
+        /// The name (friendly name, not ARN) identifying the role that the policy is embedded in.
+        role_name: String = "RoleName", "roleName";
+        /// The name of the inline policy to delete from the specified IAM role.
+        policy_name: String = "PolicyName", "policyName";
     }
-}
-
-/// Contains the response to a successful ListRolePolicies request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ListRolePoliciesOutput {
-    /// A list of policy names.
-    #[serde(rename = "PolicyNames")]
-    pub policy_names: Vec<String>,
-    /// A flag that indicates whether there are more items to return.
-    #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
-    pub is_truncated: Option<bool>,
-    /// When IsTruncated is true, this element is present and contains the value to use for the Marker parameter in a subsequent pagination request.
-    #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
-    pub marker: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ListRoleTagsInput {
-    /// The name of the IAM role for which you want to see the list of tags.
-    #[serde(rename = "RoleName")]
-    pub role_name: String,
-    /// Use this parameter only when paginating results and only after you receive a response indicating that the results are truncated.
-    #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
-    pub marker: Option<String>,
-    /// Use this only when paginating results to indicate the maximum number of items you want in the response.
-    #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
-    pub max_items: Option<i32>,
-}
-
-impl Validate for ListRoleTagsInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.role_name;
-            rules::string(
-                out,
-                at,
-                "roleName",
-                v,
-                false,
-                Some(1),
-                Some(64),
-                Some(&PATTERN_ROLE_NAME_TYPE),
-            );
-        }
-        if let Some(v) = &self.marker {
-            rules::string(
-                out,
-                at,
-                "marker",
-                v,
-                false,
-                Some(1),
-                Some(320),
-                Some(&PATTERN_MARKER_TYPE),
-            );
-        }
-        if let Some(v) = &self.max_items {
-            rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000));
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_LIST_ROLE_TAGS_INPUT
+    input "DeleteRolePolicyRequest" |this, at, out| {
+        { let v = &this.role_name; rules::string(out, at, "roleName", v, false, Some(1), Some(64), Some(&PATTERN_ROLE_NAME_TYPE)); }
+        { let v = &this.policy_name; rules::string(out, at, "policyName", v, false, Some(1), Some(128), Some(&PATTERN_POLICY_NAME_TYPE)); }
     }
+    required REQUIRED_DELETE_ROLE_POLICY_INPUT [
+        RequiredMember { name: "roleName", wire: "RoleName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "policyName", wire: "PolicyName", required: true, inner: Inner::Nothing },
+    ]
 }
 
-/// What [`ListRoleTagsInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_LIST_ROLE_TAGS_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "roleName",
-        wire: "RoleName",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for ListRoleTagsInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "ListRoleTagsRequest",
-            &[
-                ("roleName", &self.role_name),
-                ("marker", &self.marker),
-                ("maxItems", &self.max_items),
-            ],
-        );
+crate::structure! {
+    DetachRolePolicyInput {
+        /// The name (friendly name, not ARN) of the IAM role to detach the policy from.
+        role_name: String = "RoleName", "roleName";
+        /// The Amazon Resource Name (ARN) of the IAM policy you want to detach.
+        policy_arn: String = "PolicyArn", "policyArn";
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ListRoleTagsOutput {
-    /// The list of tags that are currently attached to the role.
-    #[serde(rename = "Tags")]
-    pub tags: Vec<Tag>,
-    /// A flag that indicates whether there are more items to return.
-    #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
-    pub is_truncated: Option<bool>,
-    /// When IsTruncated is true, this element is present and contains the value to use for the Marker parameter in a subsequent pagination request.
-    #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
-    pub marker: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct ListRolesInput {
-    /// The path prefix for filtering the results.
-    #[serde(rename = "PathPrefix", skip_serializing_if = "Option::is_none")]
-    pub path_prefix: Option<String>,
-    /// Use this parameter only when paginating results and only after you receive a response indicating that the results are truncated.
-    #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
-    pub marker: Option<String>,
-    /// Use this only when paginating results to indicate the maximum number of items you want in the response.
-    #[serde(rename = "MaxItems", skip_serializing_if = "Option::is_none")]
-    pub max_items: Option<i32>,
-}
-
-impl Validate for ListRolesInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.path_prefix {
-            rules::string(
-                out,
-                at,
-                "pathPrefix",
-                v,
-                false,
-                Some(1),
-                Some(512),
-                Some(&PATTERN_PATH_PREFIX_TYPE),
-            );
-        }
-        if let Some(v) = &self.marker {
-            rules::string(
-                out,
-                at,
-                "marker",
-                v,
-                false,
-                Some(1),
-                Some(320),
-                Some(&PATTERN_MARKER_TYPE),
-            );
-        }
-        if let Some(v) = &self.max_items {
-            rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000));
-        }
+    input "DetachRolePolicyRequest" |this, at, out| {
+        { let v = &this.role_name; rules::string(out, at, "roleName", v, false, Some(1), Some(64), Some(&PATTERN_ROLE_NAME_TYPE)); }
+        { let v = &this.policy_arn; rules::string(out, at, "policyArn", v, false, Some(20), Some(2048), None); }
     }
+    required REQUIRED_DETACH_ROLE_POLICY_INPUT [
+        RequiredMember { name: "roleName", wire: "RoleName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "policyArn", wire: "PolicyArn", required: true, inner: Inner::Nothing },
+    ]
 }
 
-/// What [`ListRolesInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_LIST_ROLES_INPUT: Required = Required { members: &[] };
-
-impl Echo for ListRolesInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "ListRolesRequest",
-            &[
-                ("pathPrefix", &self.path_prefix),
-                ("marker", &self.marker),
-                ("maxItems", &self.max_items),
-            ],
-        );
+crate::structure! {
+    GetInstanceProfileInput {
+        /// The name of the instance profile to get information about.
+        instance_profile_name: String = "InstanceProfileName", "instanceProfileName";
     }
-}
-
-/// Contains the response to a successful ListRoles request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ListRolesOutput {
-    /// A list of roles.
-    #[serde(rename = "Roles")]
-    pub roles: Vec<Role>,
-    /// A flag that indicates whether there are more items to return.
-    #[serde(rename = "IsTruncated", skip_serializing_if = "Option::is_none")]
-    pub is_truncated: Option<bool>,
-    /// When IsTruncated is true, this element is present and contains the value to use for the Marker parameter in a subsequent pagination request.
-    #[serde(rename = "Marker", skip_serializing_if = "Option::is_none")]
-    pub marker: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum PermissionsBoundaryAttachmentType {
-    /// `PermissionsBoundaryPolicy`
-    PermissionsBoundaryPolicy,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl PermissionsBoundaryAttachmentType {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["PermissionsBoundaryPolicy"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::PermissionsBoundaryPolicy => "PermissionsBoundaryPolicy",
-            Self::Unknown(v) => v,
-        }
+    input "GetInstanceProfileRequest" |this, at, out| {
+        { let v = &this.instance_profile_name; rules::string(out, at, "instanceProfileName", v, false, Some(1), Some(128), Some(&PATTERN_INSTANCE_PROFILE_NAME_TYPE)); }
     }
+    required REQUIRED_GET_INSTANCE_PROFILE_INPUT [
+        RequiredMember { name: "instanceProfileName", wire: "InstanceProfileName", required: true, inner: Inner::Nothing },
+    ]
 }
 
-impl From<&str> for PermissionsBoundaryAttachmentType {
-    fn from(value: &str) -> Self {
-        match value {
-            "PermissionsBoundaryPolicy" => Self::PermissionsBoundaryPolicy,
-            other => Self::Unknown(other.to_owned()),
-        }
+crate::structure! {
+    /// Contains the response to a successful GetInstanceProfile request.
+    GetInstanceProfileOutput {
+        /// A structure containing details about the instance profile.
+        instance_profile: InstanceProfile = "InstanceProfile";
     }
-}
-
-crate::model_enum!(PermissionsBoundaryAttachmentType);
-
-/// Contains information about a managed policy.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct Policy {
-    /// The friendly name (not ARN) identifying the policy.
-    #[serde(rename = "PolicyName", skip_serializing_if = "Option::is_none")]
-    pub policy_name: Option<String>,
-    /// The stable and unique string identifying the policy.
-    #[serde(rename = "PolicyId", skip_serializing_if = "Option::is_none")]
-    pub policy_id: Option<String>,
-    #[serde(rename = "Arn", skip_serializing_if = "Option::is_none")]
-    pub arn: Option<String>,
-    /// The path to the policy.
-    #[serde(rename = "Path", skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    /// The identifier for the version of the policy that is set as the default version.
-    #[serde(rename = "DefaultVersionId", skip_serializing_if = "Option::is_none")]
-    pub default_version_id: Option<String>,
-    /// The number of entities (users, groups, and roles) that the policy is attached to.
-    #[serde(rename = "AttachmentCount", skip_serializing_if = "Option::is_none")]
-    pub attachment_count: Option<i32>,
-    /// The number of entities (users and roles) for which the policy is used to set the permissions boundary.
-    #[serde(
-        rename = "PermissionsBoundaryUsageCount",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub permissions_boundary_usage_count: Option<i32>,
-    /// Specifies whether the policy can be attached to an IAM user, group, or role.
-    #[serde(rename = "IsAttachable", skip_serializing_if = "Option::is_none")]
-    pub is_attachable: Option<bool>,
-    /// A friendly description of the policy.
-    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The date and time, in ISO 8601 date-time format, when the policy was created.
-    #[serde(rename = "CreateDate", skip_serializing_if = "Option::is_none")]
-    pub create_date: Option<Timestamp>,
-    /// The date and time, in ISO 8601 date-time format, when the policy was last updated.
-    #[serde(rename = "UpdateDate", skip_serializing_if = "Option::is_none")]
-    pub update_date: Option<Timestamp>,
-    /// A list of tags that are attached to the instance profile.
-    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<Tag>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum PolicyScopeType {
-    /// `All`
-    All,
-    /// `AWS`
-    Aws,
-    /// `Local`
-    Local,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
 }
-
-impl PolicyScopeType {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["All", "AWS", "Local"];
 
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::All => "All",
-            Self::Aws => "AWS",
-            Self::Local => "Local",
-            Self::Unknown(v) => v,
-        }
+crate::structure! {
+    GetPolicyInput {
+        /// The Amazon Resource Name (ARN) of the managed policy that you want information about.
+        policy_arn: String = "PolicyArn", "policyArn";
     }
-}
-
-impl From<&str> for PolicyScopeType {
-    fn from(value: &str) -> Self {
-        match value {
-            "All" => Self::All,
-            "AWS" => Self::Aws,
-            "Local" => Self::Local,
-            other => Self::Unknown(other.to_owned()),
-        }
+    input "GetPolicyRequest" |this, at, out| {
+        { let v = &this.policy_arn; rules::string(out, at, "policyArn", v, false, Some(20), Some(2048), None); }
     }
-}
-
-crate::model_enum!(PolicyScopeType);
-
-/// The policy usage type that indicates whether the policy is used as a permissions policy or as the permissions boundary for an entity.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum PolicyUsageType {
-    /// `PermissionsPolicy`
-    PermissionsPolicy,
-    /// `PermissionsBoundary`
-    PermissionsBoundary,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
+    required REQUIRED_GET_POLICY_INPUT [
+        RequiredMember { name: "policyArn", wire: "PolicyArn", required: true, inner: Inner::Nothing },
+    ]
 }
 
-impl PolicyUsageType {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["PermissionsPolicy", "PermissionsBoundary"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::PermissionsPolicy => "PermissionsPolicy",
-            Self::PermissionsBoundary => "PermissionsBoundary",
-            Self::Unknown(v) => v,
-        }
+crate::structure! {
+    /// Contains the response to a successful GetPolicy request.
+    #[derive(Default)]
+    GetPolicyOutput {
+        /// A structure containing details about the policy.
+        policy?: Policy = "Policy";
     }
 }
 
-impl From<&str> for PolicyUsageType {
-    fn from(value: &str) -> Self {
-        match value {
-            "PermissionsPolicy" => Self::PermissionsPolicy,
-            "PermissionsBoundary" => Self::PermissionsBoundary,
-            other => Self::Unknown(other.to_owned()),
-        }
+crate::structure! {
+    GetPolicyVersionInput {
+        /// The Amazon Resource Name (ARN) of the managed policy that you want information about.
+        policy_arn: String = "PolicyArn", "policyArn";
+        /// Identifies the policy version to retrieve.
+        version_id: String = "VersionId", "versionId";
     }
-}
-
-crate::model_enum!(PolicyUsageType);
-
-/// Contains information about a version of a managed policy.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct PolicyVersion {
-    /// The policy document.
-    #[serde(rename = "Document", skip_serializing_if = "Option::is_none")]
-    pub document: Option<String>,
-    /// The identifier for the policy version.
-    #[serde(rename = "VersionId", skip_serializing_if = "Option::is_none")]
-    pub version_id: Option<String>,
-    /// Specifies whether the policy version is set as the policy's default version.
-    #[serde(rename = "IsDefaultVersion", skip_serializing_if = "Option::is_none")]
-    pub is_default_version: Option<bool>,
-    /// The date and time, in ISO 8601 date-time format, when the policy version was created.
-    #[serde(rename = "CreateDate", skip_serializing_if = "Option::is_none")]
-    pub create_date: Option<Timestamp>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PutRolePolicyInput {
-    /// The name of the role to associate the policy with.
-    #[serde(rename = "RoleName")]
-    pub role_name: String,
-    /// The name of the policy document.
-    #[serde(rename = "PolicyName")]
-    pub policy_name: String,
-    /// The policy document.
-    #[serde(rename = "PolicyDocument")]
-    pub policy_document: String,
-}
-
-impl Validate for PutRolePolicyInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.role_name;
-            rules::string(
-                out,
-                at,
-                "roleName",
-                v,
-                false,
-                Some(1),
-                Some(64),
-                Some(&PATTERN_ROLE_NAME_TYPE),
-            );
-        }
-        {
-            let v = &self.policy_name;
-            rules::string(
-                out,
-                at,
-                "policyName",
-                v,
-                false,
-                Some(1),
-                Some(128),
-                Some(&PATTERN_POLICY_NAME_TYPE),
-            );
-        }
-        {
-            let v = &self.policy_document;
-            rules::string(
-                out,
-                at,
-                "policyDocument",
-                v,
-                false,
-                Some(1),
-                Some(131072),
-                Some(&PATTERN_POLICY_DOCUMENT_TYPE),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_PUT_ROLE_POLICY_INPUT
+    input "GetPolicyVersionRequest" |this, at, out| {
+        { let v = &this.policy_arn; rules::string(out, at, "policyArn", v, false, Some(20), Some(2048), None); }
+        { let v = &this.version_id; rules::string(out, at, "versionId", v, false, None, None, Some(&PATTERN_POLICY_VERSION_ID_TYPE)); }
     }
+    required REQUIRED_GET_POLICY_VERSION_INPUT [
+        RequiredMember { name: "policyArn", wire: "PolicyArn", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "versionId", wire: "VersionId", required: true, inner: Inner::Nothing },
+    ]
 }
-
-/// What [`PutRolePolicyInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_PUT_ROLE_POLICY_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "roleName",
-            wire: "RoleName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "policyName",
-            wire: "PolicyName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "policyDocument",
-            wire: "PolicyDocument",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for PutRolePolicyInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "PutRolePolicyRequest",
-            &[
-                ("roleName", &self.role_name),
-                ("policyName", &self.policy_name),
-                ("policyDocument", &self.policy_document),
-            ],
-        );
+
+crate::structure! {
+    /// Contains the response to a successful GetPolicyVersion request.
+    #[derive(Default)]
+    GetPolicyVersionOutput {
+        /// A structure containing details about the policy version.
+        policy_version?: PolicyVersion = "PolicyVersion";
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RemoveRoleFromInstanceProfileInput {
-    /// The name of the instance profile to update.
-    #[serde(rename = "InstanceProfileName")]
-    pub instance_profile_name: String,
-    /// The name of the role to remove.
-    #[serde(rename = "RoleName")]
-    pub role_name: String,
-}
-
-impl Validate for RemoveRoleFromInstanceProfileInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.instance_profile_name;
-            rules::string(
-                out,
-                at,
-                "instanceProfileName",
-                v,
-                false,
-                Some(1),
-                Some(128),
-                Some(&PATTERN_INSTANCE_PROFILE_NAME_TYPE),
-            );
-        }
-        {
-            let v = &self.role_name;
-            rules::string(
-                out,
-                at,
-                "roleName",
-                v,
-                false,
-                Some(1),
-                Some(64),
-                Some(&PATTERN_ROLE_NAME_TYPE),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_REMOVE_ROLE_FROM_INSTANCE_PROFILE_INPUT
+}
+
+crate::structure! {
+    GetRoleInput {
+        /// The name of the IAM role to get information about.
+        role_name: String = "RoleName", "roleName";
     }
-}
-
-/// What [`RemoveRoleFromInstanceProfileInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_REMOVE_ROLE_FROM_INSTANCE_PROFILE_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "instanceProfileName",
-            wire: "InstanceProfileName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "roleName",
-            wire: "RoleName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for RemoveRoleFromInstanceProfileInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "RemoveRoleFromInstanceProfileRequest",
-            &[
-                ("instanceProfileName", &self.instance_profile_name),
-                ("roleName", &self.role_name),
-            ],
-        );
+    input "GetRoleRequest" |this, at, out| {
+        { let v = &this.role_name; rules::string(out, at, "roleName", v, false, Some(1), Some(64), Some(&PATTERN_ROLE_NAME_TYPE)); }
     }
+    required REQUIRED_GET_ROLE_INPUT [
+        RequiredMember { name: "roleName", wire: "RoleName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Contains the response to a successful GetRole request.
+    GetRoleOutput {
+        /// A structure containing details about the IAM role.
+        role: Role = "Role";
+    }
+}
+
+crate::structure! {
+    GetRolePolicyInput {
+        /// The name of the role associated with the policy.
+        role_name: String = "RoleName", "roleName";
+        /// The name of the policy document to get.
+        policy_name: String = "PolicyName", "policyName";
+    }
+    input "GetRolePolicyRequest" |this, at, out| {
+        { let v = &this.role_name; rules::string(out, at, "roleName", v, false, Some(1), Some(64), Some(&PATTERN_ROLE_NAME_TYPE)); }
+        { let v = &this.policy_name; rules::string(out, at, "policyName", v, false, Some(1), Some(128), Some(&PATTERN_POLICY_NAME_TYPE)); }
+    }
+    required REQUIRED_GET_ROLE_POLICY_INPUT [
+        RequiredMember { name: "roleName", wire: "RoleName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "policyName", wire: "PolicyName", required: true, inner: Inner::Nothing },
+    ]
 }
 
-/// Contains information about an IAM role.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Role {
-    /// The path to the role.
-    #[serde(rename = "Path")]
-    pub path: String,
-    /// The friendly name that identifies the role.
-    #[serde(rename = "RoleName")]
-    pub role_name: String,
-    /// The stable and unique string identifying the role.
-    #[serde(rename = "RoleId")]
-    pub role_id: String,
-    /// The Amazon Resource Name (ARN) specifying the role.
-    #[serde(rename = "Arn")]
-    pub arn: String,
-    /// The date and time, in ISO 8601 date-time format, when the role was created.
-    #[serde(rename = "CreateDate")]
-    pub create_date: Timestamp,
-    /// The policy that grants an entity permission to assume the role.
-    #[serde(
-        rename = "AssumeRolePolicyDocument",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub assume_role_policy_document: Option<String>,
-    /// A description of the role that you provide.
-    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The maximum session duration (in seconds) for the specified role.
-    #[serde(rename = "MaxSessionDuration", skip_serializing_if = "Option::is_none")]
-    pub max_session_duration: Option<i32>,
-    /// The ARN of the policy used to set the permissions boundary for the role.
-    #[serde(
-        rename = "PermissionsBoundary",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub permissions_boundary: Option<AttachedPermissionsBoundary>,
-    /// A list of tags that are attached to the role.
-    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<Tag>>,
+crate::structure! {
+    /// Contains the response to a successful GetRolePolicy request.
+    GetRolePolicyOutput {
+        /// The role the policy is associated with.
+        role_name: String = "RoleName";
+        /// The name of the policy.
+        policy_name: String = "PolicyName";
+        /// The policy document.
+        policy_document: String = "PolicyDocument";
+    }
+}
+
+crate::structure! {
+    /// Contains information about an instance profile.
+    InstanceProfile {
+        /// The path to the instance profile.
+        path: String = "Path";
+        /// The name identifying the instance profile.
+        instance_profile_name: String = "InstanceProfileName";
+        /// The stable and unique string identifying the instance profile.
+        instance_profile_id: String = "InstanceProfileId";
+        /// The Amazon Resource Name (ARN) specifying the instance profile.
+        arn: String = "Arn";
+        /// The date when the instance profile was created.
+        create_date: Timestamp = "CreateDate";
+        /// The role associated with the instance profile.
+        roles: Vec<Role> = "Roles";
+        /// A list of tags that are attached to the instance profile.
+        tags?: Vec<Tag> = "Tags";
+    }
+}
+
+crate::structure! {
+    ListAttachedRolePoliciesInput {
+        /// The name (friendly name, not ARN) of the role to list attached policies for.
+        role_name: String = "RoleName", "roleName";
+        /// The path prefix for filtering the results.
+        path_prefix?: String = "PathPrefix", "pathPrefix";
+        /// Use this parameter only when paginating results and only after you receive a response indicating that the results are truncated.
+        marker?: String = "Marker", "marker";
+        /// Use this only when paginating results to indicate the maximum number of items you want in the response.
+        max_items?: i32 = "MaxItems", "maxItems";
+    }
+    input "ListAttachedRolePoliciesRequest" |this, at, out| {
+        { let v = &this.role_name; rules::string(out, at, "roleName", v, false, Some(1), Some(64), Some(&PATTERN_ROLE_NAME_TYPE)); }
+        if let Some(v) = &this.path_prefix { rules::string(out, at, "pathPrefix", v, false, Some(1), Some(512), Some(&PATTERN_POLICY_PATH_TYPE)); }
+        if let Some(v) = &this.marker { rules::string(out, at, "marker", v, false, Some(1), Some(320), Some(&PATTERN_MARKER_TYPE)); }
+        if let Some(v) = &this.max_items { rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000)); }
+    }
+    required REQUIRED_LIST_ATTACHED_ROLE_POLICIES_INPUT [
+        RequiredMember { name: "roleName", wire: "RoleName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Contains the response to a successful ListAttachedRolePolicies request.
+    #[derive(Default)]
+    ListAttachedRolePoliciesOutput {
+        /// A list of the attached policies.
+        attached_policies?: Vec<AttachedPolicy> = "AttachedPolicies";
+        /// A flag that indicates whether there are more items to return.
+        is_truncated?: bool = "IsTruncated";
+        /// When IsTruncated is true, this element is present and contains the value to use for the Marker parameter in a subsequent pagination request.
+        marker?: String = "Marker";
+    }
+}
+
+crate::structure! {
+    ListInstanceProfilesForRoleInput {
+        /// The name of the role to list instance profiles for.
+        role_name: String = "RoleName", "roleName";
+        /// Use this parameter only when paginating results and only after you receive a response indicating that the results are truncated.
+        marker?: String = "Marker", "marker";
+        /// Use this only when paginating results to indicate the maximum number of items you want in the response.
+        max_items?: i32 = "MaxItems", "maxItems";
+    }
+    input "ListInstanceProfilesForRoleRequest" |this, at, out| {
+        { let v = &this.role_name; rules::string(out, at, "roleName", v, false, Some(1), Some(64), Some(&PATTERN_ROLE_NAME_TYPE)); }
+        if let Some(v) = &this.marker { rules::string(out, at, "marker", v, false, Some(1), Some(320), Some(&PATTERN_MARKER_TYPE)); }
+        if let Some(v) = &this.max_items { rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000)); }
+    }
+    required REQUIRED_LIST_INSTANCE_PROFILES_FOR_ROLE_INPUT [
+        RequiredMember { name: "roleName", wire: "RoleName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Contains the response to a successful ListInstanceProfilesForRole request.
+    ListInstanceProfilesForRoleOutput {
+        /// A list of instance profiles.
+        instance_profiles: Vec<InstanceProfile> = "InstanceProfiles";
+        /// A flag that indicates whether there are more items to return.
+        is_truncated?: bool = "IsTruncated";
+        /// When IsTruncated is true, this element is present and contains the value to use for the Marker parameter in a subsequent pagination request.
+        marker?: String = "Marker";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    ListInstanceProfilesInput {
+        /// The path prefix for filtering the results.
+        path_prefix?: String = "PathPrefix", "pathPrefix";
+        /// Use this parameter only when paginating results and only after you receive a response indicating that the results are truncated.
+        marker?: String = "Marker", "marker";
+        /// Use this only when paginating results to indicate the maximum number of items you want in the response.
+        max_items?: i32 = "MaxItems", "maxItems";
+    }
+    input "ListInstanceProfilesRequest" |this, at, out| {
+        if let Some(v) = &this.path_prefix { rules::string(out, at, "pathPrefix", v, false, Some(1), Some(512), Some(&PATTERN_PATH_PREFIX_TYPE)); }
+        if let Some(v) = &this.marker { rules::string(out, at, "marker", v, false, Some(1), Some(320), Some(&PATTERN_MARKER_TYPE)); }
+        if let Some(v) = &this.max_items { rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000)); }
+    }
+    required REQUIRED_LIST_INSTANCE_PROFILES_INPUT []
+}
+
+crate::structure! {
+    /// Contains the response to a successful ListInstanceProfiles request.
+    ListInstanceProfilesOutput {
+        /// A list of instance profiles.
+        instance_profiles: Vec<InstanceProfile> = "InstanceProfiles";
+        /// A flag that indicates whether there are more items to return.
+        is_truncated?: bool = "IsTruncated";
+        /// When IsTruncated is true, this element is present and contains the value to use for the Marker parameter in a subsequent pagination request.
+        marker?: String = "Marker";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    ListPoliciesInput {
+        /// The scope to use for filtering the results.
+        scope?: PolicyScopeType = "Scope", "scope";
+        /// A flag to filter the results to only the attached policies.
+        only_attached?: bool = "OnlyAttached", "onlyAttached";
+        /// The path prefix for filtering the results.
+        path_prefix?: String = "PathPrefix", "pathPrefix";
+        /// The policy usage method to use for filtering the results.
+        policy_usage_filter?: PolicyUsageType = "PolicyUsageFilter", "policyUsageFilter";
+        /// Use this parameter only when paginating results and only after you receive a response indicating that the results are truncated.
+        marker?: String = "Marker", "marker";
+        /// Use this only when paginating results to indicate the maximum number of items you want in the response.
+        max_items?: i32 = "MaxItems", "maxItems";
+    }
+    input "ListPoliciesRequest" |this, at, out| {
+        if let Some(v) = &this.scope { rules::one_of(out, at, "scope", v, false); }
+        if let Some(v) = &this.path_prefix { rules::string(out, at, "pathPrefix", v, false, Some(1), Some(512), Some(&PATTERN_POLICY_PATH_TYPE)); }
+        if let Some(v) = &this.policy_usage_filter { rules::one_of(out, at, "policyUsageFilter", v, false); }
+        if let Some(v) = &this.marker { rules::string(out, at, "marker", v, false, Some(1), Some(320), Some(&PATTERN_MARKER_TYPE)); }
+        if let Some(v) = &this.max_items { rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000)); }
+    }
+    required REQUIRED_LIST_POLICIES_INPUT []
+}
+
+crate::structure! {
+    /// Contains the response to a successful ListPolicies request.
+    #[derive(Default)]
+    ListPoliciesOutput {
+        /// A list of policies.
+        policies?: Vec<Policy> = "Policies";
+        /// A flag that indicates whether there are more items to return.
+        is_truncated?: bool = "IsTruncated";
+        /// When IsTruncated is true, this element is present and contains the value to use for the Marker parameter in a subsequent pagination request.
+        marker?: String = "Marker";
+    }
+}
+
+crate::structure! {
+    ListPolicyVersionsInput {
+        /// The Amazon Resource Name (ARN) of the IAM policy for which you want the versions.
+        policy_arn: String = "PolicyArn", "policyArn";
+        /// Use this parameter only when paginating results and only after you receive a response indicating that the results are truncated.
+        marker?: String = "Marker", "marker";
+        /// Use this only when paginating results to indicate the maximum number of items you want in the response.
+        max_items?: i32 = "MaxItems", "maxItems";
+    }
+    input "ListPolicyVersionsRequest" |this, at, out| {
+        { let v = &this.policy_arn; rules::string(out, at, "policyArn", v, false, Some(20), Some(2048), None); }
+        if let Some(v) = &this.marker { rules::string(out, at, "marker", v, false, Some(1), Some(320), Some(&PATTERN_MARKER_TYPE)); }
+        if let Some(v) = &this.max_items { rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000)); }
+    }
+    required REQUIRED_LIST_POLICY_VERSIONS_INPUT [
+        RequiredMember { name: "policyArn", wire: "PolicyArn", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Contains the response to a successful ListPolicyVersions request.
+    #[derive(Default)]
+    ListPolicyVersionsOutput {
+        /// A list of policy versions.
+        versions?: Vec<PolicyVersion> = "Versions";
+        /// A flag that indicates whether there are more items to return.
+        is_truncated?: bool = "IsTruncated";
+        /// When IsTruncated is true, this element is present and contains the value to use for the Marker parameter in a subsequent pagination request.
+        marker?: String = "Marker";
+    }
+}
+
+crate::structure! {
+    ListRolePoliciesInput {
+        /// The name of the role to list policies for.
+        role_name: String = "RoleName", "roleName";
+        /// Use this parameter only when paginating results and only after you receive a response indicating that the results are truncated.
+        marker?: String = "Marker", "marker";
+        /// Use this only when paginating results to indicate the maximum number of items you want in the response.
+        max_items?: i32 = "MaxItems", "maxItems";
+    }
+    input "ListRolePoliciesRequest" |this, at, out| {
+        { let v = &this.role_name; rules::string(out, at, "roleName", v, false, Some(1), Some(64), Some(&PATTERN_ROLE_NAME_TYPE)); }
+        if let Some(v) = &this.marker { rules::string(out, at, "marker", v, false, Some(1), Some(320), Some(&PATTERN_MARKER_TYPE)); }
+        if let Some(v) = &this.max_items { rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000)); }
+    }
+    required REQUIRED_LIST_ROLE_POLICIES_INPUT [
+        RequiredMember { name: "roleName", wire: "RoleName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Contains the response to a successful ListRolePolicies request.
+    ListRolePoliciesOutput {
+        /// A list of policy names.
+        policy_names: Vec<String> = "PolicyNames";
+        /// A flag that indicates whether there are more items to return.
+        is_truncated?: bool = "IsTruncated";
+        /// When IsTruncated is true, this element is present and contains the value to use for the Marker parameter in a subsequent pagination request.
+        marker?: String = "Marker";
+    }
+}
+
+crate::structure! {
+    ListRoleTagsInput {
+        /// The name of the IAM role for which you want to see the list of tags.
+        role_name: String = "RoleName", "roleName";
+        /// Use this parameter only when paginating results and only after you receive a response indicating that the results are truncated.
+        marker?: String = "Marker", "marker";
+        /// Use this only when paginating results to indicate the maximum number of items you want in the response.
+        max_items?: i32 = "MaxItems", "maxItems";
+    }
+    input "ListRoleTagsRequest" |this, at, out| {
+        { let v = &this.role_name; rules::string(out, at, "roleName", v, false, Some(1), Some(64), Some(&PATTERN_ROLE_NAME_TYPE)); }
+        if let Some(v) = &this.marker { rules::string(out, at, "marker", v, false, Some(1), Some(320), Some(&PATTERN_MARKER_TYPE)); }
+        if let Some(v) = &this.max_items { rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000)); }
+    }
+    required REQUIRED_LIST_ROLE_TAGS_INPUT [
+        RequiredMember { name: "roleName", wire: "RoleName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    ListRoleTagsOutput {
+        /// The list of tags that are currently attached to the role.
+        tags: Vec<Tag> = "Tags";
+        /// A flag that indicates whether there are more items to return.
+        is_truncated?: bool = "IsTruncated";
+        /// When IsTruncated is true, this element is present and contains the value to use for the Marker parameter in a subsequent pagination request.
+        marker?: String = "Marker";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    ListRolesInput {
+        /// The path prefix for filtering the results.
+        path_prefix?: String = "PathPrefix", "pathPrefix";
+        /// Use this parameter only when paginating results and only after you receive a response indicating that the results are truncated.
+        marker?: String = "Marker", "marker";
+        /// Use this only when paginating results to indicate the maximum number of items you want in the response.
+        max_items?: i32 = "MaxItems", "maxItems";
+    }
+    input "ListRolesRequest" |this, at, out| {
+        if let Some(v) = &this.path_prefix { rules::string(out, at, "pathPrefix", v, false, Some(1), Some(512), Some(&PATTERN_PATH_PREFIX_TYPE)); }
+        if let Some(v) = &this.marker { rules::string(out, at, "marker", v, false, Some(1), Some(320), Some(&PATTERN_MARKER_TYPE)); }
+        if let Some(v) = &this.max_items { rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000)); }
+    }
+    required REQUIRED_LIST_ROLES_INPUT []
+}
+
+crate::structure! {
+    /// Contains the response to a successful ListRoles request.
+    ListRolesOutput {
+        /// A list of roles.
+        roles: Vec<Role> = "Roles";
+        /// A flag that indicates whether there are more items to return.
+        is_truncated?: bool = "IsTruncated";
+        /// When IsTruncated is true, this element is present and contains the value to use for the Marker parameter in a subsequent pagination request.
+        marker?: String = "Marker";
+    }
+}
+
+crate::model_enum! {
+    PermissionsBoundaryAttachmentType {
+        PermissionsBoundaryPolicy = "PermissionsBoundaryPolicy",
+    }
+}
+
+crate::structure! {
+    /// Contains information about a managed policy.
+    #[derive(Default)]
+    Policy {
+        /// The friendly name (not ARN) identifying the policy.
+        policy_name?: String = "PolicyName";
+        /// The stable and unique string identifying the policy.
+        policy_id?: String = "PolicyId";
+        arn?: String = "Arn";
+        /// The path to the policy.
+        path?: String = "Path";
+        /// The identifier for the version of the policy that is set as the default version.
+        default_version_id?: String = "DefaultVersionId";
+        /// The number of entities (users, groups, and roles) that the policy is attached to.
+        attachment_count?: i32 = "AttachmentCount";
+        /// The number of entities (users and roles) for which the policy is used to set the permissions boundary.
+        permissions_boundary_usage_count?: i32 = "PermissionsBoundaryUsageCount";
+        /// Specifies whether the policy can be attached to an IAM user, group, or role.
+        is_attachable?: bool = "IsAttachable";
+        /// A friendly description of the policy.
+        description?: String = "Description";
+        /// The date and time, in ISO 8601 date-time format, when the policy was created.
+        create_date?: Timestamp = "CreateDate";
+        /// The date and time, in ISO 8601 date-time format, when the policy was last updated.
+        update_date?: Timestamp = "UpdateDate";
+        /// A list of tags that are attached to the instance profile.
+        tags?: Vec<Tag> = "Tags";
+    }
+}
+
+crate::model_enum! {
+    PolicyScopeType {
+        All = "All",
+        Aws = "AWS",
+        Local = "Local",
+    }
+}
+
+crate::model_enum! {
+    /// The policy usage type that indicates whether the policy is used as a permissions policy or as the permissions boundary for an entity.
+    PolicyUsageType {
+        PermissionsPolicy = "PermissionsPolicy",
+        PermissionsBoundary = "PermissionsBoundary",
+    }
+}
+
+crate::structure! {
+    /// Contains information about a version of a managed policy.
+    #[derive(Default)]
+    PolicyVersion {
+        /// The policy document.
+        document?: String = "Document";
+        /// The identifier for the policy version.
+        version_id?: String = "VersionId";
+        /// Specifies whether the policy version is set as the policy's default version.
+        is_default_version?: bool = "IsDefaultVersion";
+        /// The date and time, in ISO 8601 date-time format, when the policy version was created.
+        create_date?: Timestamp = "CreateDate";
+    }
+}
+
+crate::structure! {
+    PutRolePolicyInput {
+        /// The name of the role to associate the policy with.
+        role_name: String = "RoleName", "roleName";
+        /// The name of the policy document.
+        policy_name: String = "PolicyName", "policyName";
+        /// The policy document.
+        policy_document: String = "PolicyDocument", "policyDocument";
+    }
+    input "PutRolePolicyRequest" |this, at, out| {
+        { let v = &this.role_name; rules::string(out, at, "roleName", v, false, Some(1), Some(64), Some(&PATTERN_ROLE_NAME_TYPE)); }
+        { let v = &this.policy_name; rules::string(out, at, "policyName", v, false, Some(1), Some(128), Some(&PATTERN_POLICY_NAME_TYPE)); }
+        { let v = &this.policy_document; rules::string(out, at, "policyDocument", v, false, Some(1), Some(131072), Some(&PATTERN_POLICY_DOCUMENT_TYPE)); }
+    }
+    required REQUIRED_PUT_ROLE_POLICY_INPUT [
+        RequiredMember { name: "roleName", wire: "RoleName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "policyName", wire: "PolicyName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "policyDocument", wire: "PolicyDocument", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    RemoveRoleFromInstanceProfileInput {
+        /// The name of the instance profile to update.
+        instance_profile_name: String = "InstanceProfileName", "instanceProfileName";
+        /// The name of the role to remove.
+        role_name: String = "RoleName", "roleName";
+    }
+    input "RemoveRoleFromInstanceProfileRequest" |this, at, out| {
+        { let v = &this.instance_profile_name; rules::string(out, at, "instanceProfileName", v, false, Some(1), Some(128), Some(&PATTERN_INSTANCE_PROFILE_NAME_TYPE)); }
+        { let v = &this.role_name; rules::string(out, at, "roleName", v, false, Some(1), Some(64), Some(&PATTERN_ROLE_NAME_TYPE)); }
+    }
+    required REQUIRED_REMOVE_ROLE_FROM_INSTANCE_PROFILE_INPUT [
+        RequiredMember { name: "instanceProfileName", wire: "InstanceProfileName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "roleName", wire: "RoleName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Contains information about an IAM role.
+    Role {
+        /// The path to the role.
+        path: String = "Path";
+        /// The friendly name that identifies the role.
+        role_name: String = "RoleName";
+        /// The stable and unique string identifying the role.
+        role_id: String = "RoleId";
+        /// The Amazon Resource Name (ARN) specifying the role.
+        arn: String = "Arn";
+        /// The date and time, in ISO 8601 date-time format, when the role was created.
+        create_date: Timestamp = "CreateDate";
+        /// The policy that grants an entity permission to assume the role.
+        assume_role_policy_document?: String = "AssumeRolePolicyDocument";
+        /// A description of the role that you provide.
+        description?: String = "Description";
+        /// The maximum session duration (in seconds) for the specified role.
+        max_session_duration?: i32 = "MaxSessionDuration";
+        /// The ARN of the policy used to set the permissions boundary for the role.
+        permissions_boundary?: AttachedPermissionsBoundary = "PermissionsBoundary";
+        /// A list of tags that are attached to the role.
+        tags?: Vec<Tag> = "Tags";
+        /// Contains information about the last time that an IAM role was used.
+        role_last_used?: RoleLastUsed = "RoleLastUsed";
+    }
+}
+
+crate::structure! {
     /// Contains information about the last time that an IAM role was used.
-    #[serde(rename = "RoleLastUsed", skip_serializing_if = "Option::is_none")]
-    pub role_last_used: Option<RoleLastUsed>,
-}
-
-/// Contains information about the last time that an IAM role was used.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct RoleLastUsed {
-    /// The date and time, in ISO 8601 date-time format that the role was last used.
-    #[serde(rename = "LastUsedDate", skip_serializing_if = "Option::is_none")]
-    pub last_used_date: Option<Timestamp>,
-    /// The name of the Amazon Web Services Region in which the role was last used.
-    #[serde(rename = "Region", skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SetDefaultPolicyVersionInput {
-    /// The Amazon Resource Name (ARN) of the IAM policy whose default version you want to set.
-    #[serde(rename = "PolicyArn")]
-    pub policy_arn: String,
-    /// The version of the policy to set as the default (operative) version.
-    #[serde(rename = "VersionId")]
-    pub version_id: String,
-}
-
-impl Validate for SetDefaultPolicyVersionInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.policy_arn;
-            rules::string(out, at, "policyArn", v, false, Some(20), Some(2048), None);
-        }
-        {
-            let v = &self.version_id;
-            rules::string(
-                out,
-                at,
-                "versionId",
-                v,
-                false,
-                None,
-                None,
-                Some(&PATTERN_POLICY_VERSION_ID_TYPE),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_SET_DEFAULT_POLICY_VERSION_INPUT
+    #[derive(Default)]
+    RoleLastUsed {
+        /// The date and time, in ISO 8601 date-time format that the role was last used.
+        last_used_date?: Timestamp = "LastUsedDate";
+        /// The name of the Amazon Web Services Region in which the role was last used.
+        region?: String = "Region";
     }
 }
 
-/// What [`SetDefaultPolicyVersionInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_SET_DEFAULT_POLICY_VERSION_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "policyArn",
-            wire: "PolicyArn",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "versionId",
-            wire: "VersionId",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for SetDefaultPolicyVersionInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "SetDefaultPolicyVersionRequest",
-            &[
-                ("policyArn", &self.policy_arn),
-                ("versionId", &self.version_id),
-            ],
-        );
+crate::structure! {
+    SetDefaultPolicyVersionInput {
+        /// The Amazon Resource Name (ARN) of the IAM policy whose default version you want to set.
+        policy_arn: String = "PolicyArn", "policyArn";
+        /// The version of the policy to set as the default (operative) version.
+        version_id: String = "VersionId", "versionId";
     }
+    input "SetDefaultPolicyVersionRequest" |this, at, out| {
+        { let v = &this.policy_arn; rules::string(out, at, "policyArn", v, false, Some(20), Some(2048), None); }
+        { let v = &this.version_id; rules::string(out, at, "versionId", v, false, None, None, Some(&PATTERN_POLICY_VERSION_ID_TYPE)); }
+    }
+    required REQUIRED_SET_DEFAULT_POLICY_VERSION_INPUT [
+        RequiredMember { name: "policyArn", wire: "PolicyArn", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "versionId", wire: "VersionId", required: true, inner: Inner::Nothing },
+    ]
 }
 
-/// A structure that represents user-provided metadata that can be associated with an IAM resource.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Tag {
-    /// The key name that can be used to look up or retrieve the associated value.
-    #[serde(rename = "Key")]
-    pub key: String,
-    /// The value associated with this tag.
-    #[serde(rename = "Value")]
-    pub value: String,
+crate::structure! {
+    /// A structure that represents user-provided metadata that can be associated with an IAM resource.
+    Tag {
+        /// The key name that can be used to look up or retrieve the associated value.
+        key: String = "Key", "key";
+        /// The value associated with this tag.
+        value: String = "Value", "value";
+    }
+    input "Tag" |this, at, out| {
+        { let v = &this.key; rules::string(out, at, "key", v, false, Some(1), Some(128), Some(&PATTERN_TAG_KEY_TYPE)); }
+        { let v = &this.value; rules::string(out, at, "value", v, false, Some(0), Some(256), Some(&PATTERN_TAG_VALUE_TYPE)); }
+    }
+    required REQUIRED_TAG [
+        RequiredMember { name: "key", wire: "Key", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "value", wire: "Value", required: true, inner: Inner::Nothing },
+    ]
 }
 
-impl Validate for Tag {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.key;
-            rules::string(
-                out,
-                at,
-                "key",
-                v,
-                false,
-                Some(1),
-                Some(128),
-                Some(&PATTERN_TAG_KEY_TYPE),
-            );
-        }
-        {
-            let v = &self.value;
-            rules::string(
-                out,
-                at,
-                "value",
-                v,
-                false,
-                Some(0),
-                Some(256),
-                Some(&PATTERN_TAG_VALUE_TYPE),
-            );
-        }
+crate::structure! {
+    TagRoleInput {
+        /// The name of the IAM role to which you want to add tags.
+        role_name: String = "RoleName", "roleName";
+        /// The list of tags that you want to attach to the IAM role.
+        tags: Vec<Tag> = "Tags", "tags";
     }
-    fn required() -> &'static Required {
-        &REQUIRED_TAG
+    input "TagRoleRequest" |this, at, out| {
+        { let v = &this.role_name; rules::string(out, at, "roleName", v, false, Some(1), Some(64), Some(&PATTERN_ROLE_NAME_TYPE)); }
+        { let v = &this.tags; rules::length(out, at, "tags", v, v.len(), false, None, Some(50)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "tags", i); e0.check(&rules::path(&at0, "member"), out); } }
     }
+    required REQUIRED_TAG_ROLE_INPUT [
+        RequiredMember { name: "roleName", wire: "RoleName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "tags", wire: "Tags", required: true, inner: Inner::List(&REQUIRED_TAG) },
+    ]
 }
 
-/// What [`Tag`] requires, for reporting every missing member at once.
-pub static REQUIRED_TAG: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "key",
-            wire: "Key",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "value",
-            wire: "Value",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for Tag {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(out, "Tag", &[("key", &self.key), ("value", &self.value)]);
+crate::structure! {
+    UntagRoleInput {
+        /// The name of the IAM role from which you want to remove tags.
+        role_name: String = "RoleName", "roleName";
+        /// A list of key names as a simple array of strings.
+        tag_keys: Vec<String> = "TagKeys", "tagKeys";
     }
+    input "UntagRoleRequest" |this, at, out| {
+        { let v = &this.role_name; rules::string(out, at, "roleName", v, false, Some(1), Some(64), Some(&PATTERN_ROLE_NAME_TYPE)); }
+        { let v = &this.tag_keys; rules::length(out, at, "tagKeys", v, v.len(), false, None, Some(50)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "tagKeys", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(128), Some(&PATTERN_TAG_KEY_TYPE)); } }
+    }
+    required REQUIRED_UNTAG_ROLE_INPUT [
+        RequiredMember { name: "roleName", wire: "RoleName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "tagKeys", wire: "TagKeys", required: true, inner: Inner::Nothing },
+    ]
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TagRoleInput {
-    /// The name of the IAM role to which you want to add tags.
-    #[serde(rename = "RoleName")]
-    pub role_name: String,
-    /// The list of tags that you want to attach to the IAM role.
-    #[serde(rename = "Tags")]
-    pub tags: Vec<Tag>,
+crate::structure! {
+    UpdateRoleInput {
+        /// The name of the role that you want to modify.
+        role_name: String = "RoleName", "roleName";
+        /// The new description that you want to apply to the specified role.
+        description?: String = "Description", "description";
+        /// The maximum session duration (in seconds) that you want to set for the specified role.
+        max_session_duration?: i32 = "MaxSessionDuration", "maxSessionDuration";
+    }
+    input "UpdateRoleRequest" |this, at, out| {
+        { let v = &this.role_name; rules::string(out, at, "roleName", v, false, Some(1), Some(64), Some(&PATTERN_ROLE_NAME_TYPE)); }
+        if let Some(v) = &this.description { rules::string(out, at, "description", v, false, None, Some(1000), Some(&PATTERN_ROLE_DESCRIPTION_TYPE)); }
+        if let Some(v) = &this.max_session_duration { rules::integer(out, at, "maxSessionDuration", i64::from(*v), Some(3600), Some(43200)); }
+    }
+    required REQUIRED_UPDATE_ROLE_INPUT [
+        RequiredMember { name: "roleName", wire: "RoleName", required: true, inner: Inner::Nothing },
+    ]
 }
 
-impl Validate for TagRoleInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.role_name;
-            rules::string(
-                out,
-                at,
-                "roleName",
-                v,
-                false,
-                Some(1),
-                Some(64),
-                Some(&PATTERN_ROLE_NAME_TYPE),
-            );
-        }
-        {
-            let v = &self.tags;
-            rules::length(out, at, "tags", v, v.len(), false, None, Some(50));
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "tags", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_TAG_ROLE_INPUT
-    }
+crate::structure! {
+    #[derive(Default)]
+    UpdateRoleOutput {}
 }
-
-/// What [`TagRoleInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_TAG_ROLE_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "roleName",
-            wire: "RoleName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "tags",
-            wire: "Tags",
-            required: true,
-            inner: Inner::List(&REQUIRED_TAG),
-        },
-    ],
-};
-
-impl Echo for TagRoleInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "TagRoleRequest",
-            &[("roleName", &self.role_name), ("tags", &self.tags)],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct UntagRoleInput {
-    /// The name of the IAM role from which you want to remove tags.
-    #[serde(rename = "RoleName")]
-    pub role_name: String,
-    /// A list of key names as a simple array of strings.
-    #[serde(rename = "TagKeys")]
-    pub tag_keys: Vec<String>,
-}
-
-impl Validate for UntagRoleInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.role_name;
-            rules::string(
-                out,
-                at,
-                "roleName",
-                v,
-                false,
-                Some(1),
-                Some(64),
-                Some(&PATTERN_ROLE_NAME_TYPE),
-            );
-        }
-        {
-            let v = &self.tag_keys;
-            rules::length(out, at, "tagKeys", v, v.len(), false, None, Some(50));
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "tagKeys", i);
-                rules::string(
-                    out,
-                    &at0,
-                    "member",
-                    e0,
-                    false,
-                    Some(1),
-                    Some(128),
-                    Some(&PATTERN_TAG_KEY_TYPE),
-                );
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_UNTAG_ROLE_INPUT
-    }
-}
-
-/// What [`UntagRoleInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_UNTAG_ROLE_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "roleName",
-            wire: "RoleName",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "tagKeys",
-            wire: "TagKeys",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for UntagRoleInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "UntagRoleRequest",
-            &[("roleName", &self.role_name), ("tagKeys", &self.tag_keys)],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct UpdateRoleInput {
-    /// The name of the role that you want to modify.
-    #[serde(rename = "RoleName")]
-    pub role_name: String,
-    /// The new description that you want to apply to the specified role.
-    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The maximum session duration (in seconds) that you want to set for the specified role.
-    #[serde(rename = "MaxSessionDuration", skip_serializing_if = "Option::is_none")]
-    pub max_session_duration: Option<i32>,
-}
-
-impl Validate for UpdateRoleInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.role_name;
-            rules::string(
-                out,
-                at,
-                "roleName",
-                v,
-                false,
-                Some(1),
-                Some(64),
-                Some(&PATTERN_ROLE_NAME_TYPE),
-            );
-        }
-        if let Some(v) = &self.description {
-            rules::string(
-                out,
-                at,
-                "description",
-                v,
-                false,
-                None,
-                Some(1000),
-                Some(&PATTERN_ROLE_DESCRIPTION_TYPE),
-            );
-        }
-        if let Some(v) = &self.max_session_duration {
-            rules::integer(
-                out,
-                at,
-                "maxSessionDuration",
-                i64::from(*v),
-                Some(3600),
-                Some(43200),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_UPDATE_ROLE_INPUT
-    }
-}
-
-/// What [`UpdateRoleInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_UPDATE_ROLE_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "roleName",
-        wire: "RoleName",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for UpdateRoleInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "UpdateRoleRequest",
-            &[
-                ("roleName", &self.role_name),
-                ("description", &self.description),
-                ("maxSessionDuration", &self.max_session_duration),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct UpdateRoleOutput {}
 
 /// Every pattern validation checks, by string shape.
 pub static PATTERNS: &[(&str, &Pattern)] = &[

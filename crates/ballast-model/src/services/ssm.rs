@@ -24,1116 +24,460 @@ pub const OPERATIONS: &[&str] = &[
     "LabelParameterVersion",
 ];
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeleteParameterInput {
-    /// The name of the parameter to delete.
-    #[serde(rename = "Name")]
-    pub name: String,
+crate::structure! {
+    DeleteParameterInput {
+        /// The name of the parameter to delete.
+        name: String = "Name", "name";
+    }
+    input "DeleteParameterRequest" |this, at, out| {
+        { let v = &this.name; rules::string(out, at, "name", v, false, Some(1), Some(2048), None); }
+    }
+    required REQUIRED_DELETE_PARAMETER_INPUT [
+        RequiredMember { name: "name", wire: "Name", required: true, inner: Inner::Nothing },
+    ]
 }
 
-impl Validate for DeleteParameterInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.name;
-            rules::string(out, at, "name", v, false, Some(1), Some(2048), None);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DELETE_PARAMETER_INPUT
-    }
+crate::structure! {
+    #[derive(Default)]
+    DeleteParameterOutput {}
 }
 
-/// What [`DeleteParameterInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DELETE_PARAMETER_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "name",
-        wire: "Name",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for DeleteParameterInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(out, "DeleteParameterRequest", &[("name", &self.name)]);
+crate::structure! {
+    DeleteParametersInput {
+        /// The names of the parameters to delete.
+        names: Vec<String> = "Names", "names";
     }
+    input "DeleteParametersRequest" |this, at, out| {
+        { let v = &this.names; rules::length(out, at, "names", v, v.len(), false, Some(1), Some(10)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "names", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(2048), None); } }
+    }
+    required REQUIRED_DELETE_PARAMETERS_INPUT [
+        RequiredMember { name: "names", wire: "Names", required: true, inner: Inner::Nothing },
+    ]
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DeleteParameterOutput {}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeleteParametersInput {
-    /// The names of the parameters to delete.
-    #[serde(rename = "Names")]
-    pub names: Vec<String>,
-}
-
-impl Validate for DeleteParametersInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.names;
-            rules::length(out, at, "names", v, v.len(), false, Some(1), Some(10));
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "names", i);
-                rules::string(out, &at0, "member", e0, false, Some(1), Some(2048), None);
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DELETE_PARAMETERS_INPUT
+crate::structure! {
+    #[derive(Default)]
+    DeleteParametersOutput {
+        /// The names of the deleted parameters.
+        deleted_parameters?: Vec<String> = "DeletedParameters";
+        /// The names of parameters that weren't deleted because the parameters aren't valid.
+        invalid_parameters?: Vec<String> = "InvalidParameters";
     }
 }
 
-/// What [`DeleteParametersInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DELETE_PARAMETERS_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "names",
-        wire: "Names",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
+crate::structure! {
+    #[derive(Default)]
+    DescribeParametersInput {
+        /// This data type is deprecated.
+        filters?: Vec<ParametersFilter> = "Filters", "filters";
+        /// Filters to limit the request results.
+        parameter_filters?: Vec<ParameterStringFilter> = "ParameterFilters", "parameterFilters";
+        /// The maximum number of items to return for this call.
+        max_results?: i32 = "MaxResults", "maxResults";
+        /// The token for the next set of items to return.
+        next_token?: String = "NextToken", "nextToken";
+        /// Lists parameters that are shared with you.
+        shared?: bool = "Shared", "shared";
+    }
+    input "DescribeParametersRequest" |this, at, out| {
+        if let Some(v) = &this.filters { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "filters", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.parameter_filters { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "parameterFilters", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.max_results { rules::integer(out, at, "maxResults", i64::from(*v), Some(1), Some(50)); }
+    }
+    required REQUIRED_DESCRIBE_PARAMETERS_INPUT [
+        RequiredMember { name: "filters", wire: "Filters", required: false, inner: Inner::List(&REQUIRED_PARAMETERS_FILTER) },
+        RequiredMember { name: "parameterFilters", wire: "ParameterFilters", required: false, inner: Inner::List(&REQUIRED_PARAMETER_STRING_FILTER) },
+    ]
+}
 
-impl Echo for DeleteParametersInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(out, "DeleteParametersRequest", &[("names", &self.names)]);
+crate::structure! {
+    #[derive(Default)]
+    DescribeParametersOutput {
+        /// Parameters returned by the request.
+        parameters?: Vec<ParameterMetadata> = "Parameters";
+        /// The token to use when requesting the next set of items.
+        next_token?: String = "NextToken";
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DeleteParametersOutput {
-    /// The names of the deleted parameters.
-    #[serde(rename = "DeletedParameters", skip_serializing_if = "Option::is_none")]
-    pub deleted_parameters: Option<Vec<String>>,
-    /// The names of parameters that weren't deleted because the parameters aren't valid.
-    #[serde(rename = "InvalidParameters", skip_serializing_if = "Option::is_none")]
-    pub invalid_parameters: Option<Vec<String>>,
+crate::structure! {
+    GetParameterHistoryInput {
+        /// The name or Amazon Resource Name (ARN) of the parameter for which you want to review history.
+        name: String = "Name", "name";
+        /// Return decrypted values for secure string parameters.
+        with_decryption?: bool = "WithDecryption", "withDecryption";
+        /// The maximum number of items to return for this call.
+        max_results?: i32 = "MaxResults", "maxResults";
+        /// The token for the next set of items to return.
+        next_token?: String = "NextToken", "nextToken";
+    }
+    input "GetParameterHistoryRequest" |this, at, out| {
+        { let v = &this.name; rules::string(out, at, "name", v, false, Some(1), Some(2048), None); }
+        if let Some(v) = &this.max_results { rules::integer(out, at, "maxResults", i64::from(*v), Some(1), Some(50)); }
+    }
+    required REQUIRED_GET_PARAMETER_HISTORY_INPUT [
+        RequiredMember { name: "name", wire: "Name", required: true, inner: Inner::Nothing },
+    ]
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DescribeParametersInput {
+crate::structure! {
+    #[derive(Default)]
+    GetParameterHistoryOutput {
+        /// A list of parameters returned by the request.
+        parameters?: Vec<ParameterHistory> = "Parameters";
+        /// The token to use when requesting the next set of items.
+        next_token?: String = "NextToken";
+    }
+}
+
+crate::structure! {
+    GetParameterInput {
+        /// The name or Amazon Resource Name (ARN) of the parameter that you want to query.
+        name: String = "Name", "name";
+        /// Return decrypted values for secure string parameters.
+        with_decryption?: bool = "WithDecryption", "withDecryption";
+    }
+    input "GetParameterRequest" |this, at, out| {
+        { let v = &this.name; rules::string(out, at, "name", v, false, Some(1), Some(2048), None); }
+    }
+    required REQUIRED_GET_PARAMETER_INPUT [
+        RequiredMember { name: "name", wire: "Name", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    GetParameterOutput {
+        /// Information about a parameter.
+        parameter?: Parameter = "Parameter";
+    }
+}
+
+crate::structure! {
+    GetParametersByPathInput {
+        /// The hierarchy for the parameter.
+        path: String = "Path", "path";
+        /// Retrieve all parameters within a hierarchy.
+        recursive?: bool = "Recursive", "recursive";
+        /// Filters to limit the request results.
+        parameter_filters?: Vec<ParameterStringFilter> = "ParameterFilters", "parameterFilters";
+        /// Retrieve all parameters in a hierarchy with their value decrypted.
+        with_decryption?: bool = "WithDecryption", "withDecryption";
+        /// The maximum number of items to return for this call.
+        max_results?: i32 = "MaxResults", "maxResults";
+        /// A token to start the list.
+        next_token?: String = "NextToken", "nextToken";
+    }
+    input "GetParametersByPathRequest" |this, at, out| {
+        { let v = &this.path; rules::string(out, at, "path", v, false, Some(1), Some(2048), None); }
+        if let Some(v) = &this.parameter_filters { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "parameterFilters", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.max_results { rules::integer(out, at, "maxResults", i64::from(*v), Some(1), Some(10)); }
+    }
+    required REQUIRED_GET_PARAMETERS_BY_PATH_INPUT [
+        RequiredMember { name: "path", wire: "Path", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "parameterFilters", wire: "ParameterFilters", required: false, inner: Inner::List(&REQUIRED_PARAMETER_STRING_FILTER) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    GetParametersByPathOutput {
+        /// A list of parameters found in the specified hierarchy.
+        parameters?: Vec<Parameter> = "Parameters";
+        /// The token for the next set of items to return.
+        next_token?: String = "NextToken";
+    }
+}
+
+crate::structure! {
+    GetParametersInput {
+        /// The names or Amazon Resource Names (ARNs) of the parameters that you want to query.
+        names: Vec<String> = "Names", "names";
+        /// Return decrypted secure string value.
+        with_decryption?: bool = "WithDecryption", "withDecryption";
+    }
+    input "GetParametersRequest" |this, at, out| {
+        { let v = &this.names; rules::length(out, at, "names", v, v.len(), false, Some(1), Some(10)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "names", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(2048), None); } }
+    }
+    required REQUIRED_GET_PARAMETERS_INPUT [
+        RequiredMember { name: "names", wire: "Names", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    GetParametersOutput {
+        /// A list of details for a parameter.
+        parameters?: Vec<Parameter> = "Parameters";
+        /// A list of parameters that aren't formatted correctly or don't run during an execution.
+        invalid_parameters?: Vec<String> = "InvalidParameters";
+    }
+}
+
+crate::structure! {
+    LabelParameterVersionInput {
+        /// The parameter name on which you want to attach one or more labels.
+        name: String = "Name", "name";
+        /// The specific version of the parameter on which you want to attach one or more labels.
+        parameter_version?: i64 = "ParameterVersion", "parameterVersion";
+        /// One or more labels to attach to the specified parameter version.
+        labels: Vec<String> = "Labels", "labels";
+    }
+    input "LabelParameterVersionRequest" |this, at, out| {
+        { let v = &this.name; rules::string(out, at, "name", v, false, Some(1), Some(2048), None); }
+        { let v = &this.labels; rules::length(out, at, "labels", v, v.len(), false, Some(1), Some(10)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "labels", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(100), None); } }
+    }
+    required REQUIRED_LABEL_PARAMETER_VERSION_INPUT [
+        RequiredMember { name: "name", wire: "Name", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "labels", wire: "Labels", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    LabelParameterVersionOutput {
+        /// The label doesn't meet the requirements.
+        invalid_labels?: Vec<String> = "InvalidLabels";
+        /// The version of the parameter that has been labeled.
+        parameter_version?: i64 = "ParameterVersion";
+    }
+}
+
+crate::structure! {
+    /// An Amazon Web Services Systems Manager parameter in Parameter Store.
+    #[derive(Default)]
+    Parameter {
+        /// The name of the parameter.
+        name?: String = "Name";
+        /// The type of parameter.
+        r#type?: ParameterType = "Type";
+        /// The parameter value.
+        value?: String = "Value";
+        /// The parameter version.
+        version?: i64 = "Version";
+        /// Either the version number or the label used to retrieve the parameter value.
+        selector?: String = "Selector";
+        /// Applies to parameters that reference information in other Amazon Web Services services.
+        source_result?: String = "SourceResult";
+        /// Date the parameter was last changed or updated and the parameter version was created.
+        last_modified_date?: Timestamp = "LastModifiedDate";
+        /// The Amazon Resource Name (ARN) of the parameter.
+        arn?: String = "ARN";
+        /// The data type of the parameter, such as text or aws:ec2:image.
+        data_type?: String = "DataType";
+    }
+}
+
+crate::structure! {
+    /// Information about parameter usage.
+    #[derive(Default)]
+    ParameterHistory {
+        /// The name of the parameter.
+        name?: String = "Name";
+        /// The type of parameter used.
+        r#type?: ParameterType = "Type";
+        /// The alias of the Key Management Service (KMS) key used to encrypt the parameter.
+        key_id?: String = "KeyId";
+        /// Date the parameter was last changed or updated.
+        last_modified_date?: Timestamp = "LastModifiedDate";
+        /// Amazon Resource Name (ARN) of the Amazon Web Services user who last changed the parameter.
+        last_modified_user?: String = "LastModifiedUser";
+        /// Information about the parameter.
+        description?: String = "Description";
+        /// The parameter value.
+        value?: String = "Value";
+        /// Parameter names can include the following letters and symbols.
+        allowed_pattern?: String = "AllowedPattern";
+        /// The parameter version.
+        version?: i64 = "Version";
+        /// Labels assigned to the parameter version.
+        labels?: Vec<String> = "Labels";
+        /// The parameter tier.
+        tier?: ParameterTier = "Tier";
+        /// Information about the policies assigned to a parameter.
+        policies?: Vec<ParameterInlinePolicy> = "Policies";
+        /// The data type of the parameter, such as text or aws:ec2:image.
+        data_type?: String = "DataType";
+    }
+}
+
+crate::structure! {
+    /// One or more policies assigned to a parameter.
+    #[derive(Default)]
+    ParameterInlinePolicy {
+        /// The JSON text of the policy.
+        policy_text?: String = "PolicyText";
+        /// The type of policy.
+        policy_type?: String = "PolicyType";
+        /// The status of the policy.
+        policy_status?: String = "PolicyStatus";
+    }
+}
+
+crate::structure! {
+    /// Metadata includes information like the Amazon Resource Name (ARN) of the last user to update the parameter and the date and time the parameter was last used.
+    #[derive(Default)]
+    ParameterMetadata {
+        /// The parameter name.
+        name?: String = "Name";
+        /// The Amazon Resource Name (ARN) of the parameter.
+        arn?: String = "ARN";
+        /// The type of parameter.
+        r#type?: ParameterType = "Type";
+        /// The alias of the Key Management Service (KMS) key used to encrypt the parameter.
+        key_id?: String = "KeyId";
+        /// Date the parameter was last changed or updated.
+        last_modified_date?: Timestamp = "LastModifiedDate";
+        /// Amazon Resource Name (ARN) of the Amazon Web Services user who last changed the parameter.
+        last_modified_user?: String = "LastModifiedUser";
+        /// Description of the parameter actions.
+        description?: String = "Description";
+        /// A parameter name can include only the following letters and symbols.
+        allowed_pattern?: String = "AllowedPattern";
+        /// The parameter version.
+        version?: i64 = "Version";
+        /// The parameter tier.
+        tier?: ParameterTier = "Tier";
+        /// A list of policies associated with a parameter.
+        policies?: Vec<ParameterInlinePolicy> = "Policies";
+        /// The data type of the parameter, such as text or aws:ec2:image.
+        data_type?: String = "DataType";
+    }
+}
+
+crate::structure! {
+    /// One or more filters.
+    ParameterStringFilter {
+        /// The name of the filter.
+        key: String = "Key", "key";
+        /// For all filters used with DescribeParameters, valid options include Equals and BeginsWith.
+        option?: String = "Option", "option";
+        /// The value you want to search for.
+        values?: Vec<String> = "Values", "values";
+    }
+    input "ParameterStringFilter" |this, at, out| {
+        { let v = &this.key; rules::string(out, at, "key", v, false, Some(1), Some(132), Some(&PATTERN_PARAMETER_STRING_FILTER_KEY)); }
+        if let Some(v) = &this.option { rules::string(out, at, "option", v, false, Some(1), Some(10), None); }
+        if let Some(v) = &this.values { rules::length(out, at, "values", v, v.len(), false, Some(1), Some(50)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "values", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(1024), None); } }
+    }
+    required REQUIRED_PARAMETER_STRING_FILTER [
+        RequiredMember { name: "key", wire: "Key", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::model_enum! {
+    ParameterTier {
+        Standard = "Standard",
+        Advanced = "Advanced",
+        IntelligentTiering = "Intelligent-Tiering",
+    }
+    order ["Advanced", "Intelligent-Tiering", "Standard"]
+}
+
+crate::model_enum! {
+    ParameterType {
+        String = "String",
+        StringList = "StringList",
+        SecureString = "SecureString",
+    }
+    order ["SecureString", "StringList", "String"]
+}
+
+crate::structure! {
     /// This data type is deprecated.
-    #[serde(rename = "Filters", skip_serializing_if = "Option::is_none")]
-    pub filters: Option<Vec<ParametersFilter>>,
-    /// Filters to limit the request results.
-    #[serde(rename = "ParameterFilters", skip_serializing_if = "Option::is_none")]
-    pub parameter_filters: Option<Vec<ParameterStringFilter>>,
-    /// The maximum number of items to return for this call.
-    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
-    pub max_results: Option<i32>,
-    /// The token for the next set of items to return.
-    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
-    /// Lists parameters that are shared with you.
-    #[serde(rename = "Shared", skip_serializing_if = "Option::is_none")]
-    pub shared: Option<bool>,
+    ParametersFilter {
+        /// The name of the filter.
+        key: ParametersFilterKey = "Key", "key";
+        /// The filter values.
+        values: Vec<String> = "Values", "values";
+    }
+    input "ParametersFilter" |this, at, out| {
+        { let v = &this.key; rules::one_of(out, at, "key", v, false); }
+        { let v = &this.values; rules::length(out, at, "values", v, v.len(), false, Some(1), Some(50)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "values", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(1024), None); } }
+    }
+    required REQUIRED_PARAMETERS_FILTER [
+        RequiredMember { name: "key", wire: "Key", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "values", wire: "Values", required: true, inner: Inner::Nothing },
+    ]
 }
 
-impl Validate for DescribeParametersInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        if let Some(v) = &self.filters {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "filters", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.parameter_filters {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "parameterFilters", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.max_results {
-            rules::integer(out, at, "maxResults", i64::from(*v), Some(1), Some(50));
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_DESCRIBE_PARAMETERS_INPUT
+crate::model_enum! {
+    ParametersFilterKey {
+        Name = "Name",
+        Type = "Type",
+        KeyId = "KeyId",
     }
 }
 
-/// What [`DescribeParametersInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_DESCRIBE_PARAMETERS_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "filters",
-            wire: "Filters",
-            required: false,
-            inner: Inner::List(&REQUIRED_PARAMETERS_FILTER),
-        },
-        RequiredMember {
-            name: "parameterFilters",
-            wire: "ParameterFilters",
-            required: false,
-            inner: Inner::List(&REQUIRED_PARAMETER_STRING_FILTER),
-        },
-    ],
-};
+crate::structure! {
+    PutParameterInput {
+        /// The fully qualified name of the parameter that you want to create or update.
+        name: String = "Name", "name";
+        /// Information about the parameter that you want to add to the system.
+        description?: String = "Description", "description";
+        /// The parameter value that you want to add to the system.
+        value: String = "Value", "value" redacted;
+        /// The type of parameter that you want to create.
+        r#type?: ParameterType = "Type", "type";
+        /// The Key Management Service (KMS) ID that you want to use to encrypt a parameter.
+        key_id?: String = "KeyId", "keyId";
+        /// Overwrite an existing parameter.
+        overwrite?: bool = "Overwrite", "overwrite";
+        /// A regular expression used to validate the parameter value.
+        allowed_pattern?: String = "AllowedPattern", "allowedPattern";
+        /// Optional metadata that you assign to a resource.
+        tags?: Vec<Tag> = "Tags", "tags";
+        /// The parameter tier to assign to a parameter.
+        tier?: ParameterTier = "Tier", "tier";
+        /// One or more policies to apply to a parameter.
+        policies?: String = "Policies", "policies";
+        /// The data type for a String parameter.
+        data_type?: String = "DataType", "dataType";
+    }
+    input "PutParameterRequest" |this, at, out| {
+        { let v = &this.name; rules::string(out, at, "name", v, false, Some(1), Some(2048), None); }
+        if let Some(v) = &this.description { rules::string(out, at, "description", v, false, Some(0), Some(1024), None); }
+        if let Some(v) = &this.r#type { rules::one_of(out, at, "type", v, false); }
+        if let Some(v) = &this.key_id { rules::string(out, at, "keyId", v, false, Some(1), Some(256), Some(&PATTERN_PARAMETER_KEY_ID)); }
+        if let Some(v) = &this.allowed_pattern { rules::string(out, at, "allowedPattern", v, false, Some(0), Some(1024), None); }
+        if let Some(v) = &this.tags { rules::length(out, at, "tags", v, v.len(), false, None, Some(1000)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "tags", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.tier { rules::one_of(out, at, "tier", v, false); }
+        if let Some(v) = &this.policies { rules::string(out, at, "policies", v, false, Some(1), Some(4096), None); }
+        if let Some(v) = &this.data_type { rules::string(out, at, "dataType", v, false, Some(0), Some(128), None); }
+    }
+    required REQUIRED_PUT_PARAMETER_INPUT [
+        RequiredMember { name: "name", wire: "Name", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "value", wire: "Value", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "tags", wire: "Tags", required: false, inner: Inner::List(&REQUIRED_TAG) },
+    ]
+}
 
-impl Echo for DescribeParametersInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "DescribeParametersRequest",
-            &[
-                ("filters", &self.filters),
-                ("parameterFilters", &self.parameter_filters),
-                ("maxResults", &self.max_results),
-                ("nextToken", &self.next_token),
-                ("shared", &self.shared),
-            ],
-        );
+crate::structure! {
+    #[derive(Default)]
+    PutParameterOutput {
+        /// The new version number of a parameter.
+        version?: i64 = "Version";
+        /// The tier assigned to the parameter.
+        tier?: ParameterTier = "Tier";
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct DescribeParametersOutput {
-    /// Parameters returned by the request.
-    #[serde(rename = "Parameters", skip_serializing_if = "Option::is_none")]
-    pub parameters: Option<Vec<ParameterMetadata>>,
-    /// The token to use when requesting the next set of items.
-    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GetParameterHistoryInput {
-    /// The name or Amazon Resource Name (ARN) of the parameter for which you want to review history.
-    #[serde(rename = "Name")]
-    pub name: String,
-    /// Return decrypted values for secure string parameters.
-    #[serde(rename = "WithDecryption", skip_serializing_if = "Option::is_none")]
-    pub with_decryption: Option<bool>,
-    /// The maximum number of items to return for this call.
-    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
-    pub max_results: Option<i32>,
-    /// The token for the next set of items to return.
-    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
-}
-
-impl Validate for GetParameterHistoryInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.name;
-            rules::string(out, at, "name", v, false, Some(1), Some(2048), None);
-        }
-        if let Some(v) = &self.max_results {
-            rules::integer(out, at, "maxResults", i64::from(*v), Some(1), Some(50));
-        }
+crate::structure! {
+    /// Metadata that you assign to your Amazon Web Services resources.
+    Tag {
+        /// The name of the tag.
+        key: String = "Key", "key";
+        /// The value of the tag.
+        value: String = "Value", "value";
     }
-    fn required() -> &'static Required {
-        &REQUIRED_GET_PARAMETER_HISTORY_INPUT
+    input "Tag" |this, at, out| {
+        { let v = &this.key; rules::string(out, at, "key", v, false, Some(1), Some(128), Some(&PATTERN_TAG_KEY)); }
+        { let v = &this.value; rules::string(out, at, "value", v, false, Some(0), Some(256), Some(&PATTERN_TAG_VALUE)); }
     }
-}
-
-/// What [`GetParameterHistoryInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_GET_PARAMETER_HISTORY_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "name",
-        wire: "Name",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for GetParameterHistoryInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "GetParameterHistoryRequest",
-            &[
-                ("name", &self.name),
-                ("withDecryption", &self.with_decryption),
-                ("maxResults", &self.max_results),
-                ("nextToken", &self.next_token),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct GetParameterHistoryOutput {
-    /// A list of parameters returned by the request.
-    #[serde(rename = "Parameters", skip_serializing_if = "Option::is_none")]
-    pub parameters: Option<Vec<ParameterHistory>>,
-    /// The token to use when requesting the next set of items.
-    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GetParameterInput {
-    /// The name or Amazon Resource Name (ARN) of the parameter that you want to query.
-    #[serde(rename = "Name")]
-    pub name: String,
-    /// Return decrypted values for secure string parameters.
-    #[serde(rename = "WithDecryption", skip_serializing_if = "Option::is_none")]
-    pub with_decryption: Option<bool>,
-}
-
-impl Validate for GetParameterInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.name;
-            rules::string(out, at, "name", v, false, Some(1), Some(2048), None);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_GET_PARAMETER_INPUT
-    }
-}
-
-/// What [`GetParameterInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_GET_PARAMETER_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "name",
-        wire: "Name",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for GetParameterInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "GetParameterRequest",
-            &[
-                ("name", &self.name),
-                ("withDecryption", &self.with_decryption),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct GetParameterOutput {
-    /// Information about a parameter.
-    #[serde(rename = "Parameter", skip_serializing_if = "Option::is_none")]
-    pub parameter: Option<Parameter>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GetParametersByPathInput {
-    /// The hierarchy for the parameter.
-    #[serde(rename = "Path")]
-    pub path: String,
-    /// Retrieve all parameters within a hierarchy.
-    #[serde(rename = "Recursive", skip_serializing_if = "Option::is_none")]
-    pub recursive: Option<bool>,
-    /// Filters to limit the request results.
-    #[serde(rename = "ParameterFilters", skip_serializing_if = "Option::is_none")]
-    pub parameter_filters: Option<Vec<ParameterStringFilter>>,
-    /// Retrieve all parameters in a hierarchy with their value decrypted.
-    #[serde(rename = "WithDecryption", skip_serializing_if = "Option::is_none")]
-    pub with_decryption: Option<bool>,
-    /// The maximum number of items to return for this call.
-    #[serde(rename = "MaxResults", skip_serializing_if = "Option::is_none")]
-    pub max_results: Option<i32>,
-    /// A token to start the list.
-    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
-}
-
-impl Validate for GetParametersByPathInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.path;
-            rules::string(out, at, "path", v, false, Some(1), Some(2048), None);
-        }
-        if let Some(v) = &self.parameter_filters {
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "parameterFilters", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.max_results {
-            rules::integer(out, at, "maxResults", i64::from(*v), Some(1), Some(10));
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_GET_PARAMETERS_BY_PATH_INPUT
-    }
-}
-
-/// What [`GetParametersByPathInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_GET_PARAMETERS_BY_PATH_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "path",
-            wire: "Path",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "parameterFilters",
-            wire: "ParameterFilters",
-            required: false,
-            inner: Inner::List(&REQUIRED_PARAMETER_STRING_FILTER),
-        },
-    ],
-};
-
-impl Echo for GetParametersByPathInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "GetParametersByPathRequest",
-            &[
-                ("path", &self.path),
-                ("recursive", &self.recursive),
-                ("parameterFilters", &self.parameter_filters),
-                ("withDecryption", &self.with_decryption),
-                ("maxResults", &self.max_results),
-                ("nextToken", &self.next_token),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct GetParametersByPathOutput {
-    /// A list of parameters found in the specified hierarchy.
-    #[serde(rename = "Parameters", skip_serializing_if = "Option::is_none")]
-    pub parameters: Option<Vec<Parameter>>,
-    /// The token for the next set of items to return.
-    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GetParametersInput {
-    /// The names or Amazon Resource Names (ARNs) of the parameters that you want to query.
-    #[serde(rename = "Names")]
-    pub names: Vec<String>,
-    /// Return decrypted secure string value.
-    #[serde(rename = "WithDecryption", skip_serializing_if = "Option::is_none")]
-    pub with_decryption: Option<bool>,
-}
-
-impl Validate for GetParametersInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.names;
-            rules::length(out, at, "names", v, v.len(), false, Some(1), Some(10));
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "names", i);
-                rules::string(out, &at0, "member", e0, false, Some(1), Some(2048), None);
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_GET_PARAMETERS_INPUT
-    }
-}
-
-/// What [`GetParametersInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_GET_PARAMETERS_INPUT: Required = Required {
-    members: &[RequiredMember {
-        name: "names",
-        wire: "Names",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for GetParametersInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "GetParametersRequest",
-            &[
-                ("names", &self.names),
-                ("withDecryption", &self.with_decryption),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct GetParametersOutput {
-    /// A list of details for a parameter.
-    #[serde(rename = "Parameters", skip_serializing_if = "Option::is_none")]
-    pub parameters: Option<Vec<Parameter>>,
-    /// A list of parameters that aren't formatted correctly or don't run during an execution.
-    #[serde(rename = "InvalidParameters", skip_serializing_if = "Option::is_none")]
-    pub invalid_parameters: Option<Vec<String>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LabelParameterVersionInput {
-    /// The parameter name on which you want to attach one or more labels.
-    #[serde(rename = "Name")]
-    pub name: String,
-    /// The specific version of the parameter on which you want to attach one or more labels.
-    #[serde(rename = "ParameterVersion", skip_serializing_if = "Option::is_none")]
-    pub parameter_version: Option<i64>,
-    /// One or more labels to attach to the specified parameter version.
-    #[serde(rename = "Labels")]
-    pub labels: Vec<String>,
-}
-
-impl Validate for LabelParameterVersionInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.name;
-            rules::string(out, at, "name", v, false, Some(1), Some(2048), None);
-        }
-        {
-            let v = &self.labels;
-            rules::length(out, at, "labels", v, v.len(), false, Some(1), Some(10));
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "labels", i);
-                rules::string(out, &at0, "member", e0, false, Some(1), Some(100), None);
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_LABEL_PARAMETER_VERSION_INPUT
-    }
-}
-
-/// What [`LabelParameterVersionInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_LABEL_PARAMETER_VERSION_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "name",
-            wire: "Name",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "labels",
-            wire: "Labels",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for LabelParameterVersionInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "LabelParameterVersionRequest",
-            &[
-                ("name", &self.name),
-                ("parameterVersion", &self.parameter_version),
-                ("labels", &self.labels),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct LabelParameterVersionOutput {
-    /// The label doesn't meet the requirements.
-    #[serde(rename = "InvalidLabels", skip_serializing_if = "Option::is_none")]
-    pub invalid_labels: Option<Vec<String>>,
-    /// The version of the parameter that has been labeled.
-    #[serde(rename = "ParameterVersion", skip_serializing_if = "Option::is_none")]
-    pub parameter_version: Option<i64>,
-}
-
-/// An Amazon Web Services Systems Manager parameter in Parameter Store.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct Parameter {
-    /// The name of the parameter.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The type of parameter.
-    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<ParameterType>,
-    /// The parameter value.
-    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    /// The parameter version.
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<i64>,
-    /// Either the version number or the label used to retrieve the parameter value.
-    #[serde(rename = "Selector", skip_serializing_if = "Option::is_none")]
-    pub selector: Option<String>,
-    /// Applies to parameters that reference information in other Amazon Web Services services.
-    #[serde(rename = "SourceResult", skip_serializing_if = "Option::is_none")]
-    pub source_result: Option<String>,
-    /// Date the parameter was last changed or updated and the parameter version was created.
-    #[serde(rename = "LastModifiedDate", skip_serializing_if = "Option::is_none")]
-    pub last_modified_date: Option<Timestamp>,
-    /// The Amazon Resource Name (ARN) of the parameter.
-    #[serde(rename = "ARN", skip_serializing_if = "Option::is_none")]
-    pub arn: Option<String>,
-    /// The data type of the parameter, such as text or aws:ec2:image.
-    #[serde(rename = "DataType", skip_serializing_if = "Option::is_none")]
-    pub data_type: Option<String>,
-}
-
-/// Information about parameter usage.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct ParameterHistory {
-    /// The name of the parameter.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The type of parameter used.
-    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<ParameterType>,
-    /// The alias of the Key Management Service (KMS) key used to encrypt the parameter.
-    #[serde(rename = "KeyId", skip_serializing_if = "Option::is_none")]
-    pub key_id: Option<String>,
-    /// Date the parameter was last changed or updated.
-    #[serde(rename = "LastModifiedDate", skip_serializing_if = "Option::is_none")]
-    pub last_modified_date: Option<Timestamp>,
-    /// Amazon Resource Name (ARN) of the Amazon Web Services user who last changed the parameter.
-    #[serde(rename = "LastModifiedUser", skip_serializing_if = "Option::is_none")]
-    pub last_modified_user: Option<String>,
-    /// Information about the parameter.
-    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The parameter value.
-    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    /// Parameter names can include the following letters and symbols.
-    #[serde(rename = "AllowedPattern", skip_serializing_if = "Option::is_none")]
-    pub allowed_pattern: Option<String>,
-    /// The parameter version.
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<i64>,
-    /// Labels assigned to the parameter version.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<Vec<String>>,
-    /// The parameter tier.
-    #[serde(rename = "Tier", skip_serializing_if = "Option::is_none")]
-    pub tier: Option<ParameterTier>,
-    /// Information about the policies assigned to a parameter.
-    #[serde(rename = "Policies", skip_serializing_if = "Option::is_none")]
-    pub policies: Option<Vec<ParameterInlinePolicy>>,
-    /// The data type of the parameter, such as text or aws:ec2:image.
-    #[serde(rename = "DataType", skip_serializing_if = "Option::is_none")]
-    pub data_type: Option<String>,
-}
-
-/// One or more policies assigned to a parameter.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct ParameterInlinePolicy {
-    /// The JSON text of the policy.
-    #[serde(rename = "PolicyText", skip_serializing_if = "Option::is_none")]
-    pub policy_text: Option<String>,
-    /// The type of policy.
-    #[serde(rename = "PolicyType", skip_serializing_if = "Option::is_none")]
-    pub policy_type: Option<String>,
-    /// The status of the policy.
-    #[serde(rename = "PolicyStatus", skip_serializing_if = "Option::is_none")]
-    pub policy_status: Option<String>,
-}
-
-/// Metadata includes information like the Amazon Resource Name (ARN) of the last user to update the parameter and the date and time the parameter was last used.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct ParameterMetadata {
-    /// The parameter name.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The Amazon Resource Name (ARN) of the parameter.
-    #[serde(rename = "ARN", skip_serializing_if = "Option::is_none")]
-    pub arn: Option<String>,
-    /// The type of parameter.
-    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<ParameterType>,
-    /// The alias of the Key Management Service (KMS) key used to encrypt the parameter.
-    #[serde(rename = "KeyId", skip_serializing_if = "Option::is_none")]
-    pub key_id: Option<String>,
-    /// Date the parameter was last changed or updated.
-    #[serde(rename = "LastModifiedDate", skip_serializing_if = "Option::is_none")]
-    pub last_modified_date: Option<Timestamp>,
-    /// Amazon Resource Name (ARN) of the Amazon Web Services user who last changed the parameter.
-    #[serde(rename = "LastModifiedUser", skip_serializing_if = "Option::is_none")]
-    pub last_modified_user: Option<String>,
-    /// Description of the parameter actions.
-    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// A parameter name can include only the following letters and symbols.
-    #[serde(rename = "AllowedPattern", skip_serializing_if = "Option::is_none")]
-    pub allowed_pattern: Option<String>,
-    /// The parameter version.
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<i64>,
-    /// The parameter tier.
-    #[serde(rename = "Tier", skip_serializing_if = "Option::is_none")]
-    pub tier: Option<ParameterTier>,
-    /// A list of policies associated with a parameter.
-    #[serde(rename = "Policies", skip_serializing_if = "Option::is_none")]
-    pub policies: Option<Vec<ParameterInlinePolicy>>,
-    /// The data type of the parameter, such as text or aws:ec2:image.
-    #[serde(rename = "DataType", skip_serializing_if = "Option::is_none")]
-    pub data_type: Option<String>,
-}
-
-/// One or more filters.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ParameterStringFilter {
-    /// The name of the filter.
-    #[serde(rename = "Key")]
-    pub key: String,
-    /// For all filters used with DescribeParameters, valid options include Equals and BeginsWith.
-    #[serde(rename = "Option", skip_serializing_if = "Option::is_none")]
-    pub option: Option<String>,
-    /// The value you want to search for.
-    #[serde(rename = "Values", skip_serializing_if = "Option::is_none")]
-    pub values: Option<Vec<String>>,
-}
-
-impl Validate for ParameterStringFilter {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.key;
-            rules::string(
-                out,
-                at,
-                "key",
-                v,
-                false,
-                Some(1),
-                Some(132),
-                Some(&PATTERN_PARAMETER_STRING_FILTER_KEY),
-            );
-        }
-        if let Some(v) = &self.option {
-            rules::string(out, at, "option", v, false, Some(1), Some(10), None);
-        }
-        if let Some(v) = &self.values {
-            rules::length(out, at, "values", v, v.len(), false, Some(1), Some(50));
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "values", i);
-                rules::string(out, &at0, "member", e0, false, Some(1), Some(1024), None);
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_PARAMETER_STRING_FILTER
-    }
-}
-
-/// What [`ParameterStringFilter`] requires, for reporting every missing member at once.
-pub static REQUIRED_PARAMETER_STRING_FILTER: Required = Required {
-    members: &[RequiredMember {
-        name: "key",
-        wire: "Key",
-        required: true,
-        inner: Inner::Nothing,
-    }],
-};
-
-impl Echo for ParameterStringFilter {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "ParameterStringFilter",
-            &[
-                ("key", &self.key),
-                ("option", &self.option),
-                ("values", &self.values),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ParameterTier {
-    /// `Standard`
-    Standard,
-    /// `Advanced`
-    Advanced,
-    /// `Intelligent-Tiering`
-    IntelligentTiering,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl ParameterTier {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["Advanced", "Intelligent-Tiering", "Standard"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Standard => "Standard",
-            Self::Advanced => "Advanced",
-            Self::IntelligentTiering => "Intelligent-Tiering",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for ParameterTier {
-    fn from(value: &str) -> Self {
-        match value {
-            "Standard" => Self::Standard,
-            "Advanced" => Self::Advanced,
-            "Intelligent-Tiering" => Self::IntelligentTiering,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(ParameterTier);
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ParameterType {
-    /// `String`
-    String,
-    /// `StringList`
-    StringList,
-    /// `SecureString`
-    SecureString,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl ParameterType {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["SecureString", "StringList", "String"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::String => "String",
-            Self::StringList => "StringList",
-            Self::SecureString => "SecureString",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for ParameterType {
-    fn from(value: &str) -> Self {
-        match value {
-            "String" => Self::String,
-            "StringList" => Self::StringList,
-            "SecureString" => Self::SecureString,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(ParameterType);
-
-/// This data type is deprecated.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ParametersFilter {
-    /// The name of the filter.
-    #[serde(rename = "Key")]
-    pub key: ParametersFilterKey,
-    /// The filter values.
-    #[serde(rename = "Values")]
-    pub values: Vec<String>,
-}
-
-impl Validate for ParametersFilter {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.key;
-            rules::one_of(out, at, "key", v, false);
-        }
-        {
-            let v = &self.values;
-            rules::length(out, at, "values", v, v.len(), false, Some(1), Some(50));
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "values", i);
-                rules::string(out, &at0, "member", e0, false, Some(1), Some(1024), None);
-            }
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_PARAMETERS_FILTER
-    }
-}
-
-/// What [`ParametersFilter`] requires, for reporting every missing member at once.
-pub static REQUIRED_PARAMETERS_FILTER: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "key",
-            wire: "Key",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "values",
-            wire: "Values",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for ParametersFilter {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "ParametersFilter",
-            &[("key", &self.key), ("values", &self.values)],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ParametersFilterKey {
-    /// `Name`
-    Name,
-    /// `Type`
-    Type,
-    /// `KeyId`
-    KeyId,
-    /// A value this model version does not list (refused by validation).
-    Unknown(String),
-}
-
-impl ParametersFilterKey {
-    /// The model's values, in the order AWS's messages list them.
-    pub const VALUES: &'static [&'static str] = &["Name", "Type", "KeyId"];
-
-    /// The value as the wire carries it.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Name => "Name",
-            Self::Type => "Type",
-            Self::KeyId => "KeyId",
-            Self::Unknown(v) => v,
-        }
-    }
-}
-
-impl From<&str> for ParametersFilterKey {
-    fn from(value: &str) -> Self {
-        match value {
-            "Name" => Self::Name,
-            "Type" => Self::Type,
-            "KeyId" => Self::KeyId,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-crate::model_enum!(ParametersFilterKey);
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PutParameterInput {
-    /// The fully qualified name of the parameter that you want to create or update.
-    #[serde(rename = "Name")]
-    pub name: String,
-    /// Information about the parameter that you want to add to the system.
-    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The parameter value that you want to add to the system.
-    #[serde(rename = "Value")]
-    pub value: String,
-    /// The type of parameter that you want to create.
-    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<ParameterType>,
-    /// The Key Management Service (KMS) ID that you want to use to encrypt a parameter.
-    #[serde(rename = "KeyId", skip_serializing_if = "Option::is_none")]
-    pub key_id: Option<String>,
-    /// Overwrite an existing parameter.
-    #[serde(rename = "Overwrite", skip_serializing_if = "Option::is_none")]
-    pub overwrite: Option<bool>,
-    /// A regular expression used to validate the parameter value.
-    #[serde(rename = "AllowedPattern", skip_serializing_if = "Option::is_none")]
-    pub allowed_pattern: Option<String>,
-    /// Optional metadata that you assign to a resource.
-    #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<Tag>>,
-    /// The parameter tier to assign to a parameter.
-    #[serde(rename = "Tier", skip_serializing_if = "Option::is_none")]
-    pub tier: Option<ParameterTier>,
-    /// One or more policies to apply to a parameter.
-    #[serde(rename = "Policies", skip_serializing_if = "Option::is_none")]
-    pub policies: Option<String>,
-    /// The data type for a String parameter.
-    #[serde(rename = "DataType", skip_serializing_if = "Option::is_none")]
-    pub data_type: Option<String>,
-}
-
-impl Validate for PutParameterInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.name;
-            rules::string(out, at, "name", v, false, Some(1), Some(2048), None);
-        }
-        if let Some(v) = &self.description {
-            rules::string(out, at, "description", v, false, Some(0), Some(1024), None);
-        }
-        if let Some(v) = &self.r#type {
-            rules::one_of(out, at, "type", v, false);
-        }
-        if let Some(v) = &self.key_id {
-            rules::string(
-                out,
-                at,
-                "keyId",
-                v,
-                false,
-                Some(1),
-                Some(256),
-                Some(&PATTERN_PARAMETER_KEY_ID),
-            );
-        }
-        if let Some(v) = &self.allowed_pattern {
-            rules::string(
-                out,
-                at,
-                "allowedPattern",
-                v,
-                false,
-                Some(0),
-                Some(1024),
-                None,
-            );
-        }
-        if let Some(v) = &self.tags {
-            rules::length(out, at, "tags", v, v.len(), false, None, Some(1000));
-            for (i, e0) in v.iter().enumerate() {
-                let at0 = rules::element(at, "tags", i);
-                e0.check(&rules::path(&at0, "member"), out);
-            }
-        }
-        if let Some(v) = &self.tier {
-            rules::one_of(out, at, "tier", v, false);
-        }
-        if let Some(v) = &self.policies {
-            rules::string(out, at, "policies", v, false, Some(1), Some(4096), None);
-        }
-        if let Some(v) = &self.data_type {
-            rules::string(out, at, "dataType", v, false, Some(0), Some(128), None);
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_PUT_PARAMETER_INPUT
-    }
-}
-
-/// What [`PutParameterInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_PUT_PARAMETER_INPUT: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "name",
-            wire: "Name",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "value",
-            wire: "Value",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "tags",
-            wire: "Tags",
-            required: false,
-            inner: Inner::List(&REQUIRED_TAG),
-        },
-    ],
-};
-
-impl Echo for PutParameterInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(
-            out,
-            "PutParameterRequest",
-            &[
-                ("name", &self.name),
-                ("description", &self.description),
-                ("value", &rules::Redacted),
-                ("type", &self.r#type),
-                ("keyId", &self.key_id),
-                ("overwrite", &self.overwrite),
-                ("allowedPattern", &self.allowed_pattern),
-                ("tags", &self.tags),
-                ("tier", &self.tier),
-                ("policies", &self.policies),
-                ("dataType", &self.data_type),
-            ],
-        );
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct PutParameterOutput {
-    /// The new version number of a parameter.
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<i64>,
-    /// The tier assigned to the parameter.
-    #[serde(rename = "Tier", skip_serializing_if = "Option::is_none")]
-    pub tier: Option<ParameterTier>,
-}
-
-/// Metadata that you assign to your Amazon Web Services resources.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Tag {
-    /// The name of the tag.
-    #[serde(rename = "Key")]
-    pub key: String,
-    /// The value of the tag.
-    #[serde(rename = "Value")]
-    pub value: String,
-}
-
-impl Validate for Tag {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        {
-            let v = &self.key;
-            rules::string(
-                out,
-                at,
-                "key",
-                v,
-                false,
-                Some(1),
-                Some(128),
-                Some(&PATTERN_TAG_KEY),
-            );
-        }
-        {
-            let v = &self.value;
-            rules::string(
-                out,
-                at,
-                "value",
-                v,
-                false,
-                Some(0),
-                Some(256),
-                Some(&PATTERN_TAG_VALUE),
-            );
-        }
-    }
-    fn required() -> &'static Required {
-        &REQUIRED_TAG
-    }
-}
-
-/// What [`Tag`] requires, for reporting every missing member at once.
-pub static REQUIRED_TAG: Required = Required {
-    members: &[
-        RequiredMember {
-            name: "key",
-            wire: "Key",
-            required: true,
-            inner: Inner::Nothing,
-        },
-        RequiredMember {
-            name: "value",
-            wire: "Value",
-            required: true,
-            inner: Inner::Nothing,
-        },
-    ],
-};
-
-impl Echo for Tag {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(out, "Tag", &[("key", &self.key), ("value", &self.value)]);
-    }
+    required REQUIRED_TAG [
+        RequiredMember { name: "key", wire: "Key", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "value", wire: "Value", required: true, inner: Inner::Nothing },
+    ]
 }
 
 /// Every pattern validation checks, by string shape.

@@ -14,36 +14,24 @@ use std::collections::BTreeMap;
 /// The operations generated here, in the allow-list's order.
 pub const OPERATIONS: &[&str] = &["GetCallerIdentity"];
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct GetCallerIdentityInput {}
-
-impl Validate for GetCallerIdentityInput {
-    fn check(&self, at: &str, out: &mut Vec<Violation>) {
-        let _ = (at, out);
-    }
+crate::structure! {
+    #[derive(Default)]
+    GetCallerIdentityInput {}
+    input "GetCallerIdentityRequest" |this, at, out| {}
+    required REQUIRED_GET_CALLER_IDENTITY_INPUT []
 }
 
-/// What [`GetCallerIdentityInput`] requires, for reporting every missing member at once.
-pub static REQUIRED_GET_CALLER_IDENTITY_INPUT: Required = Required { members: &[] };
-
-impl Echo for GetCallerIdentityInput {
-    fn echo(&self, out: &mut String) {
-        rules::echo_struct(out, "GetCallerIdentityRequest", &[]);
+crate::structure! {
+    /// Contains the response to a successful GetCallerIdentity request, including information about the entity making the request.
+    #[derive(Default)]
+    GetCallerIdentityOutput {
+        /// The unique identifier of the calling entity.
+        user_id?: String = "UserId";
+        /// The Amazon Web Services account ID number of the account that owns or contains the calling entity.
+        account?: String = "Account";
+        /// The Amazon Web Services ARN associated with the calling entity.
+        arn?: String = "Arn";
     }
-}
-
-/// Contains the response to a successful GetCallerIdentity request, including information about the entity making the request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct GetCallerIdentityOutput {
-    /// The unique identifier of the calling entity.
-    #[serde(rename = "UserId", skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
-    /// The Amazon Web Services account ID number of the account that owns or contains the calling entity.
-    #[serde(rename = "Account", skip_serializing_if = "Option::is_none")]
-    pub account: Option<String>,
-    /// The Amazon Web Services ARN associated with the calling entity.
-    #[serde(rename = "Arn", skip_serializing_if = "Option::is_none")]
-    pub arn: Option<String>,
 }
 
 /// Every pattern validation checks, by string shape.

@@ -198,6 +198,24 @@ impl Harness {
         self.register_addr(backend.addr);
     }
 
+    /// The set-up most tests start from: a backend per name, all
+    /// registered at once, returned once every one is healthy.
+    pub async fn healthy_backends<const N: usize>(&self, names: [&str; N]) -> [Backend; N] {
+        let mut backends = Vec::new();
+        for name in names {
+            backends.push(Backend::start(name).await);
+        }
+        for backend in &backends {
+            self.register(backend);
+        }
+        for backend in &backends {
+            self.wait_state(backend, "healthy").await;
+        }
+        backends
+            .try_into()
+            .unwrap_or_else(|_| unreachable!("one backend per name"))
+    }
+
     /// Registers an `ip` target at `addr`, whether or not anything
     /// listens there.
     pub fn register_addr(&self, addr: SocketAddr) {

@@ -157,6 +157,15 @@ impl Element<'_> {
     }
 }
 
+/// The serializer methods that write a value as its `Display` text.
+macro_rules! display_values {
+    ($($method:ident($ty:ty);)*) => {
+        $(fn $method(self, v: $ty) -> Result<(), XmlError> {
+            self.display(v)
+        })*
+    };
+}
+
 impl<'o> ser::Serializer for Element<'o> {
     type Ok = ();
     type Error = XmlError;
@@ -168,32 +177,10 @@ impl<'o> ser::Serializer for Element<'o> {
     type SerializeStruct = Struct<'o>;
     type SerializeStructVariant = Impossible<(), XmlError>;
 
-    fn serialize_bool(self, v: bool) -> Result<(), XmlError> {
-        self.display(v)
-    }
-    fn serialize_i8(self, v: i8) -> Result<(), XmlError> {
-        self.display(v)
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), XmlError> {
-        self.display(v)
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), XmlError> {
-        self.display(v)
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), XmlError> {
-        self.display(v)
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), XmlError> {
-        self.display(v)
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), XmlError> {
-        self.display(v)
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), XmlError> {
-        self.display(v)
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), XmlError> {
-        self.display(v)
+    display_values! {
+        serialize_bool(bool); serialize_i8(i8); serialize_i16(i16); serialize_i32(i32);
+        serialize_i64(i64); serialize_u8(u8); serialize_u16(u16); serialize_u32(u32);
+        serialize_u64(u64);
     }
     fn serialize_f32(self, v: f32) -> Result<(), XmlError> {
         self.serialize_f64(f64::from(v))

@@ -1,7 +1,7 @@
 //! DescribeInstances, DescribeInstanceStatus and GetConsoleOutput.
 
 use ballast_core::ec2::instance::{self as inst, Instance, InstanceState};
-use ballast_core::ec2::{self, Error as Rule, filter, paging};
+use ballast_core::ec2::{self, Error as Rule, filter};
 use ballast_core::paging::page;
 use ballast_model::XmlList;
 use ballast_model::ec2::{
@@ -14,11 +14,7 @@ use base64::Engine as _;
 
 use super::{Error, check_id, named, one, state_view, view};
 use crate::ApiState;
-use crate::ec2::{core_filters, dry_run, filters};
-
-/// The smallest `MaxResults` of DescribeInstances and
-/// DescribeInstanceStatus.
-const MIN_PAGE: i64 = 5;
+use crate::ec2::{core_filters, describe_page, dry_run, filters};
 
 /// GetConsoleOutput returns at most the last 64 KB, as EC2 does.
 const CONSOLE_LIMIT: usize = 64 * 1024;
@@ -91,11 +87,7 @@ pub(crate) fn describe(
     dry_run(input.dry_run)?;
     let filters = filters::<Instance>(input.filters)?;
     check_paging_with_ids(&input.instance_ids, input.max_results)?;
-    let (size, after) = paging(
-        input.max_results.map(i64::from),
-        input.next_token.as_deref(),
-        MIN_PAGE,
-    )?;
+    let (size, after) = describe_page(input.max_results, input.next_token.as_deref())?;
     let selected = select(state, &input.instance_ids, &filters, |_| true)?;
     let (selected, next_token) = page(selected, |(i, _)| i.id.as_str(), after.as_deref(), size);
     Ok(DescribeInstancesOutput {
@@ -191,11 +183,7 @@ pub(crate) fn describe_status(
     let filters: Vec<ec2::Filter> = core_filters(input.filters)?;
     filter::check::<StatusRow<'_>>(&filters)?;
     check_paging_with_ids(&input.instance_ids, input.max_results)?;
-    let (size, after) = paging(
-        input.max_results.map(i64::from),
-        input.next_token.as_deref(),
-        MIN_PAGE,
-    )?;
+    let (size, after) = describe_page(input.max_results, input.next_token.as_deref())?;
     let all = input.include_all_instances.unwrap_or(false);
     let selected = select(state, &input.instance_ids, &[], |i| {
         all || i.state == InstanceState::Running

@@ -7,7 +7,7 @@
 
 use ballast_core::ec2::instance::{Instance, InstanceState, ProfileAssociation};
 use ballast_core::ec2::launch_template::IamInstanceProfile;
-use ballast_core::ec2::{self, Error as Rule, filter, paging};
+use ballast_core::ec2::{self, Error as Rule, filter};
 use ballast_core::paging::page;
 use ballast_model::XmlList;
 use ballast_model::ec2::{
@@ -23,10 +23,7 @@ use ballast_wire::Timestamp;
 
 use super::{Error, one};
 use crate::ApiState;
-use crate::ec2::core_filters;
-
-/// The smallest `MaxResults` of DescribeIamInstanceProfileAssociations.
-const MIN_PAGE: i64 = 5;
+use crate::ec2::{core_filters, describe_page};
 
 /// The instance profile a specification names, as `(ARN, id)`; it must
 /// exist.
@@ -83,12 +80,27 @@ fn holder(tx: &Tx<'_>, association_id: Option<&str>) -> Result<Instance, Error> 
         .ok_or_else(|| Rule::AssociationNotFound(id.to_owned()).into())
 }
 
+/// Gives `instance` a new association with `spec`'s profile (replacing
+/// any) and saves it: AssociateIamInstanceProfile and
+/// ReplaceIamInstanceProfileAssociation.
+fn associate_with(
+    state: &ApiState,
+    tx: &Tx<'_>,
+    mut instance: Instance,
+    spec: &IamInstanceProfileSpecification,
+) -> Result<(Instance, ProfileAssociation), Error> {
+    let association = new_association(state, tx, Some(spec))?;
+    instance.profile = Some(association.clone());
+    tx.save_instance(&instance)?;
+    Ok((instance, association))
+}
+
 pub(crate) fn associate(
     state: &ApiState,
     input: AssociateIamInstanceProfileInput,
 ) -> Result<AssociateIamInstanceProfileOutput, Error> {
     let (instance, association) = state.store.write(|tx| -> Result<_, Error> {
-        let mut instance = one(tx, Some(input.instance_id.as_str()))?;
+        let instance = one(tx, Some(input.instance_id.as_str()))?;
         if instance.state == InstanceState::Terminated {
             return Err(Rule::IncorrectInstanceState(format!(
                 "The instance '{}' is not in a valid state for this operation.",
@@ -103,10 +115,7 @@ pub(crate) fn associate(
             ))
             .into());
         }
-        let association = new_association(state, tx, Some(&input.iam_instance_profile))?;
-        instance.profile = Some(association.clone());
-        tx.save_instance(&instance)?;
-        Ok((instance, association))
+        associate_with(state, tx, instance, &input.iam_instance_profile)
     })?;
     Ok(AssociateIamInstanceProfileOutput {
         iam_instance_profile_association: Some(association_view(
@@ -122,11 +131,8 @@ pub(crate) fn replace(
     input: ReplaceIamInstanceProfileAssociationInput,
 ) -> Result<ReplaceIamInstanceProfileAssociationOutput, Error> {
     let (instance, association) = state.store.write(|tx| -> Result<_, Error> {
-        let mut instance = holder(tx, Some(input.association_id.as_str()))?;
-        let association = new_association(state, tx, Some(&input.iam_instance_profile))?;
-        instance.profile = Some(association.clone());
-        tx.save_instance(&instance)?;
-        Ok((instance, association))
+        let instance = holder(tx, Some(input.association_id.as_str()))?;
+        associate_with(state, tx, instance, &input.iam_instance_profile)
     })?;
     Ok(ReplaceIamInstanceProfileAssociationOutput {
         iam_instance_profile_association: Some(association_view(
@@ -181,11 +187,7 @@ pub(crate) fn describe_associations(
 ) -> Result<DescribeIamInstanceProfileAssociationsOutput, Error> {
     let filters: Vec<ec2::Filter> = core_filters(input.filters)?;
     filter::check::<AssociationRow<'_>>(&filters)?;
-    let (size, after) = paging(
-        input.max_results.map(i64::from),
-        input.next_token.as_deref(),
-        MIN_PAGE,
-    )?;
+    let (size, after) = describe_page(input.max_results, input.next_token.as_deref())?;
     let wanted = input
         .association_ids
         .map(XmlList::into_inner)
