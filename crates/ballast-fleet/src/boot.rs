@@ -99,12 +99,25 @@ pub fn boot(
         system: None,
     };
     dir.write_boot_script(&script.render())?;
-    let console = dir.open_console()?;
-    let child = Command::new("/bin/sh")
+    let mut command = Command::new("/bin/sh");
+    command
         .arg(dir.boot_script())
         .current_dir(dir.home())
         .env_clear()
-        .envs(env.variables(instance, dir, first_boot))
+        .envs(env.variables(instance, dir, first_boot));
+    start_leader(command, instance, dir)
+}
+
+/// Starts a boot's leader (`command`) in a new process group whose output
+/// goes to the console, and records the group for re-adoption. Returns the
+/// group and the leader, which the caller reaps.
+pub(crate) fn start_leader(
+    mut command: Command,
+    instance: &Instance,
+    dir: &InstanceDir,
+) -> io::Result<(Group, tokio::process::Child)> {
+    let console = dir.open_console()?;
+    let child = command
         .stdin(Stdio::null())
         .stdout(console.try_clone()?)
         .stderr(console)

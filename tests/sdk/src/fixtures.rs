@@ -159,3 +159,40 @@ pub async fn config_as_instance(
         .build();
     (config, id)
 }
+
+/// A load balancer named `name` in the default subnets of zones a and b
+/// (and c with `three_zones`), with an HTTP listener on port 80 forwarding
+/// to `target_group_arn`; returns it as CreateLoadBalancer described it.
+pub async fn alb_forwarding_to(
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+    name: &str,
+    target_group_arn: &str,
+    three_zones: bool,
+) -> aws_sdk_elasticloadbalancingv2::types::LoadBalancer {
+    use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, ProtocolEnum};
+    let zones: &[&str] = if three_zones {
+        &["a", "b", "c"]
+    } else {
+        &["a", "b"]
+    };
+    let mut create = elb.create_load_balancer().name(name);
+    for zone in zones {
+        create = create.subnets(format!("subnet-0ba11a570000000{zone}"));
+    }
+    let created = create.send().await.expect("CreateLoadBalancer");
+    let lb = created.load_balancers()[0].clone();
+    elb.create_listener()
+        .load_balancer_arn(lb.load_balancer_arn().expect("arn"))
+        .protocol(ProtocolEnum::Http)
+        .port(80)
+        .default_actions(
+            Action::builder()
+                .r#type(ActionTypeEnum::Forward)
+                .target_group_arn(target_group_arn)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateListener");
+    lb
+}

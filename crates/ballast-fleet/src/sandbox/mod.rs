@@ -18,7 +18,6 @@ use std::ffi::OsString;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 use ballast_core::ec2::Instance;
 use ballast_core::ec2::instance::decode_user_data;
@@ -26,7 +25,7 @@ use ballast_core::network::DEFAULT_VPC_CIDR;
 use tokio::process::Command;
 
 use crate::boot::Environment;
-use crate::instance_dir::{InstanceDir, RuntimeRecord};
+use crate::instance_dir::InstanceDir;
 use crate::process::{BootScript, Group, INSTANCE_DIR_VARIABLE, INSTANCE_MARKER, UserDataCommand};
 use network::InstanceNetwork;
 pub use network::{Bridge, LOAD_BALANCER_BLOCK, NetworkError, Owner};
@@ -279,28 +278,14 @@ impl Sandbox {
             &spec_path,
             serde_json::to_vec(&spec).map_err(io::Error::other)?,
         )?;
-        let console = dir.open_console()?;
-        let child = Command::new("/proc/self/exe")
+        let mut command = Command::new("/proc/self/exe");
+        command
             .arg("sandbox-init")
             .arg(&spec_path)
             .env_clear()
             .env(INSTANCE_MARKER, &instance.id)
-            .env(INSTANCE_DIR_VARIABLE, dir.root())
-            .stdin(Stdio::null())
-            .stdout(console.try_clone()?)
-            .stderr(console)
-            .process_group(0)
-            .kill_on_drop(false)
-            .spawn()?;
-        let pgid = child
-            .id()
-            .and_then(|pid| i32::try_from(pid).ok())
-            .ok_or_else(|| io::Error::other("the sandbox launcher has no pid"))?;
-        dir.save_runtime_record(RuntimeRecord {
-            pgid,
-            generation: instance.boot_generation,
-        })?;
-        Ok((Group { pgid }, child))
+            .env(INSTANCE_DIR_VARIABLE, dir.root());
+        crate::boot::start_leader(command, instance, dir)
     }
 
     /// The API as instances reach it.

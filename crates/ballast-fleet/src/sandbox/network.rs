@@ -136,28 +136,8 @@ impl Bridge {
                 "-4", "rule", "add", "iif", &self.name, "lookup", &table, "priority", &table,
             ])?;
         }
-        ip(&[
-            "-4",
-            "route",
-            "replace",
-            "local",
-            "169.254.169.254/32",
-            "dev",
-            "lo",
-            "table",
-            &table,
-        ])?;
-        ip(&[
-            "-4",
-            "route",
-            "replace",
-            "local",
-            LOAD_BALANCER_BLOCK,
-            "dev",
-            "lo",
-            "table",
-            "local",
-        ])?;
+        local_route("replace", "169.254.169.254/32", &table)?;
+        local_route("replace", LOAD_BALANCER_BLOCK, "local")?;
         Ok(())
     }
 
@@ -195,17 +175,7 @@ impl Bridge {
         let table = METADATA_TABLE.to_string();
         let _ = ip(&["-4", "rule", "del", "iif", &self.name, "lookup", &table]);
         let _ = ip(&["-4", "route", "flush", "table", &table]);
-        let _ = ip(&[
-            "-4",
-            "route",
-            "del",
-            "local",
-            LOAD_BALANCER_BLOCK,
-            "dev",
-            "lo",
-            "table",
-            "local",
-        ]);
+        let _ = local_route("del", LOAD_BALANCER_BLOCK, "local");
         // Links still on the bridge (an instance's namespace on its way
         // out keeps its veth for a moment) go first.
         let attached = ip(&["-o", "link", "show", "master", &self.name]).unwrap_or_default();
@@ -217,6 +187,14 @@ impl Bridge {
         }
         let _ = ip(&["link", "del", "dev", &self.name]);
     }
+}
+
+/// `ip route ACTION local BLOCK dev lo table TABLE`: makes (or unmakes)
+/// every address of `block` the host's own, for the lookups of `table`.
+fn local_route(action: &str, block: &str, table: &str) -> Result<String, NetworkError> {
+    ip(&[
+        "-4", "route", action, "local", block, "dev", "lo", "table", table,
+    ])
 }
 
 /// Who owns a bridge: a process and its data directory, kept in the

@@ -12,10 +12,8 @@ use std::time::Duration;
 
 use aws_sdk_autoscaling::Client;
 use aws_sdk_autoscaling::types::{LaunchTemplateSpecification, RefreshPreferences, Tag};
-use aws_sdk_elasticloadbalancingv2::types::{
-    Action, ActionTypeEnum, ProtocolEnum, TargetGroupAttribute, TargetTypeEnum,
-};
-use ballast_sdk_tests::fixtures::AL2023;
+use aws_sdk_elasticloadbalancingv2::types::{ProtocolEnum, TargetGroupAttribute, TargetTypeEnum};
+use ballast_sdk_tests::fixtures::{AL2023, alb_forwarding_to};
 use ballast_sdk_tests::{Ballast, eventually, unique};
 use base64::Engine as _;
 
@@ -91,29 +89,7 @@ async fn fixture(health_check_type: &str, extra_tags: Vec<Tag>) -> Fixture {
         .send()
         .await
         .expect("deregistration delay");
-    let lb = elb
-        .create_load_balancer()
-        .name(short("lb"))
-        .subnets("subnet-0ba11a5700000000a")
-        .subnets("subnet-0ba11a5700000000b")
-        .subnets("subnet-0ba11a5700000000c")
-        .send()
-        .await
-        .expect("CreateLoadBalancer");
-    let lb = &lb.load_balancers()[0];
-    elb.create_listener()
-        .load_balancer_arn(lb.load_balancer_arn().unwrap())
-        .protocol(ProtocolEnum::Http)
-        .port(80)
-        .default_actions(
-            Action::builder()
-                .r#type(ActionTypeEnum::Forward)
-                .target_group_arn(&tg)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("CreateListener");
+    let lb = &alb_forwarding_to(&elb, &short("lb"), &tg, true).await;
     let group = unique("web");
     asg.create_auto_scaling_group()
         .auto_scaling_group_name(&group)

@@ -18,9 +18,9 @@ use aws_sdk_ec2::types::{
     InstanceStateName, InstanceType,
 };
 use aws_sdk_elasticloadbalancingv2::types::{
-    Action, ActionTypeEnum, ProtocolEnum, TargetDescription, TargetHealthStateEnum, TargetTypeEnum,
+    ProtocolEnum, TargetDescription, TargetHealthStateEnum, TargetTypeEnum,
 };
-use ballast_sdk_tests::fixtures::{AL2023, role_with_profile};
+use ballast_sdk_tests::fixtures::{AL2023, alb_forwarding_to, role_with_profile};
 use ballast_sdk_tests::{Ballast, eventually, unique};
 use base64::Engine as _;
 
@@ -238,28 +238,7 @@ async fn three_instances_serve_port_80_each_and_behind_an_alb() {
         register = register.targets(TargetDescription::builder().id(id).build());
     }
     register.send().await.expect("RegisterTargets");
-    let lb = elb
-        .create_load_balancer()
-        .name(unique("lb"))
-        .subnets("subnet-0ba11a5700000000a")
-        .subnets("subnet-0ba11a5700000000b")
-        .send()
-        .await
-        .expect("CreateLoadBalancer");
-    let lb = &lb.load_balancers()[0];
-    elb.create_listener()
-        .load_balancer_arn(lb.load_balancer_arn().unwrap())
-        .protocol(ProtocolEnum::Http)
-        .port(80)
-        .default_actions(
-            Action::builder()
-                .r#type(ActionTypeEnum::Forward)
-                .target_group_arn(&tg_arn)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("CreateListener");
+    let lb = &alb_forwarding_to(&elb, &unique("lb"), &tg_arn, false).await;
     eventually("all three targets healthy", WAIT, || async {
         let health = elb
             .describe_target_health()
