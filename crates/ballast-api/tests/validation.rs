@@ -306,3 +306,45 @@ async fn dynamodb_maps_are_validated_from_the_model() {
         assert!(!put.is_success());
     }
 }
+
+#[tokio::test]
+async fn ip_targets_are_loopback_or_in_the_default_vpc() {
+    let api = Api::new();
+    let group = api
+        .root(Call::query(
+            "elasticloadbalancing",
+            "CreateTargetGroup",
+            &[
+                ("Name", "ips"),
+                ("Protocol", "HTTP"),
+                ("Port", "80"),
+                ("VpcId", "vpc-0ba11a57000000000"),
+                ("TargetType", "ip"),
+            ],
+        ))
+        .await
+        .ok()
+        .xml("TargetGroupArn")
+        .expect("TargetGroupArn");
+    let register = |id: &'static str| {
+        Call::query(
+            "elasticloadbalancing",
+            "RegisterTargets",
+            &[
+                ("TargetGroupArn", group.as_str()),
+                ("Targets.member.1.Id", id),
+            ],
+        )
+    };
+    for accepted in ["127.0.0.1", "172.31.16.20"] {
+        api.root(register(accepted)).await.ok();
+    }
+    let refused = api.root(register("10.0.0.7")).await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    refused.assert_code("InvalidTarget");
+    assert!(
+        message(&refused).contains("172.31.0.0/16"),
+        "{}",
+        refused.body
+    );
+}

@@ -28,6 +28,13 @@ pub const DEFAULT_SUBNET_IDS: [&str; 3] = [
 /// The default VPC's IPv4 block.
 pub const DEFAULT_VPC_CIDR: &str = "172.31.0.0/16";
 
+/// Whether `address` is inside the default VPC's block (172.31.0.0/16),
+/// where sandboxed instances live.
+pub fn in_default_vpc(address: std::net::Ipv4Addr) -> bool {
+    let [a, b, ..] = address.octets();
+    (a, b) == (172, 31)
+}
+
 /// The default VPC's DHCP options set.
 pub const DEFAULT_DHCP_OPTIONS_ID: &str = "dopt-0ba11a57000000000";
 

@@ -37,10 +37,11 @@ fn check_target(
     let id = &target.id;
     match group.target_type.as_str() {
         "ip" => match id.parse::<Ipv4Addr>() {
-            Ok(ip) if ip.is_loopback() => {}
+            Ok(ip) if ip.is_loopback() || network::in_default_vpc(ip) => {}
             _ => {
                 return Err(Rule::InvalidTarget(format!(
-                    "The IP address '{id}' is not a valid target: Ballast routes only to loopback IPv4 addresses (127.0.0.0/8)"
+                    "The IP address '{id}' is not a valid target: Ballast routes only to loopback IPv4 addresses (127.0.0.0/8) and the default VPC's ({})",
+                    network::DEFAULT_VPC_CIDR
                 ))
                 .into());
             }
