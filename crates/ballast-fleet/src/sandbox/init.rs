@@ -8,7 +8,7 @@
 //!   boot's process group, and only waits for the child, so the fleet sees
 //!   the boot alive exactly as long as the instance runs;
 //! - the child is PID 1 of the instance. It mounts the instance's overlay
-//!   root over the host's `/`, fresh `/proc`, `/sys`, `/tmp` and `/run`,
+//!   root over the host's `/`, fresh `/proc`, `/sys` and `/run`,
 //!   hides Ballast's data directory, writes the files Ballast prepared
 //!   (`/etc/hosts`, the boot script, the user data), sets the hostname,
 //!   pivots into the new root and starts the boot script. Then it is init:
@@ -299,7 +299,9 @@ fn enter_root(spec: &InitSpec) -> Result<(), InitError> {
             ),
         )?;
     }
-    for (path, mode) in [("/tmp", "1777"), ("/run", "0755"), ("/dev/shm", "1777")] {
+    // /tmp stays on the root volume, as on Amazon Linux 2: what the host
+    // (the AMI) has there is visible, what the instance writes is its own.
+    for (path, mode) in [("/run", "0755"), ("/dev/shm", "1777")] {
         let target = inside(path);
         io(format!("creating {path}"), fs::create_dir_all(&target))?;
         let data = format!("mode={mode}");
