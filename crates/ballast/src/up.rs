@@ -42,13 +42,20 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     let runtime = choose_runtime(&args, &data_dir)?;
     // Held until Ballast exits: another process-mode server on this
     // machine with the same blocks would hand out the same loopback
-    // addresses. (Sandboxes own the VPC bridge instead.)
-    let _claims = match runtime {
+    // addresses. Sandboxes own the VPC bridge instead, taken (or refused,
+    // naming its live owner) before anything starts.
+    let _claims = match &runtime {
         Runtime::Process { .. } => vec![
             claim_block("--lb-cidr", lb_addresses)?,
             claim_block("--instance-cidr", loopback_instances)?,
         ],
-        Runtime::Sandbox(_) => Vec::new(),
+        Runtime::Sandbox(sandbox) => {
+            sandbox
+                .bridge
+                .ensure(&sandbox.owner)
+                .context("setting up the instance network")?;
+            Vec::new()
+        }
     };
     // Sandboxes live in the VPC, and so do load balancers then (on the
     // host's loopback they would be out of the instances' reach).
@@ -156,12 +163,8 @@ async fn serve(
         reachable.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
     }
     if let Runtime::Sandbox(sandbox) = &runtime {
-        // Sandboxed instances reach the API on the VPC bridge, at the
-        // same port: the bridge must exist before that address is bound.
-        sandbox
-            .bridge
-            .ensure(&sandbox.owner)
-            .context("setting up the instance network")?;
+        // Sandboxed instances reach the API on the VPC bridge (made at
+        // start), at the same port.
         let address = sandbox.api_address(reachable.port());
         let vpc_listener = TcpListener::bind(address)
             .await
