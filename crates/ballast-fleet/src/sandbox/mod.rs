@@ -2,12 +2,14 @@
 //! and an overlay root, no container engine.
 //!
 //! Each instance gets a network namespace on the VPC's bridge
-//! ([`network`]), its own loopback and `169.254.169.254`, a PID namespace
-//! whose init ([`init`]) reaps orphans and takes every process down with
-//! it, a UTS namespace with its `ip-…` hostname, and a root volume: an
-//! overlay whose lower layer is the host's `/` (the host is the AMI) and
-//! whose upper layer, in the instance's directory, keeps what the instance
-//! writes across reboots and stop/start until it is terminated.
+//! ([`network`]) with its own loopback, the metadata service at
+//! `169.254.169.254` and the AWS endpoints by name ([`endpoints`]); a PID
+//! namespace whose init ([`init`]) reaps orphans and takes every process
+//! down with it; a UTS namespace with its `ip-…` hostname; a cgroup with
+//! its type's limits ([`cgroup`]); and a root volume: an overlay whose
+//! lower layer is the host's `/` (the host is the AMI) and whose upper
+//! layer, in the instance's directory, keeps what the instance writes
+//! across reboots and stop/start until it is terminated.
 
 pub mod cgroup;
 pub mod endpoints;
@@ -64,7 +66,6 @@ pub struct Sandbox {
     /// The AWS endpoints' certificate, when it could be made: instances
     /// trust its authority and reach the services by name over HTTPS.
     pub tls: Option<endpoints::Authority>,
-    pub region: String,
     /// Where instances' cgroups go; `None` runs them without limits.
     pub cgroups: Option<cgroup::Hierarchy>,
 }
@@ -99,7 +100,6 @@ impl Sandbox {
             })
             .ok(),
             hidden: vec![data_dir],
-            region: region.to_owned(),
             cgroups: cgroup::Hierarchy::detect(),
         }
     }
@@ -141,11 +141,10 @@ impl Sandbox {
     /// of `known` owns (left by a killed Ballast).
     pub fn start(&self, known: &[String]) -> Result<(), NetworkError> {
         self.bridge.ensure(&self.owner)?;
-        for netns in network::instance_namespaces() {
-            let id = netns.trim_start_matches("ballast-");
-            if !known.iter().any(|k| k == id) {
-                tracing::info!(netns, "removing a namespace no instance owns");
-                InstanceNetwork::new(id, Ipv4Addr::UNSPECIFIED, SUBNET_PREFIX).remove();
+        for id in network::instance_namespaces() {
+            if !known.contains(&id) {
+                tracing::info!(instance = id, "removing a namespace no instance owns");
+                InstanceNetwork::of(&id).remove();
             }
         }
         Ok(())
@@ -154,9 +153,8 @@ impl Sandbox {
     /// Removes every instance's namespace and link, then the bridge (the
     /// instances are already down).
     pub fn stop(&self) {
-        for netns in network::instance_namespaces() {
-            let id = netns.trim_start_matches("ballast-");
-            InstanceNetwork::new(id, Ipv4Addr::UNSPECIFIED, SUBNET_PREFIX).remove();
+        for id in network::instance_namespaces() {
+            InstanceNetwork::of(&id).remove();
         }
         if let Some(cgroups) = &self.cgroups {
             cgroups.remove_all();

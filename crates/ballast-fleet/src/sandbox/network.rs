@@ -31,6 +31,9 @@ use std::process::{Command, Stdio};
 /// for packets from the bridge.
 const METADATA_TABLE: u32 = 3169;
 
+/// What an instance's namespace is named: this and its id.
+const NETNS_PREFIX: &str = "ballast-";
+
 /// Where iproute2 keeps named network namespaces.
 pub const NETNS_DIR: &str = "/run/netns";
 
@@ -261,11 +264,17 @@ impl InstanceNetwork {
         let hex = instance_id.trim_start_matches("i-");
         let tail = &hex[hex.len().saturating_sub(12)..];
         InstanceNetwork {
-            netns: format!("ballast-{instance_id}"),
+            netns: format!("{NETNS_PREFIX}{instance_id}"),
             veth: format!("bv{tail}"),
             address,
             prefix,
         }
+    }
+
+    /// The network of `instance_id` as far as removing it goes (its
+    /// address no longer matters).
+    pub fn of(instance_id: &str) -> Self {
+        InstanceNetwork::new(instance_id, Ipv4Addr::UNSPECIFIED, 0)
     }
 
     pub fn netns_path(&self) -> PathBuf {
@@ -361,14 +370,15 @@ pub fn bind_transparent(address: SocketAddr) -> io::Result<TcpListener> {
     Ok(TcpListener::from(fd))
 }
 
-/// The namespaces (`ballast-i-…`) present on the machine.
+/// The instances whose namespaces (`ballast-i-…`) are on the machine.
 pub fn instance_namespaces() -> Vec<String> {
     std::fs::read_dir(NETNS_DIR)
         .map(|entries| {
             entries
                 .filter_map(Result::ok)
                 .filter_map(|e| e.file_name().into_string().ok())
-                .filter(|name| name.starts_with("ballast-i-"))
+                .filter_map(|name| name.strip_prefix(NETNS_PREFIX).map(str::to_owned))
+                .filter(|id| id.starts_with("i-"))
                 .collect()
         })
         .unwrap_or_default()
