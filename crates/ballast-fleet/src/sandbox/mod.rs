@@ -15,6 +15,7 @@ pub mod cgroup;
 pub mod endpoints;
 pub mod init;
 pub mod network;
+pub mod units;
 
 use std::ffi::OsString;
 use std::io;
@@ -238,6 +239,15 @@ impl Sandbox {
             ),
         ];
         files.extend(self.trust_files());
+        // systemd units the instance enabled, started by the boot.
+        let units = units::enabled(&dir.volume().join("upper"));
+        for unit in &units {
+            files.push(file(
+                &unit_script_path(unit),
+                unit.script().into_bytes(),
+                0o755,
+            ));
+        }
         let mut user_data = None;
         if first_boot {
             if let Some(data) = instance
@@ -255,7 +265,7 @@ impl Sandbox {
             generation: instance.boot_generation,
             user_data,
             user_data_path: USER_DATA_PATH.into(),
-            system: Some(system_boot(instance, public_key, first_boot)),
+            system: Some(system_boot(instance, public_key, first_boot, &units)),
         };
         files.push(file(BOOT_SCRIPT_PATH, script.render().into_bytes(), 0o755));
         let spec = init::InitSpec {
@@ -440,7 +450,12 @@ impl Sandbox {
 /// user with the key pair's public key and passwordless sudo; on every
 /// boot, sshd and cron when the host has them (see
 /// [`Sandbox::missing_tools`]).
-fn system_boot(instance: &Instance, public_key: Option<&str>, first_boot: bool) -> String {
+fn system_boot(
+    instance: &Instance,
+    public_key: Option<&str>,
+    first_boot: bool,
+    units: &[units::Unit],
+) -> String {
     let user = ballast_core::catalogue::find(&instance.image_id)
         .map_or("ec2-user", |image| image.default_user);
     let mut script = String::new();
@@ -474,10 +489,19 @@ fn system_boot(instance: &Instance, public_key: Option<&str>, first_boot: bool) 
          \x20   ssh-keygen -A >/dev/null 2>&1; mkdir -p /run/sshd\n\
          \x20   /usr/sbin/sshd && echo \"[ballast] sshd started\"\n\
          \x20 fi\n\
-         \x20 if command -v cron >/dev/null 2>&1; then cron; elif command -v crond >/dev/null 2>&1; then crond; fi\n\
-         ) &\n",
+         \x20 if command -v cron >/dev/null 2>&1; then cron; elif command -v crond >/dev/null 2>&1; then crond; fi\n",
     );
+    for unit in units {
+        script.push_str("  ");
+        script.push_str(&unit.start_line(&unit_script_path(unit)));
+    }
+    script.push_str(") &\n");
     script
+}
+
+/// Where the script that runs `unit` is, inside the instance.
+fn unit_script_path(unit: &units::Unit) -> String {
+    format!("/var/lib/ballast/units/{}.sh", unit.name)
 }
 
 /// The instance's hostname: its private DNS name, as Amazon Linux sets it.

@@ -384,6 +384,15 @@ echo "boot-sees=$(cat /opt/app/marker 2>/dev/null || echo nothing)"
 RC
 chmod +x /etc/rc.local
 (crontab -l 2>/dev/null; echo '@reboot echo "cron-reboot=$(cat /opt/app/marker)" > /proc/1/fd/1') | crontab -
+cat > /etc/systemd/system/marker.service <<'UNIT'
+[Service]
+Type=oneshot
+WorkingDirectory=/opt/app
+ExecStart=/bin/sh -c 'echo "unit-sees=$(cat marker)"'
+[Install]
+WantedBy=multi-user.target
+UNIT
+systemctl enable marker.service || ln -s /etc/systemd/system/marker.service /etc/systemd/system/multi-user.target.wants/
 echo "truncated?" > /proc/1/fd/1
 echo "first-boot=done"
 "#;
@@ -423,8 +432,10 @@ async fn the_root_volume_is_the_instances_own_and_outlives_reboots() {
         (text.matches("boot-sees=written by").count() >= 2).then_some(())
     })
     .await;
-    // crontab @reboot entries run on the boots after the one that made them.
+    // crontab @reboot entries and enabled systemd units run on the boots
+    // after the one that made them.
     console_with(&ballast, &id, "cron-reboot=written by").await;
+    console_with(&ballast, &id, "unit-sees=written by").await;
     ec2.stop_instances()
         .instance_ids(&id)
         .send()
