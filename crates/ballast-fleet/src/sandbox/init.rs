@@ -110,10 +110,10 @@ pub fn run(spec_path: &Path) -> Result<Infallible, InitError> {
         fs::read(spec_path).map_err(|e| InitError::Spec(spec_path.to_owned(), e.to_string()))?;
     let spec: InitSpec = serde_json::from_slice(&text)
         .map_err(|e| InitError::Spec(spec_path.to_owned(), e.to_string()))?;
-    io(
-        "joining the instance's cgroups",
-        super::cgroup::join(&spec.cgroups),
-    )?;
+    // Limits are worth a line on the console, not a failed boot.
+    if let Err(error) = super::cgroup::join(&spec.cgroups) {
+        eprintln!("[ballast] running without the instance type's limits: {error}");
+    }
     let netns = io("opening the network namespace", File::open(&spec.netns))?;
     sys(
         "joining the network namespace",
