@@ -42,20 +42,13 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     let runtime = choose_runtime(&args, &data_dir)?;
     // Held until Ballast exits: another process-mode server on this
     // machine with the same blocks would hand out the same loopback
-    // addresses. Sandboxes own the VPC bridge instead, taken (or refused,
-    // naming its live owner) before anything starts.
+    // addresses. (Sandboxes own the VPC bridge instead.)
     let _claims = match &runtime {
         Runtime::Process { .. } => vec![
             claim_block("--lb-cidr", lb_addresses)?,
             claim_block("--instance-cidr", loopback_instances)?,
         ],
-        Runtime::Sandbox(sandbox) => {
-            sandbox
-                .bridge
-                .ensure(&sandbox.owner)
-                .context("setting up the instance network")?;
-            Vec::new()
-        }
+        Runtime::Sandbox(_) => Vec::new(),
     };
     // Sandboxes live in the VPC, and so do load balancers then (on the
     // host's loopback they would be out of the instances' reach).
@@ -312,9 +305,19 @@ fn choose_runtime(args: &UpArgs, data_dir: &std::path::Path) -> anyhow::Result<R
             println!("Instances run as process groups: no sandbox here ({why}).");
             Ok(process)
         }
-        (InstanceRuntime::Sandbox | InstanceRuntime::Auto, None) => Ok(Runtime::Sandbox(Box::new(
-            Sandbox::default_vpc(data_dir, &args.region),
-        ))),
+        (wanted, None) => {
+            // The VPC bridge is taken (or refused, naming its live owner or
+            // the link that routes the block) before anything starts.
+            let sandbox = Sandbox::default_vpc(data_dir, &args.region);
+            match sandbox.bridge.ensure(&sandbox.owner) {
+                Ok(()) => Ok(Runtime::Sandbox(Box::new(sandbox))),
+                Err(error) if wanted == InstanceRuntime::Auto => {
+                    println!("Instances run as process groups: {error}.");
+                    Ok(process)
+                }
+                Err(error) => Err(error).context("setting up the instance network"),
+            }
+        }
     }
 }
 

@@ -603,4 +603,35 @@ async fn a_second_server_may_not_take_the_vpc_bridge() {
         said.contains("belongs to another running Ballast") && said.contains("ballast0"),
         "{said}"
     );
+
+    // `auto` takes process mode instead, and says why.
+    let mut third = Command::new(ballast_sdk_tests::binary())
+        .args(["up", "--listen", "127.0.0.1:0", "--hosts-file", "off"])
+        .args([
+            "--lb-cidr",
+            "127.82.0.0/16",
+            "--instance-cidr",
+            "127.83.0.0/16",
+        ])
+        .args(["--instance-runtime", "auto", "--data-dir"])
+        .arg(temp.path().join("auto"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run a server in auto mode");
+    let banner: Vec<String> = std::io::BufRead::lines(std::io::BufReader::new(
+        third.stdout.take().expect("stdout"),
+    ))
+    .map_while(Result::ok)
+    .take_while(|line| !line.contains("listening on"))
+    .collect();
+    let _ = third.kill();
+    let _ = third.wait();
+    assert!(
+        banner
+            .iter()
+            .any(|line| line.starts_with("Instances run as process groups")
+                && line.contains("belongs to another running Ballast")),
+        "{banner:?}"
+    );
 }
