@@ -3,8 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
 
 fn up(data_dir: &std::path::Path, lb: &str, instances: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_ballast"));
@@ -19,43 +20,62 @@ fn up(data_dir: &std::path::Path, lb: &str, instances: &str) -> Command {
     command
 }
 
-#[test]
-fn a_second_server_may_not_take_the_same_address_blocks() {
-    let temp = tempfile::tempdir().unwrap();
-    let mut first = up(&temp.path().join("a"), "127.77.0.0/16", "127.78.0.0/16")
+/// Starts a server and waits until it listens. Its output is read to the
+/// end on a thread of its own, so the server never writes to a closed pipe.
+fn start(mut command: Command) -> Child {
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let stdout = first.stdout.take().unwrap();
-    let listening = BufReader::new(stdout)
-        .lines()
-        .map_while(Result::ok)
-        .any(|line| line.contains("listening on"));
-    assert!(listening, "the first server starts");
+    let stdout = child.stdout.take().unwrap();
+    let (listening, wait) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.contains("listening on") {
+                let _ = listening.send(());
+            }
+        }
+    });
+    wait.recv_timeout(Duration::from_secs(20))
+        .expect("the server starts listening");
+    child
+}
 
-    let second = up(&temp.path().join("b"), "127.77.0.0/16", "127.79.0.0/16")
-        .output()
+#[test]
+fn a_second_server_may_not_take_the_same_address_blocks() {
+    let temp = tempfile::tempdir().unwrap();
+    let mut first = start(up(&temp.path().join("a"), "127.77.0.0/16", "127.78.0.0/16"));
+
+    let mut second = up(&temp.path().join("b"), "127.77.0.0/16", "127.79.0.0/16")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
-    assert!(!second.status.success());
-    let said = String::from_utf8_lossy(&second.stderr);
+    // Bounded: a server that wrongly starts is killed, and the test fails.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = second.try_wait().unwrap() {
+            break Some(status);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = second.kill();
+            let _ = second.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let status = status.expect("the second server exits instead of serving");
+    assert!(!status.success());
+    let mut said = String::new();
+    std::io::Read::read_to_string(&mut second.stderr.take().unwrap(), &mut said).unwrap();
     assert!(
         said.contains("127.77.0.0/16") && said.contains("--lb-cidr"),
         "{said}"
     );
 
     // Its own blocks are fine beside the first.
-    let started = Instant::now();
-    let mut third = up(&temp.path().join("c"), "127.80.0.0/16", "127.81.0.0/16")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let ok = BufReader::new(third.stdout.take().unwrap())
-        .lines()
-        .map_while(Result::ok)
-        .any(|line| line.contains("listening on"));
-    assert!(ok && started.elapsed() < Duration::from_secs(20));
+    let mut third = start(up(&temp.path().join("c"), "127.80.0.0/16", "127.81.0.0/16"));
     for child in [&mut first, &mut third] {
         child.kill().unwrap();
         child.wait().unwrap();
