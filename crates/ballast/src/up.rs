@@ -16,6 +16,16 @@ use tokio::net::TcpListener;
 
 use crate::cli::{InstanceRuntime, UpArgs};
 
+/// `println!` that does not panic when stdout is gone (`ballast up | head`,
+/// a closed terminal): what Ballast says there is for people, and a server
+/// must not stop for want of a reader.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 pub fn run(args: UpArgs) -> anyhow::Result<()> {
     let credentials = Credentials::new(args.access_key.clone(), args.secret_key.clone());
     if credentials.are_defaults() && !args.listen.ip().is_loopback() {
@@ -226,11 +236,11 @@ fn print_banner(
     scale: TimeScale,
     runtime: &Runtime,
 ) {
-    println!(
+    say!(
         "Ballast {} is listening on {endpoint}",
         env!("CARGO_PKG_VERSION")
     );
-    println!(
+    say!(
         "  region {}, data in {}, time scale {}",
         args.region,
         data_dir.display(),
@@ -238,30 +248,31 @@ fn print_banner(
     );
     match runtime {
         Runtime::Sandbox(sandbox) => {
-            println!(
+            say!(
                 "  instances: sandboxes on bridge {} ({}), metadata at 169.254.169.254",
                 sandbox.bridge.name,
                 sandbox.bridge.block()
             );
             for (feature, package) in Sandbox::missing_tools() {
-                println!("  instances boot without {feature}: install the {package} package");
+                say!("  instances boot without {feature}: install the {package} package");
             }
         }
-        Runtime::Process { imds_port } => println!(
+        Runtime::Process { imds_port } => say!(
             "  instances: process groups on {}, metadata on port {imds_port}",
             args.instance_cidr
         ),
     }
-    println!();
-    println!("Point AWS tools at it by pasting:");
-    println!("  export AWS_ENDPOINT_URL={endpoint}");
-    println!("  export AWS_ACCESS_KEY_ID={}", args.access_key);
-    println!("  export AWS_SECRET_ACCESS_KEY={}", args.secret_key);
-    println!(
+    say!();
+    say!("Point AWS tools at it by pasting:");
+    say!("  export AWS_ENDPOINT_URL={endpoint}");
+    say!("  export AWS_ACCESS_KEY_ID={}", args.access_key);
+    say!("  export AWS_SECRET_ACCESS_KEY={}", args.secret_key);
+    say!(
         "  export AWS_REGION={} AWS_DEFAULT_REGION={}",
-        args.region, args.region
+        args.region,
+        args.region
     );
-    println!();
+    say!();
 }
 
 /// Claims an address block for this process with a lock file that the
@@ -302,7 +313,7 @@ fn choose_runtime(args: &UpArgs, data_dir: &std::path::Path) -> anyhow::Result<R
             bail!("--instance-runtime sandbox is not possible here: {why}")
         }
         (InstanceRuntime::Auto, Some(why)) => {
-            println!("Instances run as process groups: no sandbox here ({why}).");
+            say!("Instances run as process groups: no sandbox here ({why}).");
             Ok(process)
         }
         (wanted, None) => {
@@ -312,7 +323,7 @@ fn choose_runtime(args: &UpArgs, data_dir: &std::path::Path) -> anyhow::Result<R
             match sandbox.bridge.ensure(&sandbox.owner) {
                 Ok(()) => Ok(Runtime::Sandbox(Box::new(sandbox))),
                 Err(error) if wanted == InstanceRuntime::Auto => {
-                    println!("Instances run as process groups: {error}.");
+                    say!("Instances run as process groups: {error}.");
                     Ok(process)
                 }
                 Err(error) => Err(error).context("setting up the instance network"),
