@@ -51,6 +51,10 @@ struct Slot {
     /// A sandbox's network may exist (set when a boot starts, cleared
     /// once the halted instance's namespace is removed).
     network_up: bool,
+    /// The load balancers last written to the instance's `/etc/hosts`
+    /// (`None` since its boot started), so the file is rewritten only
+    /// when they change.
+    hosts_written: Option<Vec<(String, std::net::Ipv4Addr)>>,
 }
 
 impl Slot {
@@ -169,14 +173,16 @@ impl Reconciler {
                 self.slots.insert(instance.id.clone(), slot);
             }
             self.step(instance, &table).await?;
-            if let Some(slot) = self.slots.get(&instance.id)
+            if let Some(slot) = self.slots.get_mut(&instance.id)
                 && slot.boot.is_some()
                 && instance.state.is_up()
+                && slot.hosts_written.as_ref() != Some(&names)
             {
                 self.inner
                     .options
                     .runtime
                     .refresh(instance, &slot.dir, &self.env, &names);
+                slot.hosts_written = Some(names.clone());
             }
         }
         let known: std::collections::HashSet<&str> =
@@ -235,6 +241,7 @@ impl Reconciler {
             stopping: None,
             imds: None,
             network_up: true,
+            hosts_written: None,
         }
     }
 
@@ -357,6 +364,7 @@ impl Reconciler {
 /// Starts a boot of the instance's current generation.
 fn start_boot(slot: &mut Slot, instance: &Instance, inner: &Inner, env: &Environment) {
     slot.network_up = true;
+    slot.hosts_written = None;
     let public_key = instance.key_name.as_deref().and_then(|name| {
         inner
             .store

@@ -100,7 +100,8 @@ impl Runtime {
         }
     }
 
-    /// Whether the process-mode metadata endpoint variables apply.
+    /// Whether instances run as sandboxes (and so need the VPC's names
+    /// written into their own `/etc/hosts`).
     pub fn is_sandbox(&self) -> bool {
         matches!(self, Runtime::Sandbox(_))
     }

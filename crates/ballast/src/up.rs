@@ -166,31 +166,7 @@ async fn serve(
         reachable.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
     }
     if let Runtime::Sandbox(sandbox) = &runtime {
-        // Sandboxed instances reach the API on the VPC bridge (made at
-        // start), at the same port.
-        let address = sandbox.api_address(reachable.port());
-        let vpc_listener = TcpListener::bind(address)
-            .await
-            .with_context(|| format!("binding {address} for instances"))?;
-        let router = ballast_api::router(state.clone());
-        tokio::spawn(async move {
-            if let Err(error) = axum::serve(vpc_listener, router).await {
-                tracing::error!(%error, "the API listener for instances stopped");
-            }
-        });
-        // The AWS endpoints by name, over HTTPS, on the bridge's port 443.
-        if let Some(authority) = &sandbox.tls {
-            let address = sandbox.api_address(443);
-            let acceptor = crate::tls::acceptor(authority)?;
-            let https = TcpListener::bind(address)
-                .await
-                .with_context(|| format!("binding {address} for the AWS endpoints"))?;
-            tokio::spawn(crate::tls::serve(
-                https,
-                acceptor,
-                ballast_api::router(state.clone()),
-            ));
-        }
+        serve_on_the_bridge(sandbox, reachable.port(), &state).await?;
     }
     let fleet_task = tokio::spawn({
         let fleet = fleet.clone();
@@ -273,6 +249,35 @@ fn print_banner(
         args.region
     );
     say!();
+}
+
+/// The API where sandboxed instances reach it on the VPC bridge (made at
+/// start): plain HTTP at the API's port, and over HTTPS on port 443 for
+/// the AWS endpoints' real names.
+async fn serve_on_the_bridge(sandbox: &Sandbox, port: u16, state: &ApiState) -> anyhow::Result<()> {
+    let address = sandbox.api_address(port);
+    let plain = TcpListener::bind(address)
+        .await
+        .with_context(|| format!("binding {address} for instances"))?;
+    let router = ballast_api::router(state.clone());
+    tokio::spawn(async move {
+        if let Err(error) = axum::serve(plain, router).await {
+            tracing::error!(%error, "the API listener for instances stopped");
+        }
+    });
+    if let Some(authority) = &sandbox.tls {
+        let address = sandbox.api_address(443);
+        let acceptor = crate::tls::acceptor(authority)?;
+        let https = TcpListener::bind(address)
+            .await
+            .with_context(|| format!("binding {address} for the AWS endpoints"))?;
+        tokio::spawn(crate::tls::serve(
+            https,
+            acceptor,
+            ballast_api::router(state.clone()),
+        ));
+    }
+    Ok(())
 }
 
 /// Claims an address block for this process with a lock file that the

@@ -340,8 +340,9 @@ impl Sandbox {
         )
     }
 
-    /// Rewrites a running instance's `/etc/hosts` when the load balancers
-    /// changed (in place: the sandbox sees the file through a bind mount).
+    /// Rewrites a running instance's `/etc/hosts` with `load_balancers`
+    /// (in place: the sandbox sees the file through a bind mount). The
+    /// reconciler calls it only when they changed since it last wrote.
     pub fn refresh_hosts(
         &self,
         instance: &Instance,
@@ -350,9 +351,10 @@ impl Sandbox {
         load_balancers: &[(String, Ipv4Addr)],
     ) {
         let path = dir.root().join("hosts");
-        let wanted = self.hosts(instance, env, load_balancers);
-        if std::fs::read_to_string(&path).is_ok_and(|current| current != wanted)
-            && let Err(error) = std::fs::write(&path, wanted)
+        // Only a running sandbox has the file; one being torn down keeps
+        // whatever it had.
+        if path.exists()
+            && let Err(error) = std::fs::write(&path, self.hosts(instance, env, load_balancers))
         {
             tracing::warn!(%error, instance = instance.id, "updating the instance's /etc/hosts");
         }
