@@ -5,6 +5,7 @@ an instance, finding their credentials through its metadata service."""
 from __future__ import annotations
 
 import json
+import os
 import time
 import urllib.request
 
@@ -283,6 +284,80 @@ def test_metadata_from_outside_is_per_instance(server):
         )
         with urllib.request.urlopen(request, timeout=2) as response:
             assert response.read().decode() == instance["InstanceId"]
+
+
+def _ttls_of_answers(address: str, port: int, send) -> list[int]:
+    """The IP TTLs of the HTTP responses `send()` gets back from
+    `address:port`, read off the loopback interface with a packet socket."""
+    import socket
+    import struct
+
+    capture = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+    capture.bind(("lo", 0))
+    capture.settimeout(0.2)
+    try:
+        send()
+        ttls = []
+        deadline = time.monotonic() + 2
+        source = socket.inet_aton(address)
+        while time.monotonic() < deadline:
+            try:
+                frame, (_, _, packet_type, _, _) = capture.recvfrom(65535)
+            except TimeoutError:
+                break
+            if packet_type == socket.PACKET_OUTGOING:
+                continue  # loopback shows each packet leaving and arriving
+            ip = frame[14:]
+            if len(ip) < 40 or ip[9] != 6 or ip[12:16] != source:
+                continue
+            header = (ip[0] & 0x0F) * 4
+            tcp = ip[header:]
+            if struct.unpack("!H", tcp[0:2])[0] != port:
+                continue
+            if tcp[(tcp[12] >> 4) * 4 :].startswith(b"HTTP/1.1 "):
+                ttls.append(ip[8])
+        return ttls
+    finally:
+        capture.close()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="reading packets off the loopback interface needs root")
+def test_token_answers_leave_with_the_hop_limit(server):
+    ec2 = server.client("ec2")
+    instance = ec2.run_instances(
+        ImageId=AL2023,
+        MinCount=1,
+        MaxCount=1,
+        MetadataOptions={"HttpPutResponseHopLimit": 3},
+    )["Instances"][0]
+    wait_state(ec2, instance["InstanceId"], "running")
+    address = instance["PrivateIpAddress"]
+    base = f"http://{address}:8169"
+    tokens = []
+
+    def token():
+        request = urllib.request.Request(
+            f"{base}/latest/api/token",
+            method="PUT",
+            headers={"X-aws-ec2-metadata-token-ttl-seconds": "60"},
+        )
+        with urllib.request.urlopen(request, timeout=2) as response:
+            tokens.append(response.read().decode())
+
+    def instance_id():
+        request = urllib.request.Request(
+            f"{base}/latest/meta-data/instance-id", headers={"X-aws-ec2-metadata-token": tokens[0]}
+        )
+        with urllib.request.urlopen(request, timeout=2) as response:
+            assert response.read().decode() == instance["InstanceId"]
+
+    # Only the token's answer carries the hop limit.
+    assert _ttls_of_answers(address, 8169, token) == [3]
+    default_ttl = int(open("/proc/sys/net/ipv4/ip_default_ttl").read())
+    assert _ttls_of_answers(address, 8169, instance_id) == [default_ttl]
+
+    ec2.modify_instance_metadata_options(InstanceId=instance["InstanceId"], HttpPutResponseHopLimit=7)
+    assert _ttls_of_answers(address, 8169, token) == [7]
 
 
 def test_describe_instance_types_boto3_and_cli(ec2, aws):

@@ -6,19 +6,28 @@
 //! request. `AWS_EC2_METADATA_SERVICE_ENDPOINT` in the instance's
 //! environment points the AWS CLI, boto3 and aws-sdk-rust at it.
 //!
+//! A token's response leaves with the instance's
+//! `HttpPutResponseHopLimit` as its IP TTL, as on EC2, so a token cannot
+//! be fetched from more routed hops away (a container inside the
+//! instance behind its own bridge, with the default limit of 1); every
+//! other response leaves with the system's default TTL.
+//!
 //! IMDSv2 session tokens are stateless: the expiry and an HMAC over the
 //! instance id and expiry, under a key made when Ballast starts. A restart
 //! invalidates outstanding tokens, and SDKs then fetch a new one (a 401
 //! tells them to), as they would after a real token expired.
 
 use std::net::{IpAddr, SocketAddr};
+use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::connect_info::Connected;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::response::Response;
+use axum::serve::IncomingStream;
 use ballast_core::ec2::Instance;
 use ballast_core::sts::Session;
 use ballast_core::{Clock, Ids, Scope};
@@ -115,6 +124,49 @@ struct Served {
     metadata: Arc<Metadata>,
 }
 
+/// One connection's peer, and its socket so that a response can set the
+/// TTL its packets leave with.
+#[derive(Debug, Clone)]
+struct Peer {
+    address: SocketAddr,
+    /// A duplicate of the connection's descriptor: options set on it are
+    /// the connection's, and it cannot be reused for another connection
+    /// while this one is alive.
+    socket: Option<Arc<OwnedFd>>,
+}
+
+impl Connected<IncomingStream<'_, tokio::net::TcpListener>> for Peer {
+    fn connect_info(stream: IncomingStream<'_, tokio::net::TcpListener>) -> Self {
+        Peer {
+            address: *stream.remote_addr(),
+            socket: stream.io().as_fd().try_clone_to_owned().ok().map(Arc::new),
+        }
+    }
+}
+
+impl Peer {
+    /// Sets the IP TTL of what is sent next on this connection; `None`
+    /// restores the system default. Best effort: a failure leaves the TTL
+    /// as it was, which only matters to a caller routed from further away.
+    fn set_ttl(&self, hops: Option<u32>) {
+        let Some(socket) = &self.socket else { return };
+        let ttl = hops.unwrap_or_else(default_ttl);
+        if let Err(error) =
+            nix::sys::socket::setsockopt(socket, nix::sys::socket::sockopt::Ipv4Ttl, &(ttl as i32))
+        {
+            tracing::debug!(%error, "metadata: setting the response's TTL");
+        }
+    }
+}
+
+/// The system's default IP TTL (`net.ipv4.ip_default_ttl`).
+fn default_ttl() -> u32 {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_default_ttl")
+        .ok()
+        .and_then(|ttl| ttl.trim().parse().ok())
+        .unwrap_or(64)
+}
+
 /// Serves the metadata service on `listener` until the returned task is
 /// aborted.
 pub fn serve(
@@ -125,7 +177,7 @@ pub fn serve(
     let router = Router::new()
         .fallback(handle)
         .with_state(Served { caller, metadata })
-        .into_make_service_with_connect_info::<SocketAddr>();
+        .into_make_service_with_connect_info::<Peer>();
     tokio::spawn(async move {
         if let Err(error) = axum::serve(listener, router).await {
             tracing::warn!(%error, "metadata listener stopped");
@@ -135,7 +187,7 @@ pub fn serve(
 
 async fn handle(
     State(served): State<Served>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     request: Request,
 ) -> Response {
     let metadata = Arc::clone(&served.metadata);
@@ -144,12 +196,14 @@ async fn handle(
     tokio::task::spawn_blocking(move || {
         let id = match served.caller {
             Caller::Instance(id) => id,
-            Caller::BySourceAddress => match caller_at(&metadata, peer.ip()) {
+            Caller::BySourceAddress => match caller_at(&metadata, peer.address.ip()) {
                 Some(id) => id,
                 None => return text(StatusCode::NOT_FOUND, ""),
             },
         };
-        answer(&metadata, &id, &parts)
+        let (response, hops) = answer(&metadata, &id, &parts);
+        peer.set_ttl(hops);
+        response
     })
     .await
     .unwrap_or_else(|_| text(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))
@@ -165,13 +219,28 @@ fn caller_at(metadata: &Metadata, source: IpAddr) -> Option<String> {
         .map(|i| i.id)
 }
 
-fn answer(metadata: &Metadata, instance_id: &str, parts: &http::request::Parts) -> Response {
+/// The response to `parts`, and for a token the hop limit its packets
+/// leave with.
+fn answer(
+    metadata: &Metadata,
+    instance_id: &str,
+    parts: &http::request::Parts,
+) -> (Response, Option<u32>) {
     let path = normalize(parts.uri.path());
-    let path = path.as_str();
-    let now = metadata.now_secs();
     if path == "/latest/api/token" {
-        return token(metadata, instance_id, parts, now);
+        return token(metadata, instance_id, parts);
     }
+    (metadata_answer(metadata, instance_id, parts, &path), None)
+}
+
+/// A `GET` of anything but the token.
+fn metadata_answer(
+    metadata: &Metadata,
+    instance_id: &str,
+    parts: &http::request::Parts,
+    path: &str,
+) -> Response {
+    let now = metadata.now_secs();
     if parts.method != Method::GET && parts.method != Method::HEAD {
         return text(StatusCode::METHOD_NOT_ALLOWED, "");
     }
@@ -214,13 +283,29 @@ fn normalize(path: &str) -> String {
     out
 }
 
-/// `PUT /latest/api/token`.
+/// `PUT /latest/api/token`, and the instance's hop limit.
 fn token(
     metadata: &Metadata,
     instance_id: &str,
     parts: &http::request::Parts,
-    now: u64,
+) -> (Response, Option<u32>) {
+    let hops = match metadata.store.read(|tx| tx.instance(instance_id)) {
+        Ok(Some(instance)) => u32::try_from(instance.metadata.http_put_response_hop_limit).ok(),
+        Ok(None) => return (text(StatusCode::NOT_FOUND, ""), None),
+        Err(error) => {
+            tracing::error!(%error, "metadata: reading the instance");
+            return (text(StatusCode::INTERNAL_SERVER_ERROR, ""), None);
+        }
+    };
+    (token_response(metadata, instance_id, parts), hops)
+}
+
+fn token_response(
+    metadata: &Metadata,
+    instance_id: &str,
+    parts: &http::request::Parts,
 ) -> Response {
+    let now = metadata.now_secs();
     if parts.method != Method::PUT {
         return text(StatusCode::METHOD_NOT_ALLOWED, "");
     }

@@ -180,8 +180,11 @@ pub fn check(request: LaunchRequest, image_id: String, region: &str) -> Result<L
         .or_else(|| interface.as_ref().and_then(|n| n.subnet_id.clone()));
     let zone = placement_zone(region, subnet.as_deref(), request.zone)?;
     let mut metadata = MetadataOptions::default();
+    // An AMI whose ImdsSupport is v2.0 launches with tokens required and
+    // a hop limit of 2 (so containers on the instance still reach IMDS).
     if image.imds_v2_only {
         metadata.http_tokens = "required".to_owned();
+        metadata.http_put_response_hop_limit = 2;
     }
     if let Some(options) = request.metadata_options {
         metadata.apply(options)?;
@@ -412,6 +415,7 @@ mod tests {
         );
         assert_eq!(launch.zone.as_deref(), Some("us-east-1b"));
         assert!(launch.metadata.tokens_required(), "AL2023 is IMDSv2 only");
+        assert_eq!(launch.metadata.http_put_response_hop_limit, 2);
     }
 
     #[test]
