@@ -259,6 +259,7 @@ fn launch(
         prepared
             .launch
             .tags
+            .instance
             .push((GROUP_NAME_TAG.to_owned(), group.name.clone()));
         let resources = tx.launch_resources::<LaunchError>(
             &prepared.launch,

@@ -212,11 +212,11 @@ async fn handle(
 /// The up instance with the private address `source` whose metadata
 /// endpoint is enabled.
 fn caller_at(metadata: &Metadata, source: IpAddr) -> Option<String> {
-    let instances = metadata.store.read(|tx| tx.instances()).ok()?;
-    instances
-        .into_iter()
-        .find(|i| IpAddr::V4(i.private_ip) == source && i.state.is_up() && i.metadata.enabled())
-        .map(|i| i.id)
+    let IpAddr::V4(source) = source else {
+        return None;
+    };
+    let instance = metadata.store.read(|tx| tx.instance_at(source)).ok()??;
+    (instance.state.is_up() && instance.metadata.enabled()).then_some(instance.id)
 }
 
 /// The response to `parts`, and for a token the hop limit its packets

@@ -10,7 +10,7 @@ use ballast_core::ec2::images::{self, ImageRef};
 use ballast_core::ec2::instance::{GroupRef, Instance, ProfileAssociation};
 use ballast_core::ec2::launch::{self, Launch, LaunchRequest, Placed};
 use ballast_core::ec2::launch_template::{IamInstanceProfile, ProfileRef, TemplateRef};
-use ballast_core::ec2::{self, Error as Rule, SecurityGroup};
+use ballast_core::ec2::{self, Error as Rule, SecurityGroup, Volume};
 use ballast_core::network::{DEFAULT_SECURITY_GROUP_ID, DEFAULT_VPC_ID};
 use ballast_core::ssm::parameter::{Selector, SelectorVersion, key_of};
 
@@ -149,9 +149,11 @@ impl Tx<'_> {
         if let Some((id, version)) = &from {
             launch
                 .tags
+                .instance
                 .push((launch::TEMPLATE_ID_TAG.to_owned(), id.clone()));
             launch
                 .tags
+                .instance
                 .push((launch::TEMPLATE_VERSION_TAG.to_owned(), version.clone()));
         }
         Ok(PreparedLaunch {
@@ -264,9 +266,21 @@ impl Tx<'_> {
             template: prepared.template.clone(),
         };
         let instances = launch::instances(&placed, region, addresses, ids, now_millis)?;
+        let image = ballast_core::catalogue::find(&launch.image_id);
         for instance in &instances {
             self.save_instance(instance)?;
-            self.put_tags(&instance.id, &launch.tags)?;
+            self.put_tags(&instance.id, &launch.tags.instance)?;
+            if let Some(image) = image {
+                let id = format!("vol-{}", ids.hex(17));
+                self.save_volume(&Volume::root(
+                    id.clone(),
+                    &instance.id,
+                    zone,
+                    image,
+                    now_millis,
+                ))?;
+                self.put_tags(&id, &launch.tags.volume)?;
+            }
         }
         Ok(instances)
     }

@@ -21,6 +21,7 @@ pub mod migrations;
 mod ssm;
 mod sts;
 mod tags;
+mod volumes;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};

@@ -233,6 +233,19 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX ddb_items_by_ttl_expiry ON ddb_items (ttl_expiry)
         WHERE ttl_expiry IS NOT NULL;
     "#,
+    // 10: EBS volumes, each with the instance it is attached to (NULL when
+    // available) so an instance's volumes are found without reading them
+    // all.
+    r#"
+    CREATE TABLE ec2_volumes (
+        id          TEXT PRIMARY KEY NOT NULL,
+        seq         INTEGER NOT NULL,
+        instance_id TEXT,
+        record      TEXT NOT NULL
+    );
+    CREATE INDEX ec2_volumes_by_instance ON ec2_volumes (instance_id)
+        WHERE instance_id IS NOT NULL;
+    "#,
 ];
 
 /// The schema version this build writes.

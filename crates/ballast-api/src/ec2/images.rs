@@ -38,8 +38,8 @@ fn view(image: &ec2::Image, tags: Vec<(String, String)>) -> Image {
             device_name: Some(image.root_device_name.to_owned()),
             ebs: Some(EbsBlockDevice {
                 delete_on_termination: Some(true),
-                snapshot_id: Some(format!("snap-{}", &image.id[4..])),
-                volume_size: Some(8),
+                snapshot_id: Some(ec2::volume::image_snapshot_id(image.id)),
+                volume_size: Some(ec2::volume::ROOT_VOLUME_GIB),
                 volume_type: Some("gp3".into()),
                 encrypted: Some(false),
                 ..Default::default()

@@ -1,5 +1,6 @@
 //! EC2 (ec2Query): the region, its zones, the default VPC and subnets,
-//! security groups, images, key pairs, launch templates, tags and instances.
+//! security groups, images, key pairs, launch templates, tags, instances
+//! and their volumes.
 
 mod images;
 mod instance_types;
@@ -9,6 +10,7 @@ mod launch_templates;
 mod network;
 mod security_groups;
 mod tags;
+mod volumes;
 
 use ballast_core::ec2::{self, Direction, Error as Rule, filter};
 use ballast_store::Tx;
@@ -84,6 +86,7 @@ routes! {
         TerminateInstances => call(ctx, request, |i| instances::terminate(state, i)),
         GetConsoleOutput => call(ctx, request, |i| instances::console_output(state, i)),
         DescribeInstanceTypes => call(ctx, request, |i| instance_types::describe(state, i)),
+        DescribeVolumes => call(ctx, request, |i| volumes::describe(state, i)),
         ModifyInstanceMetadataOptions => call(ctx, request, |i| {
             instances::modify_metadata_options(state, i)
         }),
@@ -217,5 +220,6 @@ pub(super) fn resource_exists(
         Image => ec2::images::find(id).is_some(),
         Instance => tx.instance(id)?.is_some(),
         LaunchTemplate => tx.launch_template(id)?.is_some(),
+        Volume => tx.volume(id)?.is_some(),
     })
 }

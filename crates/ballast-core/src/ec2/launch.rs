@@ -146,7 +146,7 @@ pub struct Launch {
     pub user_data: Option<String>,
     pub profile: Option<IamInstanceProfile>,
     pub metadata: MetadataOptions,
-    pub tags: Vec<(String, String)>,
+    pub tags: LaunchTags,
     pub shutdown_behavior: String,
     pub disable_api_termination: bool,
     pub min: u32,
@@ -209,7 +209,7 @@ pub fn check(request: LaunchRequest, image_id: String, region: &str) -> Result<L
         user_data: request.user_data,
         profile: request.iam_instance_profile,
         metadata,
-        tags: instance_tags(request.tag_specifications)?,
+        tags: launch_tags(request.tag_specifications)?,
         shutdown_behavior,
         disable_api_termination: request.disable_api_termination.unwrap_or(false),
         min,
@@ -248,15 +248,17 @@ pub fn placement_zone(
     }
 }
 
-/// The instance tags of `TagSpecification`s. Volume and network interface
-/// tags are accepted (Ballast's instances have neither) and dropped; a key
-/// given twice keeps its last value.
-pub fn instance_tags(specs: Option<Vec<TagRequest>>) -> Result<Vec<(String, String)>, Error> {
-    let mut tags = Vec::new();
+/// The tags a launch's `TagSpecification`s put on its instances and on
+/// their volumes. Network interface tags are accepted (Ballast's instances
+/// have none) and dropped; a key given twice keeps its last value.
+pub fn launch_tags(specs: Option<Vec<TagRequest>>) -> Result<LaunchTags, Error> {
+    let mut instance = Vec::new();
+    let mut volume = Vec::new();
     for spec in specs.unwrap_or_default() {
         match spec.resource_type.as_deref() {
-            Some("instance") => tags.extend(spec.tags),
-            Some("volume" | "network-interface") => {}
+            Some("instance") => instance.extend(spec.tags),
+            Some("volume") => volume.extend(spec.tags),
+            Some("network-interface") => {}
             Some(other) => {
                 return Err(Error::InvalidParameterValue(format!(
                     "'{other}' is not a valid taggable resource type for this operation."
@@ -269,6 +271,22 @@ pub fn instance_tags(specs: Option<Vec<TagRequest>>) -> Result<Vec<(String, Stri
             }
         }
     }
+    Ok(LaunchTags {
+        instance: checked_tags(instance)?,
+        volume: checked_tags(volume)?,
+    })
+}
+
+/// What [`launch_tags`] found, by the kind of resource they go on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LaunchTags {
+    pub instance: Vec<(String, String)>,
+    pub volume: Vec<(String, String)>,
+}
+
+/// Tags checked against EC2's limits, a repeated key keeping its last
+/// value.
+fn checked_tags(tags: Vec<(String, String)>) -> Result<Vec<(String, String)>, Error> {
     let core_tags = crate::tags::from_pairs(tags.iter().cloned());
     super::check_tags(&core_tags)?;
     let mut merged: Vec<(String, String)> = Vec::with_capacity(tags.len());
@@ -407,7 +425,7 @@ mod tests {
         assert_eq!(merged.zone.as_deref(), Some("us-east-1b"));
         let launch = check(merged, AL2023.into(), "us-east-1").unwrap();
         assert_eq!(
-            launch.tags,
+            launch.tags.instance,
             [
                 ("a".to_owned(), "template".to_owned()),
                 ("b".to_owned(), "request".to_owned())
@@ -433,12 +451,19 @@ mod tests {
             ..request()
         };
         assert!(check(bad_zone, AL2023.into(), "us-east-1").is_err());
-        let volume_tags_dropped = instance_tags(Some(vec![TagRequest {
-            resource_type: Some("volume".into()),
-            tags: vec![("k".into(), "v".into())],
-        }]))
+        let by_kind = launch_tags(Some(vec![
+            TagRequest {
+                resource_type: Some("volume".into()),
+                tags: vec![("k".into(), "v".into())],
+            },
+            TagRequest {
+                resource_type: Some("network-interface".into()),
+                tags: vec![("n".into(), "v".into())],
+            },
+        ]))
         .unwrap();
-        assert!(volume_tags_dropped.is_empty());
+        assert!(by_kind.instance.is_empty());
+        assert_eq!(by_kind.volume, [("k".to_owned(), "v".to_owned())]);
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod launch;
 pub mod launch_template;
 pub mod network;
 pub mod security_group;
+pub mod volume;
 
 pub use filter::Filter;
 pub use images::Image;
@@ -23,6 +24,7 @@ pub use instance::{Instance, InstanceState};
 pub use key_pair::KeyPair;
 pub use launch_template::{LaunchTemplate, LaunchTemplateVersion, TemplateData, TemplateRef};
 pub use security_group::{Direction, GroupRule, Permission, Rule, SecurityGroup};
+pub use volume::Volume;
 
 /// Why an EC2 request was refused; each variant is one EC2 error code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -101,6 +103,10 @@ pub enum Error {
     InstanceNotFound(Vec<String>),
     #[error("Invalid id: \"{0}\" (expecting \"i-...\")")]
     InstanceIdMalformed(String),
+    #[error("The volume '{0}' does not exist.")]
+    VolumeNotFound(String),
+    #[error("Invalid id: \"{0}\" (expecting \"vol-...\")")]
+    VolumeIdMalformed(String),
     /// `IncorrectInstanceState`.
     #[error("{0}")]
     IncorrectInstanceState(String),
@@ -183,6 +189,8 @@ impl Error {
             Error::InvalidId(_) => "InvalidID",
             Error::TagLimitExceeded => "TagLimitExceeded",
             Error::InstanceNotFound(_) => "InvalidInstanceID.NotFound",
+            Error::VolumeNotFound(_) => "InvalidVolume.NotFound",
+            Error::VolumeIdMalformed(_) => "InvalidVolumeID.Malformed",
             Error::InstanceIdMalformed(_) => "InvalidInstanceID.Malformed",
             Error::IncorrectInstanceState(_) => "IncorrectInstanceState",
             Error::OperationNotPermitted(_) => "OperationNotPermitted",
@@ -258,11 +266,12 @@ pub enum ResourceKind {
     Image,
     Instance,
     LaunchTemplate,
+    Volume,
 }
 
 impl ResourceKind {
     /// Every taggable kind.
-    pub const ALL: [ResourceKind; 7] = [
+    pub const ALL: [ResourceKind; 8] = [
         ResourceKind::Vpc,
         ResourceKind::Subnet,
         ResourceKind::SecurityGroup,
@@ -270,6 +279,7 @@ impl ResourceKind {
         ResourceKind::Image,
         ResourceKind::Instance,
         ResourceKind::LaunchTemplate,
+        ResourceKind::Volume,
     ];
 
     /// The id prefix, with its dash.
@@ -282,6 +292,7 @@ impl ResourceKind {
             ResourceKind::Image => "ami-",
             ResourceKind::Instance => "i-",
             ResourceKind::LaunchTemplate => "lt-",
+            ResourceKind::Volume => "vol-",
         }
     }
 
@@ -295,6 +306,7 @@ impl ResourceKind {
             ResourceKind::Image => "image",
             ResourceKind::Instance => "instance",
             ResourceKind::LaunchTemplate => "launch-template",
+            ResourceKind::Volume => "volume",
         }
     }
 
@@ -315,6 +327,7 @@ impl ResourceKind {
             ResourceKind::Image => Error::AmiNotFound(id.to_owned()),
             ResourceKind::Instance => Error::InstanceNotFound(vec![id.to_owned()]),
             ResourceKind::LaunchTemplate => Error::LaunchTemplateIdNotFound(id.to_owned()),
+            ResourceKind::Volume => Error::VolumeNotFound(id.to_owned()),
         }
     }
 }

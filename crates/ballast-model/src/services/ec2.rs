@@ -54,6 +54,7 @@ pub const OPERATIONS: &[&str] = &[
     "ReplaceIamInstanceProfileAssociation",
     "DisassociateIamInstanceProfile",
     "DescribeInstanceTypes",
+    "DescribeVolumes",
 ];
 
 crate::structure! {
@@ -1322,6 +1323,35 @@ crate::structure! {
         next_token?: String = "nextToken" | "NextToken";
         /// The tags.
         tags?: Vec<TagDescription> = "tagSet" | "TagSet";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeVolumesInput {
+        /// The volume IDs.
+        volume_ids?: XmlList<String, ItemsVolumeId> = "VolumeId", "volumeIds";
+        /// Indicates whether to include managed resources in the output.
+        include_managed_resources?: bool = "IncludeManagedResources", "includeManagedResources";
+        /// Checks whether you have the required permissions for the action, without actually making the request, and provides an error response.
+        dry_run?: bool = "dryRun" | "DryRun", "dryRun";
+        /// The filters.
+        filters?: XmlList<Filter, ItemsFilter> = "Filter", "filters";
+        /// The token returned from a previous paginated request.
+        next_token?: String = "nextToken" | "NextToken", "nextToken";
+        /// The maximum number of items to return for this request.
+        max_results?: i32 = "maxResults" | "MaxResults", "maxResults";
+    }
+    input "DescribeVolumesRequest" |this, at, out| {}
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeVolumesOutput {
+        /// The token to include in another request to get the next page of items.
+        next_token?: String = "nextToken" | "NextToken";
+        /// Information about the volumes.
+        volumes?: Vec<Volume> = "volumeSet" | "VolumeSet";
     }
 }
 
@@ -6346,6 +6376,14 @@ crate::structure! {
     }
 }
 
+crate::model_enum! {
+    SSEType {
+        SseEbs = "sse-ebs",
+        SseKms = "sse-kms",
+        None = "none",
+    }
+}
+
 crate::structure! {
     /// Describes a private IPv4 address specification for a secondary interface.
     #[derive(Default)]
@@ -6853,6 +6891,101 @@ crate::model_enum! {
     }
 }
 
+crate::structure! {
+    /// Describes a volume.
+    #[derive(Default)]
+    Volume {
+        /// The ID of the Availability Zone for the volume.
+        availability_zone_id?: String = "availabilityZoneId" | "AvailabilityZoneId";
+        /// The Amazon Resource Name (ARN) of the Outpost.
+        outpost_arn?: String = "outpostArn" | "OutpostArn";
+        /// The ID of the source volume from which the volume copy was created.
+        source_volume_id?: String = "sourceVolumeId" | "SourceVolumeId";
+        /// The number of I/O operations per second (IOPS).
+        iops?: i32 = "iops" | "Iops";
+        /// Any tags assigned to the volume.
+        tags?: Vec<Tag> = "tagSet" | "TagSet";
+        /// The volume type.
+        volume_type?: VolumeType = "volumeType" | "VolumeType";
+        /// This parameter is not returned by CreateVolume.
+        fast_restored?: bool = "fastRestored" | "FastRestored";
+        /// Indicates whether Amazon EBS Multi-Attach is enabled.
+        multi_attach_enabled?: bool = "multiAttachEnabled" | "MultiAttachEnabled";
+        /// The throughput that the volume supports, in MiB/s.
+        throughput?: i32 = "throughput" | "Throughput";
+        /// This parameter is not returned by CreateVolume.
+        sse_type?: SSEType = "sseType" | "SseType";
+        /// The service provider that manages the volume.
+        operator?: OperatorResponse = "operator" | "Operator";
+        /// The Amazon EBS Provisioned Rate for Volume Initialization (volume initialization rate) specified for the volume during creation, in MiB/s.
+        volume_initialization_rate?: i32 = "volumeInitializationRate" | "VolumeInitializationRate";
+        /// The ID of the volume.
+        volume_id?: String = "volumeId" | "VolumeId";
+        /// The size of the volume, in GiBs.
+        size?: i32 = "size" | "Size";
+        /// The snapshot from which the volume was created, if applicable.
+        snapshot_id?: String = "snapshotId" | "SnapshotId";
+        /// The Availability Zone for the volume.
+        availability_zone?: String = "availabilityZone" | "AvailabilityZone";
+        /// The volume state.
+        state?: VolumeState = "status" | "Status";
+        /// The time stamp when volume creation was initiated.
+        create_time?: Timestamp = "createTime" | "CreateTime";
+        /// This parameter is not returned by CreateVolume.
+        attachments?: Vec<VolumeAttachment> = "attachmentSet" | "AttachmentSet";
+        /// Indicates whether the volume is encrypted.
+        encrypted?: bool = "encrypted" | "Encrypted";
+        /// The Amazon Resource Name (ARN) of the KMS key that was used to protect the volume encryption key for the volume.
+        kms_key_id?: String = "kmsKeyId" | "KmsKeyId";
+    }
+}
+
+crate::structure! {
+    /// Describes volume attachment details.
+    #[derive(Default)]
+    VolumeAttachment {
+        /// Indicates whether the EBS volume is deleted on instance termination.
+        delete_on_termination?: bool = "deleteOnTermination" | "DeleteOnTermination";
+        /// The ARN of the Amazon Web Services-managed resource to which the volume is attached.
+        associated_resource?: String = "associatedResource" | "AssociatedResource";
+        /// The service principal of the Amazon Web Services service that owns the underlying resource to which the volume is attached.
+        instance_owning_service?: String = "instanceOwningService" | "InstanceOwningService";
+        /// The index of the EBS card.
+        ebs_card_index?: i32 = "ebsCardIndex" | "EbsCardIndex";
+        /// The ID of the volume.
+        volume_id?: String = "volumeId" | "VolumeId";
+        /// The ID of the instance.
+        instance_id?: String = "instanceId" | "InstanceId";
+        /// The device name.
+        device?: String = "device" | "Device";
+        /// The attachment state of the volume.
+        state?: VolumeAttachmentState = "status" | "Status";
+        /// The time stamp when the attachment initiated.
+        attach_time?: Timestamp = "attachTime" | "AttachTime";
+    }
+}
+
+crate::model_enum! {
+    VolumeAttachmentState {
+        Attaching = "attaching",
+        Attached = "attached",
+        Detaching = "detaching",
+        Detached = "detached",
+        Busy = "busy",
+    }
+}
+
+crate::model_enum! {
+    VolumeState {
+        Creating = "creating",
+        Available = "available",
+        InUse = "in-use",
+        Deleting = "deleting",
+        Deleted = "deleted",
+        Error = "error",
+    }
+}
+
 crate::model_enum! {
     VolumeType {
         Standard = "standard",
@@ -7204,6 +7337,14 @@ pub struct ItemsSubnetId;
 
 impl Spelling for ItemsSubnetId {
     const NAME: &'static str = "ballast-xml-items:SubnetId";
+}
+
+/// List items written as `<VolumeId>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemsVolumeId;
+
+impl Spelling for ItemsVolumeId {
+    const NAME: &'static str = "ballast-xml-items:VolumeId";
 }
 
 /// List items written as `<VpcId>`.

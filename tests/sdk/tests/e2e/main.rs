@@ -16,6 +16,7 @@ mod dynamodb;
 mod ec2_instances;
 mod ec2_launch_templates;
 mod ec2_network;
+mod ec2_volumes;
 mod elbv2_load_balancers;
 mod elbv2_target_groups;
 mod iam;

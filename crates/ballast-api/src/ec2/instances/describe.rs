@@ -90,18 +90,30 @@ pub(crate) fn describe(
     let (size, after) = describe_page(input.max_results, input.next_token.as_deref())?;
     let selected = select(state, &input.instance_ids, &filters, |_| true)?;
     let (selected, next_token) = page(selected, |(i, _)| i.id.as_str(), after.as_deref(), size);
+    let volumes = state.store.read(|tx| {
+        selected
+            .iter()
+            .map(|(i, _)| tx.instance_volumes(&i.id))
+            .collect::<Result<Vec<_>, _>>()
+    })?;
     Ok(DescribeInstancesOutput {
-        reservations: Some(reservations(state, selected)),
+        reservations: Some(reservations(state, selected, volumes)),
         next_token,
     })
 }
 
 /// Groups instances by reservation, in order of first appearance (the
-/// model's `Reservation`, generated as `RunInstancesOutput`).
-fn reservations(state: &ApiState, instances: Vec<Tagged>) -> Vec<RunInstancesOutput> {
+/// model's `Reservation`, generated as `RunInstancesOutput`), each with
+/// its attached volumes (`volumes[i]` are `instances[i]`'s).
+fn reservations(
+    state: &ApiState,
+    instances: Vec<Tagged>,
+    volumes: Vec<Vec<ec2::Volume>>,
+) -> Vec<RunInstancesOutput> {
     let mut out: Vec<RunInstancesOutput> = Vec::new();
-    for (instance, tags) in instances {
-        let shown = view(state, &instance, tags);
+    for ((instance, tags), volumes) in instances.into_iter().zip(volumes) {
+        let mut shown = view(state, &instance, tags);
+        shown.block_device_mappings = Some(crate::ec2::volumes::block_devices(&volumes));
         match out
             .iter_mut()
             .find(|r| r.reservation_id.as_deref() == Some(instance.reservation_id.as_str()))

@@ -35,7 +35,7 @@ pub(crate) fn run(state: &ApiState, input: RunInstancesInput) -> Result<RunInsta
         if let Some((reservation, existing)) =
             same_client_token(tx, launch.client_token.as_deref())?
         {
-            return Ok((reservation, existing, launch.tags.clone()));
+            return Ok((reservation, existing, launch.tags.instance.clone()));
         }
         let now = state.now().millis();
         let resources =
@@ -58,7 +58,11 @@ pub(crate) fn run(state: &ApiState, input: RunInstancesInput) -> Result<RunInsta
             .first()
             .map(|i| i.reservation_id.clone())
             .unwrap_or_default();
-        Ok((reservation_id, instances, prepared.launch.tags))
+        Ok((
+            reservation_id,
+            instances,
+            prepared.launch.tags.instance.clone(),
+        ))
     })?;
     state.fleet.changed();
     Ok(RunInstancesOutput {

@@ -84,7 +84,7 @@ fn metadata_view(
     }
 }
 
-fn zone_id(state: &ApiState, zone: &str) -> String {
+pub(super) fn zone_id(state: &ApiState, zone: &str) -> String {
     ballast_core::network::default_subnets(&state.scope.region)
         .into_iter()
         .find(|s| s.zone == zone)
