@@ -240,6 +240,7 @@ fn launch(
     now: i64,
 ) -> Result<(), PassError> {
     let region = &inner.scope.region;
+    let busy = inner.fleet.addresses_in_use();
     let request = LaunchRequest {
         zone: Some(zone.to_owned()),
         min_count: Some(1),
@@ -273,6 +274,7 @@ fn launch(
             resources,
             region,
             inner.options.instance_addresses,
+            &busy,
             &inner.ids,
             now,
         )

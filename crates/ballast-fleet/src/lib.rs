@@ -20,8 +20,11 @@ mod process;
 mod reconcile;
 mod runtime;
 pub mod sandbox;
+mod sockets;
 
+use std::collections::HashSet;
 use std::ffi::OsString;
+use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -125,6 +128,16 @@ impl ballast_core::ec2::fleet::Fleet for Fleet {
 
     fn console_output(&self, instance_id: &str, limit: usize) -> Option<Vec<u8>> {
         InstanceDir::new(&self.inner.options.instances_root, instance_id).console_tail(limit)
+    }
+
+    fn addresses_in_use(&self) -> HashSet<Ipv4Addr> {
+        match &self.inner.options.runtime {
+            // Instances share the host's network: skip what is bound there.
+            Runtime::Process { .. } => sockets::bound_addresses(),
+            // Each sandbox has a network of its own; the VPC's addresses
+            // are Ballast's alone (the bridge is claimed at start-up).
+            Runtime::Sandbox(_) => HashSet::new(),
+        }
     }
 }
 

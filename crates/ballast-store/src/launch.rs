@@ -4,6 +4,9 @@
 //! Scaling so both launch the same way. The rules themselves are
 //! `ballast_core::ec2::launch`.
 
+use std::collections::HashSet;
+use std::net::Ipv4Addr;
+
 use ballast_core::Ids;
 use ballast_core::address::InstanceAddresses;
 use ballast_core::ec2::images::{self, ImageRef};
@@ -228,8 +231,10 @@ impl Tx<'_> {
     }
 
     /// Creates between `min` and `max` instances of a checked launch in
-    /// `zone`, as many as the zone's address block has free addresses for (fewer than `min`
-    /// is `InsufficientInstanceCapacity`), with the launch's tags.
+    /// `zone`, as many as the zone's address block has free addresses for
+    /// (fewer than `min` is `InsufficientInstanceCapacity`), with the
+    /// launch's tags. Addresses in `busy` (used outside Ballast) are
+    /// skipped.
     #[allow(clippy::too_many_arguments)]
     pub fn launch_instances<E>(
         &self,
@@ -238,6 +243,7 @@ impl Tx<'_> {
         resources: LaunchResources,
         region: &str,
         addresses: InstanceAddresses,
+        busy: &HashSet<Ipv4Addr>,
         ids: &Ids,
         now_millis: i64,
     ) -> Result<Vec<Instance>, E>
@@ -247,6 +253,7 @@ impl Tx<'_> {
         let launch = &prepared.launch;
         let block = addresses.block_for(region, zone);
         let mut taken = self.instance_addresses()?;
+        taken.extend(busy);
         let mut addresses = Vec::new();
         while addresses.len() < launch.max as usize {
             let Some(address) = block.first_free(&taken) else {

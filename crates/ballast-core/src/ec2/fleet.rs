@@ -3,6 +3,9 @@
 //! both depend on it and not on each other; the binary wires them
 //! together.
 
+use std::collections::HashSet;
+use std::net::Ipv4Addr;
+
 /// The live side of EC2: instance processes and what they print.
 pub trait Fleet: Send + Sync + std::fmt::Debug {
     /// Instances changed in the store (launched, stopped, started,
@@ -13,6 +16,12 @@ pub trait Fleet: Send + Sync + std::fmt::Debug {
     /// user data and boot hook printed), newest last, at most `limit`
     /// bytes from the end.
     fn console_output(&self, instance_id: &str, limit: usize) -> Option<Vec<u8>>;
+
+    /// Addresses a launch must not hand out because something outside
+    /// Ballast already uses them where instances live.
+    fn addresses_in_use(&self) -> HashSet<Ipv4Addr> {
+        HashSet::new()
+    }
 }
 
 /// A fleet that runs nothing (unit tests of the API alone).

@@ -1060,3 +1060,23 @@ async fn instance_types_are_described_with_their_vcpus_and_memory() {
         .expect_err("pages of at least five");
     assert_eq!(error_code(&small_page), "InvalidParameterValue");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn process_mode_skips_an_address_another_program_listens_on() {
+    let ballast = start();
+    let ec2 = ballast.ec2();
+    let (_, first) = launch(&ec2, None).await;
+    let first: std::net::Ipv4Addr = first.parse().expect("an IPv4 address");
+    // Something outside Ballast takes the address the next launch would get.
+    let next = std::net::Ipv4Addr::from(u32::from(first) + 1);
+    let squatter = std::net::TcpListener::bind((next, 0)).expect("bind the next address");
+    let (_, second) = launch(&ec2, None).await;
+    assert_ne!(second, next.to_string(), "the launch took a used address");
+    assert_eq!(
+        second,
+        std::net::Ipv4Addr::from(u32::from(first) + 2).to_string()
+    );
+    drop(squatter);
+    let (_, third) = launch(&ec2, None).await;
+    assert_eq!(third, next.to_string(), "a freed address is used again");
+}

@@ -17,6 +17,7 @@ use crate::ec2::dry_run;
 /// RunInstances: its output is the model's `Reservation`.
 pub(crate) fn run(state: &ApiState, input: RunInstancesInput) -> Result<RunInstancesOutput, Error> {
     let dry = input.dry_run;
+    let busy = state.fleet.addresses_in_use();
     let (reservation, instances, tags) = state.store.write(|tx| -> Result<_, Error> {
         let template = match &input.launch_template {
             None => None,
@@ -51,6 +52,7 @@ pub(crate) fn run(state: &ApiState, input: RunInstancesInput) -> Result<RunInsta
             resources,
             region,
             state.instance_addresses,
+            &busy,
             &state.ids,
             now,
         )?;
