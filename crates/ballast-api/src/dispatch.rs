@@ -42,6 +42,23 @@ where
     respond::<()>(ctx, request, None)
 }
 
+/// Like [`call`], for the operations Run Command's agent calls
+/// (`ballast_wire::agent`), which no public model describes, so there is
+/// no model to validate against: decoding is the whole check.
+pub(crate) fn call_unmodelled<I, O, E>(
+    ctx: &RequestContext,
+    request: &ApiRequest,
+    handler: impl FnOnce(I) -> Result<O, E>,
+) -> Result<WireResponse, ApiError>
+where
+    I: DeserializeOwned,
+    O: Serialize,
+    E: Into<ApiError>,
+{
+    let output = handler(request.decode::<I>()?).map_err(Into::into)?;
+    respond(ctx, request, Some(&output))
+}
+
 /// Decodes and validates a generated input. Decoding stops at the first
 /// missing member; when it fails, the request is walked against what the
 /// input requires so every missing member is named (AWS lists them all).

@@ -15,6 +15,7 @@ pub mod data_plane;
 mod dispatch;
 pub mod dynamodb;
 pub mod ec2;
+pub mod ec2messages;
 pub mod elbv2;
 mod error;
 pub mod iam;

@@ -128,6 +128,12 @@ async fn handle(State(state): State<ApiState>, request: Request) -> Response {
         "request"
     );
     let service = api_request.service;
+    if service == Service::Ec2Messages && api_request.operation == "GetMessages" {
+        let wire = crate::ec2messages::get_messages(state, ctx, api_request)
+            .await
+            .unwrap_or_else(|error| encode_error(Some(service), protocol, &request_id, &error));
+        return respond(&request_id, wire);
+    }
     let outcome = tokio::task::spawn_blocking(move || {
         let result = authorize::check(&state, &ctx, &api_request)
             .and_then(|()| dispatch(&state, &ctx, &api_request));
@@ -168,6 +174,7 @@ fn dispatch(
         Service::Iam => iam::handle(state, ctx, request),
         Service::DynamoDb => dynamodb::handle(state, ctx, request),
         Service::AutoScaling => autoscaling::handle(state, ctx, request),
+        Service::Ec2Messages => crate::ec2messages::handle(state, ctx, request),
     }
 }
 

@@ -31,6 +31,8 @@ pub struct ApiState {
     pub instance_addresses: InstanceAddresses,
     /// The Auto Scaling controller, told when groups change.
     pub autoscaling: Arc<dyn AutoScaling>,
+    /// Wakes agents waiting for Run Command invocations.
+    pub messages: Arc<crate::ec2messages::Mailbox>,
 }
 
 impl ApiState {

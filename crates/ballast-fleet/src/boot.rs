@@ -24,6 +24,19 @@ pub struct Environment {
     /// `PATH` for the instance's processes: the host's, so the tools
     /// installed on this machine (the AWS CLI, python) are there.
     pub path: OsString,
+    /// How boots start Run Command's agent.
+    pub agent: Option<crate::agent::AgentLaunch>,
+    /// `--time-scale`, passed on to the agent.
+    pub time_scale: f64,
+}
+
+impl Environment {
+    /// The boot-script lines that start the agent, if there is one.
+    pub(crate) fn agent_lines(&self, state_dir: &str, log: &str) -> Option<String> {
+        self.agent
+            .as_ref()
+            .map(|agent| agent.lines(self.time_scale, state_dir, log))
+    }
 }
 
 impl Environment {
@@ -96,7 +109,12 @@ pub fn boot(
         generation: instance.boot_generation,
         user_data,
         user_data_path: PROCESS_USER_DATA.into(),
-        system: None,
+        // The agent in the boot's process group, its state in the
+        // instance's directory.
+        system: env.agent_lines(
+            "\"$BALLAST_INSTANCE_DIR/ssm\"",
+            "\"$BALLAST_INSTANCE_DIR/ssm-agent.log\"",
+        ),
     };
     dir.write_boot_script(&script.render())?;
     let mut command = Command::new("/bin/sh");

@@ -12,6 +12,7 @@
 //! The API never touches processes: it writes the instance's new state and
 //! calls [`Fleet::changed`](ballast_core::ec2::fleet::Fleet::changed).
 
+mod agent;
 mod boot;
 mod credentials;
 mod imds;
@@ -34,6 +35,7 @@ use ballast_core::{Clock, Ids, Scope, TimeScale};
 use ballast_store::{Store, StoreError};
 use tokio::sync::{Notify, watch};
 
+pub use agent::AgentLaunch;
 pub use boot::Environment;
 pub use instance_dir::InstanceDir;
 pub use runtime::Runtime;
@@ -46,6 +48,8 @@ pub struct FleetOptions {
     pub instances_root: PathBuf,
     /// Process groups or sandboxes.
     pub runtime: Runtime,
+    /// Run Command's agent, started by every boot; none when `None`.
+    pub agent: Option<AgentLaunch>,
 }
 
 /// A handle on the fleet: the API signals changes through it, the binary
@@ -108,6 +112,8 @@ impl Fleet {
             region: self.inner.metadata.scope.region.clone(),
             imds_port,
             path: std::env::var_os("PATH").unwrap_or_else(|| OsString::from("/usr/bin:/bin")),
+            agent: self.inner.options.agent.clone(),
+            time_scale: self.inner.time_scale.factor(),
         };
         let stop = self.inner.stop.subscribe();
         reconcile::Reconciler::new(Arc::clone(&self.inner), env)

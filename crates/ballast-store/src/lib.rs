@@ -10,6 +10,7 @@
 //! Each resource family adds methods to [`Tx`] in its own module.
 
 mod autoscaling;
+mod commands;
 mod dynamodb;
 mod ec2;
 mod elbv2;

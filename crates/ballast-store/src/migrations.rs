@@ -246,6 +246,30 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX ec2_volumes_by_instance ON ec2_volumes (instance_id)
         WHERE instance_id IS NOT NULL;
     "#,
+    // 11: Run Command: commands, their invocations (one per instance, with
+    // whether it is still open so an agent's pending work is found by
+    // index), and the instances agents registered.
+    r#"
+    CREATE TABLE ssm_commands (
+        id     TEXT PRIMARY KEY NOT NULL,
+        seq    INTEGER NOT NULL,
+        open   INTEGER NOT NULL,
+        record TEXT NOT NULL
+    );
+    CREATE TABLE ssm_invocations (
+        command_id  TEXT NOT NULL,
+        instance_id TEXT NOT NULL,
+        open        INTEGER NOT NULL,
+        record      TEXT NOT NULL,
+        PRIMARY KEY (command_id, instance_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX ssm_invocations_open_by_instance ON ssm_invocations (instance_id)
+        WHERE open = 1;
+    CREATE TABLE ssm_managed_instances (
+        instance_id TEXT PRIMARY KEY NOT NULL,
+        record      TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -10,6 +10,7 @@
 //! It also verifies SigV4 signatures ([`sigv4`]). It holds no state and does
 //! no I/O, which keeps it easy to fuzz (see `fuzz/`).
 
+pub mod agent;
 pub mod error;
 pub mod query;
 pub mod request;

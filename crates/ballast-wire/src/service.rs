@@ -41,11 +41,14 @@ pub enum Service {
     Ec2,
     Ssm,
     DynamoDb,
+    /// The message delivery service Run Command's agents poll (no public
+    /// model; see `ballast-api/src/ec2messages`).
+    Ec2Messages,
 }
 
 impl Service {
     /// Every service, in a stable order.
-    pub const ALL: [Service; 7] = [
+    pub const ALL: [Service; 8] = [
         Service::Elbv2,
         Service::AutoScaling,
         Service::Iam,
@@ -53,6 +56,7 @@ impl Service {
         Service::Ec2,
         Service::Ssm,
         Service::DynamoDb,
+        Service::Ec2Messages,
     ];
 
     pub fn protocol(self) -> Protocol {
@@ -61,7 +65,7 @@ impl Service {
                 Protocol::AwsQuery
             }
             Service::Ec2 => Protocol::Ec2Query,
-            Service::Ssm => Protocol::AwsJson11,
+            Service::Ssm | Service::Ec2Messages => Protocol::AwsJson11,
             Service::DynamoDb => Protocol::AwsJson10,
         }
     }
@@ -76,6 +80,7 @@ impl Service {
             Service::Ec2 => "ec2",
             Service::Ssm => "ssm",
             Service::DynamoDb => "dynamodb",
+            Service::Ec2Messages => "ec2messages",
         }
     }
 
@@ -89,6 +94,7 @@ impl Service {
             Service::Ec2 => "2016-11-15",
             Service::Ssm => "2014-11-06",
             Service::DynamoDb => "2012-08-10",
+            Service::Ec2Messages => "2016-11-14",
         }
     }
 
@@ -100,7 +106,7 @@ impl Service {
             Service::Iam => "https://iam.amazonaws.com/doc/2010-05-08/",
             Service::Sts => "https://sts.amazonaws.com/doc/2011-06-15/",
             Service::Ec2 => "http://ec2.amazonaws.com/doc/2016-11-15/",
-            Service::Ssm | Service::DynamoDb => "",
+            Service::Ssm | Service::DynamoDb | Service::Ec2Messages => "",
         }
     }
 
@@ -109,6 +115,7 @@ impl Service {
         match self {
             Service::Ssm => Some("AmazonSSM"),
             Service::DynamoDb => Some("DynamoDB_20120810"),
+            Service::Ec2Messages => Some("EC2WindowsMessageDeliveryService"),
             _ => None,
         }
     }
@@ -129,7 +136,7 @@ impl Service {
         match self {
             Service::Ec2 => "InternalError",
             Service::Iam => "ServiceFailure",
-            Service::Ssm | Service::DynamoDb => "InternalServerError",
+            Service::Ssm | Service::DynamoDb | Service::Ec2Messages => "InternalServerError",
             Service::Elbv2 | Service::AutoScaling | Service::Sts => "InternalFailure",
         }
     }

@@ -27,6 +27,37 @@ pub enum Command {
         /// The boot's spec, written by the fleet.
         spec: PathBuf,
     },
+    /// Run Command's agent, run inside every instance (started by its boot).
+    #[command(hide = true)]
+    Agent(AgentArgs),
+}
+
+/// Where the agent finds Ballast: the variables every instance starts with.
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    /// The agent's state: kept outputs, reruns after a reboot.
+    #[arg(long)]
+    pub state_dir: PathBuf,
+
+    /// Ballast's `--time-scale`, for the agent's intervals and scripts'
+    /// execution timeouts.
+    #[arg(long, default_value_t = 1.0)]
+    pub time_scale: f64,
+
+    /// Ballast's endpoint.
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    pub endpoint: String,
+
+    /// The metadata service.
+    #[arg(
+        long,
+        env = "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+        default_value = "http://169.254.169.254/"
+    )]
+    pub metadata: String,
+
+    #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
+    pub region: String,
 }
 
 /// How instances run.

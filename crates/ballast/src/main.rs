@@ -3,6 +3,7 @@
 //! `ballast up` serves the AWS APIs on one endpoint. See the README for the
 //! quickstart and ARCHITECTURE.md for how the pieces fit.
 
+mod agent;
 mod cli;
 mod tls;
 mod ttl_sweeper;
@@ -29,5 +30,6 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         cli::Command::Up(args) => up::run(args),
         cli::Command::SandboxInit { .. } => Ok(()),
+        cli::Command::Agent(args) => agent::run(args),
     }
 }

@@ -87,6 +87,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         FleetOptions {
             instances_root: data_dir.join("instances"),
             runtime: runtime.clone(),
+            agent: agent_launch(),
         },
     );
     let proxy = Proxy::new(
@@ -126,6 +127,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         fleet: fleet_handle,
         instance_addresses,
         autoscaling: Arc::new(controller.clone()),
+        messages: Arc::default(),
     };
 
     let executor = tokio::runtime::Builder::new_multi_thread()
@@ -278,6 +280,18 @@ async fn serve_on_the_bridge(sandbox: &Sandbox, port: u16, state: &ApiState) -> 
         ));
     }
     Ok(())
+}
+
+/// Run Command's agent is this executable's `agent` subcommand; without
+/// a path to it (which Linux always gives), instances run no agent.
+fn agent_launch() -> Option<ballast_fleet::AgentLaunch> {
+    match std::env::current_exe() {
+        Ok(exe) => Some(ballast_fleet::AgentLaunch { exe }),
+        Err(error) => {
+            tracing::warn!(%error, "no path to this executable: instances run no Run Command agent");
+            None
+        }
+    }
 }
 
 /// Claims an address block for this process with a lock file that the

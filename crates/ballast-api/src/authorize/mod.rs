@@ -186,7 +186,7 @@ fn access(state: &ApiState, tx: &Tx<'_>, request: &ApiRequest) -> Result<Access,
         Service::Ec2 => ec2::access(&names),
         Service::AutoScaling => autoscaling::access(&names),
         Service::Iam => iam::access(&names),
-        Service::Sts => Ok(Access::default()),
+        Service::Sts | Service::Ec2Messages => Ok(Access::default()),
     }
 }
 
@@ -246,6 +246,7 @@ fn action_prefix(service: Service) -> &'static str {
         Service::Iam => "iam",
         Service::AutoScaling => "autoscaling",
         Service::DynamoDb => "dynamodb",
+        Service::Ec2Messages => "ec2messages",
     }
 }
 

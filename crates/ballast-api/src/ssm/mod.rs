@@ -1,5 +1,9 @@
-//! AWS Systems Manager (awsJson 1.1). Today: Parameter Store.
+//! AWS Systems Manager (awsJson 1.1): Parameter Store, Run Command and
+//! the instances its agents manage.
 
+mod command_steps;
+pub(crate) mod commands;
+mod instance_information;
 mod parameters;
 
 pub(crate) use parameters::parameter_arn;
@@ -7,7 +11,7 @@ pub(crate) use parameters::parameter_arn;
 use ballast_core::ssm::Error as Rule;
 use ballast_model::ssm::errors;
 
-use crate::dispatch::{call, routes};
+use crate::dispatch::{call, call_unmodelled, routes};
 use crate::error::{ErrorCode, HandlerError};
 
 routes! {
@@ -25,6 +29,18 @@ routes! {
         DeleteParameter => call(ctx, request, |i| parameters::delete(state, i)),
         DeleteParameters => call(ctx, request, |i| parameters::delete_many(state, i)),
         LabelParameterVersion => call(ctx, request, |i| parameters::label(state, i)),
+        SendCommand => call(ctx, request, |i| commands::send(state, i)),
+        ListCommands => call(ctx, request, |i| commands::list_commands(state, i)),
+        ListCommandInvocations => call(ctx, request, |i| commands::list_invocations(state, i)),
+        GetCommandInvocation => call(ctx, request, |i| commands::get_invocation(state, i)),
+        CancelCommand => call(ctx, request, |i| commands::cancel(state, i)),
+        DescribeInstanceInformation => {
+            call(ctx, request, |i| instance_information::describe(state, i))
+        },
+        // The agent's call, in no public model.
+        UpdateInstanceInformation => call_unmodelled(ctx, request, |i| {
+            instance_information::update(state, ctx, i)
+        }),
     }
 }
 

@@ -265,7 +265,7 @@ impl Sandbox {
             generation: instance.boot_generation,
             user_data,
             user_data_path: USER_DATA_PATH.into(),
-            system: Some(system_boot(instance, public_key, first_boot, &units)),
+            system: Some(system_boot(instance, public_key, first_boot, &units, env)),
         };
         files.push(file(BOOT_SCRIPT_PATH, script.render().into_bytes(), 0o755));
         let spec = init::InitSpec {
@@ -457,6 +457,7 @@ fn system_boot(
     public_key: Option<&str>,
     first_boot: bool,
     units: &[units::Unit],
+    env: &Environment,
 ) -> String {
     let user = ballast_core::catalogue::find(&instance.image_id)
         .map_or("ec2-user", |image| image.default_user);
@@ -498,6 +499,13 @@ fn system_boot(
         script.push_str(&unit.start_line(&unit_script_path(unit)));
     }
     script.push_str(") &\n");
+    // Where SSM Agent keeps its state and log on Amazon Linux.
+    if let Some(agent) = env.agent_lines(
+        "/var/lib/amazon/ssm",
+        "/var/log/amazon/ssm/amazon-ssm-agent.log",
+    ) {
+        script.push_str(&agent);
+    }
     script
 }
 

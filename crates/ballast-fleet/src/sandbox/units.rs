@@ -13,6 +13,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::agent::shell_quote as quote;
+
 /// The targets whose wanted units start at boot.
 const BOOT_TARGETS: [&str; 2] = ["multi-user.target.wants", "default.target.wants"];
 
@@ -141,11 +143,6 @@ fn assignments(value: &str) -> Vec<(String, String)> {
             Some((k.to_owned(), v.to_owned()))
         })
         .collect()
-}
-
-/// `'text'` for the shell, whatever `text` holds.
-fn quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', r"'\''"))
 }
 
 impl Unit {

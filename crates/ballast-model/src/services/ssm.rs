@@ -22,7 +22,283 @@ pub const OPERATIONS: &[&str] = &[
     "DeleteParameter",
     "DeleteParameters",
     "LabelParameterVersion",
+    "SendCommand",
+    "ListCommands",
+    "ListCommandInvocations",
+    "GetCommandInvocation",
+    "CancelCommand",
+    "DescribeInstanceInformation",
 ];
+
+crate::structure! {
+    /// A CloudWatch alarm you apply to an automation or command.
+    Alarm {
+        /// The name of your CloudWatch alarm.
+        name: String = "Name", "name";
+    }
+    input "Alarm" |this, at, out| {
+        { let v = &this.name; rules::string(out, at, "name", v, false, Some(1), Some(255), Some(&PATTERN_ALARM_NAME)); }
+    }
+    required REQUIRED_ALARM [
+        RequiredMember { name: "name", wire: "Name", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// The details for the CloudWatch alarm you want to apply to an automation or command.
+    AlarmConfiguration {
+        /// When this value is true, your automation or command continues to run in cases where we can’t retrieve alarm status information from CloudWatch.
+        ignore_poll_alarm_failure?: bool = "IgnorePollAlarmFailure", "ignorePollAlarmFailure";
+        /// The name of the CloudWatch alarm specified in the configuration.
+        alarms: Vec<Alarm> = "Alarms", "alarms";
+    }
+    input "AlarmConfiguration" |this, at, out| {
+        { let v = &this.alarms; rules::length(out, at, "alarms", v, v.len(), false, Some(1), Some(1)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "alarms", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_ALARM_CONFIGURATION [
+        RequiredMember { name: "alarms", wire: "Alarms", required: true, inner: Inner::List(&REQUIRED_ALARM) },
+    ]
+}
+
+crate::structure! {
+    /// The details about the state of your CloudWatch alarm.
+    AlarmStateInformation {
+        /// The name of your CloudWatch alarm.
+        name: String = "Name";
+        /// The state of your CloudWatch alarm.
+        state: ExternalAlarmState = "State";
+    }
+}
+
+crate::structure! {
+    CancelCommandInput {
+        /// The ID of the command you want to cancel.
+        command_id: String = "CommandId", "commandId";
+        /// (Optional) A list of managed node IDs on which you want to cancel the command.
+        instance_ids?: Vec<String> = "InstanceIds", "instanceIds";
+    }
+    input "CancelCommandRequest" |this, at, out| {
+        { let v = &this.command_id; rules::string(out, at, "commandId", v, false, Some(36), Some(36), None); }
+        if let Some(v) = &this.instance_ids { rules::length(out, at, "instanceIds", v, v.len(), false, Some(0), Some(50)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "instanceIds", i); rules::string(out, &at0, "member", e0, false, None, None, Some(&PATTERN_INSTANCE_ID)); } }
+    }
+    required REQUIRED_CANCEL_COMMAND_INPUT [
+        RequiredMember { name: "commandId", wire: "CommandId", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Whether or not the command was successfully canceled.
+    #[derive(Default)]
+    CancelCommandOutput {}
+}
+
+crate::structure! {
+    /// Configuration options for sending command output to Amazon CloudWatch Logs.
+    #[derive(Default)]
+    CloudWatchOutputConfig {
+        /// The name of the CloudWatch Logs log group where you want to send command output.
+        cloud_watch_log_group_name?: String = "CloudWatchLogGroupName", "cloudWatchLogGroupName";
+        /// Enables Systems Manager to send command output to CloudWatch Logs.
+        cloud_watch_output_enabled?: bool = "CloudWatchOutputEnabled", "cloudWatchOutputEnabled";
+    }
+    input "CloudWatchOutputConfig" |this, at, out| {
+        if let Some(v) = &this.cloud_watch_log_group_name { rules::string(out, at, "cloudWatchLogGroupName", v, false, Some(1), Some(512), None); }
+    }
+    required REQUIRED_CLOUD_WATCH_OUTPUT_CONFIG []
+}
+
+crate::structure! {
+    /// Describes a command request.
+    #[derive(Default)]
+    Command {
+        /// A unique identifier for this command.
+        command_id?: String = "CommandId";
+        /// The name of the document requested for execution.
+        document_name?: String = "DocumentName";
+        /// The Systems Manager document (SSM document) version.
+        document_version?: String = "DocumentVersion";
+        /// User-specified information about the command, such as a brief description of what the command should do.
+        comment?: String = "Comment";
+        /// If a command expires, it changes status to DeliveryTimedOut for all invocations that have the status InProgress, Pending, or Delayed.
+        expires_after?: Timestamp = "ExpiresAfter";
+        /// The parameter values to be inserted in the document when running the command.
+        parameters?: BTreeMap<String, Vec<String>> = "Parameters";
+        /// The managed node IDs against which this command was requested.
+        instance_ids?: Vec<String> = "InstanceIds";
+        /// An array of search criteria that targets managed nodes using a Key,Value combination that you specify.
+        targets?: Vec<Target> = "Targets";
+        /// The date and time the command was requested.
+        requested_date_time?: Timestamp = "RequestedDateTime";
+        /// The status of the command.
+        status?: CommandStatus = "Status";
+        /// A detailed status of the command execution.
+        status_details?: String = "StatusDetails";
+        /// (Deprecated) You can no longer specify this parameter.
+        output_s3_region?: String = "OutputS3Region";
+        /// The S3 bucket where the responses to the command executions should be stored.
+        output_s3_bucket_name?: String = "OutputS3BucketName";
+        /// The S3 directory path inside the bucket where the responses to the command executions should be stored.
+        output_s3_key_prefix?: String = "OutputS3KeyPrefix";
+        /// The maximum number of managed nodes that are allowed to run the command at the same time.
+        max_concurrency?: String = "MaxConcurrency";
+        /// The maximum number of errors allowed before the system stops sending the command to additional targets.
+        max_errors?: String = "MaxErrors";
+        /// The number of targets for the command.
+        target_count?: i32 = "TargetCount";
+        /// The number of targets for which the command invocation reached a terminal state.
+        completed_count?: i32 = "CompletedCount";
+        /// The number of targets for which the status is Failed or Execution Timed Out.
+        error_count?: i32 = "ErrorCount";
+        /// The number of targets for which the status is Delivery Timed Out.
+        delivery_timed_out_count?: i32 = "DeliveryTimedOutCount";
+        /// The Identity and Access Management (IAM) service role that Run Command, a tool in Amazon Web Services Systems Manager, uses to act on your behalf when sending notifications about command status change…
+        service_role?: String = "ServiceRole";
+        /// Configurations for sending notifications about command status changes.
+        notification_config?: NotificationConfig = "NotificationConfig";
+        /// Amazon CloudWatch Logs information where you want Amazon Web Services Systems Manager to send the command output.
+        cloud_watch_output_config?: CloudWatchOutputConfig = "CloudWatchOutputConfig";
+        /// The TimeoutSeconds value specified for a command.
+        timeout_seconds?: i32 = "TimeoutSeconds";
+        /// The details for the CloudWatch alarm applied to your command.
+        alarm_configuration?: AlarmConfiguration = "AlarmConfiguration";
+        /// The CloudWatch alarm that was invoked by the command.
+        triggered_alarms?: Vec<AlarmStateInformation> = "TriggeredAlarms";
+    }
+}
+
+crate::structure! {
+    /// Describes a command filter.
+    CommandFilter {
+        /// The name of the filter.
+        key: CommandFilterKey = "key", "key";
+        /// The filter value.
+        value: String = "value", "value";
+    }
+    input "CommandFilter" |this, at, out| {
+        { let v = &this.key; rules::one_of(out, at, "key", v, false); }
+        { let v = &this.value; rules::string(out, at, "value", v, false, Some(1), Some(128), None); }
+    }
+    required REQUIRED_COMMAND_FILTER [
+        RequiredMember { name: "key", wire: "key", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "value", wire: "value", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::model_enum! {
+    CommandFilterKey {
+        InvokedAfter = "InvokedAfter",
+        InvokedBefore = "InvokedBefore",
+        Status = "Status",
+        ExecutionStage = "ExecutionStage",
+        DocumentName = "DocumentName",
+    }
+}
+
+crate::structure! {
+    /// An invocation is a copy of a command sent to a specific managed node.
+    #[derive(Default)]
+    CommandInvocation {
+        /// The command against which this invocation was requested.
+        command_id?: String = "CommandId";
+        /// The managed node ID in which this invocation was requested.
+        instance_id?: String = "InstanceId";
+        /// The fully qualified host name of the managed node.
+        instance_name?: String = "InstanceName";
+        /// User-specified information about the command, such as a brief description of what the command should do.
+        comment?: String = "Comment";
+        /// The document name that was requested for execution.
+        document_name?: String = "DocumentName";
+        /// The Systems Manager document (SSM document) version.
+        document_version?: String = "DocumentVersion";
+        /// The time and date the request was sent to this managed node.
+        requested_date_time?: Timestamp = "RequestedDateTime";
+        /// Whether or not the invocation succeeded, failed, or is pending.
+        status?: CommandInvocationStatus = "Status";
+        /// A detailed status of the command execution for each invocation (each managed node targeted by the command).
+        status_details?: String = "StatusDetails";
+        /// Gets the trace output sent by the agent.
+        trace_output?: String = "TraceOutput";
+        /// The URL to the plugin's StdOut file in Amazon Simple Storage Service (Amazon S3), if the S3 bucket was defined for the parent command.
+        standard_output_url?: String = "StandardOutputUrl";
+        /// The URL to the plugin's StdErr file in Amazon Simple Storage Service (Amazon S3), if the S3 bucket was defined for the parent command.
+        standard_error_url?: String = "StandardErrorUrl";
+        /// Plugins processed by the command.
+        command_plugins?: Vec<CommandPlugin> = "CommandPlugins";
+        /// The Identity and Access Management (IAM) service role that Run Command, a tool in Amazon Web Services Systems Manager, uses to act on your behalf when sending notifications about command status change…
+        service_role?: String = "ServiceRole";
+        /// Configurations for sending notifications about command status changes on a per managed node basis.
+        notification_config?: NotificationConfig = "NotificationConfig";
+        /// Amazon CloudWatch Logs information where you want Amazon Web Services Systems Manager to send the command output.
+        cloud_watch_output_config?: CloudWatchOutputConfig = "CloudWatchOutputConfig";
+    }
+}
+
+crate::model_enum! {
+    CommandInvocationStatus {
+        Pending = "Pending",
+        InProgress = "InProgress",
+        Delayed = "Delayed",
+        Success = "Success",
+        Cancelled = "Cancelled",
+        TimedOut = "TimedOut",
+        Failed = "Failed",
+        Cancelling = "Cancelling",
+    }
+}
+
+crate::structure! {
+    /// Describes plugin details.
+    #[derive(Default)]
+    CommandPlugin {
+        /// The name of the plugin.
+        name?: String = "Name";
+        /// The status of this plugin.
+        status?: CommandPluginStatus = "Status";
+        /// A detailed status of the plugin execution.
+        status_details?: String = "StatusDetails";
+        /// A numeric response code generated after running the plugin.
+        response_code?: i32 = "ResponseCode";
+        /// The time the plugin started running.
+        response_start_date_time?: Timestamp = "ResponseStartDateTime";
+        /// The time the plugin stopped running.
+        response_finish_date_time?: Timestamp = "ResponseFinishDateTime";
+        /// Output of the plugin execution.
+        output?: String = "Output";
+        /// The URL for the complete text written by the plugin to stdout in Amazon S3.
+        standard_output_url?: String = "StandardOutputUrl";
+        /// The URL for the complete text written by the plugin to stderr.
+        standard_error_url?: String = "StandardErrorUrl";
+        /// (Deprecated) You can no longer specify this parameter.
+        output_s3_region?: String = "OutputS3Region";
+        /// The S3 bucket where the responses to the command executions should be stored.
+        output_s3_bucket_name?: String = "OutputS3BucketName";
+        /// The S3 directory path inside the bucket where the responses to the command executions should be stored.
+        output_s3_key_prefix?: String = "OutputS3KeyPrefix";
+    }
+}
+
+crate::model_enum! {
+    CommandPluginStatus {
+        Pending = "Pending",
+        InProgress = "InProgress",
+        Success = "Success",
+        TimedOut = "TimedOut",
+        Cancelled = "Cancelled",
+        Failed = "Failed",
+    }
+}
+
+crate::model_enum! {
+    CommandStatus {
+        Pending = "Pending",
+        InProgress = "InProgress",
+        Success = "Success",
+        Cancelled = "Cancelled",
+        Failed = "Failed",
+        TimedOut = "TimedOut",
+        Cancelling = "Cancelling",
+    }
+}
 
 crate::structure! {
     DeleteParameterInput {
@@ -67,6 +343,39 @@ crate::structure! {
 
 crate::structure! {
     #[derive(Default)]
+    DescribeInstanceInformationInput {
+        /// This is a legacy method.
+        instance_information_filter_list?: Vec<InstanceInformationFilter> = "InstanceInformationFilterList", "instanceInformationFilterList";
+        /// One or more filters.
+        filters?: Vec<InstanceInformationStringFilter> = "Filters", "filters";
+        /// The maximum number of items to return for this call.
+        max_results?: i32 = "MaxResults", "maxResults";
+        /// The token for the next set of items to return.
+        next_token?: String = "NextToken", "nextToken";
+    }
+    input "DescribeInstanceInformationRequest" |this, at, out| {
+        if let Some(v) = &this.instance_information_filter_list { rules::length(out, at, "instanceInformationFilterList", v, v.len(), false, Some(0), None); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "instanceInformationFilterList", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.filters { rules::length(out, at, "filters", v, v.len(), false, Some(0), None); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "filters", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.max_results { rules::integer(out, at, "maxResults", i64::from(*v), Some(5), Some(50)); }
+    }
+    required REQUIRED_DESCRIBE_INSTANCE_INFORMATION_INPUT [
+        RequiredMember { name: "instanceInformationFilterList", wire: "InstanceInformationFilterList", required: false, inner: Inner::List(&REQUIRED_INSTANCE_INFORMATION_FILTER) },
+        RequiredMember { name: "filters", wire: "Filters", required: false, inner: Inner::List(&REQUIRED_INSTANCE_INFORMATION_STRING_FILTER) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeInstanceInformationOutput {
+        /// The managed node information list.
+        instance_information_list?: Vec<InstanceInformation> = "InstanceInformationList";
+        /// The token to use when requesting the next set of items.
+        next_token?: String = "NextToken";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
     DescribeParametersInput {
         /// This data type is deprecated.
         filters?: Vec<ParametersFilter> = "Filters", "filters";
@@ -97,6 +406,80 @@ crate::structure! {
         parameters?: Vec<ParameterMetadata> = "Parameters";
         /// The token to use when requesting the next set of items.
         next_token?: String = "NextToken";
+    }
+}
+
+crate::model_enum! {
+    DocumentHashType {
+        Sha256 = "Sha256",
+        Sha1 = "Sha1",
+    }
+}
+
+crate::model_enum! {
+    ExternalAlarmState {
+        UnknownValue = "UNKNOWN",
+        Alarm = "ALARM",
+    }
+}
+
+crate::structure! {
+    GetCommandInvocationInput {
+        /// (Required) The parent command ID of the invocation plugin.
+        command_id: String = "CommandId", "commandId";
+        /// (Required) The ID of the managed node targeted by the command.
+        instance_id: String = "InstanceId", "instanceId";
+        /// The name of the step for which you want detailed results.
+        plugin_name?: String = "PluginName", "pluginName";
+    }
+    input "GetCommandInvocationRequest" |this, at, out| {
+        { let v = &this.command_id; rules::string(out, at, "commandId", v, false, Some(36), Some(36), None); }
+        { let v = &this.instance_id; rules::string(out, at, "instanceId", v, false, None, None, Some(&PATTERN_INSTANCE_ID)); }
+        if let Some(v) = &this.plugin_name { rules::string(out, at, "pluginName", v, false, Some(4), None, None); }
+    }
+    required REQUIRED_GET_COMMAND_INVOCATION_INPUT [
+        RequiredMember { name: "commandId", wire: "CommandId", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "instanceId", wire: "InstanceId", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    GetCommandInvocationOutput {
+        /// The parent command ID of the invocation plugin.
+        command_id?: String = "CommandId";
+        /// The ID of the managed node targeted by the command.
+        instance_id?: String = "InstanceId";
+        /// The comment text for the command.
+        comment?: String = "Comment";
+        /// The name of the document that was run.
+        document_name?: String = "DocumentName";
+        /// The Systems Manager document (SSM document) version used in the request.
+        document_version?: String = "DocumentVersion";
+        /// The name of the plugin, or step name, for which details are reported.
+        plugin_name?: String = "PluginName";
+        /// The error level response code for the plugin script.
+        response_code?: i32 = "ResponseCode";
+        /// The date and time the plugin started running.
+        execution_start_date_time?: String = "ExecutionStartDateTime";
+        /// Duration since ExecutionStartDateTime.
+        execution_elapsed_time?: String = "ExecutionElapsedTime";
+        /// The date and time the plugin finished running.
+        execution_end_date_time?: String = "ExecutionEndDateTime";
+        /// The status of this invocation plugin.
+        status?: CommandInvocationStatus = "Status";
+        /// A detailed status of the command execution for an invocation.
+        status_details?: String = "StatusDetails";
+        /// The first 24,000 characters written by the plugin to stdout.
+        standard_output_content?: String = "StandardOutputContent";
+        /// The URL for the complete text written by the plugin to stdout in Amazon Simple Storage Service (Amazon S3).
+        standard_output_url?: String = "StandardOutputUrl";
+        /// The first 8,000 characters written by the plugin to stderr.
+        standard_error_content?: String = "StandardErrorContent";
+        /// The URL for the complete text written by the plugin to stderr.
+        standard_error_url?: String = "StandardErrorUrl";
+        /// Amazon CloudWatch Logs information where Systems Manager sent the command output.
+        cloud_watch_output_config?: CloudWatchOutputConfig = "CloudWatchOutputConfig";
     }
 }
 
@@ -215,6 +598,115 @@ crate::structure! {
 }
 
 crate::structure! {
+    /// Status information about the aggregated associations.
+    #[derive(Default)]
+    InstanceAggregatedAssociationOverview {
+        /// Detailed status information about the aggregated associations.
+        detailed_status?: String = "DetailedStatus";
+        /// The number of associations for the managed nodes.
+        instance_association_status_aggregated_count?: BTreeMap<String, i32> = "InstanceAssociationStatusAggregatedCount";
+    }
+}
+
+crate::structure! {
+    /// Describes a filter for a specific list of managed nodes.
+    #[derive(Default)]
+    InstanceInformation {
+        /// The managed node ID.
+        instance_id?: String = "InstanceId";
+        /// Connection status of SSM Agent.
+        ping_status?: PingStatus = "PingStatus";
+        /// The date and time when the agent last pinged the Systems Manager service.
+        last_ping_date_time?: Timestamp = "LastPingDateTime";
+        /// The version of SSM Agent running on your Linux managed node.
+        agent_version?: String = "AgentVersion";
+        /// Indicates whether the latest version of SSM Agent is running on your Linux managed node.
+        is_latest_version?: bool = "IsLatestVersion";
+        /// The operating system platform type.
+        platform_type?: PlatformType = "PlatformType";
+        /// The name of the operating system platform running on your managed node.
+        platform_name?: String = "PlatformName";
+        /// The version of the OS platform running on your managed node.
+        platform_version?: String = "PlatformVersion";
+        /// The activation ID created by Amazon Web Services Systems Manager when the server or virtual machine (VM) was registered.
+        activation_id?: String = "ActivationId";
+        /// The role assigned to an Amazon EC2 instance configured with a Systems Manager Quick Setup host management configuration or the role assigned to an on-premises managed node.
+        iam_role?: String = "IamRole";
+        /// The date the server or VM was registered with Amazon Web Services as a managed node.
+        registration_date?: Timestamp = "RegistrationDate";
+        /// The type of instance.
+        resource_type?: ResourceType = "ResourceType";
+        /// The name assigned to an on-premises server, edge device, or virtual machine (VM) when it is activated as a Systems Manager managed node.
+        name?: String = "Name";
+        /// The IP address of the managed node.
+        ip_address?: String = "IPAddress";
+        /// The fully qualified host name of the managed node.
+        computer_name?: String = "ComputerName";
+        /// The status of the association.
+        association_status?: String = "AssociationStatus";
+        /// The date the association was last run.
+        last_association_execution_date?: Timestamp = "LastAssociationExecutionDate";
+        /// The last date the association was successfully run.
+        last_successful_association_execution_date?: Timestamp = "LastSuccessfulAssociationExecutionDate";
+        /// Information about the association.
+        association_overview?: InstanceAggregatedAssociationOverview = "AssociationOverview";
+        /// The ID of the source resource.
+        source_id?: String = "SourceId";
+        /// The type of the source resource.
+        source_type?: SourceType = "SourceType";
+    }
+}
+
+crate::structure! {
+    /// Describes a filter for a specific list of managed nodes.
+    InstanceInformationFilter {
+        /// The name of the filter.
+        key: InstanceInformationFilterKey = "key", "key";
+        /// The filter values.
+        value_set: Vec<String> = "valueSet", "valueSet";
+    }
+    input "InstanceInformationFilter" |this, at, out| {
+        { let v = &this.key; rules::one_of(out, at, "key", v, false); }
+        { let v = &this.value_set; rules::length(out, at, "valueSet", v, v.len(), false, Some(1), Some(100)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "valueSet", i); rules::string(out, &at0, "member", e0, false, Some(1), None, None); } }
+    }
+    required REQUIRED_INSTANCE_INFORMATION_FILTER [
+        RequiredMember { name: "key", wire: "key", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "valueSet", wire: "valueSet", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::model_enum! {
+    InstanceInformationFilterKey {
+        InstanceIds = "InstanceIds",
+        AgentVersion = "AgentVersion",
+        PingStatus = "PingStatus",
+        PlatformTypes = "PlatformTypes",
+        ActivationIds = "ActivationIds",
+        IamRole = "IamRole",
+        ResourceType = "ResourceType",
+        AssociationStatus = "AssociationStatus",
+    }
+}
+
+crate::structure! {
+    /// The filters to describe or get information about your managed nodes.
+    InstanceInformationStringFilter {
+        /// The filter key name to describe your managed nodes.
+        key: String = "Key", "key";
+        /// The filter values.
+        values: Vec<String> = "Values", "values";
+    }
+    input "InstanceInformationStringFilter" |this, at, out| {
+        { let v = &this.key; rules::string(out, at, "key", v, false, Some(1), None, None); }
+        { let v = &this.values; rules::length(out, at, "values", v, v.len(), false, Some(1), Some(100)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "values", i); rules::string(out, &at0, "member", e0, false, Some(1), None, None); } }
+    }
+    required REQUIRED_INSTANCE_INFORMATION_STRING_FILTER [
+        RequiredMember { name: "key", wire: "Key", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "values", wire: "Values", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
     LabelParameterVersionInput {
         /// The parameter name on which you want to attach one or more labels.
         name: String = "Name", "name";
@@ -240,6 +732,114 @@ crate::structure! {
         invalid_labels?: Vec<String> = "InvalidLabels";
         /// The version of the parameter that has been labeled.
         parameter_version?: i64 = "ParameterVersion";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    ListCommandInvocationsInput {
+        /// (Optional) The invocations for a specific command ID.
+        command_id?: String = "CommandId", "commandId";
+        /// (Optional) The command execution details for a specific managed node ID.
+        instance_id?: String = "InstanceId", "instanceId";
+        /// (Optional) The maximum number of items to return for this call.
+        max_results?: i32 = "MaxResults", "maxResults";
+        /// (Optional) The token for the next set of items to return.
+        next_token?: String = "NextToken", "nextToken";
+        /// (Optional) One or more filters.
+        filters?: Vec<CommandFilter> = "Filters", "filters";
+        /// (Optional) If set this returns the response of the command executions and any command output.
+        details?: bool = "Details", "details";
+    }
+    input "ListCommandInvocationsRequest" |this, at, out| {
+        if let Some(v) = &this.command_id { rules::string(out, at, "commandId", v, false, Some(36), Some(36), None); }
+        if let Some(v) = &this.instance_id { rules::string(out, at, "instanceId", v, false, None, None, Some(&PATTERN_INSTANCE_ID)); }
+        if let Some(v) = &this.max_results { rules::integer(out, at, "maxResults", i64::from(*v), Some(1), Some(50)); }
+        if let Some(v) = &this.filters { rules::length(out, at, "filters", v, v.len(), false, Some(1), Some(5)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "filters", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_LIST_COMMAND_INVOCATIONS_INPUT [
+        RequiredMember { name: "filters", wire: "Filters", required: false, inner: Inner::List(&REQUIRED_COMMAND_FILTER) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    ListCommandInvocationsOutput {
+        /// (Optional) A list of all invocations.
+        command_invocations?: Vec<CommandInvocation> = "CommandInvocations";
+        /// (Optional) The token for the next set of items to return.
+        next_token?: String = "NextToken";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    ListCommandsInput {
+        /// (Optional) If provided, lists only the specified command.
+        command_id?: String = "CommandId", "commandId";
+        /// (Optional) Lists commands issued against this managed node ID.
+        instance_id?: String = "InstanceId", "instanceId";
+        /// (Optional) The maximum number of items to return for this call.
+        max_results?: i32 = "MaxResults", "maxResults";
+        /// (Optional) The token for the next set of items to return.
+        next_token?: String = "NextToken", "nextToken";
+        /// (Optional) One or more filters.
+        filters?: Vec<CommandFilter> = "Filters", "filters";
+    }
+    input "ListCommandsRequest" |this, at, out| {
+        if let Some(v) = &this.command_id { rules::string(out, at, "commandId", v, false, Some(36), Some(36), None); }
+        if let Some(v) = &this.instance_id { rules::string(out, at, "instanceId", v, false, None, None, Some(&PATTERN_INSTANCE_ID)); }
+        if let Some(v) = &this.max_results { rules::integer(out, at, "maxResults", i64::from(*v), Some(1), Some(50)); }
+        if let Some(v) = &this.filters { rules::length(out, at, "filters", v, v.len(), false, Some(1), Some(5)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "filters", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_LIST_COMMANDS_INPUT [
+        RequiredMember { name: "filters", wire: "Filters", required: false, inner: Inner::List(&REQUIRED_COMMAND_FILTER) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    ListCommandsOutput {
+        /// (Optional) The list of commands requested by the user.
+        commands?: Vec<Command> = "Commands";
+        /// (Optional) The token for the next set of items to return.
+        next_token?: String = "NextToken";
+    }
+}
+
+crate::structure! {
+    /// Configurations for sending notifications.
+    #[derive(Default)]
+    NotificationConfig {
+        /// An Amazon Resource Name (ARN) for an Amazon Simple Notification Service (Amazon SNS) topic.
+        notification_arn?: String = "NotificationArn", "notificationArn";
+        /// The different events for which you can receive notifications.
+        notification_events?: Vec<NotificationEvent> = "NotificationEvents", "notificationEvents";
+        /// The type of notification.
+        notification_type?: NotificationType = "NotificationType", "notificationType";
+    }
+    input "NotificationConfig" |this, at, out| {
+        if let Some(v) = &this.notification_events { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "notificationEvents", i); rules::one_of(out, &at0, "member", e0, false); } }
+        if let Some(v) = &this.notification_type { rules::one_of(out, at, "notificationType", v, false); }
+    }
+    required REQUIRED_NOTIFICATION_CONFIG []
+}
+
+crate::model_enum! {
+    NotificationEvent {
+        All = "All",
+        InProgress = "InProgress",
+        Success = "Success",
+        TimedOut = "TimedOut",
+        Cancelled = "Cancelled",
+        Failed = "Failed",
+    }
+}
+
+crate::model_enum! {
+    NotificationType {
+        Command = "Command",
+        Invocation = "Invocation",
     }
 }
 
@@ -409,6 +1009,22 @@ crate::model_enum! {
     }
 }
 
+crate::model_enum! {
+    PingStatus {
+        Online = "Online",
+        ConnectionLost = "ConnectionLost",
+        Inactive = "Inactive",
+    }
+}
+
+crate::model_enum! {
+    PlatformType {
+        Windows = "Windows",
+        Linux = "Linux",
+        MacOS = "MacOS",
+    }
+}
+
 crate::structure! {
     PutParameterInput {
         /// The fully qualified name of the parameter that you want to create or update.
@@ -462,6 +1078,95 @@ crate::structure! {
     }
 }
 
+crate::model_enum! {
+    ResourceType {
+        ManagedInstance = "ManagedInstance",
+        EC2Instance = "EC2Instance",
+    }
+}
+
+crate::structure! {
+    SendCommandInput {
+        /// The IDs of the managed nodes where the command should run.
+        instance_ids?: Vec<String> = "InstanceIds", "instanceIds";
+        /// An array of search criteria that targets managed nodes using a Key,Value combination that you specify.
+        targets?: Vec<Target> = "Targets", "targets";
+        /// The name of the Amazon Web Services Systems Manager document (SSM document) to run.
+        document_name: String = "DocumentName", "documentName";
+        /// The SSM document version to use in the request.
+        document_version?: String = "DocumentVersion", "documentVersion";
+        /// The Sha256 or Sha1 hash created by the system when the document was created.
+        document_hash?: String = "DocumentHash", "documentHash";
+        /// Sha256 or Sha1.
+        document_hash_type?: DocumentHashType = "DocumentHashType", "documentHashType";
+        /// If this time is reached and the command hasn't already started running, it won't run.
+        timeout_seconds?: i32 = "TimeoutSeconds", "timeoutSeconds";
+        /// User-specified information about the command, such as a brief description of what the command should do.
+        comment?: String = "Comment", "comment";
+        /// The required and optional parameters specified in the document being run.
+        parameters?: BTreeMap<String, Vec<String>> = "Parameters", "parameters" redacted;
+        /// (Deprecated) You can no longer specify this parameter.
+        output_s3_region?: String = "OutputS3Region", "outputS3Region";
+        /// The name of the S3 bucket where command execution responses should be stored.
+        output_s3_bucket_name?: String = "OutputS3BucketName", "outputS3BucketName";
+        /// The directory structure within the S3 bucket where the responses should be stored.
+        output_s3_key_prefix?: String = "OutputS3KeyPrefix", "outputS3KeyPrefix";
+        /// (Optional) The maximum number of managed nodes that are allowed to run the command at the same time.
+        max_concurrency?: String = "MaxConcurrency", "maxConcurrency";
+        /// The maximum number of errors allowed without the command failing.
+        max_errors?: String = "MaxErrors", "maxErrors";
+        /// The ARN of the Identity and Access Management (IAM) service role to use to publish Amazon Simple Notification Service (Amazon SNS) notifications for Run Command commands.
+        service_role_arn?: String = "ServiceRoleArn", "serviceRoleArn";
+        /// Configurations for sending notifications.
+        notification_config?: NotificationConfig = "NotificationConfig", "notificationConfig";
+        /// Enables Amazon Web Services Systems Manager to send Run Command output to Amazon CloudWatch Logs.
+        cloud_watch_output_config?: CloudWatchOutputConfig = "CloudWatchOutputConfig", "cloudWatchOutputConfig";
+        /// The CloudWatch alarm you want to apply to your command.
+        alarm_configuration?: AlarmConfiguration = "AlarmConfiguration", "alarmConfiguration";
+    }
+    input "SendCommandRequest" |this, at, out| {
+        if let Some(v) = &this.instance_ids { rules::length(out, at, "instanceIds", v, v.len(), false, Some(0), Some(50)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "instanceIds", i); rules::string(out, &at0, "member", e0, false, None, None, Some(&PATTERN_INSTANCE_ID)); } }
+        if let Some(v) = &this.targets { rules::length(out, at, "targets", v, v.len(), false, Some(0), Some(5)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "targets", i); e0.check(&rules::path(&at0, "member"), out); } }
+        { let v = &this.document_name; rules::string(out, at, "documentName", v, false, None, None, Some(&PATTERN_DOCUMENT_ARN)); }
+        if let Some(v) = &this.document_version { rules::string(out, at, "documentVersion", v, false, None, None, Some(&PATTERN_DOCUMENT_VERSION)); }
+        if let Some(v) = &this.document_hash { rules::string(out, at, "documentHash", v, false, None, Some(256), None); }
+        if let Some(v) = &this.document_hash_type { rules::one_of(out, at, "documentHashType", v, false); }
+        if let Some(v) = &this.timeout_seconds { rules::integer(out, at, "timeoutSeconds", i64::from(*v), Some(30), Some(2592000)); }
+        if let Some(v) = &this.comment { rules::string(out, at, "comment", v, false, None, Some(100), None); }
+        if let Some(v) = &this.output_s3_region { rules::string(out, at, "outputS3Region", v, false, Some(3), Some(20), None); }
+        if let Some(v) = &this.output_s3_bucket_name { rules::string(out, at, "outputS3BucketName", v, false, Some(3), Some(63), None); }
+        if let Some(v) = &this.output_s3_key_prefix { rules::string(out, at, "outputS3KeyPrefix", v, false, None, Some(500), None); }
+        if let Some(v) = &this.max_concurrency { rules::string(out, at, "maxConcurrency", v, false, Some(1), Some(7), Some(&PATTERN_MAX_CONCURRENCY)); }
+        if let Some(v) = &this.max_errors { rules::string(out, at, "maxErrors", v, false, Some(1), Some(7), Some(&PATTERN_MAX_ERRORS)); }
+        if let Some(v) = &this.notification_config { v.check(&rules::path(at, "notificationConfig"), out); }
+        if let Some(v) = &this.cloud_watch_output_config { v.check(&rules::path(at, "cloudWatchOutputConfig"), out); }
+        if let Some(v) = &this.alarm_configuration { v.check(&rules::path(at, "alarmConfiguration"), out); }
+    }
+    required REQUIRED_SEND_COMMAND_INPUT [
+        RequiredMember { name: "targets", wire: "Targets", required: false, inner: Inner::List(&REQUIRED_TARGET) },
+        RequiredMember { name: "documentName", wire: "DocumentName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "notificationConfig", wire: "NotificationConfig", required: false, inner: Inner::Struct(&REQUIRED_NOTIFICATION_CONFIG) },
+        RequiredMember { name: "cloudWatchOutputConfig", wire: "CloudWatchOutputConfig", required: false, inner: Inner::Struct(&REQUIRED_CLOUD_WATCH_OUTPUT_CONFIG) },
+        RequiredMember { name: "alarmConfiguration", wire: "AlarmConfiguration", required: false, inner: Inner::Struct(&REQUIRED_ALARM_CONFIGURATION) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    SendCommandOutput {
+        /// The request as it was received by Systems Manager.
+        command?: Command = "Command";
+    }
+}
+
+crate::model_enum! {
+    SourceType {
+        AwsEc2Instance = "AWS::EC2::Instance",
+        AwsIoTThing = "AWS::IoT::Thing",
+        AwsSsmManagedInstance = "AWS::SSM::ManagedInstance",
+    }
+}
+
 crate::structure! {
     /// Metadata that you assign to your Amazon Web Services resources.
     Tag {
@@ -480,8 +1185,30 @@ crate::structure! {
     ]
 }
 
+crate::structure! {
+    /// An array of search criteria that targets managed nodes using a key-value pair that you specify.
+    #[derive(Default)]
+    Target {
+        /// User-defined criteria for sending commands that target managed nodes that meet the criteria.
+        key?: String = "Key", "key";
+        /// User-defined criteria that maps to Key.
+        values?: Vec<String> = "Values", "values";
+    }
+    input "Target" |this, at, out| {
+        if let Some(v) = &this.key { rules::string(out, at, "key", v, false, Some(1), Some(163), Some(&PATTERN_TARGET_KEY)); }
+        if let Some(v) = &this.values { rules::length(out, at, "values", v, v.len(), false, Some(0), Some(50)); }
+    }
+    required REQUIRED_TARGET []
+}
+
 /// Every pattern validation checks, by string shape.
 pub static PATTERNS: &[(&str, &Pattern)] = &[
+    ("AlarmName", &PATTERN_ALARM_NAME),
+    ("DocumentARN", &PATTERN_DOCUMENT_ARN),
+    ("DocumentVersion", &PATTERN_DOCUMENT_VERSION),
+    ("InstanceId", &PATTERN_INSTANCE_ID),
+    ("MaxConcurrency", &PATTERN_MAX_CONCURRENCY),
+    ("MaxErrors", &PATTERN_MAX_ERRORS),
     ("ParameterKeyId", &PATTERN_PARAMETER_KEY_ID),
     (
         "ParameterStringFilterKey",
@@ -489,18 +1216,37 @@ pub static PATTERNS: &[(&str, &Pattern)] = &[
     ),
     ("TagKey", &PATTERN_TAG_KEY),
     ("TagValue", &PATTERN_TAG_VALUE),
+    ("TargetKey", &PATTERN_TARGET_KEY),
 ];
 
+static PATTERN_ALARM_NAME: Pattern = Pattern::new(r#"^(?!\s*$).+"#);
+static PATTERN_DOCUMENT_ARN: Pattern = Pattern::new(r#"^[a-zA-Z0-9_\-.:/]{3,128}$"#);
+static PATTERN_DOCUMENT_VERSION: Pattern = Pattern::new(r#"([$]LATEST|[$]DEFAULT|^[1-9][0-9]*$)"#);
+static PATTERN_INSTANCE_ID: Pattern = Pattern::new(r#"(^i-(\w{8}|\w{17})$)|(^mi-\w{17}$)"#);
+static PATTERN_MAX_CONCURRENCY: Pattern =
+    Pattern::new(r#"^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$"#);
+static PATTERN_MAX_ERRORS: Pattern = Pattern::new(r#"^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$"#);
 static PATTERN_PARAMETER_KEY_ID: Pattern = Pattern::new(r#"^([a-zA-Z0-9:/_-]+)$"#);
 static PATTERN_PARAMETER_STRING_FILTER_KEY: Pattern =
     Pattern::new(r#"tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType"#);
 static PATTERN_TAG_KEY: Pattern = Pattern::new(r#"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$"#);
 static PATTERN_TAG_VALUE: Pattern = Pattern::new(r#"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$"#);
+static PATTERN_TARGET_KEY: Pattern = Pattern::new(
+    r#"^[\p{L}\p{Z}\p{N}_.:/=\-@]*$|resource-groups:ResourceTypeFilters|resource-groups:Name"#,
+);
 
 /// The errors the listed operations can return: code, HTTP status and fault
 /// from each error shape's traits.
 pub mod errors {
     use super::*;
+
+    /// You can't specify a managed node ID in more than one association.
+    pub const DUPLICATE_INSTANCE_ID: ErrorShape = ErrorShape {
+        shape: "DuplicateInstanceId",
+        code: "DuplicateInstanceId",
+        status: 400,
+        fault: Fault::Sender,
+    };
 
     /// A hierarchy can have a maximum of 15 levels.
     pub const HIERARCHY_LEVEL_LIMIT_EXCEEDED_EXCEPTION: ErrorShape = ErrorShape {
@@ -542,6 +1288,30 @@ pub mod errors {
         fault: Fault::Sender,
     };
 
+    /// The specified command ID isn't valid.
+    pub const INVALID_COMMAND_ID: ErrorShape = ErrorShape {
+        shape: "InvalidCommandId",
+        code: "InvalidCommandId",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// The specified SSM document doesn't exist.
+    pub const INVALID_DOCUMENT: ErrorShape = ErrorShape {
+        shape: "InvalidDocument",
+        code: "InvalidDocument",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// The document version isn't valid or doesn't exist.
+    pub const INVALID_DOCUMENT_VERSION: ErrorShape = ErrorShape {
+        shape: "InvalidDocumentVersion",
+        code: "InvalidDocumentVersion",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
     /// The specified key isn't valid.
     pub const INVALID_FILTER_KEY: ErrorShape = ErrorShape {
         shape: "InvalidFilterKey",
@@ -566,6 +1336,22 @@ pub mod errors {
         fault: Fault::Sender,
     };
 
+    /// The following problems can cause this exception: You don't have permission to access the managed node.
+    pub const INVALID_INSTANCE_ID: ErrorShape = ErrorShape {
+        shape: "InvalidInstanceId",
+        code: "InvalidInstanceId",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// The specified filter value isn't valid.
+    pub const INVALID_INSTANCE_INFORMATION_FILTER_VALUE: ErrorShape = ErrorShape {
+        shape: "InvalidInstanceInformationFilterValue",
+        code: "InvalidInstanceInformationFilterValue",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
     /// The query key ID isn't valid.
     pub const INVALID_KEY_ID: ErrorShape = ErrorShape {
         shape: "InvalidKeyId",
@@ -582,6 +1368,38 @@ pub mod errors {
         fault: Fault::Sender,
     };
 
+    /// One or more configuration items isn't valid.
+    pub const INVALID_NOTIFICATION_CONFIG: ErrorShape = ErrorShape {
+        shape: "InvalidNotificationConfig",
+        code: "InvalidNotificationConfig",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// The S3 bucket doesn't exist.
+    pub const INVALID_OUTPUT_FOLDER: ErrorShape = ErrorShape {
+        shape: "InvalidOutputFolder",
+        code: "InvalidOutputFolder",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// You must specify values for all required parameters in the Amazon Web Services Systems Manager document (SSM document).
+    pub const INVALID_PARAMETERS: ErrorShape = ErrorShape {
+        shape: "InvalidParameters",
+        code: "InvalidParameters",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// The plugin name isn't valid.
+    pub const INVALID_PLUGIN_NAME: ErrorShape = ErrorShape {
+        shape: "InvalidPluginName",
+        code: "InvalidPluginName",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
     /// A policy attribute or its value is invalid.
     pub const INVALID_POLICY_ATTRIBUTE_EXCEPTION: ErrorShape = ErrorShape {
         shape: "InvalidPolicyAttributeException",
@@ -594,6 +1412,30 @@ pub mod errors {
     pub const INVALID_POLICY_TYPE_EXCEPTION: ErrorShape = ErrorShape {
         shape: "InvalidPolicyTypeException",
         code: "InvalidPolicyTypeException",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// The role name can't contain invalid characters.
+    pub const INVALID_ROLE: ErrorShape = ErrorShape {
+        shape: "InvalidRole",
+        code: "InvalidRole",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// The command ID and managed node ID you specified didn't match any invocations.
+    pub const INVOCATION_DOES_NOT_EXIST: ErrorShape = ErrorShape {
+        shape: "InvocationDoesNotExist",
+        code: "InvocationDoesNotExist",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// The size limit of a document is 64 KB.
+    pub const MAX_DOCUMENT_SIZE_EXCEEDED: ErrorShape = ErrorShape {
+        shape: "MaxDocumentSizeExceeded",
+        code: "MaxDocumentSizeExceeded",
         status: 400,
         fault: Fault::Sender,
     };
@@ -678,20 +1520,41 @@ pub mod errors {
         fault: Fault::Sender,
     };
 
+    /// The document doesn't support the platform type of the given managed node IDs.
+    pub const UNSUPPORTED_PLATFORM_TYPE: ErrorShape = ErrorShape {
+        shape: "UnsupportedPlatformType",
+        code: "UnsupportedPlatformType",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
     /// Every error above.
     pub const ALL: &[ErrorShape] = &[
+        DUPLICATE_INSTANCE_ID,
         HIERARCHY_LEVEL_LIMIT_EXCEEDED_EXCEPTION,
         HIERARCHY_TYPE_MISMATCH_EXCEPTION,
         INCOMPATIBLE_POLICY_EXCEPTION,
         INTERNAL_SERVER_ERROR,
         INVALID_ALLOWED_PATTERN_EXCEPTION,
+        INVALID_COMMAND_ID,
+        INVALID_DOCUMENT,
+        INVALID_DOCUMENT_VERSION,
         INVALID_FILTER_KEY,
         INVALID_FILTER_OPTION,
         INVALID_FILTER_VALUE,
+        INVALID_INSTANCE_ID,
+        INVALID_INSTANCE_INFORMATION_FILTER_VALUE,
         INVALID_KEY_ID,
         INVALID_NEXT_TOKEN,
+        INVALID_NOTIFICATION_CONFIG,
+        INVALID_OUTPUT_FOLDER,
+        INVALID_PARAMETERS,
+        INVALID_PLUGIN_NAME,
         INVALID_POLICY_ATTRIBUTE_EXCEPTION,
         INVALID_POLICY_TYPE_EXCEPTION,
+        INVALID_ROLE,
+        INVOCATION_DOES_NOT_EXIST,
+        MAX_DOCUMENT_SIZE_EXCEEDED,
         PARAMETER_ALREADY_EXISTS,
         PARAMETER_LIMIT_EXCEEDED,
         PARAMETER_MAX_VERSION_LIMIT_EXCEEDED,
@@ -702,5 +1565,6 @@ pub mod errors {
         POLICIES_LIMIT_EXCEEDED_EXCEPTION,
         TOO_MANY_UPDATES,
         UNSUPPORTED_PARAMETER_TYPE,
+        UNSUPPORTED_PLATFORM_TYPE,
     ];
 }

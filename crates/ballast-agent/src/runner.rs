@@ -1,0 +1,302 @@
+//! Running a command's steps, as SSM Agent runs `aws:runShellScript`:
+//! the step's lines as one script under `bash`, in the step's working
+//! directory (its own orchestration directory unless the document says
+//! otherwise), killed with its process group at `timeoutSeconds`. The
+//! whole output stays in the orchestration directory; the reply carries
+//! what the API shows.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use ballast_wire::agent::{
+    CommandPayload, PayloadStep, Reply, ReplyStatus, StepOutcome, StepReply,
+};
+
+use crate::AgentError;
+
+/// The exit code that asks for a reboot and a second run.
+const REBOOT_EXIT_CODE: i32 = 194;
+
+/// The exit code of a script killed at its timeout.
+const KILLED_EXIT_CODE: i32 = 137;
+
+/// How much of each stream a reply carries (the API shows 24,000
+/// characters; the rest is on the instance).
+const REPLY_OUTPUT_LIMIT: usize = 48_000;
+
+/// Where a command's steps keep their scripts and outputs.
+pub fn orchestration_dir(state_dir: &Path, command_id: &str) -> PathBuf {
+    state_dir
+        .join("document")
+        .join("orchestration")
+        .join(command_id)
+}
+
+/// Runs `payload`'s steps from `from` on; `scale` shortens timeouts as
+/// `--time-scale` does. Stops at the first step that does not succeed,
+/// and at one that asks for a reboot.
+pub async fn run(
+    payload: &CommandPayload,
+    from: usize,
+    state_dir: &Path,
+    scale: f64,
+) -> Result<(Reply, Option<usize>), AgentError> {
+    let mut steps = Vec::new();
+    let mut reboot_at = None;
+    let mut stop = false;
+    for (index, step) in payload.steps.iter().enumerate() {
+        if index < from {
+            continue;
+        }
+        if stop {
+            steps.push(skipped(step));
+            continue;
+        }
+        let dir = orchestration_dir(state_dir, &payload.command_id).join(safe_name(&step.name));
+        let reply = run_step(step, &dir, scale).await?;
+        if reply.response_code == REBOOT_EXIT_CODE {
+            reboot_at = Some(index);
+            stop = true;
+        } else if reply.outcome != StepOutcome::Success {
+            stop = true;
+        }
+        steps.push(reply);
+    }
+    let status = if reboot_at.is_some() {
+        ReplyStatus::Rebooting
+    } else {
+        ReplyStatus::Finished
+    };
+    Ok((Reply { status, steps }, reboot_at))
+}
+
+fn skipped(step: &PayloadStep) -> StepReply {
+    StepReply {
+        name: step.name.clone(),
+        outcome: StepOutcome::Skipped,
+        response_code: -1,
+        stdout: String::new(),
+        stderr: String::new(),
+        elapsed_millis: 0,
+    }
+}
+
+/// A step name as a directory name (`aws:runShellScript` →
+/// `awsrunShellScript`, as the agent names them).
+fn safe_name(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-' || *c == '_')
+        .collect()
+}
+
+/// The inputs of an `aws:runShellScript` step.
+struct ShellInputs {
+    lines: Vec<String>,
+    working_directory: Option<String>,
+    timeout: Duration,
+}
+
+fn shell_inputs(inputs: &serde_json::Value) -> Result<ShellInputs, String> {
+    let lines = match inputs.get("runCommand") {
+        Some(serde_json::Value::Array(lines)) => lines
+            .iter()
+            .map(|l| {
+                l.as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| l.to_string())
+            })
+            .collect(),
+        Some(serde_json::Value::String(line)) => vec![line.clone()],
+        _ => return Err("runCommand is missing".to_owned()),
+    };
+    let working_directory = inputs
+        .get("workingDirectory")
+        .and_then(|d| d.as_str())
+        .filter(|d| !d.trim().is_empty())
+        .map(str::to_owned);
+    let seconds = match inputs.get("timeoutSeconds") {
+        Some(serde_json::Value::Number(n)) => n.as_u64(),
+        Some(serde_json::Value::String(s)) if s.trim().is_empty() => Some(3600),
+        Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
+        None => Some(3600),
+        _ => None,
+    }
+    .ok_or_else(|| "timeoutSeconds is not a number".to_owned())?;
+    Ok(ShellInputs {
+        lines,
+        working_directory,
+        timeout: Duration::from_secs(seconds),
+    })
+}
+
+async fn run_step(step: &PayloadStep, dir: &Path, scale: f64) -> Result<StepReply, AgentError> {
+    let started = Instant::now();
+    let failed = |message: String| StepReply {
+        name: step.name.clone(),
+        outcome: StepOutcome::Failed,
+        response_code: 1,
+        stdout: String::new(),
+        stderr: message,
+        elapsed_millis: 0,
+    };
+    if step.action != "aws:runShellScript" {
+        return Ok(failed(format!(
+            "Ballast's agent does not run the action {}.",
+            step.action
+        )));
+    }
+    let inputs = match shell_inputs(&step.inputs) {
+        Ok(inputs) => inputs,
+        Err(message) => return Ok(failed(message)),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| AgentError::io(dir, e))?;
+    let script = dir.join("_script.sh");
+    let mut text = inputs.lines.join("\n");
+    text.push('\n');
+    std::fs::write(&script, text).map_err(|e| AgentError::io(&script, e))?;
+    let cwd = inputs
+        .working_directory
+        .map(PathBuf::from)
+        .unwrap_or_else(|| dir.to_owned());
+    let stdout_path = dir.join("stdout");
+    let stderr_path = dir.join("stderr");
+    let stdout =
+        std::fs::File::create(&stdout_path).map_err(|e| AgentError::io(&stdout_path, e))?;
+    let stderr =
+        std::fs::File::create(&stderr_path).map_err(|e| AgentError::io(&stderr_path, e))?;
+    let mut child = match tokio::process::Command::new("bash")
+        .arg(&script)
+        .current_dir(&cwd)
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr)
+        .process_group(0)
+        .kill_on_drop(true)
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(error) => {
+            return Ok(failed(format!(
+                "failed to run commands: {error} (working directory {})",
+                cwd.display()
+            )));
+        }
+    };
+    let limit = inputs.timeout.mul_f64(scale.max(0.0));
+    let (outcome, code) = match tokio::time::timeout(limit, child.wait()).await {
+        Ok(Ok(status)) => {
+            let code = status.code().unwrap_or(KILLED_EXIT_CODE);
+            let outcome = if code == 0 {
+                StepOutcome::Success
+            } else {
+                StepOutcome::Failed
+            };
+            (outcome, code)
+        }
+        Ok(Err(error)) => return Ok(failed(format!("waiting for the script: {error}"))),
+        Err(_) => {
+            if let Some(pid) = child.id().and_then(|p| i32::try_from(p).ok()) {
+                // The whole process group: what the script started dies too.
+                let _ = nix::sys::signal::killpg(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+            let _ = child.wait().await;
+            (StepOutcome::TimedOut, KILLED_EXIT_CODE)
+        }
+    };
+    let mut stderr_text = read_limited(&stderr_path);
+    if outcome == StepOutcome::TimedOut {
+        stderr_text.push_str("\nfailed to run commands: the command timed out\n");
+    }
+    Ok(StepReply {
+        name: step.name.clone(),
+        outcome,
+        response_code: code,
+        stdout: read_limited(&stdout_path),
+        stderr: stderr_text,
+        elapsed_millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    })
+}
+
+fn read_limited(path: &Path) -> String {
+    let text = std::fs::read(path).unwrap_or_default();
+    let text = String::from_utf8_lossy(&text);
+    match text.char_indices().nth(REPLY_OUTPUT_LIMIT) {
+        Some((cut, _)) => text[..cut].to_owned(),
+        None => text.into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn payload(lines: &[&str], timeout: &str) -> CommandPayload {
+        CommandPayload {
+            command_id: "c-1".into(),
+            document_name: "AWS-RunShellScript".into(),
+            steps: vec![PayloadStep {
+                name: "aws:runShellScript".into(),
+                action: "aws:runShellScript".into(),
+                inputs: serde_json::json!({
+                    "runCommand": lines,
+                    "workingDirectory": "",
+                    "timeoutSeconds": timeout,
+                }),
+            }],
+        }
+    }
+
+    #[tokio::test]
+    async fn a_script_runs_in_its_directory_and_reports_its_last_exit_code() {
+        let dir = tempfile::tempdir().unwrap();
+        let (reply, reboot) = run(
+            &payload(&["echo hello", "pwd >&2", "exit 3"], "60"),
+            0,
+            dir.path(),
+            1.0,
+        )
+        .await
+        .unwrap();
+        assert_eq!(reboot, None);
+        let step = &reply.steps[0];
+        assert_eq!((step.outcome, step.response_code), (StepOutcome::Failed, 3));
+        assert_eq!(step.stdout, "hello\n");
+        assert!(
+            step.stderr.contains("orchestration/c-1/awsrunShellScript"),
+            "{}",
+            step.stderr
+        );
+        let kept = orchestration_dir(dir.path(), "c-1").join("awsrunShellScript/stdout");
+        assert_eq!(std::fs::read_to_string(kept).unwrap(), "hello\n");
+    }
+
+    #[tokio::test]
+    async fn exit_194_asks_for_a_reboot() {
+        let dir = tempfile::tempdir().unwrap();
+        let (reply, reboot) = run(&payload(&["exit 194"], "60"), 0, dir.path(), 1.0)
+            .await
+            .unwrap();
+        assert_eq!(reboot, Some(0));
+        assert_eq!(reply.status, ReplyStatus::Rebooting);
+    }
+
+    #[tokio::test]
+    async fn a_script_past_its_timeout_is_killed() {
+        let dir = tempfile::tempdir().unwrap();
+        let started = Instant::now();
+        // 100 s at a scale of 0.002 is 0.2 s.
+        let (reply, _) = run(&payload(&["sleep 30"], "100"), 0, dir.path(), 0.002)
+            .await
+            .unwrap();
+        assert!(started.elapsed() < Duration::from_secs(10));
+        let step = &reply.steps[0];
+        assert_eq!(
+            (step.outcome, step.response_code),
+            (StepOutcome::TimedOut, 137)
+        );
+    }
+}
