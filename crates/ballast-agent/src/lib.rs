@@ -278,8 +278,10 @@ impl Agent {
         Ok(output.messages)
     }
 
-    /// Acknowledges a message and runs it.
+    /// Acknowledges a message and runs it, unless it is running already
+    /// (handed out again because an acknowledgement was late).
     async fn take(&self, message: Message) {
+        let already_running = self.kept_path("running", &message.message_id).exists();
         let payload: CommandPayload = match serde_json::from_str(&message.payload) {
             Ok(payload) => payload,
             Err(error) => {
@@ -301,6 +303,9 @@ impl Agent {
             .await
         {
             tracing::warn!(%error, "agent: acknowledging a message");
+        }
+        if already_running {
+            return;
         }
         let kept = Kept {
             message_id: message.message_id,

@@ -143,11 +143,7 @@ fn claim(
             if !command::claimable(&command, &invocations) {
                 continue;
             }
-            invocation.detail = Detail::InProgress;
-            invocation.delivered_millis = Some(now);
-            for step in &mut invocation.steps {
-                step.detail = Detail::InProgress;
-            }
+            invocation.deliver(now, visibility_millis(&input));
             tx.save_invocation(&invocation)?;
             let payload = CommandPayload {
                 command_id: command.id.clone(),
@@ -197,10 +193,27 @@ fn invocation_of(
         .ok_or_else(|| Rule::InvocationDoesNotExist(String::new()).into())
 }
 
+/// How long a delivered message may go unacknowledged: the agent's
+/// `VisibilityTimeoutInSeconds` (10 s when absent, at most 5 minutes), in
+/// real time: it covers a lost answer, not an AWS delay.
+fn visibility_millis(input: &GetMessagesInput) -> i64 {
+    i64::from(
+        input
+            .visibility_timeout_in_seconds
+            .unwrap_or(10)
+            .clamp(1, 300),
+    ) * 1000
+}
+
 fn acknowledge(state: &ApiState, ctx: &RequestContext, message_id: &str) -> Result<Empty, Error> {
-    state
-        .store
-        .write(|tx| invocation_of(state, ctx, tx, message_id).map(|_| Empty {}))
+    state.store.write(|tx| -> Result<_, Error> {
+        let mut invocation = invocation_of(state, ctx, tx, message_id)?;
+        if invocation.unacknowledged_until.is_some() {
+            invocation.acknowledge();
+            tx.save_invocation(&invocation)?;
+        }
+        Ok(Empty {})
+    })
 }
 
 /// Records the agent's report: a finished invocation takes its steps'

@@ -86,10 +86,19 @@ impl Ballast {
         } else {
             &["--instance-runtime", "process"]
         };
+        // A free port, unless a test restarts a server where it was (the
+        // instances it left running still point at that endpoint).
+        let listen: &[&str] = if extra.contains(&"--listen") {
+            &[]
+        } else {
+            &["--listen", "127.0.0.1:0"]
+        };
         let lb_block = format!("127.{octet}.0.0/17");
         let instance_block = format!("127.{octet}.128.0/17");
         let mut child = Command::new(binary())
-            .args(["up", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg("up")
+            .args(listen)
+            .arg("--data-dir")
             .arg(data_dir)
             .args(["--lb-cidr", &lb_block])
             .args(["--instance-cidr", &instance_block])

@@ -211,6 +211,22 @@ pub struct Command {
     pub target_count: usize,
 }
 
+impl Command {
+    /// How long its steps may run, in AWS seconds: the sum of their
+    /// `timeoutSeconds` (3600 where a step gives none).
+    pub fn execution_timeout_seconds(&self) -> i64 {
+        self.steps
+            .iter()
+            .map(|step| match step.inputs.get("timeoutSeconds") {
+                Some(serde_json::Value::Number(n)) => n.as_i64(),
+                Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
+                _ => None,
+            })
+            .map(|seconds| seconds.unwrap_or(3600))
+            .sum()
+    }
+}
+
 /// What SendCommand accepted about outputs and notifications, to show back.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutputConfig {
@@ -304,6 +320,10 @@ pub struct Invocation {
     pub requested_millis: i64,
     /// When the agent took it.
     pub delivered_millis: Option<i64>,
+    /// Until when a delivered invocation may go unacknowledged before it
+    /// is handed out again (its answer to GetMessages may have been lost).
+    #[serde(default)]
+    pub unacknowledged_until: Option<i64>,
     pub finished_millis: Option<i64>,
     /// The last step's code; -1 while none ran.
     pub response_code: i32,
@@ -322,6 +342,7 @@ impl Invocation {
             detail: Detail::Pending,
             requested_millis: command.requested_millis,
             delivered_millis: None,
+            unacknowledged_until: None,
             finished_millis: None,
             response_code: -1,
             steps: command
@@ -339,6 +360,22 @@ impl Invocation {
                 .collect(),
             rebooting: false,
         }
+    }
+
+    /// Hands the invocation to its agent at `now_millis`, to be
+    /// acknowledged within `visibility_millis`.
+    pub fn deliver(&mut self, now_millis: i64, visibility_millis: i64) {
+        self.detail = Detail::InProgress;
+        self.delivered_millis = Some(now_millis);
+        self.unacknowledged_until = Some(now_millis + visibility_millis);
+        for step in &mut self.steps {
+            step.detail = Detail::InProgress;
+        }
+    }
+
+    /// Its agent acknowledged it: it will not be handed out again.
+    pub fn acknowledge(&mut self) {
+        self.unacknowledged_until = None;
     }
 
     /// Ends the invocation (and every step not yet over) with `detail`.
@@ -386,8 +423,13 @@ impl Host {
 /// - a pending invocation past `TimeoutSeconds` (scaled by `scale`) ends
 ///   `DeliveryTimedOut`; one whose instance is down waits as `Delayed`,
 ///   and one whose instance is gone is `Undeliverable`;
+/// - a delivered invocation its agent did not acknowledge in time is
+///   pending again (the answer that carried it was lost);
 /// - a delivered invocation whose instance went down (not for a reboot the
-///   script asked for) ends `Failed`.
+///   script asked for) ends `Failed`;
+/// - a delivered invocation not heard of by the command's total timeout
+///   (`TimeoutSeconds` and the steps' execution timeouts) ends
+///   `ExecutionTimedOut`: its agent is gone.
 ///
 /// Returns whether anything changed.
 pub fn settle(
@@ -400,11 +442,25 @@ pub fn settle(
     let mut changed = false;
     let delivery_deadline =
         command.requested_millis + (command.timeout_seconds as f64 * 1000.0 * scale) as i64;
+    let total = command.timeout_seconds + command.execution_timeout_seconds();
+    let total_deadline = command.requested_millis + (total as f64 * 1000.0 * scale) as i64;
     let tolerated = command.max_errors.errors(invocations.len());
     let errors = invocations.iter().filter(|i| i.detail.is_error()).count();
     for invocation in invocations.iter_mut() {
         if invocation.detail.is_final() {
             continue;
+        }
+        if invocation
+            .unacknowledged_until
+            .is_some_and(|until| now_millis >= until)
+        {
+            invocation.detail = Detail::Pending;
+            invocation.delivered_millis = None;
+            invocation.unacknowledged_until = None;
+            for step in &mut invocation.steps {
+                step.detail = Detail::Pending;
+            }
+            changed = true;
         }
         let undelivered = invocation.delivered_millis.is_none();
         let next = if command.cancel_requested {
@@ -437,6 +493,10 @@ pub fn settle(
                 (Host::Down | Host::Gone, false) if !invocation.rebooting => Some((
                     Detail::Failed,
                     "The instance stopped while the command was running.",
+                )),
+                (_, false) if now_millis >= total_deadline => Some((
+                    Detail::ExecutionTimedOut,
+                    "The agent did not report the command's end before its timeout.",
                 )),
                 _ => None,
             }
@@ -563,8 +623,8 @@ mod tests {
     }
 
     fn deliver(invocation: &mut Invocation) {
-        invocation.delivered_millis = Some(1);
-        invocation.detail = Detail::InProgress;
+        invocation.deliver(1, 10);
+        invocation.acknowledge();
     }
 
     #[test]
@@ -652,6 +712,29 @@ mod tests {
         assert_eq!(invocations[1].detail, Detail::InProgress);
         let rollup = rollup(&command, &invocations);
         assert_eq!(rollup.status, "InProgress");
+    }
+
+    #[test]
+    fn an_unacknowledged_delivery_is_handed_out_again() {
+        let (command, mut invocations) = command("1", "0", 1);
+        invocations[0].deliver(0, 10_000);
+        assert!(!claimable(&command, &invocations));
+        settle(&command, &mut invocations, |_| Host::Up, 9_999, 1.0);
+        assert_eq!(invocations[0].detail, Detail::InProgress);
+        settle(&command, &mut invocations, |_| Host::Up, 10_000, 1.0);
+        assert_eq!(invocations[0].detail, Detail::Pending);
+        assert!(claimable(&command, &invocations));
+    }
+
+    #[test]
+    fn an_invocation_never_reported_times_out_at_the_total_timeout() {
+        let (command, mut invocations) = command("50", "0", 1);
+        deliver(&mut invocations[0]);
+        // TimeoutSeconds 60 + the step's default 3600 s.
+        settle(&command, &mut invocations, |_| Host::Up, 3_659_999, 1.0);
+        assert_eq!(invocations[0].detail, Detail::InProgress);
+        settle(&command, &mut invocations, |_| Host::Up, 3_660_000, 1.0);
+        assert_eq!(invocations[0].detail, Detail::ExecutionTimedOut);
     }
 
     #[test]

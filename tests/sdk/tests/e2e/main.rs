@@ -21,5 +21,6 @@ mod elbv2_load_balancers;
 mod elbv2_target_groups;
 mod iam;
 mod instance_roles;
+mod run_command;
 mod sandbox;
 mod ssm;
