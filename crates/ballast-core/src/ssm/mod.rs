@@ -1,6 +1,11 @@
 //! Systems Manager rules. Parameter Store lives in [`parameter`]; AWS's
-//! read-only public parameters (`/aws/service/...`) in [`public`].
+//! read-only public parameters (`/aws/service/...`) in [`public`];
+//! documents (content, versions, sharing, and resolving a command's
+//! parameters against one) in [`document`]; the documents Amazon owns in
+//! [`amazon_documents`].
 
+pub mod amazon_documents;
+pub mod document;
 pub mod parameter;
 pub mod public;
 
