@@ -169,6 +169,20 @@ fn build(
     Some((document, version))
 }
 
+/// The names of the Amazon-owned documents, in name order.
+pub const NAMES: &[&str] = &[
+    "AWS-RestartEC2Instance",
+    "AWS-RunShellScript",
+    "AWS-StartEC2Instance",
+    "AWS-StopEC2Instance",
+    "AWS-TerminateEC2Instance",
+];
+
+/// Whether Amazon owns a document of this name.
+pub fn is_amazon(name: &str) -> bool {
+    NAMES.contains(&name)
+}
+
 /// Every Amazon-owned document, in name order.
 pub fn all() -> Vec<(Document, DocumentVersion)> {
     sources()
@@ -193,6 +207,7 @@ mod tests {
     fn every_entry_is_valid_and_in_name_order() {
         let names: Vec<&str> = sources().iter().map(|(n, _, _)| *n).collect();
         assert_eq!(all().len(), names.len());
+        assert_eq!(names, NAMES);
         let mut sorted = names.clone();
         sorted.sort();
         assert_eq!(names, sorted);
