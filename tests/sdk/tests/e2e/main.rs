@@ -22,3 +22,4 @@ mod iam;
 mod instance_roles;
 mod sandbox;
 mod ssm;
+mod ssm_documents;

@@ -387,11 +387,12 @@ fn command_plugins(root: &Map<String, Value>) -> Result<Vec<&str>, Error> {
     Ok(plugins)
 }
 
+/// One `mainSteps` entry: its name, its action and the whole step.
+pub(crate) type RawStep<'a> = (String, String, &'a Map<String, Value>);
+
 /// The `mainSteps` of a 2.x document or a runbook: `(name, action, step)`,
 /// names unique.
-pub(crate) fn main_steps(
-    root: &Map<String, Value>,
-) -> Result<Vec<(String, String, &Map<String, Value>)>, Error> {
+pub(crate) fn main_steps(root: &Map<String, Value>) -> Result<Vec<RawStep<'_>>, Error> {
     let Some(Value::Array(steps)) = root.get("mainSteps") else {
         return Err(bad(
             "Document content is missing the required property mainSteps.",
@@ -400,7 +401,7 @@ pub(crate) fn main_steps(
     if steps.is_empty() {
         return Err(bad("mainSteps must hold at least one step."));
     }
-    let mut out: Vec<(String, String, &Map<String, Value>)> = Vec::new();
+    let mut out: Vec<RawStep<'_>> = Vec::new();
     for (i, step) in steps.iter().enumerate() {
         let Value::Object(step) = step else {
             return Err(bad(format!(
