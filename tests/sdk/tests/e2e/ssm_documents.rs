@@ -171,12 +171,12 @@ async fn create_read_update_and_delete() {
         .send()
         .await
         .unwrap();
-    let flags: Vec<(Option<&str>, Option<bool>)> = versions
+    let flags: Vec<(Option<&str>, bool)> = versions
         .document_versions()
         .iter()
         .map(|v| (v.document_version(), v.is_default_version()))
         .collect();
-    assert_eq!(flags, [(Some("1"), Some(false)), (Some("2"), Some(true))]);
+    assert_eq!(flags, [(Some("1"), false), (Some("2"), true)]);
 
     let default_delete = ssm
         .delete_document()
