@@ -20,6 +20,7 @@ mod launch;
 mod launch_templates;
 pub mod migrations;
 mod ssm;
+mod ssm_documents;
 mod sts;
 mod tags;
 mod volumes;

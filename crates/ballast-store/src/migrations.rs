@@ -270,6 +270,23 @@ const MIGRATIONS: &[&str] = &[
         record      TEXT NOT NULL
     );
     "#,
+    // 12: SSM documents (what the versions share: owner, default and
+    // latest version, sharing) and their versions. Amazon-owned documents
+    // are a catalogue in the core, not rows; tags go in `tags`, keyed by
+    // the document's ARN.
+    r#"
+    CREATE TABLE ssm_documents (
+        name   TEXT PRIMARY KEY NOT NULL,
+        record TEXT NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE ssm_document_versions (
+        name    TEXT NOT NULL REFERENCES ssm_documents(name) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        record  TEXT NOT NULL,
+        PRIMARY KEY (name, version)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

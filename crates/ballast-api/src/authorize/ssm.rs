@@ -1,12 +1,16 @@
-//! Parameter Store: a parameter's ARN for the calls that name one, `*`
-//! for DescribeParameters.
+//! Systems Manager, as the Service Authorization Reference names its
+//! resources: a parameter's ARN for the Parameter Store calls that name
+//! one, a document's ARN (`arn:aws:ssm:REGION:ACCOUNT:document/NAME`, no
+//! account for Amazon's) for the document calls, the tagged resource's ARN
+//! for the tagging calls, and `*` for DescribeParameters and ListDocuments.
 
 use ballast_core::ssm::parameter::Selector;
 use ballast_core::tags::Tag;
+use ballast_model::ssm::ResourceTypeForTagging;
 use serde::Deserialize;
 
 use super::{Access, Names, Resource, Unnamed, pairs};
-use crate::ssm::parameter_arn;
+use crate::ssm::{document_arn, parameter_arn};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
@@ -15,13 +19,78 @@ struct Params {
     names: Option<Vec<String>>,
     path: Option<String>,
     tags: Option<Vec<Tag>>,
+    resource_type: Option<String>,
+    resource_id: Option<String>,
 }
 
-/// `Name`, every `Names` entry, or the `Path` of GetParametersByPath;
-/// selectors like `name:3` name the parameter itself. Tags set by
-/// PutParameter are the request's tags.
+/// The document operations, each authorized on the document it names.
+const DOCUMENT_OPERATIONS: &[&str] = &[
+    "CreateDocument",
+    "GetDocument",
+    "DescribeDocument",
+    "UpdateDocument",
+    "UpdateDocumentDefaultVersion",
+    "DeleteDocument",
+    "ListDocumentVersions",
+    "DescribeDocumentPermission",
+    "ModifyDocumentPermission",
+];
+
 pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
     let params: Params = names.params()?;
+    let request_tags = params.tags.as_deref().map(pairs).unwrap_or_default();
+    let operation = names.operation();
+    if operation == "ListDocuments" {
+        return Ok(Access::default());
+    }
+    if DOCUMENT_OPERATIONS.contains(&operation) {
+        let resources = params
+            .name
+            .iter()
+            .map(|name| {
+                let arn = document_arn(names.state, name);
+                Resource::tagged(names.tx, arn.clone(), &arn)
+            })
+            .collect::<Result<_, _>>()?;
+        return Ok(Access::on(resources).with_request_tags(request_tags));
+    }
+    if matches!(
+        operation,
+        "AddTagsToResource" | "ListTagsForResource" | "RemoveTagsFromResource"
+    ) {
+        return tagging(names, &params, request_tags);
+    }
+    parameters(names, params, request_tags)
+}
+
+/// The tagging calls: the resource's ARN, or `*` when it names no
+/// resource Ballast keeps (the handler answers that).
+fn tagging(
+    names: &Names<'_>,
+    params: &Params,
+    request_tags: Vec<(String, String)>,
+) -> Result<Access, Unnamed> {
+    let (Some(kind), Some(id)) = (&params.resource_type, &params.resource_id) else {
+        return Ok(Access::default());
+    };
+    let kind = ResourceTypeForTagging::from(kind.as_str());
+    let arn = match kind {
+        ResourceTypeForTagging::Document => document_arn(names.state, id),
+        ResourceTypeForTagging::Parameter => parameter_arn(names.state, &Selector::parse(id).name),
+        _ => return Ok(Access::default().with_request_tags(request_tags)),
+    };
+    let resource = Resource::tagged(names.tx, arn.clone(), &arn)?;
+    Ok(Access::on(vec![resource]).with_request_tags(request_tags))
+}
+
+/// Parameter Store: `Name`, every `Names` entry, or the `Path` of
+/// GetParametersByPath; selectors like `name:3` name the parameter itself.
+/// Tags set by PutParameter are the request's tags.
+fn parameters(
+    names: &Names<'_>,
+    params: Params,
+    request_tags: Vec<(String, String)>,
+) -> Result<Access, Unnamed> {
     let arns = params
         .name
         .into_iter()
@@ -32,6 +101,5 @@ pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
     let resources = arns
         .map(|arn| Resource::tagged(names.tx, arn.clone(), &arn))
         .collect::<Result<_, _>>()?;
-    let request_tags = params.tags.as_deref().map(pairs).unwrap_or_default();
     Ok(Access::on(resources).with_request_tags(request_tags))
 }

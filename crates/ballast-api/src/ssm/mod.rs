@@ -1,12 +1,17 @@
-//! AWS Systems Manager (awsJson 1.1): Parameter Store, Run Command and
-//! the instances its agents manage.
+//! AWS Systems Manager (awsJson 1.1): Parameter Store, documents and the
+//! tags of both, Run Command and the instances its agents manage.
 
 mod command_steps;
 pub(crate) mod commands;
+mod documents;
 mod instance_information;
 mod parameters;
+mod resource_tags;
 
+pub(crate) use documents::document_arn;
 pub(crate) use parameters::parameter_arn;
+
+use ballast_core::ssm::document::Error as DocumentRule;
 
 use ballast_core::ssm::Error as Rule;
 use ballast_model::ssm::errors;
@@ -41,6 +46,19 @@ routes! {
         UpdateInstanceInformation => call_unmodelled(ctx, request, |i| {
             instance_information::update(state, ctx, i)
         }),
+        CreateDocument => call(ctx, request, |i| documents::create(state, i)),
+        GetDocument => call(ctx, request, |i| documents::get(state, i)),
+        DescribeDocument => call(ctx, request, |i| documents::describe(state, i)),
+        UpdateDocument => call(ctx, request, |i| documents::update(state, i)),
+        UpdateDocumentDefaultVersion => call(ctx, request, |i| documents::update_default_version(state, i)),
+        ListDocuments => call(ctx, request, |i| documents::list(state, i)),
+        ListDocumentVersions => call(ctx, request, |i| documents::list_versions(state, i)),
+        DeleteDocument => call(ctx, request, |i| documents::delete(state, i)),
+        DescribeDocumentPermission => call(ctx, request, |i| documents::describe_permission(state, i)),
+        ModifyDocumentPermission => call(ctx, request, |i| documents::modify_permission(state, i)),
+        AddTagsToResource => call(ctx, request, |i| resource_tags::add(state, i)),
+        ListTagsForResource => call(ctx, request, |i| resource_tags::list(state, i)),
+        RemoveTagsFromResource => call(ctx, request, |i| resource_tags::remove(state, i)),
     }
 }
 
@@ -63,6 +81,35 @@ impl ErrorCode for Rule {
             Rule::InvalidFilterKey(_) => errors::INVALID_FILTER_KEY,
             Rule::InvalidFilterOption(_) => errors::INVALID_FILTER_OPTION,
             Rule::InvalidFilterValue(_) => errors::INVALID_FILTER_VALUE,
+        })
+    }
+
+    const SERVICE: ballast_wire::Service = ballast_wire::Service::Ssm;
+}
+
+impl ErrorCode for DocumentRule {
+    /// Validation is the protocol's error, not a shape in the model.
+    fn shape(&self) -> Option<ballast_model::ErrorShape> {
+        use DocumentRule as R;
+        Some(match self {
+            R::Validation(_) => return None,
+            R::AlreadyExists(_) => errors::DOCUMENT_ALREADY_EXISTS,
+            R::NotFound => errors::INVALID_DOCUMENT,
+            R::InvalidVersion => errors::INVALID_DOCUMENT_VERSION,
+            R::InvalidContent(_) => errors::INVALID_DOCUMENT_CONTENT,
+            R::InvalidSchemaVersion(_) => errors::INVALID_DOCUMENT_SCHEMA_VERSION,
+            R::InvalidOperation(_) => errors::INVALID_DOCUMENT_OPERATION,
+            R::DuplicateContent => errors::DUPLICATE_DOCUMENT_CONTENT,
+            R::DuplicateVersionName => errors::DUPLICATE_DOCUMENT_VERSION_NAME,
+            R::VersionLimitExceeded => errors::DOCUMENT_VERSION_LIMIT_EXCEEDED,
+            R::MaxSizeExceeded => errors::MAX_DOCUMENT_SIZE_EXCEEDED,
+            R::PermissionLimit(_) => errors::DOCUMENT_PERMISSION_LIMIT,
+            R::InvalidNextToken => errors::INVALID_NEXT_TOKEN,
+            R::InvalidFilterKey(_) => errors::INVALID_FILTER_KEY,
+            R::InvalidFilterValue(_) => errors::INVALID_FILTER_VALUE,
+            R::InvalidResourceType(_) => errors::INVALID_RESOURCE_TYPE,
+            R::InvalidResourceId(_) => errors::INVALID_RESOURCE_ID,
+            R::TooManyTags => errors::TOO_MANY_TAGS_ERROR,
         })
     }
 

@@ -1,9 +1,13 @@
 //! Systems Manager rules. Parameter Store lives in [`parameter`]; AWS's
-//! read-only public parameters (`/aws/service/...`) in [`public`]; Run
-//! Command in [`command`], and the instances its agents manage in
-//! [`managed`].
+//! read-only public parameters (`/aws/service/...`) in [`public`];
+//! documents (content, versions, sharing, and resolving a command's
+//! parameters against one) in [`document`]; the documents Amazon owns in
+//! [`amazon_documents`]; Run Command in [`command`], and the instances its
+//! agents manage in [`managed`].
 
+pub mod amazon_documents;
 pub mod command;
+pub mod document;
 pub mod managed;
 pub mod parameter;
 pub mod public;

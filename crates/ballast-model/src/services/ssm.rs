@@ -28,7 +28,56 @@ pub const OPERATIONS: &[&str] = &[
     "GetCommandInvocation",
     "CancelCommand",
     "DescribeInstanceInformation",
+    "CreateDocument",
+    "GetDocument",
+    "DescribeDocument",
+    "UpdateDocument",
+    "UpdateDocumentDefaultVersion",
+    "ListDocuments",
+    "ListDocumentVersions",
+    "DeleteDocument",
+    "DescribeDocumentPermission",
+    "ModifyDocumentPermission",
+    "AddTagsToResource",
+    "ListTagsForResource",
+    "RemoveTagsFromResource",
 ];
+
+crate::structure! {
+    /// Information includes the Amazon Web Services account ID where the current document is shared and the version shared with that account.
+    #[derive(Default)]
+    AccountSharingInfo {
+        /// The Amazon Web Services account ID where the current document is shared.
+        account_id?: String = "AccountId";
+        /// The version of the current document shared with the account.
+        shared_document_version?: String = "SharedDocumentVersion";
+    }
+}
+
+crate::structure! {
+    AddTagsToResourceInput {
+        /// Specifies the type of resource you are tagging.
+        resource_type: ResourceTypeForTagging = "ResourceType", "resourceType";
+        /// The resource ID you want to tag.
+        resource_id: String = "ResourceId", "resourceId";
+        /// One or more tags.
+        tags: Vec<Tag> = "Tags", "tags";
+    }
+    input "AddTagsToResourceRequest" |this, at, out| {
+        { let v = &this.resource_type; rules::one_of(out, at, "resourceType", v, false); }
+        { let v = &this.tags; rules::length(out, at, "tags", v, v.len(), false, None, Some(1000)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "tags", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_ADD_TAGS_TO_RESOURCE_INPUT [
+        RequiredMember { name: "resourceType", wire: "ResourceType", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "resourceId", wire: "ResourceId", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "tags", wire: "Tags", required: true, inner: Inner::List(&REQUIRED_TAG) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    AddTagsToResourceOutput {}
+}
 
 crate::structure! {
     /// A CloudWatch alarm you apply to an automation or command.
@@ -67,6 +116,65 @@ crate::structure! {
         name: String = "Name";
         /// The state of your CloudWatch alarm.
         state: ExternalAlarmState = "State";
+    }
+}
+
+crate::structure! {
+    /// A structure that includes attributes that describe a document attachment.
+    #[derive(Default)]
+    AttachmentContent {
+        /// The name of an attachment.
+        name?: String = "Name";
+        /// The size of an attachment in bytes.
+        size?: i64 = "Size";
+        /// The cryptographic hash value of the document content.
+        hash?: String = "Hash";
+        /// The hash algorithm used to calculate the hash value.
+        hash_type?: AttachmentHashType = "HashType";
+        /// The URL location of the attachment content.
+        url?: String = "Url";
+    }
+}
+
+crate::model_enum! {
+    AttachmentHashType {
+        Sha256 = "Sha256",
+    }
+}
+
+crate::structure! {
+    /// An attribute of an attachment, such as the attachment name.
+    #[derive(Default)]
+    AttachmentInformation {
+        /// The name of the attachment.
+        name?: String = "Name";
+    }
+}
+
+crate::structure! {
+    /// Identifying information about a document attachment, including the file name and a key-value pair that identifies the location of an attachment to a document.
+    #[derive(Default)]
+    AttachmentsSource {
+        /// The key of a key-value pair that identifies the location of an attachment to a document.
+        key?: AttachmentsSourceKey = "Key", "key";
+        /// The value of a key-value pair that identifies the location of an attachment to a document.
+        values?: Vec<String> = "Values", "values";
+        /// The name of the document attachment file.
+        name?: String = "Name", "name";
+    }
+    input "AttachmentsSource" |this, at, out| {
+        if let Some(v) = &this.key { rules::one_of(out, at, "key", v, false); }
+        if let Some(v) = &this.values { rules::length(out, at, "values", v, v.len(), false, Some(1), Some(1)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "values", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(1024), None); } }
+        if let Some(v) = &this.name { rules::string(out, at, "name", v, false, None, None, Some(&PATTERN_ATTACHMENT_IDENTIFIER)); }
+    }
+    required REQUIRED_ATTACHMENTS_SOURCE []
+}
+
+crate::model_enum! {
+    AttachmentsSourceKey {
+        SourceUrl = "SourceUrl",
+        S3FileUrl = "S3FileUrl",
+        AttachmentReference = "AttachmentReference",
     }
 }
 
@@ -301,6 +409,84 @@ crate::model_enum! {
 }
 
 crate::structure! {
+    CreateDocumentInput {
+        /// The content for the new SSM document in JSON or YAML format.
+        content: String = "Content", "content";
+        /// A list of SSM documents required by a document.
+        requires?: Vec<DocumentRequires> = "Requires", "requires";
+        /// A list of key-value pairs that describe attachments to a version of a document.
+        attachments?: Vec<AttachmentsSource> = "Attachments", "attachments";
+        /// A name for the SSM document.
+        name: String = "Name", "name";
+        /// An optional field where you can specify a friendly name for the SSM document.
+        display_name?: String = "DisplayName", "displayName";
+        /// An optional field specifying the version of the artifact you are creating with the document.
+        version_name?: String = "VersionName", "versionName";
+        /// The type of document to create.
+        document_type?: DocumentType = "DocumentType", "documentType";
+        /// Specify the document format for the request.
+        document_format?: DocumentFormat = "DocumentFormat", "documentFormat";
+        /// Specify a target type to define the kinds of resources the document can run on.
+        target_type?: String = "TargetType", "targetType";
+        /// Optional metadata that you assign to a resource.
+        tags?: Vec<Tag> = "Tags", "tags";
+    }
+    input "CreateDocumentRequest" |this, at, out| {
+        { let v = &this.content; rules::string(out, at, "content", v, false, Some(1), None, None); }
+        if let Some(v) = &this.requires { rules::length(out, at, "requires", v, v.len(), false, Some(1), None); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "requires", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.attachments { rules::length(out, at, "attachments", v, v.len(), false, Some(0), Some(20)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "attachments", i); e0.check(&rules::path(&at0, "member"), out); } }
+        { let v = &this.name; rules::string(out, at, "name", v, false, None, None, Some(&PATTERN_DOCUMENT_NAME)); }
+        if let Some(v) = &this.display_name { rules::string(out, at, "displayName", v, false, None, Some(1024), Some(&PATTERN_DOCUMENT_DISPLAY_NAME)); }
+        if let Some(v) = &this.version_name { rules::string(out, at, "versionName", v, false, None, None, Some(&PATTERN_DOCUMENT_VERSION_NAME)); }
+        if let Some(v) = &this.document_type { rules::one_of(out, at, "documentType", v, false); }
+        if let Some(v) = &this.document_format { rules::one_of(out, at, "documentFormat", v, false); }
+        if let Some(v) = &this.target_type { rules::string(out, at, "targetType", v, false, None, Some(200), Some(&PATTERN_TARGET_TYPE)); }
+        if let Some(v) = &this.tags { rules::length(out, at, "tags", v, v.len(), false, None, Some(1000)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "tags", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_CREATE_DOCUMENT_INPUT [
+        RequiredMember { name: "content", wire: "Content", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "requires", wire: "Requires", required: false, inner: Inner::List(&REQUIRED_DOCUMENT_REQUIRES) },
+        RequiredMember { name: "attachments", wire: "Attachments", required: false, inner: Inner::List(&REQUIRED_ATTACHMENTS_SOURCE) },
+        RequiredMember { name: "name", wire: "Name", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "tags", wire: "Tags", required: false, inner: Inner::List(&REQUIRED_TAG) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    CreateDocumentOutput {
+        /// Information about the SSM document.
+        document_description?: DocumentDescription = "DocumentDescription";
+    }
+}
+
+crate::structure! {
+    DeleteDocumentInput {
+        /// The name of the document.
+        name: String = "Name", "name";
+        /// The version of the document that you want to delete.
+        document_version?: String = "DocumentVersion", "documentVersion";
+        /// The version name of the document that you want to delete.
+        version_name?: String = "VersionName", "versionName";
+        /// Some SSM document types require that you specify a Force flag before you can delete the document.
+        force?: bool = "Force", "force";
+    }
+    input "DeleteDocumentRequest" |this, at, out| {
+        { let v = &this.name; rules::string(out, at, "name", v, false, None, None, Some(&PATTERN_DOCUMENT_NAME)); }
+        if let Some(v) = &this.document_version { rules::string(out, at, "documentVersion", v, false, None, None, Some(&PATTERN_DOCUMENT_VERSION)); }
+        if let Some(v) = &this.version_name { rules::string(out, at, "versionName", v, false, None, None, Some(&PATTERN_DOCUMENT_VERSION_NAME)); }
+    }
+    required REQUIRED_DELETE_DOCUMENT_INPUT [
+        RequiredMember { name: "name", wire: "Name", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DeleteDocumentOutput {}
+}
+
+crate::structure! {
     DeleteParameterInput {
         /// The name of the parameter to delete.
         name: String = "Name", "name";
@@ -338,6 +524,67 @@ crate::structure! {
         deleted_parameters?: Vec<String> = "DeletedParameters";
         /// The names of parameters that weren't deleted because the parameters aren't valid.
         invalid_parameters?: Vec<String> = "InvalidParameters";
+    }
+}
+
+crate::structure! {
+    DescribeDocumentInput {
+        /// The name of the SSM document.
+        name: String = "Name", "name";
+        /// The document version for which you want information.
+        document_version?: String = "DocumentVersion", "documentVersion";
+        /// An optional field specifying the version of the artifact associated with the document.
+        version_name?: String = "VersionName", "versionName";
+    }
+    input "DescribeDocumentRequest" |this, at, out| {
+        { let v = &this.name; rules::string(out, at, "name", v, false, None, None, Some(&PATTERN_DOCUMENT_ARN)); }
+        if let Some(v) = &this.document_version { rules::string(out, at, "documentVersion", v, false, None, None, Some(&PATTERN_DOCUMENT_VERSION)); }
+        if let Some(v) = &this.version_name { rules::string(out, at, "versionName", v, false, None, None, Some(&PATTERN_DOCUMENT_VERSION_NAME)); }
+    }
+    required REQUIRED_DESCRIBE_DOCUMENT_INPUT [
+        RequiredMember { name: "name", wire: "Name", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeDocumentOutput {
+        /// Information about the SSM document.
+        document?: DocumentDescription = "Document";
+    }
+}
+
+crate::structure! {
+    DescribeDocumentPermissionInput {
+        /// The name of the document for which you are the owner.
+        name: String = "Name", "name";
+        /// The permission type for the document.
+        permission_type: DocumentPermissionType = "PermissionType", "permissionType";
+        /// The maximum number of items to return for this call.
+        max_results?: i32 = "MaxResults", "maxResults";
+        /// The token for the next set of items to return.
+        next_token?: String = "NextToken", "nextToken";
+    }
+    input "DescribeDocumentPermissionRequest" |this, at, out| {
+        { let v = &this.name; rules::string(out, at, "name", v, false, None, None, Some(&PATTERN_DOCUMENT_NAME)); }
+        { let v = &this.permission_type; rules::one_of(out, at, "permissionType", v, false); }
+        if let Some(v) = &this.max_results { rules::integer(out, at, "maxResults", i64::from(*v), Some(1), Some(200)); }
+    }
+    required REQUIRED_DESCRIBE_DOCUMENT_PERMISSION_INPUT [
+        RequiredMember { name: "name", wire: "Name", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "permissionType", wire: "PermissionType", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeDocumentPermissionOutput {
+        /// The account IDs that have permission to use this document.
+        account_ids?: Vec<String> = "AccountIds";
+        /// A list of Amazon Web Services accounts where the current document is shared and the version shared with each account.
+        account_sharing_info_list?: Vec<AccountSharingInfo> = "AccountSharingInfoList";
+        /// The token for the next set of items to return.
+        next_token?: String = "NextToken";
     }
 }
 
@@ -409,10 +656,289 @@ crate::structure! {
     }
 }
 
+crate::structure! {
+    /// A default version of a document.
+    #[derive(Default)]
+    DocumentDefaultVersionDescription {
+        /// The name of the document.
+        name?: String = "Name";
+        /// The default version of the document.
+        default_version?: String = "DefaultVersion";
+        /// The default version of the artifact associated with the document.
+        default_version_name?: String = "DefaultVersionName";
+    }
+}
+
+crate::structure! {
+    /// Describes an Amazon Web Services Systems Manager document (SSM document).
+    #[derive(Default)]
+    DocumentDescription {
+        /// The SHA1 hash of the document, which you can use for verification.
+        sha1?: String = "Sha1";
+        /// The Sha256 or Sha1 hash created by the system when the document was created.
+        hash?: String = "Hash";
+        /// The hash type of the document.
+        hash_type?: DocumentHashType = "HashType";
+        /// The name of the SSM document.
+        name?: String = "Name";
+        /// The friendly name of the SSM document.
+        display_name?: String = "DisplayName";
+        /// The version of the artifact associated with the document.
+        version_name?: String = "VersionName";
+        /// The Amazon Web Services user that created the document.
+        owner?: String = "Owner";
+        /// The date when the document was created.
+        created_date?: Timestamp = "CreatedDate";
+        /// The status of the SSM document.
+        status?: DocumentStatus = "Status";
+        /// A message returned by Amazon Web Services Systems Manager that explains the Status value.
+        status_information?: String = "StatusInformation";
+        /// The document version.
+        document_version?: String = "DocumentVersion";
+        /// A description of the document.
+        description?: String = "Description";
+        /// A description of the parameters for a document.
+        parameters?: Vec<DocumentParameter> = "Parameters";
+        /// The list of operating system (OS) platforms compatible with this SSM document.
+        platform_types?: Vec<PlatformType> = "PlatformTypes";
+        /// The type of document.
+        document_type?: DocumentType = "DocumentType";
+        /// The schema version.
+        schema_version?: String = "SchemaVersion";
+        /// The latest version of the document.
+        latest_version?: String = "LatestVersion";
+        /// The default version.
+        default_version?: String = "DefaultVersion";
+        /// The document format, either JSON or YAML.
+        document_format?: DocumentFormat = "DocumentFormat";
+        /// The target type which defines the kinds of resources the document can run on.
+        target_type?: String = "TargetType";
+        /// The tags, or metadata, that have been applied to the document.
+        tags?: Vec<Tag> = "Tags";
+        /// Details about the document attachments, including names, locations, sizes, and so on.
+        attachments_information?: Vec<AttachmentInformation> = "AttachmentsInformation";
+        /// A list of SSM documents required by a document.
+        requires?: Vec<DocumentRequires> = "Requires";
+        /// The user in your organization who created the document.
+        author?: String = "Author";
+        /// Details about the review of a document.
+        review_information?: Vec<ReviewInformation> = "ReviewInformation";
+        /// The version of the document currently approved for use in the organization.
+        approved_version?: String = "ApprovedVersion";
+        /// The version of the document that is currently under review.
+        pending_review_version?: String = "PendingReviewVersion";
+        /// The current status of the review.
+        review_status?: ReviewStatus = "ReviewStatus";
+        /// The classification of a document to help you identify and categorize its use.
+        category?: Vec<String> = "Category";
+        /// The value that identifies a document's category.
+        category_enum?: Vec<String> = "CategoryEnum";
+    }
+}
+
+crate::structure! {
+    /// This data type is deprecated.
+    DocumentFilter {
+        /// The name of the filter.
+        key: DocumentFilterKey = "key", "key";
+        /// The value of the filter.
+        value: String = "value", "value";
+    }
+    input "DocumentFilter" |this, at, out| {
+        { let v = &this.key; rules::one_of(out, at, "key", v, false); }
+        { let v = &this.value; rules::string(out, at, "value", v, false, Some(1), None, None); }
+    }
+    required REQUIRED_DOCUMENT_FILTER [
+        RequiredMember { name: "key", wire: "key", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "value", wire: "value", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::model_enum! {
+    DocumentFilterKey {
+        Name = "Name",
+        Owner = "Owner",
+        PlatformTypes = "PlatformTypes",
+        DocumentType = "DocumentType",
+    }
+}
+
+crate::model_enum! {
+    DocumentFormat {
+        Yaml = "YAML",
+        Json = "JSON",
+        Text = "TEXT",
+    }
+}
+
 crate::model_enum! {
     DocumentHashType {
         Sha256 = "Sha256",
         Sha1 = "Sha1",
+    }
+}
+
+crate::structure! {
+    /// Describes the name of a SSM document.
+    #[derive(Default)]
+    DocumentIdentifier {
+        /// The name of the SSM document.
+        name?: String = "Name";
+        /// The date the SSM document was created.
+        created_date?: Timestamp = "CreatedDate";
+        /// An optional field where you can specify a friendly name for the SSM document.
+        display_name?: String = "DisplayName";
+        /// The Amazon Web Services user that created the document.
+        owner?: String = "Owner";
+        /// An optional field specifying the version of the artifact associated with the document.
+        version_name?: String = "VersionName";
+        /// The operating system platform.
+        platform_types?: Vec<PlatformType> = "PlatformTypes";
+        /// The document version.
+        document_version?: String = "DocumentVersion";
+        /// The document type.
+        document_type?: DocumentType = "DocumentType";
+        /// The schema version.
+        schema_version?: String = "SchemaVersion";
+        /// The document format, either JSON or YAML.
+        document_format?: DocumentFormat = "DocumentFormat";
+        /// The target type which defines the kinds of resources the document can run on.
+        target_type?: String = "TargetType";
+        /// The tags, or metadata, that have been applied to the document.
+        tags?: Vec<Tag> = "Tags";
+        /// A list of SSM documents required by a document.
+        requires?: Vec<DocumentRequires> = "Requires";
+        /// The current status of a document review.
+        review_status?: ReviewStatus = "ReviewStatus";
+        /// The user in your organization who created the document.
+        author?: String = "Author";
+    }
+}
+
+crate::structure! {
+    /// One or more filters.
+    #[derive(Default)]
+    DocumentKeyValuesFilter {
+        /// The name of the filter key.
+        key?: String = "Key", "key";
+        /// The value for the filter key.
+        values?: Vec<String> = "Values", "values";
+    }
+    input "DocumentKeyValuesFilter" |this, at, out| {
+        if let Some(v) = &this.key { rules::string(out, at, "key", v, false, Some(1), Some(128), None); }
+        if let Some(v) = &this.values { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "values", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(256), None); } }
+    }
+    required REQUIRED_DOCUMENT_KEY_VALUES_FILTER []
+}
+
+crate::structure! {
+    /// Parameters specified in a Systems Manager document that run on the server when the command is run.
+    #[derive(Default)]
+    DocumentParameter {
+        /// The name of the parameter.
+        name?: String = "Name";
+        /// The type of parameter.
+        r#type?: DocumentParameterType = "Type";
+        /// A description of what the parameter does, how to use it, the default value, and whether or not the parameter is optional.
+        description?: String = "Description";
+        /// If specified, the default values for the parameters.
+        default_value?: String = "DefaultValue";
+    }
+}
+
+crate::model_enum! {
+    DocumentParameterType {
+        String = "String",
+        StringList = "StringList",
+    }
+}
+
+crate::model_enum! {
+    DocumentPermissionType {
+        Share = "Share",
+    }
+}
+
+crate::structure! {
+    /// An SSM document required by the current document.
+    DocumentRequires {
+        /// The name of the required SSM document.
+        name: String = "Name", "name";
+        /// The document version required by the current document.
+        version?: String = "Version", "version";
+        /// The document type of the required SSM document.
+        require_type?: String = "RequireType", "requireType";
+        /// An optional field specifying the version of the artifact associated with the document.
+        version_name?: String = "VersionName", "versionName";
+    }
+    input "DocumentRequires" |this, at, out| {
+        { let v = &this.name; rules::string(out, at, "name", v, false, None, None, Some(&PATTERN_DOCUMENT_ARN)); }
+        if let Some(v) = &this.version { rules::string(out, at, "version", v, false, None, None, Some(&PATTERN_DOCUMENT_VERSION)); }
+        if let Some(v) = &this.require_type { rules::string(out, at, "requireType", v, false, None, Some(128), Some(&PATTERN_REQUIRE_TYPE)); }
+        if let Some(v) = &this.version_name { rules::string(out, at, "versionName", v, false, None, None, Some(&PATTERN_DOCUMENT_VERSION_NAME)); }
+    }
+    required REQUIRED_DOCUMENT_REQUIRES [
+        RequiredMember { name: "name", wire: "Name", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::model_enum! {
+    /// The status of a document.
+    DocumentStatus {
+        Creating = "Creating",
+        Active = "Active",
+        Updating = "Updating",
+        Deleting = "Deleting",
+        Failed = "Failed",
+    }
+}
+
+crate::model_enum! {
+    DocumentType {
+        Command = "Command",
+        Policy = "Policy",
+        Automation = "Automation",
+        Session = "Session",
+        Package = "Package",
+        ApplicationConfiguration = "ApplicationConfiguration",
+        ApplicationConfigurationSchema = "ApplicationConfigurationSchema",
+        DeploymentStrategy = "DeploymentStrategy",
+        ChangeCalendar = "ChangeCalendar",
+        AutomationChangeTemplate = "Automation.ChangeTemplate",
+        ProblemAnalysis = "ProblemAnalysis",
+        ProblemAnalysisTemplate = "ProblemAnalysisTemplate",
+        CloudFormation = "CloudFormation",
+        ConformancePackTemplate = "ConformancePackTemplate",
+        QuickSetup = "QuickSetup",
+        ManualApprovalPolicy = "ManualApprovalPolicy",
+        AutoApprovalPolicy = "AutoApprovalPolicy",
+    }
+}
+
+crate::structure! {
+    /// Version information about the document.
+    #[derive(Default)]
+    DocumentVersionInfo {
+        /// The document name.
+        name?: String = "Name";
+        /// The friendly name of the SSM document.
+        display_name?: String = "DisplayName";
+        /// The document version.
+        document_version?: String = "DocumentVersion";
+        /// The version of the artifact associated with the document.
+        version_name?: String = "VersionName";
+        /// The date the document was created.
+        created_date?: Timestamp = "CreatedDate";
+        /// An identifier for the default version of the document.
+        is_default_version?: bool = "IsDefaultVersion";
+        /// The document format, either JSON or YAML.
+        document_format?: DocumentFormat = "DocumentFormat";
+        /// The status of the SSM document, such as Creating, Active, Failed, and Deleting.
+        status?: DocumentStatus = "Status";
+        /// A message returned by Amazon Web Services Systems Manager that explains the Status value.
+        status_information?: String = "StatusInformation";
+        /// The current status of the approval review for the latest version of the document.
+        review_status?: ReviewStatus = "ReviewStatus";
     }
 }
 
@@ -480,6 +1006,60 @@ crate::structure! {
         standard_error_url?: String = "StandardErrorUrl";
         /// Amazon CloudWatch Logs information where Systems Manager sent the command output.
         cloud_watch_output_config?: CloudWatchOutputConfig = "CloudWatchOutputConfig";
+    }
+}
+
+crate::structure! {
+    GetDocumentInput {
+        /// The name of the SSM document.
+        name: String = "Name", "name";
+        /// An optional field specifying the version of the artifact associated with the document.
+        version_name?: String = "VersionName", "versionName";
+        /// The document version for which you want information.
+        document_version?: String = "DocumentVersion", "documentVersion";
+        /// Returns the document in the specified format.
+        document_format?: DocumentFormat = "DocumentFormat", "documentFormat";
+    }
+    input "GetDocumentRequest" |this, at, out| {
+        { let v = &this.name; rules::string(out, at, "name", v, false, None, None, Some(&PATTERN_DOCUMENT_ARN)); }
+        if let Some(v) = &this.version_name { rules::string(out, at, "versionName", v, false, None, None, Some(&PATTERN_DOCUMENT_VERSION_NAME)); }
+        if let Some(v) = &this.document_version { rules::string(out, at, "documentVersion", v, false, None, None, Some(&PATTERN_DOCUMENT_VERSION)); }
+        if let Some(v) = &this.document_format { rules::one_of(out, at, "documentFormat", v, false); }
+    }
+    required REQUIRED_GET_DOCUMENT_INPUT [
+        RequiredMember { name: "name", wire: "Name", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    GetDocumentOutput {
+        /// The name of the SSM document.
+        name?: String = "Name";
+        /// The date the SSM document was created.
+        created_date?: Timestamp = "CreatedDate";
+        /// The friendly name of the SSM document.
+        display_name?: String = "DisplayName";
+        /// The version of the artifact associated with the document.
+        version_name?: String = "VersionName";
+        /// The document version.
+        document_version?: String = "DocumentVersion";
+        /// The status of the SSM document, such as Creating, Active, Updating, Failed, and Deleting.
+        status?: DocumentStatus = "Status";
+        /// A message returned by Amazon Web Services Systems Manager that explains the Status value.
+        status_information?: String = "StatusInformation";
+        /// The contents of the SSM document.
+        content?: String = "Content";
+        /// The document type.
+        document_type?: DocumentType = "DocumentType";
+        /// The document format, either JSON or YAML.
+        document_format?: DocumentFormat = "DocumentFormat";
+        /// A list of SSM documents required by a document.
+        requires?: Vec<DocumentRequires> = "Requires";
+        /// A description of the document attachments, including names, locations, sizes, and so on.
+        attachments_content?: Vec<AttachmentContent> = "AttachmentsContent";
+        /// The current review status of a new custom Systems Manager document (SSM document) created by a member of your organization, or of the latest version of an existing SSM document.
+        review_status?: ReviewStatus = "ReviewStatus";
     }
 }
 
@@ -808,6 +1388,122 @@ crate::structure! {
 }
 
 crate::structure! {
+    ListDocumentVersionsInput {
+        /// The name of the document.
+        name: String = "Name", "name";
+        /// The maximum number of items to return for this call.
+        max_results?: i32 = "MaxResults", "maxResults";
+        /// The token for the next set of items to return.
+        next_token?: String = "NextToken", "nextToken";
+    }
+    input "ListDocumentVersionsRequest" |this, at, out| {
+        { let v = &this.name; rules::string(out, at, "name", v, false, None, None, Some(&PATTERN_DOCUMENT_ARN)); }
+        if let Some(v) = &this.max_results { rules::integer(out, at, "maxResults", i64::from(*v), Some(1), Some(50)); }
+    }
+    required REQUIRED_LIST_DOCUMENT_VERSIONS_INPUT [
+        RequiredMember { name: "name", wire: "Name", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    ListDocumentVersionsOutput {
+        /// The document versions.
+        document_versions?: Vec<DocumentVersionInfo> = "DocumentVersions";
+        /// The token to use when requesting the next set of items.
+        next_token?: String = "NextToken";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    ListDocumentsInput {
+        /// This data type is deprecated.
+        document_filter_list?: Vec<DocumentFilter> = "DocumentFilterList", "documentFilterList";
+        /// One or more DocumentKeyValuesFilter objects.
+        filters?: Vec<DocumentKeyValuesFilter> = "Filters", "filters";
+        /// The maximum number of items to return for this call.
+        max_results?: i32 = "MaxResults", "maxResults";
+        /// The token for the next set of items to return.
+        next_token?: String = "NextToken", "nextToken";
+    }
+    input "ListDocumentsRequest" |this, at, out| {
+        if let Some(v) = &this.document_filter_list { rules::length(out, at, "documentFilterList", v, v.len(), false, Some(1), None); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "documentFilterList", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.filters { rules::length(out, at, "filters", v, v.len(), false, Some(0), Some(6)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "filters", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.max_results { rules::integer(out, at, "maxResults", i64::from(*v), Some(1), Some(50)); }
+    }
+    required REQUIRED_LIST_DOCUMENTS_INPUT [
+        RequiredMember { name: "documentFilterList", wire: "DocumentFilterList", required: false, inner: Inner::List(&REQUIRED_DOCUMENT_FILTER) },
+        RequiredMember { name: "filters", wire: "Filters", required: false, inner: Inner::List(&REQUIRED_DOCUMENT_KEY_VALUES_FILTER) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    ListDocumentsOutput {
+        /// The names of the SSM documents.
+        document_identifiers?: Vec<DocumentIdentifier> = "DocumentIdentifiers";
+        /// The token to use when requesting the next set of items.
+        next_token?: String = "NextToken";
+    }
+}
+
+crate::structure! {
+    ListTagsForResourceInput {
+        /// Returns a list of tags for a specific resource type.
+        resource_type: ResourceTypeForTagging = "ResourceType", "resourceType";
+        /// The resource ID for which you want to see a list of tags.
+        resource_id: String = "ResourceId", "resourceId";
+    }
+    input "ListTagsForResourceRequest" |this, at, out| {
+        { let v = &this.resource_type; rules::one_of(out, at, "resourceType", v, false); }
+    }
+    required REQUIRED_LIST_TAGS_FOR_RESOURCE_INPUT [
+        RequiredMember { name: "resourceType", wire: "ResourceType", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "resourceId", wire: "ResourceId", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    ListTagsForResourceOutput {
+        /// A list of tags.
+        tag_list?: Vec<Tag> = "TagList";
+    }
+}
+
+crate::structure! {
+    ModifyDocumentPermissionInput {
+        /// The name of the document that you want to share.
+        name: String = "Name", "name";
+        /// The permission type for the document.
+        permission_type: DocumentPermissionType = "PermissionType", "permissionType";
+        /// The Amazon Web Services users that should have access to the document.
+        account_ids_to_add?: Vec<String> = "AccountIdsToAdd", "accountIdsToAdd";
+        /// The Amazon Web Services users that should no longer have access to the document.
+        account_ids_to_remove?: Vec<String> = "AccountIdsToRemove", "accountIdsToRemove";
+        /// (Optional) The version of the document to share.
+        shared_document_version?: String = "SharedDocumentVersion", "sharedDocumentVersion";
+    }
+    input "ModifyDocumentPermissionRequest" |this, at, out| {
+        { let v = &this.name; rules::string(out, at, "name", v, false, None, None, Some(&PATTERN_DOCUMENT_NAME)); }
+        { let v = &this.permission_type; rules::one_of(out, at, "permissionType", v, false); }
+        if let Some(v) = &this.account_ids_to_add { rules::length(out, at, "accountIdsToAdd", v, v.len(), false, None, Some(20)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "accountIdsToAdd", i); rules::string(out, &at0, "member", e0, false, None, None, Some(&PATTERN_ACCOUNT_ID)); } }
+        if let Some(v) = &this.account_ids_to_remove { rules::length(out, at, "accountIdsToRemove", v, v.len(), false, None, Some(20)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "accountIdsToRemove", i); rules::string(out, &at0, "member", e0, false, None, None, Some(&PATTERN_ACCOUNT_ID)); } }
+        if let Some(v) = &this.shared_document_version { rules::string(out, at, "sharedDocumentVersion", v, false, None, Some(8), Some(&PATTERN_SHARED_DOCUMENT_VERSION)); }
+    }
+    required REQUIRED_MODIFY_DOCUMENT_PERMISSION_INPUT [
+        RequiredMember { name: "name", wire: "Name", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "permissionType", wire: "PermissionType", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    ModifyDocumentPermissionOutput {}
+}
+
+crate::structure! {
     /// Configurations for sending notifications.
     #[derive(Default)]
     NotificationConfig {
@@ -1078,10 +1774,71 @@ crate::structure! {
     }
 }
 
+crate::structure! {
+    RemoveTagsFromResourceInput {
+        /// The type of resource from which you want to remove a tag.
+        resource_type: ResourceTypeForTagging = "ResourceType", "resourceType";
+        /// The ID of the resource from which you want to remove tags.
+        resource_id: String = "ResourceId", "resourceId";
+        /// Tag keys that you want to remove from the specified resource.
+        tag_keys: Vec<String> = "TagKeys", "tagKeys";
+    }
+    input "RemoveTagsFromResourceRequest" |this, at, out| {
+        { let v = &this.resource_type; rules::one_of(out, at, "resourceType", v, false); }
+        { let v = &this.tag_keys; for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "tagKeys", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(128), Some(&PATTERN_TAG_KEY)); } }
+    }
+    required REQUIRED_REMOVE_TAGS_FROM_RESOURCE_INPUT [
+        RequiredMember { name: "resourceType", wire: "ResourceType", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "resourceId", wire: "ResourceId", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "tagKeys", wire: "TagKeys", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    RemoveTagsFromResourceOutput {}
+}
+
 crate::model_enum! {
     ResourceType {
         ManagedInstance = "ManagedInstance",
         EC2Instance = "EC2Instance",
+    }
+}
+
+crate::model_enum! {
+    ResourceTypeForTagging {
+        Document = "Document",
+        ManagedInstance = "ManagedInstance",
+        MaintenanceWindow = "MaintenanceWindow",
+        Parameter = "Parameter",
+        PatchBaseline = "PatchBaseline",
+        OpsItem = "OpsItem",
+        OpsMetadata = "OpsMetadata",
+        Automation = "Automation",
+        Association = "Association",
+    }
+}
+
+crate::structure! {
+    /// Information about the result of a document review request.
+    #[derive(Default)]
+    ReviewInformation {
+        /// The time that the reviewer took action on the document review request.
+        reviewed_time?: Timestamp = "ReviewedTime";
+        /// The current status of the document review request.
+        status?: ReviewStatus = "Status";
+        /// The reviewer assigned to take action on the document review request.
+        reviewer?: String = "Reviewer";
+    }
+}
+
+crate::model_enum! {
+    ReviewStatus {
+        Approved = "APPROVED",
+        NotReviewed = "NOT_REVIEWED",
+        Pending = "PENDING",
+        Rejected = "REJECTED",
     }
 }
 
@@ -1201,11 +1958,86 @@ crate::structure! {
     required REQUIRED_TARGET []
 }
 
+crate::structure! {
+    UpdateDocumentDefaultVersionInput {
+        /// The name of a custom document that you want to set as the default version.
+        name: String = "Name", "name";
+        /// The version of a custom document that you want to set as the default version.
+        document_version: String = "DocumentVersion", "documentVersion";
+    }
+    input "UpdateDocumentDefaultVersionRequest" |this, at, out| {
+        { let v = &this.name; rules::string(out, at, "name", v, false, None, None, Some(&PATTERN_DOCUMENT_NAME)); }
+        { let v = &this.document_version; rules::string(out, at, "documentVersion", v, false, None, None, Some(&PATTERN_DOCUMENT_VERSION_NUMBER)); }
+    }
+    required REQUIRED_UPDATE_DOCUMENT_DEFAULT_VERSION_INPUT [
+        RequiredMember { name: "name", wire: "Name", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "documentVersion", wire: "DocumentVersion", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    UpdateDocumentDefaultVersionOutput {
+        /// The description of a custom document that you want to set as the default version.
+        description?: DocumentDefaultVersionDescription = "Description";
+    }
+}
+
+crate::structure! {
+    UpdateDocumentInput {
+        /// A valid JSON or YAML string.
+        content: String = "Content", "content";
+        /// A list of key-value pairs that describe attachments to a version of a document.
+        attachments?: Vec<AttachmentsSource> = "Attachments", "attachments";
+        /// The name of the SSM document that you want to update.
+        name: String = "Name", "name";
+        /// The friendly name of the SSM document that you want to update.
+        display_name?: String = "DisplayName", "displayName";
+        /// An optional field specifying the version of the artifact you are updating with the document.
+        version_name?: String = "VersionName", "versionName";
+        /// The version of the document that you want to update.
+        document_version?: String = "DocumentVersion", "documentVersion";
+        /// Specify the document format for the new document version.
+        document_format?: DocumentFormat = "DocumentFormat", "documentFormat";
+        /// Specify a new target type for the document.
+        target_type?: String = "TargetType", "targetType";
+    }
+    input "UpdateDocumentRequest" |this, at, out| {
+        { let v = &this.content; rules::string(out, at, "content", v, false, Some(1), None, None); }
+        if let Some(v) = &this.attachments { rules::length(out, at, "attachments", v, v.len(), false, Some(0), Some(20)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "attachments", i); e0.check(&rules::path(&at0, "member"), out); } }
+        { let v = &this.name; rules::string(out, at, "name", v, false, None, None, Some(&PATTERN_DOCUMENT_NAME)); }
+        if let Some(v) = &this.display_name { rules::string(out, at, "displayName", v, false, None, Some(1024), Some(&PATTERN_DOCUMENT_DISPLAY_NAME)); }
+        if let Some(v) = &this.version_name { rules::string(out, at, "versionName", v, false, None, None, Some(&PATTERN_DOCUMENT_VERSION_NAME)); }
+        if let Some(v) = &this.document_version { rules::string(out, at, "documentVersion", v, false, None, None, Some(&PATTERN_DOCUMENT_VERSION)); }
+        if let Some(v) = &this.document_format { rules::one_of(out, at, "documentFormat", v, false); }
+        if let Some(v) = &this.target_type { rules::string(out, at, "targetType", v, false, None, Some(200), Some(&PATTERN_TARGET_TYPE)); }
+    }
+    required REQUIRED_UPDATE_DOCUMENT_INPUT [
+        RequiredMember { name: "content", wire: "Content", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "attachments", wire: "Attachments", required: false, inner: Inner::List(&REQUIRED_ATTACHMENTS_SOURCE) },
+        RequiredMember { name: "name", wire: "Name", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    UpdateDocumentOutput {
+        /// A description of the document that was updated.
+        document_description?: DocumentDescription = "DocumentDescription";
+    }
+}
+
 /// Every pattern validation checks, by string shape.
 pub static PATTERNS: &[(&str, &Pattern)] = &[
+    ("AccountId", &PATTERN_ACCOUNT_ID),
     ("AlarmName", &PATTERN_ALARM_NAME),
+    ("AttachmentIdentifier", &PATTERN_ATTACHMENT_IDENTIFIER),
     ("DocumentARN", &PATTERN_DOCUMENT_ARN),
+    ("DocumentDisplayName", &PATTERN_DOCUMENT_DISPLAY_NAME),
+    ("DocumentName", &PATTERN_DOCUMENT_NAME),
     ("DocumentVersion", &PATTERN_DOCUMENT_VERSION),
+    ("DocumentVersionName", &PATTERN_DOCUMENT_VERSION_NAME),
+    ("DocumentVersionNumber", &PATTERN_DOCUMENT_VERSION_NUMBER),
     ("InstanceId", &PATTERN_INSTANCE_ID),
     ("MaxConcurrency", &PATTERN_MAX_CONCURRENCY),
     ("MaxErrors", &PATTERN_MAX_ERRORS),
@@ -1214,14 +2046,23 @@ pub static PATTERNS: &[(&str, &Pattern)] = &[
         "ParameterStringFilterKey",
         &PATTERN_PARAMETER_STRING_FILTER_KEY,
     ),
+    ("RequireType", &PATTERN_REQUIRE_TYPE),
+    ("SharedDocumentVersion", &PATTERN_SHARED_DOCUMENT_VERSION),
     ("TagKey", &PATTERN_TAG_KEY),
     ("TagValue", &PATTERN_TAG_VALUE),
     ("TargetKey", &PATTERN_TARGET_KEY),
+    ("TargetType", &PATTERN_TARGET_TYPE),
 ];
 
+static PATTERN_ACCOUNT_ID: Pattern = Pattern::new(r#"(?i)all|[0-9]{12}"#);
 static PATTERN_ALARM_NAME: Pattern = Pattern::new(r#"^(?!\s*$).+"#);
+static PATTERN_ATTACHMENT_IDENTIFIER: Pattern = Pattern::new(r#"^[a-zA-Z0-9_\-.]{3,128}$"#);
 static PATTERN_DOCUMENT_ARN: Pattern = Pattern::new(r#"^[a-zA-Z0-9_\-.:/]{3,128}$"#);
+static PATTERN_DOCUMENT_DISPLAY_NAME: Pattern = Pattern::new(r#"^[\w\.\-\:\/ ]*$"#);
+static PATTERN_DOCUMENT_NAME: Pattern = Pattern::new(r#"^[a-zA-Z0-9_\-.]{3,128}$"#);
 static PATTERN_DOCUMENT_VERSION: Pattern = Pattern::new(r#"([$]LATEST|[$]DEFAULT|^[1-9][0-9]*$)"#);
+static PATTERN_DOCUMENT_VERSION_NAME: Pattern = Pattern::new(r#"^[a-zA-Z0-9_\-.]{1,128}$"#);
+static PATTERN_DOCUMENT_VERSION_NUMBER: Pattern = Pattern::new(r#"(^[1-9][0-9]*$)"#);
 static PATTERN_INSTANCE_ID: Pattern = Pattern::new(r#"(^i-(\w{8}|\w{17})$)|(^mi-\w{17}$)"#);
 static PATTERN_MAX_CONCURRENCY: Pattern =
     Pattern::new(r#"^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$"#);
@@ -1229,16 +2070,75 @@ static PATTERN_MAX_ERRORS: Pattern = Pattern::new(r#"^([1-9][0-9]*|[0]|[1-9][0-9
 static PATTERN_PARAMETER_KEY_ID: Pattern = Pattern::new(r#"^([a-zA-Z0-9:/_-]+)$"#);
 static PATTERN_PARAMETER_STRING_FILTER_KEY: Pattern =
     Pattern::new(r#"tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType"#);
+static PATTERN_REQUIRE_TYPE: Pattern = Pattern::new(r#"^[a-zA-Z0-9_\-.]{1,128}$"#);
+static PATTERN_SHARED_DOCUMENT_VERSION: Pattern = Pattern::new(r#"([$]LATEST|[$]DEFAULT|[$]ALL)"#);
 static PATTERN_TAG_KEY: Pattern = Pattern::new(r#"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$"#);
 static PATTERN_TAG_VALUE: Pattern = Pattern::new(r#"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$"#);
 static PATTERN_TARGET_KEY: Pattern = Pattern::new(
     r#"^[\p{L}\p{Z}\p{N}_.:/=\-@]*$|resource-groups:ResourceTypeFilters|resource-groups:Name"#,
 );
+static PATTERN_TARGET_TYPE: Pattern = Pattern::new(r#"^\/[\w\.\-\:\/]*$"#);
 
 /// The errors the listed operations can return: code, HTTP status and fault
 /// from each error shape's traits.
 pub mod errors {
     use super::*;
+
+    /// You must disassociate a document from all managed nodes before you can delete it.
+    pub const ASSOCIATED_INSTANCES: ErrorShape = ErrorShape {
+        shape: "AssociatedInstances",
+        code: "AssociatedInstances",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// The specified document already exists.
+    pub const DOCUMENT_ALREADY_EXISTS: ErrorShape = ErrorShape {
+        shape: "DocumentAlreadyExists",
+        code: "DocumentAlreadyExists",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// You can have at most 500 active SSM documents.
+    pub const DOCUMENT_LIMIT_EXCEEDED: ErrorShape = ErrorShape {
+        shape: "DocumentLimitExceeded",
+        code: "DocumentLimitExceeded",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// The document can't be shared with more Amazon Web Services accounts.
+    pub const DOCUMENT_PERMISSION_LIMIT: ErrorShape = ErrorShape {
+        shape: "DocumentPermissionLimit",
+        code: "DocumentPermissionLimit",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// The document has too many versions.
+    pub const DOCUMENT_VERSION_LIMIT_EXCEEDED: ErrorShape = ErrorShape {
+        shape: "DocumentVersionLimitExceeded",
+        code: "DocumentVersionLimitExceeded",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// The content of the association document matches another document.
+    pub const DUPLICATE_DOCUMENT_CONTENT: ErrorShape = ErrorShape {
+        shape: "DuplicateDocumentContent",
+        code: "DuplicateDocumentContent",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// The version name has already been used in this document.
+    pub const DUPLICATE_DOCUMENT_VERSION_NAME: ErrorShape = ErrorShape {
+        shape: "DuplicateDocumentVersionName",
+        code: "DuplicateDocumentVersionName",
+        status: 400,
+        fault: Fault::Sender,
+    };
 
     /// You can't specify a managed node ID in more than one association.
     pub const DUPLICATE_INSTANCE_ID: ErrorShape = ErrorShape {
@@ -1300,6 +2200,30 @@ pub mod errors {
     pub const INVALID_DOCUMENT: ErrorShape = ErrorShape {
         shape: "InvalidDocument",
         code: "InvalidDocument",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// The content for the document isn't valid.
+    pub const INVALID_DOCUMENT_CONTENT: ErrorShape = ErrorShape {
+        shape: "InvalidDocumentContent",
+        code: "InvalidDocumentContent",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// You attempted to delete a document while it is still shared.
+    pub const INVALID_DOCUMENT_OPERATION: ErrorShape = ErrorShape {
+        shape: "InvalidDocumentOperation",
+        code: "InvalidDocumentOperation",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// The version of the document schema isn't supported.
+    pub const INVALID_DOCUMENT_SCHEMA_VERSION: ErrorShape = ErrorShape {
+        shape: "InvalidDocumentSchemaVersion",
+        code: "InvalidDocumentSchemaVersion",
         status: 400,
         fault: Fault::Sender,
     };
@@ -1392,6 +2316,14 @@ pub mod errors {
         fault: Fault::Sender,
     };
 
+    /// The permission type isn't supported.
+    pub const INVALID_PERMISSION_TYPE: ErrorShape = ErrorShape {
+        shape: "InvalidPermissionType",
+        code: "InvalidPermissionType",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
     /// The plugin name isn't valid.
     pub const INVALID_PLUGIN_NAME: ErrorShape = ErrorShape {
         shape: "InvalidPluginName",
@@ -1416,6 +2348,22 @@ pub mod errors {
         fault: Fault::Sender,
     };
 
+    /// The resource ID isn't valid.
+    pub const INVALID_RESOURCE_ID: ErrorShape = ErrorShape {
+        shape: "InvalidResourceId",
+        code: "InvalidResourceId",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// The resource type isn't valid.
+    pub const INVALID_RESOURCE_TYPE: ErrorShape = ErrorShape {
+        shape: "InvalidResourceType",
+        code: "InvalidResourceType",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
     /// The role name can't contain invalid characters.
     pub const INVALID_ROLE: ErrorShape = ErrorShape {
         shape: "InvalidRole",
@@ -1436,6 +2384,14 @@ pub mod errors {
     pub const MAX_DOCUMENT_SIZE_EXCEEDED: ErrorShape = ErrorShape {
         shape: "MaxDocumentSizeExceeded",
         code: "MaxDocumentSizeExceeded",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// The requested operation is no longer supported by Systems Manager.
+    pub const NO_LONGER_SUPPORTED_EXCEPTION: ErrorShape = ErrorShape {
+        shape: "NoLongerSupportedException",
+        code: "NoLongerSupportedException",
         status: 400,
         fault: Fault::Sender,
     };
@@ -1504,6 +2460,14 @@ pub mod errors {
         fault: Fault::Sender,
     };
 
+    /// The Targets parameter includes too many tags.
+    pub const TOO_MANY_TAGS_ERROR: ErrorShape = ErrorShape {
+        shape: "TooManyTagsError",
+        code: "TooManyTagsError",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
     /// There are concurrent updates for a resource that supports one update at a time.
     pub const TOO_MANY_UPDATES: ErrorShape = ErrorShape {
         shape: "TooManyUpdates",
@@ -1530,6 +2494,13 @@ pub mod errors {
 
     /// Every error above.
     pub const ALL: &[ErrorShape] = &[
+        ASSOCIATED_INSTANCES,
+        DOCUMENT_ALREADY_EXISTS,
+        DOCUMENT_LIMIT_EXCEEDED,
+        DOCUMENT_PERMISSION_LIMIT,
+        DOCUMENT_VERSION_LIMIT_EXCEEDED,
+        DUPLICATE_DOCUMENT_CONTENT,
+        DUPLICATE_DOCUMENT_VERSION_NAME,
         DUPLICATE_INSTANCE_ID,
         HIERARCHY_LEVEL_LIMIT_EXCEEDED_EXCEPTION,
         HIERARCHY_TYPE_MISMATCH_EXCEPTION,
@@ -1538,6 +2509,9 @@ pub mod errors {
         INVALID_ALLOWED_PATTERN_EXCEPTION,
         INVALID_COMMAND_ID,
         INVALID_DOCUMENT,
+        INVALID_DOCUMENT_CONTENT,
+        INVALID_DOCUMENT_OPERATION,
+        INVALID_DOCUMENT_SCHEMA_VERSION,
         INVALID_DOCUMENT_VERSION,
         INVALID_FILTER_KEY,
         INVALID_FILTER_OPTION,
@@ -1549,12 +2523,16 @@ pub mod errors {
         INVALID_NOTIFICATION_CONFIG,
         INVALID_OUTPUT_FOLDER,
         INVALID_PARAMETERS,
+        INVALID_PERMISSION_TYPE,
         INVALID_PLUGIN_NAME,
         INVALID_POLICY_ATTRIBUTE_EXCEPTION,
         INVALID_POLICY_TYPE_EXCEPTION,
+        INVALID_RESOURCE_ID,
+        INVALID_RESOURCE_TYPE,
         INVALID_ROLE,
         INVOCATION_DOES_NOT_EXIST,
         MAX_DOCUMENT_SIZE_EXCEEDED,
+        NO_LONGER_SUPPORTED_EXCEPTION,
         PARAMETER_ALREADY_EXISTS,
         PARAMETER_LIMIT_EXCEEDED,
         PARAMETER_MAX_VERSION_LIMIT_EXCEEDED,
@@ -1563,6 +2541,7 @@ pub mod errors {
         PARAMETER_VERSION_LABEL_LIMIT_EXCEEDED,
         PARAMETER_VERSION_NOT_FOUND,
         POLICIES_LIMIT_EXCEEDED_EXCEPTION,
+        TOO_MANY_TAGS_ERROR,
         TOO_MANY_UPDATES,
         UNSUPPORTED_PARAMETER_TYPE,
         UNSUPPORTED_PLATFORM_TYPE,

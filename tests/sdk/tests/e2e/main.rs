@@ -24,3 +24,4 @@ mod instance_roles;
 mod run_command;
 mod sandbox;
 mod ssm;
+mod ssm_documents;
