@@ -203,3 +203,40 @@ def test_boto3_cancel_and_instance_information(fleet):
     assert command["Status"] == "Cancelled"
     invocation = ssm.get_command_invocation(CommandId=command_id, InstanceId=ids[0])
     assert invocation["Status"] == "Cancelled"
+
+
+def test_boto3_runs_an_account_document_with_its_parameters(fleet):
+    server, ids, _ = fleet
+    ssm = server.client("ssm")
+    content = {
+        "schemaVersion": "2.2",
+        "description": "Greets in a chosen language.",
+        "parameters": {
+            "greeting": {"type": "String", "allowedValues": ["hello", "bonjour"], "default": "hello"},
+            "target": {"type": "String", "allowedPattern": "^[a-z]+$"},
+        },
+        "mainSteps": [
+            {
+                "action": "aws:runShellScript",
+                "name": "greet",
+                "inputs": {"runCommand": ["echo {{ greeting }} {{ target }} > $HOME/greeting", "cat $HOME/greeting"]},
+            }
+        ],
+    }
+    ssm.create_document(Name="Greet", DocumentType="Command", Content=json.dumps(content))
+    command_id = ssm.send_command(
+        DocumentName="Greet", InstanceIds=ids[:1], Parameters={"greeting": ["bonjour"], "target": ["world"]}
+    )["Command"]["CommandId"]
+    ssm.get_waiter("command_executed").wait(
+        CommandId=command_id, InstanceId=ids[0], WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+    )
+    out = ssm.get_command_invocation(CommandId=command_id, InstanceId=ids[0], PluginName="greet")
+    assert out["StandardOutputContent"] == "bonjour world\n"
+    assert (home(server, ids[0]) / "greeting").read_text() == "bonjour world\n"
+    for parameters in ({"greeting": ["hola"], "target": ["world"]}, {"target": ["World"]}, {"greeting": ["hello"]}):
+        with pytest.raises(ClientError) as err:
+            ssm.send_command(DocumentName="Greet", InstanceIds=ids[:1], Parameters=parameters)
+        assert error_code(err.value) == "InvalidParameters", parameters
+    with pytest.raises(ClientError) as err:
+        ssm.get_command_invocation(CommandId=command_id, InstanceId=ids[0], PluginName="nope")
+    assert error_code(err.value) == "InvalidPluginName"

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use ballast_core::ec2::InstanceState;
 use ballast_core::paging::{decode_token, encode_token};
 use ballast_core::ssm::command::{
-    self, Command, Detail, Error as Rule, Host, Invocation, Limit, OutputConfig, Step, Target,
+    self, Command, Detail, Error as Rule, Host, Invocation, Limit, OutputConfig, Target,
 };
 use ballast_model::ssm::{
     CancelCommandInput, CancelCommandOutput, CloudWatchOutputConfig, Command as CommandView,
@@ -72,7 +72,7 @@ pub(crate) fn send(state: &ApiState, input: SendCommandInput) -> Result<SendComm
         "MaxErrors",
         true,
     )?;
-    let parameters: Vec<(String, Vec<String>)> = input
+    let supplied: Vec<(String, Vec<String>)> = input
         .parameters
         .clone()
         .unwrap_or_default()
@@ -80,19 +80,19 @@ pub(crate) fn send(state: &ApiState, input: SendCommandInput) -> Result<SendComm
         .collect();
     let now = state.now().millis();
     let command = state.store.write(|tx| -> Result<_, Error> {
-        let (version, steps) = super::command_steps::command_steps(
+        let document = super::command_steps::command_steps(
             tx,
             &input.document_name,
             input.document_version.as_deref(),
-            &parameters,
+            &supplied,
         )?;
         let instances = resolve_targets(state, tx, &input.instance_ids, &targets)?;
         let command = Command {
             id: state.ids.request_id(),
             document_name: document_name(&input.document_name),
-            document_version: version,
+            document_version: document.version,
             comment: input.comment.clone().unwrap_or_default(),
-            parameters,
+            parameters: supplied.clone(),
             instance_ids: input.instance_ids.clone().unwrap_or_default(),
             targets,
             requested_millis: now,
@@ -101,7 +101,7 @@ pub(crate) fn send(state: &ApiState, input: SendCommandInput) -> Result<SendComm
                 .map_or(DEFAULT_TIMEOUT_SECONDS, i64::from),
             max_concurrency,
             max_errors,
-            steps,
+            steps: document.steps,
             output: output_config(&input),
             cancel_requested: false,
             target_count: instances.len(),
@@ -682,18 +682,5 @@ fn elapsed(start: Option<i64>, end: Option<i64>) -> String {
             format!("PT{}.{:03}S", millis / 1000, millis % 1000)
         }
         _ => String::new(),
-    }
-}
-
-/// The steps a built-in command document runs.
-pub(crate) fn shell_step(commands: Vec<String>, working_directory: &str, timeout: &str) -> Step {
-    Step {
-        name: "aws:runShellScript".to_owned(),
-        action: "aws:runShellScript".to_owned(),
-        inputs: serde_json::json!({
-            "runCommand": commands,
-            "workingDirectory": working_directory,
-            "timeoutSeconds": timeout,
-        }),
     }
 }

@@ -44,14 +44,14 @@ fn arn_of(state: &ApiState, doc: &Document) -> String {
 }
 
 /// A document with all its versions.
-struct Found {
-    document: Document,
-    versions: Vec<DocumentVersion>,
+pub(super) struct Found {
+    pub(super) document: Document,
+    pub(super) versions: Vec<DocumentVersion>,
 }
 
 /// The document a request names (a name or an ARN): the account's, else
 /// Amazon's.
-fn find(tx: &Tx<'_>, raw: &str) -> Result<Option<Found>, Error> {
+pub(super) fn find(tx: &Tx<'_>, raw: &str) -> Result<Option<Found>, Error> {
     let name = document::name_of(raw);
     if let Some(document) = tx.document(name)? {
         let versions = tx.document_versions(name)?;
