@@ -2,7 +2,9 @@
 //! resources: a parameter's ARN for the Parameter Store calls that name
 //! one, a document's ARN (`arn:aws:ssm:REGION:ACCOUNT:document/NAME`, no
 //! account for Amazon's) for the document calls, the tagged resource's ARN
-//! for the tagging calls, and `*` for DescribeParameters and ListDocuments.
+//! for the tagging calls, the document and every instance for SendCommand,
+//! and `*` for DescribeParameters, ListDocuments and the other Run Command
+//! calls.
 
 use ballast_core::ssm::parameter::Selector;
 use ballast_core::tags::Tag;
@@ -21,7 +23,29 @@ struct Params {
     tags: Option<Vec<Tag>>,
     resource_type: Option<String>,
     resource_id: Option<String>,
+    document_name: Option<String>,
+    instance_ids: Option<Vec<String>>,
+    targets: Option<Vec<TargetParams>>,
 }
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct TargetParams {
+    key: Option<String>,
+    values: Option<Vec<String>>,
+}
+
+/// Run Command's calls other than SendCommand, and the agent's: decided on
+/// `*`, as the Service Authorization Reference lists them.
+const ON_ANY_RESOURCE: &[&str] = &[
+    "ListDocuments",
+    "ListCommands",
+    "ListCommandInvocations",
+    "GetCommandInvocation",
+    "CancelCommand",
+    "DescribeInstanceInformation",
+    "UpdateInstanceInformation",
+];
 
 /// The document operations, each authorized on the document it names.
 const DOCUMENT_OPERATIONS: &[&str] = &[
@@ -40,8 +64,11 @@ pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
     let params: Params = names.params()?;
     let request_tags = params.tags.as_deref().map(pairs).unwrap_or_default();
     let operation = names.operation();
-    if operation == "ListDocuments" {
+    if ON_ANY_RESOURCE.contains(&operation) {
         return Ok(Access::default());
+    }
+    if operation == "SendCommand" {
+        return send_command(names, &params);
     }
     if DOCUMENT_OPERATIONS.contains(&operation) {
         let resources = params
@@ -61,6 +88,39 @@ pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
         return tagging(names, &params, request_tags);
     }
     parameters(names, params, request_tags)
+}
+
+/// SendCommand: the document and every instance it names (their tags for
+/// `aws:ResourceTag` conditions); a command sent by tag names
+/// `instance/*`.
+fn send_command(names: &Names<'_>, params: &Params) -> Result<Access, Unnamed> {
+    let mut resources = Vec::new();
+    if let Some(document) = &params.document_name {
+        let arn = document_arn(names.state, document);
+        resources.push(Resource::tagged(names.tx, arn.clone(), &arn)?);
+    }
+    let instance_arn = |id: &str| {
+        format!(
+            "arn:aws:ec2:{}:{}:instance/{id}",
+            names.region(),
+            names.account()
+        )
+    };
+    let mut ids: Vec<&String> = params.instance_ids.iter().flatten().collect();
+    let mut by_tag = false;
+    for target in params.targets.iter().flatten() {
+        match target.key.as_deref() {
+            Some("InstanceIds") => ids.extend(target.values.iter().flatten()),
+            _ => by_tag = true,
+        }
+    }
+    for id in ids {
+        resources.push(Resource::tagged(names.tx, instance_arn(id), id)?);
+    }
+    if by_tag {
+        resources.push(Resource::untagged(instance_arn("*")));
+    }
+    Ok(Access::on(resources))
 }
 
 /// The tagging calls: the resource's ARN, or `*` when it names no

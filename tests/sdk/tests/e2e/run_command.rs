@@ -547,3 +547,55 @@ async fn a_command_survives_kill_9_of_ballast() {
         other => assert_eq!(other, Some(&CommandInvocationStatus::Failed)),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_command_is_decided_on_the_document_and_each_instance() {
+    let ballast = start();
+    profile(&ballast, "managed", true).await;
+    let dev = launch(&ballast, 1, "managed", "dev").await.remove(0);
+    let prod = launch(&ballast, 1, "managed", "prod").await.remove(0);
+    wait_managed(&ballast, &[dev.clone(), prod.clone()]).await;
+    // An operator allowed to run AWS-RunShellScript, on dev instances only.
+    let policy = r#"{
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "ssm:SendCommand",
+             "Resource": "arn:aws:ssm:us-east-1::document/AWS-RunShellScript"},
+            {"Effect": "Allow", "Action": "ssm:SendCommand",
+             "Resource": "arn:aws:ec2:us-east-1:*:instance/*",
+             "Condition": {"StringEquals": {"aws:ResourceTag/Role": "dev"}}},
+            {"Effect": "Allow", "Action": ["ssm:ListCommands", "ssm:GetCommandInvocation"],
+             "Resource": "*"}
+        ]
+    }"#;
+    let (config, _) = ballast_sdk_tests::fixtures::config_as_instance(&ballast, "operator", policy).await;
+    let ssm = aws_sdk_ssm::Client::new(&config);
+    let allowed = ssm
+        .send_command()
+        .document_name("AWS-RunShellScript")
+        .instance_ids(&dev)
+        .set_parameters(Some(commands(&["true"])))
+        .send()
+        .await;
+    assert!(allowed.is_ok(), "{allowed:?}");
+    for (document, instance) in [("AWS-RunShellScript", &prod), ("AWS-StopEC2Instance", &dev)] {
+        let refused = ssm
+            .send_command()
+            .document_name(document)
+            .instance_ids(instance)
+            .set_parameters(Some(commands(&["true"])))
+            .send()
+            .await
+            .expect_err("outside the policy");
+        assert_eq!(error_code(&refused), "AccessDeniedException", "{document} {instance}");
+    }
+    let by_tag = ssm
+        .send_command()
+        .document_name("AWS-RunShellScript")
+        .targets(Target::builder().key("tag:Role").values("dev").build())
+        .set_parameters(Some(commands(&["true"])))
+        .send()
+        .await
+        .expect_err("instance/* is not only dev instances");
+    assert_eq!(error_code(&by_tag), "AccessDeniedException");
+}
