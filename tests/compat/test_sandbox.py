@@ -219,3 +219,76 @@ def test_ansible_pings_the_instance_from_a_static_inventory(sandbox, tmp_path):
 
     proc = eventually("ansible -m ping to succeed", ping, deadline=60)
     assert '"ping": "pong"' in proc.stdout, proc.stdout
+
+
+# Seed 000's reboot step, verbatim: the flag file in ec2-user's home makes
+# the second run (after the reboot exit 194 asks for) finish the job.
+SEED_000_REBOOT = """flag_location=/home/ec2-user/REBOOT_STARTED
+if [ ! -f $flag_location ]; then
+  echo "Creating flag file at $flag_location"
+  touch $flag_location
+  echo "Reboot initiated"
+  exit 194
+fi
+echo "Reboot finished, removing flag file at $flag_location"
+rm $flag_location
+"""
+
+
+def test_run_command_reboots_a_sandbox_and_runs_seed_000s_script_again(sandbox, tmp_path):
+    server, aws = sandbox
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+            ],
+        }
+    )
+    for args in (
+        ("iam", "create-role", "--role-name", "ssm", "--assume-role-policy-document", trust),
+        (
+            "iam", "attach-role-policy", "--role-name", "ssm",
+            "--policy-arn", "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+        ),
+        ("iam", "create-instance-profile", "--instance-profile-name", "ssm"),
+        ("iam", "add-role-to-instance-profile", "--instance-profile-name", "ssm", "--role-name", "ssm"),
+    ):
+        rc, _, err = aws(*args)
+        assert rc == 0, err
+    rc, out, err = aws(
+        "ec2", "run-instances", "--image-id", AL2023, "--iam-instance-profile", "Name=ssm",
+        "--tag-specifications", "ResourceType=instance,Tags=[{Key=Role,Values=web}]".replace("Values", "Value"),
+    )
+    assert rc == 0, err
+    instance_id = out["Instances"][0]["InstanceId"]
+
+    def managed():
+        rc, out, _ = aws("ssm", "describe-instance-information", "--filters", f"Key=InstanceIds,Values={instance_id}")
+        return rc == 0 and [i["PingStatus"] for i in out["InstanceInformationList"]] == ["Online"]
+
+    eventually("the sandbox's agent to register", managed)
+    parameters = tmp_path / "parameters.json"
+    parameters.write_text(json.dumps({"commands": [SEED_000_REBOOT]}))
+    rc, out, err = aws(
+        "ssm", "send-command", "--document-name", "AWS-RunShellScript",
+        "--targets", "Key=tag:Role,Values=web", "--parameters", f"file://{parameters}",
+        "--max-concurrency", "1", "--max-errors", "0",
+    )
+    assert rc == 0, err
+    command_id = out["Command"]["CommandId"]
+    rc, _, err = aws("ssm", "wait", "command-executed", "--command-id", command_id, "--instance-id", instance_id)
+    assert rc == 0, err
+    rc, out, err = aws("ssm", "get-command-invocation", "--command-id", command_id, "--instance-id", instance_id)
+    assert rc == 0, err
+    assert out["Status"] == "Success", out
+    assert out["StandardOutputContent"] == (
+        "Reboot finished, removing flag file at /home/ec2-user/REBOOT_STARTED\n"
+    )
+    rc, out, err = aws("ec2", "get-console-output", "--instance-id", instance_id)
+    assert rc == 0, err
+    assert f"boot 2 of {instance_id}" in out["Output"], out["Output"]
+    # The agent kept the first run's output on the instance's volume.
+    upper = Path(server.data_dir) / "instances" / instance_id / "volume" / "upper"
+    kept = list((upper / "var/lib/amazon/ssm" / instance_id / "document/orchestration" / command_id).rglob("stdout"))
+    assert kept, "the agent's orchestration directory"

@@ -53,7 +53,12 @@ async fn send_now(
     body: Vec<u8>,
 ) -> Result<Response, AgentError> {
     let (authority, path) = split_url(url)?;
-    let stream = tokio::net::TcpStream::connect(authority)
+    let address = if authority.contains(':') {
+        authority.to_owned()
+    } else {
+        format!("{authority}:80")
+    };
+    let stream = tokio::net::TcpStream::connect(address.as_str())
         .await
         .map_err(|e| AgentError::Http(format!("connecting to {authority}: {e}")))?;
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))

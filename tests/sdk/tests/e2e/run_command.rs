@@ -568,7 +568,8 @@ async fn send_command_is_decided_on_the_document_and_each_instance() {
              "Resource": "*"}
         ]
     }"#;
-    let (config, _) = ballast_sdk_tests::fixtures::config_as_instance(&ballast, "operator", policy).await;
+    let (config, _) =
+        ballast_sdk_tests::fixtures::config_as_instance(&ballast, "operator", policy).await;
     let ssm = aws_sdk_ssm::Client::new(&config);
     let allowed = ssm
         .send_command()
@@ -587,7 +588,11 @@ async fn send_command_is_decided_on_the_document_and_each_instance() {
             .send()
             .await
             .expect_err("outside the policy");
-        assert_eq!(error_code(&refused), "AccessDeniedException", "{document} {instance}");
+        assert_eq!(
+            error_code(&refused),
+            "AccessDeniedException",
+            "{document} {instance}"
+        );
     }
     let by_tag = ssm
         .send_command()
