@@ -59,11 +59,22 @@ def pss_kib(pid: int) -> int:
     return 0
 
 
+def parent_of(pid: int) -> int:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return int(stat.rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def ballast_side_processes(data_dir: Path) -> list[int]:
-    """Processes Ballast runs for its instances: boot shells and, for
-    sandboxes, the launcher and init (not the workload)."""
+    """Processes Ballast runs for its instances: boot shells, Run Command's
+    agent and, for sandboxes, the launcher and init (not the workload).
+    A sandbox's processes do not carry the host's instance directory in
+    their environment, so its agent is found as a descendant of its
+    launcher."""
     marker = f"BALLAST_INSTANCE_DIR={data_dir}".encode()
-    found = []
+    roots, agents = set(), []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -72,9 +83,21 @@ def ballast_side_processes(data_dir: Path) -> list[int]:
             cmdline = (entry / "cmdline").read_bytes()
         except OSError:
             continue
-        if marker in environ and (b"sandbox-init" in cmdline or b"boot.sh" in cmdline):
-            found.append(int(entry.name))
-    return found
+        if b"\0agent\0" in cmdline and marker not in environ:
+            agents.append(int(entry.name))
+        elif marker in environ and b"\0agent\0" in cmdline:
+            roots.add(int(entry.name))
+        elif marker in environ and (b"sandbox-init" in cmdline or b"boot.sh" in cmdline):
+            roots.add(int(entry.name))
+    found = set(roots)
+    for pid in agents:
+        ancestor = parent_of(pid)
+        while ancestor > 1:
+            if ancestor in roots:
+                found.add(pid)
+                break
+            ancestor = parent_of(ancestor)
+    return sorted(found)
 
 
 class Server:
