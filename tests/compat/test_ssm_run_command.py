@@ -240,3 +240,45 @@ def test_boto3_runs_an_account_document_with_its_parameters(fleet):
     with pytest.raises(ClientError) as err:
         ssm.get_command_invocation(CommandId=command_id, InstanceId=ids[0], PluginName="nope")
     assert error_code(err.value) == "InvalidPluginName"
+
+
+def test_boto3_a_stopped_instance_waits_for_its_command(fleet):
+    server, ids, _ = fleet
+    ec2, ssm = server.client("ec2"), server.client("ssm")
+    stopped = ids[0]
+    ec2.stop_instances(InstanceIds=[stopped])
+    ec2.get_waiter("instance_stopped").wait(InstanceIds=[stopped], WaiterConfig={"Delay": 1})
+    (info,) = ssm.describe_instance_information(
+        Filters=[{"Key": "InstanceIds", "Values": [stopped]}]
+    )["InstanceInformationList"]
+    assert info["PingStatus"] == "ConnectionLost"
+    command_id = ssm.send_command(
+        DocumentName="AWS-RunShellScript",
+        InstanceIds=[stopped],
+        Parameters={"commands": ["touch $HOME/after-start"]},
+    )["Command"]["CommandId"]
+    invocation = ssm.get_command_invocation(CommandId=command_id, InstanceId=stopped)
+    assert (invocation["Status"], invocation["StatusDetails"]) == ("Delayed", "Delayed")
+    # 30 s (0.6 s at this time scale) to be delivered, while stopped.
+    short = ssm.send_command(
+        DocumentName="AWS-RunShellScript",
+        InstanceIds=[stopped],
+        Parameters={"commands": ["true"]},
+        TimeoutSeconds=30,
+    )["Command"]["CommandId"]
+
+    def timed_out():
+        (command,) = ssm.list_commands(CommandId=short)["Commands"]
+        return command if command["Status"] == "TimedOut" else None
+
+    command = eventually("the delivery timeout", timed_out)
+    assert (command["StatusDetails"], command["DeliveryTimedOutCount"], command["ErrorCount"]) == (
+        "DeliveryTimedOut",
+        1,
+        0,
+    )
+    ec2.start_instances(InstanceIds=[stopped])
+    ssm.get_waiter("command_executed").wait(
+        CommandId=command_id, InstanceId=stopped, WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+    )
+    assert (home(server, stopped) / "after-start").exists()
