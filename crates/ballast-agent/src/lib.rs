@@ -48,6 +48,16 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long credentials are used before they are fetched again.
 const CREDENTIALS_FOR: Duration = Duration::from_secs(60);
 
+/// How long the agent waits after a refused or failed call: doubling from
+/// the first to the last, so an instance without a role (or without the
+/// permissions) costs little, and one given them later is managed soon.
+const RETRY_FIRST: Duration = Duration::from_millis(500);
+const RETRY_LAST: Duration = Duration::from_secs(30);
+
+fn next_retry(wait: Duration) -> Duration {
+    (wait * 2).min(RETRY_LAST)
+}
+
 /// Why the agent could not do something.
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
@@ -222,12 +232,17 @@ impl Agent {
     }
 
     async fn ping_forever(&self) {
+        let mut retry = RETRY_FIRST;
         loop {
             let wait = match self.ping().await {
-                Ok(()) => self.scaled(PING_INTERVAL),
+                Ok(()) => {
+                    retry = RETRY_FIRST;
+                    self.scaled(PING_INTERVAL)
+                }
                 Err(error) => {
                     tracing::info!(%error, "agent: not registered");
-                    Duration::from_secs(1)
+                    retry = next_retry(retry);
+                    retry
                 }
             };
             tokio::time::sleep(wait).await;
@@ -237,9 +252,11 @@ impl Agent {
     /// Polls for messages until the process ends, running each in a task
     /// of its own so that a long script does not hold back the next one.
     async fn poll_forever(agent: &std::sync::Arc<Agent>) {
+        let mut retry = RETRY_FIRST;
         loop {
             match agent.poll().await {
                 Ok(messages) => {
+                    retry = RETRY_FIRST;
                     for message in messages {
                         let agent = std::sync::Arc::clone(agent);
                         tokio::spawn(async move { agent.take(message).await });
@@ -247,7 +264,8 @@ impl Agent {
                 }
                 Err(error) => {
                     tracing::info!(%error, "agent: polling for commands");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    retry = next_retry(retry);
+                    tokio::time::sleep(retry).await;
                 }
             }
         }

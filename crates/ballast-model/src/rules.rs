@@ -60,8 +60,20 @@ pub trait ModelEnum {
 /// `regex` crate cannot compile (look-around) is not checked.
 pub struct Pattern {
     text: &'static str,
-    compiled: OnceLock<Option<regex::Regex>>,
+    compiled: OnceLock<Option<Compiled>>,
 }
+
+/// A pattern as `regex` checks it.
+#[derive(Debug)]
+struct Compiled {
+    regex: regex::Regex,
+    /// The model's `(?!\s*$)` ("not blank") lookahead, which `regex` has no
+    /// syntax for, checked apart from the rest of the pattern.
+    not_blank: bool,
+}
+
+/// The one lookahead AWS's models use: the value is not only whitespace.
+const NOT_BLANK: &str = r"(?!\s*$)";
 
 impl Pattern {
     pub const fn new(text: &'static str) -> Self {
@@ -78,17 +90,28 @@ impl Pattern {
 
     /// Whether `regex` can check this pattern.
     pub fn compiles(&self) -> bool {
-        self.regex().is_some()
+        self.compiled().is_some()
     }
 
-    fn regex(&self) -> Option<&regex::Regex> {
+    fn compiled(&self) -> Option<&Compiled> {
         self.compiled
-            .get_or_init(|| regex::Regex::new(&format!("^(?:{})$", java_classes(self.text))).ok())
+            .get_or_init(|| {
+                let not_blank = self.text.contains(NOT_BLANK);
+                let text = self.text.replace(NOT_BLANK, "");
+                let regex = regex::Regex::new(&format!("^(?:{})$", java_classes(&text))).ok()?;
+                Some(Compiled { regex, not_blank })
+            })
             .as_ref()
     }
 
     pub fn matches(&self, value: &str) -> bool {
-        self.regex().is_none_or(|r| r.is_match(value))
+        self.compiled().is_none_or(|c| {
+            // Java's `\s`: space, tab, newline, vertical tab, form feed, return.
+            let blank = value
+                .chars()
+                .all(|ch| matches!(ch, ' ' | '\t' | '\n' | '\u{0B}' | '\u{0C}' | '\r'));
+            c.regex.is_match(value) && !(c.not_blank && blank)
+        })
     }
 }
 
@@ -437,6 +460,15 @@ mod tests {
         assert!(P.matches("tag:x"));
         assert!(!P.matches("Names"));
         assert!(!P.matches("Bogus"));
+    }
+
+    #[test]
+    fn the_not_blank_lookahead_is_checked() {
+        static ALARM: Pattern = Pattern::new(r"^(?!\s*$).+");
+        assert!(ALARM.compiles());
+        assert!(ALARM.matches("cpu high"));
+        assert!(!ALARM.matches("   "));
+        assert!(!ALARM.matches(""));
     }
 
     #[test]
