@@ -173,6 +173,18 @@ pub struct StepDef {
     pub is_end: bool,
     pub next_step: Option<String>,
     pub is_critical: bool,
+    /// The step's `outputs`: values picked from its action's response.
+    #[serde(default)]
+    pub outputs: Vec<OutputDef>,
+}
+
+/// One of a step's `outputs`: `Name`, a JSONPath `Selector` into the
+/// action's response, and the `Type` the value takes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutputDef {
+    pub name: String,
+    pub selector: String,
+    pub kind: String,
 }
 
 /// What a running step waits on between passes of the engine; kept in the
@@ -283,4 +295,36 @@ impl Execution {
     pub fn current_step(&self) -> Option<&StepRun> {
         self.current.and_then(|i| self.steps.get(i))
     }
+}
+
+/// Why an Automation request is refused, each with AWS's error code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// The protocol's `ValidationException`.
+    #[error("{0}")]
+    Validation(String),
+    /// `AutomationDefinitionNotFoundException`.
+    #[error("{0}")]
+    DefinitionNotFound(String),
+    /// `AutomationDefinitionVersionNotFoundException`.
+    #[error("{0}")]
+    DefinitionVersionNotFound(String),
+    /// `InvalidAutomationExecutionParametersException`.
+    #[error("{0}")]
+    InvalidParameters(String),
+    /// `AutomationExecutionNotFoundException`.
+    #[error("{0}")]
+    ExecutionNotFound(String),
+    /// `InvalidAutomationStatusUpdateException`.
+    #[error("{0}")]
+    InvalidStatusUpdate(String),
+    /// `InvalidNextToken`.
+    #[error("The specified token isn't valid.")]
+    InvalidNextToken,
+    /// `InvalidFilterKey`.
+    #[error("{0}")]
+    InvalidFilterKey(String),
+    /// `InvalidFilterValue`.
+    #[error("{0}")]
+    InvalidFilterValue(String),
 }

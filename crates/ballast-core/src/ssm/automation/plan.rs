@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::{Execution, Identity, OnFailure, Status, StepDef, StepRun};
+use super::{Execution, Identity, OnFailure, OutputDef, Status, StepDef, StepRun};
 use crate::ssm::document::DocumentVersion;
 use crate::ssm::document::resolve::{self, Resolution};
 
@@ -137,7 +137,9 @@ fn step_def(step: resolve::Step, raw: &Map<String, Value>) -> Result<StepDef, Er
     if timeout_seconds.is_some_and(|t| t < 1) {
         return Err(bad("timeoutSeconds must be positive.".to_owned()));
     }
+    let outputs = step_outputs(raw.get("outputs")).map_err(bad)?;
     Ok(StepDef {
+        outputs,
         max_attempts: max_attempts as u32,
         timeout_seconds,
         on_failure: on("onFailure")?,
@@ -186,4 +188,25 @@ pub fn execution(plan: Plan, start: Start) -> Execution {
         output_refs: plan.output_refs,
         cancel_requested: false,
     }
+}
+
+/// A step's `outputs` list: each needs `Name` and `Selector`; `Type`
+/// defaults to `String`, as AWS's does.
+fn step_outputs(raw: Option<&Value>) -> Result<Vec<OutputDef>, String> {
+    let items = match raw {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(items)) => items,
+        Some(_) => return Err("outputs must be a list.".to_owned()),
+    };
+    items
+        .iter()
+        .map(|item| {
+            let field = |key: &str| item.get(key).and_then(Value::as_str).map(str::to_owned);
+            Ok(OutputDef {
+                name: field("Name").ok_or("Each output needs a Name.")?,
+                selector: field("Selector").ok_or("Each output needs a Selector.")?,
+                kind: field("Type").unwrap_or_else(|| "String".to_owned()),
+            })
+        })
+        .collect()
 }
