@@ -83,6 +83,20 @@ fn respond<O: Serialize>(
     request: &ApiRequest,
     output: Option<&O>,
 ) -> Result<WireResponse, ApiError> {
+    if ctx.json_output {
+        let body = match output {
+            Some(output) => serde_json::to_vec(output).map_err(|e| {
+                ApiError::internal_for_service(request.service, format!("could not encode: {e}"))
+            })?,
+            None => b"{}".to_vec(),
+        };
+        return Ok(WireResponse {
+            status: http::StatusCode::OK,
+            content_type: "application/json",
+            error_type: None,
+            body,
+        });
+    }
     encode_output(request.service, &request.operation, &ctx.request_id, output)
 }
 

@@ -19,6 +19,7 @@ pub mod ec2messages;
 pub mod elbv2;
 mod error;
 pub mod iam;
+pub mod invoke;
 pub mod server;
 pub mod ssm;
 mod state;
@@ -26,5 +27,6 @@ pub mod sts;
 mod tags;
 
 pub use data_plane::{DataPlane, NoDataPlane};
+pub use invoke::Invoker;
 pub use server::router;
 pub use state::{ApiState, RequestContext};

@@ -120,6 +120,7 @@ async fn handle(State(state): State<ApiState>, request: Request) -> Response {
         principal_arn: principal.arn(&state.scope),
         user_id: principal.user_id(&state.scope),
         principal,
+        json_output: false,
     };
     tracing::debug!(
         request_id,
@@ -161,7 +162,7 @@ async fn handle(State(state): State<ApiState>, request: Request) -> Response {
 }
 
 /// Runs one identified, authenticated request.
-fn dispatch(
+pub(crate) fn dispatch(
     state: &ApiState,
     ctx: &RequestContext,
     request: &ApiRequest,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use ballast_core::address::{AddressBlock, InstanceAddresses};
 use ballast_core::autoscaling::AutoScaling;
 use ballast_core::ec2::fleet::Fleet;
+use ballast_core::ssm::automation::Automation;
 use ballast_core::{Clock, Ids, Scope, TimeScale};
 use ballast_store::Store;
 use ballast_wire::Timestamp;
@@ -31,6 +32,8 @@ pub struct ApiState {
     pub instance_addresses: InstanceAddresses,
     /// The Auto Scaling controller, told when groups change.
     pub autoscaling: Arc<dyn AutoScaling>,
+    /// The Automation engine, told when executions start or are stopped.
+    pub automation: Arc<dyn Automation>,
     /// Wakes agents waiting for Run Command invocations.
     pub messages: Arc<crate::ec2messages::Mailbox>,
 }
@@ -52,4 +55,8 @@ pub struct RequestContext {
     pub user_id: String,
     /// Who signed the request, for authorization.
     pub principal: Principal,
+    /// Answer with the output as JSON in the model's member names
+    /// whatever the protocol: set for the calls Automation makes
+    /// (`crate::invoke`), which read outputs as boto3 shows them.
+    pub json_output: bool,
 }

@@ -287,6 +287,18 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (name, version)
     ) WITHOUT ROWID;
     "#,
+    // 13: SSM Automation executions, each one record holding its steps'
+    // executions; `open` marks the ones the engine still drives.
+    r#"
+    CREATE TABLE ssm_automation_executions (
+        id      TEXT PRIMARY KEY NOT NULL,
+        open    INTEGER NOT NULL,
+        started INTEGER NOT NULL,
+        record  TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX ssm_automation_executions_open ON ssm_automation_executions (open)
+        WHERE open = 1;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -115,6 +115,8 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
             secret_key: args.secret_key.clone(),
         },
     );
+    // The API signals the Automation engine, and the engine calls the API.
+    let wake = ballast_automation::Wake::new();
     let state = ApiState {
         store,
         clock,
@@ -127,8 +129,18 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         fleet: fleet_handle,
         instance_addresses,
         autoscaling: Arc::new(controller.clone()),
+        automation: Arc::new(wake.clone()),
         messages: Arc::default(),
     };
+    let automation = ballast_automation::Engine::new(
+        Arc::clone(&state.store),
+        Arc::clone(&state.clock),
+        Arc::clone(&state.ids),
+        state.scope.clone(),
+        time_scale,
+        Arc::new(ballast_api::Invoker::new(state.clone())),
+        wake,
+    );
 
     let executor = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -137,7 +149,10 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     let hosts = args.hosts_file().map(HostsFile::new);
     let served = executor.block_on(async {
         tokio::spawn(ballast_proxy::run(proxy));
-        serve(args, state, data_dir, fleet, controller, runtime).await
+        serve(
+            args, state, data_dir, fleet, controller, automation, runtime,
+        )
+        .await
     });
     if let Some(hosts) = hosts
         && let Err(error) = hosts.clear()
@@ -153,6 +168,7 @@ async fn serve(
     data_dir: std::path::PathBuf,
     fleet: Fleet,
     controller: Controller,
+    automation: ballast_automation::Engine,
     runtime: Runtime,
 ) -> anyhow::Result<()> {
     let listener = TcpListener::bind(args.listen)
@@ -178,6 +194,10 @@ async fn serve(
         let controller = controller.clone();
         async move { controller.run(format!("http://{reachable}")).await }
     });
+    let automation_task = tokio::spawn({
+        let automation = automation.clone();
+        async move { automation.run().await }
+    });
     let (stop_sweeper, sweeper_stop) = tokio::sync::watch::channel(false);
     let sweeper_task = tokio::spawn(crate::ttl_sweeper::run(
         Arc::clone(&state.store),
@@ -193,6 +213,10 @@ async fn serve(
     stop_sweeper.send_replace(true);
     if let Err(error) = sweeper_task.await {
         tracing::error!(%error, "the DynamoDB TTL sweeper stopped abnormally");
+    }
+    automation.shutdown();
+    if let Err(error) = automation_task.await {
+        tracing::error!(%error, "the automation engine stopped abnormally");
     }
     controller.shutdown();
     if let Err(error) = controller_task.await {

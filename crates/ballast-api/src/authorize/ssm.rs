@@ -26,6 +26,7 @@ struct Params {
     document_name: Option<String>,
     instance_ids: Option<Vec<String>>,
     targets: Option<Vec<TargetParams>>,
+    automation_execution_id: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -45,6 +46,15 @@ const ON_ANY_RESOURCE: &[&str] = &[
     "CancelCommand",
     "DescribeInstanceInformation",
     "UpdateInstanceInformation",
+    "DescribeAutomationExecutions",
+];
+
+/// The Automation calls on one execution, authorized on it
+/// (`automation-execution/ID`).
+const EXECUTION_OPERATIONS: &[&str] = &[
+    "GetAutomationExecution",
+    "DescribeAutomationStepExecutions",
+    "StopAutomationExecution",
 ];
 
 /// The document operations, each authorized on the document it names.
@@ -69,6 +79,33 @@ pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
     }
     if operation == "SendCommand" {
         return send_command(names, &params);
+    }
+    if operation == "StartAutomationExecution" {
+        // The runbook, as `automation-definition/NAME:VERSION`.
+        let name = params
+            .document_name
+            .as_deref()
+            .map(ballast_core::ssm::document::name_of)
+            .unwrap_or("*");
+        let account = if ballast_core::ssm::amazon_documents::is_amazon(name) {
+            ""
+        } else {
+            names.account()
+        };
+        let arn = format!(
+            "arn:aws:ssm:{}:{account}:automation-definition/{name}:*",
+            names.region()
+        );
+        return Ok(Access::on(vec![Resource::untagged(arn)]).with_request_tags(request_tags));
+    }
+    if EXECUTION_OPERATIONS.contains(&operation) {
+        let id = params.automation_execution_id.as_deref().unwrap_or("*");
+        let arn = format!(
+            "arn:aws:ssm:{}:{}:automation-execution/{id}",
+            names.region(),
+            names.account()
+        );
+        return Ok(Access::on(vec![Resource::untagged(arn)]));
     }
     if DOCUMENT_OPERATIONS.contains(&operation) {
         let resources = params

@@ -64,7 +64,7 @@ pub(crate) fn command_steps(
 
 /// A `{{ ssm:NAME }}` reference's value: `NAME`, `NAME:VERSION` or
 /// `NAME:LABEL` in Parameter Store.
-fn parameter_value(tx: &Tx<'_>, reference: &str) -> Option<String> {
+pub(super) fn parameter_value(tx: &Tx<'_>, reference: &str) -> Option<String> {
     let selector = Selector::parse(reference);
     let key = key_of(&selector.name);
     let versions = match &selector.version {

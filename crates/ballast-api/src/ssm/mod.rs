@@ -1,6 +1,8 @@
 //! AWS Systems Manager (awsJson 1.1): Parameter Store, documents and the
-//! tags of both, Run Command and the instances its agents manage.
+//! tags of both, Run Command and the instances its agents manage, and
+//! Automation executions.
 
+mod automation;
 mod command_steps;
 pub(crate) mod commands;
 mod documents;
@@ -11,6 +13,7 @@ mod resource_tags;
 pub(crate) use documents::document_arn;
 pub(crate) use parameters::parameter_arn;
 
+use ballast_core::ssm::automation::Error as AutomationRule;
 use ballast_core::ssm::document::Error as DocumentRule;
 
 use ballast_core::ssm::Error as Rule;
@@ -59,6 +62,11 @@ routes! {
         AddTagsToResource => call(ctx, request, |i| resource_tags::add(state, i)),
         ListTagsForResource => call(ctx, request, |i| resource_tags::list(state, i)),
         RemoveTagsFromResource => call(ctx, request, |i| resource_tags::remove(state, i)),
+        StartAutomationExecution => call(ctx, request, |i| automation::start(state, ctx, i)),
+        GetAutomationExecution => call(ctx, request, |i| automation::get(state, i)),
+        DescribeAutomationExecutions => call(ctx, request, |i| automation::describe(state, i)),
+        DescribeAutomationStepExecutions => call(ctx, request, |i| automation::describe_steps(state, i)),
+        StopAutomationExecution => call(ctx, request, |i| automation::stop(state, i)),
     }
 }
 
@@ -110,6 +118,28 @@ impl ErrorCode for DocumentRule {
             R::InvalidResourceType(_) => errors::INVALID_RESOURCE_TYPE,
             R::InvalidResourceId(_) => errors::INVALID_RESOURCE_ID,
             R::TooManyTags => errors::TOO_MANY_TAGS_ERROR,
+        })
+    }
+
+    const SERVICE: ballast_wire::Service = ballast_wire::Service::Ssm;
+}
+
+impl ErrorCode for AutomationRule {
+    /// Validation is the protocol's error, not a shape in the model.
+    fn shape(&self) -> Option<ballast_model::ErrorShape> {
+        use AutomationRule as R;
+        Some(match self {
+            R::Validation(_) => return None,
+            R::DefinitionNotFound(_) => errors::AUTOMATION_DEFINITION_NOT_FOUND_EXCEPTION,
+            R::DefinitionVersionNotFound(_) => {
+                errors::AUTOMATION_DEFINITION_VERSION_NOT_FOUND_EXCEPTION
+            }
+            R::InvalidParameters(_) => errors::INVALID_AUTOMATION_EXECUTION_PARAMETERS_EXCEPTION,
+            R::ExecutionNotFound(_) => errors::AUTOMATION_EXECUTION_NOT_FOUND_EXCEPTION,
+            R::InvalidStatusUpdate(_) => errors::INVALID_AUTOMATION_STATUS_UPDATE_EXCEPTION,
+            R::InvalidNextToken => errors::INVALID_NEXT_TOKEN,
+            R::InvalidFilterKey(_) => errors::INVALID_FILTER_KEY,
+            R::InvalidFilterValue(_) => errors::INVALID_FILTER_VALUE,
         })
     }
 

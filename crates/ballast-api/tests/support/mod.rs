@@ -172,6 +172,7 @@ impl Api {
                 AddressBlock::parse("127.201.0.0/16").expect("block"),
             ),
             autoscaling: Arc::new(NoAutoScaling),
+            automation: Arc::new(ballast_core::ssm::automation::NoAutomation),
             messages: Arc::default(),
         };
         Api {

@@ -6,6 +6,7 @@
 //! agents manage in [`managed`].
 
 pub mod amazon_documents;
+pub mod automation;
 pub mod command;
 pub mod document;
 pub mod managed;

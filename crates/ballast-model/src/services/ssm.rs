@@ -41,6 +41,11 @@ pub const OPERATIONS: &[&str] = &[
     "AddTagsToResource",
     "ListTagsForResource",
     "RemoveTagsFromResource",
+    "StartAutomationExecution",
+    "GetAutomationExecution",
+    "DescribeAutomationExecutions",
+    "DescribeAutomationStepExecutions",
+    "StopAutomationExecution",
 ];
 
 crate::structure! {
@@ -175,6 +180,225 @@ crate::model_enum! {
         SourceUrl = "SourceUrl",
         S3FileUrl = "S3FileUrl",
         AttachmentReference = "AttachmentReference",
+    }
+}
+
+crate::structure! {
+    /// Detailed information about the current state of an individual Automation execution.
+    #[derive(Default)]
+    AutomationExecution {
+        /// The execution ID.
+        automation_execution_id?: String = "AutomationExecutionId";
+        /// The name of the Automation runbook used during the execution.
+        document_name?: String = "DocumentName";
+        /// The version of the document to use during execution.
+        document_version?: String = "DocumentVersion";
+        /// The time the execution started.
+        execution_start_time?: Timestamp = "ExecutionStartTime";
+        /// The time the execution finished.
+        execution_end_time?: Timestamp = "ExecutionEndTime";
+        /// The execution status of the Automation.
+        automation_execution_status?: AutomationExecutionStatus = "AutomationExecutionStatus";
+        /// A list of details about the current state of all steps that comprise an execution.
+        step_executions?: Vec<StepExecution> = "StepExecutions";
+        /// A boolean value that indicates if the response contains the full list of the Automation step executions.
+        step_executions_truncated?: bool = "StepExecutionsTruncated";
+        /// The key-value map of execution parameters, which were supplied when calling StartAutomationExecution.
+        parameters?: BTreeMap<String, Vec<String>> = "Parameters";
+        /// The list of execution outputs as defined in the Automation runbook.
+        outputs?: BTreeMap<String, Vec<String>> = "Outputs";
+        /// A message describing why an execution has failed, if the status is set to Failed.
+        failure_message?: String = "FailureMessage";
+        /// The automation execution mode.
+        mode?: ExecutionMode = "Mode";
+        /// The AutomationExecutionId of the parent automation.
+        parent_automation_execution_id?: String = "ParentAutomationExecutionId";
+        /// The Amazon Resource Name (ARN) of the user who ran the automation.
+        executed_by?: String = "ExecutedBy";
+        /// The name of the step that is currently running.
+        current_step_name?: String = "CurrentStepName";
+        /// The action of the step that is currently running.
+        current_action?: String = "CurrentAction";
+        /// The parameter name.
+        target_parameter_name?: String = "TargetParameterName";
+        /// The specified targets.
+        targets?: Vec<Target> = "Targets";
+        /// The specified key-value mapping of document parameters to target resources.
+        target_maps?: Vec<BTreeMap<String, Vec<String>>> = "TargetMaps";
+        /// A list of resolved targets in the rate control execution.
+        resolved_targets?: ResolvedTargets = "ResolvedTargets";
+        /// The MaxConcurrency value specified by the user when the execution started.
+        max_concurrency?: String = "MaxConcurrency";
+        /// The MaxErrors value specified by the user when the execution started.
+        max_errors?: String = "MaxErrors";
+        /// The target of the execution.
+        target?: String = "Target";
+        /// The combination of Amazon Web Services Regions and/or Amazon Web Services accounts where you want to run the Automation.
+        target_locations?: Vec<TargetLocation> = "TargetLocations";
+        /// An aggregate of step execution statuses displayed in the Amazon Web Services Systems Manager console for a multi-Region and multi-account Automation execution.
+        progress_counters?: ProgressCounters = "ProgressCounters";
+        /// The details for the CloudWatch alarm applied to your automation.
+        alarm_configuration?: AlarmConfiguration = "AlarmConfiguration";
+        /// The CloudWatch alarm that was invoked by the automation.
+        triggered_alarms?: Vec<AlarmStateInformation> = "TriggeredAlarms";
+        /// A publicly accessible URL for a file that contains the TargetLocations body.
+        target_locations_url?: String = "TargetLocationsURL";
+        /// The subtype of the Automation operation.
+        automation_subtype?: AutomationSubtype = "AutomationSubtype";
+        /// The date and time the Automation operation is scheduled to start.
+        scheduled_time?: Timestamp = "ScheduledTime";
+        /// Information about the Automation runbooks that are run as part of a runbook workflow.
+        runbooks?: Vec<Runbook> = "Runbooks";
+        /// The ID of an OpsItem that is created to represent a Change Manager change request.
+        ops_item_id?: String = "OpsItemId";
+        /// The ID of a State Manager association used in the Automation operation.
+        association_id?: String = "AssociationId";
+        /// The name of the Change Manager change request.
+        change_request_name?: String = "ChangeRequestName";
+        /// Variables defined for the automation.
+        variables?: BTreeMap<String, Vec<String>> = "Variables";
+    }
+}
+
+crate::structure! {
+    /// A filter used to match specific automation executions.
+    AutomationExecutionFilter {
+        /// One or more keys to limit the results.
+        key: AutomationExecutionFilterKey = "Key", "key";
+        /// The values used to limit the execution information associated with the filter's key.
+        values: Vec<String> = "Values", "values";
+    }
+    input "AutomationExecutionFilter" |this, at, out| {
+        { let v = &this.key; rules::one_of(out, at, "key", v, false); }
+        { let v = &this.values; rules::length(out, at, "values", v, v.len(), false, Some(1), Some(10)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "values", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(150), None); } }
+    }
+    required REQUIRED_AUTOMATION_EXECUTION_FILTER [
+        RequiredMember { name: "key", wire: "Key", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "values", wire: "Values", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::model_enum! {
+    AutomationExecutionFilterKey {
+        DocumentNamePrefix = "DocumentNamePrefix",
+        ExecutionStatus = "ExecutionStatus",
+        ExecutionId = "ExecutionId",
+        ParentExecutionId = "ParentExecutionId",
+        CurrentAction = "CurrentAction",
+        StartTimeBefore = "StartTimeBefore",
+        StartTimeAfter = "StartTimeAfter",
+        AutomationType = "AutomationType",
+        TagKey = "TagKey",
+        TargetResourceGroup = "TargetResourceGroup",
+        AutomationSubtype = "AutomationSubtype",
+        OpsItemId = "OpsItemId",
+    }
+}
+
+crate::structure! {
+    /// Details about a specific Automation execution.
+    #[derive(Default)]
+    AutomationExecutionMetadata {
+        /// The execution ID.
+        automation_execution_id?: String = "AutomationExecutionId";
+        /// The name of the Automation runbook used during execution.
+        document_name?: String = "DocumentName";
+        /// The document version used during the execution.
+        document_version?: String = "DocumentVersion";
+        /// The status of the execution.
+        automation_execution_status?: AutomationExecutionStatus = "AutomationExecutionStatus";
+        /// The time the execution started.
+        execution_start_time?: Timestamp = "ExecutionStartTime";
+        /// The time the execution finished.
+        execution_end_time?: Timestamp = "ExecutionEndTime";
+        /// The IAM role ARN of the user who ran the automation.
+        executed_by?: String = "ExecutedBy";
+        /// An S3 bucket where execution information is stored.
+        log_file?: String = "LogFile";
+        /// The list of execution outputs as defined in the Automation runbook.
+        outputs?: BTreeMap<String, Vec<String>> = "Outputs";
+        /// The Automation execution mode.
+        mode?: ExecutionMode = "Mode";
+        /// The execution ID of the parent automation.
+        parent_automation_execution_id?: String = "ParentAutomationExecutionId";
+        /// The name of the step that is currently running.
+        current_step_name?: String = "CurrentStepName";
+        /// The action of the step that is currently running.
+        current_action?: String = "CurrentAction";
+        /// The list of execution outputs as defined in the Automation runbook.
+        failure_message?: String = "FailureMessage";
+        /// The list of execution outputs as defined in the Automation runbook.
+        target_parameter_name?: String = "TargetParameterName";
+        /// The targets defined by the user when starting the automation.
+        targets?: Vec<Target> = "Targets";
+        /// The specified key-value mapping of document parameters to target resources.
+        target_maps?: Vec<BTreeMap<String, Vec<String>>> = "TargetMaps";
+        /// A list of targets that resolved during the execution.
+        resolved_targets?: ResolvedTargets = "ResolvedTargets";
+        /// The MaxConcurrency value specified by the user when starting the automation.
+        max_concurrency?: String = "MaxConcurrency";
+        /// The MaxErrors value specified by the user when starting the automation.
+        max_errors?: String = "MaxErrors";
+        /// The list of execution outputs as defined in the Automation runbook.
+        target?: String = "Target";
+        /// Use this filter with DescribeAutomationExecutions.
+        automation_type?: AutomationType = "AutomationType";
+        /// The details for the CloudWatch alarm applied to your automation.
+        alarm_configuration?: AlarmConfiguration = "AlarmConfiguration";
+        /// The CloudWatch alarm that was invoked by the automation.
+        triggered_alarms?: Vec<AlarmStateInformation> = "TriggeredAlarms";
+        /// A publicly accessible URL for a file that contains the TargetLocations body.
+        target_locations_url?: String = "TargetLocationsURL";
+        /// The subtype of the Automation operation.
+        automation_subtype?: AutomationSubtype = "AutomationSubtype";
+        /// The date and time the Automation operation is scheduled to start.
+        scheduled_time?: Timestamp = "ScheduledTime";
+        /// Information about the Automation runbooks that are run during a runbook workflow in Change Manager.
+        runbooks?: Vec<Runbook> = "Runbooks";
+        /// The ID of an OpsItem that is created to represent a Change Manager change request.
+        ops_item_id?: String = "OpsItemId";
+        /// The ID of a State Manager association used in the Automation operation.
+        association_id?: String = "AssociationId";
+        /// The name of the Change Manager change request.
+        change_request_name?: String = "ChangeRequestName";
+    }
+}
+
+crate::model_enum! {
+    AutomationExecutionStatus {
+        Pending = "Pending",
+        InProgress = "InProgress",
+        Waiting = "Waiting",
+        Success = "Success",
+        TimedOut = "TimedOut",
+        Cancelling = "Cancelling",
+        Cancelled = "Cancelled",
+        Failed = "Failed",
+        PendingApproval = "PendingApproval",
+        Approved = "Approved",
+        Rejected = "Rejected",
+        Scheduled = "Scheduled",
+        RunbookInProgress = "RunbookInProgress",
+        PendingChangeCalendarOverride = "PendingChangeCalendarOverride",
+        ChangeCalendarOverrideApproved = "ChangeCalendarOverrideApproved",
+        ChangeCalendarOverrideRejected = "ChangeCalendarOverrideRejected",
+        CompletedWithSuccess = "CompletedWithSuccess",
+        CompletedWithFailure = "CompletedWithFailure",
+        Exited = "Exited",
+    }
+}
+
+crate::model_enum! {
+    AutomationSubtype {
+        ChangeRequest = "ChangeRequest",
+        AccessRequest = "AccessRequest",
+    }
+}
+
+crate::model_enum! {
+    AutomationType {
+        CrossAccount = "CrossAccount",
+        Local = "Local",
     }
 }
 
@@ -524,6 +748,69 @@ crate::structure! {
         deleted_parameters?: Vec<String> = "DeletedParameters";
         /// The names of parameters that weren't deleted because the parameters aren't valid.
         invalid_parameters?: Vec<String> = "InvalidParameters";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeAutomationExecutionsInput {
+        /// Filters used to limit the scope of executions that are requested.
+        filters?: Vec<AutomationExecutionFilter> = "Filters", "filters";
+        /// The maximum number of items to return for this call.
+        max_results?: i32 = "MaxResults", "maxResults";
+        /// The token for the next set of items to return.
+        next_token?: String = "NextToken", "nextToken";
+    }
+    input "DescribeAutomationExecutionsRequest" |this, at, out| {
+        if let Some(v) = &this.filters { rules::length(out, at, "filters", v, v.len(), false, Some(1), Some(10)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "filters", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.max_results { rules::integer(out, at, "maxResults", i64::from(*v), Some(1), Some(50)); }
+    }
+    required REQUIRED_DESCRIBE_AUTOMATION_EXECUTIONS_INPUT [
+        RequiredMember { name: "filters", wire: "Filters", required: false, inner: Inner::List(&REQUIRED_AUTOMATION_EXECUTION_FILTER) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeAutomationExecutionsOutput {
+        /// The list of details about each automation execution which has occurred which matches the filter specification, if any.
+        automation_execution_metadata_list?: Vec<AutomationExecutionMetadata> = "AutomationExecutionMetadataList";
+        /// The token to use when requesting the next set of items.
+        next_token?: String = "NextToken";
+    }
+}
+
+crate::structure! {
+    DescribeAutomationStepExecutionsInput {
+        /// The Automation execution ID for which you want step execution descriptions.
+        automation_execution_id: String = "AutomationExecutionId", "automationExecutionId";
+        /// One or more filters to limit the number of step executions returned by the request.
+        filters?: Vec<StepExecutionFilter> = "Filters", "filters";
+        /// The token for the next set of items to return.
+        next_token?: String = "NextToken", "nextToken";
+        /// The maximum number of items to return for this call.
+        max_results?: i32 = "MaxResults", "maxResults";
+        /// Indicates whether to list step executions in reverse order by start time.
+        reverse_order?: bool = "ReverseOrder", "reverseOrder";
+    }
+    input "DescribeAutomationStepExecutionsRequest" |this, at, out| {
+        { let v = &this.automation_execution_id; rules::string(out, at, "automationExecutionId", v, false, Some(36), Some(36), None); }
+        if let Some(v) = &this.filters { rules::length(out, at, "filters", v, v.len(), false, Some(1), Some(6)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "filters", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.max_results { rules::integer(out, at, "maxResults", i64::from(*v), Some(1), Some(50)); }
+    }
+    required REQUIRED_DESCRIBE_AUTOMATION_STEP_EXECUTIONS_INPUT [
+        RequiredMember { name: "automationExecutionId", wire: "AutomationExecutionId", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "filters", wire: "Filters", required: false, inner: Inner::List(&REQUIRED_STEP_EXECUTION_FILTER) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeAutomationStepExecutionsOutput {
+        /// A list of details about the current state of all steps that make up an execution.
+        step_executions?: Vec<StepExecution> = "StepExecutions";
+        /// The token to use when requesting the next set of items.
+        next_token?: String = "NextToken";
     }
 }
 
@@ -943,9 +1230,50 @@ crate::structure! {
 }
 
 crate::model_enum! {
+    ExecutionMode {
+        Auto = "Auto",
+        Interactive = "Interactive",
+    }
+}
+
+crate::model_enum! {
     ExternalAlarmState {
         UnknownValue = "UNKNOWN",
         Alarm = "ALARM",
+    }
+}
+
+crate::structure! {
+    /// Information about an Automation failure.
+    #[derive(Default)]
+    FailureDetails {
+        /// The stage of the Automation execution when the failure occurred.
+        failure_stage?: String = "FailureStage";
+        /// The type of Automation failure.
+        failure_type?: String = "FailureType";
+        /// Detailed information about the Automation step failure.
+        details?: BTreeMap<String, Vec<String>> = "Details";
+    }
+}
+
+crate::structure! {
+    GetAutomationExecutionInput {
+        /// The unique identifier for an existing automation execution to examine.
+        automation_execution_id: String = "AutomationExecutionId", "automationExecutionId";
+    }
+    input "GetAutomationExecutionRequest" |this, at, out| {
+        { let v = &this.automation_execution_id; rules::string(out, at, "automationExecutionId", v, false, Some(36), Some(36), None); }
+    }
+    required REQUIRED_GET_AUTOMATION_EXECUTION_INPUT [
+        RequiredMember { name: "automationExecutionId", wire: "AutomationExecutionId", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    GetAutomationExecutionOutput {
+        /// Detailed information about the current state of an automation execution.
+        automation_execution?: AutomationExecution = "AutomationExecution";
     }
 }
 
@@ -1705,6 +2033,23 @@ crate::model_enum! {
     }
 }
 
+crate::structure! {
+    /// A detailed status of the parent step.
+    #[derive(Default)]
+    ParentStepDetails {
+        /// The unique ID of a step execution.
+        step_execution_id?: String = "StepExecutionId";
+        /// The name of the step.
+        step_name?: String = "StepName";
+        /// The name of the automation action.
+        action?: String = "Action";
+        /// The current repetition of the loop represented by an integer.
+        iteration?: i32 = "Iteration";
+        /// The current value of the specified iterator in the loop.
+        iterator_value?: String = "IteratorValue";
+    }
+}
+
 crate::model_enum! {
     PingStatus {
         Online = "Online",
@@ -1718,6 +2063,23 @@ crate::model_enum! {
         Windows = "Windows",
         Linux = "Linux",
         MacOS = "MacOS",
+    }
+}
+
+crate::structure! {
+    /// An aggregate of step execution statuses displayed in the Amazon Web Services Systems Manager console for a multi-Region and multi-account Automation execution.
+    #[derive(Default)]
+    ProgressCounters {
+        /// The total number of steps run in all specified Amazon Web Services Regions and Amazon Web Services accounts for the current Automation execution.
+        total_steps?: i32 = "TotalSteps";
+        /// The total number of steps that successfully completed in all specified Amazon Web Services Regions and Amazon Web Services accounts for the current Automation execution.
+        success_steps?: i32 = "SuccessSteps";
+        /// The total number of steps that failed to run in all specified Amazon Web Services Regions and Amazon Web Services accounts for the current Automation execution.
+        failed_steps?: i32 = "FailedSteps";
+        /// The total number of steps that the system cancelled in all specified Amazon Web Services Regions and Amazon Web Services accounts for the current Automation execution.
+        cancelled_steps?: i32 = "CancelledSteps";
+        /// The total number of steps that timed out in all specified Amazon Web Services Regions and Amazon Web Services accounts for the current Automation execution.
+        timed_out_steps?: i32 = "TimedOutSteps";
     }
 }
 
@@ -1799,6 +2161,17 @@ crate::structure! {
     RemoveTagsFromResourceOutput {}
 }
 
+crate::structure! {
+    /// Information about targets that resolved during the Automation execution.
+    #[derive(Default)]
+    ResolvedTargets {
+        /// A list of parameter values sent to targets that resolved during the Automation execution.
+        parameter_values?: Vec<String> = "ParameterValues";
+        /// A boolean value indicating whether the resolved target list is truncated.
+        truncated?: bool = "Truncated";
+    }
+}
+
 crate::model_enum! {
     ResourceType {
         ManagedInstance = "ManagedInstance",
@@ -1839,6 +2212,30 @@ crate::model_enum! {
         NotReviewed = "NOT_REVIEWED",
         Pending = "PENDING",
         Rejected = "REJECTED",
+    }
+}
+
+crate::structure! {
+    /// Information about an Automation runbook used in a runbook workflow in Change Manager.
+    Runbook {
+        /// The name of the Automation runbook used in a runbook workflow.
+        document_name: String = "DocumentName";
+        /// The version of the Automation runbook used in a runbook workflow.
+        document_version?: String = "DocumentVersion";
+        /// The key-value map of execution parameters, which were supplied when calling StartChangeRequestExecution.
+        parameters?: BTreeMap<String, Vec<String>> = "Parameters";
+        /// The name of the parameter used as the target resource for the rate-controlled runbook workflow.
+        target_parameter_name?: String = "TargetParameterName";
+        /// A key-value mapping to target resources that the runbook operation performs tasks on.
+        targets?: Vec<Target> = "Targets";
+        /// A key-value mapping of runbook parameters to target resources.
+        target_maps?: Vec<BTreeMap<String, Vec<String>>> = "TargetMaps";
+        /// The MaxConcurrency value specified by the user when the operation started, indicating the maximum number of resources that the runbook operation can run on at the same time.
+        max_concurrency?: String = "MaxConcurrency";
+        /// The MaxErrors value specified by the user when the execution started, indicating the maximum number of errors that can occur during the operation before the updates are stopped or rolled back.
+        max_errors?: String = "MaxErrors";
+        /// Information about the Amazon Web Services Regions and Amazon Web Services accounts targeted by the current Runbook operation.
+        target_locations?: Vec<TargetLocation> = "TargetLocations";
     }
 }
 
@@ -1925,6 +2322,185 @@ crate::model_enum! {
 }
 
 crate::structure! {
+    StartAutomationExecutionInput {
+        /// The name of the SSM document to run.
+        document_name: String = "DocumentName", "documentName";
+        /// The version of the Automation runbook to use for this execution.
+        document_version?: String = "DocumentVersion", "documentVersion";
+        /// A key-value map of execution parameters, which match the declared parameters in the Automation runbook.
+        parameters?: BTreeMap<String, Vec<String>> = "Parameters", "parameters";
+        /// User-provided idempotency token.
+        client_token?: String = "ClientToken", "clientToken";
+        /// The execution mode of the automation.
+        mode?: ExecutionMode = "Mode", "mode";
+        /// The name of the parameter used as the target resource for the rate-controlled execution.
+        target_parameter_name?: String = "TargetParameterName", "targetParameterName";
+        /// A key-value mapping to target resources.
+        targets?: Vec<Target> = "Targets", "targets";
+        /// A key-value mapping of document parameters to target resources.
+        target_maps?: Vec<BTreeMap<String, Vec<String>>> = "TargetMaps", "targetMaps";
+        /// The maximum number of targets allowed to run this task in parallel.
+        max_concurrency?: String = "MaxConcurrency", "maxConcurrency";
+        /// The number of errors that are allowed before the system stops running the automation on additional targets.
+        max_errors?: String = "MaxErrors", "maxErrors";
+        /// A location is a combination of Amazon Web Services Regions and/or Amazon Web Services accounts where you want to run the automation.
+        target_locations?: Vec<TargetLocation> = "TargetLocations", "targetLocations";
+        /// Optional metadata that you assign to a resource.
+        tags?: Vec<Tag> = "Tags", "tags";
+        /// The CloudWatch alarm you want to apply to your automation.
+        alarm_configuration?: AlarmConfiguration = "AlarmConfiguration", "alarmConfiguration";
+        /// Specify a publicly accessible URL for a file that contains the TargetLocations body.
+        target_locations_url?: String = "TargetLocationsURL", "targetLocationsURL";
+    }
+    input "StartAutomationExecutionRequest" |this, at, out| {
+        { let v = &this.document_name; rules::string(out, at, "documentName", v, false, None, None, Some(&PATTERN_DOCUMENT_ARN)); }
+        if let Some(v) = &this.document_version { rules::string(out, at, "documentVersion", v, false, None, None, Some(&PATTERN_DOCUMENT_VERSION)); }
+        if let Some(v) = &this.parameters { rules::length(out, at, "parameters", v, v.len(), false, Some(1), Some(200)); rules::map_entries(out, at, "parameters", v, false, "Map keys", &["Member must have length less than or equal to 50", "Member must have length greater than or equal to 1"], v.keys().all(|k| rules::string_fits(k, Some(1), Some(50), None))); rules::map_entries(out, at, "parameters", v, false, "Map value", &["Member must have length less than or equal to 50", "Member must have length greater than or equal to 0"], v.values().all(|e| rules::fits(e.len() as i64, Some(0), Some(50)))); for (k0, e0) in v.iter() { let at0 = rules::entry(at, "parameters", k0); for (i, e1) in e0.iter().enumerate() { let at1 = rules::element(&at0, "member", i); rules::string(out, &at1, "member", e1, false, Some(1), Some(512), None); } } }
+        if let Some(v) = &this.client_token { rules::string(out, at, "clientToken", v, false, Some(36), Some(36), Some(&PATTERN_IDEMPOTENCY_TOKEN)); }
+        if let Some(v) = &this.mode { rules::one_of(out, at, "mode", v, false); }
+        if let Some(v) = &this.target_parameter_name { rules::string(out, at, "targetParameterName", v, false, Some(1), Some(50), None); }
+        if let Some(v) = &this.targets { rules::length(out, at, "targets", v, v.len(), false, Some(0), Some(5)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "targets", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.target_maps { rules::length(out, at, "targetMaps", v, v.len(), false, Some(0), Some(300)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "targetMaps", i); rules::length(out, &at0, "member", e0, e0.len(), false, Some(1), Some(20)); rules::map_entries(out, &at0, "member", e0, false, "Map keys", &["Member must have length less than or equal to 50", "Member must have length greater than or equal to 1"], e0.keys().all(|k| rules::string_fits(k, Some(1), Some(50), None))); rules::map_entries(out, &at0, "member", e0, false, "Map value", &["Member must have length less than or equal to 25", "Member must have length greater than or equal to 0"], e0.values().all(|e| rules::fits(e.len() as i64, Some(0), Some(25)))); for (k1, e1) in e0.iter() { let at1 = rules::entry(&at0, "member", k1); for (i, e2) in e1.iter().enumerate() { let at2 = rules::element(&at1, "member", i); rules::string(out, &at2, "member", e2, false, Some(1), Some(50), None); } } } }
+        if let Some(v) = &this.max_concurrency { rules::string(out, at, "maxConcurrency", v, false, Some(1), Some(7), Some(&PATTERN_MAX_CONCURRENCY)); }
+        if let Some(v) = &this.max_errors { rules::string(out, at, "maxErrors", v, false, Some(1), Some(7), Some(&PATTERN_MAX_ERRORS)); }
+        if let Some(v) = &this.target_locations { rules::length(out, at, "targetLocations", v, v.len(), false, Some(1), Some(100)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "targetLocations", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.tags { rules::length(out, at, "tags", v, v.len(), false, None, Some(1000)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "tags", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.alarm_configuration { v.check(&rules::path(at, "alarmConfiguration"), out); }
+        if let Some(v) = &this.target_locations_url { rules::string(out, at, "targetLocationsURL", v, false, None, None, Some(&PATTERN_TARGET_LOCATIONS_URL)); }
+    }
+    required REQUIRED_START_AUTOMATION_EXECUTION_INPUT [
+        RequiredMember { name: "documentName", wire: "DocumentName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "targets", wire: "Targets", required: false, inner: Inner::List(&REQUIRED_TARGET) },
+        RequiredMember { name: "targetLocations", wire: "TargetLocations", required: false, inner: Inner::List(&REQUIRED_TARGET_LOCATION) },
+        RequiredMember { name: "tags", wire: "Tags", required: false, inner: Inner::List(&REQUIRED_TAG) },
+        RequiredMember { name: "alarmConfiguration", wire: "AlarmConfiguration", required: false, inner: Inner::Struct(&REQUIRED_ALARM_CONFIGURATION) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    StartAutomationExecutionOutput {
+        /// The unique ID of a newly scheduled automation execution.
+        automation_execution_id?: String = "AutomationExecutionId";
+    }
+}
+
+crate::structure! {
+    /// Detailed information about an the execution state of an Automation step.
+    #[derive(Default)]
+    StepExecution {
+        /// The name of this execution step.
+        step_name?: String = "StepName";
+        /// The action this step performs.
+        action?: String = "Action";
+        /// The timeout seconds of the step.
+        timeout_seconds?: i64 = "TimeoutSeconds";
+        /// The action to take if the step fails.
+        on_failure?: String = "OnFailure";
+        /// The maximum number of tries to run the action of the step.
+        max_attempts?: i32 = "MaxAttempts";
+        /// If a step has begun execution, this contains the time the step started.
+        execution_start_time?: Timestamp = "ExecutionStartTime";
+        /// If a step has finished execution, this contains the time the execution ended.
+        execution_end_time?: Timestamp = "ExecutionEndTime";
+        /// The execution status for this step.
+        step_status?: AutomationExecutionStatus = "StepStatus";
+        /// The response code returned by the execution of the step.
+        response_code?: String = "ResponseCode";
+        /// Fully-resolved values passed into the step before execution.
+        inputs?: BTreeMap<String, String> = "Inputs";
+        /// Returned values from the execution of the step.
+        outputs?: BTreeMap<String, Vec<String>> = "Outputs";
+        /// A message associated with the response code for an execution.
+        response?: String = "Response";
+        /// If a step failed, this message explains why the execution failed.
+        failure_message?: String = "FailureMessage";
+        /// Information about the Automation failure.
+        failure_details?: FailureDetails = "FailureDetails";
+        /// The unique ID of a step execution.
+        step_execution_id?: String = "StepExecutionId";
+        /// A user-specified list of parameters to override when running a step.
+        overridden_parameters?: BTreeMap<String, Vec<String>> = "OverriddenParameters";
+        /// The flag which can be used to end automation no matter whether the step succeeds or fails.
+        is_end?: bool = "IsEnd";
+        /// The next step after the step succeeds.
+        next_step?: String = "NextStep";
+        /// The flag which can be used to help decide whether the failure of current step leads to the Automation failure.
+        is_critical?: bool = "IsCritical";
+        /// Strategies used when step fails, we support Continue and Abort.
+        valid_next_steps?: Vec<String> = "ValidNextSteps";
+        /// The targets for the step execution.
+        targets?: Vec<Target> = "Targets";
+        /// The combination of Amazon Web Services Regions and Amazon Web Services accounts targeted by the current Automation execution.
+        target_location?: TargetLocation = "TargetLocation";
+        /// The CloudWatch alarms that were invoked by the automation.
+        triggered_alarms?: Vec<AlarmStateInformation> = "TriggeredAlarms";
+        /// Information about the parent step.
+        parent_step_details?: ParentStepDetails = "ParentStepDetails";
+    }
+}
+
+crate::structure! {
+    /// A filter to limit the amount of step execution information returned by the call.
+    StepExecutionFilter {
+        /// One or more keys to limit the results.
+        key: StepExecutionFilterKey = "Key", "key";
+        /// The values of the filter key.
+        values: Vec<String> = "Values", "values";
+    }
+    input "StepExecutionFilter" |this, at, out| {
+        { let v = &this.key; rules::one_of(out, at, "key", v, false); }
+        { let v = &this.values; rules::length(out, at, "values", v, v.len(), false, Some(1), Some(10)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "values", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(150), None); } }
+    }
+    required REQUIRED_STEP_EXECUTION_FILTER [
+        RequiredMember { name: "key", wire: "Key", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "values", wire: "Values", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::model_enum! {
+    StepExecutionFilterKey {
+        StartTimeBefore = "StartTimeBefore",
+        StartTimeAfter = "StartTimeAfter",
+        StepExecutionStatus = "StepExecutionStatus",
+        StepExecutionId = "StepExecutionId",
+        StepName = "StepName",
+        Action = "Action",
+        ParentStepExecutionId = "ParentStepExecutionId",
+        ParentStepIteration = "ParentStepIteration",
+        ParentStepIteratorValue = "ParentStepIteratorValue",
+    }
+}
+
+crate::structure! {
+    StopAutomationExecutionInput {
+        /// The execution ID of the Automation to stop.
+        automation_execution_id: String = "AutomationExecutionId", "automationExecutionId";
+        /// The stop request type.
+        r#type?: StopType = "Type", "type";
+    }
+    input "StopAutomationExecutionRequest" |this, at, out| {
+        { let v = &this.automation_execution_id; rules::string(out, at, "automationExecutionId", v, false, Some(36), Some(36), None); }
+        if let Some(v) = &this.r#type { rules::one_of(out, at, "type", v, false); }
+    }
+    required REQUIRED_STOP_AUTOMATION_EXECUTION_INPUT [
+        RequiredMember { name: "automationExecutionId", wire: "AutomationExecutionId", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    StopAutomationExecutionOutput {}
+}
+
+crate::model_enum! {
+    StopType {
+        Complete = "Complete",
+        Cancel = "Cancel",
+    }
+}
+
+crate::structure! {
     /// Metadata that you assign to your Amazon Web Services resources.
     Tag {
         /// The name of the tag.
@@ -1956,6 +2532,50 @@ crate::structure! {
         if let Some(v) = &this.values { rules::length(out, at, "values", v, v.len(), false, Some(0), Some(50)); }
     }
     required REQUIRED_TARGET []
+}
+
+crate::structure! {
+    /// The combination of Amazon Web Services Regions and Amazon Web Services accounts targeted by the current Automation execution.
+    #[derive(Default)]
+    TargetLocation {
+        /// The Amazon Web Services accounts targeted by the current Automation execution.
+        accounts?: Vec<String> = "Accounts", "accounts";
+        /// The Amazon Web Services Regions targeted by the current Automation execution.
+        regions?: Vec<String> = "Regions", "regions";
+        /// The maximum number of Amazon Web Services Regions and Amazon Web Services accounts allowed to run the Automation concurrently.
+        target_location_max_concurrency?: String = "TargetLocationMaxConcurrency", "targetLocationMaxConcurrency";
+        /// The maximum number of errors allowed before the system stops queueing additional Automation executions for the currently running Automation.
+        target_location_max_errors?: String = "TargetLocationMaxErrors", "targetLocationMaxErrors";
+        /// The Automation execution role used by the currently running Automation.
+        execution_role_name?: String = "ExecutionRoleName", "executionRoleName";
+        target_location_alarm_configuration?: AlarmConfiguration = "TargetLocationAlarmConfiguration", "targetLocationAlarmConfiguration";
+        /// Indicates whether to include child organizational units (OUs) that are children of the targeted OUs.
+        include_child_organization_units?: bool = "IncludeChildOrganizationUnits", "includeChildOrganizationUnits";
+        /// Amazon Web Services accounts or organizational units to exclude as expanded targets.
+        exclude_accounts?: Vec<String> = "ExcludeAccounts", "excludeAccounts";
+        /// A list of key-value mappings to target resources.
+        targets?: Vec<Target> = "Targets", "targets";
+        /// The maximum number of targets allowed to run this task in parallel.
+        targets_max_concurrency?: String = "TargetsMaxConcurrency", "targetsMaxConcurrency";
+        /// The maximum number of errors that are allowed before the system stops running the automation on additional targets.
+        targets_max_errors?: String = "TargetsMaxErrors", "targetsMaxErrors";
+    }
+    input "TargetLocation" |this, at, out| {
+        if let Some(v) = &this.accounts { rules::length(out, at, "accounts", v, v.len(), false, Some(1), Some(50)); }
+        if let Some(v) = &this.regions { rules::length(out, at, "regions", v, v.len(), false, Some(1), Some(50)); }
+        if let Some(v) = &this.target_location_max_concurrency { rules::string(out, at, "targetLocationMaxConcurrency", v, false, Some(1), Some(7), Some(&PATTERN_MAX_CONCURRENCY)); }
+        if let Some(v) = &this.target_location_max_errors { rules::string(out, at, "targetLocationMaxErrors", v, false, Some(1), Some(7), Some(&PATTERN_MAX_ERRORS)); }
+        if let Some(v) = &this.execution_role_name { rules::string(out, at, "executionRoleName", v, false, Some(1), Some(64), Some(&PATTERN_EXECUTION_ROLE_NAME)); }
+        if let Some(v) = &this.target_location_alarm_configuration { v.check(&rules::path(at, "targetLocationAlarmConfiguration"), out); }
+        if let Some(v) = &this.exclude_accounts { rules::length(out, at, "excludeAccounts", v, v.len(), false, Some(1), Some(5000)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "excludeAccounts", i); rules::string(out, &at0, "member", e0, false, Some(6), Some(68), Some(&PATTERN_EXCLUDE_ACCOUNT)); } }
+        if let Some(v) = &this.targets { rules::length(out, at, "targets", v, v.len(), false, Some(0), Some(5)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "targets", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.targets_max_concurrency { rules::string(out, at, "targetsMaxConcurrency", v, false, Some(1), Some(7), Some(&PATTERN_MAX_CONCURRENCY)); }
+        if let Some(v) = &this.targets_max_errors { rules::string(out, at, "targetsMaxErrors", v, false, Some(1), Some(7), Some(&PATTERN_MAX_ERRORS)); }
+    }
+    required REQUIRED_TARGET_LOCATION [
+        RequiredMember { name: "targetLocationAlarmConfiguration", wire: "TargetLocationAlarmConfiguration", required: false, inner: Inner::Struct(&REQUIRED_ALARM_CONFIGURATION) },
+        RequiredMember { name: "targets", wire: "Targets", required: false, inner: Inner::List(&REQUIRED_TARGET) },
+    ]
 }
 
 crate::structure! {
@@ -2038,6 +2658,9 @@ pub static PATTERNS: &[(&str, &Pattern)] = &[
     ("DocumentVersion", &PATTERN_DOCUMENT_VERSION),
     ("DocumentVersionName", &PATTERN_DOCUMENT_VERSION_NAME),
     ("DocumentVersionNumber", &PATTERN_DOCUMENT_VERSION_NUMBER),
+    ("ExcludeAccount", &PATTERN_EXCLUDE_ACCOUNT),
+    ("ExecutionRoleName", &PATTERN_EXECUTION_ROLE_NAME),
+    ("IdempotencyToken", &PATTERN_IDEMPOTENCY_TOKEN),
     ("InstanceId", &PATTERN_INSTANCE_ID),
     ("MaxConcurrency", &PATTERN_MAX_CONCURRENCY),
     ("MaxErrors", &PATTERN_MAX_ERRORS),
@@ -2051,6 +2674,7 @@ pub static PATTERNS: &[(&str, &Pattern)] = &[
     ("TagKey", &PATTERN_TAG_KEY),
     ("TagValue", &PATTERN_TAG_VALUE),
     ("TargetKey", &PATTERN_TARGET_KEY),
+    ("TargetLocationsURL", &PATTERN_TARGET_LOCATIONS_URL),
     ("TargetType", &PATTERN_TARGET_TYPE),
 ];
 
@@ -2063,6 +2687,11 @@ static PATTERN_DOCUMENT_NAME: Pattern = Pattern::new(r#"^[a-zA-Z0-9_\-.]{3,128}$
 static PATTERN_DOCUMENT_VERSION: Pattern = Pattern::new(r#"([$]LATEST|[$]DEFAULT|^[1-9][0-9]*$)"#);
 static PATTERN_DOCUMENT_VERSION_NAME: Pattern = Pattern::new(r#"^[a-zA-Z0-9_\-.]{1,128}$"#);
 static PATTERN_DOCUMENT_VERSION_NUMBER: Pattern = Pattern::new(r#"(^[1-9][0-9]*$)"#);
+static PATTERN_EXCLUDE_ACCOUNT: Pattern =
+    Pattern::new(r#"^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32})|(\d{12})$"#);
+static PATTERN_EXECUTION_ROLE_NAME: Pattern = Pattern::new(r#"[\w+=,.@/-]+"#);
+static PATTERN_IDEMPOTENCY_TOKEN: Pattern =
+    Pattern::new(r#"[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{12}"#);
 static PATTERN_INSTANCE_ID: Pattern = Pattern::new(r#"(^i-(\w{8}|\w{17})$)|(^mi-\w{17}$)"#);
 static PATTERN_MAX_CONCURRENCY: Pattern =
     Pattern::new(r#"^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$"#);
@@ -2077,6 +2706,9 @@ static PATTERN_TAG_VALUE: Pattern = Pattern::new(r#"^([\p{L}\p{Z}\p{N}_.:/=+\-@]
 static PATTERN_TARGET_KEY: Pattern = Pattern::new(
     r#"^[\p{L}\p{Z}\p{N}_.:/=\-@]*$|resource-groups:ResourceTypeFilters|resource-groups:Name"#,
 );
+static PATTERN_TARGET_LOCATIONS_URL: Pattern = Pattern::new(
+    r#"^https:\/\/[-a-zA-Z0-9@:%._\+~#=]{1,253}\.s3(\.[a-z\d-]{9,16})?\.amazonaws\.com\/.{1,2000}"#,
+);
 static PATTERN_TARGET_TYPE: Pattern = Pattern::new(r#"^\/[\w\.\-\:\/]*$"#);
 
 /// The errors the listed operations can return: code, HTTP status and fault
@@ -2088,6 +2720,38 @@ pub mod errors {
     pub const ASSOCIATED_INSTANCES: ErrorShape = ErrorShape {
         shape: "AssociatedInstances",
         code: "AssociatedInstances",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// An Automation runbook with the specified name couldn't be found.
+    pub const AUTOMATION_DEFINITION_NOT_FOUND_EXCEPTION: ErrorShape = ErrorShape {
+        shape: "AutomationDefinitionNotFoundException",
+        code: "AutomationDefinitionNotFoundException",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// An Automation runbook with the specified name and version couldn't be found.
+    pub const AUTOMATION_DEFINITION_VERSION_NOT_FOUND_EXCEPTION: ErrorShape = ErrorShape {
+        shape: "AutomationDefinitionVersionNotFoundException",
+        code: "AutomationDefinitionVersionNotFoundException",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// The number of simultaneously running Automation executions exceeded the allowable limit.
+    pub const AUTOMATION_EXECUTION_LIMIT_EXCEEDED_EXCEPTION: ErrorShape = ErrorShape {
+        shape: "AutomationExecutionLimitExceededException",
+        code: "AutomationExecutionLimitExceededException",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// There is no automation execution information for the requested automation execution ID.
+    pub const AUTOMATION_EXECUTION_NOT_FOUND_EXCEPTION: ErrorShape = ErrorShape {
+        shape: "AutomationExecutionNotFoundException",
+        code: "AutomationExecutionNotFoundException",
         status: 400,
         fault: Fault::Sender,
     };
@@ -2164,6 +2828,14 @@ pub mod errors {
         fault: Fault::Sender,
     };
 
+    /// Error returned when an idempotent operation is retried and the parameters don't match the original call to the API with the same idempotency token.
+    pub const IDEMPOTENT_PARAMETER_MISMATCH: ErrorShape = ErrorShape {
+        shape: "IdempotentParameterMismatch",
+        code: "IdempotentParameterMismatch",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
     /// There is a conflict in the policies specified for this parameter.
     pub const INCOMPATIBLE_POLICY_EXCEPTION: ErrorShape = ErrorShape {
         shape: "IncompatiblePolicyException",
@@ -2184,6 +2856,22 @@ pub mod errors {
     pub const INVALID_ALLOWED_PATTERN_EXCEPTION: ErrorShape = ErrorShape {
         shape: "InvalidAllowedPatternException",
         code: "InvalidAllowedPatternException",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// The supplied parameters for invoking the specified Automation runbook are incorrect.
+    pub const INVALID_AUTOMATION_EXECUTION_PARAMETERS_EXCEPTION: ErrorShape = ErrorShape {
+        shape: "InvalidAutomationExecutionParametersException",
+        code: "InvalidAutomationExecutionParametersException",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// The specified update status operation isn't valid.
+    pub const INVALID_AUTOMATION_STATUS_UPDATE_EXCEPTION: ErrorShape = ErrorShape {
+        shape: "InvalidAutomationStatusUpdateException",
+        code: "InvalidAutomationStatusUpdateException",
         status: 400,
         fault: Fault::Sender,
     };
@@ -2372,6 +3060,14 @@ pub mod errors {
         fault: Fault::Sender,
     };
 
+    /// The target isn't valid or doesn't exist.
+    pub const INVALID_TARGET: ErrorShape = ErrorShape {
+        shape: "InvalidTarget",
+        code: "InvalidTarget",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
     /// The command ID and managed node ID you specified didn't match any invocations.
     pub const INVOCATION_DOES_NOT_EXIST: ErrorShape = ErrorShape {
         shape: "InvocationDoesNotExist",
@@ -2495,6 +3191,10 @@ pub mod errors {
     /// Every error above.
     pub const ALL: &[ErrorShape] = &[
         ASSOCIATED_INSTANCES,
+        AUTOMATION_DEFINITION_NOT_FOUND_EXCEPTION,
+        AUTOMATION_DEFINITION_VERSION_NOT_FOUND_EXCEPTION,
+        AUTOMATION_EXECUTION_LIMIT_EXCEEDED_EXCEPTION,
+        AUTOMATION_EXECUTION_NOT_FOUND_EXCEPTION,
         DOCUMENT_ALREADY_EXISTS,
         DOCUMENT_LIMIT_EXCEEDED,
         DOCUMENT_PERMISSION_LIMIT,
@@ -2504,9 +3204,12 @@ pub mod errors {
         DUPLICATE_INSTANCE_ID,
         HIERARCHY_LEVEL_LIMIT_EXCEEDED_EXCEPTION,
         HIERARCHY_TYPE_MISMATCH_EXCEPTION,
+        IDEMPOTENT_PARAMETER_MISMATCH,
         INCOMPATIBLE_POLICY_EXCEPTION,
         INTERNAL_SERVER_ERROR,
         INVALID_ALLOWED_PATTERN_EXCEPTION,
+        INVALID_AUTOMATION_EXECUTION_PARAMETERS_EXCEPTION,
+        INVALID_AUTOMATION_STATUS_UPDATE_EXCEPTION,
         INVALID_COMMAND_ID,
         INVALID_DOCUMENT,
         INVALID_DOCUMENT_CONTENT,
@@ -2530,6 +3233,7 @@ pub mod errors {
         INVALID_RESOURCE_ID,
         INVALID_RESOURCE_TYPE,
         INVALID_ROLE,
+        INVALID_TARGET,
         INVOCATION_DOES_NOT_EXIST,
         MAX_DOCUMENT_SIZE_EXCEEDED,
         NO_LONGER_SUPPORTED_EXCEPTION,

@@ -17,13 +17,13 @@ use ballast_sdk_tests::{Ballast, unique};
 const WAIT: Duration = Duration::from_secs(20);
 
 /// A load balancer with one listener forwarding to one `ip` target group.
-struct Alb {
-    elb: Client,
-    tg_arn: String,
-    url: String,
+pub(crate) struct Alb {
+    pub(crate) elb: Client,
+    pub(crate) tg_arn: String,
+    pub(crate) url: String,
 }
 
-fn short(prefix: &str) -> String {
+pub(crate) fn short(prefix: &str) -> String {
     let name = unique(prefix);
     name.chars()
         .rev()
@@ -36,14 +36,14 @@ fn short(prefix: &str) -> String {
         .to_owned()
 }
 
-fn target(backend: &Backend) -> TargetDescription {
+pub(crate) fn target(backend: &Backend) -> TargetDescription {
     TargetDescription::builder()
         .id(backend.addr.ip().to_string())
         .port(i32::from(backend.addr.port()))
         .build()
 }
 
-async fn alb(ballast: &Ballast, deregistration_delay: &str, with_listener: bool) -> Alb {
+pub(crate) async fn alb(ballast: &Ballast, deregistration_delay: &str, with_listener: bool) -> Alb {
     let elb = ballast.elbv2();
     let tg_arn = elb
         .create_target_group()
@@ -114,7 +114,7 @@ async fn alb(ballast: &Ballast, deregistration_delay: &str, with_listener: bool)
 }
 
 impl Alb {
-    async fn register(&self, backend: &Backend) {
+    pub(crate) async fn register(&self, backend: &Backend) {
         self.elb
             .register_targets()
             .target_group_arn(&self.tg_arn)
@@ -124,7 +124,7 @@ impl Alb {
             .unwrap();
     }
 
-    async fn deregister(&self, backend: &Backend) {
+    pub(crate) async fn deregister(&self, backend: &Backend) {
         self.elb
             .deregister_targets()
             .target_group_arn(&self.tg_arn)
@@ -136,7 +136,7 @@ impl Alb {
 
     /// Polls until healthy, then confirms with the SDK's waiter (whose own
     /// retry delay is 15 s, so it should pass on its first attempt here).
-    async fn in_service(&self, backend: &Backend) {
+    pub(crate) async fn in_service(&self, backend: &Backend) {
         self.wait_health(backend, TargetHealthStateEnum::Healthy)
             .await;
         self.elb
@@ -149,7 +149,7 @@ impl Alb {
     }
 
     /// Polls until unused, then confirms with the SDK's waiter.
-    async fn deregistered(&self, backend: &Backend) {
+    pub(crate) async fn deregistered(&self, backend: &Backend) {
         self.wait_health(backend, TargetHealthStateEnum::Unused)
             .await;
         self.elb
@@ -162,7 +162,10 @@ impl Alb {
     }
 
     /// (State, Reason, Description) of one target.
-    async fn health(&self, backend: &Backend) -> (String, Option<String>, Option<String>) {
+    pub(crate) async fn health(
+        &self,
+        backend: &Backend,
+    ) -> (String, Option<String>, Option<String>) {
         let out = self
             .elb
             .describe_target_health()
@@ -182,7 +185,7 @@ impl Alb {
         )
     }
 
-    async fn wait_health(
+    pub(crate) async fn wait_health(
         &self,
         backend: &Backend,
         state: TargetHealthStateEnum,

@@ -9,6 +9,7 @@
 mod alb_traffic;
 mod auth_and_protocol;
 mod authorization;
+mod automation;
 mod autoscaling_api;
 mod autoscaling_traffic;
 mod durability;

@@ -25,7 +25,7 @@ fn start() -> Ballast {
 
 /// A role instances may assume with the managed-instance policy attached
 /// (or not), and its instance profile.
-async fn profile(ballast: &Ballast, name: &str, managed: bool) {
+pub(crate) async fn profile(ballast: &Ballast, name: &str, managed: bool) {
     let iam = ballast.iam();
     ballast_sdk_tests::fixtures::role_with_profile(&iam, name, None).await;
     if managed {
@@ -39,7 +39,12 @@ async fn profile(ballast: &Ballast, name: &str, managed: bool) {
 }
 
 /// Launches `count` instances with `profile`, tagged `Role=role`.
-async fn launch(ballast: &Ballast, count: i32, profile: &str, role: &str) -> Vec<String> {
+pub(crate) async fn launch(
+    ballast: &Ballast,
+    count: i32,
+    profile: &str,
+    role: &str,
+) -> Vec<String> {
     let out = ballast
         .ec2()
         .run_instances()
@@ -70,7 +75,7 @@ async fn launch(ballast: &Ballast, count: i32, profile: &str, role: &str) -> Vec
 }
 
 /// Waits until DescribeInstanceInformation lists `ids` Online.
-async fn wait_managed(ballast: &Ballast, ids: &[String]) {
+pub(crate) async fn wait_managed(ballast: &Ballast, ids: &[String]) {
     let ssm = ballast.ssm();
     eventually("the instances to be managed", WAIT, || {
         let ssm = ssm.clone();
@@ -90,7 +95,7 @@ async fn wait_managed(ballast: &Ballast, ids: &[String]) {
 }
 
 /// A file in an instance's home directory (process mode).
-fn home_file(ballast: &Ballast, instance: &str, name: &str) -> PathBuf {
+pub(crate) fn home_file(ballast: &Ballast, instance: &str, name: &str) -> PathBuf {
     ballast
         .data_dir
         .join("instances")
@@ -99,7 +104,7 @@ fn home_file(ballast: &Ballast, instance: &str, name: &str) -> PathBuf {
         .join(name)
 }
 
-fn commands(lines: &[&str]) -> std::collections::HashMap<String, Vec<String>> {
+pub(crate) fn commands(lines: &[&str]) -> std::collections::HashMap<String, Vec<String>> {
     std::collections::HashMap::from([(
         "commands".to_owned(),
         lines.iter().map(|l| (*l).to_owned()).collect(),

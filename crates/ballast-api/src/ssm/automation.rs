@@ -1,0 +1,448 @@
+//! SSM Automation: StartAutomationExecution, GetAutomationExecution,
+//! DescribeAutomationExecutions, DescribeAutomationStepExecutions and
+//! StopAutomationExecution.
+//!
+//! The handlers only read and write executions in the store: starting
+//! one stores it `Pending` and stopping one marks it `Cancelling`, then
+//! they signal the engine (`ballast-automation`), which runs the steps.
+
+use std::collections::BTreeMap;
+
+use ballast_core::ssm::automation::{
+    Error as Rule, Execution, Identity, Status, StepRun, plan, selector,
+};
+use ballast_core::ssm::document::VersionSelector;
+use ballast_core::sts::RoleRef;
+use ballast_model::ssm::{
+    AutomationExecution, AutomationExecutionFilterKey, AutomationExecutionMetadata,
+    AutomationExecutionStatus, DescribeAutomationExecutionsInput,
+    DescribeAutomationExecutionsOutput, DescribeAutomationStepExecutionsInput,
+    DescribeAutomationStepExecutionsOutput, ExecutionMode, GetAutomationExecutionInput,
+    GetAutomationExecutionOutput, StartAutomationExecutionInput, StartAutomationExecutionOutput,
+    StepExecution, StepExecutionFilterKey, StopAutomationExecutionInput,
+    StopAutomationExecutionOutput, StopType,
+};
+use ballast_store::Tx;
+use ballast_wire::Timestamp;
+
+use crate::auth::Principal;
+use crate::error::HandlerError;
+use crate::{ApiState, RequestContext};
+
+/// A failure inside an Automation handler.
+pub(crate) type Error = HandlerError<Rule>;
+
+/// DescribeAutomationExecutions' and DescribeAutomationStepExecutions'
+/// page when MaxResults is not given.
+const DEFAULT_PAGE: usize = 50;
+
+/// Who the caller is, as the execution will act when the document names
+/// no `assumeRole`.
+fn caller_identity(principal: &Principal) -> Identity {
+    match principal {
+        Principal::Root => Identity::Root,
+        Principal::AssumedRole(session) => Identity::Role {
+            role: session.role.clone(),
+            session_name: session.session_name.clone(),
+        },
+    }
+}
+
+/// The role an `assumeRole` ARN names, if the account has it.
+fn assumed_role(tx: &Tx<'_>, arn: &str) -> Result<Option<RoleRef>, Error> {
+    let Some((_, path_and_name)) = arn.split_once(":role/") else {
+        return Ok(None);
+    };
+    let name = path_and_name.rsplit('/').next().unwrap_or(path_and_name);
+    Ok(tx.role(name)?.map(|role| RoleRef {
+        arn: role.arn,
+        name: role.name,
+        id: role.id,
+    }))
+}
+
+pub(crate) fn start(
+    state: &ApiState,
+    ctx: &RequestContext,
+    input: StartAutomationExecutionInput,
+) -> Result<StartAutomationExecutionOutput, Error> {
+    if input.mode == Some(ExecutionMode::Interactive) {
+        return Err(Rule::InvalidParameters(
+            "Ballast runs executions in Auto mode only; Interactive mode is not supported."
+                .to_owned(),
+        )
+        .into());
+    }
+    if input.targets.is_some() || input.target_maps.is_some() || input.target_locations.is_some() {
+        return Err(Rule::InvalidParameters(
+            "Ballast does not run rate-controlled or multi-account executions yet (Targets, TargetMaps, TargetLocations)."
+                .to_owned(),
+        )
+        .into());
+    }
+    let supplied = input.parameters.clone().unwrap_or_default();
+    let now = state.now().millis();
+    let id = state.ids.request_id();
+    state.store.write(|tx| -> Result<_, Error> {
+        let not_found = || {
+            Rule::DefinitionNotFound(format!(
+                "Automation document {} was not found.",
+                input.document_name
+            ))
+        };
+        let found = super::documents::find(tx, &input.document_name)
+            .map_err(|_| not_found())?
+            .ok_or_else(not_found)?;
+        if found.document.document_type != "Automation" {
+            return Err(Rule::DefinitionNotFound(format!(
+                "Document {} is of type {}; only Automation documents can be executed.",
+                found.document.name, found.document.document_type
+            ))
+            .into());
+        }
+        let version = VersionSelector::new(input.document_version.as_deref(), None)
+            .pick(&found.document, &found.versions)
+            .map_err(|_| {
+                Rule::DefinitionVersionNotFound(format!(
+                    "Automation document {} has no version {}.",
+                    found.document.name,
+                    input.document_version.as_deref().unwrap_or("$DEFAULT")
+                ))
+            })?;
+        let planned = plan::plan(version, &supplied, |reference| {
+            super::command_steps::parameter_value(tx, reference)
+        })
+        .map_err(|e| Rule::InvalidParameters(e.to_string()))?;
+        let (identity, refused) = match planned.assume_role.clone() {
+            None => (caller_identity(&ctx.principal), None),
+            Some(arn) => match assumed_role(tx, &arn)? {
+                Some(role) => (
+                    Identity::Role {
+                        role,
+                        session_name: id.clone(),
+                    },
+                    None,
+                ),
+                None => (
+                    caller_identity(&ctx.principal),
+                    Some(format!(
+                        "The defined assume role is unable to be assumed: {arn} does not exist."
+                    )),
+                ),
+            },
+        };
+        let mut execution = plan::execution(
+            planned,
+            plan::Start {
+                id: id.clone(),
+                document_name: found.document.name.clone(),
+                document_version: version.version.to_string(),
+                executed_by: ctx.principal_arn.clone(),
+                identity,
+                parent_id: None,
+                now_millis: now,
+            },
+        );
+        if let Some(message) = refused {
+            ballast_core::ssm::automation::machine::end(
+                &mut execution,
+                Status::Failed,
+                Some(message),
+                now,
+            );
+        }
+        tx.save_automation_execution(&execution)?;
+        Ok(())
+    })?;
+    state.automation.changed();
+    Ok(StartAutomationExecutionOutput {
+        automation_execution_id: Some(id),
+    })
+}
+
+fn require(tx: &Tx<'_>, id: &str) -> Result<Execution, Error> {
+    tx.automation_execution(id)?.ok_or_else(|| {
+        Rule::ExecutionNotFound(format!("Automation execution {id} was not found.")).into()
+    })
+}
+
+fn wire_status(status: Status) -> AutomationExecutionStatus {
+    AutomationExecutionStatus::from(status.as_str())
+}
+
+fn time(millis: Option<i64>) -> Option<Timestamp> {
+    millis.map(Timestamp::from_millis)
+}
+
+/// A step as GetAutomationExecution and DescribeAutomationStepExecutions
+/// show it. Inputs are shown as JSON text, as AWS shows them.
+fn step_view(step: &StepRun, execution: &Execution) -> StepExecution {
+    let inputs = step.inputs.as_ref().unwrap_or(&step.def.inputs);
+    let inputs: BTreeMap<String, String> = inputs
+        .as_object()
+        .map(|map| {
+            map.iter()
+                .map(|(k, v)| (k.clone(), v.to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let outputs: BTreeMap<String, Vec<String>> = step
+        .outputs
+        .iter()
+        .map(|(k, v)| (k.clone(), selector::texts(v)))
+        .collect();
+    let status = step.status.unwrap_or(Status::Pending);
+    let next = execution
+        .steps
+        .iter()
+        .position(|s| std::ptr::eq(s, step))
+        .and_then(|i| execution.steps.get(i + 1))
+        .map(|s| s.def.name.clone());
+    StepExecution {
+        step_name: Some(step.def.name.clone()),
+        action: Some(step.def.action.clone()),
+        timeout_seconds: step.def.timeout_seconds,
+        on_failure: Some(step.def.on_failure.as_text()),
+        max_attempts: Some(i32::try_from(step.def.max_attempts).unwrap_or(i32::MAX)),
+        execution_start_time: time(step.started_millis),
+        execution_end_time: time(step.ended_millis),
+        step_status: Some(wire_status(status)),
+        response_code: step.response_code.clone(),
+        inputs: Some(inputs),
+        outputs: (!outputs.is_empty()).then_some(outputs),
+        failure_message: step.failure_message.clone(),
+        step_execution_id: step.id.clone(),
+        is_end: Some(step.def.is_end),
+        next_step: step.def.next_step.clone().or(next),
+        is_critical: Some(step.def.is_critical),
+        ..Default::default()
+    }
+}
+
+fn current_action(execution: &Execution) -> Option<String> {
+    execution.current_step().map(|s| s.def.action.clone())
+}
+
+pub(crate) fn get(
+    state: &ApiState,
+    input: GetAutomationExecutionInput,
+) -> Result<GetAutomationExecutionOutput, Error> {
+    let execution = state
+        .store
+        .read(|tx| require(tx, &input.automation_execution_id))?;
+    // A running execution lists its steps to come as Pending; an ended
+    // one only the steps that ran.
+    let steps: Vec<StepExecution> = execution
+        .steps
+        .iter()
+        .filter(|s| s.status.is_some() || !execution.status.is_terminal())
+        .map(|s| step_view(s, &execution))
+        .collect();
+    Ok(GetAutomationExecutionOutput {
+        automation_execution: Some(AutomationExecution {
+            automation_execution_id: Some(execution.id.clone()),
+            document_name: Some(execution.document_name.clone()),
+            document_version: Some(execution.document_version.clone()),
+            execution_start_time: time(Some(execution.started_millis)),
+            execution_end_time: time(execution.ended_millis),
+            automation_execution_status: Some(wire_status(execution.status)),
+            step_executions: Some(steps),
+            step_executions_truncated: Some(false),
+            parameters: Some(execution.parameters.clone()),
+            outputs: Some(execution.outputs()),
+            failure_message: execution.failure_message.clone(),
+            mode: Some(ExecutionMode::Auto),
+            parent_automation_execution_id: execution.parent_id.clone(),
+            executed_by: Some(execution.executed_by.clone()),
+            current_step_name: execution.current_step().map(|s| s.def.name.clone()),
+            current_action: current_action(&execution),
+            ..Default::default()
+        }),
+    })
+}
+
+fn metadata(execution: &Execution) -> AutomationExecutionMetadata {
+    AutomationExecutionMetadata {
+        automation_execution_id: Some(execution.id.clone()),
+        document_name: Some(execution.document_name.clone()),
+        document_version: Some(execution.document_version.clone()),
+        automation_execution_status: Some(wire_status(execution.status)),
+        execution_start_time: time(Some(execution.started_millis)),
+        execution_end_time: time(execution.ended_millis),
+        executed_by: Some(execution.executed_by.clone()),
+        log_file: Some(String::new()),
+        outputs: Some(execution.outputs()),
+        mode: Some(ExecutionMode::Auto),
+        parent_automation_execution_id: execution.parent_id.clone(),
+        current_step_name: execution.current_step().map(|s| s.def.name.clone()),
+        current_action: current_action(&execution),
+        failure_message: execution.failure_message.clone(),
+        automation_type: Some(ballast_model::ssm::AutomationType::Local),
+        ..Default::default()
+    }
+}
+
+/// A `StartTimeBefore`/`StartTimeAfter` value: ISO 8601.
+fn parse_time(text: &str) -> Result<i64, Rule> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map(|t| i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX))
+        .map_err(|_| {
+            Rule::InvalidFilterValue(format!(
+                "The filter value {text} is not a valid time: use ISO 8601, such as 2024-05-01T12:00:00Z."
+            ))
+        })
+}
+
+/// Page size and offset from MaxResults and NextToken (an offset).
+fn page(max: Option<i32>, token: Option<&str>) -> Result<(usize, usize), Rule> {
+    let size = max.map_or(DEFAULT_PAGE, |m| usize::try_from(m).unwrap_or(DEFAULT_PAGE));
+    let offset = match token {
+        None => 0,
+        Some(token) => token.parse().map_err(|_| Rule::InvalidNextToken)?,
+    };
+    Ok((size, offset))
+}
+
+fn paged<T>(items: Vec<T>, size: usize, offset: usize) -> (Vec<T>, Option<String>) {
+    let total = items.len();
+    let page: Vec<T> = items.into_iter().skip(offset).take(size).collect();
+    let next = (offset + size < total).then(|| (offset + size).to_string());
+    (page, next)
+}
+
+pub(crate) fn describe(
+    state: &ApiState,
+    input: DescribeAutomationExecutionsInput,
+) -> Result<DescribeAutomationExecutionsOutput, Error> {
+    let (size, offset) = page(input.max_results, input.next_token.as_deref())?;
+    let filters = input.filters.unwrap_or_default();
+    let mut tests: Vec<Box<dyn Fn(&Execution) -> bool>> = Vec::new();
+    for filter in filters {
+        let values = filter.values;
+        tests.push(match filter.key {
+            AutomationExecutionFilterKey::DocumentNamePrefix => Box::new(move |e| {
+                values
+                    .iter()
+                    .any(|v| e.document_name.starts_with(v.as_str()))
+            }),
+            AutomationExecutionFilterKey::ExecutionStatus => {
+                Box::new(move |e| values.iter().any(|v| v == e.status.as_str()))
+            }
+            AutomationExecutionFilterKey::ExecutionId => Box::new(move |e| values.contains(&e.id)),
+            AutomationExecutionFilterKey::ParentExecutionId => {
+                Box::new(move |e| e.parent_id.as_ref().is_some_and(|p| values.contains(p)))
+            }
+            AutomationExecutionFilterKey::CurrentAction => {
+                Box::new(move |e| current_action(e).is_some_and(|a| values.contains(&a)))
+            }
+            AutomationExecutionFilterKey::StartTimeBefore => {
+                let at = parse_time(values.first().map_or("", String::as_str))?;
+                Box::new(move |e| e.started_millis <= at)
+            }
+            AutomationExecutionFilterKey::StartTimeAfter => {
+                let at = parse_time(values.first().map_or("", String::as_str))?;
+                Box::new(move |e| e.started_millis >= at)
+            }
+            AutomationExecutionFilterKey::AutomationType => {
+                Box::new(move |_| values.iter().any(|v| v == "Local"))
+            }
+            other => {
+                return Err(Rule::InvalidFilterKey(format!(
+                    "Ballast does not filter executions by {}.",
+                    other.as_str()
+                ))
+                .into());
+            }
+        });
+    }
+    let executions = state.store.read(|tx| tx.automation_executions())?;
+    let matching: Vec<AutomationExecutionMetadata> = executions
+        .iter()
+        .filter(|e| tests.iter().all(|t| t(e)))
+        .map(metadata)
+        .collect();
+    let (list, next_token) = paged(matching, size, offset);
+    Ok(DescribeAutomationExecutionsOutput {
+        automation_execution_metadata_list: Some(list),
+        next_token,
+    })
+}
+
+pub(crate) fn describe_steps(
+    state: &ApiState,
+    input: DescribeAutomationStepExecutionsInput,
+) -> Result<DescribeAutomationStepExecutionsOutput, Error> {
+    let (size, offset) = page(input.max_results, input.next_token.as_deref())?;
+    let execution = state
+        .store
+        .read(|tx| require(tx, &input.automation_execution_id))?;
+    let filters = input.filters.unwrap_or_default();
+    let mut views: Vec<StepExecution> = Vec::new();
+    for step in execution.steps.iter().filter(|s| s.status.is_some()) {
+        let view = step_view(step, &execution);
+        let mut keep = true;
+        for filter in &filters {
+            let values = &filter.values;
+            keep &= match filter.key {
+                StepExecutionFilterKey::StepName => values.contains(&step.def.name),
+                StepExecutionFilterKey::Action => values.contains(&step.def.action),
+                StepExecutionFilterKey::StepExecutionId => {
+                    step.id.as_ref().is_some_and(|id| values.contains(id))
+                }
+                StepExecutionFilterKey::StepExecutionStatus => values
+                    .iter()
+                    .any(|v| Some(v.as_str()) == step.status.map(Status::as_str)),
+                StepExecutionFilterKey::StartTimeBefore => {
+                    let at = parse_time(values.first().map_or("", String::as_str))?;
+                    step.started_millis.is_some_and(|s| s <= at)
+                }
+                StepExecutionFilterKey::StartTimeAfter => {
+                    let at = parse_time(values.first().map_or("", String::as_str))?;
+                    step.started_millis.is_some_and(|s| s >= at)
+                }
+                _ => false,
+            };
+        }
+        if keep {
+            views.push(view);
+        }
+    }
+    if input.reverse_order == Some(true) {
+        views.reverse();
+    }
+    let (step_executions, next_token) = paged(views, size, offset);
+    Ok(DescribeAutomationStepExecutionsOutput {
+        step_executions: Some(step_executions),
+        next_token,
+    })
+}
+
+pub(crate) fn stop(
+    state: &ApiState,
+    input: StopAutomationExecutionInput,
+) -> Result<StopAutomationExecutionOutput, Error> {
+    if input.r#type == Some(StopType::Complete) {
+        return Err(Rule::InvalidStatusUpdate(
+            "Type Complete applies to rate-controlled executions, which Ballast does not run yet; use Cancel."
+                .to_owned(),
+        )
+        .into());
+    }
+    state.store.write(|tx| -> Result<_, Error> {
+        let mut execution = require(tx, &input.automation_execution_id)?;
+        if execution.status.is_terminal() {
+            return Err(Rule::InvalidStatusUpdate(format!(
+                "The execution {} is already {}; only a running execution can be stopped.",
+                execution.id,
+                execution.status.as_str()
+            ))
+            .into());
+        }
+        execution.cancel_requested = true;
+        execution.status = Status::Cancelling;
+        tx.save_automation_execution(&execution)?;
+        Ok(())
+    })?;
+    state.automation.changed();
+    Ok(StopAutomationExecutionOutput {})
+}

@@ -1,0 +1,108 @@
+//! One pass: every open execution moved as far as it can go now.
+
+use ballast_core::clock::epoch_millis;
+use ballast_core::ssm::automation::machine::{self, Outcome};
+use ballast_core::ssm::automation::placeholder::{self, Context};
+use ballast_core::ssm::automation::{Execution, Status};
+use ballast_store::StoreError;
+
+use crate::Inner;
+use crate::actions;
+
+/// How many steps one execution may take in one pass: enough for a
+/// runbook of quick API calls to finish at once, few enough that a loop
+/// through `nextStep` cannot hold the pass.
+const STEPS_PER_PASS: usize = 32;
+
+pub(crate) fn run(inner: &Inner) -> Result<(), StoreError> {
+    let open = inner.store.read(|tx| tx.open_automation_executions())?;
+    for id in open {
+        if let Err(error) = drive(inner, &id) {
+            tracing::error!(%error, execution = id, "driving an automation execution");
+        }
+    }
+    Ok(())
+}
+
+fn now(inner: &Inner) -> i64 {
+    epoch_millis(inner.clock.now())
+}
+
+/// Moves one execution on, then saves it.
+fn drive(inner: &Inner, id: &str) -> Result<(), StoreError> {
+    let Some(mut execution) = inner.store.read(|tx| tx.automation_execution(id))? else {
+        return Ok(());
+    };
+    for _ in 0..STEPS_PER_PASS {
+        if execution.status.is_terminal() {
+            break;
+        }
+        let now = now(inner);
+        if execution.cancel_requested {
+            let waiting = machine::cancel(&mut execution, now);
+            actions::abandon(inner, &execution, waiting);
+            break;
+        }
+        let Some(index) = execution.current else {
+            break;
+        };
+        let starting = matches!(
+            execution.steps.get(index).and_then(|s| s.status),
+            None | Some(Status::Pending)
+        );
+        if starting {
+            let inputs = {
+                let ctx = Context {
+                    execution: &execution,
+                    account: &inner.scope.account,
+                    region: &inner.scope.region,
+                    now_millis: now,
+                };
+                placeholder::substitute(&execution.steps[index].def.inputs, &ctx)
+            };
+            machine::start_attempt(
+                &mut execution,
+                index,
+                inputs,
+                inner.ids.request_id(),
+                now,
+                inner.scale,
+            );
+        }
+        if machine::timed_out(&execution, now) {
+            let waiting = execution.steps[index].wait.take();
+            actions::abandon(inner, &execution, waiting);
+            machine::finish_attempt(&mut execution, Outcome::Running(None), true, now);
+            continue;
+        }
+        let outcome = actions::poll(inner, &mut execution, index, now);
+        let waits = matches!(outcome, Outcome::Running(_));
+        machine::finish_attempt(&mut execution, outcome, false, now);
+        if waits {
+            break;
+        }
+    }
+    save(inner, execution)
+}
+
+/// Saves an execution, keeping a stop the API asked for meanwhile.
+fn save(inner: &Inner, mut execution: Execution) -> Result<(), StoreError> {
+    let stopped = inner.store.write(|tx| -> Result<bool, StoreError> {
+        let asked = tx
+            .automation_execution(&execution.id)?
+            .is_some_and(|stored| stored.cancel_requested);
+        let stopped = asked && !execution.cancel_requested && !execution.status.is_terminal();
+        if stopped {
+            execution.cancel_requested = true;
+            execution.status = Status::Cancelling;
+        }
+        tx.save_automation_execution(&execution)?;
+        Ok(stopped)
+    })?;
+    if stopped {
+        // Cancel on the next pass, soon.
+        use ballast_core::ssm::automation::Automation as _;
+        inner.wake.changed();
+    }
+    Ok(())
+}

@@ -1,0 +1,283 @@
+"""SSM Automation with boto3 and the AWS CLI: runbooks registered with
+CreateDocument run their steps for real (API calls, selectors, sleeps,
+branches), report AWS's statuses, outputs and failure messages, stop on
+StopAutomationExecution, and refuse bad requests with AWS's codes."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+from ballast_compat import error_code
+
+WAIT_S = 40
+OPEN = {"Pending", "InProgress", "Waiting", "Cancelling"}
+
+# Reads the runbook's own document, keeps two outputs, branches on one of
+# them, and sleeps on the branch taken.
+READER = """
+schemaVersion: '0.3'
+description: Reads itself.
+parameters:
+  Nap:
+    type: String
+    default: PT2S
+outputs:
+  - Read.Format
+  - Read.Version
+mainSteps:
+  - name: Read
+    action: aws:executeAwsApi
+    inputs:
+      Service: ssm
+      Api: DescribeDocument
+      Name: '{{ automation:DOCUMENT_NAME }}'
+    outputs:
+      - Name: Format
+        Selector: $.Document.DocumentFormat
+        Type: String
+      - Name: Version
+        Selector: $.Document.DocumentVersion
+        Type: String
+  - name: Choose
+    action: aws:branch
+    inputs:
+      Choices:
+        - NextStep: Nap
+          Variable: '{{ Read.Format }}'
+          StringEquals: YAML
+      Default: Wrong
+  - name: Wrong
+    action: aws:assertAwsResourceProperty
+    isEnd: true
+    inputs:
+      Service: ssm
+      Api: DescribeDocument
+      Name: '{{ automation:DOCUMENT_NAME }}'
+      PropertySelector: $.Document.Status
+      DesiredValues:
+        - Deleted
+  - name: Nap
+    action: aws:sleep
+    inputs:
+      Duration: '{{ Nap }}'
+"""
+
+ASSERTING = """
+schemaVersion: '0.3'
+mainSteps:
+  - name: MustBeJson
+    action: aws:assertAwsResourceProperty
+    inputs:
+      Service: ssm
+      Api: DescribeDocument
+      Name: '{{ automation:DOCUMENT_NAME }}'
+      PropertySelector: $.Document.DocumentFormat
+      DesiredValues:
+        - JSON
+"""
+
+SLEEPER = """
+schemaVersion: '0.3'
+mainSteps:
+  - name: Long
+    action: aws:sleep
+    inputs:
+      Duration: PT1H
+"""
+
+
+@pytest.fixture
+def server(server_factory):
+    server = server_factory.new("automation", extra_args=("--time-scale", "0.02"))
+    server.start()
+    return server
+
+
+def register(ssm, name: str, content: str) -> None:
+    ssm.create_document(
+        Name=name, Content=content, DocumentType="Automation", DocumentFormat="YAML"
+    )
+
+
+def finished(ssm, execution_id: str) -> dict:
+    end = time.monotonic() + WAIT_S
+    while True:
+        execution = ssm.get_automation_execution(AutomationExecutionId=execution_id)[
+            "AutomationExecution"
+        ]
+        if execution["AutomationExecutionStatus"] not in OPEN:
+            return execution
+        if time.monotonic() > end:
+            pytest.fail(f"execution still {execution['AutomationExecutionStatus']}")
+        time.sleep(0.05)
+
+
+def steps_by_name(execution: dict) -> dict:
+    return {s["StepName"]: s for s in execution["StepExecutions"]}
+
+
+def test_boto3_runs_a_runbook_with_outputs_branch_and_sleep(server, uid):
+    ssm = server.client("ssm")
+    name = f"reader-{uid}"
+    register(ssm, name, READER)
+    execution_id = ssm.start_automation_execution(
+        DocumentName=name, Parameters={"Nap": ["PT5S"]}
+    )["AutomationExecutionId"]
+    execution = finished(ssm, execution_id)
+    assert execution["AutomationExecutionStatus"] == "Success", execution
+    assert execution["Outputs"] == {"Read.Format": ["YAML"], "Read.Version": ["1"]}
+    assert execution["Parameters"] == {"Nap": ["PT5S"]}
+    assert execution["Mode"] == "Auto"
+    steps = steps_by_name(execution)
+    assert [s["StepStatus"] for s in execution["StepExecutions"]] == ["Success"] * 3
+    assert "Wrong" not in steps
+    assert steps["Read"]["Action"] == "aws:executeAwsApi"
+    assert steps["Read"]["Outputs"]["Format"] == ["YAML"]
+    assert steps["Nap"]["Inputs"]["Duration"] == '"PT5S"'
+    napped = steps["Nap"]["ExecutionEndTime"] - steps["Nap"]["ExecutionStartTime"]
+    assert napped.total_seconds() >= 0.09  # 5 s at 0.02
+
+    listed = ssm.describe_automation_executions(
+        Filters=[{"Key": "ExecutionStatus", "Values": ["Success"]}]
+    )["AutomationExecutionMetadataList"]
+    assert [m["AutomationExecutionId"] for m in listed] == [execution_id]
+    assert listed[0]["DocumentName"] == name
+
+    described = ssm.describe_automation_step_executions(
+        AutomationExecutionId=execution_id, ReverseOrder=True, MaxResults=2
+    )
+    assert [s["StepName"] for s in described["StepExecutions"]] == ["Nap", "Choose"]
+    rest = ssm.describe_automation_step_executions(
+        AutomationExecutionId=execution_id, ReverseOrder=True, NextToken=described["NextToken"]
+    )
+    assert [s["StepName"] for s in rest["StepExecutions"]] == ["Read"]
+
+
+def test_boto3_failed_assertion_and_cancelled_sleep(server, uid):
+    ssm = server.client("ssm")
+    register(ssm, f"asserting-{uid}", ASSERTING)
+    failed = finished(
+        ssm,
+        ssm.start_automation_execution(DocumentName=f"asserting-{uid}")["AutomationExecutionId"],
+    )
+    assert failed["AutomationExecutionStatus"] == "Failed"
+    step = failed["StepExecutions"][0]
+    assert step["StepStatus"] == "Failed"
+    assert '"JSON"' in step["FailureMessage"] and '"YAML"' in step["FailureMessage"]
+    assert "MustBeJson" in failed["FailureMessage"]
+
+    register(ssm, f"sleeper-{uid}", SLEEPER)
+    sleeping = ssm.start_automation_execution(DocumentName=f"sleeper-{uid}")[
+        "AutomationExecutionId"
+    ]
+    end = time.monotonic() + WAIT_S
+    while ssm.get_automation_execution(AutomationExecutionId=sleeping)[
+        "AutomationExecution"
+    ].get("CurrentStepName") != "Long":
+        assert time.monotonic() < end, "the sleep never started"
+        time.sleep(0.05)
+    ssm.stop_automation_execution(AutomationExecutionId=sleeping, Type="Cancel")
+    cancelled = finished(ssm, sleeping)
+    assert cancelled["AutomationExecutionStatus"] == "Cancelled"
+    assert cancelled["StepExecutions"][0]["StepStatus"] == "Cancelled"
+
+
+def test_boto3_errors(server, uid):
+    ssm = server.client("ssm")
+    register(ssm, f"sleeper-{uid}", SLEEPER)
+    cases = [
+        (
+            lambda: ssm.start_automation_execution(DocumentName="NoSuchRunbook"),
+            "AutomationDefinitionNotFoundException",
+        ),
+        (
+            lambda: ssm.start_automation_execution(
+                DocumentName=f"sleeper-{uid}", DocumentVersion="9"
+            ),
+            "AutomationDefinitionVersionNotFoundException",
+        ),
+        (
+            lambda: ssm.start_automation_execution(
+                DocumentName=f"sleeper-{uid}", Parameters={"Undeclared": ["x"]}
+            ),
+            "InvalidAutomationExecutionParametersException",
+        ),
+        (
+            lambda: ssm.start_automation_execution(DocumentName="AWS-RunShellScript"),
+            "AutomationDefinitionNotFoundException",
+        ),
+        (
+            lambda: ssm.get_automation_execution(
+                AutomationExecutionId="00000000-0000-0000-0000-000000000000"
+            ),
+            "AutomationExecutionNotFoundException",
+        ),
+        (
+            lambda: ssm.stop_automation_execution(
+                AutomationExecutionId="00000000-0000-0000-0000-000000000000"
+            ),
+            "AutomationExecutionNotFoundException",
+        ),
+        (
+            lambda: ssm.describe_automation_executions(
+                Filters=[{"Key": "StartTimeAfter", "Values": ["yesterday"]}]
+            ),
+            "InvalidFilterValue",
+        ),
+        (
+            lambda: ssm.describe_automation_executions(NextToken="not-a-token"),
+            "InvalidNextToken",
+        ),
+    ]
+    for call, code in cases:
+        with pytest.raises(ClientError) as raised:
+            call()
+        assert error_code(raised.value) == code
+    # Nothing was started by the refused calls.
+    assert ssm.describe_automation_executions()["AutomationExecutionMetadataList"] == []
+
+
+def test_cli_starts_waits_and_reads_an_execution(server, uid, tmp_path):
+    from ballast_compat import AwsCli
+
+    aws = AwsCli(server.endpoint, tmp_path / "aws-home")
+    ssm = server.client("ssm")
+    name = f"reader-{uid}"
+    register(ssm, name, READER)
+    rc, started, err = aws(
+        "ssm", "start-automation-execution", "--document-name", name,
+        "--parameters", "Nap=PT1S",
+    )
+    assert rc == 0, err
+    execution_id = started["AutomationExecutionId"]
+    finished(ssm, execution_id)
+    rc, got, err = aws(
+        "ssm", "get-automation-execution", "--automation-execution-id", execution_id
+    )
+    assert rc == 0, err
+    assert got["AutomationExecution"]["AutomationExecutionStatus"] == "Success"
+    assert got["AutomationExecution"]["Outputs"]["Read.Format"] == ["YAML"]
+    rc, listed, err = aws(
+        "ssm", "describe-automation-executions",
+        "--filters", f"Key=DocumentNamePrefix,Values={name}",
+    )
+    assert rc == 0, err
+    assert [m["AutomationExecutionId"] for m in listed["AutomationExecutionMetadataList"]] == [
+        execution_id
+    ]
+    rc, steps, err = aws(
+        "ssm", "describe-automation-step-executions",
+        "--automation-execution-id", execution_id,
+        "--filters", "Key=StepName,Values=Read",
+    )
+    assert rc == 0, err
+    assert [s["StepName"] for s in steps["StepExecutions"]] == ["Read"]
+    rc, _, err = aws(
+        "ssm", "stop-automation-execution", "--automation-execution-id", execution_id
+    )
+    assert rc != 0 and "InvalidAutomationStatusUpdateException" in err
+    rc, _, err = aws("ssm", "start-automation-execution", "--document-name", "Nope")
+    assert rc != 0 and "AutomationDefinitionNotFoundException" in err
