@@ -51,7 +51,8 @@ async fn run(ballast: &Ballast, document: &str, pairs: &[(&str, &str)]) -> Strin
         .ssm()
         .start_automation_execution()
         .document_name(document)
-        .set_parameters(Some(parameters(pairs)))
+        // AWS refuses an empty map: no parameters is no member.
+        .set_parameters((!pairs.is_empty()).then(|| parameters(pairs)))
         .send()
         .await
         .expect("StartAutomationExecution")
@@ -81,7 +82,7 @@ async fn finished(ballast: &Ballast, id: &str) -> AutomationExecution {
         let open = matches!(
             status,
             AutomationExecutionStatus::Pending
-                | AutomationExecutionStatus::InProgress
+                | AutomationExecutionStatus::Inprogress
                 | AutomationExecutionStatus::Waiting
                 | AutomationExecutionStatus::Cancelling
         );
@@ -409,7 +410,7 @@ async fn failures_timeouts_and_cancellation_end_as_aws_reports_them() {
     let execution = finished(&ballast, &id).await;
     assert_eq!(
         execution.automation_execution_status(),
-        Some(&AutomationExecutionStatus::TimedOut),
+        Some(&AutomationExecutionStatus::Timedout),
         "{execution:?}"
     );
     let never = step(&execution, "Never");
