@@ -260,7 +260,7 @@ fn run_command(
     let id = match wait {
         Some(Wait::Command(id)) => id,
         _ => {
-            let sent = call(inner, execution, "ssm", "SendCommand", inputs.clone());
+            let sent = call(inner, execution, "ssm", "SendCommand", send_command_input(inputs));
             match sent.map(|r| {
                 r.pointer("/Command/CommandId")
                     .and_then(Value::as_str)
@@ -321,6 +321,17 @@ fn run_command(
     }
 }
 
+/// The step's inputs as SendCommand's: each of `Parameters` a list of
+/// strings, as AWS turns a runbook's `commands: |` block (one string) or
+/// a number into the list SendCommand takes.
+fn send_command_input(inputs: &Value) -> Value {
+    let mut input = inputs.clone();
+    if let Some(Value::Object(parameters)) = input.get_mut("Parameters") {
+        *parameters = string_lists(parameters);
+    }
+    input
+}
+
 /// The response code and output of a command sent to one instance (AWS
 /// reports them for a single target only).
 fn single_invocation(inner: &Inner, execution: &Execution, id: &str) -> Option<(String, String)> {
@@ -348,12 +359,12 @@ fn single_invocation(inner: &Inner, execution: &Execution, id: &str) -> Option<(
     Some((code, output))
 }
 
-/// `RuntimeParameters` as StartAutomationExecution's `Parameters`: each
-/// value a list of strings.
-fn runtime_parameters(inputs: &Value) -> Map<String, Value> {
-    let mut out = Map::new();
-    if let Some(Value::Object(map)) = inputs.get("RuntimeParameters") {
-        for (name, value) in map {
+/// A map of parameters with each value a list of strings (a lone value
+/// becomes a list of one), as SendCommand and StartAutomationExecution
+/// take them.
+fn string_lists(map: &Map<String, Value>) -> Map<String, Value> {
+    map.iter()
+        .map(|(name, value)| {
             let list: Vec<Value> = match value {
                 Value::Array(items) => items
                     .iter()
@@ -361,10 +372,9 @@ fn runtime_parameters(inputs: &Value) -> Map<String, Value> {
                     .collect(),
                 other => vec![Value::String(selector::text(other))],
             };
-            out.insert(name.clone(), Value::Array(list));
-        }
-    }
-    out
+            (name.clone(), Value::Array(list))
+        })
+        .collect()
 }
 
 /// `aws:executeAutomation`: a child execution, started as this one's
@@ -438,7 +448,10 @@ fn start_child(inner: &Inner, execution: &Execution, inputs: &Value) -> Result<S
             Value::String(selector::text(version)),
         );
     }
-    let parameters = runtime_parameters(inputs);
+    let parameters = match inputs.get("RuntimeParameters") {
+        Some(Value::Object(map)) => string_lists(map),
+        _ => Map::new(),
+    };
     if !parameters.is_empty() {
         request.insert("Parameters".to_owned(), Value::Object(parameters));
     }
