@@ -18,6 +18,7 @@ mod iam;
 mod instances;
 mod launch;
 mod launch_templates;
+mod maintenance_windows;
 pub mod migrations;
 mod ssm;
 mod ssm_documents;
@@ -35,6 +36,7 @@ pub use dynamodb::{
 };
 pub use iam::ProfileWithRole;
 pub use launch::{LaunchResources, PreparedLaunch, TemplateChoice};
+pub use maintenance_windows::ClientToken;
 
 /// A store failure. These are never the caller's fault; the API reports them
 /// as internal errors.
