@@ -339,6 +339,12 @@ pub fn parse_date(member: &str, text: &str, zone: &TimeZone) -> Result<i64, Erro
         .map_err(|_| refuse())
 }
 
+/// A time a request gives in UTC unless it says otherwise (the filters of
+/// the schedule and execution calls).
+pub fn parse_instant(member: &str, text: &str) -> Result<i64, Error> {
+    parse_date(member, text, &TimeZone::UTC)
+}
+
 fn timestamp(millis: i64) -> Option<Timestamp> {
     Timestamp::from_millisecond(millis).ok()
 }
