@@ -714,6 +714,40 @@ async fn schedule() {
             "2095-06-03T03:00Z"
         ]
     );
+    // Pages of two up to a bound: every run once, the last page without
+    // a token.
+    let mut times = Vec::new();
+    let mut token = Value::Null;
+    loop {
+        let mut body = json!({"WindowId": w, "MaxResults": 2, "Filters": [
+            {"Key": "ScheduledBefore", "Values": ["2095-01-06T12:00:00Z"]},
+        ]});
+        if !token.is_null() {
+            body["NextToken"] = token.clone();
+        }
+        let page = json_of(
+            &api.root(ssm("DescribeMaintenanceWindowSchedule", body))
+                .await
+                .ok(),
+        );
+        for run in page["ScheduledWindowExecutions"].as_array().unwrap() {
+            times.push(run["ExecutionTime"].as_str().unwrap().to_owned());
+        }
+        token = page["NextToken"].clone();
+        if token.is_null() {
+            break;
+        }
+    }
+    assert_eq!(
+        times,
+        [
+            "2095-01-02T03:00Z",
+            "2095-01-03T03:00Z",
+            "2095-01-04T03:00Z",
+            "2095-01-05T03:00Z",
+            "2095-01-06T03:00Z"
+        ]
+    );
     // The schedule ends with 2095.
     let last = json_of(
         &api.root(ssm(

@@ -1037,7 +1037,8 @@ pub(super) fn describe_schedule(
             _ => Ok(all),
         }
     })?;
-    // Each window's next `size + 1` runs from the resume point, merged.
+    // Each window's next `size + 1` runs after the resume point, merged
+    // (one more is computed: the run the token names is among them).
     let mut runs: Vec<(i64, &Window, String)> = Vec::new();
     for w in &windows {
         let Ok(schedule) = w.schedule() else { continue };
@@ -1048,7 +1049,7 @@ pub(super) fn describe_schedule(
             Some((millis, _)) => (*millis - 1).max(after),
             None => after,
         };
-        for run in schedule.runs_after(from, size + 1) {
+        for run in schedule.runs_after(from, size + 2) {
             let past_resume = resume
                 .as_ref()
                 .is_none_or(|(millis, id)| (run, &w.id) > (*millis, id));
