@@ -571,6 +571,31 @@ mod tests {
     }
 
     #[test]
+    fn random_fields_never_panic() {
+        use rand::rngs::StdRng;
+        use rand::{Rng, SeedableRng};
+        const PIECES: &[&str] = &[
+            "*", "?", "L", "W", "LW", "#", "-", "/", ",", "0", "1", "5", "7", "12", "31", "59",
+            "99", "2199", "1970", "SUN", "fri", "JAN", "x", "L-3", "6L", "3#2", "15W", "",
+        ];
+        let mut rng = StdRng::seed_from_u64(14);
+        let start = at(2024, 1, 1, 0, 0);
+        for _ in 0..20_000 {
+            let fields = rng.random_range(5..=8);
+            let expr: Vec<String> = (0..fields)
+                .map(|_| {
+                    (0..rng.random_range(1..=3))
+                        .map(|_| PIECES[rng.random_range(0..PIECES.len())])
+                        .collect()
+                })
+                .collect();
+            if let Ok(cron) = Cron::parse(&expr.join(" ")) {
+                let _ = cron.next_after(start);
+            }
+        }
+    }
+
+    #[test]
     fn refusals() {
         for bad in [
             "0 2 ? * SUN",

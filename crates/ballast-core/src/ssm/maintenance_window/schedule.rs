@@ -175,13 +175,19 @@ impl Schedule {
     /// The first run strictly after `after_millis`, if the schedule has
     /// one left.
     pub fn next_after(&self, after_millis: i64) -> Option<i64> {
+        self.next_with(after_millis, &mut None)
+    }
+
+    /// [`Self::next_after`], carrying where a cron scan got to so that a
+    /// series of runs scans each civil time once.
+    fn next_with(&self, after_millis: i64, cursor: &mut Option<DateTime>) -> Option<i64> {
         // A run is never before the start date.
         let floor = match self.start_millis {
             Some(start) => after_millis.max(start - 1),
             None => after_millis,
         };
         let run = match &self.expression {
-            Expression::Cron(cron) => self.next_cron(cron, floor)?,
+            Expression::Cron(cron) => self.next_cron(cron, floor, cursor)?,
             Expression::Rate { every_millis } => self.next_rate(*every_millis, floor)?,
             Expression::At(when) => {
                 let run = self.instant(*when)?;
@@ -197,33 +203,42 @@ impl Schedule {
     /// Up to `limit` runs after `after_millis`, in order.
     pub fn runs_after(&self, after_millis: i64, limit: usize) -> Vec<i64> {
         let mut runs = Vec::with_capacity(limit.min(64));
-        let mut cursor = after_millis;
+        let mut after = after_millis;
+        let mut cursor = None;
         while runs.len() < limit {
-            let Some(run) = self.next_after(cursor) else {
+            let Some(run) = self.next_with(after, &mut cursor) else {
                 break;
             };
             runs.push(run);
-            cursor = run;
+            after = run;
         }
         runs
     }
 
-    fn next_cron(&self, cron: &Cron, floor: i64) -> Option<i64> {
+    /// The first cron run after `floor`. `resume` is the last match a
+    /// previous call for an earlier floor stopped at (runs grow with their
+    /// matches, so no match before it can be due).
+    fn next_cron(&self, cron: &Cron, floor: i64, resume: &mut Option<DateTime>) -> Option<i64> {
         // The match must be after `since`, and the match moved by the
         // offset after `floor`: scan civil times from a day before the
         // earliest instant either allows (the day absorbs any daylight
         // saving shift), and let the instants decide.
-        let lower = self
-            .since_millis
-            .max(floor.saturating_sub(i64::from(self.offset_days) * DAY_MILLIS));
-        let mut cursor = self
-            .zone
-            .to_datetime(timestamp(lower)?)
-            .checked_sub(1.day())
-            .ok()?;
+        let mut cursor = match *resume {
+            Some(cursor) => cursor,
+            None => {
+                let lower = self
+                    .since_millis
+                    .max(floor.saturating_sub(i64::from(self.offset_days) * DAY_MILLIS));
+                self.zone
+                    .to_datetime(timestamp(lower)?)
+                    .checked_sub(1.day())
+                    .ok()?
+            }
+        };
         loop {
             let matched = cron.next_after(cursor)?;
             cursor = matched;
+            *resume = Some(matched);
             if self.instant(matched)? <= self.since_millis {
                 continue;
             }
@@ -527,6 +542,26 @@ mod tests {
             ..base
         };
         assert!(Schedule::new(&s).is_err());
+    }
+
+    #[test]
+    fn a_series_of_runs_is_each_run_after_the_last() {
+        let mut s = spec("cron(*/7 * ? * MON-FRI *)", "2024-03-08T22:00:00Z");
+        s.offset_days = Some(3);
+        s.timezone = Some("America/New_York");
+        s.end_date = Some("2024-03-13T06:00:00Z");
+        let schedule = Schedule::new(&s).unwrap();
+        let after = ms("2024-03-09T00:00:00Z");
+        let series = schedule.runs_after(after, 5000);
+        let mut one_by_one = Vec::new();
+        let mut cursor = after;
+        while let Some(run) = schedule.next_after(cursor) {
+            one_by_one.push(run);
+            cursor = run;
+        }
+        assert_eq!(series, one_by_one);
+        assert!(series.windows(2).all(|w| w[0] < w[1]));
+        assert!(series.len() > 50, "{}", series.len());
     }
 
     #[test]
