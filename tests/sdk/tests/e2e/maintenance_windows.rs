@@ -6,10 +6,10 @@
 //! the real clock is known in advance.
 
 use aws_sdk_ssm::types::{
-    MaintenanceWindowAutomationParameters, MaintenanceWindowFilter,
-    MaintenanceWindowResourceType, MaintenanceWindowRunCommandParameters,
-    MaintenanceWindowTaskCutoffBehavior, MaintenanceWindowTaskInvocationParameters,
-    MaintenanceWindowTaskType, PatchOrchestratorFilter, ResourceTypeForTagging, Tag, Target,
+    MaintenanceWindowAutomationParameters, MaintenanceWindowFilter, MaintenanceWindowResourceType,
+    MaintenanceWindowRunCommandParameters, MaintenanceWindowTaskCutoffBehavior,
+    MaintenanceWindowTaskInvocationParameters, MaintenanceWindowTaskType, PatchOrchestratorFilter,
+    ResourceTypeForTagging, Tag, Target,
 };
 use ballast_sdk_tests::{Ballast, error_code, unique};
 
@@ -306,7 +306,10 @@ async fn targets_and_tasks() {
         .send()
         .await
         .unwrap();
-    assert_eq!(got.task_type(), Some(&MaintenanceWindowTaskType::Automation));
+    assert_eq!(
+        got.task_type(),
+        Some(&MaintenanceWindowTaskType::Automation)
+    );
     assert_eq!(got.max_concurrency(), Some("1"));
     assert_eq!(got.max_errors(), Some("0"));
     assert_eq!(
@@ -316,7 +319,10 @@ async fn targets_and_tasks() {
     assert_eq!(got.task_invocation_parameters(), Some(&automation));
 
     for (task_type, code) in [
-        (MaintenanceWindowTaskType::Lambda, "FeatureNotAvailableException"),
+        (
+            MaintenanceWindowTaskType::Lambda,
+            "FeatureNotAvailableException",
+        ),
         (
             MaintenanceWindowTaskType::StepFunctions,
             "FeatureNotAvailableException",
@@ -450,7 +456,11 @@ async fn schedule_and_executions() {
         .collect();
     assert_eq!(
         times,
-        ["2090-01-01T03:00Z", "2090-01-02T03:00Z", "2090-01-03T03:00Z"]
+        [
+            "2090-01-01T03:00Z",
+            "2090-01-02T03:00Z",
+            "2090-01-03T03:00Z"
+        ]
     );
     let next = ssm
         .describe_maintenance_window_schedule()
@@ -599,7 +609,10 @@ async fn windows_survive_a_kill_9() {
         .send()
         .await
         .unwrap();
-    assert_eq!(targets.targets()[0].window_target_id(), Some(target.as_str()));
+    assert_eq!(
+        targets.targets()[0].window_target_id(),
+        Some(target.as_str())
+    );
     let got = ssm
         .get_maintenance_window_task()
         .window_id(&window)
