@@ -624,7 +624,7 @@ async fn tags_on_documents_and_parameters() {
     api.root(list("Document", "missing"))
         .await
         .assert_code("InvalidResourceId");
-    api.root(list("MaintenanceWindow", "mw-0123456789abcdef0"))
+    api.root(list("PatchBaseline", "pb-0123456789abcdef0"))
         .await
         .assert_code("InvalidResourceType");
     let fifty: Vec<Value> = (0..50)

@@ -260,7 +260,13 @@ fn run_command(
     let id = match wait {
         Some(Wait::Command(id)) => id,
         _ => {
-            let sent = call(inner, execution, "ssm", "SendCommand", send_command_input(inputs));
+            let sent = call(
+                inner,
+                execution,
+                "ssm",
+                "SendCommand",
+                send_command_input(inputs),
+            );
             match sent.map(|r| {
                 r.pointer("/Command/CommandId")
                     .and_then(Value::as_str)

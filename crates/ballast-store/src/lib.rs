@@ -19,6 +19,7 @@ mod iam;
 mod instances;
 mod launch;
 mod launch_templates;
+mod maintenance_windows;
 pub mod migrations;
 mod ssm;
 mod ssm_documents;
@@ -36,6 +37,7 @@ pub use dynamodb::{
 };
 pub use iam::ProfileWithRole;
 pub use launch::{LaunchResources, PreparedLaunch, TemplateChoice};
+pub use maintenance_windows::ClientToken;
 
 /// A store failure. These are never the caller's fault; the API reports them
 /// as internal errors.

@@ -299,6 +299,74 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX ssm_automation_executions_open ON ssm_automation_executions (open)
         WHERE open = 1;
     "#,
+    // 14: maintenance windows, their targets and tasks (deleted with the
+    // window), their executions with each execution's task executions and
+    // invocations (written by the runner, deleted with the window), and
+    // the idempotency tokens of the calls that create them. An execution
+    // still open is found by index. Window tags go in `tags`, keyed by the
+    // window's ARN.
+    r#"
+    CREATE TABLE ssm_windows (
+        id     TEXT PRIMARY KEY NOT NULL,
+        seq    INTEGER NOT NULL,
+        record TEXT NOT NULL
+    );
+
+    CREATE TABLE ssm_window_targets (
+        window_id TEXT NOT NULL REFERENCES ssm_windows(id) ON DELETE CASCADE,
+        id        TEXT NOT NULL,
+        seq       INTEGER NOT NULL,
+        record    TEXT NOT NULL,
+        PRIMARY KEY (window_id, id)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE ssm_window_tasks (
+        window_id TEXT NOT NULL REFERENCES ssm_windows(id) ON DELETE CASCADE,
+        id        TEXT NOT NULL,
+        seq       INTEGER NOT NULL,
+        record    TEXT NOT NULL,
+        PRIMARY KEY (window_id, id)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE ssm_window_executions (
+        id           TEXT PRIMARY KEY NOT NULL,
+        window_id    TEXT NOT NULL REFERENCES ssm_windows(id) ON DELETE CASCADE,
+        start_millis INTEGER NOT NULL,
+        open         INTEGER NOT NULL,
+        record       TEXT NOT NULL
+    );
+    CREATE INDEX ssm_window_executions_by_window
+        ON ssm_window_executions (window_id, start_millis);
+    CREATE INDEX ssm_window_executions_open
+        ON ssm_window_executions (window_id) WHERE open = 1;
+
+    CREATE TABLE ssm_window_task_executions (
+        execution_id TEXT NOT NULL REFERENCES ssm_window_executions(id) ON DELETE CASCADE,
+        id           TEXT NOT NULL,
+        seq          INTEGER NOT NULL,
+        record       TEXT NOT NULL,
+        PRIMARY KEY (execution_id, id)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE ssm_window_task_invocations (
+        execution_id      TEXT NOT NULL,
+        task_execution_id TEXT NOT NULL,
+        id                TEXT NOT NULL,
+        seq               INTEGER NOT NULL,
+        record            TEXT NOT NULL,
+        PRIMARY KEY (execution_id, task_execution_id, id),
+        FOREIGN KEY (execution_id, task_execution_id)
+            REFERENCES ssm_window_task_executions(execution_id, id) ON DELETE CASCADE
+    ) WITHOUT ROWID;
+
+    CREATE TABLE ssm_window_client_tokens (
+        operation   TEXT NOT NULL,
+        token       TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        resource_id TEXT NOT NULL,
+        PRIMARY KEY (operation, token)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

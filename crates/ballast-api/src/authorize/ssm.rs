@@ -4,7 +4,10 @@
 //! account for Amazon's) for the document calls, the tagged resource's ARN
 //! for the tagging calls, the document and every instance for SendCommand,
 //! and `*` for DescribeParameters, ListDocuments and the other Run Command
-//! calls.
+//! calls. Maintenance window calls that name a window are decided on its
+//! ARN (`arn:aws:ssm:REGION:ACCOUNT:maintenancewindow/mw-…`), with the
+//! task's service role passed (`iam:PassRole`) by the task calls; the
+//! others (creating one, listing, schedules, executions) on `*`.
 
 use ballast_core::ssm::parameter::Selector;
 use ballast_core::tags::Tag;
@@ -12,7 +15,7 @@ use ballast_model::ssm::ResourceTypeForTagging;
 use serde::Deserialize;
 
 use super::{Access, Names, Resource, Unnamed, pairs};
-use crate::ssm::{document_arn, parameter_arn};
+use crate::ssm::{document_arn, parameter_arn, window_arn};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
@@ -27,6 +30,8 @@ struct Params {
     instance_ids: Option<Vec<String>>,
     targets: Option<Vec<TargetParams>>,
     automation_execution_id: Option<String>,
+    window_id: Option<String>,
+    service_role_arn: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -47,6 +52,15 @@ const ON_ANY_RESOURCE: &[&str] = &[
     "DescribeInstanceInformation",
     "UpdateInstanceInformation",
     "DescribeAutomationExecutions",
+    "DescribeMaintenanceWindows",
+    "DescribeMaintenanceWindowSchedule",
+    "DescribeMaintenanceWindowsForTarget",
+    "GetMaintenanceWindowExecution",
+    "GetMaintenanceWindowExecutionTask",
+    "GetMaintenanceWindowExecutionTaskInvocation",
+    "DescribeMaintenanceWindowExecutionTasks",
+    "DescribeMaintenanceWindowExecutionTaskInvocations",
+    "CancelMaintenanceWindowExecution",
 ];
 
 /// The Automation calls on one execution, authorized on it
@@ -55,6 +69,24 @@ const EXECUTION_OPERATIONS: &[&str] = &[
     "GetAutomationExecution",
     "DescribeAutomationStepExecutions",
     "StopAutomationExecution",
+];
+
+/// The maintenance window operations that name a window, each authorized
+/// on it.
+const WINDOW_OPERATIONS: &[&str] = &[
+    "GetMaintenanceWindow",
+    "UpdateMaintenanceWindow",
+    "DeleteMaintenanceWindow",
+    "RegisterTargetWithMaintenanceWindow",
+    "DeregisterTargetFromMaintenanceWindow",
+    "UpdateMaintenanceWindowTarget",
+    "DescribeMaintenanceWindowTargets",
+    "RegisterTaskWithMaintenanceWindow",
+    "DeregisterTaskFromMaintenanceWindow",
+    "UpdateMaintenanceWindowTask",
+    "GetMaintenanceWindowTask",
+    "DescribeMaintenanceWindowTasks",
+    "DescribeMaintenanceWindowExecutions",
 ];
 
 /// The document operations, each authorized on the document it names.
@@ -106,6 +138,22 @@ pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
             names.account()
         );
         return Ok(Access::on(vec![Resource::untagged(arn)]));
+    }
+    if operation == "CreateMaintenanceWindow" {
+        return Ok(Access::default().with_request_tags(request_tags));
+    }
+    if WINDOW_OPERATIONS.contains(&operation) {
+        let resources = params
+            .window_id
+            .iter()
+            .map(|id| {
+                let arn = window_arn(names.state, id);
+                Resource::tagged(names.tx, arn.clone(), &arn)
+            })
+            .collect::<Result<_, _>>()?;
+        let mut access = Access::on(resources);
+        access.passed_roles = params.service_role_arn.into_iter().collect();
+        return Ok(access);
     }
     if DOCUMENT_OPERATIONS.contains(&operation) {
         let resources = params
@@ -174,6 +222,7 @@ fn tagging(
     let arn = match kind {
         ResourceTypeForTagging::Document => document_arn(names.state, id),
         ResourceTypeForTagging::Parameter => parameter_arn(names.state, &Selector::parse(id).name),
+        ResourceTypeForTagging::MaintenanceWindow => window_arn(names.state, id),
         _ => return Ok(Access::default().with_request_tags(request_tags)),
     };
     let resource = Resource::tagged(names.tx, arn.clone(), &arn)?;

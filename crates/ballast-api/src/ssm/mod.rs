@@ -1,20 +1,23 @@
 //! AWS Systems Manager (awsJson 1.1): Parameter Store, documents and the
-//! tags of both, Run Command and the instances its agents manage, and
-//! Automation executions.
+//! tags of both, Run Command and the instances its agents manage,
+//! Automation executions and maintenance windows.
 
 mod automation;
 mod command_steps;
 pub(crate) mod commands;
 mod documents;
 mod instance_information;
+mod maintenance_windows;
 mod parameters;
 mod resource_tags;
 
 pub(crate) use documents::document_arn;
+pub(crate) use maintenance_windows::window_arn;
 pub(crate) use parameters::parameter_arn;
 
 use ballast_core::ssm::automation::Error as AutomationRule;
 use ballast_core::ssm::document::Error as DocumentRule;
+use ballast_core::ssm::maintenance_window::Error as WindowRule;
 
 use ballast_core::ssm::Error as Rule;
 use ballast_model::ssm::errors;
@@ -67,6 +70,63 @@ routes! {
         DescribeAutomationExecutions => call(ctx, request, |i| automation::describe(state, i)),
         DescribeAutomationStepExecutions => call(ctx, request, |i| automation::describe_steps(state, i)),
         StopAutomationExecution => call(ctx, request, |i| automation::stop(state, i)),
+        CreateMaintenanceWindow => call(ctx, request, |i| maintenance_windows::create(state, i)),
+        GetMaintenanceWindow => call(ctx, request, |i| maintenance_windows::get(state, i)),
+        UpdateMaintenanceWindow => call(ctx, request, |i| maintenance_windows::update(state, i)),
+        DeleteMaintenanceWindow => call(ctx, request, |i| maintenance_windows::delete(state, i)),
+        DescribeMaintenanceWindows => call(ctx, request, |i| maintenance_windows::describe(state, i)),
+        RegisterTargetWithMaintenanceWindow => {
+            call(ctx, request, |i| maintenance_windows::register_target(state, i))
+        },
+        DeregisterTargetFromMaintenanceWindow => {
+            call(ctx, request, |i| maintenance_windows::deregister_target(state, i))
+        },
+        UpdateMaintenanceWindowTarget => {
+            call(ctx, request, |i| maintenance_windows::update_target(state, i))
+        },
+        DescribeMaintenanceWindowTargets => {
+            call(ctx, request, |i| maintenance_windows::describe_targets(state, i))
+        },
+        RegisterTaskWithMaintenanceWindow => {
+            call(ctx, request, |i| maintenance_windows::register_task(state, i))
+        },
+        DeregisterTaskFromMaintenanceWindow => {
+            call(ctx, request, |i| maintenance_windows::deregister_task(state, i))
+        },
+        UpdateMaintenanceWindowTask => {
+            call(ctx, request, |i| maintenance_windows::update_task(state, i))
+        },
+        GetMaintenanceWindowTask => call(ctx, request, |i| maintenance_windows::get_task(state, i)),
+        DescribeMaintenanceWindowTasks => {
+            call(ctx, request, |i| maintenance_windows::describe_tasks(state, i))
+        },
+        DescribeMaintenanceWindowSchedule => {
+            call(ctx, request, |i| maintenance_windows::describe_schedule(state, i))
+        },
+        DescribeMaintenanceWindowsForTarget => {
+            call(ctx, request, |i| maintenance_windows::describe_for_target(state, i))
+        },
+        DescribeMaintenanceWindowExecutions => {
+            call(ctx, request, |i| maintenance_windows::describe_executions(state, i))
+        },
+        DescribeMaintenanceWindowExecutionTasks => {
+            call(ctx, request, |i| maintenance_windows::describe_execution_tasks(state, i))
+        },
+        DescribeMaintenanceWindowExecutionTaskInvocations => {
+            call(ctx, request, |i| maintenance_windows::describe_invocations(state, i))
+        },
+        GetMaintenanceWindowExecution => {
+            call(ctx, request, |i| maintenance_windows::get_execution(state, i))
+        },
+        GetMaintenanceWindowExecutionTask => {
+            call(ctx, request, |i| maintenance_windows::get_execution_task(state, i))
+        },
+        GetMaintenanceWindowExecutionTaskInvocation => {
+            call(ctx, request, |i| maintenance_windows::get_invocation(state, i))
+        },
+        CancelMaintenanceWindowExecution => {
+            call(ctx, request, |i| maintenance_windows::cancel_execution(state, i))
+        },
     }
 }
 
@@ -140,6 +200,23 @@ impl ErrorCode for AutomationRule {
             R::InvalidNextToken => errors::INVALID_NEXT_TOKEN,
             R::InvalidFilterKey(_) => errors::INVALID_FILTER_KEY,
             R::InvalidFilterValue(_) => errors::INVALID_FILTER_VALUE,
+        })
+    }
+
+    const SERVICE: ballast_wire::Service = ballast_wire::Service::Ssm;
+}
+
+impl ErrorCode for WindowRule {
+    /// Validation is the protocol's error, not a shape in the model.
+    fn shape(&self) -> Option<ballast_model::ErrorShape> {
+        use WindowRule as R;
+        Some(match self {
+            R::Validation(_) => return None,
+            R::DoesNotExist(_) => errors::DOES_NOT_EXIST_EXCEPTION,
+            R::IdempotentParameterMismatch(_) => errors::IDEMPOTENT_PARAMETER_MISMATCH,
+            R::ResourceLimitExceeded(_) => errors::RESOURCE_LIMIT_EXCEEDED_EXCEPTION,
+            R::FeatureNotAvailable(_) => errors::FEATURE_NOT_AVAILABLE_EXCEPTION,
+            R::TargetInUse(_) => errors::TARGET_IN_USE_EXCEPTION,
         })
     }
 

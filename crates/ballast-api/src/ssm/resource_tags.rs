@@ -1,6 +1,6 @@
 //! AddTagsToResource, ListTagsForResource, RemoveTagsFromResource for the
-//! resource types Ballast keeps: `Document` (the account's own, by name)
-//! and `Parameter` (by name). Tags live in the store's `tags` table under
+//! resource types Ballast keeps: `Document` (the account's own, by name),
+//! `Parameter` (by name) and `MaintenanceWindow` (by id). Tags live in the store's `tags` table under
 //! the resource's ARN.
 
 use ballast_core::ssm::document::{self, Error as Rule, MAX_TAGS};
@@ -14,7 +14,7 @@ use ballast_model::ssm::{
 use ballast_store::Tx;
 
 use super::documents::{Error, document_arn};
-use super::parameter_arn;
+use super::{parameter_arn, window_arn};
 use crate::ApiState;
 
 /// The ARN the tags of `(kind, id)` are kept under; `InvalidResourceId`
@@ -36,6 +36,10 @@ fn resource_arn(
         }
         ResourceTypeForTagging::Parameter => match tx.latest_parameter(&key_of(id))? {
             Some(latest) => Ok(parameter_arn(state, &latest.name)),
+            None => Err(Rule::InvalidResourceId(id.to_owned()).into()),
+        },
+        ResourceTypeForTagging::MaintenanceWindow => match tx.maintenance_window(id)? {
+            Some(window) => Ok(window_arn(state, &window.id)),
             None => Err(Rule::InvalidResourceId(id.to_owned()).into()),
         },
         other => Err(Rule::InvalidResourceType(other.as_str().to_owned()).into()),

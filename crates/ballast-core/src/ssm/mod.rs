@@ -3,12 +3,14 @@
 //! documents (content, versions, sharing, and resolving a command's
 //! parameters against one) in [`document`]; the documents Amazon owns in
 //! [`amazon_documents`]; Run Command in [`command`], and the instances its
-//! agents manage in [`managed`].
+//! agents manage in [`managed`]; maintenance windows (their targets,
+//! tasks, schedules and executions) in [`maintenance_window`].
 
 pub mod amazon_documents;
 pub mod automation;
 pub mod command;
 pub mod document;
+pub mod maintenance_window;
 pub mod managed;
 pub mod parameter;
 pub mod public;

@@ -46,6 +46,29 @@ pub const OPERATIONS: &[&str] = &[
     "DescribeAutomationExecutions",
     "DescribeAutomationStepExecutions",
     "StopAutomationExecution",
+    "CreateMaintenanceWindow",
+    "GetMaintenanceWindow",
+    "UpdateMaintenanceWindow",
+    "DeleteMaintenanceWindow",
+    "DescribeMaintenanceWindows",
+    "RegisterTargetWithMaintenanceWindow",
+    "DeregisterTargetFromMaintenanceWindow",
+    "UpdateMaintenanceWindowTarget",
+    "DescribeMaintenanceWindowTargets",
+    "RegisterTaskWithMaintenanceWindow",
+    "DeregisterTaskFromMaintenanceWindow",
+    "UpdateMaintenanceWindowTask",
+    "GetMaintenanceWindowTask",
+    "DescribeMaintenanceWindowTasks",
+    "DescribeMaintenanceWindowSchedule",
+    "DescribeMaintenanceWindowsForTarget",
+    "DescribeMaintenanceWindowExecutions",
+    "DescribeMaintenanceWindowExecutionTasks",
+    "DescribeMaintenanceWindowExecutionTaskInvocations",
+    "GetMaintenanceWindowExecution",
+    "GetMaintenanceWindowExecutionTask",
+    "GetMaintenanceWindowExecutionTaskInvocation",
+    "CancelMaintenanceWindowExecution",
 ];
 
 crate::structure! {
@@ -425,6 +448,27 @@ crate::structure! {
 }
 
 crate::structure! {
+    CancelMaintenanceWindowExecutionInput {
+        /// The ID of the maintenance window execution to stop.
+        window_execution_id: String = "WindowExecutionId", "windowExecutionId";
+    }
+    input "CancelMaintenanceWindowExecutionRequest" |this, at, out| {
+        { let v = &this.window_execution_id; rules::string(out, at, "windowExecutionId", v, false, Some(36), Some(36), Some(&PATTERN_MAINTENANCE_WINDOW_EXECUTION_ID)); }
+    }
+    required REQUIRED_CANCEL_MAINTENANCE_WINDOW_EXECUTION_INPUT [
+        RequiredMember { name: "windowExecutionId", wire: "WindowExecutionId", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    CancelMaintenanceWindowExecutionOutput {
+        /// The ID of the maintenance window execution that has been stopped.
+        window_execution_id?: String = "WindowExecutionId";
+    }
+}
+
+crate::structure! {
     /// Configuration options for sending command output to Amazon CloudWatch Logs.
     #[derive(Default)]
     CloudWatchOutputConfig {
@@ -685,6 +729,61 @@ crate::structure! {
 }
 
 crate::structure! {
+    CreateMaintenanceWindowInput {
+        /// The name of the maintenance window.
+        name: String = "Name", "name";
+        /// An optional description for the maintenance window.
+        description?: String = "Description", "description" redacted;
+        /// The date and time, in ISO-8601 Extended format, for when you want the maintenance window to become active.
+        start_date?: String = "StartDate", "startDate";
+        /// The date and time, in ISO-8601 Extended format, for when you want the maintenance window to become inactive.
+        end_date?: String = "EndDate", "endDate";
+        /// The schedule of the maintenance window in the form of a cron or rate expression.
+        schedule: String = "Schedule", "schedule";
+        /// The time zone that the scheduled maintenance window executions are based on, in Internet Assigned Numbers Authority (IANA) format.
+        schedule_timezone?: String = "ScheduleTimezone", "scheduleTimezone";
+        /// The number of days to wait after the date and time specified by a cron expression before running the maintenance window.
+        schedule_offset?: i32 = "ScheduleOffset", "scheduleOffset";
+        /// The duration of the maintenance window in hours.
+        duration: i32 = "Duration", "duration";
+        /// The number of hours before the end of the maintenance window that Amazon Web Services Systems Manager stops scheduling new tasks for execution.
+        cutoff: i32 = "Cutoff", "cutoff";
+        /// Enables a maintenance window task to run on managed nodes, even if you haven't registered those nodes as targets.
+        allow_unassociated_targets: bool = "AllowUnassociatedTargets", "allowUnassociatedTargets";
+        /// User-provided idempotency token.
+        client_token?: String = "ClientToken", "clientToken";
+        /// Optional metadata that you assign to a resource.
+        tags?: Vec<Tag> = "Tags", "tags";
+    }
+    input "CreateMaintenanceWindowRequest" |this, at, out| {
+        { let v = &this.name; rules::string(out, at, "name", v, false, Some(3), Some(128), Some(&PATTERN_MAINTENANCE_WINDOW_NAME)); }
+        if let Some(v) = &this.description { rules::string(out, at, "description", v, true, Some(1), Some(128), None); }
+        { let v = &this.schedule; rules::string(out, at, "schedule", v, false, Some(1), Some(256), None); }
+        if let Some(v) = &this.schedule_offset { rules::integer(out, at, "scheduleOffset", i64::from(*v), Some(1), Some(6)); }
+        { let v = &this.duration; rules::integer(out, at, "duration", i64::from(*v), Some(1), Some(24)); }
+        { let v = &this.cutoff; rules::integer(out, at, "cutoff", i64::from(*v), Some(0), Some(23)); }
+        if let Some(v) = &this.client_token { rules::string(out, at, "clientToken", v, false, Some(1), Some(64), None); }
+        if let Some(v) = &this.tags { rules::length(out, at, "tags", v, v.len(), false, None, Some(1000)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "tags", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_CREATE_MAINTENANCE_WINDOW_INPUT [
+        RequiredMember { name: "name", wire: "Name", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "schedule", wire: "Schedule", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "duration", wire: "Duration", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "cutoff", wire: "Cutoff", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "allowUnassociatedTargets", wire: "AllowUnassociatedTargets", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "tags", wire: "Tags", required: false, inner: Inner::List(&REQUIRED_TAG) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    CreateMaintenanceWindowOutput {
+        /// The ID of the created maintenance window.
+        window_id?: String = "WindowId";
+    }
+}
+
+crate::structure! {
     DeleteDocumentInput {
         /// The name of the document.
         name: String = "Name", "name";
@@ -708,6 +807,27 @@ crate::structure! {
 crate::structure! {
     #[derive(Default)]
     DeleteDocumentOutput {}
+}
+
+crate::structure! {
+    DeleteMaintenanceWindowInput {
+        /// The ID of the maintenance window to delete.
+        window_id: String = "WindowId", "windowId";
+    }
+    input "DeleteMaintenanceWindowRequest" |this, at, out| {
+        { let v = &this.window_id; rules::string(out, at, "windowId", v, false, Some(20), Some(20), Some(&PATTERN_MAINTENANCE_WINDOW_ID)); }
+    }
+    required REQUIRED_DELETE_MAINTENANCE_WINDOW_INPUT [
+        RequiredMember { name: "windowId", wire: "WindowId", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DeleteMaintenanceWindowOutput {
+        /// The ID of the deleted maintenance window.
+        window_id?: String = "WindowId";
+    }
 }
 
 crate::structure! {
@@ -748,6 +868,62 @@ crate::structure! {
         deleted_parameters?: Vec<String> = "DeletedParameters";
         /// The names of parameters that weren't deleted because the parameters aren't valid.
         invalid_parameters?: Vec<String> = "InvalidParameters";
+    }
+}
+
+crate::structure! {
+    DeregisterTargetFromMaintenanceWindowInput {
+        /// The ID of the maintenance window the target should be removed from.
+        window_id: String = "WindowId", "windowId";
+        /// The ID of the target definition to remove.
+        window_target_id: String = "WindowTargetId", "windowTargetId";
+        /// The system checks if the target is being referenced by a task.
+        safe?: bool = "Safe", "safe";
+    }
+    input "DeregisterTargetFromMaintenanceWindowRequest" |this, at, out| {
+        { let v = &this.window_id; rules::string(out, at, "windowId", v, false, Some(20), Some(20), Some(&PATTERN_MAINTENANCE_WINDOW_ID)); }
+        { let v = &this.window_target_id; rules::string(out, at, "windowTargetId", v, false, Some(36), Some(36), Some(&PATTERN_MAINTENANCE_WINDOW_TARGET_ID)); }
+    }
+    required REQUIRED_DEREGISTER_TARGET_FROM_MAINTENANCE_WINDOW_INPUT [
+        RequiredMember { name: "windowId", wire: "WindowId", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "windowTargetId", wire: "WindowTargetId", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DeregisterTargetFromMaintenanceWindowOutput {
+        /// The ID of the maintenance window the target was removed from.
+        window_id?: String = "WindowId";
+        /// The ID of the removed target definition.
+        window_target_id?: String = "WindowTargetId";
+    }
+}
+
+crate::structure! {
+    DeregisterTaskFromMaintenanceWindowInput {
+        /// The ID of the maintenance window the task should be removed from.
+        window_id: String = "WindowId", "windowId";
+        /// The ID of the task to remove from the maintenance window.
+        window_task_id: String = "WindowTaskId", "windowTaskId";
+    }
+    input "DeregisterTaskFromMaintenanceWindowRequest" |this, at, out| {
+        { let v = &this.window_id; rules::string(out, at, "windowId", v, false, Some(20), Some(20), Some(&PATTERN_MAINTENANCE_WINDOW_ID)); }
+        { let v = &this.window_task_id; rules::string(out, at, "windowTaskId", v, false, Some(36), Some(36), Some(&PATTERN_MAINTENANCE_WINDOW_TASK_ID)); }
+    }
+    required REQUIRED_DEREGISTER_TASK_FROM_MAINTENANCE_WINDOW_INPUT [
+        RequiredMember { name: "windowId", wire: "WindowId", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "windowTaskId", wire: "WindowTaskId", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DeregisterTaskFromMaintenanceWindowOutput {
+        /// The ID of the maintenance window the task was removed from.
+        window_id?: String = "WindowId";
+        /// The ID of the task removed from the maintenance window.
+        window_task_id?: String = "WindowTaskId";
     }
 }
 
@@ -903,6 +1079,270 @@ crate::structure! {
     DescribeInstanceInformationOutput {
         /// The managed node information list.
         instance_information_list?: Vec<InstanceInformation> = "InstanceInformationList";
+        /// The token to use when requesting the next set of items.
+        next_token?: String = "NextToken";
+    }
+}
+
+crate::structure! {
+    DescribeMaintenanceWindowExecutionTaskInvocationsInput {
+        /// The ID of the maintenance window execution the task is part of.
+        window_execution_id: String = "WindowExecutionId", "windowExecutionId";
+        /// The ID of the specific task in the maintenance window task that should be retrieved.
+        task_id: String = "TaskId", "taskId";
+        /// Optional filters used to scope down the returned task invocations.
+        filters?: Vec<MaintenanceWindowFilter> = "Filters", "filters";
+        /// The maximum number of items to return for this call.
+        max_results?: i32 = "MaxResults", "maxResults";
+        /// The token for the next set of items to return.
+        next_token?: String = "NextToken", "nextToken";
+    }
+    input "DescribeMaintenanceWindowExecutionTaskInvocationsRequest" |this, at, out| {
+        { let v = &this.window_execution_id; rules::string(out, at, "windowExecutionId", v, false, Some(36), Some(36), Some(&PATTERN_MAINTENANCE_WINDOW_EXECUTION_ID)); }
+        { let v = &this.task_id; rules::string(out, at, "taskId", v, false, Some(36), Some(36), Some(&PATTERN_MAINTENANCE_WINDOW_EXECUTION_TASK_ID)); }
+        if let Some(v) = &this.filters { rules::length(out, at, "filters", v, v.len(), false, Some(0), Some(5)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "filters", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.max_results { rules::integer(out, at, "maxResults", i64::from(*v), Some(10), Some(100)); }
+    }
+    required REQUIRED_DESCRIBE_MAINTENANCE_WINDOW_EXECUTION_TASK_INVOCATIONS_INPUT [
+        RequiredMember { name: "windowExecutionId", wire: "WindowExecutionId", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "taskId", wire: "TaskId", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "filters", wire: "Filters", required: false, inner: Inner::List(&REQUIRED_MAINTENANCE_WINDOW_FILTER) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeMaintenanceWindowExecutionTaskInvocationsOutput {
+        /// Information about the task invocation results per invocation.
+        window_execution_task_invocation_identities?: Vec<MaintenanceWindowExecutionTaskInvocationIdentity> = "WindowExecutionTaskInvocationIdentities";
+        /// The token to use when requesting the next set of items.
+        next_token?: String = "NextToken";
+    }
+}
+
+crate::structure! {
+    DescribeMaintenanceWindowExecutionTasksInput {
+        /// The ID of the maintenance window execution whose task executions should be retrieved.
+        window_execution_id: String = "WindowExecutionId", "windowExecutionId";
+        /// Optional filters used to scope down the returned tasks.
+        filters?: Vec<MaintenanceWindowFilter> = "Filters", "filters";
+        /// The maximum number of items to return for this call.
+        max_results?: i32 = "MaxResults", "maxResults";
+        /// The token for the next set of items to return.
+        next_token?: String = "NextToken", "nextToken";
+    }
+    input "DescribeMaintenanceWindowExecutionTasksRequest" |this, at, out| {
+        { let v = &this.window_execution_id; rules::string(out, at, "windowExecutionId", v, false, Some(36), Some(36), Some(&PATTERN_MAINTENANCE_WINDOW_EXECUTION_ID)); }
+        if let Some(v) = &this.filters { rules::length(out, at, "filters", v, v.len(), false, Some(0), Some(5)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "filters", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.max_results { rules::integer(out, at, "maxResults", i64::from(*v), Some(10), Some(100)); }
+    }
+    required REQUIRED_DESCRIBE_MAINTENANCE_WINDOW_EXECUTION_TASKS_INPUT [
+        RequiredMember { name: "windowExecutionId", wire: "WindowExecutionId", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "filters", wire: "Filters", required: false, inner: Inner::List(&REQUIRED_MAINTENANCE_WINDOW_FILTER) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeMaintenanceWindowExecutionTasksOutput {
+        /// Information about the task executions.
+        window_execution_task_identities?: Vec<MaintenanceWindowExecutionTaskIdentity> = "WindowExecutionTaskIdentities";
+        /// The token to use when requesting the next set of items.
+        next_token?: String = "NextToken";
+    }
+}
+
+crate::structure! {
+    DescribeMaintenanceWindowExecutionsInput {
+        /// The ID of the maintenance window whose executions should be retrieved.
+        window_id: String = "WindowId", "windowId";
+        /// Each entry in the array is a structure containing: Key.
+        filters?: Vec<MaintenanceWindowFilter> = "Filters", "filters";
+        /// The maximum number of items to return for this call.
+        max_results?: i32 = "MaxResults", "maxResults";
+        /// The token for the next set of items to return.
+        next_token?: String = "NextToken", "nextToken";
+    }
+    input "DescribeMaintenanceWindowExecutionsRequest" |this, at, out| {
+        { let v = &this.window_id; rules::string(out, at, "windowId", v, false, Some(20), Some(20), Some(&PATTERN_MAINTENANCE_WINDOW_ID)); }
+        if let Some(v) = &this.filters { rules::length(out, at, "filters", v, v.len(), false, Some(0), Some(5)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "filters", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.max_results { rules::integer(out, at, "maxResults", i64::from(*v), Some(10), Some(100)); }
+    }
+    required REQUIRED_DESCRIBE_MAINTENANCE_WINDOW_EXECUTIONS_INPUT [
+        RequiredMember { name: "windowId", wire: "WindowId", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "filters", wire: "Filters", required: false, inner: Inner::List(&REQUIRED_MAINTENANCE_WINDOW_FILTER) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeMaintenanceWindowExecutionsOutput {
+        /// Information about the maintenance window executions.
+        window_executions?: Vec<MaintenanceWindowExecution> = "WindowExecutions";
+        /// The token to use when requesting the next set of items.
+        next_token?: String = "NextToken";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeMaintenanceWindowScheduleInput {
+        /// The ID of the maintenance window to retrieve information about.
+        window_id?: String = "WindowId", "windowId";
+        /// The managed node ID or key-value pair to retrieve information about.
+        targets?: Vec<Target> = "Targets", "targets";
+        /// The type of resource you want to retrieve information about.
+        resource_type?: MaintenanceWindowResourceType = "ResourceType", "resourceType";
+        /// Filters used to limit the range of results.
+        filters?: Vec<PatchOrchestratorFilter> = "Filters", "filters";
+        /// The maximum number of items to return for this call.
+        max_results?: i32 = "MaxResults", "maxResults";
+        /// The token for the next set of items to return.
+        next_token?: String = "NextToken", "nextToken";
+    }
+    input "DescribeMaintenanceWindowScheduleRequest" |this, at, out| {
+        if let Some(v) = &this.window_id { rules::string(out, at, "windowId", v, false, Some(20), Some(20), Some(&PATTERN_MAINTENANCE_WINDOW_ID)); }
+        if let Some(v) = &this.targets { rules::length(out, at, "targets", v, v.len(), false, Some(0), Some(5)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "targets", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.resource_type { rules::one_of(out, at, "resourceType", v, false); }
+        if let Some(v) = &this.filters { rules::length(out, at, "filters", v, v.len(), false, Some(0), Some(5)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "filters", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.max_results { rules::integer(out, at, "maxResults", i64::from(*v), Some(1), None); }
+    }
+    required REQUIRED_DESCRIBE_MAINTENANCE_WINDOW_SCHEDULE_INPUT [
+        RequiredMember { name: "targets", wire: "Targets", required: false, inner: Inner::List(&REQUIRED_TARGET) },
+        RequiredMember { name: "filters", wire: "Filters", required: false, inner: Inner::List(&REQUIRED_PATCH_ORCHESTRATOR_FILTER) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeMaintenanceWindowScheduleOutput {
+        /// Information about maintenance window executions scheduled for the specified time range.
+        scheduled_window_executions?: Vec<ScheduledWindowExecution> = "ScheduledWindowExecutions";
+        /// The token for the next set of items to return.
+        next_token?: String = "NextToken";
+    }
+}
+
+crate::structure! {
+    DescribeMaintenanceWindowTargetsInput {
+        /// The ID of the maintenance window whose targets should be retrieved.
+        window_id: String = "WindowId", "windowId";
+        /// Optional filters that can be used to narrow down the scope of the returned window targets.
+        filters?: Vec<MaintenanceWindowFilter> = "Filters", "filters";
+        /// The maximum number of items to return for this call.
+        max_results?: i32 = "MaxResults", "maxResults";
+        /// The token for the next set of items to return.
+        next_token?: String = "NextToken", "nextToken";
+    }
+    input "DescribeMaintenanceWindowTargetsRequest" |this, at, out| {
+        { let v = &this.window_id; rules::string(out, at, "windowId", v, false, Some(20), Some(20), Some(&PATTERN_MAINTENANCE_WINDOW_ID)); }
+        if let Some(v) = &this.filters { rules::length(out, at, "filters", v, v.len(), false, Some(0), Some(5)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "filters", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.max_results { rules::integer(out, at, "maxResults", i64::from(*v), Some(10), Some(100)); }
+    }
+    required REQUIRED_DESCRIBE_MAINTENANCE_WINDOW_TARGETS_INPUT [
+        RequiredMember { name: "windowId", wire: "WindowId", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "filters", wire: "Filters", required: false, inner: Inner::List(&REQUIRED_MAINTENANCE_WINDOW_FILTER) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeMaintenanceWindowTargetsOutput {
+        /// Information about the targets in the maintenance window.
+        targets?: Vec<MaintenanceWindowTarget> = "Targets";
+        /// The token to use when requesting the next set of items.
+        next_token?: String = "NextToken";
+    }
+}
+
+crate::structure! {
+    DescribeMaintenanceWindowTasksInput {
+        /// The ID of the maintenance window whose tasks should be retrieved.
+        window_id: String = "WindowId", "windowId";
+        /// Optional filters used to narrow down the scope of the returned tasks.
+        filters?: Vec<MaintenanceWindowFilter> = "Filters", "filters";
+        /// The maximum number of items to return for this call.
+        max_results?: i32 = "MaxResults", "maxResults";
+        /// The token for the next set of items to return.
+        next_token?: String = "NextToken", "nextToken";
+    }
+    input "DescribeMaintenanceWindowTasksRequest" |this, at, out| {
+        { let v = &this.window_id; rules::string(out, at, "windowId", v, false, Some(20), Some(20), Some(&PATTERN_MAINTENANCE_WINDOW_ID)); }
+        if let Some(v) = &this.filters { rules::length(out, at, "filters", v, v.len(), false, Some(0), Some(5)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "filters", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.max_results { rules::integer(out, at, "maxResults", i64::from(*v), Some(10), Some(100)); }
+    }
+    required REQUIRED_DESCRIBE_MAINTENANCE_WINDOW_TASKS_INPUT [
+        RequiredMember { name: "windowId", wire: "WindowId", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "filters", wire: "Filters", required: false, inner: Inner::List(&REQUIRED_MAINTENANCE_WINDOW_FILTER) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeMaintenanceWindowTasksOutput {
+        /// Information about the tasks in the maintenance window.
+        tasks?: Vec<MaintenanceWindowTask> = "Tasks";
+        /// The token to use when requesting the next set of items.
+        next_token?: String = "NextToken";
+    }
+}
+
+crate::structure! {
+    DescribeMaintenanceWindowsForTargetInput {
+        /// The managed node ID or key-value pair to retrieve information about.
+        targets: Vec<Target> = "Targets", "targets";
+        /// The type of resource you want to retrieve information about.
+        resource_type: MaintenanceWindowResourceType = "ResourceType", "resourceType";
+        /// The maximum number of items to return for this call.
+        max_results?: i32 = "MaxResults", "maxResults";
+        /// The token for the next set of items to return.
+        next_token?: String = "NextToken", "nextToken";
+    }
+    input "DescribeMaintenanceWindowsForTargetRequest" |this, at, out| {
+        { let v = &this.targets; rules::length(out, at, "targets", v, v.len(), false, Some(0), Some(5)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "targets", i); e0.check(&rules::path(&at0, "member"), out); } }
+        { let v = &this.resource_type; rules::one_of(out, at, "resourceType", v, false); }
+        if let Some(v) = &this.max_results { rules::integer(out, at, "maxResults", i64::from(*v), Some(1), None); }
+    }
+    required REQUIRED_DESCRIBE_MAINTENANCE_WINDOWS_FOR_TARGET_INPUT [
+        RequiredMember { name: "targets", wire: "Targets", required: true, inner: Inner::List(&REQUIRED_TARGET) },
+        RequiredMember { name: "resourceType", wire: "ResourceType", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeMaintenanceWindowsForTargetOutput {
+        /// Information about the maintenance window targets and tasks a managed node is associated with.
+        window_identities?: Vec<MaintenanceWindowIdentityForTarget> = "WindowIdentities";
+        /// The token for the next set of items to return.
+        next_token?: String = "NextToken";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeMaintenanceWindowsInput {
+        /// Optional filters used to narrow down the scope of the returned maintenance windows.
+        filters?: Vec<MaintenanceWindowFilter> = "Filters", "filters";
+        /// The maximum number of items to return for this call.
+        max_results?: i32 = "MaxResults", "maxResults";
+        /// The token for the next set of items to return.
+        next_token?: String = "NextToken", "nextToken";
+    }
+    input "DescribeMaintenanceWindowsRequest" |this, at, out| {
+        if let Some(v) = &this.filters { rules::length(out, at, "filters", v, v.len(), false, Some(0), Some(5)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "filters", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.max_results { rules::integer(out, at, "maxResults", i64::from(*v), Some(10), Some(100)); }
+    }
+    required REQUIRED_DESCRIBE_MAINTENANCE_WINDOWS_INPUT [
+        RequiredMember { name: "filters", wire: "Filters", required: false, inner: Inner::List(&REQUIRED_MAINTENANCE_WINDOW_FILTER) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeMaintenanceWindowsOutput {
+        /// Information about the maintenance windows.
+        window_identities?: Vec<MaintenanceWindowIdentity> = "WindowIdentities";
         /// The token to use when requesting the next set of items.
         next_token?: String = "NextToken";
     }
@@ -1392,6 +1832,245 @@ crate::structure! {
 }
 
 crate::structure! {
+    GetMaintenanceWindowExecutionInput {
+        /// The ID of the maintenance window execution that includes the task.
+        window_execution_id: String = "WindowExecutionId", "windowExecutionId";
+    }
+    input "GetMaintenanceWindowExecutionRequest" |this, at, out| {
+        { let v = &this.window_execution_id; rules::string(out, at, "windowExecutionId", v, false, Some(36), Some(36), Some(&PATTERN_MAINTENANCE_WINDOW_EXECUTION_ID)); }
+    }
+    required REQUIRED_GET_MAINTENANCE_WINDOW_EXECUTION_INPUT [
+        RequiredMember { name: "windowExecutionId", wire: "WindowExecutionId", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    GetMaintenanceWindowExecutionOutput {
+        /// The ID of the maintenance window execution.
+        window_execution_id?: String = "WindowExecutionId";
+        /// The ID of the task executions from the maintenance window execution.
+        task_ids?: Vec<String> = "TaskIds";
+        /// The status of the maintenance window execution.
+        status?: MaintenanceWindowExecutionStatus = "Status";
+        /// The details explaining the status.
+        status_details?: String = "StatusDetails";
+        /// The time the maintenance window started running.
+        start_time?: Timestamp = "StartTime";
+        /// The time the maintenance window finished running.
+        end_time?: Timestamp = "EndTime";
+    }
+}
+
+crate::structure! {
+    GetMaintenanceWindowExecutionTaskInput {
+        /// The ID of the maintenance window execution that includes the task.
+        window_execution_id: String = "WindowExecutionId", "windowExecutionId";
+        /// The ID of the specific task execution in the maintenance window task that should be retrieved.
+        task_id: String = "TaskId", "taskId";
+    }
+    input "GetMaintenanceWindowExecutionTaskRequest" |this, at, out| {
+        { let v = &this.window_execution_id; rules::string(out, at, "windowExecutionId", v, false, Some(36), Some(36), Some(&PATTERN_MAINTENANCE_WINDOW_EXECUTION_ID)); }
+        { let v = &this.task_id; rules::string(out, at, "taskId", v, false, Some(36), Some(36), Some(&PATTERN_MAINTENANCE_WINDOW_EXECUTION_TASK_ID)); }
+    }
+    required REQUIRED_GET_MAINTENANCE_WINDOW_EXECUTION_TASK_INPUT [
+        RequiredMember { name: "windowExecutionId", wire: "WindowExecutionId", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "taskId", wire: "TaskId", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    GetMaintenanceWindowExecutionTaskInvocationInput {
+        /// The ID of the maintenance window execution for which the task is a part.
+        window_execution_id: String = "WindowExecutionId", "windowExecutionId";
+        /// The ID of the specific task in the maintenance window task that should be retrieved.
+        task_id: String = "TaskId", "taskId";
+        /// The invocation ID to retrieve.
+        invocation_id: String = "InvocationId", "invocationId";
+    }
+    input "GetMaintenanceWindowExecutionTaskInvocationRequest" |this, at, out| {
+        { let v = &this.window_execution_id; rules::string(out, at, "windowExecutionId", v, false, Some(36), Some(36), Some(&PATTERN_MAINTENANCE_WINDOW_EXECUTION_ID)); }
+        { let v = &this.task_id; rules::string(out, at, "taskId", v, false, Some(36), Some(36), Some(&PATTERN_MAINTENANCE_WINDOW_EXECUTION_TASK_ID)); }
+        { let v = &this.invocation_id; rules::string(out, at, "invocationId", v, false, Some(36), Some(36), Some(&PATTERN_MAINTENANCE_WINDOW_EXECUTION_TASK_INVOCATION_ID)); }
+    }
+    required REQUIRED_GET_MAINTENANCE_WINDOW_EXECUTION_TASK_INVOCATION_INPUT [
+        RequiredMember { name: "windowExecutionId", wire: "WindowExecutionId", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "taskId", wire: "TaskId", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "invocationId", wire: "InvocationId", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    GetMaintenanceWindowExecutionTaskInvocationOutput {
+        /// The maintenance window execution ID.
+        window_execution_id?: String = "WindowExecutionId";
+        /// The task execution ID.
+        task_execution_id?: String = "TaskExecutionId";
+        /// The invocation ID.
+        invocation_id?: String = "InvocationId";
+        /// The execution ID.
+        execution_id?: String = "ExecutionId";
+        /// Retrieves the task type for a maintenance window.
+        task_type?: MaintenanceWindowTaskType = "TaskType";
+        /// The parameters used at the time that the task ran.
+        parameters?: String = "Parameters";
+        /// The task status for an invocation.
+        status?: MaintenanceWindowExecutionStatus = "Status";
+        /// The details explaining the status.
+        status_details?: String = "StatusDetails";
+        /// The time that the task started running on the target.
+        start_time?: Timestamp = "StartTime";
+        /// The time that the task finished running on the target.
+        end_time?: Timestamp = "EndTime";
+        /// User-provided value to be included in any Amazon CloudWatch Events or Amazon EventBridge events raised while running tasks for these targets in this maintenance window.
+        owner_information?: String = "OwnerInformation";
+        /// The maintenance window target ID.
+        window_target_id?: String = "WindowTargetId";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    GetMaintenanceWindowExecutionTaskOutput {
+        /// The ID of the maintenance window execution that includes the task.
+        window_execution_id?: String = "WindowExecutionId";
+        /// The ID of the specific task execution in the maintenance window task that was retrieved.
+        task_execution_id?: String = "TaskExecutionId";
+        /// The Amazon Resource Name (ARN) of the task that ran.
+        task_arn?: String = "TaskArn";
+        /// The role that was assumed when running the task.
+        service_role?: String = "ServiceRole";
+        /// The type of task that was run.
+        r#type?: MaintenanceWindowTaskType = "Type";
+        /// The parameters passed to the task when it was run.
+        task_parameters?: Vec<BTreeMap<String, MaintenanceWindowTaskParameterValueExpression>> = "TaskParameters";
+        /// The priority of the task.
+        priority?: i32 = "Priority";
+        /// The defined maximum number of task executions that could be run in parallel.
+        max_concurrency?: String = "MaxConcurrency";
+        /// The defined maximum number of task execution errors allowed before scheduling of the task execution would have been stopped.
+        max_errors?: String = "MaxErrors";
+        /// The status of the task.
+        status?: MaintenanceWindowExecutionStatus = "Status";
+        /// The details explaining the status.
+        status_details?: String = "StatusDetails";
+        /// The time the task execution started.
+        start_time?: Timestamp = "StartTime";
+        /// The time the task execution completed.
+        end_time?: Timestamp = "EndTime";
+        /// The details for the CloudWatch alarm you applied to your maintenance window task.
+        alarm_configuration?: AlarmConfiguration = "AlarmConfiguration";
+        /// The CloudWatch alarms that were invoked by the maintenance window task.
+        triggered_alarms?: Vec<AlarmStateInformation> = "TriggeredAlarms";
+    }
+}
+
+crate::structure! {
+    GetMaintenanceWindowInput {
+        /// The ID of the maintenance window for which you want to retrieve information.
+        window_id: String = "WindowId", "windowId";
+    }
+    input "GetMaintenanceWindowRequest" |this, at, out| {
+        { let v = &this.window_id; rules::string(out, at, "windowId", v, false, Some(20), Some(20), Some(&PATTERN_MAINTENANCE_WINDOW_ID)); }
+    }
+    required REQUIRED_GET_MAINTENANCE_WINDOW_INPUT [
+        RequiredMember { name: "windowId", wire: "WindowId", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    GetMaintenanceWindowOutput {
+        /// The ID of the created maintenance window.
+        window_id?: String = "WindowId";
+        /// The name of the maintenance window.
+        name?: String = "Name";
+        /// The description of the maintenance window.
+        description?: String = "Description";
+        /// The date and time, in ISO-8601 Extended format, for when the maintenance window is scheduled to become active.
+        start_date?: String = "StartDate";
+        /// The date and time, in ISO-8601 Extended format, for when the maintenance window is scheduled to become inactive.
+        end_date?: String = "EndDate";
+        /// The schedule of the maintenance window in the form of a cron or rate expression.
+        schedule?: String = "Schedule";
+        /// The time zone that the scheduled maintenance window executions are based on, in Internet Assigned Numbers Authority (IANA) format.
+        schedule_timezone?: String = "ScheduleTimezone";
+        /// The number of days to wait to run a maintenance window after the scheduled cron expression date and time.
+        schedule_offset?: i32 = "ScheduleOffset";
+        /// The next time the maintenance window will actually run, taking into account any specified times for the maintenance window to become active or inactive.
+        next_execution_time?: String = "NextExecutionTime";
+        /// The duration of the maintenance window in hours.
+        duration?: i32 = "Duration";
+        /// The number of hours before the end of the maintenance window that Amazon Web Services Systems Manager stops scheduling new tasks for execution.
+        cutoff?: i32 = "Cutoff";
+        /// Whether targets must be registered with the maintenance window before tasks can be defined for those targets.
+        allow_unassociated_targets?: bool = "AllowUnassociatedTargets";
+        /// Indicates whether the maintenance window is enabled.
+        enabled?: bool = "Enabled";
+        /// The date the maintenance window was created.
+        created_date?: Timestamp = "CreatedDate";
+        /// The date the maintenance window was last modified.
+        modified_date?: Timestamp = "ModifiedDate";
+    }
+}
+
+crate::structure! {
+    GetMaintenanceWindowTaskInput {
+        /// The maintenance window ID that includes the task to retrieve.
+        window_id: String = "WindowId", "windowId";
+        /// The maintenance window task ID to retrieve.
+        window_task_id: String = "WindowTaskId", "windowTaskId";
+    }
+    input "GetMaintenanceWindowTaskRequest" |this, at, out| {
+        { let v = &this.window_id; rules::string(out, at, "windowId", v, false, Some(20), Some(20), Some(&PATTERN_MAINTENANCE_WINDOW_ID)); }
+        { let v = &this.window_task_id; rules::string(out, at, "windowTaskId", v, false, Some(36), Some(36), Some(&PATTERN_MAINTENANCE_WINDOW_TASK_ID)); }
+    }
+    required REQUIRED_GET_MAINTENANCE_WINDOW_TASK_INPUT [
+        RequiredMember { name: "windowId", wire: "WindowId", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "windowTaskId", wire: "WindowTaskId", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    GetMaintenanceWindowTaskOutput {
+        /// The retrieved maintenance window ID.
+        window_id?: String = "WindowId";
+        /// The retrieved maintenance window task ID.
+        window_task_id?: String = "WindowTaskId";
+        /// The targets where the task should run.
+        targets?: Vec<Target> = "Targets";
+        /// The resource that the task used during execution.
+        task_arn?: String = "TaskArn";
+        /// The Amazon Resource Name (ARN) of the IAM service role for Amazon Web Services Systems Manager to assume when running a maintenance window task.
+        service_role_arn?: String = "ServiceRoleArn";
+        /// The type of task to run.
+        task_type?: MaintenanceWindowTaskType = "TaskType";
+        /// The parameters to pass to the task when it runs.
+        task_parameters?: BTreeMap<String, MaintenanceWindowTaskParameterValueExpression> = "TaskParameters";
+        /// The parameters to pass to the task when it runs.
+        task_invocation_parameters?: MaintenanceWindowTaskInvocationParameters = "TaskInvocationParameters";
+        /// The priority of the task when it runs.
+        priority?: i32 = "Priority";
+        /// The maximum number of targets allowed to run this task in parallel.
+        max_concurrency?: String = "MaxConcurrency";
+        /// The maximum number of errors allowed before the task stops being scheduled.
+        max_errors?: String = "MaxErrors";
+        /// The location in Amazon Simple Storage Service (Amazon S3) where the task results are logged.
+        logging_info?: LoggingInfo = "LoggingInfo";
+        /// The retrieved task name.
+        name?: String = "Name";
+        /// The retrieved task description.
+        description?: String = "Description";
+        /// The action to take on tasks when the maintenance window cutoff time is reached.
+        cutoff_behavior?: MaintenanceWindowTaskCutoffBehavior = "CutoffBehavior";
+        /// The details for the CloudWatch alarm you applied to your maintenance window task.
+        alarm_configuration?: AlarmConfiguration = "AlarmConfiguration";
+    }
+}
+
+crate::structure! {
     GetParameterHistoryInput {
         /// The name or Amazon Resource Name (ARN) of the parameter for which you want to review history.
         name: String = "Name", "name";
@@ -1801,6 +2480,389 @@ crate::structure! {
 }
 
 crate::structure! {
+    /// Information about an Amazon Simple Storage Service (Amazon S3) bucket to write managed node-level logs to.
+    LoggingInfo {
+        /// The name of an S3 bucket where execution logs are stored.
+        s3_bucket_name: String = "S3BucketName", "s3BucketName";
+        /// (Optional) The S3 bucket subfolder.
+        s3_key_prefix?: String = "S3KeyPrefix", "s3KeyPrefix";
+        /// The Amazon Web Services Region where the S3 bucket is located.
+        s3_region: String = "S3Region", "s3Region";
+    }
+    input "LoggingInfo" |this, at, out| {
+        { let v = &this.s3_bucket_name; rules::string(out, at, "s3BucketName", v, false, Some(3), Some(63), None); }
+        if let Some(v) = &this.s3_key_prefix { rules::string(out, at, "s3KeyPrefix", v, false, None, Some(500), None); }
+        { let v = &this.s3_region; rules::string(out, at, "s3Region", v, false, Some(3), Some(20), None); }
+    }
+    required REQUIRED_LOGGING_INFO [
+        RequiredMember { name: "s3BucketName", wire: "S3BucketName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "s3Region", wire: "S3Region", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// The parameters for an AUTOMATION task type.
+    #[derive(Default)]
+    MaintenanceWindowAutomationParameters {
+        /// The version of an Automation runbook to use during task execution.
+        document_version?: String = "DocumentVersion", "documentVersion";
+        /// The parameters for the AUTOMATION task.
+        parameters?: BTreeMap<String, Vec<String>> = "Parameters", "parameters";
+    }
+    input "MaintenanceWindowAutomationParameters" |this, at, out| {
+        if let Some(v) = &this.document_version { rules::string(out, at, "documentVersion", v, false, None, None, Some(&PATTERN_DOCUMENT_VERSION)); }
+        if let Some(v) = &this.parameters { rules::length(out, at, "parameters", v, v.len(), false, Some(1), Some(200)); rules::map_entries(out, at, "parameters", v, false, "Map keys", &["Member must have length less than or equal to 50", "Member must have length greater than or equal to 1"], v.keys().all(|k| rules::string_fits(k, Some(1), Some(50), None))); rules::map_entries(out, at, "parameters", v, false, "Map value", &["Member must have length less than or equal to 50", "Member must have length greater than or equal to 0"], v.values().all(|e| rules::fits(e.len() as i64, Some(0), Some(50)))); for (k0, e0) in v.iter() { let at0 = rules::entry(at, "parameters", k0); for (i, e1) in e0.iter().enumerate() { let at1 = rules::element(&at0, "member", i); rules::string(out, &at1, "member", e1, false, Some(1), Some(512), None); } } }
+    }
+    required REQUIRED_MAINTENANCE_WINDOW_AUTOMATION_PARAMETERS []
+}
+
+crate::structure! {
+    /// Describes the information about an execution of a maintenance window.
+    #[derive(Default)]
+    MaintenanceWindowExecution {
+        /// The ID of the maintenance window.
+        window_id?: String = "WindowId";
+        /// The ID of the maintenance window execution.
+        window_execution_id?: String = "WindowExecutionId";
+        /// The status of the execution.
+        status?: MaintenanceWindowExecutionStatus = "Status";
+        /// The details explaining the status.
+        status_details?: String = "StatusDetails";
+        /// The time the execution started.
+        start_time?: Timestamp = "StartTime";
+        /// The time the execution finished.
+        end_time?: Timestamp = "EndTime";
+    }
+}
+
+crate::model_enum! {
+    MaintenanceWindowExecutionStatus {
+        Pending = "PENDING",
+        InProgress = "IN_PROGRESS",
+        Success = "SUCCESS",
+        Failed = "FAILED",
+        TimedOut = "TIMED_OUT",
+        Cancelling = "CANCELLING",
+        Cancelled = "CANCELLED",
+        SkippedOverlapping = "SKIPPED_OVERLAPPING",
+    }
+}
+
+crate::structure! {
+    /// Information about a task execution performed as part of a maintenance window execution.
+    #[derive(Default)]
+    MaintenanceWindowExecutionTaskIdentity {
+        /// The ID of the maintenance window execution that ran the task.
+        window_execution_id?: String = "WindowExecutionId";
+        /// The ID of the specific task execution in the maintenance window execution.
+        task_execution_id?: String = "TaskExecutionId";
+        /// The status of the task execution.
+        status?: MaintenanceWindowExecutionStatus = "Status";
+        /// The details explaining the status of the task execution.
+        status_details?: String = "StatusDetails";
+        /// The time the task execution started.
+        start_time?: Timestamp = "StartTime";
+        /// The time the task execution finished.
+        end_time?: Timestamp = "EndTime";
+        /// The Amazon Resource Name (ARN) of the task that ran.
+        task_arn?: String = "TaskArn";
+        /// The type of task that ran.
+        task_type?: MaintenanceWindowTaskType = "TaskType";
+        /// The details for the CloudWatch alarm applied to your maintenance window task.
+        alarm_configuration?: AlarmConfiguration = "AlarmConfiguration";
+        /// The CloudWatch alarm that was invoked by the maintenance window task.
+        triggered_alarms?: Vec<AlarmStateInformation> = "TriggeredAlarms";
+    }
+}
+
+crate::structure! {
+    /// Describes the information about a task invocation for a particular target as part of a task execution performed as part of a maintenance window execution.
+    #[derive(Default)]
+    MaintenanceWindowExecutionTaskInvocationIdentity {
+        /// The ID of the maintenance window execution that ran the task.
+        window_execution_id?: String = "WindowExecutionId";
+        /// The ID of the specific task execution in the maintenance window execution.
+        task_execution_id?: String = "TaskExecutionId";
+        /// The ID of the task invocation.
+        invocation_id?: String = "InvocationId";
+        /// The ID of the action performed in the service that actually handled the task invocation.
+        execution_id?: String = "ExecutionId";
+        /// The task type.
+        task_type?: MaintenanceWindowTaskType = "TaskType";
+        /// The parameters that were provided for the invocation when it was run.
+        parameters?: String = "Parameters";
+        /// The status of the task invocation.
+        status?: MaintenanceWindowExecutionStatus = "Status";
+        /// The details explaining the status of the task invocation.
+        status_details?: String = "StatusDetails";
+        /// The time the invocation started.
+        start_time?: Timestamp = "StartTime";
+        /// The time the invocation finished.
+        end_time?: Timestamp = "EndTime";
+        /// User-provided value that was specified when the target was registered with the maintenance window.
+        owner_information?: String = "OwnerInformation";
+        /// The ID of the target definition in this maintenance window the invocation was performed for.
+        window_target_id?: String = "WindowTargetId";
+    }
+}
+
+crate::structure! {
+    /// Filter used in the request.
+    #[derive(Default)]
+    MaintenanceWindowFilter {
+        /// The name of the filter.
+        key?: String = "Key", "key";
+        /// The filter values.
+        values?: Vec<String> = "Values", "values";
+    }
+    input "MaintenanceWindowFilter" |this, at, out| {
+        if let Some(v) = &this.key { rules::string(out, at, "key", v, false, Some(1), Some(128), None); }
+        if let Some(v) = &this.values { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "values", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(256), None); } }
+    }
+    required REQUIRED_MAINTENANCE_WINDOW_FILTER []
+}
+
+crate::structure! {
+    /// Information about the maintenance window.
+    #[derive(Default)]
+    MaintenanceWindowIdentity {
+        /// The ID of the maintenance window.
+        window_id?: String = "WindowId";
+        /// The name of the maintenance window.
+        name?: String = "Name";
+        /// A description of the maintenance window.
+        description?: String = "Description";
+        /// Indicates whether the maintenance window is enabled.
+        enabled?: bool = "Enabled";
+        /// The duration of the maintenance window in hours.
+        duration?: i32 = "Duration";
+        /// The number of hours before the end of the maintenance window that Amazon Web Services Systems Manager stops scheduling new tasks for execution.
+        cutoff?: i32 = "Cutoff";
+        /// The schedule of the maintenance window in the form of a cron or rate expression.
+        schedule?: String = "Schedule";
+        /// The time zone that the scheduled maintenance window executions are based on, in Internet Assigned Numbers Authority (IANA) format.
+        schedule_timezone?: String = "ScheduleTimezone";
+        /// The number of days to wait to run a maintenance window after the scheduled cron expression date and time.
+        schedule_offset?: i32 = "ScheduleOffset";
+        /// The date and time, in ISO-8601 Extended format, for when the maintenance window is scheduled to become inactive.
+        end_date?: String = "EndDate";
+        /// The date and time, in ISO-8601 Extended format, for when the maintenance window is scheduled to become active.
+        start_date?: String = "StartDate";
+        /// The next time the maintenance window will actually run, taking into account any specified times for the maintenance window to become active or inactive.
+        next_execution_time?: String = "NextExecutionTime";
+    }
+}
+
+crate::structure! {
+    /// The maintenance window to which the specified target belongs.
+    #[derive(Default)]
+    MaintenanceWindowIdentityForTarget {
+        /// The ID of the maintenance window.
+        window_id?: String = "WindowId";
+        /// The name of the maintenance window.
+        name?: String = "Name";
+    }
+}
+
+crate::structure! {
+    /// The parameters for a LAMBDA task type.
+    #[derive(Default)]
+    MaintenanceWindowLambdaParameters {
+        /// Pass client-specific information to the Lambda function that you are invoking.
+        client_context?: String = "ClientContext", "clientContext";
+        /// (Optional) Specify an Lambda function version or alias name.
+        qualifier?: String = "Qualifier", "qualifier";
+        /// JSON to provide to your Lambda function as input.
+        payload?: Blob = "Payload", "payload" redacted;
+    }
+    input "MaintenanceWindowLambdaParameters" |this, at, out| {
+        if let Some(v) = &this.client_context { rules::string(out, at, "clientContext", v, false, Some(1), Some(8000), None); }
+        if let Some(v) = &this.qualifier { rules::string(out, at, "qualifier", v, false, Some(1), Some(128), None); }
+    }
+    required REQUIRED_MAINTENANCE_WINDOW_LAMBDA_PARAMETERS []
+}
+
+crate::model_enum! {
+    MaintenanceWindowResourceType {
+        Instance = "INSTANCE",
+        ResourceGroup = "RESOURCE_GROUP",
+    }
+}
+
+crate::structure! {
+    /// The parameters for a RUN_COMMAND task type.
+    #[derive(Default)]
+    MaintenanceWindowRunCommandParameters {
+        /// Information about the commands to run.
+        comment?: String = "Comment", "comment";
+        cloud_watch_output_config?: CloudWatchOutputConfig = "CloudWatchOutputConfig", "cloudWatchOutputConfig";
+        /// The SHA-256 or SHA-1 hash created by the system when the document was created.
+        document_hash?: String = "DocumentHash", "documentHash";
+        /// SHA-256 or SHA-1.
+        document_hash_type?: DocumentHashType = "DocumentHashType", "documentHashType";
+        /// The Amazon Web Services Systems Manager document (SSM document) version to use in the request.
+        document_version?: String = "DocumentVersion", "documentVersion";
+        /// Configurations for sending notifications about command status changes on a per-managed node basis.
+        notification_config?: NotificationConfig = "NotificationConfig", "notificationConfig";
+        /// The name of the Amazon Simple Storage Service (Amazon S3) bucket.
+        output_s3_bucket_name?: String = "OutputS3BucketName", "outputS3BucketName";
+        /// The S3 bucket subfolder.
+        output_s3_key_prefix?: String = "OutputS3KeyPrefix", "outputS3KeyPrefix";
+        /// The parameters for the RUN_COMMAND task execution.
+        parameters?: BTreeMap<String, Vec<String>> = "Parameters", "parameters" redacted;
+        /// The Amazon Resource Name (ARN) of the IAM service role for Amazon Web Services Systems Manager to assume when running a maintenance window task.
+        service_role_arn?: String = "ServiceRoleArn", "serviceRoleArn";
+        /// If this time is reached and the command hasn't already started running, it doesn't run.
+        timeout_seconds?: i32 = "TimeoutSeconds", "timeoutSeconds";
+    }
+    input "MaintenanceWindowRunCommandParameters" |this, at, out| {
+        if let Some(v) = &this.comment { rules::string(out, at, "comment", v, false, None, Some(100), None); }
+        if let Some(v) = &this.cloud_watch_output_config { v.check(&rules::path(at, "cloudWatchOutputConfig"), out); }
+        if let Some(v) = &this.document_hash { rules::string(out, at, "documentHash", v, false, None, Some(256), None); }
+        if let Some(v) = &this.document_hash_type { rules::one_of(out, at, "documentHashType", v, false); }
+        if let Some(v) = &this.document_version { rules::string(out, at, "documentVersion", v, false, None, None, Some(&PATTERN_DOCUMENT_VERSION)); }
+        if let Some(v) = &this.notification_config { v.check(&rules::path(at, "notificationConfig"), out); }
+        if let Some(v) = &this.output_s3_bucket_name { rules::string(out, at, "outputS3BucketName", v, false, Some(3), Some(63), None); }
+        if let Some(v) = &this.output_s3_key_prefix { rules::string(out, at, "outputS3KeyPrefix", v, false, None, Some(500), None); }
+        if let Some(v) = &this.timeout_seconds { rules::integer(out, at, "timeoutSeconds", i64::from(*v), Some(30), Some(2592000)); }
+    }
+    required REQUIRED_MAINTENANCE_WINDOW_RUN_COMMAND_PARAMETERS [
+        RequiredMember { name: "cloudWatchOutputConfig", wire: "CloudWatchOutputConfig", required: false, inner: Inner::Struct(&REQUIRED_CLOUD_WATCH_OUTPUT_CONFIG) },
+        RequiredMember { name: "notificationConfig", wire: "NotificationConfig", required: false, inner: Inner::Struct(&REQUIRED_NOTIFICATION_CONFIG) },
+    ]
+}
+
+crate::structure! {
+    /// The parameters for a STEP_FUNCTIONS task.
+    #[derive(Default)]
+    MaintenanceWindowStepFunctionsParameters {
+        /// The inputs for the STEP_FUNCTIONS task.
+        input?: String = "Input", "input" redacted;
+        /// The name of the STEP_FUNCTIONS task.
+        name?: String = "Name", "name";
+    }
+    input "MaintenanceWindowStepFunctionsParameters" |this, at, out| {
+        if let Some(v) = &this.input { rules::string(out, at, "input", v, true, None, Some(4096), None); }
+        if let Some(v) = &this.name { rules::string(out, at, "name", v, false, Some(1), Some(80), None); }
+    }
+    required REQUIRED_MAINTENANCE_WINDOW_STEP_FUNCTIONS_PARAMETERS []
+}
+
+crate::structure! {
+    /// The target registered with the maintenance window.
+    #[derive(Default)]
+    MaintenanceWindowTarget {
+        /// The ID of the maintenance window to register the target with.
+        window_id?: String = "WindowId";
+        /// The ID of the target.
+        window_target_id?: String = "WindowTargetId";
+        /// The type of target that is being registered with the maintenance window.
+        resource_type?: MaintenanceWindowResourceType = "ResourceType";
+        /// The targets, either managed nodes or tags.
+        targets?: Vec<Target> = "Targets";
+        /// A user-provided value that will be included in any Amazon CloudWatch Events events that are raised while running tasks for these targets in this maintenance window.
+        owner_information?: String = "OwnerInformation";
+        /// The name for the maintenance window target.
+        name?: String = "Name";
+        /// A description for the target.
+        description?: String = "Description";
+    }
+}
+
+crate::structure! {
+    /// Information about a task defined for a maintenance window.
+    #[derive(Default)]
+    MaintenanceWindowTask {
+        /// The ID of the maintenance window where the task is registered.
+        window_id?: String = "WindowId";
+        /// The task ID.
+        window_task_id?: String = "WindowTaskId";
+        /// The resource that the task uses during execution.
+        task_arn?: String = "TaskArn";
+        /// The type of task.
+        r#type?: MaintenanceWindowTaskType = "Type";
+        /// The targets (either managed nodes or tags).
+        targets?: Vec<Target> = "Targets";
+        /// The parameters that should be passed to the task when it is run.
+        task_parameters?: BTreeMap<String, MaintenanceWindowTaskParameterValueExpression> = "TaskParameters";
+        /// The priority of the task in the maintenance window.
+        priority?: i32 = "Priority";
+        /// Information about an S3 bucket to write task-level logs to.
+        logging_info?: LoggingInfo = "LoggingInfo";
+        /// The Amazon Resource Name (ARN) of the IAM service role for Amazon Web Services Systems Manager to assume when running a maintenance window task.
+        service_role_arn?: String = "ServiceRoleArn";
+        /// The maximum number of targets this task can be run for, in parallel.
+        max_concurrency?: String = "MaxConcurrency";
+        /// The maximum number of errors allowed before this task stops being scheduled.
+        max_errors?: String = "MaxErrors";
+        /// The task name.
+        name?: String = "Name";
+        /// A description of the task.
+        description?: String = "Description";
+        /// The specification for whether tasks should continue to run after the cutoff time specified in the maintenance windows is reached.
+        cutoff_behavior?: MaintenanceWindowTaskCutoffBehavior = "CutoffBehavior";
+        /// The details for the CloudWatch alarm applied to your maintenance window task.
+        alarm_configuration?: AlarmConfiguration = "AlarmConfiguration";
+    }
+}
+
+crate::model_enum! {
+    MaintenanceWindowTaskCutoffBehavior {
+        ContinueTask = "CONTINUE_TASK",
+        CancelTask = "CANCEL_TASK",
+    }
+}
+
+crate::structure! {
+    /// The parameters for task execution.
+    #[derive(Default)]
+    MaintenanceWindowTaskInvocationParameters {
+        /// The parameters for a RUN_COMMAND task type.
+        run_command?: MaintenanceWindowRunCommandParameters = "RunCommand", "runCommand";
+        /// The parameters for an AUTOMATION task type.
+        automation?: MaintenanceWindowAutomationParameters = "Automation", "automation";
+        /// The parameters for a STEP_FUNCTIONS task type.
+        step_functions?: MaintenanceWindowStepFunctionsParameters = "StepFunctions", "stepFunctions";
+        /// The parameters for a LAMBDA task type.
+        lambda?: MaintenanceWindowLambdaParameters = "Lambda", "lambda";
+    }
+    input "MaintenanceWindowTaskInvocationParameters" |this, at, out| {
+        if let Some(v) = &this.run_command { v.check(&rules::path(at, "runCommand"), out); }
+        if let Some(v) = &this.automation { v.check(&rules::path(at, "automation"), out); }
+        if let Some(v) = &this.step_functions { v.check(&rules::path(at, "stepFunctions"), out); }
+        if let Some(v) = &this.lambda { v.check(&rules::path(at, "lambda"), out); }
+    }
+    required REQUIRED_MAINTENANCE_WINDOW_TASK_INVOCATION_PARAMETERS [
+        RequiredMember { name: "runCommand", wire: "RunCommand", required: false, inner: Inner::Struct(&REQUIRED_MAINTENANCE_WINDOW_RUN_COMMAND_PARAMETERS) },
+        RequiredMember { name: "automation", wire: "Automation", required: false, inner: Inner::Struct(&REQUIRED_MAINTENANCE_WINDOW_AUTOMATION_PARAMETERS) },
+        RequiredMember { name: "stepFunctions", wire: "StepFunctions", required: false, inner: Inner::Struct(&REQUIRED_MAINTENANCE_WINDOW_STEP_FUNCTIONS_PARAMETERS) },
+        RequiredMember { name: "lambda", wire: "Lambda", required: false, inner: Inner::Struct(&REQUIRED_MAINTENANCE_WINDOW_LAMBDA_PARAMETERS) },
+    ]
+}
+
+crate::structure! {
+    /// Defines the values for a task parameter.
+    #[derive(Default)]
+    MaintenanceWindowTaskParameterValueExpression {
+        /// This field contains an array of 0 or more strings, each 1 to 255 characters in length.
+        values?: Vec<String> = "Values", "values" redacted;
+    }
+    input "MaintenanceWindowTaskParameterValueExpression" |this, at, out| {
+        if let Some(v) = &this.values { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "values", i); rules::string(out, &at0, "member", e0, true, Some(1), Some(255), None); } }
+    }
+    required REQUIRED_MAINTENANCE_WINDOW_TASK_PARAMETER_VALUE_EXPRESSION []
+}
+
+crate::model_enum! {
+    MaintenanceWindowTaskType {
+        RunCommand = "RUN_COMMAND",
+        Automation = "AUTOMATION",
+        StepFunctions = "STEP_FUNCTIONS",
+        Lambda = "LAMBDA",
+    }
+}
+
+crate::structure! {
     ModifyDocumentPermissionInput {
         /// The name of the document that you want to share.
         name: String = "Name", "name";
@@ -2050,6 +3112,22 @@ crate::structure! {
     }
 }
 
+crate::structure! {
+    /// Defines a filter used in Patch Manager APIs.
+    #[derive(Default)]
+    PatchOrchestratorFilter {
+        /// The key for the filter.
+        key?: String = "Key", "key";
+        /// The value for the filter.
+        values?: Vec<String> = "Values", "values";
+    }
+    input "PatchOrchestratorFilter" |this, at, out| {
+        if let Some(v) = &this.key { rules::string(out, at, "key", v, false, Some(1), Some(128), None); }
+        if let Some(v) = &this.values { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "values", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(256), None); } }
+    }
+    required REQUIRED_PATCH_ORCHESTRATOR_FILTER []
+}
+
 crate::model_enum! {
     PingStatus {
         Online = "Online",
@@ -2133,6 +3211,119 @@ crate::structure! {
         version?: i64 = "Version";
         /// The tier assigned to the parameter.
         tier?: ParameterTier = "Tier";
+    }
+}
+
+crate::structure! {
+    RegisterTargetWithMaintenanceWindowInput {
+        /// The ID of the maintenance window the target should be registered with.
+        window_id: String = "WindowId", "windowId";
+        /// The type of target being registered with the maintenance window.
+        resource_type: MaintenanceWindowResourceType = "ResourceType", "resourceType";
+        /// The targets to register with the maintenance window.
+        targets: Vec<Target> = "Targets", "targets";
+        /// User-provided value that will be included in any Amazon CloudWatch Events events raised while running tasks for these targets in this maintenance window.
+        owner_information?: String = "OwnerInformation", "ownerInformation" redacted;
+        /// An optional name for the target.
+        name?: String = "Name", "name";
+        /// An optional description for the target.
+        description?: String = "Description", "description" redacted;
+        /// User-provided idempotency token.
+        client_token?: String = "ClientToken", "clientToken";
+    }
+    input "RegisterTargetWithMaintenanceWindowRequest" |this, at, out| {
+        { let v = &this.window_id; rules::string(out, at, "windowId", v, false, Some(20), Some(20), Some(&PATTERN_MAINTENANCE_WINDOW_ID)); }
+        { let v = &this.resource_type; rules::one_of(out, at, "resourceType", v, false); }
+        { let v = &this.targets; rules::length(out, at, "targets", v, v.len(), false, Some(0), Some(5)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "targets", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.owner_information { rules::string(out, at, "ownerInformation", v, true, Some(1), Some(128), None); }
+        if let Some(v) = &this.name { rules::string(out, at, "name", v, false, Some(3), Some(128), Some(&PATTERN_MAINTENANCE_WINDOW_NAME)); }
+        if let Some(v) = &this.description { rules::string(out, at, "description", v, true, Some(1), Some(128), None); }
+        if let Some(v) = &this.client_token { rules::string(out, at, "clientToken", v, false, Some(1), Some(64), None); }
+    }
+    required REQUIRED_REGISTER_TARGET_WITH_MAINTENANCE_WINDOW_INPUT [
+        RequiredMember { name: "windowId", wire: "WindowId", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "resourceType", wire: "ResourceType", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "targets", wire: "Targets", required: true, inner: Inner::List(&REQUIRED_TARGET) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    RegisterTargetWithMaintenanceWindowOutput {
+        /// The ID of the target definition in this maintenance window.
+        window_target_id?: String = "WindowTargetId";
+    }
+}
+
+crate::structure! {
+    RegisterTaskWithMaintenanceWindowInput {
+        /// The ID of the maintenance window the task should be added to.
+        window_id: String = "WindowId", "windowId";
+        /// The targets (either managed nodes or maintenance window targets).
+        targets?: Vec<Target> = "Targets", "targets";
+        /// The ARN of the task to run.
+        task_arn: String = "TaskArn", "taskArn";
+        /// The Amazon Resource Name (ARN) of the IAM service role for Amazon Web Services Systems Manager to assume when running a maintenance window task.
+        service_role_arn?: String = "ServiceRoleArn", "serviceRoleArn";
+        /// The type of task being registered.
+        task_type: MaintenanceWindowTaskType = "TaskType", "taskType";
+        /// The parameters that should be passed to the task when it is run.
+        task_parameters?: BTreeMap<String, MaintenanceWindowTaskParameterValueExpression> = "TaskParameters", "taskParameters" redacted;
+        /// The parameters that the task should use during execution.
+        task_invocation_parameters?: MaintenanceWindowTaskInvocationParameters = "TaskInvocationParameters", "taskInvocationParameters";
+        /// The priority of the task in the maintenance window, the lower the number the higher the priority.
+        priority?: i32 = "Priority", "priority";
+        /// The maximum number of targets this task can be run for, in parallel.
+        max_concurrency?: String = "MaxConcurrency", "maxConcurrency";
+        /// The maximum number of errors allowed before this task stops being scheduled.
+        max_errors?: String = "MaxErrors", "maxErrors";
+        /// A structure containing information about an Amazon Simple Storage Service (Amazon S3) bucket to write managed node-level logs to.
+        logging_info?: LoggingInfo = "LoggingInfo", "loggingInfo";
+        /// An optional name for the task.
+        name?: String = "Name", "name";
+        /// An optional description for the task.
+        description?: String = "Description", "description" redacted;
+        /// User-provided idempotency token.
+        client_token?: String = "ClientToken", "clientToken";
+        /// Indicates whether tasks should continue to run after the cutoff time specified in the maintenance windows is reached.
+        cutoff_behavior?: MaintenanceWindowTaskCutoffBehavior = "CutoffBehavior", "cutoffBehavior";
+        /// The CloudWatch alarm you want to apply to your maintenance window task.
+        alarm_configuration?: AlarmConfiguration = "AlarmConfiguration", "alarmConfiguration";
+    }
+    input "RegisterTaskWithMaintenanceWindowRequest" |this, at, out| {
+        { let v = &this.window_id; rules::string(out, at, "windowId", v, false, Some(20), Some(20), Some(&PATTERN_MAINTENANCE_WINDOW_ID)); }
+        if let Some(v) = &this.targets { rules::length(out, at, "targets", v, v.len(), false, Some(0), Some(5)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "targets", i); e0.check(&rules::path(&at0, "member"), out); } }
+        { let v = &this.task_arn; rules::string(out, at, "taskArn", v, false, Some(1), Some(1600), None); }
+        { let v = &this.task_type; rules::one_of(out, at, "taskType", v, false); }
+        if let Some(v) = &this.task_parameters { rules::map_entries(out, at, "taskParameters", v, true, "Map keys", &["Member must have length less than or equal to 255", "Member must have length greater than or equal to 1"], v.keys().all(|k| rules::string_fits(k, Some(1), Some(255), None))); for (k0, e0) in v.iter() { let at0 = rules::entry(at, "taskParameters", k0); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.task_invocation_parameters { v.check(&rules::path(at, "taskInvocationParameters"), out); }
+        if let Some(v) = &this.priority { rules::integer(out, at, "priority", i64::from(*v), Some(0), None); }
+        if let Some(v) = &this.max_concurrency { rules::string(out, at, "maxConcurrency", v, false, Some(1), Some(7), Some(&PATTERN_MAX_CONCURRENCY)); }
+        if let Some(v) = &this.max_errors { rules::string(out, at, "maxErrors", v, false, Some(1), Some(7), Some(&PATTERN_MAX_ERRORS)); }
+        if let Some(v) = &this.logging_info { v.check(&rules::path(at, "loggingInfo"), out); }
+        if let Some(v) = &this.name { rules::string(out, at, "name", v, false, Some(3), Some(128), Some(&PATTERN_MAINTENANCE_WINDOW_NAME)); }
+        if let Some(v) = &this.description { rules::string(out, at, "description", v, true, Some(1), Some(128), None); }
+        if let Some(v) = &this.client_token { rules::string(out, at, "clientToken", v, false, Some(1), Some(64), None); }
+        if let Some(v) = &this.cutoff_behavior { rules::one_of(out, at, "cutoffBehavior", v, false); }
+        if let Some(v) = &this.alarm_configuration { v.check(&rules::path(at, "alarmConfiguration"), out); }
+    }
+    required REQUIRED_REGISTER_TASK_WITH_MAINTENANCE_WINDOW_INPUT [
+        RequiredMember { name: "windowId", wire: "WindowId", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "targets", wire: "Targets", required: false, inner: Inner::List(&REQUIRED_TARGET) },
+        RequiredMember { name: "taskArn", wire: "TaskArn", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "taskType", wire: "TaskType", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "taskParameters", wire: "TaskParameters", required: false, inner: Inner::Map(&Inner::Struct(&REQUIRED_MAINTENANCE_WINDOW_TASK_PARAMETER_VALUE_EXPRESSION)) },
+        RequiredMember { name: "taskInvocationParameters", wire: "TaskInvocationParameters", required: false, inner: Inner::Struct(&REQUIRED_MAINTENANCE_WINDOW_TASK_INVOCATION_PARAMETERS) },
+        RequiredMember { name: "loggingInfo", wire: "LoggingInfo", required: false, inner: Inner::Struct(&REQUIRED_LOGGING_INFO) },
+        RequiredMember { name: "alarmConfiguration", wire: "AlarmConfiguration", required: false, inner: Inner::Struct(&REQUIRED_ALARM_CONFIGURATION) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    RegisterTaskWithMaintenanceWindowOutput {
+        /// The ID of the task in the maintenance window.
+        window_task_id?: String = "WindowTaskId";
     }
 }
 
@@ -2236,6 +3427,19 @@ crate::structure! {
         max_errors?: String = "MaxErrors";
         /// Information about the Amazon Web Services Regions and Amazon Web Services accounts targeted by the current Runbook operation.
         target_locations?: Vec<TargetLocation> = "TargetLocations";
+    }
+}
+
+crate::structure! {
+    /// Information about a scheduled execution for a maintenance window.
+    #[derive(Default)]
+    ScheduledWindowExecution {
+        /// The ID of the maintenance window to be run.
+        window_id?: String = "WindowId";
+        /// The name of the maintenance window to be run.
+        name?: String = "Name";
+        /// The time, in ISO-8601 Extended format, that the maintenance window is scheduled to be run.
+        execution_time?: String = "ExecutionTime";
     }
 }
 
@@ -2647,6 +3851,227 @@ crate::structure! {
     }
 }
 
+crate::structure! {
+    UpdateMaintenanceWindowInput {
+        /// The ID of the maintenance window to update.
+        window_id: String = "WindowId", "windowId";
+        /// The name of the maintenance window.
+        name?: String = "Name", "name";
+        /// An optional description for the update request.
+        description?: String = "Description", "description" redacted;
+        /// The date and time, in ISO-8601 Extended format, for when you want the maintenance window to become active.
+        start_date?: String = "StartDate", "startDate";
+        /// The date and time, in ISO-8601 Extended format, for when you want the maintenance window to become inactive.
+        end_date?: String = "EndDate", "endDate";
+        /// The schedule of the maintenance window in the form of a cron or rate expression.
+        schedule?: String = "Schedule", "schedule";
+        /// The time zone that the scheduled maintenance window executions are based on, in Internet Assigned Numbers Authority (IANA) format.
+        schedule_timezone?: String = "ScheduleTimezone", "scheduleTimezone";
+        /// The number of days to wait after the date and time specified by a cron expression before running the maintenance window.
+        schedule_offset?: i32 = "ScheduleOffset", "scheduleOffset";
+        /// The duration of the maintenance window in hours.
+        duration?: i32 = "Duration", "duration";
+        /// The number of hours before the end of the maintenance window that Amazon Web Services Systems Manager stops scheduling new tasks for execution.
+        cutoff?: i32 = "Cutoff", "cutoff";
+        /// Whether targets must be registered with the maintenance window before tasks can be defined for those targets.
+        allow_unassociated_targets?: bool = "AllowUnassociatedTargets", "allowUnassociatedTargets";
+        /// Whether the maintenance window is enabled.
+        enabled?: bool = "Enabled", "enabled";
+        /// If True, then all fields that are required by the CreateMaintenanceWindow operation are also required for this API request.
+        replace?: bool = "Replace", "replace";
+    }
+    input "UpdateMaintenanceWindowRequest" |this, at, out| {
+        { let v = &this.window_id; rules::string(out, at, "windowId", v, false, Some(20), Some(20), Some(&PATTERN_MAINTENANCE_WINDOW_ID)); }
+        if let Some(v) = &this.name { rules::string(out, at, "name", v, false, Some(3), Some(128), Some(&PATTERN_MAINTENANCE_WINDOW_NAME)); }
+        if let Some(v) = &this.description { rules::string(out, at, "description", v, true, Some(1), Some(128), None); }
+        if let Some(v) = &this.schedule { rules::string(out, at, "schedule", v, false, Some(1), Some(256), None); }
+        if let Some(v) = &this.schedule_offset { rules::integer(out, at, "scheduleOffset", i64::from(*v), Some(1), Some(6)); }
+        if let Some(v) = &this.duration { rules::integer(out, at, "duration", i64::from(*v), Some(1), Some(24)); }
+        if let Some(v) = &this.cutoff { rules::integer(out, at, "cutoff", i64::from(*v), Some(0), Some(23)); }
+    }
+    required REQUIRED_UPDATE_MAINTENANCE_WINDOW_INPUT [
+        RequiredMember { name: "windowId", wire: "WindowId", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    UpdateMaintenanceWindowOutput {
+        /// The ID of the created maintenance window.
+        window_id?: String = "WindowId";
+        /// The name of the maintenance window.
+        name?: String = "Name";
+        /// An optional description of the update.
+        description?: String = "Description";
+        /// The date and time, in ISO-8601 Extended format, for when the maintenance window is scheduled to become active.
+        start_date?: String = "StartDate";
+        /// The date and time, in ISO-8601 Extended format, for when the maintenance window is scheduled to become inactive.
+        end_date?: String = "EndDate";
+        /// The schedule of the maintenance window in the form of a cron or rate expression.
+        schedule?: String = "Schedule";
+        /// The time zone that the scheduled maintenance window executions are based on, in Internet Assigned Numbers Authority (IANA) format.
+        schedule_timezone?: String = "ScheduleTimezone";
+        /// The number of days to wait to run a maintenance window after the scheduled cron expression date and time.
+        schedule_offset?: i32 = "ScheduleOffset";
+        /// The duration of the maintenance window in hours.
+        duration?: i32 = "Duration";
+        /// The number of hours before the end of the maintenance window that Amazon Web Services Systems Manager stops scheduling new tasks for execution.
+        cutoff?: i32 = "Cutoff";
+        /// Whether targets must be registered with the maintenance window before tasks can be defined for those targets.
+        allow_unassociated_targets?: bool = "AllowUnassociatedTargets";
+        /// Whether the maintenance window is enabled.
+        enabled?: bool = "Enabled";
+    }
+}
+
+crate::structure! {
+    UpdateMaintenanceWindowTargetInput {
+        /// The maintenance window ID with which to modify the target.
+        window_id: String = "WindowId", "windowId";
+        /// The target ID to modify.
+        window_target_id: String = "WindowTargetId", "windowTargetId";
+        /// The targets to add or replace.
+        targets?: Vec<Target> = "Targets", "targets";
+        /// User-provided value that will be included in any Amazon CloudWatch Events events raised while running tasks for these targets in this maintenance window.
+        owner_information?: String = "OwnerInformation", "ownerInformation" redacted;
+        /// A name for the update.
+        name?: String = "Name", "name";
+        /// An optional description for the update.
+        description?: String = "Description", "description" redacted;
+        /// If True, then all fields that are required by the RegisterTargetWithMaintenanceWindow operation are also required for this API request.
+        replace?: bool = "Replace", "replace";
+    }
+    input "UpdateMaintenanceWindowTargetRequest" |this, at, out| {
+        { let v = &this.window_id; rules::string(out, at, "windowId", v, false, Some(20), Some(20), Some(&PATTERN_MAINTENANCE_WINDOW_ID)); }
+        { let v = &this.window_target_id; rules::string(out, at, "windowTargetId", v, false, Some(36), Some(36), Some(&PATTERN_MAINTENANCE_WINDOW_TARGET_ID)); }
+        if let Some(v) = &this.targets { rules::length(out, at, "targets", v, v.len(), false, Some(0), Some(5)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "targets", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.owner_information { rules::string(out, at, "ownerInformation", v, true, Some(1), Some(128), None); }
+        if let Some(v) = &this.name { rules::string(out, at, "name", v, false, Some(3), Some(128), Some(&PATTERN_MAINTENANCE_WINDOW_NAME)); }
+        if let Some(v) = &this.description { rules::string(out, at, "description", v, true, Some(1), Some(128), None); }
+    }
+    required REQUIRED_UPDATE_MAINTENANCE_WINDOW_TARGET_INPUT [
+        RequiredMember { name: "windowId", wire: "WindowId", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "windowTargetId", wire: "WindowTargetId", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "targets", wire: "Targets", required: false, inner: Inner::List(&REQUIRED_TARGET) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    UpdateMaintenanceWindowTargetOutput {
+        /// The maintenance window ID specified in the update request.
+        window_id?: String = "WindowId";
+        /// The target ID specified in the update request.
+        window_target_id?: String = "WindowTargetId";
+        /// The updated targets.
+        targets?: Vec<Target> = "Targets";
+        /// The updated owner.
+        owner_information?: String = "OwnerInformation";
+        /// The updated name.
+        name?: String = "Name";
+        /// The updated description.
+        description?: String = "Description";
+    }
+}
+
+crate::structure! {
+    UpdateMaintenanceWindowTaskInput {
+        /// The maintenance window ID that contains the task to modify.
+        window_id: String = "WindowId", "windowId";
+        /// The task ID to modify.
+        window_task_id: String = "WindowTaskId", "windowTaskId";
+        /// The targets (either managed nodes or tags) to modify.
+        targets?: Vec<Target> = "Targets", "targets";
+        /// The task ARN to modify.
+        task_arn?: String = "TaskArn", "taskArn";
+        /// The Amazon Resource Name (ARN) of the IAM service role for Amazon Web Services Systems Manager to assume when running a maintenance window task.
+        service_role_arn?: String = "ServiceRoleArn", "serviceRoleArn";
+        /// The parameters to modify.
+        task_parameters?: BTreeMap<String, MaintenanceWindowTaskParameterValueExpression> = "TaskParameters", "taskParameters" redacted;
+        /// The parameters that the task should use during execution.
+        task_invocation_parameters?: MaintenanceWindowTaskInvocationParameters = "TaskInvocationParameters", "taskInvocationParameters";
+        /// The new task priority to specify.
+        priority?: i32 = "Priority", "priority";
+        /// The new MaxConcurrency value you want to specify.
+        max_concurrency?: String = "MaxConcurrency", "maxConcurrency";
+        /// The new MaxErrors value to specify.
+        max_errors?: String = "MaxErrors", "maxErrors";
+        /// The new logging location in Amazon S3 to specify.
+        logging_info?: LoggingInfo = "LoggingInfo", "loggingInfo";
+        /// The new task name to specify.
+        name?: String = "Name", "name";
+        /// The new task description to specify.
+        description?: String = "Description", "description" redacted;
+        /// If True, then all fields that are required by the RegisterTaskWithMaintenanceWindow operation are also required for this API request.
+        replace?: bool = "Replace", "replace";
+        /// Indicates whether tasks should continue to run after the cutoff time specified in the maintenance windows is reached.
+        cutoff_behavior?: MaintenanceWindowTaskCutoffBehavior = "CutoffBehavior", "cutoffBehavior";
+        /// The CloudWatch alarm you want to apply to your maintenance window task.
+        alarm_configuration?: AlarmConfiguration = "AlarmConfiguration", "alarmConfiguration";
+    }
+    input "UpdateMaintenanceWindowTaskRequest" |this, at, out| {
+        { let v = &this.window_id; rules::string(out, at, "windowId", v, false, Some(20), Some(20), Some(&PATTERN_MAINTENANCE_WINDOW_ID)); }
+        { let v = &this.window_task_id; rules::string(out, at, "windowTaskId", v, false, Some(36), Some(36), Some(&PATTERN_MAINTENANCE_WINDOW_TASK_ID)); }
+        if let Some(v) = &this.targets { rules::length(out, at, "targets", v, v.len(), false, Some(0), Some(5)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "targets", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.task_arn { rules::string(out, at, "taskArn", v, false, Some(1), Some(1600), None); }
+        if let Some(v) = &this.task_parameters { rules::map_entries(out, at, "taskParameters", v, true, "Map keys", &["Member must have length less than or equal to 255", "Member must have length greater than or equal to 1"], v.keys().all(|k| rules::string_fits(k, Some(1), Some(255), None))); for (k0, e0) in v.iter() { let at0 = rules::entry(at, "taskParameters", k0); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.task_invocation_parameters { v.check(&rules::path(at, "taskInvocationParameters"), out); }
+        if let Some(v) = &this.priority { rules::integer(out, at, "priority", i64::from(*v), Some(0), None); }
+        if let Some(v) = &this.max_concurrency { rules::string(out, at, "maxConcurrency", v, false, Some(1), Some(7), Some(&PATTERN_MAX_CONCURRENCY)); }
+        if let Some(v) = &this.max_errors { rules::string(out, at, "maxErrors", v, false, Some(1), Some(7), Some(&PATTERN_MAX_ERRORS)); }
+        if let Some(v) = &this.logging_info { v.check(&rules::path(at, "loggingInfo"), out); }
+        if let Some(v) = &this.name { rules::string(out, at, "name", v, false, Some(3), Some(128), Some(&PATTERN_MAINTENANCE_WINDOW_NAME)); }
+        if let Some(v) = &this.description { rules::string(out, at, "description", v, true, Some(1), Some(128), None); }
+        if let Some(v) = &this.cutoff_behavior { rules::one_of(out, at, "cutoffBehavior", v, false); }
+        if let Some(v) = &this.alarm_configuration { v.check(&rules::path(at, "alarmConfiguration"), out); }
+    }
+    required REQUIRED_UPDATE_MAINTENANCE_WINDOW_TASK_INPUT [
+        RequiredMember { name: "windowId", wire: "WindowId", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "windowTaskId", wire: "WindowTaskId", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "targets", wire: "Targets", required: false, inner: Inner::List(&REQUIRED_TARGET) },
+        RequiredMember { name: "taskParameters", wire: "TaskParameters", required: false, inner: Inner::Map(&Inner::Struct(&REQUIRED_MAINTENANCE_WINDOW_TASK_PARAMETER_VALUE_EXPRESSION)) },
+        RequiredMember { name: "taskInvocationParameters", wire: "TaskInvocationParameters", required: false, inner: Inner::Struct(&REQUIRED_MAINTENANCE_WINDOW_TASK_INVOCATION_PARAMETERS) },
+        RequiredMember { name: "loggingInfo", wire: "LoggingInfo", required: false, inner: Inner::Struct(&REQUIRED_LOGGING_INFO) },
+        RequiredMember { name: "alarmConfiguration", wire: "AlarmConfiguration", required: false, inner: Inner::Struct(&REQUIRED_ALARM_CONFIGURATION) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    UpdateMaintenanceWindowTaskOutput {
+        /// The ID of the maintenance window that was updated.
+        window_id?: String = "WindowId";
+        /// The task ID of the maintenance window that was updated.
+        window_task_id?: String = "WindowTaskId";
+        /// The updated target values.
+        targets?: Vec<Target> = "Targets";
+        /// The updated task ARN value.
+        task_arn?: String = "TaskArn";
+        /// The Amazon Resource Name (ARN) of the IAM service role for Amazon Web Services Systems Manager to assume when running a maintenance window task.
+        service_role_arn?: String = "ServiceRoleArn";
+        /// The updated parameter values.
+        task_parameters?: BTreeMap<String, MaintenanceWindowTaskParameterValueExpression> = "TaskParameters";
+        /// The updated parameter values.
+        task_invocation_parameters?: MaintenanceWindowTaskInvocationParameters = "TaskInvocationParameters";
+        /// The updated priority value.
+        priority?: i32 = "Priority";
+        /// The updated MaxConcurrency value.
+        max_concurrency?: String = "MaxConcurrency";
+        /// The updated MaxErrors value.
+        max_errors?: String = "MaxErrors";
+        /// The updated logging information in Amazon S3.
+        logging_info?: LoggingInfo = "LoggingInfo";
+        /// The updated task name.
+        name?: String = "Name";
+        /// The updated task description.
+        description?: String = "Description";
+        /// The specification for whether tasks should continue to run after the cutoff time specified in the maintenance windows is reached.
+        cutoff_behavior?: MaintenanceWindowTaskCutoffBehavior = "CutoffBehavior";
+        /// The details for the CloudWatch alarm you applied to your maintenance window task.
+        alarm_configuration?: AlarmConfiguration = "AlarmConfiguration";
+    }
+}
+
 /// Every pattern validation checks, by string shape.
 pub static PATTERNS: &[(&str, &Pattern)] = &[
     ("AccountId", &PATTERN_ACCOUNT_ID),
@@ -2662,6 +4087,28 @@ pub static PATTERNS: &[(&str, &Pattern)] = &[
     ("ExecutionRoleName", &PATTERN_EXECUTION_ROLE_NAME),
     ("IdempotencyToken", &PATTERN_IDEMPOTENCY_TOKEN),
     ("InstanceId", &PATTERN_INSTANCE_ID),
+    (
+        "MaintenanceWindowExecutionId",
+        &PATTERN_MAINTENANCE_WINDOW_EXECUTION_ID,
+    ),
+    (
+        "MaintenanceWindowExecutionTaskId",
+        &PATTERN_MAINTENANCE_WINDOW_EXECUTION_TASK_ID,
+    ),
+    (
+        "MaintenanceWindowExecutionTaskInvocationId",
+        &PATTERN_MAINTENANCE_WINDOW_EXECUTION_TASK_INVOCATION_ID,
+    ),
+    ("MaintenanceWindowId", &PATTERN_MAINTENANCE_WINDOW_ID),
+    ("MaintenanceWindowName", &PATTERN_MAINTENANCE_WINDOW_NAME),
+    (
+        "MaintenanceWindowTargetId",
+        &PATTERN_MAINTENANCE_WINDOW_TARGET_ID,
+    ),
+    (
+        "MaintenanceWindowTaskId",
+        &PATTERN_MAINTENANCE_WINDOW_TASK_ID,
+    ),
     ("MaxConcurrency", &PATTERN_MAX_CONCURRENCY),
     ("MaxErrors", &PATTERN_MAX_ERRORS),
     ("ParameterKeyId", &PATTERN_PARAMETER_KEY_ID),
@@ -2693,6 +4140,23 @@ static PATTERN_EXECUTION_ROLE_NAME: Pattern = Pattern::new(r#"[\w+=,.@/-]+"#);
 static PATTERN_IDEMPOTENCY_TOKEN: Pattern =
     Pattern::new(r#"[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{12}"#);
 static PATTERN_INSTANCE_ID: Pattern = Pattern::new(r#"(^i-(\w{8}|\w{17})$)|(^mi-\w{17}$)"#);
+static PATTERN_MAINTENANCE_WINDOW_EXECUTION_ID: Pattern = Pattern::new(
+    r#"^[0-9a-fA-F]{8}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{12}$"#,
+);
+static PATTERN_MAINTENANCE_WINDOW_EXECUTION_TASK_ID: Pattern = Pattern::new(
+    r#"^[0-9a-fA-F]{8}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{12}$"#,
+);
+static PATTERN_MAINTENANCE_WINDOW_EXECUTION_TASK_INVOCATION_ID: Pattern = Pattern::new(
+    r#"^[0-9a-fA-F]{8}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{12}$"#,
+);
+static PATTERN_MAINTENANCE_WINDOW_ID: Pattern = Pattern::new(r#"^mw-[0-9a-f]{17}$"#);
+static PATTERN_MAINTENANCE_WINDOW_NAME: Pattern = Pattern::new(r#"^[a-zA-Z0-9_\-.]{3,128}$"#);
+static PATTERN_MAINTENANCE_WINDOW_TARGET_ID: Pattern = Pattern::new(
+    r#"^[0-9a-fA-F]{8}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{12}$"#,
+);
+static PATTERN_MAINTENANCE_WINDOW_TASK_ID: Pattern = Pattern::new(
+    r#"^[0-9a-fA-F]{8}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{12}$"#,
+);
 static PATTERN_MAX_CONCURRENCY: Pattern =
     Pattern::new(r#"^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$"#);
 static PATTERN_MAX_ERRORS: Pattern = Pattern::new(r#"^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$"#);
@@ -2788,6 +4252,14 @@ pub mod errors {
         fault: Fault::Sender,
     };
 
+    /// Error returned when the ID specified for a resource, such as a maintenance window or patch baseline, doesn't exist.
+    pub const DOES_NOT_EXIST_EXCEPTION: ErrorShape = ErrorShape {
+        shape: "DoesNotExistException",
+        code: "DoesNotExistException",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
     /// The content of the association document matches another document.
     pub const DUPLICATE_DOCUMENT_CONTENT: ErrorShape = ErrorShape {
         shape: "DuplicateDocumentContent",
@@ -2808,6 +4280,14 @@ pub mod errors {
     pub const DUPLICATE_INSTANCE_ID: ErrorShape = ErrorShape {
         shape: "DuplicateInstanceId",
         code: "DuplicateInstanceId",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// You attempted to register a LAMBDA or STEP_FUNCTIONS task in a region where the corresponding service isn't available.
+    pub const FEATURE_NOT_AVAILABLE_EXCEPTION: ErrorShape = ErrorShape {
+        shape: "FeatureNotAvailableException",
+        code: "FeatureNotAvailableException",
         status: 400,
         fault: Fault::Sender,
     };
@@ -3156,6 +4636,22 @@ pub mod errors {
         fault: Fault::Sender,
     };
 
+    /// Error returned when the caller has exceeded the default resource quotas.
+    pub const RESOURCE_LIMIT_EXCEEDED_EXCEPTION: ErrorShape = ErrorShape {
+        shape: "ResourceLimitExceededException",
+        code: "ResourceLimitExceededException",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// You specified the Safe option for the DeregisterTargetFromMaintenanceWindow operation, but the target is still referenced in a task.
+    pub const TARGET_IN_USE_EXCEPTION: ErrorShape = ErrorShape {
+        shape: "TargetInUseException",
+        code: "TargetInUseException",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
     /// The Targets parameter includes too many tags.
     pub const TOO_MANY_TAGS_ERROR: ErrorShape = ErrorShape {
         shape: "TooManyTagsError",
@@ -3199,9 +4695,11 @@ pub mod errors {
         DOCUMENT_LIMIT_EXCEEDED,
         DOCUMENT_PERMISSION_LIMIT,
         DOCUMENT_VERSION_LIMIT_EXCEEDED,
+        DOES_NOT_EXIST_EXCEPTION,
         DUPLICATE_DOCUMENT_CONTENT,
         DUPLICATE_DOCUMENT_VERSION_NAME,
         DUPLICATE_INSTANCE_ID,
+        FEATURE_NOT_AVAILABLE_EXCEPTION,
         HIERARCHY_LEVEL_LIMIT_EXCEEDED_EXCEPTION,
         HIERARCHY_TYPE_MISMATCH_EXCEPTION,
         IDEMPOTENT_PARAMETER_MISMATCH,
@@ -3245,6 +4743,8 @@ pub mod errors {
         PARAMETER_VERSION_LABEL_LIMIT_EXCEEDED,
         PARAMETER_VERSION_NOT_FOUND,
         POLICIES_LIMIT_EXCEEDED_EXCEPTION,
+        RESOURCE_LIMIT_EXCEEDED_EXCEPTION,
+        TARGET_IN_USE_EXCEPTION,
         TOO_MANY_TAGS_ERROR,
         TOO_MANY_UPDATES,
         UNSUPPORTED_PARAMETER_TYPE,
