@@ -306,7 +306,7 @@ def build(server_factory, name: str, extra: tuple[str, ...] = ()) -> Stack:
         IamInstanceProfile={"Name": "hello"},
         UserData=USER_DATA,
         TagSpecifications=[
-            {"ResourceType": "instance", "Tags": [{"Key": "Role", "Value": "hello"}]}
+            {"ResourceType": "instance", "Tags": [{"Key": "App", "Value": "HelloWorld"}]}
         ],
     )
     instances = sorted(i["InstanceId"] for i in launched["Instances"])
@@ -349,53 +349,173 @@ def build(server_factory, name: str, extra: tuple[str, ...] = ()) -> Stack:
         return sorted(i["InstanceId"] for i in listed if i["PingStatus"] == "Online") == instances
 
     eventually("three managed instances", managed, 60)
-    for name_, content in (("RebootWithHealthcheck", REBOOT_WITH_HEALTHCHECK),):
+    for name_, content in (
+        ("RebootWithHealthcheck", REBOOT_WITH_HEALTHCHECK),
+        ("RebootInstanceGraceful", GRACEFUL),
+    ):
         ssm.create_document(
             Name=name_, Content=content, DocumentType="Automation", DocumentFormat="YAML"
         )
-    ssm.create_document(
-        Name="RebootInstanceGraceful",
-        Content=GRACEFUL,
-        DocumentType="Automation",
-        DocumentFormat="YAML",
-    )
     address = socket.gethostbyname(lb["DNSName"])
     return Stack(server, instances, group["TargetGroupArn"], f"http://{address}:80/")
 
 
-def finished(ssm, execution_id: str, deadline: float) -> dict:
-    def ended():
-        execution = ssm.get_automation_execution(AutomationExecutionId=execution_id)[
-            "AutomationExecution"
-        ]
-        status = execution["AutomationExecutionStatus"]
-        return execution if status not in ("Pending", "InProgress", "Waiting", "Cancelling") else None
-
-    return eventually(f"execution {execution_id}", ended, deadline)
-
-
 def boots(ec2, instance_id: str) -> int:
+    """How many times the instance booted, from its console output."""
     output = ec2.get_console_output(InstanceId=instance_id).get("Output", "")
     return len(re.findall(rf"boot \d+ of {instance_id}", output))
 
 
-def test_graceful_runbook_reboots_each_instance_with_no_failed_request(server_factory):
+def service_role(iam, target_group_arn: str) -> str:
+    """The seed's window role: AWS's maintenance window policy, the two
+    SSM reads it adds, and ELB writes on its own target group only."""
+    arn = iam.create_role(
+        RoleName="PatchingMaintWindow", AssumeRolePolicyDocument=json.dumps(TRUST)
+    )["Role"]["Arn"]
+    iam.attach_role_policy(
+        RoleName="PatchingMaintWindow",
+        PolicyArn="arn:aws:iam::aws:policy/service-role/AmazonSSMMaintenanceWindowRole",
+    )
+    statements = [
+        {
+            "Sid": "AllowSSM",
+            "Effect": "Allow",
+            "Action": ["ssm:DescribeInstanceInformation", "ssm:ListCommandInvocations"],
+            "Resource": ["*"],
+        },
+        {
+            "Sid": "AllowElBRead",
+            "Effect": "Allow",
+            "Action": ["elasticloadbalancing:DescribeTargetHealth"],
+            "Resource": ["*"],
+        },
+        {
+            "Sid": "AllowELBWrite",
+            "Effect": "Allow",
+            "Action": [
+                "elasticloadbalancing:DeregisterTargets",
+                "elasticloadbalancing:RegisterTargets",
+            ],
+            "Resource": [target_group_arn],
+        },
+    ]
+    policy = iam.create_policy(
+        PolicyName="MwRoleAdd",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
+    )["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName="PatchingMaintWindow", PolicyArn=policy)
+    return arn
+
+
+def run_window(stack: Stack, document: str, parameters: dict) -> tuple[dict, Traffic]:
+    """The seed's window (one instance at a time, no error allowed) with
+    `document` as its task, scheduled a few seconds ahead; waits for it to
+    end under a request loop. Returns the window execution and the loop."""
+    iam, ssm = stack.server.client("iam"), stack.server.client("ssm")
+    role_arn = service_role(iam, stack.target_group_arn)
+    # The task names its runbook by ARN, as Terraform's `.arn` does.
+    account = stack.server.client("sts").get_caller_identity()["Account"]
+    document_arn = f"arn:aws:ssm:us-east-1:{account}:document/{document}"
+    start = time.gmtime(time.time() + 4)
+    window_id = ssm.create_maintenance_window(
+        Name="PatchWithHealthcheck",
+        Description="Daily patch event with a healthcheck afterward",
+        Schedule=time.strftime("at(%Y-%m-%dT%H:%M:%S)", start),
+        Duration=3,
+        Cutoff=1,
+        AllowUnassociatedTargets=False,
+    )["WindowId"]
+    target_id = ssm.register_target_with_maintenance_window(
+        WindowId=window_id,
+        Name="PatchWithHealthcheckTargets",
+        ResourceType="INSTANCE",
+        Targets=[{"Key": "tag:App", "Values": ["HelloWorld"]}],
+    )["WindowTargetId"]
+    ssm.register_task_with_maintenance_window(
+        WindowId=window_id,
+        TaskType="AUTOMATION",
+        TaskArn=document_arn,
+        Priority=10,
+        ServiceRoleArn=role_arn,
+        MaxConcurrency="1",
+        MaxErrors="0",
+        Targets=[{"Key": "WindowTargetIds", "Values": [target_id]}],
+        TaskInvocationParameters={
+            "Automation": {"DocumentVersion": "$LATEST", "Parameters": parameters}
+        },
+    )
+
+    def ended():
+        executions = ssm.describe_maintenance_window_executions(WindowId=window_id)[
+            "WindowExecutions"
+        ]
+        done = [e for e in executions if e["Status"] not in ("PENDING", "IN_PROGRESS", "CANCELLING")]
+        return done[0] if done else None
+
+    with Traffic(stack.url) as traffic:
+        execution = eventually("the window to run and end", ended, 420)
+    return execution, traffic
+
+
+def automation_runs(ssm, execution: dict) -> list[dict]:
+    """The Automation execution of each task invocation, oldest first."""
+    tasks = ssm.describe_maintenance_window_execution_tasks(
+        WindowExecutionId=execution["WindowExecutionId"]
+    )["WindowExecutionTaskIdentities"]
+    assert len(tasks) == 1, tasks
+    invocations = ssm.describe_maintenance_window_execution_task_invocations(
+        WindowExecutionId=execution["WindowExecutionId"], TaskId=tasks[0]["TaskExecutionId"]
+    )["WindowExecutionTaskInvocationIdentities"]
+    runs = [
+        ssm.get_automation_execution(AutomationExecutionId=i["ExecutionId"])["AutomationExecution"]
+        for i in invocations
+    ]
+    return sorted(runs, key=lambda r: r["ExecutionStartTime"])
+
+
+def test_seed_window_reboots_every_instance_one_at_a_time_with_no_failed_request(
+    server_factory,
+):
     stack = build(server_factory, "seed-000")
     ssm, ec2 = stack.server.client("ssm"), stack.server.client("ec2")
     before = {i: boots(ec2, i) for i in stack.instances}
-    with Traffic(stack.url) as traffic:
-        for instance in stack.instances:
-            execution_id = ssm.start_automation_execution(
-                DocumentName="RebootInstanceGraceful",
-                Parameters={"InstanceId": [instance], "TargetGroupArn": [stack.target_group_arn]},
-            )["AutomationExecutionId"]
-            execution = finished(ssm, execution_id, 240)
-            assert execution["AutomationExecutionStatus"] == "Success", json.dumps(
-                execution, default=str, indent=1
-            )
+    began = time.monotonic()
+    execution, traffic = run_window(
+        stack,
+        "RebootInstanceGraceful",
+        {"InstanceId": ["{{ TARGET_ID }}"], "TargetGroupArn": [stack.target_group_arn]},
+    )
+    took = time.monotonic() - began
+    print(
+        f"\ngraceful window: {traffic.ok} requests answered, {len(traffic.failed)} failed, "
+        f"{took:.0f} s"
+    )
+    assert execution["Status"] == "SUCCESS", execution
+    runs = automation_runs(ssm, execution)
+    assert [r["AutomationExecutionStatus"] for r in runs] == ["Success"] * 3, runs
+    assert sorted(r["Parameters"]["InstanceId"][0] for r in runs) == stack.instances
+    # One at a time: each run starts after the one before it ended.
+    for earlier, later in zip(runs, runs[1:]):
+        assert earlier["ExecutionEndTime"] <= later["ExecutionStartTime"]
+    assert all(r["ExecutedBy"].endswith("assumed-role/PatchingMaintWindow/MaintenanceWindow") for r in runs)
     after = {i: boots(ec2, i) for i in stack.instances}
     assert {i: after[i] - before[i] for i in stack.instances} == {i: 1 for i in stack.instances}
-    print(f"graceful: {traffic.ok} requests answered, {len(traffic.failed)} failed")
     assert traffic.ok > 100
     assert len(traffic.answered_by) == 3
     assert traffic.failed == []
+
+
+def test_rebooting_without_deregistration_fails_requests_as_on_aws(server_factory):
+    stack = build(
+        server_factory,
+        "seed-000-ungraceful",
+        ("--proxy-retries", "false", "--passive-health", "false"),
+    )
+    execution, traffic = run_window(
+        stack, "RebootWithHealthcheck", {"InstanceIds": ["{{ TARGET_ID }}"]}
+    )
+    print(
+        f"\nreboot-only window: {traffic.ok} requests answered, {len(traffic.failed)} failed"
+    )
+    assert execution["Status"] == "SUCCESS", execution
+    assert traffic.failed, "a reboot in rotation should cost requests"

@@ -849,6 +849,7 @@ async fn executions_as_a_runner_records_them() {
                 end_millis: Some(1_700_000_060_000),
                 owner_information: None,
                 window_target_id: None,
+                target_id: None,
             })
         })
         .unwrap();

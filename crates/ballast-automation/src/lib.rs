@@ -16,6 +16,7 @@
 
 mod actions;
 mod pass;
+mod windows;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -92,7 +93,8 @@ impl Engine {
         let mut stop = self.inner.stop.subscribe();
         loop {
             let inner = Arc::clone(&self.inner);
-            match tokio::task::spawn_blocking(move || pass::run(&inner)).await {
+            let pass = move || pass::run(&inner).and_then(|()| windows::run(&inner));
+            match tokio::task::spawn_blocking(pass).await {
                 Ok(Ok(())) => {}
                 Ok(Err(error)) => tracing::error!(%error, "automation pass failed"),
                 Err(error) => tracing::error!(%error, "automation pass panicked"),

@@ -409,6 +409,7 @@ mod tests {
                     end_millis: None,
                     owner_information: None,
                     window_target_id: Some("t1".to_owned()),
+                    target_id: None,
                 })?;
                 Ok(())
             })

@@ -275,12 +275,15 @@ fn metadata(execution: &Execution) -> AutomationExecutionMetadata {
         mode: Some(ExecutionMode::Auto),
         parent_automation_execution_id: execution.parent_id.clone(),
         current_step_name: execution.current_step().map(|s| s.def.name.clone()),
-        current_action: current_action(&execution),
+        current_action: current_action(execution),
         failure_message: execution.failure_message.clone(),
         automation_type: Some(ballast_model::ssm::AutomationType::Local),
         ..Default::default()
     }
 }
+
+/// One DescribeAutomationExecutions filter, as a test of an execution.
+type ExecutionTest = Box<dyn Fn(&Execution) -> bool>;
 
 /// A `StartTimeBefore`/`StartTimeAfter` value: ISO 8601.
 fn parse_time(text: &str) -> Result<i64, Rule> {
@@ -316,7 +319,7 @@ pub(crate) fn describe(
 ) -> Result<DescribeAutomationExecutionsOutput, Error> {
     let (size, offset) = page(input.max_results, input.next_token.as_deref())?;
     let filters = input.filters.unwrap_or_default();
-    let mut tests: Vec<Box<dyn Fn(&Execution) -> bool>> = Vec::new();
+    let mut tests: Vec<ExecutionTest> = Vec::new();
     for filter in filters {
         let values = filter.values;
         tests.push(match filter.key {

@@ -22,6 +22,7 @@ mod elbv2_load_balancers;
 mod elbv2_target_groups;
 mod iam;
 mod instance_roles;
+mod maintenance_window_runs;
 mod maintenance_windows;
 mod run_command;
 mod sandbox;

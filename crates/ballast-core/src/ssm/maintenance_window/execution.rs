@@ -130,6 +130,10 @@ pub struct TaskInvocation {
     pub end_millis: Option<i64>,
     pub owner_information: Option<String>,
     pub window_target_id: Option<String>,
+    /// The instance it runs on (`{{ TARGET_ID }}`); `None` for a task
+    /// without targets.
+    #[serde(default)]
+    pub target_id: Option<String>,
 }
 
 /// `DoesNotExistException` for a window execution.

@@ -10,6 +10,7 @@
 
 pub mod cron;
 pub mod execution;
+pub mod run;
 pub mod schedule;
 
 #[cfg(test)]

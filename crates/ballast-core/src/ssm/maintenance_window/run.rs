@@ -1,0 +1,363 @@
+//! The runner's decisions, as pure functions: when a window fires, which
+//! tasks run next (lowest `Priority` first, equal priorities together),
+//! which of a task's invocations start now under `MaxConcurrency`, when
+//! `MaxErrors` stops it, how it and the window execution end, and what
+//! the pseudo parameters (`{{ TARGET_ID }}` …) become.
+
+use serde_json::Value;
+
+use std::time::Duration;
+
+use super::Window;
+use super::execution::ExecutionStatus;
+use crate::TimeScale;
+use crate::ssm::command::Limit;
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+fn scaled_hours(hours: i32, scale: TimeScale) -> i64 {
+    let hours = u32::try_from(hours).unwrap_or(0);
+    i64::try_from(scale.scale(HOUR * hours).as_millis()).unwrap_or(i64::MAX)
+}
+
+/// When a run that started at `start` ends: its `Duration` is a timer, so
+/// it follows `--time-scale` (the schedule itself is wall-clock time).
+pub fn ends_at(window: &Window, start: i64, scale: TimeScale) -> i64 {
+    start.saturating_add(scaled_hours(window.duration, scale))
+}
+
+/// From when a run that started at `start` starts no new task: `Cutoff`
+/// hours before its end, scaled alike.
+pub fn cutoff_at(window: &Window, start: i64, scale: TimeScale) -> i64 {
+    ends_at(window, start, scale).saturating_sub(scaled_hours(window.cutoff, scale))
+}
+
+/// Whether a window should fire now, and for which scheduled run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Firing {
+    /// Nothing is due.
+    Idle,
+    /// The run scheduled at this instant is due and nothing of the
+    /// window is running.
+    Start(i64),
+    /// The run scheduled at this instant is due while an earlier run is
+    /// still going: AWS records it as `SKIPPED_OVERLAPPING`.
+    Overlapping(i64),
+}
+
+/// What the window's schedule asks for at `now`, given the scheduled
+/// instant of its latest run (`None` before the first one) and whether a
+/// run is still open. Runs missed while Ballast was down are not made up:
+/// only the latest one due counts, and only while its window is open.
+pub fn firing(
+    window: &Window,
+    latest: Option<i64>,
+    open: bool,
+    now: i64,
+    scale: TimeScale,
+) -> Firing {
+    if !window.enabled {
+        return Firing::Idle;
+    }
+    let mut due = None;
+    let mut after = latest.unwrap_or(window.schedule_since_millis.saturating_sub(1));
+    while let Some(next) = window.next_execution(after) {
+        if next > now {
+            break;
+        }
+        due = Some(next);
+        after = next;
+    }
+    match due {
+        Some(at) if now < ends_at(window, at, scale) && open => Firing::Overlapping(at),
+        Some(at) if now < ends_at(window, at, scale) => Firing::Start(at),
+        _ => Firing::Idle,
+    }
+}
+
+/// What a task's invocations call for now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskStep {
+    /// Start these invocations (indexes into the list given).
+    Start(Vec<usize>),
+    /// Wait for the running ones.
+    Wait,
+    /// The task is over: this status, and the invocations not started end
+    /// `CANCELLED`.
+    Done(ExecutionStatus),
+}
+
+/// Decides a task's next move from its invocations' statuses. Once the
+/// failures exceed `MaxErrors` no invocation starts; after the window's
+/// cutoff none starts either (those running go on, as AWS's
+/// `CONTINUE_TASK`). A task with a failed invocation ends `FAILED`.
+pub fn task_step(
+    statuses: &[ExecutionStatus],
+    max_concurrency: Limit,
+    max_errors: Limit,
+    past_cutoff: bool,
+) -> TaskStep {
+    let total = statuses.len();
+    let count = |pick: fn(&ExecutionStatus) -> bool| statuses.iter().filter(|s| pick(s)).count();
+    let failed = count(|s| {
+        matches!(
+            s,
+            ExecutionStatus::Failed | ExecutionStatus::TimedOut | ExecutionStatus::Cancelled
+        )
+    });
+    let running = count(|s| matches!(s, ExecutionStatus::InProgress | ExecutionStatus::Cancelling));
+    let pending: Vec<usize> = statuses
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| **s == ExecutionStatus::Pending)
+        .map(|(i, _)| i)
+        .collect();
+    let stopped = failed > max_errors.errors(total);
+    if stopped || past_cutoff || pending.is_empty() {
+        if running > 0 {
+            return TaskStep::Wait;
+        }
+        return TaskStep::Done(if failed > 0 {
+            ExecutionStatus::Failed
+        } else if !pending.is_empty() {
+            ExecutionStatus::TimedOut
+        } else {
+            ExecutionStatus::Success
+        });
+    }
+    let slots = max_concurrency.concurrency(total).saturating_sub(running);
+    if slots == 0 {
+        return TaskStep::Wait;
+    }
+    TaskStep::Start(pending.into_iter().take(slots).collect())
+}
+
+/// How a window execution ends from its tasks' statuses, and whether some
+/// task never started (`true` when the cutoff came first).
+pub fn window_status(tasks: &[ExecutionStatus], never_started: bool) -> ExecutionStatus {
+    if tasks.contains(&ExecutionStatus::Failed) {
+        ExecutionStatus::Failed
+    } else if never_started || tasks.contains(&ExecutionStatus::TimedOut) {
+        ExecutionStatus::TimedOut
+    } else if tasks.contains(&ExecutionStatus::Cancelled) {
+        ExecutionStatus::Cancelled
+    } else {
+        ExecutionStatus::Success
+    }
+}
+
+/// What the pseudo parameters of one invocation stand for.
+#[derive(Debug, Clone)]
+pub struct Pseudo<'a> {
+    pub window_id: &'a str,
+    pub window_execution_id: &'a str,
+    pub window_task_id: &'a str,
+    /// The instance, for a task with targets.
+    pub target_id: Option<&'a str>,
+    pub window_target_id: Option<&'a str>,
+}
+
+impl Pseudo<'_> {
+    fn value(&self, name: &str) -> Option<&str> {
+        match name {
+            "WINDOW_ID" => Some(self.window_id),
+            "WINDOW_EXECUTION_ID" => Some(self.window_execution_id),
+            "WINDOW_TASK_ID" => Some(self.window_task_id),
+            "TARGET_ID" | "RESOURCE_ID" => self.target_id,
+            "TARGET_TYPE" => self.target_id.map(|_| super::RESOURCE_TYPE_INSTANCE),
+            "WINDOW_TARGET_ID" => self.window_target_id,
+            _ => None,
+        }
+    }
+
+    /// `{{ TARGET_ID }}` and the others replaced in every string of
+    /// `value`; anything else in braces is left for the task's own
+    /// document to resolve.
+    pub fn substitute(&self, value: &Value) -> Value {
+        match value {
+            Value::String(text) => Value::String(self.replace(text)),
+            Value::Array(items) => Value::Array(items.iter().map(|v| self.substitute(v)).collect()),
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), self.substitute(v)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+
+    fn replace(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find("{{") {
+            let Some(len) = rest[start + 2..].find("}}") else {
+                break;
+            };
+            let end = start + 2 + len + 2;
+            out.push_str(&rest[..start]);
+            match self.value(rest[start + 2..start + 2 + len].trim()) {
+                Some(value) => out.push_str(value),
+                None => out.push_str(&rest[start..end]),
+            }
+            rest = &rest[end..];
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ExecutionStatus::{Failed, InProgress, Pending, Success};
+
+    fn one() -> Limit {
+        Limit::Count(1)
+    }
+
+    #[test]
+    fn one_at_a_time_starts_the_next_when_the_last_ends() {
+        assert_eq!(
+            task_step(&[Pending, Pending, Pending], one(), Limit::Count(0), false),
+            TaskStep::Start(vec![0])
+        );
+        assert_eq!(
+            task_step(
+                &[InProgress, Pending, Pending],
+                one(),
+                Limit::Count(0),
+                false
+            ),
+            TaskStep::Wait
+        );
+        assert_eq!(
+            task_step(&[Success, Pending, Pending], one(), Limit::Count(0), false),
+            TaskStep::Start(vec![1])
+        );
+        assert_eq!(
+            task_step(&[Success, Success, Success], one(), Limit::Count(0), false),
+            TaskStep::Done(Success)
+        );
+    }
+
+    #[test]
+    fn max_errors_zero_stops_at_the_first_failure() {
+        assert_eq!(
+            task_step(&[Failed, Pending, Pending], one(), Limit::Count(0), false),
+            TaskStep::Done(Failed)
+        );
+        assert_eq!(
+            task_step(&[Failed, Pending], one(), Limit::Count(1), false),
+            TaskStep::Start(vec![1])
+        );
+        assert_eq!(
+            task_step(
+                &[Failed, InProgress, Pending],
+                Limit::Count(2),
+                Limit::Count(0),
+                false
+            ),
+            TaskStep::Wait
+        );
+    }
+
+    #[test]
+    fn the_cutoff_starts_nothing_new() {
+        assert_eq!(
+            task_step(&[InProgress, Pending], one(), Limit::Count(0), true),
+            TaskStep::Wait
+        );
+        assert_eq!(
+            task_step(&[Success, Pending], one(), Limit::Count(0), true),
+            TaskStep::Done(ExecutionStatus::TimedOut)
+        );
+    }
+
+    #[test]
+    fn concurrency_as_a_percentage() {
+        assert_eq!(
+            task_step(&[Pending; 4], Limit::Percent(50), Limit::Count(0), false),
+            TaskStep::Start(vec![0, 1])
+        );
+    }
+
+    #[test]
+    fn pseudo_parameters_are_replaced_and_others_kept() {
+        let pseudo = Pseudo {
+            window_id: "mw-0123456789abcdef0",
+            window_execution_id: "e",
+            window_task_id: "t",
+            target_id: Some("i-0123456789abcdef0"),
+            window_target_id: Some("wt"),
+        };
+        let value = serde_json::json!({
+            "Parameters": {
+                "InstanceId": ["{{ TARGET_ID }}"],
+                "Note": ["{{WINDOW_ID}}/{{ WINDOW_EXECUTION_ID }} {{ Other }}"]
+            }
+        });
+        assert_eq!(
+            pseudo.substitute(&value),
+            serde_json::json!({
+                "Parameters": {
+                    "InstanceId": ["i-0123456789abcdef0"],
+                    "Note": ["mw-0123456789abcdef0/e {{ Other }}"]
+                }
+            })
+        );
+    }
+
+    fn window(schedule: &str, created: i64) -> Window {
+        super::super::CreateRequest {
+            name: "w".to_owned(),
+            schedule: schedule.to_owned(),
+            duration: 2,
+            cutoff: 1,
+            ..Default::default()
+        }
+        .apply("mw-0123456789abcdef0".to_owned(), created)
+        .unwrap()
+    }
+
+    const T0: i64 = 1_780_000_000_000; // 2026-05-28T20:26:40Z
+
+    #[test]
+    fn a_one_time_window_fires_once_while_it_is_open() {
+        let real = TimeScale::REAL;
+        let w = window("at(2026-05-28T20:30:00)", T0);
+        let at = T0 + 200_000;
+        assert_eq!(firing(&w, None, false, T0, real), Firing::Idle);
+        assert_eq!(firing(&w, None, false, at + 5, real), Firing::Start(at));
+        assert_eq!(firing(&w, Some(at), false, at + 10, real), Firing::Idle);
+        // Two hours later the window is over: a Ballast that was down does
+        // not make the run up.
+        assert_eq!(
+            firing(&w, None, false, at + 2 * 3_600_000, real),
+            Firing::Idle
+        );
+        let fast = TimeScale::new(0.01).unwrap();
+        assert_eq!(cutoff_at(&w, at, fast), at + 36_000);
+    }
+
+    #[test]
+    fn a_rate_window_due_while_running_overlaps() {
+        let w = window("rate(30 minutes)", T0);
+        let first = w.next_execution(T0).unwrap();
+        assert_eq!(
+            firing(&w, None, false, first, TimeScale::REAL),
+            Firing::Start(first)
+        );
+        let second = w.next_execution(first).unwrap();
+        assert_eq!(
+            firing(&w, Some(first), true, second + 1, TimeScale::REAL),
+            Firing::Overlapping(second)
+        );
+    }
+
+    #[test]
+    fn window_status_from_tasks() {
+        assert_eq!(window_status(&[Success, Success], false), Success);
+        assert_eq!(window_status(&[Success, Failed], false), Failed);
+        assert_eq!(window_status(&[Success], true), ExecutionStatus::TimedOut);
+    }
+}
