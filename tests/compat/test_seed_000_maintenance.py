@@ -22,6 +22,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -31,193 +32,14 @@ pytestmark = pytest.mark.skipif(
     os.geteuid() != 0, reason="sandboxed instances need root (namespaces, mounts, links)"
 )
 
-# A web server like the seed's Go one (the image has Python, not Go): it
-# answers with the instance's hostname, and cron starts it on every boot.
-USER_DATA = r"""#!/bin/bash
-cat <<'EOF' > /home/ec2-user/hello.py
-import http.server
-import socket
-
-
-class Hello(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = f"Hello, World! From {socket.gethostname()}\n".encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-http.server.ThreadingHTTPServer(("0.0.0.0", 8080), Hello).serve_forever()
-EOF
-(crontab -l 2>/dev/null; echo "@reboot nohup python3 /home/ec2-user/hello.py") | crontab -
-nohup python3 /home/ec2-user/hello.py > /dev/null 2>&1 &
-"""
-
-# Seed 000's RebootWithHealthcheck, with its template's two variables
-# rendered as Terraform renders them (a bucket name and "ssm_output/").
-REBOOT_WITH_HEALTHCHECK = """---
-schemaVersion: "0.3"
-description: Executes a reboot on the instance followed by a healthcheck
-parameters:
-  InstanceIds:
-    type: StringList
-    description: The instance to target
-mainSteps:
-  - name: InvokeReboot
-    action: aws:runCommand
-    inputs:
-      DocumentName: AWS-RunShellScript
-      InstanceIds: "{{ InstanceIds }}"
-      OutputS3BucketName: script-bucket-0ba11a57
-      OutputS3KeyPrefix: ssm_output/
-      Parameters:
-        commands: |
-          flag_location=/home/ec2-user/REBOOT_STARTED
-          if [ ! -f $flag_location ]; then
-            echo "Creating flag file at $flag_location"
-            touch $flag_location
-            echo "Reboot initiated"
-            exit 194
-          fi
-          echo "Reboot finished, removing flag file at $flag_location"
-          rm $flag_location
-  - name: ExecuteHealthcheck
-    action: aws:runCommand
-    inputs:
-      DocumentName: AWS-RunShellScript
-      InstanceIds: "{{ InstanceIds }}"
-      OutputS3BucketName: script-bucket-0ba11a57
-      OutputS3KeyPrefix: ssm_output/
-      Parameters:
-        commands: |
-          sleep 60
-          if ! curl http://localhost:8080/; then
-            exit 1
-          fi
-"""
-
-# Seed 000's graceful runbook: its steps as the post prints them, in its
-# order, indented alike (one printed fragment is indented two spaces
-# deeper than the rest).
-GRACEFUL = """schemaVersion: "0.3"
-description: Gracefully reboot instance with healthchecks
-parameters:
-  InstanceId:
-    type: String
-    description: The instance to target
-  TargetGroupArn:
-    type: String
-    description: The target group ARN for Appian
-mainSteps:
-- name: AssertTargetGroupHealthBefore
-  description: Assert the target group is healthy before we bounce Tomcat
-  action: aws:assertAwsResourceProperty
-  inputs:
-    Service: elbv2
-    Api: DescribeTargetHealth
-    PropertySelector: $.TargetHealthDescriptions..TargetHealth.State
-    DesiredValues:
-      - healthy
-    TargetGroupArn: "{{ TargetGroupArn }}"
-  maxAttempts: 3
-  timeoutSeconds: 60
-- name: AssertInstanceIsInTargetGroup
-  description: Assert the instance is a healthy target of the target group
-  action: aws:assertAwsResourceProperty
-  inputs:
-    Service: elbv2
-    Api: DescribeTargetHealth
-    PropertySelector: $.TargetHealthDescriptions[0].TargetHealth.State
-    DesiredValues:
-      - healthy
-    TargetGroupArn: "{{ TargetGroupArn }}"
-    Targets:
-      - Id: "{{ InstanceId }}"
-  maxAttempts: 3
-  timeoutSeconds: 60
-- name: DeregisterInstanceFromTargetGroup
-  description: Proactively remove the instance from the target group
-  action: aws:executeAwsApi
-  inputs:
-    Service: elbv2
-    Api: DeregisterTargets
-    TargetGroupArn: "{{ TargetGroupArn }}"
-    Targets:
-      - Id: "{{ InstanceId }}"
-- name: WaitForDeregisteredTarget
-  description: Wait for the instance to drain connections
-  action: aws:waitForAwsResourceProperty
-  inputs:
-    Service: elbv2
-    Api: DescribeTargetHealth
-    PropertySelector: $.TargetHealthDescriptions[0].TargetHealth.State
-    DesiredValues:
-      - unused
-    TargetGroupArn: "{{ TargetGroupArn }}"
-    Targets:
-      - Id: "{{ InstanceId }}"
-  maxAttempts: 1
-  timeoutSeconds: 600
-- name: AssertTargetIsDeregistered
-  description: Assert the instance is no longer a target
-  action: aws:assertAwsResourceProperty
-  inputs:
-    Service: elbv2
-    Api: DescribeTargetHealth
-    PropertySelector: $.TargetHealthDescriptions[0].TargetHealth.State
-    DesiredValues:
-      - unused
-    TargetGroupArn: "{{ TargetGroupArn }}"
-    Targets:
-      - Id: "{{ InstanceId }}"
-- name: RebootWithHealthcheck
-  description: Reboot the instance with a healthcheck afterward
-  action: aws:executeAutomation
-  inputs:
-    DocumentName: RebootWithHealthcheck
-    RuntimeParameters:
-      InstanceIds:
-        - "{{ InstanceId }}"
-  maxAttempts: 1
-  onFailure: step:RegisterTarget
-- name: RegisterTarget
-  description: Add the instance back as a target
-  action: aws:executeAwsApi
-  inputs:
-    Service: elbv2
-    Api: RegisterTargets
-    TargetGroupArn: "{{ TargetGroupArn }}"
-    Targets:
-      - Id: "{{ InstanceId }}"
-- name: WaitForHealthyTargetGroup
-  description: Wait for the target group to become healthy again
-  action: aws:waitForAwsResourceProperty
-  inputs:
-    Service: elbv2
-    Api: DescribeTargetHealth
-    PropertySelector: $.TargetHealthDescriptions..TargetHealth.State
-    DesiredValues:
-      - healthy
-    TargetGroupArn: "{{ TargetGroupArn }}"
-  maxAttempts: 1
-- name: AssertTargetGroupHealthAfter
-  description: Assert the target group is healthy after activity
-  action: aws:assertAwsResourceProperty
-  inputs:
-    Service: elbv2
-    Api: DescribeTargetHealth
-    PropertySelector: $.TargetHealthDescriptions..TargetHealth.State
-    DesiredValues:
-      - healthy
-    TargetGroupArn: "{{ TargetGroupArn }}"
-  maxAttempts: 3
-  timeoutSeconds: 60
-  isEnd: true
-"""
+# The example's files: a web server like the seed's Go one (the image has
+# Python, not Go) that cron starts on every boot, and the seed's two
+# runbooks as its `templatefile` renders them (graceful_reboot_instance.yml
+# holds the steps as the post prints them, in its order, indented alike).
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "graceful-maintenance"
+USER_DATA = (EXAMPLE / "hello.sh").read_text()
+REBOOT_WITH_HEALTHCHECK = (EXAMPLE / "reboot_with_healthcheck.yml").read_text()
+GRACEFUL = (EXAMPLE / "graceful_reboot_instance.yml").read_text()
 
 TRUST = {
     "Version": "2012-10-17",

@@ -5,6 +5,7 @@ StopAutomationExecution, and refuse bad requests with AWS's codes."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -281,3 +282,48 @@ def test_cli_starts_waits_and_reads_an_execution(server, uid, tmp_path):
     assert rc != 0 and "InvalidAutomationStatusUpdateException" in err
     rc, _, err = aws("ssm", "start-automation-execution", "--document-name", "Nope")
     assert rc != 0 and "AutomationDefinitionNotFoundException" in err
+
+
+SCRIPTED = """
+schemaVersion: '0.3'
+mainSteps:
+  - name: Double
+    action: aws:executeScript
+    inputs:
+      Runtime: python3.11
+      Handler: double
+      InputPayload:
+        values: [1, 2, 3]
+      Script: |-
+        def double(events, context):
+            return {"doubled": [v * 2 for v in events["values"]], "region": context["global:REGION"]}
+    outputs:
+      - Name: Doubled
+        Selector: $.Payload.doubled
+        Type: StringList
+  - name: Raise
+    action: aws:executeScript
+    inputs:
+      Runtime: python3.11
+      Handler: fail
+      Script: |-
+        def fail(events, context):
+            raise ValueError("no such thing")
+"""
+
+
+def test_boto3_execute_script_runs_python(server, uid):
+    ssm = server.client("ssm")
+    register(ssm, f"scripted-{uid}", SCRIPTED)
+    execution = finished(
+        ssm,
+        ssm.start_automation_execution(DocumentName=f"scripted-{uid}")["AutomationExecutionId"],
+    )
+    steps = steps_by_name(execution)
+    assert steps["Double"]["StepStatus"] == "Success", steps["Double"]
+    assert steps["Double"]["Outputs"]["Doubled"] == ["2", "4", "6"]
+    payload = json.loads(steps["Double"]["Outputs"]["OutputPayload"][0])
+    assert payload["Payload"]["region"] == "us-east-1"
+    assert steps["Raise"]["StepStatus"] == "Failed"
+    assert "ValueError: no such thing" in steps["Raise"]["FailureMessage"]
+    assert execution["AutomationExecutionStatus"] == "Failed"

@@ -32,6 +32,7 @@ pub(crate) fn poll(inner: &Inner, execution: &mut Execution, index: usize, now: 
     let inputs = step.inputs.clone().unwrap_or(Value::Null);
     let wait = step.wait.clone();
     let step_outputs = step.def.outputs.clone();
+    let timeout_seconds = step.def.timeout_seconds;
     match step.def.action.as_str() {
         "aws:executeAwsApi" => execute_api(inner, execution, &inputs, &step_outputs),
         "aws:assertAwsResourceProperty" => assert_property(inner, execution, &inputs),
@@ -47,10 +48,21 @@ pub(crate) fn poll(inner: &Inner, execution: &mut Execution, index: usize, now: 
         "aws:runCommand" => run_command(inner, execution, &inputs, wait),
         "aws:executeAutomation" => execute_automation(inner, execution, &inputs, wait),
         "aws:changeInstanceState" => change_instance_state(inner, execution, &inputs, wait, now),
+        "aws:executeScript" => {
+            let timeout = step_timeout(inner, timeout_seconds);
+            crate::script::execute(execution, &inputs, &step_outputs, timeout, &inner.scope)
+        }
         other => failed(format!(
             "Ballast does not run the action {other} yet. {GUIDE}"
         )),
     }
+}
+
+/// How long a script may run: the step's `timeoutSeconds`, else AWS's
+/// 600 s, scaled.
+fn step_timeout(inner: &Inner, timeout_seconds: Option<i64>) -> Duration {
+    let aws = Duration::from_secs(u64::try_from(timeout_seconds.unwrap_or(600)).unwrap_or(600));
+    inner.scale.scale(aws).max(POLL_FLOOR)
 }
 
 /// Stops what a step was waiting on when the step is cancelled or timed
@@ -146,7 +158,10 @@ fn execute_api(
 }
 
 /// The step's `outputs` picked from an API response.
-fn picked_outputs(defs: &[OutputDef], response: &Value) -> Result<BTreeMap<String, Value>, String> {
+pub(crate) fn picked_outputs(
+    defs: &[OutputDef],
+    response: &Value,
+) -> Result<BTreeMap<String, Value>, String> {
     let mut out = BTreeMap::new();
     for def in defs {
         let selected = selector::select(&def.selector, response).map_err(|e| e.to_string())?;

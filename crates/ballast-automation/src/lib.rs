@@ -16,6 +16,7 @@
 
 mod actions;
 mod pass;
+mod script;
 mod windows;
 
 use std::sync::Arc;

@@ -420,13 +420,12 @@ pub(super) fn register_target(
                 window_target_id: Some(id),
             });
         }
-        if tx.window_targets(&input.window_id)?.len() >= MAX_TARGETS_PER_WINDOW {
-            return Err(Rule::ResourceLimitExceeded(format!(
-                "Maintenance window {} already has {MAX_TARGETS_PER_WINDOW} targets, the most it can have.",
-                input.window_id
-            ))
-            .into());
-        }
+        below_limit(
+            tx.window_targets(&input.window_id)?.len(),
+            MAX_TARGETS_PER_WINDOW,
+            &input.window_id,
+            "targets",
+        )?;
         tx.save_window_target(&target)?;
         remember(tx, OPERATION, token.as_deref(), print, &target.id)?;
         Ok(RegisterTargetWithMaintenanceWindowOutput {
@@ -665,19 +664,29 @@ pub(super) fn register_task(
             });
         }
         check_task(tx, &window, &mut task, members)?;
-        if tx.window_tasks(&input.window_id)?.len() >= MAX_TASKS_PER_WINDOW {
-            return Err(Rule::ResourceLimitExceeded(format!(
-                "Maintenance window {} already has {MAX_TASKS_PER_WINDOW} tasks, the most it can have.",
-                input.window_id
-            ))
-            .into());
-        }
+        below_limit(
+            tx.window_tasks(&input.window_id)?.len(),
+            MAX_TASKS_PER_WINDOW,
+            &input.window_id,
+            "tasks",
+        )?;
         tx.save_window_task(&task)?;
         remember(tx, OPERATION, token.as_deref(), print, &task.id)?;
         Ok(RegisterTaskWithMaintenanceWindowOutput {
             window_task_id: Some(task.id),
         })
     })
+}
+
+/// `ResourceLimitExceededException` when a window already has `max` of
+/// its `what` (targets, tasks).
+fn below_limit(count: usize, max: usize, window_id: &str, what: &str) -> Result<(), Rule> {
+    if count >= max {
+        return Err(Rule::ResourceLimitExceeded(format!(
+            "Maintenance window {window_id} already has {max} {what}, the most it can have."
+        )));
+    }
+    Ok(())
 }
 
 pub(super) fn deregister_task(

@@ -752,3 +752,64 @@ async fn an_execution_resumes_from_its_step_after_a_kill_9() {
         - wait.execution_start_time().unwrap().as_secs_f64();
     assert!((11.9..30.0).contains(&slept), "the sleep took {slept} s");
 }
+
+const SCRIPTED: &str = r#"
+schemaVersion: '0.3'
+parameters:
+  Base:
+    type: Integer
+    default: 40
+outputs:
+  - Add.Sum
+mainSteps:
+  - name: Add
+    action: aws:executeScript
+    inputs:
+      Runtime: python3.8
+      Handler: add
+      InputPayload:
+        base: '{{ Base }}'
+      Script: |-
+        def add(events, context):
+            print("adding")
+            return {"sum": events["base"] + 2, "id": context["automation:EXECUTION_ID"]}
+    outputs:
+      - Name: Sum
+        Selector: $.Payload.sum
+        Type: Integer
+      - Name: Id
+        Selector: $.Payload.id
+        Type: String
+  - name: Broken
+    action: aws:executeScript
+    onFailure: Continue
+    isCritical: false
+    inputs:
+      Runtime: python3.8
+      Handler: missing
+      Script: x = 1
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_python_script_step_runs_its_handler() {
+    let ballast = start();
+    let document = runbook(&ballast, "scripted", SCRIPTED).await;
+    let id = run(&ballast, &document, &[]).await;
+    let execution = finished(&ballast, &id).await;
+    assert_eq!(
+        execution.automation_execution_status(),
+        Some(&AutomationExecutionStatus::Success),
+        "a non-critical failure lets it succeed: {execution:?}"
+    );
+    let add = step(&execution, "Add");
+    let outputs = add.outputs().expect("outputs");
+    assert_eq!(outputs["Sum"], vec!["42".to_owned()]);
+    assert_eq!(outputs["Id"], vec![id.clone()]);
+    assert_eq!(
+        execution.outputs().unwrap()["Add.Sum"],
+        vec!["42".to_owned()]
+    );
+    assert_eq!(step_status(&execution, "Broken"), "Failed");
+    let message = step(&execution, "Broken").failure_message().unwrap_or("");
+    assert!(message.contains("missing"), "{message}");
+}
