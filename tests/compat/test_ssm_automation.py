@@ -327,3 +327,59 @@ def test_boto3_execute_script_runs_python(server, uid):
     assert steps["Raise"]["StepStatus"] == "Failed"
     assert "ValueError: no such thing" in steps["Raise"]["FailureMessage"]
     assert execution["AutomationExecutionStatus"] == "Failed"
+
+
+PER_TARGET = """
+schemaVersion: '0.3'
+parameters:
+  Item:
+    type: String
+mainSteps:
+  - name: Record
+    action: aws:executeAwsApi
+    inputs:
+      Service: ssm
+      Api: PutParameter
+      Name: '/per-target/{{ Item }}'
+      Value: '{{ Item }}'
+      Type: String
+"""
+
+
+def test_rate_control_with_boto3_and_the_cli(server, uid, tmp_path):
+    from ballast_compat import AwsCli
+
+    ssm = server.client("ssm")
+    register(ssm, f"per-target-{uid}", PER_TARGET)
+    parent_id = ssm.start_automation_execution(
+        DocumentName=f"per-target-{uid}",
+        TargetParameterName="Item",
+        Targets=[{"Key": "ParameterValues", "Values": ["one", "two"]}],
+        MaxConcurrency="2",
+        MaxErrors="1",
+    )["AutomationExecutionId"]
+    parent = finished(ssm, parent_id)
+    assert parent["AutomationExecutionStatus"] == "Success", parent
+    assert parent["ResolvedTargets"]["ParameterValues"] == ["one", "two"]
+    assert parent["Targets"] == [{"Key": "ParameterValues", "Values": ["one", "two"]}]
+    assert (parent["MaxConcurrency"], parent["MaxErrors"]) == ("2", "1")
+    children = ssm.describe_automation_executions(
+        Filters=[{"Key": "ParentExecutionId", "Values": [parent_id]}]
+    )["AutomationExecutionMetadataList"]
+    assert len(children) == 2
+    assert ssm.get_parameter(Name="/per-target/two")["Parameter"]["Value"] == "two"
+
+    aws = AwsCli(server.endpoint, tmp_path / "aws-home")
+    rc, out, err = aws(
+        "ssm", "start-automation-execution", "--document-name", f"per-target-{uid}",
+        "--target-parameter-name", "Item",
+        "--targets", "Key=ParameterValues,Values=three",
+        "--max-concurrency", "1", "--max-errors", "0",
+    )
+    assert rc == 0, err
+    assert finished(ssm, out["AutomationExecutionId"])["AutomationExecutionStatus"] == "Success"
+    rc, _, err = aws(
+        "ssm", "start-automation-execution", "--document-name", f"per-target-{uid}",
+        "--targets", "Key=ParameterValues,Values=four",
+    )
+    assert rc != 0 and "InvalidAutomationExecutionParametersException" in err

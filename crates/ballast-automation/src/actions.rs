@@ -79,18 +79,7 @@ pub(crate) fn abandon(inner: &Inner, execution: &Execution, waiting: Option<Wait
             );
         }
         Some(Wait::Child(id)) => {
-            let stopped = inner.store.write(|tx| {
-                let Some(mut child) = tx.automation_execution(&id)? else {
-                    return Ok(());
-                };
-                if !child.status.is_terminal() {
-                    child.cancel_requested = true;
-                    child.status = Status::Cancelling;
-                    tx.save_automation_execution(&child)?;
-                }
-                Ok::<_, ballast_store::StoreError>(())
-            });
-            if let Err(error) = stopped {
+            if let Err(error) = crate::pass::request_stop(inner, &id) {
                 tracing::error!(%error, child = id, "cancelling a child execution");
             }
         }

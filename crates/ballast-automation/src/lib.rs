@@ -16,6 +16,7 @@
 
 mod actions;
 mod pass;
+mod rate;
 mod script;
 mod windows;
 

@@ -33,6 +33,12 @@ fn drive(inner: &Inner, id: &str) -> Result<(), StoreError> {
     let Some(mut execution) = inner.store.read(|tx| tx.automation_execution(id))? else {
         return Ok(());
     };
+    if execution.rate_control.is_some() {
+        if !execution.status.is_terminal() {
+            crate::rate::drive(inner, &mut execution, now(inner));
+        }
+        return save(inner, execution);
+    }
     for _ in 0..STEPS_PER_PASS {
         if execution.status.is_terminal() {
             break;
@@ -105,4 +111,17 @@ fn save(inner: &Inner, mut execution: Execution) -> Result<(), StoreError> {
         inner.wake.changed();
     }
     Ok(())
+}
+
+/// Asks the execution `id` to stop (a child whose parent stopped, a
+/// window's runbook when the window is cancelled); the next pass cancels it.
+pub(crate) fn request_stop(inner: &Inner, id: &str) -> Result<(), StoreError> {
+    inner.store.write(|tx| {
+        if let Some(mut execution) = tx.automation_execution(id)?
+            && execution.request_cancel()
+        {
+            tx.save_automation_execution(&execution)?;
+        }
+        Ok(())
+    })
 }

@@ -15,13 +15,14 @@ use std::collections::BTreeSet;
 
 use ballast_core::clock::epoch_millis;
 use ballast_core::ec2::instance::InstanceState;
-use ballast_core::ssm::automation::{self, Identity};
+use ballast_core::ssm::automation::Identity;
 use ballast_core::ssm::command::{Limit, Target};
 use ballast_core::ssm::maintenance_window::execution::{
     ExecutionStatus, TaskExecution, TaskInvocation, WindowExecution,
 };
-use ballast_core::ssm::maintenance_window::run::{self, Firing, Pseudo, TaskStep};
+use ballast_core::ssm::maintenance_window::run::{self, Firing, Pseudo};
 use ballast_core::ssm::maintenance_window::{TaskType, Window, WindowTask};
+use ballast_core::ssm::rate;
 use ballast_core::sts::RoleRef;
 use ballast_store::{StoreError, Tx};
 use serde_json::{Map, Value, json};
@@ -281,7 +282,10 @@ fn advance_task(
                 .write(|tx| tx.save_task_invocation(invocation))?;
         }
     }
-    let statuses: Vec<ExecutionStatus> = invocations.iter().map(|i| i.status).collect();
+    let progress: Vec<rate::Progress> = invocations
+        .iter()
+        .map(|i| run::progress(i.status))
+        .collect();
     let concurrency = limit(
         task.max_concurrency.as_deref(),
         "1",
@@ -289,9 +293,9 @@ fn advance_task(
         false,
     );
     let errors = limit(task.max_errors.as_deref(), "0", "MaxErrors", true);
-    match run::task_step(&statuses, concurrency, errors, past_cutoff) {
-        TaskStep::Wait => Ok(false),
-        TaskStep::Start(indexes) => {
+    match rate::step(&progress, concurrency, errors, past_cutoff) {
+        rate::Step::Wait => Ok(false),
+        rate::Step::Start(indexes) => {
             for index in indexes {
                 if let Some(invocation) = invocations.get_mut(index) {
                     start_invocation(inner, window, execution, &task, &identity, invocation, now);
@@ -302,7 +306,7 @@ fn advance_task(
             }
             Ok(false)
         }
-        TaskStep::Done(status) => {
+        rate::Step::Done(ending) => {
             for invocation in invocations
                 .iter_mut()
                 .filter(|i| i.status == ExecutionStatus::Pending)
@@ -317,7 +321,7 @@ fn advance_task(
                     .store
                     .write(|tx| tx.save_task_invocation(invocation))?;
             }
-            task.status = status;
+            task.status = run::task_status(ending);
             task.end_millis = Some(now);
             inner.store.write(|tx| tx.save_task_execution(&task))?;
             Ok(true)
@@ -487,16 +491,7 @@ fn stop(
     id: &str,
 ) -> Result<(), StoreError> {
     match task_type {
-        TaskType::Automation => inner.store.write(|tx| {
-            if let Some(mut running) = tx.automation_execution(id)?
-                && !running.status.is_terminal()
-            {
-                running.cancel_requested = true;
-                running.status = automation::Status::Cancelling;
-                tx.save_automation_execution(&running)?;
-            }
-            Ok(())
-        }),
+        TaskType::Automation => crate::pass::request_stop(inner, id),
         _ => {
             let _ = inner
                 .api

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use ballast_core::ssm::automation::{
-    Error as Rule, Execution, Identity, Status, StepRun, plan, selector,
+    Error as Rule, Execution, Identity, RateControl, Status, StepRun, TargetRun, plan, selector,
 };
 use ballast_core::ssm::document::VersionSelector;
 use ballast_core::sts::RoleRef;
@@ -73,13 +73,34 @@ pub(crate) fn start(
         )
         .into());
     }
-    if input.targets.is_some() || input.target_maps.is_some() || input.target_locations.is_some() {
+    if input.target_maps.is_some() || input.target_locations.is_some() {
         return Err(Rule::InvalidParameters(
-            "Ballast does not run rate-controlled or multi-account executions yet (Targets, TargetMaps, TargetLocations)."
+            "Ballast does not run TargetMaps or multi-account executions (TargetLocations); use Targets with TargetParameterName."
                 .to_owned(),
         )
         .into());
     }
+    let targets: Vec<(String, Vec<String>)> = input
+        .targets
+        .iter()
+        .flatten()
+        .map(|t| {
+            (
+                t.key.clone().unwrap_or_default(),
+                t.values.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let target_parameter = match (&input.target_parameter_name, targets.is_empty()) {
+        (Some(name), false) => Some(name.clone()),
+        (None, false) => {
+            return Err(Rule::InvalidParameters(
+                "TargetParameterName must be given with Targets.".to_owned(),
+            )
+            .into());
+        }
+        (_, true) => None,
+    };
     let supplied = input.parameters.clone().unwrap_or_default();
     let now = state.now().millis();
     let id = state.ids.request_id();
@@ -109,7 +130,16 @@ pub(crate) fn start(
                     input.document_version.as_deref().unwrap_or("$DEFAULT")
                 ))
             })?;
-        let planned = plan::plan(version, &supplied, |reference| {
+        let values = match &target_parameter {
+            Some(_) => target_values(tx, &targets)?,
+            None => Vec::new(),
+        };
+        // A rate-controlled runbook is checked as its first child will run.
+        let mut checked = supplied.clone();
+        if let (Some(name), Some(first)) = (&target_parameter, values.first()) {
+            checked.insert(name.clone(), vec![first.clone()]);
+        }
+        let planned = plan::plan(version, &checked, |reference| {
             super::command_steps::parameter_value(tx, reference)
         })
         .map_err(|e| Rule::InvalidParameters(e.to_string()))?;
@@ -143,6 +173,30 @@ pub(crate) fn start(
                 now_millis: now,
             },
         );
+        if let Some(parameter) = target_parameter.clone() {
+            // The parent runs no step of its own: its children do.
+            execution.steps.clear();
+            execution.current = None;
+            execution.parameters = supplied.clone();
+            execution.rate_control = Some(RateControl {
+                parameter,
+                targets: targets.clone(),
+                max_concurrency: input
+                    .max_concurrency
+                    .clone()
+                    .unwrap_or_else(|| "10".to_owned()),
+                max_errors: input.max_errors.clone().unwrap_or_else(|| "0".to_owned()),
+                supplied: supplied.clone(),
+                runs: values
+                    .into_iter()
+                    .map(|value| TargetRun {
+                        value,
+                        child: None,
+                        status: None,
+                    })
+                    .collect(),
+            });
+        }
         if let Some(message) = refused {
             ballast_core::ssm::automation::machine::end(
                 &mut execution,
@@ -158,6 +212,53 @@ pub(crate) fn start(
     Ok(StartAutomationExecutionOutput {
         automation_execution_id: Some(id),
     })
+}
+
+/// The values `Targets` resolve to: `ParameterValues` and `InstanceIds`
+/// as given, `tag:NAME` and `tag-key` as the live instances carrying
+/// them; `InvalidTarget` when they resolve to nothing.
+fn target_values(tx: &Tx<'_>, targets: &[(String, Vec<String>)]) -> Result<Vec<String>, Error> {
+    let mut values: Vec<String> = Vec::new();
+    for (key, given) in targets {
+        let found: Vec<String> = match key.as_str() {
+            "ParameterValues" | "InstanceIds" => given.clone(),
+            "tag-key" => tagged(tx, |tags| tags.iter().any(|(k, _)| given.contains(k)))?,
+            other => match other.strip_prefix("tag:") {
+                Some(name) => tagged(tx, |tags| {
+                    tags.iter().any(|(k, v)| k == name && given.contains(v))
+                })?,
+                None => {
+                    return Err(Rule::InvalidTarget(format!(
+                        "The target key {other} is not supported; use ParameterValues, InstanceIds, tag:NAME or tag-key."
+                    ))
+                    .into());
+                }
+            },
+        };
+        for value in found {
+            if !values.contains(&value) {
+                values.push(value);
+            }
+        }
+    }
+    if values.is_empty() {
+        return Err(Rule::InvalidTarget("The targets resolve to no value.".to_owned()).into());
+    }
+    Ok(values)
+}
+
+/// The live instances whose tags pass `test`, in id order.
+fn tagged(tx: &Tx<'_>, test: impl Fn(&[(String, String)]) -> bool) -> Result<Vec<String>, Error> {
+    let mut ids = Vec::new();
+    for instance in tx.instances()? {
+        if instance.state != ballast_core::ec2::instance::InstanceState::Terminated
+            && test(&tx.tags(&instance.id)?)
+        {
+            ids.push(instance.id);
+        }
+    }
+    ids.sort();
+    Ok(ids)
 }
 
 fn require(tx: &Tx<'_>, id: &str) -> Result<Execution, Error> {
@@ -219,6 +320,27 @@ fn step_view(step: &StepRun, execution: &Execution) -> StepExecution {
     }
 }
 
+fn rate(execution: &Execution) -> Option<&RateControl> {
+    execution.rate_control.as_ref()
+}
+
+fn wire_targets(rate: &RateControl) -> Vec<ballast_model::ssm::Target> {
+    rate.targets
+        .iter()
+        .map(|(key, values)| ballast_model::ssm::Target {
+            key: Some(key.clone()),
+            values: Some(values.clone()),
+        })
+        .collect()
+}
+
+fn resolved(rate: &RateControl) -> ballast_model::ssm::ResolvedTargets {
+    ballast_model::ssm::ResolvedTargets {
+        parameter_values: Some(rate.runs.iter().map(|r| r.value.clone()).collect()),
+        truncated: Some(false),
+    }
+}
+
 fn current_action(execution: &Execution) -> Option<String> {
     execution.current_step().map(|s| s.def.action.clone())
 }
@@ -256,6 +378,11 @@ pub(crate) fn get(
             executed_by: Some(execution.executed_by.clone()),
             current_step_name: execution.current_step().map(|s| s.def.name.clone()),
             current_action: current_action(&execution),
+            target_parameter_name: rate(&execution).map(|r| r.parameter.clone()),
+            targets: rate(&execution).map(wire_targets),
+            resolved_targets: rate(&execution).map(resolved),
+            max_concurrency: rate(&execution).map(|r| r.max_concurrency.clone()),
+            max_errors: rate(&execution).map(|r| r.max_errors.clone()),
             ..Default::default()
         }),
     })
@@ -278,6 +405,11 @@ fn metadata(execution: &Execution) -> AutomationExecutionMetadata {
         current_action: current_action(execution),
         failure_message: execution.failure_message.clone(),
         automation_type: Some(ballast_model::ssm::AutomationType::Local),
+        target_parameter_name: rate(execution).map(|r| r.parameter.clone()),
+        targets: rate(execution).map(wire_targets),
+        resolved_targets: rate(execution).map(resolved),
+        max_concurrency: rate(execution).map(|r| r.max_concurrency.clone()),
+        max_errors: rate(execution).map(|r| r.max_errors.clone()),
         ..Default::default()
     }
 }
@@ -433,7 +565,7 @@ pub(crate) fn stop(
     }
     state.store.write(|tx| -> Result<_, Error> {
         let mut execution = require(tx, &input.automation_execution_id)?;
-        if execution.status.is_terminal() {
+        if !execution.request_cancel() {
             return Err(Rule::InvalidStatusUpdate(format!(
                 "The execution {} is already {}; only a running execution can be stopped.",
                 execution.id,
@@ -441,8 +573,6 @@ pub(crate) fn stop(
             ))
             .into());
         }
-        execution.cancel_requested = true;
-        execution.status = Status::Cancelling;
         tx.save_automation_execution(&execution)?;
         Ok(())
     })?;

@@ -200,6 +200,7 @@ impl ErrorCode for AutomationRule {
             R::InvalidNextToken => errors::INVALID_NEXT_TOKEN,
             R::InvalidFilterKey(_) => errors::INVALID_FILTER_KEY,
             R::InvalidFilterValue(_) => errors::INVALID_FILTER_VALUE,
+            R::InvalidTarget(_) => errors::INVALID_TARGET,
         })
     }
 

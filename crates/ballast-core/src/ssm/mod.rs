@@ -14,6 +14,7 @@ pub mod maintenance_window;
 pub mod managed;
 pub mod parameter;
 pub mod public;
+pub mod rate;
 
 pub use parameter::{
     DataType, Error, ParameterName, ParameterType, ParameterVersion, PutRequest, Selector, Tier,

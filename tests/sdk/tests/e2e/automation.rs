@@ -813,3 +813,157 @@ async fn a_python_script_step_runs_its_handler() {
     let message = step(&execution, "Broken").failure_message().unwrap_or("");
     assert!(message.contains("missing"), "{message}");
 }
+
+const PER_TARGET: &str = r#"
+schemaVersion: '0.3'
+parameters:
+  Item:
+    type: String
+  Prefix:
+    type: String
+mainSteps:
+  - name: Record
+    action: aws:executeAwsApi
+    inputs:
+      Service: ssm
+      Api: PutParameter
+      Name: '{{ Prefix }}/{{ Item }}'
+      Value: '{{ automation:EXECUTION_ID }}'
+      Type: String
+"#;
+
+async fn rate_controlled(
+    ballast: &Ballast,
+    document: &str,
+    prefix: &str,
+    values: &[&str],
+) -> String {
+    ballast
+        .ssm()
+        .start_automation_execution()
+        .document_name(document)
+        .parameters("Prefix", vec![prefix.to_owned()])
+        .target_parameter_name("Item")
+        .targets(
+            aws_sdk_ssm::types::Target::builder()
+                .key("ParameterValues")
+                .set_values(Some(values.iter().map(|v| (*v).to_owned()).collect()))
+                .build(),
+        )
+        .max_concurrency("1")
+        .max_errors("0")
+        .send()
+        .await
+        .expect("StartAutomationExecution with Targets")
+        .automation_execution_id()
+        .expect("id")
+        .to_owned()
+}
+
+async fn children(ballast: &Ballast, parent: &str) -> Vec<AutomationExecution> {
+    let listed = ballast
+        .ssm()
+        .describe_automation_executions()
+        .filters(
+            AutomationExecutionFilter::builder()
+                .key(AutomationExecutionFilterKey::ParentExecutionId)
+                .values(parent)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for metadata in listed.automation_execution_metadata_list() {
+        out.push(get(ballast, metadata.automation_execution_id().unwrap()).await);
+    }
+    out.sort_by_key(|e| e.execution_start_time().map(|t| t.as_nanos()));
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_control_runs_a_child_per_target_one_at_a_time() {
+    let ballast = start();
+    let ssm = ballast.ssm();
+    let document = runbook(&ballast, "per-target", PER_TARGET).await;
+    let id = rate_controlled(&ballast, &document, "/rate", &["a", "b", "c"]).await;
+    let parent = finished(&ballast, &id).await;
+    assert_eq!(
+        parent.automation_execution_status(),
+        Some(&AutomationExecutionStatus::Success),
+        "{parent:?}"
+    );
+    assert_eq!(parent.target_parameter_name(), Some("Item"));
+    assert_eq!(parent.max_concurrency(), Some("1"));
+    assert_eq!(
+        parent
+            .resolved_targets()
+            .map(|r| r.parameter_values().to_vec()),
+        Some(vec!["a".to_owned(), "b".to_owned(), "c".to_owned()])
+    );
+    let runs = children(&ballast, &id).await;
+    assert_eq!(runs.len(), 3);
+    for pair in runs.windows(2) {
+        assert!(
+            pair[0].execution_end_time() <= pair[1].execution_start_time(),
+            "one at a time: {pair:?}"
+        );
+    }
+    // Each child really ran with its own target value.
+    for (run, item) in runs.iter().zip(["a", "b", "c"]) {
+        assert_eq!(run.parameters().unwrap()["Item"], vec![item.to_owned()]);
+        let stored = ssm
+            .get_parameter()
+            .name(format!("/rate/{item}"))
+            .send()
+            .await
+            .expect("the child's parameter");
+        assert_eq!(
+            stored.parameter().and_then(|p| p.value()),
+            run.automation_execution_id()
+        );
+    }
+
+    // MaxErrors 0: the first failure (a name PutParameter refuses) stops
+    // the rest.
+    let failing = rate_controlled(&ballast, &document, "/bad name", &["x", "y", "z"]).await;
+    let parent = finished(&ballast, &failing).await;
+    assert_eq!(
+        parent.automation_execution_status(),
+        Some(&AutomationExecutionStatus::Failed),
+        "{parent:?}"
+    );
+    assert_eq!(children(&ballast, &failing).await.len(), 1);
+
+    let unnamed = ssm
+        .start_automation_execution()
+        .document_name(&document)
+        .targets(
+            aws_sdk_ssm::types::Target::builder()
+                .key("ParameterValues")
+                .values("a")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error_code(&unnamed),
+        "InvalidAutomationExecutionParametersException"
+    );
+    let nothing = ssm
+        .start_automation_execution()
+        .document_name(&document)
+        .target_parameter_name("Item")
+        .targets(
+            aws_sdk_ssm::types::Target::builder()
+                .key("tag:Nobody")
+                .values("here")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&nothing), "InvalidTarget");
+}

@@ -264,6 +264,51 @@ pub struct Execution {
     /// The document's `outputs` (`Step.Output`).
     pub output_refs: Vec<String>,
     pub cancel_requested: bool,
+    /// Set for a rate-controlled execution: it runs no steps itself but a
+    /// child execution per target.
+    #[serde(default)]
+    pub rate_control: Option<RateControl>,
+}
+
+/// StartAutomationExecution's rate control: the runbook run once per
+/// target value of `TargetParameterName`, as child executions, under
+/// `MaxConcurrency` and `MaxErrors`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RateControl {
+    /// The parameter each child gets one target value of.
+    pub parameter: String,
+    /// `Targets` as given (key, values), shown back by the API.
+    pub targets: Vec<(String, Vec<String>)>,
+    pub max_concurrency: String,
+    pub max_errors: String,
+    /// The parameters every child gets besides the target's.
+    pub supplied: BTreeMap<String, Vec<String>>,
+    /// One per resolved target value, in order.
+    pub runs: Vec<TargetRun>,
+}
+
+/// One target of a rate-controlled execution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetRun {
+    pub value: String,
+    /// The child execution, once started.
+    pub child: Option<String>,
+    /// The child's status as last seen; `Failed` for one that could not
+    /// start.
+    pub status: Option<Status>,
+}
+
+impl TargetRun {
+    /// Where this target is, for rate control.
+    pub fn progress(&self) -> crate::ssm::rate::Progress {
+        use crate::ssm::rate::Progress;
+        match self.status {
+            None => Progress::NotStarted,
+            Some(Status::Success) => Progress::Succeeded,
+            Some(status) if status.is_terminal() => Progress::Failed,
+            Some(_) => Progress::Running,
+        }
+    }
 }
 
 impl Execution {
@@ -289,6 +334,17 @@ impl Execution {
             out.insert(reference.clone(), shown);
         }
         out
+    }
+
+    /// StopAutomationExecution: a running execution becomes `Cancelling`
+    /// until the engine has stopped it. Whether it was still running.
+    pub fn request_cancel(&mut self) -> bool {
+        if self.status.is_terminal() {
+            return false;
+        }
+        self.cancel_requested = true;
+        self.status = Status::Cancelling;
+        true
     }
 
     /// The step running now, if any.
@@ -321,6 +377,9 @@ pub enum Error {
     /// `InvalidNextToken`.
     #[error("The specified token isn't valid.")]
     InvalidNextToken,
+    /// `InvalidTarget`.
+    #[error("{0}")]
+    InvalidTarget(String),
     /// `InvalidFilterKey`.
     #[error("{0}")]
     InvalidFilterKey(String),

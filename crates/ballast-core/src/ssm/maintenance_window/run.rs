@@ -1,8 +1,8 @@
-//! The runner's decisions, as pure functions: when a window fires, which
-//! tasks run next (lowest `Priority` first, equal priorities together),
-//! which of a task's invocations start now under `MaxConcurrency`, when
-//! `MaxErrors` stops it, how it and the window execution end, and what
-//! the pseudo parameters (`{{ TARGET_ID }}` …) become.
+//! The runner's decisions, as pure functions: when a window fires, how a
+//! task's invocations map onto rate control (`ssm::rate`: which start now
+//! under `MaxConcurrency`, when `MaxErrors` stops it), how a task and the
+//! window execution end, and what the pseudo parameters
+//! (`{{ TARGET_ID }}` …) become.
 
 use serde_json::Value;
 
@@ -11,7 +11,7 @@ use std::time::Duration;
 use super::Window;
 use super::execution::ExecutionStatus;
 use crate::TimeScale;
-use crate::ssm::command::Limit;
+use crate::ssm::rate::{Ending, Progress};
 
 const HOUR: Duration = Duration::from_secs(3600);
 
@@ -75,61 +75,23 @@ pub fn firing(
     }
 }
 
-/// What a task's invocations call for now.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TaskStep {
-    /// Start these invocations (indexes into the list given).
-    Start(Vec<usize>),
-    /// Wait for the running ones.
-    Wait,
-    /// The task is over: this status, and the invocations not started end
-    /// `CANCELLED`.
-    Done(ExecutionStatus),
+/// Where an invocation is, for rate control.
+pub fn progress(status: ExecutionStatus) -> Progress {
+    match status {
+        ExecutionStatus::Pending => Progress::NotStarted,
+        ExecutionStatus::InProgress | ExecutionStatus::Cancelling => Progress::Running,
+        ExecutionStatus::Success => Progress::Succeeded,
+        _ => Progress::Failed,
+    }
 }
 
-/// Decides a task's next move from its invocations' statuses. Once the
-/// failures exceed `MaxErrors` no invocation starts; after the window's
-/// cutoff none starts either (those running go on, as AWS's
-/// `CONTINUE_TASK`). A task with a failed invocation ends `FAILED`.
-pub fn task_step(
-    statuses: &[ExecutionStatus],
-    max_concurrency: Limit,
-    max_errors: Limit,
-    past_cutoff: bool,
-) -> TaskStep {
-    let total = statuses.len();
-    let count = |pick: fn(&ExecutionStatus) -> bool| statuses.iter().filter(|s| pick(s)).count();
-    let failed = count(|s| {
-        matches!(
-            s,
-            ExecutionStatus::Failed | ExecutionStatus::TimedOut | ExecutionStatus::Cancelled
-        )
-    });
-    let running = count(|s| matches!(s, ExecutionStatus::InProgress | ExecutionStatus::Cancelling));
-    let pending: Vec<usize> = statuses
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| **s == ExecutionStatus::Pending)
-        .map(|(i, _)| i)
-        .collect();
-    let stopped = failed > max_errors.errors(total);
-    if stopped || past_cutoff || pending.is_empty() {
-        if running > 0 {
-            return TaskStep::Wait;
-        }
-        return TaskStep::Done(if failed > 0 {
-            ExecutionStatus::Failed
-        } else if !pending.is_empty() {
-            ExecutionStatus::TimedOut
-        } else {
-            ExecutionStatus::Success
-        });
+/// A task's status when its rate control is over.
+pub fn task_status(ending: Ending) -> ExecutionStatus {
+    match ending {
+        Ending::Success => ExecutionStatus::Success,
+        Ending::Failed => ExecutionStatus::Failed,
+        Ending::Incomplete => ExecutionStatus::TimedOut,
     }
-    let slots = max_concurrency.concurrency(total).saturating_sub(running);
-    if slots == 0 {
-        return TaskStep::Wait;
-    }
-    TaskStep::Start(pending.into_iter().take(slots).collect())
 }
 
 /// How a window execution ends from its tasks' statuses, and whether some
@@ -209,77 +171,7 @@ impl Pseudo<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ExecutionStatus::{Failed, InProgress, Pending, Success};
-
-    fn one() -> Limit {
-        Limit::Count(1)
-    }
-
-    #[test]
-    fn one_at_a_time_starts_the_next_when_the_last_ends() {
-        assert_eq!(
-            task_step(&[Pending, Pending, Pending], one(), Limit::Count(0), false),
-            TaskStep::Start(vec![0])
-        );
-        assert_eq!(
-            task_step(
-                &[InProgress, Pending, Pending],
-                one(),
-                Limit::Count(0),
-                false
-            ),
-            TaskStep::Wait
-        );
-        assert_eq!(
-            task_step(&[Success, Pending, Pending], one(), Limit::Count(0), false),
-            TaskStep::Start(vec![1])
-        );
-        assert_eq!(
-            task_step(&[Success, Success, Success], one(), Limit::Count(0), false),
-            TaskStep::Done(Success)
-        );
-    }
-
-    #[test]
-    fn max_errors_zero_stops_at_the_first_failure() {
-        assert_eq!(
-            task_step(&[Failed, Pending, Pending], one(), Limit::Count(0), false),
-            TaskStep::Done(Failed)
-        );
-        assert_eq!(
-            task_step(&[Failed, Pending], one(), Limit::Count(1), false),
-            TaskStep::Start(vec![1])
-        );
-        assert_eq!(
-            task_step(
-                &[Failed, InProgress, Pending],
-                Limit::Count(2),
-                Limit::Count(0),
-                false
-            ),
-            TaskStep::Wait
-        );
-    }
-
-    #[test]
-    fn the_cutoff_starts_nothing_new() {
-        assert_eq!(
-            task_step(&[InProgress, Pending], one(), Limit::Count(0), true),
-            TaskStep::Wait
-        );
-        assert_eq!(
-            task_step(&[Success, Pending], one(), Limit::Count(0), true),
-            TaskStep::Done(ExecutionStatus::TimedOut)
-        );
-    }
-
-    #[test]
-    fn concurrency_as_a_percentage() {
-        assert_eq!(
-            task_step(&[Pending; 4], Limit::Percent(50), Limit::Count(0), false),
-            TaskStep::Start(vec![0, 1])
-        );
-    }
+    use ExecutionStatus::{Failed, Success};
 
     #[test]
     fn pseudo_parameters_are_replaced_and_others_kept() {
