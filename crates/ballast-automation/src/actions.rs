@@ -465,32 +465,7 @@ fn start_child(inner: &Inner, execution: &Execution, inputs: &Value) -> Result<S
     if !parameters.is_empty() {
         request.insert("Parameters".to_owned(), Value::Object(parameters));
     }
-    let started = call(
-        inner,
-        execution,
-        "ssm",
-        "StartAutomationExecution",
-        Value::Object(request),
-    )
-    .map_err(|e| e.to_string())?;
-    let id = started
-        .get("AutomationExecutionId")
-        .and_then(Value::as_str)
-        .ok_or("StartAutomationExecution answered without an id.")?
-        .to_owned();
-    // The child knows its parent, as DescribeAutomationExecutions'
-    // ParentExecutionId filter shows.
-    inner
-        .store
-        .write(|tx| {
-            if let Some(mut child) = tx.automation_execution(&id)? {
-                child.parent_id = Some(execution.id.clone());
-                tx.save_automation_execution(&child)?;
-            }
-            Ok::<_, ballast_store::StoreError>(())
-        })
-        .map_err(|e| e.to_string())?;
-    Ok(id)
+    crate::pass::start_child(inner, execution, request)
 }
 
 /// `aws:changeInstanceState`: asks EC2 for the state (unless

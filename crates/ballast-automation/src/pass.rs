@@ -125,3 +125,39 @@ pub(crate) fn request_stop(inner: &Inner, id: &str) -> Result<(), StoreError> {
         Ok(())
     })
 }
+
+/// Starts a child of `parent` (StartAutomationExecution through the API,
+/// as the parent's identity, with `request` as its input) and records
+/// the parent on it, as DescribeAutomationExecutions' `ParentExecutionId`
+/// filter shows. The child's id, or why it could not start.
+pub(crate) fn start_child(
+    inner: &Inner,
+    parent: &Execution,
+    request: serde_json::Map<String, serde_json::Value>,
+) -> Result<String, String> {
+    let started = inner
+        .api
+        .call(
+            &parent.identity,
+            "ssm",
+            "StartAutomationExecution",
+            serde_json::Value::Object(request),
+        )
+        .map_err(|e| e.to_string())?;
+    let id = started
+        .get("AutomationExecutionId")
+        .and_then(serde_json::Value::as_str)
+        .ok_or("StartAutomationExecution answered without an id.")?
+        .to_owned();
+    inner
+        .store
+        .write(|tx| {
+            if let Some(mut child) = tx.automation_execution(&id)? {
+                child.parent_id = Some(parent.id.clone());
+                tx.save_automation_execution(&child)?;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .map_err(|e| e.to_string())?;
+    Ok(id)
+}

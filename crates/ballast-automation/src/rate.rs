@@ -7,7 +7,6 @@
 use ballast_core::ssm::automation::{Execution, RateControl, Status, machine};
 use ballast_core::ssm::command::Limit;
 use ballast_core::ssm::rate::{self, Ending, Step};
-use ballast_store::StoreError;
 use serde_json::{Map, Value};
 
 use crate::Inner;
@@ -94,31 +93,14 @@ fn start_child(inner: &Inner, execution: &Execution, control: &mut RateControl, 
         Value::String(execution.document_version.clone()),
     );
     input.insert("Parameters".to_owned(), Value::Object(parameters));
-    let started = inner.api.call(
-        &execution.identity,
-        "ssm",
-        "StartAutomationExecution",
-        Value::Object(input),
-    );
-    let id = started.ok().and_then(|r| {
-        r.get("AutomationExecutionId")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    });
-    let Some(id) = id else {
-        run.status = Some(Status::Failed);
-        return;
-    };
-    let linked = inner.store.write(|tx| {
-        if let Some(mut child) = tx.automation_execution(&id)? {
-            child.parent_id = Some(execution.id.clone());
-            tx.save_automation_execution(&child)?;
+    match crate::pass::start_child(inner, execution, input) {
+        Ok(id) => {
+            run.child = Some(id);
+            run.status = Some(Status::Pending);
         }
-        Ok::<_, StoreError>(())
-    });
-    if let Err(error) = linked {
-        tracing::error!(%error, child = id, "linking a child execution to its parent");
+        Err(error) => {
+            tracing::warn!(%error, execution = execution.id, "a target's child did not start");
+            run.status = Some(Status::Failed);
+        }
     }
-    run.child = Some(id);
-    run.status = Some(Status::Pending);
 }

@@ -113,20 +113,7 @@ pub fn substitute(value: &Value, ctx: &Context<'_>) -> Value {
 
 /// Replaces the placeholders inside a longer string by their text.
 fn replace(text: &str, ctx: &Context<'_>) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find("{{") {
-        let Some(len) = rest[start + 2..].find("}}") else {
-            break;
-        };
-        let end = start + 2 + len + 2;
-        out.push_str(&rest[..start]);
-        match ctx.lookup(&rest[start + 2..start + 2 + len]) {
-            Some(value) => out.push_str(&as_text(&value)),
-            None => out.push_str(&rest[start..end]),
-        }
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
+    crate::ssm::document::resolve::replace_each(text, |inner| {
+        ctx.lookup(inner).map(|value| as_text(&value))
+    })
 }

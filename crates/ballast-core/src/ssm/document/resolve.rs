@@ -306,7 +306,7 @@ fn classify(inner: &str) -> Placeholder<'_> {
 /// Splits `text` around `{{ … }}`: calls `each` for every placeholder's
 /// inside and returns the text with each replaced by what `each` gives
 /// (`None` keeps the placeholder as written).
-fn replace_placeholders<E>(
+pub(crate) fn replace_placeholders<E>(
     text: &str,
     mut each: impl FnMut(&str) -> Result<Option<String>, E>,
 ) -> Result<String, E> {
@@ -327,6 +327,14 @@ fn replace_placeholders<E>(
     }
     out.push_str(rest);
     Ok(out)
+}
+
+/// [`replace_placeholders`] for replacements that cannot fail.
+pub(crate) fn replace_each(text: &str, mut each: impl FnMut(&str) -> Option<String>) -> String {
+    match replace_placeholders(text, |inner| Ok::<_, std::convert::Infallible>(each(inner))) {
+        Ok(text) => text,
+        Err(never) => match never {},
+    }
 }
 
 /// Replaces `{{ ssm:NAME }}` references in `text` with their values.

@@ -149,22 +149,9 @@ impl Pseudo<'_> {
     }
 
     fn replace(&self, text: &str) -> String {
-        let mut out = String::with_capacity(text.len());
-        let mut rest = text;
-        while let Some(start) = rest.find("{{") {
-            let Some(len) = rest[start + 2..].find("}}") else {
-                break;
-            };
-            let end = start + 2 + len + 2;
-            out.push_str(&rest[..start]);
-            match self.value(rest[start + 2..start + 2 + len].trim()) {
-                Some(value) => out.push_str(value),
-                None => out.push_str(&rest[start..end]),
-            }
-            rest = &rest[end..];
-        }
-        out.push_str(rest);
-        out
+        crate::ssm::document::resolve::replace_each(text, |inner| {
+            self.value(inner.trim()).map(str::to_owned)
+        })
     }
 }
 
