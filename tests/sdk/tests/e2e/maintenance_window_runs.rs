@@ -361,3 +361,83 @@ async fn max_errors_stops_a_task_and_a_cancelled_window_stops_its_runbook() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_window_run_carries_on_after_a_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = Ballast::start_in(dir.path(), &["--time-scale", "0.02"]);
+    let ssm = first.ssm();
+    let napper = unique("napper");
+    // Five minutes of AWS time: 6 s here.
+    ssm.create_document()
+        .name(&napper)
+        .document_type(DocumentType::Automation)
+        .document_format(DocumentFormat::Yaml)
+        .content("schemaVersion: '0.3'\nmainSteps:\n  - name: Nap\n    action: aws:sleep\n    inputs:\n      Duration: PT5M\n")
+        .send()
+        .await
+        .unwrap();
+    let window = ssm
+        .create_maintenance_window()
+        .name(unique("durable"))
+        .schedule(LATER)
+        .duration(2)
+        .cutoff(0)
+        .allow_unassociated_targets(true)
+        .send()
+        .await
+        .unwrap()
+        .window_id()
+        .unwrap()
+        .to_owned();
+    ssm.register_task_with_maintenance_window()
+        .window_id(&window)
+        .task_type(MaintenanceWindowTaskType::Automation)
+        .task_arn(&napper)
+        .send()
+        .await
+        .unwrap();
+    start_soon(&first, &window).await;
+    let napping = eventually("the runbook to start", WAIT, || async {
+        let out = ssm.describe_automation_executions().send().await.ok()?;
+        out.automation_execution_metadata_list()
+            .iter()
+            .find(|m| m.current_step_name() == Some("Nap"))
+            .and_then(|m| m.automation_execution_id().map(str::to_owned))
+    })
+    .await;
+    first.kill9();
+
+    let second = Ballast::start_in(dir.path(), &["--time-scale", "0.02"]);
+    let execution = ended(&second, &window).await;
+    assert_eq!(status(execution.status()), "SUCCESS", "{execution:?}");
+    let got = second
+        .ssm()
+        .get_automation_execution()
+        .automation_execution_id(&napping)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        got.automation_execution()
+            .and_then(|e| e.automation_execution_status())
+            .map(|s| s.as_str()),
+        Some("Success")
+    );
+    // Exactly one run of the window, and one of its runbook.
+    let executions = second
+        .ssm()
+        .describe_maintenance_window_executions()
+        .window_id(&window)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(executions.window_executions().len(), 1);
+    let runbooks = second
+        .ssm()
+        .describe_automation_executions()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(runbooks.automation_execution_metadata_list().len(), 1);
+}
