@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use ballast_core::ssm::automation::machine::{self, Outcome};
+use ballast_core::ssm::automation::machine::{self, GUIDE, Outcome};
 use ballast_core::ssm::automation::{ApiCallError, Execution, OutputDef, Status, Wait, selector};
 use serde_json::{Map, Value, json};
 
@@ -19,10 +19,6 @@ use crate::Inner;
 const POLL_EVERY: Duration = Duration::from_secs(5);
 /// The shortest wait between two looks, whatever the time scale.
 const POLL_FLOOR: Duration = Duration::from_millis(50);
-
-/// The end of AWS's failure messages.
-const GUIDE: &str =
-    "Please refer to Automation Service Troubleshooting Guide for more diagnosis details.";
 
 /// Runs or looks in on the current attempt of step `index`.
 pub(crate) fn poll(inner: &Inner, execution: &mut Execution, index: usize, now: i64) -> Outcome {

@@ -23,7 +23,6 @@ use ballast_core::ssm::maintenance_window::execution::{
 use ballast_core::ssm::maintenance_window::run::{self, Firing, Pseudo};
 use ballast_core::ssm::maintenance_window::{TaskType, Window, WindowTask};
 use ballast_core::ssm::rate;
-use ballast_core::sts::RoleRef;
 use ballast_store::{StoreError, Tx};
 use serde_json::{Map, Value, json};
 
@@ -35,12 +34,12 @@ const SESSION: &str = "MaintenanceWindow";
 pub(crate) fn run(inner: &Inner) -> Result<(), StoreError> {
     let windows = inner.store.read(|tx| tx.maintenance_windows())?;
     for window in windows {
-        if let Err(error) = fire(inner, &window) {
-            tracing::error!(%error, window = window.id, "firing a maintenance window");
-        }
         let open = inner
             .store
             .read(|tx| tx.open_window_executions(&window.id))?;
+        if let Err(error) = fire(inner, &window, !open.is_empty()) {
+            tracing::error!(%error, window = window.id, "firing a maintenance window");
+        }
         for execution in open {
             if let Err(error) = drive(inner, &window, execution) {
                 tracing::error!(%error, window = window.id, "running a maintenance window");
@@ -54,13 +53,12 @@ fn now(inner: &Inner) -> i64 {
     epoch_millis(inner.clock.now())
 }
 
-/// Starts a window execution when the schedule says so.
-fn fire(inner: &Inner, window: &Window) -> Result<(), StoreError> {
+/// Starts a window execution when the schedule says so; `open` when a
+/// run of the window is still going.
+fn fire(inner: &Inner, window: &Window, open: bool) -> Result<(), StoreError> {
     let now = now(inner);
     inner.store.write(|tx| {
-        let executions = tx.window_executions(&window.id)?;
-        let latest = executions.iter().map(|e| e.start_millis).max();
-        let open = executions.iter().any(|e| !e.status.is_final());
+        let latest = tx.latest_window_execution_start(&window.id)?;
         let (at, status, details) = match run::firing(window, latest, open, now, inner.scale) {
             Firing::Idle => return Ok(()),
             Firing::Start(at) => (at, ExecutionStatus::InProgress, None),
@@ -240,14 +238,7 @@ fn instances_matching(tx: &Tx<'_>, targets: &[Target]) -> Result<Vec<String>, St
             continue;
         }
         let tags = tx.tags(&instance.id)?;
-        let selected = targets.iter().all(|t| match t.key.as_str() {
-            "InstanceIds" => t.values.contains(&instance.id),
-            "tag-key" => tags.iter().any(|(k, _)| t.values.contains(k)),
-            key => key
-                .strip_prefix("tag:")
-                .is_some_and(|name| tags.iter().any(|(k, v)| k == name && t.values.contains(v))),
-        });
-        if selected {
+        if targets.iter().all(|t| t.selects(&instance.id, &tags)) {
             out.push(instance.id.clone());
         }
     }
@@ -342,15 +333,10 @@ fn identity(inner: &Inner, role_arn: Option<&str>) -> Result<Identity, StoreErro
     let Some(arn) = role_arn else {
         return Ok(Identity::Root);
     };
-    let name = arn.rsplit('/').next().unwrap_or(arn);
-    let role = inner.store.read(|tx| tx.role(name))?;
+    let role = inner.store.read(|tx| tx.role_by_arn(arn))?;
     Ok(match role {
         Some(role) => Identity::Role {
-            role: RoleRef {
-                arn: role.arn,
-                name: role.name,
-                id: role.id,
-            },
+            role: role.reference(),
             session_name: SESSION.to_owned(),
         },
         None => Identity::Root,

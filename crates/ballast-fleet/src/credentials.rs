@@ -36,11 +36,7 @@ pub fn instance_role(store: &Store, instance: &Instance) -> Result<Option<Instan
         Some(InstanceRole {
             profile_arn: found.profile.arn,
             profile_id: found.profile.id,
-            role: RoleRef {
-                arn: role.arn,
-                name: role.name,
-                id: role.id,
-            },
+            role: role.reference(),
         })
     }))
 }

@@ -44,6 +44,16 @@ impl Tx<'_> {
         )
     }
 
+    /// The role an ARN names (`arn:aws:iam::ACCOUNT:role/PATH/NAME`), if
+    /// the account has it.
+    pub fn role_by_arn(&self, arn: &str) -> Result<Option<Role>, StoreError> {
+        let Some((_, path_and_name)) = arn.split_once(":role/") else {
+            return Ok(None);
+        };
+        let name = path_and_name.rsplit('/').next().unwrap_or(path_and_name);
+        self.role(name)
+    }
+
     /// Every role, in no particular order.
     pub fn roles(&self) -> Result<Vec<Role>, StoreError> {
         self.records("SELECT record FROM iam_roles", [])

@@ -145,6 +145,19 @@ impl Tx<'_> {
 
     /// The executions of a window that are not finished, oldest first: what
     /// a runner resumes.
+    /// When the latest run of a window was scheduled, if it ever ran.
+    pub fn latest_window_execution_start(
+        &self,
+        window_id: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn()
+            .prepare_cached(
+                "SELECT MAX(start_millis) FROM ssm_window_executions WHERE window_id = ?1",
+            )?
+            .query_row(params![window_id], |row| row.get(0))?)
+    }
+
     pub fn open_window_executions(
         &self,
         window_id: &str,

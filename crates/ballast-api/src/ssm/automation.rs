@@ -50,15 +50,7 @@ fn caller_identity(principal: &Principal) -> Identity {
 
 /// The role an `assumeRole` ARN names, if the account has it.
 fn assumed_role(tx: &Tx<'_>, arn: &str) -> Result<Option<RoleRef>, Error> {
-    let Some((_, path_and_name)) = arn.split_once(":role/") else {
-        return Ok(None);
-    };
-    let name = path_and_name.rsplit('/').next().unwrap_or(path_and_name);
-    Ok(tx.role(name)?.map(|role| RoleRef {
-        arn: role.arn,
-        name: role.name,
-        id: role.id,
-    }))
+    Ok(tx.role_by_arn(arn)?.map(|role| role.reference()))
 }
 
 pub(crate) fn start(
@@ -222,18 +214,14 @@ fn target_values(tx: &Tx<'_>, targets: &[(String, Vec<String>)]) -> Result<Vec<S
     for (key, given) in targets {
         let found: Vec<String> = match key.as_str() {
             "ParameterValues" | "InstanceIds" => given.clone(),
-            "tag-key" => tagged(tx, |tags| tags.iter().any(|(k, _)| given.contains(k)))?,
-            other => match other.strip_prefix("tag:") {
-                Some(name) => tagged(tx, |tags| {
-                    tags.iter().any(|(k, v)| k == name && given.contains(v))
-                })?,
-                None => {
-                    return Err(Rule::InvalidTarget(format!(
-                        "The target key {other} is not supported; use ParameterValues, InstanceIds, tag:NAME or tag-key."
-                    ))
-                    .into());
-                }
-            },
+            "tag-key" => selected_instances(tx, key, given)?,
+            other if other.starts_with("tag:") => selected_instances(tx, key, given)?,
+            other => {
+                return Err(Rule::InvalidTarget(format!(
+                    "The target key {other} is not supported; use ParameterValues, InstanceIds, tag:NAME or tag-key."
+                ))
+                .into());
+            }
         };
         for value in found {
             if !values.contains(&value) {
@@ -247,12 +235,17 @@ fn target_values(tx: &Tx<'_>, targets: &[(String, Vec<String>)]) -> Result<Vec<S
     Ok(values)
 }
 
-/// The live instances whose tags pass `test`, in id order.
-fn tagged(tx: &Tx<'_>, test: impl Fn(&[(String, String)]) -> bool) -> Result<Vec<String>, Error> {
+/// The live instances a `tag:NAME` or `tag-key` target selects, in id
+/// order.
+fn selected_instances(tx: &Tx<'_>, key: &str, values: &[String]) -> Result<Vec<String>, Error> {
+    let target = ballast_core::ssm::command::Target {
+        key: key.to_owned(),
+        values: values.to_vec(),
+    };
     let mut ids = Vec::new();
     for instance in tx.instances()? {
         if instance.state != ballast_core::ec2::instance::InstanceState::Terminated
-            && test(&tx.tags(&instance.id)?)
+            && target.selects(&instance.id, &tx.tags(&instance.id)?)
         {
             ids.push(instance.id);
         }

@@ -192,7 +192,7 @@ fn resolve_targets(
     let mut chosen = Vec::new();
     for id in managed {
         let tags = tx.tags(&id)?;
-        if targets.iter().all(|t| target_matches(t, &id, &tags)) {
+        if targets.iter().all(|t| t.selects(&id, &tags)) {
             chosen.push(id);
         }
     }
@@ -214,21 +214,6 @@ fn resolve_targets(
         }
     }
     Ok(chosen)
-}
-
-fn target_matches(target: &Target, id: &str, tags: &[(String, String)]) -> bool {
-    if target.key == "InstanceIds" {
-        return target.values.iter().any(|v| v == id);
-    }
-    if target.key == "tag-key" {
-        return tags.iter().any(|(k, _)| target.values.contains(k));
-    }
-    match target.key.strip_prefix("tag:") {
-        Some(key) => tags
-            .iter()
-            .any(|(k, v)| k == key && target.values.contains(v)),
-        None => false,
-    }
 }
 
 /// `InvalidInstanceId` for instances no agent manages.

@@ -208,6 +208,17 @@ pub struct Role {
     pub created: i64,
 }
 
+impl Role {
+    /// What a session of this role carries.
+    pub fn reference(&self) -> crate::sts::RoleRef {
+        crate::sts::RoleRef {
+            arn: self.arn.clone(),
+            name: self.name.clone(),
+            id: self.id.clone(),
+        }
+    }
+}
+
 /// A customer managed policy, as stored; its documents are its versions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ManagedPolicy {

@@ -184,6 +184,21 @@ pub struct Target {
     pub values: Vec<String>,
 }
 
+impl Target {
+    /// Whether the instance `id` with `tags` is one this entry names; an
+    /// unknown key names none.
+    pub fn selects(&self, id: &str, tags: &[(String, String)]) -> bool {
+        match self.key.as_str() {
+            "InstanceIds" => self.values.iter().any(|v| v == id),
+            "tag-key" => tags.iter().any(|(k, _)| self.values.contains(k)),
+            key => key.strip_prefix("tag:").is_some_and(|name| {
+                tags.iter()
+                    .any(|(k, v)| k == name && self.values.contains(v))
+            }),
+        }
+    }
+}
+
 /// A command as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Command {

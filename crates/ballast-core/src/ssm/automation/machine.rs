@@ -16,7 +16,7 @@ use super::{Execution, OnFailure, Status, Wait};
 use crate::TimeScale;
 
 /// The end of AWS's failure messages.
-const GUIDE: &str =
+pub const GUIDE: &str =
     "Please refer to Automation Service Troubleshooting Guide for more diagnosis details.";
 
 /// `aws:waitForAwsResourceProperty`'s timeout when the step sets none.
