@@ -383,3 +383,170 @@ def test_rate_control_with_boto3_and_the_cli(server, uid, tmp_path):
         "--targets", "Key=ParameterValues,Values=four",
     )
     assert rc != 0 and "InvalidAutomationExecutionParametersException" in err
+
+
+def test_target_maps_with_boto3_and_the_cli(server, uid, tmp_path):
+    from ballast_compat import AwsCli
+
+    ssm = server.client("ssm")
+    register(ssm, f"per-map-{uid}", PER_TARGET)
+    parent_id = ssm.start_automation_execution(
+        DocumentName=f"per-map-{uid}",
+        TargetMaps=[{"Item": ["map-a"]}, {"Item": ["map-b"]}],
+        MaxConcurrency="1",
+    )["AutomationExecutionId"]
+    parent = finished(ssm, parent_id)
+    assert parent["AutomationExecutionStatus"] == "Success", parent
+    assert parent["TargetMaps"] == [{"Item": ["map-a"]}, {"Item": ["map-b"]}]
+    assert ssm.get_parameter(Name="/per-target/map-b")["Parameter"]["Value"] == "map-b"
+    with pytest.raises(ClientError) as both:
+        ssm.start_automation_execution(
+            DocumentName=f"per-map-{uid}",
+            TargetMaps=[{"Item": ["x"]}],
+            TargetParameterName="Item",
+            Targets=[{"Key": "ParameterValues", "Values": ["y"]}],
+        )
+    assert error_code(both.value) == "InvalidAutomationExecutionParametersException"
+
+    aws = AwsCli(server.endpoint, tmp_path / "aws-home")
+    rc, out, err = aws(
+        "ssm", "start-automation-execution", "--document-name", f"per-map-{uid}",
+        "--target-maps", '[{"Item": ["map-c"]}]',
+    )
+    assert rc == 0, err
+    assert finished(ssm, out["AutomationExecutionId"])["AutomationExecutionStatus"] == "Success"
+
+
+APPROVAL = """
+schemaVersion: '0.3'
+parameters:
+  Approver:
+    type: String
+mainSteps:
+  - name: Hold
+    action: aws:pause
+    inputs: {}
+  - name: Approval
+    action: aws:approve
+    inputs:
+      Message: Go ahead?
+      Approvers:
+        - '{{ Approver }}'
+"""
+
+
+def waiting_in(ssm, execution_id: str, step: str) -> None:
+    end = time.monotonic() + WAIT_S
+    while True:
+        execution = ssm.get_automation_execution(AutomationExecutionId=execution_id)[
+            "AutomationExecution"
+        ]
+        if (
+            execution["AutomationExecutionStatus"] == "Waiting"
+            and execution.get("CurrentStepName") == step
+            and steps_by_name(execution)[step]["StepStatus"] == "Waiting"
+        ):
+            return
+        if time.monotonic() > end:
+            pytest.fail(f"execution not waiting in {step}: {execution}")
+        time.sleep(0.05)
+
+
+def test_pause_and_approval_with_boto3_and_the_cli(server, uid, tmp_path):
+    from ballast_compat import AwsCli
+
+    ssm = server.client("ssm")
+    me = server.client("sts").get_caller_identity()["Arn"]
+    register(ssm, f"approval-{uid}", APPROVAL)
+    execution_id = ssm.start_automation_execution(
+        DocumentName=f"approval-{uid}", Parameters={"Approver": [me]}
+    )["AutomationExecutionId"]
+    waiting_in(ssm, execution_id, "Hold")
+    with pytest.raises(ClientError) as wrong:
+        ssm.send_automation_signal(AutomationExecutionId=execution_id, SignalType="Approve")
+    assert error_code(wrong.value) == "InvalidAutomationSignalException"
+    with pytest.raises(ClientError) as missing:
+        ssm.send_automation_signal(
+            AutomationExecutionId=execution_id, SignalType="Resume", Payload={"StepName": ["Nope"]}
+        )
+    assert error_code(missing.value) == "AutomationStepNotFoundException"
+    ssm.send_automation_signal(
+        AutomationExecutionId=execution_id, SignalType="Resume", Payload={"StepName": ["Hold"]}
+    )
+    waiting_in(ssm, execution_id, "Approval")
+
+    aws = AwsCli(server.endpoint, tmp_path / "aws-home")
+    rc, _, err = aws(
+        "ssm", "send-automation-signal", "--automation-execution-id", execution_id,
+        "--signal-type", "Approve", "--payload", "Comment=ship it",
+    )
+    assert rc == 0, err
+    execution = finished(ssm, execution_id)
+    assert execution["AutomationExecutionStatus"] == "Success", execution
+    approval = steps_by_name(execution)["Approval"]
+    assert approval["Outputs"]["ApprovalStatus"] == ["Approved"]
+    assert "ship it" in approval["Outputs"]["ApproverDecisions"][0]
+
+    rc, _, err = aws(
+        "ssm", "send-automation-signal", "--automation-execution-id", execution_id,
+        "--signal-type", "Resume",
+    )
+    assert rc != 0 and "InvalidAutomationSignalException" in err
+    with pytest.raises(ClientError) as unknown:
+        ssm.send_automation_signal(
+            AutomationExecutionId="00000000-0000-4000-a000-000000000000", SignalType="Resume"
+        )
+    assert error_code(unknown.value) == "AutomationExecutionNotFoundException"
+    with pytest.raises(ClientError) as bad_type:
+        ssm.send_automation_signal(AutomationExecutionId=execution_id, SignalType="Wave")
+    assert error_code(bad_type.value) == "ValidationException"
+
+
+ON_CANCEL = """
+schemaVersion: '0.3'
+parameters:
+  Name:
+    type: String
+mainSteps:
+  - name: Long
+    action: aws:sleep
+    onCancel: step:Cleanup
+    inputs:
+      Duration: PT1H
+  - name: Skipped
+    action: aws:sleep
+    inputs:
+      Duration: PT1S
+  - name: Cleanup
+    action: aws:executeAwsApi
+    isEnd: true
+    inputs:
+      Service: ssm
+      Api: PutParameter
+      Name: '{{ Name }}'
+      Value: cleaned up
+      Type: String
+"""
+
+
+def test_on_cancel_runs_its_step_before_the_execution_ends_cancelled(server, uid):
+    ssm = server.client("ssm")
+    register(ssm, f"on-cancel-{uid}", ON_CANCEL)
+    name = f"/on-cancel/{uid}"
+    execution_id = ssm.start_automation_execution(
+        DocumentName=f"on-cancel-{uid}", Parameters={"Name": [name]}
+    )["AutomationExecutionId"]
+    end = time.monotonic() + WAIT_S
+    while ssm.get_automation_execution(AutomationExecutionId=execution_id)[
+        "AutomationExecution"
+    ].get("CurrentStepName") != "Long":
+        assert time.monotonic() < end, "the execution never reached its sleep"
+        time.sleep(0.05)
+    ssm.stop_automation_execution(AutomationExecutionId=execution_id, Type="Cancel")
+    execution = finished(ssm, execution_id)
+    assert execution["AutomationExecutionStatus"] == "Cancelled", execution
+    steps = steps_by_name(execution)
+    assert steps["Long"]["StepStatus"] == "Cancelled"
+    assert steps["Cleanup"]["StepStatus"] == "Success"
+    assert "Skipped" not in steps
+    assert ssm.get_parameter(Name=name)["Parameter"]["Value"] == "cleaned up"

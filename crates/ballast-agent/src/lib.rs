@@ -18,6 +18,7 @@
 mod http;
 mod identity;
 pub mod runner;
+pub mod scaled_time;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -100,8 +101,10 @@ pub struct Options {
     /// The agent's directory; each instance's state is under its id.
     pub state_dir: PathBuf,
     /// Ballast's `--time-scale`, applied to the agent's intervals and to
-    /// scripts' execution timeouts.
+    /// scripts' execution timeouts and sleeps.
     pub time_scale: f64,
+    /// This executable, which scripts run as their scaled `sleep`.
+    pub exe: PathBuf,
     /// Platform facts to report.
     pub platform_name: String,
     pub platform_version: String,
@@ -123,6 +126,7 @@ struct Agent {
     metadata: Metadata,
     instance: Instance,
     dir: PathBuf,
+    script_time: scaled_time::ScriptTime,
     credentials: tokio::sync::Mutex<Option<(Credentials, Instant)>>,
 }
 
@@ -143,11 +147,16 @@ pub async fn run(options: Options) -> Result<(), AgentError> {
         let path = dir.join(sub);
         std::fs::create_dir_all(&path).map_err(|e| AgentError::io(&path, e))?;
     }
+    let script_time = scaled_time::ScriptTime {
+        scale: options.time_scale,
+        bin: scaled_time::install(&options.state_dir, &options.exe, options.time_scale)?,
+    };
     let agent = std::sync::Arc::new(Agent {
         options,
         metadata,
         instance,
         dir,
+        script_time,
         credentials: tokio::sync::Mutex::new(None),
     });
     let pinger = tokio::spawn({
@@ -339,8 +348,7 @@ impl Agent {
     /// Runs a message's steps and reports them. A reboot request is kept
     /// in `reboot/` before it is sent, so the rerun survives the reboot.
     async fn execute(&self, kept: Kept) {
-        let result =
-            runner::run(&kept.payload, kept.from, &self.dir, self.options.time_scale).await;
+        let result = runner::run(&kept.payload, kept.from, &self.dir, &self.script_time).await;
         let (reply, reboot_at) = match result {
             Ok(done) => done,
             Err(error) => {

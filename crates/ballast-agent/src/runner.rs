@@ -14,6 +14,7 @@ use ballast_wire::agent::{
 };
 
 use crate::AgentError;
+use crate::scaled_time::ScriptTime;
 
 /// The exit code that asks for a reboot and a second run.
 const REBOOT_EXIT_CODE: i32 = 194;
@@ -33,14 +34,14 @@ pub fn orchestration_dir(state_dir: &Path, command_id: &str) -> PathBuf {
         .join(command_id)
 }
 
-/// Runs `payload`'s steps from `from` on; `scale` shortens timeouts as
-/// `--time-scale` does. Stops at the first step that does not succeed,
+/// Runs `payload`'s steps from `from` on, in `time` (which shortens
+/// timeouts and sleeps as `--time-scale` does). Stops at the first step that does not succeed,
 /// and at one that asks for a reboot.
 pub async fn run(
     payload: &CommandPayload,
     from: usize,
     state_dir: &Path,
-    scale: f64,
+    time: &ScriptTime,
 ) -> Result<(Reply, Option<usize>), AgentError> {
     let mut steps = Vec::new();
     let mut reboot_at = None;
@@ -54,7 +55,7 @@ pub async fn run(
             continue;
         }
         let dir = orchestration_dir(state_dir, &payload.command_id).join(safe_name(&step.name));
-        let reply = run_step(step, &dir, scale).await?;
+        let reply = run_step(step, &dir, time).await?;
         if reply.response_code == REBOOT_EXIT_CODE {
             reboot_at = Some(index);
             stop = true;
@@ -130,7 +131,11 @@ fn shell_inputs(inputs: &serde_json::Value) -> Result<ShellInputs, String> {
     })
 }
 
-async fn run_step(step: &PayloadStep, dir: &Path, scale: f64) -> Result<StepReply, AgentError> {
+async fn run_step(
+    step: &PayloadStep,
+    dir: &Path,
+    time: &ScriptTime,
+) -> Result<StepReply, AgentError> {
     let started = Instant::now();
     let failed = |message: String| StepReply {
         name: step.name.clone(),
@@ -165,7 +170,9 @@ async fn run_step(step: &PayloadStep, dir: &Path, scale: f64) -> Result<StepRepl
         std::fs::File::create(&stdout_path).map_err(|e| AgentError::io(&stdout_path, e))?;
     let stderr =
         std::fs::File::create(&stderr_path).map_err(|e| AgentError::io(&stderr_path, e))?;
-    let mut child = match tokio::process::Command::new("bash")
+    let mut command = tokio::process::Command::new("bash");
+    time.apply(&mut command);
+    let mut child = match command
         .arg(&script)
         .current_dir(&cwd)
         .stdin(Stdio::null())
@@ -183,7 +190,7 @@ async fn run_step(step: &PayloadStep, dir: &Path, scale: f64) -> Result<StepRepl
             )));
         }
     };
-    let limit = inputs.timeout.mul_f64(scale.max(0.0));
+    let limit = time.scaled(inputs.timeout);
     let (outcome, code) = match tokio::time::timeout(limit, child.wait()).await {
         Ok(Ok(status)) => {
             let code = status.code().unwrap_or(KILLED_EXIT_CODE);
@@ -257,7 +264,7 @@ mod tests {
             &payload(&["echo hello", "pwd >&2", "exit 3"], "60"),
             0,
             dir.path(),
-            1.0,
+            &ScriptTime::real(),
         )
         .await
         .unwrap();
@@ -277,9 +284,14 @@ mod tests {
     #[tokio::test]
     async fn exit_194_asks_for_a_reboot() {
         let dir = tempfile::tempdir().unwrap();
-        let (reply, reboot) = run(&payload(&["exit 194"], "60"), 0, dir.path(), 1.0)
-            .await
-            .unwrap();
+        let (reply, reboot) = run(
+            &payload(&["exit 194"], "60"),
+            0,
+            dir.path(),
+            &ScriptTime::real(),
+        )
+        .await
+        .unwrap();
         assert_eq!(reboot, Some(0));
         assert_eq!(reply.status, ReplyStatus::Rebooting);
     }
@@ -288,8 +300,12 @@ mod tests {
     async fn a_script_past_its_timeout_is_killed() {
         let dir = tempfile::tempdir().unwrap();
         let started = Instant::now();
-        // 100 s at a scale of 0.002 is 0.2 s.
-        let (reply, _) = run(&payload(&["sleep 30"], "100"), 0, dir.path(), 0.002)
+        // 100 s at a scale of 0.002 is 0.2 s; the sleep is not scaled.
+        let time = ScriptTime {
+            scale: 0.002,
+            bin: None,
+        };
+        let (reply, _) = run(&payload(&["sleep 30"], "100"), 0, dir.path(), &time)
             .await
             .unwrap();
         assert!(started.elapsed() < Duration::from_secs(10));
@@ -298,5 +314,31 @@ mod tests {
             (step.outcome, step.response_code),
             (StepOutcome::TimedOut, 137)
         );
+    }
+
+    #[tokio::test]
+    async fn scripts_find_the_scaled_sleep_first_on_their_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let fake = bin.join("sleep");
+        std::fs::write(&fake, "#!/bin/sh\necho \"scaled $*\"\n").unwrap();
+        std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let time = ScriptTime {
+            scale: 0.05,
+            bin: Some(bin),
+        };
+        let (reply, _) = run(
+            &payload(&["sleep 60", "command -p sleep 0"], "120"),
+            0,
+            dir.path(),
+            &time,
+        )
+        .await
+        .unwrap();
+        let step = &reply.steps[0];
+        assert_eq!(step.outcome, StepOutcome::Success, "{}", step.stderr);
+        assert_eq!(step.stdout, "scaled 60\n");
     }
 }

@@ -10,13 +10,15 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use ballast_core::ssm::automation::machine::{self, GUIDE, Outcome};
-use ballast_core::ssm::automation::{ApiCallError, Execution, OutputDef, Status, Wait, selector};
+use ballast_core::ssm::automation::{
+    ApiCallError, Execution, OutputDef, Status, Wait, selector, signal,
+};
 use serde_json::{Map, Value, json};
 
 use crate::Inner;
 
 /// How often `aws:waitForAwsResourceProperty` asks again, in AWS time.
-const POLL_EVERY: Duration = Duration::from_secs(5);
+const POLL_EVERY: Duration = Duration::from_secs(1);
 /// The shortest wait between two looks, whatever the time scale.
 const POLL_FLOOR: Duration = Duration::from_millis(50);
 
@@ -30,6 +32,8 @@ pub(crate) fn poll(inner: &Inner, execution: &mut Execution, index: usize, now: 
     let step_outputs = step.def.outputs.clone();
     let timeout_seconds = step.def.timeout_seconds;
     match step.def.action.as_str() {
+        signal::PAUSE => signal::pause(&step.signals),
+        signal::APPROVE => signal::approval(&inputs, &step.signals).unwrap_or_else(failed),
         "aws:executeAwsApi" => execute_api(inner, execution, &inputs, &step_outputs),
         "aws:assertAwsResourceProperty" => assert_property(inner, execution, &inputs),
         "aws:waitForAwsResourceProperty" => wait_for_property(inner, execution, &inputs, now),

@@ -2,7 +2,7 @@
 //!
 //! A level-triggered controller like the Auto Scaling one: whenever the
 //! API signals a change ([`Wake`], the `Automation` the API holds) and
-//! four times a second, it reads every open execution from the store,
+//! ten times a second, it reads every open execution from the store,
 //! moves each as far as it can go now (steps whose actions finish at
 //! once run back to back; a step that waits, on a command, a child
 //! execution, a sleep or a resource property, is looked at again on a
@@ -29,7 +29,7 @@ use ballast_store::Store;
 use tokio::sync::{Notify, watch};
 
 /// How often the engine runs without being signalled.
-const PERIOD: Duration = Duration::from_millis(250);
+const PERIOD: Duration = Duration::from_millis(100);
 
 /// The signal the API holds: made before the engine, because the engine
 /// needs the API (its [`ApiInvoker`]) and the API needs the signal.

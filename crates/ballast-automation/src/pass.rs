@@ -44,7 +44,7 @@ fn drive(inner: &Inner, id: &str) -> Result<(), StoreError> {
             break;
         }
         let now = now(inner);
-        if execution.cancel_requested {
+        if machine::cancel_pending(&execution) {
             let waiting = machine::cancel(&mut execution, now);
             actions::abandon(inner, &execution, waiting);
             break;
@@ -91,12 +91,15 @@ fn drive(inner: &Inner, id: &str) -> Result<(), StoreError> {
     save(inner, execution)
 }
 
-/// Saves an execution, keeping a stop the API asked for meanwhile.
+/// Saves an execution, keeping what the API did meanwhile: a stop it was
+/// asked for, signals sent to a step.
 fn save(inner: &Inner, mut execution: Execution) -> Result<(), StoreError> {
     let stopped = inner.store.write(|tx| -> Result<bool, StoreError> {
-        let asked = tx
-            .automation_execution(&execution.id)?
-            .is_some_and(|stored| stored.cancel_requested);
+        let stored = tx.automation_execution(&execution.id)?;
+        if let Some(stored) = &stored {
+            keep_signals(stored, &mut execution);
+        }
+        let asked = stored.is_some_and(|stored| stored.cancel_requested);
         let stopped = asked && !execution.cancel_requested && !execution.status.is_terminal();
         if stopped {
             execution.cancel_requested = true;
@@ -111,6 +114,16 @@ fn save(inner: &Inner, mut execution: Execution) -> Result<(), StoreError> {
         inner.wake.changed();
     }
     Ok(())
+}
+
+/// Signals only the API adds, to the attempt a step is in: the stored
+/// attempt's signals are all of them.
+fn keep_signals(stored: &Execution, execution: &mut Execution) {
+    for (ours, theirs) in execution.steps.iter_mut().zip(&stored.steps) {
+        if ours.attempt == theirs.attempt && theirs.signals.len() > ours.signals.len() {
+            ours.signals = theirs.signals.clone();
+        }
+    }
 }
 
 /// Asks the execution `id` to stop (a child whose parent stopped, a

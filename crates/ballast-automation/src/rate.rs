@@ -1,4 +1,5 @@
-//! Rate-controlled executions: the runbook run once per target value, as
+//! Rate-controlled executions: the runbook run once per target value (or
+//! `TargetMaps` map), as
 //! child executions started as the parent's identity (StartAutomationExecution
 //! through the API, so they are listed with their parent), no more at once
 //! than `MaxConcurrency`, and none more once failures pass `MaxErrors`.
@@ -79,10 +80,16 @@ fn start_child(inner: &Inner, execution: &Execution, control: &mut RateControl, 
         .iter()
         .map(|(k, v)| (k.clone(), Value::from(v.clone())))
         .collect();
-    parameters.insert(
-        control.parameter.clone(),
-        Value::from(vec![run.value.clone()]),
-    );
+    if run.parameters.is_empty() {
+        // Kept before targets carried their parameters.
+        parameters.insert(
+            control.parameter.clone(),
+            Value::from(vec![run.value.clone()]),
+        );
+    }
+    for (name, values) in &run.parameters {
+        parameters.insert(name.clone(), Value::from(values.clone()));
+    }
     let mut input = Map::new();
     input.insert(
         "DocumentName".to_owned(),

@@ -12,6 +12,7 @@ pub fn run(args: AgentArgs) -> anyhow::Result<()> {
         region: args.region,
         state_dir: args.state_dir,
         time_scale: args.time_scale,
+        exe: std::env::current_exe().context("finding Ballast's own executable")?,
         platform_name,
         platform_version,
     };

@@ -30,6 +30,15 @@ pub enum Command {
     /// Run Command's agent, run inside every instance (started by its boot).
     #[command(hide = true)]
     Agent(AgentArgs),
+    /// `sleep` for scripts the agent runs, shortened by `--time-scale`.
+    #[command(hide = true)]
+    ScaledSleep {
+        #[arg(long)]
+        time_scale: f64,
+        /// GNU `sleep`'s operands.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        operands: Vec<String>,
+    },
 }
 
 /// Where the agent finds Ballast: the variables every instance starts with.

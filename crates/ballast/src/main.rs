@@ -20,6 +20,13 @@ fn main() -> anyhow::Result<()> {
         eprintln!("[ballast] the sandbox could not start: {error}");
         std::process::exit(1);
     }
+    if let cli::Command::ScaledSleep {
+        time_scale,
+        operands,
+    } = &cli.command
+    {
+        std::process::exit(ballast_agent::scaled_time::sleep(*time_scale, operands));
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("BALLAST_LOG")
@@ -29,7 +36,7 @@ fn main() -> anyhow::Result<()> {
         .init();
     match cli.command {
         cli::Command::Up(args) => up::run(args),
-        cli::Command::SandboxInit { .. } => Ok(()),
+        cli::Command::SandboxInit { .. } | cli::Command::ScaledSleep { .. } => Ok(()),
         cli::Command::Agent(args) => agent::run(args),
     }
 }

@@ -69,6 +69,7 @@ const EXECUTION_OPERATIONS: &[&str] = &[
     "GetAutomationExecution",
     "DescribeAutomationStepExecutions",
     "StopAutomationExecution",
+    "SendAutomationSignal",
 ];
 
 /// The maintenance window operations that name a window, each authorized

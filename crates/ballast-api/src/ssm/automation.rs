@@ -1,15 +1,16 @@
 //! SSM Automation: StartAutomationExecution, GetAutomationExecution,
-//! DescribeAutomationExecutions, DescribeAutomationStepExecutions and
-//! StopAutomationExecution.
+//! DescribeAutomationExecutions, DescribeAutomationStepExecutions,
+//! StopAutomationExecution and SendAutomationSignal.
 //!
 //! The handlers only read and write executions in the store: starting
-//! one stores it `Pending` and stopping one marks it `Cancelling`, then
-//! they signal the engine (`ballast-automation`), which runs the steps.
+//! one stores it `Pending`, stopping one marks it `Cancelling`, a signal
+//! is kept on the step waiting for it; then they nudge the engine (`ballast-automation`), which runs the steps.
 
 use std::collections::BTreeMap;
 
 use ballast_core::ssm::automation::{
     Error as Rule, Execution, Identity, RateControl, Status, StepRun, TargetRun, plan, selector,
+    signal,
 };
 use ballast_core::ssm::document::VersionSelector;
 use ballast_core::sts::RoleRef;
@@ -18,9 +19,9 @@ use ballast_model::ssm::{
     AutomationExecutionStatus, DescribeAutomationExecutionsInput,
     DescribeAutomationExecutionsOutput, DescribeAutomationStepExecutionsInput,
     DescribeAutomationStepExecutionsOutput, ExecutionMode, GetAutomationExecutionInput,
-    GetAutomationExecutionOutput, StartAutomationExecutionInput, StartAutomationExecutionOutput,
-    StepExecution, StepExecutionFilterKey, StopAutomationExecutionInput,
-    StopAutomationExecutionOutput, StopType,
+    GetAutomationExecutionOutput, SendAutomationSignalInput, SendAutomationSignalOutput,
+    SignalType, StartAutomationExecutionInput, StartAutomationExecutionOutput, StepExecution,
+    StepExecutionFilterKey, StopAutomationExecutionInput, StopAutomationExecutionOutput, StopType,
 };
 use ballast_store::Tx;
 use ballast_wire::Timestamp;
@@ -65,10 +66,17 @@ pub(crate) fn start(
         )
         .into());
     }
-    if input.target_maps.is_some() || input.target_locations.is_some() {
+    if input.target_locations.is_some() {
         return Err(Rule::InvalidParameters(
-            "Ballast does not run TargetMaps or multi-account executions (TargetLocations); use Targets with TargetParameterName."
+            "Ballast does not run multi-account or multi-Region executions (TargetLocations)."
                 .to_owned(),
+        )
+        .into());
+    }
+    let target_maps = input.target_maps.clone().unwrap_or_default();
+    if !target_maps.is_empty() && input.targets.is_some() {
+        return Err(Rule::InvalidParameters(
+            "Targets and TargetMaps cannot both be given.".to_owned(),
         )
         .into());
     }
@@ -93,6 +101,7 @@ pub(crate) fn start(
         }
         (_, true) => None,
     };
+    let rate_controlled = target_parameter.is_some() || !target_maps.is_empty();
     let supplied = input.parameters.clone().unwrap_or_default();
     let now = state.now().millis();
     let id = state.ids.request_id();
@@ -122,14 +131,19 @@ pub(crate) fn start(
                     input.document_version.as_deref().unwrap_or("$DEFAULT")
                 ))
             })?;
-        let values = match &target_parameter {
-            Some(_) => target_values(tx, &targets)?,
-            None => Vec::new(),
+        let runs = match &target_parameter {
+            Some(name) => target_values(tx, &targets)?
+                .into_iter()
+                .map(|value| {
+                    TargetRun::new(value.clone(), BTreeMap::from([(name.clone(), vec![value])]))
+                })
+                .collect(),
+            None => map_runs(&target_maps, input.target_parameter_name.as_deref()),
         };
         // A rate-controlled runbook is checked as its first child will run.
         let mut checked = supplied.clone();
-        if let (Some(name), Some(first)) = (&target_parameter, values.first()) {
-            checked.insert(name.clone(), vec![first.clone()]);
+        if let Some(first) = runs.first() {
+            checked.extend(first.parameters.clone());
         }
         let planned = plan::plan(version, &checked, |reference| {
             super::command_steps::parameter_value(tx, reference)
@@ -165,28 +179,22 @@ pub(crate) fn start(
                 now_millis: now,
             },
         );
-        if let Some(parameter) = target_parameter.clone() {
+        if rate_controlled {
             // The parent runs no step of its own: its children do.
             execution.steps.clear();
             execution.current = None;
             execution.parameters = supplied.clone();
             execution.rate_control = Some(RateControl {
-                parameter,
+                parameter: input.target_parameter_name.clone().unwrap_or_default(),
                 targets: targets.clone(),
+                target_maps: target_maps.clone(),
                 max_concurrency: input
                     .max_concurrency
                     .clone()
                     .unwrap_or_else(|| "10".to_owned()),
                 max_errors: input.max_errors.clone().unwrap_or_else(|| "0".to_owned()),
                 supplied: supplied.clone(),
-                runs: values
-                    .into_iter()
-                    .map(|value| TargetRun {
-                        value,
-                        child: None,
-                        status: None,
-                    })
-                    .collect(),
+                runs,
             });
         }
         if let Some(message) = refused {
@@ -233,6 +241,24 @@ fn target_values(tx: &Tx<'_>, targets: &[(String, Vec<String>)]) -> Result<Vec<S
         return Err(Rule::InvalidTarget("The targets resolve to no value.".to_owned()).into());
     }
     Ok(values)
+}
+
+/// One run per map of `TargetMaps`, with the map's parameters; the
+/// value shown is the map's `TargetParameterName` when it names one.
+fn map_runs(
+    maps: &[BTreeMap<String, Vec<String>>],
+    target_parameter: Option<&str>,
+) -> Vec<TargetRun> {
+    maps.iter()
+        .map(|map| {
+            let value = target_parameter
+                .and_then(|name| map.get(name))
+                .and_then(|values| values.first())
+                .cloned()
+                .unwrap_or_default();
+            TargetRun::new(value, map.clone())
+        })
+        .collect()
 }
 
 /// The live instances a `tag:NAME` or `tag-key` target selects, in id
@@ -328,8 +354,13 @@ fn wire_targets(rate: &RateControl) -> Vec<ballast_model::ssm::Target> {
 }
 
 fn resolved(rate: &RateControl) -> ballast_model::ssm::ResolvedTargets {
+    let values = rate
+        .runs
+        .iter()
+        .map(|r| r.value.clone())
+        .filter(|v| !v.is_empty());
     ballast_model::ssm::ResolvedTargets {
-        parameter_values: Some(rate.runs.iter().map(|r| r.value.clone()).collect()),
+        parameter_values: Some(values.collect()),
         truncated: Some(false),
     }
 }
@@ -373,6 +404,7 @@ pub(crate) fn get(
             current_action: current_action(&execution),
             target_parameter_name: rate(&execution).map(|r| r.parameter.clone()),
             targets: rate(&execution).map(wire_targets),
+            target_maps: rate(&execution).map(|r| r.target_maps.clone()),
             resolved_targets: rate(&execution).map(resolved),
             max_concurrency: rate(&execution).map(|r| r.max_concurrency.clone()),
             max_errors: rate(&execution).map(|r| r.max_errors.clone()),
@@ -400,6 +432,7 @@ fn metadata(execution: &Execution) -> AutomationExecutionMetadata {
         automation_type: Some(ballast_model::ssm::AutomationType::Local),
         target_parameter_name: rate(execution).map(|r| r.parameter.clone()),
         targets: rate(execution).map(wire_targets),
+        target_maps: rate(execution).map(|r| r.target_maps.clone()),
         resolved_targets: rate(execution).map(resolved),
         max_concurrency: rate(execution).map(|r| r.max_concurrency.clone()),
         max_errors: rate(execution).map(|r| r.max_errors.clone()),
@@ -551,8 +584,7 @@ pub(crate) fn stop(
 ) -> Result<StopAutomationExecutionOutput, Error> {
     if input.r#type == Some(StopType::Complete) {
         return Err(Rule::InvalidStatusUpdate(
-            "Type Complete applies to rate-controlled executions, which Ballast does not run yet; use Cancel."
-                .to_owned(),
+            "Ballast stops executions with Type Cancel only.".to_owned(),
         )
         .into());
     }
@@ -571,4 +603,46 @@ pub(crate) fn stop(
     })?;
     state.automation.changed();
     Ok(StopAutomationExecutionOutput {})
+}
+
+pub(crate) fn send_signal(
+    state: &ApiState,
+    ctx: &RequestContext,
+    input: SendAutomationSignalInput,
+) -> Result<SendAutomationSignalOutput, Error> {
+    let kind = signal_type(&input.signal_type)?;
+    let payload = input.payload.unwrap_or_default();
+    let now = state.now().millis();
+    state.store.write(|tx| -> Result<_, Error> {
+        let mut execution = require(tx, &input.automation_execution_id)?;
+        let index = signal::recipient(&execution, kind, &payload, &ctx.principal_arn)?;
+        execution.steps[index].signals.push(signal::Signal {
+            kind,
+            payload,
+            sender: ctx.principal_arn.clone(),
+            at_millis: now,
+        });
+        tx.save_automation_execution(&execution)?;
+        Ok(())
+    })?;
+    state.automation.changed();
+    Ok(SendAutomationSignalOutput {})
+}
+
+fn signal_type(wire: &SignalType) -> Result<signal::SignalType, Error> {
+    use signal::SignalType as S;
+    Ok(match wire {
+        SignalType::Approve => S::Approve,
+        SignalType::Reject => S::Reject,
+        SignalType::StartStep => S::StartStep,
+        SignalType::StopStep => S::StopStep,
+        SignalType::Resume => S::Resume,
+        SignalType::Revoke => S::Revoke,
+        SignalType::Unknown(other) => {
+            return Err(Rule::Validation(format!(
+                "1 validation error detected: Value '{other}' at 'signalType' failed to satisfy constraint: Member must satisfy enum value set: [Approve, Reject, StartStep, StopStep, Resume, Revoke]"
+            ))
+            .into());
+        }
+    })
 }

@@ -70,6 +70,7 @@ routes! {
         DescribeAutomationExecutions => call(ctx, request, |i| automation::describe(state, i)),
         DescribeAutomationStepExecutions => call(ctx, request, |i| automation::describe_steps(state, i)),
         StopAutomationExecution => call(ctx, request, |i| automation::stop(state, i)),
+        SendAutomationSignal => call(ctx, request, |i| automation::send_signal(state, ctx, i)),
         CreateMaintenanceWindow => call(ctx, request, |i| maintenance_windows::create(state, i)),
         GetMaintenanceWindow => call(ctx, request, |i| maintenance_windows::get(state, i)),
         UpdateMaintenanceWindow => call(ctx, request, |i| maintenance_windows::update(state, i)),
@@ -201,6 +202,8 @@ impl ErrorCode for AutomationRule {
             R::InvalidFilterKey(_) => errors::INVALID_FILTER_KEY,
             R::InvalidFilterValue(_) => errors::INVALID_FILTER_VALUE,
             R::InvalidTarget(_) => errors::INVALID_TARGET,
+            R::InvalidSignal(_) => errors::INVALID_AUTOMATION_SIGNAL_EXCEPTION,
+            R::StepNotFound(_) => errors::AUTOMATION_STEP_NOT_FOUND_EXCEPTION,
         })
     }
 

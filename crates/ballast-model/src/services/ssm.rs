@@ -46,6 +46,7 @@ pub const OPERATIONS: &[&str] = &[
     "DescribeAutomationExecutions",
     "DescribeAutomationStepExecutions",
     "StopAutomationExecution",
+    "SendAutomationSignal",
     "CreateMaintenanceWindow",
     "GetMaintenanceWindow",
     "UpdateMaintenanceWindow",
@@ -3444,6 +3445,31 @@ crate::structure! {
 }
 
 crate::structure! {
+    SendAutomationSignalInput {
+        /// The unique identifier for an existing Automation execution that you want to send the signal to.
+        automation_execution_id: String = "AutomationExecutionId", "automationExecutionId";
+        /// The type of signal to send to an Automation execution.
+        signal_type: SignalType = "SignalType", "signalType";
+        /// The data sent with the signal.
+        payload?: BTreeMap<String, Vec<String>> = "Payload", "payload";
+    }
+    input "SendAutomationSignalRequest" |this, at, out| {
+        { let v = &this.automation_execution_id; rules::string(out, at, "automationExecutionId", v, false, Some(36), Some(36), None); }
+        { let v = &this.signal_type; rules::one_of(out, at, "signalType", v, false); }
+        if let Some(v) = &this.payload { rules::length(out, at, "payload", v, v.len(), false, Some(1), Some(200)); rules::map_entries(out, at, "payload", v, false, "Map keys", &["Member must have length less than or equal to 50", "Member must have length greater than or equal to 1"], v.keys().all(|k| rules::string_fits(k, Some(1), Some(50), None))); rules::map_entries(out, at, "payload", v, false, "Map value", &["Member must have length less than or equal to 50", "Member must have length greater than or equal to 0"], v.values().all(|e| rules::fits(e.len() as i64, Some(0), Some(50)))); for (k0, e0) in v.iter() { let at0 = rules::entry(at, "payload", k0); for (i, e1) in e0.iter().enumerate() { let at1 = rules::element(&at0, "member", i); rules::string(out, &at1, "member", e1, false, Some(1), Some(512), None); } } }
+    }
+    required REQUIRED_SEND_AUTOMATION_SIGNAL_INPUT [
+        RequiredMember { name: "automationExecutionId", wire: "AutomationExecutionId", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "signalType", wire: "SignalType", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    SendAutomationSignalOutput {}
+}
+
+crate::structure! {
     SendCommandInput {
         /// The IDs of the managed nodes where the command should run.
         instance_ids?: Vec<String> = "InstanceIds", "instanceIds";
@@ -3514,6 +3540,17 @@ crate::structure! {
     SendCommandOutput {
         /// The request as it was received by Systems Manager.
         command?: Command = "Command";
+    }
+}
+
+crate::model_enum! {
+    SignalType {
+        Approve = "Approve",
+        Reject = "Reject",
+        StartStep = "StartStep",
+        StopStep = "StopStep",
+        Resume = "Resume",
+        Revoke = "Revoke",
     }
 }
 
@@ -4220,6 +4257,14 @@ pub mod errors {
         fault: Fault::Sender,
     };
 
+    /// The specified step name and execution ID don't exist.
+    pub const AUTOMATION_STEP_NOT_FOUND_EXCEPTION: ErrorShape = ErrorShape {
+        shape: "AutomationStepNotFoundException",
+        code: "AutomationStepNotFoundException",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
     /// The specified document already exists.
     pub const DOCUMENT_ALREADY_EXISTS: ErrorShape = ErrorShape {
         shape: "DocumentAlreadyExists",
@@ -4344,6 +4389,14 @@ pub mod errors {
     pub const INVALID_AUTOMATION_EXECUTION_PARAMETERS_EXCEPTION: ErrorShape = ErrorShape {
         shape: "InvalidAutomationExecutionParametersException",
         code: "InvalidAutomationExecutionParametersException",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// The signal isn't valid for the current Automation execution.
+    pub const INVALID_AUTOMATION_SIGNAL_EXCEPTION: ErrorShape = ErrorShape {
+        shape: "InvalidAutomationSignalException",
+        code: "InvalidAutomationSignalException",
         status: 400,
         fault: Fault::Sender,
     };
@@ -4691,6 +4744,7 @@ pub mod errors {
         AUTOMATION_DEFINITION_VERSION_NOT_FOUND_EXCEPTION,
         AUTOMATION_EXECUTION_LIMIT_EXCEEDED_EXCEPTION,
         AUTOMATION_EXECUTION_NOT_FOUND_EXCEPTION,
+        AUTOMATION_STEP_NOT_FOUND_EXCEPTION,
         DOCUMENT_ALREADY_EXISTS,
         DOCUMENT_LIMIT_EXCEEDED,
         DOCUMENT_PERMISSION_LIMIT,
@@ -4707,6 +4761,7 @@ pub mod errors {
         INTERNAL_SERVER_ERROR,
         INVALID_ALLOWED_PATTERN_EXCEPTION,
         INVALID_AUTOMATION_EXECUTION_PARAMETERS_EXCEPTION,
+        INVALID_AUTOMATION_SIGNAL_EXCEPTION,
         INVALID_AUTOMATION_STATUS_UPDATE_EXCEPTION,
         INVALID_COMMAND_ID,
         INVALID_DOCUMENT,

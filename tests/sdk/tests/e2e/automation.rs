@@ -967,3 +967,268 @@ async fn rate_control_runs_a_child_per_target_one_at_a_time() {
         .unwrap_err();
     assert_eq!(error_code(&nothing), "InvalidTarget");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn target_maps_run_a_child_per_map_with_its_parameters() {
+    let ballast = start();
+    let ssm = ballast.ssm();
+    let document = runbook(&ballast, "per-map", PER_TARGET).await;
+    let map = |prefix: &str, item: &str| {
+        HashMap::from([
+            ("Prefix".to_owned(), vec![prefix.to_owned()]),
+            ("Item".to_owned(), vec![item.to_owned()]),
+        ])
+    };
+    let id = ssm
+        .start_automation_execution()
+        .document_name(&document)
+        .target_maps(map("/maps/one", "m1"))
+        .target_maps(map("/maps/two", "m2"))
+        .max_concurrency("1")
+        .send()
+        .await
+        .expect("StartAutomationExecution with TargetMaps")
+        .automation_execution_id()
+        .expect("id")
+        .to_owned();
+    let parent = finished(&ballast, &id).await;
+    assert_eq!(
+        parent.automation_execution_status(),
+        Some(&AutomationExecutionStatus::Success),
+        "{parent:?}"
+    );
+    assert_eq!(parent.target_maps().len(), 2);
+    assert_eq!(children(&ballast, &id).await.len(), 2);
+    for name in ["/maps/one/m1", "/maps/two/m2"] {
+        ssm.get_parameter()
+            .name(name)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{name} was not written: {e:?}"));
+    }
+
+    let both = ssm
+        .start_automation_execution()
+        .document_name(&document)
+        .target_maps(map("/maps/x", "x"))
+        .target_parameter_name("Item")
+        .targets(
+            aws_sdk_ssm::types::Target::builder()
+                .key("ParameterValues")
+                .values("a")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error_code(&both),
+        "InvalidAutomationExecutionParametersException"
+    );
+    let unknown_parameter = ssm
+        .start_automation_execution()
+        .document_name(&document)
+        .target_maps(HashMap::from([("Nope".to_owned(), vec!["1".to_owned()])]))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error_code(&unknown_parameter),
+        "InvalidAutomationExecutionParametersException"
+    );
+}
+
+/// Pauses until resumed, then waits for an approver, then records the
+/// decision.
+const PAUSE_AND_APPROVE: &str = r#"
+schemaVersion: '0.3'
+parameters:
+  Approver:
+    type: String
+  Name:
+    type: String
+mainSteps:
+  - name: Hold
+    action: aws:pause
+    inputs: {}
+  - name: Approval
+    action: aws:approve
+    inputs:
+      Message: Go ahead?
+      MinRequiredApprovals: 1
+      Approvers:
+        - '{{ Approver }}'
+  - name: Record
+    action: aws:executeAwsApi
+    inputs:
+      Service: ssm
+      Api: PutParameter
+      Name: '{{ Name }}'
+      Value: '{{ Approval.ApprovalStatus }}'
+      Type: String
+"#;
+
+async fn signal(
+    ballast: &Ballast,
+    id: &str,
+    kind: aws_sdk_ssm::types::SignalType,
+    payload: &[(&str, &str)],
+) -> Result<(), String> {
+    ballast
+        .ssm()
+        .send_automation_signal()
+        .automation_execution_id(id)
+        .signal_type(kind)
+        .set_payload((!payload.is_empty()).then(|| parameters(payload)))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| error_code(&e))
+}
+
+async fn waiting_in(ballast: &Ballast, id: &str, name: &str) {
+    in_step(ballast, id, name).await;
+    eventually("the execution to wait for a signal", WAIT, || async {
+        let execution = get(ballast, id).await;
+        (execution.automation_execution_status() == Some(&AutomationExecutionStatus::Waiting)
+            && step_status(&execution, name) == "Waiting")
+            .then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_runbook_resumes_and_waits_for_its_approver() {
+    use aws_sdk_ssm::types::SignalType;
+    let ballast = start();
+    let me = ballast
+        .sts()
+        .get_caller_identity()
+        .send()
+        .await
+        .expect("GetCallerIdentity")
+        .arn()
+        .expect("an ARN")
+        .to_owned();
+    let document = runbook(&ballast, "approve", PAUSE_AND_APPROVE).await;
+    let id = run(
+        &ballast,
+        &document,
+        &[("Approver", &me), ("Name", "/decision/one")],
+    )
+    .await;
+    waiting_in(&ballast, &id, "Hold").await;
+    // Only Resume moves a pause; a step it does not have is not found.
+    assert_eq!(
+        signal(&ballast, &id, SignalType::Approve, &[]).await,
+        Err("InvalidAutomationSignalException".to_owned())
+    );
+    assert_eq!(
+        signal(
+            &ballast,
+            &id,
+            SignalType::Resume,
+            &[("StepName", "Nowhere")]
+        )
+        .await,
+        Err("AutomationStepNotFoundException".to_owned())
+    );
+    signal(&ballast, &id, SignalType::Resume, &[("StepName", "Hold")])
+        .await
+        .expect("Resume");
+    waiting_in(&ballast, &id, "Approval").await;
+    signal(
+        &ballast,
+        &id,
+        SignalType::Approve,
+        &[("Comment", "looks good")],
+    )
+    .await
+    .expect("Approve");
+    let execution = finished(&ballast, &id).await;
+    assert_eq!(
+        execution.automation_execution_status(),
+        Some(&AutomationExecutionStatus::Success),
+        "{execution:?}"
+    );
+    let outputs = step(&execution, "Approval").outputs().expect("outputs");
+    assert_eq!(outputs["ApprovalStatus"], vec!["Approved".to_owned()]);
+    let recorded = ballast
+        .ssm()
+        .get_parameter()
+        .name("/decision/one")
+        .send()
+        .await
+        .expect("the decision");
+    assert_eq!(
+        recorded.parameter().and_then(|p| p.value()),
+        Some("Approved")
+    );
+    assert_eq!(
+        signal(&ballast, &id, SignalType::Resume, &[]).await,
+        Err("InvalidAutomationSignalException".to_owned())
+    );
+
+    // A rejection fails the step and the runbook.
+    let rejected = run(
+        &ballast,
+        &document,
+        &[("Approver", &me), ("Name", "/decision/two")],
+    )
+    .await;
+    waiting_in(&ballast, &rejected, "Hold").await;
+    signal(&ballast, &rejected, SignalType::Resume, &[])
+        .await
+        .expect("Resume");
+    waiting_in(&ballast, &rejected, "Approval").await;
+    signal(
+        &ballast,
+        &rejected,
+        SignalType::Reject,
+        &[("Comment", "not today")],
+    )
+    .await
+    .expect("Reject");
+    let execution = finished(&ballast, &rejected).await;
+    assert_eq!(
+        execution.automation_execution_status(),
+        Some(&AutomationExecutionStatus::Failed)
+    );
+    assert!(
+        execution
+            .failure_message()
+            .unwrap_or("")
+            .contains("rejected"),
+        "{execution:?}"
+    );
+
+    // Only an approver may decide.
+    let someone_else = run(
+        &ballast,
+        &document,
+        &[
+            ("Approver", "arn:aws:iam::000000000000:user/someone-else"),
+            ("Name", "/decision/three"),
+        ],
+    )
+    .await;
+    waiting_in(&ballast, &someone_else, "Hold").await;
+    signal(&ballast, &someone_else, SignalType::Resume, &[])
+        .await
+        .expect("Resume");
+    waiting_in(&ballast, &someone_else, "Approval").await;
+    assert_eq!(
+        signal(&ballast, &someone_else, SignalType::Approve, &[]).await,
+        Err("InvalidAutomationSignalException".to_owned())
+    );
+    assert_eq!(
+        signal(
+            &ballast,
+            "00000000-0000-4000-a000-000000000000",
+            SignalType::Resume,
+            &[]
+        )
+        .await,
+        Err("AutomationExecutionNotFoundException".to_owned())
+    );
+}

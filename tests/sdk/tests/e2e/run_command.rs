@@ -498,6 +498,49 @@ async fn timeouts_cancels_and_errors() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scripts_sleep_follows_the_time_scale_as_its_timeout_does() {
+    let ballast = start();
+    profile(&ballast, "managed", true).await;
+    let instance = launch(&ballast, 1, "managed", "web").await.remove(0);
+    wait_managed(&ballast, std::slice::from_ref(&instance)).await;
+    // A runbook written for AWS: a minute's sleep under a two-minute
+    // timeout. At the tests' time scale the timeout is 2.4 s, so a sleep
+    // in real time would be killed.
+    let mut parameters = commands(&["sleep 60", "sleep 0.5m 15s", "echo slept"]);
+    parameters.insert("executionTimeout".into(), vec!["120".into()]);
+    let sent = ballast
+        .ssm()
+        .send_command()
+        .document_name("AWS-RunShellScript")
+        .instance_ids(&instance)
+        .set_parameters(Some(parameters))
+        .send()
+        .await
+        .expect("SendCommand");
+    let id = sent
+        .command()
+        .and_then(|c| c.command_id())
+        .expect("an id")
+        .to_owned();
+    wait_executed(&ballast, &id, &instance).await;
+    let invocation = ballast
+        .ssm()
+        .get_command_invocation()
+        .command_id(&id)
+        .instance_id(&instance)
+        .send()
+        .await
+        .expect("GetCommandInvocation");
+    assert_eq!(
+        invocation.status(),
+        Some(&CommandInvocationStatus::Success),
+        "{:?}",
+        invocation.standard_error_content()
+    );
+    assert_eq!(invocation.standard_output_content(), Some("slept\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_command_survives_kill_9_of_ballast() {
     let mut ballast = start();
     profile(&ballast, "managed", true).await;
@@ -508,7 +551,8 @@ async fn a_command_survives_kill_9_of_ballast() {
         .send_command()
         .document_name("AWS-RunShellScript")
         .instance_ids(&instance)
-        .set_parameters(Some(commands(&["sleep 1", "echo survived"])))
+        // 50 s at the tests' time scale is 1 s: still running at the kill.
+        .set_parameters(Some(commands(&["sleep 50", "echo survived"])))
         .send()
         .await
         .expect("SendCommand");

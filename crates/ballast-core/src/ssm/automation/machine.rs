@@ -47,6 +47,7 @@ pub fn timeout_seconds(action: &str, timeout: Option<i64>) -> Option<i64> {
     match (action, timeout) {
         (_, Some(t)) => Some(t),
         ("aws:waitForAwsResourceProperty", None) => Some(WAIT_FOR_DEFAULT_TIMEOUT_SECONDS),
+        (super::signal::APPROVE, None) => Some(super::signal::APPROVE_DEFAULT_TIMEOUT_SECONDS),
         _ => None,
     }
 }
@@ -61,7 +62,11 @@ pub fn start_attempt(
     now: i64,
     scale: TimeScale,
 ) {
-    execution.status = Status::InProgress;
+    execution.status = if execution.cancel_handled {
+        Status::Cancelling
+    } else {
+        Status::InProgress
+    };
     execution.current = Some(index);
     let Some(step) = execution.steps.get_mut(index) else {
         return;
@@ -72,6 +77,7 @@ pub fn start_attempt(
     step.attempt += 1;
     step.inputs = Some(inputs);
     step.wait = None;
+    step.signals.clear();
     step.failure_message = None;
     step.deadline_millis = timeout_seconds(&step.def.action, step.def.timeout_seconds).map(|t| {
         now.saturating_add(millis(
@@ -108,7 +114,15 @@ pub fn finish_attempt(execution: &mut Execution, outcome: Outcome, timed_out: bo
             None,
         ),
         (Outcome::Running(wait), false) => {
+            // Paused for a person: the step and the execution show it.
+            let paused = wait == Some(Wait::Signal);
+            if paused {
+                step.status = Some(Status::Waiting);
+            }
             step.wait = wait;
+            if paused {
+                execution.status = Status::Waiting;
+            }
             return;
         }
         (Outcome::Success { outputs, next }, false) => {
@@ -173,6 +187,7 @@ fn go_to(execution: &mut Execution, after: Option<usize>, now: i64) {
                 step.attempt = 0;
                 step.ended_millis = None;
                 step.outputs.clear();
+                step.signals.clear();
             }
         }
         None => {
@@ -197,28 +212,58 @@ fn go_to(execution: &mut Execution, after: Option<usize>, now: i64) {
     }
 }
 
-/// Ends the execution with `status`.
+/// Ends the execution with `status`; one that went on to its `onCancel`
+/// step ends `Cancelled` whatever that step came to.
 pub fn end(execution: &mut Execution, status: Status, message: Option<String>, now: i64) {
+    let status = if execution.cancel_handled {
+        Status::Cancelled
+    } else {
+        status
+    };
     execution.status = status;
     execution.failure_message = message;
     execution.ended_millis = Some(now);
     execution.current = None;
 }
 
-/// StopAutomationExecution (Cancel): the running step and the execution
-/// are `Cancelled`. Returns what the step was waiting on, for the engine
-/// to cancel too (a command, a child execution).
+/// StopAutomationExecution (Cancel): the running step is `Cancelled`;
+/// then the execution goes on from the step its `onCancel` names (still
+/// `Cancelling`; a stop asked for meanwhile changes nothing more), or
+/// ends `Cancelled`.
+/// Returns what the step was waiting on, for the engine to cancel too (a
+/// command, a child execution).
 pub fn cancel(execution: &mut Execution, now: i64) -> Option<Wait> {
     let mut waiting = None;
+    let mut on_cancel = OnFailure::Abort;
     if let Some(step) = execution.current.and_then(|i| execution.steps.get_mut(i))
         && step.status.is_some()
     {
         step.status = Some(Status::Cancelled);
         step.ended_millis = Some(now);
+        step.deadline_millis = None;
         waiting = step.wait.take();
+        on_cancel = step.def.on_cancel.clone();
     }
-    end(execution, Status::Cancelled, None, now);
+    let cleanup = match on_cancel {
+        OnFailure::Step(name) if !execution.cancel_handled => {
+            execution.steps.iter().position(|s| s.def.name == name)
+        }
+        _ => None,
+    };
+    match cleanup {
+        Some(index) => {
+            execution.cancel_handled = true;
+            execution.status = Status::Cancelling;
+            go_to(execution, Some(index), now);
+        }
+        None => end(execution, Status::Cancelled, None, now),
+    }
     waiting
+}
+
+/// Whether a stop was asked for that the engine has not acted on yet.
+pub fn cancel_pending(execution: &Execution) -> bool {
+    execution.cancel_requested && !execution.cancel_handled
 }
 
 /// `aws:branch`: the `NextStep` of the first of `Choices` that holds,

@@ -11,7 +11,9 @@
 //!   (`{{ Step.Output }}`, `{{ automation:EXECUTION_ID }}`, `{{ global:… }}`);
 //! - [`selector`]: JSONPath selectors, `DesiredValues`, typed outputs;
 //! - [`machine`]: the step state machine (attempts, timeouts, `onFailure`,
-//!   `nextStep`, `isEnd`, cancellation, `aws:branch`).
+//!   `nextStep`, `isEnd`, cancellation, `aws:branch`);
+//! - [`signal`]: SendAutomationSignal and the steps that wait for it
+//!   (`aws:pause`, `aws:approve`).
 //!
 //! The engine calls AWS APIs as the execution's [`Identity`] through
 //! [`ApiInvoker`], which the API implements and the binary wires in, the
@@ -21,6 +23,7 @@ pub mod machine;
 pub mod placeholder;
 pub mod plan;
 pub mod selector;
+pub mod signal;
 
 #[cfg(test)]
 mod tests;
@@ -199,6 +202,8 @@ pub enum Wait {
     Child(String),
     /// `aws:waitForAwsResourceProperty`: asks again at this moment.
     Poll(i64),
+    /// `aws:pause`, `aws:approve`: a SendAutomationSignal.
+    Signal,
 }
 
 /// What happened to one step.
@@ -220,6 +225,9 @@ pub struct StepRun {
     pub failure_message: Option<String>,
     pub response_code: Option<String>,
     pub wait: Option<Wait>,
+    /// What SendAutomationSignal sent this attempt.
+    #[serde(default)]
+    pub signals: Vec<signal::Signal>,
 }
 
 impl StepRun {
@@ -237,6 +245,7 @@ impl StepRun {
             failure_message: None,
             response_code: None,
             wait: None,
+            signals: Vec::new(),
         }
     }
 }
@@ -264,6 +273,11 @@ pub struct Execution {
     /// The document's `outputs` (`Step.Output`).
     pub output_refs: Vec<String>,
     pub cancel_requested: bool,
+    /// Set once a cancellation was acted on and the execution went on to
+    /// the step the cancelled step's `onCancel` names: it runs on from
+    /// there, `Cancelling`, and ends `Cancelled`.
+    #[serde(default)]
+    pub cancel_handled: bool,
     /// Set for a rate-controlled execution: it runs no steps itself but a
     /// child execution per target.
     #[serde(default)]
@@ -275,10 +289,13 @@ pub struct Execution {
 /// `MaxConcurrency` and `MaxErrors`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RateControl {
-    /// The parameter each child gets one target value of.
+    /// `TargetParameterName` (empty when `TargetMaps` name none).
     pub parameter: String,
     /// `Targets` as given (key, values), shown back by the API.
     pub targets: Vec<(String, Vec<String>)>,
+    /// `TargetMaps` as given: one child per map, with its parameters.
+    #[serde(default)]
+    pub target_maps: Vec<BTreeMap<String, Vec<String>>>,
     pub max_concurrency: String,
     pub max_errors: String,
     /// The parameters every child gets besides the target's.
@@ -290,7 +307,12 @@ pub struct RateControl {
 /// One target of a rate-controlled execution.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TargetRun {
+    /// The target value shown in `ResolvedTargets`.
     pub value: String,
+    /// The parameters this target's child gets over the supplied ones
+    /// (`TargetParameterName` = value, or a whole `TargetMaps` map).
+    #[serde(default)]
+    pub parameters: BTreeMap<String, Vec<String>>,
     /// The child execution, once started.
     pub child: Option<String>,
     /// The child's status as last seen; `Failed` for one that could not
@@ -299,6 +321,16 @@ pub struct TargetRun {
 }
 
 impl TargetRun {
+    /// A target not started yet.
+    pub fn new(value: String, parameters: BTreeMap<String, Vec<String>>) -> Self {
+        TargetRun {
+            value,
+            parameters,
+            child: None,
+            status: None,
+        }
+    }
+
     /// Where this target is, for rate control.
     pub fn progress(&self) -> crate::ssm::rate::Progress {
         use crate::ssm::rate::Progress;
@@ -386,4 +418,10 @@ pub enum Error {
     /// `InvalidFilterValue`.
     #[error("{0}")]
     InvalidFilterValue(String),
+    /// `InvalidAutomationSignalException`.
+    #[error("{0}")]
+    InvalidSignal(String),
+    /// `AutomationStepNotFoundException`.
+    #[error("{0}")]
+    StepNotFound(String),
 }

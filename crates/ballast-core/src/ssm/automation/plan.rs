@@ -187,6 +187,7 @@ pub fn execution(plan: Plan, start: Start) -> Execution {
         steps: plan.steps.into_iter().map(StepRun::new).collect(),
         output_refs: plan.output_refs,
         cancel_requested: false,
+        cancel_handled: false,
         rate_control: None,
     }
 }

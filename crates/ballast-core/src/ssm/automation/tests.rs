@@ -265,6 +265,29 @@ fn cancel_marks_the_running_step_and_the_execution() {
 }
 
 #[test]
+fn on_cancel_runs_its_step_and_the_execution_still_ends_cancelled() {
+    let mut execution = start(
+        GRACEFUL,
+        &[("InstanceId", "i-1"), ("TargetGroupArn", "arn:tg")],
+    );
+    // The reboot, if cancelled, puts the target back first.
+    execution.steps[2].def.on_cancel = OnFailure::Step("RegisterTarget".to_owned());
+    run_current(&mut execution, success(), 1);
+    run_current(&mut execution, success(), 2);
+    run_current(&mut execution, Outcome::Running(None), 3);
+    assert!(execution.request_cancel());
+    assert!(machine::cancel_pending(&execution));
+    machine::cancel(&mut execution, 4);
+    assert_eq!(execution.status, Status::Cancelling);
+    assert_eq!(execution.steps[2].status, Some(Status::Cancelled));
+    assert_eq!(execution.current, Some(3));
+    assert!(!machine::cancel_pending(&execution), "acted on once");
+    run_current(&mut execution, success(), 5);
+    assert_eq!(execution.status, Status::Cancelled);
+    assert_eq!(execution.steps[3].status, Some(Status::Success));
+}
+
+#[test]
 fn placeholders_take_outputs_ids_and_globals() {
     let mut execution = start(
         GRACEFUL,
