@@ -91,15 +91,25 @@ fn drive(inner: &Inner, window: &Window, mut execution: WindowExecution) -> Resu
     let tasks = inner.store.read(|tx| tx.task_executions(&execution.id))?;
     if execution.status == ExecutionStatus::Cancelling {
         for task in tasks.iter().filter(|t| !t.status.is_final()) {
-            cancel_task(inner, task, now)?;
+            cancel_task(inner, task, ExecutionStatus::Cancelled, now)?;
         }
         execution.status = ExecutionStatus::Cancelled;
         execution.end_millis = Some(now);
         return inner.store.write(|tx| tx.save_window_execution(&execution));
     }
     let past_cutoff = now >= run::cutoff_at(window, execution.start_millis, inner.scale);
+    let registered = inner.store.read(|tx| tx.window_tasks(&window.id))?;
     let mut open = false;
     for task in tasks.iter().filter(|t| !t.status.is_final()) {
+        let stops = past_cutoff
+            && registered.iter().any(|r| {
+                r.id == task.window_task_id
+                    && run::stops_at_cutoff(task.task_type, r.cutoff_behavior)
+            });
+        if stops {
+            cancel_task(inner, task, ExecutionStatus::TimedOut, now)?;
+            continue;
+        }
         open |= !advance_task(inner, window, &execution, task.clone(), past_cutoff, now)?;
     }
     if open {
@@ -108,7 +118,6 @@ fn drive(inner: &Inner, window: &Window, mut execution: WindowExecution) -> Resu
     // Every started task is over (as just saved): the next priority, or
     // the end.
     let tasks = inner.store.read(|tx| tx.task_executions(&execution.id))?;
-    let registered = inner.store.read(|tx| tx.window_tasks(&window.id))?;
     let started: BTreeSet<&str> = tasks.iter().map(|t| t.window_task_id.as_str()).collect();
     let next_priority = registered
         .iter()
@@ -445,9 +454,16 @@ fn observe(
     Some((ended, status))
 }
 
-/// CancelMaintenanceWindowExecution: the task's running invocations are
-/// stopped, the rest never start.
-fn cancel_task(inner: &Inner, task: &TaskExecution, now: i64) -> Result<(), StoreError> {
+/// Stops a task: its running invocations are stopped, the rest never
+/// start, and all end `status` (`CANCELLED` for
+/// CancelMaintenanceWindowExecution, `TIMED_OUT` at a `CANCEL_TASK`
+/// cutoff).
+fn cancel_task(
+    inner: &Inner,
+    task: &TaskExecution,
+    status: ExecutionStatus,
+    now: i64,
+) -> Result<(), StoreError> {
     let identity = identity(inner, task.service_role.as_deref())?;
     let mut invocations = inner
         .store
@@ -458,14 +474,14 @@ fn cancel_task(inner: &Inner, task: &TaskExecution, now: i64) -> Result<(), Stor
         {
             stop(inner, &identity, invocation.task_type, id)?;
         }
-        invocation.status = ExecutionStatus::Cancelled;
+        invocation.status = status;
         invocation.end_millis = Some(now);
         inner
             .store
             .write(|tx| tx.save_task_invocation(invocation))?;
     }
     let mut task = task.clone();
-    task.status = ExecutionStatus::Cancelled;
+    task.status = status;
     task.end_millis = Some(now);
     inner.store.write(|tx| tx.save_task_execution(&task))
 }

@@ -441,3 +441,58 @@ async fn a_window_run_carries_on_after_a_kill_9() {
         .unwrap();
     assert_eq!(runbooks.automation_execution_metadata_list().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_task_cutoff_stops_a_running_command() {
+    // A one-hour window with no cutoff margin ends 7.2 s after it fires.
+    let ballast = Ballast::start_with(&["--time-scale", "0.002"]);
+    profile(&ballast, "window-cutoff", true).await;
+    let ids = launch(&ballast, 1, "window-cutoff", "batch").await;
+    wait_managed(&ballast, &ids).await;
+    let ssm = ballast.ssm();
+    let (window_id, target_id) = window(&ballast, "batch").await;
+    ssm.update_maintenance_window()
+        .window_id(&window_id)
+        .duration(1)
+        .send()
+        .await
+        .expect("UpdateMaintenanceWindow");
+    let mut parameters = shell(&["sleep 1000000"]);
+    if let Some(run) = parameters.run_command.as_mut() {
+        run.parameters
+            .get_or_insert_with(Default::default)
+            .insert("executionTimeout".to_owned(), vec!["172800".to_owned()]);
+    }
+    ssm.register_task_with_maintenance_window()
+        .window_id(&window_id)
+        .task_type(MaintenanceWindowTaskType::RunCommand)
+        .task_arn("AWS-RunShellScript")
+        .cutoff_behavior(aws_sdk_ssm::types::MaintenanceWindowTaskCutoffBehavior::CancelTask)
+        .max_concurrency("1")
+        .max_errors("0")
+        .targets(target("WindowTargetIds", &[target_id]))
+        .task_invocation_parameters(parameters)
+        .send()
+        .await
+        .expect("RegisterTaskWithMaintenanceWindow");
+    start_soon(&ballast, &window_id).await;
+    let execution = ended(&ballast, &window_id).await;
+    assert_eq!(status(execution.status()), "TIMED_OUT", "{execution:?}");
+    let execution_id = execution.window_execution_id().unwrap();
+    let task = tasks(&ballast, execution_id).await.remove(0);
+    assert_eq!(status(task.status()), "TIMED_OUT");
+    let runs = invocations(&ballast, execution_id, task.task_execution_id().unwrap()).await;
+    assert_eq!(runs.len(), 1);
+    assert_eq!(status(runs[0].status()), "TIMED_OUT");
+    let command = runs[0].execution_id().expect("the command").to_owned();
+    let listed = ssm
+        .list_commands()
+        .command_id(&command)
+        .send()
+        .await
+        .expect("ListCommands");
+    assert_eq!(
+        listed.commands()[0].status().map(|s| s.as_str()),
+        Some("Cancelled")
+    );
+}

@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use std::time::Duration;
 
-use super::Window;
 use super::execution::ExecutionStatus;
+use super::{CutoffBehavior, TaskType, Window};
 use crate::TimeScale;
 use crate::ssm::rate::{Ending, Progress};
 
@@ -30,6 +30,14 @@ pub fn ends_at(window: &Window, start: i64, scale: TimeScale) -> i64 {
 /// hours before its end, scaled alike.
 pub fn cutoff_at(window: &Window, start: i64, scale: TimeScale) -> i64 {
     ends_at(window, start, scale).saturating_sub(scaled_hours(window.cutoff, scale))
+}
+
+/// Whether a running task is stopped at the cutoff: only a Run Command
+/// task whose `CutoffBehavior` is `CANCEL_TASK` (its commands are
+/// cancelled and the task ends `TIMED_OUT`). Other tasks run on, as with
+/// `CONTINUE_TASK`, and start no new invocation either way.
+pub fn stops_at_cutoff(task_type: TaskType, behavior: CutoffBehavior) -> bool {
+    task_type == TaskType::RunCommand && behavior == CutoffBehavior::CancelTask
 }
 
 /// Whether a window should fire now, and for which scheduled run.
@@ -231,6 +239,23 @@ mod tests {
             firing(&w, Some(first), true, second + 1, TimeScale::REAL),
             Firing::Overlapping(second)
         );
+    }
+
+    #[test]
+    fn only_run_command_tasks_stop_at_a_cancel_task_cutoff() {
+        use super::super::{CutoffBehavior, TaskType};
+        assert!(stops_at_cutoff(
+            TaskType::RunCommand,
+            CutoffBehavior::CancelTask
+        ));
+        assert!(!stops_at_cutoff(
+            TaskType::RunCommand,
+            CutoffBehavior::ContinueTask
+        ));
+        assert!(!stops_at_cutoff(
+            TaskType::Automation,
+            CutoffBehavior::CancelTask
+        ));
     }
 
     #[test]
