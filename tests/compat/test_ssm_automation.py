@@ -367,6 +367,7 @@ def test_rate_control_with_boto3_and_the_cli(server, uid, tmp_path):
         Filters=[{"Key": "ParentExecutionId", "Values": [parent_id]}]
     )["AutomationExecutionMetadataList"]
     assert len(children) == 2
+    assert sorted(c["Target"] for c in children) == ["one", "two"]
     assert ssm.get_parameter(Name="/per-target/two")["Parameter"]["Value"] == "two"
 
     aws = AwsCli(server.endpoint, tmp_path / "aws-home")

@@ -465,7 +465,7 @@ fn start_child(inner: &Inner, execution: &Execution, inputs: &Value) -> Result<S
     if !parameters.is_empty() {
         request.insert("Parameters".to_owned(), Value::Object(parameters));
     }
-    crate::pass::start_child(inner, execution, request)
+    crate::pass::start_child(inner, execution, request, None)
 }
 
 /// `aws:changeInstanceState`: asks EC2 for the state (unless

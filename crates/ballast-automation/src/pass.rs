@@ -142,11 +142,13 @@ pub(crate) fn request_stop(inner: &Inner, id: &str) -> Result<(), StoreError> {
 /// Starts a child of `parent` (StartAutomationExecution through the API,
 /// as the parent's identity, with `request` as its input) and records
 /// the parent on it, as DescribeAutomationExecutions' `ParentExecutionId`
-/// filter shows. The child's id, or why it could not start.
+/// filter shows, and the `target` it runs for. The child's id, or why it
+/// could not start.
 pub(crate) fn start_child(
     inner: &Inner,
     parent: &Execution,
     request: serde_json::Map<String, serde_json::Value>,
+    target: Option<String>,
 ) -> Result<String, String> {
     let started = inner
         .api
@@ -167,6 +169,7 @@ pub(crate) fn start_child(
         .write(|tx| {
             if let Some(mut child) = tx.automation_execution(&id)? {
                 child.parent_id = Some(parent.id.clone());
+                child.target = target;
                 tx.save_automation_execution(&child)?;
             }
             Ok::<_, StoreError>(())

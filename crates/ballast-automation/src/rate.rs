@@ -100,7 +100,8 @@ fn start_child(inner: &Inner, execution: &Execution, control: &mut RateControl, 
         Value::String(execution.document_version.clone()),
     );
     input.insert("Parameters".to_owned(), Value::Object(parameters));
-    match crate::pass::start_child(inner, execution, input) {
+    let target = Some(run.value.clone()).filter(|v| !v.is_empty());
+    match crate::pass::start_child(inner, execution, input, target) {
         Ok(id) => {
             run.child = Some(id);
             run.status = Some(Status::Pending);

@@ -913,6 +913,7 @@ async fn rate_control_runs_a_child_per_target_one_at_a_time() {
     // Each child really ran with its own target value.
     for (run, item) in runs.iter().zip(["a", "b", "c"]) {
         assert_eq!(run.parameters().unwrap()["Item"], vec![item.to_owned()]);
+        assert_eq!(run.target(), Some(item));
         let stored = ssm
             .get_parameter()
             .name(format!("/rate/{item}"))

@@ -267,6 +267,10 @@ pub struct Execution {
     /// Who its steps act as.
     pub identity: Identity,
     pub parent_id: Option<String>,
+    /// The target value a rate-controlled parent started this child for
+    /// (GetAutomationExecution's `Target`).
+    #[serde(default)]
+    pub target: Option<String>,
     /// The step running or about to run; `None` once it ended.
     pub current: Option<usize>,
     pub steps: Vec<StepRun>,

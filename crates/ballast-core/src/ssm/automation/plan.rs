@@ -188,6 +188,7 @@ pub fn execution(plan: Plan, start: Start) -> Execution {
         output_refs: plan.output_refs,
         cancel_requested: false,
         cancel_handled: false,
+        target: None,
         rate_control: None,
     }
 }
