@@ -1087,6 +1087,16 @@ async fn signal(
         .map_err(|e| error_code(&e))
 }
 
+/// Resumes the runbook's pause and waits until it waits for approval.
+async fn resume_to_approval(ballast: &Ballast, id: &str) {
+    use aws_sdk_ssm::types::SignalType;
+    waiting_in(ballast, id, "Hold").await;
+    signal(ballast, id, SignalType::Resume, &[])
+        .await
+        .expect("Resume");
+    waiting_in(ballast, id, "Approval").await;
+}
+
 async fn waiting_in(ballast: &Ballast, id: &str, name: &str) {
     in_step(ballast, id, name).await;
     eventually("the execution to wait for a signal", WAIT, || async {
@@ -1177,11 +1187,7 @@ async fn a_paused_runbook_resumes_and_waits_for_its_approver() {
         &[("Approver", &me), ("Name", "/decision/two")],
     )
     .await;
-    waiting_in(&ballast, &rejected, "Hold").await;
-    signal(&ballast, &rejected, SignalType::Resume, &[])
-        .await
-        .expect("Resume");
-    waiting_in(&ballast, &rejected, "Approval").await;
+    resume_to_approval(&ballast, &rejected).await;
     signal(
         &ballast,
         &rejected,
@@ -1213,11 +1219,7 @@ async fn a_paused_runbook_resumes_and_waits_for_its_approver() {
         ],
     )
     .await;
-    waiting_in(&ballast, &someone_else, "Hold").await;
-    signal(&ballast, &someone_else, SignalType::Resume, &[])
-        .await
-        .expect("Resume");
-    waiting_in(&ballast, &someone_else, "Approval").await;
+    resume_to_approval(&ballast, &someone_else).await;
     assert_eq!(
         signal(&ballast, &someone_else, SignalType::Approve, &[]).await,
         Err("InvalidAutomationSignalException".to_owned())

@@ -111,6 +111,28 @@ pub(crate) fn commands(lines: &[&str]) -> std::collections::HashMap<String, Vec<
     )])
 }
 
+/// Sends AWS-RunShellScript with `parameters` to `instance`; the
+/// command's id.
+async fn send_shell(
+    ballast: &Ballast,
+    instance: &str,
+    parameters: std::collections::HashMap<String, Vec<String>>,
+) -> String {
+    ballast
+        .ssm()
+        .send_command()
+        .document_name("AWS-RunShellScript")
+        .instance_ids(instance)
+        .set_parameters(Some(parameters))
+        .send()
+        .await
+        .expect("SendCommand")
+        .command()
+        .and_then(|c| c.command_id())
+        .expect("an id")
+        .to_owned()
+}
+
 async fn wait_executed(ballast: &Ballast, command: &str, instance: &str) {
     // The waiter fails on Failed/TimedOut; those tests read the
     // invocation instead.
@@ -330,19 +352,7 @@ async fn exit_194_reboots_and_runs_the_script_again() {
                   echo \"Reboot finished, removing flag file at $flag_location\"\n\
                   rm $flag_location\n";
     let ssm = ballast.ssm();
-    let sent = ssm
-        .send_command()
-        .document_name("AWS-RunShellScript")
-        .instance_ids(&instance)
-        .set_parameters(Some(commands(&[script])))
-        .send()
-        .await
-        .expect("SendCommand");
-    let id = sent
-        .command()
-        .and_then(|c| c.command_id())
-        .expect("an id")
-        .to_owned();
+    let id = send_shell(&ballast, &instance, commands(&[script])).await;
     ssm.wait_until_command_executed()
         .command_id(&id)
         .instance_id(&instance)
@@ -395,19 +405,7 @@ async fn timeouts_cancels_and_errors() {
     // executionTimeout 100 s is 2 s at the tests' time scale.
     let mut parameters = commands(&["sleep 600"]);
     parameters.insert("executionTimeout".into(), vec!["100".into()]);
-    let sent = ssm
-        .send_command()
-        .document_name("AWS-RunShellScript")
-        .instance_ids(&instance)
-        .set_parameters(Some(parameters))
-        .send()
-        .await
-        .expect("SendCommand");
-    let id = sent
-        .command()
-        .and_then(|c| c.command_id())
-        .expect("an id")
-        .to_owned();
+    let id = send_shell(&ballast, &instance, parameters).await;
     let invocation = eventually("the execution timeout", WAIT, || {
         let ssm = ssm.clone();
         let (id, instance) = (id.clone(), instance.clone());
@@ -427,19 +425,7 @@ async fn timeouts_cancels_and_errors() {
     assert_eq!(invocation.response_code(), 137);
 
     // Cancel a long one.
-    let sent = ssm
-        .send_command()
-        .document_name("AWS-RunShellScript")
-        .instance_ids(&instance)
-        .set_parameters(Some(commands(&["sleep 600"])))
-        .send()
-        .await
-        .expect("SendCommand");
-    let id = sent
-        .command()
-        .and_then(|c| c.command_id())
-        .expect("an id")
-        .to_owned();
+    let id = send_shell(&ballast, &instance, commands(&["sleep 600"])).await;
     ssm.cancel_command()
         .command_id(&id)
         .send()
@@ -508,20 +494,7 @@ async fn a_scripts_sleep_follows_the_time_scale_as_its_timeout_does() {
     // in real time would be killed.
     let mut parameters = commands(&["sleep 60", "sleep 0.5m 15s", "echo slept"]);
     parameters.insert("executionTimeout".into(), vec!["120".into()]);
-    let sent = ballast
-        .ssm()
-        .send_command()
-        .document_name("AWS-RunShellScript")
-        .instance_ids(&instance)
-        .set_parameters(Some(parameters))
-        .send()
-        .await
-        .expect("SendCommand");
-    let id = sent
-        .command()
-        .and_then(|c| c.command_id())
-        .expect("an id")
-        .to_owned();
+    let id = send_shell(&ballast, &instance, parameters).await;
     wait_executed(&ballast, &id, &instance).await;
     let invocation = ballast
         .ssm()
@@ -546,21 +519,13 @@ async fn a_command_survives_kill_9_of_ballast() {
     profile(&ballast, "managed", true).await;
     let instance = launch(&ballast, 1, "managed", "web").await.remove(0);
     wait_managed(&ballast, std::slice::from_ref(&instance)).await;
-    let sent = ballast
-        .ssm()
-        .send_command()
-        .document_name("AWS-RunShellScript")
-        .instance_ids(&instance)
-        // 50 s at the tests' time scale is 1 s: still running at the kill.
-        .set_parameters(Some(commands(&["sleep 50", "echo survived"])))
-        .send()
-        .await
-        .expect("SendCommand");
-    let id = sent
-        .command()
-        .and_then(|c| c.command_id())
-        .expect("an id")
-        .to_owned();
+    // 50 s at the tests' time scale is 1 s: still running at the kill.
+    let id = send_shell(
+        &ballast,
+        &instance,
+        commands(&["sleep 50", "echo survived"]),
+    )
+    .await;
     ballast.kill9();
     // Where it was, so the instance's agent finds it again.
     let data_dir = ballast.data_dir.clone();

@@ -235,27 +235,19 @@ pub fn is_approver(approver: &str, sender: &str) -> bool {
 
 /// An ARN's account, kind (`user`, `role`, `root`) and name; a session
 /// (`assumed-role/NAME/SESSION`) is its role.
-fn principal(arn: &str) -> Option<(&str, &str, &str)> {
-    let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(_), Some(service), Some(_), Some(account), Some(resource)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return None;
+fn principal(arn: &str) -> Option<(String, &'static str, String)> {
+    let arn: crate::arn::Arn = arn.parse().ok()?;
+    if arn.resource == "root" {
+        return Some((arn.account, "root", String::new()));
+    }
+    let (kind, path) = arn.resource.split_once('/')?;
+    let (kind, name) = match (arn.service.as_str(), kind) {
+        ("sts", "assumed-role") => ("role", path.split('/').next()?),
+        ("iam", "user") => ("user", path.rsplit('/').next()?),
+        ("iam", "role") => ("role", path.rsplit('/').next()?),
+        _ => return None,
     };
-    if resource == "root" {
-        return Some((account, "root", ""));
-    }
-    let (kind, path) = resource.split_once('/')?;
-    match (service, kind) {
-        ("sts", "assumed-role") => Some((account, "role", path.split('/').next()?)),
-        ("iam", "user" | "role") => Some((account, kind, path.rsplit('/').next()?)),
-        _ => None,
-    }
+    Some((arn.account.clone(), kind, name.to_owned()))
 }
 
 #[cfg(test)]
