@@ -551,3 +551,37 @@ def test_on_cancel_runs_its_step_before_the_execution_ends_cancelled(server, uid
     assert steps["Cleanup"]["StepStatus"] == "Success"
     assert "Skipped" not in steps
     assert ssm.get_parameter(Name=name)["Parameter"]["Value"] == "cleaned up"
+
+
+EC2_VPCS = """
+schemaVersion: '0.3'
+mainSteps:
+  - name: Vpcs
+    action: aws:executeAwsApi
+    inputs:
+      Service: ec2
+      Api: DescribeVpcs
+      Filters:
+        - Name: is-default
+          Values: ['true']
+    outputs:
+      - Name: VpcId
+        Selector: $.Vpcs[0].VpcId
+        Type: String
+      - Name: Cidr
+        Selector: $.Vpcs[0].CidrBlock
+        Type: String
+"""
+
+
+def test_ec2_calls_take_and_give_the_models_member_names(server, uid):
+    ssm, ec2 = server.client("ssm"), server.client("ec2")
+    register(ssm, f"ec2-vpcs-{uid}", EC2_VPCS)
+    execution = finished(
+        ssm, ssm.start_automation_execution(DocumentName=f"ec2-vpcs-{uid}")["AutomationExecutionId"]
+    )
+    assert execution["AutomationExecutionStatus"] == "Success", execution
+    (vpc,) = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
+    outputs = steps_by_name(execution)["Vpcs"]["Outputs"]
+    assert outputs["VpcId"] == [vpc["VpcId"]]
+    assert outputs["Cidr"] == [vpc["CidrBlock"]]

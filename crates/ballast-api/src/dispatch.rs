@@ -85,9 +85,7 @@ fn respond<O: Serialize>(
 ) -> Result<WireResponse, ApiError> {
     if ctx.json_output {
         let body = match output {
-            Some(output) => serde_json::to_vec(output).map_err(|e| {
-                ApiError::internal_for_service(request.service, format!("could not encode: {e}"))
-            })?,
+            Some(output) => json_in_member_names(request, output)?,
             None => b"{}".to_vec(),
         };
         return Ok(WireResponse {
@@ -98,6 +96,27 @@ fn respond<O: Serialize>(
         });
     }
     encode_output(request.service, &request.operation, &ctx.request_id, output)
+}
+
+/// An output as JSON in the model's member names: the generated shapes'
+/// own names, except EC2's, which are renamed from its XML names.
+fn json_in_member_names<O: Serialize>(
+    request: &ApiRequest,
+    output: &O,
+) -> Result<Vec<u8>, ApiError> {
+    let encode_error = |e: serde_json::Error| {
+        ApiError::internal_for_service(request.service, format!("could not encode: {e}"))
+    };
+    if request.service != ballast_wire::Service::Ec2 {
+        return serde_json::to_vec(output).map_err(encode_error);
+    }
+    let written = serde_json::to_value(output).map_err(encode_error)?;
+    let members = ballast_model::member_names::to_members(
+        ballast_model::ec2::MEMBER_NAMES,
+        &format!("{}Output", request.operation),
+        written,
+    );
+    serde_json::to_vec(&members).map_err(encode_error)
 }
 
 /// Declares a service's operations as an enum with a lookup by wire name.

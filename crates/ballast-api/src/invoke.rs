@@ -10,8 +10,9 @@
 //! `aws:executeAwsApi` selectors are written against. For the query
 //! services (ELBv2, Auto Scaling, IAM) and the JSON ones (SSM, DynamoDB)
 //! the generated shapes' serde names are the model's names; EC2's are its
-//! query and XML names (`InstanceId`, `instancesSet`), so EC2 calls work
-//! with those spellings only.
+//! query and XML names (`InstanceId`, `instancesSet`), so its input and
+//! output are renamed through the generated `ec2::MEMBER_NAMES`
+//! (`ballast_model::member_names`).
 
 use ballast_core::clock::epoch_millis;
 use ballast_core::ssm::automation::{ApiCallError, ApiInvoker, Identity};
@@ -102,6 +103,14 @@ impl ApiInvoker for Invoker {
             user_id: principal.user_id(&state.scope),
             principal,
             json_output: true,
+        };
+        let input = match service {
+            Service::Ec2 => ballast_model::member_names::from_members(
+                ballast_model::ec2::MEMBER_NAMES,
+                &format!("{operation}Input"),
+                input,
+            ),
+            _ => input,
         };
         let body = serde_json::to_vec(&input).unwrap_or_else(|_| b"{}".to_vec());
         let request = ApiRequest {

@@ -502,7 +502,7 @@ fn change_instance_state(
                 ));
             }
         };
-        let mut input = json!({ "InstanceId": ids });
+        let mut input = json!({ "InstanceIds": ids });
         if api == "StopInstances"
             && inputs
                 .get("Force")
@@ -524,10 +524,10 @@ fn change_instance_state(
         execution,
         "ec2",
         "DescribeInstances",
-        json!({ "InstanceId": ids }),
+        json!({ "InstanceIds": ids }),
     );
     let states = match described {
-        Ok(response) => selector::select("$..instanceState.name", &response),
+        Ok(response) => selector::select("$.Reservations[*].Instances[*].State.Name", &response),
         Err(error) => return failed(error.to_string()),
     };
     match states {

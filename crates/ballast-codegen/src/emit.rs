@@ -36,6 +36,8 @@ struct Emitter<'m> {
     /// Item names of lists written otherwise than the protocol's default:
     /// each gets a `Spelling` marker type.
     item_names: RefCell<BTreeSet<String>>,
+    /// EC2 structures' fields as `member_names::Field` literals, by name.
+    member_table: BTreeMap<String, Vec<String>>,
     out: String,
 }
 
@@ -63,6 +65,7 @@ pub fn service(config: &ServiceConfig, model: &Value, botocore: &str) -> Result<
         aliases: Vec::new(),
         patterns: RefCell::new(BTreeSet::new()),
         item_names: RefCell::new(BTreeSet::new()),
+        member_table: BTreeMap::new(),
         out: String::new(),
     };
     let mut ops = Vec::new();
@@ -159,6 +162,9 @@ pub fn service(config: &ServiceConfig, model: &Value, botocore: &str) -> Result<
             e.out,
             "/// Shares its shape with [`{target}`].\npub type {alias} = {target};\n"
         );
+    }
+    if protocol == Protocol::Ec2 {
+        e.emit_member_table();
     }
     for (op, input, _) in &ops {
         if input.is_none() {
@@ -423,6 +429,42 @@ impl<'m> Emitter<'m> {
         (written, read)
     }
 
+    /// The generated structure a member of shape `target` holds (itself,
+    /// or as list items or map values), and whether it is a map.
+    fn held_structure(&self, target: &str) -> (String, bool) {
+        let shape = self.shape(target);
+        match shape["type"].as_str().unwrap_or("") {
+            "structure" => (self.names.get(target).cloned().unwrap_or_default(), false),
+            "list" => self.held_structure(shape["member"]["shape"].as_str().unwrap_or("")),
+            "map" => {
+                let (held, _) = self.held_structure(shape["value"]["shape"].as_str().unwrap_or(""));
+                (held, true)
+            }
+            _ => (String::new(), false),
+        }
+    }
+
+    /// EC2's member names beside its wire names, for JSON in the model's
+    /// member names (`crate::member_names`), sorted for lookup; an alias
+    /// has its shape's fields.
+    fn emit_member_table(&mut self) {
+        let mut table = self.member_table.clone();
+        for (alias, target) in &self.aliases {
+            if let Some(fields) = self.member_table.get(target) {
+                table.insert(alias.clone(), fields.clone());
+            }
+        }
+        self.out.push_str(
+            "/// Every structure's members in the model's names and on the wire.\n\
+             pub static MEMBER_NAMES: crate::member_names::Shapes = {\n\
+             use crate::member_names::Field;\n&[\n",
+        );
+        for (name, fields) in table {
+            let _ = writeln!(self.out, "({name:?}, &[{}]),", fields.join(", "));
+        }
+        self.out.push_str("]\n};\n\n");
+    }
+
     fn doc_line(&mut self, html: &Value) {
         self.doc_indented(html, "");
     }
@@ -474,6 +516,12 @@ impl<'m> Emitter<'m> {
                 }
             }
             self.out.push_str(";\n");
+            if self.protocol == Protocol::Ec2 {
+                let (holds, map) = self.held_structure(target);
+                self.member_table.entry(name.clone()).or_default().push(format!(
+                    "Field {{ member: {member_name:?}, written: {written:?}, read: {read:?}, holds: {holds:?}, map: {map} }}"
+                ));
+            }
             plan.push((
                 member_name.to_string(),
                 rust,

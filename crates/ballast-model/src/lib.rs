@@ -9,6 +9,7 @@
 //! runtime those modules use.
 
 mod blob;
+pub mod member_names;
 pub mod required;
 pub mod rules;
 mod services;

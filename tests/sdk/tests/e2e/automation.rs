@@ -696,7 +696,66 @@ mainSteps:
         .and_then(|s| s.name())
         .map(|n| n.as_str().to_owned());
     assert_eq!(state.as_deref(), Some("running"));
+
+    // EC2 through aws:executeAwsApi in the model's member names, as boto3
+    // and AWS's own runbooks write them.
+    let reader = runbook(&ballast, "ec2-reader", EC2_READER).await;
+    let read = run(&ballast, &reader, &[("InstanceId", &ids[0])]).await;
+    let read = finished(&ballast, &read).await;
+    assert_eq!(
+        read.automation_execution_status(),
+        Some(&AutomationExecutionStatus::Success),
+        "{read:?}"
+    );
+    let outputs = step(&read, "Describe").outputs().expect("outputs");
+    let instance = &described.reservations()[0].instances()[0];
+    assert_eq!(
+        outputs["Type"],
+        vec![instance.instance_type().unwrap().as_str().to_owned()]
+    );
+    let groups: Vec<String> = instance
+        .security_groups()
+        .iter()
+        .filter_map(|g| g.group_id().map(str::to_owned))
+        .collect();
+    assert!(!groups.is_empty());
+    assert_eq!(outputs["Groups"], groups);
 }
+
+/// Reads an instance through EC2 in the model's member names.
+const EC2_READER: &str = r#"
+schemaVersion: '0.3'
+parameters:
+  InstanceId:
+    type: String
+mainSteps:
+  - name: Describe
+    action: aws:executeAwsApi
+    inputs:
+      Service: ec2
+      Api: DescribeInstances
+      InstanceIds:
+        - '{{ InstanceId }}'
+    outputs:
+      - Name: Type
+        Selector: $.Reservations[0].Instances[0].InstanceType
+        Type: String
+      - Name: Groups
+        Selector: $.Reservations[0].Instances[0].SecurityGroups..GroupId
+        Type: StringList
+  - name: Running
+    action: aws:assertAwsResourceProperty
+    inputs:
+      Service: ec2
+      Api: DescribeInstances
+      Filters:
+        - Name: instance-id
+          Values:
+            - '{{ InstanceId }}'
+      PropertySelector: $.Reservations..Instances..State.Name
+      DesiredValues:
+        - running
+"#;
 
 const DURABLE: &str = r#"
 schemaVersion: '0.3'
