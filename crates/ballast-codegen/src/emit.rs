@@ -456,6 +456,7 @@ impl<'m> Emitter<'m> {
         }
         self.out.push_str(
             "/// Every structure's members in the model's names and on the wire.\n\
+             #[rustfmt::skip]\n\
              pub static MEMBER_NAMES: crate::member_names::Shapes = {\n\
              use crate::member_names::Field;\n&[\n",
         );
