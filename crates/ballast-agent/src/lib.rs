@@ -171,7 +171,7 @@ pub async fn run(options: Options) -> Result<(), AgentError> {
 
 impl Agent {
     fn scaled(&self, aws: Duration) -> Duration {
-        aws.mul_f64(self.options.time_scale.max(0.0))
+        scaled_time::scale_duration(aws, self.options.time_scale)
     }
 
     async fn credentials(&self) -> Result<Credentials, AgentError> {

@@ -37,7 +37,7 @@ impl ScriptTime {
 
     /// `aws` (a timeout as the document gives it) in real time.
     pub fn scaled(&self, aws: Duration) -> Duration {
-        aws.mul_f64(self.scale.max(0.0))
+        scale_duration(aws, self.scale)
     }
 
     /// Puts the scaled `sleep` first on `command`'s `PATH`.
@@ -46,6 +46,18 @@ impl ScriptTime {
             command.env("PATH", path_with(bin, std::env::var_os("PATH").as_deref()));
         }
     }
+}
+
+/// `duration` times `scale`, saturating: a scale that is not a finite,
+/// non-negative number counts as 1, and a product too long for a
+/// `Duration` is [`LONGEST`].
+pub fn scale_duration(duration: Duration, scale: f64) -> Duration {
+    let scale = if scale.is_finite() && scale >= 0.0 {
+        scale
+    } else {
+        1.0
+    };
+    Duration::try_from_secs_f64(duration.as_secs_f64() * scale).unwrap_or(LONGEST)
 }
 
 /// Where the agent keeps the scaled `sleep`, under its state directory.
@@ -123,7 +135,7 @@ fn seconds(operand: &str) -> Option<f64> {
 pub fn sleep(scale: f64, operands: &[String]) -> i32 {
     match interval(operands) {
         Ok(Some(interval)) => {
-            std::thread::sleep(interval.mul_f64(scale.max(0.0)));
+            std::thread::sleep(scale_duration(interval, scale));
             0
         }
         Ok(None) => loop {
@@ -161,6 +173,16 @@ mod tests {
                 "{operands:?}: {got:?}"
             );
         }
+    }
+
+    #[test]
+    fn scaling_saturates_instead_of_panicking() {
+        let minute = Duration::from_secs(60);
+        assert_eq!(scale_duration(minute, 0.05), Duration::from_secs(3));
+        assert_eq!(scale_duration(minute, f64::NAN), minute);
+        assert_eq!(scale_duration(minute, -2.0), minute);
+        assert_eq!(scale_duration(minute, f64::INFINITY), minute);
+        assert_eq!(scale_duration(minute, 1e300), LONGEST);
     }
 
     #[test]
