@@ -1,0 +1,472 @@
+//! `deploy`: the table and its data, the key pair, the instance role, the
+//! launch template, the Auto Scaling group, the load balancer, and the
+//! parameters the recommender reads, in the seed's order.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, PutRequest,
+    ScalarAttributeType, WriteRequest,
+};
+use base64::Engine as _;
+
+use crate::clients::Clients;
+use crate::names;
+use crate::progress::{rule, wait_for};
+
+/// The recommendations the table starts with.
+const RECOMMENDATIONS: &str = include_str!("../resources/recommendations.json");
+
+/// What the instance role may do: read the table, read the parameters.
+fn instance_policy(table_arn: &str) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["dynamodb:Query", "dynamodb:Scan", "dynamodb:GetItem", "dynamodb:DescribeTable"],
+                "Resource": table_arn,
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["ssm:GetParameter", "ssm:GetParameters"],
+                "Resource": "*",
+            },
+        ],
+    })
+    .to_string()
+}
+
+const TRUST_EC2: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+/// The user data that starts the recommender at an instance's first
+/// boot, on port 80 of every address (of the instance's own address on
+/// Ballast's process runtime, where instances share the host's network).
+pub fn user_data(recommender: &Path) -> String {
+    let path = recommender.to_string_lossy().replace('\'', r"'\''");
+    format!(
+        "#!/bin/bash\n\
+         # Start the recommendation service in the background.\n\
+         listen=\"${{BALLAST_PRIVATE_IP:-0.0.0.0}}:80\"\n\
+         nohup '{path}' --listen \"$listen\" >/var/tmp/recommender.log 2>&1 &\n"
+    )
+}
+
+/// Everything `deploy` made that later stages use.
+#[derive(Debug, Clone)]
+pub struct Deployed {
+    pub endpoint: String,
+    pub target_group_arn: String,
+}
+
+/// Runs every step of the deployment.
+pub async fn run(
+    clients: &Clients,
+    recommender: &Path,
+    work_dir: &Path,
+) -> anyhow::Result<Deployed> {
+    rule();
+    println!("Deploying a recommendation service on three instances behind a load balancer.");
+    rule();
+    table(clients).await?;
+    key_pair(clients, work_dir).await?;
+    let table_arn = clients
+        .dynamodb
+        .describe_table()
+        .table_name(names::TABLE)
+        .send()
+        .await?
+        .table()
+        .and_then(|t| t.table_arn())
+        .context("the table has no ARN")?
+        .to_owned();
+    instance_profile(clients, &table_arn).await?;
+    launch_template(clients, recommender).await?;
+    let zones = group(clients).await?;
+    let deployed = load_balancer(clients, &zones).await?;
+    parameters(clients).await?;
+    rule();
+    println!("The service answers at http://{}", deployed.endpoint);
+    Ok(deployed)
+}
+
+async fn table(clients: &Clients) -> anyhow::Result<()> {
+    println!(
+        "Creating the table {} that recommendations come from.",
+        names::TABLE
+    );
+    let attribute = |name: &str, kind| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(kind)
+            .build()
+    };
+    let key = |name: &str, kind| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+    };
+    clients
+        .dynamodb
+        .create_table()
+        .table_name(names::TABLE)
+        .attribute_definitions(attribute("MediaType", ScalarAttributeType::S)?)
+        .attribute_definitions(attribute("ItemId", ScalarAttributeType::N)?)
+        .key_schema(key("MediaType", KeyType::Hash)?)
+        .key_schema(key("ItemId", KeyType::Range)?)
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .context("CreateTable")?;
+    wait_for(
+        "the table to be active",
+        Duration::from_secs(120),
+        Duration::from_millis(250),
+        || async {
+            let out = clients
+                .dynamodb
+                .describe_table()
+                .table_name(names::TABLE)
+                .send()
+                .await
+                .ok()?;
+            (out.table()?.table_status()?.as_str() == "ACTIVE").then_some(())
+        },
+    )
+    .await?;
+    let items: Vec<serde_json::Map<String, serde_json::Value>> =
+        serde_json::from_str(RECOMMENDATIONS).context("reading the recommendations")?;
+    let mut writes = Vec::new();
+    for item in items {
+        let mut put = PutRequest::builder();
+        for (name, value) in item {
+            let value = match value {
+                serde_json::Value::Number(n) => AttributeValue::N(n.to_string()),
+                serde_json::Value::String(s) => AttributeValue::S(s),
+                other => AttributeValue::S(other.to_string()),
+            };
+            put = put.item(name, value);
+        }
+        writes.push(WriteRequest::builder().put_request(put.build()?).build());
+    }
+    for chunk in writes.chunks(25) {
+        clients
+            .dynamodb
+            .batch_write_item()
+            .request_items(names::TABLE, chunk.to_vec())
+            .send()
+            .await
+            .context("BatchWriteItem")?;
+    }
+    println!("Filled it with {} recommendations.", writes.len());
+    Ok(())
+}
+
+async fn key_pair(clients: &Clients, work_dir: &Path) -> anyhow::Result<()> {
+    let out = clients
+        .ec2
+        .create_key_pair()
+        .key_name(names::KEY_PAIR)
+        .send()
+        .await
+        .context("CreateKeyPair")?;
+    let path = work_dir.join(format!("{}.pem", names::KEY_PAIR));
+    std::fs::write(&path, out.key_material().unwrap_or_default())
+        .with_context(|| format!("writing {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    println!(
+        "Created the key pair {} ({}).",
+        names::KEY_PAIR,
+        path.display()
+    );
+    Ok(())
+}
+
+async fn instance_profile(clients: &Clients, table_arn: &str) -> anyhow::Result<()> {
+    let policy_arn = clients
+        .iam
+        .create_policy()
+        .policy_name(names::POLICY)
+        .policy_document(instance_policy(table_arn))
+        .send()
+        .await
+        .context("CreatePolicy")?
+        .policy()
+        .and_then(|p| p.arn())
+        .context("the policy has no ARN")?
+        .to_owned();
+    clients
+        .iam
+        .create_role()
+        .role_name(names::ROLE)
+        .assume_role_policy_document(TRUST_EC2)
+        .send()
+        .await
+        .context("CreateRole")?;
+    for arn in [policy_arn.as_str(), names::MANAGED_INSTANCE_CORE] {
+        clients
+            .iam
+            .attach_role_policy()
+            .role_name(names::ROLE)
+            .policy_arn(arn)
+            .send()
+            .await
+            .context("AttachRolePolicy")?;
+    }
+    clients
+        .iam
+        .create_instance_profile()
+        .instance_profile_name(names::PROFILE)
+        .send()
+        .await
+        .context("CreateInstanceProfile")?;
+    clients
+        .iam
+        .add_role_to_instance_profile()
+        .instance_profile_name(names::PROFILE)
+        .role_name(names::ROLE)
+        .send()
+        .await
+        .context("AddRoleToInstanceProfile")?;
+    println!(
+        "Created the role {} with the policy {} and the instance profile {}.",
+        names::ROLE,
+        names::POLICY,
+        names::PROFILE
+    );
+    Ok(())
+}
+
+async fn launch_template(clients: &Clients, recommender: &Path) -> anyhow::Result<()> {
+    use aws_sdk_ec2::types::{
+        InstanceType, LaunchTemplateIamInstanceProfileSpecificationRequest,
+        RequestLaunchTemplateData,
+    };
+    let image = clients
+        .ssm
+        .get_parameter()
+        .name(names::AMI_PARAMETER)
+        .send()
+        .await
+        .context("GetParameter for the image")?
+        .parameter()
+        .and_then(|p| p.value())
+        .context("the image parameter has no value")?
+        .to_owned();
+    let data = RequestLaunchTemplateData::builder()
+        .image_id(&image)
+        .instance_type(InstanceType::T3Micro)
+        .key_name(names::KEY_PAIR)
+        .iam_instance_profile(
+            LaunchTemplateIamInstanceProfileSpecificationRequest::builder()
+                .name(names::PROFILE)
+                .build(),
+        )
+        .user_data(base64::engine::general_purpose::STANDARD.encode(user_data(recommender)))
+        .build();
+    clients
+        .ec2
+        .create_launch_template()
+        .launch_template_name(names::LAUNCH_TEMPLATE)
+        .launch_template_data(data)
+        .send()
+        .await
+        .context("CreateLaunchTemplate")?;
+    println!(
+        "Created the launch template {} for {image} on t3.micro.",
+        names::LAUNCH_TEMPLATE
+    );
+    Ok(())
+}
+
+/// The group, across the region's zones; returns the zones.
+async fn group(clients: &Clients) -> anyhow::Result<Vec<String>> {
+    let zones: Vec<String> = clients
+        .ec2
+        .describe_availability_zones()
+        .send()
+        .await
+        .context("DescribeAvailabilityZones")?
+        .availability_zones()
+        .iter()
+        .filter_map(|z| z.zone_name().map(str::to_owned))
+        .collect();
+    clients
+        .autoscaling
+        .create_auto_scaling_group()
+        .auto_scaling_group_name(names::GROUP)
+        .launch_template(
+            aws_sdk_autoscaling::types::LaunchTemplateSpecification::builder()
+                .launch_template_name(names::LAUNCH_TEMPLATE)
+                .version("$Default")
+                .build(),
+        )
+        .set_availability_zones(Some(zones.clone()))
+        .min_size(names::GROUP_SIZE)
+        .max_size(names::GROUP_SIZE)
+        .send()
+        .await
+        .context("CreateAutoScalingGroup")?;
+    println!(
+        "Created the Auto Scaling group {} across {zones:?}.",
+        names::GROUP
+    );
+    Ok(zones)
+}
+
+async fn load_balancer(clients: &Clients, zones: &[String]) -> anyhow::Result<Deployed> {
+    use aws_sdk_ec2::types::Filter;
+    use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, ProtocolEnum};
+    let filter = |name: &str, values: Vec<String>| {
+        Filter::builder()
+            .name(name)
+            .set_values(Some(values))
+            .build()
+    };
+    let vpc = clients
+        .ec2
+        .describe_vpcs()
+        .filters(filter("is-default", vec!["true".to_owned()]))
+        .send()
+        .await
+        .context("DescribeVpcs")?
+        .vpcs()
+        .first()
+        .and_then(|v| v.vpc_id())
+        .context("there is no default VPC")?
+        .to_owned();
+    let subnets: Vec<String> = clients
+        .ec2
+        .describe_subnets()
+        .filters(filter("vpc-id", vec![vpc.clone()]))
+        .filters(filter("availability-zone", zones.to_vec()))
+        .filters(filter("default-for-az", vec!["true".to_owned()]))
+        .send()
+        .await
+        .context("DescribeSubnets")?
+        .subnets()
+        .iter()
+        .filter_map(|s| s.subnet_id().map(str::to_owned))
+        .collect();
+    let target_group = clients
+        .elb
+        .create_target_group()
+        .name(names::TARGET_GROUP)
+        .protocol(ProtocolEnum::Http)
+        .port(names::PORT)
+        .health_check_path("/healthcheck")
+        .health_check_interval_seconds(10)
+        .health_check_timeout_seconds(5)
+        .healthy_threshold_count(2)
+        .unhealthy_threshold_count(2)
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .context("CreateTargetGroup")?;
+    let target_group_arn = target_group
+        .target_groups()
+        .first()
+        .and_then(|t| t.target_group_arn())
+        .context("no target group ARN")?
+        .to_owned();
+    let lb = clients
+        .elb
+        .create_load_balancer()
+        .name(names::LOAD_BALANCER)
+        .set_subnets(Some(subnets))
+        .send()
+        .await
+        .context("CreateLoadBalancer")?;
+    let lb = lb.load_balancers().first().context("no load balancer")?;
+    let lb_arn = lb
+        .load_balancer_arn()
+        .context("no load balancer ARN")?
+        .to_owned();
+    let endpoint = lb.dns_name().context("no DNS name")?.to_owned();
+    wait_for(
+        "the load balancer to be active",
+        Duration::from_secs(300),
+        Duration::from_millis(500),
+        || async {
+            let out = clients
+                .elb
+                .describe_load_balancers()
+                .load_balancer_arns(&lb_arn)
+                .send()
+                .await
+                .ok()?;
+            let state = out
+                .load_balancers()
+                .first()?
+                .state()?
+                .code()?
+                .as_str()
+                .to_owned();
+            (state == "active").then_some(())
+        },
+    )
+    .await?;
+    clients
+        .elb
+        .create_listener()
+        .load_balancer_arn(&lb_arn)
+        .protocol(ProtocolEnum::Http)
+        .port(names::PORT)
+        .default_actions(
+            Action::builder()
+                .r#type(ActionTypeEnum::Forward)
+                .target_group_arn(&target_group_arn)
+                .build(),
+        )
+        .send()
+        .await
+        .context("CreateListener")?;
+    clients
+        .autoscaling
+        .attach_load_balancer_target_groups()
+        .auto_scaling_group_name(names::GROUP)
+        .target_group_arns(&target_group_arn)
+        .send()
+        .await
+        .context("AttachLoadBalancerTargetGroups")?;
+    println!(
+        "Created the target group {}, the load balancer {} and its listener, and attached the group.",
+        names::TARGET_GROUP,
+        names::LOAD_BALANCER
+    );
+    Ok(Deployed {
+        endpoint,
+        target_group_arn,
+    })
+}
+
+/// The parameters' starting values: the real table, no fallback, shallow
+/// health checks.
+async fn parameters(clients: &Clients) -> anyhow::Result<()> {
+    use recommender::settings;
+    for (name, value) in [
+        (settings::TABLE, names::TABLE),
+        (settings::FAILURE_RESPONSE, "none"),
+        (settings::HEALTH_CHECK, "shallow"),
+    ] {
+        clients
+            .ssm
+            .put_parameter()
+            .name(name)
+            .value(value)
+            .r#type(aws_sdk_ssm::types::ParameterType::String)
+            .overwrite(true)
+            .send()
+            .await
+            .with_context(|| format!("PutParameter {name}"))?;
+    }
+    println!("Set the service's parameters to their starting values.");
+    Ok(())
+}
