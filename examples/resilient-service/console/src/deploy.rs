@@ -15,6 +15,7 @@ use base64::Engine as _;
 use crate::clients::Clients;
 use crate::names;
 use crate::progress::{rule, wait_for};
+use crate::service::Service;
 
 /// The recommendations the table starts with.
 const RECOMMENDATIONS: &str = include_str!("../resources/recommendations.json");
@@ -54,19 +55,12 @@ pub fn user_data(recommender: &Path) -> String {
     )
 }
 
-/// Everything `deploy` made that later stages use.
-#[derive(Debug, Clone)]
-pub struct Deployed {
-    pub endpoint: String,
-    pub target_group_arn: String,
-}
-
 /// Runs every step of the deployment.
 pub async fn run(
     clients: &Clients,
     recommender: &Path,
     work_dir: &Path,
-) -> anyhow::Result<Deployed> {
+) -> anyhow::Result<Service> {
     rule();
     println!("Deploying a recommendation service on three instances behind a load balancer.");
     rule();
@@ -321,7 +315,7 @@ async fn group(clients: &Clients) -> anyhow::Result<Vec<String>> {
     Ok(zones)
 }
 
-async fn load_balancer(clients: &Clients, zones: &[String]) -> anyhow::Result<Deployed> {
+async fn load_balancer(clients: &Clients, zones: &[String]) -> anyhow::Result<Service> {
     use aws_sdk_ec2::types::Filter;
     use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, ProtocolEnum};
     let filter = |name: &str, values: Vec<String>| {
@@ -441,7 +435,7 @@ async fn load_balancer(clients: &Clients, zones: &[String]) -> anyhow::Result<De
         names::TARGET_GROUP,
         names::LOAD_BALANCER
     );
-    Ok(Deployed {
+    Ok(Service {
         endpoint,
         target_group_arn,
     })

@@ -1,14 +1,17 @@
 //! `resilient-service`: seed 001's scenario on aws-sdk-rust. `deploy`
-//! builds the service and checks that it answers from all three
-//! instances; `destroy` takes everything down again; `all` does both.
-//! Point it at Ballast with `--endpoint-url` (or `AWS_ENDPOINT_URL`).
+//! builds the service and checks that it answers; `demo` walks through
+//! the stages; `destroy` takes everything down again; `all` does the
+//! three. Point it at Ballast with `--endpoint-url` (or
+//! `AWS_ENDPOINT_URL`).
 
 mod check;
 mod clients;
+mod demo;
 mod deploy;
 mod destroy;
 mod names;
 mod progress;
+mod service;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -32,17 +35,23 @@ struct Cli {
     /// this machine); by default the one built next to this program.
     #[arg(long, global = true)]
     recommender: Option<PathBuf>,
+    /// Check what each stage should show instead of offering the menu;
+    /// the first deviation ends the run with an error.
+    #[arg(long, global = true)]
+    non_interactive: bool,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Create the service and check that every instance answers.
+    /// Create the service and check that it answers.
     Deploy,
+    /// Walk through the stages on the deployed service.
+    Demo,
     /// Delete everything the scenario made.
     Destroy,
-    /// Deploy, check, then destroy, whatever happened in between.
+    /// Deploy, demo, then destroy, whatever happened in between.
     All,
 }
 
@@ -60,17 +69,37 @@ fn recommender(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     Ok(sibling)
 }
 
-async fn deploy_and_check(clients: &clients::Clients, cli: &Cli) -> anyhow::Result<()> {
+/// Deploys, then waits until the targets are healthy and the endpoint
+/// answers, as the seed verifies it.
+async fn deploy(clients: &clients::Clients, cli: &Cli) -> anyhow::Result<service::Service> {
     let recommender = recommender(cli.recommender.clone())?;
-    let deployed = deploy::run(clients, &recommender, &cli.work_dir).await?;
+    let service = deploy::run(clients, &recommender, &cli.work_dir).await?;
     check::healthy_targets(
         clients,
-        &deployed.target_group_arn,
+        &service.target_group_arn,
         names::GROUP_SIZE as usize,
         Duration::from_secs(600),
     )
     .await?;
-    check::every_instance_recommends(&deployed.endpoint, names::GROUP_SIZE as usize).await
+    progress::wait_for(
+        "the load balancer endpoint to answer",
+        Duration::from_secs(120),
+        Duration::from_millis(500),
+        || async {
+            let (status, _) = check::get(&service.endpoint).await.ok()?;
+            (status == 200).then_some(())
+        },
+    )
+    .await?;
+    Ok(service)
+}
+
+fn mode(cli: &Cli) -> demo::Mode {
+    if cli.non_interactive {
+        demo::Mode::Checked
+    } else {
+        demo::Mode::Interactive
+    }
 }
 
 #[tokio::main]
@@ -78,12 +107,19 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let clients = clients::Clients::new(cli.endpoint_url.as_deref()).await;
     match cli.command {
-        Command::Deploy => deploy_and_check(&clients, &cli).await,
+        Command::Deploy => deploy(&clients, &cli).await.map(|_| ()),
+        Command::Demo => {
+            let service = service::Service::find(&clients).await?;
+            demo::run(&clients, &service, mode(&cli)).await
+        }
         Command::Destroy => destroy::run(&clients).await,
         Command::All => {
-            let deployed = deploy_and_check(&clients, &cli).await;
+            let shown = match deploy(&clients, &cli).await {
+                Ok(service) => demo::run(&clients, &service, mode(&cli)).await,
+                Err(error) => Err(error),
+            };
             let destroyed = destroy::run(&clients).await;
-            deployed.and(destroyed)
+            shown.and(destroyed)
         }
     }
 }
