@@ -40,19 +40,23 @@ fn instance_policy(table_arn: &str) -> String {
     .to_string()
 }
 
+/// Lets EC2 instances assume a role.
 const TRUST_EC2: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
-/// The user data that starts the recommender at an instance's first
-/// boot, on port 80 of every address (of the instance's own address on
-/// Ballast's process runtime, where instances share the host's network).
-pub fn user_data(recommender: &Path) -> String {
+/// The shell lines that start the recommender in the background, on
+/// port 80 of every address (of the instance's own address on Ballast's
+/// process runtime, where instances share the host's network).
+pub fn start_lines(recommender: &Path) -> String {
     let path = recommender.to_string_lossy().replace('\'', r"'\''");
     format!(
-        "#!/bin/bash\n\
-         # Start the recommendation service in the background.\n\
-         listen=\"${{BALLAST_PRIVATE_IP:-0.0.0.0}}:80\"\n\
-         nohup '{path}' --listen \"$listen\" >/var/tmp/recommender.log 2>&1 &\n"
+        "listen=\"${{BALLAST_PRIVATE_IP:-0.0.0.0}}:80\"\n\
+         nohup '{path}' --listen \"$listen\" >\"${{HOME:-/tmp}}/recommender.log\" 2>&1 &\n"
     )
+}
+
+/// The user data: start the recommendation service at first boot.
+pub fn user_data(recommender: &Path) -> String {
+    format!("#!/bin/bash\n{}", start_lines(recommender))
 }
 
 /// Runs every step of the deployment.
@@ -76,7 +80,7 @@ pub async fn run(
         .and_then(|t| t.table_arn())
         .context("the table has no ARN")?
         .to_owned();
-    instance_profile(clients, &table_arn).await?;
+    create_identity(clients, names::INSTANCE, instance_policy(&table_arn)).await?;
     launch_template(clients, recommender).await?;
     let zones = group(clients).await?;
     let deployed = load_balancer(clients, &zones).await?;
@@ -183,12 +187,18 @@ async fn key_pair(clients: &Clients, work_dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn instance_profile(clients: &Clients, table_arn: &str) -> anyhow::Result<()> {
+/// Creates `identity`'s policy from `document`, its role (which EC2 may
+/// assume, with Run Command's managed policy too) and its profile.
+pub async fn create_identity(
+    clients: &Clients,
+    identity: names::Identity,
+    document: String,
+) -> anyhow::Result<()> {
     let policy_arn = clients
         .iam
         .create_policy()
-        .policy_name(names::POLICY)
-        .policy_document(instance_policy(table_arn))
+        .policy_name(identity.policy)
+        .policy_document(document)
         .send()
         .await
         .context("CreatePolicy")?
@@ -199,7 +209,7 @@ async fn instance_profile(clients: &Clients, table_arn: &str) -> anyhow::Result<
     clients
         .iam
         .create_role()
-        .role_name(names::ROLE)
+        .role_name(identity.role)
         .assume_role_policy_document(TRUST_EC2)
         .send()
         .await
@@ -208,7 +218,7 @@ async fn instance_profile(clients: &Clients, table_arn: &str) -> anyhow::Result<
         clients
             .iam
             .attach_role_policy()
-            .role_name(names::ROLE)
+            .role_name(identity.role)
             .policy_arn(arn)
             .send()
             .await
@@ -217,23 +227,21 @@ async fn instance_profile(clients: &Clients, table_arn: &str) -> anyhow::Result<
     clients
         .iam
         .create_instance_profile()
-        .instance_profile_name(names::PROFILE)
+        .instance_profile_name(identity.profile)
         .send()
         .await
         .context("CreateInstanceProfile")?;
     clients
         .iam
         .add_role_to_instance_profile()
-        .instance_profile_name(names::PROFILE)
-        .role_name(names::ROLE)
+        .instance_profile_name(identity.profile)
+        .role_name(identity.role)
         .send()
         .await
         .context("AddRoleToInstanceProfile")?;
     println!(
         "Created the role {} with the policy {} and the instance profile {}.",
-        names::ROLE,
-        names::POLICY,
-        names::PROFILE
+        identity.role, identity.policy, identity.profile
     );
     Ok(())
 }
@@ -260,7 +268,7 @@ async fn launch_template(clients: &Clients, recommender: &Path) -> anyhow::Resul
         .key_name(names::KEY_PAIR)
         .iam_instance_profile(
             LaunchTemplateIamInstanceProfileSpecificationRequest::builder()
-                .name(names::PROFILE)
+                .name(names::INSTANCE.profile)
                 .build(),
         )
         .user_data(base64::engine::general_purpose::STANDARD.encode(user_data(recommender)))

@@ -49,7 +49,9 @@ pub async fn run(clients: &Clients) -> anyhow::Result<()> {
             .await
             .map_err(error_text),
     );
-    instance_profile(clients).await;
+    for identity in [names::BAD_CREDENTIALS, names::INSTANCE] {
+        delete_identity(clients, identity).await;
+    }
     // DeleteKeyPair succeeds for a key that does not exist; ask first.
     match clients
         .ec2
@@ -199,25 +201,26 @@ async fn load_balancer(clients: &Clients) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn instance_profile(clients: &Clients) {
+/// Deletes `identity`'s profile, role and policy, whichever exist.
+async fn delete_identity(clients: &Clients, identity: names::Identity) {
     let iam = &clients.iam;
     let _ = iam
         .remove_role_from_instance_profile()
-        .instance_profile_name(names::PROFILE)
-        .role_name(names::ROLE)
+        .instance_profile_name(identity.profile)
+        .role_name(identity.role)
         .send()
         .await;
     report(
-        "the instance profile",
+        &format!("the instance profile {}", identity.profile),
         iam.delete_instance_profile()
-            .instance_profile_name(names::PROFILE)
+            .instance_profile_name(identity.profile)
             .send()
             .await
             .map_err(error_text),
     );
     let attached: Vec<String> = iam
         .list_attached_role_policies()
-        .role_name(names::ROLE)
+        .role_name(identity.role)
         .send()
         .await
         .map(|out| {
@@ -230,22 +233,22 @@ async fn instance_profile(clients: &Clients) {
     for arn in &attached {
         let _ = iam
             .detach_role_policy()
-            .role_name(names::ROLE)
+            .role_name(identity.role)
             .policy_arn(arn)
             .send()
             .await;
     }
     report(
-        "the role",
+        &format!("the role {}", identity.role),
         iam.delete_role()
-            .role_name(names::ROLE)
+            .role_name(identity.role)
             .send()
             .await
             .map_err(error_text),
     );
     let policy = attached
         .iter()
-        .find(|arn| arn.ends_with(&format!("/{}", names::POLICY)))
+        .find(|arn| arn.ends_with(&format!("/{}", identity.policy)))
         .cloned();
     let policy = match policy {
         Some(arn) => Some(arn),
@@ -258,19 +261,19 @@ async fn instance_profile(clients: &Clients) {
             .and_then(|out| {
                 out.policies()
                     .iter()
-                    .find(|p| p.policy_name() == Some(names::POLICY))
+                    .find(|p| p.policy_name() == Some(identity.policy))
                     .and_then(|p| p.arn().map(str::to_owned))
             }),
     };
     match policy {
         Some(arn) => report(
-            "the policy",
+            &format!("the policy {}", identity.policy),
             iam.delete_policy()
                 .policy_arn(arn)
                 .send()
                 .await
                 .map_err(error_text),
         ),
-        None => println!("Skipped the policy: not found."),
+        None => println!("Skipped the policy {}: not found.", identity.policy),
     }
 }

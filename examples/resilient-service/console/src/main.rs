@@ -71,9 +71,12 @@ fn recommender(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
 
 /// Deploys, then waits until the targets are healthy and the endpoint
 /// answers, as the seed verifies it.
-async fn deploy(clients: &clients::Clients, cli: &Cli) -> anyhow::Result<service::Service> {
-    let recommender = recommender(cli.recommender.clone())?;
-    let service = deploy::run(clients, &recommender, &cli.work_dir).await?;
+async fn deploy(
+    clients: &clients::Clients,
+    cli: &Cli,
+    recommender: &std::path::Path,
+) -> anyhow::Result<service::Service> {
+    let service = deploy::run(clients, recommender, &cli.work_dir).await?;
     check::healthy_targets(
         clients,
         &service.target_group_arn,
@@ -107,18 +110,28 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let clients = clients::Clients::new(cli.endpoint_url.as_deref()).await;
     match cli.command {
-        Command::Deploy => deploy(&clients, &cli).await.map(|_| ()),
+        Command::Deploy => {
+            let recommender = recommender(cli.recommender.clone())?;
+            deploy(&clients, &cli, &recommender).await.map(|_| ())
+        }
         Command::Demo => {
             let service = service::Service::find(&clients).await?;
-            demo::run(&clients, &service, mode(&cli)).await
+            let recommender = recommender(cli.recommender.clone())?;
+            demo::run(&clients, &service, &recommender, mode(&cli)).await
         }
         Command::Destroy => destroy::run(&clients).await,
         Command::All => {
-            let shown = match deploy(&clients, &cli).await {
-                Ok(service) => demo::run(&clients, &service, mode(&cli)).await,
+            let recommender = recommender(cli.recommender.clone())?;
+            let mut clock = progress::StageClock::start();
+            let deployed = deploy(&clients, &cli, &recommender).await;
+            clock.lap("deploy");
+            let shown = match deployed {
+                Ok(service) => demo::run(&clients, &service, &recommender, mode(&cli)).await,
                 Err(error) => Err(error),
             };
+            let mut clock = progress::StageClock::start();
             let destroyed = destroy::run(&clients).await;
+            clock.lap("destroy");
             shown.and(destroyed)
         }
     }

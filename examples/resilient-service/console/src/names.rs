@@ -4,9 +4,28 @@
 
 pub const TABLE: &str = "doc-example-recommendation-service";
 pub const KEY_PAIR: &str = "doc-example-resilience-key";
-pub const POLICY: &str = "doc-example-resilience-pol";
-pub const ROLE: &str = "doc-example-resilience-role";
-pub const PROFILE: &str = "doc-example-resilience-prof";
+
+/// A policy, the role it is attached to, and the role's instance profile.
+#[derive(Debug, Clone, Copy)]
+pub struct Identity {
+    pub policy: &'static str,
+    pub role: &'static str,
+    pub profile: &'static str,
+}
+
+/// What the instances run as: the table and the parameters.
+pub const INSTANCE: Identity = Identity {
+    policy: "doc-example-resilience-pol",
+    role: "doc-example-resilience-role",
+    profile: "doc-example-resilience-prof",
+};
+
+/// What the demo gives one instance: the parameters but not the table.
+pub const BAD_CREDENTIALS: Identity = Identity {
+    policy: "doc-example-resilience-bc-pol",
+    role: "doc-example-resilience-bc-role",
+    profile: "doc-example-resilience-bc-prof",
+};
 pub const LAUNCH_TEMPLATE: &str = "doc-example-resilience-template";
 pub const GROUP: &str = "doc-example-resilience-group";
 pub const TARGET_GROUP: &str = "doc-example-resilience-tg";

@@ -6,6 +6,30 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+/// Times the parts of a run, each printed as `Stage time: NAME: 1.2 s`
+/// (what `bench/resilient-service.sh` reads).
+#[derive(Debug)]
+pub struct StageClock {
+    since: Instant,
+}
+
+impl StageClock {
+    pub fn start() -> StageClock {
+        StageClock {
+            since: Instant::now(),
+        }
+    }
+
+    /// Prints the time since the last lap (or the start) under `name`.
+    pub fn lap(&mut self, name: &str) {
+        println!(
+            "Stage time: {name}: {:.1} s",
+            self.since.elapsed().as_secs_f64()
+        );
+        self.since = Instant::now();
+    }
+}
+
 /// A line between sections.
 pub fn rule() {
     println!("{}", "-".repeat(88));

@@ -64,7 +64,7 @@ fn all_deploys_checks_and_destroys() {
     let (ok, text) = run(&ballast, work.path(), &["--non-interactive", "all"]);
     assert!(ok, "{text}");
     assert!(text.contains("All 3 instances answered"), "{text}");
-    assert_eq!(text.matches("Checked: ").count(), 3, "{text}");
+    assert_eq!(text.matches("Checked: ").count(), 7, "{text}");
     assert!(
         text.contains("Set doc-example-resilient-architecture-failure-response to 'static'"),
         "{text}"
