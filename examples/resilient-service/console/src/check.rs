@@ -59,6 +59,27 @@ pub async fn target_health(
         .collect())
 }
 
+/// Waits until the targets' health, as DescribeTargetHealth reports it, is
+/// as `accept` wants: up to ten minutes, which a replacement instance may
+/// take on AWS.
+pub async fn targets_become(
+    clients: &Clients,
+    target_group_arn: &str,
+    what: &str,
+    accept: impl Fn(&[(String, String, Option<String>)]) -> bool,
+) -> anyhow::Result<()> {
+    wait_for(
+        what,
+        Duration::from_secs(600),
+        Duration::from_millis(300),
+        || async {
+            let targets = target_health(clients, target_group_arn).await.ok()?;
+            accept(&targets).then_some(())
+        },
+    )
+    .await
+}
+
 /// Waits until `count` targets are healthy.
 pub async fn healthy_targets(
     clients: &Clients,

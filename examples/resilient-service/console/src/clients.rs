@@ -36,3 +36,21 @@ impl Clients {
         }
     }
 }
+
+impl Clients {
+    /// Sets the String parameter `name` to `value`, as the recommender
+    /// reads it on its next request.
+    pub async fn set_parameter(&self, name: &str, value: &str) -> anyhow::Result<()> {
+        use anyhow::Context as _;
+        self.ssm
+            .put_parameter()
+            .name(name)
+            .value(value)
+            .r#type(aws_sdk_ssm::types::ParameterType::String)
+            .overwrite(true)
+            .send()
+            .await
+            .with_context(|| format!("PutParameter {name}"))?;
+        Ok(())
+    }
+}

@@ -255,7 +255,7 @@ async fn restart_recommender(
         .to_owned();
     wait_for(
         "the recommender to restart",
-        Duration::from_secs(120),
+        Duration::from_secs(300),
         Duration::from_millis(300),
         || async {
             let out = clients
@@ -321,16 +321,17 @@ async fn deep_health_checks(
         mode,
         "the poisoned instance is unhealthy (Target.ResponseCodeMismatch), the others healthy and answering",
         || async {
-            wait_for("the poisoned target to fail its checks", Duration::from_secs(120), Duration::from_millis(300), || async {
-                let targets = check::target_health(clients, &service.target_group_arn).await.ok()?;
-                let as_wanted = targets.iter().all(|(id, state, reason)| {
-                    if id == poisoned {
-                        state == "unhealthy" && reason.as_deref() == Some("Target.ResponseCodeMismatch")
-                    } else {
-                        state == "healthy"
-                    }
-                });
-                (as_wanted && targets.len() == names::GROUP_SIZE as usize).then_some(())
+            let tg = &service.target_group_arn;
+            check::targets_become(clients, tg, "the poisoned target to fail its checks", |targets| {
+                targets.len() == names::GROUP_SIZE as usize
+                    && targets.iter().all(|(id, state, reason)| {
+                        if id == poisoned {
+                            state == "unhealthy"
+                                && reason.as_deref() == Some("Target.ResponseCodeMismatch")
+                        } else {
+                            state == "healthy"
+                        }
+                    })
             })
             .await?;
             for _ in 0..30 {
@@ -370,23 +371,15 @@ async fn replace_instance(
         mode,
         "three healthy targets, none of them the terminated instance, every GET recommends",
         || async {
-            wait_for(
-                "a replacement to be healthy",
-                Duration::from_secs(300),
-                Duration::from_millis(500),
-                || async {
-                    let targets = check::target_health(clients, &service.target_group_arn)
-                        .await
-                        .ok()?;
-                    let healthy: BTreeSet<&str> = targets
-                        .iter()
-                        .filter(|(_, state, _)| state == "healthy")
-                        .map(|(id, _, _)| id.as_str())
-                        .collect();
-                    (healthy.len() == names::GROUP_SIZE as usize && !healthy.contains(poisoned))
-                        .then_some(())
-                },
-            )
+            let tg = &service.target_group_arn;
+            check::targets_become(clients, tg, "a replacement to be healthy", |targets| {
+                let healthy: BTreeSet<&str> = targets
+                    .iter()
+                    .filter(|(_, state, _)| state == "healthy")
+                    .map(|(id, _, _)| id.as_str())
+                    .collect();
+                healthy.len() == names::GROUP_SIZE as usize && !healthy.contains(poisoned)
+            })
             .await?;
             for _ in 0..30 {
                 let (status, body) = check::get(&service.endpoint).await?;
@@ -416,24 +409,16 @@ async fn fail_open(clients: &Clients, service: &Service, mode: Mode) -> anyhow::
         mode,
         "every target is unhealthy, and GET still answers 200 with the static suggestion",
         || async {
-            wait_for(
-                "every target to fail its checks",
-                Duration::from_secs(120),
-                Duration::from_millis(300),
-                || async {
-                    let targets = check::target_health(clients, &service.target_group_arn)
-                        .await
-                        .ok()?;
-                    // The replaced instance may still be draining.
-                    let serving: Vec<_> = targets
-                        .iter()
-                        .filter(|(_, state, _)| state != "draining")
-                        .collect();
-                    let failed = serving.len() == names::GROUP_SIZE as usize
-                        && serving.iter().all(|(_, state, _)| state == "unhealthy");
-                    failed.then_some(())
-                },
-            )
+            let tg = &service.target_group_arn;
+            check::targets_become(clients, tg, "every target to fail its checks", |targets| {
+                // The replaced instance may still be draining.
+                let serving: Vec<_> = targets
+                    .iter()
+                    .filter(|(_, state, _)| state != "draining")
+                    .collect();
+                serving.len() == names::GROUP_SIZE as usize
+                    && serving.iter().all(|(_, state, _)| state == "unhealthy")
+            })
             .await?;
             answers(&service.endpoint, 200, Some(STATIC_TITLE)).await
         },
@@ -461,16 +446,7 @@ async fn group_instances(clients: &Clients) -> anyhow::Result<Vec<String>> {
 }
 
 async fn set(clients: &Clients, name: &str, value: &str) -> anyhow::Result<()> {
-    clients
-        .ssm
-        .put_parameter()
-        .name(name)
-        .value(value)
-        .r#type(aws_sdk_ssm::types::ParameterType::String)
-        .overwrite(true)
-        .send()
-        .await
-        .with_context(|| format!("PutParameter {name}"))?;
+    clients.set_parameter(name, value).await?;
     println!("Set {name} to '{value}'.");
     Ok(())
 }
@@ -483,7 +459,7 @@ async fn answers(endpoint: &str, status: u16, title: Option<&str>) -> anyhow::Re
     };
     wait_for(
         &what,
-        Duration::from_secs(60),
+        Duration::from_secs(300),
         Duration::from_millis(200),
         || async {
             let (got, body) = check::get(endpoint).await.ok()?;

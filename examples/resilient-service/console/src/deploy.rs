@@ -458,16 +458,7 @@ async fn parameters(clients: &Clients) -> anyhow::Result<()> {
         (settings::FAILURE_RESPONSE, "none"),
         (settings::HEALTH_CHECK, "shallow"),
     ] {
-        clients
-            .ssm
-            .put_parameter()
-            .name(name)
-            .value(value)
-            .r#type(aws_sdk_ssm::types::ParameterType::String)
-            .overwrite(true)
-            .send()
-            .await
-            .with_context(|| format!("PutParameter {name}"))?;
+        clients.set_parameter(name, value).await?;
     }
     println!("Set the service's parameters to their starting values.");
     Ok(())
