@@ -2,7 +2,7 @@
 //! launch template, the Auto Scaling group, the load balancer, and the
 //! parameters the recommender reads, in the seed's order.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -54,15 +54,40 @@ pub fn start_lines(recommender: &Path) -> String {
     )
 }
 
-/// The user data: start the recommendation service at first boot.
-pub fn user_data(recommender: &Path) -> String {
-    format!("#!/bin/bash\n{}", start_lines(recommender))
+/// The recommender as instances get it.
+#[derive(Debug, Clone)]
+pub struct Recommender {
+    /// Where it is on the instance.
+    pub path: PathBuf,
+    /// Where the instance downloads it from at first boot (on AWS);
+    /// `None` when `path` is already there (on Ballast, whose instances
+    /// see this machine's files).
+    pub url: Option<String>,
+}
+
+impl Recommender {
+    /// Where a downloaded recommender goes.
+    pub const INSTALLED: &str = "/usr/local/bin/recommender";
+}
+
+/// The user data: fetch the recommender if it has to be, then start it.
+pub fn user_data(recommender: &Recommender) -> String {
+    let mut script = String::from("#!/bin/bash\n");
+    if let Some(url) = &recommender.url {
+        let url = url.replace('\'', r"'\''");
+        let path = recommender.path.to_string_lossy();
+        script.push_str(&format!(
+            "curl -fsSL --retry 5 '{url}' -o '{path}'\nchmod +x '{path}'\n"
+        ));
+    }
+    script.push_str(&start_lines(&recommender.path));
+    script
 }
 
 /// Runs every step of the deployment.
 pub async fn run(
     clients: &Clients,
-    recommender: &Path,
+    recommender: &Recommender,
     work_dir: &Path,
 ) -> anyhow::Result<Service> {
     rule();
@@ -246,7 +271,7 @@ pub async fn create_identity(
     Ok(())
 }
 
-async fn launch_template(clients: &Clients, recommender: &Path) -> anyhow::Result<()> {
+async fn launch_template(clients: &Clients, recommender: &Recommender) -> anyhow::Result<()> {
     use aws_sdk_ec2::types::{
         InstanceType, LaunchTemplateIamInstanceProfileSpecificationRequest,
         RequestLaunchTemplateData,
@@ -462,4 +487,36 @@ async fn parameters(clients: &Clients) -> anyhow::Result<()> {
     }
     println!("Set the service's parameters to their starting values.");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_data_starts_a_local_recommender() {
+        let script = user_data(&Recommender {
+            path: PathBuf::from("/opt/it's/recommender"),
+            url: None,
+        });
+        assert!(script.starts_with("#!/bin/bash\n"));
+        assert!(!script.contains("curl"));
+        assert!(
+            script.contains(r"nohup '/opt/it'\''s/recommender' --listen"),
+            "{script}"
+        );
+    }
+
+    #[test]
+    fn user_data_downloads_the_recommender_first_on_aws() {
+        let script = user_data(&Recommender {
+            path: PathBuf::from(Recommender::INSTALLED),
+            url: Some("https://example.com/recommender".to_owned()),
+        });
+        let fetch = script.find("curl -fsSL").expect("a download");
+        let start = script
+            .find("nohup '/usr/local/bin/recommender'")
+            .expect("a start");
+        assert!(fetch < start, "{script}");
+    }
 }

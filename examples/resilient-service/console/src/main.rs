@@ -31,10 +31,14 @@ struct Cli {
     /// Where the key pair's private key is written.
     #[arg(long, default_value = ".", global = true)]
     work_dir: PathBuf,
-    /// The recommender program the instances run (on Ballast, a path on
-    /// this machine); by default the one built next to this program.
-    #[arg(long, global = true)]
+    /// The recommender program the instances run: on Ballast, a path on
+    /// this machine; by default the one built next to this program.
+    #[arg(long, global = true, conflicts_with = "recommender_url")]
     recommender: Option<PathBuf>,
+    /// Instead, where instances download the recommender from at first
+    /// boot (a Linux release build): how it reaches instances on AWS.
+    #[arg(long, global = true)]
+    recommender_url: Option<String>,
     /// Check what each stage should show instead of offering the menu;
     /// the first deviation ends the run with an error.
     #[arg(long, global = true)]
@@ -55,18 +59,27 @@ enum Command {
     All,
 }
 
-fn recommender(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
-    if let Some(path) = given {
-        return Ok(path);
+fn recommender(cli: &Cli) -> anyhow::Result<deploy::Recommender> {
+    if let Some(url) = &cli.recommender_url {
+        return Ok(deploy::Recommender {
+            path: PathBuf::from(deploy::Recommender::INSTALLED),
+            url: Some(url.clone()),
+        });
     }
-    let exe = std::env::current_exe().context("finding this program")?;
-    let sibling = exe.with_file_name("recommender");
-    anyhow::ensure!(
-        sibling.exists(),
-        "no recommender next to {}; build it (cargo build -p recommender) or pass --recommender",
-        exe.display()
-    );
-    Ok(sibling)
+    let path = match &cli.recommender {
+        Some(path) => path.clone(),
+        None => {
+            let exe = std::env::current_exe().context("finding this program")?;
+            let sibling = exe.with_file_name("recommender");
+            anyhow::ensure!(
+                sibling.exists(),
+                "no recommender next to {}; build it (cargo build -p recommender), or pass --recommender or --recommender-url",
+                exe.display()
+            );
+            sibling
+        }
+    };
+    Ok(deploy::Recommender { path, url: None })
 }
 
 /// Deploys, then waits until the targets are healthy and the endpoint
@@ -74,7 +87,7 @@ fn recommender(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
 async fn deploy(
     clients: &clients::Clients,
     cli: &Cli,
-    recommender: &std::path::Path,
+    recommender: &deploy::Recommender,
 ) -> anyhow::Result<service::Service> {
     let service = deploy::run(clients, recommender, &cli.work_dir).await?;
     check::healthy_targets(
@@ -111,22 +124,22 @@ async fn main() -> anyhow::Result<()> {
     let clients = clients::Clients::new(cli.endpoint_url.as_deref()).await;
     match cli.command {
         Command::Deploy => {
-            let recommender = recommender(cli.recommender.clone())?;
+            let recommender = recommender(&cli)?;
             deploy(&clients, &cli, &recommender).await.map(|_| ())
         }
         Command::Demo => {
             let service = service::Service::find(&clients).await?;
-            let recommender = recommender(cli.recommender.clone())?;
-            demo::run(&clients, &service, &recommender, mode(&cli)).await
+            let recommender = recommender(&cli)?;
+            demo::run(&clients, &service, &recommender.path, mode(&cli)).await
         }
         Command::Destroy => destroy::run(&clients).await,
         Command::All => {
-            let recommender = recommender(cli.recommender.clone())?;
+            let recommender = recommender(&cli)?;
             let mut clock = progress::StageClock::start();
             let deployed = deploy(&clients, &cli, &recommender).await;
             clock.lap("deploy");
             let shown = match deployed {
-                Ok(service) => demo::run(&clients, &service, &recommender, mode(&cli)).await,
+                Ok(service) => demo::run(&clients, &service, &recommender.path, mode(&cli)).await,
                 Err(error) => Err(error),
             };
             let mut clock = progress::StageClock::start();
