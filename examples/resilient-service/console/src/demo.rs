@@ -225,8 +225,12 @@ async fn bad_credentials(
         mode,
         "the poisoned instance answers with the static suggestion, the others recommend, every target is healthy",
         || async {
-            poisoned_and_healthy_answer(&service.endpoint, &instance).await?;
-            all_healthy(clients, service).await
+            // The reboot stopped the service, so the instance failed its
+            // checks; it is back in rotation once they pass again.
+            let count = names::GROUP_SIZE as usize;
+            check::healthy_targets(clients, &service.target_group_arn, count, Duration::from_secs(600))
+                .await?;
+            poisoned_and_healthy_answer(&service.endpoint, &instance).await
         },
     )
     .await?;
