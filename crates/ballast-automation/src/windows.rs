@@ -11,7 +11,7 @@
 //! calls read it. Everything is saved as it happens, so a restarted
 //! Ballast carries on with the same executions.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use ballast_core::clock::epoch_millis;
 use ballast_core::ec2::instance::InstanceState;
@@ -21,7 +21,7 @@ use ballast_core::ssm::maintenance_window::execution::{
     ExecutionStatus, TaskExecution, TaskInvocation, WindowExecution,
 };
 use ballast_core::ssm::maintenance_window::run::{self, Firing, Pseudo};
-use ballast_core::ssm::maintenance_window::{TaskType, Window, WindowTask};
+use ballast_core::ssm::maintenance_window::{CutoffBehavior, TaskType, Window, WindowTask};
 use ballast_core::ssm::rate;
 use ballast_store::{StoreError, Tx};
 use serde_json::{Map, Value, json};
@@ -98,14 +98,22 @@ fn drive(inner: &Inner, window: &Window, mut execution: WindowExecution) -> Resu
         return inner.store.write(|tx| tx.save_window_execution(&execution));
     }
     let past_cutoff = now >= run::cutoff_at(window, execution.start_millis, inner.scale);
-    let registered = inner.store.read(|tx| tx.window_tasks(&window.id))?;
+    // Which registered tasks a cutoff stops; read only once it has come.
+    let cutoff_behavior: BTreeMap<String, CutoffBehavior> = if past_cutoff {
+        inner
+            .store
+            .read(|tx| tx.window_tasks(&window.id))?
+            .into_iter()
+            .map(|t| (t.id, t.cutoff_behavior))
+            .collect()
+    } else {
+        BTreeMap::new()
+    };
     let mut open = false;
     for task in tasks.iter().filter(|t| !t.status.is_final()) {
-        let stops = past_cutoff
-            && registered.iter().any(|r| {
-                r.id == task.window_task_id
-                    && run::stops_at_cutoff(task.task_type, r.cutoff_behavior)
-            });
+        let stops = cutoff_behavior
+            .get(&task.window_task_id)
+            .is_some_and(|b| run::stops_at_cutoff(task.task_type, *b));
         if stops {
             cancel_task(inner, task, ExecutionStatus::TimedOut, now)?;
             continue;
@@ -118,6 +126,7 @@ fn drive(inner: &Inner, window: &Window, mut execution: WindowExecution) -> Resu
     // Every started task is over (as just saved): the next priority, or
     // the end.
     let tasks = inner.store.read(|tx| tx.task_executions(&execution.id))?;
+    let registered = inner.store.read(|tx| tx.window_tasks(&window.id))?;
     let started: BTreeSet<&str> = tasks.iter().map(|t| t.window_task_id.as_str()).collect();
     let next_priority = registered
         .iter()
