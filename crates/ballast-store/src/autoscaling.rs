@@ -4,9 +4,10 @@
 //! states, hooks, suspensions and instance refreshes, so every change the
 //! API or the controller makes to a group is one row written in one
 //! transaction. Activities are rows of their own, kept after the group is
-//! deleted (`IncludeDeletedGroups`).
+//! deleted (`IncludeDeletedGroups`). Launch configurations are one
+//! record each.
 
-use ballast_core::autoscaling::{Activity, Group};
+use ballast_core::autoscaling::{Activity, Group, LaunchConfiguration};
 use rusqlite::{OptionalExtension, params};
 use serde::de::DeserializeOwned;
 
@@ -76,6 +77,51 @@ impl Tx<'_> {
             ],
         )?;
         Ok(())
+    }
+
+    /// A launch configuration by name.
+    pub fn launch_configuration(
+        &self,
+        name: &str,
+    ) -> Result<Option<LaunchConfiguration>, StoreError> {
+        let record: Option<String> = self
+            .conn()
+            .prepare_cached("SELECT record FROM asg_launch_configurations WHERE name = ?1")?
+            .query_row(params![name], |row| row.get(0))
+            .optional()?;
+        record.as_deref().map(decode).transpose()
+    }
+
+    /// Every launch configuration, by name.
+    pub fn launch_configurations(&self) -> Result<Vec<LaunchConfiguration>, StoreError> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT record FROM asg_launch_configurations ORDER BY name")?;
+        let rows = stmt.query_map([], |row| row.get::<_, String>(0))?;
+        rows.map(|r| decode(&r?)).collect()
+    }
+
+    /// Inserts a launch configuration (they are immutable); `false` if the
+    /// name is taken.
+    pub fn insert_launch_configuration(
+        &self,
+        config: &LaunchConfiguration,
+    ) -> Result<bool, StoreError> {
+        let n = self.execute(
+            "INSERT INTO asg_launch_configurations (name, record) VALUES (?1, ?2)
+             ON CONFLICT (name) DO NOTHING",
+            params![config.name, serde_json::to_string(config)?],
+        )?;
+        Ok(n > 0)
+    }
+
+    /// Deletes a launch configuration; `false` if it did not exist.
+    pub fn delete_launch_configuration(&self, name: &str) -> Result<bool, StoreError> {
+        let n = self.execute(
+            "DELETE FROM asg_launch_configurations WHERE name = ?1",
+            params![name],
+        )?;
+        Ok(n > 0)
     }
 
     /// A group's activities (every group's without a name), newest first.
@@ -154,5 +200,60 @@ mod tests {
         store.write(|tx| tx.delete_asg_group("a")).unwrap();
         assert!(store.read(|tx| tx.asg_group("a")).unwrap().is_none());
         assert_eq!(store.read(|tx| tx.activities(None)).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn launch_configurations_are_unique_by_name() {
+        use ballast_core::autoscaling::LaunchConfiguration;
+        use ballast_core::autoscaling::configuration::ConfigurationSpec;
+        let config = |name: &str| {
+            LaunchConfiguration::create(
+                name.into(),
+                format!("arn:{name}"),
+                ConfigurationSpec {
+                    image_id: Some("ami-0ba11a5700a023086".into()),
+                    instance_type: Some("t3.micro".into()),
+                    ..ConfigurationSpec::default()
+                },
+                1,
+            )
+            .unwrap()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (first, again) = store
+            .write(|tx| {
+                let first = tx.insert_launch_configuration(&config("b"))?;
+                tx.insert_launch_configuration(&config("a"))?;
+                Ok::<_, crate::StoreError>((first, tx.insert_launch_configuration(&config("b"))?))
+            })
+            .unwrap();
+        assert!(first && !again, "a taken name is refused");
+        drop(store);
+        // Survives a reopen.
+        let store = Store::open(dir.path()).unwrap();
+        let names: Vec<String> = store
+            .read(|tx| tx.launch_configurations())
+            .unwrap()
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        assert_eq!(names, ["a", "b"]);
+        assert!(
+            store
+                .write(|tx| tx.delete_launch_configuration("a"))
+                .unwrap()
+        );
+        assert!(
+            !store
+                .write(|tx| tx.delete_launch_configuration("a"))
+                .unwrap()
+        );
+        assert!(
+            store
+                .read(|tx| tx.launch_configuration("a"))
+                .unwrap()
+                .is_none()
+        );
     }
 }

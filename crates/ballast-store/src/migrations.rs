@@ -367,6 +367,15 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (operation, token)
     ) WITHOUT ROWID;
     "#,
+    // 15: Auto Scaling launch configurations, one record each, by name
+    // (unique in the region). Which groups use one is read from the
+    // groups' records.
+    r#"
+    CREATE TABLE asg_launch_configurations (
+        name   TEXT PRIMARY KEY NOT NULL,
+        record TEXT NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

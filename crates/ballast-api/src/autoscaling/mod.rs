@@ -176,6 +176,7 @@ fn template_spec(tx: &Tx<'_>, spec: &LaunchTemplateSpecification) -> Result<Temp
         id: template.id,
         name: template.name,
         version: spec.version.clone(),
+        configuration: None,
     })
 }
 

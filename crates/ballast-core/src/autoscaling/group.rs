@@ -878,6 +878,7 @@ pub(crate) mod tests {
                 id: "lt-1".into(),
                 name: "t".into(),
                 version: None,
+                configuration: None,
             },
             GroupSpec {
                 min_size: Some(min),

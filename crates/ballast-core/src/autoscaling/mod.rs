@@ -1,6 +1,7 @@
 //! EC2 Auto Scaling rules: groups and their validation, the lifecycle of
 //! instances in a group, suspended processes, lifecycle hooks, scaling
 //! activities, zone balancing and termination policies, instance refresh,
+//! launch configurations ([`configuration`]),
 //! and the controller's decisions ([`step`]) as plain functions of the
 //! group, what the world looks like and the time.
 //!
@@ -11,6 +12,7 @@
 //! values.
 
 pub mod activity;
+pub mod configuration;
 pub mod controller;
 pub mod group;
 pub mod hook;
@@ -20,6 +22,7 @@ pub mod step;
 pub mod template;
 
 pub use activity::{Activity, ActivityStatus};
+pub use configuration::LaunchConfiguration;
 pub use controller::{AutoScaling, NoAutoScaling};
 pub use group::{Attachment, AttachmentState, Group, GroupSpec, GroupTag};
 pub use hook::{LifecycleHook, Transition, WaitingAction};

@@ -547,9 +547,12 @@ pub fn choose_victim(group: &Group, desired_template: &TemplateSpec) -> Option<S
                     "OldestInstance" => launched,
                     "NewestInstance" => -launched,
                     "OldestLaunchTemplate" | "OldestLaunchConfiguration" | "AllocationStrategy" => {
-                        // Instances not on the group's current template go first.
+                        // Instances not on the group's current template (or
+                        // launch configuration) go first.
                         i64::from(m.launch_template.as_ref().is_some_and(|t| {
-                            t.id == desired_template.id && t.version == desired_template.version
+                            t.id == desired_template.id
+                                && t.version == desired_template.version
+                                && t.configuration == desired_template.configuration
                         }))
                     }
                     // Closest to the next billing hour: the most minutes into

@@ -45,6 +45,9 @@ pub const OPERATIONS: &[&str] = &[
     "StartInstanceRefresh",
     "DescribeInstanceRefreshes",
     "CancelInstanceRefresh",
+    "CreateLaunchConfiguration",
+    "DescribeLaunchConfigurations",
+    "DeleteLaunchConfiguration",
 ];
 
 crate::structure! {
@@ -398,6 +401,29 @@ crate::structure! {
     ]
 }
 
+crate::structure! {
+    /// Describes a block device mapping.
+    BlockDeviceMapping {
+        /// The name of the instance store volume (virtual device) to attach to an instance at launch.
+        virtual_name?: String = "VirtualName", "virtualName";
+        /// The device name assigned to the volume (for example, /dev/sdh or xvdh).
+        device_name: String = "DeviceName", "deviceName";
+        /// Information to attach an EBS volume to an instance at launch.
+        ebs?: Ebs = "Ebs", "ebs";
+        /// Setting this value to true prevents a volume that is included in the block device mapping of the AMI from being mapped to the specified device name at launch.
+        no_device?: bool = "NoDevice", "noDevice";
+    }
+    input "BlockDeviceMapping" |this, at, out| {
+        if let Some(v) = &this.virtual_name { rules::string(out, at, "virtualName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        { let v = &this.device_name; rules::string(out, at, "deviceName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.ebs { v.check(&rules::path(at, "ebs"), out); }
+    }
+    required REQUIRED_BLOCK_DEVICE_MAPPING [
+        RequiredMember { name: "deviceName", wire: "DeviceName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "ebs", wire: "Ebs", required: false, inner: Inner::Struct(&REQUIRED_EBS) },
+    ]
+}
+
 crate::model_enum! {
     BurstablePerformance {
         Included = "included",
@@ -651,6 +677,74 @@ crate::structure! {
 }
 
 crate::structure! {
+    CreateLaunchConfigurationInput {
+        /// The name of the launch configuration.
+        launch_configuration_name: String = "LaunchConfigurationName", "launchConfigurationName";
+        /// The ID of the Amazon Machine Image (AMI) that was assigned during registration.
+        image_id?: String = "ImageId", "imageId";
+        /// The name of the key pair.
+        key_name?: String = "KeyName", "keyName";
+        /// A list that contains the security group IDs to assign to the instances in the Auto Scaling group.
+        security_groups?: Vec<String> = "SecurityGroups", "securityGroups";
+        /// Available for backward compatibility.
+        classic_link_vpc_id?: String = "ClassicLinkVPCId", "classicLinkVPCId";
+        /// Available for backward compatibility.
+        classic_link_vpc_security_groups?: Vec<String> = "ClassicLinkVPCSecurityGroups", "classicLinkVPCSecurityGroups";
+        /// The user data to make available to the launched EC2 instances.
+        user_data?: String = "UserData", "userData";
+        /// The ID of the instance to use to create the launch configuration.
+        instance_id?: String = "InstanceId", "instanceId";
+        /// Specifies the instance type of the EC2 instance.
+        instance_type?: String = "InstanceType", "instanceType";
+        /// The ID of the kernel associated with the AMI.
+        kernel_id?: String = "KernelId", "kernelId";
+        /// The ID of the RAM disk to select.
+        ramdisk_id?: String = "RamdiskId", "ramdiskId";
+        /// The block device mapping entries that define the block devices to attach to the instances at launch.
+        block_device_mappings?: Vec<BlockDeviceMapping> = "BlockDeviceMappings", "blockDeviceMappings";
+        /// Controls whether instances in this group are launched with detailed (true) or basic (false) monitoring.
+        instance_monitoring?: InstanceMonitoring = "InstanceMonitoring", "instanceMonitoring";
+        /// The maximum hourly price to be paid for any Spot Instance launched to fulfill the request.
+        spot_price?: String = "SpotPrice", "spotPrice";
+        /// The name or the Amazon Resource Name (ARN) of the instance profile associated with the IAM role for the instance.
+        iam_instance_profile?: String = "IamInstanceProfile", "iamInstanceProfile";
+        /// Specifies whether the launch configuration is optimized for EBS I/O (true) or not (false).
+        ebs_optimized?: bool = "EbsOptimized", "ebsOptimized";
+        /// Specifies whether to assign a public IPv4 address to the group's instances.
+        associate_public_ip_address?: bool = "AssociatePublicIpAddress", "associatePublicIpAddress";
+        /// The tenancy of the instance, either default or dedicated.
+        placement_tenancy?: String = "PlacementTenancy", "placementTenancy";
+        /// The metadata options for the instances.
+        metadata_options?: InstanceMetadataOptions = "MetadataOptions", "metadataOptions";
+    }
+    input "CreateLaunchConfigurationType" |this, at, out| {
+        { let v = &this.launch_configuration_name; rules::string(out, at, "launchConfigurationName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.image_id { rules::string(out, at, "imageId", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.key_name { rules::string(out, at, "keyName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.security_groups { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "securityGroups", i); rules::string(out, &at0, "member", e0, false, None, None, Some(&PATTERN_XML_STRING)); } }
+        if let Some(v) = &this.classic_link_vpc_id { rules::string(out, at, "classicLinkVPCId", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.classic_link_vpc_security_groups { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "classicLinkVPCSecurityGroups", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); } }
+        if let Some(v) = &this.user_data { rules::string(out, at, "userData", v, false, None, Some(21847), Some(&PATTERN_XML_STRING_USER_DATA)); }
+        if let Some(v) = &this.instance_id { rules::string(out, at, "instanceId", v, false, Some(1), Some(19), Some(&PATTERN_XML_STRING_MAX_LEN19)); }
+        if let Some(v) = &this.instance_type { rules::string(out, at, "instanceType", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.kernel_id { rules::string(out, at, "kernelId", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.ramdisk_id { rules::string(out, at, "ramdiskId", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.block_device_mappings { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "blockDeviceMappings", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.instance_monitoring { v.check(&rules::path(at, "instanceMonitoring"), out); }
+        if let Some(v) = &this.spot_price { rules::string(out, at, "spotPrice", v, false, Some(1), Some(255), None); }
+        if let Some(v) = &this.iam_instance_profile { rules::string(out, at, "iamInstanceProfile", v, false, Some(1), Some(1600), Some(&PATTERN_XML_STRING_MAX_LEN1600)); }
+        if let Some(v) = &this.placement_tenancy { rules::string(out, at, "placementTenancy", v, false, Some(1), Some(64), Some(&PATTERN_XML_STRING_MAX_LEN64)); }
+        if let Some(v) = &this.metadata_options { v.check(&rules::path(at, "metadataOptions"), out); }
+    }
+    required REQUIRED_CREATE_LAUNCH_CONFIGURATION_INPUT [
+        RequiredMember { name: "launchConfigurationName", wire: "LaunchConfigurationName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "blockDeviceMappings", wire: "BlockDeviceMappings", required: false, inner: Inner::List(&REQUIRED_BLOCK_DEVICE_MAPPING) },
+        RequiredMember { name: "instanceMonitoring", wire: "InstanceMonitoring", required: false, inner: Inner::Struct(&REQUIRED_INSTANCE_MONITORING) },
+        RequiredMember { name: "metadataOptions", wire: "MetadataOptions", required: false, inner: Inner::Struct(&REQUIRED_INSTANCE_METADATA_OPTIONS) },
+    ]
+}
+
+crate::structure! {
     DeleteAutoScalingGroupInput {
         /// The name of the Auto Scaling group.
         auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
@@ -662,6 +756,19 @@ crate::structure! {
     }
     required REQUIRED_DELETE_AUTO_SCALING_GROUP_INPUT [
         RequiredMember { name: "autoScalingGroupName", wire: "AutoScalingGroupName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    DeleteLaunchConfigurationInput {
+        /// The name of the launch configuration.
+        launch_configuration_name: String = "LaunchConfigurationName", "launchConfigurationName";
+    }
+    input "LaunchConfigurationNameType" |this, at, out| {
+        { let v = &this.launch_configuration_name; rules::string(out, at, "launchConfigurationName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+    }
+    required REQUIRED_DELETE_LAUNCH_CONFIGURATION_INPUT [
+        RequiredMember { name: "launchConfigurationName", wire: "LaunchConfigurationName", required: true, inner: Inner::Nothing },
     ]
 }
 
@@ -781,6 +888,32 @@ crate::structure! {
     DescribeInstanceRefreshesOutput {
         /// The instance refreshes for the specified group, sorted by creation timestamp in descending order.
         instance_refreshes?: Vec<InstanceRefresh> = "InstanceRefreshes";
+        /// A string that indicates that the response contains more items than can be returned in a single response.
+        next_token?: String = "NextToken";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeLaunchConfigurationsInput {
+        /// The launch configuration names.
+        launch_configuration_names?: Vec<String> = "LaunchConfigurationNames", "launchConfigurationNames";
+        /// The token for the next set of items to return.
+        next_token?: String = "NextToken", "nextToken";
+        /// The maximum number of items to return with this call.
+        max_records?: i32 = "MaxRecords", "maxRecords";
+    }
+    input "LaunchConfigurationNamesType" |this, at, out| {
+        if let Some(v) = &this.launch_configuration_names { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "launchConfigurationNames", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); } }
+        if let Some(v) = &this.next_token { rules::string(out, at, "nextToken", v, false, None, None, Some(&PATTERN_XML_STRING)); }
+    }
+    required REQUIRED_DESCRIBE_LAUNCH_CONFIGURATIONS_INPUT []
+}
+
+crate::structure! {
+    DescribeLaunchConfigurationsOutput {
+        /// The launch configurations.
+        launch_configurations: Vec<LaunchConfiguration> = "LaunchConfigurations";
         /// A string that indicates that the response contains more items than can be returned in a single response.
         next_token?: String = "NextToken";
     }
@@ -1012,6 +1145,35 @@ crate::structure! {
 }
 
 crate::structure! {
+    /// Describes information used to set up an Amazon EBS volume specified in a block device mapping.
+    #[derive(Default)]
+    Ebs {
+        /// The snapshot ID of the volume to use.
+        snapshot_id?: String = "SnapshotId", "snapshotId";
+        /// The volume size, in GiBs.
+        volume_size?: i32 = "VolumeSize", "volumeSize";
+        /// The volume type.
+        volume_type?: String = "VolumeType", "volumeType";
+        /// Indicates whether the volume is deleted on instance termination.
+        delete_on_termination?: bool = "DeleteOnTermination", "deleteOnTermination";
+        /// The number of input/output (I/O) operations per second (IOPS) to provision for the volume.
+        iops?: i32 = "Iops", "iops";
+        /// Specifies whether the volume should be encrypted.
+        encrypted?: bool = "Encrypted", "encrypted";
+        /// The throughput (MiBps) to provision for a gp3 volume.
+        throughput?: i32 = "Throughput", "throughput";
+    }
+    input "Ebs" |this, at, out| {
+        if let Some(v) = &this.snapshot_id { rules::string(out, at, "snapshotId", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.volume_size { rules::integer(out, at, "volumeSize", i64::from(*v), Some(1), Some(16384)); }
+        if let Some(v) = &this.volume_type { rules::string(out, at, "volumeType", v, false, Some(1), Some(255), None); }
+        if let Some(v) = &this.iops { rules::integer(out, at, "iops", i64::from(*v), Some(100), Some(20000)); }
+        if let Some(v) = &this.throughput { rules::integer(out, at, "throughput", i64::from(*v), Some(125), Some(1000)); }
+    }
+    required REQUIRED_EBS []
+}
+
+crate::structure! {
     /// Describes an enabled Auto Scaling group metric.
     #[derive(Default)]
     EnabledMetric {
@@ -1160,6 +1322,50 @@ crate::structure! {
         if let Some(v) = &this.max_healthy_percentage { rules::integer(out, at, "maxHealthyPercentage", i64::from(*v), Some(-1), Some(200)); }
     }
     required REQUIRED_INSTANCE_MAINTENANCE_POLICY []
+}
+
+crate::model_enum! {
+    InstanceMetadataEndpointState {
+        Disabled = "disabled",
+        Enabled = "enabled",
+    }
+}
+
+crate::model_enum! {
+    InstanceMetadataHttpTokensState {
+        Optional = "optional",
+        Required = "required",
+    }
+}
+
+crate::structure! {
+    /// The metadata options for the instances.
+    #[derive(Default)]
+    InstanceMetadataOptions {
+        /// The state of token usage for your instance metadata requests.
+        http_tokens?: InstanceMetadataHttpTokensState = "HttpTokens", "httpTokens";
+        /// The desired HTTP PUT response hop limit for instance metadata requests.
+        http_put_response_hop_limit?: i32 = "HttpPutResponseHopLimit", "httpPutResponseHopLimit";
+        /// This parameter enables or disables the HTTP metadata endpoint on your instances.
+        http_endpoint?: InstanceMetadataEndpointState = "HttpEndpoint", "httpEndpoint";
+    }
+    input "InstanceMetadataOptions" |this, at, out| {
+        if let Some(v) = &this.http_tokens { rules::one_of(out, at, "httpTokens", v, false); }
+        if let Some(v) = &this.http_put_response_hop_limit { rules::integer(out, at, "httpPutResponseHopLimit", i64::from(*v), Some(1), Some(64)); }
+        if let Some(v) = &this.http_endpoint { rules::one_of(out, at, "httpEndpoint", v, false); }
+    }
+    required REQUIRED_INSTANCE_METADATA_OPTIONS []
+}
+
+crate::structure! {
+    /// Describes whether detailed monitoring is enabled for the Auto Scaling instances.
+    #[derive(Default)]
+    InstanceMonitoring {
+        /// If true, detailed monitoring is enabled.
+        enabled?: bool = "Enabled", "enabled";
+    }
+    input "InstanceMonitoring" |this, at, out| {}
+    required REQUIRED_INSTANCE_MONITORING []
 }
 
 crate::structure! {
@@ -1369,6 +1575,52 @@ crate::structure! {
         if let Some(v) = &this.spot_max_price { rules::string(out, at, "spotMaxPrice", v, false, Some(0), Some(255), None); }
     }
     required REQUIRED_INSTANCES_DISTRIBUTION []
+}
+
+crate::structure! {
+    /// Describes a launch configuration.
+    LaunchConfiguration {
+        /// The name of the launch configuration.
+        launch_configuration_name: String = "LaunchConfigurationName";
+        /// The Amazon Resource Name (ARN) of the launch configuration.
+        launch_configuration_arn?: String = "LaunchConfigurationARN";
+        /// The ID of the Amazon Machine Image (AMI) to use to launch your EC2 instances.
+        image_id: String = "ImageId";
+        /// The name of the key pair.
+        key_name?: String = "KeyName";
+        /// A list that contains the security groups to assign to the instances in the Auto Scaling group.
+        security_groups?: Vec<String> = "SecurityGroups";
+        /// Available for backward compatibility.
+        classic_link_vpc_id?: String = "ClassicLinkVPCId";
+        /// Available for backward compatibility.
+        classic_link_vpc_security_groups?: Vec<String> = "ClassicLinkVPCSecurityGroups";
+        /// The user data to make available to the launched EC2 instances.
+        user_data?: String = "UserData";
+        /// The instance type for the instances.
+        instance_type: String = "InstanceType";
+        /// The ID of the kernel associated with the AMI.
+        kernel_id?: String = "KernelId";
+        /// The ID of the RAM disk associated with the AMI.
+        ramdisk_id?: String = "RamdiskId";
+        /// The block device mapping entries that define the block devices to attach to the instances at launch.
+        block_device_mappings?: Vec<BlockDeviceMapping> = "BlockDeviceMappings";
+        /// Controls whether instances in this group are launched with detailed (true) or basic (false) monitoring.
+        instance_monitoring?: InstanceMonitoring = "InstanceMonitoring";
+        /// The maximum hourly price to be paid for any Spot Instance launched to fulfill the request.
+        spot_price?: String = "SpotPrice";
+        /// The name or the Amazon Resource Name (ARN) of the instance profile associated with the IAM role for the instance.
+        iam_instance_profile?: String = "IamInstanceProfile";
+        /// The creation date and time for the launch configuration.
+        created_time: Timestamp = "CreatedTime";
+        /// Specifies whether the launch configuration is optimized for EBS I/O (true) or not (false).
+        ebs_optimized?: bool = "EbsOptimized";
+        /// Specifies whether to assign a public IPv4 address to the group's instances.
+        associate_public_ip_address?: bool = "AssociatePublicIpAddress";
+        /// The tenancy of the instance, either default or dedicated.
+        placement_tenancy?: String = "PlacementTenancy";
+        /// The metadata options for the instances.
+        metadata_options?: InstanceMetadataOptions = "MetadataOptions";
+    }
 }
 
 crate::structure! {
@@ -2269,6 +2521,8 @@ pub static PATTERNS: &[(&str, &Pattern)] = &[
     ("XmlStringMaxLen32", &PATTERN_XML_STRING_MAX_LEN32),
     ("XmlStringMaxLen5000", &PATTERN_XML_STRING_MAX_LEN5000),
     ("XmlStringMaxLen511", &PATTERN_XML_STRING_MAX_LEN511),
+    ("XmlStringMaxLen64", &PATTERN_XML_STRING_MAX_LEN64),
+    ("XmlStringUserData", &PATTERN_XML_STRING_USER_DATA),
 ];
 
 static PATTERN_ALLOWED_INSTANCE_TYPE: Pattern = Pattern::new(r#"[a-zA-Z0-9\.\*\-]+"#);
@@ -2301,6 +2555,10 @@ static PATTERN_XML_STRING_MAX_LEN32: Pattern =
 static PATTERN_XML_STRING_MAX_LEN5000: Pattern =
     Pattern::new(r#"[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*"#);
 static PATTERN_XML_STRING_MAX_LEN511: Pattern =
+    Pattern::new(r#"[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*"#);
+static PATTERN_XML_STRING_MAX_LEN64: Pattern =
+    Pattern::new(r#"[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*"#);
+static PATTERN_XML_STRING_USER_DATA: Pattern =
     Pattern::new(r#"[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*"#);
 
 /// List items written as `<item>`.
