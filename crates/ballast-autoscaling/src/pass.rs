@@ -228,8 +228,10 @@ fn observe(
     Ok(out)
 }
 
-/// Launches one instance for the group through the store's launch path;
-/// a refused launch becomes a failed activity and holds launches back.
+/// Launches one instance for the group through the store's launch path,
+/// from its launch template or from its launch configuration laid over the
+/// request as a template's data would be; a refused launch becomes a
+/// failed activity and holds launches back.
 fn launch(
     inner: &Inner,
     tx: &Tx<'_>,
@@ -251,12 +253,28 @@ fn launch(
         }]),
         ..LaunchRequest::default()
     };
-    let choice = TemplateChoice {
-        template: TemplateRef::Id(template.id.clone()),
-        version: template.version.clone(),
-    };
     let launched = (|| -> Result<_, LaunchError> {
-        let mut prepared = tx.prepare_launch::<LaunchError>(request, Some(&choice), region)?;
+        let mut prepared = match template.configuration_name() {
+            Some(name) => {
+                let config = tx.launch_configuration(name)?.ok_or_else(|| {
+                    ballast_core::ec2::Error::InvalidParameterValue(format!(
+                        "The launch configuration {name} does not exist"
+                    ))
+                })?;
+                tx.prepare_launch::<LaunchError>(
+                    request.over_template(config.template_data()),
+                    None,
+                    region,
+                )?
+            }
+            None => {
+                let choice = TemplateChoice {
+                    template: TemplateRef::Id(template.id.clone()),
+                    version: template.version.clone(),
+                };
+                tx.prepare_launch::<LaunchError>(request, Some(&choice), region)?
+            }
+        };
         prepared
             .launch
             .tags

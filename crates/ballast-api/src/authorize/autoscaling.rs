@@ -1,11 +1,14 @@
 //! Auto Scaling: a group's ARN
 //! (`arn:aws:autoscaling:…:autoScalingGroup:UUID:autoScalingGroupName/NAME`)
-//! and its tags, found by the group or instance a request names.
+//! and its tags, found by the group or instance a request names; a launch
+//! configuration's ARN
+//! (`arn:aws:autoscaling:…:launchConfiguration:UUID:launchConfigurationName/NAME`)
+//! for the calls that create or delete one.
 
 use ballast_store::{StoreError, Tx};
 use serde::Deserialize;
 
-use super::ec2::{TemplateSpec, template_roles};
+use super::ec2::{TemplateSpec, instance_profile_roles, template_roles};
 use super::{Access, Names, Resource, Unnamed};
 
 #[derive(Debug, Default, Deserialize)]
@@ -14,6 +17,8 @@ struct Params {
     auto_scaling_group_name: Option<String>,
     instance_id: Option<String>,
     launch_template: Option<TemplateSpec>,
+    launch_configuration_name: Option<String>,
+    iam_instance_profile: Option<String>,
     tags: Option<Vec<Tag>>,
 }
 
@@ -29,10 +34,34 @@ struct Tag {
 /// that name an instance on that instance's group, the rest on the group
 /// they name. A group created or updated with a launch template whose
 /// version names an instance profile also passes that profile's role.
+/// CreateLaunchConfiguration and DeleteLaunchConfiguration act on the
+/// configuration (`*` for the UUID of one not stored yet); creating one
+/// with an instance profile passes that profile's role.
 pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
     let operation = names.operation();
     let params: Params = names.params()?;
     let tx = names.tx;
+    if matches!(
+        operation,
+        "CreateLaunchConfiguration" | "DeleteLaunchConfiguration"
+    ) {
+        let name = params.launch_configuration_name.unwrap_or_default();
+        let arn = match tx.launch_configuration(&name)? {
+            Some(found) => found.arn,
+            None => configuration_arn(names, "*", &name),
+        };
+        let passed_roles = match &params.iam_instance_profile {
+            Some(profile) if operation == "CreateLaunchConfiguration" => {
+                instance_profile_roles(tx, profile)?
+            }
+            _ => Vec::new(),
+        };
+        return Ok(Access {
+            resources: vec![Resource::untagged(arn)],
+            request_tags: Vec::new(),
+            passed_roles,
+        });
+    }
     let group = |name: &str| group(names, tx, name);
     let resources = match (&params.auto_scaling_group_name, &params.instance_id) {
         (Some(name), _) if operation == "CreateAutoScalingGroup" => {
@@ -87,4 +116,8 @@ fn arn(names: &Names<'_>, uuid: &str, name: &str) -> String {
         names.region(),
         names.account()
     )
+}
+
+fn configuration_arn(names: &Names<'_>, uuid: &str, name: &str) -> String {
+    ballast_core::autoscaling::configuration::arn(names.region(), names.account(), uuid, name)
 }

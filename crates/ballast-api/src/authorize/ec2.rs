@@ -225,6 +225,26 @@ pub(super) fn template_roles(tx: &Tx<'_>, spec: &TemplateSpec) -> Result<Vec<Str
     profile_roles(tx, Some(&spec))
 }
 
+/// The role of an instance profile a launch configuration names by name
+/// or ARN, if it has one.
+pub(super) fn instance_profile_roles(
+    tx: &Tx<'_>,
+    name_or_arn: &str,
+) -> Result<Vec<String>, StoreError> {
+    let spec = if name_or_arn.starts_with("arn:") {
+        ProfileSpec {
+            arn: Some(name_or_arn.to_owned()),
+            name: None,
+        }
+    } else {
+        ProfileSpec {
+            arn: None,
+            name: Some(name_or_arn.to_owned()),
+        }
+    };
+    profile_roles(tx, Some(&spec))
+}
+
 /// The role of an instance profile named by ARN or name, if it has one.
 fn profile_roles(tx: &Tx<'_>, spec: Option<&ProfileSpec>) -> Result<Vec<String>, StoreError> {
     let Some(spec) = spec else {

@@ -7,26 +7,29 @@ use ballast_core::autoscaling::{Error as Rule, Group};
 use ballast_core::paging::page;
 use ballast_model::autoscaling::*;
 
+use super::configurations::configuration_spec;
 use super::{
     Error, activity_view, change, check_target_groups, group_arn, group_view, instance_view,
     invalid, load, paging, template_spec,
 };
 use crate::ApiState;
 
-/// Launch configurations, mixed instances policies and groups made from an
-/// instance are not supported: Ballast launches from launch templates.
+/// AWS's answer to a request naming no launch source, or more than one.
+const ONE_LAUNCH_SOURCE: &str = "Valid requests must contain either LaunchTemplate, LaunchConfigurationName, InstanceId or MixedInstancesPolicy parameter.";
+
+/// A group launches from a launch template or a launch configuration,
+/// never both; groups made from an instance are not supported.
 fn check_launch_source(
-    launch_configuration: Option<&str>,
+    launch_template: bool,
+    launch_configuration: bool,
     instance_id: Option<&str>,
 ) -> Result<(), Error> {
-    if launch_configuration.is_some() {
-        return Err(invalid(
-            "Launch configurations are not supported by Ballast; use a launch template (LaunchTemplate)",
-        ));
+    if launch_template && launch_configuration {
+        return Err(invalid(ONE_LAUNCH_SOURCE));
     }
     if instance_id.is_some() {
         return Err(invalid(
-            "Creating a group from an instance (InstanceId) is not supported by Ballast; use a launch template (LaunchTemplate)",
+            "Creating a group from an instance (InstanceId) is not supported by Ballast; use a launch template (LaunchTemplate) or a launch configuration (LaunchConfigurationName)",
         ));
     }
     Ok(())
@@ -91,12 +94,13 @@ macro_rules! spec_rest {
 
 pub(super) fn create(state: &ApiState, input: CreateAutoScalingGroupInput) -> Result<(), Error> {
     check_launch_source(
-        input.launch_configuration_name.as_deref(),
+        input.launch_template.is_some(),
+        input.launch_configuration_name.is_some(),
         input.instance_id.as_deref(),
     )?;
-    let template = input.launch_template.clone().ok_or_else(|| {
-        invalid("Valid requests must contain either LaunchTemplate, LaunchConfigurationName, InstanceId or MixedInstancesPolicy parameter.")
-    })?;
+    if input.launch_template.is_none() && input.launch_configuration_name.is_none() {
+        return Err(invalid(ONE_LAUNCH_SOURCE));
+    }
     if input
         .load_balancer_names
         .as_ref()
@@ -150,7 +154,11 @@ pub(super) fn create(state: &ApiState, input: CreateAutoScalingGroupInput) -> Re
             ))
             .into());
         }
-        let template = template_spec(tx, &template)?;
+        let template = match (&input.launch_template, &input.launch_configuration_name) {
+            (Some(template), _) => template_spec(tx, template)?,
+            (None, Some(name)) => configuration_spec(tx, name)?,
+            (None, None) => return Err(invalid(ONE_LAUNCH_SOURCE)),
+        };
         check_target_groups(tx, &target_groups)?;
         let group = Group::create(
             name.clone(),
@@ -186,7 +194,11 @@ pub(super) fn check_traffic_type(kind: Option<&str>) -> Result<(), Error> {
 }
 
 pub(super) fn update(state: &ApiState, input: UpdateAutoScalingGroupInput) -> Result<(), Error> {
-    check_launch_source(input.launch_configuration_name.as_deref(), None)?;
+    check_launch_source(
+        input.launch_template.is_some(),
+        input.launch_configuration_name.is_some(),
+        None,
+    )?;
     let rest = spec_rest!(input);
     let region = state.scope.region.clone();
     change(state, &input.auto_scaling_group_name, |tx, group| {
@@ -195,11 +207,12 @@ pub(super) fn update(state: &ApiState, input: UpdateAutoScalingGroupInput) -> Re
                 Rule::ScalingActivityInProgress("The group is being deleted".to_owned()).into(),
             );
         }
-        let template = input
-            .launch_template
-            .as_ref()
-            .map(|t| template_spec(tx, t))
-            .transpose()?;
+        // Naming the other kind of source switches the group to it.
+        let template = match (&input.launch_template, &input.launch_configuration_name) {
+            (Some(template), _) => Some(template_spec(tx, template)?),
+            (None, Some(name)) => Some(configuration_spec(tx, name)?),
+            (None, None) => None,
+        };
         group.update(
             &region,
             template,
@@ -310,7 +323,7 @@ pub(super) fn describe_instances(
                 availability_zone_id: view.availability_zone_id,
                 lifecycle_state: view.lifecycle_state.as_str().to_owned(),
                 health_status: view.health_status,
-                launch_configuration_name: None,
+                launch_configuration_name: view.launch_configuration_name,
                 launch_template: view.launch_template,
                 image_id: view.image_id,
                 protected_from_scale_in: view.protected_from_scale_in,

@@ -1,6 +1,6 @@
 //! EC2 Auto Scaling (awsQuery): groups, their instances, target groups and
 //! traffic sources, suspended processes, lifecycle hooks, scaling
-//! activities and instance refreshes.
+//! activities, instance refreshes and launch configurations.
 //!
 //! Handlers change the group record (rules in `ballast_core::autoscaling`)
 //! in one transaction and signal the controller
@@ -8,6 +8,7 @@
 //! registers, drains and terminates; the API never touches an instance or a
 //! target registration itself.
 
+mod configurations;
 mod groups;
 mod hooks;
 mod instances;
@@ -79,6 +80,13 @@ routes! {
         StartInstanceRefresh => call(ctx, request, |i| refresh::start(state, i)),
         DescribeInstanceRefreshes => call(ctx, request, |i| refresh::describe(state, i)),
         CancelInstanceRefresh => call(ctx, request, |i| refresh::cancel(state, i)),
+        CreateLaunchConfiguration => {
+            call_no_output(ctx, request, |i| configurations::create(state, i))
+        },
+        DescribeLaunchConfigurations => call(ctx, request, |i| configurations::describe(state, i)),
+        DeleteLaunchConfiguration => {
+            call_no_output(ctx, request, |i| configurations::delete(state, i))
+        },
     }
 }
 
@@ -240,8 +248,13 @@ fn zone_id(state: &ApiState, zone: &str) -> Option<String> {
         .map(|s| s.zone_id)
 }
 
-fn template_view(spec: &TemplateSpec) -> LaunchTemplateSpecification {
-    LaunchTemplateSpecification {
+/// The launch template a source names; `None` for a launch
+/// configuration (shown as `LaunchConfigurationName` instead).
+fn template_view(spec: &TemplateSpec) -> Option<LaunchTemplateSpecification> {
+    if spec.configuration.is_some() {
+        return None;
+    }
+    Some(LaunchTemplateSpecification {
         launch_template_id: Some(spec.id.clone()),
         launch_template_name: Some(spec.name.clone()),
         version: Some(
@@ -249,7 +262,7 @@ fn template_view(spec: &TemplateSpec) -> LaunchTemplateSpecification {
                 .clone()
                 .unwrap_or_else(|| "$Default".to_owned()),
         ),
-    }
+    })
 }
 
 /// A count the core keeps unsigned, as the model's `Integer`.
@@ -265,8 +278,11 @@ fn instance_view(state: &ApiState, m: &Member) -> Instance {
         availability_zone_id: zone_id(state, &m.zone),
         lifecycle_state: LifecycleState::from(m.lifecycle.name()),
         health_status: m.health.name().to_owned(),
-        launch_configuration_name: None,
-        launch_template: m.launch_template.as_ref().map(template_view),
+        launch_configuration_name: m
+            .launch_template
+            .as_ref()
+            .and_then(|t| t.configuration.clone()),
+        launch_template: m.launch_template.as_ref().and_then(template_view),
         image_id: Some(m.image_id.clone()),
         protected_from_scale_in: m.protected,
         weighted_capacity: None,
@@ -309,8 +325,8 @@ fn group_view(state: &ApiState, group: &Group) -> AutoScalingGroup {
     AutoScalingGroup {
         auto_scaling_group_name: group.name.clone(),
         auto_scaling_group_arn: Some(group.arn.clone()),
-        launch_configuration_name: None,
-        launch_template: Some(template_view(&group.launch_template)),
+        launch_configuration_name: group.launch_template.configuration.clone(),
+        launch_template: template_view(&group.launch_template),
         mixed_instances_policy: None,
         min_size: int(group.min_size),
         max_size: int(group.max_size),

@@ -94,7 +94,7 @@ fn view(group_name: &str, r: &Refresh) -> InstanceRefresh {
             ..RefreshPreferences::default()
         }),
         desired_configuration: r.desired_template.as_ref().map(|t| DesiredConfiguration {
-            launch_template: Some(template_view(t)),
+            launch_template: template_view(t),
             mixed_instances_policy: None,
         }),
         rollback_details: None,
