@@ -11,6 +11,7 @@ mod auth_and_protocol;
 mod authorization;
 mod automation;
 mod autoscaling_api;
+mod autoscaling_launch_configurations;
 mod autoscaling_traffic;
 mod durability;
 mod dynamodb;
