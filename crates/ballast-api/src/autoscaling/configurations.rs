@@ -36,22 +36,6 @@ impl From<ballast_core::ec2::Error> for Lookup {
     }
 }
 
-/// The user data as stored: base64 as given; text that is not base64
-/// (the AWS CLI sends a file's text as is) is encoded, as AWS does.
-fn user_data(given: Option<String>) -> Option<String> {
-    use base64::Engine as _;
-    given.map(|data| {
-        if base64::engine::general_purpose::STANDARD
-            .decode(data.trim())
-            .is_ok()
-        {
-            data
-        } else {
-            base64::engine::general_purpose::STANDARD.encode(data.as_bytes())
-        }
-    })
-}
-
 fn mapping_in(m: BlockDeviceMapping) -> launch_template::BlockDeviceMapping {
     launch_template::BlockDeviceMapping {
         device_name: Some(m.device_name),
@@ -169,7 +153,7 @@ pub(super) fn create(state: &ApiState, input: CreateLaunchConfigurationInput) ->
         instance_type: input.instance_type,
         key_name: input.key_name,
         security_groups: input.security_groups.unwrap_or_default(),
-        user_data: user_data(input.user_data),
+        user_data: input.user_data,
         iam_instance_profile: input.iam_instance_profile,
         block_device_mappings: input
             .block_device_mappings
