@@ -1264,6 +1264,37 @@ mod tests {
     }
 
     #[test]
+    fn oldest_launch_configuration_goes_first_after_a_switch() {
+        use super::super::template::TemplateSpec;
+        let mut g = group(0, 4, Some(1));
+        let mut old = member("i-old", "us-east-1a", Lifecycle::InService);
+        old.launch_template = Some(TemplateSpec::configuration("lc-1"));
+        old.in_service_millis = Some(300);
+        let mut new = member("i-new", "us-east-1a", Lifecycle::InService);
+        new.launch_template = Some(TemplateSpec::configuration("lc-2"));
+        new.in_service_millis = Some(100);
+        g.instances = vec![new, old];
+        g.launch_template = TemplateSpec::configuration("lc-2");
+        g.termination_policies = vec!["OldestLaunchConfiguration".into()];
+        let current = g.launch_template.clone();
+        assert_eq!(
+            choose_victim(&g, &current).as_deref(),
+            Some("i-old"),
+            "the instance not on the group's configuration, though newer"
+        );
+        // A template and a configuration are different sources.
+        g.launch_template = TemplateSpec {
+            id: "lt-1".into(),
+            name: "t".into(),
+            version: None,
+            configuration: None,
+        };
+        let current = g.launch_template.clone();
+        g.termination_policies = vec!["OldestLaunchConfiguration".into(), "OldestInstance".into()];
+        assert_eq!(choose_victim(&g, &current).as_deref(), Some("i-new"));
+    }
+
+    #[test]
     fn refresh_replaces_one_batch_at_a_time() {
         use super::super::refresh::{InstanceRefresh, RefreshSpec};
         let mut g = group(2, 2, None);
