@@ -588,3 +588,82 @@ async fn a_malformed_request_from_a_role_gets_the_error_root_gets() {
     let left = api.root(elbv2("DescribeTargetGroups", &[])).await.ok();
     assert!(left.body.contains(&group), "the group is still there");
 }
+
+fn create_configuration(name: &str, extra: &[(&str, &str)]) -> Call {
+    let mut params = vec![
+        ("LaunchConfigurationName", name),
+        ("ImageId", AL2023),
+        ("InstanceType", "t3.micro"),
+    ];
+    params.extend_from_slice(extra);
+    autoscaling("CreateLaunchConfiguration", &params)
+}
+
+#[tokio::test]
+async fn launch_configurations_are_decided_on_their_arn_and_pass_their_role() {
+    let api = Api::new();
+    let role = instance_profile(&api, "web").await;
+    api.root(create_configuration("keep", &[])).await.ok();
+    let operator = api
+        .session(
+            "operator",
+            &policy(&allow(
+                "autoscaling:*LaunchConfiguration",
+                "arn:aws:autoscaling:*:*:launchConfiguration:*:launchConfigurationName/app-*",
+            )),
+        )
+        .await;
+    api.call(&operator, create_configuration("app-1", &[]))
+        .await
+        .ok();
+    assert_denied(
+        &api.call(&operator, create_configuration("other", &[]))
+            .await,
+        "AccessDenied",
+        "arn:aws:autoscaling:us-east-1:000000000000:launchConfiguration:*:launchConfigurationName/other",
+    );
+    let delete = |name: &str| {
+        autoscaling(
+            "DeleteLaunchConfiguration",
+            &[("LaunchConfigurationName", name)],
+        )
+    };
+    let refused = api.call(&operator, delete("keep")).await;
+    refused.assert_code("AccessDenied");
+    assert!(
+        refused.body.contains(":launchConfiguration:")
+            && refused.body.contains(":launchConfigurationName/keep")
+            && !refused.body.contains("launchConfiguration:*:"),
+        "the stored configuration's ARN: {}",
+        refused.body
+    );
+    api.call(&operator, delete("app-1")).await.ok();
+
+    // An instance profile's role is passed when the configuration is made.
+    let with_profile = create_configuration("app-2", &[("IamInstanceProfile", "web")]);
+    let refused = api.call(&operator, with_profile).await;
+    refused.assert_code("AccessDenied");
+    assert!(
+        refused
+            .body
+            .contains(&format!("iam:PassRole on resource: {role}")),
+        "{}",
+        refused.body
+    );
+    let passer = api
+        .session(
+            "passer",
+            &policy(&format!(
+                "{},{}",
+                allow("autoscaling:CreateLaunchConfiguration", "*"),
+                allow("iam:PassRole", &role)
+            )),
+        )
+        .await;
+    api.call(
+        &passer,
+        create_configuration("app-2", &[("IamInstanceProfile", "web")]),
+    )
+    .await
+    .ok();
+}

@@ -151,7 +151,7 @@ async fn launch_configurations_create_describe_page_delete_and_refuse_as_aws_doe
     assert_eq!(lc.image_id(), Some(AL2023));
     assert_eq!(lc.instance_type(), Some("t3.micro"));
     assert_eq!(lc.key_name(), Some(key.as_str()));
-    assert_eq!(lc.security_groups(), [sg.clone()]);
+    assert_eq!(lc.security_groups(), std::slice::from_ref(&sg));
     assert_eq!(lc.user_data(), Some(user_data.as_str()), "base64 as given");
     assert_eq!(lc.iam_instance_profile(), Some(profile.as_str()));
     assert_eq!(
