@@ -208,6 +208,7 @@ async fn launch_configurations_create_describe_page_delete_and_refuse_as_aws_doe
             create().security_groups(&sg).security_groups("default"),
             "not both",
         ),
+        (create().user_data("not base64!"), "BASE64"),
         (
             create().iam_instance_profile("no-such-profile"),
             "Invalid IamInstanceProfile: no-such-profile",
@@ -407,11 +408,12 @@ async fn launch_configurations_create_describe_page_delete_and_refuse_as_aws_doe
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_group_from_a_configuration_boots_its_user_data_key_groups_and_profile() {
-    let ballast = Ballast::start_with(&["--time-scale", "0.05"]);
+    let dir = tempfile::tempdir().expect("data dir");
+    let mut first = Ballast::start_in(dir.path(), &["--time-scale", "0.05"]);
+    let ballast = &first;
     let asg = ballast.autoscaling();
-    let ec2 = ballast.ec2();
-    let key = key_pair(&ballast).await;
-    let sg = security_group(&ballast).await;
+    let key = key_pair(ballast).await;
+    let sg = security_group(ballast).await;
     let profile = unique("profile");
     role_with_profile(&ballast.iam(), &profile, None).await;
     let profile_arn = ballast
@@ -449,6 +451,19 @@ async fn a_group_from_a_configuration_boots_its_user_data_key_groups_and_profile
         .send()
         .await
         .expect("CreateAutoScalingGroup");
+
+    // Both acknowledged creations survive a kill -9.
+    first.kill9();
+    let ballast = Ballast::start_in(dir.path(), &["--time-scale", "0.05"]);
+    let asg = ballast.autoscaling();
+    let ec2 = ballast.ec2();
+    let described = asg
+        .describe_launch_configurations()
+        .launch_configuration_names(&name)
+        .send()
+        .await
+        .expect("DescribeLaunchConfigurations after the restart");
+    assert_eq!(described.launch_configurations().len(), 1);
 
     let id = eventually("an instance InService", WAIT, || async {
         let described = group(&asg, &g).await;
