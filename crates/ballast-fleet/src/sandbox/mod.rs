@@ -11,6 +11,7 @@
 //! layer, in the instance's directory, keeps what the instance writes
 //! across reboots and stop/start until it is terminated.
 
+pub mod block;
 pub mod cgroup;
 pub mod endpoints;
 pub mod init;
@@ -212,6 +213,7 @@ impl Sandbox {
         dir: &InstanceDir,
         env: &Environment,
         public_key: Option<&str>,
+        devices: Vec<block::BlockDevice>,
     ) -> io::Result<(Group, tokio::process::Child)> {
         dir.create()?;
         self.network(instance)
@@ -280,6 +282,8 @@ impl Sandbox {
             cgroups: self.cgroups(instance),
             binds: vec![(dir.root().join("hosts"), "/etc/hosts".into())],
             env: self.variables(instance, dir, env, first_boot),
+            devices,
+            pid_file: Some(dir.init_pid_file()),
         };
         let spec_path = dir.root().join("sandbox.json");
         std::fs::write(
