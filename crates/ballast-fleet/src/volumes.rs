@@ -206,7 +206,9 @@ impl Volumes {
         if volume.creating {
             match self.disks.ensure(&volume.id, volume.size_gib) {
                 Ok(_) => done.push(Done::Created),
-                Err(error) => tracing::warn!(%error, volume = volume.id, "making the volume's disk"),
+                Err(error) => {
+                    tracing::warn!(%error, volume = volume.id, "making the volume's disk")
+                }
             }
             return done;
         }
@@ -215,7 +217,9 @@ impl Volumes {
         {
             match self.grow(volume, m.target.size_gib) {
                 Ok(()) => done.push(Done::Modified),
-                Err(error) => tracing::warn!(%error, volume = volume.id, "growing the volume's disk"),
+                Err(error) => {
+                    tracing::warn!(%error, volume = volume.id, "growing the volume's disk")
+                }
             }
         }
         let Some(attachment) = &volume.attachment else {
@@ -459,7 +463,10 @@ mod tests {
         let path = disks.ensure("vol-1", 2).expect("made");
         let meta = fs::metadata(&path).expect("exists");
         assert_eq!(meta.len(), 2 * GIB);
-        assert!(std::os::unix::fs::MetadataExt::blocks(&meta) < 1024, "sparse");
+        assert!(
+            std::os::unix::fs::MetadataExt::blocks(&meta) < 1024,
+            "sparse"
+        );
         disks.ensure("vol-1", 1).expect("no shrink");
         assert_eq!(fs::metadata(&path).expect("exists").len(), 2 * GIB);
         disks.ensure("vol-1", 3).expect("grows");

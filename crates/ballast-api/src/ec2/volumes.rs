@@ -9,12 +9,12 @@ use ballast_core::ec2::{self, Error as Rule, Volume, filter};
 use ballast_core::paging::page;
 use ballast_model::ec2 as wire;
 use ballast_model::ec2::{
-    AttachVolumeInput, AttachVolumeOutput, AttachmentStatus, CreateVolumeInput,
-    CreateVolumeOutput, DeleteVolumeInput, DescribeVolumeStatusInput, DescribeVolumeStatusOutput,
-    DescribeVolumesInput, DescribeVolumesModificationsInput, DescribeVolumesModificationsOutput,
-    DescribeVolumesOutput, DetachVolumeInput, DetachVolumeOutput, EbsInstanceBlockDevice,
-    InstanceBlockDeviceMapping, ModifyVolumeInput, ModifyVolumeOutput, VolumeModification,
-    VolumeStatusDetails, VolumeStatusInfo, VolumeStatusItem,
+    AttachVolumeInput, AttachVolumeOutput, AttachmentStatus, CreateVolumeInput, CreateVolumeOutput,
+    DeleteVolumeInput, DescribeVolumeStatusInput, DescribeVolumeStatusOutput, DescribeVolumesInput,
+    DescribeVolumesModificationsInput, DescribeVolumesModificationsOutput, DescribeVolumesOutput,
+    DetachVolumeInput, DetachVolumeOutput, EbsInstanceBlockDevice, InstanceBlockDeviceMapping,
+    ModifyVolumeInput, ModifyVolumeOutput, VolumeModification, VolumeStatusDetails,
+    VolumeStatusInfo, VolumeStatusItem,
 };
 use ballast_store::Tx;
 use ballast_wire::Timestamp;
@@ -253,10 +253,11 @@ pub(super) fn describe_modifications(
     let ids = requested_ids(input.volume_ids, false)?;
     let (size, after) = describe_page(input.max_results, input.next_token.as_deref())?;
     let volumes = state.store.read(|tx| selected(tx, &ids))?;
-    if let Some(unmodified) = ids
-        .iter()
-        .find(|id| volumes.iter().any(|v| &&v.id == id && v.modification.is_none()))
-    {
+    if let Some(unmodified) = ids.iter().find(|id| {
+        volumes
+            .iter()
+            .any(|v| &&v.id == id && v.modification.is_none())
+    }) {
         return Err(Rule::InvalidParameterValue(format!(
             "Modification for volume '{unmodified}' does not exist."
         ))

@@ -508,7 +508,8 @@ impl Volume {
             )));
         };
         let other_instance = instance_id.is_some_and(|i| i != attachment.instance_id);
-        let other_device = device.is_some_and(|d| kernel_name(d) != kernel_name(&attachment.device));
+        let other_device =
+            device.is_some_and(|d| kernel_name(d) != kernel_name(&attachment.device));
         if other_instance || other_device {
             return Err(Error::AttachmentNotFound(format!(
                 "The volume '{id}' is not attached to instance '{}' at {}.",
@@ -572,7 +573,10 @@ impl Volume {
             )));
         }
         let original = self.spec();
-        if request.size_gib.is_some_and(|size| size < original.size_gib) {
+        if request
+            .size_gib
+            .is_some_and(|size| size < original.size_gib)
+        {
             return Err(invalid(format!(
                 "New size cannot be smaller than existing size of {} GiB.",
                 original.size_gib
@@ -836,13 +840,19 @@ mod tests {
         let spec = gp3.check(None).expect("gp3");
         assert_eq!((spec.iops, spec.throughput), (Some(3000), Some(125)));
         let missing_size = SpecRequest::default().check(None);
-        assert!(matches!(missing_size, Err(Error::MissingParameterDetail(_))));
+        assert!(matches!(
+            missing_size,
+            Err(Error::MissingParameterDetail(_))
+        ));
         let io1 = SpecRequest {
             size_gib: Some(10),
             volume_type: Some("io1".into()),
             ..SpecRequest::default()
         };
-        assert!(matches!(io1.check(None), Err(Error::MissingParameterDetail(_))));
+        assert!(matches!(
+            io1.check(None),
+            Err(Error::MissingParameterDetail(_))
+        ));
         let st1_small = SpecRequest {
             size_gib: Some(10),
             volume_type: Some("st1".into()),
@@ -862,7 +872,10 @@ mod tests {
             volume_type: Some("gp9".into()),
             ..SpecRequest::default()
         };
-        assert!(matches!(bad_type.check(None), Err(Error::InvalidParameterValue(_))));
+        assert!(matches!(
+            bad_type.check(None),
+            Err(Error::InvalidParameterValue(_))
+        ));
     }
 
     #[test]
@@ -889,7 +902,9 @@ mod tests {
             .attach(&running, &[taken], "/dev/sdf", 1)
             .expect_err("sdf is xvdf");
         assert!(error.to_string().contains("already in use"), "{error}");
-        let attachment = volume.attach(&running, &[], "/dev/sdf", 1).expect("attaches");
+        let attachment = volume
+            .attach(&running, &[], "/dev/sdf", 1)
+            .expect("attaches");
         assert_eq!(attachment.state, AttachmentState::Attaching);
         assert_eq!(volume.state(), "in-use");
         assert!(matches!(
@@ -908,8 +923,13 @@ mod tests {
         let error = volume
             .detach(None, None, None, false)
             .expect_err("nothing to detach");
-        assert_eq!(error.to_string(), "Volume 'vol-2' is in the 'available' state.");
-        volume.attach(&running, &[], "/dev/xvdb", 1).expect("attaches");
+        assert_eq!(
+            error.to_string(),
+            "Volume 'vol-2' is in the 'available' state."
+        );
+        volume
+            .attach(&running, &[], "/dev/xvdb", 1)
+            .expect("attaches");
         volume.attached(2);
         assert!(matches!(
             volume.detach(None, Some("i-other"), None, false),
@@ -918,7 +938,10 @@ mod tests {
         let attachment = volume
             .detach(Some(&running), Some(&running.id), Some("/dev/sdb"), false)
             .expect("detaches");
-        assert_eq!(attachment.state, AttachmentState::Detaching { force: false });
+        assert_eq!(
+            attachment.state,
+            AttachmentState::Detaching { force: false }
+        );
         volume.busy();
         let again = volume.detach(None, None, None, false).expect("asks again");
         assert_eq!(again.state, AttachmentState::Busy);
@@ -937,9 +960,15 @@ mod tests {
         let error = volume
             .detach(Some(&running), None, None, false)
             .expect_err("root stays");
-        assert!(error.to_string().starts_with("Unable to detach root volume"));
+        assert!(
+            error
+                .to_string()
+                .starts_with("Unable to detach root volume")
+        );
         let stopped = instance(InstanceState::Stopped, "us-east-1a");
-        volume.detach(Some(&stopped), None, None, false).expect("a stopped instance's root detaches");
+        volume
+            .detach(Some(&stopped), None, None, false)
+            .expect("a stopped instance's root detaches");
     }
 
     #[test]
@@ -971,15 +1000,31 @@ mod tests {
             ..SpecRequest::default()
         };
         let m = volume.modify(&to_gp3, 4).expect("changes type");
-        assert_eq!((m.target.iops, m.target.throughput), (Some(3000), Some(125)));
+        assert_eq!(
+            (m.target.iops, m.target.throughput),
+            (Some(3000), Some(125))
+        );
     }
 
     #[test]
     fn device_names_follow_ec2s_linux_rules() {
-        for good in ["/dev/sdf", "/dev/xvdb", "/dev/xvdba", "/dev/sda1", "/dev/sdf15"] {
+        for good in [
+            "/dev/sdf",
+            "/dev/xvdb",
+            "/dev/xvdba",
+            "/dev/sda1",
+            "/dev/sdf15",
+        ] {
             assert!(is_device_name(good), "{good}");
         }
-        for bad in ["xvdb", "/dev/nvme1n1", "/dev/xvd", "/dev/sdF", "/dev/sdabc", "/dev/sda0"] {
+        for bad in [
+            "xvdb",
+            "/dev/nvme1n1",
+            "/dev/xvd",
+            "/dev/sdF",
+            "/dev/sdabc",
+            "/dev/sda0",
+        ] {
             assert!(!is_device_name(bad), "{bad}");
         }
         assert_eq!(kernel_name("/dev/sdf"), "/dev/xvdf");

@@ -95,7 +95,14 @@ fn losetup(args: &[&str]) -> io::Result<String> {
 /// The loop device backed by `file`, if there is one.
 pub fn loop_device(file: &Path) -> io::Result<Option<LoopDevice>> {
     let file = file.to_string_lossy();
-    let listed = losetup(&["--list", "--noheadings", "--output", "NAME", "--associated", &file])?;
+    let listed = losetup(&[
+        "--list",
+        "--noheadings",
+        "--output",
+        "NAME",
+        "--associated",
+        &file,
+    ])?;
     match listed.lines().map(str::trim).find(|l| !l.is_empty()) {
         Some(name) => LoopDevice::of(PathBuf::from(name)).map(Some),
         None => Ok(None),
