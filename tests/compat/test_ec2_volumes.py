@@ -244,3 +244,45 @@ def test_volume_lifecycle_cli(ec2, aws):
     assert rc == 0, err
     rc, _, err = aws("ec2", "detach-volume", "--volume-id", volume)
     assert rc != 0 and "InvalidVolume.NotFound" in err
+
+
+def test_block_device_mappings_boto3_and_cli(ec2, aws):
+    instance = launch(
+        ec2,
+        AL2023,
+        BlockDeviceMappings=[
+            {"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 12, "VolumeType": "gp2"}},
+            {"DeviceName": "/dev/sdf", "Ebs": {"VolumeSize": 3, "DeleteOnTermination": False}},
+        ],
+    )
+    volumes = ec2.describe_volumes(Filters=[{"Name": "attachment.instance-id", "Values": [instance]}])["Volumes"]
+    by_device = {v["Attachments"][0]["Device"]: v for v in volumes}
+    assert set(by_device) == {"/dev/xvda", "/dev/sdf"}
+    assert (by_device["/dev/xvda"]["Size"], by_device["/dev/xvda"]["VolumeType"]) == (12, "gp2")
+    assert by_device["/dev/sdf"]["Attachments"][0]["DeleteOnTermination"] is False
+    with pytest.raises(ClientError) as err:
+        launch(ec2, AL2023, BlockDeviceMappings=[{"DeviceName": "/dev/sdf", "Ebs": {}}])
+    assert error_code(err.value) == "InvalidBlockDeviceMapping"
+
+    rc, out, err = aws(
+        "ec2",
+        "run-instances",
+        "--image-id",
+        AL2023,
+        "--block-device-mappings",
+        '[{"DeviceName":"/dev/sdg","Ebs":{"VolumeSize":2}}]',
+    )
+    assert rc == 0, err
+    cli_instance = out["Instances"][0]["InstanceId"]
+    rc, out, err = aws("ec2", "describe-volumes", "--filters", f"Name=attachment.instance-id,Values={cli_instance}")
+    assert rc == 0, err
+    assert sorted(v["Attachments"][0]["Device"] for v in out["Volumes"]) == ["/dev/sdg", "/dev/xvda"]
+    rc, _, err = aws(
+        "ec2",
+        "run-instances",
+        "--image-id",
+        AL2023,
+        "--block-device-mappings",
+        '[{"DeviceName":"/dev/xvda","Ebs":{"VolumeSize":2}}]',
+    )
+    assert rc != 0 and "InvalidBlockDeviceMapping" in err

@@ -4,10 +4,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use aws_sdk_ec2::client::Waiters;
 use aws_sdk_ec2::types::{
-    InstanceType, ResourceType, Tag, TagSpecification, VolumeAttachmentState, VolumeState,
-    VolumeType,
+    BlockDeviceMapping, EbsBlockDevice, InstanceType, ResourceType, Tag, TagSpecification,
+    VolumeAttachmentState, VolumeState, VolumeType,
 };
 use ballast_sdk_tests::fixtures::{AL2023, filter};
 use ballast_sdk_tests::{Ballast, error_code, eventually};
@@ -151,11 +150,20 @@ async fn every_instance_has_its_root_volume_until_terminated() {
         .send()
         .await
         .expect("terminate");
-    ec2.wait_until_instance_terminated()
-        .instance_ids(&instances[0])
-        .wait(WAIT)
-        .await
-        .expect("terminated");
+    eventually("the instance to be terminated", WAIT, || async {
+        let out = ec2
+            .describe_instances()
+            .instance_ids(&instances[0])
+            .send()
+            .await
+            .ok()?;
+        let state = out.reservations()[0].instances()[0]
+            .state()?
+            .name()?
+            .clone();
+        (state == aws_sdk_ec2::types::InstanceStateName::Terminated).then_some(())
+    })
+    .await;
     let gone = ec2
         .describe_volumes()
         .volume_ids(&root_of[&instances[0]])
@@ -507,4 +515,195 @@ async fn a_volume_is_created_attached_detached_grown_and_deleted() {
         .await
         .expect_err("already gone");
     assert_eq!(error_code(&missing), "InvalidVolume.NotFound");
+}
+
+fn ebs_mapping(device: &str, size: Option<i32>, keep: bool) -> BlockDeviceMapping {
+    BlockDeviceMapping::builder()
+        .device_name(device)
+        .ebs(
+            EbsBlockDevice::builder()
+                .set_volume_size(size)
+                .delete_on_termination(!keep)
+                .build(),
+        )
+        .build()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn block_device_mappings_size_the_root_and_add_volumes() {
+    let ballast = Ballast::start_with(&["--time-scale", "0.02"]);
+    let ec2 = ballast.ec2();
+    let launched = ec2
+        .run_instances()
+        .image_id(AL2023)
+        .instance_type(InstanceType::T3Micro)
+        .min_count(1)
+        .max_count(1)
+        .block_device_mappings(ebs_mapping("/dev/xvda", Some(20), false))
+        .block_device_mappings(ebs_mapping("/dev/sdf", Some(5), true))
+        .block_device_mappings(ebs_mapping("/dev/sdg", Some(1), false))
+        .send()
+        .await
+        .expect("RunInstances with mappings");
+    let instance = launched.instances()[0]
+        .instance_id()
+        .expect("an id")
+        .to_owned();
+    let volumes_of = |instance: String| {
+        let ec2 = ec2.clone();
+        async move {
+            let out = ec2
+                .describe_volumes()
+                .filters(filter("attachment.instance-id", &[&instance]))
+                .send()
+                .await
+                .expect("DescribeVolumes");
+            out.volumes()
+                .iter()
+                .map(|v| {
+                    let a = &v.attachments()[0];
+                    (
+                        a.device().unwrap_or_default().to_owned(),
+                        v.size().unwrap_or_default(),
+                        a.delete_on_termination().unwrap_or_default(),
+                        v.volume_id().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let mut volumes = volumes_of(instance.clone()).await;
+    volumes.sort();
+    let shape: Vec<_> = volumes
+        .iter()
+        .map(|(device, size, delete, _)| (device.as_str(), *size, *delete))
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            ("/dev/sdf", 5, false),
+            ("/dev/sdg", 1, true),
+            ("/dev/xvda", 20, true)
+        ]
+    );
+    let kept = volumes[0].3.clone();
+    eventually("the mapped volumes to be attached", WAIT, || async {
+        let out = ec2
+            .describe_volumes()
+            .filters(filter("attachment.instance-id", &[&instance]))
+            .filters(filter("attachment.status", &["attached"]))
+            .send()
+            .await
+            .ok()?;
+        (out.volumes().len() == 3).then_some(())
+    })
+    .await;
+
+    // Termination keeps only the volume mapped with DeleteOnTermination
+    // false.
+    ec2.terminate_instances()
+        .instance_ids(&instance)
+        .send()
+        .await
+        .expect("TerminateInstances");
+    wait_volume(&ec2, &kept, VolumeState::Available).await;
+    for (_, _, _, id) in volumes.iter().filter(|v| v.3 != kept) {
+        let gone = ec2
+            .describe_volumes()
+            .volume_ids(id)
+            .send()
+            .await
+            .expect_err("deleted with the instance");
+        assert_eq!(error_code(&gone), "InvalidVolume.NotFound");
+    }
+
+    // Errors.
+    for (mapping, code) in [
+        (
+            ebs_mapping("/dev/sdf", None, false),
+            "InvalidBlockDeviceMapping",
+        ),
+        (
+            ebs_mapping("/dev/xvda", Some(4), false),
+            "InvalidBlockDeviceMapping",
+        ),
+        (
+            ebs_mapping("sdf", Some(4), false),
+            "InvalidBlockDeviceMapping",
+        ),
+        (
+            BlockDeviceMapping::builder()
+                .device_name("/dev/sdf")
+                .ebs(
+                    EbsBlockDevice::builder()
+                        .snapshot_id("snap-0123456789abcdef0")
+                        .build(),
+                )
+                .build(),
+            "InvalidSnapshot.NotFound",
+        ),
+    ] {
+        let refused = ec2
+            .run_instances()
+            .image_id(AL2023)
+            .min_count(1)
+            .max_count(1)
+            .block_device_mappings(mapping)
+            .send()
+            .await
+            .expect_err("a bad mapping");
+        assert_eq!(error_code(&refused), code);
+    }
+
+    // A launch template's mappings apply too.
+    let template = ec2
+        .create_launch_template()
+        .launch_template_name("with-data-volume")
+        .launch_template_data(
+            aws_sdk_ec2::types::RequestLaunchTemplateData::builder()
+                .image_id(AL2023)
+                .block_device_mappings(
+                    aws_sdk_ec2::types::LaunchTemplateBlockDeviceMappingRequest::builder()
+                        .device_name("/dev/sdh")
+                        .ebs(
+                            aws_sdk_ec2::types::LaunchTemplateEbsBlockDeviceRequest::builder()
+                                .volume_size(2)
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateLaunchTemplate");
+    let from_template = ec2
+        .run_instances()
+        .launch_template(
+            aws_sdk_ec2::types::LaunchTemplateSpecification::builder()
+                .launch_template_id(
+                    template
+                        .launch_template()
+                        .and_then(|t| t.launch_template_id())
+                        .expect("an id"),
+                )
+                .build(),
+        )
+        .min_count(1)
+        .max_count(1)
+        .send()
+        .await
+        .expect("RunInstances from the template");
+    let mut devices: Vec<String> = volumes_of(
+        from_template.instances()[0]
+            .instance_id()
+            .expect("an id")
+            .to_owned(),
+    )
+    .await
+    .into_iter()
+    .map(|v| v.0)
+    .collect();
+    devices.sort();
+    assert_eq!(devices, ["/dev/sdh", "/dev/xvda"]);
 }

@@ -790,3 +790,44 @@ async fn an_ebs_volume_carries_its_filesystem_from_one_instance_to_the_next() {
     let left = leftovers(temp.path());
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+/// Reports whether the device mapped at launch is there from the first
+/// boot, and that a filesystem on it mounts.
+const MAPPED_AT_LAUNCH: &str = r#"#!/bin/bash
+if [ -b /dev/xvdf ] && [ -L /dev/sdf ]; then echo "mapped-device=yes"; else echo "mapped-device=no"; fi
+mkfs.ext4 -q /dev/sdf && mkdir -p /srv && mount /dev/sdf /srv && echo "mapped-mounted=yes"
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_volume_mapped_at_launch_is_there_from_the_first_boot() {
+    let _turn = BRIDGE.lock().await;
+    let Some(ballast) = sandbox_server(None) else {
+        return;
+    };
+    let launched = ballast
+        .ec2()
+        .run_instances()
+        .image_id(AL2023)
+        .instance_type(InstanceType::T3Micro)
+        .min_count(1)
+        .max_count(1)
+        .user_data(base64::engine::general_purpose::STANDARD.encode(MAPPED_AT_LAUNCH))
+        .block_device_mappings(
+            aws_sdk_ec2::types::BlockDeviceMapping::builder()
+                .device_name("/dev/sdf")
+                .ebs(
+                    aws_sdk_ec2::types::EbsBlockDevice::builder()
+                        .volume_size(1)
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("RunInstances");
+    let id = launched.instances()[0].instance_id().unwrap().to_owned();
+    let text = console_with(&ballast, &id, "mapped-device=").await;
+    assert_eq!(reported(&text, "mapped-device"), Some("yes"), "{text}");
+    let text = console_with(&ballast, &id, "mapped-mounted=").await;
+    assert_eq!(reported(&text, "mapped-mounted"), Some("yes"));
+}
