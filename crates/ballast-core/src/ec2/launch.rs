@@ -311,6 +311,11 @@ fn mapped_volumes(
             )));
         }
         seen.push(kernel);
+        if mapping.ebs.is_none() && mapping.virtual_name.is_none() && mapping.no_device.is_none() {
+            return Err(bad(format!(
+                "The block-device mapping for {device} must specify Ebs, VirtualName or NoDevice"
+            )));
+        }
         let Some(ebs) = mapping.ebs.filter(|_| mapping.no_device.is_none()) else {
             continue;
         };
