@@ -109,10 +109,11 @@ impl Sandbox {
     /// What sandboxes borrow from the host and this host lacks, each with
     /// the package that provides it: instances boot without that feature.
     pub fn missing_tools() -> Vec<(&'static str, &'static str)> {
-        const TOOLS: [(&str, &str, &str); 3] = [
+        const TOOLS: [(&str, &str, &str); 4] = [
             ("/usr/sbin/sshd", "SSH into instances", "openssh-server"),
             ("/usr/bin/sudo", "sudo for the image's user", "sudo"),
             ("/usr/sbin/cron", "crontab @reboot entries", "cron"),
+            ("/usr/sbin/losetup", "EBS volumes as block devices", "util-linux"),
         ];
         TOOLS
             .iter()
