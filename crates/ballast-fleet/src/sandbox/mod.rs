@@ -113,7 +113,11 @@ impl Sandbox {
             ("/usr/sbin/sshd", "SSH into instances", "openssh-server"),
             ("/usr/bin/sudo", "sudo for the image's user", "sudo"),
             ("/usr/sbin/cron", "crontab @reboot entries", "cron"),
-            ("/usr/sbin/losetup", "EBS volumes as block devices", "util-linux"),
+            (
+                "/usr/sbin/losetup",
+                "EBS volumes as block devices",
+                "util-linux",
+            ),
         ];
         TOOLS
             .iter()
