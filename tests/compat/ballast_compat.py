@@ -367,3 +367,15 @@ def query_body(params: dict[str, str]) -> bytes:
 
 QUERY_CONTENT_TYPE = "application/x-www-form-urlencoded; charset=utf-8"
 JSON11_CONTENT_TYPE = "application/x-amz-json-1.1"
+
+
+def eventually(what: str, probe, deadline_s: float = 30.0, every_s: float = 0.05):
+    """Polls `probe` until it returns something truthy, failing after the deadline."""
+    start = time.monotonic()
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() - start > deadline_s:
+            pytest.fail(f"timed out after {deadline_s}s waiting for {what}")
+        time.sleep(every_s)

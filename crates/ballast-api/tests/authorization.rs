@@ -589,6 +589,53 @@ async fn a_malformed_request_from_a_role_gets_the_error_root_gets() {
     assert!(left.body.contains(&group), "the group is still there");
 }
 
+async fn volume(api: &Api) -> String {
+    api.root(ec2(
+        "CreateVolume",
+        &[("AvailabilityZone", "us-east-1a"), ("Size", "1")],
+    ))
+    .await
+    .ok()
+    .xml("volumeId")
+    .expect("volumeId")
+}
+
+#[tokio::test]
+async fn volume_calls_are_decided_on_the_volume() {
+    let api = Api::new();
+    let mine = volume(&api).await;
+    let theirs = volume(&api).await;
+    let arn = |id: &str| format!("arn:aws:ec2:us-east-1:000000000000:volume/{id}");
+    // Seed 003's device-attachment role, scoped to its one volume.
+    let attacher = api
+        .session(
+            "attacher",
+            &policy(&format!(
+                "{},{}",
+                allow("ec2:DescribeVolumes", "*"),
+                allow("ec2:*Volume", &arn(&mine))
+            )),
+        )
+        .await;
+    let delete = |id: &str| ec2("DeleteVolume", &[("VolumeId", id)]);
+    assert_denied(
+        &api.call(&attacher, delete(&theirs)).await,
+        "UnauthorizedOperation",
+        &arn(&theirs),
+    );
+    let create = ec2(
+        "CreateVolume",
+        &[("AvailabilityZone", "us-east-1a"), ("Size", "1")],
+    );
+    assert_denied(
+        &api.call(&attacher, create).await,
+        "UnauthorizedOperation",
+        &arn("*"),
+    );
+    api.call(&attacher, delete(&mine)).await.ok();
+    let left = api.root(ec2("DescribeVolumes", &[])).await.ok();
+    assert!(left.body.contains(&theirs) && !left.body.contains(&mine));
+
 fn create_configuration(name: &str, extra: &[(&str, &str)]) -> Call {
     let mut params = vec![
         ("LaunchConfigurationName", name),

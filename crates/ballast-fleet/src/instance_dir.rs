@@ -13,6 +13,8 @@
 //!     mnt/             sandbox mode: where the root is mounted, inside
 //!                      the instance's own mount namespace only
 //!     sandbox.json     sandbox mode: the current boot's init spec
+//!     init.pid         sandbox mode: the current boot's PID 1, as the host
+//!                      numbers it
 //! ```
 
 use std::fs::{self, File, OpenOptions};
@@ -55,6 +57,11 @@ impl InstanceDir {
     /// work directories.
     pub fn volume(&self) -> PathBuf {
         self.root.join("volume")
+    }
+
+    /// Where a sandbox's launcher writes its PID 1's process id.
+    pub fn init_pid_file(&self) -> PathBuf {
+        self.root.join("init.pid")
     }
 
     pub fn boot_hook(&self) -> PathBuf {

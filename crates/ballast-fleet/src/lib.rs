@@ -22,6 +22,7 @@ mod reconcile;
 mod runtime;
 pub mod sandbox;
 mod sockets;
+mod volumes;
 
 use std::collections::HashSet;
 use std::ffi::OsString;
@@ -40,6 +41,7 @@ pub use boot::Environment;
 pub use instance_dir::InstanceDir;
 pub use runtime::Runtime;
 pub use sandbox::Sandbox;
+pub use volumes::Disks;
 
 /// Where the fleet keeps instances and how it reaches them.
 #[derive(Debug, Clone)]
@@ -48,6 +50,8 @@ pub struct FleetOptions {
     pub instances_root: PathBuf,
     /// Process groups or sandboxes.
     pub runtime: Runtime,
+    /// Where EBS volumes' disks live.
+    pub disks: Disks,
     /// Run Command's agent, started by every boot; none when `None`.
     pub agent: Option<AgentLaunch>,
 }

@@ -27,6 +27,8 @@ use crate::boot::Environment;
 use crate::imds;
 use crate::instance_dir::InstanceDir;
 use crate::process::{Group, InstanceProcesses, KILL, ProcessTable, TERMINATE};
+use crate::sandbox::block::BlockDevice;
+use crate::volumes::{self, Volumes};
 
 /// How often the reconciler runs without being signalled.
 const PERIOD: Duration = Duration::from_millis(250);
@@ -119,15 +121,21 @@ pub(crate) struct Reconciler {
     inner: Arc<Inner>,
     env: Environment,
     slots: HashMap<String, Slot>,
+    volumes: Volumes,
     last_sweep: Option<SystemTime>,
 }
 
 impl Reconciler {
     pub(crate) fn new(inner: Arc<Inner>, env: Environment) -> Self {
+        let volumes = Volumes::new(
+            inner.options.disks.clone(),
+            inner.options.runtime.is_sandbox(),
+        );
         Reconciler {
             inner,
             env,
             slots: HashMap::new(),
+            volumes,
             last_sweep: None,
         }
     }
@@ -196,8 +204,22 @@ impl Reconciler {
             }
             keep
         });
+        self.converge_volumes(&instances)?;
         self.sweep_sessions()?;
         Ok(())
+    }
+
+    /// The volume pass: disks made and grown, devices in and out of
+    /// running sandboxes (see [`crate::volumes`]).
+    fn converge_volumes(&mut self, instances: &[Instance]) -> Result<(), StoreError> {
+        let up = |id: &str| instances.iter().any(|i| i.id == id && i.state.is_up());
+        let slots = &self.slots;
+        let live = |id: &str| {
+            let slot = slots.get(id)?;
+            volumes::live_root(&slot.dir.init_pid_file(), slot.group()?.pgid)
+        };
+        let now = self.inner.now_millis();
+        self.volumes.converge(&self.inner.store, now, &up, &live)
     }
 
     /// The load balancers' DNS names and addresses, for sandboxes'
@@ -262,14 +284,16 @@ impl Reconciler {
                 Some(_) => {
                     // A reboot: the old boot ends before the new one starts.
                     if wind_down(slot, table, grace, now) {
-                        start_boot(slot, instance, &self.inner, &self.env);
+                        let devices = boot_devices(&self.volumes, &self.inner, instance)?;
+                        start_boot(slot, instance, &self.inner, &self.env, devices);
                     }
                 }
                 None => {
                     // Processes a previous boot left behind (after a
                     // restart) end before this boot starts.
                     if wind_down(slot, table, grace, now) {
-                        start_boot(slot, instance, &self.inner, &self.env);
+                        let devices = boot_devices(&self.volumes, &self.inner, instance)?;
+                        start_boot(slot, instance, &self.inner, &self.env, devices);
                     }
                 }
             }
@@ -357,12 +381,29 @@ impl Reconciler {
             slot.dir.clear_runtime_record();
         }
         self.slots.clear();
+        self.volumes.shut_down();
         self.inner.options.runtime.stop();
     }
 }
 
+/// The block devices a boot of `instance` gets: its attached volumes'.
+fn boot_devices(
+    volumes: &Volumes,
+    inner: &Inner,
+    instance: &Instance,
+) -> Result<Vec<BlockDevice>, StoreError> {
+    let attached = inner.store.read(|tx| tx.instance_volumes(&instance.id))?;
+    Ok(volumes.boot_devices(&attached))
+}
+
 /// Starts a boot of the instance's current generation.
-fn start_boot(slot: &mut Slot, instance: &Instance, inner: &Inner, env: &Environment) {
+fn start_boot(
+    slot: &mut Slot,
+    instance: &Instance,
+    inner: &Inner,
+    env: &Environment,
+    devices: Vec<BlockDevice>,
+) {
     slot.network_up = true;
     slot.hosts_written = None;
     let public_key = instance.key_name.as_deref().and_then(|name| {
@@ -376,7 +417,7 @@ fn start_boot(slot: &mut Slot, instance: &Instance, inner: &Inner, env: &Environ
     match inner
         .options
         .runtime
-        .boot(instance, &slot.dir, env, public_key.as_deref())
+        .boot(instance, &slot.dir, env, public_key.as_deref(), devices)
     {
         Ok((group, mut leader)) => {
             tracing::info!(instance = instance.id, pgid = group.pgid, "booted");

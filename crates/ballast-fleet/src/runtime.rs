@@ -9,6 +9,7 @@ use crate::boot::{self, Environment};
 use crate::instance_dir::InstanceDir;
 use crate::process::Group;
 use crate::sandbox::Sandbox;
+use crate::sandbox::block::BlockDevice;
 
 /// The instance runtime `ballast up` chose (`--instance-runtime`).
 #[derive(Debug, Clone)]
@@ -22,17 +23,19 @@ pub enum Runtime {
 
 impl Runtime {
     /// Starts a boot of `instance`'s current generation; `public_key` is
-    /// its key pair's, which a sandbox installs for the image's user.
+    /// its key pair's, which a sandbox installs for the image's user, and
+    /// `devices` its volumes' block devices, which a sandbox makes.
     pub(crate) fn boot(
         &self,
         instance: &Instance,
         dir: &InstanceDir,
         env: &Environment,
         public_key: Option<&str>,
+        devices: Vec<BlockDevice>,
     ) -> io::Result<(Group, tokio::process::Child)> {
         match self {
             Runtime::Process { .. } => boot::boot(instance, dir, env),
-            Runtime::Sandbox(sandbox) => sandbox.boot(instance, dir, env, public_key),
+            Runtime::Sandbox(sandbox) => sandbox.boot(instance, dir, env, public_key, devices),
         }
     }
 

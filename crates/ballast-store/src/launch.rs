@@ -13,7 +13,7 @@ use ballast_core::ec2::images::{self, ImageRef};
 use ballast_core::ec2::instance::{GroupRef, Instance, ProfileAssociation};
 use ballast_core::ec2::launch::{self, Launch, LaunchRequest, Placed};
 use ballast_core::ec2::launch_template::{IamInstanceProfile, ProfileRef, TemplateRef};
-use ballast_core::ec2::{self, Error as Rule, SecurityGroup, Volume};
+use ballast_core::ec2::{self, Error as Rule, SecurityGroup};
 use ballast_core::network::{DEFAULT_SECURITY_GROUP_ID, DEFAULT_VPC_ID};
 use ballast_core::ssm::parameter::{Selector, SelectorVersion, key_of};
 
@@ -278,15 +278,10 @@ impl Tx<'_> {
             self.save_instance(instance)?;
             self.put_tags(&instance.id, &launch.tags.instance)?;
             if let Some(image) = image {
-                let id = format!("vol-{}", ids.hex(17));
-                self.save_volume(&Volume::root(
-                    id.clone(),
-                    &instance.id,
-                    zone,
-                    image,
-                    now_millis,
-                ))?;
-                self.put_tags(&id, &launch.tags.volume)?;
+                for volume in launch.instance_volumes(instance, image, ids, now_millis) {
+                    self.save_volume(&volume)?;
+                    self.put_tags(&volume.id, &launch.tags.volume)?;
+                }
             }
         }
         Ok(instances)

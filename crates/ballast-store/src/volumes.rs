@@ -40,6 +40,13 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Deletes a volume and its tags (its disk is the fleet's to remove).
+    pub fn delete_volume(&self, id: &str) -> Result<(), StoreError> {
+        self.clear_tags(id)?;
+        self.execute("DELETE FROM ec2_volumes WHERE id = ?1", params![id])?;
+        Ok(())
+    }
+
     /// Deletes the volumes a terminated instance takes with it (those
     /// attached with `DeleteOnTermination`), and their tags; the others
     /// are detached and become available.
@@ -50,8 +57,7 @@ impl Tx<'_> {
                 .as_ref()
                 .is_some_and(|a| a.delete_on_termination)
             {
-                self.clear_tags(&volume.id)?;
-                self.execute("DELETE FROM ec2_volumes WHERE id = ?1", params![volume.id])?;
+                self.delete_volume(&volume.id)?;
             } else {
                 volume.attachment = None;
                 self.save_volume(&volume)?;

@@ -86,6 +86,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         time_scale,
         FleetOptions {
             instances_root: data_dir.join("instances"),
+            disks: ballast_fleet::Disks::new(data_dir.join("volumes")),
             runtime: runtime.clone(),
             agent: agent_launch(),
         },

@@ -35,6 +35,8 @@ struct Params {
     launch_template: Option<TemplateSpec>,
     iam_instance_profile: Option<ProfileSpec>,
     association_id: Option<String>,
+    /// One id in the volume calls, a list in DescribeVolumes.
+    volume_id: Option<OneOrMany>,
     #[serde(rename = "TagSpecification")]
     tag_specifications: Option<Vec<TagSpecification>>,
 }
@@ -106,6 +108,9 @@ pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
             let name = params.key_name.as_deref().unwrap_or("*");
             access.resources = vec![Resource::untagged(arns.of("key-pair", name))];
         }
+        "CreateVolume" => {
+            access.resources = vec![Resource::untagged(arns.of("volume", "*"))];
+        }
         "CreateLaunchTemplate" => {
             access.resources = vec![Resource::untagged(arns.of("launch-template", "*"))];
         }
@@ -126,10 +131,13 @@ pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
     Ok(access.with_request_tags(request_tags))
 }
 
-/// The existing resources a call names by id: instances, a security
-/// group, a key pair, a launch template.
+/// The existing resources a call names by id: instances, a volume, a
+/// security group, a key pair, a launch template.
 fn named(arns: &Arns<'_>, tx: &Tx<'_>, params: &Params) -> Result<Vec<Resource>, StoreError> {
     let mut resources = Vec::new();
+    for volume in params.volume_id.iter().flat_map(OneOrMany::iter) {
+        resources.push(arns.tagged(tx, "volume", volume)?);
+    }
     for id in params.instance_ids.iter().flat_map(OneOrMany::iter) {
         resources.push(arns.tagged(tx, "instance", id)?);
     }

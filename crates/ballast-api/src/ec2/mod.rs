@@ -87,6 +87,15 @@ routes! {
         GetConsoleOutput => call(ctx, request, |i| instances::console_output(state, i)),
         DescribeInstanceTypes => call(ctx, request, |i| instance_types::describe(state, i)),
         DescribeVolumes => call(ctx, request, |i| volumes::describe(state, i)),
+        CreateVolume => call(ctx, request, |i| volumes::create(state, i)),
+        AttachVolume => call(ctx, request, |i| volumes::attach(state, i)),
+        DetachVolume => call(ctx, request, |i| volumes::detach(state, i)),
+        DeleteVolume => call_no_output(ctx, request, |i| volumes::delete(state, i)),
+        ModifyVolume => call(ctx, request, |i| volumes::modify(state, i)),
+        DescribeVolumeStatus => call(ctx, request, |i| volumes::describe_status(state, i)),
+        DescribeVolumesModifications => {
+            call(ctx, request, |i| volumes::describe_modifications(state, i))
+        },
         ModifyInstanceMetadataOptions => call(ctx, request, |i| {
             instances::modify_metadata_options(state, i)
         }),

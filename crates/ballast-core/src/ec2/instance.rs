@@ -539,10 +539,11 @@ impl Filterable for Instance {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn instance(state: InstanceState) -> Instance {
+    /// A stored instance for other modules' tests.
+    pub(crate) fn instance(state: InstanceState) -> Instance {
         Instance {
             id: "i-0123456789abcdef0".into(),
             reservation_id: "r-0123456789abcdef0".into(),

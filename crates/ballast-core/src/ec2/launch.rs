@@ -16,7 +16,8 @@ use super::instance::{
     self as inst, GroupRef, Instance, InstanceState, MetadataChange, MetadataOptions,
     ProfileAssociation,
 };
-use super::launch_template::{IamInstanceProfile, TemplateData};
+use super::launch_template::{BlockDeviceMapping, IamInstanceProfile, TemplateData};
+use super::volume::{self, Spec, SpecRequest};
 use crate::Ids;
 use crate::network::{DEFAULT_VPC_ID, default_subnets};
 
@@ -65,6 +66,7 @@ pub struct LaunchRequest {
     pub disable_api_termination: Option<bool>,
     pub shutdown_behavior: Option<String>,
     pub tag_specifications: Option<Vec<TagRequest>>,
+    pub block_device_mappings: Option<Vec<BlockDeviceMapping>>,
     pub min_count: Option<i32>,
     pub max_count: Option<i32>,
     pub client_token: Option<String>,
@@ -113,6 +115,7 @@ impl LaunchRequest {
         self.disable_api_termination = self
             .disable_api_termination
             .or(data.disable_api_termination);
+        self.block_device_mappings = self.block_device_mappings.or(data.block_device_mappings);
         self.shutdown_behavior = self
             .shutdown_behavior
             .or(data.instance_initiated_shutdown_behavior);
@@ -147,6 +150,10 @@ pub struct Launch {
     pub profile: Option<IamInstanceProfile>,
     pub metadata: MetadataOptions,
     pub tags: LaunchTags,
+    /// What `BlockDeviceMappings` changes of the image's root volume.
+    pub root_volume: Option<MappedVolume>,
+    /// The volumes `BlockDeviceMappings` adds to each instance.
+    pub volumes: Vec<MappedVolume>,
     pub shutdown_behavior: String,
     pub disable_api_termination: bool,
     pub min: u32,
@@ -199,6 +206,8 @@ pub fn check(request: LaunchRequest, image_id: String, region: &str) -> Result<L
     }
     let mut group_ids = request.security_group_ids.unwrap_or_default();
     group_ids.extend(interface.and_then(|n| n.groups).unwrap_or_default());
+    let (root_volume, volumes) =
+        mapped_volumes(image, request.block_device_mappings.unwrap_or_default())?;
     Ok(Launch {
         image_id,
         instance_type,
@@ -210,12 +219,159 @@ pub fn check(request: LaunchRequest, image_id: String, region: &str) -> Result<L
         profile: request.iam_instance_profile,
         metadata,
         tags: launch_tags(request.tag_specifications)?,
+        root_volume,
+        volumes,
         shutdown_behavior,
         disable_api_termination: request.disable_api_termination.unwrap_or(false),
         min,
         max,
         client_token: request.client_token.filter(|t| !t.is_empty()),
     })
+}
+
+/// An EBS volume a launch's `BlockDeviceMappings` asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MappedVolume {
+    pub device: String,
+    pub spec: Spec,
+    pub encrypted: bool,
+    pub delete_on_termination: bool,
+}
+
+impl Launch {
+    /// The volumes one instance of this launch starts with: the image's
+    /// root volume (as the mappings change it) and the mapped ones, each
+    /// attached from `now_millis` (the mapped ones `attaching`, until the
+    /// fleet has put them in the instance).
+    pub fn instance_volumes(
+        &self,
+        instance: &Instance,
+        image: &crate::catalogue::Image,
+        ids: &Ids,
+        now_millis: i64,
+    ) -> Vec<volume::Volume> {
+        let new_id = || format!("vol-{}", ids.hex(17));
+        let mut root =
+            volume::Volume::root(new_id(), &instance.id, &instance.zone, image, now_millis);
+        if let Some(mapped) = &self.root_volume {
+            root.size_gib = mapped.spec.size_gib;
+            root.volume_type = mapped.spec.volume_type.clone();
+            root.iops = mapped.spec.iops;
+            root.throughput = mapped.spec.throughput;
+            root.encrypted = mapped.encrypted;
+            if let Some(a) = root.attachment.as_mut() {
+                a.delete_on_termination = mapped.delete_on_termination;
+            }
+        }
+        let mut volumes = vec![root];
+        for mapped in &self.volumes {
+            let mut extra = volume::Volume::new(
+                new_id(),
+                &instance.zone,
+                mapped.spec.clone(),
+                mapped.encrypted,
+                now_millis,
+            );
+            extra.created();
+            extra.attachment = Some(volume::Attachment {
+                instance_id: instance.id.clone(),
+                device: mapped.device.clone(),
+                attached_millis: now_millis,
+                delete_on_termination: mapped.delete_on_termination,
+                state: volume::AttachmentState::Attaching,
+            });
+            volumes.push(extra);
+        }
+        volumes
+    }
+}
+
+/// The root volume's changes and the new volumes a launch's
+/// `BlockDeviceMappings` ask for. Instance-store (`VirtualName`) and
+/// `NoDevice` entries add nothing: Ballast's images have no instance
+/// store.
+fn mapped_volumes(
+    image: &crate::catalogue::Image,
+    mappings: Vec<BlockDeviceMapping>,
+) -> Result<(Option<MappedVolume>, Vec<MappedVolume>), Error> {
+    let mut root = None;
+    let mut volumes = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    let bad = |message: String| Error::InvalidBlockDeviceMapping(message);
+    for mapping in mappings {
+        let Some(device) = mapping.device_name else {
+            return Err(Error::MissingParameter(
+                "BlockDeviceMapping.DeviceName".to_owned(),
+            ));
+        };
+        let kernel = volume::kernel_name(&device);
+        if seen.contains(&kernel) {
+            return Err(bad(format!(
+                "The device '{device}' is used in more than one block-device mapping"
+            )));
+        }
+        seen.push(kernel);
+        if mapping.ebs.is_none() && mapping.virtual_name.is_none() && mapping.no_device.is_none() {
+            return Err(bad(format!(
+                "The block-device mapping for {device} must specify Ebs, VirtualName or NoDevice"
+            )));
+        }
+        let Some(ebs) = mapping.ebs.filter(|_| mapping.no_device.is_none()) else {
+            continue;
+        };
+        let root_snapshot = volume::image_snapshot_id(image.id);
+        let is_root = device == image.root_device_name;
+        if let Some(snapshot) = &ebs.snapshot_id
+            && !(is_root && *snapshot == root_snapshot)
+        {
+            return Err(Error::SnapshotNotFound(snapshot.clone()));
+        }
+        let number = |n: Option<i64>| n.and_then(|n| i32::try_from(n).ok());
+        let request = SpecRequest {
+            size_gib: number(ebs.volume_size),
+            volume_type: ebs.volume_type.clone(),
+            iops: number(ebs.iops),
+            throughput: number(ebs.throughput),
+        };
+        let spec = if is_root {
+            let base = Spec {
+                size_gib: volume::ROOT_VOLUME_GIB,
+                volume_type: "gp3".to_owned(),
+                iops: Some(3_000),
+                throughput: Some(125),
+            };
+            if request.size_gib.is_some_and(|size| size < base.size_gib) {
+                return Err(bad(format!(
+                    "Volume of size {}GB is smaller than snapshot '{root_snapshot}', expect size >= {}GB",
+                    request.size_gib.unwrap_or_default(),
+                    base.size_gib
+                )));
+            }
+            request.check(Some(&base))?
+        } else {
+            if !volume::is_device_name(&device) {
+                return Err(bad(format!("Invalid device name {device}")));
+            }
+            if request.size_gib.is_none() {
+                return Err(bad(format!(
+                    "The request must contain the parameter volumeSize or snapshotId for {device}"
+                )));
+            }
+            request.check(None)?
+        };
+        let mapped = MappedVolume {
+            device,
+            spec,
+            encrypted: ebs.encrypted.unwrap_or(false),
+            delete_on_termination: ebs.delete_on_termination.unwrap_or(true),
+        };
+        if is_root {
+            root = Some(mapped);
+        } else {
+            volumes.push(mapped);
+        }
+    }
+    Ok((root, volumes))
 }
 
 /// The zone a request places its instances in: the subnet's (one of the

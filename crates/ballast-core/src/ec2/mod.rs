@@ -107,6 +107,24 @@ pub enum Error {
     VolumeNotFound(String),
     #[error("Invalid id: \"{0}\" (expecting \"vol-...\")")]
     VolumeIdMalformed(String),
+    /// `VolumeInUse`.
+    #[error("{0}")]
+    VolumeInUse(String),
+    #[error("The volume '{0}' is not in the same availability zone as instance '{1}'")]
+    ZoneMismatch(String, String),
+    /// `InvalidAttachment.NotFound`.
+    #[error("{0}")]
+    AttachmentNotFound(String),
+    /// `IncorrectModificationState`.
+    #[error("{0}")]
+    IncorrectModificationState(String),
+    #[error("The snapshot '{0}' does not exist.")]
+    SnapshotNotFound(String),
+    #[error("The zone '{0}' does not exist.")]
+    ZoneNotFound(String),
+    /// `InvalidBlockDeviceMapping`.
+    #[error("{0}")]
+    InvalidBlockDeviceMapping(String),
     /// `IncorrectInstanceState`.
     #[error("{0}")]
     IncorrectInstanceState(String),
@@ -192,6 +210,13 @@ impl Error {
             Error::VolumeNotFound(_) => "InvalidVolume.NotFound",
             Error::VolumeIdMalformed(_) => "InvalidVolumeID.Malformed",
             Error::InstanceIdMalformed(_) => "InvalidInstanceID.Malformed",
+            Error::VolumeInUse(_) => "VolumeInUse",
+            Error::ZoneMismatch(..) => "InvalidVolume.ZoneMismatch",
+            Error::AttachmentNotFound(_) => "InvalidAttachment.NotFound",
+            Error::IncorrectModificationState(_) => "IncorrectModificationState",
+            Error::SnapshotNotFound(_) => "InvalidSnapshot.NotFound",
+            Error::ZoneNotFound(_) => "InvalidZone.NotFound",
+            Error::InvalidBlockDeviceMapping(_) => "InvalidBlockDeviceMapping",
             Error::IncorrectInstanceState(_) => "IncorrectInstanceState",
             Error::OperationNotPermitted(_) => "OperationNotPermitted",
             Error::InsufficientInstanceCapacity(_) => "InsufficientInstanceCapacity",

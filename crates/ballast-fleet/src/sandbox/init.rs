@@ -25,7 +25,7 @@ use std::convert::Infallible;
 use std::fs::{self, File};
 use std::io;
 use std::os::fd::{AsRawFd as _, OwnedFd};
-use std::os::unix::fs::PermissionsExt as _;
+use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -33,6 +33,7 @@ use nix::errno::Errno;
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
 use nix::sched::{CloneFlags, setns, unshare};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, kill, sigprocmask};
+use nix::sys::stat::{Mode, SFlag, mknod};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, chdir, fork, pipe, pivot_root, sethostname};
 use serde::{Deserialize, Serialize};
@@ -65,6 +66,14 @@ pub struct InitSpec {
     pub cgroups: Vec<PathBuf>,
     /// The boot script's environment.
     pub env: Vec<(String, String)>,
+    /// The EBS volumes attached to the instance, made in its `/dev`.
+    #[serde(default)]
+    pub devices: Vec<super::block::BlockDevice>,
+    /// Where the launcher writes PID 1's process id (as the host numbers
+    /// it), through which the fleet reaches the running instance's `/dev`
+    /// and mounts.
+    #[serde(default)]
+    pub pid_file: Option<PathBuf>,
 }
 
 /// A file the fleet places in the instance's root (it lands in the
@@ -144,6 +153,11 @@ pub fn run(spec_path: &Path) -> Result<Infallible, InitError> {
     match sys("forking the instance's init", unsafe { fork() })? {
         ForkResult::Parent { child } => {
             drop(console_write);
+            if let Some(pid_file) = &spec.pid_file
+                && let Err(error) = fs::write(pid_file, child.to_string())
+            {
+                eprintln!("[ballast] writing {}: {error}", pid_file.display());
+            }
             launcher(child, console_read)
         }
         ForkResult::Child => {
@@ -267,16 +281,7 @@ fn enter_root(spec: &InitSpec) -> Result<(), InitError> {
             none,
         ),
     )?;
-    sys(
-        "mounting /dev",
-        mount(
-            Some("/dev"),
-            &inside("/dev"),
-            none,
-            MsFlags::MS_BIND | MsFlags::MS_REC,
-            none,
-        ),
-    )?;
+    make_dev(&inside("/dev"), &spec.devices)?;
     // A sysfs of the instance's own network namespace; where the kernel
     // refuses one, the host's read-only.
     if mount(
@@ -363,6 +368,80 @@ fn enter_root(spec: &InitSpec) -> Result<(), InitError> {
         umount2(".", MntFlags::MNT_DETACH),
     )?;
     sys("entering /", chdir("/"))?;
+    Ok(())
+}
+
+/// The character devices every instance has, made from the host's (the
+/// set container engines give, which is what programs expect of `/dev`).
+const DEVICES: [&str; 6] = ["null", "zero", "full", "random", "urandom", "tty"];
+
+/// The links every `/dev` has.
+const DEV_LINKS: [(&str, &str); 5] = [
+    ("fd", "/proc/self/fd"),
+    ("stdin", "/proc/self/fd/0"),
+    ("stdout", "/proc/self/fd/1"),
+    ("stderr", "/proc/self/fd/2"),
+    ("ptmx", "pts/ptmx"),
+];
+
+/// The instance's own `/dev`: a tmpfs with the usual character devices,
+/// its own pseudo-terminals, and its attached volumes' block devices, so
+/// that a device made for one instance (`/dev/xvdf`) is seen by it alone.
+fn make_dev(dev: &Path, devices: &[super::block::BlockDevice]) -> Result<(), InitError> {
+    io("creating /dev", fs::create_dir_all(dev))?;
+    sys(
+        "mounting /dev",
+        mount(
+            Some("tmpfs"),
+            dev,
+            Some("tmpfs"),
+            MsFlags::MS_NOSUID,
+            Some("mode=0755,size=65536k"),
+        ),
+    )?;
+    for name in DEVICES {
+        let host = Path::new("/dev").join(name);
+        let Ok(meta) = fs::metadata(&host) else {
+            continue;
+        };
+        let made = mknod(
+            &dev.join(name),
+            SFlag::S_IFCHR,
+            Mode::from_bits_truncate(meta.mode()),
+            meta.rdev(),
+        );
+        sys(format!("making /dev/{name}"), made)?;
+        // mknod applies the umask; the host's mode is what programs expect.
+        io(
+            format!("making /dev/{name}"),
+            fs::set_permissions(dev.join(name), fs::Permissions::from_mode(meta.mode())),
+        )?;
+    }
+    for (name, target) in DEV_LINKS {
+        io(
+            format!("linking /dev/{name}"),
+            std::os::unix::fs::symlink(target, dev.join(name)),
+        )?;
+    }
+    let pts = dev.join("pts");
+    io("creating /dev/pts", fs::create_dir_all(&pts))?;
+    sys(
+        "mounting /dev/pts",
+        mount(
+            Some("devpts"),
+            &pts,
+            Some("devpts"),
+            MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
+            Some("newinstance,ptmxmode=0666,mode=0620,gid=5"),
+        ),
+    )?;
+    for device in devices {
+        let root = dev.parent().unwrap_or(dev);
+        io(
+            format!("making {}", device.path.display()),
+            super::block::make_node(root, device),
+        )?;
+    }
     Ok(())
 }
 

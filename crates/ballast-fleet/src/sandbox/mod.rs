@@ -11,6 +11,7 @@
 //! layer, in the instance's directory, keeps what the instance writes
 //! across reboots and stop/start until it is terminated.
 
+pub mod block;
 pub mod cgroup;
 pub mod endpoints;
 pub mod init;
@@ -108,10 +109,15 @@ impl Sandbox {
     /// What sandboxes borrow from the host and this host lacks, each with
     /// the package that provides it: instances boot without that feature.
     pub fn missing_tools() -> Vec<(&'static str, &'static str)> {
-        const TOOLS: [(&str, &str, &str); 3] = [
+        const TOOLS: [(&str, &str, &str); 4] = [
             ("/usr/sbin/sshd", "SSH into instances", "openssh-server"),
             ("/usr/bin/sudo", "sudo for the image's user", "sudo"),
             ("/usr/sbin/cron", "crontab @reboot entries", "cron"),
+            (
+                "/usr/sbin/losetup",
+                "EBS volumes as block devices",
+                "util-linux",
+            ),
         ];
         TOOLS
             .iter()
@@ -212,6 +218,7 @@ impl Sandbox {
         dir: &InstanceDir,
         env: &Environment,
         public_key: Option<&str>,
+        devices: Vec<block::BlockDevice>,
     ) -> io::Result<(Group, tokio::process::Child)> {
         dir.create()?;
         self.network(instance)
@@ -280,6 +287,8 @@ impl Sandbox {
             cgroups: self.cgroups(instance),
             binds: vec![(dir.root().join("hosts"), "/etc/hosts".into())],
             env: self.variables(instance, dir, env, first_boot),
+            devices,
+            pid_file: Some(dir.init_pid_file()),
         };
         let spec_path = dir.root().join("sandbox.json");
         std::fs::write(

@@ -55,6 +55,13 @@ pub const OPERATIONS: &[&str] = &[
     "DisassociateIamInstanceProfile",
     "DescribeInstanceTypes",
     "DescribeVolumes",
+    "CreateVolume",
+    "AttachVolume",
+    "DetachVolume",
+    "DeleteVolume",
+    "ModifyVolume",
+    "DescribeVolumeStatus",
+    "DescribeVolumesModifications",
 ];
 
 crate::structure! {
@@ -188,6 +195,47 @@ crate::structure! {
     AssociateIamInstanceProfileOutput {
         /// Information about the IAM instance profile association.
         iam_instance_profile_association?: IamInstanceProfileAssociation = "iamInstanceProfileAssociation" | "IamInstanceProfileAssociation";
+    }
+}
+
+crate::structure! {
+    AttachVolumeInput {
+        /// The device name (for example, /dev/sdh or xvdh).
+        device: String = "Device", "device";
+        /// The ID of the instance.
+        instance_id: String = "InstanceId", "instanceId";
+        /// The ID of the EBS volume.
+        volume_id: String = "VolumeId", "volumeId";
+        /// The index of the EBS card.
+        ebs_card_index?: i32 = "EbsCardIndex", "ebsCardIndex";
+        /// Checks whether you have the required permissions for the action, without actually making the request, and provides an error response.
+        dry_run?: bool = "dryRun" | "DryRun", "dryRun";
+    }
+    input "AttachVolumeRequest" |this, at, out| {}
+}
+
+crate::structure! {
+    /// Describes volume attachment details.
+    #[derive(Default)]
+    AttachVolumeOutput {
+        /// Indicates whether the EBS volume is deleted on instance termination.
+        delete_on_termination?: bool = "deleteOnTermination" | "DeleteOnTermination";
+        /// The ARN of the Amazon Web Services-managed resource to which the volume is attached.
+        associated_resource?: String = "associatedResource" | "AssociatedResource";
+        /// The service principal of the Amazon Web Services service that owns the underlying resource to which the volume is attached.
+        instance_owning_service?: String = "instanceOwningService" | "InstanceOwningService";
+        /// The index of the EBS card.
+        ebs_card_index?: i32 = "ebsCardIndex" | "EbsCardIndex";
+        /// The ID of the volume.
+        volume_id?: String = "volumeId" | "VolumeId";
+        /// The ID of the instance.
+        instance_id?: String = "instanceId" | "InstanceId";
+        /// The device name.
+        device?: String = "device" | "Device";
+        /// The attachment state of the volume.
+        state?: VolumeAttachmentState = "status" | "Status";
+        /// The time stamp when the attachment initiated.
+        attach_time?: Timestamp = "attachTime" | "AttachTime";
     }
 }
 
@@ -765,6 +813,94 @@ crate::structure! {
 }
 
 crate::structure! {
+    #[derive(Default)]
+    CreateVolumeInput {
+        /// The ID of the Availability Zone in which to create the volume.
+        availability_zone?: String = "AvailabilityZone", "availabilityZone";
+        /// The ID of the Availability Zone in which to create the volume.
+        availability_zone_id?: String = "AvailabilityZoneId", "availabilityZoneId";
+        /// Indicates whether the volume should be encrypted.
+        encrypted?: bool = "encrypted" | "Encrypted", "encrypted";
+        /// The number of I/O operations per second (IOPS) to provision for the volume.
+        iops?: i32 = "Iops", "iops";
+        /// The identifier of the KMS key to use for Amazon EBS encryption.
+        kms_key_id?: String = "KmsKeyId", "kmsKeyId";
+        /// The Amazon Resource Name (ARN) of the Outpost on which to create the volume.
+        outpost_arn?: String = "OutpostArn", "outpostArn";
+        /// The size of the volume, in GiBs.
+        size?: i32 = "Size", "size";
+        /// The snapshot from which to create the volume.
+        snapshot_id?: String = "SnapshotId", "snapshotId";
+        /// The volume type.
+        volume_type?: VolumeType = "VolumeType", "volumeType";
+        /// The tags to apply to the volume during creation.
+        tag_specifications?: Vec<TagSpecification> = "TagSpecification", "tagSpecifications";
+        /// Indicates whether to enable Amazon EBS Multi-Attach.
+        multi_attach_enabled?: bool = "MultiAttachEnabled", "multiAttachEnabled";
+        /// The throughput to provision for the volume, in MiB/s.
+        throughput?: i32 = "Throughput", "throughput";
+        /// Unique, case-sensitive identifier that you provide to ensure the idempotency of the request.
+        client_token?: String = "ClientToken", "clientToken";
+        /// Specifies the Amazon EBS Provisioned Rate for Volume Initialization (volume initialization rate), in MiB/s, at which to download the snapshot blocks from Amazon S3 to the volume.
+        volume_initialization_rate?: i32 = "VolumeInitializationRate", "volumeInitializationRate";
+        /// Reserved for internal use.
+        operator?: OperatorRequest = "Operator", "operator";
+        /// Checks whether you have the required permissions for the action, without actually making the request, and provides an error response.
+        dry_run?: bool = "dryRun" | "DryRun", "dryRun";
+    }
+    input "CreateVolumeRequest" |this, at, out| {}
+}
+
+crate::structure! {
+    /// Describes a volume.
+    #[derive(Default)]
+    CreateVolumeOutput {
+        /// The ID of the Availability Zone for the volume.
+        availability_zone_id?: String = "availabilityZoneId" | "AvailabilityZoneId";
+        /// The Amazon Resource Name (ARN) of the Outpost.
+        outpost_arn?: String = "outpostArn" | "OutpostArn";
+        /// The ID of the source volume from which the volume copy was created.
+        source_volume_id?: String = "sourceVolumeId" | "SourceVolumeId";
+        /// The number of I/O operations per second (IOPS).
+        iops?: i32 = "iops" | "Iops";
+        /// Any tags assigned to the volume.
+        tags?: Vec<Tag> = "tagSet" | "TagSet";
+        /// The volume type.
+        volume_type?: VolumeType = "volumeType" | "VolumeType";
+        /// This parameter is not returned by CreateVolume.
+        fast_restored?: bool = "fastRestored" | "FastRestored";
+        /// Indicates whether Amazon EBS Multi-Attach is enabled.
+        multi_attach_enabled?: bool = "multiAttachEnabled" | "MultiAttachEnabled";
+        /// The throughput that the volume supports, in MiB/s.
+        throughput?: i32 = "throughput" | "Throughput";
+        /// This parameter is not returned by CreateVolume.
+        sse_type?: SSEType = "sseType" | "SseType";
+        /// The service provider that manages the volume.
+        operator?: OperatorResponse = "operator" | "Operator";
+        /// The Amazon EBS Provisioned Rate for Volume Initialization (volume initialization rate) specified for the volume during creation, in MiB/s.
+        volume_initialization_rate?: i32 = "volumeInitializationRate" | "VolumeInitializationRate";
+        /// The ID of the volume.
+        volume_id?: String = "volumeId" | "VolumeId";
+        /// The size of the volume, in GiBs.
+        size?: i32 = "size" | "Size";
+        /// The snapshot from which the volume was created, if applicable.
+        snapshot_id?: String = "snapshotId" | "SnapshotId";
+        /// The Availability Zone for the volume.
+        availability_zone?: String = "availabilityZone" | "AvailabilityZone";
+        /// The volume state.
+        state?: VolumeState = "status" | "Status";
+        /// The time stamp when volume creation was initiated.
+        create_time?: Timestamp = "createTime" | "CreateTime";
+        /// This parameter is not returned by CreateVolume.
+        attachments?: Vec<AttachVolumeOutput> = "attachmentSet" | "AttachmentSet";
+        /// Indicates whether the volume is encrypted.
+        encrypted?: bool = "encrypted" | "Encrypted";
+        /// The Amazon Resource Name (ARN) of the KMS key that was used to protect the volume encryption key for the volume.
+        kms_key_id?: String = "kmsKeyId" | "KmsKeyId";
+    }
+}
+
+crate::structure! {
     /// Describes the credit option for CPU usage of a T instance.
     #[derive(Default)]
     CreditSpecification {
@@ -924,6 +1060,16 @@ crate::structure! {
         tags?: Vec<Tag> = "tag" | "Tag", "tags";
     }
     input "DeleteTagsRequest" |this, at, out| {}
+}
+
+crate::structure! {
+    DeleteVolumeInput {
+        /// The ID of the volume.
+        volume_id: String = "VolumeId", "volumeId";
+        /// Checks whether you have the required permissions for the action, without actually making the request, and provides an error response.
+        dry_run?: bool = "dryRun" | "DryRun", "dryRun";
+    }
+    input "DeleteVolumeRequest" |this, at, out| {}
 }
 
 crate::structure! {
@@ -1328,6 +1474,35 @@ crate::structure! {
 
 crate::structure! {
     #[derive(Default)]
+    DescribeVolumeStatusInput {
+        /// The maximum number of items to return for this request.
+        max_results?: i32 = "MaxResults", "maxResults";
+        /// The token returned from a previous paginated request.
+        next_token?: String = "NextToken", "nextToken";
+        /// The IDs of the volumes.
+        volume_ids?: XmlList<String, ItemsVolumeId> = "VolumeId", "volumeIds";
+        /// Indicates whether to include managed resources in the output.
+        include_managed_resources?: bool = "IncludeManagedResources", "includeManagedResources";
+        /// Checks whether you have the required permissions for the action, without actually making the request, and provides an error response.
+        dry_run?: bool = "dryRun" | "DryRun", "dryRun";
+        /// The filters.
+        filters?: XmlList<Filter, ItemsFilter> = "Filter", "filters";
+    }
+    input "DescribeVolumeStatusRequest" |this, at, out| {}
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeVolumeStatusOutput {
+        /// The token to include in another request to get the next page of items.
+        next_token?: String = "nextToken" | "NextToken";
+        /// Information about the status of the volumes.
+        volume_statuses?: Vec<VolumeStatusItem> = "volumeStatusSet" | "VolumeStatusSet";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
     DescribeVolumesInput {
         /// The volume IDs.
         volume_ids?: XmlList<String, ItemsVolumeId> = "VolumeId", "volumeIds";
@@ -1347,11 +1522,38 @@ crate::structure! {
 
 crate::structure! {
     #[derive(Default)]
+    DescribeVolumesModificationsInput {
+        /// Checks whether you have the required permissions for the action, without actually making the request, and provides an error response.
+        dry_run?: bool = "DryRun", "dryRun";
+        /// The IDs of the volumes.
+        volume_ids?: XmlList<String, ItemsVolumeId> = "VolumeId", "volumeIds";
+        /// The filters.
+        filters?: XmlList<Filter, ItemsFilter> = "Filter", "filters";
+        /// The token returned from a previous paginated request.
+        next_token?: String = "NextToken", "nextToken";
+        /// The maximum number of results (up to a limit of 500) to be returned in a paginated request.
+        max_results?: i32 = "MaxResults", "maxResults";
+    }
+    input "DescribeVolumesModificationsRequest" |this, at, out| {}
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeVolumesModificationsOutput {
+        /// The token to include in another request to get the next page of items.
+        next_token?: String = "nextToken" | "NextToken";
+        /// Information about the volume modifications.
+        volumes_modifications?: Vec<VolumeModification> = "volumeModificationSet" | "VolumeModificationSet";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
     DescribeVolumesOutput {
         /// The token to include in another request to get the next page of items.
         next_token?: String = "nextToken" | "NextToken";
         /// Information about the volumes.
-        volumes?: Vec<Volume> = "volumeSet" | "VolumeSet";
+        volumes?: Vec<CreateVolumeOutput> = "volumeSet" | "VolumeSet";
     }
 }
 
@@ -1380,6 +1582,22 @@ crate::structure! {
         /// Information about the VPCs.
         vpcs?: Vec<Vpc> = "vpcSet" | "VpcSet";
     }
+}
+
+crate::structure! {
+    DetachVolumeInput {
+        /// The device name.
+        device?: String = "Device", "device";
+        /// Forces detachment if the previous detachment attempt did not occur cleanly (for example, logging into an instance, unmounting the volume, and detaching normally).
+        force?: bool = "Force", "force";
+        /// The ID of the instance.
+        instance_id?: String = "InstanceId", "instanceId";
+        /// The ID of the volume.
+        volume_id: String = "VolumeId", "volumeId";
+        /// Checks whether you have the required permissions for the action, without actually making the request, and provides an error response.
+        dry_run?: bool = "dryRun" | "DryRun", "dryRun";
+    }
+    input "DetachVolumeRequest" |this, at, out| {}
 }
 
 crate::model_enum! {
@@ -2114,6 +2332,27 @@ crate::structure! {
     InferenceDeviceMemoryInfo {
         /// The size of the memory available to the inference accelerator, in MiB.
         size_in_mi_b?: i32 = "sizeInMiB" | "SizeInMiB";
+    }
+}
+
+crate::structure! {
+    /// Information about the volume initialization.
+    #[derive(Default)]
+    InitializationStatusDetails {
+        /// The method used for volume initialization.
+        initialization_type?: InitializationType = "initializationType" | "InitializationType";
+        /// The current volume initialization progress as a percentage (0-100).
+        progress?: i64 = "progress" | "Progress";
+        /// The estimated remaining time, in seconds, for volume initialization to complete.
+        estimated_time_to_complete_in_seconds?: i64 = "estimatedTimeToCompleteInSeconds" | "EstimatedTimeToCompleteInSeconds";
+    }
+}
+
+crate::model_enum! {
+    InitializationType {
+        Default = "default",
+        ProvisionedRate = "provisioned-rate",
+        VolumeCopy = "volume-copy",
     }
 }
 
@@ -5374,6 +5613,34 @@ crate::structure! {
 }
 
 crate::structure! {
+    ModifyVolumeInput {
+        /// Checks whether you have the required permissions for the action, without actually making the request, and provides an error response.
+        dry_run?: bool = "DryRun", "dryRun";
+        /// The ID of the volume.
+        volume_id: String = "VolumeId", "volumeId";
+        /// The target size of the volume, in GiB.
+        size?: i32 = "Size", "size";
+        /// The target EBS volume type of the volume.
+        volume_type?: VolumeType = "VolumeType", "volumeType";
+        /// The target IOPS rate of the volume.
+        iops?: i32 = "Iops", "iops";
+        /// The target throughput of the volume, in MiB/s.
+        throughput?: i32 = "Throughput", "throughput";
+        /// Specifies whether to enable Amazon EBS Multi-Attach.
+        multi_attach_enabled?: bool = "MultiAttachEnabled", "multiAttachEnabled";
+    }
+    input "ModifyVolumeRequest" |this, at, out| {}
+}
+
+crate::structure! {
+    #[derive(Default)]
+    ModifyVolumeOutput {
+        /// Information about the volume modification.
+        volume_modification?: VolumeModification = "volumeModification" | "VolumeModification";
+    }
+}
+
+crate::structure! {
     /// Describes the monitoring of an instance.
     #[derive(Default)]
     Monitoring {
@@ -6891,80 +7158,6 @@ crate::model_enum! {
     }
 }
 
-crate::structure! {
-    /// Describes a volume.
-    #[derive(Default)]
-    Volume {
-        /// The ID of the Availability Zone for the volume.
-        availability_zone_id?: String = "availabilityZoneId" | "AvailabilityZoneId";
-        /// The Amazon Resource Name (ARN) of the Outpost.
-        outpost_arn?: String = "outpostArn" | "OutpostArn";
-        /// The ID of the source volume from which the volume copy was created.
-        source_volume_id?: String = "sourceVolumeId" | "SourceVolumeId";
-        /// The number of I/O operations per second (IOPS).
-        iops?: i32 = "iops" | "Iops";
-        /// Any tags assigned to the volume.
-        tags?: Vec<Tag> = "tagSet" | "TagSet";
-        /// The volume type.
-        volume_type?: VolumeType = "volumeType" | "VolumeType";
-        /// This parameter is not returned by CreateVolume.
-        fast_restored?: bool = "fastRestored" | "FastRestored";
-        /// Indicates whether Amazon EBS Multi-Attach is enabled.
-        multi_attach_enabled?: bool = "multiAttachEnabled" | "MultiAttachEnabled";
-        /// The throughput that the volume supports, in MiB/s.
-        throughput?: i32 = "throughput" | "Throughput";
-        /// This parameter is not returned by CreateVolume.
-        sse_type?: SSEType = "sseType" | "SseType";
-        /// The service provider that manages the volume.
-        operator?: OperatorResponse = "operator" | "Operator";
-        /// The Amazon EBS Provisioned Rate for Volume Initialization (volume initialization rate) specified for the volume during creation, in MiB/s.
-        volume_initialization_rate?: i32 = "volumeInitializationRate" | "VolumeInitializationRate";
-        /// The ID of the volume.
-        volume_id?: String = "volumeId" | "VolumeId";
-        /// The size of the volume, in GiBs.
-        size?: i32 = "size" | "Size";
-        /// The snapshot from which the volume was created, if applicable.
-        snapshot_id?: String = "snapshotId" | "SnapshotId";
-        /// The Availability Zone for the volume.
-        availability_zone?: String = "availabilityZone" | "AvailabilityZone";
-        /// The volume state.
-        state?: VolumeState = "status" | "Status";
-        /// The time stamp when volume creation was initiated.
-        create_time?: Timestamp = "createTime" | "CreateTime";
-        /// This parameter is not returned by CreateVolume.
-        attachments?: Vec<VolumeAttachment> = "attachmentSet" | "AttachmentSet";
-        /// Indicates whether the volume is encrypted.
-        encrypted?: bool = "encrypted" | "Encrypted";
-        /// The Amazon Resource Name (ARN) of the KMS key that was used to protect the volume encryption key for the volume.
-        kms_key_id?: String = "kmsKeyId" | "KmsKeyId";
-    }
-}
-
-crate::structure! {
-    /// Describes volume attachment details.
-    #[derive(Default)]
-    VolumeAttachment {
-        /// Indicates whether the EBS volume is deleted on instance termination.
-        delete_on_termination?: bool = "deleteOnTermination" | "DeleteOnTermination";
-        /// The ARN of the Amazon Web Services-managed resource to which the volume is attached.
-        associated_resource?: String = "associatedResource" | "AssociatedResource";
-        /// The service principal of the Amazon Web Services service that owns the underlying resource to which the volume is attached.
-        instance_owning_service?: String = "instanceOwningService" | "InstanceOwningService";
-        /// The index of the EBS card.
-        ebs_card_index?: i32 = "ebsCardIndex" | "EbsCardIndex";
-        /// The ID of the volume.
-        volume_id?: String = "volumeId" | "VolumeId";
-        /// The ID of the instance.
-        instance_id?: String = "instanceId" | "InstanceId";
-        /// The device name.
-        device?: String = "device" | "Device";
-        /// The attachment state of the volume.
-        state?: VolumeAttachmentState = "status" | "Status";
-        /// The time stamp when the attachment initiated.
-        attach_time?: Timestamp = "attachTime" | "AttachTime";
-    }
-}
-
 crate::model_enum! {
     VolumeAttachmentState {
         Attaching = "attaching",
@@ -6972,6 +7165,55 @@ crate::model_enum! {
         Detaching = "detaching",
         Detached = "detached",
         Busy = "busy",
+    }
+}
+
+crate::structure! {
+    /// Describes the modification status of an EBS volume.
+    #[derive(Default)]
+    VolumeModification {
+        /// The ID of the volume.
+        volume_id?: String = "volumeId" | "VolumeId";
+        /// The current modification state.
+        modification_state?: VolumeModificationState = "modificationState" | "ModificationState";
+        /// A status message about the modification progress or failure.
+        status_message?: String = "statusMessage" | "StatusMessage";
+        /// The target size of the volume, in GiB.
+        target_size?: i32 = "targetSize" | "TargetSize";
+        /// The target IOPS rate of the volume.
+        target_iops?: i32 = "targetIops" | "TargetIops";
+        /// The target EBS volume type of the volume.
+        target_volume_type?: VolumeType = "targetVolumeType" | "TargetVolumeType";
+        /// The target throughput of the volume, in MiB/s.
+        target_throughput?: i32 = "targetThroughput" | "TargetThroughput";
+        /// The target setting for Amazon EBS Multi-Attach.
+        target_multi_attach_enabled?: bool = "targetMultiAttachEnabled" | "TargetMultiAttachEnabled";
+        /// The original size of the volume, in GiB.
+        original_size?: i32 = "originalSize" | "OriginalSize";
+        /// The original IOPS rate of the volume.
+        original_iops?: i32 = "originalIops" | "OriginalIops";
+        /// The original EBS volume type of the volume.
+        original_volume_type?: VolumeType = "originalVolumeType" | "OriginalVolumeType";
+        /// The original throughput of the volume, in MiB/s.
+        original_throughput?: i32 = "originalThroughput" | "OriginalThroughput";
+        /// The original setting for Amazon EBS Multi-Attach.
+        original_multi_attach_enabled?: bool = "originalMultiAttachEnabled" | "OriginalMultiAttachEnabled";
+        /// The modification progress, from 0 to 100 percent complete.
+        progress?: i64 = "progress" | "Progress";
+        /// The modification start time.
+        start_time?: Timestamp = "startTime" | "StartTime";
+        /// The modification completion or failure time.
+        end_time?: Timestamp = "endTime" | "EndTime";
+        operator?: OperatorResponse = "operator" | "Operator";
+    }
+}
+
+crate::model_enum! {
+    VolumeModificationState {
+        Modifying = "modifying",
+        Optimizing = "optimizing",
+        Completed = "completed",
+        Failed = "failed",
     }
 }
 
@@ -6983,6 +7225,117 @@ crate::model_enum! {
         Deleting = "deleting",
         Deleted = "deleted",
         Error = "error",
+    }
+}
+
+crate::structure! {
+    /// Describes a volume status operation code.
+    #[derive(Default)]
+    VolumeStatusAction {
+        /// The code identifying the operation, for example, enable-volume-io.
+        code?: String = "code" | "Code";
+        /// A description of the operation.
+        description?: String = "description" | "Description";
+        /// The ID of the event associated with this operation.
+        event_id?: String = "eventId" | "EventId";
+        /// The event type associated with this operation.
+        event_type?: String = "eventType" | "EventType";
+    }
+}
+
+crate::structure! {
+    /// Information about the instances to which the volume is attached.
+    #[derive(Default)]
+    VolumeStatusAttachmentStatus {
+        /// The maximum IOPS supported by the attached instance.
+        io_performance?: String = "ioPerformance" | "IoPerformance";
+        /// The ID of the attached instance.
+        instance_id?: String = "instanceId" | "InstanceId";
+    }
+}
+
+crate::structure! {
+    /// Describes a volume status.
+    #[derive(Default)]
+    VolumeStatusDetails {
+        /// The name of the volume status.
+        name?: VolumeStatusName = "name" | "Name";
+        /// The intended status of the volume status.
+        status?: String = "status" | "Status";
+    }
+}
+
+crate::structure! {
+    /// Describes a volume status event.
+    #[derive(Default)]
+    VolumeStatusEvent {
+        /// A description of the event.
+        description?: String = "description" | "Description";
+        /// The ID of this event.
+        event_id?: String = "eventId" | "EventId";
+        /// The type of this event.
+        event_type?: String = "eventType" | "EventType";
+        /// The latest end time of the event.
+        not_after?: Timestamp = "notAfter" | "NotAfter";
+        /// The earliest start time of the event.
+        not_before?: Timestamp = "notBefore" | "NotBefore";
+        /// The ID of the instance associated with the event.
+        instance_id?: String = "instanceId" | "InstanceId";
+    }
+}
+
+crate::structure! {
+    /// Describes the status of a volume.
+    #[derive(Default)]
+    VolumeStatusInfo {
+        /// The details of the volume status.
+        details?: Vec<VolumeStatusDetails> = "details" | "Details";
+        /// The status of the volume.
+        status?: VolumeStatusInfoStatus = "status" | "Status";
+    }
+}
+
+crate::model_enum! {
+    VolumeStatusInfoStatus {
+        Ok = "ok",
+        Impaired = "impaired",
+        InsufficientData = "insufficient-data",
+        Warning = "warning",
+    }
+}
+
+crate::structure! {
+    /// Describes the volume status.
+    #[derive(Default)]
+    VolumeStatusItem {
+        /// The details of the operation.
+        actions?: Vec<VolumeStatusAction> = "actionsSet" | "ActionsSet";
+        /// The Availability Zone of the volume.
+        availability_zone?: String = "availabilityZone" | "AvailabilityZone";
+        /// The Amazon Resource Name (ARN) of the Outpost.
+        outpost_arn?: String = "outpostArn" | "OutpostArn";
+        /// A list of events associated with the volume.
+        events?: Vec<VolumeStatusEvent> = "eventsSet" | "EventsSet";
+        /// The volume ID.
+        volume_id?: String = "volumeId" | "VolumeId";
+        /// The volume status.
+        volume_status?: VolumeStatusInfo = "volumeStatus" | "VolumeStatus";
+        /// Information about the instances to which the volume is attached.
+        attachment_statuses?: Vec<VolumeStatusAttachmentStatus> = "attachmentStatuses" | "AttachmentStatuses";
+        /// Information about the volume initialization.
+        initialization_status_details?: InitializationStatusDetails = "initializationStatusDetails" | "InitializationStatusDetails";
+        /// The ID of the Availability Zone.
+        availability_zone_id?: String = "availabilityZoneId" | "AvailabilityZoneId";
+        /// The service provider that manages the resource.
+        operator?: OperatorResponse = "operator" | "Operator";
+    }
+}
+
+crate::model_enum! {
+    VolumeStatusName {
+        IoEnabled = "io-enabled",
+        IoPerformance = "io-performance",
+        InitializationState = "initialization-state",
     }
 }
 
@@ -7176,6 +7529,9 @@ crate::model_enum! {
     }
 }
 
+/// Shares its shape with [`AttachVolumeOutput`].
+pub type DetachVolumeOutput = AttachVolumeOutput;
+
 /// Every structure's members in the model's names and on the wire.
 #[rustfmt::skip]
 pub static MEMBER_NAMES: crate::member_names::Shapes = {
@@ -7187,6 +7543,8 @@ use crate::member_names::Field;
 ("AcceleratorTotalMemoryMiBRequest", &[Field { member: "Min", written: "Min", read: "Min", holds: "", map: false }, Field { member: "Max", written: "Max", read: "Max", holds: "", map: false }]),
 ("AssociateIamInstanceProfileInput", &[Field { member: "IamInstanceProfile", written: "IamInstanceProfile", read: "IamInstanceProfile", holds: "IamInstanceProfileSpecification", map: false }, Field { member: "InstanceId", written: "InstanceId", read: "InstanceId", holds: "", map: false }]),
 ("AssociateIamInstanceProfileOutput", &[Field { member: "IamInstanceProfileAssociation", written: "iamInstanceProfileAssociation", read: "IamInstanceProfileAssociation", holds: "IamInstanceProfileAssociation", map: false }]),
+("AttachVolumeInput", &[Field { member: "Device", written: "Device", read: "Device", holds: "", map: false }, Field { member: "InstanceId", written: "InstanceId", read: "InstanceId", holds: "", map: false }, Field { member: "VolumeId", written: "VolumeId", read: "VolumeId", holds: "", map: false }, Field { member: "EbsCardIndex", written: "EbsCardIndex", read: "EbsCardIndex", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }]),
+("AttachVolumeOutput", &[Field { member: "DeleteOnTermination", written: "deleteOnTermination", read: "DeleteOnTermination", holds: "", map: false }, Field { member: "AssociatedResource", written: "associatedResource", read: "AssociatedResource", holds: "", map: false }, Field { member: "InstanceOwningService", written: "instanceOwningService", read: "InstanceOwningService", holds: "", map: false }, Field { member: "EbsCardIndex", written: "ebsCardIndex", read: "EbsCardIndex", holds: "", map: false }, Field { member: "VolumeId", written: "volumeId", read: "VolumeId", holds: "", map: false }, Field { member: "InstanceId", written: "instanceId", read: "InstanceId", holds: "", map: false }, Field { member: "Device", written: "device", read: "Device", holds: "", map: false }, Field { member: "State", written: "status", read: "Status", holds: "", map: false }, Field { member: "AttachTime", written: "attachTime", read: "AttachTime", holds: "", map: false }]),
 ("AuthorizeSecurityGroupEgressInput", &[Field { member: "TagSpecifications", written: "TagSpecification", read: "TagSpecification", holds: "TagSpecification", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }, Field { member: "GroupId", written: "groupId", read: "GroupId", holds: "", map: false }, Field { member: "SourceSecurityGroupName", written: "sourceSecurityGroupName", read: "SourceSecurityGroupName", holds: "", map: false }, Field { member: "SourceSecurityGroupOwnerId", written: "sourceSecurityGroupOwnerId", read: "SourceSecurityGroupOwnerId", holds: "", map: false }, Field { member: "IpProtocol", written: "ipProtocol", read: "IpProtocol", holds: "", map: false }, Field { member: "FromPort", written: "fromPort", read: "FromPort", holds: "", map: false }, Field { member: "ToPort", written: "toPort", read: "ToPort", holds: "", map: false }, Field { member: "CidrIp", written: "cidrIp", read: "CidrIp", holds: "", map: false }, Field { member: "IpPermissions", written: "ipPermissions", read: "IpPermissions", holds: "IpPermission", map: false }]),
 ("AuthorizeSecurityGroupEgressOutput", &[Field { member: "Return", written: "return", read: "Return", holds: "", map: false }, Field { member: "SecurityGroupRules", written: "securityGroupRuleSet", read: "SecurityGroupRuleSet", holds: "SecurityGroupRule", map: false }]),
 ("AuthorizeSecurityGroupIngressInput", &[Field { member: "CidrIp", written: "CidrIp", read: "CidrIp", holds: "", map: false }, Field { member: "FromPort", written: "FromPort", read: "FromPort", holds: "", map: false }, Field { member: "GroupId", written: "GroupId", read: "GroupId", holds: "", map: false }, Field { member: "GroupName", written: "GroupName", read: "GroupName", holds: "", map: false }, Field { member: "IpPermissions", written: "IpPermissions", read: "IpPermissions", holds: "IpPermission", map: false }, Field { member: "IpProtocol", written: "IpProtocol", read: "IpProtocol", holds: "", map: false }, Field { member: "SourceSecurityGroupName", written: "SourceSecurityGroupName", read: "SourceSecurityGroupName", holds: "", map: false }, Field { member: "SourceSecurityGroupOwnerId", written: "SourceSecurityGroupOwnerId", read: "SourceSecurityGroupOwnerId", holds: "", map: false }, Field { member: "ToPort", written: "ToPort", read: "ToPort", holds: "", map: false }, Field { member: "TagSpecifications", written: "TagSpecification", read: "TagSpecification", holds: "TagSpecification", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }]),
@@ -7221,6 +7579,8 @@ use crate::member_names::Field;
 ("CreateSecurityGroupInput", &[Field { member: "Description", written: "GroupDescription", read: "GroupDescription", holds: "", map: false }, Field { member: "GroupName", written: "GroupName", read: "GroupName", holds: "", map: false }, Field { member: "VpcId", written: "VpcId", read: "VpcId", holds: "", map: false }, Field { member: "TagSpecifications", written: "TagSpecification", read: "TagSpecification", holds: "TagSpecification", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }]),
 ("CreateSecurityGroupOutput", &[Field { member: "GroupId", written: "groupId", read: "GroupId", holds: "", map: false }, Field { member: "Tags", written: "tagSet", read: "TagSet", holds: "Tag", map: false }, Field { member: "SecurityGroupArn", written: "securityGroupArn", read: "SecurityGroupArn", holds: "", map: false }]),
 ("CreateTagsInput", &[Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }, Field { member: "Resources", written: "ResourceId", read: "ResourceId", holds: "", map: false }, Field { member: "Tags", written: "Tag", read: "Tag", holds: "Tag", map: false }]),
+("CreateVolumeInput", &[Field { member: "AvailabilityZone", written: "AvailabilityZone", read: "AvailabilityZone", holds: "", map: false }, Field { member: "AvailabilityZoneId", written: "AvailabilityZoneId", read: "AvailabilityZoneId", holds: "", map: false }, Field { member: "Encrypted", written: "encrypted", read: "Encrypted", holds: "", map: false }, Field { member: "Iops", written: "Iops", read: "Iops", holds: "", map: false }, Field { member: "KmsKeyId", written: "KmsKeyId", read: "KmsKeyId", holds: "", map: false }, Field { member: "OutpostArn", written: "OutpostArn", read: "OutpostArn", holds: "", map: false }, Field { member: "Size", written: "Size", read: "Size", holds: "", map: false }, Field { member: "SnapshotId", written: "SnapshotId", read: "SnapshotId", holds: "", map: false }, Field { member: "VolumeType", written: "VolumeType", read: "VolumeType", holds: "", map: false }, Field { member: "TagSpecifications", written: "TagSpecification", read: "TagSpecification", holds: "TagSpecification", map: false }, Field { member: "MultiAttachEnabled", written: "MultiAttachEnabled", read: "MultiAttachEnabled", holds: "", map: false }, Field { member: "Throughput", written: "Throughput", read: "Throughput", holds: "", map: false }, Field { member: "ClientToken", written: "ClientToken", read: "ClientToken", holds: "", map: false }, Field { member: "VolumeInitializationRate", written: "VolumeInitializationRate", read: "VolumeInitializationRate", holds: "", map: false }, Field { member: "Operator", written: "Operator", read: "Operator", holds: "OperatorRequest", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }]),
+("CreateVolumeOutput", &[Field { member: "AvailabilityZoneId", written: "availabilityZoneId", read: "AvailabilityZoneId", holds: "", map: false }, Field { member: "OutpostArn", written: "outpostArn", read: "OutpostArn", holds: "", map: false }, Field { member: "SourceVolumeId", written: "sourceVolumeId", read: "SourceVolumeId", holds: "", map: false }, Field { member: "Iops", written: "iops", read: "Iops", holds: "", map: false }, Field { member: "Tags", written: "tagSet", read: "TagSet", holds: "Tag", map: false }, Field { member: "VolumeType", written: "volumeType", read: "VolumeType", holds: "", map: false }, Field { member: "FastRestored", written: "fastRestored", read: "FastRestored", holds: "", map: false }, Field { member: "MultiAttachEnabled", written: "multiAttachEnabled", read: "MultiAttachEnabled", holds: "", map: false }, Field { member: "Throughput", written: "throughput", read: "Throughput", holds: "", map: false }, Field { member: "SseType", written: "sseType", read: "SseType", holds: "", map: false }, Field { member: "Operator", written: "operator", read: "Operator", holds: "OperatorResponse", map: false }, Field { member: "VolumeInitializationRate", written: "volumeInitializationRate", read: "VolumeInitializationRate", holds: "", map: false }, Field { member: "VolumeId", written: "volumeId", read: "VolumeId", holds: "", map: false }, Field { member: "Size", written: "size", read: "Size", holds: "", map: false }, Field { member: "SnapshotId", written: "snapshotId", read: "SnapshotId", holds: "", map: false }, Field { member: "AvailabilityZone", written: "availabilityZone", read: "AvailabilityZone", holds: "", map: false }, Field { member: "State", written: "status", read: "Status", holds: "", map: false }, Field { member: "CreateTime", written: "createTime", read: "CreateTime", holds: "", map: false }, Field { member: "Attachments", written: "attachmentSet", read: "AttachmentSet", holds: "AttachVolumeOutput", map: false }, Field { member: "Encrypted", written: "encrypted", read: "Encrypted", holds: "", map: false }, Field { member: "KmsKeyId", written: "kmsKeyId", read: "KmsKeyId", holds: "", map: false }]),
 ("CreditSpecification", &[Field { member: "CpuCredits", written: "cpuCredits", read: "CpuCredits", holds: "", map: false }]),
 ("CreditSpecificationRequest", &[Field { member: "CpuCredits", written: "CpuCredits", read: "CpuCredits", holds: "", map: false }]),
 ("DefaultConnectionTrackingConfiguration", &[Field { member: "DefaultTcpEstablishedTimeout", written: "defaultTcpEstablishedTimeout", read: "DefaultTcpEstablishedTimeout", holds: "", map: false }, Field { member: "DefaultUdpTimeout", written: "defaultUdpTimeout", read: "DefaultUdpTimeout", holds: "", map: false }, Field { member: "DefaultUdpStreamTimeout", written: "defaultUdpStreamTimeout", read: "DefaultUdpStreamTimeout", holds: "", map: false }]),
@@ -7235,6 +7595,7 @@ use crate::member_names::Field;
 ("DeleteSecurityGroupInput", &[Field { member: "GroupId", written: "GroupId", read: "GroupId", holds: "", map: false }, Field { member: "GroupName", written: "GroupName", read: "GroupName", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }]),
 ("DeleteSecurityGroupOutput", &[Field { member: "Return", written: "return", read: "Return", holds: "", map: false }, Field { member: "GroupId", written: "groupId", read: "GroupId", holds: "", map: false }]),
 ("DeleteTagsInput", &[Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }, Field { member: "Resources", written: "resourceId", read: "ResourceId", holds: "", map: false }, Field { member: "Tags", written: "tag", read: "Tag", holds: "Tag", map: false }]),
+("DeleteVolumeInput", &[Field { member: "VolumeId", written: "VolumeId", read: "VolumeId", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }]),
 ("DescribeAvailabilityZonesInput", &[Field { member: "ZoneNames", written: "ZoneName", read: "ZoneName", holds: "", map: false }, Field { member: "ZoneIds", written: "ZoneId", read: "ZoneId", holds: "", map: false }, Field { member: "AllAvailabilityZones", written: "AllAvailabilityZones", read: "AllAvailabilityZones", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }, Field { member: "Filters", written: "Filter", read: "Filter", holds: "Filter", map: false }]),
 ("DescribeAvailabilityZonesOutput", &[Field { member: "AvailabilityZones", written: "availabilityZoneInfo", read: "AvailabilityZoneInfo", holds: "AvailabilityZone", map: false }]),
 ("DescribeIamInstanceProfileAssociationsInput", &[Field { member: "AssociationIds", written: "AssociationId", read: "AssociationId", holds: "", map: false }, Field { member: "Filters", written: "Filter", read: "Filter", holds: "Filter", map: false }, Field { member: "MaxResults", written: "MaxResults", read: "MaxResults", holds: "", map: false }, Field { member: "NextToken", written: "NextToken", read: "NextToken", holds: "", map: false }]),
@@ -7263,10 +7624,16 @@ use crate::member_names::Field;
 ("DescribeSubnetsOutput", &[Field { member: "NextToken", written: "nextToken", read: "NextToken", holds: "", map: false }, Field { member: "Subnets", written: "subnetSet", read: "SubnetSet", holds: "Subnet", map: false }]),
 ("DescribeTagsInput", &[Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }, Field { member: "Filters", written: "Filter", read: "Filter", holds: "Filter", map: false }, Field { member: "MaxResults", written: "maxResults", read: "MaxResults", holds: "", map: false }, Field { member: "NextToken", written: "nextToken", read: "NextToken", holds: "", map: false }]),
 ("DescribeTagsOutput", &[Field { member: "NextToken", written: "nextToken", read: "NextToken", holds: "", map: false }, Field { member: "Tags", written: "tagSet", read: "TagSet", holds: "TagDescription", map: false }]),
+("DescribeVolumeStatusInput", &[Field { member: "MaxResults", written: "MaxResults", read: "MaxResults", holds: "", map: false }, Field { member: "NextToken", written: "NextToken", read: "NextToken", holds: "", map: false }, Field { member: "VolumeIds", written: "VolumeId", read: "VolumeId", holds: "", map: false }, Field { member: "IncludeManagedResources", written: "IncludeManagedResources", read: "IncludeManagedResources", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }, Field { member: "Filters", written: "Filter", read: "Filter", holds: "Filter", map: false }]),
+("DescribeVolumeStatusOutput", &[Field { member: "NextToken", written: "nextToken", read: "NextToken", holds: "", map: false }, Field { member: "VolumeStatuses", written: "volumeStatusSet", read: "VolumeStatusSet", holds: "VolumeStatusItem", map: false }]),
 ("DescribeVolumesInput", &[Field { member: "VolumeIds", written: "VolumeId", read: "VolumeId", holds: "", map: false }, Field { member: "IncludeManagedResources", written: "IncludeManagedResources", read: "IncludeManagedResources", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }, Field { member: "Filters", written: "Filter", read: "Filter", holds: "Filter", map: false }, Field { member: "NextToken", written: "nextToken", read: "NextToken", holds: "", map: false }, Field { member: "MaxResults", written: "maxResults", read: "MaxResults", holds: "", map: false }]),
-("DescribeVolumesOutput", &[Field { member: "NextToken", written: "nextToken", read: "NextToken", holds: "", map: false }, Field { member: "Volumes", written: "volumeSet", read: "VolumeSet", holds: "Volume", map: false }]),
+("DescribeVolumesModificationsInput", &[Field { member: "DryRun", written: "DryRun", read: "DryRun", holds: "", map: false }, Field { member: "VolumeIds", written: "VolumeId", read: "VolumeId", holds: "", map: false }, Field { member: "Filters", written: "Filter", read: "Filter", holds: "Filter", map: false }, Field { member: "NextToken", written: "NextToken", read: "NextToken", holds: "", map: false }, Field { member: "MaxResults", written: "MaxResults", read: "MaxResults", holds: "", map: false }]),
+("DescribeVolumesModificationsOutput", &[Field { member: "NextToken", written: "nextToken", read: "NextToken", holds: "", map: false }, Field { member: "VolumesModifications", written: "volumeModificationSet", read: "VolumeModificationSet", holds: "VolumeModification", map: false }]),
+("DescribeVolumesOutput", &[Field { member: "NextToken", written: "nextToken", read: "NextToken", holds: "", map: false }, Field { member: "Volumes", written: "volumeSet", read: "VolumeSet", holds: "CreateVolumeOutput", map: false }]),
 ("DescribeVpcsInput", &[Field { member: "Filters", written: "Filter", read: "Filter", holds: "Filter", map: false }, Field { member: "VpcIds", written: "VpcId", read: "VpcId", holds: "", map: false }, Field { member: "NextToken", written: "NextToken", read: "NextToken", holds: "", map: false }, Field { member: "MaxResults", written: "MaxResults", read: "MaxResults", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }]),
 ("DescribeVpcsOutput", &[Field { member: "NextToken", written: "nextToken", read: "NextToken", holds: "", map: false }, Field { member: "Vpcs", written: "vpcSet", read: "VpcSet", holds: "Vpc", map: false }]),
+("DetachVolumeInput", &[Field { member: "Device", written: "Device", read: "Device", holds: "", map: false }, Field { member: "Force", written: "Force", read: "Force", holds: "", map: false }, Field { member: "InstanceId", written: "InstanceId", read: "InstanceId", holds: "", map: false }, Field { member: "VolumeId", written: "VolumeId", read: "VolumeId", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }]),
+("DetachVolumeOutput", &[Field { member: "DeleteOnTermination", written: "deleteOnTermination", read: "DeleteOnTermination", holds: "", map: false }, Field { member: "AssociatedResource", written: "associatedResource", read: "AssociatedResource", holds: "", map: false }, Field { member: "InstanceOwningService", written: "instanceOwningService", read: "InstanceOwningService", holds: "", map: false }, Field { member: "EbsCardIndex", written: "ebsCardIndex", read: "EbsCardIndex", holds: "", map: false }, Field { member: "VolumeId", written: "volumeId", read: "VolumeId", holds: "", map: false }, Field { member: "InstanceId", written: "instanceId", read: "InstanceId", holds: "", map: false }, Field { member: "Device", written: "device", read: "Device", holds: "", map: false }, Field { member: "State", written: "status", read: "Status", holds: "", map: false }, Field { member: "AttachTime", written: "attachTime", read: "AttachTime", holds: "", map: false }]),
 ("DisassociateIamInstanceProfileInput", &[Field { member: "AssociationId", written: "AssociationId", read: "AssociationId", holds: "", map: false }]),
 ("DisassociateIamInstanceProfileOutput", &[Field { member: "IamInstanceProfileAssociation", written: "iamInstanceProfileAssociation", read: "IamInstanceProfileAssociation", holds: "IamInstanceProfileAssociation", map: false }]),
 ("DiskInfo", &[Field { member: "SizeInGB", written: "sizeInGB", read: "SizeInGB", holds: "", map: false }, Field { member: "Count", written: "count", read: "Count", holds: "", map: false }, Field { member: "Type", written: "type", read: "Type", holds: "", map: false }]),
@@ -7308,6 +7675,7 @@ use crate::member_names::Field;
 ("InferenceAcceleratorInfo", &[Field { member: "Accelerators", written: "accelerators", read: "Accelerators", holds: "InferenceDeviceInfo", map: false }, Field { member: "TotalInferenceMemoryInMiB", written: "totalInferenceMemoryInMiB", read: "TotalInferenceMemoryInMiB", holds: "", map: false }]),
 ("InferenceDeviceInfo", &[Field { member: "Count", written: "count", read: "Count", holds: "", map: false }, Field { member: "Name", written: "name", read: "Name", holds: "", map: false }, Field { member: "Manufacturer", written: "manufacturer", read: "Manufacturer", holds: "", map: false }, Field { member: "MemoryInfo", written: "memoryInfo", read: "MemoryInfo", holds: "InferenceDeviceMemoryInfo", map: false }]),
 ("InferenceDeviceMemoryInfo", &[Field { member: "SizeInMiB", written: "sizeInMiB", read: "SizeInMiB", holds: "", map: false }]),
+("InitializationStatusDetails", &[Field { member: "InitializationType", written: "initializationType", read: "InitializationType", holds: "", map: false }, Field { member: "Progress", written: "progress", read: "Progress", holds: "", map: false }, Field { member: "EstimatedTimeToCompleteInSeconds", written: "estimatedTimeToCompleteInSeconds", read: "EstimatedTimeToCompleteInSeconds", holds: "", map: false }]),
 ("Instance", &[Field { member: "Architecture", written: "architecture", read: "Architecture", holds: "", map: false }, Field { member: "BlockDeviceMappings", written: "blockDeviceMapping", read: "BlockDeviceMapping", holds: "InstanceBlockDeviceMapping", map: false }, Field { member: "ClientToken", written: "clientToken", read: "ClientToken", holds: "", map: false }, Field { member: "EbsOptimized", written: "ebsOptimized", read: "EbsOptimized", holds: "", map: false }, Field { member: "EnaSupport", written: "enaSupport", read: "EnaSupport", holds: "", map: false }, Field { member: "Hypervisor", written: "hypervisor", read: "Hypervisor", holds: "", map: false }, Field { member: "IamInstanceProfile", written: "iamInstanceProfile", read: "IamInstanceProfile", holds: "IamInstanceProfile", map: false }, Field { member: "InstanceLifecycle", written: "instanceLifecycle", read: "InstanceLifecycle", holds: "", map: false }, Field { member: "ElasticGpuAssociations", written: "elasticGpuAssociationSet", read: "ElasticGpuAssociationSet", holds: "ElasticGpuAssociation", map: false }, Field { member: "ElasticInferenceAcceleratorAssociations", written: "elasticInferenceAcceleratorAssociationSet", read: "ElasticInferenceAcceleratorAssociationSet", holds: "ElasticInferenceAcceleratorAssociation", map: false }, Field { member: "NetworkInterfaces", written: "networkInterfaceSet", read: "NetworkInterfaceSet", holds: "InstanceNetworkInterface", map: false }, Field { member: "OutpostArn", written: "outpostArn", read: "OutpostArn", holds: "", map: false }, Field { member: "RootDeviceName", written: "rootDeviceName", read: "RootDeviceName", holds: "", map: false }, Field { member: "RootDeviceType", written: "rootDeviceType", read: "RootDeviceType", holds: "", map: false }, Field { member: "SecurityGroups", written: "groupSet", read: "GroupSet", holds: "GroupIdentifier", map: false }, Field { member: "SourceDestCheck", written: "sourceDestCheck", read: "SourceDestCheck", holds: "", map: false }, Field { member: "SpotInstanceRequestId", written: "spotInstanceRequestId", read: "SpotInstanceRequestId", holds: "", map: false }, Field { member: "SriovNetSupport", written: "sriovNetSupport", read: "SriovNetSupport", holds: "", map: false }, Field { member: "StateReason", written: "stateReason", read: "StateReason", holds: "StateReason", map: false }, Field { member: "Tags", written: "tagSet", read: "TagSet", holds: "Tag", map: false }, Field { member: "VirtualizationType", written: "virtualizationType", read: "VirtualizationType", holds: "", map: false }, Field { member: "CpuOptions", written: "cpuOptions", read: "CpuOptions", holds: "CpuOptions", map: false }, Field { member: "CapacityBlockId", written: "capacityBlockId", read: "CapacityBlockId", holds: "", map: false }, Field { member: "CapacityReservationId", written: "capacityReservationId", read: "CapacityReservationId", holds: "", map: false }, Field { member: "CapacityReservationSpecification", written: "capacityReservationSpecification", read: "CapacityReservationSpecification", holds: "CapacityReservationSpecificationResponse", map: false }, Field { member: "HibernationOptions", written: "hibernationOptions", read: "HibernationOptions", holds: "HibernationOptions", map: false }, Field { member: "Licenses", written: "licenseSet", read: "LicenseSet", holds: "LicenseConfiguration", map: false }, Field { member: "MetadataOptions", written: "metadataOptions", read: "MetadataOptions", holds: "InstanceMetadataOptionsResponse", map: false }, Field { member: "EnclaveOptions", written: "enclaveOptions", read: "EnclaveOptions", holds: "EnclaveOptions", map: false }, Field { member: "BootMode", written: "bootMode", read: "BootMode", holds: "", map: false }, Field { member: "PlatformDetails", written: "platformDetails", read: "PlatformDetails", holds: "", map: false }, Field { member: "UsageOperation", written: "usageOperation", read: "UsageOperation", holds: "", map: false }, Field { member: "UsageOperationUpdateTime", written: "usageOperationUpdateTime", read: "UsageOperationUpdateTime", holds: "", map: false }, Field { member: "PrivateDnsNameOptions", written: "privateDnsNameOptions", read: "PrivateDnsNameOptions", holds: "PrivateDnsNameOptionsResponse", map: false }, Field { member: "Ipv6Address", written: "ipv6Address", read: "Ipv6Address", holds: "", map: false }, Field { member: "TpmSupport", written: "tpmSupport", read: "TpmSupport", holds: "", map: false }, Field { member: "MaintenanceOptions", written: "maintenanceOptions", read: "MaintenanceOptions", holds: "InstanceMaintenanceOptions", map: false }, Field { member: "CurrentInstanceBootMode", written: "currentInstanceBootMode", read: "CurrentInstanceBootMode", holds: "", map: false }, Field { member: "NetworkPerformanceOptions", written: "networkPerformanceOptions", read: "NetworkPerformanceOptions", holds: "InstanceNetworkPerformanceOptions", map: false }, Field { member: "Operator", written: "operator", read: "Operator", holds: "OperatorResponse", map: false }, Field { member: "SecondaryInterfaces", written: "secondaryInterfaceSet", read: "SecondaryInterfaceSet", holds: "InstanceSecondaryInterface", map: false }, Field { member: "InstanceId", written: "instanceId", read: "InstanceId", holds: "", map: false }, Field { member: "ImageId", written: "imageId", read: "ImageId", holds: "", map: false }, Field { member: "State", written: "instanceState", read: "InstanceState", holds: "InstanceState", map: false }, Field { member: "PrivateDnsName", written: "privateDnsName", read: "PrivateDnsName", holds: "", map: false }, Field { member: "PublicDnsName", written: "dnsName", read: "DnsName", holds: "", map: false }, Field { member: "StateTransitionReason", written: "reason", read: "Reason", holds: "", map: false }, Field { member: "KeyName", written: "keyName", read: "KeyName", holds: "", map: false }, Field { member: "AmiLaunchIndex", written: "amiLaunchIndex", read: "AmiLaunchIndex", holds: "", map: false }, Field { member: "ProductCodes", written: "productCodes", read: "ProductCodes", holds: "ProductCode", map: false }, Field { member: "InstanceType", written: "instanceType", read: "InstanceType", holds: "", map: false }, Field { member: "LaunchTime", written: "launchTime", read: "LaunchTime", holds: "", map: false }, Field { member: "Placement", written: "placement", read: "Placement", holds: "Placement", map: false }, Field { member: "KernelId", written: "kernelId", read: "KernelId", holds: "", map: false }, Field { member: "RamdiskId", written: "ramdiskId", read: "RamdiskId", holds: "", map: false }, Field { member: "Platform", written: "platform", read: "Platform", holds: "", map: false }, Field { member: "Monitoring", written: "monitoring", read: "Monitoring", holds: "Monitoring", map: false }, Field { member: "SubnetId", written: "subnetId", read: "SubnetId", holds: "", map: false }, Field { member: "VpcId", written: "vpcId", read: "VpcId", holds: "", map: false }, Field { member: "PrivateIpAddress", written: "privateIpAddress", read: "PrivateIpAddress", holds: "", map: false }, Field { member: "PublicIpAddress", written: "ipAddress", read: "IpAddress", holds: "", map: false }]),
 ("InstanceAttachmentEnaSrdSpecification", &[Field { member: "EnaSrdEnabled", written: "enaSrdEnabled", read: "EnaSrdEnabled", holds: "", map: false }, Field { member: "EnaSrdUdpSpecification", written: "enaSrdUdpSpecification", read: "EnaSrdUdpSpecification", holds: "InstanceAttachmentEnaSrdUdpSpecification", map: false }]),
 ("InstanceAttachmentEnaSrdUdpSpecification", &[Field { member: "EnaSrdUdpEnabled", written: "enaSrdUdpEnabled", read: "EnaSrdUdpEnabled", holds: "", map: false }]),
@@ -7410,6 +7778,8 @@ use crate::member_names::Field;
 ("ModifyInstanceMetadataOptionsOutput", &[Field { member: "InstanceId", written: "instanceId", read: "InstanceId", holds: "", map: false }, Field { member: "InstanceMetadataOptions", written: "instanceMetadataOptions", read: "InstanceMetadataOptions", holds: "InstanceMetadataOptionsResponse", map: false }]),
 ("ModifyLaunchTemplateInput", &[Field { member: "DryRun", written: "DryRun", read: "DryRun", holds: "", map: false }, Field { member: "ClientToken", written: "ClientToken", read: "ClientToken", holds: "", map: false }, Field { member: "LaunchTemplateId", written: "LaunchTemplateId", read: "LaunchTemplateId", holds: "", map: false }, Field { member: "LaunchTemplateName", written: "LaunchTemplateName", read: "LaunchTemplateName", holds: "", map: false }, Field { member: "DefaultVersion", written: "SetDefaultVersion", read: "SetDefaultVersion", holds: "", map: false }]),
 ("ModifyLaunchTemplateOutput", &[Field { member: "LaunchTemplate", written: "launchTemplate", read: "LaunchTemplate", holds: "LaunchTemplate", map: false }]),
+("ModifyVolumeInput", &[Field { member: "DryRun", written: "DryRun", read: "DryRun", holds: "", map: false }, Field { member: "VolumeId", written: "VolumeId", read: "VolumeId", holds: "", map: false }, Field { member: "Size", written: "Size", read: "Size", holds: "", map: false }, Field { member: "VolumeType", written: "VolumeType", read: "VolumeType", holds: "", map: false }, Field { member: "Iops", written: "Iops", read: "Iops", holds: "", map: false }, Field { member: "Throughput", written: "Throughput", read: "Throughput", holds: "", map: false }, Field { member: "MultiAttachEnabled", written: "MultiAttachEnabled", read: "MultiAttachEnabled", holds: "", map: false }]),
+("ModifyVolumeOutput", &[Field { member: "VolumeModification", written: "volumeModification", read: "VolumeModification", holds: "VolumeModification", map: false }]),
 ("Monitoring", &[Field { member: "State", written: "state", read: "State", holds: "", map: false }]),
 ("NetworkBandwidthGbps", &[Field { member: "Min", written: "min", read: "Min", holds: "", map: false }, Field { member: "Max", written: "max", read: "Max", holds: "", map: false }]),
 ("NetworkBandwidthGbpsRequest", &[Field { member: "Min", written: "Min", read: "Min", holds: "", map: false }, Field { member: "Max", written: "Max", read: "Max", holds: "", map: false }]),
@@ -7478,8 +7848,13 @@ use crate::member_names::Field;
 ("VCpuInfo", &[Field { member: "DefaultVCpus", written: "defaultVCpus", read: "DefaultVCpus", holds: "", map: false }, Field { member: "DefaultCores", written: "defaultCores", read: "DefaultCores", holds: "", map: false }, Field { member: "DefaultThreadsPerCore", written: "defaultThreadsPerCore", read: "DefaultThreadsPerCore", holds: "", map: false }, Field { member: "ValidCores", written: "validCores", read: "ValidCores", holds: "", map: false }, Field { member: "ValidThreadsPerCore", written: "validThreadsPerCore", read: "ValidThreadsPerCore", holds: "", map: false }]),
 ("ValidationError", &[Field { member: "Code", written: "code", read: "Code", holds: "", map: false }, Field { member: "Message", written: "message", read: "Message", holds: "", map: false }]),
 ("ValidationWarning", &[Field { member: "Errors", written: "errorSet", read: "ErrorSet", holds: "ValidationError", map: false }]),
-("Volume", &[Field { member: "AvailabilityZoneId", written: "availabilityZoneId", read: "AvailabilityZoneId", holds: "", map: false }, Field { member: "OutpostArn", written: "outpostArn", read: "OutpostArn", holds: "", map: false }, Field { member: "SourceVolumeId", written: "sourceVolumeId", read: "SourceVolumeId", holds: "", map: false }, Field { member: "Iops", written: "iops", read: "Iops", holds: "", map: false }, Field { member: "Tags", written: "tagSet", read: "TagSet", holds: "Tag", map: false }, Field { member: "VolumeType", written: "volumeType", read: "VolumeType", holds: "", map: false }, Field { member: "FastRestored", written: "fastRestored", read: "FastRestored", holds: "", map: false }, Field { member: "MultiAttachEnabled", written: "multiAttachEnabled", read: "MultiAttachEnabled", holds: "", map: false }, Field { member: "Throughput", written: "throughput", read: "Throughput", holds: "", map: false }, Field { member: "SseType", written: "sseType", read: "SseType", holds: "", map: false }, Field { member: "Operator", written: "operator", read: "Operator", holds: "OperatorResponse", map: false }, Field { member: "VolumeInitializationRate", written: "volumeInitializationRate", read: "VolumeInitializationRate", holds: "", map: false }, Field { member: "VolumeId", written: "volumeId", read: "VolumeId", holds: "", map: false }, Field { member: "Size", written: "size", read: "Size", holds: "", map: false }, Field { member: "SnapshotId", written: "snapshotId", read: "SnapshotId", holds: "", map: false }, Field { member: "AvailabilityZone", written: "availabilityZone", read: "AvailabilityZone", holds: "", map: false }, Field { member: "State", written: "status", read: "Status", holds: "", map: false }, Field { member: "CreateTime", written: "createTime", read: "CreateTime", holds: "", map: false }, Field { member: "Attachments", written: "attachmentSet", read: "AttachmentSet", holds: "VolumeAttachment", map: false }, Field { member: "Encrypted", written: "encrypted", read: "Encrypted", holds: "", map: false }, Field { member: "KmsKeyId", written: "kmsKeyId", read: "KmsKeyId", holds: "", map: false }]),
-("VolumeAttachment", &[Field { member: "DeleteOnTermination", written: "deleteOnTermination", read: "DeleteOnTermination", holds: "", map: false }, Field { member: "AssociatedResource", written: "associatedResource", read: "AssociatedResource", holds: "", map: false }, Field { member: "InstanceOwningService", written: "instanceOwningService", read: "InstanceOwningService", holds: "", map: false }, Field { member: "EbsCardIndex", written: "ebsCardIndex", read: "EbsCardIndex", holds: "", map: false }, Field { member: "VolumeId", written: "volumeId", read: "VolumeId", holds: "", map: false }, Field { member: "InstanceId", written: "instanceId", read: "InstanceId", holds: "", map: false }, Field { member: "Device", written: "device", read: "Device", holds: "", map: false }, Field { member: "State", written: "status", read: "Status", holds: "", map: false }, Field { member: "AttachTime", written: "attachTime", read: "AttachTime", holds: "", map: false }]),
+("VolumeModification", &[Field { member: "VolumeId", written: "volumeId", read: "VolumeId", holds: "", map: false }, Field { member: "ModificationState", written: "modificationState", read: "ModificationState", holds: "", map: false }, Field { member: "StatusMessage", written: "statusMessage", read: "StatusMessage", holds: "", map: false }, Field { member: "TargetSize", written: "targetSize", read: "TargetSize", holds: "", map: false }, Field { member: "TargetIops", written: "targetIops", read: "TargetIops", holds: "", map: false }, Field { member: "TargetVolumeType", written: "targetVolumeType", read: "TargetVolumeType", holds: "", map: false }, Field { member: "TargetThroughput", written: "targetThroughput", read: "TargetThroughput", holds: "", map: false }, Field { member: "TargetMultiAttachEnabled", written: "targetMultiAttachEnabled", read: "TargetMultiAttachEnabled", holds: "", map: false }, Field { member: "OriginalSize", written: "originalSize", read: "OriginalSize", holds: "", map: false }, Field { member: "OriginalIops", written: "originalIops", read: "OriginalIops", holds: "", map: false }, Field { member: "OriginalVolumeType", written: "originalVolumeType", read: "OriginalVolumeType", holds: "", map: false }, Field { member: "OriginalThroughput", written: "originalThroughput", read: "OriginalThroughput", holds: "", map: false }, Field { member: "OriginalMultiAttachEnabled", written: "originalMultiAttachEnabled", read: "OriginalMultiAttachEnabled", holds: "", map: false }, Field { member: "Progress", written: "progress", read: "Progress", holds: "", map: false }, Field { member: "StartTime", written: "startTime", read: "StartTime", holds: "", map: false }, Field { member: "EndTime", written: "endTime", read: "EndTime", holds: "", map: false }, Field { member: "Operator", written: "operator", read: "Operator", holds: "OperatorResponse", map: false }]),
+("VolumeStatusAction", &[Field { member: "Code", written: "code", read: "Code", holds: "", map: false }, Field { member: "Description", written: "description", read: "Description", holds: "", map: false }, Field { member: "EventId", written: "eventId", read: "EventId", holds: "", map: false }, Field { member: "EventType", written: "eventType", read: "EventType", holds: "", map: false }]),
+("VolumeStatusAttachmentStatus", &[Field { member: "IoPerformance", written: "ioPerformance", read: "IoPerformance", holds: "", map: false }, Field { member: "InstanceId", written: "instanceId", read: "InstanceId", holds: "", map: false }]),
+("VolumeStatusDetails", &[Field { member: "Name", written: "name", read: "Name", holds: "", map: false }, Field { member: "Status", written: "status", read: "Status", holds: "", map: false }]),
+("VolumeStatusEvent", &[Field { member: "Description", written: "description", read: "Description", holds: "", map: false }, Field { member: "EventId", written: "eventId", read: "EventId", holds: "", map: false }, Field { member: "EventType", written: "eventType", read: "EventType", holds: "", map: false }, Field { member: "NotAfter", written: "notAfter", read: "NotAfter", holds: "", map: false }, Field { member: "NotBefore", written: "notBefore", read: "NotBefore", holds: "", map: false }, Field { member: "InstanceId", written: "instanceId", read: "InstanceId", holds: "", map: false }]),
+("VolumeStatusInfo", &[Field { member: "Details", written: "details", read: "Details", holds: "VolumeStatusDetails", map: false }, Field { member: "Status", written: "status", read: "Status", holds: "", map: false }]),
+("VolumeStatusItem", &[Field { member: "Actions", written: "actionsSet", read: "ActionsSet", holds: "VolumeStatusAction", map: false }, Field { member: "AvailabilityZone", written: "availabilityZone", read: "AvailabilityZone", holds: "", map: false }, Field { member: "OutpostArn", written: "outpostArn", read: "OutpostArn", holds: "", map: false }, Field { member: "Events", written: "eventsSet", read: "EventsSet", holds: "VolumeStatusEvent", map: false }, Field { member: "VolumeId", written: "volumeId", read: "VolumeId", holds: "", map: false }, Field { member: "VolumeStatus", written: "volumeStatus", read: "VolumeStatus", holds: "VolumeStatusInfo", map: false }, Field { member: "AttachmentStatuses", written: "attachmentStatuses", read: "AttachmentStatuses", holds: "VolumeStatusAttachmentStatus", map: false }, Field { member: "InitializationStatusDetails", written: "initializationStatusDetails", read: "InitializationStatusDetails", holds: "InitializationStatusDetails", map: false }, Field { member: "AvailabilityZoneId", written: "availabilityZoneId", read: "AvailabilityZoneId", holds: "", map: false }, Field { member: "Operator", written: "operator", read: "Operator", holds: "OperatorResponse", map: false }]),
 ("Vpc", &[Field { member: "OwnerId", written: "ownerId", read: "OwnerId", holds: "", map: false }, Field { member: "InstanceTenancy", written: "instanceTenancy", read: "InstanceTenancy", holds: "", map: false }, Field { member: "Ipv6CidrBlockAssociationSet", written: "ipv6CidrBlockAssociationSet", read: "Ipv6CidrBlockAssociationSet", holds: "VpcIpv6CidrBlockAssociation", map: false }, Field { member: "CidrBlockAssociationSet", written: "cidrBlockAssociationSet", read: "CidrBlockAssociationSet", holds: "VpcCidrBlockAssociation", map: false }, Field { member: "IsDefault", written: "isDefault", read: "IsDefault", holds: "", map: false }, Field { member: "EncryptionControl", written: "encryptionControl", read: "EncryptionControl", holds: "VpcEncryptionControl", map: false }, Field { member: "Tags", written: "tagSet", read: "TagSet", holds: "Tag", map: false }, Field { member: "BlockPublicAccessStates", written: "blockPublicAccessStates", read: "BlockPublicAccessStates", holds: "BlockPublicAccessStates", map: false }, Field { member: "VpcId", written: "vpcId", read: "VpcId", holds: "", map: false }, Field { member: "State", written: "state", read: "State", holds: "", map: false }, Field { member: "CidrBlock", written: "cidrBlock", read: "CidrBlock", holds: "", map: false }, Field { member: "DhcpOptionsId", written: "dhcpOptionsId", read: "DhcpOptionsId", holds: "", map: false }]),
 ("VpcCidrBlockAssociation", &[Field { member: "AssociationId", written: "associationId", read: "AssociationId", holds: "", map: false }, Field { member: "CidrBlock", written: "cidrBlock", read: "CidrBlock", holds: "", map: false }, Field { member: "CidrBlockState", written: "cidrBlockState", read: "CidrBlockState", holds: "VpcCidrBlockState", map: false }]),
 ("VpcCidrBlockState", &[Field { member: "State", written: "state", read: "State", holds: "", map: false }, Field { member: "StatusMessage", written: "statusMessage", read: "StatusMessage", holds: "", map: false }]),

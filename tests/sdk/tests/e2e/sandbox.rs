@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use aws_sdk_ec2::types::{
     HttpTokensState, IamInstanceProfileSpecification, InstanceMetadataOptionsRequest,
-    InstanceStateName, InstanceType,
+    InstanceStateName, InstanceType, Placement,
 };
 use aws_sdk_elasticloadbalancingv2::types::{
     ProtocolEnum, TargetDescription, TargetHealthStateEnum, TargetTypeEnum,
@@ -65,6 +65,17 @@ async fn launch(
     user_data: &str,
     profile: Option<&str>,
 ) -> Vec<(String, String)> {
+    launch_in(ballast, None, count, user_data, profile).await
+}
+
+/// [`launch`], in `zone` when given.
+async fn launch_in(
+    ballast: &Ballast,
+    zone: Option<&str>,
+    count: i32,
+    user_data: &str,
+    profile: Option<&str>,
+) -> Vec<(String, String)> {
     let ec2 = ballast.ec2();
     let launched = ec2
         .run_instances()
@@ -85,6 +96,7 @@ async fn launch(
                 .name(name)
                 .build()
         }))
+        .set_placement(zone.map(|zone| Placement::builder().availability_zone(zone).build()))
         .send()
         .await
         .expect("RunInstances");
@@ -476,7 +488,7 @@ async fn the_root_volume_is_the_instances_own_and_outlives_reboots() {
 }
 
 /// What of the instance network is on the machine: namespaces, links,
-/// the metadata rule, mounts under `data_dir`.
+/// the metadata rule, mounts under `data_dir`, loop devices of its disks.
 fn leftovers(data_dir: &Path) -> Vec<String> {
     let mut found = Vec::new();
     if let Ok(entries) = std::fs::read_dir("/run/netns") {
@@ -529,8 +541,16 @@ fn leftovers(data_dir: &Path) -> Vec<String> {
     if Path::new("/sys/fs/cgroup/ballast").exists() {
         found.push("cgroup /sys/fs/cgroup/ballast".into());
     }
-    let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
     let dir = data_dir.to_string_lossy();
+    let loops = Command::new("losetup")
+        .args(["--list", "--noheadings", "--output", "NAME,BACK-FILE"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    for line in loops.lines().filter(|l| l.contains(dir.as_ref())) {
+        found.push(format!("loop device {}", line.trim()));
+    }
+    let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
     for line in mounts.lines().filter(|l| l.contains(dir.as_ref())) {
         found.push(format!("mount {line}"));
     }
@@ -634,4 +654,180 @@ async fn a_second_server_may_not_take_the_vpc_bridge() {
                 && line.contains("belongs to another running Ballast")),
         "{banner:?}"
     );
+}
+
+/// Seed 003's user data, in our words: wait for the volume's device, make
+/// a filesystem only if it has none, mount it at /data, and leave a mark.
+const MOUNT_DATA: &str = r#"#!/bin/bash
+for i in $(seq 1 600); do
+  if [ -b /dev/xvdb ]; then
+    if blkid /dev/xvdb > /dev/null 2>&1; then
+      echo "formatted=no"
+    else
+      mkfs.ext4 -q /dev/xvdb && echo "formatted=yes"
+    fi
+    mkdir -p /data && mount /dev/xvdb /data && echo "mounted=yes"
+    if [ -f /data/owner ]; then echo "found=$(cat /data/owner)"; else hostname > /data/owner; fi
+    sync
+    echo "data-ready=yes"
+    break
+  fi
+  sleep 0.1
+done
+"#;
+
+/// The attachment state DescribeVolumes shows, or the volume's state when
+/// it has none.
+async fn volume_state(ballast: &Ballast, volume: &str) -> Option<String> {
+    let out = ballast
+        .ec2()
+        .describe_volumes()
+        .volume_ids(volume)
+        .send()
+        .await
+        .ok()?;
+    let volume = out.volumes().first()?;
+    Some(match volume.attachments().first() {
+        Some(a) => a.state()?.as_str().to_owned(),
+        None => volume.state()?.as_str().to_owned(),
+    })
+}
+
+async fn wait_volume(ballast: &Ballast, volume: &str, state: &str) {
+    eventually(&format!("{volume} to be {state}"), WAIT, || async {
+        (volume_state(ballast, volume).await.as_deref() == Some(state)).then_some(())
+    })
+    .await;
+}
+
+async fn attach(ballast: &Ballast, volume: &str, instance: &str, device: &str) {
+    ballast
+        .ec2()
+        .attach_volume()
+        .volume_id(volume)
+        .instance_id(instance)
+        .device(device)
+        .send()
+        .await
+        .expect("AttachVolume");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ebs_volume_carries_its_filesystem_from_one_instance_to_the_next() {
+    let _turn = BRIDGE.lock().await;
+    let temp = tempfile::tempdir().unwrap();
+    let Some(mut ballast) = sandbox_server(Some(temp.path())) else {
+        return;
+    };
+    let ec2 = ballast.ec2();
+    let (first, first_address) = launch(&ballast, 1, MOUNT_DATA, None).await.remove(0);
+    let described = ec2
+        .describe_instances()
+        .instance_ids(&first)
+        .send()
+        .await
+        .expect("DescribeInstances");
+    let zone = described.reservations()[0].instances()[0]
+        .placement()
+        .and_then(|p| p.availability_zone())
+        .expect("a zone")
+        .to_owned();
+    let volume = ec2
+        .create_volume()
+        .availability_zone(&zone)
+        .size(1)
+        .send()
+        .await
+        .expect("CreateVolume")
+        .volume_id()
+        .expect("an id")
+        .to_owned();
+    wait_volume(&ballast, &volume, "available").await;
+
+    // Attached as /dev/sdb, the instance sees /dev/xvdb, as on Xen: a
+    // fresh volume is formatted, mounted and written.
+    attach(&ballast, &volume, &first, "/dev/sdb").await;
+    wait_volume(&ballast, &volume, "attached").await;
+    let text = console_with(&ballast, &first, "data-ready=yes").await;
+    assert_eq!(reported(&text, "formatted"), Some("yes"));
+    assert_eq!(reported(&text, "mounted"), Some("yes"));
+
+    // Detaching a mounted volume leaves it busy, as EC2 does.
+    ec2.detach_volume()
+        .volume_id(&volume)
+        .send()
+        .await
+        .expect("DetachVolume");
+    wait_volume(&ballast, &volume, "busy").await;
+
+    // The instance dies; its volume outlives it, and survives kill -9.
+    ec2.terminate_instances()
+        .instance_ids(&first)
+        .send()
+        .await
+        .expect("TerminateInstances");
+    wait_volume(&ballast, &volume, "available").await;
+    ballast.kill9();
+    let ballast = sandbox_server(Some(temp.path())).expect("restart");
+    wait_volume(&ballast, &volume, "available").await;
+
+    // The next instance finds the filesystem and the first one's file.
+    let (second, _) = launch_in(&ballast, Some(&zone), 1, MOUNT_DATA, None)
+        .await
+        .remove(0);
+    attach(&ballast, &volume, &second, "/dev/xvdb").await;
+    wait_volume(&ballast, &volume, "attached").await;
+    let text = console_with(&ballast, &second, "data-ready=yes").await;
+    assert_eq!(reported(&text, "formatted"), Some("no"));
+    assert_eq!(reported(&text, "mounted"), Some("yes"));
+    let owner = reported(&text, "found").expect("the first instance's file");
+    let first_host = format!("ip-{}.", first_address.replace('.', "-"));
+    assert!(owner.starts_with(&first_host), "{owner} is {first}'s");
+
+    // Nothing of the volumes is left in the kernel once Ballast stops.
+    let mut ballast = ballast;
+    assert!(ballast.terminate(Duration::from_secs(20)).is_some());
+    let left = leftovers(temp.path());
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+/// Reports whether the device mapped at launch is there from the first
+/// boot, and that a filesystem on it mounts.
+const MAPPED_AT_LAUNCH: &str = r#"#!/bin/bash
+if [ -b /dev/xvdf ] && [ -L /dev/sdf ]; then echo "mapped-device=yes"; else echo "mapped-device=no"; fi
+mkfs.ext4 -q /dev/sdf && mkdir -p /srv && mount /dev/sdf /srv && echo "mapped-mounted=yes"
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_volume_mapped_at_launch_is_there_from_the_first_boot() {
+    let _turn = BRIDGE.lock().await;
+    let Some(ballast) = sandbox_server(None) else {
+        return;
+    };
+    let launched = ballast
+        .ec2()
+        .run_instances()
+        .image_id(AL2023)
+        .instance_type(InstanceType::T3Micro)
+        .min_count(1)
+        .max_count(1)
+        .user_data(base64::engine::general_purpose::STANDARD.encode(MAPPED_AT_LAUNCH))
+        .block_device_mappings(
+            aws_sdk_ec2::types::BlockDeviceMapping::builder()
+                .device_name("/dev/sdf")
+                .ebs(
+                    aws_sdk_ec2::types::EbsBlockDevice::builder()
+                        .volume_size(1)
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("RunInstances");
+    let id = launched.instances()[0].instance_id().unwrap().to_owned();
+    let text = console_with(&ballast, &id, "mapped-device=").await;
+    assert_eq!(reported(&text, "mapped-device"), Some("yes"), "{text}");
+    let text = console_with(&ballast, &id, "mapped-mounted=").await;
+    assert_eq!(reported(&text, "mapped-mounted"), Some("yes"));
 }

@@ -5,7 +5,9 @@
 
 use ballast_core::ec2::instance::{Instance, MetadataChange};
 use ballast_core::ec2::launch::{InterfaceRequest, LaunchRequest, TagRequest};
-use ballast_core::ec2::launch_template::{IamInstanceProfile, TemplateRef};
+use ballast_core::ec2::launch_template::{
+    BlockDeviceMapping, EbsBlockDevice, IamInstanceProfile, TemplateRef,
+};
 use ballast_model::XmlList;
 use ballast_model::ec2::{RunInstancesInput, RunInstancesOutput};
 use ballast_store::{TemplateChoice, Tx};
@@ -122,6 +124,26 @@ fn request(input: RunInstancesInput) -> LaunchRequest {
                 .map(|s| TagRequest {
                     resource_type: s.resource_type.map(|t| t.to_string()),
                     tags: crate::tags::to_pairs(s.tags.unwrap_or_default()),
+                })
+                .collect()
+        }),
+        block_device_mappings: input.block_device_mappings.map(|mappings| {
+            mappings
+                .into_iter()
+                .map(|m| BlockDeviceMapping {
+                    device_name: m.device_name,
+                    virtual_name: m.virtual_name,
+                    no_device: m.no_device,
+                    ebs: m.ebs.map(|e| EbsBlockDevice {
+                        encrypted: e.encrypted,
+                        delete_on_termination: e.delete_on_termination,
+                        iops: e.iops.map(i64::from),
+                        kms_key_id: e.kms_key_id,
+                        snapshot_id: e.snapshot_id,
+                        volume_size: e.volume_size.map(i64::from),
+                        volume_type: e.volume_type.map(|t| t.to_string()),
+                        throughput: e.throughput.map(i64::from),
+                    }),
                 })
                 .collect()
         }),
