@@ -152,6 +152,10 @@ def test_launch_configurations_with_boto3(server):
     assert instance["KeyName"] == "lc-key"
     assert [g["GroupId"] for g in instance["SecurityGroups"]] == [sg]
     assert instance["IamInstanceProfile"]["Arn"].endswith(":instance-profile/lc-profile")
+    volumes = ec2.describe_volumes(Filters=[{"Name": "attachment.instance-id", "Values": [member["InstanceId"]]}])
+    devices = {v["Attachments"][0]["Device"]: (v["Size"], v["VolumeType"]) for v in volumes["Volumes"]}
+    assert sorted(devices) == ["/dev/xvda", "/dev/xvdb"], devices
+    assert devices["/dev/xvdb"] == (4, "gp3"), devices
 
     with pytest.raises(ClientError) as in_use:
         asg.delete_launch_configuration(LaunchConfigurationName="web")

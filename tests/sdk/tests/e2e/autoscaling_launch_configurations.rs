@@ -435,6 +435,12 @@ async fn a_group_from_a_configuration_boots_its_user_data_key_groups_and_profile
         .key_name(&key)
         .security_groups(&sg)
         .iam_instance_profile(&profile_arn)
+        .block_device_mappings(
+            BlockDeviceMapping::builder()
+                .device_name("/dev/sdf")
+                .ebs(Ebs::builder().volume_size(2).build())
+                .build(),
+        )
         .user_data(b64(
             "#!/bin/bash\necho \"launch configuration user data ran\"\n",
         ))
@@ -525,6 +531,37 @@ async fn a_group_from_a_configuration_boots_its_user_data_key_groups_and_profile
         .private_ip_address()
         .expect("an address")
         .to_owned();
+
+    // The configuration's block device is a volume attached to it, next to
+    // the root volume.
+    let mut volumes: Vec<(String, i32)> = ec2
+        .describe_volumes()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("attachment.instance-id")
+                .values(&id)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("DescribeVolumes")
+        .volumes()
+        .iter()
+        .map(|v| {
+            (
+                v.attachments()
+                    .first()
+                    .and_then(|a| a.device())
+                    .unwrap_or_default()
+                    .to_owned(),
+                v.size().unwrap_or_default(),
+            )
+        })
+        .collect();
+    volumes.sort();
+    assert_eq!(volumes.len(), 2, "{volumes:?}");
+    assert_eq!(volumes[0], ("/dev/sdf".to_owned(), 2));
+    assert_eq!(volumes[1].0, "/dev/xvda");
 
     // Its user data really ran, and its metadata serves the role.
     let console = eventually("the user data's output", WAIT, || async {
