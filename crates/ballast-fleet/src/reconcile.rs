@@ -120,6 +120,9 @@ pub(crate) struct Reconciler {
     env: Environment,
     slots: HashMap<String, Slot>,
     last_sweep: Option<SystemTime>,
+    /// The public-to-private map last written to the host's NAT (`None`
+    /// until the first pass made the table).
+    nat: Option<crate::sandbox::nat::NatMap>,
 }
 
 impl Reconciler {
@@ -129,6 +132,7 @@ impl Reconciler {
             env,
             slots: HashMap::new(),
             last_sweep: None,
+            nat: None,
         }
     }
 
@@ -162,8 +166,31 @@ impl Reconciler {
         self.shut_down_all().await;
     }
 
+    /// Gives up instances their automatic public addresses (and takes
+    /// back those no longer wanted), then points the host's NAT at where
+    /// every public address leads. Both are idempotent: a pass after a
+    /// restart converges whatever the last run left.
+    fn public_addresses(&mut self) -> Result<(), StoreError> {
+        let store = &self.inner.store;
+        if store.read(|tx| tx.automatic_addresses_stale())? {
+            let block = self.inner.options.public_addresses;
+            let now = ballast_core::clock::epoch_millis(self.inner.clock.now());
+            if store.write(|tx| tx.sync_automatic_addresses(block, now))? {
+                tracing::debug!("automatic public addresses updated");
+            }
+        }
+        let want = store
+            .read(|tx| tx.public_addresses())?
+            .into_iter()
+            .filter_map(|a| Some((a.public_ip, a.association?.private_ip)))
+            .collect();
+        self.inner.options.runtime.sync_nat(&mut self.nat, want);
+        Ok(())
+    }
+
     /// One pass over every instance.
     async fn pass(&mut self) -> Result<(), StoreError> {
+        self.public_addresses()?;
         let instances = self.inner.store.read(|tx| tx.instances())?;
         let table = ProcessTable::take();
         let names = self.load_balancer_names()?;

@@ -367,6 +367,21 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (operation, token)
     ) WITHOUT ROWID;
     "#,
+    // 15: public IPv4 addresses: Elastic IPs (with their allocation id) and
+    // instances' automatic public addresses (without), each with the
+    // instance it leads to (NULL when not associated) so an instance's
+    // addresses are found by index.
+    r#"
+    CREATE TABLE ec2_addresses (
+        public_ip     TEXT PRIMARY KEY NOT NULL,
+        seq           INTEGER NOT NULL,
+        allocation_id TEXT UNIQUE,
+        instance_id   TEXT,
+        record        TEXT NOT NULL
+    );
+    CREATE INDEX ec2_addresses_by_instance ON ec2_addresses (instance_id)
+        WHERE instance_id IS NOT NULL;
+    "#,
 ];
 
 /// The schema version this build writes.
