@@ -123,6 +123,8 @@ pub(crate) struct Reconciler {
     /// The public-to-private map last written to the host's NAT (`None`
     /// until the first pass made the table).
     nat: Option<crate::sandbox::nat::NatMap>,
+    /// The last NAT failure, said once rather than on every pass.
+    nat_error: Option<String>,
 }
 
 impl Reconciler {
@@ -133,6 +135,7 @@ impl Reconciler {
             slots: HashMap::new(),
             last_sweep: None,
             nat: None,
+            nat_error: None,
         }
     }
 
@@ -184,7 +187,16 @@ impl Reconciler {
             .into_iter()
             .filter_map(|a| Some((a.public_ip, a.association?.private_ip)))
             .collect();
-        self.inner.options.runtime.sync_nat(&mut self.nat, want);
+        match self.inner.options.runtime.sync_nat(&mut self.nat, want) {
+            Ok(()) => self.nat_error = None,
+            Err(error) => {
+                let text = error.to_string();
+                if self.nat_error.as_ref() != Some(&text) {
+                    tracing::warn!(error = text, "public addresses could not be NATed");
+                    self.nat_error = Some(text);
+                }
+            }
+        }
         Ok(())
     }
 

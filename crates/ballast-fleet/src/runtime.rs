@@ -99,9 +99,10 @@ impl Runtime {
         &self,
         had: &mut Option<crate::sandbox::nat::NatMap>,
         want: crate::sandbox::nat::NatMap,
-    ) {
-        if let Runtime::Sandbox(sandbox) = self {
-            sandbox.sync_nat(had, want);
+    ) -> Result<(), crate::sandbox::nat::NatError> {
+        match self {
+            Runtime::Sandbox(sandbox) => sandbox.sync_nat(had, want),
+            Runtime::Process { .. } => Ok(()),
         }
     }
 

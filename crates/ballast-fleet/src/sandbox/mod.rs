@@ -176,18 +176,20 @@ impl Sandbox {
     /// (`had` is `None`) makes Ballast's table afresh, later ones replace
     /// its map when it changed. Without `nft` public addresses stay
     /// API-level (start-up said so).
-    pub fn sync_nat(&self, had: &mut Option<nat::NatMap>, want: nat::NatMap) {
+    pub fn sync_nat(
+        &self,
+        had: &mut Option<nat::NatMap>,
+        want: nat::NatMap,
+    ) -> Result<(), nat::NatError> {
         if !nat::available() || had.as_ref() == Some(&want) {
-            return;
+            return Ok(());
         }
-        let result = match had.as_ref() {
-            None => nat::start(&self.bridge.name, &want),
-            Some(old) => nat::apply(old, &want),
-        };
-        match result {
-            Ok(()) => *had = Some(want),
-            Err(error) => tracing::warn!(%error, "public addresses could not be NATed"),
+        match had.as_ref() {
+            None => nat::start(&self.bridge.name, &want)?,
+            Some(old) => nat::apply(old, &want)?,
         }
+        *had = Some(want);
+        Ok(())
     }
 
     fn network(&self, instance: &Instance) -> InstanceNetwork {

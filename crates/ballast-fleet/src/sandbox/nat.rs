@@ -81,11 +81,11 @@ pub fn start(bridge: &str, map: &NatMap) -> Result<(), NatError> {
          delete table ip {TABLE}\n\
          table ip {TABLE} {{\n\
            map public {{ type ipv4_addr : ipv4_addr; }}\n\
-           chain guard {{ type filter hook prerouting priority raw; policy accept;\n\
+           chain guard {{ type filter hook prerouting priority -300; policy accept;\n\
              iifname \"{bridge}\" ip daddr 127.0.0.0/8 drop; }}\n\
-           chain output {{ type nat hook output priority dstnat; policy accept;\n\
+           chain output {{ type nat hook output priority -100; policy accept;\n\
              ip daddr @public dnat ip to ip daddr map @public; }}\n\
-           chain postrouting {{ type nat hook postrouting priority srcnat; policy accept;\n\
+           chain postrouting {{ type nat hook postrouting priority 100; policy accept;\n\
              oifname \"{bridge}\" ip saddr 127.0.0.0/8 masquerade; }}\n\
          }}\n{}",
         elements(map)
