@@ -379,8 +379,9 @@ fn lookup(
         "/latest/meta-data/local-ipv4" => text(instance.private_ip.to_string()),
         "/latest/meta-data/mac" => text(instance.mac()),
         "/latest/meta-data/public-ipv4" => Ok(public_ip().map(|ip| ip.to_string())),
-        "/latest/meta-data/public-hostname" => Ok(public_ip()
-            .map(|ip| ballast_core::ec2::address::public_dns_name(ip, region))),
+        "/latest/meta-data/public-hostname" => {
+            Ok(public_ip().map(|ip| ballast_core::ec2::address::public_dns_name(ip, region)))
+        }
         "/latest/meta-data/reservation-id" => text(instance.reservation_id.clone()),
         "/latest/meta-data/security-groups" => text(
             instance

@@ -132,7 +132,7 @@ pub struct UpArgs {
     /// automatic public addresses) come from; with sandboxes each one is
     /// NATed to its instance's private address, so nothing leaves the
     /// machine.
-    #[arg(long, env = "BALLAST_PUBLIC_CIDR", default_value = "127.224.0.0/16")]
+    #[arg(long, env = "BALLAST_PUBLIC_CIDR", default_value = "127.252.0.0/16")]
     pub public_cidr: String,
 
     /// How instances run: `sandbox` (Linux namespaces; needs root),

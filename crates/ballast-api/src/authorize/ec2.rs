@@ -144,15 +144,20 @@ fn elastic_ip(
     params: &Params,
     operation: &str,
 ) -> Result<Vec<Resource>, StoreError> {
-    let address = match (&params.allocation_id, &params.public_ip, &params.association_id) {
+    let address = match (
+        &params.allocation_id,
+        &params.public_ip,
+        &params.association_id,
+    ) {
         (Some(id), _, _) => tx.elastic_address(id)?,
         (None, Some(ip), _) => match ip.parse() {
             Ok(ip) => tx.public_address(ip)?.filter(|a| a.is_elastic()),
             Err(_) => None,
         },
-        (None, None, Some(association)) => tx.elastic_addresses()?.into_iter().find(|a| {
-            a.association.as_ref().and_then(|x| x.id.as_ref()) == Some(association)
-        }),
+        (None, None, Some(association)) => tx
+            .elastic_addresses()?
+            .into_iter()
+            .find(|a| a.association.as_ref().and_then(|x| x.id.as_ref()) == Some(association)),
         _ => None,
     };
     let allocation_id = address

@@ -106,10 +106,11 @@ pub(super) fn describe(
     let region = state.scope.region.clone();
     let selected = state.store.read(|tx| -> Result<_, Error> {
         let addresses = tx.elastic_addresses()?;
-        if let Some(missing) = allocation_ids
-            .iter()
-            .find(|id| !addresses.iter().any(|a| a.allocation_id.as_ref() == Some(id)))
-        {
+        if let Some(missing) = allocation_ids.iter().find(|id| {
+            !addresses
+                .iter()
+                .any(|a| a.allocation_id.as_ref() == Some(id))
+        }) {
             return Err(Rule::AllocationNotFound(missing.clone()).into());
         }
         if let Some(missing) = public_ips
@@ -181,7 +182,11 @@ fn view(state: &ApiState, address: Address, tags: Vec<(String, String)>) -> wire
 }
 
 /// The Elastic IP a request names by `AllocationId` or `PublicIp`.
-fn named(tx: &Tx<'_>, allocation_id: Option<&str>, public_ip: Option<&str>) -> Result<Address, Error> {
+fn named(
+    tx: &Tx<'_>,
+    allocation_id: Option<&str>,
+    public_ip: Option<&str>,
+) -> Result<Address, Error> {
     match (allocation_id, public_ip) {
         (Some(id), _) => {
             address::check_allocation_id(id)?;
@@ -230,7 +235,11 @@ pub(super) fn associate(
     };
     let association_id = format!("eipassoc-{}", state.ids.hex(17));
     state.store.write(|tx| -> Result<_, Error> {
-        let mut address = named(tx, input.allocation_id.as_deref(), input.public_ip.as_deref())?;
+        let mut address = named(
+            tx,
+            input.allocation_id.as_deref(),
+            input.public_ip.as_deref(),
+        )?;
         let instance = match tx.instance(&instance_id)? {
             Some(instance) => instance,
             None => {
@@ -312,7 +321,11 @@ pub(super) fn release(state: &ApiState, input: ReleaseAddressInput) -> Result<()
         .into());
     }
     state.store.write(|tx| -> Result<_, Error> {
-        let address = named(tx, input.allocation_id.as_deref(), input.public_ip.as_deref())?;
+        let address = named(
+            tx,
+            input.allocation_id.as_deref(),
+            input.public_ip.as_deref(),
+        )?;
         address::check_releasable(&address)?;
         dry_run(input.dry_run)?;
         tx.delete_address(&address)?;

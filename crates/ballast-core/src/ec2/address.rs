@@ -99,9 +99,8 @@ pub fn check_association_id(id: &str) -> Result<(), Error> {
 
 /// Parses a `PublicIp` parameter.
 pub fn parse_public_ip(text: &str) -> Result<Ipv4Addr, Error> {
-    text.parse().map_err(|_| {
-        Error::InvalidParameterValue(format!("Invalid value '{text}' for PublicIp"))
-    })
+    text.parse()
+        .map_err(|_| Error::InvalidParameterValue(format!("Invalid value '{text}' for PublicIp")))
 }
 
 /// AllocateAddress's `Domain`: only `vpc` exists since EC2-Classic retired.

@@ -148,7 +148,7 @@ mod tests {
         map.insert(Ipv4Addr::new(127, 224, 0, 2), Ipv4Addr::new(172, 31, 16, 4));
         assert_eq!(
             elements(&map),
-            "add element ip ballast public { 127.224.0.1 : 172.31.0.4, 127.224.0.2 : 172.31.16.4 }\n"
+            "add element ip ballast public { 127.252.0.1 : 172.31.0.4, 127.252.0.2 : 172.31.16.4 }\n"
         );
     }
 }

@@ -14,6 +14,7 @@ mod autoscaling_api;
 mod autoscaling_traffic;
 mod durability;
 mod dynamodb;
+mod ec2_addresses;
 mod ec2_instances;
 mod ec2_launch_templates;
 mod ec2_network;

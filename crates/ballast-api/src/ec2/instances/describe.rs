@@ -118,7 +118,8 @@ fn reservations(
     public_ips: Vec<Option<std::net::Ipv4Addr>>,
 ) -> Vec<RunInstancesOutput> {
     let mut out: Vec<RunInstancesOutput> = Vec::new();
-    for (((instance, tags), volumes), public_ip) in instances.into_iter().zip(volumes).zip(public_ips)
+    for (((instance, tags), volumes), public_ip) in
+        instances.into_iter().zip(volumes).zip(public_ips)
     {
         let mut shown = view(state, &instance, tags);
         shown.block_device_mappings = Some(crate::ec2::volumes::block_devices(&volumes));
