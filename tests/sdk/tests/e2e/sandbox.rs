@@ -506,6 +506,13 @@ fn leftovers(data_dir: &Path) -> Vec<String> {
     if ip(&["route", "show", "table", "local"]).contains("172.31.240.0/20") {
         found.push("local route 172.31.240.0/20".into());
     }
+    // Public addresses' NAT table (where nftables is installed).
+    let nat = Command::new("nft")
+        .args(["list", "table", "ip", "ballast"])
+        .output();
+    if nat.is_ok_and(|o| o.status.success()) {
+        found.push("nft table ip ballast".into());
+    }
     let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
     for line in own.lines() {
         let mut fields = line.splitn(3, ':');
