@@ -505,7 +505,8 @@ async fn get(client: &reqwest::Client, url: &str) -> Option<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_elastic_ip_moved_to_another_instance_answers_from_it_within_a_second() {
     let _turn = crate::sandbox::BRIDGE.lock().await;
-    let Some(ballast) = crate::sandbox::sandbox_server(None) else {
+    let temp = tempfile::tempdir().unwrap();
+    let Some(mut ballast) = crate::sandbox::sandbox_server(Some(temp.path())) else {
         return;
     };
     let ec2 = ballast.ec2();
@@ -581,4 +582,25 @@ async fn an_elastic_ip_moved_to_another_instance_answers_from_it_within_a_second
     })
     .await;
     assert!(ended.is_ok(), "the connection to A is still open");
+
+    // kill -9, then moved back to A by the next server: the NAT the dead
+    // server left is replaced by what the store says.
+    ballast.kill9();
+    let ballast = crate::sandbox::sandbox_server(Some(temp.path())).expect("restart");
+    let ec2 = ballast.ec2();
+    eventually("B's answer after the restart", WAIT, || async {
+        (get(&client, &url).await? == hostname(b_private)).then_some(())
+    })
+    .await;
+    ec2.associate_address()
+        .allocation_id(&allocation)
+        .instance_id(a)
+        .allow_reassociation(true)
+        .send()
+        .await
+        .expect("move back to A");
+    eventually("A's answer after the restart", WAIT, || async {
+        (get(&client, &url).await? == hostname(a_private)).then_some(())
+    })
+    .await;
 }
