@@ -230,7 +230,7 @@ mod tests {
 
     fn eip() -> Address {
         Address {
-            public_ip: Ipv4Addr::new(127, 224, 0, 1),
+            public_ip: Ipv4Addr::new(127, 252, 0, 1),
             allocation_id: Some("eipalloc-0123456789abcdef0".into()),
             created_millis: 0,
             association: None,
@@ -259,14 +259,14 @@ mod tests {
 
     #[test]
     fn names_and_ids_have_aws_shapes() {
-        let ip = Ipv4Addr::new(127, 224, 3, 7);
+        let ip = Ipv4Addr::new(127, 252, 3, 7);
         assert_eq!(
             public_dns_name(ip, "us-east-1"),
-            "ec2-127-224-3-7.compute-1.amazonaws.com"
+            "ec2-127-252-3-7.compute-1.amazonaws.com"
         );
         assert_eq!(
             public_dns_name(ip, "eu-west-1"),
-            "ec2-127-224-3-7.eu-west-1.compute.amazonaws.com"
+            "ec2-127-252-3-7.eu-west-1.compute.amazonaws.com"
         );
         assert_eq!(interface_id("i-0abc"), "eni-0abc");
         assert_eq!(instance_of_interface("eni-0abc").as_deref(), Some("i-0abc"));

@@ -144,8 +144,8 @@ mod tests {
     fn the_map_is_written_as_one_element_list() {
         let mut map = NatMap::new();
         assert_eq!(elements(&map), "");
-        map.insert(Ipv4Addr::new(127, 224, 0, 1), Ipv4Addr::new(172, 31, 0, 4));
-        map.insert(Ipv4Addr::new(127, 224, 0, 2), Ipv4Addr::new(172, 31, 16, 4));
+        map.insert(Ipv4Addr::new(127, 252, 0, 1), Ipv4Addr::new(172, 31, 0, 4));
+        map.insert(Ipv4Addr::new(127, 252, 0, 2), Ipv4Addr::new(172, 31, 16, 4));
         assert_eq!(
             elements(&map),
             "add element ip ballast public { 127.252.0.1 : 172.31.0.4, 127.252.0.2 : 172.31.16.4 }\n"
