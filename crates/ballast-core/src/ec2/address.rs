@@ -193,6 +193,60 @@ pub fn wants_automatic(instance: &Instance, has_elastic: bool) -> bool {
     instance.state.is_up() && !has_elastic
 }
 
+/// An instance with the public address it shows, for DescribeInstances'
+/// filters: the instance's own and those that need its public address or
+/// the region (`ip-address`, `dns-name`, `private-dns-name`).
+#[derive(Debug, Clone, Copy)]
+pub struct Described<'a> {
+    pub instance: &'a Instance,
+    pub public_ip: Option<Ipv4Addr>,
+    pub region: &'a str,
+}
+
+impl Filterable for Described<'_> {
+    const FILTERS: &'static [&'static str] = &[
+        "availability-zone",
+        "iam-instance-profile.arn",
+        "image-id",
+        "instance-id",
+        "instance-state-code",
+        "instance-state-name",
+        "instance-type",
+        "key-name",
+        "launch-time",
+        "network-interface.addresses.private-ip-address",
+        "placement.availability-zone",
+        "private-dns-name",
+        "private-ip-address",
+        "reservation-id",
+        "subnet-id",
+        "vpc-id",
+        "instance.group-id",
+        "instance.group-name",
+        "ip-address",
+        "dns-name",
+        "network-interface.association.public-ip",
+        "network-interface.addresses.association.public-ip",
+    ];
+
+    fn values(&self, name: &str) -> Vec<String> {
+        match name {
+            "ip-address"
+            | "network-interface.association.public-ip"
+            | "network-interface.addresses.association.public-ip" => {
+                self.public_ip.iter().map(Ipv4Addr::to_string).collect()
+            }
+            "dns-name" => self
+                .public_ip
+                .iter()
+                .map(|ip| public_dns_name(*ip, self.region))
+                .collect(),
+            "private-dns-name" => vec![self.instance.private_dns_name(self.region)],
+            _ => self.instance.values(name),
+        }
+    }
+}
+
 impl Filterable for Address {
     const FILTERS: &'static [&'static str] = &[
         "allocation-id",
@@ -255,6 +309,13 @@ mod tests {
             check_releasable(&address).expect_err("in use").code(),
             "InvalidIPAddress.InUse"
         );
+    }
+
+    #[test]
+    fn described_instances_take_every_instance_filter() {
+        for name in Instance::FILTERS {
+            assert!(Described::FILTERS.contains(name), "{name}");
+        }
     }
 
     #[test]

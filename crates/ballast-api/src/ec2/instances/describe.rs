@@ -1,5 +1,6 @@
 //! DescribeInstances, DescribeInstanceStatus and GetConsoleOutput.
 
+use ballast_core::ec2::address::Described;
 use ballast_core::ec2::instance::{self as inst, Instance, InstanceState};
 use ballast_core::ec2::{self, Error as Rule, filter};
 use ballast_core::paging::page;
@@ -60,7 +61,17 @@ fn select(
                 continue;
             }
             let tags = tx.tags(&instance.id)?;
-            if filter::matches(&instance, &tags, filters) {
+            let public_ip = if filters.is_empty() {
+                None
+            } else {
+                tx.instance_public_ip(&instance.id)?
+            };
+            let described = Described {
+                instance: &instance,
+                public_ip,
+                region: &state.scope.region,
+            };
+            if filter::matches(&described, &tags, filters) {
                 out.push((instance, tags));
             }
         }
@@ -85,7 +96,7 @@ pub(crate) fn describe(
     input: DescribeInstancesInput,
 ) -> Result<DescribeInstancesOutput, Error> {
     dry_run(input.dry_run)?;
-    let filters = filters::<Instance>(input.filters)?;
+    let filters = filters::<Described<'_>>(input.filters)?;
     check_paging_with_ids(&input.instance_ids, input.max_results)?;
     let (size, after) = describe_page(input.max_results, input.next_token.as_deref())?;
     let selected = select(state, &input.instance_ids, &filters, |_| true)?;
