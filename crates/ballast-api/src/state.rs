@@ -30,6 +30,9 @@ pub struct ApiState {
     pub fleet: Arc<dyn Fleet>,
     /// Where instances' private addresses come from.
     pub instance_addresses: InstanceAddresses,
+    /// Where public addresses (Elastic IPs, instances' automatic public
+    /// addresses) come from (`--public-cidr`).
+    pub public_addresses: AddressBlock,
     /// The Auto Scaling controller, told when groups change.
     pub autoscaling: Arc<dyn AutoScaling>,
     /// The Automation engine, told when executions start or are stopped.

@@ -635,6 +635,7 @@ async fn volume_calls_are_decided_on_the_volume() {
     api.call(&attacher, delete(&mine)).await.ok();
     let left = api.root(ec2("DescribeVolumes", &[])).await.ok();
     assert!(left.body.contains(&theirs) && !left.body.contains(&mine));
+}
 
 fn create_configuration(name: &str, extra: &[(&str, &str)]) -> Call {
     let mut params = vec![
@@ -713,4 +714,42 @@ async fn launch_configurations_are_decided_on_their_arn_and_pass_their_role() {
     )
     .await
     .ok();
+}
+
+#[tokio::test]
+async fn elastic_ip_calls_are_decided_on_the_elastic_ip() {
+    let api = Api::new();
+    let allocate = || ec2("AllocateAddress", &[("Domain", "vpc")]);
+    let kept = api
+        .root(allocate())
+        .await
+        .ok()
+        .xml("allocationId")
+        .expect("allocationId");
+    let spare = api
+        .root(allocate())
+        .await
+        .ok()
+        .xml("allocationId")
+        .expect("allocationId");
+    let kept_arn = format!("arn:aws:ec2:us-east-1:000000000000:elastic-ip/{kept}");
+    let admin = api
+        .session(
+            "admin",
+            &policy(&format!(
+                "{},{}",
+                allow("ec2:*", "*"),
+                deny("ec2:ReleaseAddress", &kept_arn),
+            )),
+        )
+        .await;
+    let release = |id: &str| ec2("ReleaseAddress", &[("AllocationId", id)]);
+    assert_denied(
+        &api.call(&admin, release(&kept)).await,
+        "UnauthorizedOperation",
+        &kept_arn,
+    );
+    api.call(&admin, release(&spare)).await.ok();
+    let left = api.root(ec2("DescribeAddresses", &[])).await.ok();
+    assert!(left.body.contains(&kept) && !left.body.contains(&spare));
 }

@@ -127,6 +127,11 @@ impl AddressBlock {
             .find(|address| !taken.contains(address))
     }
 
+    /// Whether the block holds an address.
+    pub fn contains(self, address: Ipv4Addr) -> bool {
+        u32::from(address).wrapping_sub(self.base) < self.size
+    }
+
     /// Whether the two blocks share an address.
     pub fn overlaps(self, other: AddressBlock) -> bool {
         let end = u64::from(self.base) + u64::from(self.size);

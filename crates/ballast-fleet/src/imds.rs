@@ -339,6 +339,15 @@ fn lookup(
     let region = &metadata.scope.region;
     let text = |s: String| Ok(Some(s));
     let path = path.strip_suffix('/').unwrap_or(path);
+    // The public address as it is now (an Elastic IP moves it), read per
+    // request; a store failure answers as if there were none.
+    let public_ip = || {
+        metadata
+            .store
+            .read(|tx| tx.instance_public_ip(&instance.id))
+            .ok()
+            .flatten()
+    };
     match path {
         "" | "/latest" => text("api/\ndynamic/\nmeta-data/\nuser-data".to_owned()),
         "/latest/meta-data" => {
@@ -353,9 +362,11 @@ fn lookup(
                 "local-ipv4",
                 "mac",
                 "placement/",
-                "reservation-id",
-                "security-groups",
             ]);
+            if public_ip().is_some() {
+                entries.extend(["public-hostname", "public-ipv4"]);
+            }
+            entries.extend(["reservation-id", "security-groups"]);
             text(entries.join("\n"))
         }
         "/latest/meta-data/ami-id" => text(instance.image_id.clone()),
@@ -367,6 +378,10 @@ fn lookup(
         "/latest/meta-data/instance-type" => text(instance.instance_type.clone()),
         "/latest/meta-data/local-ipv4" => text(instance.private_ip.to_string()),
         "/latest/meta-data/mac" => text(instance.mac()),
+        "/latest/meta-data/public-ipv4" => Ok(public_ip().map(|ip| ip.to_string())),
+        "/latest/meta-data/public-hostname" => {
+            Ok(public_ip().map(|ip| ballast_core::ec2::address::public_dns_name(ip, region)))
+        }
         "/latest/meta-data/reservation-id" => text(instance.reservation_id.clone()),
         "/latest/meta-data/security-groups" => text(
             instance

@@ -54,6 +54,9 @@ pub struct FleetOptions {
     pub disks: Disks,
     /// Run Command's agent, started by every boot; none when `None`.
     pub agent: Option<AgentLaunch>,
+    /// Where instances' automatic public addresses come from
+    /// (`--public-cidr`, shared with Elastic IPs).
+    pub public_addresses: ballast_core::address::AddressBlock,
 }
 
 /// A handle on the fleet: the API signals changes through it, the binary

@@ -123,6 +123,11 @@ pub(crate) struct Reconciler {
     slots: HashMap<String, Slot>,
     volumes: Volumes,
     last_sweep: Option<SystemTime>,
+    /// The public-to-private map last written to the host's NAT (`None`
+    /// until the first pass made the table).
+    nat: Option<crate::sandbox::nat::NatMap>,
+    /// The last NAT failure, said once rather than on every pass.
+    nat_error: Option<String>,
 }
 
 impl Reconciler {
@@ -137,6 +142,8 @@ impl Reconciler {
             slots: HashMap::new(),
             volumes,
             last_sweep: None,
+            nat: None,
+            nat_error: None,
         }
     }
 
@@ -170,8 +177,40 @@ impl Reconciler {
         self.shut_down_all().await;
     }
 
+    /// Gives up instances their automatic public addresses (and takes
+    /// back those no longer wanted), then points the host's NAT at where
+    /// every public address leads. Both are idempotent: a pass after a
+    /// restart converges whatever the last run left.
+    fn public_addresses(&mut self) -> Result<(), StoreError> {
+        let store = &self.inner.store;
+        if store.read(|tx| tx.automatic_addresses_stale())? {
+            let block = self.inner.options.public_addresses;
+            let now = ballast_core::clock::epoch_millis(self.inner.clock.now());
+            if store.write(|tx| tx.sync_automatic_addresses(block, now))? {
+                tracing::debug!("automatic public addresses updated");
+            }
+        }
+        let want = store
+            .read(|tx| tx.public_addresses())?
+            .into_iter()
+            .filter_map(|a| Some((a.public_ip, a.association?.private_ip)))
+            .collect();
+        match self.inner.options.runtime.sync_nat(&mut self.nat, want) {
+            Ok(()) => self.nat_error = None,
+            Err(error) => {
+                let text = error.to_string();
+                if self.nat_error.as_ref() != Some(&text) {
+                    tracing::warn!(error = text, "public addresses could not be NATed");
+                    self.nat_error = Some(text);
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// One pass over every instance.
     async fn pass(&mut self) -> Result<(), StoreError> {
+        self.public_addresses()?;
         let instances = self.inner.store.read(|tx| tx.instances())?;
         let table = ProcessTable::take();
         let names = self.load_balancer_names()?;

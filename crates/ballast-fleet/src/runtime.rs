@@ -96,6 +96,19 @@ impl Runtime {
         }
     }
 
+    /// Brings the host's NAT of public addresses to `want` (sandboxes
+    /// only: in process mode public addresses are API-level).
+    pub(crate) fn sync_nat(
+        &self,
+        had: &mut Option<crate::sandbox::nat::NatMap>,
+        want: crate::sandbox::nat::NatMap,
+    ) -> Result<(), crate::sandbox::nat::NatError> {
+        match self {
+            Runtime::Sandbox(sandbox) => sandbox.sync_nat(had, want),
+            Runtime::Process { .. } => Ok(()),
+        }
+    }
+
     /// Called once every instance is down, as Ballast stops.
     pub(crate) fn stop(&self) {
         if let Runtime::Sandbox(sandbox) = self {

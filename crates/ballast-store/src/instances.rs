@@ -46,11 +46,14 @@ impl Tx<'_> {
     /// Inserts or replaces an instance. Saving it terminated releases its
     /// volumes (see [`Tx::release_instance_volumes`]), so that every way an
     /// instance ends (TerminateInstances, Auto Scaling, a shutdown from
-    /// inside) takes its root volume with it.
+    /// inside) takes its root volume with it. Saving it down (stopping,
+    /// stopped, …) gives its automatic public address back, and
+    /// terminated also disassociates its Elastic IPs.
     pub fn save_instance(&self, instance: &Instance) -> Result<(), StoreError> {
         if instance.state == ballast_core::ec2::InstanceState::Terminated {
             self.release_instance_volumes(&instance.id)?;
         }
+        self.release_instance_addresses(instance)?;
         self.execute(
             "INSERT INTO ec2_instances (id, seq, state, address, record)
              VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ec2_instances), ?2, ?3, ?4)

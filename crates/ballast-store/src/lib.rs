@@ -9,6 +9,7 @@
 //!
 //! Each resource family adds methods to [`Tx`] in its own module.
 
+mod addresses;
 mod automation;
 mod autoscaling;
 mod commands;

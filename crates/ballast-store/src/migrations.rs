@@ -375,6 +375,20 @@ const MIGRATIONS: &[&str] = &[
         name   TEXT PRIMARY KEY NOT NULL,
         record TEXT NOT NULL
     ) WITHOUT ROWID;
+    // 16: public IPv4 addresses: Elastic IPs (with their allocation id) and
+    // instances' automatic public addresses (without), each with the
+    // instance it leads to (NULL when not associated) so an instance's
+    // addresses are found by index.
+    r#"
+    CREATE TABLE ec2_addresses (
+        public_ip     TEXT PRIMARY KEY NOT NULL,
+        seq           INTEGER NOT NULL,
+        allocation_id TEXT UNIQUE,
+        instance_id   TEXT,
+        record        TEXT NOT NULL
+    );
+    CREATE INDEX ec2_addresses_by_instance ON ec2_addresses (instance_id)
+        WHERE instance_id IS NOT NULL;
     "#,
 ];
 

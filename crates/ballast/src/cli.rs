@@ -128,6 +128,13 @@ pub struct UpArgs {
     #[arg(long, env = "BALLAST_INSTANCE_CIDR", default_value = "127.101.0.0/16")]
     pub instance_cidr: String,
 
+    /// The loopback block public addresses (Elastic IPs and instances'
+    /// automatic public addresses) come from; with sandboxes each one is
+    /// NATed to its instance's private address, so nothing leaves the
+    /// machine.
+    #[arg(long, env = "BALLAST_PUBLIC_CIDR", default_value = "127.252.0.0/16")]
+    pub public_cidr: String,
+
     /// How instances run: `sandbox` (Linux namespaces; needs root),
     /// `process` (process groups on loopback addresses), or `auto`.
     #[arg(long, env = "BALLAST_INSTANCE_RUNTIME", value_enum, default_value_t = InstanceRuntime::Auto)]

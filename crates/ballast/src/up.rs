@@ -46,6 +46,15 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     if lb_addresses.overlaps(loopback_instances) {
         bail!("--lb-cidr {lb_addresses} and --instance-cidr {loopback_instances} overlap");
     }
+    let public_addresses = AddressBlock::parse(&args.public_cidr).context("--public-cidr")?;
+    for (flag, other) in [
+        ("--lb-cidr", lb_addresses),
+        ("--instance-cidr", loopback_instances),
+    ] {
+        if public_addresses.overlaps(other) {
+            bail!("--public-cidr {public_addresses} and {flag} {other} overlap");
+        }
+    }
     let data_dir = args.data_dir();
     let store = Store::open(&data_dir)
         .with_context(|| format!("opening the store in {}", data_dir.display()))?;
@@ -89,6 +98,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
             disks: ballast_fleet::Disks::new(data_dir.join("volumes")),
             runtime: runtime.clone(),
             agent: agent_launch(),
+            public_addresses,
         },
     );
     let proxy = Proxy::new(
@@ -129,6 +139,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         lb_addresses,
         fleet: fleet_handle,
         instance_addresses,
+        public_addresses,
         autoscaling: Arc::new(controller.clone()),
         automation: Arc::new(wake.clone()),
         messages: Arc::default(),

@@ -37,6 +37,9 @@ struct Params {
     association_id: Option<String>,
     /// One id in the volume calls, a list in DescribeVolumes.
     volume_id: Option<OneOrMany>,
+    allocation_id: Option<String>,
+    public_ip: Option<String>,
+    network_interface_id: Option<String>,
     #[serde(rename = "TagSpecification")]
     tag_specifications: Option<Vec<TagSpecification>>,
 }
@@ -126,9 +129,70 @@ pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
         "DisassociateIamInstanceProfile" => {
             access.resources = association_instance(&arns, tx, &params)?;
         }
+        "AllocateAddress" => {
+            access.resources = vec![Resource::untagged(arns.of("elastic-ip", "*"))];
+        }
+        "AssociateAddress" | "DisassociateAddress" | "ReleaseAddress" => {
+            access.resources = elastic_ip(&arns, tx, &params, operation)?;
+        }
         _ => access.resources = named(&arns, tx, &params)?,
     }
     Ok(access.with_request_tags(request_tags))
+}
+
+/// The Elastic IP an address call acts on (by allocation id, public
+/// address or, for DisassociateAddress, association id) and the instance
+/// or network interface it associates with or leaves.
+fn elastic_ip(
+    arns: &Arns<'_>,
+    tx: &Tx<'_>,
+    params: &Params,
+    operation: &str,
+) -> Result<Vec<Resource>, StoreError> {
+    let address = match (
+        &params.allocation_id,
+        &params.public_ip,
+        &params.association_id,
+    ) {
+        (Some(id), _, _) => tx.elastic_address(id)?,
+        (None, Some(ip), _) => match ip.parse() {
+            Ok(ip) => tx.public_address(ip)?.filter(|a| a.is_elastic()),
+            Err(_) => None,
+        },
+        (None, None, Some(association)) => tx
+            .elastic_addresses()?
+            .into_iter()
+            .find(|a| a.association.as_ref().and_then(|x| x.id.as_ref()) == Some(association)),
+        _ => None,
+    };
+    let allocation_id = address
+        .as_ref()
+        .and_then(|a| a.allocation_id.clone())
+        .or_else(|| params.allocation_id.clone())
+        .unwrap_or_else(|| "*".to_owned());
+    let mut resources = vec![arns.tagged(tx, "elastic-ip", &allocation_id)?];
+    let instance = match operation {
+        "AssociateAddress" => params
+            .instance_ids
+            .iter()
+            .flat_map(OneOrMany::iter)
+            .next()
+            .cloned()
+            .or_else(|| {
+                params
+                    .network_interface_id
+                    .as_deref()
+                    .and_then(ballast_core::ec2::address::instance_of_interface)
+            }),
+        "DisassociateAddress" => address.and_then(|a| a.instance_id().map(str::to_owned)),
+        _ => None,
+    };
+    if let Some(instance) = instance {
+        resources.push(arns.tagged(tx, "instance", &instance)?);
+        let eni = ballast_core::ec2::address::interface_id(&instance);
+        resources.push(Resource::untagged(arns.of("network-interface", &eni)));
+    }
+    Ok(resources)
 }
 
 /// The existing resources a call names by id: instances, a volume, a
@@ -395,6 +459,7 @@ impl<'n> Arns<'n> {
             Some("subnet") => "subnet",
             Some("vol") => "volume",
             Some("eni") => "network-interface",
+            Some("eipalloc") => "elastic-ip",
             Some("ami") => return Resource::tagged(tx, self.image(id), id),
             Some("key") => {
                 let name = tx.key_pair(id)?.map_or_else(|| id.to_owned(), |k| k.name);

@@ -1,7 +1,8 @@
 //! EC2 (ec2Query): the region, its zones, the default VPC and subnets,
 //! security groups, images, key pairs, launch templates, tags, instances
-//! and their volumes.
+//! and their volumes, Elastic IPs.
 
+mod addresses;
 mod images;
 mod instance_types;
 mod instances;
@@ -96,6 +97,11 @@ routes! {
         DescribeVolumesModifications => {
             call(ctx, request, |i| volumes::describe_modifications(state, i))
         },
+        AllocateAddress => call(ctx, request, |i| addresses::allocate(state, i)),
+        DescribeAddresses => call(ctx, request, |i| addresses::describe(state, i)),
+        AssociateAddress => call(ctx, request, |i| addresses::associate(state, i)),
+        DisassociateAddress => call_no_output(ctx, request, |i| addresses::disassociate(state, i)),
+        ReleaseAddress => call_no_output(ctx, request, |i| addresses::release(state, i)),
         ModifyInstanceMetadataOptions => call(ctx, request, |i| {
             instances::modify_metadata_options(state, i)
         }),
@@ -230,5 +236,6 @@ pub(super) fn resource_exists(
         Instance => tx.instance(id)?.is_some(),
         LaunchTemplate => tx.launch_template(id)?.is_some(),
         Volume => tx.volume(id)?.is_some(),
+        ElasticIp => tx.elastic_address(id)?.is_some(),
     })
 }

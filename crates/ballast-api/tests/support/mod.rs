@@ -171,6 +171,7 @@ impl Api {
             instance_addresses: InstanceAddresses::Loopback(
                 AddressBlock::parse("127.201.0.0/16").expect("block"),
             ),
+            public_addresses: AddressBlock::parse("127.252.0.0/16").expect("block"),
             autoscaling: Arc::new(NoAutoScaling),
             automation: Arc::new(ballast_core::ssm::automation::NoAutomation),
             messages: Arc::default(),

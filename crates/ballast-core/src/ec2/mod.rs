@@ -6,6 +6,7 @@
 //! (`InvalidGroup.NotFound`, `InvalidAMIID.Malformed`), so [`Error`] has
 //! one variant per code Ballast answers with.
 
+pub mod address;
 pub mod filter;
 pub mod fleet;
 pub mod images;
@@ -18,6 +19,7 @@ pub mod network;
 pub mod security_group;
 pub mod volume;
 
+pub use address::Address;
 pub use filter::Filter;
 pub use images::Image;
 pub use instance::{Instance, InstanceState};
@@ -176,6 +178,41 @@ pub enum Error {
     /// not have.
     #[error("The following supplied instance types do not exist: [{}]", .0.join(", "))]
     InvalidInstanceType(Vec<String>),
+    /// `InvalidAllocationID.NotFound`.
+    #[error("The allocation ID '{0}' does not exist")]
+    AllocationNotFound(String),
+    /// `InvalidAllocationID.Malformed`.
+    #[error("Invalid id: \"{0}\" (expecting \"eipalloc-...\")")]
+    AllocationIdMalformed(String),
+    /// `InvalidAddress.NotFound`: a `PublicIp` that is none of the
+    /// account's Elastic IPs.
+    #[error("Address '{0}' not found.")]
+    AddressNotFound(String),
+    /// `InvalidAssociationID.NotFound` for an Elastic IP's association.
+    #[error("The association ID '{0}' does not exist")]
+    AddressAssociationNotFound(String),
+    /// `InvalidAssociationID.Malformed`.
+    #[error("Invalid id: \"{0}\" (expecting \"eipassoc-...\")")]
+    AddressAssociationIdMalformed(String),
+    /// `Resource.AlreadyAssociated`: the allocation and its association.
+    #[error("resource {0} is already associated with associate-id {1}")]
+    AddressAlreadyAssociated(String, String),
+    /// `InvalidIPAddress.InUse`: releasing an associated address, or
+    /// allocating one that is taken.
+    #[error("Address {0} is in use.")]
+    AddressInUse(String),
+    /// `AddressLimitExceeded`: the Elastic IP quota.
+    #[error("The maximum number of addresses has been reached.")]
+    AddressLimitExceeded,
+    /// `InvalidNetworkInterfaceID.Malformed`.
+    #[error("Invalid id: \"{0}\" (expecting \"eni-...\")")]
+    NetworkInterfaceIdMalformed(String),
+    /// `InvalidNetworkInterfaceID.NotFound`.
+    #[error("The networkInterface ID '{0}' does not exist")]
+    NetworkInterfaceNotFound(String),
+    /// `InsufficientAddressCapacity`: Ballast's public block is full.
+    #[error("{0}")]
+    InsufficientAddressCapacity(String),
 }
 
 impl Error {
@@ -235,6 +272,17 @@ impl Error {
             Error::IdempotentParameterMismatch(_) => "IdempotentParameterMismatch",
             Error::UserDataMalformed(_) => "InvalidUserData.Malformed",
             Error::InvalidInstanceType(_) => "InvalidInstanceType",
+            Error::AllocationNotFound(_) => "InvalidAllocationID.NotFound",
+            Error::AllocationIdMalformed(_) => "InvalidAllocationID.Malformed",
+            Error::AddressNotFound(_) => "InvalidAddress.NotFound",
+            Error::AddressAssociationNotFound(_) => "InvalidAssociationID.NotFound",
+            Error::AddressAssociationIdMalformed(_) => "InvalidAssociationID.Malformed",
+            Error::AddressAlreadyAssociated(..) => "Resource.AlreadyAssociated",
+            Error::AddressInUse(_) => "InvalidIPAddress.InUse",
+            Error::AddressLimitExceeded => "AddressLimitExceeded",
+            Error::InsufficientAddressCapacity(_) => "InsufficientAddressCapacity",
+            Error::NetworkInterfaceIdMalformed(_) => "InvalidNetworkInterfaceID.Malformed",
+            Error::NetworkInterfaceNotFound(_) => "InvalidNetworkInterfaceID.NotFound",
         }
     }
 }
@@ -292,11 +340,12 @@ pub enum ResourceKind {
     Instance,
     LaunchTemplate,
     Volume,
+    ElasticIp,
 }
 
 impl ResourceKind {
     /// Every taggable kind.
-    pub const ALL: [ResourceKind; 8] = [
+    pub const ALL: [ResourceKind; 9] = [
         ResourceKind::Vpc,
         ResourceKind::Subnet,
         ResourceKind::SecurityGroup,
@@ -305,6 +354,7 @@ impl ResourceKind {
         ResourceKind::Instance,
         ResourceKind::LaunchTemplate,
         ResourceKind::Volume,
+        ResourceKind::ElasticIp,
     ];
 
     /// The id prefix, with its dash.
@@ -318,6 +368,7 @@ impl ResourceKind {
             ResourceKind::Instance => "i-",
             ResourceKind::LaunchTemplate => "lt-",
             ResourceKind::Volume => "vol-",
+            ResourceKind::ElasticIp => "eipalloc-",
         }
     }
 
@@ -332,6 +383,7 @@ impl ResourceKind {
             ResourceKind::Instance => "instance",
             ResourceKind::LaunchTemplate => "launch-template",
             ResourceKind::Volume => "volume",
+            ResourceKind::ElasticIp => "elastic-ip",
         }
     }
 
@@ -353,6 +405,7 @@ impl ResourceKind {
             ResourceKind::Instance => Error::InstanceNotFound(vec![id.to_owned()]),
             ResourceKind::LaunchTemplate => Error::LaunchTemplateIdNotFound(id.to_owned()),
             ResourceKind::Volume => Error::VolumeNotFound(id.to_owned()),
+            ResourceKind::ElasticIp => Error::AllocationNotFound(id.to_owned()),
         }
     }
 }

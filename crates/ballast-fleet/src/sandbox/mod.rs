@@ -15,6 +15,7 @@ pub mod block;
 pub mod cgroup;
 pub mod endpoints;
 pub mod init;
+pub mod nat;
 pub mod network;
 pub mod units;
 
@@ -109,8 +110,13 @@ impl Sandbox {
     /// What sandboxes borrow from the host and this host lacks, each with
     /// the package that provides it: instances boot without that feature.
     pub fn missing_tools() -> Vec<(&'static str, &'static str)> {
-        const TOOLS: [(&str, &str, &str); 4] = [
+        const TOOLS: [(&str, &str, &str); 5] = [
             ("/usr/sbin/sshd", "SSH into instances", "openssh-server"),
+            (
+                nat::NFT,
+                "public addresses (Elastic IPs) reachable from the host",
+                "nftables",
+            ),
             ("/usr/bin/sudo", "sudo for the image's user", "sudo"),
             ("/usr/sbin/cron", "crontab @reboot entries", "cron"),
             (
@@ -166,7 +172,30 @@ impl Sandbox {
         if let Some(cgroups) = &self.cgroups {
             cgroups.remove_all();
         }
+        if nat::available() {
+            nat::stop();
+        }
         self.bridge.remove();
+    }
+
+    /// Brings the host's NAT of public addresses to `want`: the first call
+    /// (`had` is `None`) makes Ballast's table afresh, later ones replace
+    /// its map when it changed. Without `nft` public addresses stay
+    /// API-level (start-up said so).
+    pub fn sync_nat(
+        &self,
+        had: &mut Option<nat::NatMap>,
+        want: nat::NatMap,
+    ) -> Result<(), nat::NatError> {
+        if !nat::available() || had.as_ref() == Some(&want) {
+            return Ok(());
+        }
+        match had.as_ref() {
+            None => nat::start(&self.bridge.name, &want)?,
+            Some(old) => nat::apply(old, &want)?,
+        }
+        *had = Some(want);
+        Ok(())
     }
 
     fn network(&self, instance: &Instance) -> InstanceNetwork {

@@ -62,6 +62,11 @@ pub const OPERATIONS: &[&str] = &[
     "ModifyVolume",
     "DescribeVolumeStatus",
     "DescribeVolumesModifications",
+    "AllocateAddress",
+    "DescribeAddresses",
+    "AssociateAddress",
+    "DisassociateAddress",
+    "ReleaseAddress",
 ];
 
 crate::structure! {
@@ -153,6 +158,90 @@ crate::model_enum! {
     }
 }
 
+crate::structure! {
+    /// Describes an Elastic IP address, or a carrier IP address.
+    #[derive(Default)]
+    Address {
+        /// The ID representing the allocation of the address.
+        allocation_id?: String = "allocationId" | "AllocationId";
+        /// The ID representing the association of the address with an instance.
+        association_id?: String = "associationId" | "AssociationId";
+        /// The network (vpc).
+        domain?: DomainType = "domain" | "Domain";
+        /// The ID of the network interface.
+        network_interface_id?: String = "networkInterfaceId" | "NetworkInterfaceId";
+        /// The ID of the Amazon Web Services account that owns the network interface.
+        network_interface_owner_id?: String = "networkInterfaceOwnerId" | "NetworkInterfaceOwnerId";
+        /// The private IP address associated with the Elastic IP address.
+        private_ip_address?: String = "privateIpAddress" | "PrivateIpAddress";
+        /// Any tags assigned to the Elastic IP address.
+        tags?: Vec<Tag> = "tagSet" | "TagSet";
+        /// The ID of an address pool.
+        public_ipv4_pool?: String = "publicIpv4Pool" | "PublicIpv4Pool";
+        /// The name of the unique set of Availability Zones, Local Zones, or Wavelength Zones from which Amazon Web Services advertises IP addresses.
+        network_border_group?: String = "networkBorderGroup" | "NetworkBorderGroup";
+        /// The customer-owned IP address.
+        customer_owned_ip?: String = "customerOwnedIp" | "CustomerOwnedIp";
+        /// The ID of the customer-owned address pool.
+        customer_owned_ipv4_pool?: String = "customerOwnedIpv4Pool" | "CustomerOwnedIpv4Pool";
+        /// The carrier IP address associated.
+        carrier_ip?: String = "carrierIp" | "CarrierIp";
+        /// The ID of the subnet where the IP address is allocated.
+        subnet_id?: String = "subnetId" | "SubnetId";
+        /// The service that manages the elastic IP address.
+        service_managed?: ServiceManaged = "serviceManaged" | "ServiceManaged";
+        /// The ID of the instance that the address is associated with (if any).
+        instance_id?: String = "instanceId" | "InstanceId";
+        /// The Elastic IP address.
+        public_ip?: String = "publicIp" | "PublicIp";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    AllocateAddressInput {
+        /// The network (vpc).
+        domain?: DomainType = "Domain", "domain";
+        /// The Elastic IP address to recover or an IPv4 address from an address pool.
+        address?: String = "Address", "address";
+        /// The ID of an address pool that you own.
+        public_ipv4_pool?: String = "PublicIpv4Pool", "publicIpv4Pool";
+        /// A unique set of Availability Zones, Local Zones, or Wavelength Zones from which Amazon Web Services advertises IP addresses.
+        network_border_group?: String = "NetworkBorderGroup", "networkBorderGroup";
+        /// The ID of a customer-owned address pool.
+        customer_owned_ipv4_pool?: String = "CustomerOwnedIpv4Pool", "customerOwnedIpv4Pool";
+        /// The tags to assign to the Elastic IP address.
+        tag_specifications?: Vec<TagSpecification> = "TagSpecification", "tagSpecifications";
+        /// The ID of an IPAM pool which has an Amazon-provided or BYOIP public IPv4 CIDR provisioned to it.
+        ipam_pool_id?: String = "IpamPoolId", "ipamPoolId";
+        /// Checks whether you have the required permissions for the action, without actually making the request, and provides an error response.
+        dry_run?: bool = "dryRun" | "DryRun", "dryRun";
+    }
+    input "AllocateAddressRequest" |this, at, out| {}
+}
+
+crate::structure! {
+    #[derive(Default)]
+    AllocateAddressOutput {
+        /// The ID that represents the allocation of the Elastic IP address.
+        allocation_id?: String = "allocationId" | "AllocationId";
+        /// The ID of an address pool that you own.
+        public_ipv4_pool?: String = "publicIpv4Pool" | "PublicIpv4Pool";
+        /// The set of Availability Zones, Local Zones, or Wavelength Zones from which Amazon Web Services advertises IP addresses.
+        network_border_group?: String = "networkBorderGroup" | "NetworkBorderGroup";
+        /// The network (vpc).
+        domain?: DomainType = "domain" | "Domain";
+        /// The customer-owned IP address.
+        customer_owned_ip?: String = "customerOwnedIp" | "CustomerOwnedIp";
+        /// The ID of the customer-owned address pool.
+        customer_owned_ipv4_pool?: String = "customerOwnedIpv4Pool" | "CustomerOwnedIpv4Pool";
+        /// The carrier IP address.
+        carrier_ip?: String = "carrierIp" | "CarrierIp";
+        /// The Amazon-owned IP address.
+        public_ip?: String = "publicIp" | "PublicIp";
+    }
+}
+
 crate::model_enum! {
     AmdSevSnpSpecification {
         Enabled = "enabled",
@@ -177,6 +266,35 @@ crate::model_enum! {
         Arm64 = "arm64",
         X8664Mac = "x86_64_mac",
         Arm64Mac = "arm64_mac",
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    AssociateAddressInput {
+        /// The allocation ID.
+        allocation_id?: String = "AllocationId", "allocationId";
+        /// The ID of the instance.
+        instance_id?: String = "InstanceId", "instanceId";
+        /// Deprecated.
+        public_ip?: String = "PublicIp", "publicIp";
+        /// Checks whether you have the required permissions for the action, without actually making the request, and provides an error response.
+        dry_run?: bool = "dryRun" | "DryRun", "dryRun";
+        /// The ID of the network interface.
+        network_interface_id?: String = "networkInterfaceId" | "NetworkInterfaceId", "networkInterfaceId";
+        /// The primary or secondary private IP address to associate with the Elastic IP address.
+        private_ip_address?: String = "privateIpAddress" | "PrivateIpAddress", "privateIpAddress";
+        /// Reassociation is automatic, but you can specify false to ensure the operation fails if the Elastic IP address is already associated with another resource.
+        allow_reassociation?: bool = "allowReassociation" | "AllowReassociation", "allowReassociation";
+    }
+    input "AssociateAddressRequest" |this, at, out| {}
+}
+
+crate::structure! {
+    #[derive(Default)]
+    AssociateAddressOutput {
+        /// The ID that represents the association of the Elastic IP address with an instance.
+        association_id?: String = "associationId" | "AssociationId";
     }
 }
 
@@ -1074,6 +1192,29 @@ crate::structure! {
 
 crate::structure! {
     #[derive(Default)]
+    DescribeAddressesInput {
+        /// One or more Elastic IP addresses.
+        public_ips?: XmlList<String, ItemsPublicIp> = "PublicIp", "publicIps";
+        /// Checks whether you have the required permissions for the action, without actually making the request, and provides an error response.
+        dry_run?: bool = "dryRun" | "DryRun", "dryRun";
+        /// One or more filters.
+        filters?: XmlList<Filter, ItemsFilter> = "Filter", "filters";
+        /// Information about the allocation IDs.
+        allocation_ids?: XmlList<String, ItemsAllocationId> = "AllocationId", "allocationIds";
+    }
+    input "DescribeAddressesRequest" |this, at, out| {}
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeAddressesOutput {
+        /// Information about the Elastic IP addresses.
+        addresses?: Vec<Address> = "addressesSet" | "AddressesSet";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
     DescribeAvailabilityZonesInput {
         /// The names of the Availability Zones, Local Zones, and Wavelength Zones.
         zone_names?: XmlList<String, ItemsZoneName> = "ZoneName", "zoneNames";
@@ -1608,6 +1749,19 @@ crate::model_enum! {
 }
 
 crate::structure! {
+    #[derive(Default)]
+    DisassociateAddressInput {
+        /// The association ID.
+        association_id?: String = "AssociationId", "associationId";
+        /// Deprecated.
+        public_ip?: String = "PublicIp", "publicIp";
+        /// Checks whether you have the required permissions for the action, without actually making the request, and provides an error response.
+        dry_run?: bool = "dryRun" | "DryRun", "dryRun";
+    }
+    input "DisassociateAddressRequest" |this, at, out| {}
+}
+
+crate::structure! {
     DisassociateIamInstanceProfileInput {
         /// The ID of the IAM instance profile association.
         association_id: String = "AssociationId", "associationId";
@@ -1640,6 +1794,13 @@ crate::model_enum! {
     DiskType {
         Hdd = "hdd",
         Ssd = "ssd",
+    }
+}
+
+crate::model_enum! {
+    DomainType {
+        Vpc = "vpc",
+        Standard = "standard",
     }
 }
 
@@ -6116,6 +6277,21 @@ crate::structure! {
 }
 
 crate::structure! {
+    #[derive(Default)]
+    ReleaseAddressInput {
+        /// The allocation ID.
+        allocation_id?: String = "AllocationId", "allocationId";
+        /// Deprecated.
+        public_ip?: String = "PublicIp", "publicIp";
+        /// The set of Availability Zones, Local Zones, or Wavelength Zones from which Amazon Web Services advertises IP addresses.
+        network_border_group?: String = "NetworkBorderGroup", "networkBorderGroup";
+        /// Checks whether you have the required permissions for the action, without actually making the request, and provides an error response.
+        dry_run?: bool = "dryRun" | "DryRun", "dryRun";
+    }
+    input "ReleaseAddressRequest" |this, at, out| {}
+}
+
+crate::structure! {
     ReplaceIamInstanceProfileAssociationInput {
         /// The IAM instance profile.
         iam_instance_profile: IamInstanceProfileSpecification = "IamInstanceProfile", "iamInstanceProfile";
@@ -6740,6 +6916,15 @@ crate::structure! {
         tags?: Vec<Tag> = "tagSet" | "TagSet";
         /// The ARN of the security group rule.
         security_group_rule_arn?: String = "securityGroupRuleArn" | "SecurityGroupRuleArn";
+    }
+}
+
+crate::model_enum! {
+    ServiceManaged {
+        Alb = "alb",
+        Nlb = "nlb",
+        Rnat = "rnat",
+        Rds = "rds",
     }
 }
 
@@ -7541,6 +7726,11 @@ use crate::member_names::Field;
 ("AcceleratorCountRequest", &[Field { member: "Min", written: "Min", read: "Min", holds: "", map: false }, Field { member: "Max", written: "Max", read: "Max", holds: "", map: false }]),
 ("AcceleratorTotalMemoryMiB", &[Field { member: "Min", written: "min", read: "Min", holds: "", map: false }, Field { member: "Max", written: "max", read: "Max", holds: "", map: false }]),
 ("AcceleratorTotalMemoryMiBRequest", &[Field { member: "Min", written: "Min", read: "Min", holds: "", map: false }, Field { member: "Max", written: "Max", read: "Max", holds: "", map: false }]),
+("Address", &[Field { member: "AllocationId", written: "allocationId", read: "AllocationId", holds: "", map: false }, Field { member: "AssociationId", written: "associationId", read: "AssociationId", holds: "", map: false }, Field { member: "Domain", written: "domain", read: "Domain", holds: "", map: false }, Field { member: "NetworkInterfaceId", written: "networkInterfaceId", read: "NetworkInterfaceId", holds: "", map: false }, Field { member: "NetworkInterfaceOwnerId", written: "networkInterfaceOwnerId", read: "NetworkInterfaceOwnerId", holds: "", map: false }, Field { member: "PrivateIpAddress", written: "privateIpAddress", read: "PrivateIpAddress", holds: "", map: false }, Field { member: "Tags", written: "tagSet", read: "TagSet", holds: "Tag", map: false }, Field { member: "PublicIpv4Pool", written: "publicIpv4Pool", read: "PublicIpv4Pool", holds: "", map: false }, Field { member: "NetworkBorderGroup", written: "networkBorderGroup", read: "NetworkBorderGroup", holds: "", map: false }, Field { member: "CustomerOwnedIp", written: "customerOwnedIp", read: "CustomerOwnedIp", holds: "", map: false }, Field { member: "CustomerOwnedIpv4Pool", written: "customerOwnedIpv4Pool", read: "CustomerOwnedIpv4Pool", holds: "", map: false }, Field { member: "CarrierIp", written: "carrierIp", read: "CarrierIp", holds: "", map: false }, Field { member: "SubnetId", written: "subnetId", read: "SubnetId", holds: "", map: false }, Field { member: "ServiceManaged", written: "serviceManaged", read: "ServiceManaged", holds: "", map: false }, Field { member: "InstanceId", written: "instanceId", read: "InstanceId", holds: "", map: false }, Field { member: "PublicIp", written: "publicIp", read: "PublicIp", holds: "", map: false }]),
+("AllocateAddressInput", &[Field { member: "Domain", written: "Domain", read: "Domain", holds: "", map: false }, Field { member: "Address", written: "Address", read: "Address", holds: "", map: false }, Field { member: "PublicIpv4Pool", written: "PublicIpv4Pool", read: "PublicIpv4Pool", holds: "", map: false }, Field { member: "NetworkBorderGroup", written: "NetworkBorderGroup", read: "NetworkBorderGroup", holds: "", map: false }, Field { member: "CustomerOwnedIpv4Pool", written: "CustomerOwnedIpv4Pool", read: "CustomerOwnedIpv4Pool", holds: "", map: false }, Field { member: "TagSpecifications", written: "TagSpecification", read: "TagSpecification", holds: "TagSpecification", map: false }, Field { member: "IpamPoolId", written: "IpamPoolId", read: "IpamPoolId", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }]),
+("AllocateAddressOutput", &[Field { member: "AllocationId", written: "allocationId", read: "AllocationId", holds: "", map: false }, Field { member: "PublicIpv4Pool", written: "publicIpv4Pool", read: "PublicIpv4Pool", holds: "", map: false }, Field { member: "NetworkBorderGroup", written: "networkBorderGroup", read: "NetworkBorderGroup", holds: "", map: false }, Field { member: "Domain", written: "domain", read: "Domain", holds: "", map: false }, Field { member: "CustomerOwnedIp", written: "customerOwnedIp", read: "CustomerOwnedIp", holds: "", map: false }, Field { member: "CustomerOwnedIpv4Pool", written: "customerOwnedIpv4Pool", read: "CustomerOwnedIpv4Pool", holds: "", map: false }, Field { member: "CarrierIp", written: "carrierIp", read: "CarrierIp", holds: "", map: false }, Field { member: "PublicIp", written: "publicIp", read: "PublicIp", holds: "", map: false }]),
+("AssociateAddressInput", &[Field { member: "AllocationId", written: "AllocationId", read: "AllocationId", holds: "", map: false }, Field { member: "InstanceId", written: "InstanceId", read: "InstanceId", holds: "", map: false }, Field { member: "PublicIp", written: "PublicIp", read: "PublicIp", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }, Field { member: "NetworkInterfaceId", written: "networkInterfaceId", read: "NetworkInterfaceId", holds: "", map: false }, Field { member: "PrivateIpAddress", written: "privateIpAddress", read: "PrivateIpAddress", holds: "", map: false }, Field { member: "AllowReassociation", written: "allowReassociation", read: "AllowReassociation", holds: "", map: false }]),
+("AssociateAddressOutput", &[Field { member: "AssociationId", written: "associationId", read: "AssociationId", holds: "", map: false }]),
 ("AssociateIamInstanceProfileInput", &[Field { member: "IamInstanceProfile", written: "IamInstanceProfile", read: "IamInstanceProfile", holds: "IamInstanceProfileSpecification", map: false }, Field { member: "InstanceId", written: "InstanceId", read: "InstanceId", holds: "", map: false }]),
 ("AssociateIamInstanceProfileOutput", &[Field { member: "IamInstanceProfileAssociation", written: "iamInstanceProfileAssociation", read: "IamInstanceProfileAssociation", holds: "IamInstanceProfileAssociation", map: false }]),
 ("AttachVolumeInput", &[Field { member: "Device", written: "Device", read: "Device", holds: "", map: false }, Field { member: "InstanceId", written: "InstanceId", read: "InstanceId", holds: "", map: false }, Field { member: "VolumeId", written: "VolumeId", read: "VolumeId", holds: "", map: false }, Field { member: "EbsCardIndex", written: "EbsCardIndex", read: "EbsCardIndex", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }]),
@@ -7596,6 +7786,8 @@ use crate::member_names::Field;
 ("DeleteSecurityGroupOutput", &[Field { member: "Return", written: "return", read: "Return", holds: "", map: false }, Field { member: "GroupId", written: "groupId", read: "GroupId", holds: "", map: false }]),
 ("DeleteTagsInput", &[Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }, Field { member: "Resources", written: "resourceId", read: "ResourceId", holds: "", map: false }, Field { member: "Tags", written: "tag", read: "Tag", holds: "Tag", map: false }]),
 ("DeleteVolumeInput", &[Field { member: "VolumeId", written: "VolumeId", read: "VolumeId", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }]),
+("DescribeAddressesInput", &[Field { member: "PublicIps", written: "PublicIp", read: "PublicIp", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }, Field { member: "Filters", written: "Filter", read: "Filter", holds: "Filter", map: false }, Field { member: "AllocationIds", written: "AllocationId", read: "AllocationId", holds: "", map: false }]),
+("DescribeAddressesOutput", &[Field { member: "Addresses", written: "addressesSet", read: "AddressesSet", holds: "Address", map: false }]),
 ("DescribeAvailabilityZonesInput", &[Field { member: "ZoneNames", written: "ZoneName", read: "ZoneName", holds: "", map: false }, Field { member: "ZoneIds", written: "ZoneId", read: "ZoneId", holds: "", map: false }, Field { member: "AllAvailabilityZones", written: "AllAvailabilityZones", read: "AllAvailabilityZones", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }, Field { member: "Filters", written: "Filter", read: "Filter", holds: "Filter", map: false }]),
 ("DescribeAvailabilityZonesOutput", &[Field { member: "AvailabilityZones", written: "availabilityZoneInfo", read: "AvailabilityZoneInfo", holds: "AvailabilityZone", map: false }]),
 ("DescribeIamInstanceProfileAssociationsInput", &[Field { member: "AssociationIds", written: "AssociationId", read: "AssociationId", holds: "", map: false }, Field { member: "Filters", written: "Filter", read: "Filter", holds: "Filter", map: false }, Field { member: "MaxResults", written: "MaxResults", read: "MaxResults", holds: "", map: false }, Field { member: "NextToken", written: "NextToken", read: "NextToken", holds: "", map: false }]),
@@ -7634,6 +7826,7 @@ use crate::member_names::Field;
 ("DescribeVpcsOutput", &[Field { member: "NextToken", written: "nextToken", read: "NextToken", holds: "", map: false }, Field { member: "Vpcs", written: "vpcSet", read: "VpcSet", holds: "Vpc", map: false }]),
 ("DetachVolumeInput", &[Field { member: "Device", written: "Device", read: "Device", holds: "", map: false }, Field { member: "Force", written: "Force", read: "Force", holds: "", map: false }, Field { member: "InstanceId", written: "InstanceId", read: "InstanceId", holds: "", map: false }, Field { member: "VolumeId", written: "VolumeId", read: "VolumeId", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }]),
 ("DetachVolumeOutput", &[Field { member: "DeleteOnTermination", written: "deleteOnTermination", read: "DeleteOnTermination", holds: "", map: false }, Field { member: "AssociatedResource", written: "associatedResource", read: "AssociatedResource", holds: "", map: false }, Field { member: "InstanceOwningService", written: "instanceOwningService", read: "InstanceOwningService", holds: "", map: false }, Field { member: "EbsCardIndex", written: "ebsCardIndex", read: "EbsCardIndex", holds: "", map: false }, Field { member: "VolumeId", written: "volumeId", read: "VolumeId", holds: "", map: false }, Field { member: "InstanceId", written: "instanceId", read: "InstanceId", holds: "", map: false }, Field { member: "Device", written: "device", read: "Device", holds: "", map: false }, Field { member: "State", written: "status", read: "Status", holds: "", map: false }, Field { member: "AttachTime", written: "attachTime", read: "AttachTime", holds: "", map: false }]),
+("DisassociateAddressInput", &[Field { member: "AssociationId", written: "AssociationId", read: "AssociationId", holds: "", map: false }, Field { member: "PublicIp", written: "PublicIp", read: "PublicIp", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }]),
 ("DisassociateIamInstanceProfileInput", &[Field { member: "AssociationId", written: "AssociationId", read: "AssociationId", holds: "", map: false }]),
 ("DisassociateIamInstanceProfileOutput", &[Field { member: "IamInstanceProfileAssociation", written: "iamInstanceProfileAssociation", read: "IamInstanceProfileAssociation", holds: "IamInstanceProfileAssociation", map: false }]),
 ("DiskInfo", &[Field { member: "SizeInGB", written: "sizeInGB", read: "SizeInGB", holds: "", map: false }, Field { member: "Count", written: "count", read: "Count", holds: "", map: false }, Field { member: "Type", written: "type", read: "Type", holds: "", map: false }]),
@@ -7809,6 +8002,7 @@ use crate::member_names::Field;
 ("ReferencedSecurityGroup", &[Field { member: "GroupId", written: "groupId", read: "GroupId", holds: "", map: false }, Field { member: "PeeringStatus", written: "peeringStatus", read: "PeeringStatus", holds: "", map: false }, Field { member: "UserId", written: "userId", read: "UserId", holds: "", map: false }, Field { member: "VpcId", written: "vpcId", read: "VpcId", holds: "", map: false }, Field { member: "VpcPeeringConnectionId", written: "vpcPeeringConnectionId", read: "VpcPeeringConnectionId", holds: "", map: false }]),
 ("Region", &[Field { member: "OptInStatus", written: "optInStatus", read: "OptInStatus", holds: "", map: false }, Field { member: "Geography", written: "geographySet", read: "GeographySet", holds: "RegionGeography", map: false }, Field { member: "RegionName", written: "regionName", read: "RegionName", holds: "", map: false }, Field { member: "Endpoint", written: "regionEndpoint", read: "RegionEndpoint", holds: "", map: false }]),
 ("RegionGeography", &[Field { member: "Name", written: "name", read: "Name", holds: "", map: false }]),
+("ReleaseAddressInput", &[Field { member: "AllocationId", written: "AllocationId", read: "AllocationId", holds: "", map: false }, Field { member: "PublicIp", written: "PublicIp", read: "PublicIp", holds: "", map: false }, Field { member: "NetworkBorderGroup", written: "NetworkBorderGroup", read: "NetworkBorderGroup", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }]),
 ("ReplaceIamInstanceProfileAssociationInput", &[Field { member: "IamInstanceProfile", written: "IamInstanceProfile", read: "IamInstanceProfile", holds: "IamInstanceProfileSpecification", map: false }, Field { member: "AssociationId", written: "AssociationId", read: "AssociationId", holds: "", map: false }]),
 ("ReplaceIamInstanceProfileAssociationOutput", &[Field { member: "IamInstanceProfileAssociation", written: "iamInstanceProfileAssociation", read: "IamInstanceProfileAssociation", holds: "IamInstanceProfileAssociation", map: false }]),
 ("RequestLaunchTemplateData", &[Field { member: "KernelId", written: "KernelId", read: "KernelId", holds: "", map: false }, Field { member: "EbsOptimized", written: "EbsOptimized", read: "EbsOptimized", holds: "", map: false }, Field { member: "IamInstanceProfile", written: "IamInstanceProfile", read: "IamInstanceProfile", holds: "LaunchTemplateIamInstanceProfileSpecificationRequest", map: false }, Field { member: "BlockDeviceMappings", written: "BlockDeviceMapping", read: "BlockDeviceMapping", holds: "LaunchTemplateBlockDeviceMappingRequest", map: false }, Field { member: "NetworkInterfaces", written: "NetworkInterface", read: "NetworkInterface", holds: "LaunchTemplateInstanceNetworkInterfaceSpecificationRequest", map: false }, Field { member: "ImageId", written: "ImageId", read: "ImageId", holds: "", map: false }, Field { member: "InstanceType", written: "InstanceType", read: "InstanceType", holds: "", map: false }, Field { member: "KeyName", written: "KeyName", read: "KeyName", holds: "", map: false }, Field { member: "Monitoring", written: "Monitoring", read: "Monitoring", holds: "LaunchTemplatesMonitoringRequest", map: false }, Field { member: "Placement", written: "Placement", read: "Placement", holds: "LaunchTemplatePlacementRequest", map: false }, Field { member: "RamDiskId", written: "RamDiskId", read: "RamDiskId", holds: "", map: false }, Field { member: "DisableApiTermination", written: "DisableApiTermination", read: "DisableApiTermination", holds: "", map: false }, Field { member: "InstanceInitiatedShutdownBehavior", written: "InstanceInitiatedShutdownBehavior", read: "InstanceInitiatedShutdownBehavior", holds: "", map: false }, Field { member: "UserData", written: "UserData", read: "UserData", holds: "", map: false }, Field { member: "TagSpecifications", written: "TagSpecification", read: "TagSpecification", holds: "LaunchTemplateTagSpecificationRequest", map: false }, Field { member: "ElasticGpuSpecifications", written: "ElasticGpuSpecification", read: "ElasticGpuSpecification", holds: "ElasticGpuSpecification", map: false }, Field { member: "ElasticInferenceAccelerators", written: "ElasticInferenceAccelerator", read: "ElasticInferenceAccelerator", holds: "LaunchTemplateElasticInferenceAccelerator", map: false }, Field { member: "SecurityGroupIds", written: "SecurityGroupId", read: "SecurityGroupId", holds: "", map: false }, Field { member: "SecurityGroups", written: "SecurityGroup", read: "SecurityGroup", holds: "", map: false }, Field { member: "InstanceMarketOptions", written: "InstanceMarketOptions", read: "InstanceMarketOptions", holds: "LaunchTemplateInstanceMarketOptionsRequest", map: false }, Field { member: "CreditSpecification", written: "CreditSpecification", read: "CreditSpecification", holds: "CreditSpecificationRequest", map: false }, Field { member: "CpuOptions", written: "CpuOptions", read: "CpuOptions", holds: "LaunchTemplateCpuOptionsRequest", map: false }, Field { member: "CapacityReservationSpecification", written: "CapacityReservationSpecification", read: "CapacityReservationSpecification", holds: "LaunchTemplateCapacityReservationSpecificationRequest", map: false }, Field { member: "LicenseSpecifications", written: "LicenseSpecification", read: "LicenseSpecification", holds: "LaunchTemplateLicenseConfigurationRequest", map: false }, Field { member: "HibernationOptions", written: "HibernationOptions", read: "HibernationOptions", holds: "LaunchTemplateHibernationOptionsRequest", map: false }, Field { member: "MetadataOptions", written: "MetadataOptions", read: "MetadataOptions", holds: "LaunchTemplateInstanceMetadataOptionsRequest", map: false }, Field { member: "EnclaveOptions", written: "EnclaveOptions", read: "EnclaveOptions", holds: "LaunchTemplateEnclaveOptionsRequest", map: false }, Field { member: "InstanceRequirements", written: "InstanceRequirements", read: "InstanceRequirements", holds: "InstanceRequirementsRequest", map: false }, Field { member: "PrivateDnsNameOptions", written: "PrivateDnsNameOptions", read: "PrivateDnsNameOptions", holds: "LaunchTemplatePrivateDnsNameOptionsRequest", map: false }, Field { member: "MaintenanceOptions", written: "MaintenanceOptions", read: "MaintenanceOptions", holds: "LaunchTemplateInstanceMaintenanceOptionsRequest", map: false }, Field { member: "DisableApiStop", written: "DisableApiStop", read: "DisableApiStop", holds: "", map: false }, Field { member: "Operator", written: "Operator", read: "Operator", holds: "OperatorRequest", map: false }, Field { member: "NetworkPerformanceOptions", written: "NetworkPerformanceOptions", read: "NetworkPerformanceOptions", holds: "LaunchTemplateNetworkPerformanceOptionsRequest", map: false }, Field { member: "SecondaryInterfaces", written: "SecondaryInterface", read: "SecondaryInterface", holds: "LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest", map: false }]),
@@ -7867,6 +8061,14 @@ use crate::member_names::Field;
 
 /// Every pattern validation checks, by string shape.
 pub static PATTERNS: &[(&str, &Pattern)] = &[];
+
+/// List items written as `<AllocationId>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemsAllocationId;
+
+impl Spelling for ItemsAllocationId {
+    const NAME: &'static str = "ballast-xml-items:AllocationId";
+}
 
 /// List items written as `<AssociationId>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -7986,6 +8188,14 @@ pub struct ItemsOwner;
 
 impl Spelling for ItemsOwner {
     const NAME: &'static str = "ballast-xml-items:Owner";
+}
+
+/// List items written as `<PublicIp>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemsPublicIp;
+
+impl Spelling for ItemsPublicIp {
+    const NAME: &'static str = "ballast-xml-items:PublicIp";
 }
 
 /// List items written as `<RegionName>`.

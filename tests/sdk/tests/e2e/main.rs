@@ -15,6 +15,7 @@ mod autoscaling_launch_configurations;
 mod autoscaling_traffic;
 mod durability;
 mod dynamodb;
+mod ec2_addresses;
 mod ec2_instances;
 mod ec2_launch_templates;
 mod ec2_network;

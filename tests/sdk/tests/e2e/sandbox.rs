@@ -27,7 +27,7 @@ use base64::Engine as _;
 const WAIT: Duration = Duration::from_secs(30);
 
 /// One sandbox server at a time: they share the machine's VPC bridge.
-static BRIDGE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub(crate) static BRIDGE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn is_root() -> bool {
     Command::new("id")
@@ -38,7 +38,7 @@ fn is_root() -> bool {
 
 /// Starts a sandbox server, or `None` (with a note) where sandboxes cannot
 /// run.
-fn sandbox_server(data_dir: Option<&Path>) -> Option<Ballast> {
+pub(crate) fn sandbox_server(data_dir: Option<&Path>) -> Option<Ballast> {
     if !is_root() {
         eprintln!("skipped: sandboxes need root (the process runtime is tested elsewhere)");
         return None;
@@ -59,7 +59,7 @@ fn sandbox_server(data_dir: Option<&Path>) -> Option<Ballast> {
 
 /// Launches `count` instances running `user_data` and waits until they
 /// run; returns `(id, private address)` of each.
-async fn launch(
+pub(crate) async fn launch(
     ballast: &Ballast,
     count: i32,
     user_data: &str,
@@ -517,6 +517,13 @@ fn leftovers(data_dir: &Path) -> Vec<String> {
     }
     if ip(&["route", "show", "table", "local"]).contains("172.31.240.0/20") {
         found.push("local route 172.31.240.0/20".into());
+    }
+    // Public addresses' NAT table (where nftables is installed).
+    let nat = Command::new("nft")
+        .args(["list", "table", "ip", "ballast"])
+        .output();
+    if nat.is_ok_and(|o| o.status.success()) {
+        found.push("nft table ip ballast".into());
     }
     let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
     for line in own.lines() {

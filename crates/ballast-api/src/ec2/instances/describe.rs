@@ -1,5 +1,6 @@
 //! DescribeInstances, DescribeInstanceStatus and GetConsoleOutput.
 
+use ballast_core::ec2::address::Described;
 use ballast_core::ec2::instance::{self as inst, Instance, InstanceState};
 use ballast_core::ec2::{self, Error as Rule, filter};
 use ballast_core::paging::page;
@@ -60,7 +61,17 @@ fn select(
                 continue;
             }
             let tags = tx.tags(&instance.id)?;
-            if filter::matches(&instance, &tags, filters) {
+            let public_ip = if filters.is_empty() {
+                None
+            } else {
+                tx.instance_public_ip(&instance.id)?
+            };
+            let described = Described {
+                instance: &instance,
+                public_ip,
+                region: &state.scope.region,
+            };
+            if filter::matches(&described, &tags, filters) {
                 out.push((instance, tags));
             }
         }
@@ -85,35 +96,48 @@ pub(crate) fn describe(
     input: DescribeInstancesInput,
 ) -> Result<DescribeInstancesOutput, Error> {
     dry_run(input.dry_run)?;
-    let filters = filters::<Instance>(input.filters)?;
+    let filters = filters::<Described<'_>>(input.filters)?;
     check_paging_with_ids(&input.instance_ids, input.max_results)?;
     let (size, after) = describe_page(input.max_results, input.next_token.as_deref())?;
     let selected = select(state, &input.instance_ids, &filters, |_| true)?;
     let (selected, next_token) = page(selected, |(i, _)| i.id.as_str(), after.as_deref(), size);
-    let volumes = state.store.read(|tx| {
-        selected
+    let (volumes, public_ips) = state.store.read(|tx| {
+        let volumes = selected
             .iter()
             .map(|(i, _)| tx.instance_volumes(&i.id))
-            .collect::<Result<Vec<_>, _>>()
+            .collect::<Result<Vec<_>, _>>()?;
+        let public_ips = selected
+            .iter()
+            .map(|(i, _)| tx.instance_public_ip(&i.id))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok::<_, ballast_store::StoreError>((volumes, public_ips))
     })?;
     Ok(DescribeInstancesOutput {
-        reservations: Some(reservations(state, selected, volumes)),
+        reservations: Some(reservations(state, selected, volumes, public_ips)),
         next_token,
     })
 }
 
 /// Groups instances by reservation, in order of first appearance (the
 /// model's `Reservation`, generated as `RunInstancesOutput`), each with
-/// its attached volumes (`volumes[i]` are `instances[i]`'s).
+/// its attached volumes and public address (`volumes[i]` and
+/// `public_ips[i]` are `instances[i]`'s).
 fn reservations(
     state: &ApiState,
     instances: Vec<Tagged>,
     volumes: Vec<Vec<ec2::Volume>>,
+    public_ips: Vec<Option<std::net::Ipv4Addr>>,
 ) -> Vec<RunInstancesOutput> {
     let mut out: Vec<RunInstancesOutput> = Vec::new();
-    for ((instance, tags), volumes) in instances.into_iter().zip(volumes) {
+    for (((instance, tags), volumes), public_ip) in
+        instances.into_iter().zip(volumes).zip(public_ips)
+    {
         let mut shown = view(state, &instance, tags);
         shown.block_device_mappings = Some(crate::ec2::volumes::block_devices(&volumes));
+        if let Some(ip) = public_ip {
+            shown.public_ip_address = Some(ip.to_string());
+            shown.public_dns_name = Some(ec2::address::public_dns_name(ip, &state.scope.region));
+        }
         match out
             .iter_mut()
             .find(|r| r.reservation_id.as_deref() == Some(instance.reservation_id.as_str()))

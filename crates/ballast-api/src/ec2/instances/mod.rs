@@ -24,6 +24,11 @@ use ballast_wire::Timestamp;
 use super::Error;
 use crate::ApiState;
 
+/// Checks the shape of an instance id (for the other EC2 handlers).
+pub(crate) fn check_instance_id(id: &str) -> Result<(), Rule> {
+    check_id(id)
+}
+
 /// Checks the shape of an instance id.
 fn check_id(id: &str) -> Result<(), Rule> {
     if ec2::is_id(id, "i") {
