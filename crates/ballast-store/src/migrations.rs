@@ -375,6 +375,7 @@ const MIGRATIONS: &[&str] = &[
         name   TEXT PRIMARY KEY NOT NULL,
         record TEXT NOT NULL
     ) WITHOUT ROWID;
+    "#,
     // 16: public IPv4 addresses: Elastic IPs (with their allocation id) and
     // instances' automatic public addresses (without), each with the
     // instance it leads to (NULL when not associated) so an instance's
