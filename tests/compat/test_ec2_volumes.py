@@ -212,6 +212,13 @@ def test_volume_operation_errors_boto3(ec2):
             call(**kwargs)
         assert error_code(err.value) == code, (call.__name__, kwargs)
 
+    # A retried CreateVolume with its ClientToken gets the same volume.
+    first = ec2.create_volume(AvailabilityZone=zone, Size=1, ClientToken="retry-me")["VolumeId"]
+    assert ec2.create_volume(AvailabilityZone=zone, Size=1, ClientToken="retry-me")["VolumeId"] == first
+    with pytest.raises(ClientError) as err:
+        ec2.create_volume(AvailabilityZone=zone, Size=3, ClientToken="retry-me")
+    assert error_code(err.value) == "IdempotentParameterMismatch"
+
 
 def test_volume_lifecycle_cli(ec2, aws):
     instance, zone = running_instance(ec2)

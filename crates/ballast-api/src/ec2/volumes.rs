@@ -4,6 +4,7 @@
 //! makes the disk, puts it in the instance and takes it out, and moves the
 //! states on (see `ballast_core::ec2::volume`).
 
+use ballast_core::ec2::launch_template::check_client_token;
 use ballast_core::ec2::volume::{ModificationView, SpecRequest, StatusView};
 use ballast_core::ec2::{self, Error as Rule, Volume, filter};
 use ballast_core::paging::page;
@@ -49,22 +50,52 @@ pub(super) fn create(
         throughput: input.throughput,
     }
     .check(None)?;
+    check_client_token(input.client_token.as_deref())?;
+    let encrypted = input.encrypted.unwrap_or(false);
     dry_run(input.dry_run)?;
-    let id = format!("vol-{}", state.ids.hex(17));
-    let volume = Volume::new(
-        id,
+    let mut volume = Volume::new(
+        format!("vol-{}", state.ids.hex(17)),
         &zone,
         spec,
-        input.encrypted.unwrap_or(false),
+        encrypted,
         state.now().millis(),
     );
-    state.store.write(|tx| -> Result<_, Error> {
+    volume.client_token = input.client_token;
+    let (volume, tags) = state.store.write(|tx| -> Result<_, Error> {
+        if let Some(retried) = retried(tx, &volume)? {
+            let tags = tx.tags(&retried.id)?;
+            return Ok((retried, tags));
+        }
         tx.save_volume(&volume)?;
         tx.put_tags(&volume.id, &tags)?;
-        Ok(())
+        Ok((volume, tags))
     })?;
     state.fleet.changed();
     Ok(view(state, volume, tags))
+}
+
+/// The volume an earlier CreateVolume with `new`'s `ClientToken` made, if
+/// this call retries it.
+fn retried(tx: &Tx<'_>, new: &Volume) -> Result<Option<Volume>, Error> {
+    let Some(token) = &new.client_token else {
+        return Ok(None);
+    };
+    let Some(first) = tx
+        .volumes()?
+        .into_iter()
+        .find(|v| v.client_token.as_ref() == Some(token))
+    else {
+        return Ok(None);
+    };
+    if first.is_retried_by(new) {
+        Ok(Some(first))
+    } else {
+        Err(Rule::IdempotentParameterMismatch(format!(
+            "The client token '{token}' was already used for another volume, {}.",
+            first.id
+        ))
+        .into())
+    }
 }
 
 /// The zone a new volume goes in: by name or by id, one of the region's.

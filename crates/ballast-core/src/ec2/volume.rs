@@ -59,6 +59,10 @@ pub struct Volume {
     /// The last ModifyVolume, as DescribeVolumesModifications shows it.
     #[serde(default)]
     pub modification: Option<Modification>,
+    /// The `ClientToken` CreateVolume was called with: a retry with the
+    /// same token gets this volume instead of a second one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
 }
 
 /// Where a volume is attached.
@@ -367,7 +371,20 @@ impl Volume {
             attachment: None,
             creating: true,
             modification: None,
+            client_token: None,
         }
+    }
+
+    /// Whether `retry`, a CreateVolume with this volume's `ClientToken`,
+    /// asks for this volume (AWS answers a retry with the volume, and a
+    /// token reused for another volume with IdempotentParameterMismatch).
+    pub fn is_retried_by(&self, retry: &Volume) -> bool {
+        self.zone == retry.zone
+            && self.size_gib == retry.size_gib
+            && self.volume_type == retry.volume_type
+            && self.iops == retry.iops
+            && self.throughput == retry.throughput
+            && self.encrypted == retry.encrypted
     }
 
     /// The root volume of a new instance launched from `image`, attached
@@ -392,6 +409,7 @@ impl Volume {
             }),
             creating: false,
             modification: None,
+            client_token: None,
         }
     }
 
@@ -793,6 +811,31 @@ mod tests {
         let mut volume = Volume::new("vol-2".into(), "us-east-1a", spec, false, 0);
         volume.created();
         volume
+    }
+
+    #[test]
+    fn a_retry_asks_for_the_same_volume_whatever_its_state() {
+        let mut first = data(4);
+        first.client_token = Some("t".into());
+        let mut retry = data(4);
+        retry.id = "vol-3".into();
+        retry.creating = true;
+        assert!(first.is_retried_by(&retry));
+        for other in [
+            data(5),
+            {
+                let mut v = data(4);
+                v.zone = "us-east-1b".into();
+                v
+            },
+            {
+                let mut v = data(4);
+                v.encrypted = true;
+                v
+            },
+        ] {
+            assert!(!first.is_retried_by(&other), "{other:?}");
+        }
     }
 
     fn instance(state: InstanceState, zone: &str) -> Instance {

@@ -9,7 +9,7 @@ use aws_sdk_ec2::types::{
     VolumeAttachmentState, VolumeState, VolumeType,
 };
 use ballast_sdk_tests::fixtures::{AL2023, filter};
-use ballast_sdk_tests::{Ballast, error_code, eventually};
+use ballast_sdk_tests::{Ballast, error_code, eventually, unique};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -486,6 +486,25 @@ async fn a_volume_is_created_attached_detached_grown_and_deleted() {
         .await
         .expect_err("io1 needs Iops");
     assert_eq!(error_code(&io1), "MissingParameter");
+
+    // A retry with the same ClientToken gets the first call's volume; the
+    // token reused for another volume is refused.
+    let token = unique("create-volume");
+    let create = || {
+        ec2.create_volume()
+            .availability_zone(&zone)
+            .size(1)
+            .client_token(&token)
+    };
+    let first = create().send().await.expect("CreateVolume with a token");
+    let retry = create().send().await.expect("the same call retried");
+    assert_eq!(retry.volume_id(), first.volume_id());
+    let reused = create()
+        .size(2)
+        .send()
+        .await
+        .expect_err("the token for another volume");
+    assert_eq!(error_code(&reused), "IdempotentParameterMismatch");
 
     // Deleting, and the disk with it.
     ec2.delete_volume()
