@@ -47,6 +47,7 @@ fn service_named(name: &str) -> Option<Service> {
         "iam" => Service::Iam,
         "sts" => Service::Sts,
         "dynamodb" => Service::DynamoDb,
+        "events" | "eventbridge" => Service::Events,
         _ => return None,
     })
 }

@@ -18,6 +18,7 @@ pub mod ec2;
 pub mod ec2messages;
 pub mod elbv2;
 mod error;
+pub mod events;
 pub mod iam;
 pub mod invoke;
 pub mod server;

@@ -174,6 +174,7 @@ pub(crate) fn dispatch(
         Service::Ec2 => ec2::handle(state, ctx, request),
         Service::Iam => iam::handle(state, ctx, request),
         Service::DynamoDb => dynamodb::handle(state, ctx, request),
+        Service::Events => crate::events::handle(state, ctx, request),
         Service::AutoScaling => autoscaling::handle(state, ctx, request),
         Service::Ec2Messages => crate::ec2messages::handle(state, ctx, request),
     }

@@ -69,7 +69,8 @@ macro_rules! plain_wire_tags {
 plain_wire_tags!(
     ballast_model::iam::Tag,
     ballast_model::dynamodb::Tag,
-    ballast_model::ssm::Tag
+    ballast_model::ssm::Tag,
+    ballast_model::events::Tag
 );
 
 /// Request tags as the core's.

@@ -753,3 +753,50 @@ async fn elastic_ip_calls_are_decided_on_the_elastic_ip() {
     let left = api.root(ec2("DescribeAddresses", &[])).await.ok();
     assert!(left.body.contains(&kept) && !left.body.contains(&spare));
 }
+
+#[tokio::test]
+async fn eventbridge_calls_are_decided_on_the_rule_and_the_bus() {
+    let api = Api::new();
+    let put_rule = |name: &str| {
+        Call::json(
+            "events",
+            "PutRule",
+            serde_json::json!({"Name": name, "EventPattern": r#"{"source":["shop"]}"#}),
+        )
+    };
+    api.root(put_rule("mine")).await.ok();
+    api.root(put_rule("theirs")).await.ok();
+    let theirs = "arn:aws:events:us-east-1:000000000000:rule/theirs";
+    let operator = api
+        .session(
+            "operator",
+            &policy(&format!(
+                "{},{},{}",
+                allow("events:*", "*"),
+                deny("events:DeleteRule", theirs),
+                deny(
+                    "events:PutEvents",
+                    "arn:aws:events:us-east-1:000000000000:event-bus/default"
+                )
+            )),
+        )
+        .await;
+    let delete = |name: &str| Call::json("events", "DeleteRule", serde_json::json!({"Name": name}));
+    let refused = api.call(&operator, delete("theirs")).await;
+    refused.assert_code("AccessDeniedException");
+    assert!(refused.body.contains(theirs), "{}", refused.body);
+    api.call(&operator, delete("mine")).await.ok();
+    let put_events = Call::json(
+        "events",
+        "PutEvents",
+        serde_json::json!({"Entries": [{"Source": "shop", "DetailType": "t", "Detail": "{}"}]}),
+    );
+    api.call(&operator, put_events)
+        .await
+        .assert_code("AccessDeniedException");
+    let left = api
+        .root(Call::json("events", "ListRules", serde_json::json!({})))
+        .await
+        .ok();
+    assert!(left.body.contains("theirs") && !left.body.contains("\"mine\""));
+}

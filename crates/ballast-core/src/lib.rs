@@ -14,6 +14,7 @@ pub mod clock;
 pub mod dynamodb;
 pub mod ec2;
 pub mod elbv2;
+pub mod events;
 pub mod iam;
 pub mod ids;
 pub mod network;

@@ -16,6 +16,7 @@ mod commands;
 mod dynamodb;
 mod ec2;
 mod elbv2;
+mod events;
 mod iam;
 mod instances;
 mod launch;

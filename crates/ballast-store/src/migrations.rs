@@ -391,6 +391,21 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX ec2_addresses_by_instance ON ec2_addresses (instance_id)
         WHERE instance_id IS NOT NULL;
     "#,
+    // 17: EventBridge: custom event buses (the default bus has no row) and
+    // rules, each rule's targets inside its record; a rule is named within
+    // its bus.
+    r#"
+    CREATE TABLE events_buses (
+        name   TEXT PRIMARY KEY NOT NULL,
+        record TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE events_rules (
+        bus    TEXT NOT NULL,
+        name   TEXT NOT NULL,
+        record TEXT NOT NULL,
+        PRIMARY KEY (bus, name)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -41,6 +41,8 @@ pub enum Service {
     Ec2,
     Ssm,
     DynamoDb,
+    /// EventBridge (its signing name and model are still `events`).
+    Events,
     /// The message delivery service Run Command's agents poll (no public
     /// model; see `ballast-api/src/ec2messages`).
     Ec2Messages,
@@ -48,7 +50,7 @@ pub enum Service {
 
 impl Service {
     /// Every service, in a stable order.
-    pub const ALL: [Service; 8] = [
+    pub const ALL: [Service; 9] = [
         Service::Elbv2,
         Service::AutoScaling,
         Service::Iam,
@@ -56,6 +58,7 @@ impl Service {
         Service::Ec2,
         Service::Ssm,
         Service::DynamoDb,
+        Service::Events,
         Service::Ec2Messages,
     ];
 
@@ -65,7 +68,7 @@ impl Service {
                 Protocol::AwsQuery
             }
             Service::Ec2 => Protocol::Ec2Query,
-            Service::Ssm | Service::Ec2Messages => Protocol::AwsJson11,
+            Service::Ssm | Service::Events | Service::Ec2Messages => Protocol::AwsJson11,
             Service::DynamoDb => Protocol::AwsJson10,
         }
     }
@@ -80,6 +83,7 @@ impl Service {
             Service::Ec2 => "ec2",
             Service::Ssm => "ssm",
             Service::DynamoDb => "dynamodb",
+            Service::Events => "events",
             Service::Ec2Messages => "ec2messages",
         }
     }
@@ -94,6 +98,7 @@ impl Service {
             Service::Ec2 => "2016-11-15",
             Service::Ssm => "2014-11-06",
             Service::DynamoDb => "2012-08-10",
+            Service::Events => "2015-10-07",
             Service::Ec2Messages => "2016-11-14",
         }
     }
@@ -106,7 +111,7 @@ impl Service {
             Service::Iam => "https://iam.amazonaws.com/doc/2010-05-08/",
             Service::Sts => "https://sts.amazonaws.com/doc/2011-06-15/",
             Service::Ec2 => "http://ec2.amazonaws.com/doc/2016-11-15/",
-            Service::Ssm | Service::DynamoDb | Service::Ec2Messages => "",
+            Service::Ssm | Service::DynamoDb | Service::Events | Service::Ec2Messages => "",
         }
     }
 
@@ -115,6 +120,7 @@ impl Service {
         match self {
             Service::Ssm => Some("AmazonSSM"),
             Service::DynamoDb => Some("DynamoDB_20120810"),
+            Service::Events => Some("AWSEvents"),
             Service::Ec2Messages => Some("EC2WindowsMessageDeliveryService"),
             _ => None,
         }
@@ -130,13 +136,15 @@ impl Service {
     }
 
     /// The code this service answers an internal failure with: EC2 says
-    /// `InternalError`, IAM `ServiceFailure`, the JSON services
-    /// `InternalServerError`, the other query services `InternalFailure`.
+    /// `InternalError`, IAM `ServiceFailure`, EventBridge
+    /// `InternalException`, the other JSON services `InternalServerError`,
+    /// the other query services `InternalFailure`.
     pub fn internal_error_code(self) -> &'static str {
         match self {
             Service::Ec2 => "InternalError",
             Service::Iam => "ServiceFailure",
             Service::Ssm | Service::DynamoDb | Service::Ec2Messages => "InternalServerError",
+            Service::Events => "InternalException",
             Service::Elbv2 | Service::AutoScaling | Service::Sts => "InternalFailure",
         }
     }

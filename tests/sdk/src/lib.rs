@@ -204,6 +204,10 @@ impl Ballast {
         aws_sdk_dynamodb::Client::new(&self.config())
     }
 
+    pub fn eventbridge(&self) -> aws_sdk_eventbridge::Client {
+        aws_sdk_eventbridge::Client::new(&self.config())
+    }
+
     pub fn sts(&self) -> aws_sdk_sts::Client {
         aws_sdk_sts::Client::new(&self.config())
     }

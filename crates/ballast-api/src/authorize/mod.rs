@@ -32,6 +32,7 @@ mod autoscaling;
 mod dynamodb;
 mod ec2;
 mod elbv2;
+mod events;
 mod iam;
 mod ssm;
 
@@ -182,6 +183,7 @@ fn access(state: &ApiState, tx: &Tx<'_>, request: &ApiRequest) -> Result<Access,
     match request.service {
         Service::Ssm => ssm::access(&names),
         Service::DynamoDb => dynamodb::access(&names),
+        Service::Events => events::access(&names),
         Service::Elbv2 => elbv2::access(&names),
         Service::Ec2 => ec2::access(&names),
         Service::AutoScaling => autoscaling::access(&names),
@@ -246,6 +248,7 @@ fn action_prefix(service: Service) -> &'static str {
         Service::Iam => "iam",
         Service::AutoScaling => "autoscaling",
         Service::DynamoDb => "dynamodb",
+        Service::Events => "events",
         Service::Ec2Messages => "ec2messages",
     }
 }

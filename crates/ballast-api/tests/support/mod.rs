@@ -88,11 +88,12 @@ impl Call {
         }
     }
 
-    /// A JSON-protocol call (`ssm`, `dynamodb`).
+    /// A JSON-protocol call (`ssm`, `dynamodb`, `events`).
     pub fn json(service: &'static str, operation: &str, body: serde_json::Value) -> Call {
         let (prefix, content_type) = match service {
             "ssm" => ("AmazonSSM", "application/x-amz-json-1.1"),
             "dynamodb" => ("DynamoDB_20120810", "application/x-amz-json-1.0"),
+            "events" => ("AWSEvents", "application/x-amz-json-1.1"),
             other => panic!("no JSON target for {other}"),
         };
         Call {

@@ -4,6 +4,7 @@ pub mod autoscaling;
 pub mod dynamodb;
 pub mod ec2;
 pub mod elbv2;
+pub mod events;
 pub mod iam;
 pub mod ssm;
 pub mod sts;

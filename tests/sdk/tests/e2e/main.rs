@@ -22,6 +22,7 @@ mod ec2_network;
 mod ec2_volumes;
 mod elbv2_load_balancers;
 mod elbv2_target_groups;
+mod eventbridge;
 mod iam;
 mod instance_roles;
 mod maintenance_window_runs;

@@ -1,0 +1,82 @@
+//! PutEvents: each entry is checked on its own (a bad entry fails in the
+//! result list, not the call), given an id, and matched against the
+//! enabled rules of its bus.
+
+use ballast_core::events::bus;
+use ballast_core::events::event::{Entry, EntryError};
+use ballast_model::events::{
+    PutEventsInput, PutEventsOutput, PutEventsRequestEntry, PutEventsResultEntry,
+};
+use ballast_store::Tx;
+
+use super::Error;
+use crate::ApiState;
+
+pub(super) fn put(state: &ApiState, input: PutEventsInput) -> Result<PutEventsOutput, Error> {
+    let now = state.now().millis();
+    let results = state
+        .store
+        .read(|tx| -> Result<Vec<PutEventsResultEntry>, Error> {
+            input
+                .entries
+                .iter()
+                .map(|entry| accept(state, tx, entry, now))
+                .collect()
+        })?;
+    let failed = results.iter().filter(|r| r.error_code.is_some()).count();
+    Ok(PutEventsOutput {
+        failed_entry_count: Some(i32::try_from(failed).unwrap_or(i32::MAX)),
+        entries: Some(results),
+    })
+}
+
+/// One entry's result: its event id, or why it was refused.
+fn accept(
+    state: &ApiState,
+    tx: &Tx<'_>,
+    entry: &PutEventsRequestEntry,
+    now: i64,
+) -> Result<PutEventsResultEntry, Error> {
+    let checked = Entry {
+        source: entry.source.as_deref(),
+        detail_type: entry.detail_type.as_deref(),
+        detail: entry.detail.as_deref(),
+        resources: entry.resources.as_deref().unwrap_or_default(),
+        time_millis: entry.time.map(|t| t.millis()),
+    }
+    .check();
+    let draft = match checked {
+        Ok(draft) => draft,
+        Err(error) => return Ok(refused(error)),
+    };
+    let bus = bus::bus_name(entry.event_bus_name.as_deref());
+    if bus != bus::DEFAULT && tx.event_bus(&bus)?.is_none() {
+        return Ok(refused(EntryError {
+            code: "ResourceNotFoundException",
+            message: format!("Event bus {bus} does not exist."),
+        }));
+    }
+    let id = state.ids.request_id();
+    let event = draft.envelope(&id, &state.scope, now);
+    let matched: Vec<String> = tx
+        .event_rules(&bus)?
+        .into_iter()
+        .filter(|rule| rule.matches(&event))
+        .map(|rule| rule.name)
+        .collect();
+    // Targets are invoked once Lambda functions can be (issue 17); until
+    // then a matched event is only logged.
+    tracing::debug!(%event, ?matched, bus, "event put");
+    Ok(PutEventsResultEntry {
+        event_id: Some(id),
+        ..PutEventsResultEntry::default()
+    })
+}
+
+fn refused(error: EntryError) -> PutEventsResultEntry {
+    PutEventsResultEntry {
+        event_id: None,
+        error_code: Some(error.code.to_owned()),
+        error_message: Some(error.message),
+    }
+}

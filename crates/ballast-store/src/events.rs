@@ -1,0 +1,102 @@
+//! EventBridge buses and rules.
+
+use ballast_core::events::{EventBus, Rule};
+use rusqlite::params;
+
+use crate::{StoreError, Tx};
+
+impl Tx<'_> {
+    /// A custom bus by name.
+    pub fn event_bus(&self, name: &str) -> Result<Option<EventBus>, StoreError> {
+        self.record("SELECT record FROM events_buses WHERE name = ?1", [name])
+    }
+
+    /// Every custom bus, by name.
+    pub fn event_buses(&self) -> Result<Vec<EventBus>, StoreError> {
+        self.records("SELECT record FROM events_buses ORDER BY name", [])
+    }
+
+    /// Inserts a bus; `false` when one by that name exists.
+    pub fn insert_event_bus(&self, bus: &EventBus) -> Result<bool, StoreError> {
+        let inserted = self.execute(
+            "INSERT INTO events_buses (name, record) VALUES (?1, ?2)
+             ON CONFLICT (name) DO NOTHING",
+            params![bus.name, serde_json::to_string(bus)?],
+        )?;
+        Ok(inserted == 1)
+    }
+
+    /// Deletes a bus with its rules (and their tags, held under ARNs the
+    /// caller passes); `false` when there was none.
+    pub fn delete_event_bus(&self, name: &str) -> Result<bool, StoreError> {
+        self.execute("DELETE FROM events_rules WHERE bus = ?1", [name])?;
+        Ok(self.execute("DELETE FROM events_buses WHERE name = ?1", [name])? == 1)
+    }
+
+    /// A rule on a bus.
+    pub fn event_rule(&self, bus: &str, name: &str) -> Result<Option<Rule>, StoreError> {
+        self.record(
+            "SELECT record FROM events_rules WHERE bus = ?1 AND name = ?2",
+            [bus, name],
+        )
+    }
+
+    /// A bus's rules, by name.
+    pub fn event_rules(&self, bus: &str) -> Result<Vec<Rule>, StoreError> {
+        self.records(
+            "SELECT record FROM events_rules WHERE bus = ?1 ORDER BY name",
+            [bus],
+        )
+    }
+
+    /// Inserts or replaces a rule.
+    pub fn save_event_rule(&self, rule: &Rule) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO events_rules (bus, name, record) VALUES (?1, ?2, ?3)
+             ON CONFLICT (bus, name) DO UPDATE SET record = excluded.record",
+            params![rule.bus, rule.name, serde_json::to_string(rule)?],
+        )?;
+        Ok(())
+    }
+
+    /// Deletes a rule; `false` when there was none.
+    pub fn delete_event_rule(&self, bus: &str, name: &str) -> Result<bool, StoreError> {
+        Ok(self.execute(
+            "DELETE FROM events_rules WHERE bus = ?1 AND name = ?2",
+            [bus, name],
+        )? == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ballast_core::events::rule::RuleSpec;
+    use ballast_core::events::{EventBus, Rule};
+
+    use crate::Store;
+
+    #[test]
+    fn deleting_a_bus_takes_its_rules() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = Store::open(dir.path()).expect("a store");
+        let spec = RuleSpec {
+            event_pattern: Some(r#"{"source":["shop"]}"#.to_owned()),
+            ..RuleSpec::default()
+        };
+        store
+            .write(|tx| -> Result<(), crate::StoreError> {
+                let bus = EventBus::new("orders", None, 0).expect("a bus");
+                assert!(tx.insert_event_bus(&bus)?);
+                assert!(!tx.insert_event_bus(&bus)?);
+                for on in ["orders", "default"] {
+                    let rule = Rule::put(None, "r", on, spec.clone(), 0).expect("a rule");
+                    tx.save_event_rule(&rule)?;
+                }
+                assert!(tx.delete_event_bus("orders")?);
+                assert!(tx.event_rule("orders", "r")?.is_none());
+                assert!(tx.event_rule("default", "r")?.is_some());
+                Ok(())
+            })
+            .expect("the write");
+    }
+}
