@@ -764,6 +764,12 @@ async fn a_launch_hook_holds_until_completed_and_its_timeout_abandons() {
     })
     .await;
     println!("abandoned launch {second} is {state:?}; replaced by {third}");
+    // It stays a member (`Terminating:Proceed`) until it has terminated.
+    eventually("the abandoned instance out of the group", WAIT, || async {
+        let m = members(asg.clone(), group.clone()).await?;
+        (!m.iter().any(|(id, _)| *id == second)).then_some(())
+    })
+    .await;
     eventually("three launch notifications", WAIT, || async {
         (read_events(events.path().to_owned()).len() == 3).then_some(())
     })
