@@ -13,6 +13,9 @@ use crate::names::{doc, field, lower_first, screaming, type_name, upper_first, v
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Protocol {
     Json,
+    /// restJson1: JSON types as `Json`, plus the HTTP routes of its
+    /// operations (`ROUTES`).
+    RestJson,
     Query,
     Ec2,
 }
@@ -49,6 +52,7 @@ pub fn service(config: &ServiceConfig, model: &Value, botocore: &str) -> Result<
     let metadata = &model["metadata"];
     let protocol = match metadata["protocol"].as_str() {
         Some("json") => Protocol::Json,
+        Some("rest-json") => Protocol::RestJson,
         Some("query") => Protocol::Query,
         Some("ec2") => Protocol::Ec2,
         other => return Err(format!("{}: unsupported protocol {other:?}", config.module)),
@@ -114,6 +118,7 @@ pub fn service(config: &ServiceConfig, model: &Value, botocore: &str) -> Result<
             "awsJson {}",
             metadata["jsonVersion"].as_str().unwrap_or("1.0")
         ),
+        Protocol::RestJson => "restJson1".to_owned(),
         Protocol::Query => "awsQuery".to_owned(),
         Protocol::Ec2 => "ec2Query".to_owned(),
     };
@@ -138,6 +143,9 @@ pub fn service(config: &ServiceConfig, model: &Value, botocore: &str) -> Result<
         let _ = write!(o, "{op:?},");
     }
     o.push_str("];\n\n");
+    if protocol == Protocol::RestJson {
+        e.emit_routes(model, &ops)?;
+    }
 
     let mut emitted: Vec<(String, String)> = e
         .names
@@ -206,6 +214,78 @@ pub fn service(config: &ServiceConfig, model: &Value, botocore: &str) -> Result<
 }
 
 impl<'m> Emitter<'m> {
+    /// `ROUTES`: each operation's method, path template, success status,
+    /// and where its bound input and output members travel.
+    fn emit_routes(
+        &mut self,
+        model: &Value,
+        ops: &[(String, Option<String>, Option<String>)],
+    ) -> Result<(), String> {
+        let mut text = String::from(
+            "/// Each operation's HTTP binding, in the allow-list's order.\n\
+             pub static ROUTES: &[ballast_wire::rest::Route] = &[\n",
+        );
+        for (op, input, output) in ops {
+            let http = &model["operations"][op]["http"];
+            let method = http["method"]
+                .as_str()
+                .ok_or_else(|| format!("{op}: no HTTP method"))?;
+            let uri = http["requestUri"]
+                .as_str()
+                .ok_or_else(|| format!("{op}: no request URI"))?;
+            let status = http["responseCode"].as_u64().unwrap_or(200);
+            let _ = writeln!(
+                text,
+                "ballast_wire::rest::Route {{ operation: {op:?}, method: {method:?}, uri: {uri:?}, status: {status}, input: &[{}], output: &[{}] }},",
+                self.bindings(input.as_deref()),
+                self.bindings(output.as_deref()),
+            );
+        }
+        text.push_str("];\n\n");
+        self.out.push_str(&text);
+        Ok(())
+    }
+
+    /// The bound members of a structure, as `Binding` literals.
+    fn bindings(&self, shape: Option<&str>) -> String {
+        let Some(shape) = shape else {
+            return String::new();
+        };
+        let payload = self.shape(shape)["payload"].as_str();
+        let mut out = Vec::new();
+        for (name, member) in self.members(shape) {
+            let target = member["shape"].as_str().unwrap_or("");
+            let location = match member["location"].as_str() {
+                Some("uri") => "Uri",
+                Some("querystring") => "Query",
+                Some("header") => "Header",
+                Some("statusCode") => "StatusCode",
+                _ if payload == Some(name.as_str()) => "Payload",
+                _ => continue,
+            };
+            let kind = match self.kind(target) {
+                "integer" | "long" => "Integer",
+                "boolean" => "Boolean",
+                "blob" => "Blob",
+                "structure" => "Structure",
+                "list" => "StringList",
+                _ => "String",
+            };
+            let wire_name = member["locationName"].as_str().unwrap_or(name);
+            // Headers are matched case-insensitively; `http` keeps them
+            // lower case.
+            let wire_name = if location == "Header" {
+                wire_name.to_ascii_lowercase()
+            } else {
+                wire_name.to_owned()
+            };
+            out.push(format!(
+                "ballast_wire::rest::Binding {{ member: {name:?}, location: ballast_wire::rest::Location::{location}, name: {wire_name:?}, kind: ballast_wire::rest::Kind::{kind} }}"
+            ));
+        }
+        out.join(", ")
+    }
+
     fn shape(&self, name: &str) -> &'m Value {
         &self.shapes[name]
     }
@@ -298,7 +378,7 @@ impl<'m> Emitter<'m> {
     /// `Flattened`, or a marker for its model item name (the member's
     /// `locationName`, else `member`, as the SDKs read it).
     fn list_spelling(&self, list: &str) -> Option<String> {
-        if self.protocol == Protocol::Json {
+        if matches!(self.protocol, Protocol::Json | Protocol::RestJson) {
             return None;
         }
         let shape = self.shape(list);
@@ -424,7 +504,12 @@ impl<'m> Emitter<'m> {
                 .map(str::to_owned)
                 .or_else(|| location.map(upper_first))
                 .unwrap_or_else(|| member_name.to_owned()),
-            Protocol::Json | Protocol::Query => written.clone(),
+            // Bound members travel elsewhere (path, query, headers) and are
+            // put in the JSON form under their member names.
+            Protocol::RestJson if member["location"].is_string() => {
+                return (member_name.to_owned(), member_name.to_owned());
+            }
+            Protocol::Json | Protocol::RestJson | Protocol::Query => written.clone(),
         };
         (written, read)
     }

@@ -1,7 +1,8 @@
 //! AWS wire protocols for Ballast.
 //!
 //! This crate turns HTTP requests in any of the protocols the AWS SDKs speak
-//! (awsQuery, ec2Query, awsJson 1.0 and 1.1) into a protocol-neutral
+//! (awsQuery, ec2Query, awsJson 1.0 and 1.1; restJson1's routing and member
+//! bindings in [`rest`]) into a protocol-neutral
 //! [`ApiRequest`] that decodes into typed operation inputs, and turns typed
 //! outputs and [`ApiError`]s back into bytes in the exact envelope each client
 //! parses. Handlers above this layer never see XML, form encoding or JSON
@@ -15,6 +16,7 @@ pub mod error;
 pub mod query;
 pub mod request;
 pub mod response;
+pub mod rest;
 pub mod service;
 pub mod sigv4;
 pub mod timestamp;

@@ -6,5 +6,6 @@ pub mod ec2;
 pub mod elbv2;
 pub mod events;
 pub mod iam;
+pub mod lambda;
 pub mod ssm;
 pub mod sts;
