@@ -30,6 +30,8 @@ fuzz_target!(|data: &[u8]| {
             requested_region: Some("us-east-1"),
             principal_arn: Some("arn:aws:iam::000000000000:role/fuzz"),
             principal_account: Some("000000000000"),
+            resource_tags: &[("team".to_owned(), "web".to_owned())],
+            request_tags: &[],
         },
     };
     let decision = policy::evaluate(std::slice::from_ref(&document), &request);

@@ -83,6 +83,9 @@ fn respond<O: Serialize>(
     request: &ApiRequest,
     output: Option<&O>,
 ) -> Result<WireResponse, ApiError> {
+    if let Some(routes) = rest_routes(request.service) {
+        return rest_respond(request, routes, output);
+    }
     if ctx.json_output {
         let body = match output {
             Some(output) => json_in_member_names(request, output)?,
@@ -92,10 +95,42 @@ fn respond<O: Serialize>(
             status: http::StatusCode::OK,
             content_type: "application/json",
             error_type: None,
+            headers: Vec::new(),
             body,
         });
     }
     encode_output(request.service, &request.operation, &ctx.request_id, output)
+}
+
+/// The generated routes of a restJson1 service, `None` for the others.
+pub(crate) fn rest_routes(
+    service: ballast_wire::Service,
+) -> Option<&'static [ballast_wire::rest::Route]> {
+    match service {
+        ballast_wire::Service::Lambda => Some(ballast_model::lambda::ROUTES),
+        _ => None,
+    }
+}
+
+/// A restJson1 output: members split into status, headers and body as the
+/// operation's route binds them.
+fn rest_respond<O: Serialize>(
+    request: &ApiRequest,
+    routes: &[ballast_wire::rest::Route],
+    output: Option<&O>,
+) -> Result<WireResponse, ApiError> {
+    let internal = |why: String| ApiError::internal_for_service(request.service, why);
+    let route = routes
+        .iter()
+        .find(|r| r.operation == request.operation)
+        .ok_or_else(|| internal(format!("no route for {}", request.operation)))?;
+    let value = match output {
+        Some(output) => {
+            serde_json::to_value(output).map_err(|e| internal(format!("could not encode: {e}")))?
+        }
+        None => serde_json::Value::Null,
+    };
+    ballast_wire::rest::encode_output(route, value).map_err(|e| internal(e.to_string()))
 }
 
 /// An output as JSON in the model's member names: the generated shapes'

@@ -48,6 +48,7 @@ fn service_named(name: &str) -> Option<Service> {
         "sts" => Service::Sts,
         "dynamodb" => Service::DynamoDb,
         "events" | "eventbridge" => Service::Events,
+        "lambda" => Service::Lambda,
         _ => return None,
     })
 }

@@ -21,6 +21,7 @@ mod error;
 pub mod events;
 pub mod iam;
 pub mod invoke;
+pub mod lambda;
 pub mod server;
 pub mod ssm;
 mod state;

@@ -50,7 +50,7 @@ async fn handle(State(state): State<ApiState>, request: Request) -> Response {
         query: parts.uri.query(),
         headers: &parts.headers,
     };
-    let identified = identify(head, body.clone());
+    let identified = identify_any(head, parts.uri.path(), body.clone());
     let (service, protocol) = match &identified {
         Ok(req) => (Some(req.service), req.service.protocol()),
         Err(rejection) => (rejection.service, rejection.protocol),
@@ -175,9 +175,23 @@ pub(crate) fn dispatch(
         Service::Iam => iam::handle(state, ctx, request),
         Service::DynamoDb => dynamodb::handle(state, ctx, request),
         Service::Events => crate::events::handle(state, ctx, request),
+        Service::Lambda => crate::lambda::handle(state, ctx, request),
         Service::AutoScaling => autoscaling::handle(state, ctx, request),
         Service::Ec2Messages => crate::ec2messages::handle(state, ctx, request),
     }
+}
+
+/// Identifies a request: restJson1 services (no `X-Amz-Target`, signed for
+/// a service whose operations are routed by path) by their routes, the
+/// others by [`identify`].
+fn identify_any(head: RequestHead<'_>, path: &str, body: Bytes) -> Result<ApiRequest, Rejection> {
+    if !head.headers.contains_key("x-amz-target")
+        && let Some(service) = sigv4::scope_service(head.headers)
+        && let Some(routes) = crate::dispatch::rest_routes(service)
+    {
+        return ballast_wire::rest::identify(service, routes, head, path, &body);
+    }
+    identify(head, body)
 }
 
 /// The protocol to answer in before a request is identified.
@@ -247,6 +261,11 @@ fn respond(request_id: &str, wire: WireResponse) -> Response {
     }
     if let Some(code) = wire.error_type.and_then(|c| HeaderValue::from_str(&c).ok()) {
         headers.insert("x-amzn-errortype", code);
+    }
+    for (name, value) in wire.headers {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
     }
     response
 }

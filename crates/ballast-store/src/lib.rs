@@ -19,6 +19,7 @@ mod elbv2;
 mod events;
 mod iam;
 mod instances;
+mod lambda;
 mod launch;
 mod launch_templates;
 mod maintenance_windows;

@@ -406,6 +406,18 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (bus, name)
     ) WITHOUT ROWID;
     "#,
+    // 18: Lambda functions, one record each by name, and their deployment
+    // packages by the zip's hash (kept while a function uses them).
+    r#"
+    CREATE TABLE lambda_functions (
+        name   TEXT PRIMARY KEY NOT NULL,
+        record TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE lambda_code (
+        sha256 TEXT PRIMARY KEY NOT NULL,
+        zip    BLOB NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

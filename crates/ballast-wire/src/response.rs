@@ -14,6 +14,8 @@ pub struct WireResponse {
     pub content_type: &'static str,
     /// The `x-amzn-ErrorType` header JSON clients read the error code from.
     pub error_type: Option<String>,
+    /// Output members restJson1 carries in headers.
+    pub headers: Vec<(&'static str, String)>,
     pub body: Vec<u8>,
 }
 
@@ -32,7 +34,9 @@ pub fn encode_output<T: Serialize>(
         ApiError::internal_for_service(service, format!("could not encode the response: {e}"))
     };
     let body = match protocol {
-        Protocol::AwsJson10 | Protocol::AwsJson11 => match output {
+        // restJson1 outputs go through `rest::encode_output`, which knows
+        // the operation's bindings; without them, the plain JSON form.
+        Protocol::AwsJson10 | Protocol::AwsJson11 | Protocol::RestJson1 => match output {
             Some(output) => serde_json::to_vec(output).map_err(|e| internal(&e))?,
             None => b"{}".to_vec(),
         },
@@ -81,6 +85,7 @@ pub fn encode_output<T: Serialize>(
         status: StatusCode::OK,
         content_type: protocol.content_type(),
         error_type: None,
+        headers: Vec::new(),
         body,
     })
 }
@@ -108,6 +113,16 @@ pub fn encode_error(
             }
             serde_json::Value::Object(body).to_string().into_bytes()
         }
+        // Lambda's error body: whose fault it was, and the message.
+        Protocol::RestJson1 => serde_json::json!({
+            "Type": match error.fault {
+                Fault::Sender => "User",
+                Fault::Receiver => "Service",
+            },
+            "message": error.message,
+        })
+        .to_string()
+        .into_bytes(),
         Protocol::AwsQuery => {
             out.push_str("<ErrorResponse xmlns=\"");
             out.push_str(service.map_or("", Service::xml_namespace));
@@ -142,6 +157,7 @@ pub fn encode_error(
         status: error.status,
         content_type: protocol.content_type(),
         error_type: protocol.is_json().then(|| error.code.to_string()),
+        headers: Vec::new(),
         body,
     }
 }

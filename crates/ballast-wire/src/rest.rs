@@ -12,9 +12,13 @@
 use std::fmt;
 
 use base64::Engine as _;
-use http::{HeaderMap, Method};
+use bytes::Bytes;
+use http::{HeaderMap, Method, StatusCode};
 use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value};
+
+use crate::request::Rejection;
+use crate::{ApiError, ApiRequest, Params, Protocol, RequestHead, Service, WireResponse};
 
 /// Where a member of an input or output travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -253,19 +257,48 @@ fn typed(binding: &Binding, text: &str) -> Result<Value, RestError> {
     })
 }
 
-/// A success as the client reads it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RestResponse {
-    pub status: u16,
-    pub headers: Vec<(&'static str, String)>,
-    pub content_type: &'static str,
-    pub body: Vec<u8>,
+/// Identifies a restJson1 request of `service` by its method and path
+/// among `routes`, with its members gathered into the JSON form.
+pub fn identify(
+    service: Service,
+    routes: &[Route],
+    head: RequestHead<'_>,
+    path: &str,
+    body: &[u8],
+) -> Result<ApiRequest, Rejection> {
+    let reject = |error: RestError| Rejection {
+        service: Some(service),
+        protocol: Protocol::RestJson1,
+        error: error.into_api_error(),
+    };
+    let (route, labels) = route(routes, head.method, path).map_err(reject)?;
+    let input = decode_input(route, &labels, head.query, head.headers, body).map_err(reject)?;
+    Ok(ApiRequest {
+        service,
+        operation: route.operation.to_owned(),
+        params: Params::Json(Bytes::from(input)),
+    })
+}
+
+impl RestError {
+    /// The error a client is answered with.
+    pub fn into_api_error(self) -> ApiError {
+        match &self {
+            RestError::NoRoute { .. } => {
+                ApiError::sender("UnknownOperationException", self.to_string())
+                    .with_status(StatusCode::NOT_FOUND)
+            }
+            RestError::Serialization(_) => {
+                ApiError::sender("SerializationException", self.to_string())
+            }
+        }
+    }
 }
 
 /// Writes an output (as JSON in member names) for `route`: header members
 /// as headers, a `StatusCode` member as the status, a payload member as
 /// the body (a blob raw), the rest as a JSON object.
-pub fn encode_output(route: &Route, output: Value) -> Result<RestResponse, RestError> {
+pub fn encode_output(route: &Route, output: Value) -> Result<WireResponse, RestError> {
     let mut object = match output {
         Value::Object(object) => object,
         Value::Null => Map::new(),
@@ -275,21 +308,17 @@ pub fn encode_output(route: &Route, output: Value) -> Result<RestResponse, RestE
             ));
         }
     };
-    let mut response = RestResponse {
-        status: route.status,
-        headers: Vec::new(),
-        content_type: "application/json",
-        body: Vec::new(),
-    };
+    let mut status = route.status;
+    let mut headers = Vec::new();
     let mut payload = None;
     for binding in route.output {
         let Some(value) = object.remove(binding.member) else {
             continue;
         };
         match binding.location {
-            Location::Header => response.headers.push((binding.name, text_of(&value))),
+            Location::Header => headers.push((binding.name, text_of(&value))),
             Location::StatusCode => {
-                response.status = value
+                status = value
                     .as_u64()
                     .and_then(|s| u16::try_from(s).ok())
                     .unwrap_or(route.status);
@@ -298,41 +327,33 @@ pub fn encode_output(route: &Route, output: Value) -> Result<RestResponse, RestE
             Location::Uri | Location::Query => {}
         }
     }
-    response.body = match payload {
+    let mut content_type = Protocol::RestJson1.content_type();
+    let body = match payload {
         Some((binding, Value::String(encoded))) if binding.kind == Kind::Blob => {
-            response.content_type = "application/octet-stream";
+            content_type = "application/octet-stream";
             base64::engine::general_purpose::STANDARD
                 .decode(encoded)
                 .map_err(|e| RestError::Serialization(format!("a blob payload: {e}")))?
         }
         Some((_, value)) => serde_json::to_vec(&value)
             .map_err(|e| RestError::Serialization(format!("a payload: {e}")))?,
-        None if route.status == 204 => Vec::new(),
+        None if status == 204 => Vec::new(),
         None => serde_json::to_vec(&Value::Object(object))
             .map_err(|e| RestError::Serialization(format!("an output: {e}")))?,
     };
-    Ok(response)
+    Ok(WireResponse {
+        status: StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+        content_type,
+        error_type: None,
+        headers,
+        body,
+    })
 }
 
 fn text_of(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         other => other.to_string(),
-    }
-}
-
-/// An error as restJson1 clients read it: the code in `X-Amzn-ErrorType`,
-/// the message in the body (`Type` says whose fault it was).
-pub fn encode_error(status: u16, code: &str, message: &str, sender_fault: bool) -> RestResponse {
-    let body = serde_json::json!({
-        "Type": if sender_fault { "User" } else { "Service" },
-        "message": message,
-    });
-    RestResponse {
-        status,
-        headers: vec![("x-amzn-errortype", code.to_owned())],
-        content_type: "application/json",
-        body: body.to_string().into_bytes(),
     }
 }
 
@@ -486,7 +507,7 @@ mod tests {
             serde_json::json!({"StatusCode": 200, "FunctionError": "Unhandled", "Payload": "eyJrIjoxfQ=="}),
         )
         .expect("encoded");
-        assert_eq!(out.status, 200);
+        assert_eq!(out.status, StatusCode::OK);
         assert_eq!(
             out.headers,
             [("x-amz-function-error", "Unhandled".to_owned())]
@@ -496,11 +517,22 @@ mod tests {
         let out = encode_output(get, serde_json::json!({"Configuration": {"Timeout": 3}}))
             .expect("encoded");
         assert_eq!(out.body, br#"{"Configuration":{"Timeout":3}}"#);
-        let error = encode_error(404, "ResourceNotFoundException", "Function not found", true);
-        assert_eq!(error.status, 404);
-        assert_eq!(
-            error.headers,
-            [("x-amzn-errortype", "ResourceNotFoundException".to_owned())]
+        let error = crate::encode_error(
+            Some(Service::Lambda),
+            Protocol::RestJson1,
+            "rid",
+            &RestError::NoRoute {
+                method: "GET".into(),
+                path: "/x".into(),
+            }
+            .into_api_error(),
         );
+        assert_eq!(error.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            error.error_type.as_deref(),
+            Some("UnknownOperationException")
+        );
+        let body: Value = serde_json::from_slice(&error.body).expect("JSON");
+        assert_eq!(body["Type"], "User");
     }
 }

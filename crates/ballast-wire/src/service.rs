@@ -13,12 +13,18 @@ pub enum Protocol {
     AwsJson10,
     /// `application/x-amz-json-1.1` with `X-Amz-Target` (SSM).
     AwsJson11,
+    /// restJson1: the operation from the method and path, members also in
+    /// the path, query and headers (Lambda; see [`crate::rest`]).
+    RestJson1,
 }
 
 impl Protocol {
     /// Whether requests and responses are JSON documents.
     pub fn is_json(self) -> bool {
-        matches!(self, Protocol::AwsJson10 | Protocol::AwsJson11)
+        matches!(
+            self,
+            Protocol::AwsJson10 | Protocol::AwsJson11 | Protocol::RestJson1
+        )
     }
 
     /// The Content-Type of responses.
@@ -27,6 +33,7 @@ impl Protocol {
             Protocol::AwsQuery | Protocol::Ec2Query => "text/xml",
             Protocol::AwsJson10 => "application/x-amz-json-1.0",
             Protocol::AwsJson11 => "application/x-amz-json-1.1",
+            Protocol::RestJson1 => "application/json",
         }
     }
 }
@@ -43,6 +50,7 @@ pub enum Service {
     DynamoDb,
     /// EventBridge (its signing name and model are still `events`).
     Events,
+    Lambda,
     /// The message delivery service Run Command's agents poll (no public
     /// model; see `ballast-api/src/ec2messages`).
     Ec2Messages,
@@ -50,7 +58,7 @@ pub enum Service {
 
 impl Service {
     /// Every service, in a stable order.
-    pub const ALL: [Service; 9] = [
+    pub const ALL: [Service; 10] = [
         Service::Elbv2,
         Service::AutoScaling,
         Service::Iam,
@@ -59,6 +67,7 @@ impl Service {
         Service::Ssm,
         Service::DynamoDb,
         Service::Events,
+        Service::Lambda,
         Service::Ec2Messages,
     ];
 
@@ -70,6 +79,7 @@ impl Service {
             Service::Ec2 => Protocol::Ec2Query,
             Service::Ssm | Service::Events | Service::Ec2Messages => Protocol::AwsJson11,
             Service::DynamoDb => Protocol::AwsJson10,
+            Service::Lambda => Protocol::RestJson1,
         }
     }
 
@@ -84,6 +94,7 @@ impl Service {
             Service::Ssm => "ssm",
             Service::DynamoDb => "dynamodb",
             Service::Events => "events",
+            Service::Lambda => "lambda",
             Service::Ec2Messages => "ec2messages",
         }
     }
@@ -99,6 +110,7 @@ impl Service {
             Service::Ssm => "2014-11-06",
             Service::DynamoDb => "2012-08-10",
             Service::Events => "2015-10-07",
+            Service::Lambda => "2015-03-31",
             Service::Ec2Messages => "2016-11-14",
         }
     }
@@ -111,7 +123,11 @@ impl Service {
             Service::Iam => "https://iam.amazonaws.com/doc/2010-05-08/",
             Service::Sts => "https://sts.amazonaws.com/doc/2011-06-15/",
             Service::Ec2 => "http://ec2.amazonaws.com/doc/2016-11-15/",
-            Service::Ssm | Service::DynamoDb | Service::Events | Service::Ec2Messages => "",
+            Service::Ssm
+            | Service::DynamoDb
+            | Service::Events
+            | Service::Lambda
+            | Service::Ec2Messages => "",
         }
     }
 
@@ -131,7 +147,9 @@ impl Service {
         match self.protocol() {
             Protocol::AwsQuery => "ValidationError",
             Protocol::Ec2Query => "InvalidParameterValue",
-            Protocol::AwsJson10 | Protocol::AwsJson11 => "ValidationException",
+            Protocol::AwsJson10 | Protocol::AwsJson11 | Protocol::RestJson1 => {
+                "ValidationException"
+            }
         }
     }
 
@@ -145,6 +163,7 @@ impl Service {
             Service::Iam => "ServiceFailure",
             Service::Ssm | Service::DynamoDb | Service::Ec2Messages => "InternalServerError",
             Service::Events => "InternalException",
+            Service::Lambda => "ServiceException",
             Service::Elbv2 | Service::AutoScaling | Service::Sts => "InternalFailure",
         }
     }

@@ -208,6 +208,10 @@ impl Ballast {
         aws_sdk_eventbridge::Client::new(&self.config())
     }
 
+    pub fn lambda(&self) -> aws_sdk_lambda::Client {
+        aws_sdk_lambda::Client::new(&self.config())
+    }
+
     pub fn sts(&self) -> aws_sdk_sts::Client {
         aws_sdk_sts::Client::new(&self.config())
     }

@@ -34,6 +34,7 @@ mod ec2;
 mod elbv2;
 mod events;
 mod iam;
+mod lambda;
 mod ssm;
 
 use ballast_core::iam::policy::{self, Context, Decision, DocumentKind, PolicyDocument};
@@ -184,6 +185,7 @@ fn access(state: &ApiState, tx: &Tx<'_>, request: &ApiRequest) -> Result<Access,
         Service::Ssm => ssm::access(&names),
         Service::DynamoDb => dynamodb::access(&names),
         Service::Events => events::access(&names),
+        Service::Lambda => lambda::access(&names),
         Service::Elbv2 => elbv2::access(&names),
         Service::Ec2 => ec2::access(&names),
         Service::AutoScaling => autoscaling::access(&names),
@@ -249,6 +251,7 @@ fn action_prefix(service: Service) -> &'static str {
         Service::AutoScaling => "autoscaling",
         Service::DynamoDb => "dynamodb",
         Service::Events => "events",
+        Service::Lambda => "lambda",
         Service::Ec2Messages => "ec2messages",
     }
 }
@@ -292,6 +295,7 @@ fn denied(
         Protocol::AwsJson10 | Protocol::AwsJson11 => {
             ("AccessDeniedException", StatusCode::BAD_REQUEST)
         }
+        Protocol::RestJson1 => ("AccessDeniedException", StatusCode::FORBIDDEN),
         Protocol::Ec2Query => ("UnauthorizedOperation", StatusCode::FORBIDDEN),
         Protocol::AwsQuery => ("AccessDenied", StatusCode::FORBIDDEN),
     };

@@ -25,6 +25,7 @@ mod elbv2_target_groups;
 mod eventbridge;
 mod iam;
 mod instance_roles;
+mod lambda;
 mod maintenance_window_runs;
 mod maintenance_windows;
 mod run_command;

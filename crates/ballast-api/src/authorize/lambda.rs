@@ -1,0 +1,28 @@
+//! Lambda: the function a request names (`FunctionName`: a name or an
+//! ARN), decided on the function's ARN with its tags; ListFunctions is
+//! decided on `*`.
+
+use ballast_core::lambda;
+use serde_json::Value;
+
+use super::{Access, Names, Resource, Unnamed};
+
+pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
+    let Some(Value::Object(body)) = names.params::<Option<Value>>()? else {
+        return Ok(Access::default());
+    };
+    let scope = &names.state.scope;
+    let resources = body
+        .get("FunctionName")
+        .and_then(Value::as_str)
+        .map(|text| {
+            // A name the handler will refuse is decided on what it says.
+            let name = lambda::function_name(scope, text).unwrap_or(text);
+            let arn = lambda::arn(scope, name);
+            Resource::tagged(names.tx, arn.clone(), &arn)
+        })
+        .transpose()?
+        .into_iter()
+        .collect();
+    Ok(Access::on(resources))
+}

@@ -1,0 +1,49 @@
+//! AWS Lambda (restJson1): functions and their resource policies. Invoke
+//! is routed but not served yet (functions do not run yet: issue 17).
+
+mod functions;
+mod permissions;
+
+use ballast_core::lambda::Error as Rule;
+use ballast_model::lambda::errors;
+
+use crate::dispatch::{call, call_no_output, routes};
+use crate::error::{ErrorCode, HandlerError};
+
+routes! {
+    /// The Lambda operations Ballast implements.
+    pub enum Operation;
+
+    /// Routes a Lambda request to its handler.
+    fn handle(state, ctx, request) {
+        CreateFunction => call(ctx, request, |i| functions::create(state, i)),
+        GetFunction => call(ctx, request, |i| functions::get(state, i)),
+        GetFunctionConfiguration => call(ctx, request, |i| functions::get_configuration(state, i)),
+        ListFunctions => call(ctx, request, |i| functions::list(state, i)),
+        UpdateFunctionCode => call(ctx, request, |i| functions::update_code(state, i)),
+        UpdateFunctionConfiguration => {
+            call(ctx, request, |i| functions::update_configuration(state, i))
+        },
+        DeleteFunction => call(ctx, request, |i| functions::delete(state, i)),
+        AddPermission => call(ctx, request, |i| permissions::add(state, i)),
+        RemovePermission => call_no_output(ctx, request, |i| permissions::remove(state, i)),
+        GetPolicy => call(ctx, request, |i| permissions::get(state, i)),
+    }
+}
+
+/// A failure inside a Lambda handler.
+pub(crate) type Error = HandlerError<Rule>;
+
+impl ErrorCode for Rule {
+    fn shape(&self) -> Option<ballast_model::ErrorShape> {
+        Some(match self {
+            Rule::Validation(_) => return None,
+            Rule::InvalidParameter(_) => errors::INVALID_PARAMETER_VALUE_EXCEPTION,
+            Rule::NotFound(_) => errors::RESOURCE_NOT_FOUND_EXCEPTION,
+            Rule::Conflict(_) => errors::RESOURCE_CONFLICT_EXCEPTION,
+            Rule::PreconditionFailed(_) => errors::PRECONDITION_FAILED_EXCEPTION,
+        })
+    }
+
+    const SERVICE: ballast_wire::Service = ballast_wire::Service::Lambda;
+}

@@ -1,0 +1,569 @@
+//! Lambda functions: what CreateFunction and UpdateFunction* accept, the
+//! record a function is, how requests name one, and its resource policy
+//! (who may invoke it: AddPermission, RemovePermission, GetPolicy).
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::Scope;
+
+/// The runtimes Ballast runs: the host's Python for `python3.*`, and any
+/// executable `bootstrap` for the OS-only runtimes.
+pub const RUNTIMES: &[&str] = &[
+    "python3.9",
+    "python3.10",
+    "python3.11",
+    "python3.12",
+    "python3.13",
+    "provided.al2",
+    "provided.al2023",
+];
+
+/// AWS's defaults and limits.
+pub const DEFAULT_TIMEOUT_SECONDS: i32 = 3;
+pub const DEFAULT_MEMORY_MB: i32 = 128;
+/// The longest a function may run (15 minutes).
+pub const MAX_TIMEOUT_SECONDS: i32 = 900;
+/// The largest zip CreateFunction takes inline (50 MB, base64 decoded).
+pub const MAX_ZIP_BYTES: usize = 50 * 1024 * 1024;
+
+/// Why Lambda refuses a request, one arm per error code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// `ValidationException`: a limit the service checks beyond the model.
+    #[error("{0}")]
+    Validation(String),
+    /// `InvalidParameterValueException`.
+    #[error("{0}")]
+    InvalidParameter(String),
+    /// `ResourceNotFoundException`.
+    #[error("{0}")]
+    NotFound(String),
+    /// `ResourceConflictException`.
+    #[error("{0}")]
+    Conflict(String),
+    /// `PreconditionFailedException`: a `RevisionId` that is not the
+    /// function's.
+    #[error("{0}")]
+    PreconditionFailed(String),
+}
+
+impl Error {
+    fn function_not_found(scope: &Scope, name: &str) -> Error {
+        Error::NotFound(format!("Function not found: {}", arn(scope, name)))
+    }
+}
+
+/// A function (its unpublished `$LATEST`: Ballast has no versions yet).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Function {
+    pub name: String,
+    pub runtime: String,
+    pub handler: Option<String>,
+    pub role: String,
+    pub description: String,
+    pub timeout_seconds: i32,
+    pub memory_mb: i32,
+    pub environment: BTreeMap<String, String>,
+    pub code: Code,
+    pub last_modified_millis: i64,
+    /// Changes with every update; a request may name the one it expects.
+    pub revision_id: String,
+    pub policy: Vec<Statement>,
+}
+
+/// A function's deployment package, as its zip's hash and size (the bytes
+/// are kept by hash in the store).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Code {
+    /// Base64 of the zip's SHA-256, as `CodeSha256` shows it.
+    pub sha256: String,
+    pub size: i64,
+}
+
+impl Code {
+    /// Checks a zip given inline (`Code.ZipFile`) and describes it.
+    pub fn of_zip(zip: &[u8]) -> Result<Code, Error> {
+        if zip.len() > MAX_ZIP_BYTES {
+            return Err(Error::InvalidParameter(format!(
+                "Unzipped size must be smaller than {MAX_ZIP_BYTES} bytes"
+            )));
+        }
+        // A zip starts with a local file header, or is empty and starts
+        // with the end of its central directory.
+        if !(zip.starts_with(b"PK\x03\x04") || zip.starts_with(b"PK\x05\x06")) {
+            return Err(Error::InvalidParameter(
+                "Could not unzip uploaded file. Please check your file, then try to upload again."
+                    .to_owned(),
+            ));
+        }
+        let digest = Sha256::digest(zip);
+        Ok(Code {
+            sha256: base64::engine::general_purpose::STANDARD.encode(digest),
+            size: i64::try_from(zip.len()).unwrap_or(i64::MAX),
+        })
+    }
+}
+
+/// What CreateFunction or UpdateFunctionConfiguration sets (`None`: keep,
+/// or the default on create).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settings {
+    pub runtime: Option<String>,
+    pub handler: Option<String>,
+    pub role: Option<String>,
+    pub description: Option<String>,
+    pub timeout_seconds: Option<i32>,
+    pub memory_mb: Option<i32>,
+    pub environment: Option<BTreeMap<String, String>>,
+}
+
+impl Function {
+    /// A new function from CreateFunction's settings and code.
+    pub fn new(
+        name: &str,
+        settings: Settings,
+        code: Code,
+        now_millis: i64,
+        revision_id: String,
+    ) -> Result<Function, Error> {
+        let runtime = settings.runtime.clone().ok_or_else(|| {
+            Error::InvalidParameter("Runtime is required for .zip file archive functions.".into())
+        })?;
+        let mut function = Function {
+            name: name.to_owned(),
+            runtime,
+            handler: None,
+            role: String::new(),
+            description: String::new(),
+            timeout_seconds: DEFAULT_TIMEOUT_SECONDS,
+            memory_mb: DEFAULT_MEMORY_MB,
+            environment: BTreeMap::new(),
+            code,
+            last_modified_millis: now_millis,
+            revision_id,
+            policy: Vec::new(),
+        };
+        function.configure(settings, now_millis, String::new())?;
+        Ok(function)
+    }
+
+    /// Applies UpdateFunctionConfiguration's settings (and CreateFunction's).
+    pub fn configure(
+        &mut self,
+        settings: Settings,
+        now_millis: i64,
+        revision_id: String,
+    ) -> Result<(), Error> {
+        let mut next = self.clone();
+        if let Some(runtime) = settings.runtime {
+            next.runtime = runtime;
+        }
+        if let Some(handler) = settings.handler {
+            next.handler = Some(handler);
+        }
+        if let Some(role) = settings.role {
+            next.role = role;
+        }
+        if let Some(description) = settings.description {
+            next.description = description;
+        }
+        if let Some(timeout) = settings.timeout_seconds {
+            next.timeout_seconds = timeout;
+        }
+        if let Some(memory) = settings.memory_mb {
+            next.memory_mb = memory;
+        }
+        if let Some(environment) = settings.environment {
+            next.environment = environment;
+        }
+        next.check()?;
+        next.last_modified_millis = now_millis;
+        if !revision_id.is_empty() {
+            next.revision_id = revision_id;
+        }
+        *self = next;
+        Ok(())
+    }
+
+    fn check(&self) -> Result<(), Error> {
+        if self.timeout_seconds > MAX_TIMEOUT_SECONDS {
+            return Err(Error::Validation(format!(
+                "1 validation error detected: Value '{}' at 'timeout' failed to satisfy constraint: Member must have value less than or equal to {MAX_TIMEOUT_SECONDS}",
+                self.timeout_seconds
+            )));
+        }
+        if !RUNTIMES.contains(&self.runtime.as_str()) {
+            return Err(Error::InvalidParameter(format!(
+                "The runtime parameter of {} is not supported by Ballast: it runs {}.",
+                self.runtime,
+                RUNTIMES.join(", ")
+            )));
+        }
+        if self.runtime.starts_with("python") && self.handler.is_none() {
+            return Err(Error::InvalidParameter(
+                "Handler is required for .zip file archive functions.".to_owned(),
+            ));
+        }
+        for key in self.environment.keys() {
+            if RESERVED_VARIABLES.contains(&key.as_str()) {
+                return Err(Error::InvalidParameter(format!(
+                    "Lambda was unable to configure your environment variables because the environment variables you have provided contains reserved keys that are currently not supported for modification. Reserved keys used in this request: {key}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks a request's `RevisionId` against the function's.
+    pub fn check_revision(&self, expected: Option<&str>) -> Result<(), Error> {
+        match expected {
+            Some(id) if id != self.revision_id => Err(Error::PreconditionFailed(
+                "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id"
+                    .to_owned(),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Adds a statement to the resource policy (AddPermission).
+    pub fn add_permission(&mut self, statement: Statement) -> Result<(), Error> {
+        if self.policy.iter().any(|s| s.sid == statement.sid) {
+            return Err(Error::Conflict(format!(
+                "The statement id ({}) provided already exists. Please provide a new statement id, or remove the existing statement.",
+                statement.sid
+            )));
+        }
+        self.policy.push(statement);
+        Ok(())
+    }
+
+    /// Removes a statement from the resource policy (RemovePermission).
+    pub fn remove_permission(&mut self, sid: &str) -> Result<(), Error> {
+        let before = self.policy.len();
+        self.policy.retain(|s| s.sid != sid);
+        if self.policy.len() == before {
+            return Err(Error::NotFound(format!(
+                "Statement {sid} is not found in resource policy."
+            )));
+        }
+        Ok(())
+    }
+
+    /// The resource policy as GetPolicy returns it (a JSON document).
+    pub fn policy_document(&self, scope: &Scope) -> Result<String, Error> {
+        if self.policy.is_empty() {
+            return Err(Error::NotFound(
+                "The resource you requested does not exist.".to_owned(),
+            ));
+        }
+        let statements: Vec<serde_json::Value> = self
+            .policy
+            .iter()
+            .map(|s| s.document(&arn(scope, &self.name)))
+            .collect();
+        Ok(serde_json::json!({
+            "Version": "2012-10-17",
+            "Id": "default",
+            "Statement": statements,
+        })
+        .to_string())
+    }
+}
+
+/// Variables Lambda sets itself, which a function may not.
+const RESERVED_VARIABLES: &[&str] = &[
+    "_HANDLER",
+    "AWS_REGION",
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API",
+    "LAMBDA_TASK_ROOT",
+    "LAMBDA_RUNTIME_DIR",
+];
+
+/// One statement of a function's resource policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Statement {
+    pub sid: String,
+    /// `lambda:InvokeFunction`, …
+    pub action: String,
+    /// A service (`events.amazonaws.com`), an account or an ARN.
+    pub principal: String,
+    pub source_arn: Option<String>,
+    pub source_account: Option<String>,
+}
+
+impl Statement {
+    /// The statement as a policy document writes it.
+    pub fn document(&self, function_arn: &str) -> serde_json::Value {
+        let principal = if self.principal.ends_with(".amazonaws.com") {
+            serde_json::json!({"Service": self.principal})
+        } else if self.principal.chars().all(|c| c.is_ascii_digit()) {
+            serde_json::json!({"AWS": format!("arn:aws:iam::{}:root", self.principal)})
+        } else {
+            serde_json::json!({"AWS": self.principal})
+        };
+        let mut statement = serde_json::json!({
+            "Sid": self.sid,
+            "Effect": "Allow",
+            "Principal": principal,
+            "Action": self.action,
+            "Resource": function_arn,
+        });
+        let mut condition = serde_json::Map::new();
+        if let Some(arn) = &self.source_arn {
+            condition.insert(
+                "ArnLike".to_owned(),
+                serde_json::json!({"AWS:SourceArn": arn}),
+            );
+        }
+        if let Some(account) = &self.source_account {
+            condition.insert(
+                "StringEquals".to_owned(),
+                serde_json::json!({"AWS:SourceAccount": account}),
+            );
+        }
+        if !condition.is_empty() {
+            statement["Condition"] = serde_json::Value::Object(condition);
+        }
+        statement
+    }
+}
+
+/// `arn:aws:lambda:REGION:ACCOUNT:function:NAME`.
+pub fn arn(scope: &Scope, name: &str) -> String {
+    format!(
+        "arn:aws:lambda:{}:{}:function:{name}",
+        scope.region, scope.account
+    )
+}
+
+/// The function a `FunctionName` names: a name, a full ARN or a partial
+/// one (`ACCOUNT:function:NAME`), with an optional `:QUALIFIER`. Only
+/// `$LATEST` exists as a qualifier.
+pub fn function_name<'a>(scope: &Scope, text: &'a str) -> Result<&'a str, Error> {
+    let parts: Vec<&str> = text.split(':').collect();
+    let (name, qualifier) = match parts.as_slice() {
+        [name] => (*name, None),
+        [name, qualifier] => (*name, Some(*qualifier)),
+        [account, "function", name] => {
+            check_account(scope, account)?;
+            (*name, None)
+        }
+        [account, "function", name, qualifier] => {
+            check_account(scope, account)?;
+            (*name, Some(*qualifier))
+        }
+        [
+            "arn",
+            "aws",
+            "lambda",
+            region,
+            account,
+            "function",
+            name,
+            rest @ ..,
+        ] if rest.len() <= 1 => {
+            if *region != scope.region {
+                return Err(Error::InvalidParameter(format!(
+                    "Functions from '{region}' are not reachable in this region ('{}')",
+                    scope.region
+                )));
+            }
+            check_account(scope, account)?;
+            (*name, rest.first().copied())
+        }
+        _ => {
+            return Err(Error::InvalidParameter(format!(
+                "The function name {text} is not a function name or ARN."
+            )));
+        }
+    };
+    latest_only(scope, name, qualifier)
+}
+
+/// The function a request names with its `FunctionName` and `Qualifier`
+/// member (only `$LATEST` exists).
+pub fn qualified_name<'a>(
+    scope: &Scope,
+    text: &'a str,
+    qualifier: Option<&str>,
+) -> Result<&'a str, Error> {
+    latest_only(scope, function_name(scope, text)?, qualifier)
+}
+
+/// Only `$LATEST` exists: Ballast publishes no versions or aliases.
+fn latest_only<'a>(
+    scope: &Scope,
+    name: &'a str,
+    qualifier: Option<&str>,
+) -> Result<&'a str, Error> {
+    match qualifier {
+        None | Some("$LATEST") => Ok(name),
+        Some(other) => Err(Error::NotFound(format!(
+            "Function not found: {}:{other}",
+            arn(scope, name)
+        ))),
+    }
+}
+
+fn check_account(scope: &Scope, account: &str) -> Result<(), Error> {
+    if account == scope.account {
+        Ok(())
+    } else {
+        Err(Error::NotFound(format!(
+            "Functions of account {account} are not in this account."
+        )))
+    }
+}
+
+/// The error for a function that does not exist.
+pub fn not_found(scope: &Scope, name: &str) -> Error {
+    Error::function_not_found(scope, name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope() -> Scope {
+        Scope {
+            region: "us-east-1".into(),
+            account: "000000000000".into(),
+        }
+    }
+
+    fn settings() -> Settings {
+        Settings {
+            runtime: Some("python3.12".into()),
+            handler: Some("index.handler".into()),
+            role: Some("arn:aws:iam::000000000000:role/attach".into()),
+            ..Settings::default()
+        }
+    }
+
+    fn code() -> Code {
+        Code::of_zip(b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0").expect("an empty zip")
+    }
+
+    #[test]
+    fn a_function_takes_aws_defaults_and_ballast_runtimes() {
+        let f = Function::new("attach", settings(), code(), 5, "r1".into()).expect("valid");
+        assert_eq!((f.timeout_seconds, f.memory_mb), (3, 128));
+        assert_eq!(f.code.size, 22);
+        assert_eq!(f.code.sha256.len(), 44);
+        let node = Settings {
+            runtime: Some("nodejs20.x".into()),
+            ..settings()
+        };
+        assert!(matches!(
+            Function::new("a", node, code(), 0, "r".into()),
+            Err(Error::InvalidParameter(_))
+        ));
+        let no_handler = Settings {
+            handler: None,
+            ..settings()
+        };
+        assert!(Function::new("a", no_handler.clone(), code(), 0, "r".into()).is_err());
+        let provided = Settings {
+            runtime: Some("provided.al2023".into()),
+            ..no_handler
+        };
+        assert!(Function::new("a", provided, code(), 0, "r".into()).is_ok());
+        assert!(matches!(
+            Code::of_zip(b"not a zip"),
+            Err(Error::InvalidParameter(_))
+        ));
+    }
+
+    #[test]
+    fn updates_are_all_or_nothing_and_revisions_are_checked() {
+        let mut f = Function::new("attach", settings(), code(), 0, "r1".into()).expect("valid");
+        let reserved = Settings {
+            timeout_seconds: Some(30),
+            environment: Some(BTreeMap::from([("AWS_REGION".into(), "x".into())])),
+            ..Settings::default()
+        };
+        assert!(f.configure(reserved, 1, "r2".into()).is_err());
+        assert_eq!(f.timeout_seconds, 3, "nothing changed");
+        f.configure(
+            Settings {
+                timeout_seconds: Some(30),
+                ..Settings::default()
+            },
+            1,
+            "r2".into(),
+        )
+        .expect("valid");
+        assert_eq!((f.timeout_seconds, f.revision_id.as_str()), (30, "r2"));
+        assert!(f.check_revision(Some("r1")).is_err());
+        assert!(f.check_revision(Some("r2")).is_ok());
+    }
+
+    #[test]
+    fn the_resource_policy_has_unique_sids_and_aws_shape() {
+        let mut f = Function::new("attach", settings(), code(), 0, "r1".into()).expect("valid");
+        assert!(matches!(
+            f.policy_document(&scope()),
+            Err(Error::NotFound(_))
+        ));
+        let statement = Statement {
+            sid: "events".into(),
+            action: "lambda:InvokeFunction".into(),
+            principal: "events.amazonaws.com".into(),
+            source_arn: Some("arn:aws:events:us-east-1:000000000000:rule/heal".into()),
+            source_account: None,
+        };
+        f.add_permission(statement.clone()).expect("added");
+        assert!(matches!(
+            f.add_permission(statement),
+            Err(Error::Conflict(_))
+        ));
+        let doc: serde_json::Value =
+            serde_json::from_str(&f.policy_document(&scope()).expect("a policy")).expect("JSON");
+        assert_eq!(
+            doc["Statement"][0]["Principal"]["Service"],
+            "events.amazonaws.com"
+        );
+        assert_eq!(
+            doc["Statement"][0]["Condition"]["ArnLike"]["AWS:SourceArn"],
+            "arn:aws:events:us-east-1:000000000000:rule/heal"
+        );
+        assert!(matches!(
+            f.remove_permission("nope"),
+            Err(Error::NotFound(_))
+        ));
+        f.remove_permission("events").expect("removed");
+    }
+
+    #[test]
+    fn functions_are_named_by_name_or_arn() {
+        let s = scope();
+        assert_eq!(function_name(&s, "attach"), Ok("attach"));
+        assert_eq!(function_name(&s, "attach:$LATEST"), Ok("attach"));
+        assert_eq!(
+            function_name(&s, "arn:aws:lambda:us-east-1:000000000000:function:attach"),
+            Ok("attach")
+        );
+        assert_eq!(
+            function_name(&s, "000000000000:function:attach"),
+            Ok("attach")
+        );
+        assert!(matches!(
+            function_name(&s, "attach:3"),
+            Err(Error::NotFound(_))
+        ));
+        assert!(function_name(&s, "arn:aws:lambda:eu-west-1:000000000000:function:a").is_err());
+    }
+}

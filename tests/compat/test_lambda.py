@@ -1,0 +1,149 @@
+"""Lambda through boto3 and the AWS CLI (restJson1): functions made, read,
+listed, updated and deleted, resource policies, and the errors AWS
+answers. (Invoke comes with functions that run.)"""
+
+import io
+import json
+import zipfile
+
+import pytest
+from botocore.exceptions import ClientError
+
+from ballast_compat import error_code, make_client
+
+TRUST_LAMBDA = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
+
+
+def package(source="def handler(event, context):\n    return event\n"):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("index.py", source)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def lam(endpoint):
+    return make_client("lambda", endpoint)
+
+
+@pytest.fixture(scope="module")
+def role(endpoint):
+    iam = make_client("iam", endpoint)
+    try:
+        return iam.create_role(RoleName="compat-lambda", AssumeRolePolicyDocument=TRUST_LAMBDA)["Role"]["Arn"]
+    except ClientError:
+        return iam.get_role(RoleName="compat-lambda")["Role"]["Arn"]
+
+
+def code_of(call, **kwargs):
+    with pytest.raises(ClientError) as err:
+        call(**kwargs)
+    return error_code(err.value)
+
+
+def test_functions_boto3(lam, role, uid):
+    name = f"attach-{uid}"
+    created = lam.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Handler="index.handler",
+        Role=role,
+        Code={"ZipFile": package()},
+        Environment={"Variables": {"VOLUME": "vol-1"}},
+        Tags={"seed": "003"},
+    )
+    assert created["FunctionArn"] == f"arn:aws:lambda:us-east-1:000000000000:function:{name}"
+    assert created["State"] == "Active" and created["Timeout"] == 3 and created["MemorySize"] == 128
+    lam.get_waiter("function_active_v2").wait(FunctionName=name)
+    got = lam.get_function(FunctionName=name)
+    assert got["Configuration"]["Environment"]["Variables"] == {"VOLUME": "vol-1"}
+    assert got["Tags"] == {"seed": "003"}
+    assert lam.get_function_configuration(FunctionName=created["FunctionArn"])["FunctionName"] == name
+    assert name in [f["FunctionName"] for f in lam.get_paginator("list_functions").paginate().build_full_result()["Functions"]]
+
+    updated = lam.update_function_configuration(FunctionName=name, Timeout=60, Description="attach the volume")
+    assert updated["Timeout"] == 60 and updated["Description"] == "attach the volume"
+    new_code = lam.update_function_code(FunctionName=name, ZipFile=package("def handler(e, c):\n    return 1\n"))
+    assert new_code["CodeSha256"] != created["CodeSha256"]
+
+    lam.add_permission(
+        FunctionName=name,
+        StatementId="events-invoke",
+        Action="lambda:InvokeFunction",
+        Principal="events.amazonaws.com",
+        SourceArn="arn:aws:events:us-east-1:000000000000:rule/heal",
+    )
+    policy = json.loads(lam.get_policy(FunctionName=name)["Policy"])
+    assert policy["Statement"][0]["Principal"] == {"Service": "events.amazonaws.com"}
+    lam.remove_permission(FunctionName=name, StatementId="events-invoke")
+    lam.delete_function(FunctionName=name)
+    assert code_of(lam.get_function, FunctionName=name) == "ResourceNotFoundException"
+
+
+def test_function_errors_boto3(lam, role, uid):
+    name = f"errors-{uid}"
+    lam.create_function(FunctionName=name, Runtime="python3.12", Handler="index.handler", Role=role, Code={"ZipFile": package()})
+    base = {"Runtime": "python3.12", "Handler": "index.handler", "Role": role, "Code": {"ZipFile": package()}}
+    cases = [
+        (lam.create_function, {**base, "FunctionName": name}, "ResourceConflictException"),
+        (lam.create_function, {**base, "FunctionName": f"n-{uid}", "Runtime": "nodejs20.x"}, "InvalidParameterValueException"),
+        (lam.create_function, {**base, "FunctionName": f"n-{uid}", "Code": {"ZipFile": b"plain text"}}, "InvalidParameterValueException"),
+        (lam.create_function, {**base, "FunctionName": f"n-{uid}", "Code": {"S3Bucket": "packages", "S3Key": "fn.zip"}}, "InvalidParameterValueException"),
+        (
+            lam.create_function,
+            {**base, "FunctionName": f"n-{uid}", "Role": "arn:aws:iam::000000000000:role/missing"},
+            "InvalidParameterValueException",
+        ),
+        (lam.get_function, {"FunctionName": "missing"}, "ResourceNotFoundException"),
+        (lam.get_function, {"FunctionName": name, "Qualifier": "3"}, "ResourceNotFoundException"),
+        (lam.delete_function, {"FunctionName": "missing"}, "ResourceNotFoundException"),
+        (lam.update_function_configuration, {"FunctionName": name, "Timeout": 1000}, "ValidationException"),
+        (lam.update_function_configuration, {"FunctionName": name, "RevisionId": "stale"}, "PreconditionFailedException"),
+        (lam.get_policy, {"FunctionName": name}, "ResourceNotFoundException"),
+        (lam.remove_permission, {"FunctionName": name, "StatementId": "none"}, "ResourceNotFoundException"),
+        (
+            lam.add_permission,
+            {"FunctionName": name, "StatementId": "s", "Action": "s3:GetObject", "Principal": "events.amazonaws.com"},
+            "ValidationException",
+        ),
+    ]
+    for call, kwargs, code in cases:
+        assert code_of(call, **kwargs) == code, (call.__name__, kwargs)
+    assert lam.get_function_configuration(FunctionName=name)["Timeout"] == 3
+
+
+def test_functions_cli(aws, role, uid, tmp_path):
+    name = f"cli-{uid}"
+    archive = tmp_path / "fn.zip"
+    archive.write_bytes(package())
+    rc, out, err = aws(
+        "lambda", "create-function", "--function-name", name, "--runtime", "python3.12",
+        "--handler", "index.handler", "--role", role, "--zip-file", f"fileb://{archive}",
+    )
+    assert rc == 0, err
+    assert out["FunctionName"] == name
+    rc, _, err = aws("lambda", "wait", "function-active-v2", "--function-name", name)
+    assert rc == 0, err
+    rc, out, err = aws("lambda", "list-functions")
+    assert rc == 0, err
+    assert name in [f["FunctionName"] for f in out["Functions"]]
+    rc, out, err = aws("lambda", "update-function-configuration", "--function-name", name, "--memory-size", "256")
+    assert rc == 0, err
+    assert out["MemorySize"] == 256
+    rc, out, err = aws(
+        "lambda", "add-permission", "--function-name", name, "--statement-id", "ev",
+        "--action", "lambda:InvokeFunction", "--principal", "events.amazonaws.com",
+    )
+    assert rc == 0, err
+    assert json.loads(out["Statement"])["Sid"] == "ev"
+    rc, _, err = aws("lambda", "delete-function", "--function-name", name)
+    assert rc == 0, err
+    rc, _, err = aws("lambda", "get-function", "--function-name", name)
+    assert rc != 0 and "ResourceNotFoundException" in err
