@@ -37,12 +37,7 @@ pub(super) fn create(
         // No snapshot exists until CreateSnapshot does.
         return Err(Rule::SnapshotNotFound(snapshot).into());
     }
-    if input.multi_attach_enabled == Some(true) {
-        return Err(Rule::InvalidParameterValue(
-            "Multi-Attach is not supported by Ballast's volumes.".to_owned(),
-        )
-        .into());
-    }
+    refuse_multi_attach(input.multi_attach_enabled)?;
     let spec = SpecRequest {
         size_gib: input.size,
         volume_type: input.volume_type.map(|t| t.as_str().to_owned()),
@@ -96,6 +91,16 @@ fn retried(tx: &Tx<'_>, new: &Volume) -> Result<Option<Volume>, Error> {
         ))
         .into())
     }
+}
+
+/// Multi-Attach (one io1/io2 volume in several instances) is refused.
+fn refuse_multi_attach(enabled: Option<bool>) -> Result<(), Rule> {
+    if enabled == Some(true) {
+        return Err(Rule::InvalidParameterValue(
+            "Multi-Attach is not supported by Ballast's volumes.".to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 /// The zone a new volume goes in: by name or by id, one of the region's.
@@ -197,12 +202,7 @@ pub(super) fn modify(
     input: ModifyVolumeInput,
 ) -> Result<ModifyVolumeOutput, Error> {
     check_volume_id(&input.volume_id)?;
-    if input.multi_attach_enabled == Some(true) {
-        return Err(Rule::InvalidParameterValue(
-            "Multi-Attach is not supported by Ballast's volumes.".to_owned(),
-        )
-        .into());
-    }
+    refuse_multi_attach(input.multi_attach_enabled)?;
     let request = SpecRequest {
         size_gib: input.size,
         volume_type: input.volume_type.map(|t| t.as_str().to_owned()),

@@ -54,12 +54,7 @@ pub(super) fn create(
 }
 
 pub(super) fn get(state: &ApiState, input: GetFunctionInput) -> Result<GetFunctionOutput, Error> {
-    let name = lambda::qualified_name(
-        &state.scope,
-        &input.function_name,
-        input.qualifier.as_deref(),
-    )?
-    .to_owned();
+    let name = named(state, &input.function_name, input.qualifier.as_deref())?;
     let arn = lambda::arn(&state.scope, &name);
     let (function, tags) = state
         .store
@@ -81,12 +76,7 @@ pub(super) fn get_configuration(
     state: &ApiState,
     input: GetFunctionConfigurationInput,
 ) -> Result<CreateFunctionOutput, Error> {
-    let name = lambda::qualified_name(
-        &state.scope,
-        &input.function_name,
-        input.qualifier.as_deref(),
-    )?
-    .to_owned();
+    let name = named(state, &input.function_name, input.qualifier.as_deref())?;
     let function = state.store.read(|tx| existing(state, tx, &name))?;
     Ok(view(state, function))
 }
@@ -171,12 +161,7 @@ pub(super) fn delete(
     state: &ApiState,
     input: DeleteFunctionInput,
 ) -> Result<DeleteFunctionOutput, Error> {
-    let name = lambda::qualified_name(
-        &state.scope,
-        &input.function_name,
-        input.qualifier.as_deref(),
-    )?
-    .to_owned();
+    let name = named(state, &input.function_name, input.qualifier.as_deref())?;
     state.store.write(|tx| -> Result<(), Error> {
         if !tx.delete_function(&name)? {
             return Err(lambda::not_found(&state.scope, &name).into());
@@ -187,6 +172,15 @@ pub(super) fn delete(
     Ok(DeleteFunctionOutput {
         status_code: Some(204),
     })
+}
+
+/// The function a request names (`FunctionName` with its `Qualifier`).
+pub(super) fn named(
+    state: &ApiState,
+    function_name: &str,
+    qualifier: Option<&str>,
+) -> Result<String, Error> {
+    Ok(lambda::qualified_name(&state.scope, function_name, qualifier)?.to_owned())
 }
 
 /// The function `name`, or AWS's not-found error.

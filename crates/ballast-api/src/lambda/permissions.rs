@@ -7,19 +7,14 @@ use ballast_model::lambda::{
 };
 
 use super::Error;
-use super::functions::{existing, revision};
+use super::functions::{existing, named, revision};
 use crate::ApiState;
 
 pub(super) fn add(
     state: &ApiState,
     input: AddPermissionInput,
 ) -> Result<AddPermissionOutput, Error> {
-    let name = lambda::qualified_name(
-        &state.scope,
-        &input.function_name,
-        input.qualifier.as_deref(),
-    )?
-    .to_owned();
+    let name = named(state, &input.function_name, input.qualifier.as_deref())?;
     let statement = Statement {
         sid: input.statement_id,
         action: input.action,
@@ -43,12 +38,7 @@ pub(super) fn add(
 }
 
 pub(super) fn remove(state: &ApiState, input: RemovePermissionInput) -> Result<(), Error> {
-    let name = lambda::qualified_name(
-        &state.scope,
-        &input.function_name,
-        input.qualifier.as_deref(),
-    )?
-    .to_owned();
+    let name = named(state, &input.function_name, input.qualifier.as_deref())?;
     state.store.write(|tx| -> Result<(), Error> {
         let mut function = existing(state, tx, &name)?;
         function.check_revision(input.revision_id.as_deref())?;
@@ -60,12 +50,7 @@ pub(super) fn remove(state: &ApiState, input: RemovePermissionInput) -> Result<(
 }
 
 pub(super) fn get(state: &ApiState, input: GetPolicyInput) -> Result<GetPolicyOutput, Error> {
-    let name = lambda::qualified_name(
-        &state.scope,
-        &input.function_name,
-        input.qualifier.as_deref(),
-    )?
-    .to_owned();
+    let name = named(state, &input.function_name, input.qualifier.as_deref())?;
     let function = state.store.read(|tx| existing(state, tx, &name))?;
     Ok(GetPolicyOutput {
         policy: Some(function.policy_document(&state.scope)?),
