@@ -64,7 +64,7 @@ fn accept(
         .filter(|rule| rule.matches(&event))
         .map(|rule| rule.name)
         .collect();
-    // Targets are invoked once Lambda functions can be (issue 17); until
+    // Targets are invoked once Lambda functions run; until
     // then a matched event is only logged.
     tracing::debug!(%event, ?matched, bus, "event put");
     Ok(PutEventsResultEntry {

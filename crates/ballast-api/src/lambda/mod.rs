@@ -1,5 +1,5 @@
 //! AWS Lambda (restJson1): functions and their resource policies. Invoke
-//! is routed but not served yet (functions do not run yet: issue 17).
+//! is routed but answers UnknownOperationException until functions run.
 
 mod functions;
 mod permissions;
