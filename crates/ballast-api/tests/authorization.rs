@@ -800,3 +800,96 @@ async fn eventbridge_calls_are_decided_on_the_rule_and_the_bus() {
         .ok();
     assert!(left.body.contains("theirs") && !left.body.contains("\"mine\""));
 }
+
+#[tokio::test]
+async fn lambda_calls_are_decided_on_the_function() {
+    let api = Api::new();
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    let role = api
+        .root(iam(
+            "CreateRole",
+            &[("RoleName", "fn"), ("AssumeRolePolicyDocument", trust)],
+        ))
+        .await
+        .ok()
+        .xml("Arn")
+        .expect("role ARN");
+    // An empty zip archive: its end-of-central-directory record alone.
+    let zip = "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==";
+    for name in ["mine", "theirs"] {
+        api.root(Call::rest(
+            "lambda",
+            "POST",
+            "/2015-03-31/functions",
+            Some(serde_json::json!({
+                "FunctionName": name, "Runtime": "python3.12", "Handler": "index.handler",
+                "Role": role, "Code": {"ZipFile": zip},
+            })),
+        ))
+        .await
+        .ok();
+    }
+    let theirs = "arn:aws:lambda:us-east-1:000000000000:function:theirs";
+    let developer = api
+        .session(
+            "developer",
+            &policy(&format!(
+                "{},{}",
+                allow("lambda:*", "*"),
+                deny("lambda:DeleteFunction", theirs)
+            )),
+        )
+        .await;
+    let delete = |name: &str| {
+        Call::rest(
+            "lambda",
+            "DELETE",
+            &format!("/2015-03-31/functions/{name}"),
+            None,
+        )
+    };
+    let refused = api.call(&developer, delete("theirs")).await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    refused.assert_code("AccessDeniedException");
+    assert!(refused.body.contains(theirs), "{}", refused.body);
+    // By ARN, the same function and the same decision.
+    let by_arn = api.call(&developer, delete(theirs)).await;
+    by_arn.assert_code("AccessDeniedException");
+    api.call(&developer, delete("mine")).await.ok();
+    let left = api
+        .root(Call::rest("lambda", "GET", "/2015-03-31/functions", None))
+        .await
+        .ok();
+    assert!(left.body.contains("\"theirs\"") && !left.body.contains("\"mine\""));
+
+    // Making a function passes its role: without iam:PassRole, refused.
+    let create = Call::rest(
+        "lambda",
+        "POST",
+        "/2015-03-31/functions",
+        Some(serde_json::json!({
+            "FunctionName": "again", "Runtime": "python3.12", "Handler": "index.handler",
+            "Role": role, "Code": {"ZipFile": zip},
+        })),
+    );
+    let refused = api.call(&developer, create.clone()).await;
+    refused.assert_code("AccessDeniedException");
+    assert!(
+        refused
+            .body
+            .contains(&format!("iam:PassRole on resource: {role}")),
+        "{}",
+        refused.body
+    );
+    let deployer = api
+        .session(
+            "deployer",
+            &policy(&format!(
+                "{},{}",
+                allow("lambda:CreateFunction", "*"),
+                allow("iam:PassRole", &role)
+            )),
+        )
+        .await;
+    api.call(&deployer, create).await.ok();
+}

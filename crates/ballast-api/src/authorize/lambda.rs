@@ -1,6 +1,7 @@
 //! Lambda: the function a request names (`FunctionName`: a name or an
 //! ARN), decided on the function's ARN with its tags; ListFunctions is
-//! decided on `*`.
+//! decided on `*`. CreateFunction and UpdateFunctionConfiguration pass
+//! their `Role` (`iam:PassRole`), as on AWS.
 
 use ballast_core::lambda;
 use serde_json::Value;
@@ -24,5 +25,13 @@ pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
         .transpose()?
         .into_iter()
         .collect();
-    Ok(Access::on(resources))
+    let mut access = Access::on(resources);
+    if matches!(
+        names.operation(),
+        "CreateFunction" | "UpdateFunctionConfiguration"
+    ) && let Some(role) = body.get("Role").and_then(Value::as_str)
+    {
+        access.passed_roles = vec![role.to_owned()];
+    }
+    Ok(access)
 }

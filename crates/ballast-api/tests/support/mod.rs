@@ -59,6 +59,9 @@ pub struct Call {
     signing_name: &'static str,
     content_type: &'static str,
     target: Option<String>,
+    /// `POST /` but for restJson1 calls, which are routed by both.
+    method: &'static str,
+    path: String,
     body: Vec<u8>,
 }
 
@@ -84,7 +87,26 @@ impl Call {
             signing_name: service,
             content_type: "application/x-www-form-urlencoded; charset=utf-8",
             target: None,
+            method: "POST",
+            path: "/".to_owned(),
             body: form.finish().into_bytes(),
+        }
+    }
+
+    /// A restJson1 call (`lambda`): the operation is the method and path.
+    pub fn rest(
+        service: &'static str,
+        method: &'static str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Call {
+        Call {
+            signing_name: service,
+            content_type: "application/json",
+            target: None,
+            method,
+            path: path.to_owned(),
+            body: body.map(|b| b.to_string().into_bytes()).unwrap_or_default(),
         }
     }
 
@@ -100,6 +122,8 @@ impl Call {
             signing_name: service,
             content_type,
             target: Some(format!("{prefix}.{operation}")),
+            method: "POST",
+            path: "/".to_owned(),
             body: body.to_string().into_bytes(),
         }
     }
@@ -110,11 +134,17 @@ impl Call {
 pub struct Reply {
     pub status: u16,
     pub body: String,
+    /// `x-amzn-ErrorType`, where restJson1 errors carry their code.
+    pub error_type: Option<String>,
 }
 
 impl Reply {
-    /// The error code of an XML (`<Code>`) or JSON (`__type`) error.
+    /// The error code of an XML (`<Code>`), JSON (`__type`) or restJson1
+    /// (`x-amzn-ErrorType`) error.
     pub fn code(&self) -> Option<String> {
+        if let Some(code) = &self.error_type {
+            return Some(code.clone());
+        }
         if let Some(start) = self.body.find("<Code>") {
             let rest = &self.body[start + 6..];
             return rest.find("</Code>").map(|end| rest[..end].to_owned());
@@ -211,15 +241,18 @@ impl Api {
             .build()
             .expect("signing params")
             .into();
+        let url = format!("http://ballast.test{}", call.path);
         let signable = SignableRequest::new(
-            "POST",
-            "http://ballast.test/",
+            call.method,
+            &url,
             headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
             SignableBody::Bytes(&call.body),
         )
         .expect("signable request");
         let (instructions, _) = sign(signable, &params).expect("sign").into_parts();
-        let mut request = http::Request::post("/");
+        let mut request = http::Request::builder()
+            .method(call.method)
+            .uri(call.path.as_str());
         for (name, value) in headers.iter().map(|(k, v)| (k.as_str(), v.as_str())) {
             request = request.header(name, value);
         }
@@ -234,6 +267,11 @@ impl Api {
             .await
             .expect("infallible");
         let status = response.status().as_u16();
+        let error_type = response
+            .headers()
+            .get("x-amzn-errortype")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let bytes = response
             .into_body()
             .collect()
@@ -243,6 +281,7 @@ impl Api {
         Reply {
             status,
             body: String::from_utf8_lossy(&bytes).into_owned(),
+            error_type,
         }
     }
 
