@@ -1,9 +1,8 @@
 //! DynamoDB: the tables (and indexes) a request names.
 
-use ballast_core::tags::Tag;
 use serde_json::Value;
 
-use super::{Access, Names, Resource, Unnamed, pairs};
+use super::{Access, Names, Resource, Unnamed, json_request_tags};
 use crate::dynamodb::table_arn;
 
 /// `TableName` (with `IndexName`, the index's ARN), `ResourceArn`, the
@@ -49,10 +48,5 @@ pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
         .into_iter()
         .map(|(arn, table)| Resource::tagged(names.tx, arn, &table))
         .collect::<Result<_, _>>()?;
-    let request_tags = body
-        .get("Tags")
-        .and_then(|tags| serde_json::from_value::<Vec<Tag>>(tags.clone()).ok())
-        .map(|tags| pairs(&tags))
-        .unwrap_or_default();
-    Ok(Access::on(resources).with_request_tags(request_tags))
+    Ok(Access::on(resources).with_request_tags(json_request_tags(&body)))
 }

@@ -5,10 +5,9 @@
 //! decided on `*`.
 
 use ballast_core::events::{bus, rule};
-use ballast_core::tags::Tag;
 use serde_json::Value;
 
-use super::{Access, Names, Resource, Unnamed, pairs};
+use super::{Access, Names, Resource, Unnamed, json_request_tags};
 
 pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
     let Some(Value::Object(body)) = names.params::<Option<Value>>()? else {
@@ -42,12 +41,7 @@ pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
         .into_iter()
         .map(|arn| Resource::tagged(names.tx, arn.clone(), &arn))
         .collect::<Result<_, _>>()?;
-    let request_tags = body
-        .get("Tags")
-        .and_then(|tags| serde_json::from_value::<Vec<Tag>>(tags.clone()).ok())
-        .map(|tags| pairs(&tags))
-        .unwrap_or_default();
-    Ok(Access::on(resources).with_request_tags(request_tags))
+    Ok(Access::on(resources).with_request_tags(json_request_tags(&body)))
 }
 
 /// The buses a PutEvents request's entries go to, each once.

@@ -233,6 +233,14 @@ impl Names<'_> {
     }
 }
 
+/// The `Tags` a JSON request sets (`[{"Key": …, "Value": …}]`), as pairs.
+fn json_request_tags(body: &serde_json::Map<String, serde_json::Value>) -> Vec<(String, String)> {
+    body.get("Tags")
+        .and_then(|tags| serde_json::from_value::<Vec<ballast_core::tags::Tag>>(tags.clone()).ok())
+        .map(|tags| pairs(&tags))
+        .unwrap_or_default()
+}
+
 /// Tags as `(key, value)` pairs.
 fn pairs(tags: &[ballast_core::tags::Tag]) -> Vec<(String, String)> {
     tags.iter()
