@@ -186,7 +186,8 @@ fn make_block_node(node: &Path, rdev: nix::libc::dev_t) -> io::Result<()> {
 }
 
 /// The instance's `/dev` under `root`, refused when it is not a directory
-/// of its own (a link out of the instance).
+/// of its own (a link out of the instance) or is the host's `/dev` (a
+/// root not yet built), so that the caller tries again later.
 fn inside_dev(root: &Path) -> io::Result<PathBuf> {
     let dev = root.join("dev");
     let meta = std::fs::symlink_metadata(&dev)?;
@@ -196,7 +197,17 @@ fn inside_dev(root: &Path) -> io::Result<PathBuf> {
             dev.display()
         )));
     }
+    if std::fs::metadata("/dev").is_ok_and(|host| same_file(&host, &meta)) {
+        return Err(io::Error::other(format!(
+            "{} is the host's /dev",
+            dev.display()
+        )));
+    }
     Ok(dev)
+}
+
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    a.dev() == b.dev() && a.ino() == b.ino()
 }
 
 fn inside(root: &Path, path: &Path) -> PathBuf {
@@ -251,5 +262,19 @@ mod tests {
         remove_node(root.path(), &device).expect("removed");
         assert!(!root.path().join("dev/xvdf").exists());
         assert!(std::fs::symlink_metadata(root.path().join("dev/sdf")).is_err());
+    }
+
+    #[test]
+    fn the_hosts_dev_is_never_an_instances() {
+        // A booting instance's `/proc/PID/root` is still the host's `/`.
+        let device = LoopDevice {
+            path: "/dev/loop3".into(),
+            major: 7,
+            minor: 3,
+        }
+        .as_named("/dev/sdz");
+        let refused = make_node(Path::new("/"), &device).expect_err("refused");
+        assert!(refused.to_string().contains("host's /dev"), "{refused}");
+        assert!(!Path::new("/dev/xvdz").exists());
     }
 }

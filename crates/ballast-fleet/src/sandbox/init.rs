@@ -70,8 +70,8 @@ pub struct InitSpec {
     #[serde(default)]
     pub devices: Vec<super::block::BlockDevice>,
     /// Where the launcher writes PID 1's process id (as the host numbers
-    /// it), through which the fleet reaches the running instance's `/dev`
-    /// and mounts.
+    /// it) once PID 1 has built the instance's root, through which the
+    /// fleet reaches the running instance's `/dev` and mounts.
     #[serde(default)]
     pub pid_file: Option<PathBuf>,
 }
@@ -148,20 +148,38 @@ pub fn run(spec_path: &Path) -> Result<Infallible, InitError> {
     // log, as a serial console is a device: a process that opens its
     // stdout again (`> /proc/1/fd/1`) cannot truncate the log.
     let (console_read, console_write) = sys("making the console", pipe())?;
+    // PID 1 says on this pipe when its root is built: only then may the
+    // fleet reach the instance's `/dev` through `/proc/PID/root` (before,
+    // that is the host's).
+    let (ready_read, ready_write) = sys("making the boot's ready pipe", pipe())?;
+    // Opened (and emptied of a previous boot's) now: once PID 1 has
+    // pivoted, this process shares its root, where the path is hidden.
+    let pid_file = spec
+        .pid_file
+        .as_ref()
+        .map(|path| io(format!("opening {}", path.display()), File::create(path)))
+        .transpose()?;
     // SAFETY: this process is single-threaded (it is `ballast
     // sandbox-init`, started before any runtime), so fork is sound.
     match sys("forking the instance's init", unsafe { fork() })? {
         ForkResult::Parent { child } => {
             drop(console_write);
-            if let Some(pid_file) = &spec.pid_file
-                && let Err(error) = fs::write(pid_file, child.to_string())
+            drop(ready_write);
+            if let Some(mut pid_file) = pid_file
+                && root_is_ready(ready_read)
+                && let Err(error) =
+                    std::io::Write::write_all(&mut pid_file, child.to_string().as_bytes())
             {
-                eprintln!("[ballast] writing {}: {error}", pid_file.display());
+                eprintln!("[ballast] writing PID 1's process id: {error}");
             }
             launcher(child, console_read)
         }
         ForkResult::Child => {
-            match attach_console(console_read, console_write).and_then(|()| pid1(&spec)) {
+            drop(ready_read);
+            drop(pid_file);
+            match attach_console(console_read, console_write)
+                .and_then(|()| pid1(&spec, ready_write))
+            {
                 Ok(never) => match never {},
                 Err(error) => {
                     eprintln!("[ballast] the sandbox could not boot: {error}");
@@ -184,6 +202,20 @@ fn handled_signals() -> SigSet {
         set.add(signal);
     }
     set
+}
+
+/// Waits for PID 1 to say its root is built: true on its byte, false when
+/// it closed the pipe without one (its boot failed).
+fn root_is_ready(ready: OwnedFd) -> bool {
+    let mut byte = [0u8; 1];
+    let mut pipe = File::from(ready);
+    loop {
+        match std::io::Read::read(&mut pipe, &mut byte) {
+            Ok(n) => return n == 1,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => return false,
+        }
+    }
 }
 
 /// Makes the console pipe the child's standard output and error.
@@ -226,8 +258,14 @@ fn launcher(child: Pid, console: OwnedFd) -> ! {
 
 /// PID 1 of the instance: build the root, boot, then reap until told to
 /// stop.
-fn pid1(spec: &InitSpec) -> Result<Infallible, InitError> {
+fn pid1(spec: &InitSpec, ready: OwnedFd) -> Result<Infallible, InitError> {
     enter_root(spec)?;
+    // The launcher waits for this byte (or for the pipe to close, when
+    // the boot failed) before it names this process to the fleet.
+    io(
+        "saying the root is ready",
+        std::io::Write::write_all(&mut File::from(ready), b"1"),
+    )?;
     let mut boot = Command::new("/bin/sh");
     boot.arg(&spec.boot_script)
         .env_clear()

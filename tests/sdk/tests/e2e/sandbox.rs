@@ -785,6 +785,9 @@ async fn an_ebs_volume_carries_its_filesystem_from_one_instance_to_the_next() {
     attach(&ballast, &volume, &second, "/dev/xvdb").await;
     wait_volume(&ballast, &volume, "attached").await;
     let text = console_with(&ballast, &second, "data-ready=yes").await;
+    // Attached as soon as the instance ran, before its root was built,
+    // the device still went to the instance's `/dev`, not the host's.
+    assert!(!Path::new("/dev/xvdb").exists(), "the host has /dev/xvdb");
     assert_eq!(reported(&text, "formatted"), Some("no"));
     assert_eq!(reported(&text, "mounted"), Some("yes"));
     let owner = reported(&text, "found").expect("the first instance's file");
