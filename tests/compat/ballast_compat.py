@@ -122,6 +122,13 @@ class BallastServer:
                         if "--instance-runtime" in self.extra_args
                         else ("--instance-runtime", "process")
                     ),
+                    # Python Lambda functions run under this suite's own
+                    # Python, which has boto3 as AWS's Python runtimes do.
+                    *(
+                        ()
+                        if "--lambda-python" in self.extra_args
+                        else ("--lambda-python", sys.executable)
+                    ),
                     *self.extra_args,
                 ],
                 stdout=log,

@@ -1,9 +1,11 @@
 """Lambda through boto3 and the AWS CLI (restJson1): functions made, read,
-listed, updated and deleted, resource policies, and the errors AWS
-answers. (Invoke comes with functions that run.)"""
+listed, updated, invoked (they really run) and deleted, resource policies,
+and the errors AWS answers."""
 
+import base64
 import io
 import json
+import time
 import zipfile
 
 import pytest
@@ -147,3 +149,111 @@ def test_functions_cli(aws, role, uid, tmp_path):
     assert rc == 0, err
     rc, _, err = aws("lambda", "get-function", "--function-name", name)
     assert rc != 0 and "ResourceNotFoundException" in err
+
+
+RUNNING = """
+import os
+import boto3
+
+def handler(event, context):
+    print("handling", event.get("n"))
+    if event.get("raise"):
+        raise KeyError("missing")
+    if "parameter" in event:
+        boto3.client("ssm").put_parameter(Name=event["parameter"], Value="done", Type="String", Overwrite=True)
+    return {"n": event.get("n"), "request": context.aws_request_id, "pid": os.getpid()}
+"""
+
+
+@pytest.fixture(scope="module")
+def running_role(endpoint):
+    iam = make_client("iam", endpoint)
+    name = "compat-lambda-running"
+    try:
+        arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST_LAMBDA)["Role"]["Arn"]
+    except ClientError:
+        arn = iam.get_role(RoleName=name)["Role"]["Arn"]
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ssm:*", "Resource": "*"}]}
+    iam.put_role_policy(RoleName=name, PolicyName="ssm", PolicyDocument=json.dumps(policy))
+    return arn
+
+
+def running_function(lam, role, name, timeout=30):
+    lam.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Handler="index.handler",
+        Role=role,
+        Timeout=timeout,
+        Code={"ZipFile": package(RUNNING)},
+    )
+
+
+def test_invoke_boto3(lam, running_role, endpoint, uid):
+    name = f"run-{uid}"
+    running_function(lam, running_role, name)
+
+    out = lam.invoke(FunctionName=name, Payload=json.dumps({"n": 1}), LogType="Tail")
+    assert out["StatusCode"] == 200
+    assert "FunctionError" not in out
+    assert out["ExecutedVersion"] == "$LATEST"
+    first = json.loads(out["Payload"].read())
+    assert first["n"] == 1
+    assert first["request"] == out["ResponseMetadata"]["RequestId"]
+    log = base64.b64decode(out["LogResult"]).decode()
+    assert log.startswith("START RequestId: ") and "handling 1" in log and "REPORT RequestId" in log
+
+    warm = json.loads(lam.invoke(FunctionName=name, Payload=b'{"n": 2}')["Payload"].read())
+    assert warm["pid"] == first["pid"]
+
+    failed = lam.invoke(FunctionName=name, Payload=json.dumps({"raise": True}))
+    assert failed["FunctionError"] == "Unhandled"
+    error = json.loads(failed["Payload"].read())
+    assert error["errorType"] == "KeyError" and error["errorMessage"] == "'missing'"
+
+    assert lam.invoke(FunctionName=name, InvocationType="DryRun")["StatusCode"] == 204
+
+    queued = lam.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"parameter": f"/async/{uid}"}))
+    assert queued["StatusCode"] == 202
+    ssm = make_client("ssm", endpoint)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            assert ssm.get_parameter(Name=f"/async/{uid}")["Parameter"]["Value"] == "done"
+            break
+        except ClientError:
+            assert time.monotonic() < deadline, "the queued event never ran"
+            time.sleep(0.05)
+
+    assert code_of(lam.invoke, FunctionName=name, Payload=b"{not json") == "InvalidRequestContentException"
+    assert code_of(lam.invoke, FunctionName=f"absent-{uid}") == "ResourceNotFoundException"
+    big = b'"' + b"x" * (1024 * 1024 + 1) + b'"'
+    assert code_of(lam.invoke, FunctionName=name, InvocationType="Event", Payload=big) == "RequestTooLargeException"
+
+
+def test_invoke_cli(aws, lam, running_role, uid, tmp_path):
+    name = f"run-cli-{uid}"
+    running_function(lam, running_role, name)
+    out_file = tmp_path / "out.json"
+    rc, out, err = aws(
+        "lambda", "invoke", "--function-name", name, "--payload", '{"n": 7}', "--log-type", "Tail", str(out_file)
+    )
+    assert rc == 0, err
+    printed = out
+    assert printed["StatusCode"] == 200 and "FunctionError" not in printed
+    assert "handling 7" in base64.b64decode(printed["LogResult"]).decode()
+    assert json.loads(out_file.read_text())["n"] == 7
+
+    rc, out, err = aws("lambda", "invoke", "--function-name", name, "--payload", '{"raise": true}', str(out_file))
+    assert rc == 0, err
+    assert out["FunctionError"] == "Unhandled"
+    assert json.loads(out_file.read_text())["errorType"] == "KeyError"
+
+    rc, out, err = aws(
+        "lambda", "invoke", "--function-name", name, "--invocation-type", "Event", "--payload", "{}", str(out_file)
+    )
+    assert rc == 0, err
+    assert out["StatusCode"] == 202
+
+    rc, _, err = aws("lambda", "invoke", "--function-name", name, "--payload", "nope", str(out_file))
+    assert rc != 0 and "InvalidRequestContentException" in err

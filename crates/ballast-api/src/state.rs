@@ -5,6 +5,7 @@ use std::sync::Arc;
 use ballast_core::address::{AddressBlock, InstanceAddresses};
 use ballast_core::autoscaling::AutoScaling;
 use ballast_core::ec2::fleet::Fleet;
+use ballast_core::lambda::invoke::Functions;
 use ballast_core::ssm::automation::Automation;
 use ballast_core::{Clock, Ids, Scope, TimeScale};
 use ballast_store::Store;
@@ -37,6 +38,8 @@ pub struct ApiState {
     pub autoscaling: Arc<dyn AutoScaling>,
     /// The Automation engine, told when executions start or are stopped.
     pub automation: Arc<dyn Automation>,
+    /// Lambda functions' runtime, which runs invocations.
+    pub functions: Arc<dyn Functions>,
     /// Wakes agents waiting for Run Command invocations.
     pub messages: Arc<crate::ec2messages::Mailbox>,
 }

@@ -892,4 +892,36 @@ async fn lambda_calls_are_decided_on_the_function() {
         )
         .await;
     api.call(&deployer, create).await.ok();
+
+    // Invoke is decided as lambda:InvokeFunction on the function.
+    let invoker = api
+        .session(
+            "invoker",
+            &policy(&allow(
+                "lambda:InvokeFunction",
+                "arn:aws:lambda:us-east-1:000000000000:function:again",
+            )),
+        )
+        .await;
+    let invoke = |name: &str| {
+        Call::rest(
+            "lambda",
+            "POST",
+            &format!("/2015-03-31/functions/{name}/invocations"),
+            Some(serde_json::json!({"k": 1})),
+        )
+    };
+    let refused = api.call(&invoker, invoke("theirs")).await;
+    refused.assert_code("AccessDeniedException");
+    assert!(
+        refused
+            .body
+            .contains(&format!("lambda:InvokeFunction on resource: {theirs}")),
+        "{}",
+        refused.body
+    );
+    // Allowed, it reaches the functions' runtime, which this in-process
+    // server does not have.
+    let allowed = api.call(&invoker, invoke("again")).await;
+    allowed.assert_code("ServiceException");
 }

@@ -418,6 +418,16 @@ const MIGRATIONS: &[&str] = &[
         zip    BLOB NOT NULL
     );
     "#,
+    // 19: Lambda's asynchronous invocation queue: Event invokes and
+    // EventBridge deliveries, each kept until a run of it ends.
+    r#"
+    CREATE TABLE lambda_queue (
+        id         TEXT PRIMARY KEY NOT NULL,
+        not_before INTEGER NOT NULL,
+        record     TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX lambda_queue_due ON lambda_queue (not_before);
+    "#,
 ];
 
 /// The schema version this build writes.

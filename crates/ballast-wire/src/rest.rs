@@ -337,7 +337,10 @@ pub fn encode_output(route: &Route, output: Value) -> Result<WireResponse, RestE
         }
         Some((_, value)) => serde_json::to_vec(&value)
             .map_err(|e| RestError::Serialization(format!("a payload: {e}")))?,
-        None if status == 204 => Vec::new(),
+        // An absent payload member is an empty body, as is a 204's.
+        None if status == 204 || route.output.iter().any(|b| b.location == Location::Payload) => {
+            Vec::new()
+        }
         None => serde_json::to_vec(&Value::Object(object))
             .map_err(|e| RestError::Serialization(format!("an output: {e}")))?,
     };
@@ -513,6 +516,13 @@ mod tests {
             [("x-amz-function-error", "Unhandled".to_owned())]
         );
         assert_eq!(out.body, b"{\"k\":1}");
+        // An Event invoke has no payload: its body is empty.
+        let queued =
+            encode_output(invoke, serde_json::json!({"StatusCode": 202})).expect("encoded");
+        assert_eq!(
+            (queued.status, queued.body.len()),
+            (StatusCode::ACCEPTED, 0)
+        );
         let get = &ROUTES[1];
         let out = encode_output(get, serde_json::json!({"Configuration": {"Timeout": 3}}))
             .expect("encoded");

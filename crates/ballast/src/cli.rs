@@ -146,6 +146,11 @@ pub struct UpArgs {
     #[arg(long, env = "BALLAST_IMDS_PORT", default_value_t = 8169)]
     pub imds_port: u16,
 
+    /// The Python that runs `python3.*` Lambda functions; like AWS's Python
+    /// runtimes it should be able to import boto3.
+    #[arg(long, env = "BALLAST_LAMBDA_PYTHON", default_value = "python3")]
+    pub lambda_python: PathBuf,
+
     /// The hosts file where load balancer DNS names are published so that
     /// ordinary clients resolve them; `off` leaves name resolution alone.
     #[arg(long, env = "BALLAST_HOSTS_FILE", default_value = "/etc/hosts")]

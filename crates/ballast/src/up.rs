@@ -126,6 +126,22 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
             secret_key: args.secret_key.clone(),
         },
     );
+    let executor = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let lambda = ballast_lambda::Lambda::new(
+        Arc::clone(&store),
+        Arc::clone(&clock),
+        Arc::clone(&ids),
+        scope.clone(),
+        time_scale,
+        ballast_lambda::LambdaOptions {
+            root: data_dir.join("lambda"),
+            python: args.lambda_python.clone(),
+        },
+        executor.handle().clone(),
+    );
     // The API signals the Automation engine, and the engine calls the API.
     let wake = ballast_automation::Wake::new();
     let state = ApiState {
@@ -142,6 +158,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         public_addresses,
         autoscaling: Arc::new(controller.clone()),
         automation: Arc::new(wake.clone()),
+        functions: Arc::new(lambda.clone()),
         messages: Arc::default(),
     };
     let automation = ballast_automation::Engine::new(
@@ -154,15 +171,20 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         wake,
     );
 
-    let executor = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
     let hosts = args.hosts_file().map(HostsFile::new);
     let served = executor.block_on(async {
         tokio::spawn(ballast_proxy::run(proxy));
         serve(
-            args, state, data_dir, fleet, controller, automation, runtime,
+            args,
+            state,
+            data_dir,
+            Services {
+                fleet,
+                controller,
+                automation,
+                lambda,
+            },
+            runtime,
         )
         .await
     });
@@ -174,15 +196,27 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     served
 }
 
+/// The loops `ballast up` runs beside the API.
+struct Services {
+    fleet: Fleet,
+    controller: Controller,
+    automation: ballast_automation::Engine,
+    lambda: ballast_lambda::Lambda,
+}
+
 async fn serve(
     args: UpArgs,
     state: ApiState,
     data_dir: std::path::PathBuf,
-    fleet: Fleet,
-    controller: Controller,
-    automation: ballast_automation::Engine,
+    services: Services,
     runtime: Runtime,
 ) -> anyhow::Result<()> {
+    let Services {
+        fleet,
+        controller,
+        automation,
+        lambda,
+    } = services;
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
@@ -210,6 +244,10 @@ async fn serve(
         let automation = automation.clone();
         async move { automation.run().await }
     });
+    let lambda_task = tokio::spawn({
+        let lambda = lambda.clone();
+        async move { lambda.run(format!("http://{reachable}")).await }
+    });
     let (stop_sweeper, sweeper_stop) = tokio::sync::watch::channel(false);
     let sweeper_task = tokio::spawn(crate::ttl_sweeper::run(
         Arc::clone(&state.store),
@@ -225,6 +263,10 @@ async fn serve(
     stop_sweeper.send_replace(true);
     if let Err(error) = sweeper_task.await {
         tracing::error!(%error, "the DynamoDB TTL sweeper stopped abnormally");
+    }
+    lambda.shutdown();
+    if let Err(error) = lambda_task.await {
+        tracing::error!(%error, "the Lambda runtime stopped abnormally");
     }
     automation.shutdown();
     if let Err(error) = automation_task.await {
@@ -275,6 +317,9 @@ fn print_banner(
             "  instances: process groups on {}, metadata on port {imds_port}",
             args.instance_cidr
         ),
+    }
+    if let Some(shortfall) = ballast_lambda::python_shortfall(&args.lambda_python) {
+        say!("  python Lambda functions: {shortfall}");
     }
     say!();
     say!("Point AWS tools at it by pasting:");

@@ -93,6 +93,19 @@ impl Ballast {
         } else {
             &["--listen", "127.0.0.1:0"]
         };
+        // Python Lambda functions need boto3: outside scripts/test (which
+        // says which Python), the compatibility suite's virtualenv has it.
+        let venv_python = binary()
+            .parent()
+            .and_then(Path::parent)
+            .map(|target| target.join("compat-venv/bin/python"))
+            .filter(|python| python.exists());
+        let lambda_python: Vec<std::ffi::OsString> = match venv_python {
+            Some(python) if std::env::var_os("BALLAST_LAMBDA_PYTHON").is_none() => {
+                vec!["--lambda-python".into(), python.into()]
+            }
+            _ => Vec::new(),
+        };
         let lb_block = format!("127.{octet}.0.0/17");
         let instance_block = format!("127.{octet}.128.0/17");
         let mut child = Command::new(binary())
@@ -104,6 +117,7 @@ impl Ballast {
             .args(["--instance-cidr", &instance_block])
             .args(hosts)
             .args(runtime)
+            .args(&lambda_python)
             .args(extra)
             .env("BALLAST_LOG", "warn")
             .stdout(Stdio::piped())

@@ -125,7 +125,7 @@ pub fn check(state: &ApiState, ctx: &RequestContext, request: &ApiRequest) -> Re
         Err(Unnamed::Params(error)) => return Err(error),
         Err(Unnamed::Store(error)) => return Err(internal(error)),
     };
-    let action = format!("{}:{}", action_prefix(request.service), request.operation);
+    let action = action(request.service, &request.operation);
     let base = Context {
         requested_region: Some(&state.scope.region),
         principal_arn: Some(&session.role.arn),
@@ -246,6 +246,17 @@ fn pairs(tags: &[ballast_core::tags::Tag]) -> Vec<(String, String)> {
     tags.iter()
         .map(|t| (t.key.clone(), t.value.clone()))
         .collect()
+}
+
+/// The IAM action a request is decided as: the operation's name under the
+/// service's prefix, except where IAM names it otherwise (Lambda's Invoke
+/// is `lambda:InvokeFunction`).
+fn action(service: Service, operation: &str) -> String {
+    let name = match (service, operation) {
+        (Service::Lambda, "Invoke") => "InvokeFunction",
+        _ => operation,
+    };
+    format!("{}:{name}", action_prefix(service))
 }
 
 /// The IAM service prefix of a service's actions.

@@ -1,7 +1,8 @@
-//! AWS Lambda (restJson1): functions and their resource policies. Invoke
-//! is routed but answers UnknownOperationException until functions run.
+//! AWS Lambda (restJson1): functions, their invocations and their
+//! resource policies.
 
 mod functions;
+mod invoke;
 mod permissions;
 
 use ballast_core::lambda::Error as Rule;
@@ -25,6 +26,7 @@ routes! {
             call(ctx, request, |i| functions::update_configuration(state, i))
         },
         DeleteFunction => call(ctx, request, |i| functions::delete(state, i)),
+        Invoke => call(ctx, request, |i| invoke::invoke(state, ctx, i)),
         AddPermission => call(ctx, request, |i| permissions::add(state, i)),
         RemovePermission => call_no_output(ctx, request, |i| permissions::remove(state, i)),
         GetPolicy => call(ctx, request, |i| permissions::get(state, i)),
@@ -42,6 +44,9 @@ impl ErrorCode for Rule {
             Rule::NotFound(_) => errors::RESOURCE_NOT_FOUND_EXCEPTION,
             Rule::Conflict(_) => errors::RESOURCE_CONFLICT_EXCEPTION,
             Rule::PreconditionFailed(_) => errors::PRECONDITION_FAILED_EXCEPTION,
+            Rule::InvalidRequestContent(_) => errors::INVALID_REQUEST_CONTENT_EXCEPTION,
+            Rule::RequestTooLarge(_) => errors::REQUEST_TOO_LARGE_EXCEPTION,
+            Rule::Service(_) => errors::SERVICE_EXCEPTION,
         })
     }
 

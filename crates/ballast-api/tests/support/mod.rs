@@ -205,6 +205,7 @@ impl Api {
             public_addresses: AddressBlock::parse("127.252.0.0/16").expect("block"),
             autoscaling: Arc::new(NoAutoScaling),
             automation: Arc::new(ballast_core::ssm::automation::NoAutomation),
+            functions: Arc::new(ballast_core::lambda::invoke::NoFunctions),
             messages: Arc::default(),
         };
         Api {

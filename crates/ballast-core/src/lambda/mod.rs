@@ -10,6 +10,8 @@ use sha2::{Digest, Sha256};
 
 use crate::Scope;
 
+pub mod invoke;
+
 /// The runtimes Ballast runs: the host's Python for `python3.*`, and any
 /// executable `bootstrap` for the OS-only runtimes.
 pub const RUNTIMES: &[&str] = &[
@@ -49,6 +51,16 @@ pub enum Error {
     /// function's.
     #[error("{0}")]
     PreconditionFailed(String),
+    /// `InvalidRequestContentException`: an Invoke payload that is not
+    /// JSON.
+    #[error("{0}")]
+    InvalidRequestContent(String),
+    /// `RequestTooLargeException`: an Invoke payload over the limit.
+    #[error("{0}")]
+    RequestTooLarge(String),
+    /// `ServiceException`: the function could not be run at all.
+    #[error("{0}")]
+    Service(String),
 }
 
 impl Error {

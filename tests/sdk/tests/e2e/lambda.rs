@@ -1,7 +1,7 @@
 //! Lambda end to end with aws-sdk-rust over restJson1: functions made,
 //! read, listed, updated and deleted, their resource policies, the errors
-//! AWS answers, and functions that survive kill -9. (Invoke comes with
-//! functions that run.)
+//! AWS answers, and functions that survive kill -9. (Functions that run
+//! are `lambda_invoke`'s.)
 
 use aws_sdk_lambda::Client;
 use aws_sdk_lambda::primitives::Blob;

@@ -26,6 +26,7 @@ mod eventbridge;
 mod iam;
 mod instance_roles;
 mod lambda;
+mod lambda_invoke;
 mod maintenance_window_runs;
 mod maintenance_windows;
 mod run_command;
