@@ -206,3 +206,55 @@ def test_eventbridge_cli(aws, uid):
     assert rc != 0 and "ResourceNotFoundException" in err
     rc, _, err = aws("events", "create-event-bus", "--name", "default")
     assert rc != 0 and "ResourceAlreadyExistsException" in err
+
+
+RECORDER = """
+import boto3
+
+def handler(event, context):
+    boto3.client("ssm").put_parameter(Name=event["parameter"], Value=event["value"], Type="String", Overwrite=True)
+"""
+
+
+def test_events_reach_a_permitted_function_boto3(events, endpoint, uid):
+    import io
+    import time
+    import zipfile
+
+    iam = make_client("iam", endpoint)
+    lam = make_client("lambda", endpoint)
+    ssm = make_client("ssm", endpoint)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }
+    role = iam.create_role(RoleName=f"recorder-{uid}", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    allow = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ssm:PutParameter", "Resource": "*"}]}
+    iam.put_role_policy(RoleName=f"recorder-{uid}", PolicyName="ssm", PolicyDocument=json.dumps(allow))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", RECORDER)
+    function = lam.create_function(
+        FunctionName=f"recorder-{uid}", Runtime="python3.12", Handler="app.handler", Role=role,
+        Timeout=30, Code={"ZipFile": buffer.getvalue()},
+    )["FunctionArn"]
+    rule = events.put_rule(Name=f"orders-{uid}", EventPattern=json.dumps({"source": [f"shop-{uid}"]}))["RuleArn"]
+    events.put_targets(
+        Rule=f"orders-{uid}",
+        Targets=[{"Id": "record", "Arn": function, "InputPath": "$.detail"}],
+    )
+    lam.add_permission(
+        FunctionName=f"recorder-{uid}", StatementId="events", Action="lambda:InvokeFunction",
+        Principal="events.amazonaws.com", SourceArn=rule,
+    )
+    detail = {"parameter": f"/orders/{uid}", "value": "paid"}
+    out = events.put_events(Entries=[{"Source": f"shop-{uid}", "DetailType": "order", "Detail": json.dumps(detail)}])
+    assert out["FailedEntryCount"] == 0
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            assert ssm.get_parameter(Name=f"/orders/{uid}")["Parameter"]["Value"] == "paid"
+            break
+        except ClientError:
+            assert time.monotonic() < deadline, "the event never reached the function"
+            time.sleep(0.05)

@@ -24,6 +24,7 @@ use ballast_core::address::InstanceAddresses;
 use ballast_core::autoscaling::AutoScaling;
 use ballast_core::ec2::fleet::Fleet;
 use ballast_core::elbv2::data_plane::DataPlane;
+use ballast_core::lambda::invoke::Functions;
 use ballast_core::{Clock, Ids, Scope, TimeScale};
 use ballast_store::Store;
 use tokio::sync::{Notify, watch};
@@ -43,6 +44,8 @@ pub struct ControllerOptions {
     /// its role.
     pub access_key: String,
     pub secret_key: String,
+    /// Lambda's runtime, told when a lifecycle event queued invocations.
+    pub functions: Arc<dyn Functions>,
 }
 
 /// The controller: the API signals it, the binary runs and stops it.
@@ -106,6 +109,9 @@ impl Controller {
                     }
                     if outcome.targets_changed {
                         self.inner.data_plane.changed();
+                    }
+                    if outcome.events_queued {
+                        self.inner.options.functions.queued();
                     }
                     for notice in outcome.notices {
                         notify::deliver(notice, &self.inner, &api_endpoint);

@@ -1,22 +1,21 @@
-//! Lifecycle hook notifications: the EventBridge-shaped event
-//! (`EC2 Instance-launch Lifecycle Action` / `EC2 Instance-terminate
-//! Lifecycle Action`) delivered to a handler the user configures.
-//!
-//! Where the event goes (see docs/behaviour.md, "Auto Scaling"):
+//! Lifecycle hook notifications to a handler, a Ballast extension beside
+//! EventBridge: the pass puts every lifecycle action on the default bus
+//! (where rules send it to Lambda functions, as on AWS), and this module
+//! also delivers the same event (`EC2 Instance-launch Lifecycle Action` /
+//! `EC2 Instance-terminate Lifecycle Action`) to a handler the user
+//! configures, for want of SNS and SQS:
 //!
 //! - the hook's `NotificationTargetARN`, when it is a handler: `http://…`
 //!   (a webhook: the event is POSTed as JSON) or `exec:COMMAND` (run by
 //!   `/bin/sh -c`, the event on its standard input);
 //! - else the group's tag `ballast:lifecycle-hook-handler` with the same
-//!   syntax: the stand-in for an EventBridge rule matching the group's
-//!   lifecycle events (the pattern seed 003 uses, with no notification
-//!   target on the hook);
-//! - else nowhere (an SNS or SQS ARN is logged and not delivered: Ballast
-//!   has neither service), and the instance waits for
-//!   CompleteLifecycleAction or the timeout.
+//!   syntax;
+//! - else nowhere here (an SNS or SQS ARN is logged), and the instance
+//!   waits for CompleteLifecycleAction or the timeout.
 //!
-//! Delivery is at most once: a Ballast killed between deciding and
-//! delivering does not deliver again; the hook's timeout still applies.
+//! Delivery to a handler is at most once: a Ballast killed between
+//! deciding and delivering does not deliver again; the hook's timeout
+//! still applies.
 
 use std::time::Duration;
 
@@ -44,6 +43,23 @@ pub(crate) struct Notice {
     pub group_handler: Option<String>,
     pub event_id: String,
     pub time: String,
+}
+
+impl Notice {
+    /// The notice as the EventBridge event Auto Scaling sends.
+    pub(crate) fn event(&self, scope: &ballast_core::Scope) -> serde_json::Value {
+        hook::event(
+            &self.event_id,
+            &self.hook,
+            &self.token,
+            &self.group_name,
+            &self.group_arn,
+            &self.instance_id,
+            &scope.region,
+            &scope.account,
+            &self.time,
+        )
+    }
 }
 
 /// Where a notification goes.
@@ -106,18 +122,7 @@ pub(crate) fn deliver(notice: Notice, inner: &Inner, api_endpoint: &str) {
         }
         return;
     };
-    let event = hook::event(
-        &notice.event_id,
-        &notice.hook,
-        &notice.token,
-        &notice.group_name,
-        &notice.group_arn,
-        &notice.instance_id,
-        &inner.scope.region,
-        &inner.scope.account,
-        &notice.time,
-    )
-    .to_string();
+    let event = notice.event(&inner.scope).to_string();
     let env = vec![
         ("AWS_ENDPOINT_URL".to_owned(), api_endpoint.to_owned()),
         ("AWS_REGION".to_owned(), inner.scope.region.clone()),

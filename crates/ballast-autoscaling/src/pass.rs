@@ -10,6 +10,7 @@ use ballast_core::autoscaling::{Group, TemplateSpec, iso8601};
 use ballast_core::ec2::launch::{LaunchRequest, TagRequest};
 use ballast_core::ec2::launch_template::TemplateRef;
 use ballast_core::elbv2::{Registration, TargetGroup, TargetRequest};
+use ballast_core::events::bus;
 use ballast_store::{StoreError, TemplateChoice, Tx};
 
 use crate::Inner;
@@ -28,6 +29,8 @@ pub(crate) struct Outcome {
     pub instances_changed: bool,
     pub targets_changed: bool,
     pub notices: Vec<Notice>,
+    /// Events put on a bus queued Lambda invocations.
+    pub events_queued: bool,
 }
 
 /// A launch that failed: a rule said no (bad template, no addresses), or
@@ -159,20 +162,28 @@ fn group_pass(
                 hook,
                 instance_id,
                 token,
-            } => outcome.notices.push(Notice {
-                hook,
-                token,
-                instance_id,
-                group_name: group.name.clone(),
-                group_arn: group.arn.clone(),
-                group_handler: group
-                    .tags
-                    .iter()
-                    .find(|t| t.key == crate::notify::HANDLER_TAG)
-                    .map(|t| t.value.clone()),
-                event_id: inner.ids.request_id(),
-                time: iso8601(now),
-            }),
+            } => {
+                let notice = Notice {
+                    hook,
+                    token,
+                    instance_id,
+                    group_name: group.name.clone(),
+                    group_arn: group.arn.clone(),
+                    group_handler: group
+                        .tags
+                        .iter()
+                        .find(|t| t.key == crate::notify::HANDLER_TAG)
+                        .map(|t| t.value.clone()),
+                    event_id: inner.ids.request_id(),
+                    time: iso8601(now),
+                };
+                // On the default bus, as Auto Scaling sends every lifecycle
+                // action to EventBridge, whatever the hook's target.
+                let event = notice.event(&inner.scope);
+                let queued = tx.put_event(&inner.scope, bus::DEFAULT, &event, &inner.ids, now)?;
+                outcome.events_queued |= queued > 0;
+                outcome.notices.push(notice);
+            }
             Action::Record(activity) => tx.save_activity(&activity)?,
             Action::DeleteGroup => {
                 tx.delete_asg_group(&group.name)?;

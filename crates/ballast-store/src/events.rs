@@ -1,6 +1,7 @@
 //! EventBridge buses and rules.
 
-use ballast_core::events::{EventBus, Rule};
+use ballast_core::events::{EventBus, Rule, delivery};
+use ballast_core::{Ids, Scope};
 use rusqlite::params;
 
 use crate::{StoreError, Tx};
@@ -65,6 +66,47 @@ impl Tx<'_> {
             "DELETE FROM events_rules WHERE bus = ?1 AND name = ?2",
             [bus, name],
         )? == 1)
+    }
+
+    /// Puts an event on `bus`: each Lambda target of each matching rule
+    /// gets an asynchronous invocation in Lambda's queue, in this
+    /// transaction (so an acknowledged event is never lost). Returns how
+    /// many were queued; targets that get nothing are logged, as
+    /// EventBridge counts them only as failed invocations.
+    pub fn put_event(
+        &self,
+        scope: &Scope,
+        bus: &str,
+        event: &serde_json::Value,
+        ids: &Ids,
+        now_millis: i64,
+    ) -> Result<usize, StoreError> {
+        let rules = self.event_rules(bus)?;
+        let mut lookup_error = None;
+        let (queued, undelivered) = delivery::invocations(
+            scope,
+            event,
+            &rules,
+            |name| match self.function(name) {
+                Ok(found) => found,
+                Err(error) => {
+                    lookup_error = Some(error);
+                    None
+                }
+            },
+            || ids.request_id(),
+            now_millis,
+        );
+        if let Some(error) = lookup_error {
+            return Err(error);
+        }
+        for reason in &undelivered {
+            tracing::warn!(%reason, "an event was not delivered");
+        }
+        for invocation in &queued {
+            self.queue_invocation(invocation)?;
+        }
+        Ok(queued.len())
     }
 }
 

@@ -111,21 +111,6 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
             hosts_file: args.hosts_file().map(HostsFile::new),
         },
     );
-    let fleet_handle: Arc<dyn ballast_core::ec2::fleet::Fleet> = Arc::new(fleet.clone());
-    let controller = Controller::new(
-        Arc::clone(&store),
-        Arc::clone(&clock),
-        Arc::clone(&ids),
-        scope.clone(),
-        time_scale,
-        Arc::clone(&fleet_handle),
-        proxy.clone(),
-        ControllerOptions {
-            instance_addresses,
-            access_key: args.access_key.clone(),
-            secret_key: args.secret_key.clone(),
-        },
-    );
     let executor = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -141,6 +126,22 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
             python: args.lambda_python.clone(),
         },
         executor.handle().clone(),
+    );
+    let fleet_handle: Arc<dyn ballast_core::ec2::fleet::Fleet> = Arc::new(fleet.clone());
+    let controller = Controller::new(
+        Arc::clone(&store),
+        Arc::clone(&clock),
+        Arc::clone(&ids),
+        scope.clone(),
+        time_scale,
+        Arc::clone(&fleet_handle),
+        proxy.clone(),
+        ControllerOptions {
+            instance_addresses,
+            access_key: args.access_key.clone(),
+            secret_key: args.secret_key.clone(),
+            functions: Arc::new(lambda.clone()),
+        },
     );
     // The API signals the Automation engine, and the engine calls the API.
     let wake = ballast_automation::Wake::new();

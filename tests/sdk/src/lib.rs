@@ -9,6 +9,7 @@
 
 pub mod backend;
 pub mod fixtures;
+pub mod functions;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

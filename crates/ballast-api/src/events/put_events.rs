@@ -1,6 +1,7 @@
 //! PutEvents: each entry is checked on its own (a bad entry fails in the
-//! result list, not the call), given an id, and matched against the
-//! enabled rules of its bus.
+//! result list, not the call), given an id, and put on its bus: each Lambda
+//! target of each matching rule gets an asynchronous invocation, queued in
+//! the same transaction as the answer is decided.
 
 use ballast_core::events::bus;
 use ballast_core::events::event::{Entry, EntryError};
@@ -14,15 +15,19 @@ use crate::ApiState;
 
 pub(super) fn put(state: &ApiState, input: PutEventsInput) -> Result<PutEventsOutput, Error> {
     let now = state.now().millis();
+    let mut queued = 0;
     let results = state
         .store
-        .read(|tx| -> Result<Vec<PutEventsResultEntry>, Error> {
+        .write(|tx| -> Result<Vec<PutEventsResultEntry>, Error> {
             input
                 .entries
                 .iter()
-                .map(|entry| accept(state, tx, entry, now))
+                .map(|entry| accept(state, tx, entry, now, &mut queued))
                 .collect()
         })?;
+    if queued > 0 {
+        state.functions.queued();
+    }
     let failed = results.iter().filter(|r| r.error_code.is_some()).count();
     Ok(PutEventsOutput {
         failed_entry_count: Some(i32::try_from(failed).unwrap_or(i32::MAX)),
@@ -36,6 +41,7 @@ fn accept(
     tx: &Tx<'_>,
     entry: &PutEventsRequestEntry,
     now: i64,
+    queued: &mut usize,
 ) -> Result<PutEventsResultEntry, Error> {
     let checked = Entry {
         source: entry.source.as_deref(),
@@ -58,15 +64,8 @@ fn accept(
     }
     let id = state.ids.request_id();
     let event = draft.envelope(&id, &state.scope, now);
-    let matched: Vec<String> = tx
-        .event_rules(&bus)?
-        .into_iter()
-        .filter(|rule| rule.matches(&event))
-        .map(|rule| rule.name)
-        .collect();
-    // Targets are invoked once Lambda functions run; until
-    // then a matched event is only logged.
-    tracing::debug!(%event, ?matched, bus, "event put");
+    *queued += tx.put_event(&state.scope, &bus, &event, &state.ids, now)?;
+    tracing::debug!(%event, bus, "event put");
     Ok(PutEventsResultEntry {
         event_id: Some(id),
         ..PutEventsResultEntry::default()

@@ -6,6 +6,7 @@
 //! name a bus by name or by ARN ([`bus::bus_name`]).
 
 pub mod bus;
+pub mod delivery;
 pub mod event;
 pub mod pattern;
 pub mod rule;

@@ -414,7 +414,7 @@ fn resource_matches(pattern: &str, resource: &str) -> bool {
 /// `ArnLike`/`ArnEquals`: each of the six colon-separated parts matches
 /// separately (the last part may itself hold colons), so a wildcard never
 /// spans a part boundary.
-fn arn_like(pattern: &str, arn: &str) -> bool {
+pub fn arn_like(pattern: &str, arn: &str) -> bool {
     let pattern: Vec<&str> = pattern.splitn(6, ':').collect();
     let arn: Vec<&str> = arn.splitn(6, ':').collect();
     pattern.len() == 6 && arn.len() == 6 && pattern.iter().zip(&arn).all(|(p, a)| glob(p, a, false))

@@ -304,6 +304,30 @@ const RESERVED_VARIABLES: &[&str] = &[
     "LAMBDA_RUNTIME_DIR",
 ];
 
+impl Function {
+    /// Whether the resource policy lets `service` (a service principal
+    /// such as `events.amazonaws.com`) invoke the function on behalf of
+    /// `source_arn` in `source_account`: a statement allowing
+    /// `lambda:InvokeFunction` to that principal whose `SourceArn`
+    /// (`ArnLike`) and `SourceAccount` conditions, where given, hold.
+    pub fn allows_service(&self, service: &str, source_arn: &str, source_account: &str) -> bool {
+        self.policy.iter().any(|statement| {
+            let action = statement.action.as_str();
+            let invokes = matches!(action, "lambda:InvokeFunction" | "lambda:*" | "*");
+            invokes
+                && statement.principal == service
+                && statement
+                    .source_arn
+                    .as_deref()
+                    .is_none_or(|pattern| crate::iam::policy::arn_like(pattern, source_arn))
+                && statement
+                    .source_account
+                    .as_deref()
+                    .is_none_or(|account| account == source_account)
+        })
+    }
+}
+
 /// One statement of a function's resource policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Statement {

@@ -8,18 +8,16 @@
 //! Python functions run under `BALLAST_LAMBDA_PYTHON`, which `scripts/test`
 //! points at a virtualenv with boto3.
 
-use std::io::Write as _;
 use std::time::Duration;
 
 use aws_sdk_lambda::Client;
 use aws_sdk_lambda::operation::RequestId as _;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Environment, FunctionCode, InvocationType, LogType, Runtime};
+use ballast_sdk_tests::functions::{function_role, zip_of};
 use ballast_sdk_tests::{Ballast, error_code, eventually, unique};
 use base64::Engine as _;
 use serde_json::{Value, json};
-
-const TRUST_LAMBDA: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
 /// What the function's role may do: write parameters under `/fn/`.
 const PUT_FN_PARAMETERS: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ssm:PutParameter","Resource":"arn:aws:ssm:*:*:parameter/fn/*"}]}"#;
@@ -65,41 +63,6 @@ while True:
     body = json.dumps({"reversed": event["text"][::-1], "handler": os.environ["_HANDLER"]}).encode()
     urllib.request.urlopen(urllib.request.Request(api + "/invocation/%s/response" % rid, data=body, method="POST")).read()
 "#;
-
-/// A zip of `(name, contents, mode)` files.
-fn zip_of(files: &[(&str, &str, u32)]) -> Vec<u8> {
-    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for (name, text, mode) in files {
-        let options = zip::write::SimpleFileOptions::default().unix_permissions(*mode);
-        out.start_file(*name, options).expect("an entry");
-        out.write_all(text.as_bytes()).expect("written");
-    }
-    out.finish().expect("a zip").into_inner()
-}
-
-/// A role Lambda may assume, allowed `policy`.
-async fn function_role(ballast: &Ballast, policy: &str) -> String {
-    let name = unique("fn-role");
-    let iam = ballast.iam();
-    let arn = iam
-        .create_role()
-        .role_name(&name)
-        .assume_role_policy_document(TRUST_LAMBDA)
-        .send()
-        .await
-        .expect("CreateRole")
-        .role()
-        .map(|r| r.arn().to_owned())
-        .expect("a role");
-    iam.put_role_policy()
-        .role_name(&name)
-        .policy_name("fn")
-        .policy_document(policy)
-        .send()
-        .await
-        .expect("PutRolePolicy");
-    arn
-}
 
 async fn python_function(client: &Client, role: &str, handler: &str, timeout: i32) -> String {
     let name = unique("fn");

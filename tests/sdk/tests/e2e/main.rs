@@ -23,6 +23,7 @@ mod ec2_volumes;
 mod elbv2_load_balancers;
 mod elbv2_target_groups;
 mod eventbridge;
+mod eventbridge_delivery;
 mod iam;
 mod instance_roles;
 mod lambda;

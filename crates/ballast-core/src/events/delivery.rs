@@ -1,0 +1,321 @@
+//! What a matched event becomes for each of a rule's targets: the input the
+//! target receives (the event, `Input`, the part at `InputPath`, or an
+//! `InputTransformer`'s template filled in), and, for a Lambda function,
+//! the asynchronous invocation EventBridge hands Lambda, when the
+//! function's resource policy lets EventBridge invoke it for that rule.
+
+use serde_json::Value;
+use serde_json_path::JsonPath;
+
+use super::{Rule, Target};
+use crate::Scope;
+use crate::lambda::Function;
+use crate::lambda::invoke::Queued;
+
+/// The service principal EventBridge invokes functions as.
+pub const EVENTS_PRINCIPAL: &str = "events.amazonaws.com";
+
+/// Why a target gets nothing for an event (logged: EventBridge reports it
+/// only as a failed invocation).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Undelivered {
+    #[error("target {target} of rule {rule}: {arn} is not a Lambda function of this account")]
+    NotAFunction {
+        rule: String,
+        target: String,
+        arn: String,
+    },
+    #[error("target {target} of rule {rule}: function {function} does not exist")]
+    NoFunction {
+        rule: String,
+        target: String,
+        function: String,
+    },
+    #[error(
+        "target {target} of rule {rule}: function {function}'s policy does not let EventBridge invoke it for this rule"
+    )]
+    NotPermitted {
+        rule: String,
+        target: String,
+        function: String,
+    },
+}
+
+/// The invocations an event makes: one per Lambda target of every enabled
+/// rule of `rules` that matches it, each with a fresh id from `new_id`.
+/// `function` looks a function up by name.
+pub fn invocations(
+    scope: &Scope,
+    event: &Value,
+    rules: &[Rule],
+    mut function: impl FnMut(&str) -> Option<Function>,
+    mut new_id: impl FnMut() -> String,
+    now_millis: i64,
+) -> (Vec<Queued>, Vec<Undelivered>) {
+    let mut queued = Vec::new();
+    let mut undelivered = Vec::new();
+    for rule in rules.iter().filter(|rule| rule.matches(event)) {
+        let rule_arn = rule.arn(scope);
+        for target in &rule.targets {
+            match invocation(scope, event, rule, &rule_arn, target, &mut function) {
+                Ok(payload) => queued.push(Queued::new(new_id(), payload.0, payload.1, now_millis)),
+                Err(error) => undelivered.push(error),
+            }
+        }
+    }
+    (queued, undelivered)
+}
+
+/// `(function name, input)` for one target.
+fn invocation(
+    scope: &Scope,
+    event: &Value,
+    rule: &Rule,
+    rule_arn: &str,
+    target: &Target,
+    function: &mut impl FnMut(&str) -> Option<Function>,
+) -> Result<(String, String), Undelivered> {
+    let name = crate::lambda::function_name(scope, &target.arn)
+        .ok()
+        .filter(|_| target.arn.starts_with("arn:aws:lambda:"))
+        .ok_or_else(|| Undelivered::NotAFunction {
+            rule: rule.name.clone(),
+            target: target.id.clone(),
+            arn: target.arn.clone(),
+        })?;
+    let found = function(name).ok_or_else(|| Undelivered::NoFunction {
+        rule: rule.name.clone(),
+        target: target.id.clone(),
+        function: name.to_owned(),
+    })?;
+    if !found.allows_service(EVENTS_PRINCIPAL, rule_arn, &scope.account) {
+        return Err(Undelivered::NotPermitted {
+            rule: rule.name.clone(),
+            target: target.id.clone(),
+            function: name.to_owned(),
+        });
+    }
+    Ok((found.name, input(event, rule, rule_arn, target)))
+}
+
+/// What the target receives for `event`.
+pub fn input(event: &Value, rule: &Rule, rule_arn: &str, target: &Target) -> String {
+    if let Some(constant) = &target.input {
+        return constant.clone();
+    }
+    if let Some(path) = &target.input_path {
+        return select(event, path).map_or_else(String::new, |v| v.to_string());
+    }
+    if let Some(transformer) = &target.input_transformer {
+        return fill(&transformer.template, |name| match name {
+            "aws.events.event" | "aws.events.event.json" => Some(event.clone()),
+            "aws.events.rule-name" => Some(Value::String(rule.name.clone())),
+            "aws.events.rule-arn" => Some(Value::String(rule_arn.to_owned())),
+            "aws.events.event.ingestion-time" => event.get("time").cloned(),
+            _ => transformer
+                .paths
+                .get(name)
+                .and_then(|path| select(event, path)),
+        });
+    }
+    event.to_string()
+}
+
+/// The one value `path` selects in `event`, if it selects one.
+fn select(event: &Value, path: &str) -> Option<Value> {
+    let path = JsonPath::parse(path).ok()?;
+    path.query(event).exactly_one().ok().cloned()
+}
+
+/// The template with each `<name>` replaced: a string by its text (the
+/// template quotes it where it wants a JSON string, so quotes and
+/// backslashes in it are escaped), anything else by its JSON; a name with
+/// no value by nothing. Text that is not a known `<name>` stays.
+fn fill(template: &str, value: impl Fn(&str) -> Option<Value>) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('>') else {
+            out.push_str(&rest[open..]);
+            return out;
+        };
+        let name = &after[..close];
+        let known = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        if !known {
+            out.push('<');
+            rest = after;
+            continue;
+        }
+        match value(name) {
+            Some(Value::String(text)) => {
+                let quoted = Value::String(text).to_string();
+                out.push_str(&quoted[1..quoted.len() - 1]);
+            }
+            Some(other) => out.push_str(&other.to_string()),
+            None => {}
+        }
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::events::rule::{InputTransformer, RuleSpec};
+    use crate::lambda::{Code, Settings, Statement};
+
+    fn scope() -> Scope {
+        Scope::new("us-east-1")
+    }
+
+    fn event() -> Value {
+        json!({
+            "version": "0", "id": "e-1", "source": "aws.autoscaling",
+            "detail-type": "EC2 Instance-launch Lifecycle Action",
+            "account": "000000000000", "time": "2026-12-05T00:00:00Z", "region": "us-east-1",
+            "resources": [],
+            "detail": {"EC2InstanceId": "i-1", "LifecycleHookName": "attach", "Count": 2},
+        })
+    }
+
+    fn rule(targets: Vec<Target>) -> Rule {
+        let spec = RuleSpec {
+            event_pattern: Some(r#"{"source":["aws.autoscaling"]}"#.to_owned()),
+            ..RuleSpec::default()
+        };
+        let mut rule = Rule::put(None, "heal", "default", spec, 0).expect("a rule");
+        rule.put_targets(targets).expect("targets");
+        rule
+    }
+
+    fn target(id: &str, arn: &str) -> Target {
+        Target {
+            id: id.into(),
+            arn: arn.into(),
+            ..Target::default()
+        }
+    }
+
+    fn function(permitted_for: Option<&str>) -> Function {
+        let settings = Settings {
+            runtime: Some("python3.12".into()),
+            handler: Some("index.handler".into()),
+            role: Some("arn:aws:iam::000000000000:role/r".into()),
+            ..Settings::default()
+        };
+        let code = Code::of_zip(b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0").expect("a zip");
+        let mut function =
+            Function::new("attach", settings, code, 0, "rev".into()).expect("a function");
+        if let Some(source_arn) = permitted_for {
+            function
+                .add_permission(Statement {
+                    sid: "events".into(),
+                    action: "lambda:InvokeFunction".into(),
+                    principal: EVENTS_PRINCIPAL.into(),
+                    source_arn: Some(source_arn.into()),
+                    source_account: None,
+                })
+                .expect("added");
+        }
+        function
+    }
+
+    const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:000000000000:function:attach";
+
+    #[test]
+    fn a_permitted_function_gets_the_event() {
+        let rule = rule(vec![target("t", FUNCTION_ARN)]);
+        let rule_arn = rule.arn(&scope());
+        let mut n = 0;
+        let (queued, undelivered) = invocations(
+            &scope(),
+            &event(),
+            &[rule],
+            |name| (name == "attach").then(|| function(Some(&rule_arn))),
+            || {
+                n += 1;
+                format!("q-{n}")
+            },
+            5,
+        );
+        assert!(undelivered.is_empty(), "{undelivered:?}");
+        assert_eq!(queued.len(), 1);
+        assert_eq!(queued[0].id, "q-1");
+        assert_eq!(queued[0].function_name, "attach");
+        let got: Value = serde_json::from_str(&queued[0].payload).expect("JSON");
+        assert_eq!(got, event());
+    }
+
+    #[test]
+    fn without_permission_or_function_nothing_is_queued() {
+        let rule = rule(vec![
+            target("t", FUNCTION_ARN),
+            target("q", "arn:aws:sqs:us-east-1:000000000000:queue"),
+        ]);
+        let other_rule = "arn:aws:events:us-east-1:000000000000:rule/other";
+        let (queued, undelivered) = invocations(
+            &scope(),
+            &event(),
+            std::slice::from_ref(&rule),
+            |_| Some(function(Some(other_rule))),
+            || "id".into(),
+            0,
+        );
+        assert!(queued.is_empty());
+        assert!(matches!(undelivered[0], Undelivered::NotPermitted { .. }));
+        assert!(matches!(undelivered[1], Undelivered::NotAFunction { .. }));
+        let (queued, undelivered) =
+            invocations(&scope(), &event(), &[rule], |_| None, || "id".into(), 0);
+        assert!(queued.is_empty());
+        assert!(matches!(undelivered[0], Undelivered::NoFunction { .. }));
+    }
+
+    #[test]
+    fn inputs_are_the_event_a_constant_a_path_or_a_template() {
+        let rule = rule(vec![]);
+        let arn = rule.arn(&scope());
+        let mut t = target("t", FUNCTION_ARN);
+        t.input = Some(r#"{"fixed":true}"#.into());
+        assert_eq!(input(&event(), &rule, &arn, &t), r#"{"fixed":true}"#);
+
+        let mut t = target("t", FUNCTION_ARN);
+        t.input_path = Some("$.detail".into());
+        let got: Value = serde_json::from_str(&input(&event(), &rule, &arn, &t)).expect("JSON");
+        assert_eq!(got, event()["detail"]);
+
+        let mut t = target("t", FUNCTION_ARN);
+        t.input_transformer = Some(InputTransformer {
+            paths: BTreeMap::from([
+                ("instance".to_owned(), "$.detail.EC2InstanceId".to_owned()),
+                ("count".to_owned(), "$.detail.Count".to_owned()),
+                ("missing".to_owned(), "$.detail.Nothing".to_owned()),
+            ]),
+            template: r#"{"id": "<instance>", "n": <count>, "rule": "<aws.events.rule-name>", "gone": "<missing>", "lt": "a < b"}"#.to_owned(),
+        });
+        let got: Value = serde_json::from_str(&input(&event(), &rule, &arn, &t)).expect("JSON");
+        assert_eq!(
+            got,
+            json!({"id": "i-1", "n": 2, "rule": "heal", "gone": "", "lt": "a < b"})
+        );
+
+        t.input_transformer = Some(InputTransformer {
+            paths: BTreeMap::from([("hook".to_owned(), "$.detail.LifecycleHookName".to_owned())]),
+            template: r#""hook <hook> said \"hi\"""#.to_owned(),
+        });
+        assert_eq!(
+            input(&event(), &rule, &arn, &t),
+            r#""hook attach said \"hi\"""#
+        );
+    }
+}

@@ -1,0 +1,259 @@
+//! EventBridge delivering to Lambda functions, with aws-sdk-rust: events
+//! PutEvents accepts reach a rule's function targets, in the form the
+//! target asks for, only when the function's policy lets EventBridge
+//! invoke it; and Auto Scaling's lifecycle actions arrive on the default
+//! bus, where a function completes them (seed 003's pattern), with no
+//! notification target on the hook.
+
+use std::time::Duration;
+
+use aws_sdk_autoscaling::types::{LaunchTemplateSpecification, LifecycleState};
+use aws_sdk_eventbridge::types::{InputTransformer, PutEventsRequestEntry, Target};
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{FunctionCode, Runtime};
+use ballast_sdk_tests::fixtures::AL2023;
+use ballast_sdk_tests::functions::{function_role, zip_of};
+use ballast_sdk_tests::{Ballast, eventually, unique};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// Writes the parameter the event names to the value it carries.
+const RECORDER: &str = r#"
+import boto3
+
+def handler(event, context):
+    boto3.client("ssm").put_parameter(
+        Name=event["parameter"], Value=event["value"], Type="String", Overwrite=True
+    )
+"#;
+
+/// Completes the lifecycle action the event is about, and notes it.
+const COMPLETER: &str = r#"
+import boto3
+
+def handler(event, context):
+    detail = event["detail"]
+    boto3.client("autoscaling").complete_lifecycle_action(
+        AutoScalingGroupName=detail["AutoScalingGroupName"],
+        LifecycleHookName=detail["LifecycleHookName"],
+        LifecycleActionToken=detail["LifecycleActionToken"],
+        LifecycleActionResult="CONTINUE",
+    )
+    boto3.client("ssm").put_parameter(
+        Name="/heal/" + detail["EC2InstanceId"], Value=event["detail-type"], Type="String"
+    )
+"#;
+
+const POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ssm:PutParameter","autoscaling:CompleteLifecycleAction"],"Resource":"*"}]}"#;
+
+async fn function(ballast: &Ballast, source: &str) -> (String, String) {
+    let role = function_role(ballast, POLICY).await;
+    let name = unique("target");
+    let arn = ballast
+        .lambda()
+        .create_function()
+        .function_name(&name)
+        .runtime(Runtime::Python312)
+        .handler("app.handler")
+        .role(role)
+        .timeout(30)
+        .code(
+            FunctionCode::builder()
+                .zip_file(Blob::new(zip_of(&[("app.py", source, 0o644)])))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateFunction")
+        .function_arn()
+        .expect("an ARN")
+        .to_owned();
+    (name, arn)
+}
+
+/// A rule on the default bus matching `pattern`, targeting `target`;
+/// returns its ARN.
+async fn rule(ballast: &Ballast, pattern: &str, target: Target) -> String {
+    let events = ballast.eventbridge();
+    let name = unique("rule");
+    let arn = events
+        .put_rule()
+        .name(&name)
+        .event_pattern(pattern)
+        .send()
+        .await
+        .expect("PutRule")
+        .rule_arn()
+        .expect("an ARN")
+        .to_owned();
+    events
+        .put_targets()
+        .rule(&name)
+        .targets(target)
+        .send()
+        .await
+        .expect("PutTargets");
+    arn
+}
+
+async fn permit(ballast: &Ballast, function: &str, rule_arn: &str) {
+    ballast
+        .lambda()
+        .add_permission()
+        .function_name(function)
+        .statement_id(unique("events"))
+        .action("lambda:InvokeFunction")
+        .principal("events.amazonaws.com")
+        .source_arn(rule_arn)
+        .send()
+        .await
+        .expect("AddPermission");
+}
+
+async fn put(ballast: &Ballast, detail: &str) {
+    let out = ballast
+        .eventbridge()
+        .put_events()
+        .entries(
+            PutEventsRequestEntry::builder()
+                .source("shop")
+                .detail_type("order")
+                .detail(detail)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("PutEvents");
+    assert_eq!(out.failed_entry_count(), 0);
+}
+
+async fn parameter(ballast: &Ballast, name: &str) -> Option<String> {
+    let out = ballast.ssm().get_parameter().name(name).send().await.ok()?;
+    out.parameter()?.value().map(str::to_owned)
+}
+
+#[tokio::test]
+async fn a_rule_delivers_matched_events_to_a_permitted_function() {
+    let ballast = Ballast::start();
+    let (name, arn) = function(&ballast, RECORDER).await;
+    let target = Target::builder()
+        .id("record")
+        .arn(&arn)
+        .input_transformer(
+            InputTransformer::builder()
+                .input_paths_map("order", "$.detail.order")
+                .input_template(
+                    r#"{"parameter": "/orders/<order>", "value": "<aws.events.rule-name>"}"#,
+                )
+                .build()
+                .expect("a transformer"),
+        )
+        .build()
+        .expect("a target");
+    let rule_arn = rule(
+        &ballast,
+        r#"{"source":["shop"],"detail":{"paid":[true]}}"#,
+        target,
+    )
+    .await;
+    let rule_name = rule_arn.rsplit('/').next().expect("a rule name").to_owned();
+
+    // Without a permission for EventBridge, the function is not invoked.
+    put(&ballast, r#"{"order": "early", "paid": true}"#).await;
+    permit(&ballast, &name, &rule_arn).await;
+    // An event the pattern does not match goes nowhere.
+    put(&ballast, r#"{"order": "unpaid", "paid": false}"#).await;
+    put(&ballast, r#"{"order": "42", "paid": true}"#).await;
+    let value = eventually("the function to record order 42", WAIT, || async {
+        parameter(&ballast, "/orders/42").await
+    })
+    .await;
+    assert_eq!(value, rule_name);
+    // Neither of the others was ever queued, so neither runs later.
+    assert_eq!(parameter(&ballast, "/orders/early").await, None);
+    assert_eq!(parameter(&ballast, "/orders/unpaid").await, None);
+}
+
+#[tokio::test]
+async fn a_function_completes_the_lifecycle_action_auto_scaling_puts_on_the_bus() {
+    let ballast = Ballast::start_with(&["--time-scale", "0.05"]);
+    let (name, arn) = function(&ballast, COMPLETER).await;
+    let pattern =
+        r#"{"source":["aws.autoscaling"],"detail-type":["EC2 Instance-launch Lifecycle Action"]}"#;
+    let target = Target::builder()
+        .id("complete")
+        .arn(&arn)
+        .build()
+        .expect("a target");
+    let rule_arn = rule(&ballast, pattern, target).await;
+    permit(&ballast, &name, &rule_arn).await;
+
+    let (asg, ec2) = (ballast.autoscaling(), ballast.ec2());
+    let template = unique("healed");
+    ec2.create_launch_template()
+        .launch_template_name(&template)
+        .launch_template_data(
+            aws_sdk_ec2::types::RequestLaunchTemplateData::builder()
+                .image_id(AL2023)
+                .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateLaunchTemplate");
+    let group = unique("healed");
+    asg.create_auto_scaling_group()
+        .auto_scaling_group_name(&group)
+        .launch_template(
+            LaunchTemplateSpecification::builder()
+                .launch_template_name(&template)
+                .build(),
+        )
+        .min_size(0)
+        .max_size(1)
+        .availability_zones("us-east-1a")
+        .send()
+        .await
+        .expect("CreateAutoScalingGroup");
+    // No notification target: the action goes to EventBridge, as on AWS.
+    // An hour's heartbeat, so only the function can let the instance in.
+    asg.put_lifecycle_hook()
+        .auto_scaling_group_name(&group)
+        .lifecycle_hook_name("attach")
+        .lifecycle_transition("autoscaling:EC2_INSTANCE_LAUNCHING")
+        .heartbeat_timeout(3600)
+        .send()
+        .await
+        .expect("PutLifecycleHook");
+    asg.set_desired_capacity()
+        .auto_scaling_group_name(&group)
+        .desired_capacity(1)
+        .send()
+        .await
+        .expect("SetDesiredCapacity");
+
+    let instance = eventually("the instance in service", WAIT, || async {
+        let out = asg
+            .describe_auto_scaling_groups()
+            .auto_scaling_group_names(&group)
+            .send()
+            .await
+            .ok()?;
+        let member = out
+            .auto_scaling_groups()
+            .first()?
+            .instances()
+            .first()?
+            .clone();
+        (member.lifecycle_state() == Some(&LifecycleState::InService))
+            .then(|| member.instance_id().map(str::to_owned))
+            .flatten()
+    })
+    .await;
+    assert_eq!(
+        parameter(&ballast, &format!("/heal/{instance}"))
+            .await
+            .as_deref(),
+        Some("EC2 Instance-launch Lifecycle Action")
+    );
+}
