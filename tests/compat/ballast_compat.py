@@ -17,6 +17,7 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 REPO = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -294,6 +295,26 @@ class ServerFactory:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def wait_until(what, probe, deadline=20.0, every=0.05):
+    """Polls `probe` until it returns something truthy, which it returns;
+    fails the test with `what` once `deadline` seconds pass."""
+    end = time.monotonic() + deadline
+    while True:
+        value = probe()
+        if value:
+            return value
+        assert time.monotonic() < end, f"timed out waiting for {what}"
+        time.sleep(every)
+
+
+def parameter(ssm, name):
+    """An SSM parameter's value, or None when there is none."""
+    try:
+        return ssm.get_parameter(Name=name)["Parameter"]["Value"]
+    except ClientError:
+        return None
 
 
 def error_code(exc) -> str:

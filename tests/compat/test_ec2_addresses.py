@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 from botocore.exceptions import ClientError
 
-from ballast_compat import AwsCli, error_code, make_client
+from ballast_compat import AwsCli, error_code, make_client, wait_until
 
 AL2023 = "ami-0ba11a5700a023086"
 
@@ -36,16 +36,6 @@ def running(ec2, count=1, **extra):
 
 def instance_of(ec2, instance_id):
     return ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]
-
-
-def wait_until(what, probe, deadline=20.0):
-    end = time.monotonic() + deadline
-    while True:
-        value = probe()
-        if value:
-            return value
-        assert time.monotonic() < end, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def code_of(call, **kwargs):

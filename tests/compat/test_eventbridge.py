@@ -7,7 +7,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from ballast_compat import error_code, make_client
+from ballast_compat import error_code, make_client, parameter, wait_until
 
 LAUNCH = "EC2 Instance-launch Lifecycle Action"
 
@@ -218,7 +218,6 @@ def handler(event, context):
 
 def test_events_reach_a_permitted_function_boto3(events, endpoint, uid):
     import io
-    import time
     import zipfile
 
     iam = make_client("iam", endpoint)
@@ -250,11 +249,4 @@ def test_events_reach_a_permitted_function_boto3(events, endpoint, uid):
     detail = {"parameter": f"/orders/{uid}", "value": "paid"}
     out = events.put_events(Entries=[{"Source": f"shop-{uid}", "DetailType": "order", "Detail": json.dumps(detail)}])
     assert out["FailedEntryCount"] == 0
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            assert ssm.get_parameter(Name=f"/orders/{uid}")["Parameter"]["Value"] == "paid"
-            break
-        except ClientError:
-            assert time.monotonic() < deadline, "the event never reached the function"
-            time.sleep(0.05)
+    wait_until("the event to reach the function", lambda: parameter(ssm, f"/orders/{uid}") == "paid", deadline=30)

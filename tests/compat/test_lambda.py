@@ -5,13 +5,12 @@ and the errors AWS answers."""
 import base64
 import io
 import json
-import time
 import zipfile
 
 import pytest
 from botocore.exceptions import ClientError
 
-from ballast_compat import error_code, make_client
+from ballast_compat import error_code, make_client, parameter, wait_until
 
 TRUST_LAMBDA = json.dumps(
     {
@@ -216,14 +215,7 @@ def test_invoke_boto3(lam, running_role, endpoint, uid):
     queued = lam.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"parameter": f"/async/{uid}"}))
     assert queued["StatusCode"] == 202
     ssm = make_client("ssm", endpoint)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            assert ssm.get_parameter(Name=f"/async/{uid}")["Parameter"]["Value"] == "done"
-            break
-        except ClientError:
-            assert time.monotonic() < deadline, "the queued event never ran"
-            time.sleep(0.05)
+    wait_until("the queued event to run", lambda: parameter(ssm, f"/async/{uid}") == "done", deadline=30)
 
     assert code_of(lam.invoke, FunctionName=name, Payload=b"{not json") == "InvalidRequestContentException"
     assert code_of(lam.invoke, FunctionName=f"absent-{uid}") == "ResourceNotFoundException"

@@ -7,17 +7,39 @@ the handler with it and a context object, and posts what the handler
 returned, or the exception it raised, under the request id.
 """
 
+import http.client
 import importlib
 import json
 import os
 import sys
 import time
 import traceback
-import urllib.error
-import urllib.request
 
-RUNTIME = "http://%s/2018-06-01/runtime" % os.environ["AWS_LAMBDA_RUNTIME_API"]
+RUNTIME_API = os.environ["AWS_LAMBDA_RUNTIME_API"]
+PREFIX = "/2018-06-01/runtime"
 END_MARKER = "\x01ballast-invocation-end "
+
+
+class Stopping(Exception):
+    """The environment is being stopped (the Runtime API answered 410)."""
+
+
+class RuntimeApi:
+    """One kept-alive connection to the Runtime API."""
+
+    def __init__(self):
+        self.connection = http.client.HTTPConnection(RUNTIME_API)
+
+    def call(self, method, path, body=None, headers=None):
+        self.connection.request(method, PREFIX + path, body=body, headers=headers or {})
+        response = self.connection.getresponse()
+        payload = response.read()
+        if response.status == 410:
+            raise Stopping()
+        return response, payload
+
+
+API = None
 
 
 def scale_sleep():
@@ -30,12 +52,10 @@ def scale_sleep():
 
 
 def post(path, body, error_type=None):
-    request = urllib.request.Request(RUNTIME + path, data=body, method="POST")
-    request.add_header("Content-Type", "application/json")
+    headers = {"Content-Type": "application/json"}
     if error_type:
-        request.add_header("Lambda-Runtime-Function-Error-Type", error_type)
-    with urllib.request.urlopen(request) as response:
-        response.read()
+        headers["Lambda-Runtime-Function-Error-Type"] = error_type
+    API.call("POST", path, body, headers)
 
 
 def error_object(error_type, message, trace=None):
@@ -99,9 +119,8 @@ def flush(request_id):
 
 def serve(handler):
     while True:
-        with urllib.request.urlopen(RUNTIME + "/invocation/next") as response:
-            body = response.read()
-            headers = response.headers
+        response, body = API.call("GET", "/invocation/next")
+        headers = response.headers
         request_id = headers["Lambda-Runtime-Aws-Request-Id"]
         context = Context(
             request_id,
@@ -139,6 +158,8 @@ def serve(handler):
 
 
 def main():
+    global API
+    API = RuntimeApi()
     scale_sleep()
     task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
     sys.path.insert(0, task_root)
@@ -151,10 +172,8 @@ def main():
         sys.exit(1)
     try:
         serve(handler)
-    except urllib.error.HTTPError as error:
-        if error.code == 410:  # the environment is stopping
-            sys.exit(0)
-        raise
+    except Stopping:
+        sys.exit(0)
 
 
 if __name__ == "__main__":
