@@ -5,7 +5,9 @@ same value served through the same address by a new instance, with no
 human step between: Auto Scaling replaces the instance, its launch
 lifecycle action reaches EventBridge, the rule invokes the function, and
 the function attaches the volume, moves the address and completes the
-action. Then the destroy script removes it all."""
+action. The same again when the instance's system dies (kill -9 of its
+init): its status checks fail and EC2 health replaces it. Then the
+destroy script removes it all."""
 
 import os
 import subprocess
@@ -74,6 +76,21 @@ def test_the_same_address_serves_the_same_data_after_the_instance_dies(server_fa
     print(f"\nautoheal: {first} terminated, {second} served the value again in {time.monotonic() - started:.1f}s")
     assert body == value
     assert group_instance(autoscaling, name) == second
+
+    # The second one's system dies under it (kill -9 of its init, every
+    # process inside goes too): its status checks fail, EC2 health
+    # replaces it, and the value comes back once more.
+    init = (server.data_dir / "instances" / second / "init.pid").read_text().strip()
+    os.kill(int(init), 9)
+    started = time.monotonic()
+
+    def healed_again():
+        answer = request(url)
+        return answer if answer and answer[0] == 200 and answer[1] not in (first, second) else None
+
+    status, third, body = wait_until("the value served by a third instance", healed_again, deadline=90)
+    print(f"autoheal: {second} killed, {third} served the value again in {time.monotonic() - started:.1f}s")
+    assert body == value
 
     destroyed = subprocess.run(
         [str(EXAMPLE / "destroy.sh"), name], env=cli.env, capture_output=True, text=True, timeout=300

@@ -209,8 +209,10 @@ fn observe(
 ) -> Result<HashMap<String, Observation>, PassError> {
     let mut out = HashMap::new();
     for m in &group.instances {
+        let instance = tx.instance(&m.instance_id)?;
         let mut obs = Observation {
-            state: tx.instance(&m.instance_id)?.map(|i| i.state),
+            state: instance.as_ref().map(|i| i.state),
+            impaired: instance.as_ref().is_some_and(|i| i.impaired),
             ..Observation::default()
         };
         for (arn, registrations) in &targets.registrations {

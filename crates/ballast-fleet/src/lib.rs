@@ -31,7 +31,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ballast_core::ec2::instance::{self, Instance};
+use ballast_core::ec2::instance::{self, Instance, InstanceState};
 use ballast_core::{Clock, Ids, Scope, TimeScale};
 use ballast_store::{Store, StoreError};
 use tokio::sync::{Notify, watch};
@@ -175,6 +175,26 @@ impl Inner {
                 && current.booted(now, pending_at_least)
             {
                 tx.save_instance(&current)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Records that a running instance's system is gone (its status
+    /// checks fail until its next boot).
+    fn mark_impaired(&self, seen: &Instance) -> Result<(), StoreError> {
+        self.store.write(|tx| {
+            if let Some(mut current) = tx.instance(&seen.id)?
+                && current.boot_generation == seen.boot_generation
+                && current.state == InstanceState::Running
+                && !current.impaired
+            {
+                current.impaired = true;
+                tx.save_instance(&current)?;
+                tracing::warn!(
+                    instance = current.id,
+                    "the instance's init died: its status checks fail"
+                );
             }
             Ok(())
         })

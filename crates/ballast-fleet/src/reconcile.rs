@@ -318,6 +318,14 @@ impl Reconciler {
                 Some(boot) if boot.generation == instance.boot_generation => {
                     if instance.state == InstanceState::Pending {
                         self.inner.mark_booted(instance)?;
+                    } else if self.inner.options.runtime.is_sandbox()
+                        && !instance.impaired
+                        && !table.alive(boot.group)
+                    {
+                        // A sandbox's init died while the instance ran: as
+                        // a VM whose kernel died, it fails its status
+                        // checks (a process-mode boot has no init to lose).
+                        self.inner.mark_impaired(instance)?;
                     }
                 }
                 Some(_) => {

@@ -113,6 +113,7 @@ mod tests {
             shutdown_behavior: "stop".into(),
             disable_api_termination: false,
             launch_template: None,
+            impaired: false,
         }
     }
 

@@ -37,6 +37,8 @@ pub struct Observation {
     pub healthy_in: Vec<String>,
     /// Target groups whose health checks find it unhealthy.
     pub unhealthy_in: Vec<String>,
+    /// Its EC2 status checks fail (the instance runs, its system is gone).
+    pub impaired: bool,
 }
 
 impl Observation {
@@ -456,6 +458,14 @@ fn check_health(group: &Group, m: &mut Member, obs: &Observation, world: &World)
     let past_grace = m
         .in_service_millis
         .is_none_or(|since| now >= since.saturating_add(grace));
+    if obs.impaired && past_grace {
+        m.health = Health::Unhealthy;
+        m.unhealthy_cause = Some(taken_out_of_service(
+            now,
+            "an EC2 instance status checks failure",
+        ));
+        return;
+    }
     let attached_unhealthy = obs.unhealthy_in.iter().any(|arn| {
         group
             .target_groups
@@ -904,6 +914,7 @@ mod tests {
             present_in: vec![TG.into()],
             healthy_in: if healthy { vec![TG.into()] } else { Vec::new() },
             unhealthy_in: if healthy { Vec::new() } else { vec![TG.into()] },
+            impaired: false,
         }
     }
 
@@ -1065,6 +1076,30 @@ mod tests {
         assert!(actions.contains(&Action::TerminateInstance {
             instance_id: "i-a".into()
         }));
+    }
+
+    #[test]
+    fn failed_status_checks_replace_an_instance_after_the_grace_period() {
+        let mut g = group(1, 1, None);
+        g.health_check_grace_period = 60;
+        let mut m = member("i-a", "us-east-1a", Lifecycle::InService);
+        m.in_service_millis = Some(0);
+        g.instances = vec![m];
+        let ids = Ids::seeded(3);
+        let impaired = || Observation {
+            impaired: true,
+            ..running()
+        };
+        step(&mut g, &world(59_000, &[("i-a", impaired())]), &ids);
+        assert_eq!(g.instances[0].health, Health::Healthy);
+        let actions = step(&mut g, &world(60_000, &[("i-a", impaired())]), &ids);
+        assert_eq!(g.instances[0].lifecycle, Lifecycle::Terminating);
+        assert_eq!(launches(&actions).len(), 1);
+        let cause = g.instances[0].unhealthy_cause.clone().unwrap_or_default();
+        assert!(
+            cause.ends_with("in response to an EC2 instance status checks failure."),
+            "{cause}"
+        );
     }
 
     #[test]

@@ -238,6 +238,10 @@ pub struct Instance {
     pub disable_api_termination: bool,
     /// The launch template the instance came from, as `(id, version)`.
     pub launch_template: Option<(String, String)>,
+    /// The instance's operating system is gone while it runs (a sandbox
+    /// whose init died): its status checks fail until its next boot.
+    #[serde(default)]
+    pub impaired: bool,
 }
 
 /// What a Start/Stop/Terminate call did to one instance.
@@ -296,6 +300,7 @@ impl Instance {
                 self.state_reason = None;
                 self.launch_millis = now_millis;
                 self.boot_generation += 1;
+                self.impaired = false;
                 Ok(self.enter(Pending, now_millis))
             }
             Pending | Running => Ok(self.enter(self.state, now_millis)),
@@ -331,6 +336,7 @@ impl Instance {
         match self.state {
             InstanceState::Pending | InstanceState::Running => {
                 self.boot_generation += 1;
+                self.impaired = false;
                 Ok(())
             }
             _ => Err(self.incorrect_state("rebooted")),
@@ -368,9 +374,11 @@ impl Instance {
     }
 
     /// The status checks' summary: `initializing` for a while after a
-    /// boot, then `ok`; `not-applicable` when the instance is not running.
+    /// boot, then `ok`, or `impaired` once its operating system is gone;
+    /// `not-applicable` when the instance is not running.
     pub fn status(&self, now_millis: i64, initializing_for: Duration) -> &'static str {
         match self.state {
+            InstanceState::Running if self.impaired => "impaired",
             InstanceState::Running => {
                 if now_millis.saturating_sub(self.state_since_millis) < millis(initializing_for) {
                     "initializing"
@@ -569,6 +577,7 @@ pub(crate) mod tests {
             shutdown_behavior: "stop".into(),
             disable_api_termination: false,
             launch_template: None,
+            impaired: false,
         }
     }
 

@@ -529,6 +529,7 @@ pub fn instances(
             shutdown_behavior: launch.shutdown_behavior.clone(),
             disable_api_termination: launch.disable_api_termination,
             launch_template: placed.template.clone(),
+            impaired: false,
         })
         .collect())
 }

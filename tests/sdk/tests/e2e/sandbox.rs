@@ -841,3 +841,69 @@ async fn a_volume_mapped_at_launch_is_there_from_the_first_boot() {
     let text = console_with(&ballast, &id, "mapped-mounted=").await;
     assert_eq!(reported(&text, "mapped-mounted"), Some("yes"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_whose_init_dies_fails_its_status_checks() {
+    let _turn = BRIDGE.lock().await;
+    let temp = tempfile::tempdir().unwrap();
+    let Some(ballast) = sandbox_server(Some(temp.path())) else {
+        return;
+    };
+    let (id, _) = launch(&ballast, 1, "#!/bin/bash\necho up\n", None)
+        .await
+        .remove(0);
+    let pid_file = temp.path().join("instances").join(&id).join("init.pid");
+    let pid = eventually("the instance's init to be named", WAIT, || async {
+        std::fs::read_to_string(&pid_file)
+            .ok()?
+            .trim()
+            .parse::<i32>()
+            .ok()
+    })
+    .await;
+    // As a VM's kernel dying: everything inside goes with PID 1.
+    let killed = std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let ec2 = ballast.ec2();
+    let status = eventually("the status checks to fail", WAIT, || async {
+        let out = ec2
+            .describe_instance_status()
+            .instance_ids(&id)
+            .send()
+            .await
+            .ok()?;
+        let status = out.instance_statuses().first()?.instance_status()?.clone();
+        (status.status() == Some(&aws_sdk_ec2::types::SummaryStatus::Impaired)).then_some(status)
+    })
+    .await;
+    assert_eq!(
+        status.details()[0].status(),
+        Some(&aws_sdk_ec2::types::StatusType::Failed)
+    );
+    // Still running, as EC2 leaves an impaired instance; a reboot mends it.
+    wait_state(&ballast, &id, InstanceStateName::Running).await;
+    ec2.reboot_instances()
+        .instance_ids(&id)
+        .send()
+        .await
+        .expect("RebootInstances");
+    eventually("the status checks to pass again", WAIT, || async {
+        let out = ec2
+            .describe_instance_status()
+            .instance_ids(&id)
+            .send()
+            .await
+            .ok()?;
+        let status = out
+            .instance_statuses()
+            .first()?
+            .instance_status()?
+            .status()?
+            .clone();
+        (status != aws_sdk_ec2::types::SummaryStatus::Impaired).then_some(())
+    })
+    .await;
+}

@@ -192,6 +192,7 @@ fn reachability(status: &str) -> &'static str {
     match status {
         "ok" => "passed",
         "initializing" => "initializing",
+        "impaired" => "failed",
         _ => "insufficient-data",
     }
 }
