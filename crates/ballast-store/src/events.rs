@@ -82,21 +82,59 @@ impl Tx<'_> {
         now_millis: i64,
     ) -> Result<usize, StoreError> {
         let rules = self.event_rules(bus)?;
+        self.deliver(|function| {
+            delivery::invocations(
+                scope,
+                event,
+                &rules,
+                function,
+                || ids.request_id(),
+                now_millis,
+            )
+        })
+    }
+
+    /// Fires a scheduled rule: its targets get the rule's `Scheduled
+    /// Event`, queued in this transaction. Returns how many were queued.
+    pub fn fire_scheduled_rule(
+        &self,
+        scope: &Scope,
+        rule: &Rule,
+        ids: &Ids,
+        now_millis: i64,
+    ) -> Result<usize, StoreError> {
+        let event = delivery::scheduled_event(scope, rule, &ids.request_id(), now_millis);
+        self.deliver(|function| {
+            delivery::rule_invocations(
+                scope,
+                &event,
+                rule,
+                function,
+                || ids.request_id(),
+                now_millis,
+            )
+        })
+    }
+
+    /// Queues what `plan` decides, looking functions up in this
+    /// transaction; logs what gets nothing.
+    fn deliver(
+        &self,
+        plan: impl FnOnce(
+            &mut dyn FnMut(&str) -> Option<ballast_core::lambda::Function>,
+        ) -> (
+            Vec<ballast_core::lambda::invoke::Queued>,
+            Vec<delivery::Undelivered>,
+        ),
+    ) -> Result<usize, StoreError> {
         let mut lookup_error = None;
-        let (queued, undelivered) = delivery::invocations(
-            scope,
-            event,
-            &rules,
-            |name| match self.function(name) {
-                Ok(found) => found,
-                Err(error) => {
-                    lookup_error = Some(error);
-                    None
-                }
-            },
-            || ids.request_id(),
-            now_millis,
-        );
+        let (queued, undelivered) = plan(&mut |name| match self.function(name) {
+            Ok(found) => found,
+            Err(error) => {
+                lookup_error = Some(error);
+                None
+            }
+        });
         if let Some(error) = lookup_error {
             return Err(error);
         }
@@ -107,6 +145,15 @@ impl Tx<'_> {
             self.queue_invocation(invocation)?;
         }
         Ok(queued.len())
+    }
+
+    /// Every enabled rule with a schedule, on any bus.
+    pub fn scheduled_rules(&self) -> Result<Vec<Rule>, StoreError> {
+        Ok(self
+            .records::<Rule>("SELECT record FROM events_rules ORDER BY bus, name", [])?
+            .into_iter()
+            .filter(|rule| rule.spec.schedule_expression.is_some() && rule.spec.state.is_enabled())
+            .collect())
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod agent;
 mod cli;
+mod event_scheduler;
 mod tls;
 mod ttl_sweeper;
 mod up;

@@ -249,21 +249,35 @@ async fn serve(
         let lambda = lambda.clone();
         async move { lambda.run(format!("http://{reachable}")).await }
     });
-    let (stop_sweeper, sweeper_stop) = tokio::sync::watch::channel(false);
+    let (stop_background, background_stop) = tokio::sync::watch::channel(false);
     let sweeper_task = tokio::spawn(crate::ttl_sweeper::run(
         Arc::clone(&state.store),
         Arc::clone(&state.clock),
         state.time_scale,
-        sweeper_stop,
+        background_stop.clone(),
     ));
+    let scheduler_task = tokio::spawn(
+        crate::event_scheduler::Scheduler {
+            store: Arc::clone(&state.store),
+            clock: Arc::clone(&state.clock),
+            ids: Arc::clone(&state.ids),
+            scope: state.scope.clone(),
+            scale: state.time_scale,
+            functions: Arc::clone(&state.functions),
+        }
+        .run(background_stop),
+    );
 
     let served = axum::serve(listener, ballast_api::router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving the API");
-    stop_sweeper.send_replace(true);
+    stop_background.send_replace(true);
     if let Err(error) = sweeper_task.await {
         tracing::error!(%error, "the DynamoDB TTL sweeper stopped abnormally");
+    }
+    if let Err(error) = scheduler_task.await {
+        tracing::error!(%error, "the rule scheduler stopped abnormally");
     }
     lambda.shutdown();
     if let Err(error) = lambda_task.await {

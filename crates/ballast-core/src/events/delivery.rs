@@ -55,15 +55,49 @@ pub fn invocations(
     let mut queued = Vec::new();
     let mut undelivered = Vec::new();
     for rule in rules.iter().filter(|rule| rule.matches(event)) {
-        let rule_arn = rule.arn(scope);
-        for target in &rule.targets {
-            match invocation(scope, event, rule, &rule_arn, target, &mut function) {
-                Ok(payload) => queued.push(Queued::new(new_id(), payload.0, payload.1, now_millis)),
-                Err(error) => undelivered.push(error),
-            }
+        let (more, failed) =
+            rule_invocations(scope, event, rule, &mut function, &mut new_id, now_millis);
+        queued.extend(more);
+        undelivered.extend(failed);
+    }
+    (queued, undelivered)
+}
+
+/// The invocations `event` makes through `rule`'s targets, matched or not
+/// (a scheduled rule's own event).
+pub fn rule_invocations(
+    scope: &Scope,
+    event: &Value,
+    rule: &Rule,
+    mut function: impl FnMut(&str) -> Option<Function>,
+    mut new_id: impl FnMut() -> String,
+    now_millis: i64,
+) -> (Vec<Queued>, Vec<Undelivered>) {
+    let rule_arn = rule.arn(scope);
+    let mut queued = Vec::new();
+    let mut undelivered = Vec::new();
+    for target in &rule.targets {
+        match invocation(scope, event, rule, &rule_arn, target, &mut function) {
+            Ok((name, input)) => queued.push(Queued::new(new_id(), name, input, now_millis)),
+            Err(error) => undelivered.push(error),
         }
     }
     (queued, undelivered)
+}
+
+/// The event a scheduled rule sends its targets when it fires.
+pub fn scheduled_event(scope: &Scope, rule: &Rule, id: &str, now_millis: i64) -> Value {
+    serde_json::json!({
+        "version": "0",
+        "id": id,
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": scope.account,
+        "time": crate::clock::iso8601(now_millis),
+        "region": scope.region,
+        "resources": [rule.arn(scope)],
+        "detail": {},
+    })
 }
 
 /// `(function name, input)` for one target.

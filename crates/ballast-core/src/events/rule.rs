@@ -226,6 +226,46 @@ impl Rule {
     }
 }
 
+impl Rule {
+    /// When a scheduled rule fires next after `after_millis`: a `rate(…)`
+    /// one interval later (the interval shortened by `scale`, as
+    /// `--time-scale` does), a `cron(…)` at its next time in UTC. `None`
+    /// for a disabled rule or one without a schedule.
+    pub fn next_fire(
+        &self,
+        after_millis: i64,
+        scale: impl Fn(std::time::Duration) -> std::time::Duration,
+    ) -> Option<i64> {
+        if !self.spec.state.is_enabled() {
+            return None;
+        }
+        let text = self.spec.schedule_expression.as_deref()?;
+        match Expression::parse(text).ok()? {
+            Expression::Rate { every_millis } => {
+                let every = scale(std::time::Duration::from_millis(
+                    u64::try_from(every_millis).ok()?,
+                ));
+                let every = i64::try_from(every.as_millis()).ok()?.max(1);
+                Some(after_millis.saturating_add(every))
+            }
+            Expression::Cron(_) => {
+                let spec = crate::ssm::maintenance_window::schedule::ScheduleSpec {
+                    expression: text,
+                    timezone: None,
+                    offset_days: None,
+                    start_date: None,
+                    end_date: None,
+                    since_millis: after_millis,
+                };
+                crate::ssm::maintenance_window::schedule::Schedule::new(&spec)
+                    .ok()?
+                    .next_after(after_millis)
+            }
+            Expression::At(_) => None,
+        }
+    }
+}
+
 /// The ARN of rule `name` on `bus`.
 pub fn arn(scope: &Scope, bus: &str, name: &str) -> String {
     let path = if bus == bus::DEFAULT {
@@ -277,6 +317,37 @@ impl Target {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scheduled_rules_fire_on_their_rate_or_cron() {
+        let rate = Rule::put(None, "r", "default", spec(None, Some("rate(5 minutes)")), 0)
+            .expect("a rule");
+        assert_eq!(rate.next_fire(1_000, |d| d), Some(301_000));
+        assert_eq!(rate.next_fire(1_000, |d| d / 100), Some(4_000));
+        // 2026-12-05T00:00:00Z; every day at 06:30 UTC.
+        let midnight = 1_796_428_800_000;
+        let cron = Rule::put(
+            None,
+            "c",
+            "default",
+            spec(None, Some("cron(30 6 * * ? *)")),
+            0,
+        )
+        .expect("a rule");
+        assert_eq!(
+            cron.next_fire(midnight, |d| d),
+            Some(midnight + (6 * 60 + 30) * 60_000)
+        );
+        let pattern = Rule::put(
+            None,
+            "p",
+            "default",
+            spec(Some(r#"{"source":["x"]}"#), None),
+            0,
+        )
+        .expect("a rule");
+        assert_eq!(pattern.next_fire(0, |d| d), None);
+    }
 
     fn spec(pattern: Option<&str>, schedule: Option<&str>) -> RuleSpec {
         RuleSpec {

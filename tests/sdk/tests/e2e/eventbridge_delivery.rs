@@ -257,3 +257,49 @@ async fn a_function_completes_the_lifecycle_action_auto_scaling_puts_on_the_bus(
         Some("EC2 Instance-launch Lifecycle Action")
     );
 }
+
+#[tokio::test]
+async fn a_scheduled_rule_sends_its_targets_a_scheduled_event() {
+    // rate(1 minute) at this scale fires every 1.2 s.
+    let ballast = Ballast::start_with(&["--time-scale", "0.02"]);
+    let (name, arn) = function(&ballast, RECORDER).await;
+    let events = ballast.eventbridge();
+    let rule_name = unique("tick");
+    let rule_arn = events
+        .put_rule()
+        .name(&rule_name)
+        .schedule_expression("rate(1 minute)")
+        .send()
+        .await
+        .expect("PutRule")
+        .rule_arn()
+        .expect("an ARN")
+        .to_owned();
+    permit(&ballast, &name, &rule_arn).await;
+    events
+        .put_targets()
+        .rule(&rule_name)
+        .targets(
+            Target::builder()
+                .id("record")
+                .arn(&arn)
+                .input_transformer(
+                    InputTransformer::builder()
+                        .input_paths_map("kind", "$['detail-type']")
+                        .input_paths_map("rule", "$.resources[0]")
+                        .input_template(r#"{"parameter": "/tick", "value": "<kind> from <rule>"}"#)
+                        .build()
+                        .expect("a transformer"),
+                )
+                .build()
+                .expect("a target"),
+        )
+        .send()
+        .await
+        .expect("PutTargets");
+    let value = eventually("the rule to fire", WAIT, || async {
+        parameter(&ballast, "/tick").await
+    })
+    .await;
+    assert_eq!(value, format!("Scheduled Event from {rule_arn}"));
+}
