@@ -74,26 +74,38 @@ async fn function(ballast: &Ballast, source: &str) -> (String, String) {
 /// A rule on the default bus matching `pattern`, targeting `target`;
 /// returns its ARN.
 async fn rule(ballast: &Ballast, pattern: &str, target: Target) -> String {
-    let events = ballast.eventbridge();
+    let (name, arn) = put_rule(ballast, |rule| rule.event_pattern(pattern)).await;
+    add_target(ballast, &name, target).await;
+    arn
+}
+
+type PutRule = aws_sdk_eventbridge::operation::put_rule::builders::PutRuleFluentBuilder;
+
+/// A new rule on the default bus, as `settings` make it: `(name, ARN)`.
+async fn put_rule(
+    ballast: &Ballast,
+    settings: impl FnOnce(PutRule) -> PutRule,
+) -> (String, String) {
     let name = unique("rule");
-    let arn = events
-        .put_rule()
-        .name(&name)
-        .event_pattern(pattern)
+    let arn = settings(ballast.eventbridge().put_rule().name(&name))
         .send()
         .await
         .expect("PutRule")
         .rule_arn()
         .expect("an ARN")
         .to_owned();
-    events
+    (name, arn)
+}
+
+async fn add_target(ballast: &Ballast, rule: &str, target: Target) {
+    ballast
+        .eventbridge()
         .put_targets()
-        .rule(&name)
+        .rule(rule)
         .targets(target)
         .send()
         .await
         .expect("PutTargets");
-    arn
 }
 
 async fn permit(ballast: &Ballast, function: &str, rule_arn: &str) {
@@ -263,40 +275,23 @@ async fn a_scheduled_rule_sends_its_targets_a_scheduled_event() {
     // rate(1 minute) at this scale fires every 1.2 s.
     let ballast = Ballast::start_with(&["--time-scale", "0.02"]);
     let (name, arn) = function(&ballast, RECORDER).await;
-    let events = ballast.eventbridge();
-    let rule_name = unique("tick");
-    let rule_arn = events
-        .put_rule()
-        .name(&rule_name)
-        .schedule_expression("rate(1 minute)")
-        .send()
-        .await
-        .expect("PutRule")
-        .rule_arn()
-        .expect("an ARN")
-        .to_owned();
+    let (rule_name, rule_arn) =
+        put_rule(&ballast, |rule| rule.schedule_expression("rate(1 minute)")).await;
     permit(&ballast, &name, &rule_arn).await;
-    events
-        .put_targets()
-        .rule(&rule_name)
-        .targets(
-            Target::builder()
-                .id("record")
-                .arn(&arn)
-                .input_transformer(
-                    InputTransformer::builder()
-                        .input_paths_map("kind", "$['detail-type']")
-                        .input_paths_map("rule", "$.resources[0]")
-                        .input_template(r#"{"parameter": "/tick", "value": "<kind> from <rule>"}"#)
-                        .build()
-                        .expect("a transformer"),
-                )
+    let target = Target::builder()
+        .id("record")
+        .arn(&arn)
+        .input_transformer(
+            InputTransformer::builder()
+                .input_paths_map("kind", "$['detail-type']")
+                .input_paths_map("rule", "$.resources[0]")
+                .input_template(r#"{"parameter": "/tick", "value": "<kind> from <rule>"}"#)
                 .build()
-                .expect("a target"),
+                .expect("a transformer"),
         )
-        .send()
-        .await
-        .expect("PutTargets");
+        .build()
+        .expect("a target");
+    add_target(&ballast, &rule_name, target).await;
     let value = eventually("the rule to fire", WAIT, || async {
         parameter(&ballast, "/tick").await
     })

@@ -869,13 +869,7 @@ async fn an_instance_whose_init_dies_fails_its_status_checks() {
     assert!(killed.success());
     let ec2 = ballast.ec2();
     let status = eventually("the status checks to fail", WAIT, || async {
-        let out = ec2
-            .describe_instance_status()
-            .instance_ids(&id)
-            .send()
-            .await
-            .ok()?;
-        let status = out.instance_statuses().first()?.instance_status()?.clone();
+        let status = instance_status(&ballast, &id).await?;
         (status.status() == Some(&aws_sdk_ec2::types::SummaryStatus::Impaired)).then_some(status)
     })
     .await;
@@ -891,19 +885,23 @@ async fn an_instance_whose_init_dies_fails_its_status_checks() {
         .await
         .expect("RebootInstances");
     eventually("the status checks to pass again", WAIT, || async {
-        let out = ec2
-            .describe_instance_status()
-            .instance_ids(&id)
-            .send()
-            .await
-            .ok()?;
-        let status = out
-            .instance_statuses()
-            .first()?
-            .instance_status()?
-            .status()?
-            .clone();
-        (status != aws_sdk_ec2::types::SummaryStatus::Impaired).then_some(())
+        let status = instance_status(&ballast, &id).await?;
+        (status.status() != Some(&aws_sdk_ec2::types::SummaryStatus::Impaired)).then_some(())
     })
     .await;
+}
+
+/// The instance's status checks, as DescribeInstanceStatus reports them.
+async fn instance_status(
+    ballast: &Ballast,
+    id: &str,
+) -> Option<aws_sdk_ec2::types::InstanceStatusSummary> {
+    let out = ballast
+        .ec2()
+        .describe_instance_status()
+        .instance_ids(id)
+        .send()
+        .await
+        .ok()?;
+    out.instance_statuses().first()?.instance_status().cloned()
 }
