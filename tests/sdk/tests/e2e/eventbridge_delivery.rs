@@ -56,7 +56,8 @@ async fn function(ballast: &Ballast, source: &str) -> (String, String) {
         .runtime(Runtime::Python312)
         .handler("app.handler")
         .role(role)
-        .timeout(30)
+        // Scaled by the tests' --time-scale, and still room for boto3.
+        .timeout(300)
         .code(
             FunctionCode::builder()
                 .zip_file(Blob::new(zip_of(&[("app.py", source, 0o644)])))
