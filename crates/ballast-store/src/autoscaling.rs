@@ -63,6 +63,11 @@ impl Tx<'_> {
         Ok(n > 0)
     }
 
+    /// A scaling activity by id.
+    pub fn activity(&self, id: &str) -> Result<Option<Activity>, StoreError> {
+        self.record("SELECT record FROM asg_activities WHERE id = ?1", [id])
+    }
+
     /// Inserts or updates a scaling activity.
     pub fn save_activity(&self, activity: &Activity) -> Result<(), StoreError> {
         self.execute(

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use super::activity::{Activity, ActivityStatus};
+use super::activity::{Activity, ActivityStatus, InstanceChange};
 use super::group::{AttachmentState, Group};
 use super::hook::{LifecycleHook, Transition, WaitingAction};
 use super::member::{Entry, Health, Lifecycle, Member};
@@ -175,14 +175,19 @@ fn start_terminating(
 ) {
     let description = format!("Terminating EC2 instance: {}", m.instance_id);
     m.enter(Lifecycle::Terminating, now);
-    m.activity = Some(Activity::start(
+    let mut activity = Activity::start(
         ids.request_id(),
         group_name,
         group_arn,
         description,
         cause,
         now,
-    ));
+    );
+    activity.instance_change = Some(InstanceChange {
+        launch: false,
+        instance_id: Some(m.instance_id.clone()),
+    });
+    m.activity = Some(activity);
 }
 
 fn hook_default(group: &Group, name: &str) -> String {
@@ -824,6 +829,10 @@ impl Group {
             "Availability Zone": zone,
         })
         .to_string();
+        activity.instance_change = Some(InstanceChange {
+            launch: true,
+            instance_id: Some(instance_id.to_owned()),
+        });
         activity.set(ActivityStatus::PreInService, now_millis);
         self.instances.push(Member {
             instance_id: instance_id.to_owned(),
@@ -874,6 +883,10 @@ impl Group {
             now_millis,
         );
         activity.details = serde_json::json!({ "Availability Zone": zone }).to_string();
+        activity.instance_change = Some(InstanceChange {
+            launch: true,
+            instance_id: None,
+        });
         activity.fail(message.to_owned(), now_millis);
         self.launch_backoff_until =
             now_millis.saturating_add(scaled_millis(LAUNCH_RETRY_SECONDS, scale));

@@ -1,9 +1,10 @@
 //! EventBridge delivering to Lambda functions, with aws-sdk-rust: events
 //! PutEvents accepts reach a rule's function targets, in the form the
 //! target asks for, only when the function's policy lets EventBridge
-//! invoke it; and Auto Scaling's lifecycle actions arrive on the default
+//! invoke it; Auto Scaling's lifecycle actions arrive on the default
 //! bus, where a function completes them (seed 003's pattern), with no
-//! notification target on the hook.
+//! notification target on the hook, and so do the launches' outcomes;
+//! and scheduled rules fire.
 
 use std::time::Duration;
 
@@ -200,6 +201,28 @@ async fn a_function_completes_the_lifecycle_action_auto_scaling_puts_on_the_bus(
         .expect("a target");
     let rule_arn = rule(&ballast, pattern, target).await;
     permit(&ballast, &name, &rule_arn).await;
+    // And the launch's outcome, to another function.
+    let (recorder, recorder_arn) = function(&ballast, RECORDER).await;
+    let outcome = Target::builder()
+        .id("record")
+        .arn(&recorder_arn)
+        .input_transformer(
+            InputTransformer::builder()
+                .input_paths_map("instance", "$.detail.EC2InstanceId")
+                .input_paths_map("kind", "$['detail-type']")
+                .input_template(r#"{"parameter": "/launched/<instance>", "value": "<kind>"}"#)
+                .build()
+                .expect("a transformer"),
+        )
+        .build()
+        .expect("a target");
+    let outcome_rule = rule(
+        &ballast,
+        r#"{"source":["aws.autoscaling"],"detail-type":["EC2 Instance Launch Successful"]}"#,
+        outcome,
+    )
+    .await;
+    permit(&ballast, &recorder, &outcome_rule).await;
 
     let (asg, ec2) = (ballast.autoscaling(), ballast.ec2());
     let template = unique("healed");
@@ -263,12 +286,17 @@ async fn a_function_completes_the_lifecycle_action_auto_scaling_puts_on_the_bus(
             .flatten()
     })
     .await;
-    assert_eq!(
-        parameter(&ballast, &format!("/heal/{instance}"))
-            .await
-            .as_deref(),
-        Some("EC2 Instance-launch Lifecycle Action")
-    );
+    // The function notes the action after completing it.
+    let noted = eventually("the function's note", WAIT, || async {
+        parameter(&ballast, &format!("/heal/{instance}")).await
+    })
+    .await;
+    assert_eq!(noted, "EC2 Instance-launch Lifecycle Action");
+    let launched = eventually("the launch's outcome event", WAIT, || async {
+        parameter(&ballast, &format!("/launched/{instance}")).await
+    })
+    .await;
+    assert_eq!(launched, "EC2 Instance Launch Successful");
 }
 
 #[tokio::test]
