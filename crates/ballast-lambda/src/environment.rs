@@ -158,9 +158,9 @@ impl Environment {
             reply: reply_tx,
         };
         // Queued before the process starts, so that an init failure has
-        // an invocation to report to.
-        // The runtime took every earlier invocation, so there is room;
-        // a full or closed channel is an environment that cannot run.
+        // an invocation to report to. The runtime took every earlier one,
+        // so there is room: a full or closed channel is an environment
+        // that cannot run.
         if self.stopped || self.next.try_send(pending).is_err() {
             return self.finish(&report, Ended::Exited("stopped".into()));
         }
@@ -171,11 +171,7 @@ impl Environment {
             return self.finish(&report, Ended::Exited(format!("could not start: {error}")));
         }
         let ended = self.wait(taken, reply, run.real_timeout).await;
-        if matches!(
-            ended,
-            Ended::Replied(Reply::Response(_)) | Ended::Replied(Reply::Error(_))
-        ) && self.launch.marks_output
-        {
+        if matches!(ended, Ended::Replied(_)) && self.launch.marks_output {
             self.logs
                 .wait_for_end(&report.request_id, Duration::from_secs(1))
                 .await;
