@@ -25,13 +25,7 @@ bench_init eip-reassociation
 [[ $(id -u) == 0 ]] || die "sandboxes need root; run as root"
 command -v nft >/dev/null || die "the NAT needs nftables (apt-get install nftables)"
 
-if [[ -z "${BALLAST_BIN:-}" ]]; then
-  step "build ballast (release)"
-  cargo build --release -q -p ballast
-  BALLAST_BIN="${CARGO_TARGET_DIR:-$root/target}/release/ballast"
-fi
-venv="$root/target/compat-venv"
-venv_install "$venv" "$root/tests/compat/requirements.txt" "$venv/bin/python"
+release_ballast_with_compat_venv
 
 machine_line
 "$venv/bin/python" "$root/bench/eip-reassociation/measure.py" \

@@ -20,13 +20,7 @@ cd "$(dirname "$0")/.."
 source bench/lib.sh
 bench_init lambda-invoke
 
-if [[ -z "${BALLAST_BIN:-}" ]]; then
-  step "build ballast (release)"
-  cargo build --release -q -p ballast
-  BALLAST_BIN="${CARGO_TARGET_DIR:-$root/target}/release/ballast"
-fi
-venv="$root/target/compat-venv"
-venv_install "$venv" "$root/tests/compat/requirements.txt" "$venv/bin/python"
+release_ballast_with_compat_venv
 
 machine_line
 "$venv/bin/python" "$root/bench/lambda-invoke/measure.py" \

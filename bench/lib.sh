@@ -58,6 +58,19 @@ venv_install() {
   fi
 }
 
+# release_ballast_with_compat_venv: sets BALLAST_BIN to a release build
+# (built now) unless the caller gave one, and `venv` to the compatibility
+# suite's virtualenv (boto3, the AWS CLI), made or refreshed as needed.
+release_ballast_with_compat_venv() {
+  if [[ -z "${BALLAST_BIN:-}" ]]; then
+    step "build ballast (release)"
+    cargo build --release -q -p ballast
+    BALLAST_BIN="${CARGO_TARGET_DIR:-$root/target}/release/ballast"
+  fi
+  venv="$root/target/compat-venv"
+  venv_install "$venv" "$root/tests/compat/requirements.txt" "$venv/bin/python"
+}
+
 # machine_line: one line naming the cores and CPU the figures come from.
 machine_line() {
   echo "Machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -13,8 +13,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import boto3
-from botocore.config import Config
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchlib import ballast, client, wait_until  # noqa: E402  (bench/ is not a package)
+
 
 AL2023 = "ami-0ba11a5700a023086"
 SERVE = """#!/bin/bash
@@ -24,21 +25,8 @@ cd /opt/app && nohup python3 -m http.server 8080 > /dev/null 2>&1 &
 DEADLINE_S = 120
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def wait_until(what: str, probe, deadline: float = DEADLINE_S):
-    end = time.monotonic() + deadline
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise SystemExit(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 def get(url: str):
@@ -48,7 +36,8 @@ def get(url: str):
             return answer.status, answer.headers.get("X-Instance-Id"), answer.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.headers.get("X-Instance-Id"), ""
-    except OSError:
+    except (OSError, http.client.HTTPException):
+        # Nothing answers, or the address moved mid-answer.
         return None
 
 
@@ -61,31 +50,17 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(args.work)
 
-    port = free_port()
-    log = open(work / "ballast.log", "wb")
-    server = subprocess.Popen(
-        [args.ballast, "up", "--listen", f"127.0.0.1:{port}", "--data-dir", str(work / "data"),
-         "--instance-runtime", "sandbox", "--time-scale", "0.05", "--hosts-file", "off",
-         "--lambda-python", sys.executable],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-    )
-    try:
-        endpoint = f"http://127.0.0.1:{port}"
-        wait_until("ballast to listen", lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0)
+    with ballast(args.ballast, work, "--instance-runtime", "sandbox", "--time-scale", "0.05",
+                 "--lambda-python", sys.executable) as endpoint:
         env = {**os.environ, "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "test",
                "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1",
                "AWS_CONFIG_FILE": str(work / "none"), "AWS_SHARED_CREDENTIALS_FILE": str(work / "none")}
 
-        def client(service):
-            return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1",
-                                aws_access_key_id="test", aws_secret_access_key="test",
-                                config=Config(retries={"max_attempts": 1}))
-
-        ec2 = client("ec2")
+        ec2 = client("ec2", endpoint)
         deployed = subprocess.run([f"{args.example}/deploy.sh", "bench"], env=env,
                                   capture_output=True, text=True, check=True)
         url = f"http://{deployed.stdout.strip().splitlines()[-1]}/value"
-        current = wait_until("the first instance to serve", lambda: get(url))[1]
+        current = wait_until("the first instance to serve", lambda: get(url), DEADLINE_S)[1]
         value = f"kept {time.time()}"
         urllib.request.urlopen(urllib.request.Request(url, data=value.encode(), method="PUT"), timeout=5).read()
 
@@ -96,6 +71,7 @@ def main() -> None:
             answer = wait_until(
                 "the value from a new instance",
                 lambda: (lambda a: a if a and a[0] == 200 and a[1] != current and a[2] == value else None)(get(url)),
+                DEADLINE_S,
             )
             healed.append((time.monotonic() - started) * 1000)
             current = answer[1]
@@ -106,7 +82,7 @@ def main() -> None:
             instance = ec2.run_instances(ImageId=AL2023, MinCount=1, MaxCount=1, UserData=SERVE)["Instances"][0]
             address = instance["PrivateIpAddress"]
             wait_until("the bare instance to answer",
-                       lambda: get(f"http://{address}:8080/") is not None and get(f"http://{address}:8080/")[0] == 200)
+                       lambda: (get(f"http://{address}:8080/") or (0,))[0] == 200, DEADLINE_S)
             booted.append((time.monotonic() - started) * 1000)
             ec2.terminate_instances(InstanceIds=[instance["InstanceId"]])
 
@@ -121,9 +97,6 @@ def main() -> None:
         print(f"| terminate → value served again through the Elastic IP | {cells(healed)} | "
               f"RunInstances → first HTTP answer | {statistics.median(booted):.0f} | "
               f"{statistics.median(healed) / statistics.median(booted):.2f}x |")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 if __name__ == "__main__":

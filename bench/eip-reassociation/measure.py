@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import socket
 import statistics
-import subprocess
+import sys
 import time
 from pathlib import Path
 
-import boto3
-from botocore.config import Config
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchlib import ballast, client, wait_until  # noqa: E402  (bench/ is not a package)
+
 
 AL2023 = "ami-0ba11a5700a023086"
 USER_DATA = """#!/bin/bash
@@ -20,10 +21,6 @@ cd /opt/app && nohup python3 -m http.server 8080 > /dev/null 2>&1 &
 DEADLINE_S = 60
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def first_answer(address: str) -> bytes | None:
@@ -39,15 +36,6 @@ def first_answer(address: str) -> bytes | None:
         return None
 
 
-def wait_until(what: str, probe, deadline: float = DEADLINE_S):
-    end = time.monotonic() + deadline
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise SystemExit(f"timed out waiting for {what}")
-        time.sleep(0.005)
 
 
 def main() -> None:
@@ -57,22 +45,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
 
-    port = free_port()
-    data = Path(args.work) / "data"
-    log = open(Path(args.work) / "ballast.log", "wb")
-    server = subprocess.Popen(
-        [args.ballast, "up", "--listen", f"127.0.0.1:{port}", "--data-dir", str(data),
-         "--instance-runtime", "sandbox", "--time-scale", "0.01", "--hosts-file", "off"],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-    )
-    try:
-        endpoint = f"http://127.0.0.1:{port}"
-        wait_until("ballast to listen", lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0)
-        ec2 = boto3.client(
-            "ec2", endpoint_url=endpoint, region_name="us-east-1",
-            aws_access_key_id="test", aws_secret_access_key="test",
-            config=Config(retries={"max_attempts": 1}),
-        )
+    with ballast(args.ballast, Path(args.work), "--instance-runtime", "sandbox",
+                 "--time-scale", "0.01") as endpoint:
+        ec2 = client("ec2", endpoint)
         ids = [i["InstanceId"] for i in ec2.run_instances(
             ImageId=AL2023, MinCount=2, MaxCount=2, UserData=USER_DATA,
             MetadataOptions={"HttpTokens": "optional"})["Instances"]]
@@ -81,11 +56,11 @@ def main() -> None:
         for i in ids:
             private = ec2.describe_instances(InstanceIds=[i])["Reservations"][0]["Instances"][0]["PrivateIpAddress"]
             names[i] = f"ip-{private.replace('.', '-')}.ec2.internal".encode()
-            wait_until(f"{i} to serve", lambda p=private: first_answer(p))
+            wait_until(f"{i} to serve", lambda p=private: first_answer(p), DEADLINE_S, 0.005)
         allocated = ec2.allocate_address(Domain="vpc")
         allocation, public = allocated["AllocationId"], allocated["PublicIp"]
         ec2.associate_address(AllocationId=allocation, InstanceId=ids[0])
-        wait_until("the first association to serve", lambda: names[ids[0]] in (first_answer(public) or b""))
+        wait_until("the first association to serve", lambda: names[ids[0]] in (first_answer(public) or b""), DEADLINE_S, 0.005)
 
         timings, api, ended = [], [], 0
         for round_ in range(args.rounds):
@@ -94,7 +69,7 @@ def main() -> None:
             started = time.monotonic()
             ec2.associate_address(AllocationId=allocation, InstanceId=new, AllowReassociation=True)
             api.append(time.monotonic() - started)
-            wait_until("the new instance's answer", lambda: names[new] in (first_answer(public) or b""))
+            wait_until("the new instance's answer", lambda: names[new] in (first_answer(public) or b""), DEADLINE_S, 0.005)
             timings.append(time.monotonic() - started)
             # The connection to the old instance must have ended.
             held.settimeout(2)
@@ -109,12 +84,6 @@ def main() -> None:
         print("| moves | AssociateAddress p50 (ms) | → new instance's first byte p50 (ms) | p90 (ms) | max (ms) | old connections ended |")
         print("|---:|---:|---:|---:|---:|---:|")
         print(f"| {len(ms)} | {statistics.median(api) * 1000:.1f} | {statistics.median(ms):.1f} | {p(0.9):.1f} | {ms[-1]:.1f} | {ended}/{len(ms)} |")
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 if __name__ == "__main__":

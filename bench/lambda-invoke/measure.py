@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import socket
 import statistics
 import subprocess
 import sys
@@ -13,8 +12,9 @@ import time
 import zipfile
 from pathlib import Path
 
-import boto3
-from botocore.config import Config
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchlib import ballast, client, wait_until  # noqa: E402  (bench/ is not a package)
+
 
 HANDLER = "def handler(event, context):\n    return {'echo': event}\n"
 TRUST = {
@@ -23,18 +23,8 @@ TRUST = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def wait_until(what: str, probe, deadline: float = 60):
-    end = time.monotonic() + deadline
-    while not probe():
-        if time.monotonic() > end:
-            raise SystemExit(f"timed out waiting for {what}")
-        time.sleep(0.01)
 
 
 def timed(call) -> float:
@@ -64,26 +54,10 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(args.work)
 
-    port = free_port()
-    log = open(work / "ballast.log", "wb")
-    server = subprocess.Popen(
-        [args.ballast, "up", "--listen", f"127.0.0.1:{port}", "--data-dir", str(work / "data"),
-         "--instance-runtime", "process", "--hosts-file", "off", "--lambda-python", sys.executable,
-         "--lb-cidr", "127.93.0.0/17", "--instance-cidr", "127.93.128.0/17"],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-    )
-    try:
-        endpoint = f"http://127.0.0.1:{port}"
-        wait_until("ballast to listen", lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0)
-
-        def client(service):
-            return boto3.client(
-                service, endpoint_url=endpoint, region_name="us-east-1",
-                aws_access_key_id="test", aws_secret_access_key="test",
-                config=Config(retries={"max_attempts": 1}),
-            )
-
-        iam, lam = client("iam"), client("lambda")
+    with ballast(args.ballast, work, "--instance-runtime", "process",
+                 "--lambda-python", sys.executable,
+                 "--lb-cidr", "127.93.0.0/17", "--instance-cidr", "127.93.128.0/17") as endpoint:
+        iam, lam = client("iam", endpoint), client("lambda", endpoint)
         role = iam.create_role(RoleName="bench", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
         lam.create_function(FunctionName="bench", Runtime="python3.12", Handler="index.handler",
                             Role=role, Code={"ZipFile": package()})
@@ -112,9 +86,6 @@ def main() -> None:
         print("|---|---|---|---|---|---|")
         print(row("cold start (Invoke, new environment)", cold, "python3 importing the handler", bare))
         print(row("warm Invoke", warm, "GetFunction", plain))
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ action. The same again when the instance's system dies (kill -9 of its
 init): its status checks fail and EC2 health replaces it. Then the
 destroy script removes it all."""
 
+import http.client
 import os
 import subprocess
 import time
@@ -31,7 +32,8 @@ def request(url, method="GET", body=None):
             return answer.status, answer.headers.get("X-Instance-Id"), answer.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.headers.get("X-Instance-Id"), error.read().decode()
-    except OSError:
+    except (OSError, http.client.HTTPException):
+        # Nothing answers, or the address moved mid-answer.
         return None
 
 

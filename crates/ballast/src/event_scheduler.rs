@@ -33,6 +33,9 @@ pub struct Scheduler {
     pub functions: Arc<dyn Functions>,
 }
 
+/// Each scheduled rule's next firing, by `(bus, rule)`.
+type Timetable = HashMap<(String, String), Due>;
+
 /// A rule's next firing, with the expression it was computed from.
 struct Due {
     expression: String,
@@ -43,7 +46,7 @@ impl Scheduler {
     /// Runs until `stop` turns true.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         let this = Arc::new(self);
-        let mut due: HashMap<(String, String), Due> = HashMap::new();
+        let mut due = Timetable::new();
         while !*stop.borrow() {
             let pass = Arc::clone(&this);
             let known = std::mem::take(&mut due);
@@ -70,14 +73,10 @@ impl Scheduler {
 
     /// Fires the rules that are due and says when each fires next, and how
     /// long to sleep.
-    #[allow(clippy::type_complexity)]
-    fn pass(
-        &self,
-        mut known: HashMap<(String, String), Due>,
-    ) -> Result<(HashMap<(String, String), Due>, Duration), StoreError> {
+    fn pass(&self, mut known: Timetable) -> Result<(Timetable, Duration), StoreError> {
         let now = epoch_millis(self.clock.now());
         let rules = self.store.read(|tx| tx.scheduled_rules())?;
-        let mut next = HashMap::new();
+        let mut next = Timetable::new();
         let mut queued = 0;
         for rule in rules {
             let key = (rule.bus.clone(), rule.name.clone());
