@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 
-use ballast_core::autoscaling::activity::Activity;
 use ballast_core::autoscaling::group::GROUP_NAME_TAG;
 use ballast_core::autoscaling::step::{self, Action, Observation, World};
 use ballast_core::autoscaling::{Group, TemplateSpec, iso8601};
@@ -185,9 +184,8 @@ fn group_pass(
                 outcome.events_queued |= queued > 0;
                 outcome.notices.push(notice);
             }
-            Action::Record(activity) => {
-                outcome.events_queued |= record(inner, tx, &activity, now)?;
-            }
+            // An activity that ends sends its event from the store.
+            Action::Record(activity) => tx.save_activity(&activity)?,
             Action::DeleteGroup => {
                 tx.delete_asg_group(&group.name)?;
                 deleted = true;
@@ -341,29 +339,11 @@ fn launch(
                 inner.scale,
                 now,
             );
-            // Lambda's queue polls, so the event needs no nudge.
-            record(inner, tx, &activity, now)?;
+            tx.save_activity(&activity)?;
             Ok(())
         }
         Err(LaunchError::Store(error)) => Err(error.into()),
     }
-}
-
-/// Saves an activity; a launch or termination that just ended also goes
-/// to EventBridge's default bus, as Auto Scaling sends it. Returns whether
-/// that queued Lambda invocations.
-fn record(inner: &Inner, tx: &Tx<'_>, activity: &Activity, now: i64) -> Result<bool, StoreError> {
-    let was_final = tx
-        .activity(&activity.id)?
-        .is_some_and(|before| before.status.is_final());
-    tx.save_activity(activity)?;
-    let Some(event) = activity
-        .outcome_event(&inner.ids.request_id(), &inner.scope)
-        .filter(|_| !was_final)
-    else {
-        return Ok(false);
-    };
-    Ok(tx.put_event(&inner.scope, bus::DEFAULT, &event, &inner.ids, now)? > 0)
 }
 
 /// A registration the rules refused (the group is full), or the store

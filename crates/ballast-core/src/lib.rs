@@ -17,6 +17,7 @@ pub mod elbv2;
 pub mod events;
 pub mod iam;
 pub mod ids;
+pub mod json_path;
 pub mod lambda;
 pub mod network;
 pub mod paging;

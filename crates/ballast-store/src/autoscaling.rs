@@ -68,8 +68,17 @@ impl Tx<'_> {
         self.record("SELECT record FROM asg_activities WHERE id = ?1", [id])
     }
 
-    /// Inserts or updates a scaling activity.
+    /// Inserts or updates a scaling activity. A launch or termination
+    /// that this ends goes to EventBridge's default bus, as Auto Scaling
+    /// sends it ([`Activity::outcome_event`]).
     pub fn save_activity(&self, activity: &Activity) -> Result<(), StoreError> {
+        let was_final = self
+            .activity(&activity.id)?
+            .is_some_and(|before| before.status.is_final());
+        if !was_final && activity.status.is_final() {
+            let at = activity.end_millis.unwrap_or(activity.start_millis);
+            self.emit(|scope, id| activity.outcome_event(id, scope), at)?;
+        }
         self.execute(
             "INSERT INTO asg_activities (id, group_name, start_millis, seq, record)
              VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(seq), 0) + 1 FROM asg_activities), ?4)

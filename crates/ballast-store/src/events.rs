@@ -94,6 +94,31 @@ impl Tx<'_> {
         })
     }
 
+    /// Puts an event AWS sends by itself on the default bus, built by
+    /// `event` from the store's [`Emitter`](crate::Emitter)'s scope and a
+    /// new event id (nothing without an emitter, or when `event` makes
+    /// none).
+    pub(crate) fn emit(
+        &self,
+        event: impl FnOnce(&Scope, &str) -> Option<serde_json::Value>,
+        at_millis: i64,
+    ) -> Result<(), StoreError> {
+        let Some(emitter) = self.emitter else {
+            return Ok(());
+        };
+        let Some(event) = event(&emitter.scope, &emitter.ids.request_id()) else {
+            return Ok(());
+        };
+        self.put_event(
+            &emitter.scope,
+            ballast_core::events::bus::DEFAULT,
+            &event,
+            &emitter.ids,
+            at_millis,
+        )?;
+        Ok(())
+    }
+
     /// Fires a scheduled rule: its targets get the rule's `Scheduled
     /// Event`, queued in this transaction. Returns how many were queued.
     pub fn fire_scheduled_rule(

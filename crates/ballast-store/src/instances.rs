@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::net::Ipv4Addr;
 
 use ballast_core::ec2::Instance;
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use crate::{StoreError, Tx};
 
@@ -48,8 +48,20 @@ impl Tx<'_> {
     /// instance ends (TerminateInstances, Auto Scaling, a shutdown from
     /// inside) takes its root volume with it. Saving it down (stopping,
     /// stopped, …) gives its automatic public address back, and
-    /// terminated also disassociates its Elastic IPs.
+    /// terminated also disassociates its Elastic IPs. Saving it in a new
+    /// state sends EC2's state-change notification.
     pub fn save_instance(&self, instance: &Instance) -> Result<(), StoreError> {
+        let state_before: Option<String> = self
+            .conn()
+            .prepare_cached("SELECT state FROM ec2_instances WHERE id = ?1")?
+            .query_row([&instance.id], |row| row.get(0))
+            .optional()?;
+        if state_before.as_deref() != Some(instance.state.name()) {
+            self.emit(
+                |scope, id| Some(instance.state_change_event(id, scope)),
+                instance.state_since_millis,
+            )?;
+        }
         if instance.state == ballast_core::ec2::InstanceState::Terminated {
             self.release_instance_volumes(&instance.id)?;
         }
@@ -139,5 +151,77 @@ mod tests {
             .map(|i| i.id)
             .collect();
         assert_eq!(order, ["i-a", "i-b"]);
+    }
+
+    #[test]
+    fn each_new_state_sends_one_state_change_notification() {
+        use ballast_core::events::rule::{RuleSpec, Target};
+        use ballast_core::lambda::{Code, Function, Settings, Statement};
+
+        let dir = tempfile::tempdir().unwrap();
+        let scope = ballast_core::Scope::new("us-east-1");
+        let store = Store::open(dir.path())
+            .unwrap()
+            .with_emitter(crate::Emitter {
+                scope: scope.clone(),
+                ids: std::sync::Arc::new(ballast_core::Ids::seeded(7)),
+            });
+        let spec = RuleSpec {
+            event_pattern: Some(r#"{"source":["aws.ec2"]}"#.to_owned()),
+            ..RuleSpec::default()
+        };
+        let mut rule = ballast_core::events::Rule::put(None, "states", "default", spec, 0).unwrap();
+        rule.put_targets(vec![Target {
+            id: "t".into(),
+            arn: "arn:aws:lambda:us-east-1:000000000000:function:watch".into(),
+            ..Target::default()
+        }])
+        .unwrap();
+        let settings = Settings {
+            runtime: Some("python3.12".into()),
+            handler: Some("app.handler".into()),
+            role: Some("arn:aws:iam::000000000000:role/r".into()),
+            ..Settings::default()
+        };
+        let code = Code::of_zip(b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0").unwrap();
+        let mut function = Function::new("watch", settings, code, 0, "rev".into()).unwrap();
+        function
+            .add_permission(Statement {
+                sid: "events".into(),
+                action: "lambda:InvokeFunction".into(),
+                principal: "events.amazonaws.com".into(),
+                source_arn: Some(rule.arn(&scope)),
+                source_account: None,
+            })
+            .unwrap();
+        store
+            .write(|tx| {
+                tx.save_event_rule(&rule)?;
+                tx.save_function(&function)
+            })
+            .unwrap();
+
+        let mut i = instance("i-a", 1);
+        store.write(|tx| tx.save_instance(&i)).unwrap();
+        i.transition_reason = "saved again, still pending".into();
+        store.write(|tx| tx.save_instance(&i)).unwrap();
+        i.state = InstanceState::Running;
+        i.state_since_millis = 5;
+        store.write(|tx| tx.save_instance(&i)).unwrap();
+
+        let queued = store.read(|tx| tx.due_invocations(10, 10)).unwrap();
+        let states: Vec<String> = queued
+            .iter()
+            .map(|q| {
+                let event: serde_json::Value = serde_json::from_str(&q.payload).unwrap();
+                assert_eq!(
+                    event["detail-type"],
+                    "EC2 Instance State-change Notification"
+                );
+                assert_eq!(event["detail"]["instance-id"], "i-a");
+                event["detail"]["state"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        assert_eq!(states, ["pending", "running"]);
     }
 }

@@ -31,7 +31,9 @@ mod tags;
 mod volumes;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use ballast_core::{Ids, Scope};
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
@@ -65,11 +67,27 @@ pub struct Store {
     writer: Mutex<Connection>,
     reader: Mutex<Connection>,
     path: PathBuf,
+    emitter: Option<Emitter>,
+}
+
+/// What the store needs to put on EventBridge's default bus the events
+/// AWS sends by itself when a record changes: EC2's state-change
+/// notifications and Auto Scaling's launch and termination outcomes. They
+/// are sent where the record is saved, in its transaction, so no way of
+/// changing an instance or ending an activity can miss its event, and an
+/// event is queued exactly when its change commits.
+#[derive(Debug, Clone)]
+pub struct Emitter {
+    /// The account and region events name.
+    pub scope: Scope,
+    /// Event and request ids.
+    pub ids: Arc<Ids>,
 }
 
 /// A transaction, extended by each resource module with typed accessors.
 pub struct Tx<'c> {
     tx: rusqlite::Transaction<'c>,
+    emitter: Option<&'c Emitter>,
 }
 
 impl Store {
@@ -95,7 +113,16 @@ impl Store {
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
             path,
+            emitter: None,
         })
+    }
+
+    /// The store, sending the events of [`Emitter`]; without one (as in
+    /// unit tests) it sends none.
+    #[must_use]
+    pub fn with_emitter(mut self, emitter: Emitter) -> Store {
+        self.emitter = Some(emitter);
+        self
     }
 
     /// Where the database file is.
@@ -109,7 +136,7 @@ impl Store {
         E: From<StoreError>,
     {
         let mut conn = self.reader.lock().unwrap_or_else(PoisonError::into_inner);
-        let tx = Tx::begin(&mut conn, TransactionBehavior::Deferred)?;
+        let tx = Tx::begin(&mut conn, TransactionBehavior::Deferred, None)?;
         let result = f(&tx);
         // A read transaction has nothing to commit; dropping it ends it.
         drop(tx);
@@ -123,7 +150,11 @@ impl Store {
         E: From<StoreError>,
     {
         let mut conn = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        let tx = Tx::begin(&mut conn, TransactionBehavior::Immediate)?;
+        let tx = Tx::begin(
+            &mut conn,
+            TransactionBehavior::Immediate,
+            self.emitter.as_ref(),
+        )?;
         let value = f(&tx)?;
         tx.tx.commit().map_err(StoreError::from)?;
         Ok(value)
@@ -141,9 +172,14 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
 impl Tx<'_> {
     /// A transaction on `conn`: deferred for reads, immediate (the write
     /// lock taken at once) for writes.
-    fn begin(conn: &mut Connection, behavior: TransactionBehavior) -> Result<Tx<'_>, StoreError> {
+    fn begin<'c>(
+        conn: &'c mut Connection,
+        behavior: TransactionBehavior,
+        emitter: Option<&'c Emitter>,
+    ) -> Result<Tx<'c>, StoreError> {
         Ok(Tx {
             tx: conn.transaction_with_behavior(behavior)?,
+            emitter,
         })
     }
 

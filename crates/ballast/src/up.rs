@@ -11,7 +11,7 @@ use ballast_core::{Clock, Ids, Scope, SystemClock, TimeScale};
 use ballast_fleet::{Fleet, FleetOptions, Runtime, Sandbox};
 use ballast_proxy::hosts::HostsFile;
 use ballast_proxy::{Proxy, ProxyOptions};
-use ballast_store::Store;
+use ballast_store::{Emitter, Store};
 use tokio::net::TcpListener;
 
 use crate::cli::{InstanceRuntime, UpArgs};
@@ -56,8 +56,14 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         }
     }
     let data_dir = args.data_dir();
+    let ids = Arc::new(Ids::from_entropy());
+    let scope = Scope::new(args.region.clone());
     let store = Store::open(&data_dir)
-        .with_context(|| format!("opening the store in {}", data_dir.display()))?;
+        .with_context(|| format!("opening the store in {}", data_dir.display()))?
+        .with_emitter(Emitter {
+            scope: scope.clone(),
+            ids: Arc::clone(&ids),
+        });
     let runtime = choose_runtime(&args, &data_dir)?;
     // Held until Ballast exits: another process-mode server on this
     // machine with the same blocks would hand out the same loopback
@@ -85,8 +91,6 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
 
     let store = Arc::new(store);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let ids = Arc::new(Ids::from_entropy());
-    let scope = Scope::new(args.region.clone());
     let fleet = Fleet::new(
         Arc::clone(&store),
         Arc::clone(&clock),

@@ -99,10 +99,9 @@ impl Activity {
         };
         let mut resources = vec![serde_json::Value::String(self.group_arn.clone())];
         if let Some(id) = &change.instance_id {
-            resources.push(serde_json::Value::String(format!(
-                "arn:aws:ec2:{}:{}:instance/{id}",
-                scope.region, scope.account
-            )));
+            resources.push(serde_json::Value::String(
+                crate::ec2::instance::instance_arn(scope, id),
+            ));
         }
         let details: serde_json::Value =
             serde_json::from_str(&self.details).unwrap_or_else(|_| serde_json::json!({}));

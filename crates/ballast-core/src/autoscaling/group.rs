@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::activity::Activity;
+use super::activity::{Activity, InstanceChange};
 use super::hook::{HookSpec, LifecycleHook, Transition};
 use super::member::{Entry, Health, Lifecycle, Member};
 use super::refresh::InstanceRefresh;
@@ -458,6 +458,11 @@ impl Group {
             .ok_or_else(|| invalid("instance vanished"))?;
         member.enter(Lifecycle::Terminating, now_millis);
         member.decremented = decrement;
+        let mut activity = activity;
+        activity.instance_change = Some(InstanceChange {
+            launch: false,
+            instance_id: Some(instance_id.to_owned()),
+        });
         member.activity = Some(activity.clone());
         Ok(activity)
     }

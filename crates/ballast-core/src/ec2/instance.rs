@@ -251,7 +251,35 @@ pub struct StateChange {
     pub current: InstanceState,
 }
 
+/// An instance's ARN, as events and policies name it.
+pub fn instance_arn(scope: &crate::Scope, instance_id: &str) -> String {
+    format!(
+        "arn:aws:ec2:{}:{}:instance/{instance_id}",
+        scope.region, scope.account
+    )
+}
+
 impl Instance {
+    /// The `EC2 Instance State-change Notification` EC2 sends to
+    /// EventBridge's default bus when the instance enters its current
+    /// state.
+    pub fn state_change_event(&self, event_id: &str, scope: &crate::Scope) -> serde_json::Value {
+        serde_json::json!({
+            "version": "0",
+            "id": event_id,
+            "detail-type": "EC2 Instance State-change Notification",
+            "source": "aws.ec2",
+            "account": scope.account,
+            "time": crate::iso8601(self.state_since_millis),
+            "region": scope.region,
+            "resources": [instance_arn(scope, &self.id)],
+            "detail": {
+                "instance-id": self.id,
+                "state": self.state.name(),
+            },
+        })
+    }
+
     /// The state and how long the instance has been in it.
     fn enter(&mut self, state: InstanceState, now_millis: i64) -> StateChange {
         let previous = self.state;

@@ -5,7 +5,6 @@
 //! function's resource policy lets EventBridge invoke it for that rule.
 
 use serde_json::Value;
-use serde_json_path::JsonPath;
 
 use super::{Rule, Target};
 use crate::Scope;
@@ -157,7 +156,7 @@ pub fn input(event: &Value, rule: &Rule, rule_arn: &str, target: &Target) -> Str
 
 /// The one value `path` selects in `event`, if it selects one.
 fn select(event: &Value, path: &str) -> Option<Value> {
-    let path = JsonPath::parse(path).ok()?;
+    let path = crate::json_path::parse(path).ok()?;
     path.query(event).exactly_one().ok().cloned()
 }
 

@@ -3,8 +3,8 @@
 //! target asks for, only when the function's policy lets EventBridge
 //! invoke it; Auto Scaling's lifecycle actions arrive on the default
 //! bus, where a function completes them (seed 003's pattern), with no
-//! notification target on the hook, and so do the launches' outcomes;
-//! and scheduled rules fire.
+//! notification target on the hook, and so do the outcomes of launches
+//! and terminations; so do EC2's state changes; and scheduled rules fire.
 
 use std::time::Duration;
 
@@ -124,6 +124,25 @@ async fn permit(ballast: &Ballast, function: &str, rule_arn: &str) {
         .expect("AddPermission");
 }
 
+/// A recording function, permitted, behind a new rule on the default bus
+/// that matches `pattern` and gives the function what `paths` and
+/// `template` make of each event.
+async fn record_matches(ballast: &Ballast, pattern: &str, paths: &[(&str, &str)], template: &str) {
+    let (name, arn) = function(ballast, RECORDER).await;
+    let mut transformer = InputTransformer::builder().input_template(template);
+    for (key, path) in paths {
+        transformer = transformer.input_paths_map(*key, *path);
+    }
+    let target = Target::builder()
+        .id("record")
+        .arn(&arn)
+        .input_transformer(transformer.build().expect("a transformer"))
+        .build()
+        .expect("a target");
+    let rule_arn = rule(ballast, pattern, target).await;
+    permit(ballast, &name, &rule_arn).await;
+}
+
 async fn put(ballast: &Ballast, detail: &str) {
     let out = ballast
         .eventbridge()
@@ -201,28 +220,26 @@ async fn a_function_completes_the_lifecycle_action_auto_scaling_puts_on_the_bus(
         .expect("a target");
     let rule_arn = rule(&ballast, pattern, target).await;
     permit(&ballast, &name, &rule_arn).await;
-    // And the launch's outcome, to another function.
-    let (recorder, recorder_arn) = function(&ballast, RECORDER).await;
-    let outcome = Target::builder()
-        .id("record")
-        .arn(&recorder_arn)
-        .input_transformer(
-            InputTransformer::builder()
-                .input_paths_map("instance", "$.detail.EC2InstanceId")
-                .input_paths_map("kind", "$['detail-type']")
-                .input_template(r#"{"parameter": "/launched/<instance>", "value": "<kind>"}"#)
-                .build()
-                .expect("a transformer"),
-        )
-        .build()
-        .expect("a target");
-    let outcome_rule = rule(
+    // And the outcomes of the launch and of the termination asked for
+    // later, to another function.
+    let outcome = [
+        ("instance", "$.detail.EC2InstanceId"),
+        ("kind", "$['detail-type']"),
+    ];
+    record_matches(
         &ballast,
         r#"{"source":["aws.autoscaling"],"detail-type":["EC2 Instance Launch Successful"]}"#,
-        outcome,
+        &outcome,
+        r#"{"parameter": "/launched/<instance>", "value": "<kind>"}"#,
     )
     .await;
-    permit(&ballast, &recorder, &outcome_rule).await;
+    record_matches(
+        &ballast,
+        r#"{"source":["aws.autoscaling"],"detail-type":[{"prefix":"EC2 Instance Terminate"}]}"#,
+        &outcome,
+        r#"{"parameter": "/terminated/<instance>", "value": "<kind>"}"#,
+    )
+    .await;
 
     let (asg, ec2) = (ballast.autoscaling(), ballast.ec2());
     let template = unique("healed");
@@ -297,6 +314,69 @@ async fn a_function_completes_the_lifecycle_action_auto_scaling_puts_on_the_bus(
     })
     .await;
     assert_eq!(launched, "EC2 Instance Launch Successful");
+
+    // A termination the user asks for ends in its own outcome event.
+    asg.terminate_instance_in_auto_scaling_group()
+        .instance_id(&instance)
+        .should_decrement_desired_capacity(true)
+        .send()
+        .await
+        .expect("TerminateInstanceInAutoScalingGroup");
+    let terminated = eventually("the termination's outcome event", WAIT, || async {
+        parameter(&ballast, &format!("/terminated/{instance}")).await
+    })
+    .await;
+    assert_eq!(terminated, "EC2 Instance Terminate Successful");
+}
+
+#[tokio::test]
+async fn every_state_an_instance_enters_is_a_state_change_notification() {
+    let ballast = Ballast::start_with(&["--time-scale", "0.05"]);
+    record_matches(
+        &ballast,
+        r#"{"source":["aws.ec2"],"detail-type":["EC2 Instance State-change Notification"]}"#,
+        &[
+            ("instance", "$.detail.instance-id"),
+            ("state", "$.detail.state"),
+            ("arn", "$.resources[0]"),
+        ],
+        r#"{"parameter": "/ec2/<instance>/<state>", "value": "<arn>"}"#,
+    )
+    .await;
+    let ec2 = ballast.ec2();
+    let instance = ec2
+        .run_instances()
+        .image_id(AL2023)
+        .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
+        .min_count(1)
+        .max_count(1)
+        .send()
+        .await
+        .expect("RunInstances")
+        .instances()
+        .first()
+        .and_then(|i| i.instance_id())
+        .expect("an instance id")
+        .to_owned();
+    let arn = format!("arn:aws:ec2:us-east-1:000000000000:instance/{instance}");
+    for state in ["pending", "running"] {
+        let value = eventually(&format!("the {state} notification"), WAIT, || async {
+            parameter(&ballast, &format!("/ec2/{instance}/{state}")).await
+        })
+        .await;
+        assert_eq!(value, arn);
+    }
+    ec2.terminate_instances()
+        .instance_ids(&instance)
+        .send()
+        .await
+        .expect("TerminateInstances");
+    for state in ["shutting-down", "terminated"] {
+        eventually(&format!("the {state} notification"), WAIT, || async {
+            parameter(&ballast, &format!("/ec2/{instance}/{state}")).await
+        })
+        .await;
+    }
 }
 
 #[tokio::test]

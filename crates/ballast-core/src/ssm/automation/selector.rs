@@ -1,13 +1,12 @@
 //! JSONPath selectors over an API response (`PropertySelector`, an
 //! output's `Selector`), `DesiredValues`, and typed outputs.
 //!
-//! Selectors are RFC 9535 JSONPath (`$.A[0].B`, `$..X` recursive
-//! descent), evaluated by `serde_json_path` over the response in the
+//! Selectors are JSONPath (`$.A[0].B`, `$..X` recursive descent) as
+//! [`crate::json_path`] reads it, evaluated over the response in the
 //! model's member names. A selected list counts as its items, as AWS
 //! compares `$.Reservations[0].Instances` item by item.
 
 use serde_json::{Map, Value};
-use serde_json_path::JsonPath;
 
 /// Why a selector or an output cannot be evaluated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -28,7 +27,7 @@ pub enum Error {
 
 /// Every value `selector` picks in `document`, lists counted by item.
 pub fn select(selector: &str, document: &Value) -> Result<Vec<Value>, Error> {
-    let path = JsonPath::parse(selector.trim()).map_err(|e| Error::Syntax {
+    let path = crate::json_path::parse(selector.trim()).map_err(|e| Error::Syntax {
         selector: selector.to_owned(),
         message: e.to_string(),
     })?;
