@@ -21,6 +21,9 @@ pub struct Cli {
 pub enum Command {
     /// Serve the AWS APIs on one endpoint until interrupted.
     Up(UpArgs),
+    /// Send a bounded loop of requests to a URL and count what its users
+    /// would see: failures by cause, latency, which backend answered.
+    Probe(ProbeArgs),
     /// The first process of a sandboxed instance (started by `up`).
     #[command(hide = true)]
     SandboxInit {
@@ -39,6 +42,49 @@ pub enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         operands: Vec<String>,
     },
+}
+
+/// `ballast probe`'s options. Without `--duration` or `--requests` it
+/// runs until Ctrl-C, which still prints the summary.
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// The URL to GET (http:// or https://).
+    pub url: String,
+
+    /// Requests a second, sent on schedule whatever the answers (an open
+    /// loop: latency counts from when a request was due). `50` or `50/s`.
+    #[arg(long, value_parser = ballast_probe::parse_rate, conflicts_with = "concurrency")]
+    pub rate: Option<f64>,
+
+    /// Workers sending back to back instead of a rate (a closed loop).
+    #[arg(long)]
+    pub concurrency: Option<u32>,
+
+    /// Stop sending after this long (`30s`, `2m`, `500ms`).
+    #[arg(long, value_parser = ballast_probe::parse_duration)]
+    pub duration: Option<std::time::Duration>,
+
+    /// Stop sending after this many requests.
+    #[arg(long)]
+    pub requests: Option<u64>,
+
+    /// Exit with status 1 when more requests than this fail.
+    #[arg(long, default_value_t = 0)]
+    pub max_errors: u64,
+
+    /// How long a request may take before it counts as a timeout.
+    #[arg(long, value_parser = ballast_probe::parse_duration, default_value = "5s")]
+    pub timeout: std::time::Duration,
+
+    /// How to tell which backend answered: `header:NAME`, `body:FIELD`
+    /// (a field of a JSON body) or `body` (its first line).
+    #[arg(long)]
+    pub answered_by: Option<String>,
+
+    /// JSON lines: one object a second, then the summary as the last
+    /// line (with at least `sent`, `ok` and `failed`).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Where the agent finds Ballast: the variables every instance starts with.

@@ -6,6 +6,7 @@
 mod agent;
 mod cli;
 mod event_scheduler;
+mod probe;
 mod tls;
 mod ttl_sweeper;
 mod up;
@@ -37,6 +38,7 @@ fn main() -> anyhow::Result<()> {
         .init();
     match cli.command {
         cli::Command::Up(args) => up::run(args),
+        cli::Command::Probe(args) => probe::run(args),
         cli::Command::SandboxInit { .. } | cli::Command::ScaledSleep { .. } => Ok(()),
         cli::Command::Agent(args) => agent::run(args),
     }
