@@ -275,6 +275,7 @@ impl Sandbox {
             ),
         ];
         files.extend(self.trust_files());
+        files.extend(aws_cli_in_standard_place(&env.path));
         // systemd units the instance enabled, started by the boot.
         let units = units::enabled(&dir.volume().join("upper"));
         for unit in &units {
@@ -557,10 +558,66 @@ fn hostname(instance: &Instance, env: &Environment) -> String {
     instance.private_dns_name(&env.region)
 }
 
+/// Where `sudo` looks for commands (Debian's and Amazon Linux's
+/// `secure_path`), which is all Ansible's `become` tasks see.
+const SECURE_PATH: [&str; 6] = [
+    "/usr/local/sbin",
+    "/usr/local/bin",
+    "/usr/sbin",
+    "/usr/bin",
+    "/sbin",
+    "/bin",
+];
+
+/// Amazon Linux has the AWS CLI at `/usr/bin/aws`, trusting the system's
+/// certificates, so `sudo aws …` and Ansible's `become` tasks (whose
+/// environment sudo resets) find it and reach AWS by name. When this
+/// host's `aws` lives elsewhere on `path` (a virtualenv, pyenv), the
+/// instance gets `/usr/local/bin/aws` running it with the system bundle
+/// (which trusts Ballast's endpoints) unless `AWS_CA_BUNDLE` says
+/// otherwise; none when sudo would find it anyway.
+fn aws_cli_in_standard_place(path: &std::ffi::OsStr) -> Option<init::SpecFile> {
+    let found = std::env::split_paths(path)
+        .map(|dir| dir.join("aws"))
+        .find(|candidate| candidate.is_file())?;
+    if found
+        .parent()
+        .is_some_and(|dir| SECURE_PATH.iter().any(|secure| dir == Path::new(secure)))
+    {
+        return None;
+    }
+    let script = format!(
+        "#!/bin/sh\n# The AWS CLI of the host Ballast runs on, where Amazon Linux keeps it.\n\
+         export AWS_CA_BUNDLE=\"${{AWS_CA_BUNDLE:-{bundle}}}\"\nexec {} \"$@\"\n",
+        crate::agent::shell_quote(&found.to_string_lossy()),
+        bundle = CA_BUNDLES[0],
+    );
+    Some(file("/usr/local/bin/aws", script.into_bytes(), 0o755))
+}
+
 fn file(path: &str, contents: Vec<u8>, mode: u32) -> init::SpecFile {
     init::SpecFile {
         path: path.into(),
         contents,
         mode,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_aws_cli_off_sudos_path_is_run_from_usr_local_bin() {
+        let empty = tempfile::tempdir().expect("a directory");
+        let venv = tempfile::tempdir().expect("a directory");
+        let aws = venv.path().join("aws");
+        std::fs::write(&aws, "#!/bin/sh\n").expect("written");
+        let path = std::env::join_paths([empty.path(), venv.path()]).expect("a PATH");
+        let shim = aws_cli_in_standard_place(&path).expect("a shim");
+        assert_eq!(shim.path, Path::new("/usr/local/bin/aws"));
+        let text = String::from_utf8(shim.contents).expect("text");
+        assert!(text.contains(&format!("exec '{}' \"$@\"", aws.display())), "{text}");
+        assert!(aws_cli_in_standard_place(empty.path().as_os_str()).is_none());
     }
 }
