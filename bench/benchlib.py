@@ -34,15 +34,15 @@ def wait_until(what: str, probe, deadline: float = 60, every: float = 0.01):
 
 
 @contextmanager
-def ballast(binary: str, work: Path, *args: str):
+def ballast(binary: str, work: Path, *args: str, hosts_file: str = "off"):
     """A `ballast up` on a free port with its data and log under `work`,
     listening when the block starts and stopped when it ends; yields its
-    endpoint."""
+    endpoint. Load balancer names go to `hosts_file` (none by default)."""
     port = free_port()
     log = open(work / "ballast.log", "wb")
     server = subprocess.Popen(
         [binary, "up", "--listen", f"127.0.0.1:{port}", "--data-dir", str(work / "data"),
-         "--hosts-file", "off", *args],
+         "--hosts-file", hosts_file, *args],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
     )
     try:

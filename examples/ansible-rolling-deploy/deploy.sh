@@ -9,7 +9,8 @@
 #   examples/ansible-rolling-deploy/deploy.sh
 #
 # Writes what the playbooks need to $ROLLING_STATE (default: state/ here):
-# app-key.pem, vars.yml (target group, region), url (the load balancer).
+# app-key.pem, vars.yml (target group, region), url (the load balancer),
+# and the instances' user-data.sh.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -85,10 +86,10 @@ say "two instances with version 1"
   echo 'APP'
   echo 'echo 1 > /opt/app/VERSION'
   echo 'setsid nohup python3 /opt/app/app.py > /var/log/app.log 2>&1 < /dev/null &'
-} > "$work/user-data.sh"
+} > "$state/user-data.sh"
 read -r -a instances <<< "$(aws ec2 run-instances --image-id "$image" --count 2 \
   --instance-type t3.micro --key-name "$name-key" \
-  --iam-instance-profile "Name=$name-role" --user-data "file://$work/user-data.sh" \
+  --iam-instance-profile "Name=$name-role" --user-data "file://$state/user-data.sh" \
   --tag-specifications "ResourceType=instance,Tags=[{Key=Name,Value=$name},{Key=Role,Value=$name}]" \
   --query 'Instances[].InstanceId' --output text)"
 aws ec2 wait instance-running --instance-ids "${instances[@]}"

@@ -651,7 +651,11 @@ fn capacity(group: &mut Group, world: &World, ids: &Ids, out: &mut Vec<Action>) 
 }
 
 /// An instance refresh's progress: replace a batch once the previous one
-/// is in service and warm.
+/// is in service, warm and, when the group uses ELB health checks,
+/// healthy in each of its target groups (AWS waits while it "has
+/// insufficient data to evaluate its health with Elastic Load
+/// Balancing"), so the load balancer always has the healthy share
+/// `MinHealthyPercentage` promises.
 fn refresh(group: &mut Group, world: &World, ids: &Ids, out: &mut Vec<Action>) {
     let now = world.now_millis;
     let suspended = group.is_suspended("InstanceRefresh") || group.is_suspended("Launch");
@@ -661,15 +665,35 @@ fn refresh(group: &mut Group, world: &World, ids: &Ids, out: &mut Vec<Action>) {
     let Some(index) = group.refreshes.iter().position(|r| r.status.is_active()) else {
         return;
     };
+    let elb_groups: Vec<&str> = if super::uses_elb_health(&group.health_check_type) {
+        group
+            .target_groups
+            .iter()
+            .filter(|a| a.state != AttachmentState::Removing)
+            .map(|a| a.target_group_arn.as_str())
+            .collect()
+    } else {
+        Vec::new()
+    };
     let members: Vec<(String, Lifecycle, Option<i64>, Health)> = group
         .instances
         .iter()
         .map(|m| {
+            let observed = world.observe(&m.instance_id);
+            let passes_elb = m.no_load_balancer
+                || elb_groups
+                    .iter()
+                    .all(|arn| observed.healthy_in.iter().any(|h| h == arn));
+            let health = if passes_elb {
+                m.health
+            } else {
+                Health::Unhealthy
+            };
             (
                 m.instance_id.clone(),
                 m.lifecycle,
                 m.in_service_millis,
-                m.health,
+                health,
             )
         })
         .collect();
@@ -1373,6 +1397,62 @@ mod tests {
         // Nothing more happens until the replacement is in service and warm.
         step(&mut g, &world(21_000, &obs), &ids);
         assert_eq!(g.instances[1].lifecycle, Lifecycle::InService);
+    }
+
+    #[test]
+    fn with_elb_health_a_refresh_waits_for_the_load_balancer_to_find_the_replacement_healthy() {
+        use super::super::group::Attachment;
+        use super::super::refresh::{InstanceRefresh, RefreshSpec};
+        const TG: &str = "arn:tg";
+        let mut g = group(2, 2, None);
+        g.health_check_type = "ELB".into();
+        g.target_groups.push(Attachment {
+            target_group_arn: TG.into(),
+            state: AttachmentState::InService,
+        });
+        let mut fresh = member("i-c", "us-east-1a", Lifecycle::InService);
+        fresh.in_service_millis = Some(0);
+        g.instances = vec![fresh, member("i-b", "us-east-1b", Lifecycle::InService)];
+        g.refreshes.push(
+            InstanceRefresh::start(
+                "r".into(),
+                RefreshSpec {
+                    min_healthy_percentage: Some(50),
+                    instance_warmup: Some(0),
+                    ..RefreshSpec::default()
+                },
+                None,
+                vec!["i-b".into()],
+                0,
+            )
+            .unwrap(),
+        );
+        let ids = Ids::seeded(11);
+        let healthy = Observation {
+            healthy_in: vec![TG.into()],
+            live_in: vec![TG.into()],
+            present_in: vec![TG.into()],
+            ..running()
+        };
+        let initial = Observation {
+            live_in: vec![TG.into()],
+            present_in: vec![TG.into()],
+            ..running()
+        };
+        // The replacement runs and is warm, but its health checks have not
+        // passed yet: i-b stays in service.
+        step(
+            &mut g,
+            &world(20_000, &[("i-c", initial), ("i-b", healthy.clone())]),
+            &ids,
+        );
+        assert_eq!(g.instances[1].lifecycle, Lifecycle::InService);
+        step(
+            &mut g,
+            &world(21_000, &[("i-c", healthy.clone()), ("i-b", healthy)]),
+            &ids,
+        );
+        assert_eq!(g.instances[1].lifecycle, Lifecycle::Terminating);
     }
 
     #[test]

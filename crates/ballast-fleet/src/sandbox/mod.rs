@@ -617,7 +617,10 @@ mod tests {
         let shim = aws_cli_in_standard_place(&path).expect("a shim");
         assert_eq!(shim.path, Path::new("/usr/local/bin/aws"));
         let text = String::from_utf8(shim.contents).expect("text");
-        assert!(text.contains(&format!("exec '{}' \"$@\"", aws.display())), "{text}");
+        assert!(
+            text.contains(&format!("exec '{}' \"$@\"", aws.display())),
+            "{text}"
+        );
         assert!(aws_cli_in_standard_place(empty.path().as_os_str()).is_none());
     }
 }
