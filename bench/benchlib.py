@@ -4,6 +4,7 @@ with boto3 clients for it."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import time
@@ -63,3 +64,14 @@ def client(service: str, endpoint: str):
         aws_access_key_id="test", aws_secret_access_key="test",
         config=Config(retries={"max_attempts": 1}),
     )
+
+
+def cli_env(endpoint: str, work: Path, **extra: str) -> dict:
+    """The environment for the AWS CLI and scripts run against `endpoint`:
+    Ballast's root account, us-east-1, and no user config (files under
+    `work` that do not exist), plus `extra`."""
+    return {**os.environ, "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1",
+            "AWS_CONFIG_FILE": str(work / "none"), "AWS_SHARED_CREDENTIALS_FILE": str(work / "none"),
+            **extra}

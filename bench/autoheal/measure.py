@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import os
 import statistics
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchlib import ballast, client, wait_until  # noqa: E402  (bench/ is not a package)
+from benchlib import ballast, cli_env, client, wait_until  # noqa: E402  (bench/ is not a package)
 
 
 AL2023 = "ami-0ba11a5700a023086"
@@ -52,9 +51,7 @@ def main() -> None:
 
     with ballast(args.ballast, work, "--instance-runtime", "sandbox", "--time-scale", "0.05",
                  "--lambda-python", sys.executable) as endpoint:
-        env = {**os.environ, "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "test",
-               "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1",
-               "AWS_CONFIG_FILE": str(work / "none"), "AWS_SHARED_CREDENTIALS_FILE": str(work / "none")}
+        env = cli_env(endpoint, work)
 
         ec2 = client("ec2", endpoint)
         deployed = subprocess.run([f"{args.example}/deploy.sh", "bench"], env=env,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchlib import ballast, client, wait_until  # noqa: E402  (bench/ is not a package)
+from benchlib import ballast, cli_env, client, wait_until  # noqa: E402  (bench/ is not a package)
 
 # What the proxy does in each column: AWS's behaviour, then Ballast's with
 # its extensions (retrying a refused connection on another target, passive
@@ -215,15 +214,14 @@ def main() -> None:
         mode_work.mkdir()
         with ballast(args.ballast, mode_work, "--instance-runtime", "sandbox", "--time-scale", "0.1",
                      *flags, hosts_file="/etc/hosts") as endpoint:
-            env = {**os.environ, "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "test",
-                   "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1",
-                   "AWS_REGION": "us-east-1",
-                   "AWS_CONFIG_FILE": str(work / "none"), "AWS_SHARED_CREDENTIALS_FILE": str(work / "none"),
-                   "ROLLING_STATE": str(mode_work / "state"),
-                   "ANSIBLE_CONFIG": str(example / "ansible.cfg"),
-                   "ANSIBLE_COLLECTIONS_PATH": args.collections,
-                   "ANSIBLE_LOCAL_TEMP": str(mode_work / "ansible-local"),
-                   "ANSIBLE_SSH_CONTROL_PATH_DIR": str(mode_work / "ansible-cp")}
+            env = cli_env(
+                endpoint, work,
+                ROLLING_STATE=str(mode_work / "state"),
+                ANSIBLE_CONFIG=str(example / "ansible.cfg"),
+                ANSIBLE_COLLECTIONS_PATH=args.collections,
+                ANSIBLE_LOCAL_TEMP=str(mode_work / "ansible-local"),
+                ANSIBLE_SSH_CONTROL_PATH_DIR=str(mode_work / "ansible-cp"),
+            )
             subprocess.run([str(example / "deploy.sh")], env=env, check=True, capture_output=True)
             fleet = Fleet(example, env, mode_work / "state", endpoint, args.rate)
             for name, action in STRATEGIES:
