@@ -3,8 +3,9 @@
 //! The store is the single source of truth. Every mutation runs in one
 //! transaction ([`Store::write`]) that is committed with `synchronous=FULL`
 //! before the API acknowledges it, so an acknowledged change survives
-//! `kill -9` (and power loss). Reads use their own connection, so they never
-//! wait for a writer. Schema changes are versioned migrations
+//! `kill -9` (and power loss). Reads use their own connections (a small
+//! pool: WAL lets readers run side by side), so they never wait for a
+//! writer or, up to the pool's size, for each other. Schema changes are versioned migrations
 //! ([`migrations`]) applied on open.
 //!
 //! Each resource family adds methods to [`Tx`] in its own module.
@@ -31,7 +32,8 @@ mod tags;
 mod volumes;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 
 use ballast_core::{Ids, Scope};
 
@@ -61,11 +63,14 @@ pub enum StoreError {
     SchemaTooNew { found: i64, known: i64 },
 }
 
-/// The database, with a writer connection and a reader connection.
+/// The database, with a writer connection and a pool of reader
+/// connections.
 #[derive(Debug)]
 pub struct Store {
     writer: Mutex<Connection>,
-    reader: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    /// Where the next read starts looking for a free reader.
+    next_reader: AtomicUsize,
     path: PathBuf,
     emitter: Option<Emitter>,
 }
@@ -104,14 +109,19 @@ impl Store {
         let mut writer = Connection::open(&path)?;
         configure(&writer)?;
         migrations::apply(&mut writer)?;
-        let reader = Connection::open_with_flags(
-            &path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        reader.busy_timeout(std::time::Duration::from_secs(5))?;
+        let mut readers = Vec::new();
+        for _ in 0..reader_count() {
+            let reader = Connection::open_with_flags(
+                &path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            reader.busy_timeout(std::time::Duration::from_secs(5))?;
+            readers.push(Mutex::new(reader));
+        }
         Ok(Store {
             writer: Mutex::new(writer),
-            reader: Mutex::new(reader),
+            readers,
+            next_reader: AtomicUsize::new(0),
             path,
             emitter: None,
         })
@@ -135,7 +145,7 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        let mut conn = self.reader.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut conn = self.reader();
         let tx = Tx::begin(&mut conn, TransactionBehavior::Deferred, None)?;
         let result = f(&tx);
         // A read transaction has nothing to commit; dropping it ends it.
@@ -159,6 +169,30 @@ impl Store {
         tx.tx.commit().map_err(StoreError::from)?;
         Ok(value)
     }
+
+    /// A free reader connection, or, when every one is busy, the next one
+    /// in turn once it is free.
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        let count = self.readers.len();
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        for i in 0..count {
+            match self.readers[(start + i) % count].try_lock() {
+                Ok(guard) => return guard,
+                Err(TryLockError::Poisoned(poisoned)) => return poisoned.into_inner(),
+                Err(TryLockError::WouldBlock) => {}
+            }
+        }
+        self.readers[start % count]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// How many reader connections the pool holds: one per core, at least two
+/// (a read never waits for another while a core is idle) and at most
+/// eight (each holds its own page cache).
+fn reader_count() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8))
 }
 
 fn configure(conn: &Connection) -> Result<(), StoreError> {
@@ -222,6 +256,39 @@ impl Tx<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_read_does_not_wait_for_another() {
+        use std::sync::mpsc;
+        use std::time::Duration;
+
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(dir.path()).unwrap());
+        let (inside, is_inside) = mpsc::channel();
+        let (release, released) = mpsc::channel::<()>();
+        let holder = {
+            let store = Arc::clone(&store);
+            std::thread::spawn(move || {
+                store.read(|tx| {
+                    inside.send(()).unwrap();
+                    released.recv().unwrap();
+                    tx.instances()
+                })
+            })
+        };
+        is_inside.recv().unwrap();
+        let (done, is_done) = mpsc::channel();
+        let reader = {
+            let store = Arc::clone(&store);
+            std::thread::spawn(move || done.send(store.read(|tx| tx.instances()).is_ok()))
+        };
+        // With one shared reader this read would wait for the holder.
+        let finished = is_done.recv_timeout(Duration::from_secs(5));
+        release.send(()).unwrap();
+        holder.join().unwrap().unwrap();
+        reader.join().unwrap().unwrap();
+        assert_eq!(finished, Ok(true), "the second read waited for the first");
+    }
 
     #[test]
     fn failed_writes_leave_nothing_behind() {
