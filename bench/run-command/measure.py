@@ -5,14 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import boto3
 from botocore.config import Config
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchlib import free_port, wait_until  # noqa: E402  (bench/ is not a package)
 
 AL2023 = "ami-0ba11a5700a023086"
 DEADLINE_S = 120
@@ -24,23 +27,6 @@ TRUST_EC2 = json.dumps(
         ],
     }
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(what: str, probe, deadline: float = DEADLINE_S, pause: float = 0.001):
-    end = time.monotonic() + deadline
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise SystemExit(f"timed out waiting for {what}")
-        time.sleep(pause)
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -74,7 +60,7 @@ class Server:
             config=config,
         )
         self.ec2, self.iam, self.ssm = client("ec2"), client("iam"), client("ssm")
-        wait_until("the server", self._up, pause=0.05)
+        wait_until("the server", self._up, deadline=DEADLINE_S, every=0.05)
 
     def _up(self) -> bool:
         try:
@@ -101,7 +87,7 @@ class Server:
             )["InstanceInformationList"]
             return len(listed) == count
 
-        wait_until("the fleet to be managed", online, pause=0.2)
+        wait_until("the fleet to be managed", online, deadline=DEADLINE_S, every=0.2)
         return ids
 
     def send(self, ids: list[str], command: str, concurrency: str = "50") -> str:
@@ -163,11 +149,13 @@ def main() -> None:
         for _ in range(args.rounds):
             start = time.monotonic()
             command_id = server.send(ids[:1], "echo hello")
-            wait_until("echo to succeed", lambda: server.succeeded(command_id, ids[0]))
+            wait_until("echo to succeed", lambda: server.succeeded(command_id, ids[0]),
+                       deadline=DEADLINE_S, every=0.001)
             single.append(time.monotonic() - start)
         start = time.monotonic()
         command_id = server.send(ids, "echo hello", concurrency="100%")
-        wait_until("the fleet command to succeed", lambda: server.all_succeeded(command_id))
+        wait_until("the fleet command to succeed", lambda: server.all_succeeded(command_id),
+                       deadline=DEADLINE_S, every=0.001)
         fleet_s = time.monotonic() - start
     finally:
         server.stop()

@@ -24,6 +24,26 @@ MODES = [
 ]
 
 
+def start_probe(ballast_bin: str, url: str, rate: int, out: Path, bound: str) -> subprocess.Popen:
+    """`ballast probe` at `rate` against `url`, JSON lines into `out`,
+    sending for at most `bound` unless stopped first."""
+    return subprocess.Popen(
+        [ballast_bin, "probe", url, "--rate", f"{rate}/s", "--duration", bound,
+         "--timeout", "2s", "--json"],
+        stdout=out.open("w"), stderr=subprocess.STDOUT,
+    )
+
+
+def stop_probe(probe: subprocess.Popen, out: Path, took: float) -> dict:
+    """Ends the probe (it still prints its summary); the summary, with
+    how long the strategy took."""
+    probe.send_signal(signal.SIGTERM)
+    probe.wait(timeout=30)
+    summary = json.loads(out.read_text().strip().splitlines()[-1])
+    summary["took"] = took
+    return summary
+
+
 class Fleet:
     """The example's fleet under one Ballast: its environment, state and
     the helpers every strategy uses."""
@@ -139,11 +159,7 @@ class Fleet:
         wait_until("every target healthy", self.all_healthy, deadline=120, every=0.1)
         out = self.state / "probe.json"
         url = (self.state / "url").read_text().strip()
-        probe = subprocess.Popen(
-            [ballast_bin, "probe", url, "--rate", f"{self.rate}/s", "--duration", "600s",
-             "--timeout", "2s", "--json"],
-            stdout=out.open("w"), stderr=subprocess.STDOUT,
-        )
+        probe = start_probe(ballast_bin, url, self.rate, out, "600s")
         time.sleep(1)
         began = time.monotonic()
         action()
@@ -151,11 +167,7 @@ class Fleet:
         self.mend()
         wait_until("every target healthy again", self.all_healthy, deadline=120, every=0.1)
         time.sleep(1)
-        probe.send_signal(signal.SIGTERM)
-        probe.wait(timeout=30)
-        summary = json.loads(out.read_text().strip().splitlines()[-1])
-        summary["took"] = took
-        return summary
+        return stop_probe(probe, out, took)
 
 
 STRATEGIES = [
@@ -180,20 +192,11 @@ def seed_000_window(ballast_bin: str, maintenance: Path, env: dict, rate: int, o
     for line in script.stdout:
         if line.startswith("== requests against ") and probe is None:
             url = line.split()[3]
-            probe = subprocess.Popen(
-                [ballast_bin, "probe", url, "--rate", f"{rate}/s", "--duration", "900s",
-                 "--timeout", "2s", "--json"],
-                stdout=out.open("w"), stderr=subprocess.STDOUT,
-            )
+            probe = start_probe(ballast_bin, url, rate, out, "900s")
             began = time.monotonic()
     if script.wait(timeout=900) != 0 or probe is None:
         raise SystemExit("examples/graceful-maintenance/run.sh failed")
-    took = time.monotonic() - began
-    probe.send_signal(signal.SIGTERM)
-    probe.wait(timeout=30)
-    summary = json.loads(out.read_text().strip().splitlines()[-1])
-    summary["took"] = took
-    return summary
+    return stop_probe(probe, out, time.monotonic() - began)
 
 
 def main() -> None:
