@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
-# API-latency benchmark: Ballast and moto (the common local AWS mock) serve
-# the same SigV4-signed SSM GetParameter under the same client in one run.
+# API-latency benchmark: Ballast and three local peers serve the same
+# SigV4-signed requests under the same client in one run: SSM GetParameter,
+# DynamoDB GetItem and PutItem, ELBv2 DescribeTargetHealth and EC2
+# DescribeInstances, each at every concurrency level.
 #
 #   bench/api-latency.sh
 #
+# The peers: fakecloud (Rust, from crates.io, built into target/bench-tools
+# on first use), ministack and moto (Python, from the package index, each in
+# its own virtualenv under target/). Each runs with its fastest settings
+# (logging at error) and signature verification where it has one.
+#
 # Tunables (environment): DURATION (measured seconds per level, default 10),
 # WARMUP (seconds, default 2), CONCURRENCY (default 1,8), SIGN (per-request
-# or per-second, default per-request).
+# or per-second, default per-request), PEERS (default
+# fakecloud,ministack,moto; any subset, or empty for Ballast alone).
 #
-# Builds ballast and the load generator in release mode, installs moto into
-# target/bench-venv on first use, then for each server: spawns it on a free
-# loopback port, measures the time to its first accepted connection and its
-# idle RSS, creates /bench/param with PutParameter, and runs the load. Prints
-# one markdown table. Every server it starts is stopped on exit.
+# For each server: spawn it on a free loopback port, time it to its first
+# 200 answer to a signed request, read its idle RSS, create the resources
+# (bench/api-latency/setup.py, boto3), then run each operation's load.
+# Prints the tables. Every server it starts is stopped on exit.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -23,58 +30,96 @@ DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
 CONCURRENCY=${CONCURRENCY:-1,8}
 SIGN=${SIGN:-per-request}
+PEERS=${PEERS-fakecloud,ministack,moto}
+FAKECLOUD_VERSION=0.51.0
+OPERATIONS=(get-parameter get-item put-item describe-target-health describe-instances)
 
 bench="$root/target/release/api-latency"
 ballast="$root/target/release/ballast"
-venv="$root/target/bench-venv"
-requirements="$root/bench/api-latency/requirements.txt"
+moto_venv="$root/target/bench-venv"
+ministack_venv="$root/target/bench-venv-ministack"
+tools="$root/target/bench-tools"
+setup="$root/bench/api-latency/setup.py"
 
 # bench_server NAME PORT COMMAND...: spawn the server, time its start-up,
-# read its idle RSS, create the parameter and run the load against it.
+# read its idle RSS, create the resources and run every operation's load.
 bench_server() {
   local name=$1 port=$2
   shift 2
-  local endpoint="http://127.0.0.1:$port" pid startup
+  local endpoint="http://127.0.0.1:$port" pid startup arn op
   spawn_ready "$name" "$endpoint" "$@"
   pid=$server_pid startup=$server_startup_ms
   sleep 1 # let it settle before reading its idle footprint
   startup_args+=(--startup-ms "$name=$startup")
   rss_args+=(--idle-rss-kib "$name=$(rss_kib "$pid" VmRSS)")
-  echo "$name: accepting connections ${startup} ms after spawn, idle RSS $(rss_kib "$pid" VmRSS) KiB" >&2
+  echo "$name: first signed 200 ${startup} ms after spawn, idle RSS $(rss_kib "$pid" VmRSS) KiB" >&2
 
-  "$bench" put --endpoint "$endpoint" >&2
-  "$bench" load --endpoint "$endpoint" --label "$name" --server-pid "$pid" --concurrency "$CONCURRENCY" \
-    --duration "$DURATION" --warmup "$WARMUP" --sign "$SIGN" --json-out "$work/results.jsonl" >&2
+  arn=$("$moto_venv/bin/python" "$setup" "$endpoint")
+  for op in "${OPERATIONS[@]}"; do
+    "$bench" load --endpoint "$endpoint" --label "$name" --server-pid "$pid" --operation "$op" \
+      --target-group-arn "$arn" --concurrency "$CONCURRENCY" --duration "$DURATION" \
+      --warmup "$WARMUP" --sign "$SIGN" --json-out "$work/results.jsonl" >&2
+  done
   echo "$name: peak RSS $(rss_kib "$pid" VmHWM) KiB after the load" >&2
 
   kill "$pid"
   wait "$pid" 2>/dev/null || true
 }
 
+wants() { [[ ",$PEERS," == *",$1,"* ]]; }
+
 step "build ballast and the load generator (release)"
 cargo build --release --quiet -p ballast -p ballast-bench-api
 
-step "moto in $venv"
-venv_install "$venv" "$requirements" "$venv/bin/moto_server"
-moto_version=$("$venv/bin/python" -c 'import moto; print(moto.__version__)')
+# setup.py runs on moto's virtualenv (boto3), whichever peers are asked for.
+step "moto in $moto_venv"
+venv_install "$moto_venv" "$root/bench/api-latency/requirements.txt" "$moto_venv/bin/moto_server"
+if wants fakecloud && [[ ! -x "$tools/bin/fakecloud" ]]; then
+  step "fakecloud $FAKECLOUD_VERSION into $tools (a long build, once)"
+  cargo install --quiet --locked fakecloud --version "$FAKECLOUD_VERSION" --root "$tools"
+fi
+if wants ministack; then
+  step "ministack in $ministack_venv"
+  venv_install "$ministack_venv" "$root/bench/api-latency/ministack-requirements.txt" "$ministack_venv/bin/ministack"
+fi
 
 startup_args=()
 rss_args=()
+peers=()
 
 step "ballast"
 port=$(free_port)
-bench_server ballast "$port" "$ballast" up --listen "127.0.0.1:$port" --data-dir "$work/ballast-data" --instance-runtime process
+bench_server ballast "$port" "$ballast" up --listen "127.0.0.1:$port" --data-dir "$work/ballast-data" \
+  --hosts-file off --instance-runtime process
 grep -q "is listening on http://127.0.0.1:$port" "$work/ballast.log" \
-  || { echo "ballast never printed its listening banner" >&2; exit 1; }
+  || die "ballast never printed its listening banner"
 
-step "moto $moto_version (does not verify signatures)"
-port=$(free_port)
-bench_server moto "$port" "$venv/bin/moto_server" -H 127.0.0.1 -p "$port"
+if wants fakecloud; then
+  step "fakecloud $FAKECLOUD_VERSION (in memory; its --verify-sigv4 lets the test/test keys through unchecked)"
+  port=$(free_port)
+  bench_server fakecloud "$port" "$tools/bin/fakecloud" --addr "127.0.0.1:$port" --log-level error --verify-sigv4
+  peers+=(fakecloud)
+fi
+if wants ministack; then
+  step "ministack (in memory; does not verify signatures)"
+  port=$(free_port)
+  GATEWAY_PORT=$port BIND_HOST=127.0.0.1 LOG_LEVEL=ERROR \
+    bench_server ministack "$port" "$ministack_venv/bin/ministack"
+  peers+=(ministack)
+fi
+if wants moto; then
+  step "moto (in memory; does not verify signatures)"
+  port=$(free_port)
+  bench_server moto "$port" "$moto_venv/bin/moto_server" -H 127.0.0.1 -p "$port"
+  peers+=(moto)
+fi
 
 step "results"
 machine_line
-echo "Ballast $("$ballast" --version | awk '{ print $2 }') (verifies SigV4) vs moto $moto_version (accepts any signature);" \
-  "SSM GetParameter, ${DURATION} s per level after ${WARMUP} s warm-up, one keep-alive connection per worker."
+echo "Ballast $("$ballast" --version | awk '{ print $2 }') (verifies SigV4 on every request, commits every write" \
+  "to SQLite with synchronous=FULL before answering) vs ${peers[*]:-no peer}; ${DURATION} s per level after" \
+  "${WARMUP} s warm-up, one keep-alive connection per worker, load from a separate process."
 echo
-"$bench" report --results "$work/results.jsonl" --baseline ballast --peer moto \
+peer_list=$(IFS=,; echo "${peers[*]:-}")
+"$bench" report --results "$work/results.jsonl" --baseline ballast ${peer_list:+--peer "$peer_list"} \
   "${startup_args[@]}" "${rss_args[@]}"

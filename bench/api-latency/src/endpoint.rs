@@ -1,7 +1,7 @@
 //! The endpoint under test. Only loopback addresses are accepted, so the
 //! benchmark can never send load anywhere but this machine.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
 use anyhow::{Context, bail, ensure};
 use http::Uri;
@@ -10,7 +10,6 @@ use http::Uri;
 #[derive(Debug, Clone)]
 pub struct Endpoint {
     uri: Uri,
-    addr: SocketAddr,
 }
 
 impl Endpoint {
@@ -39,16 +38,12 @@ impl Endpoint {
                 "{text}: refusing a non-loopback target; this benchmark only loads 127.0.0.0/8 or ::1"
             );
         }
-        let port = uri
-            .port_u16()
+        uri.port_u16()
             .context("the endpoint needs an explicit port")?;
         let uri = format!("http://{}/", uri.authority().context("no authority")?)
             .parse()
             .context("rebuilding the endpoint URL")?;
-        Ok(Endpoint {
-            uri,
-            addr: SocketAddr::new(ip, port),
-        })
+        Ok(Endpoint { uri })
     }
 
     /// The URL requests are sent to (always with the `/` path).
@@ -59,11 +54,6 @@ impl Endpoint {
     /// The `Host` header value, `IP:PORT`.
     pub fn host(&self) -> &str {
         self.uri.authority().map_or("", |a| a.as_str())
-    }
-
-    /// The socket address, for readiness probes.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
     }
 }
 

@@ -28,6 +28,8 @@ const ERROR_BODY_CHARS: usize = 200;
 #[derive(Debug, Clone)]
 pub struct LoadPlan {
     pub target: String,
+    /// The operation's AWS name, for the results.
+    pub operation_name: String,
     pub endpoint: Endpoint,
     pub operation: Operation,
     pub sign_mode: SignMode,
@@ -49,12 +51,12 @@ struct Window {
 
 /// A client pooling at most one idle connection, which is all a worker that
 /// sends one request at a time needs.
-type Pooled = Client<CountingConnector, Full<Bytes>>;
+pub type Pooled = Client<CountingConnector, Full<Bytes>>;
 
 /// `HttpConnector` (with `TCP_NODELAY`) that counts the connections it opens,
 /// so a peer that drops keep-alive shows up in the results.
 #[derive(Clone)]
-struct CountingConnector {
+pub struct CountingConnector {
     inner: HttpConnector,
     opened: Arc<AtomicU64>,
 }
@@ -74,7 +76,7 @@ impl Service<Uri> for CountingConnector {
     }
 }
 
-fn pooled_client(opened: Arc<AtomicU64>) -> Pooled {
+pub fn pooled_client(opened: Arc<AtomicU64>) -> Pooled {
     let mut inner = HttpConnector::new();
     inner.set_nodelay(true);
     Client::builder(TokioExecutor::new())
@@ -112,6 +114,7 @@ pub async fn run_level(plan: &LoadPlan, concurrency: usize) -> anyhow::Result<Le
         CpuSample::take(plan.server_pid).per_request_us(&cpu_before, total.requests());
     let context = LevelContext {
         target: plan.target.clone(),
+        operation: plan.operation_name.clone(),
         concurrency,
         sign_mode: plan.sign_mode.as_str().to_owned(),
         connections,
@@ -159,7 +162,7 @@ async fn worker(
 }
 
 /// Sends one request and reads the whole response.
-async fn exchange(client: &Pooled, request: Request<Full<Bytes>>) -> Outcome {
+pub async fn exchange(client: &Pooled, request: Request<Full<Bytes>>) -> Outcome {
     let response = match client.request(request).await {
         Ok(response) => response,
         Err(error) => return Outcome::Transport(error_chain(&error)),
@@ -190,24 +193,4 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
-}
-
-/// Sends one signed request and fails unless it gets a 200 within
-/// `request_timeout`.
-pub async fn send_once(
-    endpoint: &Endpoint,
-    operation: Operation,
-    request_timeout: Duration,
-) -> anyhow::Result<()> {
-    let client = pooled_client(Arc::new(AtomicU64::new(0)));
-    let mut signer = Signer::new(endpoint.clone(), operation, SignMode::PerRequest);
-    let outcome = tokio::time::timeout(request_timeout, exchange(&client, signer.request()?))
-        .await
-        .unwrap_or(Outcome::Timeout);
-    match outcome {
-        Outcome::Ok => Ok(()),
-        Outcome::Status(status, body) => anyhow::bail!("HTTP {status}: {body}"),
-        Outcome::Transport(message) => anyhow::bail!("transport error: {message}"),
-        Outcome::Timeout => anyhow::bail!("timed out"),
-    }
 }

@@ -1,11 +1,13 @@
 //! `api-latency`: a bounded API-latency benchmark for Ballast and its peers.
 //!
 //! `load` runs N concurrent workers, each on its own keep-alive HTTP/1.1
-//! connection, sending SigV4-signed SSM `GetParameter` requests to a loopback
-//! endpoint for a fixed time after a warm-up, and prints requests/s and HDR
-//! latency percentiles. `put` creates the parameter first, `wait-ready`
-//! measures start-up, and `report` renders the comparison table that
-//! `bench/api-latency.sh` prints.
+//! connection, sending one SigV4-signed operation (SSM `GetParameter`,
+//! DynamoDB `GetItem`/`PutItem`, ELBv2 `DescribeTargetHealth`, EC2
+//! `DescribeInstances`) to a loopback endpoint for a fixed time after a
+//! warm-up, and prints requests/s and HDR latency percentiles.
+//! `wait-ready` measures start-up, and `report` renders the comparison
+//! tables that `bench/api-latency.sh` prints. The resources the operations
+//! read are made by `bench/api-latency/setup.py` with boto3.
 
 mod cpu;
 mod endpoint;
@@ -32,7 +34,7 @@ const DEFAULT_NAME: &str = "/bench/param";
 #[derive(Debug, Parser)]
 #[command(
     name = "api-latency",
-    about = "Bounded SSM GetParameter and DynamoDB GetItem/PutItem latency benchmark"
+    about = "Bounded API-latency benchmark: SSM, DynamoDB, ELBv2 and EC2 operations"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -43,13 +45,8 @@ struct Cli {
 enum Command {
     /// Run the load at each concurrency level and print the results.
     Load(LoadArgs),
-    /// Create (or overwrite) the parameter with a signed PutParameter.
-    Put(PutArgs),
-    /// Create the DynamoDB benchmark table and its item, waiting until the
-    /// table accepts writes.
-    DdbSetup(DdbSetupArgs),
-    /// Wait until the endpoint accepts a connection; print milliseconds
-    /// since the server was spawned.
+    /// Wait until the endpoint answers a signed request with a 200; print
+    /// milliseconds since the server was spawned.
     WaitReady(WaitArgs),
     /// Render results (JSON lines from `load --json-out`) as a markdown table.
     Report(ReportArgs),
@@ -84,6 +81,9 @@ struct LoadArgs {
     /// The DynamoDB table of `get-item` and `put-item`.
     #[arg(long, default_value = "bench")]
     table: String,
+    /// The target group of `describe-target-health`.
+    #[arg(long, required_if_eq("operation", "describe-target-health"))]
+    target_group_arn: Option<String>,
     /// Client runtime threads; 1 uses a current-thread runtime, leaving the
     /// other core to the server.
     #[arg(long, default_value_t = 1)]
@@ -108,27 +108,10 @@ enum LoadOperation {
     GetItem,
     /// DynamoDB PutItem overwriting the benchmark item in `--table`.
     PutItem,
-}
-
-#[derive(Debug, Args)]
-struct DdbSetupArgs {
-    #[arg(long)]
-    endpoint: String,
-    #[arg(long, default_value = "bench")]
-    table: String,
-    /// How long to wait for the table to accept writes (seconds).
-    #[arg(long, default_value_t = 30.0)]
-    timeout: f64,
-}
-
-#[derive(Debug, Args)]
-struct PutArgs {
-    #[arg(long)]
-    endpoint: String,
-    #[arg(long, default_value = DEFAULT_NAME)]
-    name: String,
-    #[arg(long, default_value = "ballast-bench-value")]
-    value: String,
+    /// ELBv2 DescribeTargetHealth of `--target-group-arn`.
+    DescribeTargetHealth,
+    /// EC2 DescribeInstances of every instance.
+    DescribeInstances,
 }
 
 #[derive(Debug, Args)]
@@ -152,9 +135,9 @@ struct ReportArgs {
     /// The target the ratios are for.
     #[arg(long, default_value = "ballast")]
     baseline: String,
-    /// The target it is compared with.
-    #[arg(long, default_value = "moto")]
-    peer: String,
+    /// The targets it is compared with (repeatable, or comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    peer: Vec<String>,
     /// Start-up time of a target, as NAME=MILLISECONDS (repeatable).
     #[arg(long, value_parser = named_number)]
     startup_ms: Vec<(String, f64)>,
@@ -181,8 +164,6 @@ fn seconds(value: f64, what: &str) -> anyhow::Result<Duration> {
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Load(args) => load(args),
-        Command::Put(args) => put(args),
-        Command::DdbSetup(args) => ddb_setup(args),
         Command::WaitReady(args) => wait_ready(args),
         Command::Report(args) => report(args),
     }
@@ -219,10 +200,23 @@ fn load(args: LoadArgs) -> anyhow::Result<()> {
             Operation::put_item(&args.table),
             format!("PutItem in {}", args.table),
         ),
+        LoadOperation::DescribeTargetHealth => {
+            let arn = args.target_group_arn.as_deref().unwrap_or_default();
+            (
+                Operation::describe_target_health(arn),
+                format!("DescribeTargetHealth of {arn}"),
+            )
+        }
+        LoadOperation::DescribeInstances => (
+            Operation::describe_instances(),
+            "DescribeInstances".to_owned(),
+        ),
     };
     let sign_cost = sign::signing_cost(&endpoint, &operation, 2000);
     let plan = LoadPlan {
         target: args.label.clone(),
+        // The variants are named as AWS names the operations.
+        operation_name: format!("{:?}", args.operation),
         endpoint,
         operation,
         sign_mode: args.sign,
@@ -262,58 +256,13 @@ fn append_json(path: &std::path::Path, result: &stats::LevelResult) -> anyhow::R
     Ok(())
 }
 
-fn put(args: PutArgs) -> anyhow::Result<()> {
-    let endpoint = Endpoint::parse(&args.endpoint)?;
-    let operation = Operation::put_parameter(&args.name, &args.value);
-    runtime(1)?
-        .block_on(load::send_once(
-            &endpoint,
-            operation,
-            Duration::from_secs(10),
-        ))
-        .with_context(|| format!("PutParameter {} on {}", args.name, args.endpoint))?;
-    println!("put {} on {}", args.name, args.endpoint);
-    Ok(())
-}
-
 fn wait_ready(args: WaitArgs) -> anyhow::Result<()> {
     let endpoint = Endpoint::parse(&args.endpoint)?;
     let timeout = seconds(args.timeout, "timeout")?;
-    let elapsed = ready::wait_ready(endpoint.addr(), args.since_unix_ns, timeout)?;
+    let elapsed =
+        runtime(1)?.block_on(ready::wait_ready(&endpoint, args.since_unix_ns, timeout))?;
     println!("{:.1}", elapsed.as_secs_f64() * 1e3);
     Ok(())
-}
-
-fn ddb_setup(args: DdbSetupArgs) -> anyhow::Result<()> {
-    let endpoint = Endpoint::parse(&args.endpoint)?;
-    let deadline = std::time::Instant::now() + seconds(args.timeout, "timeout")?;
-    let rt = runtime(1)?;
-    rt.block_on(async {
-        load::send_once(
-            &endpoint,
-            Operation::create_table(&args.table),
-            Duration::from_secs(10),
-        )
-        .await
-        .context("CreateTable")?;
-        // A new table is CREATING for a moment; writes are refused until
-        // it is ACTIVE.
-        loop {
-            let put = load::send_once(
-                &endpoint,
-                Operation::put_item(&args.table),
-                Duration::from_secs(10),
-            )
-            .await;
-            match put {
-                Ok(()) => return Ok(()),
-                Err(error) if std::time::Instant::now() > deadline => {
-                    return Err(error.context("the table never accepted PutItem"));
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-            }
-        }
-    })
 }
 
 fn report(args: ReportArgs) -> anyhow::Result<()> {

@@ -1,34 +1,55 @@
 //! Start-up measurement: how long after a server was spawned it first
-//! accepts a TCP connection.
+//! answers a signed request (STS `GetCallerIdentity`, which every peer
+//! serves) with a 200.
 
-use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::bail;
 
-/// How often the port is probed.
+use crate::endpoint::Endpoint;
+use crate::load::{exchange, pooled_client};
+use crate::sign::{Operation, SignMode, Signer};
+use crate::stats::Outcome;
+
+/// How often the server is asked.
 const PROBE_EVERY: Duration = Duration::from_millis(1);
 
-/// Polls `addr` until it accepts a connection and returns the time since
+/// Asks `endpoint` until it answers 200 and returns the time since
 /// `spawned_at_unix_ns` (nanoseconds since the Unix epoch, as `date +%s%N`
 /// prints), or since this call when that is not given.
-pub fn wait_ready(
-    addr: SocketAddr,
+pub async fn wait_ready(
+    endpoint: &Endpoint,
     spawned_at_unix_ns: Option<u128>,
     timeout: Duration,
 ) -> anyhow::Result<Duration> {
     let began = Instant::now();
+    let mut signer = Signer::new(
+        endpoint.clone(),
+        Operation::get_caller_identity(),
+        SignMode::PerRequest,
+    );
     loop {
-        if TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok() {
+        // A fresh client each time: a refused connection is not retried.
+        let client = pooled_client(Arc::new(AtomicU64::new(0)));
+        let request = signer.request()?;
+        let outcome = tokio::time::timeout(Duration::from_secs(1), exchange(&client, request))
+            .await
+            .unwrap_or(Outcome::Timeout);
+        if let Outcome::Ok = outcome {
             return Ok(match spawned_at_unix_ns {
                 Some(spawned) => since_unix_ns(spawned),
                 None => began.elapsed(),
             });
         }
         if began.elapsed() > timeout {
-            bail!("{addr} accepted no connection within {timeout:?}");
+            bail!(
+                "{} gave no 200 to a signed GetCallerIdentity within {timeout:?} (last: {outcome:?})",
+                endpoint.host()
+            );
         }
-        std::thread::sleep(PROBE_EVERY);
+        tokio::time::sleep(PROBE_EVERY).await;
     }
 }
 

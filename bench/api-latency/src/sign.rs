@@ -1,5 +1,5 @@
-//! Builds SigV4-signed awsJson requests (SSM's 1.1, DynamoDB's 1.0) with
-//! `aws-sigv4`.
+//! Builds SigV4-signed requests with `aws-sigv4`: awsJson (SSM's 1.1,
+//! DynamoDB's 1.0) and the query protocol (ELBv2's, EC2's).
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -21,6 +21,7 @@ const SECRET_KEY: &str = "test";
 const REGION: &str = "us-east-1";
 const JSON_11: &str = "application/x-amz-json-1.1";
 const JSON_10: &str = "application/x-amz-json-1.0";
+const FORM: &str = "application/x-www-form-urlencoded; charset=utf-8";
 
 /// How often a worker computes a fresh signature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -42,13 +43,13 @@ impl SignMode {
     }
 }
 
-/// One awsJson operation: its signing name, content type, `X-Amz-Target`
-/// and JSON body.
+/// One operation: its signing name, content type, `X-Amz-Target` (awsJson
+/// only) and body.
 #[derive(Debug, Clone)]
 pub struct Operation {
     service: &'static str,
     content_type: &'static str,
-    target: HeaderValue,
+    target: Option<HeaderValue>,
     body: Bytes,
 }
 
@@ -58,35 +59,16 @@ impl Operation {
         Operation::ssm("GetParameter", serde_json::json!({ "Name": name }))
     }
 
-    /// `AmazonSSM.PutParameter` creating or overwriting a `String` parameter.
-    pub fn put_parameter(name: &str, value: &str) -> Operation {
-        Operation::ssm(
-            "PutParameter",
-            serde_json::json!({ "Name": name, "Value": value, "Type": "String", "Overwrite": true }),
-        )
-    }
-
     fn ssm(action: &str, body: serde_json::Value) -> Operation {
         Operation {
             service: "ssm",
             content_type: JSON_11,
-            target: HeaderValue::try_from(format!("AmazonSSM.{action}"))
-                .expect("operation names are valid header values"),
+            target: Some(
+                HeaderValue::try_from(format!("AmazonSSM.{action}"))
+                    .expect("operation names are valid header values"),
+            ),
             body: Bytes::from(body.to_string()),
         }
-    }
-
-    /// `DynamoDB_20120810.CreateTable`: an on-demand table keyed by `pk` (S).
-    pub fn create_table(table: &str) -> Operation {
-        Operation::dynamodb(
-            "CreateTable",
-            serde_json::json!({
-                "TableName": table,
-                "BillingMode": "PAY_PER_REQUEST",
-                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
-                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-            }),
-        )
     }
 
     /// `DynamoDB_20120810.GetItem` of the benchmark item.
@@ -118,9 +100,51 @@ impl Operation {
         Operation {
             service: "dynamodb",
             content_type: JSON_10,
-            target: HeaderValue::try_from(format!("DynamoDB_20120810.{action}"))
-                .expect("operation names are valid header values"),
+            target: Some(
+                HeaderValue::try_from(format!("DynamoDB_20120810.{action}"))
+                    .expect("operation names are valid header values"),
+            ),
             body: Bytes::from(body.to_string()),
+        }
+    }
+
+    /// ELBv2 `DescribeTargetHealth` of the target group `arn`.
+    pub fn describe_target_health(arn: &str) -> Operation {
+        Operation::query(
+            "elasticloadbalancing",
+            "DescribeTargetHealth",
+            "2015-12-01",
+            &[("TargetGroupArn", arn)],
+        )
+    }
+
+    /// STS `GetCallerIdentity`, which needs no resource.
+    pub fn get_caller_identity() -> Operation {
+        Operation::query("sts", "GetCallerIdentity", "2011-06-15", &[])
+    }
+
+    /// EC2 `DescribeInstances` of every instance.
+    pub fn describe_instances() -> Operation {
+        Operation::query("ec2", "DescribeInstances", "2016-11-15", &[])
+    }
+
+    fn query(
+        service: &'static str,
+        action: &str,
+        version: &str,
+        params: &[(&str, &str)],
+    ) -> Operation {
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        form.append_pair("Action", action)
+            .append_pair("Version", version);
+        for (name, value) in params {
+            form.append_pair(name, value);
+        }
+        Operation {
+            service,
+            content_type: FORM,
+            target: None,
+            body: Bytes::from(form.finish()),
         }
     }
 }
@@ -156,8 +180,10 @@ impl Signer {
             .method(Method::POST)
             .uri(self.endpoint.uri())
             .header(HOST, self.endpoint.host())
-            .header(CONTENT_TYPE, self.operation.content_type)
-            .header("x-amz-target", self.operation.target.clone());
+            .header(CONTENT_TYPE, self.operation.content_type);
+        if let Some(target) = &self.operation.target {
+            builder = builder.header("x-amz-target", target.clone());
+        }
         for (name, value) in signature {
             builder = builder.header(name, value);
         }
@@ -193,12 +219,13 @@ impl Signer {
             .build()
             .context("signing parameters")?
             .into();
-        let target = self.operation.target.to_str().unwrap_or_default();
-        let headers = [
+        let mut headers = vec![
             ("host", self.endpoint.host()),
             ("content-type", self.operation.content_type),
-            ("x-amz-target", target),
         ];
+        if let Some(target) = &self.operation.target {
+            headers.push(("x-amz-target", target.to_str().unwrap_or_default()));
+        }
         let uri = self.endpoint.uri().to_string();
         let signable = SignableRequest::new(
             "POST",
@@ -250,6 +277,24 @@ mod tests {
         assert!(auth.contains("SignedHeaders=content-type;host;x-amz-date;x-amz-target"));
         assert_eq!(request.headers()["host"], "127.0.0.1:4566");
         assert_eq!(request.headers()["x-amz-target"], "AmazonSSM.GetParameter");
+    }
+
+    #[test]
+    fn query_requests_carry_a_form_and_no_target() {
+        let endpoint = Endpoint::parse("http://127.0.0.1:4566").unwrap();
+        let arn = "arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/web/0123";
+        let operation = Operation::describe_target_health(arn);
+        let request = Signer::new(endpoint, operation.clone(), SignMode::PerRequest)
+            .request()
+            .unwrap();
+        let auth = request.headers()["authorization"].to_str().unwrap();
+        assert!(auth.contains("/us-east-1/elasticloadbalancing/aws4_request"));
+        assert!(auth.contains("SignedHeaders=content-type;host;x-amz-date,"));
+        assert!(!request.headers().contains_key("x-amz-target"));
+        assert_eq!(
+            operation.body,
+            "Action=DescribeTargetHealth&Version=2015-12-01&TargetGroupArn=arn%3Aaws%3Aelasticloadbalancing%3Aus-east-1%3A000000000000%3Atargetgroup%2Fweb%2F0123"
+        );
     }
 
     #[test]

@@ -122,6 +122,7 @@ impl Tally {
         let q = |quantile: f64| ms(self.latencies.value_at_quantile(quantile));
         LevelResult {
             target: context.target,
+            operation: context.operation,
             concurrency: context.concurrency,
             sign_mode: context.sign_mode,
             window_s: window.as_secs_f64(),
@@ -157,6 +158,7 @@ impl Default for Tally {
 #[derive(Debug, Clone)]
 pub struct LevelContext {
     pub target: String,
+    pub operation: String,
     pub concurrency: usize,
     pub sign_mode: String,
     pub connections: u64,
@@ -171,6 +173,8 @@ pub struct LevelContext {
 pub struct LevelResult {
     /// The label of the server under test (`ballast`, `moto`).
     pub target: String,
+    /// The operation sent (`GetParameter`, `PutItem`, ...).
+    pub operation: String,
     pub concurrency: usize,
     pub sign_mode: String,
     /// From the start of measurement to the last response.
@@ -242,6 +246,7 @@ mod tests {
     fn context() -> LevelContext {
         LevelContext {
             target: "t".into(),
+            operation: "GetParameter".into(),
             concurrency: 2,
             sign_mode: "per-request".into(),
             connections: 2,

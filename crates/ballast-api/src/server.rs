@@ -1,8 +1,9 @@
 //! The single HTTP endpoint all services share.
 //!
 //! Every request takes the same path: bound the body → identify service and
-//! operation → verify the signature → run the operation on a blocking thread
-//! (the store is synchronous SQLite) → write the response with the request
+//! operation → verify the signature → run the operation (a read right here,
+//! anything else on a blocking thread, as a write waits for its commit to
+//! reach the disk) → write the response with the request
 //! id in the body and in `x-amzn-RequestId`. A panic in a handler becomes a
 //! 500 in the protocol's envelope; the server keeps serving.
 
@@ -135,30 +136,89 @@ async fn handle(State(state): State<ApiState>, request: Request) -> Response {
             .unwrap_or_else(|error| encode_error(Some(service), protocol, &request_id, &error));
         return respond(&request_id, wire);
     }
-    let outcome = tokio::task::spawn_blocking(move || {
-        let result = authorize::check(&state, &ctx, &api_request)
-            .and_then(|()| dispatch(&state, &ctx, &api_request));
-        (result, ctx)
-    })
-    .await;
-    let wire = match outcome {
-        Ok((Ok(response), _)) => response,
-        Ok((Err(error), ctx)) => {
-            if error.status.is_server_error() {
-                tracing::error!(request_id = ctx.request_id, %error, "operation failed");
+    let inline = reads_only(&api_request);
+    let outcome = match inline.then(|| run_inline(&state, &ctx, &api_request)) {
+        Some(Some(outcome)) => outcome,
+        misjudged => {
+            if misjudged.is_some() {
+                tracing::warn!(
+                    request_id,
+                    operation = api_request.operation,
+                    "an operation named as a read wrote; it runs again on the blocking pool"
+                );
             }
-            encode_error(Some(service), protocol, &request_id, &error)
+            run_blocking(state, ctx, api_request).await
         }
-        Err(join_error) => {
-            tracing::error!(request_id, %join_error, "handler panicked");
-            let error = ApiError::internal_for_service(
-                service,
-                "We encountered an internal error. Please try again.",
-            );
+    };
+    let wire = match outcome {
+        Ok(response) => response,
+        Err(error) => {
+            if error.status.is_server_error() {
+                tracing::error!(request_id, %error, "operation failed");
+            }
             encode_error(Some(service), protocol, &request_id, &error)
         }
     };
     respond(&request_id, wire)
+}
+
+/// Whether an operation only reads the store, so it may run on the async
+/// thread that decoded it: no hop to the blocking pool and back, which costs
+/// more than a read of a few rows. By name, as AWS names reads; `Scan` is
+/// left out (it may read a whole table). A misjudged name (AWS's
+/// `GetSessionToken` writes a session) costs a second run on the blocking
+/// pool (see [`run_inline`]) and a warning, never a blocked async thread.
+fn reads_only(request: &ApiRequest) -> bool {
+    const READS: [&str; 5] = ["Get", "Describe", "List", "Query", "BatchGet"];
+    let operation = request.operation.as_str();
+    // Run Command's reads settle the commands they show (an invocation past
+    // its timeout ends `TimedOut` when it is next looked at), so they write.
+    const SETTLING: [&str; 3] = [
+        "ListCommands",
+        "ListCommandInvocations",
+        "GetCommandInvocation",
+    ];
+    READS.iter().any(|prefix| operation.starts_with(prefix))
+        && !(request.service == Service::Ssm && SETTLING.contains(&operation))
+}
+
+type Outcome = Result<WireResponse, ApiError>;
+
+/// Runs a read-only request here, with writes refused. `None` when the
+/// handler tried to write after all: nothing was changed, and the request
+/// is to run again on the blocking pool.
+fn run_inline(state: &ApiState, ctx: &RequestContext, request: &ApiRequest) -> Option<Outcome> {
+    let run = || {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            authorize::check(state, ctx, request).and_then(|()| dispatch(state, ctx, request))
+        }))
+    };
+    match ballast_store::without_writes(run)? {
+        Ok(outcome) => Some(outcome),
+        Err(_panic) => Some(Err(panicked(&ctx.request_id, request.service))),
+    }
+}
+
+/// Runs a request on the blocking pool, where a write may wait for its
+/// commit.
+async fn run_blocking(state: ApiState, ctx: RequestContext, request: ApiRequest) -> Outcome {
+    let request_id = ctx.request_id.clone();
+    let service = request.service;
+    tokio::task::spawn_blocking(move || {
+        authorize::check(&state, &ctx, &request).and_then(|()| dispatch(&state, &ctx, &request))
+    })
+    .await
+    .unwrap_or_else(|_join_error| Err(panicked(&request_id, service)))
+}
+
+/// The answer to a request whose handler panicked (a bug; the panic
+/// message is already logged): the service's internal error.
+fn panicked(request_id: &str, service: Service) -> ApiError {
+    tracing::error!(request_id, "handler panicked");
+    ApiError::internal_for_service(
+        service,
+        "We encountered an internal error. Please try again.",
+    )
 }
 
 /// Runs one identified, authenticated request.
@@ -268,4 +328,43 @@ fn respond(request_id: &str, wire: WireResponse) -> Response {
         }
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ballast_wire::request::Params;
+
+    fn request(service: Service, operation: &str) -> ApiRequest {
+        ApiRequest {
+            service,
+            operation: operation.to_owned(),
+            params: Params::Json(Bytes::from_static(b"{}")),
+        }
+    }
+
+    #[test]
+    fn reads_run_inline_and_writes_and_settling_reads_do_not() {
+        for (service, operation) in [
+            (Service::Ssm, "GetParameter"),
+            (Service::DynamoDb, "GetItem"),
+            (Service::DynamoDb, "Query"),
+            (Service::DynamoDb, "BatchGetItem"),
+            (Service::Elbv2, "DescribeTargetHealth"),
+            (Service::Ec2, "DescribeInstances"),
+            (Service::Iam, "ListRoles"),
+        ] {
+            assert!(reads_only(&request(service, operation)), "{operation}");
+        }
+        for (service, operation) in [
+            (Service::Ssm, "PutParameter"),
+            (Service::DynamoDb, "Scan"),
+            (Service::Ssm, "ListCommands"),
+            (Service::Ssm, "GetCommandInvocation"),
+            (Service::Lambda, "Invoke"),
+            (Service::Ec2, "RunInstances"),
+        ] {
+            assert!(!reads_only(&request(service, operation)), "{operation}");
+        }
+    }
 }

@@ -31,6 +31,7 @@ mod sts;
 mod tags;
 mod volumes;
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
@@ -61,6 +62,10 @@ pub enum StoreError {
     },
     #[error("database schema version {found} is newer than this Ballast knows ({known})")]
     SchemaTooNew { found: i64, known: i64 },
+    /// A write inside [`without_writes`]: the caller runs the work again
+    /// where waiting for a commit is allowed.
+    #[error("a write was attempted where only reads may run")]
+    WriteNotAllowedHere,
 }
 
 /// The database, with a writer connection and a pool of reader
@@ -90,9 +95,25 @@ pub struct Emitter {
 }
 
 /// A transaction, extended by each resource module with typed accessors.
+/// Rolled back when dropped unless [`Tx::commit`] ended it.
+///
+/// Written here rather than with `rusqlite::Transaction`, which prepares
+/// `BEGIN` and `COMMIT` anew each time: on a read of one row that was a
+/// tenth of the store's time. These statements are cached.
 pub struct Tx<'c> {
-    tx: rusqlite::Transaction<'c>,
+    conn: &'c Connection,
     emitter: Option<&'c Emitter>,
+    open: bool,
+}
+
+impl Drop for Tx<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            // A read has nothing to keep, a failed write nothing to save;
+            // if even the rollback fails, SQLite rolls back on next use.
+            let _ = self.run("ROLLBACK");
+        }
+    }
 }
 
 impl Store {
@@ -116,6 +137,7 @@ impl Store {
                 OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
             )?;
             reader.busy_timeout(std::time::Duration::from_secs(5))?;
+            reader.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
             readers.push(Mutex::new(reader));
         }
         Ok(Store {
@@ -145,8 +167,8 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        let mut conn = self.reader();
-        let tx = Tx::begin(&mut conn, TransactionBehavior::Deferred, None)?;
+        let conn = self.reader();
+        let tx = Tx::begin(&conn, TransactionBehavior::Deferred, None)?;
         let result = f(&tx);
         // A read transaction has nothing to commit; dropping it ends it.
         drop(tx);
@@ -159,14 +181,14 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        let mut conn = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        let tx = Tx::begin(
-            &mut conn,
-            TransactionBehavior::Immediate,
-            self.emitter.as_ref(),
-        )?;
+        if WRITES.get() != Writes::Allowed {
+            WRITES.set(Writes::Attempted);
+            return Err(StoreError::WriteNotAllowedHere.into());
+        }
+        let conn = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut tx = Tx::begin(&conn, TransactionBehavior::Immediate, self.emitter.as_ref())?;
         let value = f(&tx)?;
-        tx.tx.commit().map_err(StoreError::from)?;
+        tx.commit()?;
         Ok(value)
     }
 
@@ -188,6 +210,41 @@ impl Store {
     }
 }
 
+/// Whether this thread may write, and whether it tried to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Writes {
+    Allowed,
+    Refused,
+    Attempted,
+}
+
+thread_local! {
+    static WRITES: Cell<Writes> = const { Cell::new(Writes::Allowed) };
+}
+
+/// Runs `f` with every [`Store::write`] on this thread refused
+/// ([`StoreError::WriteNotAllowedHere`]). `None` when `f` tried to write:
+/// its result is then meaningless, and the caller runs the work again
+/// where a write may wait for its commit.
+///
+/// Why: the API runs read-only operations on its async threads, which must
+/// not wait on an `fsync`; a write that slips into one (an operation
+/// misjudged as a read) costs a second run, never a blocked thread or a lost
+/// write. The marker is restored even if `f` panics.
+pub fn without_writes<R>(f: impl FnOnce() -> R) -> Option<R> {
+    struct Restore(Writes);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            // An inner run's attempt is the outer run's too.
+            let attempted = WRITES.get() == Writes::Attempted && self.0 == Writes::Refused;
+            WRITES.set(if attempted { Writes::Attempted } else { self.0 });
+        }
+    }
+    let _restore = Restore(WRITES.replace(Writes::Refused));
+    let result = f();
+    (WRITES.get() == Writes::Refused).then_some(result)
+}
+
 /// How many reader connections the pool holds: one per core, at least two
 /// (a read never waits for another while a core is idle) and at most
 /// eight (each holds its own page cache).
@@ -195,7 +252,13 @@ fn reader_count() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8))
 }
 
+/// How many prepared statements each connection keeps: every statement the
+/// store runs (a few hundred) stays compiled, where rusqlite's default of 16
+/// would evict and re-prepare them under a mixed load.
+const STATEMENT_CACHE: usize = 512;
+
 fn configure(conn: &Connection) -> Result<(), StoreError> {
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
@@ -207,18 +270,39 @@ impl Tx<'_> {
     /// A transaction on `conn`: deferred for reads, immediate (the write
     /// lock taken at once) for writes.
     fn begin<'c>(
-        conn: &'c mut Connection,
+        conn: &'c Connection,
         behavior: TransactionBehavior,
         emitter: Option<&'c Emitter>,
     ) -> Result<Tx<'c>, StoreError> {
-        Ok(Tx {
-            tx: conn.transaction_with_behavior(behavior)?,
+        let mut tx = Tx {
+            conn,
             emitter,
-        })
+            open: false,
+        };
+        tx.run(match behavior {
+            TransactionBehavior::Immediate => "BEGIN IMMEDIATE",
+            TransactionBehavior::Exclusive => "BEGIN EXCLUSIVE",
+            _ => "BEGIN DEFERRED",
+        })?;
+        tx.open = true;
+        Ok(tx)
     }
 
-    fn conn(&self) -> &rusqlite::Transaction<'_> {
-        &self.tx
+    /// Ends the transaction, keeping what it wrote.
+    fn commit(&mut self) -> Result<(), StoreError> {
+        self.run("COMMIT")?;
+        self.open = false;
+        Ok(())
+    }
+
+    /// Runs a cached statement without parameters.
+    fn run(&self, sql: &str) -> Result<(), StoreError> {
+        self.conn.prepare_cached(sql)?.execute([])?;
+        Ok(())
+    }
+
+    fn conn(&self) -> &Connection {
+        self.conn
     }
 
     /// Runs one (cached) statement; the number of rows it changed.
@@ -315,5 +399,40 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let tags = store.read(|tx| tx.tags("r1")).unwrap();
         assert_eq!(tags, [("k".to_owned(), "v".to_owned())]);
+    }
+
+    #[test]
+    fn without_writes_refuses_a_write_and_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let read = without_writes(|| store.read(|tx| tx.tags("r1")));
+        assert_eq!(read.map(|r| r.unwrap()), Some(vec![]), "a read runs");
+
+        let wrote =
+            without_writes(|| store.write(|tx| tx.put_tags("r1", &[("k".into(), "v".into())])));
+        assert!(wrote.is_none(), "a write is reported");
+        assert!(
+            store.read(|tx| tx.tags("r1")).unwrap().is_empty(),
+            "and changed nothing"
+        );
+
+        // Outside, writes run again, also after a run that panicked.
+        let panicked = std::panic::catch_unwind(|| without_writes(|| panic!("handler bug")));
+        assert!(panicked.is_err());
+        store
+            .write(|tx| tx.put_tags("r1", &[("k".into(), "v".into())]))
+            .unwrap();
+        assert_eq!(store.read(|tx| tx.tags("r1")).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_write_in_a_nested_run_is_the_outer_runs_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let outer = without_writes(|| {
+            let inner = without_writes(|| store.write(|tx| tx.put_tags("r1", &[])));
+            assert!(inner.is_none());
+        });
+        assert!(outer.is_none());
     }
 }

@@ -227,6 +227,14 @@ async fn serve(
         .with_context(|| format!("binding {}", args.listen))?;
     let endpoint = format!("http://{}", listener.local_addr()?);
     print_banner(&endpoint, &args, &data_dir, state.time_scale, &runtime);
+    // Starting Python takes longer than the rest of start-up together, so
+    // the API serves while it is asked.
+    let python = args.lambda_python.clone();
+    tokio::task::spawn_blocking(move || {
+        if let Some(shortfall) = ballast_lambda::python_shortfall(&python) {
+            say!("Note: python Lambda functions will fail: {shortfall}");
+        }
+    });
 
     // Instances reach the API on loopback even when it listens on all
     // interfaces.
@@ -337,9 +345,6 @@ fn print_banner(
             args.instance_cidr
         ),
     }
-    if let Some(shortfall) = ballast_lambda::python_shortfall(&args.lambda_python) {
-        say!("  python Lambda functions: {shortfall}");
-    }
     say!();
     say!("Point AWS tools at it by pasting:");
     say!("  export AWS_ENDPOINT_URL={endpoint}");
@@ -425,8 +430,10 @@ fn choose_runtime(args: &UpArgs, data_dir: &std::path::Path) -> anyhow::Result<R
     let process = Runtime::Process {
         imds_port: args.imds_port,
     };
-    let unavailable = Sandbox::unavailable();
-    match (args.instance_runtime, unavailable) {
+    if args.instance_runtime == InstanceRuntime::Process {
+        return Ok(process);
+    }
+    match (args.instance_runtime, Sandbox::unavailable()) {
         (InstanceRuntime::Process, _) => Ok(process),
         (InstanceRuntime::Sandbox, Some(why)) => {
             bail!("--instance-runtime sandbox is not possible here: {why}")

@@ -1,0 +1,97 @@
+//! Reads run on the async thread that decoded them; writes go to the
+//! blocking pool, where waiting for a commit is allowed. Observed as a
+//! user would: with the blocking pool busy, reads are still answered.
+
+// Integration tests unwrap freely; the product code may not.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::json;
+use support::{Api, Call};
+
+fn runtime_with_one_blocking_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .max_blocking_threads(1)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn reads_are_answered_while_the_blocking_pool_is_busy() {
+    let rt = runtime_with_one_blocking_thread();
+    rt.block_on(async {
+        let api = Api::new();
+        api.root(Call::json(
+            "ssm",
+            "PutParameter",
+            json!({"Name": "/app/colour", "Value": "blue", "Type": "String"}),
+        ))
+        .await
+        .ok();
+
+        // Take the only blocking thread until the test lets it go.
+        let (release, released) = mpsc::channel::<()>();
+        let busy =
+            tokio::task::spawn_blocking(move || released.recv_timeout(Duration::from_secs(30)));
+
+        let read = api.root(Call::json(
+            "ssm",
+            "GetParameter",
+            json!({"Name": "/app/colour"}),
+        ));
+        let read = tokio::time::timeout(Duration::from_secs(5), read).await;
+
+        let write = api.root(Call::json(
+            "ssm",
+            "PutParameter",
+            json!({"Name": "/app/size", "Value": "L", "Type": "String"}),
+        ));
+        tokio::pin!(write);
+        let write_waited = tokio::time::timeout(Duration::from_millis(200), &mut write)
+            .await
+            .is_err();
+
+        release.send(()).unwrap();
+        busy.await.unwrap().unwrap();
+        let read = read.expect("the read waited for the blocking pool").ok();
+        assert!(read.body.contains(r#""Value":"blue""#), "{}", read.body);
+        assert!(write_waited, "a write ran without the blocking pool");
+        write.await.ok();
+        let size = api
+            .root(Call::json(
+                "ssm",
+                "GetParameter",
+                json!({"Name": "/app/size"}),
+            ))
+            .await
+            .ok();
+        assert!(size.body.contains(r#""Value":"L""#), "{}", size.body);
+    });
+}
+
+#[test]
+fn a_read_that_fails_validation_or_authorization_answers_the_same_inline() {
+    let rt = runtime_with_one_blocking_thread();
+    rt.block_on(async {
+        let api = Api::new();
+        let missing = api
+            .root(Call::json("ssm", "GetParameter", json!({"Name": "/nope"})))
+            .await;
+        missing.assert_code("ParameterNotFound");
+        assert_eq!(missing.status, 400);
+
+        let session = api
+            .session("reader", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ssm:PutParameter","Resource":"*"}]}"#)
+            .await;
+        let denied = api
+            .call(&session, Call::json("ssm", "GetParameter", json!({"Name": "/nope"})))
+            .await;
+        denied.assert_code("AccessDeniedException");
+    });
+}
