@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::net::Ipv4Addr;
 
-use ballast_core::ec2::Instance;
+use ballast_core::ec2::{Instance, InstanceState};
 use rusqlite::{OptionalExtension, params};
 
 use crate::{StoreError, Tx};
@@ -12,6 +12,17 @@ impl Tx<'_> {
     /// An instance by id.
     pub fn instance(&self, id: &str) -> Result<Option<Instance>, StoreError> {
         self.record("SELECT record FROM ec2_instances WHERE id = ?1", [id])
+    }
+
+    /// An instance's state alone, without reading its whole record (the
+    /// load balancer's health reports need no more).
+    pub fn instance_state(&self, id: &str) -> Result<Option<InstanceState>, StoreError> {
+        let name: Option<String> = self
+            .conn()
+            .prepare_cached("SELECT state FROM ec2_instances WHERE id = ?1")?
+            .query_row([id], |row| row.get(0))
+            .optional()?;
+        Ok(name.and_then(|name| InstanceState::ALL.into_iter().find(|s| s.name() == name)))
     }
 
     /// Every instance, in launch order.
@@ -62,7 +73,7 @@ impl Tx<'_> {
                 instance.state_since_millis,
             )?;
         }
-        if instance.state == ballast_core::ec2::InstanceState::Terminated {
+        if instance.state == InstanceState::Terminated {
             self.release_instance_volumes(&instance.id)?;
         }
         self.release_instance_addresses(instance)?;
@@ -127,6 +138,20 @@ mod tests {
             launch_template: None,
             impaired: false,
         }
+    }
+
+    #[test]
+    fn an_instance_state_is_read_alone_and_matches_the_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut a = instance("i-a", 1);
+        for state in InstanceState::ALL {
+            a.state = state;
+            store.write(|tx| tx.save_instance(&a)).unwrap();
+            let alone = store.read(|tx| tx.instance_state("i-a")).unwrap();
+            assert_eq!(alone, Some(state));
+        }
+        assert_eq!(store.read(|tx| tx.instance_state("i-none")).unwrap(), None);
     }
 
     #[test]

@@ -142,8 +142,8 @@ pub(super) fn describe_health(
             let mut instance_states = HashMap::new();
             if group.target_type == "instance" {
                 for r in &registrations {
-                    if let Some(instance) = tx.instance(&r.id)? {
-                        instance_states.insert(r.id.clone(), instance.state);
+                    if let Some(state) = tx.instance_state(&r.id)? {
+                        instance_states.insert(r.id.clone(), state);
                     }
                 }
             }
