@@ -38,7 +38,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 
 use ballast_core::{Ids, Scope};
 
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags};
 
 pub use dynamodb::{
     Row as DdbRow, ScanRange as DdbScanRange, StartAfter as DdbStartAfter, TtlSweep,
@@ -111,7 +111,7 @@ impl Drop for Tx<'_> {
         if self.open {
             // A read has nothing to keep, a failed write nothing to save;
             // if even the rollback fails, SQLite rolls back on next use.
-            let _ = self.run("ROLLBACK");
+            let _ = self.execute("ROLLBACK", []);
         }
     }
 }
@@ -168,7 +168,7 @@ impl Store {
         E: From<StoreError>,
     {
         let conn = self.reader();
-        let tx = Tx::begin(&conn, TransactionBehavior::Deferred, None)?;
+        let tx = Tx::begin(&conn, Begin::Read, None)?;
         let result = f(&tx);
         // A read transaction has nothing to commit; dropping it ends it.
         drop(tx);
@@ -186,7 +186,7 @@ impl Store {
             return Err(StoreError::WriteNotAllowedHere.into());
         }
         let conn = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut tx = Tx::begin(&conn, TransactionBehavior::Immediate, self.emitter.as_ref())?;
+        let mut tx = Tx::begin(&conn, Begin::Write, self.emitter.as_ref())?;
         let value = f(&tx)?;
         tx.commit()?;
         Ok(value)
@@ -208,6 +208,14 @@ impl Store {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// How a transaction starts: deferred for reads; immediate for writes, so
+/// the write lock is taken at once.
+#[derive(Debug, Clone, Copy)]
+enum Begin {
+    Read,
+    Write,
 }
 
 /// Whether this thread may write, and whether it tried to.
@@ -267,11 +275,10 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
 }
 
 impl Tx<'_> {
-    /// A transaction on `conn`: deferred for reads, immediate (the write
-    /// lock taken at once) for writes.
+    /// A transaction on `conn`, started as `begin` says.
     fn begin<'c>(
         conn: &'c Connection,
-        behavior: TransactionBehavior,
+        begin: Begin,
         emitter: Option<&'c Emitter>,
     ) -> Result<Tx<'c>, StoreError> {
         let mut tx = Tx {
@@ -279,25 +286,21 @@ impl Tx<'_> {
             emitter,
             open: false,
         };
-        tx.run(match behavior {
-            TransactionBehavior::Immediate => "BEGIN IMMEDIATE",
-            TransactionBehavior::Exclusive => "BEGIN EXCLUSIVE",
-            _ => "BEGIN DEFERRED",
-        })?;
+        tx.execute(
+            match begin {
+                Begin::Read => "BEGIN DEFERRED",
+                Begin::Write => "BEGIN IMMEDIATE",
+            },
+            [],
+        )?;
         tx.open = true;
         Ok(tx)
     }
 
     /// Ends the transaction, keeping what it wrote.
     fn commit(&mut self) -> Result<(), StoreError> {
-        self.run("COMMIT")?;
+        self.execute("COMMIT", [])?;
         self.open = false;
-        Ok(())
-    }
-
-    /// Runs a cached statement without parameters.
-    fn run(&self, sql: &str) -> Result<(), StoreError> {
-        self.conn.prepare_cached(sql)?.execute([])?;
         Ok(())
     }
 

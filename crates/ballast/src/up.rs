@@ -430,10 +430,12 @@ fn choose_runtime(args: &UpArgs, data_dir: &std::path::Path) -> anyhow::Result<R
     let process = Runtime::Process {
         imds_port: args.imds_port,
     };
-    if args.instance_runtime == InstanceRuntime::Process {
-        return Ok(process);
-    }
-    match (args.instance_runtime, Sandbox::unavailable()) {
+    // Probing for sandboxes runs `ip`; not worth it when none is wanted.
+    let unavailable = match args.instance_runtime {
+        InstanceRuntime::Process => None,
+        _ => Sandbox::unavailable(),
+    };
+    match (args.instance_runtime, unavailable) {
         (InstanceRuntime::Process, _) => Ok(process),
         (InstanceRuntime::Sandbox, Some(why)) => {
             bail!("--instance-runtime sandbox is not possible here: {why}")
