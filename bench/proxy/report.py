@@ -1,19 +1,31 @@
 #!/usr/bin/env python3
-"""Helpers for bench/proxy.sh: CPU counters, wrk output → TSV row, table.
+"""Helpers for bench/proxy.sh: CPU counters, wrk output → TSV row, tables.
 
   report.py jiffies CPUS
       Busy and total jiffies of the CPUs in a taskset list ("0", "1",
       "0-1", "0,1") from /proc/stat, printed as "busy total".
 
+  report.py header
+      The header line of the results TSV (see COLUMNS).
+
   report.py row WRK_OUTPUT key=value...
       One TSV row (see COLUMNS) from a `wrk --latency` output and the
-      counters the script read around it: target, round, contended,
-      elapsed_ns, tck (clock ticks per second), server0/server1 (CPU ticks
-      of the server whose cost is reported), others0/others1 (CPU ticks of
-      the other processes the benchmark runs: the backend when a proxy is
-      measured), wrk0/wrk1 (CPU seconds of the shell's finished children,
-      which is wrk's), proxy0/proxy1, client0/client1, all0/all1 ("busy
-      total" jiffies of the proxy CPUs, the client CPUs and every CPU).
+      counters the script read around it: scenario, connections, target,
+      round, contended, elapsed_ns, tck (clock ticks per second),
+      server0/server1 (CPU ticks of the server whose cost is reported),
+      others0/others1 (CPU ticks of the other processes the benchmark runs:
+      the backend when a proxy is measured), wrk0/wrk1 (CPU seconds of the
+      shell's finished children, which is wrk's), proxy0/proxy1,
+      client0/client1, all0/all1 ("busy total" jiffies of the proxy CPUs,
+      the client CPUs and every CPU).
+
+  report.py allocation-row WRK_OUTPUT SCENARIO CONNECTIONS ALLOCATIONS
+      One line "scenario connections requests allocations errors" for the
+      allocation table: the requests wrk completed and its errors, with the
+      allocations the counting Ballast made meanwhile.
+
+  report.py allocations FILE
+      The table of allocations per proxied request from those lines.
 
   report.py syscalls DIR TARGET...
       Per request, from DIR/stat-TARGET.csv (`perf stat -x,` of the proxy:
@@ -24,13 +36,16 @@
       system1 tck", clock ticks from /proc around the same run).
 
   report.py table RESULTS.tsv [--baseline ballast] [--peer haproxy] [--direct direct]
-      The markdown tables: for each target the round with the median
-      throughput (its latencies come from that same round; rounds in which
-      a build ran or other processes used over 5% of the machine are used
-      only if every round was disturbed), every round's
-      req/s so the spread is visible, and the ratios of Ballast to HAProxy
-      and to the backend reached directly: of the reported rounds, and of
-      each round (targets of one round ran within a minute of each other).
+      The markdown tables, one set per scenario and connection count, in
+      the order they were measured: for each target the round with the
+      median throughput (its latencies come from that same round; rounds
+      in which a build ran or other processes used over 5% of the machine
+      are used only if every round was disturbed), every round's req/s so
+      the spread is visible, and the ratios of Ballast to HAProxy and to
+      the backend reached directly: of the reported rounds, and of each
+      round (targets of one round ran within a minute of each other). Then
+      a summary: Ballast against HAProxy for every scenario and connection
+      count.
 """
 
 import argparse
@@ -39,11 +54,18 @@ import re
 import sys
 
 COLUMNS = [
-    "target", "round", "rps", "p50_ms", "p99_ms", "non2xx", "socket_errors",
-    "requests", "server_cpu_s", "proxy_core_busy", "client_core_busy",
+    "scenario", "connections", "target", "round", "rps", "p50_ms", "p99_ms", "non2xx",
+    "socket_errors", "requests", "server_cpu_s", "proxy_core_busy", "client_core_busy",
     "other_busy", "contended", "seconds",
 ]
 
+
+# What each scenario sends and gets back, for the tables' headings.
+SCENARIOS = {
+    "small": "GET / answered with 32 bytes",
+    "big": "GET /16k answered with 16384 bytes",
+    "post": "POST / with a 4096-byte body, answered with 32 bytes",
+}
 
 # A round in which processes other than the benchmark's used more than this
 # share of the machine (percent) is flagged and left out of the median.
@@ -102,7 +124,7 @@ def row(wrk_output, pairs):
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
     values = [
-        kv["target"], kv["round"], f"{rps:.1f}",
+        kv["scenario"], kv["connections"], kv["target"], kv["round"], f"{rps:.1f}",
         f"{latency_ms(text, 50):.4f}", f"{latency_ms(text, 99):.4f}",
         str(int(non2xx.group(1)) if non2xx else 0),
         str(sum(map(int, sock.groups())) if sock else 0), str(requests),
@@ -116,29 +138,34 @@ def ratio(a, b):
     return f"{a / b:.2f}×" if b else "—"
 
 
-def table(args):
-    by_target = {}
-    with open(args.results, newline="") as f:
+def read_results(path):
+    """Rows by (scenario, connections), then by target, in file order."""
+    groups = {}
+    with open(path, newline="") as f:
         for raw in csv.DictReader(f, delimiter="\t"):
             r = dict(raw)
             for key in ("rps", "p50_ms", "p99_ms", "server_cpu_s", "proxy_core_busy",
                         "client_core_busy", "other_busy", "seconds"):
                 r[key] = float(r[key])
-            for key in ("round", "non2xx", "socket_errors", "requests", "contended"):
+            for key in ("connections", "round", "non2xx", "socket_errors", "requests", "contended"):
                 r[key] = int(r[key])
-            by_target.setdefault(r["target"], []).append(r)
-    if not by_target:
-        sys.exit("no results")
-
-    for rows in by_target.values():
-        for r in rows:
             r["disturbed"] = bool(r["contended"]) or r["other_busy"] > OTHER_LOAD_LIMIT
+            group = groups.setdefault((r["scenario"], r["connections"]), {})
+            group.setdefault(r["target"], []).append(r)
+    return groups
+
+
+def median_rounds(by_target):
     chosen = {}
     for target, rows in by_target.items():
         clean = [r for r in rows if not r["disturbed"]] or rows
         ordered = sorted(clean, key=lambda r: r["rps"])
         chosen[target] = ordered[(len(ordered) - 1) // 2]
+    return chosen
 
+
+def group_tables(by_target, chosen, args):
+    """One scenario at one connection count: the targets, then the ratios."""
     print("| target | req/s | p50 (ms) | p99 (ms) | errors | req/s, every round "
           "| server CPU (µs/req) | proxy core busy | client core busy | other load |")
     print("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|")
@@ -174,6 +201,7 @@ def table(args):
         mine = {r["round"]: r for r in by_target[args.baseline]}
         theirs = {r["round"]: r for r in by_target[other]}
         rounds = sorted(set(mine) & set(theirs))
+
         def mark(n):
             return "*" if mine[n]["disturbed"] or theirs[n]["disturbed"] else ""
 
@@ -181,6 +209,59 @@ def table(args):
         each_p99 = ", ".join(ratio(mine[n]["p99_ms"], theirs[n]["p99_ms"]) + mark(n) for n in rounds)
         print(f"| {args.baseline}/{other} | {ratio(base['rps'], o['rps'])} "
               f"| {ratio(base['p99_ms'], o['p99_ms'])} | {each_rps} | {each_p99} |")
+
+
+def table(args):
+    groups = read_results(args.results)
+    if not groups:
+        sys.exit("no results")
+    medians = {}
+    for n, ((scenario, connections), by_target) in enumerate(groups.items()):
+        medians[scenario, connections] = chosen = median_rounds(by_target)
+        if n:
+            print()
+        print(f"**{scenario}** ({SCENARIOS.get(scenario, scenario)}), {connections} connections:")
+        print()
+        group_tables(by_target, chosen, args)
+
+    base, peer = args.baseline, args.peer
+    print()
+    print(f"Summary (median rounds), {base} against {peer}:")
+    print()
+    print(f"| scenario | connections | {base} req/s | {peer} req/s | {base}/{peer} req/s "
+          f"| {base}/{peer} p99 |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for (scenario, connections), chosen in medians.items():
+        if base not in chosen or peer not in chosen:
+            continue
+        b, p = chosen[base], chosen[peer]
+        print(f"| {scenario} | {connections} | {b['rps']:.0f} | {p['rps']:.0f} "
+              f"| {ratio(b['rps'], p['rps'])} | {ratio(b['p99_ms'], p['p99_ms'])} |")
+
+
+def wrk_counts(text):
+    """Requests completed and errors (non-2xx/3xx answers plus socket errors)."""
+    requests = int(re.search(r"^\s*(\d+) requests in", text, re.M).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, sock.groups())) if sock else 0)
+    return requests, errors
+
+
+def allocation_row(wrk_output, scenario, connections, allocations):
+    with open(wrk_output) as f:
+        requests, errors = wrk_counts(f.read())
+    print("\t".join([scenario, connections, str(requests), allocations, str(errors)]))
+
+
+def allocations(path):
+    print("| scenario | connections | requests | allocations | per request | errors |")
+    print("|---|---:|---:|---:|---:|---:|")
+    with open(path) as f:
+        for line in f:
+            scenario, connections, requests, count, errors = line.split()
+            per = f"{int(count) / int(requests):.1f}" if int(requests) else "—"
+            print(f"| {scenario} | {connections} | {requests} | {count} | {per} | {errors} |")
 
 
 def syscalls(directory, targets):
@@ -233,6 +314,13 @@ def main():
     p.add_argument("wrk_output")
     p.add_argument("pairs", nargs="*")
     sub.add_parser("header")
+    p = sub.add_parser("allocation-row")
+    p.add_argument("wrk_output")
+    p.add_argument("scenario")
+    p.add_argument("connections")
+    p.add_argument("allocations")
+    p = sub.add_parser("allocations")
+    p.add_argument("file")
     p = sub.add_parser("syscalls")
     p.add_argument("directory")
     p.add_argument("targets", nargs="+")
@@ -250,6 +338,10 @@ def main():
         syscalls(args.directory, args.targets)
     elif args.command == "header":
         print("\t".join(COLUMNS))
+    elif args.command == "allocation-row":
+        allocation_row(args.wrk_output, args.scenario, args.connections, args.allocations)
+    elif args.command == "allocations":
+        allocations(args.file)
     else:
         table(args)
 

@@ -4,6 +4,8 @@
 //! quickstart and ARCHITECTURE.md for how the pieces fit.
 
 mod agent;
+#[cfg(feature = "count-allocations")]
+mod allocations;
 mod cli;
 mod event_scheduler;
 mod probe;
@@ -12,6 +14,10 @@ mod ttl_sweeper;
 mod up;
 
 use clap::Parser;
+
+#[cfg(feature = "count-allocations")]
+#[global_allocator]
+static ALLOCATOR: allocations::Counting = allocations::Counting;
 
 fn main() -> anyhow::Result<()> {
     let cli = cli::Cli::parse();

@@ -178,6 +178,8 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
 
     let hosts = args.hosts_file().map(HostsFile::new);
     let served = executor.block_on(async {
+        #[cfg(feature = "count-allocations")]
+        crate::allocations::report_on_signal();
         tokio::spawn(ballast_proxy::run(proxy));
         serve(
             args,
