@@ -7,28 +7,33 @@ use std::sync::atomic::Ordering;
 use ballast_core::Clock;
 use ballast_core::elbv2::{Algorithm, Eligibility};
 use rand::Rng;
+use smallvec::SmallVec;
 
 use crate::registry::{Target, epoch_millis};
 use crate::snapshot::GroupRoute;
 
+/// The targets one request may go to. Inline up to eight, so choosing
+/// among a usual group's targets allocates nothing.
+pub type Candidates<'g> = SmallVec<[&'g Arc<Target>; 8]>;
+
 /// The targets a request may go to: the healthy ones not held by passive
 /// health, or, when there is none, the unhealthy and held ones (fail-open).
 /// Initial targets are never picked. `tried` targets are left out.
-pub fn candidates<'g>(group: &'g GroupRoute, tried: &[SocketAddr]) -> Vec<&'g Arc<Target>> {
-    let untried = |t: &&Arc<Target>| !tried.contains(&t.addr);
-    let with = |wanted: Eligibility| {
-        group
-            .targets
-            .iter()
-            .filter(move |t| t.eligibility() == wanted)
-    };
-    let in_rotation: Vec<_> = with(Eligibility::InRotation).collect();
-    let pool = if in_rotation.is_empty() {
-        with(Eligibility::FailOpen).collect()
+pub fn candidates<'g>(group: &'g GroupRoute, tried: &[SocketAddr]) -> Candidates<'g> {
+    let tier = if group
+        .targets
+        .iter()
+        .any(|t| t.eligibility() == Eligibility::InRotation)
+    {
+        Eligibility::InRotation
     } else {
-        in_rotation
+        Eligibility::FailOpen
     };
-    pool.into_iter().filter(untried).collect()
+    group
+        .targets
+        .iter()
+        .filter(|t| t.eligibility() == tier && !tried.contains(&t.addr))
+        .collect()
 }
 
 /// Picks one target from `candidates` with the group's algorithm, after

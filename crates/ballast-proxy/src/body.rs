@@ -1,71 +1,64 @@
-//! Response bodies that keep a target's in-flight count until they end.
+//! The body of every response the load balancer gives a client.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http_body_util::BodyExt;
-use http_body_util::combinators::BoxBody;
 use hyper::body::{Body, Frame, SizeHint};
 
-use crate::registry::InFlight;
+use crate::upstream::UpstreamBody;
 
-/// The body type every proxied or generated response carries.
-pub type ProxyBody = BoxBody<Bytes, hyper::Error>;
+/// A response body: one the load balancer wrote, or a target's. An enum
+/// rather than a boxed trait object, so a proxied response costs no
+/// allocation for its body.
+#[derive(Debug)]
+pub enum ProxyBody {
+    Empty,
+    /// A body held whole (ALB's error pages, fixed responses).
+    Full(Option<Bytes>),
+    Upstream(UpstreamBody),
+}
 
 /// A full body from bytes.
 pub fn full(bytes: impl Into<Bytes>) -> ProxyBody {
-    http_body_util::Full::new(bytes.into())
-        .map_err(|never| match never {})
-        .boxed()
+    ProxyBody::Full(Some(bytes.into()))
 }
 
 /// An empty body.
 pub fn empty() -> ProxyBody {
-    http_body_util::Empty::new()
-        .map_err(|never| match never {})
-        .boxed()
+    ProxyBody::Empty
 }
 
-pin_project_lite::pin_project! {
-    /// A body that holds an [`InFlight`] guard until it is done or dropped.
-    pub struct Tracked<B> {
-        #[pin]
-        inner: B,
-        guard: Option<InFlight>,
-    }
-}
-
-impl<B> Tracked<B> {
-    pub fn new(inner: B, guard: InFlight) -> Self {
-        Tracked {
-            inner,
-            guard: Some(guard),
-        }
-    }
-}
-
-impl<B: Body> Body for Tracked<B> {
-    type Data = B::Data;
-    type Error = B::Error;
+impl Body for ProxyBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
 
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
-        let this = self.project();
-        let polled = this.inner.poll_frame(cx);
-        if let Poll::Ready(None) = polled {
-            this.guard.take();
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        match self.get_mut() {
+            ProxyBody::Empty => Poll::Ready(None),
+            ProxyBody::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
+            ProxyBody::Upstream(body) => body.poll_frame(cx),
         }
-        polled
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+        match self {
+            ProxyBody::Empty => true,
+            ProxyBody::Full(bytes) => bytes.is_none(),
+            ProxyBody::Upstream(body) => body.is_end_stream(),
+        }
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
+        match self {
+            ProxyBody::Empty => SizeHint::with_exact(0),
+            ProxyBody::Full(bytes) => {
+                SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
+            }
+            ProxyBody::Upstream(body) => body.size_hint(),
+        }
     }
 }

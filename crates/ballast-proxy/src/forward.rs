@@ -8,19 +8,20 @@ use std::time::{Duration, SystemTime};
 use ballast_core::elbv2::listener::redirect_location;
 use ballast_core::elbv2::rule::first_match;
 use ballast_core::elbv2::{Action, ForwardConfig, RequestView};
-use http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use http::{Request, Response, StatusCode, Uri, Version};
-use http_body_util::BodyExt;
+use http::header::{self, HeaderMap};
+use http::{Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use rand::Rng;
+use tokio::io::AsyncWriteExt as _;
 
 use crate::Proxy;
 use crate::balance;
-use crate::body::{ProxyBody, Tracked, empty};
+use crate::body::{ProxyBody, empty};
 use crate::registry::Target;
 use crate::responses;
-use crate::snapshot::{GroupRoute, ListenerRoute, Snapshot, XffMode};
-use crate::upstream::{self, ConnectError};
+use crate::snapshot::{GroupRoute, ListenerRoute, Snapshot};
+use crate::upstream::head::{self, Framing, RequestFraming, ResponseHead};
+use crate::upstream::{ConnectError, Connection, Outgoing, SendError, UpstreamBody};
 
 /// ALB's connect timeout. Connection and idle timeouts guard against stuck
 /// peers rather than pace orchestration, so the time scale leaves them be.
@@ -36,20 +37,11 @@ pub struct Conn {
     pub local: SocketAddr,
     /// The client.
     pub peer: SocketAddr,
-    /// The client's address as an `X-Forwarded-For` value, made once per
-    /// connection rather than once per request.
-    client: HeaderValue,
 }
 
 impl Conn {
     pub fn new(local: SocketAddr, peer: SocketAddr) -> Self {
-        let client = HeaderValue::from_str(&peer.ip().to_string())
-            .unwrap_or_else(|_| HeaderValue::from_static("0.0.0.0"));
-        Conn {
-            local,
-            peer,
-            client,
-        }
+        Conn { local, peer }
     }
 }
 
@@ -65,7 +57,7 @@ pub async fn handle(
     };
     let host = request_host(&request);
     let view = RequestView {
-        host: &host,
+        host,
         path: request.uri().path(),
         method: request.method().as_str(),
         query: request.uri().query(),
@@ -83,7 +75,7 @@ pub async fn handle(
         Some(Action::Redirect(config)) => {
             let location = redirect_location(
                 config,
-                host.split(':').next().unwrap_or(&host),
+                host.split(':').next().unwrap_or(host),
                 listener.port,
                 request.uri().path(),
                 request.uri().query(),
@@ -95,13 +87,12 @@ pub async fn handle(
 }
 
 /// The host a request names: `Host`, or the authority of an HTTP/2 request.
-fn request_host<B>(request: &Request<B>) -> String {
+fn request_host<B>(request: &Request<B>) -> &str {
     request
         .headers()
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| request.uri().authority().map(|a| a.to_string()))
+        .or_else(|| request.uri().authority().map(|a| a.as_str()))
         .unwrap_or_default()
 }
 
@@ -138,13 +129,26 @@ async fn forward(
     if group.targets.is_empty() {
         return responses::error(StatusCode::SERVICE_UNAVAILABLE);
     }
-    let client_upgrade = is_upgrade(request.headers()).then(|| hyper::upgrade::on(&mut request));
-    let mut upstream_request = prepare(proxy, listener, conn, request);
-    let replay = proxy
-        .options
-        .retry_connect_failures
-        .then(|| Replay::of(&upstream_request))
-        .flatten();
+    let upgrade = is_upgrade(request.headers());
+    let client_upgrade = upgrade.then(|| hyper::upgrade::on(&mut request));
+    let (parts, body) = request.into_parts();
+    let has_length = parts.headers.contains_key(header::CONTENT_LENGTH)
+        && !parts.headers.contains_key(header::TRANSFER_ENCODING);
+    let mut body = Outgoing::new(body, has_length);
+    let framing = match body {
+        Outgoing::Chunked(_) => RequestFraming::Chunked,
+        Outgoing::Empty | Outgoing::Length(_) => RequestFraming::AsIs,
+    };
+    // Only an idempotent request without a body may go out twice: nothing
+    // is lost or done twice.
+    let replayable = body.is_empty()
+        && matches!(
+            parts.method,
+            Method::GET | Method::HEAD | Method::OPTIONS | Method::DELETE | Method::PUT
+        );
+    // The request as the target gets it, written once: a retry sends the
+    // same bytes again.
+    let mut request_bytes: Vec<u8> = Vec::new();
     let mut tried: Vec<SocketAddr> = Vec::new();
 
     for _ in 0..MAX_ATTEMPTS {
@@ -152,10 +156,10 @@ async fn forward(
         let Some(target) = balance::pick(group, &candidates, proxy.clock.as_ref()).cloned() else {
             break;
         };
-        let mut sender = match proxy.pool.take_idle(target.addr) {
-            Some(sender) => sender,
-            None => match upstream::connect(target.addr, CONNECT_TIMEOUT).await {
-                Ok(sender) => sender,
+        let mut connection = match proxy.pool.take_idle(target.addr) {
+            Some(connection) => connection,
+            None => match Connection::open(target.addr, CONNECT_TIMEOUT).await {
+                Ok(connection) => connection,
                 Err(error) => {
                     tracing::debug!(addr = %target.addr, %error, "target refused a connection");
                     passive_mark(proxy, &target, "a failed connection");
@@ -167,41 +171,36 @@ async fn forward(
                 }
             },
         };
-        if sender.ready().await.is_err() {
-            continue;
+        if request_bytes.is_empty() {
+            request_bytes = connection.take_buffer();
+            let forwarded = forwarded(proxy, listener, conn);
+            head::write_request(&mut request_bytes, &parts, framing, upgrade, &forwarded);
         }
         let in_flight = target.begin_request();
         let sent = tokio::time::timeout(
             listener.idle_timeout,
-            sender.try_send_request(upstream_request),
+            connection.exchange(&mut request_bytes, &mut body, &parts.method),
         )
         .await;
-        let response = match sent {
+        let error = match sent {
             Err(_) => return responses::error(StatusCode::GATEWAY_TIMEOUT),
-            Ok(Ok(response)) => response,
-            Ok(Err(mut error)) => match error.take_message() {
-                // A pooled connection closed under us before the request
-                // left: try again on a fresh one.
-                Some(unsent) => {
-                    upstream_request = unsent;
-                    continue;
-                }
-                None => {
-                    tracing::debug!(addr = %target.addr, error = %error.error(), "target failed mid-request");
-                    // The connection died before any response: an idempotent
-                    // request without a body can be sent again elsewhere.
-                    let Some(replay) = &replay else {
-                        return responses::error(StatusCode::BAD_GATEWAY);
-                    };
-                    passive_mark(proxy, &target, "a connection that died mid-request");
-                    tried.push(target.addr);
-                    upstream_request = replay.request();
-                    continue;
-                }
-            },
+            Ok(Ok(head)) => {
+                connection.keep_buffer(request_bytes);
+                return respond(proxy, head, connection, client_upgrade, in_flight);
+            }
+            Ok(Err(error)) => error,
         };
-        proxy.pool.put_back(target.addr, sender);
-        return respond(response, client_upgrade, in_flight);
+        let stale = connection.is_reused() && matches!(error, SendError::Closed(_));
+        tracing::debug!(addr = %target.addr, %error, stale, "exchange with the target failed");
+        if !replayable || !proxy.options.retry_connect_failures {
+            return responses::error(StatusCode::BAD_GATEWAY);
+        }
+        if !stale {
+            // A kept-alive connection the target had closed says nothing
+            // of the target; any other failure does.
+            passive_mark(proxy, &target, "a connection that died mid-request");
+            tried.push(target.addr);
+        }
     }
     if tried.is_empty() {
         responses::error(StatusCode::SERVICE_UNAVAILABLE)
@@ -220,40 +219,18 @@ fn passive_mark(proxy: &Proxy, target: &Target, cause: &str) {
     }
 }
 
-/// What is needed to send a request again: only for idempotent methods
-/// whose body is empty, so nothing is lost or done twice.
-struct Replay {
-    method: http::Method,
-    uri: Uri,
-    headers: HeaderMap,
-}
-
-impl Replay {
-    fn of(request: &Request<ProxyBody>) -> Option<Replay> {
-        use hyper::body::Body as _;
-        let idempotent = matches!(
-            *request.method(),
-            http::Method::GET
-                | http::Method::HEAD
-                | http::Method::OPTIONS
-                | http::Method::DELETE
-                | http::Method::PUT
-        );
-        let empty = request.body().is_end_stream() || request.body().size_hint().exact() == Some(0);
-        (idempotent && empty).then(|| Replay {
-            method: request.method().clone(),
-            uri: request.uri().clone(),
-            headers: request.headers().clone(),
-        })
-    }
-
-    fn request(&self) -> Request<ProxyBody> {
-        let mut request = Request::new(empty());
-        *request.method_mut() = self.method.clone();
-        *request.uri_mut() = self.uri.clone();
-        *request.version_mut() = Version::HTTP_11;
-        *request.headers_mut() = self.headers.clone();
-        request
+/// ALB's headers for a request on `conn`.
+fn forwarded(proxy: &Proxy, listener: &ListenerRoute, conn: &Conn) -> head::Forwarded {
+    let seconds = proxy
+        .clock
+        .now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    head::Forwarded {
+        client: conn.peer.ip(),
+        port: listener.port,
+        xff: listener.xff,
+        trace: (seconds, rand::rng().random()),
     }
 }
 
@@ -277,122 +254,39 @@ fn is_upgrade(headers: &HeaderMap) -> bool {
             })
 }
 
-/// Headers that describe one hop and are not forwarded.
-const HOP_BY_HOP: [HeaderName; 6] = [
-    header::CONNECTION,
-    HeaderName::from_static("keep-alive"),
-    HeaderName::from_static("proxy-connection"),
-    header::TE,
-    header::TRAILER,
-    header::TRANSFER_ENCODING,
-];
-
-/// The request as the target receives it: origin-form URI, HTTP/1.1,
-/// hop-by-hop headers removed, and ALB's X-Forwarded-* and trace headers.
-fn prepare(
-    proxy: &Proxy,
-    listener: &ListenerRoute,
-    conn: &Conn,
-    request: Request<Incoming>,
-) -> Request<ProxyBody> {
-    let (mut parts, body) = request.into_parts();
-    let upgrade = is_upgrade(&parts.headers);
-    let host = parts.headers.get(header::HOST).cloned().or_else(|| {
-        parts
-            .uri
-            .authority()
-            .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
-    });
-    for name in &HOP_BY_HOP {
-        parts.headers.remove(name);
-    }
-    if upgrade {
-        parts
-            .headers
-            .insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
-    } else {
-        parts.headers.remove(header::UPGRADE);
-    }
-    if let Some(host) = host {
-        parts.headers.insert(header::HOST, host);
-    }
-    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    parts.uri = Uri::try_from(path).unwrap_or_else(|_| Uri::from_static("/"));
-    parts.version = Version::HTTP_11;
-    forwarded_headers(proxy, listener, conn, &mut parts.headers);
-    Request::from_parts(parts, body.boxed())
-}
-
-// Header names built once: inserting under a `&str` name allocates a new
-// name on every request.
-const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
-const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
-const X_FORWARDED_PORT: HeaderName = HeaderName::from_static("x-forwarded-port");
-const X_AMZN_TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
-
-fn forwarded_headers(
-    proxy: &Proxy,
-    listener: &ListenerRoute,
-    conn: &Conn,
-    headers: &mut HeaderMap,
-) {
-    match listener.xff {
-        XffMode::Append => {
-            let value = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
-                Some(existing) => {
-                    HeaderValue::from_str(&format!("{existing}, {}", conn.peer.ip())).ok()
-                }
-                None => Some(conn.client.clone()),
-            };
-            if let Some(value) = value {
-                headers.insert(X_FORWARDED_FOR, value);
-            }
-        }
-        XffMode::Preserve => {}
-        XffMode::Remove => {
-            headers.remove(&X_FORWARDED_FOR);
-        }
-    }
-    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("http"));
-    headers.insert(X_FORWARDED_PORT, HeaderValue::from(listener.port));
-    if !headers.contains_key(&X_AMZN_TRACE_ID) {
-        let seconds = proxy
-            .clock
-            .now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let random: u128 = rand::rng().random();
-        let trace = format!("Root=1-{seconds:08x}-{:024x}", random & ((1u128 << 96) - 1));
-        if let Ok(value) = HeaderValue::from_str(&trace) {
-            headers.insert(X_AMZN_TRACE_ID, value);
-        }
-    }
-}
-
-/// The target's response as the client receives it; the in-flight count
-/// lasts until the body (or the upgraded tunnel) ends.
+/// The target's response as the client receives it. The body keeps the
+/// target's in-flight count until it ends, and a protocol switch is
+/// tunnelled until either side closes.
 fn respond(
-    mut response: Response<Incoming>,
+    proxy: &Proxy,
+    head: ResponseHead,
+    connection: Connection,
     client_upgrade: Option<hyper::upgrade::OnUpgrade>,
     in_flight: crate::registry::InFlight,
 ) -> Response<ProxyBody> {
-    if response.status() == StatusCode::SWITCHING_PROTOCOLS
-        && let Some(client_upgrade) = client_upgrade
-    {
-        let target_upgrade = hyper::upgrade::on(&mut response);
+    if head.framing == Framing::Upgrade {
+        let Some(client_upgrade) = client_upgrade else {
+            // A switch nobody asked for cannot be relayed.
+            return responses::error(StatusCode::BAD_GATEWAY);
+        };
         tokio::spawn(async move {
             let _in_flight = in_flight;
-            if let (Ok(client), Ok(target)) = (client_upgrade.await, target_upgrade.await) {
+            let (mut target, early) = connection.into_parts();
+            if let Ok(client) = client_upgrade.await {
                 let mut client = hyper_util::rt::TokioIo::new(client);
-                let mut target = hyper_util::rt::TokioIo::new(target);
-                let _ = tokio::io::copy_bidirectional(&mut client, &mut target).await;
+                if client.write_all(&early).await.is_ok() {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut target).await;
+                }
             }
         });
-        let (parts, _) = response.into_parts();
-        return Response::from_parts(parts, empty());
+        return Response::from_parts(head.parts, empty());
     }
-    let (mut parts, body) = response.into_parts();
-    parts.headers.remove(header::CONNECTION);
-    parts.headers.remove("keep-alive");
-    Response::from_parts(parts, Tracked::new(body, in_flight).boxed())
+    let body = UpstreamBody::new(
+        connection,
+        head.framing,
+        head.keep_alive,
+        Arc::clone(&proxy.pool),
+        in_flight,
+    );
+    Response::from_parts(head.parts, ProxyBody::Upstream(body))
 }

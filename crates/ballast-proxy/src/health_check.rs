@@ -5,11 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ballast_core::elbv2::CheckOutcome;
-use http::{Request, header};
+use http::Method;
 
-use crate::body::empty;
 use crate::registry::Target;
-use crate::upstream;
+use crate::upstream::{Connection, Outgoing, head};
 
 /// The shortest scaled check timeout: below this a loaded machine turns
 /// scheduling delays into false timeouts.
@@ -52,15 +51,14 @@ pub async fn run(target: Arc<Target>, spec: CheckSpec) {
 /// One health check: `GET path` on a fresh connection, as ALB does.
 pub async fn check_once(spec: &CheckSpec) -> CheckOutcome {
     let attempt = async {
-        let mut sender = upstream::connect(spec.addr, spec.timeout).await.ok()?;
-        let request = Request::get(spec.path.as_str())
-            .header(header::HOST, spec.addr.to_string())
-            .header(header::USER_AGENT, "ELB-HealthChecker/2.0")
-            .header(header::CONNECTION, "close")
-            .body(empty())
+        let mut connection = Connection::open(spec.addr, spec.timeout).await.ok()?;
+        let mut request = Vec::new();
+        head::write_check(&mut request, &spec.path, &spec.addr.to_string());
+        let response = connection
+            .exchange(&mut request, &mut Outgoing::Empty, &Method::GET)
+            .await
             .ok()?;
-        let response = sender.send_request(request).await.ok()?;
-        Some(response.status().as_u16())
+        Some(response.parts.status.as_u16())
     };
     match tokio::time::timeout(spec.timeout, attempt).await {
         Err(_) => CheckOutcome::Timeout,

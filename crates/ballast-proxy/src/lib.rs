@@ -12,9 +12,10 @@
 //! - a health-check task per in-use target ([`health_check`]);
 //! - the request path ([`forward`]): rules, actions, the balancing
 //!   algorithm ([`balance`]), fail-open, passive health (routing only), the
-//!   upstream connection pool
-//!   ([`upstream`]) with retry of requests whose connection failed before
-//!   anything was sent, and ALB's 502/503/504 ([`responses`]);
+//!   proxy's own HTTP/1.1 client and its connection pool ([`upstream`]),
+//!   retries of requests whose connection failed before an answer (only
+//!   idempotent ones without a body once anything was sent), and ALB's
+//!   502/503/504 ([`responses`]);
 //! - the reaper that ends draining when the deregistration delay is over.
 //!
 //! Every AWS duration goes through the [`TimeScale`].
@@ -76,7 +77,7 @@ pub struct Proxy {
     pub(crate) options: ProxyOptions,
     pub(crate) registry: registry::Registry,
     pub(crate) snapshot: ArcSwap<snapshot::Snapshot>,
-    pub(crate) pool: upstream::Pool,
+    pub(crate) pool: Arc<upstream::Pool>,
     pub(crate) changed: Notify,
 }
 
@@ -94,7 +95,7 @@ impl Proxy {
             scale,
             options,
             snapshot: ArcSwap::from_pointee(snapshot::Snapshot::default()),
-            pool: upstream::Pool::default(),
+            pool: Arc::default(),
             changed: Notify::new(),
         })
     }

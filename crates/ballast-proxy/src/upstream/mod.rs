@@ -1,0 +1,315 @@
+//! Connections to targets: HTTP/1.1 with keep-alive, pooled per address.
+//!
+//! This is a small HTTP/1.1 client written for the proxy rather than
+//! hyper's. hyper's client runs every connection as a task of its own and
+//! hands each request to it through a channel, each response back through
+//! a oneshot and each body through another channel: three task switches and
+//! their allocations per proxied request, which made the data plane a third
+//! slower than HAProxy (docs/benchmarks.md, "Proxy throughput"). Here the
+//! client connection's task (hyper's server side) writes the request and
+//! reads the response itself, in the same poll:
+//!
+//! - the request head is written straight from the client's request, with
+//!   ALB's `X-Forwarded-*` headers, into a buffer the connection keeps, so
+//!   sending a request again after a dead connection is a second write of
+//!   the same bytes ([`head`]);
+//! - the response head is parsed with `httparse` (hyper's own parser) and
+//!   its header values share the read buffer instead of being copied;
+//! - the response body is read from the socket as the client takes it, and
+//!   the connection goes back to the pool when the body ends ([`body`]).
+//!
+//! Connection set-up is separate from sending, so a failure to connect is
+//! known before any byte of the request has left, and the request can be
+//! retried elsewhere intact.
+
+mod body;
+mod chunked;
+pub mod head;
+
+use std::collections::HashMap;
+use std::io::{self, Write as _};
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Mutex, PoisonError};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::BytesMut;
+use http::Method;
+use http_body_util::BodyExt;
+use hyper::body::{Body, Incoming};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+
+pub use body::UpstreamBody;
+pub use head::ResponseHead;
+
+/// Idle connections kept per target: enough for every connection of a
+/// busy target to be reused rather than made again for each request.
+const MAX_IDLE_PER_TARGET: usize = 1024;
+
+/// Request bodies up to this size go out in the same write as the head.
+const COALESCE_LIMIT: usize = 64 * 1024;
+
+/// How much room a read asks for: a 16 KiB response body arrives in one.
+const READ_RESERVE: usize = 16 * 1024;
+
+/// Why a connection to a target could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("connect timed out")]
+    Timeout,
+    #[error("connect failed: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// Why an exchange on a connection failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// The connection closed or broke before a byte of the response came
+    /// back; the target may never have seen the request.
+    #[error("the connection closed before any response: {0}")]
+    Closed(io::Error),
+    /// It broke, or the target answered something that is not HTTP/1.x,
+    /// after part of the response came back.
+    #[error("the response broke off: {0}")]
+    Broken(io::Error),
+    /// The target's response head could not be parsed.
+    #[error("malformed response: {0}")]
+    Malformed(#[from] head::ParseError),
+    /// The client's request body failed while it was being forwarded.
+    #[error("the request body failed: {0}")]
+    RequestBody(hyper::Error),
+}
+
+/// The request body as it is sent on: nothing, as is (the client gave its
+/// length), or chunked (it did not).
+#[derive(Debug)]
+pub enum Outgoing {
+    Empty,
+    Length(Incoming),
+    Chunked(Incoming),
+}
+
+impl Outgoing {
+    /// How `body` goes on, given whether the request carries a
+    /// `Content-Length` header.
+    pub fn new(body: Incoming, has_length: bool) -> Outgoing {
+        if body.is_end_stream() {
+            Outgoing::Empty
+        } else if has_length {
+            Outgoing::Length(body)
+        } else {
+            Outgoing::Chunked(body)
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        matches!(self, Outgoing::Empty)
+    }
+}
+
+/// One keep-alive connection to a target.
+#[derive(Debug)]
+pub struct Connection {
+    stream: TcpStream,
+    addr: SocketAddr,
+    /// Bytes read and not yet consumed.
+    read: BytesMut,
+    /// The last request's bytes; kept so its allocation serves the next.
+    write: Vec<u8>,
+    /// Whether an earlier exchange used this connection: a reused one
+    /// can have been closed by the target while it sat in the pool.
+    reused: bool,
+}
+
+impl Connection {
+    /// Opens a new connection to `addr`.
+    pub async fn open(addr: SocketAddr, timeout: Duration) -> Result<Connection, ConnectError> {
+        let stream = tokio::time::timeout(timeout, TcpStream::connect(addr))
+            .await
+            .map_err(|_| ConnectError::Timeout)??;
+        let _ = stream.set_nodelay(true);
+        Ok(Connection {
+            stream,
+            addr,
+            read: BytesMut::new(),
+            write: Vec::new(),
+            reused: false,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Whether an earlier exchange used this connection.
+    pub fn is_reused(&self) -> bool {
+        self.reused
+    }
+
+    /// The connection's write buffer, emptied, for the next request head.
+    pub fn take_buffer(&mut self) -> Vec<u8> {
+        let mut buffer = std::mem::take(&mut self.write);
+        buffer.clear();
+        buffer
+    }
+
+    /// Gives a request buffer back for the next exchange to reuse, unless
+    /// a large body grew it: an idle connection should hold little.
+    pub fn keep_buffer(&mut self, buffer: Vec<u8>) {
+        if buffer.capacity() <= COALESCE_LIMIT {
+            self.write = buffer;
+        }
+    }
+
+    /// Sends a request (`head` as written by [`head::write_request`], then
+    /// `body`) and reads the response head. `head` grows with the first
+    /// part of the body and is left holding it.
+    pub async fn exchange(
+        &mut self,
+        head: &mut Vec<u8>,
+        body: &mut Outgoing,
+        method: &Method,
+    ) -> Result<ResponseHead, SendError> {
+        self.send(head, body).await?;
+        self.read_head(method).await
+    }
+
+    async fn send(&mut self, head: &mut Vec<u8>, body: &mut Outgoing) -> Result<(), SendError> {
+        let (incoming, chunked) = match body {
+            Outgoing::Empty => return self.write_all(head).await,
+            Outgoing::Length(incoming) => (incoming, false),
+            Outgoing::Chunked(incoming) => (incoming, true),
+        };
+        let head_len = head.len();
+        let mut flushed = false;
+        while let Some(frame) = incoming.frame().await {
+            let frame = frame.map_err(SendError::RequestBody)?;
+            let Ok(data) = frame.into_data() else {
+                continue; // trailers are not forwarded
+            };
+            if data.is_empty() {
+                continue;
+            }
+            if head.len() + data.len() > COALESCE_LIMIT {
+                self.write_all(head).await?;
+                head.clear();
+                flushed = true;
+            }
+            if chunked {
+                // Writing into a Vec cannot fail.
+                let _ = write!(head, "{:x}\r\n", data.len());
+                head.extend_from_slice(&data);
+                head.extend_from_slice(b"\r\n");
+            } else {
+                head.extend_from_slice(&data);
+            }
+        }
+        if chunked {
+            head.extend_from_slice(b"0\r\n\r\n");
+        }
+        let result = self.write_all(head).await;
+        if !flushed {
+            // Leave only the head, so what is kept is what was asked for.
+            head.truncate(head_len);
+        }
+        result
+    }
+
+    async fn write_all(&mut self, bytes: &[u8]) -> Result<(), SendError> {
+        self.stream
+            .write_all(bytes)
+            .await
+            .map_err(SendError::Closed)
+    }
+
+    /// Reads until a final response head (1xx other than 101 are skipped).
+    async fn read_head(&mut self, method: &Method) -> Result<ResponseHead, SendError> {
+        let mut any = false;
+        loop {
+            if !self.read.is_empty() {
+                any = true;
+                if let Some(head) = head::parse_response(&mut self.read, method)? {
+                    return Ok(head);
+                }
+            }
+            let read = std::future::poll_fn(|cx| self.poll_fill(cx)).await;
+            match read {
+                Ok(0) => {
+                    let eof = io::Error::from(io::ErrorKind::UnexpectedEof);
+                    return Err(if any {
+                        SendError::Broken(eof)
+                    } else {
+                        SendError::Closed(eof)
+                    });
+                }
+                Ok(_) => {}
+                Err(error) if any => return Err(SendError::Broken(error)),
+                Err(error) => return Err(SendError::Closed(error)),
+            }
+        }
+    }
+
+    /// Reads what the socket has into the read buffer; `Ok(0)` at its end.
+    /// Through `AsyncRead`, which clears the socket's readiness after a
+    /// short read: the next wait then costs no `read` that finds nothing.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        self.read.reserve(READ_RESERVE);
+        tokio_util::io::poll_read_buf(Pin::new(&mut self.stream), cx, &mut self.read)
+    }
+
+    /// Whether the connection is still open with nothing unread: a target
+    /// that closed it, or sent bytes nobody asked for, makes it useless.
+    fn is_idle_and_open(&self) -> bool {
+        if !self.read.is_empty() {
+            return false;
+        }
+        let mut probe = [0u8; 1];
+        matches!(self.stream.try_read(&mut probe), Err(error) if error.kind() == io::ErrorKind::WouldBlock)
+    }
+
+    /// The socket and whatever the target sent after the response head,
+    /// for a protocol switch.
+    pub fn into_parts(self) -> (TcpStream, BytesMut) {
+        (self.stream, self.read)
+    }
+}
+
+/// Keep-alive connections to targets.
+#[derive(Debug, Default)]
+pub struct Pool {
+    idle: Mutex<HashMap<SocketAddr, Vec<Connection>>>,
+}
+
+impl Pool {
+    /// An idle connection to `addr` that is still open, if there is one.
+    pub fn take_idle(&self, addr: SocketAddr) -> Option<Connection> {
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        let list = idle.get_mut(&addr)?;
+        while let Some(connection) = list.pop() {
+            if connection.is_idle_and_open() {
+                return Some(connection);
+            }
+        }
+        None
+    }
+
+    /// Keeps a connection whose exchange is complete for the next request.
+    pub fn put_back(&self, mut connection: Connection) {
+        connection.reused = true;
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        let list = idle.entry(connection.addr).or_default();
+        if list.len() < MAX_IDLE_PER_TARGET {
+            list.push(connection);
+        }
+    }
+
+    /// Drops every pooled connection to `addr` (the target went away).
+    pub fn forget(&self, addr: SocketAddr) {
+        self.idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&addr);
+    }
+}
