@@ -23,7 +23,7 @@
 //! retried elsewhere intact.
 
 mod body;
-mod chunked;
+pub mod chunked;
 pub mod head;
 
 use std::collections::HashMap;
