@@ -82,10 +82,14 @@ async fn serve(mut stream: TcpStream, answer: Answer, app_connections: Arc<Atomi
         }
         let (bytes, close) = answer(&request, answered);
         answered += 1;
-        // Written in small pieces, so the proxy sees them arrive apart.
+        // Written in small pieces, so the proxy sees them arrive apart;
+        // `/pause` takes 20 ms a piece.
         for piece in bytes.chunks(7000) {
             if stream.write_all(piece).await.is_err() {
                 return;
+            }
+            if request.path() == "/pause" {
+                tokio::time::sleep(Duration::from_millis(20)).await;
             }
             tokio::task::yield_now().await;
         }
@@ -185,7 +189,7 @@ fn chunked(body: &[u8], piece: usize) -> Vec<u8> {
 
 fn answer_by_path(request: &Request, _: usize) -> (Vec<u8>, bool) {
     let (head, body, close): (String, Vec<u8>, bool) = match request.path() {
-        "/length" => (
+        "/length" | "/pause" => (
             "HTTP/1.1 200 OK\r\ncontent-length: 100000\r\nx-app: length\r\n".into(),
             bytes(100_000, 1),
             false,
@@ -384,4 +388,38 @@ async fn malformed_answers_are_502_and_the_proxy_carries_on() {
     assert!(broken, "a malformed chunked body must not end cleanly");
     let response = c.get(h.url("/length")).send().await.unwrap();
     assert_eq!(response.bytes().await.unwrap().len(), 100_000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_response_the_client_abandoned_does_not_leak_into_the_next() {
+    let (h, target) = balanced(answer_by_path).await;
+    for _ in 0..3 {
+        // Take the head and a little of a 100 kB body that comes slowly,
+        // then hang up.
+        let mut stream = TcpStream::connect((h.lb_addr, h.port)).await.unwrap();
+        stream
+            .write_all(b"GET /pause HTTP/1.1\r\nhost: lb\r\n\r\n")
+            .await
+            .unwrap();
+        let mut start = [0u8; 2048];
+        let n = tokio::time::timeout(WAIT, stream.read(&mut start))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(start[..n].starts_with(b"HTTP/1.1 200"));
+        drop(stream);
+    }
+    // Had a half-read connection gone back to the pool, the rest of its
+    // body would be read as the next response.
+    let c = keep_alive_client();
+    for _ in 0..5 {
+        let response = c.get(h.url("/chunked")).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.bytes().await.unwrap(), bytes(50_000, 2));
+    }
+    assert_eq!(
+        target.app_connections.load(Ordering::Relaxed),
+        4,
+        "each abandoned response closed its target connection; the rest shared one"
+    );
 }
