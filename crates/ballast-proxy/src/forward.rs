@@ -139,13 +139,7 @@ async fn forward(
         Outgoing::Chunked(_) => RequestFraming::Chunked,
         Outgoing::Empty | Outgoing::Length(_) => RequestFraming::AsIs,
     };
-    // Only an idempotent request without a body may go out twice: nothing
-    // is lost or done twice.
-    let replayable = body.is_empty()
-        && matches!(
-            parts.method,
-            Method::GET | Method::HEAD | Method::OPTIONS | Method::DELETE | Method::PUT
-        );
+    let replayable = body.is_empty() && is_idempotent(&parts.method);
     // The request as the target gets it, written once: a retry sends the
     // same bytes again.
     let mut request_bytes: Vec<u8> = Vec::new();
@@ -156,20 +150,17 @@ async fn forward(
         let Some(target) = balance::pick(group, &candidates, proxy.clock.as_ref()).cloned() else {
             break;
         };
-        let mut connection = match proxy.pool.take_idle(target.addr) {
-            Some(connection) => connection,
-            None => match Connection::open(target.addr, CONNECT_TIMEOUT).await {
-                Ok(connection) => connection,
-                Err(error) => {
-                    tracing::debug!(addr = %target.addr, %error, "target refused a connection");
-                    passive_mark(proxy, &target, "a failed connection");
-                    tried.push(target.addr);
-                    if proxy.options.retry_connect_failures {
-                        continue;
-                    }
-                    return connect_failure(&error);
+        let mut connection = match connect(proxy, &target).await {
+            Ok(connection) => connection,
+            Err(error) => {
+                tracing::debug!(addr = %target.addr, %error, "target refused a connection");
+                passive_mark(proxy, &target, "a failed connection");
+                tried.push(target.addr);
+                if proxy.options.retry_connect_failures {
+                    continue;
                 }
-            },
+                return connect_failure(&error);
+            }
         };
         if request_bytes.is_empty() {
             request_bytes = connection.take_buffer();
@@ -207,6 +198,23 @@ async fn forward(
     } else {
         responses::error(StatusCode::BAD_GATEWAY)
     }
+}
+
+/// A connection to `target`: an idle pooled one, or a new one.
+async fn connect(proxy: &Proxy, target: &Target) -> Result<Connection, ConnectError> {
+    match proxy.pool.take_idle(target.addr) {
+        Some(connection) => Ok(connection),
+        None => Connection::open(target.addr, CONNECT_TIMEOUT).await,
+    }
+}
+
+/// Whether a request may be sent twice (with no body, nothing is lost or
+/// done twice): RFC 9110's idempotent methods.
+fn is_idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::DELETE | Method::PUT
+    )
 }
 
 /// Passive health (a Ballast extension, `--passive-health`): the balancer
