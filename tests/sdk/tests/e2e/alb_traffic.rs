@@ -279,8 +279,25 @@ async fn target_health_goes_through_alb_states_with_reasons() {
         (state.as_str(), reason.as_deref()),
         ("draining", Some("Target.DeregistrationInProgress"))
     );
-    let (status, _) = get(&client, &alb.url).await.unwrap();
-    assert_eq!(status, 503, "a draining target takes no new requests");
+    // The data plane applies a change moments after the API answers (ALB
+    // takes seconds): from then on, new requests get 503.
+    let start = Instant::now();
+    loop {
+        let (status, _) = get(&client, &alb.url).await.unwrap();
+        if status == 503 {
+            break;
+        }
+        assert_eq!(status, 200, "until the change applies, the target answers");
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "a draining target still takes new requests"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    for _ in 0..5 {
+        let (status, _) = get(&client, &alb.url).await.unwrap();
+        assert_eq!(status, 503, "a draining target takes no new requests");
+    }
     alb.deregistered(&a).await;
     let (state, reason, _) = alb.health(&a).await;
     assert_eq!(
