@@ -70,8 +70,8 @@ pub enum SendError {
     /// back; the target may never have seen the request.
     #[error("the connection closed before any response: {0}")]
     Closed(io::Error),
-    /// It broke, or the target answered something that is not HTTP/1.x,
-    /// after part of the response came back.
+    /// The connection closed or broke after part of the response head
+    /// came back.
     #[error("the response broke off: {0}")]
     Broken(io::Error),
     /// The target's response head could not be parsed.
