@@ -116,6 +116,7 @@ async fn reconcile(
     let mut keys = HashSet::new();
     let mut groups = HashMap::new();
     let mut wanted_checks = HashMap::new();
+    let mut target_addrs = HashSet::new();
     for group in &config.groups {
         let mut targets = Vec::new();
         for reg in config
@@ -126,6 +127,7 @@ async fn reconcile(
             let Some(addr) = target_addr(reg, &config.running_instances) else {
                 continue;
             };
+            target_addrs.insert(addr);
             let key: TargetKey = (group.arn.clone(), reg.id.clone(), reg.port);
             keys.insert(key.clone());
             let target = proxy
@@ -163,6 +165,7 @@ async fn reconcile(
         .snapshot
         .store(Arc::new(Snapshot { listeners, groups }));
     proxy.registry.retain(&keys);
+    proxy.pool.retain(&target_addrs);
 
     sync_listeners(proxy, running, &wanted_addrs).await;
     sync_checks(running, wanted_checks);

@@ -26,7 +26,7 @@ mod body;
 pub mod chunked;
 pub mod head;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Write as _};
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -137,10 +137,6 @@ impl Connection {
             write: Vec::new(),
             reused: false,
         })
-    }
-
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
     }
 
     /// Whether an earlier exchange used this connection.
@@ -305,11 +301,36 @@ impl Pool {
         }
     }
 
-    /// Drops every pooled connection to `addr` (the target went away).
-    pub fn forget(&self, addr: SocketAddr) {
+    /// Closes the idle connections to every address not in `registered`:
+    /// a target that is no longer registered anywhere keeps none open.
+    pub fn retain(&self, registered: &HashSet<SocketAddr>) {
         self.idle
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .remove(&addr);
+            .retain(|addr, _| registered.contains(addr));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn idle_connections_to_unregistered_targets_are_closed() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let pool = Pool::default();
+        pool.put_back(
+            Connection::open(addr, Duration::from_secs(5))
+                .await
+                .unwrap(),
+        );
+        pool.retain(&HashSet::from([addr]));
+        let kept = pool
+            .take_idle(addr)
+            .expect("a registered target keeps its connection");
+        pool.put_back(kept);
+        pool.retain(&HashSet::new());
+        assert!(pool.take_idle(addr).is_none());
     }
 }
