@@ -1,17 +1,17 @@
 //! SigV4 verification on the server side.
 //!
-//! The expected signature is computed with `aws-sigv4` itself, over exactly
-//! the headers the client listed in `SignedHeaders`, the `Host` as received
-//! and the raw body, so whatever the SDKs sign, Ballast checks the same way.
-//! Only header authentication is supported; presigned query strings are
-//! answered with `MissingAuthenticationToken` (room is left for them in
-//! [`AuthError`]).
+//! The expected signature covers exactly the headers the client listed in
+//! `SignedHeaders`, with their values, the path and query and the raw body
+//! as received, so whatever the SDKs sign, Ballast checks the same way.
+//! [`canonical`] writes what is signed; `aws-sigv4` derives the key and the
+//! signature. Only header authentication is supported; presigned query
+//! strings are answered with `MissingAuthenticationToken` (room is left for
+//! them in [`AuthError`]).
+
+mod canonical;
 
 use std::time::{Duration, SystemTime};
 
-use aws_sigv4::http_request::{
-    SessionTokenMode, SignableBody, SignableRequest, SigningSettings, sign,
-};
 use aws_sigv4::sign::v4;
 use http::{HeaderMap, StatusCode};
 use subtle::ConstantTimeEq;
@@ -24,15 +24,18 @@ use crate::service::{Protocol, Service};
 /// How far a request's `X-Amz-Date` may be from the server's clock.
 pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(15 * 60);
 
-/// The parsed `Authorization: AWS4-HMAC-SHA256 …` header.
+/// The parsed `Authorization: AWS4-HMAC-SHA256 …` header, borrowing from it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Authorization {
-    pub access_key_id: String,
-    pub date: String,
-    pub region: String,
-    pub service: String,
-    pub signed_headers: Vec<String>,
-    pub signature: String,
+pub struct Authorization<'a> {
+    pub access_key_id: &'a str,
+    pub date: &'a str,
+    pub region: &'a str,
+    pub service: &'a str,
+    /// The names in `SignedHeaders`, sorted regardless of case (the spec
+    /// has them lowercase and sorted already).
+    pub signed_headers: Vec<&'a str>,
+    /// 64 hex digits, in either case.
+    pub signature: &'a str,
 }
 
 /// The secret behind an access key, as the credential store knows it.
@@ -45,10 +48,10 @@ pub struct Secret {
 
 /// What a verified request proved.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verified {
-    pub access_key_id: String,
-    pub region: String,
-    pub service: String,
+pub struct Verified<'a> {
+    pub access_key_id: &'a str,
+    pub region: &'a str,
+    pub service: &'a str,
 }
 
 /// Why a request's signature was not accepted.
@@ -125,7 +128,7 @@ pub fn scope_service(headers: &HeaderMap) -> Option<Service> {
 }
 
 /// Parses `AWS4-HMAC-SHA256 Credential=AKID/20240501/us-east-1/ssm/aws4_request, SignedHeaders=a;b, Signature=hex`.
-pub fn parse_authorization(value: &str) -> Result<Authorization, AuthError> {
+pub fn parse_authorization(value: &str) -> Result<Authorization<'_>, AuthError> {
     let incomplete = |what: &str| AuthError::Incomplete(format!("Authorization header {what}"));
     let rest = value
         .strip_prefix("AWS4-HMAC-SHA256")
@@ -145,27 +148,39 @@ pub fn parse_authorization(value: &str) -> Result<Authorization, AuthError> {
     let credential = credential.ok_or_else(|| incomplete("requires a Credential"))?;
     let signed_headers = signed_headers.ok_or_else(|| incomplete("requires SignedHeaders"))?;
     let signature = signature.ok_or_else(|| incomplete("requires a Signature"))?;
-    let scope: Vec<&str> = credential.split('/').collect();
-    let [akid, date, region, service, terminator] = scope.as_slice() else {
+    let mut scope = credential.split('/');
+    let (Some(akid), Some(date), Some(region), Some(service), Some(terminator), None) = (
+        scope.next(),
+        scope.next(),
+        scope.next(),
+        scope.next(),
+        scope.next(),
+        scope.next(),
+    ) else {
         return Err(incomplete("has a malformed Credential scope"));
     };
-    if *terminator != "aws4_request" || akid.is_empty() || date.len() != 8 {
+    if terminator != "aws4_request" || akid.is_empty() || date.len() != 8 {
         return Err(incomplete("has a malformed Credential scope"));
     }
     if signature.len() != 64 || !signature.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(incomplete("has a malformed Signature"));
     }
+    let mut signed_headers: Vec<&str> = signed_headers
+        .split(';')
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .collect();
+    signed_headers.sort_unstable_by(|a, b| {
+        let a = a.bytes().map(|c| c.to_ascii_lowercase());
+        a.cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+    });
     Ok(Authorization {
-        access_key_id: (*akid).to_owned(),
-        date: (*date).to_owned(),
-        region: (*region).to_owned(),
-        service: (*service).to_owned(),
-        signed_headers: signed_headers
-            .split(';')
-            .map(|h| h.trim().to_ascii_lowercase())
-            .filter(|h| !h.is_empty())
-            .collect(),
-        signature: signature.to_ascii_lowercase(),
+        access_key_id: akid,
+        date,
+        region,
+        service,
+        signed_headers,
+        signature,
     })
 }
 
@@ -181,11 +196,11 @@ pub struct SignedRequest<'a> {
 
 /// Verifies a request's SigV4 header signature. `lookup` finds the secret
 /// of an access key; `now` is the server's clock.
-pub fn verify(
-    request: SignedRequest<'_>,
+pub fn verify<'a>(
+    request: SignedRequest<'a>,
     lookup: impl FnOnce(&str) -> Option<Secret>,
     now: SystemTime,
-) -> Result<Verified, AuthError> {
+) -> Result<Verified<'a>, AuthError> {
     let header = |name: &str| request.headers.get(name).and_then(|v| v.to_str().ok());
     let auth_value = header("authorization").ok_or(AuthError::Missing)?;
     let auth = parse_authorization(auth_value)?;
@@ -193,7 +208,7 @@ pub fn verify(
         .ok_or_else(|| AuthError::Incomplete("Request must contain an X-Amz-Date header".into()))?;
     let request_time = parse_amz_date(amz_date)
         .ok_or_else(|| AuthError::Incomplete(format!("X-Amz-Date '{amz_date}' is malformed")))?;
-    if !amz_date.starts_with(&auth.date) {
+    if !amz_date.starts_with(auth.date) {
         return Err(AuthError::Incomplete(
             "Credential scope date does not match X-Amz-Date".into(),
         ));
@@ -208,7 +223,7 @@ pub fn verify(
             now: format_amz_date(now),
         });
     }
-    let secret = lookup(&auth.access_key_id).ok_or(AuthError::UnknownAccessKey)?;
+    let secret = lookup(auth.access_key_id).ok_or(AuthError::UnknownAccessKey)?;
     let presented = header("x-amz-security-token");
     match (&secret.session_token, presented) {
         (Some(expected), Some(presented))
@@ -217,8 +232,11 @@ pub fn verify(
         (None, None) => {}
         _ => return Err(AuthError::InvalidSessionToken),
     }
-    let expected = expected_signature(&request, &auth, &secret, request_time)?;
-    if bool::from(expected.as_bytes().ct_eq(auth.signature.as_bytes())) {
+    let expected = expected_signature(&request, &auth, amz_date, &secret, request_time)?;
+    let mut presented = [0u8; 64];
+    presented.copy_from_slice(auth.signature.as_bytes());
+    presented.make_ascii_lowercase();
+    if bool::from(expected.as_bytes().ct_eq(&presented)) {
         Ok(Verified {
             access_key_id: auth.access_key_id,
             region: auth.region,
@@ -231,84 +249,31 @@ pub fn verify(
 
 fn expected_signature(
     request: &SignedRequest<'_>,
-    auth: &Authorization,
+    auth: &Authorization<'_>,
+    amz_date: &str,
     secret: &Secret,
     time: SystemTime,
 ) -> Result<String, AuthError> {
-    // aws-sigv4 re-adds these two from `time` and the identity.
-    let mut headers: Vec<(&str, String)> = Vec::with_capacity(auth.signed_headers.len());
-    for name in &auth.signed_headers {
-        if name == "x-amz-date" || name == "x-amz-security-token" {
-            continue;
-        }
-        let values: Vec<&str> = request
-            .headers
-            .get_all(name.as_str())
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect();
-        if values.is_empty() {
-            return Err(AuthError::Mismatch);
-        }
-        headers.push((name.as_str(), values.join(",")));
+    let mut canonical_request = String::with_capacity(512 + request.path_and_query.len());
+    canonical::Canonical {
+        method: request.method,
+        path_and_query: request.path_and_query,
+        headers: request.headers,
+        signed_headers: &auth.signed_headers,
+        body: request.body,
     }
-    let host = request
-        .headers
-        .get(http::header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("localhost");
-    let uri = format!("http://{host}{}", request.path_and_query);
-    let signable = SignableRequest::new(
-        request.method,
-        uri,
-        headers.iter().map(|(k, v)| (*k, v.as_str())),
-        SignableBody::Bytes(request.body),
-    )
-    .map_err(|_| AuthError::Mismatch)?;
-
-    let signs_token = auth
-        .signed_headers
-        .iter()
-        .any(|h| h == "x-amz-security-token");
-    let mut settings = SigningSettings::default();
-    settings.excluded_headers = Some(Vec::new());
-    settings.session_token_mode = if signs_token {
-        SessionTokenMode::Include
-    } else {
-        SessionTokenMode::Exclude
-    };
-    let identity = aws_credential_types::Credentials::new(
-        auth.access_key_id.clone(),
-        secret.secret_access_key.clone(),
-        signs_token
-            .then(|| secret.session_token.clone())
-            .flatten()
-            .or_else(|| {
-                signs_token
-                    .then(|| {
-                        request
-                            .headers
-                            .get("x-amz-security-token")
-                            .and_then(|v| v.to_str().ok())
-                            .map(str::to_owned)
-                    })
-                    .flatten()
-            }),
-        None,
-        "ballast",
-    )
-    .into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(&auth.region)
-        .name(&auth.service)
-        .time(time)
-        .settings(settings)
-        .build()
-        .map_err(|_| AuthError::Mismatch)?
-        .into();
-    let output = sign(signable, &params).map_err(|_| AuthError::Mismatch)?;
-    Ok(output.signature().to_owned())
+    .write(&mut canonical_request)?;
+    let mut scope = String::with_capacity(64);
+    for part in [auth.date, auth.region, auth.service, "aws4_request"] {
+        if !scope.is_empty() {
+            scope.push('/');
+        }
+        scope.push_str(part);
+    }
+    let mut string_to_sign = String::with_capacity(128 + scope.len());
+    canonical::string_to_sign(&mut string_to_sign, amz_date, &scope, &canonical_request);
+    let key = v4::generate_signing_key(&secret.secret_access_key, time, auth.region, auth.service);
+    Ok(v4::calculate_signature(key, string_to_sign.as_bytes()))
 }
 
 fn parse_amz_date(text: &str) -> Option<SystemTime> {
@@ -332,7 +297,10 @@ fn format_amz_date(t: SystemTime) -> String {
 
 #[cfg(test)]
 mod tests {
+    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
     use http::HeaderValue;
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
 
     use super::*;
 
@@ -450,5 +418,144 @@ mod tests {
             parse_authorization("Basic abc"),
             Err(AuthError::Incomplete(_))
         ));
+    }
+
+    /// Signs with aws-sigv4's client side, as an SDK would, over the given
+    /// parts, and returns the headers to send.
+    fn sign_parts(
+        method: &str,
+        path_and_query: &str,
+        extra: &[(String, String)],
+        token: Option<&str>,
+        time: SystemTime,
+        body: &[u8],
+    ) -> HeaderMap {
+        let identity = aws_credential_types::Credentials::new(
+            "test",
+            "test",
+            token.map(str::to_owned),
+            None,
+            "t",
+        )
+        .into();
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region("eu-west-3")
+            .name("lambda")
+            .time(time)
+            .settings(SigningSettings::default())
+            .build()
+            .unwrap()
+            .into();
+        let mut pairs = vec![("host".to_owned(), "127.0.0.1:4566".to_owned())];
+        pairs.extend(extra.iter().cloned());
+        let req = SignableRequest::new(
+            method,
+            format!("http://127.0.0.1:4566{path_and_query}"),
+            pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            SignableBody::Bytes(body),
+        )
+        .unwrap();
+        let (instructions, _) = sign(req, &params).unwrap().into_parts();
+        let mut headers = HeaderMap::new();
+        for (k, v) in pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).chain(instructions.headers()) {
+            headers.append(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        headers
+    }
+
+    fn random_text(rng: &mut StdRng, alphabet: &[u8], max: usize) -> String {
+        let len = rng.random_range(0..=max);
+        (0..len)
+            .map(|_| char::from(alphabet[rng.random_range(0..alphabet.len())]))
+            .collect()
+    }
+
+    /// Every request aws-sigv4's client signs verifies, whatever its path
+    /// (dot segments, double slashes, escapes), query (repeated and empty
+    /// keys, `+`, escapes) and header values (runs of spaces); changing the
+    /// body or the query breaks it.
+    #[test]
+    fn verifies_whatever_aws_sigv4_signs() {
+        const PATH: &[u8] = b"abz09-_.~/%2F%3A%20:@!$&'()*+,;=";
+        const QUERY: &[u8] = b"ab09-_.~%2F%3A%20+=&:@/?!$'()*,;";
+        const VALUE: &[u8] = b"ab09 -_.~/:;,=\"'()*+!@#$%^&";
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_714_564_800);
+        let mut rng = StdRng::seed_from_u64(7);
+        let mut checked = 0;
+        for case in 0..2_000 {
+            let path = format!("/{}", random_text(&mut rng, PATH, 24))
+                // A `%` not followed by two hex digits is not a URI.
+                .replace("%/", "/");
+            let path = if path.ends_with('%') { format!("{path}25") } else { path };
+            let query = random_text(&mut rng, QUERY, 24).replace('?', "%3F");
+            let query = query.trim_end_matches('%').replace("%&", "&").replace("%=", "=");
+            let path_and_query = if query.is_empty() {
+                path.clone()
+            } else {
+                format!("{path}?{query}")
+            };
+            if http::uri::PathAndQuery::try_from(path_and_query.as_str()).is_err() {
+                continue;
+            }
+            let extra: Vec<(String, String)> = (0..rng.random_range(0..3))
+                .map(|i| {
+                    let value = random_text(&mut rng, VALUE, 16);
+                    (format!("x-extra-{}", i % 2), value)
+                })
+                .collect();
+            let token = rng.random_bool(0.3).then_some("session/token==");
+            let body: Vec<u8> = (0..rng.random_range(0..40)).map(|_| rng.random()).collect();
+            let method = ["GET", "POST", "PUT", "DELETE"][case % 4];
+            let headers = sign_parts(method, &path_and_query, &extra, token, now, &body);
+            let request = SignedRequest {
+                method,
+                path_and_query: &path_and_query,
+                headers: &headers,
+                body: &body,
+            };
+            let secret = |_: &str| {
+                Some(Secret {
+                    secret_access_key: "test".into(),
+                    session_token: token.map(str::to_owned),
+                })
+            };
+            assert_eq!(
+                verify(request, secret, now).map(|v| v.service),
+                Ok("lambda"),
+                "{method} {path_and_query} {extra:?} token {token:?}"
+            );
+            let mut tampered = body.clone();
+            tampered.push(b'x');
+            let request = SignedRequest {
+                body: &tampered,
+                ..request
+            };
+            assert_eq!(verify(request, secret, now), Err(AuthError::Mismatch));
+            let separator = if query.is_empty() { '?' } else { '&' };
+            let moved = format!("{path_and_query}{separator}tampered=1");
+            let request = SignedRequest {
+                path_and_query: &moved,
+                body: &body,
+                ..request
+            };
+            assert_eq!(verify(request, secret, now), Err(AuthError::Mismatch));
+            checked += 1;
+        }
+        assert!(checked > 1_500, "only {checked} requests were valid URIs");
+    }
+
+    #[test]
+    fn an_uppercase_signature_verifies() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_714_564_800);
+        let mut headers = signed_headers("test", now, b"{}");
+        let auth = headers[http::header::AUTHORIZATION].to_str().unwrap();
+        let (head, signature) = auth.split_at(auth.len() - 64);
+        let upper = format!("{head}{}", signature.to_ascii_uppercase());
+        headers.insert(http::header::AUTHORIZATION, HeaderValue::from_str(&upper).unwrap());
+        assert!(verify(request(&headers, b"{}"), lookup, now).is_ok());
     }
 }
