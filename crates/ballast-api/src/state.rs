@@ -8,7 +8,7 @@ use ballast_core::ec2::fleet::Fleet;
 use ballast_core::lambda::invoke::Functions;
 use ballast_core::ssm::automation::Automation;
 use ballast_core::{Clock, Ids, Scope, TimeScale};
-use ballast_store::Store;
+use ballast_store::{Memo, Store};
 use ballast_wire::Timestamp;
 
 use crate::auth::{Credentials, Principal};
@@ -42,6 +42,16 @@ pub struct ApiState {
     pub functions: Arc<dyn Functions>,
     /// Wakes agents waiting for Run Command invocations.
     pub messages: Arc<crate::ec2messages::Mailbox>,
+    /// Reads kept until the next write to the store.
+    pub memos: Arc<Memos>,
+}
+
+/// Reads that are asked for far more often than what they read changes,
+/// each kept until the next committed write ([`ballast_store::Memo`]).
+#[derive(Debug, Default)]
+pub struct Memos {
+    /// DescribeTargetHealth's store inputs, by target group ARN.
+    pub(crate) target_health: Memo<String, crate::elbv2::HealthInputs>,
 }
 
 impl ApiState {

@@ -24,6 +24,7 @@ mod lambda;
 mod launch;
 mod launch_templates;
 mod maintenance_windows;
+mod memo;
 pub mod migrations;
 mod ssm;
 mod ssm_documents;
@@ -33,7 +34,7 @@ mod volumes;
 
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 
 use ballast_core::{Ids, Scope};
@@ -46,6 +47,7 @@ pub use dynamodb::{
 pub use iam::ProfileWithRole;
 pub use launch::{LaunchResources, PreparedLaunch, TemplateChoice};
 pub use maintenance_windows::ClientToken;
+pub use memo::Memo;
 
 /// A store failure. These are never the caller's fault; the API reports them
 /// as internal errors.
@@ -78,6 +80,9 @@ pub struct Store {
     next_reader: AtomicUsize,
     path: PathBuf,
     emitter: Option<Emitter>,
+    /// How many write transactions have ended since the store opened
+    /// ([`Store::generation`]).
+    generation: AtomicU64,
 }
 
 /// What the store needs to put on EventBridge's default bus the events
@@ -146,6 +151,7 @@ impl Store {
             next_reader: AtomicUsize::new(0),
             path,
             emitter: None,
+            generation: AtomicU64::new(0),
         })
     }
 
@@ -188,8 +194,20 @@ impl Store {
         let conn = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         let mut tx = Tx::begin(&conn, Begin::Write, self.emitter.as_ref())?;
         let value = f(&tx)?;
-        tx.commit()?;
+        let committed = tx.commit();
+        // Counted even when the commit failed: whether anything changed is
+        // then unknown, and a memo read again costs only time.
+        self.generation.fetch_add(1, Ordering::Release);
+        committed?;
         Ok(value)
+    }
+
+    /// The number of write transactions that reached their commit since
+    /// the store opened. Any committed change to the data comes with a new
+    /// generation, counted after the commit and before [`Store::write`]
+    /// returns; [`Memo`] keeps values for one generation.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// A free reader connection, or, when every one is busy, the next one

@@ -173,6 +173,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         automation: Arc::new(wake.clone()),
         functions: Arc::new(lambda.clone()),
         messages: Arc::default(),
+        memos: Arc::default(),
     };
     let automation = ballast_automation::Engine::new(
         Arc::clone(&state.store),

@@ -9,6 +9,8 @@ mod tags;
 mod target_groups;
 mod targets;
 
+pub(crate) use targets::HealthInputs;
+
 use ballast_core::elbv2::{self, Error as Rule, TargetGroupUsage};
 use ballast_core::paging::page_after;
 use ballast_core::{Arn, tags as core_tags};

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
+use ballast_core::ec2::InstanceState;
 use ballast_core::elbv2::{self, Error as Rule, HealthReport, Registration, TargetRequest};
 use ballast_core::network;
 use ballast_store::Tx;
@@ -130,28 +131,58 @@ pub(super) fn deregister(
     Ok(DeregisterTargetsOutput {})
 }
 
+/// What DescribeTargetHealth reads from the store for one target group,
+/// kept in [`crate::state::Memos`] until the next write.
+#[derive(Debug)]
+pub(crate) struct HealthInputs {
+    group: elbv2::TargetGroup,
+    /// Whether a listener or rule forwards to the group.
+    used: bool,
+    registrations: Vec<Registration>,
+    instance_states: HashMap<String, InstanceState>,
+}
+
+impl HealthInputs {
+    fn load(tx: &Tx<'_>, arn: &str) -> Result<HealthInputs, Error> {
+        let group = target_groups::load(tx, arn)?;
+        let used = usage(tx)?.is_used(&group.arn);
+        let registrations = tx.targets_of(&group.arn)?;
+        let mut instance_states = HashMap::new();
+        if group.target_type == "instance" {
+            for r in &registrations {
+                if let Some(state) = tx.instance_state(&r.id)? {
+                    instance_states.insert(r.id.clone(), state);
+                }
+            }
+        }
+        Ok(HealthInputs {
+            group,
+            used,
+            registrations,
+            instance_states,
+        })
+    }
+}
+
 pub(super) fn describe_health(
     state: &ApiState,
     input: DescribeTargetHealthInput,
 ) -> Result<DescribeTargetHealthOutput, Error> {
-    let (group, used, registrations, instance_states) =
-        state.store.read(|tx| -> Result<_, Error> {
-            let group = target_groups::load(tx, &input.target_group_arn)?;
-            let used = usage(tx)?.is_used(&group.arn);
-            let registrations = tx.targets_of(&group.arn)?;
-            let mut instance_states = HashMap::new();
-            if group.target_type == "instance" {
-                for r in &registrations {
-                    if let Some(state) = tx.instance_state(&r.id)? {
-                        instance_states.insert(r.id.clone(), state);
-                    }
-                }
-            }
-            Ok((group, used, registrations, instance_states))
+    let inputs = state
+        .memos
+        .target_health
+        .get(&state.store, &input.target_group_arn, |tx| {
+            HealthInputs::load(tx, &input.target_group_arn)
         })?;
+    let HealthInputs {
+        group,
+        used,
+        registrations,
+        instance_states,
+    } = &*inputs;
     let describe = |r: &Registration| {
         let checked = state.data_plane.target_health(&group.arn, &r.id, r.port);
-        let report = HealthReport::of(r, instance_states.get(&r.id).copied(), used, checked);
+        let report = HealthReport::of(r, instance_states.get(&r.id).copied(), *used, checked);
         let health_check_port = group.health_check.port_for(r.port);
         TargetHealthDescription {
             target: Some(TargetDescription {
@@ -171,7 +202,7 @@ pub(super) fn describe_health(
         Some(targets) => {
             for target in targets {
                 let port = match target.port {
-                    Some(_) => Some(port_of(&group, target)?),
+                    Some(_) => Some(port_of(group, target)?),
                     None => None,
                 };
                 let mut found = registrations

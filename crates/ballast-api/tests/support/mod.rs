@@ -207,6 +207,7 @@ impl Api {
             automation: Arc::new(ballast_core::ssm::automation::NoAutomation),
             functions: Arc::new(ballast_core::lambda::invoke::NoFunctions),
             messages: Arc::default(),
+            memos: Arc::default(),
         };
         Api {
             router: ballast_api::router(state.clone()),

@@ -458,7 +458,11 @@ mod tests {
         .unwrap();
         let (instructions, _) = sign(req, &params).unwrap().into_parts();
         let mut headers = HeaderMap::new();
-        for (k, v) in pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).chain(instructions.headers()) {
+        for (k, v) in pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .chain(instructions.headers())
+        {
             headers.append(
                 http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
                 HeaderValue::from_str(v).unwrap(),
@@ -490,9 +494,16 @@ mod tests {
             let path = format!("/{}", random_text(&mut rng, PATH, 24))
                 // A `%` not followed by two hex digits is not a URI.
                 .replace("%/", "/");
-            let path = if path.ends_with('%') { format!("{path}25") } else { path };
+            let path = if path.ends_with('%') {
+                format!("{path}25")
+            } else {
+                path
+            };
             let query = random_text(&mut rng, QUERY, 24).replace('?', "%3F");
-            let query = query.trim_end_matches('%').replace("%&", "&").replace("%=", "=");
+            let query = query
+                .trim_end_matches('%')
+                .replace("%&", "&")
+                .replace("%=", "=");
             let path_and_query = if query.is_empty() {
                 path.clone()
             } else {
@@ -555,7 +566,10 @@ mod tests {
         let auth = headers[http::header::AUTHORIZATION].to_str().unwrap();
         let (head, signature) = auth.split_at(auth.len() - 64);
         let upper = format!("{head}{}", signature.to_ascii_uppercase());
-        headers.insert(http::header::AUTHORIZATION, HeaderValue::from_str(&upper).unwrap());
+        headers.insert(
+            http::header::AUTHORIZATION,
+            HeaderValue::from_str(&upper).unwrap(),
+        );
         assert!(verify(request(&headers, b"{}"), lookup, now).is_ok());
     }
 }

@@ -1,0 +1,112 @@
+//! Reads kept in memory between writes (`ballast_store::Memo`) answer what
+//! the last acknowledged write left, whichever table it changed: each
+//! DescribeTargetHealth below follows a write that changes its answer.
+
+// Integration tests unwrap freely; the product code may not.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use support::{Api, Call, Reply};
+
+fn elbv2(action: &str, params: &[(&str, &str)]) -> Call {
+    Call::query("elasticloadbalancing", action, params)
+}
+
+async fn health(api: &Api, group: &str) -> Reply {
+    // Twice: the second answer comes from the memo the first one filled.
+    let first = api
+        .root(elbv2("DescribeTargetHealth", &[("TargetGroupArn", group)]))
+        .await
+        .ok();
+    let second = api
+        .root(elbv2("DescribeTargetHealth", &[("TargetGroupArn", group)]))
+        .await
+        .ok();
+    assert_eq!(
+        first.xml("TargetHealthDescriptions"),
+        second.xml("TargetHealthDescriptions")
+    );
+    second
+}
+
+#[tokio::test]
+async fn describe_target_health_follows_every_write() {
+    let api = Api::new();
+    let group = api
+        .root(elbv2(
+            "CreateTargetGroup",
+            &[
+                ("Name", "apps"),
+                ("Protocol", "HTTP"),
+                ("Port", "80"),
+                ("VpcId", "vpc-0ba11a57000000000"),
+                ("TargetType", "ip"),
+            ],
+        ))
+        .await
+        .ok()
+        .xml("TargetGroupArn")
+        .unwrap();
+    let target = [
+        ("TargetGroupArn", group.as_str()),
+        ("Targets.member.1.Id", "127.0.0.1"),
+        ("Targets.member.1.Port", "8080"),
+    ];
+
+    let empty = health(&api, &group).await;
+    assert!(!empty.body.contains("127.0.0.1"), "{}", empty.body);
+
+    api.root(elbv2("RegisterTargets", &target)).await.ok();
+    let registered = health(&api, &group).await;
+    assert_eq!(registered.xml("Id").as_deref(), Some("127.0.0.1"));
+    assert_eq!(
+        registered.xml("Reason").as_deref(),
+        Some("Target.NotInUse"),
+        "{}",
+        registered.body
+    );
+
+    // A listener in another table puts the group in use.
+    let lb = api
+        .root(elbv2(
+            "CreateLoadBalancer",
+            &[
+                ("Name", "web"),
+                ("Subnets.member.1", "subnet-0ba11a5700000000a"),
+                ("Subnets.member.2", "subnet-0ba11a5700000000b"),
+            ],
+        ))
+        .await
+        .ok()
+        .xml("LoadBalancerArn")
+        .unwrap();
+    api.root(elbv2(
+        "CreateListener",
+        &[
+            ("LoadBalancerArn", lb.as_str()),
+            ("Protocol", "HTTP"),
+            ("Port", "80"),
+            ("DefaultActions.member.1.Type", "forward"),
+            ("DefaultActions.member.1.TargetGroupArn", group.as_str()),
+        ],
+    ))
+    .await
+    .ok();
+    let used = health(&api, &group).await;
+    assert_ne!(
+        used.xml("Reason").as_deref(),
+        Some("Target.NotInUse"),
+        "{}",
+        used.body
+    );
+
+    api.root(elbv2("DeregisterTargets", &target)).await.ok();
+    let draining = health(&api, &group).await;
+    assert_eq!(
+        draining.xml("State").as_deref(),
+        Some("draining"),
+        "{}",
+        draining.body
+    );
+}
