@@ -52,6 +52,8 @@ pub struct ApiState {
 pub struct Memos {
     /// DescribeTargetHealth's store inputs, by target group ARN.
     pub(crate) target_health: Memo<String, crate::elbv2::HealthInputs>,
+    /// Every instance with what DescribeInstances shows beside it.
+    pub(crate) instances: Memo<(), crate::ec2::Listing>,
 }
 
 impl ApiState {

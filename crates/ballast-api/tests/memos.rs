@@ -110,3 +110,74 @@ async fn describe_target_health_follows_every_write() {
         draining.body
     );
 }
+
+fn ec2(action: &str, params: &[(&str, &str)]) -> Call {
+    Call::query("ec2", action, params)
+}
+
+async fn instances(api: &Api, params: &[(&str, &str)]) -> Reply {
+    let first = api.root(ec2("DescribeInstances", params)).await;
+    let second = api.root(ec2("DescribeInstances", params)).await;
+    assert_eq!(first.body.len(), second.body.len(), "{}", second.body);
+    second
+}
+
+#[tokio::test]
+async fn describe_instances_follows_every_write() {
+    let api = Api::new();
+    let none = instances(&api, &[]).await.ok();
+    assert!(none.xml("instanceId").is_none(), "{}", none.body);
+
+    let id = api
+        .root(ec2(
+            "RunInstances",
+            &[
+                ("ImageId", "ami-0ba11a5700a023086"),
+                ("MinCount", "1"),
+                ("MaxCount", "1"),
+            ],
+        ))
+        .await
+        .ok()
+        .xml("instanceId")
+        .unwrap();
+    let launched = instances(&api, &[("InstanceId.1", id.as_str())]).await.ok();
+    assert_eq!(launched.xml("instanceId"), Some(id.clone()));
+    assert!(launched.xml("tagSet").is_none_or(|t| !t.contains("role")));
+
+    api.root(ec2(
+        "CreateTags",
+        &[
+            ("ResourceId.1", id.as_str()),
+            ("Tag.1.Key", "role"),
+            ("Tag.1.Value", "web"),
+        ],
+    ))
+    .await
+    .ok();
+    let tagged = instances(
+        &api,
+        &[("Filter.1.Name", "tag:role"), ("Filter.1.Value.1", "web")],
+    )
+    .await
+    .ok();
+    assert_eq!(tagged.xml("instanceId"), Some(id.clone()), "{}", tagged.body);
+
+    api.root(ec2("TerminateInstances", &[("InstanceId.1", id.as_str())]))
+        .await
+        .ok();
+    let running = instances(
+        &api,
+        &[
+            ("Filter.1.Name", "instance-state-name"),
+            ("Filter.1.Value.1", "pending"),
+            ("Filter.1.Value.2", "running"),
+        ],
+    )
+    .await
+    .ok();
+    assert!(running.xml("instanceId").is_none(), "{}", running.body);
+
+    let unknown = instances(&api, &[("InstanceId.1", "i-0123456789abcdef0")]).await;
+    unknown.assert_code("InvalidInstanceID.NotFound");
+}

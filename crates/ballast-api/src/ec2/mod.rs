@@ -13,6 +13,8 @@ mod security_groups;
 mod tags;
 mod volumes;
 
+pub(crate) use instances::Listing;
+
 use ballast_core::ec2::{self, Direction, Error as Rule, filter};
 use ballast_store::Tx;
 

@@ -1,5 +1,8 @@
 //! DescribeInstances, DescribeInstanceStatus and GetConsoleOutput.
 
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+
 use ballast_core::ec2::address::Described;
 use ballast_core::ec2::instance::{self as inst, Instance, InstanceState};
 use ballast_core::ec2::{self, Error as Rule, filter};
@@ -10,73 +13,98 @@ use ballast_model::ec2::{
     DescribeInstancesOutput, GetConsoleOutputInput, GetConsoleOutputOutput, InstanceStatus,
     InstanceStatusDetails, InstanceStatusSummary, ItemsInstanceId, RunInstancesOutput,
 };
+use ballast_store::{StoreError, Tx};
 use ballast_wire::Timestamp;
 use base64::Engine as _;
 
-use super::{Error, check_id, named, one, state_view, view};
+use super::{Error, check_id, one, state_view, view};
 use crate::ApiState;
 use crate::ec2::{core_filters, describe_page, dry_run, filters};
 
 /// GetConsoleOutput returns at most the last 64 KB, as EC2 does.
 const CONSOLE_LIMIT: usize = 64 * 1024;
 
-/// An instance with its tags.
-type Tagged = (Instance, Vec<(String, String)>);
+/// Every instance, ordered by id (the paging key), with what Describe
+/// calls show beside it; kept in [`crate::state::Memos`] until the next
+/// write, since scripts poll DescribeInstances while waiting for a state.
+#[derive(Debug)]
+pub(crate) struct Listing(Vec<Listed>);
 
-/// The instances a Describe call selects, with their tags, ordered by id
-/// (the paging key).
-fn select(
+/// One instance with its tags, attached volumes and public address.
+#[derive(Debug)]
+pub(crate) struct Listed {
+    instance: Instance,
+    tags: Vec<(String, String)>,
+    volumes: Vec<ec2::Volume>,
+    public_ip: Option<Ipv4Addr>,
+}
+
+impl Listing {
+    fn load(tx: &Tx<'_>) -> Result<Listing, StoreError> {
+        let mut instances = tx.instances()?;
+        instances.sort_by(|a, b| a.id.cmp(&b.id));
+        let listed = instances
+            .into_iter()
+            .map(|instance| {
+                Ok(Listed {
+                    tags: tx.tags(&instance.id)?,
+                    volumes: tx.instance_volumes(&instance.id)?,
+                    public_ip: tx.instance_public_ip(&instance.id)?,
+                    instance,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok(Listing(listed))
+    }
+
+    fn of(state: &ApiState) -> Result<Arc<Listing>, StoreError> {
+        state.memos.instances.get(&state.store, &(), Listing::load)
+    }
+}
+
+/// The instances a Describe call selects: the named ones (each of which
+/// must exist), else all, then those `keep` and `filters` accept.
+fn select<'a>(
     state: &ApiState,
+    listing: &'a Listing,
     ids: &Option<XmlList<String, ItemsInstanceId>>,
     filters: &[ec2::Filter],
     keep: impl Fn(&Instance) -> bool,
-) -> Result<Vec<Tagged>, Error> {
-    for id in ids.iter().flatten() {
+) -> Result<Vec<&'a Listed>, Error> {
+    let ids = ids.as_deref().filter(|ids| !ids.is_empty());
+    for id in ids.into_iter().flatten() {
         check_id(id)?;
     }
     let now = state.now().millis();
     let visible_for = state.time_scale.scale(inst::TERMINATED_VISIBLE_FOR);
-    state.store.read(|tx| -> Result<_, Error> {
-        let mut instances = match ids {
-            Some(ids) if !ids.is_empty() => named(tx, ids)?,
-            _ => tx.instances()?,
-        };
-        // A terminated instance past its visibility is gone even if the
-        // fleet has not deleted it yet.
-        instances.retain(|i| !i.expired(now, visible_for));
-        if let Some(ids) = ids.as_ref().filter(|ids| !ids.is_empty()) {
-            let missing: Vec<String> = ids
-                .iter()
-                .filter(|id| !instances.iter().any(|i| &i.id == *id))
-                .cloned()
-                .collect();
-            if !missing.is_empty() {
-                return Err(Rule::InstanceNotFound(missing).into());
-            }
+    // A terminated instance past its visibility is gone even if the fleet
+    // has not deleted it yet.
+    let visible = listing
+        .0
+        .iter()
+        .filter(|l| !l.instance.expired(now, visible_for));
+    if let Some(ids) = ids {
+        let missing: Vec<String> = ids
+            .iter()
+            .filter(|id| !visible.clone().any(|l| &l.instance.id == *id))
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            return Err(Rule::InstanceNotFound(missing).into());
         }
-        instances.sort_by(|a, b| a.id.cmp(&b.id));
-        let mut out = Vec::new();
-        for instance in instances {
-            if !keep(&instance) {
-                continue;
-            }
-            let tags = tx.tags(&instance.id)?;
-            let public_ip = if filters.is_empty() {
-                None
-            } else {
-                tx.instance_public_ip(&instance.id)?
-            };
+    }
+    Ok(visible
+        .filter(|l| ids.is_none_or(|ids| ids.contains(&l.instance.id)))
+        .filter(|l| keep(&l.instance))
+        .filter(|l| {
             let described = Described {
-                instance: &instance,
-                public_ip,
+                instance: &l.instance,
+                public_ip: l.public_ip,
                 region: &state.scope.region,
             };
-            if filter::matches(&described, &tags, filters) {
-                out.push((instance, tags));
-            }
-        }
-        Ok(out)
-    })
+            filter::matches(&described, &l.tags, filters)
+        })
+        .collect())
 }
 
 fn check_paging_with_ids(
@@ -99,44 +127,32 @@ pub(crate) fn describe(
     let filters = filters::<Described<'_>>(input.filters)?;
     check_paging_with_ids(&input.instance_ids, input.max_results)?;
     let (size, after) = describe_page(input.max_results, input.next_token.as_deref())?;
-    let selected = select(state, &input.instance_ids, &filters, |_| true)?;
-    let (selected, next_token) = page(selected, |(i, _)| i.id.as_str(), after.as_deref(), size);
-    let (volumes, public_ips) = state.store.read(|tx| {
-        let volumes = selected
-            .iter()
-            .map(|(i, _)| tx.instance_volumes(&i.id))
-            .collect::<Result<Vec<_>, _>>()?;
-        let public_ips = selected
-            .iter()
-            .map(|(i, _)| tx.instance_public_ip(&i.id))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok::<_, ballast_store::StoreError>((volumes, public_ips))
-    })?;
+    let listing = Listing::of(state)?;
+    let selected = select(state, &listing, &input.instance_ids, &filters, |_| true)?;
+    let (selected, next_token) = page(selected, |l| l.instance.id.as_str(), after.as_deref(), size);
     Ok(DescribeInstancesOutput {
-        reservations: Some(reservations(state, selected, volumes, public_ips)),
+        reservations: Some(reservations(state, selected)),
         next_token,
     })
 }
 
 /// Groups instances by reservation, in order of first appearance (the
 /// model's `Reservation`, generated as `RunInstancesOutput`), each with
-/// its attached volumes and public address (`volumes[i]` and
-/// `public_ips[i]` are `instances[i]`'s).
-fn reservations(
-    state: &ApiState,
-    instances: Vec<Tagged>,
-    volumes: Vec<Vec<ec2::Volume>>,
-    public_ips: Vec<Option<std::net::Ipv4Addr>>,
-) -> Vec<RunInstancesOutput> {
+/// its attached volumes and public address.
+fn reservations(state: &ApiState, listed: Vec<&Listed>) -> Vec<RunInstancesOutput> {
     let mut out: Vec<RunInstancesOutput> = Vec::new();
-    for (((instance, tags), volumes), public_ip) in
-        instances.into_iter().zip(volumes).zip(public_ips)
+    for Listed {
+        instance,
+        tags,
+        volumes,
+        public_ip,
+    } in listed
     {
-        let mut shown = view(state, &instance, tags);
-        shown.block_device_mappings = Some(crate::ec2::volumes::block_devices(&volumes));
+        let mut shown = view(state, instance, tags.clone());
+        shown.block_device_mappings = Some(crate::ec2::volumes::block_devices(volumes));
         if let Some(ip) = public_ip {
             shown.public_ip_address = Some(ip.to_string());
-            shown.public_dns_name = Some(ec2::address::public_dns_name(ip, &state.scope.region));
+            shown.public_dns_name = Some(ec2::address::public_dns_name(*ip, &state.scope.region));
         }
         match out
             .iter_mut()
@@ -222,17 +238,15 @@ pub(crate) fn describe_status(
     check_paging_with_ids(&input.instance_ids, input.max_results)?;
     let (size, after) = describe_page(input.max_results, input.next_token.as_deref())?;
     let all = input.include_all_instances.unwrap_or(false);
-    let selected = select(state, &input.instance_ids, &[], |i| {
+    let listing = Listing::of(state)?;
+    let selected = select(state, &listing, &input.instance_ids, &[], |i| {
         all || i.state == InstanceState::Running
     })?;
     let now = state.now().millis();
     let initializing = state.time_scale.scale(inst::STATUS_INITIALIZING_FOR);
-    let rows: Vec<(Instance, &'static str)> = selected
+    let rows: Vec<(&Instance, &'static str)> = selected
         .into_iter()
-        .map(|(i, _)| {
-            let status = i.status(now, initializing);
-            (i, status)
-        })
+        .map(|l| (&l.instance, l.instance.status(now, initializing)))
         .filter(|(instance, status)| {
             let row = StatusRow { instance, status };
             filter::matches(&row, &[], &filters)

@@ -10,6 +10,7 @@ mod launch;
 mod lifecycle;
 mod profiles;
 
+pub(crate) use describe::Listing;
 pub(super) use describe::{console_output, describe, describe_status};
 pub(super) use launch::run;
 pub(super) use lifecycle::{modify_metadata_options, reboot, start, stop, terminate};
