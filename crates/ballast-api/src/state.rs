@@ -7,6 +7,7 @@ use ballast_core::autoscaling::AutoScaling;
 use ballast_core::ec2::fleet::Fleet;
 use ballast_core::lambda::invoke::Functions;
 use ballast_core::ssm::automation::Automation;
+use ballast_core::ssm::parameter::ParameterVersion;
 use ballast_core::{Clock, Ids, Scope, TimeScale};
 use ballast_store::{Memo, Store};
 use ballast_wire::Timestamp;
@@ -54,6 +55,9 @@ pub struct Memos {
     pub(crate) target_health: Memo<String, crate::elbv2::HealthInputs>,
     /// Every instance with what DescribeInstances shows beside it.
     pub(crate) instances: Memo<(), crate::ec2::Listing>,
+    /// GetParameter's version, by the name asked for (with any `:version`
+    /// or `:label`).
+    pub(crate) parameters: Memo<String, Option<ParameterVersion>>,
 }
 
 impl ApiState {

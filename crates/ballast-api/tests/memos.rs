@@ -7,6 +7,7 @@
 
 mod support;
 
+use serde_json::json;
 use support::{Api, Call, Reply};
 
 fn elbv2(action: &str, params: &[(&str, &str)]) -> Call {
@@ -161,7 +162,12 @@ async fn describe_instances_follows_every_write() {
     )
     .await
     .ok();
-    assert_eq!(tagged.xml("instanceId"), Some(id.clone()), "{}", tagged.body);
+    assert_eq!(
+        tagged.xml("instanceId"),
+        Some(id.clone()),
+        "{}",
+        tagged.body
+    );
 
     api.root(ec2("TerminateInstances", &[("InstanceId.1", id.as_str())]))
         .await
@@ -180,4 +186,58 @@ async fn describe_instances_follows_every_write() {
 
     let unknown = instances(&api, &[("InstanceId.1", "i-0123456789abcdef0")]).await;
     unknown.assert_code("InvalidInstanceID.NotFound");
+}
+
+async fn parameter(api: &Api, name: &str) -> Reply {
+    let call = || Call::json("ssm", "GetParameter", json!({ "Name": name }));
+    let first = api.root(call()).await;
+    let second = api.root(call()).await;
+    assert_eq!(first.body, second.body);
+    second
+}
+
+#[tokio::test]
+async fn get_parameter_follows_every_write() {
+    let api = Api::new();
+    let put = |value: &str| {
+        Call::json(
+            "ssm",
+            "PutParameter",
+            json!({"Name": "/app/colour", "Value": value, "Type": "String", "Overwrite": true}),
+        )
+    };
+    parameter(&api, "/app/colour")
+        .await
+        .assert_code("ParameterNotFound");
+
+    api.root(put("blue")).await.ok();
+    let blue = parameter(&api, "/app/colour").await.ok();
+    assert!(blue.body.contains(r#""Value":"blue""#), "{}", blue.body);
+
+    api.root(put("green")).await.ok();
+    let green = parameter(&api, "/app/colour").await.ok();
+    assert!(green.body.contains(r#""Value":"green""#), "{}", green.body);
+    let first = parameter(&api, "/app/colour:1").await.ok();
+    assert!(first.body.contains(r#""Value":"blue""#), "{}", first.body);
+
+    api.root(Call::json(
+        "ssm",
+        "LabelParameterVersion",
+        json!({"Name": "/app/colour", "ParameterVersion": 1, "Labels": ["stable"]}),
+    ))
+    .await
+    .ok();
+    let stable = parameter(&api, "/app/colour:stable").await.ok();
+    assert!(stable.body.contains(r#""Value":"blue""#), "{}", stable.body);
+
+    api.root(Call::json(
+        "ssm",
+        "DeleteParameter",
+        json!({"Name": "/app/colour"}),
+    ))
+    .await
+    .ok();
+    parameter(&api, "/app/colour")
+        .await
+        .assert_code("ParameterNotFound");
 }

@@ -195,11 +195,14 @@ fn select(tx: &Tx<'_>, raw: &str) -> Result<Option<ParameterVersion>, Error> {
 
 pub(super) fn get(state: &ApiState, input: GetParameterInput) -> Result<GetParameterOutput, Error> {
     let decrypt = input.with_decryption.unwrap_or(false);
-    let found = state.store.read(|tx| select(tx, &input.name))?;
-    let version = found.ok_or_else(|| Rule::NotFound(input.name.clone()))?;
+    let found = state
+        .memos
+        .parameters
+        .get(&state.store, &input.name, |tx| select(tx, &input.name))?;
+    let version = Option::as_ref(&found).ok_or_else(|| Rule::NotFound(input.name.clone()))?;
     let selector = Selector::parse(&input.name).suffix();
     Ok(GetParameterOutput {
-        parameter: Some(view(state, &version, decrypt, selector)),
+        parameter: Some(view(state, version, decrypt, selector)),
     })
 }
 
