@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use ballast_core::address::{AddressBlock, InstanceAddresses};
 use ballast_core::autoscaling::AutoScaling;
+use ballast_core::dynamodb::Item;
 use ballast_core::ec2::fleet::Fleet;
 use ballast_core::lambda::invoke::Functions;
 use ballast_core::ssm::automation::Automation;
@@ -58,6 +59,9 @@ pub struct Memos {
     /// GetParameter's version, by the name asked for (with any `:version`
     /// or `:label`).
     pub(crate) parameters: Memo<String, Option<ParameterVersion>>,
+    /// GetItem's item, by table name and the key as sent (items up to
+    /// 4 KiB).
+    pub(crate) items: Memo<(String, String), Option<Item>>,
 }
 
 impl ApiState {

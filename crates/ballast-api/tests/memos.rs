@@ -241,3 +241,62 @@ async fn get_parameter_follows_every_write() {
         .await
         .assert_code("ParameterNotFound");
 }
+
+async fn item(api: &Api, pk: &str) -> Reply {
+    let call = || {
+        Call::json(
+            "dynamodb",
+            "GetItem",
+            json!({"TableName": "orders", "Key": {"pk": {"S": pk}}}),
+        )
+    };
+    let first = api.root(call()).await;
+    let second = api.root(call()).await;
+    assert_eq!(first.body, second.body);
+    second
+}
+
+#[tokio::test]
+async fn get_item_follows_every_write() {
+    let api = Api::new();
+    api.root(Call::json(
+        "dynamodb",
+        "CreateTable",
+        json!({
+            "TableName": "orders",
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "BillingMode": "PAY_PER_REQUEST",
+        }),
+    ))
+    .await
+    .ok();
+    // CREATING: not found, and that answer is not kept once time passes.
+    item(&api, "a").await.assert_code("ResourceNotFoundException");
+    api.clock.advance(std::time::Duration::from_secs(60));
+    let absent = item(&api, "a").await.ok();
+    assert_eq!(absent.body, "{}");
+
+    let put = |n: &str| {
+        Call::json(
+            "dynamodb",
+            "PutItem",
+            json!({"TableName": "orders", "Item": {"pk": {"S": "a"}, "n": {"N": n}}}),
+        )
+    };
+    api.root(put("1")).await.ok();
+    assert!(item(&api, "a").await.ok().body.contains(r#""N":"1""#));
+    api.root(put("2")).await.ok();
+    assert!(item(&api, "a").await.ok().body.contains(r#""N":"2""#));
+    // Another key of the same table is its own entry.
+    assert_eq!(item(&api, "b").await.ok().body, "{}");
+
+    api.root(Call::json(
+        "dynamodb",
+        "DeleteItem",
+        json!({"TableName": "orders", "Key": {"pk": {"S": "a"}}}),
+    ))
+    .await
+    .ok();
+    assert_eq!(item(&api, "a").await.ok().body, "{}");
+}

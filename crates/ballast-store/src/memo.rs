@@ -58,6 +58,21 @@ impl<K: Eq + Hash + Clone, V> Memo<K, V> {
     where
         E: From<StoreError>,
     {
+        self.get_kept_if(store, key, load, |_| true)
+    }
+
+    /// [`Memo::get`], keeping a newly loaded value only if `keep` says so
+    /// (a large value is cheaper to read again than to hold).
+    pub fn get_kept_if<E>(
+        &self,
+        store: &Store,
+        key: &K,
+        load: impl FnOnce(&Tx<'_>) -> Result<V, E>,
+        keep: impl FnOnce(&V) -> bool,
+    ) -> Result<Arc<V>, E>
+    where
+        E: From<StoreError>,
+    {
         let generation = store.generation();
         if let Some(entry) = self.lock().get(key)
             && entry.generation == generation
@@ -65,6 +80,9 @@ impl<K: Eq + Hash + Clone, V> Memo<K, V> {
             return Ok(Arc::clone(&entry.value));
         }
         let value = Arc::new(store.read(load)?);
+        if !keep(&value) {
+            return Ok(value);
+        }
         let mut entries = self.lock();
         if entries.len() >= CAPACITY {
             entries.clear();
@@ -126,6 +144,27 @@ mod tests {
             memo.get(&store, &1, |_| Err(StoreError::WriteNotAllowedHere));
         assert!(failed.is_err());
         assert_eq!(*memo.get::<StoreError>(&store, &1, |_| Ok(7)).unwrap(), 7);
+    }
+
+    #[test]
+    fn a_value_keep_refuses_is_loaded_each_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let memo: Memo<u8, u8> = Memo::default();
+        let loads = std::cell::Cell::new(0);
+        for _ in 0..2 {
+            let value = memo.get_kept_if::<StoreError>(
+                &store,
+                &1,
+                |_| {
+                    loads.set(loads.get() + 1);
+                    Ok(200)
+                },
+                |v| *v < 100,
+            );
+            assert_eq!(*value.unwrap(), 200);
+        }
+        assert_eq!(loads.get(), 2);
     }
 
     #[test]

@@ -11,13 +11,15 @@ use ballast_core::dynamodb::expr::{self, Condition, Kind, Path, PathElem, Placeh
 use ballast_core::dynamodb::key::{KeyDef, segment_buckets};
 use ballast_core::dynamodb::table::{Index, ProjectionKind};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
+use ballast_core::dynamodb::value::item_size;
 use ballast_core::dynamodb::{Item, MAX_PAGE_BYTES, Table};
 use ballast_model::dynamodb::{
     GetItemInput, GetItemOutput, QueryInput, QueryOutput, ScanInput, ScanOutput,
     Select as WireSelect,
 };
-use ballast_store::{DdbRow, DdbScanRange, DdbStartAfter, StoreError};
+use ballast_store::{DdbRow, DdbScanRange, DdbStartAfter, StoreError, Tx};
 
 use super::values::{WireItem, item_opt, wire_item};
 use super::writes::{checked_item, checked_key, refuse_legacy};
@@ -77,16 +79,33 @@ pub(super) fn get(state: &ApiState, input: GetItemInput) -> Result<GetItemOutput
         input.projection_expression.as_deref(),
         input.attributes_to_get.as_ref(),
     )?;
-    state.store.read(|tx| {
+    let load = |tx: &Tx<'_>, key: WireItem| -> Result<Option<Item>, Error> {
         let (id, table) = active_table(state, tx, &input.table_name)?;
-        let (_, key) = checked_key(&table, input.key)?;
-        let item = tx.ddb_item(id, &key)?;
-        Ok(GetItemOutput {
-            item: item.map(|i| project(i, projection.as_ref())),
-            ..Default::default()
-        })
+        let (_, key) = checked_key(&table, key)?;
+        Ok(tx.ddb_item(id, &key)?)
+    };
+    // The key as sent names the item: a BTreeMap serializes in one order.
+    let item = match serde_json::to_string(&input.key) {
+        Ok(sent) => state.memos.items.get_kept_if(
+            &state.store,
+            &(input.table_name.clone(), sent),
+            |tx| load(tx, input.key),
+            |item| {
+                item.as_ref()
+                    .is_none_or(|i| item_size(i) <= MEMO_ITEM_BYTES)
+            },
+        )?,
+        Err(_) => Arc::new(state.store.read(|tx| load(tx, input.key))?),
+    };
+    Ok(GetItemOutput {
+        item: Option::as_ref(&item).map(|i| project(i.clone(), projection.as_ref())),
+        ..Default::default()
     })
 }
+
+/// The largest item GetItem keeps in its memo; larger ones are read each
+/// time, so the memo stays within a few MiB.
+const MEMO_ITEM_BYTES: usize = 4 * 1024;
 
 /// `Select`: what a page returns of each item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

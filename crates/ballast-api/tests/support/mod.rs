@@ -31,6 +31,8 @@ use tower::ServiceExt;
 pub struct Api {
     router: Router,
     pub state: ApiState,
+    /// The state's clock, which tests move.
+    pub clock: Arc<ManualClock>,
     _dir: tempfile::TempDir,
 }
 
@@ -189,9 +191,10 @@ impl Api {
     pub fn new() -> Api {
         let dir = tempfile::tempdir().expect("temporary directory");
         let store = Store::open(dir.path()).expect("open store");
+        let clock = Arc::new(ManualClock::new(SystemTime::now()));
         let state = ApiState {
             store: Arc::new(store),
-            clock: Arc::new(ManualClock::new(SystemTime::now())),
+            clock: clock.clone(),
             ids: Arc::new(Ids::seeded(7)),
             scope: Scope::new("us-east-1"),
             credentials: Arc::new(Credentials::new("test", "test")),
@@ -212,6 +215,7 @@ impl Api {
         Api {
             router: ballast_api::router(state.clone()),
             state,
+            clock,
             _dir: dir,
         }
     }
