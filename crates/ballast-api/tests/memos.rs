@@ -272,7 +272,9 @@ async fn get_item_follows_every_write() {
     .await
     .ok();
     // CREATING: not found, and that answer is not kept once time passes.
-    item(&api, "a").await.assert_code("ResourceNotFoundException");
+    item(&api, "a")
+        .await
+        .assert_code("ResourceNotFoundException");
     api.clock.advance(std::time::Duration::from_secs(60));
     let absent = item(&api, "a").await.ok();
     assert_eq!(absent.body, "{}");

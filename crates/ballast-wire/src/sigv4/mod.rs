@@ -124,7 +124,7 @@ impl AuthError {
 pub fn scope_service(headers: &HeaderMap) -> Option<Service> {
     let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
     let auth = parse_authorization(value).ok()?;
-    Service::from_signing_name(&auth.service)
+    Service::from_signing_name(auth.service)
 }
 
 /// Parses `AWS4-HMAC-SHA256 Credential=AKID/20240501/us-east-1/ssm/aws4_request, SignedHeaders=a;b, Signature=hex`.
