@@ -304,43 +304,25 @@ mod tests {
 
     use super::*;
 
-    /// Signs a request the way an SDK would, using aws-sigv4's client side.
+    /// An SSM request signed with `secret` the way an SDK would.
     fn signed_headers(secret: &str, time: SystemTime, body: &[u8]) -> HeaderMap {
-        let identity =
-            aws_credential_types::Credentials::new("test", secret, None, None, "t").into();
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region("us-east-1")
-            .name("ssm")
-            .time(time)
-            .settings(SigningSettings::default())
-            .build()
-            .unwrap()
-            .into();
-        let base = [
-            ("host", "127.0.0.1:4566"),
-            ("content-type", "application/x-amz-json-1.1"),
-            ("x-amz-target", "AmazonSSM.GetParameter"),
+        let extra = [
+            (
+                "content-type".to_owned(),
+                "application/x-amz-json-1.1".to_owned(),
+            ),
+            (
+                "x-amz-target".to_owned(),
+                "AmazonSSM.GetParameter".to_owned(),
+            ),
         ];
-        let req = SignableRequest::new(
-            "POST",
-            "http://127.0.0.1:4566/",
-            base.iter().copied(),
-            SignableBody::Bytes(body),
-        )
-        .unwrap();
-        let (instructions, _) = sign(req, &params).unwrap().into_parts();
-        let mut headers = HeaderMap::new();
-        for (k, v) in base {
-            headers.insert(k, HeaderValue::from_static(v));
-        }
-        for (k, v) in instructions.headers() {
-            headers.insert(
-                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                HeaderValue::from_str(v).unwrap(),
-            );
-        }
-        headers
+        let signer = Signer {
+            secret,
+            region: "us-east-1",
+            service: "ssm",
+            token: None,
+        };
+        signer.sign("POST", "/", &extra, time, body)
     }
 
     fn lookup(akid: &str) -> Option<Secret> {
@@ -420,55 +402,62 @@ mod tests {
         ));
     }
 
-    /// Signs with aws-sigv4's client side, as an SDK would, over the given
-    /// parts, and returns the headers to send.
-    fn sign_parts(
-        method: &str,
-        path_and_query: &str,
-        extra: &[(String, String)],
-        token: Option<&str>,
-        time: SystemTime,
-        body: &[u8],
-    ) -> HeaderMap {
-        let identity = aws_credential_types::Credentials::new(
-            "test",
-            "test",
-            token.map(str::to_owned),
-            None,
-            "t",
-        )
-        .into();
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region("eu-west-3")
-            .name("lambda")
-            .time(time)
-            .settings(SigningSettings::default())
-            .build()
-            .unwrap()
+    /// Who signs, and for what scope.
+    struct Signer<'a> {
+        secret: &'a str,
+        region: &'a str,
+        service: &'a str,
+        token: Option<&'a str>,
+    }
+
+    impl Signer<'_> {
+        /// Signs with aws-sigv4's client side, as an SDK would, over the
+        /// given parts, and returns the headers to send.
+        fn sign(
+            &self,
+            method: &str,
+            path_and_query: &str,
+            extra: &[(String, String)],
+            time: SystemTime,
+            body: &[u8],
+        ) -> HeaderMap {
+            let identity = aws_credential_types::Credentials::new(
+                "test",
+                self.secret,
+                self.token.map(str::to_owned),
+                None,
+                "t",
+            )
             .into();
-        let mut pairs = vec![("host".to_owned(), "127.0.0.1:4566".to_owned())];
-        pairs.extend(extra.iter().cloned());
-        let req = SignableRequest::new(
-            method,
-            format!("http://127.0.0.1:4566{path_and_query}"),
-            pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-            SignableBody::Bytes(body),
-        )
-        .unwrap();
-        let (instructions, _) = sign(req, &params).unwrap().into_parts();
-        let mut headers = HeaderMap::new();
-        for (k, v) in pairs
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .chain(instructions.headers())
-        {
-            headers.append(
-                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                HeaderValue::from_str(v).unwrap(),
-            );
+            let params = v4::SigningParams::builder()
+                .identity(&identity)
+                .region(self.region)
+                .name(self.service)
+                .time(time)
+                .settings(SigningSettings::default())
+                .build()
+                .unwrap()
+                .into();
+            let mut pairs = vec![("host".to_owned(), "127.0.0.1:4566".to_owned())];
+            pairs.extend(extra.iter().cloned());
+            let req = SignableRequest::new(
+                method,
+                format!("http://127.0.0.1:4566{path_and_query}"),
+                pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                SignableBody::Bytes(body),
+            )
+            .unwrap();
+            let (instructions, _) = sign(req, &params).unwrap().into_parts();
+            let mut headers = HeaderMap::new();
+            let sent = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+            for (k, v) in sent.chain(instructions.headers()) {
+                headers.append(
+                    http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                    HeaderValue::from_str(v).unwrap(),
+                );
+            }
+            headers
         }
-        headers
     }
 
     fn random_text(rng: &mut StdRng, alphabet: &[u8], max: usize) -> String {
@@ -521,7 +510,13 @@ mod tests {
             let token = rng.random_bool(0.3).then_some("session/token==");
             let body: Vec<u8> = (0..rng.random_range(0..40)).map(|_| rng.random()).collect();
             let method = ["GET", "POST", "PUT", "DELETE"][case % 4];
-            let headers = sign_parts(method, &path_and_query, &extra, token, now, &body);
+            let signer = Signer {
+                secret: "test",
+                region: "eu-west-3",
+                service: "lambda",
+                token,
+            };
+            let headers = signer.sign(method, &path_and_query, &extra, now, &body);
             let request = SignedRequest {
                 method,
                 path_and_query: &path_and_query,
