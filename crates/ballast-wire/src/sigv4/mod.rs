@@ -233,10 +233,14 @@ pub fn verify<'a>(
         _ => return Err(AuthError::InvalidSessionToken),
     }
     let expected = expected_signature(&request, &auth, amz_date, &secret, request_time)?;
+    // Hex digits in either case; parse_authorization has checked there
+    // are 64 of them.
     let mut presented = [0u8; 64];
-    presented.copy_from_slice(auth.signature.as_bytes());
-    presented.make_ascii_lowercase();
-    if bool::from(expected.as_bytes().ct_eq(&presented)) {
+    for (slot, digit) in presented.iter_mut().zip(auth.signature.bytes()) {
+        *slot = digit.to_ascii_lowercase();
+    }
+    if auth.signature.len() == presented.len() && bool::from(expected.as_bytes().ct_eq(&presented))
+    {
         Ok(Verified {
             access_key_id: auth.access_key_id,
             region: auth.region,
