@@ -17,7 +17,7 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::{Store, StoreError, Tx};
 
@@ -97,7 +97,7 @@ impl<K: Eq + Hash + Clone, V> Memo<K, V> {
         Ok(value)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, Entry<V>>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<K, Entry<V>>> {
         // The map holds no invariant a panicking holder could break.
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }

@@ -15,7 +15,7 @@
 use std::borrow::Cow;
 
 use http::HeaderMap;
-use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::{Digest, Sha256};
 
 use super::AuthError;
@@ -23,36 +23,11 @@ use super::AuthError;
 /// What is percent-encoded in canonical query keys and values: everything
 /// but the unreserved characters of RFC 3986 (the set `aws-smithy-http`
 /// uses for query strings).
-const QUERY_SET: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'!')
-    .add(b'"')
-    .add(b'#')
-    .add(b'$')
-    .add(b'%')
-    .add(b'&')
-    .add(b'\'')
-    .add(b'(')
-    .add(b')')
-    .add(b'*')
-    .add(b'+')
-    .add(b',')
-    .add(b'/')
-    .add(b':')
-    .add(b';')
-    .add(b'<')
-    .add(b'=')
-    .add(b'>')
-    .add(b'?')
-    .add(b'@')
-    .add(b'[')
-    .add(b'\\')
-    .add(b']')
-    .add(b'^')
-    .add(b'`')
-    .add(b'{')
-    .add(b'|')
-    .add(b'}');
+const QUERY_SET: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// The canonical path: the query set, but `/` stays.
 const PATH_SET: &AsciiSet = &QUERY_SET.remove(b'/');
@@ -202,7 +177,7 @@ fn push_trimmed(out: &mut String, value: &str) {
 }
 
 /// Lowercase hex, as SigV4 writes digests.
-pub(super) fn push_hex(out: &mut String, bytes: &[u8]) {
+fn push_hex(out: &mut String, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     for byte in bytes {
         out.push(char::from(DIGITS[usize::from(byte >> 4)]));

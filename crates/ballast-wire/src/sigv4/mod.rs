@@ -267,13 +267,10 @@ fn expected_signature(
         body: request.body,
     }
     .write(&mut canonical_request)?;
-    let mut scope = String::with_capacity(64);
-    for part in [auth.date, auth.region, auth.service, "aws4_request"] {
-        if !scope.is_empty() {
-            scope.push('/');
-        }
-        scope.push_str(part);
-    }
+    let scope = format!(
+        "{}/{}/{}/aws4_request",
+        auth.date, auth.region, auth.service
+    );
     let mut string_to_sign = String::with_capacity(128 + scope.len());
     canonical::string_to_sign(&mut string_to_sign, amz_date, &scope, &canonical_request);
     let key = v4::generate_signing_key(&secret.secret_access_key, time, auth.region, auth.service);
