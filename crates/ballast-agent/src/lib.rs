@@ -20,15 +20,17 @@ mod identity;
 pub mod runner;
 pub mod scaled_time;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use aws_credential_types::Credentials;
 use ballast_wire::agent::{
-    AcknowledgeMessageInput, CommandPayload, FailMessageInput, GetMessagesInput, GetMessagesOutput,
-    Message, ReplyStatus, SendReplyInput, UpdateInstanceInformationInput,
+    AcknowledgeMessageInput, CancelPayload, CommandPayload, FailMessageInput, GetMessagesInput,
+    GetMessagesOutput, Message, ReplyStatus, SendReplyInput, UpdateInstanceInformationInput,
 };
 use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
 
 pub use identity::{Instance, Metadata};
 
@@ -128,6 +130,10 @@ struct Agent {
     dir: PathBuf,
     script_time: scaled_time::ScriptTime,
     credentials: tokio::sync::Mutex<Option<(Credentials, Instant)>>,
+    /// The cancel switch of each message being run, by message id. A
+    /// cancel that arrives before its message was taken leaves its switch
+    /// on, so the message is not run at all.
+    cancels: std::sync::Mutex<HashMap<String, watch::Sender<bool>>>,
 }
 
 /// Runs the agent until the process is killed.
@@ -158,6 +164,7 @@ pub async fn run(options: Options) -> Result<(), AgentError> {
         dir,
         script_time,
         credentials: tokio::sync::Mutex::new(None),
+        cancels: std::sync::Mutex::new(HashMap::new()),
     });
     let pinger = tokio::spawn({
         let agent = std::sync::Arc::clone(&agent);
@@ -305,9 +312,45 @@ impl Agent {
         Ok(output.messages)
     }
 
+    /// The cancel switch of `message_id`, made off if it has none yet.
+    fn cancel_switch(&self, message_id: &str) -> watch::Receiver<bool> {
+        let mut cancels = self.cancels.lock().unwrap_or_else(|e| e.into_inner());
+        cancels
+            .entry(message_id.to_owned())
+            .or_insert_with(|| watch::Sender::new(false))
+            .subscribe()
+    }
+
+    fn drop_cancel_switch(&self, message_id: &str) {
+        let mut cancels = self.cancels.lock().unwrap_or_else(|e| e.into_inner());
+        cancels.remove(message_id);
+    }
+
+    /// A cancel message: turns on the switch of the message it names, which
+    /// kills that message's running script.
+    fn cancel(&self, message: &Message) {
+        let payload: CancelPayload = match serde_json::from_str(&message.payload) {
+            Ok(payload) => payload,
+            Err(error) => {
+                tracing::warn!(%error, "agent: an unreadable cancel message");
+                return;
+            }
+        };
+        tracing::info!(message = payload.cancel_message_id, "agent: cancelling");
+        let mut cancels = self.cancels.lock().unwrap_or_else(|e| e.into_inner());
+        cancels
+            .entry(payload.cancel_message_id)
+            .or_insert_with(|| watch::Sender::new(false))
+            .send_replace(true);
+    }
+
     /// Acknowledges a message and runs it, unless it is running already
     /// (handed out again because an acknowledgement was late).
     async fn take(&self, message: Message) {
+        if message.is_cancel() {
+            self.cancel(&message);
+            return;
+        }
         let already_running = self.kept_path("running", &message.message_id).exists();
         let payload: CommandPayload = match serde_json::from_str(&message.payload) {
             Ok(payload) => payload,
@@ -348,7 +391,16 @@ impl Agent {
     /// Runs a message's steps and reports them. A reboot request is kept
     /// in `reboot/` before it is sent, so the rerun survives the reboot.
     async fn execute(&self, kept: Kept) {
-        let result = runner::run(&kept.payload, kept.from, &self.dir, &self.script_time).await;
+        let mut cancel = self.cancel_switch(&kept.message_id);
+        let result = runner::run(
+            &kept.payload,
+            kept.from,
+            &self.dir,
+            &self.script_time,
+            &mut cancel,
+        )
+        .await;
+        self.drop_cancel_switch(&kept.message_id);
         let (reply, reboot_at) = match result {
             Ok(done) => done,
             Err(error) => {

@@ -13,6 +13,8 @@ use ballast_wire::agent::{
     CommandPayload, PayloadStep, Reply, ReplyStatus, StepOutcome, StepReply,
 };
 
+use tokio::sync::watch;
+
 use crate::AgentError;
 use crate::scaled_time::ScriptTime;
 
@@ -35,13 +37,15 @@ pub fn orchestration_dir(state_dir: &Path, command_id: &str) -> PathBuf {
 }
 
 /// Runs `payload`'s steps from `from` on, in `time` (which shortens
-/// timeouts and sleeps as `--time-scale` does). Stops at the first step that does not succeed,
-/// and at one that asks for a reboot.
+/// timeouts and sleeps as `--time-scale` does). Stops at the first step
+/// that does not succeed, at one that asks for a reboot, and when
+/// `cancel` turns true (the running step's process group is killed).
 pub async fn run(
     payload: &CommandPayload,
     from: usize,
     state_dir: &Path,
     time: &ScriptTime,
+    cancel: &mut watch::Receiver<bool>,
 ) -> Result<(Reply, Option<usize>), AgentError> {
     let mut steps = Vec::new();
     let mut reboot_at = None;
@@ -55,7 +59,7 @@ pub async fn run(
             continue;
         }
         let dir = orchestration_dir(state_dir, &payload.command_id).join(safe_name(&step.name));
-        let reply = run_step(step, &dir, time).await?;
+        let reply = run_step(step, &dir, time, cancel).await?;
         if reply.response_code == REBOOT_EXIT_CODE {
             reboot_at = Some(index);
             stop = true;
@@ -131,10 +135,18 @@ fn shell_inputs(inputs: &serde_json::Value) -> Result<ShellInputs, String> {
     })
 }
 
+/// How a step's script ended.
+enum Ended {
+    Exited(std::io::Result<std::process::ExitStatus>),
+    TimedOut,
+    Cancelled,
+}
+
 async fn run_step(
     step: &PayloadStep,
     dir: &Path,
     time: &ScriptTime,
+    cancel: &mut watch::Receiver<bool>,
 ) -> Result<StepReply, AgentError> {
     let started = Instant::now();
     let failed = |message: String| StepReply {
@@ -145,6 +157,13 @@ async fn run_step(
         stderr: message,
         elapsed_millis: 0,
     };
+    if *cancel.borrow() {
+        return Ok(StepReply {
+            outcome: StepOutcome::Cancelled,
+            response_code: -1,
+            ..failed(String::new())
+        });
+    }
     if step.action != "aws:runShellScript" {
         return Ok(failed(format!(
             "Ballast's agent does not run the action {}.",
@@ -191,8 +210,13 @@ async fn run_step(
         }
     };
     let limit = time.scaled(inputs.timeout);
-    let (outcome, code) = match tokio::time::timeout(limit, child.wait()).await {
-        Ok(Ok(status)) => {
+    let ended = tokio::select! {
+        status = child.wait() => Ended::Exited(status),
+        () = tokio::time::sleep(limit) => Ended::TimedOut,
+        Ok(_) = cancel.wait_for(|stop| *stop) => Ended::Cancelled,
+    };
+    let (outcome, code) = match ended {
+        Ended::Exited(Ok(status)) => {
             let code = status.code().unwrap_or(KILLED_EXIT_CODE);
             let outcome = if code == 0 {
                 StepOutcome::Success
@@ -201,17 +225,16 @@ async fn run_step(
             };
             (outcome, code)
         }
-        Ok(Err(error)) => return Ok(failed(format!("waiting for the script: {error}"))),
-        Err(_) => {
-            if let Some(pid) = child.id().and_then(|p| i32::try_from(p).ok()) {
-                // The whole process group: what the script started dies too.
-                let _ = nix::sys::signal::killpg(
-                    nix::unistd::Pid::from_raw(pid),
-                    nix::sys::signal::Signal::SIGKILL,
-                );
-            }
-            let _ = child.wait().await;
+        Ended::Exited(Err(error)) => {
+            return Ok(failed(format!("waiting for the script: {error}")));
+        }
+        Ended::TimedOut => {
+            kill_group(&mut child).await;
             (StepOutcome::TimedOut, KILLED_EXIT_CODE)
+        }
+        Ended::Cancelled => {
+            kill_group(&mut child).await;
+            (StepOutcome::Cancelled, KILLED_EXIT_CODE)
         }
     };
     let mut stderr_text = read_limited(&stderr_path);
@@ -226,6 +249,18 @@ async fn run_step(
         stderr: stderr_text,
         elapsed_millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
     })
+}
+
+/// Kills the script's whole process group (what it started dies too) and
+/// reaps the script.
+async fn kill_group(child: &mut tokio::process::Child) {
+    if let Some(pid) = child.id().and_then(|p| i32::try_from(p).ok()) {
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+    let _ = child.wait().await;
 }
 
 fn read_limited(path: &Path) -> String {
@@ -257,6 +292,62 @@ mod tests {
         }
     }
 
+    /// A cancel handle that never fires (its sender is gone).
+    fn not_cancelled() -> watch::Receiver<bool> {
+        watch::channel(false).1
+    }
+
+    /// Whether `pid` runs (a zombie does not).
+    fn runs(pid: i32) -> bool {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|stat| {
+                stat.rsplit_once(") ")
+                    .map(|(_, rest)| !rest.starts_with('Z'))
+            })
+            .unwrap_or(false)
+    }
+
+    #[tokio::test]
+    async fn a_cancel_kills_the_script_and_what_it_started() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("sleep.pid");
+        let line = format!("sleep 30 & echo $! > {}; wait", pid_file.display());
+        let (cancel, mut cancelled) = watch::channel(false);
+        let steps = payload(&[line.as_str()], "600");
+        let time = ScriptTime::real();
+        let running = run(&steps, 0, dir.path(), &time, &mut cancelled);
+        let canceller = async {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            let pid = loop {
+                if let Some(pid) = std::fs::read_to_string(&pid_file)
+                    .ok()
+                    .and_then(|text| text.trim().parse::<i32>().ok())
+                {
+                    break pid;
+                }
+                assert!(Instant::now() < deadline, "the script did not start");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            };
+            assert!(runs(pid));
+            cancel.send_replace(true);
+            pid
+        };
+        let started = Instant::now();
+        let ((reply, reboot), pid) = tokio::join!(async { running.await.unwrap() }, canceller);
+        assert!(started.elapsed() < Duration::from_secs(20));
+        assert_eq!(reboot, None);
+        assert_eq!(reply.steps[0].outcome, StepOutcome::Cancelled);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while runs(pid) {
+            assert!(
+                Instant::now() < deadline,
+                "the script's sleep outlived the cancel"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     #[tokio::test]
     async fn a_script_runs_in_its_directory_and_reports_its_last_exit_code() {
         let dir = tempfile::tempdir().unwrap();
@@ -265,6 +356,7 @@ mod tests {
             0,
             dir.path(),
             &ScriptTime::real(),
+            &mut not_cancelled(),
         )
         .await
         .unwrap();
@@ -289,6 +381,7 @@ mod tests {
             0,
             dir.path(),
             &ScriptTime::real(),
+            &mut not_cancelled(),
         )
         .await
         .unwrap();
@@ -305,9 +398,15 @@ mod tests {
             scale: 0.002,
             bin: None,
         };
-        let (reply, _) = run(&payload(&["sleep 30"], "100"), 0, dir.path(), &time)
-            .await
-            .unwrap();
+        let (reply, _) = run(
+            &payload(&["sleep 30"], "100"),
+            0,
+            dir.path(),
+            &time,
+            &mut not_cancelled(),
+        )
+        .await
+        .unwrap();
         assert!(started.elapsed() < Duration::from_secs(10));
         let step = &reply.steps[0];
         assert_eq!(
@@ -334,6 +433,7 @@ mod tests {
             0,
             dir.path(),
             &time,
+            &mut not_cancelled(),
         )
         .await
         .unwrap();

@@ -15,8 +15,9 @@ use ballast_core::ssm::command::{
     self, Detail, Error as Rule, Invocation, REBOOT_EXIT_CODE, StepResult,
 };
 use ballast_wire::agent::{
-    AcknowledgeMessageInput, CommandPayload, Empty, FailMessageInput, GetMessagesInput,
-    GetMessagesOutput, Message, PayloadStep, Reply, ReplyStatus, SendReplyInput, StepOutcome,
+    AcknowledgeMessageInput, CancelPayload, CommandPayload, Empty, FailMessageInput,
+    GetMessagesInput, GetMessagesOutput, Message, PayloadStep, Reply, ReplyStatus, SendReplyInput,
+    StepOutcome,
 };
 use ballast_wire::{ApiError, ApiRequest, WireResponse, encode_output};
 use tokio::sync::watch;
@@ -118,8 +119,9 @@ fn check_caller(ctx: &RequestContext, instance_id: &str) -> Result<(), Rule> {
     }
 }
 
-/// Hands the agent of `Destination` the first invocation rate control
-/// lets it run, marking it delivered.
+/// Hands the agent of `Destination` its first message: a cancel for a
+/// script it runs whose command was cancelled, or else the first
+/// invocation rate control lets it run, marking it delivered.
 fn claim(
     state: &ApiState,
     ctx: &RequestContext,
@@ -128,11 +130,32 @@ fn claim(
     check_caller(ctx, &input.destination)?;
     let instance_id = input.destination.clone();
     let now = state.now().millis();
+    let region = &state.scope.region;
     let message = state.store.write(|tx| -> Result<_, Error> {
         for command_id in tx.open_command_ids_for(&instance_id)? {
             let Some((command, invocations)) = settled(state, tx, &command_id)? else {
                 continue;
             };
+            if let Some(mut cancelled) = invocations
+                .iter()
+                .find(|i| i.instance_id == instance_id && i.stop_agent)
+                .cloned()
+            {
+                // Told once: a lost answer leaves the script to its own
+                // timeout, as a lost cancel does on AWS.
+                cancelled.stop_agent = false;
+                tx.save_invocation(&cancelled)?;
+                let payload = CancelPayload {
+                    cancel_message_id: Message::id_for(&command.id, &instance_id),
+                };
+                return Ok(Some(Message {
+                    created_date: ballast_core::clock::iso8601_millis(now),
+                    destination: instance_id.clone(),
+                    message_id: format!("{}.cancel", payload.cancel_message_id),
+                    payload: serde_json::to_string(&payload).unwrap_or_default(),
+                    topic: Message::cancel_topic(region),
+                }));
+            }
             let Some(mut invocation) = invocations
                 .iter()
                 .find(|i| i.instance_id == instance_id && i.detail == Detail::Pending)
@@ -163,7 +186,7 @@ fn claim(
                 destination: instance_id.clone(),
                 message_id: Message::id_for(&command.id, &instance_id),
                 payload: serde_json::to_string(&payload).unwrap_or_default(),
-                topic: format!("aws.ssm.sendCommand.{}.1", state.scope.region),
+                topic: Message::send_topic(region),
             }));
         }
         Ok(None)
@@ -293,7 +316,7 @@ fn apply_step(step: &mut StepResult, reported: &ballast_wire::agent::StepReply, 
         StepOutcome::TimedOut => Detail::ExecutionTimedOut,
         // A step that asked for a reboot runs again after it.
         _ if reported.response_code == REBOOT_EXIT_CODE => Detail::InProgress,
-        StepOutcome::Skipped => Detail::Cancelled,
+        StepOutcome::Skipped | StepOutcome::Cancelled => Detail::Cancelled,
     };
 }
 

@@ -45,7 +45,8 @@ impl Tx<'_> {
         )
     }
 
-    /// The ids of the commands an instance has unfinished invocations of.
+    /// The ids of the commands an instance has open invocations of
+    /// ([`Invocation::is_open`]).
     pub fn open_command_ids_for(&self, instance_id: &str) -> Result<Vec<String>, StoreError> {
         let mut stmt = self.conn().prepare_cached(
             "SELECT i.command_id FROM ssm_invocations i JOIN ssm_commands c ON c.id = i.command_id
@@ -65,7 +66,7 @@ impl Tx<'_> {
             params![
                 invocation.command_id,
                 invocation.instance_id,
-                !invocation.detail.is_final(),
+                invocation.is_open(),
                 serde_json::to_string(invocation)?
             ],
         )?;

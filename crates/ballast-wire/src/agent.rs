@@ -40,11 +40,28 @@ pub struct Message {
     /// `aws.ssm.COMMAND_ID.INSTANCE_ID`.
     pub message_id: String,
     pub payload: String,
-    /// `aws.ssm.sendCommand.REGION.1`.
+    /// `aws.ssm.sendCommand.REGION.1`, or `aws.ssm.cancelCommand.REGION.1`
+    /// for a [`CancelPayload`].
     pub topic: String,
 }
 
 impl Message {
+    /// The topic of a message that runs a command in `region`.
+    pub fn send_topic(region: &str) -> String {
+        format!("aws.ssm.sendCommand.{region}.1")
+    }
+
+    /// The topic of a message that stops a running one in `region`.
+    pub fn cancel_topic(region: &str) -> String {
+        format!("aws.ssm.cancelCommand.{region}.1")
+    }
+
+    /// Whether this message stops a running one (its payload is a
+    /// [`CancelPayload`]) rather than runs a command.
+    pub fn is_cancel(&self) -> bool {
+        self.topic.starts_with("aws.ssm.cancelCommand.")
+    }
+
     /// The id of the message of `command_id` for `instance_id`.
     pub fn id_for(command_id: &str, instance_id: &str) -> String {
         format!("aws.ssm.{command_id}.{instance_id}")
@@ -56,6 +73,14 @@ impl Message {
         let (command, instance) = rest.rsplit_once('.')?;
         (!command.is_empty() && instance.starts_with("i-")).then_some((command, instance))
     }
+}
+
+/// What a cancel message carries: the id of the message whose script is
+/// to be stopped.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CancelPayload {
+    pub cancel_message_id: String,
 }
 
 /// What an invocation runs.
@@ -146,6 +171,8 @@ pub enum StepOutcome {
     TimedOut,
     /// Not run (an earlier step failed or asked for a reboot).
     Skipped,
+    /// Killed because its command was cancelled.
+    Cancelled,
 }
 
 /// `ssm:UpdateInstanceInformation`: the agent says who it is and that it

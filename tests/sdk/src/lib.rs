@@ -250,8 +250,12 @@ impl Drop for Ballast {
 }
 
 /// Kills the process groups of instances a server left behind (it was
-/// killed with SIGKILL and not restarted), so no test leaks processes.
+/// killed with SIGKILL and not restarted), and every process that left
+/// its group but carries one of the server's instance directories in its
+/// environment (a Run Command script runs in a group of its own), so no
+/// test leaks processes.
 fn kill_instance_leftovers(data_dir: &Path) {
+    kill_escaped(&data_dir.join("instances"));
     let Ok(entries) = std::fs::read_dir(data_dir.join("instances")) else {
         return;
     };
@@ -289,6 +293,62 @@ where
         );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
+}
+
+/// Kills every process whose `BALLAST_INSTANCE_DIR` lies under `instances`.
+fn kill_escaped(instances: &Path) {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    let prefix = format!("BALLAST_INSTANCE_DIR={}/", instances.display());
+    for pid in entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+    {
+        let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+        if environ
+            .split(|b| *b == 0)
+            .any(|entry| entry.starts_with(prefix.as_bytes()))
+        {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
+/// Whether process `pid` runs on this machine (a zombie does not).
+pub fn process_runs(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            stat.rsplit_once(") ")
+                .map(|(_, rest)| !rest.starts_with('Z'))
+        })
+        .unwrap_or(false)
+}
+
+/// The process id a script wrote to `path`, once it has.
+pub async fn written_pid(path: &Path, deadline: Duration) -> i32 {
+    eventually(
+        &format!("a pid in {}", path.display()),
+        deadline,
+        || async {
+            std::fs::read_to_string(path)
+                .ok()
+                .and_then(|text| text.trim().parse::<i32>().ok())
+        },
+    )
+    .await
+}
+
+/// Waits until process `pid` has ended.
+pub async fn process_ended(pid: i32, what: &str, deadline: Duration) {
+    eventually(what, deadline, || async {
+        (!process_runs(pid)).then_some(())
+    })
+    .await;
 }
 
 /// The second octet of a server's loopback /16: 102–251, distinct for

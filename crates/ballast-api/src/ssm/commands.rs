@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use ballast_core::ec2::InstanceState;
 use ballast_core::paging::{decode_token, encode_token};
 use ballast_core::ssm::command::{
-    self, Command, Detail, Error as Rule, Host, Invocation, Limit, OutputConfig, Target,
+    self, Command, Error as Rule, Host, Invocation, Limit, OutputConfig, Target,
 };
 use ballast_model::ssm::{
     CancelCommandInput, CancelCommandOutput, CloudWatchOutputConfig, Command as CommandView,
@@ -443,7 +443,7 @@ pub(crate) fn cancel(
                 let now = state.now().millis();
                 for mut invocation in tx.invocations(&command.id)? {
                     if ids.contains(&invocation.instance_id) && !invocation.detail.is_final() {
-                        invocation.finish(Detail::Cancelled, now, "The command was cancelled.");
+                        invocation.cancel(now);
                         tx.save_invocation(&invocation)?;
                     }
                 }

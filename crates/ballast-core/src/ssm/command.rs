@@ -346,6 +346,10 @@ pub struct Invocation {
     /// The agent asked for a reboot (exit 194) and runs the script again
     /// after the boot; until then a stopped agent is expected.
     pub rebooting: bool,
+    /// It was cancelled while its agent ran it: the agent is still to be
+    /// told to stop the script (GetMessages hands it a cancel message).
+    #[serde(default)]
+    pub stop_agent: bool,
 }
 
 impl Invocation {
@@ -374,6 +378,7 @@ impl Invocation {
                 })
                 .collect(),
             rebooting: false,
+            stop_agent: false,
         }
     }
 
@@ -391,6 +396,22 @@ impl Invocation {
     /// Its agent acknowledged it: it will not be handed out again.
     pub fn acknowledge(&mut self) {
         self.unacknowledged_until = None;
+    }
+
+    /// Ends the invocation `Cancelled`; if its agent was running it, the
+    /// agent is to be told to stop.
+    pub fn cancel(&mut self, now_millis: i64) {
+        if self.detail.is_final() {
+            return;
+        }
+        self.stop_agent = self.delivered_millis.is_some();
+        self.finish(Detail::Cancelled, now_millis, "The command was cancelled.");
+    }
+
+    /// Whether its record still matters to its agent: it is unfinished, or
+    /// a cancel is still to be delivered.
+    pub fn is_open(&self) -> bool {
+        !self.detail.is_final() || self.stop_agent
     }
 
     /// Ends the invocation (and every step not yet over) with `detail`.
@@ -477,10 +498,13 @@ pub fn settle(
             }
             changed = true;
         }
+        if command.cancel_requested {
+            invocation.cancel(now_millis);
+            changed = true;
+            continue;
+        }
         let undelivered = invocation.delivered_millis.is_none();
-        let next = if command.cancel_requested {
-            Some((Detail::Cancelled, "The command was cancelled."))
-        } else if undelivered && errors > tolerated {
+        let next = if undelivered && errors > tolerated {
             Some((
                 Detail::Terminated,
                 "The command exceeded its MaxErrors limit before it reached this instance.",
@@ -761,6 +785,24 @@ mod tests {
         settle(&command, &mut invocations, |_| Host::Up, 2, 1.0);
         assert_eq!(invocations[1].detail, Detail::Cancelled);
         assert_eq!(rollup(&command, &invocations).status, "Cancelled");
+    }
+
+    #[test]
+    fn only_a_running_agent_is_told_to_stop() {
+        let (mut command, mut invocations) = command("50", "0", 3);
+        invocations[0].deliver(1, 10_000);
+        invocations[1].deliver(1, 10_000);
+        invocations[1].finish(Detail::Success, 2, "");
+        command.cancel_requested = true;
+        settle(&command, &mut invocations, |_| Host::Up, 3, 1.0);
+        let told: Vec<_> = invocations.iter().map(|i| i.stop_agent).collect();
+        assert_eq!(told, [true, false, false]);
+        assert!(invocations.iter().all(|i| i.detail.is_final()));
+        assert!(
+            invocations[0].is_open(),
+            "open until the cancel is delivered"
+        );
+        assert!(!invocations[2].is_open());
     }
 
     #[test]

@@ -10,7 +10,9 @@ use aws_sdk_ec2::types::{
     Filter, HttpTokensState, InstanceStateName, InstanceType, ResourceType, Tag, TagSpecification,
 };
 use ballast_sdk_tests::fixtures::{AL2023, filter};
-use ballast_sdk_tests::{Ballast, error_code, eventually};
+use ballast_sdk_tests::{
+    Ballast, error_code, eventually, process_ended, process_runs, written_pid,
+};
 use base64::Engine as _;
 
 /// Amazon Linux 2 (IMDSv1 allowed by default).
@@ -972,6 +974,33 @@ setsid -f python3 -m http.server 8080 --bind "$BALLAST_PRIVATE_IP" --directory "
         None,
         "a stopped instance's daemon still answers"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutting_ballast_down_stops_processes_that_left_their_group() {
+    let mut ballast = start();
+    let ec2 = ballast.ec2();
+    let user_data = r#"#!/bin/bash
+setsid sh -c 'echo $$ > "$HOME/daemon.pid"; exec sleep 100000' >/dev/null 2>&1 &
+"#;
+    let (id, _) = launch(&ec2, Some(user_data)).await;
+    let pid_file = ballast
+        .data_dir
+        .join("instances")
+        .join(&id)
+        .join("home/daemon.pid");
+    let daemon = written_pid(&pid_file, WAIT).await;
+    assert!(process_runs(daemon));
+    let status = ballast
+        .terminate(Duration::from_secs(20))
+        .expect("exited after SIGTERM");
+    assert!(status.success(), "{status:?}");
+    process_ended(
+        daemon,
+        "the instance's daemon to end with Ballast",
+        Duration::from_secs(5),
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -15,7 +15,7 @@ use aws_sdk_ssm::types::{
     MaintenanceWindowRunCommandParameters, MaintenanceWindowTaskInvocationParameters,
     MaintenanceWindowTaskType, Target,
 };
-use ballast_sdk_tests::{Ballast, eventually, unique};
+use ballast_sdk_tests::{Ballast, eventually, process_ended, unique, written_pid};
 
 use crate::run_command::{home_file, launch, profile, wait_managed};
 
@@ -457,7 +457,7 @@ async fn a_cancel_task_cutoff_stops_a_running_command() {
         .send()
         .await
         .expect("UpdateMaintenanceWindow");
-    let mut parameters = shell(&["sleep 1000000"]);
+    let mut parameters = shell(&["sleep 1000000 & echo $! > \"$HOME/cut-off.pid\"; wait"]);
     if let Some(run) = parameters.run_command.as_mut() {
         run.parameters
             .get_or_insert_with(Default::default)
@@ -476,8 +476,11 @@ async fn a_cancel_task_cutoff_stops_a_running_command() {
         .await
         .expect("RegisterTaskWithMaintenanceWindow");
     start_soon(&ballast, &window_id).await;
+    let sleeper = written_pid(&home_file(&ballast, &ids[0], "cut-off.pid"), WAIT).await;
     let execution = ended(&ballast, &window_id).await;
     assert_eq!(status(execution.status()), "TIMED_OUT", "{execution:?}");
+    // The cutoff cancelled the command, so its script was stopped.
+    process_ended(sleeper, "the cut-off script's sleep to end", WAIT).await;
     let execution_id = execution.window_execution_id().unwrap();
     let task = tasks(&ballast, execution_id).await.remove(0);
     assert_eq!(status(task.status()), "TIMED_OUT");

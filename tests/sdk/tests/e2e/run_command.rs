@@ -12,7 +12,9 @@ use aws_sdk_ssm::types::{
     CommandInvocationStatus, CommandStatus, InstanceInformationStringFilter, PingStatus, Target,
 };
 use ballast_sdk_tests::fixtures::{AL2023, tag};
-use ballast_sdk_tests::{Ballast, error_code, eventually};
+use ballast_sdk_tests::{
+    Ballast, error_code, eventually, process_ended, process_runs, written_pid,
+};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -424,8 +426,12 @@ async fn timeouts_cancels_and_errors() {
     assert_eq!(invocation.status_details(), Some("ExecutionTimedOut"));
     assert_eq!(invocation.response_code(), 137);
 
-    // Cancel a long one.
-    let id = send_shell(&ballast, &instance, commands(&["sleep 600"])).await;
+    // Cancel a long one: the script stops, and what it started with it.
+    // (100,000 s is 2,000 s here, far past the deadlines below.)
+    let line = "sleep 100000 & echo $! > \"$HOME/cancelled.pid\"; wait";
+    let id = send_shell(&ballast, &instance, commands(&[line])).await;
+    let sleeper = written_pid(&home_file(&ballast, &instance, "cancelled.pid"), WAIT).await;
+    assert!(process_runs(sleeper));
     ssm.cancel_command()
         .command_id(&id)
         .send()
@@ -438,6 +444,7 @@ async fn timeouts_cancels_and_errors() {
         .await
         .expect("ListCommands");
     assert_eq!(out.commands()[0].status(), Some(&CommandStatus::Cancelled));
+    process_ended(sleeper, "the cancelled script's sleep to end", WAIT).await;
 
     // Errors.
     let unknown_document = ssm
