@@ -312,13 +312,15 @@ impl Agent {
         Ok(output.messages)
     }
 
-    /// The cancel switch of `message_id`, made off if it has none yet.
-    fn cancel_switch(&self, message_id: &str) -> watch::Receiver<bool> {
+    /// Runs `with` on the cancel switch of `message_id`, made off if it has
+    /// none yet.
+    fn with_switch<T>(&self, message_id: &str, with: impl FnOnce(&watch::Sender<bool>) -> T) -> T {
         let mut cancels = self.cancels.lock().unwrap_or_else(|e| e.into_inner());
-        cancels
-            .entry(message_id.to_owned())
-            .or_insert_with(|| watch::Sender::new(false))
-            .subscribe()
+        with(
+            cancels
+                .entry(message_id.to_owned())
+                .or_insert_with(|| watch::Sender::new(false)),
+        )
     }
 
     fn drop_cancel_switch(&self, message_id: &str) {
@@ -337,11 +339,9 @@ impl Agent {
             }
         };
         tracing::info!(message = payload.cancel_message_id, "agent: cancelling");
-        let mut cancels = self.cancels.lock().unwrap_or_else(|e| e.into_inner());
-        cancels
-            .entry(payload.cancel_message_id)
-            .or_insert_with(|| watch::Sender::new(false))
-            .send_replace(true);
+        self.with_switch(&payload.cancel_message_id, |switch| {
+            switch.send_replace(true)
+        });
     }
 
     /// Acknowledges a message and runs it, unless it is running already
@@ -391,7 +391,7 @@ impl Agent {
     /// Runs a message's steps and reports them. A reboot request is kept
     /// in `reboot/` before it is sent, so the rerun survives the reboot.
     async fn execute(&self, kept: Kept) {
-        let mut cancel = self.cancel_switch(&kept.message_id);
+        let mut cancel = self.with_switch(&kept.message_id, watch::Sender::subscribe);
         let result = runner::run(
             &kept.payload,
             kept.from,
