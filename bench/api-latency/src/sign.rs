@@ -44,13 +44,14 @@ impl SignMode {
 }
 
 /// One operation: its signing name, content type, `X-Amz-Target` (awsJson
-/// only) and body.
+/// only) and bodies, sent in turn (one for a read; two for a write, so that
+/// every request really changes what the server stores).
 #[derive(Debug, Clone)]
 pub struct Operation {
     service: &'static str,
     content_type: &'static str,
     target: Option<HeaderValue>,
-    body: Bytes,
+    bodies: Vec<Bytes>,
 }
 
 impl Operation {
@@ -67,7 +68,7 @@ impl Operation {
                 HeaderValue::try_from(format!("AmazonSSM.{action}"))
                     .expect("operation names are valid header values"),
             ),
-            body: Bytes::from(body.to_string()),
+            bodies: vec![json_body(&body)],
         }
     }
 
@@ -80,20 +81,26 @@ impl Operation {
     }
 
     /// `DynamoDB_20120810.PutItem` overwriting the benchmark item (about
-    /// 200 bytes: a string, a number and a string set).
+    /// 200 bytes: a string, a number and a string set). Two versions of
+    /// the item, differing in the number, alternate: a store that finds
+    /// the new item equal to the stored one may skip the write (SQLite
+    /// leaves an identical row's page clean, so nothing would reach the
+    /// disk), and a benchmark of writes must measure writes.
     pub fn put_item(table: &str) -> Operation {
-        Operation::dynamodb(
-            "PutItem",
+        let item = |count: &str| {
             serde_json::json!({
                 "TableName": table,
                 "Item": {
                     "pk": {"S": "bench-item"},
                     "title": {"S": "404 Not Found: A Coloring Book for the whole family, second edition"},
-                    "count": {"N": "12345.678"},
+                    "count": {"N": count},
                     "tags": {"SS": ["book", "coloring", "humour", "bench"]},
                 },
-            }),
-        )
+            })
+        };
+        let mut operation = Operation::dynamodb("PutItem", item("12345.678"));
+        operation.bodies.push(json_body(&item("12345.679")));
+        operation
     }
 
     fn dynamodb(action: &str, body: serde_json::Value) -> Operation {
@@ -104,7 +111,7 @@ impl Operation {
                 HeaderValue::try_from(format!("DynamoDB_20120810.{action}"))
                     .expect("operation names are valid header values"),
             ),
-            body: Bytes::from(body.to_string()),
+            bodies: vec![json_body(&body)],
         }
     }
 
@@ -144,9 +151,13 @@ impl Operation {
             service,
             content_type: FORM,
             target: None,
-            body: Bytes::from(form.finish()),
+            bodies: vec![Bytes::from(form.finish())],
         }
     }
+}
+
+fn json_body(body: &serde_json::Value) -> Bytes {
+    Bytes::from(body.to_string())
 }
 
 /// Produces signed requests for one operation against one endpoint,
@@ -156,7 +167,10 @@ pub struct Signer {
     operation: Operation,
     mode: SignMode,
     identity: Identity,
-    cached: Option<(Instant, Vec<(HeaderName, HeaderValue)>)>,
+    /// Which of the operation's bodies the next request carries.
+    turn: usize,
+    /// Per body, its signature headers and when they were computed.
+    cached: Vec<Option<(Instant, Vec<(HeaderName, HeaderValue)>)>>,
 }
 
 impl Signer {
@@ -164,18 +178,21 @@ impl Signer {
     pub fn new(endpoint: Endpoint, operation: Operation, mode: SignMode) -> Signer {
         let identity = Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "bench").into();
         Signer {
+            cached: vec![None; operation.bodies.len()],
             endpoint,
             operation,
             mode,
             identity,
-            cached: None,
+            turn: 0,
         }
     }
 
     /// The next request to send, signed now or with headers at most a
     /// second old.
     pub fn request(&mut self) -> anyhow::Result<Request<Full<Bytes>>> {
-        let signature = self.current_signature()?;
+        let body = self.turn;
+        self.turn = (self.turn + 1) % self.operation.bodies.len();
+        let signature = self.current_signature(body)?;
         let mut builder = Request::builder()
             .method(Method::POST)
             .uri(self.endpoint.uri())
@@ -188,19 +205,20 @@ impl Signer {
             builder = builder.header(name, value);
         }
         builder
-            .body(Full::new(self.operation.body.clone()))
+            .body(Full::new(self.operation.bodies[body].clone()))
             .context("building the request")
     }
 
-    /// The signature headers to attach, recomputed when the mode requires.
-    fn current_signature(&mut self) -> anyhow::Result<Vec<(HeaderName, HeaderValue)>> {
+    /// The signature headers to attach to body number `body`, recomputed
+    /// when the mode requires.
+    fn current_signature(&mut self, body: usize) -> anyhow::Result<Vec<(HeaderName, HeaderValue)>> {
         let fresh_enough = |at: &Instant| at.elapsed() < Duration::from_secs(1);
-        match (&self.cached, self.mode) {
+        match (&self.cached[body], self.mode) {
             (Some((at, headers)), SignMode::PerSecond) if fresh_enough(at) => Ok(headers.clone()),
             _ => {
-                let headers = self.sign_now()?;
+                let headers = self.sign_now(body)?;
                 if self.mode == SignMode::PerSecond {
-                    self.cached = Some((Instant::now(), headers.clone()));
+                    self.cached[body] = Some((Instant::now(), headers.clone()));
                 }
                 Ok(headers)
             }
@@ -208,8 +226,8 @@ impl Signer {
     }
 
     /// Computes SigV4 headers (`authorization`, `x-amz-date`) for the
-    /// operation at the current time.
-    fn sign_now(&self) -> anyhow::Result<Vec<(HeaderName, HeaderValue)>> {
+    /// operation with body number `body` at the current time.
+    fn sign_now(&self, body: usize) -> anyhow::Result<Vec<(HeaderName, HeaderValue)>> {
         let params = v4::SigningParams::builder()
             .identity(&self.identity)
             .region(REGION)
@@ -231,7 +249,7 @@ impl Signer {
             "POST",
             &uri,
             headers.into_iter(),
-            SignableBody::Bytes(&self.operation.body),
+            SignableBody::Bytes(&self.operation.bodies[body]),
         )
         .context("signable request")?;
         let (instructions, _) = sign(signable, &params)
@@ -292,8 +310,10 @@ mod tests {
         assert!(auth.contains("SignedHeaders=content-type;host;x-amz-date,"));
         assert!(!request.headers().contains_key("x-amz-target"));
         assert_eq!(
-            operation.body,
-            "Action=DescribeTargetHealth&Version=2015-12-01&TargetGroupArn=arn%3Aaws%3Aelasticloadbalancing%3Aus-east-1%3A000000000000%3Atargetgroup%2Fweb%2F0123"
+            operation.bodies,
+            [
+                "Action=DescribeTargetHealth&Version=2015-12-01&TargetGroupArn=arn%3Aaws%3Aelasticloadbalancing%3Aus-east-1%3A000000000000%3Atargetgroup%2Fweb%2F0123"
+            ]
         );
     }
 
@@ -303,5 +323,18 @@ mod tests {
         let a = signer.request().unwrap();
         let b = signer.request().unwrap();
         assert_eq!(a.headers()["authorization"], b.headers()["authorization"]);
+    }
+
+    #[test]
+    fn put_item_alternates_two_different_items_each_with_its_own_signature() {
+        let endpoint = Endpoint::parse("http://127.0.0.1:4566").unwrap();
+        let mut signer = Signer::new(endpoint, Operation::put_item("t"), SignMode::PerSecond);
+        let requests: Vec<_> = (0..4).map(|_| signer.request().unwrap()).collect();
+        let body = |i: usize| -> &Full<Bytes> { requests[i].body() };
+        let auth = |i: usize| requests[i].headers()["authorization"].clone();
+        assert_ne!(format!("{:?}", body(0)), format!("{:?}", body(1)));
+        assert_eq!(format!("{:?}", body(0)), format!("{:?}", body(2)));
+        assert_ne!(auth(0), auth(1));
+        assert_eq!(auth(1), auth(3));
     }
 }
