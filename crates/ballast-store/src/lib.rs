@@ -1,9 +1,11 @@
 //! Ballast's durable store: one SQLite database in WAL mode.
 //!
-//! The store is the single source of truth. Every mutation runs in one
+//! The store is the single source of truth. Every mutation runs in a
 //! transaction ([`Store::write`]) that is committed with `synchronous=FULL`
 //! before the API acknowledges it, so an acknowledged change survives
-//! `kill -9` (and power loss). Reads use their own connections (a small
+//! `kill -9` (and power loss). Writes that arrive together share one
+//! transaction and its sync (group commit, [`writer`]), each in its own
+//! savepoint. Reads use their own connections (a small
 //! pool: WAL lets readers run side by side), so they never wait for a
 //! writer or, up to the pool's size, for each other. Schema changes are versioned migrations
 //! ([`migrations`]) applied on open.
@@ -31,10 +33,11 @@ mod ssm_documents;
 mod sts;
 mod tags;
 mod volumes;
+mod writer;
 
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 
 use ballast_core::{Ids, Scope};
@@ -68,21 +71,22 @@ pub enum StoreError {
     /// where waiting for a commit is allowed.
     #[error("a write was attempted where only reads may run")]
     WriteNotAllowedHere,
+    /// The commit this write shared with others failed (its own error went
+    /// to the write that committed).
+    #[error("the commit shared with other writes failed: {0}")]
+    GroupCommit(String),
 }
 
 /// The database, with a writer connection and a pool of reader
 /// connections.
 #[derive(Debug)]
 pub struct Store {
-    writer: Mutex<Connection>,
+    writer: writer::Writer,
     readers: Vec<Mutex<Connection>>,
     /// Where the next read starts looking for a free reader.
     next_reader: AtomicUsize,
     path: PathBuf,
     emitter: Option<Emitter>,
-    /// How many write transactions have ended since the store opened
-    /// ([`Store::generation`]).
-    generation: AtomicU64,
 }
 
 /// What the store needs to put on EventBridge's default bus the events
@@ -100,7 +104,8 @@ pub struct Emitter {
 }
 
 /// A transaction, extended by each resource module with typed accessors.
-/// Rolled back when dropped unless [`Tx::commit`] ended it.
+/// A read transaction ends when dropped; a write's is ended by the
+/// [`writer`].
 ///
 /// Written here rather than with `rusqlite::Transaction`, which prepares
 /// `BEGIN` and `COMMIT` anew each time: on a read of one row that was a
@@ -146,12 +151,11 @@ impl Store {
             readers.push(Mutex::new(reader));
         }
         Ok(Store {
-            writer: Mutex::new(writer),
+            writer: writer::Writer::new(writer),
             readers,
             next_reader: AtomicUsize::new(0),
             path,
             emitter: None,
-            generation: AtomicU64::new(0),
         })
     }
 
@@ -174,15 +178,17 @@ impl Store {
         E: From<StoreError>,
     {
         let conn = self.reader();
-        let tx = Tx::begin(&conn, Begin::Read, None)?;
+        let tx = Tx::begin_read(&conn)?;
         let result = f(&tx);
         // A read transaction has nothing to commit; dropping it ends it.
         drop(tx);
         result
     }
 
-    /// Runs `f` in a write transaction, committed only if `f` succeeds. The
-    /// commit is durable when this returns.
+    /// Runs `f` in a write transaction, its changes kept only if `f`
+    /// succeeds. The commit is durable when this returns. Writes that
+    /// arrive while another runs share its commit ([`writer`]); each sees
+    /// the ones before it, as if they had run one after another.
     pub fn write<T, E>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T, E>) -> Result<T, E>
     where
         E: From<StoreError>,
@@ -191,23 +197,15 @@ impl Store {
             WRITES.set(Writes::Attempted);
             return Err(StoreError::WriteNotAllowedHere.into());
         }
-        let conn = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut tx = Tx::begin(&conn, Begin::Write, self.emitter.as_ref())?;
-        let value = f(&tx)?;
-        let committed = tx.commit();
-        // Counted even when the commit failed: whether anything changed is
-        // then unknown, and a memo read again costs only time.
-        self.generation.fetch_add(1, Ordering::Release);
-        committed?;
-        Ok(value)
+        self.writer.write(self.emitter.as_ref(), f)
     }
 
-    /// The number of write transactions that reached their commit since
-    /// the store opened. Any committed change to the data comes with a new
-    /// generation, counted after the commit and before [`Store::write`]
-    /// returns; [`Memo`] keeps values for one generation.
+    /// The number of commits attempted since the store opened. Any
+    /// committed change to the data comes with a new generation, counted
+    /// after its commit and before [`Store::write`] returns for any write
+    /// in it; [`Memo`] keeps values for one generation.
     pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
+        self.writer.commits()
     }
 
     /// A free reader connection, or, when every one is busy, the next one
@@ -226,14 +224,6 @@ impl Store {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
-}
-
-/// How a transaction starts: deferred for reads; immediate for writes, so
-/// the write lock is taken at once.
-#[derive(Debug, Clone, Copy)]
-enum Begin {
-    Read,
-    Write,
 }
 
 /// Whether this thread may write, and whether it tried to.
@@ -293,33 +283,16 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
 }
 
 impl Tx<'_> {
-    /// A transaction on `conn`, started as `begin` says.
-    fn begin<'c>(
-        conn: &'c Connection,
-        begin: Begin,
-        emitter: Option<&'c Emitter>,
-    ) -> Result<Tx<'c>, StoreError> {
+    /// A read transaction on `conn`: a consistent snapshot until dropped.
+    fn begin_read(conn: &Connection) -> Result<Tx<'_>, StoreError> {
         let mut tx = Tx {
             conn,
-            emitter,
+            emitter: None,
             open: false,
         };
-        tx.execute(
-            match begin {
-                Begin::Read => "BEGIN DEFERRED",
-                Begin::Write => "BEGIN IMMEDIATE",
-            },
-            [],
-        )?;
+        tx.execute("BEGIN DEFERRED", [])?;
         tx.open = true;
         Ok(tx)
-    }
-
-    /// Ends the transaction, keeping what it wrote.
-    fn commit(&mut self) -> Result<(), StoreError> {
-        self.execute("COMMIT", [])?;
-        self.open = false;
-        Ok(())
     }
 
     fn conn(&self) -> &Connection {
