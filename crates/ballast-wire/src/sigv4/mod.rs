@@ -3,16 +3,16 @@
 //! The expected signature covers exactly the headers the client listed in
 //! `SignedHeaders`, with their values, the path and query and the raw body
 //! as received, so whatever the SDKs sign, Ballast checks the same way.
-//! [`canonical`] writes what is signed; `aws-sigv4` derives the key and the
-//! signature. Only header authentication is supported; presigned query
+//! [`canonical`] writes what is signed; `aws-sigv4` derives the key (kept
+//! per thread by [`signing_key`]) and the signature. Only header authentication is supported; presigned query
 //! strings are answered with `MissingAuthenticationToken` (room is left for
 //! them in [`AuthError`]).
 
 mod canonical;
+mod signing_key;
 
 use std::time::{Duration, SystemTime};
 
-use aws_sigv4::sign::v4;
 use http::{HeaderMap, StatusCode};
 use subtle::ConstantTimeEq;
 use time::PrimitiveDateTime;
@@ -273,8 +273,14 @@ fn expected_signature(
     );
     let mut string_to_sign = String::with_capacity(128 + scope.len());
     canonical::string_to_sign(&mut string_to_sign, amz_date, &scope, &canonical_request);
-    let key = v4::generate_signing_key(&secret.secret_access_key, time, auth.region, auth.service);
-    Ok(v4::calculate_signature(key, string_to_sign.as_bytes()))
+    Ok(signing_key::signature(
+        &secret.secret_access_key,
+        auth.date,
+        time,
+        auth.region,
+        auth.service,
+        string_to_sign.as_bytes(),
+    ))
 }
 
 fn parse_amz_date(text: &str) -> Option<SystemTime> {
@@ -299,6 +305,7 @@ fn format_amz_date(t: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+    use aws_sigv4::sign::v4;
     use http::HeaderValue;
     use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};
