@@ -6,6 +6,7 @@
 mod agent;
 #[cfg(feature = "count-allocations")]
 mod allocations;
+mod api_threads;
 mod cli;
 mod event_scheduler;
 mod probe;

@@ -14,6 +14,7 @@ use ballast_proxy::{Proxy, ProxyOptions};
 use ballast_store::{Emitter, Store};
 use tokio::net::TcpListener;
 
+use crate::api_threads::ApiThreads;
 use crate::cli::{InstanceRuntime, UpArgs};
 
 /// `println!` that does not panic when stdout is gone (`ballast up | head`,
@@ -291,10 +292,12 @@ async fn serve(
         .run(background_stop),
     );
 
-    let served = axum::serve(listener, ballast_api::router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving the API");
+    let local = listener.local_addr()?;
+    let served = match ApiThreads::start(api_thread_count(), ballast_api::router(state), local) {
+        Ok(threads) => threads.serve(listener, shutdown_signal()).await,
+        Err(error) => Err(error),
+    }
+    .context("serving the API");
     stop_background.send_replace(true);
     if let Err(error) = sweeper_task.await {
         tracing::error!(%error, "the DynamoDB TTL sweeper stopped abnormally");
@@ -469,6 +472,11 @@ fn choose_runtime(args: &UpArgs, data_dir: &std::path::Path) -> anyhow::Result<R
             }
         }
     }
+}
+
+/// How many API threads serve connections: one per core, at most eight.
+fn api_thread_count() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().min(8))
 }
 
 /// Resolves on SIGINT or SIGTERM.
