@@ -9,6 +9,7 @@
 //! was cancelled) before looking again, so an `echo` sent to an instance
 //! starts within milliseconds without agents polling in a loop.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use ballast_core::ssm::command::{
@@ -75,7 +76,7 @@ routes! {
 /// GetMessages, long-polled: authorizes and looks for work, and while
 /// there is none waits for the mailbox to ring, up to [`LONG_POLL`].
 pub(crate) async fn get_messages(
-    state: ApiState,
+    state: Arc<ApiState>,
     ctx: RequestContext,
     request: ApiRequest,
 ) -> Result<WireResponse, ApiError> {

@@ -7,6 +7,8 @@
 //! id in the body and in `x-amzn-RequestId`. A panic in a handler becomes a
 //! 500 in the protocol's envelope; the server keeps serving.
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -28,10 +30,12 @@ use crate::{
 
 /// The API router: every path and method goes to [`handle`].
 pub fn router(state: ApiState) -> Router {
-    Router::new().fallback(handle).with_state(state)
+    // Behind one `Arc`, so that handing the state to a request (axum clones
+    // it for each) is one count, not a copy of every field.
+    Router::new().fallback(handle).with_state(Arc::new(state))
 }
 
-async fn handle(State(state): State<ApiState>, request: Request) -> Response {
+async fn handle(State(state): State<Arc<ApiState>>, request: Request) -> Response {
     let request_id = state.ids.request_id();
     let (parts, body) = request.into_parts();
     let guessed = guess_protocol(&parts.headers);
@@ -201,7 +205,7 @@ fn run_inline(state: &ApiState, ctx: &RequestContext, request: &ApiRequest) -> O
 
 /// Runs a request on the blocking pool, where a write may wait for its
 /// commit.
-async fn run_blocking(state: ApiState, ctx: RequestContext, request: ApiRequest) -> Outcome {
+async fn run_blocking(state: Arc<ApiState>, ctx: RequestContext, request: ApiRequest) -> Outcome {
     let request_id = ctx.request_id.clone();
     let service = request.service;
     tokio::task::spawn_blocking(move || {
