@@ -193,9 +193,8 @@ impl State {
             (true, false) => self.run("RELEASE member"),
             // Nobody else is in the transaction yet: drop all of it.
             (false, true) => {
-                let rolled_back = self.run("ROLLBACK");
                 self.lose("the write that opened it failed");
-                rolled_back
+                Ok(())
             }
             (false, false) => self
                 .run("ROLLBACK TO member")
@@ -212,9 +211,8 @@ impl State {
     /// Commits the open transaction for its group and wakes the group.
     fn commit(&mut self, commits: &AtomicU64) -> Result<(), StoreError> {
         let committed = self.run("COMMIT");
-        if committed.is_err() && !self.conn.is_autocommit() {
-            // If even the rollback fails, SQLite rolls back on next use.
-            let _ = self.run("ROLLBACK");
+        if committed.is_err() {
+            self.rollback_if_open();
         }
         // Counted even when the commit failed: whether anything changed is
         // then unknown, and a memo read again costs only time.
@@ -227,12 +225,21 @@ impl State {
         Ok(committed?)
     }
 
-    /// Ends the group whose transaction is gone, failing its writes.
+    /// Ends the group whose transaction is gone (or cannot go on),
+    /// failing its writes.
     fn lose(&mut self, why: &str) {
+        self.rollback_if_open();
         if let Some(group) = self.group.take() {
             group.settle(Err(why.to_owned()));
         }
         self.members = 0;
+    }
+
+    fn rollback_if_open(&self) {
+        if !self.conn.is_autocommit() {
+            // If even the rollback fails, SQLite rolls back on next use.
+            let _ = self.run("ROLLBACK");
+        }
     }
 
     fn run(&self, sql: &str) -> Result<(), rusqlite::Error> {
@@ -369,6 +376,26 @@ mod tests {
         assert!(b.is_ok());
         assert!(!tagged(&store, "a"));
         assert!(tagged(&store, "b"));
+    }
+
+    #[test]
+    fn no_write_of_a_transaction_that_vanished_is_acknowledged() {
+        // As SQLite does by itself after some I/O errors: the transaction
+        // is rolled back under the group's feet.
+        let (store, a, b, _, _dir) = pair(
+            |tx| tag(tx, "a"),
+            |store| {
+                store.write(|tx| {
+                    tag(tx, "b")?;
+                    tx.execute("ROLLBACK", []).map(drop)
+                })
+            },
+        );
+        assert!(matches!(a, Err(StoreError::GroupCommit(_))), "{a:?}");
+        assert!(matches!(b, Err(StoreError::GroupCommit(_))), "{b:?}");
+        assert!(!tagged(&store, "a") && !tagged(&store, "b"));
+        store.write(|tx| tag(tx, "c")).unwrap();
+        assert!(tagged(&store, "c"), "the writer works afterwards");
     }
 
     #[test]
