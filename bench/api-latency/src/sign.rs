@@ -170,8 +170,11 @@ pub struct Signer {
     /// Which of the operation's bodies the next request carries.
     turn: usize,
     /// Per body, its signature headers and when they were computed.
-    cached: Vec<Option<(Instant, Vec<(HeaderName, HeaderValue)>)>>,
+    cached: Vec<Option<(Instant, Headers)>>,
 }
+
+/// Signature headers to attach to a request.
+type Headers = Vec<(HeaderName, HeaderValue)>;
 
 impl Signer {
     /// A signer holding the default `test`/`test` credentials.
@@ -211,7 +214,7 @@ impl Signer {
 
     /// The signature headers to attach to body number `body`, recomputed
     /// when the mode requires.
-    fn current_signature(&mut self, body: usize) -> anyhow::Result<Vec<(HeaderName, HeaderValue)>> {
+    fn current_signature(&mut self, body: usize) -> anyhow::Result<Headers> {
         let fresh_enough = |at: &Instant| at.elapsed() < Duration::from_secs(1);
         match (&self.cached[body], self.mode) {
             (Some((at, headers)), SignMode::PerSecond) if fresh_enough(at) => Ok(headers.clone()),
@@ -227,7 +230,7 @@ impl Signer {
 
     /// Computes SigV4 headers (`authorization`, `x-amz-date`) for the
     /// operation with body number `body` at the current time.
-    fn sign_now(&self, body: usize) -> anyhow::Result<Vec<(HeaderName, HeaderValue)>> {
+    fn sign_now(&self, body: usize) -> anyhow::Result<Headers> {
         let params = v4::SigningParams::builder()
             .identity(&self.identity)
             .region(REGION)
