@@ -32,13 +32,15 @@ pub struct ApiThreads {
 }
 
 impl ApiThreads {
-    /// Starts `count` threads serving `router`; `local` is the address the
-    /// listener is bound to (what the threads' listeners report).
+    /// Starts `count` threads (at least one) serving `router`; `local` is
+    /// the address the listener is bound to (what the threads' listeners
+    /// report).
     pub fn start(count: usize, router: axum::Router, local: SocketAddr) -> anyhow::Result<Self> {
+        let count = count.max(1);
         let (stop, stopped) = watch::channel(false);
         let mut lanes = Vec::with_capacity(count);
         let mut threads = Vec::with_capacity(count);
-        for i in 0..count.max(1) {
+        for i in 0..count {
             let (lane, connections) = mpsc::unbounded_channel();
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
