@@ -14,7 +14,8 @@
 # Tunables (environment): DURATION (measured seconds per level, default 10),
 # WARMUP (seconds, default 2), CONCURRENCY (default 1,8), SIGN (per-request
 # or per-second, default per-request), PEERS (default
-# fakecloud,ministack,moto; any subset, or empty for Ballast alone).
+# fakecloud,ministack,moto; any subset, or empty for Ballast alone),
+# DURABILITY (Ballast's --durability: process, the default, or machine).
 #
 # For each server: spawn it on a free loopback port, time it to its first
 # 200 answer to a signed request, read its idle RSS, create the resources
@@ -31,6 +32,7 @@ WARMUP=${WARMUP:-2}
 CONCURRENCY=${CONCURRENCY:-1,8}
 SIGN=${SIGN:-per-request}
 PEERS=${PEERS-fakecloud,ministack,moto}
+DURABILITY=${DURABILITY:-process}
 FAKECLOUD_VERSION=0.51.0
 OPERATIONS=(get-parameter get-item put-item describe-target-health describe-instances)
 
@@ -94,7 +96,7 @@ peers=()
 step "ballast"
 port=$(free_port)
 bench_server ballast "$port" "$ballast" up --listen "127.0.0.1:$port" --data-dir "$work/ballast-data" \
-  --hosts-file off --instance-runtime process
+  --hosts-file off --instance-runtime process --durability "$DURABILITY"
 grep -q "is listening on http://127.0.0.1:$port" "$work/ballast.log" \
   || die "ballast never printed its listening banner"
 
@@ -120,8 +122,12 @@ fi
 
 step "results"
 machine_line
-echo "Ballast $("$ballast" --version | awk '{ print $2 }') (verifies SigV4 on every request, commits every write" \
-  "to SQLite with synchronous=FULL before answering) vs ${peers[*]:-no peer}; ${DURATION} s per level after" \
+case $DURABILITY in
+  machine) commits="commits every write to SQLite and syncs it to disk" ;;
+  *) commits="commits every write to SQLite" ;;
+esac
+echo "Ballast $("$ballast" --version | awk '{ print $2 }') (verifies SigV4 on every request, $commits" \
+  "before answering: --durability $DURABILITY) vs ${peers[*]:-no peer}; ${DURATION} s per level after" \
   "${WARMUP} s warm-up, one keep-alive connection per worker, load from a separate process."
 echo
 peer_list=$(IFS=,; echo "${peers[*]:-}")

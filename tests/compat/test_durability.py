@@ -93,9 +93,11 @@ def test_modifications_and_deletes_survive_kill9(server_factory, uid):
     assert error_code(e.value) == "ParameterNotFound"
 
 
-def test_rapid_writes_then_kill9(server_factory, uid):
-    """Every acknowledged version of a burst of overwrites is there after a crash."""
-    server = server_factory.new().start()
+@pytest.mark.parametrize("durability", ["process", "machine"])
+def test_rapid_writes_then_kill9(server_factory, uid, durability):
+    """Every acknowledged version of a burst of overwrites is there after a
+    crash, whether commits are synced to disk or only written."""
+    server = server_factory.new(extra_args=("--durability", durability)).start()
     ssm = server.client("ssm")
     name = f"/durable/{uid}/burst"
     ssm.put_parameter(Name=name, Value="0", Type="String")

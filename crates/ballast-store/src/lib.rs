@@ -1,11 +1,11 @@
 //! Ballast's durable store: one SQLite database in WAL mode.
 //!
 //! The store is the single source of truth. Every mutation runs in a
-//! transaction ([`Store::write`]) that is committed with `synchronous=FULL`
-//! before the API acknowledges it, so an acknowledged change survives
-//! `kill -9` (and power loss). Writes that arrive together share one
-//! transaction and its sync (group commit, [`writer`]), each in its own
-//! savepoint. Reads use their own connections (a small
+//! transaction ([`Store::write`]) that is committed before the API
+//! acknowledges it, so an acknowledged change survives `kill -9`; with
+//! [`Durability::Machine`] the commit is also synced to disk first, so it
+//! survives power loss. Writes that arrive together share one transaction
+//! (group commit, [`writer`]), each in its own savepoint. Reads use their own connections (a small
 //! pool: WAL lets readers run side by side), so they never wait for a
 //! writer or, up to the pool's size, for each other. Schema changes are versioned migrations
 //! ([`migrations`]) applied on open.
@@ -77,6 +77,32 @@ pub enum StoreError {
     GroupCommit(String),
 }
 
+/// What an acknowledged write survives.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// The end of Ballast's process (`kill -9`, a panic, the OOM killer).
+    /// A commit is written to the WAL file, in the kernel's page cache,
+    /// before the write returns; the kernel writes it to disk soon after.
+    /// An OS crash or power loss may lose the last commits, never the
+    /// database's consistency (SQLite's `synchronous=NORMAL` in WAL mode).
+    #[default]
+    Process,
+    /// The machine's end too (an OS crash, power loss): every commit waits
+    /// for the disk to sync the WAL (`synchronous=FULL`), about 0.2 ms on
+    /// a virtual disk, shared by the writes of one commit group.
+    Machine,
+}
+
+impl Durability {
+    /// The `synchronous` pragma that gives it.
+    fn synchronous(self) -> &'static str {
+        match self {
+            Durability::Process => "NORMAL",
+            Durability::Machine => "FULL",
+        }
+    }
+}
+
 /// The database, with a writer connection and a pool of reader
 /// connections.
 #[derive(Debug)]
@@ -130,15 +156,21 @@ impl Store {
     /// The database file inside a data directory.
     pub const FILE_NAME: &'static str = "ballast.db";
 
-    /// Opens (creating if needed) the store in `data_dir` and migrates it.
+    /// Opens (creating if needed) the store in `data_dir` and migrates it,
+    /// with the default [`Durability`].
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        Self::open_with(data_dir, Durability::default())
+    }
+
+    /// [`Store::open`] with a chosen [`Durability`].
+    pub fn open_with(data_dir: &Path, durability: Durability) -> Result<Store, StoreError> {
         std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
             path: data_dir.to_owned(),
             source,
         })?;
         let path = data_dir.join(Self::FILE_NAME);
         let mut writer = Connection::open(&path)?;
-        configure(&writer)?;
+        configure(&writer, durability)?;
         migrations::apply(&mut writer)?;
         let mut readers = Vec::new();
         for _ in 0..reader_count() {
@@ -273,11 +305,11 @@ fn reader_count() -> usize {
 /// would evict and re-prepare them under a mixed load.
 const STATEMENT_CACHE: usize = 512;
 
-fn configure(conn: &Connection) -> Result<(), StoreError> {
+fn configure(conn: &Connection, durability: Durability) -> Result<(), StoreError> {
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "synchronous", durability.synchronous())?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(())
 }
@@ -393,6 +425,24 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let tags = store.read(|tx| tx.tags("r1")).unwrap();
         assert_eq!(tags, [("k".to_owned(), "v".to_owned())]);
+    }
+
+    #[test]
+    fn durability_chooses_whether_a_commit_waits_for_the_disk() {
+        let synchronous = |durability| {
+            let dir = tempfile::tempdir().unwrap();
+            let store = Store::open_with(dir.path(), durability).unwrap();
+            store
+                .write(|tx| -> Result<i64, StoreError> {
+                    Ok(tx
+                        .conn()
+                        .pragma_query_value(None, "synchronous", |row| row.get(0))?)
+                })
+                .unwrap()
+        };
+        assert_eq!(synchronous(Durability::Process), 1, "NORMAL");
+        assert_eq!(synchronous(Durability::Machine), 2, "FULL");
+        assert_eq!(Durability::default(), Durability::Process);
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! The writer connection and its group commit: writes that arrive while
-//! another one runs share its transaction, and so its `fsync`.
+//! another one runs share its transaction, and so its commit.
 //!
-//! Why: with `synchronous=FULL` every commit waits for the disk to sync the
-//! WAL (about 0.2 ms on a virtual disk, more on many laptops). One commit
-//! per write would cap writes at the device's sync rate however many
-//! clients write at once. Instead a write that finishes while others wait
+//! Why: with [`crate::Durability::Machine`] every commit waits for the disk
+//! to sync the WAL (about 0.2 ms on a virtual disk, more on many laptops).
+//! One commit per write would cap writes at the device's sync rate however
+//! many clients write at once. (Without the sync a commit still costs WAL
+//! frame headers and lock traffic, which grouping shares too.) Instead a write that finishes while others wait
 //! for the writer leaves the transaction open for them, and the write that
 //! finds nobody waiting commits for the whole group. Each write still
 //! returns only after the commit that holds it, so an acknowledged write is

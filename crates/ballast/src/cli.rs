@@ -128,6 +128,26 @@ pub enum InstanceRuntime {
     Sandbox,
 }
 
+/// What an acknowledged API write survives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Durability {
+    /// The end of Ballast's process (`kill -9`, a crash): every write is
+    /// committed before its answer.
+    Process,
+    /// Also an OS crash or power loss: every commit is synced to disk
+    /// before its answer (slower writes).
+    Machine,
+}
+
+impl From<Durability> for ballast_store::Durability {
+    fn from(durability: Durability) -> Self {
+        match durability {
+            Durability::Process => ballast_store::Durability::Process,
+            Durability::Machine => ballast_store::Durability::Machine,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct UpArgs {
     /// Address and port of the API endpoint.
@@ -142,6 +162,11 @@ pub struct UpArgs {
     /// The region every resource lives in.
     #[arg(long, env = "BALLAST_REGION", default_value = "us-east-1")]
     pub region: String,
+
+    /// What an acknowledged write survives: `process` (`kill -9` of
+    /// Ballast) or `machine` (power loss too, each commit synced to disk).
+    #[arg(long, env = "BALLAST_DURABILITY", value_enum, default_value_t = Durability::Process)]
+    pub durability: Durability,
 
     /// Multiplies every AWS-facing duration (health-check intervals,
     /// deregistration delays, grace periods) so tests and demos run fast;

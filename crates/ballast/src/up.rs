@@ -59,7 +59,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     let data_dir = args.data_dir();
     let ids = Arc::new(Ids::from_entropy());
     let scope = Scope::new(args.region.clone());
-    let store = Store::open(&data_dir)
+    let store = Store::open_with(&data_dir, args.durability.into())
         .with_context(|| format!("opening the store in {}", data_dir.display()))?
         .with_emitter(Emitter {
             scope: scope.clone(),
