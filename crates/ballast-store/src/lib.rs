@@ -5,10 +5,11 @@
 //! acknowledges it, so an acknowledged change survives `kill -9`; with
 //! [`Durability::Machine`] the commit is also synced to disk first, so it
 //! survives power loss. Writes that arrive together share one transaction
-//! (group commit, [`writer`]), each in its own savepoint. Reads use their own connections (a small
-//! pool: WAL lets readers run side by side), so they never wait for a
-//! writer or, up to the pool's size, for each other. Schema changes are versioned migrations
-//! ([`migrations`]) applied on open.
+//! (group commit, [`writer`]), each in its own savepoint. Reads use their
+//! own connections (a small pool: WAL lets readers run side by side), so
+//! they never wait for a writer or, up to the pool's size, for each other.
+//! Schema changes are versioned migrations ([`migrations`]) applied on
+//! open.
 //!
 //! Each resource family adds methods to [`Tx`] in its own module.
 

@@ -5,11 +5,12 @@
 //! to sync the WAL (about 0.2 ms on a virtual disk, more on many laptops).
 //! One commit per write would cap writes at the device's sync rate however
 //! many clients write at once. (Without the sync a commit still costs WAL
-//! frame headers and lock traffic, which grouping shares too.) Instead a write that finishes while others wait
-//! for the writer leaves the transaction open for them, and the write that
-//! finds nobody waiting commits for the whole group. Each write still
-//! returns only after the commit that holds it, so an acknowledged write is
-//! as durable as before.
+//! frame headers and lock traffic, which grouping shares too.) Instead a
+//! write that finishes while others wait for the writer leaves the
+//! transaction open for them, and the write that finds nobody waiting
+//! commits for the whole group. Each write still returns only after the
+//! commit that holds it, so an acknowledged write is as durable as one
+//! committed alone.
 //!
 //! A write that joins an open transaction runs inside a savepoint, so its
 //! failure (or panic) undoes only its own changes. A group is closed after
