@@ -17,6 +17,7 @@ use bytes::Bytes;
 use http::{HeaderValue, StatusCode, header};
 use http_body_util::BodyExt;
 
+use ballast_store::Durability;
 use ballast_wire::request::Rejection;
 use ballast_wire::sigv4::{self, SignedRequest};
 use ballast_wire::{
@@ -140,11 +141,11 @@ async fn handle(State(state): State<Arc<ApiState>>, request: Request) -> Respons
             .unwrap_or_else(|error| encode_error(Some(service), protocol, &request_id, &error));
         return respond(&request_id, wire);
     }
-    let inline = reads_only(&api_request);
-    let outcome = match inline.then(|| run_inline(&state, &ctx, &api_request)) {
+    let inline = inline_writes(&state, &api_request);
+    let outcome = match inline.map(|writes| run_inline(&state, &ctx, &api_request, writes)) {
         Some(Some(outcome)) => outcome,
-        misjudged => {
-            if misjudged.is_some() {
+        refused => {
+            if refused.is_some() && inline == Some(InlineWrites::Refused) {
                 tracing::warn!(
                     request_id,
                     operation = api_request.operation,
@@ -186,18 +187,65 @@ fn reads_only(request: &ApiRequest) -> bool {
         && !(request.service == Service::Ssm && SETTLING.contains(&operation))
 }
 
+/// Item and parameter writes: operations whose handler does one store
+/// transaction and nothing else (no files, no processes), so they may run
+/// on the async thread when the writer is free. By name, as
+/// [`reads_only`].
+fn small_write(request: &ApiRequest) -> bool {
+    let operations: &[&str] = match request.service {
+        Service::DynamoDb => &["PutItem", "UpdateItem", "DeleteItem"],
+        Service::Ssm => &["PutParameter", "DeleteParameter", "LabelParameterVersion"],
+        _ => &[],
+    };
+    operations.contains(&request.operation.as_str())
+}
+
+/// How the store's writes are to be treated when a request runs on the
+/// async thread that decoded it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum InlineWrites {
+    /// A read: any write is refused (and the request runs again on the
+    /// blocking pool).
+    Refused,
+    /// A small write: it runs if the writer is free at once, else the
+    /// request runs on the blocking pool, where it may wait.
+    IfFree,
+}
+
+/// Whether a request runs on the async thread, and how its writes are
+/// treated there; `None` for the blocking pool. A small write runs inline
+/// only when commits wait for no disk ([`Durability::Process`]).
+fn inline_writes(state: &ApiState, request: &ApiRequest) -> Option<InlineWrites> {
+    if reads_only(request) {
+        Some(InlineWrites::Refused)
+    } else if small_write(request) && state.store.durability() == Durability::Process {
+        Some(InlineWrites::IfFree)
+    } else {
+        None
+    }
+}
+
 type Outcome = Result<WireResponse, ApiError>;
 
-/// Runs a read-only request here, with writes refused. `None` when the
-/// handler tried to write after all: nothing was changed, and the request
-/// is to run again on the blocking pool.
-fn run_inline(state: &ApiState, ctx: &RequestContext, request: &ApiRequest) -> Option<Outcome> {
+/// Runs a request here, its writes treated as `writes` says. `None` when a
+/// write was refused: nothing was changed, and the request is to run again
+/// on the blocking pool.
+fn run_inline(
+    state: &ApiState,
+    ctx: &RequestContext,
+    request: &ApiRequest,
+    writes: InlineWrites,
+) -> Option<Outcome> {
     let run = || {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             authorize::check(state, ctx, request).and_then(|()| dispatch(state, ctx, request))
         }))
     };
-    match ballast_store::without_writes(run)? {
+    let ran = match writes {
+        InlineWrites::Refused => ballast_store::without_writes(run),
+        InlineWrites::IfFree => ballast_store::writes_if_free(run),
+    };
+    match ran? {
         Ok(outcome) => Some(outcome),
         Err(_panic) => Some(Err(panicked(&ctx.request_id, request.service))),
     }

@@ -1,6 +1,8 @@
-//! Reads run on the async thread that decoded them; writes go to the
-//! blocking pool, where waiting for a commit is allowed. Observed as a
-//! user would: with the blocking pool busy, reads are still answered.
+//! Reads run on the async thread that decoded them, and so do small writes
+//! (item and parameter writes) when the writer is free; other writes go to
+//! the blocking pool, where waiting is allowed. Observed as a user would:
+//! with the blocking pool busy, reads and small writes are still answered,
+//! and other writes wait.
 
 // Integration tests unwrap freely; the product code may not.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -46,11 +48,18 @@ fn reads_are_answered_while_the_blocking_pool_is_busy() {
             json!({"Name": "/app/colour"}),
         ));
         let read = tokio::time::timeout(Duration::from_secs(5), read).await;
-
-        let write = api.root(Call::json(
+        let small_write = api.root(Call::json(
             "ssm",
             "PutParameter",
             json!({"Name": "/app/size", "Value": "L", "Type": "String"}),
+        ));
+        let small_write = tokio::time::timeout(Duration::from_secs(5), small_write).await;
+
+        let write = api.root(Call::json(
+            "ssm",
+            "AddTagsToResource",
+            json!({"ResourceType": "Parameter", "ResourceId": "/app/size",
+                   "Tags": [{"Key": "team", "Value": "web"}]}),
         ));
         tokio::pin!(write);
         let write_waited = tokio::time::timeout(Duration::from_millis(200), &mut write)
@@ -61,7 +70,18 @@ fn reads_are_answered_while_the_blocking_pool_is_busy() {
         busy.await.unwrap().unwrap();
         let read = read.expect("the read waited for the blocking pool").ok();
         assert!(read.body.contains(r#""Value":"blue""#), "{}", read.body);
-        assert!(write_waited, "a write ran without the blocking pool");
+        let small_write = small_write
+            .expect("the small write waited for the blocking pool")
+            .ok();
+        assert!(
+            small_write.body.contains(r#""Version":1"#),
+            "{}",
+            small_write.body
+        );
+        assert!(
+            write_waited,
+            "a tagging write ran without the blocking pool"
+        );
         write.await.ok();
         let size = api
             .root(Call::json(
@@ -72,6 +92,40 @@ fn reads_are_answered_while_the_blocking_pool_is_busy() {
             .await
             .ok();
         assert!(size.body.contains(r#""Value":"L""#), "{}", size.body);
+        let tags = api
+            .root(Call::json(
+                "ssm",
+                "ListTagsForResource",
+                json!({"ResourceType": "Parameter", "ResourceId": "/app/size"}),
+            ))
+            .await
+            .ok();
+        assert!(tags.body.contains(r#""Value":"web""#), "{}", tags.body);
+    });
+}
+
+#[test]
+fn small_writes_wait_for_the_blocking_pool_when_commits_are_synced() {
+    let rt = runtime_with_one_blocking_thread();
+    rt.block_on(async {
+        let api = Api::with_durability(ballast_store::Durability::Machine);
+        let (release, released) = mpsc::channel::<()>();
+        let busy =
+            tokio::task::spawn_blocking(move || released.recv_timeout(Duration::from_secs(30)));
+
+        let write = api.root(Call::json(
+            "ssm",
+            "PutParameter",
+            json!({"Name": "/app/size", "Value": "L", "Type": "String"}),
+        ));
+        tokio::pin!(write);
+        let waited = tokio::time::timeout(Duration::from_millis(200), &mut write)
+            .await
+            .is_err();
+        release.send(()).unwrap();
+        busy.await.unwrap().unwrap();
+        assert!(waited, "a synced write ran on the async thread");
+        write.await.ok();
     });
 }
 

@@ -16,6 +16,7 @@
 mod addresses;
 mod automation;
 mod autoscaling;
+mod checkpoint;
 mod commands;
 mod dynamodb;
 mod ec2;
@@ -76,6 +77,8 @@ pub enum StoreError {
     /// to the write that committed).
     #[error("the commit shared with other writes failed: {0}")]
     GroupCommit(String),
+    #[error("cannot start the checkpoint thread: {0}")]
+    Checkpointer(std::io::Error),
 }
 
 /// What an acknowledged write survives.
@@ -109,6 +112,7 @@ impl Durability {
 #[derive(Debug)]
 pub struct Store {
     writer: writer::Writer,
+    durability: Durability,
     readers: Vec<Mutex<Connection>>,
     /// Where the next read starts looking for a free reader.
     next_reader: AtomicUsize,
@@ -173,6 +177,12 @@ impl Store {
         let mut writer = Connection::open(&path)?;
         configure(&writer, durability)?;
         migrations::apply(&mut writer)?;
+        // The checkpoint thread checkpoints instead ([`checkpoint`]).
+        writer.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let checkpoints = Connection::open(&path)?;
+        configure(&checkpoints, durability)?;
+        let checkpointer =
+            checkpoint::Checkpointer::start(checkpoints).map_err(StoreError::Checkpointer)?;
         let mut readers = Vec::new();
         for _ in 0..reader_count() {
             let reader = Connection::open_with_flags(
@@ -184,7 +194,8 @@ impl Store {
             readers.push(Mutex::new(reader));
         }
         Ok(Store {
-            writer: writer::Writer::new(writer),
+            writer: writer::Writer::new(writer, checkpointer),
+            durability,
             readers,
             next_reader: AtomicUsize::new(0),
             path,
@@ -203,6 +214,11 @@ impl Store {
     /// Where the database file is.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// What an acknowledged write survives.
+    pub fn durability(&self) -> Durability {
+        self.durability
     }
 
     /// Runs `f` in a read-only transaction over a consistent snapshot.
@@ -226,11 +242,25 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        if WRITES.get() != Writes::Allowed {
-            WRITES.set(Writes::Attempted);
-            return Err(StoreError::WriteNotAllowedHere.into());
+        match WRITES.get() {
+            Writes::Allowed => self.writer.write(self.emitter.as_ref(), f),
+            Writes::IfFree => match self.writer.try_write(self.emitter.as_ref(), f) {
+                Some(result) => {
+                    // Something may be committed: the run must go on
+                    // here, so its later writes wait if they must.
+                    WRITES.set(Writes::Allowed);
+                    result
+                }
+                None => {
+                    WRITES.set(Writes::Attempted);
+                    Err(StoreError::WriteNotAllowedHere.into())
+                }
+            },
+            Writes::Refused | Writes::Attempted => {
+                WRITES.set(Writes::Attempted);
+                Err(StoreError::WriteNotAllowedHere.into())
+            }
         }
-        self.writer.write(self.emitter.as_ref(), f)
     }
 
     /// The number of commits attempted since the store opened. Any
@@ -264,6 +294,9 @@ impl Store {
 enum Writes {
     Allowed,
     Refused,
+    /// The first write runs only if the writer is free ([`writes_if_free`]).
+    IfFree,
+    /// A write was refused.
     Attempted,
 }
 
@@ -281,17 +314,41 @@ thread_local! {
 /// misjudged as a read) costs a second run, never a blocked thread or a lost
 /// write. The marker is restored even if `f` panics.
 pub fn without_writes<R>(f: impl FnOnce() -> R) -> Option<R> {
+    run_marked(Writes::Refused, f)
+}
+
+/// Runs `f` with its first [`Store::write`] run only if the writer is
+/// free at once, in a transaction of its own; later writes run as usual.
+/// `None` when that first write was refused: nothing was written, and the
+/// caller runs the work again where a write may wait.
+///
+/// Why: with [`Durability::Process`] a commit waits for no disk (the
+/// checkpoint thread syncs), so an API thread can run a small write itself
+/// instead of hopping to a blocking thread and back, as long as it never
+/// waits for another write. The marker is restored even if `f` panics.
+pub fn writes_if_free<R>(f: impl FnOnce() -> R) -> Option<R> {
+    run_marked(Writes::IfFree, f)
+}
+
+/// Runs `f` with this thread's marker set to `mark`; `None` when a write
+/// was refused.
+fn run_marked<R>(mark: Writes, f: impl FnOnce() -> R) -> Option<R> {
     struct Restore(Writes);
     impl Drop for Restore {
         fn drop(&mut self) {
-            // An inner run's attempt is the outer run's too.
-            let attempted = WRITES.get() == Writes::Attempted && self.0 == Writes::Refused;
-            WRITES.set(if attempted { Writes::Attempted } else { self.0 });
+            let restored = match (self.0, WRITES.get()) {
+                // An inner run's refusal is the outer run's too.
+                (Writes::Refused | Writes::IfFree, Writes::Attempted) => Writes::Attempted,
+                // An inner run wrote: the outer one must not be run again.
+                (Writes::IfFree, Writes::Allowed) => Writes::Allowed,
+                (outer, _) => outer,
+            };
+            WRITES.set(restored);
         }
     }
-    let _restore = Restore(WRITES.replace(Writes::Refused));
+    let _restore = Restore(WRITES.replace(mark));
     let result = f();
-    (WRITES.get() == Writes::Refused).then_some(result)
+    (WRITES.get() != Writes::Attempted).then_some(result)
 }
 
 /// How many reader connections the pool holds: one per core, at least two
@@ -464,6 +521,55 @@ mod tests {
         // Outside, writes run again, also after a run that panicked.
         let panicked = std::panic::catch_unwind(|| without_writes(|| panic!("handler bug")));
         assert!(panicked.is_err());
+        store
+            .write(|tx| tx.put_tags("r1", &[("k".into(), "v".into())]))
+            .unwrap();
+        assert_eq!(store.read(|tx| tx.tags("r1")).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn writes_if_free_writes_when_the_writer_is_free() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let ran = writes_if_free(|| {
+            store.write(|tx| tx.put_tags("r1", &[("k".into(), "v".into())]))?;
+            // Once one write ran, the next may wait: it is not refused.
+            store.write(|tx| tx.put_tags("r2", &[("k".into(), "v".into())]))
+        });
+        assert!(matches!(ran, Some(Ok(()))), "{ran:?}");
+        assert_eq!(store.read(|tx| tx.tags("r1")).unwrap().len(), 1);
+        assert_eq!(store.read(|tx| tx.tags("r2")).unwrap().len(), 1);
+        assert_eq!(store.generation(), 2, "each write committed alone");
+    }
+
+    #[test]
+    fn writes_if_free_refuses_while_another_write_holds_the_writer() {
+        use std::sync::mpsc;
+
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(dir.path()).unwrap());
+        let (inside, is_inside) = mpsc::channel();
+        let (release, released) = mpsc::channel::<()>();
+        let holder = {
+            let store = Arc::clone(&store);
+            std::thread::spawn(move || {
+                store.write(|tx| {
+                    inside.send(()).unwrap();
+                    released.recv().unwrap();
+                    tx.put_tags("held", &[("k".into(), "v".into())])
+                })
+            })
+        };
+        is_inside.recv().unwrap();
+        let refused =
+            writes_if_free(|| store.write(|tx| tx.put_tags("r1", &[("k".into(), "v".into())])));
+        release.send(()).unwrap();
+        holder.join().unwrap().unwrap();
+        assert!(refused.is_none(), "the write should have been refused");
+        assert!(store.read(|tx| tx.tags("r1")).unwrap().is_empty());
+        assert_eq!(store.read(|tx| tx.tags("held")).unwrap().len(), 1);
+
+        // Outside the run, writes wait as usual again.
         store
             .write(|tx| tx.put_tags("r1", &[("k".into(), "v".into())]))
             .unwrap();

@@ -19,10 +19,11 @@
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, TryLockError};
 
 use rusqlite::Connection;
 
+use crate::checkpoint::Checkpointer;
 use crate::{Emitter, StoreError, Tx};
 
 /// The most writes one transaction gathers before it is committed.
@@ -37,6 +38,8 @@ pub(crate) struct Writer {
     waiting: AtomicUsize,
     /// Commits attempted since the store opened ([`crate::Store::generation`]).
     commits: AtomicU64,
+    /// Told of every commit, so the WAL is checkpointed off this path.
+    checkpointer: Checkpointer,
 }
 
 #[derive(Debug)]
@@ -85,7 +88,7 @@ struct Member {
 }
 
 impl Writer {
-    pub(crate) fn new(conn: Connection) -> Writer {
+    pub(crate) fn new(conn: Connection, checkpointer: Checkpointer) -> Writer {
         Writer {
             state: Mutex::new(State {
                 conn,
@@ -94,6 +97,7 @@ impl Writer {
             }),
             waiting: AtomicUsize::new(0),
             commits: AtomicU64::new(0),
+            checkpointer,
         }
     }
 
@@ -114,13 +118,51 @@ impl Writer {
         E: From<StoreError>,
     {
         self.waiting.fetch_add(1, Ordering::SeqCst);
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         self.waiting.fetch_sub(1, Ordering::SeqCst);
+        self.run(state, emitter, f, Grouping::HandOn)
+    }
 
+    /// Runs `f` as [`Writer::write`] does, in a transaction of its own,
+    /// if the writer is free; `None`, having run nothing, when another
+    /// write holds it, waits for it, or has left its transaction open to
+    /// one. So the caller never waits for another write.
+    pub(crate) fn try_write<T, E>(
+        &self,
+        emitter: Option<&Emitter>,
+        f: impl FnOnce(&Tx<'_>) -> Result<T, E>,
+    ) -> Option<Result<T, E>>
+    where
+        E: From<StoreError>,
+    {
+        if self.waiting.load(Ordering::SeqCst) > 0 {
+            return None;
+        }
+        let state = match self.state.try_lock() {
+            Ok(state) => state,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => return None,
+        };
+        if state.group.is_some() {
+            return None;
+        }
+        Some(self.run(state, emitter, f, Grouping::Alone))
+    }
+
+    fn run<T, E>(
+        &self,
+        mut state: MutexGuard<'_, State>,
+        emitter: Option<&Emitter>,
+        f: impl FnOnce(&Tx<'_>) -> Result<T, E>,
+        grouping: Grouping,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
         let member = match state.join() {
             Ok(member) => member,
             Err(error) => {
-                self.hand_on_or_commit(state);
+                self.hand_on_or_commit(state, grouping);
                 return Err(StoreError::Sqlite(error).into());
             }
         };
@@ -133,7 +175,7 @@ impl Writer {
             panic::catch_unwind(AssertUnwindSafe(|| f(&tx)))
         };
         state.leave(&member, matches!(outcome, Ok(Ok(_))));
-        let committed = self.hand_on_or_commit(state);
+        let committed = self.hand_on_or_commit(state, grouping);
 
         let value = match outcome {
             Ok(result) => result?,
@@ -147,15 +189,33 @@ impl Writer {
     }
 
     /// Leaves the open transaction to a write about to join it, or commits
-    /// it (`Some` with the commit's result) when none is or the group is
-    /// full. Either way the writer is free again.
+    /// it (`Some` with the commit's result) when none is, the group is
+    /// full, or the write is to be alone. Either way the writer is free
+    /// again.
     fn hand_on_or_commit(
         &self,
         mut state: MutexGuard<'_, State>,
+        grouping: Grouping,
     ) -> Option<Result<(), StoreError>> {
-        let joiner = self.waiting.load(Ordering::SeqCst) > 0 && state.members < MAX_GROUP;
-        (state.group.is_some() && !joiner).then(|| state.commit(&self.commits))
+        let joiner = grouping == Grouping::HandOn
+            && self.waiting.load(Ordering::SeqCst) > 0
+            && state.members < MAX_GROUP;
+        if state.group.is_none() || joiner {
+            return None;
+        }
+        let committed = state.commit(&self.commits);
+        drop(state);
+        self.checkpointer.committed();
+        Some(committed)
     }
+}
+
+/// Whether a write may leave its transaction open to writes waiting for
+/// the writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Grouping {
+    HandOn,
+    Alone,
 }
 
 impl State {

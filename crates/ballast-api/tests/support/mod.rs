@@ -189,8 +189,13 @@ impl Reply {
 
 impl Api {
     pub fn new() -> Api {
+        Api::with_durability(ballast_store::Durability::default())
+    }
+
+    /// An API over a store with the given durability.
+    pub fn with_durability(durability: ballast_store::Durability) -> Api {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let store = Store::open(dir.path()).expect("open store");
+        let store = Store::open_with(dir.path(), durability).expect("open store");
         let clock = Arc::new(ManualClock::new(SystemTime::now()));
         let state = ApiState {
             store: Arc::new(store),
