@@ -16,6 +16,8 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
+use crate::StoreError;
+
 /// Commits between checkpoints under a steady load. A small write's
 /// commit adds two to four pages to the WAL, so this keeps the WAL near
 /// SQLite's own threshold of 1,000 pages.
@@ -46,14 +48,18 @@ struct Due {
 }
 
 impl Checkpointer {
-    /// Starts the thread, which checkpoints through `conn`.
-    pub(crate) fn start(conn: Connection) -> std::io::Result<Checkpointer> {
+    /// Starts the thread, which checkpoints through a connection that
+    /// `open` makes there (so start-up does not wait for it), and makes
+    /// again at the next checkpoint if it failed.
+    pub(crate) fn start(
+        open: impl Fn() -> Result<Connection, StoreError> + Send + 'static,
+    ) -> std::io::Result<Checkpointer> {
         let shared = Arc::new(Shared::default());
         let thread = std::thread::Builder::new()
             .name("ballast-checkpoint".into())
             .spawn({
                 let shared = Arc::clone(&shared);
-                move || shared.run(&conn)
+                move || shared.run(open)
             })?;
         Ok(Checkpointer {
             shared,
@@ -87,7 +93,8 @@ impl Shared {
         self.due.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn run(&self, conn: &Connection) {
+    fn run(&self, open: impl Fn() -> Result<Connection, StoreError>) {
+        let mut conn = None;
         let mut due = self.lock();
         while !due.stop {
             due = match due.commits {
@@ -98,12 +105,12 @@ impl Shared {
                         .wait_timeout(due, IDLE)
                         .unwrap_or_else(PoisonError::into_inner);
                     if waited.timed_out() && !due.stop {
-                        self.checkpoint(conn, due)
+                        self.checkpoint(&mut conn, &open, due)
                     } else {
                         due
                     }
                 }
-                _ => self.checkpoint(conn, due),
+                _ => self.checkpoint(&mut conn, &open, due),
             };
         }
     }
@@ -111,16 +118,27 @@ impl Shared {
     /// Checkpoints what the WAL holds, without holding the lock meanwhile.
     fn checkpoint<'a>(
         &'a self,
-        conn: &Connection,
+        conn: &mut Option<Connection>,
+        open: &impl Fn() -> Result<Connection, StoreError>,
         mut due: MutexGuard<'a, Due>,
     ) -> MutexGuard<'a, Due> {
         due.commits = 0;
         drop(due);
-        if let Err(error) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+        let checkpointed = match conn {
+            Some(conn) => passive(conn),
+            None => open().and_then(|opened| passive(conn.insert(opened))),
+        };
+        if let Err(error) = checkpointed {
             tracing::warn!(%error, "checkpointing the store's WAL");
         }
         self.lock()
     }
+}
+
+/// A checkpoint that waits for no reader or writer.
+fn passive(conn: &Connection) -> Result<(), StoreError> {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+    Ok(())
 }
 
 #[cfg(test)]

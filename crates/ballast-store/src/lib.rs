@@ -179,10 +179,15 @@ impl Store {
         migrations::apply(&mut writer)?;
         // The checkpoint thread checkpoints instead ([`checkpoint`]).
         writer.pragma_update(None, "wal_autocheckpoint", 0)?;
-        let checkpoints = Connection::open(&path)?;
-        configure(&checkpoints, durability)?;
-        let checkpointer =
-            checkpoint::Checkpointer::start(checkpoints).map_err(StoreError::Checkpointer)?;
+        let checkpointer = checkpoint::Checkpointer::start({
+            let path = path.clone();
+            move || {
+                let conn = Connection::open(&path)?;
+                configure(&conn, durability)?;
+                Ok(conn)
+            }
+        })
+        .map_err(StoreError::Checkpointer)?;
         let mut readers = Vec::new();
         for _ in 0..reader_count() {
             let reader = Connection::open_with_flags(
