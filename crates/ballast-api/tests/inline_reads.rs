@@ -24,6 +24,26 @@ fn runtime_with_one_blocking_thread() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+/// The only blocking thread, taken until released.
+struct BusyPool {
+    release: mpsc::Sender<()>,
+    task: tokio::task::JoinHandle<Result<(), mpsc::RecvTimeoutError>>,
+}
+
+impl BusyPool {
+    fn take() -> BusyPool {
+        let (release, released) = mpsc::channel::<()>();
+        let task =
+            tokio::task::spawn_blocking(move || released.recv_timeout(Duration::from_secs(30)));
+        BusyPool { release, task }
+    }
+
+    async fn release(self) {
+        self.release.send(()).unwrap();
+        self.task.await.unwrap().unwrap();
+    }
+}
+
 #[test]
 fn reads_are_answered_while_the_blocking_pool_is_busy() {
     let rt = runtime_with_one_blocking_thread();
@@ -37,10 +57,7 @@ fn reads_are_answered_while_the_blocking_pool_is_busy() {
         .await
         .ok();
 
-        // Take the only blocking thread until the test lets it go.
-        let (release, released) = mpsc::channel::<()>();
-        let busy =
-            tokio::task::spawn_blocking(move || released.recv_timeout(Duration::from_secs(30)));
+        let busy = BusyPool::take();
 
         let read = api.root(Call::json(
             "ssm",
@@ -66,8 +83,7 @@ fn reads_are_answered_while_the_blocking_pool_is_busy() {
             .await
             .is_err();
 
-        release.send(()).unwrap();
-        busy.await.unwrap().unwrap();
+        busy.release().await;
         let read = read.expect("the read waited for the blocking pool").ok();
         assert!(read.body.contains(r#""Value":"blue""#), "{}", read.body);
         let small_write = small_write
@@ -109,9 +125,7 @@ fn small_writes_wait_for_the_blocking_pool_when_commits_are_synced() {
     let rt = runtime_with_one_blocking_thread();
     rt.block_on(async {
         let api = Api::with_durability(ballast_store::Durability::Machine);
-        let (release, released) = mpsc::channel::<()>();
-        let busy =
-            tokio::task::spawn_blocking(move || released.recv_timeout(Duration::from_secs(30)));
+        let busy = BusyPool::take();
 
         let write = api.root(Call::json(
             "ssm",
@@ -122,8 +136,7 @@ fn small_writes_wait_for_the_blocking_pool_when_commits_are_synced() {
         let waited = tokio::time::timeout(Duration::from_millis(200), &mut write)
             .await
             .is_err();
-        release.send(()).unwrap();
-        busy.await.unwrap().unwrap();
+        busy.release().await;
         assert!(waited, "a synced write ran on the async thread");
         write.await.ok();
     });

@@ -428,28 +428,56 @@ impl Tx<'_> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::mpsc;
+    use std::thread::JoinHandle;
+
     use super::*;
+
+    /// A transaction held open on another thread until released.
+    struct Held<T> {
+        release: mpsc::Sender<()>,
+        thread: JoinHandle<T>,
+    }
+
+    impl<T: Send + 'static> Held<T> {
+        /// Runs `transaction` (a read or a write of `store`) on another
+        /// thread; it calls the function it is given where it is to stay
+        /// until released. Returns once it is there.
+        fn start(
+            store: &Arc<Store>,
+            transaction: impl FnOnce(&Store, &dyn Fn()) -> T + Send + 'static,
+        ) -> Held<T> {
+            let (inside, is_inside) = mpsc::channel();
+            let (release, released) = mpsc::channel::<()>();
+            let store = Arc::clone(store);
+            let thread = std::thread::spawn(move || {
+                transaction(&store, &|| {
+                    inside.send(()).unwrap();
+                    released.recv().unwrap();
+                })
+            });
+            is_inside.recv().unwrap();
+            Held { release, thread }
+        }
+
+        fn release(self) -> T {
+            self.release.send(()).unwrap();
+            self.thread.join().unwrap()
+        }
+    }
 
     #[test]
     fn a_read_does_not_wait_for_another() {
-        use std::sync::mpsc;
         use std::time::Duration;
 
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(Store::open(dir.path()).unwrap());
-        let (inside, is_inside) = mpsc::channel();
-        let (release, released) = mpsc::channel::<()>();
-        let holder = {
-            let store = Arc::clone(&store);
-            std::thread::spawn(move || {
-                store.read(|tx| {
-                    inside.send(()).unwrap();
-                    released.recv().unwrap();
-                    tx.instances()
-                })
+        let holder = Held::start(&store, |store, stay| {
+            store.read(|tx| {
+                stay();
+                tx.instances()
             })
-        };
-        is_inside.recv().unwrap();
+        });
         let (done, is_done) = mpsc::channel();
         let reader = {
             let store = Arc::clone(&store);
@@ -457,8 +485,7 @@ mod tests {
         };
         // With one shared reader this read would wait for the holder.
         let finished = is_done.recv_timeout(Duration::from_secs(5));
-        release.send(()).unwrap();
-        holder.join().unwrap().unwrap();
+        holder.release().unwrap();
         reader.join().unwrap().unwrap();
         assert_eq!(finished, Ok(true), "the second read waited for the first");
     }
@@ -549,27 +576,17 @@ mod tests {
 
     #[test]
     fn writes_if_free_refuses_while_another_write_holds_the_writer() {
-        use std::sync::mpsc;
-
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(Store::open(dir.path()).unwrap());
-        let (inside, is_inside) = mpsc::channel();
-        let (release, released) = mpsc::channel::<()>();
-        let holder = {
-            let store = Arc::clone(&store);
-            std::thread::spawn(move || {
-                store.write(|tx| {
-                    inside.send(()).unwrap();
-                    released.recv().unwrap();
-                    tx.put_tags("held", &[("k".into(), "v".into())])
-                })
+        let holder = Held::start(&store, |store, stay| {
+            store.write(|tx| {
+                stay();
+                tx.put_tags("held", &[("k".into(), "v".into())])
             })
-        };
-        is_inside.recv().unwrap();
+        });
         let refused =
             writes_if_free(|| store.write(|tx| tx.put_tags("r1", &[("k".into(), "v".into())])));
-        release.send(()).unwrap();
-        holder.join().unwrap().unwrap();
+        holder.release().unwrap();
         assert!(refused.is_none(), "the write should have been refused");
         assert!(store.read(|tx| tx.tags("r1")).unwrap().is_empty());
         assert_eq!(store.read(|tx| tx.tags("held")).unwrap().len(), 1);
