@@ -17,10 +17,13 @@
 # fakecloud,ministack,moto; any subset, or empty for Ballast alone),
 # DURABILITY (Ballast's --durability: process, the default, or machine).
 #
-# For each server: spawn it on a free loopback port, time it to its first
-# 200 answer to a signed request, read its idle RSS, create the resources
-# (bench/api-latency/setup.py, boto3), then run each operation's load.
-# Prints the tables. Every server it starts is stopped on exit.
+# Every server is spawned on a free loopback port, timed to its first 200
+# answer to a signed request, its idle RSS read and its resources created
+# (bench/api-latency/setup.py, boto3). Then each operation loads every
+# server in turn, so that a drift in the machine's speed over minutes (on
+# a shared virtual machine, 20-30%) falls on all of them alike rather than
+# on whichever ran last. Prints the tables. Every server it starts is
+# stopped on exit.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -43,29 +46,43 @@ ministack_venv="$root/target/bench-venv-ministack"
 tools="$root/target/bench-tools"
 setup="$root/bench/api-latency/setup.py"
 
-# bench_server NAME PORT COMMAND...: spawn the server, time its start-up,
-# read its idle RSS, create the resources and run every operation's load.
-bench_server() {
+# start_server NAME PORT COMMAND...: spawn the server, time its start-up,
+# read its idle RSS and create the resources the operations use.
+declare -A endpoints=() server_pids=() arns=()
+servers=()
+start_server() {
   local name=$1 port=$2
   shift 2
-  local endpoint="http://127.0.0.1:$port" pid startup arn op
+  local endpoint="http://127.0.0.1:$port" pid startup
   spawn_ready "$name" "$endpoint" "$@"
   pid=$server_pid startup=$server_startup_ms
   sleep 1 # let it settle before reading its idle footprint
   startup_args+=(--startup-ms "$name=$startup")
   rss_args+=(--idle-rss-kib "$name=$(rss_kib "$pid" VmRSS)")
   echo "$name: first signed 200 ${startup} ms after spawn, idle RSS $(rss_kib "$pid" VmRSS) KiB" >&2
+  endpoints[$name]=$endpoint
+  server_pids[$name]=$pid
+  arns[$name]=$("$moto_venv/bin/python" "$setup" "$endpoint")
+  servers+=("$name")
+}
 
-  arn=$("$moto_venv/bin/python" "$setup" "$endpoint")
+# load_all: each operation on every server in turn; then each server's
+# peak RSS, and the server stopped.
+load_all() {
+  local op name pid
   for op in "${OPERATIONS[@]}"; do
-    "$bench" load --endpoint "$endpoint" --label "$name" --server-pid "$pid" --operation "$op" \
-      --target-group-arn "$arn" --concurrency "$CONCURRENCY" --duration "$DURATION" \
-      --warmup "$WARMUP" --sign "$SIGN" --json-out "$work/results.jsonl" >&2
+    for name in "${servers[@]}"; do
+      "$bench" load --endpoint "${endpoints[$name]}" --label "$name" --server-pid "${server_pids[$name]}" \
+        --operation "$op" --target-group-arn "${arns[$name]}" --concurrency "$CONCURRENCY" \
+        --duration "$DURATION" --warmup "$WARMUP" --sign "$SIGN" --json-out "$work/results.jsonl" >&2
+    done
   done
-  echo "$name: peak RSS $(rss_kib "$pid" VmHWM) KiB after the load" >&2
-
-  kill "$pid"
-  wait "$pid" 2>/dev/null || true
+  for name in "${servers[@]}"; do
+    pid=${server_pids[$name]}
+    echo "$name: peak RSS $(rss_kib "$pid" VmHWM) KiB after the load" >&2
+    kill "$pid"
+    wait "$pid" 2>/dev/null || true
+  done
 }
 
 wants() { [[ ",$PEERS," == *",$1,"* ]]; }
@@ -95,7 +112,7 @@ peers=()
 
 step "ballast"
 port=$(free_port)
-bench_server ballast "$port" "$ballast" up --listen "127.0.0.1:$port" --data-dir "$work/ballast-data" \
+start_server ballast "$port" "$ballast" up --listen "127.0.0.1:$port" --data-dir "$work/ballast-data" \
   --hosts-file off --instance-runtime process --durability "$DURABILITY"
 grep -q "is listening on http://127.0.0.1:$port" "$work/ballast.log" \
   || die "ballast never printed its listening banner"
@@ -103,22 +120,25 @@ grep -q "is listening on http://127.0.0.1:$port" "$work/ballast.log" \
 if wants fakecloud; then
   step "fakecloud $FAKECLOUD_VERSION (in memory; its --verify-sigv4 lets the test/test keys through unchecked)"
   port=$(free_port)
-  bench_server fakecloud "$port" "$tools/bin/fakecloud" --addr "127.0.0.1:$port" --log-level error --verify-sigv4
+  start_server fakecloud "$port" "$tools/bin/fakecloud" --addr "127.0.0.1:$port" --log-level error --verify-sigv4
   peers+=(fakecloud)
 fi
 if wants ministack; then
   step "ministack (in memory; does not verify signatures)"
   port=$(free_port)
   GATEWAY_PORT=$port BIND_HOST=127.0.0.1 LOG_LEVEL=ERROR \
-    bench_server ministack "$port" "$ministack_venv/bin/ministack"
+    start_server ministack "$port" "$ministack_venv/bin/ministack"
   peers+=(ministack)
 fi
 if wants moto; then
   step "moto (in memory; does not verify signatures)"
   port=$(free_port)
-  bench_server moto "$port" "$moto_venv/bin/moto_server" -H 127.0.0.1 -p "$port"
+  start_server moto "$port" "$moto_venv/bin/moto_server" -H 127.0.0.1 -p "$port"
   peers+=(moto)
 fi
+
+step "load: each operation on every server in turn"
+load_all
 
 step "results"
 machine_line
