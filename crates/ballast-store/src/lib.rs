@@ -5,7 +5,7 @@
 //! acknowledges it, so an acknowledged change survives `kill -9`; with
 //! [`Durability::Machine`] the commit is also synced to disk first, so it
 //! survives power loss. Writes that arrive together share one transaction
-//! (group commit, [`writer`]), each in its own savepoint. Reads use their
+//! (group commit, `writer.rs`), each in its own savepoint. Reads use their
 //! own connections (a small pool: WAL lets readers run side by side), so
 //! they never wait for a writer or, up to the pool's size, for each other.
 //! Schema changes are versioned migrations ([`migrations`]) applied on
@@ -136,7 +136,7 @@ pub struct Emitter {
 
 /// A transaction, extended by each resource module with typed accessors.
 /// A read transaction ends when dropped; a write's is ended by the
-/// [`writer`].
+/// `writer.rs`.
 ///
 /// Written here rather than with `rusqlite::Transaction`, which prepares
 /// `BEGIN` and `COMMIT` anew each time: on a read of one row that was a
@@ -241,7 +241,7 @@ impl Store {
 
     /// Runs `f` in a write transaction, its changes kept only if `f`
     /// succeeds. The commit is durable when this returns. Writes that
-    /// arrive while another runs share its commit ([`writer`]); each sees
+    /// arrive while another runs share its commit (`writer.rs`); each sees
     /// the ones before it, as if they had run one after another.
     pub fn write<T, E>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T, E>) -> Result<T, E>
     where
