@@ -135,8 +135,8 @@ pub struct Emitter {
 }
 
 /// A transaction, extended by each resource module with typed accessors.
-/// A read transaction ends when dropped; a write's is ended by the
-/// `writer.rs`.
+/// A read transaction ends when dropped; a write's is ended by the writer
+/// (`writer.rs`).
 ///
 /// Written here rather than with `rusqlite::Transaction`, which prepares
 /// `BEGIN` and `COMMIT` anew each time: on a read of one row that was a
