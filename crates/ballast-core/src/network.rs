@@ -109,20 +109,26 @@ pub fn zones(region: &str) -> Vec<String> {
 
 /// Whether `zone` is one of the region's zones.
 pub fn is_zone(region: &str, zone: &str) -> bool {
-    zone.strip_prefix(region).is_some_and(|letter| {
-        ZONE_LETTERS
-            .iter()
-            .any(|l| letter.len() == 1 && letter.starts_with(*l))
-    })
+    zone_index(region, zone).is_some()
 }
 
-/// The default subnet of a zone of the region.
-pub fn default_subnet(region: &str, zone: &str) -> Option<&'static str> {
+/// The zone id of one of the region's zones (`use1-az2` for
+/// `us-east-1b`); `None` for a zone the region does not have.
+pub fn zone_id_of(region: &str, zone: &str) -> Option<String> {
+    zone_index(region, zone).map(|i| zone_id(region, i))
+}
+
+/// The position of `zone` among the region's zones.
+fn zone_index(region: &str, zone: &str) -> Option<usize> {
     let letter = zone.strip_prefix(region)?;
     ZONE_LETTERS
         .iter()
         .position(|l| letter.len() == 1 && letter.starts_with(*l))
-        .map(|i| DEFAULT_SUBNET_IDS[i])
+}
+
+/// The default subnet of a zone of the region.
+pub fn default_subnet(region: &str, zone: &str) -> Option<&'static str> {
+    zone_index(region, zone).map(|i| DEFAULT_SUBNET_IDS[i])
 }
 
 /// Whether text looks like a subnet id: `subnet-` and 1 to 32 letters or
@@ -215,6 +221,12 @@ mod tests {
         assert_eq!(zone_id("us-east-1", 0), "use1-az1");
         assert_eq!(zone_id("eu-west-1", 1), "euw1-az2");
         assert_eq!(zone_id("ap-southeast-2", 2), "apse2-az3");
+        assert_eq!(
+            zone_id_of("us-east-1", "us-east-1c").as_deref(),
+            Some("use1-az3")
+        );
+        assert_eq!(zone_id_of("us-east-1", "us-east-1d"), None);
+        assert_eq!(zone_id_of("us-east-1", "us-west-2a"), None);
         let subnets = default_subnets("us-east-1");
         assert_eq!(subnets[1].zone, "us-east-1b");
         assert_eq!(subnets[1].cidr, "172.31.16.0/20");

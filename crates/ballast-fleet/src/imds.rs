@@ -493,11 +493,7 @@ fn user_data(instance: &Instance) -> Option<String> {
 }
 
 fn zone_id(instance: &Instance, region: &str) -> String {
-    ballast_core::network::default_subnets(region)
-        .into_iter()
-        .find(|s| s.zone == instance.zone)
-        .map(|s| s.zone_id)
-        .unwrap_or_default()
+    ballast_core::network::zone_id_of(region, &instance.zone).unwrap_or_default()
 }
 
 /// `2026-11-22T10:00:00Z`, the timestamp format IMDS documents use.

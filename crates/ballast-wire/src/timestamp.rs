@@ -42,20 +42,34 @@ impl Timestamp {
 
     /// `2024-05-01T12:00:00.000Z`, as XML protocols send it.
     pub fn to_iso8601(self) -> String {
+        let mut out = String::with_capacity(24);
+        self.write_iso8601(&mut out);
+        out
+    }
+
+    /// Appends [`Self::to_iso8601`]'s text to `out`. XML responses write
+    /// a timestamp per instance, volume and attachment; pushing the digits
+    /// saves the formatter's padding machinery and an allocation each.
+    /// Moments outside `time`'s range print as the epoch.
+    pub fn write_iso8601(self, out: &mut String) {
         let nanos = i128::from(self.millis) * 1_000_000;
-        match OffsetDateTime::from_unix_timestamp_nanos(nanos) {
-            Ok(t) => format!(
-                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-                t.year(),
-                u8::from(t.month()),
-                t.day(),
-                t.hour(),
-                t.minute(),
-                t.second(),
-                t.millisecond()
-            ),
-            Err(_) => "1970-01-01T00:00:00.000Z".to_owned(),
-        }
+        let t =
+            OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let year = u32::try_from(t.year()).unwrap_or(0);
+        push_digits(out, year, 4);
+        out.push('-');
+        push_digits(out, u32::from(u8::from(t.month())), 2);
+        out.push('-');
+        push_digits(out, u32::from(t.day()), 2);
+        out.push('T');
+        push_digits(out, u32::from(t.hour()), 2);
+        out.push(':');
+        push_digits(out, u32::from(t.minute()), 2);
+        out.push(':');
+        push_digits(out, u32::from(t.second()), 2);
+        out.push('.');
+        push_digits(out, u32::from(t.millisecond()), 3);
+        out.push('Z');
     }
 
     /// Parses ISO-8601 / RFC 3339 text, as query protocols send timestamps.
@@ -64,6 +78,14 @@ impl Timestamp {
         i64::try_from(t.unix_timestamp_nanos() / 1_000_000)
             .ok()
             .map(Timestamp::from_millis)
+    }
+}
+
+/// Appends the last `width` decimal digits of `value`, zero-padded.
+fn push_digits(out: &mut String, value: u32, width: u32) {
+    for place in (0..width).rev() {
+        let digit = value / 10u32.pow(place) % 10;
+        out.push(char::from(b'0' + digit as u8));
     }
 }
 
@@ -103,6 +125,26 @@ mod tests {
         assert_eq!(
             Timestamp::from_millis(1_714_564_800_123).to_iso8601(),
             "2024-05-01T12:00:00.123Z"
+        );
+    }
+
+    #[test]
+    fn formats_edges_of_the_range() {
+        assert_eq!(
+            Timestamp::from_millis(0).to_iso8601(),
+            "1970-01-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            Timestamp::from_millis(-1).to_iso8601(),
+            "1969-12-31T23:59:59.999Z"
+        );
+        assert_eq!(
+            Timestamp::from_millis(253_402_300_799_999).to_iso8601(),
+            "9999-12-31T23:59:59.999Z"
+        );
+        assert_eq!(
+            Timestamp::from_millis(i64::MAX).to_iso8601(),
+            "1970-01-01T00:00:00.000Z"
         );
     }
 

@@ -242,10 +242,7 @@ fn paging(
 }
 
 fn zone_id(state: &ApiState, zone: &str) -> Option<String> {
-    ballast_core::network::default_subnets(&state.scope.region)
-        .into_iter()
-        .find(|s| s.zone == zone)
-        .map(|s| s.zone_id)
+    ballast_core::network::zone_id_of(&state.scope.region, zone)
 }
 
 /// The launch template a source names; `None` for a launch

@@ -71,11 +71,11 @@ pub fn instance_of_interface(interface_id: &str) -> Option<String> {
 /// (`ec2-203-0-113-25.compute-1.amazonaws.com` in us-east-1,
 /// `ec2-….eu-west-1.compute.amazonaws.com` elsewhere).
 pub fn public_dns_name(address: Ipv4Addr, region: &str) -> String {
-    let dashed = address.to_string().replace('.', "-");
+    let [a, b, c, d] = address.octets();
     if region == "us-east-1" {
-        format!("ec2-{dashed}.compute-1.amazonaws.com")
+        format!("ec2-{a}-{b}-{c}-{d}.compute-1.amazonaws.com")
     } else {
-        format!("ec2-{dashed}.{region}.compute.amazonaws.com")
+        format!("ec2-{a}-{b}-{c}-{d}.{region}.compute.amazonaws.com")
     }
 }
 

@@ -449,11 +449,12 @@ impl Instance {
 
 /// The private DNS name of an address in a region.
 pub fn private_dns_name(address: Ipv4Addr, region: &str) -> String {
-    let dashed = address.to_string().replace('.', "-");
+    // EC2 spells the address with dashes: ip-10-0-1-5.
+    let [a, b, c, d] = address.octets();
     if region == "us-east-1" {
-        format!("ip-{dashed}.ec2.internal")
+        format!("ip-{a}-{b}-{c}-{d}.ec2.internal")
     } else {
-        format!("ip-{dashed}.{region}.compute.internal")
+        format!("ip-{a}-{b}-{c}-{d}.{region}.compute.internal")
     }
 }
 

@@ -67,6 +67,11 @@ pub fn write_children<T: Serialize + ?Sized>(
 /// become U+FFFD, so a response stays parseable whatever a request held.
 /// quick-xml's escaper leaves both of those cases alone, hence this one.
 pub fn push_escaped(out: &mut String, text: &str) {
+    // Almost all text is printable ASCII with no markup: copy it whole.
+    if text.bytes().all(is_plain_ascii) {
+        out.push_str(text);
+        return;
+    }
     for c in text.chars() {
         match c {
             '<' => out.push_str("&lt;"),
@@ -80,6 +85,11 @@ pub fn push_escaped(out: &mut String, text: &str) {
             _ => out.push(char::REPLACEMENT_CHARACTER),
         }
     }
+}
+
+/// Whether a byte is printable ASCII that XML text carries as it is.
+fn is_plain_ascii(b: u8) -> bool {
+    matches!(b, b' '..=b'~') && !matches!(b, b'<' | b'>' | b'&' | b'"' | b'\'')
 }
 
 /// Whether XML 1.0 allows the character in a document.
@@ -233,7 +243,11 @@ impl<'o> ser::Serializer for Element<'o> {
         if name == TIMESTAMP_MARKER {
             let seconds = value.serialize(SecondsCapture)?;
             let millis = (seconds * 1000.0).round() as i64;
-            return self.text(&Timestamp::from_millis(millis).to_iso8601());
+            let mut element = self;
+            element.open();
+            Timestamp::from_millis(millis).write_iso8601(element.out);
+            element.close();
+            return Ok(());
         }
         let form = match name.strip_prefix(LIST_ITEMS_PREFIX) {
             Some(item) => Some(ListForm::Wrapped(item)),

@@ -91,11 +91,7 @@ fn metadata_view(
 }
 
 pub(super) fn zone_id(state: &ApiState, zone: &str) -> String {
-    ballast_core::network::default_subnets(&state.scope.region)
-        .into_iter()
-        .find(|s| s.zone == zone)
-        .map(|s| s.zone_id)
-        .unwrap_or_default()
+    ballast_core::network::zone_id_of(&state.scope.region, zone).unwrap_or_default()
 }
 
 /// An instance as Describe and RunInstances show it.
