@@ -164,7 +164,8 @@ impl Tx<'_> {
     }
 
     /// Writes an item (insert or replace) and brings its index entries in
-    /// line; `old` is the item it replaces, if any.
+    /// line; `old` is the item it replaces, if any (read only for a table
+    /// with live indexes: nothing else here looks at it).
     pub fn put_ddb_item(
         &self,
         id: i64,
