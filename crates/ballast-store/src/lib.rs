@@ -147,6 +147,8 @@ pub struct Emitter {
 pub struct Tx<'c> {
     conn: &'c Connection,
     emitter: Option<&'c Emitter>,
+    /// The writer's cache of DynamoDB tables; `None` in a read.
+    tables: Option<&'c dynamodb::TableCache>,
     open: bool,
 }
 
@@ -403,6 +405,7 @@ impl Tx<'_> {
         let mut tx = Tx {
             conn,
             emitter: None,
+            tables: None,
             open: false,
         };
         tx.execute("BEGIN DEFERRED", [])?;

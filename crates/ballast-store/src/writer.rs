@@ -24,6 +24,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, TryLockError};
 use rusqlite::Connection;
 
 use crate::checkpoint::Checkpointer;
+use crate::dynamodb::TableCache;
 use crate::{Emitter, StoreError, Tx};
 
 /// The most writes one transaction gathers before it is committed.
@@ -45,6 +46,8 @@ pub(crate) struct Writer {
 #[derive(Debug)]
 struct State {
     conn: Connection,
+    /// DynamoDB tables as this connection last read them.
+    tables: TableCache,
     /// The open transaction's group, if a transaction is open.
     group: Option<Arc<Group>>,
     /// How many writes have run in the open transaction.
@@ -92,6 +95,7 @@ impl Writer {
         Writer {
             state: Mutex::new(State {
                 conn,
+                tables: TableCache::default(),
                 group: None,
                 members: 0,
             }),
@@ -170,6 +174,7 @@ impl Writer {
             let tx = Tx {
                 conn: &state.conn,
                 emitter,
+                tables: Some(&state.tables),
                 open: false,
             };
             panic::catch_unwind(AssertUnwindSafe(|| f(&tx)))
@@ -250,6 +255,10 @@ impl State {
 
     /// Ends a write's part: keeps its changes, or undoes them alone.
     fn leave(&mut self, member: &Member, kept: bool) {
+        if !kept {
+            // What is undone may include a table's write.
+            self.tables.clear();
+        }
         let undone = match (kept, member.opened) {
             (true, true) => Ok(()),
             (true, false) => self.run("RELEASE member"),
@@ -274,6 +283,7 @@ impl State {
     fn commit(&mut self, commits: &AtomicU64) -> Result<(), StoreError> {
         let committed = self.run("COMMIT");
         if committed.is_err() {
+            self.tables.clear();
             self.rollback_if_open();
         }
         // Counted even when the commit failed: whether anything changed is
@@ -290,6 +300,7 @@ impl State {
     /// Ends the group whose transaction is gone (or cannot go on),
     /// failing its writes.
     fn lose(&mut self, why: &str) {
+        self.tables.clear();
         self.rollback_if_open();
         if let Some(group) = self.group.take() {
             group.settle(Err(why.to_owned()));
@@ -402,6 +413,23 @@ mod tests {
         assert_eq!(commits, 1);
         assert!(tagged(&store, "a"));
         assert!(!tagged(&store, "b"), "the failed write left its change");
+    }
+
+    #[test]
+    fn a_table_written_by_an_undone_write_in_a_group_is_not_cached() {
+        let (store, a, b, _, _dir) = pair(
+            |tx| tag(tx, "a"),
+            |store| {
+                store.write(|tx| {
+                    tx.insert_ddb_table(&crate::dynamodb::tests::table())?;
+                    assert!(tx.ddb_table_shared("numbers")?.is_some());
+                    Err::<(), _>(StoreError::GroupCommit("refused".into()))
+                })
+            },
+        );
+        assert!(a.is_ok() && b.is_err());
+        let table = store.write(|tx| tx.ddb_table_shared("numbers")).unwrap();
+        assert!(table.is_none(), "the writer kept a table its write undid");
     }
 
     #[test]

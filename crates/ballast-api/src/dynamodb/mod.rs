@@ -19,6 +19,8 @@ mod transactions;
 mod values;
 mod writes;
 
+use std::sync::Arc;
+
 use ballast_core::dynamodb::Error as Rule;
 use ballast_core::dynamodb::table::{Status, TRANSITION, Table};
 use ballast_model::dynamodb::{DescribeLimitsInput, errors};
@@ -78,8 +80,8 @@ pub(crate) fn active_table(
     state: &ApiState,
     tx: &Tx<'_>,
     name: &str,
-) -> Result<(i64, Table), Error> {
-    let Some((id, table)) = tx.ddb_table(name)? else {
+) -> Result<(i64, Arc<Table>), Error> {
+    let Some((id, table)) = tx.ddb_table_shared(name)? else {
         return Err(Rule::table_not_found().into());
     };
     match table.status(state.now().millis(), transition(state)) {

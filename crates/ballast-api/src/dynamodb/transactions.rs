@@ -9,6 +9,7 @@
 //! `ClientRequestToken` is accepted but not used for idempotency.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use ballast_core::dynamodb::expr::{Condition, Update};
 use ballast_core::dynamodb::{CancellationReason, EncodedKey, Error as Rule, Item, Table};
@@ -160,7 +161,8 @@ pub(super) fn write(
         .collect::<Result<Vec<_>, _>>()?;
     state.store.write(|tx| {
         // Resolve tables and keys; refuse two actions on one item.
-        let mut resolved: Vec<(i64, Table, Item, EncodedKey)> = Vec::with_capacity(planned.len());
+        let mut resolved: Vec<(i64, Arc<Table>, Item, EncodedKey)> =
+            Vec::with_capacity(planned.len());
         let mut seen = BTreeSet::new();
         for p in &planned {
             let (id, table) = active_table(state, tx, &p.table_name)?;
