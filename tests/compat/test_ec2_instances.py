@@ -213,6 +213,18 @@ def test_lifecycle_with_the_aws_cli(server, tmp_path):
     )
     assert rc == 0, err
     assert [i["InstanceId"] for r in out["Reservations"] for i in r["Instances"]] == [instance_id]
+    # launch-time matches the time as DescribeInstances shows it, wildcards too.
+    rc, out, err = aws("ec2", "describe-instances", "--instance-ids", instance_id)
+    assert rc == 0, err
+    launched = out["Reservations"][0]["Instances"][0]["LaunchTime"]
+    day = launched[:10]
+    for value, expected in ((f"{day}T*", [instance_id]), ("1999-01-01T*", [])):
+        rc, out, err = aws(
+            "ec2", "describe-instances", "--filters", f"Name=launch-time,Values={value}"
+        )
+        assert rc == 0, err
+        found = [i["InstanceId"] for r in out["Reservations"] for i in r["Instances"]]
+        assert found == expected, (value, launched)
     rc, out, err = aws("ec2", "stop-instances", "--instance-ids", instance_id)
     assert rc == 0 and out["StoppingInstances"][0]["CurrentState"]["Name"] == "stopping", err
     rc, _, err = aws("ec2", "wait", "instance-stopped", "--instance-ids", instance_id)

@@ -242,7 +242,7 @@ impl Filterable for Described<'_> {
                 .map(|ip| public_dns_name(*ip, self.region))
                 .collect(),
             "private-dns-name" => vec![self.instance.private_dns_name(self.region)],
-            _ => self.instance.values(name),
+            _ => self.instance.filter_values(name),
         }
     }
 }
@@ -312,10 +312,30 @@ mod tests {
     }
 
     #[test]
-    fn described_instances_take_every_instance_filter() {
-        for name in Instance::FILTERS {
-            assert!(Described::FILTERS.contains(name), "{name}");
-        }
+    fn described_instances_match_launch_time_and_addresses() {
+        use crate::ec2::filter::{Filter, matches};
+        use crate::ec2::instance::{InstanceState, tests::instance};
+
+        let mut launched = instance(InstanceState::Running);
+        launched.launch_millis = 1_714_564_800_123;
+        let described = Described {
+            instance: &launched,
+            public_ip: Some(Ipv4Addr::new(127, 252, 0, 9)),
+            region: "us-east-1",
+        };
+        let one = |name: &str, value: &str| {
+            let filter = Filter {
+                name: name.into(),
+                values: vec![value.into()],
+            };
+            matches(&described, &[], &[filter])
+        };
+        assert!(one("launch-time", "2024-05-01T12:00:00.123Z"));
+        assert!(one("launch-time", "2024-05-01T*"));
+        assert!(!one("launch-time", "2024-05-02T*"));
+        assert!(one("ip-address", "127.252.0.9"));
+        assert!(one("private-dns-name", "ip-127-101-0-1.ec2.internal"));
+        assert!(one("instance-state-name", "running"));
     }
 
     #[test]

@@ -13,7 +13,6 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::Error;
-use super::filter::Filterable;
 
 /// How long a terminated instance stays visible, in AWS time.
 pub const TERMINATED_VISIBLE_FOR: Duration = Duration::from_secs(60 * 60);
@@ -520,31 +519,11 @@ pub fn counts(min: Option<i32>, max: Option<i32>) -> Result<(u32, u32), Error> {
     Ok((min.unsigned_abs(), max.unsigned_abs()))
 }
 
-/// The filter names DescribeInstances supports.
-impl Filterable for Instance {
-    const FILTERS: &'static [&'static str] = &[
-        "availability-zone",
-        "iam-instance-profile.arn",
-        "image-id",
-        "instance-id",
-        "instance-state-code",
-        "instance-state-name",
-        "instance-type",
-        "key-name",
-        "launch-time",
-        "network-interface.addresses.private-ip-address",
-        "placement.availability-zone",
-        "private-dns-name",
-        "private-ip-address",
-        "reservation-id",
-        "subnet-id",
-        "vpc-id",
-        "instance.group-id",
-        "instance.group-name",
-    ];
-    const TAGGED: bool = true;
-
-    fn values(&self, name: &str) -> Vec<String> {
+impl Instance {
+    /// The values of a DescribeInstances filter that the instance alone
+    /// answers (`address::Described` adds what needs its region and public
+    /// address, and lists the filter names).
+    pub(crate) fn filter_values(&self, name: &str) -> Vec<String> {
         match name {
             "availability-zone" | "placement.availability-zone" => vec![self.zone.clone()],
             "iam-instance-profile.arn" => {
@@ -568,8 +547,9 @@ impl Filterable for Instance {
                 .iter()
                 .map(|g| g.name.clone())
                 .collect(),
-            // Needs the region; the API filters on it separately.
-            "private-dns-name" | "launch-time" => Vec::new(),
+            // EC2 matches the time as it shows it, to the millisecond, so
+            // `2026-12-06T*` picks a day's launches.
+            "launch-time" => vec![crate::iso8601_millis(self.launch_millis)],
             _ => Vec::new(),
         }
     }
