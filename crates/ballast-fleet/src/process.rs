@@ -91,35 +91,49 @@ impl InstanceProcesses {
 }
 
 /// The machine's live processes by process group and by instance
-/// directory, read once per reconciliation pass.
+/// directory, for one reconciliation pass.
+///
+/// Reading `/proc` means opening every process's `stat`, a few
+/// milliseconds on a busy machine, four times a second; most passes need
+/// none of it (a running process-mode instance is not checked at all, a
+/// sandbox's only by its group's leader). So each part is read on first
+/// use, at most once per pass.
 #[derive(Debug, Default)]
 pub struct ProcessTable {
-    entries: Vec<ProcessEntry>,
-    by_group: HashMap<i32, Vec<i32>>,
-    /// Built on first use: reading every process's environment is only
-    /// needed while some instance is stopping.
+    by_group: OnceLock<ByGroup>,
+    /// Reading every process's environment is only needed while some
+    /// instance is stopping.
     by_instance_dir: OnceLock<HashMap<OsString, Vec<ProcessEntry>>>,
 }
 
+/// Every live process, and their pids by process group.
+#[derive(Debug, Default)]
+struct ByGroup {
+    entries: Vec<ProcessEntry>,
+    pids: HashMap<i32, Vec<i32>>,
+}
+
 impl ProcessTable {
-    /// Reads `/proc` now.
+    /// A table for one pass; `/proc` is read when first asked.
     pub fn take() -> Self {
-        let entries = live_processes();
-        let mut by_group: HashMap<i32, Vec<i32>> = HashMap::new();
-        for entry in &entries {
-            by_group.entry(entry.pgid).or_default().push(entry.pid);
-        }
-        ProcessTable {
-            entries,
-            by_group,
-            by_instance_dir: OnceLock::new(),
-        }
+        ProcessTable::default()
+    }
+
+    fn scan(&self) -> &ByGroup {
+        self.by_group.get_or_init(|| {
+            let entries = live_processes();
+            let mut pids: HashMap<i32, Vec<i32>> = HashMap::new();
+            for entry in &entries {
+                pids.entry(entry.pgid).or_default().push(entry.pid);
+            }
+            ByGroup { entries, pids }
+        })
     }
 
     fn by_instance_dir(&self) -> &HashMap<OsString, Vec<ProcessEntry>> {
         self.by_instance_dir.get_or_init(|| {
             let mut index: HashMap<OsString, Vec<ProcessEntry>> = HashMap::new();
-            for entry in &self.entries {
+            for entry in &self.scan().entries {
                 if let Some(dir) = environment_value(entry.pid, INSTANCE_DIR_VARIABLE) {
                     index
                         .entry(OsString::from_vec(dir))
@@ -133,12 +147,14 @@ impl ProcessTable {
 
     /// The pids of the group's live (non-zombie) members.
     pub fn members(&self, group: Group) -> &[i32] {
-        self.by_group.get(&group.pgid).map_or(&[], Vec::as_slice)
+        self.scan().pids.get(&group.pgid).map_or(&[], Vec::as_slice)
     }
 
-    /// Whether any member of the group is alive.
+    /// Whether any member of the group is alive: its leader (a boot's
+    /// init, whose pid is the group's id) still running in it is enough,
+    /// and needs one file; otherwise the whole table is read.
     pub fn alive(&self, group: Group) -> bool {
-        !self.members(group).is_empty()
+        leads(group) || !self.members(group).is_empty()
     }
 
     /// The live processes of the instance whose directory is `dir` and
@@ -164,6 +180,15 @@ impl ProcessTable {
 struct ProcessEntry {
     pid: i32,
     pgid: i32,
+}
+
+/// Whether the process whose pid is the group's id is alive and still in
+/// that group.
+fn leads(group: Group) -> bool {
+    fs::read_to_string(format!("/proc/{}/stat", group.pgid))
+        .ok()
+        .and_then(|stat| parse_stat(&stat))
+        .is_some_and(|entry| entry.pgid == group.pgid)
 }
 
 /// Every process on the machine that is not a zombie.
@@ -312,6 +337,28 @@ mod tests {
             .expect("this test's process");
         assert!(table.alive(Group { pgid: own.pgid }));
         assert!(!table.alive(Group { pgid: -5 }));
+    }
+
+    #[test]
+    fn a_group_whose_leader_exited_is_alive_while_a_member_runs() {
+        // `setsid` makes the shell a group leader; it leaves a sleeper
+        // behind in its group and exits.
+        let mut leader = std::process::Command::new("setsid")
+            .args(["sh", "-c", "sleep 30 & exit 0"])
+            .spawn()
+            .expect("setsid sh");
+        let group = Group {
+            pgid: leader.id() as i32,
+        };
+        leader.wait().unwrap();
+        assert!(!leads(group), "the leader is gone");
+        assert!(ProcessTable::take().alive(group), "its sleeper still runs");
+        group.signal(KILL).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while ProcessTable::take().alive(group) {
+            assert!(std::time::Instant::now() < deadline, "the group never died");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
     }
 
     #[test]
