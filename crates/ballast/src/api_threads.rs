@@ -1,5 +1,6 @@
 //! The API's own threads: each runs a single-threaded tokio runtime and
-//! serves the connections the accept loop hands it, in turn.
+//! serves the connections the accept loop hands it, in turn. The accept
+//! loop runs on the first of them.
 //!
 //! Why: on tokio's multi-threaded runtime the I/O wake-up of a request is
 //! queued where any worker may take it, and a parked worker is woken to
@@ -7,8 +8,10 @@
 //! parking again was about a fifth of the server's CPU per read
 //! (docs/benchmarks.md, "API threads"). On a thread of its own, a
 //! connection's socket, its task and the runtime polling both stay
-//! together. Writes still hop to a blocking pool (the thread runtime's),
-//! and the data plane and the background loops stay on the main runtime.
+//! together. Accepting there too means no connection waits for the main
+//! runtime, whose workers carry the data plane and the background loops
+//! (at start, their first passes). Writes still hop to a blocking pool
+//! (the thread runtime's).
 
 use std::future::Future;
 use std::io;
@@ -26,32 +29,49 @@ type Handoff = (std::net::TcpStream, SocketAddr);
 
 /// The running API threads.
 pub struct ApiThreads {
-    lanes: Vec<mpsc::UnboundedSender<Handoff>>,
     threads: Vec<JoinHandle<()>>,
     stop: watch::Sender<bool>,
 }
 
 impl ApiThreads {
-    /// Starts `count` threads (at least one) serving `router`; `local` is
-    /// the address the listener is bound to (what the threads' listeners
-    /// report).
-    pub fn start(count: usize, router: axum::Router, local: SocketAddr) -> anyhow::Result<Self> {
+    /// Starts `count` threads (at least one) serving `router` on the
+    /// connections of `listener` (a non-blocking listener), which the first
+    /// thread accepts.
+    pub fn start(
+        count: usize,
+        router: axum::Router,
+        listener: std::net::TcpListener,
+    ) -> anyhow::Result<Self> {
         let count = count.max(1);
+        let local = listener.local_addr()?;
         let (stop, stopped) = watch::channel(false);
-        let mut lanes = Vec::with_capacity(count);
+        let (lanes, receivers): (Vec<_>, Vec<_>) =
+            (0..count).map(|_| mpsc::unbounded_channel()).unzip();
+        let mut accept = Some((listener, lanes));
         let mut threads = Vec::with_capacity(count);
-        for i in 0..count {
-            let (lane, connections) = mpsc::unbounded_channel();
+        for (i, connections) in receivers.into_iter().enumerate() {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .context("starting an API thread's runtime")?;
+            let accept = match accept.take() {
+                Some((listener, lanes)) => {
+                    let _runtime = runtime.enter();
+                    let listener =
+                        TcpListener::from_std(listener).context("listening on an API thread")?;
+                    Some(accept_loop(listener, lanes, stopped.clone()))
+                }
+                None => None,
+            };
             let router = router.clone();
             let mut stopped = stopped.clone();
             let thread = std::thread::Builder::new()
                 .name(format!("ballast-api-{i}"))
                 .spawn(move || {
                     runtime.block_on(async move {
+                        if let Some(accept) = accept {
+                            tokio::spawn(accept);
+                        }
                         let listener = Handed { connections, local };
                         let stop = async move {
                             let _ = stopped.wait_for(|stop| *stop).await;
@@ -65,50 +85,17 @@ impl ApiThreads {
                     });
                 })
                 .context("starting an API thread")?;
-            lanes.push(lane);
             threads.push(thread);
         }
-        Ok(ApiThreads {
-            lanes,
-            threads,
-            stop,
-        })
+        Ok(ApiThreads { threads, stop })
     }
 
-    /// Accepts connections on `listener`, handing them to the threads in
-    /// turn, until `shutdown` resolves; then lets every thread finish its
-    /// requests (axum's graceful shutdown) and waits for them.
-    pub async fn serve(
-        self,
-        listener: TcpListener,
-        shutdown: impl Future<Output = ()>,
-    ) -> anyhow::Result<()> {
-        let ApiThreads {
-            lanes,
-            threads,
-            stop,
-        } = self;
-        let mut shutdown = std::pin::pin!(shutdown);
-        for lane in lanes.iter().cycle() {
-            let (stream, peer) = tokio::select! {
-                () = &mut shutdown => break,
-                accepted = listener.accept() => match accepted {
-                    Ok(accepted) => accepted,
-                    Err(error) => {
-                        wait_after_accept_error(error).await;
-                        continue;
-                    }
-                },
-            };
-            match stream.into_std() {
-                // A thread that is gone has stopped serving; so has Ballast.
-                Ok(stream) => {
-                    let _ = lane.send((stream, peer));
-                }
-                Err(error) => tracing::warn!(%error, %peer, "could not hand a connection over"),
-            }
-        }
-        drop(listener);
+    /// Serves until `shutdown` resolves; then closes the listener, lets
+    /// every thread finish its requests (axum's graceful shutdown) and
+    /// waits for them.
+    pub async fn serve(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        let ApiThreads { threads, stop } = self;
+        shutdown.await;
         stop.send_replace(true);
         tokio::task::spawn_blocking(move || {
             for thread in threads {
@@ -119,6 +106,35 @@ impl ApiThreads {
         })
         .await
         .context("waiting for the API threads")
+    }
+}
+
+/// Accepts connections on `listener`, handing them to the `lanes` in turn,
+/// until `stopped` turns true; the listener closes when it returns.
+async fn accept_loop(
+    listener: TcpListener,
+    lanes: Vec<mpsc::UnboundedSender<Handoff>>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    for lane in lanes.iter().cycle() {
+        let (stream, peer) = tokio::select! {
+            // (The guard `wait_for` returns is not `Send`: dropped at once.)
+            _ = async { stopped.wait_for(|stop| *stop).await.map(drop) } => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    wait_after_accept_error(error).await;
+                    continue;
+                }
+            },
+        };
+        match stream.into_std() {
+            // A thread that is gone has stopped serving; so has Ballast.
+            Ok(stream) => {
+                let _ = lane.send((stream, peer));
+            }
+            Err(error) => tracing::warn!(%error, %peer, "could not hand a connection over"),
+        }
     }
 }
 
@@ -189,12 +205,13 @@ mod tests {
 
     #[tokio::test]
     async fn connections_are_served_on_the_threads_in_turn_until_shutdown() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
         let router = axum::Router::new().route("/", axum::routing::get(thread_name));
-        let threads = ApiThreads::start(2, router, addr).unwrap();
+        let threads = ApiThreads::start(2, router, listener).unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(threads.serve(listener, async {
+        let server = tokio::spawn(threads.serve(async {
             let _ = stopped.await;
         }));
 

@@ -234,20 +234,11 @@ async fn serve(
         automation,
         lambda,
     } = services;
-    let listener = TcpListener::bind(args.listen)
-        .await
+    let listener = std::net::TcpListener::bind(args.listen)
+        .and_then(|listener| listener.set_nonblocking(true).map(|()| listener))
         .with_context(|| format!("binding {}", args.listen))?;
     let endpoint = format!("http://{}", listener.local_addr()?);
     print_banner(&endpoint, &args, &data_dir, state.time_scale, &runtime);
-    // Starting Python takes longer than the rest of start-up together, so
-    // the API serves while it is asked.
-    let python = args.lambda_python.clone();
-    tokio::task::spawn_blocking(move || {
-        if let Some(shortfall) = ballast_lambda::python_shortfall(&python) {
-            say!("Note: python Lambda functions will fail: {shortfall}");
-        }
-    });
-
     // Instances reach the API on loopback even when it listens on all
     // interfaces.
     let mut reachable = listener.local_addr()?;
@@ -257,6 +248,16 @@ async fn serve(
     if let Runtime::Sandbox(sandbox) = &runtime {
         serve_on_the_bridge(sandbox, reachable.port(), &state).await?;
     }
+    // The API threads start (and accept, on their own runtime) before the
+    // background loops: on a small machine the loops' first passes would
+    // otherwise hold the CPU while the first request waits.
+    let api = ApiThreads::start(
+        api_thread_count(),
+        ballast_api::router(state.clone()),
+        listener,
+    )
+    .context("serving the API")?;
+    let api = tokio::spawn(api.serve(shutdown_signal()));
     let fleet_task = tokio::spawn({
         let fleet = fleet.clone();
         async move { fleet.run(reachable).await }
@@ -292,10 +293,11 @@ async fn serve(
         .run(background_stop),
     );
 
-    let local = listener.local_addr()?;
-    let served = match ApiThreads::start(api_thread_count(), ballast_api::router(state), local) {
-        Ok(threads) => threads.serve(listener, shutdown_signal()).await,
-        Err(error) => Err(error),
+    check_python_later(args.lambda_python.clone());
+
+    let served = match api.await {
+        Ok(served) => served,
+        Err(error) => Err(anyhow::Error::new(error)),
     }
     .context("serving the API");
     stop_background.send_replace(true);
@@ -324,6 +326,24 @@ async fn serve(
     served?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How long after start the Lambda runtime's Python is checked: starting
+/// Python costs more CPU than the rest of start-up together, and on a small
+/// machine it would slow the first answers if it ran among them.
+const PYTHON_CHECK_DELAY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Says, a moment after start, what `python3.*` functions would miss under
+/// `python` (nothing is said when it runs and has boto3).
+fn check_python_later(python: std::path::PathBuf) {
+    tokio::spawn(async move {
+        tokio::time::sleep(PYTHON_CHECK_DELAY).await;
+        let shortfall =
+            tokio::task::spawn_blocking(move || ballast_lambda::python_shortfall(&python)).await;
+        if let Ok(Some(shortfall)) = shortfall {
+            say!("Note: python Lambda functions will fail: {shortfall}");
+        }
+    });
 }
 
 fn print_banner(
