@@ -31,7 +31,8 @@
 # and 127.123.0.0/16, away from the default one another server may hold),
 # KEEP_RESULTS (a path to copy the raw per-round TSV to), PERF_OUT (a
 # directory: after the rounds, record with `perf stat` each proxy's system
-# calls and context switches per request, and `perf record` Ballast, under
+# calls, context switches and wake-ups per request, and `perf record` the proxies
+# named in PERF_RECORD (default ballast; e.g. "ballast haproxy"), under
 # the `small` load at the first connection count, DURATION seconds each).
 #
 # With the defaults a run measures 3 scenarios x 2 connection counts x 4
@@ -673,7 +674,7 @@ fi
 if [[ -n "${PERF_OUT:-}" ]]; then
   mkdir -p "$PERF_OUT"
   step "perf stat: system calls and context switches per request (small, ${connection_counts[0]} connections), into $PERF_OUT"
-  events=task-clock,context-switches,raw_syscalls:sys_enter
+  events=task-clock,context-switches,raw_syscalls:sys_enter,sched:sched_waking
   for call in read readv recvfrom write writev sendto epoll_wait; do
     events+=",syscalls:sys_enter_$call"
   done
@@ -695,20 +696,29 @@ if [[ -n "${PERF_OUT:-}" ]]; then
   done
   "$report" syscalls "$PERF_OUT" ballast haproxy nginx >"$work/syscalls.md"
 
-  step "perf record of ballast under the same load, into $PERF_OUT"
-  load_for small "${connection_counts[0]}" "$ballast_base"
-  wait_for_idle || true
-  pinned "$CLIENT_CPUS" timeout $((DURATION + 40)) \
-    wrk -d"$((DURATION + 4))s" "${load[@]}" >"$PERF_OUT/wrk-record.txt" &
-  wrk_pid=$!
-  sleep 2
-  # Timer sampling (cpu-clock): it works where hardware counters do not.
-  timeout $((DURATION + 30)) perf record -q -e cpu-clock -F 999 --call-graph dwarf,16384 \
-    -p "$ballast_pid" -o "$PERF_OUT/perf.data" -- sleep "$DURATION" >&2 || true
-  wait "$wrk_pid" || true
-  perf report -i "$PERF_OUT/perf.data" --no-children --sort dso,symbol --stdio -g none 2>/dev/null \
-    >"$PERF_OUT/flat.txt" || true
-  echo "perf: $PERF_OUT/perf.data, flat profile in $PERF_OUT/flat.txt" >&2
+  # PERF_RECORD: which proxies to profile (Ballast with call graphs).
+  for target in ${PERF_RECORD:-ballast}; do
+    step "perf record of $target under the same load, into $PERF_OUT"
+    load_for small "${connection_counts[0]}" "${base_of[$target]}"
+    wait_for_idle || true
+    pinned "$CLIENT_CPUS" timeout $((DURATION + 40)) \
+      wrk -d"$((DURATION + 4))s" "${load[@]}" >"$PERF_OUT/wrk-record-$target.txt" &
+    wrk_pid=$!
+    sleep 2
+    graph=()
+    [[ $target == ballast ]] && graph=(--call-graph dwarf,16384)
+    pid_list=${pid_of[$target]}
+    for child in $(pgrep -P "${pid_of[$target]}" || true); do
+      pid_list+=",$child"
+    done
+    # Timer sampling (cpu-clock): it works where hardware counters do not.
+    timeout $((DURATION + 30)) perf record -q -e cpu-clock -F 999 "${graph[@]}" \
+      -p "$pid_list" -o "$PERF_OUT/perf-$target.data" -- sleep "$DURATION" >&2 || true
+    wait "$wrk_pid" || true
+    perf report -i "$PERF_OUT/perf-$target.data" --no-children --sort dso,symbol --stdio -g none \
+      2>/dev/null >"$PERF_OUT/flat-$target.txt" || true
+    echo "perf: $PERF_OUT/perf-$target.data, flat profile in $PERF_OUT/flat-$target.txt" >&2
+  done
 fi
 
 step "results"

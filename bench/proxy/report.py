@@ -29,7 +29,8 @@
 
   report.py syscalls DIR TARGET...
       Per request, from DIR/stat-TARGET.csv (`perf stat -x,` of the proxy:
-      task-clock, context-switches, raw_syscalls:sys_enter and
+      task-clock, context-switches, raw_syscalls:sys_enter,
+      sched:sched_waking (the tasks it woke, its peers mostly) and
       syscalls:sys_enter_* for the read, write and epoll_wait families)
       and DIR/wrk-stat-TARGET.txt (the wrk run it lasted for); the kernel's
       share of the CPU from DIR/cpu-TARGET.txt ("user0 system0 user1
@@ -268,8 +269,8 @@ def syscalls(directory, targets):
     reads = ("read", "readv", "recvfrom")
     writes = ("write", "writev", "sendto")
     print("| proxy | req/s | CPU (µs/req) | of which kernel | syscalls/req | reads | writes "
-          "| epoll_wait | context switches/req |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| epoll_wait | context switches/req | wake-ups/req |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for target in targets:
         with open(f"{directory}/wrk-stat-{target}.txt") as f:
             text = f.read()
@@ -302,7 +303,8 @@ def syscalls(directory, targets):
             pass
         print(f"| {target} | {rps:.0f} | {per('task-clock') * 1e3:.1f} | {kernel} "
               f"| {per('raw_syscalls:sys_enter'):.2f} | {calls(reads):.2f} | {calls(writes):.2f} "
-              f"| {calls(('epoll_wait',)):.2f} | {per('context-switches'):.3f} |")
+              f"| {calls(('epoll_wait',)):.2f} | {per('context-switches'):.3f} "
+              f"| {per('sched:sched_waking'):.2f} |")
 
 
 def main():
