@@ -14,12 +14,15 @@
 //!   algorithm ([`balance`]), fail-open, passive health (routing only), the
 //!   proxy's own HTTP/1.1 client and its connection pool ([`upstream`]),
 //!   retries of requests whose connection failed before an answer (only
-//!   idempotent ones without a body once anything was sent), and ALB's
-//!   502/503/504 ([`responses`]);
+//!   idempotent ones without a body once anything was sent), ALB's
+//!   502/503/504 ([`responses`]), and, when the runtime is backlogged, a
+//!   yield before each send so a batch of connections receives before any
+//!   sends (`backlog.rs`);
 //! - the reaper that ends draining when the deregistration delay is over.
 //!
 //! Every AWS duration goes through the [`TimeScale`].
 
+mod backlog;
 pub mod balance;
 mod body;
 pub mod forward;
