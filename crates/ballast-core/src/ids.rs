@@ -56,15 +56,28 @@ impl Ids {
 
     /// A request id in the UUID layout AWS uses (`8-4-4-4-12` hex digits).
     pub fn request_id(&self) -> String {
-        let h = self.hex(32);
-        format!(
-            "{}-{}-4{}-a{}-{}",
-            &h[0..8],
-            &h[8..12],
-            &h[13..16],
-            &h[17..20],
-            &h[20..32]
-        )
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        // One draw of sixteen bytes, written straight into the layout: every
+        // answer carries a request id, and `format!` over `hex` cost about
+        // 2% of a small request's CPU.
+        let bytes = self.bytes::<16>();
+        let mut id = String::with_capacity(36);
+        for (i, byte) in bytes.iter().enumerate() {
+            if matches!(i, 4 | 6 | 8 | 10) {
+                id.push('-');
+            }
+            let (high, low) = (usize::from(byte >> 4), usize::from(byte & 0xf));
+            // The version nibble reads 4 and the variant nibble `a`, as in a
+            // version-4 UUID.
+            let high = match i {
+                6 => 4,
+                8 => 0xa,
+                _ => high,
+            };
+            id.push(char::from(DIGITS[high]));
+            id.push(char::from(DIGITS[low]));
+        }
+        id
     }
 }
 
@@ -74,9 +87,18 @@ mod tests {
 
     #[test]
     fn request_ids_look_like_uuids() {
-        let id = Ids::seeded(1).request_id();
+        let ids = Ids::seeded(1);
+        let id = ids.request_id();
         let parts: Vec<_> = id.split('-').map(str::len).collect();
         assert_eq!(parts, [8, 4, 4, 4, 12]);
+        assert!(
+            id.bytes().all(|b| b == b'-' || b.is_ascii_hexdigit()),
+            "{id}"
+        );
+        assert!(!id.bytes().any(|b| b.is_ascii_uppercase()), "{id}");
+        assert_eq!(&id[14..15], "4", "{id}");
+        assert_eq!(&id[19..20], "a", "{id}");
+        assert_ne!(id, ids.request_id());
     }
 
     #[test]

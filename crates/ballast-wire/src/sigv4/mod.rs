@@ -123,8 +123,13 @@ impl AuthError {
 /// any; used to route query requests that lack `Version`.
 pub fn scope_service(headers: &HeaderMap) -> Option<Service> {
     let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
-    let auth = parse_authorization(value).ok()?;
-    Service::from_signing_name(auth.service)
+    // Only the scope's fourth field is wanted: find it without the full
+    // parse (and its sorted header list), which `verify` does anyway.
+    let rest = value.strip_prefix("AWS4-HMAC-SHA256")?;
+    let credential = rest
+        .split(',')
+        .find_map(|part| part.trim().strip_prefix("Credential="))?;
+    Service::from_signing_name(credential.trim().split('/').nth(3)?)
 }
 
 /// Parses `AWS4-HMAC-SHA256 Credential=AKID/20240501/us-east-1/ssm/aws4_request, SignedHeaders=a;b, Signature=hex`.
@@ -283,10 +288,36 @@ fn expected_signature(
     ))
 }
 
+/// Parses `X-Amz-Date`'s `YYYYMMDDTHHMMSSZ`. Read by hand rather than
+/// through a `time` format description, which cost about 1% of a small
+/// request's CPU for a fixed sixteen-byte layout; `time` still checks the
+/// calendar.
 fn parse_amz_date(text: &str) -> Option<SystemTime> {
-    let format = format_description!("[year][month][day]T[hour][minute][second]Z");
-    let t = PrimitiveDateTime::parse(text, &format).ok()?.assume_utc();
-    let secs = u64::try_from(t.unix_timestamp()).ok()?;
+    let b = text.as_bytes();
+    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| -> Option<u32> {
+        b[range].iter().try_fold(0u32, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let year = i32::try_from(number(0..4)?).ok()?;
+    let month = time::Month::try_from(u8::try_from(number(4..6)?).ok()?).ok()?;
+    let day = u8::try_from(number(6..8)?).ok()?;
+    let date = time::Date::from_calendar_date(year, month, day).ok()?;
+    let clock = time::Time::from_hms(
+        u8::try_from(number(9..11)?).ok()?,
+        u8::try_from(number(11..13)?).ok()?,
+        u8::try_from(number(13..15)?).ok()?,
+    )
+    .ok()?;
+    let secs = u64::try_from(
+        PrimitiveDateTime::new(date, clock)
+            .assume_utc()
+            .unix_timestamp(),
+    )
+    .ok()?;
     Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
 }
 
@@ -408,6 +439,63 @@ mod tests {
             parse_authorization("Basic abc"),
             Err(AuthError::Incomplete(_))
         ));
+    }
+
+    #[test]
+    fn amz_dates_read_back_what_was_written() {
+        let mut rng = StdRng::seed_from_u64(11);
+        for _ in 0..2000 {
+            // Any second from 1970 to 2100.
+            let secs = rng.random_range(0..4_102_444_800u64);
+            let t = SystemTime::UNIX_EPOCH + Duration::from_secs(secs);
+            let text = format_amz_date(t);
+            assert_eq!(parse_amz_date(&text), Some(t), "{text}");
+        }
+        assert_eq!(
+            parse_amz_date("20240501T120000Z"),
+            Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_714_564_800))
+        );
+    }
+
+    #[test]
+    fn malformed_amz_dates_are_refused() {
+        for text in [
+            "",
+            "20240501T120000",
+            "20240501 120000Z",
+            "2024050lT120000Z",
+            "20241301T120000Z",
+            "20240230T120000Z",
+            "20240501T240000Z",
+            "20240501T126000Z",
+            "+0240501T120000Z",
+            "20240501T12000-Z",
+            "2024-05-01T12:00:00Z",
+            "20240501T120000Zé",
+        ] {
+            assert_eq!(parse_amz_date(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn the_scope_names_the_service() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(scope_service(&headers), None);
+        headers.insert(
+            http::header::AUTHORIZATION,
+            HeaderValue::from_static(
+                "AWS4-HMAC-SHA256 Credential=AKID/20240501/us-east-1/elasticloadbalancing/aws4_request, SignedHeaders=host, Signature=00",
+            ),
+        );
+        assert_eq!(scope_service(&headers), Some(Service::Elbv2));
+        for value in [
+            "AWS4-HMAC-SHA256 Credential=AKID/20240501/us-east-1",
+            "AWS4-HMAC-SHA256 Credential=AKID/20240501/us-east-1/nothing/aws4_request",
+            "Basic Credential=AKID/20240501/us-east-1/ssm/aws4_request",
+        ] {
+            headers.insert(http::header::AUTHORIZATION, HeaderValue::from_static(value));
+            assert_eq!(scope_service(&headers), None, "{value}");
+        }
     }
 
     /// Who signs, and for what scope.
