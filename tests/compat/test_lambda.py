@@ -3,8 +3,11 @@ listed, updated, invoked (they really run) and deleted, resource policies,
 and the errors AWS answers."""
 
 import base64
+import hashlib
 import io
 import json
+import urllib.error
+import urllib.request
 import zipfile
 
 import pytest
@@ -43,6 +46,15 @@ def role(endpoint):
         return iam.get_role(RoleName="compat-lambda")["Role"]["Arn"]
 
 
+def download(url):
+    """(status, body) of an unsigned GET, as a script fetches a presigned URL."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
 def code_of(call, **kwargs):
     with pytest.raises(ClientError) as err:
         call(**kwargs)
@@ -66,6 +78,14 @@ def test_functions_boto3(lam, role, uid):
     got = lam.get_function(FunctionName=name)
     assert got["Configuration"]["Environment"]["Variables"] == {"VOLUME": "vol-1"}
     assert got["Tags"] == {"seed": "003"}
+    # Code.Location is a link good for ten minutes, needing no signature.
+    assert got["Code"]["RepositoryType"] == "S3"
+    status, body = download(got["Code"]["Location"])
+    assert status == 200
+    assert base64.b64encode(hashlib.sha256(body).digest()).decode() == created["CodeSha256"]
+    assert zipfile.ZipFile(io.BytesIO(body)).read("index.py").startswith(b"def handler")
+    status, body = download(got["Code"]["Location"].split("?")[0])
+    assert status == 403 and b"<Code>AccessDenied</Code>" in body
     assert lam.get_function_configuration(FunctionName=created["FunctionArn"])["FunctionName"] == name
     assert name in [f["FunctionName"] for f in lam.get_paginator("list_functions").paginate().build_full_result()["Functions"]]
 
@@ -135,6 +155,9 @@ def test_functions_cli(aws, role, uid, tmp_path):
     rc, out, err = aws("lambda", "list-functions")
     assert rc == 0, err
     assert name in [f["FunctionName"] for f in out["Functions"]]
+    rc, out, err = aws("lambda", "get-function", "--function-name", name)
+    assert rc == 0, err
+    assert download(out["Code"]["Location"]) == (200, archive.read_bytes())
     rc, out, err = aws("lambda", "update-function-configuration", "--function-name", name, "--memory-size", "256")
     assert rc == 0, err
     assert out["MemorySize"] == 256

@@ -100,6 +100,7 @@ impl ApiInvoker for Invoker {
             }
         };
         let ctx = RequestContext {
+            endpoint: None,
             request_id: state.ids.request_id(),
             principal_arn: principal.arn(&state.scope),
             user_id: principal.user_id(&state.scope),

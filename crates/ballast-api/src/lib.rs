@@ -30,5 +30,6 @@ mod tags;
 
 pub use data_plane::{DataPlane, NoDataPlane};
 pub use invoke::Invoker;
+pub use lambda::code_link::Https;
 pub use server::router;
-pub use state::{ApiState, RequestContext};
+pub use state::{ApiState, Endpoint, RequestContext};

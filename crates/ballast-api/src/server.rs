@@ -25,6 +25,7 @@ use ballast_wire::{
     encode_error, identify,
 };
 
+use crate::state::Endpoint;
 use crate::{
     ApiState, RequestContext, authorize, autoscaling, dynamodb, ec2, elbv2, iam, ssm, sts,
 };
@@ -33,7 +34,29 @@ use crate::{
 pub fn router(state: ApiState) -> Router {
     // Behind one `Arc`, so that handing the state to a request (axum clones
     // it for each) is one count, not a copy of every field.
-    Router::new().fallback(handle).with_state(Arc::new(state))
+    Router::new()
+        .route(
+            crate::lambda::code_link::ROUTE,
+            axum::routing::get(crate::lambda::code_link::download),
+        )
+        .fallback(handle)
+        .with_state(Arc::new(state))
+}
+
+/// How the client addressed Ballast: `Host` (or HTTP/2's authority), and
+/// https when the request came over TLS.
+fn endpoint(parts: &http::request::Parts) -> Option<Endpoint> {
+    let authority = match parts.headers.get(header::HOST) {
+        Some(host) => host.clone(),
+        None => HeaderValue::from_str(parts.uri.authority()?.as_str()).ok()?,
+    };
+    Some(Endpoint {
+        authority,
+        https: parts
+            .extensions
+            .get::<crate::lambda::code_link::Https>()
+            .is_some(),
+    })
 }
 
 async fn handle(State(state): State<Arc<ApiState>>, request: Request) -> Response {
@@ -122,6 +145,7 @@ async fn handle(State(state): State<Arc<ApiState>>, request: Request) -> Respons
     };
 
     let ctx = RequestContext {
+        endpoint: endpoint(&parts),
         request_id: request_id.clone(),
         principal_arn: principal.arn(&state.scope),
         user_id: principal.user_id(&state.scope),
@@ -393,6 +417,32 @@ mod tests {
             operation: operation.to_owned(),
             params: Params::Json(Bytes::from_static(b"{}")),
         }
+    }
+
+    #[test]
+    fn the_endpoint_is_where_the_client_called_and_how() {
+        let parts =
+            |request: http::request::Builder| request.body(()).map(|r| r.into_parts().0).unwrap();
+        let plain = parts(http::Request::get("/").header("host", "127.0.0.1:4566"));
+        let url = endpoint(&plain).and_then(|e| e.url());
+        assert_eq!(url.as_deref(), Some("http://127.0.0.1:4566"));
+        let tls = parts(
+            http::Request::get("/")
+                .header("host", "lambda.us-east-1.amazonaws.com")
+                .extension(crate::Https),
+        );
+        let url = endpoint(&tls).and_then(|e| e.url());
+        assert_eq!(
+            url.as_deref(),
+            Some("https://lambda.us-east-1.amazonaws.com")
+        );
+        // HTTP/2 names the authority in the URI, not in Host.
+        let h2 = parts(
+            http::Request::get("https://ssm.us-east-1.amazonaws.com/").extension(crate::Https),
+        );
+        let url = endpoint(&h2).and_then(|e| e.url());
+        assert_eq!(url.as_deref(), Some("https://ssm.us-east-1.amazonaws.com"));
+        assert!(endpoint(&parts(http::Request::get("/"))).is_none());
     }
 
     #[test]

@@ -9,6 +9,7 @@ use ballast_core::ec2::fleet::Fleet;
 use ballast_core::lambda::invoke::Functions;
 use ballast_core::ssm::automation::Automation;
 use ballast_core::ssm::parameter::ParameterVersion;
+use ballast_core::token::TokenKey;
 use ballast_core::{Clock, Ids, Scope, TimeScale};
 use ballast_store::{Memo, Store};
 use ballast_wire::Timestamp;
@@ -46,6 +47,8 @@ pub struct ApiState {
     pub messages: Arc<crate::ec2messages::Mailbox>,
     /// Reads kept until the next write to the store.
     pub memos: Arc<Memos>,
+    /// Signs the links GetFunction gives to functions' packages.
+    pub link_key: Arc<TokenKey>,
 }
 
 /// Reads that are asked for far more often than what they read changes,
@@ -85,4 +88,25 @@ pub struct RequestContext {
     /// whatever the protocol: set for the calls Automation makes
     /// (`crate::invoke`), which read outputs as boto3 shows them.
     pub json_output: bool,
+    /// How the client addressed Ballast, for links back to it; `None` for
+    /// calls made from inside Ballast.
+    pub endpoint: Option<Endpoint>,
+}
+
+/// The address a client used to reach Ballast: its `Host` (or HTTP/2
+/// authority) and whether it came over TLS. Kept as received, and made
+/// into a URL only by the few answers that link back.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub authority: http::HeaderValue,
+    pub https: bool,
+}
+
+impl Endpoint {
+    /// `http://127.0.0.1:4566`; `None` when the authority is not text.
+    pub fn url(&self) -> Option<String> {
+        let authority = self.authority.to_str().ok()?;
+        let scheme = if self.https { "https" } else { "http" };
+        Some(format!("{scheme}://{authority}"))
+    }
 }

@@ -24,6 +24,7 @@ pub mod paging;
 pub mod ssm;
 pub mod sts;
 pub mod tags;
+pub mod token;
 
 pub use arn::Arn;
 pub use clock::{

@@ -12,8 +12,9 @@
 //! instance behind its own bridge, with the default limit of 1); every
 //! other response leaves with the system's default TTL.
 //!
-//! IMDSv2 session tokens are stateless: the expiry and an HMAC over the
-//! instance id and expiry, under a key made when Ballast starts. A restart
+//! IMDSv2 session tokens are stateless ([`ballast_core::token`]): the
+//! expiry and an HMAC over the instance id and expiry, under a key made
+//! when Ballast starts. A restart
 //! invalidates outstanding tokens, and SDKs then fetch a new one (a 401
 //! tells them to), as they would after a real token expired.
 
@@ -30,11 +31,10 @@ use axum::response::Response;
 use axum::serve::IncomingStream;
 use ballast_core::ec2::Instance;
 use ballast_core::sts::Session;
+use ballast_core::token::TokenKey;
 use ballast_core::{Clock, Ids, Scope};
 use ballast_store::Store;
-use hmac::{Hmac, Mac};
 use http::{HeaderValue, Method, StatusCode, header};
-use sha2::Sha256;
 
 use crate::credentials;
 
@@ -52,12 +52,12 @@ pub struct Metadata {
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<Ids>,
     pub scope: Scope,
-    token_key: [u8; 32],
+    token_key: TokenKey,
 }
 
 impl Metadata {
     pub fn new(store: Arc<Store>, clock: Arc<dyn Clock>, ids: Arc<Ids>, scope: Scope) -> Self {
-        let token_key = ids.bytes::<32>();
+        let token_key = TokenKey::new(&ids);
         Metadata {
             store,
             clock,
@@ -67,35 +67,15 @@ impl Metadata {
         }
     }
 
-    fn mac(&self, instance_id: &str, expiry: u64) -> Hmac<Sha256> {
-        // HMAC accepts keys of any length, so this cannot fail.
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.token_key)
-            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
-        mac.update(instance_id.as_bytes());
-        mac.update(&expiry.to_be_bytes());
-        mac
-    }
-
     /// A session token for `instance_id`, valid until `expiry` (Unix
     /// seconds).
     fn mint_token(&self, instance_id: &str, expiry: u64) -> String {
-        use base64::Engine as _;
-        let mut raw = expiry.to_be_bytes().to_vec();
-        raw.extend_from_slice(&self.mac(instance_id, expiry).finalize().into_bytes());
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+        self.token_key.mint(instance_id, expiry)
     }
 
     /// Whether `token` was minted for `instance_id` and has not expired.
     fn token_valid(&self, instance_id: &str, token: &str, now: u64) -> bool {
-        use base64::Engine as _;
-        let Ok(raw) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token) else {
-            return false;
-        };
-        let Some((expiry, tag)) = raw.split_first_chunk::<8>() else {
-            return false;
-        };
-        let expiry = u64::from_be_bytes(*expiry);
-        expiry > now && self.mac(instance_id, expiry).verify_slice(tag).is_ok()
+        self.token_key.check(instance_id, token, now).is_ok()
     }
 
     fn now_secs(&self) -> u64 {

@@ -158,6 +158,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     );
     // The API signals the Automation engine, and the engine calls the API.
     let wake = ballast_automation::Wake::new();
+    let link_key = Arc::new(ballast_core::token::TokenKey::new(&ids));
     let state = ApiState {
         store,
         clock,
@@ -175,6 +176,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         functions: Arc::new(lambda.clone()),
         messages: Arc::default(),
         memos: Arc::default(),
+        link_key,
     };
     let automation = ballast_automation::Engine::new(
         Arc::clone(&state.store),
@@ -415,7 +417,8 @@ async fn serve_on_the_bridge(sandbox: &Sandbox, port: u16, state: &ApiState) -> 
         tokio::spawn(crate::tls::serve(
             https,
             acceptor,
-            ballast_api::router(state.clone()),
+            // Links the API gives back (a function's package) say https.
+            ballast_api::router(state.clone()).layer(axum::Extension(ballast_api::Https)),
         ));
     }
     Ok(())

@@ -17,7 +17,7 @@ use ballast_store::Tx;
 use ballast_wire::Timestamp;
 
 use super::Error;
-use crate::ApiState;
+use crate::{ApiState, RequestContext};
 
 pub(super) fn create(
     state: &ApiState,
@@ -53,20 +53,23 @@ pub(super) fn create(
     Ok(view(state, function))
 }
 
-pub(super) fn get(state: &ApiState, input: GetFunctionInput) -> Result<GetFunctionOutput, Error> {
+pub(super) fn get(
+    state: &ApiState,
+    ctx: &RequestContext,
+    input: GetFunctionInput,
+) -> Result<GetFunctionOutput, Error> {
     let name = named(state, &input.function_name, input.qualifier.as_deref())?;
     let arn = lambda::arn(&state.scope, &name);
     let (function, tags) = state
         .store
         .read(|tx| -> Result<_, Error> { Ok((existing(state, tx, &name)?, tx.tags(&arn)?)) })?;
     Ok(GetFunctionOutput {
-        configuration: Some(view(state, function)),
-        // The package stays in Ballast's store; there is no S3 to fetch
-        // it from.
         code: Some(FunctionCodeLocation {
             repository_type: Some("S3".to_owned()),
+            location: super::code_link::location(state, ctx, &function.code.sha256),
             ..FunctionCodeLocation::default()
         }),
+        configuration: Some(view(state, function)),
         tags: (!tags.is_empty()).then(|| tags.into_iter().collect()),
         ..GetFunctionOutput::default()
     })

@@ -1,6 +1,7 @@
 //! AWS Lambda (restJson1): functions, their invocations and their
 //! resource policies.
 
+pub mod code_link;
 mod functions;
 mod invoke;
 mod permissions;
@@ -18,7 +19,7 @@ routes! {
     /// Routes a Lambda request to its handler.
     fn handle(state, ctx, request) {
         CreateFunction => call(ctx, request, |i| functions::create(state, i)),
-        GetFunction => call(ctx, request, |i| functions::get(state, i)),
+        GetFunction => call(ctx, request, |i| functions::get(state, ctx, i)),
         GetFunctionConfiguration => call(ctx, request, |i| functions::get_configuration(state, i)),
         ListFunctions => call(ctx, request, |i| functions::list(state, i)),
         UpdateFunctionCode => call(ctx, request, |i| functions::update_code(state, i)),

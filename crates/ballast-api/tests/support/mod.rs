@@ -216,6 +216,7 @@ impl Api {
             functions: Arc::new(ballast_core::lambda::invoke::NoFunctions),
             messages: Arc::default(),
             memos: Arc::default(),
+            link_key: Arc::new(ballast_core::token::TokenKey::new(&Ids::seeded(8))),
         };
         Api {
             router: ballast_api::router(state.clone()),
@@ -294,6 +295,30 @@ impl Api {
             body: String::from_utf8_lossy(&bytes).into_owned(),
             error_type,
         }
+    }
+
+    /// An unsigned GET of `uri` (path and query), as a download of a
+    /// link the API gave; the status and the body's bytes.
+    pub async fn fetch(&self, uri: &str) -> (u16, bytes::Bytes) {
+        let request = http::Request::builder()
+            .uri(uri)
+            .header("host", "ballast.test")
+            .body(Body::empty())
+            .expect("request");
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("infallible");
+        let status = response.status().as_u16();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("response body")
+            .to_bytes();
+        (status, bytes)
     }
 
     /// As root.

@@ -92,6 +92,16 @@ async fn functions_are_created_read_updated_and_deleted() {
         got.tags().and_then(|t| t.get("seed")).map(String::as_str),
         Some("003")
     );
+    // Code.Location downloads the package, unsigned, as a presigned URL does.
+    let code = got.code().expect("a Code");
+    assert_eq!(code.repository_type(), Some("S3"));
+    let location = code.location().expect("a Location");
+    let download = reqwest::get(location).await.expect("GET Code.Location");
+    assert_eq!(download.status(), 200);
+    let package = download.bytes().await.expect("the package");
+    assert_eq!(&package[..], EMPTY_ZIP);
+    let (bare, _) = location.split_once('?').expect("a token");
+    assert_eq!(reqwest::get(bare).await.expect("GET").status(), 403);
     let by_arn = client
         .get_function_configuration()
         .function_name(created.function_arn().expect("an ARN"))
