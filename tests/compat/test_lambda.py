@@ -128,6 +128,10 @@ def test_function_errors_boto3(lam, role, uid):
         (lam.update_function_configuration, {"FunctionName": name, "Timeout": 1000}, "ValidationException"),
         (lam.update_function_configuration, {"FunctionName": name, "RevisionId": "stale"}, "PreconditionFailedException"),
         (lam.get_policy, {"FunctionName": name}, "ResourceNotFoundException"),
+        (lam.put_function_concurrency, {"FunctionName": name, "ReservedConcurrentExecutions": 901}, "InvalidParameterValueException"),
+        (lam.put_function_concurrency, {"FunctionName": "missing", "ReservedConcurrentExecutions": 1}, "ResourceNotFoundException"),
+        (lam.get_function_concurrency, {"FunctionName": "missing"}, "ResourceNotFoundException"),
+        (lam.delete_function_concurrency, {"FunctionName": "missing"}, "ResourceNotFoundException"),
         (lam.remove_permission, {"FunctionName": name, "StatementId": "none"}, "ResourceNotFoundException"),
         (
             lam.add_permission,
@@ -272,3 +276,44 @@ def test_invoke_cli(aws, lam, running_role, uid, tmp_path):
 
     rc, _, err = aws("lambda", "invoke", "--function-name", name, "--payload", "nope", str(out_file))
     assert rc != 0 and "InvalidRequestContentException" in err
+
+
+def test_reserved_concurrency_boto3(lam, running_role, endpoint, uid):
+    name = f"reserved-{uid}"
+    running_function(lam, running_role, name)
+    assert lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)["ReservedConcurrentExecutions"] == 0
+    assert lam.get_function(FunctionName=name)["Concurrency"] == {"ReservedConcurrentExecutions": 0}
+    # Reserved to none: calls are throttled, events wait in the queue.
+    with pytest.raises(ClientError) as err:
+        lam.invoke(FunctionName=name, Payload=b'{"n": 1}')
+    assert error_code(err.value) == "TooManyRequestsException"
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
+    assert err.value.response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+    event = json.dumps({"parameter": f"/held/{uid}"}).encode()
+    assert lam.invoke(FunctionName=name, InvocationType="Event", Payload=event)["StatusCode"] == 202
+    lam.delete_function_concurrency(FunctionName=name)
+    assert "ReservedConcurrentExecutions" not in lam.get_function_concurrency(FunctionName=name)
+    assert "Concurrency" not in lam.get_function(FunctionName=name)
+    ssm = make_client("ssm", endpoint)
+    wait_until("the held event to run", lambda: parameter(ssm, f"/held/{uid}") == "done", deadline=30)
+    assert json.loads(lam.invoke(FunctionName=name, Payload=b'{"n": 2}')["Payload"].read())["n"] == 2
+
+
+def test_reserved_concurrency_cli(aws, lam, running_role, uid, tmp_path):
+    name = f"reserved-cli-{uid}"
+    running_function(lam, running_role, name)
+    rc, out, err = aws("lambda", "put-function-concurrency", "--function-name", name, "--reserved-concurrent-executions", "0")
+    assert rc == 0, err
+    assert out == {"ReservedConcurrentExecutions": 0}
+    rc, out, err = aws("lambda", "get-function-concurrency", "--function-name", name)
+    assert rc == 0, err
+    assert out == {"ReservedConcurrentExecutions": 0}
+    rc, _, err = aws("lambda", "invoke", "--function-name", name, "--payload", "{}", str(tmp_path / "out.json"))
+    assert rc != 0 and "TooManyRequestsException" in err
+    rc, _, err = aws("lambda", "delete-function-concurrency", "--function-name", name)
+    assert rc == 0, err
+    rc, out, err = aws("lambda", "invoke", "--function-name", name, "--payload", '{"n": 3}', str(tmp_path / "out.json"))
+    assert rc == 0, err
+    assert out["StatusCode"] == 200
+    rc, _, err = aws("lambda", "put-function-concurrency", "--function-name", name, "--reserved-concurrent-executions", "5000")
+    assert rc != 0 and "InvalidParameterValueException" in err

@@ -27,7 +27,8 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use ballast_core::lambda::Function;
-use ballast_core::lambda::invoke::{Functions, Invocation, Outcome, Unavailable};
+use ballast_core::lambda::concurrency;
+use ballast_core::lambda::invoke::{Functions, Invocation, NotRun, Outcome};
 use ballast_core::sts::{INSTANCE_CREDENTIALS_LIFETIME, Session};
 use ballast_core::{Clock, Ids, Scope, TimeScale};
 use ballast_store::{Store, StoreError};
@@ -96,6 +97,9 @@ struct Inner {
     endpoint: OnceLock<String>,
     /// Warm environments, by function name.
     idle: Mutex<HashMap<String, Vec<Environment>>>,
+    /// Invocations running now, by function name, against reserved
+    /// concurrency.
+    running: Mutex<HashMap<String, u32>>,
     queued: Notify,
     stop: watch::Sender<bool>,
 }
@@ -137,6 +141,7 @@ impl Lambda {
                 handle,
                 endpoint: OnceLock::new(),
                 idle: Mutex::default(),
+                running: Mutex::default(),
                 queued: Notify::new(),
                 stop: watch::Sender::new(false),
             }),
@@ -173,14 +178,15 @@ impl Lambda {
 
     /// Runs one invocation in a warm environment of the function's
     /// revision, or a new one.
-    async fn invoke_now(&self, invocation: Invocation) -> Result<Outcome, Unavailable> {
+    async fn invoke_now(&self, invocation: Invocation) -> Result<Outcome, NotRun> {
         let function = &invocation.function;
+        let _slot = self.take_slot(function)?;
         let mut environment = match self.warm(function) {
             Some(environment) => environment,
             None => self
                 .start(function)
                 .await
-                .map_err(|error| Unavailable(error.to_string()))?,
+                .map_err(|error| NotRun::Unavailable(error.to_string()))?,
         };
         let timeout = Duration::from_secs(u64::try_from(function.timeout_seconds).unwrap_or(3));
         let scaled = self.inner.time_scale.scale(timeout);
@@ -203,6 +209,28 @@ impl Lambda {
                 .push(environment);
         }
         Ok(outcome)
+    }
+
+    /// A place among the function's running invocations, or
+    /// [`NotRun::Throttled`] when its reserved concurrency is all in use.
+    fn take_slot(&self, function: &Function) -> Result<Slot, NotRun> {
+        let mut running = self.running();
+        let count = running.get(&function.name).copied().unwrap_or(0);
+        if !concurrency::admits(function.reserved_concurrency, count) {
+            return Err(NotRun::Throttled);
+        }
+        *running.entry(function.name.clone()).or_default() += 1;
+        Ok(Slot {
+            lambda: self.clone(),
+            function: function.name.clone(),
+        })
+    }
+
+    fn running(&self) -> std::sync::MutexGuard<'_, HashMap<String, u32>> {
+        self.inner
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// A warm environment of the function's current revision; stale
@@ -379,8 +407,27 @@ impl Lambda {
     }
 }
 
+/// A running invocation's place in its function's count, given back when
+/// the run ends however it ends.
+struct Slot {
+    lambda: Lambda,
+    function: String,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut running = self.lambda.running();
+        if let Some(count) = running.get_mut(&self.function) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                running.remove(&self.function);
+            }
+        }
+    }
+}
+
 impl Functions for Lambda {
-    fn invoke(&self, invocation: Invocation) -> Result<Outcome, Unavailable> {
+    fn invoke(&self, invocation: Invocation) -> Result<Outcome, NotRun> {
         // Called from the API's blocking threads: the run happens on the
         // runtime, and this thread waits for it.
         let (done, outcome) = std::sync::mpsc::channel();
@@ -390,7 +437,7 @@ impl Functions for Lambda {
         });
         outcome
             .recv()
-            .map_err(|_| Unavailable("the invocation was abandoned".to_owned()))?
+            .map_err(|_| NotRun::Unavailable("the invocation was abandoned".to_owned()))?
     }
 
     fn queued(&self) {

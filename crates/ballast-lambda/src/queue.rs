@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use ballast_core::clock::epoch_millis;
-use ballast_core::lambda::invoke::{Invocation, Queued};
+use ballast_core::lambda::invoke::{Invocation, NotRun, Queued};
 use ballast_store::StoreError;
 use tokio::sync::mpsc;
 
@@ -93,19 +93,21 @@ async fn run_one(lambda: &Lambda, queued: Queued) -> Result<(), StoreError> {
         client_context: None,
         request_id: queued.id.clone(),
     };
-    let succeeded = match lambda.invoke_now(invocation).await {
-        Ok(outcome) => outcome.function_error.is_none(),
+    let ran = lambda.invoke_now(invocation).await;
+    let now = epoch_millis(inner.clock.now());
+    let scale = |d| inner.time_scale.scale(d);
+    let next = match ran {
+        Ok(outcome) if outcome.function_error.is_none() => None,
+        Ok(_) => queued.after_failure(now, scale),
+        // Throttled events wait for a free slot without using a retry.
+        Err(NotRun::Throttled) => queued.after_throttle(now, scale),
         Err(error) => {
             tracing::warn!(%error, function = queued.function_name, "could not run an asynchronous invocation");
-            false
+            queued.after_failure(now, scale)
         }
     };
-    let now = epoch_millis(inner.clock.now());
-    let scale = inner.time_scale;
-    inner.store.write(
-        |tx| match (succeeded, queued.after_failure(now, |d| scale.scale(d))) {
-            (false, Some(retry)) => tx.queue_invocation(&retry),
-            (true, _) | (false, None) => tx.dequeue_invocation(&queued.id),
-        },
-    )
+    inner.store.write(|tx| match next {
+        Some(again) => tx.queue_invocation(&again),
+        None => tx.dequeue_invocation(&queued.id),
+    })
 }

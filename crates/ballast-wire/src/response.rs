@@ -113,16 +113,21 @@ pub fn encode_error(
             }
             serde_json::Value::Object(body).to_string().into_bytes()
         }
-        // Lambda's error body: whose fault it was, and the message.
-        Protocol::RestJson1 => serde_json::json!({
-            "Type": match error.fault {
+        // Lambda's error body: whose fault it was, the message, and any
+        // members the error shape has besides (a throttle's `Reason`).
+        Protocol::RestJson1 => {
+            let mut body = serde_json::Map::new();
+            let fault = match error.fault {
                 Fault::Sender => "User",
                 Fault::Receiver => "Service",
-            },
-            "message": error.message,
-        })
-        .to_string()
-        .into_bytes(),
+            };
+            body.insert("Type".to_owned(), fault.into());
+            body.insert("message".to_owned(), error.message.clone().into());
+            if let Some(extra) = &error.extra {
+                body.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+            serde_json::Value::Object(body).to_string().into_bytes()
+        }
         Protocol::AwsQuery => {
             out.push_str("<ErrorResponse xmlns=\"");
             out.push_str(service.map_or("", Service::xml_namespace));
@@ -187,6 +192,22 @@ mod tests {
         assert_eq!(resp.error_type.as_deref(), Some("ParameterNotFound"));
         let body: serde_json::Value = serde_json::from_slice(&resp.body).unwrap();
         assert_eq!(body["__type"], "ParameterNotFound");
+    }
+
+    #[test]
+    fn rest_json_errors_carry_fault_message_and_extra_members() {
+        let extra = serde_json::Map::from_iter([("Reason".to_owned(), "Limit".into())]);
+        let err = ApiError::sender("TooManyRequestsException", "Rate Exceeded.")
+            .with_status(StatusCode::TOO_MANY_REQUESTS)
+            .with_extra(extra);
+        let resp = encode_error(Some(Service::Lambda), Protocol::RestJson1, "rid", &err);
+        assert_eq!(resp.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(resp.error_type.as_deref(), Some("TooManyRequestsException"));
+        let body: serde_json::Value = serde_json::from_slice(&resp.body).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"Type": "User", "message": "Rate Exceeded.", "Reason": "Limit"})
+        );
     }
 
     #[test]

@@ -10,8 +10,9 @@ use ballast_model::lambda::{
     Architecture, CreateFunctionInput, CreateFunctionOutput, DeleteFunctionInput,
     DeleteFunctionOutput, EnvironmentResponse, EphemeralStorage, FunctionCodeLocation,
     GetFunctionConfigurationInput, GetFunctionInput, GetFunctionOutput, LastUpdateStatus,
-    ListFunctionsInput, ListFunctionsOutput, PackageType, Runtime, State, TracingConfigResponse,
-    TracingMode, UpdateFunctionCodeInput, UpdateFunctionConfigurationInput,
+    ListFunctionsInput, ListFunctionsOutput, PackageType, PutFunctionConcurrencyOutput, Runtime,
+    State, TracingConfigResponse, TracingMode, UpdateFunctionCodeInput,
+    UpdateFunctionConfigurationInput,
 };
 use ballast_store::Tx;
 use ballast_wire::Timestamp;
@@ -69,6 +70,11 @@ pub(super) fn get(
             location: super::code_link::location(state, ctx, &function.code.sha256),
             ..FunctionCodeLocation::default()
         }),
+        concurrency: function
+            .reserved_concurrency
+            .map(|reserved| PutFunctionConcurrencyOutput {
+                reserved_concurrent_executions: Some(reserved),
+            }),
         configuration: Some(view(state, function)),
         tags: (!tags.is_empty()).then(|| tags.into_iter().collect()),
         ..GetFunctionOutput::default()

@@ -5,7 +5,7 @@
 //! request id is the request's, as the function's context shows it.
 
 use ballast_core::lambda::invoke::{
-    Invocation, MAX_ASYNC_PAYLOAD_BYTES, MAX_SYNC_PAYLOAD_BYTES, Queued,
+    Invocation, MAX_ASYNC_PAYLOAD_BYTES, MAX_SYNC_PAYLOAD_BYTES, NotRun, Queued,
 };
 use ballast_core::lambda::{self, Error as Rule};
 use ballast_model::lambda::{InvocationType, InvokeInput, InvokeOutput, LogType};
@@ -59,7 +59,10 @@ pub(super) fn invoke(
                     client_context: input.client_context.as_deref().and_then(client_context),
                     request_id: ctx.request_id.clone(),
                 })
-                .map_err(|unavailable| Rule::Service(unavailable.0))?;
+                .map_err(|not_run| match not_run {
+                    NotRun::Unavailable(why) => Rule::Service(why),
+                    NotRun::Throttled => Rule::Throttled,
+                })?;
             Ok(InvokeOutput {
                 status_code: Some(200),
                 log_result: tail.then(|| outcome.log_result()),

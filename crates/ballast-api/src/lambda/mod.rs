@@ -2,6 +2,7 @@
 //! resource policies.
 
 pub mod code_link;
+mod concurrency;
 mod functions;
 mod invoke;
 mod permissions;
@@ -31,6 +32,11 @@ routes! {
         AddPermission => call(ctx, request, |i| permissions::add(state, i)),
         RemovePermission => call_no_output(ctx, request, |i| permissions::remove(state, i)),
         GetPolicy => call(ctx, request, |i| permissions::get(state, i)),
+        PutFunctionConcurrency => call(ctx, request, |i| concurrency::put(state, i)),
+        GetFunctionConcurrency => call(ctx, request, |i| concurrency::get(state, i)),
+        DeleteFunctionConcurrency => {
+            call_no_output(ctx, request, |i| concurrency::delete(state, i))
+        },
     }
 }
 
@@ -48,6 +54,17 @@ impl ErrorCode for Rule {
             Rule::InvalidRequestContent(_) => errors::INVALID_REQUEST_CONTENT_EXCEPTION,
             Rule::RequestTooLarge(_) => errors::REQUEST_TOO_LARGE_EXCEPTION,
             Rule::Service(_) => errors::SERVICE_EXCEPTION,
+            Rule::Throttled => errors::TOO_MANY_REQUESTS_EXCEPTION,
+        })
+    }
+
+    fn extra(&self) -> Option<serde_json::Map<String, serde_json::Value>> {
+        // What AWS's throttle carries besides the message.
+        matches!(self, Rule::Throttled).then(|| {
+            serde_json::Map::from_iter([(
+                "Reason".to_owned(),
+                "ReservedFunctionConcurrentInvocationLimitExceeded".into(),
+            )])
         })
     }
 

@@ -82,18 +82,25 @@ pub fn exited_message(request_id: &str, status: &str) -> String {
     format!("RequestId: {request_id} Error: Runtime exited with error: {status}")
 }
 
-/// Why the runtime could not run a function at all (Invoke answers
-/// `ServiceException`).
+/// Why the runtime did not run an invocation.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct Unavailable(pub String);
+pub enum NotRun {
+    /// It could not run the function at all (Invoke answers
+    /// `ServiceException`).
+    #[error("{0}")]
+    Unavailable(String),
+    /// The function's reserved concurrency is all in use (Invoke answers
+    /// 429 `TooManyRequestsException`; a queued event waits).
+    #[error("Rate Exceeded.")]
+    Throttled,
+}
 
 /// What the API needs from the functions' runtime. The trait lives here so
 /// the API and the runtime depend on it and not on each other.
 pub trait Functions: Send + Sync + std::fmt::Debug {
     /// Runs one invocation to its end (blocking the calling thread, which
     /// is one of the API's blocking workers).
-    fn invoke(&self, invocation: Invocation) -> Result<Outcome, Unavailable>;
+    fn invoke(&self, invocation: Invocation) -> Result<Outcome, NotRun>;
 
     /// An asynchronous invocation was queued in the store.
     fn queued(&self);
@@ -104,8 +111,8 @@ pub trait Functions: Send + Sync + std::fmt::Debug {
 pub struct NoFunctions;
 
 impl Functions for NoFunctions {
-    fn invoke(&self, _: Invocation) -> Result<Outcome, Unavailable> {
-        Err(Unavailable(
+    fn invoke(&self, _: Invocation) -> Result<Outcome, NotRun> {
+        Err(NotRun::Unavailable(
             "functions do not run in this server".to_owned(),
         ))
     }
@@ -132,6 +139,10 @@ pub struct Queued {
 
 /// Lambda retries a failed asynchronous invocation twice.
 pub const ASYNC_RETRIES: u32 = 2;
+
+/// How long a throttled asynchronous invocation waits before it is tried
+/// again.
+pub const THROTTLE_RETRY: Duration = Duration::from_secs(1);
 
 /// An asynchronous invocation older than this is dropped (6 hours).
 pub const MAX_EVENT_AGE: Duration = Duration::from_secs(6 * 60 * 60);
@@ -168,6 +179,23 @@ impl Queued {
         })
     }
 
+    /// The event again after a throttled run: it waits
+    /// [`THROTTLE_RETRY`] (scaled) without using up a retry, as Lambda
+    /// keeps throttled events until they are too old; `None` once it is.
+    pub fn after_throttle(
+        &self,
+        now_millis: i64,
+        scale: impl Fn(Duration) -> Duration,
+    ) -> Option<Queued> {
+        if self.expired(now_millis, &scale) {
+            return None;
+        }
+        Some(Queued {
+            not_before_millis: now_millis.saturating_add(millis(scale(THROTTLE_RETRY))),
+            ..self.clone()
+        })
+    }
+
     /// Whether the event outlived [`MAX_EVENT_AGE`].
     pub fn expired(&self, now_millis: i64, scale: impl Fn(Duration) -> Duration) -> bool {
         now_millis.saturating_sub(self.enqueued_millis) > millis(scale(MAX_EVENT_AGE))
@@ -199,6 +227,20 @@ mod tests {
         assert!(queued.expired(1_000 + 6 * 3600 * 1000 + 1, same));
         assert_eq!(
             queued.after_failure(1_000 + 6 * 3600 * 1000 + 1, same),
+            None
+        );
+    }
+
+    #[test]
+    fn a_throttled_event_waits_without_using_a_retry_until_too_old() {
+        let same = |d: Duration| d;
+        let queued = Queued::new("r".into(), "f".into(), "{}".into(), 1_000);
+        let again = queued.after_throttle(5_000, same).expect("kept");
+        assert_eq!((again.attempts, again.not_before_millis), (0, 6_000));
+        let failed = again.after_failure(7_000, same).expect("a first retry");
+        assert_eq!(failed.attempts, 1);
+        assert_eq!(
+            queued.after_throttle(1_000 + 6 * 3600 * 1000 + 1, same),
             None
         );
     }

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::Scope;
 
+pub mod concurrency;
 pub mod invoke;
 
 /// The runtimes Ballast runs: the host's Python for `python3.*`, and any
@@ -61,6 +62,10 @@ pub enum Error {
     /// `ServiceException`: the function could not be run at all.
     #[error("{0}")]
     Service(String),
+    /// `TooManyRequestsException` (429): every invocation the function's
+    /// reserved concurrency allows is running.
+    #[error("Rate Exceeded.")]
+    Throttled,
 }
 
 impl Error {
@@ -85,6 +90,11 @@ pub struct Function {
     /// Changes with every update; a request may name the one it expects.
     pub revision_id: String,
     pub policy: Vec<Statement>,
+    /// How many invocations may run at once (PutFunctionConcurrency), all
+    /// of them kept for this function; `None` draws on the account's
+    /// unreserved pool. Not part of the revision, as in AWS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reserved_concurrency: Option<i32>,
 }
 
 /// A function's deployment package, as its zip's hash and size (the bytes
@@ -158,6 +168,7 @@ impl Function {
             last_modified_millis: now_millis,
             revision_id,
             policy: Vec::new(),
+            reserved_concurrency: None,
         };
         function.configure(settings, now_millis, String::new())?;
         Ok(function)

@@ -24,6 +24,9 @@ pub const OPERATIONS: &[&str] = &[
     "AddPermission",
     "RemovePermission",
     "GetPolicy",
+    "PutFunctionConcurrency",
+    "GetFunctionConcurrency",
+    "DeleteFunctionConcurrency",
 ];
 
 /// Each operation's HTTP binding, in the allow-list's order.
@@ -332,6 +335,45 @@ pub static ROUTES: &[ballast_wire::rest::Route] = &[
         ],
         output: &[],
     },
+    ballast_wire::rest::Route {
+        operation: "PutFunctionConcurrency",
+        method: "PUT",
+        uri: "/2017-10-31/functions/{FunctionName}/concurrency",
+        status: 200,
+        input: &[ballast_wire::rest::Binding {
+            member: "FunctionName",
+            location: ballast_wire::rest::Location::Uri,
+            name: "FunctionName",
+            kind: ballast_wire::rest::Kind::String,
+        }],
+        output: &[],
+    },
+    ballast_wire::rest::Route {
+        operation: "GetFunctionConcurrency",
+        method: "GET",
+        uri: "/2019-09-30/functions/{FunctionName}/concurrency",
+        status: 200,
+        input: &[ballast_wire::rest::Binding {
+            member: "FunctionName",
+            location: ballast_wire::rest::Location::Uri,
+            name: "FunctionName",
+            kind: ballast_wire::rest::Kind::String,
+        }],
+        output: &[],
+    },
+    ballast_wire::rest::Route {
+        operation: "DeleteFunctionConcurrency",
+        method: "DELETE",
+        uri: "/2017-10-31/functions/{FunctionName}/concurrency",
+        status: 204,
+        input: &[ballast_wire::rest::Binding {
+            member: "FunctionName",
+            location: ballast_wire::rest::Location::Uri,
+            name: "FunctionName",
+            kind: ballast_wire::rest::Kind::String,
+        }],
+        output: &[],
+    },
 ];
 
 crate::structure! {
@@ -419,14 +461,6 @@ crate::structure! {
     required REQUIRED_CAPACITY_PROVIDER_CONFIG [
         RequiredMember { name: "lambdaManagedInstancesCapacityProviderConfig", wire: "LambdaManagedInstancesCapacityProviderConfig", required: true, inner: Inner::Struct(&REQUIRED_LAMBDA_MANAGED_INSTANCES_CAPACITY_PROVIDER_CONFIG) },
     ]
-}
-
-crate::structure! {
-    #[derive(Default)]
-    Concurrency {
-        /// The number of concurrent executions that are reserved for this function.
-        reserved_concurrent_executions?: i32 = "ReservedConcurrentExecutions";
-    }
 }
 
 crate::structure! {
@@ -636,6 +670,19 @@ crate::structure! {
 }
 
 crate::structure! {
+    DeleteFunctionConcurrencyInput {
+        /// The name or ARN of the Lambda function.
+        function_name: String = "FunctionName", "functionName";
+    }
+    input "DeleteFunctionConcurrencyRequest" |this, at, out| {
+        { let v = &this.function_name; rules::string(out, at, "functionName", v, false, Some(1), Some(140), Some(&PATTERN_FUNCTION_NAME)); }
+    }
+    required REQUIRED_DELETE_FUNCTION_CONCURRENCY_INPUT [
+        RequiredMember { name: "functionName", wire: "FunctionName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
     DeleteFunctionInput {
         /// The name or ARN of the Lambda function or version.
         function_name: String = "FunctionName", "functionName";
@@ -805,6 +852,27 @@ crate::model_enum! {
 }
 
 crate::structure! {
+    GetFunctionConcurrencyInput {
+        /// The name or ARN of the Lambda function.
+        function_name: String = "FunctionName", "functionName";
+    }
+    input "GetFunctionConcurrencyRequest" |this, at, out| {
+        { let v = &this.function_name; rules::string(out, at, "functionName", v, false, Some(1), Some(140), Some(&PATTERN_FUNCTION_NAME)); }
+    }
+    required REQUIRED_GET_FUNCTION_CONCURRENCY_INPUT [
+        RequiredMember { name: "functionName", wire: "FunctionName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    GetFunctionConcurrencyOutput {
+        /// The number of simultaneous executions that are reserved for the function.
+        reserved_concurrent_executions?: i32 = "ReservedConcurrentExecutions";
+    }
+}
+
+crate::structure! {
     GetFunctionConfigurationInput {
         /// The name or ARN of the Lambda function, version, or alias.
         function_name: String = "FunctionName", "functionName";
@@ -848,7 +916,7 @@ crate::structure! {
         /// An object that contains details about an error related to retrieving tags.
         tags_error?: TagsError = "TagsError";
         /// The function's reserved concurrency.
-        concurrency?: Concurrency = "Concurrency";
+        concurrency?: PutFunctionConcurrencyOutput = "Concurrency";
     }
 }
 
@@ -1130,6 +1198,31 @@ crate::model_enum! {
     PackageType {
         Zip = "Zip",
         Image = "Image",
+    }
+}
+
+crate::structure! {
+    PutFunctionConcurrencyInput {
+        /// The name or ARN of the Lambda function.
+        function_name: String = "FunctionName", "functionName";
+        /// The number of simultaneous executions to reserve for the function.
+        reserved_concurrent_executions: i32 = "ReservedConcurrentExecutions", "reservedConcurrentExecutions";
+    }
+    input "PutFunctionConcurrencyRequest" |this, at, out| {
+        { let v = &this.function_name; rules::string(out, at, "functionName", v, false, Some(1), Some(140), Some(&PATTERN_FUNCTION_NAME)); }
+        { let v = &this.reserved_concurrent_executions; rules::integer(out, at, "reservedConcurrentExecutions", i64::from(*v), Some(0), None); }
+    }
+    required REQUIRED_PUT_FUNCTION_CONCURRENCY_INPUT [
+        RequiredMember { name: "functionName", wire: "FunctionName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "reservedConcurrentExecutions", wire: "ReservedConcurrentExecutions", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    PutFunctionConcurrencyOutput {
+        /// The number of concurrent executions that are reserved for this function.
+        reserved_concurrent_executions?: i32 = "ReservedConcurrentExecutions";
     }
 }
 

@@ -2,8 +2,9 @@
 //! handler's result, its role's credentials and Ballast's endpoint inside,
 //! warm reuse and a fresh environment after an update, failures reported
 //! as Lambda reports them (an exception, a timeout, an import error, a
-//! crash), a `provided` runtime speaking the Runtime API itself, and
-//! `Event` invocations run from the queue, across kill -9.
+//! crash), a `provided` runtime speaking the Runtime API itself,
+//! `Event` invocations run from the queue, across kill -9, and reserved
+//! concurrency throttling both kinds.
 //!
 //! Python functions run under `BALLAST_LAMBDA_PYTHON`, which `scripts/test`
 //! points at a virtualenv with boto3.
@@ -26,6 +27,7 @@ const PUT_FN_PARAMETERS: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect
 /// event names, and fails or hangs when asked.
 const HANDLER: &str = r#"
 import os
+import time
 import boto3
 
 def handler(event, context):
@@ -39,6 +41,9 @@ def handler(event, context):
         os._exit(3)
     if event.get("quick"):
         return {"pid": os.getpid()}
+    if "sleep" in event:
+        time.sleep(event["sleep"])
+        return {"slept": event["sleep"]}
     if "parameter" in event:
         boto3.client("ssm").put_parameter(
             Name=event["parameter"], Value=event.get("value", "set"), Type="String", Overwrite=True
@@ -338,6 +343,135 @@ async fn event_invocations_run_from_the_queue_across_kill_9() {
     ballast.kill9();
     let ballast = Ballast::start_in(temp.path(), &[]);
     wait_for_parameter(&ballast, "/fn/after-crash", "kept").await;
+}
+
+#[tokio::test]
+async fn reserved_concurrency_throttles_calls_and_holds_events() {
+    let ballast = Ballast::start();
+    let role = function_role(&ballast, PUT_FN_PARAMETERS).await;
+    let client = ballast.lambda();
+    let name = python_function(&client, &role, "app.handler", 30).await;
+
+    let put = client
+        .put_function_concurrency()
+        .function_name(&name)
+        .reserved_concurrent_executions(1)
+        .send()
+        .await
+        .expect("PutFunctionConcurrency");
+    assert_eq!(put.reserved_concurrent_executions(), Some(1));
+    let got = client
+        .get_function()
+        .function_name(&name)
+        .send()
+        .await
+        .expect("GetFunction");
+    assert_eq!(
+        got.concurrency()
+            .and_then(|c| c.reserved_concurrent_executions()),
+        Some(1)
+    );
+
+    // One invocation sleeps; while it runs, a second is refused.
+    let sleeper = {
+        let client = client.clone();
+        let name = name.clone();
+        tokio::spawn(async move { invoke(&client, &name, json!({"sleep": 3})).await })
+    };
+    eventually(
+        "a second invocation to be throttled",
+        Duration::from_secs(20),
+        || async {
+            let error = client
+                .invoke()
+                .function_name(&name)
+                .payload(Blob::new(json!({"quick": true}).to_string()))
+                .send()
+                .await
+                .err()?;
+            (error_code(&error) == "TooManyRequestsException").then_some(())
+        },
+    )
+    .await;
+    let slept = sleeper.await.expect("the sleeping invocation");
+    assert_eq!(body(&slept)["slept"], 3);
+    assert_eq!(
+        invoke(&client, &name, json!({"quick": true}))
+            .await
+            .function_error(),
+        None,
+        "the slot is free again"
+    );
+
+    // Reserved to none, the function is switched off: calls are refused
+    // at once and events wait, to run when the reservation goes.
+    client
+        .put_function_concurrency()
+        .function_name(&name)
+        .reserved_concurrent_executions(0)
+        .send()
+        .await
+        .expect("PutFunctionConcurrency 0");
+    let refused = client
+        .invoke()
+        .function_name(&name)
+        .payload(Blob::new(json!({"quick": true}).to_string()))
+        .send()
+        .await
+        .expect_err("throttled");
+    assert_eq!(error_code(&refused), "TooManyRequestsException");
+    let throttle = refused.as_service_error().and_then(|e| match e {
+        aws_sdk_lambda::operation::invoke::InvokeError::TooManyRequestsException(t) => Some(t),
+        _ => None,
+    });
+    assert_eq!(
+        throttle.and_then(|t| t.reason()),
+        Some(&aws_sdk_lambda::types::ThrottleReason::ReservedFunctionConcurrentInvocationLimitExceeded)
+    );
+    let queued = client
+        .invoke()
+        .function_name(&name)
+        .invocation_type(InvocationType::Event)
+        .payload(Blob::new(
+            json!({"parameter": "/fn/held", "value": "ran"}).to_string(),
+        ))
+        .send()
+        .await
+        .expect("an Event invoke");
+    assert_eq!(queued.status_code(), 202);
+    assert_eq!(
+        client
+            .get_function_concurrency()
+            .function_name(&name)
+            .send()
+            .await
+            .expect("GetFunctionConcurrency")
+            .reserved_concurrent_executions(),
+        Some(0)
+    );
+    client
+        .delete_function_concurrency()
+        .function_name(&name)
+        .send()
+        .await
+        .expect("DeleteFunctionConcurrency");
+    wait_for_parameter(&ballast, "/fn/held", "ran").await;
+    let none = client
+        .get_function_concurrency()
+        .function_name(&name)
+        .send()
+        .await
+        .expect("GetFunctionConcurrency");
+    assert_eq!(none.reserved_concurrent_executions(), None);
+
+    let too_many = client
+        .put_function_concurrency()
+        .function_name(&name)
+        .reserved_concurrent_executions(901)
+        .send()
+        .await
+        .expect_err("more than the account can spare");
+    assert_eq!(error_code(&too_many), "InvalidParameterValueException");
 }
 
 async fn wait_for_parameter(ballast: &Ballast, name: &str, value: &str) {
