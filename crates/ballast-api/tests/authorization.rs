@@ -453,14 +453,9 @@ async fn a_resource_scoped_deny_applies_in_ssm_and_dynamodb() {
 }
 
 async fn instance_profile(api: &Api, name: &str) -> String {
-    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
     let role = api
-        .root(iam(
-            "CreateRole",
-            &[("RoleName", name), ("AssumeRolePolicyDocument", trust)],
-        ))
+        .role(name, "ec2.amazonaws.com")
         .await
-        .ok()
         .xml("Arn")
         .expect("role ARN");
     api.root(iam(
@@ -804,14 +799,9 @@ async fn eventbridge_calls_are_decided_on_the_rule_and_the_bus() {
 #[tokio::test]
 async fn lambda_calls_are_decided_on_the_function() {
     let api = Api::new();
-    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
     let role = api
-        .root(iam(
-            "CreateRole",
-            &[("RoleName", "fn"), ("AssumeRolePolicyDocument", trust)],
-        ))
+        .role("fn", "lambda.amazonaws.com")
         .await
-        .ok()
         .xml("Arn")
         .expect("role ARN");
     // An empty zip archive: its end-of-central-directory record alone.

@@ -24,15 +24,9 @@ fn zip(comment: &str) -> Vec<u8> {
 }
 
 async fn function(api: &Api, name: &str, package: &[u8]) {
-    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
     let role = api
-        .root(Call::query(
-            "iam",
-            "CreateRole",
-            &[("RoleName", name), ("AssumeRolePolicyDocument", trust)],
-        ))
+        .role(name, "lambda.amazonaws.com")
         .await
-        .ok()
         .xml("Arn")
         .expect("role ARN");
     api.root(Call::rest(

@@ -272,6 +272,29 @@ impl Api {
             request = request.header(name, value);
         }
         let request = request.body(Body::from(call.body)).expect("request");
+        let (status, error_type, bytes) = self.send(request).await;
+        Reply {
+            status,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+            error_type,
+        }
+    }
+
+    /// An unsigned GET of `uri` (path and query), as a download of a
+    /// link the API gave; the status and the body's bytes.
+    pub async fn fetch(&self, uri: &str) -> (u16, bytes::Bytes) {
+        let request = http::Request::builder()
+            .uri(uri)
+            .header("host", "ballast.test")
+            .body(Body::empty())
+            .expect("request");
+        let (status, _, bytes) = self.send(request).await;
+        (status, bytes)
+    }
+
+    /// Runs `request` through the router: the status, `x-amzn-ErrorType`
+    /// and the body.
+    async fn send(&self, request: http::Request<Body>) -> (u16, Option<String>, bytes::Bytes) {
         let response = self
             .router
             .clone()
@@ -290,35 +313,22 @@ impl Api {
             .await
             .expect("response body")
             .to_bytes();
-        Reply {
-            status,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-            error_type,
-        }
+        (status, error_type, bytes)
     }
 
-    /// An unsigned GET of `uri` (path and query), as a download of a
-    /// link the API gave; the status and the body's bytes.
-    pub async fn fetch(&self, uri: &str) -> (u16, bytes::Bytes) {
-        let request = http::Request::builder()
-            .uri(uri)
-            .header("host", "ballast.test")
-            .body(Body::empty())
-            .expect("request");
-        let response = self
-            .router
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("infallible");
-        let status = response.status().as_u16();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("response body")
-            .to_bytes();
-        (status, bytes)
+    /// A role named `name` that `service` (`ec2.amazonaws.com`, …) may
+    /// assume, made as root; the CreateRole reply.
+    pub async fn role(&self, name: &str, service: &str) -> Reply {
+        let trust = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Service":"{service}"}},"Action":"sts:AssumeRole"}}]}}"#
+        );
+        self.root(Call::query(
+            "iam",
+            "CreateRole",
+            &[("RoleName", name), ("AssumeRolePolicyDocument", &trust)],
+        ))
+        .await
+        .ok()
     }
 
     /// As root.
@@ -330,15 +340,7 @@ impl Api {
     /// `policy`, and credentials for a session of it (as an instance's
     /// metadata service hands out).
     pub async fn session(&self, role: &str, policy: &str) -> Signer {
-        let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-        let created = self
-            .root(Call::query(
-                "iam",
-                "CreateRole",
-                &[("RoleName", role), ("AssumeRolePolicyDocument", trust)],
-            ))
-            .await
-            .ok();
+        let created = self.role(role, "ec2.amazonaws.com").await;
         self.root(Call::query(
             "iam",
             "PutRolePolicy",
