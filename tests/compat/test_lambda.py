@@ -283,6 +283,14 @@ def test_reserved_concurrency_boto3(lam, running_role, endpoint, uid):
     running_function(lam, running_role, name)
     assert lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)["ReservedConcurrentExecutions"] == 0
     assert lam.get_function(FunctionName=name)["Concurrency"] == {"ReservedConcurrentExecutions": 0}
+    settings = lam.get_account_settings()
+    assert settings["AccountLimit"]["ConcurrentExecutions"] == 1000
+    assert settings["AccountLimit"]["CodeSizeZipped"] == 50 * 1024 * 1024
+    assert settings["AccountUsage"]["FunctionCount"] >= 1
+    lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=7)
+    unreserved = lam.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"]
+    lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+    assert lam.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] == unreserved + 7
     # Reserved to none: calls are throttled, events wait in the queue.
     with pytest.raises(ClientError) as err:
         lam.invoke(FunctionName=name, Payload=b'{"n": 1}')
@@ -310,6 +318,9 @@ def test_reserved_concurrency_cli(aws, lam, running_role, uid, tmp_path):
     assert out == {"ReservedConcurrentExecutions": 0}
     rc, _, err = aws("lambda", "invoke", "--function-name", name, "--payload", "{}", str(tmp_path / "out.json"))
     assert rc != 0 and "TooManyRequestsException" in err
+    rc, out, err = aws("lambda", "get-account-settings")
+    assert rc == 0, err
+    assert out["AccountLimit"]["ConcurrentExecutions"] == 1000 and out["AccountUsage"]["FunctionCount"] >= 1
     rc, _, err = aws("lambda", "delete-function-concurrency", "--function-name", name)
     assert rc == 0, err
     rc, out, err = aws("lambda", "invoke", "--function-name", name, "--payload", '{"n": 3}', str(tmp_path / "out.json"))

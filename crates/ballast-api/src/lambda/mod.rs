@@ -1,6 +1,7 @@
 //! AWS Lambda (restJson1): functions, their invocations and their
 //! resource policies.
 
+mod account;
 pub mod code_link;
 mod concurrency;
 mod functions;
@@ -37,6 +38,7 @@ routes! {
         DeleteFunctionConcurrency => {
             call_no_output(ctx, request, |i| concurrency::delete(state, i))
         },
+        GetAccountSettings => call(ctx, request, |i| account::settings(state, i)),
     }
 }
 

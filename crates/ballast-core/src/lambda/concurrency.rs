@@ -31,6 +31,14 @@ pub fn check_reservation(
     Ok(())
 }
 
+/// What the account keeps for functions without a reservation, given the
+/// reservations of all functions (GetAccountSettings'
+/// `UnreservedConcurrentExecutions`).
+pub fn unreserved(reservations: impl IntoIterator<Item = i32>) -> i32 {
+    let reserved: i64 = reservations.into_iter().map(i64::from).sum();
+    i32::try_from(i64::from(ACCOUNT_CONCURRENCY) - reserved).unwrap_or(MIN_UNRESERVED)
+}
+
 /// Whether one more invocation may start while `running` of the function's
 /// are in flight.
 pub fn admits(reserved: Option<i32>, running: u32) -> bool {
@@ -50,6 +58,12 @@ mod tests {
         assert_eq!(check_reservation(0, [900]), Ok(()));
         assert_eq!(check_reservation(400, [300, 200]), Ok(()));
         assert!(check_reservation(401, [300, 200]).is_err());
+    }
+
+    #[test]
+    fn the_unreserved_pool_is_what_reservations_leave() {
+        assert_eq!(unreserved([]), 1000);
+        assert_eq!(unreserved([0, 250, 650]), 100);
     }
 
     #[test]

@@ -32,6 +32,11 @@ pub const DEFAULT_MEMORY_MB: i32 = 128;
 pub const MAX_TIMEOUT_SECONDS: i32 = 900;
 /// The largest zip CreateFunction takes inline (50 MB, base64 decoded).
 pub const MAX_ZIP_BYTES: usize = 50 * 1024 * 1024;
+/// The largest a package may be unpacked (250 MB), as GetAccountSettings
+/// reports it.
+pub const MAX_UNZIPPED_BYTES: i64 = 250 * 1024 * 1024;
+/// The storage all of an account's packages may take (75 GB).
+pub const TOTAL_CODE_BYTES: i64 = 75 * 1024 * 1024 * 1024;
 
 /// Why Lambda refuses a request, one arm per error code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

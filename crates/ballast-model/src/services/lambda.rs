@@ -27,6 +27,7 @@ pub const OPERATIONS: &[&str] = &[
     "PutFunctionConcurrency",
     "GetFunctionConcurrency",
     "DeleteFunctionConcurrency",
+    "GetAccountSettings",
 ];
 
 /// Each operation's HTTP binding, in the allow-list's order.
@@ -374,7 +375,43 @@ pub static ROUTES: &[ballast_wire::rest::Route] = &[
         }],
         output: &[],
     },
+    ballast_wire::rest::Route {
+        operation: "GetAccountSettings",
+        method: "GET",
+        uri: "/2016-08-19/account-settings",
+        status: 200,
+        input: &[],
+        output: &[],
+    },
 ];
+
+crate::structure! {
+    /// Limits that are related to concurrency and storage.
+    #[derive(Default)]
+    AccountLimit {
+        /// The amount of storage space that you can use for all deployment packages and layer archives.
+        total_code_size?: i64 = "TotalCodeSize";
+        /// The maximum size of a function's deployment package and layers when they're extracted.
+        code_size_unzipped?: i64 = "CodeSizeUnzipped";
+        /// The maximum size of a deployment package when it's uploaded directly to Lambda.
+        code_size_zipped?: i64 = "CodeSizeZipped";
+        /// The maximum number of simultaneous function executions.
+        concurrent_executions?: i32 = "ConcurrentExecutions";
+        /// The maximum number of simultaneous function executions, minus the capacity that's reserved for individual functions with PutFunctionConcurrency.
+        unreserved_concurrent_executions?: i32 = "UnreservedConcurrentExecutions";
+    }
+}
+
+crate::structure! {
+    /// The number of functions and amount of storage in use.
+    #[derive(Default)]
+    AccountUsage {
+        /// The amount of storage space, in bytes, that's being used by deployment packages and layer archives.
+        total_code_size?: i64 = "TotalCodeSize";
+        /// The number of Lambda functions.
+        function_count?: i64 = "FunctionCount";
+    }
+}
 
 crate::structure! {
     AddPermissionInput {
@@ -848,6 +885,23 @@ crate::model_enum! {
 crate::model_enum! {
     FunctionVersionLatestPublished {
         LatestPublished = "LATEST_PUBLISHED",
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    GetAccountSettingsInput {}
+    input "GetAccountSettingsRequest" |this, at, out| {}
+    required REQUIRED_GET_ACCOUNT_SETTINGS_INPUT []
+}
+
+crate::structure! {
+    #[derive(Default)]
+    GetAccountSettingsOutput {
+        /// Limits that are related to concurrency and code storage.
+        account_limit?: AccountLimit = "AccountLimit";
+        /// The number of functions and amount of storage in use.
+        account_usage?: AccountUsage = "AccountUsage";
     }
 }
 

@@ -371,6 +371,22 @@ async fn reserved_concurrency_throttles_calls_and_holds_events() {
             .and_then(|c| c.reserved_concurrent_executions()),
         Some(1)
     );
+    let account = client
+        .get_account_settings()
+        .send()
+        .await
+        .expect("GetAccountSettings");
+    let limit = account.account_limit().expect("AccountLimit");
+    assert_eq!(limit.concurrent_executions(), 1000);
+    assert_eq!(limit.unreserved_concurrent_executions(), Some(999));
+    let usage = account.account_usage().expect("AccountUsage");
+    assert_eq!(usage.function_count(), 1);
+    assert_eq!(
+        usage.total_code_size(),
+        got.configuration()
+            .map(|c| c.code_size())
+            .unwrap_or_default()
+    );
 
     // One invocation sleeps; while it runs, a second is refused.
     let sleeper = {
