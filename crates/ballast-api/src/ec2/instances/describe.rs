@@ -1,13 +1,14 @@
 //! DescribeInstances, DescribeInstanceStatus and GetConsoleOutput.
 
 use std::net::Ipv4Addr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use ballast_core::ec2::address::Described;
 use ballast_core::ec2::instance::{self as inst, Instance, InstanceState};
 use ballast_core::ec2::{self, Error as Rule, filter};
 use ballast_core::paging::page;
 use ballast_model::XmlList;
+use ballast_model::ec2 as wire;
 use ballast_model::ec2::{
     DescribeInstanceStatusInput, DescribeInstanceStatusOutput, DescribeInstancesInput,
     DescribeInstancesOutput, GetConsoleOutputInput, GetConsoleOutputOutput, InstanceStatus,
@@ -37,6 +38,25 @@ pub(crate) struct Listed {
     tags: Vec<(String, String)>,
     volumes: Vec<ec2::Volume>,
     public_ip: Option<Ipv4Addr>,
+    /// How Describe shows it, made by the first Describe that selects it
+    /// and kept with the listing: a poll after poll then copies it rather
+    /// than formatting every name, address and time again.
+    shown: OnceLock<wire::Instance>,
+}
+
+impl Listed {
+    fn shown(&self, state: &ApiState) -> &wire::Instance {
+        self.shown.get_or_init(|| {
+            let mut shown = view(state, &self.instance, self.tags.clone());
+            shown.block_device_mappings = Some(crate::ec2::volumes::block_devices(&self.volumes));
+            if let Some(ip) = self.public_ip {
+                shown.public_ip_address = Some(ip.to_string());
+                shown.public_dns_name =
+                    Some(ec2::address::public_dns_name(ip, &state.scope.region));
+            }
+            shown
+        })
+    }
 }
 
 impl Listing {
@@ -51,6 +71,7 @@ impl Listing {
                     volumes: tx.instance_volumes(&instance.id)?,
                     public_ip: tx.instance_public_ip(&instance.id)?,
                     instance,
+                    shown: OnceLock::new(),
                 })
             })
             .collect::<Result<_, StoreError>>()?;
@@ -141,19 +162,9 @@ pub(crate) fn describe(
 /// its attached volumes and public address.
 fn reservations(state: &ApiState, listed: Vec<&Listed>) -> Vec<RunInstancesOutput> {
     let mut out: Vec<RunInstancesOutput> = Vec::new();
-    for Listed {
-        instance,
-        tags,
-        volumes,
-        public_ip,
-    } in listed
-    {
-        let mut shown = view(state, instance, tags.clone());
-        shown.block_device_mappings = Some(crate::ec2::volumes::block_devices(volumes));
-        if let Some(ip) = public_ip {
-            shown.public_ip_address = Some(ip.to_string());
-            shown.public_dns_name = Some(ec2::address::public_dns_name(*ip, &state.scope.region));
-        }
+    for listed in listed {
+        let instance = &listed.instance;
+        let shown = listed.shown(state).clone();
         match out
             .iter_mut()
             .find(|r| r.reservation_id.as_deref() == Some(instance.reservation_id.as_str()))
