@@ -2,7 +2,9 @@
 //! EventBridge rule queued in the store is run here, each invocation at
 //! least once; a failed run is retried as Lambda retries (twice, a minute
 //! then two later, time-scaled) and taken out of the queue only when a
-//! run ended, so a restart in between runs it again.
+//! run ended, so a restart in between runs it again. One that found its
+//! function's reserved concurrency in use waits a second (time-scaled) and
+//! is tried again, without using up a retry.
 
 use std::collections::HashSet;
 use std::time::Duration;
