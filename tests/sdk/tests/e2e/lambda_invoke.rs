@@ -488,6 +488,20 @@ async fn reserved_concurrency_throttles_calls_and_holds_events() {
         .await
         .expect_err("more than the account can spare");
     assert_eq!(error_code(&too_many), "InvalidParameterValueException");
+    let missing = client
+        .get_function_concurrency()
+        .function_name("missing")
+        .send()
+        .await
+        .expect_err("no such function");
+    assert_eq!(error_code(&missing), "ResourceNotFoundException");
+    let missing = client
+        .delete_function_concurrency()
+        .function_name("missing")
+        .send()
+        .await
+        .expect_err("no such function");
+    assert_eq!(error_code(&missing), "ResourceNotFoundException");
 }
 
 async fn wait_for_parameter(ballast: &Ballast, name: &str, value: &str) {
