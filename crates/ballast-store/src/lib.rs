@@ -67,6 +67,11 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot create the store {path}: {source}")]
+    Create {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("database schema version {found} is newer than this Ballast knows ({known})")]
     SchemaTooNew { found: i64, known: i64 },
     /// A write inside [`without_writes`]: the caller runs the work again
@@ -179,6 +184,10 @@ impl Store {
             source,
         })?;
         let path = data_dir.join(Self::FILE_NAME);
+        migrations::image::install(&path).map_err(|source| StoreError::Create {
+            path: path.clone(),
+            source,
+        })?;
         let mut writer = connect(&path, OpenFlags::default())?;
         configure(&writer, durability).map_err(|error| match error {
             StoreError::Sqlite(e) if e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy) => {
