@@ -81,10 +81,32 @@ pub fn page<T>(
     after: Option<&str>,
     size: usize,
 ) -> (Vec<T>, Option<String>) {
-    let mut rest: Vec<T> = match after {
+    let rest: Vec<T> = match after {
         Some(after) => items.into_iter().filter(|i| key(i) > after).collect(),
         None => items,
     };
+    cut(rest, key, size)
+}
+
+/// One page of `items` in the order given (for a list not ordered by its
+/// key, such as executions newest first), starting after the item whose
+/// key is `after`. `None` when no item has that key: the token is stale
+/// (its item is gone) or was not one of ours.
+pub fn page_in_order<T>(
+    items: Vec<T>,
+    key: impl Fn(&T) -> &str,
+    after: Option<&str>,
+    size: usize,
+) -> Option<(Vec<T>, Option<String>)> {
+    let start = match after {
+        Some(after) => items.iter().position(|i| key(i) == after)? + 1,
+        None => 0,
+    };
+    Some(cut(items.into_iter().skip(start).collect(), key, size))
+}
+
+/// The first `size` of `rest`, and the token for what follows them.
+fn cut<T>(mut rest: Vec<T>, key: impl Fn(&T) -> &str, size: usize) -> (Vec<T>, Option<String>) {
     let next = if rest.len() > size {
         rest.truncate(size);
         rest.last().map(|last| encode_token(key(last)))
@@ -143,5 +165,23 @@ mod tests {
             }
         }
         assert_eq!(seen, items);
+    }
+
+    #[test]
+    fn pages_in_the_given_order_and_refuses_a_key_it_lacks() {
+        let items: Vec<String> = ["k3", "k1", "k2"].map(String::from).to_vec();
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let (page, next) =
+                page_in_order(items.clone(), |s| s.as_str(), after.as_deref(), 2).unwrap();
+            seen.extend(page);
+            match next {
+                Some(token) => after = decode_token(&token),
+                None => break,
+            }
+        }
+        assert_eq!(seen, items);
+        assert!(page_in_order(items, |s| s.as_str(), Some("gone"), 2).is_none());
     }
 }

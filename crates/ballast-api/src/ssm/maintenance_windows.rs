@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use ballast_core::paging::{decode_token, encode_token};
+use ballast_core::paging::{self, decode_token, encode_token};
 use ballast_core::ssm::maintenance_window::execution::{
     self, ExecutionStatus, TaskExecution, TaskInvocation, WindowExecution,
 };
@@ -97,30 +97,13 @@ fn page_size(max_results: Option<i32>) -> usize {
 /// token names.
 fn page<T>(
     items: Vec<T>,
-    key: impl Fn(&T) -> String,
+    key: impl Fn(&T) -> &str,
     token: Option<&str>,
     size: usize,
 ) -> Result<(Vec<T>, Option<String>), Error> {
-    let start = match token.filter(|t| !t.is_empty()) {
-        None => 0,
-        Some(token) => {
-            let after =
-                decode_token(token).ok_or_else(|| invalid("The NextToken is not valid."))?;
-            items
-                .iter()
-                .position(|item| key(item) == after)
-                .map(|i| i + 1)
-                .ok_or_else(|| invalid("The NextToken is not valid."))?
-        }
-    };
-    let mut rest: Vec<T> = items.into_iter().skip(start).collect();
-    let next = if rest.len() > size {
-        rest.truncate(size);
-        rest.last().map(|last| encode_token(&key(last)))
-    } else {
-        None
-    };
-    Ok((rest, next))
+    let refused = || invalid("The NextToken is not valid.");
+    let after = paging::page_after(token).map_err(|_| refused())?;
+    paging::page_in_order(items, key, after.as_deref(), size).ok_or_else(refused)
 }
 
 /// A Describe call's filter: its key and values.
@@ -377,7 +360,7 @@ pub(super) fn describe(
         .collect();
     let (windows, next_token) = page(
         matching,
-        |w| w.id.clone(),
+        |w| w.id.as_str(),
         input.next_token.as_deref(),
         page_size(input.max_results),
     )?;
@@ -573,7 +556,7 @@ pub(super) fn describe_targets(
         .collect();
     let (targets, next_token) = page(
         matching,
-        |t| t.id.clone(),
+        |t| t.id.as_str(),
         input.next_token.as_deref(),
         page_size(input.max_results),
     )?;
@@ -902,7 +885,7 @@ pub(super) fn describe_tasks(
         .collect();
     let (tasks, next_token) = page(
         matching,
-        |t| t.id.clone(),
+        |t| t.id.as_str(),
         input.next_token.as_deref(),
         page_size(input.max_results),
     )?;
@@ -963,7 +946,7 @@ pub(super) fn describe_for_target(
     })?;
     let (windows, next_token) = page(
         windows,
-        |w| w.id.clone(),
+        |w| w.id.as_str(),
         input.next_token.as_deref(),
         input
             .max_results
@@ -1156,7 +1139,7 @@ pub(super) fn describe_executions(
         .collect();
     let (executions, next_token) = page(
         matching,
-        |e| e.id.clone(),
+        |e| e.id.as_str(),
         input.next_token.as_deref(),
         page_size(input.max_results),
     )?;
@@ -1228,7 +1211,7 @@ pub(super) fn describe_execution_tasks(
         .collect();
     let (tasks, next_token) = page(
         matching,
-        |t| t.id.clone(),
+        |t| t.id.as_str(),
         input.next_token.as_deref(),
         page_size(input.max_results),
     )?;
@@ -1315,7 +1298,7 @@ pub(super) fn describe_invocations(
         .collect();
     let (invocations, next_token) = page(
         matching,
-        |i| i.id.clone(),
+        |i| i.id.as_str(),
         input.next_token.as_deref(),
         page_size(input.max_results),
     )?;
