@@ -1,9 +1,10 @@
 //! Opaque pagination tokens.
 //!
-//! Every paged list in Ballast is ordered by a unique text key; a token is
+//! Every paged list in Ballast has a unique text key per item; a token is
 //! that key of the last item returned, hex-encoded so clients treat it as
-//! opaque. A token is never the one the request carried, which botocore
-//! would treat as a loop.
+//! opaque. A list ordered by that key pages with [`page`], one in another
+//! order (newest first, say) with [`page_in_order`]. A token is never the
+//! one the request carried, which botocore would treat as a loop.
 
 /// Encodes the key after which the next page starts.
 pub fn encode_token(after: &str) -> String {
