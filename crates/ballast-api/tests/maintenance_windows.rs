@@ -18,17 +18,6 @@ fn ssm(op: &str, body: Value) -> Call {
     Call::json("ssm", op, body)
 }
 
-fn json_of(reply: &Reply) -> Value {
-    serde_json::from_str(&reply.body).unwrap()
-}
-
-fn message(reply: &Reply) -> String {
-    json_of(reply)["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
-
 async fn create(api: &Api, body: Value) -> String {
     let mut full = json!({
         "Name": "patching",
@@ -41,7 +30,7 @@ async fn create(api: &Api, body: Value) -> String {
         .unwrap()
         .extend(body.as_object().unwrap().clone());
     let reply = api.root(ssm("CreateMaintenanceWindow", full)).await.ok();
-    json_of(&reply)["WindowId"].as_str().unwrap().to_owned()
+    reply.json()["WindowId"].as_str().unwrap().to_owned()
 }
 
 async fn count_windows(api: &Api) -> usize {
@@ -49,10 +38,7 @@ async fn count_windows(api: &Api) -> usize {
         .root(ssm("DescribeMaintenanceWindows", json!({})))
         .await
         .ok();
-    json_of(&reply)["WindowIdentities"]
-        .as_array()
-        .unwrap()
-        .len()
+    reply.json()["WindowIdentities"].as_array().unwrap().len()
 }
 
 #[tokio::test]
@@ -68,11 +54,9 @@ async fn create_get_update_delete() {
     )
     .await;
     assert!(id.starts_with("mw-") && id.len() == 20, "{id}");
-    let got = json_of(
-        &api.root(ssm("GetMaintenanceWindow", json!({"WindowId": id})))
-            .await
-            .ok(),
-    );
+    let got = api
+        .json_ok("ssm", "GetMaintenanceWindow", json!({"WindowId": id}))
+        .await;
     assert_eq!(got["Name"], "patching");
     assert_eq!(got["Description"], "weekly");
     assert_eq!(got["Schedule"], "cron(0 2 ? * SUN *)");
@@ -85,29 +69,26 @@ async fn create_get_update_delete() {
     assert_eq!(got["NextExecutionTime"], "2090-01-01T02:00-08:00");
     assert!(got["CreatedDate"].is_number());
 
-    let updated = json_of(
-        &api.root(ssm(
+    let updated = api
+        .json_ok(
+            "ssm",
             "UpdateMaintenanceWindow",
             json!({"WindowId": id, "Name": "renamed", "Enabled": false}),
-        ))
-        .await
-        .ok(),
-    );
+        )
+        .await;
     assert_eq!(updated["Name"], "renamed");
     assert_eq!(updated["Enabled"], false);
     assert_eq!(updated["Description"], "weekly");
-    let got = json_of(
-        &api.root(ssm("GetMaintenanceWindow", json!({"WindowId": id})))
-            .await
-            .ok(),
-    );
+    let got = api
+        .json_ok("ssm", "GetMaintenanceWindow", json!({"WindowId": id}))
+        .await;
     assert!(got.get("NextExecutionTime").is_none(), "{got}");
 
     let deleted = api
         .root(ssm("DeleteMaintenanceWindow", json!({"WindowId": id})))
         .await
         .ok();
-    assert_eq!(json_of(&deleted)["WindowId"], id.as_str());
+    assert_eq!(deleted.json()["WindowId"], id.as_str());
     api.root(ssm("GetMaintenanceWindow", json!({"WindowId": id})))
         .await
         .assert_code("DoesNotExistException");
@@ -149,7 +130,7 @@ async fn refused_windows_leave_nothing() {
     ] {
         let reply = api.root(ssm("CreateMaintenanceWindow", with(extra))).await;
         reply.assert_code("ValidationException");
-        assert!(message(&reply).contains(what), "{}", reply.body);
+        assert!(reply.message().contains(what), "{}", reply.body);
     }
     // The model's ranges.
     let reply = api
@@ -160,7 +141,7 @@ async fn refused_windows_leave_nothing() {
         .await;
     reply.assert_code("ValidationException");
     assert!(
-        message(&reply).contains("less than or equal to 24"),
+        reply.message().contains("less than or equal to 24"),
         "{}",
         reply.body
     );
@@ -188,11 +169,9 @@ async fn refused_windows_leave_nothing() {
     ))
     .await
     .assert_code("DoesNotExistException");
-    let got = json_of(
-        &api.root(ssm("GetMaintenanceWindow", json!({"WindowId": id})))
-            .await
-            .ok(),
-    );
+    let got = api
+        .json_ok("ssm", "GetMaintenanceWindow", json!({"WindowId": id}))
+        .await;
     assert_eq!(got["Cutoff"], 1);
     assert_eq!(got["Name"], "patching");
 }
@@ -216,7 +195,7 @@ async fn client_tokens_and_the_window_limit() {
         .root(ssm("CreateMaintenanceWindow", body.clone()))
         .await
         .ok();
-    assert_eq!(json_of(&first)["WindowId"], json_of(&again)["WindowId"]);
+    assert_eq!(first.json()["WindowId"], again.json()["WindowId"]);
     let mut other = body.clone();
     other["Duration"] = json!(4);
     api.root(ssm("CreateMaintenanceWindow", other))
@@ -241,7 +220,7 @@ async fn client_tokens_and_the_window_limit() {
         if let Some(t) = &token {
             body["NextToken"] = json!(t);
         }
-        let page = json_of(&api.root(ssm("DescribeMaintenanceWindows", body)).await.ok());
+        let page = api.json_ok("ssm", "DescribeMaintenanceWindows", body).await;
         for w in page["WindowIdentities"].as_array().unwrap() {
             seen.push(w["WindowId"].as_str().unwrap().to_owned());
         }
@@ -274,7 +253,7 @@ async fn describe_filters() {
     .await
     .ok();
     let ids = |reply: Reply| -> Vec<String> {
-        json_of(&reply)["WindowIdentities"]
+        reply.json()["WindowIdentities"]
             .as_array()
             .unwrap()
             .iter()
@@ -310,8 +289,8 @@ async fn targets() {
     let api = Api::new();
     let w = create(&api, json!({})).await;
     let register = |body: Value| ssm("RegisterTargetWithMaintenanceWindow", body);
-    let t1 = json_of(
-        &api.root(register(json!({
+    let t1 = api
+        .root(register(json!({
             "WindowId": w,
             "ResourceType": "INSTANCE",
             "Targets": [{"Key": "tag:Role", "Values": ["web"]}],
@@ -319,21 +298,21 @@ async fn targets() {
             "Name": "web-servers",
         })))
         .await
-        .ok(),
-    )["WindowTargetId"]
+        .ok()
+        .json()["WindowTargetId"]
         .as_str()
         .unwrap()
         .to_owned();
     assert_eq!(t1.len(), 36);
-    let t2 = json_of(
-        &api.root(register(json!({
+    let t2 = api
+        .root(register(json!({
             "WindowId": w,
             "ResourceType": "INSTANCE",
             "Targets": [{"Key": "InstanceIds", "Values": ["i-0123456789abcdef0"]}],
         })))
         .await
-        .ok(),
-    )["WindowTargetId"]
+        .ok()
+        .json()["WindowTargetId"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -357,14 +336,13 @@ async fn targets() {
     ] {
         api.root(register(body)).await.assert_code(code);
     }
-    let described = json_of(
-        &api.root(ssm(
+    let described = api
+        .json_ok(
+            "ssm",
             "DescribeMaintenanceWindowTargets",
             json!({"WindowId": w}),
-        ))
-        .await
-        .ok(),
-    );
+        )
+        .await;
     let targets = described["Targets"].as_array().unwrap();
     assert_eq!(targets.len(), 2);
     assert_eq!(targets[0]["WindowTargetId"], t1.as_str());
@@ -374,24 +352,17 @@ async fn targets() {
         targets[0]["Targets"],
         json!([{"Key": "tag:Role", "Values": ["web"]}])
     );
-    let filtered = json_of(
-        &api.root(ssm(
+    let filtered = api
+        .json_ok(
+            "ssm",
             "DescribeMaintenanceWindowTargets",
             json!({"WindowId": w, "Filters": [{"Key": "WindowTargetId", "Values": [t2]}]}),
-        ))
-        .await
-        .ok(),
-    );
+        )
+        .await;
     assert_eq!(filtered["Targets"].as_array().unwrap().len(), 1);
 
-    let updated = json_of(
-        &api.root(ssm(
-            "UpdateMaintenanceWindowTarget",
-            json!({"WindowId": w, "WindowTargetId": t1, "Targets": [{"Key": "tag:Role", "Values": ["web", "api"]}]}),
-        ))
-        .await
-        .ok(),
-    );
+    let updated = api.json_ok("ssm", "UpdateMaintenanceWindowTarget",
+            json!({"WindowId": w, "WindowTargetId": t1, "Targets": [{"Key": "tag:Role", "Values": ["web", "api"]}]})).await;
     assert_eq!(updated["Name"], "web-servers");
     assert_eq!(updated["Targets"][0]["Values"], json!(["web", "api"]));
     api.root(ssm(
@@ -402,27 +373,20 @@ async fn targets() {
     .assert_code("ValidationException");
 
     // Windows for a target, and a task naming it.
-    let for_target = json_of(
-        &api.root(ssm(
-            "DescribeMaintenanceWindowsForTarget",
-            json!({"ResourceType": "INSTANCE", "Targets": [{"Key": "tag:Role", "Values": ["api"]}]}),
-        ))
-        .await
-        .ok(),
-    );
+    let for_target = api.json_ok("ssm", "DescribeMaintenanceWindowsForTarget",
+            json!({"ResourceType": "INSTANCE", "Targets": [{"Key": "tag:Role", "Values": ["api"]}]})).await;
     assert_eq!(for_target["WindowIdentities"][0]["WindowId"], w.as_str());
-    let task = json_of(
-        &api.root(ssm(
+    let task = api
+        .json_ok(
+            "ssm",
             "RegisterTaskWithMaintenanceWindow",
             json!({
                 "WindowId": w, "TaskArn": "AWS-RunShellScript", "TaskType": "RUN_COMMAND",
                 "Targets": [{"Key": "WindowTargetIds", "Values": [t1]}],
                 "MaxConcurrency": "1", "MaxErrors": "0",
             }),
-        ))
-        .await
-        .ok(),
-    )["WindowTaskId"]
+        )
+        .await["WindowTaskId"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -438,14 +402,13 @@ async fn targets() {
     ))
     .await
     .ok();
-    let task = json_of(
-        &api.root(ssm(
+    let task = api
+        .json_ok(
+            "ssm",
             "GetMaintenanceWindowTask",
             json!({"WindowId": w, "WindowTaskId": task}),
-        ))
-        .await
-        .ok(),
-    );
+        )
+        .await;
     assert_eq!(task["Targets"], json!([]));
     api.root(ssm(
         "DeregisterTargetFromMaintenanceWindow",
@@ -459,14 +422,8 @@ async fn targets() {
 async fn tasks() {
     let api = Api::new();
     let w = create(&api, json!({})).await;
-    let target = json_of(
-        &api.root(ssm(
-            "RegisterTargetWithMaintenanceWindow",
-            json!({"WindowId": w, "ResourceType": "INSTANCE", "Targets": [{"Key": "tag:Role", "Values": ["web"]}]}),
-        ))
-        .await
-        .ok(),
-    )["WindowTargetId"]
+    let target = api.json_ok("ssm", "RegisterTargetWithMaintenanceWindow",
+            json!({"WindowId": w, "ResourceType": "INSTANCE", "Targets": [{"Key": "tag:Role", "Values": ["web"]}]})).await["WindowTargetId"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -489,25 +446,32 @@ async fn tasks() {
             .extend(extra.as_object().unwrap().clone());
         ssm("RegisterTaskWithMaintenanceWindow", body)
     };
-    let task = json_of(&api.root(register(json!({"ClientToken": "t"}))).await.ok())["WindowTaskId"]
+    let task = api
+        .root(register(json!({"ClientToken": "t"})))
+        .await
+        .ok()
+        .json()["WindowTaskId"]
         .as_str()
         .unwrap()
         .to_owned();
     // The same token and request: the same task.
-    let again = json_of(&api.root(register(json!({"ClientToken": "t"}))).await.ok());
+    let again = api
+        .root(register(json!({"ClientToken": "t"})))
+        .await
+        .ok()
+        .json();
     assert_eq!(again["WindowTaskId"], task.as_str());
     api.root(register(json!({"ClientToken": "t", "Priority": 3})))
         .await
         .assert_code("IdempotentParameterMismatch");
 
-    let got = json_of(
-        &api.root(ssm(
+    let got = api
+        .json_ok(
+            "ssm",
             "GetMaintenanceWindowTask",
             json!({"WindowId": w, "WindowTaskId": task}),
-        ))
-        .await
-        .ok(),
-    );
+        )
+        .await;
     assert_eq!(got["TaskType"], "AUTOMATION");
     assert_eq!(got["TaskArn"], "Graceful-Maintenance");
     assert_eq!(got["Priority"], 0);
@@ -553,63 +517,58 @@ async fn tasks() {
     ] {
         let reply = api.root(register(extra.clone())).await;
         reply.assert_code(code);
-        assert!(!message(&reply).is_empty(), "{extra}");
+        assert!(!reply.message().is_empty(), "{extra}");
     }
-    let described = json_of(
-        &api.root(ssm(
+    let described = api
+        .json_ok(
+            "ssm",
             "DescribeMaintenanceWindowTasks",
             json!({"WindowId": w}),
-        ))
-        .await
-        .ok(),
-    );
+        )
+        .await;
     let tasks = described["Tasks"].as_array().unwrap();
     assert_eq!(tasks.len(), 1);
     assert_eq!(tasks[0]["Type"], "AUTOMATION");
     assert_eq!(tasks[0]["WindowTaskId"], task.as_str());
 
     // A targetless automation gets AWS's placeholder rate controls.
-    let targetless = json_of(
-        &api.root(ssm(
+    let targetless = api
+        .json_ok(
+            "ssm",
             "RegisterTaskWithMaintenanceWindow",
             json!({"WindowId": w, "TaskArn": "AWS-RestartEC2Instance", "TaskType": "AUTOMATION"}),
-        ))
-        .await
-        .ok(),
-    )["WindowTaskId"]
+        )
+        .await["WindowTaskId"]
         .as_str()
         .unwrap()
         .to_owned();
-    let got = json_of(
-        &api.root(ssm(
+    let got = api
+        .json_ok(
+            "ssm",
             "GetMaintenanceWindowTask",
             json!({"WindowId": w, "WindowTaskId": targetless}),
-        ))
-        .await
-        .ok(),
-    );
+        )
+        .await;
     assert_eq!(got["MaxConcurrency"], "1");
     assert_eq!(got["Priority"], 1);
     assert_eq!(got["CutoffBehavior"], "CONTINUE_TASK");
 
-    let filtered = json_of(
-        &api.root(ssm(
+    let filtered = api
+        .json_ok(
+            "ssm",
             "DescribeMaintenanceWindowTasks",
             json!({"WindowId": w, "Filters": [{"Key": "Priority", "Values": ["1"]}]}),
-        ))
-        .await
-        .ok(),
-    );
+        )
+        .await;
     assert_eq!(filtered["Tasks"].as_array().unwrap().len(), 1);
 
-    let updated = json_of(
-        &api.root(ssm(
+    let updated = api
+        .json_ok(
+            "ssm",
             "UpdateMaintenanceWindowTask",
             json!({"WindowId": w, "WindowTaskId": task, "Priority": 5, "MaxConcurrency": "50%"}),
-        ))
-        .await
-        .ok(),
-    );
+        )
+        .await;
     assert_eq!(updated["Priority"], 5);
     assert_eq!(updated["MaxConcurrency"], "50%");
     assert_eq!(updated["MaxErrors"], "0");
@@ -663,43 +622,40 @@ async fn schedule() {
         json!({"Name": "nightly", "Schedule": "cron(0 3 * * ? 2095)", "ScheduleOffset": 1}),
     )
     .await;
-    let reply = json_of(
-        &api.root(ssm(
+    let reply = api
+        .json_ok(
+            "ssm",
             "DescribeMaintenanceWindowSchedule",
             json!({"WindowId": w, "MaxResults": 2}),
-        ))
-        .await
-        .ok(),
-    );
+        )
+        .await;
     let runs = reply["ScheduledWindowExecutions"].as_array().unwrap();
     assert_eq!(runs.len(), 2);
     // January 1 2095 matches; with the offset it runs on the 2nd.
     assert_eq!(runs[0]["ExecutionTime"], "2095-01-02T03:00Z");
     assert_eq!(runs[1]["ExecutionTime"], "2095-01-03T03:00Z");
     assert_eq!(runs[0]["Name"], "nightly");
-    let next = json_of(
-        &api.root(ssm(
+    let next = api
+        .json_ok(
+            "ssm",
             "DescribeMaintenanceWindowSchedule",
             json!({"WindowId": w, "MaxResults": 2, "NextToken": reply["NextToken"]}),
-        ))
-        .await
-        .ok(),
-    );
+        )
+        .await;
     assert_eq!(
         next["ScheduledWindowExecutions"][0]["ExecutionTime"],
         "2095-01-04T03:00Z"
     );
-    let bounded = json_of(
-        &api.root(ssm(
+    let bounded = api
+        .json_ok(
+            "ssm",
             "DescribeMaintenanceWindowSchedule",
             json!({"WindowId": w, "Filters": [
                 {"Key": "ScheduledAfter", "Values": ["2095-06-01T00:00:00Z"]},
                 {"Key": "ScheduledBefore", "Values": ["2095-06-03T12:00:00Z"]},
             ]}),
-        ))
-        .await
-        .ok(),
-    );
+        )
+        .await;
     let times: Vec<&str> = bounded["ScheduledWindowExecutions"]
         .as_array()
         .unwrap()
@@ -725,11 +681,9 @@ async fn schedule() {
         if !token.is_null() {
             body["NextToken"] = token.clone();
         }
-        let page = json_of(
-            &api.root(ssm("DescribeMaintenanceWindowSchedule", body))
-                .await
-                .ok(),
-        );
+        let page = api
+            .json_ok("ssm", "DescribeMaintenanceWindowSchedule", body)
+            .await;
         for run in page["ScheduledWindowExecutions"].as_array().unwrap() {
             times.push(run["ExecutionTime"].as_str().unwrap().to_owned());
         }
@@ -749,14 +703,8 @@ async fn schedule() {
         ]
     );
     // The schedule ends with 2095.
-    let last = json_of(
-        &api.root(ssm(
-            "DescribeMaintenanceWindowSchedule",
-            json!({"WindowId": w, "Filters": [{"Key": "ScheduledAfter", "Values": ["2095-12-31T00:00:00Z"]}]}),
-        ))
-        .await
-        .ok(),
-    );
+    let last = api.json_ok("ssm", "DescribeMaintenanceWindowSchedule",
+            json!({"WindowId": w, "Filters": [{"Key": "ScheduledAfter", "Values": ["2095-12-31T00:00:00Z"]}]})).await;
     let times: Vec<&str> = last["ScheduledWindowExecutions"]
         .as_array()
         .unwrap()
@@ -782,14 +730,13 @@ async fn schedule() {
 async fn executions_as_a_runner_records_them() {
     let api = Api::new();
     let w = create(&api, json!({})).await;
-    let empty = json_of(
-        &api.root(ssm(
+    let empty = api
+        .json_ok(
+            "ssm",
             "DescribeMaintenanceWindowExecutions",
             json!({"WindowId": w}),
-        ))
-        .await
-        .ok(),
-    );
+        )
+        .await;
     assert_eq!(empty["WindowExecutions"], json!([]));
     let missing = "aaaaaaaa-2222-4333-a444-555555555555";
     api.root(ssm(
@@ -853,77 +800,60 @@ async fn executions_as_a_runner_records_them() {
             })
         })
         .unwrap();
-    let list = json_of(
-        &api.root(ssm(
+    let list = api
+        .json_ok(
+            "ssm",
             "DescribeMaintenanceWindowExecutions",
             json!({"WindowId": w}),
-        ))
-        .await
-        .ok(),
-    );
+        )
+        .await;
     assert_eq!(list["WindowExecutions"][0]["Status"], "IN_PROGRESS");
-    let before = json_of(
-        &api.root(ssm(
-            "DescribeMaintenanceWindowExecutions",
-            json!({"WindowId": w, "Filters": [{"Key": "ExecutedBefore", "Values": ["2020-01-01T00:00:00Z"]}]}),
-        ))
-        .await
-        .ok(),
-    );
+    let before = api.json_ok("ssm", "DescribeMaintenanceWindowExecutions",
+            json!({"WindowId": w, "Filters": [{"Key": "ExecutedBefore", "Values": ["2020-01-01T00:00:00Z"]}]})).await;
     assert_eq!(before["WindowExecutions"], json!([]));
-    let got = json_of(
-        &api.root(ssm(
+    let got = api
+        .json_ok(
+            "ssm",
             "GetMaintenanceWindowExecution",
             json!({"WindowExecutionId": execution}),
-        ))
-        .await
-        .ok(),
-    );
+        )
+        .await;
     assert_eq!(got["TaskIds"], json!([task]));
-    let tasks = json_of(
-        &api.root(ssm(
+    let tasks = api
+        .json_ok(
+            "ssm",
             "DescribeMaintenanceWindowExecutionTasks",
             json!({"WindowExecutionId": execution}),
-        ))
-        .await
-        .ok(),
-    );
+        )
+        .await;
     assert_eq!(
         tasks["WindowExecutionTaskIdentities"][0]["TaskArn"],
         "AWS-RunShellScript"
     );
-    let got_task = json_of(
-        &api.root(ssm(
+    let got_task = api
+        .json_ok(
+            "ssm",
             "GetMaintenanceWindowExecutionTask",
             json!({"WindowExecutionId": execution, "TaskId": task}),
-        ))
-        .await
-        .ok(),
-    );
+        )
+        .await;
     assert_eq!(
         got_task["TaskParameters"],
         json!([{"commands": {"Values": ["uptime"]}}])
     );
-    let invocations = json_of(
-        &api.root(ssm(
-            "DescribeMaintenanceWindowExecutionTaskInvocations",
-            json!({"WindowExecutionId": execution, "TaskId": task, "Filters": [{"Key": "Status", "Values": ["SUCCESS"]}]}),
-        ))
-        .await
-        .ok(),
-    );
+    let invocations = api.json_ok("ssm", "DescribeMaintenanceWindowExecutionTaskInvocations",
+            json!({"WindowExecutionId": execution, "TaskId": task, "Filters": [{"Key": "Status", "Values": ["SUCCESS"]}]})).await;
     assert_eq!(
         invocations["WindowExecutionTaskInvocationIdentities"][0]["InvocationId"],
         invocation
     );
-    let got_invocation = json_of(
-        &api.root(ssm(
+    let got_invocation = api
+        .json_ok(
+            "ssm",
             "GetMaintenanceWindowExecutionTaskInvocation",
             json!({"WindowExecutionId": execution, "TaskId": task, "InvocationId": invocation}),
-        ))
-        .await
-        .ok(),
-    );
+        )
+        .await;
     assert_eq!(got_invocation["Status"], "SUCCESS");
     api.root(ssm(
         "GetMaintenanceWindowExecutionTaskInvocation",
@@ -938,23 +868,21 @@ async fn executions_as_a_runner_records_them() {
     .await
     .assert_code("ValidationException");
 
-    let cancelled = json_of(
-        &api.root(ssm(
+    let cancelled = api
+        .json_ok(
+            "ssm",
             "CancelMaintenanceWindowExecution",
             json!({"WindowExecutionId": execution}),
-        ))
-        .await
-        .ok(),
-    );
+        )
+        .await;
     assert_eq!(cancelled["WindowExecutionId"], execution);
-    let got = json_of(
-        &api.root(ssm(
+    let got = api
+        .json_ok(
+            "ssm",
             "GetMaintenanceWindowExecution",
             json!({"WindowExecutionId": execution}),
-        ))
-        .await
-        .ok(),
-    );
+        )
+        .await;
     assert_eq!(got["Status"], "CANCELLING");
     // The window's deletion takes its history.
     api.root(ssm("DeleteMaintenanceWindow", json!({"WindowId": w})))
@@ -978,7 +906,7 @@ async fn tags() {
             json!({"ResourceType": "MaintenanceWindow", "ResourceId": id}),
         )
     };
-    let tags = json_of(&api.root(list(&w)).await.ok());
+    let tags = api.root(list(&w)).await.ok().json();
     assert_eq!(tags["TagList"], json!([{"Key": "team", "Value": "ops"}]));
     api.root(ssm(
         "AddTagsToResource",
@@ -992,7 +920,7 @@ async fn tags() {
     ))
     .await
     .ok();
-    let tags = json_of(&api.root(list(&w)).await.ok());
+    let tags = api.root(list(&w)).await.ok().json();
     assert_eq!(tags["TagList"], json!([{"Key": "env", "Value": "prod"}]));
     api.root(list("mw-0123456789abcdef0"))
         .await

@@ -27,17 +27,6 @@ fn ssm(op: &str, body: Value) -> Call {
     Call::json("ssm", op, body)
 }
 
-fn json_of(reply: &Reply) -> Value {
-    serde_json::from_str(&reply.body).unwrap()
-}
-
-fn message(reply: &Reply) -> String {
-    json_of(reply)["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
-
 async fn create(api: &Api, name: &str, content: &str, extra: Value) -> Reply {
     let mut body = json!({"Name": name, "Content": content});
     if let Value::Object(more) = extra {
@@ -57,7 +46,7 @@ async fn create_describe_get_and_convert() {
     )
     .await
     .ok();
-    let d = &json_of(&created)["DocumentDescription"];
+    let d = &created.json()["DocumentDescription"];
     assert_eq!(d["Name"], "write-file");
     assert_eq!(d["Owner"], "000000000000");
     assert_eq!(d["DocumentType"], "Command");
@@ -79,21 +68,18 @@ async fn create_describe_get_and_convert() {
         ])
     );
 
-    let got = json_of(
-        &api.root(ssm("GetDocument", json!({"Name": "write-file"})))
-            .await
-            .ok(),
-    );
+    let got = api
+        .json_ok("ssm", "GetDocument", json!({"Name": "write-file"}))
+        .await;
     assert_eq!(got["Content"], COMMAND);
     assert_eq!(got["DocumentFormat"], "JSON");
-    let as_yaml = json_of(
-        &api.root(ssm(
+    let as_yaml = api
+        .json_ok(
+            "ssm",
             "GetDocument",
             json!({"Name": "write-file", "DocumentFormat": "YAML"}),
-        ))
-        .await
-        .ok(),
-    );
+        )
+        .await;
     assert_eq!(as_yaml["DocumentFormat"], "YAML");
     assert!(
         as_yaml["Content"]
@@ -105,14 +91,13 @@ async fn create_describe_get_and_convert() {
     create(&api, "from-yaml", YAML, json!({"DocumentFormat": "YAML"}))
         .await
         .ok();
-    let as_json = json_of(
-        &api.root(ssm(
+    let as_json = api
+        .json_ok(
+            "ssm",
             "GetDocument",
             json!({"Name": "from-yaml", "DocumentFormat": "JSON"}),
-        ))
-        .await
-        .ok(),
-    );
+        )
+        .await;
     let content: Value = serde_json::from_str(as_json["Content"].as_str().unwrap()).unwrap();
     assert_eq!(
         content["mainSteps"][0]["inputs"]["runCommand"],
@@ -133,7 +118,7 @@ async fn create_errors_leave_nothing_behind() {
     let again = create(&api, "dup", COMMAND, json!({})).await;
     again.assert_code("DocumentAlreadyExists");
     assert_eq!(
-        message(&again),
+        again.message(),
         "Document with same name dup already exists"
     );
     create(&api, "AWS-RunShellScript", COMMAND, json!({}))
@@ -149,7 +134,9 @@ async fn create_errors_leave_nothing_behind() {
     let broken = create(&api, "broken", "{\"schemaVersion\": \"2.2\",", json!({})).await;
     broken.assert_code("InvalidDocumentContent");
     assert!(
-        message(&broken).starts_with("JSON not well-formed. at Line: 1, Column: "),
+        broken
+            .message()
+            .starts_with("JSON not well-formed. at Line: 1, Column: "),
         "{}",
         broken.body
     );
@@ -162,7 +149,8 @@ async fn create_errors_leave_nothing_behind() {
     .await;
     yaml.assert_code("InvalidDocumentContent");
     assert!(
-        message(&yaml).starts_with("YAML not well-formed. at Line: "),
+        yaml.message()
+            .starts_with("YAML not well-formed. at Line: "),
         "{}",
         yaml.body
     );
@@ -206,7 +194,7 @@ async fn create_errors_leave_nothing_behind() {
     .await
     .ok();
     assert_eq!(
-        json_of(&made)["DocumentDescription"]["DocumentType"],
+        made.json()["DocumentDescription"]["DocumentType"],
         "Automation"
     );
 }
@@ -249,14 +237,13 @@ async fn versions_default_and_deletion() {
     ))
     .await
     .assert_code("InvalidDocumentContent");
-    let updated = json_of(
-        &api.root(ssm(
+    let updated = api
+        .json_ok(
+            "ssm",
             "UpdateDocument",
             json!({"Name": "doc", "Content": second, "DocumentVersion": "1", "VersionName": "v2"}),
-        ))
-        .await
-        .ok(),
-    );
+        )
+        .await;
     let d = &updated["DocumentDescription"];
     assert_eq!(
         (
@@ -273,28 +260,25 @@ async fn versions_default_and_deletion() {
             json!({"Name": "doc", "DocumentVersion": version}),
         )
     };
-    let latest = json_of(&api.root(describe("$LATEST")).await.ok());
+    let latest = api.root(describe("$LATEST")).await.ok().json();
     assert_eq!(latest["Document"]["Description"], "Write a file, again");
-    let default = json_of(&api.root(describe("$DEFAULT")).await.ok());
+    let default = api.root(describe("$DEFAULT")).await.ok().json();
     assert_eq!(default["Document"]["Description"], "Write a file");
     api.root(describe("3"))
         .await
         .assert_code("InvalidDocumentVersion");
-    let by_name = json_of(
-        &api.root(ssm(
+    let by_name = api
+        .json_ok(
+            "ssm",
             "GetDocument",
             json!({"Name": "doc", "VersionName": "v2"}),
-        ))
-        .await
-        .ok(),
-    );
+        )
+        .await;
     assert_eq!(by_name["DocumentVersion"], "2");
 
-    let versions = json_of(
-        &api.root(ssm("ListDocumentVersions", json!({"Name": "doc"})))
-            .await
-            .ok(),
-    );
+    let versions = api
+        .json_ok("ssm", "ListDocumentVersions", json!({"Name": "doc"}))
+        .await;
     let listed: Vec<(Value, Value)> = versions["DocumentVersions"]
         .as_array()
         .unwrap()
@@ -305,23 +289,21 @@ async fn versions_default_and_deletion() {
         listed,
         [(json!("1"), json!(true)), (json!("2"), json!(false))]
     );
-    let paged = json_of(
-        &api.root(ssm(
+    let paged = api
+        .json_ok(
+            "ssm",
             "ListDocumentVersions",
             json!({"Name": "doc", "MaxResults": 1}),
-        ))
-        .await
-        .ok(),
-    );
+        )
+        .await;
     let token = paged["NextToken"].as_str().unwrap().to_owned();
-    let rest = json_of(
-        &api.root(ssm(
+    let rest = api
+        .json_ok(
+            "ssm",
             "ListDocumentVersions",
             json!({"Name": "doc", "NextToken": token}),
-        ))
-        .await
-        .ok(),
-    );
+        )
+        .await;
     assert_eq!(rest["DocumentVersions"][0]["DocumentVersion"], "2");
     assert!(rest.get("NextToken").is_none());
 
@@ -331,14 +313,13 @@ async fn versions_default_and_deletion() {
     ))
     .await
     .assert_code("InvalidDocumentVersion");
-    let moved = json_of(
-        &api.root(ssm(
+    let moved = api
+        .json_ok(
+            "ssm",
             "UpdateDocumentDefaultVersion",
             json!({"Name": "doc", "DocumentVersion": "2"}),
-        ))
-        .await
-        .ok(),
-    );
+        )
+        .await;
     assert_eq!(
         moved["Description"],
         json!({"Name": "doc", "DefaultVersion": "2", "DefaultVersionName": "v2"})
@@ -373,14 +354,13 @@ async fn versions_default_and_deletion() {
 #[tokio::test]
 async fn amazon_documents_are_there_and_read_only() {
     let api = Api::new();
-    let d = json_of(
-        &api.root(ssm(
+    let d = api
+        .json_ok(
+            "ssm",
             "DescribeDocument",
             json!({"Name": "AWS-RunShellScript"}),
-        ))
-        .await
-        .ok(),
-    );
+        )
+        .await;
     let d = &d["Document"];
     assert_eq!(d["Owner"], "Amazon");
     assert_eq!(d["SchemaVersion"], "1.2");
@@ -413,7 +393,7 @@ async fn amazon_documents_are_there_and_read_only() {
 }
 
 async fn names(api: &Api, body: Value) -> (Vec<String>, Option<String>) {
-    let listed = json_of(&api.root(ssm("ListDocuments", body)).await.ok());
+    let listed = api.json_ok("ssm", "ListDocuments", body).await;
     let names = listed["DocumentIdentifiers"]
         .as_array()
         .unwrap()
@@ -529,10 +509,10 @@ async fn permissions_are_stored_and_shown() {
             json!({"Name": "shared", "PermissionType": "Share"}),
         )
     };
-    let empty = json_of(&api.root(describe()).await.ok());
+    let empty = api.root(describe()).await.ok().json();
     assert_eq!(empty["AccountIds"], json!([]));
     api.root(modify(json!({"AccountIdsToAdd": ["111122223333", "444455556666"], "SharedDocumentVersion": "$LATEST"}))).await.ok();
-    let shown = json_of(&api.root(describe()).await.ok());
+    let shown = api.root(describe()).await.ok().json();
     assert_eq!(shown["AccountIds"], json!(["111122223333", "444455556666"]));
     assert_eq!(
         shown["AccountSharingInfoList"][0],
@@ -556,7 +536,7 @@ async fn permissions_are_stored_and_shown() {
     .await
     .ok();
     assert_eq!(
-        json_of(&api.root(describe()).await.ok())["AccountIds"],
+        api.root(describe()).await.ok().json()["AccountIds"],
         json!(["all"])
     );
     let public = json!({"Filters": [{"Key": "Owner", "Values": ["Public"]}]});
@@ -595,7 +575,7 @@ async fn tags_on_documents_and_parameters() {
     api.root(ssm("AddTagsToResource", json!({"ResourceType": "Document", "ResourceId": "tagged", "Tags": [{"Key": "b", "Value": "2"}, {"Key": "a", "Value": "one"}]})))
         .await
         .ok();
-    let tags = json_of(&api.root(list("Document", "tagged")).await.ok());
+    let tags = api.root(list("Document", "tagged")).await.ok().json();
     assert_eq!(
         tags["TagList"],
         json!([{"Key": "a", "Value": "one"}, {"Key": "b", "Value": "2"}])
@@ -606,7 +586,7 @@ async fn tags_on_documents_and_parameters() {
     ))
     .await
     .ok();
-    let tags = json_of(&api.root(list("Document", "tagged")).await.ok());
+    let tags = api.root(list("Document", "tagged")).await.ok().json();
     assert_eq!(tags["TagList"], json!([{"Key": "b", "Value": "2"}]));
 
     api.root(ssm(
@@ -618,7 +598,7 @@ async fn tags_on_documents_and_parameters() {
     api.root(ssm("AddTagsToResource", json!({"ResourceType": "Parameter", "ResourceId": "/p", "Tags": [{"Key": "k", "Value": "v"}]})))
         .await
         .ok();
-    let tags = json_of(&api.root(list("Parameter", "/p")).await.ok());
+    let tags = api.root(list("Parameter", "/p")).await.ok().json();
     assert_eq!(tags["TagList"], json!([{"Key": "k", "Value": "v"}]));
 
     api.root(list("Document", "missing"))
@@ -642,7 +622,7 @@ async fn tags_on_documents_and_parameters() {
         .await
         .ok();
     create(&api, "tagged", COMMAND, json!({})).await.ok();
-    let tags = json_of(&api.root(list("Document", "tagged")).await.ok());
+    let tags = api.root(list("Document", "tagged")).await.ok().json();
     assert_eq!(tags["TagList"], json!([]));
 }
 

@@ -11,17 +11,6 @@ use support::{Api, Call};
 
 const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
-fn message(reply: &support::Reply) -> String {
-    if let Ok(json) = serde_json::from_str::<serde_json::Value>(&reply.body) {
-        return json["message"].as_str().unwrap_or_default().to_owned();
-    }
-    reply
-        .xml("Message")
-        .unwrap_or_default()
-        .replace("&apos;", "'")
-        .replace("&quot;", "\"")
-}
-
 #[tokio::test]
 async fn a_missing_member_is_named_by_its_path_in_json() {
     let api = Api::new();
@@ -35,7 +24,7 @@ async fn a_missing_member_is_named_by_its_path_in_json() {
     assert_eq!(top.status, 400);
     top.assert_code("ValidationException");
     assert_eq!(
-        message(&top),
+        top.message(),
         "1 validation error detected: Value null at 'name' failed to satisfy constraint: Member must not be null"
     );
     let nested = api
@@ -49,7 +38,7 @@ async fn a_missing_member_is_named_by_its_path_in_json() {
         ))
         .await;
     assert_eq!(
-        message(&nested),
+        nested.message(),
         "1 validation error detected: Value null at 'tags.2.member.value' failed to satisfy constraint: Member must not be null"
     );
     // Nothing was stored.
@@ -80,7 +69,7 @@ async fn a_missing_member_is_named_by_its_path_in_query() {
     assert_eq!(nested.status, 400, "{}", nested.body);
     nested.assert_code("ValidationError");
     assert_eq!(
-        message(&nested),
+        nested.message(),
         "1 validation error detected: Value null at 'tags.1.member.key' failed to satisfy constraint: Member must not be null"
     );
     let missing = api
@@ -106,7 +95,7 @@ async fn ec2_names_a_missing_parameter_as_its_form_does() {
     assert_eq!(reply.status, 400, "{}", reply.body);
     reply.assert_code("MissingParameter");
     assert_eq!(
-        message(&reply),
+        reply.message(),
         "The request must contain the parameter GroupDescription"
     );
 }
@@ -123,7 +112,7 @@ async fn model_constraints_are_reported_together() {
         ))
         .await;
     reply.assert_code("ValidationException");
-    let text = message(&reply);
+    let text = reply.message();
     assert!(text.starts_with("2 validation errors detected: "), "{text}");
     assert!(text.contains("at 'name' failed to satisfy constraint: Member must have length less than or equal to 2048"), "{text}");
     assert!(text.contains("Value 'Text' at 'type' failed to satisfy constraint: Member must satisfy enum value set"), "{text}");
@@ -142,7 +131,7 @@ async fn elbv2_and_auto_scaling_check_the_model_before_their_handlers() {
     assert_eq!(page.status, 400, "{}", page.body);
     page.assert_code("ValidationError");
     assert_eq!(
-        message(&page),
+        page.message(),
         "1 validation error detected: Value '0' at 'pageSize' failed to satisfy constraint: Member must have value greater than or equal to 1"
     );
     let protocol = api
@@ -154,7 +143,7 @@ async fn elbv2_and_auto_scaling_check_the_model_before_their_handlers() {
         .await;
     protocol.assert_code("ValidationError");
     assert!(
-        message(&protocol)
+        protocol.message()
             .starts_with("1 validation error detected: Value 'SMTP' at 'protocol' failed to satisfy constraint: Member must satisfy enum value set: ["),
         "{}",
         protocol.body
@@ -182,7 +171,7 @@ async fn elbv2_and_auto_scaling_check_the_model_before_their_handlers() {
         .await;
     name.assert_code("ValidationError");
     assert!(
-        message(&name).ends_with(
+        name.message().ends_with(
             "at 'autoScalingGroupName' failed to satisfy constraint: Member must have length less than or equal to 255"
         ),
         "{}",
@@ -219,7 +208,7 @@ async fn every_missing_member_is_named_in_one_message() {
         .await;
     json.assert_code("ValidationException");
     assert_eq!(
-        message(&json),
+        json.message(),
         "4 validation errors detected: \
          Value null at 'name' failed to satisfy constraint: Member must not be null; \
          Value null at 'value' failed to satisfy constraint: Member must not be null; \
@@ -231,7 +220,7 @@ async fn every_missing_member_is_named_in_one_message() {
         .await;
     query.assert_code("ValidationError");
     assert_eq!(
-        message(&query),
+        query.message(),
         "2 validation errors detected: \
          Value null at 'roleName' failed to satisfy constraint: Member must not be null; \
          Value null at 'assumeRolePolicyDocument' failed to satisfy constraint: Member must not be null"
@@ -252,7 +241,7 @@ async fn dynamodb_maps_are_validated_from_the_model() {
         ))
         .await;
     batch.assert_code("ValidationException");
-    let text = message(&batch);
+    let text = batch.message();
     assert!(
         text.starts_with("1 validation error detected: Value '{t=["),
         "{text}"
@@ -274,7 +263,7 @@ async fn dynamodb_maps_are_validated_from_the_model() {
         .await;
     // Every missing member, inside map values too.
     assert_eq!(
-        message(&get),
+        get.message(),
         "1 validation error detected: Value null at 'requestItems.u.member.keys' failed to satisfy constraint: Member must not be null"
     );
 
@@ -286,7 +275,7 @@ async fn dynamodb_maps_are_validated_from_the_model() {
         ))
         .await;
     assert_eq!(
-        message(&limit),
+        limit.message(),
         "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1"
     );
 
@@ -343,7 +332,7 @@ async fn ip_targets_are_loopback_or_in_the_default_vpc() {
     assert_eq!(refused.status, 400, "{}", refused.body);
     refused.assert_code("InvalidTarget");
     assert!(
-        message(&refused).contains("172.31.0.0/16"),
+        refused.message().contains("172.31.0.0/16"),
         "{}",
         refused.body
     );

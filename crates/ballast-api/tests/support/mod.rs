@@ -170,6 +170,24 @@ impl Reply {
         assert_eq!(self.code().as_deref(), Some(code), "{}", self.body);
     }
 
+    /// The body as JSON; panics when it is not.
+    #[track_caller]
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+
+    /// An error's message: a JSON error's `message`, an XML one's
+    /// `<Message>` unescaped; empty when there is none.
+    pub fn message(&self) -> String {
+        if let Ok(json) = serde_json::from_str::<serde_json::Value>(&self.body) {
+            return json["message"].as_str().unwrap_or_default().to_owned();
+        }
+        self.xml("Message")
+            .unwrap_or_default()
+            .replace("&apos;", "'")
+            .replace("&quot;", "\"")
+    }
+
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }
@@ -334,6 +352,19 @@ impl Api {
     /// As root.
     pub async fn root(&self, call: Call) -> Reply {
         self.call(&Signer::root(), call).await
+    }
+
+    /// A JSON-protocol call as root that must succeed: its answer.
+    pub async fn json_ok(
+        &self,
+        service: &'static str,
+        operation: &str,
+        body: serde_json::Value,
+    ) -> serde_json::Value {
+        self.root(Call::json(service, operation, body))
+            .await
+            .ok()
+            .json()
     }
 
     /// A role named `role` whose only permissions are the inline
