@@ -674,3 +674,204 @@ async fn a_killed_ballast_carries_on_where_it_stopped() {
         .sum::<usize>();
     assert_eq!(running, 3, "no instance launched twice");
 }
+
+async fn running_instance(ec2: &aws_sdk_ec2::Client) -> String {
+    use aws_sdk_ec2::client::Waiters as _;
+
+    let run = ec2
+        .run_instances()
+        .image_id(AL2023)
+        .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
+        .min_count(1)
+        .max_count(1)
+        .send()
+        .await
+        .expect("RunInstances");
+    let id = run.instances()[0].instance_id().unwrap().to_owned();
+    ec2.wait_until_instance_running()
+        .instance_ids(&id)
+        .wait(WAIT)
+        .await
+        .expect("the instance running");
+    id
+}
+
+async fn ec2_state(ec2: &aws_sdk_ec2::Client, id: &str) -> String {
+    let reply = ec2
+        .describe_instances()
+        .instance_ids(id)
+        .send()
+        .await
+        .expect("DescribeInstances");
+    reply.reservations()[0].instances()[0]
+        .state()
+        .and_then(|s| s.name())
+        .map(|n| n.as_str().to_owned())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_attached_detached_and_marked_unhealthy() {
+    let ballast = Ballast::start_with(&["--time-scale", "0.05"]);
+    let asg = ballast.autoscaling();
+    let ec2 = ballast.ec2();
+    let lt = template(&ballast).await;
+    let name = unique("asg");
+    asg.create_auto_scaling_group()
+        .auto_scaling_group_name(&name)
+        .launch_template(spec(&lt))
+        .min_size(0)
+        .max_size(3)
+        .desired_capacity(0)
+        .availability_zones(ZONES[0])
+        .send()
+        .await
+        .expect("CreateAutoScalingGroup");
+
+    // AttachInstances: a running instance joins and the desired capacity
+    // grows by one.
+    let own = running_instance(&ec2).await;
+    asg.attach_instances()
+        .auto_scaling_group_name(&name)
+        .instance_ids(&own)
+        .send()
+        .await
+        .expect("AttachInstances");
+    let members = in_service(&asg, &name, 1).await;
+    assert_eq!(members[0].0, own);
+    assert_eq!(group(&asg, &name).await.desired_capacity(), Some(1));
+    let e = asg
+        .attach_instances()
+        .auto_scaling_group_name(&name)
+        .instance_ids("i-0123456789abcdef0")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&e), "ValidationError");
+
+    // SetInstanceHealth: an Unhealthy instance is terminated and replaced.
+    asg.set_instance_health()
+        .instance_id(&own)
+        .health_status("Unhealthy")
+        .should_respect_grace_period(false)
+        .send()
+        .await
+        .expect("SetInstanceHealth");
+    let replacement = eventually("a replacement InService", WAIT, || async {
+        let g = group(&asg, &name).await;
+        let ids: Vec<&str> = g
+            .instances()
+            .iter()
+            .filter(|i| i.lifecycle_state().map(|s| s.as_str()) == Some("InService"))
+            .filter_map(|i| i.instance_id())
+            .collect();
+        (ids.len() == 1 && ids[0] != own).then(|| ids[0].to_owned())
+    })
+    .await;
+    eventually("the unhealthy instance terminated", WAIT, || async {
+        (ec2_state(&ec2, &own).await == "terminated").then_some(())
+    })
+    .await;
+    let e = asg
+        .set_instance_health()
+        .instance_id("i-0123456789abcdef0")
+        .health_status("Unhealthy")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&e), "ValidationError");
+
+    // DetachInstances: the instance leaves the group and keeps running.
+    let detached = asg
+        .detach_instances()
+        .auto_scaling_group_name(&name)
+        .instance_ids(&replacement)
+        .should_decrement_desired_capacity(true)
+        .send()
+        .await
+        .expect("DetachInstances");
+    assert_eq!(detached.activities().len(), 1);
+    eventually("the group empty", WAIT, || async {
+        group(&asg, &name)
+            .await
+            .instances()
+            .is_empty()
+            .then_some(())
+    })
+    .await;
+    assert_eq!(group(&asg, &name).await.desired_capacity(), Some(0));
+    assert_eq!(ec2_state(&ec2, &replacement).await, "running");
+    let e = asg
+        .detach_instances()
+        .auto_scaling_group_name(&name)
+        .instance_ids(&replacement)
+        .should_decrement_desired_capacity(true)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&e), "ValidationError");
+
+    // AttachTrafficSources, then DetachLoadBalancerTargetGroups.
+    let tg = ballast
+        .elbv2()
+        .create_target_group()
+        .name(unique("tg").chars().take(32).collect::<String>())
+        .protocol(aws_sdk_elasticloadbalancingv2::types::ProtocolEnum::Http)
+        .port(8080)
+        .vpc_id("vpc-0ba11a57000000000")
+        .target_type(aws_sdk_elasticloadbalancingv2::types::TargetTypeEnum::Instance)
+        .send()
+        .await
+        .unwrap();
+    let tg_arn = tg.target_groups()[0].target_group_arn().unwrap().to_owned();
+    asg.attach_traffic_sources()
+        .auto_scaling_group_name(&name)
+        .traffic_sources(
+            TrafficSourceIdentifier::builder()
+                .identifier(&tg_arn)
+                .r#type("elbv2")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("AttachTrafficSources");
+    let states = asg
+        .describe_load_balancer_target_groups()
+        .auto_scaling_group_name(&name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        states.load_balancer_target_groups()[0].load_balancer_target_group_arn(),
+        Some(tg_arn.as_str())
+    );
+    asg.detach_load_balancer_target_groups()
+        .auto_scaling_group_name(&name)
+        .target_group_arns(&tg_arn)
+        .send()
+        .await
+        .expect("DetachLoadBalancerTargetGroups");
+    eventually("the target group detached", WAIT, || async {
+        let sources = asg
+            .describe_traffic_sources()
+            .auto_scaling_group_name(&name)
+            .send()
+            .await
+            .ok()?;
+        sources.traffic_sources().is_empty().then_some(())
+    })
+    .await;
+    let e = asg
+        .attach_traffic_sources()
+        .auto_scaling_group_name("no-such-group")
+        .traffic_sources(
+            TrafficSourceIdentifier::builder()
+                .identifier(&tg_arn)
+                .r#type("elbv2")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&e), "ValidationError");
+}

@@ -1265,3 +1265,100 @@ async fn instance_role_needs_ttl_and_tag_permissions() {
         .await
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_in_batches_and_transactions_tables_listed_and_limits() {
+    use aws_sdk_dynamodb::types::{Get, KeysAndAttributes, TransactGetItem};
+
+    let ballast = Ballast::start_with(&["--time-scale", "0.02"]);
+    let client = ballast.dynamodb();
+    let table = active_table(&client, "reads", false).await;
+    for (pk, v) in [("a", 1), ("b", 2)] {
+        client
+            .put_item()
+            .table_name(&table)
+            .item("pk", s(pk))
+            .item("v", n(v))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    let listed = client.list_tables().send().await.expect("ListTables");
+    assert!(listed.table_names().contains(&table), "{listed:?}");
+    let limits = client
+        .describe_limits()
+        .send()
+        .await
+        .expect("DescribeLimits");
+    assert_eq!(limits.account_max_read_capacity_units(), Some(80_000));
+    assert_eq!(limits.table_max_write_capacity_units(), Some(40_000));
+
+    let keys = |pks: &[&str]| {
+        let mut request = KeysAndAttributes::builder();
+        for pk in pks {
+            request = request.keys(HashMap::from([("pk".to_owned(), s(pk))]));
+        }
+        request.build().unwrap()
+    };
+    let got = client
+        .batch_get_item()
+        .request_items(&table, keys(&["a", "b", "missing"]))
+        .send()
+        .await
+        .expect("BatchGetItem");
+    let mut values: Vec<String> = got.responses().unwrap()[&table]
+        .iter()
+        .map(|item| item["v"].as_n().unwrap().clone())
+        .collect();
+    values.sort();
+    assert_eq!(values, ["1", "2"]);
+    assert!(got.unprocessed_keys().is_none_or(HashMap::is_empty));
+    let e = client
+        .batch_get_item()
+        .request_items(&table, keys(&["a", "a"]))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&e), "ValidationException");
+
+    let get = |pk: &str| {
+        TransactGetItem::builder()
+            .get(
+                Get::builder()
+                    .table_name(&table)
+                    .key("pk", s(pk))
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    };
+    let got = client
+        .transact_get_items()
+        .transact_items(get("b"))
+        .transact_items(get("missing"))
+        .send()
+        .await
+        .expect("TransactGetItems");
+    let responses = got.responses();
+    assert_eq!(responses.len(), 2, "one response per item, in order");
+    assert_eq!(responses[0].item().unwrap()["v"], n(2));
+    assert!(responses[1].item().is_none());
+    let e = client
+        .transact_get_items()
+        .transact_items(
+            TransactGetItem::builder()
+                .get(
+                    Get::builder()
+                        .table_name("no-such-table")
+                        .key("pk", s("a"))
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&e), "ResourceNotFoundException");
+}
