@@ -376,6 +376,14 @@ def test_autoscaling_instances_hooks_sources_and_refreshes(server, cli):
     started = cli.ok("autoscaling", "start-instance-refresh", "--auto-scaling-group-name", "every")
     refreshes = cli.ok("autoscaling", "describe-instance-refreshes", "--auto-scaling-group-name", "every")
     assert [r["InstanceRefreshId"] for r in refreshes["InstanceRefreshes"]] == [started["InstanceRefreshId"]]
+
+    def statuses():
+        return [r["Status"] for r in asg.describe_instance_refreshes(AutoScalingGroupName="every")["InstanceRefreshes"]]
+
+    eventually("the refresh of an empty group done", lambda: statuses() == ["Successful"])
+    again = asg.start_instance_refresh(AutoScalingGroupName="every")["InstanceRefreshId"]
+    assert again != started["InstanceRefreshId"]
+    eventually("both refreshes listed", lambda: len(statuses()) == 2)
     processes = cli.ok("autoscaling", "describe-scaling-process-types")["Processes"]
     assert len(processes) == 9
 
