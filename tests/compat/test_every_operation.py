@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import zipfile
 
 import pytest
 from botocore.exceptions import ClientError
 
-from ballast_compat import AwsCli, error_code
+from ballast_compat import AwsCli, error_code, eventually
 
 AL2023 = "ami-0ba11a5700a023086"
 SUBNETS = ["subnet-0ba11a5700000000a", "subnet-0ba11a5700000000b"]
@@ -32,18 +31,6 @@ TRUST_LAMBDA = TRUST_EC2.replace("ec2.amazonaws.com", "lambda.amazonaws.com")
 READ_ONLY = json.dumps(
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ssm:GetParameter", "Resource": "*"}]}
 )
-WAIT_S = 60
-
-
-def eventually(what: str, probe, deadline_s: float = WAIT_S):
-    start = time.monotonic()
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() - start > deadline_s:
-            pytest.fail(f"timed out after {deadline_s}s waiting for {what}")
-        time.sleep(0.05)
 
 
 class Cli:

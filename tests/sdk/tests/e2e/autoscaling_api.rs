@@ -54,6 +54,21 @@ async fn group(asg: &Client, name: &str) -> aws_sdk_autoscaling::types::AutoScal
         .expect("the group")
 }
 
+/// A new HTTP target group of instances in the default VPC: its ARN.
+async fn instance_target_group(elb: &aws_sdk_elasticloadbalancingv2::Client) -> String {
+    let tg = elb
+        .create_target_group()
+        .name(unique("tg").chars().take(32).collect::<String>())
+        .protocol(aws_sdk_elasticloadbalancingv2::types::ProtocolEnum::Http)
+        .port(8080)
+        .vpc_id("vpc-0ba11a57000000000")
+        .target_type(aws_sdk_elasticloadbalancingv2::types::TargetTypeEnum::Instance)
+        .send()
+        .await
+        .expect("CreateTargetGroup");
+    tg.target_groups()[0].target_group_arn().unwrap().to_owned()
+}
+
 async fn in_service(asg: &Client, name: &str, n: usize) -> Vec<(String, String)> {
     eventually(&format!("{n} instances InService"), WAIT, || async {
         let g = group(asg, name).await;
@@ -448,17 +463,7 @@ async fn processes_hooks_target_groups_and_refreshes() {
 
     // Target groups: additive, with states, and the traffic source forms.
     let elb = ballast.elbv2();
-    let tg = elb
-        .create_target_group()
-        .name(unique("tg").chars().take(32).collect::<String>())
-        .protocol(aws_sdk_elasticloadbalancingv2::types::ProtocolEnum::Http)
-        .port(8080)
-        .vpc_id("vpc-0ba11a57000000000")
-        .target_type(aws_sdk_elasticloadbalancingv2::types::TargetTypeEnum::Instance)
-        .send()
-        .await
-        .unwrap();
-    let tg_arn = tg.target_groups()[0].target_group_arn().unwrap().to_owned();
+    let tg_arn = instance_target_group(&elb).await;
     asg.attach_load_balancer_target_groups()
         .auto_scaling_group_name(&name)
         .target_group_arns(&tg_arn)
@@ -812,18 +817,7 @@ async fn instances_attached_detached_and_marked_unhealthy() {
     assert_eq!(error_code(&e), "ValidationError");
 
     // AttachTrafficSources, then DetachLoadBalancerTargetGroups.
-    let tg = ballast
-        .elbv2()
-        .create_target_group()
-        .name(unique("tg").chars().take(32).collect::<String>())
-        .protocol(aws_sdk_elasticloadbalancingv2::types::ProtocolEnum::Http)
-        .port(8080)
-        .vpc_id("vpc-0ba11a57000000000")
-        .target_type(aws_sdk_elasticloadbalancingv2::types::TargetTypeEnum::Instance)
-        .send()
-        .await
-        .unwrap();
-    let tg_arn = tg.target_groups()[0].target_group_arn().unwrap().to_owned();
+    let tg_arn = instance_target_group(&ballast.elbv2()).await;
     asg.attach_traffic_sources()
         .auto_scaling_group_name(&name)
         .traffic_sources(
