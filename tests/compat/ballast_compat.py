@@ -297,18 +297,6 @@ class ServerFactory:
 # --------------------------------------------------------------------------- helpers
 
 
-def wait_until(what, probe, deadline=20.0, every=0.05):
-    """Polls `probe` until it returns something truthy, which it returns;
-    fails the test with `what` once `deadline` seconds pass."""
-    end = time.monotonic() + deadline
-    while True:
-        value = probe()
-        if value:
-            return value
-        assert time.monotonic() < end, f"timed out waiting for {what}"
-        time.sleep(every)
-
-
 def parameter(ssm, name):
     """An SSM parameter's value, or None when there is none."""
     try:
@@ -397,13 +385,15 @@ QUERY_CONTENT_TYPE = "application/x-www-form-urlencoded; charset=utf-8"
 JSON11_CONTENT_TYPE = "application/x-amz-json-1.1"
 
 
-def eventually(what: str, probe, deadline_s: float = 30.0, every_s: float = 0.05):
-    """Polls `probe` until it returns something truthy, failing after the deadline."""
+def eventually(what: str, probe, deadline_s: float = 60.0, explain=lambda: "", every_s: float = 0.05):
+    """Polls `probe` until it returns something truthy, which it returns;
+    fails the test once `deadline_s` pass, with what `explain` says of the
+    state it got stuck in."""
     start = time.monotonic()
     while True:
         value = probe()
         if value:
             return value
         if time.monotonic() - start > deadline_s:
-            pytest.fail(f"timed out after {deadline_s}s waiting for {what}")
+            pytest.fail(f"timed out after {deadline_s}s waiting for {what}\n{explain()}")
         time.sleep(every_s)

@@ -7,17 +7,15 @@ credentials an instance's metadata service hands out."""
 from __future__ import annotations
 
 import json
-import time
 import urllib.request
 
 import pytest
 from botocore.exceptions import ClientError
 
-from ballast_compat import AwsCli, error_code, http_status, make_client
+from ballast_compat import AwsCli, error_code, eventually, http_status, make_client
 
 AL2023 = "ami-0ba11a5700a023086"
 VPC = "vpc-0ba11a57000000000"
-WAIT_S = 60
 TRUST_EC2 = json.dumps(
     {
         "Version": "2012-10-17",
@@ -27,18 +25,6 @@ TRUST_EC2 = json.dumps(
     }
 )
 
-
-def eventually(what: str, probe, deadline_s: float = WAIT_S, explain=lambda: ""):
-    """Polls `probe` until it returns something truthy, failing after the
-    deadline with what `explain` says of the state it got stuck in."""
-    start = time.monotonic()
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() - start > deadline_s:
-            pytest.fail(f"timed out after {deadline_s}s waiting for {what}\n{explain()}")
-        time.sleep(0.05)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from ballast_compat import AwsCli, make_client, wait_until
+from ballast_compat import AwsCli, make_client, eventually
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "autoheal"
 
@@ -60,8 +60,8 @@ def test_the_same_address_serves_the_same_data_after_the_instance_dies(server_fa
     url = f"http://{address}/value"
 
     autoscaling = make_client("autoscaling", server.endpoint)
-    first = wait_until("an instance in service", lambda: group_instance(autoscaling, name), deadline=60)
-    served = wait_until("the instance to answer on its address", lambda: request(url), deadline=60)
+    first = eventually("an instance in service", lambda: group_instance(autoscaling, name), deadline_s=60)
+    served = eventually("the instance to answer on its address", lambda: request(url), deadline_s=60)
     assert served[:2] == (404, first), served
     value = f"written through {address} at {time.time()}"
     assert request(url, "PUT", value.encode()) == (200, first, value)
@@ -74,7 +74,7 @@ def test_the_same_address_serves_the_same_data_after_the_instance_dies(server_fa
         answer = request(url)
         return answer if answer and answer[0] == 200 and answer[1] != first else None
 
-    status, second, body = wait_until("the value served by a new instance", healed, deadline=90)
+    status, second, body = eventually("the value served by a new instance", healed, deadline_s=90)
     print(f"\nautoheal: {first} terminated, {second} served the value again in {time.monotonic() - started:.1f}s")
     assert body == value
     assert group_instance(autoscaling, name) == second
@@ -90,7 +90,7 @@ def test_the_same_address_serves_the_same_data_after_the_instance_dies(server_fa
         answer = request(url)
         return answer if answer and answer[0] == 200 and answer[1] not in (first, second) else None
 
-    status, third, body = wait_until("the value served by a third instance", healed_again, deadline=90)
+    status, third, body = eventually("the value served by a third instance", healed_again, deadline_s=90)
     print(f"autoheal: {second} killed, {third} served the value again in {time.monotonic() - started:.1f}s")
     assert body == value
 

@@ -8,28 +8,15 @@ credentials of its role from the metadata service."""
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from botocore.exceptions import ClientError
 
-from ballast_compat import AwsCli, error_code
+from ballast_compat import AwsCli, error_code, eventually
 
 AL2023 = "ami-0ba11a5700a023086"
 ZONES = ["us-east-1a", "us-east-1b", "us-east-1c"]
-WAIT_S = 60
 
-
-def eventually(what: str, probe, deadline_s: float = WAIT_S):
-    """Polls `probe` until it returns something truthy, failing after the deadline."""
-    start = time.monotonic()
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() - start > deadline_s:
-            pytest.fail(f"timed out after {deadline_s}s waiting for {what}")
-        time.sleep(0.05)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 from botocore.exceptions import ClientError
 
-from ballast_compat import AwsCli, error_code, make_client, wait_until
+from ballast_compat import AwsCli, error_code, make_client, eventually
 
 AL2023 = "ami-0ba11a5700a023086"
 
@@ -80,7 +80,7 @@ def test_elastic_ips_boto3(server):
         AllowReassociation=True,
     )["AssociationId"]
     assert instance_of(ec2, b)["PublicIpAddress"] == public
-    wait_until("A's automatic address", lambda: instance_of(ec2, a).get("PublicIpAddress") not in (None, public))
+    eventually("A's automatic address", lambda: instance_of(ec2, a).get("PublicIpAddress") not in (None, public))
 
     assert code_of(ec2.disassociate_address, AssociationId=association) == "InvalidAssociationID.NotFound"
     ec2.disassociate_address(AssociationId=moved)
@@ -121,7 +121,7 @@ def test_address_errors_and_quota_boto3(server):
 def test_automatic_public_addresses_boto3(server):
     ec2, _ = server
     (instance,) = running(ec2)
-    first = wait_until("an automatic public address", lambda: instance_of(ec2, instance).get("PublicIpAddress"))
+    first = eventually("an automatic public address", lambda: instance_of(ec2, instance).get("PublicIpAddress"))
     assert first.startswith("127.252.")
     assert ec2.describe_addresses()["Addresses"] == [], "automatic addresses are not Elastic IPs"
     ec2.stop_instances(InstanceIds=[instance])
@@ -129,7 +129,7 @@ def test_automatic_public_addresses_boto3(server):
     stopped = instance_of(ec2, instance)
     assert "PublicIpAddress" not in stopped and stopped["PublicDnsName"] == ""
     ec2.start_instances(InstanceIds=[instance])
-    wait_until("a public address after start", lambda: instance_of(ec2, instance).get("PublicIpAddress"))
+    eventually("a public address after start", lambda: instance_of(ec2, instance).get("PublicIpAddress"))
 
 
 def test_elastic_ips_cli(server):
@@ -211,10 +211,10 @@ def test_elastic_ip_moves_between_sandboxes_within_a_second(server_factory):
     allocated = ec2.allocate_address(Domain="vpc")
     url = f"http://{allocated['PublicIp']}:8080/"
     ec2.associate_address(AllocationId=allocated["AllocationId"], InstanceId=a)
-    wait_until("A's answer on the Elastic IP", lambda: fetch(url) == hostname[a], deadline=30)
+    eventually("A's answer on the Elastic IP", lambda: fetch(url) == hostname[a], deadline_s=30)
 
     started = time.monotonic()
     ec2.associate_address(AllocationId=allocated["AllocationId"], InstanceId=b, AllowReassociation=True)
-    wait_until("B's answer on the Elastic IP", lambda: fetch(url) == hostname[b])
+    eventually("B's answer on the Elastic IP", lambda: fetch(url) == hostname[b])
     moved_in = time.monotonic() - started
     assert moved_in < 1.0, f"the Elastic IP took {moved_in:.3f}s to reach B"

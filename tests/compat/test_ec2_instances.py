@@ -12,10 +12,9 @@ import urllib.request
 import pytest
 from botocore.exceptions import ClientError
 
-from ballast_compat import AwsCli, error_code, http_status
+from ballast_compat import AwsCli, error_code, eventually, http_status
 
 AL2023 = "ami-0ba11a5700a023086"
-WAIT_S = 30
 
 # Serves the instance's directory on its private address from the boot
 # hook (so on every boot), with the instance id read from IMDSv2.
@@ -77,17 +76,6 @@ READ_APP = json.dumps(
     }
 )
 
-
-def eventually(what: str, probe, deadline_s: float = WAIT_S):
-    """Polls `probe` until it returns something truthy, failing after the deadline."""
-    start = time.monotonic()
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() - start > deadline_s:
-            pytest.fail(f"timed out after {deadline_s}s waiting for {what}")
-        time.sleep(0.05)
 
 
 def state_of(ec2, instance_id: str) -> str:

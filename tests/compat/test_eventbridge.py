@@ -7,7 +7,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from ballast_compat import error_code, make_client, parameter, wait_until
+from ballast_compat import error_code, make_client, parameter, eventually
 
 LAUNCH = "EC2 Instance-launch Lifecycle Action"
 
@@ -249,4 +249,4 @@ def test_events_reach_a_permitted_function_boto3(events, endpoint, uid):
     detail = {"parameter": f"/orders/{uid}", "value": "paid"}
     out = events.put_events(Entries=[{"Source": f"shop-{uid}", "DetailType": "order", "Detail": json.dumps(detail)}])
     assert out["FailedEntryCount"] == 0
-    wait_until("the event to reach the function", lambda: parameter(ssm, f"/orders/{uid}") == "paid", deadline=30)
+    eventually("the event to reach the function", lambda: parameter(ssm, f"/orders/{uid}") == "paid", deadline_s=30)

@@ -13,7 +13,7 @@ import zipfile
 import pytest
 from botocore.exceptions import ClientError
 
-from ballast_compat import error_code, make_client, parameter, wait_until
+from ballast_compat import error_code, make_client, parameter, eventually
 
 TRUST_LAMBDA = json.dumps(
     {
@@ -242,7 +242,7 @@ def test_invoke_boto3(lam, running_role, endpoint, uid):
     queued = lam.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"parameter": f"/async/{uid}"}))
     assert queued["StatusCode"] == 202
     ssm = make_client("ssm", endpoint)
-    wait_until("the queued event to run", lambda: parameter(ssm, f"/async/{uid}") == "done", deadline=30)
+    eventually("the queued event to run", lambda: parameter(ssm, f"/async/{uid}") == "done", deadline_s=30)
 
     assert code_of(lam.invoke, FunctionName=name, Payload=b"{not json") == "InvalidRequestContentException"
     assert code_of(lam.invoke, FunctionName=f"absent-{uid}") == "ResourceNotFoundException"
@@ -303,7 +303,7 @@ def test_reserved_concurrency_boto3(lam, running_role, endpoint, uid):
     assert "ReservedConcurrentExecutions" not in lam.get_function_concurrency(FunctionName=name)
     assert "Concurrency" not in lam.get_function(FunctionName=name)
     ssm = make_client("ssm", endpoint)
-    wait_until("the held event to run", lambda: parameter(ssm, f"/held/{uid}") == "done", deadline=30)
+    eventually("the held event to run", lambda: parameter(ssm, f"/held/{uid}") == "done", deadline_s=30)
     assert json.loads(lam.invoke(FunctionName=name, Payload=b'{"n": 2}')["Payload"].read())["n"] == 2
 
 
