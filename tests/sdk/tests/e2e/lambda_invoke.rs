@@ -388,11 +388,33 @@ async fn reserved_concurrency_throttles_calls_and_holds_events() {
             .unwrap_or_default()
     );
 
-    // One invocation sleeps; while it runs, a second is refused.
+    // One invocation sleeps; while it runs, a second is refused. The
+    // probe's quick calls below may take the one slot before the sleeper
+    // does; then the sleeper is the one refused, and tries again as a
+    // client would after a 429.
     let sleeper = {
         let client = client.clone();
         let name = name.clone();
-        tokio::spawn(async move { invoke(&client, &name, json!({"sleep": 3})).await })
+        tokio::spawn(async move {
+            eventually(
+                "the sleeping invocation to start",
+                Duration::from_secs(20),
+                || async {
+                    match client
+                        .invoke()
+                        .function_name(&name)
+                        .payload(Blob::new(json!({"sleep": 3}).to_string()))
+                        .send()
+                        .await
+                    {
+                        Ok(output) => Some(output),
+                        Err(error) if error_code(&error) == "TooManyRequestsException" => None,
+                        Err(error) => panic!("Invoke: {error:?}"),
+                    }
+                },
+            )
+            .await
+        })
     };
     eventually(
         "a second invocation to be throttled",
