@@ -55,8 +55,7 @@ pub fn current_session(
     let now_millis = millis(now);
     store.write(|tx| {
         if let Some(latest) = tx.latest_session(&instance.id)?
-            && latest.role == role.role
-            && !latest.due_for_rotation(now_millis)
+            && latest.reusable_for(&role.role, now_millis)
         {
             return Ok(latest);
         }

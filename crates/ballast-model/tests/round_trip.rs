@@ -9,7 +9,10 @@ use ballast_model::ssm::{
     DescribeParametersInput, GetParametersInput, Parameter, ParameterStringFilter, ParameterTier,
     ParameterType, PutParameterInput, PutParameterOutput, Tag,
 };
-use ballast_model::sts::{GetCallerIdentityInput, GetCallerIdentityOutput};
+use ballast_model::sts::{
+    AssumeRoleInput, AssumeRoleOutput, AssumedRoleUser, Credentials, GetCallerIdentityInput,
+    GetCallerIdentityOutput,
+};
 use ballast_model::{Validate, ssm, sts};
 use ballast_wire::query::{from_node, parse_form};
 use ballast_wire::{ApiError, Service, Timestamp, encode_output};
@@ -180,7 +183,55 @@ fn sts_query_form_in_and_xml_out() {
          <Arn>arn:aws:iam::000000000000:root</Arn></GetCallerIdentityResult>\
          <ResponseMetadata><RequestId>rid</RequestId></ResponseMetadata></GetCallerIdentityResponse>"
     );
-    assert_eq!(sts::OPERATIONS, ["GetCallerIdentity"]);
+    assert_eq!(sts::OPERATIONS, ["GetCallerIdentity", "AssumeRole"]);
+}
+
+#[test]
+fn sts_assume_role_lists_and_timestamps() {
+    let form = parse_form(
+        b"Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A000000000000%3Arole%2Fops\
+          &RoleSessionName=s1&PolicyArns.member.1.arn=arn%3Aaws%3Aiam%3A%3Aaws%3Apolicy%2FReadOnlyAccess\
+          &Tags.member.1.Key=team&Tags.member.1.Value=web&DurationSeconds=900",
+    )
+    .unwrap();
+    let input: AssumeRoleInput = from_node(&form).unwrap();
+    assert!(input.validate().is_ok());
+    assert_eq!(input.role_arn, "arn:aws:iam::000000000000:role/ops");
+    assert_eq!(input.duration_seconds, Some(900));
+    let arns: Vec<_> = input
+        .policy_arns
+        .iter()
+        .flatten()
+        .map(|p| p.arn.as_deref())
+        .collect();
+    assert_eq!(arns, [Some("arn:aws:iam::aws:policy/ReadOnlyAccess")]);
+    assert_eq!(input.tags.map(|t| t.len()), Some(1));
+
+    let output = AssumeRoleOutput {
+        credentials: Some(Credentials {
+            access_key_id: "ASIAEXAMPLE".into(),
+            secret_access_key: "s".into(),
+            session_token: "t".into(),
+            expiration: Timestamp::from_millis(1_700_000_000_000),
+        }),
+        assumed_role_user: Some(AssumedRoleUser {
+            assumed_role_id: "AROAEXAMPLE:s1".into(),
+            arn: "arn:aws:sts::000000000000:assumed-role/ops/s1".into(),
+        }),
+        packed_policy_size: Some(3),
+        source_identity: None,
+    };
+    let response = encode_output(Service::Sts, "AssumeRole", "rid", Some(&output)).unwrap();
+    let body = String::from_utf8(response.body).unwrap();
+    assert!(
+        body.contains("<Expiration>2023-11-14T22:13:20.000Z</Expiration>"),
+        "{body}"
+    );
+    assert!(
+        body.contains("<PackedPolicySize>3</PackedPolicySize>"),
+        "{body}"
+    );
+    assert!(body.starts_with("<AssumeRoleResponse"), "{body}");
 }
 
 #[test]

@@ -282,16 +282,7 @@ impl Tx<'_> {
     pub fn role_policy_documents(&self, role_name: &str) -> Result<Vec<String>, StoreError> {
         let mut documents = Vec::new();
         for arn in self.attached_policy_arns(role_name)? {
-            if let Some(aws) = managed::by_arn(&arn) {
-                documents.push(aws.document.to_owned());
-                continue;
-            }
-            let Some(policy) = self.managed_policy(&arn)? else {
-                continue;
-            };
-            if let Some(version) = self.policy_version(&arn, policy.default_version)? {
-                documents.push(version.document);
-            }
+            documents.extend(self.managed_policy_document(&arn)?);
         }
         documents.extend(
             self.role_inline_policies(role_name)?
@@ -299,6 +290,21 @@ impl Tx<'_> {
                 .map(|(_, document)| document),
         );
         Ok(documents)
+    }
+
+    /// The document of a managed policy now: an AWS managed policy's from
+    /// the catalogue, a customer managed policy's default version; `None`
+    /// when no such policy exists.
+    pub fn managed_policy_document(&self, arn: &str) -> Result<Option<String>, StoreError> {
+        if let Some(aws) = managed::by_arn(arn) {
+            return Ok(Some(aws.document.to_owned()));
+        }
+        let Some(policy) = self.managed_policy(arn)? else {
+            return Ok(None);
+        };
+        Ok(self
+            .policy_version(arn, policy.default_version)?
+            .map(|version| version.document))
     }
 
     // ------------------------------------------------- instance profiles

@@ -196,6 +196,9 @@ impl Ballast {
                 )),
             )
             .http_client(HttpClientBuilder::new().build_http())
+            // What `aws_config::load_defaults` sets, and credential
+            // providers built from this configuration need.
+            .time_source(aws_smithy_async::time::SystemTimeSource::new())
             .build()
     }
 

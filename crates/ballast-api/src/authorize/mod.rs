@@ -1,7 +1,9 @@
 //! May this principal call this operation on these resources?
 //!
-//! The root user may do everything. A role session (instance credentials)
-//! is allowed what its role's identity policies allow. Each request is
+//! The root user may do everything. A role session (instance credentials,
+//! or an AssumeRole session) is allowed what its role's identity policies
+//! allow, and, when AssumeRole gave it session policies, only what those
+//! allow too. Each request is
 //! decided as AWS's Service Authorization Reference describes it:
 //!
 //! - the action is `PREFIX:Operation` (`ssm:GetParameter`,
@@ -36,6 +38,7 @@ mod events;
 mod iam;
 mod lambda;
 mod ssm;
+mod sts;
 
 use ballast_core::iam::policy::{self, Context, Decision, DocumentKind, PolicyDocument};
 use ballast_core::sts::Session;
@@ -125,6 +128,7 @@ pub fn check(state: &ApiState, ctx: &RequestContext, request: &ApiRequest) -> Re
         Err(Unnamed::Params(error)) => return Err(error),
         Err(Unnamed::Store(error)) => return Err(internal(error)),
     };
+    let session_policies = parse_identity_policies(&session.session_policies, &session.role.name);
     let action = action(request.service, &request.operation);
     let base = Context {
         requested_region: Some(&state.scope.region),
@@ -132,6 +136,7 @@ pub fn check(state: &ApiState, ctx: &RequestContext, request: &ApiRequest) -> Re
         principal_account: Some(&state.scope.account),
         resource_tags: &[],
         request_tags: &access.request_tags,
+        ..Context::default()
     };
     let wildcard = [Resource::untagged("*")];
     let resources = if access.resources.is_empty() {
@@ -149,9 +154,18 @@ pub fn check(state: &ApiState, ctx: &RequestContext, request: &ApiRequest) -> Re
             resource: &resource.arn,
             context,
         };
+        let deny =
+            |kind, decision| Err(denied(request, ctx, action, &resource.arn, kind, decision));
         match policy::evaluate(&policies, &request_to_decide) {
+            Decision::Allow => {}
+            decision => return deny(PolicyKind::Identity, decision),
+        }
+        if session.session_policies.is_empty() {
+            return Ok(());
+        }
+        match policy::evaluate(&session_policies, &request_to_decide) {
             Decision::Allow => Ok(()),
-            decision => Err(denied(request, ctx, action, &resource.arn, decision)),
+            decision => deny(PolicyKind::Session, decision),
         }
     };
     for resource in resources {
@@ -190,7 +204,8 @@ fn access(state: &ApiState, tx: &Tx<'_>, request: &ApiRequest) -> Result<Access,
         Service::Ec2 => ec2::access(&names),
         Service::AutoScaling => autoscaling::access(&names),
         Service::Iam => iam::access(&names),
-        Service::Sts | Service::Ec2Messages => Ok(Access::default()),
+        Service::Sts => sts::access(&names),
+        Service::Ec2Messages => Ok(Access::default()),
     }
 }
 
@@ -278,20 +293,34 @@ fn action_prefix(service: Service) -> &'static str {
 /// The parsed identity policies of the session's role, read now.
 fn role_policies(tx: &Tx<'_>, session: &Session) -> Result<Vec<PolicyDocument>, StoreError> {
     let documents = tx.role_policy_documents(&session.role.name)?;
-    Ok(documents
+    Ok(parse_identity_policies(&documents, &session.role.name))
+}
+
+/// Parses identity policies (a role's, or a session's session policies).
+/// Documents are validated when stored; one that no longer parses grants
+/// nothing.
+fn parse_identity_policies(documents: &[String], role: &str) -> Vec<PolicyDocument> {
+    documents
         .iter()
         .filter_map(
             |text| match PolicyDocument::parse(text, DocumentKind::Identity) {
                 Ok(document) => Some(document),
                 Err(error) => {
-                    // Documents are validated when stored; one that no longer
-                    // parses grants nothing.
-                    tracing::warn!(%error, role = session.role.name, "unparseable stored policy");
+                    tracing::warn!(%error, role, "unparseable stored policy");
                     None
                 }
             },
         )
-        .collect())
+        .collect()
+}
+
+/// Which kind of policy refused a request, for the message.
+#[derive(Debug, Clone, Copy)]
+enum PolicyKind {
+    /// The role's own policies.
+    Identity,
+    /// The session policies an AssumeRole call passed.
+    Session,
 }
 
 fn denied(
@@ -299,12 +328,17 @@ fn denied(
     ctx: &RequestContext,
     action: &str,
     resource: &str,
+    kind: PolicyKind,
     decision: Decision,
 ) -> ApiError {
+    let (article, kind) = match kind {
+        PolicyKind::Identity => ("an", "identity-based policy"),
+        PolicyKind::Session => ("a", "session policy"),
+    };
     let because = if decision == Decision::ExplicitDeny {
-        "with an explicit deny in an identity-based policy".to_owned()
+        format!("with an explicit deny in {article} {kind}")
     } else {
-        format!("because no identity-based policy allows the {action} action")
+        format!("because no {kind} allows the {action} action")
     };
     let message = format!(
         "User: {} is not authorized to perform: {action} on resource: {resource} {because}",

@@ -53,6 +53,15 @@ impl Signer {
             session_token: None,
         }
     }
+
+    /// The credentials an AssumeRole answer carries.
+    pub fn from_credentials(reply: &Reply) -> Option<Signer> {
+        Some(Signer {
+            access_key: reply.xml("AccessKeyId")?,
+            secret_key: reply.xml("SecretAccessKey")?,
+            session_token: Some(reply.xml("SessionToken")?),
+        })
+    }
 }
 
 /// One API call, before signing.

@@ -172,12 +172,14 @@ pub enum Decision {
 /// The condition keys Ballast can supply, by their IAM names. `…/tag-key`
 /// stands for any tag key; `aws:ResourceTag` is also accepted with each
 /// service's own prefix (`ec2:ResourceTag/…`, `autoscaling:ResourceTag/…`).
-pub const SUPPORTED_KEYS: [&str; 5] = [
+pub const SUPPORTED_KEYS: [&str; 7] = [
     "aws:RequestedRegion",
     "aws:PrincipalArn",
     "aws:PrincipalAccount",
     "aws:ResourceTag/tag-key",
     "aws:RequestTag/tag-key",
+    "sts:ExternalId",
+    "sts:RoleSessionName",
 ];
 
 /// The service prefixes whose `PREFIX:ResourceTag/…` keys mean what
@@ -209,6 +211,12 @@ pub struct Context<'a> {
     pub resource_tags: &'a [(String, String)],
     /// `aws:RequestTag/…`: the tags the request itself sets.
     pub request_tags: &'a [(String, String)],
+    /// `sts:ExternalId`: the external id an AssumeRole call passes, for
+    /// the role's trust policy.
+    pub external_id: Option<&'a str>,
+    /// `sts:RoleSessionName`: the session name an AssumeRole call asks
+    /// for, for the role's trust policy.
+    pub role_session_name: Option<&'a str>,
 }
 
 /// What a context knows about one key.
@@ -225,6 +233,8 @@ impl<'a> Context<'a> {
             "aws:requestedregion" => self.requested_region,
             "aws:principalarn" => self.principal_arn,
             "aws:principalaccount" => self.principal_account,
+            "sts:externalid" => self.external_id,
+            "sts:rolesessionname" => self.role_session_name,
             _ => match tag_key(key) {
                 Some(TagKey::Resource(tag)) => find_tag(self.resource_tags, tag),
                 Some(TagKey::Request(tag)) => find_tag(self.request_tags, tag),
@@ -525,10 +535,44 @@ impl PolicyDocument {
         })
     }
 
+    /// Whether this trust policy lets `principal` perform `action` in the
+    /// request `context` (an AssumeRole call's `sts:ExternalId`, …): an
+    /// `Allow` naming the principal and action whose conditions hold
+    /// applies, and no `Deny` does. A condition Ballast cannot evaluate
+    /// keeps an `Allow` from applying and makes a `Deny` apply, as in
+    /// [`evaluate`].
+    pub fn trusts_with(
+        &self,
+        principal: PrincipalRef<'_>,
+        action: &str,
+        context: &Context<'_>,
+    ) -> bool {
+        let mut allowed = false;
+        for statement in &self.statements {
+            if !statement.names_principal(principal)
+                || !statement.actions.matches(action, action_matches)
+            {
+                continue;
+            }
+            let applies = if statement.uses_variables {
+                Applies::Unknown
+            } else {
+                statement.conditions_hold(context)
+            };
+            match (statement.effect, applies) {
+                (Effect::Deny, Applies::Yes | Applies::Unknown) => return false,
+                (Effect::Allow, Applies::Yes) => allowed = true,
+                _ => {}
+            }
+        }
+        allowed
+    }
+
     /// Whether this trust policy lets `principal` perform `action` (e.g.
     /// `sts:AssumeRole`): an `Allow` naming the principal and action
-    /// applies, and no `Deny` does. Conditions fail closed, as in
-    /// [`evaluate`].
+    /// applies, and no `Deny` does. Any condition keeps an `Allow` from
+    /// applying: the services that check trust this way have no request
+    /// context to evaluate it in.
     pub fn trusts(&self, principal: PrincipalRef<'_>, action: &str) -> bool {
         let mut allowed = false;
         for statement in &self.statements {

@@ -12,7 +12,96 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The operations generated here, in the allow-list's order.
-pub const OPERATIONS: &[&str] = &["GetCallerIdentity"];
+pub const OPERATIONS: &[&str] = &["GetCallerIdentity", "AssumeRole"];
+
+crate::structure! {
+    AssumeRoleInput {
+        /// The Amazon Resource Name (ARN) of the role to assume.
+        role_arn: String = "RoleArn", "roleArn";
+        /// An identifier for the assumed role session.
+        role_session_name: String = "RoleSessionName", "roleSessionName";
+        /// The Amazon Resource Names (ARNs) of the IAM managed policies that you want to use as managed session policies.
+        policy_arns?: Vec<PolicyDescriptorType> = "PolicyArns", "policyArns";
+        /// An IAM policy in JSON format that you want to use as an inline session policy.
+        policy?: String = "Policy", "policy";
+        /// The duration, in seconds, of the role session.
+        duration_seconds?: i32 = "DurationSeconds", "durationSeconds";
+        /// A list of session tags that you want to pass.
+        tags?: Vec<Tag> = "Tags", "tags";
+        /// A list of keys for session tags that you want to set as transitive.
+        transitive_tag_keys?: Vec<String> = "TransitiveTagKeys", "transitiveTagKeys";
+        /// A unique identifier that might be required when you assume a role in another account.
+        external_id?: String = "ExternalId", "externalId";
+        /// The identification number of the MFA device that is associated with the user who is making the AssumeRole call.
+        serial_number?: String = "SerialNumber", "serialNumber";
+        /// The value provided by the MFA device, if the trust policy of the role being assumed requires MFA.
+        token_code?: String = "TokenCode", "tokenCode";
+        /// The source identity specified by the principal that is calling the AssumeRole operation.
+        source_identity?: String = "SourceIdentity", "sourceIdentity";
+        /// A list of previously acquired trusted context assertions in the format of a JSON array.
+        provided_contexts?: Vec<ProvidedContext> = "ProvidedContexts", "providedContexts";
+    }
+    input "AssumeRoleRequest" |this, at, out| {
+        { let v = &this.role_arn; rules::string(out, at, "roleArn", v, false, Some(20), Some(2048), Some(&PATTERN_ARN_TYPE)); }
+        { let v = &this.role_session_name; rules::string(out, at, "roleSessionName", v, false, Some(2), Some(64), Some(&PATTERN_ROLE_SESSION_NAME_TYPE)); }
+        if let Some(v) = &this.policy_arns { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "policyArns", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.policy { rules::string(out, at, "policy", v, false, Some(1), None, Some(&PATTERN_UNRESTRICTED_SESSION_POLICY_DOCUMENT_TYPE)); }
+        if let Some(v) = &this.duration_seconds { rules::integer(out, at, "durationSeconds", i64::from(*v), Some(900), Some(43200)); }
+        if let Some(v) = &this.tags { rules::length(out, at, "tags", v, v.len(), false, None, Some(50)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "tags", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.transitive_tag_keys { rules::length(out, at, "transitiveTagKeys", v, v.len(), false, None, Some(50)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "transitiveTagKeys", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(128), Some(&PATTERN_TAG_KEY_TYPE)); } }
+        if let Some(v) = &this.external_id { rules::string(out, at, "externalId", v, false, Some(2), Some(1224), Some(&PATTERN_EXTERNAL_ID_TYPE)); }
+        if let Some(v) = &this.serial_number { rules::string(out, at, "serialNumber", v, false, Some(9), Some(256), Some(&PATTERN_SERIAL_NUMBER_TYPE)); }
+        if let Some(v) = &this.token_code { rules::string(out, at, "tokenCode", v, false, Some(6), Some(6), Some(&PATTERN_TOKEN_CODE_TYPE)); }
+        if let Some(v) = &this.source_identity { rules::string(out, at, "sourceIdentity", v, false, Some(2), Some(64), Some(&PATTERN_SOURCE_IDENTITY_TYPE)); }
+        if let Some(v) = &this.provided_contexts { rules::length(out, at, "providedContexts", v, v.len(), false, Some(1), Some(5)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "providedContexts", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_ASSUME_ROLE_INPUT [
+        RequiredMember { name: "roleArn", wire: "RoleArn", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "roleSessionName", wire: "RoleSessionName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "policyArns", wire: "PolicyArns", required: false, inner: Inner::List(&REQUIRED_POLICY_DESCRIPTOR_TYPE) },
+        RequiredMember { name: "tags", wire: "Tags", required: false, inner: Inner::List(&REQUIRED_TAG) },
+        RequiredMember { name: "providedContexts", wire: "ProvidedContexts", required: false, inner: Inner::List(&REQUIRED_PROVIDED_CONTEXT) },
+    ]
+}
+
+crate::structure! {
+    /// Contains the response to a successful AssumeRole request, including temporary Amazon Web Services credentials that can be used to make Amazon Web Services requests.
+    #[derive(Default)]
+    AssumeRoleOutput {
+        /// The temporary security credentials, which include an access key ID, a secret access key, and a security (or session) token.
+        credentials?: Credentials = "Credentials";
+        /// The Amazon Resource Name (ARN) and the assumed role ID, which are identifiers that you can use to refer to the resulting temporary security credentials.
+        assumed_role_user?: AssumedRoleUser = "AssumedRoleUser";
+        /// A percentage value that indicates the packed size of the session policies and session tags combined passed in the request.
+        packed_policy_size?: i32 = "PackedPolicySize";
+        /// The source identity specified by the principal that is calling the AssumeRole operation.
+        source_identity?: String = "SourceIdentity";
+    }
+}
+
+crate::structure! {
+    /// The identifiers for the temporary security credentials that the operation returns.
+    AssumedRoleUser {
+        /// A unique identifier that contains the role ID and the role session name of the role that is being assumed.
+        assumed_role_id: String = "AssumedRoleId";
+        /// The ARN of the temporary security credentials that are returned from the AssumeRole action.
+        arn: String = "Arn";
+    }
+}
+
+crate::structure! {
+    /// Amazon Web Services credentials for API authentication.
+    Credentials {
+        /// The access key ID that identifies the temporary security credentials.
+        access_key_id: String = "AccessKeyId";
+        /// The secret access key that can be used to sign requests.
+        secret_access_key: String = "SecretAccessKey";
+        /// The token that users must pass to the service API to use the temporary credentials.
+        session_token: String = "SessionToken";
+        /// The date on which the current credentials expire.
+        expiration: Timestamp = "Expiration";
+    }
+}
 
 crate::structure! {
     #[derive(Default)]
@@ -34,5 +123,124 @@ crate::structure! {
     }
 }
 
+crate::structure! {
+    /// A reference to the IAM managed policy that is passed as a session policy for a role session or a federated user session.
+    #[derive(Default)]
+    PolicyDescriptorType {
+        /// The Amazon Resource Name (ARN) of the IAM managed policy to use as a session policy for the role.
+        arn?: String = "arn", "arn";
+    }
+    input "PolicyDescriptorType" |this, at, out| {
+        if let Some(v) = &this.arn { rules::string(out, at, "arn", v, false, Some(20), Some(2048), Some(&PATTERN_ARN_TYPE)); }
+    }
+    required REQUIRED_POLICY_DESCRIPTOR_TYPE []
+}
+
+crate::structure! {
+    /// Contains information about the provided context.
+    #[derive(Default)]
+    ProvidedContext {
+        /// The context provider ARN from which the trusted context assertion was generated.
+        provider_arn?: String = "ProviderArn", "providerArn";
+        /// The signed and encrypted trusted context assertion generated by the context provider.
+        context_assertion?: String = "ContextAssertion", "contextAssertion";
+    }
+    input "ProvidedContext" |this, at, out| {
+        if let Some(v) = &this.provider_arn { rules::string(out, at, "providerArn", v, false, Some(20), Some(2048), Some(&PATTERN_ARN_TYPE)); }
+        if let Some(v) = &this.context_assertion { rules::string(out, at, "contextAssertion", v, false, Some(4), Some(2048), None); }
+    }
+    required REQUIRED_PROVIDED_CONTEXT []
+}
+
+crate::structure! {
+    /// You can pass custom key-value pair attributes when you assume a role or federate a user.
+    Tag {
+        /// The key for a session tag.
+        key: String = "Key", "key";
+        /// The value for a session tag.
+        value: String = "Value", "value";
+    }
+    input "Tag" |this, at, out| {
+        { let v = &this.key; rules::string(out, at, "key", v, false, Some(1), Some(128), Some(&PATTERN_TAG_KEY_TYPE)); }
+        { let v = &this.value; rules::string(out, at, "value", v, false, Some(0), Some(256), Some(&PATTERN_TAG_VALUE_TYPE)); }
+    }
+    required REQUIRED_TAG [
+        RequiredMember { name: "key", wire: "Key", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "value", wire: "Value", required: true, inner: Inner::Nothing },
+    ]
+}
+
 /// Every pattern validation checks, by string shape.
-pub static PATTERNS: &[(&str, &Pattern)] = &[];
+pub static PATTERNS: &[(&str, &Pattern)] = &[
+    ("arnType", &PATTERN_ARN_TYPE),
+    ("externalIdType", &PATTERN_EXTERNAL_ID_TYPE),
+    ("roleSessionNameType", &PATTERN_ROLE_SESSION_NAME_TYPE),
+    ("serialNumberType", &PATTERN_SERIAL_NUMBER_TYPE),
+    ("sourceIdentityType", &PATTERN_SOURCE_IDENTITY_TYPE),
+    ("tagKeyType", &PATTERN_TAG_KEY_TYPE),
+    ("tagValueType", &PATTERN_TAG_VALUE_TYPE),
+    ("tokenCodeType", &PATTERN_TOKEN_CODE_TYPE),
+    (
+        "unrestrictedSessionPolicyDocumentType",
+        &PATTERN_UNRESTRICTED_SESSION_POLICY_DOCUMENT_TYPE,
+    ),
+];
+
+static PATTERN_ARN_TYPE: Pattern = Pattern::new(
+    r#"[\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD\u10000-\u10FFFF]+"#,
+);
+static PATTERN_EXTERNAL_ID_TYPE: Pattern = Pattern::new(r#"[\w+=,.@:\/-]*"#);
+static PATTERN_ROLE_SESSION_NAME_TYPE: Pattern = Pattern::new(r#"[\w+=,.@-]*"#);
+static PATTERN_SERIAL_NUMBER_TYPE: Pattern = Pattern::new(r#"[\w+=/:,.@-]*"#);
+static PATTERN_SOURCE_IDENTITY_TYPE: Pattern = Pattern::new(r#"[\w+=,.@-]*"#);
+static PATTERN_TAG_KEY_TYPE: Pattern = Pattern::new(r#"[\p{L}\p{Z}\p{N}_.:/=+\-@]+"#);
+static PATTERN_TAG_VALUE_TYPE: Pattern = Pattern::new(r#"[\p{L}\p{Z}\p{N}_.:/=+\-@]*"#);
+static PATTERN_TOKEN_CODE_TYPE: Pattern = Pattern::new(r#"[\d]*"#);
+static PATTERN_UNRESTRICTED_SESSION_POLICY_DOCUMENT_TYPE: Pattern =
+    Pattern::new(r#"[\u0009\u000A\u000D\u0020-\u00FF]+"#);
+
+/// The errors the listed operations can return: code, HTTP status and fault
+/// from each error shape's traits.
+pub mod errors {
+    use super::*;
+
+    /// The web identity token that was passed is expired or is not valid.
+    pub const EXPIRED_TOKEN_EXCEPTION: ErrorShape = ErrorShape {
+        shape: "ExpiredTokenException",
+        code: "ExpiredTokenException",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// The request was rejected because the policy document was malformed.
+    pub const MALFORMED_POLICY_DOCUMENT_EXCEPTION: ErrorShape = ErrorShape {
+        shape: "MalformedPolicyDocumentException",
+        code: "MalformedPolicyDocument",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// The request was rejected because the total packed size of the session policies and session tags combined was too large.
+    pub const PACKED_POLICY_TOO_LARGE_EXCEPTION: ErrorShape = ErrorShape {
+        shape: "PackedPolicyTooLargeException",
+        code: "PackedPolicyTooLarge",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// STS is not activated in the requested region for the account that is being asked to generate credentials.
+    pub const REGION_DISABLED_EXCEPTION: ErrorShape = ErrorShape {
+        shape: "RegionDisabledException",
+        code: "RegionDisabledException",
+        status: 403,
+        fault: Fault::Sender,
+    };
+
+    /// Every error above.
+    pub const ALL: &[ErrorShape] = &[
+        EXPIRED_TOKEN_EXCEPTION,
+        MALFORMED_POLICY_DOCUMENT_EXCEPTION,
+        PACKED_POLICY_TOO_LARGE_EXCEPTION,
+        REGION_DISABLED_EXCEPTION,
+    ];
+}

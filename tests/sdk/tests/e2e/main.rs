@@ -34,3 +34,4 @@ mod run_command;
 mod sandbox;
 mod ssm;
 mod ssm_documents;
+mod sts;

@@ -5,7 +5,10 @@
 //! returns: an `ASIA…` access key, a secret, a session token, and an
 //! expiry. Requests signed with them act as
 //! `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION` and are allowed what
-//! the role's policies allow.
+//! the role's policies allow (and, for a session AssumeRole issued with
+//! session policies, only what those allow too).
+
+pub mod assume_role;
 
 use std::time::Duration;
 
@@ -34,6 +37,18 @@ pub struct RoleRef {
     pub id: String,
 }
 
+/// Whom a session was issued to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Origin {
+    /// A service acting for a role: an instance's metadata service, a
+    /// Lambda function, a runbook.
+    #[default]
+    Service,
+    /// A caller of AssumeRole. Its session name is the caller's choice, so
+    /// it is never taken for an instance's session of the same name.
+    AssumeRole,
+}
+
 /// One set of temporary credentials.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
@@ -45,6 +60,13 @@ pub struct Session {
     pub session_name: String,
     pub issued_millis: i64,
     pub expires_millis: i64,
+    #[serde(default)]
+    pub origin: Origin,
+    /// The session policies AssumeRole was given (the inline one and the
+    /// documents of the managed ones, as they were then). When there are
+    /// any, a request must be allowed by them as well as by the role.
+    #[serde(default)]
+    pub session_policies: Vec<String>,
 }
 
 impl Session {
@@ -66,6 +88,8 @@ impl Session {
             session_name: session_name.to_owned(),
             issued_millis: now_millis,
             expires_millis: now_millis.saturating_add(millis(lifetime)),
+            origin: Origin::Service,
+            session_policies: Vec::new(),
         }
     }
 
@@ -78,6 +102,14 @@ impl Session {
     /// rather than these.
     pub fn due_for_rotation(&self, now_millis: i64) -> bool {
         now_millis.saturating_add(millis(ROTATE_BEFORE_EXPIRY)) >= self.expires_millis
+    }
+
+    /// Whether the metadata service may hand these credentials out again
+    /// to an instance of `role`: a service's session of that role, not yet
+    /// due for rotation. An AssumeRole session never is, even when its
+    /// caller named it after the instance.
+    pub fn reusable_for(&self, role: &RoleRef, now_millis: i64) -> bool {
+        self.origin == Origin::Service && self.role == *role && !self.due_for_rotation(now_millis)
     }
 
     /// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`.
@@ -135,6 +167,28 @@ mod tests {
             "arn:aws:sts::000000000000:assumed-role/web/i-1"
         );
         assert_eq!(s.user_id(), "AROAEXAMPLE:i-1");
+    }
+
+    #[test]
+    fn only_a_services_session_of_the_same_role_is_handed_out_again() {
+        let ids = Ids::seeded(3);
+        let lifetime = Duration::from_secs(6 * 3600);
+        let session = Session::issue(&ids, role(), "i-1", 0, lifetime);
+        assert!(session.reusable_for(&role(), 0));
+        assert!(
+            !session.reusable_for(&role(), 5 * 3600 * 1000),
+            "due for rotation"
+        );
+        let other = RoleRef {
+            name: "other".into(),
+            ..role()
+        };
+        assert!(!session.reusable_for(&other, 0));
+        let assumed = Session {
+            origin: Origin::AssumeRole,
+            ..session
+        };
+        assert!(!assumed.reusable_for(&role(), 0));
     }
 
     #[test]
