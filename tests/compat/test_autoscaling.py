@@ -324,3 +324,89 @@ def test_seed_002_standby_and_processes_from_inside_an_instance(server):
     descriptions = [a["Description"] for a in asg.describe_scaling_activities(AutoScalingGroupName="deploy")["Activities"]]
     assert f"Moving EC2 instance to Standby: {instance_id}" in descriptions
     assert f"Moving EC2 instance out of Standby: {instance_id}" in descriptions
+
+
+def test_tags_and_metrics_collection_with_boto3_and_the_cli(server, tmp_path):
+    ec2, asg = server.client("ec2"), server.client("autoscaling")
+    aws = AwsCli(server.endpoint, tmp_path)
+    launch_template(ec2, "settings")
+    for name in ("alpha", "beta"):
+        asg.create_auto_scaling_group(
+            AutoScalingGroupName=name,
+            LaunchTemplate={"LaunchTemplateName": "settings"},
+            MinSize=0,
+            MaxSize=1,
+            AvailabilityZones=ZONES,
+        )
+
+    # Tags: boto3 sets them, the CLI lists, changes and deletes them.
+    asg.create_or_update_tags(
+        Tags=[
+            {"ResourceId": "alpha", "ResourceType": "auto-scaling-group", "Key": "team",
+             "Value": "web", "PropagateAtLaunch": True},
+            {"ResourceId": "beta", "ResourceType": "auto-scaling-group", "Key": "team",
+             "Value": "api", "PropagateAtLaunch": False},
+        ]
+    )
+    listed = asg.describe_tags(Filters=[{"Name": "key", "Values": ["team"]}])["Tags"]
+    assert [(t["ResourceId"], t["Value"], t["PropagateAtLaunch"]) for t in listed] == [
+        ("alpha", "web", True), ("beta", "api", False)
+    ]
+    assert all(t["ResourceType"] == "auto-scaling-group" for t in listed)
+    rc, _, err = aws(
+        "autoscaling", "create-or-update-tags", "--tags",
+        "ResourceId=beta,ResourceType=auto-scaling-group,Key=team,Value=core,PropagateAtLaunch=true",
+    )
+    assert rc == 0, err
+    rc, out, err = aws("autoscaling", "describe-tags", "--filters", "Name=auto-scaling-group,Values=beta")
+    assert rc == 0, err
+    assert [(t["Key"], t["Value"], t["PropagateAtLaunch"]) for t in out["Tags"]] == [("team", "core", True)]
+    rc, _, err = aws(
+        "autoscaling", "delete-tags", "--tags", "ResourceId=beta,ResourceType=auto-scaling-group,Key=team"
+    )
+    assert rc == 0, err
+    asg.delete_tags(Tags=[{"ResourceId": "alpha", "ResourceType": "auto-scaling-group", "Key": "absent"}])
+    assert [t["ResourceId"] for t in asg.describe_tags()["Tags"]] == ["alpha"]
+    with pytest.raises(ClientError) as refused:
+        asg.create_or_update_tags(
+            Tags=[{"ResourceId": "nope", "ResourceType": "auto-scaling-group", "Key": "k", "Value": "v"}]
+        )
+    assert error_code(refused.value) == "ValidationError"
+    with pytest.raises(ClientError) as refused:
+        asg.describe_tags(Filters=[{"Name": "tag:team", "Values": ["web"]}])
+    assert error_code(refused.value) == "ValidationError"
+    rc, _, err = aws(
+        "autoscaling", "delete-tags", "--tags", "ResourceId=nope,ResourceType=auto-scaling-group,Key=team"
+    )
+    assert rc != 0 and "ValidationError" in err, err
+
+    # Metrics collection: boto3 turns some on, the CLI the rest and then off.
+    asg.enable_metrics_collection(
+        AutoScalingGroupName="alpha", Granularity="1Minute", Metrics=["GroupMinSize", "GroupMaxSize"]
+    )
+    enabled = asg.describe_auto_scaling_groups(AutoScalingGroupNames=["alpha"])["AutoScalingGroups"][0]
+    assert enabled["EnabledMetrics"] == [
+        {"Metric": "GroupMinSize", "Granularity": "1Minute"},
+        {"Metric": "GroupMaxSize", "Granularity": "1Minute"},
+    ]
+    rc, _, err = aws("autoscaling", "enable-metrics-collection", "--auto-scaling-group-name", "alpha",
+                     "--granularity", "1Minute")
+    assert rc == 0, err
+    rc, out, err = aws("autoscaling", "describe-metric-collection-types")
+    assert rc == 0, err
+    everything = [m["Metric"] for m in out["Metrics"]]
+    assert out["Granularities"] == [{"Granularity": "1Minute"}]
+    group = asg.describe_auto_scaling_groups(AutoScalingGroupNames=["alpha"])["AutoScalingGroups"][0]
+    assert [m["Metric"] for m in group["EnabledMetrics"]] == everything
+    assert [m["Metric"] for m in asg.describe_metric_collection_types()["Metrics"]] == everything
+    asg.disable_metrics_collection(AutoScalingGroupName="alpha", Metrics=["GroupMinSize"])
+    rc, _, err = aws("autoscaling", "disable-metrics-collection", "--auto-scaling-group-name", "alpha")
+    assert rc == 0, err
+    group = asg.describe_auto_scaling_groups(AutoScalingGroupNames=["alpha"])["AutoScalingGroups"][0]
+    assert group["EnabledMetrics"] == []
+    rc, _, err = aws("autoscaling", "enable-metrics-collection", "--auto-scaling-group-name", "alpha",
+                     "--granularity", "5Minute")
+    assert rc != 0 and "ValidationError" in err, err
+    with pytest.raises(ClientError) as refused:
+        asg.disable_metrics_collection(AutoScalingGroupName="nope")
+    assert error_code(refused.value) == "ValidationError"

@@ -25,14 +25,16 @@ struct Params {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 struct Tag {
+    resource_id: Option<String>,
     key: String,
     value: Option<String>,
 }
 
 /// (`Describe*` calls are decided on `*`.) CreateAutoScalingGroup
 /// acts on the group it creates (its UUID is not known yet), the calls
-/// that name an instance on that instance's group, the rest on the group
-/// they name. A group created or updated with a launch template whose
+/// that name an instance on that instance's group, CreateOrUpdateTags and
+/// DeleteTags on each group their tags name, the rest on the group they
+/// name. A group created or updated with a launch template whose
 /// version names an instance profile also passes that profile's role.
 /// CreateLaunchConfiguration and DeleteLaunchConfiguration act on the
 /// configuration (`*` for the UUID of one not stored yet); creating one
@@ -72,6 +74,18 @@ pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
             Some(found) => vec![group(&found.name)?],
             None => Vec::new(),
         },
+        (None, None) if matches!(operation, "CreateOrUpdateTags" | "DeleteTags") => {
+            // Each group a tag names (ResourceId), once.
+            let mut named: Vec<&str> = params
+                .tags
+                .iter()
+                .flatten()
+                .filter_map(|t| t.resource_id.as_deref())
+                .collect();
+            named.sort_unstable();
+            named.dedup();
+            named.into_iter().map(group).collect::<Result<_, _>>()?
+        }
         (None, None) => Vec::new(),
     };
     let passed_roles = match &params.launch_template {
@@ -85,10 +99,13 @@ pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
         }
         _ => Vec::new(),
     };
+    // DeleteTags names tags to remove, not tags it sets.
+    let sets_tags = operation != "DeleteTags";
     let request_tags = params
         .tags
         .into_iter()
         .flatten()
+        .filter(|_| sets_tags)
         .map(|t| (t.key, t.value.unwrap_or_default()))
         .collect();
     Ok(Access {

@@ -1,6 +1,7 @@
 //! EC2 Auto Scaling (awsQuery): groups, their instances, target groups and
 //! traffic sources, suspended processes, lifecycle hooks, scaling
-//! activities, instance refreshes and launch configurations.
+//! activities, instance refreshes, launch configurations, tags and
+//! metrics collection.
 //!
 //! Handlers change the group record (rules in `ballast_core::autoscaling`)
 //! in one transaction and signal the controller
@@ -14,8 +15,10 @@ mod hooks;
 mod instances;
 mod processes;
 mod refresh;
+mod tags;
 
 use ballast_core::autoscaling::TemplateSpec;
+use ballast_core::autoscaling::metrics::GRANULARITY;
 use ballast_core::autoscaling::{self as asg, Activity, Error as Rule, Group, Member};
 use ballast_core::ec2::launch_template::{self, TemplateRef};
 use ballast_core::paging::{PageError, PageLimits, parse_page};
@@ -87,6 +90,18 @@ routes! {
         DeleteLaunchConfiguration => {
             call_no_output(ctx, request, |i| configurations::delete(state, i))
         },
+        EnableMetricsCollection => call_no_output(ctx, request, |i| tags::enable_metrics(state, i)),
+        DisableMetricsCollection => {
+            call_no_output(ctx, request, |i| tags::disable_metrics(state, i))
+        },
+        DescribeMetricCollectionTypes => {
+            call(ctx, request, |_: DescribeMetricCollectionTypesInput| {
+                Ok::<_, Error>(tags::metric_collection_types())
+            })
+        },
+        CreateOrUpdateTags => call_no_output(ctx, request, |i| tags::create_or_update(state, i)),
+        DeleteTags => call_no_output(ctx, request, |i| tags::delete(state, i)),
+        DescribeTags => call(ctx, request, |i| tags::describe(state, i)),
     }
 }
 
@@ -118,6 +133,17 @@ fn load(tx: &Tx<'_>, name: &str) -> Result<Group, Error> {
     })
 }
 
+/// A group by name, which must exist and not be being deleted.
+fn live(tx: &Tx<'_>, name: &str) -> Result<Group, Error> {
+    let group = load(tx, name)?;
+    if group.deleting {
+        return Err(invalid(format!(
+            "AutoScalingGroup name not found - AutoScalingGroup {name} is pending delete"
+        )));
+    }
+    Ok(group)
+}
+
 /// Changes one group in one transaction and tells the controller.
 fn change<T>(
     state: &ApiState,
@@ -125,12 +151,7 @@ fn change<T>(
     f: impl FnOnce(&Tx<'_>, &mut Group) -> Result<T, Error>,
 ) -> Result<T, Error> {
     let out = state.store.write(|tx| -> Result<T, Error> {
-        let mut group = load(tx, name)?;
-        if group.deleting {
-            return Err(invalid(format!(
-                "AutoScalingGroup name not found - AutoScalingGroup {name} is pending delete"
-            )));
-        }
+        let mut group = live(tx, name)?;
         let out = f(tx, &mut group)?;
         tx.save_asg_group(&group)?;
         Ok(out)
@@ -365,7 +386,16 @@ fn group_view(state: &ApiState, group: &Group) -> AutoScalingGroup {
         ),
         placement_group: None,
         vpc_zone_identifier: group.vpc_zone_identifier.clone(),
-        enabled_metrics: Some(Vec::new()),
+        enabled_metrics: Some(
+            group
+                .enabled_metrics
+                .iter()
+                .map(|metric| EnabledMetric {
+                    metric: Some(metric.clone()),
+                    granularity: Some(GRANULARITY.to_owned()),
+                })
+                .collect(),
+        ),
         status: group.status().map(str::to_owned),
         tags: Some(group.tags.iter().map(|t| tag_view(group, t)).collect()),
         termination_policies: Some(group.termination_policies.clone()),

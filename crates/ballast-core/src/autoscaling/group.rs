@@ -96,6 +96,10 @@ pub struct Group {
     /// No launch before this time (wall-clock millis) after a failed one.
     #[serde(default)]
     pub launch_backoff_until: i64,
+    /// The group metrics collection is enabled for, in
+    /// [`super::metrics::METRICS`]' order.
+    #[serde(default)]
+    pub enabled_metrics: Vec<String>,
 }
 
 /// The members of a Create or Update request.
@@ -231,6 +235,7 @@ impl Group {
             deleting: false,
             refreshes: Vec::new(),
             launch_backoff_until: 0,
+            enabled_metrics: Vec::new(),
         };
         group.update(region, None, spec)?;
         for arn in target_group_arns {

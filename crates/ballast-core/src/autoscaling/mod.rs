@@ -1,7 +1,8 @@
 //! EC2 Auto Scaling rules: groups and their validation, the lifecycle of
 //! instances in a group, suspended processes, lifecycle hooks, scaling
 //! activities, zone balancing and termination policies, instance refresh,
-//! launch configurations ([`configuration`]),
+//! launch configurations ([`configuration`]), tags set after creation
+//! ([`tags`]), metrics collection ([`metrics`]),
 //! and the controller's decisions ([`step`]) as plain functions of the
 //! group, what the world looks like and the time.
 //!
@@ -17,8 +18,10 @@ pub mod controller;
 pub mod group;
 pub mod hook;
 pub mod member;
+pub mod metrics;
 pub mod refresh;
 pub mod step;
+pub mod tags;
 pub mod template;
 
 pub use activity::{Activity, ActivityStatus};

@@ -48,6 +48,12 @@ pub const OPERATIONS: &[&str] = &[
     "CreateLaunchConfiguration",
     "DescribeLaunchConfigurations",
     "DeleteLaunchConfiguration",
+    "EnableMetricsCollection",
+    "DisableMetricsCollection",
+    "DescribeMetricCollectionTypes",
+    "CreateOrUpdateTags",
+    "DeleteTags",
+    "DescribeTags",
 ];
 
 crate::structure! {
@@ -745,6 +751,19 @@ crate::structure! {
 }
 
 crate::structure! {
+    CreateOrUpdateTagsInput {
+        /// One or more tags.
+        tags: Vec<Tag> = "Tags", "tags";
+    }
+    input "CreateOrUpdateTagsType" |this, at, out| {
+        { let v = &this.tags; for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "tags", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_CREATE_OR_UPDATE_TAGS_INPUT [
+        RequiredMember { name: "tags", wire: "Tags", required: true, inner: Inner::List(&REQUIRED_TAG) },
+    ]
+}
+
+crate::structure! {
     DeleteAutoScalingGroupInput {
         /// The name of the Auto Scaling group.
         auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
@@ -792,6 +811,19 @@ crate::structure! {
 crate::structure! {
     #[derive(Default)]
     DeleteLifecycleHookOutput {}
+}
+
+crate::structure! {
+    DeleteTagsInput {
+        /// One or more tags.
+        tags: Vec<Tag> = "Tags", "tags";
+    }
+    input "DeleteTagsType" |this, at, out| {
+        { let v = &this.tags; for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "tags", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_DELETE_TAGS_INPUT [
+        RequiredMember { name: "tags", wire: "Tags", required: true, inner: Inner::List(&REQUIRED_TAG) },
+    ]
 }
 
 crate::model_enum! {
@@ -981,6 +1013,16 @@ crate::structure! {
 
 crate::structure! {
     #[derive(Default)]
+    DescribeMetricCollectionTypesOutput {
+        /// The metrics.
+        metrics?: Vec<MetricCollectionType> = "Metrics";
+        /// The granularities for the metrics.
+        granularities?: Vec<MetricGranularityType> = "Granularities";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
     DescribeScalingActivitiesInput {
         /// The activity IDs of the desired scaling activities.
         activity_ids?: Vec<String> = "ActivityIds", "activityIds";
@@ -1020,6 +1062,35 @@ crate::structure! {
     DescribeScalingProcessTypesOutput {
         /// The names of the process types.
         processes?: Vec<ProcessType> = "Processes";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeTagsInput {
+        /// One or more filters to scope the tags to return.
+        filters?: Vec<Filter> = "Filters", "filters";
+        /// The token for the next set of items to return.
+        next_token?: String = "NextToken", "nextToken";
+        /// The maximum number of items to return with this call.
+        max_records?: i32 = "MaxRecords", "maxRecords";
+    }
+    input "DescribeTagsType" |this, at, out| {
+        if let Some(v) = &this.filters { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "filters", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.next_token { rules::string(out, at, "nextToken", v, false, None, None, Some(&PATTERN_XML_STRING)); }
+    }
+    required REQUIRED_DESCRIBE_TAGS_INPUT [
+        RequiredMember { name: "filters", wire: "Filters", required: false, inner: Inner::List(&REQUIRED_FILTER) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeTagsOutput {
+        /// One or more tags.
+        tags?: Vec<TagDescription> = "Tags";
+        /// A string that indicates that the response contains more items than can be returned in a single response.
+        next_token?: String = "NextToken";
     }
 }
 
@@ -1145,6 +1216,22 @@ crate::structure! {
 }
 
 crate::structure! {
+    DisableMetricsCollectionInput {
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
+        /// Identifies the metrics to disable.
+        metrics?: Vec<String> = "Metrics", "metrics";
+    }
+    input "DisableMetricsCollectionQuery" |this, at, out| {
+        { let v = &this.auto_scaling_group_name; rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.metrics { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "metrics", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); } }
+    }
+    required REQUIRED_DISABLE_METRICS_COLLECTION_INPUT [
+        RequiredMember { name: "autoScalingGroupName", wire: "AutoScalingGroupName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
     /// Describes information used to set up an Amazon EBS volume specified in a block device mapping.
     #[derive(Default)]
     Ebs {
@@ -1171,6 +1258,26 @@ crate::structure! {
         if let Some(v) = &this.throughput { rules::integer(out, at, "throughput", i64::from(*v), Some(125), Some(1000)); }
     }
     required REQUIRED_EBS []
+}
+
+crate::structure! {
+    EnableMetricsCollectionInput {
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
+        /// Identifies the metrics to enable.
+        metrics?: Vec<String> = "Metrics", "metrics";
+        /// The frequency at which Amazon EC2 Auto Scaling sends aggregated data to CloudWatch.
+        granularity: String = "Granularity", "granularity";
+    }
+    input "EnableMetricsCollectionQuery" |this, at, out| {
+        { let v = &this.auto_scaling_group_name; rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.metrics { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "metrics", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); } }
+        { let v = &this.granularity; rules::string(out, at, "granularity", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+    }
+    required REQUIRED_ENABLE_METRICS_COLLECTION_INPUT [
+        RequiredMember { name: "autoScalingGroupName", wire: "AutoScalingGroupName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "granularity", wire: "Granularity", required: true, inner: Inner::Nothing },
+    ]
 }
 
 crate::structure! {
@@ -1839,6 +1946,24 @@ crate::structure! {
 }
 
 crate::structure! {
+    /// Describes a metric.
+    #[derive(Default)]
+    MetricCollectionType {
+        /// One of the following metrics: GroupMinSize GroupMaxSize GroupDesiredCapacity GroupInServiceInstances GroupPendingInstances GroupStandbyInstances GroupTerminatingInstances GroupTotalInstances GroupInSe…
+        metric?: String = "Metric";
+    }
+}
+
+crate::structure! {
+    /// Describes a granularity of a metric.
+    #[derive(Default)]
+    MetricGranularityType {
+        /// The granularity.
+        granularity?: String = "Granularity";
+    }
+}
+
+crate::structure! {
     /// Use this structure to launch multiple instance types and On-Demand Instances and Spot Instances within a single Auto Scaling group.
     #[derive(Default)]
     MixedInstancesPolicy {
@@ -2489,6 +2614,14 @@ impl Validate for DescribeScalingProcessTypesInput {
 pub struct DescribeLifecycleHookTypesInput {}
 
 impl Validate for DescribeLifecycleHookTypesInput {
+    fn check(&self, _at: &str, _out: &mut Vec<Violation>) {}
+}
+
+/// DescribeMetricCollectionTypes takes no input.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeMetricCollectionTypesInput {}
+
+impl Validate for DescribeMetricCollectionTypesInput {
     fn check(&self, _at: &str, _out: &mut Vec<Violation>) {}
 }
 

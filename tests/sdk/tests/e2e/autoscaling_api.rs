@@ -869,3 +869,225 @@ async fn instances_attached_detached_and_marked_unhealthy() {
         .unwrap_err();
     assert_eq!(error_code(&e), "ValidationError");
 }
+
+/// The EC2 tags of an instance, as `(key, value)`.
+async fn instance_tags(ec2: &aws_sdk_ec2::Client, id: &str) -> Vec<(String, String)> {
+    let reply = ec2
+        .describe_instances()
+        .instance_ids(id)
+        .send()
+        .await
+        .expect("DescribeInstances");
+    reply.reservations()[0].instances()[0]
+        .tags()
+        .iter()
+        .map(|t| {
+            (
+                t.key().unwrap_or_default().to_owned(),
+                t.value().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The steps of AWS's own aws-sdk-rust Auto Scaling scenario (a group of
+/// one from a launch template, metrics collection on, scaled to two, an
+/// instance terminated and replaced, metrics off, scaled to zero and
+/// deleted), with tags changed along the way: a tag set after creation
+/// reaches the instances launched after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_collection_and_tags_through_a_groups_life() {
+    let ballast = Ballast::start_with(&["--time-scale", "0.05"]);
+    let asg = ballast.autoscaling();
+    let ec2 = ballast.ec2();
+    let lt = template(&ballast).await;
+    let name = unique("asg");
+    asg.create_auto_scaling_group()
+        .auto_scaling_group_name(&name)
+        .launch_template(spec(&lt))
+        .min_size(1)
+        .max_size(1)
+        .set_availability_zones(Some(ZONES.iter().map(|z| (*z).to_owned()).collect()))
+        .send()
+        .await
+        .expect("CreateAutoScalingGroup");
+    asg.enable_metrics_collection()
+        .auto_scaling_group_name(&name)
+        .granularity("1Minute")
+        .set_metrics(Some(
+            [
+                "GroupMinSize",
+                "GroupMaxSize",
+                "GroupDesiredCapacity",
+                "GroupInServiceInstances",
+                "GroupTotalInstances",
+            ]
+            .map(String::from)
+            .to_vec(),
+        ))
+        .send()
+        .await
+        .expect("EnableMetricsCollection");
+    let enabled = group(&asg, &name).await;
+    let metrics: Vec<&str> = enabled
+        .enabled_metrics()
+        .iter()
+        .filter_map(|m| m.metric())
+        .collect();
+    assert_eq!(metrics.len(), 5, "{metrics:?}");
+    assert!(
+        enabled
+            .enabled_metrics()
+            .iter()
+            .all(|m| m.granularity() == Some("1Minute"))
+    );
+    let types = asg
+        .describe_metric_collection_types()
+        .send()
+        .await
+        .expect("DescribeMetricCollectionTypes");
+    assert!(types.metrics().len() >= 8);
+    assert_eq!(types.granularities()[0].granularity(), Some("1Minute"));
+    let first = in_service(&asg, &name, 1).await;
+
+    asg.create_or_update_tags()
+        .tags(
+            Tag::builder()
+                .resource_id(&name)
+                .resource_type("auto-scaling-group")
+                .key("team")
+                .value("web")
+                .propagate_at_launch(true)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateOrUpdateTags");
+    let tags = asg
+        .describe_tags()
+        .filters(
+            aws_sdk_autoscaling::types::Filter::builder()
+                .name("auto-scaling-group")
+                .values(&name)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("DescribeTags");
+    assert_eq!(tags.tags().len(), 1);
+    assert_eq!(tags.tags()[0].key(), Some("team"));
+    assert_eq!(tags.tags()[0].propagate_at_launch(), Some(true));
+
+    asg.update_auto_scaling_group()
+        .auto_scaling_group_name(&name)
+        .max_size(3)
+        .send()
+        .await
+        .expect("UpdateAutoScalingGroup");
+    asg.set_desired_capacity()
+        .auto_scaling_group_name(&name)
+        .desired_capacity(2)
+        .send()
+        .await
+        .expect("SetDesiredCapacity");
+    let two = in_service(&asg, &name, 2).await;
+    let (second, _) = two
+        .iter()
+        .find(|(id, _)| *id != first[0].0)
+        .expect("a second instance");
+    let tagged = instance_tags(&ec2, second).await;
+    assert!(
+        tagged.contains(&("team".to_owned(), "web".to_owned())),
+        "the tag reached the instance launched after it: {tagged:?}"
+    );
+    assert!(
+        !instance_tags(&ec2, &first[0].0)
+            .await
+            .iter()
+            .any(|(k, _)| k == "team"),
+        "an instance launched before keeps its tags"
+    );
+
+    ec2.terminate_instances()
+        .instance_ids(&first[0].0)
+        .send()
+        .await
+        .expect("TerminateInstances");
+    eventually("the terminated instance replaced", WAIT, || async {
+        let g = group(&asg, &name).await;
+        let ids: Vec<&str> = g
+            .instances()
+            .iter()
+            .filter_map(|i| i.instance_id())
+            .collect();
+        let in_service = g
+            .instances()
+            .iter()
+            .filter(|i| i.lifecycle_state().map(|s| s.as_str()) == Some("InService"))
+            .count();
+        (in_service == 2 && !ids.contains(&first[0].0.as_str())).then_some(())
+    })
+    .await;
+
+    asg.delete_tags()
+        .tags(
+            Tag::builder()
+                .resource_id(&name)
+                .resource_type("auto-scaling-group")
+                .key("team")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("DeleteTags");
+    assert!(group(&asg, &name).await.tags().is_empty());
+    asg.disable_metrics_collection()
+        .auto_scaling_group_name(&name)
+        .send()
+        .await
+        .expect("DisableMetricsCollection");
+    assert!(group(&asg, &name).await.enabled_metrics().is_empty());
+    let refused = asg
+        .enable_metrics_collection()
+        .auto_scaling_group_name(&name)
+        .granularity("1Hour")
+        .send()
+        .await
+        .expect_err("only 1Minute");
+    assert_eq!(error_code(&refused), "ValidationError");
+    let refused = asg
+        .create_or_update_tags()
+        .tags(
+            Tag::builder()
+                .resource_id("no-such-group")
+                .resource_type("auto-scaling-group")
+                .key("k")
+                .value("v")
+                .build(),
+        )
+        .send()
+        .await
+        .expect_err("no such group");
+    assert_eq!(error_code(&refused), "ValidationError");
+
+    asg.update_auto_scaling_group()
+        .auto_scaling_group_name(&name)
+        .min_size(0)
+        .desired_capacity(0)
+        .send()
+        .await
+        .expect("scale to zero");
+    eventually("the group empty", WAIT, || async {
+        group(&asg, &name)
+            .await
+            .instances()
+            .is_empty()
+            .then_some(())
+    })
+    .await;
+    asg.delete_auto_scaling_group()
+        .auto_scaling_group_name(&name)
+        .send()
+        .await
+        .expect("DeleteAutoScalingGroup");
+}
