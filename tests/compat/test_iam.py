@@ -445,3 +445,102 @@ def test_global_service_on_another_region(server_factory, uid):
     role = create_role(iam, f"global-{uid}")
     assert role["Arn"] == f"arn:aws:iam::{ACCOUNT}:role/global-{uid}"
     assert iam.get_role(RoleName=f"global-{uid}")["Role"]["RoleId"] == role["RoleId"]
+
+
+READ_APP = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "ssm:GetParameter", "Resource": "arn:aws:ssm:*:*:parameter/app/*"}],
+    }
+)
+
+
+def test_users_and_access_keys_boto3(iam, endpoint, uid):
+    name = f"bot-{uid}"
+    user = iam.create_user(UserName=name, Path="/ci/", Tags=[{"Key": "team", "Value": "web"}])["User"]
+    assert user["Arn"].endswith(f":user/ci/{name}")
+    assert user["UserId"].startswith("AIDA")
+    expect_error("EntityAlreadyExists", 409, iam.create_user, UserName=name.upper())
+    assert iam.get_user(UserName=name)["User"]["Tags"] == [{"Key": "team", "Value": "web"}]
+    assert name in [u["UserName"] for u in iam.list_users(PathPrefix="/ci/")["Users"]]
+
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    assert key["Status"] == "Active" and key["AccessKeyId"].startswith("AKIA")
+    as_user = {"access_key": key["AccessKeyId"], "secret_key": key["SecretAccessKey"]}
+    assert make_client("sts", endpoint, **as_user).get_caller_identity()["Arn"] == user["Arn"]
+    # boto3's CurrentUser: GetUser without a name is the caller.
+    iam.attach_user_policy(UserName=name, PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+    assert make_client("iam", endpoint, **as_user).get_user()["User"]["UserName"] == name
+    assert [p["PolicyName"] for p in iam.list_attached_user_policies(UserName=name)["AttachedPolicies"]] == [
+        "IAMReadOnlyAccess"
+    ]
+
+    make_client("ssm", endpoint).put_parameter(Name=f"/app/{uid}", Value="hi", Type="String")
+    ssm_as_user = make_client("ssm", endpoint, **as_user)
+    with pytest.raises(ClientError) as refused:
+        ssm_as_user.get_parameter(Name=f"/app/{uid}")
+    assert error_code(refused.value) == "AccessDeniedException"
+    iam.put_user_policy(UserName=name, PolicyName="read-app", PolicyDocument=READ_APP)
+    assert ssm_as_user.get_parameter(Name=f"/app/{uid}")["Parameter"]["Value"] == "hi"
+    assert iam.get_user_policy(UserName=name, PolicyName="read-app")["PolicyDocument"]["Statement"][0]["Action"] == (
+        "ssm:GetParameter"
+    )
+    assert iam.list_user_policies(UserName=name)["PolicyNames"] == ["read-app"]
+
+    iam.update_access_key(UserName=name, AccessKeyId=key["AccessKeyId"], Status="Inactive")
+    assert iam.list_access_keys(UserName=name)["AccessKeyMetadata"][0]["Status"] == "Inactive"
+    with pytest.raises(ClientError) as refused:
+        ssm_as_user.get_parameter(Name=f"/app/{uid}")
+    assert error_code(refused.value) == "UnrecognizedClientException"
+
+    expect_error("DeleteConflict", 409, iam.delete_user, UserName=name)
+    iam.delete_user_policy(UserName=name, PolicyName="read-app")
+    expect_error("NoSuchEntity", 404, iam.delete_user_policy, UserName=name, PolicyName="read-app")
+    iam.detach_user_policy(UserName=name, PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+    iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
+    iam.delete_user(UserName=name)
+    expect_error("NoSuchEntity", 404, iam.get_user, UserName=name)
+
+
+def test_users_and_access_keys_cli(aws, endpoint, uid):
+    name = f"cli-{uid}"
+    rc, out, err = aws("iam", "create-user", "--user-name", name)
+    assert rc == 0, err
+    assert out["User"]["UserName"] == name
+    rc, out, err = aws("iam", "get-user", "--user-name", name)
+    assert rc == 0 and out["User"]["Arn"].endswith(f":user/{name}"), err
+    rc, out, err = aws("iam", "list-users")
+    assert rc == 0 and name in [u["UserName"] for u in out["Users"]], err
+    rc, out, err = aws("iam", "create-access-key", "--user-name", name)
+    assert rc == 0, err
+    key_id = out["AccessKey"]["AccessKeyId"]
+    rc, out, err = aws("iam", "list-access-keys", "--user-name", name)
+    assert rc == 0 and [k["AccessKeyId"] for k in out["AccessKeyMetadata"]] == [key_id], err
+    rc, _, err = aws("iam", "update-access-key", "--user-name", name, "--access-key-id", key_id,
+                     "--status", "Inactive")
+    assert rc == 0, err
+    rc, _, err = aws("iam", "put-user-policy", "--user-name", name, "--policy-name", "read-app",
+                     "--policy-document", READ_APP)
+    assert rc == 0, err
+    rc, out, err = aws("iam", "get-user-policy", "--user-name", name, "--policy-name", "read-app")
+    assert rc == 0 and out["PolicyDocument"]["Statement"][0]["Effect"] == "Allow", err
+    rc, out, err = aws("iam", "list-user-policies", "--user-name", name)
+    assert rc == 0 and out["PolicyNames"] == ["read-app"], err
+    rc, _, err = aws("iam", "attach-user-policy", "--user-name", name,
+                     "--policy-arn", "arn:aws:iam::aws:policy/ReadOnlyAccess")
+    assert rc == 0, err
+    rc, out, err = aws("iam", "list-attached-user-policies", "--user-name", name)
+    assert rc == 0 and out["AttachedPolicies"][0]["PolicyName"] == "ReadOnlyAccess", err
+    rc, _, err = aws("iam", "delete-user", "--user-name", name)
+    assert rc != 0 and "DeleteConflict" in err, err
+    rc, _, err = aws("iam", "detach-user-policy", "--user-name", name,
+                     "--policy-arn", "arn:aws:iam::aws:policy/ReadOnlyAccess")
+    assert rc == 0, err
+    rc, _, err = aws("iam", "delete-user-policy", "--user-name", name, "--policy-name", "read-app")
+    assert rc == 0, err
+    rc, _, err = aws("iam", "delete-access-key", "--user-name", name, "--access-key-id", key_id)
+    assert rc == 0, err
+    rc, _, err = aws("iam", "delete-user", "--user-name", name)
+    assert rc == 0, err
+    rc, _, err = aws("iam", "get-user", "--user-name", name)
+    assert rc != 0 and "NoSuchEntity" in err, err

@@ -1,11 +1,13 @@
 //! Who may call: credentials and the principals behind them.
 //!
-//! Two kinds of principal sign requests: the account root, with static
-//! credentials (`test`/`test` by default), and roles, through temporary
-//! credentials (STS sessions the metadata service issued to an instance),
-//! whose session token [`ballast_wire::sigv4::verify`] checks.
+//! Three kinds of principal sign requests: the account root, with static
+//! credentials (`test`/`test` by default); IAM users, with their access
+//! keys (`AKIA…`, while `Active`); and roles, through temporary credentials
+//! (STS sessions the metadata service or AssumeRole issued), whose session
+//! token [`ballast_wire::sigv4::verify`] checks.
 
 use ballast_core::Scope;
+use ballast_core::iam::{AccessKeyStatus, User};
 use ballast_core::sts::Session;
 use ballast_store::Store;
 use ballast_wire::sigv4::Secret;
@@ -30,6 +32,9 @@ pub enum Principal {
     /// A role, through temporary credentials: allowed what the role's
     /// policies allow.
     AssumedRole(Box<Session>),
+    /// An IAM user, through one of its access keys: allowed what the
+    /// user's policies allow.
+    User(Box<User>),
 }
 
 impl Credentials {
@@ -63,6 +68,9 @@ impl Credentials {
                 Principal::Root,
             ));
         }
+        if access_key_id.starts_with("AKIA") {
+            return user_key(store, access_key_id);
+        }
         if !access_key_id.starts_with("ASIA") {
             return None;
         }
@@ -83,12 +91,40 @@ impl Credentials {
     }
 }
 
+/// The secret and user behind an active access key.
+fn user_key(store: &Store, access_key_id: &str) -> Option<(Secret, Principal)> {
+    let found = store.read(|tx| -> Result<_, ballast_store::StoreError> {
+        let Some(key) = tx.access_key(access_key_id)? else {
+            return Ok(None);
+        };
+        Ok(tx.user(&key.user_name)?.map(|user| (key, user)))
+    });
+    let (key, user) = match found {
+        Ok(found) => found?,
+        Err(error) => {
+            tracing::error!(%error, "looking up an access key");
+            return None;
+        }
+    };
+    // An inactive key is refused as an unknown one is, as on AWS.
+    (key.status == AccessKeyStatus::Active).then(|| {
+        (
+            Secret {
+                secret_access_key: key.secret_access_key,
+                session_token: None,
+            },
+            Principal::User(Box::new(user)),
+        )
+    })
+}
+
 impl Principal {
     /// The principal's ARN.
     pub fn arn(&self, scope: &Scope) -> String {
         match self {
             Principal::Root => scope.root_arn(),
             Principal::AssumedRole(session) => session.assumed_role_arn(&scope.account),
+            Principal::User(user) => user.arn.clone(),
         }
     }
 
@@ -97,13 +133,14 @@ impl Principal {
         match self {
             Principal::Root => scope.account.clone(),
             Principal::AssumedRole(session) => session.user_id(),
+            Principal::User(user) => user.id.clone(),
         }
     }
 
     /// Whether the principal's credentials expired before `now_millis`.
     pub fn expired(&self, now_millis: i64) -> bool {
         match self {
-            Principal::Root => false,
+            Principal::Root | Principal::User(_) => false,
             Principal::AssumedRole(session) => session.expired(now_millis),
         }
     }

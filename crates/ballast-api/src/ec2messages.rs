@@ -23,6 +23,8 @@ use ballast_wire::agent::{
 use ballast_wire::{ApiError, ApiRequest, WireResponse, encode_output};
 use tokio::sync::watch;
 
+use ballast_core::sts::Origin;
+
 use crate::auth::Principal;
 use crate::dispatch::{call_unmodelled, routes};
 use crate::ssm::commands::{Error, settled};
@@ -108,13 +110,18 @@ pub(crate) async fn get_messages(
 }
 
 /// The instance the caller's credentials are for: an instance role's
-/// session is named after its instance. The account's root may speak for
-/// any instance.
+/// session is named after its instance (an AssumeRole session never speaks
+/// for one, whatever its name). The account's root may speak for any
+/// instance.
 fn check_caller(ctx: &RequestContext, instance_id: &str) -> Result<(), Rule> {
     match &ctx.principal {
         Principal::Root => Ok(()),
-        Principal::AssumedRole(session) if session.session_name == instance_id => Ok(()),
-        Principal::AssumedRole(_) => Err(Rule::InvalidInstanceId(format!(
+        Principal::AssumedRole(session)
+            if session.origin == Origin::Service && session.session_name == instance_id =>
+        {
+            Ok(())
+        }
+        Principal::AssumedRole(_) | Principal::User(_) => Err(Rule::InvalidInstanceId(format!(
             "The caller is not instance {instance_id}."
         ))),
     }

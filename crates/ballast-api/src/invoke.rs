@@ -86,6 +86,7 @@ impl ApiInvoker for Invoker {
         })?;
         let principal = match identity {
             Identity::Root => Principal::Root,
+            Identity::User(user) => Principal::User(user.clone()),
             Identity::Role { role, session_name } => {
                 // A session for this call only: authorization reads its
                 // role, and nothing looks it up by key.

@@ -1,13 +1,15 @@
-//! IAM: roles, customer managed policies and their versions, attachments,
-//! inline role policies and instance profiles.
+//! IAM: roles, users and their access keys, customer managed policies and
+//! their versions, the policies attached to roles and users and their
+//! inline policies, and instance profiles.
 //!
 //! Names are looked up regardless of case, as IAM does (`GetRole` with
-//! `webrole` finds `WebRole`); every row that refers to a role holds the
-//! role's stored name. Besides the accessors the IAM API uses, this module
-//! answers what the rest of Ballast asks of IAM:
+//! `webrole` finds `WebRole`); every row that refers to a role or user
+//! holds its stored name. Besides the accessors the IAM API uses, this
+//! module answers what the rest of Ballast asks of IAM:
 //!
-//! - [`Tx::role_policy_documents`]: every permissions document of a role,
-//!   ready for `ballast_core::iam::policy`;
+//! - [`Tx::policy_documents`]: every permissions document of a role or
+//!   user, ready for `ballast_core::iam::policy`;
+//! - [`Tx::access_key`]: the key a request is signed with;
 //! - [`Tx::instance_profile_with_role`] and
 //!   [`Tx::instance_profile_with_role_by_arn`]: a profile and its role, for
 //!   RunInstances and the instance metadata service;
@@ -15,10 +17,49 @@
 
 use std::collections::HashMap;
 
-use ballast_core::iam::{InstanceProfile, ManagedPolicy, PolicyVersion, Role, managed};
+use ballast_core::iam::{
+    AccessKey, InstanceProfile, ManagedPolicy, PolicyVersion, Role, User, managed,
+};
 use rusqlite::{OptionalExtension, params};
 
 use crate::{StoreError, Tx};
+
+/// Who holds permissions policies (attached and inline): a role or a user,
+/// by stored name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holder<'a> {
+    Role(&'a str),
+    User(&'a str),
+}
+
+impl Holder<'_> {
+    fn name(&self) -> &str {
+        match self {
+            Holder::Role(name) | Holder::User(name) => name,
+        }
+    }
+
+    fn column(&self) -> &'static str {
+        match self {
+            Holder::Role(_) => "role_name",
+            Holder::User(_) => "user_name",
+        }
+    }
+
+    fn attachments(&self) -> &'static str {
+        match self {
+            Holder::Role(_) => "iam_role_attachments",
+            Holder::User(_) => "iam_user_attachments",
+        }
+    }
+
+    fn inline(&self) -> &'static str {
+        match self {
+            Holder::Role(_) => "iam_role_inline_policies",
+            Holder::User(_) => "iam_user_inline_policies",
+        }
+    }
+}
 
 /// An instance profile with the role it holds (at most one).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,138 +195,220 @@ impl Tx<'_> {
         )
     }
 
-    // ------------------------------------------------------ attachments
+    // ------------------------------------------------------------ users
 
-    /// The ARNs of the managed policies (AWS's and the account's) attached
-    /// to a role, by ARN.
-    pub fn attached_policy_arns(&self, role_name: &str) -> Result<Vec<String>, StoreError> {
-        let mut stmt = self.conn().prepare_cached(
-            "SELECT policy_arn FROM iam_role_attachments WHERE role_name = ?1 ORDER BY policy_arn",
-        )?;
-        let rows = stmt.query_map(params![role_name], |row| row.get(0))?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// Attaches a managed policy to a stored role; `false` if it already was.
-    pub fn attach_role_policy(
-        &self,
-        role_name: &str,
-        policy_arn: &str,
-    ) -> Result<bool, StoreError> {
-        let n = self.execute(
-            "INSERT INTO iam_role_attachments (role_name, policy_arn) VALUES (?1, ?2)
-             ON CONFLICT DO NOTHING",
-            params![role_name, policy_arn],
-        )?;
-        Ok(n > 0)
-    }
-
-    /// Detaches a managed policy from a role; `false` if it was not attached.
-    pub fn detach_role_policy(
-        &self,
-        role_name: &str,
-        policy_arn: &str,
-    ) -> Result<bool, StoreError> {
-        self.iam_delete(
-            "DELETE FROM iam_role_attachments WHERE role_name = ?1 AND policy_arn = ?2",
-            params![role_name, policy_arn],
+    /// A user by name, whatever the case of `name`.
+    pub fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
+        self.record(
+            "SELECT record FROM iam_users WHERE name = ?1",
+            params![name],
         )
     }
 
-    /// How many roles each attached managed policy is attached to, by ARN.
+    /// Every user, in no particular order.
+    pub fn users(&self) -> Result<Vec<User>, StoreError> {
+        self.records("SELECT record FROM iam_users", [])
+    }
+
+    /// Inserts a user or saves changes to an existing one (same name).
+    pub fn save_user(&self, user: &User) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO iam_users (name, arn, record) VALUES (?1, ?2, ?3)
+             ON CONFLICT (name) DO UPDATE SET record = excluded.record",
+            params![user.name, user.arn, serde_json::to_string(user)?],
+        )?;
+        Ok(())
+    }
+
+    /// Deletes a user (with any keys and policies left); `false` if it did
+    /// not exist.
+    pub fn delete_user(&self, name: &str) -> Result<bool, StoreError> {
+        self.iam_delete("DELETE FROM iam_users WHERE name = ?1", params![name])
+    }
+
+    /// An access key by id, whoever holds it.
+    pub fn access_key(&self, access_key_id: &str) -> Result<Option<AccessKey>, StoreError> {
+        self.record(
+            "SELECT record FROM iam_access_keys WHERE access_key_id = ?1",
+            params![access_key_id],
+        )
+    }
+
+    /// A user's access keys, oldest first.
+    pub fn access_keys(&self, user_name: &str) -> Result<Vec<AccessKey>, StoreError> {
+        let mut keys: Vec<AccessKey> = self.records(
+            "SELECT record FROM iam_access_keys WHERE user_name = ?1",
+            params![user_name],
+        )?;
+        keys.sort_by(|a, b| (a.created, &a.access_key_id).cmp(&(b.created, &b.access_key_id)));
+        Ok(keys)
+    }
+
+    /// Inserts an access key or saves a change to one (its status).
+    pub fn save_access_key(&self, key: &AccessKey) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO iam_access_keys (access_key_id, user_name, record) VALUES (?1, ?2, ?3)
+             ON CONFLICT (access_key_id) DO UPDATE SET record = excluded.record",
+            params![
+                key.access_key_id,
+                key.user_name,
+                serde_json::to_string(key)?
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Deletes an access key; `false` if there was none.
+    pub fn delete_access_key(&self, access_key_id: &str) -> Result<bool, StoreError> {
+        self.iam_delete(
+            "DELETE FROM iam_access_keys WHERE access_key_id = ?1",
+            params![access_key_id],
+        )
+    }
+
+    // ------------------------------------------------------ attachments
+
+    /// The ARNs of the managed policies (AWS's and the account's) attached
+    /// to a role or user, by ARN.
+    pub fn attached_policy_arns(&self, holder: Holder<'_>) -> Result<Vec<String>, StoreError> {
+        let sql = format!(
+            "SELECT policy_arn FROM {} WHERE {} = ?1 ORDER BY policy_arn",
+            holder.attachments(),
+            holder.column()
+        );
+        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![holder.name()], |row| row.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Attaches a managed policy to a stored role or user; `false` if it
+    /// already was.
+    pub fn attach_policy(&self, holder: Holder<'_>, policy_arn: &str) -> Result<bool, StoreError> {
+        let sql = format!(
+            "INSERT INTO {} ({}, policy_arn) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            holder.attachments(),
+            holder.column()
+        );
+        Ok(self.execute(&sql, params![holder.name(), policy_arn])? > 0)
+    }
+
+    /// Detaches a managed policy; `false` if it was not attached.
+    pub fn detach_policy(&self, holder: Holder<'_>, policy_arn: &str) -> Result<bool, StoreError> {
+        let sql = format!(
+            "DELETE FROM {} WHERE {} = ?1 AND policy_arn = ?2",
+            holder.attachments(),
+            holder.column()
+        );
+        self.iam_delete(&sql, params![holder.name(), policy_arn])
+    }
+
+    /// How many roles and users each attached managed policy is attached
+    /// to, by ARN.
     pub fn policy_attachment_counts(&self) -> Result<HashMap<String, u32>, StoreError> {
         let mut stmt = self.conn().prepare_cached(
-            "SELECT policy_arn, COUNT(*) FROM iam_role_attachments GROUP BY policy_arn",
+            "SELECT policy_arn, COUNT(*) FROM (
+                 SELECT policy_arn FROM iam_role_attachments
+                 UNION ALL SELECT policy_arn FROM iam_user_attachments
+             ) GROUP BY policy_arn",
         )?;
         let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// How many roles a managed policy is attached to.
+    /// How many roles and users a managed policy is attached to.
     pub fn policy_attachment_count(&self, policy_arn: &str) -> Result<u32, StoreError> {
         Ok(self
             .conn()
-            .prepare_cached("SELECT COUNT(*) FROM iam_role_attachments WHERE policy_arn = ?1")?
+            .prepare_cached(
+                "SELECT (SELECT COUNT(*) FROM iam_role_attachments WHERE policy_arn = ?1)
+                      + (SELECT COUNT(*) FROM iam_user_attachments WHERE policy_arn = ?1)",
+            )?
             .query_row(params![policy_arn], |row| row.get(0))?)
     }
 
     // -------------------------------------------------- inline policies
 
-    /// One inline policy of a role: its stored name and document.
-    pub fn role_inline_policy(
+    /// One inline policy of a role or user: its stored name and document.
+    pub fn inline_policy(
         &self,
-        role_name: &str,
+        holder: Holder<'_>,
         policy_name: &str,
     ) -> Result<Option<(String, String)>, StoreError> {
+        let sql = format!(
+            "SELECT name, document FROM {} WHERE {} = ?1 AND name = ?2",
+            holder.inline(),
+            holder.column()
+        );
         Ok(self
             .conn()
-            .prepare_cached(
-                "SELECT name, document FROM iam_role_inline_policies
-                 WHERE role_name = ?1 AND name = ?2",
-            )?
-            .query_row(params![role_name, policy_name], |row| {
+            .prepare_cached(&sql)?
+            .query_row(params![holder.name(), policy_name], |row| {
                 Ok((row.get(0)?, row.get(1)?))
             })
             .optional()?)
     }
 
-    /// Every inline policy of a role as (name, document), by name.
-    pub fn role_inline_policies(
-        &self,
-        role_name: &str,
-    ) -> Result<Vec<(String, String)>, StoreError> {
-        let mut stmt = self.conn().prepare_cached(
-            "SELECT name, document FROM iam_role_inline_policies
-             WHERE role_name = ?1 ORDER BY name COLLATE BINARY",
-        )?;
-        let rows = stmt.query_map(params![role_name], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    /// Every inline policy of a role or user as (name, document), by name.
+    pub fn inline_policies(&self, holder: Holder<'_>) -> Result<Vec<(String, String)>, StoreError> {
+        let sql = format!(
+            "SELECT name, document FROM {} WHERE {} = ?1 ORDER BY name COLLATE BINARY",
+            holder.inline(),
+            holder.column()
+        );
+        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![holder.name()], |row| Ok((row.get(0)?, row.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Adds or replaces an inline policy of a stored role. A replacement
-    /// keeps the name's stored spelling.
-    pub fn put_role_inline_policy(
+    /// Adds or replaces an inline policy of a stored role or user. A
+    /// replacement keeps the name's stored spelling.
+    pub fn put_inline_policy(
         &self,
-        role_name: &str,
+        holder: Holder<'_>,
         policy_name: &str,
         document: &str,
     ) -> Result<(), StoreError> {
-        self.execute(
-            "INSERT INTO iam_role_inline_policies (role_name, name, document) VALUES (?1, ?2, ?3)
-             ON CONFLICT (role_name, name) DO UPDATE SET document = excluded.document",
-            params![role_name, policy_name, document],
-        )?;
+        let sql = format!(
+            "INSERT INTO {} ({}, name, document) VALUES (?1, ?2, ?3)
+             ON CONFLICT ({}, name) DO UPDATE SET document = excluded.document",
+            holder.inline(),
+            holder.column(),
+            holder.column()
+        );
+        self.execute(&sql, params![holder.name(), policy_name, document])?;
         Ok(())
     }
 
-    /// Deletes an inline policy; `false` if the role had none by that name.
-    pub fn delete_role_inline_policy(
+    /// Deletes an inline policy; `false` if there was none by that name.
+    pub fn delete_inline_policy(
         &self,
-        role_name: &str,
+        holder: Holder<'_>,
         policy_name: &str,
     ) -> Result<bool, StoreError> {
-        self.iam_delete(
-            "DELETE FROM iam_role_inline_policies WHERE role_name = ?1 AND name = ?2",
-            params![role_name, policy_name],
-        )
+        let sql = format!(
+            "DELETE FROM {} WHERE {} = ?1 AND name = ?2",
+            holder.inline(),
+            holder.column()
+        );
+        self.iam_delete(&sql, params![holder.name(), policy_name])
     }
 
-    /// The permissions documents that apply to a role, as stored JSON: the
-    /// default version of each attached customer managed policy, the
-    /// catalogue document of each attached AWS managed policy
+    /// The permissions documents that apply to a role or user, as stored
+    /// JSON: the default version of each attached customer managed policy,
+    /// the catalogue document of each attached AWS managed policy
     /// (`ballast_core::iam::managed`), and every inline policy. Parse each
     /// with `PolicyDocument::parse(_, DocumentKind::Identity)` and decide
     /// with `ballast_core::iam::policy::evaluate`.
     ///
-    /// A role that does not exist has no documents (so everything is
+    /// One that does not exist has no documents (so everything is
     /// implicitly denied). The permissions boundary is not included.
-    pub fn role_policy_documents(&self, role_name: &str) -> Result<Vec<String>, StoreError> {
+    pub fn policy_documents(&self, holder: Holder<'_>) -> Result<Vec<String>, StoreError> {
         let mut documents = Vec::new();
-        for arn in self.attached_policy_arns(role_name)? {
+        for arn in self.attached_policy_arns(holder)? {
             documents.extend(self.managed_policy_document(&arn)?);
         }
         documents.extend(
-            self.role_inline_policies(role_name)?
+            self.inline_policies(holder)?
                 .into_iter()
                 .map(|(_, document)| document),
         );
@@ -458,36 +581,102 @@ mod tests {
     }
 
     #[test]
-    fn role_policy_documents_gathers_every_kind() {
+    fn policy_documents_gathers_every_kind_for_roles_and_users() {
         let (_dir, store) = store();
         let p = policy("Custom");
+        let user = User {
+            name: "Builder".into(),
+            id: "AIDAEXAMPLE".into(),
+            arn: "arn:aws:iam::000000000000:user/Builder".into(),
+            path: "/".into(),
+            permissions_boundary: None,
+            created: 0,
+        };
         store
             .write(|tx| {
                 tx.save_role(&role("web"))?;
+                tx.save_user(&user)?;
                 tx.save_managed_policy(&p)?;
                 tx.insert_policy_version(&p.arn, &version(1, "old"))?;
                 tx.insert_policy_version(&p.arn, &version(2, "new"))?;
                 let mut p2 = p.clone();
                 p2.default_version = 2;
                 tx.save_managed_policy(&p2)?;
-                tx.attach_role_policy("WEB", &p.arn)?;
-                tx.attach_role_policy("web", "arn:aws:iam::aws:policy/ReadOnlyAccess")?;
-                tx.put_role_inline_policy("web", "inline", "mine")
+                tx.attach_policy(Holder::Role("WEB"), &p.arn)?;
+                tx.attach_policy(
+                    Holder::Role("web"),
+                    "arn:aws:iam::aws:policy/ReadOnlyAccess",
+                )?;
+                tx.put_inline_policy(Holder::Role("web"), "inline", "mine")?;
+                tx.attach_policy(Holder::User("builder"), &p.arn)?;
+                tx.put_inline_policy(Holder::User("BUILDER"), "own", "theirs")
             })
             .unwrap();
-        let docs = store.read(|tx| tx.role_policy_documents("web")).unwrap();
+        let docs = store
+            .read(|tx| tx.policy_documents(Holder::Role("web")))
+            .unwrap();
         assert_eq!(docs.len(), 3);
         assert_eq!(docs[0], "new", "the default version's document");
         assert!(docs[1].contains("ec2:Describe*"), "the catalogue document");
         assert_eq!(docs[2], "mine");
+        let docs = store
+            .read(|tx| tx.policy_documents(Holder::User("builder")))
+            .unwrap();
+        assert_eq!(docs, ["new", "theirs"]);
         assert!(
             store
-                .read(|tx| tx.role_policy_documents("nobody"))
+                .read(|tx| tx.policy_documents(Holder::Role("nobody")))
                 .unwrap()
                 .is_empty()
         );
         let counts = store.read(|tx| tx.policy_attachment_counts()).unwrap();
-        assert_eq!(counts.get(&p.arn), Some(&1));
+        assert_eq!(counts.get(&p.arn), Some(&2), "one role and one user");
+        assert_eq!(
+            store.read(|tx| tx.policy_attachment_count(&p.arn)).unwrap(),
+            2
+        );
+    }
+
+    #[test]
+    fn access_keys_are_found_by_id_and_listed_by_user() {
+        let (_dir, store) = store();
+        let user = User {
+            name: "ci".into(),
+            id: "AIDAEXAMPLE".into(),
+            arn: "arn:aws:iam::000000000000:user/ci".into(),
+            path: "/".into(),
+            permissions_boundary: None,
+            created: 0,
+        };
+        let ids = ballast_core::Ids::seeded(4);
+        let first = AccessKey::issue(&ids, "ci", 0, 1).unwrap();
+        let second = AccessKey::issue(&ids, "ci", 1, 2).unwrap();
+        store
+            .write(|tx| {
+                tx.save_user(&user)?;
+                tx.save_access_key(&second)?;
+                tx.save_access_key(&first)
+            })
+            .unwrap();
+        let listed = store.read(|tx| tx.access_keys("CI")).unwrap();
+        assert_eq!(listed, [first.clone(), second.clone()], "oldest first");
+        assert_eq!(
+            store
+                .read(|tx| tx.access_key(&second.access_key_id))
+                .unwrap(),
+            Some(second.clone())
+        );
+        assert!(
+            store
+                .write(|tx| tx.delete_access_key(&first.access_key_id))
+                .unwrap()
+        );
+        assert!(
+            !store
+                .write(|tx| tx.delete_access_key(&first.access_key_id))
+                .unwrap()
+        );
+        assert_eq!(store.read(|tx| tx.access_keys("ci")).unwrap(), [second]);
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! IAM: roles, managed policies and instance profiles by their ARNs
-//! (`arn:aws:iam::ACCOUNT:role/PATH/NAME`, …), with their tags.
+//! IAM: roles, users, managed policies and instance profiles by their
+//! ARNs (`arn:aws:iam::ACCOUNT:role/PATH/NAME`, …), with their tags.
 
 use ballast_core::tags::Tag;
 use ballast_store::{StoreError, Tx};
@@ -11,6 +11,7 @@ use super::{Access, Names, Resource, Unnamed, pairs};
 #[serde(rename_all = "PascalCase", default)]
 struct Params {
     role_name: Option<String>,
+    user_name: Option<String>,
     policy_arn: Option<String>,
     policy_name: Option<String>,
     instance_profile_name: Option<String>,
@@ -18,16 +19,17 @@ struct Params {
     tags: Option<Vec<Tag>>,
 }
 
-/// `ListRoles`, `ListPolicies` and `ListInstanceProfiles` are authorized
-/// on `*`; the Create calls on the ARN they create; calls on an instance
-/// profile on the profile (AddRoleToInstanceProfile also passes its
-/// role); calls naming a role on the role (AttachRolePolicy too: its
-/// policy is a condition in AWS, not a resource); the rest on the policy.
+/// `ListRoles`, `ListPolicies`, `ListInstanceProfiles` and `ListUsers` are
+/// authorized on `*`; the Create calls on the ARN they create; calls on an
+/// instance profile on the profile (AddRoleToInstanceProfile also passes
+/// its role); calls naming a role or user on it (AttachRolePolicy too: its
+/// policy is a condition in AWS, not a resource), and the access key calls
+/// that name no user on the calling user; the rest on the policy.
 pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
     let operation = names.operation();
     if matches!(
         operation,
-        "ListRoles" | "ListPolicies" | "ListInstanceProfiles"
+        "ListRoles" | "ListPolicies" | "ListInstanceProfiles" | "ListUsers"
     ) {
         return Ok(Access::default());
     }
@@ -47,6 +49,14 @@ pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
             "instance-profile",
             or_any(&params.instance_profile_name),
         ))],
+        "CreateUser" => vec![Resource::untagged(arn("user", or_any(&params.user_name)))],
+        // Without a UserName, these act on the calling user.
+        "GetUser" | "CreateAccessKey" | "ListAccessKeys" | "UpdateAccessKey"
+        | "DeleteAccessKey"
+            if params.user_name.is_none() =>
+        {
+            vec![Resource::tagged(tx, names.caller, names.caller)?]
+        }
         _ => existing(names, tx, &params)?,
     };
     let passed_roles = match &params.role_name {
@@ -67,7 +77,7 @@ fn or_any(name: &Option<String>) -> &str {
 }
 
 /// The one existing resource a call names: the instance profile, else
-/// the role, else the policy.
+/// the role, else the user, else the policy.
 fn existing(names: &Names<'_>, tx: &Tx<'_>, params: &Params) -> Result<Vec<Resource>, StoreError> {
     let account = names.account();
     if let Some(name) = &params.instance_profile_name {
@@ -79,6 +89,13 @@ fn existing(names: &Names<'_>, tx: &Tx<'_>, params: &Params) -> Result<Vec<Resou
     }
     if let Some(name) = &params.role_name {
         return Ok(vec![role_resource(names, tx, name)?]);
+    }
+    if let Some(name) = &params.user_name {
+        let arn = match tx.user(name)? {
+            Some(user) => user.arn,
+            None => format!("arn:aws:iam::{account}:user/{name}"),
+        };
+        return Ok(vec![Resource::tagged(tx, arn.clone(), &arn)?]);
     }
     match &params.policy_arn {
         Some(arn) => Ok(vec![Resource::tagged(tx, arn.clone(), arn)?]),

@@ -1,9 +1,9 @@
 //! May this principal call this operation on these resources?
 //!
-//! The root user may do everything. A role session (instance credentials,
-//! or an AssumeRole session) is allowed what its role's identity policies
-//! allow, and, when AssumeRole gave it session policies, only what those
-//! allow too. Each request is
+//! The root user may do everything. An IAM user is allowed what its
+//! identity policies allow; a role session (instance credentials, or an
+//! AssumeRole session) what its role's allow, and, when AssumeRole gave it
+//! session policies, only what those allow too. Each request is
 //! decided as AWS's Service Authorization Reference describes it:
 //!
 //! - the action is `PREFIX:Operation` (`ssm:GetParameter`,
@@ -41,8 +41,7 @@ mod ssm;
 mod sts;
 
 use ballast_core::iam::policy::{self, Context, Decision, DocumentKind, PolicyDocument};
-use ballast_core::sts::Session;
-use ballast_store::{StoreError, Tx};
+use ballast_store::{Holder, StoreError, Tx};
 use ballast_wire::{ApiError, ApiRequest, Protocol, Service};
 use http::StatusCode;
 use serde::de::DeserializeOwned;
@@ -109,8 +108,16 @@ impl Access {
 
 /// Checks the request against the principal's permissions.
 pub fn check(state: &ApiState, ctx: &RequestContext, request: &ApiRequest) -> Result<(), ApiError> {
-    let Principal::AssumedRole(session) = &ctx.principal else {
-        return Ok(());
+    // Whose policies decide, the ARN `aws:PrincipalArn` names, and the
+    // session policies that narrow them.
+    let (holder, principal_arn, session_policies) = match &ctx.principal {
+        Principal::Root => return Ok(()),
+        Principal::AssumedRole(session) => (
+            Holder::Role(&session.role.name),
+            session.role.arn.as_str(),
+            session.session_policies.as_slice(),
+        ),
+        Principal::User(user) => (Holder::User(&user.name), user.arn.as_str(), &[][..]),
     };
     if ALWAYS_ALLOWED.contains(&(request.service, request.operation.as_str())) {
         return Ok(());
@@ -119,20 +126,24 @@ pub fn check(state: &ApiState, ctx: &RequestContext, request: &ApiRequest) -> Re
         tracing::error!(%error, "reading what a request is authorized on");
         ApiError::internal_for_service(request.service, "could not authorize the request")
     };
-    // The role's policies and what the request names, in one read.
+    // The principal's policies and what the request names, in one read.
     let read = state.store.read(|tx| -> Result<_, Unnamed> {
-        Ok((role_policies(tx, session)?, access(state, tx, request)?))
+        Ok((
+            principal_policies(tx, holder)?,
+            access(state, tx, request, &ctx.principal_arn)?,
+        ))
     });
     let (policies, access) = match read {
         Ok(read) => read,
         Err(Unnamed::Params(error)) => return Err(error),
         Err(Unnamed::Store(error)) => return Err(internal(error)),
     };
-    let session_policies = parse_identity_policies(&session.session_policies, &session.role.name);
+    let has_session_policies = !session_policies.is_empty();
+    let session_policies = parse_identity_policies(session_policies, principal_arn);
     let action = action(request.service, &request.operation);
     let base = Context {
         requested_region: Some(&state.scope.region),
-        principal_arn: Some(&session.role.arn),
+        principal_arn: Some(principal_arn),
         principal_account: Some(&state.scope.account),
         resource_tags: &[],
         request_tags: &access.request_tags,
@@ -160,7 +171,7 @@ pub fn check(state: &ApiState, ctx: &RequestContext, request: &ApiRequest) -> Re
             Decision::Allow => {}
             decision => return deny(PolicyKind::Identity, decision),
         }
-        if session.session_policies.is_empty() {
+        if !has_session_policies {
             return Ok(());
         }
         match policy::evaluate(&session_policies, &request_to_decide) {
@@ -190,8 +201,18 @@ enum Unnamed {
 }
 
 /// What the request acts on, by service.
-fn access(state: &ApiState, tx: &Tx<'_>, request: &ApiRequest) -> Result<Access, Unnamed> {
-    let names = Names { state, tx, request };
+fn access(
+    state: &ApiState,
+    tx: &Tx<'_>,
+    request: &ApiRequest,
+    caller: &str,
+) -> Result<Access, Unnamed> {
+    let names = Names {
+        state,
+        tx,
+        request,
+        caller,
+    };
     if describes_only(request) {
         return Ok(Access::default());
     }
@@ -224,6 +245,9 @@ struct Names<'a> {
     state: &'a ApiState,
     tx: &'a Tx<'a>,
     request: &'a ApiRequest,
+    /// The caller's ARN, for the calls that act on the caller itself
+    /// (an IAM user's own access keys).
+    caller: &'a str,
 }
 
 impl Names<'_> {
@@ -290,23 +314,26 @@ fn action_prefix(service: Service) -> &'static str {
     }
 }
 
-/// The parsed identity policies of the session's role, read now.
-fn role_policies(tx: &Tx<'_>, session: &Session) -> Result<Vec<PolicyDocument>, StoreError> {
-    let documents = tx.role_policy_documents(&session.role.name)?;
-    Ok(parse_identity_policies(&documents, &session.role.name))
+/// The parsed identity policies of the role or user, read now.
+fn principal_policies(tx: &Tx<'_>, holder: Holder<'_>) -> Result<Vec<PolicyDocument>, StoreError> {
+    let documents = tx.policy_documents(holder)?;
+    Ok(parse_identity_policies(&documents, holder))
 }
 
-/// Parses identity policies (a role's, or a session's session policies).
-/// Documents are validated when stored; one that no longer parses grants
-/// nothing.
-fn parse_identity_policies(documents: &[String], role: &str) -> Vec<PolicyDocument> {
+/// Parses identity policies (a role's or user's, or a session's session
+/// policies). Documents are validated when stored; one that no longer
+/// parses grants nothing.
+fn parse_identity_policies(
+    documents: &[String],
+    owner: impl std::fmt::Debug + Copy,
+) -> Vec<PolicyDocument> {
     documents
         .iter()
         .filter_map(
             |text| match PolicyDocument::parse(text, DocumentKind::Identity) {
                 Ok(document) => Some(document),
                 Err(error) => {
-                    tracing::warn!(%error, role, "unparseable stored policy");
+                    tracing::warn!(%error, ?owner, "unparseable stored policy");
                     None
                 }
             },

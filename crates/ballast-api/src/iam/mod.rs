@@ -1,21 +1,24 @@
-//! Identity and Access Management (awsQuery): roles, managed and inline
-//! policies, instance profiles.
+//! Identity and Access Management (awsQuery): roles, users and their
+//! access keys, managed and inline policies, instance profiles.
 //!
 //! IAM is global: ARNs carry the account and no region, and clients sign
 //! IAM requests for `us-east-1` whatever region Ballast serves; the SigV4
 //! check uses the region the client signed for, so both verify.
 //! Policy documents are returned URL-encoded, as IAM returns them.
 
+mod access_keys;
 mod instance_profiles;
+mod permissions;
 mod policies;
-mod role_policies;
 mod roles;
+mod users;
 
 use ballast_core::iam::{self as rules, Error as Rule, InstanceProfile, Role};
 use ballast_core::paging::{decode_token, page};
 use ballast_core::tags::{self as core_tags, TagError};
-use ballast_model::iam::{self as model, Tag, errors};
+use ballast_model::iam::{self as model, errors, *};
 use ballast_store::Tx;
+use permissions::Kind;
 
 use crate::dispatch::{call, call_no_output, routes};
 use crate::error::{ErrorCode, HandlerError};
@@ -45,15 +48,21 @@ routes! {
             call_no_output(ctx, request, |i| policies::set_default_version(state, i))
         },
         DeletePolicyVersion => call_no_output(ctx, request, |i| policies::delete_version(state, i)),
-        AttachRolePolicy => call_no_output(ctx, request, |i| role_policies::attach(state, i)),
-        DetachRolePolicy => call_no_output(ctx, request, |i| role_policies::detach(state, i)),
-        ListAttachedRolePolicies => call(ctx, request, |i| role_policies::list_attached(state, i)),
-        PutRolePolicy => call_no_output(ctx, request, |i| role_policies::put_inline(state, i)),
-        GetRolePolicy => call(ctx, request, |i| role_policies::get_inline(state, i)),
-        DeleteRolePolicy => {
-            call_no_output(ctx, request, |i| role_policies::delete_inline(state, i))
-        },
-        ListRolePolicies => call(ctx, request, |i| role_policies::list_inline(state, i)),
+        AttachRolePolicy => call_no_output(ctx, request, |i: AttachRolePolicyInput| {
+            permissions::attach(state, Kind::Role, &i.role_name, &i.policy_arn)
+        }),
+        DetachRolePolicy => call_no_output(ctx, request, |i: DetachRolePolicyInput| {
+            permissions::detach(state, Kind::Role, &i.role_name, &i.policy_arn)
+        }),
+        ListAttachedRolePolicies => call(ctx, request, |i| permissions::list_attached_role(state, i)),
+        PutRolePolicy => call_no_output(ctx, request, |i: PutRolePolicyInput| {
+            permissions::put_inline(state, Kind::Role, &i.role_name, &i.policy_name, &i.policy_document)
+        }),
+        GetRolePolicy => call(ctx, request, |i| permissions::get_role_inline(state, i)),
+        DeleteRolePolicy => call_no_output(ctx, request, |i: DeleteRolePolicyInput| {
+            permissions::delete_inline(state, Kind::Role, &i.role_name, &i.policy_name)
+        }),
+        ListRolePolicies => call(ctx, request, |i| permissions::list_role_inline(state, i)),
         CreateInstanceProfile => call(ctx, request, |i| instance_profiles::create(state, i)),
         GetInstanceProfile => call(ctx, request, |i| instance_profiles::get(state, i)),
         DeleteInstanceProfile => {
@@ -69,6 +78,29 @@ routes! {
         RemoveRoleFromInstanceProfile => {
             call_no_output(ctx, request, |i| instance_profiles::remove_role(state, i))
         },
+        CreateUser => call(ctx, request, |i| users::create(state, i)),
+        GetUser => call(ctx, request, |i| users::get(state, ctx, i)),
+        ListUsers => call(ctx, request, |i| users::list(state, i)),
+        DeleteUser => call_no_output(ctx, request, |i| users::delete(state, i)),
+        CreateAccessKey => call(ctx, request, |i| access_keys::create(state, ctx, i)),
+        ListAccessKeys => call(ctx, request, |i| access_keys::list(state, ctx, i)),
+        UpdateAccessKey => call_no_output(ctx, request, |i| access_keys::update(state, ctx, i)),
+        DeleteAccessKey => call_no_output(ctx, request, |i| access_keys::delete(state, ctx, i)),
+        AttachUserPolicy => call_no_output(ctx, request, |i: AttachUserPolicyInput| {
+            permissions::attach(state, Kind::User, &i.user_name, &i.policy_arn)
+        }),
+        DetachUserPolicy => call_no_output(ctx, request, |i: DetachUserPolicyInput| {
+            permissions::detach(state, Kind::User, &i.user_name, &i.policy_arn)
+        }),
+        ListAttachedUserPolicies => call(ctx, request, |i| permissions::list_attached_user(state, i)),
+        PutUserPolicy => call_no_output(ctx, request, |i: PutUserPolicyInput| {
+            permissions::put_inline(state, Kind::User, &i.user_name, &i.policy_name, &i.policy_document)
+        }),
+        GetUserPolicy => call(ctx, request, |i| permissions::get_user_inline(state, i)),
+        DeleteUserPolicy => call_no_output(ctx, request, |i: DeleteUserPolicyInput| {
+            permissions::delete_inline(state, Kind::User, &i.user_name, &i.policy_name)
+        }),
+        ListUserPolicies => call(ctx, request, |i| permissions::list_user_inline(state, i)),
     }
 }
 
@@ -138,6 +170,13 @@ impl PageRequest {
 /// Loads a role (by name, whatever its case) or fails with `NoSuchEntity`.
 pub(super) fn load_role(tx: &Tx<'_>, name: &str) -> Result<Role, Error> {
     tx.role(name)?.ok_or_else(|| no_such_role(name).into())
+}
+
+/// Loads a user (by name, whatever its case) or fails with `NoSuchEntity`.
+pub(super) fn load_user(tx: &Tx<'_>, name: &str) -> Result<rules::User, Error> {
+    tx.user(name)?.ok_or_else(|| {
+        Rule::NoSuchEntity(format!("The user with name {name} cannot be found.")).into()
+    })
 }
 
 pub(super) fn no_such_role(name: &str) -> Rule {

@@ -3,6 +3,7 @@
 use ballast_core::iam::policy::{DocumentKind, PolicyDocument};
 use ballast_core::iam::{self as rules, Error as Rule, IdKind, PolicyOwner, Role};
 use ballast_model::iam::{self as model, *};
+use ballast_store::Holder;
 
 use super::{Error, check_tag_count, check_tags, load_role, paging, path_or_root, path_prefix};
 use crate::ApiState;
@@ -119,10 +120,13 @@ pub(super) fn delete(state: &ApiState, input: DeleteRoleInput) -> Result<(), Err
                 "Cannot delete entity, must remove roles from instance profile first.",
             );
         }
-        if !tx.attached_policy_arns(&role.name)?.is_empty() {
+        if !tx
+            .attached_policy_arns(Holder::Role(&role.name))?
+            .is_empty()
+        {
             return conflict("Cannot delete entity, must detach all policies first.");
         }
-        if !tx.role_inline_policies(&role.name)?.is_empty() {
+        if !tx.inline_policies(Holder::Role(&role.name))?.is_empty() {
             return conflict("Cannot delete entity, must delete policies first.");
         }
         tx.delete_role(&role.name)?;

@@ -42,6 +42,7 @@ const DEFAULT_PAGE: usize = 50;
 fn caller_identity(principal: &Principal) -> Identity {
     match principal {
         Principal::Root => Identity::Root,
+        Principal::User(user) => Identity::User(user.clone()),
         Principal::AssumedRole(session) => Identity::Role {
             role: session.role.clone(),
             session_name: session.session_name.clone(),

@@ -87,9 +87,8 @@ fn assume(
 ) -> Result<AssumeRoleOutput, Error> {
     let root_arn = state.scope.root_arn();
     let caller = match &ctx.principal {
-        Principal::Root => Caller::Account {
-            root_arn: &root_arn,
-        },
+        Principal::Root => Caller::Principal { arn: &root_arn },
+        Principal::User(user) => Caller::Principal { arn: &user.arn },
         Principal::AssumedRole(session) => Caller::RoleSession {
             role_arn: &session.role.arn,
             session_arn: &ctx.principal_arn,
@@ -184,11 +183,12 @@ fn assume(
     })
 }
 
-/// `aws:PrincipalArn` of the caller: the root's ARN, or a session's role
-/// ARN (not its assumed-role ARN), as AWS defines the key.
+/// `aws:PrincipalArn` of the caller: the root's or user's ARN, or a
+/// session's role ARN (not its assumed-role ARN), as AWS defines the key.
 fn caller_principal_arn<'a>(principal: &'a Principal, root_arn: &'a str) -> &'a str {
     match principal {
         Principal::Root => root_arn,
+        Principal::User(user) => &user.arn,
         Principal::AssumedRole(session) => &session.role.arn,
     }
 }

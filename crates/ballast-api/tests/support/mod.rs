@@ -54,6 +54,15 @@ impl Signer {
         }
     }
 
+    /// An IAM user's access key, from CreateAccessKey's answer.
+    pub fn from_access_key(reply: &Reply) -> Option<Signer> {
+        Some(Signer {
+            access_key: reply.xml("AccessKeyId")?,
+            secret_key: reply.xml("SecretAccessKey")?,
+            session_token: None,
+        })
+    }
+
     /// The credentials an AssumeRole answer carries.
     pub fn from_credentials(reply: &Reply) -> Option<Signer> {
         Some(Signer {

@@ -2,14 +2,18 @@
 //! policies, instance profiles, and the policy language itself.
 //!
 //! - This module: names and paths with IAM's patterns, unique ids
-//!   (`AROA…`, `ANPA…`, `AIPA…`), ARNs (account only, no region: IAM is
+//!   (`AROA…`, `ANPA…`, `AIPA…`, `AIDA…`), ARNs (account only, no region: IAM is
 //!   global), the stored resource types and IAM's quotas.
 //! - [`policy`]: parsing and validating policy documents, and evaluating
 //!   identity policies against a request (`Allow` / explicit / implicit deny).
 //! - [`managed`]: the catalogue of AWS managed policies Ballast knows by ARN.
+//! - [`user`]: users and their access keys.
 
 pub mod managed;
 pub mod policy;
+pub mod user;
+
+pub use user::{AccessKey, AccessKeyStatus, User};
 
 use serde::{Deserialize, Serialize};
 
@@ -93,6 +97,7 @@ pub enum IdKind {
     Role,
     Policy,
     InstanceProfile,
+    User,
 }
 
 impl IdKind {
@@ -101,6 +106,7 @@ impl IdKind {
             IdKind::Role => "AROA",
             IdKind::Policy => "ANPA",
             IdKind::InstanceProfile => "AIPA",
+            IdKind::User => "AIDA",
         }
     }
 }

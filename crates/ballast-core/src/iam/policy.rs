@@ -357,7 +357,8 @@ impl Statement {
                     values.iter().any(|v| {
                         v == "*"
                             || v == id
-                            || (kind == "AWS" && is_account_id(v) && arn_account(id) == Some(v))
+                            || (kind == "AWS"
+                                && whole_account(v).is_some_and(|a| arn_account(id) == Some(a)))
                     })
                 })
             }
@@ -464,6 +465,18 @@ pub fn glob(pattern: &str, text: &str, ignore_case: bool) -> bool {
 
 fn is_account_id(text: &str) -> bool {
     text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The account a principal value names as a whole: a bare account id, or
+/// its root ARN (`arn:aws:iam::ACCOUNT:root`), which in a trust or
+/// resource policy stands for every principal of the account, not only
+/// the root user.
+fn whole_account(value: &str) -> Option<&str> {
+    if is_account_id(value) {
+        return Some(value);
+    }
+    let account = value.strip_prefix("arn:aws:iam::")?.strip_suffix(":root")?;
+    is_account_id(account).then_some(account)
 }
 
 fn arn_account(arn: &str) -> Option<&str> {

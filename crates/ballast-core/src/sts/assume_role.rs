@@ -75,13 +75,14 @@ pub fn parse_role_arn(text: &str) -> Result<Option<RoleArn>, Error> {
     }))
 }
 
-/// Who is calling, as a trust policy names them.
+/// Who is calling, as a trust policy names them. Every caller of the
+/// account is also matched by `arn:aws:iam::ACCOUNT:root`, the bare
+/// account id and `*`.
 #[derive(Debug, Clone, Copy)]
 pub enum Caller<'a> {
-    /// The account's own credentials (Ballast's default ones): a principal
-    /// of the account, matched by `arn:aws:iam::ACCOUNT:root`, the bare
-    /// account id or `*`.
-    Account { root_arn: &'a str },
+    /// The account's own credentials (Ballast's default ones), or an IAM
+    /// user: matched by its ARN.
+    Principal { arn: &'a str },
     /// A role session: matched by the role's ARN or the session's
     /// assumed-role ARN.
     RoleSession {
@@ -99,7 +100,7 @@ impl Caller<'_> {
 
     fn arns(&self) -> Vec<&str> {
         match *self {
-            Caller::Account { root_arn } => vec![root_arn],
+            Caller::Principal { arn } => vec![arn],
             Caller::RoleSession {
                 role_arn,
                 session_arn,
@@ -206,7 +207,7 @@ mod tests {
     const ROLE: &str = "arn:aws:iam::000000000000:role/ops/deployer";
 
     fn account() -> Caller<'static> {
-        Caller::Account { root_arn: ROOT }
+        Caller::Principal { arn: ROOT }
     }
 
     #[test]
@@ -268,6 +269,19 @@ mod tests {
         assert!(trusts(by_role, session, &ctx));
         assert!(trusts(by_session, session, &ctx));
         assert!(!trusts(by_role, account(), &ctx));
+        // The account's root ARN stands for all of the account's principals.
+        let by_account = format!(
+            r#"{{"Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{ROOT}"}},"Action":"sts:AssumeRole"}}]}}"#
+        );
+        assert!(trusts(&by_account, session, &ctx));
+        let user = Caller::Principal {
+            arn: "arn:aws:iam::000000000000:user/alice",
+        };
+        assert!(trusts(&by_account, user, &ctx));
+        let other = Caller::Principal {
+            arn: "arn:aws:iam::111111111111:user/alice",
+        };
+        assert!(!trusts(&by_account, other, &ctx));
     }
 
     #[test]

@@ -44,7 +44,53 @@ pub const OPERATIONS: &[&str] = &[
     "ListInstanceProfilesForRole",
     "AddRoleToInstanceProfile",
     "RemoveRoleFromInstanceProfile",
+    "CreateUser",
+    "GetUser",
+    "ListUsers",
+    "DeleteUser",
+    "CreateAccessKey",
+    "ListAccessKeys",
+    "UpdateAccessKey",
+    "DeleteAccessKey",
+    "PutUserPolicy",
+    "GetUserPolicy",
+    "DeleteUserPolicy",
+    "ListUserPolicies",
+    "AttachUserPolicy",
+    "DetachUserPolicy",
+    "ListAttachedUserPolicies",
 ];
+
+crate::structure! {
+    /// Contains information about an Amazon Web Services access key.
+    AccessKey {
+        /// The name of the IAM user that the access key is associated with.
+        user_name: String = "UserName";
+        /// The ID for this access key.
+        access_key_id: String = "AccessKeyId";
+        /// The status of the access key.
+        status: StatusType = "Status";
+        /// The secret key used to sign requests.
+        secret_access_key: String = "SecretAccessKey";
+        /// The date when the access key was created.
+        create_date?: Timestamp = "CreateDate";
+    }
+}
+
+crate::structure! {
+    /// Contains information about an Amazon Web Services access key, without its secret key.
+    #[derive(Default)]
+    AccessKeyMetadata {
+        /// The name of the IAM user that the key is associated with.
+        user_name?: String = "UserName";
+        /// The ID for this access key.
+        access_key_id?: String = "AccessKeyId";
+        /// The status of the access key.
+        status?: StatusType = "Status";
+        /// The date when the access key was created.
+        create_date?: Timestamp = "CreateDate";
+    }
+}
 
 crate::structure! {
     AddRoleToInstanceProfileInput {
@@ -81,6 +127,23 @@ crate::structure! {
 }
 
 crate::structure! {
+    AttachUserPolicyInput {
+        /// The name (friendly name, not ARN) of the IAM user to attach the policy to.
+        user_name: String = "UserName", "userName";
+        /// The Amazon Resource Name (ARN) of the IAM policy you want to attach.
+        policy_arn: String = "PolicyArn", "policyArn";
+    }
+    input "AttachUserPolicyRequest" |this, at, out| {
+        { let v = &this.user_name; rules::string(out, at, "userName", v, false, Some(1), Some(64), Some(&PATTERN_USER_NAME_TYPE)); }
+        { let v = &this.policy_arn; rules::string(out, at, "policyArn", v, false, Some(20), Some(2048), None); }
+    }
+    required REQUIRED_ATTACH_USER_POLICY_INPUT [
+        RequiredMember { name: "userName", wire: "UserName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "policyArn", wire: "PolicyArn", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
     /// Contains information about an attached permissions boundary.
     #[derive(Default)]
     AttachedPermissionsBoundary {
@@ -98,6 +161,26 @@ crate::structure! {
         /// The friendly name of the attached policy.
         policy_name?: String = "PolicyName";
         policy_arn?: String = "PolicyArn";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    CreateAccessKeyInput {
+        /// The name of the IAM user that the new key will belong to.
+        user_name?: String = "UserName", "userName";
+    }
+    input "CreateAccessKeyRequest" |this, at, out| {
+        if let Some(v) = &this.user_name { rules::string(out, at, "userName", v, false, Some(1), Some(128), Some(&PATTERN_EXISTING_USER_NAME_TYPE)); }
+    }
+    required REQUIRED_CREATE_ACCESS_KEY_INPUT []
+}
+
+crate::structure! {
+    /// Contains the response to a successful CreateAccessKey request.
+    CreateAccessKeyOutput {
+        /// A structure with details about the access key.
+        access_key: AccessKey = "AccessKey";
     }
 }
 
@@ -235,6 +318,54 @@ crate::structure! {
 }
 
 crate::structure! {
+    CreateUserInput {
+        /// The path for the user name.
+        path?: String = "Path", "path";
+        /// The name of the user to create.
+        user_name: String = "UserName", "userName";
+        /// The ARN of the managed policy that is used to set the permissions boundary for the user.
+        permissions_boundary?: String = "PermissionsBoundary", "permissionsBoundary";
+        /// A list of tags that you want to attach to the new user.
+        tags?: Vec<Tag> = "Tags", "tags";
+    }
+    input "CreateUserRequest" |this, at, out| {
+        if let Some(v) = &this.path { rules::string(out, at, "path", v, false, Some(1), Some(512), Some(&PATTERN_PATH_TYPE)); }
+        { let v = &this.user_name; rules::string(out, at, "userName", v, false, Some(1), Some(64), Some(&PATTERN_USER_NAME_TYPE)); }
+        if let Some(v) = &this.permissions_boundary { rules::string(out, at, "permissionsBoundary", v, false, Some(20), Some(2048), None); }
+        if let Some(v) = &this.tags { rules::length(out, at, "tags", v, v.len(), false, None, Some(50)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "tags", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_CREATE_USER_INPUT [
+        RequiredMember { name: "userName", wire: "UserName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "tags", wire: "Tags", required: false, inner: Inner::List(&REQUIRED_TAG) },
+    ]
+}
+
+crate::structure! {
+    /// Contains the response to a successful CreateUser request.
+    #[derive(Default)]
+    CreateUserOutput {
+        /// A structure with details about the new IAM user.
+        user?: User = "User";
+    }
+}
+
+crate::structure! {
+    DeleteAccessKeyInput {
+        /// The name of the user whose access key pair you want to delete.
+        user_name?: String = "UserName", "userName";
+        /// The access key ID for the access key ID and secret access key you want to delete.
+        access_key_id: String = "AccessKeyId", "accessKeyId";
+    }
+    input "DeleteAccessKeyRequest" |this, at, out| {
+        if let Some(v) = &this.user_name { rules::string(out, at, "userName", v, false, Some(1), Some(128), Some(&PATTERN_EXISTING_USER_NAME_TYPE)); }
+        { let v = &this.access_key_id; rules::string(out, at, "accessKeyId", v, false, Some(16), Some(128), Some(&PATTERN_ACCESS_KEY_ID_TYPE)); }
+    }
+    required REQUIRED_DELETE_ACCESS_KEY_INPUT [
+        RequiredMember { name: "accessKeyId", wire: "AccessKeyId", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
     DeleteInstanceProfileInput {
         /// The name of the instance profile to delete.
         instance_profile_name: String = "InstanceProfileName", "instanceProfileName";
@@ -308,6 +439,36 @@ crate::structure! {
 }
 
 crate::structure! {
+    DeleteUserInput {
+        /// The name of the user to delete.
+        user_name: String = "UserName", "userName";
+    }
+    input "DeleteUserRequest" |this, at, out| {
+        { let v = &this.user_name; rules::string(out, at, "userName", v, false, Some(1), Some(128), Some(&PATTERN_EXISTING_USER_NAME_TYPE)); }
+    }
+    required REQUIRED_DELETE_USER_INPUT [
+        RequiredMember { name: "userName", wire: "UserName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    DeleteUserPolicyInput {
+        /// The name (friendly name, not ARN) identifying the user that the policy is embedded in.
+        user_name: String = "UserName", "userName";
+        /// The name identifying the policy document to delete.
+        policy_name: String = "PolicyName", "policyName";
+    }
+    input "DeleteUserPolicyRequest" |this, at, out| {
+        { let v = &this.user_name; rules::string(out, at, "userName", v, false, Some(1), Some(128), Some(&PATTERN_EXISTING_USER_NAME_TYPE)); }
+        { let v = &this.policy_name; rules::string(out, at, "policyName", v, false, Some(1), Some(128), Some(&PATTERN_POLICY_NAME_TYPE)); }
+    }
+    required REQUIRED_DELETE_USER_POLICY_INPUT [
+        RequiredMember { name: "userName", wire: "UserName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "policyName", wire: "PolicyName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
     DetachRolePolicyInput {
         /// The name (friendly name, not ARN) of the IAM role to detach the policy from.
         role_name: String = "RoleName", "roleName";
@@ -320,6 +481,23 @@ crate::structure! {
     }
     required REQUIRED_DETACH_ROLE_POLICY_INPUT [
         RequiredMember { name: "roleName", wire: "RoleName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "policyArn", wire: "PolicyArn", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    DetachUserPolicyInput {
+        /// The name (friendly name, not ARN) of the IAM user to detach the policy from.
+        user_name: String = "UserName", "userName";
+        /// The Amazon Resource Name (ARN) of the IAM policy you want to detach.
+        policy_arn: String = "PolicyArn", "policyArn";
+    }
+    input "DetachUserPolicyRequest" |this, at, out| {
+        { let v = &this.user_name; rules::string(out, at, "userName", v, false, Some(1), Some(64), Some(&PATTERN_USER_NAME_TYPE)); }
+        { let v = &this.policy_arn; rules::string(out, at, "policyArn", v, false, Some(20), Some(2048), None); }
+    }
+    required REQUIRED_DETACH_USER_POLICY_INPUT [
+        RequiredMember { name: "userName", wire: "UserName", required: true, inner: Inner::Nothing },
         RequiredMember { name: "policyArn", wire: "PolicyArn", required: true, inner: Inner::Nothing },
     ]
 }
@@ -444,6 +622,55 @@ crate::structure! {
 }
 
 crate::structure! {
+    #[derive(Default)]
+    GetUserInput {
+        /// The name of the user to get information about.
+        user_name?: String = "UserName", "userName";
+    }
+    input "GetUserRequest" |this, at, out| {
+        if let Some(v) = &this.user_name { rules::string(out, at, "userName", v, false, Some(1), Some(128), Some(&PATTERN_EXISTING_USER_NAME_TYPE)); }
+    }
+    required REQUIRED_GET_USER_INPUT []
+}
+
+crate::structure! {
+    /// Contains the response to a successful GetUser request.
+    GetUserOutput {
+        /// A structure containing details about the IAM user.
+        user: User = "User";
+    }
+}
+
+crate::structure! {
+    GetUserPolicyInput {
+        /// The name of the user who the policy is associated with.
+        user_name: String = "UserName", "userName";
+        /// The name of the policy document to get.
+        policy_name: String = "PolicyName", "policyName";
+    }
+    input "GetUserPolicyRequest" |this, at, out| {
+        { let v = &this.user_name; rules::string(out, at, "userName", v, false, Some(1), Some(128), Some(&PATTERN_EXISTING_USER_NAME_TYPE)); }
+        { let v = &this.policy_name; rules::string(out, at, "policyName", v, false, Some(1), Some(128), Some(&PATTERN_POLICY_NAME_TYPE)); }
+    }
+    required REQUIRED_GET_USER_POLICY_INPUT [
+        RequiredMember { name: "userName", wire: "UserName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "policyName", wire: "PolicyName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Contains the response to a successful GetUserPolicy request.
+    GetUserPolicyOutput {
+        /// The user the policy is associated with.
+        user_name: String = "UserName";
+        /// The name of the policy.
+        policy_name: String = "PolicyName";
+        /// The policy document.
+        policy_document: String = "PolicyDocument";
+    }
+}
+
+crate::structure! {
     /// Contains information about an instance profile.
     InstanceProfile {
         /// The path to the instance profile.
@@ -460,6 +687,36 @@ crate::structure! {
         roles: Vec<Role> = "Roles";
         /// A list of tags that are attached to the instance profile.
         tags?: Vec<Tag> = "Tags";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    ListAccessKeysInput {
+        /// The name of the user.
+        user_name?: String = "UserName", "userName";
+        /// Use this parameter only when paginating results and only after you receive a response indicating that the results are truncated.
+        marker?: String = "Marker", "marker";
+        /// Use this only when paginating results to indicate the maximum number of items you want in the response.
+        max_items?: i32 = "MaxItems", "maxItems";
+    }
+    input "ListAccessKeysRequest" |this, at, out| {
+        if let Some(v) = &this.user_name { rules::string(out, at, "userName", v, false, Some(1), Some(128), Some(&PATTERN_EXISTING_USER_NAME_TYPE)); }
+        if let Some(v) = &this.marker { rules::string(out, at, "marker", v, false, Some(1), Some(320), Some(&PATTERN_MARKER_TYPE)); }
+        if let Some(v) = &this.max_items { rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000)); }
+    }
+    required REQUIRED_LIST_ACCESS_KEYS_INPUT []
+}
+
+crate::structure! {
+    /// Contains the response to a successful ListAccessKeys request.
+    ListAccessKeysOutput {
+        /// A list of objects containing metadata about the access keys.
+        access_key_metadata: Vec<AccessKeyMetadata> = "AccessKeyMetadata";
+        /// A flag that indicates whether there are more items to return.
+        is_truncated?: bool = "IsTruncated";
+        /// When IsTruncated is true, this element is present and contains the value to use for the Marker parameter in a subsequent pagination request.
+        marker?: String = "Marker";
     }
 }
 
@@ -489,6 +746,41 @@ crate::structure! {
     /// Contains the response to a successful ListAttachedRolePolicies request.
     #[derive(Default)]
     ListAttachedRolePoliciesOutput {
+        /// A list of the attached policies.
+        attached_policies?: Vec<AttachedPolicy> = "AttachedPolicies";
+        /// A flag that indicates whether there are more items to return.
+        is_truncated?: bool = "IsTruncated";
+        /// When IsTruncated is true, this element is present and contains the value to use for the Marker parameter in a subsequent pagination request.
+        marker?: String = "Marker";
+    }
+}
+
+crate::structure! {
+    ListAttachedUserPoliciesInput {
+        /// The name (friendly name, not ARN) of the user to list attached policies for.
+        user_name: String = "UserName", "userName";
+        /// The path prefix for filtering the results.
+        path_prefix?: String = "PathPrefix", "pathPrefix";
+        /// Use this parameter only when paginating results and only after you receive a response indicating that the results are truncated.
+        marker?: String = "Marker", "marker";
+        /// Use this only when paginating results to indicate the maximum number of items you want in the response.
+        max_items?: i32 = "MaxItems", "maxItems";
+    }
+    input "ListAttachedUserPoliciesRequest" |this, at, out| {
+        { let v = &this.user_name; rules::string(out, at, "userName", v, false, Some(1), Some(64), Some(&PATTERN_USER_NAME_TYPE)); }
+        if let Some(v) = &this.path_prefix { rules::string(out, at, "pathPrefix", v, false, Some(1), Some(512), Some(&PATTERN_POLICY_PATH_TYPE)); }
+        if let Some(v) = &this.marker { rules::string(out, at, "marker", v, false, Some(1), Some(320), Some(&PATTERN_MARKER_TYPE)); }
+        if let Some(v) = &this.max_items { rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000)); }
+    }
+    required REQUIRED_LIST_ATTACHED_USER_POLICIES_INPUT [
+        RequiredMember { name: "userName", wire: "UserName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Contains the response to a successful ListAttachedUserPolicies request.
+    #[derive(Default)]
+    ListAttachedUserPoliciesOutput {
         /// A list of the attached policies.
         attached_policies?: Vec<AttachedPolicy> = "AttachedPolicies";
         /// A flag that indicates whether there are more items to return.
@@ -721,6 +1013,67 @@ crate::structure! {
     }
 }
 
+crate::structure! {
+    ListUserPoliciesInput {
+        /// The name of the user to list policies for.
+        user_name: String = "UserName", "userName";
+        /// Use this parameter only when paginating results and only after you receive a response indicating that the results are truncated.
+        marker?: String = "Marker", "marker";
+        /// Use this only when paginating results to indicate the maximum number of items you want in the response.
+        max_items?: i32 = "MaxItems", "maxItems";
+    }
+    input "ListUserPoliciesRequest" |this, at, out| {
+        { let v = &this.user_name; rules::string(out, at, "userName", v, false, Some(1), Some(128), Some(&PATTERN_EXISTING_USER_NAME_TYPE)); }
+        if let Some(v) = &this.marker { rules::string(out, at, "marker", v, false, Some(1), Some(320), Some(&PATTERN_MARKER_TYPE)); }
+        if let Some(v) = &this.max_items { rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000)); }
+    }
+    required REQUIRED_LIST_USER_POLICIES_INPUT [
+        RequiredMember { name: "userName", wire: "UserName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Contains the response to a successful ListUserPolicies request.
+    ListUserPoliciesOutput {
+        /// A list of policy names.
+        policy_names: Vec<String> = "PolicyNames";
+        /// A flag that indicates whether there are more items to return.
+        is_truncated?: bool = "IsTruncated";
+        /// When IsTruncated is true, this element is present and contains the value to use for the Marker parameter in a subsequent pagination request.
+        marker?: String = "Marker";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    ListUsersInput {
+        /// The path prefix for filtering the results.
+        path_prefix?: String = "PathPrefix", "pathPrefix";
+        /// Use this parameter only when paginating results and only after you receive a response indicating that the results are truncated.
+        marker?: String = "Marker", "marker";
+        /// Use this only when paginating results to indicate the maximum number of items you want in the response.
+        max_items?: i32 = "MaxItems", "maxItems";
+    }
+    input "ListUsersRequest" |this, at, out| {
+        if let Some(v) = &this.path_prefix { rules::string(out, at, "pathPrefix", v, false, Some(1), Some(512), Some(&PATTERN_PATH_PREFIX_TYPE)); }
+        if let Some(v) = &this.marker { rules::string(out, at, "marker", v, false, Some(1), Some(320), Some(&PATTERN_MARKER_TYPE)); }
+        if let Some(v) = &this.max_items { rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000)); }
+    }
+    required REQUIRED_LIST_USERS_INPUT []
+}
+
+crate::structure! {
+    /// Contains the response to a successful ListUsers request.
+    ListUsersOutput {
+        /// A list of users.
+        users: Vec<User> = "Users";
+        /// A flag that indicates whether there are more items to return.
+        is_truncated?: bool = "IsTruncated";
+        /// When IsTruncated is true, this element is present and contains the value to use for the Marker parameter in a subsequent pagination request.
+        marker?: String = "Marker";
+    }
+}
+
 crate::model_enum! {
     PermissionsBoundaryAttachmentType {
         PermissionsBoundaryPolicy = "PermissionsBoundaryPolicy",
@@ -810,6 +1163,27 @@ crate::structure! {
 }
 
 crate::structure! {
+    PutUserPolicyInput {
+        /// The name of the user to associate the policy with.
+        user_name: String = "UserName", "userName";
+        /// The name of the policy document.
+        policy_name: String = "PolicyName", "policyName";
+        /// The policy document.
+        policy_document: String = "PolicyDocument", "policyDocument";
+    }
+    input "PutUserPolicyRequest" |this, at, out| {
+        { let v = &this.user_name; rules::string(out, at, "userName", v, false, Some(1), Some(128), Some(&PATTERN_EXISTING_USER_NAME_TYPE)); }
+        { let v = &this.policy_name; rules::string(out, at, "policyName", v, false, Some(1), Some(128), Some(&PATTERN_POLICY_NAME_TYPE)); }
+        { let v = &this.policy_document; rules::string(out, at, "policyDocument", v, false, Some(1), Some(131072), Some(&PATTERN_POLICY_DOCUMENT_TYPE)); }
+    }
+    required REQUIRED_PUT_USER_POLICY_INPUT [
+        RequiredMember { name: "userName", wire: "UserName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "policyName", wire: "PolicyName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "policyDocument", wire: "PolicyDocument", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
     RemoveRoleFromInstanceProfileInput {
         /// The name of the instance profile to update.
         instance_profile_name: String = "InstanceProfileName", "instanceProfileName";
@@ -882,6 +1256,14 @@ crate::structure! {
     ]
 }
 
+crate::model_enum! {
+    StatusType {
+        Active = "Active",
+        Inactive = "Inactive",
+        Expired = "Expired",
+    }
+}
+
 crate::structure! {
     /// A structure that represents user-provided metadata that can be associated with an IAM resource.
     Tag {
@@ -935,6 +1317,26 @@ crate::structure! {
 }
 
 crate::structure! {
+    UpdateAccessKeyInput {
+        /// The name of the user whose key you want to update.
+        user_name?: String = "UserName", "userName";
+        /// The access key ID of the secret access key you want to update.
+        access_key_id: String = "AccessKeyId", "accessKeyId";
+        /// The status you want to assign to the secret access key.
+        status: StatusType = "Status", "status";
+    }
+    input "UpdateAccessKeyRequest" |this, at, out| {
+        if let Some(v) = &this.user_name { rules::string(out, at, "userName", v, false, Some(1), Some(128), Some(&PATTERN_EXISTING_USER_NAME_TYPE)); }
+        { let v = &this.access_key_id; rules::string(out, at, "accessKeyId", v, false, Some(16), Some(128), Some(&PATTERN_ACCESS_KEY_ID_TYPE)); }
+        { let v = &this.status; rules::one_of(out, at, "status", v, false); }
+    }
+    required REQUIRED_UPDATE_ACCESS_KEY_INPUT [
+        RequiredMember { name: "accessKeyId", wire: "AccessKeyId", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "status", wire: "Status", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
     UpdateRoleInput {
         /// The name of the role that you want to modify.
         role_name: String = "RoleName", "roleName";
@@ -958,8 +1360,32 @@ crate::structure! {
     UpdateRoleOutput {}
 }
 
+crate::structure! {
+    /// Contains information about an IAM user entity.
+    User {
+        /// The path to the user.
+        path: String = "Path";
+        /// The friendly name identifying the user.
+        user_name: String = "UserName";
+        /// The stable and unique string identifying the user.
+        user_id: String = "UserId";
+        /// The Amazon Resource Name (ARN) that identifies the user.
+        arn: String = "Arn";
+        /// The date and time, in ISO 8601 date-time format, when the user was created.
+        create_date: Timestamp = "CreateDate";
+        /// The date and time, in ISO 8601 date-time format, when the user's password was last used to sign in to an Amazon Web Services website.
+        password_last_used?: Timestamp = "PasswordLastUsed";
+        /// For more information about permissions boundaries, see Permissions boundaries for IAM identities in the IAM User Guide.
+        permissions_boundary?: AttachedPermissionsBoundary = "PermissionsBoundary";
+        /// A list of tags that are associated with the user.
+        tags?: Vec<Tag> = "Tags";
+    }
+}
+
 /// Every pattern validation checks, by string shape.
 pub static PATTERNS: &[(&str, &Pattern)] = &[
+    ("accessKeyIdType", &PATTERN_ACCESS_KEY_ID_TYPE),
+    ("existingUserNameType", &PATTERN_EXISTING_USER_NAME_TYPE),
     (
         "instanceProfileNameType",
         &PATTERN_INSTANCE_PROFILE_NAME_TYPE,
@@ -975,8 +1401,11 @@ pub static PATTERNS: &[(&str, &Pattern)] = &[
     ("roleNameType", &PATTERN_ROLE_NAME_TYPE),
     ("tagKeyType", &PATTERN_TAG_KEY_TYPE),
     ("tagValueType", &PATTERN_TAG_VALUE_TYPE),
+    ("userNameType", &PATTERN_USER_NAME_TYPE),
 ];
 
+static PATTERN_ACCESS_KEY_ID_TYPE: Pattern = Pattern::new(r#"[\w]+"#);
+static PATTERN_EXISTING_USER_NAME_TYPE: Pattern = Pattern::new(r#"[\w+=,.@-]+"#);
 static PATTERN_INSTANCE_PROFILE_NAME_TYPE: Pattern = Pattern::new(r#"[\w+=,.@-]+"#);
 static PATTERN_MARKER_TYPE: Pattern = Pattern::new(r#"[\u0020-\u00FF]+"#);
 static PATTERN_PATH_PREFIX_TYPE: Pattern = Pattern::new(r#"\u002F[\u0021-\u007F]*"#);
@@ -991,6 +1420,7 @@ static PATTERN_ROLE_DESCRIPTION_TYPE: Pattern =
 static PATTERN_ROLE_NAME_TYPE: Pattern = Pattern::new(r#"[\w+=,.@-]+"#);
 static PATTERN_TAG_KEY_TYPE: Pattern = Pattern::new(r#"[\p{L}\p{Z}\p{N}_.:/=+\-@]+"#);
 static PATTERN_TAG_VALUE_TYPE: Pattern = Pattern::new(r#"[\p{L}\p{Z}\p{N}_.:/=+\-@]*"#);
+static PATTERN_USER_NAME_TYPE: Pattern = Pattern::new(r#"[\w+=,.@-]+"#);
 
 /// The errors the listed operations can return: code, HTTP status and fault
 /// from each error shape's traits.

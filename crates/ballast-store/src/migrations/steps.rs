@@ -424,4 +424,35 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX lambda_queue_due ON lambda_queue (not_before);
     "#,
+    // 20: IAM users, their access keys, and their policies (attached
+    // managed policies and inline ones, as roles have). Names are unique
+    // regardless of case, as roles' are; tags go in `tags`, keyed by ARN.
+    r#"
+    CREATE TABLE iam_users (
+        name   TEXT PRIMARY KEY NOT NULL COLLATE NOCASE,
+        arn    TEXT NOT NULL UNIQUE,
+        record TEXT NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE iam_user_attachments (
+        user_name  TEXT NOT NULL COLLATE NOCASE REFERENCES iam_users(name) ON DELETE CASCADE,
+        policy_arn TEXT NOT NULL,
+        PRIMARY KEY (user_name, policy_arn)
+    ) WITHOUT ROWID;
+    CREATE INDEX iam_user_attachments_by_policy ON iam_user_attachments (policy_arn);
+
+    CREATE TABLE iam_user_inline_policies (
+        user_name TEXT NOT NULL COLLATE NOCASE REFERENCES iam_users(name) ON DELETE CASCADE,
+        name      TEXT NOT NULL COLLATE NOCASE,
+        document  TEXT NOT NULL,
+        PRIMARY KEY (user_name, name)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE iam_access_keys (
+        access_key_id TEXT PRIMARY KEY NOT NULL,
+        user_name     TEXT NOT NULL COLLATE NOCASE REFERENCES iam_users(name) ON DELETE CASCADE,
+        record        TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX iam_access_keys_by_user ON iam_access_keys (user_name);
+    "#,
 ];

@@ -1035,3 +1035,185 @@ async fn empty_results_have_only_response_metadata() {
         missing.body
     );
 }
+
+/// A user's life with aws-sdk-rust: created, given an access key that a
+/// program then signs with (acting as the user, allowed what its policies
+/// allow), policies attached and put, the key made inactive, everything
+/// listed and removed again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_with_an_access_key_acts_with_its_policies() {
+    let ballast = Ballast::start();
+    let iam = ballast.iam();
+    let created = iam
+        .create_user()
+        .user_name("ci-bot")
+        .path("/automation/")
+        .tags(
+            Tag::builder()
+                .key("team")
+                .value("platform")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("CreateUser");
+    let user = created.user().expect("User");
+    assert_eq!(
+        user.arn(),
+        format!("arn:aws:iam::{ACCOUNT}:user/automation/ci-bot")
+    );
+    assert!(user.user_id().starts_with("AIDA"));
+    let key = iam
+        .create_access_key()
+        .user_name("ci-bot")
+        .send()
+        .await
+        .expect("CreateAccessKey");
+    let key = key.access_key().expect("AccessKey");
+    let as_user = ballast.config_with(key.access_key_id(), key.secret_access_key());
+    let who = aws_sdk_sts::Client::new(&as_user)
+        .get_caller_identity()
+        .send()
+        .await
+        .expect("GetCallerIdentity as the user");
+    assert_eq!(who.arn(), Some(user.arn()));
+
+    let ssm = aws_sdk_ssm::Client::new(&as_user);
+    ballast
+        .ssm()
+        .put_parameter()
+        .name("/app/greeting")
+        .value("hi")
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .send()
+        .await
+        .unwrap();
+    let refused = ssm
+        .get_parameter()
+        .name("/app/greeting")
+        .send()
+        .await
+        .expect_err("no policy yet");
+    assert_eq!(error_code(&refused), "AccessDeniedException");
+    iam.put_user_policy()
+        .user_name("ci-bot")
+        .policy_name("read-params")
+        .policy_document(READ_PARAMS)
+        .send()
+        .await
+        .expect("PutUserPolicy");
+    ssm.get_parameter()
+        .name("/app/greeting")
+        .send()
+        .await
+        .expect("allowed by the inline policy");
+    let got = iam
+        .get_user_policy()
+        .user_name("ci-bot")
+        .policy_name("read-params")
+        .send()
+        .await
+        .expect("GetUserPolicy");
+    assert!(url_decode(got.policy_document()).contains("ssm:GetParameter"));
+    let names = iam
+        .list_user_policies()
+        .user_name("ci-bot")
+        .send()
+        .await
+        .expect("ListUserPolicies");
+    assert_eq!(names.policy_names(), ["read-params"]);
+    iam.attach_user_policy()
+        .user_name("ci-bot")
+        .policy_arn("arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+        .send()
+        .await
+        .expect("AttachUserPolicy");
+    let attached = iam
+        .list_attached_user_policies()
+        .user_name("ci-bot")
+        .send()
+        .await
+        .expect("ListAttachedUserPolicies");
+    assert_eq!(
+        attached.attached_policies()[0].policy_name(),
+        Some("IAMReadOnlyAccess")
+    );
+    let me = aws_sdk_iam::Client::new(&as_user)
+        .get_user()
+        .send()
+        .await
+        .expect("GetUser without a name is the caller");
+    assert_eq!(me.user().map(|u| u.user_name()), Some("ci-bot"));
+    let users = iam
+        .list_users()
+        .path_prefix("/automation/")
+        .send()
+        .await
+        .expect("ListUsers");
+    assert_eq!(users.users().len(), 1);
+
+    let refused = iam
+        .delete_user()
+        .user_name("ci-bot")
+        .send()
+        .await
+        .expect_err("the user still has keys and policies");
+    assert_error(&refused, "DeleteConflict", 409);
+    iam.update_access_key()
+        .user_name("ci-bot")
+        .access_key_id(key.access_key_id())
+        .status(aws_sdk_iam::types::StatusType::Inactive)
+        .send()
+        .await
+        .expect("UpdateAccessKey");
+    let keys = iam
+        .list_access_keys()
+        .user_name("ci-bot")
+        .send()
+        .await
+        .expect("ListAccessKeys");
+    assert_eq!(
+        keys.access_key_metadata()[0].status(),
+        Some(&aws_sdk_iam::types::StatusType::Inactive)
+    );
+    let refused = ssm
+        .get_parameter()
+        .name("/app/greeting")
+        .send()
+        .await
+        .expect_err("an inactive key signs nothing");
+    // The JSON services' word for a key they do not know, as on AWS.
+    assert_eq!(error_code(&refused), "UnrecognizedClientException");
+
+    iam.detach_user_policy()
+        .user_name("ci-bot")
+        .policy_arn("arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+        .send()
+        .await
+        .expect("DetachUserPolicy");
+    iam.delete_user_policy()
+        .user_name("ci-bot")
+        .policy_name("read-params")
+        .send()
+        .await
+        .expect("DeleteUserPolicy");
+    iam.delete_access_key()
+        .user_name("ci-bot")
+        .access_key_id(key.access_key_id())
+        .send()
+        .await
+        .expect("DeleteAccessKey");
+    iam.delete_user()
+        .user_name("ci-bot")
+        .send()
+        .await
+        .expect("DeleteUser");
+    let refused = iam
+        .get_user()
+        .user_name("ci-bot")
+        .send()
+        .await
+        .expect_err("gone");
+    assert_error(&refused, "NoSuchEntity", 404);
+}

@@ -80,6 +80,8 @@ pub enum Identity {
     Root,
     /// A role, acting through a session of this name.
     Role { role: RoleRef, session_name: String },
+    /// An IAM user, as it was when the execution started.
+    User(Box<crate::iam::User>),
 }
 
 impl Identity {
@@ -93,6 +95,7 @@ impl Identity {
                     role.name
                 )
             }
+            Identity::User(user) => user.arn.clone(),
         }
     }
 }

@@ -1,0 +1,126 @@
+//! IAM users and their access keys: long-term credentials that sign
+//! requests as the user, allowed what the user's policies allow.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Ids;
+use crate::sts::upper_alphanumeric;
+
+use super::{Error, IdKind, new_id};
+
+/// How many access keys a user may hold (IAM's quota).
+pub const MAX_ACCESS_KEYS_PER_USER: usize = 2;
+/// The characters a user's inline policies may hold together (IAM's
+/// quota, white space not counted).
+pub const MAX_USER_INLINE_POLICY_CHARS: usize = 2048;
+/// How many managed policies a user may have attached.
+pub const MAX_ATTACHED_POLICIES_PER_USER: usize = 10;
+
+/// A user, as stored. Tags live in the shared tag table, keyed by the ARN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub name: String,
+    /// `AIDA…`.
+    pub id: String,
+    pub arn: String,
+    pub path: String,
+    /// The managed policy ARN set as permissions boundary. Stored and
+    /// shown; not applied, as for roles.
+    pub permissions_boundary: Option<String>,
+    /// Creation time, epoch milliseconds.
+    pub created: i64,
+}
+
+impl User {
+    pub fn new(ids: &Ids, account: &str, path: String, name: String, now_millis: i64) -> User {
+        User {
+            arn: user_arn(account, &path, &name),
+            id: new_id(ids, IdKind::User),
+            name,
+            path,
+            permissions_boundary: None,
+            created: now_millis,
+        }
+    }
+}
+
+/// A user's ARN.
+pub fn user_arn(account: &str, path: &str, name: &str) -> String {
+    super::arn(account, "user", path, name)
+}
+
+/// Whether an access key may sign requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AccessKeyStatus {
+    Active,
+    Inactive,
+}
+
+impl AccessKeyStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessKeyStatus::Active => "Active",
+            AccessKeyStatus::Inactive => "Inactive",
+        }
+    }
+}
+
+/// One access key of a user. The secret is kept, as Ballast must verify
+/// signatures with it; IAM shows it only in CreateAccessKey's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessKey {
+    /// `AKIA…`, 20 characters.
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// The owner's stored name.
+    pub user_name: String,
+    pub status: AccessKeyStatus,
+    pub created: i64,
+}
+
+impl AccessKey {
+    /// A new active key for `user_name`, unless the user holds the most
+    /// keys IAM allows already (`existing` of them).
+    pub fn issue(
+        ids: &Ids,
+        user_name: &str,
+        existing: usize,
+        now_millis: i64,
+    ) -> Result<AccessKey, Error> {
+        use base64::Engine as _;
+        if existing >= MAX_ACCESS_KEYS_PER_USER {
+            return Err(Error::LimitExceeded(format!(
+                "Cannot exceed quota for AccessKeysPerUser: {MAX_ACCESS_KEYS_PER_USER}"
+            )));
+        }
+        Ok(AccessKey {
+            access_key_id: format!("AKIA{}", upper_alphanumeric(ids, 16)),
+            secret_access_key: base64::engine::general_purpose::STANDARD.encode(ids.bytes::<30>()),
+            user_name: user_name.to_owned(),
+            status: AccessKeyStatus::Active,
+            created: now_millis,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn users_and_keys_look_like_iams() {
+        let ids = Ids::seeded(7);
+        let user = User::new(&ids, "000000000000", "/ci/".into(), "builder".into(), 5);
+        assert_eq!(user.arn, "arn:aws:iam::000000000000:user/ci/builder");
+        assert!(user.id.starts_with("AIDA") && user.id.len() == 21);
+        let key = AccessKey::issue(&ids, "builder", 0, 5).unwrap();
+        assert!(key.access_key_id.starts_with("AKIA"));
+        assert_eq!(key.access_key_id.len(), 20);
+        assert_eq!(key.secret_access_key.len(), 40);
+        assert_eq!(key.status, AccessKeyStatus::Active);
+        assert!(matches!(
+            AccessKey::issue(&ids, "builder", 2, 5),
+            Err(Error::LimitExceeded(m)) if m.contains("AccessKeysPerUser: 2")
+        ));
+    }
+}
