@@ -68,6 +68,18 @@ async fn assume(api: &Api, signer: &Signer, params: &[(&str, &str)]) -> Reply {
     api.call(signer, sts("AssumeRole", params)).await
 }
 
+/// Credentials of a new session of `role_arn`, assumed by `signer`.
+async fn session_of(api: &Api, signer: &Signer, role_arn: &str, name: &str) -> Signer {
+    let reply = assume(
+        api,
+        signer,
+        &[("RoleArn", role_arn), ("RoleSessionName", name)],
+    )
+    .await
+    .ok();
+    Signer::from_credentials(&reply).unwrap()
+}
+
 #[track_caller]
 fn assert_refused(reply: &Reply, status: u16, code: &str, says: &str) {
     assert_eq!(reply.status, status, "{}", reply.body);
@@ -340,14 +352,7 @@ async fn a_role_session_assumes_another_role_only_when_allowed_and_for_an_hour_a
         &[],
     )
     .await;
-    let ci = assume(
-        &api,
-        &Signer::root(),
-        &[("RoleArn", &first), ("RoleSessionName", "build-7")],
-    )
-    .await
-    .ok();
-    let ci = Signer::from_credentials(&ci).unwrap();
+    let ci = session_of(&api, &Signer::root(), &first, "build-7").await;
 
     let prod = assume(
         &api,
@@ -400,14 +405,7 @@ async fn a_role_session_assumes_another_role_only_when_allowed_and_for_an_hour_a
         &[],
     )
     .await;
-    let narrow = assume(
-        &api,
-        &Signer::root(),
-        &[("RoleArn", &narrow), ("RoleSessionName", "nn")],
-    )
-    .await
-    .ok();
-    let narrow = Signer::from_credentials(&narrow).unwrap();
+    let narrow = session_of(&api, &Signer::root(), &narrow, "nn").await;
     let refused = assume(
         &api,
         &narrow,
