@@ -137,6 +137,10 @@ mod tests {
             disable_api_termination: false,
             launch_template: None,
             impaired: false,
+            disable_api_stop: false,
+            ebs_optimized: false,
+            source_dest_check: true,
+            ena_support: true,
         }
     }
 

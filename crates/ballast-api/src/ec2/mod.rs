@@ -107,6 +107,10 @@ routes! {
         ModifyInstanceMetadataOptions => call(ctx, request, |i| {
             instances::modify_metadata_options(state, i)
         }),
+        DescribeInstanceAttribute => call(ctx, request, |i| instances::describe_attribute(state, i)),
+        ModifyInstanceAttribute => {
+            call_no_output(ctx, request, |i| instances::modify_attribute(state, i))
+        },
         AssociateIamInstanceProfile => call(ctx, request, |i| instances::associate(state, i)),
         DescribeIamInstanceProfileAssociations => {
             call(ctx, request, |i| instances::describe_associations(state, i))

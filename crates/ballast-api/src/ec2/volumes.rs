@@ -443,7 +443,7 @@ fn modification_view(volume_id: &str, m: &ec2::volume::Modification) -> VolumeMo
 }
 
 /// The `BlockDeviceMappings` of an instance: its attached volumes.
-pub(super) fn block_devices(volumes: &[Volume]) -> Vec<InstanceBlockDeviceMapping> {
+pub(crate) fn block_devices(volumes: &[Volume]) -> Vec<InstanceBlockDeviceMapping> {
     volumes
         .iter()
         .filter_map(|volume| {

@@ -241,6 +241,22 @@ pub struct Instance {
     /// whose init died): its status checks fail until its next boot.
     #[serde(default)]
     pub impaired: bool,
+    /// StopInstances is refused while this is set (`disableApiStop`).
+    #[serde(default)]
+    pub disable_api_stop: bool,
+    /// Attributes kept and shown as set (ModifyInstanceAttribute); they
+    /// change nothing on one machine.
+    #[serde(default)]
+    pub ebs_optimized: bool,
+    #[serde(default = "enabled")]
+    pub source_dest_check: bool,
+    #[serde(default = "enabled")]
+    pub ena_support: bool,
+}
+
+/// The default of the attributes that start enabled.
+fn enabled() -> bool {
+    true
 }
 
 /// What a Start/Stop/Terminate call did to one instance.
@@ -303,6 +319,12 @@ impl Instance {
     /// stopped is no change.
     pub fn stop(&mut self, now_millis: i64, reason_time: &str) -> Result<StateChange, Error> {
         use InstanceState::*;
+        if self.disable_api_stop {
+            return Err(Error::OperationNotPermitted(format!(
+                "The instance '{}' may not be stopped. Modify its 'disableApiStop' instance attribute and try again.",
+                self.id
+            )));
+        }
         match self.state {
             Pending | Running => {
                 self.transition_reason = format!("User initiated ({reason_time})");
@@ -585,6 +607,10 @@ pub(crate) mod tests {
             boot_generation: 1,
             shutdown_behavior: "stop".into(),
             disable_api_termination: false,
+            disable_api_stop: false,
+            ebs_optimized: false,
+            source_dest_check: true,
+            ena_support: true,
             launch_template: None,
             impaired: false,
         }

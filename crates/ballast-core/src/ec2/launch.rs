@@ -530,6 +530,10 @@ pub fn instances(
             disable_api_termination: launch.disable_api_termination,
             launch_template: placed.template.clone(),
             impaired: false,
+            disable_api_stop: false,
+            ebs_optimized: false,
+            source_dest_check: true,
+            ena_support: true,
         })
         .collect())
 }

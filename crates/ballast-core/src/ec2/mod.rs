@@ -7,6 +7,7 @@
 //! one variant per code Ballast answers with.
 
 pub mod address;
+pub mod attributes;
 pub mod filter;
 pub mod fleet;
 pub mod images;

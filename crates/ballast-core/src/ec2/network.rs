@@ -108,6 +108,9 @@ impl Filterable for Vpc {
         "cidr-block-association.state",
         "dhcp-options-id",
         "is-default",
+        // The legacy spelling EC2 still accepts, which Ansible's
+        // ec2_instance uses to find the default VPC.
+        "isDefault",
         "owner-id",
         "state",
         "vpc-id",
@@ -118,7 +121,7 @@ impl Filterable for Vpc {
             "cidr" | "cidr-block-association.cidr-block" => self.cidr,
             "cidr-block-association.state" => "associated",
             "dhcp-options-id" => network::DEFAULT_DHCP_OPTIONS_ID,
-            "is-default" => "true",
+            "is-default" | "isDefault" => "true",
             "owner-id" => &self.owner_id,
             "state" => "available",
             "vpc-id" => self.id,

@@ -49,6 +49,8 @@ pub const OPERATIONS: &[&str] = &[
     "TerminateInstances",
     "GetConsoleOutput",
     "ModifyInstanceMetadataOptions",
+    "DescribeInstanceAttribute",
+    "ModifyInstanceAttribute",
     "AssociateIamInstanceProfile",
     "DescribeIamInstanceProfileAssociations",
     "ReplaceIamInstanceProfileAssociation",
@@ -374,6 +376,26 @@ crate::model_enum! {
 }
 
 crate::structure! {
+    /// Describes a value for a resource attribute that is a Boolean value.
+    #[derive(Default)]
+    AttributeBooleanValue {
+        /// The attribute value.
+        value?: bool = "value" | "Value", "value";
+    }
+    input "AttributeBooleanValue" |this, at, out| {}
+}
+
+crate::structure! {
+    /// Describes a value for a resource attribute that is a String.
+    #[derive(Default)]
+    AttributeValue {
+        /// The attribute value.
+        value?: String = "value" | "Value", "value";
+    }
+    input "AttributeValue" |this, at, out| {}
+}
+
+crate::structure! {
     AuthorizeSecurityGroupEgressInput {
         /// The tags applied to the security group rule.
         tag_specifications?: Vec<TagSpecification> = "TagSpecification", "tagSpecifications";
@@ -584,6 +606,14 @@ crate::structure! {
         cpu?: CpuPerformanceFactorRequest = "Cpu", "cpu";
     }
     input "BaselinePerformanceFactorsRequest" |this, at, out| {}
+}
+
+crate::structure! {
+    #[derive(Default)]
+    BlobAttributeValue {
+        value?: Blob = "value" | "Value", "value";
+    }
+    input "BlobAttributeValue" |this, at, out| {}
 }
 
 crate::structure! {
@@ -1299,6 +1329,59 @@ crate::structure! {
 }
 
 crate::structure! {
+    DescribeInstanceAttributeInput {
+        /// Checks whether you have the required permissions for the operation, without actually making the request, and provides an error response.
+        dry_run?: bool = "dryRun" | "DryRun", "dryRun";
+        /// The ID of the instance.
+        instance_id: String = "instanceId" | "InstanceId", "instanceId";
+        /// The instance attribute.
+        attribute: InstanceAttributeName = "attribute" | "Attribute", "attribute";
+    }
+    input "DescribeInstanceAttributeRequest" |this, at, out| {}
+}
+
+crate::structure! {
+    /// Describes an instance attribute.
+    #[derive(Default)]
+    DescribeInstanceAttributeOutput {
+        /// The block device mapping of the instance.
+        block_device_mappings?: Vec<InstanceBlockDeviceMapping> = "blockDeviceMapping" | "BlockDeviceMapping";
+        /// Indicates whether termination protection is enabled.
+        disable_api_termination?: AttributeBooleanValue = "disableApiTermination" | "DisableApiTermination";
+        /// Indicates whether enhanced networking with ENA is enabled.
+        ena_support?: AttributeBooleanValue = "enaSupport" | "EnaSupport";
+        /// Indicates whether the instance is enabled for Amazon Web Services Nitro Enclaves.
+        enclave_options?: EnclaveOptions = "enclaveOptions" | "EnclaveOptions";
+        /// Indicates whether the instance is optimized for Amazon EBS I/O.
+        ebs_optimized?: AttributeBooleanValue = "ebsOptimized" | "EbsOptimized";
+        /// The ID of the instance.
+        instance_id?: String = "instanceId" | "InstanceId";
+        /// Indicates whether an instance stops or terminates when you initiate shutdown from the instance (using the operating system command for system shutdown).
+        instance_initiated_shutdown_behavior?: AttributeValue = "instanceInitiatedShutdownBehavior" | "InstanceInitiatedShutdownBehavior";
+        /// The instance type.
+        instance_type?: AttributeValue = "instanceType" | "InstanceType";
+        /// The kernel ID.
+        kernel_id?: AttributeValue = "kernel" | "Kernel";
+        /// The product codes.
+        product_codes?: Vec<ProductCode> = "productCodes" | "ProductCodes";
+        /// The RAM disk ID.
+        ramdisk_id?: AttributeValue = "ramdisk" | "Ramdisk";
+        /// The device name of the root device volume (for example, /dev/sda1).
+        root_device_name?: AttributeValue = "rootDeviceName" | "RootDeviceName";
+        /// Indicates whether source/destination checks are enabled.
+        source_dest_check?: AttributeBooleanValue = "sourceDestCheck" | "SourceDestCheck";
+        /// Indicates whether enhanced networking with the Intel 82599 Virtual Function interface is enabled.
+        sriov_net_support?: AttributeValue = "sriovNetSupport" | "SriovNetSupport";
+        /// The user data.
+        user_data?: AttributeValue = "userData" | "UserData";
+        /// Indicates whether stop protection is enabled for the instance.
+        disable_api_stop?: AttributeBooleanValue = "disableApiStop" | "DisableApiStop";
+        /// The security groups associated with the instance.
+        groups?: Vec<GroupIdentifier> = "groupSet" | "GroupSet";
+    }
+}
+
+crate::structure! {
     #[derive(Default)]
     DescribeInstanceStatusInput {
         /// The instance IDs.
@@ -1910,6 +1993,18 @@ crate::structure! {
         /// The index of the EBS card.
         ebs_card_index?: i32 = "ebsCardIndex" | "EbsCardIndex";
     }
+}
+
+crate::structure! {
+    /// Describes information used to set up an EBS volume specified in a block device mapping.
+    #[derive(Default)]
+    EbsInstanceBlockDeviceSpecification {
+        /// The ID of the EBS volume.
+        volume_id?: String = "volumeId" | "VolumeId", "volumeId";
+        /// Indicates whether the volume is deleted on instance termination.
+        delete_on_termination?: bool = "deleteOnTermination" | "DeleteOnTermination", "deleteOnTermination";
+    }
+    input "EbsInstanceBlockDeviceSpecification" |this, at, out| {}
 }
 
 crate::model_enum! {
@@ -2667,6 +2762,27 @@ crate::structure! {
 }
 
 crate::model_enum! {
+    InstanceAttributeName {
+        InstanceType = "instanceType",
+        Kernel = "kernel",
+        Ramdisk = "ramdisk",
+        UserData = "userData",
+        DisableApiTermination = "disableApiTermination",
+        InstanceInitiatedShutdownBehavior = "instanceInitiatedShutdownBehavior",
+        RootDeviceName = "rootDeviceName",
+        BlockDeviceMapping = "blockDeviceMapping",
+        ProductCodes = "productCodes",
+        SourceDestCheck = "sourceDestCheck",
+        GroupSet = "groupSet",
+        EbsOptimized = "ebsOptimized",
+        SriovNetSupport = "sriovNetSupport",
+        EnaSupport = "enaSupport",
+        EnclaveOptions = "enclaveOptions",
+        DisableApiStop = "disableApiStop",
+    }
+}
+
+crate::model_enum! {
     InstanceAutoRecoveryState {
         Disabled = "disabled",
         Default = "default",
@@ -2690,6 +2806,22 @@ crate::structure! {
         /// Parameters used to automatically set up EBS volumes when the instance is launched.
         ebs?: EbsInstanceBlockDevice = "ebs" | "Ebs";
     }
+}
+
+crate::structure! {
+    /// Describes a block device mapping entry.
+    #[derive(Default)]
+    InstanceBlockDeviceMappingSpecification {
+        /// The device name.
+        device_name?: String = "deviceName" | "DeviceName", "deviceName";
+        /// Parameters used to automatically set up EBS volumes when the instance is launched.
+        ebs?: EbsInstanceBlockDeviceSpecification = "ebs" | "Ebs", "ebs";
+        /// The virtual device name.
+        virtual_name?: String = "virtualName" | "VirtualName", "virtualName";
+        /// Suppresses the specified device included in the block device mapping.
+        no_device?: String = "noDevice" | "NoDevice", "noDevice";
+    }
+    input "InstanceBlockDeviceMappingSpecification" |this, at, out| {}
 }
 
 crate::model_enum! {
@@ -5719,6 +5851,46 @@ crate::structure! {
 }
 
 crate::structure! {
+    ModifyInstanceAttributeInput {
+        /// Enable or disable source/destination checks, which ensure that the instance is either the source or the destination of any traffic that it receives.
+        source_dest_check?: AttributeBooleanValue = "SourceDestCheck", "sourceDestCheck";
+        /// Indicates whether an instance is enabled for stop protection.
+        disable_api_stop?: AttributeBooleanValue = "DisableApiStop", "disableApiStop";
+        /// Checks whether you have the required permissions for the operation, without actually making the request, and provides an error response.
+        dry_run?: bool = "dryRun" | "DryRun", "dryRun";
+        /// The ID of the instance.
+        instance_id: String = "instanceId" | "InstanceId", "instanceId";
+        /// The name of the attribute to modify.
+        attribute?: InstanceAttributeName = "attribute" | "Attribute", "attribute";
+        /// A new value for the attribute.
+        value?: String = "value" | "Value", "value" redacted;
+        /// Modifies the DeleteOnTermination attribute for volumes that are currently attached.
+        block_device_mappings?: Vec<InstanceBlockDeviceMappingSpecification> = "blockDeviceMapping" | "BlockDeviceMapping", "blockDeviceMappings";
+        /// Enable or disable termination protection for the instance.
+        disable_api_termination?: AttributeBooleanValue = "disableApiTermination" | "DisableApiTermination", "disableApiTermination";
+        /// Changes the instance type to the specified value.
+        instance_type?: AttributeValue = "instanceType" | "InstanceType", "instanceType";
+        /// Changes the instance's kernel to the specified value.
+        kernel?: AttributeValue = "kernel" | "Kernel", "kernel";
+        /// Changes the instance's RAM disk to the specified value.
+        ramdisk?: AttributeValue = "ramdisk" | "Ramdisk", "ramdisk";
+        /// Changes the instance's user data to the specified value.
+        user_data?: BlobAttributeValue = "userData" | "UserData", "userData";
+        /// Specifies whether an instance stops or terminates when you initiate shutdown from the instance (using the operating system command for system shutdown).
+        instance_initiated_shutdown_behavior?: AttributeValue = "instanceInitiatedShutdownBehavior" | "InstanceInitiatedShutdownBehavior", "instanceInitiatedShutdownBehavior";
+        /// Replaces the security groups of the instance with the specified security groups.
+        groups?: XmlList<String, ItemsGroupId> = "GroupId", "groups";
+        /// Specifies whether the instance is optimized for Amazon EBS I/O.
+        ebs_optimized?: AttributeBooleanValue = "ebsOptimized" | "EbsOptimized", "ebsOptimized";
+        /// Set to simple to enable enhanced networking with the Intel 82599 Virtual Function interface for the instance.
+        sriov_net_support?: AttributeValue = "sriovNetSupport" | "SriovNetSupport", "sriovNetSupport";
+        /// Set to true to enable enhanced networking with ENA for the instance.
+        ena_support?: AttributeBooleanValue = "enaSupport" | "EnaSupport", "enaSupport";
+    }
+    input "ModifyInstanceAttributeRequest" |this, at, out| {}
+}
+
+crate::structure! {
     ModifyInstanceMetadataOptionsInput {
         /// The ID of the instance.
         instance_id: String = "InstanceId", "instanceId";
@@ -7735,6 +7907,8 @@ use crate::member_names::Field;
 ("AssociateIamInstanceProfileOutput", &[Field { member: "IamInstanceProfileAssociation", written: "iamInstanceProfileAssociation", read: "IamInstanceProfileAssociation", holds: "IamInstanceProfileAssociation", map: false }]),
 ("AttachVolumeInput", &[Field { member: "Device", written: "Device", read: "Device", holds: "", map: false }, Field { member: "InstanceId", written: "InstanceId", read: "InstanceId", holds: "", map: false }, Field { member: "VolumeId", written: "VolumeId", read: "VolumeId", holds: "", map: false }, Field { member: "EbsCardIndex", written: "EbsCardIndex", read: "EbsCardIndex", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }]),
 ("AttachVolumeOutput", &[Field { member: "DeleteOnTermination", written: "deleteOnTermination", read: "DeleteOnTermination", holds: "", map: false }, Field { member: "AssociatedResource", written: "associatedResource", read: "AssociatedResource", holds: "", map: false }, Field { member: "InstanceOwningService", written: "instanceOwningService", read: "InstanceOwningService", holds: "", map: false }, Field { member: "EbsCardIndex", written: "ebsCardIndex", read: "EbsCardIndex", holds: "", map: false }, Field { member: "VolumeId", written: "volumeId", read: "VolumeId", holds: "", map: false }, Field { member: "InstanceId", written: "instanceId", read: "InstanceId", holds: "", map: false }, Field { member: "Device", written: "device", read: "Device", holds: "", map: false }, Field { member: "State", written: "status", read: "Status", holds: "", map: false }, Field { member: "AttachTime", written: "attachTime", read: "AttachTime", holds: "", map: false }]),
+("AttributeBooleanValue", &[Field { member: "Value", written: "value", read: "Value", holds: "", map: false }]),
+("AttributeValue", &[Field { member: "Value", written: "value", read: "Value", holds: "", map: false }]),
 ("AuthorizeSecurityGroupEgressInput", &[Field { member: "TagSpecifications", written: "TagSpecification", read: "TagSpecification", holds: "TagSpecification", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }, Field { member: "GroupId", written: "groupId", read: "GroupId", holds: "", map: false }, Field { member: "SourceSecurityGroupName", written: "sourceSecurityGroupName", read: "SourceSecurityGroupName", holds: "", map: false }, Field { member: "SourceSecurityGroupOwnerId", written: "sourceSecurityGroupOwnerId", read: "SourceSecurityGroupOwnerId", holds: "", map: false }, Field { member: "IpProtocol", written: "ipProtocol", read: "IpProtocol", holds: "", map: false }, Field { member: "FromPort", written: "fromPort", read: "FromPort", holds: "", map: false }, Field { member: "ToPort", written: "toPort", read: "ToPort", holds: "", map: false }, Field { member: "CidrIp", written: "cidrIp", read: "CidrIp", holds: "", map: false }, Field { member: "IpPermissions", written: "ipPermissions", read: "IpPermissions", holds: "IpPermission", map: false }]),
 ("AuthorizeSecurityGroupEgressOutput", &[Field { member: "Return", written: "return", read: "Return", holds: "", map: false }, Field { member: "SecurityGroupRules", written: "securityGroupRuleSet", read: "SecurityGroupRuleSet", holds: "SecurityGroupRule", map: false }]),
 ("AuthorizeSecurityGroupIngressInput", &[Field { member: "CidrIp", written: "CidrIp", read: "CidrIp", holds: "", map: false }, Field { member: "FromPort", written: "FromPort", read: "FromPort", holds: "", map: false }, Field { member: "GroupId", written: "GroupId", read: "GroupId", holds: "", map: false }, Field { member: "GroupName", written: "GroupName", read: "GroupName", holds: "", map: false }, Field { member: "IpPermissions", written: "IpPermissions", read: "IpPermissions", holds: "IpPermission", map: false }, Field { member: "IpProtocol", written: "IpProtocol", read: "IpProtocol", holds: "", map: false }, Field { member: "SourceSecurityGroupName", written: "SourceSecurityGroupName", read: "SourceSecurityGroupName", holds: "", map: false }, Field { member: "SourceSecurityGroupOwnerId", written: "SourceSecurityGroupOwnerId", read: "SourceSecurityGroupOwnerId", holds: "", map: false }, Field { member: "ToPort", written: "ToPort", read: "ToPort", holds: "", map: false }, Field { member: "TagSpecifications", written: "TagSpecification", read: "TagSpecification", holds: "TagSpecification", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }]),
@@ -7747,6 +7921,7 @@ use crate::member_names::Field;
 ("BaselineEbsBandwidthMbpsRequest", &[Field { member: "Min", written: "Min", read: "Min", holds: "", map: false }, Field { member: "Max", written: "Max", read: "Max", holds: "", map: false }]),
 ("BaselinePerformanceFactors", &[Field { member: "Cpu", written: "cpu", read: "Cpu", holds: "CpuPerformanceFactor", map: false }]),
 ("BaselinePerformanceFactorsRequest", &[Field { member: "Cpu", written: "Cpu", read: "Cpu", holds: "CpuPerformanceFactorRequest", map: false }]),
+("BlobAttributeValue", &[Field { member: "Value", written: "value", read: "Value", holds: "", map: false }]),
 ("BlockDeviceMapping", &[Field { member: "Ebs", written: "ebs", read: "Ebs", holds: "EbsBlockDevice", map: false }, Field { member: "NoDevice", written: "noDevice", read: "NoDevice", holds: "", map: false }, Field { member: "DeviceName", written: "deviceName", read: "DeviceName", holds: "", map: false }, Field { member: "VirtualName", written: "virtualName", read: "VirtualName", holds: "", map: false }]),
 ("BlockPublicAccessStates", &[Field { member: "InternetGatewayBlockMode", written: "internetGatewayBlockMode", read: "InternetGatewayBlockMode", holds: "", map: false }]),
 ("CapacityReservationSpecification", &[Field { member: "CapacityReservationPreference", written: "CapacityReservationPreference", read: "CapacityReservationPreference", holds: "", map: false }, Field { member: "CapacityReservationTarget", written: "CapacityReservationTarget", read: "CapacityReservationTarget", holds: "CapacityReservationTarget", map: false }]),
@@ -7794,6 +7969,8 @@ use crate::member_names::Field;
 ("DescribeIamInstanceProfileAssociationsOutput", &[Field { member: "IamInstanceProfileAssociations", written: "iamInstanceProfileAssociationSet", read: "IamInstanceProfileAssociationSet", holds: "IamInstanceProfileAssociation", map: false }, Field { member: "NextToken", written: "nextToken", read: "NextToken", holds: "", map: false }]),
 ("DescribeImagesInput", &[Field { member: "ExecutableUsers", written: "ExecutableBy", read: "ExecutableBy", holds: "", map: false }, Field { member: "ImageIds", written: "ImageId", read: "ImageId", holds: "", map: false }, Field { member: "Owners", written: "Owner", read: "Owner", holds: "", map: false }, Field { member: "IncludeDeprecated", written: "IncludeDeprecated", read: "IncludeDeprecated", holds: "", map: false }, Field { member: "IncludeDisabled", written: "IncludeDisabled", read: "IncludeDisabled", holds: "", map: false }, Field { member: "MaxResults", written: "MaxResults", read: "MaxResults", holds: "", map: false }, Field { member: "NextToken", written: "NextToken", read: "NextToken", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }, Field { member: "Filters", written: "Filter", read: "Filter", holds: "Filter", map: false }]),
 ("DescribeImagesOutput", &[Field { member: "NextToken", written: "nextToken", read: "NextToken", holds: "", map: false }, Field { member: "Images", written: "imagesSet", read: "ImagesSet", holds: "Image", map: false }]),
+("DescribeInstanceAttributeInput", &[Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }, Field { member: "InstanceId", written: "instanceId", read: "InstanceId", holds: "", map: false }, Field { member: "Attribute", written: "attribute", read: "Attribute", holds: "", map: false }]),
+("DescribeInstanceAttributeOutput", &[Field { member: "BlockDeviceMappings", written: "blockDeviceMapping", read: "BlockDeviceMapping", holds: "InstanceBlockDeviceMapping", map: false }, Field { member: "DisableApiTermination", written: "disableApiTermination", read: "DisableApiTermination", holds: "AttributeBooleanValue", map: false }, Field { member: "EnaSupport", written: "enaSupport", read: "EnaSupport", holds: "AttributeBooleanValue", map: false }, Field { member: "EnclaveOptions", written: "enclaveOptions", read: "EnclaveOptions", holds: "EnclaveOptions", map: false }, Field { member: "EbsOptimized", written: "ebsOptimized", read: "EbsOptimized", holds: "AttributeBooleanValue", map: false }, Field { member: "InstanceId", written: "instanceId", read: "InstanceId", holds: "", map: false }, Field { member: "InstanceInitiatedShutdownBehavior", written: "instanceInitiatedShutdownBehavior", read: "InstanceInitiatedShutdownBehavior", holds: "AttributeValue", map: false }, Field { member: "InstanceType", written: "instanceType", read: "InstanceType", holds: "AttributeValue", map: false }, Field { member: "KernelId", written: "kernel", read: "Kernel", holds: "AttributeValue", map: false }, Field { member: "ProductCodes", written: "productCodes", read: "ProductCodes", holds: "ProductCode", map: false }, Field { member: "RamdiskId", written: "ramdisk", read: "Ramdisk", holds: "AttributeValue", map: false }, Field { member: "RootDeviceName", written: "rootDeviceName", read: "RootDeviceName", holds: "AttributeValue", map: false }, Field { member: "SourceDestCheck", written: "sourceDestCheck", read: "SourceDestCheck", holds: "AttributeBooleanValue", map: false }, Field { member: "SriovNetSupport", written: "sriovNetSupport", read: "SriovNetSupport", holds: "AttributeValue", map: false }, Field { member: "UserData", written: "userData", read: "UserData", holds: "AttributeValue", map: false }, Field { member: "DisableApiStop", written: "disableApiStop", read: "DisableApiStop", holds: "AttributeBooleanValue", map: false }, Field { member: "Groups", written: "groupSet", read: "GroupSet", holds: "GroupIdentifier", map: false }]),
 ("DescribeInstanceStatusInput", &[Field { member: "InstanceIds", written: "InstanceId", read: "InstanceId", holds: "", map: false }, Field { member: "MaxResults", written: "MaxResults", read: "MaxResults", holds: "", map: false }, Field { member: "NextToken", written: "NextToken", read: "NextToken", holds: "", map: false }, Field { member: "IncludeManagedResources", written: "IncludeManagedResources", read: "IncludeManagedResources", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }, Field { member: "Filters", written: "Filter", read: "Filter", holds: "Filter", map: false }, Field { member: "IncludeAllInstances", written: "includeAllInstances", read: "IncludeAllInstances", holds: "", map: false }]),
 ("DescribeInstanceStatusOutput", &[Field { member: "InstanceStatuses", written: "instanceStatusSet", read: "InstanceStatusSet", holds: "InstanceStatus", map: false }, Field { member: "NextToken", written: "nextToken", read: "NextToken", holds: "", map: false }]),
 ("DescribeInstanceTypesInput", &[Field { member: "DryRun", written: "DryRun", read: "DryRun", holds: "", map: false }, Field { member: "InstanceTypes", written: "InstanceType", read: "InstanceType", holds: "", map: false }, Field { member: "Filters", written: "Filter", read: "Filter", holds: "Filter", map: false }, Field { member: "MaxResults", written: "MaxResults", read: "MaxResults", holds: "", map: false }, Field { member: "NextToken", written: "NextToken", read: "NextToken", holds: "", map: false }, Field { member: "IncludeUnsupportedInRegion", written: "IncludeUnsupportedInRegion", read: "IncludeUnsupportedInRegion", holds: "", map: false }]),
@@ -7834,6 +8011,7 @@ use crate::member_names::Field;
 ("EbsCardInfo", &[Field { member: "EbsCardIndex", written: "ebsCardIndex", read: "EbsCardIndex", holds: "", map: false }, Field { member: "BaselineBandwidthInMbps", written: "baselineBandwidthInMbps", read: "BaselineBandwidthInMbps", holds: "", map: false }, Field { member: "BaselineThroughputInMBps", written: "baselineThroughputInMBps", read: "BaselineThroughputInMBps", holds: "", map: false }, Field { member: "BaselineIops", written: "baselineIops", read: "BaselineIops", holds: "", map: false }, Field { member: "MaximumBandwidthInMbps", written: "maximumBandwidthInMbps", read: "MaximumBandwidthInMbps", holds: "", map: false }, Field { member: "MaximumThroughputInMBps", written: "maximumThroughputInMBps", read: "MaximumThroughputInMBps", holds: "", map: false }, Field { member: "MaximumIops", written: "maximumIops", read: "MaximumIops", holds: "", map: false }]),
 ("EbsInfo", &[Field { member: "EbsOptimizedSupport", written: "ebsOptimizedSupport", read: "EbsOptimizedSupport", holds: "", map: false }, Field { member: "EncryptionSupport", written: "encryptionSupport", read: "EncryptionSupport", holds: "", map: false }, Field { member: "EbsOptimizedInfo", written: "ebsOptimizedInfo", read: "EbsOptimizedInfo", holds: "EbsOptimizedInfo", map: false }, Field { member: "NvmeSupport", written: "nvmeSupport", read: "NvmeSupport", holds: "", map: false }, Field { member: "MaximumEbsAttachments", written: "maximumEbsAttachments", read: "MaximumEbsAttachments", holds: "", map: false }, Field { member: "AttachmentLimitType", written: "attachmentLimitType", read: "AttachmentLimitType", holds: "", map: false }, Field { member: "MaximumEbsCards", written: "maximumEbsCards", read: "MaximumEbsCards", holds: "", map: false }, Field { member: "EbsCards", written: "ebsCardSet", read: "EbsCardSet", holds: "EbsCardInfo", map: false }]),
 ("EbsInstanceBlockDevice", &[Field { member: "AttachTime", written: "attachTime", read: "AttachTime", holds: "", map: false }, Field { member: "DeleteOnTermination", written: "deleteOnTermination", read: "DeleteOnTermination", holds: "", map: false }, Field { member: "Status", written: "status", read: "Status", holds: "", map: false }, Field { member: "VolumeId", written: "volumeId", read: "VolumeId", holds: "", map: false }, Field { member: "AssociatedResource", written: "associatedResource", read: "AssociatedResource", holds: "", map: false }, Field { member: "VolumeOwnerId", written: "volumeOwnerId", read: "VolumeOwnerId", holds: "", map: false }, Field { member: "Operator", written: "operator", read: "Operator", holds: "OperatorResponse", map: false }, Field { member: "EbsCardIndex", written: "ebsCardIndex", read: "EbsCardIndex", holds: "", map: false }]),
+("EbsInstanceBlockDeviceSpecification", &[Field { member: "VolumeId", written: "volumeId", read: "VolumeId", holds: "", map: false }, Field { member: "DeleteOnTermination", written: "deleteOnTermination", read: "DeleteOnTermination", holds: "", map: false }]),
 ("EbsOptimizedInfo", &[Field { member: "BaselineBandwidthInMbps", written: "baselineBandwidthInMbps", read: "BaselineBandwidthInMbps", holds: "", map: false }, Field { member: "BaselineThroughputInMBps", written: "baselineThroughputInMBps", read: "BaselineThroughputInMBps", holds: "", map: false }, Field { member: "BaselineIops", written: "baselineIops", read: "BaselineIops", holds: "", map: false }, Field { member: "MaximumBandwidthInMbps", written: "maximumBandwidthInMbps", read: "MaximumBandwidthInMbps", holds: "", map: false }, Field { member: "MaximumThroughputInMBps", written: "maximumThroughputInMBps", read: "MaximumThroughputInMBps", holds: "", map: false }, Field { member: "MaximumIops", written: "maximumIops", read: "MaximumIops", holds: "", map: false }]),
 ("EbsStatusDetails", &[Field { member: "ImpairedSince", written: "impairedSince", read: "ImpairedSince", holds: "", map: false }, Field { member: "Name", written: "name", read: "Name", holds: "", map: false }, Field { member: "Status", written: "status", read: "Status", holds: "", map: false }]),
 ("EbsStatusSummary", &[Field { member: "Details", written: "details", read: "Details", holds: "EbsStatusDetails", map: false }, Field { member: "Status", written: "status", read: "Status", holds: "", map: false }]),
@@ -7873,6 +8051,7 @@ use crate::member_names::Field;
 ("InstanceAttachmentEnaSrdSpecification", &[Field { member: "EnaSrdEnabled", written: "enaSrdEnabled", read: "EnaSrdEnabled", holds: "", map: false }, Field { member: "EnaSrdUdpSpecification", written: "enaSrdUdpSpecification", read: "EnaSrdUdpSpecification", holds: "InstanceAttachmentEnaSrdUdpSpecification", map: false }]),
 ("InstanceAttachmentEnaSrdUdpSpecification", &[Field { member: "EnaSrdUdpEnabled", written: "enaSrdUdpEnabled", read: "EnaSrdUdpEnabled", holds: "", map: false }]),
 ("InstanceBlockDeviceMapping", &[Field { member: "DeviceName", written: "deviceName", read: "DeviceName", holds: "", map: false }, Field { member: "Ebs", written: "ebs", read: "Ebs", holds: "EbsInstanceBlockDevice", map: false }]),
+("InstanceBlockDeviceMappingSpecification", &[Field { member: "DeviceName", written: "deviceName", read: "DeviceName", holds: "", map: false }, Field { member: "Ebs", written: "ebs", read: "Ebs", holds: "EbsInstanceBlockDeviceSpecification", map: false }, Field { member: "VirtualName", written: "virtualName", read: "VirtualName", holds: "", map: false }, Field { member: "NoDevice", written: "noDevice", read: "NoDevice", holds: "", map: false }]),
 ("InstanceIpv4Prefix", &[Field { member: "Ipv4Prefix", written: "ipv4Prefix", read: "Ipv4Prefix", holds: "", map: false }]),
 ("InstanceIpv6Address", &[Field { member: "Ipv6Address", written: "ipv6Address", read: "Ipv6Address", holds: "", map: false }, Field { member: "IsPrimaryIpv6", written: "isPrimaryIpv6", read: "IsPrimaryIpv6", holds: "", map: false }]),
 ("InstanceIpv6AddressRequest", &[Field { member: "Ipv6Address", written: "Ipv6Address", read: "Ipv6Address", holds: "", map: false }]),
@@ -7967,6 +8146,7 @@ use crate::member_names::Field;
 ("MemoryInfo", &[Field { member: "SizeInMiB", written: "sizeInMiB", read: "SizeInMiB", holds: "", map: false }]),
 ("MemoryMiB", &[Field { member: "Min", written: "min", read: "Min", holds: "", map: false }, Field { member: "Max", written: "max", read: "Max", holds: "", map: false }]),
 ("MemoryMiBRequest", &[Field { member: "Min", written: "Min", read: "Min", holds: "", map: false }, Field { member: "Max", written: "Max", read: "Max", holds: "", map: false }]),
+("ModifyInstanceAttributeInput", &[Field { member: "SourceDestCheck", written: "SourceDestCheck", read: "SourceDestCheck", holds: "AttributeBooleanValue", map: false }, Field { member: "DisableApiStop", written: "DisableApiStop", read: "DisableApiStop", holds: "AttributeBooleanValue", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }, Field { member: "InstanceId", written: "instanceId", read: "InstanceId", holds: "", map: false }, Field { member: "Attribute", written: "attribute", read: "Attribute", holds: "", map: false }, Field { member: "Value", written: "value", read: "Value", holds: "", map: false }, Field { member: "BlockDeviceMappings", written: "blockDeviceMapping", read: "BlockDeviceMapping", holds: "InstanceBlockDeviceMappingSpecification", map: false }, Field { member: "DisableApiTermination", written: "disableApiTermination", read: "DisableApiTermination", holds: "AttributeBooleanValue", map: false }, Field { member: "InstanceType", written: "instanceType", read: "InstanceType", holds: "AttributeValue", map: false }, Field { member: "Kernel", written: "kernel", read: "Kernel", holds: "AttributeValue", map: false }, Field { member: "Ramdisk", written: "ramdisk", read: "Ramdisk", holds: "AttributeValue", map: false }, Field { member: "UserData", written: "userData", read: "UserData", holds: "BlobAttributeValue", map: false }, Field { member: "InstanceInitiatedShutdownBehavior", written: "instanceInitiatedShutdownBehavior", read: "InstanceInitiatedShutdownBehavior", holds: "AttributeValue", map: false }, Field { member: "Groups", written: "GroupId", read: "GroupId", holds: "", map: false }, Field { member: "EbsOptimized", written: "ebsOptimized", read: "EbsOptimized", holds: "AttributeBooleanValue", map: false }, Field { member: "SriovNetSupport", written: "sriovNetSupport", read: "SriovNetSupport", holds: "AttributeValue", map: false }, Field { member: "EnaSupport", written: "enaSupport", read: "EnaSupport", holds: "AttributeBooleanValue", map: false }]),
 ("ModifyInstanceMetadataOptionsInput", &[Field { member: "InstanceId", written: "InstanceId", read: "InstanceId", holds: "", map: false }, Field { member: "HttpTokens", written: "HttpTokens", read: "HttpTokens", holds: "", map: false }, Field { member: "HttpPutResponseHopLimit", written: "HttpPutResponseHopLimit", read: "HttpPutResponseHopLimit", holds: "", map: false }, Field { member: "HttpEndpoint", written: "HttpEndpoint", read: "HttpEndpoint", holds: "", map: false }, Field { member: "DryRun", written: "DryRun", read: "DryRun", holds: "", map: false }, Field { member: "HttpProtocolIpv6", written: "HttpProtocolIpv6", read: "HttpProtocolIpv6", holds: "", map: false }, Field { member: "InstanceMetadataTags", written: "InstanceMetadataTags", read: "InstanceMetadataTags", holds: "", map: false }]),
 ("ModifyInstanceMetadataOptionsOutput", &[Field { member: "InstanceId", written: "instanceId", read: "InstanceId", holds: "", map: false }, Field { member: "InstanceMetadataOptions", written: "instanceMetadataOptions", read: "InstanceMetadataOptions", holds: "InstanceMetadataOptionsResponse", map: false }]),
 ("ModifyLaunchTemplateInput", &[Field { member: "DryRun", written: "DryRun", read: "DryRun", holds: "", map: false }, Field { member: "ClientToken", written: "ClientToken", read: "ClientToken", holds: "", map: false }, Field { member: "LaunchTemplateId", written: "LaunchTemplateId", read: "LaunchTemplateId", holds: "", map: false }, Field { member: "LaunchTemplateName", written: "LaunchTemplateName", read: "LaunchTemplateName", holds: "", map: false }, Field { member: "DefaultVersion", written: "SetDefaultVersion", read: "SetDefaultVersion", holds: "", map: false }]),

@@ -1109,3 +1109,154 @@ async fn process_mode_skips_an_address_another_program_listens_on() {
     let (_, third) = launch(&ec2, None).await;
     assert_eq!(third, next.to_string(), "a freed address is used again");
 }
+
+/// The instance's `attribute`, as DescribeInstanceAttribute answers it.
+async fn attribute(
+    ec2: &Client,
+    id: &str,
+    attribute: aws_sdk_ec2::types::InstanceAttributeName,
+) -> aws_sdk_ec2::operation::describe_instance_attribute::DescribeInstanceAttributeOutput {
+    ec2.describe_instance_attribute()
+        .instance_id(id)
+        .attribute(attribute)
+        .send()
+        .await
+        .expect("DescribeInstanceAttribute")
+}
+
+/// Attributes read and changed one at a time: protections that refuse the
+/// calls they guard, security groups replaced, and the instance type and
+/// user data changed while stopped, which the next start boots with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instance_attributes_are_read_and_changed() {
+    use aws_sdk_ec2::types::{AttributeBooleanValue, AttributeValue, InstanceAttributeName as A};
+
+    let ballast = start();
+    let ec2 = ballast.ec2();
+    let (id, _) = launch(&ec2, Some("#!/bin/bash\necho first\n")).await;
+    wait_state(&ec2, &id, InstanceStateName::Running).await;
+
+    let groups = attribute(&ec2, &id, A::GroupSet).await;
+    assert_eq!(groups.groups().len(), 1, "{groups:?}");
+    assert_eq!(
+        attribute(&ec2, &id, A::InstanceType)
+            .await
+            .instance_type()
+            .and_then(|v| v.value()),
+        Some("t3.micro")
+    );
+    assert_eq!(
+        attribute(&ec2, &id, A::DisableApiTermination)
+            .await
+            .disable_api_termination()
+            .and_then(|v| v.value()),
+        Some(false)
+    );
+    let vpc = ec2.describe_vpcs().send().await.unwrap().vpcs()[0]
+        .vpc_id()
+        .unwrap()
+        .to_owned();
+    let web = ec2
+        .create_security_group()
+        .group_name("web")
+        .description("web servers")
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .unwrap()
+        .group_id()
+        .unwrap()
+        .to_owned();
+    ec2.modify_instance_attribute()
+        .instance_id(&id)
+        .groups(&web)
+        .send()
+        .await
+        .expect("ModifyInstanceAttribute groups");
+    let groups = attribute(&ec2, &id, A::GroupSet).await;
+    assert_eq!(groups.groups()[0].group_id(), Some(web.as_str()));
+
+    ec2.modify_instance_attribute()
+        .instance_id(&id)
+        .disable_api_termination(AttributeBooleanValue::builder().value(true).build())
+        .send()
+        .await
+        .expect("termination protection on");
+    let refused = ec2
+        .terminate_instances()
+        .instance_ids(&id)
+        .send()
+        .await
+        .expect_err("protected");
+    assert_eq!(error_code(&refused), "OperationNotPermitted");
+    let refused = ec2
+        .modify_instance_attribute()
+        .instance_id(&id)
+        .instance_type(AttributeValue::builder().value("t3.large").build())
+        .send()
+        .await
+        .expect_err("the type changes only while stopped");
+    assert_eq!(error_code(&refused), "IncorrectInstanceState");
+    let refused = ec2
+        .modify_instance_attribute()
+        .instance_id(&id)
+        .source_dest_check(AttributeBooleanValue::builder().value(false).build())
+        .ebs_optimized(AttributeBooleanValue::builder().value(true).build())
+        .send()
+        .await
+        .expect_err("one attribute a call");
+    assert_eq!(error_code(&refused), "InvalidParameterCombination");
+
+    ec2.stop_instances().instance_ids(&id).send().await.unwrap();
+    wait_state(&ec2, &id, InstanceStateName::Stopped).await;
+    ec2.modify_instance_attribute()
+        .instance_id(&id)
+        .instance_type(AttributeValue::builder().value("t3.large").build())
+        .send()
+        .await
+        .expect("the type changes while stopped");
+    ec2.modify_instance_attribute()
+        .instance_id(&id)
+        .user_data(
+            aws_sdk_ec2::types::SecureBlobAttributeValue::builder()
+                .value(aws_sdk_ec2::primitives::Blob::new(
+                    "#!/bin/bash\necho second\n",
+                ))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("user data changes while stopped");
+    let data = attribute(&ec2, &id, A::UserData).await;
+    assert_eq!(
+        data.user_data().and_then(|v| v.value()),
+        Some(encoded("#!/bin/bash\necho second\n").as_str())
+    );
+    ec2.start_instances()
+        .instance_ids(&id)
+        .send()
+        .await
+        .unwrap();
+    wait_state(&ec2, &id, InstanceStateName::Running).await;
+    let described = ec2
+        .describe_instances()
+        .instance_ids(&id)
+        .send()
+        .await
+        .unwrap();
+    let instance = &described.reservations()[0].instances()[0];
+    assert_eq!(instance.instance_type(), Some(&InstanceType::T3Large));
+
+    ec2.modify_instance_attribute()
+        .instance_id(&id)
+        .attribute(A::DisableApiTermination)
+        .value("false")
+        .send()
+        .await
+        .expect("the Attribute/Value form");
+    ec2.terminate_instances()
+        .instance_ids(&id)
+        .send()
+        .await
+        .expect("no longer protected");
+}

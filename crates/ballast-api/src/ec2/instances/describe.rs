@@ -50,9 +50,21 @@ impl Listed {
             let mut shown = view(state, &self.instance, self.tags.clone());
             shown.block_device_mappings = Some(crate::ec2::volumes::block_devices(&self.volumes));
             if let Some(ip) = self.public_ip {
+                let public_dns_name = ec2::address::public_dns_name(ip, &state.scope.region);
                 shown.public_ip_address = Some(ip.to_string());
-                shown.public_dns_name =
-                    Some(ec2::address::public_dns_name(ip, &state.scope.region));
+                shown.public_dns_name = Some(public_dns_name.clone());
+                let association = wire::InstanceNetworkInterfaceAssociation {
+                    public_ip: Some(ip.to_string()),
+                    public_dns_name: Some(public_dns_name),
+                    ip_owner_id: Some("amazon".to_owned()),
+                    ..Default::default()
+                };
+                for interface in shown.network_interfaces.iter_mut().flatten() {
+                    interface.association = Some(association.clone());
+                    for address in interface.private_ip_addresses.iter_mut().flatten() {
+                        address.association = Some(association.clone());
+                    }
+                }
             }
             shown
         })

@@ -5,11 +5,13 @@
 //! fleet (`ballast-fleet`) boots and stops processes and completes the
 //! transitions only the world can complete.
 
+mod attributes;
 mod describe;
 mod launch;
 mod lifecycle;
 mod profiles;
 
+pub(super) use attributes::{describe as describe_attribute, modify as modify_attribute};
 pub(crate) use describe::Listing;
 pub(super) use describe::{console_output, describe, describe_status};
 pub(super) use launch::run;
@@ -95,6 +97,67 @@ pub(super) fn zone_id(state: &ApiState, zone: &str) -> String {
 }
 
 /// An instance as Describe and RunInstances show it.
+/// The instance's one network interface, as EC2 lists every VPC
+/// instance's primary interface (`eni-` and the instance id's digits,
+/// which Elastic IPs name too). Its public address, when it has one, is
+/// added where that is known.
+fn primary_interface(state: &ApiState, instance: &Instance) -> wire::InstanceNetworkInterface {
+    let digits = instance.id.trim_start_matches("i-");
+    let private_dns_name = instance.private_dns_name(&state.scope.region);
+    let private_ip = instance.private_ip.to_string();
+    wire::InstanceNetworkInterface {
+        network_interface_id: Some(ec2::address::interface_id(&instance.id)),
+        attachment: Some(wire::InstanceNetworkInterfaceAttachment {
+            attach_time: Some(Timestamp::from_millis(instance.launch_millis)),
+            attachment_id: Some(format!("eni-attach-{digits}")),
+            delete_on_termination: Some(true),
+            device_index: Some(0),
+            network_card_index: Some(0),
+            status: Some("attached".into()),
+            ..Default::default()
+        }),
+        description: Some(String::new()),
+        groups: Some(
+            instance
+                .security_groups
+                .iter()
+                .map(|g| wire::GroupIdentifier {
+                    group_id: Some(g.id.clone()),
+                    group_name: Some(g.name.clone()),
+                })
+                .collect(),
+        ),
+        mac_address: Some(mac_address(digits)),
+        owner_id: Some(state.scope.account.clone()),
+        private_dns_name: Some(private_dns_name.clone()),
+        private_ip_address: Some(private_ip.clone()),
+        private_ip_addresses: Some(vec![wire::InstancePrivateIpAddress {
+            primary: Some(true),
+            private_dns_name: Some(private_dns_name),
+            private_ip_address: Some(private_ip),
+            association: None,
+        }]),
+        source_dest_check: Some(instance.source_dest_check),
+        status: Some("in-use".into()),
+        subnet_id: Some(instance.subnet_id.clone()),
+        vpc_id: Some(instance.vpc_id.clone()),
+        interface_type: Some("interface".into()),
+        ..Default::default()
+    }
+}
+
+/// A locally administered MAC address (`02:…`) from the instance id's
+/// last hex digits, stable for the instance.
+fn mac_address(digits: &str) -> String {
+    let tail: Vec<char> = digits.chars().rev().take(10).collect();
+    let mut octets = vec!["02".to_owned()];
+    for pair in tail.chunks(2).rev() {
+        let pair: String = pair.iter().rev().collect();
+        octets.push(format!("{pair:0>2}"));
+    }
+    octets.join(":")
+}
+
 fn view(state: &ApiState, instance: &Instance, tags: Vec<(String, String)>) -> wire::Instance {
     let image = ec2::images::find(&instance.image_id);
     wire::Instance {
@@ -131,9 +194,10 @@ fn view(state: &ApiState, instance: &Instance, tags: Vec<(String, String)>) -> w
             arn: Some(p.profile_arn.clone()),
             id: Some(p.profile_id.clone()),
         }),
-        ebs_optimized: Some(false),
-        ena_support: Some(true),
-        source_dest_check: Some(true),
+        network_interfaces: Some(vec![primary_interface(state, instance)]),
+        ebs_optimized: Some(instance.ebs_optimized),
+        ena_support: Some(instance.ena_support),
+        source_dest_check: Some(instance.source_dest_check),
         security_groups: Some(
             instance
                 .security_groups
