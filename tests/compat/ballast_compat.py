@@ -297,6 +297,30 @@ class ServerFactory:
 # --------------------------------------------------------------------------- helpers
 
 
+def ansible_playbook(endpoint: str, tmp_path: Path, playbook: str, **extra_vars) -> str:
+    """Runs `playbook` (YAML text) on localhost with the amazon.aws collection
+    against Ballast, as a playbook author would; returns its output and fails
+    the test if the play fails."""
+    collections = os.environ.get("ANSIBLE_COLLECTIONS_PATH") or str(REPO / "target" / "ansible-collections")
+    installer = REPO / "examples" / "ansible-rolling-deploy" / "install-collection.sh"
+    subprocess.run([str(installer), sys.executable, collections], check=True, timeout=300)
+    env = {
+        **AwsCli(endpoint, tmp_path / "aws-home").env,
+        "ANSIBLE_COLLECTIONS_PATH": collections,
+        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-local"),
+        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+        "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
+    }
+    path = tmp_path / "playbook.yml"
+    path.write_text(playbook)
+    args = [str(Path(sys.executable).parent / "ansible-playbook"), str(path), "-i", "localhost,"]
+    for key, value in extra_vars.items():
+        args += ["-e", f"{key}={value}"]
+    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    return done.stdout
+
+
 def parameter(ssm, name):
     """An SSM parameter's value, or None when there is none."""
     try:

@@ -6,18 +6,12 @@ decide); a third turns termination protection on (it reads and then
 modifies `disableApiTermination`). What each run leaves is read back with
 boto3 and the AWS CLI."""
 
-import os
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 
-from ballast_compat import REPO, AwsCli, error_code, make_client
-
-EXAMPLE = REPO / "examples" / "ansible-rolling-deploy"
+from ballast_compat import AwsCli, ansible_playbook, error_code, make_client
 
 PLAYBOOK = textwrap.dedent(
     """\
@@ -43,44 +37,26 @@ PLAYBOOK = textwrap.dedent(
 )
 
 
-def run(env, tmp_path, **extra) -> bool:
+def run(endpoint, tmp_path, **extra) -> bool:
     """Runs the playbook; whether the task reported a change."""
-    playbook = tmp_path / "instance.yml"
-    playbook.write_text(PLAYBOOK)
     out = tmp_path / "changed"
-    args = [str(Path(sys.executable).parent / "ansible-playbook"), str(playbook), "-i", "localhost,",
-            "-e", f"out={out}"]
-    for key, value in extra.items():
-        args += ["-e", f"{key}={value}"]
-    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    ansible_playbook(endpoint, tmp_path, PLAYBOOK, out=out, **extra)
     return out.read_text().strip() == "True"
 
 
 def test_a_playbook_launches_finds_and_protects_an_instance(endpoint, tmp_path, uid):
-    collections = os.environ.get("ANSIBLE_COLLECTIONS_PATH") or str(REPO / "target" / "ansible-collections")
-    subprocess.run(
-        [str(EXAMPLE / "install-collection.sh"), sys.executable, collections], check=True, timeout=300
-    )
     cli = AwsCli(endpoint, tmp_path / "aws-home")
-    env = {
-        **cli.env,
-        "ANSIBLE_COLLECTIONS_PATH": collections,
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-local"),
-        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
-        "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
-    }
     ec2 = make_client("ec2", endpoint)
     name = f"ansible-{uid}"
 
-    assert run(env, tmp_path, name=name, protected="false")
+    assert run(endpoint, tmp_path, name=name, protected="false")
     found = ec2.describe_instances(Filters=[{"Name": "tag:Name", "Values": [name]}])["Reservations"]
     (instance,) = [i for r in found for i in r["Instances"]]
     assert instance["State"]["Name"] == "running"
     assert [g["GroupName"] for g in instance["SecurityGroups"]] == ["default"]
 
-    assert not run(env, tmp_path, name=name, protected="false"), "the second run changes nothing"
-    assert run(env, tmp_path, name=name, protected="true")
+    assert not run(endpoint, tmp_path, name=name, protected="false"), "the second run changes nothing"
+    assert run(endpoint, tmp_path, name=name, protected="true")
     rc, out, err = cli(
         "ec2", "describe-instance-attribute", "--instance-id", instance["InstanceId"],
         "--attribute", "disableApiTermination",

@@ -6,12 +6,11 @@ use ballast_core::ec2::instance::GroupRef;
 use ballast_core::ec2::{self, Error as Rule};
 use ballast_model::ec2::{
     AttributeBooleanValue, AttributeValue, DescribeInstanceAttributeInput,
-    DescribeInstanceAttributeOutput, GroupIdentifier, InstanceAttributeName,
-    ModifyInstanceAttributeInput,
+    DescribeInstanceAttributeOutput, InstanceAttributeName, ModifyInstanceAttributeInput,
 };
 use ballast_store::Tx;
 
-use super::{Error, one};
+use super::{Error, group_identifiers, one};
 use crate::ApiState;
 use crate::ec2::dry_run;
 
@@ -63,18 +62,7 @@ pub(crate) fn describe(
         }
         Name::ProductCodes => out.product_codes = Some(Vec::new()),
         Name::SourceDestCheck => out.source_dest_check = flag(instance.source_dest_check),
-        Name::GroupSet => {
-            out.groups = Some(
-                instance
-                    .security_groups
-                    .iter()
-                    .map(|g| GroupIdentifier {
-                        group_id: Some(g.id.clone()),
-                        group_name: Some(g.name.clone()),
-                    })
-                    .collect(),
-            );
-        }
+        Name::GroupSet => out.groups = Some(group_identifiers(&instance.security_groups)),
         Name::EbsOptimized => out.ebs_optimized = flag(instance.ebs_optimized),
         Name::EnaSupport => out.ena_support = flag(instance.ena_support),
         // Paravirtual kernels, SR-IOV and enclaves do not exist here: the

@@ -18,7 +18,7 @@ pub(super) use launch::run;
 pub(super) use lifecycle::{modify_metadata_options, reboot, start, stop, terminate};
 pub(super) use profiles::{associate, describe_associations, disassociate, replace};
 
-use ballast_core::ec2::instance::{Instance, InstanceState, MetadataOptions};
+use ballast_core::ec2::instance::{GroupRef, Instance, InstanceState, MetadataOptions};
 use ballast_core::ec2::{self, Error as Rule};
 use ballast_model::ec2 as wire;
 use ballast_store::Tx;
@@ -117,16 +117,7 @@ fn primary_interface(state: &ApiState, instance: &Instance) -> wire::InstanceNet
             ..Default::default()
         }),
         description: Some(String::new()),
-        groups: Some(
-            instance
-                .security_groups
-                .iter()
-                .map(|g| wire::GroupIdentifier {
-                    group_id: Some(g.id.clone()),
-                    group_name: Some(g.name.clone()),
-                })
-                .collect(),
-        ),
+        groups: Some(group_identifiers(&instance.security_groups)),
         mac_address: Some(mac_address(digits)),
         owner_id: Some(state.scope.account.clone()),
         private_dns_name: Some(private_dns_name.clone()),
@@ -144,6 +135,17 @@ fn primary_interface(state: &ApiState, instance: &Instance) -> wire::InstanceNet
         interface_type: Some("interface".into()),
         ..Default::default()
     }
+}
+
+/// An instance's security groups as EC2 shows them.
+fn group_identifiers(groups: &[GroupRef]) -> Vec<wire::GroupIdentifier> {
+    groups
+        .iter()
+        .map(|g| wire::GroupIdentifier {
+            group_id: Some(g.id.clone()),
+            group_name: Some(g.name.clone()),
+        })
+        .collect()
 }
 
 /// A locally administered MAC address (`02:…`) from the instance id's
@@ -198,16 +200,7 @@ fn view(state: &ApiState, instance: &Instance, tags: Vec<(String, String)>) -> w
         ebs_optimized: Some(instance.ebs_optimized),
         ena_support: Some(instance.ena_support),
         source_dest_check: Some(instance.source_dest_check),
-        security_groups: Some(
-            instance
-                .security_groups
-                .iter()
-                .map(|g| wire::GroupIdentifier {
-                    group_id: Some(g.id.clone()),
-                    group_name: Some(g.name.clone()),
-                })
-                .collect(),
-        ),
+        security_groups: Some(group_identifiers(&instance.security_groups)),
         state_reason: instance.state_reason.as_ref().map(|r| wire::StateReason {
             code: Some(r.code.clone()),
             message: Some(r.message.clone()),
