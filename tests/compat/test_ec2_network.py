@@ -64,6 +64,23 @@ def test_cli_network(aws):
     assert len(out["Subnets"]) == 3
     rc, out, err = aws("ec2", "describe-vpcs", "--vpc-ids", "vpc-0123456789abcdef0")
     assert rc != 0 and "InvalidVpcID.NotFound" in err
+    rc, out, err = aws("ec2", "describe-vpc-attribute", "--vpc-id", VPC, "--attribute", "enableDnsHostnames")
+    assert rc == 0, err
+    assert out == {"VpcId": VPC, "EnableDnsHostnames": {"Value": True}}
+    rc, out, err = aws("ec2", "describe-vpc-attribute", "--vpc-id", "vpc-0123456789abcdef0",
+                       "--attribute", "enableDnsSupport")
+    assert rc != 0 and "InvalidVpcID.NotFound" in err
+
+
+def test_vpc_attributes_and_the_legacy_is_default_filter(ec2):
+    """What Ansible's ec2_vpc_net_info and ec2_instance ask of the default VPC."""
+    assert [v["VpcId"] for v in ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"]] == [VPC]
+    support = ec2.describe_vpc_attribute(VpcId=VPC, Attribute="enableDnsSupport")
+    assert support["EnableDnsSupport"] == {"Value": True}
+    metrics = ec2.describe_vpc_attribute(VpcId=VPC, Attribute="enableNetworkAddressUsageMetrics")
+    assert metrics["EnableNetworkAddressUsageMetrics"] == {"Value": False}
+    expect_error("InvalidVpcID.NotFound", ec2.describe_vpc_attribute, VpcId="vpc-0123456789abcdef0",
+                 Attribute="enableDnsSupport")
 
 
 # --------------------------------------------------------------------------- security groups

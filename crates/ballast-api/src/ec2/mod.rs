@@ -36,6 +36,7 @@ routes! {
         DescribeRegions => call(ctx, request, |i| network::describe_regions(state, i)),
         DescribeAvailabilityZones => call(ctx, request, |i| network::describe_zones(state, i)),
         DescribeVpcs => call(ctx, request, |i| network::describe_vpcs(state, i)),
+        DescribeVpcAttribute => call(ctx, request, |i| network::describe_vpc_attribute(state, i)),
         DescribeSubnets => call(ctx, request, |i| network::describe_subnets(state, i)),
         DescribeSecurityGroups => call(ctx, request, |i| security_groups::describe(state, i)),
         CreateSecurityGroup => call(ctx, request, |i| security_groups::create(state, i)),

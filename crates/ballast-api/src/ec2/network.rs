@@ -10,10 +10,11 @@ use ballast_core::network::{
 use ballast_core::paging::page;
 
 use ballast_model::ec2::{
-    AvailabilityZone, DescribeAvailabilityZonesInput, DescribeAvailabilityZonesOutput,
-    DescribeRegionsInput, DescribeRegionsOutput, DescribeSubnetsInput, DescribeSubnetsOutput,
-    DescribeVpcsInput, DescribeVpcsOutput, Region, Subnet, Vpc, VpcCidrBlockAssociation,
-    VpcCidrBlockState,
+    AttributeBooleanValue, AvailabilityZone, DescribeAvailabilityZonesInput,
+    DescribeAvailabilityZonesOutput, DescribeRegionsInput, DescribeRegionsOutput,
+    DescribeSubnetsInput, DescribeSubnetsOutput, DescribeVpcAttributeInput,
+    DescribeVpcAttributeOutput, DescribeVpcsInput, DescribeVpcsOutput, Region, Subnet, Vpc,
+    VpcAttributeName, VpcCidrBlockAssociation, VpcCidrBlockState,
 };
 
 use super::{Error, describe_page, dry_run, filters};
@@ -128,6 +129,41 @@ fn select_page<T: filter::Filterable>(
         Ok(out)
     })?;
     Ok(page(selected, |(item, _)| id(item), after.as_deref(), size))
+}
+
+/// DescribeVpcAttribute: the default VPC's DNS settings, as EC2 sets them
+/// for a default VPC (support and hostnames on, usage metrics off).
+pub(super) fn describe_vpc_attribute(
+    state: &ApiState,
+    input: DescribeVpcAttributeInput,
+) -> Result<DescribeVpcAttributeOutput, Error> {
+    if !net::vpcs(&state.scope.account)
+        .iter()
+        .any(|vpc| vpc.id == input.vpc_id)
+    {
+        return Err(Rule::VpcNotFound(input.vpc_id).into());
+    }
+    dry_run(input.dry_run)?;
+    let on = |value: bool| Some(AttributeBooleanValue { value: Some(value) });
+    let mut out = DescribeVpcAttributeOutput {
+        vpc_id: Some(input.vpc_id),
+        ..DescribeVpcAttributeOutput::default()
+    };
+    match input.attribute {
+        VpcAttributeName::EnableDnsSupport => out.enable_dns_support = on(true),
+        VpcAttributeName::EnableDnsHostnames => out.enable_dns_hostnames = on(true),
+        VpcAttributeName::EnableNetworkAddressUsageMetrics => {
+            out.enable_network_address_usage_metrics = on(false);
+        }
+        other => {
+            return Err(Rule::InvalidParameterValue(format!(
+                "Value ({}) for parameter attribute is invalid. Unknown attribute.",
+                other.as_str()
+            ))
+            .into());
+        }
+    }
+    Ok(out)
 }
 
 pub(super) fn describe_vpcs(

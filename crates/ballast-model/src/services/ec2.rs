@@ -16,6 +16,7 @@ pub const OPERATIONS: &[&str] = &[
     "DescribeRegions",
     "DescribeAvailabilityZones",
     "DescribeVpcs",
+    "DescribeVpcAttribute",
     "DescribeSubnets",
     "DescribeSecurityGroups",
     "CreateSecurityGroup",
@@ -1778,6 +1779,32 @@ crate::structure! {
         next_token?: String = "nextToken" | "NextToken";
         /// Information about the volumes.
         volumes?: Vec<CreateVolumeOutput> = "volumeSet" | "VolumeSet";
+    }
+}
+
+crate::structure! {
+    DescribeVpcAttributeInput {
+        /// The VPC attribute.
+        attribute: VpcAttributeName = "Attribute", "attribute";
+        /// The ID of the VPC.
+        vpc_id: String = "VpcId", "vpcId";
+        /// Checks whether you have the required permissions for the action, without actually making the request, and provides an error response.
+        dry_run?: bool = "dryRun" | "DryRun", "dryRun";
+    }
+    input "DescribeVpcAttributeRequest" |this, at, out| {}
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeVpcAttributeOutput {
+        /// Indicates whether the instances launched in the VPC get DNS hostnames.
+        enable_dns_hostnames?: AttributeBooleanValue = "enableDnsHostnames" | "EnableDnsHostnames";
+        /// Indicates whether DNS resolution is enabled for the VPC.
+        enable_dns_support?: AttributeBooleanValue = "enableDnsSupport" | "EnableDnsSupport";
+        /// Indicates whether Network Address Usage metrics are enabled for your VPC.
+        enable_network_address_usage_metrics?: AttributeBooleanValue = "enableNetworkAddressUsageMetrics" | "EnableNetworkAddressUsageMetrics";
+        /// The ID of the VPC.
+        vpc_id?: String = "vpcId" | "VpcId";
     }
 }
 
@@ -7738,6 +7765,14 @@ crate::structure! {
     }
 }
 
+crate::model_enum! {
+    VpcAttributeName {
+        EnableDnsSupport = "enableDnsSupport",
+        EnableDnsHostnames = "enableDnsHostnames",
+        EnableNetworkAddressUsageMetrics = "enableNetworkAddressUsageMetrics",
+    }
+}
+
 crate::structure! {
     /// Describes an IPv4 CIDR block associated with a VPC.
     #[derive(Default)]
@@ -7999,6 +8034,8 @@ use crate::member_names::Field;
 ("DescribeVolumesModificationsInput", &[Field { member: "DryRun", written: "DryRun", read: "DryRun", holds: "", map: false }, Field { member: "VolumeIds", written: "VolumeId", read: "VolumeId", holds: "", map: false }, Field { member: "Filters", written: "Filter", read: "Filter", holds: "Filter", map: false }, Field { member: "NextToken", written: "NextToken", read: "NextToken", holds: "", map: false }, Field { member: "MaxResults", written: "MaxResults", read: "MaxResults", holds: "", map: false }]),
 ("DescribeVolumesModificationsOutput", &[Field { member: "NextToken", written: "nextToken", read: "NextToken", holds: "", map: false }, Field { member: "VolumesModifications", written: "volumeModificationSet", read: "VolumeModificationSet", holds: "VolumeModification", map: false }]),
 ("DescribeVolumesOutput", &[Field { member: "NextToken", written: "nextToken", read: "NextToken", holds: "", map: false }, Field { member: "Volumes", written: "volumeSet", read: "VolumeSet", holds: "CreateVolumeOutput", map: false }]),
+("DescribeVpcAttributeInput", &[Field { member: "Attribute", written: "Attribute", read: "Attribute", holds: "", map: false }, Field { member: "VpcId", written: "VpcId", read: "VpcId", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }]),
+("DescribeVpcAttributeOutput", &[Field { member: "EnableDnsHostnames", written: "enableDnsHostnames", read: "EnableDnsHostnames", holds: "AttributeBooleanValue", map: false }, Field { member: "EnableDnsSupport", written: "enableDnsSupport", read: "EnableDnsSupport", holds: "AttributeBooleanValue", map: false }, Field { member: "EnableNetworkAddressUsageMetrics", written: "enableNetworkAddressUsageMetrics", read: "EnableNetworkAddressUsageMetrics", holds: "AttributeBooleanValue", map: false }, Field { member: "VpcId", written: "vpcId", read: "VpcId", holds: "", map: false }]),
 ("DescribeVpcsInput", &[Field { member: "Filters", written: "Filter", read: "Filter", holds: "Filter", map: false }, Field { member: "VpcIds", written: "VpcId", read: "VpcId", holds: "", map: false }, Field { member: "NextToken", written: "NextToken", read: "NextToken", holds: "", map: false }, Field { member: "MaxResults", written: "MaxResults", read: "MaxResults", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }]),
 ("DescribeVpcsOutput", &[Field { member: "NextToken", written: "nextToken", read: "NextToken", holds: "", map: false }, Field { member: "Vpcs", written: "vpcSet", read: "VpcSet", holds: "Vpc", map: false }]),
 ("DetachVolumeInput", &[Field { member: "Device", written: "Device", read: "Device", holds: "", map: false }, Field { member: "Force", written: "Force", read: "Force", holds: "", map: false }, Field { member: "InstanceId", written: "InstanceId", read: "InstanceId", holds: "", map: false }, Field { member: "VolumeId", written: "VolumeId", read: "VolumeId", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }]),

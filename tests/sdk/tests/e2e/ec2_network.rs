@@ -108,6 +108,25 @@ async fn default_vpc_and_subnets() {
     assert_eq!(vpc.vpc_id(), Some(VPC));
     assert_eq!(vpc.cidr_block(), Some("172.31.0.0/16"));
     assert_eq!(vpc.is_default(), Some(true));
+    let dns = ec2
+        .describe_vpc_attribute()
+        .vpc_id(VPC)
+        .attribute(aws_sdk_ec2::types::VpcAttributeName::EnableDnsHostnames)
+        .send()
+        .await
+        .expect("DescribeVpcAttribute");
+    assert_eq!(
+        dns.enable_dns_hostnames().and_then(|v| v.value()),
+        Some(true)
+    );
+    let missing = ec2
+        .describe_vpc_attribute()
+        .vpc_id("vpc-0123456789abcdef0")
+        .attribute(aws_sdk_ec2::types::VpcAttributeName::EnableDnsSupport)
+        .send()
+        .await
+        .expect_err("no such VPC");
+    assert_eq!(error_code(&missing), "InvalidVpcID.NotFound");
     assert_eq!(vpc.state().map(|s| s.as_str()), Some("available"));
     for f in [filter("vpc-id", &[VPC]), filter("state", &["available"])] {
         let out = ec2.describe_vpcs().filters(f).send().await.unwrap();
