@@ -217,13 +217,26 @@ def make_client(
         aws_session_token=session_token,
         region_name=REGION,
     )
-    config = Config(
+    return session.client(service, endpoint_url=endpoint, config=_config(validate))
+
+
+def make_resource(service: str, endpoint: str):
+    """A boto3 resource (the object layer AWS's Python examples use, e.g.
+    `iam.Group(name).users.all()`) pointed at Ballast with the default
+    credentials."""
+    session = boto3.session.Session(
+        aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, region_name=REGION
+    )
+    return session.resource(service, endpoint_url=endpoint, config=_config(True))
+
+
+def _config(validate: bool) -> Config:
+    return Config(
         retries={"mode": "standard", "total_max_attempts": 1},
         connect_timeout=5,
         read_timeout=60,
         parameter_validation=validate,
     )
-    return session.client(service, endpoint_url=endpoint, config=config)
 
 
 def aws_cli_path() -> str:

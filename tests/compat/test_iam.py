@@ -11,7 +11,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from ballast_compat import error_code, http_status, make_client
+from ballast_compat import error_code, http_status, make_client, make_resource
 
 ACCOUNT = "000000000000"
 
@@ -544,3 +544,94 @@ def test_users_and_access_keys_cli(aws, endpoint, uid):
     assert rc == 0, err
     rc, _, err = aws("iam", "get-user", "--user-name", name)
     assert rc != 0 and "NoSuchEntity" in err, err
+
+
+def test_groups_boto3(iam, endpoint, uid):
+    group, user = f"deployers-{uid}", f"member-{uid}"
+    created = iam.create_group(GroupName=group, Path="/ci/")["Group"]
+    assert created["Arn"] == f"arn:aws:iam::{ACCOUNT}:group/ci/{group}"
+    assert created["GroupId"].startswith("AGPA")
+    expect_error("EntityAlreadyExists", 409, iam.create_group, GroupName=group.upper())
+    assert group in [g["GroupName"] for g in iam.list_groups(PathPrefix="/ci/")["Groups"]]
+
+    iam.create_user(UserName=user)
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    ssm_as_user = make_client("ssm", endpoint, access_key=key["AccessKeyId"], secret_key=key["SecretAccessKey"])
+    make_client("ssm", endpoint).put_parameter(Name=f"/app/{uid}-group", Value="hi", Type="String")
+    with pytest.raises(ClientError) as refused:
+        ssm_as_user.get_parameter(Name=f"/app/{uid}-group")
+    assert error_code(refused.value) == "AccessDeniedException"
+
+    iam.put_group_policy(GroupName=group, PolicyName="read-app", PolicyDocument=READ_APP)
+    iam.attach_group_policy(GroupName=group, PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+    iam.add_user_to_group(GroupName=group, UserName=user)
+    assert ssm_as_user.get_parameter(Name=f"/app/{uid}-group")["Parameter"]["Value"] == "hi"
+    got = iam.get_group(GroupName=group)
+    assert got["Group"]["GroupName"] == group and [u["UserName"] for u in got["Users"]] == [user]
+    assert [g["GroupName"] for g in iam.list_groups_for_user(UserName=user)["Groups"]] == [group]
+    assert iam.list_group_policies(GroupName=group)["PolicyNames"] == ["read-app"]
+    document = iam.get_group_policy(GroupName=group, PolicyName="read-app")["PolicyDocument"]
+    assert document["Statement"][0]["Action"] == "ssm:GetParameter"
+    assert [p["PolicyName"] for p in iam.list_attached_group_policies(GroupName=group)["AttachedPolicies"]] == [
+        "IAMReadOnlyAccess"
+    ]
+    # boto3's resource layer walks the same operations.
+    members = [u.name for u in make_resource("iam", endpoint).Group(group).users.all()]
+    assert members == [user]
+
+    expect_error("DeleteConflict", 409, iam.delete_group, GroupName=group)
+    expect_error("DeleteConflict", 409, iam.delete_user, UserName=user)
+    iam.remove_user_from_group(GroupName=group, UserName=user)
+    with pytest.raises(ClientError) as refused:
+        ssm_as_user.get_parameter(Name=f"/app/{uid}-group")
+    assert error_code(refused.value) == "AccessDeniedException"
+    iam.delete_group_policy(GroupName=group, PolicyName="read-app")
+    expect_error("NoSuchEntity", 404, iam.get_group_policy, GroupName=group, PolicyName="read-app")
+    iam.detach_group_policy(GroupName=group, PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+    iam.delete_group(GroupName=group)
+    expect_error("NoSuchEntity", 404, iam.get_group, GroupName=group)
+    iam.delete_access_key(UserName=user, AccessKeyId=key["AccessKeyId"])
+    iam.delete_user(UserName=user)
+
+
+def test_groups_cli(aws, uid):
+    group, user = f"cli-group-{uid}", f"cli-member-{uid}"
+    rc, out, err = aws("iam", "create-group", "--group-name", group)
+    assert rc == 0 and out["Group"]["GroupName"] == group, err
+    rc, _, err = aws("iam", "create-user", "--user-name", user)
+    assert rc == 0, err
+    rc, _, err = aws("iam", "add-user-to-group", "--group-name", group, "--user-name", user)
+    assert rc == 0, err
+    rc, out, err = aws("iam", "get-group", "--group-name", group)
+    assert rc == 0 and [u["UserName"] for u in out["Users"]] == [user], err
+    rc, out, err = aws("iam", "list-groups")
+    assert rc == 0 and group in [g["GroupName"] for g in out["Groups"]], err
+    rc, out, err = aws("iam", "list-groups-for-user", "--user-name", user)
+    assert rc == 0 and [g["GroupName"] for g in out["Groups"]] == [group], err
+    rc, _, err = aws("iam", "put-group-policy", "--group-name", group, "--policy-name", "read-app",
+                     "--policy-document", READ_APP)
+    assert rc == 0, err
+    rc, out, err = aws("iam", "get-group-policy", "--group-name", group, "--policy-name", "read-app")
+    assert rc == 0 and out["PolicyDocument"]["Statement"][0]["Effect"] == "Allow", err
+    rc, out, err = aws("iam", "list-group-policies", "--group-name", group)
+    assert rc == 0 and out["PolicyNames"] == ["read-app"], err
+    rc, _, err = aws("iam", "attach-group-policy", "--group-name", group,
+                     "--policy-arn", "arn:aws:iam::aws:policy/ReadOnlyAccess")
+    assert rc == 0, err
+    rc, out, err = aws("iam", "list-attached-group-policies", "--group-name", group)
+    assert rc == 0 and out["AttachedPolicies"][0]["PolicyName"] == "ReadOnlyAccess", err
+    rc, _, err = aws("iam", "delete-group", "--group-name", group)
+    assert rc != 0 and "DeleteConflict" in err and "remove users from group" in err, err
+    rc, _, err = aws("iam", "remove-user-from-group", "--group-name", group, "--user-name", user)
+    assert rc == 0, err
+    rc, _, err = aws("iam", "detach-group-policy", "--group-name", group,
+                     "--policy-arn", "arn:aws:iam::aws:policy/ReadOnlyAccess")
+    assert rc == 0, err
+    rc, _, err = aws("iam", "delete-group-policy", "--group-name", group, "--policy-name", "read-app")
+    assert rc == 0, err
+    rc, _, err = aws("iam", "delete-group", "--group-name", group)
+    assert rc == 0, err
+    rc, _, err = aws("iam", "get-group", "--group-name", group)
+    assert rc != 0 and "NoSuchEntity" in err, err
+    rc, _, err = aws("iam", "delete-user", "--user-name", user)
+    assert rc == 0, err

@@ -1,6 +1,7 @@
-//! IAM: roles, users and their access keys, customer managed policies and
-//! their versions, the policies attached to roles and users and their
-//! inline policies, and instance profiles.
+//! IAM: roles, users and their access keys, groups and their members,
+//! customer managed policies and their versions, the policies attached to
+//! roles, users and groups and their inline policies, and instance
+//! profiles.
 //!
 //! Names are looked up regardless of case, as IAM does (`GetRole` with
 //! `webrole` finds `WebRole`); every row that refers to a role or user
@@ -8,7 +9,7 @@
 //! module answers what the rest of Ballast asks of IAM:
 //!
 //! - [`Tx::policy_documents`]: every permissions document of a role or
-//!   user, ready for `ballast_core::iam::policy`;
+//!   user (a user's groups' included), ready for `ballast_core::iam::policy`;
 //! - [`Tx::access_key`]: the key a request is signed with;
 //! - [`Tx::instance_profile_with_role`] and
 //!   [`Tx::instance_profile_with_role_by_arn`]: a profile and its role, for
@@ -18,24 +19,25 @@
 use std::collections::HashMap;
 
 use ballast_core::iam::{
-    AccessKey, InstanceProfile, ManagedPolicy, PolicyVersion, Role, User, managed,
+    AccessKey, Group, InstanceProfile, ManagedPolicy, PolicyVersion, Role, User, managed,
 };
 use rusqlite::{OptionalExtension, params};
 
 use crate::{StoreError, Tx};
 
-/// Who holds permissions policies (attached and inline): a role or a user,
-/// by stored name.
+/// Who holds permissions policies (attached and inline): a role, a user
+/// or a group, by stored name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Holder<'a> {
     Role(&'a str),
     User(&'a str),
+    Group(&'a str),
 }
 
 impl Holder<'_> {
     fn name(&self) -> &str {
         match self {
-            Holder::Role(name) | Holder::User(name) => name,
+            Holder::Role(name) | Holder::User(name) | Holder::Group(name) => name,
         }
     }
 
@@ -43,6 +45,7 @@ impl Holder<'_> {
         match self {
             Holder::Role(_) => "role_name",
             Holder::User(_) => "user_name",
+            Holder::Group(_) => "group_name",
         }
     }
 
@@ -50,6 +53,7 @@ impl Holder<'_> {
         match self {
             Holder::Role(_) => "iam_role_attachments",
             Holder::User(_) => "iam_user_attachments",
+            Holder::Group(_) => "iam_group_attachments",
         }
     }
 
@@ -57,6 +61,7 @@ impl Holder<'_> {
         match self {
             Holder::Role(_) => "iam_role_inline_policies",
             Holder::User(_) => "iam_user_inline_policies",
+            Holder::Group(_) => "iam_group_inline_policies",
         }
     }
 }
@@ -226,6 +231,76 @@ impl Tx<'_> {
         self.iam_delete("DELETE FROM iam_users WHERE name = ?1", params![name])
     }
 
+    // ----------------------------------------------------------- groups
+
+    /// A group by name, whatever the case of `name`.
+    pub fn group(&self, name: &str) -> Result<Option<Group>, StoreError> {
+        self.record(
+            "SELECT record FROM iam_groups WHERE name = ?1",
+            params![name],
+        )
+    }
+
+    /// Every group, in no particular order.
+    pub fn groups(&self) -> Result<Vec<Group>, StoreError> {
+        self.records("SELECT record FROM iam_groups", [])
+    }
+
+    /// Inserts a group or saves changes to an existing one (same name).
+    pub fn save_group(&self, group: &Group) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO iam_groups (name, arn, record) VALUES (?1, ?2, ?3)
+             ON CONFLICT (name) DO UPDATE SET record = excluded.record",
+            params![group.name, group.arn, serde_json::to_string(group)?],
+        )?;
+        Ok(())
+    }
+
+    /// Deletes a group (with any members and policies left); `false` if it
+    /// did not exist.
+    pub fn delete_group(&self, name: &str) -> Result<bool, StoreError> {
+        self.iam_delete("DELETE FROM iam_groups WHERE name = ?1", params![name])
+    }
+
+    /// The users of a stored group.
+    pub fn group_members(&self, group_name: &str) -> Result<Vec<User>, StoreError> {
+        self.records(
+            "SELECT u.record FROM iam_group_members m JOIN iam_users u ON u.name = m.user_name
+             WHERE m.group_name = ?1",
+            params![group_name],
+        )
+    }
+
+    /// The groups a stored user belongs to.
+    pub fn groups_of_user(&self, user_name: &str) -> Result<Vec<Group>, StoreError> {
+        self.records(
+            "SELECT g.record FROM iam_group_members m JOIN iam_groups g ON g.name = m.group_name
+             WHERE m.user_name = ?1",
+            params![user_name],
+        )
+    }
+
+    /// Makes a stored user a member of a stored group; `false` if it was.
+    pub fn add_group_member(&self, group_name: &str, user_name: &str) -> Result<bool, StoreError> {
+        Ok(self.execute(
+            "INSERT INTO iam_group_members (group_name, user_name) VALUES (?1, ?2)
+             ON CONFLICT DO NOTHING",
+            params![group_name, user_name],
+        )? > 0)
+    }
+
+    /// Removes a user from a group; `false` if it was not a member.
+    pub fn remove_group_member(
+        &self,
+        group_name: &str,
+        user_name: &str,
+    ) -> Result<bool, StoreError> {
+        self.iam_delete(
+            "DELETE FROM iam_group_members WHERE group_name = ?1 AND user_name = ?2",
+            params![group_name, user_name],
+        )
+    }
+
     /// An access key by id, whoever holds it.
     pub fn access_key(&self, access_key_id: &str) -> Result<Option<AccessKey>, StoreError> {
         self.record(
@@ -269,7 +344,7 @@ impl Tx<'_> {
     // ------------------------------------------------------ attachments
 
     /// The ARNs of the managed policies (AWS's and the account's) attached
-    /// to a role or user, by ARN.
+    /// to a role, user or group, by ARN.
     pub fn attached_policy_arns(&self, holder: Holder<'_>) -> Result<Vec<String>, StoreError> {
         let sql = format!(
             "SELECT policy_arn FROM {} WHERE {} = ?1 ORDER BY policy_arn",
@@ -281,8 +356,8 @@ impl Tx<'_> {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Attaches a managed policy to a stored role or user; `false` if it
-    /// already was.
+    /// Attaches a managed policy to a stored role, user or group; `false`
+    /// if it already was.
     pub fn attach_policy(&self, holder: Holder<'_>, policy_arn: &str) -> Result<bool, StoreError> {
         let sql = format!(
             "INSERT INTO {} ({}, policy_arn) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
@@ -302,33 +377,36 @@ impl Tx<'_> {
         self.iam_delete(&sql, params![holder.name(), policy_arn])
     }
 
-    /// How many roles and users each attached managed policy is attached
-    /// to, by ARN.
+    /// How many roles, users and groups each attached managed policy is
+    /// attached to, by ARN.
     pub fn policy_attachment_counts(&self) -> Result<HashMap<String, u32>, StoreError> {
         let mut stmt = self.conn().prepare_cached(
             "SELECT policy_arn, COUNT(*) FROM (
                  SELECT policy_arn FROM iam_role_attachments
                  UNION ALL SELECT policy_arn FROM iam_user_attachments
+                 UNION ALL SELECT policy_arn FROM iam_group_attachments
              ) GROUP BY policy_arn",
         )?;
         let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// How many roles and users a managed policy is attached to.
+    /// How many roles, users and groups a managed policy is attached to.
     pub fn policy_attachment_count(&self, policy_arn: &str) -> Result<u32, StoreError> {
         Ok(self
             .conn()
             .prepare_cached(
                 "SELECT (SELECT COUNT(*) FROM iam_role_attachments WHERE policy_arn = ?1)
-                      + (SELECT COUNT(*) FROM iam_user_attachments WHERE policy_arn = ?1)",
+                      + (SELECT COUNT(*) FROM iam_user_attachments WHERE policy_arn = ?1)
+                      + (SELECT COUNT(*) FROM iam_group_attachments WHERE policy_arn = ?1)",
             )?
             .query_row(params![policy_arn], |row| row.get(0))?)
     }
 
     // -------------------------------------------------- inline policies
 
-    /// One inline policy of a role or user: its stored name and document.
+    /// One inline policy of a role, user or group: its stored name and
+    /// document.
     pub fn inline_policy(
         &self,
         holder: Holder<'_>,
@@ -348,7 +426,8 @@ impl Tx<'_> {
             .optional()?)
     }
 
-    /// Every inline policy of a role or user as (name, document), by name.
+    /// Every inline policy of a role, user or group as (name, document), by
+    /// name.
     pub fn inline_policies(&self, holder: Holder<'_>) -> Result<Vec<(String, String)>, StoreError> {
         let sql = format!(
             "SELECT name, document FROM {} WHERE {} = ?1 ORDER BY name COLLATE BINARY",
@@ -360,7 +439,7 @@ impl Tx<'_> {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Adds or replaces an inline policy of a stored role or user. A
+    /// Adds or replaces an inline policy of a stored role, user or group. A
     /// replacement keeps the name's stored spelling.
     pub fn put_inline_policy(
         &self,
@@ -393,16 +472,28 @@ impl Tx<'_> {
         self.iam_delete(&sql, params![holder.name(), policy_name])
     }
 
-    /// The permissions documents that apply to a role or user, as stored
-    /// JSON: the default version of each attached customer managed policy,
-    /// the catalogue document of each attached AWS managed policy
-    /// (`ballast_core::iam::managed`), and every inline policy. Parse each
-    /// with `PolicyDocument::parse(_, DocumentKind::Identity)` and decide
-    /// with `ballast_core::iam::policy::evaluate`.
+    /// The permissions documents that apply to a role, user or group, as
+    /// stored JSON: the default version of each attached customer managed
+    /// policy, the catalogue document of each attached AWS managed policy
+    /// (`ballast_core::iam::managed`), and every inline policy; for a user,
+    /// its groups' too, as IAM evaluates them. Parse each with
+    /// `PolicyDocument::parse(_, DocumentKind::Identity)` and decide with
+    /// `ballast_core::iam::policy::evaluate`.
     ///
     /// One that does not exist has no documents (so everything is
     /// implicitly denied). The permissions boundary is not included.
     pub fn policy_documents(&self, holder: Holder<'_>) -> Result<Vec<String>, StoreError> {
+        let mut documents = self.own_policy_documents(holder)?;
+        if let Holder::User(user) = holder {
+            for group in self.groups_of_user(user)? {
+                documents.extend(self.own_policy_documents(Holder::Group(&group.name))?);
+            }
+        }
+        Ok(documents)
+    }
+
+    /// The documents attached to or inline in `holder` itself.
+    fn own_policy_documents(&self, holder: Holder<'_>) -> Result<Vec<String>, StoreError> {
         let mut documents = Vec::new();
         for arn in self.attached_policy_arns(holder)? {
             documents.extend(self.managed_policy_document(&arn)?);
@@ -634,6 +725,78 @@ mod tests {
         assert_eq!(
             store.read(|tx| tx.policy_attachment_count(&p.arn)).unwrap(),
             2
+        );
+    }
+
+    #[test]
+    fn a_users_documents_include_its_groups_until_it_leaves_them() {
+        let (_dir, store) = store();
+        let user = User {
+            name: "Dev".into(),
+            id: "AIDAEXAMPLE".into(),
+            arn: "arn:aws:iam::000000000000:user/Dev".into(),
+            path: "/".into(),
+            permissions_boundary: None,
+            created: 0,
+        };
+        let group = Group {
+            name: "Readers".into(),
+            id: "AGPAEXAMPLE".into(),
+            arn: "arn:aws:iam::000000000000:group/Readers".into(),
+            path: "/".into(),
+            created: 0,
+        };
+        store
+            .write(|tx| {
+                tx.save_user(&user)?;
+                tx.save_group(&group)?;
+                tx.put_inline_policy(Holder::User("dev"), "own", "mine")?;
+                tx.put_inline_policy(Holder::Group("readers"), "shared", "ours")?;
+                tx.attach_policy(
+                    Holder::Group("READERS"),
+                    "arn:aws:iam::aws:policy/ReadOnlyAccess",
+                )?;
+                assert!(tx.add_group_member("readers", "DEV")?);
+                assert!(!tx.add_group_member("Readers", "dev")?, "already a member");
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        let docs = store
+            .read(|tx| tx.policy_documents(Holder::User("dev")))
+            .unwrap();
+        assert_eq!(docs.len(), 3);
+        assert_eq!(docs[0], "mine");
+        assert!(
+            docs[1].contains("ec2:Describe*"),
+            "the group's attached policy"
+        );
+        assert_eq!(docs[2], "ours");
+        let members = store.read(|tx| tx.group_members("Readers")).unwrap();
+        assert_eq!(members, [user]);
+        let counts = store.read(|tx| tx.policy_attachment_counts()).unwrap();
+        assert_eq!(
+            counts.get("arn:aws:iam::aws:policy/ReadOnlyAccess"),
+            Some(&1)
+        );
+
+        assert!(
+            store
+                .write(|tx| tx.remove_group_member("Readers", "Dev"))
+                .unwrap()
+        );
+        let docs = store
+            .read(|tx| tx.policy_documents(Holder::User("dev")))
+            .unwrap();
+        assert_eq!(docs, ["mine"]);
+        store
+            .write(|tx| tx.add_group_member("Readers", "Dev").map(drop))
+            .unwrap();
+        assert!(store.write(|tx| tx.delete_group("readers")).unwrap());
+        assert!(
+            store
+                .read(|tx| tx.groups_of_user("Dev"))
+                .unwrap()
+                .is_empty()
         );
     }
 

@@ -1,5 +1,6 @@
-//! IAM: roles, users, managed policies and instance profiles by their
-//! ARNs (`arn:aws:iam::ACCOUNT:role/PATH/NAME`, …), with their tags.
+//! IAM: roles, users, groups, managed policies and instance profiles by
+//! their ARNs (`arn:aws:iam::ACCOUNT:role/PATH/NAME`, …), with their tags
+//! (groups have none).
 
 use ballast_core::tags::Tag;
 use ballast_store::{StoreError, Tx};
@@ -12,6 +13,7 @@ use super::{Access, Names, Resource, Unnamed, pairs};
 struct Params {
     role_name: Option<String>,
     user_name: Option<String>,
+    group_name: Option<String>,
     policy_arn: Option<String>,
     policy_name: Option<String>,
     instance_profile_name: Option<String>,
@@ -19,17 +21,18 @@ struct Params {
     tags: Option<Vec<Tag>>,
 }
 
-/// `ListRoles`, `ListPolicies`, `ListInstanceProfiles` and `ListUsers` are
-/// authorized on `*`; the Create calls on the ARN they create; calls on an
-/// instance profile on the profile (AddRoleToInstanceProfile also passes
-/// its role); calls naming a role or user on it (AttachRolePolicy too: its
-/// policy is a condition in AWS, not a resource), and the access key calls
-/// that name no user on the calling user; the rest on the policy.
+/// `ListRoles`, `ListPolicies`, `ListInstanceProfiles`, `ListUsers` and
+/// `ListGroups` are authorized on `*`; the Create calls on the ARN they
+/// create; calls on an instance profile on the profile
+/// (AddRoleToInstanceProfile also passes its role); calls naming a role,
+/// group or user on it (AttachRolePolicy too: its policy is a condition in
+/// AWS, not a resource; AddUserToGroup on the group), and the access key
+/// calls that name no user on the calling user; the rest on the policy.
 pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
     let operation = names.operation();
     if matches!(
         operation,
-        "ListRoles" | "ListPolicies" | "ListInstanceProfiles" | "ListUsers"
+        "ListRoles" | "ListPolicies" | "ListInstanceProfiles" | "ListUsers" | "ListGroups"
     ) {
         return Ok(Access::default());
     }
@@ -50,6 +53,7 @@ pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
             or_any(&params.instance_profile_name),
         ))],
         "CreateUser" => vec![Resource::untagged(arn("user", or_any(&params.user_name)))],
+        "CreateGroup" => vec![Resource::untagged(arn("group", or_any(&params.group_name)))],
         // Without a UserName, these act on the calling user.
         "GetUser" | "CreateAccessKey" | "ListAccessKeys" | "UpdateAccessKey"
         | "DeleteAccessKey"
@@ -77,7 +81,7 @@ fn or_any(name: &Option<String>) -> &str {
 }
 
 /// The one existing resource a call names: the instance profile, else
-/// the role, else the user, else the policy.
+/// the role, else the group, else the user, else the policy.
 fn existing(names: &Names<'_>, tx: &Tx<'_>, params: &Params) -> Result<Vec<Resource>, StoreError> {
     let account = names.account();
     if let Some(name) = &params.instance_profile_name {
@@ -89,6 +93,13 @@ fn existing(names: &Names<'_>, tx: &Tx<'_>, params: &Params) -> Result<Vec<Resou
     }
     if let Some(name) = &params.role_name {
         return Ok(vec![role_resource(names, tx, name)?]);
+    }
+    if let Some(name) = &params.group_name {
+        let arn = match tx.group(name)? {
+            Some(group) => group.arn,
+            None => format!("arn:aws:iam::{account}:group/{name}"),
+        };
+        return Ok(vec![Resource::untagged(arn)]);
     }
     if let Some(name) = &params.user_name {
         let arn = match tx.user(name)? {

@@ -1,5 +1,5 @@
 //! Identity and Access Management (awsQuery): roles, users and their
-//! access keys, managed and inline policies, instance profiles.
+//! access keys, groups, managed and inline policies, instance profiles.
 //!
 //! IAM is global: ARNs carry the account and no region, and clients sign
 //! IAM requests for `us-east-1` whatever region Ballast serves; the SigV4
@@ -7,6 +7,7 @@
 //! Policy documents are returned URL-encoded, as IAM returns them.
 
 mod access_keys;
+mod groups;
 mod instance_profiles;
 mod permissions;
 mod policies;
@@ -54,15 +55,43 @@ routes! {
         DetachRolePolicy => call_no_output(ctx, request, |i: DetachRolePolicyInput| {
             permissions::detach(state, Kind::Role, &i.role_name, &i.policy_arn)
         }),
-        ListAttachedRolePolicies => call(ctx, request, |i| permissions::list_attached_role(state, i)),
-        PutRolePolicy => call_no_output(ctx, request, |i: PutRolePolicyInput| {
-            permissions::put_inline(state, Kind::Role, &i.role_name, &i.policy_name, &i.policy_document)
+        ListAttachedRolePolicies => call(ctx, request, |i: ListAttachedRolePoliciesInput| {
+            permissions::list_attached(
+                state,
+                Kind::Role,
+                &i.role_name,
+                i.path_prefix,
+                i.marker.as_deref(),
+                i.max_items,
+            )
+            .map(ListAttachedRolePoliciesOutput::from)
         }),
-        GetRolePolicy => call(ctx, request, |i| permissions::get_role_inline(state, i)),
+        PutRolePolicy => call_no_output(ctx, request, |i: PutRolePolicyInput| {
+            permissions::put_inline(
+                state,
+                Kind::Role,
+                &i.role_name,
+                &i.policy_name,
+                &i.policy_document,
+            )
+        }),
+        GetRolePolicy => call(ctx, request, |i: GetRolePolicyInput| {
+            permissions::get_inline(state, Kind::Role, &i.role_name, &i.policy_name)
+                .map(GetRolePolicyOutput::from)
+        }),
         DeleteRolePolicy => call_no_output(ctx, request, |i: DeleteRolePolicyInput| {
             permissions::delete_inline(state, Kind::Role, &i.role_name, &i.policy_name)
         }),
-        ListRolePolicies => call(ctx, request, |i| permissions::list_role_inline(state, i)),
+        ListRolePolicies => call(ctx, request, |i: ListRolePoliciesInput| {
+            permissions::list_inline(
+                state,
+                Kind::Role,
+                &i.role_name,
+                i.marker.as_deref(),
+                i.max_items,
+            )
+            .map(ListRolePoliciesOutput::from)
+        }),
         CreateInstanceProfile => call(ctx, request, |i| instance_profiles::create(state, i)),
         GetInstanceProfile => call(ctx, request, |i| instance_profiles::get(state, i)),
         DeleteInstanceProfile => {
@@ -92,15 +121,93 @@ routes! {
         DetachUserPolicy => call_no_output(ctx, request, |i: DetachUserPolicyInput| {
             permissions::detach(state, Kind::User, &i.user_name, &i.policy_arn)
         }),
-        ListAttachedUserPolicies => call(ctx, request, |i| permissions::list_attached_user(state, i)),
-        PutUserPolicy => call_no_output(ctx, request, |i: PutUserPolicyInput| {
-            permissions::put_inline(state, Kind::User, &i.user_name, &i.policy_name, &i.policy_document)
+        ListAttachedUserPolicies => call(ctx, request, |i: ListAttachedUserPoliciesInput| {
+            permissions::list_attached(
+                state,
+                Kind::User,
+                &i.user_name,
+                i.path_prefix,
+                i.marker.as_deref(),
+                i.max_items,
+            )
+            .map(ListAttachedUserPoliciesOutput::from)
         }),
-        GetUserPolicy => call(ctx, request, |i| permissions::get_user_inline(state, i)),
+        PutUserPolicy => call_no_output(ctx, request, |i: PutUserPolicyInput| {
+            permissions::put_inline(
+                state,
+                Kind::User,
+                &i.user_name,
+                &i.policy_name,
+                &i.policy_document,
+            )
+        }),
+        GetUserPolicy => call(ctx, request, |i: GetUserPolicyInput| {
+            permissions::get_inline(state, Kind::User, &i.user_name, &i.policy_name)
+                .map(GetUserPolicyOutput::from)
+        }),
         DeleteUserPolicy => call_no_output(ctx, request, |i: DeleteUserPolicyInput| {
             permissions::delete_inline(state, Kind::User, &i.user_name, &i.policy_name)
         }),
-        ListUserPolicies => call(ctx, request, |i| permissions::list_user_inline(state, i)),
+        ListUserPolicies => call(ctx, request, |i: ListUserPoliciesInput| {
+            permissions::list_inline(
+                state,
+                Kind::User,
+                &i.user_name,
+                i.marker.as_deref(),
+                i.max_items,
+            )
+            .map(ListUserPoliciesOutput::from)
+        }),
+        CreateGroup => call(ctx, request, |i| groups::create(state, i)),
+        GetGroup => call(ctx, request, |i| groups::get(state, i)),
+        ListGroups => call(ctx, request, |i| groups::list(state, i)),
+        DeleteGroup => call_no_output(ctx, request, |i| groups::delete(state, i)),
+        AddUserToGroup => call_no_output(ctx, request, |i| groups::add_user(state, i)),
+        RemoveUserFromGroup => call_no_output(ctx, request, |i| groups::remove_user(state, i)),
+        ListGroupsForUser => call(ctx, request, |i| groups::list_for_user(state, i)),
+        AttachGroupPolicy => call_no_output(ctx, request, |i: AttachGroupPolicyInput| {
+            permissions::attach(state, Kind::Group, &i.group_name, &i.policy_arn)
+        }),
+        DetachGroupPolicy => call_no_output(ctx, request, |i: DetachGroupPolicyInput| {
+            permissions::detach(state, Kind::Group, &i.group_name, &i.policy_arn)
+        }),
+        ListAttachedGroupPolicies => call(ctx, request, |i: ListAttachedGroupPoliciesInput| {
+            permissions::list_attached(
+                state,
+                Kind::Group,
+                &i.group_name,
+                i.path_prefix,
+                i.marker.as_deref(),
+                i.max_items,
+            )
+            .map(ListAttachedGroupPoliciesOutput::from)
+        }),
+        PutGroupPolicy => call_no_output(ctx, request, |i: PutGroupPolicyInput| {
+            permissions::put_inline(
+                state,
+                Kind::Group,
+                &i.group_name,
+                &i.policy_name,
+                &i.policy_document,
+            )
+        }),
+        GetGroupPolicy => call(ctx, request, |i: GetGroupPolicyInput| {
+            permissions::get_inline(state, Kind::Group, &i.group_name, &i.policy_name)
+                .map(GetGroupPolicyOutput::from)
+        }),
+        DeleteGroupPolicy => call_no_output(ctx, request, |i: DeleteGroupPolicyInput| {
+            permissions::delete_inline(state, Kind::Group, &i.group_name, &i.policy_name)
+        }),
+        ListGroupPolicies => call(ctx, request, |i: ListGroupPoliciesInput| {
+            permissions::list_inline(
+                state,
+                Kind::Group,
+                &i.group_name,
+                i.marker.as_deref(),
+                i.max_items,
+            )
+            .map(ListGroupPoliciesOutput::from)
+        }),
     }
 }
 

@@ -1,12 +1,13 @@
-//! The permissions of a role or a user: managed policies attached to it
-//! and its inline policies. Roles and users keep them alike; only the
-//! quotas and the words of the errors differ.
+//! The permissions of a role, a user or a group: managed policies
+//! attached to it and its inline policies. All three keep them alike; only
+//! the quotas and the words of the errors differ.
 
 use ballast_core::iam::policy::{DocumentKind, PolicyDocument};
-use ballast_core::iam::{self as rules, Error as Rule, user};
+use ballast_core::iam::{self as rules, Error as Rule, group, user};
 use ballast_model::iam::*;
 use ballast_store::{Holder, Tx};
 
+use super::groups::load_group;
 use super::policies::{Managed, resolve};
 use super::{Error, Page, load_role, load_user, paging};
 use crate::ApiState;
@@ -16,6 +17,7 @@ use crate::ApiState;
 pub(super) enum Kind {
     Role,
     User,
+    Group,
 }
 
 impl Kind {
@@ -24,6 +26,7 @@ impl Kind {
         Ok(match self {
             Kind::Role => load_role(tx, name)?.name,
             Kind::User => load_user(tx, name)?.name,
+            Kind::Group => load_group(tx, name)?.name,
         })
     }
 
@@ -31,6 +34,7 @@ impl Kind {
         match self {
             Kind::Role => Holder::Role(stored_name),
             Kind::User => Holder::User(stored_name),
+            Kind::Group => Holder::Group(stored_name),
         }
     }
 
@@ -38,6 +42,7 @@ impl Kind {
         match self {
             Kind::Role => "role",
             Kind::User => "user",
+            Kind::Group => "group",
         }
     }
 
@@ -46,6 +51,7 @@ impl Kind {
         match self {
             Kind::Role => (rules::MAX_ATTACHED_POLICIES_PER_ROLE, "PoliciesPerRole"),
             Kind::User => (user::MAX_ATTACHED_POLICIES_PER_USER, "PoliciesPerUser"),
+            Kind::Group => (group::MAX_ATTACHED_POLICIES_PER_GROUP, "PoliciesPerGroup"),
         }
     }
 
@@ -54,6 +60,7 @@ impl Kind {
         match self {
             Kind::Role => rules::MAX_ROLE_INLINE_POLICY_CHARS,
             Kind::User => user::MAX_USER_INLINE_POLICY_CHARS,
+            Kind::Group => group::MAX_GROUP_INLINE_POLICY_CHARS,
         }
     }
 
@@ -110,8 +117,8 @@ pub(super) fn detach(
     })
 }
 
-/// The managed policies attached to a role or user under `path_prefix`,
-/// one page of them by ARN.
+/// The managed policies attached to a role, user or group under
+/// `path_prefix`, one page of them by ARN.
 pub(super) fn list_attached(
     state: &ApiState,
     kind: Kind,
@@ -172,20 +179,32 @@ pub(super) fn put_inline(
     })
 }
 
-/// One inline policy: the entity's stored name, the policy's stored name
-/// and its document, URL-encoded as IAM returns it.
+/// One inline policy as the Get…Policy operations answer it.
+pub(super) struct InlinePolicy {
+    /// The stored name of the role, user or group that holds it.
+    holder: String,
+    /// The policy's stored name.
+    name: String,
+    /// The document, URL-encoded as IAM returns it.
+    document: String,
+}
+
 pub(super) fn get_inline(
     state: &ApiState,
     kind: Kind,
     name: &str,
     policy_name: &str,
-) -> Result<(String, String, String), Error> {
+) -> Result<InlinePolicy, Error> {
     state.store.read(|tx| -> Result<_, Error> {
         let stored = kind.load(tx, name)?;
         let (policy, document) = tx
             .inline_policy(kind.holder(&stored), policy_name)?
             .ok_or_else(|| kind.no_such_inline(policy_name))?;
-        Ok((stored, policy, rules::url_encode(&document)))
+        Ok(InlinePolicy {
+            holder: stored,
+            name: policy,
+            document: rules::url_encode(&document),
+        })
     })
 }
 
@@ -224,104 +243,66 @@ pub(super) fn list_inline(
     Ok(request.apply(names, String::as_str))
 }
 
-// The operations, for roles and for users.
+// The three kinds' outputs, made from the same answers.
 
-pub(super) fn list_attached_role(
-    state: &ApiState,
-    i: ListAttachedRolePoliciesInput,
-) -> Result<ListAttachedRolePoliciesOutput, Error> {
-    let page = list_attached(
-        state,
-        Kind::Role,
-        &i.role_name,
-        i.path_prefix,
-        i.marker.as_deref(),
-        i.max_items,
-    )?;
-    Ok(ListAttachedRolePoliciesOutput {
-        attached_policies: Some(page.items),
-        is_truncated: Some(page.is_truncated),
-        marker: page.marker,
-    })
+/// `From<Page<AttachedPolicy>>` for the ListAttached…Policies outputs.
+macro_rules! attached_policies_outputs {
+    ($($output:ty),*) => {$(
+        impl From<Page<AttachedPolicy>> for $output {
+            fn from(page: Page<AttachedPolicy>) -> Self {
+                Self {
+                    attached_policies: Some(page.items),
+                    is_truncated: Some(page.is_truncated),
+                    marker: page.marker,
+                }
+            }
+        }
+    )*};
 }
 
-pub(super) fn list_attached_user(
-    state: &ApiState,
-    i: ListAttachedUserPoliciesInput,
-) -> Result<ListAttachedUserPoliciesOutput, Error> {
-    let page = list_attached(
-        state,
-        Kind::User,
-        &i.user_name,
-        i.path_prefix,
-        i.marker.as_deref(),
-        i.max_items,
-    )?;
-    Ok(ListAttachedUserPoliciesOutput {
-        attached_policies: Some(page.items),
-        is_truncated: Some(page.is_truncated),
-        marker: page.marker,
-    })
+/// `From<Page<String>>` for the List…Policies outputs (inline names).
+macro_rules! inline_names_outputs {
+    ($($output:ty),*) => {$(
+        impl From<Page<String>> for $output {
+            fn from(page: Page<String>) -> Self {
+                Self {
+                    policy_names: page.items,
+                    is_truncated: Some(page.is_truncated),
+                    marker: page.marker,
+                }
+            }
+        }
+    )*};
 }
 
-pub(super) fn get_role_inline(
-    state: &ApiState,
-    i: GetRolePolicyInput,
-) -> Result<GetRolePolicyOutput, Error> {
-    let (role_name, policy_name, policy_document) =
-        get_inline(state, Kind::Role, &i.role_name, &i.policy_name)?;
-    Ok(GetRolePolicyOutput {
-        role_name,
-        policy_name,
-        policy_document,
-    })
+/// `From<InlinePolicy>` for the Get…Policy outputs, each naming its
+/// holder in its own member.
+macro_rules! inline_policy_outputs {
+    ($($output:ty => $holder:ident),*) => {$(
+        impl From<InlinePolicy> for $output {
+            fn from(policy: InlinePolicy) -> Self {
+                Self {
+                    $holder: policy.holder,
+                    policy_name: policy.name,
+                    policy_document: policy.document,
+                }
+            }
+        }
+    )*};
 }
 
-pub(super) fn get_user_inline(
-    state: &ApiState,
-    i: GetUserPolicyInput,
-) -> Result<GetUserPolicyOutput, Error> {
-    let (user_name, policy_name, policy_document) =
-        get_inline(state, Kind::User, &i.user_name, &i.policy_name)?;
-    Ok(GetUserPolicyOutput {
-        user_name,
-        policy_name,
-        policy_document,
-    })
-}
-
-pub(super) fn list_role_inline(
-    state: &ApiState,
-    i: ListRolePoliciesInput,
-) -> Result<ListRolePoliciesOutput, Error> {
-    let page = list_inline(
-        state,
-        Kind::Role,
-        &i.role_name,
-        i.marker.as_deref(),
-        i.max_items,
-    )?;
-    Ok(ListRolePoliciesOutput {
-        policy_names: page.items,
-        is_truncated: Some(page.is_truncated),
-        marker: page.marker,
-    })
-}
-
-pub(super) fn list_user_inline(
-    state: &ApiState,
-    i: ListUserPoliciesInput,
-) -> Result<ListUserPoliciesOutput, Error> {
-    let page = list_inline(
-        state,
-        Kind::User,
-        &i.user_name,
-        i.marker.as_deref(),
-        i.max_items,
-    )?;
-    Ok(ListUserPoliciesOutput {
-        policy_names: page.items,
-        is_truncated: Some(page.is_truncated),
-        marker: page.marker,
-    })
-}
+attached_policies_outputs!(
+    ListAttachedRolePoliciesOutput,
+    ListAttachedUserPoliciesOutput,
+    ListAttachedGroupPoliciesOutput
+);
+inline_names_outputs!(
+    ListRolePoliciesOutput,
+    ListUserPoliciesOutput,
+    ListGroupPoliciesOutput
+);
+inline_policy_outputs!(
+    GetRolePolicyOutput => role_name,
+    GetUserPolicyOutput => user_name,
+    GetGroupPolicyOutput => group_name
+);

@@ -9,7 +9,7 @@ use crate::auth::Principal;
 use crate::{ApiState, RequestContext};
 
 /// A user as IAM shows it; tags only where the call returns them.
-fn view(user: &User, tags: Option<Vec<(String, String)>>) -> model::User {
+pub(super) fn view(user: &User, tags: Option<Vec<(String, String)>>) -> model::User {
     model::User {
         path: user.path.clone(),
         user_name: user.name.clone(),
@@ -111,8 +111,8 @@ pub(super) fn list(state: &ApiState, input: ListUsersInput) -> Result<ListUsersO
     })
 }
 
-/// DeleteUser: only a user with no access keys and no policies, as on AWS
-/// (`DeleteConflict`).
+/// DeleteUser: only a user with no access keys, no policies and no
+/// groups, as on AWS (`DeleteConflict`).
 pub(super) fn delete(state: &ApiState, input: DeleteUserInput) -> Result<(), Error> {
     state.store.write(|tx| -> Result<_, Error> {
         let user = load_user(tx, &input.user_name)?;
@@ -130,6 +130,9 @@ pub(super) fn delete(state: &ApiState, input: DeleteUserInput) -> Result<(), Err
         }
         if !tx.inline_policies(Holder::User(&user.name))?.is_empty() {
             return conflict("delete policies");
+        }
+        if !tx.groups_of_user(&user.name)?.is_empty() {
+            return conflict("remove users from group");
         }
         tx.delete_user(&user.name)?;
         tx.clear_tags(&user.arn)?;

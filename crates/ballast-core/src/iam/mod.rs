@@ -8,11 +8,14 @@
 //!   identity policies against a request (`Allow` / explicit / implicit deny).
 //! - [`managed`]: the catalogue of AWS managed policies Ballast knows by ARN.
 //! - [`user`]: users and their access keys.
+//! - [`group`]: groups of users, whose policies their members hold.
 
+pub mod group;
 pub mod managed;
 pub mod policy;
 pub mod user;
 
+pub use group::Group;
 pub use user::{AccessKey, AccessKeyStatus, User};
 
 use serde::{Deserialize, Serialize};
@@ -98,6 +101,7 @@ pub enum IdKind {
     Policy,
     InstanceProfile,
     User,
+    Group,
 }
 
 impl IdKind {
@@ -107,6 +111,7 @@ impl IdKind {
             IdKind::Policy => "ANPA",
             IdKind::InstanceProfile => "AIPA",
             IdKind::User => "AIDA",
+            IdKind::Group => "AGPA",
         }
     }
 }
@@ -306,6 +311,8 @@ mod tests {
             (IdKind::Role, "AROA"),
             (IdKind::Policy, "ANPA"),
             (IdKind::InstanceProfile, "AIPA"),
+            (IdKind::User, "AIDA"),
+            (IdKind::Group, "AGPA"),
         ] {
             let id = new_id(&ids, kind);
             assert_eq!(id.len(), 21);

@@ -59,6 +59,20 @@ pub const OPERATIONS: &[&str] = &[
     "AttachUserPolicy",
     "DetachUserPolicy",
     "ListAttachedUserPolicies",
+    "CreateGroup",
+    "GetGroup",
+    "ListGroups",
+    "DeleteGroup",
+    "AddUserToGroup",
+    "RemoveUserFromGroup",
+    "ListGroupsForUser",
+    "AttachGroupPolicy",
+    "DetachGroupPolicy",
+    "ListAttachedGroupPolicies",
+    "PutGroupPolicy",
+    "GetGroupPolicy",
+    "DeleteGroupPolicy",
+    "ListGroupPolicies",
 ];
 
 crate::structure! {
@@ -106,6 +120,40 @@ crate::structure! {
     required REQUIRED_ADD_ROLE_TO_INSTANCE_PROFILE_INPUT [
         RequiredMember { name: "instanceProfileName", wire: "InstanceProfileName", required: true, inner: Inner::Nothing },
         RequiredMember { name: "roleName", wire: "RoleName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    AddUserToGroupInput {
+        /// The name of the group to update.
+        group_name: String = "GroupName", "groupName";
+        /// The name of the user to add.
+        user_name: String = "UserName", "userName";
+    }
+    input "AddUserToGroupRequest" |this, at, out| {
+        { let v = &this.group_name; rules::string(out, at, "groupName", v, false, Some(1), Some(128), Some(&PATTERN_GROUP_NAME_TYPE)); }
+        { let v = &this.user_name; rules::string(out, at, "userName", v, false, Some(1), Some(128), Some(&PATTERN_EXISTING_USER_NAME_TYPE)); }
+    }
+    required REQUIRED_ADD_USER_TO_GROUP_INPUT [
+        RequiredMember { name: "groupName", wire: "GroupName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "userName", wire: "UserName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    AttachGroupPolicyInput {
+        /// The name (friendly name, not ARN) of the group to attach the policy to.
+        group_name: String = "GroupName", "groupName";
+        /// The Amazon Resource Name (ARN) of the IAM policy you want to attach.
+        policy_arn: String = "PolicyArn", "policyArn";
+    }
+    input "AttachGroupPolicyRequest" |this, at, out| {
+        { let v = &this.group_name; rules::string(out, at, "groupName", v, false, Some(1), Some(128), Some(&PATTERN_GROUP_NAME_TYPE)); }
+        { let v = &this.policy_arn; rules::string(out, at, "policyArn", v, false, Some(20), Some(2048), None); }
+    }
+    required REQUIRED_ATTACH_GROUP_POLICY_INPUT [
+        RequiredMember { name: "groupName", wire: "GroupName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "policyArn", wire: "PolicyArn", required: true, inner: Inner::Nothing },
     ]
 }
 
@@ -181,6 +229,30 @@ crate::structure! {
     CreateAccessKeyOutput {
         /// A structure with details about the access key.
         access_key: AccessKey = "AccessKey";
+    }
+}
+
+crate::structure! {
+    CreateGroupInput {
+        /// The path to the group.
+        path?: String = "Path", "path";
+        /// The name of the group to create.
+        group_name: String = "GroupName", "groupName";
+    }
+    input "CreateGroupRequest" |this, at, out| {
+        if let Some(v) = &this.path { rules::string(out, at, "path", v, false, Some(1), Some(512), Some(&PATTERN_PATH_TYPE)); }
+        { let v = &this.group_name; rules::string(out, at, "groupName", v, false, Some(1), Some(128), Some(&PATTERN_GROUP_NAME_TYPE)); }
+    }
+    required REQUIRED_CREATE_GROUP_INPUT [
+        RequiredMember { name: "groupName", wire: "GroupName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Contains the response to a successful CreateGroup request.
+    CreateGroupOutput {
+        /// A structure containing details about the new group.
+        group: Group = "Group";
     }
 }
 
@@ -366,6 +438,36 @@ crate::structure! {
 }
 
 crate::structure! {
+    DeleteGroupInput {
+        /// The name of the IAM group to delete.
+        group_name: String = "GroupName", "groupName";
+    }
+    input "DeleteGroupRequest" |this, at, out| {
+        { let v = &this.group_name; rules::string(out, at, "groupName", v, false, Some(1), Some(128), Some(&PATTERN_GROUP_NAME_TYPE)); }
+    }
+    required REQUIRED_DELETE_GROUP_INPUT [
+        RequiredMember { name: "groupName", wire: "GroupName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    DeleteGroupPolicyInput {
+        /// The name (friendly name, not ARN) identifying the group that the policy is embedded in.
+        group_name: String = "GroupName", "groupName";
+        /// The name identifying the policy document to delete.
+        policy_name: String = "PolicyName", "policyName";
+    }
+    input "DeleteGroupPolicyRequest" |this, at, out| {
+        { let v = &this.group_name; rules::string(out, at, "groupName", v, false, Some(1), Some(128), Some(&PATTERN_GROUP_NAME_TYPE)); }
+        { let v = &this.policy_name; rules::string(out, at, "policyName", v, false, Some(1), Some(128), Some(&PATTERN_POLICY_NAME_TYPE)); }
+    }
+    required REQUIRED_DELETE_GROUP_POLICY_INPUT [
+        RequiredMember { name: "groupName", wire: "GroupName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "policyName", wire: "PolicyName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
     DeleteInstanceProfileInput {
         /// The name of the instance profile to delete.
         instance_profile_name: String = "InstanceProfileName", "instanceProfileName";
@@ -469,6 +571,23 @@ crate::structure! {
 }
 
 crate::structure! {
+    DetachGroupPolicyInput {
+        /// The name (friendly name, not ARN) of the IAM group to detach the policy from.
+        group_name: String = "GroupName", "groupName";
+        /// The Amazon Resource Name (ARN) of the IAM policy you want to detach.
+        policy_arn: String = "PolicyArn", "policyArn";
+    }
+    input "DetachGroupPolicyRequest" |this, at, out| {
+        { let v = &this.group_name; rules::string(out, at, "groupName", v, false, Some(1), Some(128), Some(&PATTERN_GROUP_NAME_TYPE)); }
+        { let v = &this.policy_arn; rules::string(out, at, "policyArn", v, false, Some(20), Some(2048), None); }
+    }
+    required REQUIRED_DETACH_GROUP_POLICY_INPUT [
+        RequiredMember { name: "groupName", wire: "GroupName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "policyArn", wire: "PolicyArn", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
     DetachRolePolicyInput {
         /// The name (friendly name, not ARN) of the IAM role to detach the policy from.
         role_name: String = "RoleName", "roleName";
@@ -500,6 +619,68 @@ crate::structure! {
         RequiredMember { name: "userName", wire: "UserName", required: true, inner: Inner::Nothing },
         RequiredMember { name: "policyArn", wire: "PolicyArn", required: true, inner: Inner::Nothing },
     ]
+}
+
+crate::structure! {
+    GetGroupInput {
+        /// The name of the group.
+        group_name: String = "GroupName", "groupName";
+        /// Use this parameter only when paginating results and only after you receive a response indicating that the results are truncated.
+        marker?: String = "Marker", "marker";
+        /// Use this only when paginating results to indicate the maximum number of items you want in the response.
+        max_items?: i32 = "MaxItems", "maxItems";
+    }
+    input "GetGroupRequest" |this, at, out| {
+        { let v = &this.group_name; rules::string(out, at, "groupName", v, false, Some(1), Some(128), Some(&PATTERN_GROUP_NAME_TYPE)); }
+        if let Some(v) = &this.marker { rules::string(out, at, "marker", v, false, Some(1), Some(320), Some(&PATTERN_MARKER_TYPE)); }
+        if let Some(v) = &this.max_items { rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000)); }
+    }
+    required REQUIRED_GET_GROUP_INPUT [
+        RequiredMember { name: "groupName", wire: "GroupName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Contains the response to a successful GetGroup request.
+    GetGroupOutput {
+        /// A structure that contains details about the group.
+        group: Group = "Group";
+        /// A list of users in the group.
+        users: Vec<User> = "Users";
+        /// A flag that indicates whether there are more items to return.
+        is_truncated?: bool = "IsTruncated";
+        /// When IsTruncated is true, this element is present and contains the value to use for the Marker parameter in a subsequent pagination request.
+        marker?: String = "Marker";
+    }
+}
+
+crate::structure! {
+    GetGroupPolicyInput {
+        /// The name of the group the policy is associated with.
+        group_name: String = "GroupName", "groupName";
+        /// The name of the policy document to get.
+        policy_name: String = "PolicyName", "policyName";
+    }
+    input "GetGroupPolicyRequest" |this, at, out| {
+        { let v = &this.group_name; rules::string(out, at, "groupName", v, false, Some(1), Some(128), Some(&PATTERN_GROUP_NAME_TYPE)); }
+        { let v = &this.policy_name; rules::string(out, at, "policyName", v, false, Some(1), Some(128), Some(&PATTERN_POLICY_NAME_TYPE)); }
+    }
+    required REQUIRED_GET_GROUP_POLICY_INPUT [
+        RequiredMember { name: "groupName", wire: "GroupName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "policyName", wire: "PolicyName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Contains the response to a successful GetGroupPolicy request.
+    GetGroupPolicyOutput {
+        /// The group the policy is associated with.
+        group_name: String = "GroupName";
+        /// The name of the policy.
+        policy_name: String = "PolicyName";
+        /// The policy document.
+        policy_document: String = "PolicyDocument";
+    }
 }
 
 crate::structure! {
@@ -671,6 +852,22 @@ crate::structure! {
 }
 
 crate::structure! {
+    /// Contains information about an IAM group entity.
+    Group {
+        /// The path to the group.
+        path: String = "Path";
+        /// The friendly name that identifies the group.
+        group_name: String = "GroupName";
+        /// The stable and unique string identifying the group.
+        group_id: String = "GroupId";
+        /// The Amazon Resource Name (ARN) specifying the group.
+        arn: String = "Arn";
+        /// The date and time, in ISO 8601 date-time format, when the group was created.
+        create_date: Timestamp = "CreateDate";
+    }
+}
+
+crate::structure! {
     /// Contains information about an instance profile.
     InstanceProfile {
         /// The path to the instance profile.
@@ -713,6 +910,41 @@ crate::structure! {
     ListAccessKeysOutput {
         /// A list of objects containing metadata about the access keys.
         access_key_metadata: Vec<AccessKeyMetadata> = "AccessKeyMetadata";
+        /// A flag that indicates whether there are more items to return.
+        is_truncated?: bool = "IsTruncated";
+        /// When IsTruncated is true, this element is present and contains the value to use for the Marker parameter in a subsequent pagination request.
+        marker?: String = "Marker";
+    }
+}
+
+crate::structure! {
+    ListAttachedGroupPoliciesInput {
+        /// The name (friendly name, not ARN) of the group to list attached policies for.
+        group_name: String = "GroupName", "groupName";
+        /// The path prefix for filtering the results.
+        path_prefix?: String = "PathPrefix", "pathPrefix";
+        /// Use this parameter only when paginating results and only after you receive a response indicating that the results are truncated.
+        marker?: String = "Marker", "marker";
+        /// Use this only when paginating results to indicate the maximum number of items you want in the response.
+        max_items?: i32 = "MaxItems", "maxItems";
+    }
+    input "ListAttachedGroupPoliciesRequest" |this, at, out| {
+        { let v = &this.group_name; rules::string(out, at, "groupName", v, false, Some(1), Some(128), Some(&PATTERN_GROUP_NAME_TYPE)); }
+        if let Some(v) = &this.path_prefix { rules::string(out, at, "pathPrefix", v, false, Some(1), Some(512), Some(&PATTERN_POLICY_PATH_TYPE)); }
+        if let Some(v) = &this.marker { rules::string(out, at, "marker", v, false, Some(1), Some(320), Some(&PATTERN_MARKER_TYPE)); }
+        if let Some(v) = &this.max_items { rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000)); }
+    }
+    required REQUIRED_LIST_ATTACHED_GROUP_POLICIES_INPUT [
+        RequiredMember { name: "groupName", wire: "GroupName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Contains the response to a successful ListAttachedGroupPolicies request.
+    #[derive(Default)]
+    ListAttachedGroupPoliciesOutput {
+        /// A list of the attached policies.
+        attached_policies?: Vec<AttachedPolicy> = "AttachedPolicies";
         /// A flag that indicates whether there are more items to return.
         is_truncated?: bool = "IsTruncated";
         /// When IsTruncated is true, this element is present and contains the value to use for the Marker parameter in a subsequent pagination request.
@@ -783,6 +1015,98 @@ crate::structure! {
     ListAttachedUserPoliciesOutput {
         /// A list of the attached policies.
         attached_policies?: Vec<AttachedPolicy> = "AttachedPolicies";
+        /// A flag that indicates whether there are more items to return.
+        is_truncated?: bool = "IsTruncated";
+        /// When IsTruncated is true, this element is present and contains the value to use for the Marker parameter in a subsequent pagination request.
+        marker?: String = "Marker";
+    }
+}
+
+crate::structure! {
+    ListGroupPoliciesInput {
+        /// The name of the group to list policies for.
+        group_name: String = "GroupName", "groupName";
+        /// Use this parameter only when paginating results and only after you receive a response indicating that the results are truncated.
+        marker?: String = "Marker", "marker";
+        /// Use this only when paginating results to indicate the maximum number of items you want in the response.
+        max_items?: i32 = "MaxItems", "maxItems";
+    }
+    input "ListGroupPoliciesRequest" |this, at, out| {
+        { let v = &this.group_name; rules::string(out, at, "groupName", v, false, Some(1), Some(128), Some(&PATTERN_GROUP_NAME_TYPE)); }
+        if let Some(v) = &this.marker { rules::string(out, at, "marker", v, false, Some(1), Some(320), Some(&PATTERN_MARKER_TYPE)); }
+        if let Some(v) = &this.max_items { rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000)); }
+    }
+    required REQUIRED_LIST_GROUP_POLICIES_INPUT [
+        RequiredMember { name: "groupName", wire: "GroupName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Contains the response to a successful ListGroupPolicies request.
+    ListGroupPoliciesOutput {
+        /// A list of policy names.
+        policy_names: Vec<String> = "PolicyNames";
+        /// A flag that indicates whether there are more items to return.
+        is_truncated?: bool = "IsTruncated";
+        /// When IsTruncated is true, this element is present and contains the value to use for the Marker parameter in a subsequent pagination request.
+        marker?: String = "Marker";
+    }
+}
+
+crate::structure! {
+    ListGroupsForUserInput {
+        /// The name of the user to list groups for.
+        user_name: String = "UserName", "userName";
+        /// Use this parameter only when paginating results and only after you receive a response indicating that the results are truncated.
+        marker?: String = "Marker", "marker";
+        /// Use this only when paginating results to indicate the maximum number of items you want in the response.
+        max_items?: i32 = "MaxItems", "maxItems";
+    }
+    input "ListGroupsForUserRequest" |this, at, out| {
+        { let v = &this.user_name; rules::string(out, at, "userName", v, false, Some(1), Some(128), Some(&PATTERN_EXISTING_USER_NAME_TYPE)); }
+        if let Some(v) = &this.marker { rules::string(out, at, "marker", v, false, Some(1), Some(320), Some(&PATTERN_MARKER_TYPE)); }
+        if let Some(v) = &this.max_items { rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000)); }
+    }
+    required REQUIRED_LIST_GROUPS_FOR_USER_INPUT [
+        RequiredMember { name: "userName", wire: "UserName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Contains the response to a successful ListGroupsForUser request.
+    ListGroupsForUserOutput {
+        /// A list of groups.
+        groups: Vec<Group> = "Groups";
+        /// A flag that indicates whether there are more items to return.
+        is_truncated?: bool = "IsTruncated";
+        /// When IsTruncated is true, this element is present and contains the value to use for the Marker parameter in a subsequent pagination request.
+        marker?: String = "Marker";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    ListGroupsInput {
+        /// The path prefix for filtering the results.
+        path_prefix?: String = "PathPrefix", "pathPrefix";
+        /// Use this parameter only when paginating results and only after you receive a response indicating that the results are truncated.
+        marker?: String = "Marker", "marker";
+        /// Use this only when paginating results to indicate the maximum number of items you want in the response.
+        max_items?: i32 = "MaxItems", "maxItems";
+    }
+    input "ListGroupsRequest" |this, at, out| {
+        if let Some(v) = &this.path_prefix { rules::string(out, at, "pathPrefix", v, false, Some(1), Some(512), Some(&PATTERN_PATH_PREFIX_TYPE)); }
+        if let Some(v) = &this.marker { rules::string(out, at, "marker", v, false, Some(1), Some(320), Some(&PATTERN_MARKER_TYPE)); }
+        if let Some(v) = &this.max_items { rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000)); }
+    }
+    required REQUIRED_LIST_GROUPS_INPUT []
+}
+
+crate::structure! {
+    /// Contains the response to a successful ListGroups request.
+    ListGroupsOutput {
+        /// A list of groups.
+        groups: Vec<Group> = "Groups";
         /// A flag that indicates whether there are more items to return.
         is_truncated?: bool = "IsTruncated";
         /// When IsTruncated is true, this element is present and contains the value to use for the Marker parameter in a subsequent pagination request.
@@ -1142,6 +1466,27 @@ crate::structure! {
 }
 
 crate::structure! {
+    PutGroupPolicyInput {
+        /// The name of the group to associate the policy with.
+        group_name: String = "GroupName", "groupName";
+        /// The name of the policy document.
+        policy_name: String = "PolicyName", "policyName";
+        /// The policy document.
+        policy_document: String = "PolicyDocument", "policyDocument";
+    }
+    input "PutGroupPolicyRequest" |this, at, out| {
+        { let v = &this.group_name; rules::string(out, at, "groupName", v, false, Some(1), Some(128), Some(&PATTERN_GROUP_NAME_TYPE)); }
+        { let v = &this.policy_name; rules::string(out, at, "policyName", v, false, Some(1), Some(128), Some(&PATTERN_POLICY_NAME_TYPE)); }
+        { let v = &this.policy_document; rules::string(out, at, "policyDocument", v, false, Some(1), Some(131072), Some(&PATTERN_POLICY_DOCUMENT_TYPE)); }
+    }
+    required REQUIRED_PUT_GROUP_POLICY_INPUT [
+        RequiredMember { name: "groupName", wire: "GroupName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "policyName", wire: "PolicyName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "policyDocument", wire: "PolicyDocument", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
     PutRolePolicyInput {
         /// The name of the role to associate the policy with.
         role_name: String = "RoleName", "roleName";
@@ -1197,6 +1542,23 @@ crate::structure! {
     required REQUIRED_REMOVE_ROLE_FROM_INSTANCE_PROFILE_INPUT [
         RequiredMember { name: "instanceProfileName", wire: "InstanceProfileName", required: true, inner: Inner::Nothing },
         RequiredMember { name: "roleName", wire: "RoleName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    RemoveUserFromGroupInput {
+        /// The name of the group to update.
+        group_name: String = "GroupName", "groupName";
+        /// The name of the user to remove.
+        user_name: String = "UserName", "userName";
+    }
+    input "RemoveUserFromGroupRequest" |this, at, out| {
+        { let v = &this.group_name; rules::string(out, at, "groupName", v, false, Some(1), Some(128), Some(&PATTERN_GROUP_NAME_TYPE)); }
+        { let v = &this.user_name; rules::string(out, at, "userName", v, false, Some(1), Some(128), Some(&PATTERN_EXISTING_USER_NAME_TYPE)); }
+    }
+    required REQUIRED_REMOVE_USER_FROM_GROUP_INPUT [
+        RequiredMember { name: "groupName", wire: "GroupName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "userName", wire: "UserName", required: true, inner: Inner::Nothing },
     ]
 }
 
@@ -1386,6 +1748,7 @@ crate::structure! {
 pub static PATTERNS: &[(&str, &Pattern)] = &[
     ("accessKeyIdType", &PATTERN_ACCESS_KEY_ID_TYPE),
     ("existingUserNameType", &PATTERN_EXISTING_USER_NAME_TYPE),
+    ("groupNameType", &PATTERN_GROUP_NAME_TYPE),
     (
         "instanceProfileNameType",
         &PATTERN_INSTANCE_PROFILE_NAME_TYPE,
@@ -1406,6 +1769,7 @@ pub static PATTERNS: &[(&str, &Pattern)] = &[
 
 static PATTERN_ACCESS_KEY_ID_TYPE: Pattern = Pattern::new(r#"[\w]+"#);
 static PATTERN_EXISTING_USER_NAME_TYPE: Pattern = Pattern::new(r#"[\w+=,.@-]+"#);
+static PATTERN_GROUP_NAME_TYPE: Pattern = Pattern::new(r#"[\w+=,.@-]+"#);
 static PATTERN_INSTANCE_PROFILE_NAME_TYPE: Pattern = Pattern::new(r#"[\w+=,.@-]+"#);
 static PATTERN_MARKER_TYPE: Pattern = Pattern::new(r#"[\u0020-\u00FF]+"#);
 static PATTERN_PATH_PREFIX_TYPE: Pattern = Pattern::new(r#"\u002F[\u0021-\u007F]*"#);

@@ -455,4 +455,35 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX iam_access_keys_by_user ON iam_access_keys (user_name);
     "#,
+    // 21: IAM groups, their members, and their policies (attached managed
+    // policies and inline ones, as users have). A membership goes with
+    // either its group or its user.
+    r#"
+    CREATE TABLE iam_groups (
+        name   TEXT PRIMARY KEY NOT NULL COLLATE NOCASE,
+        arn    TEXT NOT NULL UNIQUE,
+        record TEXT NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE iam_group_members (
+        group_name TEXT NOT NULL COLLATE NOCASE REFERENCES iam_groups(name) ON DELETE CASCADE,
+        user_name  TEXT NOT NULL COLLATE NOCASE REFERENCES iam_users(name) ON DELETE CASCADE,
+        PRIMARY KEY (group_name, user_name)
+    ) WITHOUT ROWID;
+    CREATE INDEX iam_group_members_by_user ON iam_group_members (user_name);
+
+    CREATE TABLE iam_group_attachments (
+        group_name TEXT NOT NULL COLLATE NOCASE REFERENCES iam_groups(name) ON DELETE CASCADE,
+        policy_arn TEXT NOT NULL,
+        PRIMARY KEY (group_name, policy_arn)
+    ) WITHOUT ROWID;
+    CREATE INDEX iam_group_attachments_by_policy ON iam_group_attachments (policy_arn);
+
+    CREATE TABLE iam_group_inline_policies (
+        group_name TEXT NOT NULL COLLATE NOCASE REFERENCES iam_groups(name) ON DELETE CASCADE,
+        name       TEXT NOT NULL COLLATE NOCASE,
+        document   TEXT NOT NULL,
+        PRIMARY KEY (group_name, name)
+    ) WITHOUT ROWID;
+    "#,
 ];

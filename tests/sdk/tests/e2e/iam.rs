@@ -1217,3 +1217,192 @@ async fn a_user_with_an_access_key_acts_with_its_policies() {
         .expect_err("gone");
     assert_error(&refused, "NoSuchEntity", 404);
 }
+
+/// Groups through aws-sdk-iam: a user who joins a group is allowed what the
+/// group's policies allow and loses it on leaving; the group lists its
+/// members, refuses deletion while it has members or policies, and every
+/// group operation answers AWS's errors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_lends_its_policies_to_its_members() {
+    let ballast = Ballast::start();
+    let iam = ballast.iam();
+    let group = iam
+        .create_group()
+        .group_name("deployers")
+        .path("/ci/")
+        .send()
+        .await
+        .expect("CreateGroup");
+    let group = group.group().expect("Group");
+    assert_eq!(
+        group.arn(),
+        format!("arn:aws:iam::{ACCOUNT}:group/ci/deployers")
+    );
+    assert!(group.group_id().starts_with("AGPA"));
+    assert_error(
+        &iam.create_group()
+            .group_name("Deployers")
+            .send()
+            .await
+            .expect_err("refused"),
+        "EntityAlreadyExists",
+        409,
+    );
+    iam.create_user()
+        .user_name("builder")
+        .send()
+        .await
+        .expect("CreateUser");
+    let key = iam
+        .create_access_key()
+        .user_name("builder")
+        .send()
+        .await
+        .expect("CreateAccessKey");
+    let key = key.access_key().expect("AccessKey");
+    let as_user = ballast.config_with(key.access_key_id(), key.secret_access_key());
+    let ssm = aws_sdk_ssm::Client::new(&as_user);
+    ballast
+        .ssm()
+        .put_parameter()
+        .name("/app/release")
+        .value("v1")
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .send()
+        .await
+        .unwrap();
+    let read = || ssm.get_parameter().name("/app/release").send();
+    assert_eq!(
+        error_code(&read().await.expect_err("no group yet")),
+        "AccessDeniedException"
+    );
+
+    iam.put_group_policy()
+        .group_name("deployers")
+        .policy_name("read-params")
+        .policy_document(READ_PARAMS)
+        .send()
+        .await
+        .expect("PutGroupPolicy");
+    iam.attach_group_policy()
+        .group_name("deployers")
+        .policy_arn("arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+        .send()
+        .await
+        .expect("AttachGroupPolicy");
+    iam.add_user_to_group()
+        .group_name("deployers")
+        .user_name("builder")
+        .send()
+        .await
+        .expect("AddUserToGroup");
+    read().await.expect("allowed by the group's inline policy");
+    let mine = aws_sdk_iam::Client::new(&as_user)
+        .list_groups_for_user()
+        .user_name("builder")
+        .send()
+        .await
+        .expect("ListGroupsForUser, allowed by the group's managed policy");
+    assert_eq!(mine.groups()[0].group_name(), "deployers");
+
+    let got = iam
+        .get_group()
+        .group_name("deployers")
+        .send()
+        .await
+        .expect("GetGroup");
+    assert_eq!(got.group().map(|g| g.path()), Some("/ci/"));
+    assert_eq!(got.users()[0].user_name(), "builder");
+    let listed = iam.list_groups().path_prefix("/ci/").send().await.unwrap();
+    assert_eq!(listed.groups().len(), 1);
+    let names = iam
+        .list_group_policies()
+        .group_name("deployers")
+        .send()
+        .await
+        .expect("ListGroupPolicies");
+    assert_eq!(names.policy_names(), ["read-params"]);
+    let policy = iam
+        .get_group_policy()
+        .group_name("deployers")
+        .policy_name("read-params")
+        .send()
+        .await
+        .expect("GetGroupPolicy");
+    assert!(url_decode(policy.policy_document()).contains("ssm:GetParameter"));
+    let attached = iam
+        .list_attached_group_policies()
+        .group_name("deployers")
+        .send()
+        .await
+        .expect("ListAttachedGroupPolicies");
+    assert_eq!(
+        attached.attached_policies()[0].policy_name(),
+        Some("IAMReadOnlyAccess")
+    );
+
+    assert_error(
+        &iam.delete_group()
+            .group_name("deployers")
+            .send()
+            .await
+            .expect_err("refused"),
+        "DeleteConflict",
+        409,
+    );
+    assert_error(
+        &iam.delete_user()
+            .user_name("builder")
+            .send()
+            .await
+            .expect_err("refused"),
+        "DeleteConflict",
+        409,
+    );
+    iam.remove_user_from_group()
+        .group_name("deployers")
+        .user_name("builder")
+        .send()
+        .await
+        .expect("RemoveUserFromGroup");
+    assert_eq!(
+        error_code(&read().await.expect_err("no longer a member")),
+        "AccessDeniedException"
+    );
+    iam.delete_group_policy()
+        .group_name("deployers")
+        .policy_name("read-params")
+        .send()
+        .await
+        .expect("DeleteGroupPolicy");
+    iam.detach_group_policy()
+        .group_name("deployers")
+        .policy_arn("arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+        .send()
+        .await
+        .expect("DetachGroupPolicy");
+    iam.delete_group()
+        .group_name("deployers")
+        .send()
+        .await
+        .expect("DeleteGroup");
+    assert_error(
+        &iam.get_group()
+            .group_name("deployers")
+            .send()
+            .await
+            .expect_err("refused"),
+        "NoSuchEntity",
+        404,
+    );
+    assert_error(
+        &iam.add_user_to_group()
+            .group_name("deployers")
+            .user_name("builder")
+            .send()
+            .await
+            .expect_err("refused"),
+        "NoSuchEntity",
+        404,
+    );
+}
