@@ -1,6 +1,6 @@
 """amazon.aws.ec2_instance as a playbook author runs it: the first run
-launches a named instance in the default VPC's `default` security group
-and waits for it to run; a second run with the same arguments finds it and
+launches a named instance in the default VPC's `default` security group,
+with detailed monitoring, and waits for it to run; a second run with the same arguments finds it and
 changes nothing (the module reads the instance's `groupSet` attribute to
 decide); a third turns termination protection on (it reads and then
 modifies `disableApiTermination`). What each run leaves is read back with
@@ -25,6 +25,7 @@ PLAYBOOK = textwrap.dedent(
             image_id: ami-0ba11a5700a023086
             instance_type: t3.micro
             security_group: default
+            detailed_monitoring: true
             termination_protection: "{{ protected }}"
             state: running
             wait: true
@@ -54,6 +55,7 @@ def test_a_playbook_launches_finds_and_protects_an_instance(endpoint, tmp_path, 
     (instance,) = [i for r in found for i in r["Instances"]]
     assert instance["State"]["Name"] == "running"
     assert [g["GroupName"] for g in instance["SecurityGroups"]] == ["default"]
+    assert instance["Monitoring"]["State"] == "enabled", "launched with detailed monitoring"
 
     assert not run(endpoint, tmp_path, name=name, protected="false"), "the second run changes nothing"
     assert run(endpoint, tmp_path, name=name, protected="true")

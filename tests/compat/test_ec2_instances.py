@@ -396,3 +396,35 @@ def test_describe_instance_types_boto3_and_cli(ec2, aws):
     )
     rc, _, err_text = aws("ec2", "describe-instance-types", "--instance-types", "t3.enormous")
     assert rc != 0 and "InvalidInstanceType" in err_text
+
+
+def test_detailed_monitoring_boto3_and_cli(ec2, aws):
+    def state(instance_id):
+        reservations = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"]
+        return reservations[0]["Instances"][0]["Monitoring"]["State"]
+
+    watched = ec2.run_instances(ImageId=AL2023, MinCount=1, MaxCount=1, Monitoring={"Enabled": True})
+    watched = watched["Instances"][0]["InstanceId"]
+    plain = ec2.run_instances(ImageId=AL2023, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+    assert (state(watched), state(plain)) == ("enabled", "disabled")
+
+    answered = ec2.monitor_instances(InstanceIds=[plain])["InstanceMonitorings"]
+    assert answered == [{"InstanceId": plain, "Monitoring": {"State": "pending"}}]
+    assert state(plain) == "enabled"
+    rc, out, err = aws("ec2", "unmonitor-instances", "--instance-ids", plain, watched)
+    assert rc == 0, err
+    assert {m["InstanceId"]: m["Monitoring"]["State"] for m in out["InstanceMonitorings"]} == {
+        plain: "disabling",
+        watched: "disabling",
+    }
+    assert (state(watched), state(plain)) == ("disabled", "disabled")
+    rc, out, err = aws("ec2", "monitor-instances", "--instance-ids", watched)
+    assert rc == 0 and out["InstanceMonitorings"][0]["Monitoring"]["State"] == "pending", err
+
+    with pytest.raises(ClientError) as missing:
+        ec2.unmonitor_instances(InstanceIds=["i-0123456789abcdef0"])
+    assert error_code(missing.value) == "InvalidInstanceID.NotFound"
+    assert http_status(missing.value) == 400
+    rc, _, err = aws("ec2", "monitor-instances", "--instance-ids", "i-0123456789abcdef0")
+    assert rc != 0 and "InvalidInstanceID.NotFound" in err, err
+    ec2.terminate_instances(InstanceIds=[watched, plain])

@@ -141,6 +141,7 @@ mod tests {
             ebs_optimized: false,
             source_dest_check: true,
             ena_support: true,
+            monitoring: false,
         }
     }
 

@@ -109,6 +109,8 @@ routes! {
             instances::modify_metadata_options(state, i)
         }),
         DescribeInstanceAttribute => call(ctx, request, |i| instances::describe_attribute(state, i)),
+        MonitorInstances => call(ctx, request, |i| instances::monitor(state, i)),
+        UnmonitorInstances => call(ctx, request, |i| instances::unmonitor(state, i)),
         ModifyInstanceAttribute => {
             call_no_output(ctx, request, |i| instances::modify_attribute(state, i))
         },

@@ -1,5 +1,6 @@
 //! Instance attributes: what ModifyInstanceAttribute may change, one
-//! attribute a call, and when.
+//! attribute a call, and when; and detailed monitoring, which Monitor- and
+//! UnmonitorInstances change under the same rule (not once terminated).
 
 use super::Error;
 use super::instance::{GroupRef, Instance, InstanceState, validate_instance_type};
@@ -21,6 +22,8 @@ pub enum Change {
     SourceDestCheck(bool),
     EbsOptimized(bool),
     EnaSupport(bool),
+    /// Detailed monitoring (Monitor- and UnmonitorInstances).
+    Monitoring(bool),
 }
 
 /// Exactly one change from what a call names; naming none or several is
@@ -43,7 +46,7 @@ pub fn one_change(mut changes: Vec<(&str, Change)>) -> Result<Change, Error> {
 }
 
 impl Instance {
-    /// ModifyInstanceAttribute.
+    /// ModifyInstanceAttribute, MonitorInstances, UnmonitorInstances.
     pub fn modify(&mut self, change: Change) -> Result<(), Error> {
         if self.state == InstanceState::Terminated {
             return Err(Error::IncorrectInstanceState(format!(
@@ -78,6 +81,7 @@ impl Instance {
                 self.security_groups = groups;
             }
             Change::SourceDestCheck(on) => self.source_dest_check = on,
+            Change::Monitoring(on) => self.monitoring = on,
             Change::EbsOptimized(on) => self.ebs_optimized = on,
             Change::EnaSupport(on) => self.ena_support = on,
         }

@@ -252,6 +252,11 @@ pub struct Instance {
     pub source_dest_check: bool,
     #[serde(default = "enabled")]
     pub ena_support: bool,
+    /// Detailed monitoring (RunInstances' `Monitoring`, Monitor- and
+    /// UnmonitorInstances): kept and shown; with no CloudWatch, nothing is
+    /// published either way.
+    #[serde(default)]
+    pub monitoring: bool,
 }
 
 /// The default of the attributes that start enabled.
@@ -611,6 +616,7 @@ pub(crate) mod tests {
             ebs_optimized: false,
             source_dest_check: true,
             ena_support: true,
+            monitoring: false,
             launch_template: None,
             impaired: false,
         }

@@ -64,6 +64,8 @@ pub struct LaunchRequest {
     pub network_interfaces: Option<Vec<InterfaceRequest>>,
     pub metadata_options: Option<MetadataChange>,
     pub disable_api_termination: Option<bool>,
+    /// `Monitoring.Enabled`: detailed monitoring.
+    pub monitoring: Option<bool>,
     pub shutdown_behavior: Option<String>,
     pub tag_specifications: Option<Vec<TagRequest>>,
     pub block_device_mappings: Option<Vec<BlockDeviceMapping>>,
@@ -115,6 +117,7 @@ impl LaunchRequest {
         self.disable_api_termination = self
             .disable_api_termination
             .or(data.disable_api_termination);
+        self.monitoring = self.monitoring.or(data.monitoring.and_then(|m| m.enabled));
         self.block_device_mappings = self.block_device_mappings.or(data.block_device_mappings);
         self.shutdown_behavior = self
             .shutdown_behavior
@@ -156,6 +159,8 @@ pub struct Launch {
     pub volumes: Vec<MappedVolume>,
     pub shutdown_behavior: String,
     pub disable_api_termination: bool,
+    /// Detailed monitoring asked for at launch.
+    pub monitoring: bool,
     pub min: u32,
     pub max: u32,
     pub client_token: Option<String>,
@@ -223,6 +228,7 @@ pub fn check(request: LaunchRequest, image_id: String, region: &str) -> Result<L
         volumes,
         shutdown_behavior,
         disable_api_termination: request.disable_api_termination.unwrap_or(false),
+        monitoring: request.monitoring.unwrap_or(false),
         min,
         max,
         client_token: request.client_token.filter(|t| !t.is_empty()),
@@ -534,6 +540,7 @@ pub fn instances(
             ebs_optimized: false,
             source_dest_check: true,
             ena_support: true,
+            monitoring: launch.monitoring,
         })
         .collect())
 }
@@ -541,7 +548,7 @@ pub fn instances(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ec2::launch_template::{LaunchTagSpecification, Placement};
+    use crate::ec2::launch_template::{LaunchTagSpecification, Monitoring, Placement};
     use crate::tags::Tag;
 
     const AL2023: &str = "ami-0ba11a5700a023086";
@@ -570,6 +577,9 @@ mod tests {
                     value: "template".into(),
                 }],
             }]),
+            monitoring: Some(Monitoring {
+                enabled: Some(true),
+            }),
             ..TemplateData::default()
         };
         let merged = LaunchRequest {
@@ -595,6 +605,12 @@ mod tests {
         assert_eq!(launch.zone.as_deref(), Some("us-east-1b"));
         assert!(launch.metadata.tokens_required(), "AL2023 is IMDSv2 only");
         assert_eq!(launch.metadata.http_put_response_hop_limit, 2);
+        assert!(launch.monitoring, "the template's detailed monitoring");
+        assert!(
+            !check(request(), AL2023.into(), "us-east-1")
+                .unwrap()
+                .monitoring
+        );
     }
 
     #[test]

@@ -52,6 +52,8 @@ pub const OPERATIONS: &[&str] = &[
     "ModifyInstanceMetadataOptions",
     "DescribeInstanceAttribute",
     "ModifyInstanceAttribute",
+    "MonitorInstances",
+    "UnmonitorInstances",
     "AssociateIamInstanceProfile",
     "DescribeIamInstanceProfileAssociations",
     "ReplaceIamInstanceProfileAssociation",
@@ -3017,6 +3019,17 @@ crate::model_enum! {
     InstanceMetadataTagsState {
         Disabled = "disabled",
         Enabled = "enabled",
+    }
+}
+
+crate::structure! {
+    /// Describes the monitoring of an instance.
+    #[derive(Default)]
+    InstanceMonitoring {
+        /// The ID of the instance.
+        instance_id?: String = "instanceId" | "InstanceId";
+        /// The monitoring for the instance.
+        monitoring?: Monitoring = "monitoring" | "Monitoring";
     }
 }
 
@@ -6001,6 +6014,24 @@ crate::structure! {
 }
 
 crate::structure! {
+    MonitorInstancesInput {
+        /// The IDs of the instances.
+        instance_ids: XmlList<String, ItemsInstanceId> = "InstanceId", "instanceIds";
+        /// Checks whether you have the required permissions for the operation, without actually making the request, and provides an error response.
+        dry_run?: bool = "dryRun" | "DryRun", "dryRun";
+    }
+    input "MonitorInstancesRequest" |this, at, out| {}
+}
+
+crate::structure! {
+    #[derive(Default)]
+    MonitorInstancesOutput {
+        /// The monitoring information.
+        instance_monitorings?: Vec<InstanceMonitoring> = "instancesSet" | "InstancesSet";
+    }
+}
+
+crate::structure! {
     /// Describes the monitoring of an instance.
     #[derive(Default)]
     Monitoring {
@@ -7446,6 +7477,24 @@ crate::model_enum! {
     }
 }
 
+crate::structure! {
+    UnmonitorInstancesInput {
+        /// The IDs of the instances.
+        instance_ids: XmlList<String, ItemsInstanceId> = "InstanceId", "instanceIds";
+        /// Checks whether you have the required permissions for the operation, without actually making the request, and provides an error response.
+        dry_run?: bool = "dryRun" | "DryRun", "dryRun";
+    }
+    input "UnmonitorInstancesRequest" |this, at, out| {}
+}
+
+crate::structure! {
+    #[derive(Default)]
+    UnmonitorInstancesOutput {
+        /// The monitoring information.
+        instance_monitorings?: Vec<InstanceMonitoring> = "instancesSet" | "InstancesSet";
+    }
+}
+
 crate::model_enum! {
     UsageClassType {
         Spot = "spot",
@@ -8098,6 +8147,7 @@ use crate::member_names::Field;
 ("InstanceMarketOptionsRequest", &[Field { member: "MarketType", written: "MarketType", read: "MarketType", holds: "", map: false }, Field { member: "SpotOptions", written: "SpotOptions", read: "SpotOptions", holds: "SpotMarketOptions", map: false }]),
 ("InstanceMetadataOptionsRequest", &[Field { member: "HttpTokens", written: "HttpTokens", read: "HttpTokens", holds: "", map: false }, Field { member: "HttpPutResponseHopLimit", written: "HttpPutResponseHopLimit", read: "HttpPutResponseHopLimit", holds: "", map: false }, Field { member: "HttpEndpoint", written: "HttpEndpoint", read: "HttpEndpoint", holds: "", map: false }, Field { member: "HttpProtocolIpv6", written: "HttpProtocolIpv6", read: "HttpProtocolIpv6", holds: "", map: false }, Field { member: "InstanceMetadataTags", written: "InstanceMetadataTags", read: "InstanceMetadataTags", holds: "", map: false }]),
 ("InstanceMetadataOptionsResponse", &[Field { member: "State", written: "state", read: "State", holds: "", map: false }, Field { member: "HttpTokens", written: "httpTokens", read: "HttpTokens", holds: "", map: false }, Field { member: "HttpPutResponseHopLimit", written: "httpPutResponseHopLimit", read: "HttpPutResponseHopLimit", holds: "", map: false }, Field { member: "HttpEndpoint", written: "httpEndpoint", read: "HttpEndpoint", holds: "", map: false }, Field { member: "HttpProtocolIpv6", written: "httpProtocolIpv6", read: "HttpProtocolIpv6", holds: "", map: false }, Field { member: "InstanceMetadataTags", written: "instanceMetadataTags", read: "InstanceMetadataTags", holds: "", map: false }]),
+("InstanceMonitoring", &[Field { member: "InstanceId", written: "instanceId", read: "InstanceId", holds: "", map: false }, Field { member: "Monitoring", written: "monitoring", read: "Monitoring", holds: "Monitoring", map: false }]),
 ("InstanceNetworkInterface", &[Field { member: "Association", written: "association", read: "Association", holds: "InstanceNetworkInterfaceAssociation", map: false }, Field { member: "Attachment", written: "attachment", read: "Attachment", holds: "InstanceNetworkInterfaceAttachment", map: false }, Field { member: "Description", written: "description", read: "Description", holds: "", map: false }, Field { member: "Groups", written: "groupSet", read: "GroupSet", holds: "GroupIdentifier", map: false }, Field { member: "Ipv6Addresses", written: "ipv6AddressesSet", read: "Ipv6AddressesSet", holds: "InstanceIpv6Address", map: false }, Field { member: "MacAddress", written: "macAddress", read: "MacAddress", holds: "", map: false }, Field { member: "NetworkInterfaceId", written: "networkInterfaceId", read: "NetworkInterfaceId", holds: "", map: false }, Field { member: "OwnerId", written: "ownerId", read: "OwnerId", holds: "", map: false }, Field { member: "PrivateDnsName", written: "privateDnsName", read: "PrivateDnsName", holds: "", map: false }, Field { member: "PrivateIpAddress", written: "privateIpAddress", read: "PrivateIpAddress", holds: "", map: false }, Field { member: "PrivateIpAddresses", written: "privateIpAddressesSet", read: "PrivateIpAddressesSet", holds: "InstancePrivateIpAddress", map: false }, Field { member: "SourceDestCheck", written: "sourceDestCheck", read: "SourceDestCheck", holds: "", map: false }, Field { member: "Status", written: "status", read: "Status", holds: "", map: false }, Field { member: "SubnetId", written: "subnetId", read: "SubnetId", holds: "", map: false }, Field { member: "VpcId", written: "vpcId", read: "VpcId", holds: "", map: false }, Field { member: "InterfaceType", written: "interfaceType", read: "InterfaceType", holds: "", map: false }, Field { member: "Ipv4Prefixes", written: "ipv4PrefixSet", read: "Ipv4PrefixSet", holds: "InstanceIpv4Prefix", map: false }, Field { member: "Ipv6Prefixes", written: "ipv6PrefixSet", read: "Ipv6PrefixSet", holds: "InstanceIpv6Prefix", map: false }, Field { member: "ConnectionTrackingConfiguration", written: "connectionTrackingConfiguration", read: "ConnectionTrackingConfiguration", holds: "ConnectionTrackingSpecificationResponse", map: false }, Field { member: "Operator", written: "operator", read: "Operator", holds: "OperatorResponse", map: false }]),
 ("InstanceNetworkInterfaceAssociation", &[Field { member: "CarrierIp", written: "carrierIp", read: "CarrierIp", holds: "", map: false }, Field { member: "CustomerOwnedIp", written: "customerOwnedIp", read: "CustomerOwnedIp", holds: "", map: false }, Field { member: "IpOwnerId", written: "ipOwnerId", read: "IpOwnerId", holds: "", map: false }, Field { member: "PublicDnsName", written: "publicDnsName", read: "PublicDnsName", holds: "", map: false }, Field { member: "PublicIp", written: "publicIp", read: "PublicIp", holds: "", map: false }]),
 ("InstanceNetworkInterfaceAttachment", &[Field { member: "AttachTime", written: "attachTime", read: "AttachTime", holds: "", map: false }, Field { member: "AttachmentId", written: "attachmentId", read: "AttachmentId", holds: "", map: false }, Field { member: "DeleteOnTermination", written: "deleteOnTermination", read: "DeleteOnTermination", holds: "", map: false }, Field { member: "DeviceIndex", written: "deviceIndex", read: "DeviceIndex", holds: "", map: false }, Field { member: "Status", written: "status", read: "Status", holds: "", map: false }, Field { member: "NetworkCardIndex", written: "networkCardIndex", read: "NetworkCardIndex", holds: "", map: false }, Field { member: "EnaSrdSpecification", written: "enaSrdSpecification", read: "EnaSrdSpecification", holds: "InstanceAttachmentEnaSrdSpecification", map: false }, Field { member: "EnaQueueCount", written: "enaQueueCount", read: "EnaQueueCount", holds: "", map: false }]),
@@ -8190,6 +8240,8 @@ use crate::member_names::Field;
 ("ModifyLaunchTemplateOutput", &[Field { member: "LaunchTemplate", written: "launchTemplate", read: "LaunchTemplate", holds: "LaunchTemplate", map: false }]),
 ("ModifyVolumeInput", &[Field { member: "DryRun", written: "DryRun", read: "DryRun", holds: "", map: false }, Field { member: "VolumeId", written: "VolumeId", read: "VolumeId", holds: "", map: false }, Field { member: "Size", written: "Size", read: "Size", holds: "", map: false }, Field { member: "VolumeType", written: "VolumeType", read: "VolumeType", holds: "", map: false }, Field { member: "Iops", written: "Iops", read: "Iops", holds: "", map: false }, Field { member: "Throughput", written: "Throughput", read: "Throughput", holds: "", map: false }, Field { member: "MultiAttachEnabled", written: "MultiAttachEnabled", read: "MultiAttachEnabled", holds: "", map: false }]),
 ("ModifyVolumeOutput", &[Field { member: "VolumeModification", written: "volumeModification", read: "VolumeModification", holds: "VolumeModification", map: false }]),
+("MonitorInstancesInput", &[Field { member: "InstanceIds", written: "InstanceId", read: "InstanceId", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }]),
+("MonitorInstancesOutput", &[Field { member: "InstanceMonitorings", written: "instancesSet", read: "InstancesSet", holds: "InstanceMonitoring", map: false }]),
 ("Monitoring", &[Field { member: "State", written: "state", read: "State", holds: "", map: false }]),
 ("NetworkBandwidthGbps", &[Field { member: "Min", written: "min", read: "Min", holds: "", map: false }, Field { member: "Max", written: "max", read: "Max", holds: "", map: false }]),
 ("NetworkBandwidthGbpsRequest", &[Field { member: "Min", written: "Min", read: "Min", holds: "", map: false }, Field { member: "Max", written: "Max", read: "Max", holds: "", map: false }]),
@@ -8253,6 +8305,8 @@ use crate::member_names::Field;
 ("TerminateInstancesOutput", &[Field { member: "TerminatingInstances", written: "instancesSet", read: "InstancesSet", holds: "InstanceStateChange", map: false }]),
 ("TotalLocalStorageGB", &[Field { member: "Min", written: "min", read: "Min", holds: "", map: false }, Field { member: "Max", written: "max", read: "Max", holds: "", map: false }]),
 ("TotalLocalStorageGBRequest", &[Field { member: "Min", written: "Min", read: "Min", holds: "", map: false }, Field { member: "Max", written: "Max", read: "Max", holds: "", map: false }]),
+("UnmonitorInstancesInput", &[Field { member: "InstanceIds", written: "InstanceId", read: "InstanceId", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }]),
+("UnmonitorInstancesOutput", &[Field { member: "InstanceMonitorings", written: "instancesSet", read: "InstancesSet", holds: "InstanceMonitoring", map: false }]),
 ("UserIdGroupPair", &[Field { member: "Description", written: "description", read: "Description", holds: "", map: false }, Field { member: "UserId", written: "userId", read: "UserId", holds: "", map: false }, Field { member: "GroupName", written: "groupName", read: "GroupName", holds: "", map: false }, Field { member: "GroupId", written: "groupId", read: "GroupId", holds: "", map: false }, Field { member: "VpcId", written: "vpcId", read: "VpcId", holds: "", map: false }, Field { member: "VpcPeeringConnectionId", written: "vpcPeeringConnectionId", read: "VpcPeeringConnectionId", holds: "", map: false }, Field { member: "PeeringStatus", written: "peeringStatus", read: "PeeringStatus", holds: "", map: false }]),
 ("VCpuCountRange", &[Field { member: "Min", written: "min", read: "Min", holds: "", map: false }, Field { member: "Max", written: "max", read: "Max", holds: "", map: false }]),
 ("VCpuCountRangeRequest", &[Field { member: "Min", written: "Min", read: "Min", holds: "", map: false }, Field { member: "Max", written: "Max", read: "Max", holds: "", map: false }]),

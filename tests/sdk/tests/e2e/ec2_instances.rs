@@ -1260,3 +1260,108 @@ async fn instance_attributes_are_read_and_changed() {
         .await
         .expect("no longer protected");
 }
+
+/// Detailed monitoring through aws-sdk-ec2: asked for at launch, turned on
+/// and off by Monitor- and UnmonitorInstances (which answer EC2's
+/// transitional states), shown by DescribeInstances, refused for an
+/// instance that does not exist and once an instance is terminated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn detailed_monitoring_is_asked_for_turned_on_and_off() {
+    use aws_sdk_ec2::types::{MonitoringState, RunInstancesMonitoringEnabled};
+
+    let ballast = start();
+    let ec2 = ballast.ec2();
+    let monitoring = |id: String| {
+        let ec2 = ec2.clone();
+        async move {
+            ec2.describe_instances()
+                .instance_ids(id)
+                .send()
+                .await
+                .expect("DescribeInstances")
+                .reservations()[0]
+                .instances()[0]
+                .monitoring()
+                .and_then(|m| m.state())
+                .cloned()
+        }
+    };
+    let watched = ec2
+        .run_instances()
+        .image_id(AL2023)
+        .min_count(1)
+        .max_count(1)
+        .monitoring(
+            RunInstancesMonitoringEnabled::builder()
+                .enabled(true)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("RunInstances with monitoring")
+        .instances()[0]
+        .instance_id()
+        .unwrap()
+        .to_owned();
+    let (plain, _) = launch(&ec2, None).await;
+    assert_eq!(
+        monitoring(watched.clone()).await,
+        Some(MonitoringState::Enabled)
+    );
+    assert_eq!(
+        monitoring(plain.clone()).await,
+        Some(MonitoringState::Disabled)
+    );
+
+    let on = ec2
+        .monitor_instances()
+        .instance_ids(&plain)
+        .send()
+        .await
+        .expect("MonitorInstances");
+    let answered = &on.instance_monitorings()[0];
+    assert_eq!(answered.instance_id(), Some(plain.as_str()));
+    assert_eq!(
+        answered.monitoring().and_then(|m| m.state()),
+        Some(&MonitoringState::Pending)
+    );
+    assert_eq!(
+        monitoring(plain.clone()).await,
+        Some(MonitoringState::Enabled)
+    );
+    let off = ec2
+        .unmonitor_instances()
+        .instance_ids(&plain)
+        .instance_ids(&watched)
+        .send()
+        .await
+        .expect("UnmonitorInstances");
+    assert_eq!(off.instance_monitorings().len(), 2);
+    assert!(
+        off.instance_monitorings().iter().all(|m| {
+            m.monitoring().and_then(|m| m.state()) == Some(&MonitoringState::Disabling)
+        })
+    );
+    assert_eq!(monitoring(watched).await, Some(MonitoringState::Disabled));
+
+    let missing = ec2
+        .monitor_instances()
+        .instance_ids("i-0123456789abcdef0")
+        .send()
+        .await
+        .expect_err("no such instance");
+    assert_eq!(error_code(&missing), "InvalidInstanceID.NotFound");
+    ec2.terminate_instances()
+        .instance_ids(&plain)
+        .send()
+        .await
+        .unwrap();
+    wait_state(&ec2, &plain, InstanceStateName::Terminated).await;
+    let late = ec2
+        .monitor_instances()
+        .instance_ids(&plain)
+        .send()
+        .await
+        .expect_err("terminated");
+    assert_eq!(error_code(&late), "IncorrectInstanceState");
+}

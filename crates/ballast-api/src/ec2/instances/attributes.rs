@@ -1,16 +1,19 @@
 //! DescribeInstanceAttribute and ModifyInstanceAttribute: one attribute
-//! of one instance at a time.
+//! of one instance at a time; Monitor- and UnmonitorInstances: detailed
+//! monitoring of several.
 
 use ballast_core::ec2::attributes::{self, Change};
 use ballast_core::ec2::instance::GroupRef;
 use ballast_core::ec2::{self, Error as Rule};
 use ballast_model::ec2::{
     AttributeBooleanValue, AttributeValue, DescribeInstanceAttributeInput,
-    DescribeInstanceAttributeOutput, InstanceAttributeName, ModifyInstanceAttributeInput,
+    DescribeInstanceAttributeOutput, InstanceAttributeName, InstanceMonitoring,
+    ModifyInstanceAttributeInput, MonitorInstancesInput, MonitorInstancesOutput, Monitoring,
+    MonitoringState, UnmonitorInstancesInput, UnmonitorInstancesOutput,
 };
 use ballast_store::Tx;
 
-use super::{Error, group_identifiers, one};
+use super::{Error, group_identifiers, named, one};
 use crate::ApiState;
 use crate::ec2::dry_run;
 
@@ -204,4 +207,60 @@ pub(crate) fn modify(state: &ApiState, input: ModifyInstanceAttributeInput) -> R
     })?;
     state.fleet.changed();
     Ok(())
+}
+
+/// Turns detailed monitoring on or off for every named instance (all of
+/// which must exist), answering the transitional state EC2 answers
+/// (`pending`, `disabling`); DescribeInstances shows the state it settles
+/// in (`enabled`, `disabled`) from the next request, as nothing here has
+/// to reach CloudWatch.
+fn set_monitoring(
+    state: &ApiState,
+    ids: &[String],
+    dry: Option<bool>,
+    on: bool,
+) -> Result<Vec<InstanceMonitoring>, Error> {
+    let ids = state.store.write(|tx| -> Result<_, Error> {
+        let instances = named(tx, ids)?;
+        dry_run(dry)?;
+        for mut instance in instances.iter().cloned() {
+            instance.modify(Change::Monitoring(on))?;
+            tx.save_instance(&instance)?;
+        }
+        Ok(instances.into_iter().map(|i| i.id).collect::<Vec<_>>())
+    })?;
+    let answered = if on {
+        MonitoringState::Pending
+    } else {
+        MonitoringState::Disabling
+    };
+    Ok(ids
+        .into_iter()
+        .map(|id| InstanceMonitoring {
+            instance_id: Some(id),
+            monitoring: Some(Monitoring {
+                state: Some(answered.clone()),
+            }),
+        })
+        .collect())
+}
+
+pub(crate) fn monitor(
+    state: &ApiState,
+    input: MonitorInstancesInput,
+) -> Result<MonitorInstancesOutput, Error> {
+    let monitorings = set_monitoring(state, input.instance_ids.as_slice(), input.dry_run, true)?;
+    Ok(MonitorInstancesOutput {
+        instance_monitorings: Some(monitorings),
+    })
+}
+
+pub(crate) fn unmonitor(
+    state: &ApiState,
+    input: UnmonitorInstancesInput,
+) -> Result<UnmonitorInstancesOutput, Error> {
+    let monitorings = set_monitoring(state, input.instance_ids.as_slice(), input.dry_run, false)?;
+    Ok(UnmonitorInstancesOutput {
+        instance_monitorings: Some(monitorings),
+    })
 }

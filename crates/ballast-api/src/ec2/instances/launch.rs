@@ -115,6 +115,7 @@ fn request(input: RunInstancesInput) -> LaunchRequest {
             instance_metadata_tags: m.instance_metadata_tags.map(|v| v.to_string()),
         }),
         disable_api_termination: input.disable_api_termination,
+        monitoring: input.monitoring.map(|m| m.enabled),
         shutdown_behavior: input
             .instance_initiated_shutdown_behavior
             .map(|b| b.to_string()),

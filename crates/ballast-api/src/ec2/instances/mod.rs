@@ -11,7 +11,9 @@ mod launch;
 mod lifecycle;
 mod profiles;
 
-pub(super) use attributes::{describe as describe_attribute, modify as modify_attribute};
+pub(super) use attributes::{
+    describe as describe_attribute, modify as modify_attribute, monitor, unmonitor,
+};
 pub(crate) use describe::Listing;
 pub(super) use describe::{console_output, describe, describe_status};
 pub(super) use launch::run;
@@ -181,7 +183,11 @@ fn view(state: &ApiState, instance: &Instance, tags: Vec<(String, String)>) -> w
             ..Default::default()
         }),
         monitoring: Some(wire::Monitoring {
-            state: Some("disabled".into()),
+            state: Some(if instance.monitoring {
+                wire::MonitoringState::Enabled
+            } else {
+                wire::MonitoringState::Disabled
+            }),
         }),
         subnet_id: Some(instance.subnet_id.clone()),
         vpc_id: Some(instance.vpc_id.clone()),
