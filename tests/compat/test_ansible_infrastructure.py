@@ -3,8 +3,8 @@ with amazon.aws modules run unchanged: the default VPC and its subnets
 looked up (`ec2_vpc_net_info`, `ec2_vpc_subnet_info`), a security group for
 the load balancer and one for the web tier that admits only it
 (`ec2_security_group`), the instances' role with an instance profile
-(`iam_role`), an operators' group with a user in it (`iam_user`,
-`iam_group`), and an application load balancer whose listener answers by
+(`iam_role`), an operators' group with a user in it, who has a console
+password (`iam_user`, `iam_user_info`, `iam_group`), and an application load balancer whose listener answers by
 itself (`elb_application_lb`).
 
 The first run creates everything; a second, identical run reports no
@@ -63,8 +63,14 @@ PLAYBOOK = textwrap.dedent(
           register: role
         - amazon.aws.iam_user:
             name: "{{ prefix }}-operator"
+            password: C0nsole-only
+            update_password: on_create
+            password_reset_required: true
             state: present
           register: user
+        - amazon.aws.iam_user_info:
+            name: "{{ prefix }}-operator"
+          register: user_info
         - amazon.aws.iam_group:
             name: "{{ prefix }}-operators"
             managed_policies: [arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess]
@@ -93,6 +99,7 @@ PLAYBOOK = textwrap.dedent(
               'role': role.changed, 'user': user.changed, 'group': group.changed,
               'alb': alb.changed},
               'dns_name': alb.dns_name, 'web_group_id': web_group.group_id,
+              'login_profile': user_info.iam_users[0].login_profile,
               'lb_group_id': lb_group.group_id} | to_json }}
     """
 )
@@ -122,6 +129,7 @@ def test_a_playbook_builds_a_services_surroundings_and_a_second_run_changes_noth
     assert all(first["changed"].values()), first
     second = run(endpoint, tmp_path, prefix)
     assert not any(second["changed"].values()), second
+    assert second["login_profile"]["password_reset_required"] is True, second
 
     def answer():
         try:

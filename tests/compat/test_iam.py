@@ -635,3 +635,32 @@ def test_groups_cli(aws, uid):
     assert rc != 0 and "NoSuchEntity" in err, err
     rc, _, err = aws("iam", "delete-user", "--user-name", user)
     assert rc == 0, err
+
+
+def test_login_profiles_boto3_and_cli(iam, aws, uid):
+    name = f"console-{uid}"
+    iam.create_user(UserName=name)
+    expect_error("NoSuchEntity", 404, iam.get_login_profile, UserName=name)
+    expect_error("PasswordPolicyViolation", 400, iam.create_login_profile, UserName=name, Password="weakweak")
+    profile = iam.create_login_profile(UserName=name, Password="Str0ng-enough", PasswordResetRequired=True)
+    assert profile["LoginProfile"]["UserName"] == name
+    assert profile["LoginProfile"]["PasswordResetRequired"] is True
+    expect_error("EntityAlreadyExists", 409, iam.create_login_profile, UserName=name, Password="Str0ng-enough")
+    # The boto3 resource layer's LoginProfile reads the same answer.
+    assert make_resource("iam", iam.meta.endpoint_url).LoginProfile(name).password_reset_required is True
+
+    rc, _, err = aws("iam", "update-login-profile", "--user-name", name, "--no-password-reset-required")
+    assert rc == 0, err
+    rc, out, err = aws("iam", "get-login-profile", "--user-name", name)
+    assert rc == 0 and out["LoginProfile"]["PasswordResetRequired"] is False, err
+    rc, _, err = aws("iam", "delete-user", "--user-name", name)
+    assert rc != 0 and "must delete login profile first" in err, err
+    rc, _, err = aws("iam", "delete-login-profile", "--user-name", name)
+    assert rc == 0, err
+    rc, _, err = aws("iam", "delete-login-profile", "--user-name", name)
+    assert rc != 0 and "NoSuchEntity" in err, err
+    rc, out, err = aws("iam", "create-login-profile", "--user-name", name, "--password", "An0ther-one")
+    assert rc == 0 and out["LoginProfile"]["UserName"] == name, err
+    iam.update_login_profile(UserName=name, Password="Ch4nged-again")
+    iam.delete_login_profile(UserName=name)
+    iam.delete_user(UserName=name)

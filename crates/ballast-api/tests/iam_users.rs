@@ -451,3 +451,104 @@ async fn a_user_assumes_a_role_that_trusts_it_or_its_account() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_login_profile_is_created_read_updated_and_blocks_deletion() {
+    let api = Api::new();
+    let (signer, _) = user_and_key(&api, "console").await;
+    let none = api
+        .root(iam("GetLoginProfile", &[("UserName", "console")]))
+        .await;
+    assert_error(&none, 404, "NoSuchEntity");
+    assert_eq!(
+        none.message(),
+        "Login Profile for User console cannot be found."
+    );
+    let weak = api
+        .root(iam(
+            "CreateLoginProfile",
+            &[("UserName", "console"), ("Password", "password")],
+        ))
+        .await;
+    assert_error(&weak, 400, "PasswordPolicyViolation");
+    let created = api
+        .root(iam(
+            "CreateLoginProfile",
+            &[
+                ("UserName", "CONSOLE"),
+                ("Password", "Str0ng-enough"),
+                ("PasswordResetRequired", "true"),
+            ],
+        ))
+        .await
+        .ok();
+    assert_eq!(created.xml("UserName").as_deref(), Some("console"));
+    assert_eq!(
+        created.xml("PasswordResetRequired").as_deref(),
+        Some("true")
+    );
+    assert!(
+        !created.body.contains("Str0ng"),
+        "the password is never shown"
+    );
+    assert_error(
+        &api.root(iam(
+            "CreateLoginProfile",
+            &[("UserName", "console"), ("Password", "Str0ng-enough")],
+        ))
+        .await,
+        409,
+        "EntityAlreadyExists",
+    );
+    api.root(iam(
+        "UpdateLoginProfile",
+        &[("UserName", "console"), ("PasswordResetRequired", "false")],
+    ))
+    .await
+    .ok();
+    // Without UserName the user's own credentials read their own profile.
+    api.root(iam(
+        "PutUserPolicy",
+        &[
+            ("UserName", "console"),
+            ("PolicyName", "self"),
+            ("PolicyDocument", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetLoginProfile","Resource":"*"}]}"#),
+        ],
+    ))
+    .await
+    .ok();
+    let mine = api.call(&signer, iam("GetLoginProfile", &[])).await.ok();
+    assert_eq!(mine.xml("PasswordResetRequired").as_deref(), Some("false"));
+    assert_error(
+        &api.root(iam("GetLoginProfile", &[])).await,
+        400,
+        "ValidationError",
+    );
+
+    let conflict = api
+        .root(iam("DeleteUser", &[("UserName", "console")]))
+        .await;
+    assert_error(&conflict, 409, "DeleteConflict");
+    assert_eq!(
+        conflict.message(),
+        "Cannot delete entity, must delete login profile first."
+    );
+    api.root(iam("DeleteLoginProfile", &[("UserName", "console")]))
+        .await
+        .ok();
+    assert_error(
+        &api.root(iam("DeleteLoginProfile", &[("UserName", "console")]))
+            .await,
+        404,
+        "NoSuchEntity",
+    );
+    assert_error(
+        &api.root(iam(
+            "UpdateLoginProfile",
+            &[("UserName", "console"), ("PasswordResetRequired", "true")],
+        ))
+        .await,
+        404,
+        "NoSuchEntity",
+    );
+}

@@ -682,6 +682,7 @@ mod tests {
             path: "/".into(),
             permissions_boundary: None,
             created: 0,
+            login_profile: None,
         };
         store
             .write(|tx| {
@@ -738,6 +739,7 @@ mod tests {
             path: "/".into(),
             permissions_boundary: None,
             created: 0,
+            login_profile: None,
         };
         let group = Group {
             name: "Readers".into(),
@@ -810,6 +812,7 @@ mod tests {
             path: "/".into(),
             permissions_boundary: None,
             created: 0,
+            login_profile: None,
         };
         let ids = ballast_core::Ids::seeded(4);
         let first = AccessKey::issue(&ids, "ci", 0, 1).unwrap();

@@ -6,22 +6,8 @@ use ballast_model::iam::{self as model, *};
 use ballast_store::Tx;
 use ballast_wire::Timestamp;
 
-use super::{Error, load_user, paging};
-use crate::auth::Principal;
+use super::{Error, load_user, paging, user_named};
 use crate::{ApiState, RequestContext};
-
-/// The user a call names, or the caller when it names none. The account's
-/// own credentials and role sessions are no user: they must name one.
-fn user_named(ctx: &RequestContext, name: Option<String>) -> Result<String, Error> {
-    match (name, &ctx.principal) {
-        (Some(name), _) => Ok(name),
-        (None, Principal::User(user)) => Ok(user.name.clone()),
-        (None, _) => Err(Rule::Validation(
-            "Must specify userName when calling with non-User credentials".to_owned(),
-        )
-        .into()),
-    }
-}
 
 /// A key of the user, by id: `NoSuchEntity` for a key the user does not
 /// hold.

@@ -1,5 +1,5 @@
 //! Identity and Access Management (awsQuery): roles, users and their
-//! access keys, groups, managed and inline policies, instance profiles.
+//! access keys and login profiles, groups, managed and inline policies, instance profiles.
 //!
 //! IAM is global: ARNs carry the account and no region, and clients sign
 //! IAM requests for `us-east-1` whatever region Ballast serves; the SigV4
@@ -9,6 +9,7 @@
 mod access_keys;
 mod groups;
 mod instance_profiles;
+mod login_profiles;
 mod permissions;
 mod policies;
 mod roles;
@@ -21,6 +22,8 @@ use ballast_model::iam::{self as model, errors, *};
 use ballast_store::Tx;
 use permissions::Kind;
 
+use crate::RequestContext;
+use crate::auth::Principal;
 use crate::dispatch::{call, call_no_output, routes};
 use crate::error::{ErrorCode, HandlerError};
 
@@ -158,6 +161,12 @@ routes! {
             )
             .map(ListUserPoliciesOutput::from)
         }),
+        CreateLoginProfile => call(ctx, request, |i| login_profiles::create(state, ctx, i)),
+        GetLoginProfile => call(ctx, request, |i| login_profiles::get(state, ctx, i)),
+        UpdateLoginProfile => call_no_output(ctx, request, |i| login_profiles::update(state, i)),
+        DeleteLoginProfile => {
+            call_no_output(ctx, request, |i| login_profiles::delete(state, ctx, i))
+        },
         CreateGroup => call(ctx, request, |i| groups::create(state, i)),
         GetGroup => call(ctx, request, |i| groups::get(state, i)),
         ListGroups => call(ctx, request, |i| groups::list(state, i)),
@@ -229,6 +238,7 @@ impl ErrorCode for Rule {
             Rule::DeleteConflict(_) => errors::DELETE_CONFLICT_EXCEPTION,
             Rule::LimitExceeded(_) => errors::LIMIT_EXCEEDED_EXCEPTION,
             Rule::MalformedPolicyDocument(_) => errors::MALFORMED_POLICY_DOCUMENT_EXCEPTION,
+            Rule::PasswordPolicyViolation(_) => errors::PASSWORD_POLICY_VIOLATION_EXCEPTION,
         })
     }
 }
@@ -277,6 +287,20 @@ impl PageRequest {
 /// Loads a role (by name, whatever its case) or fails with `NoSuchEntity`.
 pub(super) fn load_role(tx: &Tx<'_>, name: &str) -> Result<Role, Error> {
     tx.role(name)?.ok_or_else(|| no_such_role(name).into())
+}
+
+/// The user a call names, or the caller when it names none (access keys,
+/// login profiles). The account's own credentials and role sessions are no
+/// user: they must name one.
+pub(super) fn user_named(ctx: &RequestContext, name: Option<String>) -> Result<String, Error> {
+    match (name, &ctx.principal) {
+        (Some(name), _) => Ok(name),
+        (None, Principal::User(user)) => Ok(user.name.clone()),
+        (None, _) => Err(Rule::Validation(
+            "Must specify userName when calling with non-User credentials".to_owned(),
+        )
+        .into()),
+    }
 }
 
 /// Loads a user (by name, whatever its case) or fails with `NoSuchEntity`.

@@ -111,14 +111,17 @@ pub(super) fn list(state: &ApiState, input: ListUsersInput) -> Result<ListUsersO
     })
 }
 
-/// DeleteUser: only a user with no access keys, no policies and no
-/// groups, as on AWS (`DeleteConflict`).
+/// DeleteUser: only a user with no login profile, no access keys, no
+/// policies and no groups, as on AWS (`DeleteConflict`).
 pub(super) fn delete(state: &ApiState, input: DeleteUserInput) -> Result<(), Error> {
     state.store.write(|tx| -> Result<_, Error> {
         let user = load_user(tx, &input.user_name)?;
         let conflict = |what: &str| -> Result<(), Error> {
             Err(Rule::DeleteConflict(format!("Cannot delete entity, must {what} first.")).into())
         };
+        if user.login_profile.is_some() {
+            return conflict("delete login profile");
+        }
         if !tx.access_keys(&user.name)?.is_empty() {
             return conflict("delete access keys");
         }

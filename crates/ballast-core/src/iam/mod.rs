@@ -7,7 +7,7 @@
 //! - [`policy`]: parsing and validating policy documents, and evaluating
 //!   identity policies against a request (`Allow` / explicit / implicit deny).
 //! - [`managed`]: the catalogue of AWS managed policies Ballast knows by ARN.
-//! - [`user`]: users and their access keys.
+//! - [`user`]: users, their access keys and login profiles.
 //! - [`group`]: groups of users, whose policies their members hold.
 
 pub mod group;
@@ -16,7 +16,7 @@ pub mod policy;
 pub mod user;
 
 pub use group::Group;
-pub use user::{AccessKey, AccessKeyStatus, User};
+pub use user::{AccessKey, AccessKeyStatus, LoginProfile, User};
 
 use serde::{Deserialize, Serialize};
 
@@ -69,6 +69,9 @@ pub enum Error {
     /// `MalformedPolicyDocument` (400).
     #[error("{0}")]
     MalformedPolicyDocument(String),
+    /// `PasswordPolicyViolation` (400): a console password too weak.
+    #[error("{0}")]
+    PasswordPolicyViolation(String),
 }
 
 impl From<policy::PolicyError> for Error {

@@ -1,5 +1,7 @@
-//! IAM users and their access keys: long-term credentials that sign
-//! requests as the user, allowed what the user's policies allow.
+//! IAM users, their access keys (long-term credentials that sign requests
+//! as the user, allowed what the user's policies allow) and their login
+//! profiles (a console password, which Ballast checks and keeps no copy
+//! of: there is no console to sign in to).
 
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +31,36 @@ pub struct User {
     pub permissions_boundary: Option<String>,
     /// Creation time, epoch milliseconds.
     pub created: i64,
+    /// The console password's record, when the user has one.
+    #[serde(default)]
+    pub login_profile: Option<LoginProfile>,
+}
+
+/// What IAM keeps of a user's console password besides the password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginProfile {
+    /// When the password was set, epoch milliseconds.
+    pub created: i64,
+    pub password_reset_required: bool,
+}
+
+/// Checks a new console password against IAM's default password policy
+/// (the account has no other: UpdateAccountPasswordPolicy is not served):
+/// at least 8 characters, from at least three of upper case, lower case,
+/// digits and symbols.
+pub fn check_password(password: &str) -> Result<(), Error> {
+    let kinds = [
+        password.chars().any(|c| c.is_ascii_uppercase()),
+        password.chars().any(|c| c.is_ascii_lowercase()),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ];
+    if password.chars().count() < 8 || kinds.iter().filter(|k| **k).count() < 3 {
+        return Err(Error::PasswordPolicyViolation(
+            "Password does not conform to the account password policy.".to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 impl User {
@@ -40,6 +72,7 @@ impl User {
             path,
             permissions_boundary: None,
             created: now_millis,
+            login_profile: None,
         }
     }
 }
@@ -122,5 +155,18 @@ mod tests {
             AccessKey::issue(&ids, "builder", 2, 5),
             Err(Error::LimitExceeded(m)) if m.contains("AccessKeysPerUser: 2")
         ));
+    }
+
+    #[test]
+    fn passwords_follow_the_default_policy() {
+        for good in ["Secret-12", "abcDEF12", "abc-def-1"] {
+            assert!(check_password(good).is_ok(), "{good}");
+        }
+        for bad in ["Ab-1", "abcdefgh", "abcdefg1", "ABCDEFGH-"] {
+            assert!(
+                matches!(check_password(bad), Err(Error::PasswordPolicyViolation(_))),
+                "{bad}"
+            );
+        }
     }
 }

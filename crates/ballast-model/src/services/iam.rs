@@ -59,6 +59,10 @@ pub const OPERATIONS: &[&str] = &[
     "AttachUserPolicy",
     "DetachUserPolicy",
     "ListAttachedUserPolicies",
+    "CreateLoginProfile",
+    "GetLoginProfile",
+    "UpdateLoginProfile",
+    "DeleteLoginProfile",
     "CreateGroup",
     "GetGroup",
     "ListGroups",
@@ -285,6 +289,31 @@ crate::structure! {
 }
 
 crate::structure! {
+    #[derive(Default)]
+    CreateLoginProfileInput {
+        /// The name of the IAM user to create a password for.
+        user_name?: String = "UserName", "userName";
+        /// The new password for the user.
+        password?: String = "Password", "password" redacted;
+        /// Specifies whether the user is required to set a new password on next sign-in.
+        password_reset_required?: bool = "PasswordResetRequired", "passwordResetRequired";
+    }
+    input "CreateLoginProfileRequest" |this, at, out| {
+        if let Some(v) = &this.user_name { rules::string(out, at, "userName", v, false, Some(1), Some(64), Some(&PATTERN_USER_NAME_TYPE)); }
+        if let Some(v) = &this.password { rules::string(out, at, "password", v, true, Some(1), Some(128), Some(&PATTERN_PASSWORD_TYPE)); }
+    }
+    required REQUIRED_CREATE_LOGIN_PROFILE_INPUT []
+}
+
+crate::structure! {
+    /// Contains the response to a successful CreateLoginProfile request.
+    CreateLoginProfileOutput {
+        /// A structure containing the user name and password create date.
+        login_profile: LoginProfile = "LoginProfile";
+    }
+}
+
+crate::structure! {
     CreatePolicyInput {
         /// The friendly name of the policy.
         policy_name: String = "PolicyName", "policyName";
@@ -478,6 +507,18 @@ crate::structure! {
     required REQUIRED_DELETE_INSTANCE_PROFILE_INPUT [
         RequiredMember { name: "instanceProfileName", wire: "InstanceProfileName", required: true, inner: Inner::Nothing },
     ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DeleteLoginProfileInput {
+        /// The name of the user whose password you want to delete.
+        user_name?: String = "UserName", "userName";
+    }
+    input "DeleteLoginProfileRequest" |this, at, out| {
+        if let Some(v) = &this.user_name { rules::string(out, at, "userName", v, false, Some(1), Some(64), Some(&PATTERN_USER_NAME_TYPE)); }
+    }
+    required REQUIRED_DELETE_LOGIN_PROFILE_INPUT []
 }
 
 crate::structure! {
@@ -701,6 +742,26 @@ crate::structure! {
     GetInstanceProfileOutput {
         /// A structure containing details about the instance profile.
         instance_profile: InstanceProfile = "InstanceProfile";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    GetLoginProfileInput {
+        /// The name of the user whose login profile you want to retrieve.
+        user_name?: String = "UserName", "userName";
+    }
+    input "GetLoginProfileRequest" |this, at, out| {
+        if let Some(v) = &this.user_name { rules::string(out, at, "userName", v, false, Some(1), Some(64), Some(&PATTERN_USER_NAME_TYPE)); }
+    }
+    required REQUIRED_GET_LOGIN_PROFILE_INPUT []
+}
+
+crate::structure! {
+    /// Contains the response to a successful GetLoginProfile request.
+    GetLoginProfileOutput {
+        /// A structure containing the user name and the profile creation date for the user.
+        login_profile: LoginProfile = "LoginProfile";
     }
 }
 
@@ -1398,6 +1459,18 @@ crate::structure! {
     }
 }
 
+crate::structure! {
+    /// Contains the user name and password create date for a user.
+    LoginProfile {
+        /// The name of the user, which can be used for signing in to the Amazon Web Services Management Console.
+        user_name: String = "UserName";
+        /// The date when the password for the user was created.
+        create_date: Timestamp = "CreateDate";
+        /// Specifies whether the user is required to set a new password on next sign-in.
+        password_reset_required?: bool = "PasswordResetRequired";
+    }
+}
+
 crate::model_enum! {
     PermissionsBoundaryAttachmentType {
         PermissionsBoundaryPolicy = "PermissionsBoundaryPolicy",
@@ -1699,6 +1772,24 @@ crate::structure! {
 }
 
 crate::structure! {
+    UpdateLoginProfileInput {
+        /// The name of the user whose password you want to update.
+        user_name: String = "UserName", "userName";
+        /// The new password for the specified IAM user.
+        password?: String = "Password", "password" redacted;
+        /// Allows this new password to be used only once by requiring the specified IAM user to set a new password on next sign-in.
+        password_reset_required?: bool = "PasswordResetRequired", "passwordResetRequired";
+    }
+    input "UpdateLoginProfileRequest" |this, at, out| {
+        { let v = &this.user_name; rules::string(out, at, "userName", v, false, Some(1), Some(64), Some(&PATTERN_USER_NAME_TYPE)); }
+        if let Some(v) = &this.password { rules::string(out, at, "password", v, true, Some(1), Some(128), Some(&PATTERN_PASSWORD_TYPE)); }
+    }
+    required REQUIRED_UPDATE_LOGIN_PROFILE_INPUT [
+        RequiredMember { name: "userName", wire: "UserName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
     UpdateRoleInput {
         /// The name of the role that you want to modify.
         role_name: String = "RoleName", "roleName";
@@ -1754,6 +1845,7 @@ pub static PATTERNS: &[(&str, &Pattern)] = &[
         &PATTERN_INSTANCE_PROFILE_NAME_TYPE,
     ),
     ("markerType", &PATTERN_MARKER_TYPE),
+    ("passwordType", &PATTERN_PASSWORD_TYPE),
     ("pathPrefixType", &PATTERN_PATH_PREFIX_TYPE),
     ("pathType", &PATTERN_PATH_TYPE),
     ("policyDocumentType", &PATTERN_POLICY_DOCUMENT_TYPE),
@@ -1772,6 +1864,7 @@ static PATTERN_EXISTING_USER_NAME_TYPE: Pattern = Pattern::new(r#"[\w+=,.@-]+"#)
 static PATTERN_GROUP_NAME_TYPE: Pattern = Pattern::new(r#"[\w+=,.@-]+"#);
 static PATTERN_INSTANCE_PROFILE_NAME_TYPE: Pattern = Pattern::new(r#"[\w+=,.@-]+"#);
 static PATTERN_MARKER_TYPE: Pattern = Pattern::new(r#"[\u0020-\u00FF]+"#);
+static PATTERN_PASSWORD_TYPE: Pattern = Pattern::new(r#"[\u0009\u000A\u000D\u0020-\u00FF]+"#);
 static PATTERN_PATH_PREFIX_TYPE: Pattern = Pattern::new(r#"\u002F[\u0021-\u007F]*"#);
 static PATTERN_PATH_TYPE: Pattern = Pattern::new(r#"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)"#);
 static PATTERN_POLICY_DOCUMENT_TYPE: Pattern =
@@ -1815,6 +1908,14 @@ pub mod errors {
         fault: Fault::Sender,
     };
 
+    /// The request was rejected because it referenced an entity that is temporarily unmodifiable, such as a user name that was deleted and then recreated.
+    pub const ENTITY_TEMPORARILY_UNMODIFIABLE_EXCEPTION: ErrorShape = ErrorShape {
+        shape: "EntityTemporarilyUnmodifiableException",
+        code: "EntityTemporarilyUnmodifiable",
+        status: 409,
+        fault: Fault::Sender,
+    };
+
     /// The request was rejected because an invalid or out-of-range value was supplied for an input parameter.
     pub const INVALID_INPUT_EXCEPTION: ErrorShape = ErrorShape {
         shape: "InvalidInputException",
@@ -1847,6 +1948,14 @@ pub mod errors {
         fault: Fault::Sender,
     };
 
+    /// The request was rejected because the provided password did not meet the requirements imposed by the account password policy.
+    pub const PASSWORD_POLICY_VIOLATION_EXCEPTION: ErrorShape = ErrorShape {
+        shape: "PasswordPolicyViolationException",
+        code: "PasswordPolicyViolation",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
     /// The request failed because Amazon Web Services service role policies can only be attached to the service-linked role for that service.
     pub const POLICY_NOT_ATTACHABLE_EXCEPTION: ErrorShape = ErrorShape {
         shape: "PolicyNotAttachableException",
@@ -1876,10 +1985,12 @@ pub mod errors {
         CONCURRENT_MODIFICATION_EXCEPTION,
         DELETE_CONFLICT_EXCEPTION,
         ENTITY_ALREADY_EXISTS_EXCEPTION,
+        ENTITY_TEMPORARILY_UNMODIFIABLE_EXCEPTION,
         INVALID_INPUT_EXCEPTION,
         LIMIT_EXCEEDED_EXCEPTION,
         MALFORMED_POLICY_DOCUMENT_EXCEPTION,
         NO_SUCH_ENTITY_EXCEPTION,
+        PASSWORD_POLICY_VIOLATION_EXCEPTION,
         POLICY_NOT_ATTACHABLE_EXCEPTION,
         SERVICE_FAILURE_EXCEPTION,
         UNMODIFIABLE_ENTITY_EXCEPTION,

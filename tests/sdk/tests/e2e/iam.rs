@@ -1406,3 +1406,82 @@ async fn a_group_lends_its_policies_to_its_members() {
         404,
     );
 }
+
+/// Login profiles through aws-sdk-iam: created with a password that meets
+/// IAM's default policy (never shown again), read, updated, in the way of
+/// DeleteUser, and deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_users_login_profile_lives_and_goes() {
+    let ballast = Ballast::start();
+    let iam = ballast.iam();
+    iam.create_user()
+        .user_name("operator")
+        .send()
+        .await
+        .expect("CreateUser");
+    assert_error(
+        &iam.get_login_profile()
+            .user_name("operator")
+            .send()
+            .await
+            .expect_err("none yet"),
+        "NoSuchEntity",
+        404,
+    );
+    assert_error(
+        &iam.create_login_profile()
+            .user_name("operator")
+            .password("short")
+            .send()
+            .await
+            .expect_err("too weak"),
+        "PasswordPolicyViolation",
+        400,
+    );
+    let created = iam
+        .create_login_profile()
+        .user_name("operator")
+        .password("Corr3ct-horse")
+        .password_reset_required(true)
+        .send()
+        .await
+        .expect("CreateLoginProfile");
+    let profile = created.login_profile().expect("LoginProfile");
+    assert_eq!(profile.user_name(), "operator");
+    assert!(profile.password_reset_required());
+    iam.update_login_profile()
+        .user_name("operator")
+        .password_reset_required(false)
+        .send()
+        .await
+        .expect("UpdateLoginProfile");
+    let got = iam
+        .get_login_profile()
+        .user_name("operator")
+        .send()
+        .await
+        .expect("GetLoginProfile");
+    assert_eq!(
+        got.login_profile().map(|p| p.password_reset_required()),
+        Some(false)
+    );
+    assert_error(
+        &iam.delete_user()
+            .user_name("operator")
+            .send()
+            .await
+            .expect_err("profile left"),
+        "DeleteConflict",
+        409,
+    );
+    iam.delete_login_profile()
+        .user_name("operator")
+        .send()
+        .await
+        .expect("DeleteLoginProfile");
+    iam.delete_user()
+        .user_name("operator")
+        .send()
+        .await
+        .expect("DeleteUser");
+}
