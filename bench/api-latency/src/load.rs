@@ -1,20 +1,19 @@
-//! The load generator: N workers, each with its own pooled keep-alive
-//! HTTP/1.1 connection, sending signed requests back to back for a fixed
+//! The load generator: N workers, each with its own keep-alive HTTP/1.1
+//! connection, sending signed requests back to back for a fixed
 //! time. Nothing here runs unbounded: every worker stops at the deadline and
 //! every request has a timeout.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::{Request, StatusCode, Uri};
+use http::{Request, Response, StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
-use tower_service::Service;
+use hyper::body::Incoming;
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
 
 use crate::cpu::CpuSample;
 use crate::endpoint::Endpoint;
@@ -49,39 +48,76 @@ struct Window {
     stop_at: Instant,
 }
 
-/// A client pooling at most one idle connection, which is all a worker that
-/// sends one request at a time needs.
-pub type Pooled = Client<CountingConnector, Full<Bytes>>;
-
-/// `HttpConnector` (with `TCP_NODELAY`) that counts the connections it opens,
-/// so a peer that drops keep-alive shows up in the results.
-#[derive(Clone)]
-pub struct CountingConnector {
-    inner: HttpConnector,
+/// One worker's HTTP/1.1 connection: opened when first needed and again
+/// only after the server closes it, so the count of openings says how the
+/// server keeps connections alive and nothing else.
+///
+/// Written on hyper's connection API rather than hyper-util's pooled client
+/// because that client hands a connection back to its pool from the
+/// connection's own task once the response body ends: a worker sending its
+/// next request at once could find the pool empty and open a second
+/// connection. It did so for about every other DescribeInstances once that
+/// answer outgrew one read (10 KB), which read as a server that drops
+/// keep-alive.
+pub struct Connection {
+    /// `IP:PORT`.
+    address: String,
+    sender: Option<SendRequest<Full<Bytes>>>,
     opened: Arc<AtomicU64>,
 }
 
-impl Service<Uri> for CountingConnector {
-    type Response = <HttpConnector as Service<Uri>>::Response;
-    type Error = <HttpConnector as Service<Uri>>::Error;
-    type Future = <HttpConnector as Service<Uri>>::Future;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
+impl Connection {
+    pub fn new(endpoint: &Endpoint, opened: Arc<AtomicU64>) -> Connection {
+        Connection {
+            address: endpoint.host().to_owned(),
+            sender: None,
+            opened,
+        }
     }
 
-    fn call(&mut self, uri: Uri) -> Self::Future {
+    /// A sender ready for the next request, on the open connection while
+    /// the server keeps it, else on a new one.
+    async fn ready(&mut self) -> Result<&mut SendRequest<Full<Bytes>>, String> {
+        let open = match &mut self.sender {
+            Some(sender) => sender.ready().await.is_ok(),
+            None => false,
+        };
+        if !open {
+            self.sender = Some(self.connect().await?);
+        }
+        self.sender
+            .as_mut()
+            .ok_or_else(|| "no connection".to_owned())
+    }
+
+    async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, String> {
         self.opened.fetch_add(1, Ordering::Relaxed);
-        self.inner.call(uri)
+        let stream = TcpStream::connect(&self.address)
+            .await
+            .map_err(|e| format!("connecting to {}: {e}", self.address))?;
+        stream
+            .set_nodelay(true)
+            .map_err(|e| format!("TCP_NODELAY: {e}"))?;
+        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| error_chain(&e))?;
+        // The connection's task ends when either side closes it.
+        tokio::spawn(connection);
+        Ok(sender)
     }
-}
 
-pub fn pooled_client(opened: Arc<AtomicU64>) -> Pooled {
-    let mut inner = HttpConnector::new();
-    inner.set_nodelay(true);
-    Client::builder(TokioExecutor::new())
-        .pool_max_idle_per_host(1)
-        .build(CountingConnector { inner, opened })
+    /// Sends one request (in origin form, as a client to a server sends it).
+    async fn send(
+        &mut self,
+        mut request: Request<Full<Bytes>>,
+    ) -> Result<Response<Incoming>, String> {
+        *request.uri_mut() = Uri::from_static("/");
+        let sender = self.ready().await?;
+        sender
+            .send_request(request)
+            .await
+            .map_err(|e| error_chain(&e))
+    }
 }
 
 /// Runs one level: `concurrency` workers for warm-up plus duration.
@@ -94,7 +130,7 @@ pub async fn run_level(plan: &LoadPlan, concurrency: usize) -> anyhow::Result<Le
     };
     let workers: Vec<_> = (0..concurrency)
         .map(|_| {
-            let client = pooled_client(opened.clone());
+            let client = Connection::new(&plan.endpoint, opened.clone());
             let signer = Signer::new(
                 plan.endpoint.clone(),
                 plan.operation.clone(),
@@ -139,7 +175,7 @@ async fn snapshot_at(
 /// Sends requests one after another until the window closes. The latency
 /// of a request runs from before it is signed to its last body byte.
 async fn worker(
-    client: Pooled,
+    mut client: Connection,
     mut signer: Signer,
     window: Window,
     request_timeout: Duration,
@@ -151,7 +187,7 @@ async fn worker(
             return Ok(tally);
         }
         let request = signer.request()?;
-        let outcome = tokio::time::timeout(request_timeout, exchange(&client, request))
+        let outcome = tokio::time::timeout(request_timeout, exchange(&mut client, request))
             .await
             .unwrap_or(Outcome::Timeout);
         let done = Instant::now();
@@ -162,10 +198,10 @@ async fn worker(
 }
 
 /// Sends one request and reads the whole response.
-pub async fn exchange(client: &Pooled, request: Request<Full<Bytes>>) -> Outcome {
-    let response = match client.request(request).await {
+pub async fn exchange(client: &mut Connection, request: Request<Full<Bytes>>) -> Outcome {
+    let response = match client.send(request).await {
         Ok(response) => response,
-        Err(error) => return Outcome::Transport(error_chain(&error)),
+        Err(error) => return Outcome::Transport(error),
     };
     let status = response.status();
     let body = match response.into_body().collect().await {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::bail;
 
 use crate::endpoint::Endpoint;
-use crate::load::{exchange, pooled_client};
+use crate::load::{Connection, exchange};
 use crate::sign::{Operation, SignMode, Signer};
 use crate::stats::Outcome;
 
@@ -32,9 +32,9 @@ pub async fn wait_ready(
     );
     loop {
         // A fresh client each time: a refused connection is not retried.
-        let client = pooled_client(Arc::new(AtomicU64::new(0)));
+        let mut client = Connection::new(endpoint, Arc::new(AtomicU64::new(0)));
         let request = signer.request()?;
-        let outcome = tokio::time::timeout(Duration::from_secs(1), exchange(&client, request))
+        let outcome = tokio::time::timeout(Duration::from_secs(1), exchange(&mut client, request))
             .await
             .unwrap_or(Outcome::Timeout);
         if let Outcome::Ok = outcome {
