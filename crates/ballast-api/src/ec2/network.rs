@@ -155,13 +155,7 @@ pub(super) fn describe_vpc_attribute(
         VpcAttributeName::EnableNetworkAddressUsageMetrics => {
             out.enable_network_address_usage_metrics = on(false);
         }
-        other => {
-            return Err(Rule::InvalidParameterValue(format!(
-                "Value ({}) for parameter attribute is invalid. Unknown attribute.",
-                other.as_str()
-            ))
-            .into());
-        }
+        other => return Err(Rule::unknown_attribute(other.as_str()).into()),
     }
     Ok(out)
 }

@@ -289,6 +289,14 @@ impl Error {
 }
 
 impl Error {
+    /// `InvalidParameterValue` for an attribute name a Describe…Attribute
+    /// call does not answer.
+    pub fn unknown_attribute(name: &str) -> Error {
+        Error::InvalidParameterValue(format!(
+            "Value ({name}) for parameter attribute is invalid. Unknown attribute."
+        ))
+    }
+
     /// `InvalidGroup.NotFound` for a security group id.
     pub fn group_not_found(id: &str) -> Error {
         Error::GroupNotFound(format!("The security group '{id}' does not exist"))

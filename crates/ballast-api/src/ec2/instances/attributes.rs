@@ -72,13 +72,7 @@ pub(crate) fn describe(
         // attribute is answered empty, as EC2 answers it for an instance
         // without them.
         Name::Kernel | Name::Ramdisk | Name::SriovNetSupport | Name::EnclaveOptions => {}
-        other => {
-            return Err(Rule::InvalidParameterValue(format!(
-                "Value ({}) for parameter attribute is invalid. Unknown attribute.",
-                other.as_str()
-            ))
-            .into());
-        }
+        other => return Err(Rule::unknown_attribute(other.as_str()).into()),
     }
     Ok(out)
 }
@@ -223,11 +217,13 @@ fn set_monitoring(
     let ids = state.store.write(|tx| -> Result<_, Error> {
         let instances = named(tx, ids)?;
         dry_run(dry)?;
-        for mut instance in instances.iter().cloned() {
+        let mut changed = Vec::with_capacity(instances.len());
+        for mut instance in instances {
             instance.modify(Change::Monitoring(on))?;
             tx.save_instance(&instance)?;
+            changed.push(instance.id);
         }
-        Ok(instances.into_iter().map(|i| i.id).collect::<Vec<_>>())
+        Ok(changed)
     })?;
     let answered = if on {
         MonitoringState::Pending
