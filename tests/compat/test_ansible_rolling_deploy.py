@@ -132,6 +132,12 @@ def test_a_rolling_deploy_drops_no_request_and_a_restart_in_place_does(deployed,
     playbook(env, state, "restart-in-place.yml", 3)
     summary = stop_probe(probe, out)
     assert summary["failed"] > 0, summary
-    # The load balancer answers for the instance it could not reach.
-    assert set(summary["failures"]) <= {"502", "503", "504"}, summary
+    # The load balancer answers for the instance it could not reach. A
+    # request the app was killed in the middle of answering (its headers
+    # written, its body not) can only reach the client cut off, through
+    # any proxy; that race is rare, the load balancer's answers are not.
+    failures = summary["failures"]
+    assert set(failures) <= {"502", "503", "504", "reset"}, summary
+    answered = sum(failures.get(code, 0) for code in ("502", "503", "504"))
+    assert answered > failures.get("reset", 0), summary
     assert set(versions_served(env).values()) == {"3"}
