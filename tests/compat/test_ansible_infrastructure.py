@@ -11,9 +11,12 @@ The first run creates everything; a second, identical run reports no
 change, which is how a playbook author tells that the modules read back
 what they wrote. Then the load balancer answers on its DNS name, the
 operator's key can read what its group allows, and boto3 and the AWS CLI
-see what the playbook made."""
+see what the playbook made. A teardown playbook (`state: absent`) then
+removes it all, the user with its password, access key, SSH key and
+group membership first, and a second teardown finds nothing to do."""
 
 import json
+import subprocess
 import textwrap
 import urllib.request
 
@@ -105,6 +108,48 @@ PLAYBOOK = textwrap.dedent(
 )
 
 
+TEARDOWN = textwrap.dedent(
+    """\
+    - hosts: localhost
+      connection: local
+      gather_facts: false
+      tasks:
+        - amazon.aws.iam_user:
+            name: "{{ prefix }}-operator"
+            state: absent
+          register: user
+        - amazon.aws.iam_group:
+            name: "{{ prefix }}-operators"
+            state: absent
+          register: group
+        - amazon.aws.iam_role:
+            name: "{{ prefix }}-web"
+            delete_instance_profile: true
+            state: absent
+          register: role
+        - amazon.aws.elb_application_lb:
+            name: "{{ prefix }}"
+            state: absent
+            wait: true
+          register: alb
+        - amazon.aws.ec2_security_group:
+            name: "{{ prefix }}-web"
+            state: absent
+          register: web_group
+        - amazon.aws.ec2_security_group:
+            name: "{{ prefix }}-lb"
+            state: absent
+          register: lb_group
+        - ansible.builtin.copy:
+            dest: "{{ out }}"
+            content: >-
+              {{ {'changed': {'user': user.changed, 'group': group.changed, 'role': role.changed,
+              'alb': alb.changed, 'web_group': web_group.changed,
+              'lb_group': lb_group.changed}} | to_json }}
+    """
+)
+
+
 @pytest.fixture
 def named_server(server_factory):
     """A server that publishes load balancer names in /etc/hosts, so the
@@ -114,9 +159,9 @@ def named_server(server_factory):
     return server
 
 
-def run(endpoint, tmp_path, prefix) -> dict:
+def run(endpoint, tmp_path, prefix, playbook=PLAYBOOK) -> dict:
     out = tmp_path / "result.json"
-    ansible_playbook(endpoint, tmp_path, PLAYBOOK, prefix=prefix, out=out)
+    ansible_playbook(endpoint, tmp_path, playbook, prefix=prefix, out=out)
     return json.loads(out.read_text())
 
 
@@ -168,3 +213,28 @@ def test_a_playbook_builds_a_services_surroundings_and_a_second_run_changes_noth
     assert rc == 0, err
     (listener,) = out["Listeners"]
     assert listener["DefaultActions"][0]["FixedResponseConfig"]["MessageBody"] == "the maintenance page"
+
+    iam.upload_ssh_public_key(UserName=f"{prefix}-operator", SSHPublicKeyBody=ssh_public_key(tmp_path))
+    gone = run(endpoint, tmp_path, prefix, TEARDOWN)
+    assert all(gone["changed"].values()), gone
+    again = run(endpoint, tmp_path, prefix, TEARDOWN)
+    assert not any(again["changed"].values()), again
+    for call, kwargs in (
+        (iam.get_user, {"UserName": f"{prefix}-operator"}),
+        (iam.get_group, {"GroupName": f"{prefix}-operators"}),
+        (iam.get_role, {"RoleName": f"{prefix}-web"}),
+        (iam.get_instance_profile, {"InstanceProfileName": f"{prefix}-web"}),
+    ):
+        with pytest.raises(ClientError) as missing:
+            call(**kwargs)
+        assert error_code(missing.value) == "NoSuchEntity", kwargs
+    assert make_client("elbv2", endpoint).describe_load_balancers()["LoadBalancers"] == []
+    left = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [f"{prefix}-*"]}])
+    assert left["SecurityGroups"] == []
+
+
+def ssh_public_key(tmp_path) -> str:
+    """A new RSA public key, as `ssh-keygen` makes one."""
+    key = tmp_path / "operator_rsa"
+    subprocess.run(["ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", str(key)], check=True)
+    return (tmp_path / "operator_rsa.pub").read_text()

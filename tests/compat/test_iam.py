@@ -7,6 +7,7 @@ EntityAlreadyExists/DeleteConflict/LimitExceeded 409, the rest 400).
 """
 
 import json
+import subprocess
 
 import pytest
 from botocore.exceptions import ClientError
@@ -663,4 +664,77 @@ def test_login_profiles_boto3_and_cli(iam, aws, uid):
     assert rc == 0 and out["LoginProfile"]["UserName"] == name, err
     iam.update_login_profile(UserName=name, Password="Ch4nged-again")
     iam.delete_login_profile(UserName=name)
+    iam.delete_user(UserName=name)
+
+
+def ssh_keygen(tmp_path, name: str) -> tuple[str, str, str]:
+    """A new 2048-bit RSA key pair as a user makes one: the public key's
+    path, its MD5 fingerprint and its PKCS8 PEM, all as ssh-keygen says."""
+    key = tmp_path / name
+    subprocess.run(["ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "", "-C", name, "-f", str(key)], check=True)
+    shown = subprocess.run(["ssh-keygen", "-l", "-E", "md5", "-f", f"{key}.pub"], check=True, capture_output=True, text=True)
+    fingerprint = shown.stdout.split()[1].removeprefix("MD5:")
+    pem = subprocess.run(["ssh-keygen", "-e", "-m", "PKCS8", "-f", f"{key}.pub"], check=True, capture_output=True, text=True)
+    return f"{key}.pub", fingerprint, pem.stdout
+
+
+def test_ssh_public_keys_boto3_and_cli(iam, aws, uid, tmp_path):
+    name = f"coder-{uid}"
+    iam.create_user(UserName=name)
+    public, fingerprint, pem = ssh_keygen(tmp_path, "id_rsa")
+
+    # The CLI uploads the file as people do; IAM's fingerprint is ssh-keygen's.
+    rc, out, err = aws("iam", "upload-ssh-public-key", "--user-name", name, "--ssh-public-key-body", f"file://{public}")
+    assert rc == 0, err
+    key = out["SSHPublicKey"]
+    assert key["Fingerprint"] == fingerprint and key["Status"] == "Active"
+    key_id = key["SSHPublicKeyId"]
+    expect_error("DuplicateSSHPublicKey", 400, iam.upload_ssh_public_key, UserName=name, SSHPublicKeyBody=pem)
+    expect_error("UnrecognizedPublicKeyEncoding", 400, iam.upload_ssh_public_key, UserName=name, SSHPublicKeyBody="ssh-dss AAAA")
+    expect_error("InvalidPublicKey", 400, iam.upload_ssh_public_key, UserName=name, SSHPublicKeyBody="ssh-rsa AAAA")
+    expect_error("NoSuchEntity", 404, iam.upload_ssh_public_key, UserName=f"nobody-{uid}", SSHPublicKeyBody=pem)
+
+    got = iam.get_ssh_public_key(UserName=name, SSHPublicKeyId=key_id, Encoding="PEM")["SSHPublicKey"]
+    assert got["SSHPublicKeyBody"] == pem and got["Fingerprint"] == fingerprint
+    rc, out, err = aws("iam", "get-ssh-public-key", "--user-name", name, "--ssh-public-key-id", key_id, "--encoding", "SSH")
+    assert rc == 0 and open(public).read().startswith(out["SSHPublicKey"]["SSHPublicKeyBody"]), err
+    expect_error("ValidationError", 400, iam.update_ssh_public_key, UserName=name, SSHPublicKeyId=key_id, Status="Expired")
+    iam.update_ssh_public_key(UserName=name, SSHPublicKeyId=key_id, Status="Active")
+    rc, _, err = aws("iam", "update-ssh-public-key", "--user-name", name, "--ssh-public-key-id", key_id, "--status", "Inactive")
+    assert rc == 0, err
+    rc, out, err = aws("iam", "list-ssh-public-keys", "--user-name", name)
+    assert rc == 0, err
+    assert [(k["SSHPublicKeyId"], k["Status"]) for k in out["SSHPublicKeys"]] == [(key_id, "Inactive")]
+
+    # Five keys a user: four more fit, a sixth does not.
+    for n in range(4):
+        iam.upload_ssh_public_key(UserName=name, SSHPublicKeyBody=ssh_keygen(tmp_path, f"more{n}")[2])
+    expect_error("LimitExceeded", 409, iam.upload_ssh_public_key, UserName=name, SSHPublicKeyBody=ssh_keygen(tmp_path, "sixth")[2])
+    pages = iam.get_paginator("list_ssh_public_keys").paginate(UserName=name, PaginationConfig={"PageSize": 2})
+    assert len([k for page in pages for k in page["SSHPublicKeys"]]) == 5
+
+    rc, _, err = aws("iam", "delete-user", "--user-name", name)
+    assert rc != 0 and "must delete SSH public keys first" in err, err
+    rc, _, err = aws("iam", "delete-ssh-public-key", "--user-name", name, "--ssh-public-key-id", key_id)
+    assert rc == 0, err
+    for key in iam.list_ssh_public_keys(UserName=name)["SSHPublicKeys"]:
+        iam.delete_ssh_public_key(UserName=name, SSHPublicKeyId=key["SSHPublicKeyId"])
+    expect_error("NoSuchEntity", 404, iam.delete_ssh_public_key, UserName=name, SSHPublicKeyId=key_id)
+    rc, _, err = aws("iam", "delete-ssh-public-key", "--user-name", name, "--ssh-public-key-id", key_id)
+    assert rc != 0 and "NoSuchEntity" in err, err
+    iam.delete_user(UserName=name)
+
+
+def test_credentials_ballast_issues_none_of_list_empty(iam, aws, uid):
+    name = f"plain-{uid}"
+    iam.create_user(UserName=name)
+    assert iam.list_mfa_devices(UserName=name)["MFADevices"] == []
+    assert iam.list_signing_certificates(UserName=name)["Certificates"] == []
+    assert iam.list_service_specific_credentials(UserName=name)["ServiceSpecificCredentials"] == []
+    for command in ("list-mfa-devices", "list-signing-certificates", "list-service-specific-credentials"):
+        rc, out, err = aws("iam", command, "--user-name", name)
+        assert rc == 0 and not out.get("IsTruncated"), err
+        rc, _, err = aws("iam", command, "--user-name", f"nobody-{uid}")
+        assert rc != 0 and "NoSuchEntity" in err, err
+    expect_error("NoSuchEntity", 404, iam.list_mfa_devices, UserName=f"nobody-{uid}")
     iam.delete_user(UserName=name)

@@ -552,3 +552,152 @@ async fn a_login_profile_is_created_read_updated_and_blocks_deletion() {
         "NoSuchEntity",
     );
 }
+
+/// A throwaway 2048-bit key from `ssh-keygen`, in OpenSSH and PEM form.
+const SSH_KEY: &str = include_str!("../../ballast-core/src/iam/testdata/rsa2048.pub");
+const SSH_KEY_PEM: &str = include_str!("../../ballast-core/src/iam/testdata/rsa2048.pem");
+
+#[tokio::test]
+async fn ssh_public_keys_are_uploaded_read_deactivated_and_block_deletion() {
+    let api = Api::new();
+    let (signer, key_id) = user_and_key(&api, "coder").await;
+    let uploaded = api
+        .root(iam(
+            "UploadSSHPublicKey",
+            &[("UserName", "coder"), ("SSHPublicKeyBody", SSH_KEY)],
+        ))
+        .await
+        .ok();
+    let id = uploaded.xml("SSHPublicKeyId").unwrap();
+    assert!(id.starts_with("APKA"), "{id}");
+    assert_eq!(
+        uploaded.xml("Fingerprint").as_deref(),
+        Some(include_str!("../../ballast-core/src/iam/testdata/rsa2048.md5").trim())
+    );
+    assert_eq!(uploaded.xml("Status").as_deref(), Some("Active"));
+    assert_error(
+        &api.root(iam(
+            "UploadSSHPublicKey",
+            &[("UserName", "coder"), ("SSHPublicKeyBody", SSH_KEY_PEM)],
+        ))
+        .await,
+        400,
+        "DuplicateSSHPublicKey",
+    );
+    assert_error(
+        &api.root(iam(
+            "UploadSSHPublicKey",
+            &[
+                ("UserName", "coder"),
+                ("SSHPublicKeyBody", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"),
+            ],
+        ))
+        .await,
+        400,
+        "UnrecognizedPublicKeyEncoding",
+    );
+    assert_error(
+        &api.root(iam(
+            "UploadSSHPublicKey",
+            &[("UserName", "coder"), ("SSHPublicKeyBody", "ssh-rsa AAAA")],
+        ))
+        .await,
+        400,
+        "InvalidPublicKey",
+    );
+    assert_error(
+        &api.root(iam(
+            "UploadSSHPublicKey",
+            &[("UserName", "nobody"), ("SSHPublicKeyBody", SSH_KEY)],
+        ))
+        .await,
+        404,
+        "NoSuchEntity",
+    );
+
+    let pem = api
+        .root(iam(
+            "GetSSHPublicKey",
+            &[
+                ("UserName", "coder"),
+                ("SSHPublicKeyId", &id),
+                ("Encoding", "PEM"),
+            ],
+        ))
+        .await
+        .ok();
+    assert_eq!(pem.xml("SSHPublicKeyBody").as_deref(), Some(SSH_KEY_PEM));
+    api.root(iam(
+        "UpdateSSHPublicKey",
+        &[
+            ("UserName", "coder"),
+            ("SSHPublicKeyId", &id),
+            ("Status", "Inactive"),
+        ],
+    ))
+    .await
+    .ok();
+    // Without UserName the user's own credentials list their own keys.
+    api.root(iam(
+        "PutUserPolicy",
+        &[
+            ("UserName", "coder"),
+            ("PolicyName", "self"),
+            ("PolicyDocument", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:List*","Resource":"arn:aws:iam::000000000000:user/coder"}]}"#),
+        ],
+    ))
+    .await
+    .ok();
+    let mine = api.call(&signer, iam("ListSSHPublicKeys", &[])).await.ok();
+    assert_eq!(mine.xml("SSHPublicKeyId").as_deref(), Some(id.as_str()));
+    assert_eq!(mine.xml("Status").as_deref(), Some("Inactive"));
+    for action in [
+        "ListMFADevices",
+        "ListSigningCertificates",
+        "ListServiceSpecificCredentials",
+    ] {
+        let listed = api.call(&signer, iam(action, &[])).await.ok();
+        assert_eq!(
+            listed.xml("IsTruncated").as_deref(),
+            Some("false"),
+            "{action}"
+        );
+        assert_error(
+            &api.root(iam(action, &[("UserName", "nobody")])).await,
+            404,
+            "NoSuchEntity",
+        );
+    }
+
+    api.root(iam(
+        "DeleteAccessKey",
+        &[("UserName", "coder"), ("AccessKeyId", &key_id)],
+    ))
+    .await
+    .ok();
+    let conflict = api.root(iam("DeleteUser", &[("UserName", "coder")])).await;
+    assert_error(&conflict, 409, "DeleteConflict");
+    assert_eq!(
+        conflict.message(),
+        "Cannot delete entity, must delete SSH public keys first."
+    );
+    api.root(iam(
+        "DeleteSSHPublicKey",
+        &[("UserName", "coder"), ("SSHPublicKeyId", &id)],
+    ))
+    .await
+    .ok();
+    assert_error(
+        &api.root(iam(
+            "GetSSHPublicKey",
+            &[
+                ("UserName", "coder"),
+                ("SSHPublicKeyId", &id),
+                ("Encoding", "SSH"),
+            ],
+        ))
+        .await,
+        404,
+        "NoSuchEntity",
+    );
+}

@@ -21,6 +21,7 @@ pub mod json_path;
 pub mod lambda;
 pub mod network;
 pub mod paging;
+pub mod ssh;
 pub mod ssm;
 pub mod sts;
 pub mod tags;

@@ -683,6 +683,7 @@ mod tests {
             permissions_boundary: None,
             created: 0,
             login_profile: None,
+            ssh_public_keys: Vec::new(),
         };
         store
             .write(|tx| {
@@ -740,6 +741,7 @@ mod tests {
             permissions_boundary: None,
             created: 0,
             login_profile: None,
+            ssh_public_keys: Vec::new(),
         };
         let group = Group {
             name: "Readers".into(),
@@ -813,6 +815,7 @@ mod tests {
             permissions_boundary: None,
             created: 0,
             login_profile: None,
+            ssh_public_keys: Vec::new(),
         };
         let ids = ballast_core::Ids::seeded(4);
         let first = AccessKey::issue(&ids, "ci", 0, 1).unwrap();

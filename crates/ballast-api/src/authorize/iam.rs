@@ -26,8 +26,9 @@ struct Params {
 /// create; calls on an instance profile on the profile
 /// (AddRoleToInstanceProfile also passes its role); calls naming a role,
 /// group or user on it (AttachRolePolicy too: its policy is a condition in
-/// AWS, not a resource; AddUserToGroup on the group), and the access key
-/// calls that name no user on the calling user; the rest on the policy.
+/// AWS, not a resource; AddUserToGroup on the group), and the calls on a
+/// user's credentials that name no user on the calling user; the rest on
+/// the policy.
 pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
     let operation = names.operation();
     if matches!(
@@ -55,8 +56,18 @@ pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
         "CreateUser" => vec![Resource::untagged(arn("user", or_any(&params.user_name)))],
         "CreateGroup" => vec![Resource::untagged(arn("group", or_any(&params.group_name)))],
         // Without a UserName, these act on the calling user.
-        "GetUser" | "CreateAccessKey" | "ListAccessKeys" | "UpdateAccessKey"
+        "GetUser"
+        | "CreateAccessKey"
+        | "ListAccessKeys"
+        | "UpdateAccessKey"
         | "DeleteAccessKey"
+        | "CreateLoginProfile"
+        | "GetLoginProfile"
+        | "DeleteLoginProfile"
+        | "ListSSHPublicKeys"
+        | "ListMFADevices"
+        | "ListSigningCertificates"
+        | "ListServiceSpecificCredentials"
             if params.user_name.is_none() =>
         {
             vec![Resource::tagged(tx, names.caller, names.caller)?]

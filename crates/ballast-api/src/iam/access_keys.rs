@@ -1,12 +1,12 @@
 //! Access keys: a user's long-term credentials. Without `UserName`, a call
 //! acts on the calling user's keys, as on AWS.
 
-use ballast_core::iam::{AccessKey, AccessKeyStatus, Error as Rule};
+use ballast_core::iam::{AccessKey, Error as Rule};
 use ballast_model::iam::{self as model, *};
 use ballast_store::Tx;
 use ballast_wire::Timestamp;
 
-use super::{Error, load_user, paging, user_named};
+use super::{Error, key_status, load_user, paging, status, user_named};
 use crate::{ApiState, RequestContext};
 
 /// A key of the user, by id: `NoSuchEntity` for a key the user does not
@@ -21,10 +21,6 @@ fn users_key(tx: &Tx<'_>, user_name: &str, access_key_id: &str) -> Result<Access
             ))
             .into()
         })
-}
-
-fn status(status: AccessKeyStatus) -> StatusType {
-    StatusType::from(status.as_str())
 }
 
 pub(super) fn create(
@@ -88,17 +84,7 @@ pub(super) fn update(
     input: UpdateAccessKeyInput,
 ) -> Result<(), Error> {
     let name = user_named(ctx, input.user_name)?;
-    let next = match input.status {
-        StatusType::Active => AccessKeyStatus::Active,
-        StatusType::Inactive => AccessKeyStatus::Inactive,
-        other => {
-            return Err(Rule::Validation(format!(
-                "1 validation error detected: Value '{}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive, Expired]",
-                other.as_str()
-            ))
-            .into());
-        }
-    };
+    let next = key_status(&input.status)?;
     state.store.write(|tx| -> Result<_, Error> {
         let mut key = users_key(tx, &name, &input.access_key_id)?;
         key.status = next;

@@ -1,5 +1,6 @@
 //! Identity and Access Management (awsQuery): roles, users and their
-//! access keys and login profiles, groups, managed and inline policies, instance profiles.
+//! access keys, login profiles and SSH public keys, groups, managed and
+//! inline policies, instance profiles.
 //!
 //! IAM is global: ARNs carry the account and no region, and clients sign
 //! IAM requests for `us-east-1` whatever region Ballast serves; the SigV4
@@ -7,12 +8,14 @@
 //! Policy documents are returned URL-encoded, as IAM returns them.
 
 mod access_keys;
+mod credential_lists;
 mod groups;
 mod instance_profiles;
 mod login_profiles;
 mod permissions;
 mod policies;
 mod roles;
+mod ssh_public_keys;
 mod users;
 
 use ballast_core::iam::{self as rules, Error as Rule, InstanceProfile, Role};
@@ -167,6 +170,18 @@ routes! {
         DeleteLoginProfile => {
             call_no_output(ctx, request, |i| login_profiles::delete(state, ctx, i))
         },
+        UploadSSHPublicKey => call(ctx, request, |i| ssh_public_keys::upload(state, i)),
+        GetSSHPublicKey => call(ctx, request, |i| ssh_public_keys::get(state, i)),
+        ListSSHPublicKeys => call(ctx, request, |i| ssh_public_keys::list(state, ctx, i)),
+        UpdateSSHPublicKey => call_no_output(ctx, request, |i| ssh_public_keys::update(state, i)),
+        DeleteSSHPublicKey => call_no_output(ctx, request, |i| ssh_public_keys::delete(state, i)),
+        ListMFADevices => call(ctx, request, |i| credential_lists::mfa_devices(state, ctx, i)),
+        ListSigningCertificates => {
+            call(ctx, request, |i| credential_lists::signing_certificates(state, ctx, i))
+        },
+        ListServiceSpecificCredentials => {
+            call(ctx, request, |i| credential_lists::service_specific(state, ctx, i))
+        },
         CreateGroup => call(ctx, request, |i| groups::create(state, i)),
         GetGroup => call(ctx, request, |i| groups::get(state, i)),
         ListGroups => call(ctx, request, |i| groups::list(state, i)),
@@ -239,6 +254,11 @@ impl ErrorCode for Rule {
             Rule::LimitExceeded(_) => errors::LIMIT_EXCEEDED_EXCEPTION,
             Rule::MalformedPolicyDocument(_) => errors::MALFORMED_POLICY_DOCUMENT_EXCEPTION,
             Rule::PasswordPolicyViolation(_) => errors::PASSWORD_POLICY_VIOLATION_EXCEPTION,
+            Rule::InvalidPublicKey(_) => errors::INVALID_PUBLIC_KEY_EXCEPTION,
+            Rule::UnrecognizedPublicKeyEncoding(_) => {
+                errors::UNRECOGNIZED_PUBLIC_KEY_ENCODING_EXCEPTION
+            }
+            Rule::DuplicateSshPublicKey(_) => errors::DUPLICATE_SSH_PUBLIC_KEY_EXCEPTION,
         })
     }
 }
@@ -299,6 +319,25 @@ pub(super) fn user_named(ctx: &RequestContext, name: Option<String>) -> Result<S
         (None, _) => Err(Rule::Validation(
             "Must specify userName when calling with non-User credentials".to_owned(),
         )
+        .into()),
+    }
+}
+
+/// A key's status as IAM shows it.
+pub(super) fn status(status: rules::AccessKeyStatus) -> StatusType {
+    StatusType::from(status.as_str())
+}
+
+/// The status an Update call asks for: `Active` or `Inactive` (the model
+/// also lists `Expired`, which only AWS sets).
+pub(super) fn key_status(status: &StatusType) -> Result<rules::AccessKeyStatus, Error> {
+    match status {
+        StatusType::Active => Ok(rules::AccessKeyStatus::Active),
+        StatusType::Inactive => Ok(rules::AccessKeyStatus::Inactive),
+        other => Err(Rule::Validation(format!(
+            "1 validation error detected: Value '{}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]",
+            other.as_str()
+        ))
         .into()),
     }
 }

@@ -125,6 +125,9 @@ pub(super) fn delete(state: &ApiState, input: DeleteUserInput) -> Result<(), Err
         if !tx.access_keys(&user.name)?.is_empty() {
             return conflict("delete access keys");
         }
+        if !user.ssh_public_keys.is_empty() {
+            return conflict("delete SSH public keys");
+        }
         if !tx
             .attached_policy_arns(Holder::User(&user.name))?
             .is_empty()

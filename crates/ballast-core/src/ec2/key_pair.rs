@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
 
 use super::Error;
 use super::filter::Filterable;
+use crate::ssh::{Reader, RsaPublicKey, colon_hex, put_string, put_u32};
 
 /// A key pair as stored: never the private key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -152,7 +153,7 @@ pub fn import(material: &[u8], name: &str) -> Result<Imported, Error> {
     let (key_type, fingerprint) = match kind {
         "ssh-ed25519" => {
             let key = reader.string().ok_or_else(format_error)?;
-            if key.len() != 32 || !reader.0.is_empty() {
+            if key.len() != 32 || !reader.is_empty() {
                 return Err(format_error());
             }
             ("ed25519", sha256_fingerprint(&blob))
@@ -160,11 +161,11 @@ pub fn import(material: &[u8], name: &str) -> Result<Imported, Error> {
         "ssh-rsa" => {
             let e = reader.string().ok_or_else(format_error)?;
             let n = reader.string().ok_or_else(format_error)?;
-            if !reader.0.is_empty() || n.len() < 128 {
+            let key = RsaPublicKey::from_ssh_fields(e, n);
+            if !reader.is_empty() || key.bits() < 1024 {
                 return Err(format_error());
             }
-            let der = rsa_spki_der(n, e);
-            ("rsa", colon_hex(&Md5::digest(&der)))
+            ("rsa", colon_hex(&Md5::digest(key.spki_der())))
         }
         other => {
             return Err(Error::KeyPairFormat(format!(
@@ -181,23 +182,6 @@ pub fn import(material: &[u8], name: &str) -> Result<Imported, Error> {
 
 fn sha256_fingerprint(blob: &[u8]) -> String {
     B64.encode(Sha256::digest(blob))
-}
-
-fn colon_hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
-}
-
-fn put_u32(out: &mut Vec<u8>, n: u32) {
-    out.extend_from_slice(&n.to_be_bytes());
-}
-
-fn put_string(out: &mut Vec<u8>, bytes: &[u8]) {
-    put_u32(out, bytes.len() as u32);
-    out.extend_from_slice(bytes);
 }
 
 fn ed25519_blob(public: &[u8; 32]) -> Vec<u8> {
@@ -289,67 +273,6 @@ fn ppk_private(seed: &[u8; 32], blob: &[u8], comment: &str) -> String {
     out.push_str(&mac.iter().map(|b| format!("{b:02x}")).collect::<String>());
     out.push('\n');
     out
-}
-
-/// Reads SSH wire-format strings.
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn string(&mut self) -> Option<&'a [u8]> {
-        let len = u32::from_be_bytes(self.0.get(..4)?.try_into().ok()?) as usize;
-        let value = self.0.get(4..4 + len)?;
-        self.0 = &self.0[4 + len..];
-        Some(value)
-    }
-}
-
-/// A DER TLV.
-fn der(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = content.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes: Vec<u8> = len
-            .to_be_bytes()
-            .into_iter()
-            .skip_while(|b| *b == 0)
-            .collect();
-        out.push(0x80 | bytes.len() as u8);
-        out.extend_from_slice(&bytes);
-    }
-    out.extend_from_slice(content);
-    out
-}
-
-/// A DER INTEGER from an SSH mpint (already two's complement, big-endian).
-fn der_integer(mpint: &[u8]) -> Vec<u8> {
-    let trimmed = match mpint.iter().position(|b| *b != 0) {
-        Some(i) => &mpint[i..],
-        None => &[0u8][..],
-    };
-    let mut content = Vec::with_capacity(trimmed.len() + 1);
-    if trimmed[0] & 0x80 != 0 {
-        content.push(0);
-    }
-    content.extend_from_slice(trimmed);
-    der(0x02, &content)
-}
-
-/// The DER SubjectPublicKeyInfo of an RSA public key.
-fn rsa_spki_der(n: &[u8], e: &[u8]) -> Vec<u8> {
-    const RSA_ENCRYPTION: [u8; 11] = [
-        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01,
-    ];
-    let mut algorithm = RSA_ENCRYPTION.to_vec();
-    algorithm.extend_from_slice(&[0x05, 0x00]);
-    let mut key = der_integer(n);
-    key.extend_from_slice(&der_integer(e));
-    let mut bits = vec![0u8];
-    bits.extend_from_slice(&der(0x30, &key));
-    let mut spki = der(0x30, &algorithm);
-    spki.extend_from_slice(&der(0x03, &bits));
-    der(0x30, &spki)
 }
 
 #[cfg(test)]

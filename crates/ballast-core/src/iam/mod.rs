@@ -9,13 +9,16 @@
 //! - [`managed`]: the catalogue of AWS managed policies Ballast knows by ARN.
 //! - [`user`]: users, their access keys and login profiles.
 //! - [`group`]: groups of users, whose policies their members hold.
+//! - [`ssh_public_key`]: the SSH public keys a user uploads.
 
 pub mod group;
 pub mod managed;
 pub mod policy;
+pub mod ssh_public_key;
 pub mod user;
 
 pub use group::Group;
+pub use ssh_public_key::SshPublicKey;
 pub use user::{AccessKey, AccessKeyStatus, LoginProfile, User};
 
 use serde::{Deserialize, Serialize};
@@ -72,6 +75,16 @@ pub enum Error {
     /// `PasswordPolicyViolation` (400): a console password too weak.
     #[error("{0}")]
     PasswordPolicyViolation(String),
+    /// `InvalidPublicKey` (400): an SSH public key that does not read, or
+    /// is too short.
+    #[error("{0}")]
+    InvalidPublicKey(String),
+    /// `UnrecognizedPublicKeyEncoding` (400): neither `ssh-rsa` nor PEM.
+    #[error("{0}")]
+    UnrecognizedPublicKeyEncoding(String),
+    /// `DuplicateSSHPublicKey` (400): the user holds that key already.
+    #[error("{0}")]
+    DuplicateSshPublicKey(String),
 }
 
 impl From<policy::PolicyError> for Error {

@@ -1,14 +1,15 @@
 //! IAM users, their access keys (long-term credentials that sign requests
 //! as the user, allowed what the user's policies allow) and their login
 //! profiles (a console password, which Ballast checks and keeps no copy
-//! of: there is no console to sign in to).
+//! of: there is no console to sign in to). Their SSH public keys are in
+//! [`super::ssh_public_key`].
 
 use serde::{Deserialize, Serialize};
 
 use crate::Ids;
 use crate::sts::upper_alphanumeric;
 
-use super::{Error, IdKind, new_id};
+use super::{Error, IdKind, SshPublicKey, new_id};
 
 /// How many access keys a user may hold (IAM's quota).
 pub const MAX_ACCESS_KEYS_PER_USER: usize = 2;
@@ -34,6 +35,9 @@ pub struct User {
     /// The console password's record, when the user has one.
     #[serde(default)]
     pub login_profile: Option<LoginProfile>,
+    /// The SSH public keys uploaded for the user, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ssh_public_keys: Vec<SshPublicKey>,
 }
 
 /// What IAM keeps of a user's console password besides the password.
@@ -73,6 +77,7 @@ impl User {
             permissions_boundary: None,
             created: now_millis,
             login_profile: None,
+            ssh_public_keys: Vec::new(),
         }
     }
 }

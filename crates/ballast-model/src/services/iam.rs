@@ -63,6 +63,14 @@ pub const OPERATIONS: &[&str] = &[
     "GetLoginProfile",
     "UpdateLoginProfile",
     "DeleteLoginProfile",
+    "UploadSSHPublicKey",
+    "GetSSHPublicKey",
+    "ListSSHPublicKeys",
+    "UpdateSSHPublicKey",
+    "DeleteSSHPublicKey",
+    "ListMFADevices",
+    "ListSigningCertificates",
+    "ListServiceSpecificCredentials",
     "CreateGroup",
     "GetGroup",
     "ListGroups",
@@ -582,6 +590,23 @@ crate::structure! {
 }
 
 crate::structure! {
+    DeleteSSHPublicKeyInput {
+        /// The name of the IAM user associated with the SSH public key.
+        user_name: String = "UserName", "userName";
+        /// The unique identifier for the SSH public key.
+        ssh_public_key_id: String = "SSHPublicKeyId", "sSHPublicKeyId";
+    }
+    input "DeleteSSHPublicKeyRequest" |this, at, out| {
+        { let v = &this.user_name; rules::string(out, at, "userName", v, false, Some(1), Some(64), Some(&PATTERN_USER_NAME_TYPE)); }
+        { let v = &this.ssh_public_key_id; rules::string(out, at, "sSHPublicKeyId", v, false, Some(20), Some(128), Some(&PATTERN_PUBLIC_KEY_ID_TYPE)); }
+    }
+    required REQUIRED_DELETE_SSH_PUBLIC_KEY_INPUT [
+        RequiredMember { name: "userName", wire: "UserName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "sSHPublicKeyId", wire: "SSHPublicKeyId", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
     DeleteUserInput {
         /// The name of the user to delete.
         user_name: String = "UserName", "userName";
@@ -660,6 +685,13 @@ crate::structure! {
         RequiredMember { name: "userName", wire: "UserName", required: true, inner: Inner::Nothing },
         RequiredMember { name: "policyArn", wire: "PolicyArn", required: true, inner: Inner::Nothing },
     ]
+}
+
+crate::model_enum! {
+    EncodingType {
+        Ssh = "SSH",
+        Pem = "PEM",
+    }
 }
 
 crate::structure! {
@@ -860,6 +892,36 @@ crate::structure! {
         policy_name: String = "PolicyName";
         /// The policy document.
         policy_document: String = "PolicyDocument";
+    }
+}
+
+crate::structure! {
+    GetSSHPublicKeyInput {
+        /// The name of the IAM user associated with the SSH public key.
+        user_name: String = "UserName", "userName";
+        /// The unique identifier for the SSH public key.
+        ssh_public_key_id: String = "SSHPublicKeyId", "sSHPublicKeyId";
+        /// Specifies the public key encoding format to use in the response.
+        encoding: EncodingType = "Encoding", "encoding";
+    }
+    input "GetSSHPublicKeyRequest" |this, at, out| {
+        { let v = &this.user_name; rules::string(out, at, "userName", v, false, Some(1), Some(64), Some(&PATTERN_USER_NAME_TYPE)); }
+        { let v = &this.ssh_public_key_id; rules::string(out, at, "sSHPublicKeyId", v, false, Some(20), Some(128), Some(&PATTERN_PUBLIC_KEY_ID_TYPE)); }
+        { let v = &this.encoding; rules::one_of(out, at, "encoding", v, false); }
+    }
+    required REQUIRED_GET_SSH_PUBLIC_KEY_INPUT [
+        RequiredMember { name: "userName", wire: "UserName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "sSHPublicKeyId", wire: "SSHPublicKeyId", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "encoding", wire: "Encoding", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Contains the response to a successful GetSSHPublicKey request.
+    #[derive(Default)]
+    GetSSHPublicKeyOutput {
+        /// A structure containing details about the SSH public key.
+        ssh_public_key?: SSHPublicKey = "SSHPublicKey";
     }
 }
 
@@ -1238,6 +1300,36 @@ crate::structure! {
 
 crate::structure! {
     #[derive(Default)]
+    ListMFADevicesInput {
+        /// The name of the user whose MFA devices you want to list.
+        user_name?: String = "UserName", "userName";
+        /// Use this parameter only when paginating results and only after you receive a response indicating that the results are truncated.
+        marker?: String = "Marker", "marker";
+        /// Use this only when paginating results to indicate the maximum number of items you want in the response.
+        max_items?: i32 = "MaxItems", "maxItems";
+    }
+    input "ListMFADevicesRequest" |this, at, out| {
+        if let Some(v) = &this.user_name { rules::string(out, at, "userName", v, false, Some(1), Some(128), Some(&PATTERN_EXISTING_USER_NAME_TYPE)); }
+        if let Some(v) = &this.marker { rules::string(out, at, "marker", v, false, Some(1), Some(320), Some(&PATTERN_MARKER_TYPE)); }
+        if let Some(v) = &this.max_items { rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000)); }
+    }
+    required REQUIRED_LIST_MFA_DEVICES_INPUT []
+}
+
+crate::structure! {
+    /// Contains the response to a successful ListMFADevices request.
+    ListMFADevicesOutput {
+        /// A list of MFA devices.
+        mfa_devices: Vec<MFADevice> = "MFADevices";
+        /// A flag that indicates whether there are more items to return.
+        is_truncated?: bool = "IsTruncated";
+        /// When IsTruncated is true, this element is present and contains the value to use for the Marker parameter in a subsequent pagination request.
+        marker?: String = "Marker";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
     ListPoliciesInput {
         /// The scope to use for filtering the results.
         scope?: PolicyScopeType = "Scope", "scope";
@@ -1399,6 +1491,101 @@ crate::structure! {
 }
 
 crate::structure! {
+    #[derive(Default)]
+    ListSSHPublicKeysInput {
+        /// The name of the IAM user to list SSH public keys for.
+        user_name?: String = "UserName", "userName";
+        /// Use this parameter only when paginating results and only after you receive a response indicating that the results are truncated.
+        marker?: String = "Marker", "marker";
+        /// Use this only when paginating results to indicate the maximum number of items you want in the response.
+        max_items?: i32 = "MaxItems", "maxItems";
+    }
+    input "ListSSHPublicKeysRequest" |this, at, out| {
+        if let Some(v) = &this.user_name { rules::string(out, at, "userName", v, false, Some(1), Some(64), Some(&PATTERN_USER_NAME_TYPE)); }
+        if let Some(v) = &this.marker { rules::string(out, at, "marker", v, false, Some(1), Some(320), Some(&PATTERN_MARKER_TYPE)); }
+        if let Some(v) = &this.max_items { rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000)); }
+    }
+    required REQUIRED_LIST_SSH_PUBLIC_KEYS_INPUT []
+}
+
+crate::structure! {
+    /// Contains the response to a successful ListSSHPublicKeys request.
+    #[derive(Default)]
+    ListSSHPublicKeysOutput {
+        /// A list of the SSH public keys assigned to IAM user.
+        ssh_public_keys?: Vec<SSHPublicKeyMetadata> = "SSHPublicKeys";
+        /// A flag that indicates whether there are more items to return.
+        is_truncated?: bool = "IsTruncated";
+        /// When IsTruncated is true, this element is present and contains the value to use for the Marker parameter in a subsequent pagination request.
+        marker?: String = "Marker";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    ListServiceSpecificCredentialsInput {
+        /// The name of the user whose service-specific credentials you want information about.
+        user_name?: String = "UserName", "userName";
+        /// Filters the returned results to only those for the specified Amazon Web Services service.
+        service_name?: String = "ServiceName", "serviceName";
+        /// A flag indicating whether to list service specific credentials for all users.
+        all_users?: bool = "AllUsers", "allUsers";
+        /// Use this parameter only when paginating results and only after you receive a response indicating that the results are truncated.
+        marker?: String = "Marker", "marker";
+        /// Use this only when paginating results to indicate the maximum number of items you want in the response.
+        max_items?: i32 = "MaxItems", "maxItems";
+    }
+    input "ListServiceSpecificCredentialsRequest" |this, at, out| {
+        if let Some(v) = &this.user_name { rules::string(out, at, "userName", v, false, Some(1), Some(64), Some(&PATTERN_USER_NAME_TYPE)); }
+        if let Some(v) = &this.marker { rules::string(out, at, "marker", v, false, Some(1), Some(320), Some(&PATTERN_MARKER_TYPE)); }
+        if let Some(v) = &this.max_items { rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000)); }
+    }
+    required REQUIRED_LIST_SERVICE_SPECIFIC_CREDENTIALS_INPUT []
+}
+
+crate::structure! {
+    #[derive(Default)]
+    ListServiceSpecificCredentialsOutput {
+        /// A list of structures that each contain details about a service-specific credential.
+        service_specific_credentials?: Vec<ServiceSpecificCredentialMetadata> = "ServiceSpecificCredentials";
+        /// When IsTruncated is true, this element is present and contains the value to use for the Marker parameter in a subsequent pagination request.
+        marker?: String = "Marker";
+        /// A flag that indicates whether there are more items to return.
+        is_truncated?: bool = "IsTruncated";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    ListSigningCertificatesInput {
+        /// The name of the IAM user whose signing certificates you want to examine.
+        user_name?: String = "UserName", "userName";
+        /// Use this parameter only when paginating results and only after you receive a response indicating that the results are truncated.
+        marker?: String = "Marker", "marker";
+        /// Use this only when paginating results to indicate the maximum number of items you want in the response.
+        max_items?: i32 = "MaxItems", "maxItems";
+    }
+    input "ListSigningCertificatesRequest" |this, at, out| {
+        if let Some(v) = &this.user_name { rules::string(out, at, "userName", v, false, Some(1), Some(128), Some(&PATTERN_EXISTING_USER_NAME_TYPE)); }
+        if let Some(v) = &this.marker { rules::string(out, at, "marker", v, false, Some(1), Some(320), Some(&PATTERN_MARKER_TYPE)); }
+        if let Some(v) = &this.max_items { rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000)); }
+    }
+    required REQUIRED_LIST_SIGNING_CERTIFICATES_INPUT []
+}
+
+crate::structure! {
+    /// Contains the response to a successful ListSigningCertificates request.
+    ListSigningCertificatesOutput {
+        /// A list of the user's signing certificate information.
+        certificates: Vec<SigningCertificate> = "Certificates";
+        /// A flag that indicates whether there are more items to return.
+        is_truncated?: bool = "IsTruncated";
+        /// When IsTruncated is true, this element is present and contains the value to use for the Marker parameter in a subsequent pagination request.
+        marker?: String = "Marker";
+    }
+}
+
+crate::structure! {
     ListUserPoliciesInput {
         /// The name of the user to list policies for.
         user_name: String = "UserName", "userName";
@@ -1468,6 +1655,18 @@ crate::structure! {
         create_date: Timestamp = "CreateDate";
         /// Specifies whether the user is required to set a new password on next sign-in.
         password_reset_required?: bool = "PasswordResetRequired";
+    }
+}
+
+crate::structure! {
+    /// Contains information about an MFA device.
+    MFADevice {
+        /// The user with whom the MFA device is associated.
+        user_name: String = "UserName";
+        /// The serial number that uniquely identifies the MFA device.
+        serial_number: String = "SerialNumber";
+        /// The date when the MFA device was enabled for the user.
+        enable_date: Timestamp = "EnableDate";
     }
 }
 
@@ -1675,6 +1874,60 @@ crate::structure! {
 }
 
 crate::structure! {
+    /// Contains information about an SSH public key.
+    SSHPublicKey {
+        /// The name of the IAM user associated with the SSH public key.
+        user_name: String = "UserName";
+        /// The unique identifier for the SSH public key.
+        ssh_public_key_id: String = "SSHPublicKeyId";
+        /// The MD5 message digest of the SSH public key.
+        fingerprint: String = "Fingerprint";
+        /// The SSH public key.
+        ssh_public_key_body: String = "SSHPublicKeyBody";
+        /// The status of the SSH public key.
+        status: StatusType = "Status";
+        /// The date and time, in ISO 8601 date-time format, when the SSH public key was uploaded.
+        upload_date?: Timestamp = "UploadDate";
+    }
+}
+
+crate::structure! {
+    /// Contains information about an SSH public key, without the key's body or fingerprint.
+    SSHPublicKeyMetadata {
+        /// The name of the IAM user associated with the SSH public key.
+        user_name: String = "UserName";
+        /// The unique identifier for the SSH public key.
+        ssh_public_key_id: String = "SSHPublicKeyId";
+        /// The status of the SSH public key.
+        status: StatusType = "Status";
+        /// The date and time, in ISO 8601 date-time format, when the SSH public key was uploaded.
+        upload_date: Timestamp = "UploadDate";
+    }
+}
+
+crate::structure! {
+    /// Contains additional details about a service-specific credential.
+    ServiceSpecificCredentialMetadata {
+        /// The name of the IAM user associated with the service-specific credential.
+        user_name: String = "UserName";
+        /// The status of the service-specific credential.
+        status: StatusType = "Status";
+        /// The generated user name for the service-specific credential.
+        service_user_name?: String = "ServiceUserName";
+        /// For Bedrock API keys and CloudWatch Logs API keys, this is the public portion of the credential that includes the IAM user name and a suffix containing version and creation information.
+        service_credential_alias?: String = "ServiceCredentialAlias";
+        /// The date and time, in ISO 8601 date-time format, when the service-specific credential were created.
+        create_date: Timestamp = "CreateDate";
+        /// The date and time when the service specific credential expires.
+        expiration_date?: Timestamp = "ExpirationDate";
+        /// The unique identifier for the service-specific credential.
+        service_specific_credential_id: String = "ServiceSpecificCredentialId";
+        /// The name of the service associated with the service-specific credential.
+        service_name: String = "ServiceName";
+    }
+}
+
+crate::structure! {
     SetDefaultPolicyVersionInput {
         /// The Amazon Resource Name (ARN) of the IAM policy whose default version you want to set.
         policy_arn: String = "PolicyArn", "policyArn";
@@ -1689,6 +1942,22 @@ crate::structure! {
         RequiredMember { name: "policyArn", wire: "PolicyArn", required: true, inner: Inner::Nothing },
         RequiredMember { name: "versionId", wire: "VersionId", required: true, inner: Inner::Nothing },
     ]
+}
+
+crate::structure! {
+    /// Contains information about an X.509 signing certificate.
+    SigningCertificate {
+        /// The name of the user the signing certificate is associated with.
+        user_name: String = "UserName";
+        /// The ID for the signing certificate.
+        certificate_id: String = "CertificateId";
+        /// The contents of the signing certificate.
+        certificate_body: String = "CertificateBody";
+        /// The status of the signing certificate.
+        status: StatusType = "Status";
+        /// The date when the signing certificate was uploaded.
+        upload_date?: Timestamp = "UploadDate";
+    }
 }
 
 crate::model_enum! {
@@ -1814,6 +2083,53 @@ crate::structure! {
 }
 
 crate::structure! {
+    UpdateSSHPublicKeyInput {
+        /// The name of the IAM user associated with the SSH public key.
+        user_name: String = "UserName", "userName";
+        /// The unique identifier for the SSH public key.
+        ssh_public_key_id: String = "SSHPublicKeyId", "sSHPublicKeyId";
+        /// The status to assign to the SSH public key.
+        status: StatusType = "Status", "status";
+    }
+    input "UpdateSSHPublicKeyRequest" |this, at, out| {
+        { let v = &this.user_name; rules::string(out, at, "userName", v, false, Some(1), Some(64), Some(&PATTERN_USER_NAME_TYPE)); }
+        { let v = &this.ssh_public_key_id; rules::string(out, at, "sSHPublicKeyId", v, false, Some(20), Some(128), Some(&PATTERN_PUBLIC_KEY_ID_TYPE)); }
+        { let v = &this.status; rules::one_of(out, at, "status", v, false); }
+    }
+    required REQUIRED_UPDATE_SSH_PUBLIC_KEY_INPUT [
+        RequiredMember { name: "userName", wire: "UserName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "sSHPublicKeyId", wire: "SSHPublicKeyId", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "status", wire: "Status", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    UploadSSHPublicKeyInput {
+        /// The name of the IAM user to associate the SSH public key with.
+        user_name: String = "UserName", "userName";
+        /// The SSH public key.
+        ssh_public_key_body: String = "SSHPublicKeyBody", "sSHPublicKeyBody";
+    }
+    input "UploadSSHPublicKeyRequest" |this, at, out| {
+        { let v = &this.user_name; rules::string(out, at, "userName", v, false, Some(1), Some(64), Some(&PATTERN_USER_NAME_TYPE)); }
+        { let v = &this.ssh_public_key_body; rules::string(out, at, "sSHPublicKeyBody", v, false, Some(1), Some(16384), Some(&PATTERN_PUBLIC_KEY_MATERIAL_TYPE)); }
+    }
+    required REQUIRED_UPLOAD_SSH_PUBLIC_KEY_INPUT [
+        RequiredMember { name: "userName", wire: "UserName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "sSHPublicKeyBody", wire: "SSHPublicKeyBody", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Contains the response to a successful UploadSSHPublicKey request.
+    #[derive(Default)]
+    UploadSSHPublicKeyOutput {
+        /// Contains information about the SSH public key.
+        ssh_public_key?: SSHPublicKey = "SSHPublicKey";
+    }
+}
+
+crate::structure! {
     /// Contains information about an IAM user entity.
     User {
         /// The path to the user.
@@ -1852,6 +2168,8 @@ pub static PATTERNS: &[(&str, &Pattern)] = &[
     ("policyNameType", &PATTERN_POLICY_NAME_TYPE),
     ("policyPathType", &PATTERN_POLICY_PATH_TYPE),
     ("policyVersionIdType", &PATTERN_POLICY_VERSION_ID_TYPE),
+    ("publicKeyIdType", &PATTERN_PUBLIC_KEY_ID_TYPE),
+    ("publicKeyMaterialType", &PATTERN_PUBLIC_KEY_MATERIAL_TYPE),
     ("roleDescriptionType", &PATTERN_ROLE_DESCRIPTION_TYPE),
     ("roleNameType", &PATTERN_ROLE_NAME_TYPE),
     ("tagKeyType", &PATTERN_TAG_KEY_TYPE),
@@ -1872,6 +2190,9 @@ static PATTERN_POLICY_DOCUMENT_TYPE: Pattern =
 static PATTERN_POLICY_NAME_TYPE: Pattern = Pattern::new(r#"[\w+=,.@-]+"#);
 static PATTERN_POLICY_PATH_TYPE: Pattern = Pattern::new(r#"((/[A-Za-z0-9\.,\+@=_-]+)*)/"#);
 static PATTERN_POLICY_VERSION_ID_TYPE: Pattern = Pattern::new(r#"v[1-9][0-9]*(\.[A-Za-z0-9-]*)?"#);
+static PATTERN_PUBLIC_KEY_ID_TYPE: Pattern = Pattern::new(r#"[\w]+"#);
+static PATTERN_PUBLIC_KEY_MATERIAL_TYPE: Pattern =
+    Pattern::new(r#"[\u0009\u000A\u000D\u0020-\u00FF]+"#);
 static PATTERN_ROLE_DESCRIPTION_TYPE: Pattern =
     Pattern::new(r#"[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*"#);
 static PATTERN_ROLE_NAME_TYPE: Pattern = Pattern::new(r#"[\w+=,.@-]+"#);
@@ -1900,6 +2221,14 @@ pub mod errors {
         fault: Fault::Sender,
     };
 
+    /// The request was rejected because the SSH public key is already associated with the specified IAM user.
+    pub const DUPLICATE_SSH_PUBLIC_KEY_EXCEPTION: ErrorShape = ErrorShape {
+        shape: "DuplicateSSHPublicKeyException",
+        code: "DuplicateSSHPublicKey",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
     /// The request was rejected because it attempted to create a resource that already exists.
     pub const ENTITY_ALREADY_EXISTS_EXCEPTION: ErrorShape = ErrorShape {
         shape: "EntityAlreadyExistsException",
@@ -1920,6 +2249,14 @@ pub mod errors {
     pub const INVALID_INPUT_EXCEPTION: ErrorShape = ErrorShape {
         shape: "InvalidInputException",
         code: "InvalidInput",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// The request was rejected because the public key is malformed or otherwise invalid.
+    pub const INVALID_PUBLIC_KEY_EXCEPTION: ErrorShape = ErrorShape {
+        shape: "InvalidPublicKeyException",
+        code: "InvalidPublicKey",
         status: 400,
         fault: Fault::Sender,
     };
@@ -1972,6 +2309,14 @@ pub mod errors {
         fault: Fault::Sender,
     };
 
+    /// The specified service does not support service-specific credentials.
+    pub const SERVICE_NOT_SUPPORTED_EXCEPTION: ErrorShape = ErrorShape {
+        shape: "ServiceNotSupportedException",
+        code: "NotSupportedService",
+        status: 404,
+        fault: Fault::Sender,
+    };
+
     /// The request was rejected because service-linked roles are protected Amazon Web Services resources.
     pub const UNMODIFIABLE_ENTITY_EXCEPTION: ErrorShape = ErrorShape {
         shape: "UnmodifiableEntityException",
@@ -1980,19 +2325,31 @@ pub mod errors {
         fault: Fault::Sender,
     };
 
+    /// The request was rejected because the public key encoding format is unsupported or unrecognized.
+    pub const UNRECOGNIZED_PUBLIC_KEY_ENCODING_EXCEPTION: ErrorShape = ErrorShape {
+        shape: "UnrecognizedPublicKeyEncodingException",
+        code: "UnrecognizedPublicKeyEncoding",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
     /// Every error above.
     pub const ALL: &[ErrorShape] = &[
         CONCURRENT_MODIFICATION_EXCEPTION,
         DELETE_CONFLICT_EXCEPTION,
+        DUPLICATE_SSH_PUBLIC_KEY_EXCEPTION,
         ENTITY_ALREADY_EXISTS_EXCEPTION,
         ENTITY_TEMPORARILY_UNMODIFIABLE_EXCEPTION,
         INVALID_INPUT_EXCEPTION,
+        INVALID_PUBLIC_KEY_EXCEPTION,
         LIMIT_EXCEEDED_EXCEPTION,
         MALFORMED_POLICY_DOCUMENT_EXCEPTION,
         NO_SUCH_ENTITY_EXCEPTION,
         PASSWORD_POLICY_VIOLATION_EXCEPTION,
         POLICY_NOT_ATTACHABLE_EXCEPTION,
         SERVICE_FAILURE_EXCEPTION,
+        SERVICE_NOT_SUPPORTED_EXCEPTION,
         UNMODIFIABLE_ENTITY_EXCEPTION,
+        UNRECOGNIZED_PUBLIC_KEY_ENCODING_EXCEPTION,
     ];
 }

@@ -1485,3 +1485,134 @@ async fn a_users_login_profile_lives_and_goes() {
         .await
         .expect("DeleteUser");
 }
+
+/// A throwaway 2048-bit key from `ssh-keygen`, in OpenSSH and PEM form.
+const SSH_KEY: &str = include_str!("../../../../crates/ballast-core/src/iam/testdata/rsa2048.pub");
+const SSH_KEY_PEM: &str =
+    include_str!("../../../../crates/ballast-core/src/iam/testdata/rsa2048.pem");
+
+#[tokio::test]
+async fn a_users_ssh_public_keys_and_credential_lists() {
+    use aws_sdk_iam::types::{EncodingType, StatusType};
+    let ballast = Ballast::start();
+    let iam = ballast.iam();
+    iam.create_user()
+        .user_name("coder")
+        .send()
+        .await
+        .expect("CreateUser");
+    let uploaded = iam
+        .upload_ssh_public_key()
+        .user_name("coder")
+        .ssh_public_key_body(SSH_KEY)
+        .send()
+        .await
+        .expect("UploadSSHPublicKey");
+    let key = uploaded.ssh_public_key().expect("SSHPublicKey");
+    let id = key.ssh_public_key_id().to_owned();
+    assert_eq!(key.status(), &StatusType::Active);
+    assert_eq!(key.fingerprint().len(), 47);
+    assert_error(
+        &iam.upload_ssh_public_key()
+            .user_name("coder")
+            .ssh_public_key_body(SSH_KEY_PEM)
+            .send()
+            .await
+            .expect_err("the same key again"),
+        "DuplicateSSHPublicKey",
+        400,
+    );
+    assert_error(
+        &iam.upload_ssh_public_key()
+            .user_name("coder")
+            .ssh_public_key_body("not a key")
+            .send()
+            .await
+            .expect_err("not a key"),
+        "UnrecognizedPublicKeyEncoding",
+        400,
+    );
+    let pem = iam
+        .get_ssh_public_key()
+        .user_name("coder")
+        .ssh_public_key_id(&id)
+        .encoding(EncodingType::Pem)
+        .send()
+        .await
+        .expect("GetSSHPublicKey");
+    assert_eq!(
+        pem.ssh_public_key().map(|k| k.ssh_public_key_body()),
+        Some(SSH_KEY_PEM)
+    );
+    iam.update_ssh_public_key()
+        .user_name("coder")
+        .ssh_public_key_id(&id)
+        .status(StatusType::Inactive)
+        .send()
+        .await
+        .expect("UpdateSSHPublicKey");
+    let listed = iam
+        .list_ssh_public_keys()
+        .user_name("coder")
+        .send()
+        .await
+        .expect("ListSSHPublicKeys");
+    let statuses: Vec<_> = listed
+        .ssh_public_keys()
+        .iter()
+        .map(|k| (k.ssh_public_key_id(), k.status().clone()))
+        .collect();
+    assert_eq!(statuses, [(id.as_str(), StatusType::Inactive)]);
+
+    let mfa = iam
+        .list_mfa_devices()
+        .user_name("coder")
+        .send()
+        .await
+        .expect("ListMFADevices");
+    assert!(mfa.mfa_devices().is_empty());
+    let certificates = iam
+        .list_signing_certificates()
+        .user_name("coder")
+        .send()
+        .await
+        .expect("ListSigningCertificates");
+    assert!(certificates.certificates().is_empty());
+    let credentials = iam
+        .list_service_specific_credentials()
+        .user_name("coder")
+        .send()
+        .await
+        .expect("ListServiceSpecificCredentials");
+    assert!(credentials.service_specific_credentials().is_empty());
+    assert_error(
+        &iam.list_mfa_devices()
+            .user_name("nobody")
+            .send()
+            .await
+            .expect_err("no such user"),
+        "NoSuchEntity",
+        404,
+    );
+
+    assert_error(
+        &iam.delete_user()
+            .user_name("coder")
+            .send()
+            .await
+            .expect_err("a key left"),
+        "DeleteConflict",
+        409,
+    );
+    iam.delete_ssh_public_key()
+        .user_name("coder")
+        .ssh_public_key_id(&id)
+        .send()
+        .await
+        .expect("DeleteSSHPublicKey");
+    iam.delete_user()
+        .user_name("coder")
+        .send()
+        .await
+        .expect("DeleteUser");
+}
