@@ -738,3 +738,41 @@ def test_credentials_ballast_issues_none_of_list_empty(iam, aws, uid):
         assert rc != 0 and "NoSuchEntity" in err, err
     expect_error("NoSuchEntity", 404, iam.list_mfa_devices, UserName=f"nobody-{uid}")
     iam.delete_user(UserName=name)
+
+
+def test_list_entities_for_policy_boto3_and_cli(iam, aws, uid):
+    policy = iam.create_policy(PolicyName=f"read-{uid}", PolicyDocument=json.dumps(READ_PARAMS))["Policy"]
+    arn = policy["Arn"]
+    role, group, user = f"web-{uid}", f"ops-{uid}", f"ana-{uid}"
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(TRUST_EC2))
+    iam.create_group(GroupName=group)
+    iam.create_user(UserName=user, Path="/people/")
+    iam.attach_role_policy(RoleName=role, PolicyArn=arn)
+    iam.attach_group_policy(GroupName=group, PolicyArn=arn)
+    iam.attach_user_policy(UserName=user, PolicyArn=arn)
+
+    held = iam.list_entities_for_policy(PolicyArn=arn)
+    assert [r["RoleName"] for r in held["PolicyRoles"]] == [role]
+    assert [g["GroupName"] for g in held["PolicyGroups"]] == [group]
+    assert [u["UserName"] for u in held["PolicyUsers"]] == [user]
+    pages = iam.get_paginator("list_entities_for_policy").paginate(PolicyArn=arn, PaginationConfig={"PageSize": 1})
+    seen = [e for page in pages for kind in ("PolicyGroups", "PolicyUsers", "PolicyRoles") for e in page[kind]]
+    assert len(seen) == 3
+    rc, out, err = aws("iam", "list-entities-for-policy", "--policy-arn", arn, "--entity-filter", "User")
+    assert rc == 0, err
+    assert [u["UserName"] for u in out["PolicyUsers"]] == [user] and out["PolicyRoles"] == []
+    rc, out, err = aws("iam", "list-entities-for-policy", "--policy-arn", arn, "--path-prefix", "/people/")
+    assert rc == 0 and [u["UserName"] for u in out["PolicyUsers"]] == [user] and out["PolicyGroups"] == [], err
+    rc, _, err = aws("iam", "list-entities-for-policy", "--policy-arn", f"arn:aws:iam::{ACCOUNT}:policy/none-{uid}")
+    assert rc != 0 and "NoSuchEntity" in err, err
+    expect_error("InvalidInput", 400, iam.list_entities_for_policy, PolicyArn="not-an-arn-but-long-enough")
+
+    iam.detach_role_policy(RoleName=role, PolicyArn=arn)
+    iam.detach_group_policy(GroupName=group, PolicyArn=arn)
+    iam.detach_user_policy(UserName=user, PolicyArn=arn)
+    held = iam.list_entities_for_policy(PolicyArn=arn)
+    assert held["PolicyRoles"] == held["PolicyGroups"] == held["PolicyUsers"] == []
+    iam.delete_policy(PolicyArn=arn)
+    iam.delete_role(RoleName=role)
+    iam.delete_group(GroupName=group)
+    iam.delete_user(UserName=user)

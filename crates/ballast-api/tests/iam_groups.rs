@@ -389,3 +389,121 @@ async fn group_calls_are_authorized_on_the_groups_arn() {
         );
     }
 }
+
+#[tokio::test]
+async fn list_entities_for_policy_names_the_groups_users_and_roles_holding_it() {
+    let api = Api::new();
+    api.root(iam("CreateGroup", &[("GroupName", "ops")]))
+        .await
+        .ok();
+    api.root(iam(
+        "CreateUser",
+        &[("UserName", "ana"), ("Path", "/people/")],
+    ))
+    .await
+    .ok();
+    api.root(iam(
+        "CreateRole",
+        &[
+            ("RoleName", "app"),
+            ("AssumeRolePolicyDocument", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#),
+        ],
+    ))
+    .await
+    .ok();
+    for (action, key, name) in [
+        ("AttachGroupPolicy", "GroupName", "ops"),
+        ("AttachUserPolicy", "UserName", "ana"),
+        ("AttachRolePolicy", "RoleName", "app"),
+    ] {
+        api.root(iam(action, &[(key, name), ("PolicyArn", READ_ONLY_SSM)]))
+            .await
+            .ok();
+    }
+    let all = api
+        .root(iam(
+            "ListEntitiesForPolicy",
+            &[("PolicyArn", READ_ONLY_SSM)],
+        ))
+        .await
+        .ok();
+    for held in [
+        "<GroupName>ops</GroupName>",
+        "<UserName>ana</UserName>",
+        "<RoleName>app</RoleName>",
+    ] {
+        assert!(all.body.contains(held), "{held}: {}", all.body);
+    }
+    assert!(all.xml("GroupId").unwrap().starts_with("AGPA"));
+
+    let roles = api
+        .root(iam(
+            "ListEntitiesForPolicy",
+            &[("PolicyArn", READ_ONLY_SSM), ("EntityFilter", "Role")],
+        ))
+        .await
+        .ok();
+    assert!(roles.body.contains("<RoleName>app</RoleName>"));
+    assert!(!roles.body.contains("<GroupName>"), "{}", roles.body);
+    let people = api
+        .root(iam(
+            "ListEntitiesForPolicy",
+            &[("PolicyArn", READ_ONLY_SSM), ("PathPrefix", "/people/")],
+        ))
+        .await
+        .ok();
+    assert!(people.body.contains("<UserName>ana</UserName>"));
+    assert!(!people.body.contains("<RoleName>"), "{}", people.body);
+    let first = api
+        .root(iam(
+            "ListEntitiesForPolicy",
+            &[("PolicyArn", READ_ONLY_SSM), ("MaxItems", "1")],
+        ))
+        .await
+        .ok();
+    assert_eq!(first.xml("GroupName").as_deref(), Some("ops"));
+    assert_eq!(first.xml("IsTruncated").as_deref(), Some("true"));
+    let rest = api
+        .root(iam(
+            "ListEntitiesForPolicy",
+            &[
+                ("PolicyArn", READ_ONLY_SSM),
+                ("Marker", &first.xml("Marker").unwrap()),
+            ],
+        ))
+        .await
+        .ok();
+    assert!(!rest.body.contains("<GroupName>"), "{}", rest.body);
+    assert!(rest.body.contains("<UserName>ana</UserName>"));
+    assert!(rest.body.contains("<RoleName>app</RoleName>"));
+    let bounds = api
+        .root(iam(
+            "ListEntitiesForPolicy",
+            &[
+                ("PolicyArn", READ_ONLY_SSM),
+                ("PolicyUsageFilter", "PermissionsBoundary"),
+            ],
+        ))
+        .await
+        .ok();
+    assert!(!bounds.body.contains("<RoleName>"), "{}", bounds.body);
+
+    assert_error(
+        &api.root(iam(
+            "ListEntitiesForPolicy",
+            &[("PolicyArn", "arn:aws:iam::000000000000:policy/none")],
+        ))
+        .await,
+        404,
+        "NoSuchEntity",
+    );
+    assert_error(
+        &api.root(iam(
+            "ListEntitiesForPolicy",
+            &[("PolicyArn", "not-an-arn-but-long-enough")],
+        ))
+        .await,
+        400,
+        "InvalidInput",
+    );
+}

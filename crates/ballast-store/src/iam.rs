@@ -66,6 +66,14 @@ impl Holder<'_> {
     }
 }
 
+/// Who a managed policy is attached to, by stored name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PolicyHolders {
+    pub roles: Vec<String>,
+    pub users: Vec<String>,
+    pub groups: Vec<String>,
+}
+
 /// An instance profile with the role it holds (at most one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProfileWithRole {
@@ -375,6 +383,26 @@ impl Tx<'_> {
             holder.column()
         );
         self.iam_delete(&sql, params![holder.name(), policy_arn])
+    }
+
+    /// The stored names of the roles, users and groups a managed policy is
+    /// attached to, each list by name.
+    pub fn policy_holders(&self, policy_arn: &str) -> Result<PolicyHolders, StoreError> {
+        let names = |holder: Holder<'_>| -> Result<Vec<String>, StoreError> {
+            let sql = format!(
+                "SELECT {column} FROM {table} WHERE policy_arn = ?1 ORDER BY {column}",
+                column = holder.column(),
+                table = holder.attachments(),
+            );
+            let mut stmt = self.conn().prepare_cached(&sql)?;
+            let rows = stmt.query_map(params![policy_arn], |row| row.get(0))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        };
+        Ok(PolicyHolders {
+            roles: names(Holder::Role(""))?,
+            users: names(Holder::User(""))?,
+            groups: names(Holder::Group(""))?,
+        })
     }
 
     /// How many roles, users and groups each attached managed policy is

@@ -49,7 +49,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags};
 pub use dynamodb::{
     Row as DdbRow, ScanRange as DdbScanRange, StartAfter as DdbStartAfter, TtlSweep,
 };
-pub use iam::{Holder, ProfileWithRole};
+pub use iam::{Holder, PolicyHolders, ProfileWithRole};
 pub use launch::{LaunchResources, PreparedLaunch, TemplateChoice};
 pub use maintenance_windows::ClientToken;
 pub use memo::Memo;

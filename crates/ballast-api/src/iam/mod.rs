@@ -14,6 +14,7 @@ mod instance_profiles;
 mod login_profiles;
 mod permissions;
 mod policies;
+mod policy_entities;
 mod roles;
 mod ssh_public_keys;
 mod users;
@@ -48,6 +49,7 @@ routes! {
         GetPolicy => call(ctx, request, |i| policies::get(state, i)),
         DeletePolicy => call_no_output(ctx, request, |i| policies::delete(state, i)),
         ListPolicies => call(ctx, request, |i| policies::list(state, i)),
+        ListEntitiesForPolicy => call(ctx, request, |i| policy_entities::list(state, i)),
         GetPolicyVersion => call(ctx, request, |i| policies::get_version(state, i)),
         CreatePolicyVersion => call(ctx, request, |i| policies::create_version(state, i)),
         ListPolicyVersions => call(ctx, request, |i| policies::list_versions(state, i)),

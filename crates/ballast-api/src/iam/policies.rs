@@ -249,14 +249,14 @@ fn scope(scope: Option<&PolicyScopeType>) -> (bool, bool) {
 }
 
 /// `PolicyUsageFilter` with `OnlyAttached`: which use counts as attached.
-#[derive(Debug, Clone, Copy)]
-enum UsageFilter {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum UsageFilter {
     Any,
     Permissions,
     Boundary,
 }
 
-fn usage_filter(filter: Option<&PolicyUsageType>) -> UsageFilter {
+pub(super) fn usage_filter(filter: Option<&PolicyUsageType>) -> UsageFilter {
     match filter {
         Some(PolicyUsageType::PermissionsPolicy) => UsageFilter::Permissions,
         Some(PolicyUsageType::PermissionsBoundary) => UsageFilter::Boundary,

@@ -25,6 +25,7 @@ pub const OPERATIONS: &[&str] = &[
     "GetPolicy",
     "DeletePolicy",
     "ListPolicies",
+    "ListEntitiesForPolicy",
     "GetPolicyVersion",
     "CreatePolicyVersion",
     "ListPolicyVersions",
@@ -694,6 +695,16 @@ crate::model_enum! {
     }
 }
 
+crate::model_enum! {
+    EntityType {
+        User = "User",
+        Role = "Role",
+        Group = "Group",
+        LocalManagedPolicy = "LocalManagedPolicy",
+        AWSManagedPolicy = "AWSManagedPolicy",
+    }
+}
+
 crate::structure! {
     GetGroupInput {
         /// The name of the group.
@@ -1138,6 +1149,51 @@ crate::structure! {
     ListAttachedUserPoliciesOutput {
         /// A list of the attached policies.
         attached_policies?: Vec<AttachedPolicy> = "AttachedPolicies";
+        /// A flag that indicates whether there are more items to return.
+        is_truncated?: bool = "IsTruncated";
+        /// When IsTruncated is true, this element is present and contains the value to use for the Marker parameter in a subsequent pagination request.
+        marker?: String = "Marker";
+    }
+}
+
+crate::structure! {
+    ListEntitiesForPolicyInput {
+        /// The Amazon Resource Name (ARN) of the IAM policy for which you want the versions.
+        policy_arn: String = "PolicyArn", "policyArn";
+        /// The entity type to use for filtering the results.
+        entity_filter?: EntityType = "EntityFilter", "entityFilter";
+        /// The path prefix for filtering the results.
+        path_prefix?: String = "PathPrefix", "pathPrefix";
+        /// The policy usage method to use for filtering the results.
+        policy_usage_filter?: PolicyUsageType = "PolicyUsageFilter", "policyUsageFilter";
+        /// Use this parameter only when paginating results and only after you receive a response indicating that the results are truncated.
+        marker?: String = "Marker", "marker";
+        /// Use this only when paginating results to indicate the maximum number of items you want in the response.
+        max_items?: i32 = "MaxItems", "maxItems";
+    }
+    input "ListEntitiesForPolicyRequest" |this, at, out| {
+        { let v = &this.policy_arn; rules::string(out, at, "policyArn", v, false, Some(20), Some(2048), None); }
+        if let Some(v) = &this.entity_filter { rules::one_of(out, at, "entityFilter", v, false); }
+        if let Some(v) = &this.path_prefix { rules::string(out, at, "pathPrefix", v, false, Some(1), Some(512), Some(&PATTERN_PATH_TYPE)); }
+        if let Some(v) = &this.policy_usage_filter { rules::one_of(out, at, "policyUsageFilter", v, false); }
+        if let Some(v) = &this.marker { rules::string(out, at, "marker", v, false, Some(1), Some(320), Some(&PATTERN_MARKER_TYPE)); }
+        if let Some(v) = &this.max_items { rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(1000)); }
+    }
+    required REQUIRED_LIST_ENTITIES_FOR_POLICY_INPUT [
+        RequiredMember { name: "policyArn", wire: "PolicyArn", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Contains the response to a successful ListEntitiesForPolicy request.
+    #[derive(Default)]
+    ListEntitiesForPolicyOutput {
+        /// A list of IAM groups that the policy is attached to.
+        policy_groups?: Vec<PolicyGroup> = "PolicyGroups";
+        /// A list of IAM users that the policy is attached to.
+        policy_users?: Vec<PolicyUser> = "PolicyUsers";
+        /// A list of IAM roles that the policy is attached to.
+        policy_roles?: Vec<PolicyRole> = "PolicyRoles";
         /// A flag that indicates whether there are more items to return.
         is_truncated?: bool = "IsTruncated";
         /// When IsTruncated is true, this element is present and contains the value to use for the Marker parameter in a subsequent pagination request.
@@ -1706,6 +1762,28 @@ crate::structure! {
     }
 }
 
+crate::structure! {
+    /// Contains information about a group that a managed policy is attached to.
+    #[derive(Default)]
+    PolicyGroup {
+        /// The name (friendly name, not ARN) identifying the group.
+        group_name?: String = "GroupName";
+        /// The stable and unique string identifying the group.
+        group_id?: String = "GroupId";
+    }
+}
+
+crate::structure! {
+    /// Contains information about a role that a managed policy is attached to.
+    #[derive(Default)]
+    PolicyRole {
+        /// The name (friendly name, not ARN) identifying the role.
+        role_name?: String = "RoleName";
+        /// The stable and unique string identifying the role.
+        role_id?: String = "RoleId";
+    }
+}
+
 crate::model_enum! {
     PolicyScopeType {
         All = "All",
@@ -1719,6 +1797,17 @@ crate::model_enum! {
     PolicyUsageType {
         PermissionsPolicy = "PermissionsPolicy",
         PermissionsBoundary = "PermissionsBoundary",
+    }
+}
+
+crate::structure! {
+    /// Contains information about a user that a managed policy is attached to.
+    #[derive(Default)]
+    PolicyUser {
+        /// The name (friendly name, not ARN) identifying the user.
+        user_name?: String = "UserName";
+        /// The stable and unique string identifying the user.
+        user_id?: String = "UserId";
     }
 }
 

@@ -1616,3 +1616,82 @@ async fn a_users_ssh_public_keys_and_credential_lists() {
         .await
         .expect("DeleteUser");
 }
+
+#[tokio::test]
+async fn list_entities_for_policy_names_who_holds_it() {
+    use aws_sdk_iam::types::EntityType;
+    let ballast = Ballast::start();
+    let iam = ballast.iam();
+    let policy = iam
+        .create_policy()
+        .policy_name("read-params")
+        .policy_document(READ_PARAMS)
+        .send()
+        .await
+        .expect("CreatePolicy");
+    let arn = policy
+        .policy()
+        .and_then(|p| p.arn())
+        .expect("Arn")
+        .to_owned();
+    iam.create_role()
+        .role_name("web")
+        .assume_role_policy_document(TRUST_EC2)
+        .send()
+        .await
+        .expect("CreateRole");
+    iam.attach_role_policy()
+        .role_name("web")
+        .policy_arn(&arn)
+        .send()
+        .await
+        .expect("AttachRolePolicy");
+    iam.create_group()
+        .group_name("ops")
+        .send()
+        .await
+        .expect("CreateGroup");
+    iam.attach_group_policy()
+        .group_name("ops")
+        .policy_arn(&arn)
+        .send()
+        .await
+        .expect("AttachGroupPolicy");
+
+    let all = iam
+        .list_entities_for_policy()
+        .policy_arn(&arn)
+        .send()
+        .await
+        .expect("ListEntitiesForPolicy");
+    let roles: Vec<_> = all
+        .policy_roles()
+        .iter()
+        .filter_map(|r| r.role_name())
+        .collect();
+    let groups: Vec<_> = all
+        .policy_groups()
+        .iter()
+        .filter_map(|g| g.group_name())
+        .collect();
+    assert_eq!((roles, groups), (vec!["web"], vec!["ops"]));
+    assert!(all.policy_users().is_empty());
+    let only_groups = iam
+        .list_entities_for_policy()
+        .policy_arn(&arn)
+        .entity_filter(EntityType::Group)
+        .send()
+        .await
+        .expect("ListEntitiesForPolicy with a filter");
+    assert!(only_groups.policy_roles().is_empty());
+    assert_eq!(only_groups.policy_groups().len(), 1);
+    assert_error(
+        &iam.list_entities_for_policy()
+            .policy_arn(format!("arn:aws:iam::{ACCOUNT}:policy/none"))
+            .send()
+            .await
+            .expect_err("no such policy"),
+        "NoSuchEntity",
+        404,
+    );
+}
