@@ -328,3 +328,38 @@ def test_reserved_concurrency_cli(aws, lam, running_role, uid, tmp_path):
     assert out["StatusCode"] == 200
     rc, _, err = aws("lambda", "put-function-concurrency", "--function-name", name, "--reserved-concurrent-executions", "5000")
     assert rc != 0 and "InvalidParameterValueException" in err
+
+
+def test_tags_versions_aliases_and_mappings_boto3_and_cli(lam, aws, role, uid):
+    name = f"tagged-{uid}"
+    arn = lam.create_function(
+        FunctionName=name, Runtime="python3.12", Role=role, Handler="index.handler",
+        Code={"ZipFile": package()}, Tags={"team": "web"},
+    )["FunctionArn"]
+    lam.tag_resource(Resource=arn, Tags={"stage": "test", "owner": "ops"})
+    rc, _, err = aws("lambda", "untag-resource", "--resource", arn, "--tag-keys", "owner")
+    assert rc == 0, err
+    assert lam.list_tags(Resource=arn)["Tags"] == {"team": "web", "stage": "test"}
+    rc, out, err = aws("lambda", "list-tags", "--resource", arn)
+    assert rc == 0 and out["Tags"] == {"team": "web", "stage": "test"}, err
+    rc, _, err = aws("lambda", "tag-resource", "--resource", arn, "--tags", "stage=prod")
+    assert rc == 0, err
+    assert lam.get_function(FunctionName=name)["Tags"] == {"team": "web", "stage": "prod"}
+    lam.untag_resource(Resource=arn, TagKeys=["stage"])
+    assert code_of(lam.tag_resource, Resource=f"{arn}-gone", Tags={"a": "b"}) == "ResourceNotFoundException"
+
+    (latest,) = lam.list_versions_by_function(FunctionName=name)["Versions"]
+    assert latest["Version"] == "$LATEST" and latest["FunctionArn"] == f"{arn}:$LATEST"
+    rc, out, err = aws("lambda", "list-versions-by-function", "--function-name", name)
+    assert rc == 0 and [v["Version"] for v in out["Versions"]] == ["$LATEST"], err
+    assert lam.list_aliases(FunctionName=name)["Aliases"] == []
+    rc, out, err = aws("lambda", "list-aliases", "--function-name", name)
+    assert rc == 0 and out["Aliases"] == [], err
+    assert lam.list_event_source_mappings(FunctionName=name)["EventSourceMappings"] == []
+    rc, out, err = aws("lambda", "list-event-source-mappings")
+    assert rc == 0 and out["EventSourceMappings"] == [], err
+    for call in (lam.list_versions_by_function, lam.list_aliases, lam.list_event_source_mappings):
+        assert code_of(call, FunctionName=f"gone-{uid}") == "ResourceNotFoundException"
+    rc, _, err = aws("lambda", "list-aliases", "--function-name", f"gone-{uid}")
+    assert rc != 0 and "ResourceNotFoundException" in err, err
+    lam.delete_function(FunctionName=name)

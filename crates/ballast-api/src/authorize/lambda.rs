@@ -1,5 +1,6 @@
-//! Lambda: the function a request names (`FunctionName`: a name or an
-//! ARN), decided on the function's ARN with its tags; ListFunctions is
+//! Lambda: the function a request names (`FunctionName`, or the tag
+//! calls' `Resource`: a name or an ARN), decided on the function's ARN
+//! with its tags; ListFunctions is
 //! decided on `*`. CreateFunction and UpdateFunctionConfiguration pass
 //! their `Role` (`iam:PassRole`), as on AWS.
 
@@ -15,6 +16,7 @@ pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
     let scope = &names.state.scope;
     let resources = body
         .get("FunctionName")
+        .or_else(|| body.get("Resource"))
         .and_then(Value::as_str)
         .map(|text| {
             // A name the handler will refuse is decided on what it says.

@@ -5,7 +5,7 @@
 
 use ballast_core::iam::policy::{DocumentKind, PolicyDocument, PrincipalRef};
 use ballast_core::lambda::{self, Code, Error as Rule, Function, Settings};
-use ballast_core::paging::{self, PageLimits};
+use ballast_core::paging;
 use ballast_model::lambda::{
     Architecture, CreateFunctionInput, CreateFunctionOutput, DeleteFunctionInput,
     DeleteFunctionOutput, EnvironmentResponse, EphemeralStorage, FunctionCodeLocation,
@@ -94,17 +94,7 @@ pub(super) fn list(
     state: &ApiState,
     input: ListFunctionsInput,
 ) -> Result<ListFunctionsOutput, Error> {
-    const LIMITS: PageLimits = PageLimits {
-        min: 1,
-        max: 10_000,
-        default: 50,
-    };
-    let (size, after) = paging::parse_page(
-        input.max_items.map(i64::from),
-        input.marker.as_deref(),
-        LIMITS,
-    )
-    .map_err(|_| Rule::InvalidParameter("The marker or MaxItems is not valid.".to_owned()))?;
+    let (size, after) = super::page_request(input.max_items, input.marker.as_deref())?;
     let functions = state.store.read(|tx| tx.functions())?;
     let (page, next_marker) = paging::page(functions, |f| &f.name, after.as_deref(), size);
     Ok(ListFunctionsOutput {
@@ -248,7 +238,7 @@ fn check_role(tx: &Tx<'_>, role_arn: &str) -> Result<(), Error> {
 }
 
 /// A function as FunctionConfiguration shows it.
-fn view(state: &ApiState, function: Function) -> CreateFunctionOutput {
+pub(super) fn view(state: &ApiState, function: Function) -> CreateFunctionOutput {
     let modified = Timestamp::from_millis(function.last_modified_millis).to_iso8601();
     CreateFunctionOutput {
         function_arn: Some(lambda::arn(&state.scope, &function.name)),

@@ -1,14 +1,19 @@
-//! AWS Lambda (restJson1): functions, their invocations and their
-//! resource policies.
+//! AWS Lambda (restJson1): functions, their invocations, resource
+//! policies and tags, and the lists of what Ballast keeps none of
+//! (published versions, aliases, event source mappings).
 
 mod account;
 pub mod code_link;
 mod concurrency;
+mod event_source_mappings;
 mod functions;
 mod invoke;
 mod permissions;
+mod tags;
+mod versions;
 
 use ballast_core::lambda::Error as Rule;
+use ballast_core::paging::{self, PageLimits};
 use ballast_model::lambda::errors;
 
 use crate::dispatch::{call, call_no_output, routes};
@@ -39,7 +44,29 @@ routes! {
             call_no_output(ctx, request, |i| concurrency::delete(state, i))
         },
         GetAccountSettings => call(ctx, request, |i| account::settings(state, i)),
+        ListVersionsByFunction => call(ctx, request, |i| versions::list_versions(state, i)),
+        ListAliases => call(ctx, request, |i| versions::list_aliases(state, i)),
+        ListEventSourceMappings => call(ctx, request, |i| event_source_mappings::list(state, i)),
+        TagResource => call_no_output(ctx, request, |i| tags::tag(state, i)),
+        UntagResource => call_no_output(ctx, request, |i| tags::untag(state, i)),
+        ListTags => call(ctx, request, |i| tags::list(state, i)),
     }
+}
+
+/// A List call's page size (`MaxItems`, 1 to 10,000, 50 by default) and
+/// the key its `Marker` decodes to.
+pub(super) fn page_request(
+    max_items: Option<i32>,
+    marker: Option<&str>,
+) -> Result<(usize, Option<String>), Error> {
+    const LIMITS: PageLimits = PageLimits {
+        min: 1,
+        max: 10_000,
+        default: 50,
+    };
+    paging::parse_page(max_items.map(i64::from), marker, LIMITS).map_err(|_| {
+        Rule::InvalidParameter("The marker or MaxItems is not valid.".to_owned()).into()
+    })
 }
 
 /// A failure inside a Lambda handler.

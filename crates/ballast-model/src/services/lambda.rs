@@ -28,6 +28,12 @@ pub const OPERATIONS: &[&str] = &[
     "GetFunctionConcurrency",
     "DeleteFunctionConcurrency",
     "GetAccountSettings",
+    "ListVersionsByFunction",
+    "ListAliases",
+    "ListEventSourceMappings",
+    "TagResource",
+    "UntagResource",
+    "ListTags",
 ];
 
 /// Each operation's HTTP binding, in the allow-list's order.
@@ -383,6 +389,146 @@ pub static ROUTES: &[ballast_wire::rest::Route] = &[
         input: &[],
         output: &[],
     },
+    ballast_wire::rest::Route {
+        operation: "ListVersionsByFunction",
+        method: "GET",
+        uri: "/2015-03-31/functions/{FunctionName}/versions",
+        status: 200,
+        input: &[
+            ballast_wire::rest::Binding {
+                member: "FunctionName",
+                location: ballast_wire::rest::Location::Uri,
+                name: "FunctionName",
+                kind: ballast_wire::rest::Kind::String,
+            },
+            ballast_wire::rest::Binding {
+                member: "Marker",
+                location: ballast_wire::rest::Location::Query,
+                name: "Marker",
+                kind: ballast_wire::rest::Kind::String,
+            },
+            ballast_wire::rest::Binding {
+                member: "MaxItems",
+                location: ballast_wire::rest::Location::Query,
+                name: "MaxItems",
+                kind: ballast_wire::rest::Kind::Integer,
+            },
+        ],
+        output: &[],
+    },
+    ballast_wire::rest::Route {
+        operation: "ListAliases",
+        method: "GET",
+        uri: "/2015-03-31/functions/{FunctionName}/aliases",
+        status: 200,
+        input: &[
+            ballast_wire::rest::Binding {
+                member: "FunctionName",
+                location: ballast_wire::rest::Location::Uri,
+                name: "FunctionName",
+                kind: ballast_wire::rest::Kind::String,
+            },
+            ballast_wire::rest::Binding {
+                member: "FunctionVersion",
+                location: ballast_wire::rest::Location::Query,
+                name: "FunctionVersion",
+                kind: ballast_wire::rest::Kind::String,
+            },
+            ballast_wire::rest::Binding {
+                member: "Marker",
+                location: ballast_wire::rest::Location::Query,
+                name: "Marker",
+                kind: ballast_wire::rest::Kind::String,
+            },
+            ballast_wire::rest::Binding {
+                member: "MaxItems",
+                location: ballast_wire::rest::Location::Query,
+                name: "MaxItems",
+                kind: ballast_wire::rest::Kind::Integer,
+            },
+        ],
+        output: &[],
+    },
+    ballast_wire::rest::Route {
+        operation: "ListEventSourceMappings",
+        method: "GET",
+        uri: "/2015-03-31/event-source-mappings",
+        status: 200,
+        input: &[
+            ballast_wire::rest::Binding {
+                member: "EventSourceArn",
+                location: ballast_wire::rest::Location::Query,
+                name: "EventSourceArn",
+                kind: ballast_wire::rest::Kind::String,
+            },
+            ballast_wire::rest::Binding {
+                member: "FunctionName",
+                location: ballast_wire::rest::Location::Query,
+                name: "FunctionName",
+                kind: ballast_wire::rest::Kind::String,
+            },
+            ballast_wire::rest::Binding {
+                member: "Marker",
+                location: ballast_wire::rest::Location::Query,
+                name: "Marker",
+                kind: ballast_wire::rest::Kind::String,
+            },
+            ballast_wire::rest::Binding {
+                member: "MaxItems",
+                location: ballast_wire::rest::Location::Query,
+                name: "MaxItems",
+                kind: ballast_wire::rest::Kind::Integer,
+            },
+        ],
+        output: &[],
+    },
+    ballast_wire::rest::Route {
+        operation: "TagResource",
+        method: "POST",
+        uri: "/2017-03-31/tags/{Resource}",
+        status: 204,
+        input: &[ballast_wire::rest::Binding {
+            member: "Resource",
+            location: ballast_wire::rest::Location::Uri,
+            name: "Resource",
+            kind: ballast_wire::rest::Kind::String,
+        }],
+        output: &[],
+    },
+    ballast_wire::rest::Route {
+        operation: "UntagResource",
+        method: "DELETE",
+        uri: "/2017-03-31/tags/{Resource}",
+        status: 204,
+        input: &[
+            ballast_wire::rest::Binding {
+                member: "Resource",
+                location: ballast_wire::rest::Location::Uri,
+                name: "Resource",
+                kind: ballast_wire::rest::Kind::String,
+            },
+            ballast_wire::rest::Binding {
+                member: "TagKeys",
+                location: ballast_wire::rest::Location::Query,
+                name: "tagKeys",
+                kind: ballast_wire::rest::Kind::StringList,
+            },
+        ],
+        output: &[],
+    },
+    ballast_wire::rest::Route {
+        operation: "ListTags",
+        method: "GET",
+        uri: "/2017-03-31/tags/{Resource}",
+        status: 200,
+        input: &[ballast_wire::rest::Binding {
+            member: "Resource",
+            location: ballast_wire::rest::Location::Uri,
+            name: "Resource",
+            kind: ballast_wire::rest::Kind::String,
+        }],
+        output: &[],
+    },
 ];
 
 crate::structure! {
@@ -465,6 +611,45 @@ crate::structure! {
     AddPermissionOutput {
         /// The permission statement that's added to the function policy.
         statement?: String = "Statement";
+    }
+}
+
+crate::structure! {
+    /// Provides configuration information about a Lambda function alias.
+    #[derive(Default)]
+    AliasConfiguration {
+        /// The Amazon Resource Name (ARN) of the alias.
+        alias_arn?: String = "AliasArn";
+        /// The name of the alias.
+        name?: String = "Name";
+        /// The function version that the alias invokes.
+        function_version?: String = "FunctionVersion";
+        /// A description of the alias.
+        description?: String = "Description";
+        /// The routing configuration of the alias.
+        routing_config?: AliasRoutingConfiguration = "RoutingConfig";
+        /// A unique identifier that changes when you update the alias.
+        revision_id?: String = "RevisionId";
+    }
+}
+
+crate::structure! {
+    /// The traffic-shifting configuration of a Lambda function alias.
+    #[derive(Default)]
+    AliasRoutingConfiguration {
+        /// The second version, and the percentage of traffic that's routed to it.
+        additional_version_weights?: BTreeMap<String, f64> = "AdditionalVersionWeights";
+    }
+}
+
+crate::structure! {
+    /// Specific configuration settings for an Amazon Managed Streaming for Apache Kafka (Amazon MSK) event source.
+    #[derive(Default)]
+    AmazonManagedKafkaEventSourceConfig {
+        /// The identifier for the Kafka consumer group to join.
+        consumer_group_id?: String = "ConsumerGroupId";
+        /// Specific configuration settings for a Kafka schema registry.
+        schema_registry_config?: KafkaSchemaRegistryConfig = "SchemaRegistryConfig";
     }
 }
 
@@ -744,6 +929,30 @@ crate::structure! {
 }
 
 crate::structure! {
+    /// A configuration object that specifies the destination of an event after Lambda processes it.
+    #[derive(Default)]
+    DestinationConfig {
+        /// The destination configuration for successful invocations.
+        on_success?: OnSuccess = "OnSuccess";
+        /// The destination configuration for failed invocations.
+        on_failure?: OnFailure = "OnFailure";
+    }
+}
+
+crate::structure! {
+    /// Specific configuration settings for a DocumentDB event source.
+    #[derive(Default)]
+    DocumentDBEventSourceConfig {
+        /// The name of the database to consume within the DocumentDB cluster.
+        database_name?: String = "DatabaseName";
+        /// The name of the collection to consume within the database.
+        collection_name?: String = "CollectionName";
+        /// Determines what DocumentDB sends to your event stream during document update operations.
+        full_document?: FullDocument = "FullDocument";
+    }
+}
+
+crate::structure! {
     /// Configuration settings for durable functions, including execution timeout and retention period for execution history.
     #[derive(Default)]
     DurableConfig {
@@ -757,6 +966,12 @@ crate::structure! {
         if let Some(v) = &this.execution_timeout { rules::integer(out, at, "executionTimeout", i64::from(*v), Some(1), Some(31622400)); }
     }
     required REQUIRED_DURABLE_CONFIG []
+}
+
+crate::model_enum! {
+    EndPointType {
+        KafkaBootstrapServers = "KAFKA_BOOTSTRAP_SERVERS",
+    }
 }
 
 crate::structure! {
@@ -809,6 +1024,121 @@ crate::structure! {
 }
 
 crate::structure! {
+    /// A mapping between an Amazon Web Services resource and a Lambda function.
+    #[derive(Default)]
+    EventSourceMappingConfiguration {
+        /// The identifier of the event source mapping.
+        uuid?: String = "UUID";
+        /// The position in a stream from which to start reading.
+        starting_position?: EventSourcePosition = "StartingPosition";
+        /// With StartingPosition set to AT_TIMESTAMP, the time from which to start reading.
+        starting_position_timestamp?: Timestamp = "StartingPositionTimestamp";
+        /// The maximum number of records in each batch that Lambda pulls from your stream or queue and sends to your function.
+        batch_size?: i32 = "BatchSize";
+        /// The maximum amount of time, in seconds, that Lambda spends gathering records before invoking the function.
+        maximum_batching_window_in_seconds?: i32 = "MaximumBatchingWindowInSeconds";
+        /// (Kinesis and DynamoDB Streams only) The number of batches to process concurrently from each shard.
+        parallelization_factor?: i32 = "ParallelizationFactor";
+        /// The Amazon Resource Name (ARN) of the event source.
+        event_source_arn?: String = "EventSourceArn";
+        /// An object that defines the filter criteria that determine whether Lambda should process an event.
+        filter_criteria?: FilterCriteria = "FilterCriteria";
+        /// The ARN of the Lambda function.
+        function_arn?: String = "FunctionArn";
+        /// The date that the event source mapping was last updated or that its state changed.
+        last_modified?: Timestamp = "LastModified";
+        /// The result of the event source mapping's last processing attempt.
+        last_processing_result?: String = "LastProcessingResult";
+        /// The state of the event source mapping.
+        state?: String = "State";
+        /// Indicates whether a user or Lambda made the last change to the event source mapping.
+        state_transition_reason?: String = "StateTransitionReason";
+        /// (Kinesis, DynamoDB Streams, Amazon MSK, and self-managed Apache Kafka) A configuration object that specifies the destination of an event after Lambda processes it.
+        destination_config?: DestinationConfig = "DestinationConfig";
+        /// The name of the Kafka topic.
+        topics?: Vec<String> = "Topics";
+        /// (Amazon MQ) The name of the Amazon MQ broker destination queue to consume.
+        queues?: Vec<String> = "Queues";
+        /// An array of the authentication protocol, VPC components, or virtual host to secure and define your event source.
+        source_access_configurations?: Vec<SourceAccessConfiguration> = "SourceAccessConfigurations";
+        /// The self-managed Apache Kafka cluster for your event source.
+        self_managed_event_source?: SelfManagedEventSource = "SelfManagedEventSource";
+        /// (Kinesis, DynamoDB Streams, Amazon MSK, and self-managed Apache Kafka) Discard records older than the specified age.
+        maximum_record_age_in_seconds?: i32 = "MaximumRecordAgeInSeconds";
+        /// (Kinesis, DynamoDB Streams, Amazon MSK, and self-managed Apache Kafka) If the function returns an error, split the batch in two and retry.
+        bisect_batch_on_function_error?: bool = "BisectBatchOnFunctionError";
+        /// (Kinesis, DynamoDB Streams, Amazon MSK, and self-managed Apache Kafka) Discard records after the specified number of retries.
+        maximum_retry_attempts?: i32 = "MaximumRetryAttempts";
+        /// (Kinesis and DynamoDB Streams only) The duration in seconds of a processing window for DynamoDB and Kinesis Streams event sources.
+        tumbling_window_in_seconds?: i32 = "TumblingWindowInSeconds";
+        /// (Kinesis, DynamoDB Streams, Amazon MSK, self-managed Apache Kafka, and Amazon SQS) A list of current response type enums applied to the event source mapping.
+        function_response_types?: Vec<FunctionResponseType> = "FunctionResponseTypes";
+        /// Specific configuration settings for an Amazon Managed Streaming for Apache Kafka (Amazon MSK) event source.
+        amazon_managed_kafka_event_source_config?: AmazonManagedKafkaEventSourceConfig = "AmazonManagedKafkaEventSourceConfig";
+        /// Specific configuration settings for a self-managed Apache Kafka event source.
+        self_managed_kafka_event_source_config?: SelfManagedKafkaEventSourceConfig = "SelfManagedKafkaEventSourceConfig";
+        /// (Amazon SQS only) The scaling configuration for the event source.
+        scaling_config?: ScalingConfig = "ScalingConfig";
+        /// Specific configuration settings for a DocumentDB event source.
+        document_db_event_source_config?: DocumentDBEventSourceConfig = "DocumentDBEventSourceConfig";
+        /// The ARN of the Key Management Service (KMS) customer managed key that Lambda uses to encrypt your function's filter criteria.
+        kms_key_arn?: String = "KMSKeyArn";
+        /// An object that contains details about an error related to filter criteria encryption.
+        filter_criteria_error?: FilterCriteriaError = "FilterCriteriaError";
+        /// The Amazon Resource Name (ARN) of the event source mapping.
+        event_source_mapping_arn?: String = "EventSourceMappingArn";
+        /// The metrics configuration for your event source.
+        metrics_config?: EventSourceMappingMetricsConfig = "MetricsConfig";
+        /// (Amazon MSK, and self-managed Apache Kafka only) The logging configuration for your event source.
+        logging_config?: EventSourceMappingLoggingConfig = "LoggingConfig";
+        /// (Amazon SQS, Amazon MSK, and self-managed Apache Kafka only) The provisioned mode configuration for the event source.
+        provisioned_poller_config?: ProvisionedPollerConfig = "ProvisionedPollerConfig";
+    }
+}
+
+crate::structure! {
+    /// (Amazon MSK, and self-managed Apache Kafka only) The logging configuration for your event source.
+    #[derive(Default)]
+    EventSourceMappingLoggingConfig {
+        /// The log level you want your event source mapping to use.
+        system_log_level?: EventSourceMappingSystemLogLevel = "SystemLogLevel";
+    }
+}
+
+crate::model_enum! {
+    EventSourceMappingMetric {
+        EventCount = "EventCount",
+        ErrorCount = "ErrorCount",
+        KafkaMetrics = "KafkaMetrics",
+    }
+}
+
+crate::structure! {
+    /// The metrics configuration for your event source.
+    #[derive(Default)]
+    EventSourceMappingMetricsConfig {
+        /// The metrics you want your event source mapping to produce, including EventCount, ErrorCount, KafkaMetrics.
+        metrics?: Vec<EventSourceMappingMetric> = "Metrics";
+    }
+}
+
+crate::model_enum! {
+    EventSourceMappingSystemLogLevel {
+        Debug = "DEBUG",
+        Info = "INFO",
+        Warn = "WARN",
+    }
+}
+
+crate::model_enum! {
+    EventSourcePosition {
+        TrimHorizon = "TRIM_HORIZON",
+        Latest = "LATEST",
+        AtTimestamp = "AT_TIMESTAMP",
+    }
+}
+
+crate::structure! {
     /// Details about the connection between a Lambda function and an Amazon EFS file system or an Amazon S3 Files file system.
     FileSystemConfig {
         /// The Amazon Resource Name (ARN) of the Amazon EFS or Amazon S3 Files access point that provides access to the file system.
@@ -824,6 +1154,42 @@ crate::structure! {
         RequiredMember { name: "arn", wire: "Arn", required: true, inner: Inner::Nothing },
         RequiredMember { name: "localMountPath", wire: "LocalMountPath", required: true, inner: Inner::Nothing },
     ]
+}
+
+crate::structure! {
+    /// A structure within a FilterCriteria object that defines an event filtering pattern.
+    #[derive(Default)]
+    Filter {
+        /// A filter pattern.
+        pattern?: String = "Pattern";
+    }
+}
+
+crate::structure! {
+    /// An object that contains the filters for an event source.
+    #[derive(Default)]
+    FilterCriteria {
+        /// A list of filters.
+        filters?: Vec<Filter> = "Filters";
+    }
+}
+
+crate::structure! {
+    /// An object that contains details about an error related to filter criteria encryption.
+    #[derive(Default)]
+    FilterCriteriaError {
+        /// The KMS exception that resulted from filter criteria encryption or decryption.
+        error_code?: String = "ErrorCode";
+        /// The error message.
+        message?: String = "Message";
+    }
+}
+
+crate::model_enum! {
+    FullDocument {
+        UpdateLookup = "UpdateLookup",
+        Default = "Default",
+    }
 }
 
 crate::structure! {
@@ -866,6 +1232,12 @@ crate::structure! {
         resolved_image_uri?: String = "ResolvedImageUri";
         /// The ARN of the Key Management Service (KMS) customer managed key that's used to encrypt your function's.zip deployment package.
         source_kms_key_arn?: String = "SourceKMSKeyArn";
+    }
+}
+
+crate::model_enum! {
+    FunctionResponseType {
+        ReportBatchItemFailures = "ReportBatchItemFailures",
     }
 }
 
@@ -1100,6 +1472,56 @@ crate::structure! {
 }
 
 crate::structure! {
+    /// Specific access configuration settings that tell Lambda how to authenticate with your schema registry.
+    #[derive(Default)]
+    KafkaSchemaRegistryAccessConfig {
+        /// The type of authentication Lambda uses to access your schema registry.
+        r#type?: KafkaSchemaRegistryAuthType = "Type";
+        /// The URI of the secret (Secrets Manager secret ARN) to authenticate with your schema registry.
+        uri?: String = "URI";
+    }
+}
+
+crate::model_enum! {
+    KafkaSchemaRegistryAuthType {
+        BasicAuth = "BASIC_AUTH",
+        ClientCertificateTlsAuth = "CLIENT_CERTIFICATE_TLS_AUTH",
+        ServerRootCaCertificate = "SERVER_ROOT_CA_CERTIFICATE",
+    }
+}
+
+crate::structure! {
+    /// Specific configuration settings for a Kafka schema registry.
+    #[derive(Default)]
+    KafkaSchemaRegistryConfig {
+        /// The URI for your schema registry.
+        schema_registry_uri?: String = "SchemaRegistryURI";
+        /// The record format that Lambda delivers to your function after schema validation.
+        event_record_format?: SchemaRegistryEventRecordFormat = "EventRecordFormat";
+        /// An array of access configuration objects that tell Lambda how to authenticate with your schema registry.
+        access_configs?: Vec<KafkaSchemaRegistryAccessConfig> = "AccessConfigs";
+        /// An array of schema validation configuration objects, which tell Lambda the message attributes you want to validate and filter using your schema registry.
+        schema_validation_configs?: Vec<KafkaSchemaValidationConfig> = "SchemaValidationConfigs";
+    }
+}
+
+crate::model_enum! {
+    KafkaSchemaValidationAttribute {
+        Key = "KEY",
+        Value = "VALUE",
+    }
+}
+
+crate::structure! {
+    /// Specific schema validation configuration settings that tell Lambda the message attributes you want to validate and filter using your schema registry.
+    #[derive(Default)]
+    KafkaSchemaValidationConfig {
+        /// The attributes you want your schema registry to validate and filter for.
+        attribute?: KafkaSchemaValidationAttribute = "Attribute";
+    }
+}
+
+crate::structure! {
     /// Configuration for Lambda-managed instances used by the capacity provider.
     LambdaManagedInstancesCapacityProviderConfig {
         /// The Amazon Resource Name (ARN) of the capacity provider.
@@ -1182,6 +1604,67 @@ crate::structure! {
 }
 
 crate::structure! {
+    ListAliasesInput {
+        /// The name or ARN of the Lambda function.
+        function_name: String = "FunctionName", "functionName";
+        /// Specify a function version to only list aliases that invoke that version.
+        function_version?: String = "FunctionVersion", "functionVersion";
+        /// Specify the pagination token that's returned by a previous request to retrieve the next page of results.
+        marker?: String = "Marker", "marker";
+        /// Limit the number of aliases returned.
+        max_items?: i32 = "MaxItems", "maxItems";
+    }
+    input "ListAliasesRequest" |this, at, out| {
+        { let v = &this.function_name; rules::string(out, at, "functionName", v, false, Some(1), Some(140), Some(&PATTERN_FUNCTION_NAME)); }
+        if let Some(v) = &this.function_version { rules::string(out, at, "functionVersion", v, false, Some(1), Some(1024), Some(&PATTERN_VERSION_WITH_LATEST_PUBLISHED)); }
+        if let Some(v) = &this.max_items { rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(10000)); }
+    }
+    required REQUIRED_LIST_ALIASES_INPUT [
+        RequiredMember { name: "functionName", wire: "FunctionName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    ListAliasesOutput {
+        /// The pagination token that's included if more results are available.
+        next_marker?: String = "NextMarker";
+        /// A list of aliases.
+        aliases?: Vec<AliasConfiguration> = "Aliases";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    ListEventSourceMappingsInput {
+        /// The Amazon Resource Name (ARN) of the event source.
+        event_source_arn?: String = "EventSourceArn", "eventSourceArn";
+        /// The name or ARN of the Lambda function.
+        function_name?: String = "FunctionName", "functionName";
+        /// A pagination token returned by a previous call.
+        marker?: String = "Marker", "marker";
+        /// The maximum number of event source mappings to return.
+        max_items?: i32 = "MaxItems", "maxItems";
+    }
+    input "ListEventSourceMappingsRequest" |this, at, out| {
+        if let Some(v) = &this.event_source_arn { rules::string(out, at, "eventSourceArn", v, false, None, None, Some(&PATTERN_ARN)); }
+        if let Some(v) = &this.function_name { rules::string(out, at, "functionName", v, false, Some(1), Some(256), Some(&PATTERN_NAMESPACED_FUNCTION_NAME)); }
+        if let Some(v) = &this.max_items { rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(10000)); }
+    }
+    required REQUIRED_LIST_EVENT_SOURCE_MAPPINGS_INPUT []
+}
+
+crate::structure! {
+    #[derive(Default)]
+    ListEventSourceMappingsOutput {
+        /// A pagination token that's returned when the response doesn't contain all event source mappings.
+        next_marker?: String = "NextMarker";
+        /// A list of event source mappings.
+        event_source_mappings?: Vec<EventSourceMappingConfiguration> = "EventSourceMappings";
+    }
+}
+
+crate::structure! {
     #[derive(Default)]
     ListFunctionsInput {
         /// For Lambda@Edge functions, the Amazon Web Services Region of the master function.
@@ -1209,6 +1692,55 @@ crate::structure! {
         next_marker?: String = "NextMarker";
         /// A list of Lambda functions.
         functions?: Vec<CreateFunctionOutput> = "Functions";
+    }
+}
+
+crate::structure! {
+    ListTagsInput {
+        /// The resource's Amazon Resource Name (ARN).
+        resource: String = "Resource", "resource";
+    }
+    input "ListTagsRequest" |this, at, out| {
+        { let v = &this.resource; rules::string(out, at, "resource", v, false, Some(1), Some(256), Some(&PATTERN_TAGGABLE_RESOURCE)); }
+    }
+    required REQUIRED_LIST_TAGS_INPUT [
+        RequiredMember { name: "resource", wire: "Resource", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    ListTagsOutput {
+        /// The function's tags.
+        tags?: BTreeMap<String, String> = "Tags";
+    }
+}
+
+crate::structure! {
+    ListVersionsByFunctionInput {
+        /// The name or ARN of the Lambda function.
+        function_name: String = "FunctionName", "functionName";
+        /// Specify the pagination token that's returned by a previous request to retrieve the next page of results.
+        marker?: String = "Marker", "marker";
+        /// The maximum number of versions to return.
+        max_items?: i32 = "MaxItems", "maxItems";
+    }
+    input "ListVersionsByFunctionRequest" |this, at, out| {
+        { let v = &this.function_name; rules::string(out, at, "functionName", v, false, Some(1), Some(256), Some(&PATTERN_NAMESPACED_FUNCTION_NAME)); }
+        if let Some(v) = &this.max_items { rules::integer(out, at, "maxItems", i64::from(*v), Some(1), Some(10000)); }
+    }
+    required REQUIRED_LIST_VERSIONS_BY_FUNCTION_INPUT [
+        RequiredMember { name: "functionName", wire: "FunctionName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    ListVersionsByFunctionOutput {
+        /// The pagination token that's included if more results are available.
+        next_marker?: String = "NextMarker";
+        /// A list of Lambda function versions.
+        versions?: Vec<CreateFunctionOutput> = "Versions";
     }
 }
 
@@ -1248,10 +1780,41 @@ crate::structure! {
     required REQUIRED_LOGGING_CONFIG []
 }
 
+crate::structure! {
+    /// A destination for events that failed processing.
+    #[derive(Default)]
+    OnFailure {
+        /// The Amazon Resource Name (ARN) of the destination resource.
+        destination?: String = "Destination";
+    }
+}
+
+crate::structure! {
+    /// A destination for events that were processed successfully.
+    #[derive(Default)]
+    OnSuccess {
+        /// The Amazon Resource Name (ARN) of the destination resource.
+        destination?: String = "Destination";
+    }
+}
+
 crate::model_enum! {
     PackageType {
         Zip = "Zip",
         Image = "Image",
+    }
+}
+
+crate::structure! {
+    /// The provisioned mode configuration for the event source.
+    #[derive(Default)]
+    ProvisionedPollerConfig {
+        /// The minimum number of event pollers this event source can scale down to.
+        minimum_pollers?: i32 = "MinimumPollers";
+        /// The maximum number of event pollers this event source can scale up to.
+        maximum_pollers?: i32 = "MaximumPollers";
+        /// (Amazon MSK and self-managed Apache Kafka) The name of the provisioned poller group.
+        poller_group_name?: String = "PollerGroupName";
     }
 }
 
@@ -1376,6 +1939,42 @@ crate::structure! {
 }
 
 crate::structure! {
+    /// (Amazon SQS only) The scaling configuration for the event source.
+    #[derive(Default)]
+    ScalingConfig {
+        /// Limits the number of concurrent instances that the Amazon SQS event source can invoke.
+        maximum_concurrency?: i32 = "MaximumConcurrency";
+    }
+}
+
+crate::model_enum! {
+    SchemaRegistryEventRecordFormat {
+        Json = "JSON",
+        Source = "SOURCE",
+    }
+}
+
+crate::structure! {
+    /// The self-managed Apache Kafka cluster for your event source.
+    #[derive(Default)]
+    SelfManagedEventSource {
+        /// The list of bootstrap servers for your Kafka brokers in the following format: "KAFKA_BOOTSTRAP_SERVERS": ("abc.xyz.com:xxxx","abc2.xyz.com:xxxx").
+        endpoints?: BTreeMap<EndPointType, Vec<String>> = "Endpoints";
+    }
+}
+
+crate::structure! {
+    /// Specific configuration settings for a self-managed Apache Kafka event source.
+    #[derive(Default)]
+    SelfManagedKafkaEventSourceConfig {
+        /// The identifier for the Kafka consumer group to join.
+        consumer_group_id?: String = "ConsumerGroupId";
+        /// Specific configuration settings for a Kafka schema registry.
+        schema_registry_config?: KafkaSchemaRegistryConfig = "SchemaRegistryConfig";
+    }
+}
+
+crate::structure! {
     /// The function's Lambda SnapStart setting.
     #[derive(Default)]
     SnapStart {
@@ -1410,6 +2009,30 @@ crate::structure! {
         apply_on?: SnapStartApplyOn = "ApplyOn";
         /// When you provide a qualified Amazon Resource Name (ARN), this response element indicates whether SnapStart is activated for the specified function version.
         optimization_status?: SnapStartOptimizationStatus = "OptimizationStatus";
+    }
+}
+
+crate::structure! {
+    /// To secure and define access to your event source, you can specify the authentication protocol, VPC components, or virtual host.
+    #[derive(Default)]
+    SourceAccessConfiguration {
+        /// The type of authentication protocol, VPC components, or virtual host for your event source.
+        r#type?: SourceAccessType = "Type";
+        /// The value for your chosen configuration in Type.
+        uri?: String = "URI";
+    }
+}
+
+crate::model_enum! {
+    SourceAccessType {
+        BasicAuth = "BASIC_AUTH",
+        VpcSubnet = "VPC_SUBNET",
+        VpcSecurityGroup = "VPC_SECURITY_GROUP",
+        SaslScram512Auth = "SASL_SCRAM_512_AUTH",
+        SaslScram256Auth = "SASL_SCRAM_256_AUTH",
+        VirtualHost = "VIRTUAL_HOST",
+        ClientCertificateTlsAuth = "CLIENT_CERTIFICATE_TLS_AUTH",
+        ServerRootCaCertificate = "SERVER_ROOT_CA_CERTIFICATE",
     }
 }
 
@@ -1478,6 +2101,22 @@ crate::model_enum! {
 }
 
 crate::structure! {
+    TagResourceInput {
+        /// The resource's Amazon Resource Name (ARN).
+        resource: String = "Resource", "resource";
+        /// A list of tags to apply to the resource.
+        tags: BTreeMap<String, String> = "Tags", "tags";
+    }
+    input "TagResourceRequest" |this, at, out| {
+        { let v = &this.resource; rules::string(out, at, "resource", v, false, Some(1), Some(256), Some(&PATTERN_TAGGABLE_RESOURCE)); }
+    }
+    required REQUIRED_TAG_RESOURCE_INPUT [
+        RequiredMember { name: "resource", wire: "Resource", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "tags", wire: "Tags", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
     /// An object that contains details about an error related to retrieving tags.
     TagsError {
         /// The error code.
@@ -1534,6 +2173,22 @@ crate::model_enum! {
         Active = "Active",
         PassThrough = "PassThrough",
     }
+}
+
+crate::structure! {
+    UntagResourceInput {
+        /// The resource's Amazon Resource Name (ARN).
+        resource: String = "Resource", "resource";
+        /// A list of tag keys to remove from the resource.
+        tag_keys: Vec<String> = "TagKeys", "tagKeys";
+    }
+    input "UntagResourceRequest" |this, at, out| {
+        { let v = &this.resource; rules::string(out, at, "resource", v, false, Some(1), Some(256), Some(&PATTERN_TAGGABLE_RESOURCE)); }
+    }
+    required REQUIRED_UNTAG_RESOURCE_INPUT [
+        RequiredMember { name: "resource", wire: "Resource", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "tagKeys", wire: "TagKeys", required: true, inner: Inner::Nothing },
+    ]
 }
 
 crate::structure! {
@@ -1735,7 +2390,12 @@ pub static PATTERNS: &[(&str, &Pattern)] = &[
     ("S3Bucket", &PATTERN_S3_BUCKET),
     ("SourceOwner", &PATTERN_SOURCE_OWNER),
     ("StatementId", &PATTERN_STATEMENT_ID),
+    ("TaggableResource", &PATTERN_TAGGABLE_RESOURCE),
     ("TenantId", &PATTERN_TENANT_ID),
+    (
+        "VersionWithLatestPublished",
+        &PATTERN_VERSION_WITH_LATEST_PUBLISHED,
+    ),
 ];
 
 static PATTERN_ACTION: Pattern = Pattern::new(r#"(lambda:[*]|lambda:[a-zA-Z]+|[*])"#);
@@ -1778,7 +2438,12 @@ static PATTERN_ROLE_ARN: Pattern =
 static PATTERN_S3_BUCKET: Pattern = Pattern::new(r#"[0-9A-Za-z\.\-_]*(?<!\.)"#);
 static PATTERN_SOURCE_OWNER: Pattern = Pattern::new(r#"\d{12}"#);
 static PATTERN_STATEMENT_ID: Pattern = Pattern::new(r#"([a-zA-Z0-9-_]+)"#);
+static PATTERN_TAGGABLE_RESOURCE: Pattern = Pattern::new(
+    r#"arn:(aws[a-zA-Z-]*):lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:(function:[a-zA-Z0-9-_]+(:(\$LATEST|[a-zA-Z0-9-_]+))?|code-signing-config:csc-[a-z0-9]{17}|event-source-mapping:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|capacity-provider:[a-zA-Z0-9-_]+)"#,
+);
 static PATTERN_TENANT_ID: Pattern = Pattern::new(r#"[a-zA-Z0-9\._:\/=+\-@ ]+"#);
+static PATTERN_VERSION_WITH_LATEST_PUBLISHED: Pattern =
+    Pattern::new(r#"(\$LATEST(\.PUBLISHED)?|[0-9]+)"#);
 
 /// The errors the listed operations can return: code, HTTP status and fault
 /// from each error shape's traits.

@@ -361,3 +361,83 @@ async fn functions_survive_kill_9() {
         .await
         .expect("its policy after kill -9");
 }
+
+#[tokio::test]
+async fn tags_versions_aliases_and_mappings_read_back() {
+    let ballast = Ballast::start();
+    let role = role(&ballast, "tagged", TRUST_LAMBDA).await;
+    let client = ballast.lambda();
+    let name = unique("tagged");
+    create(&client, &name, &role).await;
+    let arn = format!("arn:aws:lambda:us-east-1:000000000000:function:{name}");
+
+    client
+        .tag_resource()
+        .resource(&arn)
+        .tags("team", "web")
+        .tags("stage", "test")
+        .send()
+        .await
+        .expect("TagResource");
+    client
+        .untag_resource()
+        .resource(&arn)
+        .tag_keys("stage")
+        .send()
+        .await
+        .expect("UntagResource");
+    let tags = client
+        .list_tags()
+        .resource(&arn)
+        .send()
+        .await
+        .expect("ListTags");
+    let tags: Vec<_> = tags.tags().into_iter().flatten().collect();
+    assert_eq!(tags, [(&"team".to_owned(), &"web".to_owned())]);
+    let missing = client
+        .list_tags()
+        .resource(format!("{arn}-gone"))
+        .send()
+        .await
+        .expect_err("no such function");
+    assert_eq!(error_code(&missing), "ResourceNotFoundException");
+
+    let versions = client
+        .list_versions_by_function()
+        .function_name(&name)
+        .send()
+        .await
+        .expect("ListVersionsByFunction");
+    let listed: Vec<_> = versions
+        .versions()
+        .iter()
+        .map(|v| {
+            (
+                v.version(),
+                v.function_arn().map(|a| a.ends_with(":$LATEST")),
+            )
+        })
+        .collect();
+    assert_eq!(listed, [(Some("$LATEST"), Some(true))]);
+    let aliases = client
+        .list_aliases()
+        .function_name(&name)
+        .send()
+        .await
+        .expect("ListAliases");
+    assert!(aliases.aliases().is_empty());
+    let mappings = client
+        .list_event_source_mappings()
+        .function_name(&name)
+        .send()
+        .await
+        .expect("ListEventSourceMappings");
+    assert!(mappings.event_source_mappings().is_empty());
+    let unknown = client
+        .list_aliases()
+        .function_name("nothing-here")
+        .send()
+        .await
+        .expect_err("no such function");
+    assert_eq!(error_code(&unknown), "ResourceNotFoundException");
+}
