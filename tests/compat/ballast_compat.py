@@ -350,6 +350,18 @@ def http_status(exc) -> int:
     return exc.response["ResponseMetadata"]["HTTPStatusCode"]
 
 
+def assert_all_fail(code: str, calls) -> None:
+    """Each (call, kwargs) of `calls` fails with the error `code`: how a test
+    says a teardown left nothing behind."""
+    for call, kwargs in calls:
+        try:
+            call(**kwargs)
+        except ClientError as error:
+            assert error_code(error) == code, (call, kwargs, error)
+        else:
+            raise AssertionError(f"{call.__name__}({kwargs}) still answers")
+
+
 # --------------------------------------------------------------------------- raw HTTP
 
 

@@ -23,7 +23,7 @@ import urllib.request
 import pytest
 from botocore.exceptions import ClientError
 
-from ballast_compat import AwsCli, ansible_playbook, error_code, eventually, make_client
+from ballast_compat import AwsCli, ansible_playbook, assert_all_fail, error_code, eventually, make_client
 
 PLAYBOOK = textwrap.dedent(
     """\
@@ -219,15 +219,12 @@ def test_a_playbook_builds_a_services_surroundings_and_a_second_run_changes_noth
     assert all(gone["changed"].values()), gone
     again = run(endpoint, tmp_path, prefix, TEARDOWN)
     assert not any(again["changed"].values()), again
-    for call, kwargs in (
+    assert_all_fail("NoSuchEntity", (
         (iam.get_user, {"UserName": f"{prefix}-operator"}),
         (iam.get_group, {"GroupName": f"{prefix}-operators"}),
         (iam.get_role, {"RoleName": f"{prefix}-web"}),
         (iam.get_instance_profile, {"InstanceProfileName": f"{prefix}-web"}),
-    ):
-        with pytest.raises(ClientError) as missing:
-            call(**kwargs)
-        assert error_code(missing.value) == "NoSuchEntity", kwargs
+    ))
     assert make_client("elbv2", endpoint).describe_load_balancers()["LoadBalancers"] == []
     left = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [f"{prefix}-*"]}])
     assert left["SecurityGroups"] == []

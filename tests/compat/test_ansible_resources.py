@@ -16,9 +16,8 @@ import json
 import textwrap
 
 import pytest
-from botocore.exceptions import ClientError
 
-from ballast_compat import ansible_playbook, error_code, make_client
+from ballast_compat import ansible_playbook, assert_all_fail, make_client
 
 PLAYBOOK = textwrap.dedent(
     """\
@@ -236,15 +235,12 @@ def test_everyday_modules_build_find_and_remove_a_services_resources(endpoint, t
     gone = run(endpoint, tmp_path, prefix, TEARDOWN)
     assert all(gone["changed"].values()), gone
     iam = make_client("iam", endpoint)
-    for call, kwargs in (
+    assert_all_fail("NoSuchEntity", (
         (iam.get_user, {"UserName": f"{prefix}-ci"}),
         (iam.get_role, {"RoleName": f"{prefix}-app"}),
         (iam.get_instance_profile, {"InstanceProfileName": f"{prefix}-app"}),
         (iam.get_policy, {"PolicyArn": f"arn:aws:iam::000000000000:policy/{prefix}-read"}),
-    ):
-        with pytest.raises(ClientError) as missing:
-            call(**kwargs)
-        assert error_code(missing.value) == "NoSuchEntity", kwargs
+    ))
     assert ec2.describe_addresses()["Addresses"] == []
     assert ec2.describe_volumes(VolumeIds=[])["Volumes"] == []
     assert ec2.describe_key_pairs(Filters=[{"Name": "key-name", "Values": [f"{prefix}-key"]}])["KeyPairs"] == []
