@@ -13,7 +13,8 @@ use crate::ApiState;
 /// The most tags a function may carry (a Lambda quota).
 const MAX_TAGS: usize = 50;
 
-/// The ARN of the existing function `resource` names (a name or an ARN).
+/// The ARN of the existing function `resource` names (an ARN: the model's
+/// pattern refused anything else before the handler).
 fn function_arn(state: &ApiState, tx: &Tx<'_>, resource: &str) -> Result<String, Error> {
     let name = lambda::function_name(&state.scope, resource)?;
     let function = existing(state, tx, name)?;
