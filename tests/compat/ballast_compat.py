@@ -334,6 +334,14 @@ def ansible_playbook(endpoint: str, tmp_path: Path, playbook: str, **extra_vars)
     return done.stdout
 
 
+def ansible_result(endpoint: str, tmp_path: Path, playbook: str, **extra_vars) -> dict:
+    """Runs `playbook` as `ansible_playbook` does, with `out` set to a file
+    the play writes its findings to as JSON, and returns them."""
+    out = tmp_path / "result.json"
+    ansible_playbook(endpoint, tmp_path, playbook, out=out, **extra_vars)
+    return json.loads(out.read_text())
+
+
 def parameter(ssm, name):
     """An SSM parameter's value, or None when there is none."""
     try:

@@ -15,7 +15,6 @@ see what the playbook made. A teardown playbook (`state: absent`) then
 removes it all, the user with its password, access key, SSH key and
 group membership first, and a second teardown finds nothing to do."""
 
-import json
 import subprocess
 import textwrap
 import urllib.request
@@ -23,7 +22,7 @@ import urllib.request
 import pytest
 from botocore.exceptions import ClientError
 
-from ballast_compat import AwsCli, ansible_playbook, assert_all_fail, error_code, eventually, make_client
+from ballast_compat import AwsCli, ansible_result, assert_all_fail, error_code, eventually, make_client
 
 PLAYBOOK = textwrap.dedent(
     """\
@@ -160,9 +159,7 @@ def named_server(server_factory):
 
 
 def run(endpoint, tmp_path, prefix, playbook=PLAYBOOK) -> dict:
-    out = tmp_path / "result.json"
-    ansible_playbook(endpoint, tmp_path, playbook, prefix=prefix, out=out)
-    return json.loads(out.read_text())
+    return ansible_result(endpoint, tmp_path, playbook, prefix=prefix)
 
 
 def test_a_playbook_builds_a_services_surroundings_and_a_second_run_changes_nothing(

@@ -18,7 +18,7 @@ import zipfile
 import pytest
 from botocore.exceptions import ClientError
 
-from ballast_compat import ansible_playbook, error_code, make_client
+from ballast_compat import ansible_result, error_code, make_client
 
 PLAYBOOK = textwrap.dedent(
     """\
@@ -136,15 +136,13 @@ def endpoint(server_factory):
 
 
 def run(endpoint, tmp_path, prefix, playbook) -> dict:
-    out = tmp_path / "result.json"
     package = tmp_path / "echo.zip"
     # The same bytes every run (a fixed date in the entry), as a build
     # that has not changed gives: the module compares code by hash.
     entry = zipfile.ZipInfo("handler.py", date_time=(2026, 1, 1, 0, 0, 0))
     with zipfile.ZipFile(package, "w") as archive:
         archive.writestr(entry, "def handler(event, context):\n    return {'echo': event['name']}\n")
-    ansible_playbook(endpoint, tmp_path, playbook, prefix=prefix, out=out, zip=package)
-    return json.loads(out.read_text())
+    return ansible_result(endpoint, tmp_path, playbook, prefix=prefix, zip=package)
 
 
 def test_a_scheduled_function_deployed_read_called_and_removed(endpoint, tmp_path, uid):

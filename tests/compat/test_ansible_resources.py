@@ -12,12 +12,11 @@ A second run of the same playbook changes nothing but the access key
 teardown with `state: absent` removes everything, each module finding
 what it must delete (`iam_managed_policy` asks ListEntitiesForPolicy)."""
 
-import json
 import textwrap
 
 import pytest
 
-from ballast_compat import ansible_playbook, assert_all_fail, make_client
+from ballast_compat import ansible_result, assert_all_fail, make_client
 
 PLAYBOOK = textwrap.dedent(
     """\
@@ -206,9 +205,7 @@ def endpoint(server_factory):
 
 
 def run(endpoint, tmp_path, prefix, playbook) -> dict:
-    out = tmp_path / "result.json"
-    ansible_playbook(endpoint, tmp_path, playbook, prefix=prefix, out=out)
-    return json.loads(out.read_text())
+    return ansible_result(endpoint, tmp_path, playbook, prefix=prefix)
 
 
 def test_everyday_modules_build_find_and_remove_a_services_resources(endpoint, tmp_path, uid):
