@@ -5,7 +5,10 @@ their `_info` modules (`ec2_key`, `ec2_vol`, `ec2_eip`, `ec2_tag`), the
 images (`ec2_ami_info`), a customer managed policy on a role with an
 inline policy and an instance profile (`iam_managed_policy`, `iam_role`,
 `iam_policy`, `iam_instance_profile` and their `_info` modules), and a CI
-user whose access key is made and revoked (`iam_access_key`).
+user whose access key is made and revoked (`iam_access_key`); and the
+default VPC as the VPC modules find it (`ec2_vpc_net_info`,
+`ec2_vpc_subnet_info`, `ec2_vpc_igw(_info)`, `ec2_vpc_route_table_info`,
+`ec2_vpc_dhcp_option_info`, `ec2_eni_info`).
 
 A second run of the same playbook changes nothing but the access key
 (which `iam_access_key` makes anew on every run, by design), and a
@@ -241,3 +244,75 @@ def test_everyday_modules_build_find_and_remove_a_services_resources(endpoint, t
     assert ec2.describe_addresses()["Addresses"] == []
     assert ec2.describe_volumes(VolumeIds=[])["Volumes"] == []
     assert ec2.describe_key_pairs(Filters=[{"Name": "key-name", "Values": [f"{prefix}-key"]}])["KeyPairs"] == []
+
+
+NETWORK = textwrap.dedent(
+    """\
+    - hosts: localhost
+      connection: local
+      gather_facts: false
+      tasks:
+        - amazon.aws.ec2_vpc_net_info:
+            filters: {isDefault: "true"}
+          register: vpcs
+        - amazon.aws.ec2_vpc_subnet_info:
+            filters: {vpc-id: "{{ vpcs.vpcs[0].id }}"}
+          register: subnets
+        - amazon.aws.ec2_vpc_igw:
+            vpc_id: "{{ vpcs.vpcs[0].id }}"
+            tags: {Name: "{{ prefix }}-gateway"}
+            purge_tags: false
+          register: igw
+        - amazon.aws.ec2_vpc_igw_info:
+            filters: {"tag:Name": "{{ prefix }}-gateway"}
+          register: igw_info
+        - amazon.aws.ec2_vpc_route_table_info:
+            filters: {vpc-id: "{{ vpcs.vpcs[0].id }}", association.main: "true"}
+          register: tables
+        - amazon.aws.ec2_vpc_dhcp_option_info:
+            dhcp_options_ids: ["{{ vpcs.vpcs[0].dhcp_options_id }}"]
+          register: dhcp
+        - amazon.aws.ec2_eni_info:
+            filters: {attachment.instance-id: "{{ instance }}"}
+          register: enis
+        - ansible.builtin.copy:
+            dest: "{{ out }}"
+            content: >-
+              {{ {'changed': igw.changed, 'vpc': vpcs.vpcs[0].id,
+              'cidr': vpcs.vpcs[0].cidr_block, 'subnets': subnets.subnets | length,
+              'gateway': igw.gateway_id, 'found': igw_info.internet_gateways
+              | map(attribute='internet_gateway_id') | list,
+              'routes': tables.route_tables[0].routes | map(attribute='gateway_id') | list,
+              'dhcp': dhcp.dhcp_options[0].dhcp_configurations | map(attribute='key') | list,
+              'enis': enis.network_interfaces | map(attribute='id') | list,
+              'eni_instance': enis.network_interfaces[0].attachment.instance_id} | to_json }}
+    """
+)
+
+
+def test_the_vpc_modules_find_the_default_vpc_and_what_it_comes_with(endpoint, tmp_path, uid):
+    """The `ec2_vpc_*_info` modules and `ec2_eni_info` describe the default
+    VPC, its subnets, gateway, main route table, DHCP options and an
+    instance's interface; `ec2_vpc_igw` finds the gateway already attached
+    and only tags it, then changes nothing on a second run."""
+    prefix = f"net-{uid}"[:20]
+    ec2 = make_client("ec2", endpoint)
+    (instance,) = [
+        i["InstanceId"]
+        for i in ec2.run_instances(ImageId="ami-0ba11a5700a023086", MinCount=1, MaxCount=1)["Instances"]
+    ]
+    first = ansible_result(endpoint, tmp_path, NETWORK, prefix=prefix, instance=instance)
+    assert first["changed"] is True, first
+    assert (first["cidr"], first["subnets"]) == ("172.31.0.0/16", 3)
+    (gateway,) = ec2.describe_internet_gateways(
+        Filters=[{"Name": "attachment.vpc-id", "Values": [first["vpc"]]}]
+    )["InternetGateways"]
+    assert first["gateway"] == gateway["InternetGatewayId"] and first["found"] == [first["gateway"]]
+    assert first["routes"] == ["local", first["gateway"]]
+    assert sorted(first["dhcp"]) == ["domain-name", "domain-name-servers"]
+    assert first["enis"] == [f"eni-{instance[2:]}"] and first["eni_instance"] == instance
+
+    second = ansible_result(endpoint, tmp_path, NETWORK, prefix=prefix, instance=instance)
+    assert second["changed"] is False, second
+    ec2.delete_tags(Resources=[first["gateway"]], Tags=[{"Key": "Name"}])
+    ec2.terminate_instances(InstanceIds=[instance])

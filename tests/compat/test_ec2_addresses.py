@@ -1,5 +1,6 @@
-"""Elastic IPs and public addresses through boto3 and the AWS CLI: every
-address operation and its errors, instances' automatic public addresses,
+"""Elastic IPs, public addresses and the network interfaces that carry
+them through boto3 and the AWS CLI: every address operation and its
+errors, instances' automatic public addresses, DescribeNetworkInterfaces,
 and (as root, with sandboxes) an Elastic IP moved between instances that
 answers from the new one within a second, seen with HTTP from the host.
 
@@ -178,6 +179,51 @@ def test_elastic_ips_cli(server):
     assert rc == 0, err
     rc, _, err = aws("ec2", "describe-addresses", "--allocation-ids", allocation)
     assert rc != 0 and "InvalidAllocationID.NotFound" in err
+
+
+def test_network_interfaces_boto3_and_cli(server):
+    ec2, aws = server
+    (instance,) = running(ec2)
+    primary = instance_of(ec2, instance)["NetworkInterfaces"][0]
+    eni = primary["NetworkInterfaceId"]
+    (interface,) = ec2.describe_network_interfaces(
+        Filters=[{"Name": "attachment.instance-id", "Values": [instance]}]
+    )["NetworkInterfaces"]
+    assert interface["NetworkInterfaceId"] == eni
+    assert interface["MacAddress"] == primary["MacAddress"]
+    assert interface["PrivateIpAddress"] == primary["PrivateIpAddress"]
+    assert (interface["Status"], interface["InterfaceType"]) == ("in-use", "interface")
+    assert interface["Attachment"]["AttachmentId"] == primary["Attachment"]["AttachmentId"]
+    public = eventually("an automatic public address", lambda: instance_of(ec2, instance).get("PublicIpAddress"))
+    (interface,) = ec2.describe_network_interfaces(
+        Filters=[{"Name": "association.public-ip", "Values": [public]}]
+    )["NetworkInterfaces"]
+    assert interface["Association"]["IpOwnerId"] == "amazon"
+
+    pages = list(ec2.get_paginator("describe_network_interfaces").paginate(PaginationConfig={"PageSize": 5}))
+    assert [i["NetworkInterfaceId"] for p in pages for i in p["NetworkInterfaces"]] == [eni]
+    assert code_of(ec2.describe_network_interfaces, NetworkInterfaceIds=["eni-0123456789abcdef0"]) == (
+        "InvalidNetworkInterfaceID.NotFound"
+    )
+    assert code_of(ec2.describe_network_interfaces, NetworkInterfaceIds=["nic-1"]) == (
+        "InvalidNetworkInterfaceID.Malformed"
+    )
+
+    rc, _, err = aws("ec2", "create-tags", "--resources", eni, "--tags", "Key=tier,Value=web")
+    assert rc == 0, err
+    rc, out, err = aws(
+        "ec2", "describe-network-interfaces", "--filters", "Name=tag:tier,Values=web",
+        "--query", "NetworkInterfaces[].Attachment.InstanceId",
+    )
+    assert (rc, out) == (0, [instance]), err
+    rc, _, err = aws("ec2", "describe-network-interfaces", "--network-interface-ids", "eni-0123456789abcdef0")
+    assert rc != 0 and "InvalidNetworkInterfaceID.NotFound" in err
+
+    ec2.terminate_instances(InstanceIds=[instance])
+    ec2.get_waiter("instance_terminated").wait(InstanceIds=[instance], WaiterConfig={"Delay": 1})
+    assert code_of(ec2.describe_network_interfaces, NetworkInterfaceIds=[eni]) == (
+        "InvalidNetworkInterfaceID.NotFound"
+    )
 
 
 SERVE_HOSTNAME = """#!/bin/bash

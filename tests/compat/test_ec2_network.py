@@ -1,5 +1,6 @@
 """EC2's network and catalogue through boto3 and the AWS CLI (ec2Query):
-regions, zones, the default VPC and subnets, security groups, images, key
+regions, zones, the default VPC with its subnets, gateway, route table,
+network ACL and DHCP options, security groups, images, key
 pairs and tags, with EC2's error codes."""
 
 import base64
@@ -70,6 +71,70 @@ def test_cli_network(aws):
     rc, out, err = aws("ec2", "describe-vpc-attribute", "--vpc-id", "vpc-0123456789abcdef0",
                        "--attribute", "enableDnsSupport")
     assert rc != 0 and "InvalidVpcID.NotFound" in err
+
+
+def test_what_the_default_vpc_comes_with(ec2):
+    (gateway,) = ec2.describe_internet_gateways(
+        Filters=[{"Name": "attachment.vpc-id", "Values": [VPC]}]
+    )["InternetGateways"]
+    assert gateway["Attachments"] == [{"State": "available", "VpcId": VPC}]
+    igw = gateway["InternetGatewayId"]
+    expect_error("InvalidInternetGatewayID.NotFound", ec2.describe_internet_gateways,
+                 InternetGatewayIds=["igw-0123456789abcdef0"])
+
+    tables = ec2.get_paginator("describe_route_tables").paginate(
+        Filters=[{"Name": "route.gateway-id", "Values": [igw]}]
+    ).build_full_result()["RouteTables"]
+    assert len(tables) == 1
+    (table,) = tables
+    assert [(r["DestinationCidrBlock"], r["GatewayId"], r["State"]) for r in table["Routes"]] == [
+        ("172.31.0.0/16", "local", "active"),
+        ("0.0.0.0/0", igw, "active"),
+    ]
+    assert table["Associations"][0]["Main"] is True and "SubnetId" not in table["Associations"][0]
+    expect_error("InvalidRouteTableID.NotFound", ec2.describe_route_tables,
+                 RouteTableIds=["rtb-0123456789abcdef0"])
+
+    (acl,) = ec2.describe_network_acls(Filters=[{"Name": "vpc-id", "Values": [VPC]}])["NetworkAcls"]
+    assert acl["IsDefault"] is True
+    subnets = {s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]}
+    assert {a["SubnetId"] for a in acl["Associations"]} == subnets
+    assert {(e["Egress"], e["RuleNumber"], e["RuleAction"]) for e in acl["Entries"]} == {
+        (False, 100, "allow"), (False, 32767, "deny"), (True, 100, "allow"), (True, 32767, "deny"),
+    }
+    expect_error("InvalidNetworkAclID.NotFound", ec2.describe_network_acls,
+                 NetworkAclIds=["acl-0123456789abcdef0"])
+
+    (options,) = ec2.describe_dhcp_options()["DhcpOptions"]
+    config = {c["Key"]: [v["Value"] for v in c["Values"]] for c in options["DhcpConfigurations"]}
+    assert config == {"domain-name": ["ec2.internal"], "domain-name-servers": ["AmazonProvidedDNS"]}
+    expect_error("InvalidDhcpOptionID.NotFound", ec2.describe_dhcp_options,
+                 DhcpOptionsIds=["dopt-0123456789abcdef0"])
+    expect_error("InvalidParameterValue", ec2.describe_network_acls,
+                 Filters=[{"Name": "entry.bogus", "Values": ["1"]}])
+
+
+def test_cli_what_the_default_vpc_comes_with(aws, uid):
+    rc, out, err = aws("ec2", "describe-internet-gateways", "--filters", f"Name=attachment.vpc-id,Values={VPC}")
+    assert rc == 0, err
+    igw = out["InternetGateways"][0]["InternetGatewayId"]
+    rc, _, err = aws("ec2", "create-tags", "--resources", igw, "--tags", f"Key=cli,Value={uid}")
+    assert rc == 0, err
+    rc, out, err = aws("ec2", "describe-internet-gateways", "--filters", f"Name=tag:cli,Values={uid}")
+    assert rc == 0, err
+    assert [g["InternetGatewayId"] for g in out["InternetGateways"]] == [igw]
+    rc, out, err = aws("ec2", "describe-route-tables", "--filters", "Name=association.main,Values=true",
+                       "--query", "RouteTables[0].Routes[1].GatewayId")
+    assert (rc, out) == (0, igw), err
+    rc, out, err = aws("ec2", "describe-network-acls", "--query", "NetworkAcls[0].Entries[?RuleNumber==`100`]")
+    assert rc == 0, err
+    assert len(out) == 2
+    rc, out, err = aws("ec2", "describe-dhcp-options", "--query", "DhcpOptions[0].DhcpOptionsId")
+    assert rc == 0 and out.startswith("dopt-"), err
+    rc, _, err = aws("ec2", "describe-route-tables", "--route-table-ids", "rtb-0123456789abcdef0")
+    assert rc != 0 and "InvalidRouteTableID.NotFound" in err
+    rc, _, err = aws("ec2", "delete-tags", "--resources", igw, "--tags", "Key=cli")
+    assert rc == 0, err
 
 
 def test_vpc_attributes_and_the_legacy_is_default_filter(ec2):

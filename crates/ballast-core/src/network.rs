@@ -41,6 +41,27 @@ pub const DEFAULT_DHCP_OPTIONS_ID: &str = "dopt-0ba11a57000000000";
 /// The association id of the default VPC's IPv4 block.
 pub const DEFAULT_VPC_CIDR_ASSOCIATION_ID: &str = "vpc-cidr-assoc-0ba11a57000000000";
 
+/// The default VPC's internet gateway, attached to it as in every
+/// default VPC.
+pub const DEFAULT_INTERNET_GATEWAY_ID: &str = "igw-0ba11a57000000000";
+
+/// The default VPC's main route table, which every default subnet uses.
+pub const DEFAULT_ROUTE_TABLE_ID: &str = "rtb-0ba11a57000000000";
+
+/// The main association of [`DEFAULT_ROUTE_TABLE_ID`].
+pub const DEFAULT_ROUTE_TABLE_ASSOCIATION_ID: &str = "rtbassoc-0ba11a57000000000";
+
+/// The default VPC's default network ACL, which allows everything.
+pub const DEFAULT_NETWORK_ACL_ID: &str = "acl-0ba11a57000000000";
+
+/// The associations of the default network ACL with the default subnets
+/// of zones a, b and c, in that order.
+pub const DEFAULT_NETWORK_ACL_ASSOCIATION_IDS: [&str; 3] = [
+    "aclassoc-0ba11a5700000000a",
+    "aclassoc-0ba11a5700000000b",
+    "aclassoc-0ba11a5700000000c",
+];
+
 /// The default subnets' blocks, zones a, b and c in order: consecutive /20s
 /// of the default VPC, as AWS lays them out.
 pub const DEFAULT_SUBNET_CIDRS: [&str; 3] = ["172.31.0.0/20", "172.31.16.0/20", "172.31.32.0/20"];

@@ -182,14 +182,14 @@ fn elastic_ip(
                 params
                     .network_interface_id
                     .as_deref()
-                    .and_then(ballast_core::ec2::address::instance_of_interface)
+                    .and_then(ballast_core::ec2::interface::instance_of_interface)
             }),
         "DisassociateAddress" => address.and_then(|a| a.instance_id().map(str::to_owned)),
         _ => None,
     };
     if let Some(instance) = instance {
         resources.push(arns.tagged(tx, "instance", &instance)?);
-        let eni = ballast_core::ec2::address::interface_id(&instance);
+        let eni = ballast_core::ec2::interface::interface_id(&instance);
         resources.push(Resource::untagged(arns.of("network-interface", &eni)));
     }
     Ok(resources)
@@ -460,6 +460,10 @@ impl<'n> Arns<'n> {
             Some("vol") => "volume",
             Some("eni") => "network-interface",
             Some("eipalloc") => "elastic-ip",
+            Some("igw") => "internet-gateway",
+            Some("rtb") => "route-table",
+            Some("acl") => "network-acl",
+            Some("dopt") => "dhcp-options",
             Some("ami") => return Resource::tagged(tx, self.image(id), id),
             Some("key") => {
                 let name = tx.key_pair(id)?.map_or_else(|| id.to_owned(), |k| k.name);

@@ -8,6 +8,7 @@
 use std::net::Ipv4Addr;
 
 use ballast_core::ec2::address::{self, Address};
+use ballast_core::ec2::interface;
 use ballast_core::ec2::{Error as Rule, filter};
 use ballast_model::ec2::{
     self as wire, AllocateAddressInput, AllocateAddressOutput, AssociateAddressInput,
@@ -170,7 +171,7 @@ fn view(state: &ApiState, address: Address, tags: Vec<(String, String)>) -> wire
         association_id: association.and_then(|a| a.id.clone()),
         domain: Some(DomainType::Vpc),
         instance_id: association.map(|a| a.instance_id.clone()),
-        network_interface_id: association.map(|a| address::interface_id(&a.instance_id)),
+        network_interface_id: association.map(|a| interface::interface_id(&a.instance_id)),
         network_interface_owner_id: association.map(|_| state.scope.account.clone()),
         private_ip_address: association.map(|a| a.private_ip.to_string()),
         public_ip: Some(address.public_ip.to_string()),
@@ -223,7 +224,7 @@ pub(super) fn associate(
             super::instances::check_instance_id(id)?;
             id.clone()
         }
-        (None, Some(eni)) => address::instance_of_interface(eni)
+        (None, Some(eni)) => interface::instance_of_interface(eni)
             .filter(|id| ballast_core::ec2::is_id(id, "i"))
             .ok_or_else(|| Rule::NetworkInterfaceIdMalformed(eni.clone()))?,
         (None, None) => {

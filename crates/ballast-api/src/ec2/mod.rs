@@ -1,6 +1,7 @@
-//! EC2 (ec2Query): the region, its zones, the default VPC and subnets,
-//! security groups, images, key pairs, launch templates, tags, instances
-//! and their volumes, Elastic IPs.
+//! EC2 (ec2Query): the region, its zones, the default VPC with its
+//! subnets, gateway, route table, network ACL and DHCP options, security
+//! groups, images, key pairs, launch templates, tags, instances with their
+//! network interfaces and volumes, Elastic IPs.
 
 mod addresses;
 mod images;
@@ -9,6 +10,7 @@ mod instances;
 mod key_pairs;
 mod launch_templates;
 mod network;
+mod network_interfaces;
 mod security_groups;
 mod tags;
 mod volumes;
@@ -38,6 +40,15 @@ routes! {
         DescribeVpcs => call(ctx, request, |i| network::describe_vpcs(state, i)),
         DescribeVpcAttribute => call(ctx, request, |i| network::describe_vpc_attribute(state, i)),
         DescribeSubnets => call(ctx, request, |i| network::describe_subnets(state, i)),
+        DescribeInternetGateways => {
+            call(ctx, request, |i| network::describe_internet_gateways(state, i))
+        },
+        DescribeRouteTables => call(ctx, request, |i| network::describe_route_tables(state, i)),
+        DescribeNetworkAcls => call(ctx, request, |i| network::describe_network_acls(state, i)),
+        DescribeDhcpOptions => call(ctx, request, |i| network::describe_dhcp_options(state, i)),
+        DescribeNetworkInterfaces => {
+            call(ctx, request, |i| network_interfaces::describe(state, i))
+        },
         DescribeSecurityGroups => call(ctx, request, |i| security_groups::describe(state, i)),
         CreateSecurityGroup => call(ctx, request, |i| security_groups::create(state, i)),
         DeleteSecurityGroup => call(ctx, request, |i| security_groups::delete(state, i)),
@@ -246,5 +257,15 @@ pub(super) fn resource_exists(
         LaunchTemplate => tx.launch_template(id)?.is_some(),
         Volume => tx.volume(id)?.is_some(),
         ElasticIp => tx.elastic_address(id)?.is_some(),
+        InternetGateway => id == ballast_core::network::DEFAULT_INTERNET_GATEWAY_ID,
+        RouteTable => id == ballast_core::network::DEFAULT_ROUTE_TABLE_ID,
+        NetworkAcl => id == ballast_core::network::DEFAULT_NETWORK_ACL_ID,
+        DhcpOptions => id == ballast_core::network::DEFAULT_DHCP_OPTIONS_ID,
+        NetworkInterface => match ec2::interface::instance_of_interface(id) {
+            Some(instance) => tx
+                .instance(&instance)?
+                .is_some_and(|i| ec2::interface::has_interface(&i)),
+            None => false,
+        },
     })
 }

@@ -1,5 +1,7 @@
-//! DescribeRegions, DescribeAvailabilityZones, DescribeVpcs and
-//! DescribeSubnets: the fixed network of `ballast_core::ec2::network`.
+//! DescribeRegions, DescribeAvailabilityZones, DescribeVpcs,
+//! DescribeSubnets and what comes with the default VPC
+//! (DescribeInternetGateways, DescribeRouteTables, DescribeNetworkAcls,
+//! DescribeDhcpOptions): the fixed network of `ballast_core::ec2::network`.
 
 use ballast_core::Arn;
 use ballast_core::ec2::network::{self as net, Region as CoreRegion, Zone};
@@ -10,11 +12,16 @@ use ballast_core::network::{
 use ballast_core::paging::page;
 
 use ballast_model::ec2::{
-    AttributeBooleanValue, AvailabilityZone, DescribeAvailabilityZonesInput,
-    DescribeAvailabilityZonesOutput, DescribeRegionsInput, DescribeRegionsOutput,
-    DescribeSubnetsInput, DescribeSubnetsOutput, DescribeVpcAttributeInput,
-    DescribeVpcAttributeOutput, DescribeVpcsInput, DescribeVpcsOutput, Region, Subnet, Vpc,
-    VpcAttributeName, VpcCidrBlockAssociation, VpcCidrBlockState,
+    AttributeBooleanValue, AttributeValue, AvailabilityZone, DescribeAvailabilityZonesInput,
+    DescribeAvailabilityZonesOutput, DescribeDhcpOptionsInput, DescribeDhcpOptionsOutput,
+    DescribeInternetGatewaysInput, DescribeInternetGatewaysOutput, DescribeNetworkAclsInput,
+    DescribeNetworkAclsOutput, DescribeRegionsInput, DescribeRegionsOutput,
+    DescribeRouteTablesInput, DescribeRouteTablesOutput, DescribeSubnetsInput,
+    DescribeSubnetsOutput, DescribeVpcAttributeInput, DescribeVpcAttributeOutput,
+    DescribeVpcsInput, DescribeVpcsOutput, DhcpConfiguration, DhcpOptions, InternetGateway,
+    InternetGatewayAttachment, NetworkAcl, NetworkAclAssociation, NetworkAclEntry, Region, Route,
+    RouteTable, RouteTableAssociation, RouteTableAssociationState, Subnet, Vpc, VpcAttributeName,
+    VpcCidrBlockAssociation, VpcCidrBlockState,
 };
 
 use super::{Error, describe_page, dry_run, filters};
@@ -253,6 +260,201 @@ pub(super) fn describe_subnets(
                 })
                 .collect(),
         ),
+        next_token,
+    })
+}
+
+/// DescribeInternetGateways: the default VPC's gateway, attached to it.
+/// EC2 reports an attached gateway's attachment as `available`, a value
+/// outside the model's enum, which clients read as text.
+pub(super) fn describe_internet_gateways(
+    state: &ApiState,
+    input: DescribeInternetGatewaysInput,
+) -> Result<DescribeInternetGatewaysOutput, Error> {
+    dry_run(input.dry_run)?;
+    let filters = filters::<net::InternetGateway>(input.filters)?;
+    let (size, after) = describe_page(input.max_results, input.next_token.as_deref())?;
+    let (gateways, next_token) = select_page(
+        state,
+        net::internet_gateways(&state.scope.account),
+        |g| g.id,
+        input.internet_gateway_ids.as_ref(),
+        Rule::InternetGatewayNotFound,
+        &filters,
+        (size, after),
+    )?;
+    let internet_gateways = gateways
+        .into_iter()
+        .map(|(gateway, tags)| InternetGateway {
+            attachments: Some(vec![InternetGatewayAttachment {
+                state: Some("available".into()),
+                vpc_id: Some(gateway.vpc_id.to_owned()),
+            }]),
+            internet_gateway_id: Some(gateway.id.to_owned()),
+            owner_id: Some(gateway.owner_id),
+            tags: Some(crate::tags::from_pairs(tags)),
+        })
+        .collect();
+    Ok(DescribeInternetGatewaysOutput {
+        internet_gateways: Some(internet_gateways),
+        next_token,
+    })
+}
+
+/// DescribeRouteTables: the default VPC's main route table.
+pub(super) fn describe_route_tables(
+    state: &ApiState,
+    input: DescribeRouteTablesInput,
+) -> Result<DescribeRouteTablesOutput, Error> {
+    dry_run(input.dry_run)?;
+    let filters = filters::<net::RouteTable>(input.filters)?;
+    let (size, after) = describe_page(input.max_results, input.next_token.as_deref())?;
+    let (tables, next_token) = select_page(
+        state,
+        net::route_tables(&state.scope.account),
+        |t| t.id,
+        input.route_table_ids.as_ref(),
+        Rule::RouteTableNotFound,
+        &filters,
+        (size, after),
+    )?;
+    let route_tables = tables
+        .into_iter()
+        .map(|(table, tags)| RouteTable {
+            associations: Some(vec![RouteTableAssociation {
+                main: Some(true),
+                route_table_association_id: Some(table.main_association_id.to_owned()),
+                route_table_id: Some(table.id.to_owned()),
+                association_state: Some(RouteTableAssociationState {
+                    state: Some("associated".into()),
+                    status_message: None,
+                }),
+                ..Default::default()
+            }]),
+            propagating_vgws: Some(Vec::new()),
+            route_table_id: Some(table.id.to_owned()),
+            routes: Some(
+                table
+                    .routes
+                    .iter()
+                    .map(|route| Route {
+                        destination_cidr_block: Some(route.destination.to_owned()),
+                        gateway_id: Some(route.gateway_id.to_owned()),
+                        origin: Some(route.origin.into()),
+                        state: Some("active".into()),
+                        ..Default::default()
+                    })
+                    .collect(),
+            ),
+            tags: Some(crate::tags::from_pairs(tags)),
+            vpc_id: Some(table.vpc_id.to_owned()),
+            owner_id: Some(table.owner_id),
+        })
+        .collect();
+    Ok(DescribeRouteTablesOutput {
+        route_tables: Some(route_tables),
+        next_token,
+    })
+}
+
+/// DescribeNetworkAcls: the default VPC's default ACL, on every default
+/// subnet.
+pub(super) fn describe_network_acls(
+    state: &ApiState,
+    input: DescribeNetworkAclsInput,
+) -> Result<DescribeNetworkAclsOutput, Error> {
+    dry_run(input.dry_run)?;
+    let filters = filters::<net::NetworkAcl>(input.filters)?;
+    let (size, after) = describe_page(input.max_results, input.next_token.as_deref())?;
+    let (acls, next_token) = select_page(
+        state,
+        net::network_acls(&state.scope.account),
+        |a| a.id,
+        input.network_acl_ids.as_ref(),
+        Rule::NetworkAclNotFound,
+        &filters,
+        (size, after),
+    )?;
+    let network_acls = acls
+        .into_iter()
+        .map(|(acl, tags)| NetworkAcl {
+            associations: Some(
+                acl.associations
+                    .iter()
+                    .map(|(id, subnet)| NetworkAclAssociation {
+                        network_acl_association_id: Some((*id).to_owned()),
+                        network_acl_id: Some(acl.id.to_owned()),
+                        subnet_id: Some((*subnet).to_owned()),
+                    })
+                    .collect(),
+            ),
+            entries: Some(
+                acl.entries
+                    .iter()
+                    .map(|entry| NetworkAclEntry {
+                        cidr_block: Some(net::ANYWHERE.to_owned()),
+                        egress: Some(entry.egress),
+                        protocol: Some("-1".to_owned()),
+                        rule_action: Some(entry.action().into()),
+                        rule_number: Some(entry.rule_number),
+                        ..Default::default()
+                    })
+                    .collect(),
+            ),
+            is_default: Some(true),
+            network_acl_id: Some(acl.id.to_owned()),
+            tags: Some(crate::tags::from_pairs(tags)),
+            vpc_id: Some(acl.vpc_id.to_owned()),
+            owner_id: Some(acl.owner_id),
+        })
+        .collect();
+    Ok(DescribeNetworkAclsOutput {
+        network_acls: Some(network_acls),
+        next_token,
+    })
+}
+
+/// DescribeDhcpOptions: the default VPC's options set.
+pub(super) fn describe_dhcp_options(
+    state: &ApiState,
+    input: DescribeDhcpOptionsInput,
+) -> Result<DescribeDhcpOptionsOutput, Error> {
+    dry_run(input.dry_run)?;
+    let filters = filters::<net::DhcpOptions>(input.filters)?;
+    let (size, after) = describe_page(input.max_results, input.next_token.as_deref())?;
+    let (sets, next_token) = select_page(
+        state,
+        net::dhcp_options(&state.scope.region, &state.scope.account),
+        |o| o.id,
+        input.dhcp_options_ids.as_deref(),
+        Rule::DhcpOptionsNotFound,
+        &filters,
+        (size, after),
+    )?;
+    let dhcp_options = sets
+        .into_iter()
+        .map(|(set, tags)| DhcpOptions {
+            owner_id: Some(set.owner_id),
+            tags: Some(crate::tags::from_pairs(tags)),
+            dhcp_options_id: Some(set.id.to_owned()),
+            dhcp_configurations: Some(
+                set.configurations
+                    .into_iter()
+                    .map(|(key, values)| DhcpConfiguration {
+                        key: Some(key.to_owned()),
+                        values: Some(
+                            values
+                                .into_iter()
+                                .map(|value| AttributeValue { value: Some(value) })
+                                .collect(),
+                        ),
+                    })
+                    .collect(),
+            ),
+        })
+        .collect();
+    Ok(DescribeDhcpOptionsOutput {
+        dhcp_options: Some(dhcp_options),
         next_token,
     })
 }

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::filter::Filterable;
 use super::instance::{Instance, InstanceState};
+use super::interface::interface_id;
 use super::{Error, is_id};
 
 /// How many Elastic IPs an account may hold in a region (AWS's default
@@ -52,19 +53,6 @@ impl Address {
     pub fn instance_id(&self) -> Option<&str> {
         self.association.as_ref().map(|a| a.instance_id.as_str())
     }
-}
-
-/// The network interface id Ballast shows for an instance's one interface:
-/// `eni-` and the instance id's digits, so either id finds the other.
-pub fn interface_id(instance_id: &str) -> String {
-    format!("eni-{}", instance_id.trim_start_matches("i-"))
-}
-
-/// The instance id behind an interface id of [`interface_id`]'s shape.
-pub fn instance_of_interface(interface_id: &str) -> Option<String> {
-    interface_id
-        .strip_prefix("eni-")
-        .map(|hex| format!("i-{hex}"))
 }
 
 /// The public DNS name AWS gives a public address in `region`
@@ -349,8 +337,6 @@ mod tests {
             public_dns_name(ip, "eu-west-1"),
             "ec2-127-252-3-7.eu-west-1.compute.amazonaws.com"
         );
-        assert_eq!(interface_id("i-0abc"), "eni-0abc");
-        assert_eq!(instance_of_interface("eni-0abc").as_deref(), Some("i-0abc"));
         assert!(check_allocation_id("eipalloc-0123456789abcdef0").is_ok());
         assert_eq!(
             check_allocation_id("eip-1").expect_err("bad").code(),

@@ -453,21 +453,19 @@ impl Instance {
     }
 
     /// A stable MAC address derived from the instance id, locally
-    /// administered (`02:` first byte) like every MAC EC2 hands out.
+    /// administered (`02:` first byte) like every MAC EC2 hands out: the
+    /// id's last ten hex digits in order, so `i-…789abcdef0` has
+    /// `02:78:9a:bc:de:f0`. The metadata service and every Describe call
+    /// show this one address.
     pub fn mac(&self) -> String {
-        let hex: Vec<u8> = self
-            .id
-            .bytes()
-            .rev()
-            .filter(u8::is_ascii_hexdigit)
-            .take(10)
-            .collect();
+        let digits = self.id.trim_start_matches("i-").as_bytes();
+        let tail = &digits[digits.len().saturating_sub(10)..];
         let mut octets = vec!["02".to_owned()];
-        for pair in hex.chunks(2) {
-            octets.push(String::from_utf8_lossy(pair).into_owned());
+        for pair in tail.rchunks(2).rev() {
+            octets.push(format!("{:0>2}", String::from_utf8_lossy(pair)));
         }
         while octets.len() < 6 {
-            octets.push("00".to_owned());
+            octets.insert(1, "00".to_owned());
         }
         octets.join(":")
     }
@@ -711,9 +709,12 @@ pub(crate) mod tests {
             i.private_dns_name("eu-west-1"),
             "ip-127-101-0-1.eu-west-1.compute.internal"
         );
-        let mac = i.mac();
-        assert_eq!(mac.len(), 17);
-        assert!(mac.starts_with("02:"));
+        assert_eq!(i.mac(), "02:78:9a:bc:de:f0");
+        let short = Instance {
+            id: "i-0abc1234".into(),
+            ..i
+        };
+        assert_eq!(short.mac(), "02:00:0a:bc:12:34");
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod fleet;
 pub mod images;
 pub mod instance;
 pub mod instance_type;
+pub mod interface;
 pub mod key_pair;
 pub mod launch;
 pub mod launch_template;
@@ -211,6 +212,18 @@ pub enum Error {
     /// `InvalidNetworkInterfaceID.NotFound`.
     #[error("The networkInterface ID '{0}' does not exist")]
     NetworkInterfaceNotFound(String),
+    /// `InvalidInternetGatewayID.NotFound`.
+    #[error("The internetGateway ID '{0}' does not exist")]
+    InternetGatewayNotFound(String),
+    /// `InvalidRouteTableID.NotFound`.
+    #[error("The routeTable ID '{0}' does not exist")]
+    RouteTableNotFound(String),
+    /// `InvalidNetworkAclID.NotFound`.
+    #[error("The networkAcl ID '{0}' does not exist")]
+    NetworkAclNotFound(String),
+    /// `InvalidDhcpOptionID.NotFound`.
+    #[error("The dhcpOption ID '{0}' does not exist")]
+    DhcpOptionsNotFound(String),
     /// `InsufficientAddressCapacity`: Ballast's public block is full.
     #[error("{0}")]
     InsufficientAddressCapacity(String),
@@ -284,6 +297,10 @@ impl Error {
             Error::InsufficientAddressCapacity(_) => "InsufficientAddressCapacity",
             Error::NetworkInterfaceIdMalformed(_) => "InvalidNetworkInterfaceID.Malformed",
             Error::NetworkInterfaceNotFound(_) => "InvalidNetworkInterfaceID.NotFound",
+            Error::InternetGatewayNotFound(_) => "InvalidInternetGatewayID.NotFound",
+            Error::RouteTableNotFound(_) => "InvalidRouteTableID.NotFound",
+            Error::NetworkAclNotFound(_) => "InvalidNetworkAclID.NotFound",
+            Error::DhcpOptionsNotFound(_) => "InvalidDhcpOptionID.NotFound",
         }
     }
 }
@@ -350,11 +367,16 @@ pub enum ResourceKind {
     LaunchTemplate,
     Volume,
     ElasticIp,
+    InternetGateway,
+    RouteTable,
+    NetworkAcl,
+    DhcpOptions,
+    NetworkInterface,
 }
 
 impl ResourceKind {
     /// Every taggable kind.
-    pub const ALL: [ResourceKind; 9] = [
+    pub const ALL: [ResourceKind; 14] = [
         ResourceKind::Vpc,
         ResourceKind::Subnet,
         ResourceKind::SecurityGroup,
@@ -364,6 +386,11 @@ impl ResourceKind {
         ResourceKind::LaunchTemplate,
         ResourceKind::Volume,
         ResourceKind::ElasticIp,
+        ResourceKind::InternetGateway,
+        ResourceKind::RouteTable,
+        ResourceKind::NetworkAcl,
+        ResourceKind::DhcpOptions,
+        ResourceKind::NetworkInterface,
     ];
 
     /// The id prefix, with its dash.
@@ -378,6 +405,11 @@ impl ResourceKind {
             ResourceKind::LaunchTemplate => "lt-",
             ResourceKind::Volume => "vol-",
             ResourceKind::ElasticIp => "eipalloc-",
+            ResourceKind::InternetGateway => "igw-",
+            ResourceKind::RouteTable => "rtb-",
+            ResourceKind::NetworkAcl => "acl-",
+            ResourceKind::DhcpOptions => "dopt-",
+            ResourceKind::NetworkInterface => "eni-",
         }
     }
 
@@ -393,6 +425,11 @@ impl ResourceKind {
             ResourceKind::LaunchTemplate => "launch-template",
             ResourceKind::Volume => "volume",
             ResourceKind::ElasticIp => "elastic-ip",
+            ResourceKind::InternetGateway => "internet-gateway",
+            ResourceKind::RouteTable => "route-table",
+            ResourceKind::NetworkAcl => "network-acl",
+            ResourceKind::DhcpOptions => "dhcp-options",
+            ResourceKind::NetworkInterface => "network-interface",
         }
     }
 
@@ -415,6 +452,11 @@ impl ResourceKind {
             ResourceKind::LaunchTemplate => Error::LaunchTemplateIdNotFound(id.to_owned()),
             ResourceKind::Volume => Error::VolumeNotFound(id.to_owned()),
             ResourceKind::ElasticIp => Error::AllocationNotFound(id.to_owned()),
+            ResourceKind::InternetGateway => Error::InternetGatewayNotFound(id.to_owned()),
+            ResourceKind::RouteTable => Error::RouteTableNotFound(id.to_owned()),
+            ResourceKind::NetworkAcl => Error::NetworkAclNotFound(id.to_owned()),
+            ResourceKind::DhcpOptions => Error::DhcpOptionsNotFound(id.to_owned()),
+            ResourceKind::NetworkInterface => Error::NetworkInterfaceNotFound(id.to_owned()),
         }
     }
 }

@@ -18,6 +18,11 @@ pub const OPERATIONS: &[&str] = &[
     "DescribeVpcs",
     "DescribeVpcAttribute",
     "DescribeSubnets",
+    "DescribeInternetGateways",
+    "DescribeRouteTables",
+    "DescribeNetworkAcls",
+    "DescribeDhcpOptions",
+    "DescribeNetworkInterfaces",
     "DescribeSecurityGroups",
     "CreateSecurityGroup",
     "DeleteSecurityGroup",
@@ -359,6 +364,26 @@ crate::structure! {
         state?: VolumeAttachmentState = "status" | "Status";
         /// The time stamp when the attachment initiated.
         attach_time?: Timestamp = "attachTime" | "AttachTime";
+    }
+}
+
+crate::structure! {
+    /// ENA Express uses Amazon Web Services Scalable Reliable Datagram (SRD) technology to increase the maximum bandwidth used per stream and minimize tail latency of network traffic between EC2 instances.
+    #[derive(Default)]
+    AttachmentEnaSrdSpecification {
+        /// Indicates whether ENA Express is enabled for the network interface.
+        ena_srd_enabled?: bool = "enaSrdEnabled" | "EnaSrdEnabled";
+        /// Configures ENA Express for UDP network traffic.
+        ena_srd_udp_specification?: AttachmentEnaSrdUdpSpecification = "enaSrdUdpSpecification" | "EnaSrdUdpSpecification";
+    }
+}
+
+crate::structure! {
+    /// ENA Express is compatible with both TCP and UDP transport protocols.
+    #[derive(Default)]
+    AttachmentEnaSrdUdpSpecification {
+        /// Indicates whether UDP traffic to and from the instance uses ENA Express.
+        ena_srd_udp_enabled?: bool = "enaSrdUdpEnabled" | "EnaSrdUdpEnabled";
     }
 }
 
@@ -726,6 +751,19 @@ crate::structure! {
         capacity_reservation_id?: String = "capacityReservationId" | "CapacityReservationId";
         /// The ARN of the targeted Capacity Reservation group.
         capacity_reservation_resource_group_arn?: String = "capacityReservationResourceGroupArn" | "CapacityReservationResourceGroupArn";
+    }
+}
+
+crate::structure! {
+    /// A security group connection tracking configuration that enables you to set the idle timeout for connection tracking on an Elastic network interface.
+    #[derive(Default)]
+    ConnectionTrackingConfiguration {
+        /// Timeout (in seconds) for idle TCP connections in an established state.
+        tcp_established_timeout?: i32 = "tcpEstablishedTimeout" | "TcpEstablishedTimeout";
+        /// Timeout (in seconds) for idle UDP flows classified as streams which have seen more than one request-response transaction.
+        udp_stream_timeout?: i32 = "udpStreamTimeout" | "UdpStreamTimeout";
+        /// Timeout (in seconds) for idle UDP flows that have seen traffic only in a single direction or a single request-response transaction.
+        udp_timeout?: i32 = "udpTimeout" | "UdpTimeout";
     }
 }
 
@@ -1273,6 +1311,33 @@ crate::structure! {
 
 crate::structure! {
     #[derive(Default)]
+    DescribeDhcpOptionsInput {
+        /// The IDs of DHCP option sets.
+        dhcp_options_ids?: XmlList<String, ItemsDhcpOptionsId> = "DhcpOptionsId", "dhcpOptionsIds";
+        /// The token returned from a previous paginated request.
+        next_token?: String = "NextToken", "nextToken";
+        /// The maximum number of items to return for this request.
+        max_results?: i32 = "MaxResults", "maxResults";
+        /// Checks whether you have the required permissions for the action, without actually making the request, and provides an error response.
+        dry_run?: bool = "dryRun" | "DryRun", "dryRun";
+        /// The filters.
+        filters?: XmlList<Filter, ItemsFilter> = "Filter", "filters";
+    }
+    input "DescribeDhcpOptionsRequest" |this, at, out| {}
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeDhcpOptionsOutput {
+        /// The token to include in another request to get the next page of items.
+        next_token?: String = "nextToken" | "NextToken";
+        /// Information about the DHCP options sets.
+        dhcp_options?: Vec<DhcpOptions> = "dhcpOptionsSet" | "DhcpOptionsSet";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
     DescribeIamInstanceProfileAssociationsInput {
         /// The IAM instance profile associations.
         association_ids?: XmlList<String, ItemsAssociationId> = "AssociationId", "associationIds";
@@ -1475,6 +1540,33 @@ crate::structure! {
 
 crate::structure! {
     #[derive(Default)]
+    DescribeInternetGatewaysInput {
+        /// The token returned from a previous paginated request.
+        next_token?: String = "NextToken", "nextToken";
+        /// The maximum number of items to return for this request.
+        max_results?: i32 = "MaxResults", "maxResults";
+        /// Checks whether you have the required permissions for the action, without actually making the request, and provides an error response.
+        dry_run?: bool = "dryRun" | "DryRun", "dryRun";
+        /// The IDs of the internet gateways.
+        internet_gateway_ids?: Vec<String> = "internetGatewayId" | "InternetGatewayId", "internetGatewayIds";
+        /// The filters.
+        filters?: XmlList<Filter, ItemsFilter> = "Filter", "filters";
+    }
+    input "DescribeInternetGatewaysRequest" |this, at, out| {}
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeInternetGatewaysOutput {
+        /// Information about the internet gateways.
+        internet_gateways?: Vec<InternetGateway> = "internetGatewaySet" | "InternetGatewaySet";
+        /// The token to include in another request to get the next page of items.
+        next_token?: String = "nextToken" | "NextToken";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
     DescribeKeyPairsInput {
         /// The key pair names.
         key_names?: XmlList<String, ItemsKeyName> = "KeyName", "keyNames";
@@ -1570,6 +1662,63 @@ crate::structure! {
 
 crate::structure! {
     #[derive(Default)]
+    DescribeNetworkAclsInput {
+        /// The token returned from a previous paginated request.
+        next_token?: String = "NextToken", "nextToken";
+        /// The maximum number of items to return for this request.
+        max_results?: i32 = "MaxResults", "maxResults";
+        /// Checks whether you have the required permissions for the action, without actually making the request, and provides an error response.
+        dry_run?: bool = "dryRun" | "DryRun", "dryRun";
+        /// The IDs of the network ACLs.
+        network_acl_ids?: Vec<String> = "NetworkAclId", "networkAclIds";
+        /// The filters.
+        filters?: XmlList<Filter, ItemsFilter> = "Filter", "filters";
+    }
+    input "DescribeNetworkAclsRequest" |this, at, out| {}
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeNetworkAclsOutput {
+        /// Information about the network ACLs.
+        network_acls?: Vec<NetworkAcl> = "networkAclSet" | "NetworkAclSet";
+        /// The token to include in another request to get the next page of items.
+        next_token?: String = "nextToken" | "NextToken";
+    }
+}
+
+crate::structure! {
+    /// Contains the parameters for DescribeNetworkInterfaces.
+    #[derive(Default)]
+    DescribeNetworkInterfacesInput {
+        /// The token returned from a previous paginated request.
+        next_token?: String = "NextToken", "nextToken";
+        /// The maximum number of items to return for this request.
+        max_results?: i32 = "MaxResults", "maxResults";
+        /// Indicates whether to include managed resources in the output.
+        include_managed_resources?: bool = "IncludeManagedResources", "includeManagedResources";
+        /// Checks whether you have the required permissions for the action, without actually making the request, and provides an error response.
+        dry_run?: bool = "dryRun" | "DryRun", "dryRun";
+        /// The network interface IDs.
+        network_interface_ids?: Vec<String> = "NetworkInterfaceId", "networkInterfaceIds";
+        /// One or more filters.
+        filters?: XmlList<Filter, ItemsFilter> = "filter" | "Filter", "filters";
+    }
+    input "DescribeNetworkInterfacesRequest" |this, at, out| {}
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeNetworkInterfacesOutput {
+        /// Information about the network interfaces.
+        network_interfaces?: Vec<NetworkInterface> = "networkInterfaceSet" | "NetworkInterfaceSet";
+        /// The token to include in another request to get the next page of items.
+        next_token?: String = "nextToken" | "NextToken";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
     DescribeRegionsInput {
         /// The names of the Regions.
         region_names?: XmlList<String, ItemsRegionName> = "RegionName", "regionNames";
@@ -1588,6 +1737,34 @@ crate::structure! {
     DescribeRegionsOutput {
         /// Information about the Regions.
         regions?: Vec<Region> = "regionInfo" | "RegionInfo";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeRouteTablesInput {
+        /// The token returned from a previous paginated request.
+        next_token?: String = "NextToken", "nextToken";
+        /// The maximum number of items to return for this request.
+        max_results?: i32 = "MaxResults", "maxResults";
+        /// Checks whether you have the required permissions for the action, without actually making the request, and provides an error response.
+        dry_run?: bool = "dryRun" | "DryRun", "dryRun";
+        /// The IDs of the route tables.
+        route_table_ids?: Vec<String> = "RouteTableId", "routeTableIds";
+        /// The filters.
+        filters?: XmlList<Filter, ItemsFilter> = "Filter", "filters";
+    }
+    input "DescribeRouteTablesRequest" |this, at, out| {}
+}
+
+crate::structure! {
+    /// Contains the output of DescribeRouteTables.
+    #[derive(Default)]
+    DescribeRouteTablesOutput {
+        /// Information about the route tables.
+        route_tables?: Vec<RouteTable> = "routeTableSet" | "RouteTableSet";
+        /// The token to include in another request to get the next page of items.
+        next_token?: String = "nextToken" | "NextToken";
     }
 }
 
@@ -1857,6 +2034,32 @@ crate::model_enum! {
     DeviceType {
         Ebs = "ebs",
         InstanceStore = "instance-store",
+    }
+}
+
+crate::structure! {
+    /// Describes a DHCP configuration option.
+    #[derive(Default)]
+    DhcpConfiguration {
+        /// The name of a DHCP option.
+        key?: String = "key" | "Key";
+        /// The values for the DHCP option.
+        values?: Vec<AttributeValue> = "valueSet" | "ValueSet";
+    }
+}
+
+crate::structure! {
+    /// The set of DHCP options.
+    #[derive(Default)]
+    DhcpOptions {
+        /// The ID of the Amazon Web Services account that owns the DHCP options set.
+        owner_id?: String = "ownerId" | "OwnerId";
+        /// Any tags assigned to the DHCP options set.
+        tags?: Vec<Tag> = "tagSet" | "TagSet";
+        /// The ID of the set of DHCP options.
+        dhcp_options_id?: String = "dhcpOptionsId" | "DhcpOptionsId";
+        /// The DHCP options in the set.
+        dhcp_configurations?: Vec<DhcpConfiguration> = "dhcpConfigurationSet" | "DhcpConfigurationSet";
     }
 }
 
@@ -2447,6 +2650,17 @@ crate::structure! {
         name?: String = "name" | "Name", "name";
     }
     input "IamInstanceProfileSpecification" |this, at, out| {}
+}
+
+crate::structure! {
+    /// Describes the ICMP type and code.
+    #[derive(Default)]
+    IcmpTypeCode {
+        /// The ICMP code.
+        code?: i32 = "code" | "Code";
+        /// The ICMP type.
+        r#type?: i32 = "type" | "Type";
+    }
 }
 
 crate::structure! {
@@ -4842,6 +5056,32 @@ crate::structure! {
 }
 
 crate::structure! {
+    /// Describes an internet gateway.
+    #[derive(Default)]
+    InternetGateway {
+        /// Any VPCs attached to the internet gateway.
+        attachments?: Vec<InternetGatewayAttachment> = "attachmentSet" | "AttachmentSet";
+        /// The ID of the internet gateway.
+        internet_gateway_id?: String = "internetGatewayId" | "InternetGatewayId";
+        /// The ID of the Amazon Web Services account that owns the internet gateway.
+        owner_id?: String = "ownerId" | "OwnerId";
+        /// Any tags assigned to the internet gateway.
+        tags?: Vec<Tag> = "tagSet" | "TagSet";
+    }
+}
+
+crate::structure! {
+    /// Describes the attachment of a VPC to an internet gateway or an egress-only internet gateway.
+    #[derive(Default)]
+    InternetGatewayAttachment {
+        /// The current state of the attachment.
+        state?: AttachmentStatus = "state" | "State";
+        /// The ID of the VPC.
+        vpc_id?: String = "vpcId" | "VpcId";
+    }
+}
+
+crate::structure! {
     /// Describes the permissions for a security group rule.
     #[derive(Default)]
     IpPermission {
@@ -4884,6 +5124,15 @@ crate::model_enum! {
 }
 
 crate::structure! {
+    /// Describes an IPv4 prefix.
+    #[derive(Default)]
+    Ipv4PrefixSpecification {
+        /// The IPv4 prefix.
+        ipv4_prefix?: String = "ipv4Prefix" | "Ipv4Prefix";
+    }
+}
+
+crate::structure! {
     /// Describes the IPv4 prefix option for a network interface.
     #[derive(Default)]
     Ipv4PrefixSpecificationRequest {
@@ -4906,6 +5155,15 @@ crate::model_enum! {
     Ipv6AddressAttribute {
         Public = "public",
         Private = "private",
+    }
+}
+
+crate::structure! {
+    /// Describes the IPv6 prefix.
+    #[derive(Default)]
+    Ipv6PrefixSpecification {
+        /// The IPv6 prefix.
+        ipv6_prefix?: String = "ipv6Prefix" | "Ipv6Prefix";
     }
 }
 
@@ -6057,6 +6315,63 @@ crate::model_enum! {
 }
 
 crate::structure! {
+    /// Describes a network ACL.
+    #[derive(Default)]
+    NetworkAcl {
+        /// Any associations between the network ACL and your subnets
+        associations?: Vec<NetworkAclAssociation> = "associationSet" | "AssociationSet";
+        /// The entries (rules) in the network ACL.
+        entries?: Vec<NetworkAclEntry> = "entrySet" | "EntrySet";
+        /// Indicates whether this is the default network ACL for the VPC.
+        is_default?: bool = "default" | "Default";
+        /// The ID of the network ACL.
+        network_acl_id?: String = "networkAclId" | "NetworkAclId";
+        /// Any tags assigned to the network ACL.
+        tags?: Vec<Tag> = "tagSet" | "TagSet";
+        /// The ID of the VPC for the network ACL.
+        vpc_id?: String = "vpcId" | "VpcId";
+        /// The ID of the Amazon Web Services account that owns the network ACL.
+        owner_id?: String = "ownerId" | "OwnerId";
+    }
+}
+
+crate::structure! {
+    /// Describes an association between a network ACL and a subnet.
+    #[derive(Default)]
+    NetworkAclAssociation {
+        /// The ID of the association between a network ACL and a subnet.
+        network_acl_association_id?: String = "networkAclAssociationId" | "NetworkAclAssociationId";
+        /// The ID of the network ACL.
+        network_acl_id?: String = "networkAclId" | "NetworkAclId";
+        /// The ID of the subnet.
+        subnet_id?: String = "subnetId" | "SubnetId";
+    }
+}
+
+crate::structure! {
+    /// Describes an entry in a network ACL.
+    #[derive(Default)]
+    NetworkAclEntry {
+        /// The IPv4 network range to allow or deny, in CIDR notation.
+        cidr_block?: String = "cidrBlock" | "CidrBlock";
+        /// Indicates whether the rule is an egress rule (applied to traffic leaving the subnet).
+        egress?: bool = "egress" | "Egress";
+        /// ICMP protocol: The ICMP type and code.
+        icmp_type_code?: IcmpTypeCode = "icmpTypeCode" | "IcmpTypeCode";
+        /// The IPv6 network range to allow or deny, in CIDR notation.
+        ipv6_cidr_block?: String = "ipv6CidrBlock" | "Ipv6CidrBlock";
+        /// TCP or UDP protocols: The range of ports the rule applies to.
+        port_range?: PortRange = "portRange" | "PortRange";
+        /// The protocol number.
+        protocol?: String = "protocol" | "Protocol";
+        /// Indicates whether to allow or deny the traffic that matches the rule.
+        rule_action?: RuleAction = "ruleAction" | "RuleAction";
+        /// The rule number for the entry.
+        rule_number?: i32 = "ruleNumber" | "RuleNumber";
+    }
+}
+
+crate::structure! {
     /// The minimum and maximum amount of network bandwidth, in gigabits per second (Gbps).
     #[derive(Default)]
     NetworkBandwidthGbps {
@@ -6150,6 +6465,125 @@ crate::structure! {
 }
 
 crate::structure! {
+    /// Describes a network interface.
+    #[derive(Default)]
+    NetworkInterface {
+        /// The association information for an Elastic IP address (IPv4) associated with the network interface.
+        association?: NetworkInterfaceAssociation = "association" | "Association";
+        /// The network interface attachment.
+        attachment?: NetworkInterfaceAttachment = "attachment" | "Attachment";
+        /// The Availability Zone.
+        availability_zone?: String = "availabilityZone" | "AvailabilityZone";
+        /// A security group connection tracking configuration that enables you to set the timeout for connection tracking on an Elastic network interface.
+        connection_tracking_configuration?: ConnectionTrackingConfiguration = "connectionTrackingConfiguration" | "ConnectionTrackingConfiguration";
+        /// A description.
+        description?: String = "description" | "Description";
+        /// Any security groups for the network interface.
+        groups?: Vec<GroupIdentifier> = "groupSet" | "GroupSet";
+        /// The type of network interface.
+        interface_type?: NetworkInterfaceType = "interfaceType" | "InterfaceType";
+        /// The IPv6 addresses associated with the network interface.
+        ipv6_addresses?: Vec<NetworkInterfaceIpv6Address> = "ipv6AddressesSet" | "Ipv6AddressesSet";
+        /// The MAC address.
+        mac_address?: String = "macAddress" | "MacAddress";
+        /// The ID of the network interface.
+        network_interface_id?: String = "networkInterfaceId" | "NetworkInterfaceId";
+        /// The Amazon Resource Name (ARN) of the Outpost.
+        outpost_arn?: String = "outpostArn" | "OutpostArn";
+        /// The Amazon Web Services account ID of the owner of the network interface.
+        owner_id?: String = "ownerId" | "OwnerId";
+        /// The private hostname.
+        private_dns_name?: String = "privateDnsName" | "PrivateDnsName";
+        /// A public hostname.
+        public_dns_name?: String = "publicDnsName" | "PublicDnsName";
+        /// Public hostname type options.
+        public_ip_dns_name_options?: PublicIpDnsNameOptions = "publicIpDnsNameOptions" | "PublicIpDnsNameOptions";
+        /// The IPv4 address of the network interface within the subnet.
+        private_ip_address?: String = "privateIpAddress" | "PrivateIpAddress";
+        /// The private IPv4 addresses associated with the network interface.
+        private_ip_addresses?: Vec<NetworkInterfacePrivateIpAddress> = "privateIpAddressesSet" | "PrivateIpAddressesSet";
+        /// The IPv4 prefixes that are assigned to the network interface.
+        ipv4_prefixes?: Vec<Ipv4PrefixSpecification> = "ipv4PrefixSet" | "Ipv4PrefixSet";
+        /// The IPv6 prefixes that are assigned to the network interface.
+        ipv6_prefixes?: Vec<Ipv6PrefixSpecification> = "ipv6PrefixSet" | "Ipv6PrefixSet";
+        /// The alias or Amazon Web Services account ID of the principal or service that created the network interface.
+        requester_id?: String = "requesterId" | "RequesterId";
+        /// Indicates whether the network interface is being managed by Amazon Web Services.
+        requester_managed?: bool = "requesterManaged" | "RequesterManaged";
+        /// Indicates whether source/destination checking is enabled.
+        source_dest_check?: bool = "sourceDestCheck" | "SourceDestCheck";
+        /// The status of the network interface.
+        status?: NetworkInterfaceStatus = "status" | "Status";
+        /// The ID of the subnet.
+        subnet_id?: String = "subnetId" | "SubnetId";
+        /// Any tags assigned to the network interface.
+        tag_set?: Vec<Tag> = "tagSet" | "TagSet";
+        /// The ID of the VPC.
+        vpc_id?: String = "vpcId" | "VpcId";
+        /// Indicates whether a network interface with an IPv6 address is unreachable from the public internet.
+        deny_all_igw_traffic?: bool = "denyAllIgwTraffic" | "DenyAllIgwTraffic";
+        /// Indicates whether this is an IPv6 only network interface.
+        ipv6_native?: bool = "ipv6Native" | "Ipv6Native";
+        /// The IPv6 globally unique address associated with the network interface.
+        ipv6_address?: String = "ipv6Address" | "Ipv6Address";
+        /// The service provider that manages the network interface.
+        operator?: OperatorResponse = "operator" | "Operator";
+        /// The subnets associated with this network interface.
+        associated_subnets?: Vec<String> = "associatedSubnetSet" | "AssociatedSubnetSet";
+        /// The ID of the Availability Zone.
+        availability_zone_id?: String = "availabilityZoneId" | "AvailabilityZoneId";
+    }
+}
+
+crate::structure! {
+    /// Describes association information for an Elastic IP address (IPv4 only), or a Carrier IP address (for a network interface which resides in a subnet in a Wavelength Zone).
+    #[derive(Default)]
+    NetworkInterfaceAssociation {
+        /// The allocation ID.
+        allocation_id?: String = "allocationId" | "AllocationId";
+        /// The association ID.
+        association_id?: String = "associationId" | "AssociationId";
+        /// The ID of the Elastic IP address owner.
+        ip_owner_id?: String = "ipOwnerId" | "IpOwnerId";
+        /// The public DNS name.
+        public_dns_name?: String = "publicDnsName" | "PublicDnsName";
+        /// The address of the Elastic IP address bound to the network interface.
+        public_ip?: String = "publicIp" | "PublicIp";
+        /// The customer-owned IP address associated with the network interface.
+        customer_owned_ip?: String = "customerOwnedIp" | "CustomerOwnedIp";
+        /// The carrier IP address associated with the network interface.
+        carrier_ip?: String = "carrierIp" | "CarrierIp";
+    }
+}
+
+crate::structure! {
+    /// Describes a network interface attachment.
+    #[derive(Default)]
+    NetworkInterfaceAttachment {
+        /// The timestamp indicating when the attachment initiated.
+        attach_time?: Timestamp = "attachTime" | "AttachTime";
+        /// The ID of the network interface attachment.
+        attachment_id?: String = "attachmentId" | "AttachmentId";
+        /// Indicates whether the network interface is deleted when the instance is terminated.
+        delete_on_termination?: bool = "deleteOnTermination" | "DeleteOnTermination";
+        /// The device index of the network interface attachment on the instance.
+        device_index?: i32 = "deviceIndex" | "DeviceIndex";
+        /// The index of the network card.
+        network_card_index?: i32 = "networkCardIndex" | "NetworkCardIndex";
+        /// The ID of the instance.
+        instance_id?: String = "instanceId" | "InstanceId";
+        /// The Amazon Web Services account ID of the owner of the instance.
+        instance_owner_id?: String = "instanceOwnerId" | "InstanceOwnerId";
+        /// The attachment state.
+        status?: AttachmentStatus = "status" | "Status";
+        /// Configures ENA Express for the network interface that this action attaches to the instance.
+        ena_srd_specification?: AttachmentEnaSrdSpecification = "enaSrdSpecification" | "EnaSrdSpecification";
+        /// The number of ENA queues created with the instance.
+        ena_queue_count?: i32 = "enaQueueCount" | "EnaQueueCount";
+    }
+}
+
+crate::structure! {
     /// The minimum and maximum number of network interfaces.
     #[derive(Default)]
     NetworkInterfaceCount {
@@ -6172,6 +6606,34 @@ crate::structure! {
     input "NetworkInterfaceCountRequest" |this, at, out| {}
 }
 
+crate::structure! {
+    /// Describes an IPv6 address associated with a network interface.
+    #[derive(Default)]
+    NetworkInterfaceIpv6Address {
+        /// The IPv6 address.
+        ipv6_address?: String = "ipv6Address" | "Ipv6Address";
+        /// An IPv6-enabled public hostname for a network interface.
+        public_ipv6_dns_name?: String = "publicIpv6DnsName" | "PublicIpv6DnsName";
+        /// Determines if an IPv6 address associated with a network interface is the primary IPv6 address.
+        is_primary_ipv6?: bool = "isPrimaryIpv6" | "IsPrimaryIpv6";
+    }
+}
+
+crate::structure! {
+    /// Describes the private IPv4 address of a network interface.
+    #[derive(Default)]
+    NetworkInterfacePrivateIpAddress {
+        /// The association information for an Elastic IP address (IPv4) associated with the network interface.
+        association?: NetworkInterfaceAssociation = "association" | "Association";
+        /// Indicates whether this IPv4 address is the primary private IPv4 address of the network interface.
+        primary?: bool = "primary" | "Primary";
+        /// The private DNS name.
+        private_dns_name?: String = "privateDnsName" | "PrivateDnsName";
+        /// The private IPv4 address.
+        private_ip_address?: String = "privateIpAddress" | "PrivateIpAddress";
+    }
+}
+
 crate::model_enum! {
     NetworkInterfaceStatus {
         Available = "available",
@@ -6179,6 +6641,29 @@ crate::model_enum! {
         Attaching = "attaching",
         InUse = "in-use",
         Detaching = "detaching",
+    }
+}
+
+crate::model_enum! {
+    NetworkInterfaceType {
+        Interface = "interface",
+        NatGateway = "natGateway",
+        Efa = "efa",
+        EfaOnly = "efa-only",
+        Trunk = "trunk",
+        LoadBalancer = "load_balancer",
+        NetworkLoadBalancer = "network_load_balancer",
+        VpcEndpoint = "vpc_endpoint",
+        Branch = "branch",
+        TransitGateway = "transit_gateway",
+        Lambda = "lambda",
+        Quicksight = "quicksight",
+        GlobalAcceleratorManaged = "global_accelerator_managed",
+        ApiGatewayManaged = "api_gateway_managed",
+        GatewayLoadBalancer = "gateway_load_balancer",
+        GatewayLoadBalancerEndpoint = "gateway_load_balancer_endpoint",
+        IotRulesManaged = "iot_rules_managed",
+        AwsCodestarConnectionsManaged = "aws_codestar_connections_managed",
     }
 }
 
@@ -6352,6 +6837,17 @@ crate::model_enum! {
 }
 
 crate::structure! {
+    /// Describes a range of ports.
+    #[derive(Default)]
+    PortRange {
+        /// The first port in the range.
+        from?: i32 = "from" | "From";
+        /// The last port in the range.
+        to?: i32 = "to" | "To";
+    }
+}
+
+crate::structure! {
     /// Describes a prefix list ID.
     #[derive(Default)]
     PrefixListId {
@@ -6445,6 +6941,30 @@ crate::model_enum! {
     ProductCodeValues {
         Devpay = "devpay",
         Marketplace = "marketplace",
+    }
+}
+
+crate::structure! {
+    /// Describes a virtual private gateway propagating route.
+    #[derive(Default)]
+    PropagatingVgw {
+        /// The ID of the virtual private gateway.
+        gateway_id?: String = "gatewayId" | "GatewayId";
+    }
+}
+
+crate::structure! {
+    /// Public hostname type options.
+    #[derive(Default)]
+    PublicIpDnsNameOptions {
+        /// The public hostname type.
+        dns_hostname_type?: String = "dnsHostnameType" | "DnsHostnameType";
+        /// An IPv4-enabled public hostname for a network interface.
+        public_ipv4_dns_name?: String = "publicIpv4DnsName" | "PublicIpv4DnsName";
+        /// An IPv6-enabled public hostname for a network interface.
+        public_ipv6_dns_name?: String = "publicIpv6DnsName" | "PublicIpv6DnsName";
+        /// A dual-stack public hostname for a network interface.
+        public_dual_stack_dns_name?: String = "publicDualStackDnsName" | "PublicDualStackDnsName";
     }
 }
 
@@ -6926,6 +7446,136 @@ crate::model_enum! {
     RootDeviceType {
         Ebs = "ebs",
         InstanceStore = "instance-store",
+    }
+}
+
+crate::structure! {
+    /// Describes a route in a route table.
+    #[derive(Default)]
+    Route {
+        /// The IPv4 CIDR block used for the destination match.
+        destination_cidr_block?: String = "destinationCidrBlock" | "DestinationCidrBlock";
+        /// The IPv6 CIDR block used for the destination match.
+        destination_ipv6_cidr_block?: String = "destinationIpv6CidrBlock" | "DestinationIpv6CidrBlock";
+        /// The prefix of the Amazon Web Services service.
+        destination_prefix_list_id?: String = "destinationPrefixListId" | "DestinationPrefixListId";
+        /// The ID of the egress-only internet gateway.
+        egress_only_internet_gateway_id?: String = "egressOnlyInternetGatewayId" | "EgressOnlyInternetGatewayId";
+        /// The ID of a gateway attached to your VPC.
+        gateway_id?: String = "gatewayId" | "GatewayId";
+        /// The ID of a NAT instance in your VPC.
+        instance_id?: String = "instanceId" | "InstanceId";
+        /// The ID of Amazon Web Services account that owns the instance.
+        instance_owner_id?: String = "instanceOwnerId" | "InstanceOwnerId";
+        /// The ID of a NAT gateway.
+        nat_gateway_id?: String = "natGatewayId" | "NatGatewayId";
+        /// The ID of a transit gateway.
+        transit_gateway_id?: String = "transitGatewayId" | "TransitGatewayId";
+        /// The ID of the local gateway.
+        local_gateway_id?: String = "localGatewayId" | "LocalGatewayId";
+        /// The ID of the carrier gateway.
+        carrier_gateway_id?: String = "carrierGatewayId" | "CarrierGatewayId";
+        /// The ID of the network interface.
+        network_interface_id?: String = "networkInterfaceId" | "NetworkInterfaceId";
+        /// Describes how the route was created.
+        origin?: RouteOrigin = "origin" | "Origin";
+        /// The state of the route.
+        state?: RouteState = "state" | "State";
+        /// The ID of a VPC peering connection.
+        vpc_peering_connection_id?: String = "vpcPeeringConnectionId" | "VpcPeeringConnectionId";
+        /// The Amazon Resource Name (ARN) of the core network.
+        core_network_arn?: String = "coreNetworkArn" | "CoreNetworkArn";
+        /// The Amazon Resource Name (ARN) of the ODB network.
+        odb_network_arn?: String = "odbNetworkArn" | "OdbNetworkArn";
+        /// The next hop IP address for routes propagated by VPC Route Server into VPC route tables.
+        ip_address?: String = "ipAddress" | "IpAddress";
+    }
+}
+
+crate::model_enum! {
+    RouteOrigin {
+        CreateRouteTable = "CreateRouteTable",
+        CreateRoute = "CreateRoute",
+        EnableVgwRoutePropagation = "EnableVgwRoutePropagation",
+        Advertisement = "Advertisement",
+    }
+}
+
+crate::model_enum! {
+    RouteState {
+        Active = "active",
+        Blackhole = "blackhole",
+        Filtered = "filtered",
+    }
+}
+
+crate::structure! {
+    /// Describes a route table.
+    #[derive(Default)]
+    RouteTable {
+        /// The associations between the route table and your subnets or gateways.
+        associations?: Vec<RouteTableAssociation> = "associationSet" | "AssociationSet";
+        /// Any virtual private gateway (VGW) propagating routes.
+        propagating_vgws?: Vec<PropagatingVgw> = "propagatingVgwSet" | "PropagatingVgwSet";
+        /// The ID of the route table.
+        route_table_id?: String = "routeTableId" | "RouteTableId";
+        /// The routes in the route table.
+        routes?: Vec<Route> = "routeSet" | "RouteSet";
+        /// Any tags assigned to the route table.
+        tags?: Vec<Tag> = "tagSet" | "TagSet";
+        /// The ID of the VPC.
+        vpc_id?: String = "vpcId" | "VpcId";
+        /// The ID of the Amazon Web Services account that owns the route table.
+        owner_id?: String = "ownerId" | "OwnerId";
+    }
+}
+
+crate::structure! {
+    /// Describes an association between a route table and a subnet or gateway.
+    #[derive(Default)]
+    RouteTableAssociation {
+        /// Indicates whether this is the main route table.
+        main?: bool = "main" | "Main";
+        /// The ID of the association.
+        route_table_association_id?: String = "routeTableAssociationId" | "RouteTableAssociationId";
+        /// The ID of the route table.
+        route_table_id?: String = "routeTableId" | "RouteTableId";
+        /// The ID of the subnet.
+        subnet_id?: String = "subnetId" | "SubnetId";
+        /// The ID of the internet gateway or virtual private gateway.
+        gateway_id?: String = "gatewayId" | "GatewayId";
+        /// The ID of a public IPv4 pool.
+        public_ipv4_pool?: String = "publicIpv4Pool" | "PublicIpv4Pool";
+        /// The state of the association.
+        association_state?: RouteTableAssociationState = "associationState" | "AssociationState";
+    }
+}
+
+crate::structure! {
+    /// Describes the state of an association between a route table and a subnet or gateway.
+    #[derive(Default)]
+    RouteTableAssociationState {
+        /// The state of the association.
+        state?: RouteTableAssociationStateCode = "state" | "State";
+        /// The status message, if applicable.
+        status_message?: String = "statusMessage" | "StatusMessage";
+    }
+}
+
+crate::model_enum! {
+    RouteTableAssociationStateCode {
+        Associating = "associating",
+        Associated = "associated",
+        Disassociating = "disassociating",
+        Disassociated = "disassociated",
+        Failed = "failed",
+    }
+}
+
+crate::model_enum! {
+    RuleAction {
+        Allow = "allow",
+        Deny = "deny",
     }
 }
 
@@ -7991,6 +8641,8 @@ use crate::member_names::Field;
 ("AssociateIamInstanceProfileOutput", &[Field { member: "IamInstanceProfileAssociation", written: "iamInstanceProfileAssociation", read: "IamInstanceProfileAssociation", holds: "IamInstanceProfileAssociation", map: false }]),
 ("AttachVolumeInput", &[Field { member: "Device", written: "Device", read: "Device", holds: "", map: false }, Field { member: "InstanceId", written: "InstanceId", read: "InstanceId", holds: "", map: false }, Field { member: "VolumeId", written: "VolumeId", read: "VolumeId", holds: "", map: false }, Field { member: "EbsCardIndex", written: "EbsCardIndex", read: "EbsCardIndex", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }]),
 ("AttachVolumeOutput", &[Field { member: "DeleteOnTermination", written: "deleteOnTermination", read: "DeleteOnTermination", holds: "", map: false }, Field { member: "AssociatedResource", written: "associatedResource", read: "AssociatedResource", holds: "", map: false }, Field { member: "InstanceOwningService", written: "instanceOwningService", read: "InstanceOwningService", holds: "", map: false }, Field { member: "EbsCardIndex", written: "ebsCardIndex", read: "EbsCardIndex", holds: "", map: false }, Field { member: "VolumeId", written: "volumeId", read: "VolumeId", holds: "", map: false }, Field { member: "InstanceId", written: "instanceId", read: "InstanceId", holds: "", map: false }, Field { member: "Device", written: "device", read: "Device", holds: "", map: false }, Field { member: "State", written: "status", read: "Status", holds: "", map: false }, Field { member: "AttachTime", written: "attachTime", read: "AttachTime", holds: "", map: false }]),
+("AttachmentEnaSrdSpecification", &[Field { member: "EnaSrdEnabled", written: "enaSrdEnabled", read: "EnaSrdEnabled", holds: "", map: false }, Field { member: "EnaSrdUdpSpecification", written: "enaSrdUdpSpecification", read: "EnaSrdUdpSpecification", holds: "AttachmentEnaSrdUdpSpecification", map: false }]),
+("AttachmentEnaSrdUdpSpecification", &[Field { member: "EnaSrdUdpEnabled", written: "enaSrdUdpEnabled", read: "EnaSrdUdpEnabled", holds: "", map: false }]),
 ("AttributeBooleanValue", &[Field { member: "Value", written: "value", read: "Value", holds: "", map: false }]),
 ("AttributeValue", &[Field { member: "Value", written: "value", read: "Value", holds: "", map: false }]),
 ("AuthorizeSecurityGroupEgressInput", &[Field { member: "TagSpecifications", written: "TagSpecification", read: "TagSpecification", holds: "TagSpecification", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }, Field { member: "GroupId", written: "groupId", read: "GroupId", holds: "", map: false }, Field { member: "SourceSecurityGroupName", written: "sourceSecurityGroupName", read: "SourceSecurityGroupName", holds: "", map: false }, Field { member: "SourceSecurityGroupOwnerId", written: "sourceSecurityGroupOwnerId", read: "SourceSecurityGroupOwnerId", holds: "", map: false }, Field { member: "IpProtocol", written: "ipProtocol", read: "IpProtocol", holds: "", map: false }, Field { member: "FromPort", written: "fromPort", read: "FromPort", holds: "", map: false }, Field { member: "ToPort", written: "toPort", read: "ToPort", holds: "", map: false }, Field { member: "CidrIp", written: "cidrIp", read: "CidrIp", holds: "", map: false }, Field { member: "IpPermissions", written: "ipPermissions", read: "IpPermissions", holds: "IpPermission", map: false }]),
@@ -8012,6 +8664,7 @@ use crate::member_names::Field;
 ("CapacityReservationSpecificationResponse", &[Field { member: "CapacityReservationPreference", written: "capacityReservationPreference", read: "CapacityReservationPreference", holds: "", map: false }, Field { member: "CapacityReservationTarget", written: "capacityReservationTarget", read: "CapacityReservationTarget", holds: "CapacityReservationTargetResponse", map: false }]),
 ("CapacityReservationTarget", &[Field { member: "CapacityReservationId", written: "CapacityReservationId", read: "CapacityReservationId", holds: "", map: false }, Field { member: "CapacityReservationResourceGroupArn", written: "CapacityReservationResourceGroupArn", read: "CapacityReservationResourceGroupArn", holds: "", map: false }]),
 ("CapacityReservationTargetResponse", &[Field { member: "CapacityReservationId", written: "capacityReservationId", read: "CapacityReservationId", holds: "", map: false }, Field { member: "CapacityReservationResourceGroupArn", written: "capacityReservationResourceGroupArn", read: "CapacityReservationResourceGroupArn", holds: "", map: false }]),
+("ConnectionTrackingConfiguration", &[Field { member: "TcpEstablishedTimeout", written: "tcpEstablishedTimeout", read: "TcpEstablishedTimeout", holds: "", map: false }, Field { member: "UdpStreamTimeout", written: "udpStreamTimeout", read: "UdpStreamTimeout", holds: "", map: false }, Field { member: "UdpTimeout", written: "udpTimeout", read: "UdpTimeout", holds: "", map: false }]),
 ("ConnectionTrackingSpecification", &[Field { member: "TcpEstablishedTimeout", written: "tcpEstablishedTimeout", read: "TcpEstablishedTimeout", holds: "", map: false }, Field { member: "UdpTimeout", written: "udpTimeout", read: "UdpTimeout", holds: "", map: false }, Field { member: "UdpStreamTimeout", written: "udpStreamTimeout", read: "UdpStreamTimeout", holds: "", map: false }]),
 ("ConnectionTrackingSpecificationRequest", &[Field { member: "TcpEstablishedTimeout", written: "TcpEstablishedTimeout", read: "TcpEstablishedTimeout", holds: "", map: false }, Field { member: "UdpStreamTimeout", written: "UdpStreamTimeout", read: "UdpStreamTimeout", holds: "", map: false }, Field { member: "UdpTimeout", written: "UdpTimeout", read: "UdpTimeout", holds: "", map: false }]),
 ("ConnectionTrackingSpecificationResponse", &[Field { member: "TcpEstablishedTimeout", written: "tcpEstablishedTimeout", read: "TcpEstablishedTimeout", holds: "", map: false }, Field { member: "UdpStreamTimeout", written: "udpStreamTimeout", read: "UdpStreamTimeout", holds: "", map: false }, Field { member: "UdpTimeout", written: "udpTimeout", read: "UdpTimeout", holds: "", map: false }]),
@@ -8049,6 +8702,8 @@ use crate::member_names::Field;
 ("DescribeAddressesOutput", &[Field { member: "Addresses", written: "addressesSet", read: "AddressesSet", holds: "Address", map: false }]),
 ("DescribeAvailabilityZonesInput", &[Field { member: "ZoneNames", written: "ZoneName", read: "ZoneName", holds: "", map: false }, Field { member: "ZoneIds", written: "ZoneId", read: "ZoneId", holds: "", map: false }, Field { member: "AllAvailabilityZones", written: "AllAvailabilityZones", read: "AllAvailabilityZones", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }, Field { member: "Filters", written: "Filter", read: "Filter", holds: "Filter", map: false }]),
 ("DescribeAvailabilityZonesOutput", &[Field { member: "AvailabilityZones", written: "availabilityZoneInfo", read: "AvailabilityZoneInfo", holds: "AvailabilityZone", map: false }]),
+("DescribeDhcpOptionsInput", &[Field { member: "DhcpOptionsIds", written: "DhcpOptionsId", read: "DhcpOptionsId", holds: "", map: false }, Field { member: "NextToken", written: "NextToken", read: "NextToken", holds: "", map: false }, Field { member: "MaxResults", written: "MaxResults", read: "MaxResults", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }, Field { member: "Filters", written: "Filter", read: "Filter", holds: "Filter", map: false }]),
+("DescribeDhcpOptionsOutput", &[Field { member: "NextToken", written: "nextToken", read: "NextToken", holds: "", map: false }, Field { member: "DhcpOptions", written: "dhcpOptionsSet", read: "DhcpOptionsSet", holds: "DhcpOptions", map: false }]),
 ("DescribeIamInstanceProfileAssociationsInput", &[Field { member: "AssociationIds", written: "AssociationId", read: "AssociationId", holds: "", map: false }, Field { member: "Filters", written: "Filter", read: "Filter", holds: "Filter", map: false }, Field { member: "MaxResults", written: "MaxResults", read: "MaxResults", holds: "", map: false }, Field { member: "NextToken", written: "NextToken", read: "NextToken", holds: "", map: false }]),
 ("DescribeIamInstanceProfileAssociationsOutput", &[Field { member: "IamInstanceProfileAssociations", written: "iamInstanceProfileAssociationSet", read: "IamInstanceProfileAssociationSet", holds: "IamInstanceProfileAssociation", map: false }, Field { member: "NextToken", written: "nextToken", read: "NextToken", holds: "", map: false }]),
 ("DescribeImagesInput", &[Field { member: "ExecutableUsers", written: "ExecutableBy", read: "ExecutableBy", holds: "", map: false }, Field { member: "ImageIds", written: "ImageId", read: "ImageId", holds: "", map: false }, Field { member: "Owners", written: "Owner", read: "Owner", holds: "", map: false }, Field { member: "IncludeDeprecated", written: "IncludeDeprecated", read: "IncludeDeprecated", holds: "", map: false }, Field { member: "IncludeDisabled", written: "IncludeDisabled", read: "IncludeDisabled", holds: "", map: false }, Field { member: "MaxResults", written: "MaxResults", read: "MaxResults", holds: "", map: false }, Field { member: "NextToken", written: "NextToken", read: "NextToken", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }, Field { member: "Filters", written: "Filter", read: "Filter", holds: "Filter", map: false }]),
@@ -8061,14 +8716,22 @@ use crate::member_names::Field;
 ("DescribeInstanceTypesOutput", &[Field { member: "InstanceTypes", written: "instanceTypeSet", read: "InstanceTypeSet", holds: "InstanceTypeInfo", map: false }, Field { member: "NextToken", written: "nextToken", read: "NextToken", holds: "", map: false }]),
 ("DescribeInstancesInput", &[Field { member: "InstanceIds", written: "InstanceId", read: "InstanceId", holds: "", map: false }, Field { member: "IncludeManagedResources", written: "IncludeManagedResources", read: "IncludeManagedResources", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }, Field { member: "Filters", written: "Filter", read: "Filter", holds: "Filter", map: false }, Field { member: "NextToken", written: "nextToken", read: "NextToken", holds: "", map: false }, Field { member: "MaxResults", written: "maxResults", read: "MaxResults", holds: "", map: false }]),
 ("DescribeInstancesOutput", &[Field { member: "NextToken", written: "nextToken", read: "NextToken", holds: "", map: false }, Field { member: "Reservations", written: "reservationSet", read: "ReservationSet", holds: "RunInstancesOutput", map: false }]),
+("DescribeInternetGatewaysInput", &[Field { member: "NextToken", written: "NextToken", read: "NextToken", holds: "", map: false }, Field { member: "MaxResults", written: "MaxResults", read: "MaxResults", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }, Field { member: "InternetGatewayIds", written: "internetGatewayId", read: "InternetGatewayId", holds: "", map: false }, Field { member: "Filters", written: "Filter", read: "Filter", holds: "Filter", map: false }]),
+("DescribeInternetGatewaysOutput", &[Field { member: "InternetGateways", written: "internetGatewaySet", read: "InternetGatewaySet", holds: "InternetGateway", map: false }, Field { member: "NextToken", written: "nextToken", read: "NextToken", holds: "", map: false }]),
 ("DescribeKeyPairsInput", &[Field { member: "KeyNames", written: "KeyName", read: "KeyName", holds: "", map: false }, Field { member: "KeyPairIds", written: "KeyPairId", read: "KeyPairId", holds: "", map: false }, Field { member: "IncludePublicKey", written: "IncludePublicKey", read: "IncludePublicKey", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }, Field { member: "Filters", written: "Filter", read: "Filter", holds: "Filter", map: false }]),
 ("DescribeKeyPairsOutput", &[Field { member: "KeyPairs", written: "keySet", read: "KeySet", holds: "KeyPairInfo", map: false }]),
 ("DescribeLaunchTemplateVersionsInput", &[Field { member: "DryRun", written: "DryRun", read: "DryRun", holds: "", map: false }, Field { member: "LaunchTemplateId", written: "LaunchTemplateId", read: "LaunchTemplateId", holds: "", map: false }, Field { member: "LaunchTemplateName", written: "LaunchTemplateName", read: "LaunchTemplateName", holds: "", map: false }, Field { member: "Versions", written: "LaunchTemplateVersion", read: "LaunchTemplateVersion", holds: "", map: false }, Field { member: "MinVersion", written: "MinVersion", read: "MinVersion", holds: "", map: false }, Field { member: "MaxVersion", written: "MaxVersion", read: "MaxVersion", holds: "", map: false }, Field { member: "NextToken", written: "NextToken", read: "NextToken", holds: "", map: false }, Field { member: "MaxResults", written: "MaxResults", read: "MaxResults", holds: "", map: false }, Field { member: "Filters", written: "Filter", read: "Filter", holds: "Filter", map: false }, Field { member: "ResolveAlias", written: "ResolveAlias", read: "ResolveAlias", holds: "", map: false }, Field { member: "IncludeManagedResources", written: "IncludeManagedResources", read: "IncludeManagedResources", holds: "", map: false }]),
 ("DescribeLaunchTemplateVersionsOutput", &[Field { member: "LaunchTemplateVersions", written: "launchTemplateVersionSet", read: "LaunchTemplateVersionSet", holds: "LaunchTemplateVersion", map: false }, Field { member: "NextToken", written: "nextToken", read: "NextToken", holds: "", map: false }]),
 ("DescribeLaunchTemplatesInput", &[Field { member: "DryRun", written: "DryRun", read: "DryRun", holds: "", map: false }, Field { member: "LaunchTemplateIds", written: "LaunchTemplateId", read: "LaunchTemplateId", holds: "", map: false }, Field { member: "LaunchTemplateNames", written: "LaunchTemplateName", read: "LaunchTemplateName", holds: "", map: false }, Field { member: "Filters", written: "Filter", read: "Filter", holds: "Filter", map: false }, Field { member: "NextToken", written: "NextToken", read: "NextToken", holds: "", map: false }, Field { member: "MaxResults", written: "MaxResults", read: "MaxResults", holds: "", map: false }, Field { member: "IncludeManagedResources", written: "IncludeManagedResources", read: "IncludeManagedResources", holds: "", map: false }]),
 ("DescribeLaunchTemplatesOutput", &[Field { member: "LaunchTemplates", written: "launchTemplates", read: "LaunchTemplates", holds: "LaunchTemplate", map: false }, Field { member: "NextToken", written: "nextToken", read: "NextToken", holds: "", map: false }]),
+("DescribeNetworkAclsInput", &[Field { member: "NextToken", written: "NextToken", read: "NextToken", holds: "", map: false }, Field { member: "MaxResults", written: "MaxResults", read: "MaxResults", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }, Field { member: "NetworkAclIds", written: "NetworkAclId", read: "NetworkAclId", holds: "", map: false }, Field { member: "Filters", written: "Filter", read: "Filter", holds: "Filter", map: false }]),
+("DescribeNetworkAclsOutput", &[Field { member: "NetworkAcls", written: "networkAclSet", read: "NetworkAclSet", holds: "NetworkAcl", map: false }, Field { member: "NextToken", written: "nextToken", read: "NextToken", holds: "", map: false }]),
+("DescribeNetworkInterfacesInput", &[Field { member: "NextToken", written: "NextToken", read: "NextToken", holds: "", map: false }, Field { member: "MaxResults", written: "MaxResults", read: "MaxResults", holds: "", map: false }, Field { member: "IncludeManagedResources", written: "IncludeManagedResources", read: "IncludeManagedResources", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }, Field { member: "NetworkInterfaceIds", written: "NetworkInterfaceId", read: "NetworkInterfaceId", holds: "", map: false }, Field { member: "Filters", written: "filter", read: "Filter", holds: "Filter", map: false }]),
+("DescribeNetworkInterfacesOutput", &[Field { member: "NetworkInterfaces", written: "networkInterfaceSet", read: "NetworkInterfaceSet", holds: "NetworkInterface", map: false }, Field { member: "NextToken", written: "nextToken", read: "NextToken", holds: "", map: false }]),
 ("DescribeRegionsInput", &[Field { member: "RegionNames", written: "RegionName", read: "RegionName", holds: "", map: false }, Field { member: "AllRegions", written: "AllRegions", read: "AllRegions", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }, Field { member: "Filters", written: "Filter", read: "Filter", holds: "Filter", map: false }]),
 ("DescribeRegionsOutput", &[Field { member: "Regions", written: "regionInfo", read: "RegionInfo", holds: "Region", map: false }]),
+("DescribeRouteTablesInput", &[Field { member: "NextToken", written: "NextToken", read: "NextToken", holds: "", map: false }, Field { member: "MaxResults", written: "MaxResults", read: "MaxResults", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }, Field { member: "RouteTableIds", written: "RouteTableId", read: "RouteTableId", holds: "", map: false }, Field { member: "Filters", written: "Filter", read: "Filter", holds: "Filter", map: false }]),
+("DescribeRouteTablesOutput", &[Field { member: "RouteTables", written: "routeTableSet", read: "RouteTableSet", holds: "RouteTable", map: false }, Field { member: "NextToken", written: "nextToken", read: "NextToken", holds: "", map: false }]),
 ("DescribeSecurityGroupRulesInput", &[Field { member: "Filters", written: "Filter", read: "Filter", holds: "Filter", map: false }, Field { member: "SecurityGroupRuleIds", written: "SecurityGroupRuleId", read: "SecurityGroupRuleId", holds: "", map: false }, Field { member: "DryRun", written: "DryRun", read: "DryRun", holds: "", map: false }, Field { member: "NextToken", written: "NextToken", read: "NextToken", holds: "", map: false }, Field { member: "MaxResults", written: "MaxResults", read: "MaxResults", holds: "", map: false }]),
 ("DescribeSecurityGroupRulesOutput", &[Field { member: "SecurityGroupRules", written: "securityGroupRuleSet", read: "SecurityGroupRuleSet", holds: "SecurityGroupRule", map: false }, Field { member: "NextToken", written: "nextToken", read: "NextToken", holds: "", map: false }]),
 ("DescribeSecurityGroupsInput", &[Field { member: "GroupIds", written: "GroupId", read: "GroupId", holds: "", map: false }, Field { member: "GroupNames", written: "GroupName", read: "GroupName", holds: "", map: false }, Field { member: "NextToken", written: "NextToken", read: "NextToken", holds: "", map: false }, Field { member: "MaxResults", written: "MaxResults", read: "MaxResults", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }, Field { member: "Filters", written: "Filter", read: "Filter", holds: "Filter", map: false }]),
@@ -8089,6 +8752,8 @@ use crate::member_names::Field;
 ("DescribeVpcsOutput", &[Field { member: "NextToken", written: "nextToken", read: "NextToken", holds: "", map: false }, Field { member: "Vpcs", written: "vpcSet", read: "VpcSet", holds: "Vpc", map: false }]),
 ("DetachVolumeInput", &[Field { member: "Device", written: "Device", read: "Device", holds: "", map: false }, Field { member: "Force", written: "Force", read: "Force", holds: "", map: false }, Field { member: "InstanceId", written: "InstanceId", read: "InstanceId", holds: "", map: false }, Field { member: "VolumeId", written: "VolumeId", read: "VolumeId", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }]),
 ("DetachVolumeOutput", &[Field { member: "DeleteOnTermination", written: "deleteOnTermination", read: "DeleteOnTermination", holds: "", map: false }, Field { member: "AssociatedResource", written: "associatedResource", read: "AssociatedResource", holds: "", map: false }, Field { member: "InstanceOwningService", written: "instanceOwningService", read: "InstanceOwningService", holds: "", map: false }, Field { member: "EbsCardIndex", written: "ebsCardIndex", read: "EbsCardIndex", holds: "", map: false }, Field { member: "VolumeId", written: "volumeId", read: "VolumeId", holds: "", map: false }, Field { member: "InstanceId", written: "instanceId", read: "InstanceId", holds: "", map: false }, Field { member: "Device", written: "device", read: "Device", holds: "", map: false }, Field { member: "State", written: "status", read: "Status", holds: "", map: false }, Field { member: "AttachTime", written: "attachTime", read: "AttachTime", holds: "", map: false }]),
+("DhcpConfiguration", &[Field { member: "Key", written: "key", read: "Key", holds: "", map: false }, Field { member: "Values", written: "valueSet", read: "ValueSet", holds: "AttributeValue", map: false }]),
+("DhcpOptions", &[Field { member: "OwnerId", written: "ownerId", read: "OwnerId", holds: "", map: false }, Field { member: "Tags", written: "tagSet", read: "TagSet", holds: "Tag", map: false }, Field { member: "DhcpOptionsId", written: "dhcpOptionsId", read: "DhcpOptionsId", holds: "", map: false }, Field { member: "DhcpConfigurations", written: "dhcpConfigurationSet", read: "DhcpConfigurationSet", holds: "DhcpConfiguration", map: false }]),
 ("DisassociateAddressInput", &[Field { member: "AssociationId", written: "AssociationId", read: "AssociationId", holds: "", map: false }, Field { member: "PublicIp", written: "PublicIp", read: "PublicIp", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }]),
 ("DisassociateIamInstanceProfileInput", &[Field { member: "AssociationId", written: "AssociationId", read: "AssociationId", holds: "", map: false }]),
 ("DisassociateIamInstanceProfileOutput", &[Field { member: "IamInstanceProfileAssociation", written: "iamInstanceProfileAssociation", read: "IamInstanceProfileAssociation", holds: "IamInstanceProfileAssociation", map: false }]),
@@ -8126,6 +8791,7 @@ use crate::member_names::Field;
 ("IamInstanceProfile", &[Field { member: "Arn", written: "arn", read: "Arn", holds: "", map: false }, Field { member: "Id", written: "id", read: "Id", holds: "", map: false }]),
 ("IamInstanceProfileAssociation", &[Field { member: "AssociationId", written: "associationId", read: "AssociationId", holds: "", map: false }, Field { member: "InstanceId", written: "instanceId", read: "InstanceId", holds: "", map: false }, Field { member: "IamInstanceProfile", written: "iamInstanceProfile", read: "IamInstanceProfile", holds: "IamInstanceProfile", map: false }, Field { member: "State", written: "state", read: "State", holds: "", map: false }, Field { member: "Timestamp", written: "timestamp", read: "Timestamp", holds: "", map: false }]),
 ("IamInstanceProfileSpecification", &[Field { member: "Arn", written: "arn", read: "Arn", holds: "", map: false }, Field { member: "Name", written: "name", read: "Name", holds: "", map: false }]),
+("IcmpTypeCode", &[Field { member: "Code", written: "code", read: "Code", holds: "", map: false }, Field { member: "Type", written: "type", read: "Type", holds: "", map: false }]),
 ("Image", &[Field { member: "PlatformDetails", written: "platformDetails", read: "PlatformDetails", holds: "", map: false }, Field { member: "UsageOperation", written: "usageOperation", read: "UsageOperation", holds: "", map: false }, Field { member: "BlockDeviceMappings", written: "blockDeviceMapping", read: "BlockDeviceMapping", holds: "BlockDeviceMapping", map: false }, Field { member: "Description", written: "description", read: "Description", holds: "", map: false }, Field { member: "EnaSupport", written: "enaSupport", read: "EnaSupport", holds: "", map: false }, Field { member: "Hypervisor", written: "hypervisor", read: "Hypervisor", holds: "", map: false }, Field { member: "ImageOwnerAlias", written: "imageOwnerAlias", read: "ImageOwnerAlias", holds: "", map: false }, Field { member: "Name", written: "name", read: "Name", holds: "", map: false }, Field { member: "RootDeviceName", written: "rootDeviceName", read: "RootDeviceName", holds: "", map: false }, Field { member: "RootDeviceType", written: "rootDeviceType", read: "RootDeviceType", holds: "", map: false }, Field { member: "SriovNetSupport", written: "sriovNetSupport", read: "SriovNetSupport", holds: "", map: false }, Field { member: "StateReason", written: "stateReason", read: "StateReason", holds: "StateReason", map: false }, Field { member: "Tags", written: "tagSet", read: "TagSet", holds: "Tag", map: false }, Field { member: "VirtualizationType", written: "virtualizationType", read: "VirtualizationType", holds: "", map: false }, Field { member: "BootMode", written: "bootMode", read: "BootMode", holds: "", map: false }, Field { member: "TpmSupport", written: "tpmSupport", read: "TpmSupport", holds: "", map: false }, Field { member: "DeprecationTime", written: "deprecationTime", read: "DeprecationTime", holds: "", map: false }, Field { member: "ImdsSupport", written: "imdsSupport", read: "ImdsSupport", holds: "", map: false }, Field { member: "SourceInstanceId", written: "sourceInstanceId", read: "SourceInstanceId", holds: "", map: false }, Field { member: "DeregistrationProtection", written: "deregistrationProtection", read: "DeregistrationProtection", holds: "", map: false }, Field { member: "LastLaunchedTime", written: "lastLaunchedTime", read: "LastLaunchedTime", holds: "", map: false }, Field { member: "ImageAllowed", written: "imageAllowed", read: "ImageAllowed", holds: "", map: false }, Field { member: "SourceImageId", written: "sourceImageId", read: "SourceImageId", holds: "", map: false }, Field { member: "SourceImageRegion", written: "sourceImageRegion", read: "SourceImageRegion", holds: "", map: false }, Field { member: "FreeTierEligible", written: "freeTierEligible", read: "FreeTierEligible", holds: "", map: false }, Field { member: "ImageId", written: "imageId", read: "ImageId", holds: "", map: false }, Field { member: "ImageLocation", written: "imageLocation", read: "ImageLocation", holds: "", map: false }, Field { member: "State", written: "imageState", read: "ImageState", holds: "", map: false }, Field { member: "OwnerId", written: "imageOwnerId", read: "ImageOwnerId", holds: "", map: false }, Field { member: "CreationDate", written: "creationDate", read: "CreationDate", holds: "", map: false }, Field { member: "Public", written: "isPublic", read: "IsPublic", holds: "", map: false }, Field { member: "ProductCodes", written: "productCodes", read: "ProductCodes", holds: "ProductCode", map: false }, Field { member: "Architecture", written: "architecture", read: "Architecture", holds: "", map: false }, Field { member: "ImageType", written: "imageType", read: "ImageType", holds: "", map: false }, Field { member: "KernelId", written: "kernelId", read: "KernelId", holds: "", map: false }, Field { member: "RamdiskId", written: "ramdiskId", read: "RamdiskId", holds: "", map: false }, Field { member: "Platform", written: "platform", read: "Platform", holds: "", map: false }]),
 ("ImportKeyPairInput", &[Field { member: "TagSpecifications", written: "TagSpecification", read: "TagSpecification", holds: "TagSpecification", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }, Field { member: "KeyName", written: "keyName", read: "KeyName", holds: "", map: false }, Field { member: "PublicKeyMaterial", written: "publicKeyMaterial", read: "PublicKeyMaterial", holds: "", map: false }]),
 ("ImportKeyPairOutput", &[Field { member: "KeyFingerprint", written: "keyFingerprint", read: "KeyFingerprint", holds: "", map: false }, Field { member: "KeyName", written: "keyName", read: "KeyName", holds: "", map: false }, Field { member: "KeyPairId", written: "keyPairId", read: "KeyPairId", holds: "", map: false }, Field { member: "Tags", written: "tagSet", read: "TagSet", holds: "Tag", map: false }]),
@@ -8170,10 +8836,14 @@ use crate::member_names::Field;
 ("InstanceStatusSummary", &[Field { member: "Details", written: "details", read: "Details", holds: "InstanceStatusDetails", map: false }, Field { member: "Status", written: "status", read: "Status", holds: "", map: false }]),
 ("InstanceStorageInfo", &[Field { member: "TotalSizeInGB", written: "totalSizeInGB", read: "TotalSizeInGB", holds: "", map: false }, Field { member: "Disks", written: "disks", read: "Disks", holds: "DiskInfo", map: false }, Field { member: "NvmeSupport", written: "nvmeSupport", read: "NvmeSupport", holds: "", map: false }, Field { member: "EncryptionSupport", written: "encryptionSupport", read: "EncryptionSupport", holds: "", map: false }]),
 ("InstanceTypeInfo", &[Field { member: "InstanceType", written: "instanceType", read: "InstanceType", holds: "", map: false }, Field { member: "CurrentGeneration", written: "currentGeneration", read: "CurrentGeneration", holds: "", map: false }, Field { member: "FreeTierEligible", written: "freeTierEligible", read: "FreeTierEligible", holds: "", map: false }, Field { member: "SupportedUsageClasses", written: "supportedUsageClasses", read: "SupportedUsageClasses", holds: "", map: false }, Field { member: "SupportedRootDeviceTypes", written: "supportedRootDeviceTypes", read: "SupportedRootDeviceTypes", holds: "", map: false }, Field { member: "SupportedVirtualizationTypes", written: "supportedVirtualizationTypes", read: "SupportedVirtualizationTypes", holds: "", map: false }, Field { member: "BareMetal", written: "bareMetal", read: "BareMetal", holds: "", map: false }, Field { member: "Hypervisor", written: "hypervisor", read: "Hypervisor", holds: "", map: false }, Field { member: "ProcessorInfo", written: "processorInfo", read: "ProcessorInfo", holds: "ProcessorInfo", map: false }, Field { member: "VCpuInfo", written: "vCpuInfo", read: "VCpuInfo", holds: "VCpuInfo", map: false }, Field { member: "MemoryInfo", written: "memoryInfo", read: "MemoryInfo", holds: "MemoryInfo", map: false }, Field { member: "InstanceStorageSupported", written: "instanceStorageSupported", read: "InstanceStorageSupported", holds: "", map: false }, Field { member: "InstanceStorageInfo", written: "instanceStorageInfo", read: "InstanceStorageInfo", holds: "InstanceStorageInfo", map: false }, Field { member: "EbsInfo", written: "ebsInfo", read: "EbsInfo", holds: "EbsInfo", map: false }, Field { member: "NetworkInfo", written: "networkInfo", read: "NetworkInfo", holds: "NetworkInfo", map: false }, Field { member: "GpuInfo", written: "gpuInfo", read: "GpuInfo", holds: "GpuInfo", map: false }, Field { member: "FpgaInfo", written: "fpgaInfo", read: "FpgaInfo", holds: "FpgaInfo", map: false }, Field { member: "PlacementGroupInfo", written: "placementGroupInfo", read: "PlacementGroupInfo", holds: "PlacementGroupInfo", map: false }, Field { member: "InferenceAcceleratorInfo", written: "inferenceAcceleratorInfo", read: "InferenceAcceleratorInfo", holds: "InferenceAcceleratorInfo", map: false }, Field { member: "HibernationSupported", written: "hibernationSupported", read: "HibernationSupported", holds: "", map: false }, Field { member: "BurstablePerformanceSupported", written: "burstablePerformanceSupported", read: "BurstablePerformanceSupported", holds: "", map: false }, Field { member: "DedicatedHostsSupported", written: "dedicatedHostsSupported", read: "DedicatedHostsSupported", holds: "", map: false }, Field { member: "AutoRecoverySupported", written: "autoRecoverySupported", read: "AutoRecoverySupported", holds: "", map: false }, Field { member: "SupportedBootModes", written: "supportedBootModes", read: "SupportedBootModes", holds: "", map: false }, Field { member: "NitroEnclavesSupport", written: "nitroEnclavesSupport", read: "NitroEnclavesSupport", holds: "", map: false }, Field { member: "NitroTpmSupport", written: "nitroTpmSupport", read: "NitroTpmSupport", holds: "", map: false }, Field { member: "NitroTpmInfo", written: "nitroTpmInfo", read: "NitroTpmInfo", holds: "NitroTpmInfo", map: false }, Field { member: "MediaAcceleratorInfo", written: "mediaAcceleratorInfo", read: "MediaAcceleratorInfo", holds: "MediaAcceleratorInfo", map: false }, Field { member: "NeuronInfo", written: "neuronInfo", read: "NeuronInfo", holds: "NeuronInfo", map: false }, Field { member: "PhcSupport", written: "phcSupport", read: "PhcSupport", holds: "", map: false }, Field { member: "RebootMigrationSupport", written: "rebootMigrationSupport", read: "RebootMigrationSupport", holds: "", map: false }, Field { member: "SupportedInRegion", written: "supportedInRegion", read: "SupportedInRegion", holds: "", map: false }]),
+("InternetGateway", &[Field { member: "Attachments", written: "attachmentSet", read: "AttachmentSet", holds: "InternetGatewayAttachment", map: false }, Field { member: "InternetGatewayId", written: "internetGatewayId", read: "InternetGatewayId", holds: "", map: false }, Field { member: "OwnerId", written: "ownerId", read: "OwnerId", holds: "", map: false }, Field { member: "Tags", written: "tagSet", read: "TagSet", holds: "Tag", map: false }]),
+("InternetGatewayAttachment", &[Field { member: "State", written: "state", read: "State", holds: "", map: false }, Field { member: "VpcId", written: "vpcId", read: "VpcId", holds: "", map: false }]),
 ("IpPermission", &[Field { member: "IpProtocol", written: "ipProtocol", read: "IpProtocol", holds: "", map: false }, Field { member: "FromPort", written: "fromPort", read: "FromPort", holds: "", map: false }, Field { member: "ToPort", written: "toPort", read: "ToPort", holds: "", map: false }, Field { member: "UserIdGroupPairs", written: "groups", read: "Groups", holds: "UserIdGroupPair", map: false }, Field { member: "IpRanges", written: "ipRanges", read: "IpRanges", holds: "IpRange", map: false }, Field { member: "Ipv6Ranges", written: "ipv6Ranges", read: "Ipv6Ranges", holds: "Ipv6Range", map: false }, Field { member: "PrefixListIds", written: "prefixListIds", read: "PrefixListIds", holds: "PrefixListId", map: false }]),
 ("IpRange", &[Field { member: "Description", written: "description", read: "Description", holds: "", map: false }, Field { member: "CidrIp", written: "cidrIp", read: "CidrIp", holds: "", map: false }]),
+("Ipv4PrefixSpecification", &[Field { member: "Ipv4Prefix", written: "ipv4Prefix", read: "Ipv4Prefix", holds: "", map: false }]),
 ("Ipv4PrefixSpecificationRequest", &[Field { member: "Ipv4Prefix", written: "Ipv4Prefix", read: "Ipv4Prefix", holds: "", map: false }]),
 ("Ipv4PrefixSpecificationResponse", &[Field { member: "Ipv4Prefix", written: "ipv4Prefix", read: "Ipv4Prefix", holds: "", map: false }]),
+("Ipv6PrefixSpecification", &[Field { member: "Ipv6Prefix", written: "ipv6Prefix", read: "Ipv6Prefix", holds: "", map: false }]),
 ("Ipv6PrefixSpecificationRequest", &[Field { member: "Ipv6Prefix", written: "Ipv6Prefix", read: "Ipv6Prefix", holds: "", map: false }]),
 ("Ipv6PrefixSpecificationResponse", &[Field { member: "Ipv6Prefix", written: "ipv6Prefix", read: "Ipv6Prefix", holds: "", map: false }]),
 ("Ipv6Range", &[Field { member: "Description", written: "description", read: "Description", holds: "", map: false }, Field { member: "CidrIpv6", written: "cidrIpv6", read: "CidrIpv6", holds: "", map: false }]),
@@ -8243,12 +8913,20 @@ use crate::member_names::Field;
 ("MonitorInstancesInput", &[Field { member: "InstanceIds", written: "InstanceId", read: "InstanceId", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }]),
 ("MonitorInstancesOutput", &[Field { member: "InstanceMonitorings", written: "instancesSet", read: "InstancesSet", holds: "InstanceMonitoring", map: false }]),
 ("Monitoring", &[Field { member: "State", written: "state", read: "State", holds: "", map: false }]),
+("NetworkAcl", &[Field { member: "Associations", written: "associationSet", read: "AssociationSet", holds: "NetworkAclAssociation", map: false }, Field { member: "Entries", written: "entrySet", read: "EntrySet", holds: "NetworkAclEntry", map: false }, Field { member: "IsDefault", written: "default", read: "Default", holds: "", map: false }, Field { member: "NetworkAclId", written: "networkAclId", read: "NetworkAclId", holds: "", map: false }, Field { member: "Tags", written: "tagSet", read: "TagSet", holds: "Tag", map: false }, Field { member: "VpcId", written: "vpcId", read: "VpcId", holds: "", map: false }, Field { member: "OwnerId", written: "ownerId", read: "OwnerId", holds: "", map: false }]),
+("NetworkAclAssociation", &[Field { member: "NetworkAclAssociationId", written: "networkAclAssociationId", read: "NetworkAclAssociationId", holds: "", map: false }, Field { member: "NetworkAclId", written: "networkAclId", read: "NetworkAclId", holds: "", map: false }, Field { member: "SubnetId", written: "subnetId", read: "SubnetId", holds: "", map: false }]),
+("NetworkAclEntry", &[Field { member: "CidrBlock", written: "cidrBlock", read: "CidrBlock", holds: "", map: false }, Field { member: "Egress", written: "egress", read: "Egress", holds: "", map: false }, Field { member: "IcmpTypeCode", written: "icmpTypeCode", read: "IcmpTypeCode", holds: "IcmpTypeCode", map: false }, Field { member: "Ipv6CidrBlock", written: "ipv6CidrBlock", read: "Ipv6CidrBlock", holds: "", map: false }, Field { member: "PortRange", written: "portRange", read: "PortRange", holds: "PortRange", map: false }, Field { member: "Protocol", written: "protocol", read: "Protocol", holds: "", map: false }, Field { member: "RuleAction", written: "ruleAction", read: "RuleAction", holds: "", map: false }, Field { member: "RuleNumber", written: "ruleNumber", read: "RuleNumber", holds: "", map: false }]),
 ("NetworkBandwidthGbps", &[Field { member: "Min", written: "min", read: "Min", holds: "", map: false }, Field { member: "Max", written: "max", read: "Max", holds: "", map: false }]),
 ("NetworkBandwidthGbpsRequest", &[Field { member: "Min", written: "Min", read: "Min", holds: "", map: false }, Field { member: "Max", written: "Max", read: "Max", holds: "", map: false }]),
 ("NetworkCardInfo", &[Field { member: "NetworkCardIndex", written: "networkCardIndex", read: "NetworkCardIndex", holds: "", map: false }, Field { member: "NetworkPerformance", written: "networkPerformance", read: "NetworkPerformance", holds: "", map: false }, Field { member: "MaximumNetworkInterfaces", written: "maximumNetworkInterfaces", read: "MaximumNetworkInterfaces", holds: "", map: false }, Field { member: "AdditionalFlexibleNetworkInterfaces", written: "additionalFlexibleNetworkInterfaces", read: "AdditionalFlexibleNetworkInterfaces", holds: "", map: false }, Field { member: "BaselineBandwidthInGbps", written: "baselineBandwidthInGbps", read: "BaselineBandwidthInGbps", holds: "", map: false }, Field { member: "PeakBandwidthInGbps", written: "peakBandwidthInGbps", read: "PeakBandwidthInGbps", holds: "", map: false }, Field { member: "DefaultEnaQueueCountPerInterface", written: "defaultEnaQueueCountPerInterface", read: "DefaultEnaQueueCountPerInterface", holds: "", map: false }, Field { member: "MaximumEnaQueueCount", written: "maximumEnaQueueCount", read: "MaximumEnaQueueCount", holds: "", map: false }, Field { member: "MaximumEnaQueueCountPerInterface", written: "maximumEnaQueueCountPerInterface", read: "MaximumEnaQueueCountPerInterface", holds: "", map: false }]),
 ("NetworkInfo", &[Field { member: "NetworkPerformance", written: "networkPerformance", read: "NetworkPerformance", holds: "", map: false }, Field { member: "MaximumNetworkInterfaces", written: "maximumNetworkInterfaces", read: "MaximumNetworkInterfaces", holds: "", map: false }, Field { member: "MaximumNetworkCards", written: "maximumNetworkCards", read: "MaximumNetworkCards", holds: "", map: false }, Field { member: "DefaultNetworkCardIndex", written: "defaultNetworkCardIndex", read: "DefaultNetworkCardIndex", holds: "", map: false }, Field { member: "NetworkCards", written: "networkCards", read: "NetworkCards", holds: "NetworkCardInfo", map: false }, Field { member: "Ipv4AddressesPerInterface", written: "ipv4AddressesPerInterface", read: "Ipv4AddressesPerInterface", holds: "", map: false }, Field { member: "Ipv6AddressesPerInterface", written: "ipv6AddressesPerInterface", read: "Ipv6AddressesPerInterface", holds: "", map: false }, Field { member: "Ipv6Supported", written: "ipv6Supported", read: "Ipv6Supported", holds: "", map: false }, Field { member: "EnaSupport", written: "enaSupport", read: "EnaSupport", holds: "", map: false }, Field { member: "EfaSupported", written: "efaSupported", read: "EfaSupported", holds: "", map: false }, Field { member: "EfaInfo", written: "efaInfo", read: "EfaInfo", holds: "EfaInfo", map: false }, Field { member: "EncryptionInTransitSupported", written: "encryptionInTransitSupported", read: "EncryptionInTransitSupported", holds: "", map: false }, Field { member: "EnaSrdSupported", written: "enaSrdSupported", read: "EnaSrdSupported", holds: "", map: false }, Field { member: "BandwidthWeightings", written: "bandwidthWeightings", read: "BandwidthWeightings", holds: "", map: false }, Field { member: "FlexibleEnaQueuesSupport", written: "flexibleEnaQueuesSupport", read: "FlexibleEnaQueuesSupport", holds: "", map: false }, Field { member: "ConnectionTrackingConfiguration", written: "connectionTrackingConfiguration", read: "ConnectionTrackingConfiguration", holds: "DefaultConnectionTrackingConfiguration", map: false }, Field { member: "SecondaryNetworkSupported", written: "secondaryNetworkSupported", read: "SecondaryNetworkSupported", holds: "", map: false }, Field { member: "MaximumSecondaryNetworkInterfaces", written: "maximumSecondaryNetworkInterfaces", read: "MaximumSecondaryNetworkInterfaces", holds: "", map: false }, Field { member: "Ipv4AddressesPerSecondaryInterface", written: "ipv4AddressesPerSecondaryInterface", read: "Ipv4AddressesPerSecondaryInterface", holds: "", map: false }]),
+("NetworkInterface", &[Field { member: "Association", written: "association", read: "Association", holds: "NetworkInterfaceAssociation", map: false }, Field { member: "Attachment", written: "attachment", read: "Attachment", holds: "NetworkInterfaceAttachment", map: false }, Field { member: "AvailabilityZone", written: "availabilityZone", read: "AvailabilityZone", holds: "", map: false }, Field { member: "ConnectionTrackingConfiguration", written: "connectionTrackingConfiguration", read: "ConnectionTrackingConfiguration", holds: "ConnectionTrackingConfiguration", map: false }, Field { member: "Description", written: "description", read: "Description", holds: "", map: false }, Field { member: "Groups", written: "groupSet", read: "GroupSet", holds: "GroupIdentifier", map: false }, Field { member: "InterfaceType", written: "interfaceType", read: "InterfaceType", holds: "", map: false }, Field { member: "Ipv6Addresses", written: "ipv6AddressesSet", read: "Ipv6AddressesSet", holds: "NetworkInterfaceIpv6Address", map: false }, Field { member: "MacAddress", written: "macAddress", read: "MacAddress", holds: "", map: false }, Field { member: "NetworkInterfaceId", written: "networkInterfaceId", read: "NetworkInterfaceId", holds: "", map: false }, Field { member: "OutpostArn", written: "outpostArn", read: "OutpostArn", holds: "", map: false }, Field { member: "OwnerId", written: "ownerId", read: "OwnerId", holds: "", map: false }, Field { member: "PrivateDnsName", written: "privateDnsName", read: "PrivateDnsName", holds: "", map: false }, Field { member: "PublicDnsName", written: "publicDnsName", read: "PublicDnsName", holds: "", map: false }, Field { member: "PublicIpDnsNameOptions", written: "publicIpDnsNameOptions", read: "PublicIpDnsNameOptions", holds: "PublicIpDnsNameOptions", map: false }, Field { member: "PrivateIpAddress", written: "privateIpAddress", read: "PrivateIpAddress", holds: "", map: false }, Field { member: "PrivateIpAddresses", written: "privateIpAddressesSet", read: "PrivateIpAddressesSet", holds: "NetworkInterfacePrivateIpAddress", map: false }, Field { member: "Ipv4Prefixes", written: "ipv4PrefixSet", read: "Ipv4PrefixSet", holds: "Ipv4PrefixSpecification", map: false }, Field { member: "Ipv6Prefixes", written: "ipv6PrefixSet", read: "Ipv6PrefixSet", holds: "Ipv6PrefixSpecification", map: false }, Field { member: "RequesterId", written: "requesterId", read: "RequesterId", holds: "", map: false }, Field { member: "RequesterManaged", written: "requesterManaged", read: "RequesterManaged", holds: "", map: false }, Field { member: "SourceDestCheck", written: "sourceDestCheck", read: "SourceDestCheck", holds: "", map: false }, Field { member: "Status", written: "status", read: "Status", holds: "", map: false }, Field { member: "SubnetId", written: "subnetId", read: "SubnetId", holds: "", map: false }, Field { member: "TagSet", written: "tagSet", read: "TagSet", holds: "Tag", map: false }, Field { member: "VpcId", written: "vpcId", read: "VpcId", holds: "", map: false }, Field { member: "DenyAllIgwTraffic", written: "denyAllIgwTraffic", read: "DenyAllIgwTraffic", holds: "", map: false }, Field { member: "Ipv6Native", written: "ipv6Native", read: "Ipv6Native", holds: "", map: false }, Field { member: "Ipv6Address", written: "ipv6Address", read: "Ipv6Address", holds: "", map: false }, Field { member: "Operator", written: "operator", read: "Operator", holds: "OperatorResponse", map: false }, Field { member: "AssociatedSubnets", written: "associatedSubnetSet", read: "AssociatedSubnetSet", holds: "", map: false }, Field { member: "AvailabilityZoneId", written: "availabilityZoneId", read: "AvailabilityZoneId", holds: "", map: false }]),
+("NetworkInterfaceAssociation", &[Field { member: "AllocationId", written: "allocationId", read: "AllocationId", holds: "", map: false }, Field { member: "AssociationId", written: "associationId", read: "AssociationId", holds: "", map: false }, Field { member: "IpOwnerId", written: "ipOwnerId", read: "IpOwnerId", holds: "", map: false }, Field { member: "PublicDnsName", written: "publicDnsName", read: "PublicDnsName", holds: "", map: false }, Field { member: "PublicIp", written: "publicIp", read: "PublicIp", holds: "", map: false }, Field { member: "CustomerOwnedIp", written: "customerOwnedIp", read: "CustomerOwnedIp", holds: "", map: false }, Field { member: "CarrierIp", written: "carrierIp", read: "CarrierIp", holds: "", map: false }]),
+("NetworkInterfaceAttachment", &[Field { member: "AttachTime", written: "attachTime", read: "AttachTime", holds: "", map: false }, Field { member: "AttachmentId", written: "attachmentId", read: "AttachmentId", holds: "", map: false }, Field { member: "DeleteOnTermination", written: "deleteOnTermination", read: "DeleteOnTermination", holds: "", map: false }, Field { member: "DeviceIndex", written: "deviceIndex", read: "DeviceIndex", holds: "", map: false }, Field { member: "NetworkCardIndex", written: "networkCardIndex", read: "NetworkCardIndex", holds: "", map: false }, Field { member: "InstanceId", written: "instanceId", read: "InstanceId", holds: "", map: false }, Field { member: "InstanceOwnerId", written: "instanceOwnerId", read: "InstanceOwnerId", holds: "", map: false }, Field { member: "Status", written: "status", read: "Status", holds: "", map: false }, Field { member: "EnaSrdSpecification", written: "enaSrdSpecification", read: "EnaSrdSpecification", holds: "AttachmentEnaSrdSpecification", map: false }, Field { member: "EnaQueueCount", written: "enaQueueCount", read: "EnaQueueCount", holds: "", map: false }]),
 ("NetworkInterfaceCount", &[Field { member: "Min", written: "min", read: "Min", holds: "", map: false }, Field { member: "Max", written: "max", read: "Max", holds: "", map: false }]),
 ("NetworkInterfaceCountRequest", &[Field { member: "Min", written: "Min", read: "Min", holds: "", map: false }, Field { member: "Max", written: "Max", read: "Max", holds: "", map: false }]),
+("NetworkInterfaceIpv6Address", &[Field { member: "Ipv6Address", written: "ipv6Address", read: "Ipv6Address", holds: "", map: false }, Field { member: "PublicIpv6DnsName", written: "publicIpv6DnsName", read: "PublicIpv6DnsName", holds: "", map: false }, Field { member: "IsPrimaryIpv6", written: "isPrimaryIpv6", read: "IsPrimaryIpv6", holds: "", map: false }]),
+("NetworkInterfacePrivateIpAddress", &[Field { member: "Association", written: "association", read: "Association", holds: "NetworkInterfaceAssociation", map: false }, Field { member: "Primary", written: "primary", read: "Primary", holds: "", map: false }, Field { member: "PrivateDnsName", written: "privateDnsName", read: "PrivateDnsName", holds: "", map: false }, Field { member: "PrivateIpAddress", written: "privateIpAddress", read: "PrivateIpAddress", holds: "", map: false }]),
 ("NeuronDeviceCoreInfo", &[Field { member: "Count", written: "count", read: "Count", holds: "", map: false }, Field { member: "Version", written: "version", read: "Version", holds: "", map: false }]),
 ("NeuronDeviceInfo", &[Field { member: "Count", written: "count", read: "Count", holds: "", map: false }, Field { member: "Name", written: "name", read: "Name", holds: "", map: false }, Field { member: "CoreInfo", written: "coreInfo", read: "CoreInfo", holds: "NeuronDeviceCoreInfo", map: false }, Field { member: "MemoryInfo", written: "memoryInfo", read: "MemoryInfo", holds: "NeuronDeviceMemoryInfo", map: false }]),
 ("NeuronDeviceMemoryInfo", &[Field { member: "SizeInMiB", written: "sizeInMiB", read: "SizeInMiB", holds: "", map: false }]),
@@ -8260,6 +8938,7 @@ use crate::member_names::Field;
 ("PerformanceFactorReferenceRequest", &[Field { member: "InstanceFamily", written: "InstanceFamily", read: "InstanceFamily", holds: "", map: false }]),
 ("Placement", &[Field { member: "AvailabilityZoneId", written: "availabilityZoneId", read: "AvailabilityZoneId", holds: "", map: false }, Field { member: "Affinity", written: "affinity", read: "Affinity", holds: "", map: false }, Field { member: "GroupName", written: "groupName", read: "GroupName", holds: "", map: false }, Field { member: "PartitionNumber", written: "partitionNumber", read: "PartitionNumber", holds: "", map: false }, Field { member: "HostId", written: "hostId", read: "HostId", holds: "", map: false }, Field { member: "Tenancy", written: "tenancy", read: "Tenancy", holds: "", map: false }, Field { member: "SpreadDomain", written: "spreadDomain", read: "SpreadDomain", holds: "", map: false }, Field { member: "HostResourceGroupArn", written: "hostResourceGroupArn", read: "HostResourceGroupArn", holds: "", map: false }, Field { member: "GroupId", written: "groupId", read: "GroupId", holds: "", map: false }, Field { member: "AvailabilityZone", written: "availabilityZone", read: "AvailabilityZone", holds: "", map: false }]),
 ("PlacementGroupInfo", &[Field { member: "SupportedStrategies", written: "supportedStrategies", read: "SupportedStrategies", holds: "", map: false }]),
+("PortRange", &[Field { member: "From", written: "from", read: "From", holds: "", map: false }, Field { member: "To", written: "to", read: "To", holds: "", map: false }]),
 ("PrefixListId", &[Field { member: "Description", written: "description", read: "Description", holds: "", map: false }, Field { member: "PrefixListId", written: "prefixListId", read: "PrefixListId", holds: "", map: false }]),
 ("PrivateDnsNameOptionsOnLaunch", &[Field { member: "HostnameType", written: "hostnameType", read: "HostnameType", holds: "", map: false }, Field { member: "EnableResourceNameDnsARecord", written: "enableResourceNameDnsARecord", read: "EnableResourceNameDnsARecord", holds: "", map: false }, Field { member: "EnableResourceNameDnsAAAARecord", written: "enableResourceNameDnsAAAARecord", read: "EnableResourceNameDnsAAAARecord", holds: "", map: false }]),
 ("PrivateDnsNameOptionsRequest", &[Field { member: "HostnameType", written: "HostnameType", read: "HostnameType", holds: "", map: false }, Field { member: "EnableResourceNameDnsARecord", written: "EnableResourceNameDnsARecord", read: "EnableResourceNameDnsARecord", holds: "", map: false }, Field { member: "EnableResourceNameDnsAAAARecord", written: "EnableResourceNameDnsAAAARecord", read: "EnableResourceNameDnsAAAARecord", holds: "", map: false }]),
@@ -8267,6 +8946,8 @@ use crate::member_names::Field;
 ("PrivateIpAddressSpecification", &[Field { member: "Primary", written: "primary", read: "Primary", holds: "", map: false }, Field { member: "PrivateIpAddress", written: "privateIpAddress", read: "PrivateIpAddress", holds: "", map: false }]),
 ("ProcessorInfo", &[Field { member: "SupportedArchitectures", written: "supportedArchitectures", read: "SupportedArchitectures", holds: "", map: false }, Field { member: "SustainedClockSpeedInGhz", written: "sustainedClockSpeedInGhz", read: "SustainedClockSpeedInGhz", holds: "", map: false }, Field { member: "SupportedFeatures", written: "supportedFeatures", read: "SupportedFeatures", holds: "", map: false }, Field { member: "Manufacturer", written: "manufacturer", read: "Manufacturer", holds: "", map: false }]),
 ("ProductCode", &[Field { member: "ProductCodeId", written: "productCode", read: "ProductCode", holds: "", map: false }, Field { member: "ProductCodeType", written: "type", read: "Type", holds: "", map: false }]),
+("PropagatingVgw", &[Field { member: "GatewayId", written: "gatewayId", read: "GatewayId", holds: "", map: false }]),
+("PublicIpDnsNameOptions", &[Field { member: "DnsHostnameType", written: "dnsHostnameType", read: "DnsHostnameType", holds: "", map: false }, Field { member: "PublicIpv4DnsName", written: "publicIpv4DnsName", read: "PublicIpv4DnsName", holds: "", map: false }, Field { member: "PublicIpv6DnsName", written: "publicIpv6DnsName", read: "PublicIpv6DnsName", holds: "", map: false }, Field { member: "PublicDualStackDnsName", written: "publicDualStackDnsName", read: "PublicDualStackDnsName", holds: "", map: false }]),
 ("RebootInstancesInput", &[Field { member: "InstanceIds", written: "InstanceId", read: "InstanceId", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }]),
 ("ReferencedSecurityGroup", &[Field { member: "GroupId", written: "groupId", read: "GroupId", holds: "", map: false }, Field { member: "PeeringStatus", written: "peeringStatus", read: "PeeringStatus", holds: "", map: false }, Field { member: "UserId", written: "userId", read: "UserId", holds: "", map: false }, Field { member: "VpcId", written: "vpcId", read: "VpcId", holds: "", map: false }, Field { member: "VpcPeeringConnectionId", written: "vpcPeeringConnectionId", read: "VpcPeeringConnectionId", holds: "", map: false }]),
 ("Region", &[Field { member: "OptInStatus", written: "optInStatus", read: "OptInStatus", holds: "", map: false }, Field { member: "Geography", written: "geographySet", read: "GeographySet", holds: "RegionGeography", map: false }, Field { member: "RegionName", written: "regionName", read: "RegionName", holds: "", map: false }, Field { member: "Endpoint", written: "regionEndpoint", read: "RegionEndpoint", holds: "", map: false }]),
@@ -8282,6 +8963,10 @@ use crate::member_names::Field;
 ("RevokeSecurityGroupIngressInput", &[Field { member: "CidrIp", written: "CidrIp", read: "CidrIp", holds: "", map: false }, Field { member: "FromPort", written: "FromPort", read: "FromPort", holds: "", map: false }, Field { member: "GroupId", written: "GroupId", read: "GroupId", holds: "", map: false }, Field { member: "GroupName", written: "GroupName", read: "GroupName", holds: "", map: false }, Field { member: "IpPermissions", written: "IpPermissions", read: "IpPermissions", holds: "IpPermission", map: false }, Field { member: "IpProtocol", written: "IpProtocol", read: "IpProtocol", holds: "", map: false }, Field { member: "SourceSecurityGroupName", written: "SourceSecurityGroupName", read: "SourceSecurityGroupName", holds: "", map: false }, Field { member: "SourceSecurityGroupOwnerId", written: "SourceSecurityGroupOwnerId", read: "SourceSecurityGroupOwnerId", holds: "", map: false }, Field { member: "ToPort", written: "ToPort", read: "ToPort", holds: "", map: false }, Field { member: "SecurityGroupRuleIds", written: "SecurityGroupRuleId", read: "SecurityGroupRuleId", holds: "", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }]),
 ("RevokeSecurityGroupIngressOutput", &[Field { member: "Return", written: "return", read: "Return", holds: "", map: false }, Field { member: "UnknownIpPermissions", written: "unknownIpPermissionSet", read: "UnknownIpPermissionSet", holds: "IpPermission", map: false }, Field { member: "RevokedSecurityGroupRules", written: "revokedSecurityGroupRuleSet", read: "RevokedSecurityGroupRuleSet", holds: "RevokedSecurityGroupRule", map: false }]),
 ("RevokedSecurityGroupRule", &[Field { member: "SecurityGroupRuleId", written: "securityGroupRuleId", read: "SecurityGroupRuleId", holds: "", map: false }, Field { member: "GroupId", written: "groupId", read: "GroupId", holds: "", map: false }, Field { member: "IsEgress", written: "isEgress", read: "IsEgress", holds: "", map: false }, Field { member: "IpProtocol", written: "ipProtocol", read: "IpProtocol", holds: "", map: false }, Field { member: "FromPort", written: "fromPort", read: "FromPort", holds: "", map: false }, Field { member: "ToPort", written: "toPort", read: "ToPort", holds: "", map: false }, Field { member: "CidrIpv4", written: "cidrIpv4", read: "CidrIpv4", holds: "", map: false }, Field { member: "CidrIpv6", written: "cidrIpv6", read: "CidrIpv6", holds: "", map: false }, Field { member: "PrefixListId", written: "prefixListId", read: "PrefixListId", holds: "", map: false }, Field { member: "ReferencedGroupId", written: "referencedGroupId", read: "ReferencedGroupId", holds: "", map: false }, Field { member: "Description", written: "description", read: "Description", holds: "", map: false }]),
+("Route", &[Field { member: "DestinationCidrBlock", written: "destinationCidrBlock", read: "DestinationCidrBlock", holds: "", map: false }, Field { member: "DestinationIpv6CidrBlock", written: "destinationIpv6CidrBlock", read: "DestinationIpv6CidrBlock", holds: "", map: false }, Field { member: "DestinationPrefixListId", written: "destinationPrefixListId", read: "DestinationPrefixListId", holds: "", map: false }, Field { member: "EgressOnlyInternetGatewayId", written: "egressOnlyInternetGatewayId", read: "EgressOnlyInternetGatewayId", holds: "", map: false }, Field { member: "GatewayId", written: "gatewayId", read: "GatewayId", holds: "", map: false }, Field { member: "InstanceId", written: "instanceId", read: "InstanceId", holds: "", map: false }, Field { member: "InstanceOwnerId", written: "instanceOwnerId", read: "InstanceOwnerId", holds: "", map: false }, Field { member: "NatGatewayId", written: "natGatewayId", read: "NatGatewayId", holds: "", map: false }, Field { member: "TransitGatewayId", written: "transitGatewayId", read: "TransitGatewayId", holds: "", map: false }, Field { member: "LocalGatewayId", written: "localGatewayId", read: "LocalGatewayId", holds: "", map: false }, Field { member: "CarrierGatewayId", written: "carrierGatewayId", read: "CarrierGatewayId", holds: "", map: false }, Field { member: "NetworkInterfaceId", written: "networkInterfaceId", read: "NetworkInterfaceId", holds: "", map: false }, Field { member: "Origin", written: "origin", read: "Origin", holds: "", map: false }, Field { member: "State", written: "state", read: "State", holds: "", map: false }, Field { member: "VpcPeeringConnectionId", written: "vpcPeeringConnectionId", read: "VpcPeeringConnectionId", holds: "", map: false }, Field { member: "CoreNetworkArn", written: "coreNetworkArn", read: "CoreNetworkArn", holds: "", map: false }, Field { member: "OdbNetworkArn", written: "odbNetworkArn", read: "OdbNetworkArn", holds: "", map: false }, Field { member: "IpAddress", written: "ipAddress", read: "IpAddress", holds: "", map: false }]),
+("RouteTable", &[Field { member: "Associations", written: "associationSet", read: "AssociationSet", holds: "RouteTableAssociation", map: false }, Field { member: "PropagatingVgws", written: "propagatingVgwSet", read: "PropagatingVgwSet", holds: "PropagatingVgw", map: false }, Field { member: "RouteTableId", written: "routeTableId", read: "RouteTableId", holds: "", map: false }, Field { member: "Routes", written: "routeSet", read: "RouteSet", holds: "Route", map: false }, Field { member: "Tags", written: "tagSet", read: "TagSet", holds: "Tag", map: false }, Field { member: "VpcId", written: "vpcId", read: "VpcId", holds: "", map: false }, Field { member: "OwnerId", written: "ownerId", read: "OwnerId", holds: "", map: false }]),
+("RouteTableAssociation", &[Field { member: "Main", written: "main", read: "Main", holds: "", map: false }, Field { member: "RouteTableAssociationId", written: "routeTableAssociationId", read: "RouteTableAssociationId", holds: "", map: false }, Field { member: "RouteTableId", written: "routeTableId", read: "RouteTableId", holds: "", map: false }, Field { member: "SubnetId", written: "subnetId", read: "SubnetId", holds: "", map: false }, Field { member: "GatewayId", written: "gatewayId", read: "GatewayId", holds: "", map: false }, Field { member: "PublicIpv4Pool", written: "publicIpv4Pool", read: "PublicIpv4Pool", holds: "", map: false }, Field { member: "AssociationState", written: "associationState", read: "AssociationState", holds: "RouteTableAssociationState", map: false }]),
+("RouteTableAssociationState", &[Field { member: "State", written: "state", read: "State", holds: "", map: false }, Field { member: "StatusMessage", written: "statusMessage", read: "StatusMessage", holds: "", map: false }]),
 ("RunInstancesInput", &[Field { member: "BlockDeviceMappings", written: "BlockDeviceMapping", read: "BlockDeviceMapping", holds: "BlockDeviceMapping", map: false }, Field { member: "ImageId", written: "ImageId", read: "ImageId", holds: "", map: false }, Field { member: "InstanceType", written: "InstanceType", read: "InstanceType", holds: "", map: false }, Field { member: "Ipv6AddressCount", written: "Ipv6AddressCount", read: "Ipv6AddressCount", holds: "", map: false }, Field { member: "Ipv6Addresses", written: "Ipv6Address", read: "Ipv6Address", holds: "InstanceIpv6Address", map: false }, Field { member: "KernelId", written: "KernelId", read: "KernelId", holds: "", map: false }, Field { member: "KeyName", written: "KeyName", read: "KeyName", holds: "", map: false }, Field { member: "MaxCount", written: "MaxCount", read: "MaxCount", holds: "", map: false }, Field { member: "MinCount", written: "MinCount", read: "MinCount", holds: "", map: false }, Field { member: "Monitoring", written: "Monitoring", read: "Monitoring", holds: "RunInstancesMonitoringEnabled", map: false }, Field { member: "Placement", written: "Placement", read: "Placement", holds: "Placement", map: false }, Field { member: "RamdiskId", written: "RamdiskId", read: "RamdiskId", holds: "", map: false }, Field { member: "SecurityGroupIds", written: "SecurityGroupId", read: "SecurityGroupId", holds: "", map: false }, Field { member: "SecurityGroups", written: "SecurityGroup", read: "SecurityGroup", holds: "", map: false }, Field { member: "SubnetId", written: "SubnetId", read: "SubnetId", holds: "", map: false }, Field { member: "UserData", written: "UserData", read: "UserData", holds: "", map: false }, Field { member: "ElasticGpuSpecification", written: "ElasticGpuSpecification", read: "ElasticGpuSpecification", holds: "ElasticGpuSpecification", map: false }, Field { member: "ElasticInferenceAccelerators", written: "ElasticInferenceAccelerator", read: "ElasticInferenceAccelerator", holds: "ElasticInferenceAccelerator", map: false }, Field { member: "TagSpecifications", written: "TagSpecification", read: "TagSpecification", holds: "TagSpecification", map: false }, Field { member: "LaunchTemplate", written: "LaunchTemplate", read: "LaunchTemplate", holds: "LaunchTemplateSpecification", map: false }, Field { member: "InstanceMarketOptions", written: "InstanceMarketOptions", read: "InstanceMarketOptions", holds: "InstanceMarketOptionsRequest", map: false }, Field { member: "CreditSpecification", written: "CreditSpecification", read: "CreditSpecification", holds: "CreditSpecificationRequest", map: false }, Field { member: "CpuOptions", written: "CpuOptions", read: "CpuOptions", holds: "CpuOptionsRequest", map: false }, Field { member: "CapacityReservationSpecification", written: "CapacityReservationSpecification", read: "CapacityReservationSpecification", holds: "CapacityReservationSpecification", map: false }, Field { member: "HibernationOptions", written: "HibernationOptions", read: "HibernationOptions", holds: "HibernationOptionsRequest", map: false }, Field { member: "LicenseSpecifications", written: "LicenseSpecification", read: "LicenseSpecification", holds: "LicenseConfigurationRequest", map: false }, Field { member: "MetadataOptions", written: "MetadataOptions", read: "MetadataOptions", holds: "InstanceMetadataOptionsRequest", map: false }, Field { member: "EnclaveOptions", written: "EnclaveOptions", read: "EnclaveOptions", holds: "EnclaveOptionsRequest", map: false }, Field { member: "PrivateDnsNameOptions", written: "PrivateDnsNameOptions", read: "PrivateDnsNameOptions", holds: "PrivateDnsNameOptionsRequest", map: false }, Field { member: "MaintenanceOptions", written: "MaintenanceOptions", read: "MaintenanceOptions", holds: "InstanceMaintenanceOptionsRequest", map: false }, Field { member: "DisableApiStop", written: "DisableApiStop", read: "DisableApiStop", holds: "", map: false }, Field { member: "EnablePrimaryIpv6", written: "EnablePrimaryIpv6", read: "EnablePrimaryIpv6", holds: "", map: false }, Field { member: "NetworkPerformanceOptions", written: "NetworkPerformanceOptions", read: "NetworkPerformanceOptions", holds: "InstanceNetworkPerformanceOptionsRequest", map: false }, Field { member: "Operator", written: "Operator", read: "Operator", holds: "OperatorRequest", map: false }, Field { member: "SecondaryInterfaces", written: "SecondaryInterface", read: "SecondaryInterface", holds: "InstanceSecondaryInterfaceSpecificationRequest", map: false }, Field { member: "DryRun", written: "dryRun", read: "DryRun", holds: "", map: false }, Field { member: "DisableApiTermination", written: "disableApiTermination", read: "DisableApiTermination", holds: "", map: false }, Field { member: "InstanceInitiatedShutdownBehavior", written: "instanceInitiatedShutdownBehavior", read: "InstanceInitiatedShutdownBehavior", holds: "", map: false }, Field { member: "PrivateIpAddress", written: "privateIpAddress", read: "PrivateIpAddress", holds: "", map: false }, Field { member: "ClientToken", written: "clientToken", read: "ClientToken", holds: "", map: false }, Field { member: "AdditionalInfo", written: "additionalInfo", read: "AdditionalInfo", holds: "", map: false }, Field { member: "NetworkInterfaces", written: "networkInterface", read: "NetworkInterface", holds: "InstanceNetworkInterfaceSpecification", map: false }, Field { member: "IamInstanceProfile", written: "iamInstanceProfile", read: "IamInstanceProfile", holds: "IamInstanceProfileSpecification", map: false }, Field { member: "EbsOptimized", written: "ebsOptimized", read: "EbsOptimized", holds: "", map: false }]),
 ("RunInstancesMonitoringEnabled", &[Field { member: "Enabled", written: "enabled", read: "Enabled", holds: "", map: false }]),
 ("RunInstancesOutput", &[Field { member: "ReservationId", written: "reservationId", read: "ReservationId", holds: "", map: false }, Field { member: "OwnerId", written: "ownerId", read: "OwnerId", holds: "", map: false }, Field { member: "RequesterId", written: "requesterId", read: "RequesterId", holds: "", map: false }, Field { member: "Groups", written: "groupSet", read: "GroupSet", holds: "GroupIdentifier", map: false }, Field { member: "Instances", written: "instancesSet", read: "InstancesSet", holds: "Instance", map: false }]),
@@ -8355,6 +9040,14 @@ pub struct ItemsBlockDeviceMapping;
 
 impl Spelling for ItemsBlockDeviceMapping {
     const NAME: &'static str = "ballast-xml-items:BlockDeviceMapping";
+}
+
+/// List items written as `<DhcpOptionsId>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemsDhcpOptionsId;
+
+impl Spelling for ItemsDhcpOptionsId {
+    const NAME: &'static str = "ballast-xml-items:DhcpOptionsId";
 }
 
 /// List items written as `<ElasticGpuSpecification>`.

@@ -1,7 +1,8 @@
-//! Elastic IPs and public addresses through aws-sdk-rust: every address
-//! operation and its errors, instances' automatic public addresses (given
-//! while up, released on stop, replaced by an Elastic IP), the metadata
-//! service's `public-ipv4`, durability, and, with sandboxes, an Elastic IP
+//! Elastic IPs, public addresses and the network interfaces that carry
+//! them through aws-sdk-rust: every address operation and its errors,
+//! instances' automatic public addresses (given while up, released on
+//! stop, replaced by an Elastic IP), DescribeNetworkInterfaces, the
+//! metadata service's `public-ipv4`, durability, and, with sandboxes, an Elastic IP
 //! that moves between instances as seen with HTTP from the host.
 
 use std::time::{Duration, Instant};
@@ -250,6 +251,120 @@ async fn elastic_ips_are_allocated_associated_moved_and_released() {
         .await
         .expect_err("released twice");
     assert_eq!(error_code(&again), "InvalidAllocationID.NotFound");
+}
+
+/// Each instance's primary interface is listed on its own: found by id,
+/// by the instance and by its public address, carrying the Elastic IP
+/// associated through it, with the MAC and attachment DescribeInstances
+/// shows; it goes when its instance is terminated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_network_interfaces_are_described() {
+    let ballast = Ballast::start_with(&["--time-scale", "0.02"]);
+    let ec2 = ballast.ec2();
+    let (instance, private) = running_instance(&ec2).await;
+    let shown = ec2
+        .describe_instances()
+        .instance_ids(&instance)
+        .send()
+        .await
+        .expect("DescribeInstances");
+    let primary = shown.reservations()[0].instances()[0].network_interfaces()[0].clone();
+    let eni = primary.network_interface_id().expect("an id").to_owned();
+
+    let by_instance = ec2
+        .describe_network_interfaces()
+        .filters(filter("attachment.instance-id", &[&instance]))
+        .send()
+        .await
+        .expect("DescribeNetworkInterfaces");
+    let [interface] = by_instance.network_interfaces() else {
+        panic!("one interface: {by_instance:?}");
+    };
+    assert_eq!(interface.network_interface_id(), Some(eni.as_str()));
+    assert_eq!(interface.private_ip_address(), Some(private.as_str()));
+    assert_eq!(interface.mac_address(), primary.mac_address());
+    assert_eq!(interface.status().map(|s| s.as_str()), Some("in-use"));
+    let attachment = interface.attachment().expect("attached");
+    assert_eq!(attachment.instance_id(), Some(instance.as_str()));
+    assert_eq!(
+        attachment.attachment_id(),
+        primary.attachment().and_then(|a| a.attachment_id())
+    );
+    assert_eq!(attachment.device_index(), Some(0));
+
+    // An Elastic IP associated through the interface shows on it.
+    let allocated = ec2
+        .allocate_address()
+        .domain(DomainType::Vpc)
+        .send()
+        .await
+        .expect("AllocateAddress");
+    let allocation = allocated.allocation_id().unwrap().to_owned();
+    let public = allocated.public_ip().unwrap().to_owned();
+    let associated = ec2
+        .associate_address()
+        .allocation_id(&allocation)
+        .network_interface_id(&eni)
+        .send()
+        .await
+        .expect("AssociateAddress by interface");
+    let by_public = ec2
+        .describe_network_interfaces()
+        .filters(filter("association.public-ip", &[&public]))
+        .send()
+        .await
+        .expect("by public address");
+    let [interface] = by_public.network_interfaces() else {
+        panic!("one interface: {by_public:?}");
+    };
+    let association = interface.association().expect("an association");
+    assert_eq!(association.allocation_id(), Some(allocation.as_str()));
+    assert_eq!(association.association_id(), associated.association_id());
+    assert_eq!(association.ip_owner_id(), interface.owner_id());
+
+    // Tags go on the interface itself.
+    ec2.create_tags()
+        .resources(&eni)
+        .tags(Tag::builder().key("role").value("web").build())
+        .send()
+        .await
+        .expect("CreateTags on the interface");
+    let by_tag = ec2
+        .describe_network_interfaces()
+        .filters(filter("tag:role", &["web"]))
+        .send()
+        .await
+        .expect("by tag");
+    assert_eq!(by_tag.network_interfaces().len(), 1);
+
+    let err = ec2
+        .describe_network_interfaces()
+        .network_interface_ids("eni-0123456789abcdef0")
+        .send()
+        .await
+        .expect_err("no such interface");
+    assert_eq!(error_code(&err), "InvalidNetworkInterfaceID.NotFound");
+    let err = ec2
+        .describe_network_interfaces()
+        .network_interface_ids("nic-1")
+        .send()
+        .await
+        .expect_err("not an interface id");
+    assert_eq!(error_code(&err), "InvalidNetworkInterfaceID.Malformed");
+
+    ec2.terminate_instances()
+        .instance_ids(&instance)
+        .send()
+        .await
+        .expect("TerminateInstances");
+    wait_state(&ec2, &instance, InstanceStateName::Terminated).await;
+    let err = ec2
+        .describe_network_interfaces()
+        .network_interface_ids(&eni)
+        .send()
+        .await
+        .expect_err("gone with its instance");
+    assert_eq!(error_code(&err), "InvalidNetworkInterfaceID.NotFound");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -508,6 +508,21 @@ async fn metadata_answers_each_instance_about_itself() {
     )
     .await;
     assert_eq!(zone, "us-east-1");
+    // The MAC the instance reads is the one EC2 describes for it.
+    let (_, mac) = get(
+        imds(&a_address),
+        "/latest/meta-data/mac",
+        Some(token.clone()),
+    )
+    .await;
+    let described = ec2
+        .describe_instances()
+        .instance_ids(&a)
+        .send()
+        .await
+        .unwrap();
+    let interface = &described.reservations()[0].instances()[0].network_interfaces()[0];
+    assert_eq!(Some(mac.as_str()), interface.mac_address());
     let (_, document) = get(
         imds(&a_address),
         "/latest/dynamic/instance-identity/document",

@@ -1,5 +1,6 @@
 //! EC2's network and catalogue through aws-sdk-ec2: regions, zones, the
-//! default VPC and subnets, security groups and their rules, images, key
+//! default VPC with its subnets, gateway, route table, network ACL and
+//! DHCP options, security groups and their rules, images, key
 //! pairs and tags, with their errors, filters and paging.
 
 use std::time::Duration;
@@ -209,6 +210,180 @@ async fn default_vpc_and_subnets() {
         .unwrap();
     assert_eq!(pages.len(), 1);
     assert!(pages[0].next_token().is_none());
+}
+
+/// What every default VPC comes with: an attached internet gateway, a
+/// main route table sending the world through it, a network ACL that
+/// allows everything on every default subnet, and the region's DHCP
+/// options; each found by id, filter and tag, and an unknown id refused.
+#[tokio::test]
+async fn the_default_vpc_has_a_gateway_routes_an_acl_and_dhcp_options() {
+    let ballast = Ballast::start();
+    let ec2 = ballast.ec2();
+
+    let gateways = ec2
+        .describe_internet_gateways()
+        .filters(filter("attachment.vpc-id", &[VPC]))
+        .send()
+        .await
+        .expect("DescribeInternetGateways");
+    let [gateway] = gateways.internet_gateways() else {
+        panic!("one gateway: {gateways:?}");
+    };
+    let gateway_id = gateway.internet_gateway_id().expect("an id").to_owned();
+    let attachment = &gateway.attachments()[0];
+    assert_eq!(attachment.vpc_id(), Some(VPC));
+    assert_eq!(attachment.state().map(|s| s.as_str()), Some("available"));
+    let err = ec2
+        .describe_internet_gateways()
+        .internet_gateway_ids("igw-0123456789abcdef0")
+        .send()
+        .await
+        .expect_err("no such gateway");
+    assert_eq!(error_code(&err), "InvalidInternetGatewayID.NotFound");
+
+    let tables = ec2
+        .describe_route_tables()
+        .filters(filter("vpc-id", &[VPC]))
+        .filters(filter("association.main", &["true"]))
+        .send()
+        .await
+        .expect("DescribeRouteTables");
+    let [table] = tables.route_tables() else {
+        panic!("one main table: {tables:?}");
+    };
+    let routes: Vec<_> = table
+        .routes()
+        .iter()
+        .map(|r| (r.destination_cidr_block(), r.gateway_id()))
+        .collect();
+    assert_eq!(
+        routes,
+        [
+            (Some("172.31.0.0/16"), Some("local")),
+            (Some("0.0.0.0/0"), Some(gateway_id.as_str())),
+        ]
+    );
+    assert_eq!(table.associations()[0].main(), Some(true));
+    let none = ec2
+        .describe_route_tables()
+        .filters(filter("association.subnet-id", &["*"]))
+        .send()
+        .await
+        .expect("filtered");
+    assert!(
+        none.route_tables().is_empty(),
+        "default subnets use the main table"
+    );
+    let err = ec2
+        .describe_route_tables()
+        .route_table_ids("rtb-0123456789abcdef0")
+        .send()
+        .await
+        .expect_err("no such table");
+    assert_eq!(error_code(&err), "InvalidRouteTableID.NotFound");
+
+    let acls = ec2
+        .describe_network_acls()
+        .filters(filter("default", &["true"]))
+        .send()
+        .await
+        .expect("DescribeNetworkAcls");
+    let [acl] = acls.network_acls() else {
+        panic!("one ACL: {acls:?}");
+    };
+    assert_eq!(acl.associations().len(), 3);
+    let rules: Vec<_> = acl
+        .entries()
+        .iter()
+        .map(|e| {
+            (
+                e.egress(),
+                e.rule_number(),
+                e.rule_action().map(|a| a.as_str()),
+            )
+        })
+        .collect();
+    assert!(rules.contains(&(Some(false), Some(100), Some("allow"))));
+    assert!(rules.contains(&(Some(true), Some(32767), Some("deny"))));
+    let err = ec2
+        .describe_network_acls()
+        .network_acl_ids("acl-0123456789abcdef0")
+        .send()
+        .await
+        .expect_err("no such ACL");
+    assert_eq!(error_code(&err), "InvalidNetworkAclID.NotFound");
+
+    let options = ec2
+        .describe_dhcp_options()
+        .send()
+        .await
+        .expect("DescribeDhcpOptions");
+    let [set] = options.dhcp_options() else {
+        panic!("one set: {options:?}");
+    };
+    let domain = set
+        .dhcp_configurations()
+        .iter()
+        .find(|c| c.key() == Some("domain-name"))
+        .expect("a domain name");
+    assert_eq!(domain.values()[0].value(), Some("ec2.internal"));
+    let err = ec2
+        .describe_dhcp_options()
+        .dhcp_options_ids("dopt-0123456789abcdef0")
+        .send()
+        .await
+        .expect_err("no such set");
+    assert_eq!(error_code(&err), "InvalidDhcpOptionID.NotFound");
+
+    // Each is taggable, and found by its tags.
+    let ids = [
+        gateway_id.clone(),
+        table.route_table_id().expect("an id").to_owned(),
+        acl.network_acl_id().expect("an id").to_owned(),
+        set.dhcp_options_id().expect("an id").to_owned(),
+    ];
+    ec2.create_tags()
+        .set_resources(Some(ids.to_vec()))
+        .tags(tag("Name", "default"))
+        .send()
+        .await
+        .expect("CreateTags");
+    let tagged = ec2
+        .describe_internet_gateways()
+        .filters(filter("tag:Name", &["default"]))
+        .send()
+        .await
+        .expect("by tag");
+    assert_eq!(tagged.internet_gateways().len(), 1);
+    let described = ec2
+        .describe_tags()
+        .filters(filter("key", &["Name"]))
+        .send()
+        .await
+        .expect("DescribeTags");
+    let mut types: Vec<_> = described
+        .tags()
+        .iter()
+        .filter_map(|t| t.resource_type().map(|r| r.as_str().to_owned()))
+        .collect();
+    types.sort();
+    assert_eq!(
+        types,
+        [
+            "dhcp-options",
+            "internet-gateway",
+            "network-acl",
+            "route-table"
+        ]
+    );
+    let err = ec2
+        .describe_route_tables()
+        .filters(filter("route.bogus", &["x"]))
+        .send()
+        .await
+        .expect_err("an unknown filter");
+    assert_eq!(error_code(&err), "InvalidParameterValue");
 }
 
 #[tokio::test]

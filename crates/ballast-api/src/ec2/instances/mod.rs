@@ -98,20 +98,18 @@ pub(super) fn zone_id(state: &ApiState, zone: &str) -> String {
     ballast_core::network::zone_id_of(&state.scope.region, zone).unwrap_or_default()
 }
 
-/// An instance as Describe and RunInstances show it.
 /// The instance's one network interface, as EC2 lists every VPC
 /// instance's primary interface (`eni-` and the instance id's digits,
 /// which Elastic IPs name too). Its public address, when it has one, is
 /// added where that is known.
 fn primary_interface(state: &ApiState, instance: &Instance) -> wire::InstanceNetworkInterface {
-    let digits = instance.id.trim_start_matches("i-");
     let private_dns_name = instance.private_dns_name(&state.scope.region);
     let private_ip = instance.private_ip.to_string();
     wire::InstanceNetworkInterface {
-        network_interface_id: Some(ec2::address::interface_id(&instance.id)),
+        network_interface_id: Some(ec2::interface::interface_id(&instance.id)),
         attachment: Some(wire::InstanceNetworkInterfaceAttachment {
             attach_time: Some(Timestamp::from_millis(instance.launch_millis)),
-            attachment_id: Some(format!("eni-attach-{digits}")),
+            attachment_id: Some(ec2::interface::attachment_id(&instance.id)),
             delete_on_termination: Some(true),
             device_index: Some(0),
             network_card_index: Some(0),
@@ -120,7 +118,7 @@ fn primary_interface(state: &ApiState, instance: &Instance) -> wire::InstanceNet
         }),
         description: Some(String::new()),
         groups: Some(group_identifiers(&instance.security_groups)),
-        mac_address: Some(mac_address(digits)),
+        mac_address: Some(instance.mac()),
         owner_id: Some(state.scope.account.clone()),
         private_dns_name: Some(private_dns_name.clone()),
         private_ip_address: Some(private_ip.clone()),
@@ -150,18 +148,7 @@ fn group_identifiers(groups: &[GroupRef]) -> Vec<wire::GroupIdentifier> {
         .collect()
 }
 
-/// A locally administered MAC address (`02:…`) from the instance id's
-/// last hex digits, stable for the instance.
-fn mac_address(digits: &str) -> String {
-    let tail: Vec<char> = digits.chars().rev().take(10).collect();
-    let mut octets = vec!["02".to_owned()];
-    for pair in tail.chunks(2).rev() {
-        let pair: String = pair.iter().rev().collect();
-        octets.push(format!("{pair:0>2}"));
-    }
-    octets.join(":")
-}
-
+/// An instance as Describe and RunInstances show it.
 fn view(state: &ApiState, instance: &Instance, tags: Vec<(String, String)>) -> wire::Instance {
     let image = ec2::images::find(&instance.image_id);
     wire::Instance {
