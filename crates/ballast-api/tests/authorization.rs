@@ -452,6 +452,66 @@ async fn a_resource_scoped_deny_applies_in_ssm_and_dynamodb() {
     scan.assert_code("AccessDeniedException");
 }
 
+/// The calls on one OpsItem are decided on its ARN, and record who made
+/// the item and who changed it last.
+#[tokio::test]
+async fn ops_item_calls_are_decided_on_the_item() {
+    let api = Api::new();
+    let create = |title: &str| {
+        Call::json(
+            "ssm",
+            "CreateOpsItem",
+            serde_json::json!({"Title": title, "Source": "app", "Description": "d"}),
+        )
+    };
+    let open = api.root(create("open")).await.ok().json()["OpsItemId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let locked = api.root(create("locked")).await.ok().json()["OpsItemId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let oncall = api
+        .session(
+            "oncall",
+            &policy(&format!(
+                "{},{}",
+                allow("ssm:*OpsItem*", "*"),
+                deny(
+                    "ssm:UpdateOpsItem",
+                    &format!("arn:aws:ssm:us-east-1:000000000000:opsitem/{locked}")
+                )
+            )),
+        )
+        .await;
+    let resolve = |id: &str| {
+        Call::json(
+            "ssm",
+            "UpdateOpsItem",
+            serde_json::json!({"OpsItemId": id, "Status": "Resolved"}),
+        )
+    };
+    api.call(&oncall, resolve(&open)).await.ok();
+    api.call(&oncall, resolve(&locked))
+        .await
+        .assert_code("AccessDeniedException");
+    let get = |id: &str| Call::json("ssm", "GetOpsItem", serde_json::json!({"OpsItemId": id}));
+    let shown = api.call(&oncall, get(&open)).await.ok().json();
+    assert_eq!(shown["OpsItem"]["Status"], "Resolved");
+    assert_eq!(
+        shown["OpsItem"]["CreatedBy"],
+        "arn:aws:iam::000000000000:root"
+    );
+    let modified_by = shown["OpsItem"]["LastModifiedBy"].as_str().unwrap();
+    assert!(
+        modified_by.contains("assumed-role/oncall/"),
+        "{modified_by}"
+    );
+    let untouched = api.call(&oncall, get(&locked)).await.ok().json();
+    assert_eq!(untouched["OpsItem"]["Status"], "Open");
+}
+
 async fn instance_profile(api: &Api, name: &str) -> String {
     let role = api
         .role(name, "ec2.amazonaws.com")

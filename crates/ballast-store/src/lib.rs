@@ -32,6 +32,7 @@ mod memo;
 pub mod migrations;
 mod ssm;
 mod ssm_documents;
+mod ssm_ops_items;
 mod sts;
 mod tags;
 mod volumes;

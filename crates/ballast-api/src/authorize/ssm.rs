@@ -7,7 +7,10 @@
 //! calls. Maintenance window calls that name a window are decided on its
 //! ARN (`arn:aws:ssm:REGION:ACCOUNT:maintenancewindow/mw-…`), with the
 //! task's service role passed (`iam:PassRole`) by the task calls; the
-//! others (creating one, listing, schedules, executions) on `*`.
+//! others (creating one, listing, schedules, executions) on `*`. The
+//! calls on one OpsItem are decided on its ARN
+//! (`arn:aws:ssm:REGION:ACCOUNT:opsitem/oi-…`); CreateOpsItem and
+//! DescribeOpsItems on `*`.
 
 use ballast_core::ssm::parameter::Selector;
 use ballast_core::tags::Tag;
@@ -15,7 +18,7 @@ use ballast_model::ssm::ResourceTypeForTagging;
 use serde::Deserialize;
 
 use super::{Access, Names, Resource, Unnamed, pairs};
-use crate::ssm::{document_arn, parameter_arn, window_arn};
+use crate::ssm::{document_arn, ops_item_arn, parameter_arn, window_arn};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
@@ -32,6 +35,7 @@ struct Params {
     automation_execution_id: Option<String>,
     window_id: Option<String>,
     service_role_arn: Option<String>,
+    ops_item_id: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -61,6 +65,7 @@ const ON_ANY_RESOURCE: &[&str] = &[
     "DescribeMaintenanceWindowExecutionTasks",
     "DescribeMaintenanceWindowExecutionTaskInvocations",
     "CancelMaintenanceWindowExecution",
+    "DescribeOpsItems",
 ];
 
 /// The Automation calls on one execution, authorized on it
@@ -140,7 +145,7 @@ pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
         );
         return Ok(Access::on(vec![Resource::untagged(arn)]));
     }
-    if operation == "CreateMaintenanceWindow" {
+    if operation == "CreateMaintenanceWindow" || operation == "CreateOpsItem" {
         return Ok(Access::default().with_request_tags(request_tags));
     }
     if WINDOW_OPERATIONS.contains(&operation) {
@@ -155,6 +160,17 @@ pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
         let mut access = Access::on(resources);
         access.passed_roles = params.service_role_arn.into_iter().collect();
         return Ok(access);
+    }
+    if matches!(operation, "GetOpsItem" | "UpdateOpsItem" | "DeleteOpsItem") {
+        let resources = params
+            .ops_item_id
+            .iter()
+            .map(|id| {
+                let arn = ops_item_arn(names.state, id);
+                Resource::tagged(names.tx, arn.clone(), &arn)
+            })
+            .collect::<Result<_, _>>()?;
+        return Ok(Access::on(resources));
     }
     if DOCUMENT_OPERATIONS.contains(&operation) {
         let resources = params
@@ -224,6 +240,7 @@ fn tagging(
         ResourceTypeForTagging::Document => document_arn(names.state, id),
         ResourceTypeForTagging::Parameter => parameter_arn(names.state, &Selector::parse(id).name),
         ResourceTypeForTagging::MaintenanceWindow => window_arn(names.state, id),
+        ResourceTypeForTagging::OpsItem => ops_item_arn(names.state, id),
         _ => return Ok(Access::default().with_request_tags(request_tags)),
     };
     let resource = Resource::tagged(names.tx, arn.clone(), &arn)?;

@@ -1,6 +1,6 @@
 //! AWS Systems Manager (awsJson 1.1): Parameter Store, documents and the
 //! tags of both, Run Command and the instances its agents manage,
-//! Automation executions and maintenance windows.
+//! Automation executions, maintenance windows and OpsCenter's OpsItems.
 
 mod automation;
 mod command_steps;
@@ -8,11 +8,13 @@ pub(crate) mod commands;
 mod documents;
 mod instance_information;
 mod maintenance_windows;
+mod ops_items;
 mod parameters;
 mod resource_tags;
 
 pub(crate) use documents::document_arn;
 pub(crate) use maintenance_windows::window_arn;
+pub(crate) use ops_items::ops_item_arn;
 pub(crate) use parameters::parameter_arn;
 
 use ballast_core::ssm::automation::Error as AutomationRule;
@@ -128,6 +130,11 @@ routes! {
         CancelMaintenanceWindowExecution => {
             call(ctx, request, |i| maintenance_windows::cancel_execution(state, i))
         },
+        CreateOpsItem => call(ctx, request, |i| ops_items::create(state, ctx, i)),
+        GetOpsItem => call(ctx, request, |i| ops_items::get(state, i)),
+        UpdateOpsItem => call(ctx, request, |i| ops_items::update(state, ctx, i)),
+        DeleteOpsItem => call(ctx, request, |i| ops_items::delete(state, i)),
+        DescribeOpsItems => call(ctx, request, |i| ops_items::describe(state, i)),
     }
 }
 

@@ -1,7 +1,7 @@
 //! AddTagsToResource, ListTagsForResource, RemoveTagsFromResource for the
 //! resource types Ballast keeps: `Document` (the account's own, by name),
-//! `Parameter` (by name) and `MaintenanceWindow` (by id). Tags live in the store's `tags` table under
-//! the resource's ARN.
+//! `Parameter` (by name), `MaintenanceWindow` and `OpsItem` (by id). Tags
+//! live in the store's `tags` table under the resource's ARN.
 
 use ballast_core::ssm::document::{self, Error as Rule, MAX_TAGS};
 use ballast_core::ssm::parameter::key_of;
@@ -14,7 +14,7 @@ use ballast_model::ssm::{
 use ballast_store::Tx;
 
 use super::documents::{Error, document_arn};
-use super::{parameter_arn, window_arn};
+use super::{ops_item_arn, parameter_arn, window_arn};
 use crate::ApiState;
 
 /// The ARN the tags of `(kind, id)` are kept under; `InvalidResourceId`
@@ -40,6 +40,10 @@ fn resource_arn(
         },
         ResourceTypeForTagging::MaintenanceWindow => match tx.maintenance_window(id)? {
             Some(window) => Ok(window_arn(state, &window.id)),
+            None => Err(Rule::InvalidResourceId(id.to_owned()).into()),
+        },
+        ResourceTypeForTagging::OpsItem => match tx.ops_item(id)? {
+            Some(item) => Ok(ops_item_arn(state, &item.id)),
             None => Err(Rule::InvalidResourceId(id.to_owned()).into()),
         },
         other => Err(Rule::InvalidResourceType(other.as_str().to_owned()).into()),

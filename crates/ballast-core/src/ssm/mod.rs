@@ -4,7 +4,8 @@
 //! parameters against one) in [`document`]; the documents Amazon owns in
 //! [`amazon_documents`]; Run Command in [`command`], and the instances its
 //! agents manage in [`managed`]; maintenance windows (their targets,
-//! tasks, schedules and executions) in [`maintenance_window`].
+//! tasks, schedules and executions) in [`maintenance_window`]; OpsCenter's
+//! OpsItems in [`ops_item`].
 
 pub mod amazon_documents;
 pub mod automation;
@@ -12,6 +13,7 @@ pub mod command;
 pub mod document;
 pub mod maintenance_window;
 pub mod managed;
+pub mod ops_item;
 pub mod parameter;
 pub mod public;
 pub mod rate;

@@ -70,6 +70,11 @@ pub const OPERATIONS: &[&str] = &[
     "GetMaintenanceWindowExecutionTask",
     "GetMaintenanceWindowExecutionTaskInvocation",
     "CancelMaintenanceWindowExecution",
+    "CreateOpsItem",
+    "GetOpsItem",
+    "UpdateOpsItem",
+    "DeleteOpsItem",
+    "DescribeOpsItems",
 ];
 
 crate::structure! {
@@ -785,6 +790,75 @@ crate::structure! {
 }
 
 crate::structure! {
+    CreateOpsItemInput {
+        /// User-defined text that contains information about the OpsItem, in Markdown format.
+        description: String = "Description", "description";
+        /// The type of OpsItem to create.
+        ops_item_type?: String = "OpsItemType", "opsItemType";
+        /// Operational data is custom data that provides useful reference details about the OpsItem.
+        operational_data?: BTreeMap<String, OpsItemDataValue> = "OperationalData", "operationalData";
+        /// The Amazon Resource Name (ARN) of an SNS topic where notifications are sent when this OpsItem is edited or changed.
+        notifications?: Vec<OpsItemNotification> = "Notifications", "notifications";
+        /// The importance of this OpsItem in relation to other OpsItems in the system.
+        priority?: i32 = "Priority", "priority";
+        /// One or more OpsItems that share something in common with the current OpsItems.
+        related_ops_items?: Vec<RelatedOpsItem> = "RelatedOpsItems", "relatedOpsItems";
+        /// The origin of the OpsItem, such as Amazon EC2 or Systems Manager.
+        source: String = "Source", "source";
+        /// A short heading that describes the nature of the OpsItem and the impacted resource.
+        title: String = "Title", "title";
+        /// Optional metadata that you assign to a resource.
+        tags?: Vec<Tag> = "Tags", "tags";
+        /// Specify a category to assign to an OpsItem.
+        category?: String = "Category", "category";
+        /// Specify a severity to assign to an OpsItem.
+        severity?: String = "Severity", "severity";
+        /// The time a runbook workflow started.
+        actual_start_time?: Timestamp = "ActualStartTime", "actualStartTime";
+        /// The time a runbook workflow ended.
+        actual_end_time?: Timestamp = "ActualEndTime", "actualEndTime";
+        /// The time specified in a change request for a runbook workflow to start.
+        planned_start_time?: Timestamp = "PlannedStartTime", "plannedStartTime";
+        /// The time specified in a change request for a runbook workflow to end.
+        planned_end_time?: Timestamp = "PlannedEndTime", "plannedEndTime";
+        /// The target Amazon Web Services account where you want to create an OpsItem.
+        account_id?: String = "AccountId", "accountId";
+    }
+    input "CreateOpsItemRequest" |this, at, out| {
+        { let v = &this.description; rules::string(out, at, "description", v, false, Some(1), Some(2048), Some(&PATTERN_OPS_ITEM_DESCRIPTION)); }
+        if let Some(v) = &this.operational_data { rules::map_entries(out, at, "operationalData", v, false, "Map keys", &["Member must have length less than or equal to 128", "Member must have length greater than or equal to 1", "Member must satisfy regular expression pattern: ^(?!\\s*$).+"], v.keys().all(|k| rules::string_fits(k, Some(1), Some(128), Some(&PATTERN_OPS_ITEM_DATA_KEY)))); for (k0, e0) in v.iter() { let at0 = rules::entry(at, "operationalData", k0); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.notifications { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "notifications", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.priority { rules::integer(out, at, "priority", i64::from(*v), Some(1), Some(5)); }
+        if let Some(v) = &this.related_ops_items { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "relatedOpsItems", i); e0.check(&rules::path(&at0, "member"), out); } }
+        { let v = &this.source; rules::string(out, at, "source", v, false, Some(1), Some(128), Some(&PATTERN_OPS_ITEM_SOURCE)); }
+        { let v = &this.title; rules::string(out, at, "title", v, false, Some(1), Some(1024), Some(&PATTERN_OPS_ITEM_TITLE)); }
+        if let Some(v) = &this.tags { rules::length(out, at, "tags", v, v.len(), false, None, Some(1000)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "tags", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.category { rules::string(out, at, "category", v, false, Some(1), Some(64), Some(&PATTERN_OPS_ITEM_CATEGORY)); }
+        if let Some(v) = &this.severity { rules::string(out, at, "severity", v, false, Some(1), Some(64), Some(&PATTERN_OPS_ITEM_SEVERITY)); }
+        if let Some(v) = &this.account_id { rules::string(out, at, "accountId", v, false, None, None, Some(&PATTERN_OPS_ITEM_ACCOUNT_ID)); }
+    }
+    required REQUIRED_CREATE_OPS_ITEM_INPUT [
+        RequiredMember { name: "description", wire: "Description", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "operationalData", wire: "OperationalData", required: false, inner: Inner::Map(&Inner::Struct(&REQUIRED_OPS_ITEM_DATA_VALUE)) },
+        RequiredMember { name: "notifications", wire: "Notifications", required: false, inner: Inner::List(&REQUIRED_OPS_ITEM_NOTIFICATION) },
+        RequiredMember { name: "relatedOpsItems", wire: "RelatedOpsItems", required: false, inner: Inner::List(&REQUIRED_RELATED_OPS_ITEM) },
+        RequiredMember { name: "source", wire: "Source", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "title", wire: "Title", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "tags", wire: "Tags", required: false, inner: Inner::List(&REQUIRED_TAG) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    CreateOpsItemOutput {
+        /// The ID of the OpsItem.
+        ops_item_id?: String = "OpsItemId";
+        /// The OpsItem Amazon Resource Name (ARN).
+        ops_item_arn?: String = "OpsItemArn";
+    }
+}
+
+crate::structure! {
     DeleteDocumentInput {
         /// The name of the document.
         name: String = "Name", "name";
@@ -829,6 +903,24 @@ crate::structure! {
         /// The ID of the deleted maintenance window.
         window_id?: String = "WindowId";
     }
+}
+
+crate::structure! {
+    DeleteOpsItemInput {
+        /// The ID of the OpsItem that you want to delete.
+        ops_item_id: String = "OpsItemId", "opsItemId";
+    }
+    input "DeleteOpsItemRequest" |this, at, out| {
+        { let v = &this.ops_item_id; rules::string(out, at, "opsItemId", v, false, None, None, Some(&PATTERN_OPS_ITEM_ID)); }
+    }
+    required REQUIRED_DELETE_OPS_ITEM_INPUT [
+        RequiredMember { name: "opsItemId", wire: "OpsItemId", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DeleteOpsItemOutput {}
 }
 
 crate::structure! {
@@ -1346,6 +1438,35 @@ crate::structure! {
         window_identities?: Vec<MaintenanceWindowIdentity> = "WindowIdentities";
         /// The token to use when requesting the next set of items.
         next_token?: String = "NextToken";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeOpsItemsInput {
+        /// One or more filters to limit the response.
+        ops_item_filters?: Vec<OpsItemFilter> = "OpsItemFilters", "opsItemFilters";
+        /// The maximum number of items to return for this call.
+        max_results?: i32 = "MaxResults", "maxResults";
+        /// A token to start the list.
+        next_token?: String = "NextToken", "nextToken";
+    }
+    input "DescribeOpsItemsRequest" |this, at, out| {
+        if let Some(v) = &this.ops_item_filters { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "opsItemFilters", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.max_results { rules::integer(out, at, "maxResults", i64::from(*v), Some(1), Some(50)); }
+    }
+    required REQUIRED_DESCRIBE_OPS_ITEMS_INPUT [
+        RequiredMember { name: "opsItemFilters", wire: "OpsItemFilters", required: false, inner: Inner::List(&REQUIRED_OPS_ITEM_FILTER) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeOpsItemsOutput {
+        /// The token for the next set of items to return.
+        next_token?: String = "NextToken";
+        /// A list of OpsItems.
+        ops_item_summaries?: Vec<OpsItemSummary> = "OpsItemSummaries";
     }
 }
 
@@ -2068,6 +2189,30 @@ crate::structure! {
         cutoff_behavior?: MaintenanceWindowTaskCutoffBehavior = "CutoffBehavior";
         /// The details for the CloudWatch alarm you applied to your maintenance window task.
         alarm_configuration?: AlarmConfiguration = "AlarmConfiguration";
+    }
+}
+
+crate::structure! {
+    GetOpsItemInput {
+        /// The ID of the OpsItem that you want to get.
+        ops_item_id: String = "OpsItemId", "opsItemId";
+        /// The OpsItem Amazon Resource Name (ARN).
+        ops_item_arn?: String = "OpsItemArn", "opsItemArn";
+    }
+    input "GetOpsItemRequest" |this, at, out| {
+        { let v = &this.ops_item_id; rules::string(out, at, "opsItemId", v, false, None, None, Some(&PATTERN_OPS_ITEM_ID)); }
+        if let Some(v) = &this.ops_item_arn { rules::string(out, at, "opsItemArn", v, false, Some(20), Some(2048), Some(&PATTERN_OPS_ITEM_ARN)); }
+    }
+    required REQUIRED_GET_OPS_ITEM_INPUT [
+        RequiredMember { name: "opsItemId", wire: "OpsItemId", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    GetOpsItemOutput {
+        /// The OpsItem.
+        ops_item?: OpsItem = "OpsItem";
     }
 }
 
@@ -2931,6 +3076,229 @@ crate::model_enum! {
 }
 
 crate::structure! {
+    /// Operations engineers and IT professionals use Amazon Web Services Systems Manager OpsCenter to view, investigate, and remediate operational work items (OpsItems) impacting the performance and health o…
+    #[derive(Default)]
+    OpsItem {
+        /// The ARN of the Amazon Web Services account that created the OpsItem.
+        created_by?: String = "CreatedBy";
+        /// The type of OpsItem.
+        ops_item_type?: String = "OpsItemType";
+        /// The date and time the OpsItem was created.
+        created_time?: Timestamp = "CreatedTime";
+        /// The OpsItem description.
+        description?: String = "Description";
+        /// The ARN of the Amazon Web Services account that last updated the OpsItem.
+        last_modified_by?: String = "LastModifiedBy";
+        /// The date and time the OpsItem was last updated.
+        last_modified_time?: Timestamp = "LastModifiedTime";
+        /// The Amazon Resource Name (ARN) of an Amazon Simple Notification Service (Amazon SNS) topic where notifications are sent when this OpsItem is edited or changed.
+        notifications?: Vec<OpsItemNotification> = "Notifications";
+        /// The importance of this OpsItem in relation to other OpsItems in the system.
+        priority?: i32 = "Priority";
+        /// One or more OpsItems that share something in common with the current OpsItem.
+        related_ops_items?: Vec<RelatedOpsItem> = "RelatedOpsItems";
+        /// The OpsItem status.
+        status?: OpsItemStatus = "Status";
+        /// The ID of the OpsItem.
+        ops_item_id?: String = "OpsItemId";
+        /// The version of this OpsItem.
+        version?: String = "Version";
+        /// A short heading that describes the nature of the OpsItem and the impacted resource.
+        title?: String = "Title";
+        /// The origin of the OpsItem, such as Amazon EC2 or Systems Manager.
+        source?: String = "Source";
+        /// Operational data is custom data that provides useful reference details about the OpsItem.
+        operational_data?: BTreeMap<String, OpsItemDataValue> = "OperationalData";
+        /// An OpsItem category.
+        category?: String = "Category";
+        /// The severity of the OpsItem.
+        severity?: String = "Severity";
+        /// The time a runbook workflow started.
+        actual_start_time?: Timestamp = "ActualStartTime";
+        /// The time a runbook workflow ended.
+        actual_end_time?: Timestamp = "ActualEndTime";
+        /// The time specified in a change request for a runbook workflow to start.
+        planned_start_time?: Timestamp = "PlannedStartTime";
+        /// The time specified in a change request for a runbook workflow to end.
+        planned_end_time?: Timestamp = "PlannedEndTime";
+        /// The OpsItem Amazon Resource Name (ARN).
+        ops_item_arn?: String = "OpsItemArn";
+    }
+}
+
+crate::model_enum! {
+    OpsItemDataType {
+        SearchableString = "SearchableString",
+        String = "String",
+    }
+}
+
+crate::structure! {
+    /// An object that defines the value of the key and its type in the OperationalData map.
+    #[derive(Default)]
+    OpsItemDataValue {
+        /// The value of the OperationalData key.
+        value?: String = "Value", "value";
+        /// The type of key-value pair.
+        r#type?: OpsItemDataType = "Type", "type";
+    }
+    input "OpsItemDataValue" |this, at, out| {
+        if let Some(v) = &this.value { rules::string(out, at, "value", v, false, None, None, Some(&PATTERN_OPS_ITEM_DATA_VALUE_STRING)); }
+        if let Some(v) = &this.r#type { rules::one_of(out, at, "type", v, false); }
+    }
+    required REQUIRED_OPS_ITEM_DATA_VALUE []
+}
+
+crate::structure! {
+    /// Describes an OpsItem filter.
+    OpsItemFilter {
+        /// The name of the filter.
+        key: OpsItemFilterKey = "Key", "key";
+        /// The filter value.
+        values: Vec<String> = "Values", "values";
+        /// The operator used by the filter call.
+        operator: OpsItemFilterOperator = "Operator", "operator";
+    }
+    input "OpsItemFilter" |this, at, out| {
+        { let v = &this.key; rules::one_of(out, at, "key", v, false); }
+        { let v = &this.operator; rules::one_of(out, at, "operator", v, false); }
+    }
+    required REQUIRED_OPS_ITEM_FILTER [
+        RequiredMember { name: "key", wire: "Key", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "values", wire: "Values", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "operator", wire: "Operator", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::model_enum! {
+    OpsItemFilterKey {
+        Status = "Status",
+        CreatedBy = "CreatedBy",
+        Source = "Source",
+        Priority = "Priority",
+        Title = "Title",
+        OpsItemId = "OpsItemId",
+        CreatedTime = "CreatedTime",
+        LastModifiedTime = "LastModifiedTime",
+        ActualStartTime = "ActualStartTime",
+        ActualEndTime = "ActualEndTime",
+        PlannedStartTime = "PlannedStartTime",
+        PlannedEndTime = "PlannedEndTime",
+        OperationalData = "OperationalData",
+        OperationalDataKey = "OperationalDataKey",
+        OperationalDataValue = "OperationalDataValue",
+        ResourceId = "ResourceId",
+        AutomationId = "AutomationId",
+        Category = "Category",
+        Severity = "Severity",
+        OpsItemType = "OpsItemType",
+        AccessRequestByRequesterArn = "AccessRequestByRequesterArn",
+        AccessRequestByRequesterId = "AccessRequestByRequesterId",
+        AccessRequestByApproverArn = "AccessRequestByApproverArn",
+        AccessRequestByApproverId = "AccessRequestByApproverId",
+        AccessRequestBySourceAccountId = "AccessRequestBySourceAccountId",
+        AccessRequestBySourceOpsItemId = "AccessRequestBySourceOpsItemId",
+        AccessRequestBySourceRegion = "AccessRequestBySourceRegion",
+        AccessRequestByIsReplica = "AccessRequestByIsReplica",
+        AccessRequestByTargetResourceId = "AccessRequestByTargetResourceId",
+        ChangeRequestByRequesterArn = "ChangeRequestByRequesterArn",
+        ChangeRequestByRequesterName = "ChangeRequestByRequesterName",
+        ChangeRequestByApproverArn = "ChangeRequestByApproverArn",
+        ChangeRequestByApproverName = "ChangeRequestByApproverName",
+        ChangeRequestByTemplate = "ChangeRequestByTemplate",
+        ChangeRequestByTargetsResourceGroup = "ChangeRequestByTargetsResourceGroup",
+        InsightByType = "InsightByType",
+        AccountId = "AccountId",
+    }
+}
+
+crate::model_enum! {
+    OpsItemFilterOperator {
+        Equal = "Equal",
+        Contains = "Contains",
+        GreaterThan = "GreaterThan",
+        LessThan = "LessThan",
+    }
+}
+
+crate::structure! {
+    /// A notification about the OpsItem.
+    #[derive(Default)]
+    OpsItemNotification {
+        /// The Amazon Resource Name (ARN) of an Amazon Simple Notification Service (Amazon SNS) topic where notifications are sent when this OpsItem is edited or changed.
+        arn?: String = "Arn", "arn";
+    }
+    input "OpsItemNotification" |this, at, out| {}
+    required REQUIRED_OPS_ITEM_NOTIFICATION []
+}
+
+crate::model_enum! {
+    OpsItemStatus {
+        Open = "Open",
+        InProgress = "InProgress",
+        Resolved = "Resolved",
+        Pending = "Pending",
+        TimedOut = "TimedOut",
+        Cancelling = "Cancelling",
+        Cancelled = "Cancelled",
+        Failed = "Failed",
+        CompletedWithSuccess = "CompletedWithSuccess",
+        CompletedWithFailure = "CompletedWithFailure",
+        Scheduled = "Scheduled",
+        RunbookInProgress = "RunbookInProgress",
+        PendingChangeCalendarOverride = "PendingChangeCalendarOverride",
+        ChangeCalendarOverrideApproved = "ChangeCalendarOverrideApproved",
+        ChangeCalendarOverrideRejected = "ChangeCalendarOverrideRejected",
+        PendingApproval = "PendingApproval",
+        Approved = "Approved",
+        Revoked = "Revoked",
+        Rejected = "Rejected",
+        Closed = "Closed",
+    }
+}
+
+crate::structure! {
+    /// A count of OpsItems.
+    #[derive(Default)]
+    OpsItemSummary {
+        /// The Amazon Resource Name (ARN) of the IAM entity that created the OpsItem.
+        created_by?: String = "CreatedBy";
+        /// The date and time the OpsItem was created.
+        created_time?: Timestamp = "CreatedTime";
+        /// The Amazon Resource Name (ARN) of the IAM entity that created the OpsItem.
+        last_modified_by?: String = "LastModifiedBy";
+        /// The date and time the OpsItem was last updated.
+        last_modified_time?: Timestamp = "LastModifiedTime";
+        /// The importance of this OpsItem in relation to other OpsItems in the system.
+        priority?: i32 = "Priority";
+        /// The impacted Amazon Web Services resource.
+        source?: String = "Source";
+        /// The OpsItem status.
+        status?: OpsItemStatus = "Status";
+        /// The ID of the OpsItem.
+        ops_item_id?: String = "OpsItemId";
+        /// A short heading that describes the nature of the OpsItem and the impacted resource.
+        title?: String = "Title";
+        /// Operational data is custom data that provides useful reference details about the OpsItem.
+        operational_data?: BTreeMap<String, OpsItemDataValue> = "OperationalData";
+        /// A list of OpsItems by category.
+        category?: String = "Category";
+        /// A list of OpsItems by severity.
+        severity?: String = "Severity";
+        /// The type of OpsItem.
+        ops_item_type?: String = "OpsItemType";
+        /// The time a runbook workflow started.
+        actual_start_time?: Timestamp = "ActualStartTime";
+        /// The time a runbook workflow ended.
+        actual_end_time?: Timestamp = "ActualEndTime";
+        /// The time specified in a change request for a runbook workflow to start.
+        planned_start_time?: Timestamp = "PlannedStartTime";
+        /// The time specified in a change request for a runbook workflow to end.
+        planned_end_time?: Timestamp = "PlannedEndTime";
+    }
+}
+
+crate::structure! {
     /// An Amazon Web Services Systems Manager parameter in Parameter Store.
     #[derive(Default)]
     Parameter {
@@ -3326,6 +3694,18 @@ crate::structure! {
         /// The ID of the task in the maintenance window.
         window_task_id?: String = "WindowTaskId";
     }
+}
+
+crate::structure! {
+    /// An OpsItems that shares something in common with the current OpsItem.
+    RelatedOpsItem {
+        /// The ID of an OpsItem related to the current OpsItem.
+        ops_item_id: String = "OpsItemId", "opsItemId";
+    }
+    input "RelatedOpsItem" |this, at, out| {}
+    required REQUIRED_RELATED_OPS_ITEM [
+        RequiredMember { name: "opsItemId", wire: "OpsItemId", required: true, inner: Inner::Nothing },
+    ]
 }
 
 crate::structure! {
@@ -4109,6 +4489,67 @@ crate::structure! {
     }
 }
 
+crate::structure! {
+    UpdateOpsItemInput {
+        /// User-defined text that contains information about the OpsItem, in Markdown format.
+        description?: String = "Description", "description";
+        /// Add new keys or edit existing key-value pairs of the OperationalData map in the OpsItem object.
+        operational_data?: BTreeMap<String, OpsItemDataValue> = "OperationalData", "operationalData";
+        /// Keys that you want to remove from the OperationalData map.
+        operational_data_to_delete?: Vec<String> = "OperationalDataToDelete", "operationalDataToDelete";
+        /// The Amazon Resource Name (ARN) of an SNS topic where notifications are sent when this OpsItem is edited or changed.
+        notifications?: Vec<OpsItemNotification> = "Notifications", "notifications";
+        /// The importance of this OpsItem in relation to other OpsItems in the system.
+        priority?: i32 = "Priority", "priority";
+        /// One or more OpsItems that share something in common with the current OpsItems.
+        related_ops_items?: Vec<RelatedOpsItem> = "RelatedOpsItems", "relatedOpsItems";
+        /// The OpsItem status.
+        status?: OpsItemStatus = "Status", "status";
+        /// The ID of the OpsItem.
+        ops_item_id: String = "OpsItemId", "opsItemId";
+        /// A short heading that describes the nature of the OpsItem and the impacted resource.
+        title?: String = "Title", "title";
+        /// Specify a new category for an OpsItem.
+        category?: String = "Category", "category";
+        /// Specify a new severity for an OpsItem.
+        severity?: String = "Severity", "severity";
+        /// The time a runbook workflow started.
+        actual_start_time?: Timestamp = "ActualStartTime", "actualStartTime";
+        /// The time a runbook workflow ended.
+        actual_end_time?: Timestamp = "ActualEndTime", "actualEndTime";
+        /// The time specified in a change request for a runbook workflow to start.
+        planned_start_time?: Timestamp = "PlannedStartTime", "plannedStartTime";
+        /// The time specified in a change request for a runbook workflow to end.
+        planned_end_time?: Timestamp = "PlannedEndTime", "plannedEndTime";
+        /// The OpsItem Amazon Resource Name (ARN).
+        ops_item_arn?: String = "OpsItemArn", "opsItemArn";
+    }
+    input "UpdateOpsItemRequest" |this, at, out| {
+        if let Some(v) = &this.description { rules::string(out, at, "description", v, false, Some(1), Some(2048), Some(&PATTERN_OPS_ITEM_DESCRIPTION)); }
+        if let Some(v) = &this.operational_data { rules::map_entries(out, at, "operationalData", v, false, "Map keys", &["Member must have length less than or equal to 128", "Member must have length greater than or equal to 1", "Member must satisfy regular expression pattern: ^(?!\\s*$).+"], v.keys().all(|k| rules::string_fits(k, Some(1), Some(128), Some(&PATTERN_OPS_ITEM_DATA_KEY)))); for (k0, e0) in v.iter() { let at0 = rules::entry(at, "operationalData", k0); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.notifications { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "notifications", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.priority { rules::integer(out, at, "priority", i64::from(*v), Some(1), Some(5)); }
+        if let Some(v) = &this.related_ops_items { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "relatedOpsItems", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.status { rules::one_of(out, at, "status", v, false); }
+        { let v = &this.ops_item_id; rules::string(out, at, "opsItemId", v, false, None, None, Some(&PATTERN_OPS_ITEM_ID)); }
+        if let Some(v) = &this.title { rules::string(out, at, "title", v, false, Some(1), Some(1024), Some(&PATTERN_OPS_ITEM_TITLE)); }
+        if let Some(v) = &this.category { rules::string(out, at, "category", v, false, Some(1), Some(64), Some(&PATTERN_OPS_ITEM_CATEGORY)); }
+        if let Some(v) = &this.severity { rules::string(out, at, "severity", v, false, Some(1), Some(64), Some(&PATTERN_OPS_ITEM_SEVERITY)); }
+        if let Some(v) = &this.ops_item_arn { rules::string(out, at, "opsItemArn", v, false, Some(20), Some(2048), Some(&PATTERN_OPS_ITEM_ARN)); }
+    }
+    required REQUIRED_UPDATE_OPS_ITEM_INPUT [
+        RequiredMember { name: "operationalData", wire: "OperationalData", required: false, inner: Inner::Map(&Inner::Struct(&REQUIRED_OPS_ITEM_DATA_VALUE)) },
+        RequiredMember { name: "notifications", wire: "Notifications", required: false, inner: Inner::List(&REQUIRED_OPS_ITEM_NOTIFICATION) },
+        RequiredMember { name: "relatedOpsItems", wire: "RelatedOpsItems", required: false, inner: Inner::List(&REQUIRED_RELATED_OPS_ITEM) },
+        RequiredMember { name: "opsItemId", wire: "OpsItemId", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    UpdateOpsItemOutput {}
+}
+
 /// Every pattern validation checks, by string shape.
 pub static PATTERNS: &[(&str, &Pattern)] = &[
     ("AccountId", &PATTERN_ACCOUNT_ID),
@@ -4148,6 +4589,19 @@ pub static PATTERNS: &[(&str, &Pattern)] = &[
     ),
     ("MaxConcurrency", &PATTERN_MAX_CONCURRENCY),
     ("MaxErrors", &PATTERN_MAX_ERRORS),
+    ("OpsItemAccountId", &PATTERN_OPS_ITEM_ACCOUNT_ID),
+    ("OpsItemArn", &PATTERN_OPS_ITEM_ARN),
+    ("OpsItemCategory", &PATTERN_OPS_ITEM_CATEGORY),
+    ("OpsItemDataKey", &PATTERN_OPS_ITEM_DATA_KEY),
+    (
+        "OpsItemDataValueString",
+        &PATTERN_OPS_ITEM_DATA_VALUE_STRING,
+    ),
+    ("OpsItemDescription", &PATTERN_OPS_ITEM_DESCRIPTION),
+    ("OpsItemId", &PATTERN_OPS_ITEM_ID),
+    ("OpsItemSeverity", &PATTERN_OPS_ITEM_SEVERITY),
+    ("OpsItemSource", &PATTERN_OPS_ITEM_SOURCE),
+    ("OpsItemTitle", &PATTERN_OPS_ITEM_TITLE),
     ("ParameterKeyId", &PATTERN_PARAMETER_KEY_ID),
     (
         "ParameterStringFilterKey",
@@ -4197,6 +4651,17 @@ static PATTERN_MAINTENANCE_WINDOW_TASK_ID: Pattern = Pattern::new(
 static PATTERN_MAX_CONCURRENCY: Pattern =
     Pattern::new(r#"^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$"#);
 static PATTERN_MAX_ERRORS: Pattern = Pattern::new(r#"^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$"#);
+static PATTERN_OPS_ITEM_ACCOUNT_ID: Pattern = Pattern::new(r#"^[0-9]{12}$"#);
+static PATTERN_OPS_ITEM_ARN: Pattern =
+    Pattern::new(r#"arn:(aws[a-zA-Z-]*)?:ssm:[a-z0-9-\.]{0,63}:[0-9]{12}:opsitem.*"#);
+static PATTERN_OPS_ITEM_CATEGORY: Pattern = Pattern::new(r#"^(?!\s*$).+"#);
+static PATTERN_OPS_ITEM_DATA_KEY: Pattern = Pattern::new(r#"^(?!\s*$).+"#);
+static PATTERN_OPS_ITEM_DATA_VALUE_STRING: Pattern = Pattern::new(r#"[\s\S]*\S[\s\S]*"#);
+static PATTERN_OPS_ITEM_DESCRIPTION: Pattern = Pattern::new(r#"[\s\S]*\S[\s\S]*"#);
+static PATTERN_OPS_ITEM_ID: Pattern = Pattern::new(r#"^(oi)-[0-9a-f]{12}$"#);
+static PATTERN_OPS_ITEM_SEVERITY: Pattern = Pattern::new(r#"^(?!\s*$).+"#);
+static PATTERN_OPS_ITEM_SOURCE: Pattern = Pattern::new(r#"^(?!\s*$).+"#);
+static PATTERN_OPS_ITEM_TITLE: Pattern = Pattern::new(r#"^(?!\s*$).+"#);
 static PATTERN_PARAMETER_KEY_ID: Pattern = Pattern::new(r#"^([a-zA-Z0-9:/_-]+)$"#);
 static PATTERN_PARAMETER_STRING_FILTER_KEY: Pattern =
     Pattern::new(r#"tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType"#);
@@ -4625,6 +5090,54 @@ pub mod errors {
         fault: Fault::Sender,
     };
 
+    /// You don't have permission to view OpsItems in the specified account.
+    pub const OPS_ITEM_ACCESS_DENIED_EXCEPTION: ErrorShape = ErrorShape {
+        shape: "OpsItemAccessDeniedException",
+        code: "OpsItemAccessDeniedException",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// The OpsItem already exists.
+    pub const OPS_ITEM_ALREADY_EXISTS_EXCEPTION: ErrorShape = ErrorShape {
+        shape: "OpsItemAlreadyExistsException",
+        code: "OpsItemAlreadyExistsException",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// The specified OpsItem is in the process of being deleted.
+    pub const OPS_ITEM_CONFLICT_EXCEPTION: ErrorShape = ErrorShape {
+        shape: "OpsItemConflictException",
+        code: "OpsItemConflictException",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// A specified parameter argument isn't valid.
+    pub const OPS_ITEM_INVALID_PARAMETER_EXCEPTION: ErrorShape = ErrorShape {
+        shape: "OpsItemInvalidParameterException",
+        code: "OpsItemInvalidParameterException",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// The request caused OpsItems to exceed one or more quotas.
+    pub const OPS_ITEM_LIMIT_EXCEEDED_EXCEPTION: ErrorShape = ErrorShape {
+        shape: "OpsItemLimitExceededException",
+        code: "OpsItemLimitExceededException",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
+    /// The specified OpsItem ID doesn't exist.
+    pub const OPS_ITEM_NOT_FOUND_EXCEPTION: ErrorShape = ErrorShape {
+        shape: "OpsItemNotFoundException",
+        code: "OpsItemNotFoundException",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
     /// The parameter already exists.
     pub const PARAMETER_ALREADY_EXISTS: ErrorShape = ErrorShape {
         shape: "ParameterAlreadyExists",
@@ -4790,6 +5303,12 @@ pub mod errors {
         INVOCATION_DOES_NOT_EXIST,
         MAX_DOCUMENT_SIZE_EXCEEDED,
         NO_LONGER_SUPPORTED_EXCEPTION,
+        OPS_ITEM_ACCESS_DENIED_EXCEPTION,
+        OPS_ITEM_ALREADY_EXISTS_EXCEPTION,
+        OPS_ITEM_CONFLICT_EXCEPTION,
+        OPS_ITEM_INVALID_PARAMETER_EXCEPTION,
+        OPS_ITEM_LIMIT_EXCEEDED_EXCEPTION,
+        OPS_ITEM_NOT_FOUND_EXCEPTION,
         PARAMETER_ALREADY_EXISTS,
         PARAMETER_LIMIT_EXCEEDED,
         PARAMETER_MAX_VERSION_LIMIT_EXCEEDED,

@@ -486,4 +486,12 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (group_name, name)
     ) WITHOUT ROWID;
     "#,
+    // 22: OpsCenter's OpsItems, one record each by id; their tags go in
+    // `tags`, keyed by ARN.
+    r#"
+    CREATE TABLE ssm_ops_items (
+        id     TEXT PRIMARY KEY NOT NULL,
+        record TEXT NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];

@@ -34,4 +34,5 @@ mod run_command;
 mod sandbox;
 mod ssm;
 mod ssm_documents;
+mod ssm_ops_items;
 mod sts;
