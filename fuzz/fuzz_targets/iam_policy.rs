@@ -32,6 +32,8 @@ fuzz_target!(|data: &[u8]| {
             principal_account: Some("000000000000"),
             resource_tags: &[("team".to_owned(), "web".to_owned())],
             request_tags: &[],
+            role_session_name: Some("fuzz"),
+            external_id: None,
         },
     };
     let decision = policy::evaluate(std::slice::from_ref(&document), &request);

@@ -512,6 +512,79 @@ async fn ops_item_calls_are_decided_on_the_item() {
     assert_eq!(untouched["OpsItem"]["Status"], "Open");
 }
 
+/// PartiQL statements are decided on their table as the PartiQL actions
+/// IAM names, so a role that may select and insert cannot delete.
+#[tokio::test]
+async fn partiql_statements_are_decided_as_partiql_actions_on_their_table() {
+    let api = Api::new();
+    api.root(Call::json(
+        "dynamodb",
+        "CreateTable",
+        serde_json::json!({
+            "TableName": "orders",
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "BillingMode": "PAY_PER_REQUEST",
+        }),
+    ))
+    .await
+    .ok();
+    api.clock.advance(std::time::Duration::from_secs(60));
+    let clerk = api
+        .session(
+            "clerk",
+            &policy(&format!(
+                "{},{}",
+                allow(
+                    "dynamodb:PartiQLSelect",
+                    "arn:aws:dynamodb:*:*:table/orders"
+                ),
+                allow(
+                    "dynamodb:PartiQLInsert",
+                    "arn:aws:dynamodb:*:*:table/orders"
+                ),
+            )),
+        )
+        .await;
+    let run = |statement: &str| {
+        Call::json(
+            "dynamodb",
+            "ExecuteStatement",
+            serde_json::json!({"Statement": statement}),
+        )
+    };
+    api.call(&clerk, run(r#"INSERT INTO "orders" VALUE {'pk': 'a1'}"#))
+        .await
+        .ok();
+    let read = api
+        .call(&clerk, run(r#"SELECT * FROM "orders" WHERE pk = 'a1'"#))
+        .await
+        .ok();
+    assert_eq!(read.json()["Items"][0]["pk"]["S"], "a1");
+    let refused = api
+        .call(&clerk, run(r#"DELETE FROM "orders" WHERE pk = 'a1'"#))
+        .await;
+    refused.assert_code("AccessDeniedException");
+    assert!(
+        refused.message().contains("dynamodb:PartiQLDelete"),
+        "{}",
+        refused.message()
+    );
+    let batch = Call::json(
+        "dynamodb",
+        "BatchExecuteStatement",
+        serde_json::json!({"Statements": [{"Statement": r#"DELETE FROM "orders" WHERE pk = 'a1'"#}]}),
+    );
+    api.call(&clerk, batch)
+        .await
+        .assert_code("AccessDeniedException");
+    let still = api
+        .call(&clerk, run(r#"SELECT * FROM "orders" WHERE pk = 'a1'"#))
+        .await
+        .ok();
+    assert_eq!(still.json()["Items"].as_array().map(Vec::len), Some(1));
+}
+
 async fn instance_profile(api: &Api, name: &str) -> String {
     let role = api
         .role(name, "ec2.amazonaws.com")

@@ -119,10 +119,10 @@ pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
 /// not exist, the ARN with `*` for its UUID.
 fn group(names: &Names<'_>, tx: &Tx<'_>, name: &str) -> Result<Resource, StoreError> {
     Ok(match tx.asg_group(name)? {
-        Some(group) => Resource {
-            arn: group.arn,
-            tags: group.tags.into_iter().map(|t| (t.key, t.value)).collect(),
-        },
+        Some(group) => Resource::with_tags(
+            group.arn,
+            group.tags.into_iter().map(|t| (t.key, t.value)).collect(),
+        ),
         None => Resource::untagged(arn(names, "*", name)),
     })
 }

@@ -9,7 +9,10 @@ use crate::dynamodb::table_arn;
 /// tables of a batch's `RequestItems` and each `TransactItems` entry's
 /// table. ListTables has none and is decided on `*`. Tables carry their
 /// tags; an index is decided with its table's. CreateTable's and
-/// TagResource's `Tags` are the request's tags.
+/// TagResource's `Tags` are the request's tags. A PartiQL statement
+/// (`Statement`, or each of a batch's `Statements`) is decided on its
+/// table as `dynamodb:PartiQLSelect`, `…Insert`, `…Update` or
+/// `…Delete`; one that does not parse is left to the handler to refuse.
 pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
     let Some(Value::Object(body)) = names.params::<Option<Value>>()? else {
         return Ok(Access::default());
@@ -44,9 +47,26 @@ pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
         });
         named.extend(tables.map(|name| (table(name), table(name))));
     }
-    let resources = named
+    let mut resources = named
         .into_iter()
         .map(|(arn, table)| Resource::tagged(names.tx, arn, &table))
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<Vec<_>, _>>()?;
+    let statements = body
+        .get("Statement")
+        .into_iter()
+        .chain(
+            body.get("Statements")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|entry| entry.get("Statement")),
+        )
+        .filter_map(Value::as_str);
+    for text in statements {
+        if let Some((name, action)) = ballast_core::dynamodb::partiql::table_of(text) {
+            let arn = table(&name);
+            resources.push(Resource::tagged(names.tx, arn.clone(), &arn)?.decided_as(action));
+        }
+    }
     Ok(Access::on(resources).with_request_tags(json_request_tags(&body)))
 }

@@ -413,10 +413,7 @@ fn key_pair(arns: &Arns<'_>, tx: &Tx<'_>, params: &Params) -> Result<Option<Reso
     };
     let arn = |name: &str| arns.of("key-pair", name);
     Ok(Some(match found {
-        Some(key) => Resource {
-            arn: arn(&key.name),
-            tags: tx.tags(&key.id)?,
-        },
+        Some(key) => Resource::with_tags(arn(&key.name), tx.tags(&key.id)?),
         None => Resource::untagged(arn(params.key_name.as_deref().unwrap_or("*"))),
     }))
 }

@@ -70,6 +70,11 @@ pub(crate) struct Resource {
     arn: String,
     /// Its tags now (none for a resource the request creates).
     tags: Vec<(String, String)>,
+    /// The action decided on this resource when it is not the
+    /// operation's own: DynamoDB's PartiQL calls are decided per
+    /// statement as `dynamodb:PartiQLSelect`, `…Insert`, `…Update` or
+    /// `…Delete`.
+    action: Option<&'static str>,
 }
 
 impl Resource {
@@ -79,6 +84,7 @@ impl Resource {
         Resource {
             arn: arn.into(),
             tags: Vec::new(),
+            action: None,
         }
     }
 
@@ -88,7 +94,25 @@ impl Resource {
         Ok(Resource {
             arn: arn.into(),
             tags: tx.tags(key)?,
+            action: None,
         })
+    }
+
+    /// A resource with the tags a caller read itself.
+    fn with_tags(arn: impl Into<String>, tags: Vec<(String, String)>) -> Self {
+        Resource {
+            arn: arn.into(),
+            tags,
+            action: None,
+        }
+    }
+
+    /// The resource, decided as `action` rather than the operation.
+    fn decided_as(self, action: &'static str) -> Self {
+        Resource {
+            action: Some(action),
+            ..self
+        }
     }
 }
 
@@ -180,7 +204,7 @@ pub fn check(state: &ApiState, ctx: &RequestContext, request: &ApiRequest) -> Re
         }
     };
     for resource in resources {
-        decide(&action, resource)?;
+        decide(resource.action.unwrap_or(&action), resource)?;
     }
     for role in &access.passed_roles {
         decide("iam:PassRole", &Resource::untagged(role.as_str()))?;

@@ -1,6 +1,6 @@
 //! Amazon DynamoDB (awsJson 1.0): tables and their indexes, items, Query
-//! and Scan, batches and transactions, Time to Live and table tags, on the
-//! embedded store.
+//! and Scan, batches and transactions, PartiQL statements, Time to Live
+//! and table tags, on the embedded store.
 //!
 //! Handlers are thin: decode and validate against the model (the generated
 //! `ballast_model::dynamodb` types, through `dispatch::call`) → convert to
@@ -12,6 +12,7 @@
 
 mod batch;
 mod reads;
+mod statements;
 mod tables;
 mod tags;
 mod time_to_live;
@@ -57,6 +58,8 @@ routes! {
         TagResource => call_no_output(ctx, request, |i| tags::tag(state, i)),
         UntagResource => call_no_output(ctx, request, |i| tags::untag(state, i)),
         ListTagsOfResource => call(ctx, request, |i| tags::list(state, i)),
+        ExecuteStatement => call(ctx, request, |i| statements::execute(state, i)),
+        BatchExecuteStatement => call(ctx, request, |i| statements::batch(state, i)),
     }
 }
 
@@ -103,6 +106,7 @@ impl ErrorCode for Rule {
             Rule::LimitExceeded(_) => errors::LIMIT_EXCEEDED_EXCEPTION,
             Rule::ConditionalCheckFailed { .. } => errors::CONDITIONAL_CHECK_FAILED_EXCEPTION,
             Rule::TransactionCanceled { .. } => errors::TRANSACTION_CANCELED_EXCEPTION,
+            Rule::DuplicateItem => errors::DUPLICATE_ITEM_EXCEPTION,
         })
     }
 

@@ -464,3 +464,76 @@ pub(super) fn scan(state: &ApiState, input: ScanInput) -> Result<ScanOutput, Err
         })
     })
 }
+
+/// A PartiQL SELECT's read: a Query of the partition its condition pins
+/// with an equality on the hash key of the table (or of `index`), else a
+/// Scan; every item the whole condition accepts, projected. Pages like
+/// Query and Scan (`limit` items evaluated or 1 MB), from `start`.
+pub(super) struct Selection<'a> {
+    pub table: &'a str,
+    pub index: Option<&'a str>,
+    pub condition: Option<&'a Condition>,
+    pub projection: Option<Vec<Path>>,
+    pub limit: Option<usize>,
+    pub start: Option<WireItem>,
+}
+
+impl Selection<'_> {
+    /// (`Items`, `LastEvaluatedKey`).
+    pub(super) fn read(self, state: &ApiState) -> Result<(Vec<WireItem>, Option<WireItem>), Error> {
+        let spec = ReadSpec {
+            key_condition: None,
+            filter: self.condition.cloned(),
+            select: if self.projection.is_some() {
+                Select::Specific
+            } else if self.index.is_some() {
+                Select::AllProjected
+            } else {
+                Select::AllAttributes
+            },
+            projection: self.projection,
+            limit: self.limit,
+        };
+        state.store.read(|tx| {
+            let (id, table) = active_table(state, tx, self.table)?;
+            let index = index(&table, self.index)?;
+            let start = start_after(&table, index, self.start)?;
+            let mut page = spec.page(&table, index)?;
+            let key_def: &KeyDef = index.map_or(&table.key, |i| &i.key);
+            // A wrongly typed key value matches nothing: it is left to
+            // the scan's filter rather than refused.
+            let partition = self
+                .condition
+                .and_then(|c| ballast_core::dynamodb::partiql::pinned_partition(c, key_def))
+                .and_then(|value| {
+                    let pinned = Condition::Compare(
+                        expr::Operand::Path(Path(vec![PathElem::Name(key_def.hash.name.clone())])),
+                        expr::Comparator::Eq,
+                        expr::Operand::Value(value.clone()),
+                    );
+                    key_condition::reduce(&pinned, key_def).ok()
+                });
+            match partition {
+                Some(reduced) => tx.query_ddb(
+                    id,
+                    index.map(|i| i.name.as_str()),
+                    &reduced,
+                    true,
+                    start.as_ref(),
+                    |row| page.visit(row),
+                )?,
+                None => tx.scan_ddb(
+                    id,
+                    &DdbScanRange {
+                        index: index.map(|i| i.name.as_str()),
+                        buckets: (0, 1u64 << 32),
+                        start_after: start,
+                    },
+                    |row| page.visit(row),
+                )?,
+            }
+            let (items, _, _, last_key) = page.output();
+            Ok((items.unwrap_or_default(), last_key))
+        })
+    }
+}

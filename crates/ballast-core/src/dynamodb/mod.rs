@@ -1,7 +1,8 @@
 //! DynamoDB rules: attribute values with DynamoDB's number semantics
 //! ([`number`], [`value`]), key schemas and the order-preserving key
 //! encoding the store sorts by ([`key`]), tables and indexes ([`table`]),
-//! the expression language ([`expr`]), Time to Live ([`ttl`]) and table
+//! the expression language ([`expr`]), PartiQL statements ([`partiql`]),
+//! Time to Live ([`ttl`]) and table
 //! tags ([`tags`]).
 //!
 //! Everything here is pure: the API decodes a request, calls in here to
@@ -11,6 +12,7 @@
 pub mod expr;
 pub mod key;
 pub mod number;
+pub mod partiql;
 pub mod table;
 pub mod tags;
 pub mod ttl;
@@ -65,6 +67,9 @@ pub enum Error {
     /// asked for it with `ReturnValuesOnConditionCheckFailure`.
     #[error("The conditional request failed")]
     ConditionalCheckFailed { item: Option<Item> },
+    /// A PartiQL INSERT of a key that is taken.
+    #[error("Duplicate primary key exists in table")]
+    DuplicateItem,
     #[error("Transaction cancelled, please refer cancellation reasons for specific reasons [{}]", .reasons.iter().map(|r| r.code.as_str()).collect::<Vec<_>>().join(", "))]
     TransactionCanceled { reasons: Vec<CancellationReason> },
 }

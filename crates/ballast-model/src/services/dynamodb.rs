@@ -34,6 +34,8 @@ pub const OPERATIONS: &[&str] = &[
     "TagResource",
     "UntagResource",
     "ListTagsOfResource",
+    "ExecuteStatement",
+    "BatchExecuteStatement",
 ];
 
 crate::structure! {
@@ -178,6 +180,31 @@ crate::structure! {
 }
 
 crate::structure! {
+    BatchExecuteStatementInput {
+        /// The list of PartiQL statements representing the batch to run.
+        statements: Vec<BatchStatementRequest> = "Statements", "statements";
+        return_consumed_capacity?: ReturnConsumedCapacity = "ReturnConsumedCapacity", "returnConsumedCapacity";
+    }
+    input "BatchExecuteStatementInput" |this, at, out| {
+        { let v = &this.statements; rules::length(out, at, "statements", v, v.len(), false, Some(1), Some(25)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "statements", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.return_consumed_capacity { rules::one_of(out, at, "returnConsumedCapacity", v, false); }
+    }
+    required REQUIRED_BATCH_EXECUTE_STATEMENT_INPUT [
+        RequiredMember { name: "statements", wire: "Statements", required: true, inner: Inner::List(&REQUIRED_BATCH_STATEMENT_REQUEST) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    BatchExecuteStatementOutput {
+        /// The response to each PartiQL statement in the batch.
+        responses?: Vec<BatchStatementResponse> = "Responses";
+        /// The capacity units consumed by the entire operation.
+        consumed_capacity?: Vec<ConsumedCapacity> = "ConsumedCapacity";
+    }
+}
+
+crate::structure! {
     /// Represents the input of a BatchGetItem operation.
     BatchGetItemInput {
         /// A map of one or more table names or table ARNs and, for each table, a map that describes one or more items to retrieve from that table.
@@ -203,6 +230,70 @@ crate::structure! {
         unprocessed_keys?: BTreeMap<String, KeysAndAttributes> = "UnprocessedKeys";
         /// The read capacity units consumed by the entire BatchGetItem operation.
         consumed_capacity?: Vec<ConsumedCapacity> = "ConsumedCapacity";
+    }
+}
+
+crate::structure! {
+    /// An error associated with a statement in a PartiQL batch that was run.
+    #[derive(Default)]
+    BatchStatementError {
+        /// The error code associated with the failed PartiQL batch statement.
+        code?: BatchStatementErrorCodeEnum = "Code";
+        /// The error message associated with the PartiQL batch response.
+        message?: String = "Message";
+        /// The item which caused the condition check to fail.
+        item?: BTreeMap<String, AttributeValue> = "Item";
+    }
+}
+
+crate::model_enum! {
+    BatchStatementErrorCodeEnum {
+        ConditionalCheckFailed = "ConditionalCheckFailed",
+        ItemCollectionSizeLimitExceeded = "ItemCollectionSizeLimitExceeded",
+        RequestLimitExceeded = "RequestLimitExceeded",
+        ValidationError = "ValidationError",
+        ProvisionedThroughputExceeded = "ProvisionedThroughputExceeded",
+        TransactionConflict = "TransactionConflict",
+        ThrottlingError = "ThrottlingError",
+        InternalServerError = "InternalServerError",
+        ResourceNotFound = "ResourceNotFound",
+        AccessDenied = "AccessDenied",
+        DuplicateItem = "DuplicateItem",
+    }
+}
+
+crate::structure! {
+    /// A PartiQL batch statement request.
+    BatchStatementRequest {
+        /// A valid PartiQL statement.
+        statement: String = "Statement", "statement";
+        /// The parameters associated with a PartiQL statement in the batch request.
+        parameters?: Vec<AttributeValue> = "Parameters", "parameters";
+        /// The read consistency of the PartiQL batch request.
+        consistent_read?: bool = "ConsistentRead", "consistentRead";
+        /// An optional parameter that returns the item attributes for a PartiQL batch request operation that failed a condition check.
+        return_values_on_condition_check_failure?: ReturnValuesOnConditionCheckFailure = "ReturnValuesOnConditionCheckFailure", "returnValuesOnConditionCheckFailure";
+    }
+    input "BatchStatementRequest" |this, at, out| {
+        { let v = &this.statement; rules::string(out, at, "statement", v, false, Some(1), Some(8192), None); }
+        if let Some(v) = &this.parameters { rules::length(out, at, "parameters", v, v.len(), false, Some(1), None); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "parameters", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.return_values_on_condition_check_failure { rules::one_of(out, at, "returnValuesOnConditionCheckFailure", v, false); }
+    }
+    required REQUIRED_BATCH_STATEMENT_REQUEST [
+        RequiredMember { name: "statement", wire: "Statement", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// A PartiQL batch statement response..
+    #[derive(Default)]
+    BatchStatementResponse {
+        /// The error associated with a failed PartiQL batch statement.
+        error?: BatchStatementError = "Error";
+        /// The table name associated with a failed PartiQL batch statement.
+        table_name?: String = "TableName";
+        /// A DynamoDB item associated with a BatchStatementResponse
+        item?: BTreeMap<String, AttributeValue> = "Item";
     }
 }
 
@@ -741,6 +832,48 @@ crate::structure! {
     #[derive(Default)]
     DescribeTimeToLiveOutput {
         time_to_live_description?: TimeToLiveDescription = "TimeToLiveDescription";
+    }
+}
+
+crate::structure! {
+    ExecuteStatementInput {
+        /// The PartiQL statement representing the operation to run.
+        statement: String = "Statement", "statement";
+        /// The parameters for the PartiQL statement, if any.
+        parameters?: Vec<AttributeValue> = "Parameters", "parameters";
+        /// The consistency of a read operation.
+        consistent_read?: bool = "ConsistentRead", "consistentRead";
+        /// Set this value to get remaining results, if NextToken was returned in the statement response.
+        next_token?: String = "NextToken", "nextToken";
+        return_consumed_capacity?: ReturnConsumedCapacity = "ReturnConsumedCapacity", "returnConsumedCapacity";
+        /// The maximum number of items to evaluate (not necessarily the number of matching items).
+        limit?: i32 = "Limit", "limit";
+        /// An optional parameter that returns the item attributes for an ExecuteStatement operation that failed a condition check.
+        return_values_on_condition_check_failure?: ReturnValuesOnConditionCheckFailure = "ReturnValuesOnConditionCheckFailure", "returnValuesOnConditionCheckFailure";
+    }
+    input "ExecuteStatementInput" |this, at, out| {
+        { let v = &this.statement; rules::string(out, at, "statement", v, false, Some(1), Some(8192), None); }
+        if let Some(v) = &this.parameters { rules::length(out, at, "parameters", v, v.len(), false, Some(1), None); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "parameters", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.next_token { rules::string(out, at, "nextToken", v, false, Some(1), Some(32768), None); }
+        if let Some(v) = &this.return_consumed_capacity { rules::one_of(out, at, "returnConsumedCapacity", v, false); }
+        if let Some(v) = &this.limit { rules::integer(out, at, "limit", i64::from(*v), Some(1), None); }
+        if let Some(v) = &this.return_values_on_condition_check_failure { rules::one_of(out, at, "returnValuesOnConditionCheckFailure", v, false); }
+    }
+    required REQUIRED_EXECUTE_STATEMENT_INPUT [
+        RequiredMember { name: "statement", wire: "Statement", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    ExecuteStatementOutput {
+        /// If a read operation was used, this property will contain the result of the read operation; a map of attribute names and their values.
+        items?: Vec<BTreeMap<String, AttributeValue>> = "Items";
+        /// If the response of a read request exceeds the response payload limit DynamoDB will set this value in the response.
+        next_token?: String = "NextToken";
+        consumed_capacity?: ConsumedCapacity = "ConsumedCapacity";
+        /// The primary key of the item where the operation stopped, inclusive of the previous result set.
+        last_evaluated_key?: BTreeMap<String, AttributeValue> = "LastEvaluatedKey";
     }
 }
 
@@ -2343,6 +2476,14 @@ pub mod errors {
         fault: Fault::Sender,
     };
 
+    /// There was an attempt to insert an item with the same primary key as an item that already exists in the DynamoDB table.
+    pub const DUPLICATE_ITEM_EXCEPTION: ErrorShape = ErrorShape {
+        shape: "DuplicateItemException",
+        code: "DuplicateItemException",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
     /// DynamoDB rejected the request because you retried a request with a different payload but with an idempotent token that was already used.
     pub const IDEMPOTENT_PARAMETER_MISMATCH_EXCEPTION: ErrorShape = ErrorShape {
         shape: "IdempotentParameterMismatchException",
@@ -2450,6 +2591,7 @@ pub mod errors {
     /// Every error above.
     pub const ALL: &[ErrorShape] = &[
         CONDITIONAL_CHECK_FAILED_EXCEPTION,
+        DUPLICATE_ITEM_EXCEPTION,
         IDEMPOTENT_PARAMETER_MISMATCH_EXCEPTION,
         INTERNAL_SERVER_ERROR,
         ITEM_COLLECTION_SIZE_LIMIT_EXCEEDED_EXCEPTION,

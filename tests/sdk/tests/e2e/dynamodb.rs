@@ -1362,3 +1362,207 @@ async fn reads_in_batches_and_transactions_tables_listed_and_limits() {
         .unwrap_err();
     assert_eq!(error_code(&e), "ResourceNotFoundException");
 }
+
+/// PartiQL through ExecuteStatement and BatchExecuteStatement: an item
+/// inserted, read by key, updated in place and deleted; a SELECT without
+/// a key scans and pages; the errors DynamoDB gives; and what the
+/// statements did, as GetItem sees it.
+#[tokio::test]
+async fn partiql_statements_read_and_write_items() {
+    let ballast = Ballast::start();
+    let client = ballast.dynamodb();
+    let table = active_table(&client, "partiql", true).await;
+    let run = |statement: String, parameters: Vec<AttributeValue>| {
+        let client = client.clone();
+        async move {
+            client
+                .execute_statement()
+                .statement(statement)
+                .set_parameters((!parameters.is_empty()).then_some(parameters))
+                .send()
+                .await
+        }
+    };
+
+    run(
+        format!(
+            r#"INSERT INTO "{table}" VALUE {{'pk': ?, 'sk': ?, 'info': ?, 'tags': <<'new'>>}}"#
+        ),
+        vec![
+            s("heat"),
+            n(1995),
+            AttributeValue::M([("rating".to_owned(), n(8))].into()),
+        ],
+    )
+    .await
+    .expect("INSERT");
+    let err = run(
+        format!(r#"INSERT INTO "{table}" VALUE {{'pk': 'heat', 'sk': 1995}}"#),
+        vec![],
+    )
+    .await
+    .expect_err("the key is taken");
+    assert_eq!(error_code(&err), "DuplicateItemException");
+
+    let got = run(
+        format!(r#"SELECT * FROM "{table}" WHERE pk = ? AND sk = ?"#),
+        vec![s("heat"), n(1995)],
+    )
+    .await
+    .expect("SELECT");
+    assert_eq!(got.items().len(), 1);
+    assert_eq!(
+        got.items()[0]["tags"],
+        AttributeValue::Ss(vec!["new".into()])
+    );
+
+    run(
+        format!(r#"UPDATE "{table}" SET info.rating = ? SET views = 1 REMOVE tags WHERE pk = ? AND sk = ?"#),
+        vec![n("2.4"), s("heat"), n(1995)],
+    )
+    .await
+    .expect("UPDATE");
+    let item = client
+        .get_item()
+        .table_name(&table)
+        .key("pk", s("heat"))
+        .key("sk", n(1995))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("still there");
+    assert_eq!(item["info"].as_m().unwrap()["rating"], n("2.4"));
+    assert_eq!(item["views"], n(1));
+    assert!(!item.contains_key("tags"));
+
+    // UPDATE and DELETE change one existing item, named by its whole key.
+    for (statement, code) in [
+        (
+            format!(r#"UPDATE "{table}" SET views = 2 WHERE pk = 'heat'"#),
+            "ValidationException",
+        ),
+        (
+            format!(r#"UPDATE "{table}" SET views = 2 WHERE pk = 'ronin' AND sk = 1998"#),
+            "ConditionalCheckFailedException",
+        ),
+        (
+            format!(r#"DELETE FROM "{table}" WHERE pk = 'heat' AND sk = 1995 AND views > 5"#),
+            "ConditionalCheckFailedException",
+        ),
+        (
+            format!(r#"UPDATE "{table}" SET pk = 'x' WHERE pk = 'heat' AND sk = 1995"#),
+            "ValidationException",
+        ),
+        (
+            "SELECT * FROM \"no-such-table\"".to_owned(),
+            "ResourceNotFoundException",
+        ),
+        (format!(r#"SELEC * FROM "{table}""#), "ValidationException"),
+        (
+            format!(r#"SELECT * FROM "{table}" WHERE pk = ?"#),
+            "ValidationException",
+        ),
+    ] {
+        let err = run(statement.clone(), vec![]).await.expect_err(&statement);
+        assert_eq!(error_code(&err), code, "{statement}");
+    }
+
+    // A batch of writes, each answered on its own, then a batch of reads.
+    let inserts = (1..=3).map(|year| {
+        aws_sdk_dynamodb::types::BatchStatementRequest::builder()
+            .statement(format!(
+                r#"INSERT INTO "{table}" VALUE {{'pk': 'saga', 'sk': ?}}"#
+            ))
+            .parameters(n(year))
+            .build()
+            .unwrap()
+    });
+    let written = client
+        .batch_execute_statement()
+        .set_statements(Some(
+            inserts
+                .chain(std::iter::once(
+                    aws_sdk_dynamodb::types::BatchStatementRequest::builder()
+                        .statement(format!(
+                            r#"INSERT INTO "{table}" VALUE {{'pk': 'heat', 'sk': 1995}}"#
+                        ))
+                        .build()
+                        .unwrap(),
+                ))
+                .collect(),
+        ))
+        .send()
+        .await
+        .expect("BatchExecuteStatement");
+    let codes: Vec<_> = written
+        .responses()
+        .iter()
+        .map(|r| {
+            r.error()
+                .and_then(|e| e.code())
+                .map(|c| c.as_str().to_owned())
+        })
+        .collect();
+    assert_eq!(codes, [None, None, None, Some("DuplicateItem".to_owned())]);
+    let read = client
+        .batch_execute_statement()
+        .set_statements(Some(
+            [1, 2, 9]
+                .iter()
+                .map(|year| {
+                    aws_sdk_dynamodb::types::BatchStatementRequest::builder()
+                        .statement(format!(
+                            r#"SELECT sk FROM "{table}" WHERE pk = 'saga' AND sk = {year}"#
+                        ))
+                        .build()
+                        .unwrap()
+                })
+                .collect(),
+        ))
+        .send()
+        .await
+        .expect("a batch of reads");
+    let found: Vec<_> = read
+        .responses()
+        .iter()
+        .map(|r| r.item().is_some())
+        .collect();
+    assert_eq!(found, [true, true, false]);
+
+    // A SELECT without the key scans, and pages by Limit.
+    let mut seen = Vec::new();
+    let mut token = None;
+    loop {
+        let page = client
+            .execute_statement()
+            .statement(format!(r#"SELECT sk FROM "{table}" WHERE sk >= 1"#))
+            .limit(2)
+            .set_next_token(token)
+            .send()
+            .await
+            .expect("a page");
+        seen.extend(page.items().iter().map(|i| i["sk"].clone()));
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), 4, "three sagas and heat: {seen:?}");
+
+    run(
+        format!(r#"DELETE FROM "{table}" WHERE pk = ? AND sk = ?"#),
+        vec![s("heat"), n(1995)],
+    )
+    .await
+    .expect("DELETE");
+    let gone = client
+        .get_item()
+        .table_name(&table)
+        .key("pk", s("heat"))
+        .key("sk", n(1995))
+        .send()
+        .await
+        .unwrap();
+    assert!(gone.item.is_none());
+}

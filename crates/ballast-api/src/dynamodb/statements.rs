@@ -1,0 +1,291 @@
+//! PartiQL: ExecuteStatement and BatchExecuteStatement.
+//!
+//! A statement is parsed by `ballast_core::dynamodb::partiql` into the
+//! conditions, projections and updates the expression language uses, and
+//! then runs as the call it stands for: SELECT as a Query (its `WHERE`
+//! pins the partition) or a Scan, INSERT as a PutItem that refuses a
+//! taken key, UPDATE as an UpdateItem and DELETE as a DeleteItem of the
+//! one item the `WHERE` pins by its whole key, the rest of the `WHERE`
+//! being the condition the existing item must meet.
+
+use ballast_core::dynamodb::expr::{self, Condition};
+use ballast_core::dynamodb::partiql::{self, Statement};
+use ballast_core::dynamodb::{AttributeValue, Error as Rule, Item};
+use ballast_core::paging;
+use ballast_model::dynamodb::{
+    AttributeValue as WireValue, BatchExecuteStatementInput, BatchExecuteStatementOutput,
+    BatchStatementError, BatchStatementErrorCodeEnum, BatchStatementResponse,
+    ExecuteStatementInput, ExecuteStatementOutput, ReturnValuesOnConditionCheckFailure,
+};
+
+use super::reads::Selection;
+use super::values::{WireItem, wire_item};
+use super::writes::{check_condition, check_new_item, checked_item, return_old_on_failure};
+use super::{Error, active_table, invalid};
+use crate::ApiState;
+
+pub(super) fn execute(
+    state: &ApiState,
+    input: ExecuteStatementInput,
+) -> Result<ExecuteStatementOutput, Error> {
+    let statement = parse(&input.statement, input.parameters)?;
+    let return_old = return_old_on_failure(input.return_values_on_condition_check_failure.as_ref());
+    match statement {
+        Statement::Select {
+            table,
+            index,
+            projection,
+            condition,
+        } => {
+            let start = input.next_token.as_deref().map(start_key).transpose()?;
+            let (items, last_key) = Selection {
+                table: &table,
+                index: index.as_deref(),
+                condition: condition.as_ref(),
+                projection,
+                limit: input.limit.and_then(|n| usize::try_from(n).ok()),
+                start,
+            }
+            .read(state)?;
+            let next_token = last_key.as_ref().map(next_token).transpose()?;
+            Ok(ExecuteStatementOutput {
+                items: Some(items),
+                next_token,
+                last_evaluated_key: last_key,
+                ..Default::default()
+            })
+        }
+        write => {
+            if input.next_token.is_some() || input.limit.is_some() {
+                return Err(invalid(
+                    "Limit and NextToken apply only to SELECT statements",
+                ));
+            }
+            state
+                .store
+                .write(|tx| run_write(state, tx, &write, return_old))?;
+            Ok(ExecuteStatementOutput {
+                items: Some(Vec::new()),
+                ..Default::default()
+            })
+        }
+    }
+}
+
+/// BatchExecuteStatement: every statement on its own, each answered in
+/// its entry; all of them reads (each a GetItem of the item its `WHERE`
+/// pins) or all writes, as DynamoDB requires.
+pub(super) fn batch(
+    state: &ApiState,
+    input: BatchExecuteStatementInput,
+) -> Result<BatchExecuteStatementOutput, Error> {
+    let parsed: Vec<(Result<Statement, Rule>, bool)> = input
+        .statements
+        .into_iter()
+        .map(|request| {
+            let return_old = request.return_values_on_condition_check_failure
+                == Some(ReturnValuesOnConditionCheckFailure::AllOld);
+            (parse(&request.statement, request.parameters), return_old)
+        })
+        .collect();
+    let reads = parsed
+        .iter()
+        .filter(|(s, _)| s.as_ref().is_ok_and(Statement::is_read))
+        .count();
+    let writes = parsed.iter().filter(|(s, _)| s.is_ok()).count() - reads;
+    if reads > 0 && writes > 0 {
+        return Err(invalid(
+            "Batch must consist of only read statements or only write statements",
+        ));
+    }
+    let responses = parsed
+        .into_iter()
+        .map(|(statement, return_old)| {
+            let table = statement.as_ref().ok().map(|s| s.table().to_owned());
+            match statement.and_then(|s| run_one(state, &s, return_old)) {
+                Ok(item) => BatchStatementResponse {
+                    table_name: table,
+                    item: item.map(wire_item),
+                    error: None,
+                },
+                Err(rule) => BatchStatementResponse {
+                    table_name: table,
+                    item: None,
+                    error: Some(batch_error(rule)),
+                },
+            }
+        })
+        .collect();
+    Ok(BatchExecuteStatementOutput {
+        responses: Some(responses),
+        consumed_capacity: None,
+    })
+}
+
+/// One statement of a batch: a read gives the item its key pins, if any.
+fn run_one(
+    state: &ApiState,
+    statement: &Statement,
+    return_old: bool,
+) -> Result<Option<Item>, Rule> {
+    let outcome = match statement {
+        Statement::Select {
+            table,
+            projection,
+            condition,
+            index: None,
+        } => state.store.read(|tx| -> Result<_, Error> {
+            let (id, found) = active_table(state, tx, table)?;
+            let condition = condition.as_ref().ok_or_else(|| {
+                Rule::validation(
+                    "Where clause does not contain a mandatory equality on all key attributes",
+                )
+            })?;
+            let key = partiql::pinned_key(condition, &found.key)?;
+            let encoded = found.key.exact_key(&key)?;
+            Ok(tx
+                .ddb_item(id, &encoded)?
+                .filter(|item| expr::eval::matches(condition, item))
+                .map(|item| match projection {
+                    Some(paths) => expr::eval::project(&item, paths),
+                    None => item,
+                }))
+        }),
+        Statement::Select { .. } => {
+            Err(Rule::validation("A batch reads items by their key, not from an index").into())
+        }
+        write => state
+            .store
+            .write(|tx| run_write(state, tx, write, return_old))
+            .map(|()| None),
+    };
+    outcome.map_err(|error| match error {
+        Error::Rule(rule) => rule,
+        other => Rule::validation(other.to_string()),
+    })
+}
+
+/// How a batch entry reports a failure.
+fn batch_error(rule: Rule) -> BatchStatementError {
+    let (code, item) = match &rule {
+        Rule::ConditionalCheckFailed { item } => (
+            BatchStatementErrorCodeEnum::ConditionalCheckFailed,
+            item.clone(),
+        ),
+        Rule::DuplicateItem => (BatchStatementErrorCodeEnum::DuplicateItem, None),
+        Rule::ResourceNotFound(_) => (BatchStatementErrorCodeEnum::ResourceNotFound, None),
+        _ => (BatchStatementErrorCodeEnum::ValidationError, None),
+    };
+    BatchStatementError {
+        code: Some(code),
+        message: Some(rule.to_string()),
+        item: item.map(wire_item),
+    }
+}
+
+/// Runs an INSERT, UPDATE or DELETE in `tx`.
+fn run_write(
+    state: &ApiState,
+    tx: &ballast_store::Tx<'_>,
+    statement: &Statement,
+    return_old: bool,
+) -> Result<(), Error> {
+    let (id, table) = active_table(state, tx, statement.table())?;
+    match statement {
+        Statement::Insert { item, .. } => {
+            let (key, size) = check_new_item(&table, item)?;
+            if tx.ddb_item(id, &key)?.is_some() {
+                return Err(Rule::DuplicateItem.into());
+            }
+            tx.put_ddb_item(id, &table, &key, item, size, None)?;
+        }
+        Statement::Update {
+            update, condition, ..
+        } => {
+            expr::update::check_keys(update, &table.key)?;
+            let (old, key) = existing(tx, id, &table, condition, return_old)?;
+            let new = expr::update::apply(update, &old)?;
+            let (_, size) = check_new_item(&table, &new)?;
+            tx.put_ddb_item(id, &table, &key, &new, size, Some(&old))?;
+        }
+        Statement::Delete { condition, .. } => {
+            let (old, key) = existing(tx, id, &table, condition, return_old)?;
+            tx.delete_ddb_item(id, &table, &key, &old)?;
+        }
+        Statement::Select { .. } => {}
+    }
+    Ok(())
+}
+
+/// The item a write's `WHERE` pins, which must exist and meet the rest of
+/// the `WHERE`: PartiQL's UPDATE and DELETE change one existing item.
+fn existing(
+    tx: &ballast_store::Tx<'_>,
+    id: i64,
+    table: &ballast_core::dynamodb::Table,
+    condition: &Condition,
+    return_old: bool,
+) -> Result<(Item, ballast_core::dynamodb::EncodedKey), Error> {
+    let key = partiql::pinned_key(condition, &table.key)?;
+    let encoded = table.key.exact_key(&key)?;
+    let old = tx.ddb_item(id, &encoded)?;
+    check_condition(Some(condition), old.as_ref(), return_old)?;
+    let old = old.ok_or(Rule::ConditionalCheckFailed { item: None })?;
+    Ok((old, encoded))
+}
+
+/// A statement with its parameters, each checked as an item's values are.
+fn parse(text: &str, parameters: Option<Vec<WireValue>>) -> Result<Statement, Rule> {
+    let parameters = checked_parameters(parameters.unwrap_or_default())?;
+    partiql::parse(text, &parameters)
+}
+
+fn checked_parameters(parameters: Vec<WireValue>) -> Result<Vec<AttributeValue>, Rule> {
+    // Checked as one item, keyed so the map keeps their order.
+    let as_item: WireItem = parameters
+        .into_iter()
+        .enumerate()
+        .map(|(i, value)| (format!("{i:05}"), value))
+        .collect();
+    let checked = checked_item(as_item).map_err(|error| match error {
+        Error::Rule(rule) => rule,
+        other => Rule::validation(other.to_string()),
+    })?;
+    Ok(checked.into_values().collect())
+}
+
+/// The token for the page after `last_key`.
+fn next_token(last_key: &WireItem) -> Result<String, Error> {
+    let json = serde_json::to_string(last_key)
+        .map_err(|e| Error::Store(ballast_store::StoreError::Corrupt(e)))?;
+    Ok(paging::encode_token(&json))
+}
+
+/// The key a `NextToken` resumes after.
+fn start_key(token: &str) -> Result<WireItem, Error> {
+    paging::decode_token(token)
+        .and_then(|json| serde_json::from_str::<WireItem>(&json).ok())
+        .ok_or_else(|| invalid("The NextToken is not valid"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_keep_their_order_past_ten() {
+        let parameters = (0..12)
+            .map(|i| WireValue::N(i.to_string()))
+            .collect::<Vec<_>>();
+        let checked = checked_parameters(parameters).expect("valid");
+        let numbers: Vec<_> = checked
+            .iter()
+            .map(|v| match v {
+                AttributeValue::N(n) => n.clone(),
+                _ => String::new(),
+            })
+            .collect();
+        assert_eq!(numbers[10], "10");
+        assert_eq!(numbers[2], "2");
+    }
+}
