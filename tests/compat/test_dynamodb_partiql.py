@@ -1,4 +1,5 @@
-"""DynamoDB's PartiQL through boto3 (its resource layer, which turns
+"""DynamoDB's PartiQL (ExecuteStatement, BatchExecuteStatement and
+ExecuteTransaction) through boto3 (its resource layer, which turns
 Python values into DynamoDB's, as AWS's PartiQL examples use it) and the
 AWS CLI: a film inserted, read, rated, read again and deleted one
 statement at a time; the same in batches; a projected SELECT over the
@@ -122,3 +123,25 @@ def test_cli_execute_statement(films, aws):
     assert "Error" not in out["Responses"][0]
     rc, _, err = aws("dynamodb", "execute-statement", "--statement", f'SELEC * FROM "{name}"')
     assert rc != 0 and "ValidationException" in err
+
+
+def test_transactions(films, aws):
+    client, name = films
+    insert = f"INSERT INTO \"{name}\" VALUE {{'title': ?, 'year': ?, 'copies': ?}}"
+    client.execute_transaction(TransactStatements=[
+        {"Statement": insert, "Parameters": ["Alpha", 2001, 3]},
+        {"Statement": insert, "Parameters": ["Beta", 2002, 1]},
+    ])
+    rent = f'UPDATE "{name}" SET copies = copies - 1 WHERE title = ? AND year = ? AND copies > 0'
+    response = expect_error("TransactionCanceledException", client.execute_transaction, TransactStatements=[
+        {"Statement": rent, "Parameters": ["Alpha", 2001]},
+        {"Statement": rent, "Parameters": ["Beta", 2002]},
+        {"Statement": rent, "Parameters": ["Gamma", 2003]},
+    ])
+    assert [r["Code"] for r in response["CancellationReasons"]] == ["None", "None", "ConditionalCheckFailed"]
+    rc, out, err = aws("dynamodb", "execute-transaction", "--transact-statements", (
+        f'[{{"Statement": "SELECT copies FROM \\"{name}\\" WHERE title = \'Alpha\' AND year = 2001"}},'
+        f' {{"Statement": "SELECT copies FROM \\"{name}\\" WHERE title = \'Beta\' AND year = 2002"}}]'
+    ))
+    assert rc == 0, err
+    assert [r["Item"]["copies"]["N"] for r in out["Responses"]] == ["3", "1"], "nothing was rented"

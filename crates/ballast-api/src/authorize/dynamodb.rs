@@ -10,7 +10,8 @@ use crate::dynamodb::table_arn;
 /// table. ListTables has none and is decided on `*`. Tables carry their
 /// tags; an index is decided with its table's. CreateTable's and
 /// TagResource's `Tags` are the request's tags. A PartiQL statement
-/// (`Statement`, or each of a batch's `Statements`) is decided on its
+/// (`Statement`, or each of a batch's `Statements` or a transaction's
+/// `TransactStatements`) is decided on its
 /// table as `dynamodb:PartiQLSelect`, `…Insert`, `…Update` or
 /// `…Delete`; one that does not parse is left to the handler to refuse.
 pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
@@ -55,9 +56,9 @@ pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
         .get("Statement")
         .into_iter()
         .chain(
-            body.get("Statements")
-                .and_then(Value::as_array)
+            ["Statements", "TransactStatements"]
                 .into_iter()
+                .filter_map(|list| body.get(list)?.as_array())
                 .flatten()
                 .filter_map(|entry| entry.get("Statement")),
         )

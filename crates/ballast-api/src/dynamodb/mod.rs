@@ -60,6 +60,7 @@ routes! {
         ListTagsOfResource => call(ctx, request, |i| tags::list(state, i)),
         ExecuteStatement => call(ctx, request, |i| statements::execute(state, i)),
         BatchExecuteStatement => call(ctx, request, |i| statements::batch(state, i)),
+        ExecuteTransaction => call(ctx, request, |i| statements::transaction(state, i)),
     }
 }
 

@@ -1,4 +1,4 @@
-//! PartiQL: ExecuteStatement and BatchExecuteStatement.
+//! PartiQL: ExecuteStatement, BatchExecuteStatement and ExecuteTransaction.
 //!
 //! A statement is parsed by `ballast_core::dynamodb::partiql` into the
 //! conditions, projections and updates the expression language uses, and
@@ -10,13 +10,17 @@
 
 use ballast_core::dynamodb::expr::{self, Condition};
 use ballast_core::dynamodb::partiql::{self, Statement};
-use ballast_core::dynamodb::{AttributeValue, Error as Rule, Item};
+use ballast_core::dynamodb::{
+    AttributeValue, CancellationReason, EncodedKey, Error as Rule, Item, Table,
+};
 use ballast_core::paging;
 use ballast_model::dynamodb::{
     AttributeValue as WireValue, BatchExecuteStatementInput, BatchExecuteStatementOutput,
     BatchStatementError, BatchStatementErrorCodeEnum, BatchStatementResponse,
-    ExecuteStatementInput, ExecuteStatementOutput, ReturnValuesOnConditionCheckFailure,
+    ExecuteStatementInput, ExecuteStatementOutput, ExecuteTransactionInput,
+    ExecuteTransactionOutput, ItemResponse, ReturnValuesOnConditionCheckFailure,
 };
+use ballast_store::Tx;
 
 use super::reads::Selection;
 use super::values::{WireItem, wire_item};
@@ -128,41 +132,51 @@ fn run_one(
     statement: &Statement,
     return_old: bool,
 ) -> Result<Option<Item>, Rule> {
-    let outcome = match statement {
-        Statement::Select {
-            table,
-            projection,
-            condition,
-            index: None,
-        } => state.store.read(|tx| -> Result<_, Error> {
-            let (id, found) = active_table(state, tx, table)?;
-            let condition = condition.as_ref().ok_or_else(|| {
-                Rule::validation(
-                    "Where clause does not contain a mandatory equality on all key attributes",
-                )
-            })?;
-            let key = partiql::pinned_key(condition, &found.key)?;
-            let encoded = found.key.exact_key(&key)?;
-            Ok(tx
-                .ddb_item(id, &encoded)?
-                .filter(|item| expr::eval::matches(condition, item))
-                .map(|item| match projection {
-                    Some(paths) => expr::eval::project(&item, paths),
-                    None => item,
-                }))
-        }),
-        Statement::Select { .. } => {
-            Err(Rule::validation("A batch reads items by their key, not from an index").into())
-        }
-        write => state
+    let outcome = if statement.is_read() {
+        state.store.read(|tx| read_pinned(state, tx, statement))
+    } else {
+        state
             .store
-            .write(|tx| run_write(state, tx, write, return_old))
-            .map(|()| None),
+            .write(|tx| run_write(state, tx, statement, return_old))
+            .map(|()| None)
     };
     outcome.map_err(|error| match error {
         Error::Rule(rule) => rule,
         other => Rule::validation(other.to_string()),
     })
+}
+
+/// A SELECT of a batch or transaction: a GetItem of the item its `WHERE`
+/// pins by its whole key, if it meets the rest of the `WHERE`.
+fn read_pinned(
+    state: &ApiState,
+    tx: &Tx<'_>,
+    statement: &Statement,
+) -> Result<Option<Item>, Error> {
+    let Statement::Select {
+        table,
+        index: None,
+        projection,
+        condition,
+    } = statement
+    else {
+        return Err(invalid(
+            "A batch or transaction reads items of a table by their key",
+        ));
+    };
+    let (id, found) = active_table(state, tx, table)?;
+    let condition = condition.as_ref().ok_or_else(|| {
+        Rule::validation("Where clause does not contain a mandatory equality on all key attributes")
+    })?;
+    let key = partiql::pinned_key(condition, &found.key)?;
+    let encoded = found.key.exact_key(&key)?;
+    Ok(tx
+        .ddb_item(id, &encoded)?
+        .filter(|item| expr::eval::matches(condition, item))
+        .map(|item| match projection {
+            Some(paths) => expr::eval::project(&item, paths),
+            None => item,
+        }))
 }
 
 /// How a batch entry reports a failure.
@@ -183,49 +197,208 @@ fn batch_error(rule: Rule) -> BatchStatementError {
     }
 }
 
-/// Runs an INSERT, UPDATE or DELETE in `tx`.
-fn run_write(
-    state: &ApiState,
-    tx: &ballast_store::Tx<'_>,
+/// What a write statement will do, decided against the items as they
+/// are; nothing is written until it is applied.
+enum Planned {
+    Put {
+        key: EncodedKey,
+        item: Item,
+        size: usize,
+    },
+    Replace {
+        key: EncodedKey,
+        old: Item,
+        new: Item,
+        size: usize,
+    },
+    Remove {
+        key: EncodedKey,
+        old: Item,
+    },
+}
+
+impl Planned {
+    fn key(&self) -> &EncodedKey {
+        match self {
+            Planned::Put { key, .. }
+            | Planned::Replace { key, .. }
+            | Planned::Remove { key, .. } => key,
+        }
+    }
+
+    fn apply(self, tx: &Tx<'_>, id: i64, table: &Table) -> Result<(), Error> {
+        match self {
+            Planned::Put { key, item, size } => {
+                tx.put_ddb_item(id, table, &key, &item, size, None)?
+            }
+            Planned::Replace {
+                key,
+                old,
+                new,
+                size,
+            } => tx.put_ddb_item(id, table, &key, &new, size, Some(&old))?,
+            Planned::Remove { key, old } => tx.delete_ddb_item(id, table, &key, &old)?,
+        }
+        Ok(())
+    }
+}
+
+/// Plans an INSERT, UPDATE or DELETE on `table`.
+fn plan_write(
+    tx: &Tx<'_>,
+    id: i64,
+    table: &Table,
     statement: &Statement,
     return_old: bool,
-) -> Result<(), Error> {
-    let (id, table) = active_table(state, tx, statement.table())?;
-    match statement {
+) -> Result<Planned, Error> {
+    Ok(match statement {
         Statement::Insert { item, .. } => {
-            let (key, size) = check_new_item(&table, item)?;
+            let (key, size) = check_new_item(table, item)?;
             if tx.ddb_item(id, &key)?.is_some() {
                 return Err(Rule::DuplicateItem.into());
             }
-            tx.put_ddb_item(id, &table, &key, item, size, None)?;
+            Planned::Put {
+                key,
+                item: item.clone(),
+                size,
+            }
         }
         Statement::Update {
             update, condition, ..
         } => {
             expr::update::check_keys(update, &table.key)?;
-            let (old, key) = existing(tx, id, &table, condition, return_old)?;
+            let (old, key) = existing(tx, id, table, condition, return_old)?;
             let new = expr::update::apply(update, &old)?;
-            let (_, size) = check_new_item(&table, &new)?;
-            tx.put_ddb_item(id, &table, &key, &new, size, Some(&old))?;
+            let (_, size) = check_new_item(table, &new)?;
+            Planned::Replace {
+                key,
+                old,
+                new,
+                size,
+            }
         }
         Statement::Delete { condition, .. } => {
-            let (old, key) = existing(tx, id, &table, condition, return_old)?;
-            tx.delete_ddb_item(id, &table, &key, &old)?;
+            let (old, key) = existing(tx, id, table, condition, return_old)?;
+            Planned::Remove { key, old }
         }
-        Statement::Select { .. } => {}
+        Statement::Select { .. } => {
+            return Err(invalid("A SELECT is not a write"));
+        }
+    })
+}
+
+/// Runs an INSERT, UPDATE or DELETE in `tx`.
+fn run_write(
+    state: &ApiState,
+    tx: &Tx<'_>,
+    statement: &Statement,
+    return_old: bool,
+) -> Result<(), Error> {
+    let (id, table) = active_table(state, tx, statement.table())?;
+    plan_write(tx, id, &table, statement, return_old)?.apply(tx, id, &table)
+}
+
+/// ExecuteTransaction: all reads (each a GetItem of the item its `WHERE`
+/// pins, answered in order) or all writes, which happen together or not
+/// at all. A write whose item is taken or whose condition fails cancels
+/// the transaction with one reason per statement, as
+/// TransactWriteItems does.
+pub(super) fn transaction(
+    state: &ApiState,
+    input: ExecuteTransactionInput,
+) -> Result<ExecuteTransactionOutput, Error> {
+    let statements = input
+        .transact_statements
+        .into_iter()
+        .map(|s| {
+            let return_old = s.return_values_on_condition_check_failure
+                == Some(ReturnValuesOnConditionCheckFailure::AllOld);
+            Ok((parse(&s.statement, s.parameters)?, return_old))
+        })
+        .collect::<Result<Vec<_>, Rule>>()?;
+    let reads = statements.iter().filter(|(s, _)| s.is_read()).count();
+    if reads == statements.len() {
+        // One read: the items as they were at one moment.
+        let responses = state.store.read(|tx| {
+            statements
+                .iter()
+                .map(|(statement, _)| {
+                    Ok(ItemResponse {
+                        item: read_pinned(state, tx, statement)?.map(wire_item),
+                    })
+                })
+                .collect::<Result<Vec<_>, Error>>()
+        })?;
+        return Ok(ExecuteTransactionOutput {
+            responses: Some(responses),
+            consumed_capacity: None,
+        });
     }
-    Ok(())
+    if reads > 0 {
+        return Err(invalid(
+            "A transaction must consist of only read statements or only write statements",
+        ));
+    }
+    state.store.write(|tx| {
+        let mut planned = Vec::with_capacity(statements.len());
+        let mut reasons = Vec::with_capacity(statements.len());
+        let mut failed = false;
+        let mut seen = std::collections::BTreeSet::new();
+        for (statement, return_old) in &statements {
+            let (id, table) = active_table(state, tx, statement.table())?;
+            match plan_write(tx, id, &table, statement, *return_old) {
+                Ok(plan) => {
+                    if !seen.insert((statement.table().to_owned(), plan.key().clone())) {
+                        return Err(invalid(
+                            "Transaction request cannot include multiple operations on one item",
+                        ));
+                    }
+                    reasons.push(CancellationReason::none());
+                    planned.push((id, table, plan));
+                }
+                Err(Error::Rule(
+                    rule @ (Rule::ConditionalCheckFailed { .. } | Rule::DuplicateItem),
+                )) => {
+                    failed = true;
+                    let code = match &rule {
+                        Rule::DuplicateItem => "DuplicateItem",
+                        _ => "ConditionalCheckFailed",
+                    };
+                    let item = match &rule {
+                        Rule::ConditionalCheckFailed { item } => item.clone(),
+                        _ => None,
+                    };
+                    reasons.push(CancellationReason {
+                        code: code.to_owned(),
+                        message: Some(rule.to_string()),
+                        item,
+                    });
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        if failed {
+            return Err(Rule::TransactionCanceled { reasons }.into());
+        }
+        for (id, table, plan) in planned {
+            plan.apply(tx, id, &table)?;
+        }
+        Ok(ExecuteTransactionOutput {
+            responses: Some(Vec::new()),
+            consumed_capacity: None,
+        })
+    })
 }
 
 /// The item a write's `WHERE` pins, which must exist and meet the rest of
 /// the `WHERE`: PartiQL's UPDATE and DELETE change one existing item.
 fn existing(
-    tx: &ballast_store::Tx<'_>,
+    tx: &Tx<'_>,
     id: i64,
-    table: &ballast_core::dynamodb::Table,
+    table: &Table,
     condition: &Condition,
     return_old: bool,
-) -> Result<(Item, ballast_core::dynamodb::EncodedKey), Error> {
+) -> Result<(Item, EncodedKey), Error> {
     let key = partiql::pinned_key(condition, &table.key)?;
     let encoded = table.key.exact_key(&key)?;
     let old = tx.ddb_item(id, &encoded)?;

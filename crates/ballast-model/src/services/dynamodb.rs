@@ -36,6 +36,7 @@ pub const OPERATIONS: &[&str] = &[
     "ListTagsOfResource",
     "ExecuteStatement",
     "BatchExecuteStatement",
+    "ExecuteTransaction",
 ];
 
 crate::structure! {
@@ -878,6 +879,35 @@ crate::structure! {
 }
 
 crate::structure! {
+    ExecuteTransactionInput {
+        /// The list of PartiQL statements representing the transaction to run.
+        transact_statements: Vec<ParameterizedStatement> = "TransactStatements", "transactStatements";
+        /// Set this value to get remaining results, if NextToken was returned in the statement response.
+        client_request_token?: String = "ClientRequestToken", "clientRequestToken";
+        /// Determines the level of detail about either provisioned or on-demand throughput consumption that is returned in the response.
+        return_consumed_capacity?: ReturnConsumedCapacity = "ReturnConsumedCapacity", "returnConsumedCapacity";
+    }
+    input "ExecuteTransactionInput" |this, at, out| {
+        { let v = &this.transact_statements; rules::length(out, at, "transactStatements", v, v.len(), false, Some(1), Some(100)); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "transactStatements", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.client_request_token { rules::string(out, at, "clientRequestToken", v, false, Some(1), Some(36), None); }
+        if let Some(v) = &this.return_consumed_capacity { rules::one_of(out, at, "returnConsumedCapacity", v, false); }
+    }
+    required REQUIRED_EXECUTE_TRANSACTION_INPUT [
+        RequiredMember { name: "transactStatements", wire: "TransactStatements", required: true, inner: Inner::List(&REQUIRED_PARAMETERIZED_STATEMENT) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    ExecuteTransactionOutput {
+        /// The response to a PartiQL transaction.
+        responses?: Vec<ItemResponse> = "Responses";
+        /// The capacity units consumed by the entire operation.
+        consumed_capacity?: Vec<ConsumedCapacity> = "ConsumedCapacity";
+    }
+}
+
+crate::structure! {
     /// Represents a condition to be compared with an attribute value.
     #[derive(Default)]
     ExpectedAttributeValue {
@@ -1299,6 +1329,26 @@ crate::structure! {
     }
     input "OnDemandThroughputOverride" |this, at, out| {}
     required REQUIRED_ON_DEMAND_THROUGHPUT_OVERRIDE []
+}
+
+crate::structure! {
+    /// Represents a PartiQL statement that uses parameters.
+    ParameterizedStatement {
+        /// A PartiQL statement that uses parameters.
+        statement: String = "Statement", "statement";
+        /// The parameter values.
+        parameters?: Vec<AttributeValue> = "Parameters", "parameters";
+        /// An optional parameter that returns the item attributes for a PartiQL ParameterizedStatement operation that failed a condition check.
+        return_values_on_condition_check_failure?: ReturnValuesOnConditionCheckFailure = "ReturnValuesOnConditionCheckFailure", "returnValuesOnConditionCheckFailure";
+    }
+    input "ParameterizedStatement" |this, at, out| {
+        { let v = &this.statement; rules::string(out, at, "statement", v, false, Some(1), Some(8192), None); }
+        if let Some(v) = &this.parameters { rules::length(out, at, "parameters", v, v.len(), false, Some(1), None); for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "parameters", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.return_values_on_condition_check_failure { rules::one_of(out, at, "returnValuesOnConditionCheckFailure", v, false); }
+    }
+    required REQUIRED_PARAMETERIZED_STATEMENT [
+        RequiredMember { name: "statement", wire: "Statement", required: true, inner: Inner::Nothing },
+    ]
 }
 
 crate::structure! {

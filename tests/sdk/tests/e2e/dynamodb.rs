@@ -1566,3 +1566,82 @@ async fn partiql_statements_read_and_write_items() {
         .unwrap();
     assert!(gone.item.is_none());
 }
+
+/// ExecuteTransaction: writes that happen together or not at all (a taken
+/// key cancels every one, with a reason each), and reads of one moment.
+#[tokio::test]
+async fn partiql_transactions_are_all_or_nothing() {
+    use aws_sdk_dynamodb::types::ParameterizedStatement;
+    let ballast = Ballast::start();
+    let client = ballast.dynamodb();
+    let table = active_table(&client, "partiql-tx", true).await;
+    let statement = |text: String, parameters: Vec<AttributeValue>| {
+        ParameterizedStatement::builder()
+            .statement(text)
+            .set_parameters((!parameters.is_empty()).then_some(parameters))
+            .build()
+            .unwrap()
+    };
+    let insert = |pk: &str, sk: i64| {
+        statement(
+            format!(r#"INSERT INTO "{table}" VALUE {{'pk': ?, 'sk': ?, 'stock': 5}}"#),
+            vec![s(pk), n(sk)],
+        )
+    };
+    client
+        .execute_transaction()
+        .transact_statements(insert("widget", 1))
+        .transact_statements(insert("gadget", 1))
+        .send()
+        .await
+        .expect("ExecuteTransaction");
+
+    // The second insert's key is taken: neither the update nor the new
+    // item happens.
+    let err = client
+        .execute_transaction()
+        .transact_statements(statement(
+            format!(r#"UPDATE "{table}" SET stock = stock - 1 WHERE pk = 'widget' AND sk = 1"#),
+            vec![],
+        ))
+        .transact_statements(insert("gadget", 1))
+        .transact_statements(insert("gizmo", 1))
+        .send()
+        .await
+        .expect_err("cancelled");
+    assert_eq!(error_code(&err), "TransactionCanceledException");
+    let message = err.into_service_error().to_string();
+    assert!(message.contains("[None, DuplicateItem, None]"), "{message}");
+
+    let read = client
+        .execute_transaction()
+        .transact_statements(statement(
+            format!(r#"SELECT stock FROM "{table}" WHERE pk = 'widget' AND sk = 1"#),
+            vec![],
+        ))
+        .transact_statements(statement(
+            format!(r#"SELECT * FROM "{table}" WHERE pk = 'gizmo' AND sk = 1"#),
+            vec![],
+        ))
+        .send()
+        .await
+        .expect("a read transaction");
+    let responses = read.responses();
+    assert_eq!(responses[0].item().unwrap()["stock"], n(5), "unchanged");
+    assert!(responses[1].item().is_none(), "never inserted");
+
+    let err = client
+        .execute_transaction()
+        .transact_statements(statement(
+            format!(r#"DELETE FROM "{table}" WHERE pk = 'widget' AND sk = 1"#),
+            vec![],
+        ))
+        .transact_statements(statement(
+            format!(r#"UPDATE "{table}" SET stock = 0 WHERE pk = 'widget' AND sk = 1"#),
+            vec![],
+        ))
+        .send()
+        .await
+        .expect_err("one item twice");
+    assert_eq!(error_code(&err), "ValidationException");
+}
