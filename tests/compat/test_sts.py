@@ -180,3 +180,31 @@ def test_cli_profile_with_role_arn_assumes_the_role(aws, ssm, endpoint, account_
                      "--profile", f"deployer-{uid}")
     assert rc != 0
     assert "AccessDeniedException" in err, err
+
+
+def test_get_session_token_boto3_and_cli(sts, endpoint, account_id, aws, uid):
+    iam = make_client("iam", endpoint)
+    name = f"ci-{uid}"
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="read", PolicyDocument=READ_APP)
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    as_user = make_client("sts", endpoint, access_key=key["AccessKeyId"], secret_key=key["SecretAccessKey"])
+    creds = as_user.get_session_token(DurationSeconds=900)["Credentials"]
+    lifetime = (creds["Expiration"] - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+    assert 880 <= lifetime <= 900, lifetime
+    assert _client_for("sts", endpoint, creds).get_caller_identity()["Arn"] == (
+        f"arn:aws:iam::{account_id}:user/{name}"
+    )
+    with pytest.raises(ClientError) as refused:
+        _client_for("iam", endpoint, creds).list_users()
+    assert refused.value.response["Error"]["Code"] == "InvalidClientTokenId"
+    with pytest.raises(ClientError) as refused:
+        sts.get_session_token(DurationSeconds=7200)
+    assert refused.value.response["Error"]["Code"] == "ValidationError", "root gets an hour at most"
+
+    rc, out, err = aws("sts", "get-session-token", "--duration-seconds", "1800")
+    assert rc == 0, err
+    assert out["Credentials"]["AccessKeyId"].startswith("ASIA")
+    rc, _, err = aws("sts", "get-session-token", "--serial-number", f"arn:aws:iam::{account_id}:mfa/{name}",
+                     "--token-code", "123456")
+    assert rc != 0 and "AccessDenied" in err

@@ -4,11 +4,14 @@
 //! credentials (`test`/`test` by default); IAM users, with their access
 //! keys (`AKIA…`, while `Active`); and roles, through temporary credentials
 //! (STS sessions the metadata service or AssumeRole issued), whose session
-//! token [`ballast_wire::sigv4::verify`] checks.
+//! token [`ballast_wire::sigv4::verify`] checks. GetSessionToken's
+//! temporary credentials act as the root user or the IAM user they were
+//! issued to, within the limits [`Signer::token_expires_millis`] marks.
 
 use ballast_core::Scope;
 use ballast_core::iam::{AccessKeyStatus, User};
 use ballast_core::sts::Session;
+use ballast_core::sts::session_token::TokenSession;
 use ballast_store::Store;
 use ballast_wire::sigv4::Secret;
 
@@ -37,6 +40,32 @@ pub enum Principal {
     User(Box<User>),
 }
 
+/// What an access key id stands for.
+#[derive(Debug, Clone)]
+pub struct Signer {
+    pub secret: Secret,
+    pub principal: Principal,
+    /// When the credentials came from GetSessionToken: their expiry. They
+    /// act as `principal`, but may not call IAM or most of STS.
+    pub token_expires_millis: Option<i64>,
+}
+
+impl Signer {
+    fn long_term(secret: Secret, principal: Principal) -> Self {
+        Signer {
+            secret,
+            principal,
+            token_expires_millis: None,
+        }
+    }
+
+    /// Whether the credentials expired before `now_millis`.
+    pub fn expired(&self, now_millis: i64) -> bool {
+        self.principal.expired(now_millis)
+            || self.token_expires_millis.is_some_and(|at| now_millis >= at)
+    }
+}
+
 impl Credentials {
     pub fn new(root_access_key: impl Into<String>, root_secret_key: impl Into<String>) -> Self {
         Credentials {
@@ -55,12 +84,12 @@ impl Credentials {
         &self.root_access_key
     }
 
-    /// The secret and principal behind an access key: the root's, or a
-    /// session's from the store (expired or not; see
-    /// [`Principal::expired`]).
-    pub fn lookup(&self, store: &Store, access_key_id: &str) -> Option<(Secret, Principal)> {
+    /// Who an access key id stands for: the root, a user's access key, or
+    /// a session's from the store (expired or not; see
+    /// [`Signer::expired`]).
+    pub fn lookup(&self, store: &Store, access_key_id: &str) -> Option<Signer> {
         if access_key_id == self.root_access_key {
-            return Some((
+            return Some(Signer::long_term(
                 Secret {
                     secret_access_key: self.root_secret_key.clone(),
                     session_token: None,
@@ -74,25 +103,56 @@ impl Credentials {
         if !access_key_id.starts_with("ASIA") {
             return None;
         }
-        let session = match store.read(|tx| tx.session(access_key_id)) {
-            Ok(session) => session?,
+        let found = store.read(|tx| -> Result<_, ballast_store::StoreError> {
+            if let Some(session) = tx.session(access_key_id)? {
+                return Ok(Some(Signer::long_term(
+                    Secret {
+                        secret_access_key: session.secret_access_key.clone(),
+                        session_token: Some(session.session_token.clone()),
+                    },
+                    Principal::AssumedRole(Box::new(session)),
+                )));
+            }
+            let Some(token) = tx.token_session(access_key_id)? else {
+                return Ok(None);
+            };
+            token_signer(tx, token)
+        });
+        match found {
+            Ok(found) => found,
             Err(error) => {
                 tracing::error!(%error, "looking up a session");
-                return None;
+                None
             }
-        };
-        Some((
-            Secret {
-                secret_access_key: session.secret_access_key.clone(),
-                session_token: Some(session.session_token.clone()),
-            },
-            Principal::AssumedRole(Box::new(session)),
-        ))
+        }
     }
 }
 
+/// GetSessionToken's credentials, acting as the root or a user that
+/// still exists.
+fn token_signer(
+    tx: &ballast_store::Tx<'_>,
+    token: TokenSession,
+) -> Result<Option<Signer>, ballast_store::StoreError> {
+    let principal = match &token.user {
+        None => Principal::Root,
+        Some(name) => match tx.user(name)? {
+            Some(user) => Principal::User(Box::new(user)),
+            None => return Ok(None),
+        },
+    };
+    Ok(Some(Signer {
+        secret: Secret {
+            secret_access_key: token.secret_access_key,
+            session_token: Some(token.session_token),
+        },
+        principal,
+        token_expires_millis: Some(token.expires_millis),
+    }))
+}
+
 /// The secret and user behind an active access key.
-fn user_key(store: &Store, access_key_id: &str) -> Option<(Secret, Principal)> {
+fn user_key(store: &Store, access_key_id: &str) -> Option<Signer> {
     let found = store.read(|tx| -> Result<_, ballast_store::StoreError> {
         let Some(key) = tx.access_key(access_key_id)? else {
             return Ok(None);
@@ -108,7 +168,7 @@ fn user_key(store: &Store, access_key_id: &str) -> Option<(Secret, Principal)> {
     };
     // An inactive key is refused as an unknown one is, as on AWS.
     (key.status == AccessKeyStatus::Active).then(|| {
-        (
+        Signer::long_term(
             Secret {
                 secret_access_key: key.secret_access_key,
                 session_token: None,

@@ -106,6 +106,7 @@ impl ApiInvoker for Invoker {
             principal_arn: principal.arn(&state.scope),
             user_id: principal.user_id(&state.scope),
             principal,
+            via_session_token: false,
             json_output: true,
         };
         let input = match service {

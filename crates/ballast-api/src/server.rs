@@ -91,29 +91,27 @@ async fn handle(State(state): State<Arc<ApiState>>, request: Request) -> Respons
         headers: &parts.headers,
         body: &body,
     };
-    let mut principal = None;
+    let mut signer = None;
     let verified = sigv4::verify(
         signed,
         |akid| {
-            state
-                .credentials
-                .lookup(&state.store, akid)
-                .map(|(secret, who)| {
-                    principal = Some(who);
-                    secret
-                })
+            state.credentials.lookup(&state.store, akid).map(|found| {
+                let secret = found.secret.clone();
+                signer = Some(found);
+                secret
+            })
         },
         state.clock.now(),
     );
-    let principal = match (verified, principal) {
-        (Ok(_), Some(principal)) if principal.expired(state.now().millis()) => {
+    let signer = match (verified, signer) {
+        (Ok(_), Some(signer)) if signer.expired(state.now().millis()) => {
             let error = sigv4::AuthError::ExpiredToken.to_api_error(protocol);
             return respond(
                 &request_id,
                 encode_error(service, protocol, &request_id, &error),
             );
         }
-        (Ok(_), Some(principal)) => principal,
+        (Ok(_), Some(signer)) => signer,
         (Err(error), _) => {
             let error = error.to_api_error(protocol);
             return respond(
@@ -147,9 +145,10 @@ async fn handle(State(state): State<Arc<ApiState>>, request: Request) -> Respons
     let ctx = RequestContext {
         endpoint: endpoint(&parts),
         request_id: request_id.clone(),
-        principal_arn: principal.arn(&state.scope),
-        user_id: principal.user_id(&state.scope),
-        principal,
+        principal_arn: signer.principal.arn(&state.scope),
+        user_id: signer.principal.user_id(&state.scope),
+        principal: signer.principal,
+        via_session_token: signer.token_expires_millis.is_some(),
         json_output: false,
     };
     tracing::debug!(

@@ -84,6 +84,9 @@ pub struct RequestContext {
     pub user_id: String,
     /// Who signed the request, for authorization.
     pub principal: Principal,
+    /// Whether it was signed with GetSessionToken's credentials, which may
+    /// not call IAM or most of STS.
+    pub via_session_token: bool,
     /// Answer with the output as JSON in the model's member names
     /// whatever the protocol: set for the calls Automation makes
     /// (`crate::invoke`), which read outputs as boto3 shows them.

@@ -453,3 +453,105 @@ async fn an_external_id_condition_is_evaluated() {
         assert_refused(&refused, 403, "AccessDenied", "sts:AssumeRole");
     }
 }
+
+/// GetSessionToken: credentials that act as whoever asked (root or an
+/// IAM user, with that user's policies), may not call IAM or STS but
+/// AssumeRole and GetCallerIdentity, and expire.
+#[tokio::test]
+async fn session_tokens_act_as_their_user_within_awss_limits() {
+    let api = Api::new();
+    let account = account(&api).await;
+    let iam = |action: &str, params: &[(&str, &str)]| Call::query("iam", action, params);
+
+    // Root's session: root's ARN, one hour at most.
+    let reply = api.root(sts("GetSessionToken", &[])).await.ok();
+    let root_session = Signer::from_credentials(&reply).unwrap();
+    let me = api
+        .call(&root_session, sts("GetCallerIdentity", &[]))
+        .await
+        .ok();
+    assert_eq!(me.xml("Arn"), Some(format!("arn:aws:iam::{account}:root")));
+    assert_refused(
+        &api.call(&root_session, iam("ListUsers", &[])).await,
+        403,
+        "InvalidClientTokenId",
+        "security token included in the request is invalid",
+    );
+    assert_refused(
+        &api.call(&root_session, sts("GetSessionToken", &[])).await,
+        403,
+        "AccessDenied",
+        "Cannot call GetSessionToken with session credentials",
+    );
+    assert_refused(
+        &api.root(sts("GetSessionToken", &[("DurationSeconds", "7200")]))
+            .await,
+        400,
+        "ValidationError",
+        "DurationSeconds",
+    );
+    assert_refused(
+        &api.root(sts(
+            "GetSessionToken",
+            &[
+                ("SerialNumber", "arn:aws:iam::000000000000:mfa/me"),
+                ("TokenCode", "123456"),
+            ],
+        ))
+        .await,
+        403,
+        "AccessDenied",
+        "MultiFactorAuthentication failed",
+    );
+
+    // A user's session: the user's ARN and policies.
+    api.root(iam("CreateUser", &[("UserName", "ci")]))
+        .await
+        .ok();
+    api.root(iam(
+        "PutUserPolicy",
+        &[
+            ("UserName", "ci"),
+            ("PolicyName", "ssm"),
+            ("PolicyDocument", SSM_ALL),
+        ],
+    ))
+    .await
+    .ok();
+    let key = api
+        .root(iam("CreateAccessKey", &[("UserName", "ci")]))
+        .await
+        .ok();
+    let user = Signer::from_access_key(&key).unwrap();
+    let reply = api
+        .call(&user, sts("GetSessionToken", &[("DurationSeconds", "900")]))
+        .await
+        .ok();
+    let session = Signer::from_credentials(&reply).unwrap();
+    let me = api.call(&session, sts("GetCallerIdentity", &[])).await.ok();
+    assert_eq!(
+        me.xml("Arn"),
+        Some(format!("arn:aws:iam::{account}:user/ci"))
+    );
+    api.call(
+        &session,
+        ssm(
+            "PutParameter",
+            serde_json::json!({"Name": "/ci/run", "Value": "1", "Type": "String"}),
+        ),
+    )
+    .await
+    .ok();
+    let scan = api
+        .call(
+            &session,
+            Call::json("dynamodb", "ListTables", serde_json::json!({})),
+        )
+        .await;
+    scan.assert_code("AccessDeniedException");
+
+    // Fifteen minutes later the session is over.
+    api.clock.advance(std::time::Duration::from_secs(901));
+    let late = api.call(&session, sts("GetCallerIdentity", &[])).await;
+    late.assert_code("ExpiredToken");
+}

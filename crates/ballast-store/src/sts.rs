@@ -1,7 +1,9 @@
-//! Temporary credentials (STS sessions), looked up by access key id on
-//! every request signed with them.
+//! Temporary credentials (STS sessions: a role's, or GetSessionToken's
+//! for a user), looked up by access key id on every request signed with
+//! them.
 
 use ballast_core::sts::Session;
+use ballast_core::sts::session_token::TokenSession;
 use rusqlite::params;
 
 use crate::{StoreError, Tx};
@@ -39,11 +41,39 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Forgets sessions that expired before `now_millis`.
-    pub fn delete_expired_sessions(&self, now_millis: i64) -> Result<usize, StoreError> {
+    /// GetSessionToken's credentials by access key id, expired or not.
+    pub fn token_session(&self, access_key_id: &str) -> Result<Option<TokenSession>, StoreError> {
+        self.record(
+            "SELECT record FROM sts_token_sessions WHERE access_key_id = ?1",
+            [access_key_id],
+        )
+    }
+
+    /// Records credentials GetSessionToken issued.
+    pub fn insert_token_session(&self, session: &TokenSession) -> Result<(), StoreError> {
         self.execute(
+            "INSERT INTO sts_token_sessions (access_key_id, expires_millis, record)
+             VALUES (?1, ?2, ?3)",
+            params![
+                session.access_key_id,
+                session.expires_millis,
+                serde_json::to_string(session)?
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Forgets sessions (of roles and of users) that expired before
+    /// `now_millis`.
+    pub fn delete_expired_sessions(&self, now_millis: i64) -> Result<usize, StoreError> {
+        let roles = self.execute(
             "DELETE FROM sts_sessions WHERE expires_millis <= ?1",
             params![now_millis],
-        )
+        )?;
+        let users = self.execute(
+            "DELETE FROM sts_token_sessions WHERE expires_millis <= ?1",
+            params![now_millis],
+        )?;
+        Ok(roles + users)
     }
 }

@@ -49,8 +49,13 @@ use serde::de::DeserializeOwned;
 use crate::auth::Principal;
 use crate::{ApiState, RequestContext};
 
-/// Operations any authenticated principal may call, as on AWS.
-const ALWAYS_ALLOWED: &[(Service, &str)] = &[(Service::Sts, "GetCallerIdentity")];
+/// Operations any authenticated principal may call, as on AWS (which
+/// needs no permission for GetSessionToken: it authenticates, and
+/// policies cannot control authentication).
+const ALWAYS_ALLOWED: &[(Service, &str)] = &[
+    (Service::Sts, "GetCallerIdentity"),
+    (Service::Sts, "GetSessionToken"),
+];
 
 /// What one request asks to be allowed.
 #[derive(Debug, Default)]
@@ -132,6 +137,9 @@ impl Access {
 
 /// Checks the request against the principal's permissions.
 pub fn check(state: &ApiState, ctx: &RequestContext, request: &ApiRequest) -> Result<(), ApiError> {
+    if ctx.via_session_token {
+        check_session_token(request)?;
+    }
     // Whose policies decide, the ARN `aws:PrincipalArn` names, and the
     // session policies that narrow them.
     let (holder, principal_arn, session_policies) = match &ctx.principal {
@@ -210,6 +218,27 @@ pub fn check(state: &ApiState, ctx: &RequestContext, request: &ApiRequest) -> Re
         decide("iam:PassRole", &Resource::untagged(role.as_str()))?;
     }
     Ok(())
+}
+
+/// GetSessionToken's credentials (without MFA) may not call IAM, nor STS
+/// but AssumeRole and GetCallerIdentity, whoever they act as; AWS answers
+/// the one with an invalid token and the other with `AccessDenied`.
+fn check_session_token(request: &ApiRequest) -> Result<(), ApiError> {
+    let prefix = action_prefix(request.service);
+    if ballast_core::sts::session_token::may_call(prefix, &request.operation) {
+        return Ok(());
+    }
+    Err(match request.service {
+        Service::Iam => ApiError::sender(
+            "InvalidClientTokenId",
+            "The security token included in the request is invalid",
+        ),
+        _ => ApiError::sender(
+            "AccessDenied",
+            format!("Cannot call {} with session credentials", request.operation),
+        ),
+    }
+    .with_status(StatusCode::FORBIDDEN))
 }
 
 /// Why the resources of a request could not be named.

@@ -1,4 +1,5 @@
-//! AWS Security Token Service (awsQuery): who am I, and sessions of roles.
+//! AWS Security Token Service (awsQuery): who am I, sessions of roles,
+//! and GetSessionToken's sessions of users ([`session_token`]).
 //!
 //! AssumeRole issues the same kind of session an instance gets from its
 //! metadata service (`ballast_core::sts`), for a role whose trust policy
@@ -6,6 +7,8 @@
 //! the account's principal: AWS refuses AssumeRole to the root user, but
 //! locally those credentials are the developer's own, as an IAM user's
 //! or an SSO role's are on AWS (see docs/behaviour.md).
+
+mod session_token;
 
 use ballast_core::iam::policy::Context;
 use ballast_core::sts::assume_role::{self, Caller, Error as Rule, Packed};
@@ -31,6 +34,7 @@ routes! {
             Ok::<_, ApiError>(get_caller_identity(state, ctx))
         }),
         AssumeRole => call(ctx, request, |i| assume(state, ctx, i)),
+        GetSessionToken => call(ctx, request, |i| session_token::get(state, ctx, i)),
     }
 }
 

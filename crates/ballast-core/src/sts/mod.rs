@@ -6,9 +6,12 @@
 //! expiry. Requests signed with them act as
 //! `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION` and are allowed what
 //! the role's policies allow (and, for a session AssumeRole issued with
-//! session policies, only what those allow too).
+//! session policies, only what those allow too). GetSessionToken's
+//! credentials, which act as a user rather than a role, are in
+//! [`session_token`].
 
 pub mod assume_role;
+pub mod session_token;
 
 use std::time::Duration;
 

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The operations generated here, in the allow-list's order.
-pub const OPERATIONS: &[&str] = &["GetCallerIdentity", "AssumeRole"];
+pub const OPERATIONS: &[&str] = &["GetCallerIdentity", "AssumeRole", "GetSessionToken"];
 
 crate::structure! {
     AssumeRoleInput {
@@ -120,6 +120,33 @@ crate::structure! {
         account?: String = "Account";
         /// The Amazon Web Services ARN associated with the calling entity.
         arn?: String = "Arn";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    GetSessionTokenInput {
+        /// The duration, in seconds, that the credentials should remain valid.
+        duration_seconds?: i32 = "DurationSeconds", "durationSeconds";
+        /// The identification number of the MFA device that is associated with the IAM user who is making the GetSessionToken call.
+        serial_number?: String = "SerialNumber", "serialNumber";
+        /// The value provided by the MFA device, if MFA is required.
+        token_code?: String = "TokenCode", "tokenCode";
+    }
+    input "GetSessionTokenRequest" |this, at, out| {
+        if let Some(v) = &this.duration_seconds { rules::integer(out, at, "durationSeconds", i64::from(*v), Some(900), Some(129600)); }
+        if let Some(v) = &this.serial_number { rules::string(out, at, "serialNumber", v, false, Some(9), Some(256), Some(&PATTERN_SERIAL_NUMBER_TYPE)); }
+        if let Some(v) = &this.token_code { rules::string(out, at, "tokenCode", v, false, Some(6), Some(6), Some(&PATTERN_TOKEN_CODE_TYPE)); }
+    }
+    required REQUIRED_GET_SESSION_TOKEN_INPUT []
+}
+
+crate::structure! {
+    /// Contains the response to a successful GetSessionToken request, including temporary Amazon Web Services credentials that can be used to make Amazon Web Services requests.
+    #[derive(Default)]
+    GetSessionTokenOutput {
+        /// The temporary security credentials, which include an access key ID, a secret access key, and a security (or session) token.
+        credentials?: Credentials = "Credentials";
     }
 }
 

@@ -494,4 +494,13 @@ const MIGRATIONS: &[&str] = &[
         record TEXT NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // 23: GetSessionToken's credentials, which act as the root user or an
+    // IAM user rather than a role, by access key id.
+    r#"
+    CREATE TABLE sts_token_sessions (
+        access_key_id  TEXT PRIMARY KEY NOT NULL,
+        expires_millis INTEGER NOT NULL,
+        record         TEXT NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];

@@ -156,3 +156,109 @@ async fn assume_role_answers_the_session_or_refuses_an_untrusting_role() {
         .expect_err("longer than the role's MaxSessionDuration");
     assert_eq!(error_code(&refused), "ValidationError");
 }
+
+/// GetSessionToken: an IAM user's temporary credentials act as the user
+/// (its ARN, its policies), may not call IAM, and a role's session may not
+/// ask for them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_users_session_token_acts_as_the_user() {
+    let ballast = Ballast::start();
+    let iam = ballast.iam();
+    iam.create_user()
+        .user_name("ci")
+        .send()
+        .await
+        .expect("CreateUser");
+    iam.put_user_policy()
+        .user_name("ci")
+        .policy_name("read")
+        .policy_document(READ_APP_PARAMS)
+        .send()
+        .await
+        .expect("PutUserPolicy");
+    let key = iam
+        .create_access_key()
+        .user_name("ci")
+        .send()
+        .await
+        .expect("CreateAccessKey")
+        .access_key
+        .expect("a key");
+    ballast
+        .ssm()
+        .put_parameter()
+        .name("/app/colour")
+        .value("blue")
+        .r#type(ParameterType::String)
+        .send()
+        .await
+        .unwrap();
+
+    let as_user = ballast.config_with(key.access_key_id(), key.secret_access_key());
+    let token = aws_sdk_sts::Client::new(&as_user)
+        .get_session_token()
+        .duration_seconds(3600)
+        .send()
+        .await
+        .expect("GetSessionToken")
+        .credentials
+        .expect("credentials");
+    assert!(token.access_key_id().starts_with("ASIA"));
+    let session = ballast
+        .config()
+        .into_builder()
+        .credentials_provider(SharedCredentialsProvider::new(
+            aws_credential_types::Credentials::new(
+                token.access_key_id(),
+                token.secret_access_key(),
+                Some(token.session_token().to_owned()),
+                None,
+                "session-token",
+            ),
+        ))
+        .build();
+    let who = aws_sdk_sts::Client::new(&session)
+        .get_caller_identity()
+        .send()
+        .await
+        .expect("GetCallerIdentity");
+    assert_eq!(who.arn(), Some("arn:aws:iam::000000000000:user/ci"));
+    let read = aws_sdk_ssm::Client::new(&session)
+        .get_parameter()
+        .name("/app/colour")
+        .send()
+        .await
+        .expect("the user may read /app/*");
+    assert_eq!(read.parameter().and_then(|p| p.value()), Some("blue"));
+    let err = aws_sdk_iam::Client::new(&session)
+        .list_users()
+        .send()
+        .await
+        .expect_err("no IAM without MFA");
+    assert_eq!(error_code(&err), "InvalidClientTokenId");
+
+    // A role's session may not ask for one.
+    let arn = role(
+        &ballast,
+        "builder",
+        r#"{"AWS":"arn:aws:iam::000000000000:root"}"#,
+        READ_APP_PARAMS,
+    )
+    .await;
+    let provider = AssumeRoleProvider::builder(&arn)
+        .session_name("build")
+        .configure(&ballast.config())
+        .build()
+        .await;
+    let as_role = ballast
+        .config()
+        .into_builder()
+        .credentials_provider(SharedCredentialsProvider::new(provider))
+        .build();
+    let err = aws_sdk_sts::Client::new(&as_role)
+        .get_session_token()
+        .send()
+        .await
+        .expect_err("session credentials");
+    assert_eq!(error_code(&err), "AccessDenied");
+}

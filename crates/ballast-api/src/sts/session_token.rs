@@ -1,0 +1,64 @@
+//! GetSessionToken: temporary credentials for the root user or an IAM
+//! user, acting as that user (`ballast_core::sts::session_token`). A
+//! role's session may not call it, and what its credentials may call is
+//! limited in `crate::authorize`.
+
+use ballast_core::sts::session_token::{self, Error as Rule, TokenSession};
+use ballast_model::sts::{Credentials, GetSessionTokenInput, GetSessionTokenOutput};
+use ballast_wire::Timestamp;
+
+use crate::auth::Principal;
+use crate::error::{ErrorCode, HandlerError};
+use crate::{ApiState, RequestContext};
+
+/// A failure inside GetSessionToken.
+type Error = HandlerError<Rule>;
+
+impl ErrorCode for Rule {
+    const SERVICE: ballast_wire::Service = ballast_wire::Service::Sts;
+
+    /// `AccessDenied` is the code every query service answers a refused
+    /// call with; neither is a shape in STS's model.
+    fn code(&self) -> &'static str {
+        match self {
+            Rule::AccessDenied(_) => "AccessDenied",
+            Rule::Validation(_) => Self::SERVICE.validation_error_code(),
+        }
+    }
+
+    fn status(&self) -> http::StatusCode {
+        match self {
+            Rule::AccessDenied(_) => http::StatusCode::FORBIDDEN,
+            Rule::Validation(_) => http::StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+pub(super) fn get(
+    state: &ApiState,
+    ctx: &RequestContext,
+    input: GetSessionTokenInput,
+) -> Result<GetSessionTokenOutput, Error> {
+    let user = match &ctx.principal {
+        Principal::Root => None,
+        Principal::User(user) => Some(user.name.clone()),
+        Principal::AssumedRole(_) => {
+            return Err(Rule::AccessDenied(
+                "Cannot call GetSessionToken with session credentials".to_owned(),
+            )
+            .into());
+        }
+    };
+    session_token::check_mfa(input.serial_number.as_deref(), input.token_code.as_deref())?;
+    let lifetime = session_token::lifetime(input.duration_seconds, user.is_none())?;
+    let session = TokenSession::issue(&state.ids, user, state.now().millis(), lifetime);
+    state.store.write(|tx| tx.insert_token_session(&session))?;
+    Ok(GetSessionTokenOutput {
+        credentials: Some(Credentials {
+            access_key_id: session.access_key_id,
+            secret_access_key: session.secret_access_key,
+            session_token: session.session_token,
+            expiration: Timestamp::from_millis(session.expires_millis),
+        }),
+    })
+}
