@@ -3,36 +3,13 @@
 //! role's session may not call it, and what its credentials may call is
 //! limited in `crate::authorize`.
 
-use ballast_core::sts::session_token::{self, Error as Rule, TokenSession};
+use ballast_core::sts::session_token::{self, TokenSession};
 use ballast_model::sts::{Credentials, GetSessionTokenInput, GetSessionTokenOutput};
 use ballast_wire::Timestamp;
 
+use super::{Error, Rule};
 use crate::auth::Principal;
-use crate::error::{ErrorCode, HandlerError};
 use crate::{ApiState, RequestContext};
-
-/// A failure inside GetSessionToken.
-type Error = HandlerError<Rule>;
-
-impl ErrorCode for Rule {
-    const SERVICE: ballast_wire::Service = ballast_wire::Service::Sts;
-
-    /// `AccessDenied` is the code every query service answers a refused
-    /// call with; neither is a shape in STS's model.
-    fn code(&self) -> &'static str {
-        match self {
-            Rule::AccessDenied(_) => "AccessDenied",
-            Rule::Validation(_) => Self::SERVICE.validation_error_code(),
-        }
-    }
-
-    fn status(&self) -> http::StatusCode {
-        match self {
-            Rule::AccessDenied(_) => http::StatusCode::FORBIDDEN,
-            Rule::Validation(_) => http::StatusCode::BAD_REQUEST,
-        }
-    }
-}
 
 pub(super) fn get(
     state: &ApiState,

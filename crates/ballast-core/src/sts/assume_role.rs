@@ -26,24 +26,7 @@ pub const MAX_POLICY_ARNS: usize = 10;
 /// characters AWS allows an inline session policy.
 const PACKED_SPACE: usize = 2048;
 
-/// Why an AssumeRole call was refused; each variant is one of STS's error
-/// codes.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Error {
-    /// `ValidationError` (400).
-    #[error("{0}")]
-    Validation(String),
-    /// `AccessDenied` (403): the role does not exist or does not trust the
-    /// caller. AWS does not say which.
-    #[error("{0}")]
-    AccessDenied(String),
-    /// `MalformedPolicyDocument` (400): the inline session policy.
-    #[error("{0}")]
-    MalformedPolicyDocument(String),
-    /// `PackedPolicyTooLarge` (400).
-    #[error("{0}")]
-    PackedPolicyTooLarge(String),
-}
+pub use super::Error;
 
 /// A role's ARN, taken apart: `arn:aws:iam::ACCOUNT:role/PATH/NAME`.
 #[derive(Debug, Clone, PartialEq, Eq)]

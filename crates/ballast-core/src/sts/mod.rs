@@ -19,6 +19,26 @@ use serde::{Deserialize, Serialize};
 
 use crate::Ids;
 
+/// Why an STS call (AssumeRole, GetSessionToken) was refused; each
+/// variant is one of STS's error codes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// `ValidationError` (400).
+    #[error("{0}")]
+    Validation(String),
+    /// `AccessDenied` (403): for AssumeRole, the role does not exist or
+    /// does not trust the caller (AWS does not say which).
+    #[error("{0}")]
+    AccessDenied(String),
+    /// `MalformedPolicyDocument` (400): AssumeRole's inline session
+    /// policy.
+    #[error("{0}")]
+    MalformedPolicyDocument(String),
+    /// `PackedPolicyTooLarge` (400).
+    #[error("{0}")]
+    PackedPolicyTooLarge(String),
+}
+
 /// How long instance credentials last. AWS gives about six hours; Ballast
 /// does not scale this by `--time-scale`, because SDKs decide when to
 /// refresh from the wall clock, and a credential that expires within their

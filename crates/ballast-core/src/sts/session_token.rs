@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Session, millis};
+use super::{Error, Session, millis};
 use crate::Ids;
 
 /// The shortest session GetSessionToken issues (15 minutes).
@@ -19,17 +19,6 @@ pub const MAX_USER_DURATION: Duration = Duration::from_secs(129_600);
 pub const ROOT_DURATION: Duration = Duration::from_secs(3_600);
 /// An IAM user's default (12 hours).
 pub const DEFAULT_USER_DURATION: Duration = Duration::from_secs(43_200);
-
-/// Why GetSessionToken was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Error {
-    /// The protocol's `ValidationError`.
-    #[error("{0}")]
-    Validation(String),
-    /// `AccessDenied`.
-    #[error("{0}")]
-    AccessDenied(String),
-}
 
 /// Credentials GetSessionToken issued.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
