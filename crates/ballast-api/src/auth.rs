@@ -6,7 +6,7 @@
 //! (STS sessions the metadata service or AssumeRole issued), whose session
 //! token [`ballast_wire::sigv4::verify`] checks. GetSessionToken's
 //! temporary credentials act as the root user or the IAM user they were
-//! issued to, within the limits [`Signer::token_expires_millis`] marks.
+//! issued to, within the limits [`Caller::token_expires_millis`] marks.
 
 use ballast_core::Scope;
 use ballast_core::iam::{AccessKeyStatus, User};
@@ -40,10 +40,17 @@ pub enum Principal {
     User(Box<User>),
 }
 
-/// What an access key id stands for.
+/// What an access key id stands for: the secret that signs with it, and
+/// who signs.
 #[derive(Debug, Clone)]
 pub struct Signer {
     pub secret: Secret,
+    pub caller: Caller,
+}
+
+/// Who signed a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
     pub principal: Principal,
     /// When the credentials came from GetSessionToken: their expiry. They
     /// act as `principal`, but may not call IAM or most of STS.
@@ -54,11 +61,15 @@ impl Signer {
     fn long_term(secret: Secret, principal: Principal) -> Self {
         Signer {
             secret,
-            principal,
-            token_expires_millis: None,
+            caller: Caller {
+                principal,
+                token_expires_millis: None,
+            },
         }
     }
+}
 
+impl Caller {
     /// Whether the credentials expired before `now_millis`.
     pub fn expired(&self, now_millis: i64) -> bool {
         self.principal.expired(now_millis)
@@ -86,7 +97,7 @@ impl Credentials {
 
     /// Who an access key id stands for: the root, a user's access key, or
     /// a session's from the store (expired or not; see
-    /// [`Signer::expired`]).
+    /// [`Caller::expired`]).
     pub fn lookup(&self, store: &Store, access_key_id: &str) -> Option<Signer> {
         if access_key_id == self.root_access_key {
             return Some(Signer::long_term(
@@ -146,8 +157,10 @@ fn token_signer(
             secret_access_key: token.secret_access_key,
             session_token: Some(token.session_token),
         },
-        principal,
-        token_expires_millis: Some(token.expires_millis),
+        caller: Caller {
+            principal,
+            token_expires_millis: Some(token.expires_millis),
+        },
     }))
 }
 

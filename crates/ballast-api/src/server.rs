@@ -91,27 +91,26 @@ async fn handle(State(state): State<Arc<ApiState>>, request: Request) -> Respons
         headers: &parts.headers,
         body: &body,
     };
-    let mut signer = None;
+    let mut caller = None;
     let verified = sigv4::verify(
         signed,
         |akid| {
             state.credentials.lookup(&state.store, akid).map(|found| {
-                let secret = found.secret.clone();
-                signer = Some(found);
-                secret
+                caller = Some(found.caller);
+                found.secret
             })
         },
         state.clock.now(),
     );
-    let signer = match (verified, signer) {
-        (Ok(_), Some(signer)) if signer.expired(state.now().millis()) => {
+    let caller = match (verified, caller) {
+        (Ok(_), Some(caller)) if caller.expired(state.now().millis()) => {
             let error = sigv4::AuthError::ExpiredToken.to_api_error(protocol);
             return respond(
                 &request_id,
                 encode_error(service, protocol, &request_id, &error),
             );
         }
-        (Ok(_), Some(signer)) => signer,
+        (Ok(_), Some(caller)) => caller,
         (Err(error), _) => {
             let error = error.to_api_error(protocol);
             return respond(
@@ -145,10 +144,10 @@ async fn handle(State(state): State<Arc<ApiState>>, request: Request) -> Respons
     let ctx = RequestContext {
         endpoint: endpoint(&parts),
         request_id: request_id.clone(),
-        principal_arn: signer.principal.arn(&state.scope),
-        user_id: signer.principal.user_id(&state.scope),
-        principal: signer.principal,
-        via_session_token: signer.token_expires_millis.is_some(),
+        principal_arn: caller.principal.arn(&state.scope),
+        user_id: caller.principal.user_id(&state.scope),
+        via_session_token: caller.token_expires_millis.is_some(),
+        principal: caller.principal,
         json_output: false,
     };
     tracing::debug!(
