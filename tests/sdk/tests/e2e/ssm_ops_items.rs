@@ -99,7 +99,7 @@ async fn an_issue_is_opened_found_updated_resolved_and_deleted() {
     use OpsItemFilterOperator as Op;
     assert_eq!(
         ids_where(&ssm, vec![filter(K::OpsitemId, Op::Equal, &id)]).await,
-        [id.clone()]
+        [id.as_str()]
     );
     assert_eq!(
         ids_where(
@@ -107,7 +107,7 @@ async fn an_issue_is_opened_found_updated_resolved_and_deleted() {
             vec![filter(K::OperationalDataValue, Op::Contains, "vol-")]
         )
         .await,
-        [id.clone()]
+        [id.as_str()]
     );
     assert!(
         ids_where(
@@ -178,7 +178,7 @@ async fn an_issue_is_opened_found_updated_resolved_and_deleted() {
     assert_eq!(keys, ["cause", "volume"]);
     assert_eq!(
         ids_where(&ssm, vec![filter(K::Status, Op::Equal, "Open")]).await,
-        [other.clone()]
+        [other.as_str()]
     );
 
     // Its tags, as AddTagsToResource and ListTagsForResource see them.
