@@ -32,11 +32,17 @@ fuzz_target!(|data: &[u8]| {
         hash: KeyAttr { name: "pk".into(), kind: ScalarType::S },
         range: Some(KeyAttr { name: "a".into(), kind: ScalarType::N }),
     };
-    let _ = partiql::table_of(text);
+    let head = partiql::target(text);
     for count in 0..=parameters.len() {
         let Ok(statement) = partiql::parse(text, &parameters[..count]) else {
             continue;
         };
+        // Whatever parses names the table its head named, so
+        // authorization decides on the table that is then used.
+        match &head {
+            Ok(head) => assert_eq!(head.table, statement.table()),
+            Err(_) => panic!("a statement parsed whose head did not"),
+        }
         match statement {
             Statement::Select { projection, condition, .. } => {
                 if let Some(condition) = &condition {

@@ -73,6 +73,14 @@ def test_filters_and_pages(ssm, uid):
     ))
     assert [len(p["OpsItemSummaries"]) for p in pages] == [2, 1]
     assert {s["OpsItemId"] for p in pages for s in p["OpsItemSummaries"]} == ids
+    # Resolving what a page showed does not spoil the token for the next.
+    by_title_open = [{"Key": "Title", "Values": [title], "Operator": "Equal"},
+                     {"Key": "Status", "Values": ["Open"], "Operator": "Equal"}]
+    first = ssm.describe_ops_items(OpsItemFilters=by_title_open, MaxResults=2)
+    for summary in first["OpsItemSummaries"]:
+        ssm.update_ops_item(OpsItemId=summary["OpsItemId"], Status="Resolved")
+    rest = ssm.describe_ops_items(OpsItemFilters=by_title_open, MaxResults=2, NextToken=first["NextToken"])
+    assert [s["Status"] for s in rest["OpsItemSummaries"]] == ["Open"] and "NextToken" not in rest
     urgent = ssm.describe_ops_items(OpsItemFilters=[
         {"Key": "Title", "Values": [title], "Operator": "Equal"},
         {"Key": "Priority", "Values": ["1", "2"], "Operator": "Equal"},

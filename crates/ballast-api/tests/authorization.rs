@@ -583,6 +583,34 @@ async fn partiql_statements_are_decided_as_partiql_actions_on_their_table() {
         .await
         .ok();
     assert_eq!(still.json()["Items"].as_array().map(Vec::len), Some(1));
+
+    // A statement is decided on the table its head names, whatever its
+    // parameters: a tuple passed as `?` cannot slip past into another
+    // table beside an allowed statement.
+    let smuggled = Call::json(
+        "dynamodb",
+        "BatchExecuteStatement",
+        serde_json::json!({"Statements": [
+            {"Statement": r#"SELECT * FROM "orders" WHERE pk = 'a1'"#},
+            {"Statement": r#"INSERT INTO "audit" VALUE ?"#,
+             "Parameters": [{"M": {"pk": {"S": "x"}}}]},
+        ]}),
+    );
+    let refused = api.call(&clerk, smuggled).await;
+    refused.assert_code("AccessDeniedException");
+    assert!(
+        refused.message().contains("table/audit"),
+        "{}",
+        refused.message()
+    );
+    // A statement too long to be one is refused before it is read.
+    let long = format!(
+        r#"SELECT * FROM "orders" WHERE {}pk = 'a1'"#,
+        "pk = 'a1' AND ".repeat(2_000)
+    );
+    api.call(&clerk, run(&long))
+        .await
+        .assert_code("ValidationException");
 }
 
 async fn instance_profile(api: &Api, name: &str) -> String {

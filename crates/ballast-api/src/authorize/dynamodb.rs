@@ -1,5 +1,8 @@
 //! DynamoDB: the tables (and indexes) a request names.
 
+use ballast_core::dynamodb::partiql;
+use ballast_wire::{ApiError, Service};
+use http::StatusCode;
 use serde_json::Value;
 
 use super::{Access, Names, Resource, Unnamed, json_request_tags};
@@ -12,8 +15,11 @@ use crate::dynamodb::table_arn;
 /// TagResource's `Tags` are the request's tags. A PartiQL statement
 /// (`Statement`, or each of a batch's `Statements` or a transaction's
 /// `TransactStatements`) is decided on its
-/// table as `dynamodb:PartiQLSelect`, `…Insert`, `…Update` or
-/// `…Delete`; one that does not parse is left to the handler to refuse.
+/// table (a SELECT from an index, on the index's ARN) as
+/// `dynamodb:PartiQLSelect`, `…Insert`, `…Update` or `…Delete`; its head
+/// (verb, table, index) is read without its parameters, so what is
+/// decided on is what runs, and a statement whose head does not read is
+/// refused with the handler's `ValidationException`.
 pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
     let Some(Value::Object(body)) = names.params::<Option<Value>>()? else {
         return Ok(Access::default());
@@ -64,10 +70,20 @@ pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
         )
         .filter_map(Value::as_str);
     for text in statements {
-        if let Some((name, action)) = ballast_core::dynamodb::partiql::table_of(text) {
-            let arn = table(&name);
-            resources.push(Resource::tagged(names.tx, arn.clone(), &arn)?.decided_as(action));
-        }
+        // A statement whose head does not read would name nothing to
+        // decide on: it is refused here, as the handler would refuse it.
+        let target = partiql::target(text).map_err(|error| {
+            Unnamed::Params(
+                ApiError::sender(Service::DynamoDb.validation_error_code(), error.to_string())
+                    .with_status(StatusCode::BAD_REQUEST),
+            )
+        })?;
+        let arn = table(&target.table);
+        let resource = match &target.index {
+            Some(index) => format!("{arn}/index/{index}"),
+            None => arn.clone(),
+        };
+        resources.push(Resource::tagged(names.tx, resource, &arn)?.decided_as(target.action));
     }
     Ok(Access::on(resources).with_request_tags(json_request_tags(&body)))
 }

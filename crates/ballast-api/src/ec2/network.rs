@@ -102,7 +102,8 @@ pub(super) fn describe_zones(
     })
 }
 
-/// The page of Ballast's fixed VPCs or subnets a Describe call asks for:
+/// The page of Ballast's fixed network (VPCs, subnets, gateways, route
+/// tables, ACLs, DHCP options) a Describe call asks for:
 /// those `ids` names (an unknown one is `not_found`), matching `filters`
 /// with their tags, in id order; each with its tags.
 #[allow(clippy::type_complexity)]

@@ -199,21 +199,29 @@ pub(super) fn describe(
         .max_results
         .and_then(|n| usize::try_from(n).ok())
         .map_or(PAGE, |n| n.clamp(1, PAGE));
-    let refused = || Rule::Validation("The NextToken is not valid.".to_owned());
-    let after = paging::page_after(input.next_token.as_deref()).map_err(|_| refused())?;
-    let mut items: Vec<OpsItem> = state
+    let after = paging::page_after(input.next_token.as_deref())
+        .map_err(|_| Rule::Validation("The NextToken is not valid.".to_owned()))?;
+    // Keyed newest first by (creation time, id): a page resumes after
+    // its last item's place even when that item has since changed or gone.
+    let mut items: Vec<(String, OpsItem)> = state
         .store
         .read(|tx| tx.ops_items())?
         .into_iter()
         .filter(|item| oi::matches_all(item, &filters))
+        .map(|item| (page_key(&item), item))
         .collect();
-    items.sort_by(|a, b| (b.created_millis, &b.id).cmp(&(a.created_millis, &a.id)));
-    let (page, next_token) =
-        paging::page_in_order(items, |i| &i.id, after.as_deref(), size).ok_or_else(refused)?;
+    items.sort_by(|a, b| a.0.cmp(&b.0));
+    let (page, next_token) = paging::page(items, |(key, _)| key, after.as_deref(), size);
     Ok(DescribeOpsItemsOutput {
-        ops_item_summaries: Some(page.into_iter().map(summary).collect()),
+        ops_item_summaries: Some(page.into_iter().map(|(_, item)| summary(item)).collect()),
         next_token,
     })
+}
+
+/// An item's place in DescribeOpsItems' order, newest first: the time
+/// counted down from the end of time, then the id.
+fn page_key(item: &OpsItem) -> String {
+    format!("{:020}:{}", i64::MAX - item.created_millis.max(0), item.id)
 }
 
 fn core_data(data: Option<BTreeMap<String, OpsItemDataValue>>) -> BTreeMap<String, DataValue> {

@@ -84,6 +84,14 @@ fn malformed(detail: impl std::fmt::Display) -> Error {
 /// Parses `text` with `parameters` bound to its `?`s in order.
 pub fn parse(text: &str, parameters: &[AttributeValue]) -> Result<Statement, Error> {
     let tokens = lex(text)?;
+    let head = Parser {
+        tokens: tokens.clone(),
+        at: 0,
+        parameters: &[],
+        bound: 0,
+        depth: 0,
+    }
+    .head()?;
     let mut parser = Parser {
         tokens,
         at: 0,
@@ -100,17 +108,50 @@ pub fn parse(text: &str, parameters: &[AttributeValue]) -> Result<Statement, Err
             "Number of parameters in request and statement don't match.",
         ));
     }
+    // The head is read by the same productions, so it names the same
+    // table; what authorization decided on is what runs (the fuzz target
+    // `partiql` holds this to account).
+    if head.table != statement.table() {
+        return Err(malformed("the statement's table is ambiguous"));
+    }
     Ok(statement)
 }
 
-/// Only the table a statement names, for deciding who may run it before
-/// the parameters are checked; `None` when the text does not parse.
-pub fn table_of(text: &str) -> Option<(String, &'static str)> {
-    let tokens = lex(text).ok()?;
-    let count = tokens.iter().filter(|t| **t == Token::Param).count();
-    let placeholders = vec![AttributeValue::NULL(true); count];
-    let statement = parse(text, &placeholders).ok()?;
-    Some((statement.table().to_owned(), statement.action()))
+/// The longest statement DynamoDB accepts, in characters (the model's
+/// limit, checked here too because authorization reads statements before
+/// the model does).
+pub const MAX_STATEMENT_CHARS: usize = 8192;
+
+/// What a statement acts on, for deciding who may run it: its table, the
+/// index a SELECT reads, and the IAM action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub table: String,
+    pub index: Option<String>,
+    pub action: &'static str,
+}
+
+/// Reads only a statement's head (verb, table, index), binding no
+/// parameters: the same grammar [`parse`] starts with, so a statement
+/// that names a table here names it there, whatever its parameters.
+pub fn target(text: &str) -> Result<Target, Error> {
+    let mut parser = Parser {
+        tokens: lex(text)?,
+        at: 0,
+        parameters: &[],
+        bound: 0,
+        depth: 0,
+    };
+    parser.head()
+}
+
+fn check_length(text: &str) -> Result<(), Error> {
+    if text.chars().count() > MAX_STATEMENT_CHARS {
+        return Err(Error::validation(format!(
+            "1 validation error detected: Value at 'statement' failed to satisfy constraint: Member must have length less than or equal to {MAX_STATEMENT_CHARS}"
+        )));
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -146,6 +187,7 @@ const SYMBOLS: [&str; 19] = [
 ];
 
 fn lex(text: &str) -> Result<Vec<Token>, Error> {
+    check_length(text)?;
     let mut tokens = Vec::new();
     let mut rest = text;
     while let Some(c) = rest.chars().next() {
@@ -192,11 +234,13 @@ fn lex(text: &str) -> Result<Vec<Token>, Error> {
 /// Whether a `+` or `-` after `token` is arithmetic (`views -1`) rather
 /// than a number's sign (`= -1`).
 fn ends_a_value(token: Option<&Token>) -> bool {
+    if let Some(Token::Word(word)) = token {
+        return !OPERATOR_WORDS.iter().any(|k| word.eq_ignore_ascii_case(k));
+    }
     matches!(
         token,
         Some(
-            Token::Word(_)
-                | Token::Quoted(_)
+            Token::Quoted(_)
                 | Token::Str(_)
                 | Token::Number(_)
                 | Token::Param
@@ -204,6 +248,9 @@ fn ends_a_value(token: Option<&Token>) -> bool {
         )
     )
 }
+
+/// The keywords after which a value starts, so a `-` there is a sign.
+const OPERATOR_WORDS: [&str; 8] = ["AND", "OR", "NOT", "BETWEEN", "IN", "WHERE", "SET", "VALUE"];
 
 /// The content of a quoted run starting at `text` (a doubled quote is
 /// one quote) and what follows it.
@@ -335,16 +382,61 @@ impl Parser<'_> {
         }
     }
 
-    fn select(&mut self) -> Result<Statement, Error> {
-        let projection = if self.eat("*") {
-            None
-        } else {
-            let mut paths = vec![self.path()?];
-            while self.eat(",") {
-                paths.push(self.path()?);
-            }
-            Some(paths)
+    /// The verb, table and index, as [`Parser::statement`] reads them.
+    fn head(&mut self) -> Result<Target, Error> {
+        let verb = self.next()?;
+        let verb = match &verb {
+            Token::Word(w) => w.to_ascii_uppercase(),
+            _ => String::new(),
         };
+        let (action, index_allowed) = match verb.as_str() {
+            "SELECT" => {
+                self.projection()?;
+                self.keyword("FROM")?;
+                ("dynamodb:PartiQLSelect", true)
+            }
+            "INSERT" => {
+                self.keyword("INTO")?;
+                ("dynamodb:PartiQLInsert", false)
+            }
+            "UPDATE" => ("dynamodb:PartiQLUpdate", false),
+            "DELETE" => {
+                self.keyword("FROM")?;
+                ("dynamodb:PartiQLDelete", false)
+            }
+            _ => {
+                return Err(malformed(
+                    "expected SELECT, INSERT, UPDATE or DELETE at the start",
+                ));
+            }
+        };
+        let table = self.name()?;
+        let index = if index_allowed && self.eat(".") {
+            Some(self.name()?)
+        } else {
+            None
+        };
+        Ok(Target {
+            table,
+            index,
+            action,
+        })
+    }
+
+    /// A SELECT's projection: `*` (`None`) or paths.
+    fn projection(&mut self) -> Result<Option<Vec<Path>>, Error> {
+        if self.eat("*") {
+            return Ok(None);
+        }
+        let mut paths = vec![self.path()?];
+        while self.eat(",") {
+            paths.push(self.path()?);
+        }
+        Ok(Some(paths))
+    }
+
+    fn select(&mut self) -> Result<Statement, Error> {
+        let projection = self.projection()?;
         self.keyword("FROM")?;
         let table = self.name()?;
         let index = if self.eat(".") {
@@ -932,8 +1024,21 @@ mod tests {
         );
         assert!(parse(&deep, &[]).is_err());
         assert_eq!(
-            table_of("DELETE FROM \"t\" WHERE k = ?"),
-            Some(("t".to_owned(), "dynamodb:PartiQLDelete"))
+            target("DELETE FROM \"t\" WHERE k = ?").map(|t| (t.table, t.action)),
+            Ok(("t".to_owned(), "dynamodb:PartiQLDelete"))
         );
+        // Whatever the parameters, the head names the table.
+        let insert = target("INSERT INTO \"b\" VALUE ?").expect("a head");
+        assert_eq!((insert.table.as_str(), insert.index), ("b", None));
+        let select = target("SELECT a.b, c FROM \"t\".\"i\" WHERE x = <<?, ?>>").expect("a head");
+        assert_eq!(select.index.as_deref(), Some("i"));
+        let long = format!("SELECT * FROM t WHERE {}", "a = 1 AND ".repeat(2_000));
+        assert!(target(&long).is_err() && parse(&long, &[]).is_err());
+        let Statement::Select { condition, .. } =
+            parse("SELECT * FROM t WHERE x BETWEEN -10 AND -1 AND -1 < y", &[]).expect("signs")
+        else {
+            panic!("a select");
+        };
+        assert!(condition.is_some());
     }
 }
