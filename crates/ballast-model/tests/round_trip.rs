@@ -183,7 +183,10 @@ fn sts_query_form_in_and_xml_out() {
          <Arn>arn:aws:iam::000000000000:root</Arn></GetCallerIdentityResult>\
          <ResponseMetadata><RequestId>rid</RequestId></ResponseMetadata></GetCallerIdentityResponse>"
     );
-    assert_eq!(sts::OPERATIONS, ["GetCallerIdentity", "AssumeRole"]);
+    assert_eq!(
+        sts::OPERATIONS,
+        ["GetCallerIdentity", "AssumeRole", "GetSessionToken"]
+    );
 }
 
 #[test]
