@@ -102,24 +102,31 @@ pub(super) fn batch(
             "Batch must consist of only read statements or only write statements",
         ));
     }
+    // A statement's own failure is its entry's error; the store failing
+    // fails the whole request, as any internal error does.
     let responses = parsed
         .into_iter()
         .map(|(statement, return_old)| {
             let table = statement.as_ref().ok().map(|s| s.table().to_owned());
-            match statement.and_then(|s| run_one(state, &s, return_old)) {
+            let outcome = match statement {
+                Ok(s) => run_one(state, &s, return_old),
+                Err(rule) => Err(Error::Rule(rule)),
+            };
+            Ok(match outcome {
                 Ok(item) => BatchStatementResponse {
                     table_name: table,
                     item: item.map(wire_item),
                     error: None,
                 },
-                Err(rule) => BatchStatementResponse {
+                Err(Error::Rule(rule)) => BatchStatementResponse {
                     table_name: table,
                     item: None,
                     error: Some(batch_error(rule)),
                 },
-            }
+                Err(other) => return Err(other),
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>, Error>>()?;
     Ok(BatchExecuteStatementOutput {
         responses: Some(responses),
         consumed_capacity: None,
@@ -131,19 +138,15 @@ fn run_one(
     state: &ApiState,
     statement: &Statement,
     return_old: bool,
-) -> Result<Option<Item>, Rule> {
-    let outcome = if statement.is_read() {
+) -> Result<Option<Item>, Error> {
+    if statement.is_read() {
         state.store.read(|tx| read_pinned(state, tx, statement))
     } else {
         state
             .store
             .write(|tx| run_write(state, tx, statement, return_old))
             .map(|()| None)
-    };
-    outcome.map_err(|error| match error {
-        Error::Rule(rule) => rule,
-        other => Rule::validation(other.to_string()),
-    })
+    }
 }
 
 /// A SELECT of a batch or transaction: a GetItem of the item its `WHERE`

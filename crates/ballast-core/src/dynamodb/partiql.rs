@@ -83,22 +83,16 @@ fn malformed(detail: impl std::fmt::Display) -> Error {
 
 /// Parses `text` with `parameters` bound to its `?`s in order.
 pub fn parse(text: &str, parameters: &[AttributeValue]) -> Result<Statement, Error> {
-    let tokens = lex(text)?;
-    let head = Parser {
-        tokens: tokens.clone(),
-        at: 0,
-        parameters: &[],
-        bound: 0,
-        depth: 0,
-    }
-    .head()?;
     let mut parser = Parser {
-        tokens,
+        tokens: lex(text)?,
         at: 0,
         parameters,
         bound: 0,
         depth: 0,
     };
+    // The head first, binding nothing; then the whole, from the start.
+    let head = parser.head()?;
+    parser.at = 0;
     let statement = parser.statement()?;
     if let Some(token) = parser.peek() {
         return Err(malformed(format!("unexpected {token} at the end")));
