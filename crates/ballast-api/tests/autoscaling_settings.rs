@@ -1,7 +1,8 @@
-//! Auto Scaling groups' tags after creation and metrics collection, in
-//! process: what DescribeTags and DescribeAutoScalingGroups show after
-//! each call, AWS's errors (with the store unchanged), and authorization
-//! per group.
+//! Auto Scaling groups' tags after creation, metrics collection and
+//! scheduled actions, in process: what DescribeTags,
+//! DescribeAutoScalingGroups and DescribeScheduledActions show after each
+//! call, AWS's errors (with the store unchanged), and authorization per
+//! group.
 
 // Integration tests unwrap freely; the product code may not.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -407,4 +408,163 @@ async fn tag_calls_are_decided_on_each_group_they_name() {
         .await,
         [row("web", "team", "a", true)]
     );
+}
+
+/// `(group, action, StartTime)` for each action DescribeScheduledActions
+/// lists.
+async fn scheduled(
+    api: &Api,
+    params: &[(&str, &str)],
+) -> (Vec<(String, String, String)>, Option<String>) {
+    let reply = api
+        .root(autoscaling("DescribeScheduledActions", params))
+        .await
+        .ok();
+    let field = |m: &str, tag: &str| {
+        let open = format!("<{tag}>");
+        m.find(&open)
+            .map(|i| {
+                let rest = &m[i + open.len()..];
+                rest[..rest.find('<').unwrap_or(rest.len())].to_owned()
+            })
+            .unwrap_or_default()
+    };
+    let rows = reply
+        .body
+        .split("<member>")
+        .skip(1)
+        .map(|m| {
+            (
+                field(m, "AutoScalingGroupName"),
+                field(m, "ScheduledActionName"),
+                field(m, "StartTime"),
+            )
+        })
+        .collect();
+    (rows, reply.xml("NextToken"))
+}
+
+fn put_action(group: &str, name: &str, start: &str) -> Call {
+    autoscaling(
+        "PutScheduledUpdateGroupAction",
+        &[
+            ("AutoScalingGroupName", group),
+            ("ScheduledActionName", name),
+            ("StartTime", start),
+            ("DesiredCapacity", "1"),
+        ],
+    )
+}
+
+#[tokio::test]
+async fn scheduled_actions_page_filter_and_refuse_without_changing_anything() {
+    let api = Api::new();
+    groups(&api, &["api", "web"]).await;
+    for (group, name, start) in [
+        ("web", "b", "2099-01-03T00:00:00Z"),
+        ("web", "a", "2099-01-01T00:00:00Z"),
+        ("api", "c", "2099-01-02T00:00:00Z"),
+    ] {
+        api.root(put_action(group, name, start)).await.ok();
+    }
+    let row = |g: &str, n: &str, day: u8| {
+        (
+            g.to_owned(),
+            n.to_owned(),
+            format!("2099-01-{day:02}T00:00:00.000Z"),
+        )
+    };
+    let (first, token) = scheduled(&api, &[("MaxRecords", "2")]).await;
+    assert_eq!(first, [row("api", "c", 2), row("web", "a", 1)]);
+    let token = token.expect("a second page");
+    let (rest, none) = scheduled(&api, &[("MaxRecords", "2"), ("NextToken", &token)]).await;
+    assert_eq!((rest, none), (vec![row("web", "b", 3)], None));
+    // The time filters take the next run; names override them.
+    let (between, _) = scheduled(
+        &api,
+        &[
+            ("StartTime", "2099-01-02T00:00:00Z"),
+            ("EndTime", "2099-01-02T12:00:00Z"),
+        ],
+    )
+    .await;
+    assert_eq!(between, [row("api", "c", 2)]);
+    let (named, _) = scheduled(
+        &api,
+        &[
+            ("AutoScalingGroupName", "web"),
+            ("ScheduledActionNames.member.1", "b"),
+            ("StartTime", "2099-01-02T00:00:00Z"),
+            ("EndTime", "2099-01-02T12:00:00Z"),
+        ],
+    )
+    .await;
+    assert_eq!(named, [row("web", "b", 3)]);
+
+    for refused in [
+        put_action("web", "late", "2000-01-01T00:00:00Z"),
+        put_action("nope", "x", "2099-01-01T00:00:00Z"),
+        autoscaling(
+            "PutScheduledUpdateGroupAction",
+            &[
+                ("AutoScalingGroupName", "web"),
+                ("ScheduledActionName", "a"),
+                ("Recurrence", "61 * * * *"),
+            ],
+        ),
+        autoscaling(
+            "PutScheduledUpdateGroupAction",
+            &[
+                ("AutoScalingGroupName", "web"),
+                ("ScheduledActionName", "a"),
+                ("Time", "2099-01-01T00:00:00Z"),
+                ("StartTime", "2099-02-01T00:00:00Z"),
+            ],
+        ),
+        autoscaling(
+            "DeleteScheduledAction",
+            &[
+                ("AutoScalingGroupName", "web"),
+                ("ScheduledActionName", "zz"),
+            ],
+        ),
+        autoscaling("DescribeScheduledActions", &[("NextToken", "not-a-token")]),
+    ] {
+        let reply = api.root(refused).await;
+        assert_eq!(reply.status, 400, "{}", reply.body);
+        assert!(
+            matches!(
+                reply.code().as_deref(),
+                Some("ValidationError" | "InvalidNextToken")
+            ),
+            "{}",
+            reply.body
+        );
+    }
+    let (all, _) = scheduled(&api, &[]).await;
+    assert_eq!(
+        all,
+        [row("api", "c", 2), row("web", "a", 1), row("web", "b", 3)]
+    );
+}
+
+#[tokio::test]
+async fn scheduled_action_calls_are_decided_on_their_group() {
+    let api = Api::new();
+    groups(&api, &["api", "web"]).await;
+    let role = api
+        .session(
+            "scheduler",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"autoscaling:PutScheduledUpdateGroupAction","Resource":"arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/web"}]}"#,
+        )
+        .await;
+    api.call(&role, put_action("web", "a", "2099-01-01T00:00:00Z"))
+        .await
+        .ok();
+    let refused = api
+        .call(&role, put_action("api", "a", "2099-01-01T00:00:00Z"))
+        .await;
+    refused.assert_code("AccessDenied");
+    let (all, _) = scheduled(&api, &[]).await;
+    assert_eq!(all.len(), 1, "{all:?}");
 }

@@ -11,6 +11,7 @@ pub mod arn;
 pub mod autoscaling;
 pub mod catalogue;
 pub mod clock;
+pub mod cron;
 pub mod dynamodb;
 pub mod ec2;
 pub mod elbv2;

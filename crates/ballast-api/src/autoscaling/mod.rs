@@ -1,7 +1,7 @@
 //! EC2 Auto Scaling (awsQuery): groups, their instances, target groups and
 //! traffic sources, suspended processes, lifecycle hooks, scaling
-//! activities, instance refreshes, launch configurations, tags and
-//! metrics collection.
+//! activities, instance refreshes, launch configurations, tags, metrics
+//! collection and scheduled actions.
 //!
 //! Handlers change the group record (rules in `ballast_core::autoscaling`)
 //! in one transaction and signal the controller
@@ -15,6 +15,7 @@ mod hooks;
 mod instances;
 mod processes;
 mod refresh;
+mod schedules;
 mod tags;
 
 use ballast_core::autoscaling::TemplateSpec;
@@ -102,6 +103,15 @@ routes! {
         CreateOrUpdateTags => call_no_output(ctx, request, |i| tags::create_or_update(state, i)),
         DeleteTags => call_no_output(ctx, request, |i| tags::delete(state, i)),
         DescribeTags => call(ctx, request, |i| tags::describe(state, i)),
+        PutScheduledUpdateGroupAction => {
+            call_no_output(ctx, request, |i| schedules::put(state, i))
+        },
+        BatchPutScheduledUpdateGroupAction => {
+            call(ctx, request, |i| schedules::batch_put(state, i))
+        },
+        DescribeScheduledActions => call(ctx, request, |i| schedules::describe(state, i)),
+        DeleteScheduledAction => call_no_output(ctx, request, |i| schedules::delete(state, i)),
+        BatchDeleteScheduledAction => call(ctx, request, |i| schedules::batch_delete(state, i)),
     }
 }
 

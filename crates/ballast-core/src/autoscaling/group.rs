@@ -8,6 +8,7 @@ use super::activity::{Activity, InstanceChange};
 use super::hook::{HookSpec, LifecycleHook, Transition};
 use super::member::{Entry, Health, Lifecycle, Member};
 use super::refresh::InstanceRefresh;
+use super::schedule::ScheduledAction;
 use super::template::TemplateSpec;
 use super::{
     DEFAULT_COOLDOWN, Error, MAX_HOOKS, MAX_INSTANCES_PER_CALL, MAX_TAGS, check_group_name,
@@ -100,6 +101,14 @@ pub struct Group {
     /// [`super::metrics::METRICS`]' order.
     #[serde(default)]
     pub enabled_metrics: Vec<String>,
+    /// Its scheduled actions ([`super::schedule`]).
+    #[serde(default)]
+    pub scheduled_actions: Vec<ScheduledAction>,
+    /// What last changed the desired capacity, when that was not a plain
+    /// request ("At … a scheduled action update of …"): AWS starts the
+    /// cause of each launch and termination it leads to with it.
+    #[serde(default)]
+    pub capacity_cause: Option<String>,
 }
 
 /// The members of a Create or Update request.
@@ -236,6 +245,8 @@ impl Group {
             refreshes: Vec::new(),
             launch_backoff_until: 0,
             enabled_metrics: Vec::new(),
+            scheduled_actions: Vec::new(),
+            capacity_cause: None,
         };
         group.update(region, None, spec)?;
         for arn in target_group_arns {

@@ -2,7 +2,8 @@
 //! instances in a group, suspended processes, lifecycle hooks, scaling
 //! activities, zone balancing and termination policies, instance refresh,
 //! launch configurations ([`configuration`]), tags set after creation
-//! ([`tags`]), metrics collection ([`metrics`]),
+//! ([`tags`]), metrics collection ([`metrics`]), scheduled actions
+//! ([`schedule`]),
 //! and the controller's decisions ([`step`]) as plain functions of the
 //! group, what the world looks like and the time.
 //!
@@ -20,6 +21,7 @@ pub mod hook;
 pub mod member;
 pub mod metrics;
 pub mod refresh;
+pub mod schedule;
 pub mod step;
 pub mod tags;
 pub mod template;

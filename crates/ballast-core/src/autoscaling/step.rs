@@ -132,6 +132,7 @@ pub fn step(group: &mut Group, world: &World, ids: &Ids) -> Vec<Action> {
         .instances
         .retain(|m| !removed.contains(&m.instance_id));
     refresh(group, world, ids, &mut out);
+    group.run_scheduled_actions(now);
     capacity(group, world, ids, &mut out);
     attachments(group, world, &mut out);
     if group.deleting && group.instances.is_empty() {
@@ -606,6 +607,10 @@ fn capacity(group: &mut Group, world: &World, ids: &Ids, out: &mut Vec<Action>) 
     }
     let now = world.now_millis;
     let counted = u32::try_from(group.counted()).unwrap_or(u32::MAX);
+    if counted == group.desired {
+        group.capacity_cause = None;
+    }
+    let capacity_cause = group.capacity_cause.clone();
     if counted < group.desired && !group.is_suspended("Launch") && now >= group.launch_backoff_until
     {
         let template = launch_template(group);
@@ -643,10 +648,22 @@ fn capacity(group: &mut Group, world: &World, ids: &Ids, out: &mut Vec<Action>) 
                         n
                     ),
                 );
+                let cause = with_capacity_cause(capacity_cause.as_deref(), cause);
                 start_terminating(m, &name, &arn, cause, ids, now);
                 m.decremented = true;
             }
         }
+    }
+}
+
+/// A launch's or termination's cause, after the change of desired capacity
+/// that led to it, as AWS writes them: "At … a scheduled action update of
+/// … changing the desired capacity from 1 to 3.  At … an instance was
+/// started …".
+fn with_capacity_cause(capacity_cause: Option<&str>, cause: String) -> String {
+    match capacity_cause {
+        Some(first) => format!("{first}  {cause}"),
+        None => cause,
     }
 }
 
@@ -835,17 +852,18 @@ impl Group {
         activity_id: String,
         now_millis: i64,
     ) -> Activity {
+        let cause = format!(
+            "At {} an instance was started in response to a difference between desired and actual capacity, increasing the capacity from {} to {}.",
+            iso8601(now_millis),
+            capacity_before,
+            capacity_before + 1
+        );
         let mut activity = Activity::start(
             activity_id,
             &self.name,
             &self.arn,
             format!("Launching a new EC2 instance: {instance_id}"),
-            format!(
-                "At {} an instance was started in response to a difference between desired and actual capacity, increasing the capacity from {} to {}.",
-                iso8601(now_millis),
-                capacity_before,
-                capacity_before + 1
-            ),
+            with_capacity_cause(self.capacity_cause.as_deref(), cause),
             now_millis,
         );
         activity.details = serde_json::json!({

@@ -54,6 +54,11 @@ pub const OPERATIONS: &[&str] = &[
     "CreateOrUpdateTags",
     "DeleteTags",
     "DescribeTags",
+    "PutScheduledUpdateGroupAction",
+    "BatchPutScheduledUpdateGroupAction",
+    "DescribeScheduledActions",
+    "DeleteScheduledAction",
+    "BatchDeleteScheduledAction",
 ];
 
 crate::structure! {
@@ -405,6 +410,56 @@ crate::structure! {
     required REQUIRED_BASELINE_PERFORMANCE_FACTORS_REQUEST [
         RequiredMember { name: "cpu", wire: "Cpu", required: false, inner: Inner::Struct(&REQUIRED_CPU_PERFORMANCE_FACTOR_REQUEST) },
     ]
+}
+
+crate::structure! {
+    BatchDeleteScheduledActionInput {
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
+        /// The names of the scheduled actions to delete.
+        scheduled_action_names: Vec<String> = "ScheduledActionNames", "scheduledActionNames";
+    }
+    input "BatchDeleteScheduledActionType" |this, at, out| {
+        { let v = &this.auto_scaling_group_name; rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        { let v = &this.scheduled_action_names; for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "scheduledActionNames", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); } }
+    }
+    required REQUIRED_BATCH_DELETE_SCHEDULED_ACTION_INPUT [
+        RequiredMember { name: "autoScalingGroupName", wire: "AutoScalingGroupName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "scheduledActionNames", wire: "ScheduledActionNames", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    BatchDeleteScheduledActionOutput {
+        /// The names of the scheduled actions that could not be deleted, including an error message.
+        failed_scheduled_actions?: Vec<FailedScheduledUpdateGroupActionRequest> = "FailedScheduledActions";
+    }
+}
+
+crate::structure! {
+    BatchPutScheduledUpdateGroupActionInput {
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
+        /// One or more scheduled actions.
+        scheduled_update_group_actions: Vec<ScheduledUpdateGroupActionRequest> = "ScheduledUpdateGroupActions", "scheduledUpdateGroupActions";
+    }
+    input "BatchPutScheduledUpdateGroupActionType" |this, at, out| {
+        { let v = &this.auto_scaling_group_name; rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        { let v = &this.scheduled_update_group_actions; for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "scheduledUpdateGroupActions", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_BATCH_PUT_SCHEDULED_UPDATE_GROUP_ACTION_INPUT [
+        RequiredMember { name: "autoScalingGroupName", wire: "AutoScalingGroupName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "scheduledUpdateGroupActions", wire: "ScheduledUpdateGroupActions", required: true, inner: Inner::List(&REQUIRED_SCHEDULED_UPDATE_GROUP_ACTION_REQUEST) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    BatchPutScheduledUpdateGroupActionOutput {
+        /// The names of the scheduled actions that could not be created or updated, including an error message.
+        failed_scheduled_update_group_actions?: Vec<FailedScheduledUpdateGroupActionRequest> = "FailedScheduledUpdateGroupActions";
+    }
 }
 
 crate::structure! {
@@ -814,6 +869,23 @@ crate::structure! {
 }
 
 crate::structure! {
+    DeleteScheduledActionInput {
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
+        /// The name of the action to delete.
+        scheduled_action_name: String = "ScheduledActionName", "scheduledActionName";
+    }
+    input "DeleteScheduledActionType" |this, at, out| {
+        { let v = &this.auto_scaling_group_name; rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        { let v = &this.scheduled_action_name; rules::string(out, at, "scheduledActionName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+    }
+    required REQUIRED_DELETE_SCHEDULED_ACTION_INPUT [
+        RequiredMember { name: "autoScalingGroupName", wire: "AutoScalingGroupName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "scheduledActionName", wire: "ScheduledActionName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
     DeleteTagsInput {
         /// One or more tags.
         tags: Vec<Tag> = "Tags", "tags";
@@ -1062,6 +1134,40 @@ crate::structure! {
     DescribeScalingProcessTypesOutput {
         /// The names of the process types.
         processes?: Vec<ProcessType> = "Processes";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeScheduledActionsInput {
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name?: String = "AutoScalingGroupName", "autoScalingGroupName";
+        /// The names of one or more scheduled actions.
+        scheduled_action_names?: Vec<String> = "ScheduledActionNames", "scheduledActionNames";
+        /// The earliest scheduled start time to return.
+        start_time?: Timestamp = "StartTime", "startTime";
+        /// The latest scheduled start time to return.
+        end_time?: Timestamp = "EndTime", "endTime";
+        /// The token for the next set of items to return.
+        next_token?: String = "NextToken", "nextToken";
+        /// The maximum number of items to return with this call.
+        max_records?: i32 = "MaxRecords", "maxRecords";
+    }
+    input "DescribeScheduledActionsType" |this, at, out| {
+        if let Some(v) = &this.auto_scaling_group_name { rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.scheduled_action_names { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "scheduledActionNames", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); } }
+        if let Some(v) = &this.next_token { rules::string(out, at, "nextToken", v, false, None, None, Some(&PATTERN_XML_STRING)); }
+    }
+    required REQUIRED_DESCRIBE_SCHEDULED_ACTIONS_INPUT []
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeScheduledActionsOutput {
+        /// The scheduled actions.
+        scheduled_update_group_actions?: Vec<ScheduledUpdateGroupAction> = "ScheduledUpdateGroupActions";
+        /// A string that indicates that the response contains more items than can be returned in a single response.
+        next_token?: String = "NextToken";
     }
 }
 
@@ -1339,6 +1445,18 @@ crate::structure! {
     ExitStandbyOutput {
         /// The activities related to moving instances out of Standby mode.
         activities?: Vec<Activity> = "Activities";
+    }
+}
+
+crate::structure! {
+    /// Describes a scheduled action that could not be created, updated, or deleted.
+    FailedScheduledUpdateGroupActionRequest {
+        /// The name of the scheduled action.
+        scheduled_action_name: String = "ScheduledActionName";
+        /// The error code.
+        error_code?: String = "ErrorCode";
+        /// The error message accompanying the error code.
+        error_message?: String = "ErrorMessage";
     }
 }
 
@@ -2071,6 +2189,41 @@ crate::structure! {
 }
 
 crate::structure! {
+    PutScheduledUpdateGroupActionInput {
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
+        /// The name of this scaling action.
+        scheduled_action_name: String = "ScheduledActionName", "scheduledActionName";
+        /// This property is no longer used.
+        time?: Timestamp = "Time", "time";
+        /// The date and time for this action to start, in YYYY-MM-DDThh:mm:ssZ format in UTC/GMT only and in quotes (for example, "2021-06-01T00:00:00Z").
+        start_time?: Timestamp = "StartTime", "startTime";
+        /// The date and time for the recurring schedule to end, in UTC.
+        end_time?: Timestamp = "EndTime", "endTime";
+        /// The recurring schedule for this action.
+        recurrence?: String = "Recurrence", "recurrence";
+        /// The minimum size of the Auto Scaling group.
+        min_size?: i32 = "MinSize", "minSize";
+        /// The maximum size of the Auto Scaling group.
+        max_size?: i32 = "MaxSize", "maxSize";
+        /// The desired capacity is the initial capacity of the Auto Scaling group after the scheduled action runs and the capacity it attempts to maintain.
+        desired_capacity?: i32 = "DesiredCapacity", "desiredCapacity";
+        /// Specifies the time zone for a cron expression.
+        time_zone?: String = "TimeZone", "timeZone";
+    }
+    input "PutScheduledUpdateGroupActionType" |this, at, out| {
+        { let v = &this.auto_scaling_group_name; rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        { let v = &this.scheduled_action_name; rules::string(out, at, "scheduledActionName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.recurrence { rules::string(out, at, "recurrence", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.time_zone { rules::string(out, at, "timeZone", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+    }
+    required REQUIRED_PUT_SCHEDULED_UPDATE_GROUP_ACTION_INPUT [
+        RequiredMember { name: "autoScalingGroupName", wire: "AutoScalingGroupName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "scheduledActionName", wire: "ScheduledActionName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
     RecordLifecycleActionHeartbeatInput {
         /// The name of the lifecycle hook.
         lifecycle_hook_name: String = "LifecycleHookName", "lifecycleHookName";
@@ -2212,6 +2365,65 @@ crate::model_enum! {
         WaitingForInPlaceUpdateToFinalize = "WaitingForInPlaceUpdateToFinalize",
         InPlaceUpdateInProgress = "InPlaceUpdateInProgress",
     }
+}
+
+crate::structure! {
+    /// Describes a scheduled scaling action.
+    #[derive(Default)]
+    ScheduledUpdateGroupAction {
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name?: String = "AutoScalingGroupName";
+        /// The name of the scheduled action.
+        scheduled_action_name?: String = "ScheduledActionName";
+        /// The Amazon Resource Name (ARN) of the scheduled action.
+        scheduled_action_arn?: String = "ScheduledActionARN";
+        /// This property is no longer used.
+        time?: Timestamp = "Time";
+        /// The date and time in UTC for this action to start.
+        start_time?: Timestamp = "StartTime";
+        /// The date and time in UTC for the recurring schedule to end.
+        end_time?: Timestamp = "EndTime";
+        /// The recurring schedule for the action, in Unix cron syntax format.
+        recurrence?: String = "Recurrence";
+        /// The minimum size of the Auto Scaling group.
+        min_size?: i32 = "MinSize";
+        /// The maximum size of the Auto Scaling group.
+        max_size?: i32 = "MaxSize";
+        /// The desired capacity is the initial capacity of the Auto Scaling group after the scheduled action runs and the capacity it attempts to maintain.
+        desired_capacity?: i32 = "DesiredCapacity";
+        /// The time zone for the cron expression.
+        time_zone?: String = "TimeZone";
+    }
+}
+
+crate::structure! {
+    /// Describes information used for one or more scheduled scaling action updates in a BatchPutScheduledUpdateGroupAction operation.
+    ScheduledUpdateGroupActionRequest {
+        /// The name of the scaling action.
+        scheduled_action_name: String = "ScheduledActionName", "scheduledActionName";
+        /// The date and time for the action to start, in YYYY-MM-DDThh:mm:ssZ format in UTC/GMT only and in quotes (for example, "2019-06-01T00:00:00Z").
+        start_time?: Timestamp = "StartTime", "startTime";
+        /// The date and time for the recurring schedule to end, in UTC.
+        end_time?: Timestamp = "EndTime", "endTime";
+        /// The recurring schedule for the action, in Unix cron syntax format.
+        recurrence?: String = "Recurrence", "recurrence";
+        /// The minimum size of the Auto Scaling group.
+        min_size?: i32 = "MinSize", "minSize";
+        /// The maximum size of the Auto Scaling group.
+        max_size?: i32 = "MaxSize", "maxSize";
+        /// The desired capacity is the initial capacity of the Auto Scaling group after the scheduled action runs and the capacity it attempts to maintain.
+        desired_capacity?: i32 = "DesiredCapacity", "desiredCapacity";
+        /// Specifies the time zone for a cron expression.
+        time_zone?: String = "TimeZone", "timeZone";
+    }
+    input "ScheduledUpdateGroupActionRequest" |this, at, out| {
+        { let v = &this.scheduled_action_name; rules::string(out, at, "scheduledActionName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.recurrence { rules::string(out, at, "recurrence", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.time_zone { rules::string(out, at, "timeZone", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+    }
+    required REQUIRED_SCHEDULED_UPDATE_GROUP_ACTION_REQUEST [
+        RequiredMember { name: "scheduledActionName", wire: "ScheduledActionName", required: true, inner: Inner::Nothing },
+    ]
 }
 
 crate::structure! {

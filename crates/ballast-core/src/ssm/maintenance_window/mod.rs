@@ -8,7 +8,6 @@
 //! Ids are AWS's: a window is `mw-` and 17 hex digits; targets, tasks and
 //! executions are UUIDs.
 
-pub mod cron;
 pub mod execution;
 pub mod run;
 pub mod schedule;

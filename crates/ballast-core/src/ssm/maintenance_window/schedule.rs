@@ -21,11 +21,11 @@
 //!   one that happens twice runs the first time.
 
 use jiff::civil::DateTime;
-use jiff::tz::{AmbiguousOffset, TimeZone};
+use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp, ToSpan};
 
 use super::Error;
-use super::cron::Cron;
+use crate::cron::Cron;
 
 const MINUTE_MILLIS: i64 = 60_000;
 const HOUR_MILLIS: i64 = 60 * MINUTE_MILLIS;
@@ -266,25 +266,10 @@ impl Schedule {
         base.checked_add(k.checked_mul(every)?)
     }
 
-    /// The instant a civil time in the window's zone stands for: a time a
-    /// daylight-saving change skips is the change itself; one that happens
-    /// twice, the first.
+    /// The instant a civil time in the window's zone stands for
+    /// ([`crate::cron::instant`]).
     fn instant(&self, local: DateTime) -> Option<i64> {
-        let ambiguous = self.zone.to_ambiguous_timestamp(local);
-        let ts = match ambiguous.offset() {
-            AmbiguousOffset::Unambiguous { .. } => ambiguous.compatible().ok()?,
-            AmbiguousOffset::Fold { .. } => ambiguous.earlier().ok()?,
-            AmbiguousOffset::Gap { after, .. } => {
-                // Read with the later offset, the time falls before the
-                // change; the change is the next transition from there.
-                let early = after.to_timestamp(local).ok()?;
-                match self.zone.following(early).next() {
-                    Some(transition) => transition.timestamp(),
-                    None => ambiguous.compatible().ok()?,
-                }
-            }
-        };
-        Some(ts.as_millisecond())
+        crate::cron::instant(&self.zone, local)
     }
 
     /// An instant as AWS shows execution times: ISO 8601 to the minute

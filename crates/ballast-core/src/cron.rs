@@ -1,14 +1,24 @@
-//! Cron expressions as maintenance windows take them: `cron(MIN HOUR DOM
-//! MONTH DOW YEAR)`, or seven fields with seconds first. The syntax is the
-//! Quartz one AWS documents for Systems Manager: `*`, `?`, lists, ranges
-//! (names too, wrapping past the end as `FRI-MON` does), steps, `L`, `W`,
-//! `LW`, `L-n` in the day of the month and `L`, `nL`, `n#k` in the day of
-//! the week, where Sunday is 1. Exactly one of the two day fields is `?`.
+//! Cron expressions, in the two dialects AWS takes.
 //!
-//! An expression only says which civil times match; [`super::schedule`]
-//! puts them in a time zone and turns them into instants.
+//! - **Quartz** ([`Cron::parse`]), as maintenance windows take them:
+//!   `cron(MIN HOUR DOM MONTH DOW YEAR)`, or seven fields with seconds
+//!   first. The syntax is the one AWS documents for Systems Manager: `*`,
+//!   `?`, lists, ranges (names too, wrapping past the end as `FRI-MON`
+//!   does), steps, `L`, `W`, `LW`, `L-n` in the day of the month and `L`,
+//!   `nL`, `n#k` in the day of the week, where Sunday is 1. Exactly one of
+//!   the two day fields is `?`.
+//! - **Unix** ([`Cron::parse_unix`]), as Auto Scaling's scheduled actions
+//!   take their `Recurrence`: `MIN HOUR DOM MONTH DOW`, with `*`, lists,
+//!   ranges, steps and names, Sunday 0 (or 7), and cron's own rule for the
+//!   two day fields: when both are restricted (neither starts with `*`), a
+//!   day matching either matches.
+//!
+//! An expression only says which civil times match;
+//! `ssm::maintenance_window::schedule` and `autoscaling::schedule` put them
+//! in a time zone and turn them into instants ([`instant`]).
 
 use jiff::civil::{Date, DateTime, Weekday};
+use jiff::tz::{AmbiguousOffset, TimeZone};
 
 /// The years an expression may name, as Quartz (and so AWS) bounds them.
 pub const FIRST_YEAR: i16 = 1970;
@@ -27,11 +37,14 @@ pub struct Cron {
     years: Option<Vec<i16>>,
 }
 
-/// The day fields: exactly one of them says something.
+/// The day fields: in Quartz, exactly one of them says something; in Unix
+/// cron, both do, and a day must match both or either.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Days {
     OfMonth(Vec<MonthDay>),
     OfWeek(Vec<WeekDay>),
+    Both(Vec<MonthDay>, Vec<WeekDay>),
+    Either(Vec<MonthDay>, Vec<WeekDay>),
 }
 
 /// One item of the day-of-month field.
@@ -109,6 +122,13 @@ const DAY_OF_WEEK: FieldSpec = FieldSpec {
     max: 7,
     names: &DAY_NAMES,
 };
+/// Unix cron's day of the week: Sunday is 0, and 7 too.
+const UNIX_DAY_OF_WEEK: FieldSpec = FieldSpec {
+    what: "day-of-week",
+    min: 0,
+    max: 7,
+    names: &DAY_NAMES,
+};
 const YEAR: FieldSpec = FieldSpec {
     what: "year",
     min: FIRST_YEAR as i32,
@@ -165,6 +185,52 @@ impl Cron {
             days,
             months,
             years,
+        })
+    }
+
+    /// Parses a Unix cron expression (`MIN HOUR DOM MONTH DOW`), as Auto
+    /// Scaling's `Recurrence` holds it.
+    pub fn parse_unix(text: &str) -> Result<Cron, ParseError> {
+        let fields: Vec<&str> = text.split_whitespace().collect();
+        let [minutes, hours, dom, month, dow] = fields[..] else {
+            return Err(format!(
+                "a cron expression has 5 fields (minute, hour, day-of-month, month, day-of-week); this one has {}",
+                fields.len()
+            ));
+        };
+        let month_days = || -> Result<Vec<MonthDay>, ParseError> {
+            Ok(plain(dom, &DAY_OF_MONTH)?
+                .into_iter()
+                .map(|d| MonthDay::Day(as_i8(d)))
+                .collect())
+        };
+        // Unix numbers Sunday 0 (and 7); the matcher numbers it 1.
+        let week_days = || -> Result<Vec<WeekDay>, ParseError> {
+            let mut days: Vec<i8> = plain(dow, &UNIX_DAY_OF_WEEK)?
+                .into_iter()
+                .map(|d| as_i8(d % 7 + 1))
+                .collect();
+            days.sort_unstable();
+            days.dedup();
+            Ok(days.into_iter().map(WeekDay::Day).collect())
+        };
+        // Cron's rule: a day field starting with `*` leaves the other to
+        // decide (both must match); two restricted fields match either.
+        let days = if dom.starts_with('*') || dow.starts_with('*') {
+            Days::Both(month_days()?, week_days()?)
+        } else {
+            Days::Either(month_days()?, week_days()?)
+        };
+        let months = plain(month, &MONTH)?
+            .into_iter()
+            .fold(0u16, |bits, m| bits | (1 << m));
+        Ok(Cron {
+            seconds: vec![0],
+            minutes: small(plain(minutes, &MINUTES)?),
+            hours: small(plain(hours, &HOURS)?),
+            days,
+            months,
+            years: None,
         })
     }
 
@@ -228,8 +294,37 @@ impl Cron {
         match &self.days {
             Days::OfMonth(items) => items.iter().any(|item| month_day_matches(*item, date)),
             Days::OfWeek(items) => items.iter().any(|item| week_day_matches(*item, date)),
+            Days::Both(month, week) => {
+                month.iter().any(|item| month_day_matches(*item, date))
+                    && week.iter().any(|item| week_day_matches(*item, date))
+            }
+            Days::Either(month, week) => {
+                month.iter().any(|item| month_day_matches(*item, date))
+                    || week.iter().any(|item| week_day_matches(*item, date))
+            }
         }
     }
+}
+
+/// The instant (milliseconds since the epoch) a civil time in `zone` stands
+/// for: a time a daylight-saving change skips is the change itself; one
+/// that happens twice, the first.
+pub fn instant(zone: &TimeZone, local: DateTime) -> Option<i64> {
+    let ambiguous = zone.to_ambiguous_timestamp(local);
+    let ts = match ambiguous.offset() {
+        AmbiguousOffset::Unambiguous { .. } => ambiguous.compatible().ok()?,
+        AmbiguousOffset::Fold { .. } => ambiguous.earlier().ok()?,
+        AmbiguousOffset::Gap { after, .. } => {
+            // Read with the later offset, the time falls before the
+            // change; the change is the next transition from there.
+            let early = after.to_timestamp(local).ok()?;
+            match zone.following(early).next() {
+                Some(transition) => transition.timestamp(),
+                None => ambiguous.compatible().ok()?,
+            }
+        }
+    };
+    Some(ts.as_millisecond())
 }
 
 fn small(values: Vec<i32>) -> Vec<i8> {
@@ -592,6 +687,79 @@ mod tests {
             if let Ok(cron) = Cron::parse(&expr.join(" ")) {
                 let _ = cron.next_after(start);
             }
+        }
+    }
+
+    fn next_unix(expr: &str, after: DateTime) -> Option<DateTime> {
+        Cron::parse_unix(expr).unwrap().next_after(after)
+    }
+
+    #[test]
+    fn unix_fields_and_sunday_as_zero_or_seven() {
+        // 2026-12-07 is a Monday.
+        let monday = at(2026, 12, 7, 10, 0);
+        assert_eq!(
+            next_unix("30 9 * * *", monday),
+            Some(at(2026, 12, 8, 9, 30))
+        );
+        assert_eq!(
+            next_unix("*/15 * * * *", monday),
+            Some(at(2026, 12, 7, 10, 15))
+        );
+        for sunday in ["0 8 * * 0", "0 8 * * 7", "0 8 * * SUN", "0 8 * * sun"] {
+            assert_eq!(
+                next_unix(sunday, monday),
+                Some(at(2026, 12, 13, 8, 0)),
+                "{sunday}"
+            );
+        }
+        assert_eq!(
+            next_unix("0 18 * * 1-5", at(2026, 12, 11, 19, 0)),
+            Some(at(2026, 12, 14, 18, 0))
+        );
+        assert_eq!(next_unix("0 0 1 JAN *", monday), Some(at(2027, 1, 1, 0, 0)));
+        assert_eq!(
+            next_unix("0 6 * * FRI-MON", monday),
+            Some(at(2026, 12, 11, 6, 0))
+        );
+    }
+
+    #[test]
+    fn unix_day_fields_match_either_when_both_are_restricted() {
+        let monday = at(2026, 12, 7, 10, 0);
+        // The 15th (a Tuesday) or any Friday: the Friday comes first.
+        assert_eq!(
+            next_unix("0 0 15 * 5", monday),
+            Some(at(2026, 12, 11, 0, 0))
+        );
+        assert_eq!(next_unix("0 0 9 * 5", monday), Some(at(2026, 12, 9, 0, 0)));
+        // A field starting with `*` leaves the other to decide.
+        assert_eq!(
+            next_unix("0 0 */2 * 5", monday),
+            Some(at(2026, 12, 11, 0, 0))
+        );
+        assert_eq!(
+            next_unix("0 0 */10 * *", monday),
+            Some(at(2026, 12, 11, 0, 0))
+        );
+    }
+
+    #[test]
+    fn unix_refusals() {
+        for bad in [
+            "0 9 * *",
+            "0 9 * * * *",
+            "60 9 * * *",
+            "0 24 * * *",
+            "0 9 0 * *",
+            "0 9 * 13 *",
+            "0 9 * * 8",
+            "0 9 ? * MON",
+            "0 9 * * MON#2",
+            "0 9 L * *",
+            "@daily",
+        ] {
+            assert!(Cron::parse_unix(bad).is_err(), "{bad} should be refused");
         }
     }
 
