@@ -568,3 +568,55 @@ async fn scheduled_action_calls_are_decided_on_their_group() {
     let (all, _) = scheduled(&api, &[]).await;
     assert_eq!(all.len(), 1, "{all:?}");
 }
+
+#[tokio::test]
+async fn policy_calls_are_decided_on_their_group_even_by_arn_alone() {
+    let api = Api::new();
+    groups(&api, &["api", "web"]).await;
+    let mut arns = Vec::new();
+    for group in ["api", "web"] {
+        let reply = api
+            .root(autoscaling(
+                "PutScalingPolicy",
+                &[
+                    ("AutoScalingGroupName", group),
+                    ("PolicyName", "out"),
+                    ("AdjustmentType", "ChangeInCapacity"),
+                    ("ScalingAdjustment", "1"),
+                ],
+            ))
+            .await
+            .ok();
+        arns.push(reply.xml("PolicyARN").expect("its ARN"));
+    }
+    let role = api
+        .session(
+            "scaler",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["autoscaling:ExecutePolicy","autoscaling:DeletePolicy"],"Resource":"arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/web"}]}"#,
+        )
+        .await;
+    let by_arn = |action: &str, arn: &str| autoscaling(action, &[("PolicyName", arn)]);
+    api.call(&role, by_arn("ExecutePolicy", &arns[1]))
+        .await
+        .ok();
+    let refused = api.call(&role, by_arn("ExecutePolicy", &arns[0])).await;
+    refused.assert_code("AccessDenied");
+    let refused = api.call(&role, by_arn("DeletePolicy", &arns[0])).await;
+    refused.assert_code("AccessDenied");
+    api.call(&role, by_arn("DeletePolicy", &arns[1])).await.ok();
+    let left = api.root(autoscaling("DescribePolicies", &[])).await.ok();
+    assert_eq!(
+        left.body.matches("<PolicyName>").count(),
+        1,
+        "{}",
+        left.body
+    );
+    let group = api
+        .root(autoscaling(
+            "DescribeAutoScalingGroups",
+            &[("AutoScalingGroupNames.member.1", "web")],
+        ))
+        .await
+        .ok();
+    assert_eq!(group.xml("DesiredCapacity").as_deref(), Some("1"));
+}

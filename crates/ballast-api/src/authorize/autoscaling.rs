@@ -20,6 +20,7 @@ struct Params {
     launch_configuration_name: Option<String>,
     iam_instance_profile: Option<String>,
     tags: Option<Vec<Tag>>,
+    policy_name: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -33,8 +34,9 @@ struct Tag {
 /// (`Describe*` calls are decided on `*`.) CreateAutoScalingGroup
 /// acts on the group it creates (its UUID is not known yet), the calls
 /// that name an instance on that instance's group, CreateOrUpdateTags and
-/// DeleteTags on each group their tags name, the rest on the group they
-/// name. A group created or updated with a launch template whose
+/// DeleteTags on each group their tags name, DeletePolicy and
+/// ExecutePolicy with a policy ARN alone on the group it names, the rest
+/// on the group they name. A group created or updated with a launch template whose
 /// version names an instance profile also passes that profile's role.
 /// CreateLaunchConfiguration and DeleteLaunchConfiguration act on the
 /// configuration (`*` for the UUID of one not stored yet); creating one
@@ -74,6 +76,16 @@ pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
             Some(found) => vec![group(&found.name)?],
             None => Vec::new(),
         },
+        // DeletePolicy and ExecutePolicy may name the policy by its ARN
+        // alone, which names the group.
+        (None, None) if matches!(operation, "DeletePolicy" | "ExecutePolicy") => params
+            .policy_name
+            .as_deref()
+            .and_then(ballast_core::autoscaling::policy::group_of_arn)
+            .map(group)
+            .transpose()?
+            .into_iter()
+            .collect(),
         (None, None) if matches!(operation, "CreateOrUpdateTags" | "DeleteTags") => {
             // Each group a tag names (ResourceId), once.
             let mut named: Vec<&str> = params

@@ -1,7 +1,7 @@
 //! EC2 Auto Scaling (awsQuery): groups, their instances, target groups and
 //! traffic sources, suspended processes, lifecycle hooks, scaling
 //! activities, instance refreshes, launch configurations, tags, metrics
-//! collection and scheduled actions.
+//! collection, scheduled actions and scaling policies.
 //!
 //! Handlers change the group record (rules in `ballast_core::autoscaling`)
 //! in one transaction and signal the controller
@@ -13,6 +13,7 @@ mod configurations;
 mod groups;
 mod hooks;
 mod instances;
+mod policies;
 mod processes;
 mod refresh;
 mod schedules;
@@ -112,6 +113,13 @@ routes! {
         DescribeScheduledActions => call(ctx, request, |i| schedules::describe(state, i)),
         DeleteScheduledAction => call_no_output(ctx, request, |i| schedules::delete(state, i)),
         BatchDeleteScheduledAction => call(ctx, request, |i| schedules::batch_delete(state, i)),
+        PutScalingPolicy => call(ctx, request, |i| policies::put(state, i)),
+        DescribePolicies => call(ctx, request, |i| policies::describe(state, i)),
+        DeletePolicy => call_no_output(ctx, request, |i| policies::delete(state, i)),
+        ExecutePolicy => call_no_output(ctx, request, |i| policies::execute(state, i)),
+        DescribeAdjustmentTypes => call(ctx, request, |_: DescribeAdjustmentTypesInput| {
+            Ok::<_, Error>(policies::adjustment_types())
+        }),
     }
 }
 

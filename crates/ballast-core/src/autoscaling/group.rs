@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::activity::{Activity, InstanceChange};
 use super::hook::{HookSpec, LifecycleHook, Transition};
 use super::member::{Entry, Health, Lifecycle, Member};
+use super::policy::ScalingPolicy;
 use super::refresh::InstanceRefresh;
 use super::schedule::ScheduledAction;
 use super::template::TemplateSpec;
@@ -109,6 +110,13 @@ pub struct Group {
     /// cause of each launch and termination it leads to with it.
     #[serde(default)]
     pub capacity_cause: Option<String>,
+    /// Its scaling policies ([`super::policy`]).
+    #[serde(default)]
+    pub policies: Vec<ScalingPolicy>,
+    /// Until when (wall-clock millis) the last simple policy's cooldown
+    /// runs.
+    #[serde(default)]
+    pub cooldown_until: i64,
 }
 
 /// The members of a Create or Update request.
@@ -247,6 +255,8 @@ impl Group {
             enabled_metrics: Vec::new(),
             scheduled_actions: Vec::new(),
             capacity_cause: None,
+            policies: Vec::new(),
+            cooldown_until: 0,
         };
         group.update(region, None, spec)?;
         for arn in target_group_arns {

@@ -3,7 +3,7 @@
 //! activities, zone balancing and termination policies, instance refresh,
 //! launch configurations ([`configuration`]), tags set after creation
 //! ([`tags`]), metrics collection ([`metrics`]), scheduled actions
-//! ([`schedule`]),
+//! ([`schedule`]), scaling policies ([`policy`]),
 //! and the controller's decisions ([`step`]) as plain functions of the
 //! group, what the world looks like and the time.
 //!
@@ -20,6 +20,7 @@ pub mod group;
 pub mod hook;
 pub mod member;
 pub mod metrics;
+pub mod policy;
 pub mod refresh;
 pub mod schedule;
 pub mod step;

@@ -59,6 +59,11 @@ pub const OPERATIONS: &[&str] = &[
     "DescribeScheduledActions",
     "DeleteScheduledAction",
     "BatchDeleteScheduledAction",
+    "PutScalingPolicy",
+    "DescribePolicies",
+    "DeletePolicy",
+    "ExecutePolicy",
+    "DescribeAdjustmentTypes",
 ];
 
 crate::structure! {
@@ -149,6 +154,26 @@ crate::structure! {
         auto_scaling_group_state?: String = "AutoScalingGroupState";
         /// The Amazon Resource Name (ARN) of the Auto Scaling group.
         auto_scaling_group_arn?: String = "AutoScalingGroupARN";
+    }
+}
+
+crate::structure! {
+    /// Describes a policy adjustment type.
+    #[derive(Default)]
+    AdjustmentType {
+        /// The policy adjustment type.
+        adjustment_type?: String = "AdjustmentType";
+    }
+}
+
+crate::structure! {
+    /// Describes an alarm.
+    #[derive(Default)]
+    Alarm {
+        /// The name of the alarm.
+        alarm_name?: String = "AlarmName";
+        /// The Amazon Resource Name (ARN) of the alarm.
+        alarm_arn?: String = "AlarmARN";
     }
 }
 
@@ -819,6 +844,37 @@ crate::structure! {
 }
 
 crate::structure! {
+    /// Represents a CloudWatch metric of your choosing for a target tracking scaling policy to use with Amazon EC2 Auto Scaling.
+    #[derive(Default)]
+    CustomizedMetricSpecification {
+        /// The name of the metric.
+        metric_name?: String = "MetricName", "metricName";
+        /// The namespace of the metric.
+        namespace?: String = "Namespace", "namespace";
+        /// The dimensions of the metric.
+        dimensions?: Vec<MetricDimension> = "Dimensions", "dimensions";
+        /// The statistic of the metric.
+        statistic?: MetricStatistic = "Statistic", "statistic";
+        /// The unit of the metric.
+        unit?: String = "Unit", "unit";
+        /// The period of the metric in seconds.
+        period?: i32 = "Period", "period";
+        /// The metrics to include in the target tracking scaling policy, as a metric data query.
+        metrics?: Vec<TargetTrackingMetricDataQuery> = "Metrics", "metrics";
+    }
+    input "CustomizedMetricSpecification" |this, at, out| {
+        if let Some(v) = &this.dimensions { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "dimensions", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.statistic { rules::one_of(out, at, "statistic", v, false); }
+        if let Some(v) = &this.period { rules::integer(out, at, "period", i64::from(*v), Some(1), None); }
+        if let Some(v) = &this.metrics { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "metrics", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_CUSTOMIZED_METRIC_SPECIFICATION [
+        RequiredMember { name: "dimensions", wire: "Dimensions", required: false, inner: Inner::List(&REQUIRED_METRIC_DIMENSION) },
+        RequiredMember { name: "metrics", wire: "Metrics", required: false, inner: Inner::List(&REQUIRED_TARGET_TRACKING_METRIC_DATA_QUERY) },
+    ]
+}
+
+crate::structure! {
     DeleteAutoScalingGroupInput {
         /// The name of the Auto Scaling group.
         auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
@@ -869,6 +925,22 @@ crate::structure! {
 }
 
 crate::structure! {
+    DeletePolicyInput {
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name?: String = "AutoScalingGroupName", "autoScalingGroupName";
+        /// The name or Amazon Resource Name (ARN) of the policy.
+        policy_name: String = "PolicyName", "policyName";
+    }
+    input "DeletePolicyType" |this, at, out| {
+        if let Some(v) = &this.auto_scaling_group_name { rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        { let v = &this.policy_name; rules::string(out, at, "policyName", v, false, Some(1), Some(1600), Some(&PATTERN_RESOURCE_NAME)); }
+    }
+    required REQUIRED_DELETE_POLICY_INPUT [
+        RequiredMember { name: "policyName", wire: "PolicyName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
     DeleteScheduledActionInput {
         /// The name of the Auto Scaling group.
         auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
@@ -903,6 +975,14 @@ crate::model_enum! {
         None = "none",
         PreventForceDeletion = "prevent-force-deletion",
         PreventAllDeletion = "prevent-all-deletion",
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeAdjustmentTypesOutput {
+        /// The policy adjustment types.
+        adjustment_types?: Vec<AdjustmentType> = "AdjustmentTypes";
     }
 }
 
@@ -1090,6 +1170,39 @@ crate::structure! {
         metrics?: Vec<MetricCollectionType> = "Metrics";
         /// The granularities for the metrics.
         granularities?: Vec<MetricGranularityType> = "Granularities";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribePoliciesInput {
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name?: String = "AutoScalingGroupName", "autoScalingGroupName";
+        /// The names of one or more policies.
+        policy_names?: Vec<String> = "PolicyNames", "policyNames";
+        /// One or more policy types.
+        policy_types?: Vec<String> = "PolicyTypes", "policyTypes";
+        /// The token for the next set of items to return.
+        next_token?: String = "NextToken", "nextToken";
+        /// The maximum number of items to be returned with each call.
+        max_records?: i32 = "MaxRecords", "maxRecords";
+    }
+    input "DescribePoliciesType" |this, at, out| {
+        if let Some(v) = &this.auto_scaling_group_name { rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.policy_names { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "policyNames", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(1600), Some(&PATTERN_RESOURCE_NAME)); } }
+        if let Some(v) = &this.policy_types { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "policyTypes", i); rules::string(out, &at0, "member", e0, false, Some(1), Some(64), Some(&PATTERN_XML_STRING_MAX_LEN64)); } }
+        if let Some(v) = &this.next_token { rules::string(out, at, "nextToken", v, false, None, None, Some(&PATTERN_XML_STRING)); }
+    }
+    required REQUIRED_DESCRIBE_POLICIES_INPUT []
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribePoliciesOutput {
+        /// The scaling policies.
+        scaling_policies?: Vec<ScalingPolicy> = "ScalingPolicies";
+        /// A string that indicates that the response contains more items than can be returned in a single response.
+        next_token?: String = "NextToken";
     }
 }
 
@@ -1422,6 +1535,28 @@ crate::structure! {
         /// The activities related to moving instances into Standby mode.
         activities?: Vec<Activity> = "Activities";
     }
+}
+
+crate::structure! {
+    ExecutePolicyInput {
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name?: String = "AutoScalingGroupName", "autoScalingGroupName";
+        /// The name or ARN of the policy.
+        policy_name: String = "PolicyName", "policyName";
+        /// Indicates whether Amazon EC2 Auto Scaling waits for the cooldown period to complete before executing the policy.
+        honor_cooldown?: bool = "HonorCooldown", "honorCooldown";
+        /// The metric value to compare to BreachThreshold.
+        metric_value?: f64 = "MetricValue", "metricValue";
+        /// The breach threshold for the alarm.
+        breach_threshold?: f64 = "BreachThreshold", "breachThreshold";
+    }
+    input "ExecutePolicyType" |this, at, out| {
+        if let Some(v) = &this.auto_scaling_group_name { rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        { let v = &this.policy_name; rules::string(out, at, "policyName", v, false, Some(1), Some(1600), Some(&PATTERN_RESOURCE_NAME)); }
+    }
+    required REQUIRED_EXECUTE_POLICY_INPUT [
+        RequiredMember { name: "policyName", wire: "PolicyName", required: true, inner: Inner::Nothing },
+    ]
 }
 
 crate::structure! {
@@ -2064,6 +2199,26 @@ crate::structure! {
 }
 
 crate::structure! {
+    /// Represents a specific metric.
+    Metric {
+        /// The namespace of the metric.
+        namespace: String = "Namespace", "namespace";
+        /// The name of the metric.
+        metric_name: String = "MetricName", "metricName";
+        /// The dimensions for the metric.
+        dimensions?: Vec<MetricDimension> = "Dimensions", "dimensions";
+    }
+    input "Metric" |this, at, out| {
+        if let Some(v) = &this.dimensions { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "dimensions", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_METRIC [
+        RequiredMember { name: "namespace", wire: "Namespace", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "metricName", wire: "MetricName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "dimensions", wire: "Dimensions", required: false, inner: Inner::List(&REQUIRED_METRIC_DIMENSION) },
+    ]
+}
+
+crate::structure! {
     /// Describes a metric.
     #[derive(Default)]
     MetricCollectionType {
@@ -2073,11 +2228,91 @@ crate::structure! {
 }
 
 crate::structure! {
+    /// The metric data to return.
+    MetricDataQuery {
+        /// A short name that identifies the object's results in the response.
+        id: String = "Id", "id";
+        /// The math expression to perform on the returned data, if this object is performing a math expression.
+        expression?: String = "Expression", "expression";
+        /// Information about the metric data to return.
+        metric_stat?: MetricStat = "MetricStat", "metricStat";
+        /// A human-readable label for this metric or expression.
+        label?: String = "Label", "label";
+        /// Indicates whether to return the timestamps and raw data values of this metric.
+        return_data?: bool = "ReturnData", "returnData";
+    }
+    input "MetricDataQuery" |this, at, out| {
+        { let v = &this.id; rules::string(out, at, "id", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.expression { rules::string(out, at, "expression", v, false, Some(1), Some(1023), Some(&PATTERN_XML_STRING_MAX_LEN1023)); }
+        if let Some(v) = &this.metric_stat { v.check(&rules::path(at, "metricStat"), out); }
+        if let Some(v) = &this.label { rules::string(out, at, "label", v, false, None, Some(2047), Some(&PATTERN_XML_STRING_METRIC_LABEL)); }
+    }
+    required REQUIRED_METRIC_DATA_QUERY [
+        RequiredMember { name: "id", wire: "Id", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "metricStat", wire: "MetricStat", required: false, inner: Inner::Struct(&REQUIRED_METRIC_STAT) },
+    ]
+}
+
+crate::structure! {
+    /// Describes the dimension of a metric.
+    MetricDimension {
+        /// The name of the dimension.
+        name: String = "Name", "name";
+        /// The value of the dimension.
+        value: String = "Value", "value";
+    }
+    input "MetricDimension" |this, at, out| {}
+    required REQUIRED_METRIC_DIMENSION [
+        RequiredMember { name: "name", wire: "Name", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "value", wire: "Value", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
     /// Describes a granularity of a metric.
     #[derive(Default)]
     MetricGranularityType {
         /// The granularity.
         granularity?: String = "Granularity";
+    }
+}
+
+crate::structure! {
+    /// This structure defines the CloudWatch metric to return, along with the statistic and unit.
+    MetricStat {
+        /// The CloudWatch metric to return, including the metric name, namespace, and dimensions.
+        metric: Metric = "Metric", "metric";
+        /// The statistic to return.
+        stat: String = "Stat", "stat";
+        /// The unit to use for the returned data points.
+        unit?: String = "Unit", "unit";
+    }
+    input "MetricStat" |this, at, out| {
+        { let v = &this.metric; v.check(&rules::path(at, "metric"), out); }
+        { let v = &this.stat; rules::string(out, at, "stat", v, false, Some(1), Some(100), Some(&PATTERN_XML_STRING_METRIC_STAT)); }
+    }
+    required REQUIRED_METRIC_STAT [
+        RequiredMember { name: "metric", wire: "Metric", required: true, inner: Inner::Struct(&REQUIRED_METRIC) },
+        RequiredMember { name: "stat", wire: "Stat", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::model_enum! {
+    MetricStatistic {
+        Average = "Average",
+        Minimum = "Minimum",
+        Maximum = "Maximum",
+        SampleCount = "SampleCount",
+        Sum = "Sum",
+    }
+}
+
+crate::model_enum! {
+    MetricType {
+        ASGAverageCPUUtilization = "ASGAverageCPUUtilization",
+        ASGAverageNetworkIn = "ASGAverageNetworkIn",
+        ASGAverageNetworkOut = "ASGAverageNetworkOut",
+        ALBRequestCountPerTarget = "ALBRequestCountPerTarget",
     }
 }
 
@@ -2143,6 +2378,220 @@ crate::structure! {
     required REQUIRED_PERFORMANCE_FACTOR_REFERENCE_REQUEST []
 }
 
+crate::model_enum! {
+    PredefinedLoadMetricType {
+        ASGTotalCPUUtilization = "ASGTotalCPUUtilization",
+        ASGTotalNetworkIn = "ASGTotalNetworkIn",
+        ASGTotalNetworkOut = "ASGTotalNetworkOut",
+        ALBTargetGroupRequestCount = "ALBTargetGroupRequestCount",
+    }
+}
+
+crate::model_enum! {
+    PredefinedMetricPairType {
+        ASGCPUUtilization = "ASGCPUUtilization",
+        ASGNetworkIn = "ASGNetworkIn",
+        ASGNetworkOut = "ASGNetworkOut",
+        ALBRequestCount = "ALBRequestCount",
+    }
+}
+
+crate::structure! {
+    /// Represents a predefined metric for a target tracking scaling policy to use with Amazon EC2 Auto Scaling.
+    PredefinedMetricSpecification {
+        /// The metric type.
+        predefined_metric_type: MetricType = "PredefinedMetricType", "predefinedMetricType";
+        /// A label that uniquely identifies a specific Application Load Balancer target group from which to determine the average request count served by your Auto Scaling group.
+        resource_label?: String = "ResourceLabel", "resourceLabel";
+    }
+    input "PredefinedMetricSpecification" |this, at, out| {
+        { let v = &this.predefined_metric_type; rules::one_of(out, at, "predefinedMetricType", v, false); }
+        if let Some(v) = &this.resource_label { rules::string(out, at, "resourceLabel", v, false, Some(1), Some(1023), Some(&PATTERN_XML_STRING_MAX_LEN1023)); }
+    }
+    required REQUIRED_PREDEFINED_METRIC_SPECIFICATION [
+        RequiredMember { name: "predefinedMetricType", wire: "PredefinedMetricType", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::model_enum! {
+    PredefinedScalingMetricType {
+        ASGAverageCPUUtilization = "ASGAverageCPUUtilization",
+        ASGAverageNetworkIn = "ASGAverageNetworkIn",
+        ASGAverageNetworkOut = "ASGAverageNetworkOut",
+        ALBRequestCountPerTarget = "ALBRequestCountPerTarget",
+    }
+}
+
+crate::structure! {
+    /// Represents a predictive scaling policy configuration to use with Amazon EC2 Auto Scaling.
+    PredictiveScalingConfiguration {
+        /// This structure includes the metrics and target utilization to use for predictive scaling.
+        metric_specifications: Vec<PredictiveScalingMetricSpecification> = "MetricSpecifications", "metricSpecifications";
+        /// The predictive scaling mode.
+        mode?: PredictiveScalingMode = "Mode", "mode";
+        /// The amount of time, in seconds, by which the instance launch time can be advanced.
+        scheduling_buffer_time?: i32 = "SchedulingBufferTime", "schedulingBufferTime";
+        /// Defines the behavior that should be applied if the forecast capacity approaches or exceeds the maximum capacity of the Auto Scaling group.
+        max_capacity_breach_behavior?: PredictiveScalingMaxCapacityBreachBehavior = "MaxCapacityBreachBehavior", "maxCapacityBreachBehavior";
+        /// The size of the capacity buffer to use when the forecast capacity is close to or exceeds the maximum capacity.
+        max_capacity_buffer?: i32 = "MaxCapacityBuffer", "maxCapacityBuffer";
+    }
+    input "PredictiveScalingConfiguration" |this, at, out| {
+        { let v = &this.metric_specifications; for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "metricSpecifications", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.mode { rules::one_of(out, at, "mode", v, false); }
+        if let Some(v) = &this.scheduling_buffer_time { rules::integer(out, at, "schedulingBufferTime", i64::from(*v), Some(0), None); }
+        if let Some(v) = &this.max_capacity_breach_behavior { rules::one_of(out, at, "maxCapacityBreachBehavior", v, false); }
+        if let Some(v) = &this.max_capacity_buffer { rules::integer(out, at, "maxCapacityBuffer", i64::from(*v), Some(0), Some(100)); }
+    }
+    required REQUIRED_PREDICTIVE_SCALING_CONFIGURATION [
+        RequiredMember { name: "metricSpecifications", wire: "MetricSpecifications", required: true, inner: Inner::List(&REQUIRED_PREDICTIVE_SCALING_METRIC_SPECIFICATION) },
+    ]
+}
+
+crate::structure! {
+    /// Describes a customized capacity metric for a predictive scaling policy.
+    PredictiveScalingCustomizedCapacityMetric {
+        /// One or more metric data queries to provide the data points for a capacity metric.
+        metric_data_queries: Vec<MetricDataQuery> = "MetricDataQueries", "metricDataQueries";
+    }
+    input "PredictiveScalingCustomizedCapacityMetric" |this, at, out| {
+        { let v = &this.metric_data_queries; for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "metricDataQueries", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_PREDICTIVE_SCALING_CUSTOMIZED_CAPACITY_METRIC [
+        RequiredMember { name: "metricDataQueries", wire: "MetricDataQueries", required: true, inner: Inner::List(&REQUIRED_METRIC_DATA_QUERY) },
+    ]
+}
+
+crate::structure! {
+    /// Describes a custom load metric for a predictive scaling policy.
+    PredictiveScalingCustomizedLoadMetric {
+        /// One or more metric data queries to provide the data points for a load metric.
+        metric_data_queries: Vec<MetricDataQuery> = "MetricDataQueries", "metricDataQueries";
+    }
+    input "PredictiveScalingCustomizedLoadMetric" |this, at, out| {
+        { let v = &this.metric_data_queries; for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "metricDataQueries", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_PREDICTIVE_SCALING_CUSTOMIZED_LOAD_METRIC [
+        RequiredMember { name: "metricDataQueries", wire: "MetricDataQueries", required: true, inner: Inner::List(&REQUIRED_METRIC_DATA_QUERY) },
+    ]
+}
+
+crate::structure! {
+    /// Describes a custom scaling metric for a predictive scaling policy.
+    PredictiveScalingCustomizedScalingMetric {
+        /// One or more metric data queries to provide the data points for a scaling metric.
+        metric_data_queries: Vec<MetricDataQuery> = "MetricDataQueries", "metricDataQueries";
+    }
+    input "PredictiveScalingCustomizedScalingMetric" |this, at, out| {
+        { let v = &this.metric_data_queries; for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "metricDataQueries", i); e0.check(&rules::path(&at0, "member"), out); } }
+    }
+    required REQUIRED_PREDICTIVE_SCALING_CUSTOMIZED_SCALING_METRIC [
+        RequiredMember { name: "metricDataQueries", wire: "MetricDataQueries", required: true, inner: Inner::List(&REQUIRED_METRIC_DATA_QUERY) },
+    ]
+}
+
+crate::model_enum! {
+    PredictiveScalingMaxCapacityBreachBehavior {
+        HonorMaxCapacity = "HonorMaxCapacity",
+        IncreaseMaxCapacity = "IncreaseMaxCapacity",
+    }
+}
+
+crate::structure! {
+    /// This structure specifies the metrics and target utilization settings for a predictive scaling policy.
+    PredictiveScalingMetricSpecification {
+        /// Specifies the target utilization.
+        target_value: f64 = "TargetValue", "targetValue";
+        /// The predefined metric pair specification from which Amazon EC2 Auto Scaling determines the appropriate scaling metric and load metric to use.
+        predefined_metric_pair_specification?: PredictiveScalingPredefinedMetricPair = "PredefinedMetricPairSpecification", "predefinedMetricPairSpecification";
+        /// The predefined scaling metric specification.
+        predefined_scaling_metric_specification?: PredictiveScalingPredefinedScalingMetric = "PredefinedScalingMetricSpecification", "predefinedScalingMetricSpecification";
+        /// The predefined load metric specification.
+        predefined_load_metric_specification?: PredictiveScalingPredefinedLoadMetric = "PredefinedLoadMetricSpecification", "predefinedLoadMetricSpecification";
+        /// The customized scaling metric specification.
+        customized_scaling_metric_specification?: PredictiveScalingCustomizedScalingMetric = "CustomizedScalingMetricSpecification", "customizedScalingMetricSpecification";
+        /// The customized load metric specification.
+        customized_load_metric_specification?: PredictiveScalingCustomizedLoadMetric = "CustomizedLoadMetricSpecification", "customizedLoadMetricSpecification";
+        /// The customized capacity metric specification.
+        customized_capacity_metric_specification?: PredictiveScalingCustomizedCapacityMetric = "CustomizedCapacityMetricSpecification", "customizedCapacityMetricSpecification";
+    }
+    input "PredictiveScalingMetricSpecification" |this, at, out| {
+        if let Some(v) = &this.predefined_metric_pair_specification { v.check(&rules::path(at, "predefinedMetricPairSpecification"), out); }
+        if let Some(v) = &this.predefined_scaling_metric_specification { v.check(&rules::path(at, "predefinedScalingMetricSpecification"), out); }
+        if let Some(v) = &this.predefined_load_metric_specification { v.check(&rules::path(at, "predefinedLoadMetricSpecification"), out); }
+        if let Some(v) = &this.customized_scaling_metric_specification { v.check(&rules::path(at, "customizedScalingMetricSpecification"), out); }
+        if let Some(v) = &this.customized_load_metric_specification { v.check(&rules::path(at, "customizedLoadMetricSpecification"), out); }
+        if let Some(v) = &this.customized_capacity_metric_specification { v.check(&rules::path(at, "customizedCapacityMetricSpecification"), out); }
+    }
+    required REQUIRED_PREDICTIVE_SCALING_METRIC_SPECIFICATION [
+        RequiredMember { name: "targetValue", wire: "TargetValue", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "predefinedMetricPairSpecification", wire: "PredefinedMetricPairSpecification", required: false, inner: Inner::Struct(&REQUIRED_PREDICTIVE_SCALING_PREDEFINED_METRIC_PAIR) },
+        RequiredMember { name: "predefinedScalingMetricSpecification", wire: "PredefinedScalingMetricSpecification", required: false, inner: Inner::Struct(&REQUIRED_PREDICTIVE_SCALING_PREDEFINED_SCALING_METRIC) },
+        RequiredMember { name: "predefinedLoadMetricSpecification", wire: "PredefinedLoadMetricSpecification", required: false, inner: Inner::Struct(&REQUIRED_PREDICTIVE_SCALING_PREDEFINED_LOAD_METRIC) },
+        RequiredMember { name: "customizedScalingMetricSpecification", wire: "CustomizedScalingMetricSpecification", required: false, inner: Inner::Struct(&REQUIRED_PREDICTIVE_SCALING_CUSTOMIZED_SCALING_METRIC) },
+        RequiredMember { name: "customizedLoadMetricSpecification", wire: "CustomizedLoadMetricSpecification", required: false, inner: Inner::Struct(&REQUIRED_PREDICTIVE_SCALING_CUSTOMIZED_LOAD_METRIC) },
+        RequiredMember { name: "customizedCapacityMetricSpecification", wire: "CustomizedCapacityMetricSpecification", required: false, inner: Inner::Struct(&REQUIRED_PREDICTIVE_SCALING_CUSTOMIZED_CAPACITY_METRIC) },
+    ]
+}
+
+crate::model_enum! {
+    PredictiveScalingMode {
+        ForecastAndScale = "ForecastAndScale",
+        ForecastOnly = "ForecastOnly",
+    }
+}
+
+crate::structure! {
+    /// Describes a load metric for a predictive scaling policy.
+    PredictiveScalingPredefinedLoadMetric {
+        /// The metric type.
+        predefined_metric_type: PredefinedLoadMetricType = "PredefinedMetricType", "predefinedMetricType";
+        /// A label that uniquely identifies a specific Application Load Balancer target group from which to determine the request count served by your Auto Scaling group.
+        resource_label?: String = "ResourceLabel", "resourceLabel";
+    }
+    input "PredictiveScalingPredefinedLoadMetric" |this, at, out| {
+        { let v = &this.predefined_metric_type; rules::one_of(out, at, "predefinedMetricType", v, false); }
+        if let Some(v) = &this.resource_label { rules::string(out, at, "resourceLabel", v, false, Some(1), Some(1023), Some(&PATTERN_XML_STRING_MAX_LEN1023)); }
+    }
+    required REQUIRED_PREDICTIVE_SCALING_PREDEFINED_LOAD_METRIC [
+        RequiredMember { name: "predefinedMetricType", wire: "PredefinedMetricType", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Represents a metric pair for a predictive scaling policy.
+    PredictiveScalingPredefinedMetricPair {
+        /// Indicates which metrics to use.
+        predefined_metric_type: PredefinedMetricPairType = "PredefinedMetricType", "predefinedMetricType";
+        /// A label that uniquely identifies a specific Application Load Balancer target group from which to determine the total and average request count served by your Auto Scaling group.
+        resource_label?: String = "ResourceLabel", "resourceLabel";
+    }
+    input "PredictiveScalingPredefinedMetricPair" |this, at, out| {
+        { let v = &this.predefined_metric_type; rules::one_of(out, at, "predefinedMetricType", v, false); }
+        if let Some(v) = &this.resource_label { rules::string(out, at, "resourceLabel", v, false, Some(1), Some(1023), Some(&PATTERN_XML_STRING_MAX_LEN1023)); }
+    }
+    required REQUIRED_PREDICTIVE_SCALING_PREDEFINED_METRIC_PAIR [
+        RequiredMember { name: "predefinedMetricType", wire: "PredefinedMetricType", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// Describes a scaling metric for a predictive scaling policy.
+    PredictiveScalingPredefinedScalingMetric {
+        /// The metric type.
+        predefined_metric_type: PredefinedScalingMetricType = "PredefinedMetricType", "predefinedMetricType";
+        /// A label that uniquely identifies a specific Application Load Balancer target group from which to determine the average request count served by your Auto Scaling group.
+        resource_label?: String = "ResourceLabel", "resourceLabel";
+    }
+    input "PredictiveScalingPredefinedScalingMetric" |this, at, out| {
+        { let v = &this.predefined_metric_type; rules::one_of(out, at, "predefinedMetricType", v, false); }
+        if let Some(v) = &this.resource_label { rules::string(out, at, "resourceLabel", v, false, Some(1), Some(1023), Some(&PATTERN_XML_STRING_MAX_LEN1023)); }
+    }
+    required REQUIRED_PREDICTIVE_SCALING_PREDEFINED_SCALING_METRIC [
+        RequiredMember { name: "predefinedMetricType", wire: "PredefinedMetricType", required: true, inner: Inner::Nothing },
+    ]
+}
+
 crate::structure! {
     /// Describes a process type.
     ProcessType {
@@ -2186,6 +2635,67 @@ crate::structure! {
 crate::structure! {
     #[derive(Default)]
     PutLifecycleHookOutput {}
+}
+
+crate::structure! {
+    PutScalingPolicyInput {
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
+        /// The name of the policy.
+        policy_name: String = "PolicyName", "policyName";
+        /// One of the following policy types: TargetTrackingScaling StepScaling SimpleScaling (default) PredictiveScaling
+        policy_type?: String = "PolicyType", "policyType";
+        /// Specifies how the scaling adjustment is interpreted (for example, an absolute number or a percentage).
+        adjustment_type?: String = "AdjustmentType", "adjustmentType";
+        /// Available for backward compatibility.
+        min_adjustment_step?: i32 = "MinAdjustmentStep", "minAdjustmentStep";
+        /// The minimum value to scale by when the adjustment type is PercentChangeInCapacity.
+        min_adjustment_magnitude?: i32 = "MinAdjustmentMagnitude", "minAdjustmentMagnitude";
+        /// The amount by which to scale, based on the specified adjustment type.
+        scaling_adjustment?: i32 = "ScalingAdjustment", "scalingAdjustment";
+        /// A cooldown period, in seconds, that applies to a specific simple scaling policy.
+        cooldown?: i32 = "Cooldown", "cooldown";
+        /// The aggregation type for the CloudWatch metrics.
+        metric_aggregation_type?: String = "MetricAggregationType", "metricAggregationType";
+        /// A set of adjustments that enable you to scale based on the size of the alarm breach.
+        step_adjustments?: Vec<StepAdjustment> = "StepAdjustments", "stepAdjustments";
+        /// Not needed if the default instance warmup is defined for the group.
+        estimated_instance_warmup?: i32 = "EstimatedInstanceWarmup", "estimatedInstanceWarmup";
+        /// A target tracking scaling policy.
+        target_tracking_configuration?: TargetTrackingConfiguration = "TargetTrackingConfiguration", "targetTrackingConfiguration";
+        /// Indicates whether the scaling policy is enabled or disabled.
+        enabled?: bool = "Enabled", "enabled";
+        /// A predictive scaling policy.
+        predictive_scaling_configuration?: PredictiveScalingConfiguration = "PredictiveScalingConfiguration", "predictiveScalingConfiguration";
+    }
+    input "PutScalingPolicyType" |this, at, out| {
+        { let v = &this.auto_scaling_group_name; rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        { let v = &this.policy_name; rules::string(out, at, "policyName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.policy_type { rules::string(out, at, "policyType", v, false, Some(1), Some(64), Some(&PATTERN_XML_STRING_MAX_LEN64)); }
+        if let Some(v) = &this.adjustment_type { rules::string(out, at, "adjustmentType", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+        if let Some(v) = &this.metric_aggregation_type { rules::string(out, at, "metricAggregationType", v, false, Some(1), Some(32), Some(&PATTERN_XML_STRING_MAX_LEN32)); }
+        if let Some(v) = &this.step_adjustments { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "stepAdjustments", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.target_tracking_configuration { v.check(&rules::path(at, "targetTrackingConfiguration"), out); }
+        if let Some(v) = &this.predictive_scaling_configuration { v.check(&rules::path(at, "predictiveScalingConfiguration"), out); }
+    }
+    required REQUIRED_PUT_SCALING_POLICY_INPUT [
+        RequiredMember { name: "autoScalingGroupName", wire: "AutoScalingGroupName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "policyName", wire: "PolicyName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "stepAdjustments", wire: "StepAdjustments", required: false, inner: Inner::List(&REQUIRED_STEP_ADJUSTMENT) },
+        RequiredMember { name: "targetTrackingConfiguration", wire: "TargetTrackingConfiguration", required: false, inner: Inner::Struct(&REQUIRED_TARGET_TRACKING_CONFIGURATION) },
+        RequiredMember { name: "predictiveScalingConfiguration", wire: "PredictiveScalingConfiguration", required: false, inner: Inner::Struct(&REQUIRED_PREDICTIVE_SCALING_CONFIGURATION) },
+    ]
+}
+
+crate::structure! {
+    /// Contains the output of PutScalingPolicy.
+    #[derive(Default)]
+    PutScalingPolicyOutput {
+        /// The Amazon Resource Name (ARN) of the policy.
+        policy_arn?: String = "PolicyARN";
+        /// The CloudWatch alarms created for the target tracking scaling policy.
+        alarms?: Vec<Alarm> = "Alarms";
+    }
 }
 
 crate::structure! {
@@ -2368,6 +2878,45 @@ crate::model_enum! {
 }
 
 crate::structure! {
+    /// Describes a scaling policy.
+    #[derive(Default)]
+    ScalingPolicy {
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name?: String = "AutoScalingGroupName";
+        /// The name of the scaling policy.
+        policy_name?: String = "PolicyName";
+        /// The Amazon Resource Name (ARN) of the policy.
+        policy_arn?: String = "PolicyARN";
+        /// One of the following policy types: TargetTrackingScaling StepScaling SimpleScaling (default) PredictiveScaling For more information, see Target tracking scaling policies and Step and simple scaling po…
+        policy_type?: String = "PolicyType";
+        /// Specifies how the scaling adjustment is interpreted (for example, an absolute number or a percentage).
+        adjustment_type?: String = "AdjustmentType";
+        /// Available for backward compatibility.
+        min_adjustment_step?: i32 = "MinAdjustmentStep";
+        /// The minimum value to scale by when the adjustment type is PercentChangeInCapacity.
+        min_adjustment_magnitude?: i32 = "MinAdjustmentMagnitude";
+        /// The amount by which to scale, based on the specified adjustment type.
+        scaling_adjustment?: i32 = "ScalingAdjustment";
+        /// The duration of the policy's cooldown period, in seconds.
+        cooldown?: i32 = "Cooldown";
+        /// A set of adjustments that enable you to scale based on the size of the alarm breach.
+        step_adjustments?: Vec<StepAdjustment> = "StepAdjustments";
+        /// The aggregation type for the CloudWatch metrics.
+        metric_aggregation_type?: String = "MetricAggregationType";
+        /// The estimated time, in seconds, until a newly launched instance can contribute to the CloudWatch metrics.
+        estimated_instance_warmup?: i32 = "EstimatedInstanceWarmup";
+        /// The CloudWatch alarms related to the policy.
+        alarms?: Vec<Alarm> = "Alarms";
+        /// A target tracking scaling policy.
+        target_tracking_configuration?: TargetTrackingConfiguration = "TargetTrackingConfiguration";
+        /// Indicates whether the policy is enabled (true) or disabled (false).
+        enabled?: bool = "Enabled";
+        /// A predictive scaling policy.
+        predictive_scaling_configuration?: PredictiveScalingConfiguration = "PredictiveScalingConfiguration";
+    }
+}
+
+crate::structure! {
     /// Describes a scheduled scaling action.
     #[derive(Default)]
     ScheduledUpdateGroupAction {
@@ -2529,6 +3078,22 @@ crate::structure! {
 }
 
 crate::structure! {
+    /// Describes information used to create a step adjustment for a step scaling policy.
+    StepAdjustment {
+        /// The lower bound for the difference between the alarm threshold and the CloudWatch metric.
+        metric_interval_lower_bound?: f64 = "MetricIntervalLowerBound", "metricIntervalLowerBound";
+        /// The upper bound for the difference between the alarm threshold and the CloudWatch metric.
+        metric_interval_upper_bound?: f64 = "MetricIntervalUpperBound", "metricIntervalUpperBound";
+        /// The amount by which to scale, based on the specified adjustment type.
+        scaling_adjustment: i32 = "ScalingAdjustment", "scalingAdjustment";
+    }
+    input "StepAdjustment" |this, at, out| {}
+    required REQUIRED_STEP_ADJUSTMENT [
+        RequiredMember { name: "scalingAdjustment", wire: "ScalingAdjustment", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
     SuspendProcessesInput {
         /// The name of the Auto Scaling group.
         auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
@@ -2595,6 +3160,81 @@ crate::structure! {
         /// Determines whether the tag is added to new instances as they are launched in the group.
         propagate_at_launch?: bool = "PropagateAtLaunch";
     }
+}
+
+crate::structure! {
+    /// Represents a target tracking scaling policy configuration to use with Amazon EC2 Auto Scaling.
+    TargetTrackingConfiguration {
+        /// A predefined metric.
+        predefined_metric_specification?: PredefinedMetricSpecification = "PredefinedMetricSpecification", "predefinedMetricSpecification";
+        /// A customized metric.
+        customized_metric_specification?: CustomizedMetricSpecification = "CustomizedMetricSpecification", "customizedMetricSpecification";
+        /// The target value for the metric.
+        target_value: f64 = "TargetValue", "targetValue";
+        /// Indicates whether scaling in by the target tracking scaling policy is disabled.
+        disable_scale_in?: bool = "DisableScaleIn", "disableScaleIn";
+    }
+    input "TargetTrackingConfiguration" |this, at, out| {
+        if let Some(v) = &this.predefined_metric_specification { v.check(&rules::path(at, "predefinedMetricSpecification"), out); }
+        if let Some(v) = &this.customized_metric_specification { v.check(&rules::path(at, "customizedMetricSpecification"), out); }
+    }
+    required REQUIRED_TARGET_TRACKING_CONFIGURATION [
+        RequiredMember { name: "predefinedMetricSpecification", wire: "PredefinedMetricSpecification", required: false, inner: Inner::Struct(&REQUIRED_PREDEFINED_METRIC_SPECIFICATION) },
+        RequiredMember { name: "customizedMetricSpecification", wire: "CustomizedMetricSpecification", required: false, inner: Inner::Struct(&REQUIRED_CUSTOMIZED_METRIC_SPECIFICATION) },
+        RequiredMember { name: "targetValue", wire: "TargetValue", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    /// The metric data to return.
+    TargetTrackingMetricDataQuery {
+        /// A short name that identifies the object's results in the response.
+        id: String = "Id", "id";
+        /// The math expression to perform on the returned data, if this object is performing a math expression.
+        expression?: String = "Expression", "expression";
+        /// Information about the metric data to return.
+        metric_stat?: TargetTrackingMetricStat = "MetricStat", "metricStat";
+        /// A human-readable label for this metric or expression.
+        label?: String = "Label", "label";
+        /// The period of the metric in seconds.
+        period?: i32 = "Period", "period";
+        /// Indicates whether to return the timestamps and raw data values of this metric.
+        return_data?: bool = "ReturnData", "returnData";
+    }
+    input "TargetTrackingMetricDataQuery" |this, at, out| {
+        { let v = &this.id; rules::string(out, at, "id", v, false, Some(1), Some(64), Some(&PATTERN_XML_STRING_MAX_LEN64)); }
+        if let Some(v) = &this.expression { rules::string(out, at, "expression", v, false, Some(1), Some(2047), Some(&PATTERN_XML_STRING_MAX_LEN2047)); }
+        if let Some(v) = &this.metric_stat { v.check(&rules::path(at, "metricStat"), out); }
+        if let Some(v) = &this.label { rules::string(out, at, "label", v, false, None, Some(2047), Some(&PATTERN_XML_STRING_METRIC_LABEL)); }
+        if let Some(v) = &this.period { rules::integer(out, at, "period", i64::from(*v), Some(1), None); }
+    }
+    required REQUIRED_TARGET_TRACKING_METRIC_DATA_QUERY [
+        RequiredMember { name: "id", wire: "Id", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "metricStat", wire: "MetricStat", required: false, inner: Inner::Struct(&REQUIRED_TARGET_TRACKING_METRIC_STAT) },
+    ]
+}
+
+crate::structure! {
+    /// This structure defines the CloudWatch metric to return, along with the statistic and unit.
+    TargetTrackingMetricStat {
+        /// The metric to use.
+        metric: Metric = "Metric", "metric";
+        /// The statistic to return.
+        stat: String = "Stat", "stat";
+        /// The unit to use for the returned data points.
+        unit?: String = "Unit", "unit";
+        /// The period of the metric in seconds.
+        period?: i32 = "Period", "period";
+    }
+    input "TargetTrackingMetricStat" |this, at, out| {
+        { let v = &this.metric; v.check(&rules::path(at, "metric"), out); }
+        { let v = &this.stat; rules::string(out, at, "stat", v, false, Some(1), Some(100), Some(&PATTERN_XML_STRING_METRIC_STAT)); }
+        if let Some(v) = &this.period { rules::integer(out, at, "period", i64::from(*v), Some(1), None); }
+    }
+    required REQUIRED_TARGET_TRACKING_METRIC_STAT [
+        RequiredMember { name: "metric", wire: "Metric", required: true, inner: Inner::Struct(&REQUIRED_METRIC) },
+        RequiredMember { name: "stat", wire: "Stat", required: true, inner: Inner::Nothing },
+    ]
 }
 
 crate::structure! {
@@ -2837,6 +3477,14 @@ impl Validate for DescribeMetricCollectionTypesInput {
     fn check(&self, _at: &str, _out: &mut Vec<Violation>) {}
 }
 
+/// DescribeAdjustmentTypes takes no input.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeAdjustmentTypesInput {}
+
+impl Validate for DescribeAdjustmentTypesInput {
+    fn check(&self, _at: &str, _out: &mut Vec<Violation>) {}
+}
+
 /// Every pattern validation checks, by string shape.
 pub static PATTERNS: &[(&str, &Pattern)] = &[
     ("AllowedInstanceType", &PATTERN_ALLOWED_INSTANCE_TYPE),
@@ -2860,13 +3508,17 @@ pub static PATTERNS: &[(&str, &Pattern)] = &[
         &PATTERN_UPDATE_PLACEMENT_GROUP_PARAM,
     ),
     ("XmlString", &PATTERN_XML_STRING),
+    ("XmlStringMaxLen1023", &PATTERN_XML_STRING_MAX_LEN1023),
     ("XmlStringMaxLen1600", &PATTERN_XML_STRING_MAX_LEN1600),
     ("XmlStringMaxLen19", &PATTERN_XML_STRING_MAX_LEN19),
+    ("XmlStringMaxLen2047", &PATTERN_XML_STRING_MAX_LEN2047),
     ("XmlStringMaxLen255", &PATTERN_XML_STRING_MAX_LEN255),
     ("XmlStringMaxLen32", &PATTERN_XML_STRING_MAX_LEN32),
     ("XmlStringMaxLen5000", &PATTERN_XML_STRING_MAX_LEN5000),
     ("XmlStringMaxLen511", &PATTERN_XML_STRING_MAX_LEN511),
     ("XmlStringMaxLen64", &PATTERN_XML_STRING_MAX_LEN64),
+    ("XmlStringMetricLabel", &PATTERN_XML_STRING_METRIC_LABEL),
+    ("XmlStringMetricStat", &PATTERN_XML_STRING_METRIC_STAT),
     ("XmlStringUserData", &PATTERN_XML_STRING_USER_DATA),
 ];
 
@@ -2889,9 +3541,13 @@ static PATTERN_UPDATE_PLACEMENT_GROUP_PARAM: Pattern =
     Pattern::new(r#"[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*"#);
 static PATTERN_XML_STRING: Pattern =
     Pattern::new(r#"[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*"#);
+static PATTERN_XML_STRING_MAX_LEN1023: Pattern =
+    Pattern::new(r#"[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*"#);
 static PATTERN_XML_STRING_MAX_LEN1600: Pattern =
     Pattern::new(r#"[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*"#);
 static PATTERN_XML_STRING_MAX_LEN19: Pattern =
+    Pattern::new(r#"[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*"#);
+static PATTERN_XML_STRING_MAX_LEN2047: Pattern =
     Pattern::new(r#"[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*"#);
 static PATTERN_XML_STRING_MAX_LEN255: Pattern =
     Pattern::new(r#"[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*"#);
@@ -2902,6 +3558,10 @@ static PATTERN_XML_STRING_MAX_LEN5000: Pattern =
 static PATTERN_XML_STRING_MAX_LEN511: Pattern =
     Pattern::new(r#"[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*"#);
 static PATTERN_XML_STRING_MAX_LEN64: Pattern =
+    Pattern::new(r#"[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*"#);
+static PATTERN_XML_STRING_METRIC_LABEL: Pattern =
+    Pattern::new(r#"[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*"#);
+static PATTERN_XML_STRING_METRIC_STAT: Pattern =
     Pattern::new(r#"[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*"#);
 static PATTERN_XML_STRING_USER_DATA: Pattern =
     Pattern::new(r#"[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\r\n\t]*"#);

@@ -12,6 +12,7 @@ mod authorization;
 mod automation;
 mod autoscaling_api;
 mod autoscaling_launch_configurations;
+mod autoscaling_policies;
 mod autoscaling_schedules;
 mod autoscaling_traffic;
 mod durability;
