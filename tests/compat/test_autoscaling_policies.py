@@ -124,6 +124,15 @@ def test_policies_with_the_aws_cli(server, tmp_path):
     rc, _, err = aws("autoscaling", "set-desired-capacity", "--auto-scaling-group-name", "api",
                      "--desired-capacity", "2")
     assert rc == 0, err
+
+    def launched_with_cause():
+        activities = server.client("autoscaling").describe_scaling_activities(AutoScalingGroupName="api")
+        causes = [a["Cause"] for a in activities["Activities"]]
+        return causes if len(causes) == 2 else None
+
+    causes = eventually("two launches", launched_with_cause)
+    assert all("a user request explicitly set group desired capacity changing the desired capacity from 0 to 2."
+               in c for c in causes), causes
     rc, _, err = aws("autoscaling", "execute-policy", "--auto-scaling-group-name", "api", "--policy-name", "in")
     assert rc == 0, err
     rc, out, err = aws("autoscaling", "describe-policies", "--auto-scaling-group-name", "api")

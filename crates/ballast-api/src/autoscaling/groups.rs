@@ -160,7 +160,7 @@ pub(super) fn create(state: &ApiState, input: CreateAutoScalingGroupInput) -> Re
             (None, None) => return Err(invalid(ONE_LAUNCH_SOURCE)),
         };
         check_target_groups(tx, &target_groups)?;
-        let group = Group::create(
+        let mut group = Group::create(
             name.clone(),
             arn,
             &state.scope.region,
@@ -176,6 +176,7 @@ pub(super) fn create(state: &ApiState, input: CreateAutoScalingGroupInput) -> Re
             hooks,
             now,
         )?;
+        group.note_desired_change(0, "a user request created an AutoScalingGroup", now);
         tx.save_asg_group(&group)?;
         Ok(())
     })?;
@@ -201,6 +202,7 @@ pub(super) fn update(state: &ApiState, input: UpdateAutoScalingGroupInput) -> Re
     )?;
     let rest = spec_rest!(input);
     let region = state.scope.region.clone();
+    let now = state.now().millis();
     change(state, &input.auto_scaling_group_name, |tx, group| {
         if group.deleting {
             return Err(
@@ -213,11 +215,14 @@ pub(super) fn update(state: &ApiState, input: UpdateAutoScalingGroupInput) -> Re
             (None, Some(name)) => Some(configuration_spec(tx, name)?),
             (None, None) => None,
         };
+        let before = group.desired;
         group.update(
             &region,
             template,
             spec(input.min_size, input.max_size, input.desired_capacity, rest),
         )?;
+        let reason = group.constraints_update("a user request");
+        group.note_desired_change(before, &reason, now);
         Ok(())
     })
 }
@@ -340,8 +345,16 @@ pub(super) fn describe_instances(
 }
 
 pub(super) fn set_desired(state: &ApiState, input: SetDesiredCapacityInput) -> Result<(), Error> {
+    let now = state.now().millis();
     change(state, &input.auto_scaling_group_name, |_, group| {
-        Ok(group.set_desired(input.desired_capacity)?)
+        let before = group.desired;
+        group.set_desired(input.desired_capacity)?;
+        group.note_desired_change(
+            before,
+            "a user request explicitly set group desired capacity",
+            now,
+        );
+        Ok(())
     })
 }
 

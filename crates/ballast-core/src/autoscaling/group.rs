@@ -409,6 +409,28 @@ impl Group {
         self.deleting.then_some("Delete in progress")
     }
 
+    /// Records what changed the desired capacity from `before` (when it
+    /// did), as AWS starts the cause of each launch and termination that
+    /// follows: "At T {reason} changing the desired capacity from 1 to 2."
+    pub fn note_desired_change(&mut self, before: u32, reason: &str, now_millis: i64) {
+        if self.desired != before {
+            self.capacity_cause = Some(format!(
+                "At {} {reason} changing the desired capacity from {before} to {}.",
+                super::iso8601(now_millis),
+                self.desired
+            ));
+        }
+    }
+
+    /// The reason UpdateAutoScalingGroup and scheduled actions give: the
+    /// group's bounds and desired capacity after the change.
+    pub fn constraints_update(&self, by: &str) -> String {
+        format!(
+            "{by} update of AutoScalingGroup constraints to min: {}, max: {}, desired: {}",
+            self.min_size, self.max_size, self.desired
+        )
+    }
+
     /// SetDesiredCapacity.
     pub fn set_desired(&mut self, desired: i32) -> Result<(), Error> {
         let desired = non_negative(desired, "desiredCapacity")?;

@@ -9,8 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::Error;
 use super::group::Group;
-use super::{Error, iso8601};
 
 /// At most this many policies per group.
 pub const MAX_POLICIES: usize = 50;
@@ -455,14 +455,8 @@ impl Group {
             let cooldown = policy.cooldown.unwrap_or(self.default_cooldown);
             self.cooldown_until = now_millis.saturating_add(cooldown_millis(cooldown));
         }
-        if self.desired != before {
-            self.capacity_cause = Some(format!(
-                "At {} a user request executed policy {} changing the desired capacity from {before} to {}.",
-                iso8601(now_millis),
-                policy.name,
-                self.desired
-            ));
-        }
+        let reason = format!("a user request executed policy {}", policy.name);
+        self.note_desired_change(before, &reason, now_millis);
         Ok(())
     }
 }

@@ -15,8 +15,8 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
+use super::Error;
 use super::group::Group;
-use super::{Error, iso8601};
 use crate::cron::{self, Cron};
 
 /// At most this many scheduled actions per group.
@@ -323,21 +323,8 @@ impl Group {
             .desired
             .unwrap_or(self.desired)
             .clamp(self.min_size, self.max_size);
-        let change = if self.desired == before {
-            String::new()
-        } else {
-            format!(
-                " changing the desired capacity from {before} to {}",
-                self.desired
-            )
-        };
-        self.capacity_cause = Some(format!(
-            "At {} a scheduled action update of AutoScalingGroup constraints to min: {}, max: {}, desired: {}{change}.",
-            iso8601(now_millis),
-            self.min_size,
-            self.max_size,
-            self.desired,
-        ));
+        let reason = self.constraints_update("a scheduled action");
+        self.note_desired_change(before, &reason, now_millis);
     }
 }
 

@@ -184,10 +184,13 @@ async fn groups_spread_across_zones_and_describe_as_aws_does() {
                 .unwrap_or_default()
                 .starts_with("Launching a new EC2 instance: i-")
         );
+        // AWS's cause names the request, then the launch it led to.
+        let cause = a.cause().unwrap_or_default();
         assert!(
-            a.cause()
-                .unwrap_or_default()
-                .contains("difference between desired and actual capacity")
+            cause.contains(
+                "a user request created an AutoScalingGroup changing the desired capacity from 0 to 3.  At "
+            ) && cause.contains("difference between desired and actual capacity"),
+            "{cause}"
         );
     }
 
