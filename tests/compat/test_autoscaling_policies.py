@@ -30,7 +30,7 @@ def make_group(server, name: str) -> None:
     )
     server.client("autoscaling").create_auto_scaling_group(
         AutoScalingGroupName=name, LaunchTemplate={"LaunchTemplateName": name},
-        MinSize=0, MaxSize=4, DesiredCapacity=0, AvailabilityZones=["us-east-1a"],
+        MinSize=0, MaxSize=6, DesiredCapacity=0, AvailabilityZones=["us-east-1a"],
     )
 
 
@@ -45,10 +45,10 @@ def test_policies_with_boto3(server):
         "ChangeInCapacity", "ExactCapacity", "PercentChangeInCapacity"
     ]
     arn = asg.put_scaling_policy(
-        AutoScalingGroupName="web", PolicyName="double", AdjustmentType="PercentChangeInCapacity",
-        ScalingAdjustment=100, MinAdjustmentMagnitude=1,
+        AutoScalingGroupName="web", PolicyName="grow", AdjustmentType="PercentChangeInCapacity",
+        ScalingAdjustment=50, MinAdjustmentMagnitude=1, Cooldown=600,
     )["PolicyARN"]
-    assert ":scalingPolicy:" in arn and arn.endswith("autoScalingGroupName/web:policyName/double")
+    assert ":scalingPolicy:" in arn and arn.endswith("autoScalingGroupName/web:policyName/grow")
     asg.put_scaling_policy(
         AutoScalingGroupName="web", PolicyName="steps", PolicyType="StepScaling",
         AdjustmentType="ExactCapacity",
@@ -65,7 +65,7 @@ def test_policies_with_boto3(server):
         },
     )
     policies = {p["PolicyName"]: p for p in asg.describe_policies(AutoScalingGroupName="web")["ScalingPolicies"]}
-    assert sorted(policies) == ["double", "requests", "steps"]
+    assert sorted(policies) == ["grow", "requests", "steps"]
     assert policies["steps"]["MetricAggregationType"] == "Average"
     assert policies["requests"]["TargetTrackingConfiguration"] == {
         "PredefinedMetricSpecification": {"PredefinedMetricType": "ASGAverageNetworkIn"},
@@ -75,7 +75,8 @@ def test_policies_with_boto3(server):
         "steps"
     ]
 
-    # Above the threshold: exactly three; doubling is then capped at four.
+    # Above the threshold: exactly three; then half as many again, 1.5
+    # rounded down: four.
     asg.execute_policy(AutoScalingGroupName="web", PolicyName="steps", MetricValue=80.0, BreachThreshold=70.0)
     assert desired(asg, "web") == 3
     asg.execute_policy(AutoScalingGroupName="web", PolicyName=arn)
@@ -87,11 +88,11 @@ def test_policies_with_boto3(server):
 
     eventually("four instances InService", four_up)
     causes = [a["Cause"] for a in asg.describe_scaling_activities(AutoScalingGroupName="web")["Activities"]]
-    assert any("a user request executed policy double changing the desired capacity from 3 to 4." in c
+    assert any("a user request executed policy grow changing the desired capacity from 3 to 4." in c
                for c in causes), causes
 
     with pytest.raises(ClientError) as refused:
-        asg.execute_policy(AutoScalingGroupName="web", PolicyName="double", HonorCooldown=True)
+        asg.execute_policy(AutoScalingGroupName="web", PolicyName="grow", HonorCooldown=True)
     assert error_code(refused.value) == "ScalingActivityInProgress"
     for why, kwargs in [
         ("no increment", {"AdjustmentType": "ChangeInCapacity"}),

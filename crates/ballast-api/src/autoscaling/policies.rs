@@ -10,7 +10,7 @@ use ballast_core::autoscaling::scaled_millis;
 use ballast_core::paging::page;
 use ballast_model::autoscaling::*;
 
-use super::{Error, change, invalid, load, paging};
+use super::{Error, change, int, invalid, load, paging};
 use crate::ApiState;
 
 /// A policy's ARN, as AWS builds it (with a UUID).
@@ -164,10 +164,6 @@ pub(super) fn adjustment_types() -> DescribeAdjustmentTypesOutput {
     }
 }
 
-fn seconds(value: Option<u32>) -> Option<i32> {
-    value.map(|v| i32::try_from(v).unwrap_or(i32::MAX))
-}
-
 fn view(group: &str, p: &Policy) -> ScalingPolicy {
     ScalingPolicy {
         auto_scaling_group_name: Some(group.to_owned()),
@@ -178,7 +174,7 @@ fn view(group: &str, p: &Policy) -> ScalingPolicy {
         min_adjustment_step: p.min_adjustment_magnitude,
         min_adjustment_magnitude: p.min_adjustment_magnitude,
         scaling_adjustment: p.scaling_adjustment,
-        cooldown: seconds(p.cooldown),
+        cooldown: p.cooldown.map(int),
         step_adjustments: Some(
             p.steps
                 .iter()
@@ -190,7 +186,7 @@ fn view(group: &str, p: &Policy) -> ScalingPolicy {
                 .collect(),
         ),
         metric_aggregation_type: p.metric_aggregation_type.clone(),
-        estimated_instance_warmup: seconds(p.estimated_instance_warmup),
+        estimated_instance_warmup: p.estimated_instance_warmup.map(int),
         alarms: Some(Vec::new()),
         target_tracking_configuration: from_json(&p.target_tracking),
         enabled: Some(p.enabled),

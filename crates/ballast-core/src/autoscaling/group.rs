@@ -13,7 +13,7 @@ use super::schedule::ScheduledAction;
 use super::template::TemplateSpec;
 use super::{
     DEFAULT_COOLDOWN, Error, MAX_HOOKS, MAX_INSTANCES_PER_CALL, MAX_TAGS, check_group_name,
-    check_health_check_type, check_termination_policies, invalid,
+    check_health_check_type, check_termination_policies, invalid, non_negative,
 };
 use crate::network;
 
@@ -135,14 +135,6 @@ pub struct GroupSpec {
     pub default_instance_warmup: Option<i32>,
     pub capacity_rebalance: Option<bool>,
     pub max_instance_lifetime: Option<i32>,
-}
-
-fn non_negative(value: i32, member: &str) -> Result<u32, Error> {
-    u32::try_from(value).map_err(|_| {
-        invalid(format!(
-            "1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: Member must have value greater than or equal to 0"
-        ))
-    })
 }
 
 /// The zones a group spans: its subnets' zones when `VPCZoneIdentifier`

@@ -108,6 +108,16 @@ fn invalid(message: impl Into<String>) -> Error {
     Error::Validation(message.into())
 }
 
+/// A count or a number of seconds a request gives, which may not be
+/// negative: the model's "1 validation error" when it is.
+fn non_negative(value: i32, member: &str) -> Result<u32, Error> {
+    u32::try_from(value).map_err(|_| {
+        invalid(format!(
+            "1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: Member must have value greater than or equal to 0"
+        ))
+    })
+}
+
 /// The scaling processes SuspendProcesses and ResumeProcesses name, in
 /// the order DescribeScalingProcessTypes lists them.
 pub const PROCESSES: [&str; 9] = [

@@ -9,8 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Error;
 use super::group::Group;
+use super::{Error, invalid, non_negative};
 
 /// At most this many policies per group.
 pub const MAX_POLICIES: usize = 50;
@@ -90,8 +90,8 @@ pub struct Step {
     pub adjustment: i32,
 }
 
-// Bounds are finite numbers (checked when the policy is put), so equality
-// is total.
+// Bounds are finite numbers (`check_steps`, and only step policies have
+// steps), so equality is total.
 impl Eq for Step {}
 
 impl Step {
@@ -142,20 +142,8 @@ pub struct PolicySpec {
     pub enabled: Option<bool>,
 }
 
-fn invalid(message: impl Into<String>) -> Error {
-    Error::Validation(message.into())
-}
-
 fn seconds(value: Option<i32>, member: &str) -> Result<Option<u32>, Error> {
-    value
-        .map(|v| {
-            u32::try_from(v).map_err(|_| {
-                invalid(format!(
-                    "1 validation error detected: Value '{v}' at '{member}' failed to satisfy constraint: Member must have value greater than or equal to 0"
-                ))
-            })
-        })
-        .transpose()
+    value.map(|v| non_negative(v, member)).transpose()
 }
 
 impl PolicySpec {
@@ -210,6 +198,14 @@ impl PolicySpec {
                     ));
                 }
                 check_steps(&self.steps)?;
+            }
+            PolicyType::TargetTrackingScaling | PolicyType::PredictiveScaling
+                if !self.steps.is_empty() =>
+            {
+                return Err(invalid(format!(
+                    "StepAdjustments may not be used with policy type {}",
+                    kind.name()
+                )));
             }
             PolicyType::TargetTrackingScaling => {
                 if self.target_tracking.is_none() {
@@ -378,8 +374,9 @@ fn percent_change(current: i64, percent: i64, min_magnitude: Option<i32>) -> i64
     if change == 0 && exact != 0 {
         change = exact.signum();
     }
+    // From zero instances, the sign of the percentage says which way.
     match min_magnitude {
-        Some(min) if change.abs() < i64::from(min) => change.signum() * i64::from(min),
+        Some(min) if change.abs() < i64::from(min) => percent.signum() * i64::from(min),
         _ => change,
     }
 }
@@ -423,8 +420,9 @@ impl Group {
 
     /// ExecutePolicy: moves the desired capacity as the policy says,
     /// within the group's bounds, and starts its cooldown (simple
-    /// policies). With `honor_cooldown`, a group still cooling down from
-    /// the last simple policy is refused.
+    /// policies). With `honor_cooldown` (which only simple policies
+    /// take), a group still cooling down from the last simple policy is
+    /// refused.
     pub fn execute_policy(
         &mut self,
         name: &str,
@@ -441,7 +439,10 @@ impl Group {
         if !policy.enabled {
             return Err(invalid(format!("Policy {} is disabled", policy.name)));
         }
-        if execution.honor_cooldown && now_millis < self.cooldown_until {
+        if execution.honor_cooldown
+            && policy.kind == PolicyType::SimpleScaling
+            && now_millis < self.cooldown_until
+        {
             return Err(Error::ScalingActivityInProgress(format!(
                 "The AutoScalingGroup {} is in a cooldown period",
                 self.name
@@ -588,6 +589,8 @@ mod tests {
         assert_eq!(percent_change(2, -10, None), -1);
         assert_eq!(percent_change(10, 10, Some(3)), 3);
         assert_eq!(percent_change(0, 50, None), 0);
+        assert_eq!(percent_change(0, 50, Some(1)), 1);
+        assert_eq!(percent_change(0, -50, Some(2)), -2);
     }
 
     #[test]

@@ -15,8 +15,8 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
-use super::Error;
 use super::group::Group;
+use super::{Error, invalid, non_negative};
 use crate::cron::{self, Cron};
 
 /// At most this many scheduled actions per group.
@@ -60,20 +60,8 @@ pub struct ScheduleSpec {
     pub desired: Option<i32>,
 }
 
-fn invalid(message: impl Into<String>) -> Error {
-    Error::Validation(message.into())
-}
-
 fn size(value: Option<i32>, member: &str) -> Result<Option<u32>, Error> {
-    value
-        .map(|v| {
-            u32::try_from(v).map_err(|_| {
-                invalid(format!(
-                    "1 validation error detected: Value '{v}' at '{member}' failed to satisfy constraint: Member must have value greater than or equal to 0"
-                ))
-            })
-        })
-        .transpose()
+    value.map(|v| non_negative(v, member)).transpose()
 }
 
 /// The zone a `TimeZone` names (an IANA name); UTC when none.
@@ -189,21 +177,27 @@ impl ScheduleSpec {
 }
 
 impl ScheduledAction {
-    /// The first run strictly after `after_millis`: the start time for a
-    /// one-time action, else the recurrence's first match at or after the
-    /// start, up to the end.
+    /// The first run strictly after `after_millis`: the start time while
+    /// it is ahead (AWS runs a recurring action at its `StartTime` too,
+    /// then on its recurrence), else the recurrence's next match, before
+    /// the end time.
     pub fn next_after(&self, after_millis: i64) -> Option<i64> {
-        let Some(recurrence) = &self.recurrence else {
-            return self.start_millis.filter(|start| *start > after_millis);
-        };
+        if let Some(start) = self.start_millis.filter(|start| *start > after_millis) {
+            return Some(start);
+        }
+        let recurrence = self.recurrence.as_ref()?;
         let cron = Cron::parse_unix(recurrence).ok()?;
         let zone = zone(self.time_zone.as_deref()).ok()?;
-        let floor = match self.start_millis {
-            Some(start) => after_millis.max(start - 1),
-            None => after_millis,
+        let mut local = zone.to_datetime(Timestamp::from_millisecond(after_millis).ok()?);
+        // A civil time that happens twice (clocks going back) stands for
+        // its first instant, which may be before `after_millis`: look on.
+        let run = loop {
+            local = cron.next_after(local)?;
+            let run = cron::instant(&zone, local)?;
+            if run > after_millis {
+                break run;
+            }
         };
-        let local = zone.to_datetime(Timestamp::from_millisecond(floor).ok()?);
-        let run = cron::instant(&zone, cron.next_after(local)?)?;
         // A match at the end time itself does not run.
         match self.end_millis {
             Some(end) if run >= end => None,
@@ -447,6 +441,43 @@ mod tests {
         assert!(g.run_scheduled_actions(first + 24 * HOUR));
         // The next match is past the end: the action is done.
         assert!(g.scheduled_actions.is_empty());
+    }
+
+    #[test]
+    fn a_recurring_action_with_a_start_time_runs_then_too() {
+        let mut g = group(0, 4, Some(0));
+        let s = ScheduleSpec {
+            start_millis: Some(NOW + HOUR + 7 * 60_000),
+            recurrence: Some("0 * * * *".to_owned()),
+            desired: Some(1),
+            ..spec("hourly")
+        };
+        put(&mut g, s, NOW).unwrap();
+        assert_eq!(
+            g.scheduled_actions[0].next_run_millis,
+            Some(NOW + HOUR + 7 * 60_000)
+        );
+        assert!(g.run_scheduled_actions(NOW + HOUR + 7 * 60_000));
+        assert_eq!(g.scheduled_actions[0].next_run_millis, Some(NOW + 2 * HOUR));
+    }
+
+    #[test]
+    fn the_hour_clocks_repeat_runs_once_per_match() {
+        // 2026-11-01 01:20 EST (06:20 UTC), in the second 01:00 hour of
+        // New York's change back from daylight saving time. Its civil
+        // times stand for their first instants, an hour ago, so they are
+        // not runs again: the next is 02:00 EST (07:00 UTC), and never a
+        // time already past.
+        let six_utc = 1_793_512_800_000;
+        let action = ScheduleSpec {
+            recurrence: Some("*/15 * * * *".to_owned()),
+            time_zone: Some("America/New_York".to_owned()),
+            desired: Some(1),
+            ..spec("often")
+        }
+        .apply(None, String::new(), six_utc + 20 * 60_000)
+        .unwrap();
+        assert_eq!(action.next_run_millis, Some(six_utc + HOUR));
     }
 
     #[test]

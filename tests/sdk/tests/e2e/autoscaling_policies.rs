@@ -41,7 +41,7 @@ async fn group(ballast: &Ballast) -> String {
                 .build(),
         )
         .min_size(0)
-        .max_size(3)
+        .max_size(6)
         .desired_capacity(0)
         .availability_zones("us-east-1a")
         .send()
@@ -235,12 +235,12 @@ async fn policies_resize_the_group_when_executed() {
         .await
         .expect_err("in cooldown");
     assert_eq!(error_code(&cooling), "ScalingActivityInProgress");
-    // A step policy takes the metric's distance from the threshold; the
-    // group's maximum caps the result.
+    // A step policy takes the step holding the metric's distance from
+    // the threshold: 5 is in [0, 20), so one more.
     asg.execute_policy()
         .auto_scaling_group_name(&name)
         .policy_name("steps")
-        .metric_value(95.0)
+        .metric_value(55.0)
         .breach_threshold(50.0)
         .send()
         .await
