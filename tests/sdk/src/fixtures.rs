@@ -28,6 +28,24 @@ pub const DEFAULT_SG: &str = "sg-0ba11a57000000000";
 /// A trust policy that lets EC2 instances assume the role.
 pub const TRUST_EC2: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
+/// A new launch template of [`AL2023`] on `t3.micro`, the one most Auto
+/// Scaling tests launch from: its (unique) name.
+pub async fn al2023_template(ec2: &aws_sdk_ec2::Client) -> String {
+    let name = crate::unique("lt");
+    ec2.create_launch_template()
+        .launch_template_name(&name)
+        .launch_template_data(
+            aws_sdk_ec2::types::RequestLaunchTemplateData::builder()
+                .image_id(AL2023)
+                .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateLaunchTemplate");
+    name
+}
+
 /// An EC2 `Describe*` filter.
 pub fn filter(name: &str, values: &[&str]) -> Filter {
     values

@@ -151,6 +151,14 @@ fn load(tx: &Tx<'_>, name: &str) -> Result<Group, Error> {
     })
 }
 
+/// The group a Describe call names (which must exist), or every group.
+fn named_or_all(state: &ApiState, name: Option<&str>) -> Result<Vec<Group>, Error> {
+    state.store.read(|tx| match name {
+        Some(name) => Ok(vec![load(tx, name)?]),
+        None => Ok(tx.asg_groups()?),
+    })
+}
+
 /// A group by name, which must exist and not be being deleted.
 fn live(tx: &Tx<'_>, name: &str) -> Result<Group, Error> {
     let group = load(tx, name)?;

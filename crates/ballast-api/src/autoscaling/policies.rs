@@ -10,7 +10,7 @@ use ballast_core::autoscaling::scaled_millis;
 use ballast_core::paging::page;
 use ballast_model::autoscaling::*;
 
-use super::{Error, change, int, invalid, load, paging};
+use super::{Error, change, int, invalid, named_or_all, paging};
 use crate::ApiState;
 
 /// A policy's ARN, as AWS builds it (with a UUID).
@@ -128,12 +128,7 @@ pub(super) fn describe(
     input: DescribePoliciesInput,
 ) -> Result<DescribePoliciesOutput, Error> {
     let (size, after) = paging(input.max_records, input.next_token.as_deref(), 50, 100)?;
-    let groups = state
-        .store
-        .read(|tx| match &input.auto_scaling_group_name {
-            Some(name) => Ok::<_, Error>(vec![load(tx, name)?]),
-            None => Ok(tx.asg_groups()?),
-        })?;
+    let groups = named_or_all(state, input.auto_scaling_group_name.as_deref())?;
     let names = input.policy_names.unwrap_or_default();
     let types = input.policy_types.unwrap_or_default();
     let mut found: Vec<(String, ScalingPolicy)> = groups

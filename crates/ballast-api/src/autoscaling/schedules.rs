@@ -8,7 +8,7 @@ use ballast_core::paging::page;
 use ballast_model::autoscaling::*;
 use ballast_wire::Timestamp;
 
-use super::{Error, Rule, change, int, invalid, load, paging};
+use super::{Error, Rule, change, int, invalid, named_or_all, paging};
 use crate::ApiState;
 
 /// A scheduled action's ARN, as AWS builds it (with a UUID).
@@ -140,12 +140,7 @@ pub(super) fn describe(
     input: DescribeScheduledActionsInput,
 ) -> Result<DescribeScheduledActionsOutput, Error> {
     let (size, after) = paging(input.max_records, input.next_token.as_deref(), 50, 100)?;
-    let groups = state
-        .store
-        .read(|tx| match &input.auto_scaling_group_name {
-            Some(name) => Ok::<_, Error>(vec![load(tx, name)?]),
-            None => Ok(tx.asg_groups()?),
-        })?;
+    let groups = named_or_all(state, input.auto_scaling_group_name.as_deref())?;
     let names = input.scheduled_action_names.unwrap_or_default();
     // The time filters apply to the next run, and only when no names are
     // given.

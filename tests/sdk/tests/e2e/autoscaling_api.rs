@@ -11,28 +11,14 @@ use aws_sdk_autoscaling::types::{
     LaunchTemplateSpecification, LifecycleHookSpecification, RefreshPreferences, Tag,
     TrafficSourceIdentifier,
 };
-use ballast_sdk_tests::fixtures::AL2023;
+use ballast_sdk_tests::fixtures::{AL2023, al2023_template};
 use ballast_sdk_tests::{Ballast, error_code, eventually, unique};
 
 const WAIT: Duration = Duration::from_secs(30);
 const ZONES: [&str; 3] = ["us-east-1a", "us-east-1b", "us-east-1c"];
 
 async fn template(ballast: &Ballast) -> String {
-    let name = unique("lt");
-    ballast
-        .ec2()
-        .create_launch_template()
-        .launch_template_name(&name)
-        .launch_template_data(
-            aws_sdk_ec2::types::RequestLaunchTemplateData::builder()
-                .image_id(AL2023)
-                .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("CreateLaunchTemplate");
-    name
+    al2023_template(&ballast.ec2()).await
 }
 
 fn spec(name: &str) -> LaunchTemplateSpecification {

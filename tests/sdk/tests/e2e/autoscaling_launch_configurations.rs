@@ -13,7 +13,7 @@ use aws_sdk_autoscaling::types::{
     InstanceMonitoring, LaunchTemplateSpecification,
 };
 use aws_smithy_runtime_api::client::result::SdkError;
-use ballast_sdk_tests::fixtures::{AL2023, metadata, role_with_profile};
+use ballast_sdk_tests::fixtures::{AL2023, al2023_template, metadata, role_with_profile};
 use ballast_sdk_tests::{Ballast, error_code, eventually, unique};
 use base64::Engine as _;
 
@@ -61,21 +61,7 @@ async fn security_group(ballast: &Ballast) -> String {
 }
 
 async fn template(ballast: &Ballast) -> String {
-    let name = unique("lt");
-    ballast
-        .ec2()
-        .create_launch_template()
-        .launch_template_name(&name)
-        .launch_template_data(
-            aws_sdk_ec2::types::RequestLaunchTemplateData::builder()
-                .image_id(AL2023)
-                .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("CreateLaunchTemplate");
-    name
+    al2023_template(&ballast.ec2()).await
 }
 
 async fn group(asg: &Client, name: &str) -> aws_sdk_autoscaling::types::AutoScalingGroup {

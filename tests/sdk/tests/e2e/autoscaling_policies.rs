@@ -10,26 +10,13 @@ use aws_sdk_autoscaling::types::{
     LaunchTemplateSpecification, MetricType, PredefinedMetricSpecification, StepAdjustment,
     TargetTrackingConfiguration,
 };
-use ballast_sdk_tests::fixtures::AL2023;
+use ballast_sdk_tests::fixtures::al2023_template;
 use ballast_sdk_tests::{Ballast, error_code, eventually, unique};
 
 const WAIT: Duration = Duration::from_secs(30);
 
 async fn group(ballast: &Ballast) -> String {
-    let lt = unique("lt");
-    ballast
-        .ec2()
-        .create_launch_template()
-        .launch_template_name(&lt)
-        .launch_template_data(
-            aws_sdk_ec2::types::RequestLaunchTemplateData::builder()
-                .image_id(AL2023)
-                .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("CreateLaunchTemplate");
+    let lt = al2023_template(&ballast.ec2()).await;
     let name = unique("asg");
     ballast
         .autoscaling()

@@ -13,7 +13,7 @@ use std::time::Duration;
 use aws_sdk_autoscaling::Client;
 use aws_sdk_autoscaling::types::{LaunchTemplateSpecification, RefreshPreferences, Tag};
 use aws_sdk_elasticloadbalancingv2::types::{ProtocolEnum, TargetGroupAttribute, TargetTypeEnum};
-use ballast_sdk_tests::fixtures::{AL2023, alb_forwarding_to};
+use ballast_sdk_tests::fixtures::{AL2023, al2023_template, alb_forwarding_to};
 use ballast_sdk_tests::{Ballast, eventually, unique};
 use base64::Engine as _;
 
@@ -579,18 +579,7 @@ async fn a_launch_hook_holds_until_completed_and_its_timeout_abandons() {
     );
     let ballast = Ballast::start_with(&["--time-scale", "0.05"]);
     let (asg, ec2) = (ballast.autoscaling(), ballast.ec2());
-    let lt = unique("hooked");
-    ec2.create_launch_template()
-        .launch_template_name(&lt)
-        .launch_template_data(
-            aws_sdk_ec2::types::RequestLaunchTemplateData::builder()
-                .image_id(AL2023)
-                .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let lt = al2023_template(&ec2).await;
     let group = unique("hooked");
     asg.create_auto_scaling_group()
         .auto_scaling_group_name(&group)

@@ -12,7 +12,7 @@ use aws_sdk_autoscaling::types::{LaunchTemplateSpecification, LifecycleState};
 use aws_sdk_eventbridge::types::{InputTransformer, PutEventsRequestEntry, Target};
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{FunctionCode, Runtime};
-use ballast_sdk_tests::fixtures::AL2023;
+use ballast_sdk_tests::fixtures::{AL2023, al2023_template};
 use ballast_sdk_tests::functions::{function_role, zip_of};
 use ballast_sdk_tests::{Ballast, eventually, unique};
 
@@ -242,18 +242,7 @@ async fn a_function_completes_the_lifecycle_action_auto_scaling_puts_on_the_bus(
     .await;
 
     let (asg, ec2) = (ballast.autoscaling(), ballast.ec2());
-    let template = unique("healed");
-    ec2.create_launch_template()
-        .launch_template_name(&template)
-        .launch_template_data(
-            aws_sdk_ec2::types::RequestLaunchTemplateData::builder()
-                .image_id(AL2023)
-                .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("CreateLaunchTemplate");
+    let template = al2023_template(&ec2).await;
     let group = unique("healed");
     asg.create_auto_scaling_group()
         .auto_scaling_group_name(&group)
