@@ -15,10 +15,13 @@
 # WARMUP (seconds, default 2), CONCURRENCY (default 1,8), SIGN (per-request
 # or per-second, default per-request), PEERS (default
 # fakecloud,ministack,moto; any subset, or empty for Ballast alone),
-# DURABILITY (Ballast's --durability: process, the default, or machine).
+# DURABILITY (Ballast's --durability: process, the default, or machine),
+# STARTS (how many times each server is started for its start-up time,
+# the median kept; default 5).
 #
 # Every server is spawned on a free loopback port, timed to its first 200
-# answer to a signed request, its idle RSS read and its resources created
+# answer to a signed request (the median of STARTS starts from nothing),
+# its idle RSS read and its resources created
 # (bench/api-latency/setup.py, boto3). Then each operation loads every
 # server in turn, so that a drift in the machine's speed over minutes (on
 # a shared virtual machine, 20-30%) falls on all of them alike rather than
@@ -36,6 +39,7 @@ CONCURRENCY=${CONCURRENCY:-1,8}
 SIGN=${SIGN:-per-request}
 PEERS=${PEERS-fakecloud,ministack,moto}
 DURABILITY=${DURABILITY:-process}
+STARTS=${STARTS:-5}
 FAKECLOUD_VERSION=0.51.0
 OPERATIONS=(get-parameter get-item put-item describe-target-health describe-instances)
 
@@ -46,20 +50,33 @@ ministack_venv="$root/target/bench-venv-ministack"
 tools="$root/target/bench-tools"
 setup="$root/bench/api-latency/setup.py"
 
-# start_server NAME PORT COMMAND...: spawn the server, time its start-up,
-# read its idle RSS and create the resources the operations use.
+# start_server NAME PORT COMMAND...: spawn the server STARTS times, each
+# from nothing (the data directory in FRESH_DIR, when set, is removed
+# first), and keep the last one running; its start-up is the median of
+# the starts, so one slow start (a page cache emptied by a build) does not
+# decide the row. Then read its idle RSS and create the resources the
+# operations use.
 declare -A endpoints=() server_pids=() arns=()
 servers=()
 start_server() {
   local name=$1 port=$2
   shift 2
-  local endpoint="http://127.0.0.1:$port" pid startup
-  spawn_ready "$name" "$endpoint" "$@"
-  pid=$server_pid startup=$server_startup_ms
+  local endpoint="http://127.0.0.1:$port" pid startup times=() n
+  for ((n = 1; n <= STARTS; n++)); do
+    [[ -n "${FRESH_DIR:-}" ]] && rm -rf "$FRESH_DIR"
+    spawn_ready "$name" "$endpoint" "$@"
+    times+=("$server_startup_ms")
+    if ((n < STARTS)); then
+      kill "$server_pid"
+      wait "$server_pid" 2>/dev/null || true
+    fi
+  done
+  pid=$server_pid
+  startup=$(printf '%s\n' "${times[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
   sleep 1 # let it settle before reading its idle footprint
   startup_args+=(--startup-ms "$name=$startup")
   rss_args+=(--idle-rss-kib "$name=$(rss_kib "$pid" VmRSS)")
-  echo "$name: first signed 200 ${startup} ms after spawn, idle RSS $(rss_kib "$pid" VmRSS) KiB" >&2
+  echo "$name: first signed 200 ${startup} ms after spawn (median of ${times[*]}), idle RSS $(rss_kib "$pid" VmRSS) KiB" >&2
   endpoints[$name]=$endpoint
   server_pids[$name]=$pid
   arns[$name]=$("$moto_venv/bin/python" "$setup" "$endpoint")
@@ -112,7 +129,8 @@ peers=()
 
 step "ballast"
 port=$(free_port)
-start_server ballast "$port" "$ballast" up --listen "127.0.0.1:$port" --data-dir "$work/ballast-data" \
+FRESH_DIR="$work/ballast-data" \
+  start_server ballast "$port" "$ballast" up --listen "127.0.0.1:$port" --data-dir "$work/ballast-data" \
   --hosts-file off --instance-runtime process --durability "$DURABILITY"
 grep -q "is listening on http://127.0.0.1:$port" "$work/ballast.log" \
   || die "ballast never printed its listening banner"
