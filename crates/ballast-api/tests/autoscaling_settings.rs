@@ -45,6 +45,18 @@ async fn groups(api: &Api, names: &[&str]) {
     }
 }
 
+/// The text of the first `<tag>` in a `<member>` of a reply, or "".
+fn field(member: &str, tag: &str) -> String {
+    let open = format!("<{tag}>");
+    member
+        .find(&open)
+        .map(|i| {
+            let rest = &member[i + open.len()..];
+            rest[..rest.find('<').unwrap_or(rest.len())].to_owned()
+        })
+        .unwrap_or_default()
+}
+
 /// `(group, key, value, propagate)` for each tag DescribeTags lists.
 fn listed(reply: &Reply) -> Vec<(String, String, String, String)> {
     reply
@@ -52,20 +64,11 @@ fn listed(reply: &Reply) -> Vec<(String, String, String, String)> {
         .split("<member>")
         .skip(1)
         .map(|m| {
-            let field = |tag: &str| {
-                let open = format!("<{tag}>");
-                m.find(&open)
-                    .map(|i| {
-                        let rest = &m[i + open.len()..];
-                        rest[..rest.find('<').unwrap_or(rest.len())].to_owned()
-                    })
-                    .unwrap_or_default()
-            };
             (
-                field("ResourceId"),
-                field("Key"),
-                field("Value"),
-                field("PropagateAtLaunch"),
+                field(m, "ResourceId"),
+                field(m, "Key"),
+                field(m, "Value"),
+                field(m, "PropagateAtLaunch"),
             )
         })
         .collect()
@@ -420,15 +423,6 @@ async fn scheduled(
         .root(autoscaling("DescribeScheduledActions", params))
         .await
         .ok();
-    let field = |m: &str, tag: &str| {
-        let open = format!("<{tag}>");
-        m.find(&open)
-            .map(|i| {
-                let rest = &m[i + open.len()..];
-                rest[..rest.find('<').unwrap_or(rest.len())].to_owned()
-            })
-            .unwrap_or_default()
-    };
     let rows = reply
         .body
         .split("<member>")

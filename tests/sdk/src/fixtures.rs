@@ -46,6 +46,30 @@ pub async fn al2023_template(ec2: &aws_sdk_ec2::Client) -> String {
     name
 }
 
+/// An Auto Scaling group as DescribeAutoScalingGroups shows it, and how
+/// many of its instances are `InService`.
+pub async fn group_in_service(
+    asg: &aws_sdk_autoscaling::Client,
+    name: &str,
+) -> (aws_sdk_autoscaling::types::AutoScalingGroup, usize) {
+    let group = asg
+        .describe_auto_scaling_groups()
+        .auto_scaling_group_names(name)
+        .send()
+        .await
+        .expect("DescribeAutoScalingGroups")
+        .auto_scaling_groups()
+        .first()
+        .cloned()
+        .expect("the group");
+    let in_service = group
+        .instances()
+        .iter()
+        .filter(|i| i.lifecycle_state().map(|s| s.as_str()) == Some("InService"))
+        .count();
+    (group, in_service)
+}
+
 /// An EC2 `Describe*` filter.
 pub fn filter(name: &str, values: &[&str]) -> Filter {
     values

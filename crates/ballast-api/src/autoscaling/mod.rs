@@ -188,8 +188,18 @@ fn change<T>(
 
 /// A group's ARN, as AWS builds it (with a UUID).
 fn group_arn(state: &ApiState, name: &str) -> String {
+    new_arn(
+        state,
+        "autoScalingGroup",
+        &format!("autoScalingGroupName/{name}"),
+    )
+}
+
+/// An Auto Scaling ARN with a new UUID, as AWS builds them for groups,
+/// scheduled actions and policies: `arn:aws:autoscaling:R:A:KIND:UUID:PATH`.
+fn new_arn(state: &ApiState, kind: &str, path: &str) -> String {
     format!(
-        "arn:aws:autoscaling:{}:{}:autoScalingGroup:{}:autoScalingGroupName/{name}",
+        "arn:aws:autoscaling:{}:{}:{kind}:{}:{path}",
         state.scope.region,
         state.scope.account,
         state.ids.request_id()

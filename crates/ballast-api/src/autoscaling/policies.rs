@@ -10,17 +10,13 @@ use ballast_core::autoscaling::scaled_millis;
 use ballast_core::paging::page;
 use ballast_model::autoscaling::*;
 
-use super::{Error, change, int, invalid, named_or_all, paging};
+use super::{Error, change, int, invalid, named_or_all, new_arn, paging};
 use crate::ApiState;
 
 /// A policy's ARN, as AWS builds it (with a UUID).
 fn policy_arn(state: &ApiState, group: &str, name: &str) -> String {
-    format!(
-        "arn:aws:autoscaling:{}:{}:scalingPolicy:{}:autoScalingGroupName/{group}:policyName/{name}",
-        state.scope.region,
-        state.scope.account,
-        state.ids.request_id()
-    )
+    let path = format!("autoScalingGroupName/{group}:policyName/{name}");
+    new_arn(state, "scalingPolicy", &path)
 }
 
 /// A configuration kept as its wire JSON: the generated type says what it

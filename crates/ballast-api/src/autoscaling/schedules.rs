@@ -8,17 +8,13 @@ use ballast_core::paging::page;
 use ballast_model::autoscaling::*;
 use ballast_wire::Timestamp;
 
-use super::{Error, Rule, change, int, invalid, named_or_all, paging};
+use super::{Error, Rule, change, int, invalid, named_or_all, new_arn, paging};
 use crate::ApiState;
 
 /// A scheduled action's ARN, as AWS builds it (with a UUID).
 fn action_arn(state: &ApiState, group: &str, name: &str) -> String {
-    format!(
-        "arn:aws:autoscaling:{}:{}:scheduledUpdateGroupAction:{}:autoScalingGroupName/{group}:scheduledActionName/{name}",
-        state.scope.region,
-        state.scope.account,
-        state.ids.request_id()
-    )
+    let path = format!("autoScalingGroupName/{group}:scheduledActionName/{name}");
+    new_arn(state, "scheduledUpdateGroupAction", &path)
 }
 
 /// `Time` is the old name of `StartTime`: either may be given, but not

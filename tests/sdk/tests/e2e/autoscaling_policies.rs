@@ -10,7 +10,7 @@ use aws_sdk_autoscaling::types::{
     LaunchTemplateSpecification, MetricType, PredefinedMetricSpecification, StepAdjustment,
     TargetTrackingConfiguration,
 };
-use ballast_sdk_tests::fixtures::al2023_template;
+use ballast_sdk_tests::fixtures::{al2023_template, group_in_service};
 use ballast_sdk_tests::{Ballast, error_code, eventually, unique};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -179,19 +179,7 @@ async fn policies_resize_the_group_when_executed() {
         .await
         .expect("ExecutePolicy");
     eventually("two instances InService", WAIT, || async {
-        let g = asg
-            .describe_auto_scaling_groups()
-            .auto_scaling_group_names(&name)
-            .send()
-            .await
-            .expect("DescribeAutoScalingGroups")
-            .auto_scaling_groups()[0]
-            .clone();
-        let up = g
-            .instances()
-            .iter()
-            .filter(|i| i.lifecycle_state().map(|s| s.as_str()) == Some("InService"))
-            .count();
+        let (_, up) = group_in_service(&asg, &name).await;
         (up == 2).then_some(())
     })
     .await;

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_autoscaling::Client;
 use aws_sdk_autoscaling::primitives::DateTime;
 use aws_sdk_autoscaling::types::{LaunchTemplateSpecification, ScheduledUpdateGroupActionRequest};
-use ballast_sdk_tests::fixtures::al2023_template;
+use ballast_sdk_tests::fixtures::{al2023_template, group_in_service};
 use ballast_sdk_tests::{Ballast, error_code, eventually, unique};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -110,19 +110,7 @@ async fn a_scheduled_action_resizes_the_group_when_its_time_comes() {
 
     // The one-time action runs: two instances, and the action is gone.
     eventually("two instances InService", WAIT, || async {
-        let g = asg
-            .describe_auto_scaling_groups()
-            .auto_scaling_group_names(&name)
-            .send()
-            .await
-            .expect("DescribeAutoScalingGroups")
-            .auto_scaling_groups()[0]
-            .clone();
-        let in_service = g
-            .instances()
-            .iter()
-            .filter(|i| i.lifecycle_state().map(|s| s.as_str()) == Some("InService"))
-            .count();
+        let (g, in_service) = group_in_service(&asg, &name).await;
         (in_service == 2 && g.min_size() == Some(1) && g.desired_capacity() == Some(2))
             .then_some(())
     })
