@@ -1075,4 +1075,39 @@ async fn lambda_calls_are_decided_on_the_function() {
     // server does not have.
     let allowed = api.call(&invoker, invoke("again")).await;
     allowed.assert_code("ServiceException");
+
+    // A version or an alias is decided on its qualified ARN, which the
+    // function's own ARN does not cover, by name or by `Qualifier`.
+    let live = "arn:aws:lambda:us-east-1:000000000000:function:again:live";
+    let qualified = |query: &str| {
+        Call::rest(
+            "lambda",
+            "POST",
+            &format!("/2015-03-31/functions/again/invocations{query}"),
+            Some(serde_json::json!({"k": 1})),
+        )
+    };
+    for call in [invoke("again:live"), qualified("?Qualifier=live")] {
+        let refused = api.call(&invoker, call).await;
+        refused.assert_code("AccessDeniedException");
+        assert!(
+            refused
+                .body
+                .contains(&format!("lambda:InvokeFunction on resource: {live}")),
+            "{}",
+            refused.body
+        );
+    }
+    let any_version = api
+        .session(
+            "any-version",
+            &policy(&allow(
+                "lambda:InvokeFunction",
+                "arn:aws:lambda:us-east-1:000000000000:function:again:*",
+            )),
+        )
+        .await;
+    // Allowed, it finds no alias of that name.
+    let allowed = api.call(&any_version, qualified("?Qualifier=live")).await;
+    allowed.assert_code("ResourceNotFoundException");
 }

@@ -54,6 +54,13 @@ impl Ids {
         rng.random_range(low..high)
     }
 
+    /// A number drawn uniformly from `[0, 1)`, e.g. to route one
+    /// invocation by weight.
+    pub fn fraction(&self) -> f64 {
+        let mut rng = self.rng.lock().unwrap_or_else(PoisonError::into_inner);
+        rng.random::<f64>()
+    }
+
     /// A request id in the UUID layout AWS uses (`8-4-4-4-12` hex digits).
     pub fn request_id(&self) -> String {
         const DIGITS: &[u8; 16] = b"0123456789abcdef";

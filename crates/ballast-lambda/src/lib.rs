@@ -95,7 +95,7 @@ struct Inner {
     handle: tokio::runtime::Handle,
     /// Ballast's endpoint, for `AWS_ENDPOINT_URL` (known once it listens).
     endpoint: OnceLock<String>,
-    /// Warm environments, by function name.
+    /// Warm environments, by version (`NAME:VERSION`, [`pool_key`]).
     idle: Mutex<HashMap<String, Vec<Environment>>>,
     /// Invocations running now, by function name, against reserved
     /// concurrency.
@@ -204,7 +204,7 @@ impl Lambda {
             .await;
         if environment.is_usable() && !*self.inner.stop.borrow() {
             self.idle()
-                .entry(function.name.clone())
+                .entry(pool_key(function))
                 .or_default()
                 .push(environment);
         }
@@ -233,11 +233,11 @@ impl Lambda {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// A warm environment of the function's current revision; stale
-    /// ones found on the way are stopped.
+    /// A warm environment of the version's current revision; stale ones
+    /// found on the way are stopped.
     fn warm(&self, function: &Function) -> Option<Environment> {
         let mut idle = self.idle();
-        let pool = idle.get_mut(&function.name)?;
+        let pool = idle.get_mut(&pool_key(function))?;
         pool.retain(|environment| {
             environment.revision == function.revision_id && environment.is_usable()
         });
@@ -301,11 +301,12 @@ impl Lambda {
         let region = inner.scope.region.clone();
         let task = task_root.to_string_lossy().into_owned();
         let stream = format!(
-            "{}/[$LATEST]{}",
+            "{}/[{}]{}",
             ballast_core::clock::iso8601(ballast_core::clock::epoch_millis(inner.clock.now()))
                 .get(..10)
                 .unwrap_or_default()
                 .replace('-', "/"),
+            function.version,
             inner.ids.request_id().replace('-', "")
         );
         env.extend([
@@ -331,7 +332,7 @@ impl Lambda {
             ("AWS_LAMBDA_FUNCTION_NAME".to_owned(), function.name.clone()),
             (
                 "AWS_LAMBDA_FUNCTION_VERSION".to_owned(),
-                "$LATEST".to_owned(),
+                function.version.clone(),
             ),
             (
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE".to_owned(),
@@ -405,6 +406,12 @@ impl Lambda {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// The pool a version's warm environments wait in: each version runs its
+/// own code, so `$LATEST` and version 1 never share one.
+fn pool_key(function: &Function) -> String {
+    format!("{}:{}", function.name, function.version)
 }
 
 /// A running invocation's place in its function's count, given back when

@@ -10,6 +10,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use ballast_core::clock::epoch_millis;
+use ballast_core::lambda::Qualifier;
 use ballast_core::lambda::invoke::{Invocation, NotRun, Queued};
 use ballast_store::StoreError;
 use tokio::sync::mpsc;
@@ -84,12 +85,17 @@ fn next_wait(lambda: &Lambda) -> Duration {
 /// Runs one queued invocation and records how it went.
 async fn run_one(lambda: &Lambda, queued: Queued) -> Result<(), StoreError> {
     let inner = &lambda.inner;
-    let Some(function) = inner.store.read(|tx| tx.function(&queued.function_name))? else {
-        // The function was deleted while its event waited.
+    let qualifier = queued.qualifier.as_deref();
+    let roll = inner.ids.fraction();
+    let function = inner
+        .store
+        .read(|tx| tx.invoked_version(&queued.function_name, Qualifier::parse(qualifier), roll))?;
+    let Some(function) = function else {
+        // The function, version or alias was deleted while its event waited.
         return inner.store.write(|tx| tx.dequeue_invocation(&queued.id));
     };
     let invocation = Invocation {
-        function_arn: ballast_core::lambda::arn(&inner.scope, &function.name),
+        function_arn: ballast_core::lambda::qualified_arn(&inner.scope, &function.name, qualifier),
         function,
         payload: queued.payload.clone().into_bytes(),
         client_context: None,

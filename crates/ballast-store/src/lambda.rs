@@ -1,7 +1,8 @@
-//! Lambda functions and their deployment packages.
+//! Lambda functions, their published versions and aliases, and their
+//! deployment packages.
 
-use ballast_core::lambda::Function;
 use ballast_core::lambda::invoke::Queued;
+use ballast_core::lambda::{Alias, Function, Qualifier};
 use rusqlite::{OptionalExtension, params};
 
 use crate::{StoreError, Tx};
@@ -30,10 +31,123 @@ impl Tx<'_> {
         self.forget_unused_code()
     }
 
-    /// Deletes a function; `false` when there was none.
+    /// Deletes a function with its versions and aliases; `false` when
+    /// there was none.
     pub fn delete_function(&self, name: &str) -> Result<bool, StoreError> {
         let deleted = self.execute("DELETE FROM lambda_functions WHERE name = ?1", [name])?;
+        self.execute("DELETE FROM lambda_versions WHERE name = ?1", [name])?;
+        self.execute("DELETE FROM lambda_aliases WHERE function = ?1", [name])?;
         self.forget_unused_code()?;
+        Ok(deleted == 1)
+    }
+
+    /// A published version of a function.
+    pub fn function_version(
+        &self,
+        name: &str,
+        version: u32,
+    ) -> Result<Option<Function>, StoreError> {
+        self.record(
+            "SELECT record FROM lambda_versions WHERE name = ?1 AND version = ?2",
+            params![name, version],
+        )
+    }
+
+    /// A function's published versions, oldest first.
+    pub fn function_versions(&self, name: &str) -> Result<Vec<Function>, StoreError> {
+        self.records(
+            "SELECT record FROM lambda_versions WHERE name = ?1 ORDER BY version",
+            [name],
+        )
+    }
+
+    /// Keeps a published version (its package must be stored).
+    pub fn save_function_version(&self, version: &Function) -> Result<(), StoreError> {
+        let number = version
+            .number()
+            .ok_or_else(|| StoreError::NotAVersion(version.version.clone()))?;
+        self.execute(
+            "INSERT INTO lambda_versions (name, version, record) VALUES (?1, ?2, ?3)
+             ON CONFLICT (name, version) DO UPDATE SET record = excluded.record",
+            params![version.name, number, serde_json::to_string(version)?],
+        )?;
+        Ok(())
+    }
+
+    /// Deletes a published version; `false` when there was none.
+    pub fn delete_function_version(&self, name: &str, version: u32) -> Result<bool, StoreError> {
+        let deleted = self.execute(
+            "DELETE FROM lambda_versions WHERE name = ?1 AND version = ?2",
+            params![name, version],
+        )?;
+        self.forget_unused_code()?;
+        Ok(deleted == 1)
+    }
+
+    /// `$LATEST` or a published version, as `qualifier` names it; an
+    /// alias names none here (see [`Tx::invoked_version`]).
+    pub fn function_at(
+        &self,
+        name: &str,
+        qualifier: Qualifier<'_>,
+    ) -> Result<Option<Function>, StoreError> {
+        match qualifier {
+            Qualifier::Latest => self.function(name),
+            Qualifier::Version(number) => self.function_version(name, number),
+            Qualifier::Alias(_) => Ok(None),
+        }
+    }
+
+    /// The version one invocation of `name:qualifier` runs: `$LATEST`, the
+    /// version named, or the one the alias picks with `roll` (uniform in
+    /// `[0, 1)`).
+    pub fn invoked_version(
+        &self,
+        name: &str,
+        qualifier: Qualifier<'_>,
+        roll: f64,
+    ) -> Result<Option<Function>, StoreError> {
+        let Qualifier::Alias(alias) = qualifier else {
+            return self.function_at(name, qualifier);
+        };
+        let Some(alias) = self.alias(name, alias)? else {
+            return Ok(None);
+        };
+        self.function_at(name, Qualifier::parse(Some(alias.pick(roll))))
+    }
+
+    /// An alias of a function.
+    pub fn alias(&self, function: &str, name: &str) -> Result<Option<Alias>, StoreError> {
+        self.record(
+            "SELECT record FROM lambda_aliases WHERE function = ?1 AND name = ?2",
+            [function, name],
+        )
+    }
+
+    /// A function's aliases, by name.
+    pub fn aliases(&self, function: &str) -> Result<Vec<Alias>, StoreError> {
+        self.records(
+            "SELECT record FROM lambda_aliases WHERE function = ?1 ORDER BY name",
+            [function],
+        )
+    }
+
+    /// Inserts or replaces an alias.
+    pub fn save_alias(&self, alias: &Alias) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO lambda_aliases (function, name, record) VALUES (?1, ?2, ?3)
+             ON CONFLICT (function, name) DO UPDATE SET record = excluded.record",
+            params![alias.function, alias.name, serde_json::to_string(alias)?],
+        )?;
+        Ok(())
+    }
+
+    /// Deletes an alias; `false` when there was none.
+    pub fn delete_alias(&self, function: &str, name: &str) -> Result<bool, StoreError> {
+        let deleted = self.execute(
+            "DELETE FROM lambda_aliases WHERE function = ?1 AND name = ?2",
+            [function, name],
+        )?;
         Ok(deleted == 1)
     }
 
@@ -56,11 +170,13 @@ impl Tx<'_> {
             .optional()?)
     }
 
-    /// Drops the packages no function uses any more.
+    /// Drops the packages no function or version uses any more.
     fn forget_unused_code(&self) -> Result<(), StoreError> {
+        let versions: Vec<Function> = self.records("SELECT record FROM lambda_versions", [])?;
         let used: Vec<String> = self
             .functions()?
             .into_iter()
+            .chain(versions)
             .map(|f| f.code.sha256)
             .collect();
         let stored: Vec<String> = {

@@ -85,6 +85,10 @@ pub enum StoreError {
     GroupCommit(String),
     #[error("cannot start the checkpoint thread: {0}")]
     Checkpointer(std::io::Error),
+    /// A Lambda function record saved as a published version was not one
+    /// (a caller's mistake, never a request's).
+    #[error("version {0} of a function is not a published version")]
+    NotAVersion(String),
     /// Another process holds the database: one store, one process.
     #[error("another process (another `ballast up`?) is using the store in {path}")]
     InUse { path: PathBuf },

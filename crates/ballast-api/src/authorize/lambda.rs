@@ -1,6 +1,7 @@
 //! Lambda: the function a request names (`FunctionName`, or the tag
 //! calls' `Resource`: a name or an ARN), decided on the function's ARN
-//! with its tags; ListFunctions is
+//! with its tags, or on the qualified ARN of the version or alias its
+//! `FunctionName` or `Qualifier` names, as Lambda does; ListFunctions is
 //! decided on `*`. CreateFunction and UpdateFunctionConfiguration pass
 //! their `Role` (`iam:PassRole`), as on AWS.
 
@@ -19,10 +20,16 @@ pub(super) fn access(names: &Names<'_>) -> Result<Access, Unnamed> {
         .or_else(|| body.get("Resource"))
         .and_then(Value::as_str)
         .map(|text| {
+            let qualifier = body.get("Qualifier").and_then(Value::as_str);
             // A name the handler will refuse is decided on what it says.
-            let name = lambda::function_name(scope, text).unwrap_or(text);
-            let arn = lambda::arn(scope, name);
-            Resource::tagged(names.tx, arn.clone(), &arn)
+            let named = lambda::named(scope, text, qualifier).unwrap_or(lambda::Named {
+                name: text,
+                qualifier: None,
+            });
+            // A version or an alias is decided on its own (qualified) ARN,
+            // with the function's tags.
+            let tags_key = lambda::arn(scope, named.name);
+            Resource::tagged(names.tx, named.arn(scope), &tags_key)
         })
         .transpose()?
         .into_iter()

@@ -4,7 +4,8 @@
 //! trust Lambda, as AWS checks when the function is made.
 
 use ballast_core::iam::policy::{DocumentKind, PolicyDocument, PrincipalRef};
-use ballast_core::lambda::{self, Code, Error as Rule, Function, Settings};
+use ballast_core::lambda::version::Publish;
+use ballast_core::lambda::{self, Code, Error as Rule, Function, LATEST, Qualifier, Settings};
 use ballast_core::paging;
 use ballast_model::lambda::{
     Architecture, CreateFunctionInput, CreateFunctionOutput, DeleteFunctionInput,
@@ -39,19 +40,25 @@ pub(super) fn create(
         memory_mb: input.memory_size,
         environment: input.environment.and_then(|e| e.variables),
     };
-    let function = Function::new(&name, settings, code, state.now().millis(), revision(state))?;
+    let mut function = Function::new(&name, settings, code, state.now().millis(), revision(state))?;
     let tags: Vec<(String, String)> = input.tags.unwrap_or_default().into_iter().collect();
-    state.store.write(|tx| -> Result<(), Error> {
+    let publish = input.publish == Some(true);
+    let shown = state.store.write(|tx| -> Result<Function, Error> {
         check_role(tx, &function.role)?;
         if tx.function(&name)?.is_some() {
             return Err(Rule::Conflict(format!("Function already exist: {name}")).into());
         }
         tx.put_code(&function.code.sha256, &zip)?;
+        let shown = if publish {
+            super::versions::publish_in(state, tx, &mut function, Publish::default())?
+        } else {
+            function.clone()
+        };
         tx.save_function(&function)?;
         tx.put_tags(&lambda::arn(&state.scope, &name), &tags)?;
-        Ok(())
+        Ok(shown)
     })?;
-    Ok(view(state, function))
+    Ok(view(state, shown))
 }
 
 pub(super) fn get(
@@ -59,11 +66,11 @@ pub(super) fn get(
     ctx: &RequestContext,
     input: GetFunctionInput,
 ) -> Result<GetFunctionOutput, Error> {
-    let name = named(state, &input.function_name, input.qualifier.as_deref())?;
-    let arn = lambda::arn(&state.scope, &name);
-    let (function, tags) = state
-        .store
-        .read(|tx| -> Result<_, Error> { Ok((existing(state, tx, &name)?, tx.tags(&arn)?)) })?;
+    let target = target(state, &input.function_name, input.qualifier.as_deref())?;
+    let arn = lambda::arn(&state.scope, &target.name);
+    let (function, tags) = state.store.read(|tx| -> Result<_, Error> {
+        Ok((shown_version(state, tx, &target)?, tx.tags(&arn)?))
+    })?;
     Ok(GetFunctionOutput {
         code: Some(FunctionCodeLocation {
             repository_type: Some("S3".to_owned()),
@@ -75,7 +82,7 @@ pub(super) fn get(
             .map(|reserved| PutFunctionConcurrencyOutput {
                 reserved_concurrent_executions: Some(reserved),
             }),
-        configuration: Some(view(state, function)),
+        configuration: Some(view_as(state, function, target.qualifier.as_deref())),
         tags: (!tags.is_empty()).then(|| tags.into_iter().collect()),
         ..GetFunctionOutput::default()
     })
@@ -85,9 +92,9 @@ pub(super) fn get_configuration(
     state: &ApiState,
     input: GetFunctionConfigurationInput,
 ) -> Result<CreateFunctionOutput, Error> {
-    let name = named(state, &input.function_name, input.qualifier.as_deref())?;
-    let function = state.store.read(|tx| existing(state, tx, &name))?;
-    Ok(view(state, function))
+    let target = target(state, &input.function_name, input.qualifier.as_deref())?;
+    let function = state.store.read(|tx| shown_version(state, tx, &target))?;
+    Ok(view_as(state, function, target.qualifier.as_deref()))
 }
 
 pub(super) fn list(
@@ -114,19 +121,26 @@ pub(super) fn update_code(
     )?;
     let code = Code::of_zip(&zip)?;
     let dry_run = input.dry_run == Some(true);
-    let function = state.store.write(|tx| -> Result<Function, Error> {
+    let publish = input.publish == Some(true);
+    let shown = state.store.write(|tx| -> Result<Function, Error> {
         let mut function = existing(state, tx, &name)?;
         function.check_revision(input.revision_id.as_deref())?;
         function.code = code;
         function.last_modified_millis = state.now().millis();
         function.revision_id = revision(state);
-        if !dry_run {
-            tx.put_code(&function.code.sha256, &zip)?;
-            tx.save_function(&function)?;
+        if dry_run {
+            return Ok(function);
         }
-        Ok(function)
+        tx.put_code(&function.code.sha256, &zip)?;
+        let shown = if publish {
+            super::versions::publish_in(state, tx, &mut function, Publish::default())?
+        } else {
+            function.clone()
+        };
+        tx.save_function(&function)?;
+        Ok(shown)
     })?;
-    Ok(view(state, function))
+    Ok(view(state, shown))
 }
 
 pub(super) fn update_configuration(
@@ -160,26 +174,136 @@ pub(super) fn delete(
     state: &ApiState,
     input: DeleteFunctionInput,
 ) -> Result<DeleteFunctionOutput, Error> {
-    let name = named(state, &input.function_name, input.qualifier.as_deref())?;
+    let target = target(state, &input.function_name, input.qualifier.as_deref())?;
+    let name = target.name.as_str();
     state.store.write(|tx| -> Result<(), Error> {
-        if !tx.delete_function(&name)? {
-            return Err(lambda::not_found(&state.scope, &name).into());
+        match Qualifier::parse(target.qualifier.as_deref()) {
+            // Without a qualifier the function goes, with every version
+            // and alias.
+            Qualifier::Latest if target.qualifier.is_none() => {
+                if !tx.delete_function(name)? {
+                    return Err(lambda::not_found(&state.scope, name).into());
+                }
+                tx.clear_tags(&lambda::arn(&state.scope, name))?;
+                Ok(())
+            }
+            Qualifier::Latest => Err(Rule::InvalidParameter(
+                "$LATEST version cannot be deleted without deleting the function.".to_owned(),
+            )
+            .into()),
+            Qualifier::Version(number) => delete_version(state, tx, &target, number),
+            Qualifier::Alias(_) => Err(Rule::InvalidParameter(
+                "Deletion of aliases is not supported by DeleteFunction: use DeleteAlias."
+                    .to_owned(),
+            )
+            .into()),
         }
-        tx.clear_tags(&lambda::arn(&state.scope, &name))?;
-        Ok(())
     })?;
     Ok(DeleteFunctionOutput {
         status_code: Some(204),
     })
 }
 
-/// The function a request names (`FunctionName` with its `Qualifier`).
+/// Deletes a published version, unless an alias still sends invocations
+/// to it.
+fn delete_version(
+    state: &ApiState,
+    tx: &Tx<'_>,
+    target: &Target,
+    number: u32,
+) -> Result<(), Error> {
+    existing(state, tx, &target.name)?;
+    let version = number.to_string();
+    let referring: Vec<String> = tx
+        .aliases(&target.name)?
+        .into_iter()
+        .filter(|alias| alias.refers_to(&version))
+        .map(|alias| alias.name)
+        .collect();
+    if !referring.is_empty() {
+        return Err(Rule::Conflict(format!(
+            "Unable to delete version because the following aliases reference it: [{}]",
+            referring.join(", ")
+        ))
+        .into());
+    }
+    if !tx.delete_function_version(&target.name, number)? {
+        return Err(target.not_found(state).into());
+    }
+    Ok(())
+}
+
+/// The function an operation on `$LATEST` alone names (`FunctionName`
+/// with its `Qualifier`, which may only be `$LATEST`).
 pub(super) fn named(
     state: &ApiState,
     function_name: &str,
     qualifier: Option<&str>,
 ) -> Result<String, Error> {
-    Ok(lambda::qualified_name(&state.scope, function_name, qualifier)?.to_owned())
+    let named = lambda::named(&state.scope, function_name, qualifier)?;
+    if named.qualifier.is_some_and(|q| q != LATEST) {
+        return Err(
+            Rule::NotFound(format!("Function not found: {}", named.arn(&state.scope))).into(),
+        );
+    }
+    Ok(named.name.to_owned())
+}
+
+/// A function as a request names it, with the version or alias it
+/// qualifies it by.
+#[derive(Debug, Clone)]
+pub(super) struct Target {
+    pub name: String,
+    pub qualifier: Option<String>,
+}
+
+impl Target {
+    pub fn qualifier(&self) -> Qualifier<'_> {
+        Qualifier::parse(self.qualifier.as_deref())
+    }
+
+    /// The ARN the request named.
+    pub fn arn(&self, state: &ApiState) -> String {
+        lambda::qualified_arn(&state.scope, &self.name, self.qualifier.as_deref())
+    }
+
+    /// Lambda's error for a version or alias that does not exist.
+    pub fn not_found(&self, state: &ApiState) -> Rule {
+        Rule::NotFound(format!("Function not found: {}", self.arn(state)))
+    }
+}
+
+/// The function, version or alias a request names (`FunctionName`, which
+/// may carry a qualifier, and the `Qualifier` member).
+pub(super) fn target(
+    state: &ApiState,
+    function_name: &str,
+    qualifier: Option<&str>,
+) -> Result<Target, Error> {
+    let named = lambda::named(&state.scope, function_name, qualifier)?;
+    Ok(Target {
+        name: named.name.to_owned(),
+        qualifier: named.qualifier.map(str::to_owned),
+    })
+}
+
+/// The version a Get call shows for `target`: `$LATEST`, the version
+/// named, or the one an alias points at.
+pub(super) fn shown_version(
+    state: &ApiState,
+    tx: &Tx<'_>,
+    target: &Target,
+) -> Result<Function, Error> {
+    let latest = existing(state, tx, &target.name)?;
+    let version = match target.qualifier() {
+        Qualifier::Latest => Some(latest),
+        Qualifier::Version(number) => tx.function_version(&target.name, number)?,
+        Qualifier::Alias(alias) => match tx.alias(&target.name, alias)? {
+            Some(alias) => tx.function_at(&target.name, Qualifier::parse(Some(&alias.version)))?,
+            None => None,
+        },
+    };
+    version.ok_or_else(|| target.not_found(state).into())
 }
 
 /// The function `name`, or AWS's not-found error.
@@ -237,11 +361,27 @@ fn check_role(tx: &Tx<'_>, role_arn: &str) -> Result<(), Error> {
     }
 }
 
-/// A function as FunctionConfiguration shows it.
+/// A version of a function as FunctionConfiguration shows it: a published
+/// version under its qualified ARN, `$LATEST` under the function's.
 pub(super) fn view(state: &ApiState, function: Function) -> CreateFunctionOutput {
+    let qualifier = (!function.is_latest()).then(|| function.version.clone());
+    view_as(state, function, qualifier.as_deref())
+}
+
+/// A version of a function as FunctionConfiguration shows it, under the
+/// ARN the request named it by (qualified with `qualifier`, when given).
+pub(super) fn view_as(
+    state: &ApiState,
+    function: Function,
+    qualifier: Option<&str>,
+) -> CreateFunctionOutput {
     let modified = Timestamp::from_millis(function.last_modified_millis).to_iso8601();
     CreateFunctionOutput {
-        function_arn: Some(lambda::arn(&state.scope, &function.name)),
+        function_arn: Some(lambda::qualified_arn(
+            &state.scope,
+            &function.name,
+            qualifier,
+        )),
         function_name: Some(function.name),
         runtime: Some(Runtime::from(function.runtime.as_str())),
         role: Some(function.role),
@@ -253,7 +393,7 @@ pub(super) fn view(state: &ApiState, function: Function) -> CreateFunctionOutput
         memory_size: Some(function.memory_mb),
         // AWS writes `2026-12-04T12:00:00.000+0000`.
         last_modified: Some(modified.replace('Z', "+0000")),
-        version: Some("$LATEST".to_owned()),
+        version: Some(function.version),
         environment: (!function.environment.is_empty()).then_some(EnvironmentResponse {
             variables: Some(function.environment),
             error: None,

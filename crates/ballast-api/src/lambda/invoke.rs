@@ -2,45 +2,53 @@
 //! it returned (or its error object, with `X-Amz-Function-Error`);
 //! `Event` queues the event in the store for the functions' runtime and
 //! answers 202; `DryRun` only checks, and answers 204. The invocation's
-//! request id is the request's, as the function's context shows it.
+//! request id is the request's, as the function's context shows it. A
+//! qualifier runs that version, or the version the alias picks.
 
+use ballast_core::lambda::Error as Rule;
 use ballast_core::lambda::invoke::{
     Invocation, MAX_ASYNC_PAYLOAD_BYTES, MAX_SYNC_PAYLOAD_BYTES, NotRun, Queued,
 };
-use ballast_core::lambda::{self, Error as Rule};
 use ballast_model::lambda::{InvocationType, InvokeInput, InvokeOutput, LogType};
 
 use super::Error;
-use super::functions::{existing, named};
+use super::functions::{existing, target};
 use crate::{ApiState, RequestContext};
-
-/// The version every invocation runs (Ballast has no published versions).
-const LATEST: &str = "$LATEST";
 
 pub(super) fn invoke(
     state: &ApiState,
     ctx: &RequestContext,
     input: InvokeInput,
 ) -> Result<InvokeOutput, Error> {
-    let name = named(state, &input.function_name, input.qualifier.as_deref())?;
+    let target = target(state, &input.function_name, input.qualifier.as_deref())?;
     let kind = input
         .invocation_type
         .unwrap_or(InvocationType::RequestResponse);
     let payload = input.payload.map(|p| p.0).unwrap_or_default();
     check_payload(&payload, &kind)?;
-    let function = state.store.read(|tx| existing(state, tx, &name))?;
+    // The version this invocation runs: an alias with a routing
+    // configuration picks one per invocation.
+    let roll = state.ids.fraction();
+    let function = state.store.read(|tx| -> Result<_, Error> {
+        existing(state, tx, &target.name)?;
+        tx.invoked_version(&target.name, target.qualifier(), roll)?
+            .ok_or_else(|| target.not_found(state).into())
+    })?;
     match kind {
         InvocationType::DryRun => Ok(InvokeOutput {
             status_code: Some(204),
             ..InvokeOutput::default()
         }),
         InvocationType::Event => {
-            let queued = Queued::new(
-                ctx.request_id.clone(),
-                function.name,
-                String::from_utf8_lossy(&payload).into_owned(),
-                state.now().millis(),
-            );
+            let queued = Queued {
+                qualifier: target.qualifier.clone(),
+                ..Queued::new(
+                    ctx.request_id.clone(),
+                    function.name,
+                    String::from_utf8_lossy(&payload).into_owned(),
+                    state.now().millis(),
+                )
+            };
             state.store.write(|tx| tx.queue_invocation(&queued))?;
             state.functions.queued();
             Ok(InvokeOutput {
@@ -50,10 +58,11 @@ pub(super) fn invoke(
         }
         _ => {
             let tail = matches!(input.log_type, Some(LogType::Tail));
+            let version = function.version.clone();
             let outcome = state
                 .functions
                 .invoke(Invocation {
-                    function_arn: lambda::arn(&state.scope, &function.name),
+                    function_arn: target.arn(state),
                     function,
                     payload,
                     client_context: input.client_context.as_deref().and_then(client_context),
@@ -64,11 +73,11 @@ pub(super) fn invoke(
                     NotRun::Throttled => Rule::Throttled,
                 })?;
             Ok(InvokeOutput {
+                executed_version: Some(version),
                 status_code: Some(200),
                 log_result: tail.then(|| outcome.log_result()),
                 function_error: outcome.function_error,
                 payload: Some(ballast_model::Blob(outcome.payload)),
-                executed_version: Some(LATEST.to_owned()),
                 ..InvokeOutput::default()
             })
         }

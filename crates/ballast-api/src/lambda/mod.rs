@@ -1,8 +1,9 @@
-//! AWS Lambda (restJson1): functions, their invocations, resource
-//! policies and tags, and the lists of what Ballast keeps none of
-//! (published versions, aliases, event source mappings).
+//! AWS Lambda (restJson1): functions, their published versions and
+//! aliases, their invocations, resource policies and tags, and the list of
+//! what Ballast keeps none of (event source mappings).
 
 mod account;
+mod aliases;
 pub mod code_link;
 mod concurrency;
 mod event_source_mappings;
@@ -44,8 +45,13 @@ routes! {
             call_no_output(ctx, request, |i| concurrency::delete(state, i))
         },
         GetAccountSettings => call(ctx, request, |i| account::settings(state, i)),
+        PublishVersion => call(ctx, request, |i| versions::publish(state, i)),
         ListVersionsByFunction => call(ctx, request, |i| versions::list_versions(state, i)),
-        ListAliases => call(ctx, request, |i| versions::list_aliases(state, i)),
+        CreateAlias => call(ctx, request, |i| aliases::create(state, i)),
+        GetAlias => call(ctx, request, |i| aliases::get(state, i)),
+        UpdateAlias => call(ctx, request, |i| aliases::update(state, i)),
+        DeleteAlias => call_no_output(ctx, request, |i| aliases::delete(state, i)),
+        ListAliases => call(ctx, request, |i| aliases::list(state, i)),
         ListEventSourceMappings => call(ctx, request, |i| event_source_mappings::list(state, i)),
         TagResource => call_no_output(ctx, request, |i| tags::tag(state, i)),
         UntagResource => call_no_output(ctx, request, |i| tags::untag(state, i)),

@@ -19,12 +19,13 @@ pub const MAX_SYNC_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
 /// The largest payload an asynchronous invocation takes (1 MB).
 pub const MAX_ASYNC_PAYLOAD_BYTES: usize = 1024 * 1024;
 
-/// One invocation of a function's `$LATEST`.
+/// One invocation of a version of a function.
 #[derive(Debug, Clone)]
 pub struct Invocation {
-    /// The function as it is now (its code, settings and role).
+    /// The version that runs (its code, settings and role).
     pub function: Function,
-    /// The function's ARN, as the runtime tells the function.
+    /// The ARN the invocation named (qualified when it named a version or
+    /// an alias), as the runtime tells the function.
     pub function_arn: String,
     /// The event, JSON.
     pub payload: Vec<u8>,
@@ -128,6 +129,10 @@ pub struct Queued {
     /// The request id Invoke answered with, which the function sees.
     pub id: String,
     pub function_name: String,
+    /// The version or alias the Invoke named; the version it runs is
+    /// chosen when it runs, as the alias then routes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qualifier: Option<String>,
     /// The event (JSON, which Invoke checked).
     pub payload: String,
     /// Runs that failed so far.
@@ -152,6 +157,7 @@ impl Queued {
         Queued {
             id,
             function_name,
+            qualifier: None,
             payload,
             attempts: 0,
             not_before_millis: now_millis,

@@ -10,8 +10,13 @@ use sha2::{Digest, Sha256};
 
 use crate::Scope;
 
+pub mod alias;
 pub mod concurrency;
 pub mod invoke;
+pub mod version;
+
+pub use alias::Alias;
+pub use version::{LATEST, Published, Qualifier};
 
 /// The runtimes Ballast runs: the host's Python for `python3.*`, and any
 /// executable `bootstrap` for the OS-only runtimes.
@@ -79,10 +84,19 @@ impl Error {
     }
 }
 
-/// A function (its unpublished `$LATEST`: Ballast has no versions yet).
+/// A version of a function: its unpublished `$LATEST`, which updates
+/// change, or a numbered version PublishVersion made of it, which nothing
+/// changes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Function {
     pub name: String,
+    /// `$LATEST`, or the published version's number.
+    #[serde(default = "version::latest")]
+    pub version: String,
+    /// On `$LATEST`: the number of the last version published, which is
+    /// never given again, even once that version is deleted.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub last_published: u32,
     pub runtime: String,
     pub handler: Option<String>,
     pub role: String,
@@ -162,6 +176,8 @@ impl Function {
         })?;
         let mut function = Function {
             name: name.to_owned(),
+            version: LATEST.to_owned(),
+            last_published: 0,
             runtime,
             handler: None,
             role: String::new(),
@@ -302,6 +318,10 @@ impl Function {
     }
 }
 
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
 /// Variables Lambda sets itself, which a function may not.
 const RESERVED_VARIABLES: &[&str] = &[
     "_HANDLER",
@@ -401,10 +421,33 @@ pub fn arn(scope: &Scope, name: &str) -> String {
     )
 }
 
+/// `arn:aws:lambda:REGION:ACCOUNT:function:NAME:QUALIFIER`, the ARN of
+/// a version or alias (or the function's own when `qualifier` is `None`).
+pub fn qualified_arn(scope: &Scope, name: &str, qualifier: Option<&str>) -> String {
+    match qualifier {
+        Some(qualifier) => format!("{}:{qualifier}", arn(scope, name)),
+        None => arn(scope, name),
+    }
+}
+
+/// A function as a request names it: its name, and the version or alias
+/// the request's `FunctionName` or `Qualifier` gives, if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Named<'a> {
+    pub name: &'a str,
+    pub qualifier: Option<&'a str>,
+}
+
+impl Named<'_> {
+    /// The ARN the request names: qualified when it names a qualifier.
+    pub fn arn(&self, scope: &Scope) -> String {
+        qualified_arn(scope, self.name, self.qualifier)
+    }
+}
+
 /// The function a `FunctionName` names: a name, a full ARN or a partial
-/// one (`ACCOUNT:function:NAME`), with an optional `:QUALIFIER`. Only
-/// `$LATEST` exists as a qualifier.
-pub fn function_name<'a>(scope: &Scope, text: &'a str) -> Result<&'a str, Error> {
+/// one (`ACCOUNT:function:NAME`), with an optional `:QUALIFIER`.
+pub fn parse_name<'a>(scope: &Scope, text: &'a str) -> Result<Named<'a>, Error> {
     let parts: Vec<&str> = text.split(':').collect();
     let (name, qualifier) = match parts.as_slice() {
         [name] => (*name, None),
@@ -442,30 +485,40 @@ pub fn function_name<'a>(scope: &Scope, text: &'a str) -> Result<&'a str, Error>
             )));
         }
     };
-    latest_only(scope, name, qualifier)
+    Ok(Named { name, qualifier })
 }
 
 /// The function a request names with its `FunctionName` and `Qualifier`
-/// member (only `$LATEST` exists).
-pub fn qualified_name<'a>(
+/// member; when both give a qualifier, they must agree.
+pub fn named<'a>(
     scope: &Scope,
     text: &'a str,
-    qualifier: Option<&str>,
-) -> Result<&'a str, Error> {
-    latest_only(scope, function_name(scope, text)?, qualifier)
+    qualifier: Option<&'a str>,
+) -> Result<Named<'a>, Error> {
+    let named = parse_name(scope, text)?;
+    match (named.qualifier, qualifier) {
+        (Some(derived), Some(given)) if derived != given => Err(Error::InvalidParameter(
+            "The derived qualifier from the function name does not match the specified qualifier."
+                .to_owned(),
+        )),
+        (Some(_), _) => Ok(named),
+        (None, given) => Ok(Named {
+            qualifier: given,
+            ..named
+        }),
+    }
 }
 
-/// Only `$LATEST` exists: Ballast publishes no versions or aliases.
-fn latest_only<'a>(
-    scope: &Scope,
-    name: &'a str,
-    qualifier: Option<&str>,
-) -> Result<&'a str, Error> {
-    match qualifier {
-        None | Some("$LATEST") => Ok(name),
-        Some(other) => Err(Error::NotFound(format!(
-            "Function not found: {}:{other}",
-            arn(scope, name)
+/// The function an operation on `$LATEST` alone names (CreateFunction,
+/// the updates, tags): a qualifier other than `$LATEST` names nothing it
+/// can act on.
+pub fn function_name<'a>(scope: &Scope, text: &'a str) -> Result<&'a str, Error> {
+    let named = parse_name(scope, text)?;
+    match named.qualifier {
+        None | Some(LATEST) => Ok(named.name),
+        Some(_) => Err(Error::NotFound(format!(
+            "Function not found: {}",
+            named.arn(scope)
         ))),
     }
 }
@@ -616,6 +669,21 @@ mod tests {
             function_name(&s, "attach:3"),
             Err(Error::NotFound(_))
         ));
+        let live = Named {
+            name: "attach",
+            qualifier: Some("live"),
+        };
+        assert_eq!(named(&s, "attach:live", None), Ok(live));
+        assert_eq!(named(&s, "attach", Some("live")), Ok(live));
+        assert_eq!(named(&s, "attach:live", Some("live")), Ok(live));
+        assert!(matches!(
+            named(&s, "attach:live", Some("3")),
+            Err(Error::InvalidParameter(_))
+        ));
+        assert_eq!(
+            live.arn(&s),
+            "arn:aws:lambda:us-east-1:000000000000:function:attach:live"
+        );
         assert!(function_name(&s, "arn:aws:lambda:eu-west-1:000000000000:function:a").is_err());
     }
 }

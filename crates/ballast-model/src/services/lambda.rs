@@ -28,7 +28,12 @@ pub const OPERATIONS: &[&str] = &[
     "GetFunctionConcurrency",
     "DeleteFunctionConcurrency",
     "GetAccountSettings",
+    "PublishVersion",
     "ListVersionsByFunction",
+    "CreateAlias",
+    "GetAlias",
+    "UpdateAlias",
+    "DeleteAlias",
     "ListAliases",
     "ListEventSourceMappings",
     "TagResource",
@@ -390,6 +395,19 @@ pub static ROUTES: &[ballast_wire::rest::Route] = &[
         output: &[],
     },
     ballast_wire::rest::Route {
+        operation: "PublishVersion",
+        method: "POST",
+        uri: "/2015-03-31/functions/{FunctionName}/versions",
+        status: 201,
+        input: &[ballast_wire::rest::Binding {
+            member: "FunctionName",
+            location: ballast_wire::rest::Location::Uri,
+            name: "FunctionName",
+            kind: ballast_wire::rest::Kind::String,
+        }],
+        output: &[],
+    },
+    ballast_wire::rest::Route {
         operation: "ListVersionsByFunction",
         method: "GET",
         uri: "/2015-03-31/functions/{FunctionName}/versions",
@@ -412,6 +430,82 @@ pub static ROUTES: &[ballast_wire::rest::Route] = &[
                 location: ballast_wire::rest::Location::Query,
                 name: "MaxItems",
                 kind: ballast_wire::rest::Kind::Integer,
+            },
+        ],
+        output: &[],
+    },
+    ballast_wire::rest::Route {
+        operation: "CreateAlias",
+        method: "POST",
+        uri: "/2015-03-31/functions/{FunctionName}/aliases",
+        status: 201,
+        input: &[ballast_wire::rest::Binding {
+            member: "FunctionName",
+            location: ballast_wire::rest::Location::Uri,
+            name: "FunctionName",
+            kind: ballast_wire::rest::Kind::String,
+        }],
+        output: &[],
+    },
+    ballast_wire::rest::Route {
+        operation: "GetAlias",
+        method: "GET",
+        uri: "/2015-03-31/functions/{FunctionName}/aliases/{Name}",
+        status: 200,
+        input: &[
+            ballast_wire::rest::Binding {
+                member: "FunctionName",
+                location: ballast_wire::rest::Location::Uri,
+                name: "FunctionName",
+                kind: ballast_wire::rest::Kind::String,
+            },
+            ballast_wire::rest::Binding {
+                member: "Name",
+                location: ballast_wire::rest::Location::Uri,
+                name: "Name",
+                kind: ballast_wire::rest::Kind::String,
+            },
+        ],
+        output: &[],
+    },
+    ballast_wire::rest::Route {
+        operation: "UpdateAlias",
+        method: "PUT",
+        uri: "/2015-03-31/functions/{FunctionName}/aliases/{Name}",
+        status: 200,
+        input: &[
+            ballast_wire::rest::Binding {
+                member: "FunctionName",
+                location: ballast_wire::rest::Location::Uri,
+                name: "FunctionName",
+                kind: ballast_wire::rest::Kind::String,
+            },
+            ballast_wire::rest::Binding {
+                member: "Name",
+                location: ballast_wire::rest::Location::Uri,
+                name: "Name",
+                kind: ballast_wire::rest::Kind::String,
+            },
+        ],
+        output: &[],
+    },
+    ballast_wire::rest::Route {
+        operation: "DeleteAlias",
+        method: "DELETE",
+        uri: "/2015-03-31/functions/{FunctionName}/aliases/{Name}",
+        status: 204,
+        input: &[
+            ballast_wire::rest::Binding {
+                member: "FunctionName",
+                location: ballast_wire::rest::Location::Uri,
+                name: "FunctionName",
+                kind: ballast_wire::rest::Kind::String,
+            },
+            ballast_wire::rest::Binding {
+                member: "Name",
+                location: ballast_wire::rest::Location::Uri,
+                name: "Name",
+                kind: ballast_wire::rest::Kind::String,
             },
         ],
         output: &[],
@@ -615,31 +709,16 @@ crate::structure! {
 }
 
 crate::structure! {
-    /// Provides configuration information about a Lambda function alias.
-    #[derive(Default)]
-    AliasConfiguration {
-        /// The Amazon Resource Name (ARN) of the alias.
-        alias_arn?: String = "AliasArn";
-        /// The name of the alias.
-        name?: String = "Name";
-        /// The function version that the alias invokes.
-        function_version?: String = "FunctionVersion";
-        /// A description of the alias.
-        description?: String = "Description";
-        /// The routing configuration of the alias.
-        routing_config?: AliasRoutingConfiguration = "RoutingConfig";
-        /// A unique identifier that changes when you update the alias.
-        revision_id?: String = "RevisionId";
-    }
-}
-
-crate::structure! {
     /// The traffic-shifting configuration of a Lambda function alias.
     #[derive(Default)]
     AliasRoutingConfiguration {
         /// The second version, and the percentage of traffic that's routed to it.
-        additional_version_weights?: BTreeMap<String, f64> = "AdditionalVersionWeights";
+        additional_version_weights?: BTreeMap<String, f64> = "AdditionalVersionWeights", "additionalVersionWeights";
     }
+    input "AliasRoutingConfiguration" |this, at, out| {
+        if let Some(v) = &this.additional_version_weights { rules::map_entries(out, at, "additionalVersionWeights", v, false, "Map keys", &["Member must have length less than or equal to 1024", "Member must have length greater than or equal to 1", "Member must satisfy regular expression pattern: [0-9]+"], v.keys().all(|k| rules::string_fits(k, Some(1), Some(1024), Some(&PATTERN_ADDITIONAL_VERSION)))); }
+    }
+    required REQUIRED_ALIAS_ROUTING_CONFIGURATION []
 }
 
 crate::structure! {
@@ -683,6 +762,53 @@ crate::structure! {
     required REQUIRED_CAPACITY_PROVIDER_CONFIG [
         RequiredMember { name: "lambdaManagedInstancesCapacityProviderConfig", wire: "LambdaManagedInstancesCapacityProviderConfig", required: true, inner: Inner::Struct(&REQUIRED_LAMBDA_MANAGED_INSTANCES_CAPACITY_PROVIDER_CONFIG) },
     ]
+}
+
+crate::structure! {
+    CreateAliasInput {
+        /// The name or ARN of the Lambda function.
+        function_name: String = "FunctionName", "functionName";
+        /// The name of the alias.
+        name: String = "Name", "name";
+        /// The function version that the alias invokes.
+        function_version: String = "FunctionVersion", "functionVersion";
+        /// A description of the alias.
+        description?: String = "Description", "description";
+        /// The routing configuration of the alias.
+        routing_config?: AliasRoutingConfiguration = "RoutingConfig", "routingConfig";
+    }
+    input "CreateAliasRequest" |this, at, out| {
+        { let v = &this.function_name; rules::string(out, at, "functionName", v, false, Some(1), Some(140), Some(&PATTERN_FUNCTION_NAME)); }
+        { let v = &this.name; rules::string(out, at, "name", v, false, Some(1), Some(128), Some(&PATTERN_ALIAS)); }
+        { let v = &this.function_version; rules::string(out, at, "functionVersion", v, false, Some(1), Some(1024), Some(&PATTERN_VERSION_WITH_LATEST_PUBLISHED)); }
+        if let Some(v) = &this.description { rules::string(out, at, "description", v, false, Some(0), Some(256), None); }
+        if let Some(v) = &this.routing_config { v.check(&rules::path(at, "routingConfig"), out); }
+    }
+    required REQUIRED_CREATE_ALIAS_INPUT [
+        RequiredMember { name: "functionName", wire: "FunctionName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "name", wire: "Name", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "functionVersion", wire: "FunctionVersion", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "routingConfig", wire: "RoutingConfig", required: false, inner: Inner::Struct(&REQUIRED_ALIAS_ROUTING_CONFIGURATION) },
+    ]
+}
+
+crate::structure! {
+    /// Provides configuration information about a Lambda function alias.
+    #[derive(Default)]
+    CreateAliasOutput {
+        /// The Amazon Resource Name (ARN) of the alias.
+        alias_arn?: String = "AliasArn";
+        /// The name of the alias.
+        name?: String = "Name";
+        /// The function version that the alias invokes.
+        function_version?: String = "FunctionVersion";
+        /// A description of the alias.
+        description?: String = "Description";
+        /// The routing configuration of the alias.
+        routing_config?: AliasRoutingConfiguration = "RoutingConfig";
+        /// A unique identifier that changes when you update the alias.
+        revision_id?: String = "RevisionId";
+    }
 }
 
 crate::structure! {
@@ -889,6 +1015,23 @@ crate::structure! {
         if let Some(v) = &this.target_arn { rules::string(out, at, "targetArn", v, false, None, None, Some(&PATTERN_RESOURCE_ARN)); }
     }
     required REQUIRED_DEAD_LETTER_CONFIG []
+}
+
+crate::structure! {
+    DeleteAliasInput {
+        /// The name or ARN of the Lambda function.
+        function_name: String = "FunctionName", "functionName";
+        /// The name of the alias.
+        name: String = "Name", "name";
+    }
+    input "DeleteAliasRequest" |this, at, out| {
+        { let v = &this.function_name; rules::string(out, at, "functionName", v, false, Some(1), Some(140), Some(&PATTERN_FUNCTION_NAME)); }
+        { let v = &this.name; rules::string(out, at, "name", v, false, Some(1), Some(128), Some(&PATTERN_ALIAS)); }
+    }
+    required REQUIRED_DELETE_ALIAS_INPUT [
+        RequiredMember { name: "functionName", wire: "FunctionName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "name", wire: "Name", required: true, inner: Inner::Nothing },
+    ]
 }
 
 crate::structure! {
@@ -1278,6 +1421,23 @@ crate::structure! {
 }
 
 crate::structure! {
+    GetAliasInput {
+        /// The name or ARN of the Lambda function.
+        function_name: String = "FunctionName", "functionName";
+        /// The name of the alias.
+        name: String = "Name", "name";
+    }
+    input "GetAliasRequest" |this, at, out| {
+        { let v = &this.function_name; rules::string(out, at, "functionName", v, false, Some(1), Some(140), Some(&PATTERN_FUNCTION_NAME)); }
+        { let v = &this.name; rules::string(out, at, "name", v, false, Some(1), Some(128), Some(&PATTERN_ALIAS)); }
+    }
+    required REQUIRED_GET_ALIAS_INPUT [
+        RequiredMember { name: "functionName", wire: "FunctionName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "name", wire: "Name", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
     GetFunctionConcurrencyInput {
         /// The name or ARN of the Lambda function.
         function_name: String = "FunctionName", "functionName";
@@ -1630,7 +1790,7 @@ crate::structure! {
         /// The pagination token that's included if more results are available.
         next_marker?: String = "NextMarker";
         /// A list of aliases.
-        aliases?: Vec<AliasConfiguration> = "Aliases";
+        aliases?: Vec<CreateAliasOutput> = "Aliases";
     }
 }
 
@@ -1816,6 +1976,29 @@ crate::structure! {
         /// (Amazon MSK and self-managed Apache Kafka) The name of the provisioned poller group.
         poller_group_name?: String = "PollerGroupName";
     }
+}
+
+crate::structure! {
+    PublishVersionInput {
+        /// The name or ARN of the Lambda function.
+        function_name: String = "FunctionName", "functionName";
+        /// Only publish a version if the hash value matches the value that's specified.
+        code_sha256?: String = "CodeSha256", "codeSha256";
+        /// A description for the version to override the description in the function configuration.
+        description?: String = "Description", "description";
+        /// Only update the function if the revision ID matches the ID that's specified.
+        revision_id?: String = "RevisionId", "revisionId";
+        /// Specifies where to publish the function version or configuration.
+        publish_to?: FunctionVersionLatestPublished = "PublishTo", "publishTo";
+    }
+    input "PublishVersionRequest" |this, at, out| {
+        { let v = &this.function_name; rules::string(out, at, "functionName", v, false, Some(1), Some(140), Some(&PATTERN_FUNCTION_NAME)); }
+        if let Some(v) = &this.description { rules::string(out, at, "description", v, false, Some(0), Some(256), None); }
+        if let Some(v) = &this.publish_to { rules::one_of(out, at, "publishTo", v, false); }
+    }
+    required REQUIRED_PUBLISH_VERSION_INPUT [
+        RequiredMember { name: "functionName", wire: "FunctionName", required: true, inner: Inner::Nothing },
+    ]
 }
 
 crate::structure! {
@@ -2192,6 +2375,35 @@ crate::structure! {
 }
 
 crate::structure! {
+    UpdateAliasInput {
+        /// The name or ARN of the Lambda function.
+        function_name: String = "FunctionName", "functionName";
+        /// The name of the alias.
+        name: String = "Name", "name";
+        /// The function version that the alias invokes.
+        function_version?: String = "FunctionVersion", "functionVersion";
+        /// A description of the alias.
+        description?: String = "Description", "description";
+        /// The routing configuration of the alias.
+        routing_config?: AliasRoutingConfiguration = "RoutingConfig", "routingConfig";
+        /// Only update the alias if the revision ID matches the ID that's specified.
+        revision_id?: String = "RevisionId", "revisionId";
+    }
+    input "UpdateAliasRequest" |this, at, out| {
+        { let v = &this.function_name; rules::string(out, at, "functionName", v, false, Some(1), Some(140), Some(&PATTERN_FUNCTION_NAME)); }
+        { let v = &this.name; rules::string(out, at, "name", v, false, Some(1), Some(128), Some(&PATTERN_ALIAS)); }
+        if let Some(v) = &this.function_version { rules::string(out, at, "functionVersion", v, false, Some(1), Some(1024), Some(&PATTERN_VERSION_WITH_LATEST_PUBLISHED)); }
+        if let Some(v) = &this.description { rules::string(out, at, "description", v, false, Some(0), Some(256), None); }
+        if let Some(v) = &this.routing_config { v.check(&rules::path(at, "routingConfig"), out); }
+    }
+    required REQUIRED_UPDATE_ALIAS_INPUT [
+        RequiredMember { name: "functionName", wire: "FunctionName", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "name", wire: "Name", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "routingConfig", wire: "RoutingConfig", required: false, inner: Inner::Struct(&REQUIRED_ALIAS_ROUTING_CONFIGURATION) },
+    ]
+}
+
+crate::structure! {
     UpdateFunctionCodeInput {
         /// The name or ARN of the Lambda function.
         function_name: String = "FunctionName", "functionName";
@@ -2357,9 +2569,20 @@ pub type UpdateFunctionCodeOutput = CreateFunctionOutput;
 /// Shares its shape with [`CreateFunctionOutput`].
 pub type UpdateFunctionConfigurationOutput = CreateFunctionOutput;
 
+/// Shares its shape with [`CreateFunctionOutput`].
+pub type PublishVersionOutput = CreateFunctionOutput;
+
+/// Shares its shape with [`CreateAliasOutput`].
+pub type GetAliasOutput = CreateAliasOutput;
+
+/// Shares its shape with [`CreateAliasOutput`].
+pub type UpdateAliasOutput = CreateAliasOutput;
+
 /// Every pattern validation checks, by string shape.
 pub static PATTERNS: &[(&str, &Pattern)] = &[
     ("Action", &PATTERN_ACTION),
+    ("AdditionalVersion", &PATTERN_ADDITIONAL_VERSION),
+    ("Alias", &PATTERN_ALIAS),
     ("Arn", &PATTERN_ARN),
     ("CapacityProviderArn", &PATTERN_CAPACITY_PROVIDER_ARN),
     ("CodeSigningConfigArn", &PATTERN_CODE_SIGNING_CONFIG_ARN),
@@ -2399,6 +2622,8 @@ pub static PATTERNS: &[(&str, &Pattern)] = &[
 ];
 
 static PATTERN_ACTION: Pattern = Pattern::new(r#"(lambda:[*]|lambda:[a-zA-Z]+|[*])"#);
+static PATTERN_ADDITIONAL_VERSION: Pattern = Pattern::new(r#"[0-9]+"#);
+static PATTERN_ALIAS: Pattern = Pattern::new(r#"(?!^[0-9]+$)([a-zA-Z0-9-_]+)"#);
 static PATTERN_ARN: Pattern = Pattern::new(
     r#"arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:([a-z]{2}(-gov)?-[a-z]+-\d{1})?:(\d{12})?:(.*)"#,
 );

@@ -503,4 +503,20 @@ const MIGRATIONS: &[&str] = &[
         record         TEXT NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // 24: Lambda's published versions, by function and number, and its
+    // aliases, by function and name.
+    r#"
+    CREATE TABLE lambda_versions (
+        name    TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        record  TEXT NOT NULL,
+        PRIMARY KEY (name, version)
+    ) WITHOUT ROWID;
+    CREATE TABLE lambda_aliases (
+        function TEXT NOT NULL,
+        name     TEXT NOT NULL,
+        record   TEXT NOT NULL,
+        PRIMARY KEY (function, name)
+    ) WITHOUT ROWID;
+    "#,
 ];

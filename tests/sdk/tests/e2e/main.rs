@@ -30,6 +30,7 @@ mod iam;
 mod instance_roles;
 mod lambda;
 mod lambda_invoke;
+mod lambda_versions;
 mod maintenance_window_runs;
 mod maintenance_windows;
 mod run_command;
