@@ -132,6 +132,29 @@ def test_versions_and_a_canary_alias_boto3(lam, role, uid):
     for call, kwargs, code in refusals:
         assert code_of(call, FunctionName=name, **kwargs) == code, (call, kwargs)
 
+    # The alias has a resource policy of its own, on its own ARN.
+    statement = json.loads(
+        lam.add_permission(
+            FunctionName=name, Qualifier="live", StatementId="events", Action="lambda:InvokeFunction",
+            Principal="events.amazonaws.com",
+        )["Statement"]
+    )
+    assert statement["Resource"] == f"{arn}:live"
+    (listed,) = json.loads(lam.get_policy(FunctionName=name, Qualifier="live")["Policy"])["Statement"]
+    assert listed["Sid"] == "events"
+    assert code_of(lam.get_policy, FunctionName=name) == "ResourceNotFoundException"
+    lam.remove_permission(FunctionName=name, Qualifier="live", StatementId="events")
+    assert code_of(
+        lam.add_permission, FunctionName=name, Qualifier="$LATEST", StatementId="s",
+        Action="lambda:InvokeFunction", Principal="events.amazonaws.com",
+    ) == "InvalidParameterValueException"
+    assert code_of(
+        lam.update_function_configuration, FunctionName=f"{name}:1", Timeout=9
+    ) == "InvalidParameterValueException"
+
+    every = lam.list_functions(FunctionVersion="ALL")["Functions"]
+    assert [f["Version"] for f in every if f["FunctionName"] == name] == ["$LATEST", "1", "2"]
+
     lam.delete_function(FunctionName=name, Qualifier="1")
     assert [v["Version"] for v in lam.list_versions_by_function(FunctionName=name)["Versions"]] == ["$LATEST", "2"]
     lam.delete_alias(FunctionName=name, Name="live")
@@ -167,6 +190,17 @@ def test_versions_and_aliases_cli(lam, aws, role, tmp_path, uid):
     assert rc == 0 and [(a["Name"], a["FunctionVersion"]) for a in out["Aliases"]] == [("live", "2")], err
     rc, out, err = aws("lambda", "get-function-configuration", "--function-name", name, "--qualifier", "1")
     assert rc == 0 and out["Version"] == "1", err
+    rc, out, err = aws(
+        "lambda", "add-permission", "--function-name", name, "--qualifier", "live", "--statement-id", "events",
+        "--action", "lambda:InvokeFunction", "--principal", "events.amazonaws.com",
+    )
+    assert rc == 0 and json.loads(out["Statement"])["Resource"].endswith(f":{name}:live"), err
+    rc, out, err = aws("lambda", "get-policy", "--function-name", name, "--qualifier", "live")
+    assert rc == 0 and json.loads(out["Policy"])["Statement"][0]["Sid"] == "events", err
+    rc, _, err = aws("lambda", "remove-permission", "--function-name", name, "--qualifier", "live", "--statement-id", "events")
+    assert rc == 0, err
+    rc, out, err = aws("lambda", "list-functions", "--function-version", "ALL")
+    assert rc == 0 and [f["Version"] for f in out["Functions"] if f["FunctionName"] == name] == ["$LATEST", "1", "2"], err
 
     result = tmp_path / "out.json"
     rc, out, err = aws(

@@ -146,14 +146,16 @@ impl Tx<'_> {
     fn deliver(
         &self,
         plan: impl FnOnce(
-            &mut dyn FnMut(&str) -> Option<ballast_core::lambda::Function>,
+            &mut dyn FnMut(
+                ballast_core::lambda::Named<'_>,
+            ) -> Option<ballast_core::lambda::ResourcePolicy>,
         ) -> (
             Vec<ballast_core::lambda::invoke::Queued>,
             Vec<delivery::Undelivered>,
         ),
     ) -> Result<usize, StoreError> {
         let mut lookup_error = None;
-        let (queued, undelivered) = plan(&mut |name| match self.function(name) {
+        let (queued, undelivered) = plan(&mut |named| match self.resource_policy(named) {
             Ok(found) => found,
             Err(error) => {
                 lookup_error = Some(error);

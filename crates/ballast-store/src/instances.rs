@@ -216,7 +216,8 @@ mod tests {
         let code = Code::of_zip(b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0").unwrap();
         let mut function = Function::new("watch", settings, code, 0, "rev".into()).unwrap();
         function
-            .add_permission(Statement {
+            .policy
+            .add(Statement {
                 sid: "events".into(),
                 action: "lambda:InvokeFunction".into(),
                 principal: "events.amazonaws.com".into(),

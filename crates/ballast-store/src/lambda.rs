@@ -2,7 +2,7 @@
 //! deployment packages.
 
 use ballast_core::lambda::invoke::Queued;
-use ballast_core::lambda::{Alias, Function, Qualifier};
+use ballast_core::lambda::{Alias, Function, Named, Qualifier, ResourcePolicy};
 use rusqlite::{OptionalExtension, params};
 
 use crate::{StoreError, Tx};
@@ -61,17 +61,38 @@ impl Tx<'_> {
         )
     }
 
-    /// Keeps a published version (its package must be stored).
-    pub fn save_function_version(&self, version: &Function) -> Result<(), StoreError> {
+    /// Keeps a new published version (its package must be stored); a
+    /// number already taken is an error, never an overwrite.
+    pub fn insert_function_version(&self, version: &Function) -> Result<(), StoreError> {
         let number = version
             .number()
             .ok_or_else(|| StoreError::NotAVersion(version.version.clone()))?;
         self.execute(
-            "INSERT INTO lambda_versions (name, version, record) VALUES (?1, ?2, ?3)
-             ON CONFLICT (name, version) DO UPDATE SET record = excluded.record",
+            "INSERT INTO lambda_versions (name, version, record) VALUES (?1, ?2, ?3)",
             params![version.name, number, serde_json::to_string(version)?],
         )?;
         Ok(())
+    }
+
+    /// Saves what may change on a published version: its resource policy
+    /// and revision.
+    pub fn update_function_version(&self, version: &Function) -> Result<(), StoreError> {
+        let number = version
+            .number()
+            .ok_or_else(|| StoreError::NotAVersion(version.version.clone()))?;
+        self.execute(
+            "UPDATE lambda_versions SET record = ?3 WHERE name = ?1 AND version = ?2",
+            params![version.name, number, serde_json::to_string(version)?],
+        )?;
+        Ok(())
+    }
+
+    /// Every function's published versions, by function and number.
+    pub fn all_function_versions(&self) -> Result<Vec<Function>, StoreError> {
+        self.records(
+            "SELECT record FROM lambda_versions ORDER BY name, version",
+            [],
+        )
     }
 
     /// Deletes a published version; `false` when there was none.
@@ -100,20 +121,44 @@ impl Tx<'_> {
 
     /// The version one invocation of `name:qualifier` runs: `$LATEST`, the
     /// version named, or the one the alias picks with `roll` (uniform in
-    /// `[0, 1)`).
+    /// `[0, 1)`), with the function's reserved concurrency, which every
+    /// version shares.
     pub fn invoked_version(
         &self,
         name: &str,
         qualifier: Qualifier<'_>,
         roll: f64,
     ) -> Result<Option<Function>, StoreError> {
-        let Qualifier::Alias(alias) = qualifier else {
-            return self.function_at(name, qualifier);
-        };
-        let Some(alias) = self.alias(name, alias)? else {
+        let Some(latest) = self.function(name)? else {
             return Ok(None);
         };
-        self.function_at(name, Qualifier::parse(Some(alias.pick(roll))))
+        let number = match qualifier {
+            Qualifier::Latest => return Ok(Some(latest)),
+            Qualifier::Version(number) => number,
+            Qualifier::Alias(alias) => match self.alias(name, alias)? {
+                // An alias points at `$LATEST` or a number.
+                Some(alias) => match Qualifier::parse(Some(alias.pick(roll))) {
+                    Qualifier::Version(number) => number,
+                    _ => return Ok(Some(latest)),
+                },
+                None => return Ok(None),
+            },
+        };
+        Ok(self
+            .function_version(name, number)?
+            .map(|version| Function {
+                reserved_concurrency: latest.reserved_concurrency,
+                ..version
+            }))
+    }
+
+    /// The resource policy of the function, version or alias `named`
+    /// names; `None` when there is no such thing.
+    pub fn resource_policy(&self, named: Named<'_>) -> Result<Option<ResourcePolicy>, StoreError> {
+        Ok(match Qualifier::parse(named.qualifier) {
+            Qualifier::Alias(alias) => self.alias(named.name, alias)?.map(|a| a.policy),
+            qualifier => self.function_at(named.name, qualifier)?.map(|f| f.policy),
+        })
     }
 
     /// An alias of a function.
@@ -172,7 +217,7 @@ impl Tx<'_> {
 
     /// Drops the packages no function or version uses any more.
     fn forget_unused_code(&self) -> Result<(), StoreError> {
-        let versions: Vec<Function> = self.records("SELECT record FROM lambda_versions", [])?;
+        let versions = self.all_function_versions()?;
         let used: Vec<String> = self
             .functions()?
             .into_iter()

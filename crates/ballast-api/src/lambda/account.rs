@@ -14,7 +14,9 @@ pub(super) fn settings(
     state: &ApiState,
     _: GetAccountSettingsInput,
 ) -> Result<GetAccountSettingsOutput, Error> {
-    let functions = state.store.read(|tx| tx.functions())?;
+    let (functions, versions) = state
+        .store
+        .read(|tx| -> Result<_, Error> { Ok((tx.functions()?, tx.all_function_versions()?)) })?;
     Ok(GetAccountSettingsOutput {
         account_limit: Some(AccountLimit {
             total_code_size: Some(TOTAL_CODE_BYTES),
@@ -26,7 +28,8 @@ pub(super) fn settings(
             )),
         }),
         account_usage: Some(AccountUsage {
-            total_code_size: Some(functions.iter().map(|f| f.code.size).sum()),
+            // Every version's package counts, as in Lambda.
+            total_code_size: Some(functions.iter().chain(&versions).map(|f| f.code.size).sum()),
             function_count: i64::try_from(functions.len()).ok(),
         }),
     })

@@ -48,6 +48,7 @@ pub(super) fn create(
 
 pub(super) fn get(state: &ApiState, input: GetAliasInput) -> Result<CreateAliasOutput, Error> {
     let function = named(state, &input.function_name, None)?;
+    lambda::alias::check_name(&input.name)?;
     let alias = state
         .store
         .read(|tx| existing_alias(state, tx, &function, &input.name))?;
@@ -59,6 +60,7 @@ pub(super) fn update(
     input: UpdateAliasInput,
 ) -> Result<CreateAliasOutput, Error> {
     let function = named(state, &input.function_name, None)?;
+    lambda::alias::check_name(&input.name)?;
     let spec = AliasSpec {
         version: input.function_version,
         description: input.description,
@@ -100,7 +102,7 @@ pub(super) fn list(state: &ApiState, input: ListAliasesInput) -> Result<ListAlia
     let wanted = input.function_version.as_deref();
     let aliases: Vec<Alias> = aliases
         .into_iter()
-        .filter(|alias| wanted.is_none_or(|version| alias.refers_to(version)))
+        .filter(|alias| wanted.is_none_or(|version| alias.version == version))
         .collect();
     let (page, next_marker) = paging::page(aliases, |a| a.name.as_str(), after.as_deref(), size);
     Ok(ListAliasesOutput {

@@ -5,15 +5,15 @@
 
 use ballast_core::iam::policy::{DocumentKind, PolicyDocument, PrincipalRef};
 use ballast_core::lambda::version::Publish;
-use ballast_core::lambda::{self, Code, Error as Rule, Function, LATEST, Qualifier, Settings};
+use ballast_core::lambda::{self, Code, Error as Rule, Function, Qualifier, Settings};
 use ballast_core::paging;
 use ballast_model::lambda::{
     Architecture, CreateFunctionInput, CreateFunctionOutput, DeleteFunctionInput,
     DeleteFunctionOutput, EnvironmentResponse, EphemeralStorage, FunctionCodeLocation,
-    GetFunctionConfigurationInput, GetFunctionInput, GetFunctionOutput, LastUpdateStatus,
-    ListFunctionsInput, ListFunctionsOutput, PackageType, PutFunctionConcurrencyOutput, Runtime,
-    State, TracingConfigResponse, TracingMode, UpdateFunctionCodeInput,
-    UpdateFunctionConfigurationInput,
+    FunctionVersion, GetFunctionConfigurationInput, GetFunctionInput, GetFunctionOutput,
+    LastUpdateStatus, ListFunctionsInput, ListFunctionsOutput, PackageType,
+    PutFunctionConcurrencyOutput, Runtime, State, TracingConfigResponse, TracingMode,
+    UpdateFunctionCodeInput, UpdateFunctionConfigurationInput,
 };
 use ballast_store::Tx;
 use ballast_wire::Timestamp;
@@ -102,8 +102,39 @@ pub(super) fn list(
     input: ListFunctionsInput,
 ) -> Result<ListFunctionsOutput, Error> {
     let (size, after) = super::page_request(input.max_items, input.marker.as_deref())?;
-    let functions = state.store.read(|tx| tx.functions())?;
-    let (page, next_marker) = paging::page(functions, |f| &f.name, after.as_deref(), size);
+    let every_version = matches!(input.function_version, Some(FunctionVersion::All));
+    let functions = state.store.read(|tx| -> Result<Vec<Function>, Error> {
+        let latest = tx.functions()?;
+        if !every_version {
+            return Ok(latest);
+        }
+        // Each function's `$LATEST`, then its versions, by name.
+        let mut versions = tx.all_function_versions()?.into_iter().peekable();
+        let mut all = Vec::new();
+        for function in latest {
+            let name = function.name.clone();
+            all.push(function);
+            while let Some(version) = versions.next_if(|v| v.name == name) {
+                all.push(version);
+            }
+        }
+        Ok(all)
+    })?;
+    // The paging key sorts as the list does: by name, then `$LATEST`, then
+    // versions by number (names never hold the separator, U+0001).
+    let keyed: Vec<(String, Function)> = functions
+        .into_iter()
+        .map(|f| {
+            let key = match f.number() {
+                Some(number) if every_version => format!("{}\u{1}{number:010}", f.name),
+                _ if every_version => format!("{}\u{1}", f.name),
+                _ => f.name.clone(),
+            };
+            (key, f)
+        })
+        .collect();
+    let (page, next_marker) = paging::page(keyed, |(key, _)| key, after.as_deref(), size);
+    let page: Vec<Function> = page.into_iter().map(|(_, f)| f).collect();
     Ok(ListFunctionsOutput {
         functions: Some(page.into_iter().map(|f| view(state, f)).collect()),
         next_marker,
@@ -241,12 +272,7 @@ pub(super) fn named(
     qualifier: Option<&str>,
 ) -> Result<String, Error> {
     let named = lambda::named(&state.scope, function_name, qualifier)?;
-    if named.qualifier.is_some_and(|q| q != LATEST) {
-        return Err(
-            Rule::NotFound(format!("Function not found: {}", named.arn(&state.scope))).into(),
-        );
-    }
-    Ok(named.name.to_owned())
+    Ok(lambda::latest_only(named)?.to_owned())
 }
 
 /// A function as a request names it, with the version or alias it
@@ -295,6 +321,7 @@ pub(super) fn shown_version(
     target: &Target,
 ) -> Result<Function, Error> {
     let latest = existing(state, tx, &target.name)?;
+    let reserved_concurrency = latest.reserved_concurrency;
     let version = match target.qualifier() {
         Qualifier::Latest => Some(latest),
         Qualifier::Version(number) => tx.function_version(&target.name, number)?,
@@ -303,7 +330,13 @@ pub(super) fn shown_version(
             None => None,
         },
     };
-    version.ok_or_else(|| target.not_found(state).into())
+    // Reserved concurrency is the function's, whichever version is shown.
+    version
+        .map(|version| Function {
+            reserved_concurrency,
+            ..version
+        })
+        .ok_or_else(|| target.not_found(state).into())
 }
 
 /// The function `name`, or AWS's not-found error.

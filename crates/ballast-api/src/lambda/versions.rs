@@ -45,7 +45,7 @@ pub(super) fn publish_in(
     let now = state.now().millis();
     let published = latest.publish(request, newest, now, revision(state))?;
     if let Published::New(version) = &published {
-        tx.save_function_version(version)?;
+        tx.insert_function_version(version)?;
     }
     Ok(published.into_version())
 }
@@ -55,6 +55,8 @@ pub(super) fn list_versions(
     input: ListVersionsByFunctionInput,
 ) -> Result<ListVersionsByFunctionOutput, Error> {
     let (size, after) = super::page_request(input.max_items, input.marker.as_deref())?;
+    // Lambda answers at most 50 versions at a time, whatever MaxItems says.
+    let size = size.min(50);
     let name = named(state, &input.function_name, None)?;
     let versions = state.store.read(|tx| -> Result<Vec<Function>, Error> {
         let latest = existing(state, tx, &name)?;

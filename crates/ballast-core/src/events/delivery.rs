@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use super::{Rule, Target};
 use crate::Scope;
-use crate::lambda::Function;
 use crate::lambda::invoke::Queued;
+use crate::lambda::{Named, ResourcePolicy};
 
 /// The service principal EventBridge invokes functions as.
 pub const EVENTS_PRINCIPAL: &str = "events.amazonaws.com";
@@ -42,12 +42,13 @@ pub enum Undelivered {
 
 /// The invocations an event makes: one per Lambda target of every enabled
 /// rule of `rules` that matches it, each with a fresh id from `new_id`.
-/// `function` looks a function up by name.
+/// `policy` looks up the resource policy of the function, version or
+/// alias a target names (`None` when there is no such thing).
 pub fn invocations(
     scope: &Scope,
     event: &Value,
     rules: &[Rule],
-    mut function: impl FnMut(&str) -> Option<Function>,
+    mut policy: impl FnMut(Named<'_>) -> Option<ResourcePolicy>,
     mut new_id: impl FnMut() -> String,
     now_millis: i64,
 ) -> (Vec<Queued>, Vec<Undelivered>) {
@@ -55,7 +56,7 @@ pub fn invocations(
     let mut undelivered = Vec::new();
     for rule in rules.iter().filter(|rule| rule.matches(event)) {
         let (more, failed) =
-            rule_invocations(scope, event, rule, &mut function, &mut new_id, now_millis);
+            rule_invocations(scope, event, rule, &mut policy, &mut new_id, now_millis);
         queued.extend(more);
         undelivered.extend(failed);
     }
@@ -68,7 +69,7 @@ pub fn rule_invocations(
     scope: &Scope,
     event: &Value,
     rule: &Rule,
-    mut function: impl FnMut(&str) -> Option<Function>,
+    mut policy: impl FnMut(Named<'_>) -> Option<ResourcePolicy>,
     mut new_id: impl FnMut() -> String,
     now_millis: i64,
 ) -> (Vec<Queued>, Vec<Undelivered>) {
@@ -76,8 +77,11 @@ pub fn rule_invocations(
     let mut queued = Vec::new();
     let mut undelivered = Vec::new();
     for target in &rule.targets {
-        match invocation(scope, event, rule, &rule_arn, target, &mut function) {
-            Ok((name, input)) => queued.push(Queued::new(new_id(), name, input, now_millis)),
+        match invocation(scope, event, rule, &rule_arn, target, &mut policy) {
+            Ok((named, input)) => queued.push(Queued {
+                qualifier: named.qualifier.map(str::to_owned),
+                ..Queued::new(new_id(), named.name.to_owned(), input, now_millis)
+            }),
             Err(error) => undelivered.push(error),
         }
     }
@@ -99,16 +103,17 @@ pub fn scheduled_event(scope: &Scope, rule: &Rule, id: &str, now_millis: i64) ->
     })
 }
 
-/// `(function name, input)` for one target.
-fn invocation(
+/// The function (with the version or alias) a target names, and its
+/// input, when its resource policy lets EventBridge invoke it for `rule`.
+fn invocation<'t>(
     scope: &Scope,
     event: &Value,
     rule: &Rule,
     rule_arn: &str,
-    target: &Target,
-    function: &mut impl FnMut(&str) -> Option<Function>,
-) -> Result<(String, String), Undelivered> {
-    let name = crate::lambda::function_name(scope, &target.arn)
+    target: &'t Target,
+    policy: &mut impl FnMut(Named<'_>) -> Option<ResourcePolicy>,
+) -> Result<(Named<'t>, String), Undelivered> {
+    let named = crate::lambda::parse_name(scope, &target.arn)
         .ok()
         .filter(|_| target.arn.starts_with("arn:aws:lambda:"))
         .ok_or_else(|| Undelivered::NotAFunction {
@@ -116,19 +121,23 @@ fn invocation(
             target: target.id.clone(),
             arn: target.arn.clone(),
         })?;
-    let found = function(name).ok_or_else(|| Undelivered::NoFunction {
+    let function = || match named.qualifier {
+        Some(qualifier) => format!("{}:{qualifier}", named.name),
+        None => named.name.to_owned(),
+    };
+    let found = policy(named).ok_or_else(|| Undelivered::NoFunction {
         rule: rule.name.clone(),
         target: target.id.clone(),
-        function: name.to_owned(),
+        function: function(),
     })?;
     if !found.allows_service(EVENTS_PRINCIPAL, rule_arn, &scope.account) {
         return Err(Undelivered::NotPermitted {
             rule: rule.name.clone(),
             target: target.id.clone(),
-            function: name.to_owned(),
+            function: function(),
         });
     }
-    Ok((found.name, input(event, rule, rule_arn, target)))
+    Ok((named, input(event, rule, rule_arn, target)))
 }
 
 /// What the target receives for `event`.
@@ -206,7 +215,7 @@ mod tests {
 
     use super::*;
     use crate::events::rule::{InputTransformer, RuleSpec};
-    use crate::lambda::{Code, Settings, Statement};
+    use crate::lambda::Statement;
 
     fn scope() -> Scope {
         Scope::new("us-east-1")
@@ -240,19 +249,11 @@ mod tests {
         }
     }
 
-    fn function(permitted_for: Option<&str>) -> Function {
-        let settings = Settings {
-            runtime: Some("python3.12".into()),
-            handler: Some("index.handler".into()),
-            role: Some("arn:aws:iam::000000000000:role/r".into()),
-            ..Settings::default()
-        };
-        let code = Code::of_zip(b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0").expect("a zip");
-        let mut function =
-            Function::new("attach", settings, code, 0, "rev".into()).expect("a function");
+    fn policy(permitted_for: Option<&str>) -> ResourcePolicy {
+        let mut policy = ResourcePolicy::default();
         if let Some(source_arn) = permitted_for {
-            function
-                .add_permission(Statement {
+            policy
+                .add(Statement {
                     sid: "events".into(),
                     action: "lambda:InvokeFunction".into(),
                     principal: EVENTS_PRINCIPAL.into(),
@@ -261,7 +262,7 @@ mod tests {
                 })
                 .expect("added");
         }
-        function
+        policy
     }
 
     const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:000000000000:function:attach";
@@ -275,7 +276,7 @@ mod tests {
             &scope(),
             &event(),
             &[rule],
-            |name| (name == "attach").then(|| function(Some(&rule_arn))),
+            |named| (named.name == "attach").then(|| policy(Some(&rule_arn))),
             || {
                 n += 1;
                 format!("q-{n}")
@@ -291,6 +292,41 @@ mod tests {
     }
 
     #[test]
+    fn an_alias_target_is_decided_on_the_alias_policy_and_queued_with_it() {
+        let rule = rule(vec![target("t", &format!("{FUNCTION_ARN}:live"))]);
+        let rule_arn = rule.arn(&scope());
+        // Only the alias's own policy lets EventBridge in.
+        let lookup = |named: Named<'_>| match named.qualifier {
+            Some("live") => Some(policy(Some(&rule_arn))),
+            _ => Some(policy(None)),
+        };
+        let (queued, undelivered) = invocations(
+            &scope(),
+            &event(),
+            std::slice::from_ref(&rule),
+            lookup,
+            || "q".into(),
+            5,
+        );
+        assert!(undelivered.is_empty(), "{undelivered:?}");
+        assert_eq!(
+            (
+                queued[0].function_name.as_str(),
+                queued[0].qualifier.as_deref()
+            ),
+            ("attach", Some("live"))
+        );
+        let unqualified = |named: Named<'_>| match named.qualifier {
+            None => Some(policy(Some(&rule_arn))),
+            Some(_) => Some(policy(None)),
+        };
+        let (queued, undelivered) =
+            invocations(&scope(), &event(), &[rule], unqualified, || "q".into(), 5);
+        assert!(queued.is_empty());
+        assert!(matches!(undelivered[0], Undelivered::NotPermitted { .. }));
+    }
+
+    #[test]
     fn without_permission_or_function_nothing_is_queued() {
         let rule = rule(vec![
             target("t", FUNCTION_ARN),
@@ -301,7 +337,7 @@ mod tests {
             &scope(),
             &event(),
             std::slice::from_ref(&rule),
-            |_| Some(function(Some(other_rule))),
+            |_| Some(policy(Some(other_rule))),
             || "id".into(),
             0,
         );

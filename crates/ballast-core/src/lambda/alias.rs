@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Error, LATEST, qualified_arn};
+use super::{Error, LATEST, ResourcePolicy, qualified_arn};
 use crate::Scope;
 
 /// The model's pattern for an alias name: not all digits (a version
@@ -24,6 +24,9 @@ pub struct Alias {
     pub additional: Option<Weighted>,
     /// Changes with every update; a request may name the one it expects.
     pub revision_id: String,
+    /// Who may invoke the function through this alias.
+    #[serde(default)]
+    pub policy: ResourcePolicy,
 }
 
 /// A second version an alias sends `weight` (0 to 1) of its invocations.
@@ -60,6 +63,7 @@ impl Alias {
             description: String::new(),
             additional: None,
             revision_id: String::new(),
+            policy: ResourcePolicy::default(),
         };
         alias.update(scope, spec, exists, revision_id)?;
         Ok(alias)
@@ -114,9 +118,9 @@ impl Alias {
             )));
         }
         if !(0.0..=1.0).contains(&additional.weight) {
-            return Err(Error::InvalidParameter(format!(
-                "Invalid weight {}: a version's weight is between 0.0 and 1.0.",
-                additional.weight
+            return Err(Error::Validation(format!(
+                "1 validation error detected: Value '{{{}={}}}' at 'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map value must satisfy constraint: [Member must have value less than or equal to 1.0, Member must have value greater than or equal to 0.0]",
+                additional.version, additional.weight
             )));
         }
         if !exists(&additional.version) {
@@ -236,7 +240,6 @@ mod tests {
             ("$LATEST", ("2", 0.5)),
             ("1", ("$LATEST", 0.5)),
             ("1", ("1", 0.5)),
-            ("1", ("2", 1.5)),
         ] {
             assert!(
                 matches!(
@@ -263,6 +266,11 @@ mod tests {
                 "a".into()
             ),
             Err(Error::NotFound(_))
+        ));
+        let heavy = spec("1", Some(("2", 1.5)));
+        assert!(matches!(
+            Alias::new(&scope(), "f", "live", heavy, exists, "a".into()),
+            Err(Error::Validation(_))
         ));
     }
 

@@ -1,6 +1,6 @@
 //! Lambda functions: what CreateFunction and UpdateFunction* accept, the
-//! record a function is, how requests name one, and its resource policy
-//! (who may invoke it: AddPermission, RemovePermission, GetPolicy).
+//! record a function (or one of its versions) is, and how requests name
+//! one.
 
 use std::collections::BTreeMap;
 
@@ -13,9 +13,11 @@ use crate::Scope;
 pub mod alias;
 pub mod concurrency;
 pub mod invoke;
+pub mod policy;
 pub mod version;
 
 pub use alias::Alias;
+pub use policy::{ResourcePolicy, Statement};
 pub use version::{LATEST, Published, Qualifier};
 
 /// The runtimes Ballast runs: the host's Python for `python3.*`, and any
@@ -97,6 +99,10 @@ pub struct Function {
     /// never given again, even once that version is deleted.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub last_published: u32,
+    /// On a published version: the revision of `$LATEST` it was made from.
+    /// PublishVersion makes no new version while `$LATEST` is still there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published_from: Option<String>,
     pub runtime: String,
     pub handler: Option<String>,
     pub role: String,
@@ -108,7 +114,8 @@ pub struct Function {
     pub last_modified_millis: i64,
     /// Changes with every update; a request may name the one it expects.
     pub revision_id: String,
-    pub policy: Vec<Statement>,
+    /// Who may invoke this version (AddPermission).
+    pub policy: ResourcePolicy,
     /// How many invocations may run at once (PutFunctionConcurrency), all
     /// of them kept for this function; `None` draws on the account's
     /// unreserved pool. Not part of the revision, as in AWS.
@@ -178,6 +185,7 @@ impl Function {
             name: name.to_owned(),
             version: LATEST.to_owned(),
             last_published: 0,
+            published_from: None,
             runtime,
             handler: None,
             role: String::new(),
@@ -188,7 +196,7 @@ impl Function {
             code,
             last_modified_millis: now_millis,
             revision_id,
-            policy: Vec::new(),
+            policy: ResourcePolicy::default(),
             reserved_concurrency: None,
         };
         function.configure(settings, now_millis, String::new())?;
@@ -272,50 +280,6 @@ impl Function {
             _ => Ok(()),
         }
     }
-
-    /// Adds a statement to the resource policy (AddPermission).
-    pub fn add_permission(&mut self, statement: Statement) -> Result<(), Error> {
-        if self.policy.iter().any(|s| s.sid == statement.sid) {
-            return Err(Error::Conflict(format!(
-                "The statement id ({}) provided already exists. Please provide a new statement id, or remove the existing statement.",
-                statement.sid
-            )));
-        }
-        self.policy.push(statement);
-        Ok(())
-    }
-
-    /// Removes a statement from the resource policy (RemovePermission).
-    pub fn remove_permission(&mut self, sid: &str) -> Result<(), Error> {
-        let before = self.policy.len();
-        self.policy.retain(|s| s.sid != sid);
-        if self.policy.len() == before {
-            return Err(Error::NotFound(format!(
-                "Statement {sid} is not found in resource policy."
-            )));
-        }
-        Ok(())
-    }
-
-    /// The resource policy as GetPolicy returns it (a JSON document).
-    pub fn policy_document(&self, scope: &Scope) -> Result<String, Error> {
-        if self.policy.is_empty() {
-            return Err(Error::NotFound(
-                "The resource you requested does not exist.".to_owned(),
-            ));
-        }
-        let statements: Vec<serde_json::Value> = self
-            .policy
-            .iter()
-            .map(|s| s.document(&arn(scope, &self.name)))
-            .collect();
-        Ok(serde_json::json!({
-            "Version": "2012-10-17",
-            "Id": "default",
-            "Statement": statements,
-        })
-        .to_string())
-    }
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -339,79 +303,6 @@ const RESERVED_VARIABLES: &[&str] = &[
     "LAMBDA_TASK_ROOT",
     "LAMBDA_RUNTIME_DIR",
 ];
-
-impl Function {
-    /// Whether the resource policy lets `service` (a service principal
-    /// such as `events.amazonaws.com`) invoke the function on behalf of
-    /// `source_arn` in `source_account`: a statement allowing
-    /// `lambda:InvokeFunction` to that principal whose `SourceArn`
-    /// (`ArnLike`) and `SourceAccount` conditions, where given, hold.
-    pub fn allows_service(&self, service: &str, source_arn: &str, source_account: &str) -> bool {
-        self.policy.iter().any(|statement| {
-            let action = statement.action.as_str();
-            let invokes = matches!(action, "lambda:InvokeFunction" | "lambda:*" | "*");
-            invokes
-                && statement.principal == service
-                && statement
-                    .source_arn
-                    .as_deref()
-                    .is_none_or(|pattern| crate::iam::policy::arn_like(pattern, source_arn))
-                && statement
-                    .source_account
-                    .as_deref()
-                    .is_none_or(|account| account == source_account)
-        })
-    }
-}
-
-/// One statement of a function's resource policy.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Statement {
-    pub sid: String,
-    /// `lambda:InvokeFunction`, …
-    pub action: String,
-    /// A service (`events.amazonaws.com`), an account or an ARN.
-    pub principal: String,
-    pub source_arn: Option<String>,
-    pub source_account: Option<String>,
-}
-
-impl Statement {
-    /// The statement as a policy document writes it.
-    pub fn document(&self, function_arn: &str) -> serde_json::Value {
-        let principal = if self.principal.ends_with(".amazonaws.com") {
-            serde_json::json!({"Service": self.principal})
-        } else if self.principal.chars().all(|c| c.is_ascii_digit()) {
-            serde_json::json!({"AWS": format!("arn:aws:iam::{}:root", self.principal)})
-        } else {
-            serde_json::json!({"AWS": self.principal})
-        };
-        let mut statement = serde_json::json!({
-            "Sid": self.sid,
-            "Effect": "Allow",
-            "Principal": principal,
-            "Action": self.action,
-            "Resource": function_arn,
-        });
-        let mut condition = serde_json::Map::new();
-        if let Some(arn) = &self.source_arn {
-            condition.insert(
-                "ArnLike".to_owned(),
-                serde_json::json!({"AWS:SourceArn": arn}),
-            );
-        }
-        if let Some(account) = &self.source_account {
-            condition.insert(
-                "StringEquals".to_owned(),
-                serde_json::json!({"AWS:SourceAccount": account}),
-            );
-        }
-        if !condition.is_empty() {
-            statement["Condition"] = serde_json::Value::Object(condition);
-        }
-        statement
-    }
-}
 
 /// `arn:aws:lambda:REGION:ACCOUNT:function:NAME`.
 pub fn arn(scope: &Scope, name: &str) -> String {
@@ -513,13 +404,18 @@ pub fn named<'a>(
 /// the updates, tags): a qualifier other than `$LATEST` names nothing it
 /// can act on.
 pub fn function_name<'a>(scope: &Scope, text: &'a str) -> Result<&'a str, Error> {
-    let named = parse_name(scope, text)?;
+    latest_only(parse_name(scope, text)?)
+}
+
+/// The function `named` names, when it names `$LATEST` (or no qualifier):
+/// Lambda's answer to a version or alias where only `$LATEST` may be.
+pub fn latest_only(named: Named<'_>) -> Result<&str, Error> {
     match named.qualifier {
         None | Some(LATEST) => Ok(named.name),
-        Some(_) => Err(Error::NotFound(format!(
-            "Function not found: {}",
-            named.arn(scope)
-        ))),
+        Some(_) => Err(Error::InvalidParameter(
+            "Current operation does not support versions other than $LATEST. Please set version to $LATEST or do not set a version in your request."
+                .to_owned(),
+        )),
     }
 }
 
@@ -617,42 +513,6 @@ mod tests {
     }
 
     #[test]
-    fn the_resource_policy_has_unique_sids_and_aws_shape() {
-        let mut f = Function::new("attach", settings(), code(), 0, "r1".into()).expect("valid");
-        assert!(matches!(
-            f.policy_document(&scope()),
-            Err(Error::NotFound(_))
-        ));
-        let statement = Statement {
-            sid: "events".into(),
-            action: "lambda:InvokeFunction".into(),
-            principal: "events.amazonaws.com".into(),
-            source_arn: Some("arn:aws:events:us-east-1:000000000000:rule/heal".into()),
-            source_account: None,
-        };
-        f.add_permission(statement.clone()).expect("added");
-        assert!(matches!(
-            f.add_permission(statement),
-            Err(Error::Conflict(_))
-        ));
-        let doc: serde_json::Value =
-            serde_json::from_str(&f.policy_document(&scope()).expect("a policy")).expect("JSON");
-        assert_eq!(
-            doc["Statement"][0]["Principal"]["Service"],
-            "events.amazonaws.com"
-        );
-        assert_eq!(
-            doc["Statement"][0]["Condition"]["ArnLike"]["AWS:SourceArn"],
-            "arn:aws:events:us-east-1:000000000000:rule/heal"
-        );
-        assert!(matches!(
-            f.remove_permission("nope"),
-            Err(Error::NotFound(_))
-        ));
-        f.remove_permission("events").expect("removed");
-    }
-
-    #[test]
     fn functions_are_named_by_name_or_arn() {
         let s = scope();
         assert_eq!(function_name(&s, "attach"), Ok("attach"));
@@ -667,7 +527,7 @@ mod tests {
         );
         assert!(matches!(
             function_name(&s, "attach:3"),
-            Err(Error::NotFound(_))
+            Err(Error::InvalidParameter(_))
         ));
         let live = Named {
             name: "attach",

@@ -2,7 +2,7 @@
 //! configuration under the next number, and a request's qualifier names
 //! `$LATEST`, a version or an alias.
 
-use super::{Error, Function};
+use super::{Error, Function, ResourcePolicy};
 
 /// The unpublished version, which updates change.
 pub const LATEST: &str = "$LATEST";
@@ -27,9 +27,10 @@ impl<'a> Qualifier<'a> {
         match text {
             None | Some(LATEST) => Qualifier::Latest,
             Some(text) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
-                // A number too large for any version names none: u32::MAX
-                // is never reached by publishing.
-                Qualifier::Version(text.parse().unwrap_or(u32::MAX))
+                // Only a version's own spelling names it: `007` or a number
+                // too large names none (u32::MAX is never published).
+                let number = text.parse::<u32>().ok().filter(|n| n.to_string() == text);
+                Qualifier::Version(number.unwrap_or(u32::MAX))
             }
             Some(alias) => Qualifier::Alias(alias),
         }
@@ -95,13 +96,24 @@ impl Function {
                 self.code.sha256
             )));
         }
-        if let Some(newest) = newest.filter(|newest| self.same_deployment(newest)) {
+        // Unchanged: `$LATEST` is still at the revision the newest version
+        // was made from.
+        if let Some(newest) = newest
+            .filter(|newest| newest.published_from.as_deref() == Some(self.revision_id.as_str()))
+        {
             return Ok(Published::Unchanged(newest));
         }
-        self.last_published = self.last_published.saturating_add(1);
+        self.last_published = self
+            .last_published
+            .checked_add(1)
+            .filter(|n| *n < u32::MAX)
+            .ok_or_else(|| {
+                Error::InvalidParameter("The function has no version numbers left.".to_owned())
+            })?;
         Ok(Published::New(Function {
             version: self.last_published.to_string(),
             last_published: 0,
+            published_from: Some(self.revision_id.clone()),
             description: request
                 .description
                 .unwrap_or_else(|| self.description.clone()),
@@ -109,21 +121,10 @@ impl Function {
             revision_id,
             // A version has its own resource policy, empty when made, and
             // reserved concurrency is the function's, kept on `$LATEST`.
-            policy: Vec::new(),
+            policy: ResourcePolicy::default(),
             reserved_concurrency: None,
             ..self.clone()
         }))
-    }
-
-    /// Whether `other` runs the same code with the same settings.
-    fn same_deployment(&self, other: &Function) -> bool {
-        self.code == other.code
-            && self.runtime == other.runtime
-            && self.handler == other.handler
-            && self.role == other.role
-            && self.timeout_seconds == other.timeout_seconds
-            && self.memory_mb == other.memory_mb
-            && self.environment == other.environment
     }
 }
 
@@ -151,10 +152,12 @@ mod tests {
         assert_eq!(Qualifier::parse(Some("12")), Qualifier::Version(12));
         assert_eq!(Qualifier::parse(Some("live")), Qualifier::Alias("live"));
         assert_eq!(Qualifier::parse(Some("v2")), Qualifier::Alias("v2"));
-        assert_eq!(
-            Qualifier::parse(Some("99999999999")),
-            Qualifier::Version(u32::MAX)
-        );
+        for unnamed in ["99999999999", "007"] {
+            assert_eq!(
+                Qualifier::parse(Some(unnamed)),
+                Qualifier::Version(u32::MAX)
+            );
+        }
     }
 
     #[test]
@@ -181,7 +184,16 @@ mod tests {
         );
         assert_eq!(latest.last_published, 1);
 
-        latest.timeout_seconds = 30;
+        latest
+            .configure(
+                Settings {
+                    timeout_seconds: Some(30),
+                    ..Settings::default()
+                },
+                12,
+                "r-30s".into(),
+            )
+            .expect("valid");
         let two = latest
             .publish(
                 Publish {

@@ -427,6 +427,132 @@ async fn versions_and_aliases_refuse_what_aws_refuses() {
     // Numbers are never given twice.
     update_code(&client, &name, "third").await;
     assert_eq!(publish(&client, &name).await, "3");
+    // Any change to $LATEST makes the next publish a new version, its
+    // description among them.
+    client
+        .update_function_configuration()
+        .function_name(&name)
+        .description("described")
+        .send()
+        .await
+        .expect("UpdateFunctionConfiguration");
+    assert_eq!(publish(&client, &name).await, "4");
+
+    // Only $LATEST's own spelling names a version; operations on $LATEST
+    // alone refuse a qualified name.
+    let padded = client
+        .invoke()
+        .function_name(&name)
+        .qualifier("03")
+        .send()
+        .await
+        .expect_err("03 is not version 3");
+    assert_eq!(error_code(&padded), "ResourceNotFoundException");
+    let qualified = client
+        .update_function_configuration()
+        .function_name(format!("{name}:3"))
+        .timeout(9)
+        .send()
+        .await
+        .expect_err("a version cannot be configured");
+    assert_eq!(error_code(&qualified), "InvalidParameterValueException");
+    let on_latest = client
+        .add_permission()
+        .function_name(&name)
+        .qualifier("$LATEST")
+        .statement_id("s")
+        .action("lambda:InvokeFunction")
+        .principal("events.amazonaws.com")
+        .send()
+        .await
+        .expect_err("no policies on $LATEST by qualifier");
+    assert_eq!(error_code(&on_latest), "InvalidParameterValueException");
+    let bad_name = client
+        .get_alias()
+        .function_name(&name)
+        .name("123")
+        .send()
+        .await
+        .expect_err("an all-digit alias name");
+    assert_eq!(error_code(&bad_name), "ValidationException");
+    let too_heavy = client
+        .create_alias()
+        .function_name(&name)
+        .name("heavy")
+        .function_version("3")
+        .routing_config(weights("4", 1.5))
+        .send()
+        .await
+        .expect_err("a weight over 1");
+    assert_eq!(error_code(&too_heavy), "ValidationException");
+
+    // Reserved concurrency is the function's: 0 switches every version
+    // and alias off.
+    client
+        .put_function_concurrency()
+        .function_name(&name)
+        .reserved_concurrent_executions(0)
+        .send()
+        .await
+        .expect("PutFunctionConcurrency");
+    client
+        .create_alias()
+        .function_name(&name)
+        .name("current")
+        .function_version("4")
+        .send()
+        .await
+        .expect("CreateAlias");
+    for qualifier in ["3", "current"] {
+        let throttled = client
+            .invoke()
+            .function_name(&name)
+            .qualifier(qualifier)
+            .payload(Blob::new("{}"))
+            .send()
+            .await
+            .expect_err("no concurrency left");
+        assert_eq!(
+            error_code(&throttled),
+            "TooManyRequestsException",
+            "{qualifier}"
+        );
+    }
+    let shown = client
+        .get_function()
+        .function_name(&name)
+        .qualifier("3")
+        .send()
+        .await
+        .expect("GetFunction of version 3");
+    assert_eq!(
+        shown
+            .concurrency()
+            .and_then(|c| c.reserved_concurrent_executions()),
+        Some(0)
+    );
+
+    // ListFunctions with FunctionVersion ALL lists every version too.
+    let all = client
+        .list_functions()
+        .function_version(aws_sdk_lambda::types::FunctionVersion::All)
+        .send()
+        .await
+        .expect("ListFunctions ALL");
+    let listed: Vec<_> = all
+        .functions()
+        .iter()
+        .filter(|f| f.function_name() == Some(name.as_str()))
+        .map(|f| f.version().unwrap_or_default())
+        .collect();
+    assert_eq!(listed, ["$LATEST", "2", "3", "4"]);
+    let latest_only = client.list_functions().send().await.expect("ListFunctions");
+    assert!(
+        latest_only
+            .functions()
+            .iter()
+            .all(|f| f.version() == Some("$LATEST"))
+    );
 }
 
 #[tokio::test]
@@ -485,4 +611,134 @@ async fn versions_and_aliases_survive_kill_9_and_route_queued_events() {
         },
     )
     .await;
+}
+
+#[tokio::test]
+async fn an_eventbridge_rule_invokes_an_alias_its_own_policy_lets_in() {
+    let ballast = Ballast::start();
+    let role = function_role(&ballast, PUT_FN_PARAMETERS).await;
+    let client = ballast.lambda();
+    let name = create(&client, &role, "blue").await;
+    publish(&client, &name).await;
+    update_code(&client, &name, "green").await;
+    client
+        .create_alias()
+        .function_name(&name)
+        .name("live")
+        .function_version("1")
+        .send()
+        .await
+        .expect("CreateAlias");
+    let events = ballast.eventbridge();
+    let rule = unique("to-alias");
+    let rule_arn = events
+        .put_rule()
+        .name(&rule)
+        .event_pattern(r#"{"source":["shop"]}"#)
+        .send()
+        .await
+        .expect("PutRule")
+        .rule_arn()
+        .expect("an ARN")
+        .to_owned();
+    let alias_arn = format!("arn:aws:lambda:us-east-1:000000000000:function:{name}:live");
+    events
+        .put_targets()
+        .rule(&rule)
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("live")
+                .arn(&alias_arn)
+                .input_path("$.detail")
+                .build()
+                .expect("a target"),
+        )
+        .send()
+        .await
+        .expect("PutTargets");
+    let permit = |qualifier: Option<&str>| {
+        client
+            .add_permission()
+            .function_name(&name)
+            .set_qualifier(qualifier.map(str::to_owned))
+            .statement_id("events")
+            .action("lambda:InvokeFunction")
+            .principal("events.amazonaws.com")
+            .source_arn(&rule_arn)
+            .send()
+    };
+    let put = |parameter: &'static str| {
+        events
+            .put_events()
+            .entries(
+                aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+                    .source("shop")
+                    .detail_type("order")
+                    .detail(json!({"parameter": parameter}).to_string())
+                    .build(),
+            )
+            .send()
+    };
+
+    // The function's own permission does not cover its alias: this event
+    // is decided, and dropped, when it is put.
+    permit(None).await.expect("AddPermission on the function");
+    put("/fn/unqualified").await.expect("PutEvents");
+    let statement = permit(Some("live"))
+        .await
+        .expect("AddPermission on the alias");
+    let statement: Value =
+        serde_json::from_str(statement.statement().expect("a statement")).expect("JSON");
+    assert_eq!(statement["Resource"], alias_arn);
+    let policy = client
+        .get_policy()
+        .function_name(&name)
+        .qualifier("live")
+        .send()
+        .await
+        .expect("GetPolicy of the alias");
+    let policy: Value = serde_json::from_str(policy.policy().expect("a policy")).expect("JSON");
+    assert_eq!(policy["Statement"][0]["Resource"], alias_arn);
+
+    put("/fn/alias").await.expect("PutEvents");
+    let ssm = ballast.ssm();
+    eventually(
+        "the rule to run the alias's version",
+        Duration::from_secs(30),
+        || async {
+            let got = ssm.get_parameter().name("/fn/alias").send().await.ok()?;
+            (got.parameter()?.value()? == "blue@1").then_some(())
+        },
+    )
+    .await;
+    let dropped = ssm.get_parameter().name("/fn/unqualified").send().await;
+    assert!(dropped.is_err(), "the first event was never delivered");
+
+    client
+        .remove_permission()
+        .function_name(&name)
+        .qualifier("live")
+        .statement_id("events")
+        .send()
+        .await
+        .expect("RemovePermission on the alias");
+    let none = client
+        .get_policy()
+        .function_name(&name)
+        .qualifier("live")
+        .send()
+        .await
+        .expect_err("the alias has no policy left");
+    assert_eq!(error_code(&none), "ResourceNotFoundException");
+    let missing = client
+        .add_permission()
+        .function_name(&name)
+        .qualifier("ghost")
+        .statement_id("events")
+        .action("lambda:InvokeFunction")
+        .principal("events.amazonaws.com")
+        .send()
+        .await
+        .expect_err("no such alias");
+    assert_eq!(error_code(&missing), "ResourceNotFoundException");
 }
