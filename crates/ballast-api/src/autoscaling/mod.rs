@@ -85,6 +85,7 @@ routes! {
         StartInstanceRefresh => call(ctx, request, |i| refresh::start(state, i)),
         DescribeInstanceRefreshes => call(ctx, request, |i| refresh::describe(state, i)),
         CancelInstanceRefresh => call(ctx, request, |i| refresh::cancel(state, i)),
+        RollbackInstanceRefresh => call(ctx, request, |i| refresh::roll_back(state, i)),
         CreateLaunchConfiguration => {
             call_no_output(ctx, request, |i| configurations::create(state, i))
         },

@@ -97,7 +97,13 @@ fn view(group_name: &str, r: &Refresh) -> InstanceRefresh {
             launch_template: template_view(t),
             mixed_instances_policy: None,
         }),
-        rollback_details: None,
+        rollback_details: r.rollback.as_ref().map(|b| RollbackDetails {
+            rollback_reason: Some(b.reason.clone()),
+            rollback_start_time: Some(Timestamp::from_millis(b.start_millis)),
+            percentage_complete_on_rollback: Some(int(b.percentage_complete)),
+            instances_to_update_on_rollback: Some(int(b.instances_to_update)),
+            progress_details_on_rollback: None,
+        }),
         strategy: Some(RefreshStrategy::Rolling),
     }
 }
@@ -133,17 +139,58 @@ pub(super) fn cancel(
         let refresh = group
             .refreshes
             .iter_mut()
-            .find(|r| r.status.is_active())
-            .ok_or_else(|| {
-                Rule::ActiveInstanceRefreshNotFound(
-                    "No in progress or pending Instance Refresh found for Auto Scaling group"
-                        .to_owned(),
-                )
-            })?;
+            .find(|r| r.status.is_active() && !r.rolling_back())
+            .ok_or_else(no_active_refresh)?;
         refresh.status = ballast_core::autoscaling::RefreshStatus::Cancelling;
         Ok(refresh.id.clone())
     })?;
     Ok(CancelInstanceRefreshOutput {
         instance_refresh_id: Some(id),
     })
+}
+
+/// RollbackInstanceRefresh: the active refresh turns around, and the
+/// instances it launched are replaced from the group's own configuration.
+pub(super) fn roll_back(
+    state: &ApiState,
+    input: RollbackInstanceRefreshInput,
+) -> Result<RollbackInstanceRefreshOutput, Error> {
+    let now = state.now().millis();
+    let id = change(state, &input.auto_scaling_group_name, |_, group| {
+        let group_template = group.launch_template.clone();
+        let Some(refresh) = group.refreshes.iter().find(|r| r.status.is_active()) else {
+            return Err(no_active_refresh().into());
+        };
+        // What the refresh launched: members on its desired configuration.
+        let launched: Vec<String> = group
+            .instances
+            .iter()
+            .filter(|m| !m.lifecycle.is_leaving())
+            .filter(|m| {
+                m.launch_template.is_some() && m.launch_template == refresh.desired_template
+            })
+            .map(|m| m.instance_id.clone())
+            .collect();
+        let refresh = group
+            .refreshes
+            .iter_mut()
+            .find(|r| r.status.is_active())
+            .ok_or_else(no_active_refresh)?;
+        refresh.roll_back(
+            &group_template,
+            launched,
+            "Rollback requested by user.",
+            now,
+        )?;
+        Ok(refresh.id.clone())
+    })?;
+    Ok(RollbackInstanceRefreshOutput {
+        instance_refresh_id: Some(id),
+    })
+}
+
+fn no_active_refresh() -> Rule {
+    Rule::ActiveInstanceRefreshNotFound(
+        "No in progress or pending Instance Refresh found for Auto Scaling group".to_owned(),
+    )
 }

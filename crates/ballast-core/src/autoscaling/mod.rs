@@ -67,6 +67,10 @@ pub enum Error {
     /// `InvalidNextToken`.
     #[error("{0}")]
     InvalidNextToken(String),
+    /// `IrreversibleInstanceRefresh`: a rollback of a refresh that cannot
+    /// be rolled back.
+    #[error("{0}")]
+    IrreversibleInstanceRefresh(String),
 }
 
 impl Error {
@@ -82,6 +86,7 @@ impl Error {
             Error::InstanceRefreshInProgress(_) => "InstanceRefreshInProgress",
             Error::ActiveInstanceRefreshNotFound(_) => "ActiveInstanceRefreshNotFound",
             Error::InvalidNextToken(_) => "InvalidNextToken",
+            Error::IrreversibleInstanceRefresh(_) => "IrreversibleInstanceRefresh",
         }
     }
 

@@ -19,6 +19,9 @@ pub enum RefreshStatus {
     Failed,
     Cancelling,
     Cancelled,
+    RollbackInProgress,
+    RollbackFailed,
+    RollbackSuccessful,
 }
 
 impl RefreshStatus {
@@ -30,6 +33,9 @@ impl RefreshStatus {
             RefreshStatus::Failed => "Failed",
             RefreshStatus::Cancelling => "Cancelling",
             RefreshStatus::Cancelled => "Cancelled",
+            RefreshStatus::RollbackInProgress => "RollbackInProgress",
+            RefreshStatus::RollbackFailed => "RollbackFailed",
+            RefreshStatus::RollbackSuccessful => "RollbackSuccessful",
         }
     }
 
@@ -37,7 +43,10 @@ impl RefreshStatus {
     pub fn is_active(self) -> bool {
         matches!(
             self,
-            RefreshStatus::Pending | RefreshStatus::InProgress | RefreshStatus::Cancelling
+            RefreshStatus::Pending
+                | RefreshStatus::InProgress
+                | RefreshStatus::Cancelling
+                | RefreshStatus::RollbackInProgress
         )
     }
 }
@@ -63,6 +72,19 @@ pub struct InstanceRefresh {
     pub to_replace: Vec<String>,
     pub instances_to_update: u32,
     pub total: u32,
+    /// Set once the refresh is being rolled back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback: Option<Rollback>,
+}
+
+/// How a rollback began: `RollbackDetails`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rollback {
+    pub reason: String,
+    pub start_millis: i64,
+    /// `PercentageComplete` and `InstancesToUpdate` when it began.
+    pub percentage_complete: u32,
+    pub instances_to_update: u32,
 }
 
 /// The members of a StartInstanceRefresh request that Ballast honours.
@@ -143,7 +165,65 @@ impl InstanceRefresh {
             to_replace: instances,
             instances_to_update: total,
             total,
+            rollback: None,
         })
+    }
+
+    /// Turns the refresh around (RollbackInstanceRefresh): the instances it
+    /// launched so far, `launched`, are replaced from the group's own
+    /// configuration, `group_template`, as it was before the refresh. Only
+    /// a refresh to a desired configuration can be rolled back, and only
+    /// when the group names a numbered launch template version.
+    pub fn roll_back(
+        &mut self,
+        group_template: &TemplateSpec,
+        launched: Vec<String>,
+        reason: &str,
+        now_millis: i64,
+    ) -> Result<(), Error> {
+        if !matches!(
+            self.status,
+            RefreshStatus::Pending | RefreshStatus::InProgress
+        ) {
+            return Err(Error::ActiveInstanceRefreshNotFound(
+                "No in progress or pending Instance Refresh found for Auto Scaling group"
+                    .to_owned(),
+            ));
+        }
+        if self.desired_template.is_none() {
+            return Err(Error::IrreversibleInstanceRefresh(
+                "The instance refresh cannot be rolled back: it was started without a desired configuration."
+                    .to_owned(),
+            ));
+        }
+        let moving_version = group_template.configuration.is_none()
+            && matches!(
+                group_template.version.as_deref(),
+                None | Some("$Latest") | Some("$Default")
+            );
+        if moving_version {
+            return Err(Error::IrreversibleInstanceRefresh(
+                "The instance refresh cannot be rolled back: the group uses its launch template's $Latest or $Default version."
+                    .to_owned(),
+            ));
+        }
+        self.rollback = Some(Rollback {
+            reason: reason.to_owned(),
+            start_millis: now_millis,
+            percentage_complete: self.percentage_complete(),
+            instances_to_update: self.instances_to_update,
+        });
+        self.status = RefreshStatus::RollbackInProgress;
+        self.total = u32::try_from(launched.len()).unwrap_or(u32::MAX);
+        self.instances_to_update = self.total;
+        self.to_replace = launched;
+        Ok(())
+    }
+
+    /// Whether the refresh is being rolled back: new instances then launch
+    /// from the group's own configuration, not the desired one.
+    pub fn rolling_back(&self) -> bool {
+        self.status == RefreshStatus::RollbackInProgress
     }
 
     /// `PercentageComplete`.

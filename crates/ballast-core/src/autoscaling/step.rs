@@ -596,6 +596,7 @@ pub fn choose_victim(group: &Group, desired_template: &TemplateSpec) -> Option<S
 pub fn launch_template(group: &Group) -> TemplateSpec {
     group
         .active_refresh()
+        .filter(|r| !r.rolling_back())
         .and_then(|r| r.desired_template.clone())
         .unwrap_or_else(|| group.launch_template.clone())
 }
@@ -759,6 +760,15 @@ fn refresh(group: &mut Group, world: &World, ids: &Ids, out: &mut Vec<Action>) {
         return;
     }
     if r.to_replace.is_empty() {
+        if r.rolling_back() {
+            // The group keeps the configuration it had before the refresh.
+            r.finish(
+                RefreshStatus::RollbackSuccessful,
+                "The instance refresh was rolled back: the group's instances are back on its previous configuration.",
+                now,
+            );
+            return;
+        }
         r.finish(
             RefreshStatus::Successful,
             "The instance refresh completed successfully.",
@@ -1415,6 +1425,111 @@ mod tests {
         // Nothing more happens until the replacement is in service and warm.
         step(&mut g, &world(21_000, &obs), &ids);
         assert_eq!(g.instances[1].lifecycle, Lifecycle::InService);
+    }
+
+    #[test]
+    fn a_rolled_back_refresh_replaces_what_it_launched_from_the_group_configuration() {
+        use super::super::refresh::{InstanceRefresh, RefreshSpec};
+        let version = |v: &str| TemplateSpec {
+            id: "lt-1".into(),
+            name: "t".into(),
+            version: Some(v.into()),
+            configuration: None,
+        };
+        let mut g = group(2, 2, None);
+        g.launch_template = version("1");
+        // Half way: i-a was replaced by i-c on version 2, i-b is still to go.
+        let mut old = member("i-b", "us-east-1b", Lifecycle::InService);
+        old.launch_template = Some(version("1"));
+        let mut new = member("i-c", "us-east-1a", Lifecycle::InService);
+        new.launch_template = Some(version("2"));
+        g.instances = vec![old, new];
+        let spec = RefreshSpec {
+            instance_warmup: Some(10),
+            ..RefreshSpec::default()
+        };
+        let mut refresh =
+            InstanceRefresh::start("r".into(), spec, Some(version("2")), vec!["i-b".into()], 0)
+                .unwrap();
+        refresh.status = RefreshStatus::InProgress;
+        refresh
+            .roll_back(
+                &version("1"),
+                vec!["i-c".into()],
+                "Rollback requested by user.",
+                30_000,
+            )
+            .unwrap();
+        assert_eq!(refresh.status, RefreshStatus::RollbackInProgress);
+        assert_eq!(
+            refresh.rollback.as_ref().map(|r| r.instances_to_update),
+            Some(1)
+        );
+        g.refreshes.push(refresh);
+
+        let ids = Ids::seeded(3);
+        let obs = [("i-b", running()), ("i-c", running())];
+        step(&mut g, &world(40_000, &obs), &ids);
+        assert_eq!(g.instances[1].lifecycle, Lifecycle::Terminating, "i-c goes");
+        assert_eq!(g.instances[0].lifecycle, Lifecycle::InService, "i-b stays");
+        g.instances.retain(|m| m.instance_id != "i-c");
+        let actions = step(&mut g, &world(41_000, &[("i-b", running())]), &ids);
+        let templates: Vec<_> = actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Launch { template, .. } => Some(template.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(templates, [version("1")], "replaced from the group's own");
+
+        // Once back at capacity and warm, the rollback has succeeded and the
+        // group keeps version 1.
+        let mut back = member("i-d", "us-east-1a", Lifecycle::InService);
+        back.launch_template = Some(version("1"));
+        back.in_service_millis = Some(41_000);
+        g.instances.push(back);
+        let obs = [("i-b", running()), ("i-d", running())];
+        step(&mut g, &world(60_000, &obs), &ids);
+        assert_eq!(g.refreshes[0].status, RefreshStatus::RollbackSuccessful);
+        assert_eq!(g.launch_template, version("1"));
+    }
+
+    #[test]
+    fn a_refresh_without_a_desired_configuration_cannot_be_rolled_back() {
+        use super::super::refresh::{InstanceRefresh, RefreshSpec};
+        let mut plain =
+            InstanceRefresh::start("r".into(), RefreshSpec::default(), None, Vec::new(), 0)
+                .unwrap();
+        let numbered = TemplateSpec {
+            version: Some("1".into()),
+            ..TemplateSpec::default()
+        };
+        assert!(matches!(
+            plain.roll_back(&numbered, Vec::new(), "r", 0),
+            Err(super::super::Error::IrreversibleInstanceRefresh(_))
+        ));
+        let mut desired = InstanceRefresh::start(
+            "r".into(),
+            RefreshSpec::default(),
+            Some(numbered),
+            Vec::new(),
+            0,
+        )
+        .unwrap();
+        let latest = TemplateSpec {
+            version: Some("$Latest".into()),
+            ..TemplateSpec::default()
+        };
+        assert!(matches!(
+            desired.roll_back(&latest, Vec::new(), "r", 0),
+            Err(super::super::Error::IrreversibleInstanceRefresh(_))
+        ));
+        desired.finish(RefreshStatus::Successful, "done", 1);
+        assert!(matches!(
+            desired.roll_back(&TemplateSpec::default(), Vec::new(), "r", 0),
+            Err(super::super::Error::ActiveInstanceRefreshNotFound(_))
+        ));
     }
 
     #[test]

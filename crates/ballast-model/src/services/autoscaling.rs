@@ -45,6 +45,7 @@ pub const OPERATIONS: &[&str] = &[
     "StartInstanceRefresh",
     "DescribeInstanceRefreshes",
     "CancelInstanceRefresh",
+    "RollbackInstanceRefresh",
     "CreateLaunchConfiguration",
     "DescribeLaunchConfigurations",
     "DeleteLaunchConfiguration",
@@ -2848,6 +2849,27 @@ crate::structure! {
     }
 }
 
+crate::structure! {
+    RollbackInstanceRefreshInput {
+        /// The name of the Auto Scaling group.
+        auto_scaling_group_name: String = "AutoScalingGroupName", "autoScalingGroupName";
+    }
+    input "RollbackInstanceRefreshType" |this, at, out| {
+        { let v = &this.auto_scaling_group_name; rules::string(out, at, "autoScalingGroupName", v, false, Some(1), Some(255), Some(&PATTERN_XML_STRING_MAX_LEN255)); }
+    }
+    required REQUIRED_ROLLBACK_INSTANCE_REFRESH_INPUT [
+        RequiredMember { name: "autoScalingGroupName", wire: "AutoScalingGroupName", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    RollbackInstanceRefreshOutput {
+        /// The instance refresh ID associated with the request.
+        instance_refresh_id?: String = "InstanceRefreshId";
+    }
+}
+
 crate::model_enum! {
     ScaleInProtectedInstances {
         Refresh = "Refresh",
@@ -3611,6 +3633,14 @@ pub mod errors {
         fault: Fault::Sender,
     };
 
+    /// The request failed because a desired configuration was not found or an incompatible launch template (uses a Systems Manager parameter instead of an AMI ID) or launch template version ($Latest or $Defa…
+    pub const IRREVERSIBLE_INSTANCE_REFRESH_FAULT: ErrorShape = ErrorShape {
+        shape: "IrreversibleInstanceRefreshFault",
+        code: "IrreversibleInstanceRefresh",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
     /// You have already reached a limit for your Amazon EC2 Auto Scaling resources (for example, Auto Scaling groups, launch configurations, or lifecycle hooks).
     pub const LIMIT_EXCEEDED_FAULT: ErrorShape = ErrorShape {
         shape: "LimitExceededFault",
@@ -3657,6 +3687,7 @@ pub mod errors {
         ALREADY_EXISTS_FAULT,
         INSTANCE_REFRESH_IN_PROGRESS_FAULT,
         INVALID_NEXT_TOKEN,
+        IRREVERSIBLE_INSTANCE_REFRESH_FAULT,
         LIMIT_EXCEEDED_FAULT,
         RESOURCE_CONTENTION_FAULT,
         RESOURCE_IN_USE_FAULT,

@@ -1080,3 +1080,181 @@ async fn metrics_collection_and_tags_through_a_groups_life() {
         .await
         .expect("DeleteAutoScalingGroup");
 }
+
+/// The launch template versions of a group's instances, by lifecycle.
+async fn versions(asg: &Client, name: &str) -> Vec<(String, String)> {
+    let mut seen: Vec<(String, String)> = group(asg, name)
+        .await
+        .instances()
+        .iter()
+        .map(|i| {
+            (
+                i.lifecycle_state()
+                    .map(|s| s.as_str())
+                    .unwrap_or_default()
+                    .to_owned(),
+                i.launch_template()
+                    .and_then(|t| t.version())
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        })
+        .collect();
+    seen.sort();
+    seen
+}
+
+async fn refresh_status(asg: &Client, name: &str) -> aws_sdk_autoscaling::types::InstanceRefresh {
+    asg.describe_instance_refreshes()
+        .auto_scaling_group_name(name)
+        .send()
+        .await
+        .expect("DescribeInstanceRefreshes")
+        .instance_refreshes()
+        .first()
+        .cloned()
+        .expect("a refresh")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_rolled_back_midway_puts_the_group_back_on_its_version() {
+    let ballast = Ballast::start();
+    let asg = ballast.autoscaling();
+    let ec2 = ballast.ec2();
+    let template = template(&ballast).await;
+    ec2.create_launch_template_version()
+        .launch_template_name(&template)
+        .source_version("1")
+        .launch_template_data(
+            aws_sdk_ec2::types::RequestLaunchTemplateData::builder()
+                .instance_type(aws_sdk_ec2::types::InstanceType::T3Small)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateLaunchTemplateVersion");
+    let version = |v: &str| {
+        LaunchTemplateSpecification::builder()
+            .launch_template_name(&template)
+            .version(v)
+            .build()
+    };
+    let name = unique("rollback");
+    asg.create_auto_scaling_group()
+        .auto_scaling_group_name(&name)
+        .launch_template(version("1"))
+        .min_size(0)
+        .max_size(3)
+        .desired_capacity(2)
+        .availability_zones(ZONES[0])
+        .send()
+        .await
+        .expect("CreateAutoScalingGroup");
+    in_service(&asg, &name, 2).await;
+    let none = asg
+        .rollback_instance_refresh()
+        .auto_scaling_group_name(&name)
+        .send()
+        .await
+        .expect_err("no refresh to roll back");
+    assert_eq!(error_code(&none), "ActiveInstanceRefreshNotFound");
+
+    // A refresh to the group's own configuration has nothing to go back to.
+    let preferences = RefreshPreferences::builder()
+        .min_healthy_percentage(50)
+        .instance_warmup(4)
+        .build();
+    asg.start_instance_refresh()
+        .auto_scaling_group_name(&name)
+        .preferences(preferences.clone())
+        .send()
+        .await
+        .expect("StartInstanceRefresh");
+    let irreversible = asg
+        .rollback_instance_refresh()
+        .auto_scaling_group_name(&name)
+        .send()
+        .await
+        .expect_err("no desired configuration");
+    assert_eq!(error_code(&irreversible), "IrreversibleInstanceRefresh");
+    asg.cancel_instance_refresh()
+        .auto_scaling_group_name(&name)
+        .send()
+        .await
+        .expect("CancelInstanceRefresh");
+    eventually("the refresh to be cancelled", WAIT, || async {
+        let r = refresh_status(&asg, &name).await;
+        (r.status().map(|s| s.as_str()) == Some("Cancelled")).then_some(())
+    })
+    .await;
+    in_service(&asg, &name, 2).await;
+
+    // To version 2, one instance at a time; rolled back once the first
+    // replacement is in service.
+    let refresh = asg
+        .start_instance_refresh()
+        .auto_scaling_group_name(&name)
+        .preferences(preferences)
+        .desired_configuration(
+            aws_sdk_autoscaling::types::DesiredConfiguration::builder()
+                .launch_template(version("2"))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("StartInstanceRefresh to version 2")
+        .instance_refresh_id()
+        .expect("an id")
+        .to_owned();
+    eventually("one instance in service on version 2", WAIT, || async {
+        let seen = versions(&asg, &name).await;
+        seen.contains(&("InService".to_owned(), "2".to_owned()))
+            .then_some(())
+    })
+    .await;
+    let rolled = asg
+        .rollback_instance_refresh()
+        .auto_scaling_group_name(&name)
+        .send()
+        .await
+        .expect("RollbackInstanceRefresh");
+    assert_eq!(rolled.instance_refresh_id(), Some(refresh.as_str()));
+    let during = refresh_status(&asg, &name).await;
+    assert_eq!(
+        during.status().map(|s| s.as_str()),
+        Some("RollbackInProgress")
+    );
+    let details = during.rollback_details().expect("RollbackDetails");
+    assert_eq!(
+        details.rollback_reason(),
+        Some("Rollback requested by user.")
+    );
+    assert!(details.rollback_start_time().is_some());
+
+    let done = eventually(
+        "the rollback to succeed",
+        Duration::from_secs(60),
+        || async {
+            let r = refresh_status(&asg, &name).await;
+            (r.status().map(|s| s.as_str()) == Some("RollbackSuccessful")).then_some(r)
+        },
+    )
+    .await;
+    assert!(done.end_time().is_some());
+    let after = in_service(&asg, &name, 2).await;
+    assert_eq!(after.len(), 2);
+    assert_eq!(
+        versions(&asg, &name).await,
+        [
+            ("InService".to_owned(), "1".to_owned()),
+            ("InService".to_owned(), "1".to_owned())
+        ],
+        "every instance is back on version 1"
+    );
+    let kept = group(&asg, &name).await;
+    assert_eq!(
+        kept.launch_template().and_then(|t| t.version()),
+        Some("1"),
+        "the group keeps its configuration"
+    );
+}
