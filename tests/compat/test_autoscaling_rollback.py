@@ -64,7 +64,7 @@ def test_a_refresh_rolled_back_with_boto3_and_the_cli(server, tmp_path):
                and all(state == "InService" for state, _ in versions(asg, "web")))
 
     started = asg.start_instance_refresh(
-        AutoScalingGroupName="web", Preferences=preferences,
+        AutoScalingGroupName="web", Preferences={**preferences, "AutoRollback": True},
         DesiredConfiguration={"LaunchTemplate": {"LaunchTemplateName": "web", "Version": "2"}},
     )["InstanceRefreshId"]
     eventually("a version 2 instance in service", lambda: ("InService", "2") in versions(asg, "web"))
@@ -74,6 +74,9 @@ def test_a_refresh_rolled_back_with_boto3_and_the_cli(server, tmp_path):
     assert rolling["Status"] == "RollbackInProgress"
     assert rolling["RollbackDetails"]["RollbackReason"] == "Rollback requested by user."
     assert rolling["DesiredConfiguration"]["LaunchTemplate"]["Version"] == "2"
+    assert rolling["Preferences"]["AutoRollback"] is True
+    # One of two was replaced; the other is what the refresh had left.
+    assert rolling["InstancesToUpdate"] == rolling["RollbackDetails"]["InstancesToUpdateOnRollback"] == 1
 
     eventually("the rollback done", lambda: latest_refresh(asg, "web")["Status"] == "RollbackSuccessful")
     rc, out, err = cli("autoscaling", "describe-instance-refreshes", "--auto-scaling-group-name", "web")

@@ -24,6 +24,7 @@ pub(super) fn start(
             .checkpoint_percentages
             .as_ref()
             .is_some_and(|c| !c.is_empty()),
+        auto_rollback: preferences.auto_rollback,
     };
     let id = state.ids.request_id();
     let now = state.now().millis();
@@ -88,7 +89,7 @@ fn view(group_name: &str, r: &Refresh) -> InstanceRefresh {
             max_healthy_percentage: i32::try_from(r.max_healthy_percentage).ok(),
             instance_warmup: r.instance_warmup.and_then(|w| i32::try_from(w).ok()),
             skip_matching: Some(r.skip_matching),
-            auto_rollback: Some(false),
+            auto_rollback: Some(r.auto_rollback),
             scale_in_protected_instances: Some(ScaleInProtectedInstances::Ignore),
             standby_instances: Some(StandbyInstances::Ignore),
             ..RefreshPreferences::default()

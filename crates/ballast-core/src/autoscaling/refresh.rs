@@ -65,6 +65,10 @@ pub struct InstanceRefresh {
     /// its health check grace period.
     pub instance_warmup: Option<u32>,
     pub skip_matching: bool,
+    /// `AutoRollback`, kept as asked: a refresh in Ballast never fails, so
+    /// it never has anything to act on.
+    #[serde(default)]
+    pub auto_rollback: bool,
     /// The configuration instances are refreshed to; absent means the
     /// group's own.
     pub desired_template: Option<TemplateSpec>,
@@ -96,6 +100,7 @@ pub struct RefreshSpec {
     pub instance_warmup: Option<i32>,
     pub skip_matching: Option<bool>,
     pub checkpoints: bool,
+    pub auto_rollback: Option<bool>,
 }
 
 impl InstanceRefresh {
@@ -150,6 +155,12 @@ impl InstanceRefresh {
                 "CheckpointPercentages are not supported by Ballast yet",
             ));
         }
+        let auto_rollback = spec.auto_rollback.unwrap_or(false);
+        if auto_rollback && desired_template.is_none() {
+            return Err(invalid(
+                "AutoRollback needs a DesiredConfiguration to roll back to the group's own",
+            ));
+        }
         let total = u32::try_from(instances.len()).unwrap_or(u32::MAX);
         Ok(InstanceRefresh {
             id,
@@ -161,6 +172,7 @@ impl InstanceRefresh {
             max_healthy_percentage: max,
             instance_warmup: warmup,
             skip_matching: spec.skip_matching.unwrap_or(false),
+            auto_rollback,
             desired_template,
             to_replace: instances,
             instances_to_update: total,
@@ -214,8 +226,9 @@ impl InstanceRefresh {
             instances_to_update: self.instances_to_update,
         });
         self.status = RefreshStatus::RollbackInProgress;
-        self.total = u32::try_from(launched.len()).unwrap_or(u32::MAX);
-        self.instances_to_update = self.total;
+        // `PercentageComplete` and `InstancesToUpdate` stay as they were:
+        // AWS reports the instances the refresh had not updated, which the
+        // rollback need not replace.
         self.to_replace = launched;
         Ok(())
     }

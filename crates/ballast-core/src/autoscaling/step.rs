@@ -737,7 +737,9 @@ fn refresh(group: &mut Group, world: &World, ids: &Ids, out: &mut Vec<Action>) {
             .iter()
             .any(|(m, lifecycle, _, _)| m == id && !lifecycle.is_leaving())
     });
-    r.instances_to_update = u32::try_from(r.to_replace.len()).unwrap_or(u32::MAX);
+    if !r.rolling_back() {
+        r.instances_to_update = u32::try_from(r.to_replace.len()).unwrap_or(u32::MAX);
+    }
     let warmup = scaled_millis(
         u64::from(r.instance_warmup.unwrap_or(warmup_default)),
         world.scale,

@@ -1166,7 +1166,7 @@ async fn a_refresh_rolled_back_midway_puts_the_group_back_on_its_version() {
         .build();
     asg.start_instance_refresh()
         .auto_scaling_group_name(&name)
-        .preferences(preferences.clone())
+        .preferences(preferences)
         .send()
         .await
         .expect("StartInstanceRefresh");
@@ -1194,7 +1194,13 @@ async fn a_refresh_rolled_back_midway_puts_the_group_back_on_its_version() {
     let refresh = asg
         .start_instance_refresh()
         .auto_scaling_group_name(&name)
-        .preferences(preferences)
+        .preferences(
+            RefreshPreferences::builder()
+                .min_healthy_percentage(50)
+                .instance_warmup(4)
+                .auto_rollback(true)
+                .build(),
+        )
         .desired_configuration(
             aws_sdk_autoscaling::types::DesiredConfiguration::builder()
                 .launch_template(version("2"))
@@ -1230,6 +1236,13 @@ async fn a_refresh_rolled_back_midway_puts_the_group_back_on_its_version() {
         Some("Rollback requested by user.")
     );
     assert!(details.rollback_start_time().is_some());
+    // One of the two was replaced: the other needs no rollback.
+    assert_eq!(details.instances_to_update_on_rollback(), Some(1));
+    assert_eq!(during.instances_to_update(), Some(1));
+    assert_eq!(
+        during.preferences().and_then(|p| p.auto_rollback()),
+        Some(true)
+    );
 
     let done = eventually(
         "the rollback to succeed",
