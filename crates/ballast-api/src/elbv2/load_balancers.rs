@@ -70,8 +70,11 @@ fn attributes_view(lb: &elbv2::LoadBalancer) -> Vec<LoadBalancerAttribute> {
 }
 
 /// The subnets a request names, from `Subnets` or `SubnetMappings`.
-fn requested_subnets(input: &CreateLoadBalancerInput) -> Result<Vec<String>, Rule> {
-    match (&input.subnets, &input.subnet_mappings) {
+fn requested_subnets(
+    subnets: &Option<Vec<String>>,
+    subnet_mappings: &Option<Vec<SubnetMapping>>,
+) -> Result<Vec<String>, Rule> {
+    match (subnets, subnet_mappings) {
         (Some(_), Some(_)) => Err(Rule::Validation(
             "You can specify subnets or subnet mappings, but not both".to_owned(),
         )),
@@ -93,24 +96,92 @@ fn requested_subnets(input: &CreateLoadBalancerInput) -> Result<Vec<String>, Rul
     }
 }
 
+/// The zone each of `subnets` is in, for those that exist.
+fn placement(region: &str, subnets: &[String]) -> HashMap<String, String> {
+    subnets
+        .iter()
+        .cloned()
+        .zip(network::place_subnets(region, subnets))
+        .filter_map(|(subnet, zone)| zone.map(|z| (subnet, z)))
+        .collect()
+}
+
+pub(super) fn set_subnets(
+    state: &ApiState,
+    input: SetSubnetsInput,
+) -> Result<SetSubnetsOutput, Error> {
+    let subnets = requested_subnets(&input.subnets, &input.subnet_mappings)?;
+    let placed = placement(&state.scope.region, &subnets);
+    let lb = change(state, &input.load_balancer_arn, |lb| {
+        lb.set_subnets(&subnets, |subnet| placed.get(subnet).cloned())?;
+        if let Some(kind) = &input.ip_address_type {
+            lb.set_ip_address_type(kind.as_str())?;
+        }
+        Ok(())
+    })?;
+    let shown = view(&lb, "active");
+    Ok(SetSubnetsOutput {
+        availability_zones: shown.availability_zones,
+        ip_address_type: shown.ip_address_type,
+        enable_prefix_for_ipv6_source_nat: None,
+    })
+}
+
+pub(super) fn set_security_groups(
+    state: &ApiState,
+    input: SetSecurityGroupsInput,
+) -> Result<SetSecurityGroupsOutput, Error> {
+    let lb = change(state, &input.load_balancer_arn, |lb| {
+        Ok(lb.set_security_groups(&input.security_groups)?)
+    })?;
+    Ok(SetSecurityGroupsOutput {
+        security_group_ids: Some(lb.security_groups),
+        enforce_security_group_inbound_rules_on_private_link_traffic: None,
+    })
+}
+
+pub(super) fn set_ip_address_type(
+    state: &ApiState,
+    input: SetIpAddressTypeInput,
+) -> Result<SetIpAddressTypeOutput, Error> {
+    let lb = change(state, &input.load_balancer_arn, |lb| {
+        Ok(lb.set_ip_address_type(input.ip_address_type.as_str())?)
+    })?;
+    Ok(SetIpAddressTypeOutput {
+        ip_address_type: Some(IpAddressType::from(lb.ip_address_type.as_str())),
+    })
+}
+
+/// Applies `edit` to the load balancer `arn` in one write, all or nothing,
+/// and tells the data plane.
+fn change(
+    state: &ApiState,
+    arn: &str,
+    edit: impl FnOnce(&mut elbv2::LoadBalancer) -> Result<(), Error>,
+) -> Result<elbv2::LoadBalancer, Error> {
+    let lb = state.store.write(|tx| -> Result<_, Error> {
+        let mut lb = load(tx, arn)?;
+        edit(&mut lb)?;
+        tx.save_load_balancer(&lb)?;
+        Ok(lb)
+    })?;
+    state.data_plane.changed();
+    Ok(lb)
+}
+
 pub(super) fn create(
     state: &ApiState,
     input: CreateLoadBalancerInput,
 ) -> Result<CreateLoadBalancerOutput, Error> {
     let region = state.scope.region.clone();
-    let subnets = requested_subnets(&input)?;
+    let subnets = requested_subnets(&input.subnets, &input.subnet_mappings)?;
     if input.customer_owned_ipv4_pool.is_some() {
         return Err(Rule::InvalidConfigurationRequest(
             "Customer-owned IPv4 pools (Outposts) are not supported by Ballast".to_owned(),
         )
         .into());
     }
-    let placed: HashMap<String, String> = subnets
-        .iter()
-        .cloned()
-        .zip(network::place_subnets(&region, &subnets))
-        .filter_map(|(subnet, zone)| zone.map(|z| (subnet, z)))
-        .collect();
+    let placed = placement(&region, &subnets);
     let zone_of = |subnet: &str| placed.get(subnet).cloned();
     let spec = LoadBalancerSpec {
         name: input.name,
@@ -245,13 +316,10 @@ pub(super) fn modify_attributes(
     input: ModifyLoadBalancerAttributesInput,
 ) -> Result<ModifyLoadBalancerAttributesOutput, Error> {
     let changes = attribute_changes(input.attributes.iter().map(|a| (&a.key, &a.value)))?;
-    let lb = state.store.write(|tx| -> Result<_, Error> {
-        let mut lb = load(tx, &input.load_balancer_arn)?;
+    let lb = change(state, &input.load_balancer_arn, |lb| {
         lb.attributes = lb.attributes.modify_in(LOAD_BALANCER, changes)?;
-        tx.save_load_balancer(&lb)?;
-        Ok(lb)
+        Ok(())
     })?;
-    state.data_plane.changed();
     Ok(ModifyLoadBalancerAttributesOutput {
         attributes: Some(attributes_view(&lb)),
     })

@@ -29,6 +29,9 @@ routes! {
         CreateLoadBalancer => call(ctx, request, |i| load_balancers::create(state, i)),
         DescribeLoadBalancers => call(ctx, request, |i| load_balancers::describe(state, i)),
         DeleteLoadBalancer => call(ctx, request, |i| load_balancers::delete(state, i)),
+        SetSubnets => call(ctx, request, |i| load_balancers::set_subnets(state, i)),
+        SetSecurityGroups => call(ctx, request, |i| load_balancers::set_security_groups(state, i)),
+        SetIpAddressType => call(ctx, request, |i| load_balancers::set_ip_address_type(state, i)),
         DescribeLoadBalancerAttributes => call(ctx, request, |i| {
             load_balancers::describe_attributes(state, i)
         }),

@@ -90,7 +90,69 @@ fn validate_security_groups(groups: &[String]) -> Result<(), Error> {
     Ok(())
 }
 
+/// An `IpAddressType` an application load balancer takes.
+fn ip_address_type(requested: &str) -> Result<&str, Error> {
+    match requested {
+        t @ ("ipv4" | "dualstack" | "dualstack-without-public-ipv4") => Ok(t),
+        other => Err(invalid(format!("IP address type '{other}' is not valid"))),
+    }
+}
+
+/// The zones `subnets` put a load balancer in: at least two subnets, each
+/// in its own zone (`zone_of` names a subnet's zone).
+fn zones(subnets: &[String], zone_of: impl Fn(&str) -> Option<String>) -> Result<Vec<Zone>, Error> {
+    if subnets.len() < 2 {
+        return Err(invalid(
+            "At least two subnets in two different Availability Zones must be specified",
+        ));
+    }
+    let mut zones: Vec<Zone> = Vec::new();
+    for subnet in subnets {
+        let zone_name = zone_of(subnet).ok_or_else(|| {
+            Error::InvalidSubnet(format!("The subnet ID '{subnet}' is not valid"))
+        })?;
+        if zones.iter().any(|z| z.zone_name == zone_name) {
+            return Err(Error::InvalidConfigurationRequest(format!(
+                "A load balancer cannot be attached to multiple subnets in the same Availability Zone; '{subnet}' is in '{zone_name}' too"
+            )));
+        }
+        zones.push(Zone {
+            zone_name,
+            subnet_id: subnet.clone(),
+        });
+    }
+    Ok(zones)
+}
+
 impl LoadBalancer {
+    /// SetSubnets: the zones the load balancer is in, all replaced.
+    pub fn set_subnets(
+        &mut self,
+        subnets: &[String],
+        zone_of: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), Error> {
+        self.zones = zones(subnets, zone_of)?;
+        Ok(())
+    }
+
+    /// SetSecurityGroups: an application load balancer keeps at least one.
+    pub fn set_security_groups(&mut self, groups: &[String]) -> Result<(), Error> {
+        if groups.is_empty() {
+            return Err(invalid(
+                "An Application Load Balancer must have at least one security group",
+            ));
+        }
+        validate_security_groups(groups)?;
+        self.security_groups = groups.to_vec();
+        Ok(())
+    }
+
+    /// SetIpAddressType.
+    pub fn set_ip_address_type(&mut self, requested: &str) -> Result<(), Error> {
+        self.ip_address_type = ip_address_type(requested)?.to_owned();
+        Ok(())
+    }
+
     /// A new application load balancer. `zone_of` names the zone a subnet is
     /// in; `dns_id` is the numeric part of the DNS name.
     pub fn create(
@@ -121,33 +183,8 @@ impl LoadBalancer {
             Some("internal") => "internal",
             Some(other) => return Err(invalid(format!("Scheme '{other}' is not valid"))),
         };
-        let ip_address_type = match spec.ip_address_type.as_deref() {
-            None | Some("ipv4") => "ipv4",
-            Some(t @ ("dualstack" | "dualstack-without-public-ipv4")) => t,
-            Some(other) => {
-                return Err(invalid(format!("IP address type '{other}' is not valid")));
-            }
-        };
-        if spec.subnets.len() < 2 {
-            return Err(invalid(
-                "At least two subnets in two different Availability Zones must be specified",
-            ));
-        }
-        let mut zones: Vec<Zone> = Vec::new();
-        for subnet in &spec.subnets {
-            let zone_name = zone_of(subnet).ok_or_else(|| {
-                Error::InvalidSubnet(format!("The subnet ID '{subnet}' is not valid"))
-            })?;
-            if zones.iter().any(|z| z.zone_name == zone_name) {
-                return Err(Error::InvalidConfigurationRequest(format!(
-                    "A load balancer cannot be attached to multiple subnets in the same Availability Zone; '{subnet}' is in '{zone_name}' too"
-                )));
-            }
-            zones.push(Zone {
-                zone_name,
-                subnet_id: subnet.clone(),
-            });
-        }
+        let ip_address_type = ip_address_type(spec.ip_address_type.as_deref().unwrap_or("ipv4"))?;
+        let zones = zones(&spec.subnets, zone_of)?;
         let security_groups = if spec.security_groups.is_empty() {
             // AWS uses the VPC's default security group.
             vec![DEFAULT_SECURITY_GROUP_ID.to_owned()]
@@ -278,6 +315,34 @@ mod tests {
             create(&spec("web", &["subnet-a", "subnet-x"])),
             Err(Error::InvalidSubnet(_))
         ));
+    }
+
+    #[test]
+    fn subnets_groups_and_address_type_change_all_or_nothing() {
+        let mut lb = create(&spec("web", &["subnet-a", "subnet-b"])).unwrap();
+        let before = lb.clone();
+        let subnets = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert!(lb.set_subnets(&subnets(&["subnet-a"]), zone_of).is_err());
+        assert!(
+            lb.set_subnets(&subnets(&["subnet-a", "subnet-a2"]), zone_of)
+                .is_err()
+        );
+        assert!(matches!(
+            lb.set_security_groups(&["nope".into()]),
+            Err(Error::InvalidSecurityGroup(_))
+        ));
+        assert!(lb.set_security_groups(&[]).is_err());
+        assert!(lb.set_ip_address_type("ipv6").is_err());
+        assert_eq!(lb, before, "nothing changed");
+
+        lb.set_subnets(&subnets(&["subnet-b", "subnet-a2"]), zone_of)
+            .unwrap();
+        assert_eq!(lb.zones[1].subnet_id, "subnet-a2");
+        lb.set_security_groups(&["sg-0123".into(), "sg-4567".into()])
+            .unwrap();
+        assert_eq!(lb.security_groups, ["sg-0123", "sg-4567"]);
+        lb.set_ip_address_type("dualstack").unwrap();
+        assert_eq!(lb.ip_address_type, "dualstack");
     }
 
     #[test]

@@ -16,6 +16,9 @@ pub const OPERATIONS: &[&str] = &[
     "CreateLoadBalancer",
     "DescribeLoadBalancers",
     "DeleteLoadBalancer",
+    "SetSubnets",
+    "SetSecurityGroups",
+    "SetIpAddressType",
     "DescribeLoadBalancerAttributes",
     "ModifyLoadBalancerAttributes",
     "CreateListener",
@@ -773,6 +776,13 @@ crate::model_enum! {
     }
 }
 
+crate::model_enum! {
+    EnforceSecurityGroupInboundRulesOnPrivateLinkTrafficEnum {
+        On = "on",
+        Off = "off",
+    }
+}
+
 crate::structure! {
     /// Information about an action that returns a custom HTTP response.
     FixedResponseActionConfig {
@@ -1523,6 +1533,30 @@ crate::structure! {
 }
 
 crate::structure! {
+    SetIpAddressTypeInput {
+        /// The Amazon Resource Name (ARN) of the load balancer.
+        load_balancer_arn: String = "LoadBalancerArn", "loadBalancerArn";
+        /// The IP address type.
+        ip_address_type: IpAddressType = "IpAddressType", "ipAddressType";
+    }
+    input "SetIpAddressTypeInput" |this, at, out| {
+        { let v = &this.ip_address_type; rules::one_of(out, at, "ipAddressType", v, false); }
+    }
+    required REQUIRED_SET_IP_ADDRESS_TYPE_INPUT [
+        RequiredMember { name: "loadBalancerArn", wire: "LoadBalancerArn", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "ipAddressType", wire: "IpAddressType", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    SetIpAddressTypeOutput {
+        /// The IP address type.
+        ip_address_type?: IpAddressType = "IpAddressType";
+    }
+}
+
+crate::structure! {
     SetRulePrioritiesInput {
         /// The rule priorities.
         rule_priorities: Vec<RulePriorityPair> = "RulePriorities", "rulePriorities";
@@ -1540,6 +1574,70 @@ crate::structure! {
     SetRulePrioritiesOutput {
         /// Information about the rules.
         rules?: Vec<Rule> = "Rules";
+    }
+}
+
+crate::structure! {
+    SetSecurityGroupsInput {
+        /// The Amazon Resource Name (ARN) of the load balancer.
+        load_balancer_arn: String = "LoadBalancerArn", "loadBalancerArn";
+        /// The IDs of the security groups.
+        security_groups: Vec<String> = "SecurityGroups", "securityGroups";
+        /// Indicates whether to evaluate inbound security group rules for traffic sent to a Network Load Balancer through Amazon Web Services PrivateLink.
+        enforce_security_group_inbound_rules_on_private_link_traffic?: EnforceSecurityGroupInboundRulesOnPrivateLinkTrafficEnum = "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic", "enforceSecurityGroupInboundRulesOnPrivateLinkTraffic";
+    }
+    input "SetSecurityGroupsInput" |this, at, out| {
+        if let Some(v) = &this.enforce_security_group_inbound_rules_on_private_link_traffic { rules::one_of(out, at, "enforceSecurityGroupInboundRulesOnPrivateLinkTraffic", v, false); }
+    }
+    required REQUIRED_SET_SECURITY_GROUPS_INPUT [
+        RequiredMember { name: "loadBalancerArn", wire: "LoadBalancerArn", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "securityGroups", wire: "SecurityGroups", required: true, inner: Inner::Nothing },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    SetSecurityGroupsOutput {
+        /// The IDs of the security groups associated with the load balancer.
+        security_group_ids?: Vec<String> = "SecurityGroupIds";
+        /// Indicates whether to evaluate inbound security group rules for traffic sent to a Network Load Balancer through Amazon Web Services PrivateLink.
+        enforce_security_group_inbound_rules_on_private_link_traffic?: EnforceSecurityGroupInboundRulesOnPrivateLinkTrafficEnum = "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic";
+    }
+}
+
+crate::structure! {
+    SetSubnetsInput {
+        /// The Amazon Resource Name (ARN) of the load balancer.
+        load_balancer_arn: String = "LoadBalancerArn", "loadBalancerArn";
+        /// The IDs of the public subnets.
+        subnets?: Vec<String> = "Subnets", "subnets";
+        /// The IDs of the public subnets.
+        subnet_mappings?: Vec<SubnetMapping> = "SubnetMappings", "subnetMappings";
+        /// The IP address type.
+        ip_address_type?: IpAddressType = "IpAddressType", "ipAddressType";
+        /// (Network Load Balancers with UDP listeners) Indicates whether to use an IPv6 prefix from each subnet for source NAT.
+        enable_prefix_for_ipv6_source_nat?: EnablePrefixForIpv6SourceNatEnum = "EnablePrefixForIpv6SourceNat", "enablePrefixForIpv6SourceNat";
+    }
+    input "SetSubnetsInput" |this, at, out| {
+        if let Some(v) = &this.subnet_mappings { for (i, e0) in v.iter().enumerate() { let at0 = rules::element(at, "subnetMappings", i); e0.check(&rules::path(&at0, "member"), out); } }
+        if let Some(v) = &this.ip_address_type { rules::one_of(out, at, "ipAddressType", v, false); }
+        if let Some(v) = &this.enable_prefix_for_ipv6_source_nat { rules::one_of(out, at, "enablePrefixForIpv6SourceNat", v, false); }
+    }
+    required REQUIRED_SET_SUBNETS_INPUT [
+        RequiredMember { name: "loadBalancerArn", wire: "LoadBalancerArn", required: true, inner: Inner::Nothing },
+        RequiredMember { name: "subnetMappings", wire: "SubnetMappings", required: false, inner: Inner::List(&REQUIRED_SUBNET_MAPPING) },
+    ]
+}
+
+crate::structure! {
+    #[derive(Default)]
+    SetSubnetsOutput {
+        /// Information about the subnets.
+        availability_zones?: Vec<AvailabilityZone> = "AvailabilityZones";
+        /// The IP address type.
+        ip_address_type?: IpAddressType = "IpAddressType";
+        /// (Network Load Balancers) Indicates whether to use an IPv6 prefix from each subnet for source NAT.
+        enable_prefix_for_ipv6_source_nat?: EnablePrefixForIpv6SourceNatEnum = "EnablePrefixForIpv6SourceNat";
     }
 }
 
@@ -1890,6 +1988,14 @@ pub mod errors {
         fault: Fault::Sender,
     };
 
+    /// There is a pending capacity reservation.
+    pub const CAPACITY_RESERVATION_PENDING_EXCEPTION: ErrorShape = ErrorShape {
+        shape: "CapacityReservationPendingException",
+        code: "CapacityReservationPending",
+        status: 400,
+        fault: Fault::Sender,
+    };
+
     /// The specified certificate does not exist.
     pub const CERTIFICATE_NOT_FOUND_EXCEPTION: ErrorShape = ErrorShape {
         shape: "CertificateNotFoundException",
@@ -2183,6 +2289,7 @@ pub mod errors {
         ALPN_POLICY_NOT_SUPPORTED_EXCEPTION,
         ALLOCATION_ID_NOT_FOUND_EXCEPTION,
         AVAILABILITY_ZONE_NOT_SUPPORTED_EXCEPTION,
+        CAPACITY_RESERVATION_PENDING_EXCEPTION,
         CERTIFICATE_NOT_FOUND_EXCEPTION,
         DUPLICATE_LISTENER_EXCEPTION,
         DUPLICATE_LOAD_BALANCER_NAME_EXCEPTION,

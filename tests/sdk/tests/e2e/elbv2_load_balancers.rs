@@ -231,6 +231,100 @@ async fn subnets_and_mappings_place_zones() {
 }
 
 #[tokio::test]
+async fn subnets_security_groups_and_address_type_change_in_place() {
+    let ballast = Ballast::start();
+    let elb = ballast.elbv2();
+    let arn = create_lb(&elb, "moving").await;
+    let moved = elb
+        .set_subnets()
+        .load_balancer_arn(&arn)
+        .subnets(SUBNETS[1])
+        .subnets(SUBNETS[2])
+        .send()
+        .await
+        .expect("SetSubnets");
+    let zones: Vec<_> = moved
+        .availability_zones()
+        .iter()
+        .map(|z| {
+            (
+                z.zone_name().unwrap_or_default(),
+                z.subnet_id().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        zones,
+        [("us-east-1b", SUBNETS[1]), ("us-east-1c", SUBNETS[2])]
+    );
+    let guarded = elb
+        .set_security_groups()
+        .load_balancer_arn(&arn)
+        .security_groups("sg-0123456789abcdef0")
+        .security_groups("sg-0fedcba9876543210")
+        .send()
+        .await
+        .expect("SetSecurityGroups");
+    assert_eq!(
+        guarded.security_group_ids(),
+        ["sg-0123456789abcdef0", "sg-0fedcba9876543210"]
+    );
+    let dual = elb
+        .set_ip_address_type()
+        .load_balancer_arn(&arn)
+        .ip_address_type(IpAddressType::Dualstack)
+        .send()
+        .await
+        .expect("SetIpAddressType");
+    assert_eq!(dual.ip_address_type(), Some(&IpAddressType::Dualstack));
+    let described = elb
+        .describe_load_balancers()
+        .load_balancer_arns(&arn)
+        .send()
+        .await
+        .expect("DescribeLoadBalancers");
+    let lb = &described.load_balancers()[0];
+    assert_eq!(lb.availability_zones().len(), 2);
+    assert_eq!(lb.availability_zones()[0].zone_name(), Some("us-east-1b"));
+    assert_eq!(lb.security_groups().len(), 2);
+    assert_eq!(lb.ip_address_type(), Some(&IpAddressType::Dualstack));
+
+    // What AWS refuses changes nothing.
+    let one_subnet = elb
+        .set_subnets()
+        .load_balancer_arn(&arn)
+        .subnets(SUBNETS[0])
+        .send()
+        .await
+        .expect_err("one subnet");
+    assert_eq!(error_code(&one_subnet), "ValidationError");
+    let bad_group = elb
+        .set_security_groups()
+        .load_balancer_arn(&arn)
+        .security_groups("web")
+        .send()
+        .await
+        .expect_err("not a group id");
+    assert_eq!(error_code(&bad_group), "InvalidSecurityGroup");
+    let missing = elb
+        .set_ip_address_type()
+        .load_balancer_arn(format!("{arn}0"))
+        .ip_address_type(IpAddressType::Ipv4)
+        .send()
+        .await
+        .expect_err("no such load balancer");
+    assert_eq!(error_code(&missing), "LoadBalancerNotFound");
+    let again = elb
+        .describe_load_balancers()
+        .load_balancer_arns(&arn)
+        .send()
+        .await
+        .expect("DescribeLoadBalancers");
+    assert_eq!(again.load_balancers()[0].security_groups().len(), 2);
+    assert_eq!(again.load_balancers()[0].availability_zones().len(), 2);
+}
+
+#[tokio::test]
 async fn same_name_same_settings_is_idempotent_otherwise_duplicate() {
     let ballast = Ballast::start();
     let elb = ballast.elbv2();
