@@ -31,13 +31,13 @@ pub(super) fn create(
             ))
             .into());
         }
-        let exists = versions_of(tx, &function)?;
+        let exists = version_exists(tx, &function)?;
         let alias = Alias::new(
             &state.scope,
             &function,
             &input.name,
             spec,
-            |v| exists.iter().any(|e| e == v),
+            exists,
             revision(state),
         )?;
         tx.save_alias(&alias)?;
@@ -69,13 +69,8 @@ pub(super) fn update(
     let alias = state.store.write(|tx| -> Result<Alias, Error> {
         let mut alias = existing_alias(state, tx, &function, &input.name)?;
         alias.check_revision(input.revision_id.as_deref())?;
-        let exists = versions_of(tx, &function)?;
-        alias.update(
-            &state.scope,
-            spec,
-            |v| exists.iter().any(|e| e == v),
-            revision(state),
-        )?;
+        let exists = version_exists(tx, &function)?;
+        alias.update(&state.scope, spec, exists, revision(state))?;
         tx.save_alias(&alias)?;
         Ok(alias)
     })?;
@@ -128,15 +123,16 @@ fn existing_alias(
     })
 }
 
-/// The versions an alias may point at: `$LATEST` and the published ones.
-fn versions_of(tx: &Tx<'_>, function: &str) -> Result<Vec<String>, Error> {
-    Ok(std::iter::once(lambda::LATEST.to_owned())
+/// Whether an alias may point at a version: `$LATEST` or a published one.
+fn version_exists(tx: &Tx<'_>, function: &str) -> Result<impl Fn(&str) -> bool, Error> {
+    let versions: Vec<String> = std::iter::once(lambda::LATEST.to_owned())
         .chain(
             tx.function_versions(function)?
                 .into_iter()
                 .map(|v| v.version),
         )
-        .collect())
+        .collect();
+    Ok(move |version: &str| versions.iter().any(|v| v == version))
 }
 
 /// A routing configuration as the core keeps it: at most one additional

@@ -131,13 +131,7 @@ impl Alias {
 
     /// Checks a request's `RevisionId` against the alias's.
     pub fn check_revision(&self, expected: Option<&str>) -> Result<(), Error> {
-        match expected {
-            Some(id) if id != self.revision_id => Err(Error::PreconditionFailed(
-                "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id"
-                    .to_owned(),
-            )),
-            _ => Ok(()),
-        }
+        super::check_revision(&self.revision_id, expected)
     }
 
     /// The version one invocation runs, given `roll`, a number drawn

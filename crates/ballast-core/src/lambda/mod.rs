@@ -272,13 +272,19 @@ impl Function {
 
     /// Checks a request's `RevisionId` against the function's.
     pub fn check_revision(&self, expected: Option<&str>) -> Result<(), Error> {
-        match expected {
-            Some(id) if id != self.revision_id => Err(Error::PreconditionFailed(
-                "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id"
-                    .to_owned(),
-            )),
-            _ => Ok(()),
-        }
+        check_revision(&self.revision_id, expected)
+    }
+}
+
+/// A request's `RevisionId`, when it gives one, must be the current one
+/// (of a function, a version or an alias).
+pub(crate) fn check_revision(current: &str, expected: Option<&str>) -> Result<(), Error> {
+    match expected {
+        Some(id) if id != current => Err(Error::PreconditionFailed(
+            "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id"
+                .to_owned(),
+        )),
+        _ => Ok(()),
     }
 }
 
