@@ -1,7 +1,8 @@
 """Lambda's published versions and aliases through boto3, the AWS CLI and
-amazon.aws's `lambda` and `lambda_alias` modules: each version runs the
-code it was published with, an alias with a routing configuration splits
-real invocations between two versions, and the errors AWS answers."""
+amazon.aws's `lambda`, `lambda_alias` and `lambda_policy` modules: each
+version runs the code it was published with, an alias with a routing
+configuration splits real invocations between two versions, an alias has
+a resource policy of its own, and the errors AWS answers."""
 
 import io
 import json
@@ -256,6 +257,14 @@ PLAYBOOK = textwrap.dedent(
             name: dev
             description: always the newest code
           register: dev
+        - amazon.aws.lambda_policy:
+            function_name: "{{ fn_name }}"
+            alias: live
+            statement_id: events
+            action: lambda:InvokeFunction
+            principal: events.amazonaws.com
+            state: present
+          register: permission
         - amazon.aws.lambda_info:
             name: "{{ fn_name }}"
             query: all
@@ -263,7 +272,8 @@ PLAYBOOK = textwrap.dedent(
         - ansible.builtin.copy:
             dest: "{{ out }}"
             content: >-
-              {{ {'changed': {'function': function.changed, 'live': live.changed, 'dev': dev.changed},
+              {{ {'changed': {'function': function.changed, 'live': live.changed, 'dev': dev.changed,
+              'permission': permission.changed},
               'version': function.configuration.version, 'live': live.function_version,
               'dev': dev.function_version,
               'versions': info.functions[0].versions | map(attribute='version') | list,
@@ -291,9 +301,15 @@ def test_ansible_publishes_versions_and_moves_an_alias(endpoint, role, lam, tmp_
 
     # New code: the module publishes version 2 and live follows it.
     second = deploy("green")
-    assert second["changed"] == {"function": True, "live": True, "dev": False}, second
+    assert second["changed"] == {"function": True, "live": True, "dev": False, "permission": False}, second
     assert (second["version"], second["live"]) == ("2", "2")
     assert second["versions"] == ["$LATEST", "1", "2"]
     assert invoked(lam, FunctionName=name, Qualifier="live") == ({"release": "green", "version": "2"}, "2")
     assert invoked(lam, FunctionName=name, Qualifier="1")[0]["release"] == "blue"
+    # The permission is the alias's own, which the function does not share.
+    (statement,) = json.loads(lam.get_policy(FunctionName=name, Qualifier="live")["Policy"])["Statement"]
+    assert statement["Resource"].endswith(f":function:{name}:live")
+    with pytest.raises(ClientError) as unqualified:
+        lam.get_policy(FunctionName=name)
+    assert error_code(unqualified.value) == "ResourceNotFoundException"
     lam.delete_function(FunctionName=name)
