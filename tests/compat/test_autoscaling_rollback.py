@@ -2,7 +2,8 @@
 to launch template version 2 is turned around once its first replacement
 is in service, the instances it launched are replaced from version 1, and
 the refresh ends `RollbackSuccessful`; rollbacks AWS refuses are refused
-with its error codes."""
+with its error codes. Beside it, the account's limits and the lists of
+termination policy and notification types."""
 
 from __future__ import annotations
 
@@ -84,3 +85,21 @@ def test_a_refresh_rolled_back_with_boto3_and_the_cli(server, tmp_path):
     eventually("both instances back on version 1", lambda: versions(asg, "web") == [("InService", "1")] * 2)
     (group,) = asg.describe_auto_scaling_groups(AutoScalingGroupNames=["web"])["AutoScalingGroups"]
     assert group["LaunchTemplate"]["Version"] == "1"
+
+
+def test_account_limits_and_type_lists_with_boto3_and_the_cli(server, tmp_path):
+    asg = server.client("autoscaling")
+    cli = AwsCli(server.endpoint, tmp_path / "aws-home")
+    limits = asg.describe_account_limits()
+    assert (limits["MaxNumberOfAutoScalingGroups"], limits["MaxNumberOfLaunchConfigurations"]) == (500, 200)
+    assert limits["NumberOfAutoScalingGroups"] == 0
+    asg.create_launch_configuration(LaunchConfigurationName="lc", ImageId=AL2023, InstanceType="t3.micro")
+    rc, out, err = cli("autoscaling", "describe-account-limits")
+    assert rc == 0 and out["NumberOfLaunchConfigurations"] == 1, err
+    rc, out, err = cli("autoscaling", "describe-termination-policy-types")
+    assert rc == 0 and "NewestInstance" in out["TerminationPolicyTypes"], err
+    assert asg.describe_termination_policy_types()["TerminationPolicyTypes"] == out["TerminationPolicyTypes"]
+    types = asg.describe_auto_scaling_notification_types()["AutoScalingNotificationTypes"]
+    rc, out, err = cli("autoscaling", "describe-auto-scaling-notification-types")
+    assert rc == 0 and out["AutoScalingNotificationTypes"] == types, err
+    assert "autoscaling:EC2_INSTANCE_TERMINATE" in types

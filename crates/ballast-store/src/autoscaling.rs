@@ -37,6 +37,19 @@ impl Tx<'_> {
         rows.map(|r| decode(&r?)).collect()
     }
 
+    /// How many groups and launch configurations there are (the account's
+    /// usage DescribeAccountLimits reports and CreateAutoScalingGroup checks).
+    pub fn asg_counts(&self) -> Result<(usize, usize), StoreError> {
+        let count = |table: &str| -> Result<usize, StoreError> {
+            let n: i64 = self
+                .conn()
+                .prepare_cached(&format!("SELECT COUNT(*) FROM {table}"))?
+                .query_row([], |row| row.get(0))?;
+            Ok(usize::try_from(n).unwrap_or(0))
+        };
+        Ok((count("asg_groups")?, count("asg_launch_configurations")?))
+    }
+
     /// The group an instance belongs to, if any.
     pub fn asg_group_of_instance(&self, instance_id: &str) -> Result<Option<Group>, StoreError> {
         Ok(self

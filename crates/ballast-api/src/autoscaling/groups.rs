@@ -3,7 +3,7 @@
 
 use ballast_core::autoscaling::group::{GroupSpec, GroupTag};
 use ballast_core::autoscaling::hook::HookSpec;
-use ballast_core::autoscaling::{Error as Rule, Group};
+use ballast_core::autoscaling::{self, Error as Rule, Group};
 use ballast_core::paging::page;
 use ballast_model::autoscaling::*;
 
@@ -151,6 +151,13 @@ pub(super) fn create(state: &ApiState, input: CreateAutoScalingGroupInput) -> Re
         if tx.asg_group(&name)?.is_some() {
             return Err(Rule::AlreadyExists(format!(
                 "AutoScalingGroup by this name already exists - A group with the name {name} already exists"
+            ))
+            .into());
+        }
+        if tx.asg_counts()?.0 >= autoscaling::MAX_GROUPS {
+            return Err(Rule::LimitExceeded(format!(
+                "You have reached your limit of {} Auto Scaling groups in this region",
+                autoscaling::MAX_GROUPS
             ))
             .into());
         }

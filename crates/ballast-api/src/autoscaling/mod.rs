@@ -9,6 +9,7 @@
 //! registers, drains and terminates; the API never touches an instance or a
 //! target registration itself.
 
+mod account;
 mod configurations;
 mod groups;
 mod hooks;
@@ -121,6 +122,19 @@ routes! {
         DescribeAdjustmentTypes => call(ctx, request, |_: DescribeAdjustmentTypesInput| {
             Ok::<_, Error>(policies::adjustment_types())
         }),
+        DescribeAccountLimits => call(ctx, request, |_: DescribeAccountLimitsInput| {
+            account::limits(state)
+        }),
+        DescribeTerminationPolicyTypes => {
+            call(ctx, request, |_: DescribeTerminationPolicyTypesInput| {
+                Ok::<_, Error>(account::termination_policy_types())
+            })
+        },
+        DescribeAutoScalingNotificationTypes => {
+            call(ctx, request, |_: DescribeAutoScalingNotificationTypesInput| {
+                Ok::<_, Error>(account::notification_types())
+            })
+        },
     }
 }
 

@@ -151,6 +151,19 @@ pub const TERMINATION_POLICIES: [&str; 7] = [
     "OldestInstance",
 ];
 
+/// The groups a region may have (AWS's default quota).
+pub const MAX_GROUPS: usize = 500;
+
+/// The notification types a group's notifications may name
+/// (DescribeAutoScalingNotificationTypes).
+pub const NOTIFICATION_TYPES: [&str; 5] = [
+    "autoscaling:EC2_INSTANCE_LAUNCH",
+    "autoscaling:EC2_INSTANCE_LAUNCH_ERROR",
+    "autoscaling:EC2_INSTANCE_TERMINATE",
+    "autoscaling:EC2_INSTANCE_TERMINATE_ERROR",
+    "autoscaling:TEST_NOTIFICATION",
+];
+
 /// The health check types a group may list.
 pub const HEALTH_CHECK_TYPES: [&str; 4] = ["EC2", "EBS", "ELB", "VPC_LATTICE"];
 

@@ -65,6 +65,9 @@ pub const OPERATIONS: &[&str] = &[
     "DeletePolicy",
     "ExecutePolicy",
     "DescribeAdjustmentTypes",
+    "DescribeAccountLimits",
+    "DescribeTerminationPolicyTypes",
+    "DescribeAutoScalingNotificationTypes",
 ];
 
 crate::structure! {
@@ -981,6 +984,20 @@ crate::model_enum! {
 
 crate::structure! {
     #[derive(Default)]
+    DescribeAccountLimitsOutput {
+        /// The maximum number of groups allowed for your account.
+        max_number_of_auto_scaling_groups?: i32 = "MaxNumberOfAutoScalingGroups";
+        /// The maximum number of launch configurations allowed for your account.
+        max_number_of_launch_configurations?: i32 = "MaxNumberOfLaunchConfigurations";
+        /// The current number of groups for your account.
+        number_of_auto_scaling_groups?: i32 = "NumberOfAutoScalingGroups";
+        /// The current number of launch configurations for your account.
+        number_of_launch_configurations?: i32 = "NumberOfLaunchConfigurations";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
     DescribeAdjustmentTypesOutput {
         /// The policy adjustment types.
         adjustment_types?: Vec<AdjustmentType> = "AdjustmentTypes";
@@ -1044,6 +1061,14 @@ crate::structure! {
         auto_scaling_instances?: Vec<AutoScalingInstanceDetails> = "AutoScalingInstances";
         /// A string that indicates that the response contains more items than can be returned in a single response.
         next_token?: String = "NextToken";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeAutoScalingNotificationTypesOutput {
+        /// The notification types.
+        auto_scaling_notification_types?: Vec<String> = "AutoScalingNotificationTypes";
     }
 }
 
@@ -1311,6 +1336,14 @@ crate::structure! {
         tags?: Vec<TagDescription> = "Tags";
         /// A string that indicates that the response contains more items than can be returned in a single response.
         next_token?: String = "NextToken";
+    }
+}
+
+crate::structure! {
+    #[derive(Default)]
+    DescribeTerminationPolicyTypesOutput {
+        /// The termination policies supported by Amazon EC2 Auto Scaling: OldestInstance, OldestLaunchConfiguration, NewestInstance, ClosestToNextInstanceHour, Default, OldestLaunchTemplate, and AllocationStrate…
+        termination_policy_types?: Vec<String> = "TerminationPolicyTypes";
     }
 }
 
@@ -3504,6 +3537,30 @@ impl Validate for DescribeMetricCollectionTypesInput {
 pub struct DescribeAdjustmentTypesInput {}
 
 impl Validate for DescribeAdjustmentTypesInput {
+    fn check(&self, _at: &str, _out: &mut Vec<Violation>) {}
+}
+
+/// DescribeAccountLimits takes no input.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeAccountLimitsInput {}
+
+impl Validate for DescribeAccountLimitsInput {
+    fn check(&self, _at: &str, _out: &mut Vec<Violation>) {}
+}
+
+/// DescribeTerminationPolicyTypes takes no input.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeTerminationPolicyTypesInput {}
+
+impl Validate for DescribeTerminationPolicyTypesInput {
+    fn check(&self, _at: &str, _out: &mut Vec<Violation>) {}
+}
+
+/// DescribeAutoScalingNotificationTypes takes no input.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeAutoScalingNotificationTypesInput {}
+
+impl Validate for DescribeAutoScalingNotificationTypesInput {
     fn check(&self, _at: &str, _out: &mut Vec<Violation>) {}
 }
 

@@ -1271,3 +1271,53 @@ async fn a_refresh_rolled_back_midway_puts_the_group_back_on_its_version() {
         "the group keeps its configuration"
     );
 }
+
+#[tokio::test]
+async fn account_limits_count_what_the_account_has() {
+    let ballast = Ballast::start();
+    let asg = ballast.autoscaling();
+    let limits = asg
+        .describe_account_limits()
+        .send()
+        .await
+        .expect("DescribeAccountLimits");
+    assert_eq!(limits.max_number_of_auto_scaling_groups(), Some(500));
+    assert_eq!(limits.max_number_of_launch_configurations(), Some(200));
+    assert_eq!(limits.number_of_auto_scaling_groups(), Some(0));
+    let template = template(&ballast).await;
+    asg.create_auto_scaling_group()
+        .auto_scaling_group_name("counted")
+        .launch_template(spec(&template))
+        .min_size(0)
+        .max_size(1)
+        .availability_zones(ZONES[0])
+        .send()
+        .await
+        .expect("CreateAutoScalingGroup");
+    let limits = asg
+        .describe_account_limits()
+        .send()
+        .await
+        .expect("DescribeAccountLimits");
+    assert_eq!(limits.number_of_auto_scaling_groups(), Some(1));
+    assert_eq!(limits.number_of_launch_configurations(), Some(0));
+
+    let policies = asg
+        .describe_termination_policy_types()
+        .send()
+        .await
+        .expect("DescribeTerminationPolicyTypes");
+    let policies = policies.termination_policy_types();
+    assert!(policies.contains(&"OldestLaunchTemplate".to_owned()));
+    assert!(policies.windows(2).all(|w| w[0] < w[1]), "sorted");
+    let notifications = asg
+        .describe_auto_scaling_notification_types()
+        .send()
+        .await
+        .expect("DescribeAutoScalingNotificationTypes");
+    assert!(
+        notifications
+            .auto_scaling_notification_types()
+            .contains(&"autoscaling:EC2_INSTANCE_LAUNCH".to_owned())
+    );
+}
