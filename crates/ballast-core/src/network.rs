@@ -181,9 +181,76 @@ pub fn place_subnets(region: &str, subnets: &[String]) -> Vec<Option<String>> {
         .collect()
 }
 
+/// The zone each subnet of a SetSubnets request is in: a subnet the load
+/// balancer keeps stays in its zone (`kept`: subnet, zone), a default
+/// subnet is in its own, and any other takes the first zone no other
+/// subnet of the request is in. `None` as [`place_subnets`] says.
+pub fn replace_subnets(
+    region: &str,
+    subnets: &[String],
+    kept: &[(String, String)],
+) -> Vec<Option<String>> {
+    let known = |subnet: &String| -> Option<String> {
+        kept.iter()
+            .find(|(id, _)| id == subnet)
+            .map(|(_, zone)| zone.clone())
+            .or_else(|| {
+                DEFAULT_SUBNET_IDS
+                    .iter()
+                    .position(|d| d == subnet)
+                    .map(|i| format!("{region}{}", ZONE_LETTERS[i]))
+            })
+    };
+    let mut taken: Vec<String> = subnets.iter().filter_map(known).collect();
+    subnets
+        .iter()
+        .map(|subnet| {
+            if let Some(zone) = known(subnet) {
+                return Some(zone);
+            }
+            if !is_subnet_id(subnet) {
+                return None;
+            }
+            let zone = ZONE_LETTERS
+                .iter()
+                .map(|letter| format!("{region}{letter}"))
+                .find(|zone| !taken.contains(zone))?;
+            taken.push(zone.clone());
+            Some(zone)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn replaced_subnets_keep_their_zones_and_new_ones_take_free_zones() {
+        let kept = [("subnet-2222".to_owned(), "us-east-1b".to_owned())];
+        let placed = replace_subnets(
+            "us-east-1",
+            &owned(&["subnet-2222", "subnet-3333", "nope"]),
+            &kept,
+        );
+        assert_eq!(
+            placed,
+            [
+                Some("us-east-1b".to_owned()),
+                Some("us-east-1a".to_owned()),
+                None
+            ]
+        );
+        let with_default = replace_subnets(
+            "us-east-1",
+            &owned(&["subnet-4444", DEFAULT_SUBNET_IDS[0]]),
+            &[],
+        );
+        assert_eq!(
+            with_default,
+            [Some("us-east-1b".to_owned()), Some("us-east-1a".to_owned())]
+        );
+    }
 
     fn owned(items: &[&str]) -> Vec<String> {
         items.iter().map(|s| (*s).to_owned()).collect()

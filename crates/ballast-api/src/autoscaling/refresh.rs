@@ -45,6 +45,9 @@ pub(super) fn start(
         let instances: Vec<String> = group
             .instances
             .iter()
+            // Scale-in protected instances are left alone (the `Ignore`
+            // preference Ballast shows), as are those in Standby.
+            .filter(|m| !m.protected)
             .filter(|m| {
                 matches!(
                     m.lifecycle,
@@ -103,7 +106,13 @@ fn view(group_name: &str, r: &Refresh) -> InstanceRefresh {
             rollback_start_time: Some(Timestamp::from_millis(b.start_millis)),
             percentage_complete_on_rollback: Some(int(b.percentage_complete)),
             instances_to_update_on_rollback: Some(int(b.instances_to_update)),
-            progress_details_on_rollback: None,
+            progress_details_on_rollback: Some(InstanceRefreshProgressDetails {
+                live_pool_progress: Some(InstanceRefreshLivePoolProgress {
+                    percentage_complete: Some(int(b.percentage_complete)),
+                    instances_to_update: Some(int(b.instances_to_update)),
+                }),
+                warm_pool_progress: None,
+            }),
         }),
         strategy: Some(RefreshStrategy::Rolling),
     }
@@ -140,7 +149,7 @@ pub(super) fn cancel(
         let refresh = group
             .refreshes
             .iter_mut()
-            .find(|r| r.status.is_active() && !r.rolling_back())
+            .find(|r| r.status.is_active())
             .ok_or_else(no_active_refresh)?;
         refresh.status = ballast_core::autoscaling::RefreshStatus::Cancelling;
         Ok(refresh.id.clone())
@@ -159,24 +168,12 @@ pub(super) fn roll_back(
     let now = state.now().millis();
     let id = change(state, &input.auto_scaling_group_name, |_, group| {
         let group_template = group.launch_template.clone();
-        let Some(refresh) = group.refreshes.iter().find(|r| r.status.is_active()) else {
-            return Err(no_active_refresh().into());
-        };
-        // What the refresh launched: members on its desired configuration.
-        let launched: Vec<String> = group
-            .instances
-            .iter()
-            .filter(|m| !m.lifecycle.is_leaving())
-            .filter(|m| {
-                m.launch_template.is_some() && m.launch_template == refresh.desired_template
-            })
-            .map(|m| m.instance_id.clone())
-            .collect();
         let refresh = group
             .refreshes
             .iter_mut()
             .find(|r| r.status.is_active())
             .ok_or_else(no_active_refresh)?;
+        let launched = refresh.launched_by(&group.instances);
         refresh.roll_back(
             &group_template,
             launched,

@@ -111,8 +111,24 @@ pub(super) fn set_subnets(
     input: SetSubnetsInput,
 ) -> Result<SetSubnetsOutput, Error> {
     let subnets = requested_subnets(&input.subnets, &input.subnet_mappings)?;
-    let placed = placement(&state.scope.region, &subnets);
     let lb = change(state, &input.load_balancer_arn, |lb| {
+        // A subnet keeps its zone: only subnets new to the load balancer
+        // are placed, in zones the others leave free.
+        let kept: Vec<(String, String)> = lb
+            .zones
+            .iter()
+            .map(|z| (z.subnet_id.clone(), z.zone_name.clone()))
+            .collect();
+        let placed: HashMap<String, String> = subnets
+            .iter()
+            .cloned()
+            .zip(network::replace_subnets(
+                &state.scope.region,
+                &subnets,
+                &kept,
+            ))
+            .filter_map(|(subnet, zone)| zone.map(|z| (subnet, z)))
+            .collect();
         lb.set_subnets(&subnets, |subnet| placed.get(subnet).cloned())?;
         if let Some(kind) = &input.ip_address_type {
             lb.set_ip_address_type(kind.as_str())?;

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::member::{Lifecycle, Member};
 use super::template::TemplateSpec;
 use super::{Error, invalid};
 
@@ -74,6 +75,10 @@ pub struct InstanceRefresh {
     pub desired_template: Option<TemplateSpec>,
     /// Instances still to replace.
     pub to_replace: Vec<String>,
+    /// The instances it set out to replace, so that a rollback knows the
+    /// ones it launched (any other live instance on its configuration).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub original: Vec<String>,
     pub instances_to_update: u32,
     pub total: u32,
     /// Set once the refresh is being rolled back.
@@ -174,6 +179,7 @@ impl InstanceRefresh {
             skip_matching: spec.skip_matching.unwrap_or(false),
             auto_rollback,
             desired_template,
+            original: instances.clone(),
             to_replace: instances,
             instances_to_update: total,
             total,
@@ -234,9 +240,28 @@ impl InstanceRefresh {
     }
 
     /// Whether the refresh is being rolled back: new instances then launch
-    /// from the group's own configuration, not the desired one.
+    /// from the group's own configuration, not the desired one. A rollback
+    /// that is being cancelled still is.
     pub fn rolling_back(&self) -> bool {
-        self.status == RefreshStatus::RollbackInProgress
+        self.rollback.is_some() && self.status.is_active()
+    }
+
+    /// The instances among `members` this refresh launched and a rollback
+    /// replaces: live ones on its desired configuration that it did not set
+    /// out to replace, leaving Standby and scale-in protected ones alone,
+    /// as the `Ignore` preferences say.
+    pub fn launched_by(&self, members: &[Member]) -> Vec<String> {
+        let Some(desired) = &self.desired_template else {
+            return Vec::new();
+        };
+        members
+            .iter()
+            .filter(|m| m.lifecycle.counts() && m.lifecycle != Lifecycle::Standby && !m.protected)
+            .filter(|m| !m.lifecycle.is_leaving())
+            .filter(|m| m.launch_template.as_ref() == Some(desired))
+            .filter(|m| !self.original.contains(&m.instance_id))
+            .map(|m| m.instance_id.clone())
+            .collect()
     }
 
     /// `PercentageComplete`.
@@ -270,6 +295,44 @@ impl InstanceRefresh {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::autoscaling::group::tests::member;
+
+    #[test]
+    fn a_rollback_replaces_only_what_the_refresh_launched() {
+        let same = TemplateSpec {
+            id: "lt-1".into(),
+            version: Some("1".into()),
+            ..TemplateSpec::default()
+        };
+        // A refresh to the configuration the group already has.
+        let r = InstanceRefresh::start(
+            "r".into(),
+            RefreshSpec::default(),
+            Some(same.clone()),
+            vec!["i-old".into()],
+            0,
+        )
+        .unwrap();
+        let on = |id: &str, lifecycle: Lifecycle| {
+            let mut m = member(id, "us-east-1a", lifecycle);
+            m.launch_template = Some(same.clone());
+            m
+        };
+        let mut protected = on("i-protected", Lifecycle::InService);
+        protected.protected = true;
+        let members = [
+            on("i-old", Lifecycle::InService),
+            on("i-new", Lifecycle::InService),
+            on("i-booting", Lifecycle::Pending),
+            on("i-standby", Lifecycle::Standby),
+            on("i-leaving", Lifecycle::Terminating),
+            protected,
+        ];
+        assert_eq!(r.launched_by(&members), ["i-new", "i-booting"]);
+        let plain = InstanceRefresh::start("r".into(), RefreshSpec::default(), None, Vec::new(), 0)
+            .unwrap();
+        assert!(plain.launched_by(&members).is_empty());
+    }
 
     #[test]
     fn preferences() {

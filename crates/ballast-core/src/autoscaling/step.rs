@@ -1498,6 +1498,33 @@ mod tests {
     }
 
     #[test]
+    fn a_cancelled_rollback_launches_nothing_from_the_desired_configuration() {
+        use super::super::refresh::{InstanceRefresh, RefreshSpec};
+        let version = |v: &str| TemplateSpec {
+            version: Some(v.into()),
+            ..TemplateSpec::default()
+        };
+        let mut g = group(1, 1, None);
+        g.launch_template = version("1");
+        let mut refresh = InstanceRefresh::start(
+            "r".into(),
+            RefreshSpec::default(),
+            Some(version("2")),
+            Vec::new(),
+            0,
+        )
+        .unwrap();
+        refresh
+            .roll_back(&version("1"), Vec::new(), "r", 0)
+            .unwrap();
+        refresh.status = RefreshStatus::Cancelling;
+        g.refreshes.push(refresh);
+        assert_eq!(launch_template(&g), version("1"));
+        step(&mut g, &world(1_000, &[]), &Ids::seeded(1));
+        assert_eq!(g.refreshes[0].status, RefreshStatus::Cancelled);
+    }
+
+    #[test]
     fn a_refresh_without_a_desired_configuration_cannot_be_rolled_back() {
         use super::super::refresh::{InstanceRefresh, RefreshSpec};
         let mut plain =

@@ -322,6 +322,42 @@ async fn subnets_security_groups_and_address_type_change_in_place() {
         .expect("DescribeLoadBalancers");
     assert_eq!(again.load_balancers()[0].security_groups().len(), 2);
     assert_eq!(again.load_balancers()[0].availability_zones().len(), 2);
+
+    // A subnet it keeps stays in its zone; a new one takes a free zone.
+    let custom = elb
+        .create_load_balancer()
+        .name("custom-subnets")
+        .subnets("subnet-0111111111111111a")
+        .subnets("subnet-0222222222222222b")
+        .send()
+        .await
+        .expect("CreateLoadBalancer");
+    let custom = custom.load_balancers()[0].load_balancer_arn().unwrap();
+    let moved = elb
+        .set_subnets()
+        .load_balancer_arn(custom)
+        .subnets("subnet-0222222222222222b")
+        .subnets("subnet-0333333333333333c")
+        .send()
+        .await
+        .expect("SetSubnets");
+    let zones: Vec<_> = moved
+        .availability_zones()
+        .iter()
+        .map(|z| {
+            (
+                z.subnet_id().unwrap_or_default(),
+                z.zone_name().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        zones,
+        [
+            ("subnet-0222222222222222b", "us-east-1b"),
+            ("subnet-0333333333333333c", "us-east-1a")
+        ]
+    );
 }
 
 #[tokio::test]
