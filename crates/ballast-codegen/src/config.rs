@@ -26,6 +26,10 @@ pub struct ServiceConfig {
     /// Smithy model's `@union` trait is lost in botocore's JSON). Shapes
     /// carrying `"union": true` are unions without being listed.
     pub unions: Vec<String>,
+    /// Structures whose list items a handler may hand over already
+    /// written as XML (`ballast_model::Prewritten`): EC2's `Instance`,
+    /// which DescribeInstances keeps written between two writes.
+    pub prewritten: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -102,6 +106,7 @@ pub fn parse(text: &str) -> Result<Config, String> {
                     enum_order: BTreeMap::new(),
                     validate: true,
                     unions: Vec::new(),
+                    prewritten: Vec::new(),
                 });
                 services.len() - 1
             }
@@ -112,6 +117,7 @@ pub fn parse(text: &str) -> Result<Config, String> {
             ("operations", Value::List(v)) => service.operations = v,
             ("validate", Value::Bool(v)) => service.validate = v,
             ("unions", Value::List(v)) => service.unions = v,
+            ("prewritten", Value::List(v)) => service.prewritten = v,
             (k, Value::List(v)) if k.starts_with("enum_order.") => {
                 service
                     .enum_order
@@ -177,7 +183,7 @@ mod tests {
     #[test]
     fn reads_sections_arrays_and_dotted_keys() {
         let config = parse(
-            "botocore = \"1.2.3\" # pinned\n[ssm]\nmodel = \"ssm/2014-11-06\"\noperations = [\n  \"A\", # first\n  \"B\",\n]\nenum_order.T = [\"x\", \"y\"]\nunions = [\"U\"]\n",
+            "botocore = \"1.2.3\" # pinned\n[ssm]\nmodel = \"ssm/2014-11-06\"\noperations = [\n  \"A\", # first\n  \"B\",\n]\nenum_order.T = [\"x\", \"y\"]\nunions = [\"U\"]\nprewritten = [\"P\"]\n",
         )
         .unwrap();
         assert_eq!(config.botocore, "1.2.3");
@@ -185,6 +191,7 @@ mod tests {
         assert_eq!(config.services[0].enum_order["T"], ["x", "y"]);
         assert!(config.services[0].validate);
         assert_eq!(config.services[0].unions, ["U"]);
+        assert_eq!(config.services[0].prewritten, ["P"]);
     }
 
     #[test]

@@ -136,7 +136,7 @@ pub fn service(config: &ServiceConfig, model: &Value, botocore: &str) -> Result<
          use serde::{Deserialize, Serialize};\n\
          use std::collections::BTreeMap;\n\
          use ballast_wire::{Fault, Timestamp, Violation};\n\
-         use crate::{Blob, Echo, ErrorShape, Flattened, Inner, Pattern, Required, RequiredMember, Spelling, Validate, XmlList, rules};\n\n",
+         use crate::{Blob, Echo, ErrorShape, Flattened, Inner, Pattern, Prewritten, Required, RequiredMember, Spelling, Validate, XmlList, rules};\n\n",
     );
     o.push_str("/// The operations generated here, in the allow-list's order.\npub const OPERATIONS: &[&str] = &[");
     for (op, _, _) in &ops {
@@ -456,7 +456,11 @@ impl<'m> Emitter<'m> {
             "timestamp" => "Timestamp".to_owned(),
             "blob" => "Blob".to_owned(),
             "list" => {
-                let element = self.rust_type(shape["member"]["shape"].as_str().unwrap_or(""), "");
+                let item = shape["member"]["shape"].as_str().unwrap_or("");
+                let mut element = self.rust_type(item, "");
+                if self.service.prewritten.iter().any(|p| p == item) {
+                    element = format!("Prewritten<{element}>");
+                }
                 match self.list_spelling(target) {
                     Some(spelling) => format!("XmlList<{element}, {spelling}>"),
                     None => format!("Vec<{element}>"),
@@ -1159,6 +1163,7 @@ mod tests {
             enum_order: BTreeMap::new(),
             validate,
             unions: Vec::new(),
+            prewritten: Vec::new(),
         }
     }
 

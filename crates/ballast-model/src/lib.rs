@@ -10,6 +10,7 @@
 
 mod blob;
 pub mod member_names;
+mod prewritten;
 pub mod required;
 pub mod rules;
 mod services;
@@ -17,6 +18,7 @@ mod structure;
 mod xml_list;
 
 pub use blob::Blob;
+pub use prewritten::Prewritten;
 pub use required::{Inner, Required, RequiredMember};
 pub use rules::{Echo, Pattern, Validate};
 pub use services::*;

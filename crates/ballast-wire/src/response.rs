@@ -51,7 +51,8 @@ pub fn encode_output<T: Serialize>(
                 out.push('<');
                 out.push_str(operation);
                 out.push_str("Result>");
-                xml::write_children(&mut out, output, "member").map_err(|e| internal(&e))?;
+                xml::write_children(&mut out, output, xml::QUERY_MEMBER)
+                    .map_err(|e| internal(&e))?;
                 out.push_str("</");
                 out.push_str(operation);
                 out.push_str("Result>");
@@ -73,7 +74,7 @@ pub fn encode_output<T: Serialize>(
             xml::push_escaped(&mut out, request_id);
             out.push_str("</requestId>");
             if let Some(output) = output {
-                xml::write_children(&mut out, output, "item").map_err(|e| internal(&e))?;
+                xml::write_children(&mut out, output, xml::EC2_ITEM).map_err(|e| internal(&e))?;
             }
             out.push_str("</");
             out.push_str(operation);

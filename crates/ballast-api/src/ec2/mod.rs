@@ -93,7 +93,9 @@ routes! {
         DeleteTags => call_no_output(ctx, request, |i| tags::delete(state, i)),
         DescribeTags => call(ctx, request, |i| tags::describe(state, i)),
         RunInstances => call(ctx, request, |i| instances::run(state, i)),
-        DescribeInstances => call(ctx, request, |i| instances::describe(state, i)),
+        DescribeInstances => call(ctx, request, |i| {
+            instances::describe(state, instances::Form::of(ctx), i)
+        }),
         DescribeInstanceStatus => call(ctx, request, |i| instances::describe_status(state, i)),
         StartInstances => call(ctx, request, |i| instances::start(state, i)),
         StopInstances => call(ctx, request, |i| instances::stop(state, i)),

@@ -4,8 +4,8 @@
 //! Amazon Elastic Compute Cloud (ec2Query): wire types for the operations Ballast serves.
 #![allow(unused_imports, clippy::only_used_in_recursion)]
 use crate::{
-    Blob, Echo, ErrorShape, Flattened, Inner, Pattern, Required, RequiredMember, Spelling,
-    Validate, XmlList, rules,
+    Blob, Echo, ErrorShape, Flattened, Inner, Pattern, Prewritten, Required, RequiredMember,
+    Spelling, Validate, XmlList, rules,
 };
 use ballast_wire::{Fault, Timestamp, Violation};
 use serde::{Deserialize, Serialize};
@@ -7695,7 +7695,7 @@ crate::structure! {
         /// Not supported.
         groups?: Vec<GroupIdentifier> = "groupSet" | "GroupSet";
         /// The instances.
-        instances?: Vec<Instance> = "instancesSet" | "InstancesSet";
+        instances?: Vec<Prewritten<Instance>> = "instancesSet" | "InstancesSet";
     }
 }
 

@@ -4,8 +4,8 @@
 //! AWS Lambda (restJson1): wire types for the operations Ballast serves.
 #![allow(unused_imports, clippy::only_used_in_recursion)]
 use crate::{
-    Blob, Echo, ErrorShape, Flattened, Inner, Pattern, Required, RequiredMember, Spelling,
-    Validate, XmlList, rules,
+    Blob, Echo, ErrorShape, Flattened, Inner, Pattern, Prewritten, Required, RequiredMember,
+    Spelling, Validate, XmlList, rules,
 };
 use ballast_wire::{Fault, Timestamp, Violation};
 use serde::{Deserialize, Serialize};

@@ -38,6 +38,19 @@ pub const LIST_ITEMS_PREFIX: &str = "ballast-xml-items:";
 /// nothing at all when empty.
 pub const FLATTENED_LIST: &str = "ballast-xml-flattened";
 
+/// The serde name of a newtype struct holding a `str` that is already
+/// XML: an element's children, written earlier by this writer and kept
+/// (DescribeInstances keeps each instance's). The writer puts it between
+/// the element's tags unescaped, so it must come from [`write_children`]
+/// with the same list item name.
+pub const PREWRITTEN: &str = "ballast-xml-prewritten";
+
+/// The element EC2's query protocol wraps list items in.
+pub const EC2_ITEM: &str = "item";
+
+/// The element the other query services wrap list items in.
+pub const QUERY_MEMBER: &str = "member";
+
 /// The newtype name [`LIST_ITEMS_PREFIX`] describes, for generated code
 /// and tests (`list_items("groupId")`).
 pub fn list_items(item: &str) -> String {
@@ -241,11 +254,20 @@ impl<'o> ser::Serializer for Element<'o> {
         value: &T,
     ) -> Result<(), XmlError> {
         if name == TIMESTAMP_MARKER {
-            let seconds = value.serialize(SecondsCapture)?;
+            let Captured::Seconds(seconds) = value.serialize(Capture::Seconds)? else {
+                return Err(XmlError(NOT_CAPTURED.into()));
+            };
             let millis = (seconds * 1000.0).round() as i64;
             let mut element = self;
             element.open();
             Timestamp::from_millis(millis).write_iso8601(element.out);
+            element.close();
+            return Ok(());
+        }
+        if name == PREWRITTEN {
+            let mut element = self;
+            element.open();
+            value.serialize(Capture::Text(&mut *element.out))?;
             element.close();
             return Ok(());
         }
@@ -430,50 +452,75 @@ impl ser::SerializeMap for Map<'_> {
     }
 }
 
-/// Reads back the `f64` inside a [`Timestamp`]'s marker newtype.
-struct SecondsCapture;
+/// Reads back the `f64` inside a [`Timestamp`]'s marker newtype, or
+/// appends the text inside a [`PREWRITTEN`] one to the answer as it is.
+/// Anything else inside a marker is a bug in the type that wrote it.
+enum Capture<'o> {
+    Seconds,
+    Text(&'o mut String),
+}
 
-macro_rules! not_seconds {
+/// What [`Capture`] read: the seconds, or that the text was appended.
+enum Captured {
+    Seconds(f64),
+    Text,
+}
+
+const NOT_CAPTURED: &str = "a marker newtype holds neither seconds nor text";
+
+macro_rules! not_captured {
     ($($method:ident($($arg:ty),*);)*) => {
-        $(fn $method(self, $(_: $arg),*) -> Result<f64, XmlError> {
-            Err(XmlError("timestamp marker without seconds".into()))
+        $(fn $method(self, $(_: $arg),*) -> Result<Captured, XmlError> {
+            Err(XmlError(NOT_CAPTURED.into()))
         })*
     };
 }
 
-impl ser::Serializer for SecondsCapture {
-    type Ok = f64;
+impl ser::Serializer for Capture<'_> {
+    type Ok = Captured;
     type Error = XmlError;
-    type SerializeSeq = Impossible<f64, XmlError>;
-    type SerializeTuple = Impossible<f64, XmlError>;
-    type SerializeTupleStruct = Impossible<f64, XmlError>;
-    type SerializeTupleVariant = Impossible<f64, XmlError>;
-    type SerializeMap = Impossible<f64, XmlError>;
-    type SerializeStruct = Impossible<f64, XmlError>;
-    type SerializeStructVariant = Impossible<f64, XmlError>;
+    type SerializeSeq = Impossible<Captured, XmlError>;
+    type SerializeTuple = Impossible<Captured, XmlError>;
+    type SerializeTupleStruct = Impossible<Captured, XmlError>;
+    type SerializeTupleVariant = Impossible<Captured, XmlError>;
+    type SerializeMap = Impossible<Captured, XmlError>;
+    type SerializeStruct = Impossible<Captured, XmlError>;
+    type SerializeStructVariant = Impossible<Captured, XmlError>;
 
-    fn serialize_f64(self, v: f64) -> Result<f64, XmlError> {
-        Ok(v)
+    fn serialize_f64(self, v: f64) -> Result<Captured, XmlError> {
+        match self {
+            Capture::Seconds => Ok(Captured::Seconds(v)),
+            Capture::Text(_) => Err(XmlError(NOT_CAPTURED.into())),
+        }
+    }
+    fn serialize_str(self, v: &str) -> Result<Captured, XmlError> {
+        match self {
+            Capture::Text(out) => {
+                out.push_str(v);
+                Ok(Captured::Text)
+            }
+            Capture::Seconds => Err(XmlError(NOT_CAPTURED.into())),
+        }
     }
 
-    not_seconds! {
+    not_captured! {
         serialize_bool(bool); serialize_i8(i8); serialize_i16(i16); serialize_i32(i32);
         serialize_i64(i64); serialize_u8(u8); serialize_u16(u16); serialize_u32(u32);
-        serialize_u64(u64); serialize_f32(f32); serialize_char(char); serialize_str(&str);
+        serialize_u64(u64); serialize_f32(f32); serialize_char(char);
         serialize_bytes(&[u8]); serialize_none(); serialize_unit();
         serialize_unit_struct(&'static str);
         serialize_unit_variant(&'static str, u32, &'static str);
     }
 
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<f64, XmlError> {
-        Err(XmlError("timestamp marker without seconds".into()))
+    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<Captured, XmlError> {
+        Err(XmlError(NOT_CAPTURED.into()))
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         _: &'static str,
         _: &T,
-    ) -> Result<f64, XmlError> {
-        Err(XmlError("timestamp marker without seconds".into()))
+    ) -> Result<Captured, XmlError> {
+        Err(XmlError(NOT_CAPTURED.into()))
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
         self,
@@ -481,21 +528,21 @@ impl ser::Serializer for SecondsCapture {
         _: u32,
         _: &'static str,
         _: &T,
-    ) -> Result<f64, XmlError> {
-        Err(XmlError("timestamp marker without seconds".into()))
+    ) -> Result<Captured, XmlError> {
+        Err(XmlError(NOT_CAPTURED.into()))
     }
     fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, XmlError> {
-        Err(XmlError("timestamp marker without seconds".into()))
+        Err(XmlError(NOT_CAPTURED.into()))
     }
     fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, XmlError> {
-        Err(XmlError("timestamp marker without seconds".into()))
+        Err(XmlError(NOT_CAPTURED.into()))
     }
     fn serialize_tuple_struct(
         self,
         _: &'static str,
         _: usize,
     ) -> Result<Self::SerializeTupleStruct, XmlError> {
-        Err(XmlError("timestamp marker without seconds".into()))
+        Err(XmlError(NOT_CAPTURED.into()))
     }
     fn serialize_tuple_variant(
         self,
@@ -504,17 +551,17 @@ impl ser::Serializer for SecondsCapture {
         _: &'static str,
         _: usize,
     ) -> Result<Self::SerializeTupleVariant, XmlError> {
-        Err(XmlError("timestamp marker without seconds".into()))
+        Err(XmlError(NOT_CAPTURED.into()))
     }
     fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, XmlError> {
-        Err(XmlError("timestamp marker without seconds".into()))
+        Err(XmlError(NOT_CAPTURED.into()))
     }
     fn serialize_struct(
         self,
         _: &'static str,
         _: usize,
     ) -> Result<Self::SerializeStruct, XmlError> {
-        Err(XmlError("timestamp marker without seconds".into()))
+        Err(XmlError(NOT_CAPTURED.into()))
     }
     fn serialize_struct_variant(
         self,
@@ -523,7 +570,7 @@ impl ser::Serializer for SecondsCapture {
         _: &'static str,
         _: usize,
     ) -> Result<Self::SerializeStructVariant, XmlError> {
-        Err(XmlError("timestamp marker without seconds".into()))
+        Err(XmlError(NOT_CAPTURED.into()))
     }
 }
 
@@ -589,6 +636,65 @@ mod tests {
              <Empty/><Enabled>true</Enabled><Created>2024-05-01T12:00:00.000Z</Created>\
              <Text>a&lt;b&amp;c</Text><Attrs><entry><key>k</key><value>v</value></entry></Attrs>"
         );
+    }
+
+    /// Children written earlier, as `ballast_model::Prewritten` keeps them.
+    #[derive(Serialize)]
+    #[serde(rename = "ballast-xml-prewritten")]
+    struct Written<'a>(&'a str);
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Listing<'a> {
+        names: Vec<Written<'a>>,
+    }
+
+    #[test]
+    fn prewritten_children_go_in_as_they_were_written() {
+        let inner = Inner {
+            id: "a<b".into(),
+            port: Some(80),
+        };
+        let mut written = String::new();
+        write_children(&mut written, &inner, "member").unwrap();
+        let mut spliced = String::new();
+        let listing = Listing {
+            names: vec![Written(&written), Written(&written)],
+        };
+        write_children(&mut spliced, &listing, "member").unwrap();
+        #[derive(Serialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Direct<'a> {
+            names: [&'a Inner; 2],
+        }
+        let mut direct = String::new();
+        write_children(
+            &mut direct,
+            &Direct {
+                names: [&inner, &inner],
+            },
+            "member",
+        )
+        .unwrap();
+        assert_eq!(spliced, direct);
+        assert_eq!(
+            spliced,
+            "<Names><member><Id>a&lt;b</Id><Port>80</Port></member>\
+             <member><Id>a&lt;b</Id><Port>80</Port></member></Names>"
+        );
+    }
+
+    #[test]
+    fn a_marker_holding_the_wrong_value_is_an_error_not_a_panic() {
+        #[derive(Serialize)]
+        #[serde(rename = "ballast-xml-prewritten")]
+        struct NotText(u32);
+        #[derive(Serialize)]
+        struct Holder {
+            x: NotText,
+        }
+        let mut out = String::new();
+        assert!(write_children(&mut out, &Holder { x: NotText(1) }, "member").is_err());
     }
 
     /// A list the model writes with its own item name.

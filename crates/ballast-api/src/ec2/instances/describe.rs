@@ -7,20 +7,21 @@ use ballast_core::ec2::address::Described;
 use ballast_core::ec2::instance::{self as inst, Instance, InstanceState};
 use ballast_core::ec2::{self, Error as Rule, filter};
 use ballast_core::paging::page;
-use ballast_model::XmlList;
 use ballast_model::ec2 as wire;
 use ballast_model::ec2::{
     DescribeInstanceStatusInput, DescribeInstanceStatusOutput, DescribeInstancesInput,
     DescribeInstancesOutput, GetConsoleOutputInput, GetConsoleOutputOutput, InstanceStatus,
     InstanceStatusDetails, InstanceStatusSummary, ItemsInstanceId, RunInstancesOutput,
 };
+use ballast_model::{Prewritten, XmlList};
 use ballast_store::{StoreError, Tx};
 use ballast_wire::Timestamp;
+use ballast_wire::xml::EC2_ITEM;
 use base64::Engine as _;
 
 use super::{Error, check_id, one, state_view, view};
-use crate::ApiState;
 use crate::ec2::{core_filters, describe_page, dry_run, filters};
+use crate::{ApiState, RequestContext};
 
 /// GetConsoleOutput returns at most the last 64 KB, as EC2 does.
 const CONSOLE_LIMIT: usize = 64 * 1024;
@@ -42,6 +43,9 @@ pub(crate) struct Listed {
     /// and kept with the listing: a poll after poll then copies it rather
     /// than formatting every name, address and time again.
     shown: OnceLock<wire::Instance>,
+    /// `shown` written as XML, kept the same way: an XML answer splices
+    /// it in rather than copying and writing the structure again.
+    written: OnceLock<Arc<str>>,
 }
 
 impl Listed {
@@ -69,6 +73,41 @@ impl Listed {
             shown
         })
     }
+
+    /// The instance as an answer carries it: its kept XML when the answer
+    /// is XML, else (JSON for Automation) the structure. A structure the
+    /// XML writer refuses goes over as it is, and the answer's encoding
+    /// then reports the failure.
+    fn answer(&self, state: &ApiState, form: Form) -> Prewritten<wire::Instance> {
+        let shown = self.shown(state);
+        if let Form::Xml = form {
+            if let Some(written) = self.written.get() {
+                return Prewritten::Xml(written.clone());
+            }
+            if let Ok(written) = Prewritten::write(shown, EC2_ITEM) {
+                return Prewritten::Xml(self.written.get_or_init(|| written).clone());
+            }
+        }
+        shown.clone().into()
+    }
+}
+
+/// The form the answer is written in, which decides whether kept XML
+/// can go in as it is.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Form {
+    Xml,
+    Json,
+}
+
+impl Form {
+    pub(crate) fn of(ctx: &RequestContext) -> Form {
+        if ctx.json_output {
+            Form::Json
+        } else {
+            Form::Xml
+        }
+    }
 }
 
 impl Listing {
@@ -84,6 +123,7 @@ impl Listing {
                     public_ip: tx.instance_public_ip(&instance.id)?,
                     instance,
                     shown: OnceLock::new(),
+                    written: OnceLock::new(),
                 })
             })
             .collect::<Result<_, StoreError>>()?;
@@ -154,6 +194,7 @@ fn check_paging_with_ids(
 
 pub(crate) fn describe(
     state: &ApiState,
+    form: Form,
     input: DescribeInstancesInput,
 ) -> Result<DescribeInstancesOutput, Error> {
     dry_run(input.dry_run)?;
@@ -164,7 +205,7 @@ pub(crate) fn describe(
     let selected = select(state, &listing, &input.instance_ids, &filters, |_| true)?;
     let (selected, next_token) = page(selected, |l| l.instance.id.as_str(), after.as_deref(), size);
     Ok(DescribeInstancesOutput {
-        reservations: Some(reservations(state, selected)),
+        reservations: Some(reservations(state, form, selected)),
         next_token,
     })
 }
@@ -172,11 +213,11 @@ pub(crate) fn describe(
 /// Groups instances by reservation, in order of first appearance (the
 /// model's `Reservation`, generated as `RunInstancesOutput`), each with
 /// its attached volumes and public address.
-fn reservations(state: &ApiState, listed: Vec<&Listed>) -> Vec<RunInstancesOutput> {
+fn reservations(state: &ApiState, form: Form, listed: Vec<&Listed>) -> Vec<RunInstancesOutput> {
     let mut out: Vec<RunInstancesOutput> = Vec::new();
     for listed in listed {
         let instance = &listed.instance;
-        let shown = listed.shown(state).clone();
+        let shown = listed.answer(state, form);
         match out
             .iter_mut()
             .find(|r| r.reservation_id.as_deref() == Some(instance.reservation_id.as_str()))

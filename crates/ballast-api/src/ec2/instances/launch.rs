@@ -76,7 +76,7 @@ pub(crate) fn run(state: &ApiState, input: RunInstancesInput) -> Result<RunInsta
         instances: Some(
             instances
                 .iter()
-                .map(|i| view(state, i, tags.clone()))
+                .map(|i| view(state, i, tags.clone()).into())
                 .collect(),
         ),
         requester_id: None,

@@ -15,7 +15,7 @@ pub(super) use attributes::{
     describe as describe_attribute, modify as modify_attribute, monitor, unmonitor,
 };
 pub(crate) use describe::Listing;
-pub(super) use describe::{console_output, describe, describe_status};
+pub(super) use describe::{Form, console_output, describe, describe_status};
 pub(super) use launch::run;
 pub(super) use lifecycle::{modify_metadata_options, reboot, start, stop, terminate};
 pub(super) use profiles::{associate, describe_associations, disassociate, replace};
