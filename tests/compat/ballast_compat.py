@@ -354,6 +354,35 @@ def error_code(exc) -> str:
     return exc.response["Error"]["Code"]
 
 
+def code_of(call, **kwargs) -> str:
+    """The error code `call(**kwargs)` fails with; the test fails if it
+    succeeds."""
+    with pytest.raises(ClientError) as err:
+        call(**kwargs)
+    return error_code(err.value)
+
+
+# A trust policy that lets Lambda assume a role.
+TRUST_LAMBDA = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
+
+
+def lambda_role(endpoint: str, name: str) -> str:
+    """The ARN of an execution role `name` that Lambda may assume, made on
+    first use and shared by the tests of a module after that."""
+    iam = make_client("iam", endpoint)
+    try:
+        return iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST_LAMBDA)["Role"]["Arn"]
+    except ClientError:
+        return iam.get_role(RoleName=name)["Role"]["Arn"]
+
+
 def http_status(exc) -> int:
     return exc.response["ResponseMetadata"]["HTTPStatusCode"]
 

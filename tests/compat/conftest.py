@@ -58,6 +58,11 @@ def ec2(endpoint):
 
 
 @pytest.fixture(scope="session")
+def lam(endpoint):
+    return make_client("lambda", endpoint)
+
+
+@pytest.fixture(scope="session")
 def sts(endpoint):
     return make_client("sts", endpoint)
 

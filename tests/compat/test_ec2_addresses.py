@@ -12,9 +12,8 @@ import time
 import urllib.request
 
 import pytest
-from botocore.exceptions import ClientError
 
-from ballast_compat import AwsCli, error_code, make_client, eventually
+from ballast_compat import AwsCli, code_of, make_client, eventually
 
 AL2023 = "ami-0ba11a5700a023086"
 
@@ -37,12 +36,6 @@ def running(ec2, count=1, **extra):
 
 def instance_of(ec2, instance_id):
     return ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]
-
-
-def code_of(call, **kwargs):
-    with pytest.raises(ClientError) as err:
-        call(**kwargs)
-    return error_code(err.value)
 
 
 def test_elastic_ips_boto3(server):

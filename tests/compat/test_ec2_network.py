@@ -3,7 +3,6 @@ regions, zones, the default VPC with its subnets, gateway, route table,
 network ACL and DHCP options, security groups, images, key
 pairs and tags, with EC2's error codes."""
 
-import base64
 import shutil
 import subprocess
 

@@ -5,9 +5,8 @@ TestEventPattern with seed 003's lifecycle pattern, and tags."""
 import json
 
 import pytest
-from botocore.exceptions import ClientError
 
-from ballast_compat import error_code, make_client, parameter, eventually
+from ballast_compat import TRUST_LAMBDA, code_of, make_client, parameter, eventually
 
 LAUNCH = "EC2 Instance-launch Lifecycle Action"
 
@@ -46,12 +45,6 @@ def lifecycle_event(group):
             },
         }
     )
-
-
-def code_of(call, **kwargs):
-    with pytest.raises(ClientError) as err:
-        call(**kwargs)
-    return error_code(err.value)
 
 
 def test_rules_and_targets_boto3(events, uid):
@@ -223,11 +216,7 @@ def test_events_reach_a_permitted_function_boto3(events, endpoint, uid):
     iam = make_client("iam", endpoint)
     lam = make_client("lambda", endpoint)
     ssm = make_client("ssm", endpoint)
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
-    }
-    role = iam.create_role(RoleName=f"recorder-{uid}", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    role = iam.create_role(RoleName=f"recorder-{uid}", AssumeRolePolicyDocument=TRUST_LAMBDA)["Role"]["Arn"]
     allow = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ssm:PutParameter", "Resource": "*"}]}
     iam.put_role_policy(RoleName=f"recorder-{uid}", PolicyName="ssm", PolicyDocument=json.dumps(allow))
     buffer = io.BytesIO()

@@ -13,17 +13,7 @@ import zipfile
 import pytest
 from botocore.exceptions import ClientError
 
-from ballast_compat import error_code, make_client, parameter, eventually
-
-TRUST_LAMBDA = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-        ],
-    }
-)
-
+from ballast_compat import code_of, error_code, lambda_role, make_client, parameter, eventually
 
 def package(source="def handler(event, context):\n    return event\n"):
     buffer = io.BytesIO()
@@ -33,17 +23,8 @@ def package(source="def handler(event, context):\n    return event\n"):
 
 
 @pytest.fixture(scope="module")
-def lam(endpoint):
-    return make_client("lambda", endpoint)
-
-
-@pytest.fixture(scope="module")
 def role(endpoint):
-    iam = make_client("iam", endpoint)
-    try:
-        return iam.create_role(RoleName="compat-lambda", AssumeRolePolicyDocument=TRUST_LAMBDA)["Role"]["Arn"]
-    except ClientError:
-        return iam.get_role(RoleName="compat-lambda")["Role"]["Arn"]
+    return lambda_role(endpoint, "compat-lambda")
 
 
 def download(url):
@@ -53,12 +34,6 @@ def download(url):
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
-
-
-def code_of(call, **kwargs):
-    with pytest.raises(ClientError) as err:
-        call(**kwargs)
-    return error_code(err.value)
 
 
 def test_functions_boto3(lam, role, uid):
@@ -195,10 +170,7 @@ def handler(event, context):
 def running_role(endpoint):
     iam = make_client("iam", endpoint)
     name = "compat-lambda-running"
-    try:
-        arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST_LAMBDA)["Role"]["Arn"]
-    except ClientError:
-        arn = iam.get_role(RoleName=name)["Role"]["Arn"]
+    arn = lambda_role(endpoint, name)
     policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ssm:*", "Resource": "*"}]}
     iam.put_role_policy(RoleName=name, PolicyName="ssm", PolicyDocument=json.dumps(policy))
     return arn

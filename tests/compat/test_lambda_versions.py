@@ -13,17 +13,7 @@ from collections import Counter
 import pytest
 from botocore.exceptions import ClientError
 
-from ballast_compat import ansible_result, error_code, make_client
-
-TRUST_LAMBDA = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-        ],
-    }
-)
-
+from ballast_compat import ansible_result, code_of, error_code, lambda_role
 
 def release(name):
     """A package whose handler says which release it is and which version
@@ -44,23 +34,8 @@ def release(name):
 
 
 @pytest.fixture(scope="module")
-def lam(endpoint):
-    return make_client("lambda", endpoint)
-
-
-@pytest.fixture(scope="module")
 def role(endpoint):
-    iam = make_client("iam", endpoint)
-    try:
-        return iam.create_role(RoleName="compat-versions", AssumeRolePolicyDocument=TRUST_LAMBDA)["Role"]["Arn"]
-    except ClientError:
-        return iam.get_role(RoleName="compat-versions")["Role"]["Arn"]
-
-
-def code_of(call, **kwargs):
-    with pytest.raises(ClientError) as err:
-        call(**kwargs)
-    return error_code(err.value)
+    return lambda_role(endpoint, "compat-versions")
 
 
 def invoked(lam, **kwargs):

@@ -146,10 +146,7 @@ impl Tx<'_> {
         };
         Ok(self
             .function_version(name, number)?
-            .map(|version| Function {
-                reserved_concurrency: latest.reserved_concurrency,
-                ..version
-            }))
+            .map(|version| version.invoked_with(&latest)))
     }
 
     /// The resource policy of the function, version or alias `named`

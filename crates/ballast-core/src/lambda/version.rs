@@ -77,6 +77,16 @@ impl Function {
         self.version.parse().ok()
     }
 
+    /// A published version as an invocation runs it: reserved concurrency
+    /// belongs to the function, so every version and alias shares
+    /// `latest`'s.
+    pub fn invoked_with(self, latest: &Function) -> Function {
+        Function {
+            reserved_concurrency: latest.reserved_concurrency,
+            ..self
+        }
+    }
+
     /// Publishes `$LATEST` (`self`) as a new version, unless neither its
     /// code nor its configuration changed since `newest`, the last version
     /// published, which Lambda then answers with.
@@ -158,6 +168,20 @@ mod tests {
                 Qualifier::Version(u32::MAX)
             );
         }
+    }
+
+    #[test]
+    fn a_version_runs_with_the_functions_reserved_concurrency() {
+        let mut latest = latest_function();
+        let one = latest
+            .publish(Publish::default(), None, 10, "r1".into())
+            .expect("published")
+            .into_version();
+        latest.reserved_concurrency = Some(0);
+        let invoked = one.clone().invoked_with(&latest);
+        assert_eq!(invoked.reserved_concurrency, Some(0));
+        assert_eq!(invoked.version, "1");
+        assert_eq!(invoked.code, one.code);
     }
 
     #[test]
