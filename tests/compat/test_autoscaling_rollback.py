@@ -1,7 +1,8 @@
 """Rolling back an instance refresh with boto3 and the AWS CLI: a refresh
 to launch template version 2 is turned around once its first replacement
 is in service, the instances it launched are replaced from version 1, and
-the refresh ends `RollbackSuccessful`; rollbacks AWS refuses are refused
+the refresh ends `RollbackSuccessful`; rollbacks AWS refuses (no desired
+configuration, an image that is a Systems Manager parameter) are refused
 with its error codes. Beside it, the account's limits and the lists of
 termination policy and notification types."""
 
@@ -85,6 +86,40 @@ def test_a_refresh_rolled_back_with_boto3_and_the_cli(server, tmp_path):
     eventually("both instances back on version 1", lambda: versions(asg, "web") == [("InService", "1")] * 2)
     (group,) = asg.describe_auto_scaling_groups(AutoScalingGroupNames=["web"])["AutoScalingGroups"]
     assert group["LaunchTemplate"]["Version"] == "1"
+
+
+def test_no_rollback_to_an_image_parameter_with_boto3_and_the_cli(server, tmp_path):
+    asg = server.client("autoscaling")
+    ec2 = server.client("ec2")
+    cli = AwsCli(server.endpoint, tmp_path / "aws-home")
+    image = "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+    ec2.create_launch_template(
+        LaunchTemplateName="by-alias", LaunchTemplateData={"ImageId": image, "InstanceType": "t3.micro"}
+    )
+    ec2.create_launch_template_version(
+        LaunchTemplateName="by-alias", SourceVersion="1", LaunchTemplateData={"InstanceType": "t3.small"}
+    )
+    asg.create_auto_scaling_group(
+        AutoScalingGroupName="by-alias",
+        LaunchTemplate={"LaunchTemplateName": "by-alias", "Version": "1"},
+        MinSize=0, MaxSize=2, DesiredCapacity=1, AvailabilityZones=["us-east-1a"],
+    )
+    eventually("one instance in service", lambda: versions(asg, "by-alias") == [("InService", "1")])
+    # A warmup long enough that the refresh is still going when the
+    # rollbacks are asked for.
+    asg.start_instance_refresh(
+        AutoScalingGroupName="by-alias", Preferences={"InstanceWarmup": 3600},
+        DesiredConfiguration={"LaunchTemplate": {"LaunchTemplateName": "by-alias", "Version": "2"}},
+    )
+    with pytest.raises(ClientError) as refused:
+        asg.rollback_instance_refresh(AutoScalingGroupName="by-alias")
+    assert error_code(refused.value) == "IrreversibleInstanceRefresh"
+    assert "Systems Manager parameter" in refused.value.response["Error"]["Message"]
+    rc, _, err = cli("autoscaling", "rollback-instance-refresh", "--auto-scaling-group-name", "by-alias")
+    assert rc != 0 and "IrreversibleInstanceRefresh" in err, err
+    refresh = latest_refresh(asg, "by-alias")
+    assert refresh["Status"] in ("Pending", "InProgress") and "RollbackDetails" not in refresh, refresh
+    asg.cancel_instance_refresh(AutoScalingGroupName="by-alias")
 
 
 def test_account_limits_and_type_lists_with_boto3_and_the_cli(server, tmp_path):

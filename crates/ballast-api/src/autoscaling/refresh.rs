@@ -1,9 +1,10 @@
 //! Instance refreshes.
 
 use ballast_core::autoscaling::refresh::{InstanceRefresh as Refresh, RefreshSpec};
-use ballast_core::autoscaling::{Error as Rule, Lifecycle};
+use ballast_core::autoscaling::{Error as Rule, Lifecycle, TemplateSpec};
 use ballast_core::paging::page;
 use ballast_model::autoscaling::*;
+use ballast_store::Tx;
 use ballast_wire::Timestamp;
 
 use super::{Error, change, int, load, paging, template_spec, template_view};
@@ -159,6 +160,21 @@ pub(super) fn cancel(
     })
 }
 
+/// The `ImageId` of the numbered launch template version `spec` names;
+/// `None` for anything else (a launch configuration, `$Latest`), which
+/// the rollback's own checks refuse or allow.
+fn numbered_version_image(tx: &Tx<'_>, spec: &TemplateSpec) -> Result<Option<String>, Error> {
+    let Some(number) = spec.version.as_deref().and_then(|v| v.parse::<i64>().ok()) else {
+        return Ok(None);
+    };
+    if spec.configuration.is_some() {
+        return Ok(None);
+    }
+    Ok(tx
+        .launch_template_version(&spec.id, number)?
+        .and_then(|version| version.data.image_id))
+}
+
 /// RollbackInstanceRefresh: the active refresh turns around, and the
 /// instances it launched are replaced from the group's own configuration.
 pub(super) fn roll_back(
@@ -166,13 +182,15 @@ pub(super) fn roll_back(
     input: RollbackInstanceRefreshInput,
 ) -> Result<RollbackInstanceRefreshOutput, Error> {
     let now = state.now().millis();
-    let id = change(state, &input.auto_scaling_group_name, |_, group| {
+    let id = change(state, &input.auto_scaling_group_name, |tx, group| {
         let group_template = group.launch_template.clone();
+        let group_image = numbered_version_image(tx, &group_template)?;
         let refresh = group
             .refreshes
             .iter_mut()
             .find(|r| r.status.is_active())
             .ok_or_else(no_active_refresh)?;
+        Refresh::check_rollback_image(group_image.as_deref())?;
         let launched = refresh.launched_by(&group.instances);
         refresh.roll_back(
             &group_template,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::member::{Lifecycle, Member};
 use super::template::TemplateSpec;
 use super::{Error, invalid};
+use crate::ec2::images::SSM_ALIAS_PREFIX;
 
 /// `MinHealthyPercentage` when none is given.
 pub const DEFAULT_MIN_HEALTHY: u32 = 90;
@@ -185,6 +186,21 @@ impl InstanceRefresh {
             total,
             rollback: None,
         })
+    }
+
+    /// Refuses a rollback to a launch template version whose image is a
+    /// Systems Manager parameter (`group_image`, the `ImageId` of the
+    /// version the group names), as AWS does: the parameter may name
+    /// another AMI now than the one the group's instances were launched
+    /// from, so there is nothing certain to go back to.
+    pub fn check_rollback_image(group_image: Option<&str>) -> Result<(), Error> {
+        if group_image.is_some_and(|image| image.starts_with(SSM_ALIAS_PREFIX)) {
+            return Err(Error::IrreversibleInstanceRefresh(
+                "The instance refresh cannot be rolled back: the group's launch template uses a Systems Manager parameter instead of an AMI ID."
+                    .to_owned(),
+            ));
+        }
+        Ok(())
     }
 
     /// Turns the refresh around (RollbackInstanceRefresh): the instances it

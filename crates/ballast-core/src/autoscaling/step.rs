@@ -1554,6 +1554,12 @@ mod tests {
             desired.roll_back(&latest, Vec::new(), "r", 0),
             Err(super::super::Error::IrreversibleInstanceRefresh(_))
         ));
+        assert!(matches!(
+            InstanceRefresh::check_rollback_image(Some("resolve:ssm:/golden/ami")),
+            Err(super::super::Error::IrreversibleInstanceRefresh(_))
+        ));
+        assert!(InstanceRefresh::check_rollback_image(Some("ami-0123456789abcdef0")).is_ok());
+        assert!(InstanceRefresh::check_rollback_image(None).is_ok());
         desired.finish(RefreshStatus::Successful, "done", 1);
         assert!(matches!(
             desired.roll_back(&TemplateSpec::default(), Vec::new(), "r", 0),

@@ -1117,6 +1117,88 @@ async fn refresh_status(asg: &Client, name: &str) -> aws_sdk_autoscaling::types:
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_whose_image_is_a_parameter_cannot_be_rolled_back() {
+    let ballast = Ballast::start();
+    let asg = ballast.autoscaling();
+    let ec2 = ballast.ec2();
+    let template = unique("lt-ssm");
+    ec2.create_launch_template()
+        .launch_template_name(&template)
+        .launch_template_data(
+            aws_sdk_ec2::types::RequestLaunchTemplateData::builder()
+                .image_id("resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64")
+                .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateLaunchTemplate");
+    ec2.create_launch_template_version()
+        .launch_template_name(&template)
+        .source_version("1")
+        .launch_template_data(
+            aws_sdk_ec2::types::RequestLaunchTemplateData::builder()
+                .instance_type(aws_sdk_ec2::types::InstanceType::T3Small)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateLaunchTemplateVersion");
+    let version = |v: &str| {
+        LaunchTemplateSpecification::builder()
+            .launch_template_name(&template)
+            .version(v)
+            .build()
+    };
+    let name = unique("ssm-image");
+    asg.create_auto_scaling_group()
+        .auto_scaling_group_name(&name)
+        .launch_template(version("1"))
+        .min_size(0)
+        .max_size(2)
+        .desired_capacity(1)
+        .availability_zones(ZONES[0])
+        .send()
+        .await
+        .expect("CreateAutoScalingGroup");
+    in_service(&asg, &name, 1).await;
+    // A warmup long enough that the refresh is still going when the
+    // rollback is asked for.
+    asg.start_instance_refresh()
+        .auto_scaling_group_name(&name)
+        .preferences(RefreshPreferences::builder().instance_warmup(3600).build())
+        .desired_configuration(
+            aws_sdk_autoscaling::types::DesiredConfiguration::builder()
+                .launch_template(version("2"))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("StartInstanceRefresh");
+    let refused = asg
+        .rollback_instance_refresh()
+        .auto_scaling_group_name(&name)
+        .send()
+        .await
+        .expect_err("the image is a parameter");
+    assert_eq!(error_code(&refused), "IrreversibleInstanceRefresh");
+    let status = refresh_status(&asg, &name).await;
+    assert!(
+        matches!(
+            status.status().map(|s| s.as_str()),
+            Some("Pending" | "InProgress")
+        ),
+        "the refused rollback changed nothing: {status:?}"
+    );
+    assert!(status.rollback_details().is_none(), "{status:?}");
+    asg.cancel_instance_refresh()
+        .auto_scaling_group_name(&name)
+        .send()
+        .await
+        .expect("CancelInstanceRefresh");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refresh_rolled_back_midway_puts_the_group_back_on_its_version() {
     let ballast = Ballast::start();
     let asg = ballast.autoscaling();
