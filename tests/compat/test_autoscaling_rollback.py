@@ -96,8 +96,10 @@ def test_no_rollback_to_an_image_parameter_with_boto3_and_the_cli(server, tmp_pa
     ec2.create_launch_template(
         LaunchTemplateName="by-alias", LaunchTemplateData={"ImageId": image, "InstanceType": "t3.micro"}
     )
+    # The refresh's version names the AMI; the group's, which a rollback
+    # goes back to, takes it from a parameter.
     ec2.create_launch_template_version(
-        LaunchTemplateName="by-alias", SourceVersion="1", LaunchTemplateData={"InstanceType": "t3.small"}
+        LaunchTemplateName="by-alias", SourceVersion="1", LaunchTemplateData={"ImageId": AL2023, "InstanceType": "t3.small"}
     )
     asg.create_auto_scaling_group(
         AutoScalingGroupName="by-alias",

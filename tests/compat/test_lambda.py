@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from ballast_compat import code_of, error_code, lambda_role, make_client, parameter, eventually
 
+
 def package(source="def handler(event, context):\n    return event\n"):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

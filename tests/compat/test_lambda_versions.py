@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from ballast_compat import ansible_result, code_of, error_code, lambda_role
 
+
 def release(name):
     """A package whose handler says which release it is and which version
     Lambda runs it as."""

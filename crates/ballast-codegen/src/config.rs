@@ -26,9 +26,9 @@ pub struct ServiceConfig {
     /// Smithy model's `@union` trait is lost in botocore's JSON). Shapes
     /// carrying `"union": true` are unions without being listed.
     pub unions: Vec<String>,
-    /// Structures whose list items a handler may hand over already
-    /// written as XML (`ballast_model::Prewritten`): EC2's `Instance`,
-    /// which DescribeInstances keeps written between two writes.
+    /// Structures (model shape names) whose list items a handler may hand
+    /// over already written as XML (`ballast_model::Prewritten`): EC2's
+    /// `Instance`, which DescribeInstances keeps written between writes.
     pub prewritten: Vec<String>,
 }
 

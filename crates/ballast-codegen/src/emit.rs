@@ -109,6 +109,7 @@ pub fn service(config: &ServiceConfig, model: &Value, botocore: &str) -> Result<
         }
     }
     e.check_lists()?;
+    e.check_prewritten()?;
 
     let full_name = metadata["serviceFullName"]
         .as_str()
@@ -411,6 +412,25 @@ impl<'m> Emitter<'m> {
                         self.service.module
                     ));
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every `prewritten` name is a structure shape the generated outputs
+    /// hold as list items, so a typo fails here rather than leaving the
+    /// items unwrapped.
+    fn check_prewritten(&self) -> Result<(), String> {
+        for wanted in &self.service.prewritten {
+            let listed = self.all.iter().any(|shape| {
+                let shape = self.shape(shape);
+                shape["type"] == "list" && shape["member"]["shape"].as_str() == Some(wanted)
+            });
+            if !listed || self.kind(wanted) != "structure" {
+                return Err(format!(
+                    "{}: prewritten names {wanted}, which is no structure the generated shapes hold in a list",
+                    self.service.module
+                ));
             }
         }
         Ok(())
@@ -1205,5 +1225,42 @@ mod tests {
         );
         assert!(!unchecked.contains("required REQUIRED_"), "{unchecked}");
         assert!(unchecked.contains("= \"name\" | \"Name\""), "{unchecked}");
+    }
+
+    fn listing_model() -> Value {
+        serde_json::json!({
+            "metadata": {"protocol": "ec2", "serviceFullName": "Test"},
+            "operations": {"CreateThing": {
+                "input": {"shape": "CreateThingRequest"},
+                "output": {"shape": "CreateThingResult"}
+            }},
+            "shapes": {
+                "CreateThingRequest": {"type": "structure", "members": {}},
+                "CreateThingResult": {
+                    "type": "structure",
+                    "members": {"Things": {"shape": "ThingList", "locationName": "thingSet"}}
+                },
+                "ThingList": {"type": "list", "member": {"shape": "Thing", "locationName": "item"}},
+                "Thing": {"type": "structure", "members": {"Id": {"shape": "String"}}},
+                "String": {"type": "string"}
+            }
+        })
+    }
+
+    #[test]
+    fn prewritten_items_are_wrapped_and_a_wrong_name_is_refused() {
+        let mut wanted = config(false);
+        wanted.prewritten = vec!["Thing".to_owned()];
+        let code = service(&wanted, &listing_model(), "1").unwrap();
+        assert!(code.contains("Vec<Prewritten<Thing>>"), "{code}");
+        let plain = service(&config(false), &listing_model(), "1").unwrap();
+        assert!(plain.contains("Vec<Thing>"), "{plain}");
+
+        for wrong in ["Thingy", "String", "CreateThingResult"] {
+            let mut typo = config(false);
+            typo.prewritten = vec![wrong.to_owned()];
+            let error = service(&typo, &listing_model(), "1").unwrap_err();
+            assert!(error.contains(wrong), "{error}");
+        }
     }
 }

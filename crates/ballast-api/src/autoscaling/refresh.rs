@@ -190,10 +190,10 @@ pub(super) fn roll_back(
             .iter_mut()
             .find(|r| r.status.is_active())
             .ok_or_else(no_active_refresh)?;
-        Refresh::check_rollback_image(group_image.as_deref())?;
         let launched = refresh.launched_by(&group.instances);
         refresh.roll_back(
             &group_template,
+            group_image.as_deref(),
             launched,
             "Rollback requested by user.",
             now,

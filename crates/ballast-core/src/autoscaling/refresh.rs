@@ -188,29 +188,18 @@ impl InstanceRefresh {
         })
     }
 
-    /// Refuses a rollback to a launch template version whose image is a
-    /// Systems Manager parameter (`group_image`, the `ImageId` of the
-    /// version the group names), as AWS does: the parameter may name
-    /// another AMI now than the one the group's instances were launched
-    /// from, so there is nothing certain to go back to.
-    pub fn check_rollback_image(group_image: Option<&str>) -> Result<(), Error> {
-        if group_image.is_some_and(|image| image.starts_with(SSM_ALIAS_PREFIX)) {
-            return Err(Error::IrreversibleInstanceRefresh(
-                "The instance refresh cannot be rolled back: the group's launch template uses a Systems Manager parameter instead of an AMI ID."
-                    .to_owned(),
-            ));
-        }
-        Ok(())
-    }
-
     /// Turns the refresh around (RollbackInstanceRefresh): the instances it
     /// launched so far, `launched`, are replaced from the group's own
     /// configuration, `group_template`, as it was before the refresh. Only
     /// a refresh to a desired configuration can be rolled back, and only
-    /// when the group names a numbered launch template version.
+    /// when the group names a numbered launch template version whose image,
+    /// `group_image`, is an AMI id: a Systems Manager parameter
+    /// (`resolve:ssm:`) may name another AMI by now than the one the
+    /// group's instances came from, so AWS refuses that too.
     pub fn roll_back(
         &mut self,
         group_template: &TemplateSpec,
+        group_image: Option<&str>,
         launched: Vec<String>,
         reason: &str,
         now_millis: i64,
@@ -238,6 +227,12 @@ impl InstanceRefresh {
         if moving_version {
             return Err(Error::IrreversibleInstanceRefresh(
                 "The instance refresh cannot be rolled back: the group uses its launch template's $Latest or $Default version."
+                    .to_owned(),
+            ));
+        }
+        if group_image.is_some_and(|image| image.starts_with(SSM_ALIAS_PREFIX)) {
+            return Err(Error::IrreversibleInstanceRefresh(
+                "The instance refresh cannot be rolled back: the group's launch template uses a Systems Manager parameter instead of an AMI ID."
                     .to_owned(),
             ));
         }

@@ -1457,6 +1457,7 @@ mod tests {
         refresh
             .roll_back(
                 &version("1"),
+                Some("ami-0123456789abcdef0"),
                 vec!["i-c".into()],
                 "Rollback requested by user.",
                 30_000,
@@ -1515,7 +1516,7 @@ mod tests {
         )
         .unwrap();
         refresh
-            .roll_back(&version("1"), Vec::new(), "r", 0)
+            .roll_back(&version("1"), None, Vec::new(), "r", 0)
             .unwrap();
         refresh.status = RefreshStatus::Cancelling;
         g.refreshes.push(refresh);
@@ -1535,7 +1536,7 @@ mod tests {
             ..TemplateSpec::default()
         };
         assert!(matches!(
-            plain.roll_back(&numbered, Vec::new(), "r", 0),
+            plain.roll_back(&numbered, None, Vec::new(), "r", 0),
             Err(super::super::Error::IrreversibleInstanceRefresh(_))
         ));
         let mut desired = InstanceRefresh::start(
@@ -1551,18 +1552,29 @@ mod tests {
             ..TemplateSpec::default()
         };
         assert!(matches!(
-            desired.roll_back(&latest, Vec::new(), "r", 0),
+            desired.roll_back(&latest, None, Vec::new(), "r", 0),
             Err(super::super::Error::IrreversibleInstanceRefresh(_))
         ));
+        let numbered = TemplateSpec {
+            version: Some("1".into()),
+            ..TemplateSpec::default()
+        };
+        let by_parameter = Some("resolve:ssm:/golden/ami");
         assert!(matches!(
-            InstanceRefresh::check_rollback_image(Some("resolve:ssm:/golden/ami")),
-            Err(super::super::Error::IrreversibleInstanceRefresh(_))
+            desired.roll_back(&numbered, by_parameter, Vec::new(), "r", 0),
+            Err(super::super::Error::IrreversibleInstanceRefresh(m)) if m.contains("Systems Manager")
         ));
-        assert!(InstanceRefresh::check_rollback_image(Some("ami-0123456789abcdef0")).is_ok());
-        assert!(InstanceRefresh::check_rollback_image(None).is_ok());
+        // A refresh already on its way out has nothing to roll back,
+        // whatever the image.
+        desired.status = RefreshStatus::Cancelling;
+        assert!(matches!(
+            desired.roll_back(&numbered, by_parameter, Vec::new(), "r", 0),
+            Err(super::super::Error::ActiveInstanceRefreshNotFound(_))
+        ));
+        desired.status = RefreshStatus::InProgress;
         desired.finish(RefreshStatus::Successful, "done", 1);
         assert!(matches!(
-            desired.roll_back(&TemplateSpec::default(), Vec::new(), "r", 0),
+            desired.roll_back(&TemplateSpec::default(), None, Vec::new(), "r", 0),
             Err(super::super::Error::ActiveInstanceRefreshNotFound(_))
         ));
     }

@@ -3,9 +3,12 @@
 //! Struct members become elements named by their serde names, lists become
 //! `<Name><member>…</member></Name>` (`<item>` for EC2) and `<Name/>` when
 //! empty (a list wrapped in a newtype named with [`list_items`] or
-//! [`FLATTENED_LIST`] is written with its model's item name, or flattened), maps become `<entry><key/><value/></entry>`, absent options write
-//! nothing (never an empty numeric element, which both botocore and
-//! aws-sdk-rust reject), and [`crate::Timestamp`]s are ISO-8601.
+//! [`FLATTENED_LIST`] is written with its model's item name, or
+//! flattened), maps become `<entry><key/><value/></entry>`, absent options
+//! write nothing (never an empty numeric element, which both botocore and
+//! aws-sdk-rust reject), [`crate::Timestamp`]s are ISO-8601, and a
+//! [`PREWRITTEN`] newtype's text (children written earlier and kept) goes
+//! in as it is.
 
 use std::fmt::{self, Write as _};
 

@@ -11,7 +11,7 @@ use aws_sdk_autoscaling::types::{
     LaunchTemplateSpecification, LifecycleHookSpecification, RefreshPreferences, Tag,
     TrafficSourceIdentifier,
 };
-use ballast_sdk_tests::fixtures::{AL2023, al2023_template};
+use ballast_sdk_tests::fixtures::{AL2023, AL2023_PARAMETER, al2023_template};
 use ballast_sdk_tests::{Ballast, error_code, eventually, unique};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -1116,8 +1116,58 @@ async fn refresh_status(asg: &Client, name: &str) -> aws_sdk_autoscaling::types:
         .expect("a refresh")
 }
 
+/// Version `version` of the launch template `template`.
+fn template_version(template: &str, version: &str) -> LaunchTemplateSpecification {
+    LaunchTemplateSpecification::builder()
+        .launch_template_name(template)
+        .version(version)
+        .build()
+}
+
+/// Adds version 2 (a `t3.small` from the AL2023 AMI) to `template`, and
+/// starts a group of `desired` instances on version 1: its name, once
+/// they are in service.
+async fn group_on_version_1(
+    ballast: &Ballast,
+    template: &str,
+    prefix: &str,
+    desired: i32,
+) -> String {
+    ballast
+        .ec2()
+        .create_launch_template_version()
+        .launch_template_name(template)
+        .source_version("1")
+        .launch_template_data(
+            aws_sdk_ec2::types::RequestLaunchTemplateData::builder()
+                .image_id(AL2023)
+                .instance_type(aws_sdk_ec2::types::InstanceType::T3Small)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateLaunchTemplateVersion");
+    let asg = ballast.autoscaling();
+    let name = unique(prefix);
+    asg.create_auto_scaling_group()
+        .auto_scaling_group_name(&name)
+        .launch_template(template_version(template, "1"))
+        .min_size(0)
+        .max_size(desired + 1)
+        .desired_capacity(desired)
+        .availability_zones(ZONES[0])
+        .send()
+        .await
+        .expect("CreateAutoScalingGroup");
+    in_service(&asg, &name, desired as usize).await;
+    name
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_group_whose_image_is_a_parameter_cannot_be_rolled_back() {
+    // Version 1, the group's, takes its image from a parameter; version 2,
+    // the refresh's, names the AMI: what decides is the version the
+    // rollback would go back to.
     let ballast = Ballast::start();
     let asg = ballast.autoscaling();
     let ec2 = ballast.ec2();
@@ -1126,42 +1176,15 @@ async fn a_group_whose_image_is_a_parameter_cannot_be_rolled_back() {
         .launch_template_name(&template)
         .launch_template_data(
             aws_sdk_ec2::types::RequestLaunchTemplateData::builder()
-                .image_id("resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64")
+                .image_id(format!("resolve:ssm:{AL2023_PARAMETER}"))
                 .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
                 .build(),
         )
         .send()
         .await
         .expect("CreateLaunchTemplate");
-    ec2.create_launch_template_version()
-        .launch_template_name(&template)
-        .source_version("1")
-        .launch_template_data(
-            aws_sdk_ec2::types::RequestLaunchTemplateData::builder()
-                .instance_type(aws_sdk_ec2::types::InstanceType::T3Small)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("CreateLaunchTemplateVersion");
-    let version = |v: &str| {
-        LaunchTemplateSpecification::builder()
-            .launch_template_name(&template)
-            .version(v)
-            .build()
-    };
-    let name = unique("ssm-image");
-    asg.create_auto_scaling_group()
-        .auto_scaling_group_name(&name)
-        .launch_template(version("1"))
-        .min_size(0)
-        .max_size(2)
-        .desired_capacity(1)
-        .availability_zones(ZONES[0])
-        .send()
-        .await
-        .expect("CreateAutoScalingGroup");
-    in_service(&asg, &name, 1).await;
+    let version = |v: &str| template_version(&template, v);
+    let name = group_on_version_1(&ballast, &template, "ssm-image", 1).await;
     // A warmup long enough that the refresh is still going when the
     // rollback is asked for.
     asg.start_instance_refresh()
@@ -1202,37 +1225,9 @@ async fn a_group_whose_image_is_a_parameter_cannot_be_rolled_back() {
 async fn a_refresh_rolled_back_midway_puts_the_group_back_on_its_version() {
     let ballast = Ballast::start();
     let asg = ballast.autoscaling();
-    let ec2 = ballast.ec2();
     let template = template(&ballast).await;
-    ec2.create_launch_template_version()
-        .launch_template_name(&template)
-        .source_version("1")
-        .launch_template_data(
-            aws_sdk_ec2::types::RequestLaunchTemplateData::builder()
-                .instance_type(aws_sdk_ec2::types::InstanceType::T3Small)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("CreateLaunchTemplateVersion");
-    let version = |v: &str| {
-        LaunchTemplateSpecification::builder()
-            .launch_template_name(&template)
-            .version(v)
-            .build()
-    };
-    let name = unique("rollback");
-    asg.create_auto_scaling_group()
-        .auto_scaling_group_name(&name)
-        .launch_template(version("1"))
-        .min_size(0)
-        .max_size(3)
-        .desired_capacity(2)
-        .availability_zones(ZONES[0])
-        .send()
-        .await
-        .expect("CreateAutoScalingGroup");
-    in_service(&asg, &name, 2).await;
+    let version = |v: &str| template_version(&template, v);
+    let name = group_on_version_1(&ballast, &template, "rollback", 2).await;
     let none = asg
         .rollback_instance_refresh()
         .auto_scaling_group_name(&name)
