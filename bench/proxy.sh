@@ -53,7 +53,8 @@
 # puts the normal binary back in target/release). The backend (nginx, one
 # worker) and wrk (one thread) are pinned to CLIENT_CPUS. With WORKERS=1
 # every proxy runs one worker pinned to PROXY_CPUS (HAProxy nbthread 1,
-# nginx worker_processes 1, Ballast TOKIO_WORKER_THREADS=1); with WORKERS=N
+# nginx worker_processes 1, Ballast BALLAST_PROXY_THREADS=1, and its other
+# work on TOKIO_WORKER_THREADS=1); with WORKERS=N
 # each gets N workers and may run on every CPU, sharing them with the
 # client and the backend. The open-file limit is raised to what the largest
 # connection count needs. Every address is on 127.0.0.0/8, every wait has a
@@ -326,7 +327,7 @@ elbv2() {
 start_ballast() {
   local name=$1 binary=$2 api_port=$3 cidr=$4 instance_cidr=$5 data="$work/$1-data"
   local tg lb address state deadline
-  spawn "$name" "$proxy_cpus" env TOKIO_WORKER_THREADS="$WORKERS" "$binary" up \
+  spawn "$name" "$proxy_cpus" env TOKIO_WORKER_THREADS="$WORKERS" BALLAST_PROXY_THREADS="$WORKERS" "$binary" up \
     --listen "127.0.0.1:$api_port" --data-dir "$data" \
     --lb-cidr "$cidr" --instance-cidr "$instance_cidr" --hosts-file off --instance-runtime process
   ballast_started_pid=$spawned
@@ -726,7 +727,7 @@ if ((WORKERS == 1)); then
   placement="each proxy one worker on CPUs $PROXY_CPUS"
 else
   placement="each proxy $WORKERS workers (HAProxy nbthread $WORKERS, nginx worker_processes $WORKERS,"
-  placement+=" Ballast TOKIO_WORKER_THREADS=$WORKERS) on CPUs $all_cpus, shared with the client and"
+  placement+=" Ballast BALLAST_PROXY_THREADS=$WORKERS) on CPUs $all_cpus, shared with the client and"
   placement+=" backend (proxy core busy is then the whole machine's)"
 fi
 echo "$(machine_line)," \

@@ -15,13 +15,13 @@ use rand::Rng;
 use tokio::io::AsyncWriteExt as _;
 
 use crate::Proxy;
+use crate::balance;
 use crate::body::{ProxyBody, empty};
 use crate::registry::Target;
 use crate::responses;
 use crate::snapshot::{GroupRoute, ListenerRoute, Snapshot};
 use crate::upstream::head::{self, Framing, RequestFraming, ResponseHead};
 use crate::upstream::{ConnectError, Connection, Outgoing, SendError, UpstreamBody};
-use crate::{backlog, balance};
 
 /// ALB's connect timeout. Connection and idle timeouts guard against stuck
 /// peers rather than pace orchestration, so the time scale leaves them be.
@@ -168,7 +168,6 @@ async fn forward(
             head::write_request(&mut request_bytes, &parts, framing, upgrade, &forwarded);
         }
         let in_flight = target.begin_request();
-        backlog::yield_if_backlogged().await;
         let sent = tokio::time::timeout(
             listener.idle_timeout,
             connection.exchange(&mut request_bytes, &mut body, &parts.method),
@@ -178,7 +177,6 @@ async fn forward(
             Err(_) => return responses::error(StatusCode::GATEWAY_TIMEOUT),
             Ok(Ok(head)) => {
                 connection.keep_buffer(request_bytes);
-                backlog::yield_if_backlogged().await;
                 return respond(proxy, head, connection, client_upgrade, in_flight);
             }
             Ok(Err(error)) => error,

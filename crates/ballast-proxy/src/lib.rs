@@ -4,7 +4,8 @@
 //! target registrations into running parts:
 //!
 //! - a listening socket per listener, on its load balancer's own loopback
-//!   address ([`listener`]);
+//!   address ([`listener`]), whose connections are served on threads of
+//!   their own, each with a single-threaded runtime (`threads.rs`);
 //! - an immutable routing [`snapshot`] swapped atomically on every change,
 //!   so the request path never reads the store;
 //! - a [`registry`] of live per-target state (health, passive routing
@@ -14,15 +15,12 @@
 //!   algorithm ([`balance`]), fail-open, passive health (routing only), the
 //!   proxy's own HTTP/1.1 client and its connection pool ([`upstream`]),
 //!   retries of requests whose connection failed before an answer (only
-//!   idempotent ones without a body once anything was sent), ALB's
-//!   502/503/504 ([`responses`]), and, when the runtime is backlogged, a
-//!   yield before each send so a batch of connections receives before any
-//!   sends (`backlog.rs`);
+//!   idempotent ones without a body once anything was sent) and ALB's
+//!   502/503/504 ([`responses`]);
 //! - the reaper that ends draining when the deregistration delay is over.
 //!
 //! Every AWS duration goes through the [`TimeScale`].
 
-mod backlog;
 pub mod balance;
 mod body;
 pub mod forward;
@@ -33,8 +31,10 @@ mod reconcile;
 pub mod registry;
 pub mod responses;
 pub mod snapshot;
+mod threads;
 pub mod upstream;
 
+use std::num::NonZeroUsize;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
@@ -43,11 +43,16 @@ use ballast_core::{Clock, TimeScale};
 use ballast_store::Store;
 use tokio::sync::Notify;
 
-pub use reconcile::run;
+pub use reconcile::start;
+pub use threads::default_count as default_serving_threads;
 
-/// Behaviour beyond AWS's, on by default.
+/// How the data plane runs, and its behaviour beyond AWS's (on by
+/// default).
 #[derive(Debug, Clone)]
 pub struct ProxyOptions {
+    /// How many threads serve client connections (by default, one per
+    /// core the process may run on).
+    pub serving_threads: NonZeroUsize,
     /// Retry a request on another target when the connection to the first
     /// failed before anything was sent.
     pub retry_connect_failures: bool,
@@ -64,6 +69,7 @@ pub struct ProxyOptions {
 impl Default for ProxyOptions {
     fn default() -> Self {
         ProxyOptions {
+            serving_threads: threads::default_count(),
             retry_connect_failures: true,
             passive_health: true,
             hosts_file: None,
@@ -91,6 +97,7 @@ impl Proxy {
         scale: TimeScale,
         options: ProxyOptions,
     ) -> Arc<Proxy> {
+        let pool = Arc::new(upstream::Pool::new(options.serving_threads));
         Arc::new(Proxy {
             store,
             registry: registry::Registry::new(Arc::clone(&clock)),
@@ -98,7 +105,7 @@ impl Proxy {
             scale,
             options,
             snapshot: ArcSwap::from_pointee(snapshot::Snapshot::default()),
-            pool: Arc::default(),
+            pool,
             changed: Notify::new(),
         })
     }

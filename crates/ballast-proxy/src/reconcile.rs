@@ -3,6 +3,8 @@
 //! whole configuration and converges to it, so it is restart-safe.
 
 use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
@@ -19,6 +21,7 @@ use crate::Proxy;
 use crate::health_check::{self, CheckSpec, MIN_TIMEOUT};
 use crate::registry::TargetKey;
 use crate::snapshot::{GroupRoute, ListenerRoute, Snapshot, XffMode};
+use crate::threads::Threads;
 
 /// How often the reconciler runs without being told of a change.
 const RESYNC: Duration = Duration::from_secs(1);
@@ -75,17 +78,30 @@ enum ReconcileError {
 }
 
 /// Tasks the reconciler owns.
-#[derive(Default)]
 struct Running {
+    /// Where the listeners' connections are served.
+    threads: Threads,
     listeners: HashMap<SocketAddr, JoinHandle<()>>,
     checkers: HashMap<TargetKey, (CheckSpec, JoinHandle<()>)>,
     /// The DNS entries last published, to write the hosts file only on change.
     published: Option<Vec<(String, Ipv4Addr)>>,
 }
 
-/// Runs the data plane until the process ends.
-pub async fn run(proxy: Arc<Proxy>) {
-    let mut running = Running::default();
+/// Starts the serving threads, and returns the reconciler, which runs the
+/// data plane until it is dropped. The threads stop once it and the accept
+/// loops it spawned are gone (when their runtime shuts down).
+pub fn start(proxy: Arc<Proxy>) -> io::Result<impl Future<Output = ()> + Send> {
+    let threads = Threads::start(proxy.options.serving_threads)?;
+    Ok(run(proxy, threads))
+}
+
+async fn run(proxy: Arc<Proxy>, threads: Threads) {
+    let mut running = Running {
+        threads,
+        listeners: HashMap::new(),
+        checkers: HashMap::new(),
+        published: None,
+    };
     loop {
         let wait = match reconcile(&proxy, &mut running).await {
             Ok(Some(next_drain)) => next_drain.min(RESYNC),
@@ -336,7 +352,7 @@ async fn sync_listeners(proxy: &Arc<Proxy>, running: &mut Running, wanted: &Hash
         if running.listeners.contains_key(addr) {
             continue;
         }
-        match crate::listener::start(Arc::clone(proxy), *addr).await {
+        match crate::listener::start(Arc::clone(proxy), running.threads.clone(), *addr).await {
             Ok(task) => {
                 running.listeners.insert(*addr, task);
             }

@@ -102,7 +102,7 @@ async fn refused_connection_without_retries_is_502() {
     let options = ProxyOptions {
         retry_connect_failures: false,
         passive_health: false,
-        hosts_file: None,
+        ..ProxyOptions::default()
     };
     let h = Harness::start(options, &[]).await;
     let [a] = h.healthy_backends(["a"]).await;

@@ -2,6 +2,7 @@
 //! scripts and service managers can configure Ballast without arguments.
 
 use std::net::SocketAddr;
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
@@ -188,6 +189,11 @@ pub struct UpArgs {
     /// until its health check passes again (a Ballast extension).
     #[arg(long, env = "BALLAST_PASSIVE_HEALTH", default_value_t = true, action = ArgAction::Set)]
     pub passive_health: bool,
+
+    /// How many threads serve the load balancers' connections (default:
+    /// one per core Ballast may run on).
+    #[arg(long, env = "BALLAST_PROXY_THREADS")]
+    pub proxy_threads: Option<NonZeroUsize>,
 
     /// The loopback block load balancer addresses come from; each Ballast
     /// process on a machine needs its own.

@@ -111,20 +111,15 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         Arc::clone(&clock),
         time_scale,
         ProxyOptions {
+            serving_threads: args
+                .proxy_threads
+                .unwrap_or_else(ballast_proxy::default_serving_threads),
             retry_connect_failures: args.proxy_retries,
             passive_health: args.passive_health,
             hosts_file: args.hosts_file().map(HostsFile::new),
         },
     );
-    let mut builder = tokio::runtime::Builder::new_multi_thread();
-    // Fairness under many connections: a worker's own queue holds 256
-    // tasks, and a batch of I/O wake-ups beyond that spills into the shared
-    // queue, which tokio otherwise visits only every few dozen polls, so
-    // those connections wait behind every newer wake-up. Visiting it every
-    // other poll took the load balancer's p99 at 512 connections from
-    // ~90 ms to ~30 ms (docs/benchmarks.md, "Proxy throughput").
-    builder.global_queue_interval(2);
-    let executor = builder
+    let executor = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
@@ -188,11 +183,13 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         wake,
     );
 
+    let data_plane =
+        ballast_proxy::start(proxy).context("starting the load balancers' serving threads")?;
     let hosts = args.hosts_file().map(HostsFile::new);
     let served = executor.block_on(async {
         #[cfg(feature = "count-allocations")]
         crate::allocations::report_on_signal();
-        tokio::spawn(ballast_proxy::run(proxy));
+        tokio::spawn(data_plane);
         serve(
             args,
             state,

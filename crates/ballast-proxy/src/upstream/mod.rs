@@ -29,8 +29,9 @@ pub mod head;
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Write as _};
 use std::net::SocketAddr;
+use std::num::NonZeroUsize;
 use std::pin::Pin;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -272,16 +273,35 @@ impl Connection {
     }
 }
 
-/// Keep-alive connections to targets.
-#[derive(Debug, Default)]
+/// Keep-alive connections to targets, a set per serving thread: a
+/// connection is registered with the I/O driver of the thread that opened
+/// it, and used from another thread every readiness event would cross
+/// between the two.
+#[derive(Debug)]
 pub struct Pool {
-    idle: Mutex<HashMap<SocketAddr, Vec<Connection>>>,
+    threads: Box<[Idle]>,
 }
 
+type Idle = Mutex<HashMap<SocketAddr, Vec<Connection>>>;
+
 impl Pool {
-    /// An idle connection to `addr` that is still open, if there is one.
+    /// A pool for `threads` serving threads.
+    pub fn new(threads: NonZeroUsize) -> Pool {
+        Pool {
+            threads: (0..threads.get()).map(|_| Idle::default()).collect(),
+        }
+    }
+
+    /// The calling thread's idle connections.
+    fn idle(&self) -> MutexGuard<'_, HashMap<SocketAddr, Vec<Connection>>> {
+        let idle = &self.threads[crate::threads::current() % self.threads.len()];
+        idle.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// An idle connection to `addr` that is still open, if the calling
+    /// thread has one.
     pub fn take_idle(&self, addr: SocketAddr) -> Option<Connection> {
-        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut idle = self.idle();
         let list = idle.get_mut(&addr)?;
         while let Some(connection) = list.pop() {
             if connection.is_idle_and_open() {
@@ -291,10 +311,11 @@ impl Pool {
         None
     }
 
-    /// Keeps a connection whose exchange is complete for the next request.
+    /// Keeps a connection whose exchange is complete for the calling
+    /// thread's next request.
     pub fn put_back(&self, mut connection: Connection) {
         connection.reused = true;
-        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut idle = self.idle();
         let list = idle.entry(connection.addr).or_default();
         if list.len() < MAX_IDLE_PER_TARGET {
             list.push(connection);
@@ -304,22 +325,26 @@ impl Pool {
     /// Closes the idle connections to every address not in `registered`:
     /// a target that is no longer registered anywhere keeps none open.
     pub fn retain(&self, registered: &HashSet<SocketAddr>) {
-        self.idle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .retain(|addr, _| registered.contains(addr));
+        for idle in &self.threads {
+            idle.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .retain(|addr, _| registered.contains(addr));
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+
+    type BoxFuture<'a, T> = Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
     #[tokio::test]
     async fn idle_connections_to_unregistered_targets_are_closed() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let pool = Pool::default();
+        let pool = Pool::new(NonZeroUsize::MIN);
         pool.put_back(
             Connection::open(addr, Duration::from_secs(5))
                 .await
@@ -332,5 +357,44 @@ mod tests {
         pool.put_back(kept);
         pool.retain(&HashSet::new());
         assert!(pool.take_idle(addr).is_none());
+    }
+
+    #[test]
+    fn a_thread_reuses_only_the_connections_it_opened() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let pool = Arc::new(Pool::new(NonZeroUsize::new(2).unwrap()));
+        let threads = crate::threads::Threads::start(NonZeroUsize::new(2).unwrap()).unwrap();
+        // Threads take tasks in turn: the first and third run on one
+        // thread, the second on the other.
+        let on_a_thread = |work: fn(&Pool, SocketAddr) -> BoxFuture<'_, bool>| {
+            let pool = Arc::clone(&pool);
+            let (sent, received) = std::sync::mpsc::channel();
+            threads.spawn(async move {
+                let _ = sent.send(work(&pool, addr).await);
+            });
+            received.recv_timeout(Duration::from_secs(5)).unwrap()
+        };
+        fn open(pool: &Pool, addr: SocketAddr) -> BoxFuture<'_, bool> {
+            Box::pin(async move {
+                let connection = Connection::open(addr, Duration::from_secs(5)).await;
+                connection
+                    .map(|connection| pool.put_back(connection))
+                    .is_ok()
+            })
+        }
+        fn reuse(pool: &Pool, addr: SocketAddr) -> BoxFuture<'_, bool> {
+            Box::pin(async move { pool.take_idle(addr).is_some() })
+        }
+        let opened = on_a_thread(open);
+        assert!(opened);
+        assert!(
+            !on_a_thread(reuse),
+            "the other thread has no idle connection"
+        );
+        assert!(
+            on_a_thread(reuse),
+            "the opening thread reuses its connection"
+        );
     }
 }

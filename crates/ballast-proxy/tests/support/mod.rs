@@ -145,7 +145,7 @@ impl Harness {
             TimeScale::new(0.01).unwrap(),
             options,
         );
-        let task = tokio::spawn(ballast_proxy::run(Arc::clone(&proxy)));
+        let task = tokio::spawn(ballast_proxy::start(Arc::clone(&proxy)).expect("serving threads"));
         let harness = Harness {
             store,
             proxy,
