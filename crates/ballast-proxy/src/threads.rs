@@ -1,7 +1,9 @@
 //! The threads that serve client connections. Each runs a single-threaded
 //! tokio runtime; the accept loops hand each new connection to one of them
 //! in turn, and the connection, the upstream connections it opens and the
-//! runtime polling them all stay on that thread.
+//! runtime polling them all stay on that thread. Each also runs the
+//! flusher that writes the requests of one scheduler turn together
+//! (`upstream/batch.rs`).
 //!
 //! Why: on tokio's multi-threaded runtime a connection's I/O wake-ups land
 //! with whichever worker turns the I/O driver, idle workers are woken to
@@ -68,6 +70,7 @@ impl Threads {
                 .name(format!("ballast-proxy-{index}"))
                 .spawn(move || {
                     INDEX.with(|cell| cell.set(index));
+                    runtime.spawn(crate::upstream::batch::flusher());
                     runtime.block_on(async move {
                         // Never sent to: this returns when the sender drops.
                         let _ = stopped.changed().await;

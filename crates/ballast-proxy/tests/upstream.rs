@@ -223,6 +223,14 @@ fn answer_by_path(request: &Request, _: usize) -> (Vec<u8>, bool) {
             true,
         ),
         "/empty" => ("HTTP/1.1 204 No Content\r\n".into(), Vec::new(), false),
+        "/head-length" => {
+            let length = request.head.len().to_string();
+            (
+                format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n", length.len()),
+                length.into_bytes(),
+                false,
+            )
+        }
         "/echo" => (
             format!(
                 "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n",
@@ -296,6 +304,27 @@ async fn bodies_of_every_framing_arrive_whole_over_kept_alive_connections() {
     // The first went on the pooled connection and ended it; each of the
     // others needed a new one.
     assert_eq!(target.app_connections.load(Ordering::Relaxed), 3);
+}
+
+/// A request without a body is written with the others of its scheduler
+/// turn (`upstream/batch.rs`), small or large, on a kept-alive connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_heads_small_and_large_arrive_whole() {
+    let (h, target) = balanced(answer_by_path).await;
+    let c = keep_alive_client();
+    for size in [10, 300_000, 20] {
+        let value = "v".repeat(size);
+        let response = c
+            .get(h.url("/head-length"))
+            .header("x-large", &value)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let length: usize = response.text().await.unwrap().parse().unwrap();
+        assert!(length > size, "the target read a head of {length} bytes");
+    }
+    assert_eq!(target.app_connections.load(Ordering::Relaxed), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -22,6 +22,7 @@
 //! known before any byte of the request has left, and the request can be
 //! retried elsewhere intact.
 
+pub(crate) mod batch;
 mod body;
 pub mod chunked;
 pub mod head;
@@ -31,7 +32,7 @@ use std::io::{self, Write as _};
 use std::net::SocketAddr;
 use std::num::NonZeroUsize;
 use std::pin::Pin;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -122,6 +123,8 @@ pub struct Connection {
     /// Whether an earlier exchange used this connection: a reused one
     /// can have been closed by the target while it sat in the pool.
     reused: bool,
+    /// Where a request waits to be written with the others of its turn.
+    slot: Arc<batch::Slot>,
 }
 
 impl Connection {
@@ -137,6 +140,7 @@ impl Connection {
             read: BytesMut::new(),
             write: Vec::new(),
             reused: false,
+            slot: Arc::default(),
         })
     }
 
@@ -169,8 +173,52 @@ impl Connection {
         body: &mut Outgoing,
         method: &Method,
     ) -> Result<ResponseHead, SendError> {
+        if body.is_empty() {
+            return self.exchange_in_batch(head, method).await;
+        }
         self.send(head, body).await?;
         self.read_head(method).await
+    }
+
+    /// [`Connection::exchange`] for a request without a body: the head
+    /// is written with the others of this scheduler turn ([`batch`]), or
+    /// at once on a thread that does not batch.
+    async fn exchange_in_batch(
+        &mut self,
+        head: &mut Vec<u8>,
+        method: &Method,
+    ) -> Result<ResponseHead, SendError> {
+        // SAFETY: `self` (and so the socket) is borrowed for as long as
+        // this function runs, and the `Queued` does not outlive it.
+        let Some(queued) = (unsafe { batch::Queued::push(&self.slot, &self.stream, head) }) else {
+            self.write_all(head).await?;
+            return self.read_head(method).await;
+        };
+        // Wait for the response, unless the write needs this task.
+        let (stream, read) = (&mut self.stream, &mut self.read);
+        let first = std::future::poll_fn(|cx| {
+            if queued.poll_trouble(cx).is_ready() {
+                return Poll::Ready(None);
+            }
+            fill(stream, read, cx).map(Some)
+        })
+        .await;
+        let outcome = queued.finish();
+        match (outcome, first) {
+            (batch::Outcome::Failed(error), _) => Err(SendError::Closed(error)),
+            (batch::Outcome::Partial(written), _) => {
+                self.write_all(&head[written..]).await?;
+                self.read_head(method).await
+            }
+            (_, Some(Err(error))) => Err(SendError::Closed(error)),
+            (_, Some(Ok(0))) => Err(SendError::Closed(io::ErrorKind::UnexpectedEof.into())),
+            (batch::Outcome::Sent, _) => self.read_head(method).await,
+            // The target sent something before it had the request.
+            (batch::Outcome::Waiting, _) => Err(SendError::Closed(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "the target sent data before the request",
+            ))),
+        }
     }
 
     async fn send(&mut self, head: &mut Vec<u8>, body: &mut Outgoing) -> Result<(), SendError> {
@@ -252,8 +300,7 @@ impl Connection {
     /// Through `AsyncRead`, which clears the socket's readiness after a
     /// short read: the next wait then costs no `read` that finds nothing.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        self.read.reserve(READ_RESERVE);
-        tokio_util::io::poll_read_buf(Pin::new(&mut self.stream), cx, &mut self.read)
+        fill(&mut self.stream, &mut self.read, cx)
     }
 
     /// Whether the connection is still open with nothing unread: a target
@@ -271,6 +318,16 @@ impl Connection {
     pub fn into_parts(self) -> (TcpStream, BytesMut) {
         (self.stream, self.read)
     }
+}
+
+/// [`Connection::poll_fill`], on the connection's parts.
+fn fill(
+    stream: &mut TcpStream,
+    read: &mut BytesMut,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<usize>> {
+    read.reserve(READ_RESERVE);
+    tokio_util::io::poll_read_buf(Pin::new(stream), cx, read)
 }
 
 /// Keep-alive connections to targets, a set per serving thread: a
@@ -357,6 +414,46 @@ mod tests {
         pool.put_back(kept);
         pool.retain(&HashSet::new());
         assert!(pool.take_idle(addr).is_none());
+    }
+
+    /// A request the socket took only in part is finished by the
+    /// exchange itself once the target reads again.
+    #[test]
+    fn a_batched_request_the_socket_took_in_part_is_finished_by_its_exchange() {
+        batch::with_flusher(async {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = listener.local_addr().unwrap();
+            let size = 32 << 20; // more than a loopback socket holds
+            // The target waits before it reads, then answers once it has
+            // the whole request.
+            let target = std::thread::spawn(move || {
+                let (mut stream, _) = listener.accept().unwrap();
+                std::thread::sleep(Duration::from_millis(200));
+                let mut received = 0;
+                let mut chunk = vec![0u8; 1 << 16];
+                while received < size {
+                    received += std::io::Read::read(&mut stream, &mut chunk).unwrap();
+                }
+                std::io::Write::write_all(&mut stream, b"HTTP/1.1 204 No Content\r\n\r\n").unwrap();
+                received
+            });
+            let mut connection = Connection::open(addr, Duration::from_secs(5))
+                .await
+                .unwrap();
+            let mut head = b"GET / HTTP/1.1\r\nx-fill: ".to_vec();
+            head.resize(size - 4, b'x');
+            head.extend_from_slice(b"\r\n\r\n");
+            let response = tokio::time::timeout(
+                Duration::from_secs(10),
+                connection.exchange(&mut head, &mut Outgoing::Empty, &Method::GET),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+            assert_eq!(response.parts.status, 204);
+            assert_eq!(head.len(), size, "the request bytes come back");
+            assert_eq!(target.join().unwrap(), size);
+        });
     }
 
     #[test]
