@@ -33,7 +33,8 @@
 # directory: after the rounds, record with `perf stat` each proxy's system
 # calls, context switches and wake-ups per request, and `perf record` the proxies
 # named in PERF_RECORD (default ballast; e.g. "ballast haproxy"), under
-# the `small` load at the first connection count, DURATION seconds each).
+# the first scenario's load at the first connection count, DURATION
+# seconds each).
 #
 # With the defaults a run measures 3 scenarios x 2 connection counts x 4
 # targets x 3 rounds, about 8 s each (warm-up, measurement and the idle
@@ -674,14 +675,15 @@ fi
 
 if [[ -n "${PERF_OUT:-}" ]]; then
   mkdir -p "$PERF_OUT"
-  step "perf stat: system calls and context switches per request (small, ${connection_counts[0]} connections), into $PERF_OUT"
+  perf_scenario=${scenarios[0]}
+  step "perf stat: system calls and context switches per request ($perf_scenario, ${connection_counts[0]} connections), into $PERF_OUT"
   events=task-clock,context-switches,raw_syscalls:sys_enter,sched:sched_waking
   for call in read readv recvfrom write writev sendto epoll_wait; do
     events+=",syscalls:sys_enter_$call"
   done
   for target in ballast haproxy nginx; do
     pid=${pid_of[$target]}
-    load_for small "${connection_counts[0]}" "${base_of[$target]}"
+    load_for "$perf_scenario" "${connection_counts[0]}" "${base_of[$target]}"
     wait_for_idle || true
     pinned "$CLIENT_CPUS" timeout $((WARMUP + 30)) wrk -d"${WARMUP}s" "${load[@]}" >/dev/null
     # The proxy and its children (nginx's workers) while one wrk run lasts.
@@ -700,7 +702,7 @@ if [[ -n "${PERF_OUT:-}" ]]; then
   # PERF_RECORD: which proxies to profile (Ballast with call graphs).
   for target in ${PERF_RECORD:-ballast}; do
     step "perf record of $target under the same load, into $PERF_OUT"
-    load_for small "${connection_counts[0]}" "${base_of[$target]}"
+    load_for "$perf_scenario" "${connection_counts[0]}" "${base_of[$target]}"
     wait_for_idle || true
     pinned "$CLIENT_CPUS" timeout $((DURATION + 40)) \
       wrk -d"$((DURATION + 4))s" "${load[@]}" >"$PERF_OUT/wrk-record-$target.txt" &

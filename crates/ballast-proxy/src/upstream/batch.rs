@@ -10,7 +10,8 @@
 //! turn. Measured in docs/benchmarks.md ("Requests written once per
 //! scheduler turn").
 //!
-//! Here a request without a body is queued instead of written: the
+//! Here a request is queued instead of written, once the client's body
+//! (if any) is in the same buffer as the head (up to 64 KiB): the
 //! connection's task goes straight on to wait for the response, and a
 //! flusher task, woken by the first request queued and so placed behind
 //! every connection already woken, writes the whole queue. The task is

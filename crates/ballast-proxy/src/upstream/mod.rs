@@ -165,24 +165,29 @@ impl Connection {
     }
 
     /// Sends a request (`head` as written by [`head::write_request`], then
-    /// `body`) and reads the response head. `head` grows with the first
-    /// part of the body and is left holding it.
+    /// `body`) and reads the response head. When the body fits in one
+    /// write with the head, `head` is left as it came; otherwise it is left
+    /// holding the body's last part.
     pub async fn exchange(
         &mut self,
         head: &mut Vec<u8>,
         body: &mut Outgoing,
         method: &Method,
     ) -> Result<ResponseHead, SendError> {
-        if body.is_empty() {
-            return self.exchange_in_batch(head, method).await;
+        let head_len = head.len();
+        if !self.gather(head, body).await? {
+            self.write_all(head).await?;
+            return self.read_head(method).await;
         }
-        self.send(head, body).await?;
-        self.read_head(method).await
+        let result = self.exchange_in_batch(head, method).await;
+        // Leave only the head, so what is kept is what was asked for.
+        head.truncate(head_len);
+        result
     }
 
-    /// [`Connection::exchange`] for a request without a body: the head
-    /// is written with the others of this scheduler turn ([`batch`]), or
-    /// at once on a thread that does not batch.
+    /// [`Connection::exchange`] once the whole request is in `head`: it is
+    /// written with the others of this scheduler turn ([`batch`]), or at
+    /// once on a thread that does not batch.
     async fn exchange_in_batch(
         &mut self,
         head: &mut Vec<u8>,
@@ -221,14 +226,16 @@ impl Connection {
         }
     }
 
-    async fn send(&mut self, head: &mut Vec<u8>, body: &mut Outgoing) -> Result<(), SendError> {
+    /// Appends the request body to `head` as it is to be sent (chunked if
+    /// it has no length), writing what would pass [`COALESCE_LIMIT`]
+    /// first. `true` when the whole request is in `head`, unwritten.
+    async fn gather(&mut self, head: &mut Vec<u8>, body: &mut Outgoing) -> Result<bool, SendError> {
         let (incoming, chunked) = match body {
-            Outgoing::Empty => return self.write_all(head).await,
+            Outgoing::Empty => return Ok(true),
             Outgoing::Length(incoming) => (incoming, false),
             Outgoing::Chunked(incoming) => (incoming, true),
         };
-        let head_len = head.len();
-        let mut flushed = false;
+        let mut whole = true;
         while let Some(frame) = incoming.frame().await {
             let frame = frame.map_err(SendError::RequestBody)?;
             let Ok(data) = frame.into_data() else {
@@ -240,7 +247,7 @@ impl Connection {
             if head.len() + data.len() > COALESCE_LIMIT {
                 self.write_all(head).await?;
                 head.clear();
-                flushed = true;
+                whole = false;
             }
             if chunked {
                 // Writing into a Vec cannot fail.
@@ -254,12 +261,7 @@ impl Connection {
         if chunked {
             head.extend_from_slice(b"0\r\n\r\n");
         }
-        let result = self.write_all(head).await;
-        if !flushed {
-            // Leave only the head, so what is kept is what was asked for.
-            head.truncate(head_len);
-        }
-        result
+        Ok(whole)
     }
 
     async fn write_all(&mut self, bytes: &[u8]) -> Result<(), SendError> {
